@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomersConfig(AppConfig):
+    name = "kesher.customers"
+    label = "customers"
+    verbose_name = _("Customers")
+
+    def ready(self):
+        from . import entities  # noqa: F401  (registers accounts, contacts, relationships)

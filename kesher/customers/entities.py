@@ -1,0 +1,192 @@
+"""Customers' entities in the platform registry."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.registry import Entity, Related, Section, register
+
+from . import services
+from .models import Account, Contact, Relationship
+
+accounts = register(
+    Entity(
+        key="accounts",
+        model=Account,
+        label=_("account"),
+        label_plural=_("Accounts"),
+        icon="🏢",
+        nav_order=10,
+        list_columns=(
+            "name",
+            "kind",
+            "phone",
+            "email",
+            "city",
+            "status",
+            "owner",
+            "last_contact_at",
+        ),
+        form_fields=(
+            "kind",
+            "name",
+            "company_number",
+            "israeli_id",
+            "phone",
+            "mobile",
+            "email",
+            "website",
+            "street",
+            "city",
+            "zip_code",
+            "country",
+            "industry",
+            "source",
+            "status",
+            "owner",
+            "companies",
+            "tags",
+            "club_member",
+            "club_joined_on",
+            "notes",
+        ),
+        sections=(
+            Section(
+                _("Details"),
+                (
+                    "kind",
+                    "name",
+                    "company_number",
+                    "israeli_id",
+                    "status",
+                    "industry",
+                    "source",
+                    "owner",
+                    "companies",
+                    "tags",
+                ),
+            ),
+            Section(_("Contact details"), ("phone", "mobile", "email", "website")),
+            Section(_("Address"), ("street", "city", "zip_code", "country")),
+            Section(_("Customer club"), ("club_member", "club_joined_on", "last_contact_at")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        related=(
+            Related(
+                _("Contacts"),
+                "contacts",
+                "account_links__account",
+                ("first_name", "last_name", "title", "phone", "email"),
+            ),
+        ),
+        search_words=("name", "city"),
+        search_emails=("email",),
+        search_phones=("phone", "mobile"),
+        filter_fields=(
+            "kind",
+            "status",
+            "industry",
+            "source",
+            "owner",
+            "city",
+            "club_member",
+            "companies",
+            "tags",
+        ),
+        ordering_fields=("name", "city", "created_at", "last_contact_at", "id"),
+        default_ordering=("name", "id"),
+        select_related=("status", "owner"),
+        owner_field="owner",
+        company_field="companies",
+        status_field="status",
+        choice_lists={
+            "industry": "industry",
+            "source": "account_source",
+            "status": "account_status",
+        },
+        create_service=services.account_create,
+        update_service=services.account_update,
+    )
+)
+
+contacts = register(
+    Entity(
+        key="contacts",
+        model=Contact,
+        label=_("contact"),
+        label_plural=_("Contacts"),
+        icon="👤",
+        nav_order=20,
+        list_columns=(
+            "first_name",
+            "last_name",
+            "title",
+            "phone",
+            "mobile",
+            "email",
+            "city",
+            "owner",
+        ),
+        form_fields=(
+            "first_name",
+            "last_name",
+            "title",
+            "email",
+            "phone",
+            "mobile",
+            "israeli_id",
+            "city",
+            "birthday",
+            "owner",
+            "tags",
+            "notes",
+        ),
+        sections=(
+            Section(
+                _("Details"),
+                ("first_name", "last_name", "title", "israeli_id", "birthday", "owner", "tags"),
+            ),
+            Section(_("Contact details"), ("phone", "mobile", "email", "city")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        related=(
+            Related(_("Accounts"), "accounts", "contact_links__contact", ("name", "phone", "city")),
+        ),
+        search_words=("first_name", "last_name"),
+        search_emails=("email",),
+        search_phones=("phone", "mobile"),
+        filter_fields=("owner", "city", "title", "tags"),
+        ordering_fields=("last_name", "first_name", "city", "created_at", "id"),
+        default_ordering=("last_name", "first_name", "id"),
+        select_related=("owner",),
+        owner_field="owner",
+        company_field="accounts__companies",
+        create_service=services.contact_create,
+    )
+)
+
+relationships = register(
+    Entity(
+        key="relationships",
+        model=Relationship,
+        label=_("relationship"),
+        label_plural=_("Relationships"),
+        icon="🔗",
+        nav_order=30,
+        in_navigation=False,
+        list_columns=("from_account", "from_contact", "type", "to_account", "to_contact", "notes"),
+        form_fields=("from_account", "from_contact", "type", "to_account", "to_contact", "notes"),
+        sections=(
+            Section(
+                _("Relationship"),
+                ("from_account", "from_contact", "type", "to_account", "to_contact", "notes"),
+            ),
+        ),
+        filter_fields=("type", "from_account", "to_account", "from_contact", "to_contact"),
+        ordering_fields=("created_at", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("from_account", "from_contact", "to_account", "to_contact", "type"),
+        owner_field="owner",
+        scope_via=("from_account", "from_contact"),
+        choice_lists={"type": "relationship_type"},
+        create_service=services.relationship_create,
+    )
+)

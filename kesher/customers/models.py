@@ -1,0 +1,286 @@
+"""Customers: accounts (organizations and private persons), contacts, relationships.
+
+REQ CU-1 (customer database), CU-2 (contacts in several accounts), CU-5 (networking),
+CU-11 (customer club).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
+from kesher.platform.models import Choice, KesherModel, Tag, localized
+
+__all__ = ["Account", "Contact", "ContactAccount", "Relationship"]
+
+ACTIVE_USERS = {"is_active": True}
+
+
+def choice_fk(list_key: str, verbose_name, related_name: str):
+    """A foreign key to one admin-editable pick-list, validated to its list and active values."""
+    return models.ForeignKey(
+        Choice,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        limit_choices_to={"list_key": list_key, "active": True},
+    )
+
+
+class Account(KesherModel):
+    """A customer: an organization (with a company number) or a private person (with an ID)."""
+
+    class Kind(models.TextChoices):
+        ORGANIZATION = "organization", _("Organization")
+        PERSON = "person", _("Private person")
+
+    kind = models.CharField(
+        _("type"), max_length=12, choices=Kind.choices, default=Kind.ORGANIZATION
+    )
+    name = models.CharField(_("name"), max_length=200)
+    company_number = CompanyNumberField(_("company number"), db_index=True)
+    israeli_id = IsraeliIdField(_("ID number"), db_index=True)
+    phone = PhoneField(_("phone"), db_index=True)
+    mobile = PhoneField(_("mobile"))
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    website = models.URLField(_("website"), blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
+    zip_code = models.CharField(_("zip code"), max_length=10, blank=True)
+    country = models.CharField(_("country"), max_length=60, blank=True, default="ישראל")
+    industry = choice_fk("industry", _("industry"), "+")
+    source = choice_fk("account_source", _("source"), "+")
+    status = choice_fk("account_status", _("status"), "+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_accounts",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    companies = models.ManyToManyField(
+        "org.Company",
+        verbose_name=_("companies"),
+        blank=True,
+        related_name="accounts",
+        help_text=_("The organization's companies this customer works with."),
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+    club_member = models.BooleanField(_("customer club member"), default=False)
+    club_joined_on = models.DateField(_("joined the club on"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [
+            models.Index(fields=["owner", "name"], name="account_owner_name"),
+            models.Index(fields=["name", "id"], name="account_name_id"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.PERSON and self.company_number:
+            errors["company_number"] = _("A private person has no company number.")
+        if self.club_joined_on and not self.club_member:
+            errors["club_joined_on"] = _("Only club members have a joining date.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Contact(KesherModel):
+    """A person we deal with; may work with several accounts, in a role at each (REQ CU-2)."""
+
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    phone = PhoneField(_("phone"), db_index=True)
+    mobile = PhoneField(_("mobile"), db_index=True)
+    israeli_id = IsraeliIdField(_("ID number"), db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_contacts",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    accounts = models.ManyToManyField(
+        Account,
+        through="ContactAccount",
+        verbose_name=_("accounts"),
+        blank=True,
+        related_name="contacts",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name"),
+            models.Index(fields=["owner", "last_name"], name="contact_owner_name"),
+            models.Index(fields=["created_at", "id"], name="contact_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+
+class ContactAccount(models.Model):
+    """A contact's link to one account, with the role they hold there."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="account_links")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contact_links")
+    role = models.CharField(_("role at the account"), max_length=100, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "account"], name="contact_account_unique")
+        ]
+        verbose_name = _("account link")
+        verbose_name_plural = _("account links")
+
+    def __str__(self):
+        return f"{self.contact} @ {self.account}"
+
+
+class Relationship(KesherModel):
+    """A typed link between two customers or contacts, read both ways (REQ CU-5).
+
+    The type is a pick-list value (list ``relationship_type``) whose ``extra`` holds the reverse
+    labels: "parent company" read from the other side is "subsidiary".
+    """
+
+    from_account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="relations_out",
+        verbose_name=_("from account"),
+    )
+    from_contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="relations_out",
+        verbose_name=_("from contact"),
+    )
+    type = models.ForeignKey(
+        Choice,
+        verbose_name=_("relationship"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"list_key": "relationship_type", "active": True},
+    )
+    to_account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="relations_in",
+        verbose_name=_("to account"),
+    )
+    to_contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="relations_in",
+        verbose_name=_("to contact"),
+    )
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(from_account__isnull=False, from_contact__isnull=True)
+                    | models.Q(from_account__isnull=True, from_contact__isnull=False)
+                ),
+                name="relationship_one_from",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(to_account__isnull=False, to_contact__isnull=True)
+                    | models.Q(to_account__isnull=True, to_contact__isnull=False)
+                ),
+                name="relationship_one_to",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} — {self.type} — {self.target}"
+
+    @property
+    def source(self):
+        return self.from_account or self.from_contact
+
+    @property
+    def target(self):
+        return self.to_account or self.to_contact
+
+    def label_from(self, side) -> str:
+        """The relationship as read from ``side`` (the record whose page shows it)."""
+        if side in (self.from_account, self.from_contact) and side is not None:
+            return self.type.label
+        return localized_reverse(self.type)
+
+    def other(self, side):
+        return self.target if side in (self.from_account, self.from_contact) else self.source
+
+    def clean(self):
+        errors = {}
+        if bool(self.from_account_id) == bool(self.from_contact_id):
+            errors["from_account"] = _("Choose exactly one account or contact on each side.")
+        if bool(self.to_account_id) == bool(self.to_contact_id):
+            errors["to_account"] = _("Choose exactly one account or contact on each side.")
+        same_account = self.from_account_id and self.from_account_id == self.to_account_id
+        same_contact = self.from_contact_id and self.from_contact_id == self.to_contact_id
+        if same_account or same_contact:
+            errors["to_account"] = _("A record cannot be related to itself.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def localized_reverse(choice: Choice) -> str:
+    class _Labels:
+        label_he = choice.extra.get("reverse_he") or choice.label_he
+        label_en = choice.extra.get("reverse_en") or choice.label_en
+
+    return localized(_Labels, "label")

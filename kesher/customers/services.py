@@ -1,0 +1,90 @@
+"""Writes on customers. Views, the API and commands call these, never the ORM directly."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kesher.platform.services import record_create, record_update, write_audit
+
+from .models import Account, Contact, ContactAccount, Relationship
+
+__all__ = [
+    "account_create",
+    "account_update",
+    "contact_create",
+    "contact_link_account",
+    "contact_unlink_account",
+    "relationship_create",
+]
+
+
+def _default_owner(data: dict, actor) -> dict:
+    if "owner" not in data and getattr(actor, "pk", None):
+        return {**data, "owner": actor}
+    return data
+
+
+def account_create(*, actor, data: dict, m2m: dict | None = None) -> Account:
+    """Create an account; its owner is the creating user unless given (REQ CU-1)."""
+    return record_create("accounts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+
+
+def account_update(account: Account, *, actor, data: dict, m2m=None, expected_version=None):
+    return record_update(
+        account, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def contact_create(
+    *, actor, data: dict, m2m: dict | None = None, account_links: list[dict] | None = None
+) -> Contact:
+    """Create a contact and link it to its accounts, each with a role (REQ CU-2).
+
+    ``account_links`` items: ``{"account": Account, "role": str, "is_primary": bool}``.
+    """
+    contact = record_create("contacts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+    for link in account_links or []:
+        contact_link_account(contact, actor=actor, **link)
+    return contact
+
+
+@transaction.atomic
+def contact_link_account(
+    contact: Contact, *, actor, account: Account, role: str = "", is_primary: bool = False
+) -> ContactAccount:
+    if ContactAccount.objects.filter(contact=contact, account=account).exists():
+        raise ValidationError({"account": [_("The contact is already linked to this account.")]})
+    link = ContactAccount(
+        contact=contact, account=account, role=role.strip(), is_primary=is_primary
+    )
+    link.full_clean()
+    link.save()
+    write_audit(
+        contact,
+        actor=actor,
+        action="update",
+        changes={"accounts": [None, f"{account} ({role})" if role else str(account)]},
+    )
+    return link
+
+
+@transaction.atomic
+def contact_unlink_account(contact: Contact, *, actor, account: Account) -> None:
+    deleted, _count = ContactAccount.objects.filter(contact=contact, account=account).delete()
+    if deleted:
+        write_audit(
+            contact, actor=actor, action="update", changes={"accounts": [str(account), None]}
+        )
+
+
+def relationship_create(*, actor, data: dict, m2m=None) -> Relationship:
+    """Relate two accounts/contacts; refuses an exact duplicate of an existing link (REQ CU-5)."""
+    data = _default_owner(data, actor)
+    keys = ("from_account", "from_contact", "type", "to_account", "to_contact")
+    lookup = {k: data.get(k) for k in keys}
+    if lookup["type"] is not None and Relationship.objects.filter(**lookup).exists():
+        raise ValidationError({"type": [_("These records are already related this way.")]})
+    return record_create("relationships", actor=actor, data=data, m2m=m2m)

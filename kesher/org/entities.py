@@ -1,0 +1,106 @@
+"""The organization's entities in the platform registry."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.registry import Entity, Related, Section, register
+
+from . import services
+from .models import Company, Department, User
+
+register(
+    Entity(
+        key="users",
+        model=User,
+        label=_("user"),
+        label_plural=_("Users"),
+        icon="🧑‍💼",
+        nav_order=900,
+        list_columns=(
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "department",
+            "role",
+            "is_active",
+        ),
+        form_fields=(
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "title",
+            "department",
+            "role",
+            "companies",
+            "language",
+            "time_zone",
+            "is_active",
+        ),
+        sections=(
+            Section(
+                _("Details"), ("username", "first_name", "last_name", "email", "phone", "title")
+            ),
+            Section(_("Organization"), ("department", "role", "companies", "is_active")),
+            Section(_("Preferences"), ("language", "time_zone")),
+        ),
+        search_words=("first_name", "last_name", "username"),
+        search_emails=("email",),
+        filter_fields=("department", "role", "is_active", "language"),
+        ordering_fields=("username", "first_name", "last_name", "id"),
+        default_ordering=("first_name", "last_name", "id"),
+        select_related=("department", "role"),
+        owner_field=None,
+        create_service=services.user_create,
+    )
+)
+
+register(
+    Entity(
+        key="departments",
+        model=Department,
+        label=_("department"),
+        label_plural=_("Departments"),
+        icon="🏬",
+        nav_order=910,
+        list_columns=("name", "parent", "manager"),
+        form_fields=("name", "parent", "manager"),
+        sections=(Section(_("Details"), ("name", "parent", "manager")),),
+        related=(
+            Related(_("Members"), "users", "department", ("username", "first_name", "last_name")),
+            Related(_("Sub-departments"), "departments", "parent", ("name", "manager")),
+        ),
+        filter_fields=("parent", "manager"),
+        ordering_fields=("name", "path", "id"),
+        default_ordering=("path",),
+        select_related=("parent", "manager"),
+        owner_field=None,
+        create_service=services.department_create,
+        update_service=services.department_update,
+    )
+)
+
+register(
+    Entity(
+        key="companies",
+        model=Company,
+        label=_("company"),
+        label_plural=_("Companies"),
+        icon="🏛",
+        nav_order=920,
+        list_columns=("name", "company_number", "phone", "email", "vat_rate", "active"),
+        form_fields=("name", "company_number", "phone", "email", "address", "vat_rate", "active"),
+        sections=(
+            Section(
+                _("Details"),
+                ("name", "company_number", "phone", "email", "address", "vat_rate", "active"),
+            ),
+        ),
+        search_words=("name",),
+        filter_fields=("active",),
+        ordering_fields=("name", "id"),
+        default_ordering=("name",),
+        owner_field=None,
+    )
+)

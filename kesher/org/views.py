@@ -1,0 +1,54 @@
+"""The signed-in user's own page: language, time zone, personal API tokens."""
+
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kesher.platform.services import record_update
+
+from .models import ApiToken
+from .services import api_token_create, api_token_revoke
+
+COMMON_ZONES = ["Asia/Jerusalem", "Europe/London", "Europe/Paris", "America/New_York", "UTC"]
+
+
+@login_required
+def profile(request):
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "token":
+            _token, new_key = api_token_create(
+                user=request.user, name=request.POST.get("name", ""), actor=request.user
+            )
+            messages.success(request, _("Token created. Copy it now: it will not be shown again."))
+        else:
+            zone = request.POST.get("time_zone", "")
+            if zone not in zoneinfo.available_timezones():
+                messages.error(request, _("Unknown time zone."))
+            else:
+                record_update(
+                    request.user,
+                    actor=request.user,
+                    data={"time_zone": zone, "language": request.POST.get("language", "he")},
+                )
+                messages.success(request, _("Preferences saved."))
+                return redirect("profile")
+    tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+    return render(
+        request,
+        "org/profile.html",
+        {"tokens": tokens, "new_key": new_key, "zones": COMMON_ZONES},
+    )
+
+
+@require_POST
+@login_required
+def token_revoke(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    api_token_revoke(token, actor=request.user)
+    messages.success(request, _("Token revoked."))
+    return redirect("profile")

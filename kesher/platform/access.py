@@ -1,0 +1,98 @@
+"""Who may do what: entity permissions from the user's role and record scoping (REQ OR-3, CX-9).
+
+``scope_queryset`` is the body of ``QuerySet.visible_to(user)``; every list, detail, search,
+export and API read goes through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+__all__ = ["ACTIONS", "Grant", "can", "grants_for", "scope_queryset"]
+
+ACTIONS = ("view", "add", "change", "delete")
+
+
+@dataclass(frozen=True)
+class Grant:
+    view: bool = False
+    add: bool = False
+    change: bool = False
+    delete: bool = False
+    scope: str = "own"
+
+
+FULL = Grant(True, True, True, True, "all")
+NONE = Grant()
+
+
+def grants_for(user) -> dict[str, Grant] | None:
+    """The user's grants by entity key, loaded once per user object; None means "everything"."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    cached = getattr(user, "_kesher_grants", False)
+    if cached is not False:
+        return cached
+    if user.is_superuser:
+        grants = None
+    elif user.role_id is None:
+        grants = {}
+    else:
+        from kesher.org.models import RolePermission
+
+        rows = RolePermission.objects.filter(role_id=user.role_id).select_related("role")
+        rows = list(rows)
+        if (rows and rows[0].role.is_admin) or (not rows and user.role.is_admin):
+            grants = None
+        else:
+            grants = {
+                r.entity: Grant(r.can_view, r.can_add, r.can_change, r.can_delete, r.scope)
+                for r in rows
+            }
+    user._kesher_grants = grants
+    return grants
+
+
+def grant(user, entity_key: str) -> Grant:
+    grants = grants_for(user)
+    if grants is None:
+        return FULL
+    return grants.get(entity_key, NONE)
+
+
+def can(user, entity_key: str, action: str) -> bool:
+    return getattr(grant(user, entity_key), action)
+
+
+def is_admin(user) -> bool:
+    return getattr(user, "is_authenticated", False) and user.is_active and grants_for(user) is None
+
+
+def scope_queryset(qs: QuerySet, user) -> QuerySet:
+    from .registry import registry
+
+    entity = registry.for_model(qs.model)
+    g = grant(user, entity.key)
+    if not g.view:
+        return qs.none()
+    if entity.scope_via:
+        via = Q()
+        for path in entity.scope_via:
+            related = qs.model._meta.get_field(path).related_model
+            via |= Q(**{f"{path}__in": related.objects.visible_to(user).values("pk")})
+        return qs.filter(via)
+    if g.scope == "all" or entity.owner_field is None:
+        return qs
+    own = Q(**{entity.owner_field: user})
+    if g.scope == "department" and user.department_id:
+        path = user.department.path
+        return qs.filter(own | Q(**{f"{entity.owner_field}__department__path__startswith": path}))
+    if g.scope == "company" and entity.company_field:
+        company_ids = list(user.companies.values_list("pk", flat=True))
+        shared = qs.model._base_manager.filter(
+            pk=OuterRef("pk"), **{f"{entity.company_field}__in": company_ids}
+        )
+        return qs.filter(own | Q(Exists(shared)))
+    return qs.filter(own)

@@ -1,0 +1,29 @@
+"""API permission: the user's role must grant the action on the viewset's entity."""
+
+from rest_framework.permissions import BasePermission
+
+from kesher.platform.access import can
+
+METHOD_ACTIONS = {
+    "GET": "view",
+    "HEAD": "view",
+    "OPTIONS": "view",
+    "POST": "add",
+    "PUT": "change",
+    "PATCH": "change",
+    "DELETE": "delete",
+}
+
+
+class EntityPermission(BasePermission):
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        entity = getattr(view, "entity", None)
+        if entity is None:
+            return True
+        action = getattr(view, "required_action", {}).get(view.action) or METHOD_ACTIONS.get(
+            request.method, "change"
+        )
+        return can(user, entity.key, action)

@@ -1,0 +1,104 @@
+"""Serializers generated from the registry: one per entity, custom fields included."""
+
+from __future__ import annotations
+
+from django.db import models
+from rest_framework import serializers
+
+from kesher.platform.registry import Entity, registry
+
+__all__ = ["EntitySerializer", "serializer_for"]
+
+
+class EntitySerializer(serializers.ModelSerializer):
+    """Parses and renders; validation and the write itself belong to the entity's services."""
+
+    version = serializers.IntegerField(
+        required=False,
+        help_text="The version you read. A stale version answers 409 (or send If-Match).",
+    )
+    custom_fields = serializers.JSONField(source="custom", read_only=True)
+    display = serializers.CharField(source="__str__", read_only=True)
+
+    entity: Entity
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # A record may only point at records its author is allowed to see.
+        for field in self.fields.values():
+            target = getattr(field, "child_relation", field)
+            queryset = getattr(target, "queryset", None)
+            if queryset is not None and registry.has_model(queryset.model) and user is not None:
+                target.queryset = queryset.visible_to(user)
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        # Model validators run in the service after normalization (a phone typed "052-..."
+        # is valid once normalized); running them here on the raw text would reject it.
+        kwargs.pop("validators", None)
+        if issubclass(field_class, serializers.CharField):
+            kwargs.pop("max_length", None)
+            kwargs["trim_whitespace"] = False
+        return field_class, kwargs
+
+    def get_validators(self):
+        return []
+
+    def _split(self, validated):
+        validated.pop("version", None)
+        m2m = {
+            name: validated.pop(name)
+            for name in list(validated)
+            if isinstance(self.Meta.model._meta.get_field(name), models.ManyToManyField)
+        }
+        return validated, m2m
+
+    def create(self, validated_data):
+        from kesher.platform.services import record_create
+
+        data, m2m = self._split(validated_data)
+        service = self.entity.create_service
+        actor = self.context["request"].user
+        if service is None:
+            return record_create(self.entity, actor=actor, data=data, m2m=m2m)
+        return service(actor=actor, data=data, m2m=m2m)
+
+    def update(self, instance, validated_data):
+        from kesher.platform.services import record_update
+
+        expected = validated_data.get("version", self.context.get("expected_version"))
+        data, m2m = self._split(validated_data)
+        service = self.entity.update_service or record_update
+        return service(
+            instance,
+            actor=self.context["request"].user,
+            data=data,
+            m2m=m2m,
+            expected_version=expected,
+        )
+
+
+_cache: dict[str, type[EntitySerializer]] = {}
+
+
+def serializer_for(entity: Entity) -> type[EntitySerializer]:
+    if entity.key not in _cache:
+        model = entity.model
+        fields = ["id", "display", *entity.form_fields, "created_at", "updated_at"]
+        field_names = {f.name for f in model._meta.get_fields()}
+        if "version" in field_names:
+            fields.insert(1, "version")
+        if "custom" in field_names:
+            fields.append("custom_fields")
+        fields = [f for f in fields if f in field_names or f in ("id", "display", "custom_fields")]
+        read_only = [f for f in ("created_at", "updated_at") if f in field_names]
+        meta = type("Meta", (), {"model": model, "fields": fields, "read_only_fields": read_only})
+        attrs = {"Meta": meta, "entity": entity}
+        if "version" not in field_names:
+            attrs["version"] = None
+        if "custom" not in field_names:
+            attrs["custom_fields"] = None
+        _cache[entity.key] = type(f"{model.__name__}Serializer", (EntitySerializer,), attrs)
+    return _cache[entity.key]

@@ -1,0 +1,134 @@
+"""One DRF viewset per registered entity, generated: scoped reads, service writes, ETags."""
+
+from __future__ import annotations
+
+from django.db.models import ManyToManyField
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from kesher.platform import search as search_index
+from kesher.platform.registry import Entity, registry
+from kesher.platform.services import record_delete
+
+from .exceptions import PreconditionFailed
+from .serializers import serializer_for
+
+__all__ = ["EntityViewSet", "viewset_for"]
+
+
+def _if_match(request) -> int | None:
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    header = header.removeprefix("W/").strip('"')
+    try:
+        return int(header)
+    except ValueError:
+        return -1
+
+
+class EntityViewSet(viewsets.ModelViewSet):
+    entity: Entity
+
+    def get_queryset(self):
+        entity = self.entity
+        qs = entity.model.objects.visible_to(self.request.user)
+        if entity.select_related:
+            qs = qs.select_related(*entity.select_related)
+        m2m = [
+            name
+            for name in entity.form_fields
+            if isinstance(entity.model._meta.get_field(name), ManyToManyField)
+        ]
+        if m2m:
+            qs = qs.prefetch_related(*m2m)
+        text = self.request.query_params.get("search", "").strip()
+        if text and entity.has_search():
+            ids = [
+                obj.pk
+                for _entity, objs in search_index.search(
+                    self.request.user, text, entities=[entity.key], limit=200
+                )
+                for obj in objs
+            ]
+            qs = qs.filter(pk__in=ids)
+        return qs.order_by(*entity.default_ordering)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["expected_version"] = getattr(self, "_expected_version", None)
+        return context
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if "version" in response.data:
+            response["ETag"] = f'"{response.data["version"]}"'
+        return response
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        expected = _if_match(request)
+        if expected is not None and getattr(instance, "version", expected) != expected:
+            raise PreconditionFailed(instance.version)
+        self._expected_version = expected
+        serializer = self.get_serializer(
+            instance, data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        obj = serializer.save()
+        data = self.get_serializer(obj).data
+        headers = {"ETag": f'"{obj.version}"'} if hasattr(obj, "version") else {}
+        return Response(data, headers=headers)
+
+    def perform_destroy(self, instance):
+        expected = _if_match(self.request)
+        if expected is not None and getattr(instance, "version", expected) != expected:
+            raise PreconditionFailed(instance.version)
+        service = self.entity.delete_service or record_delete
+        service(instance, actor=self.request.user)
+
+
+def viewset_for(entity: Entity) -> type[EntityViewSet]:
+    filterable = list(entity.filter_fields)
+    schema = extend_schema_view(
+        list=extend_schema(
+            summary=f"List {entity.key}",
+            parameters=[
+                OpenApiParameter(
+                    "search", str, description="Name prefix, email or the last digits of a phone."
+                )
+            ],
+        ),
+        retrieve=extend_schema(summary=f"Get one of {entity.key} (ETag = version)"),
+        create=extend_schema(summary=f"Create one of {entity.key}"),
+        update=extend_schema(
+            summary=f"Replace one of {entity.key}",
+            parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
+        ),
+        partial_update=extend_schema(
+            summary=f"Change fields of one of {entity.key}",
+            parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
+        ),
+        destroy=extend_schema(summary=f"Delete one of {entity.key}"),
+    )
+    attrs = {
+        "entity": entity,
+        "serializer_class": serializer_for(entity),
+        "filterset_fields": filterable,
+        "ordering_fields": list(entity.ordering_fields),
+        "queryset": entity.model.objects.none(),
+        "__doc__": str(_("Records of this entity the caller may see.")),
+    }
+    cls = type(f"{entity.model.__name__}ViewSet", (EntityViewSet,), attrs)
+    return schema(cls)
+
+
+def api_urls():
+    from rest_framework.routers import DefaultRouter
+
+    router = DefaultRouter()
+    for entity in registry.all():
+        router.register(entity.key, viewset_for(entity), basename=entity.key)
+    return router.urls

@@ -1,0 +1,52 @@
+"""Domain events, delivered to subscribers only after the writing transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+__all__ = ["Event", "emit", "subscribe"]
+
+logger = logging.getLogger("kesher.events")
+
+CREATED = "created"
+UPDATED = "updated"
+DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str  # created / updated / deleted / status_entered ...
+    entity: str
+    object_id: int
+    actor_id: int | None
+    changes: dict = field(default_factory=dict)
+
+
+_subscribers: dict[str, list[Callable[[Event], None]]] = defaultdict(list)
+
+
+def subscribe(name: str, handler: Callable[[Event], None]) -> None:
+    """Call ``handler(event)`` for every ``name`` event ("*" for all) after commit."""
+    _subscribers[name].append(handler)
+
+
+def unsubscribe(name: str, handler: Callable[[Event], None]) -> None:
+    _subscribers[name].remove(handler)
+
+
+def _deliver(event: Event) -> None:
+    for handler in [*_subscribers.get(event.name, ()), *_subscribers.get("*", ())]:
+        try:
+            handler(event)
+        except Exception:
+            # A subscriber's failure must never undo or block the user's committed write.
+            logger.exception("event handler %r failed for %s", handler, event)
+
+
+def emit(event: Event) -> None:
+    transaction.on_commit(lambda: _deliver(event))

@@ -1,0 +1,89 @@
+"""Model fields that validate and normalize Israeli data wherever a value enters Kesher.
+
+``Model.full_clean`` runs ``to_python`` and the validators, so services, forms, the API and
+the importer all store the same normalized value (REQ CX-3).
+"""
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.il import hp, idnr
+
+__all__ = ["CompanyNumberField", "IsraeliIdField", "PhoneField", "normalize_phone"]
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """Return ``value`` as E.164 (``+972525551234``); raise ValidationError if it is no phone."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, region or settings.KESHER_DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValidationError(_("Enter a valid phone number."), code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone_national(value: str) -> str:
+    """A stored E.164 number as people read it: national format for Israel, else international."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if phonenumbers.region_code_for_number(number) == settings.KESHER_DEFAULT_PHONE_REGION:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class PhoneField(models.CharField):
+    """A phone number stored in E.164, Israel as the default region."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return normalize_phone(super().to_python(value) or "")
+
+
+class _StdnumField(models.CharField):
+    """A check-digit number validated and compacted by python-stdnum."""
+
+    stdnum_module = None
+    error_message = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 9)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = (super().to_python(value) or "").strip()
+        if not value:
+            return ""
+        try:
+            return self.stdnum_module.validate(value)
+        except stdnum_errors.ValidationError as exc:
+            raise ValidationError(self.error_message, code="invalid") from exc
+
+
+class IsraeliIdField(_StdnumField):
+    """Israeli identity number (teudat zehut), nine digits with a check digit."""
+
+    stdnum_module = idnr
+    error_message = _("Enter a valid Israeli ID number.")
+
+
+class CompanyNumberField(_StdnumField):
+    """Israeli company number (ח.פ.), nine digits with a check digit."""
+
+    stdnum_module = hp
+    error_message = _("Enter a valid company number.")

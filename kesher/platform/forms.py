@@ -1,0 +1,92 @@
+"""Forms generated from the registry. They parse input only; the services validate and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import models
+from django.forms.models import modelform_factory
+
+from .registry import Entity, registry
+
+__all__ = ["RecordPicker", "form_for"]
+
+LARGE_TABLE_ENTITIES = {"accounts", "contacts"}
+
+
+class RecordPicker(forms.TextInput):
+    """A search-as-you-type picker for links to large tables (a <select> of 200,000 accounts
+    would not load): a hidden input holds the id, htmx fills the suggestions."""
+
+    template_name = "platform/widgets/record_picker.html"
+
+    def __init__(self, entity_key: str, attrs=None):
+        super().__init__(attrs)
+        self.entity_key = entity_key
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        label = ""
+        if value:
+            entity = registry.get(self.entity_key)
+            obj = entity.model._base_manager.filter(pk=value).first()
+            label = str(obj) if obj else ""
+        context["widget"].update({"entity_key": self.entity_key, "label": label})
+        return context
+
+
+class EntityForm(forms.ModelForm):
+    """Skips model validation in the form: ``record_create``/``record_update`` do it, so the
+    UI, the API and the importer answer with the same errors."""
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def _post_clean(self):
+        pass
+
+
+def _widget_for(field: models.Field):
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    if isinstance(field, models.DateTimeField):
+        return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    if isinstance(field, models.TextField):
+        return forms.Textarea(attrs={"rows": 3})
+    if isinstance(field, models.ForeignKey) and registry.has_model(field.related_model):
+        target = registry.for_model(field.related_model)
+        if target.key in LARGE_TABLE_ENTITIES:
+            return RecordPicker(target.key)
+    if isinstance(field, models.ManyToManyField):
+        return forms.SelectMultiple(attrs={"class": "form-select", "size": 4})
+    return None
+
+
+def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
+    fields = list(fields or entity.form_fields)
+    widgets = {}
+    for name in fields:
+        widget = _widget_for(entity.model._meta.get_field(name))
+        if widget is not None:
+            widgets[name] = widget
+    form_class = modelform_factory(entity.model, form=EntityForm, fields=fields, widgets=widgets)
+
+    class ScopedForm(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for field in self.fields.values():
+                queryset = getattr(field, "queryset", None)
+                if queryset is not None and registry.has_model(queryset.model):
+                    field.queryset = queryset.visible_to(user)
+                widget = field.widget
+                css = (
+                    "form-check-input"
+                    if isinstance(widget, forms.CheckboxInput)
+                    else (
+                        "form-select"
+                        if isinstance(widget, forms.Select | forms.SelectMultiple)
+                        else "form-control"
+                    )
+                )
+                widget.attrs.setdefault("class", css)
+
+    ScopedForm.__name__ = f"{entity.model.__name__}Form"
+    return ScopedForm

@@ -1,0 +1,69 @@
+"""manage.py serve: the web server (gunicorn) and the task worker together, until Ctrl-C.
+
+One command for a single-office install; larger deployments run gunicorn and any number of
+``db_worker`` processes separately (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from kesher.platform.tasks import tick
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the task worker together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+
+    def handle(self, *args, bind, workers, **options):
+        tick.enqueue()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kesher.settings"}
+        python = sys.executable
+        web = [
+            python,
+            "-m",
+            "gunicorn",
+            "kesher.wsgi",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
+        ]
+        worker = [python, str(settings.BASE_DIR / "manage.py"), "db_worker", "--interval", "1"]
+        # Fixed argument lists built above: no shell, no user input.
+        procs = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603
+        self.stdout.write(self.style.SUCCESS(f"Kesher is running on http://{bind}/ (Ctrl-C stops)"))
+
+        def stop(*_args):
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while all(proc.poll() is None for proc in procs):
+                time.sleep(0.5)
+        finally:
+            stop()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

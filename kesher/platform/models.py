@@ -1,0 +1,198 @@
+"""What every domain uses: the versioned base model, pick-lists, tags, audit, search, files."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "Choice",
+    "KesherModel",
+    "SearchToken",
+    "Tag",
+    "WorkerHeartbeat",
+]
+
+
+class EntityQuerySet(models.QuerySet):
+    """QuerySet of a registered entity: ``visible_to(user)`` is the one way to scope reads."""
+
+    def visible_to(self, user):
+        from .access import scope_queryset
+
+        return scope_queryset(self, user)
+
+
+class KesherModel(models.Model):
+    """Base of every editable record: timestamps, an optimistic-lock version, custom values."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True, editable=False)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def localized(obj, base: str) -> str:
+    """``obj.<base>_he`` or ``obj.<base>_en`` by the active language, falling back to Hebrew."""
+    lang = (get_language() or "he")[:2]
+    return getattr(obj, f"{base}_{lang}", "") or getattr(obj, f"{base}_he", "")
+
+
+class Choice(models.Model):
+    """One value of an admin-editable pick-list (industry, source, status, relationship type...).
+
+    ``parent`` ties a dependent list's value to its parent list's value (REQ CX-6).
+    """
+
+    list_key = models.SlugField(_("list"), max_length=64)
+    value = models.SlugField(_("value"), max_length=64, allow_unicode=True)
+    label_he = models.CharField(_("Hebrew label"), max_length=200)
+    label_en = models.CharField(_("English label"), max_length=200, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    colour = models.CharField(_("colour"), max_length=20, blank=True)
+    extra = models.JSONField(_("settings"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["list_key", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["list_key", "value"], name="choice_unique_value")
+        ]
+        verbose_name = _("pick-list value")
+        verbose_name_plural = _("pick-list values")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return localized(self, "label")
+
+
+class Tag(models.Model):
+    """A free label on records (add/remove in bulk, filter by)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    colour = models.CharField(_("colour"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class AuditEntry(models.Model):
+    """Who changed what and when, with old and new values, for every record write."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("updated")
+        DELETE = "delete", _("deleted")
+        ATTACH = "attach", _("file attached")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    changes = models.JSONField(default=dict)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"], name="audit_record")]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class SearchToken(models.Model):
+    """One searchable token of a record: a name word, an email, or reversed phone digits.
+
+    Every lookup is a prefix match on ``token``, which both SQLite and PostgreSQL answer from an
+    index; phone suffixes become prefixes by storing the digits reversed.
+    """
+
+    class Kind(models.IntegerChoices):
+        WORD = 1
+        EMAIL = 2
+        PHONE = 3
+
+    entity = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    token = models.CharField(max_length=80)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["kind", "token"], name="search_token", opclasses=["", "varchar_pattern_ops"]
+            ),
+            models.Index(fields=["entity", "object_id"], name="search_record"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity}:{self.object_id}:{self.token}"
+
+
+def attachment_path(instance, filename):
+    # The stored name is random: the user's file name never reaches the file system.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{PurePath(filename).suffix[:10]}"
+
+
+class Attachment(models.Model):
+    """A file attached to any record (REQ CU-6); always downloaded, never rendered inline."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    mime_type = models.CharField(max_length=120)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_record")]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """The last tick of the task worker, reported by ``/healthz``."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_seen = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} @ {self.last_seen:%H:%M:%S}"

@@ -1,0 +1,248 @@
+"""The generic write path every entity uses: validate, write in one transaction, audit, index
+for search and emit events on commit (STYLE.md "every write is an action").
+
+Domain services (``account_create`` ...) call these; views, the API, commands and the importer
+call the domain services, so every write is validated and audited the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import events, search
+from .models import AuditEntry
+from .registry import Entity, registry
+
+__all__ = [
+    "ConflictError",
+    "record_create",
+    "record_delete",
+    "record_update",
+    "write_audit",
+]
+
+# Bidi embedding/override/isolate controls and zero-width characters can disguise text
+# ("Trojan Source"); NUL is rejected by PostgreSQL. Ordinary RLM/LRM marks are kept.
+_HOSTILE_CONTROLS = re.compile("[\u0000\u200b\u200c\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+
+
+SECRET_FIELDS = {"password"}
+
+
+class ConflictError(Exception):
+    """The record changed since the caller read it (stale ``version``)."""
+
+    def __init__(self, current_version: int):
+        self.current_version = current_version
+        super().__init__(
+            _("This record was changed by someone else (now version %(version)s). Reload it.")
+            % {"version": current_version}
+        )
+
+
+def clean_text(value):
+    if isinstance(value, str):
+        return _HOSTILE_CONTROLS.sub("", value).strip()
+    return value
+
+
+def display(obj, name: str):
+    """A JSON-safe, human-readable value of ``obj.name`` for the audit log."""
+    field = obj._meta.get_field(name)
+    value = getattr(obj, name)
+    if value is None or value == "":
+        return None
+    if name in SECRET_FIELDS:
+        return "••••"
+    if field.is_relation:
+        return str(value)
+    if field.choices:
+        return str(getattr(obj, f"get_{name}_display")())
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def _check_fields(entity: Entity, data: dict) -> None:
+    """Refuse keys that are not editable fields of the entity, naming each."""
+    errors = {}
+    for name in data:
+        try:
+            field = entity.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors[name] = [_("Unknown field.")]
+            continue
+        if not field.editable or field.primary_key or field.many_to_many:
+            errors[name] = [_("This field cannot be changed.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _assign(instance, data: dict) -> None:
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        value = clean_text(value)
+        if isinstance(field, models.ForeignKey) and not isinstance(value, models.Model | None):
+            setattr(instance, field.attname, value or None)
+        else:
+            setattr(instance, name, value)
+
+
+def _validate(instance, only: list[str] | None = None) -> None:
+    """Model validation; on update only the changed fields (plus model-wide rules)."""
+    exclude = None
+    if only is not None:
+        exclude = {f.name for f in instance._meta.concrete_fields} - set(only)
+    instance.full_clean(exclude=exclude)
+
+
+def _set_m2m(instance, m2m: dict, changes: dict) -> None:
+    for name, values in m2m.items():
+        manager = getattr(instance, name)
+        old = sorted(str(v) for v in manager.all())
+        manager.set(values)
+        new = sorted(str(v) for v in manager.all())
+        if old != new:
+            changes[name] = [old, new]
+
+
+def _check_m2m(entity: Entity, m2m: dict) -> None:
+    errors = {}
+    for name in m2m:
+        try:
+            field = entity.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors[name] = [_("Unknown field.")]
+            continue
+        if not field.many_to_many:
+            errors[name] = [_("This field cannot be changed.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def write_audit(instance, *, actor, action: str, changes: dict) -> AuditEntry:
+    return AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_id=instance.pk,
+        object_repr=str(instance)[:300],
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        changes=changes,
+    )
+
+
+def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
+    events.emit(
+        events.Event(
+            name=name,
+            entity=entity.key,
+            object_id=instance.pk,
+            actor_id=getattr(actor, "pk", None),
+            changes=changes,
+        )
+    )
+
+
+def _check_version(locked, expected_version) -> None:
+    if expected_version is None or not hasattr(locked, "version"):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("Enter a whole number.")]}) from None
+    if locked.version != expected:
+        raise ConflictError(locked.version)
+
+
+@transaction.atomic
+def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None):
+    """Create one record of ``entity`` from field values; raise ValidationError naming fields."""
+    entity = registry.get(entity) if isinstance(entity, str) else entity
+    m2m = m2m or {}
+    _check_fields(entity, data)
+    _check_m2m(entity, m2m)
+    instance = entity.model()
+    _assign(instance, data)
+    _validate(instance)
+    instance.save()
+    changes = {
+        f.name: [None, display(instance, f.name)]
+        for f in instance._meta.concrete_fields
+        if f.editable and not f.primary_key and display(instance, f.name) is not None
+    }
+    _set_m2m(instance, m2m, changes)
+    write_audit(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes)
+    search.index_record(instance, entity)
+    _emit(entity, instance, events.CREATED, actor, changes)
+    return instance
+
+
+@transaction.atomic
+def record_update(
+    instance,
+    *,
+    actor,
+    data: dict,
+    m2m: dict | None = None,
+    expected_version: int | None = None,
+):
+    """Change fields of one record. A stale ``expected_version`` raises ConflictError."""
+    entity = registry.for_model(instance)
+    m2m = m2m or {}
+    _check_fields(entity, data)
+    _check_m2m(entity, m2m)
+    # Lock the row: the version check and the write must see the same state.
+    locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+    _check_version(locked, expected_version)
+    before = {name: display(locked, name) for name in data}
+    _assign(locked, data)
+    _validate(locked, only=list(data))
+    changes = {
+        name: [before[name], display(locked, name)]
+        for name in data
+        if before[name] != display(locked, name)
+    }
+    _set_m2m(locked, m2m, changes)
+    if changes:
+        changed_columns = [n for n in changes if n not in m2m]
+        if hasattr(locked, "version"):
+            locked.version += 1
+            locked.updated_at = timezone.now()
+            changed_columns += ["version", "updated_at"]
+        if changed_columns:
+            locked.save(update_fields=changed_columns)
+        write_audit(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes)
+        search.index_record(locked, entity)
+        _emit(entity, locked, events.UPDATED, actor, changes)
+    return locked
+
+
+@transaction.atomic
+def record_delete(instance, *, actor, expected_version: int | None = None) -> None:
+    """Delete one record, keeping an audit entry of what it was."""
+    entity = registry.for_model(instance)
+    locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+    _check_version(locked, expected_version)
+    snapshot = {
+        f.name: [display(locked, f.name), None]
+        for f in locked._meta.concrete_fields
+        if f.editable and not f.primary_key and display(locked, f.name) is not None
+    }
+    pk = locked.pk
+    write_audit(locked, actor=actor, action=AuditEntry.Action.DELETE, changes=snapshot)
+    search.unindex_record(locked, entity)
+    locked.delete()
+    locked.pk = pk
+    _emit(entity, locked, events.DELETED, actor, {})

@@ -1,0 +1,280 @@
+"""Generic pages for every registered entity: list, detail, create, edit, delete (thin: parse,
+authorize, call the service, render)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import search as search_index
+from .access import can
+from .forms import form_for
+from .models import Attachment, AuditEntry
+from .registry import Entity, registry
+from .services import ConflictError, record_create, record_delete, record_update
+from .tables import Table
+
+PAGE_SIZE = 50
+
+
+def render_partial(request, template: str, context: dict, partial: str):
+    """The whole page, or just one named partial of it for htmx requests (STYLE.md)."""
+    if getattr(request, "htmx", False) and not request.htmx.boosted:
+        return render(request, f"{template}#{partial}", context)
+    return render(request, template, context)
+
+
+def _entity(key: str, user, action: str) -> Entity:
+    try:
+        entity = registry.get(key)
+    except KeyError:
+        raise Http404 from None
+    if not can(user, key, action):
+        raise PermissionDenied
+    return entity
+
+
+def _record(entity: Entity, user, pk):
+    qs = entity.model.objects.visible_to(user)
+    if entity.select_related:
+        qs = qs.select_related(*entity.select_related)
+    return get_object_or_404(qs, pk=pk)
+
+
+@login_required
+def home(request):
+    recent = (
+        AuditEntry.objects.filter(actor=request.user)
+        .select_related("content_type")
+        .order_by("-at")[:10]
+    )
+    cards = []
+    for entity in registry.all():
+        if entity.in_navigation and entity.owner_field and can(request.user, entity.key, "view"):
+            mine = entity.model.objects.visible_to(request.user).filter(
+                **{entity.owner_field: request.user}
+            )
+            cards.append((entity, mine.order_by("-updated_at")[:5]))
+    return render(request, "platform/home.html", {"recent": recent, "cards": cards})
+
+
+@login_required
+def entity_list(request, key):
+    entity = _entity(key, request.user, "view")
+    table = Table(entity, request)
+    context = {
+        "entity": entity,
+        "table": table,
+        "can_add": can(request.user, key, "add"),
+    }
+    return render_partial(request, "platform/list.html", context, "results")
+
+
+def _timeline(obj):
+    return (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        )
+        .select_related("actor")
+        .order_by("-at", "-pk")[:100]
+    )
+
+
+def _panels(entity: Entity) -> list[str]:
+    """Templates an app adds to its entity's detail page, by convention of name."""
+    name = f"{entity.model._meta.app_label}/panels/{entity.key}.html"
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return []
+    return [name]
+
+
+@login_required
+def entity_detail(request, key, pk):
+    entity = _entity(key, request.user, "view")
+    obj = _record(entity, request.user, pk)
+    sections = []
+    for section in entity.sections:
+        rows = [(entity.field(name), field_display(obj, name)) for name in section.fields]
+        sections.append((section.title, rows))
+    related = []
+    for rel in entity.related:
+        target = registry.get(rel.entity_key)
+        if not can(request.user, target.key, "view"):
+            continue
+        rows = (
+            target.model.objects.visible_to(request.user)
+            .filter(**{rel.lookup: obj})
+            .order_by(*target.default_ordering)[:50]
+        )
+        columns = [target.field(c) for c in rel.columns]
+        related.append(
+            (rel, target, columns, [(r, [field_display(r, c) for c in rel.columns]) for r in rows])
+        )
+    attachments = Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    ).select_related("uploaded_by")
+    context = {
+        "entity": entity,
+        "obj": obj,
+        "sections": sections,
+        "related": related,
+        "timeline": _timeline(obj),
+        "attachments": attachments,
+        "can_change": can(request.user, key, "change"),
+        "can_delete": can(request.user, key, "delete"),
+        "panels": _panels(entity),
+    }
+    return render(request, "platform/detail.html", context)
+
+
+def field_display(obj, name: str):
+    """A field's value as text for pages: labels for choices, names for links."""
+    from .fields import PhoneField, format_phone_national
+
+    field = obj._meta.get_field(name)
+    if isinstance(field, models.ManyToManyField):
+        return ", ".join(str(v) for v in getattr(obj, name).all())
+    value = getattr(obj, name)
+    if value is None or value == "":
+        return ""
+    if isinstance(field, PhoneField):
+        return format_phone_national(value)
+    if field.choices:
+        return getattr(obj, f"get_{name}_display")()
+    return value
+
+
+def _save(request, entity: Entity, form, obj=None):
+    """Run the entity's service with the form's parsed values; map its errors onto the form."""
+    data = {}
+    m2m = {}
+    for name in form.fields:
+        if name == "version" or name not in form.cleaned_data:
+            continue
+        field = entity.model._meta.get_field(name)
+        if isinstance(field, models.ManyToManyField):
+            m2m[name] = form.cleaned_data[name]
+        else:
+            data[name] = form.cleaned_data[name]
+    try:
+        if obj is None:
+            service = entity.create_service
+            if service is None:
+                return record_create(entity, actor=request.user, data=data, m2m=m2m)
+            return service(actor=request.user, data=data, m2m=m2m)
+        service = entity.update_service or record_update
+        return service(
+            obj,
+            actor=request.user,
+            data=data,
+            m2m=m2m,
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field_name, errors in exc.error_dict.items():
+                target = field_name if field_name in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+        else:
+            form.add_error(None, exc)
+    except ConflictError as exc:
+        form.add_error(None, str(exc))
+    return None
+
+
+@login_required
+def entity_create(request, key):
+    entity = _entity(key, request.user, "add")
+    form_class = form_for(entity, request.user)
+    initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        obj = _save(request, entity, form)
+        if obj is not None:
+            messages.success(request, _("%(label)s created.") % {"label": obj})
+            return redirect(reverse("entity_detail", args=[key, obj.pk]))
+    return render(request, "platform/form.html", {"entity": entity, "form": form, "obj": None})
+
+
+@login_required
+def entity_edit(request, key, pk):
+    entity = _entity(key, request.user, "change")
+    obj = _record(entity, request.user, pk)
+    form_class = form_for(entity, request.user)
+    initial = {"version": getattr(obj, "version", None)}
+    form = form_class(request.POST or None, instance=obj, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        # The form wrote parsed values onto ``obj``; the service reads the stored row itself.
+        saved = _save(request, entity, form, _record(entity, request.user, pk))
+        if saved is not None:
+            messages.success(request, _("Changes saved."))
+            return redirect(reverse("entity_detail", args=[key, saved.pk]))
+    return render(request, "platform/form.html", {"entity": entity, "form": form, "obj": obj})
+
+
+@login_required
+def entity_delete(request, key, pk):
+    entity = _entity(key, request.user, "delete")
+    obj = _record(entity, request.user, pk)
+    if request.method == "POST":
+        try:
+            (entity.delete_service or record_delete)(obj, actor=request.user)
+        except models.ProtectedError:
+            messages.error(
+                request, _("This record is in use by other records and was not deleted.")
+            )
+            return redirect(reverse("entity_detail", args=[key, pk]))
+        messages.success(request, _("%(label)s deleted.") % {"label": obj})
+        return redirect(reverse("entity_list", args=[key]))
+    return render(request, "platform/confirm_delete.html", {"entity": entity, "obj": obj})
+
+
+@login_required
+def global_search(request):
+    text = request.GET.get("q", "").strip()[:200]
+    results = search_index.search(request.user, text) if text else []
+    context = {"q": text, "results": results}
+    return render_partial(request, "platform/search.html", context, "results")
+
+
+@login_required
+def record_picker(request, key):
+    """Suggestions for the RecordPicker widget."""
+    _entity(key, request.user, "view")
+    text = request.GET.get("q", "").strip()[:100]
+    results = search_index.search(request.user, text, entities=[key], limit=10) if text else []
+    objs = results[0][1] if results else []
+    return render(
+        request,
+        "platform/widgets/record_picker_options.html",
+        {"objs": objs, "target": request.GET.get("target", "")},
+    )
+
+
+@require_POST
+@login_required
+def set_language(request):
+    from kesher.org.services import user_set_language
+
+    language = request.POST.get("language", "")
+    try:
+        user_set_language(request.user, language)
+    except ValidationError:
+        messages.error(request, _("Unknown language."))
+    next_url = request.POST.get("next") or "/"
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = "/"
+    return redirect(next_url)
