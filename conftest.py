@@ -1,0 +1,83 @@
+"""Fixtures shared by every test: users in each built-in role, API clients, sample records."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from kesher.org.models import Department, Role, User
+
+ROLE_KEYS = ("admin", "manager", "sales_rep", "support_agent", "read_only")
+
+
+def make_user(username: str, role_key: str | None = None, department=None, **extra) -> User:
+    role = Role.objects.get(key=role_key) if role_key else None
+    user = User.objects.create_user(
+        username=username,
+        password="Kesher-test-pass-1",
+        email=f"{username}@example.co.il",
+        role=role,
+        department=department,
+        first_name=extra.pop("first_name", username),
+        **extra,
+    )
+    return user
+
+
+@pytest.fixture
+def departments(db):
+    """Sales (with North under it) and Service."""
+    sales = Department.objects.create(name="מכירות")
+    sales.path = f"/{sales.pk}/"
+    sales.save(update_fields=["path"])
+    north = Department.objects.create(name="מכירות צפון", parent=sales)
+    north.path = f"{sales.path}{north.pk}/"
+    north.save(update_fields=["path"])
+    service = Department.objects.create(name="שירות")
+    service.path = f"/{service.pk}/"
+    service.save(update_fields=["path"])
+    return {"sales": sales, "north": north, "service": service}
+
+
+@pytest.fixture
+def users(db, departments):
+    """One user per built-in role, plus a second sales rep and an inactive user."""
+    return {
+        "admin": make_user("admin1", "admin"),
+        "manager": make_user("manager1", "manager", departments["sales"]),
+        "sales_rep": make_user("rep1", "sales_rep", departments["north"]),
+        "sales_rep2": make_user("rep2", "sales_rep", departments["service"]),
+        "support_agent": make_user("agent1", "support_agent", departments["service"]),
+        "read_only": make_user("viewer1", "read_only"),
+        "inactive": make_user("gone1", "sales_rep", departments["north"], is_active=False),
+    }
+
+
+@pytest.fixture
+def admin_user(users):
+    return users["admin"]
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: a logged-in page client (None: anonymous)."""
+
+    def make(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """``api_for(user)``: an authenticated API client (None: anonymous)."""
+
+    def make(user, language="he"):
+        client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
