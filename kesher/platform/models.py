@@ -196,3 +196,75 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.last_seen:%H:%M:%S}"
+
+
+class CustomField(models.Model):
+    """An admin-defined field of one entity; values live in the record's ``custom`` JSON column.
+
+    One definition turns into every surface: form field, detail row, list column, filter,
+    API key in ``custom_fields``, validator (REQ CX-1, CX-2).
+    """
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        LONG_TEXT = "long_text", _("Long text")
+        INTEGER = "integer", _("Whole number")
+        DECIMAL = "decimal", _("Decimal number")
+        MONEY = "money", _("Money")
+        DATE = "date", _("Date")
+        DATETIME = "datetime", _("Date and time")
+        BOOLEAN = "boolean", _("Yes / no")
+        CHOICE = "choice", _("Pick-list")
+        MULTI_CHOICE = "multi_choice", _("Pick-list, several values")
+        USER = "user", _("User")
+        LINK = "link", _("Link to a record")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        URL = "url", _("Web address")
+        ISRAELI_ID = "israeli_id", _("Israeli ID number")
+        COMPANY_NUMBER = "company_number", _("Company number")
+
+    entity = models.CharField(_("entity"), max_length=40)
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        help_text=_("Lowercase English letters, digits and underscores; used by the API."),
+    )
+    label_he = models.CharField(_("Hebrew label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100, blank=True)
+    help_he = models.CharField(_("Hebrew help text"), max_length=300, blank=True)
+    help_en = models.CharField(_("English help text"), max_length=300, blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    choice_list = models.SlugField(_("pick-list"), max_length=64, blank=True)
+    allow_free_text = models.BooleanField(_("allow values outside the list"), default=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("depends on"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dependents",
+    )
+    link_entity = models.CharField(_("linked entity"), max_length=40, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    default = models.JSONField(_("default value"), null=True, blank=True)
+    section = models.CharField(_("section"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    indexed = models.BooleanField(_("indexed"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["entity", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "key"], name="custom_field_unique_key")
+        ]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return localized(self, "label")
