@@ -8,4 +8,4 @@ class PlatformConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers system checks)
+        from . import checks, entities  # noqa: F401  (system checks; the platform's entities)

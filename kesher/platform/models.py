@@ -69,6 +69,8 @@ class Choice(models.Model):
     colour = models.CharField(_("colour"), max_length=20, blank=True)
     extra = models.JSONField(_("settings"), default=dict, blank=True)
 
+    objects = EntityQuerySet.as_manager()
+
     class Meta:
         ordering = ["list_key", "order", "pk"]
         constraints = [
@@ -198,6 +200,13 @@ class WorkerHeartbeat(models.Model):
         return f"{self.name} @ {self.last_seen:%H:%M:%S}"
 
 
+def entity_choices():
+    """The registered entities, for fields that name one (evaluated when used, not imported)."""
+    from .registry import registry
+
+    return [(e.key, e.label_plural) for e in registry.all()]
+
+
 class CustomField(models.Model):
     """An admin-defined field of one entity; values live in the record's ``custom`` JSON column.
 
@@ -224,7 +233,7 @@ class CustomField(models.Model):
         ISRAELI_ID = "israeli_id", _("Israeli ID number")
         COMPANY_NUMBER = "company_number", _("Company number")
 
-    entity = models.CharField(_("entity"), max_length=40)
+    entity = models.CharField(_("entity"), max_length=40, choices=entity_choices)
     key = models.SlugField(
         _("key"),
         max_length=40,
@@ -245,7 +254,9 @@ class CustomField(models.Model):
         on_delete=models.PROTECT,
         related_name="dependents",
     )
-    link_entity = models.CharField(_("linked entity"), max_length=40, blank=True)
+    link_entity = models.CharField(
+        _("linked entity"), max_length=40, blank=True, choices=entity_choices
+    )
     required = models.BooleanField(_("required"), default=False)
     default = models.JSONField(_("default value"), null=True, blank=True)
     section = models.CharField(_("section"), max_length=100, blank=True)
@@ -253,6 +264,8 @@ class CustomField(models.Model):
     active = models.BooleanField(_("active"), default=True)
     indexed = models.BooleanField(_("indexed"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "order", "pk"]
@@ -268,3 +281,8 @@ class CustomField(models.Model):
     @property
     def label(self) -> str:
         return localized(self, "label")
+
+    def clean(self):
+        from .schema import check_custom_field
+
+        check_custom_field(self)

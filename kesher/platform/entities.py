@@ -1,0 +1,99 @@
+"""The platform's own entities: pick-list values and custom-field definitions, edited by
+administrators with the same generic screens and API as any record (REQ CX-1, CX-4)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from . import schema
+from .models import Choice, CustomField
+from .registry import Entity, Section, register
+
+register(
+    Entity(
+        key="choices",
+        model=Choice,
+        label=_("pick-list value"),
+        label_plural=_("Pick-lists"),
+        icon="☰",
+        nav_order=930,
+        list_columns=("list_key", "value", "label_he", "label_en", "parent", "order", "active"),
+        form_fields=(
+            "list_key",
+            "value",
+            "label_he",
+            "label_en",
+            "parent",
+            "order",
+            "active",
+            "colour",
+        ),
+        sections=(
+            Section(_("Value"), ("list_key", "value", "label_he", "label_en", "parent")),
+            Section(_("Display"), ("order", "active", "colour")),
+        ),
+        search_words=("label_he", "label_en", "value"),
+        filter_fields=("list_key", "active", "parent"),
+        ordering_fields=("list_key", "order", "value", "id"),
+        default_ordering=("list_key", "order", "id"),
+        select_related=("parent",),
+        owner_field=None,
+        delete_service=schema.choice_delete,
+    )
+)
+
+register(
+    Entity(
+        key="custom-fields",
+        model=CustomField,
+        label=_("custom field"),
+        label_plural=_("Custom fields"),
+        icon="✚",
+        nav_order=940,
+        list_columns=(
+            "entity",
+            "key",
+            "label_he",
+            "label_en",
+            "type",
+            "section",
+            "order",
+            "required",
+            "active",
+        ),
+        form_fields=(
+            "entity",
+            "key",
+            "label_he",
+            "label_en",
+            "help_he",
+            "help_en",
+            "type",
+            "choice_list",
+            "allow_free_text",
+            "parent",
+            "link_entity",
+            "required",
+            "default",
+            "section",
+            "order",
+            "active",
+            "indexed",
+        ),
+        sections=(
+            Section(
+                _("Field"), ("entity", "key", "label_he", "label_en", "type", "section", "order")
+            ),
+            Section(
+                _("Values"), ("choice_list", "allow_free_text", "parent", "link_entity", "default")
+            ),
+            Section(_("Rules"), ("required", "active", "indexed", "help_he", "help_en")),
+        ),
+        search_words=("label_he", "label_en", "key"),
+        filter_fields=("entity", "type", "active", "required"),
+        ordering_fields=("entity", "order", "key", "id"),
+        default_ordering=("entity", "order", "id"),
+        select_related=("parent",),
+        owner_field=None,
+        create_service=schema.custom_field_create,
+        update_service=schema.custom_field_update,
+    )
+)
