@@ -273,8 +273,9 @@ class _Compiler:
             for child in children:
                 compiled = self.node(child, depth + 1)
                 result = result & compiled if key == "all" else result | compiled
-            if key == "any" and not children:
-                return Q(pk__in=[])
+            if not children:
+                # An empty "any" matches nothing and an empty "all" everything, also under "not".
+                return Q(pk__in=[]) if key == "any" else ~Q(pk__in=[])
             return result
         if "not" in node:
             if len(node) != 1:

@@ -18,11 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import events, search
+from .customfields import error_key, validate_custom
 from .models import AuditEntry
 from .registry import Entity, registry
 
 __all__ = [
     "ConflictError",
+    "clean_submitted",
+    "clean_text",
     "record_create",
     "record_delete",
     "record_update",
@@ -52,6 +55,20 @@ def clean_text(value):
     if isinstance(value, str):
         return _HOSTILE_CONTROLS.sub("", value).strip()
     return value
+
+
+def clean_submitted(data):
+    """A copy of submitted form (QueryDict) or JSON data with ``clean_text`` applied to each
+    text value, so forms and serializers parse what the service will store: a NUL would
+    otherwise fail their parsing before the service could strip it."""
+    if hasattr(data, "setlist"):
+        cleaned = data.copy()
+        for key, values in data.lists():
+            cleaned.setlist(key, [clean_text(v) for v in values])
+        return cleaned
+    if isinstance(data, dict):
+        return {key: clean_text(value) for key, value in data.items()}
+    return data
 
 
 def display(obj, name: str):
@@ -90,6 +107,11 @@ def _check_fields(entity: Entity, data: dict) -> None:
         raise ValidationError(errors)
 
 
+def _raw(instance, name: str):
+    """The value as stored in the row (a foreign key's id, not the related object)."""
+    return getattr(instance, instance._meta.get_field(name).attname)
+
+
 def _assign(instance, data: dict) -> None:
     for name, value in data.items():
         field = instance._meta.get_field(name)
@@ -111,11 +133,11 @@ def _validate(instance, only: list[str] | None = None) -> None:
 def _set_m2m(instance, m2m: dict, changes: dict) -> None:
     for name, values in m2m.items():
         manager = getattr(instance, name)
-        old = sorted(str(v) for v in manager.all())
+        old = list(manager.all())
         manager.set(values)
-        new = sorted(str(v) for v in manager.all())
-        if old != new:
-            changes[name] = [old, new]
+        new = list(manager.all())
+        if {v.pk for v in old} != {v.pk for v in new}:
+            changes[name] = [sorted(str(v) for v in old), sorted(str(v) for v in new)]
 
 
 def _check_m2m(entity: Entity, m2m: dict) -> None:
@@ -155,6 +177,59 @@ def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
     )
 
 
+def _has_custom(entity: Entity) -> bool:
+    return any(f.name == "custom" for f in entity.model._meta.concrete_fields)
+
+
+def _split_custom(entity: Entity, data: dict) -> tuple[dict, dict | None]:
+    """Custom-field values travel in ``data["custom"]``; split them from the built-in ones."""
+    if "custom" not in data:
+        return data, None
+    data = dict(data)
+    custom = data.pop("custom")
+    if not _has_custom(entity):
+        raise ValidationError({"custom_fields": [_("This record has no custom fields.")]})
+    return data, custom
+
+
+def _custom_changes(old: dict, new: dict) -> dict:
+    """Audit entries for custom values, keyed like the API (``custom_fields.<key>``)."""
+    return {
+        error_key(key): [old.get(key), new.get(key)]
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
+class _ErrorCollector:
+    """Runs validation steps and gathers every field's errors, so a form shows all at once."""
+
+    def __init__(self):
+        self.errors: dict[str, list] = {}
+
+    def run(self, check, *args, default=None, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for key, messages in exc.message_dict.items():
+                    self.errors.setdefault(key, []).extend(messages)
+            else:
+                self.errors.setdefault("__all__", []).extend(exc.messages)
+            return default
+
+
+class _collected_errors:
+    def __enter__(self) -> _ErrorCollector:
+        self.collector = _ErrorCollector()
+        return self.collector
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None and self.collector.errors:
+            raise ValidationError(self.collector.errors)
+        return False
+
+
 def _check_version(locked, expected_version) -> None:
     if expected_version is None or not hasattr(locked, "version"):
         return
@@ -171,17 +246,24 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     """Create one record of ``entity`` from field values; raise ValidationError naming fields."""
     entity = registry.get(entity) if isinstance(entity, str) else entity
     m2m = m2m or {}
+    data, custom = _split_custom(entity, data)
     _check_fields(entity, data)
     _check_m2m(entity, m2m)
     instance = entity.model()
     _assign(instance, data)
-    _validate(instance)
+    with _collected_errors() as errors:
+        errors.run(_validate, instance)
+        if _has_custom(entity):
+            instance.custom = errors.run(
+                validate_custom, entity, custom or {}, {}, actor=actor, default={}
+            )
     instance.save()
     changes = {
         f.name: [None, display(instance, f.name)]
         for f in instance._meta.concrete_fields
         if f.editable and not f.primary_key and display(instance, f.name) is not None
     }
+    changes.update(_custom_changes({}, getattr(instance, "custom", {}) or {}))
     _set_m2m(instance, m2m, changes)
     write_audit(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes)
     search.index_record(instance, entity)
@@ -201,22 +283,35 @@ def record_update(
     """Change fields of one record. A stale ``expected_version`` raises ConflictError."""
     entity = registry.for_model(instance)
     m2m = m2m or {}
+    data, custom = _split_custom(entity, data)
     _check_fields(entity, data)
     _check_m2m(entity, m2m)
     # Lock the row: the version check and the write must see the same state.
     locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
     _check_version(locked, expected_version)
-    before = {name: display(locked, name) for name in data}
+    before = {name: (_raw(locked, name), display(locked, name)) for name in data}
+    old_custom = dict(getattr(locked, "custom", None) or {})
     _assign(locked, data)
-    _validate(locked, only=list(data))
+    with _collected_errors() as errors:
+        errors.run(_validate, locked, only=list(data))
+        if custom is not None:
+            locked.custom = errors.run(
+                validate_custom, entity, custom, old_custom, actor=actor, default=old_custom
+            )
+    # Compare stored values, not their labels: two owners or pick-list values may share a
+    # name, and moving a record between them is still a change.
     changes = {
-        name: [before[name], display(locked, name)]
+        name: [before[name][1], display(locked, name)]
         for name in data
-        if before[name] != display(locked, name)
+        if before[name][0] != _raw(locked, name)
     }
+    custom_changes = _custom_changes(old_custom, locked.custom) if custom is not None else {}
+    changes.update(custom_changes)
     _set_m2m(locked, m2m, changes)
     if changes:
-        changed_columns = [n for n in changes if n not in m2m]
+        changed_columns = [n for n in changes if n not in m2m and n not in custom_changes]
+        if custom_changes:
+            changed_columns.append("custom")
         if hasattr(locked, "version"):
             locked.version += 1
             locked.updated_at = timezone.now()
