@@ -225,6 +225,7 @@ KESHER_DEFAULT_PHONE_REGION = os.environ.get("KESHER_DEFAULT_PHONE_REGION", "IL"
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while it is missing
 STATICFILES_DIRS = [BASE_DIR / "kesher" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

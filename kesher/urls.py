@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kesher.org import views as org_views
-from kesher.platform import attachments, health, views
+from kesher.platform import attachments, customforms, health, views
 from kesher.platform.api.viewsets import api_urls
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("profile/", org_views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
     path("pick/<slug:key>/", views.record_picker, name="record_picker"),
+    path("options/<int:pk>/", customforms.options, name="custom_field_options"),
     path("files/<int:pk>/", attachments.download, name="attachment_download"),
     path("files/upload/<slug:key>/<int:pk>/", attachments.upload, name="attachment_upload"),
     path("api/v1/", include(api_urls())),

@@ -40,6 +40,12 @@ class EntityForm(forms.ModelForm):
 
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, data=None, *args, **kwargs):
+        from .services import clean_submitted
+
+        # NUL and bidi controls are stripped as the service would (not refused by the form).
+        super().__init__(None if data is None else clean_submitted(data), *args, **kwargs)
+
     def _post_clean(self):
         pass
 
@@ -61,6 +67,8 @@ def _widget_for(field: models.Field):
 
 
 def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
+    """The generic form of ``entity``: its form fields plus its custom fields."""
+    fields_given = fields
     fields = list(fields or entity.form_fields)
     widgets = {}
     for name in fields:
@@ -69,9 +77,15 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
             widgets[name] = widget
     form_class = modelform_factory(entity.model, form=EntityForm, fields=fields, widgets=widgets)
 
+    has_custom = any(f.name == "custom" for f in entity.model._meta.concrete_fields)
+
     class ScopedForm(form_class):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
+            if has_custom and fields_given is None:
+                from .customforms import add_custom_fields
+
+                add_custom_fields(self, entity, kwargs.get("instance"), user)
             for field in self.fields.values():
                 queryset = getattr(field, "queryset", None)
                 if queryset is not None and registry.has_model(queryset.model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from kesher.platform.registry import Entity, registry
@@ -17,7 +18,15 @@ class EntitySerializer(serializers.ModelSerializer):
         required=False,
         help_text="The version you read. A stale version answers 409 (or send If-Match).",
     )
-    custom_fields = serializers.JSONField(source="custom", read_only=True)
+    custom_fields = serializers.JSONField(
+        source="custom",
+        required=False,
+        help_text=(
+            'Custom-field values by key, e.g. {"region": "north", "score": 80}. On update '
+            "only the keys sent change; send null to clear one. Errors come back under "
+            '"custom_fields.<key>".'
+        ),
+    )
     display = serializers.CharField(source="__str__", read_only=True)
 
     entity: Entity
@@ -45,6 +54,17 @@ class EntitySerializer(serializers.ModelSerializer):
 
     def get_validators(self):
         return []
+
+    def to_internal_value(self, data):
+        from kesher.platform.services import clean_submitted
+
+        # A key that is no field of the resource is a client's mistake (a typo would otherwise
+        # drop the value silently): refuse it by name, like the services do.
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields) - {"csrfmiddlewaretoken"})
+            if unknown:
+                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
+        return super().to_internal_value(clean_submitted(data))
 
     def _split(self, validated):
         validated.pop("version", None)

@@ -12,3 +12,11 @@ document.addEventListener("click", (event) => {
   const popup = document.getElementById("search-popup");
   if (popup && !event.target.closest("[role=search]")) popup.innerHTML = "";
 });
+// A dependent pick-list whose options were just replaced lets its own dependents follow
+// (parent → child → grandchild, REQ CX-6).
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  if (target && target.matches && target.matches("select[data-dependent]")) {
+    target.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+});
