@@ -286,3 +286,39 @@ class CustomField(models.Model):
         from .schema import check_custom_field
 
         check_custom_field(self)
+
+
+class SavedViewQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The user's own views and every shared one."""
+        return self.filter(models.Q(owner=user) | models.Q(shared=True))
+
+
+class SavedView(models.Model):
+    """A named list view: filter, columns and sort of one entity, personal or shared.
+
+    Later modules use a saved view as a segment (marketing, automation, reports) through
+    ``filterlang.apply_filter`` (REQ CU-1 segmentation, CX-8).
+    """
+
+    entity = models.CharField(_("entity"), max_length=40, choices=entity_choices)
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    filter = models.JSONField(_("filter"), default=dict, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    sort = models.CharField(_("sort"), max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["entity", "name"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self):
+        return self.name
