@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kesher.org import views as org_views
 from kesher.platform import attachments, customforms, health, views
-from kesher.platform.api.viewsets import api_urls
+from kesher.platform.api.viewsets import api_urls, saved_view_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("options/<int:pk>/", customforms.options, name="custom_field_options"),
     path("files/<int:pk>/", attachments.download, name="attachment_download"),
     path("files/upload/<slug:key>/<int:pk>/", attachments.upload, name="attachment_upload"),
+    path("api/v1/", include(saved_view_urls())),
     path("api/v1/", include(api_urls())),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

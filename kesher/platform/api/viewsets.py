@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -54,7 +55,30 @@ class EntityViewSet(viewsets.ModelViewSet):
                 for obj in objs
             ]
             qs = qs.filter(pk__in=ids)
-        return qs.order_by(*entity.default_ordering)
+        return self._filtered(qs).order_by(*entity.default_ordering)
+
+    def _filtered(self, qs):
+        """``?view=<saved view id>`` and ``?filter=<filter-language JSON>`` (DESIGN.md API)."""
+        from kesher.platform.filterlang import apply_filter
+        from kesher.platform.savedviews import parse_filter, saved_view_queryset
+
+        params = self.request.query_params
+        if self.action != "list":
+            return qs
+        view_id = params.get("view")
+        if view_id:
+            view = (
+                saved_view_queryset(self.request.user)
+                .filter(pk=view_id if view_id.isdigit() else 0, entity=self.entity.key)
+                .first()
+            )
+            if view is None:
+                raise DjangoValidationError({"view": [_("No such saved view.")]})
+            qs = apply_filter(qs, self.entity, view.filter, user=self.request.user)
+        expression = parse_filter(params.get("filter"))
+        if expression is not None:
+            qs = apply_filter(qs, self.entity, expression, user=self.request.user)
+        return qs
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -98,7 +122,16 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
             parameters=[
                 OpenApiParameter(
                     "search", str, description="Name prefix, email or the last digits of a phone."
-                )
+                ),
+                OpenApiParameter(
+                    "filter",
+                    str,
+                    description=(
+                        'Filter-language JSON, e.g. {"all": [{"field": "city", "op": "eq", '
+                        '"value": "חיפה"}, {"field": "custom.score", "op": "gte", "value": 80}]}'
+                    ),
+                ),
+                OpenApiParameter("view", int, description="Apply a saved view's filter."),
             ],
         ),
         retrieve=extend_schema(summary=f"Get one of {entity.key} (ETag = version)"),
@@ -131,4 +164,14 @@ def api_urls():
     router = DefaultRouter()
     for entity in registry.all():
         router.register(entity.key, viewset_for(entity), basename=entity.key)
+    return router.urls
+
+
+def saved_view_urls():
+    from rest_framework.routers import SimpleRouter
+
+    from .savedviews import SavedViewViewSet
+
+    router = SimpleRouter()
+    router.register("saved-views", SavedViewViewSet, basename="saved-views")
     return router.urls
