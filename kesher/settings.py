@@ -220,6 +220,7 @@ TIME_ZONE = "Asia/Jerusalem"
 USE_I18N = True
 USE_TZ = True
 FIRST_DAY_OF_WEEK = 0
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, opted into now
 KESHER_DEFAULT_PHONE_REGION = os.environ.get("KESHER_DEFAULT_PHONE_REGION", "IL")
 
 # --- Static and uploaded files --------------------------------------------------------------------

@@ -178,10 +178,11 @@ def display_value(definition: CustomField, value, labels: dict):
         return labels.get((definition.choice_list, value), value)
     if t == T.MULTI_CHOICE:
         return ", ".join(labels.get((definition.choice_list, v), v) for v in value)
-    if t == T.DATE:
-        return datetime.date.fromisoformat(value)
-    if t == T.DATETIME:
-        return datetime.datetime.fromisoformat(value)
+    if t in (T.DATE, T.DATETIME):
+        from .views import format_when
+
+        parse = datetime.date.fromisoformat if t == T.DATE else datetime.datetime.fromisoformat
+        return format_when(parse(value))
     if t in (T.USER, T.LINK):
         model = (
             registry.get("users").model

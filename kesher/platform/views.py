@@ -3,6 +3,8 @@ authorize, call the service, render)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -167,6 +170,16 @@ def field_display(obj, name: str):
         return format_phone_national(value)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()
+    return format_when(value)
+
+
+def format_when(value):
+    """Dates as dd/mm/yyyy and date-times as dd/mm/yyyy HH:MM in the user's time zone; any
+    other value unchanged (DESIGN.md "Localization")."""
+    if isinstance(value, datetime.datetime):
+        return dateformat.format(timezone.localtime(value), "d/m/Y H:i")
+    if isinstance(value, datetime.date):
+        return dateformat.format(value, "d/m/Y")
     return value
 
 
