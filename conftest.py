@@ -1,25 +1,43 @@
 """Fixtures shared by every test: users in each built-in role, API clients, sample records."""
 
+import functools
+
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.test import Client
 from rest_framework.test import APIClient
 
 from kesher.org.models import Department, Role, User
 
 ROLE_KEYS = ("admin", "manager", "sales_rep", "support_agent", "read_only")
+TEST_PASSWORD = "Kesher-test-pass-1"  # noqa: S105  (the fixtures' users sign in with it)
+
+
+class _QuickPBKDF2(PBKDF2PasswordHasher):
+    # Argon2 costs ~100 MB and a noticeable fraction of a second per hash; seven users per test
+    # made fixtures the slowest part of the suite. A low-iteration PBKDF2 hash still verifies
+    # (and is upgraded to Argon2 at the first sign-in, as Django does for any older hash).
+    iterations = 1000
+
+
+@functools.cache
+def _test_password_hash() -> str:
+    return make_password(TEST_PASSWORD, hasher=_QuickPBKDF2())
 
 
 def make_user(username: str, role_key: str | None = None, department=None, **extra) -> User:
     role = Role.objects.get(key=role_key) if role_key else None
     user = User.objects.create_user(
         username=username,
-        password="Kesher-test-pass-1",
+        password=None,
         email=f"{username}@example.co.il",
         role=role,
         department=department,
         first_name=extra.pop("first_name", username),
         **extra,
     )
+    user.password = _test_password_hash()
+    user.save(update_fields=["password"])
     return user
 
 

@@ -1,11 +1,12 @@
 """Customers' entities in the platform registry."""
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, Related, Section, register
 
 from . import services
-from .models import Account, Contact, Relationship
+from .models import Account, Contact, ContactAccount, Relationship
 
 accounts = register(
     Entity(
@@ -94,6 +95,15 @@ accounts = register(
         ordering_fields=("name", "city", "created_at", "last_contact_at", "id"),
         default_ordering=("name", "id"),
         select_related=("status", "owner"),
+        # The contacts panel of the detail page lists each link with its contact.
+        prefetch_related=(
+            Prefetch(
+                "contact_links",
+                queryset=ContactAccount.objects.select_related("contact").order_by(
+                    "contact__last_name", "contact__first_name", "pk"
+                ),
+            ),
+        ),
         owner_field="owner",
         company_field="companies",
         status_field="status",
@@ -157,6 +167,15 @@ contacts = register(
         ordering_fields=("last_name", "first_name", "city", "created_at", "id"),
         default_ordering=("last_name", "first_name", "id"),
         select_related=("owner",),
+        # The accounts panel of the detail page lists each link with its account.
+        prefetch_related=(
+            Prefetch(
+                "account_links",
+                queryset=ContactAccount.objects.select_related("account").order_by(
+                    "account__name", "pk"
+                ),
+            ),
+        ),
         owner_field="owner",
         company_field="accounts__companies",
         create_service=services.contact_create,

@@ -21,7 +21,9 @@ __all__ = [
 
 
 def _default_owner(data: dict, actor) -> dict:
-    if "owner" not in data and getattr(actor, "pk", None):
+    # A form left blank sends owner=None; without an owner a sales rep (scope "own") could not
+    # see the record they just created, so blank means "the creating user" too.
+    if not data.get("owner") and getattr(actor, "pk", None):
         return {**data, "owner": actor}
     return data
 

@@ -62,6 +62,7 @@ def department_update(
         for node in Department.objects.filter(path__startswith=old_path).select_for_update():
             node.path = new_path + node.path[len(old_path) :]
             node.save(update_fields=["path"])
+        department.path = new_path
     return department
 
 

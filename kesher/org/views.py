@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kesher.platform.services import record_update
 
-from .models import ApiToken
+from .models import ApiToken, User
 from .services import api_token_create, api_token_revoke
 
 COMMON_ZONES = ["Asia/Jerusalem", "Europe/London", "Europe/Paris", "America/New_York", "UTC"]
@@ -30,8 +30,9 @@ def profile(request):
             if zone not in zoneinfo.available_timezones():
                 messages.error(request, _("Unknown time zone."))
             else:
+                # request.user is a lazy proxy; the service needs the model instance itself.
                 record_update(
-                    request.user,
+                    User.objects.get(pk=request.user.pk),
                     actor=request.user,
                     data={"time_zone": zone, "language": request.POST.get("language", "he")},
                 )

@@ -26,9 +26,6 @@ from .services import write_audit
 
 __all__ = ["attachment_add", "safe_filename"]
 
-# Types a browser may show inline without running script; anything else downloads as bytes.
-INLINE_SAFE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
-
 
 def safe_filename(name: str) -> str:
     """The user's file name without paths, control characters or bidi tricks."""
@@ -100,12 +97,13 @@ def download(request, pk):
         raise Http404
     entity = registry.for_model(model)
     _record_for(entity.key, attachment.object_id, request.user, "view")
-    inline = attachment.mime_type in INLINE_SAFE and request.GET.get("inline") == "1"
+    # Always a download of opaque bytes: an uploaded HTML or SVG page must never render (and
+    # run script) in Kesher's origin.
     response = FileResponse(
         attachment.file.open("rb"),
-        as_attachment=not inline,
+        as_attachment=True,
         filename=attachment.name,
-        content_type=attachment.mime_type if inline else "application/octet-stream",
+        content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"

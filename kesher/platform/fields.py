@@ -53,6 +53,11 @@ class PhoneField(models.CharField):
     def to_python(self, value):
         return normalize_phone(super().to_python(value) or "")
 
+    def formfield(self, **kwargs):
+        # People type "+972 (0)52-555-1234": the form takes the typed text, the stored E.164
+        # value is checked against max_length after normalization.
+        return super().formfield(**{"max_length": 40, **kwargs})
+
 
 class _StdnumField(models.CharField):
     """A check-digit number validated and compacted by python-stdnum."""
@@ -73,6 +78,10 @@ class _StdnumField(models.CharField):
             return self.stdnum_module.validate(value)
         except stdnum_errors.ValidationError as exc:
             raise ValidationError(self.error_message, code="invalid") from exc
+
+    def formfield(self, **kwargs):
+        # "51-617915-7" is a valid way to type a nine-digit number; it is compacted on save.
+        return super().formfield(**{"max_length": 20, **kwargs})
 
 
 class IsraeliIdField(_StdnumField):

@@ -51,7 +51,8 @@ class Entity:
     ordering_fields: tuple[str, ...] = ()
     default_ordering: tuple[str, ...] = ("-id",)
     select_related: tuple[str, ...] = ()
-    prefetch_related: tuple[str, ...] = ()
+    # Prefetched with the record on its detail page, for the app's panels (no N+1 there).
+    prefetch_related: tuple = ()
     # Record scope paths; None means the scope does not narrow this entity by that dimension.
     owner_field: str | None = "owner"
     company_field: str | None = None

@@ -116,6 +116,10 @@ class Table:
             related = [c.name for c in self.columns if c.many_to_one]
             if related:
                 qs = qs.select_related(*related)
+            many = [c.name for c in self.columns if c.many_to_many]
+            if many:
+                # One query for the page's values of each many-to-many column, not one per row.
+                qs = qs.prefetch_related(*many)
             offset = (self.page - 1) * 50
             objs = list(qs[offset : offset + 51])
             self.has_next = len(objs) > 50

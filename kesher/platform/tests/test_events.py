@@ -1,0 +1,97 @@
+"""Domain events: delivered only after the writing transaction commits, with the changed
+fields; a failing subscriber never undoes the write (STYLE.md "events sent on commit", REQ AU-1)."""
+
+import pytest
+from django.db import transaction
+
+from kesher.customers.models import Account
+from kesher.customers.services import account_update
+from kesher.customers.tests.factories import make_account
+from kesher.platform import events
+from kesher.platform.services import record_delete
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def received():
+    """Events delivered to a subscriber of every event name, in order."""
+    delivered: list[events.Event] = []
+    events.subscribe("*", delivered.append)
+    yield delivered
+    events.unsubscribe("*", delivered.append)
+
+
+def test_create_update_delete_are_delivered_after_commit_with_changes(
+    users, received, django_capture_on_commit_callbacks
+):
+    admin = users["admin"]
+    with django_capture_on_commit_callbacks(execute=True):
+        account = make_account(admin, name="Acme", city="חיפה")
+        # Nothing is delivered while the transaction is still open.
+        assert received == []
+    with django_capture_on_commit_callbacks(execute=True):
+        account_update(account, actor=users["manager"], data={"city": "אילת", "name": "Acme"})
+    with django_capture_on_commit_callbacks(execute=True):
+        account_update(account, actor=admin, data={"city": "אילת"})  # no change: no event
+    pk = account.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        record_delete(account, actor=admin)
+
+    assert [(e.name, e.entity, e.object_id) for e in received] == [
+        ("created", "accounts", pk),
+        ("updated", "accounts", pk),
+        ("deleted", "accounts", pk),
+    ]
+    created, updated, _deleted = received
+    assert created.actor_id == admin.pk
+    assert created.changes["name"] == [None, "Acme"]
+    assert updated.actor_id == users["manager"].pk
+    assert updated.changes == {"city": ["חיפה", "אילת"]}
+
+
+def test_nothing_is_delivered_when_the_transaction_rolls_back(
+    users, received, django_capture_on_commit_callbacks
+):
+    class Abort(Exception):
+        pass
+
+    def create_then_fail():
+        with transaction.atomic():
+            make_account(users["admin"], name="Ghost")
+            raise Abort
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Abort):
+        create_then_fail()
+    assert callbacks == []
+    assert received == []
+    assert not Account.objects.filter(name="Ghost").exists()
+
+
+def test_subscriber_by_name_gets_only_its_events(users, django_capture_on_commit_callbacks):
+    updates: list[events.Event] = []
+    events.subscribe(events.UPDATED, updates.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            account = make_account(users["admin"], city="חיפה")
+            account_update(account, actor=users["admin"], data={"city": "לוד"})
+    finally:
+        events.unsubscribe(events.UPDATED, updates.append)
+    assert [(e.name, e.changes) for e in updates] == [("updated", {"city": ["חיפה", "לוד"]})]
+
+
+def test_failing_subscriber_does_not_break_the_write_or_other_subscribers(
+    users, received, django_capture_on_commit_callbacks, caplog
+):
+    def broken(event):
+        raise RuntimeError("subscriber bug")
+
+    events.subscribe(events.CREATED, broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            account = make_account(users["admin"], name="Sturdy")
+    finally:
+        events.unsubscribe(events.CREATED, broken)
+    assert Account.objects.filter(pk=account.pk, name="Sturdy").exists()
+    assert [e.name for e in received] == ["created"]
+    assert "subscriber bug" in caplog.text

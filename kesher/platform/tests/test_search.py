@@ -1,0 +1,157 @@
+"""The global search index: Hebrew-aware name prefixes, emails, phone suffixes typed any way,
+scoped by ``visible_to``, kept current on update and delete (DESIGN.md "Search", REQ OR-3)."""
+
+import pytest
+
+from kesher.customers.services import account_update
+from kesher.customers.tests.factories import make_account, make_contact
+from kesher.platform import search
+from kesher.platform.models import SearchToken
+from kesher.platform.services import record_delete
+
+pytestmark = pytest.mark.django_db
+
+
+def found(user, text, entity=None):
+    """Names of the records ``text`` finds for ``user``, by entity key."""
+    return {
+        entity.key: sorted(str(obj) for obj in objs)
+        for entity, objs in search.search(user, text, entities=[entity] if entity else None)
+    }
+
+
+@pytest.fixture
+def shalom(users):
+    return make_account(
+        users["sales_rep"],
+        name="שָׁלוֹם מַעֲרָכוֹת",
+        phone="052-555-1234",
+        email="Office@Shalom.co.il",
+        city="תל אביב",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "שלום",  # without niqqud, with a final letter
+        "שלו",  # a prefix, cut where the final letter would stand
+        "שָׁלוֹם",  # with niqqud
+        "מערכות",
+        "מער",
+        "שלום מערכות",  # every term must match
+        "תל",
+    ],
+)
+def test_hebrew_name_prefix(users, shalom, text):
+    assert found(users["admin"], text, "accounts") == {"accounts": [shalom.name]}
+
+
+@pytest.mark.parametrize("text", ["office@shalom.co.il", "OFFICE@shalom", "office@"])
+def test_email_prefix_any_case(users, shalom, text):
+    assert found(users["admin"], text, "accounts") == {"accounts": [shalom.name]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5551234",
+        "555-1234",
+        "1234",
+        "052 555 1234",
+        "0525551234",
+        "+972 52-555-1234",
+        "972525551234",
+    ],
+)
+def test_phone_suffix_typed_any_way(users, shalom, text):
+    assert found(users["admin"], text, "accounts") == {"accounts": [shalom.name]}
+
+
+@pytest.mark.parametrize("text", ["שלומי", "מערכת מידע", "5551235", "other@shalom.co.il", "חיפה"])
+def test_non_matching_text_finds_nothing(users, shalom, text):
+    assert found(users["admin"], text, "accounts") == {}
+
+
+def test_final_letter_in_the_typed_text_matches_the_folded_token(users):
+    account = make_account(users["admin"], name="כהן ושות׳")
+    assert found(users["admin"], "כהן", "accounts") == {"accounts": [account.name]}
+    assert found(users["admin"], "ושות", "accounts") == {"accounts": [account.name]}
+
+
+def test_contacts_and_accounts_are_found_together(users, shalom):
+    make_contact(users["sales_rep"], first_name="שלום", last_name="לוי", mobile="0501234567")
+    assert found(users["admin"], "שלום") == {
+        "accounts": [shalom.name],
+        "contacts": ["שלום לוי"],
+    }
+
+
+def test_results_respect_visible_to(users, shalom):
+    other = make_account(users["sales_rep2"], name="שלום בית", phone="03-5551234")
+    assert found(users["sales_rep"], "שלום", "accounts") == {"accounts": [shalom.name]}
+    assert found(users["sales_rep2"], "שלום", "accounts") == {"accounts": [other.name]}
+    assert found(users["sales_rep2"], "555-1234", "accounts") == {"accounts": [other.name]}
+    assert found(users["admin"], "שלום", "accounts") == {
+        "accounts": sorted([shalom.name, other.name])
+    }
+
+
+def test_updating_a_phone_reindexes_the_record(users, shalom):
+    account_update(shalom, actor=users["admin"], data={"phone": "03-7654321", "mobile": ""})
+    assert found(users["admin"], "5551234", "accounts") == {}
+    assert found(users["admin"], "7654321", "accounts") == {"accounts": [shalom.name]}
+    # Words are unchanged by the phone update.
+    assert found(users["admin"], "שלום", "accounts") == {"accounts": [shalom.name]}
+
+
+def test_renaming_reindexes_the_name(users, shalom):
+    account_update(shalom, actor=users["admin"], data={"name": "אור תעשיות"})
+    assert found(users["admin"], "שלום", "accounts") == {}
+    assert found(users["admin"], "תעשיות", "accounts") == {"accounts": ["אור תעשיות"]}
+
+
+def test_deleting_unindexes_the_record(users, shalom):
+    pk = shalom.pk
+    record_delete(shalom, actor=users["admin"])
+    assert not SearchToken.objects.filter(entity="accounts", object_id=pk).exists()
+    assert found(users["admin"], "שלום") == {}
+
+
+def test_global_search_page_and_htmx_partial(users, client_for, shalom):
+    client = client_for(users["admin"])
+    page = client.get("/search/", {"q": "555-1234"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<html" in html
+    assert shalom.name in html
+    assert f'href="/r/accounts/{shalom.pk}/"' in html
+
+    partial = client.get("/search/", {"q": "שלום"}, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200
+    fragment = partial.content.decode()
+    assert "<html" not in fragment
+    assert shalom.name in fragment
+
+    nothing = client.get("/search/", {"q": "זזזז"}, HTTP_HX_REQUEST="true").content.decode()
+    assert shalom.name not in nothing
+
+
+def test_global_search_page_is_scoped_to_the_user(users, client_for, shalom):
+    html = client_for(users["sales_rep2"]).get("/search/", {"q": "שלום"}).content.decode()
+    assert shalom.name not in html
+    assert f"/r/accounts/{shalom.pk}/" not in html
+
+
+def test_list_page_search_box(users, client_for, shalom):
+    make_account(users["sales_rep"], name="Other Ltd")
+    html = client_for(users["sales_rep"]).get("/r/accounts/", {"q": "555 1234"}).content.decode()
+    assert shalom.name in html
+    assert "Other Ltd" not in html
+
+
+def test_record_picker_suggests_visible_records_only(users, client_for, shalom):
+    mine = client_for(users["sales_rep"]).get("/pick/accounts/", {"q": "שלו", "target": "x"})
+    assert f'data-pick="{shalom.pk}"' in mine.content.decode()
+    theirs = client_for(users["sales_rep2"]).get("/pick/accounts/", {"q": "שלו", "target": "x"})
+    assert f'data-pick="{shalom.pk}"' not in theirs.content.decode()
