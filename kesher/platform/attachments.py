@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,7 +34,12 @@ def safe_filename(name: str) -> str:
     name = "".join(
         c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C"
     ).strip(" .")
-    return name[:200] or "file"
+    if len(name) > 200:
+        # Shorten the stem, not the extension: "report.pdf" must stay a PDF.
+        path = PurePath(name)
+        suffix = path.suffix[:20]
+        name = path.stem[: 200 - len(suffix)] + suffix
+    return name or "file"
 
 
 @transaction.atomic
@@ -44,7 +50,7 @@ def attachment_add(record, *, actor, uploaded) -> Attachment:
     limit = settings.KESHER_MAX_ATTACHMENT_BYTES
     if uploaded.size > limit:
         raise ValidationError(
-            {"file": [_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]}
+            {"file": [_("The file is larger than %(size)s.") % {"size": filesizeformat(limit)}]}
         )
     name = safe_filename(uploaded.name)
     mime = mimetypes.guess_type(name)[0] or "application/octet-stream"

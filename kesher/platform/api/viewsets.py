@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -79,6 +80,14 @@ class EntityViewSet(viewsets.ModelViewSet):
         if expression is not None:
             qs = apply_filter(qs, self.entity, expression, user=self.request.user)
         return qs
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Token-authenticated calls are known only now, after the middleware ran: answer in
+        # the user's own language unless the request asked for one.
+        if not request.headers.get("Accept-Language") and request.user.is_authenticated:
+            translation.activate(request.user.language)
+            request.LANGUAGE_CODE = request.user.language
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
