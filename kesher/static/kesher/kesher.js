@@ -20,3 +20,20 @@ document.addEventListener("htmx:afterSwap", (event) => {
     target.dispatchEvent(new Event("change", { bubbles: true }));
   }
 });
+// A picker whose kind of record can change (the relationships panel: "with an account" or "with
+// a contact", REQ CU-5): point the search box at the chosen kind's suggestions and forget the
+// record picked before.
+document.addEventListener("change", (event) => {
+  const kind = event.target.closest("select[data-picker-kind]");
+  if (!kind) return;
+  const search = document.getElementById(kind.dataset.pickerKind);
+  const chosen = kind.selectedOptions[0];
+  const previous = document.getElementById(search.dataset.pickerFor);
+  if (previous) previous.value = "";
+  search.value = "";
+  search.dataset.pickerFor = chosen.dataset.target;
+  search.setAttribute("hx-get", chosen.dataset.url);
+  search.setAttribute("hx-vals", JSON.stringify({ target: chosen.dataset.target }));
+  search.parentElement.querySelector(".picker-options").innerHTML = "";
+  htmx.process(search);
+});

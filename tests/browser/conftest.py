@@ -1,0 +1,196 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against pytest-django's live
+server (REQ OR-7: the web UI works in a real browser, on a desktop and on a phone).
+
+Chromium comes from the system (``apt-get install chromium``, or ``$CHROMIUM``), never from
+``playwright install``. Without it the browser tests are skipped, except in CI (``$CI`` set),
+where a missing browser is a failure.
+
+Screenshots go to a temporary folder; with ``KESHER_SCREENSHOTS=1`` they refresh the ones in
+``docs/screenshots/`` that the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "Kesher-test-pass-1"  # the root conftest's make_user() password
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def find_chromium() -> str | None:
+    """$CHROMIUM if set, else Debian's or Ubuntu's Chromium."""
+    for candidate in (os.environ.get("CHROMIUM"), *CHROMIUM_CANDIDATES):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(autouse=True)
+def built_in_data(transactional_db):
+    """The database as ``migrate`` leaves it: empty but for the data Kesher's migrations create
+    (built-in roles, pick-lists).
+
+    Browser tests are transactional (the live server answers from another thread), and a
+    transactional test empties the database when it ends, so whatever ran before on this
+    process may have removed that data. Flushing and re-running Kesher's data migrations gives
+    the same start whatever the order; ``serialized_rollback`` cannot, because a flush by an
+    earlier transactional test recreates content types under new ids that clash with the
+    snapshot.
+    """
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+    ContentType.objects.clear_cache()
+    graph = MigrationLoader(connection, ignore_no_migrations=True).graph
+    plan = []
+    for leaf in sorted(graph.leaf_nodes()):
+        plan += [node for node in graph.forwards_plan(leaf) if node not in plan]
+    with connection.schema_editor() as schema_editor:
+        for node in plan:
+            for operation in graph.nodes[node].operations:
+                if isinstance(operation, RunPython) and operation.code.__module__.startswith(
+                    "kesher."
+                ):
+                    operation.code(apps, schema_editor)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A headless Chromium for one test.
+
+    Started per test rather than per session: Playwright's sync API keeps an asyncio loop
+    registered on the main thread while it runs, and Django refuses ORM calls when a loop is
+    running, so the loop must not outlive the browser tests; for the same reason the test's own
+    ORM calls need DJANGO_ALLOW_ASYNC_UNSAFE while the browser is up.
+    """
+    executable = find_chromium()
+    if executable is None:
+        message = "Chromium not found: apt-get install chromium (or set $CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; browser tests are required in CI", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    playwright = sync_playwright().start()
+    try:
+        # A plain launch gives Chromium a new temporary profile (user-data dir) every time.
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+    except Exception:
+        playwright.stop()
+        raise
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+class PageProblems:
+    """Everything that went wrong in the pages a test opened: script errors, console errors,
+    and failed requests (a missing stylesheet or script shows up here)."""
+
+    def __init__(self):
+        self.items: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("pageerror", self.on_script_error)
+        page.on("console", self.on_console)
+        page.on("response", self.on_response)
+        page.on("requestfailed", self.on_request_failed)
+
+    def on_script_error(self, error) -> None:
+        self.items.append(f"script error: {error}")
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            self.items.append(f"console error: {message.text}")
+
+    def on_response(self, response) -> None:
+        if response.status >= 400:
+            self.items.append(f"HTTP {response.status}: {response.url}")
+
+    def on_request_failed(self, request) -> None:
+        self.items.append(f"request failed: {request.url} ({request.failure})")
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """``open_page(phone=False, language="he-IL")``: a new page in a fresh browser context (its
+    own cookies) whose relative URLs go to the live server, desktop-sized (1280x800) or
+    phone-sized (390x844, touch). At the end of the test, any script error or failed request on
+    any page fails the test."""
+    problems = PageProblems()
+    contexts = []
+
+    def make(phone=False, language="he-IL"):
+        device = (
+            {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+            if phone
+            else {"viewport": DESKTOP}
+        )
+        context = browser.new_context(locale=language, base_url=live_server.url, **device)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems.items == [], "problems in the browser:\n" + "\n".join(problems.items)
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """``screenshot(page, "account-he")``: a full-page PNG, kept under docs/screenshots/ when
+    KESHER_SCREENSHOTS=1 (README images), else in the test's temporary folder."""
+    folder = DOCS_SCREENSHOTS if os.environ.get("KESHER_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        # Let transitions (collapse, dropdown fade) finish so the picture shows the final state.
+        page.wait_for_timeout(350)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        assert path.stat().st_size > 5_000, f"{path} looks empty"
+        return path
+
+    return take
+
+
+@pytest.fixture
+def log_in():
+    """``log_in(page, username)``: sign in through the real login form (allauth) and land on
+    the home page."""
+
+    def sign_in(page, username: str, password: str = PASSWORD) -> None:
+        page.goto("/accounts/login/")
+        page.locator("input[name=login]").fill(username)
+        page.locator("input[name=password]").fill(password)
+        page.locator("form[action*='/accounts/login/'] [type=submit]").first.click()
+        page.wait_for_url(re.compile(r"/$"))
+
+    return sign_in
