@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.registry import Entity, Related, Section, register
+from kesher.platform.registry import Entity, Section, register
 
 from . import services
 from .models import Account, Contact, ContactAccount, Relationship
@@ -69,14 +69,6 @@ accounts = register(
             Section(_("Address"), ("street", "city", "zip_code", "country")),
             Section(_("Customer club"), ("club_member", "club_joined_on", "last_contact_at")),
             Section(_("Notes"), ("notes",)),
-        ),
-        related=(
-            Related(
-                _("Contacts"),
-                "contacts",
-                "account_links__account",
-                ("first_name", "last_name", "title", "phone", "email"),
-            ),
         ),
         search_words=("name", "city"),
         search_emails=("email",),
@@ -156,9 +148,6 @@ contacts = register(
             ),
             Section(_("Contact details"), ("phone", "mobile", "email", "city")),
             Section(_("Notes"), ("notes",)),
-        ),
-        related=(
-            Related(_("Accounts"), "accounts", "contact_links__contact", ("name", "phone", "city")),
         ),
         search_words=("first_name", "last_name"),
         search_emails=("email",),

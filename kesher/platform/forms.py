@@ -51,6 +51,11 @@ class EntityForm(forms.ModelForm):
 
 
 def _widget_for(field: models.Field):
+    from .fields import PhoneField
+
+    if isinstance(field, PhoneField):
+        # type=tel brings up the number keypad on phones (REQ OR-7).
+        return forms.TextInput(attrs={"type": "tel", "dir": "ltr", "autocomplete": "tel"})
     if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
         return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     if isinstance(field, models.DateTimeField):

@@ -82,7 +82,8 @@ def display(obj, name: str):
     if field.is_relation:
         return str(value)
     if field.choices:
-        return str(getattr(obj, f"get_{name}_display")())
+        # The key, not its label: the timeline shows it in the reader's language.
+        return value
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):

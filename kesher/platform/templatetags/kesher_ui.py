@@ -27,6 +27,8 @@ def _readable(value, field) -> str:
         return ", ".join(str(item) for item in value)
     if isinstance(field, PhoneField):
         return format_phone_national(str(value))
+    if getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
     return str(value)
 
 
