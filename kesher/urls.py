@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kesher.org import views as org_views
-from kesher.platform import attachments, customforms, health, views
+from kesher.platform import attachments, bulk_api, bulk_views, customforms, health, views
 from kesher.platform.api.viewsets import api_urls, saved_view_urls
 
 urlpatterns = [
@@ -14,7 +14,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
     path("search/", views.global_search, name="global_search"),
+    path("views/<slug:key>/save/", views.saved_view_save, name="saved_view_save"),
+    path("views/<int:pk>/delete/", views.saved_view_remove, name="saved_view_delete"),
     path("language/", views.set_language, name="set_language"),
+    path("org/", include("kesher.org.urls")),
     path("profile/", org_views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
     path("pick/<slug:key>/", views.record_picker, name="record_picker"),
@@ -31,4 +34,9 @@ urlpatterns = [
     path("r/<slug:key>/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("r/<slug:key>/<int:pk>/edit/", views.entity_edit, name="entity_edit"),
     path("r/<slug:key>/<int:pk>/delete/", views.entity_delete, name="entity_delete"),
+    # Bulk actions (REQ IM-4): the list page's form and job progress, and the API.
+    path("bulk/jobs/<int:pk>/", bulk_views.bulk_job, name="bulk_job"),
+    path("bulk/<slug:key>/", bulk_views.bulk_action, name="bulk_action"),
+    path("api/v1/bulk/<slug:key>/", bulk_api.BulkActionView.as_view(), name="api_bulk"),
+    path("api/v1/bulk-jobs/<int:pk>/", bulk_api.BulkJobView.as_view(), name="api_bulk_job"),
 ]

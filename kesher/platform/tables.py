@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.http import urlencode
@@ -63,26 +65,123 @@ class Filter:
         return qs.filter(**{self.name: self.value})
 
 
+@dataclass
+class Column:
+    """One column of a list: a built-in field or a custom field (``custom.<key>``)."""
+
+    name: str
+    label: str
+    field: models.Field | None = None
+    custom: object = None  # the CustomField definition
+    sortable: bool = False
+
+    @property
+    def verbose_name(self):
+        return self.label
+
+
 class Table:
+    """A list page's state from its query string: ``view`` (a saved view), ``columns``,
+    ``filter`` (filter-language JSON), simple per-field filters, ``q``, ``sort``, ``page``."""
+
     def __init__(self, entity: Entity, request):
+        from .customfields import definitions_for
+        from .savedviews import saved_view_queryset
+
         self.entity = entity
         self.request = request
         params = request.GET
-        self.columns = [entity.field(c) for c in entity.list_columns]
+        self.errors: list[str] = []
+        self.view = None
+        view_id = params.get("view", "")
+        if view_id.isdigit():
+            self.view = (
+                saved_view_queryset(request.user).filter(pk=view_id, entity=entity.key).first()
+            )
+        self.custom_definitions = {d.key: d for d in definitions_for(entity)}
+        self.available_columns = self._available_columns()
+        wanted = params.get("columns", "")
+        names = [c for c in wanted.split(",") if c] if wanted else []
+        if not names and self.view is not None:
+            names = list(self.view.columns)
+        if not names:
+            names = list(entity.list_columns)
+        by_name = {c.name: c for c in self.available_columns}
+        self.columns = [by_name[n] for n in names if n in by_name] or [
+            by_name[n] for n in entity.list_columns
+        ]
         self.filters = [
             Filter(entity, name, params.get(name, "").strip(), request.user)
             for name in entity.filter_fields
         ]
-        sort = params.get("sort", "")
-        self.sort = sort if sort.lstrip("-") in entity.ordering_fields else ""
+        self.filter_json = params.get("filter", "")
+        sort = params.get("sort", "") or (self.view.sort if self.view else "")
+        sortable = {c.name for c in self.available_columns if c.sortable}
+        self.sort = sort if sort.lstrip("-") in sortable else ""
         try:
             self.page = max(1, int(params.get("page", 1)))
         except ValueError:
             self.page = 1
         self.q = params.get("q", "").strip()[:200]
         self._rows = None
+        # Checked now, so the page can show what is wrong above the results.
+        self.expression = self._expression()
+        if self.expression is not None:
+            from .filterlang import compile_filter
+
+            try:
+                compile_filter(entity, self.expression, request.user)
+            except ValidationError as exc:
+                self.errors.extend(exc.messages)
+
+    def _available_columns(self) -> list[Column]:
+        entity = self.entity
+        columns = []
+        for field in entity.model._meta.get_fields():
+            if not getattr(field, "concrete", False) or field.name in ("custom", "password", "id"):
+                continue
+            if field.name in ("version", "path", "key_hash"):
+                continue
+            columns.append(
+                Column(
+                    field.name,
+                    str(field.verbose_name),
+                    field=field,
+                    sortable=field.name in entity.ordering_fields,
+                )
+            )
+        for definition in self.custom_definitions.values():
+            columns.append(
+                Column(
+                    f"custom.{definition.key}",
+                    definition.label,
+                    custom=definition,
+                    sortable=definition.type not in ("multi_choice", "long_text"),
+                )
+            )
+        return columns
+
+    def _expression(self):
+        from .savedviews import parse_filter
+
+        expressions = []
+        if self.view is not None and self.view.filter:
+            expressions.append(self.view.filter)
+        try:
+            parsed = parse_filter(self.filter_json)
+        except ValidationError as exc:
+            self.errors.extend(exc.messages)
+            parsed = None
+        if parsed:
+            expressions.append(parsed)
+        if not expressions:
+            return None
+        return expressions[0] if len(expressions) == 1 else {"all": expressions}
 
     def queryset(self):
+        from .filterlang import apply_filter
+        from .savedviews import sort_expression
+
         entity = self.entity
         qs = entity.model.objects.visible_to(self.request.user)
         for f in self.filters:
@@ -90,6 +189,10 @@ class Table:
                 qs = f.apply(qs)
             except (ValueError, ValidationError):
                 f.value = ""
+        if self.errors:
+            return qs.none()
+        if self.expression is not None:
+            qs = apply_filter(qs, entity, self.expression, user=self.request.user)
         if self.q and entity.has_search():
             from . import search
 
@@ -101,34 +204,53 @@ class Table:
                 for obj in objs
             ]
             qs = qs.filter(pk__in=ids)
-        order = (
-            [self.sort, "id" if not self.sort.startswith("-") else "-id"]
-            if self.sort
-            else list(entity.default_ordering)
-        )
-        return qs.order_by(*order)
+        if self.sort:
+            aliases, order = sort_expression(entity, self.sort)
+            if aliases:
+                qs = qs.alias(**aliases)
+            return qs.order_by(*order)
+        return qs.order_by(*entity.default_ordering)
+
+    def _cells(self, objs) -> list:
+        from .customforms import display_value
+        from .models import Choice
+        from .views import field_display
+
+        lists = {c.custom.choice_list for c in self.columns if c.custom and c.custom.choice_list}
+        labels = {}
+        if lists:
+            labels = {
+                (c.list_key, c.value): c.label for c in Choice.objects.filter(list_key__in=lists)
+            }
+        rows = []
+        for obj in objs:
+            cells = []
+            for column in self.columns:
+                if column.custom is not None:
+                    value = (obj.custom or {}).get(column.custom.key)
+                    cells.append(display_value(column.custom, value, labels))
+                else:
+                    cells.append(field_display(obj, column.name))
+            rows.append((obj, cells))
+        return rows
 
     @property
     def rows(self):
         if self._rows is None:
             qs = self.queryset()
-            entity = self.entity
-            related = [c.name for c in self.columns if c.many_to_one]
+            fields = [c.field for c in self.columns if c.field is not None]
+            related = [f.name for f in fields if f.many_to_one]
             if related:
                 qs = qs.select_related(*related)
-            many = [c.name for c in self.columns if c.many_to_many]
+            many = [f.name for f in fields if f.many_to_many]
             if many:
                 # One query for the page's values of each many-to-many column, not one per row.
                 qs = qs.prefetch_related(*many)
             offset = (self.page - 1) * 50
             objs = list(qs[offset : offset + 51])
             self.has_next = len(objs) > 50
-            objs = objs[:50]
-            from .views import field_display
-
-            self._rows = [(o, [field_display(o, c.name) for c in self.columns]) for o in objs]
+            self._rows = self._cells(objs[:50])
             self._count = qs.order_by()[: COUNT_CAP + 1].count()
-            del entity
         return self._rows
 
     @property
@@ -148,16 +270,20 @@ class Table:
         return "?" + urlencode(params)
 
     @property
+    def column_names(self) -> str:
+        return ",".join(c.name for c in self.columns)
+
+    @property
     def headers(self):
         """(label, sort link or "", arrow) for each column."""
         result = []
         for column in self.columns:
-            if column.name not in self.entity.ordering_fields:
-                result.append((column.verbose_name, "", ""))
+            if not column.sortable:
+                result.append((column.label, "", ""))
                 continue
             new = "-" + column.name if self.sort == column.name else column.name
             arrow = {column.name: "▲", "-" + column.name: "▼"}.get(self.sort, "")
-            result.append((column.verbose_name, self.url(sort=new, page=""), arrow))
+            result.append((column.label, self.url(sort=new, page=""), arrow))
         return result
 
     @property
@@ -167,3 +293,47 @@ class Table:
     @property
     def prev_url(self):
         return self.url(page=self.page - 1 if self.page > 2 else "") if self.page > 1 else ""
+
+    def builder_fields(self) -> list[dict]:
+        """What the filter builder offers: each filterable field with its kind and values."""
+        from .filterlang import OPS, resolve_field
+        from .models import Choice
+
+        result = []
+        for column in self.available_columns:
+            try:
+                ref = resolve_field(self.entity, column.name, self.custom_definitions)
+            except ValidationError:
+                continue
+            entry = {
+                "field": column.name,
+                "label": str(column.label),
+                "kind": ref.kind,
+                "ops": sorted(OPS[ref.kind]),
+            }
+            if ref.choice_list:
+                entry["choices"] = [
+                    [c.value, c.label]
+                    for c in Choice.objects.filter(list_key=ref.choice_list, active=True)
+                ]
+            elif ref.model_field is not None and ref.kind in ("ref", "multi"):
+                entry["choices"] = _record_options(ref.model_field, self.request.user)
+            result.append(entry)
+        return result
+
+
+def _record_options(field, user, limit: int = 200) -> list | None:
+    """Values to pick from for a link field, unless its table is too large to list."""
+    from .forms import LARGE_TABLE_ENTITIES
+    from .registry import registry
+
+    model = field.related_model
+    queryset = model._default_manager.all()
+    if registry.has_model(model):
+        if registry.for_model(model).key in LARGE_TABLE_ENTITIES:
+            return None
+        queryset = queryset.visible_to(user)
+    limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None
+    if limit_to:
+        queryset = queryset.complex_filter(limit_to)
+    return [[obj.pk, str(obj)] for obj in queryset[:limit]]

@@ -17,18 +17,62 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import search as search_index
-from .access import can
+from .access import can, is_admin
 from .customforms import custom_data, custom_sections, error_target
 from .forms import form_for
 from .models import Attachment, AuditEntry
 from .registry import Entity, registry
+from .savedviews import (
+    parse_filter,
+    saved_view_create,
+    saved_view_delete,
+    saved_view_queryset,
+)
 from .services import ConflictError, record_create, record_delete, record_update
 from .tables import Table
 
 PAGE_SIZE = 50
+
+OP_LABELS = {
+    "eq": gettext_lazy("is"),
+    "ne": gettext_lazy("is not"),
+    "in": gettext_lazy("is one of"),
+    "not_in": gettext_lazy("is none of"),
+    "contains": gettext_lazy("contains"),
+    "not_contains": gettext_lazy("does not contain"),
+    "starts_with": gettext_lazy("starts with"),
+    "empty": gettext_lazy("is empty"),
+    "not_empty": gettext_lazy("is not empty"),
+    "gt": gettext_lazy("greater than"),
+    "gte": gettext_lazy("at least"),
+    "lt": gettext_lazy("less than"),
+    "lte": gettext_lazy("at most"),
+    "between": gettext_lazy("between"),
+    "before": gettext_lazy("before"),
+    "after": gettext_lazy("after"),
+    "on_or_before": gettext_lazy("on or before"),
+    "on_or_after": gettext_lazy("on or after"),
+    "within_last_days": gettext_lazy("within the last days"),
+    "within_next_days": gettext_lazy("within the next days"),
+    "period": gettext_lazy("in the period"),
+    "has": gettext_lazy("has"),
+    "has_not": gettext_lazy("does not have"),
+}
+PERIOD_LABELS = {
+    "today": gettext_lazy("today"),
+    "yesterday": gettext_lazy("yesterday"),
+    "this_week": gettext_lazy("this week"),
+    "last_week": gettext_lazy("last week"),
+    "this_month": gettext_lazy("this month"),
+    "last_month": gettext_lazy("last month"),
+    "this_quarter": gettext_lazy("this quarter"),
+    "this_year": gettext_lazy("this year"),
+    "last_year": gettext_lazy("last year"),
+}
 
 
 def render_partial(request, template: str, context: dict, partial: str):
@@ -82,6 +126,9 @@ def entity_list(request, key):
         "entity": entity,
         "table": table,
         "can_add": can(request.user, key, "add"),
+        "saved_views": saved_view_queryset(request.user).filter(entity=key),
+        "is_admin": is_admin(request.user),
+        "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},
     }
     return render_partial(request, "platform/list.html", context, "results")
 
@@ -311,3 +358,41 @@ def set_language(request):
     if not next_url.startswith("/") or next_url.startswith("//"):
         next_url = "/"
     return redirect(next_url)
+
+
+@require_POST
+@login_required
+def saved_view_save(request, key):
+    """Save the list's current filter, columns and sort as a named view (REQ CX-8)."""
+    entity = _entity(key, request.user, "view")
+    try:
+        view = saved_view_create(
+            actor=request.user,
+            data={
+                "entity": entity.key,
+                "name": request.POST.get("name", ""),
+                "shared": request.POST.get("shared") == "1",
+                "filter": parse_filter(request.POST.get("filter", "")) or {},
+                "columns": [c for c in request.POST.get("columns", "").split(",") if c],
+                "sort": request.POST.get("sort", ""),
+            },
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(reverse("entity_list", args=[key]))
+    messages.success(request, _("View saved."))
+    return redirect(reverse("entity_list", args=[key]) + f"?view={view.pk}")
+
+
+@require_POST
+@login_required
+def saved_view_remove(request, pk):
+    view = get_object_or_404(saved_view_queryset(request.user), pk=pk)
+    try:
+        saved_view_delete(view, actor=request.user)
+        messages.success(request, _("View deleted."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(reverse("entity_list", args=[view.entity]))

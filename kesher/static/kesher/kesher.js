@@ -37,3 +37,146 @@ document.addEventListener("change", (event) => {
   search.parentElement.querySelector(".picker-options").innerHTML = "";
   htmx.process(search);
 });
+
+// The filter builder of list pages: rows of field / operator / value, written as the filter
+// language's JSON into the list form's hidden "filter" input (REQ CX-8).
+(() => {
+  const dataNode = document.getElementById("filter-builder-data");
+  const rowsNode = document.getElementById("builder-rows");
+  if (!dataNode || !rowsNode) return;
+  const data = JSON.parse(dataNode.textContent);
+  const fields = Object.fromEntries(data.fields.map((f) => [f.field, f]));
+  const hidden = document.getElementById("filter-json");
+  const joinSelect = document.getElementById("builder-join");
+  const noValue = new Set(["empty", "not_empty"]);
+
+  const option = (value, label, selected) => {
+    const node = document.createElement("option");
+    node.value = value;
+    node.textContent = label;
+    node.selected = selected;
+    return node;
+  };
+
+  function valueInput(field, op, value) {
+    if (noValue.has(op)) return null;
+    let input;
+    if (op === "period") {
+      input = document.createElement("select");
+      for (const [key, label] of Object.entries(data.periods)) input.append(option(key, label, key === value));
+    } else if (field.kind === "boolean") {
+      input = document.createElement("select");
+      input.append(option("true", "✓", value !== false), option("false", "✗", value === false));
+    } else if (field.choices && field.choices.length) {
+      input = document.createElement("select");
+      if (op === "in" || op === "not_in") input.multiple = true;
+      const chosen = new Set([].concat(value ?? []).map(String));
+      for (const [key, label] of field.choices) input.append(option(key, label, chosen.has(String(key))));
+    } else {
+      input = document.createElement("input");
+      const days = op === "within_last_days" || op === "within_next_days";
+      input.type = days || field.kind === "number" || field.kind === "ref" ? "number"
+        : field.kind === "date" || field.kind === "datetime" ? "date" : "text";
+      if (op === "between") input.placeholder = "…, …";
+      if (value !== undefined && value !== null) input.value = Array.isArray(value) ? value.join(", ") : value;
+    }
+    input.className = input.tagName === "SELECT" ? "form-select form-select-sm" : "form-control form-control-sm";
+    input.dataset.role = "value";
+    input.setAttribute("aria-label", "value");
+    return input;
+  }
+
+  function addRow(condition = {}) {
+    const row = document.createElement("div");
+    row.className = "d-flex flex-wrap gap-2 builder-row";
+    const fieldSelect = document.createElement("select");
+    fieldSelect.className = "form-select form-select-sm w-auto";
+    fieldSelect.dataset.role = "field";
+    fieldSelect.setAttribute("aria-label", "field");
+    for (const f of data.fields) fieldSelect.append(option(f.field, f.label, f.field === condition.field));
+    const opSelect = document.createElement("select");
+    opSelect.className = "form-select form-select-sm w-auto";
+    opSelect.dataset.role = "op";
+    opSelect.setAttribute("aria-label", "operator");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "btn btn-sm btn-outline-danger";
+    remove.textContent = "✕";
+    remove.addEventListener("click", () => row.remove());
+    const refresh = (value) => {
+      const field = fields[fieldSelect.value];
+      const current = opSelect.value || condition.op;
+      opSelect.replaceChildren(...field.ops.map((op) => option(op, data.ops[op] || op, op === current)));
+      row.querySelector("[data-role=value]")?.remove();
+      const input = valueInput(field, opSelect.value, value);
+      if (input) opSelect.after(input);
+    };
+    fieldSelect.addEventListener("change", () => { opSelect.value = ""; refresh(); });
+    opSelect.addEventListener("change", () => refresh());
+    row.append(fieldSelect, opSelect, remove);
+    rowsNode.append(row);
+    refresh(condition.value);
+  }
+
+  function readValue(field, op, input) {
+    if (!input) return undefined;
+    if (input.multiple) return [...input.selectedOptions].map((o) => coerce(field, o.value));
+    if (op === "between") return input.value.split(",").map((v) => coerce(field, v.trim()));
+    if (op === "within_last_days" || op === "within_next_days") return parseInt(input.value, 10);
+    if (field.kind === "boolean" && op !== "period") return input.value === "true";
+    if (op === "period") return input.value;
+    return coerce(field, input.value);
+  }
+
+  function coerce(field, text) {
+    if (field.kind === "number") return Number(text);
+    if (field.kind === "ref" || (field.kind === "multi" && !field.choices?.[0]?.[0]?.length)) {
+      const number = parseInt(text, 10);
+      return Number.isNaN(number) ? text : number;
+    }
+    return text;
+  }
+
+  function expression() {
+    const conditions = [...rowsNode.querySelectorAll(".builder-row")].map((row) => {
+      const field = fields[row.querySelector("[data-role=field]").value];
+      const op = row.querySelector("[data-role=op]").value;
+      const value = readValue(field, op, row.querySelector("[data-role=value]"));
+      return value === undefined ? { field: field.field, op } : { field: field.field, op, value };
+    });
+    return conditions.length ? { [joinSelect.value]: conditions } : null;
+  }
+
+  try {
+    const current = hidden.value ? JSON.parse(hidden.value) : null;
+    const join = current && (current.all ? "all" : current.any ? "any" : null);
+    if (join) {
+      joinSelect.value = join;
+      current[join].filter((c) => c.field in fields).forEach(addRow);
+    }
+  } catch (error) { /* a hand-written filter the builder cannot show stays as it is */ }
+
+  const submit = () => {
+    const form = hidden.form;
+    form.requestSubmit ? form.requestSubmit() : form.submit();
+  };
+  document.getElementById("builder-add").addEventListener("click", () => addRow());
+  document.getElementById("builder-apply").addEventListener("click", () => {
+    const value = expression();
+    hidden.value = value ? JSON.stringify(value) : "";
+    document.querySelector("[data-current=filter]").value = hidden.value;
+    submit();
+  });
+  document.getElementById("builder-clear").addEventListener("click", () => {
+    rowsNode.replaceChildren();
+    hidden.value = "";
+    document.querySelector("[data-current=filter]").value = "";
+    submit();
+  });
+  document.getElementById("columns-apply")?.addEventListener("click", () => {
+    const chosen = [...document.querySelectorAll(".column-choice:checked")].map((c) => c.value);
+    document.getElementById("columns-input").value = chosen.join(",");
+    document.querySelector("#save-view-form [name=columns]").value = chosen.join(",");
+    hidden.form.submit();
+  });
+})();
