@@ -159,7 +159,9 @@ def test_dependent_options_narrow_to_the_parent_value(users, client_for, lead_so
     _source, child = lead_sources
     client = client_for(users["admin"])
     narrowed = client.get(f"/options/{child.pk}/", {"cf_lead_source": "word_ad"}).content.decode()
-    assert "google" in narrowed and "ynet" in narrowed and "customer" not in narrowed
+    assert "google" in narrowed
+    assert "ynet" in narrowed
+    assert "customer" not in narrowed
     empty = client.get(f"/options/{child.pk}/").content.decode()
     assert "google" not in empty
     assert client_for(users["read_only"]).get(f"/options/{child.pk}/").status_code == 200
