@@ -4,7 +4,7 @@ administrators with the same generic screens and API as any record (REQ CX-1, CX
 from django.utils.translation import gettext_lazy as _
 
 from . import schema
-from .models import Choice, CustomField
+from .models import Choice, CustomField, FieldRule
 from .registry import Entity, Section, register
 
 register(
@@ -95,5 +95,48 @@ register(
         owner_field=None,
         create_service=schema.custom_field_create,
         update_service=schema.custom_field_update,
+    )
+)
+
+register(
+    Entity(
+        key="field-rules",
+        model=FieldRule,
+        label=_("field rule"),
+        label_plural=_("Field rules"),
+        icon="⚖",
+        nav_order=950,
+        list_columns=(
+            "entity",
+            "field",
+            "required",
+            "required_statuses",
+            "read_only_roles",
+            "validator",
+            "active",
+        ),
+        form_fields=(
+            "entity",
+            "field",
+            "required",
+            "required_statuses",
+            "read_only_roles",
+            "validator",
+            "pattern",
+            "message_he",
+            "message_en",
+            "active",
+        ),
+        sections=(
+            Section(
+                _("Rule"),
+                ("entity", "field", "required", "required_statuses", "read_only_roles", "active"),
+            ),
+            Section(_("Format"), ("validator", "pattern", "message_he", "message_en")),
+        ),
+        filter_fields=("entity", "validator", "active"),
+        ordering_fields=("entity", "field", "id"),
+        default_ordering=("entity", "field", "id"),
+        owner_field=None,
     )
 )

@@ -21,6 +21,7 @@ from . import events, search
 from .customfields import error_key, validate_custom
 from .models import AuditEntry
 from .registry import Entity, registry
+from .rules import enforce_rules
 
 __all__ = [
     "ConflictError",
@@ -258,6 +259,10 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
             instance.custom = errors.run(
                 validate_custom, entity, custom or {}, {}, actor=actor, default={}
             )
+        touched = set(data) | {f"custom.{k}" for k in (getattr(instance, "custom", None) or {})}
+        errors.run(
+            enforce_rules, entity, instance, touched=touched, before={}, actor=actor, creating=True
+        )
     instance.save()
     changes = {
         f.name: [None, display(instance, f.name)]
@@ -299,6 +304,18 @@ def record_update(
             locked.custom = errors.run(
                 validate_custom, entity, custom, old_custom, actor=actor, default=old_custom
             )
+        touched = set(data) | {f"custom.{k}" for k in (custom or {})}
+        previous = {name: raw for name, (raw, _label) in before.items()}
+        previous.update({f"custom.{k}": v for k, v in old_custom.items()})
+        errors.run(
+            enforce_rules,
+            entity,
+            locked,
+            touched=touched,
+            before=previous,
+            actor=actor,
+            creating=False,
+        )
     # Compare stored values, not their labels: two owners or pick-list values may share a
     # name, and moving a record between them is still a change.
     changes = {
