@@ -27,6 +27,7 @@ from kesher.platform.services import record_create
 
 from . import names
 from .bulk import bulk_link_contacts, bulk_record_create
+from .customization import create_customization
 from .organization import COMPANIES, DEMO_ADMIN, DEMO_PASSWORD, DEPARTMENTS, USERS
 from .plan import DemoPlan, build_plan
 
@@ -75,6 +76,7 @@ def load_demo(
     plan = build_plan(seed=seed, size=size, now=now or timezone.now())
     users, companies = _create_organization()
     accounts, contacts, relationships = _create_customers(plan, users, companies)
+    create_customization(users[DEMO_ADMIN])
     return DemoSummary(
         accounts=len(accounts),
         contacts=len(contacts),

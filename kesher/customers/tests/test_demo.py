@@ -290,3 +290,21 @@ def test_a_small_demo_loads_quickly():
     assert (summary.accounts, summary.contacts, summary.relationships) == (30, 70, 15)
     # Loose on purpose (shared, noisy CI machines); the default size takes a few seconds.
     assert elapsed < 15
+
+
+def test_demo_ships_the_dependent_lists_of_mk6_and_sv2(db):
+    """REQ MK-6 and SV-2: the two dependent pick-lists the issue asks the demo to show."""
+    from kesher.platform.customfields import validate_custom
+    from kesher.platform.models import Choice, CustomField
+
+    call_command("load_demo", "--size", "12", verbosity=0)
+    google = Choice.objects.get(list_key="lead_source_detail", value="google")
+    assert google.parent.value == "word_ad"
+    printer = Choice.objects.get(list_key="request_subtype_2", value="printer")
+    assert printer.parent.value == "connect_computer"
+    assert printer.parent.parent.value == "tech_support"
+    child = CustomField.objects.get(entity="contacts", key="request_subtype_2")
+    assert child.parent.parent.key == "request_type"
+    # Every value the demo stored is one a user could have entered.
+    for account in Account.objects.exclude(custom={}):
+        assert validate_custom("accounts", account.custom, {}) == account.custom
