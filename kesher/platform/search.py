@@ -54,8 +54,40 @@ def phone_tokens(e164: str) -> set[str]:
     return tokens
 
 
-def _tokens(entity: Entity, obj) -> set[tuple[int, str]]:
+SEARCHED_CUSTOM = {
+    "text": SearchToken.Kind.WORD,
+    "israeli_id": SearchToken.Kind.WORD,
+    "company_number": SearchToken.Kind.WORD,
+    "email": SearchToken.Kind.EMAIL,
+    "phone": SearchToken.Kind.PHONE,
+}
+
+
+def searched_custom_fields(entity: Entity) -> list:
+    """The entity's custom fields whose values are searched (REQ CX-1: text types)."""
+    if not any(f.name == "custom" for f in entity.model._meta.concrete_fields):
+        return []
+    from .models import CustomField
+
+    return list(
+        CustomField.objects.filter(entity=entity.key, active=True, type__in=SEARCHED_CUSTOM)
+    )
+
+
+def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
     result: set[tuple[int, str]] = set()
+    values = getattr(obj, "custom", None) or {}
+    for definition in custom_fields:
+        value = values.get(definition.key)
+        if not isinstance(value, str) or not value:
+            continue
+        kind = SEARCHED_CUSTOM[definition.type]
+        if kind == SearchToken.Kind.PHONE:
+            result.update((kind, token) for token in phone_tokens(value))
+        elif kind == SearchToken.Kind.EMAIL:
+            result.add((kind, value.strip().lower()[:MAX_TOKEN]))
+        else:
+            result.update((kind, word) for word in words(value)[:50])
     for name in entity.search_words:
         for word in words(str(getattr(obj, name, "") or "")):
             result.add((SearchToken.Kind.WORD, word))
@@ -72,22 +104,24 @@ def _tokens(entity: Entity, obj) -> set[tuple[int, str]]:
 def index_record(obj, entity: Entity | None = None) -> None:
     """(Re)write the search tokens of one record."""
     entity = entity or registry.for_model(obj)
-    if not entity.has_search():
+    custom_fields = searched_custom_fields(entity)
+    if not entity.has_search() and not custom_fields:
         return
     unindex_record(obj, entity)
     SearchToken.objects.bulk_create(
         SearchToken(entity=entity.key, object_id=obj.pk, kind=kind, token=token)
-        for kind, token in _tokens(entity, obj)
+        for kind, token in _tokens(entity, obj, custom_fields)
     )
 
 
 def index_many(objs, entity: Entity) -> None:
     """Index freshly created records in one insert (bulk loads, demo data, benchmarks)."""
+    custom_fields = searched_custom_fields(entity)
     SearchToken.objects.bulk_create(
         (
             SearchToken(entity=entity.key, object_id=obj.pk, kind=kind, token=token)
             for obj in objs
-            for kind, token in _tokens(entity, obj)
+            for kind, token in _tokens(entity, obj, custom_fields)
         ),
         batch_size=5000,
     )

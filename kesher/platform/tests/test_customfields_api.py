@@ -165,3 +165,26 @@ def test_dependent_options_narrow_to_the_parent_value(users, client_for, lead_so
     empty = client.get(f"/options/{child.pk}/").content.decode()
     assert "google" not in empty
     assert client_for(users["read_only"]).get(f"/options/{child.pk}/").status_code == 200
+
+
+def test_custom_text_values_are_searchable(users, api_for, client_for):
+    CustomField.objects.create(entity="accounts", key="nickname", label_he="כינוי", type="text")
+    CustomField.objects.create(entity="accounts", key="fax", label_he="פקס", type="phone")
+    api = api_for(users["admin"])
+    created = api.post(
+        "/api/v1/accounts/",
+        {"name": "אקמה", "custom_fields": {"nickname": "הנמר הכחול", "fax": "03-555-7788"}},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    page = client_for(users["admin"]).get("/search/", {"q": "הנמר"}).content.decode()
+    assert "אקמה" in page
+    page = client_for(users["admin"]).get("/search/", {"q": "5557788"}).content.decode()
+    assert "אקמה" in page
+    api.patch(
+        f"/api/v1/accounts/{created.json()['id']}/",
+        {"custom_fields": {"nickname": "אחר"}},
+        format="json",
+    )
+    page = client_for(users["admin"]).get("/search/", {"q": "הנמר"}).content.decode()
+    assert "אקמה" not in page
