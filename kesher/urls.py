@@ -5,7 +5,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kesher.org import views as org_views
-from kesher.platform import attachments, bulk_api, bulk_views, customforms, health, views
+from kesher.platform import (
+    attachments,
+    bulk_api,
+    bulk_views,
+    customforms,
+    export,
+    health,
+    views,
+)
 from kesher.platform.api.viewsets import api_urls, saved_view_urls
 
 urlpatterns = [
@@ -30,6 +38,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("kesher.customers.urls")),
     path("r/<slug:key>/", views.entity_list, name="entity_list"),
+    path("r/<slug:key>/export.csv", export.export, {"fmt": "csv"}, name="entity_export_csv"),
+    path("r/<slug:key>/export.xlsx", export.export, {"fmt": "xlsx"}, name="entity_export_xlsx"),
     path("r/<slug:key>/new/", views.entity_create, name="entity_create"),
     path("r/<slug:key>/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("r/<slug:key>/<int:pk>/edit/", views.entity_edit, name="entity_edit"),
