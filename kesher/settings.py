@@ -168,14 +168,36 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Throttling counts per client address: behind a reverse proxy (or a load balancer) set how many
+# proxies append to X-Forwarded-For, or every user shares the proxy's address and its limit.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# Kesher mails only its own users: a reset asked for an unknown address sends nothing.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kesher] "
+ACCOUNT_FORMS = {"login": "kesher.org.auth_forms.LoginForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_FORMS = {"authenticate": "kesher.org.auth_forms.MFAAuthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Kesher"
+# Security keys need HTTPS; a development server on http://localhost may still register them.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Google / Microsoft / OpenID Connect sign-in (REQ OR-5). The providers' client ids and secrets
+# are entered by an administrator on Kesher's "Sign-in providers" screen (kesher/org/sso.py) and
+# stored as allauth SocialApp rows; a provider without a row shows no button.
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in takes a POST (CSRF-protected)
+SOCIALACCOUNT_STORE_TOKENS = False  # Kesher signs people in; it keeps no provider tokens
 SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {"OAUTH_PKCE_ENABLED": True},
+    "microsoft": {"OAUTH_PKCE_ENABLED": True},
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True},
+}
 
 SESSION_COOKIE_AGE = int(
     os.environ.get("SESSION_COOKIE_AGE", str(int(timedelta(hours=10).total_seconds())))
@@ -194,6 +216,17 @@ if env_bool("HTTPS", False):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Cache -------------------------------------------------------------------------------------
+# allauth's sign-in throttling (ACCOUNT_RATE_LIMITS) and TOTP replay protection live in the cache.
+# The default is per process; several app servers should share one (CACHE_BACKEND/CACHE_LOCATION,
+# e.g. django.core.cache.backends.redis.RedisCache with redis://...).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": os.environ.get("CACHE_LOCATION", "kesher"),
+    }
+}
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
