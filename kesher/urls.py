@@ -19,6 +19,9 @@ from kesher.platform.api.viewsets import api_urls, saved_view_urls
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # A user's email is set by an administrator (it links Google/Microsoft sign-in to the user,
+    # REQ OR-5), so allauth's self-service email page is not offered.
+    path("accounts/email/", views.not_offered, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
     path("search/", views.global_search, name="global_search"),

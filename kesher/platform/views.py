@@ -396,3 +396,8 @@ def saved_view_remove(request, pk):
         for message in exc.messages:
             messages.error(request, message)
     return redirect(reverse("entity_list", args=[view.entity]))
+
+
+def not_offered(request, *args, **kwargs):
+    """A page a library offers that Kesher deliberately does not."""
+    raise Http404

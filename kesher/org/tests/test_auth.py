@@ -409,3 +409,12 @@ def test_inactive_users_api_token_is_refused(users):
     response = api.get("/api/v1/accounts/")
     assert response.status_code in (401, 403)
     assert "inactive" in response.json()["detail"].lower()
+
+
+def test_users_cannot_change_their_own_email(users, client_for):
+    """REQ OR-5: the email that links provider sign-in is set by an administrator only."""
+    client = client_for(users["sales_rep"])
+    assert client.get("/accounts/email/").status_code == 404
+    client.post("/accounts/email/", {"action_add": "", "email": "evil@example.com"})
+    users["sales_rep"].refresh_from_db()
+    assert users["sales_rep"].email == "rep1@example.co.il"
