@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kesher.platform.bulk import bulk_compatible
 from kesher.platform.services import record_create, record_update, write_audit
 
 from .models import Account, Contact, ContactAccount, Relationship
@@ -33,6 +34,7 @@ def account_create(*, actor, data: dict, m2m: dict | None = None) -> Account:
     return record_create("accounts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
 
 
+@bulk_compatible  # adds nothing to record_update: bulk updates may go set-based (IM-4)
 def account_update(account: Account, *, actor, data: dict, m2m=None, expected_version=None):
     return record_update(
         account, actor=actor, data=data, m2m=m2m, expected_version=expected_version

@@ -8,4 +8,5 @@ class PlatformConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from . import checks, entities  # noqa: F401  (system checks; the platform's entities)
+        # System checks; the platform's entities; bulk jobs (resumed on the worker's tick).
+        from . import bulk, checks, entities  # noqa: F401

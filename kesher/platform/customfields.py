@@ -210,17 +210,28 @@ def clean_value(definition: CustomField, value, *, parent_value=None, actor=None
 
 
 def validate_custom(
-    entity: Entity | str, submitted: dict, existing: dict | None = None, *, actor=None
+    entity: Entity | str,
+    submitted: dict,
+    existing: dict | None = None,
+    *,
+    actor=None,
+    definitions: list[CustomField] | None = None,
+    clean=clean_value,
 ) -> dict:
     """Merge ``submitted`` custom values into ``existing``; every problem named by its key.
 
     Unknown keys and inactive fields are refused; values of inactive fields already stored are
     kept untouched (deactivating a field keeps its data). Required fields must end up filled.
+    A caller checking many records (bulk update, REQ IM-4) passes the entity's ``definitions``
+    (all of them, active or not) loaded once and a memoizing ``clean`` (same signature as
+    ``clean_value``), so each record costs no query.
     """
     if not isinstance(submitted, dict):
         raise ValidationError({"custom_fields": [_("Enter an object of custom-field values.")]})
     existing = dict(existing or {})
-    all_definitions = {d.key: d for d in definitions_for(entity, active_only=False)}
+    if definitions is None:
+        definitions = definitions_for(entity, active_only=False)
+    all_definitions = {d.key: d for d in definitions}
     active = {k: d for k, d in all_definitions.items() if d.active}
     errors: dict[str, list[str]] = {}
     for key in submitted:
@@ -241,7 +252,7 @@ def validate_custom(
                 continue
         parent_value = result.get(definition.parent.key) if definition.parent_id else None
         try:
-            cleaned = clean_value(
+            cleaned = clean(
                 definition, merged[definition.key], parent_value=parent_value, actor=actor
             )
         except ValidationError as exc:
@@ -259,7 +270,7 @@ def validate_custom(
         if definition.parent_id and definition.key in result and definition.key not in submitted:
             parent_value = result.get(definition.parent.key)
             try:
-                clean_value(definition, result[definition.key], parent_value=parent_value)
+                clean(definition, result[definition.key], parent_value=parent_value)
             except ValidationError as exc:
                 errors.setdefault(error_key(definition.key), exc.messages)
     if errors:

@@ -150,8 +150,12 @@ class SearchToken(models.Model):
 
     class Meta:
         indexes = [
+            # Every search reads one entity's tokens of a kind by prefix and wants their
+            # object ids: this index answers it alone, with no table lookups (bench/README.md).
             models.Index(
-                fields=["kind", "token"], name="search_token", opclasses=["", "varchar_pattern_ops"]
+                fields=["entity", "kind", "token", "object_id"],
+                name="search_entity_token",
+                opclasses=["", "", "varchar_pattern_ops", ""],
             ),
             models.Index(fields=["entity", "object_id"], name="search_record"),
         ]
@@ -322,3 +326,132 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class BulkJob(models.Model):
+    """A bulk action over many records of one entity, run in chunks by the worker (REQ IM-4).
+
+    ``cursor`` is the last primary key processed; it advances in the same transaction as each
+    chunk's writes, so a job re-run after a crash resumes where it stopped and never applies a
+    chunk twice.
+    """
+
+    class Action(models.TextChoices):
+        UPDATE = "update", _("Update a field")
+        ASSIGN_OWNER = "assign_owner", _("Assign an owner")
+        ADD_TAG = "add_tag", _("Add a tag")
+        REMOVE_TAG = "remove_tag", _("Remove a tag")
+        DELETE = "delete", _("Delete")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    entity = models.CharField(_("entity"), max_length=40)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    # What to do: {"field": ..., "value": ...} or {"tag": id}, as the caller sent it.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Which records: {"ids": [...]} and/or {"filter": {...}}, simple list filters, search hits.
+    target = models.JSONField(_("records"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("records"), default=0)
+    done = models.PositiveIntegerField(_("processed"), default=0)
+    updated = models.PositiveIntegerField(_("changed"), default=0)
+    unchanged = models.PositiveIntegerField(_("already so"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    # The first rejected records with their reasons: [{"id", "record", "errors", "message"}].
+    rejected = models.JSONField(_("rejected records"), default=list, blank=True)
+    cursor = models.BigIntegerField(default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="bulk_job_status")]
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+
+    def __str__(self):
+        return f"{self.entity} {self.action} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class FieldRule(models.Model):
+    """A rule an administrator sets on one field of an entity, built-in or custom
+    (``custom.<key>``): required always or at some statuses, read-only for some roles, a mask.
+
+    Enforced by the services, so forms, the API and the importer answer the same
+    (REQ CX-3, CX-5, SV-4, CX-9).
+    """
+
+    class Validator(models.TextChoices):
+        NONE = "", _("None")
+        ISRAELI_ID = "israeli_id", _("Israeli ID number")
+        COMPANY_NUMBER = "company_number", _("Company number")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        URL = "url", _("Web address")
+        REGEX = "regex", _("Regular expression")
+
+    entity = models.CharField(_("entity"), max_length=40, choices=entity_choices)
+    field = models.CharField(
+        _("field"), max_length=80, help_text=_("A field name, or custom.<key> for a custom field.")
+    )
+    required = models.BooleanField(_("always required"), default=False)
+    required_statuses = models.JSONField(
+        _("required at these statuses"),
+        default=list,
+        blank=True,
+        help_text=_('Status keys, e.g. ["closed", "resolved"].'),
+    )
+    read_only_roles = models.JSONField(
+        _("read-only for these roles"),
+        default=list,
+        blank=True,
+        help_text=_('Role keys, e.g. ["sales_rep"].'),
+    )
+    validator = models.CharField(
+        _("validator"), max_length=20, choices=Validator.choices, blank=True, default=""
+    )
+    pattern = models.CharField(_("regular expression"), max_length=300, blank=True)
+    message_he = models.CharField(_("Hebrew error message"), max_length=200, blank=True)
+    message_en = models.CharField(_("English error message"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["entity", "field", "pk"]
+        verbose_name = _("field rule")
+        verbose_name_plural = _("field rules")
+
+    def __str__(self):
+        return f"{self.entity}.{self.field}"
+
+    def clean(self):
+        from .rules import check_rule
+
+        check_rule(self)

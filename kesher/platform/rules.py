@@ -110,7 +110,14 @@ def _mask_error(rule: FieldRule, value) -> str | None:
 
 
 def enforce_rules(
-    entity: Entity, instance, *, touched: set[str], before: dict, actor, creating: bool
+    entity: Entity,
+    instance,
+    *,
+    touched: set[str],
+    before: dict,
+    actor,
+    creating: bool,
+    rules: list[FieldRule] | None = None,
 ) -> None:
     """Raise a ValidationError naming each field that breaks one of the entity's rules.
 
@@ -119,7 +126,8 @@ def enforce_rules(
     field is written, and — for "required at these statuses" — when the status changes, so a
     transition that leaves the field empty is refused (SV-4) while older records stay editable.
     """
-    rules = list(FieldRule.objects.filter(entity=entity.key, active=True))
+    if rules is None:  # a caller checking many records (bulk update) loads them once
+        rules = list(FieldRule.objects.filter(entity=entity.key, active=True))
     if not rules:
         return
     role_key = getattr(getattr(actor, "role", None), "key", None)
