@@ -99,3 +99,14 @@ def api_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request in an earlier test may have
+    activated the user's language on this thread (the middleware does so per request)."""
+    from django.utils import translation
+
+    translation.activate("he")
+    yield
+    translation.activate("he")

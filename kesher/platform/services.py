@@ -126,10 +126,24 @@ def _assign(instance, data: dict) -> None:
 
 def _validate(instance, only: list[str] | None = None) -> None:
     """Model validation; on update only the changed fields (plus model-wide rules)."""
-    exclude = None
-    if only is not None:
-        exclude = {f.name for f in instance._meta.concrete_fields} - set(only)
-    instance.full_clean(exclude=exclude)
+    if only is None:
+        instance.full_clean()
+        return
+    exclude = {f.name for f in instance._meta.concrete_fields} - set(only)
+    errors = {}
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    # Uniqueness and constraints over several fields are checked whole: changing one of the
+    # fields can break a constraint whose other fields did not change.
+    try:
+        instance.validate_unique()
+        instance.validate_constraints()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _set_m2m(instance, m2m: dict, changes: dict) -> None:

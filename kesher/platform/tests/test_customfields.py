@@ -244,3 +244,13 @@ def test_indexed_field_gets_an_expression_index_the_query_uses(users):
     schema.custom_field_update(score, actor=users["admin"], data={"indexed": False})
     indexes = connection.introspection.get_constraints(connection.cursor(), "customers_account")
     assert schema.index_name(score) not in indexes
+
+
+def test_renaming_a_value_onto_an_existing_one_is_a_validation_error(users):
+    """A unique pair (list, value) breaks when only the value changes: a 400, not a 500."""
+    from kesher.platform.services import record_update
+
+    gold = Choice.objects.create(list_key="tier", value="gold", label_he="זהב")
+    Choice.objects.create(list_key="tier", value="silver", label_he="כסף")
+    with pytest.raises(ValidationError):
+        record_update(gold, actor=users["admin"], data={"value": "silver"})
