@@ -8,9 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.http import urlencode
 
+from . import lookups
+from .keyset import CURSOR_PARAM, Keyset, with_default_ties
 from .registry import Entity
 
 COUNT_CAP = 10_000
+PAGE_SIZE = 50
 
 
 class Filter:
@@ -52,6 +55,9 @@ class Filter:
         if self.kind == "bool":
             return qs.filter(**{self.name: self.value == "1"})
         if self.kind == "text":
+            if self.value.lower() == self.value.upper():
+                # No letter case to ignore (Hebrew, digits): a prefix the index answers.
+                return lookups.expand_prefix(qs, self.name, self.value)
             return qs.filter(**{f"{self.name}__istartswith": self.value})
         if self.field.many_to_many:
             # Exists keeps one row per record without DISTINCT over a large table.
@@ -123,6 +129,9 @@ class Table:
         except ValueError:
             self.page = 1
         self.q = params.get("q", "").strip()[:200]
+        # Next/previous links carry a keyset cursor; ``page`` is then only the number shown.
+        self.cursor = params.get(CURSOR_PARAM, "")
+        self._keyset = None
         self._rows = None
         # Checked now, so the page can show what is wrong above the results.
         self.expression = self._expression()
@@ -208,7 +217,7 @@ class Table:
             aliases, order = sort_expression(entity, self.sort)
             if aliases:
                 qs = qs.alias(**aliases)
-            return qs.order_by(*order)
+            return qs.order_by(*with_default_ties(order, entity.default_ordering))
         return qs.order_by(*entity.default_ordering)
 
     def _cells(self, objs) -> list:
@@ -246,12 +255,30 @@ class Table:
             if many:
                 # One query for the page's values of each many-to-many column, not one per row.
                 qs = qs.prefetch_related(*many)
-            offset = (self.page - 1) * 50
-            objs = list(qs[offset : offset + 51])
-            self.has_next = len(objs) > 50
-            self._rows = self._cells(objs[:50])
+            objs = self._page(qs)
+            self._first, self._last = (objs[0], objs[-1]) if objs else (None, None)
+            self._rows = self._cells(objs)
             self._count = qs.order_by()[: COUNT_CAP + 1].count()
         return self._rows
+
+    def _page(self, qs) -> list:
+        """One page of rows: sought from the cursor when there is one (an index range scan at
+        any depth), else by offset from the page number."""
+        self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
+        position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
+        if position is None:
+            offset = (self.page - 1) * PAGE_SIZE
+            objs = list(qs[offset : offset + PAGE_SIZE + 1])
+            self.has_next = len(objs) > PAGE_SIZE
+            return objs[:PAGE_SIZE]
+        objs = list(self._keyset.seek(qs, position)[: PAGE_SIZE + 1])
+        more = len(objs) > PAGE_SIZE
+        objs = objs[:PAGE_SIZE]
+        if position.backward:
+            # Read backward from the first row of the page after this one.
+            objs.reverse()
+        self.has_next = True if position.backward else more
+        return objs
 
     @property
     def count(self):
@@ -270,6 +297,13 @@ class Table:
         return "?" + urlencode(params)
 
     @property
+    def expression_json(self) -> str:
+        """The saved view's and the builder's filter together, for bulk actions ({} = all)."""
+        import json
+
+        return json.dumps(self.expression or {}, ensure_ascii=False)
+
+    @property
     def column_names(self) -> str:
         return ",".join(c.name for c in self.columns)
 
@@ -283,16 +317,26 @@ class Table:
                 continue
             new = "-" + column.name if self.sort == column.name else column.name
             arrow = {column.name: "▲", "-" + column.name: "▼"}.get(self.sort, "")
-            result.append((column.label, self.url(sort=new, page=""), arrow))
+            result.append((column.label, self.url(sort=new, page="", cursor=""), arrow))
         return result
 
     @property
     def next_url(self):
-        return self.url(page=self.page + 1) if self.rows is not None and self.has_next else ""
+        if self.rows is None or not self.has_next:
+            return ""
+        if self._keyset is not None and self._last is not None:
+            return self.url(page=self.page + 1, cursor=self._keyset.cursor(self._last))
+        return self.url(page=self.page + 1, cursor="")
 
     @property
     def prev_url(self):
-        return self.url(page=self.page - 1 if self.page > 2 else "") if self.page > 1 else ""
+        if self.page <= 1:
+            return ""
+        self.rows  # noqa: B018  (reads the page and its first row)
+        if self.page == 2 or self._keyset is None or self._first is None:
+            return self.url(page=self.page - 1 if self.page > 2 else "", cursor="")
+        cursor = self._keyset.cursor(self._first, backward=True)
+        return self.url(page=self.page - 1, cursor=cursor)
 
     def builder_fields(self) -> list[dict]:
         """What the filter builder offers: each filterable field with its kind and values."""

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from . import search as search_index
 from .access import can, is_admin
+from .bulk import available_actions
 from .customforms import custom_data, custom_sections, error_target
 from .forms import form_for
 from .models import Attachment, AuditEntry
@@ -126,6 +127,7 @@ def entity_list(request, key):
         "entity": entity,
         "table": table,
         "can_add": can(request.user, key, "add"),
+        "can_bulk": bool(available_actions(entity, request.user)),
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
         "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},

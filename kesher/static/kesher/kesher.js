@@ -180,3 +180,9 @@ document.addEventListener("change", (event) => {
     hidden.form.submit();
   });
 })();
+
+// "Select all on this page" for bulk actions.
+document.addEventListener("change", (event) => {
+  if (event.target.id !== "select-page") return;
+  document.querySelectorAll(".row-select").forEach((box) => { box.checked = event.target.checked; });
+});
