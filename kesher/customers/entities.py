@@ -105,6 +105,15 @@ accounts = register(
             "status": "account_status",
         },
         create_service=services.account_create,
+        api_example={
+            "kind": "organization",
+            "name": 'אלפא מערכות בע"מ',
+            "company_number": "516179157",
+            "phone": "052-555-1234",
+            "email": "office@alpha.example",
+            "city": "חיפה",
+            "custom_fields": {"lead_source": "word_ad", "lead_source_detail": "google"},
+        },
         update_service=services.account_update,
     )
 )
@@ -168,6 +177,13 @@ contacts = register(
         owner_field="owner",
         company_field="accounts__companies",
         create_service=services.contact_create,
+        api_example={
+            "first_name": "דנה",
+            "last_name": "לוי",
+            "title": "מנהלת רכש",
+            "mobile": "054-123-4567",
+            "email": "dana@alpha.example",
+        },
     )
 )
 
@@ -196,5 +212,6 @@ relationships = register(
         scope_via=("from_account", "from_contact"),
         choice_lists={"type": "relationship_type"},
         create_service=services.relationship_create,
+        api_example={"from_account": 12, "type": 3, "to_account": 40, "notes": "חברת בת"},
     )
 )

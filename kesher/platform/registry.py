@@ -62,6 +62,8 @@ class Entity:
     status_field: str | None = None
     # Pick-list fields: model field name -> Choice.list_key.
     choice_lists: dict[str, str] = field(default_factory=dict)
+    # A request body the API documentation shows for "create" (OpenAPI example).
+    api_example: dict = field(default_factory=dict)
     in_navigation: bool = True
     nav_order: int = 100
     # Services: the generic ones unless the entity needs its own logic.

@@ -6,7 +6,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import viewsets
 from rest_framework.response import Response
 
@@ -144,7 +149,20 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
             ],
         ),
         retrieve=extend_schema(summary=f"Get one of {entity.key} (ETag = version)"),
-        create=extend_schema(summary=f"Create one of {entity.key}"),
+        create=extend_schema(
+            summary=f"Create one of {entity.key}",
+            examples=[
+                OpenApiExample(f"A new one of {entity.key}", value=entity.api_example),
+                OpenApiExample(
+                    "Validation error (400)",
+                    value={"company_number": ["מספר ח.פ. אינו תקין."]},
+                    response_only=True,
+                    status_codes=["400"],
+                ),
+            ]
+            if entity.api_example
+            else [],
+        ),
         update=extend_schema(
             summary=f"Replace one of {entity.key}",
             parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
