@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-__all__ = ["ACTIONS", "Grant", "can", "grants_for", "scope_queryset"]
+__all__ = ["ACTIONS", "Grant", "can", "grants_for", "linkable", "scope_queryset"]
 
 ACTIONS = ("view", "add", "change", "delete")
 
@@ -96,3 +96,17 @@ def scope_queryset(qs: QuerySet, user) -> QuerySet:
         )
         return qs.filter(own | Q(Exists(shared)))
     return qs.filter(own)
+
+
+def linkable(qs: QuerySet, user) -> QuerySet:
+    """The records of ``qs`` that ``user`` may point a record at: those he may see.
+
+    Pick-list values are the exception: everyone picks them on the records he edits (a sales
+    rep sets an account's status); the ``choices`` grant is about editing the lists themselves
+    (REQ CX-4). The services still check that a value belongs to its list.
+    """
+    from .models import Choice
+
+    if qs.model is Choice:
+        return qs
+    return qs.visible_to(user)

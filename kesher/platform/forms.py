@@ -5,7 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.db import models
 from django.forms.models import modelform_factory
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
+from .access import linkable
 from .registry import Entity, registry
 
 __all__ = ["RecordPicker", "form_for"]
@@ -32,6 +35,11 @@ class RecordPicker(forms.TextInput):
             label = str(obj) if obj else ""
         context["widget"].update({"entity_key": self.entity_key, "label": label})
         return context
+
+    def _render(self, template_name, context, renderer=None):
+        # The template is one of the project's (kesher/templates), which Django's default
+        # form renderer does not look in: rendered by the project's engine instead.
+        return mark_safe(render_to_string(template_name, context))
 
 
 class EntityForm(forms.ModelForm):
@@ -94,7 +102,7 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
             for field in self.fields.values():
                 queryset = getattr(field, "queryset", None)
                 if queryset is not None and registry.has_model(queryset.model):
-                    field.queryset = queryset.visible_to(user)
+                    field.queryset = linkable(queryset, user)
                 widget = field.widget
                 css = (
                     "form-check-input"

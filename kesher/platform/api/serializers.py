@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from kesher.platform.access import linkable
 from kesher.platform.registry import Entity, registry
 
 __all__ = ["EntitySerializer", "serializer_for"]
@@ -40,7 +41,7 @@ class EntitySerializer(serializers.ModelSerializer):
             target = getattr(field, "child_relation", field)
             queryset = getattr(target, "queryset", None)
             if queryset is not None and registry.has_model(queryset.model) and user is not None:
-                target.queryset = queryset.visible_to(user)
+                target.queryset = linkable(queryset, user)
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
