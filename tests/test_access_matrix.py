@@ -355,14 +355,22 @@ register_route(
     *(Verb(method, never_allowed) for method in ("GET", "PUT", "PATCH", "DELETE")),
     what="rep1's API token",
 )
+def _language_saved(world: World, principal: str, marker: str) -> bool:
+    """A signed-in user's language is stored on him; a visitor's only in a cookie."""
+    if not world.signed_in(principal):
+        return True
+    return _own_user_has(language="en")(world, principal, marker)
+
+
 register_route(
     "pages",
     "/language/",
+    # Public: the sign-in page offers the switch to visitors too (cookie, no database write).
     Verb(
         "POST",
-        signed_in,
+        public,
         data=lambda world, marker: {"language": "en", "next": "/"},
-        writes=_own_user_has(language="en"),
+        writes=_language_saved,
     ),
     *(Verb(method, never_allowed) for method in ("GET", "PUT", "PATCH", "DELETE")),
 )

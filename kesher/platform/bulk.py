@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from . import search
-from .access import can, is_admin
+from .access import can, is_admin, linkable
 from .bulk_writes import KEEP_REJECTED, Outcome, apply_chunk, load_chunk, tags_field
 from .customfields import EMPTY, clean_value, definitions_for, error_key
 from .filterlang import apply_filter, compile_filter
@@ -397,7 +397,7 @@ def _clean_builtin(model_field: models.Field, value, actor):
         related = model_field.related_model
         qs = related._base_manager.all()
         if registry.has_model(related):
-            qs = related.objects.visible_to(actor)
+            qs = linkable(related.objects.all(), actor)
         value = qs.filter(pk=value).first()
         if value is None:
             raise ValidationError({name: [_("No such record.")]})

@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 
 from . import lookups
 from .keyset import CURSOR_PARAM, Keyset, with_default_ties
+from .access import linkable
 from .registry import Entity
 
 COUNT_CAP = 10_000
@@ -41,7 +42,7 @@ class Filter:
             from .registry import registry
 
             if registry.has_model(related):
-                queryset = queryset.visible_to(user)
+                queryset = linkable(queryset, user)
             self.options = [(str(o.pk), str(o)) for o in queryset[:200]]
         elif self.field.choices:
             self.kind = "select"
@@ -376,7 +377,7 @@ def _record_options(field, user, limit: int = 200) -> list | None:
     if registry.has_model(model):
         if registry.for_model(model).key in LARGE_TABLE_ENTITIES:
             return None
-        queryset = queryset.visible_to(user)
+        queryset = linkable(queryset, user)
     limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None
     if limit_to:
         queryset = queryset.complex_filter(limit_to)

@@ -347,19 +347,27 @@ def record_picker(request, key):
 
 
 @require_POST
-@login_required
 def set_language(request):
+    """Switch the interface language: stored on the user, or in a cookie before sign-in."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
     from kesher.org.services import user_set_language
 
     language = request.POST.get("language", "")
-    try:
-        user_set_language(request.user, language)
-    except ValidationError:
-        messages.error(request, _("Unknown language."))
     next_url = request.POST.get("next") or "/"
-    if not next_url.startswith("/") or next_url.startswith("//"):
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
-    return redirect(next_url)
+    response = redirect(next_url)
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Unknown language."))
+        return response
+    if request.user.is_authenticated:
+        user_set_language(request.user, language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+    )
+    return response
 
 
 @require_POST

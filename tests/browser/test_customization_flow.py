@@ -112,10 +112,12 @@ def test_dependent_field_filter_saved_view_and_bulk_update(
     page.locator("#bulk-open").click()
     form = page.locator("#bulk-form")
     expect(form.locator("#bulk-count")).to_contain_text("3")
-    form.locator("select[name=action]").select_option("update")
-    page.wait_for_load_state("networkidle")  # the form re-renders for the chosen action
-    form.locator("select[name=field]").select_option("custom.lead_source_detail")
-    page.wait_for_load_state("networkidle")  # ... and for the chosen field's value input
+    # The form re-renders for the chosen action, then for the chosen field's value input:
+    # wait for each answer, so a late one cannot replace the next choice.
+    with page.expect_response(lambda r: "/bulk/accounts/" in r.url):
+        form.locator("select[name=action]").select_option("update")
+    with page.expect_response(lambda r: "/bulk/accounts/" in r.url):
+        form.locator("select[name=field]").select_option("custom.lead_source_detail")
     expect(form.locator("[name=value] option[value=ynet]")).to_have_count(1)
     form.locator("[name=value]").select_option("ynet")
     screenshot(page, "bulk-update-he")

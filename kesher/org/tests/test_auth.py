@@ -418,3 +418,14 @@ def test_users_cannot_change_their_own_email(users, client_for):
     client.post("/accounts/email/", {"action_add": "", "email": "evil@example.com"})
     users["sales_rep"].refresh_from_db()
     assert users["sales_rep"].email == "rep1@example.co.il"
+
+
+def test_language_can_be_switched_before_signing_in(client):
+    """The sign-in page's language button works for a visitor (REQ OR-7, DESIGN "Localization")."""
+    response = client.post("/language/", {"language": "en", "next": "/accounts/login/"})
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/"
+    page = client.get("/accounts/login/").content.decode()
+    assert '<html lang="en" dir="ltr">' in page
+    unsafe = client.post("/language/", {"language": "he", "next": "https://evil.example/"})
+    assert unsafe.url == "/"
