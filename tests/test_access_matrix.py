@@ -355,6 +355,8 @@ register_route(
     *(Verb(method, never_allowed) for method in ("GET", "PUT", "PATCH", "DELETE")),
     what="rep1's API token",
 )
+
+
 def _language_saved(world: World, principal: str, marker: str) -> bool:
     """A signed-in user's language is stored on him; a visitor's only in a cookie."""
     if not world.signed_in(principal):

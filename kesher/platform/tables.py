@@ -9,8 +9,8 @@ from django.db import models
 from django.utils.http import urlencode
 
 from . import lookups
-from .keyset import CURSOR_PARAM, Keyset, with_default_ties
 from .access import linkable
+from .keyset import CURSOR_PARAM, Keyset, with_default_ties
 from .registry import Entity
 
 COUNT_CAP = 10_000
