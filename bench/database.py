@@ -1,0 +1,116 @@
+"""Which database the benchmark uses, and pointing Django at it before it starts.
+
+The benchmark never touches the working database: SQLite goes to its own file under
+``var/bench/``; PostgreSQL to a dedicated database (``kesher_bench`` by default) on the server
+``DATABASE_URL`` names, created here when missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = ROOT / "var" / "bench" / "kesher_bench.sqlite3"
+DEFAULT_POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432/"
+DEFAULT_POSTGRES_NAME = "kesher_bench"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One benchmark database: ``vendor`` is "sqlite" or "postgres"."""
+
+    vendor: str
+    sqlite_path: Path | None = None
+    postgres_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "sqlite" if self.vendor == "sqlite" else "postgres"
+
+    @property
+    def postgres_name(self) -> str:
+        return urlsplit(self.postgres_url or "").path.lstrip("/")
+
+    def describe(self) -> str:
+        if self.vendor == "sqlite":
+            return str(self.sqlite_path)
+        parts = urlsplit(self.postgres_url)
+        host = parts.hostname or "localhost"
+        return f"postgres://{host}:{parts.port or 5432}/{self.postgres_name}"
+
+
+def target_for(vendor: str, *, sqlite_path=None, database_url=None, postgres_name=None) -> Target:
+    """The benchmark database for ``vendor``; PostgreSQL keeps the server of ``database_url``
+    (or ``$DATABASE_URL``) but always uses its own database name, never the working one."""
+    if vendor == "sqlite":
+        return Target("sqlite", sqlite_path=Path(sqlite_path or DEFAULT_SQLITE_PATH).resolve())
+    server = database_url or os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES_SERVER
+    parts = urlsplit(server)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise SystemExit(f"--db postgres needs a postgres:// DATABASE_URL, not {parts.scheme!r}")
+    name = postgres_name or DEFAULT_POSTGRES_NAME
+    url = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+    return Target("postgres", postgres_url=url)
+
+
+def configure_django(target: Target) -> None:
+    """Point Django's default database at ``target``; call before ``django.setup()``.
+
+    SQLite keeps the application's own connection options (WAL, cache size, mmap), so the
+    figures are those of a real install.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kesher.settings")
+    if target.vendor == "postgres":
+        os.environ["DATABASE_URL"] = target.postgres_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    from django.conf import settings
+
+    if target.vendor == "sqlite":
+        target.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        settings.DATABASES["default"]["NAME"] = target.sqlite_path
+    # Persistent connections: one benchmark process, one connection, as a warm app server.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = None
+    import django
+
+    django.setup()
+
+
+def _maintenance_connection(target: Target):
+    import psycopg
+
+    parts = urlsplit(target.postgres_url)
+    url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    return psycopg.connect(url, autocommit=True)
+
+
+def create_database(target: Target, *, fresh: bool) -> None:
+    """Make sure the benchmark database exists; ``fresh`` drops whatever was there first."""
+    if target.vendor == "sqlite":
+        if fresh:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{target.sqlite_path}{suffix}").unlink(missing_ok=True)
+        return
+    from psycopg import sql
+
+    name = target.postgres_name
+    with _maintenance_connection(target) as conn:
+        if fresh:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def database_exists(target: Target) -> bool:
+    if target.vendor == "sqlite":
+        return target.sqlite_path.exists()
+    with _maintenance_connection(target) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [target.postgres_name]
+        ).fetchone()
+    return bool(found)

@@ -1,0 +1,67 @@
+"""``field__prefix``: a starts-with match that both databases answer from an index.
+
+Django's ``startswith`` is ``LIKE 'x%'``. PostgreSQL turns that into an index range (with the
+``varchar_pattern_ops`` indexes Django makes for indexed text fields); SQLite does not, because
+its ``LIKE`` ignores ASCII case and our indexes are case-sensitive, so it scans instead — seconds
+over a million rows. ``prefix`` is case-sensitive; on SQLite it is the range
+``x <= value < x + U+10FFFF`` (SQLite compares text byte-wise, in code-point order), which an
+ordinary index answers (DESIGN.md "Lists at scale", "Search").
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+__all__ = ["Prefix", "expand_prefix"]
+
+_TOP = "\U0010ffff"
+# A prefix matching more stored values than this is left as a range (see ``expand_prefix``).
+MAX_EXPANDED_VALUES = 20
+
+
+@models.CharField.register_lookup
+@models.TextField.register_lookup
+class Prefix(models.Lookup):
+    lookup_name = "prefix"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        value = str(self.rhs)
+        if connection.vendor == "sqlite":
+            return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, value, value + _TOP]
+        pattern = connection.ops.prep_for_like_query(value) + "%"
+        return f"{lhs} LIKE %s", [*lhs_params, pattern]
+
+
+def expand_prefix(queryset, name: str, value: str):
+    """``queryset`` filtered on ``name`` starting with ``value``, as an equality when it can.
+
+    SQLite keeps no value histogram, so for ``city`` starting with "ירושלים" ordered by last
+    name it reads every Jerusalem row and sorts them all. When the prefix matches a few stored
+    values, we read them first (SQLite walks its index from one distinct value to the next, a
+    fraction of a millisecond) and filter with ``city IN (...)``: one value is an equality,
+    which a (city, last_name, ...) index answers already in order. PostgreSQL's planner has
+    the statistics to choose well from the plain prefix.
+    """
+    from django.db import connections
+
+    model = queryset.model
+    field = model._meta.get_field(name)
+    condition = {f"{name}__prefix": value}
+    if connections[queryset.db].vendor != "sqlite" or not (field.db_index or field.unique):
+        return queryset.filter(**condition)
+    # The stored values only shape the filter; the rows still come from ``queryset``, which
+    # the caller has scoped with ``visible_to``.
+    values = list(
+        model._base_manager.using(queryset.db)
+        .filter(**condition)
+        .order_by(name)
+        .values_list(name, flat=True)
+        .distinct()[: MAX_EXPANDED_VALUES + 1]
+    )
+    if len(values) > MAX_EXPANDED_VALUES:
+        return queryset.filter(**condition)
+    if len(values) == 1:
+        return queryset.filter(**{name: values[0]})
+    return queryset.filter(**{f"{name}__in": values}) if values else queryset.none()

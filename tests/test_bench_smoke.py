@@ -1,0 +1,102 @@
+"""The benchmark code at a tiny size, so it cannot rot between real runs (DESIGN.md "Targets").
+
+One real ``python -m bench run`` into a temporary SQLite file (migrate, generate 2,000 contacts,
+measure every figure a few times, write the results), then checks of what it wrote.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bench")
+    database = work / "bench.sqlite3"
+    results = work / "results"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [
+        sys.executable, "-m", "bench", "run", "--db", "sqlite",
+        "--sqlite-path", str(database), "--contacts", "2000", "--accounts", "400",
+        "--owners", "5", "--runs", "2", "--warmup", "0", "--results-dir", str(results),
+    ]  # fmt: skip
+    finished = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    (json_path,) = results.glob("*-sqlite.json")
+    return {
+        "database": database,
+        "payload": json.loads(json_path.read_text()),
+        "markdown": json_path.with_suffix(".md").read_text(),
+    }
+
+
+def test_every_figure_is_reported_beside_its_floor_and_target(bench_run):
+    figures = {f["key"]: f for f in bench_run["payload"]["figures"]}
+    groups = {f["group"] for f in figures.values()}
+    assert groups == {"list", "api", "search"}
+    # The deep pages were reached through the keyset links, not only by page number.
+    assert any(key.startswith("list.city.page") and key.endswith(".cursor") for key in figures)
+    assert any(key.startswith("api.city.page") and key.endswith(".cursor") for key in figures)
+    for figure in figures.values():
+        assert figure["runs"] == 2
+        assert figure["p95_ms"] > 0
+        assert figure["floor_p95_ms"] > 0
+        assert figure["floor_sql"], figure["key"]
+        assert len(figure["plans"]) == len(figure["floor_sql"])
+    assert figures["list.city.page1"]["target_p95_ms"] == 50.0
+    assert figures["search.phone_suffix7"]["target_p95_ms"] == 100.0
+
+
+def test_results_name_the_machine_the_data_and_the_command(bench_run):
+    payload = bench_run["payload"]
+    assert payload["machine"]["nproc"] >= 1
+    assert payload["machine"]["database"].startswith("SQLite ")
+    assert payload["dataset"]["counts"]["contacts"] == 2000
+    assert payload["dataset"]["counts"]["accounts"] == 400
+    assert payload["command"].startswith(".venv/bin/python -m bench run --db sqlite")
+    assert "| figure | p50 | p95 | floor p50 |" in bench_run["markdown"]
+
+
+def test_generated_data_is_israeli_and_searchable(bench_run):
+    db = sqlite3.connect(bench_run["database"])
+    phones = [r[0] for r in db.execute("SELECT mobile FROM customers_contact WHERE mobile != ''")]
+    assert phones
+    assert all(p.startswith("+9725") and len(p) == 13 for p in phones)
+    hebrew = db.execute(
+        "SELECT count(*) FROM customers_contact WHERE last_name >= 'א' AND last_name <= 'ת'"
+    ).fetchone()[0]
+    assert 0 < hebrew < 2000
+    links = db.execute("SELECT count(*) FROM customers_contactaccount").fetchone()[0]
+    assert links > 1000
+
+
+def test_generated_search_tokens_are_the_ones_the_indexer_writes(bench_run):
+    """The generator computes tokens itself for speed; they must equal search._tokens."""
+    from kesher.customers.entities import contacts
+    from kesher.platform import search
+
+    db = sqlite3.connect(bench_run["database"])
+    columns = ("id", "first_name", "last_name", "email", "phone", "mobile")
+    rows = db.execute(
+        "SELECT id, first_name, last_name, email, phone, mobile "
+        "FROM customers_contact ORDER BY id LIMIT 200"
+    ).fetchall()
+    stored: dict[int, set] = {}
+    for object_id, kind, token in db.execute(
+        "SELECT object_id, kind, token FROM platform_searchtoken "
+        "WHERE entity = 'contacts' AND object_id <= 200"
+    ):
+        stored.setdefault(object_id, set()).add((kind, token))
+    for row in rows:
+        record = SimpleNamespace(**dict(zip(columns, row, strict=True)), custom={})
+        assert stored[record.id] == search._tokens(contacts, record), record
