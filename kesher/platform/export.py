@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .tables import Table
+from .tables import Table, with_columns
 
 __all__ = ["neutralize", "rows_for_export"]
 
@@ -31,14 +31,7 @@ def neutralize(value) -> str:
 def rows_for_export(table: Table):
     """The header, then each record's displayed values, read in chunks of ``CHUNK`` rows."""
     yield [str(c.label) for c in table.columns]
-    qs = table.queryset()
-    fields = [c.field for c in table.columns if c.field is not None]
-    related = [f.name for f in fields if f.many_to_one]
-    if related:
-        qs = qs.select_related(*related)
-    many = [f.name for f in fields if f.many_to_many]
-    if many:
-        qs = qs.prefetch_related(*many)
+    qs = with_columns(table.queryset(), table.fields)
     for obj, cells in _chunked(table, qs):
         yield [neutralize(cell) for cell in cells]
         del obj

@@ -70,6 +70,9 @@ class Entity:
     create_service: Callable | None = None
     update_service: Callable | None = None
     delete_service: Callable | None = None
+    # The delete service also takes a replacement record of the same entity, which takes the
+    # deleted one's place wherever it is used (pick-list values, issue "Customization" 8).
+    delete_with_replacement: bool = False
 
     @property
     def model_label(self) -> str:

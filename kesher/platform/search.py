@@ -7,11 +7,14 @@ in national and international form, so the last digits typed in any format find 
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
+from functools import reduce
 
 from django.db.models import Q
 
+from . import lookups  # noqa: F401  (registers ``__prefix``, the index-friendly starts-with)
 from .models import SearchToken
 from .registry import Entity, registry
 
@@ -19,7 +22,8 @@ __all__ = ["index_record", "normalize", "search", "unindex_record"]
 
 MAX_TOKEN = 80
 FINAL_LETTERS = str.maketrans("ךםןףץ", "כמנפצ")
-_WORD_SPLIT = re.compile(r"[^\w@.+'\"-]+", re.UNICODE)
+# Geresh and gershayim belong inside Hebrew words ("צה״ל", "בע״מ"): kept, then stripped.
+_WORD_SPLIT = re.compile(r"[^\w@.+'\"׳״-]+", re.UNICODE)
 _STRIP = re.compile(r"[\"'׳״.\-_]+")
 
 
@@ -132,22 +136,41 @@ def unindex_record(obj, entity: Entity | None = None) -> None:
     SearchToken.objects.filter(entity=entity.key, object_id=obj.pk).delete()
 
 
-def _term_query(term: str) -> Q | None:
-    """Which tokens one typed term matches: word prefix, email prefix, or phone suffix."""
-    query = Q()
-    matched = False
-    if "@" in term:
-        query |= Q(kind=SearchToken.Kind.EMAIL, token__startswith=term.lower())
-        matched = True
+def _term_alternatives(term: str, entity_key: str) -> list[Q]:
+    """The token ranges one typed term may match in one entity: word prefix, email prefix,
+    or phone suffix, one ``Q`` per distinct prefix (a name is looked up among words and
+    emails at once, ``kind IN (1, 2)``). Each is one range of the (entity, kind, token,
+    object_id) index, answered from the index alone; an OR of them would make PostgreSQL
+    visit the table, and SQLite, unless each names the entity, scan the entity's tokens."""
+    kinds_by_prefix: dict[str, list[int]] = {}
+    if "@" in term or "." in term:
+        # "moshe.levi" is the start of an address: match it whole, dots included.
+        kinds_by_prefix.setdefault(term.lower(), []).append(SearchToken.Kind.EMAIL)
     number = digits(term)
     if len(number) >= 3 and len(number) >= len(re.sub(r"[\s()+\-]", "", term)):
-        query |= Q(kind=SearchToken.Kind.PHONE, token__startswith=number[::-1])
-        matched = True
+        kinds_by_prefix.setdefault(number[::-1], []).append(SearchToken.Kind.PHONE)
     for word in words(term)[:1]:
-        query |= Q(kind=SearchToken.Kind.WORD, token__startswith=word)
-        query |= Q(kind=SearchToken.Kind.EMAIL, token__startswith=word)
-        matched = True
-    return query if matched else None
+        kinds = kinds_by_prefix.setdefault(word, [])
+        kinds += [k for k in (SearchToken.Kind.WORD, SearchToken.Kind.EMAIL) if k not in kinds]
+    # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
+    return [
+        Q(entity=entity_key, kind__in=sorted(kinds), token__prefix=value)
+        for value, kinds in kinds_by_prefix.items()
+    ]
+
+
+# Candidate records kept per entity before scoping and sorting.
+CANDIDATES = 400
+
+
+def _candidates(alternatives: list[Q], cap: int) -> set[int]:
+    found: set[int] = set()
+    for alternative in alternatives:
+        tokens = SearchToken.objects.filter(alternative)
+        found.update(tokens.values_list("object_id", flat=True)[: cap - len(found)])
+        if len(found) >= cap:
+            break
+    return found
 
 
 def search(user, text: str, *, entities: list[str] | None = None, limit: int = 10):
@@ -164,28 +187,51 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
         terms = [joined]
     keys = entities or [e.key for e in registry.all() if e.has_search()]
     results = []
-    candidate_cap = 400
     for key in keys:
         entity = registry.get(key)
-        ids: set[int] | None = None
-        for term in terms:
-            q = _term_query(term)
-            if q is None:
-                continue
-            found = set(
-                SearchToken.objects.filter(q, entity=key)
-                .values_list("object_id", flat=True)
-                .distinct()[:candidate_cap]
-            )
-            ids = found if ids is None else ids & found
-            if not ids:
-                break
+        per_term = [a for a in (_term_alternatives(term, key) for term in terms) if a]
+        if not per_term:
+            continue
+        if len(per_term) == 1:
+            ids = _candidates(per_term[0], CANDIDATES)
+        else:
+            # Every term must match the same record: the database intersects the terms'
+            # records (SQL INTERSECT), so "משה לוי" finds the Moshe Levis among thousands of
+            # Moshes and Levis without capping either side first.
+            per_record = [
+                SearchToken.objects.filter(reduce(operator.or_, alternatives)).values_list(
+                    "object_id", flat=True
+                )
+                for alternatives in per_term
+            ]
+            ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
         if not ids:
             continue
-        qs = entity.model.objects.visible_to(user).filter(pk__in=ids)
-        if entity.select_related:
-            qs = qs.select_related(*entity.select_related)
-        objs = list(qs.order_by(*entity.default_ordering)[:limit])
+        objs = _first_records(entity, user, ids, limit)
         if objs:
             results.append((entity, objs))
     return results
+
+
+def _first_records(entity: Entity, user, ids: set[int], limit: int) -> list:
+    """The first ``limit`` of the candidates ``user`` may see, in the entity's order.
+
+    Sorted here rather than with ORDER BY ... LIMIT: given ``id IN (400 ids)`` and a small
+    LIMIT, PostgreSQL walks the whole name index hoping to meet them early (a quarter second
+    over 200,000 accounts); the sort keys of 400 rows are read by primary key instead.
+    """
+    scoped = entity.model.objects.visible_to(user)
+    ordering = list(entity.default_ordering)
+    keys = list(scoped.filter(pk__in=ids).values_list("pk", *(o.lstrip("-") for o in ordering)))
+    # Stable sorts from the last key to the first give the combined order; None sorts last.
+    for position in reversed(range(len(ordering))):
+        keys.sort(
+            key=lambda row, i=position + 1: (row[i] is None, row[i] if row[i] is not None else 0),
+            reverse=ordering[position].startswith("-"),
+        )
+    first = [row[0] for row in keys[:limit]]
+    records = scoped.filter(pk__in=first)
+    if entity.select_related:
+        records = records.select_related(*entity.select_related)
+    by_pk = {obj.pk: obj for obj in records}
+    return [by_pk[pk] for pk in first if pk in by_pk]

@@ -17,6 +17,18 @@ COUNT_CAP = 10_000
 PAGE_SIZE = 50
 
 
+def with_columns(qs, fields):
+    """Join the foreign keys and prefetch the many-to-many fields shown as columns, so a list
+    costs the same number of queries for 5 rows or 50 (STYLE.md: no N+1)."""
+    joined = [f.name for f in fields if f.many_to_one or f.one_to_one]
+    many = [f.name for f in fields if f.many_to_many]
+    if joined:
+        qs = qs.select_related(*joined)
+    if many:
+        qs = qs.prefetch_related(*many)
+    return qs
+
+
 class Filter:
     """One simple filter of the list: a pick-list, a user, a yes/no, or text."""
 
@@ -245,17 +257,14 @@ class Table:
         return rows
 
     @property
+    def fields(self) -> list:
+        """The model fields among the shown columns."""
+        return [c.field for c in self.columns if c.field is not None]
+
+    @property
     def rows(self):
         if self._rows is None:
-            qs = self.queryset()
-            fields = [c.field for c in self.columns if c.field is not None]
-            related = [f.name for f in fields if f.many_to_one]
-            if related:
-                qs = qs.select_related(*related)
-            many = [f.name for f in fields if f.many_to_many]
-            if many:
-                # One query for the page's values of each many-to-many column, not one per row.
-                qs = qs.prefetch_related(*many)
+            qs = with_columns(self.queryset(), self.fields)
             objs = self._page(qs)
             self._first, self._last = (objs[0], objs[-1]) if objs else (None, None)
             self._rows = self._cells(objs)

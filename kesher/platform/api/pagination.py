@@ -1,8 +1,16 @@
-"""Page-number pagination whose count stops at a cap: no exact COUNT(*) over a million rows on
-every page (DESIGN.md "Lists at scale"). ``count_exact`` tells clients whether it was capped."""
+"""The API's list pagination (DESIGN.md "Lists at scale", "API conventions").
+
+``count`` stops at a cap — no exact COUNT(*) over a million rows on every page; ``count_exact``
+tells clients whether it was capped. ``next`` and ``previous`` carry a keyset ``cursor`` (the
+boundary row's sort values and id), so following them costs the same at any depth; ``page=N``
+still works, by offset, for jumping to a page by number.
+"""
 
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from kesher.platform.keyset import CURSOR_PARAM, Keyset, with_default_ties
 
 COUNT_CAP = 10_000
 
@@ -17,34 +25,57 @@ class CappedCountPagination(PageNumberPagination):
             number = max(1, int(request.query_params.get(self.page_query_param, 1)))
         except ValueError:
             number = 1
-        offset = (number - 1) * page_size
-        rows = list(queryset[offset : offset + page_size + 1])
-        self.has_next = len(rows) > page_size
         self.page_number = number
         self.request = request
+        entity = getattr(view, "entity", None)
+        ordering = queryset.query.order_by or queryset.model._meta.ordering
+        if entity is not None:
+            ordering = with_default_ties(ordering, entity.default_ordering)
+        self.keyset = Keyset.for_ordering(queryset.model, ordering)
+        if self.keyset is not None:
+            queryset = queryset.order_by(*self.keyset.order_by())
+        token = request.query_params.get(CURSOR_PARAM, "")
+        position = self.keyset.decode(token) if self.keyset and token else None
+        if position is None:
+            offset = (number - 1) * page_size
+            rows = list(queryset[offset : offset + page_size + 1])
+            self.has_next = len(rows) > page_size
+            rows = rows[:page_size]
+        else:
+            rows = list(self.keyset.seek(queryset, position)[: page_size + 1])
+            more = len(rows) > page_size
+            rows = rows[:page_size]
+            if position.backward:
+                rows.reverse()
+            self.has_next = True if position.backward else more
+        self.first_row, self.last_row = (rows[0], rows[-1]) if rows else (None, None)
         # COUNT over a LIMITed subquery: exact for small sets, bounded work for huge ones.
         capped = queryset.order_by()[: COUNT_CAP + 1].count()
         self.count_exact = capped <= COUNT_CAP
         self.count = min(capped, COUNT_CAP)
-        return rows[:page_size]
+        return rows
 
     def get_next_link(self):
         if not self.has_next:
             return None
-        url = self.request.build_absolute_uri()
-        from rest_framework.utils.urls import replace_query_param
-
-        return replace_query_param(url, self.page_query_param, self.page_number + 1)
+        url = replace_query_param(
+            self.request.build_absolute_uri(), self.page_query_param, self.page_number + 1
+        )
+        if self.keyset is None or self.last_row is None:
+            return remove_query_param(url, CURSOR_PARAM)
+        return replace_query_param(url, CURSOR_PARAM, self.keyset.cursor(self.last_row))
 
     def get_previous_link(self):
         if self.page_number <= 1:
             return None
         url = self.request.build_absolute_uri()
-        from rest_framework.utils.urls import remove_query_param, replace_query_param
-
         if self.page_number == 2:
-            return remove_query_param(url, self.page_query_param)
-        return replace_query_param(url, self.page_query_param, self.page_number - 1)
+            return remove_query_param(remove_query_param(url, self.page_query_param), CURSOR_PARAM)
+        url = replace_query_param(url, self.page_query_param, self.page_number - 1)
+        if self.keyset is None or self.first_row is None:
+            return remove_query_param(url, CURSOR_PARAM)
+        cursor = self.keyset.cursor(self.first_row, backward=True)
+        return replace_query_param(url, CURSOR_PARAM, cursor)
 
     def get_paginated_response(self, data):
         return Response(
@@ -61,3 +92,16 @@ class CappedCountPagination(PageNumberPagination):
         base = super().get_paginated_response_schema(schema)
         base["properties"]["count_exact"] = {"type": "boolean", "example": True}
         return base
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        parameters.append(
+            {
+                "name": CURSOR_PARAM,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position from a `next` or `previous` link.",
+                "schema": {"type": "string"},
+            }
+        )
+        return parameters

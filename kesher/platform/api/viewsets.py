@@ -125,7 +125,15 @@ class EntityViewSet(viewsets.ModelViewSet):
         if expected is not None and getattr(instance, "version", expected) != expected:
             raise PreconditionFailed(instance.version)
         service = self.entity.delete_service or record_delete
-        service(instance, actor=self.request.user)
+        options = {}
+        replacement = self.request.query_params.get("replacement")
+        if self.entity.delete_with_replacement and replacement:
+            options["replacement"] = (
+                self.get_queryset().filter(pk=replacement if replacement.isdigit() else 0).first()
+            )
+            if options["replacement"] is None:
+                raise DjangoValidationError({"replacement": [_("No such record.")]})
+        service(instance, actor=self.request.user, **options)
 
 
 def viewset_for(entity: Entity) -> type[EntityViewSet]:

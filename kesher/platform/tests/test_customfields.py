@@ -254,3 +254,20 @@ def test_renaming_a_value_onto_an_existing_one_is_a_validation_error(users):
     Choice.objects.create(list_key="tier", value="silver", label_he="כסף")
     with pytest.raises(ValidationError):
         record_update(gold, actor=users["admin"], data={"value": "silver"})
+
+
+def test_deleting_a_value_in_use_through_ui_and_api(users, client_for, api_for):
+    vip = Choice.objects.get(list_key="account_status", value="vip")
+    active = Choice.objects.get(list_key="account_status", value="active")
+    Account.objects.create(name="a", status=vip)
+    client = client_for(users["admin"])
+    page = client.get(f"/r/choices/{vip.pk}/delete/").content.decode()
+    assert 'name="replacement"' in page
+    response = client.post(f"/r/choices/{vip.pk}/delete/")
+    assert response.status_code == 302
+    assert Choice.objects.filter(pk=vip.pk).exists()
+    api = api_for(users["admin"])
+    assert api.delete(f"/api/v1/choices/{vip.pk}/").status_code == 400
+    assert api.delete(f"/api/v1/choices/{vip.pk}/?replacement=999999").status_code == 400
+    assert api.delete(f"/api/v1/choices/{vip.pk}/?replacement={active.pk}").status_code == 204
+    assert Account.objects.get(name="a").status == active
