@@ -4,6 +4,8 @@
 the importer all store the same normalized value (REQ CX-3).
 """
 
+import functools
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,6 +31,7 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_phone_national(value: str) -> str:
     """A stored E.164 number as people read it: national format for Israel, else international."""
     if not value:

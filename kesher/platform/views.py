@@ -123,11 +123,12 @@ def home(request):
 def entity_list(request, key):
     entity = _entity(key, request.user, "view")
     table = Table(entity, request)
+    table.selectable = bool(available_actions(entity, request.user))
     context = {
         "entity": entity,
         "table": table,
         "can_add": can(request.user, key, "add"),
-        "can_bulk": bool(available_actions(entity, request.user)),
+        "can_bulk": table.selectable,
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
         "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},

@@ -15,6 +15,14 @@ from kesher.platform.models import Choice, CustomField, SavedView
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def after_swap(page, action) -> None:
+    """Do ``action`` and wait until htmx has put a new bulk form in place of the old one."""
+    page.evaluate("document.getElementById('bulk-form').dataset.stale = '1'")
+    action()
+    expect(page.locator("#bulk-form:not([data-stale])")).to_have_count(1)
+    page.wait_for_timeout(100)  # let htmx settle the new form before it is used
+
+
 @pytest.fixture
 def lead_sources():
     """MK-6's lists as pick-list values, and the parent field an admin made earlier."""
@@ -113,11 +121,11 @@ def test_dependent_field_filter_saved_view_and_bulk_update(
     form = page.locator("#bulk-form")
     expect(form.locator("#bulk-count")).to_contain_text("3")
     # The form re-renders for the chosen action, then for the chosen field's value input:
-    # wait for each answer, so a late one cannot replace the next choice.
-    with page.expect_response(lambda r: "/bulk/accounts/" in r.url):
-        form.locator("select[name=action]").select_option("update")
-    with page.expect_response(lambda r: "/bulk/accounts/" in r.url):
-        form.locator("select[name=field]").select_option("custom.lead_source_detail")
+    # wait until each new form is in place, so the next choice is made on it.
+    after_swap(page, lambda: form.locator("select[name=action]").select_option("update"))
+    after_swap(
+        page, lambda: form.locator("select[name=field]").select_option("custom.lead_source_detail")
+    )
     expect(form.locator("[name=value] option[value=ynet]")).to_have_count(1)
     form.locator("[name=value]").select_option("ynet")
     screenshot(page, "bulk-update-he")
