@@ -87,8 +87,16 @@ def scope_queryset(qs: QuerySet, user) -> QuerySet:
         return qs
     own = Q(**{entity.owner_field: user})
     if g.scope == "department" and user.department_id:
-        path = user.department.path
-        return qs.filter(own | Q(**{f"{entity.owner_field}__department__path__startswith": path}))
+        from kesher.org.models import User
+
+        # The department's people first, then their records by the owner index: joining users
+        # and departments for every record made the manager's list scan (bench/README.md).
+        members = list(
+            User.objects.filter(department__path__startswith=user.department.path).values_list(
+                "pk", flat=True
+            )
+        )
+        return qs.filter(own | Q(**{f"{entity.owner_field}__in": members}))
     if g.scope == "company" and entity.company_field:
         company_ids = list(user.companies.values_list("pk", flat=True))
         shared = qs.model._base_manager.filter(
