@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 __all__ = ["ACTIONS", "Grant", "can", "grants_for", "linkable", "scope_queryset"]
@@ -89,14 +90,19 @@ def scope_queryset(qs: QuerySet, user) -> QuerySet:
     if g.scope == "department" and user.department_id:
         from kesher.org.models import User
 
-        # The department's people first, then their records by the owner index: joining users
-        # and departments for every record made the manager's list scan (bench/README.md).
-        members = list(
-            User.objects.filter(department__path__startswith=user.department.path).values_list(
-                "pk", flat=True
-            )
+        # The department's people, as a set the database checks each row against. The owner
+        # column is wrapped ("+owner_id") so that neither database drives the query from the
+        # owner index and then sorts half the table: the list's own order index is walked and
+        # stops at the page (bench/README.md, list.manager_scope).
+        members = User.objects.filter(department__path__startswith=user.department.path).values(
+            "pk"
         )
-        return qs.filter(own | Q(**{f"{entity.owner_field}__in": members}))
+        owner = models.Func(
+            models.F(f"{entity.owner_field}_id"),
+            template="+%(expressions)s",
+            output_field=models.BigIntegerField(),
+        )
+        return qs.alias(_scope_owner=owner).filter(own | Q(_scope_owner__in=members))
     if g.scope == "company" and entity.company_field:
         company_ids = list(user.companies.values_list("pk", flat=True))
         shared = qs.model._base_manager.filter(
