@@ -37,7 +37,7 @@ register(
         select_related=("parent",),
         owner_field=None,
         delete_service=schema.choice_delete,
-        delete_with_replacement=True,
+        replacement_candidates=schema.choice_replacements,
     )
 )
 

@@ -70,9 +70,10 @@ class Entity:
     create_service: Callable | None = None
     update_service: Callable | None = None
     delete_service: Callable | None = None
-    # The delete service also takes a replacement record of the same entity, which takes the
-    # deleted one's place wherever it is used (pick-list values, issue "Customization" 8).
-    delete_with_replacement: bool = False
+    # When set, the delete service also takes a ``replacement`` record, which takes the deleted
+    # one's place wherever it is used; this gives the candidates for one record
+    # (pick-list values, issue "Customization" 8).
+    replacement_candidates: Callable | None = None
 
     @property
     def model_label(self) -> str:

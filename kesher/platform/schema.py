@@ -16,6 +16,7 @@ from .services import record_create, record_delete, record_update
 __all__ = [
     "check_custom_field",
     "choice_delete",
+    "choice_replacements",
     "custom_field_create",
     "custom_field_update",
     "values_failing_type",
@@ -191,6 +192,11 @@ def _custom_usage(choice: Choice):
         else:
             rows = model._base_manager.filter(**{f"custom__{field.key}": choice.value})
         yield field, rows
+
+
+def choice_replacements(choice: Choice):
+    """The values that can take a deleted value's place: the others of its list."""
+    return Choice.objects.filter(list_key=choice.list_key).exclude(pk=choice.pk)
 
 
 @transaction.atomic

@@ -300,13 +300,9 @@ def entity_edit(request, key, pk):
 def entity_delete(request, key, pk):
     entity = _entity(key, request.user, "delete")
     obj = _record(entity, request.user, pk)
-    replacements = (
-        entity.model.objects.visible_to(request.user)
-        .filter(**{f: getattr(obj, f) for f in ("list_key",) if hasattr(obj, f)})
-        .exclude(pk=obj.pk)
-        if entity.delete_with_replacement
-        else None
-    )
+    replacements = None
+    if entity.replacement_candidates is not None:
+        replacements = entity.replacement_candidates(obj).visible_to(request.user)
     if request.method == "POST":
         options = {}
         if replacements is not None and request.POST.get("replacement"):

@@ -127,9 +127,13 @@ class EntityViewSet(viewsets.ModelViewSet):
         service = self.entity.delete_service or record_delete
         options = {}
         replacement = self.request.query_params.get("replacement")
-        if self.entity.delete_with_replacement and replacement:
+        candidates = self.entity.replacement_candidates
+        if candidates is not None and replacement:
             options["replacement"] = (
-                self.get_queryset().filter(pk=replacement if replacement.isdigit() else 0).first()
+                candidates(instance)
+                .visible_to(self.request.user)
+                .filter(pk=replacement if replacement.isdigit() else 0)
+                .first()
             )
             if options["replacement"] is None:
                 raise DjangoValidationError({"replacement": [_("No such record.")]})
