@@ -1,14 +1,21 @@
 """Keyset paging of the list page and the API, index-friendly prefixes, multi-word search
 (REQ CU-1 customer database; DESIGN.md "Lists at scale" and "Search")."""
 
+import base64
+import json
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
-from kesher.customers.models import Contact
+from kesher.customers.models import Account, Contact
 from kesher.platform import search
+from kesher.platform.filterlang import CustomValue
 from kesher.platform.keyset import Keyset
+from kesher.platform.savedviews import saved_view_create
+from kesher.platform.schema import custom_field_create
 
 pytestmark = pytest.mark.django_db
 
@@ -111,8 +118,119 @@ def test_api_next_and_previous_links_walk_every_row_once(contacts, users, api_fo
     assert [row["id"] for row in back["results"]] == [row["id"] for row in pages[1]["results"]]
 
 
+@pytest.fixture
+def meeting_dates(contacts, users):
+    """A custom date on contacts: many ties, a third empty (REQ CX-1 sort by a custom field)."""
+    custom_field_create(
+        actor=users["admin"],
+        data={"entity": "contacts", "key": "next_meeting", "label_he": "פגישה", "type": "date"},
+    )
+    days = ["2026-12-01", "2026-12-02", "2027-01-15", None]
+    for index, contact in enumerate(Contact.objects.order_by("pk")):
+        day = days[(index * 7) % len(days)]
+        contact.custom = {"next_meeting": day} if day else {}
+        if index % 5 == 0 and day:
+            contact.last_contact_at = timezone.now() - timedelta(days=index % 3)
+        contact.save()
+    return days
+
+
+def custom_order(descending: bool = False) -> list[int]:
+    """The reference: dated contacts by (date, id), either way, then the undated by id."""
+    rows = [(c.custom.get("next_meeting"), c.pk) for c in Contact.objects.all()]
+    dated = sorted((r for r in rows if r[0]), reverse=descending)
+    undated = sorted((r for r in rows if not r[0]), reverse=descending)
+    return [pk for _day, pk in dated + undated]
+
+
+def walk_pages(client, url: str) -> list[list[int]]:
+    pages = []
+    while url:
+        html = client.get(url).content.decode()
+        pages.append((url, listed_ids(html), links(html)))
+        next_link = links(html).get("next")
+        url = "/r/contacts/" + next_link if next_link else ""
+    return pages
+
+
+@pytest.mark.parametrize("sort", ["custom.next_meeting", "-custom.next_meeting"])
+def test_a_custom_field_sort_pages_by_cursor_with_empty_values_last(
+    meeting_dates, users, client_for, sort
+):
+    client = client_for(users["admin"])
+    pages = walk_pages(client, f"/r/contacts/?sort={sort}")
+    assert [pk for _url, ids, _links in pages for pk in ids] == custom_order(sort[0] == "-")
+    assert all("cursor" in parse_qs(urlsplit(url).query) for url, _ids, _l in pages[1:])
+    # Page 3 starts among the undated rows; "previous" crosses back into the dated ones.
+    previous = pages[2][2]["prev"]
+    back = client.get("/r/contacts/" + previous).content.decode()
+    assert listed_ids(back) == pages[1][1]
+
+
+def test_a_nullable_built_in_sort_puts_empty_values_last_and_pages_by_cursor(users, client_for):
+    now = timezone.now()
+    Account.objects.bulk_create(
+        Account(
+            name=f"חברה {i}",
+            last_contact_at=now - timedelta(days=i % 4) if i % 3 else None,
+            owner=users["sales_rep"],
+        )
+        for i in range(120)
+    )
+    client = client_for(users["admin"])
+    seen, url, urls = [], "/r/accounts/?sort=-last_contact_at", []
+    while url:
+        html = client.get(url).content.decode()
+        urls.append(url)
+        seen += [int(pk) for pk in re.findall(r'<a href="/r/accounts/(\d+)/">', html)]
+        next_link = links(html).get("next")
+        url = "/r/accounts/" + next_link if next_link else ""
+    rows = [(a.last_contact_at, a.pk) for a in Account.objects.all()]
+    expected = sorted((r for r in rows if r[0]), reverse=True) + sorted(
+        (r for r in rows if not r[0]), reverse=True
+    )
+    assert seen == [pk for _at, pk in expected]
+    assert "cursor" in parse_qs(urlsplit(urls[1]).query)
+
+
+def test_api_orders_by_a_custom_field_and_its_cursor_walks_every_row(meeting_dates, users, api_for):
+    client = api_for(users["admin"])
+    url = "/api/v1/contacts/?ordering=-custom.next_meeting&page_size=30"
+    seen, pages = [], []
+    while url:
+        body = client.get(url).json()
+        pages.append(body)
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == custom_order(descending=True)
+    back = client.get(pages[3]["previous"]).json()
+    assert [row["id"] for row in back["results"]] == [row["id"] for row in pages[2]["results"]]
+
+
+def test_a_saved_views_sort_applies_to_the_api_list(meeting_dates, users, api_for):
+    view = saved_view_create(
+        actor=users["admin"],
+        data={"entity": "contacts", "name": "לפי פגישה", "sort": "custom.next_meeting"},
+    )
+    body = api_for(users["admin"]).get(f"/api/v1/contacts/?view={view.pk}").json()
+    assert [row["id"] for row in body["results"]] == custom_order()[:50]
+
+
+def test_a_cursor_of_the_wrong_type_for_a_custom_sort_is_ignored(meeting_dates, users, api_for):
+    keyset = Keyset.for_ordering(
+        Contact, [CustomValue("next_meeting", "date").asc(nulls_last=True), "pk"]
+    )
+    assert keyset.decode(keyset.cursor(Contact.objects.first())) is not None
+    forged = base64.urlsafe_b64encode(json.dumps(["n", 5, 1]).encode()).decode()
+    assert keyset.decode(forged) is None
+    response = api_for(users["admin"]).get(
+        f"/api/v1/contacts/?ordering=custom.next_meeting&cursor={forged}"
+    )
+    assert [row["id"] for row in response.json()["results"]] == custom_order()[:50]
+
+
 def test_keyset_refuses_orderings_it_cannot_seek():
-    assert Keyset.for_ordering(Contact, ["last_contact_at"]) is None  # nullable
+    assert Keyset.for_ordering(Contact, ["last_contact_at"]) is None  # nullable, NULLs unplaced
     assert Keyset.for_ordering(Contact, ["owner"]) is None  # a relation
     keyset = Keyset.for_ordering(Contact, ["-created_at"])
     assert keyset.order_by() == ["-created_at", "-id"]

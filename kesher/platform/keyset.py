@@ -21,9 +21,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import ExpressionWrapper, F, OrderBy, Q, Value
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+)
 
-__all__ = ["CURSOR_PARAM", "Keyset", "Seek", "with_default_ties"]
+__all__ = ["CURSOR_PARAM", "Keyset", "Seek", "Term", "with_default_ties"]
 
 CURSOR_PARAM = "cursor"
 _FORWARD, _BACKWARD = "n", "p"
@@ -37,11 +45,13 @@ class RowCompare(models.Func):
     output_field = models.BooleanField()
     conditional = True
 
-    def __init__(self, columns: Sequence[str], values: Sequence, fields, operator: str):
-        self.width = len(columns)
+    def __init__(self, expressions: Sequence, values: Sequence, operator: str):
+        self.width = len(expressions)
         self.operator = operator
-        typed = [Value(v, output_field=f) for v, f in zip(values, fields, strict=True)]
-        super().__init__(*(F(c) for c in columns), *typed)
+        typed = [
+            Value(v, output_field=e.output_field) for v, e in zip(values, expressions, strict=True)
+        ]
+        super().__init__(*expressions, *typed)
 
     def as_sql(self, compiler, connection, **extra_context):
         parts, params = [], []
@@ -62,20 +72,66 @@ class Seek:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One sort term: a column of the model, or a custom field's value (``custom.<key>``)."""
+
+    name: str
+    descending: bool
+    custom_kind: str | None = None  # the filter language's kind, for custom fields
+
+    def expression(self, model):
+        if self.custom_kind is None:
+            return ExpressionWrapper(F(self.name), output_field=model._meta.get_field(self.name))
+        from .filterlang import CustomValue
+
+        return CustomValue(self.name.removeprefix("custom."), self.custom_kind)
+
+    def value_of(self, obj):
+        if self.custom_kind is None:
+            return getattr(obj, self.name)
+        return (obj.custom or {}).get(self.name.removeprefix("custom."))
+
+    def parse(self, model, raw):
+        """A cursor's JSON value back to what the column holds; ValueError when it cannot be."""
+        if self.custom_kind is None:
+            try:
+                return model._meta.get_field(self.name).to_python(raw)
+            except ValidationError as exc:
+                raise ValueError(raw) from exc
+        expected = {"number": (int, float), "boolean": (bool,), "ref": (int,)}
+        if not isinstance(raw, expected.get(self.custom_kind, (str,))):
+            raise ValueError(raw)
+        return raw
+
+
+@dataclass(frozen=True)
 class Keyset:
-    """An ordering that can be seeked: plain, non-null columns of the model ending in its key."""
+    """An ordering that can be seeked: plain, non-null columns of the model ending in its key,
+    optionally led by one term whose NULLs sort last (a nullable column or a custom field).
+
+    Rows with a NULL lead are read as a second region after the others, by the remaining
+    terms: ``WHERE lead IS NOT NULL AND (lead, id) > (x, 7) ORDER BY lead, id`` then, when the
+    page is not full, ``WHERE lead IS NULL ORDER BY id``. Both are index range scans; a single
+    ``ORDER BY lead NULLS LAST`` is not (SQLite indexes keep NULLs first)."""
 
     model: type[models.Model]
-    fields: tuple[tuple[str, bool], ...]  # (field name, descending)
+    terms: tuple[Term, ...]
+    nullable_lead: bool = False
 
     @classmethod
     def for_ordering(cls, model, ordering: Sequence) -> Keyset | None:
         """The keyset of ``ordering`` with the primary key appended as the last tie-breaker,
-        or None when a term cannot be seeked (an expression, a relation, a nullable column:
-        NULLs sort differently on SQLite and PostgreSQL); such lists page by offset."""
+        or None when a term cannot be seeked (another expression, a relation, a nullable
+        column not marked NULLS LAST as the first term); such lists page by offset."""
         pk_name = model._meta.pk.name
-        fields: list[tuple[str, bool]] = []
-        for term in ordering:
+        terms: list[Term] = []
+        nullable_lead = False
+        for position, term in enumerate(ordering):
+            lead = _nullable_lead(model, term) if position == 0 else None
+            if lead is not None:
+                terms.append(lead)
+                nullable_lead = True
+                continue
             if not isinstance(term, str) or term == "?":
                 return None
             descending = term.startswith("-")
@@ -87,19 +143,30 @@ class Keyset:
                 return None
             if not getattr(field, "concrete", False) or field.is_relation or field.null:
                 return None
-            fields.append((name, descending))
+            terms.append(Term(name, descending))
             if field.primary_key or field.unique:
                 break
         else:
-            fields.append((pk_name, fields[-1][1] if fields else False))
-        return cls(model, tuple(fields))
+            terms.append(Term(pk_name, terms[-1].descending if terms else False))
+        return cls(model, tuple(terms), nullable_lead)
 
-    def order_by(self, *, backward: bool = False) -> list[str]:
-        return [("-" if desc != backward else "") + name for name, desc in self.fields]
+    def order_by(self, *, backward: bool = False) -> list:
+        """The list's order (reversed for reading backward), NULL leads last."""
+        order = []
+        for index, term in enumerate(self.terms):
+            descending = term.descending != backward
+            if index == 0 and self.nullable_lead:
+                expression = term.expression(self.model)
+                # NULLs are last in the list's order, so first when reading it backward.
+                nulls = {"nulls_first": True} if backward else {"nulls_last": True}
+                order.append(expression.desc(**nulls) if descending else expression.asc(**nulls))
+            elif term.custom_kind is None:
+                order.append(("-" if descending else "") + term.name)
+        return order
 
     def cursor(self, obj, *, backward: bool = False) -> str:
         """The cursor continuing after ``obj`` (or, ``backward``, before it)."""
-        values = [_json_value(getattr(obj, name)) for name, _desc in self.fields]
+        values = [_json_value(term.value_of(obj)) for term in self.terms]
         payload = json.dumps([_BACKWARD if backward else _FORWARD, *values], ensure_ascii=False)
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -110,46 +177,119 @@ class Keyset:
             payload = json.loads(raw.decode())
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
-        if not isinstance(payload, list) or len(payload) != len(self.fields) + 1:
+        if not isinstance(payload, list) or len(payload) != len(self.terms) + 1:
             return None
         direction, *raw_values = payload
         if direction not in (_FORWARD, _BACKWARD):
             return None
         values = []
-        for (name, _desc), raw_value in zip(self.fields, raw_values, strict=True):
+        for index, (term, raw_value) in enumerate(zip(self.terms, raw_values, strict=True)):
+            if raw_value is None and index == 0 and self.nullable_lead:
+                values.append(None)
+                continue
             if raw_value is None or isinstance(raw_value, list | dict):
                 return None
             try:
-                values.append(self.model._meta.get_field(name).to_python(raw_value))
-            except (ValidationError, TypeError, ValueError):
+                values.append(term.parse(self.model, raw_value))
+            except (TypeError, ValueError):
                 return None
         return Seek(tuple(values), direction == _BACKWARD)
 
-    def seek(self, queryset, position: Seek):
-        """``queryset`` from just after (or before) ``position``, in the order rows are read
-        (reversed when going backward: the caller flips the page back)."""
-        names = [name for name, _desc in self.fields]
-        fields = [self.model._meta.get_field(name) for name in names]
-        directions = {desc for _name, desc in self.fields}
-        if len(directions) == 1:
-            descending = directions.pop() != position.backward
-            condition = RowCompare(names, position.values, fields, "<" if descending else ">")
-        else:
-            condition = self._expanded(position)
-        return queryset.filter(condition).order_by(*self.order_by(backward=position.backward))
+    def page(self, queryset, position: Seek | None, size: int) -> tuple[list, bool]:
+        """Up to ``size`` rows after (or, backward, before) ``position`` — from the start when
+        it is None — in the list's order, and whether more rows lie beyond them."""
+        rows: list = []
+        for part in self._parts(queryset, position):
+            rows += list(part[: size + 1 - len(rows)])
+            if len(rows) > size:
+                break
+        more = len(rows) > size
+        rows = rows[:size]
+        if position is not None and position.backward:
+            # Read backward from the first row of the page after this one.
+            rows.reverse()
+        return rows, more
 
-    def _expanded(self, position: Seek) -> Q:
-        """Mixed directions cannot be one row comparison: a > x OR (a = x AND (b < y OR ...)),
-        led by a range on the first column so an index still bounds the scan."""
-        terms = list(zip(self.fields, position.values, strict=True))
-        condition = None
-        for (name, desc), value in reversed(terms):
-            operator = "lt" if desc != position.backward else "gt"
-            strict = Q(**{f"{name}__{operator}": value})
-            condition = strict if condition is None else strict | (Q(**{name: value}) & condition)
-        (first, first_desc), first_value = terms[0]
-        bound = "lte" if first_desc != position.backward else "gte"
-        return Q(**{f"{first}__{bound}": first_value}) & condition
+    def _parts(self, queryset, position: Seek | None):
+        """The querysets to read in turn: one, or the non-NULL and NULL regions of a lead."""
+        backward = position is not None and position.backward
+        if not self.nullable_lead:
+            if position is None:
+                yield queryset.order_by(*self.order_by())
+            else:
+                yield self._seek(queryset, self.terms, position.values, backward)
+            return
+        lead, rest = self.terms[0], self.terms[1:]
+        expression = lead.expression(self.model)
+        valued = queryset.filter(IsNull(expression, False))
+        empty = queryset.filter(IsNull(expression, True))
+        if position is None:
+            yield self._ordered(valued, self.terms, backward=False)
+            yield self._ordered(empty, rest, backward=False)
+        elif position.values[0] is None:
+            yield self._seek(empty, rest, position.values[1:], backward)
+            if backward:
+                yield self._ordered(valued, self.terms, backward=True)
+        else:
+            yield self._seek(valued, self.terms, position.values, backward)
+            if not backward:
+                yield self._ordered(empty, rest, backward=False)
+
+    def _ordered(self, queryset, terms, *, backward: bool):
+        order = []
+        for term in terms:
+            descending = term.descending != backward
+            if term.custom_kind is None:
+                order.append(("-" if descending else "") + term.name)
+            else:
+                expression = term.expression(self.model)
+                order.append(expression.desc() if descending else expression.asc())
+        return queryset.order_by(*order)
+
+    def _seek(self, queryset, terms, values, backward: bool):
+        """``queryset`` from just after (or before) ``values``, in the order rows are read
+        (reversed when going backward: the caller flips the page back)."""
+        expressions = [term.expression(self.model) for term in terms]
+        directions = {term.descending for term in terms}
+        if len(directions) == 1:
+            descending = directions.pop() != backward
+            condition = RowCompare(expressions, values, "<" if descending else ">")
+        else:
+            condition = _expanded(terms, expressions, values, backward)
+        return self._ordered(queryset.filter(condition), terms, backward=backward)
+
+
+def _nullable_lead(model, term) -> Term | None:
+    """A NULLS LAST ordering on a nullable column or a custom field, as a keyset term."""
+    from .filterlang import CustomValue
+
+    if not isinstance(term, OrderBy) or not term.nulls_last:
+        return None
+    inner = term.expression
+    if isinstance(inner, CustomValue) and inner.kind != "multi":
+        return Term(f"custom.{inner.key}", term.descending, inner.kind)
+    if isinstance(inner, F):
+        try:
+            field = model._meta.get_field(inner.name)
+        except FieldDoesNotExist:
+            return None
+        if getattr(field, "concrete", False) and not field.is_relation:
+            return Term(inner.name, term.descending)
+    return None
+
+
+def _expanded(terms, expressions, values, backward: bool) -> Q:
+    """Mixed directions cannot be one row comparison: a > x OR (a = x AND (b < y OR ...)),
+    led by a range on the first term so an index still bounds the scan."""
+    condition = None
+    for term, expression, value in reversed(list(zip(terms, expressions, values, strict=True))):
+        beyond = LessThan if term.descending != backward else GreaterThan
+        strict = Q(beyond(expression, value))
+        if condition is not None:
+            strict |= Q(Exact(expression, value)) & condition
+        condition = strict
+    bound = LessThanOrEqual if terms[0].descending != backward else GreaterThanOrEqual
+    return Q(bound(expressions[0], values[0])) & condition
 
 
 def with_default_ties(ordering: Sequence, default: Sequence[str]) -> list:

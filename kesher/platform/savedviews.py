@@ -7,6 +7,7 @@ import json
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,7 +166,12 @@ def sort_expression(entity: Entity, sort: str):
         order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
         return {alias: expression}, [order, "-pk" if descending else "pk"]
     try:
-        entity.model._meta.get_field(name)
+        field = entity.model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
-    return {}, [sort, "-pk" if descending else "pk"]
+    tie = "-pk" if descending else "pk"
+    if getattr(field, "null", False) and not field.is_relation:
+        # Empty values last whichever way, the same on SQLite and PostgreSQL, and seekable.
+        order = F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+        return {}, [order, tie]
+    return {}, [sort, tie]

@@ -311,18 +311,13 @@ class Table:
         any depth), else by offset from the page number."""
         self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
         position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
-        if position is None:
+        if position is None and (self.page > 1 or self._keyset is None):
             offset = (self.page - 1) * PAGE_SIZE
             objs = list(qs[offset : offset + PAGE_SIZE + 1])
             self.has_next = len(objs) > PAGE_SIZE
             return objs[:PAGE_SIZE]
-        objs = list(self._keyset.seek(qs, position)[: PAGE_SIZE + 1])
-        more = len(objs) > PAGE_SIZE
-        objs = objs[:PAGE_SIZE]
-        if position.backward:
-            # Read backward from the first row of the page after this one.
-            objs.reverse()
-        self.has_next = True if position.backward else more
+        objs, more = self._keyset.page(qs, position, PAGE_SIZE)
+        self.has_next = True if position is not None and position.backward else more
         return objs
 
     @property

@@ -36,18 +36,14 @@ class CappedCountPagination(PageNumberPagination):
             queryset = queryset.order_by(*self.keyset.order_by())
         token = request.query_params.get(CURSOR_PARAM, "")
         position = self.keyset.decode(token) if self.keyset and token else None
-        if position is None:
+        if position is None and (number > 1 or self.keyset is None):
             offset = (number - 1) * page_size
             rows = list(queryset[offset : offset + page_size + 1])
             self.has_next = len(rows) > page_size
             rows = rows[:page_size]
         else:
-            rows = list(self.keyset.seek(queryset, position)[: page_size + 1])
-            more = len(rows) > page_size
-            rows = rows[:page_size]
-            if position.backward:
-                rows.reverse()
-            self.has_next = True if position.backward else more
+            rows, more = self.keyset.page(queryset, position, page_size)
+            self.has_next = True if position is not None and position.backward else more
         self.first_row, self.last_row = (rows[0], rows[-1]) if rows else (None, None)
         # COUNT over a LIMITed subquery: exact for small sets, bounded work for huge ones.
         capped = queryset.order_by()[: COUNT_CAP + 1].count()
