@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from django.db import connection, transaction
@@ -27,11 +27,12 @@ from . import vocabulary as vocab
 __all__ = ["GENERATOR_VERSION", "Plan", "dataset_info", "generate", "record_tokens"]
 
 # Bump when the generated data changes, so `run` regenerates an older data set.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CHUNK = 20_000
 MARKER_TABLE = "bench_dataset"
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = int(timedelta(days=5 * 365).total_seconds())
+MEETING_START = date(2026, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,20 @@ class Values:
         self.city_weights = [w for _c, w in vocab.CITIES]
         self.domains = [d for d, _w in vocab.EMAIL_DOMAINS]
         self.domain_weights = [w for _d, w in vocab.EMAIL_DOMAINS]
+        self.regions = [value for value, _he, _en, _w in vocab.REGIONS]
+        self.region_weights = [w for _v, _he, _en, w in vocab.REGIONS]
+
+    def contact_custom(self) -> str:
+        """Custom values as the form would store them: a region for 95% of contacts, the
+        next meeting's date for 60%."""
+        values = {}
+        if self.rng.random() < 0.95:
+            values["region"] = self.rng.choices(self.regions, weights=self.region_weights)[0]
+        if self.rng.random() < 0.6:
+            values["next_meeting"] = (
+                MEETING_START + timedelta(days=self.rng.randrange(730))
+            ).isoformat()
+        return json.dumps(values) if values else self.empty_json
 
     def timestamp(self, seconds: int) -> str:
         moment = EPOCH + timedelta(seconds=seconds)
@@ -432,7 +447,7 @@ def _contacts(plan: Plan, values: Values, people: dict, tokens: BulkWriter, log)
             )
             rows.append(
                 (
-                    pk, created[i], created[i], 1, values.empty_json, first, last,
+                    pk, created[i], created[i], 1, values.contact_custom(), first, last,
                     rng.choice(vocab.TITLES), record["email"], record["phone"], record["mobile"],
                     values.israeli_id() if rng.random() < 0.3 else "", cities[i], birthday,
                     owners[i],
@@ -455,6 +470,34 @@ def _contacts(plan: Plan, values: Values, people: dict, tokens: BulkWriter, log)
             links.write(link_rows)
             tokens.write(token_rows)
     log(f"  contacts: {writer.rows_written:,}, account links: {links.rows_written:,}")
+
+
+def _custom_fields(log) -> None:
+    """The contacts' custom fields the generator filled, defined as an administrator would,
+    both marked "indexed" so their expression indexes exist (REQ CX-1)."""
+    from kesher.org.models import User
+    from kesher.platform.models import Choice
+    from kesher.platform.schema import custom_field_create, ensure_index
+
+    admin = User.objects.get(username="bench_admin")
+    Choice.objects.bulk_create(
+        Choice(list_key="region", value=value, label_he=he, label_en=en, order=order)
+        for order, (value, he, en, _w) in enumerate(vocab.REGIONS)
+    )
+    fields = [
+        {"key": "region", "label_he": "אזור", "label_en": "Region", "type": "choice",
+         "choice_list": "region"},
+        {"key": "next_meeting", "label_he": "הפגישה הבאה", "label_en": "Next meeting",
+         "type": "date"},
+    ]  # fmt: skip
+    started = time.perf_counter()
+    for data in fields:
+        with transaction.atomic():
+            field = custom_field_create(
+                actor=admin, data={"entity": "contacts", "indexed": True, **data}
+            )
+        ensure_index(field)  # idempotent; on_commit already made it outside the test suite
+    log(f"  custom fields and their indexes in {time.perf_counter() - started:.1f}s")
 
 
 def _reset_sequences(models: list) -> None:
@@ -502,6 +545,7 @@ def generate(plan: Plan, *, log: Callable[[str], None] = print) -> dict:
         log(f"  search tokens: {tokens.rows_written:,}")
         step = time.perf_counter()
         deferred.rebuild(log)
+        _custom_fields(log)
         timings["indexes_s"] = round(time.perf_counter() - step, 2)
     finally:
         _load_settings(on=False)

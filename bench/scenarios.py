@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
+from django.db.models.lookups import IsNull
 from django.test import Client
 
 from .timing import Capture, Figure, capture_queries, measure, replay
@@ -193,7 +195,52 @@ def _list_scenarios(ctx: dict) -> list[Scenario]:
             f"API: city, ordering=last_name, page {city_page} through the `next` link (keyset)",
             {**api_city, "cursor": api_cursor},
         )
+    _custom_scenarios(ctx, page, api)
     return result
+
+
+def _custom_scenarios(ctx: dict, page, api) -> None:
+    """REQ CX-1, CX-8: a custom pick-list and a built-in field filtered, a custom date sorted."""
+    import json
+
+    from kesher.customers.models import Contact
+    from kesher.platform.filterlang import CustomValue
+
+    city = ctx["city"]
+    expression = {"all": [{"field": "custom.region", "op": "eq", "value": "north"}]}
+    params = {"city": city, "filter": json.dumps(expression), "sort": "custom.next_meeting"}
+    matching = Contact.objects.filter(city=city).filter(custom__region="north")
+    rows = matching.count()
+    if not rows:
+        return
+    dated = matching.filter(~Q(IsNull(CustomValue("next_meeting", "date"), True))).count()
+    # A deep page among the dated rows, and one past them, among the undated.
+    deep = min(DEEP_PAGE, dated // PAGE_SIZE)
+    deep = deep if deep >= 2 else None
+    beyond = deep + 2 if deep and rows > (deep + 2) * PAGE_SIZE else None
+    label = f"city={city} & custom region=north, sorted by the custom date next_meeting"
+    page("list.custom.page1", f"{label}, page 1", params)
+    for number in filter(None, (deep, beyond)):
+        cursor = _deep_cursor(ctx["admin"], params, number)
+        if cursor:
+            page(
+                f"list.custom.page{number}.cursor",
+                f"{label}, page {number} through the next-page link (keyset)",
+                {**params, "page": number, "cursor": cursor},
+            )
+    api_params = {
+        "city": city,
+        "filter": params["filter"],
+        "ordering": "custom.next_meeting",
+    }
+    api("api.custom.page1", f"API: {label}, page 1", api_params)
+    api_cursor = deep and _api_deep_cursor(_client(ctx["admin"]), api_params, deep)
+    if api_cursor:
+        api(
+            f"api.custom.page{deep}.cursor",
+            f"API: {label}, page {deep} through the `next` link (keyset)",
+            {**api_params, "cursor": api_cursor},
+        )
 
 
 def _api_deep_cursor(client: Client, params: dict, page: int) -> str | None:

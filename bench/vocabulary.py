@@ -392,3 +392,14 @@ DEPARTMENTS = ["מכירות מרכז", "מכירות צפון", "מכירות �
 # Israeli mobile prefixes (05X) and landline area codes, without the leading 0.
 MOBILE_PREFIXES = ["50", "52", "53", "54", "55", "58"]
 LANDLINE_PREFIXES = ["2", "3", "4", "8", "9", "72", "73", "77"]
+
+# The contacts' custom pick-list "region" (value, Hebrew label, English label, weight): the
+# custom-field figures filter by it (REQ CX-1, CX-8).
+REGIONS = [
+    ("center", "מרכז", "Center", 40),
+    ("sharon", "שרון", "Sharon", 14),
+    ("jerusalem", "ירושלים", "Jerusalem", 12),
+    ("north", "צפון", "North", 14),
+    ("haifa", "חיפה והקריות", "Haifa and the Krayot", 10),
+    ("south", "דרום", "South", 10),
+]
