@@ -41,40 +41,6 @@ def find_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(autouse=True)
-def built_in_data(transactional_db):
-    """The database as ``migrate`` leaves it: empty but for the data Kesher's migrations create
-    (built-in roles, pick-lists).
-
-    Browser tests are transactional (the live server answers from another thread), and a
-    transactional test empties the database when it ends, so whatever ran before on this
-    process may have removed that data. Flushing and re-running Kesher's data migrations gives
-    the same start whatever the order; ``serialized_rollback`` cannot, because a flush by an
-    earlier transactional test recreates content types under new ids that clash with the
-    snapshot.
-    """
-    from django.apps import apps
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.operations import RunPython
-
-    call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-    ContentType.objects.clear_cache()
-    graph = MigrationLoader(connection, ignore_no_migrations=True).graph
-    plan = []
-    for leaf in sorted(graph.leaf_nodes()):
-        plan += [node for node in graph.forwards_plan(leaf) if node not in plan]
-    with connection.schema_editor() as schema_editor:
-        for node in plan:
-            for operation in graph.nodes[node].operations:
-                if isinstance(operation, RunPython) and operation.code.__module__.startswith(
-                    "kesher."
-                ):
-                    operation.code(apps, schema_editor)
-
-
 @pytest.fixture
 def browser(monkeypatch):
     """A headless Chromium for one test.
