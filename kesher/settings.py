@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kesher.platform",
     "kesher.org",
     "kesher.customers",
+    "kesher.activities",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,8 @@ TASKS = {
     }
 }
 KESHER_TICK_SECONDS = int(os.environ.get("KESHER_TICK_SECONDS", "60"))
+# The address people open Kesher at, for links in emails the worker sends (reminders, digests).
+KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

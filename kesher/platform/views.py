@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import search as search_index
+from . import timeline
 from .access import can, is_admin
 from .bulk import available_actions
 from .customforms import custom_data, custom_sections, error_target
@@ -136,24 +138,37 @@ def entity_list(request, key):
     return render_partial(request, "platform/list.html", context, "results")
 
 
-def _timeline(obj):
-    return (
+def _timeline(obj, user):
+    """The record's changes merged with what apps add: interactions, tasks, later emails and
+    automation runs (``kesher.platform.timeline``)."""
+    entries = (
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
         )
         .select_related("actor")
         .order_by("-at", "-pk")[:100]
     )
+    return timeline.merge(entries, obj, user)
 
 
 def _panels(entity: Entity) -> list[str]:
-    """Templates an app adds to its entity's detail page, by convention of name."""
-    name = f"{entity.model._meta.app_label}/panels/{entity.key}.html"
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return []
-    return [name]
+    """Templates apps add to an entity's detail page, by convention of name: the entity's own
+    app's ``<app_label>/panels/<key>.html`` first, then any other Kesher app's (activities adds
+    its panel to accounts and contacts this way)."""
+    labels = [entity.model._meta.app_label] + [
+        app.label
+        for app in apps.get_app_configs()
+        if app.name.startswith("kesher.") and app.label != entity.model._meta.app_label
+    ]
+    names = []
+    for label in labels:
+        name = f"{label}/panels/{entity.key}.html"
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        names.append(name)
+    return names
 
 
 @login_required
@@ -185,7 +200,7 @@ def entity_detail(request, key, pk):
         "obj": obj,
         "sections": sections,
         "related": related,
-        "timeline": _timeline(obj),
+        "timeline": _timeline(obj, request.user),
         "attachments": attachments,
         "can_change": can(request.user, key, "change"),
         "can_delete": can(request.user, key, "delete"),

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitiesConfig(AppConfig):
+    name = "kesher.activities"
+    label = "activities"
+    verbose_name = _("Activities")
+
+    def ready(self):
+        from kesher.platform.tasks import on_tick
+
+        from . import entities, timeline  # noqa: F401  (registers interactions, tasks)
+        from .delivery import deliver_due
+
+        on_tick(deliver_due)

@@ -1,0 +1,78 @@
+"""The link from an interaction or a task to the record it is about, for any registered entity.
+
+A link is the entity's registry key and the record's id (decision 0019): both stable across
+installations, readable in the API and in exports, and checked against the registry and the
+actor's visibility in the services.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kesher.platform.access import can
+from kesher.platform.registry import registry
+
+__all__ = ["link_choices", "linkable_keys", "linked_record", "linked_visible_q", "resolve_link"]
+
+# Records of these entities are work about a record, not records work is about.
+NOT_LINKABLE = {"interactions", "tasks", "notifications"}
+
+
+def linkable_keys() -> list[str]:
+    """Business entities of the main navigation (accounts, contacts, later deals, tickets...)."""
+    return [
+        e.key
+        for e in registry.all()
+        if e.in_navigation and e.nav_order < 900 and e.key not in NOT_LINKABLE
+    ]
+
+
+def link_choices():
+    """Choices of the ``link_type`` fields (a callable: the registry fills after models load)."""
+    return [(key, registry.get(key).label) for key in linkable_keys()]
+
+
+def resolve_link(link_type: str, link_id, actor):
+    """The record a link points at, if ``actor`` may see it; ValidationError otherwise."""
+    if not link_type and link_id in (None, ""):
+        return None
+    if link_type not in linkable_keys():
+        raise ValidationError({"link_type": [_("Choose the kind of record this is about.")]})
+    try:
+        pk = int(link_id)
+    except (TypeError, ValueError):
+        raise ValidationError({"link_id": [_("Choose the record this is about.")]}) from None
+    entity = registry.get(link_type)
+    record = None
+    if actor is None or can(actor, link_type, "view"):
+        qs = entity.model.objects.all() if actor is None else entity.model.objects.visible_to(actor)
+        record = qs.filter(pk=pk).first()
+    if record is None:
+        # The same answer for "missing" and "out of your scope": existence must not leak.
+        raise ValidationError({"link_id": [_("No such record, or you may not see it.")]})
+    return record
+
+
+def linked_record(obj):
+    """The record ``obj`` (an interaction or a task) is linked to, unscoped (None if gone)."""
+    if not obj.link_type or obj.link_id is None or obj.link_type not in registry.keys():  # noqa: SIM118  (a list)
+        return None
+    model = registry.get(obj.link_type).model
+    return model._base_manager.filter(pk=obj.link_id).first()
+
+
+def linked_visible_q(user) -> Q:
+    """Rows linked to a record ``user`` may see: one condition per linkable entity."""
+    condition = Q(pk__in=[])
+    for key in linkable_keys():
+        if not can(user, key, "view"):
+            continue
+        visible = registry.get(key).model.objects.visible_to(user)
+        if not visible.query.where:
+            # Everything of that entity is in scope: no subquery needed.
+            condition |= Q(link_type=key)
+        else:
+            condition |= Q(link_type=key, link_id__in=visible.values("pk"))
+    return condition

@@ -1,0 +1,343 @@
+"""Activities: interactions with customers, tasks, notifications, and business calendars.
+
+REQ CU-3 (interaction log), TK-1 … TK-4, TK-8 (tasks, reminders, sub-tasks, delegation, SLA,
+priority), TK-4 / DESIGN.md "Localization" (business calendars).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.models import Choice, EntityQuerySet, KesherModel
+
+from .calendar import WorkWeek
+from .links import link_choices
+
+__all__ = ["BusinessCalendar", "Interaction", "Notification", "Task"]
+
+ACTIVE_USERS = {"is_active": True}
+
+
+def choice_fk(list_key: str, verbose_name, *, required: bool = False):
+    """A foreign key to one admin-editable pick-list (decision 0015)."""
+    return models.ForeignKey(
+        Choice,
+        verbose_name=verbose_name,
+        null=not required,
+        blank=not required,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"list_key": list_key, "active": True},
+    )
+
+
+def link_fields():
+    return (
+        models.CharField(
+            _("about (type)"), max_length=40, blank=True, choices=link_choices, default=""
+        ),
+        models.BigIntegerField(_("about (record)"), null=True, blank=True),
+    )
+
+
+class BusinessCalendar(models.Model):
+    """When a company works: the clock SLAs run on (REQ TK-4). One row without a company is
+    the default for every company that has none of its own."""
+
+    company = models.OneToOneField(
+        "org.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="business_calendar",
+    )
+    day_start = models.TimeField(_("working day starts"), default=datetime.time(8, 30))
+    day_end = models.TimeField(_("working day ends"), default=datetime.time(17, 30))
+    friday = models.BooleanField(_("works on Friday morning"), default=False)
+    friday_end = models.TimeField(_("Friday ends"), default=datetime.time(13, 0))
+    holidays = models.BooleanField(_("closed on Israeli holidays"), default=True)
+    eve_short = models.BooleanField(_("short day on holiday eves"), default=True)
+    eve_end = models.TimeField(_("holiday eve ends"), default=datetime.time(13, 0))
+    time_zone = models.CharField(_("time zone"), max_length=60, default="Asia/Jerusalem")
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"], name="one_default_calendar", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return str(self.company) if self.company_id else str(_("Default business calendar"))
+
+    def clean(self):
+        if self.day_end <= self.day_start:
+            raise ValidationError({"day_end": _("The working day must end after it starts.")})
+
+    def week(self) -> WorkWeek:
+        return WorkWeek(
+            day_start=self.day_start,
+            day_end=self.day_end,
+            friday=self.friday,
+            friday_end=self.friday_end,
+            holidays=self.holidays,
+            eve_short=self.eve_short,
+            eve_end=self.eve_end,
+            time_zone=self.time_zone,
+        )
+
+
+class ActivityQuerySet(EntityQuerySet):
+    """``visible_to``: the record scope of the owner field, plus what the user takes part in
+    and what is linked to a record the user may see (REQ OR-3)."""
+
+    def visible_to(self, user):
+        from .scope import activity_scope
+
+        return activity_scope(self, user)
+
+
+class Interaction(KesherModel):
+    """One contact with a customer: a call, an email, a meeting, a note, an SMS or a WhatsApp
+    message, with who took part, when, which way and how it ended (REQ CU-3)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    kind = choice_fk("interaction_kind", _("kind"), required=True)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, blank=True
+    )
+    outcome = choice_fk("interaction_outcome", _("outcome"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("details"), blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    participant_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("participants (users)"),
+        blank=True,
+        related_name="interactions_joined",
+    )
+    participant_contacts = models.ManyToManyField(
+        "customers.Contact",
+        verbose_name=_("participants (contacts)"),
+        blank=True,
+        related_name="interactions_joined",
+    )
+    link_type, link_id = link_fields()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_interactions",
+        limit_choices_to=ACTIVE_USERS,
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(fields=["link_type", "link_id", "-occurred_at"], name="interaction_link"),
+            models.Index(fields=["owner", "-occurred_at"], name="interaction_owner"),
+            models.Index(fields=["-occurred_at", "-id"], name="interaction_when"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def clean(self):
+        if bool(self.link_type) != (self.link_id is not None):
+            raise ValidationError({"link_id": _("Choose both the kind of record and the record.")})
+
+
+class Task(KesherModel):
+    """Work someone must do by a time, maybe about a record: with a type (and its SLA in
+    business hours), priority, reminder, sub-tasks, delegation and recurrence (REQ TK-1 … TK-4).
+
+    ``is_open`` mirrors the status (a status value whose settings say ``closed`` closes the
+    task) so that the worker's lookups among a million open tasks are partial-index scans.
+    """
+
+    class Recurrence(models.TextChoices):
+        NONE = "", _("Does not repeat")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    task_type = choice_fk("task_type", _("task type"))
+    priority = choice_fk("task_priority", _("priority"))
+    status = choice_fk("task_status", _("status"), required=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    reminder_at = models.DateTimeField(_("reminder"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tasks",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    delegated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="delegated_tasks",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent task"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subtasks",
+    )
+    close_with_subtasks = models.BooleanField(_("close when all sub-tasks are done"), default=False)
+    recurrence = models.CharField(
+        _("repeats"), max_length=10, choices=Recurrence.choices, blank=True, default=""
+    )
+    link_type, link_id = link_fields()
+    # Set by the services from the status, never from a form (not in the entity's form fields).
+    is_open = models.BooleanField(_("open"), default=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Each is set once, by the worker that claimed the delivery (never twice, REQ TK-1).
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(_("overdue notice sent"), null=True, blank=True)
+    sla_notified_at = models.DateTimeField(_("SLA notice sent"), null=True, blank=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            # The worker's three lookups read only rows still waiting, in time order.
+            models.Index(
+                fields=["reminder_at"],
+                name="task_reminder_due",
+                condition=Q(is_open=True, reminder_sent_at__isnull=True, reminder_at__isnull=False),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="task_overdue_due",
+                condition=Q(is_open=True, overdue_notified_at__isnull=True, due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["sla_due_at"],
+                name="task_sla_due",
+                condition=Q(is_open=True, sla_notified_at__isnull=True, sla_due_at__isnull=False),
+            ),
+            models.Index(fields=["assignee", "is_open", "due_at", "id"], name="task_assignee"),
+            models.Index(fields=["delegated_by", "is_open", "due_at"], name="task_delegated"),
+            models.Index(fields=["link_type", "link_id", "is_open"], name="task_link"),
+            models.Index(fields=["due_at", "id"], name="task_due"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        errors = {}
+        if bool(self.link_type) != (self.link_id is not None):
+            errors["link_id"] = _("Choose both the kind of record and the record.")
+        if self.parent_id and self.pk and self.parent_id == self.pk:
+            errors["parent"] = _("A task cannot be its own sub-task.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at <= timezone.now()
+
+    @property
+    def is_sla_breached(self) -> bool:
+        if self.sla_due_at is None:
+            return False
+        end = timezone.now() if self.is_open else (self.closed_at or timezone.now())
+        return self.sla_due_at < end
+
+
+class Notification(models.Model):
+    """A message to one user in the notifications center, maybe about a record (issue 4 item 5).
+
+    ``text`` is stored in the recipient's language when it is made.
+    """
+
+    class Verb(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        OVERDUE = "overdue", _("Overdue")
+        SLA = "sla", _("SLA breached")
+        DONE = "done", _("Done")
+        ASSIGNED = "assigned", _("Assigned to you")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    verb = models.CharField(_("kind"), max_length=12, choices=Verb.choices)
+    text = models.CharField(_("text"), max_length=300)
+    # Any registered entity, tasks included (unlike the link of an interaction or a task).
+    link_type = models.CharField(_("about (type)"), max_length=40, blank=True)
+    link_id = models.BigIntegerField(_("about (record)"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Emailed too (reminders, delegation news); claimed once by the worker that sends it.
+    email_wanted = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user"),
+            # The navbar's unread count reads only this user's unread rows.
+            models.Index(
+                fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="notification_email_due",
+                condition=Q(email_wanted=True, emailed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -1,0 +1,382 @@
+"""Writes on activities: interactions, tasks, notifications. Views, the API, the worker and
+automation call these, never the ORM directly (STYLE.md "every write is an action")."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kesher.platform.models import Choice
+from kesher.platform.services import record_create, record_update
+
+from .calendar import WorkWeek, add_business_time
+from .links import resolve_link
+from .models import BusinessCalendar, Interaction, Notification, Task
+
+__all__ = [
+    "calendar_for",
+    "interaction_create",
+    "interaction_update",
+    "notification_mark_all_read",
+    "notification_mark_read",
+    "notify",
+    "task_create",
+    "task_delegate",
+    "task_update",
+]
+
+LAST_CONTACT_ENTITIES = ("accounts", "contacts")
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
+def _check_link(data: dict, actor, current=None) -> None:
+    """A link must name a registered entity's record the actor may see (else 400)."""
+    link_type = data.get("link_type", getattr(current, "link_type", ""))
+    link_id = data.get("link_id", getattr(current, "link_id", None))
+    if "link_type" in data or "link_id" in data:
+        resolve_link(link_type or "", link_id, actor)
+
+
+# --- interactions ------------------------------------------------------------------------------
+
+
+def _touch_last_contact(interaction: Interaction) -> None:
+    """Move the linked account's or contact's (and participating contacts') last contact date
+    forward to this interaction (REQ CU-3). A derived value, so a conditional UPDATE without an
+    audit entry: two interactions logged at once both keep the later date."""
+    from kesher.customers.models import Account, Contact
+
+    when = interaction.occurred_at
+    if when is None or when > timezone.now():
+        return  # a planned meeting is not a contact yet
+    later = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=when)
+    if interaction.link_type == "accounts":
+        Account.objects.filter(later, pk=interaction.link_id).update(last_contact_at=when)
+    contact_ids = set(interaction.participant_contacts.values_list("pk", flat=True))
+    if interaction.link_type == "contacts":
+        contact_ids.add(interaction.link_id)
+    if contact_ids:
+        Contact.objects.filter(later, pk__in=contact_ids).update(last_contact_at=when)
+
+
+def _default_owner(data: dict, actor, field="owner") -> dict:
+    if not data.get(field) and getattr(actor, "pk", None):
+        return {**data, field: actor}
+    return data
+
+
+@transaction.atomic
+def interaction_create(*, actor, data: dict, m2m: dict | None = None) -> Interaction:
+    """Log an interaction; its owner is the actor unless given; it moves the linked account's
+    and contact's last contact date (REQ CU-3)."""
+    _check_link(data, actor)
+    interaction = record_create(
+        "interactions", actor=actor, data=_default_owner(data, actor), m2m=m2m
+    )
+    _touch_last_contact(interaction)
+    return interaction
+
+
+@transaction.atomic
+def interaction_update(interaction, *, actor, data: dict, m2m=None, expected_version=None):
+    _check_link(data, actor, interaction)
+    interaction = record_update(
+        interaction, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+    _touch_last_contact(interaction)
+    return interaction
+
+
+# --- business calendar -------------------------------------------------------------------------
+
+
+def calendar_for(user=None) -> WorkWeek:
+    """The business calendar of the user's company, else the default one, else the standard
+    Israeli week (Sunday–Thursday 08:30–17:30)."""
+    company_id = None
+    if user is not None and getattr(user, "pk", None):
+        company_id = user.companies.values_list("pk", flat=True).first()
+    rows = list(BusinessCalendar.objects.filter(Q(company__isnull=True) | Q(company_id=company_id)))
+    row = next((r for r in rows if company_id and r.company_id == company_id), None)
+    row = row or next((r for r in rows if r.company_id is None), None)
+    return row.week() if row is not None else WorkWeek()
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def _status(value: str) -> Choice | None:
+    return Choice.objects.filter(list_key="task_status", value=value).first()
+
+
+def _default_status() -> Choice | None:
+    statuses = Choice.objects.filter(list_key="task_status", active=True)
+    return (
+        next((c for c in statuses if c.extra.get("default")), None)
+        or statuses.filter(value="open").first()
+    )
+
+
+def _as_choice(value) -> Choice | None:
+    if value is None or isinstance(value, Choice):
+        return value
+    return Choice.objects.filter(pk=value).first()
+
+
+def _is_closed(status) -> bool:
+    status = _as_choice(status)
+    return bool(status and status.extra.get("closed"))
+
+
+def _is_done(status) -> bool:
+    status = _as_choice(status)
+    return bool(status and status.extra.get("done"))
+
+
+def _sla_due(task_type, start, assignee) -> datetime.datetime | None:
+    task_type = _as_choice(task_type)
+    hours = (task_type.extra or {}).get("sla_hours") if task_type else None
+    if not hours:
+        return None
+    return add_business_time(start, float(hours), calendar_for(assignee))
+
+
+def _check_task_rules(data: dict, actor, current: Task | None) -> None:
+    """Rules that need other rows or the clock, as field errors (REQ TK-1, TK-2)."""
+    errors = {}
+    parent = data.get("parent", getattr(current, "parent", None) if current else None)
+    if "parent" in data and parent is not None:
+        pk = _pk(parent)
+        visible = Task.objects.visible_to(actor).filter(pk=pk).first()
+        if visible is None:
+            errors["parent"] = [_("No such task, or you may not see it.")]
+        elif current is not None and (pk == current.pk or _is_descendant(pk, current.pk)):
+            errors["parent"] = [_("A task cannot be a sub-task of itself or of its sub-tasks.")]
+        elif not visible.is_open:
+            errors["parent"] = [_("The parent task is already closed.")]
+    reminder = data.get("reminder_at")
+    changed = reminder is not None and (current is None or reminder != current.reminder_at)
+    # Decision: a reminder set in the past would fire at once, which is nearly always a typing
+    # mistake (yesterday's date); it is refused. A reminder after the due time is allowed.
+    if changed and reminder < timezone.now() - datetime.timedelta(minutes=1):
+        errors["reminder_at"] = [_("The reminder time has already passed.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _is_descendant(candidate_pk, ancestor_pk) -> bool:
+    """Whether task ``candidate_pk`` lies under ``ancestor_pk`` (walks up, bounded)."""
+    seen = set()
+    current = candidate_pk
+    while current is not None and current not in seen and len(seen) < 100:
+        if current == ancestor_pk:
+            return True
+        seen.add(current)
+        current = Task._base_manager.filter(pk=current).values_list("parent_id", flat=True).first()
+    return False
+
+
+@transaction.atomic
+def task_create(*, actor, data: dict, m2m: dict | None = None) -> Task:
+    """Create a task. Blank assignee: the actor; blank status: the default (open). Assigning it
+    to someone else delegates it: the actor follows it (REQ TK-3). The SLA due time is the
+    type's standard time in business hours from now (REQ TK-4)."""
+    data = dict(data)
+    _check_link(data, actor)
+    _check_task_rules(data, actor, None)
+    data = _default_owner(data, actor, "assignee")
+    if not data.get("status"):
+        data["status"] = _default_status()
+    actor_user = actor if getattr(actor, "pk", None) else None
+    data["created_by"] = actor_user
+    if actor_user and _pk(data["assignee"]) != actor_user.pk:
+        data["delegated_by"] = actor_user
+    data["is_open"] = not _is_closed(data["status"])
+    data["closed_at"] = None if data["is_open"] else timezone.now()
+    assignee = _user(data.get("assignee"))
+    data["sla_due_at"] = _sla_due(data.get("task_type"), timezone.now(), assignee)
+    task = record_create("tasks", actor=actor, data=data, m2m=m2m)
+    if task.delegated_by_id and task.assignee_id:
+        _notify_assigned(task)
+    return task
+
+
+def _user(value):
+    from kesher.org.models import User
+
+    if value is None or isinstance(value, User):
+        return value
+    return User.objects.filter(pk=value).first()
+
+
+@transaction.atomic
+def task_update(task: Task, *, actor, data: dict, m2m=None, expected_version=None) -> Task:
+    """Change a task. Closing it notifies its delegator, creates the next one of a recurring
+    task and closes the parent when its flag says so and all sub-tasks are closed (REQ TK-2,
+    TK-3); handing it to someone else delegates it."""
+    data = dict(data)
+    # Lock the row: the old status decides what closing does, and must not change meanwhile.
+    current = Task._base_manager.select_for_update().get(pk=task.pk)
+    _check_link(data, actor, current)
+    _check_task_rules(data, actor, current)
+    if "status" in data and not data["status"]:
+        raise ValidationError({"status": [_("This field cannot be blank.")]})
+    was_open = current.is_open
+    if "status" in data:
+        closed = _is_closed(data["status"])
+        data["is_open"] = not closed
+        if closed and was_open:
+            data["closed_at"] = timezone.now()
+        elif not closed:
+            data["closed_at"] = None
+    if "reminder_at" in data and data["reminder_at"] != current.reminder_at:
+        data["reminder_sent_at"] = None
+    if "due_at" in data and data["due_at"] != current.due_at:
+        data["overdue_notified_at"] = None
+    if "task_type" in data and _pk(data["task_type"]) != current.task_type_id:
+        data["sla_due_at"] = _sla_due(data["task_type"], current.created_at, current.assignee)
+        data["sla_notified_at"] = None
+    new_assignee = None
+    if "assignee" in data and _pk(data["assignee"]) != current.assignee_id:
+        new_assignee = _user(data["assignee"])
+        if new_assignee is not None and getattr(actor, "pk", None) != new_assignee.pk:
+            data["delegated_by"] = actor
+    task = record_update(
+        current, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+    if new_assignee is not None and task.delegated_by_id == getattr(actor, "pk", None):
+        _notify_assigned(task)
+    if was_open and not task.is_open:
+        _after_close(task, actor)
+    return task
+
+
+def task_delegate(task: Task, *, actor, assignee, expected_version=None) -> Task:
+    """Hand a task to another user; the actor follows it (REQ TK-3)."""
+    return task_update(
+        task, actor=actor, data={"assignee": assignee}, expected_version=expected_version
+    )
+
+
+def _after_close(task: Task, actor) -> None:
+    done = _is_done(task.status)
+    if task.delegated_by_id and task.delegated_by_id != getattr(actor, "pk", None):
+        verb = Notification.Verb.DONE
+        notify(
+            task.delegated_by,
+            verb=verb,
+            text=lambda: (
+                (_("Task done: %(title)s") if done else _("Task cancelled: %(title)s"))
+                % {"title": task.title}
+            ),
+            record=task,
+            email=True,
+        )
+    if done and task.recurrence:
+        _next_occurrence(task, actor)
+    if task.parent_id:
+        parent = Task._base_manager.select_for_update().get(pk=task.parent_id)
+        if parent.is_open and parent.close_with_subtasks:
+            siblings_open = Task._base_manager.filter(parent_id=parent.pk, is_open=True).exists()
+            if not siblings_open:
+                task_update(parent, actor=actor, data={"status": _status("done")})
+
+
+def _shift(value, recurrence: str):
+    if value is None:
+        return None
+    if recurrence == Task.Recurrence.DAILY:
+        return value + datetime.timedelta(days=1)
+    if recurrence == Task.Recurrence.WEEKLY:
+        return value + datetime.timedelta(weeks=1)
+    local = timezone.localtime(value)
+    year, month = (local.year, local.month + 1) if local.month < 12 else (local.year + 1, 1)
+    day = min(local.day, _days_in(year, month))
+    return local.replace(year=year, month=month, day=day)
+
+
+def _days_in(year: int, month: int) -> int:
+    following = datetime.date(year + (month == 12), month % 12 + 1, 1)
+    return (following - datetime.timedelta(days=1)).day
+
+
+def _next_occurrence(task: Task, actor) -> Task:
+    """The next task of a recurring one, with its dates moved on by one period."""
+    now = timezone.now()
+    reminder = _shift(task.reminder_at, task.recurrence)
+    return task_create(
+        actor=actor,
+        data={
+            "title": task.title,
+            "notes": task.notes,
+            "task_type": task.task_type,
+            "priority": task.priority,
+            "due_at": _shift(task.due_at, task.recurrence),
+            "reminder_at": reminder if reminder is None or reminder > now else None,
+            "assignee": task.assignee,
+            "recurrence": task.recurrence,
+            "link_type": task.link_type,
+            "link_id": task.link_id,
+        },
+    )
+
+
+def _notify_assigned(task: Task) -> None:
+    notify(
+        task.assignee,
+        verb=Notification.Verb.ASSIGNED,
+        text=lambda: (
+            _("%(user)s handed you a task: %(title)s")
+            % {"user": task.delegated_by, "title": task.title}
+        ),
+        record=task,
+        email=True,
+    )
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def notify(user, *, verb: str, text, record=None, email: bool = False) -> Notification | None:
+    """Leave a notification for ``user``; ``text`` is a string or a callable that makes it in
+    the user's own language. With ``email`` the worker also emails it, once."""
+    from kesher.platform.registry import registry
+
+    if user is None or not user.is_active:
+        return None
+    if callable(text):
+        with translation.override(getattr(user, "language", None) or "he"):
+            text = str(text())
+    link_type = registry.for_model(record).key if record is not None else ""
+    return Notification.objects.create(
+        user=user,
+        verb=verb,
+        text=text[:300],
+        link_type=link_type,
+        link_id=record.pk if record is not None else None,
+        email_wanted=email and bool(user.email),
+    )
+
+
+def notification_mark_read(notification: Notification, *, actor) -> Notification:
+    """Mark one of the actor's own notifications read."""
+    if notification.user_id != actor.pk:
+        raise ValidationError({"notification": [_("This is not your notification.")]})
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, actor) -> int:
+    return Notification.objects.filter(user=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

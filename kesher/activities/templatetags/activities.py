@@ -1,0 +1,31 @@
+"""Template tags of activities: the record page's panel and the unread count."""
+
+from django import template
+
+from kesher.platform.access import can
+from kesher.platform.registry import registry
+
+from .. import selectors
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def record_activities(context, obj):
+    """Open tasks and recent interactions of ``obj`` that the signed-in user may see."""
+    user = context["request"].user
+    key = registry.for_model(obj).key
+    tasks = selectors.record_tasks(key, obj.pk, user) if can(user, "tasks", "view") else []
+    interactions = (
+        selectors.record_interactions(key, obj.pk, user)
+        if can(user, "interactions", "view")
+        else []
+    )
+    return {"key": key, "tasks": tasks, "interactions": interactions}
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    """The signed-in user's unread notifications: one indexed count (for the navbar bell)."""
+    user = context["request"].user
+    return selectors.unread_count(user) if user.is_authenticated else 0

@@ -1,0 +1,84 @@
+"""The activities' entries on a record's timeline: its interactions and tasks (issue 4 item 6),
+merged with the audit entries by ``kesher.platform.timeline``."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kesher.platform.access import can
+from kesher.platform.registry import registry
+from kesher.platform.timeline import TimelineItem, register_source
+from kesher.platform.views import format_when
+
+from .links import linkable_keys
+from .models import Interaction, Task
+
+LIMIT = 50
+
+
+def _key(record) -> str | None:
+    if not registry.has_model(record):
+        return None
+    key = registry.for_model(record).key
+    return key if key in linkable_keys() else None
+
+
+@register_source
+def interactions_of(record, user):
+    key = _key(record)
+    if key is None or not can(user, "interactions", "view"):
+        return []
+    rows = (
+        Interaction.objects.visible_to(user)
+        .filter(link_type=key, link_id=record.pk)
+        .select_related("kind", "outcome", "owner")
+        .order_by("-occurred_at", "-id")[:LIMIT]
+    )
+    items = []
+    for row in rows:
+        details = {_("Subject"): [None, row.subject]}
+        if row.direction:
+            details[_("Direction")] = [None, row.get_direction_display()]
+        if row.outcome_id:
+            details[_("Outcome")] = [None, str(row.outcome)]
+        items.append(
+            TimelineItem(
+                at=row.occurred_at,
+                actor=row.owner,
+                title=str(row.kind),
+                action="interaction",
+                changes=details,
+                url=reverse("entity_detail", args=["interactions", row.pk]),
+            )
+        )
+    return items
+
+
+@register_source
+def tasks_of(record, user):
+    key = _key(record)
+    if key is None or not can(user, "tasks", "view"):
+        return []
+    rows = (
+        Task.objects.visible_to(user)
+        .filter(link_type=key, link_id=record.pk)
+        .select_related("status", "assignee")
+        .order_by("-created_at", "-id")[:LIMIT]
+    )
+    items = []
+    for row in rows:
+        details = {_("Task"): [None, row.title], _("Status"): [None, str(row.status)]}
+        if row.due_at:
+            details[_("Due")] = [None, format_when(row.due_at)]
+        items.append(
+            TimelineItem(
+                at=row.closed_at or row.created_at,
+                actor=row.assignee,
+                title=_("Task"),
+                action="task",
+                changes=details,
+                url=reverse("entity_detail", args=["tasks", row.pk]),
+            )
+        )
+    return items
