@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kesher.platform",
     "kesher.org",
     "kesher.customers",
+    "kesher.imports",
     "kesher.activities",
 ]
 
@@ -284,6 +285,11 @@ TASKS = {
 KESHER_TICK_SECONDS = int(os.environ.get("KESHER_TICK_SECONDS", "60"))
 # The address people open Kesher at, for links in emails the worker sends (reminders, digests).
 KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Import, duplicates and backups (issue 6) -----------------------------------------------------
+KESHER_IMPORT_MAX_BYTES = int(os.environ.get("KESHER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+KESHER_IMPORT_BATCH_SIZE = int(os.environ.get("KESHER_IMPORT_BATCH_SIZE", "500"))
+KESHER_IMPORT_UNDO_DAYS = int(os.environ.get("KESHER_IMPORT_UNDO_DAYS", "7"))
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

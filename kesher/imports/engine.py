@@ -1,0 +1,470 @@
+"""One row of a file → one record, through the entity's own services (REQ IM-1, IM-2).
+
+Every row is written by the entity's ``create_service``/``update_service`` — the same
+validation (``full_clean``, custom fields, field rules, the service's own checks), audit,
+search index and events as a record typed into the UI. The dry run runs exactly this code
+inside a savepoint that is rolled back, so "valid in the dry run" and "written by the import"
+can never disagree (decision 0020).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from kesher.platform.access import linkable
+from kesher.platform.customfields import clean_value
+from kesher.platform.models import CustomField
+from kesher.platform.registry import Entity, registry
+from kesher.platform.services import clean_text, record_create, record_update
+
+from .mapping import (
+    ACCOUNT_LINK,
+    EXTERNAL_ID,
+    NATURAL_KEYS,
+    Target,
+    parse_bool,
+    parse_date,
+    resolve_choice,
+    targets_for,
+)
+from .models import ExternalId, ImportJob, ImportRowChange
+
+__all__ = ["Plan", "RowError", "plan_for", "process_row"]
+
+Mode = ImportJob.Mode
+MAX_CELL = 10_000
+
+
+class RowError(Exception):
+    """A row that cannot be written: ``problems`` are (column, message, value)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(p[1] for p in problems))
+
+
+@dataclass
+class Column:
+    index: int
+    header: str
+    target: Target
+    values: dict = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """A job's mapping, checked and ready to apply to rows."""
+
+    job: ImportJob
+    entity: Entity
+    actor: object
+    columns: list[Column]
+    mode: str
+    match: str
+    source: str
+    skip_invalid: bool
+    date_order: str = "dmy"
+    cache: dict = field(default_factory=dict)
+    seen: dict = field(default_factory=dict)  # match value → first row, duplicates in the file
+
+    def column_for(self, key: str) -> str:
+        key = key.replace("custom_fields.", "custom.")
+        for column in self.columns:
+            if column.target.key == key:
+                return column.header
+        return ""
+
+
+def plan_for(job: ImportJob, actor) -> Plan:
+    """Check a job's mapping; a ValidationError names each problem (under ``mapping``)."""
+    entity = registry.get(job.entity)
+    targets = targets_for(entity)
+    mapping = job.mapping or {}
+    columns, problems, used = [], [], set()
+    for index, spec in sorted((mapping.get("columns") or {}).items(), key=lambda i: int(i[0])):
+        key = (spec or {}).get("field") or ""
+        if not key:
+            continue
+        index = int(index)
+        header = job.headers[index] if 0 <= index < len(job.headers) else ""
+        if not header:
+            problems.append(_("Column %(n)s is not in the file.") % {"n": index + 1})
+            continue
+        target = targets.get(key)
+        if target is None:
+            problems.append(
+                _("Column “%(column)s”: there is no field “%(field)s”.")
+                % {"column": header, "field": key[:60]}
+            )
+            continue
+        if key in used:
+            problems.append(_("Two columns are mapped to “%(field)s”.") % {"field": target.label})
+            continue
+        used.add(key)
+        values = spec.get("values") or {}
+        if not isinstance(values, dict):
+            values = {}
+        columns.append(Column(index, header, target, {str(k): v for k, v in values.items()}))
+    mode = job.mode
+    match = mapping.get("match") or ""
+    if mode == Mode.CREATE:
+        for target in targets.values():
+            if target.required and target.key not in used:
+                problems.append(
+                    _("The required field “%(field)s” has no column.") % {"field": target.label}
+                )
+    else:
+        if match != EXTERNAL_ID and match not in NATURAL_KEYS:
+            problems.append(_("Choose the field that finds existing records."))
+        elif match not in used:
+            problems.append(
+                _("The field that finds existing records (“%(field)s”) has no column.")
+                % {"field": targets[match].label if match in targets else match}
+            )
+    if not columns:
+        problems.append(_("Map at least one column to a field."))
+    if problems:
+        raise ValidationError({"mapping": problems})
+    source = str(mapping.get("source") or "import").strip()[:60] or "import"
+    order = "mdy" if mapping.get("date_order") == "mdy" else "dmy"
+    return Plan(
+        job,
+        entity,
+        actor,
+        columns,
+        mode,
+        match,
+        source,
+        bool(mapping.get("skip_invalid")),
+        date_order=order,
+    )
+
+
+# --- cells → values -----------------------------------------------------------------------------
+
+
+def _convert(plan: Plan, column: Column, text: str):
+    target = column.target
+    kind = target.kind
+    if len(text) > MAX_CELL:
+        raise ValidationError(_("The value is too long."))
+    if column.values and text in column.values and kind not in ("choice",):
+        text = str(column.values[text])
+    if kind == "boolean":
+        value = parse_bool(text)
+        return value
+    if kind == "date":
+        day = parse_date(text, plan.date_order)
+        return day.isoformat() if target.definition is not None else day
+    if kind == "choice":
+        return resolve_choice(target, text, column.values, plan.cache)
+    if kind == "user":
+        return _user(plan, text)
+    if kind in ("link", "account"):
+        related = (
+            registry.get("accounts")
+            if kind == "account"
+            else registry.for_model(target.model_field.related_model)
+        )
+        return _record(plan, related, text)
+    return _clean_cell(plan, target, text)
+
+
+def _clean_cell(plan: Plan, target: Target, text: str):
+    """A text-like cell checked (and normalized: phones to E.164) as the field itself checks
+    it, so every bad cell of a row is reported at once; the service checks it again."""
+    if target.definition is not None:
+        if target.definition.type in (CustomField.Type.LINK, CustomField.Type.USER):
+            return text
+        return clean_value(target.definition, text, actor=plan.actor)
+    model_field = target.model_field
+    if model_field is None:
+        return text
+    return model_field.clean(clean_text(text), None)
+
+
+def _user(plan: Plan, text: str) -> int:
+    from django.contrib.auth import get_user_model
+
+    key = ("user", text.lower())
+    if key not in plan.cache:
+        users = get_user_model().objects.filter(is_active=True)
+        found = list(users.filter(email__iexact=text)[:2]) or list(
+            users.filter(username__iexact=text)[:2]
+        )
+        if not found and " " in text:
+            first, last = text.split(" ", 1)
+            found = list(users.filter(first_name__iexact=first, last_name__iexact=last)[:2])
+        plan.cache[key] = found[0].pk if len(found) == 1 else None
+    if plan.cache[key] is None:
+        raise ValidationError(_("No active user “%(value)s”.") % {"value": text[:60]})
+    return plan.cache[key]
+
+
+def _record(plan: Plan, related: Entity, text: str):
+    """A linked record by its external id (same source), else by its exact name."""
+    key = ("record", related.key, text)
+    if key not in plan.cache:
+        visible = linkable(related.model.objects.all(), plan.actor)
+        found = None
+        ids = ExternalId.objects.filter(
+            entity=related.key, source=plan.source, external_id=text
+        ).values_list("record_id", flat=True)
+        if ids:
+            found = visible.filter(pk__in=list(ids)).first()
+        names = {f.name for f in related.model._meta.concrete_fields}
+        if found is None and "name" in names:
+            matches = list(visible.filter(name=text)[:2])
+            if len(matches) > 1:
+                raise ValidationError(
+                    _("Several records are named “%(value)s”; use their external id.")
+                    % {"value": text[:60]}
+                )
+            found = matches[0] if matches else None
+        plan.cache[key] = found
+    if plan.cache[key] is None:
+        raise ValidationError(_("No record “%(value)s” was found.") % {"value": text[:60]})
+    return plan.cache[key]
+
+
+@dataclass
+class RowValues:
+    data: dict
+    custom: dict
+    external_id: str = ""
+    account: object = None
+
+
+def convert_row(plan: Plan, cells: list[str]) -> RowValues:
+    """The row's cells as service ``data``; every bad cell is reported, not just the first."""
+    values = RowValues({}, {})
+    problems = []
+    for column in plan.columns:
+        text = cells[column.index].strip() if column.index < len(cells) else ""
+        if not text:
+            continue
+        try:
+            value = _convert(plan, column, text)
+        except ValidationError as exc:
+            problems.append((column.header, " ".join(exc.messages), text[:200]))
+            continue
+        key = column.target.key
+        if key == EXTERNAL_ID:
+            values.external_id = text[:200]
+        elif key == ACCOUNT_LINK:
+            values.account = value
+        elif key.startswith("custom."):
+            values.custom[key.removeprefix("custom.")] = value
+        else:
+            values.data[key] = value
+    if problems:
+        raise RowError(problems)
+    return values
+
+
+# --- finding the record a row updates -----------------------------------------------------------
+
+
+def _match_value(plan: Plan, values: RowValues):
+    if plan.match == EXTERNAL_ID:
+        return values.external_id or None
+    value = values.data.get(plan.match)
+    if value in (None, ""):
+        return None
+    model_field = plan.entity.model._meta.get_field(plan.match)
+    try:
+        return model_field.to_python(value)  # the stored form: a phone in E.164
+    except ValidationError:
+        return None
+
+
+def _existing(plan: Plan, values: RowValues, row: int):
+    """The record this row updates, or None; a row matching several records is refused."""
+    if plan.mode == Mode.CREATE:
+        if (
+            values.external_id
+            and ExternalId.objects.filter(
+                entity=plan.entity.key, source=plan.source, external_id=values.external_id
+            ).exists()
+        ):
+            raise RowError(
+                [
+                    (
+                        plan.column_for(EXTERNAL_ID),
+                        _("A record with this external id was already imported."),
+                        values.external_id,
+                    )
+                ]
+            )
+        return None
+    wanted = _match_value(plan, values)
+    column = plan.column_for(plan.match)
+    if wanted is None:
+        if plan.mode == Mode.UPDATE:
+            raise RowError([(column, _("Empty: this row cannot be matched."), "")])
+        return None
+    visible = plan.entity.model.objects.visible_to(plan.actor)
+    if plan.match == EXTERNAL_ID:
+        ids = list(
+            ExternalId.objects.filter(
+                entity=plan.entity.key, source=plan.source, external_id=wanted
+            ).values_list("record_id", flat=True)
+        )
+        found = list(visible.filter(pk__in=ids)[:2]) if ids else []
+    else:
+        lookup = "iexact" if plan.match == "email" else "exact"
+        found = list(visible.filter(**{f"{plan.match}__{lookup}": wanted})[:2])
+    if len(found) > 1:
+        raise RowError([(column, _("Several existing records match this value."), str(wanted))])
+    if not found and plan.mode == Mode.UPDATE:
+        raise RowError([(column, _("No existing record matches this value."), str(wanted))])
+    return found[0] if found else None
+
+
+def _check_repeat(plan: Plan, values: RowValues, row: int) -> None:
+    """The same external id (or match value) twice in one file would write one record twice."""
+    key = values.external_id if plan.mode == Mode.CREATE else _match_value(plan, values)
+    if not key:
+        return
+    first = plan.seen.setdefault(str(key), row)
+    if first != row:
+        column = plan.column_for(EXTERNAL_ID if plan.mode == Mode.CREATE else plan.match)
+        raise RowError(
+            [(column, _("The same value appears in row %(row)s.") % {"row": first}, str(key))]
+        )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _jsonable(value):
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _errors_to_problems(plan: Plan, exc: ValidationError, values: RowValues) -> list:
+    problems = []
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    for key, messages in errors.items():
+        column = "" if key in ("__all__", "non_field_errors") else plan.column_for(key)
+        if key not in ("__all__", "non_field_errors") and not column:
+            # A field the file does not fill (a required one, or a rule on another field).
+            label = key
+            try:
+                label = str(plan.entity.model._meta.get_field(key).verbose_name)
+            except Exception:
+                label = key.replace("custom_fields.", "")
+            messages = [f"{label}: {m}" for m in messages]
+        raw = values.data.get(key, values.custom.get(key.replace("custom_fields.", ""), ""))
+        value = "" if hasattr(raw, "pk") else str(_jsonable(raw) or "")[:200]
+        problems += [(column, str(m), value) for m in messages]
+    return problems
+
+
+def _default_owner(entity: Entity, data: dict, actor) -> dict:
+    """Imported records belong to the importer unless the file names an owner, so the
+    importer's scope rules apply to them (REQ OR-3)."""
+    name = entity.owner_field
+    if not name or data.get(name) or not getattr(actor, "pk", None):
+        return data
+    try:
+        model_field = entity.model._meta.get_field(name)
+    except Exception:
+        return data
+    if model_field.many_to_one and model_field.related_model._meta.label_lower == "org.user":
+        return {**data, name: actor}
+    return data
+
+
+def process_row(plan: Plan, row: int, cells: list[str]) -> str:
+    """Write one row; return "created", "updated" or "unchanged"; raise RowError."""
+    values = convert_row(plan, cells)
+    _check_repeat(plan, values, row)
+    existing = _existing(plan, values, row)
+    entity, actor = plan.entity, plan.actor
+    data = dict(values.data)
+    if values.custom:
+        data["custom"] = values.custom
+    try:
+        if existing is None:
+            service = entity.create_service or (lambda **kw: record_create(entity, **kw))
+            record = service(actor=actor, data=_default_owner(entity, data, actor))
+            outcome = "created"
+            ImportRowChange.objects.create(
+                job=plan.job,
+                row=row,
+                entity=entity.key,
+                record_id=record.pk,
+                action=ImportRowChange.Action.CREATED,
+            )
+        else:
+            before = {
+                name: _jsonable(getattr(existing, existing._meta.get_field(name).attname))
+                for name in values.data
+            }
+            if values.custom:
+                old = dict(existing.custom or {})
+                before["custom"] = {k: old.get(k) for k in values.custom}
+            version = getattr(existing, "version", None)
+            service = entity.update_service or record_update
+            record = service(existing, actor=actor, data=data)
+            outcome = "unchanged" if getattr(record, "version", None) == version else "updated"
+            if outcome == "updated":
+                ImportRowChange.objects.create(
+                    job=plan.job,
+                    row=row,
+                    entity=entity.key,
+                    record_id=record.pk,
+                    action=ImportRowChange.Action.UPDATED,
+                    before=before,
+                )
+        if values.account is not None:
+            outcome = _link_account(plan, record, values.account, outcome)
+    except ValidationError as exc:
+        raise RowError(_errors_to_problems(plan, exc, values)) from None
+    _remember_external_id(plan, record, values.external_id)
+    return outcome
+
+
+def _link_account(plan: Plan, contact, account, outcome: str) -> str:
+    from kesher.customers.models import ContactAccount
+    from kesher.customers.services import contact_link_account
+
+    if ContactAccount.objects.filter(contact=contact, account=account).exists():
+        return outcome
+    contact_link_account(contact, actor=plan.actor, account=account)
+    return "updated" if outcome == "unchanged" else outcome
+
+
+def _remember_external_id(plan: Plan, record, external_id: str) -> None:
+    if not external_id:
+        return
+    known = ExternalId.objects.filter(
+        entity=plan.entity.key, source=plan.source, external_id=external_id
+    ).first()
+    if known is None:
+        ExternalId.objects.create(
+            entity=plan.entity.key,
+            record_id=record.pk,
+            source=plan.source,
+            external_id=external_id,
+            job=plan.job,
+        )
+    elif known.record_id != record.pk:
+        raise RowError(
+            [
+                (
+                    plan.column_for(EXTERNAL_ID),
+                    _("This external id belongs to another record."),
+                    external_id,
+                )
+            ]
+        )

@@ -1,0 +1,293 @@
+"""Columns → fields: the fields an entity can take from a file, suggestions from Hebrew and
+English header names, and the per-column transforms (REQ IM-1).
+
+A mapping is JSON: ``{"columns": {"<column index>": {"field": "phone", "transform": "auto",
+"values": {"VIP": "vip"}}}, "match": "email", "source": "old-crm", "skip_invalid": false,
+"date_order": "dmy"}``. Field keys are model field names, ``custom.<key>`` for custom fields,
+``external_id`` for the old system's id, and ``account`` (contacts) for the account link.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kesher.platform.customfields import definitions_for
+from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
+from kesher.platform.models import Choice, CustomField
+from kesher.platform.registry import Entity
+
+__all__ = [
+    "EXTERNAL_ID",
+    "Target",
+    "normalize_header",
+    "parse_bool",
+    "parse_date",
+    "suggest",
+    "targets_for",
+]
+
+EXTERNAL_ID = "external_id"
+ACCOUNT_LINK = "account"
+# Fields a row can be matched on in update/upsert mode, besides the external id (REQ IM-2).
+NATURAL_KEYS = ("company_number", "israeli_id", "email", "phone", "mobile")
+
+_MARKS = re.compile("[\u0591-\u05c7\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u200b-\u200d]")
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_FINALS = str.maketrans("ךםןףץ", "כמנפצ")
+
+# Common header names of Hebrew and English spreadsheets, beyond the fields' own labels.
+SYNONYMS = {
+    "first_name": ("שם פרטי", "first", "firstname", "given name", "שם"),
+    "last_name": ("שם משפחה", "משפחה", "last", "lastname", "surname", "family name"),
+    "email": ("דואל", "דוא ל", "אימייל", "מייל", "email address", "e mail", "mail"),
+    "phone": ("טלפון", "טל", "tel", "telephone", "phone number", "מספר טלפון"),
+    "mobile": ("נייד", "טלפון נייד", "סלולרי", "פלאפון", "cell", "cellphone", "mobile phone"),
+    "israeli_id": ("תז", "ת ז", "תעודת זהות", "מספר זהות", "id number", "teudat zehut"),
+    "company_number": ("חפ", "ח פ", "מספר חברה", "עוסק מורשה", "company id", "registration"),
+    "name": ("שם החברה", "שם הלקוח", "לקוח", "חברה", "company", "company name", "account name"),
+    "city": ("עיר", "ישוב", "יישוב", "town"),
+    "title": ("תפקיד", "position", "job title", "role"),
+    "birthday": ("תאריך לידה", "יום הולדת", "date of birth", "dob", "birth date"),
+    "street": ("כתובת", "רחוב", "address"),
+    "zip_code": ("מיקוד", "zip", "postal code", "postcode"),
+    "website": ("אתר", "אתר אינטרנט", "web", "url", "site"),
+    "notes": ("הערות", "הערה", "comments", "remarks"),
+    "owner": ("אחראי", "נציג", "בעלים", "sales rep", "account manager"),
+    EXTERNAL_ID: ("מזהה", "מספר לקוח", "מס לקוח", "קוד", "id", "external id", "old id", "code"),
+    ACCOUNT_LINK: ("חברה", "לקוח", "company", "account", "organization", "ארגון"),
+}
+
+
+def normalize_header(text: str) -> str:
+    """Header text for comparison: no niqqud or direction marks, no punctuation, lower case,
+    final Hebrew letters as their ordinary forms."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _MARKS.sub("", text)
+    text = _PUNCT.sub(" ", text.lower()).strip()
+    return text.translate(_FINALS)
+
+
+@dataclass
+class Target:
+    """A field a column can fill."""
+
+    key: str
+    label: str
+    labels: tuple[str, ...]  # Hebrew and English labels and the field name, for suggestions
+    kind: str  # text, phone, date, boolean, choice, user, link, number, external_id, account
+    required: bool = False
+    model_field: models.Field | None = None
+    definition: CustomField | None = None
+    choice_list: str = ""
+
+
+def _labels(text) -> tuple[str, ...]:
+    result = []
+    for language in ("he", "en"):
+        with translation.override(language):
+            result.append(str(text))
+    return tuple(dict.fromkeys(result))
+
+
+def _kind(model_field: models.Field) -> str:
+    if isinstance(model_field, PhoneField):
+        return "phone"
+    if isinstance(model_field, IsraeliIdField | CompanyNumberField):
+        return "text"
+    if isinstance(model_field, models.BooleanField):
+        return "boolean"
+    if isinstance(model_field, models.DateField):
+        return "date"
+    if isinstance(model_field, models.IntegerField | models.DecimalField | models.FloatField):
+        return "number"
+    if model_field.many_to_one:
+        related = model_field.related_model
+        if related is Choice:
+            return "choice"
+        if related._meta.label_lower == "org.user":
+            return "user"
+        return "link"
+    return "text"
+
+
+CUSTOM_KINDS = {
+    CustomField.Type.PHONE: "phone",
+    CustomField.Type.DATE: "date",
+    CustomField.Type.BOOLEAN: "boolean",
+    CustomField.Type.CHOICE: "choice",
+    CustomField.Type.MULTI_CHOICE: "choice",
+    CustomField.Type.USER: "user",
+}
+
+
+def targets_for(entity: Entity) -> dict[str, Target]:
+    """Every field of ``entity`` a column can fill: form fields, custom fields, the external id,
+    and for contacts the account they work at."""
+    result: dict[str, Target] = {
+        EXTERNAL_ID: Target(
+            EXTERNAL_ID,
+            _("External id (old system)"),
+            _labels(gettext_lazy("External id (old system)")),
+            "external_id",
+        )
+    }
+    meta = entity.model._meta
+    for name in entity.form_fields:
+        model_field = meta.get_field(name)
+        if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+            continue
+        if not model_field.editable or model_field.primary_key:
+            continue
+        choice_list = entity.choice_lists.get(name, "")
+        required = not model_field.blank and not model_field.has_default()
+        result[name] = Target(
+            name,
+            str(model_field.verbose_name),
+            (*_labels(model_field.verbose_name), name.replace("_", " ")),
+            _kind(model_field),
+            required=required,
+            model_field=model_field,
+            choice_list=choice_list,
+        )
+    if any(f.name == "custom" for f in meta.concrete_fields):
+        for definition in definitions_for(entity):
+            key = f"custom.{definition.key}"
+            result[key] = Target(
+                key,
+                definition.label,
+                (definition.label_he, definition.label_en, definition.key.replace("_", " ")),
+                CUSTOM_KINDS.get(definition.type, "text"),
+                required=definition.required,
+                definition=definition,
+                choice_list=definition.choice_list,
+            )
+    if entity.key == "contacts":
+        result[ACCOUNT_LINK] = Target(
+            ACCOUNT_LINK,
+            _("Account (external id or name)"),
+            _labels(gettext_lazy("Account (external id or name)")),
+            "account",
+        )
+    return result
+
+
+def suggest(headers: list[str], targets: dict[str, Target]) -> dict[str, str]:
+    """Column index → suggested field key: exact matches of labels and common names first, then
+    close ones (rapidfuzz); a field is suggested for one column only."""
+    from rapidfuzz import fuzz
+
+    names: list[tuple[str, str]] = []  # (normalized name, key), labels before synonyms
+    for key, target in targets.items():
+        names += [(normalize_header(label), key) for label in target.labels if label]
+    for key, words in SYNONYMS.items():
+        if key in targets:
+            names += [(normalize_header(w), key) for w in words]
+    result: dict[str, str] = {}
+    used: set[str] = set()
+    normalized = [normalize_header(h) for h in headers]
+    for i, header in enumerate(normalized):
+        for name, key in names:
+            if header and header == name and key not in used:
+                result[str(i)], used = key, used | {key}
+                break
+    for i, header in enumerate(normalized):
+        if str(i) in result or len(header) < 3:
+            continue
+        best, best_key = 0.0, None
+        for name, key in names:
+            if key in used or len(name) < 3:
+                continue
+            score = fuzz.ratio(header, name)
+            if score > best:
+                best, best_key = score, key
+        if best_key and best >= 85:
+            result[str(i)], used = best_key, used | {best_key}
+    return result
+
+
+# --- transforms ---------------------------------------------------------------------------------
+
+TRUE_WORDS = {"כן", "yes", "y", "true", "1", "v", "✓", "✔", "on", "נכון"}
+# "v" and "x" as Israeli sheets use them: a tick for yes, a cross for no.
+FALSE_WORDS = {"לא", "no", "n", "false", "0", "x", "off", "-", "לא נכון"}
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def parse_bool(text: str) -> bool:
+    word = normalize_header(text) if text.strip() not in ("-", "✓", "✔") else text.strip()
+    if word in TRUE_WORDS or text.strip().lower() in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS or text.strip().lower() in FALSE_WORDS:
+        return False
+    raise ValidationError(_("Enter yes or no (כן/לא)."))
+
+
+_DATE = re.compile(r"^(\d{1,4})[./\-](\d{1,2})[./\-](\d{1,4})$")
+
+
+def parse_date(text: str, order: str = "dmy") -> datetime.date:
+    """dd/mm/yyyy, d.m.yy, yyyy-mm-dd, and Excel serial numbers (days since 1899-12-30)."""
+    text = text.strip()
+    if " " in text:  # "2024-03-01 00:00:00" from a spreadsheet cell
+        text = text.split(" ", 1)[0]
+    if re.fullmatch(r"\d{1,5}(\.0+)?", text):
+        serial = int(float(text))
+        if 1 <= serial <= 2_958_465:
+            return EXCEL_EPOCH + datetime.timedelta(days=serial)
+    match = _DATE.match(text)
+    if match:
+        a, b, c = match.groups()
+        try:
+            if len(a) == 4:
+                return datetime.date(int(a), int(b), int(c))
+            day, month = (a, b) if order == "dmy" else (b, a)
+            year = int(c)
+            if len(c) <= 2:
+                # Two-digit years: up to 20 years ahead is this century, else the last.
+                now = timezone.localdate().year
+                year += 2000 if 2000 + year <= now + 20 else 1900
+            return datetime.date(year, int(month), int(day))
+        except ValueError:
+            pass
+    raise ValidationError(_("Enter a date such as 31/12/2024."))
+
+
+def resolve_choice(target: Target, text: str, values: dict, cache: dict) -> str | int:
+    """A pick-list cell → the Choice id (built-in fields) or key (custom fields): an explicit
+    value map first, then the value key, then the Hebrew or English label."""
+    key = (target.choice_list, text)
+    if key not in cache:
+        mapped = values.get(text, values.get(text.strip(), text.strip()))
+        wanted = normalize_header(str(mapped))
+        found = None
+        for choice in _choices(target.choice_list, cache):
+            if str(mapped) == choice.value or wanted in (
+                normalize_header(choice.value),
+                normalize_header(choice.label_he),
+                normalize_header(choice.label_en),
+            ):
+                found = choice
+                break
+        cache[key] = found
+    found = cache[key]
+    if found is None:
+        raise ValidationError(
+            _("“%(value)s” is not one of the values of this list.") % {"value": text[:60]}
+        )
+    return found.value if target.definition is not None else found.pk
+
+
+def _choices(list_key: str, cache: dict) -> list[Choice]:
+    key = ("list", list_key)
+    if key not in cache:
+        cache[key] = list(Choice.objects.filter(list_key=list_key, active=True))
+    return cache[key]

@@ -1,0 +1,535 @@
+"""The import job's life: upload, map, dry run, run in the worker in batches, cancel, undo
+(REQ IM-1, IM-2). Views, the API and tests call these; rows are written by ``engine``.
+
+A batch of rows is one transaction, and the job's ``cursor`` moves inside it: a crash (or
+``kill -9``) loses at most the batch in flight, which left nothing behind, and the next run
+continues after the last committed batch (decision 0021).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kesher.platform.access import can, is_admin
+from kesher.platform.registry import registry
+from kesher.platform.services import record_delete, record_update
+
+from .engine import RowError, plan_for, process_row
+from .mapping import suggest, targets_for
+from .models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
+from .reading import Table, max_bytes, read_table
+
+__all__ = [
+    "import_cancel",
+    "import_check",
+    "import_job_for",
+    "import_jobs_for",
+    "import_set_mapping",
+    "import_start",
+    "import_undo",
+    "import_upload",
+    "issues_xlsx",
+    "load_table",
+    "mapping_save",
+    "run_job",
+]
+
+logger = logging.getLogger("kesher.imports")
+Status = ImportJob.Status
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def batch_size() -> int:
+    return settings.KESHER_IMPORT_BATCH_SIZE
+
+
+def undo_days() -> int:
+    return settings.KESHER_IMPORT_UNDO_DAYS
+
+
+class _Rollback(Exception):
+    """Raised inside a dry run's batch so its writes are rolled back."""
+
+
+def _entity_for_import(key: str, actor):
+    try:
+        entity = registry.get(key)
+    except KeyError:
+        raise ValidationError({"entity": [_("Unknown entity.")]}) from None
+    if not can(actor, entity.key, "add"):
+        raise PermissionDenied(_("Your role may not add these records."))
+    return entity
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def load_table(job: ImportJob) -> Table:
+    with job.file.open("rb") as handle:
+        return read_table(handle.read(), job.filename)
+
+
+def import_jobs_for(user):
+    """Jobs ``user`` may see: their own, every job for an administrator."""
+    qs = ImportJob.objects.select_related("actor")
+    return qs if is_admin(user) else qs.filter(actor_id=getattr(user, "pk", None))
+
+
+def import_job_for(user, pk) -> ImportJob | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return import_jobs_for(user).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+# --- the wizard's steps -------------------------------------------------------------------------
+
+
+def import_upload(*, actor, entity: str, filename: str, content: bytes) -> ImportJob:
+    """Read an uploaded file and keep it with a new job; the columns get suggested fields."""
+    entity_obj = _entity_for_import(entity, actor)
+    if len(content) > max_bytes():
+        raise ValidationError(
+            {
+                "file": [
+                    _("The file is too large (at most %(mb)s MB).")
+                    % {"mb": max_bytes() // (1024 * 1024)}
+                ]
+            }
+        )
+    filename = (filename or "import").replace("\\", "/").rsplit("/", 1)[-1][:200] or "import"
+    table = read_table(content, filename)
+    suggestions = suggest(table.headers, targets_for(entity_obj))
+    job = ImportJob(
+        entity=entity_obj.key,
+        actor=actor,
+        filename=filename,
+        file_format=table.file_format,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        headers=table.headers,
+        notes=table.notes,
+        total=len(table.rows),
+        mapping={"columns": {i: {"field": key} for i, key in suggestions.items()}},
+    )
+    job.file.save(
+        f"import-{timezone.now():%Y%m%d%H%M%S}.{table.file_format}",
+        ContentFile(content),
+        save=False,
+    )
+    job.save()
+    return job
+
+
+def _require_editable(job: ImportJob) -> None:
+    if job.status not in (Status.UPLOADED, Status.CHECKED):
+        raise ValidationError({"status": [_("This import can no longer be changed.")]})
+
+
+@transaction.atomic
+def import_set_mapping(job: ImportJob, *, actor, mapping: dict, mode: str | None = None):
+    """Set the column mapping (and mode); a mapping naming a field the entity lacks is refused.
+
+    The dry run must then be run again for this mapping."""
+    _entity_for_import(job.entity, actor)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)  # one writer of the mapping
+    _require_editable(job)
+    if not isinstance(mapping, dict) or not isinstance(mapping.get("columns", {}), dict):
+        raise ValidationError({"mapping": [_("Enter the mapping as an object.")]})
+    if mode is not None:
+        if mode not in ImportJob.Mode.values:
+            raise ValidationError({"mode": [_("Choose create, update or upsert.")]})
+        job.mode = mode
+    clean = {
+        k: v for k, v in mapping.items() if k in ("match", "source", "skip_invalid", "date_order")
+    }
+    columns = {}
+    for index, spec in mapping.get("columns", {}).items():
+        if isinstance(spec, str):
+            spec = {"field": spec}
+        if not isinstance(spec, dict):
+            raise ValidationError({"mapping": [_("Enter the mapping as an object.")]})
+        if spec.get("field"):
+            try:
+                columns[str(int(index))] = {
+                    "field": str(spec["field"])[:100],
+                    "values": spec.get("values") or {},
+                }
+            except (TypeError, ValueError):
+                raise ValidationError({"mapping": [_("Columns are numbered from 0.")]}) from None
+    clean["columns"] = columns
+    job.mapping = clean
+    plan_for(job, actor)  # raises naming every problem; nothing is saved then
+    job.status, job.checked = Status.UPLOADED, False
+    job.created = job.updated = job.unchanged = job.invalid = job.done = 0
+    job.save(
+        update_fields=[
+            "mapping",
+            "mode",
+            "status",
+            "checked",
+            "created",
+            "updated",
+            "unchanged",
+            "invalid",
+            "done",
+        ]
+    )
+    job.issues.all().delete()
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from .tasks import run_import_job
+
+    # The worker must find the committed job row.
+    transaction.on_commit(partial(run_import_job.enqueue, job_id))
+
+
+@transaction.atomic
+def import_check(job: ImportJob, *, actor) -> ImportJob:
+    """Queue the dry run: every row validated by the services, nothing kept."""
+    _entity_for_import(job.entity, actor)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    _require_editable(job)
+    plan_for(job, actor)
+    job.status, job.checked, job.done = Status.CHECKING, False, 0
+    job.cancel_requested = False
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "checked", "done", "cancel_requested", "heartbeat_at"])
+    _enqueue(job.pk)
+    return job
+
+
+@transaction.atomic
+def import_start(job: ImportJob, *, actor) -> ImportJob:
+    """Queue the import. It needs a finished dry run; bad rows stop it unless the mapping
+    says to skip them."""
+    _entity_for_import(job.entity, actor)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != Status.CHECKED or not job.checked:
+        raise ValidationError({"status": [_("Run the dry run first.")]})
+    if job.invalid and not (job.mapping or {}).get("skip_invalid"):
+        raise ValidationError(
+            {
+                "status": [
+                    _("The dry run found %(n)s bad rows. Fix the file or choose to skip them.")
+                    % {"n": job.invalid}
+                ]
+            }
+        )
+    job.status, job.cursor, job.done = Status.QUEUED, 0, 0
+    job.created = job.updated = job.unchanged = job.invalid = 0
+    job.heartbeat_at = timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "cursor",
+            "done",
+            "created",
+            "updated",
+            "unchanged",
+            "invalid",
+            "heartbeat_at",
+        ]
+    )
+    job.issues.all().delete()
+    _enqueue(job.pk)
+    return job
+
+
+@transaction.atomic
+def import_cancel(job: ImportJob, *, actor) -> ImportJob:
+    """Stop a job: at once if it waits, after the batch in flight if it runs."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status in (Status.DONE, Status.FAILED, Status.CANCELLED, Status.UNDONE):
+        raise ValidationError({"status": [_("This import has already finished.")]})
+    job.cancel_requested = True
+    fields = ["cancel_requested"]
+    if job.status != Status.RUNNING:
+        job.status, job.finished_at = Status.CANCELLED, timezone.now()
+        fields += ["status", "finished_at"]
+    job.save(update_fields=fields)
+    return job
+
+
+def mapping_save(*, actor, entity: str, name: str, mapping: dict) -> ImportMapping:
+    """Save (or replace) a named mapping of ``entity`` for later files."""
+    _entity_for_import(entity, actor)
+    name = (name or "").strip()[:100]
+    if not name:
+        raise ValidationError({"name": [_("This field is required.")]})
+    if not isinstance(mapping, dict):
+        raise ValidationError({"mapping": [_("Enter the mapping as an object.")]})
+    saved, _created = ImportMapping.objects.update_or_create(
+        entity=entity, name=name, defaults={"mapping": mapping, "owner": actor}
+    )
+    return saved
+
+
+def mapping_apply(saved: ImportMapping, headers: list[str]) -> dict:
+    """A saved mapping (by column name) as a mapping of this file's columns (by index)."""
+    by_name = saved.mapping.get("by_header") or {}
+    columns = {
+        str(i): {"field": by_name[h]["field"], "values": by_name[h].get("values") or {}}
+        for i, h in enumerate(headers)
+        if h in by_name
+    }
+    rest = {k: v for k, v in saved.mapping.items() if k not in ("by_header", "columns")}
+    return {**rest, "columns": columns}
+
+
+def mapping_by_header(job: ImportJob) -> dict:
+    """The job's mapping keyed by column name, the form a saved mapping keeps."""
+    mapping = dict(job.mapping or {})
+    columns = mapping.pop("columns", {}) or {}
+    by_header = {
+        job.headers[int(i)]: spec for i, spec in columns.items() if int(i) < len(job.headers)
+    }
+    return {**mapping, "mode": job.mode, "by_header": by_header}
+
+
+# --- the worker ---------------------------------------------------------------------------------
+
+
+def run_job(job_id: int, *, size: int | None = None) -> None:
+    """Run (or resume) a job's dry run or import; safe to call twice (idempotent)."""
+    job = ImportJob.objects.select_related("actor").filter(pk=job_id).first()
+    if job is None or job.status not in (Status.CHECKING, Status.QUEUED, Status.RUNNING):
+        return
+    size = size or batch_size()
+    language = getattr(job.actor, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            if job.actor is None or not job.actor.is_active:
+                raise PermissionDenied(_("The user who started this import can no longer run it."))
+            _entity_for_import(job.entity, job.actor)
+            plan = plan_for(job, job.actor)
+            rows = load_table(job).rows
+            if job.status == Status.CHECKING:
+                _dry_run(plan, rows, size)
+            else:
+                _run(plan, rows, size)
+        except (ValidationError, PermissionDenied) as exc:
+            messages = getattr(exc, "messages", None) or [str(exc)]
+            _fail(job_id, " ".join(str(m) for m in messages))
+        except Exception:
+            _fail(job_id, _("The import stopped on an unexpected error."))
+            raise
+
+
+def _fail(job_id: int, message: str) -> None:
+    ImportJob.objects.filter(pk=job_id).update(
+        status=Status.FAILED, error=message[:2000], finished_at=timezone.now()
+    )
+
+
+def _issues(job: ImportJob, row: int, error: RowError) -> list[ImportIssue]:
+    return [
+        ImportIssue(job=job, row=row, column=column[:200], message=message, value=value[:200])
+        for column, message, value in error.problems
+    ]
+
+
+def _apply_rows(plan, rows, start: int, counts: dict, issues: list, *, stop_on_error: bool):
+    for offset, cells in enumerate(rows):
+        row = start + offset + 2  # as the user sees it: the header is row 1
+        try:
+            with transaction.atomic():
+                outcome = process_row(plan, row, cells)
+        except RowError as error:
+            counts["invalid"] += 1
+            issues += _issues(plan.job, row, error)
+            if stop_on_error:
+                raise
+            continue
+        counts[outcome] += 1
+
+
+def _dry_run(plan, rows: list, size: int) -> None:
+    job = plan.job
+    ImportIssue.objects.filter(job=job).delete()
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
+    for start in range(0, len(rows), size):
+        issues: list[ImportIssue] = []
+        try:
+            with transaction.atomic():
+                _apply_rows(
+                    plan, rows[start : start + size], start, counts, issues, stop_on_error=False
+                )
+                raise _Rollback
+        except _Rollback:
+            pass
+        plan.cache.clear()  # records found in the rolled-back batch may not exist
+        ImportIssue.objects.bulk_create(issues)
+        done = min(len(rows), start + size)
+        ImportJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now(), **counts)
+        if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            return
+    ImportJob.objects.filter(pk=job.pk, status=Status.CHECKING).update(
+        status=Status.CHECKED, checked=True, done=len(rows), total=len(rows)
+    )
+
+
+def _run(plan, rows: list, size: int) -> None:
+    job_id = plan.job.pk
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job_id).update(
+        status=Status.RUNNING,
+        started_at=models.functions.Coalesce(models.F("started_at"), now),
+        heartbeat_at=now,
+        error="",
+    )
+    stop_on_error = not (plan.job.mapping or {}).get("skip_invalid")
+    while True:
+        with transaction.atomic():
+            # One runner per batch: a second worker on the same job waits here, then reads
+            # the cursor this one moved.
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.status != Status.RUNNING:
+                return
+            if job.cancel_requested:
+                job.status, job.finished_at = Status.CANCELLED, timezone.now()
+                job.save(update_fields=["status", "finished_at"])
+                return
+            batch = rows[job.cursor : job.cursor + size]
+            if not batch:
+                job.status, job.finished_at = Status.DONE, timezone.now()
+                job.save(update_fields=["status", "finished_at"])
+                return
+            plan.job = job
+            counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
+            issues: list[ImportIssue] = []
+            try:
+                with transaction.atomic():
+                    _apply_rows(
+                        plan, batch, job.cursor, counts, issues, stop_on_error=stop_on_error
+                    )
+            except RowError:
+                plan.cache.clear()
+                job.status, job.finished_at = Status.FAILED, timezone.now()
+                job.error = _("Row %(row)s could not be imported; this batch was not written.") % {
+                    "row": issues[0].row if issues else "?"
+                }
+                job.save(update_fields=["status", "finished_at", "error"])
+                ImportIssue.objects.bulk_create(issues)
+                return
+            ImportIssue.objects.bulk_create(issues)
+            job.cursor += len(batch)
+            job.done = job.cursor
+            for name, value in counts.items():
+                setattr(job, name, getattr(job, name) + value)
+            job.heartbeat_at = timezone.now()
+            job.save(
+                update_fields=[
+                    "cursor",
+                    "done",
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "invalid",
+                    "heartbeat_at",
+                ]
+            )
+
+
+def resume_stalled() -> None:
+    """Re-queue jobs whose worker stopped; they continue from their cursor."""
+    from .tasks import run_import_job
+
+    cutoff = timezone.now() - STALLED_AFTER
+    stalled = ImportJob.objects.filter(
+        status__in=[Status.CHECKING, Status.QUEUED, Status.RUNNING], heartbeat_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for job_id in list(stalled[:20]):
+        ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+        logger.warning("import job %s stalled; queued again", job_id)
+        run_import_job.enqueue(job_id)
+
+
+# --- undo ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_undo(job: ImportJob, *, actor) -> dict:
+    """Delete what an import created and restore what it updated, within the undo period.
+
+    Returns counts; records that other records now use are kept and counted."""
+    _entity_for_import(job.entity, actor)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (Status.DONE, Status.CANCELLED, Status.FAILED) or job.started_at is None:
+        raise ValidationError({"status": [_("Only a finished import can be undone.")]})
+    finished = job.finished_at or job.started_at
+    if timezone.now() - finished > datetime.timedelta(days=undo_days()):
+        raise ValidationError(
+            {"status": [_("Imports can be undone for %(n)s days only.") % {"n": undo_days()}]}
+        )
+    entity = registry.get(job.entity)
+    model = entity.model
+    result = {"deleted": 0, "restored": 0, "kept": 0}
+    changes = list(job.changes.order_by("-row", "-pk"))
+    records = model._base_manager.in_bulk([c.record_id for c in changes])
+    for change in changes:
+        record = records.get(change.record_id)
+        if record is None:
+            continue
+        try:
+            with transaction.atomic():
+                if change.action == ImportRowChange.Action.CREATED:
+                    (entity.delete_service or record_delete)(record, actor=actor)
+                    result["deleted"] += 1
+                else:
+                    data = dict(change.before)
+                    custom = data.pop("custom", None)
+                    if custom is not None:
+                        data["custom"] = custom
+                    (entity.update_service or record_update)(record, actor=actor, data=data)
+                    result["restored"] += 1
+        except (models.ProtectedError, models.RestrictedError, ValidationError):
+            result["kept"] += 1
+    ExternalId.objects.filter(job=job).delete()
+    job.status, job.undone_at = Status.UNDONE, timezone.now()
+    job.save(update_fields=["status", "undone_at"])
+    return result
+
+
+# --- the problems report ------------------------------------------------------------------------
+
+
+def issues_xlsx(job: ImportJob) -> bytes:
+    """The bad rows of a job as an XLSX sheet (row, column, value, problem); values that would
+    start a formula are written as text."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Problems")[:31])
+    sheet.sheet_view.rightToLeft = translation.get_language_bidi()
+    sheet.append([_("Row"), _("Column"), _("Value"), _("Problem")])
+    for row, column, value, message in (
+        job.issues.order_by("row", "pk")
+        .values_list("row", "column", "value", "message")
+        .iterator(chunk_size=2000)
+    ):
+        cells = []
+        for text in (column, value, message):
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.data_type = "s"  # never a formula
+            cells.append(cell)
+        sheet.append([row, *cells])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

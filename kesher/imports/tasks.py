@@ -1,0 +1,22 @@
+"""The worker's side of imports: run a job (dry run or import), and re-queue stalled ones."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from kesher.platform.tasks import on_tick
+
+from . import services
+
+__all__ = ["run_import_job"]
+
+
+@task()
+def run_import_job(job_id: int) -> None:
+    """Run or resume one import job (idempotent: see ``services.run_job``)."""
+    services.run_job(job_id)
+
+
+@on_tick
+def resume_stalled_imports() -> None:
+    services.resume_stalled()
