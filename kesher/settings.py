@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kesher.customers",
     "kesher.imports",
     "kesher.activities",
+    "kesher.dedupe",
 ]
 
 MIDDLEWARE = [
@@ -290,6 +291,12 @@ KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
 KESHER_IMPORT_MAX_BYTES = int(os.environ.get("KESHER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 KESHER_IMPORT_BATCH_SIZE = int(os.environ.get("KESHER_IMPORT_BATCH_SIZE", "500"))
 KESHER_IMPORT_UNDO_DAYS = int(os.environ.get("KESHER_IMPORT_UNDO_DAYS", "7"))
+# rapidfuzz token-sort ratio (0-100) from which two names count as the same (decision 0022).
+KESHER_DEDUPE_NAME_THRESHOLD = int(os.environ.get("KESHER_DEDUPE_NAME_THRESHOLD", "90"))
+KESHER_DEDUPE_INLINE_LIMIT = int(os.environ.get("KESHER_DEDUPE_INLINE_LIMIT", "5000"))
+KESHER_BACKUP_DIR = Path(os.environ.get("KESHER_BACKUP_DIR", VAR_DIR / "backups"))
+KESHER_BACKUP_EVERY_HOURS = float(os.environ.get("KESHER_BACKUP_EVERY_HOURS", "0"))  # 0: off
+KESHER_BACKUP_KEEP = int(os.environ.get("KESHER_BACKUP_KEEP", "14"))
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

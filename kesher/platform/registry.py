@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 
@@ -74,6 +75,12 @@ class Entity:
     # one's place wherever it is used; this gives the candidates for one record
     # (pick-list values, issue "Customization" 8).
     replacement_candidates: Callable | None = None
+    # Set by an app that looks for duplicates (kesher.dedupe): an object whose
+    # ``find(actor, data)`` lists records like the one about to be created (dicts with "id",
+    # "display", "url", "score", "reasons"), with ``template`` (the create page's warning),
+    # ``message`` and ``as_json(candidates)``. The generic create page and API ask it first and
+    # create only when nothing is found or the user confirms (REQ IM-3).
+    duplicate_finder: Any = None
 
     @property
     def model_label(self) -> str:

@@ -287,12 +287,18 @@ def entity_create(request, key):
     form_class = form_for(entity, request.user)
     initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
     form = form_class(request.POST or None, initial=initial)
+    duplicates = None
     if request.method == "POST" and form.is_valid():
-        obj = _save(request, entity, form)
+        finder = entity.duplicate_finder
+        if finder is not None and request.POST.get("create_anyway") != "1":
+            # Records like this one the user may see: warn first, create on confirmation.
+            duplicates = finder.find(request.user, form.cleaned_data)
+        obj = None if duplicates else _save(request, entity, form)
         if obj is not None:
             messages.success(request, _("%(label)s created.") % {"label": obj})
             return redirect(reverse("entity_detail", args=[key, obj.pk]))
-    return render(request, "platform/form.html", {"entity": entity, "form": form, "obj": None})
+    context = {"entity": entity, "form": form, "obj": None, "duplicates": duplicates}
+    return render(request, "platform/form.html", context)
 
 
 @login_required

@@ -99,6 +99,23 @@ class EntityViewSet(viewsets.ModelViewSet):
         context["expected_version"] = getattr(self, "_expected_version", None)
         return context
 
+    def create(self, request, *args, **kwargs):
+        finder = self.entity.duplicate_finder
+        forced = request.query_params.get("force", "").lower() in ("1", "true", "yes")
+        if finder is None or forced:
+            return super().create(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # Records like this one the caller may see: 409 with them, unless ?force=true (IM-3).
+        duplicates = finder.find(request.user, serializer.validated_data)
+        if duplicates:
+            body = {"detail": str(finder.message), "duplicates": finder.as_json(duplicates)}
+            return Response(body, status=409)
+        self.perform_create(serializer)
+        return Response(
+            serializer.data, status=201, headers=self.get_success_headers(serializer.data)
+        )
+
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
         if "version" in response.data:
@@ -140,6 +157,45 @@ class EntityViewSet(viewsets.ModelViewSet):
         service(instance, actor=self.request.user, **options)
 
 
+def _duplicate_parameters(entity: Entity) -> list:
+    if entity.duplicate_finder is None:
+        return []
+    return [
+        OpenApiParameter(
+            "force",
+            bool,
+            description=(
+                "Create even if records like this one exist. Without it, a create that looks "
+                'like existing records answers 409 with {"detail": ..., "duplicates": [...]}.'
+            ),
+        )
+    ]
+
+
+def _duplicate_examples(entity: Entity) -> list:
+    if entity.duplicate_finder is None:
+        return []
+    return [
+        OpenApiExample(
+            "Possible duplicates (409)",
+            value={
+                "detail": "Records like this one already exist.",
+                "duplicates": [
+                    {
+                        "id": 17,
+                        "display": "דנה כהן",
+                        "url": f"/r/{entity.key}/17/",
+                        "score": 95,
+                        "reasons": ["email", "name"],
+                    }
+                ],
+            },
+            response_only=True,
+            status_codes=["409"],
+        )
+    ]
+
+
 def viewset_for(entity: Entity) -> type[EntityViewSet]:
     filterable = list(entity.filter_fields)
     schema = extend_schema_view(
@@ -171,9 +227,11 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
                     response_only=True,
                     status_codes=["400"],
                 ),
+                *_duplicate_examples(entity),
             ]
             if entity.api_example
-            else [],
+            else _duplicate_examples(entity),
+            parameters=_duplicate_parameters(entity),
         ),
         update=extend_schema(
             summary=f"Replace one of {entity.key}",
