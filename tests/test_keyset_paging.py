@@ -266,3 +266,56 @@ def test_multi_word_search_is_not_cut_short_by_a_common_first_word(users):
         search.index_record(contact)
     results = search.search(users["admin"], "משה לוי", entities=["contacts"])
     assert [obj.pk for _entity, objs in results for obj in objs] == [levi.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("sort", ["custom.next_meeting", "-custom.next_meeting"])
+def test_many_matches_walk_the_sort_index_and_keep_the_order(
+    contacts, users, client_for, api_for, monkeypatch, sort
+):
+    """Decision 0024: when more rows match than the count's cap, SQLite reads the page through
+    the sort's expression index (INDEXED BY); the rows and their order are the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform import tables
+    from kesher.platform.api import pagination
+
+    custom_field_create(
+        actor=users["admin"],
+        data={
+            "entity": "contacts",
+            "key": "next_meeting",
+            "label_he": "פגישה",
+            "type": "date",
+            "indexed": True,
+        },
+    )
+    days = ["2026-12-01", "2026-12-02", "2027-01-15", None]
+    for index, contact in enumerate(Contact.objects.order_by("pk")):
+        day = days[(index * 7) % len(days)]
+        Contact.objects.filter(pk=contact.pk).update(custom={"next_meeting": day} if day else {})
+    monkeypatch.setattr(tables, "COUNT_CAP", 10)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+    expected = custom_order(sort[0] == "-")
+
+    with CaptureQueriesContext(connection) as queries:
+        pages = walk_pages(client_for(users["admin"]), f"/r/contacts/?city=תל&sort={sort}")
+    tel = set(Contact.objects.filter(city__startswith="תל").values_list("pk", flat=True))
+    assert [pk for _url, ids, _links in pages for pk in ids] == [pk for pk in expected if pk in tel]
+    page_reads = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "customers_contact"."id"') and "next_meeting" in q["sql"]
+    ]
+    assert page_reads
+    walked = [sql for sql in page_reads if "INDEXED BY" in sql]
+    assert walked == (page_reads if connection.vendor == "sqlite" else [])
+
+    url, seen = f"/api/v1/contacts/?ordering={sort}&page_size=40", []
+    api = api_for(users["admin"])
+    while url:
+        body = api.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == expected

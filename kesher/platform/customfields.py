@@ -8,10 +8,13 @@ plain JSON: numbers as numbers, dates as ISO text, choices by their key, links b
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -33,12 +36,43 @@ def error_key(key: str) -> str:
     return f"custom_fields.{key}"
 
 
+# Within one request the definitions are read once per entity: a list page asks for them
+# from its columns, its filter, its sort and its index choice. Set by RequestMemoMiddleware;
+# outside a request (the worker, the shell) every call reads the table.
+_memo: ContextVar[dict | None] = ContextVar("custom_field_definitions", default=None)
+
+
+@contextmanager
+def definitions_remembered():
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _forget(**_kwargs) -> None:
+    memo = _memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+post_save.connect(_forget, sender=CustomField, dispatch_uid="custom_field_memo_save")
+post_delete.connect(_forget, sender=CustomField, dispatch_uid="custom_field_memo_delete")
+
+
 def definitions_for(entity: Entity | str, *, active_only: bool = True) -> list[CustomField]:
+    """The entity's custom fields in their form order (only active ones unless asked)."""
     key = entity if isinstance(entity, str) else entity.key
-    qs = CustomField.objects.filter(entity=key).select_related("parent")
-    if active_only:
-        qs = qs.filter(active=True)
-    return list(qs.order_by("order", "pk"))
+    memo = _memo.get()
+    if memo is not None and key in memo:
+        everything = memo[key]
+    else:
+        qs = CustomField.objects.filter(entity=key).select_related("parent")
+        everything = list(qs.order_by("order", "pk"))
+        if memo is not None:
+            memo[key] = everything
+    return [d for d in everything if d.active or not active_only]
 
 
 def _text(value, limit: int) -> str:

@@ -200,7 +200,9 @@ CUSTOM_KINDS = {
 
 
 def custom_fields_of(entity: Entity) -> dict[str, CustomField]:
-    return {f.key: f for f in CustomField.objects.filter(entity=entity.key)}
+    from .customfields import definitions_for
+
+    return {f.key: f for f in definitions_for(entity, active_only=False)}
 
 
 def resolve_field(entity: Entity, path: str, custom: dict[str, CustomField] | None = None):

@@ -173,6 +173,27 @@ def ensure_index(field: CustomField) -> None:
         editor.execute(sql)
 
 
+def sort_index(entity_key: str, keyset) -> str | None:
+    """The existing expression index of the custom field that leads ``keyset``'s order, if
+    any (SQLite: the lists walk it when many rows match; ``Keyset.page``)."""
+    if keyset is None or not keyset.nullable_lead or keyset.terms[0].custom_kind is None:
+        return None
+    if connection.vendor != "sqlite":
+        return None
+    from .customfields import definitions_for
+
+    key = keyset.terms[0].name.removeprefix("custom.")
+    field = next((d for d in definitions_for(entity_key) if d.key == key), None)
+    if field is None or not field.indexed:
+        return None
+    with connection.cursor() as cursor:
+        # The index follows the flag after commit (ensure_index), so ask SQLite itself.
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [index_name(field)]
+        )
+        return index_name(field) if cursor.fetchone() else None
+
+
 def drop_index(field: CustomField) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f'DROP INDEX IF EXISTS "{index_name(field)}"')

@@ -12,8 +12,9 @@ from . import lookups
 from .access import linkable
 from .keyset import CURSOR_PARAM, Keyset, with_default_ties
 from .registry import Entity
+from .schema import sort_index
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 PAGE_SIZE = 50
 
 
@@ -149,11 +150,12 @@ class Table:
         self.selectable = False  # row checkboxes for bulk actions; the view decides
         # Checked now, so the page can show what is wrong above the results.
         self.expression = self._expression()
+        self._compiled = None  # (Q, aliases) of the expression
         if self.expression is not None:
             from .filterlang import compile_filter
 
             try:
-                compile_filter(entity, self.expression, request.user)
+                self._compiled = compile_filter(entity, self.expression, request.user)
             except ValidationError as exc:
                 self.errors.extend(exc.messages)
 
@@ -202,7 +204,6 @@ class Table:
         return expressions[0] if len(expressions) == 1 else {"all": expressions}
 
     def queryset(self):
-        from .filterlang import apply_filter
         from .savedviews import sort_expression
 
         entity = self.entity
@@ -214,8 +215,9 @@ class Table:
                 f.value = ""
         if self.errors:
             return qs.none()
-        if self.expression is not None:
-            qs = apply_filter(qs, entity, self.expression, user=self.request.user)
+        if self._compiled is not None:
+            condition, aliases = self._compiled
+            qs = qs.alias(**aliases).filter(condition) if aliases else qs.filter(condition)
         if self.q and entity.has_search():
             from . import search
 
@@ -300,23 +302,26 @@ class Table:
     def rows(self):
         if self._rows is None:
             qs = with_columns(self.queryset(), self.fields)
+            # Counted first: whether many rows match decides how the page is read.
+            self._count = qs.order_by()[: COUNT_CAP + 1].count()
             objs = self._page(qs)
             self._first, self._last = (objs[0], objs[-1]) if objs else (None, None)
             self._rows = self._cells(objs)
-            self._count = qs.order_by()[: COUNT_CAP + 1].count()
         return self._rows
 
     def _page(self, qs) -> list:
         """One page of rows: sought from the cursor when there is one (an index range scan at
         any depth), else by offset from the page number."""
         self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
+        many = self._count > COUNT_CAP
+        walk_index = sort_index(self.entity.key, self._keyset) if many else None
         position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
         if position is None and (self.page > 1 or self._keyset is None):
             offset = (self.page - 1) * PAGE_SIZE
             objs = list(qs[offset : offset + PAGE_SIZE + 1])
             self.has_next = len(objs) > PAGE_SIZE
             return objs[:PAGE_SIZE]
-        objs, more = self._keyset.page(qs, position, PAGE_SIZE)
+        objs, more = self._keyset.page(qs, position, PAGE_SIZE, walk_index=walk_index)
         self.has_next = True if position is not None and position.backward else more
         return objs
 

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from kesher.platform.keyset import CURSOR_PARAM, Keyset, with_default_ties
+from kesher.platform.schema import sort_index
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CappedCountPagination(PageNumberPagination):
@@ -34,6 +35,11 @@ class CappedCountPagination(PageNumberPagination):
         self.keyset = Keyset.for_ordering(queryset.model, ordering)
         if self.keyset is not None:
             queryset = queryset.order_by(*self.keyset.order_by())
+        # COUNT over a LIMITed subquery: exact for small sets, bounded work for huge ones;
+        # counted first, since whether many rows match decides how the page is read.
+        capped = queryset.order_by()[: COUNT_CAP + 1].count()
+        self.count_exact = capped <= COUNT_CAP
+        self.count = min(capped, COUNT_CAP)
         token = request.query_params.get(CURSOR_PARAM, "")
         position = self.keyset.decode(token) if self.keyset and token else None
         if position is None and (number > 1 or self.keyset is None):
@@ -42,13 +48,12 @@ class CappedCountPagination(PageNumberPagination):
             self.has_next = len(rows) > page_size
             rows = rows[:page_size]
         else:
-            rows, more = self.keyset.page(queryset, position, page_size)
+            walk_index = None
+            if not self.count_exact and entity is not None:
+                walk_index = sort_index(entity.key, self.keyset)
+            rows, more = self.keyset.page(queryset, position, page_size, walk_index=walk_index)
             self.has_next = True if position is not None and position.backward else more
         self.first_row, self.last_row = (rows[0], rows[-1]) if rows else (None, None)
-        # COUNT over a LIMITed subquery: exact for small sets, bounded work for huge ones.
-        capped = queryset.order_by()[: COUNT_CAP + 1].count()
-        self.count_exact = capped <= COUNT_CAP
-        self.count = min(capped, COUNT_CAP)
         return rows
 
     def get_next_link(self):
