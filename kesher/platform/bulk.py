@@ -26,7 +26,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -528,6 +528,13 @@ def bulk_job_run(job_id: int, *, chunk_size: int = CHUNK_SIZE) -> None:
 
 def _run_chunk(plan: BulkPlan, qs, job_id: int, size: int) -> bool:
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The chunk and the job's cursor commit together, so a crash that loses the last
+            # commits (PostgreSQL's asynchronous commit never leaves a half-written one) only
+            # makes the job redo those chunks; waiting for the WAL flush was a fifth of a
+            # 100,000-record update.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # One runner per chunk: a second worker on the same job waits here, then reads the
         # cursor this one moved.
         job = BulkJob.objects.select_for_update().get(pk=job_id)
