@@ -766,7 +766,10 @@ def test_every_entity_has_records_in_the_matrix():
 
 
 # Apps added after the roles table grant their own entities in a data migration of their own.
-APP_GRANT_MIGRATIONS = ("kesher.activities.migrations.0002_defaults",)
+APP_GRANT_MIGRATIONS = (
+    "kesher.activities.migrations.0002_defaults",
+    "kesher.activities.migrations.0004_alert_grants",
+)
 
 
 def test_grants_are_the_built_in_roles_table(users):

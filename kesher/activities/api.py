@@ -1,16 +1,29 @@
-"""The notifications API: a user's own notifications, mark read (issue 4 item 5). Interactions
-and tasks are served by the platform's generic API (``/api/v1/interactions/``, ``/tasks/``)."""
+"""Activities' own API: a user's notifications (issue 4 item 5), a record's 360° figures and
+alerts (item 6), task reports (item 9) and "not contacted" call-back runs (item 7).
+Interactions, tasks, alert rules and manual alerts are served by the platform's generic API
+(``/api/v1/interactions/``, ``/tasks/``, ``/alert-rules/``, ``/manual-alerts/``)."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from . import services
-from .models import Notification
+from kesher.platform.access import can
+from kesher.platform.registry import registry
+
+from . import callbacks, overview, selectors, services
+from .agenda import start_of_day
+from .links import linkable_keys
+from .models import CallbackRun, Notification
+from .views import report_period
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -74,3 +87,249 @@ class NotificationViewSet(
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"marked": services.notification_mark_all_read(actor=request.user)})
+
+
+# --- the 360° view's figures and alerts (issue 4 item 6) ----------------------------------------
+
+
+class FigureSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+
+
+class AlertSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["rule", "manual"])
+    id = serializers.IntegerField()
+    level = serializers.CharField()
+    message = serializers.CharField()
+    expires_at = serializers.DateTimeField(required=False)
+
+
+class OverviewSerializer(serializers.Serializer):
+    figures = FigureSerializer(many=True)
+    alerts = AlertSerializer(many=True)
+
+
+OVERVIEW_EXAMPLE = OpenApiExample(
+    "An account's overview",
+    value={
+        "figures": [
+            {"key": "open_tasks", "label": "משימות פתוחות", "value": 3},
+            {"key": "overdue_tasks", "label": "משימות באיחור", "value": 1},
+            {"key": "last_contact", "label": "קשר אחרון", "value": "10/09/2026 10:30"},
+            {"key": "open_tickets", "label": "פניות פתוחות", "value": None},
+        ],
+        "alerts": [
+            {"source": "rule", "id": 2, "level": "warning", "message": "לקוח VIP"},
+            {
+                "source": "manual",
+                "id": 5,
+                "level": "info",
+                "message": "לא להתקשר לפני 10:00",
+                "expires_at": "2026-12-31T18:00:00+02:00",
+            },
+        ],
+    },
+    response_only=True,
+)
+
+
+@extend_schema(tags=["overview"])
+class RecordOverviewView(APIView):
+    """A record's key figures and alerts banner, as the 360° view shows them (a figure a
+    module has not filled yet is ``null``)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="A record's 360° figures and alerts",
+        responses=OverviewSerializer,
+        examples=[OVERVIEW_EXAMPLE],
+    )
+    def get(self, request, key, pk):
+        if key not in linkable_keys() or not can(request.user, key, "view"):
+            raise NotFound
+        record = registry.get(key).model.objects.visible_to(request.user).filter(pk=pk).first()
+        if record is None:
+            raise NotFound
+        figures = [
+            {"key": f["key"], "label": str(f["label"]), "value": f["value"]}
+            for f in overview.figures_for(record, request.user)
+        ]
+        alerts = overview.alerts_for(record, request.user)
+        return Response(OverviewSerializer({"figures": figures, "alerts": alerts}).data)
+
+
+# --- task reports (REQ TK-7) ---------------------------------------------------------------------
+
+
+class TaskReportRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True)
+    label = serializers.CharField()
+    total = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    done = serializers.IntegerField()
+    sla_met = serializers.IntegerField()
+    sla_missed = serializers.IntegerField()
+    sla_percent = serializers.IntegerField(allow_null=True)
+
+
+class TaskReportQuerySerializer(serializers.Serializer):
+    group = serializers.ChoiceField(choices=list(selectors.REPORT_GROUPS), default="user")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+@extend_schema(tags=["reports"])
+class TaskReportView(APIView):
+    """Open, overdue and done tasks created in a period, by assignee, task type or month,
+    with SLA compliance; only tasks the caller may see are counted."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Task report",
+        parameters=[TaskReportQuerySerializer],
+        responses=TaskReportRowSerializer(many=True),
+        examples=[
+            OpenApiExample(
+                "By user",
+                value=[
+                    {
+                        "key": "3",
+                        "label": "דנה כהן",
+                        "total": 12,
+                        "open": 4,
+                        "overdue": 1,
+                        "done": 8,
+                        "sla_met": 7,
+                        "sla_missed": 2,
+                        "sla_percent": 78,
+                    }
+                ],
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        if not can(request.user, "tasks", "view"):
+            raise PermissionDenied
+        query = TaskReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = report_period(
+            {
+                "from": request.query_params.get("date_from"),
+                "to": request.query_params.get("date_to"),
+            }
+        )
+        rows = selectors.task_report(
+            request.user,
+            query.validated_data["group"],
+            start_of_day(start),
+            start_of_day(end + datetime.timedelta(days=1)),
+        )
+        for row in rows:
+            row["key"] = None if row["key"] is None else str(row["key"])
+            row["label"] = str(row["label"])
+        return Response(TaskReportRowSerializer(rows, many=True).data)
+
+
+# --- "not contacted for X days" runs (REQ CU-9) --------------------------------------------------
+
+
+class CallbackRunSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = CallbackRun
+        fields = [
+            "id",
+            "days",
+            "filters",
+            "status",
+            "total",
+            "done",
+            "created",
+            "percent",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class CallbackRunRequestSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=3650)
+    owner = serializers.IntegerField(required=False)
+    status = serializers.IntegerField(required=False)
+    city = serializers.CharField(required=False, allow_blank=True)
+
+
+RUN_EXAMPLE = OpenApiExample(
+    "A finished run",
+    value={
+        "id": 4,
+        "days": 90,
+        "filters": {"city": "חיפה"},
+        "status": "done",
+        "total": 37,
+        "done": 37,
+        "created": 35,
+        "percent": 100,
+        "error": "",
+        "created_at": "2026-09-14T09:00:00+03:00",
+        "finished_at": "2026-09-14T09:00:04+03:00",
+    },
+    response_only=True,
+)
+
+
+@extend_schema(tags=["not-contacted"])
+class CallbackRunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Create a call-back task for the owner of each account not contacted for ``days`` days
+    (with the list's filters); a run is the caller's own and reports its progress. Running it
+    again creates no duplicate tasks."""
+
+    serializer_class = CallbackRunSerializer
+    permission_classes = [IsAuthenticated]
+    queryset = CallbackRun.objects.none()
+    filter_backends = []
+
+    def get_queryset(self):
+        return CallbackRun.objects.filter(actor=self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(summary="List my call-back runs", examples=[RUN_EXAMPLE])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="A call-back run's progress", examples=[RUN_EXAMPLE])
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Start a call-back run",
+        request=CallbackRunRequestSerializer,
+        responses={201: CallbackRunSerializer},
+        examples=[
+            OpenApiExample(
+                "Ninety days, Haifa", value={"days": 90, "city": "חיפה"}, request_only=True
+            ),
+            RUN_EXAMPLE,
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        if not can(request.user, "accounts", "view") or not can(request.user, "tasks", "add"):
+            raise PermissionDenied
+        try:
+            days, filters = callbacks.clean_filters(request.data)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        run = callbacks.callback_start(actor=request.user, days=days, filters=filters)
+        return Response(CallbackRunSerializer(run).data, status=201)

@@ -11,6 +11,9 @@ class ActivitiesConfig(AppConfig):
         from kesher.platform.tasks import on_tick
 
         from . import entities, timeline  # noqa: F401  (registers interactions, tasks)
-        from .delivery import deliver_due
+        from .callbacks import resume_stalled_runs
+        from .delivery import deliver_due, send_digests
 
         on_tick(deliver_due)
+        on_tick(send_digests)
+        on_tick(resume_stalled_runs)

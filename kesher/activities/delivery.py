@@ -11,18 +11,21 @@ its notification, so a crash can lose an email but never send one twice.
 
 from __future__ import annotations
 
+import datetime
 import logging
+import zoneinfo
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Notification, Task
+from .models import ActivityPreferences, Notification, Task
 from .services import notify
 
-__all__ = ["claim", "deliver_due", "send_pending_emails"]
+__all__ = ["claim", "deliver_due", "send_digests", "send_pending_emails"]
 
 logger = logging.getLogger("kesher.activities")
 BATCH = 500
@@ -50,9 +53,12 @@ def claim(kind: str, now=None, limit: int = BATCH) -> list[int]:
     worker claimed (or is claiming) are not returned. Call inside a transaction."""
     now = now or timezone.now()
     sent, when = KINDS[kind]
-    sql = _claim_sql(Task._meta.db_table, sent, when, "is_open = %s", when)
+    # A bare "is_open", as the partial indexes' condition says it: SQLite uses a partial index
+    # only when the query repeats each of its terms (a bound "is_open = ?" does not count), and
+    # PostgreSQL's generic plans need it spelled out too (bench/results/activities-*.md).
+    sql = _claim_sql(Task._meta.db_table, sent, when, "is_open", when)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, True, now, limit])
+        cursor.execute(sql, [now, now, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -118,7 +124,7 @@ def send_pending_emails(limit: int = BATCH) -> int:
                 "url": notification_url(note),
             }
         try:
-            send_mail(subject, body, None, [note.user.email])
+            _send(note, subject, body)
             sent += 1
         except Exception:
             # The claim stays: a failed email is logged, never retried into a duplicate.
@@ -126,8 +132,95 @@ def send_pending_emails(limit: int = BATCH) -> int:
     return sent
 
 
+def _send(note: Notification, subject: str, body: str) -> None:
+    """Send one notification's email; a meeting invitation carries its .ics (issue 4 item 4)."""
+    meeting = None
+    if note.verb == Notification.Verb.MEETING and note.link_type == "interactions":
+        from .models import Interaction
+
+        meeting = Interaction._base_manager.filter(pk=note.link_id).select_related("owner").first()
+    if meeting is None:
+        send_mail(subject, body, None, [note.user.email])
+        return
+    from .ical import meeting_invitation
+
+    message = EmailMessage(subject, body, None, [note.user.email])
+    message.attach(
+        "invite.ics",
+        meeting_invitation(meeting, note.user),
+        "text/calendar; method=REQUEST; charset=utf-8",
+    )
+    message.send()
+
+
 def notification_url(note: Notification) -> str:
     base = settings.KESHER_BASE_URL.rstrip("/")
     if note.link_type and note.link_id:
         return f"{base}/r/{note.link_type}/{note.link_id}/"
     return f"{base}/activities/notifications/"
+
+
+# --- the daily digest (issue 4 item 5) ----------------------------------------------------------
+
+DIGEST_HOUR = 7  # local time of the user's time zone; the first tick after it sends
+DIGEST_MAX = 50
+
+
+def _local_now(user, now) -> datetime.datetime:
+    try:
+        zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return now.astimezone(zone)
+
+
+def send_digests(now=None) -> int:
+    """Email each user who asked for it the notifications of the last day, once a day after
+    ``DIGEST_HOUR`` in the user's time zone. The day is claimed with a conditional UPDATE
+    before the email goes out, so two workers never send the same digest."""
+    now = now or timezone.now()
+    sent = 0
+    waiting = ActivityPreferences.objects.filter(
+        # A day ahead of UTC at most: the local day is checked per user below.
+        Q(digest_sent_on__isnull=True)
+        | Q(digest_sent_on__lt=now.date() + datetime.timedelta(days=1)),
+        daily_digest=True,
+        user__is_active=True,
+    ).select_related("user")
+    for prefs in waiting[:BATCH]:
+        user = prefs.user
+        local = _local_now(user, now)
+        if local.hour < DIGEST_HOUR or not user.email:
+            continue
+        today = local.date()
+        claimed = (
+            ActivityPreferences.objects.filter(pk=prefs.pk, daily_digest=True)
+            .filter(Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=today))
+            .update(digest_sent_on=today)
+        )
+        if not claimed:
+            continue
+        since = now - datetime.timedelta(days=1)
+        notes = list(
+            Notification.objects.filter(user=user, created_at__gte=since).order_by(
+                "-created_at", "-id"
+            )[:DIGEST_MAX]
+        )
+        if not notes:
+            continue
+        with translation.override(user.language or "he"):
+            subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _(
+                "Your day in Kesher: %(n)s notifications"
+            ) % {"n": len(notes)}
+            lines = [
+                f"• {timezone.localtime(n.created_at).strftime('%d/%m %H:%M')} {n.text}"
+                f"\n  {notification_url(n)}"
+                for n in notes
+            ]
+            body = "\n".join(lines)
+        try:
+            send_mail(subject, body, None, [user.email])
+            sent += 1
+        except Exception:
+            logger.exception("digest for user %s failed", user.pk)
+    return sent

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.registry import Entity, Section, register
 
 from . import services
-from .models import Interaction, Task
+from .models import AlertRule, Interaction, ManualAlert, Task
 
 interactions = register(
     Entity(
@@ -129,6 +129,71 @@ tasks = register(
             "due_at": "2026-09-14T12:00:00+03:00",
             "reminder_at": "2026-09-14T09:00:00+03:00",
             "assignee": 3,
+            "link_type": "accounts",
+            "link_id": 12,
+        },
+    )
+)
+
+alert_rules = register(
+    Entity(
+        key="alert-rules",
+        model=AlertRule,
+        label=_("alert rule"),
+        label_plural=_("Alert rules"),
+        icon="⚠",
+        nav_order=960,
+        list_columns=("name", "entity", "level", "message", "active"),
+        form_fields=("name", "entity", "condition", "message", "level", "active"),
+        sections=(
+            Section(_("Alert rule"), ("name", "entity", "level", "active")),
+            Section(_("When and what"), ("condition", "message")),
+        ),
+        search_words=("name", "message"),
+        filter_fields=("entity", "level", "active"),
+        ordering_fields=("name", "created_at", "id"),
+        default_ordering=("name", "id"),
+        owner_field=None,
+        create_service=services.alert_rule_create,
+        update_service=services.alert_rule_update,
+        api_example={
+            "name": "לקוח VIP",
+            "entity": "accounts",
+            "condition": {"field": "status", "op": "eq", "value": "vip"},
+            "message": "לקוח VIP: לטפל בעדיפות",
+            "level": "warning",
+            "active": True,
+        },
+    )
+)
+
+manual_alerts = register(
+    Entity(
+        key="manual-alerts",
+        model=ManualAlert,
+        label=_("manual alert"),
+        label_plural=_("Manual alerts"),
+        icon="⚑",
+        nav_order=970,
+        in_navigation=False,
+        list_columns=("message", "level", "expires_at", "link_type", "link_id", "owner"),
+        form_fields=("message", "level", "expires_at", "link_type", "link_id", "owner"),
+        sections=(
+            Section(_("Alert"), ("message", "level", "expires_at")),
+            Section(_("Who and what about"), ("owner", "link_type", "link_id")),
+        ),
+        search_words=("message",),
+        filter_fields=("level", "link_type", "link_id", "owner"),
+        ordering_fields=("expires_at", "created_at", "id"),
+        default_ordering=("expires_at", "id"),
+        select_related=("owner",),
+        owner_field="owner",
+        create_service=services.manual_alert_create,
+        update_service=services.manual_alert_update,
+        api_example={
+            "message": "הלקוח ביקש לא להתקשר לפני 10:00",
+            "level": "info",
+            "expires_at": "2026-12-31T18:00:00+02:00",
             "link_type": "accounts",
             "link_id": 12,
         },

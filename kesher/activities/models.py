@@ -20,7 +20,16 @@ from kesher.platform.models import Choice, EntityQuerySet, KesherModel
 from .calendar import WorkWeek
 from .links import link_choices
 
-__all__ = ["BusinessCalendar", "Interaction", "Notification", "Task"]
+__all__ = [
+    "ActivityPreferences",
+    "AlertRule",
+    "BusinessCalendar",
+    "CallbackRun",
+    "Interaction",
+    "ManualAlert",
+    "Notification",
+    "Task",
+]
 
 ACTIVE_USERS = {"is_active": True}
 
@@ -104,7 +113,24 @@ class ActivityQuerySet(EntityQuerySet):
     def visible_to(self, user):
         from .scope import activity_scope
 
-        return activity_scope(self, user)
+        query = self.query
+        plain = not (
+            query.where
+            or query.select_related
+            or query.annotations
+            or query.order_by
+            or query.low_mark
+            or query.high_mark is not None
+            or query.deferred_loading[0]
+        )
+        if not plain or getattr(user, "pk", None) is None:
+            return activity_scope(self, user)
+        # A record page asks for the same scope several times (panels, figures, timeline):
+        # built once per user object, then cloned (a clone never shares results).
+        cache = user.__dict__.setdefault("_activity_scoped", {})
+        if self.model not in cache:
+            cache[self.model] = activity_scope(self, user)
+        return cache[self.model]._chain()
 
 
 class Interaction(KesherModel):
@@ -300,6 +326,7 @@ class Notification(models.Model):
         SLA = "sla", _("SLA breached")
         DONE = "done", _("Done")
         ASSIGNED = "assigned", _("Assigned to you")
+        MEETING = "meeting", _("Meeting invitation")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -341,3 +368,156 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class AlertLevel(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    DANGER = "danger", _("Important")
+
+
+class AlertRule(KesherModel):
+    """An administrator's rule: whoever opens a record that matches ``condition`` (the filter
+    language, ``kesher.platform.filterlang``) sees ``message`` in the alerts banner (issue 4
+    item 6), e.g. "status = VIP" or "no contact for 90 days"."""
+
+    name = models.CharField(_("name"), max_length=100)
+    entity = models.CharField(
+        _("records of"), max_length=40, choices=link_choices, default="accounts"
+    )
+    condition = models.JSONField(
+        _("condition"),
+        help_text=_(
+            'In the filter language, e.g. {"field": "status", "op": "eq", "value": "vip"}.'
+        ),
+    )
+    message = models.CharField(_("message"), max_length=300)
+    level = models.CharField(
+        _("level"), max_length=10, choices=AlertLevel.choices, default=AlertLevel.WARNING
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+
+    def __str__(self):
+        return self.name
+
+
+class ManualAlert(KesherModel):
+    """An alert someone puts on one record by hand, shown in its banner until it expires."""
+
+    message = models.CharField(_("message"), max_length=300)
+    level = models.CharField(
+        _("level"), max_length=10, choices=AlertLevel.choices, default=AlertLevel.WARNING
+    )
+    expires_at = models.DateTimeField(_("shown until"))
+    link_type, link_id = link_fields()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=ACTIVE_USERS,
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        verbose_name = _("manual alert")
+        verbose_name_plural = _("manual alerts")
+        indexes = [
+            models.Index(fields=["link_type", "link_id", "expires_at"], name="manual_alert_link"),
+        ]
+
+    def __str__(self):
+        return self.message
+
+    def clean(self):
+        if not self.link_type or self.link_id is None:
+            raise ValidationError({"link_id": _("Choose the record the alert is about.")})
+
+
+class ActivityPreferences(models.Model):
+    """One user's calendar feed and digest settings (issue 4 items 4, 5; REQ OR-6).
+
+    The feed's secret is stored only as its SHA-256 hash; revoking empties it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="activity_preferences",
+    )
+    ical_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    ical_created_at = models.DateTimeField(_("calendar link created"), null=True, blank=True)
+    daily_digest = models.BooleanField(_("daily email digest of notifications"), default=False)
+    # The day (in the user's time zone) the last digest was claimed for: once a day, at most.
+    digest_sent_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activity preferences")
+        verbose_name_plural = _("activity preferences")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class CallbackRun(models.Model):
+    """One "call back every customer not contacted for X days" run, in the worker, with its
+    progress (REQ CU-9). Safe to run again: an account that already has an open call-back task
+    gets no second one."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    days = models.PositiveIntegerField(_("days without contact"))
+    # The list's filters when the run was asked for (owner, city...), applied again in the run.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("accounts"), default=0)
+    done = models.PositiveIntegerField(_("accounts handled"), default=0)
+    created = models.PositiveIntegerField(_("tasks created"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Moved on with every batch: a run whose worker died stops moving and is started again.
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("call-back run")
+        verbose_name_plural = _("call-back runs")
+
+    def __str__(self):
+        return f"{self.days} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(self.done * 100 / self.total)) if self.total else 0

@@ -21,6 +21,8 @@ __all__ = ["activity_scope"]
 def _taking_part(model, user) -> Q:
     if model._meta.model_name == "task":
         return Q(created_by=user) | Q(delegated_by=user)
+    if model._meta.model_name != "interaction":
+        return Q(pk__in=[])
     through = model.participant_users.through
     return Q(pk__in=through.objects.filter(user_id=user.pk).values("interaction_id"))
 
@@ -36,5 +38,13 @@ def activity_scope(qs, user):
     by_owner = scope_queryset(qs, user)
     if not by_owner.query.where:
         return by_owner  # scope "all"
-    extra = qs.filter(_taking_part(qs.model, user) | linked_visible_q(user))
-    return by_owner | extra
+    return by_owner | qs.filter(_extra_q(qs.model, user))
+
+
+def _extra_q(model, user) -> Q:
+    """What the user takes part in or may see through its link: built once per user object and
+    model (a page asks for several scoped querysets; the grants are cached the same way)."""
+    cache = user.__dict__.setdefault("_activity_scope_q", {})
+    if model not in cache:
+        cache[model] = _taking_part(model, user) | linked_visible_q(user)
+    return cache[model]

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
 from kesher.org.models import User
+from kesher.platform.access import grant
 
 from .models import Interaction, Notification, Task
 
 __all__ = [
+    "REPORT_GROUPS",
     "TASK_TABS",
+    "calendar_people",
+    "not_contacted",
     "notifications_of",
     "record_interactions",
     "record_tasks",
     "task_list",
+    "task_report",
+    "team_now",
     "unread_count",
+    "user_meetings",
+    "user_tasks",
 ]
 
 TASK_TABS = ("mine", "team", "delegated")
@@ -67,3 +81,191 @@ def notifications_of(user):
 
 def unread_count(user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# --- calendars (issue 4 item 4) -----------------------------------------------------------------
+
+
+def calendar_people(viewer):
+    """Whose calendar ``viewer`` may open: his own; a department-scoped role (a manager) also
+    his department subtree's people; an "all" role (the back office that books meetings for
+    field salespeople, REQ SA-13) everyone active."""
+    people = User.objects.filter(is_active=True).select_related("department")
+    scope = grant(viewer, "tasks").scope if grant(viewer, "tasks").view else "own"
+    if scope == "all":
+        return people.order_by("first_name", "last_name", "pk")
+    if scope == "department" and viewer.department_id:
+        people = people.filter(department__path__startswith=viewer.department.path)
+        return (people | User.objects.filter(pk=viewer.pk)).order_by(
+            "first_name", "last_name", "pk"
+        )
+    return User.objects.filter(pk=viewer.pk)
+
+
+def user_meetings(viewer, person, start, end):
+    """Meetings ``person`` owns or takes part in between ``start`` and ``end``, as far as
+    ``viewer`` may see them."""
+    through = Interaction.participant_users.through
+    joined = through.objects.filter(user_id=person.pk).values("interaction_id")
+    return (
+        Interaction.objects.visible_to(viewer)
+        .filter(kind__value="meeting", occurred_at__gte=start, occurred_at__lt=end)
+        .filter(Q(owner=person) | Q(pk__in=joined))
+        .select_related("kind", "owner")
+        .order_by("occurred_at", "id")
+    )
+
+
+def user_tasks(viewer, person, start, end):
+    """Tasks assigned to ``person`` due between ``start`` and ``end``, as far as ``viewer``
+    may see them."""
+    return (
+        Task.objects.visible_to(viewer)
+        .filter(assignee=person, due_at__gte=start, due_at__lt=end)
+        .select_related("status", "priority")
+        .order_by("due_at", "id")
+    )
+
+
+# --- not contacted for X days (REQ CU-9) ---------------------------------------------------------
+
+
+def not_contacted(user, days: int, *, owner=None, status=None, city: str = ""):
+    """Accounts ``user`` may see whose last contact is more than ``days`` days ago (or never),
+    longest-waiting first."""
+    from kesher.customers.models import Account
+
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    qs = Account.objects.visible_to(user).filter(
+        Q(last_contact_at__lt=cutoff) | Q(last_contact_at__isnull=True)
+    )
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    if status:
+        qs = qs.filter(status_id=status)
+    if city:
+        qs = qs.filter(city=city)
+    return qs.select_related("owner", "status").order_by(
+        F("last_contact_at").asc(nulls_first=True), "id"
+    )
+
+
+# --- what my team is doing now (REQ CU-10) -----------------------------------------------------
+
+LONGEST_MEETING = datetime.timedelta(hours=12)
+DEFAULT_MEETING_MINUTES = 60
+
+
+def team_now(viewer, members, now=None, latest: int = 20) -> dict:
+    """For each of ``members``: the meeting going on now and the tasks in progress; and the
+    team's latest interactions. Four queries whatever the team's size; everything through
+    ``visible_to(viewer)``."""
+    now = now or timezone.now()
+    members = list(members)
+    ids = [m.pk for m in members]
+    meetings = (
+        Interaction.objects.visible_to(viewer)
+        .filter(
+            kind__value="meeting",
+            owner_id__in=ids,
+            occurred_at__lte=now,
+            occurred_at__gt=now - LONGEST_MEETING,
+        )
+        .select_related("kind")
+        .order_by("occurred_at")
+    )
+    current = {}
+    for meeting in meetings:
+        minutes = meeting.duration_minutes or DEFAULT_MEETING_MINUTES
+        if meeting.occurred_at + datetime.timedelta(minutes=minutes) > now:
+            current[meeting.owner_id] = meeting
+    in_progress: dict[int, list] = {}
+    tasks = (
+        Task.objects.visible_to(viewer)
+        .filter(assignee_id__in=ids, is_open=True, status__value="in_progress")
+        .select_related("status")
+        .order_by("due_at", "id")[:500]
+    )
+    for task in tasks:
+        in_progress.setdefault(task.assignee_id, []).append(task)
+    recent = list(
+        Interaction.objects.visible_to(viewer)
+        .filter(owner_id__in=ids, occurred_at__lte=now)  # not meetings still ahead
+        .select_related("kind", "owner", "outcome")
+        .order_by("-occurred_at", "-id")[:latest]
+    )
+    rows = [
+        {"user": m, "meeting": current.get(m.pk), "tasks": in_progress.get(m.pk, [])}
+        for m in members
+    ]
+    return {"members": rows, "recent": recent}
+
+
+# --- task reports (REQ TK-7) ----------------------------------------------------------------------
+
+REPORT_GROUPS = ("user", "type", "month")
+
+
+def task_report(user, group: str, start: datetime.datetime, end: datetime.datetime, now=None):
+    """Tasks created between ``start`` and ``end`` that ``user`` may see, grouped by assignee,
+    task type or month: open, overdue, done, and SLA compliance (tasks with an SLA that were
+    closed in time, against those closed late or still open past it). One grouped query."""
+    now = now or timezone.now()
+    qs = Task.objects.visible_to(user).filter(created_at__gte=start, created_at__lt=end)
+    if group == "type":
+        keys = ("task_type_id",)
+    elif group == "month":
+        qs = qs.annotate(month=TruncMonth("created_at"))
+        keys = ("month",)
+    else:
+        keys = ("assignee_id",)
+    rows = list(
+        qs.order_by()
+        .values(*keys)
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(is_open=True)),
+            overdue=Count("pk", filter=Q(is_open=True, due_at__lt=now)),
+            done=Count("pk", filter=Q(is_open=False, status__extra__done=True)),
+            sla_met=Count("pk", filter=Q(is_open=False, closed_at__lte=F("sla_due_at"))),
+            sla_missed=Count(
+                "pk",
+                filter=Q(is_open=False, closed_at__gt=F("sla_due_at"))
+                | Q(is_open=True, sla_due_at__lt=now),
+            ),
+        )
+    )
+    labels = _report_labels(group, [r[keys[0]] for r in rows])
+    result = []
+    for row in rows:
+        key = row[keys[0]]
+        judged = row["sla_met"] + row["sla_missed"]
+        result.append(
+            {
+                "key": key,
+                "label": labels.get(key, "—"),
+                "total": row["total"],
+                "open": row["open"],
+                "overdue": row["overdue"],
+                "done": row["done"],
+                "sla_met": row["sla_met"],
+                "sla_missed": row["sla_missed"],
+                "sla_percent": round(row["sla_met"] * 100 / judged) if judged else None,
+            }
+        )
+    if group == "month":
+        result.sort(key=lambda r: r["key"] or datetime.datetime.min.replace(tzinfo=datetime.UTC))
+    else:
+        result.sort(key=lambda r: (-r["total"], str(r["label"])))
+    return result
+
+
+def _report_labels(group: str, keys: list) -> dict:
+    from kesher.platform.models import Choice
+
+    present = [k for k in keys if k is not None]
+    if group == "type":
+        return {c.pk: str(c) for c in Choice.objects.filter(pk__in=present)}
+    if group == "month":
+        return {k: timezone.localtime(k).strftime("%m/%Y") if k else "—" for k in present}
+    return {u.pk: str(u) for u in User.objects.filter(pk__in=present)}

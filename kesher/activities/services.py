@@ -4,6 +4,9 @@ automation call these, never the ORM directly (STYLE.md "every write is an actio
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,13 +18,28 @@ from kesher.platform.models import Choice
 from kesher.platform.services import record_create, record_update
 
 from .calendar import WorkWeek, add_business_time
-from .links import resolve_link
-from .models import BusinessCalendar, Interaction, Notification, Task
+from .links import linkable_keys, resolve_link
+from .models import (
+    ActivityPreferences,
+    AlertRule,
+    BusinessCalendar,
+    Interaction,
+    ManualAlert,
+    Notification,
+    Task,
+)
 
 __all__ = [
+    "alert_rule_create",
+    "alert_rule_update",
+    "calendar_feed_regenerate",
+    "calendar_feed_revoke",
     "calendar_for",
+    "digest_set",
     "interaction_create",
     "interaction_update",
+    "manual_alert_create",
+    "manual_alert_update",
     "notification_mark_all_read",
     "notification_mark_read",
     "notify",
@@ -82,7 +100,33 @@ def interaction_create(*, actor, data: dict, m2m: dict | None = None) -> Interac
         "interactions", actor=actor, data=_default_owner(data, actor), m2m=m2m
     )
     _touch_last_contact(interaction)
+    _invite_to_meeting(interaction, actor)
     return interaction
+
+
+def _invite_to_meeting(interaction: Interaction, actor) -> None:
+    """A planned meeting booked for others (the back office books for field salespeople,
+    REQ SA-13): its owner and participating users get a notification and an email with an
+    .ics invitation (issue 4 item 4), except the one who booked it."""
+    if interaction.kind.value != "meeting" or interaction.occurred_at <= timezone.now():
+        return
+    people = {interaction.owner_id: interaction.owner} if interaction.owner_id else {}
+    people.update({u.pk: u for u in interaction.participant_users.all()})
+    people.pop(getattr(actor, "pk", None), None)
+    for person in people.values():
+        notify(
+            person,
+            verb=Notification.Verb.MEETING,
+            text=lambda: (
+                _("Meeting on %(when)s: %(subject)s")
+                % {
+                    "when": timezone.localtime(interaction.occurred_at).strftime("%d/%m/%Y %H:%M"),
+                    "subject": interaction.subject,
+                }
+            ),
+            record=interaction,
+            email=True,
+        )
 
 
 @transaction.atomic
@@ -380,3 +424,113 @@ def notification_mark_all_read(*, actor) -> int:
     return Notification.objects.filter(user=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+# --- alerts on records (issue 4 item 6) ----------------------------------------------------------
+
+
+def _check_condition(data: dict, current: AlertRule | None = None) -> None:
+    """A rule's condition must compile in the filter language of its entity (else 400)."""
+    from kesher.platform.filterlang import compile_filter
+    from kesher.platform.registry import registry
+
+    if isinstance(data.get("condition"), str):
+        # Written as JSON text (a form's textarea, a client that sends text): read it.
+        try:
+            data["condition"] = json.loads(data["condition"])
+        except ValueError:
+            raise ValidationError({"condition": [_("Enter valid JSON.")]}) from None
+    entity_key = data.get("entity", getattr(current, "entity", "accounts"))
+    condition = data.get("condition", getattr(current, "condition", None))
+    if "condition" not in data and "entity" not in data:
+        return
+    if entity_key not in linkable_keys():
+        raise ValidationError({"entity": [_("Choose the kind of record this is about.")]})
+    if not isinstance(condition, dict) or not condition:
+        raise ValidationError({"condition": [_("Write the condition in the filter language.")]})
+    try:
+        compile_filter(registry.get(entity_key), condition)
+    except ValidationError as error:
+        messages = error.message_dict.get("filter") or error.messages
+        raise ValidationError({"condition": messages}) from None
+
+
+@transaction.atomic
+def alert_rule_create(*, actor, data: dict, m2m: dict | None = None) -> AlertRule:
+    """An alert rule; its condition must compile in the filter language (else 400)."""
+    data = dict(data)
+    _check_condition(data)
+    return record_create("alert-rules", actor=actor, data=data, m2m=m2m)
+
+
+@transaction.atomic
+def alert_rule_update(rule, *, actor, data: dict, m2m=None, expected_version=None) -> AlertRule:
+    data = dict(data)
+    _check_condition(data, rule)
+    return record_update(rule, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+
+
+def _check_alert(data: dict, actor, current: ManualAlert | None = None) -> None:
+    if current is None or "link_type" in data or "link_id" in data:
+        link_type = data.get("link_type", getattr(current, "link_type", ""))
+        link_id = data.get("link_id", getattr(current, "link_id", None))
+        if not link_type or link_id in (None, ""):
+            raise ValidationError({"link_id": [_("Choose the record the alert is about.")]})
+        resolve_link(link_type, link_id, actor)
+    expires = data.get("expires_at")
+    if "expires_at" in data and expires is not None and expires <= timezone.now():
+        raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
+
+
+@transaction.atomic
+def manual_alert_create(*, actor, data: dict, m2m: dict | None = None) -> ManualAlert:
+    """Put an alert on a record the actor may see, until ``expires_at``."""
+    _check_alert(data, actor)
+    return record_create("manual-alerts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+
+
+@transaction.atomic
+def manual_alert_update(alert, *, actor, data: dict, m2m=None, expected_version=None):
+    _check_alert(data, actor, alert)
+    return record_update(alert, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+
+
+# --- calendar feed and digest settings (issue 4 items 4, 5) ---------------------------------------
+
+
+def hash_feed_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _preferences(user) -> ActivityPreferences:
+    prefs, _created = ActivityPreferences.objects.select_for_update().get_or_create(user=user)
+    return prefs
+
+
+@transaction.atomic
+def calendar_feed_regenerate(*, actor) -> str:
+    """A new secret calendar-feed token for the actor; the old link stops working. Returns the
+    token, which is shown once and stored only hashed (REQ OR-6)."""
+    token = secrets.token_urlsafe(32)
+    prefs = _preferences(actor)
+    prefs.ical_token_hash = hash_feed_token(token)
+    prefs.ical_created_at = timezone.now()
+    prefs.save(update_fields=["ical_token_hash", "ical_created_at"])
+    return token
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, actor) -> None:
+    """The actor's calendar link stops working at once."""
+    ActivityPreferences.objects.filter(user=actor).update(
+        ical_token_hash=None, ical_created_at=None
+    )
+
+
+@transaction.atomic
+def digest_set(*, actor, enabled: bool) -> ActivityPreferences:
+    """Turn the actor's daily email digest of notifications on or off."""
+    prefs = _preferences(actor)
+    prefs.daily_digest = bool(enabled)
+    prefs.save(update_fields=["daily_digest"])
+    return prefs

@@ -14,7 +14,10 @@ from kesher.platform.views import format_when
 from .links import linkable_keys
 from .models import Interaction, Task
 
-LIMIT = 50
+# Per source on the record page, merged with the changes; the 360° history filtered by one
+# kind shows up to KIND_LIMIT (issue 4 item 6; bench/results/activities-*.md).
+LIMIT = 20
+KIND_LIMIT = 50
 
 
 def _key(record) -> str | None:
@@ -29,12 +32,17 @@ def interactions_of(record, user):
     key = _key(record)
     if key is None or not can(user, "interactions", "view"):
         return []
-    rows = (
-        Interaction.objects.visible_to(user)
-        .filter(link_type=key, link_id=record.pk)
-        .select_related("kind", "outcome", "owner")
-        .order_by("-occurred_at", "-id")[:LIMIT]
-    )
+    return interaction_items(record, user, key)
+
+
+def interaction_items(
+    record, user, key: str, kind: str = "", limit: int = LIMIT
+) -> list[TimelineItem]:
+    """The record's latest interactions the user may see (of one kind's value if given)."""
+    rows = Interaction.objects.visible_to(user).filter(link_type=key, link_id=record.pk)
+    if kind:
+        rows = rows.filter(kind__value=kind)
+    rows = rows.select_related("kind", "outcome", "owner").order_by("-occurred_at", "-id")[:limit]
     items = []
     for row in rows:
         details = {_("Subject"): [None, row.subject]}
@@ -60,11 +68,16 @@ def tasks_of(record, user):
     key = _key(record)
     if key is None or not can(user, "tasks", "view"):
         return []
+    return task_items(record, user, key)
+
+
+def task_items(record, user, key: str, limit: int = LIMIT) -> list[TimelineItem]:
+    """The record's latest tasks the user may see."""
     rows = (
         Task.objects.visible_to(user)
         .filter(link_type=key, link_id=record.pk)
         .select_related("status", "assignee")
-        .order_by("-created_at", "-id")[:LIMIT]
+        .order_by("-created_at", "-id")[:limit]
     )
     items = []
     for row in rows:

@@ -5,6 +5,7 @@ from . import api, views
 
 router = SimpleRouter()
 router.register("notifications", api.NotificationViewSet, basename="notifications")
+router.register("callback-runs", api.CallbackRunViewSet, basename="callback-runs")
 
 urlpatterns = [
     path("activities/tasks/", views.task_tabs, name="activities_tasks"),
@@ -24,5 +25,28 @@ urlpatterns = [
         views.quick_create,
         name="activities_quick",
     ),
+    path("activities/calendar/", views.calendar, name="activities_calendar"),
+    path("activities/calendar/feed/", views.calendar_feed, name="activities_calendar_feed"),
+    path("activities/calendar/digest/", views.digest_setting, name="activities_digest"),
+    path("activities/ical/<str:token>.ics", views.ical_feed, name="activities_ical"),
+    path(
+        "activities/overview/<slug:key>/<int:pk>/timeline/",
+        views.overview_timeline,
+        name="activities_overview_timeline",
+    ),
+    path("activities/not-contacted/", views.not_contacted, name="activities_not_contacted"),
+    path(
+        "activities/not-contacted/runs/<int:pk>/",
+        views.callback_run,
+        name="activities_callback_run",
+    ),
+    path("activities/team/", views.team_now, name="activities_team"),
+    path("activities/reports/tasks/", views.task_reports, name="activities_reports"),
+    path(
+        "api/v1/overview/<slug:key>/<int:pk>/",
+        api.RecordOverviewView.as_view(),
+        name="api_activities_overview",
+    ),
+    path("api/v1/task-report/", api.TaskReportView.as_view(), name="api_task_report"),
     path("api/v1/", include(router.urls)),
 ]

@@ -1,32 +1,39 @@
 """Activities' pages beyond the generic ones (thin: parse, authorize, load with ``visible_to``,
-call the service): quick forms on a record's page, task tabs, the notifications center."""
+call the service): quick forms on a record's page, task tabs, the notifications center, the
+calendar and its feed, the 360° timeline, "not contacted", the team feed and task reports."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kesher.org.models import Department, User
 from kesher.platform.access import can
 from kesher.platform.forms import form_for
 from kesher.platform.models import Choice
 from kesher.platform.registry import registry
-from kesher.platform.views import _save
+from kesher.platform.views import _save, render_partial
 
-from . import selectors, services
+from . import agenda, callbacks, charts, ical, overview, selectors, services
 from .links import linkable_keys
-from .models import Notification
+from .models import ActivityPreferences, CallbackRun, Notification
 
 QUICK_FIELDS = {
     "interactions": ("kind", "direction", "subject", "body", "duration_minutes", "outcome"),
     "tasks": ("title", "task_type", "priority", "due_at", "reminder_at", "assignee", "notes"),
+    "manual-alerts": ("message", "level", "expires_at"),
 }
 
 
@@ -129,3 +136,235 @@ def notifications_read_all(request):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("activities_notifications")
     return redirect(next_url)
+
+
+# --- calendar and its feed (issue 4 item 4) -------------------------------------------------------
+
+
+def _calendar_person(request):
+    """The person whose calendar is shown: the viewer, or someone he may pick (404 else)."""
+    people = selectors.calendar_people(request.user)
+    wanted = request.GET.get("user")
+    if not wanted or wanted == str(request.user.pk):
+        return request.user, people
+    try:
+        return people.get(pk=int(wanted)), people
+    except (ValueError, User.DoesNotExist):
+        raise Http404 from None
+
+
+@login_required
+def calendar(request):
+    """Day, week or month of one person's meetings and tasks; a manager or the back office
+    picks a team member (REQ SA-13)."""
+    if not (can(request.user, "tasks", "view") or can(request.user, "interactions", "view")):
+        raise PermissionDenied
+    person, people = _calendar_person(request)
+    view = request.GET.get("view", "week")
+    day = agenda.parse_day(request.GET.get("date"))
+    grid = agenda.build_agenda(request.user, person, view, day)
+    prefs = ActivityPreferences.objects.filter(user=request.user).first()
+    context = {
+        "grid": grid,
+        "person": person,
+        "people": list(people[:500]),
+        "views": [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))],
+        "weekdays": [
+            _("Sunday"),
+            _("Monday"),
+            _("Tuesday"),
+            _("Wednesday"),
+            _("Thursday"),
+            _("Friday"),
+            _("Saturday"),
+        ],
+        "today": timezone.localdate(),
+        "feed_active": bool(prefs and prefs.ical_token_hash),
+        "feed_url": request.session.pop("activities_new_feed_url", ""),
+        "digest": bool(prefs and prefs.daily_digest),
+        "can_book": can(request.user, "interactions", "add"),
+    }
+    return render(request, "activities/calendar.html", context)
+
+
+@require_POST
+@login_required
+def calendar_feed(request):
+    """Make a new secret feed link (the old one stops working) or revoke it (REQ OR-6)."""
+    if request.POST.get("action") == "revoke":
+        services.calendar_feed_revoke(actor=request.user)
+        messages.success(request, _("Your calendar link no longer works."))
+    else:
+        token = services.calendar_feed_regenerate(actor=request.user)
+        url = request.build_absolute_uri(reverse("activities_ical", args=[token]))
+        # Shown once, on the next page only: the token itself is not stored.
+        request.session["activities_new_feed_url"] = url
+        messages.success(request, _("A new calendar link was made; any older link stops working."))
+    return redirect(reverse("activities_calendar"))
+
+
+@require_POST
+@login_required
+def digest_setting(request):
+    enabled = request.POST.get("daily_digest") == "on"
+    services.digest_set(actor=request.user, enabled=enabled)
+    messages.success(
+        request,
+        _("You will get a daily email digest.") if enabled else _("Daily digest turned off."),
+    )
+    return redirect(reverse("activities_calendar"))
+
+
+def ical_feed(request, token):
+    """The secret feed Google Calendar and Outlook subscribe to: only its owner's items."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    user = ical.feed_for_token(token)
+    if user is None:
+        raise Http404
+    response = HttpResponse(ical.user_feed(user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="kesher.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- the 360° view's filtered timeline (issue 4 item 6) -------------------------------------------
+
+
+@login_required
+def overview_timeline(request, key, pk):
+    """The record's merged timeline, narrowed by kind (htmx swaps it into the 360° panel)."""
+    record = _linked_record(request, key, pk)
+    kind = request.GET.get("kind", "")
+    kinds = overview.timeline_kinds()
+    if kind not in {k for k, _label in kinds}:
+        kind = ""
+    context = {
+        "obj": record,
+        "key": key,
+        "kind": kind,
+        "kinds": kinds,
+        "entries": overview.timeline_for(record, request.user, kind),
+    }
+    return render_partial(request, "activities/overview_timeline.html", context, "entries")
+
+
+# --- not contacted for X days (REQ CU-9) ----------------------------------------------------------
+
+
+@login_required
+def not_contacted(request):
+    """Accounts whose last contact is older than X days, and the one action that asks each
+    owner to call back (in the worker, with progress)."""
+    if not can(request.user, "accounts", "view"):
+        raise PermissionDenied
+    source = request.POST if request.method == "POST" else request.GET
+    errors = {}
+    try:
+        days, filters = callbacks.clean_filters(source)
+    except ValidationError as error:
+        errors = error.message_dict
+        days, filters = 90, {}
+    if request.method == "POST" and not errors:
+        if not can(request.user, "tasks", "add"):
+            raise PermissionDenied
+        run = callbacks.callback_start(actor=request.user, days=days, filters=filters)
+        return redirect(reverse("activities_callback_run", args=[run.pk]))
+    accounts = selectors.not_contacted(request.user, days, **filters)
+    rows = list(accounts[:200])
+    context = {
+        "days": days,
+        "filters": filters,
+        "errors": errors,
+        "rows": rows,
+        "count": accounts.count() if len(rows) == 200 else len(rows),
+        "owners": selectors.calendar_people(request.user),
+        "statuses": Choice.objects.filter(list_key="account_status", active=True),
+        "can_run": can(request.user, "tasks", "add") and bool(rows),
+    }
+    return render(request, "activities/not_contacted.html", context)
+
+
+@login_required
+def callback_run(request, pk):
+    """A call-back run's progress (htmx polls it each second until it ends) and result."""
+    run = get_object_or_404(CallbackRun.objects.filter(actor=request.user), pk=pk)
+    return render_partial(request, "activities/callback_run.html", {"run": run}, "progress")
+
+
+# --- what my team is doing now (REQ CU-10) --------------------------------------------------------
+
+
+@login_required
+def team_now(request):
+    """A live feed of the viewer's people (the department subtree he may see): current
+    meeting, tasks in progress, latest interactions. htmx refreshes it every minute."""
+    if not can(request.user, "interactions", "view"):
+        raise PermissionDenied
+    people = selectors.calendar_people(request.user)
+    departments = Department.objects.filter(
+        pk__in=people.exclude(department__isnull=True).values("department_id")
+    ).order_by("path")
+    department = request.GET.get("department", "")
+    if department:
+        try:
+            people = people.filter(department__path__startswith=departments.get(pk=department).path)
+        except (ValueError, Department.DoesNotExist):
+            raise Http404 from None
+    feed = selectors.team_now(request.user, people[:200])
+    context = {"feed": feed, "departments": departments, "department": department}
+    return render_partial(request, "activities/team.html", context, "feed")
+
+
+# --- task reports (REQ TK-7) ----------------------------------------------------------------------
+
+
+def report_period(data) -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate()
+    start = agenda.parse_day(data.get("from")) if data.get("from") else today.replace(day=1)
+    end = agenda.parse_day(data.get("to")) if data.get("to") else today
+    if end < start:
+        start, end = end, start
+    return start, end
+
+
+@login_required
+def task_reports(request):
+    """Open / overdue / done by user, type or month, SLA compliance, and a chart."""
+    if not can(request.user, "tasks", "view"):
+        raise PermissionDenied
+    group = request.GET.get("group", "user")
+    group = group if group in selectors.REPORT_GROUPS else "user"
+    start, end = report_period(request.GET)
+    rows = selectors.task_report(
+        request.user,
+        group,
+        agenda.start_of_day(start),
+        agenda.start_of_day(end + datetime.timedelta(days=1)),
+    )
+    labels = {
+        "title": _("Tasks by %(group)s") % {"group": dict(_report_groups())[group]},
+        "done": pgettext("task report", "Done"),
+        "open_not_overdue": pgettext("task report", "Open"),
+        "overdue": pgettext("task report", "Overdue"),
+    }
+    totals = {
+        k: sum(r[k] for r in rows)
+        for k in ("total", "open", "overdue", "done", "sla_met", "sla_missed")
+    }
+    judged = totals["sla_met"] + totals["sla_missed"]
+    totals["sla_percent"] = round(totals["sla_met"] * 100 / judged) if judged else None
+    context = {
+        "rows": rows,
+        "totals": totals,
+        "group": group,
+        "groups": _report_groups(),
+        "start": start,
+        "end": end,
+        "chart": charts.stacked_bars(rows, labels, translation.get_language_bidi()),
+    }
+    return render(request, "activities/reports.html", context)
+
+
+def _report_groups():
+    return [("user", _("user")), ("type", _("task type")), ("month", _("month"))]

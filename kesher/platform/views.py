@@ -151,10 +151,11 @@ def _timeline(obj, user):
     return timeline.merge(entries, obj, user)
 
 
-def _panels(entity: Entity) -> list[str]:
+def _panels(entity: Entity, kind: str = "panels") -> list[str]:
     """Templates apps add to an entity's detail page, by convention of name: the entity's own
     app's ``<app_label>/panels/<key>.html`` first, then any other Kesher app's (activities adds
-    its panel to accounts and contacts this way)."""
+    its panel to accounts and contacts this way). ``kind="banners"`` finds those shown above
+    the record's fields instead (activities' alerts banner)."""
     labels = [entity.model._meta.app_label] + [
         app.label
         for app in apps.get_app_configs()
@@ -162,7 +163,7 @@ def _panels(entity: Entity) -> list[str]:
     ]
     names = []
     for label in labels:
-        name = f"{label}/panels/{entity.key}.html"
+        name = f"{label}/{kind}/{entity.key}.html"
         try:
             get_template(name)
         except TemplateDoesNotExist:
@@ -205,6 +206,7 @@ def entity_detail(request, key, pk):
         "can_change": can(request.user, key, "change"),
         "can_delete": can(request.user, key, "delete"),
         "panels": _panels(entity),
+        "banners": _panels(entity, "banners"),
     }
     return render(request, "platform/detail.html", context)
 

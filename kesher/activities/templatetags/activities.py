@@ -29,3 +29,31 @@ def unread_notifications(context) -> int:
     """The signed-in user's unread notifications: one indexed count (for the navbar bell)."""
     user = context["request"].user
     return selectors.unread_count(user) if user.is_authenticated else 0
+
+
+@register.simple_tag(takes_context=True)
+def record_figures(context, obj):
+    """The 360° view's key figures of ``obj`` for the signed-in user."""
+    from ..overview import figures_for
+
+    return figures_for(obj, context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def record_alerts(context, obj):
+    """The alerts banner of ``obj``: matching rules and unexpired manual alerts."""
+    from ..overview import alerts_for
+
+    return alerts_for(obj, context["request"].user)
+
+
+@register.simple_tag
+def timeline_kinds():
+    from ..overview import timeline_kinds as kinds
+
+    return kinds()
+
+
+@register.filter
+def alert_class(level: str) -> str:
+    return {"danger": "danger", "info": "info"}.get(level, "warning")

@@ -1,8 +1,26 @@
 """How the access matrix makes activities and which answers activities' own routes must get
 (kesher/platform/testing.py; tests/test_access_matrix.py imports this)."""
 
-from kesher.activities.models import Notification, Task
-from kesher.activities.services import interaction_create, notify, task_create
+import datetime
+import json
+
+from django.utils import timezone
+
+from kesher.activities.models import (
+    ActivityPreferences,
+    CallbackRun,
+    ManualAlert,
+    Notification,
+    Task,
+)
+from kesher.activities.services import (
+    alert_rule_create,
+    calendar_feed_regenerate,
+    interaction_create,
+    manual_alert_create,
+    notify,
+    task_create,
+)
 from kesher.platform.models import Choice
 from kesher.platform.testing import (
     Outcome,
@@ -11,6 +29,7 @@ from kesher.platform.testing import (
     not_allowed,
     owner_of,
     permitted,
+    public,
     register_records,
     register_route,
     register_setup,
@@ -185,3 +204,212 @@ register_route(
     ),
     api=True,
 )
+
+
+# --- alerts, calendar, 360°, not contacted, team feed, reports (issue 4 items 4 … 9) -----------
+
+NO_CONTACT_90 = json.dumps({"field": "last_contact_at", "op": "empty"})
+
+
+def _in_a_month():
+    return timezone.now() + datetime.timedelta(days=30)
+
+
+register_records(
+    "alert-rules",
+    make=lambda world, side: alert_rule_create(
+        actor=world.users["admin"],
+        data={"name": "Matrix rule", "condition": NO_CONTACT_90, "message": "Matrix alert"},
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "entity": "accounts",
+        "condition": NO_CONTACT_90,
+        "message": marker,
+        "level": "warning",
+        "active": True,
+    },
+    marker_field="name",
+)
+register_records(
+    "manual-alerts",
+    make=lambda world, side: manual_alert_create(
+        actor=owner_of(world, side),
+        data={
+            "message": f"Matrix alert {side}",
+            "expires_at": _in_a_month(),
+            "link_type": "accounts",
+            "link_id": world.record("accounts", side).pk,
+        },
+    ),
+    values=lambda world, marker, record: {
+        "message": marker,
+        "level": "info",
+        "expires_at": _in_a_month(),
+        "link_type": "accounts",
+        "link_id": record.link_id if record is not None else world.record("accounts", "rep1").pk,
+    },
+    marker_field="message",
+)
+
+
+@register_setup
+def _calendar_and_runs(world):
+    rep1 = owner_of(world, "rep1")
+    world["feed token rep1"] = calendar_feed_regenerate(actor=rep1)
+    world["callback run rep1"] = CallbackRun.objects.create(actor=rep1, days=90, status="done")
+
+
+def _pref_written(world, principal, marker):
+    return ActivityPreferences.objects.filter(user=world.user(principal)).exists()
+
+
+def _run_made(world, principal, marker):
+    return (
+        CallbackRun.objects.filter(actor=world.user(principal))
+        .exclude(pk=world["callback run rep1"].pk)
+        .exists()
+    )
+
+
+def _may_run(world, principal):
+    outcome = permitted("accounts", "view")(world, principal)
+    if outcome is not Outcome.ALLOW:
+        return outcome
+    return permitted("tasks", "add")(world, principal)
+
+
+def _rep2_calendar(world, principal):
+    """rep2 sits in Service: his calendar is open to "all" roles, not to the Sales manager or
+    to rep1."""
+    outcome = permitted("tasks", "view")(world, principal)
+    if outcome is Outcome.ALLOW and principal in ("manager", "sales_rep"):
+        return Outcome.NOT_FOUND
+    return outcome
+
+
+register_route("pages", "/activities/calendar/", Verb("GET", permitted("tasks", "view")))
+register_route(
+    "pages",
+    lambda world: f"/activities/calendar/?view=month&user={owner_of(world, 'rep2').pk}",
+    Verb("GET", _rep2_calendar),
+    what="rep2's calendar",
+)
+for _path in ("/activities/calendar/feed/", "/activities/calendar/digest/"):
+    register_route(
+        "pages",
+        _path,
+        Verb(
+            "POST",
+            signed_in,
+            data=lambda world, marker: {"action": "regenerate"},
+            writes=_pref_written,
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    )
+register_route(
+    "pages",
+    lambda world: f"/activities/ical/{world['feed token rep1']}.ics",
+    # The secret in the link is the credential (calendar programs send no session).
+    Verb("GET", public),
+    *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    what="rep1's calendar feed",
+)
+register_route(
+    "pages",
+    "/activities/ical/not-a-token.ics",
+    Verb("GET", lambda world, principal: Outcome.NOT_FOUND),
+    *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
+)
+for _side in ("rep1", "rep2"):
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/activities/overview/accounts/{world.record('accounts', side).pk}/timeline/?kind=call"
+        ),
+        Verb(
+            "GET", permitted("accounts", "view", lambda w, side=_side: w.record("accounts", side))
+        ),
+        what=f"{_side}'s account timeline",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/overview/accounts/{world.record('accounts', side).pk}/",
+        Verb(
+            "GET", permitted("accounts", "view", lambda w, side=_side: w.record("accounts", side))
+        ),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s account overview",
+    )
+register_route(
+    "pages",
+    "/activities/not-contacted/",
+    Verb("GET", permitted("accounts", "view")),
+    Verb("POST", _may_run, data=lambda world, marker: {"days": "30"}, writes=_run_made),
+)
+register_route(
+    "pages",
+    lambda world: f"/activities/not-contacted/runs/{world['callback run rep1'].pk}/",
+    Verb("GET", _only_rep1),
+    what="rep1's call-back run",
+)
+register_route("pages", "/activities/team/", Verb("GET", permitted("interactions", "view")))
+register_route(
+    "pages", "/activities/reports/tasks/?group=type", Verb("GET", permitted("tasks", "view"))
+)
+register_route(
+    "api",
+    "/api/v1/task-report/?group=month",
+    Verb("GET", permitted("tasks", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "api",
+    "/api/v1/callback-runs/",
+    Verb("GET", signed_in),
+    Verb("POST", _may_run, data=lambda world, marker: {"days": 30}, writes=_run_made),
+    *(Verb(m, not_allowed()) for m in ("PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/callback-runs/{world['callback run rep1'].pk}/",
+    Verb("GET", _only_rep1),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="rep1's call-back run",
+)
+
+
+def _alert_values(world, marker):
+    local = timezone.localtime(_in_a_month())
+    return {"message": marker, "level": "info", "expires_at": local.strftime("%Y-%m-%dT%H:%M")}
+
+
+for _side in ("rep1", "rep2"):
+
+    def _alert_url(world, side=_side):
+        return f"/activities/quick/manual-alerts/accounts/{world.record('accounts', side).pk}/"
+
+    def _alert_expect(world, principal, side=_side):
+        outcome = permitted("manual-alerts", "add")(world, principal)
+        if outcome is not Outcome.ALLOW:
+            return outcome
+        return permitted("accounts", "view", lambda w: w.record("accounts", side))(world, principal)
+
+    register_route(
+        "pages",
+        _alert_url,
+        Verb("GET", _alert_expect),
+        Verb(
+            "POST",
+            _alert_expect,
+            data=_alert_values,
+            writes=lambda world, principal, marker: ManualAlert.objects.filter(
+                message=marker
+            ).exists(),
+        ),
+        what=f"quick alert on {_side}'s account",
+    )
