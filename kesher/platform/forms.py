@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from .access import linkable
+from .models import Choice
 from .registry import Entity, registry
 
 __all__ = ["RecordPicker", "form_for"]
@@ -99,10 +100,12 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 from .customforms import add_custom_fields
 
                 add_custom_fields(self, entity, kwargs.get("instance"), user)
-            for field in self.fields.values():
+            for name, field in self.fields.items():
                 queryset = getattr(field, "queryset", None)
                 if queryset is not None and registry.has_model(queryset.model):
                     field.queryset = linkable(queryset, user)
+                if queryset is not None and queryset.model is Choice:
+                    self._offer_default_choice(name, field)
                 widget = field.widget
                 css = (
                     "form-check-input"
@@ -114,6 +117,15 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                     )
                 )
                 widget.attrs.setdefault("class", css)
+
+        def _offer_default_choice(self, name, field) -> None:
+            """A new record's required pick-list starts at the list's default value (the one
+            an administrator marked ``default``), as the services would set it."""
+            if self.instance.pk or not field.required or self.initial.get(name):
+                return
+            default = field.queryset.filter(extra__default=True).first()
+            if default is not None:
+                self.initial[name] = default.pk
 
     ScopedForm.__name__ = f"{entity.model.__name__}Form"
     return ScopedForm

@@ -1,6 +1,8 @@
 """Interactions and tasks through the API and pages: scope, bad input, notifications, panel,
 query counts (REQ CU-3, TK-1, OR-3)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -144,3 +146,11 @@ def test_query_counts_do_not_grow(users, client_for, django_assert_max_num_queri
         assert client.get("/activities/tasks/").status_code == 200
     with django_assert_max_num_queries(40):
         assert client.get(f"/r/accounts/{account.pk}/").status_code == 200
+
+
+def test_new_task_form_starts_at_the_default_status(users, client_for):
+    """The generic form offers a required pick-list's default value (task_status "open")."""
+    html = client_for(users["sales_rep"]).get("/r/tasks/new/").content.decode()
+    selected = re.search(r'<select name="status"[^>]*>.*?</select>', html, re.S).group(0)
+    open_status = choice("task_status", "open")
+    assert f'<option value="{open_status.pk}" selected>' in selected
