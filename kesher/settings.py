@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kesher.imports",
     "kesher.activities",
     "kesher.dedupe",
+    "kesher.practice",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,32 @@ KESHER_DEDUPE_INLINE_LIMIT = int(os.environ.get("KESHER_DEDUPE_INLINE_LIMIT", "5
 KESHER_BACKUP_DIR = Path(os.environ.get("KESHER_BACKUP_DIR", VAR_DIR / "backups"))
 KESHER_BACKUP_EVERY_HOURS = float(os.environ.get("KESHER_BACKUP_EVERY_HOURS", "0"))  # 0: off
 KESHER_BACKUP_KEEP = int(os.environ.get("KESHER_BACKUP_KEEP", "14"))
+# Full exports of all data (REQ IM-5): where the worker writes the zips.
+KESHER_EXPORT_DIR = Path(os.environ.get("KESHER_EXPORT_DIR", VAR_DIR / "exports"))
+
+# --- Practice environment (REQ IM-6, IMPL-2; decision 0029) -------------------------------------
+# A second process started with KESHER_PRACTICE=1 (`manage.py serve --practice`) serves the
+# practice copy from its own database; it has no connection to the live one, and sends no email.
+KESHER_PRACTICE = env_bool("KESHER_PRACTICE", False)
+KESHER_PRACTICE_DIR = Path(os.environ.get("KESHER_PRACTICE_DIR", VAR_DIR / "practice"))
+KESHER_PRACTICE_URL = os.environ.get("KESHER_PRACTICE_URL", "http://127.0.0.1:8001/")
+if KESHER_PRACTICE:
+    from kesher.practice.names import practice_database
+
+    DATABASES = {
+        "default": practice_database(
+            DATABASES["default"], KESHER_PRACTICE_DIR / "kesher-practice.sqlite3"
+        )
+    }
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = KESHER_PRACTICE_DIR / "outbox"
+    MEDIA_ROOT = KESHER_PRACTICE_DIR / "media"
+    KESHER_BACKUP_EVERY_HOURS = 0
+    KESHER_BACKUP_DIR = KESHER_PRACTICE_DIR / "backups"
+    KESHER_EXPORT_DIR = KESHER_PRACTICE_DIR / "exports"
+    # Cookies do not keep to a port: the two environments' sign-ins must not overwrite each other.
+    SESSION_COOKIE_NAME = "kesher_practice_sessionid"
+    CSRF_COOKIE_NAME = "kesher_practice_csrftoken"
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,5 +12,6 @@ class DedupeConfig(AppConfig):
         # kesher.customers, which INSTALLED_APPS lists before this app).
         from . import (
             backups,  # noqa: F401  (scheduled backups on the worker tick)
+            fullexport,  # noqa: F401  (stalled full exports resumed on the worker tick)
             specs,  # noqa: F401
         )

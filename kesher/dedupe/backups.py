@@ -32,7 +32,9 @@ __all__ = [
     "backup_dir",
     "backup_restore",
     "fingerprint",
+    "pg_client_env",
     "prune",
+    "run_client",
 ]
 
 logger = logging.getLogger("kesher.backup")
@@ -61,7 +63,7 @@ def _suffix() -> str:
     return SQLITE_SUFFIX if _vendor() == "sqlite" else PG_SUFFIX
 
 
-def _pg_env() -> tuple[list[str], dict]:
+def pg_client_env() -> tuple[list[str], dict]:
     db = connection.settings_dict
     args = []
     if db.get("HOST"):
@@ -76,7 +78,7 @@ def _pg_env() -> tuple[list[str], dict]:
     return args, env
 
 
-def _run(command: list[str], env: dict) -> None:
+def run_client(command: list[str], env: dict) -> None:
     try:
         subprocess.run(command, env=env, check=True, capture_output=True, timeout=6 * 3600)  # noqa: S603
     except FileNotFoundError as exc:
@@ -105,9 +107,9 @@ def backup_create(path: str | Path | None = None, *, keep: int | None = None) ->
         finally:
             destination.close()
     else:
-        args, env = _pg_env()
+        args, env = pg_client_env()
         name = connection.settings_dict["NAME"]
-        _run(["pg_dump", "-Fc", "--no-owner", "-f", str(partial), *args, name], env)
+        run_client(["pg_dump", "-Fc", "--no-owner", "-f", str(partial), *args, name], env)
     # A crash mid-way leaves a ".part" file, never a backup that looks complete.
     partial.replace(target)
     if keep:
@@ -147,11 +149,11 @@ def backup_restore(path: str | Path) -> None:
     else:
         if not head.startswith(PG_MAGIC):
             raise BackupError(f"{source} is not a pg_dump custom-format backup")
-        args, env = _pg_env()
+        args, env = pg_client_env()
         name = connection.settings_dict["NAME"]
         # The restore runs in another session: nothing of ours may hold a lock on a table.
         connection.close()
-        _run(
+        run_client(
             [
                 "pg_restore",
                 "--clean",

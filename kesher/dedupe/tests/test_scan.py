@@ -160,3 +160,41 @@ def test_scan_button_runs_a_small_scan(users, client_for):
 
 def test_unknown_entity_is_404(users, client_for):
     assert client_for(users["admin"]).get("/duplicates/relationships/").status_code == 404
+
+
+def test_a_common_name_in_one_city_is_no_evidence_by_itself(users):
+    """Five records of one name in one city are five people named Cohen, unless a key says
+    otherwise; up to four of one name are all paired (the bench's 1M contacts: 3M pairs → 0.3M)."""
+    admin = users["admin"]
+    common = [
+        make_contact(admin, first_name="משה", last_name="כהן", city="ירושלים") for _ in range(5)
+    ]
+    make_contact(admin, first_name="Other", last_name="Person", phone="0525551234")
+    same_phone = make_contact(
+        admin, first_name="משה", last_name="כהן", city="ירושלים", phone="0525551234"
+    )
+    few = [make_contact(admin, first_name="רות", last_name="לוי", city="חיפה") for _ in range(3)]
+    scan_start(actor=admin, entity_key="contacts")
+    found = pairs()
+    common_ids = {c.pk for c in [*common, same_phone]}
+    assert not any(a in common_ids and b in common_ids for a, b in found)
+    assert sum(1 for reasons in found.values() if reasons == {"phone"}) == 1
+    assert {k for k, reasons in found.items() if reasons == {"name"}} == {
+        key(few[0], few[1]),
+        key(few[0], few[2]),
+        key(few[1], few[2]),
+    }
+
+
+def test_similar_names_are_compared_across_runs(users):
+    """Each distinct name is compared with the names before it in the city (typos, niqqud)."""
+    admin = users["admin"]
+    a = make_contact(admin, first_name="יוסי", last_name="אברהמי", city="חיפה")
+    twin = make_contact(admin, first_name="יוסי", last_name="אברהמי", city="חיפה")
+    typo = make_contact(admin, first_name="יוסי", last_name="אברהמיי", city="חיפה")
+    scan_start(actor=admin, entity_key="contacts")
+    found = pairs()
+    assert found[key(a, twin)] == {"name"}
+    assert found[key(a, typo)] == {"name"}  # the run's first record stands for the run
+    same = DuplicatePair.objects.get(record_a=min(a.pk, twin.pk), record_b=max(a.pk, twin.pk))
+    assert same.score == 100

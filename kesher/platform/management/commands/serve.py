@@ -13,7 +13,7 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from kesher.platform.tasks import tick
 
@@ -24,8 +24,32 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument(
+            "--practice",
+            action="store_true",
+            help="serve the practice environment (its own database, no email sent; port 8001)",
+        )
 
-    def handle(self, *args, bind, workers, **options):
+    def handle(self, *args, bind, workers, practice=False, **options):
+        if practice and not settings.KESHER_PRACTICE:
+            # The practice settings are chosen when settings load (decision 0029): start again
+            # with them, so this process never opens the live database.
+            bind = "127.0.0.1:8001" if bind == "127.0.0.1:8000" else bind
+            manage = str(settings.BASE_DIR / "manage.py")
+            argv = [sys.executable, manage, "serve", "--practice", "--bind", bind]
+            os.execve(  # noqa: S606  (this interpreter and manage.py, no shell)
+                sys.executable,
+                [*argv, "--workers", str(workers)],
+                {**os.environ, "KESHER_PRACTICE": "1"},
+            )
+        if settings.KESHER_PRACTICE:
+            from kesher.practice.services import practice_database_exists
+
+            if not practice_database_exists():
+                raise CommandError(
+                    "There is no practice environment: an administrator creates it first "
+                    "(Organization → Practice environment)."
+                )
         tick.enqueue()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kesher.settings"}
         python = sys.executable
