@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("kesher.customers.urls")),
     path("", include("kesher.activities.urls")),
     path("", include("kesher.dedupe.urls")),
+    path("", include("kesher.imports.urls")),
     path("", include("kesher.practice.urls")),
     path("r/<slug:key>/", views.entity_list, name="entity_list"),
     path("r/<slug:key>/export.csv", export.export, {"fmt": "csv"}, name="entity_export_csv"),

@@ -29,6 +29,7 @@ def _default_owner(data: dict, actor) -> dict:
     return data
 
 
+@bulk_compatible  # record_create with the creator as default owner: imports may go in bulk
 def account_create(*, actor, data: dict, m2m: dict | None = None) -> Account:
     """Create an account; its owner is the creating user unless given (REQ CU-1)."""
     return record_create("accounts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
@@ -41,6 +42,7 @@ def account_update(account: Account, *, actor, data: dict, m2m=None, expected_ve
     )
 
 
+@bulk_compatible  # without account_links, record_create with the default owner (imports)
 @transaction.atomic
 def contact_create(
     *, actor, data: dict, m2m: dict | None = None, account_links: list[dict] | None = None

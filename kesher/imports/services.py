@@ -25,6 +25,7 @@ from kesher.platform.access import can, is_admin
 from kesher.platform.registry import registry
 from kesher.platform.services import record_delete, record_update
 
+from . import bulk
 from .engine import RowError, plan_for, process_row
 from .mapping import suggest, targets_for
 from .models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
@@ -310,7 +311,6 @@ def run_job(job_id: int, *, size: int | None = None) -> None:
     job = ImportJob.objects.select_related("actor").filter(pk=job_id).first()
     if job is None or job.status not in (Status.CHECKING, Status.QUEUED, Status.RUNNING):
         return
-    size = size or batch_size()
     language = getattr(job.actor, "language", "") or settings.LANGUAGE_CODE
     with translation.override(language):
         try:
@@ -318,6 +318,7 @@ def run_job(job_id: int, *, size: int | None = None) -> None:
                 raise PermissionDenied(_("The user who started this import can no longer run it."))
             _entity_for_import(job.entity, job.actor)
             plan = plan_for(job, job.actor)
+            size = size or batch_size()
             rows = load_table(job).rows
             if job.status == Status.CHECKING:
                 _dry_run(plan, rows, size)
@@ -344,7 +345,17 @@ def _issues(job: ImportJob, row: int, error: RowError) -> list[ImportIssue]:
     ]
 
 
-def _apply_rows(plan, rows, start: int, counts: dict, issues: list, *, stop_on_error: bool):
+def _apply_rows(
+    plan, rows, start: int, counts: dict, issues: list, *, stop_on_error: bool, write: bool
+):
+    """Check (and with ``write``, apply) one batch: in bulk where the entity allows it
+    (``bulk.supports``), else row by row through the services in savepoints. A dry run passes
+    ``write=False`` inside a transaction it rolls back, so rows the services write vanish too."""
+    if bulk.supports(plan):
+        bulk.apply_batch(
+            plan, rows, start, counts, issues, stop_on_error=stop_on_error, write=write
+        )
+        return
     for offset, cells in enumerate(rows):
         row = start + offset + 2  # as the user sees it: the header is row 1
         try:
@@ -368,7 +379,13 @@ def _dry_run(plan, rows: list, size: int) -> None:
         try:
             with transaction.atomic():
                 _apply_rows(
-                    plan, rows[start : start + size], start, counts, issues, stop_on_error=False
+                    plan,
+                    rows[start : start + size],
+                    start,
+                    counts,
+                    issues,
+                    stop_on_error=False,
+                    write=False,
                 )
                 raise _Rollback
         except _Rollback:
@@ -416,7 +433,13 @@ def _run(plan, rows: list, size: int) -> None:
             try:
                 with transaction.atomic():
                     _apply_rows(
-                        plan, batch, job.cursor, counts, issues, stop_on_error=stop_on_error
+                        plan,
+                        batch,
+                        job.cursor,
+                        counts,
+                        issues,
+                        stop_on_error=stop_on_error,
+                        write=True,
                     )
             except RowError:
                 plan.cache.clear()

@@ -71,8 +71,9 @@ MISSING = object()
 
 
 def bulk_compatible(service):
-    """Mark an entity's update service as adding nothing per record to ``record_update``, so
-    bulk updates may take the set-based path. Other services run record by record."""
+    """Mark an entity's create or update service as adding nothing per record to
+    ``record_create`` / ``record_update``, so bulk updates and imports may take their
+    set-based paths. Other services run record by record."""
     service.bulk_compatible = True
     return service
 

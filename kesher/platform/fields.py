@@ -22,8 +22,16 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     value = (value or "").strip()
     if not value:
         return ""
+    return _e164(value, region or settings.KESHER_DEFAULT_PHONE_REGION)
+
+
+@functools.lru_cache(maxsize=65536)
+def _e164(value: str, region: str) -> str:
+    # Remembered: a value is normalized again by every clean, lookup and save it goes through
+    # (an import of 100,000 rows did so five times a number). A bad number raises, and an
+    # exception is not remembered.
     try:
-        number = phonenumbers.parse(value, region or settings.KESHER_DEFAULT_PHONE_REGION)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):

@@ -182,27 +182,28 @@ def test_undo_period_is_a_setting(users, settings):
 
 
 def test_crash_between_batches_resumes_without_duplicates(users, monkeypatch):
-    from kesher.imports import engine
+    from kesher.imports import bulk
 
     rep = users["sales_rep"]
     rows = [["first name", "email"]] + [[f"n{i}", f"p{i}@example.com"] for i in range(10)]
     job = check(upload(rep, rows), rep)
-    real = engine.process_row
+    real = bulk._link_accounts
     calls = {"n": 0}
 
-    def crashing(plan, row, cells):
+    def crashing(plan, pairs):
         calls["n"] += 1
-        if calls["n"] == 6:  # the second batch of 4, half written
+        if calls["n"] == 2:  # the second batch of 4: its records, audit and index written
             raise SystemExit("killed")
-        return real(plan, row, cells)
+        return real(plan, pairs)
 
-    monkeypatch.setattr(services, "process_row", crashing)
+    monkeypatch.setattr(bulk, "_link_accounts", crashing)
     services.import_start(job, actor=rep)
     with pytest.raises(SystemExit):
         services.run_job(job.pk, size=4)
     job.refresh_from_db()
     assert (job.cursor, Contact.objects.count()) == (4, 4)  # the half batch left nothing
-    monkeypatch.setattr(services, "process_row", real)
+    assert AuditEntry.objects.count() == 4
+    monkeypatch.setattr(bulk, "_link_accounts", real)
     services.run_job(job.pk, size=4)
     job.refresh_from_db()
     assert (job.status, job.created, Contact.objects.count()) == (Status.DONE, 10, 10)

@@ -1,0 +1,428 @@
+"""The fast path of an import batch (REQ IM-1; issue 6's speed target; decision 0021).
+
+Rows are checked in memory by the same functions the services run — each field's own
+``clean`` (phones to E.164, Israeli ID and company-number check digits, e-mail), the model's
+``full_clean`` for the fields the file leaves empty, ``validate_custom`` for custom fields and
+dependent lists, ``enforce_rules`` for the administrator's field rules — and the new records
+of a batch are written with one ``bulk_create``, their audit entries, search tokens, undo
+records and external ids in bulk too, their events queued for after commit as a service
+queues them.
+
+A row that finds an existing record (update, upsert) and would leave it as it is counts as
+unchanged and writes nothing; a row that changes one goes through the entity's update
+service (``engine.process_row``), as every row of an entity without this path does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils.translation import gettext as _
+
+from kesher.platform import events, search
+from kesher.platform.bulk_writes import _audit, _CustomMemo
+from kesher.platform.customfields import definitions_for, validate_custom
+from kesher.platform.models import AuditEntry, FieldRule, SearchToken
+from kesher.platform.rules import enforce_rules
+from kesher.platform.services import _assign, _custom_changes, display
+
+from .engine import (
+    Plan,
+    RowError,
+    RowValues,
+    _check_repeat,
+    _default_owner,
+    _errors_to_problems,
+    _match_value,
+    convert_row,
+    process_row,
+)
+from .mapping import EXTERNAL_ID
+from .models import ExternalId, ImportIssue, ImportJob, ImportRowChange
+
+__all__ = ["apply_batch", "supports"]
+
+Mode = ImportJob.Mode
+
+
+def supports(plan: Plan) -> bool:
+    """Whether the entity's create service adds nothing per record to ``record_create`` but the
+    importer as default owner (marked ``bulk_compatible``), and its rows can be checked alone:
+    a model without unique fields or constraints, whose uniqueness would need a query a row."""
+    service = plan.entity.create_service
+    if service is not None and not getattr(service, "bulk_compatible", False):
+        return False
+    meta = plan.entity.model._meta
+    unique = [f for f in meta.concrete_fields if f.unique and not f.primary_key]
+    return not unique and not meta.constraints and not meta.unique_together
+
+
+@dataclass
+class _Memo:
+    """What every row of a job shares, loaded once per run."""
+
+    definitions: list
+    rules: list
+    clean: _CustomMemo
+    has_custom: bool
+    audited: list  # the concrete fields record_create puts in its audit entry
+    related: dict = field(default_factory=dict)  # (model, pk) → object, for audit display
+
+
+def _memo(plan: Plan) -> _Memo:
+    key = ("bulk memo",)
+    if key not in plan.cache:
+        meta = plan.entity.model._meta
+        has_custom = any(f.name == "custom" for f in meta.concrete_fields)
+        plan.cache[key] = _Memo(
+            definitions=definitions_for(plan.entity, active_only=False) if has_custom else [],
+            rules=list(FieldRule.objects.filter(entity=plan.entity.key, active=True)),
+            clean=_CustomMemo(),
+            has_custom=has_custom,
+            audited=[f for f in meta.concrete_fields if f.editable and not f.primary_key],
+        )
+    return plan.cache[key]
+
+
+def apply_batch(
+    plan: Plan, rows: list, start: int, counts: dict, issues: list, *, stop_on_error: bool, write
+) -> None:
+    """Check a batch's rows, then (``write``) create the new records in bulk and send the
+    changing updates through the service. With ``stop_on_error`` one bad row raises RowError
+    before anything is written; ``issues`` then holds every bad row of the batch."""
+    memo = _memo(plan)
+    bad: list[tuple[int, RowError]] = []
+    converted: list[tuple[int, list, RowValues]] = []
+    for offset, cells in enumerate(rows):
+        row = start + offset + 2  # as the user sees it: the header is row 1
+        try:
+            values = convert_row(plan, cells)
+            _check_repeat(plan, values, row)
+        except RowError as error:
+            bad.append((row, error))
+            continue
+        converted.append((row, cells, values))
+    found = _existing(plan, converted)
+    creates: list[tuple[int, RowValues, models.Model]] = []
+    through_service: list[tuple[int, list]] = []
+    _objects_for_display(plan, memo, [v for _r, _c, v in converted])
+    for row, cells, values in converted:
+        try:
+            record = found.get(row)
+            if isinstance(record, RowError):
+                raise record
+            if record is None:
+                creates.append((row, values, _new_instance(plan, memo, values)))
+            elif _unchanged(plan, record, values):
+                counts["unchanged"] += 1
+            else:
+                through_service.append((row, cells))
+        except RowError as error:
+            bad.append((row, error))
+    for row, error in sorted(bad, key=lambda item: item[0]):
+        counts["invalid"] += 1
+        issues += _issues(plan.job, row, error)
+    if bad and stop_on_error:
+        raise RowError([p for _row, error in bad for p in error.problems])
+    for row, cells in through_service:
+        try:
+            with transaction.atomic():
+                outcome = process_row(plan, row, cells)
+        except RowError as error:
+            counts["invalid"] += 1
+            issues += _issues(plan.job, row, error)
+            if stop_on_error:
+                raise
+            continue
+        counts[outcome] += 1
+    if write and creates:
+        _insert(plan, memo, creates)
+    counts["created"] += len(creates)
+
+
+def _issues(job: ImportJob, row: int, error: RowError) -> list[ImportIssue]:
+    return [
+        ImportIssue(job=job, row=row, column=column[:200], message=message, value=value[:200])
+        for column, message, value in error.problems
+    ]
+
+
+# --- finding existing records, a batch at a time ------------------------------------------------
+
+
+def _existing(plan: Plan, converted: list) -> dict:
+    """Row → the record it updates, None (create) or a RowError — one query per batch, with the
+    rules of ``engine._existing``."""
+    result: dict = {}
+    entity = plan.entity
+    if plan.mode == Mode.CREATE:
+        wanted = {v.external_id for _r, _c, v in converted if v.external_id}
+        taken = set()
+        if wanted:
+            taken = set(
+                ExternalId.objects.filter(
+                    entity=entity.key, source=plan.source, external_id__in=wanted
+                ).values_list("external_id", flat=True)
+            )
+        column = plan.column_for(EXTERNAL_ID)
+        for row, _cells, values in converted:
+            if values.external_id in taken:
+                message = _("A record with this external id was already imported.")
+                result[row] = RowError([(column, message, values.external_id)])
+        return result
+    column = plan.column_for(plan.match)
+    keys = {row: _match_value(plan, values) for row, _cells, values in converted}
+    wanted = {str(k) for k in keys.values() if k is not None}
+    by_key: dict[str, list] = {}
+    if wanted:
+        visible = entity.model.objects.visible_to(plan.actor)
+        if plan.match == EXTERNAL_ID:
+            links = ExternalId.objects.filter(
+                entity=entity.key, source=plan.source, external_id__in=wanted
+            ).values_list("external_id", "record_id")
+            records = visible.in_bulk([pk for _e, pk in links])
+            for external_id, pk in links:
+                if pk in records:
+                    by_key.setdefault(external_id, []).append(records[pk])
+        elif plan.match == "email":
+            # engine matches e-mail case-insensitively; the index is used for the forms as
+            # written and lower-cased, and the comparison is made here.
+            candidates = wanted | {w.lower() for w in wanted}
+            for record in visible.filter(email__in=candidates):
+                by_key.setdefault(record.email.lower(), []).append(record)
+            by_key = {w: by_key.get(w.lower(), []) for w in wanted}
+        else:
+            for record in visible.filter(**{f"{plan.match}__in": wanted}):
+                by_key.setdefault(str(getattr(record, plan.match)), []).append(record)
+    for row, key in keys.items():
+        if key is None:
+            if plan.mode == Mode.UPDATE:
+                result[row] = RowError([(column, _("Empty: this row cannot be matched."), "")])
+            continue
+        found = by_key.get(str(key), [])
+        if len(found) > 1:
+            message = _("Several existing records match this value.")
+            result[row] = RowError([(column, message, str(key))])
+        elif not found and plan.mode == Mode.UPDATE:
+            message = _("No existing record matches this value.")
+            result[row] = RowError([(column, message, str(key))])
+        elif found:
+            result[row] = found[0]
+    return result
+
+
+def _stored(record, name: str):
+    return getattr(record, record._meta.get_field(name).attname)
+
+
+def _unchanged(plan: Plan, record, values: RowValues) -> bool:
+    """Would the update service leave ``record`` as it is? Rows linking an account or bringing
+    a new external id go through the service, which records those too."""
+    if values.account is not None:
+        return False
+    if values.external_id and plan.match != EXTERNAL_ID:
+        return False
+    for name, value in values.data.items():
+        if isinstance(value, models.Model):
+            value = value.pk
+        if _stored(record, name) != value:
+            return False
+    stored = getattr(record, "custom", None) or {}
+    return all(stored.get(key) == value for key, value in values.custom.items())
+
+
+# --- new records --------------------------------------------------------------------------------
+
+
+def _objects_for_display(plan: Plan, memo: _Memo, rows: list[RowValues]) -> None:
+    """Pick-list values and users the rows name by id, loaded once, so the audit entry's
+    display of a record costs no query."""
+    wanted: dict = {}
+    for values in rows:
+        for name, value in values.data.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                model_field = plan.entity.model._meta.get_field(name)
+                if model_field.many_to_one:
+                    related = model_field.related_model
+                    if (related, value) not in memo.related:
+                        wanted.setdefault(related, set()).add(value)
+    for related, ids in wanted.items():
+        for pk, obj in related._base_manager.in_bulk(ids).items():
+            memo.related[(related, pk)] = obj
+
+
+def _with_objects(plan: Plan, memo: _Memo, data: dict) -> dict:
+    result = {}
+    meta = plan.entity.model._meta
+    for name, value in data.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            model_field = meta.get_field(name)
+            if model_field.many_to_one:
+                value = memo.related.get((model_field.related_model, value), value)
+        result[name] = value
+    return result
+
+
+def _new_instance(plan: Plan, memo: _Memo, values: RowValues):
+    """The unsaved record of a row, checked as ``record_create`` checks it; RowError names
+    every problem of the row."""
+    entity, actor = plan.entity, plan.actor
+    data = _default_owner(entity, _with_objects(plan, memo, values.data), actor)
+    instance = entity.model()
+    _assign(instance, data)
+    errors: dict[str, list] = {}
+    # The file's cells were cleaned by their fields in convert_row, and related records were
+    # found under the fields' own limits (active users, the list's active values): the model
+    # checks the rest — required fields left empty, and its own clean().
+    try:
+        instance.full_clean(exclude=set(data), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if memo.has_custom:
+        try:
+            instance.custom = validate_custom(
+                entity,
+                values.custom,
+                {},
+                actor=actor,
+                definitions=memo.definitions,
+                clean=memo.clean,
+            )
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+            instance.custom = {}
+    touched = set(data) | {f"custom.{k}" for k in (getattr(instance, "custom", None) or {})}
+    try:
+        enforce_rules(
+            entity,
+            instance,
+            touched=touched,
+            before={},
+            actor=actor,
+            creating=True,
+            rules=memo.rules,
+        )
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise RowError(_errors_to_problems(plan, ValidationError(errors), values))
+    return instance
+
+
+def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
+    """One batch's new records and everything a service writes with each, in bulk."""
+    entity, actor, job = plan.entity, plan.actor, plan.job
+    instances = [instance for _row, _values, instance in creates]
+    entity.model.objects.bulk_create(instances, batch_size=_insert_batch(entity.model))
+    if any(instance.pk is None for instance in instances):
+        raise RuntimeError("the database did not return the new records' ids")
+    changed = []
+    for instance in instances:
+        changes = {}
+        for model_field in memo.audited:
+            shown = display(instance, model_field.name)
+            if shown is not None:
+                changes[model_field.name] = [None, shown]
+        changes.update(_custom_changes({}, getattr(instance, "custom", None) or {}))
+        changed.append((instance, changes))
+    _audit(plan, changed, AuditEntry.Action.CREATE)
+    _index(entity, instances)
+    ImportRowChange.objects.bulk_create(
+        (
+            ImportRowChange(
+                job=job,
+                row=row,
+                entity=entity.key,
+                record_id=instance.pk,
+                action=ImportRowChange.Action.CREATED,
+            )
+            for row, _values, instance in creates
+        ),
+        batch_size=2000,
+    )
+    ExternalId.objects.bulk_create(
+        (
+            ExternalId(
+                entity=entity.key,
+                record_id=instance.pk,
+                source=plan.source,
+                external_id=values.external_id,
+                job=job,
+            )
+            for _row, values, instance in creates
+            if values.external_id
+        ),
+        batch_size=2000,
+    )
+    _link_accounts(plan, [(values, instance) for _row, values, instance in creates])
+    actor_id = getattr(actor, "pk", None)
+    for instance, changes in changed:
+        events.emit(
+            events.Event(
+                name=events.CREATED,
+                entity=entity.key,
+                object_id=instance.pk,
+                actor_id=actor_id,
+                changes=changes,
+            )
+        )
+
+
+def _index(entity, instances: list) -> None:
+    """The new records' search tokens, as ``search.index_many`` computes them, in one statement
+    (building a model instance per token was a quarter of an import's time)."""
+    custom_fields = search.searched_custom_fields(entity)
+    if not entity.has_search() and not custom_fields:
+        return
+    rows = [
+        (obj.pk, kind, token)
+        for obj in instances
+        for kind, token in search._tokens(entity, obj, custom_fields)
+    ]
+    if not rows:
+        return
+    meta = SearchToken._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(meta.get_field(name).column) for name in ("entity", "object_id", "kind", "token")
+    )
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids, kinds, tokens = (list(column) for column in zip(*rows, strict=True))
+            cursor.execute(
+                f"{insert} SELECT %s, t.id, t.kind, t.token "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS t(id, kind, token)",
+                [entity.key, ids, kinds, tokens],
+            )
+        else:
+            cursor.executemany(
+                f"{insert} VALUES (%s, %s, %s, %s)",
+                [(entity.key, pk, kind, token) for pk, kind, token in rows],
+            )
+
+
+def _insert_batch(model) -> int:
+    # SQLite allows 32,766 bound values a statement; PostgreSQL takes larger batches well.
+    columns = len(model._meta.concrete_fields)
+    return max(100, 30_000 // columns) if connection.vendor == "sqlite" else 2000
+
+
+def _link_accounts(plan: Plan, pairs: list) -> None:
+    """New contacts' account links, each audited as ``contact_link_account`` audits it."""
+    pairs = [(values.account, instance) for values, instance in pairs if values.account]
+    if not pairs:
+        return
+    from kesher.customers.models import ContactAccount
+
+    ContactAccount.objects.bulk_create(
+        [ContactAccount(contact=contact, account=account) for account, contact in pairs],
+        batch_size=2000,
+    )
+    _audit(
+        plan,
+        [(contact, {"accounts": [None, str(account)]}) for account, contact in pairs],
+        AuditEntry.Action.UPDATE,
+    )

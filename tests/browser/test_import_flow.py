@@ -1,0 +1,118 @@
+"""The import wizard in a real browser (issue 6 item 1; REQ IM-1): a Windows-1255 CSV as Hebrew
+Excel saves it is uploaded from the contacts list, its columns are mapped by the suggestions,
+the dry run reports the bad rows, and the import runs with a progress bar polled by htmx until
+the result, which can be undone. A worker killed in the middle leaves whole batches only, and
+the import resumes after them.
+
+The worker is this test: the task backend queues nothing, and the test runs the job between
+two looks at the page, so the progress bar is seen before the job ends."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from kesher.customers.models import Contact
+from kesher.imports import bulk, services
+from kesher.imports.models import ImportJob
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROWS = [
+    ["מס' לקוח", "שם פרטי", "שם משפחה", "טלפון נייד", 'דוא"ל', "תאריך לידה"],
+    ["1001", "דָּנָה", "לוי", "054-123-4567", "dana@example.co.il", "01/02/1990"],
+    ["1002", "יוסי", "כהן", "052 555 1234", "yossi@example.co.il", "15/07/1985"],
+    ["1003", "רות", "מזרחי", "12", "ruth@", "31/02/2020"],
+    ["1004", "משה", "פרץ", "03-1234567", "moshe@example.co.il", ""],
+]
+
+
+def excel_csv() -> bytes:
+    """The rows as Hebrew Excel's "CSV (comma delimited)" writes them: Windows-1255, CRLF."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(ROWS)
+    return buffer.getvalue().encode("cp1255")
+
+
+@pytest.fixture
+def quiet_worker(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def test_upload_map_dry_run_and_import(
+    users, open_page, log_in, screenshot, quiet_worker, monkeypatch
+):
+    admin = users["admin"]
+    page = open_page()
+    log_in(page, admin.username)
+
+    page.goto("/r/contacts/")
+    page.locator("#import-link").click()
+    page.locator("#import-file").set_input_files(
+        {"name": "לקוחות.csv", "mimeType": "text/csv", "buffer": excel_csv()}
+    )
+    screenshot(page, "import-upload-he")
+    page.locator("#upload-submit").click()
+
+    # The mapping screen: encoding detected, every column suggested from its Hebrew header.
+    expect(page.locator("#file-facts")).to_contain_text("Windows-1255")
+    expect(page.locator("#col-0")).to_have_value("external_id")
+    expect(page.locator("#col-3")).to_have_value("mobile")
+    expect(page.locator("#col-4")).to_have_value("email")
+    expect(page.locator("#col-5")).to_have_value("birthday")
+    job = ImportJob.objects.get()
+    screenshot(page, "import-mapping-he")
+    page.locator("#run-check").click()
+
+    # The dry run: the page polls, the worker runs, the page shows the report.
+    expect(page.locator("#import-progress")).to_be_visible()
+    services.run_job(job.pk)
+    issues = page.locator("#import-issues")
+    expect(issues).to_be_visible()
+    expect(page.locator("#count-invalid")).to_have_text("1")
+    expect(issues).to_contain_text("טלפון נייד")
+    expect(page.locator("#fix-or-skip")).to_be_visible()
+    assert not Contact.objects.exists()
+    screenshot(page, "import-dry-run-he")
+
+    # Skip the bad row, check again, import with the progress bar.
+    page.locator("#mapping-section summary").click()
+    page.locator("#skip_invalid").check()
+    page.locator("#run-check").click()
+    services.run_job(job.pk)
+    page.locator("#start-import").click()
+    expect(page.locator("#import-progress")).to_be_visible()
+
+    # The worker is killed during its second batch of two rows: the first batch stays, the
+    # bar shows it, and the next run resumes after it.
+    real = bulk._link_accounts
+    calls = {"n": 0}
+
+    def killed_in_second_batch(plan, pairs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")
+        return real(plan, pairs)
+
+    monkeypatch.setattr(bulk, "_link_accounts", killed_in_second_batch)
+    with pytest.raises(SystemExit):
+        services.run_job(job.pk, size=2)
+    expect(page.locator("#import-progress .progress-bar")).to_have_text("50%")
+    screenshot(page, "import-progress-he")
+    assert Contact.objects.count() == 2
+    monkeypatch.setattr(bulk, "_link_accounts", real)
+    services.run_job(job.pk, size=2)
+    expect(page.locator("#undo-import")).to_be_visible()
+    expect(page.locator("#count-created")).to_have_text("3")
+    screenshot(page, "import-result-he")
+    dana = Contact.objects.get(email="dana@example.co.il")
+    assert (dana.mobile, str(dana.birthday)) == ("+972541234567", "1990-02-01")
+
+    # Undo deletes what the import created.
+    page.locator("#undo-import").click()
+    expect(page.locator("#import-report")).to_contain_text("בוטל")
+    assert not Contact.objects.exists()
