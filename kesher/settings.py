@@ -359,6 +359,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One name for the set of record types activities link to, wherever a field offers it.
+    "ENUM_NAME_OVERRIDES": {"LinkTypeEnum": "kesher.activities.links.link_choices"},
 }
 
 LOGGING = {

@@ -388,6 +388,8 @@ class Table:
         from .filterlang import OPS, resolve_field
         from .models import Choice
 
+        # The simple filters above the list already read these records (the same query).
+        listed = {f.name: f.options for f in self.filters if f.options and f.field.is_relation}
         result = []
         for column in self.available_columns:
             try:
@@ -406,7 +408,13 @@ class Table:
                     for c in Choice.objects.filter(list_key=ref.choice_list, active=True)
                 ]
             elif ref.model_field is not None and ref.kind in ("ref", "multi"):
-                entry["choices"] = _record_options(ref.model_field, self.request.user)
+                if column.name in listed:
+                    key = ref.model_field.related_model._meta.pk
+                    entry["choices"] = [
+                        [key.to_python(pk), label] for pk, label in listed[column.name]
+                    ]
+                else:
+                    entry["choices"] = _record_options(ref.model_field, self.request.user)
             result.append(entry)
         return result
 
