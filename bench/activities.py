@@ -29,50 +29,20 @@ import random
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.database import scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_NAME = "kesher_activities_bench"
 CHUNK = 20_000
 
 
-def _pg_admin(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        urlunsplit((parts.scheme, parts.netloc, "/postgres", "", "")), autocommit=True
-    )
-
-
 def _prepare_database(db: str) -> tuple[str, object]:
     """Point Django at a fresh database; returns a description and a clean-up callable."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "kesher.settings"
-    if db == "sqlite":
-        folder = tempfile.TemporaryDirectory(prefix="kesher-activities-")
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["KESHER_VAR_DIR"] = folder.name
-        return f"SQLite file in {folder.name}", folder.cleanup
-    server = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(server)
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{PG_NAME}", parts.query, ""))
-    with _pg_admin(url) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
-    os.environ["DATABASE_URL"] = url
-
-    def drop():
-        from django.db import connections
-
-        connections.close_all()
-        with _pg_admin(url) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-
-    return f"PostgreSQL database {PG_NAME} on {parts.hostname}:{parts.port or 5432}", drop
+    return scratch_database(db, pg_name=PG_NAME, prefix="kesher-activities-")
 
 
 def _setup(open_tasks: int, interactions: int, account_tasks: int, seed: int) -> dict:

@@ -79,12 +79,49 @@ def configure_django(target: Target) -> None:
     django.setup()
 
 
-def _maintenance_connection(target: Target):
+def admin_connection(url: str):
+    """An autocommit connection to the maintenance database of ``url``'s server (to create,
+    copy and drop databases)."""
     import psycopg
 
-    parts = urlsplit(target.postgres_url)
-    url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    return psycopg.connect(url, autocommit=True)
+    parts = urlsplit(url)
+    return psycopg.connect(
+        urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, "")), autocommit=True
+    )
+
+
+def _maintenance_connection(target: Target):
+    return admin_connection(target.postgres_url)
+
+
+def scratch_database(db: str, *, pg_name: str, prefix: str) -> tuple[str, object]:
+    """Point Django (through the environment, before it starts) at a fresh, empty database:
+    a temporary SQLite folder, or ``pg_name`` on $DATABASE_URL's server. Returns a
+    description and the clean-up that removes it."""
+    import tempfile
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kesher.settings"
+    if db == "sqlite":
+        folder = tempfile.TemporaryDirectory(prefix=prefix)
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["KESHER_VAR_DIR"] = folder.name
+        return f"SQLite file in {folder.name}", folder.cleanup
+    server = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    parts = urlsplit(server)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{pg_name}", parts.query, ""))
+    with admin_connection(url) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {pg_name}")
+    os.environ["DATABASE_URL"] = url
+
+    def drop():
+        from django.db import connections
+
+        connections.close_all()
+        with admin_connection(url) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+
+    return f"PostgreSQL database {pg_name} on {parts.hostname}:{parts.port or 5432}", drop
 
 
 def create_database(target: Target, *, fresh: bool) -> None:

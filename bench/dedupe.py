@@ -30,7 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .database import DEFAULT_POSTGRES_NAME, DEFAULT_SQLITE_PATH, ROOT, Target, configure_django
+from .database import (
+    DEFAULT_POSTGRES_NAME,
+    DEFAULT_SQLITE_PATH,
+    ROOT,
+    Target,
+    admin_connection,
+    configure_django,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES = ROOT / "var" / "bench" / "profiles"
@@ -70,15 +77,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _pg_admin(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        urlunsplit((parts.scheme, parts.netloc, "/postgres", "", "")), autocommit=True
-    )
-
-
 def copy_database(db: str, *, source_sqlite: Path, source_pg: str, copy_name: str):
     """A writable copy of the reference data set: (Target, description, clean-up)."""
     if db == "sqlite":
@@ -102,7 +100,7 @@ def copy_database(db: str, *, source_sqlite: Path, source_pg: str, copy_name: st
     parts = urlsplit(server)
     url = urlunsplit((parts.scheme, parts.netloc, f"/{copy_name}", parts.query, ""))
     started = time.perf_counter()
-    with _pg_admin(url) as conn:
+    with admin_connection(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{copy_name}" TEMPLATE "{source_pg}"')
     seconds = time.perf_counter() - started
@@ -112,7 +110,7 @@ def copy_database(db: str, *, source_sqlite: Path, source_pg: str, copy_name: st
         from django.db import connections
 
         connections.close_all()
-        with _pg_admin(url) as conn:
+        with admin_connection(url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)')
 
     return Target("postgres", postgres_url=url), where, drop

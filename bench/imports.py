@@ -36,9 +36,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from bench.database import DEFAULT_SQLITE_PATH, configure_django, target_for
+from bench.database import DEFAULT_SQLITE_PATH, admin_connection, configure_django, target_for
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES = Path(__file__).resolve().parent.parent / "var" / "bench" / "profiles"
@@ -58,15 +57,6 @@ WRITTEN = {
 # --- the database copy --------------------------------------------------------------------------
 
 
-def _pg_admin(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(
-        urlunsplit((parts.scheme, parts.netloc, "/postgres", "", "")), autocommit=True
-    )
-
-
 def prepare_copy(db: str, folder: Path) -> tuple[dict, object]:
     """A private copy of the reference data; returns how to reach it and its clean-up."""
     if db == "sqlite":
@@ -79,7 +69,7 @@ def prepare_copy(db: str, folder: Path) -> tuple[dict, object]:
         return {"sqlite_path": str(path)}, lambda: path.unlink(missing_ok=True)
     base = target_for("postgres")
     url = base.postgres_url.rsplit("/", 1)[0] + "/" + PG_COPY
-    with _pg_admin(url) as conn:
+    with admin_connection(url) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_COPY} WITH (FORCE)")
         for attempt in range(30):  # the template may not be in use while it is copied
             try:
@@ -94,7 +84,7 @@ def prepare_copy(db: str, folder: Path) -> tuple[dict, object]:
         from django.db import connections
 
         connections.close_all()
-        with _pg_admin(url) as conn:
+        with admin_connection(url) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {PG_COPY} WITH (FORCE)")
 
     return {"database_url": url}, drop
