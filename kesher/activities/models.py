@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.models import Choice, EntityQuerySet, KesherModel
+from kesher.platform.models import Choice, EntityQuerySet, KesherModel, WorkerProgress
 
 from .calendar import WorkWeek
 from .links import link_choices
@@ -470,7 +470,7 @@ class ActivityPreferences(models.Model):
         return str(self.user)
 
 
-class CallbackRun(models.Model):
+class CallbackRun(WorkerProgress, models.Model):
     """One "call back every customer not contacted for X days" run, in the worker, with its
     progress (REQ CU-9). Safe to run again: an account that already has an open call-back task
     gets no second one."""
@@ -511,13 +511,3 @@ class CallbackRun(models.Model):
 
     def __str__(self):
         return f"{self.days} #{self.pk}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(99, int(self.done * 100 / self.total)) if self.total else 0

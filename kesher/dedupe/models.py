@@ -5,10 +5,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform.models import WorkerProgress
+
 __all__ = ["DataExport", "DuplicatePair", "DuplicateScan"]
 
 
-class DuplicateScan(models.Model):
+class DuplicateScan(WorkerProgress, models.Model):
     """One run over every record of an entity, in the worker, with its progress."""
 
     class Status(models.TextChoices):
@@ -44,16 +46,6 @@ class DuplicateScan(models.Model):
 
     def __str__(self):
         return f"{self.entity} #{self.pk}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(99, int(self.done * 100 / self.total)) if self.total else 0
 
 
 class DuplicatePair(models.Model):
@@ -112,7 +104,7 @@ class DuplicatePair(models.Model):
         return f"{self.entity} #{self.record_a} ~ #{self.record_b}"
 
 
-class DataExport(models.Model):
+class DataExport(WorkerProgress, models.Model):
     """A full export of all data for moving out (REQ IM-5): a zip of JSON lines per entity,
     made in the worker when large; only administrators start and download one."""
 
@@ -151,13 +143,3 @@ class DataExport(models.Model):
 
     def __str__(self):
         return f"export #{self.pk}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(99, int(self.done * 100 / self.total)) if self.total else 0

@@ -328,6 +328,21 @@ class SavedView(models.Model):
         return self.name
 
 
+class WorkerProgress:
+    """What a page shows of a worker's job: whether it ended, and how far it got (never 100%
+    before it is done). The model has ``status`` (with DONE and FAILED), ``done`` and ``total``."""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(self.done * 100 / self.total)) if self.total else 0
+
+
 class BulkJob(models.Model):
     """A bulk action over many records of one entity, run in chunks by the worker (REQ IM-4).
 
