@@ -11,7 +11,7 @@ from django.utils import timezone
 from kesher.activities import overview
 from kesher.activities.models import AlertRule, ManualAlert, Task
 from kesher.activities.services import alert_rule_create, manual_alert_create
-from kesher.customers.tests.factories import make_account
+from kesher.customers.tests.factories import make_account, make_contact
 
 from .factories import choice, make_interaction, make_task
 
@@ -187,6 +187,19 @@ def test_banner_and_figures_on_the_account_page(users, client_for):
     assert 'data-figure="open_tickets"' in page
     # The banner comes before the record's fields.
     assert page.index('id="record-alerts"') < page.index("record-fields")
+
+
+def test_figures_and_history_filter_on_the_contact_page(users, client_for):
+    rep = users["sales_rep"]
+    contact = make_contact(rep, first_name="דנה", last_name="לוי")
+    make_task(rep, contact, title="להתקשר לדנה", due_at=timezone.now() - datetime.timedelta(days=1))
+    page = client_for(rep).get(f"/r/contacts/{contact.pk}/").content.decode()
+    assert 'id="key-figures"' in page
+    assert 'id="timeline-kind"' in page
+    figures = {f["key"]: f["value"] for f in overview.figures_for(contact, rep)}
+    assert (figures["open_tasks"], figures["overdue_tasks"]) == (1, 1)
+    # Slots of later modules (tickets, deals) are the account's, not the contact's.
+    assert 'data-figure="open_tickets"' not in page
 
 
 def test_quick_manual_alert_from_the_page(users, client_for):
