@@ -311,6 +311,9 @@ def test_many_matches_walk_the_sort_index_and_keep_the_order(
     assert page_reads
     walked = [sql for sql in page_reads if "INDEXED BY" in sql]
     assert walked == (page_reads if connection.vendor == "sqlite" else [])
+    # SQLite counts the first page's matches to decide how to read it; the cursors carry the
+    # answer, so the later pages do not count again. PostgreSQL leaves the count to the page.
+    assert len(_contact_counts(queries)) == (1 if connection.vendor == "sqlite" else 0)
 
     url, seen = f"/api/v1/contacts/?ordering={sort}&page_size=40", []
     api = api_for(users["admin"])
@@ -319,3 +322,61 @@ def test_many_matches_walk_the_sort_index_and_keep_the_order(
         seen += [row["id"] for row in body["results"]]
         url = body["next"]
     assert seen == expected
+
+
+def _contact_counts(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT COUNT(") and "customers_contact" in q["sql"]
+    ]
+
+
+def test_a_large_list_counts_lazily_and_its_later_pages_not_at_all(
+    users, contacts, client_for, monkeypatch
+):
+    """DESIGN.md "Lists at scale": a page of a large list is read without waiting for its
+    count, which the page loads by itself; the pages after a capped count do not count again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform import tables
+
+    monkeypatch.setattr(tables, "COUNT_CAP", 100)
+    client = client_for(users["admin"])
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/r/contacts/").content.decode()
+    assert _contact_counts(queries) == []
+    count_url = (
+        re.search(r'id="record-count" hx-get="([^"]+)"', first).group(1).replace("&amp;", "&")
+    )
+    counted = client.get(
+        "/r/contacts/" + count_url, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "100" in counted
+    assert "hx-get" not in counted
+    assert counted.strip().startswith('<span class="small text-body-secondary" id="record-count"')
+
+    # A list that fits on one page knows its count without asking.
+    small = client.get("/r/contacts/?city=בת ים").content.decode()
+    assert re.search(r'id="record-count">43 ', small)
+
+
+def test_api_pages_after_a_capped_count_do_not_count_again(users, contacts, api_for, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform.api import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 100)
+    api = api_for(users["admin"])
+    first = api.get("/api/v1/contacts/?page_size=40").json()
+    assert (first["count"], first["count_exact"]) == (100, False)
+    with CaptureQueriesContext(connection) as queries:
+        second = api.get(first["next"]).json()
+    assert _contact_counts(queries) == []
+    assert (second["count"], second["count_exact"]) == (100, False)
+    small = api.get("/api/v1/contacts/", {"city": "בת ים", "page_size": 40}).json()
+    assert (small["count"], small["count_exact"]) == (43, True)
+    following = api.get(small["next"]).json()
+    assert (following["count"], following["count_exact"]) == (43, True)

@@ -36,6 +36,16 @@ __all__ = ["CURSOR_PARAM", "Keyset", "Seek", "Term", "with_default_ties"]
 
 CURSOR_PARAM = "cursor"
 _FORWARD, _BACKWARD = "n", "p"
+# The same directions, for a list the first page found to match more rows than a count shows:
+# later pages need not count again (tables.py, api/pagination.py).
+_FORWARD_MANY, _BACKWARD_MANY = "N", "P"
+_DIRECTIONS = {
+    _FORWARD: (False, False),
+    _BACKWARD: (True, False),
+    _FORWARD_MANY: (False, True),
+    _BACKWARD_MANY: (True, True),
+}
+_LETTERS = {way: letter for letter, way in _DIRECTIONS.items()}
 
 
 class RowCompare(models.Func):
@@ -122,6 +132,8 @@ class Seek:
 
     values: tuple
     backward: bool
+    # The list matched more rows than its count shows when its first page was read.
+    many: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,10 +229,11 @@ class Keyset:
                 order.append(("-" if descending else "") + term.name)
         return order
 
-    def cursor(self, obj, *, backward: bool = False) -> str:
-        """The cursor continuing after ``obj`` (or, ``backward``, before it)."""
+    def cursor(self, obj, *, backward: bool = False, many: bool = False) -> str:
+        """The cursor continuing after ``obj`` (or, ``backward``, before it); ``many`` carries
+        on that the list matches more rows than a count shows."""
         values = [_json_value(term.value_of(obj)) for term in self.terms]
-        payload = json.dumps([_BACKWARD if backward else _FORWARD, *values], ensure_ascii=False)
+        payload = json.dumps([_LETTERS[(backward, many)], *values], ensure_ascii=False)
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
     def decode(self, token: str) -> Seek | None:
@@ -233,7 +246,7 @@ class Keyset:
         if not isinstance(payload, list) or len(payload) != len(self.terms) + 1:
             return None
         direction, *raw_values = payload
-        if direction not in (_FORWARD, _BACKWARD):
+        if direction not in _DIRECTIONS:
             return None
         values = []
         for index, (term, raw_value) in enumerate(zip(self.terms, raw_values, strict=True)):
@@ -246,7 +259,8 @@ class Keyset:
                 values.append(term.parse(self.model, raw_value))
             except (TypeError, ValueError):
                 return None
-        return Seek(tuple(values), direction == _BACKWARD)
+        backward, many = _DIRECTIONS[direction]
+        return Seek(tuple(values), backward, many)
 
     def page(
         self, queryset, position: Seek | None, size: int, *, walk_index: str | None = None

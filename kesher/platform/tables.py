@@ -147,6 +147,7 @@ class Table:
         self.cursor = params.get(CURSOR_PARAM, "")
         self._keyset = None
         self._rows = None
+        self._count = None
         self.selectable = False  # row checkboxes for bulk actions; the view decides
         # Checked now, so the page can show what is wrong above the results.
         self.expression = self._expression()
@@ -302,20 +303,34 @@ class Table:
     def rows(self):
         if self._rows is None:
             qs = with_columns(self.queryset(), self.fields)
-            # Counted first: whether many rows match decides how the page is read.
-            self._count = qs.order_by()[: COUNT_CAP + 1].count()
-            objs = self._page(qs)
+            self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
+            position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
+            walk_index = sort_index(self.entity.key, self._keyset)
+            if position is not None and position.many:
+                # The first page found more rows than the count shows: no need to count again.
+                self._count = COUNT_CAP + 1
+            elif walk_index is not None:
+                # Whether many rows match decides how SQLite reads the page (Keyset.page).
+                self._count = self._count_of(qs)
+            objs = self._page(qs, position, walk_index if self.count_capped else None)
+            if self._count is None and self.page == 1 and not self.has_next:
+                self._count = len(objs)
             self._first, self._last = (objs[0], objs[-1]) if objs else (None, None)
             self._rows = self._cells(objs)
         return self._rows
 
-    def _page(self, qs) -> list:
+    @staticmethod
+    def _count_of(qs) -> int:
+        """Matching rows up to one past the cap: exact for small sets, bounded for huge ones."""
+        return qs.order_by()[: COUNT_CAP + 1].count()
+
+    def count_only(self) -> None:
+        """Count the matching rows without reading a page (the list's lazily loaded count)."""
+        self._count = self._count_of(self.queryset())
+
+    def _page(self, qs, position, walk_index) -> list:
         """One page of rows: sought from the cursor when there is one (an index range scan at
         any depth), else by offset from the page number."""
-        self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
-        many = self._count > COUNT_CAP
-        walk_index = sort_index(self.entity.key, self._keyset) if many else None
-        position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
         if position is None and (self.page > 1 or self._keyset is None):
             offset = (self.page - 1) * PAGE_SIZE
             objs = list(qs[offset : offset + PAGE_SIZE + 1])
@@ -327,13 +342,20 @@ class Table:
 
     @property
     def count(self):
-        self.rows  # noqa: B018  (computes the count with the page)
+        """Matching rows (at most the cap), or None when the page did not need to count them:
+        the page then loads the count by itself (``count_url``), so reading a page of a large
+        list never waits for it (DESIGN.md "Lists at scale": count lazily)."""
+        if self._count is None:
+            return None
         return min(self._count, COUNT_CAP)
 
     @property
     def count_capped(self):
-        self.rows  # noqa: B018
-        return self._count > COUNT_CAP
+        return self._count is not None and self._count > COUNT_CAP
+
+    @property
+    def count_url(self) -> str:
+        return self.url(count="1", page="", cursor="")
 
     def url(self, **changes) -> str:
         params = {k: v for k, v in self.request.GET.items() if v}
@@ -370,7 +392,8 @@ class Table:
         if self.rows is None or not self.has_next:
             return ""
         if self._keyset is not None and self._last is not None:
-            return self.url(page=self.page + 1, cursor=self._keyset.cursor(self._last))
+            cursor = self._keyset.cursor(self._last, many=self.count_capped)
+            return self.url(page=self.page + 1, cursor=cursor)
         return self.url(page=self.page + 1, cursor="")
 
     @property
@@ -380,7 +403,7 @@ class Table:
         self.rows  # noqa: B018  (reads the page and its first row)
         if self.page == 2 or self._keyset is None or self._first is None:
             return self.url(page=self.page - 1 if self.page > 2 else "", cursor="")
-        cursor = self._keyset.cursor(self._first, backward=True)
+        cursor = self._keyset.cursor(self._first, backward=True, many=self.count_capped)
         return self.url(page=self.page - 1, cursor=cursor)
 
     def builder_fields(self) -> list[dict]:

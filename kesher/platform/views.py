@@ -125,6 +125,9 @@ def home(request):
 def entity_list(request, key):
     entity = _entity(key, request.user, "view")
     table = Table(entity, request)
+    if request.GET.get("count") == "1":
+        table.count_only()
+        return render(request, "platform/list.html#count", {"table": table})
     table.selectable = bool(available_actions(entity, request.user))
     context = {
         "entity": entity,

@@ -2,8 +2,9 @@
 
 ``count`` stops at a cap — no exact COUNT(*) over a million rows on every page; ``count_exact``
 tells clients whether it was capped. ``next`` and ``previous`` carry a keyset ``cursor`` (the
-boundary row's sort values and id), so following them costs the same at any depth; ``page=N``
-still works, by offset, for jumping to a page by number.
+boundary row's sort values and id), so following them costs the same at any depth; a capped
+count travels in the cursor too, and the pages it leads to report it without counting again.
+``page=N`` still works, by offset, for jumping to a page by number.
 """
 
 from rest_framework.pagination import PageNumberPagination
@@ -35,13 +36,17 @@ class CappedCountPagination(PageNumberPagination):
         self.keyset = Keyset.for_ordering(queryset.model, ordering)
         if self.keyset is not None:
             queryset = queryset.order_by(*self.keyset.order_by())
-        # COUNT over a LIMITed subquery: exact for small sets, bounded work for huge ones;
-        # counted first, since whether many rows match decides how the page is read.
-        capped = queryset.order_by()[: COUNT_CAP + 1].count()
-        self.count_exact = capped <= COUNT_CAP
-        self.count = min(capped, COUNT_CAP)
         token = request.query_params.get(CURSOR_PARAM, "")
         position = self.keyset.decode(token) if self.keyset and token else None
+        if position is not None and position.many:
+            # The first page counted past the cap; its cursors say so, and later pages trust it.
+            capped = COUNT_CAP + 1
+        else:
+            # COUNT over a LIMITed subquery: exact for small sets, bounded work for huge ones;
+            # counted first, since whether many rows match decides how the page is read.
+            capped = queryset.order_by()[: COUNT_CAP + 1].count()
+        self.count_exact = capped <= COUNT_CAP
+        self.count = min(capped, COUNT_CAP)
         if position is None and (number > 1 or self.keyset is None):
             offset = (number - 1) * page_size
             rows = list(queryset[offset : offset + page_size + 1])
@@ -64,7 +69,8 @@ class CappedCountPagination(PageNumberPagination):
         )
         if self.keyset is None or self.last_row is None:
             return remove_query_param(url, CURSOR_PARAM)
-        return replace_query_param(url, CURSOR_PARAM, self.keyset.cursor(self.last_row))
+        cursor = self.keyset.cursor(self.last_row, many=not self.count_exact)
+        return replace_query_param(url, CURSOR_PARAM, cursor)
 
     def get_previous_link(self):
         if self.page_number <= 1:
@@ -75,7 +81,7 @@ class CappedCountPagination(PageNumberPagination):
         url = replace_query_param(url, self.page_query_param, self.page_number - 1)
         if self.keyset is None or self.first_row is None:
             return remove_query_param(url, CURSOR_PARAM)
-        cursor = self.keyset.cursor(self.first_row, backward=True)
+        cursor = self.keyset.cursor(self.first_row, backward=True, many=not self.count_exact)
         return replace_query_param(url, CURSOR_PARAM, cursor)
 
     def get_paginated_response(self, data):
