@@ -95,10 +95,10 @@ def _entity(key: str, user, action: str) -> Entity:
     return entity
 
 
-def _record(entity: Entity, user, pk, prefetch=()):
+def _record(entity: Entity, user, pk, prefetch=(), joined=()):
     qs = entity.model.objects.visible_to(user)
-    if entity.select_related:
-        qs = qs.select_related(*entity.select_related)
+    if entity.select_related or joined:
+        qs = qs.select_related(*entity.select_related, *joined)
     if prefetch:
         qs = qs.prefetch_related(*prefetch)
     return get_object_or_404(qs, pk=pk)
@@ -175,10 +175,23 @@ def _panels(entity: Entity, kind: str = "panels") -> list[str]:
     return names
 
 
+def _shown_links(entity: Entity) -> list[str]:
+    """The record's own links (owner, status, company…) its sections show: read with it."""
+    names = []
+    for section in entity.sections:
+        for name in section.fields:
+            field = entity.model._meta.get_field(name)
+            if field.many_to_one or field.one_to_one:
+                names.append(name)
+    return names
+
+
 @login_required
 def entity_detail(request, key, pk):
     entity = _entity(key, request.user, "view")
-    obj = _record(entity, request.user, pk, prefetch=entity.prefetch_related)
+    obj = _record(
+        entity, request.user, pk, prefetch=entity.prefetch_related, joined=_shown_links(entity)
+    )
     sections = []
     for section in entity.sections:
         rows = [(entity.field(name), field_display(obj, name)) for name in section.fields]
