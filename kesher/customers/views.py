@@ -30,12 +30,20 @@ from .services import (
 def relationships_of(record, user):
     """Relationships of an account or contact from both sides, with the label read from it."""
     side = "account" if isinstance(record, Account) else "contact"
-    rows = (
+    # The scoped query finds them; a second reads them with their ends. One query doing both
+    # took ~12 ms to compile (five joined tables and the scope's subqueries), for a list that
+    # is usually empty.
+    ids = list(
         Relationship.objects.visible_to(user)
         .filter(Q(**{f"from_{side}": record}) | Q(**{f"to_{side}": record}))
-        .select_related("type", "from_account", "from_contact", "to_account", "to_contact")
+        .values_list("pk", flat=True)
     )
-    return [(rel.label_from(record), rel.other(record), rel) for rel in rows]
+    if not ids:
+        return []
+    rows = Relationship.objects.filter(pk__in=ids).select_related(
+        "type", "from_account", "from_contact", "to_account", "to_contact"
+    )
+    return [(rel.label_from(record), rel.other(record), rel) for rel in rows.order_by("pk")]
 
 
 class RoleForm(forms.Form):
