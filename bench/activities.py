@@ -33,7 +33,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.database import scratch_database
+from bench.database import engine_version, scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_NAME = "kesher_activities_bench"
@@ -359,17 +359,6 @@ NOTES = (
 )
 
 
-def _engine_info() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("show server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.activities", description=__doc__)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -386,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = _setup(args.open_tasks, args.interactions, args.account_tasks, args.seed)
         results = _measure(_figures(data), args.runs, args.warmup)
-        engine = _engine_info()
+        engine = engine_version()
     finally:
         cleanup()
     command = ".venv/bin/python -m bench.activities " + " ".join(

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.database import scratch_database
+from bench.database import engine_version, scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_NAME = "kesher_bench_bulk"
@@ -106,17 +106,6 @@ def _floor_run(value: str) -> float:
     return time.perf_counter() - started
 
 
-def _engine_info() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("show server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bulk_update", description=__doc__)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -147,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         audits = AuditEntry.objects.filter(action="update").count()
         assert audits == args.records * args.runs, audits
-        engine = _engine_info()
+        engine = engine_version()
     finally:
         cleanup()
     best = min(rows)

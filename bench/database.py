@@ -151,3 +151,15 @@ def database_exists(target: Target) -> bool:
             "SELECT 1 FROM pg_database WHERE datname = %s", [target.postgres_name]
         ).fetchone()
     return bool(found)
+
+
+def engine_version() -> str:
+    """The database engine Django is connected to, with its version, for a results file."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+            return f"SQLite {cursor.fetchone()[0]}"
+        cursor.execute("show server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"

@@ -37,6 +37,7 @@ from .database import (
     Target,
     admin_connection,
     configure_django,
+    engine_version,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -160,17 +161,6 @@ def _scan_once(entity: str, actor, *, profile_to: Path | None = None) -> tuple[f
     return seconds, record
 
 
-def _engine() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("show server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dedupe", description=__doc__)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -211,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             for reason in row:
                 reasons[reason] = reasons.get(reason, 0) + 1
-        engine = _engine()
+        engine = engine_version()
     finally:
         cleanup()
     command = ".venv/bin/python -m bench.dedupe " + " ".join(

@@ -37,7 +37,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.database import DEFAULT_SQLITE_PATH, admin_connection, configure_django, target_for
+from bench.database import (
+    DEFAULT_SQLITE_PATH,
+    admin_connection,
+    configure_django,
+    engine_version,
+    target_for,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES = Path(__file__).resolve().parent.parent / "var" / "bench" / "profiles"
@@ -380,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _django(args.db, where)
         files = write_files(build_rows(), folder)
-        engine = _engine_info()
+        engine = engine_version()
         for variant in args.only or VARIANTS:
             before = marks()
             spec = {
@@ -426,17 +432,6 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"import-{args.db}.md").write_text(text, encoding="utf-8")
     return 0
-
-
-def _engine_info() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("show server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
 
 
 LABELS = {"utf8": "CSV, UTF-8", "cp1255": "CSV, Windows-1255", "xlsx": "XLSX"}
