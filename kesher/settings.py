@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "kesher.activities",
     "kesher.dedupe",
     "kesher.practice",
+    "kesher.approvals",
 ]
 
 MIDDLEWARE = [

@@ -769,6 +769,7 @@ def test_every_entity_has_records_in_the_matrix():
 APP_GRANT_MIGRATIONS = (
     "kesher.activities.migrations.0002_defaults",
     "kesher.activities.migrations.0004_alert_grants",
+    "kesher.approvals.migrations.0002_grants",
 )
 
 

@@ -25,7 +25,7 @@ from .customfields import clean_value, error_key, validate_custom
 from .models import AuditEntry, BulkJob, SearchToken, Tag
 from .registry import Entity
 from .rules import enforce_rules
-from .services import display
+from .services import display, edit_blocked_among
 
 if TYPE_CHECKING:
     from .bulk import BulkPlan
@@ -133,6 +133,16 @@ def _reads_no_related(obj) -> bool:
 
 
 def apply_chunk(plan: BulkPlan, records: list) -> Outcome:
+    total = len(records)
+    blocked = Outcome()
+    if plan.set_based:
+        # The set-based paths write without record_update: ask the edit guards (a pending
+        # approval locks a record) for the whole chunk at once.
+        reasons = edit_blocked_among(plan.entity.key, [obj.pk for obj in records])
+        for obj in records:
+            if obj.pk in reasons:
+                blocked.reject(obj.pk, str(obj), ValidationError(reasons[obj.pk]))
+        records = [obj for obj in records if obj.pk not in reasons]
     if not plan.set_based:
         outcome = _apply_by_service(plan, records)
     elif plan.action == Action.DELETE:
@@ -143,7 +153,8 @@ def apply_chunk(plan: BulkPlan, records: list) -> Outcome:
         outcome = _update_custom(plan, records)
     else:
         outcome = _update_builtin(plan, records)
-    outcome.total = len(records)
+    outcome.merge(blocked)
+    outcome.total = total
     return outcome
 
 

@@ -27,9 +27,12 @@ __all__ = [
     "ConflictError",
     "clean_submitted",
     "clean_text",
+    "edit_blocked_among",
+    "edit_blocked_reason",
     "record_create",
     "record_delete",
     "record_update",
+    "register_edit_guard",
     "write_audit",
 ]
 
@@ -39,6 +42,45 @@ _HOSTILE_CONTROLS = re.compile("[\u0000\u200b\u200c\u200d\u2060\ufeff\u202a-\u20
 
 
 SECRET_FIELDS = {"password"}
+
+_edit_guards: list = []
+_bulk_edit_guards: list = []
+
+
+def register_edit_guard(guard, *, among=None):
+    """Let an app refuse edits and deletes of a record: ``guard(instance)`` returns a translated
+    reason, or None to allow (approvals lock a record while it waits for a decision).
+    ``among(entity_key, ids)`` answers the same for many records at once, {id: reason}, for
+    the bulk actions that write a chunk of records without the service."""
+    if guard not in _edit_guards:
+        _edit_guards.append(guard)
+    if among is not None and among not in _bulk_edit_guards:
+        _bulk_edit_guards.append(among)
+    return guard
+
+
+def edit_blocked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
+    """The records among ``ids`` that may not be edited or deleted now, with the reason."""
+    blocked: dict[int, str] = {}
+    for among in _bulk_edit_guards:
+        for pk, reason in among(entity_key, ids).items():
+            blocked.setdefault(pk, str(reason))
+    return blocked
+
+
+def edit_blocked_reason(instance) -> str | None:
+    """Why ``instance`` may not be edited or deleted now, or None."""
+    for guard in _edit_guards:
+        reason = guard(instance)
+        if reason:
+            return str(reason)
+    return None
+
+
+def _check_edit_guards(instance) -> None:
+    reason = edit_blocked_reason(instance)
+    if reason:
+        raise ValidationError({"__all__": [reason]})
 
 
 class ConflictError(Exception):
@@ -309,6 +351,7 @@ def record_update(
     # Lock the row: the version check and the write must see the same state.
     locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
     _check_version(locked, expected_version)
+    _check_edit_guards(locked)
     before = {name: (_raw(locked, name), display(locked, name)) for name in data}
     old_custom = dict(getattr(locked, "custom", None) or {})
     _assign(locked, data)
@@ -362,6 +405,7 @@ def record_delete(instance, *, actor, expected_version: int | None = None) -> No
     entity = registry.for_model(instance)
     locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
     _check_version(locked, expected_version)
+    _check_edit_guards(locked)
     snapshot = {
         f.name: [display(locked, f.name), None]
         for f in locked._meta.concrete_fields

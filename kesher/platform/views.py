@@ -35,7 +35,13 @@ from .savedviews import (
     saved_view_delete,
     saved_view_queryset,
 )
-from .services import ConflictError, record_create, record_delete, record_update
+from .services import (
+    ConflictError,
+    edit_blocked_reason,
+    record_create,
+    record_delete,
+    record_update,
+)
 from .tables import Table, with_columns
 
 PAGE_SIZE = 50
@@ -212,15 +218,17 @@ def entity_detail(request, key, pk):
     attachments = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
     ).select_related("uploaded_by")
+    locked_reason = edit_blocked_reason(obj)
     context = {
         "entity": entity,
         "obj": obj,
+        "locked_reason": locked_reason,
         "sections": sections,
         "related": related,
         "timeline": _timeline(obj, request.user),
         "attachments": attachments,
-        "can_change": can(request.user, key, "change"),
-        "can_delete": can(request.user, key, "delete"),
+        "can_change": can(request.user, key, "change") and not locked_reason,
+        "can_delete": can(request.user, key, "delete") and not locked_reason,
         "panels": _panels(entity),
         "banners": _panels(entity, "banners"),
     }
@@ -323,6 +331,10 @@ def entity_create(request, key):
 def entity_edit(request, key, pk):
     entity = _entity(key, request.user, "change")
     obj = _record(entity, request.user, pk)
+    locked_reason = edit_blocked_reason(obj)
+    if locked_reason:
+        messages.error(request, locked_reason)
+        return redirect(reverse("entity_detail", args=[key, pk]))
     form_class = form_for(entity, request.user)
     initial = {"version": getattr(obj, "version", None)}
     form = form_class(request.POST or None, instance=obj, initial=initial)

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApprovalsConfig(AppConfig):
+    name = "kesher.approvals"
+    label = "approvals"
+    verbose_name = _("Approvals")
+
+    def ready(self):
+        from kesher.platform.services import register_edit_guard
+
+        from . import entities, timeline  # noqa: F401  (registers approval processes, timeline)
+        from .lock import locked_among, pending_approval_reason
+
+        # A record waiting for approval is not edited until it is decided (REQ AU-3).
+        register_edit_guard(pending_approval_reason, among=locked_among)

@@ -1,0 +1,40 @@
+"""Role grants for approval processes (REQ AU-3): administrators define them; everyone else may
+read them, to choose one when asking for approval of a record (pages and the API)."""
+
+from django.db import migrations
+
+GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
+    "manager": {"approval-processes": (True, False, False, False, "all")},
+    "sales_rep": {"approval-processes": (True, False, False, False, "all")},
+    "support_agent": {"approval-processes": (True, False, False, False, "all")},
+    "read_only": {"approval-processes": (True, False, False, False, "all")},
+}
+
+
+def create_grants(apps, schema_editor):
+    Role = apps.get_model("org", "Role")
+    RolePermission = apps.get_model("org", "RolePermission")
+    for key, grants in GRANTS.items():
+        role = Role.objects.filter(key=key).first()
+        if role is None:
+            continue
+        for entity, (view, add, change, delete, scope) in grants.items():
+            RolePermission.objects.get_or_create(
+                role=role,
+                entity=entity,
+                defaults={
+                    "can_view": view,
+                    "can_add": add,
+                    "can_change": change,
+                    "can_delete": delete,
+                    "scope": scope,
+                },
+            )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("approvals", "0001_initial"),
+        ("org", "0002_default_roles"),
+    ]
+    operations = [migrations.RunPython(create_grants, migrations.RunPython.noop)]
