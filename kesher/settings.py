@@ -294,6 +294,10 @@ KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
 KESHER_IMPORT_MAX_BYTES = int(os.environ.get("KESHER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 KESHER_IMPORT_BATCH_SIZE = int(os.environ.get("KESHER_IMPORT_BATCH_SIZE", "500"))
 KESHER_IMPORT_UNDO_DAYS = int(os.environ.get("KESHER_IMPORT_UNDO_DAYS", "7"))
+# The total unpacked size of a zip of attachments uploaded with an import (decision 0037).
+KESHER_IMPORT_ZIP_MAX_BYTES = int(
+    os.environ.get("KESHER_IMPORT_ZIP_MAX_BYTES", str(500 * 1024 * 1024))
+)
 # rapidfuzz token-sort ratio (0-100) from which two names count as the same (decision 0022).
 KESHER_DEDUPE_NAME_THRESHOLD = int(os.environ.get("KESHER_DEDUPE_NAME_THRESHOLD", "90"))
 KESHER_DEDUPE_INLINE_LIMIT = int(os.environ.get("KESHER_DEDUPE_INLINE_LIMIT", "5000"))

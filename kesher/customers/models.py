@@ -7,6 +7,7 @@ CU-11 (customer club).
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
@@ -83,6 +84,8 @@ class Account(KesherModel):
         indexes = [
             models.Index(fields=["owner", "name"], name="account_owner_name"),
             models.Index(fields=["name", "id"], name="account_name_id"),
+            # An import matches e-mail whatever its case (kesher/imports/bulk.py).
+            models.Index(Lower("email"), name="account_email_lower"),
         ]
 
     def __str__(self):
@@ -147,6 +150,8 @@ class Contact(KesherModel):
             ),
             models.Index(fields=["owner", "city"], name="contact_owner_city"),
             models.Index(fields=["created_at", "id"], name="contact_created"),
+            # An import matches e-mail whatever its case (kesher/imports/bulk.py).
+            models.Index(Lower("email"), name="contact_email_lower"),
         ]
 
     def __str__(self):

@@ -1,7 +1,8 @@
 """The imports API (REQ IM-1, IM-2): the wizard's steps for scripts and other systems.
 
 * ``GET /api/v1/imports/`` lists your imports (an administrator's: everyone's);
-  ``POST`` uploads a file (multipart: ``entity``, ``file``) and answers the new job with the
+  ``POST`` uploads a file (multipart: ``entity``, ``file``, optionally ``archive``: a zip of
+  attachments the rows name) and answers the new job with the
   fields its columns may map to and the suggested mapping;
 * ``GET /api/v1/imports/<id>/`` is the job and its progress (poll it while it runs);
 * ``PUT /api/v1/imports/<id>/mapping/`` sets the mapping and the mode;
@@ -15,8 +16,10 @@ needs the add permission on the job's entity (403).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -70,6 +73,7 @@ def job_json(job: ImportJob, *, fields: bool = False) -> dict:
         "url": reverse("api_import", args=[job.pk]),
         "entity": job.entity,
         "filename": job.filename,
+        "archive": job.archive_name,
         "format": job.file_format,
         "encoding": job.encoding,
         "delimiter": job.delimiter,
@@ -113,6 +117,7 @@ JOB_EXAMPLE = {
     "url": "/api/v1/imports/12/",
     "entity": "contacts",
     "filename": "אנשי קשר.csv",
+    "archive": "",
     "format": "csv",
     "encoding": "Windows-1255",
     "delimiter": ",",
@@ -152,6 +157,12 @@ JOB_EXAMPLE = {
 class UploadSerializer(serializers.Serializer):
     entity = serializers.CharField(help_text="The entity to import into, e.g. contacts.")
     file = serializers.FileField(help_text="A CSV (any common Hebrew encoding) or XLSX file.")
+    archive = serializers.FileField(
+        required=False,
+        help_text="Optional: a zip of attachments. Map a column to attachment (the file's name "
+        "or path inside the zip) and, optionally, one to attachment_title; each row's file is "
+        "attached to the row's record. Password-protected zips are refused.",
+    )
 
 
 class MappingSerializer(serializers.Serializer):
@@ -163,7 +174,12 @@ class MappingSerializer(serializers.Serializer):
             '"source": "old-crm", "skip_invalid": false, "date_order": "dmy"}. Field keys are '
             "those the job lists under fields (custom fields as custom.<key>, the old system's "
             'id as external_id). "values" maps a cell as written to a pick-list value or to '
-            'true/false. "match" is the field existing records are found by (update, upsert).'
+            'true/false. "match" is the field existing records are found by (update, upsert). '
+            "Interactions and tasks name the record they are about with one column mapped to "
+            "about.<entity>.<key>: about.accounts.external_id, about.accounts.id, "
+            "about.accounts.company_number, about.accounts.name, about.contacts.email, "
+            "about.contacts.mobile…; with a zip uploaded, attachment (the file's name in the "
+            "zip) and attachment_title."
         )
     )
 
@@ -222,10 +238,24 @@ class JobListView(APIView):
         uploaded = body.validated_data["file"]
         if uploaded.size > services.max_bytes():
             raise serializers.ValidationError({"file": [_too_large()]})
+        archive = body.validated_data.get("archive")
+        if archive is not None and archive.size > settings.KESHER_IMPORT_ZIP_MAX_BYTES:
+            raise serializers.ValidationError({"archive": [_zip_too_large()]})
         job = services.import_upload(
-            actor=request.user, entity=entity, filename=uploaded.name, content=uploaded.read()
+            actor=request.user,
+            entity=entity,
+            filename=uploaded.name,
+            content=uploaded.read(),
+            archive_name=archive.name if archive is not None else "",
+            archive_content=archive.read() if archive is not None else None,
         )
         return Response(job_json(job, fields=True), status=status.HTTP_201_CREATED)
+
+
+def _zip_too_large() -> str:
+    return _("The zip is larger than %(size)s.") % {
+        "size": filesizeformat(settings.KESHER_IMPORT_ZIP_MAX_BYTES)
+    }
 
 
 def _too_large() -> str:
@@ -262,7 +292,29 @@ class MappingView(APIView):
                 "Upsert by the old system's id",
                 value={"mode": "upsert", "mapping": JOB_EXAMPLE["mapping"]},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "History about accounts imported before, with files from the zip",
+                value={
+                    "mode": "upsert",
+                    "mapping": {
+                        "columns": {
+                            "0": {"field": "external_id"},
+                            "1": {"field": "about.accounts.external_id"},
+                            "2": {"field": "kind", "values": {"טלפון": "call"}},
+                            "3": {"field": "subject"},
+                            "4": {"field": "occurred_at"},
+                            "5": {"field": "owner"},
+                            "6": {"field": "attachment"},
+                        },
+                        "match": "external_id",
+                        "source": "old-crm",
+                        "skip_invalid": False,
+                        "date_order": "dmy",
+                    },
+                },
+                request_only=True,
+            ),
         ],
     )
     def put(self, request, pk):

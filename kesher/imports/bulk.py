@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kesher.platform import events, search
@@ -51,6 +52,8 @@ def supports(plan: Plan) -> bool:
     """Whether the entity's create service adds nothing per record to ``record_create`` but the
     importer as default owner (marked ``bulk_compatible``), and its rows can be checked alone:
     a model without unique fields or constraints, whose uniqueness would need a query a row."""
+    if any(c.target.kind == "attachment" for c in plan.columns):
+        return False  # each file is stored through the attachment service, row by row
     service = plan.entity.create_service
     if service is not None and not getattr(service, "bulk_compatible", False):
         return False
@@ -187,10 +190,11 @@ def _existing(plan: Plan, converted: list) -> dict:
                 if pk in records:
                     by_key.setdefault(external_id, []).append(records[pk])
         elif plan.match == "email":
-            # engine matches e-mail case-insensitively; the index is used for the forms as
-            # written and lower-cased, and the comparison is made here.
-            candidates = wanted | {w.lower() for w in wanted}
-            for record in visible.filter(email__in=candidates):
+            # E-mail matches whatever its case on either side, as in engine (iexact); the
+            # lower-cased e-mail is indexed (customers migration 0006).
+            lowered = {w.lower() for w in wanted}
+            matching = visible.annotate(email_lower=Lower("email")).filter(email_lower__in=lowered)
+            for record in matching:
                 by_key.setdefault(record.email.lower(), []).append(record)
             by_key = {w: by_key.get(w.lower(), []) for w in wanted}
         else:

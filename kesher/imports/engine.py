@@ -16,19 +16,24 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kesher.platform.access import linkable
+from kesher.platform.attachments import attachment_add
 from kesher.platform.customfields import clean_value
 from kesher.platform.models import CustomField
 from kesher.platform.registry import Entity, registry
 from kesher.platform.services import clean_text, record_create, record_update
 
+from . import archive, lookup
 from .mapping import (
+    ABOUT,
     ACCOUNT_LINK,
+    ATTACHMENT,
+    ATTACHMENT_TITLE,
     EXTERNAL_ID,
     NATURAL_KEYS,
     Target,
     parse_bool,
     parse_date,
+    parse_datetime,
     resolve_choice,
     targets_for,
 )
@@ -38,6 +43,8 @@ __all__ = ["Plan", "RowError", "plan_for", "process_row"]
 
 Mode = ImportJob.Mode
 MAX_CELL = 10_000
+# The ``entity`` of an undo record for a file stored from the zip.
+ATTACHMENT_ENTITY = "attachments"
 
 
 class RowError(Exception):
@@ -71,11 +78,17 @@ class Plan:
     date_order: str = "dmy"
     cache: dict = field(default_factory=dict)
     seen: dict = field(default_factory=dict)  # match value → first row, duplicates in the file
+    # A dry run checks each row's attachment but stores none: files outlive a rollback.
+    dry_run: bool = False
+    archive: object = None  # the job's zip, opened on first use
+    stored: list = field(default_factory=list)  # files stored by the batch in flight
 
     def column_for(self, key: str) -> str:
         key = key.replace("custom_fields.", "custom.")
         for column in self.columns:
-            if column.target.key == key:
+            if column.target.key == key or (
+                key in ("link_type", "link_id") and column.target.kind == "about"
+            ):
                 return column.header
         return ""
 
@@ -126,6 +139,12 @@ def plan_for(job: ImportJob, actor) -> Plan:
                 _("The field that finds existing records (“%(field)s”) has no column.")
                 % {"field": targets[match].label if match in targets else match}
             )
+    if len([c for c in columns if c.target.kind == "about"]) > 1:
+        problems.append(_("Map one column only to the record a row is about."))
+    if (ATTACHMENT in used or ATTACHMENT_TITLE in used) and not job.archive:
+        problems.append(_("Upload the zip of attachments with the file to import attachments."))
+    if ATTACHMENT_TITLE in used and ATTACHMENT not in used:
+        problems.append(_("Map the column of file names in the zip too."))
     if not columns:
         problems.append(_("Map at least one column to a field."))
     if problems:
@@ -161,17 +180,20 @@ def _convert(plan: Plan, column: Column, text: str):
     if kind == "date":
         day = parse_date(text, plan.date_order)
         return day.isoformat() if target.definition is not None else day
+    if kind == "datetime":
+        return parse_datetime(text, plan.date_order)
     if kind == "choice":
         return resolve_choice(target, text, column.values, plan.cache)
     if kind == "user":
-        return _user(plan, text)
+        return lookup.user_id(plan, text)
     if kind in ("link", "account"):
-        related = (
-            registry.get("accounts")
-            if kind == "account"
-            else registry.for_model(target.model_field.related_model)
-        )
-        return _record(plan, related, text)
+        return lookup.linked_record(plan, target, text)
+    if kind == "about":
+        return lookup.about_record(plan, target, text)
+    if kind == ATTACHMENT:
+        return archive.member(plan, text)
+    if kind == ATTACHMENT_TITLE:
+        return clean_text(text)[:150]
     return _clean_cell(plan, target, text)
 
 
@@ -188,56 +210,14 @@ def _clean_cell(plan: Plan, target: Target, text: str):
     return model_field.clean(clean_text(text), None)
 
 
-def _user(plan: Plan, text: str) -> int:
-    from django.contrib.auth import get_user_model
-
-    key = ("user", text.lower())
-    if key not in plan.cache:
-        users = get_user_model().objects.filter(is_active=True)
-        found = list(users.filter(email__iexact=text)[:2]) or list(
-            users.filter(username__iexact=text)[:2]
-        )
-        if not found and " " in text:
-            first, last = text.split(" ", 1)
-            found = list(users.filter(first_name__iexact=first, last_name__iexact=last)[:2])
-        plan.cache[key] = found[0].pk if len(found) == 1 else None
-    if plan.cache[key] is None:
-        raise ValidationError(_("No active user “%(value)s”.") % {"value": text[:60]})
-    return plan.cache[key]
-
-
-def _record(plan: Plan, related: Entity, text: str):
-    """A linked record by its external id (same source), else by its exact name."""
-    key = ("record", related.key, text)
-    if key not in plan.cache:
-        visible = linkable(related.model.objects.all(), plan.actor)
-        found = None
-        ids = ExternalId.objects.filter(
-            entity=related.key, source=plan.source, external_id=text
-        ).values_list("record_id", flat=True)
-        if ids:
-            found = visible.filter(pk__in=list(ids)).first()
-        names = {f.name for f in related.model._meta.concrete_fields}
-        if found is None and "name" in names:
-            matches = list(visible.filter(name=text)[:2])
-            if len(matches) > 1:
-                raise ValidationError(
-                    _("Several records are named “%(value)s”; use their external id.")
-                    % {"value": text[:60]}
-                )
-            found = matches[0] if matches else None
-        plan.cache[key] = found
-    if plan.cache[key] is None:
-        raise ValidationError(_("No record “%(value)s” was found.") % {"value": text[:60]})
-    return plan.cache[key]
-
-
 @dataclass
 class RowValues:
     data: dict
     custom: dict
     external_id: str = ""
     account: object = None
+    attachment: object = None  # the zip member (ZipInfo) the row attaches
+    attachment_title: str = ""
 
 
 def convert_row(plan: Plan, cells: list[str]) -> RowValues:
@@ -258,6 +238,13 @@ def convert_row(plan: Plan, cells: list[str]) -> RowValues:
             values.external_id = text[:200]
         elif key == ACCOUNT_LINK:
             values.account = value
+        elif key.startswith(ABOUT):
+            values.data["link_type"] = key.removeprefix(ABOUT).rsplit(".", 1)[0]
+            values.data["link_id"] = value.pk
+        elif key == ATTACHMENT:
+            values.attachment = value
+        elif key == ATTACHMENT_TITLE:
+            values.attachment_title = value
         elif key.startswith("custom."):
             values.custom[key.removeprefix("custom.")] = value
         else:
@@ -326,10 +313,17 @@ def _existing(plan: Plan, values: RowValues, row: int):
     return found[0] if found else None
 
 
+def _only_files(plan: Plan) -> bool:
+    """An update whose rows only attach files: a record may then have a row per file."""
+    return plan.mode != Mode.CREATE and all(
+        c.target.key in (plan.match, ATTACHMENT, ATTACHMENT_TITLE) for c in plan.columns
+    )
+
+
 def _check_repeat(plan: Plan, values: RowValues, row: int) -> None:
     """The same external id (or match value) twice in one file would write one record twice."""
     key = values.external_id if plan.mode == Mode.CREATE else _match_value(plan, values)
-    if not key:
+    if not key or _only_files(plan):
         return
     first = plan.seen.setdefault(str(key), row)
     if first != row:
@@ -416,7 +410,15 @@ def process_row(plan: Plan, row: int, cells: list[str]) -> str:
             version = getattr(existing, "version", None)
             service = entity.update_service or record_update
             record = service(existing, actor=actor, data=data)
-            outcome = "unchanged" if getattr(record, "version", None) == version else "updated"
+            if version is None:  # a model without a version (users): compare the values
+                changed = any(
+                    _jsonable(getattr(record, record._meta.get_field(name).attname)) != value
+                    for name, value in before.items()
+                    if name != "custom"
+                )
+            else:
+                changed = getattr(record, "version", None) != version
+            outcome = "updated" if changed else "unchanged"
             if outcome == "updated":
                 ImportRowChange.objects.create(
                     job=plan.job,
@@ -431,7 +433,48 @@ def process_row(plan: Plan, row: int, cells: list[str]) -> str:
     except ValidationError as exc:
         raise RowError(_errors_to_problems(plan, exc, values)) from None
     _remember_external_id(plan, record, values.external_id)
+    if values.attachment is not None:
+        # Last: nothing after it can fail and leave a stored file behind a rolled-back row.
+        try:
+            outcome = _attach(plan, row, record, values, outcome)
+        except ValidationError as exc:
+            raise RowError(_errors_to_problems(plan, exc, values)) from None
     return outcome
+
+
+def _attach(plan: Plan, row: int, record, values: RowValues, outcome: str) -> str:
+    """Store the row's file from the zip on ``record`` through the attachment service; a file
+    the record already has (same name and size) is not stored twice."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from kesher.platform.attachments import safe_filename
+    from kesher.platform.models import Attachment
+
+    try:
+        upload = archive.read_member(plan, values.attachment, values.attachment_title)
+    except ValidationError as exc:
+        raise ValidationError({ATTACHMENT: exc.messages}) from None
+    same = Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        name=safe_filename(upload.name),
+        size=upload.size,
+    )
+    if plan.dry_run or same.exists():
+        return outcome
+    try:
+        attachment = attachment_add(record, actor=plan.actor, uploaded=upload)
+    except ValidationError as exc:
+        raise ValidationError({ATTACHMENT: exc.messages}) from None
+    plan.stored.append(attachment.file.name)
+    ImportRowChange.objects.create(
+        job=plan.job,
+        row=row,
+        entity=ATTACHMENT_ENTITY,
+        record_id=attachment.pk,
+        action=ImportRowChange.Action.CREATED,
+    )
+    return "updated" if outcome == "unchanged" else outcome
 
 
 def _link_account(plan: Plan, contact, account, outcome: str) -> str:

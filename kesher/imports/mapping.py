@@ -4,7 +4,10 @@ English header names, and the per-column transforms (REQ IM-1).
 A mapping is JSON: ``{"columns": {"<column index>": {"field": "phone", "transform": "auto",
 "values": {"VIP": "vip"}}}, "match": "email", "source": "old-crm", "skip_invalid": false,
 "date_order": "dmy"}``. Field keys are model field names, ``custom.<key>`` for custom fields,
-``external_id`` for the old system's id, and ``account`` (contacts) for the account link.
+``external_id`` for the old system's id, ``account`` (contacts) for the account link,
+``about.<entity>.<key>`` (interactions, tasks) for the record a row is about, found by the old
+system's id, our id or a natural key (``lookup``), and ``attachment`` / ``attachment_title`` for
+a file of the zip uploaded with the sheet (``archive``).
 """
 
 from __future__ import annotations
@@ -31,14 +34,24 @@ __all__ = [
     "normalize_header",
     "parse_bool",
     "parse_date",
+    "parse_datetime",
     "suggest",
     "targets_for",
 ]
 
 EXTERNAL_ID = "external_id"
 ACCOUNT_LINK = "account"
+ABOUT = "about."
+ATTACHMENT = "attachment"
+ATTACHMENT_TITLE = "attachment_title"
 # Fields a row can be matched on in update/upsert mode, besides the external id (REQ IM-2).
-NATURAL_KEYS = ("company_number", "israeli_id", "email", "phone", "mobile")
+NATURAL_KEYS = ("company_number", "israeli_id", "email", "phone", "mobile", "username")
+# How a row names the record it is about, per entity: the old system's id, our id, and the
+# natural keys people know the records by.
+ABOUT_KEYS = {
+    "accounts": ("company_number", "name"),
+    "contacts": ("email", "mobile"),
+}
 
 _MARKS = re.compile("[\u0591-\u05c7\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u200b-\u200d]")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
@@ -64,6 +77,13 @@ SYNONYMS = {
     "owner": ("אחראי", "נציג", "בעלים", "sales rep", "account manager"),
     EXTERNAL_ID: ("מזהה", "מספר לקוח", "מס לקוח", "קוד", "id", "external id", "old id", "code"),
     ACCOUNT_LINK: ("חברה", "לקוח", "company", "account", "organization", "ארגון"),
+    ATTACHMENT: ("קובץ", "קובץ מצורף", "מסמך", "file", "file name", "document"),
+    ATTACHMENT_TITLE: ("כותרת הקובץ", "שם המסמך", "file title", "document title"),
+    "occurred_at": ("תאריך", "מועד", "date", "when"),
+    "due_at": ("תאריך יעד", "לביצוע עד", "due", "due date"),
+    "assignee": ("מבצע", "אחראי", "assigned to"),
+    "subject": ("נושא", "topic"),
+    "body": ("תוכן", "פירוט", "description", "details"),
 }
 
 
@@ -83,7 +103,9 @@ class Target:
     key: str
     label: str
     labels: tuple[str, ...]  # Hebrew and English labels and the field name, for suggestions
-    kind: str  # text, phone, date, boolean, choice, user, link, number, external_id, account
+    # text, phone, date, datetime, boolean, choice, user, link, number, external_id, account,
+    # about, attachment
+    kind: str
     required: bool = False
     model_field: models.Field | None = None
     definition: CustomField | None = None
@@ -105,6 +127,8 @@ def _kind(model_field: models.Field) -> str:
         return "text"
     if isinstance(model_field, models.BooleanField):
         return "boolean"
+    if isinstance(model_field, models.DateTimeField):
+        return "datetime"
     if isinstance(model_field, models.DateField):
         return "date"
     if isinstance(model_field, models.IntegerField | models.DecimalField | models.FloatField):
@@ -177,6 +201,45 @@ def targets_for(entity: Entity) -> dict[str, Target]:
             _labels(gettext_lazy("Account (external id or name)")),
             "account",
         )
+    if "link_type" in entity.form_fields and "link_id" in entity.form_fields:
+        result.update(about_targets())
+    for key, label in (
+        (ATTACHMENT, gettext_lazy("Attachment: file name in the zip")),
+        (ATTACHMENT_TITLE, gettext_lazy("Attachment: title")),
+    ):
+        result[key] = Target(key, str(label), _labels(label), key)
+    return result
+
+
+def about_targets() -> dict[str, Target]:
+    """ "About: account by external id", "About: contact by e-mail"… for each linkable entity."""
+    from kesher.activities.links import linkable_keys
+    from kesher.platform.registry import registry
+
+    result = {}
+    for entity_key in linkable_keys():
+        entity = registry.get(entity_key)
+        meta = entity.model._meta
+        keys = {
+            EXTERNAL_ID: gettext_lazy("external id (old system)"),
+            "id": gettext_lazy("id in Kesher"),
+        }
+        for name in ABOUT_KEYS.get(entity_key, ()):
+            keys[name] = meta.get_field(name).verbose_name
+        for name, what in keys.items():
+            key = f"{ABOUT}{entity_key}.{name}"
+            labels = []
+            for language in ("he", "en"):
+                with translation.override(language):
+                    labels.append(
+                        _("About: %(entity)s by %(key)s") % {"entity": entity.label, "key": what}
+                    )
+            result[key] = Target(
+                key,
+                _("About: %(entity)s by %(key)s") % {"entity": entity.label, "key": what},
+                tuple(dict.fromkeys(labels)),
+                "about",
+            )
     return result
 
 
@@ -232,6 +295,31 @@ def parse_bool(text: str) -> bool:
 
 
 _DATE = re.compile(r"^(\d{1,4})[./\-](\d{1,2})[./\-](\d{1,4})$")
+
+
+def parse_datetime(text: str, order: str = "dmy") -> datetime.datetime:
+    """A date as ``parse_date`` reads it, with an optional time ("31/12/2024 14:30"), or an
+    Excel serial with a fraction of a day; local time of the installation."""
+    text = text.strip()
+    serial = re.fullmatch(r"(\d{1,5})\.(\d+)", text)
+    if serial:
+        moment = datetime.datetime.combine(
+            parse_date(serial.group(1)), datetime.time()
+        ) + datetime.timedelta(days=float("0." + serial.group(2)))
+        return timezone.make_aware(moment.replace(microsecond=0))
+    day_text, _sep, time_text = text.partition(" ")
+    day = parse_date(day_text, order)
+    moment = datetime.time()
+    time_text = time_text.strip()
+    if time_text:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", time_text)
+        try:
+            if not match:
+                raise ValueError
+            moment = datetime.time(int(match[1]), int(match[2]), int(match[3] or 0))
+        except ValueError:
+            raise ValidationError(_("Enter a date and time such as 31/12/2024 14:30.")) from None
+    return timezone.make_aware(datetime.datetime.combine(day, moment))
 
 
 def parse_date(text: str, order: str = "dmy") -> datetime.date:

@@ -68,6 +68,9 @@ class ImportJob(models.Model):
     )
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
     filename = models.CharField(_("file"), max_length=255)
+    # The zip of attachments uploaded with the sheet, if any (decision 0037).
+    archive = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    archive_name = models.CharField(_("attachments zip"), max_length=255, blank=True)
     file_format = models.CharField(max_length=10)  # "csv" or "xlsx"
     encoding = models.CharField(_("encoding"), max_length=40, blank=True)
     delimiter = models.CharField(max_length=4, blank=True)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
@@ -25,8 +26,8 @@ from kesher.platform.access import can, is_admin
 from kesher.platform.registry import registry
 from kesher.platform.services import record_delete, record_update
 
-from . import bulk
-from .engine import RowError, plan_for, process_row
+from . import archive, bulk, lookup
+from .engine import ATTACHMENT_ENTITY, RowError, plan_for, process_row
 from .mapping import suggest, targets_for
 from .models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
 from .reading import Table, max_bytes, read_table
@@ -99,9 +100,24 @@ def import_job_for(user, pk) -> ImportJob | None:
 # --- the wizard's steps -------------------------------------------------------------------------
 
 
-def import_upload(*, actor, entity: str, filename: str, content: bytes) -> ImportJob:
-    """Read an uploaded file and keep it with a new job; the columns get suggested fields."""
+def import_upload(
+    *,
+    actor,
+    entity: str,
+    filename: str,
+    content: bytes,
+    archive_name: str = "",
+    archive_content: bytes | None = None,
+) -> ImportJob:
+    """Read an uploaded file and keep it with a new job; the columns get suggested fields.
+
+    ``archive_content`` is an optional zip of attachments the rows name (decision 0037)."""
     entity_obj = _entity_for_import(entity, actor)
+    if archive_content is not None:
+        try:
+            archive.check_archive(archive_content)
+        except ValidationError as exc:
+            raise ValidationError({"archive": exc.messages}) from None
     if len(content) > max_bytes():
         raise ValidationError(
             {
@@ -131,6 +147,12 @@ def import_upload(*, actor, entity: str, filename: str, content: bytes) -> Impor
         ContentFile(content),
         save=False,
     )
+    if archive_content is not None:
+        job.archive_name = (archive_name or "attachments.zip").replace("\\", "/")
+        job.archive_name = job.archive_name.rsplit("/", 1)[-1][:200]
+        job.archive.save(
+            f"import-{timezone.now():%Y%m%d%H%M%S}.zip", ContentFile(archive_content), save=False
+        )
     job.save()
     return job
 
@@ -351,6 +373,7 @@ def _apply_rows(
     """Check (and with ``write``, apply) one batch: in bulk where the entity allows it
     (``bulk.supports``), else row by row through the services in savepoints. A dry run passes
     ``write=False`` inside a transaction it rolls back, so rows the services write vanish too."""
+    lookup.prefetch(plan, rows)
     if bulk.supports(plan):
         bulk.apply_batch(
             plan, rows, start, counts, issues, stop_on_error=stop_on_error, write=write
@@ -372,6 +395,7 @@ def _apply_rows(
 
 def _dry_run(plan, rows: list, size: int) -> None:
     job = plan.job
+    plan.dry_run = True
     ImportIssue.objects.filter(job=job).delete()
     counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
     for start in range(0, len(rows), size):
@@ -391,6 +415,8 @@ def _dry_run(plan, rows: list, size: int) -> None:
         except _Rollback:
             pass
         plan.cache.clear()  # records found in the rolled-back batch may not exist
+        # Nor content types first created in it (for the audit), which Django caches.
+        ContentType.objects.clear_cache()
         ImportIssue.objects.bulk_create(issues)
         done = min(len(rows), start + size)
         ImportJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now(), **counts)
@@ -428,6 +454,7 @@ def _run(plan, rows: list, size: int) -> None:
                 job.save(update_fields=["status", "finished_at"])
                 return
             plan.job = job
+            plan.stored.clear()  # the files of the batches before are committed
             counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
             issues: list[ImportIssue] = []
             try:
@@ -443,6 +470,7 @@ def _run(plan, rows: list, size: int) -> None:
                     )
             except RowError:
                 plan.cache.clear()
+                _forget_stored(plan)
                 job.status, job.finished_at = Status.FAILED, timezone.now()
                 job.error = _("Row %(row)s could not be imported; this batch was not written.") % {
                     "row": issues[0].row if issues else "?"
@@ -467,6 +495,15 @@ def _run(plan, rows: list, size: int) -> None:
                     "heartbeat_at",
                 ]
             )
+
+
+def _forget_stored(plan) -> None:
+    """Delete the files a rolled-back batch stored: a rollback does not remove files."""
+    from django.core.files.storage import default_storage
+
+    for name in plan.stored:
+        default_storage.delete(name)
+    plan.stored.clear()
 
 
 def resume_stalled() -> None:
@@ -503,7 +540,8 @@ def import_undo(job: ImportJob, *, actor) -> dict:
     entity = registry.get(job.entity)
     model = entity.model
     result = {"deleted": 0, "restored": 0, "kept": 0}
-    changes = list(job.changes.order_by("-row", "-pk"))
+    result["deleted"] += _undo_attachments(job, actor)
+    changes = list(job.changes.filter(entity=entity.key).order_by("-row", "-pk"))
     records = model._base_manager.in_bulk([c.record_id for c in changes])
     for change in changes:
         record = records.get(change.record_id)
@@ -527,6 +565,27 @@ def import_undo(job: ImportJob, *, actor) -> dict:
     job.status, job.undone_at = Status.UNDONE, timezone.now()
     job.save(update_fields=["status", "undone_at"])
     return result
+
+
+def _undo_attachments(job: ImportJob, actor) -> int:
+    """Remove the files the import stored from its zip, after the transaction commits."""
+    from kesher.platform.models import Attachment, AuditEntry
+    from kesher.platform.services import write_audit
+
+    ids = job.changes.filter(entity=ATTACHMENT_ENTITY).values_list("record_id", flat=True)
+    attachments = list(Attachment.objects.filter(pk__in=list(ids)).select_related("content_type"))
+    for attachment in attachments:
+        record = attachment.record
+        if record is not None:
+            write_audit(
+                record,
+                actor=actor,
+                action=AuditEntry.Action.UPDATE,
+                changes={"file": [attachment.name, None]},
+            )
+        transaction.on_commit(partial(attachment.file.storage.delete, attachment.file.name))
+    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+    return len(attachments)
 
 
 # --- the problems report ------------------------------------------------------------------------

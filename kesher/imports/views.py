@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime
 import itertools
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +23,14 @@ from kesher.platform.access import can, is_admin
 from kesher.platform.registry import registry
 
 from . import services
-from .mapping import ACCOUNT_LINK, EXTERNAL_ID, NATURAL_KEYS, targets_for
+from .mapping import (
+    ACCOUNT_LINK,
+    ATTACHMENT,
+    ATTACHMENT_TITLE,
+    EXTERNAL_ID,
+    NATURAL_KEYS,
+    targets_for,
+)
 from .models import ImportJob, ImportMapping
 
 TEMPLATE = "imports/job.html"
@@ -32,9 +41,17 @@ SAMPLES = 3
 DISTINCT_SHOWN = 30
 
 
+# Entities without a list in the menu whose records an old system hands over (decision 0037).
+IMPORTABLE_OFF_MENU = ("relationships",)
+
+
 def importable(user) -> list:
     """Entities the user may add records of, for the upload form."""
-    return [e for e in registry.all() if e.in_navigation and can(user, e.key, "add")]
+    return [
+        e
+        for e in registry.all()
+        if (e.in_navigation or e.key in IMPORTABLE_OFF_MENU) and can(user, e.key, "add")
+    ]
 
 
 def _job_or_404(user, pk) -> ImportJob:
@@ -81,12 +98,18 @@ def upload(request, key):
     errors = []
     if request.method == "POST":
         uploaded = request.FILES.get("file")
+        archive = request.FILES.get("archive")
         if uploaded is None:
             errors = [_("Choose a file.")]
         elif uploaded.size > services.max_bytes():
             errors = [
                 _("The file is too large (at most %(mb)s MB).")
                 % {"mb": services.max_bytes() // (1024 * 1024)}
+            ]
+        elif archive is not None and archive.size > settings.KESHER_IMPORT_ZIP_MAX_BYTES:
+            errors = [
+                _("The zip is larger than %(size)s.")
+                % {"size": filesizeformat(settings.KESHER_IMPORT_ZIP_MAX_BYTES)}
             ]
         else:
             try:
@@ -95,6 +118,8 @@ def upload(request, key):
                     entity=entity.key,
                     filename=uploaded.name,
                     content=uploaded.read(),
+                    archive_name=archive.name if archive is not None else "",
+                    archive_content=archive.read() if archive is not None else None,
                 )
             except ValidationError as exc:
                 errors = exc.messages
@@ -182,11 +207,25 @@ def _context(request, job: ImportJob, errors=None) -> dict:
     for column in columns:
         column["choices"] = _choices_of(column["target"]) if column["distinct"] else []
     links = (EXTERNAL_ID, ACCOUNT_LINK)
+    files = (ATTACHMENT, ATTACHMENT_TITLE)
+
+    def is_link(target) -> bool:
+        return target.key in links or target.kind == "about"
+
     groups = [
-        (_("Fields"), [t for t in targets.values() if t.definition is None and t.key not in links]),
+        (
+            _("Fields"),
+            [
+                t
+                for t in targets.values()
+                if t.definition is None and not is_link(t) and t.key not in files
+            ],
+        ),
         (_("Custom fields"), [t for t in targets.values() if t.definition is not None]),
-        (_("Links"), [t for t in targets.values() if t.key in links]),
+        (_("Links"), [t for t in targets.values() if is_link(t)]),
     ]
+    if job.archive_name:
+        groups.append((_("Attachments"), [targets[key] for key in files]))
     issues = list(job.issues.order_by("row", "pk")[:ISSUES_SHOWN])
     finished = job.finished_at or job.started_at
     undo_until = finished + datetime.timedelta(days=services.undo_days()) if finished else None

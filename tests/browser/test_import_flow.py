@@ -116,3 +116,82 @@ def test_upload_map_dry_run_and_import(
     page.locator("#undo-import").click()
     expect(page.locator("#import-report")).to_contain_text("בוטל")
     assert not Contact.objects.exists()
+
+
+HISTORY = [
+    ["מזהה", "לקוח (מזהה ישן)", "סוג", "תוצאה", "נושא", "תאריך"],
+    ["h1", "A-1", "שיחה", "נוצר קשר", "שיחת היכרות מהמערכת הישנה", "03/02/2025 10:30"],
+    ["h2", "A-1", "פגישה", "", "פגישה במשרדי הלקוח", "10/02/2025 09:00"],
+    ["h3", "A-999", "שיחה", "", "שיחה על לקוח שלא יובא", "11/02/2025"],
+    ["h4", "A-1", "פקס", "", "סוג שאינו ברשימה", "12/02/2025"],
+]
+
+
+def test_history_import_links_to_accounts_imported_before(
+    users, open_page, log_in, screenshot, quiet_worker
+):
+    """Issue 6 item 2: accounts imported with their old ids, then their history by those ids:
+    the dry run names the unknown account and the unknown kind, the rest is imported and shows
+    on the account's 360° history."""
+    from kesher.activities.models import Interaction
+    from kesher.customers.models import Account
+
+    admin = users["admin"]
+    accounts = services.import_upload(
+        actor=admin,
+        entity="accounts",
+        filename="accounts.csv",
+        content="מזהה,שם\r\nA-1,אורן תעשיות\r\n".encode("cp1255"),
+    )
+    mapping = {"columns": {"0": {"field": "external_id"}, "1": {"field": "name"}}}
+    services.import_set_mapping(accounts, actor=admin, mapping={**mapping, "source": "old-crm"})
+    services.import_check(accounts, actor=admin)
+    services.run_job(accounts.pk)
+    services.import_start(accounts, actor=admin)
+    services.run_job(accounts.pk)
+    account = Account.objects.get(name="אורן תעשיות")
+
+    page = open_page()
+    log_in(page, admin.username)
+    page.goto("/r/interactions/")
+    page.locator("#import-link").click()
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(HISTORY)
+    page.locator("#import-file").set_input_files(
+        {"name": "היסטוריה.csv", "mimeType": "text/csv", "buffer": buffer.getvalue().encode()}
+    )
+    page.locator("#upload-submit").click()
+    page.locator("#col-0").select_option("external_id")
+    page.locator("#col-1").select_option("about.accounts.external_id")
+    expect(page.locator("#col-2")).to_have_value("kind")
+    page.locator("#col-3").select_option("outcome")
+    page.locator("#col-4").select_option("subject")
+    page.locator("#col-5").select_option("occurred_at")
+    page.locator("#source").fill("old-crm")
+    job = ImportJob.objects.get(entity="interactions")
+    screenshot(page, "import-history-mapping-he")
+    page.locator("#run-check").click()
+    services.run_job(job.pk)
+
+    issues = page.locator("#import-issues")
+    expect(issues).to_be_visible()
+    expect(page.locator("#count-invalid")).to_have_text("2")
+    expect(issues).to_contain_text("A-999")
+    expect(issues).to_contain_text("פקס")
+    assert not Interaction.objects.exists()
+    screenshot(page, "import-history-dry-run-he")
+
+    page.locator("#mapping-section > summary").click()
+    page.locator("#skip_invalid").check()
+    page.locator("#run-check").click()
+    services.run_job(job.pk)
+    page.locator("#start-import").click()
+    services.run_job(job.pk)
+    expect(page.locator("#count-created")).to_have_text("2")
+
+    page.goto(f"/r/accounts/{account.pk}/")
+    timeline = page.locator("#overview-timeline")
+    expect(timeline).to_contain_text("שיחת היכרות מהמערכת הישנה")
+    expect(timeline).to_contain_text("פגישה במשרדי הלקוח")
+    expect(page.locator("[data-figure=last_contact]")).to_contain_text("10/02/2025")
+    screenshot(page, "import-history-360-he")

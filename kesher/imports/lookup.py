@@ -1,0 +1,213 @@
+"""Finding the records a file's rows point at — the account a contact works at, the two ends of a
+relationship, the record a history row is about, a task's assignee — a batch at a time (REQ IM-2).
+
+``prefetch`` reads each such column's distinct cells of a batch with a few queries per column
+(not one per row) and leaves the answers in the plan's cache; ``engine`` then reads the cache.
+A record is found by the old system's id (an ``ExternalId`` of the job's source system), by our
+id, or by a natural key (an account's company number or name, a contact's e-mail or mobile), and
+only among the records the importer may see: a row can never link to a record outside the
+importer's scope, and the answer for "missing" and "not yours" is the same.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from kesher.platform.access import linkable
+from kesher.platform.registry import registry
+
+from .mapping import ABOUT, EXTERNAL_ID, Target
+from .models import ExternalId
+
+__all__ = ["about_record", "linked_record", "prefetch", "user_id"]
+
+MAX_KEY = 200
+# The natural keys a linked record may be named by, tried in this order after its external id.
+LINK_KEYS = {
+    "accounts": ("company_number", "name"),
+    "contacts": ("email", "mobile"),
+    "departments": ("name",),
+}
+# Models that are not registered entities (roles): looked up by these fields, unscoped.
+PLAIN_KEYS = ("key", "name_he", "name_en", "name")
+AMBIGUOUS = "ambiguous"
+
+
+def prefetch(plan, rows: list[list[str]]) -> None:
+    """Resolve every linking column's cells of one batch into ``plan.cache``."""
+    for column in plan.columns:
+        target = column.target
+        if target.kind not in ("about", "link", "account", "user"):
+            continue
+        texts = {
+            cells[column.index].strip()
+            for cells in rows
+            if column.index < len(cells) and 0 < len(cells[column.index].strip()) <= MAX_KEY
+        }
+        if target.kind == "user":
+            _load_users(plan)
+        elif target.kind == "about":
+            entity_key, key = _about_parts(target)
+            _resolve(plan, ("about", target.key), entity_key, (key,), texts)
+        else:
+            model = _related_model(target)
+            _resolve_link(plan, model, texts)
+
+
+# --- reading the cache --------------------------------------------------------------------------
+
+
+def about_record(plan, target: Target, text: str):
+    """The record an "about" cell names; ValidationError saying why not."""
+    entity_key, key = _about_parts(target)
+    cache_key = ("about", target.key)
+    if text not in plan.cache.get(cache_key, {}):
+        _resolve(plan, cache_key, entity_key, (key,), {text})
+    found = plan.cache[cache_key].get(text)
+    if found == AMBIGUOUS:
+        raise ValidationError(
+            _("Several records have this value; use their external id or id in Kesher.")
+        )
+    if found is None:
+        entity = registry.get(entity_key)
+        raise ValidationError(
+            _("No %(entity)s with this value, or you may not see it.") % {"entity": entity.label}
+        )
+    return found
+
+
+def linked_record(plan, target: Target, text: str):
+    """The record a link cell (a contact's account, a relationship's end, a user's role…)
+    names by its external id, a natural key or its name."""
+    model = _related_model(target)
+    cache_key = ("link", model._meta.label_lower)
+    if text not in plan.cache.get(cache_key, {}):
+        _resolve_link(plan, model, {text})
+    found = plan.cache[cache_key].get(text)
+    if found == AMBIGUOUS:
+        raise ValidationError(
+            _("Several records are named “%(value)s”; use their external id.")
+            % {"value": text[:60]}
+        )
+    if found is None:
+        raise ValidationError(_("No record “%(value)s” was found.") % {"value": text[:60]})
+    return found
+
+
+def user_id(plan, text: str) -> int:
+    """An active user by e-mail, username or full name (one query a job)."""
+    found = _load_users(plan).get(text.strip().lower())
+    if found is None or found == AMBIGUOUS:
+        raise ValidationError(_("No active user “%(value)s”.") % {"value": text[:60]})
+    return found
+
+
+# --- resolving ----------------------------------------------------------------------------------
+
+
+def _about_parts(target: Target) -> tuple[str, str]:
+    entity_key, key = target.key.removeprefix(ABOUT).rsplit(".", 1)
+    return entity_key, key
+
+
+def _related_model(target: Target):
+    if target.kind == "account":
+        return registry.get("accounts").model
+    return target.model_field.related_model
+
+
+def _resolve_link(plan, model, texts: set[str]) -> None:
+    cache_key = ("link", model._meta.label_lower)
+    if registry.has_model(model):
+        entity = registry.for_model(model)
+        names = {f.name for f in model._meta.concrete_fields}
+        keys = (EXTERNAL_ID, *LINK_KEYS.get(entity.key, ("name",) if "name" in names else ()))
+        _resolve(plan, cache_key, entity.key, keys, texts)
+        return
+    known = plan.cache.setdefault(cache_key, {})
+    wanted = texts - set(known)
+    known.update(dict.fromkeys(wanted))
+    for name in (n for n in PLAIN_KEYS if n in {f.name for f in model._meta.concrete_fields}):
+        if wanted:
+            _by_field(model.objects.all(), name, wanted, known)
+            wanted = {t for t in wanted if known[t] is None}
+
+
+def _resolve(plan, cache_key, entity_key: str, keys: tuple[str, ...], texts: set[str]) -> None:
+    """Fill ``plan.cache[cache_key]``: text → record, AMBIGUOUS or None, trying ``keys`` in
+    order (one or two queries each) for the texts an earlier key did not find."""
+    known = plan.cache.setdefault(cache_key, {})
+    wanted = {t for t in texts if t not in known}
+    if not wanted:
+        return
+    known.update(dict.fromkeys(wanted))
+    entity = registry.get(entity_key)
+    visible = linkable(entity.model.objects.all(), plan.actor)
+    for key in keys:
+        if not wanted:
+            break
+        if key == EXTERNAL_ID:
+            pairs = list(
+                ExternalId.objects.filter(
+                    entity=entity_key, source=plan.source, external_id__in=wanted
+                ).values_list("external_id", "record_id")
+            )
+            records = visible.in_bulk([pk for _text, pk in pairs]) if pairs else {}
+            for text, pk in pairs:
+                if pk in records:
+                    known[text] = records[pk]
+        elif key == "id":
+            ids = {t: int(t) for t in wanted if t.isdigit() and len(t) < 19}
+            records = visible.in_bulk(list(ids.values())) if ids else {}
+            for text, pk in ids.items():
+                known[text] = records.get(pk)
+        else:
+            _by_field(visible, key, wanted, known)
+        wanted = {t for t in wanted if known[t] is None}
+
+
+def _by_field(queryset, name: str, texts: set[str], known: dict) -> None:
+    """Records whose ``name`` holds one of ``texts`` (in the field's stored form: a phone in
+    E.164; e-mail compared in lower case); a text matching two records is AMBIGUOUS."""
+    model_field = queryset.model._meta.get_field(name)
+    stored: dict = {}
+    for text in texts:
+        try:
+            value = model_field.to_python(text)
+        except ValidationError:
+            continue
+        if value not in (None, ""):
+            stored.setdefault(value.lower() if name == "email" else value, []).append(text)
+    if not stored:
+        return
+    if name == "email":
+        queryset = queryset.annotate(email_lower=Lower("email")).filter(email_lower__in=stored)
+    else:
+        queryset = queryset.filter(**{f"{name}__in": stored})
+    matches: dict = {}
+    for record in queryset:
+        value = getattr(record, name)
+        matches.setdefault(value.lower() if name == "email" else value, []).append(record)
+    for value, found in matches.items():
+        for text in stored.get(value, ()):
+            known[text] = found[0] if len(found) == 1 else AMBIGUOUS
+
+
+def _load_users(plan) -> dict:
+    """Active users by lower-cased e-mail, username and full name, loaded once a job (they
+    are few beside the rows); a name two users share is AMBIGUOUS."""
+    cache_key = ("users",)
+    if cache_key not in plan.cache:
+        index: dict = {}
+        rows = get_user_model().objects.filter(is_active=True)
+        for pk, username, email, first, last in rows.values_list(
+            "pk", "username", "email", "first_name", "last_name"
+        ):
+            full = f"{first} {last}".strip()
+            for name in {username.lower(), email.lower(), full.lower()} - {""}:
+                index[name] = pk if index.get(name, pk) == pk else AMBIGUOUS
+        plan.cache[cache_key] = index
+    return plan.cache[cache_key]
