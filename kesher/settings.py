@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "kesher.dedupe",
     "kesher.practice",
     "kesher.approvals",
+    "kesher.integrations",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,23 @@ if KESHER_PRACTICE:
     # Cookies do not keep to a port: the two environments' sign-ins must not overwrite each other.
     SESSION_COOKIE_NAME = "kesher_practice_sessionid"
     CSRF_COOKIE_NAME = "kesher_practice_csrftoken"
+
+# --- Outgoing messages and webhooks (issue 5; REQ IN-3; decisions 0033, 0034) -----------------
+KESHER_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("KESHER_MESSAGE_MAX_ATTEMPTS", "5"))
+KESHER_MESSAGE_BACKOFF_SECONDS = float(os.environ.get("KESHER_MESSAGE_BACKOFF_SECONDS", "60"))
+# A row claimed this long ago and still "sending" belongs to a worker that died mid-run.
+KESHER_MESSAGE_LEASE_SECONDS = int(os.environ.get("KESHER_MESSAGE_LEASE_SECONDS", "600"))
+KESHER_SMS_BACKEND = os.environ.get(
+    "KESHER_SMS_BACKEND", "kesher.integrations.gateways.LoggingBackend"
+)
+KESHER_SMS_HTTP_URL = os.environ.get("KESHER_SMS_HTTP_URL", "")
+KESHER_SMS_HTTP_TOKEN = os.environ.get("KESHER_SMS_HTTP_TOKEN", "")
+KESHER_SMS_HTTP_TOKEN_HEADER = os.environ.get("KESHER_SMS_HTTP_TOKEN_HEADER", "Authorization")
+KESHER_SMS_HTTP_FORMAT = os.environ.get("KESHER_SMS_HTTP_FORMAT", "json")  # or "form"
+KESHER_SMS_HTTP_TIMEOUT = float(os.environ.get("KESHER_SMS_HTTP_TIMEOUT", "10"))
+KESHER_WEBHOOK_TIMEOUT = float(os.environ.get("KESHER_WEBHOOK_TIMEOUT", "10"))
+KESHER_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("KESHER_WEBHOOK_MAX_ATTEMPTS", "8"))
+KESHER_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("KESHER_WEBHOOK_BACKOFF_SECONDS", "30"))
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
