@@ -52,6 +52,7 @@ urlpatterns = [
     path("r/<slug:key>/new/", views.entity_create, name="entity_create"),
     path("r/<slug:key>/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("r/<slug:key>/<int:pk>/edit/", views.entity_edit, name="entity_edit"),
+    path("r/<slug:key>/<int:pk>/timeline/", views.entity_timeline, name="entity_timeline"),
     path("r/<slug:key>/<int:pk>/delete/", views.entity_delete, name="entity_delete"),
     # Bulk actions (REQ IM-4): the list page's form and job progress, and the API.
     path("bulk/jobs/<int:pk>/", bulk_views.bulk_job, name="bulk_job"),

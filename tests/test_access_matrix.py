@@ -952,7 +952,7 @@ def test_links_to_another_owners_account_are_refused_and_write_nothing(world, re
 def test_contact_timeline_does_not_name_an_account_out_of_scope(world, rep):
     """The administrator linked rep1's contact to rep2's account (the world's cross link)."""
     contact, theirs = world.record("contacts", "rep1"), world.record("accounts", "rep2")
-    page = rep.get(f"/r/contacts/{contact.pk}/").content.decode()
+    page = rep.get(f"/r/contacts/{contact.pk}/timeline/").content.decode()
     assert theirs.name not in page
 
 

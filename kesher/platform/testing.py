@@ -778,6 +778,9 @@ def entity_page_routes(entity: Entity) -> list[Route]:
         result += [
             Route(key, url(""), (Verb("GET", permitted(key, "view", target)),), what=what),
             Route(
+                key, url("timeline/"), (Verb("GET", permitted(key, "view", target)),), what=what
+            ),
+            Route(
                 key,
                 url("edit/"),
                 (

@@ -181,6 +181,16 @@ def _panels(entity: Entity, kind: str = "panels") -> list[str]:
     return names
 
 
+@login_required
+def entity_timeline(request, key, pk):
+    """The record's timeline, which its page loads after it shows (htmx): the page does not
+    wait for every app's part of the history."""
+    entity = _entity(key, request.user, "view")
+    obj = _record(entity, request.user, pk)
+    context = {"entity": entity, "obj": obj, "timeline": _timeline(obj, request.user)}
+    return render(request, "platform/detail.html#timeline", context)
+
+
 def _shown_links(entity: Entity) -> list[str]:
     """The record's own links (owner, status, company…) its sections show: read with it."""
     names = []
@@ -225,7 +235,6 @@ def entity_detail(request, key, pk):
         "locked_reason": locked_reason,
         "sections": sections,
         "related": related,
-        "timeline": _timeline(obj, request.user),
         "attachments": attachments,
         "can_change": can(request.user, key, "change") and not locked_reason,
         "can_delete": can(request.user, key, "delete") and not locked_reason,

@@ -293,7 +293,10 @@ def test_timeline_on_the_detail_page_shows_changes(users, client_for):
     account = make_account(admin, name="Acme", city="חיפה")
     client = client_for(admin)
     client.post(f"/r/accounts/{account.pk}/edit/", edit_data(account, city="אילת"))
-    html = client.get(f"/r/accounts/{account.pk}/").content.decode()
+    page = client.get(f"/r/accounts/{account.pk}/").content.decode()
+    # The page loads its timeline after it shows (htmx), from the timeline's own address.
+    assert f'id="timeline" hx-get="/r/accounts/{account.pk}/timeline/"' in page
+    html = client.get(f"/r/accounts/{account.pk}/timeline/").content.decode()
     timeline = html[html.index('id="timeline"') :]
     timeline = timeline[: timeline.index("</ol>")]
     assert "חיפה" in timeline

@@ -31,7 +31,7 @@ def test_timeline_shows_choice_labels_in_the_readers_language(users, client_for)
     account = account_create(actor=admin, data={"name": "x", "kind": "person"})
     admin.language = "en"
     admin.save(update_fields=["language"])
-    page = client_for(admin).get(f"/r/accounts/{account.pk}/").content.decode()
+    page = client_for(admin).get(f"/r/accounts/{account.pk}/timeline/").content.decode()
     timeline = page.split('id="timeline"', 1)[1]
     assert "Private person" in timeline
     assert "אדם פרטי" not in timeline

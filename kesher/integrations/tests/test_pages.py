@@ -182,7 +182,7 @@ def test_messages_show_on_the_record_timeline(admin_user, users, client_for):
     rep = users["sales_rep"]
     account = make_account(rep, name="x", owner=rep)
     queue_email(admin_user, record=account)
-    page = client_for(rep).get(f"/r/accounts/{account.pk}/").content.decode()
+    page = client_for(rep).get(f"/r/accounts/{account.pk}/timeline/").content.decode()
     assert "שלום x" in page
     assert "dana@example.co.il" in page
 

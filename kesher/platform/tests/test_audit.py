@@ -120,7 +120,7 @@ def test_timeline_on_the_detail_page_shows_who_changed_what(users, client_for):
     admin = users["admin"]
     account = make_account(admin, name="Acme", city="חיפה")
     account_update(account, actor=users["manager"], data={"city": "אילת"})
-    html = client_for(admin).get(f"/r/accounts/{account.pk}/").content.decode()
+    html = client_for(admin).get(f"/r/accounts/{account.pk}/timeline/").content.decode()
     timeline = html[html.index('id="timeline"') :]
     timeline = timeline[: timeline.index("</ol>")]
     assert "חיפה" in timeline
