@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kesher.practice",
     "kesher.approvals",
     "kesher.integrations",
+    "kesher.automation",
 ]
 
 MIDDLEWARE = [
@@ -290,6 +291,15 @@ TASKS = {
 KESHER_TICK_SECONDS = int(os.environ.get("KESHER_TICK_SECONDS", "60"))
 # The address people open Kesher at, for links in emails the worker sends (reminders, digests).
 KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Automation (issue 5) -------------------------------------------------------------------------
+# A chain of rules (one rule's change starting another) stops at this depth, with the reason logged.
+KESHER_AUTOMATION_MAX_DEPTH = int(os.environ.get("KESHER_AUTOMATION_MAX_DEPTH", "5"))
+KESHER_AUTOMATION_MAX_ATTEMPTS = int(os.environ.get("KESHER_AUTOMATION_MAX_ATTEMPTS", "5"))
+# Other processes see a rule change within this many seconds (the writing process at once).
+KESHER_AUTOMATION_RULE_CACHE_SECONDS = float(
+    os.environ.get("KESHER_AUTOMATION_RULE_CACHE_SECONDS", "10")
+)
 
 # --- Import, duplicates and backups (issue 6) -----------------------------------------------------
 KESHER_IMPORT_MAX_BYTES = int(os.environ.get("KESHER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

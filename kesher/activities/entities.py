@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, Section, register
 
-from . import services
-from .models import AlertRule, Interaction, ManualAlert, Task
+from . import services, task_templates
+from .models import AlertRule, Interaction, ManualAlert, Task, TaskTemplate
 
 interactions = register(
     Entity(
@@ -196,6 +196,59 @@ manual_alerts = register(
             "expires_at": "2026-12-31T18:00:00+02:00",
             "link_type": "accounts",
             "link_id": 12,
+        },
+    )
+)
+
+task_template_entity = register(
+    Entity(
+        key="task-templates",
+        model=TaskTemplate,
+        label=_("task template"),
+        label_plural=_("Task templates"),
+        icon="✎",
+        nav_order=965,
+        list_columns=("name", "task_type", "assignee_rule", "due_offset", "due_unit"),
+        form_fields=(
+            "name",
+            "task_type",
+            "title",
+            "notes",
+            "priority",
+            "due_offset",
+            "due_unit",
+            "due_business",
+            "assignee_rule",
+            "assignee_role",
+            "assignee_user",
+            "assignee_department",
+        ),
+        sections=(
+            Section(_("Task"), ("name", "task_type", "title", "notes", "priority")),
+            Section(_("Due"), ("due_offset", "due_unit", "due_business")),
+            Section(
+                _("Assign to"),
+                ("assignee_rule", "assignee_role", "assignee_user", "assignee_department"),
+            ),
+        ),
+        search_words=("name", "title"),
+        filter_fields=("task_type", "assignee_rule"),
+        ordering_fields=("name", "created_at", "id"),
+        default_ordering=("name", "id"),
+        select_related=("task_type", "priority"),
+        owner_field=None,
+        choice_lists={"task_type": "task_type", "priority": "task_priority"},
+        create_service=task_templates.task_template_create,
+        update_service=task_templates.task_template_update,
+        api_example={
+            "name": "שיחת היכרות ללקוח VIP",
+            "task_type": 5,
+            "title": "להתקשר אל {{name}}",
+            "priority": 3,
+            "due_offset": 4,
+            "due_unit": "hours",
+            "due_business": True,
+            "assignee_rule": "owner",
         },
     )
 )

@@ -29,6 +29,7 @@ __all__ = [
     "ManualAlert",
     "Notification",
     "Task",
+    "TaskTemplate",
 ]
 
 ACTIVE_USERS = {"is_active": True}
@@ -511,3 +512,95 @@ class CallbackRun(WorkerProgress, models.Model):
 
     def __str__(self):
         return f"{self.days} #{self.pk}"
+
+
+class TaskTemplate(KesherModel):
+    """A task that automation creates (REQ TK-5, SA-5): its type, title with merge fields such
+    as ``{{name}}``, priority, when it is due (calendar or business time from its creation) and
+    who gets it: the record's owner, someone with a role, a user, the owner's manager, or the
+    next person of a department by turn or by fewest open tasks."""
+
+    class AssigneeRule(models.TextChoices):
+        OWNER = "owner", _("The record's owner")
+        ROLE = "role", _("Someone with a role")
+        USER = "user", _("A user")
+        MANAGER = "manager", _("The owner's manager")
+        ROUND_ROBIN = "round_robin", _("A department, in turn")
+        LEAST_LOADED = "least_loaded", _("A department, fewest open tasks")
+
+    class DueUnit(models.TextChoices):
+        MINUTES = "minutes", _("minutes")
+        HOURS = "hours", _("hours")
+        DAYS = "days", _("days")
+
+    name = models.CharField(_("name"), max_length=100)
+    task_type = choice_fk("task_type", _("task type"))
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        help_text=_("Merge fields in double braces, e.g. Call {{name}} ({{phone}})."),
+    )
+    notes = models.TextField(_("description"), blank=True)
+    priority = choice_fk("task_priority", _("priority"))
+    due_offset = models.PositiveIntegerField(_("due after"), null=True, blank=True)
+    due_unit = models.CharField(
+        _("unit"), max_length=10, choices=DueUnit.choices, default=DueUnit.HOURS
+    )
+    due_business = models.BooleanField(_("in business time"), default=True)
+    assignee_rule = models.CharField(
+        _("assign to"), max_length=20, choices=AssigneeRule.choices, default=AssigneeRule.OWNER
+    )
+    assignee_role = models.ForeignKey(
+        "org.Role",
+        verbose_name=_("role"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assignee_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    assignee_department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Round-robin state: who got the last task (set by the service, never from a form).
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("task template")
+        verbose_name_plural = _("task templates")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        needs = {
+            self.AssigneeRule.ROLE: ("assignee_role", _("Choose the role.")),
+            self.AssigneeRule.USER: ("assignee_user", _("Choose the user.")),
+            self.AssigneeRule.ROUND_ROBIN: ("assignee_department", _("Choose the department.")),
+            self.AssigneeRule.LEAST_LOADED: ("assignee_department", _("Choose the department.")),
+        }
+        if self.assignee_rule in needs:
+            name, message = needs[self.assignee_rule]
+            if getattr(self, f"{name}_id") is None:
+                raise ValidationError({name: message})

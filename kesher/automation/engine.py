@@ -1,0 +1,399 @@
+"""Matching: a platform event (after commit) → the rules listening to it → durable runs.
+
+Enabled rules are compiled once per process and cached (invalidated when a rule is written,
+and at most ``KESHER_AUTOMATION_RULE_CACHE_SECONDS`` old for changes made by other processes),
+so a save that no rule matches costs no query. The conditions of every rule an event's trigger
+matched are checked in one query. A matching rule becomes a ``RuleRun`` that the worker runs
+after commit; matching itself never raises into the user's save (REQ AU-1; issue 5 item 8).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, IntegerField, Max, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesher.platform.filterlang import compile_filter, resolve_field
+from kesher.platform.models import Choice
+from kesher.platform.registry import registry
+
+from .evaluate import python_test
+from .models import Rule, RuleRun
+from .triggers import Trigger, change_key, trigger_for
+
+__all__ = [
+    "CompiledRule",
+    "acting_as",
+    "compile_rule",
+    "current_run",
+    "entities_with_rules",
+    "fire",
+    "handle_event",
+    "invalidate_rules",
+    "record_matches",
+]
+
+logger = logging.getLogger("kesher.automation")
+
+
+# --- who is writing: the run context (loop protection, chain depth) ----------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    rule_id: int
+    run_id: int
+    depth: int
+
+
+_current: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
+    "kesher_automation_run", default=None
+)
+
+
+def current_run() -> RunContext | None:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(run: RuleRun):
+    """Writes made inside carry ``run`` as their actor context: the events they emit on commit
+    know which rule made the change and how deep the chain is."""
+    token = _current.set(RunContext(run.rule_id, run.pk, run.depth))
+    connection = transaction.get_connection()
+    queued = len(connection.run_on_commit)
+    try:
+        yield
+    finally:
+        # The events of these writes are delivered when the outermost transaction commits,
+        # which may be after this block ends: each callback queued here runs in a copy of
+        # this context, so the handler still sees the run.
+        context = contextvars.copy_context()
+        connection.run_on_commit[queued:] = [
+            (savepoints, functools.partial(context.run, callback), robust)
+            for savepoints, callback, robust in connection.run_on_commit[queued:]
+        ]
+        _current.reset(token)
+
+
+def max_depth() -> int:
+    return getattr(settings, "KESHER_AUTOMATION_MAX_DEPTH", 5)
+
+
+# --- compiled rules ----------------------------------------------------------------------------
+
+
+def _norm(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value).strip().casefold()
+
+
+@dataclass
+class CompiledRule:
+    """A rule ready to match: its trigger, its condition as a ``Q``, the values its change
+    conditions accept as they appear in an event's ``changes`` (a pick-list value is shown by
+    its label in either language, a linked record by its name)."""
+
+    rule: Rule
+    trigger: Trigger
+    q: Q | None
+    aliases: dict
+    # The condition decided in Python on the saved record (no query), when it is simple; and
+    # the plain columns it reads, when a "created" event's changes can stand for the record.
+    test: object = None
+    test_fields: frozenset | None = None
+    trigger_key: str = ""
+    trigger_from: object = None
+    trigger_to: object = None
+    checks: list = field(default_factory=list)
+    _shown: dict = field(default_factory=dict)
+
+    @property
+    def entity(self) -> str:
+        return self.rule.entity
+
+    @property
+    def trigger_config(self) -> dict:
+        return self.rule.trigger_config
+
+    def represents(self, key: str, shown, wanted) -> bool:
+        """Whether ``shown`` (a value of an event's changes) is the configured ``wanted``."""
+        if wanted is None:
+            return True
+        return _norm(shown) in self._shown.get((key, _norm(wanted)), {_norm(wanted)})
+
+    def changes_hold(self, changes: dict) -> bool:
+        for key, old, new in self.checks:
+            if key not in changes:
+                return False
+            before, after = changes[key]
+            if not (self.represents(key, before, old) and self.represents(key, after, new)):
+                return False
+        return True
+
+
+def _learn_shown(compiled: CompiledRule, path: str, wanted) -> None:
+    """Remember how ``wanted`` appears in events: a pick-list value by its key and labels,
+    a linked record by its name."""
+    if wanted is None:
+        return
+    entity = registry.get(compiled.rule.entity)
+    key = change_key(path)
+    shown = {_norm(wanted)}
+    ref = resolve_field(entity, path)
+    if ref.kind == "choice" and ref.choice_list:
+        choice = Choice.objects.filter(list_key=ref.choice_list, value=str(wanted)).first()
+        if choice is None and str(wanted).isdigit():
+            choice = Choice.objects.filter(list_key=ref.choice_list, pk=int(wanted)).first()
+        if choice is not None:
+            shown |= {_norm(choice.value), _norm(choice.label_he), _norm(choice.label_en)}
+    elif ref.kind == "ref" and ref.model_field is not None and str(wanted).isdigit():
+        target = ref.model_field.related_model._base_manager.filter(pk=int(wanted)).first()
+        if target is not None:
+            shown.add(_norm(str(target)))
+    compiled._shown[(key, _norm(wanted))] = shown
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    """Compile a rule (its condition, trigger and change conditions); ValidationError if any
+    part no longer fits its entity (a custom field deleted since)."""
+    entity = registry.get(rule.entity)
+    q, aliases = compile_filter(entity, rule.condition or None)
+    compiled = CompiledRule(rule, trigger_for(rule.trigger_kind), q or None, aliases)
+    if not aliases:
+        compiled.test, compiled.test_fields = python_test(entity.model, compiled.q)
+    config = rule.trigger_config or {}
+    if rule.trigger_kind == "field_changed":
+        compiled.trigger_key = change_key(config["field"])
+        compiled.trigger_from, compiled.trigger_to = config.get("from"), config.get("to")
+        _learn_shown(compiled, config["field"], compiled.trigger_from)
+        _learn_shown(compiled, config["field"], compiled.trigger_to)
+    elif rule.trigger_kind in ("status_entered", "status_left"):
+        compiled.trigger_key = entity.status_field
+        compiled.trigger_from = compiled.trigger_to = config.get("value")
+        _learn_shown(compiled, entity.status_field, config.get("value"))
+    for check in rule.change_conditions or []:
+        path = check["field"]
+        compiled.checks.append((change_key(path), check.get("from"), check.get("to")))
+        _learn_shown(compiled, path, check.get("from"))
+        _learn_shown(compiled, path, check.get("to"))
+    return compiled
+
+
+_cache: dict = {"loaded_at": 0.0, "by_source": None, "entities": frozenset()}
+
+
+def invalidate_rules() -> None:
+    """Forget the compiled rules (a rule was written); the next event reloads them."""
+    _cache["by_source"] = None
+
+
+def _load() -> dict:
+    ttl = getattr(settings, "KESHER_AUTOMATION_RULE_CACHE_SECONDS", 10)
+    if _cache["by_source"] is not None and time.monotonic() - _cache["loaded_at"] < ttl:
+        return _cache
+    by_source = defaultdict(list)
+    entities = set()
+    for rule in Rule.objects.order_by("order", "id"):
+        entities.add(rule.entity)
+        trigger = trigger_for(rule.trigger_kind)
+        if not rule.enabled or trigger is None or not trigger.events:
+            continue
+        try:
+            compiled = compile_rule(rule)
+        except Exception:
+            # One broken rule (a field deleted since) must not stop the others.
+            logger.exception("automation rule %s cannot be compiled", rule.pk)
+            continue
+        by_source[trigger.source(rule)].append(compiled)
+    _cache.update(
+        by_source=dict(by_source), entities=frozenset(entities), loaded_at=time.monotonic()
+    )
+    return _cache
+
+
+def _listening() -> dict[str, list[CompiledRule]]:
+    return _load()["by_source"]
+
+
+def entities_with_rules() -> frozenset:
+    """The entities some rule (enabled or not) is about: only their records can have runs."""
+    return _load()["entities"]
+
+
+# --- conditions --------------------------------------------------------------------------------
+
+
+def record_matches(
+    entity_key: str, record_id: int, compiled: list[CompiledRule], created: dict | None = None
+) -> list[bool]:
+    """Whether the record meets each rule's condition: simple conditions in Python — on the
+    values a "created" event carries (``created``, its changes) when they are plain columns,
+    else on the record read once — and the others in one query for all of them."""
+    model = registry.get(entity_key).model
+    answers = {}
+    in_python = [c for c in compiled if c.q is not None and c.test is not None]
+    if created is not None and all(c.test_fields is not None for c in in_python):
+        # As saved: a created event carries every non-empty column it wrote.
+        names = set().union(*(c.test_fields for c in in_python))
+        record = SimpleNamespace(**{n: (created.get(n) or [None, None])[1] for n in names})
+        answers.update({id(c): c.test(record) for c in in_python})
+    elif in_python:
+        record = model._base_manager.filter(pk=record_id).first()
+        answers.update({id(c): record is not None and c.test(record) for c in in_python})
+    needing = [c for c in compiled if c.q is not None and c.test is None]
+    if needing:
+        aliases = {}
+        for c in needing:
+            aliases.update(c.aliases)
+        queryset = model._base_manager.filter(pk=record_id)
+        if aliases:
+            queryset = queryset.alias(**aliases)
+        # Max over the rows: a condition on a multi-valued relation may join several rows.
+        row = queryset.aggregate(
+            **{
+                f"rule_{i}": Max(
+                    Case(When(c.q, then=Value(1)), default=Value(0), output_field=IntegerField())
+                )
+                for i, c in enumerate(needing)
+            }
+        )
+        answers.update({id(c): bool(row[f"rule_{i}"]) for i, c in enumerate(needing)})
+    return [answers.get(id(c), c.q is None) for c in compiled]
+
+
+# --- events → runs -----------------------------------------------------------------------------
+
+
+def _short(value):
+    text = value if isinstance(value, int | float | bool) or value is None else str(value)
+    return text[:200] if isinstance(text, str) else text
+
+
+def _event_info(event) -> dict:
+    changes = {k: [_short(v[0]), _short(v[1])] for k, v in list(event.changes.items())[:30]}
+    return {"event": event.name, "entity": event.entity, "changes": changes}
+
+
+def handle_event(event) -> None:
+    """Subscribed to every platform event: the runs of the rules the event matches."""
+    listening = _listening().get(event.entity)
+    if not listening:
+        return
+    context = current_run()
+    fired: dict[tuple[str, int], list[CompiledRule]] = defaultdict(list)
+    for compiled in listening:
+        if event.name not in compiled.trigger.events:
+            continue
+        if context is not None and context.rule_id == compiled.rule.pk:
+            continue  # a rule never fires again on a change it made itself
+        try:
+            record_ids = compiled.trigger.match(compiled, event)
+            if record_ids and compiled.changes_hold(event.changes):
+                for record_id in record_ids:
+                    fired[(compiled.rule.entity, record_id)].append(compiled)
+        except Exception:
+            logger.exception("automation rule %s failed to match %s", compiled.rule.pk, event)
+    if not fired:
+        return
+    depth = context.depth + 1 if context is not None else 0
+    info = _event_info(event)
+    if context is not None:
+        info["caused_by_run"] = context.run_id
+    matched = []
+    for (entity_key, record_id), candidates in fired.items():
+        try:
+            created = (
+                event.changes if event.name == "created" and entity_key == event.entity else None
+            )
+            answers = record_matches(entity_key, record_id, candidates, created)
+        except Exception:
+            logger.exception("automation conditions failed for %s #%s", entity_key, record_id)
+            continue
+        matched += [(c.rule, record_id) for c, ok in zip(candidates, answers, strict=True) if ok]
+    if matched:
+        create_runs(matched, info=info, depth=depth)
+
+
+def create_runs(matched, *, info: dict, depth: int = 0, dedupe: dict | None = None) -> list:
+    """A run per (rule, record id) in ``matched``; the worker starts after commit. Past the
+    depth limit the run is written stopped, with the reason, and nothing runs."""
+    now = timezone.now()
+    stopped = depth > max_depth()
+    reason = (
+        _("Stopped: this chain of rules reached the depth limit (%(limit)s).")
+        % {"limit": max_depth()}
+        if stopped
+        else ""
+    )
+    runs = [
+        RuleRun(
+            rule=rule,
+            entity=rule.entity,
+            record_id=record_id,
+            trigger=rule.trigger_kind,
+            trigger_info=info,
+            actions=rule.actions,
+            depth=depth,
+            status=RuleRun.Status.STOPPED if stopped else RuleRun.Status.PENDING,
+            error=reason,
+            finished_at=now if stopped else None,
+            dedupe_key=(dedupe or {}).get((rule.pk, record_id)),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for rule, record_id in matched
+    ]
+    if stopped:
+        logger.warning("automation chain stopped at depth %s: %s", depth, info)
+    with transaction.atomic():
+        created = RuleRun.objects.bulk_create(runs, ignore_conflicts=dedupe is not None)
+        if not stopped:
+            transaction.on_commit(_start_worker)
+    return created
+
+
+def _start_worker() -> None:
+    from .worker import run_pending
+
+    try:
+        run_pending.enqueue()
+    except Exception:
+        # The tick picks the runs up anyway (``resume_runs``).
+        logger.exception("could not enqueue the automation worker")
+
+
+def fire(kind: str, entity_key: str, record_id: int, *, info: dict | None = None, rule=None):
+    """Fire the enabled rules of ``kind`` on ``entity_key`` (or just ``rule``) for one record,
+    if their conditions hold: for triggers that modules detect themselves (an incoming
+    webhook, an SLA breach, a form submitted). Returns the runs made."""
+    rules = (
+        [rule]
+        if rule is not None
+        else Rule.objects.filter(enabled=True, trigger_kind=kind, entity=entity_key).order_by(
+            "order", "id"
+        )
+    )
+    compiled = [compile_rule(r) for r in rules]
+    context = current_run()
+    compiled = [c for c in compiled if context is None or c.rule.pk != context.rule_id]
+    if not compiled:
+        return []
+    answers = record_matches(entity_key, record_id, compiled)
+    matched = [(c.rule, record_id) for c, ok in zip(compiled, answers, strict=True) if ok]
+    depth = context.depth + 1 if context is not None else 0
+    return (
+        create_runs(matched, info={"event": kind, **(info or {})}, depth=depth) if matched else []
+    )

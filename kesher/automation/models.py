@@ -1,0 +1,163 @@
+"""Automation: rules an administrator defines ("when this happens, if that holds, do this"),
+and the durable log of every run and each action's outcome (REQ AU-1, TK-5, TK-6, SA-5)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.models import KesherModel, entity_choices
+
+__all__ = ["Rule", "RuleActionResult", "RuleRun"]
+
+
+class Rule(KesherModel):
+    """One automation rule on one entity: a trigger (kind and its settings), a condition in the
+    filter language, conditions on what changed, and an ordered list of actions (REQ AU-1).
+
+    ``actions`` is a JSON list of ``{"type": ..., <settings>}``; every part is validated by the
+    services against the trigger and action registries, so the UI, the API and process
+    templates get the same answers.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    entity = models.CharField(_("records of"), max_length=40, choices=entity_choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    trigger_kind = models.CharField(_("trigger"), max_length=40)
+    trigger_config = models.JSONField(_("trigger settings"), default=dict, blank=True)
+    condition = models.JSONField(
+        _("condition"),
+        default=dict,
+        blank=True,
+        help_text=_('In the filter language, e.g. {"field": "city", "op": "eq", "value": "חיפה"}.'),
+    )
+    change_conditions = models.JSONField(
+        _("conditions on the change"),
+        default=list,
+        blank=True,
+        help_text=_('E.g. [{"field": "status", "from": "active", "to": "vip"}].'),
+    )
+    actions = models.JSONField(
+        _("actions"),
+        default=list,
+        help_text=_('E.g. [{"type": "create_task", "template": 3}].'),
+    )
+    # The incoming-webhook secret, stored only as its SHA-256 hash (shown once when made).
+    webhook_token_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    # Time and idle triggers: the end of the window the worker scanned last.
+    scanned_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["entity", "order", "id"]
+        verbose_name = _("automation rule")
+        verbose_name_plural = _("automation rules")
+        indexes = [models.Index(fields=["entity", "enabled", "order"], name="rule_entity")]
+
+    def __str__(self):
+        return self.name
+
+
+class RuleRun(models.Model):
+    """One time a rule matched a record: what triggered it and how its actions went.
+
+    A run is claimed by one worker at a time (``lease_until``); ``dedupe_key`` makes time-based
+    firings idempotent, one per (rule, record, occurrence).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        STOPPED = "stopped", _("stopped")
+
+    rule = models.ForeignKey(
+        Rule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="runs"
+    )
+    entity = models.CharField(_("records of"), max_length=40)
+    record_id = models.BigIntegerField(_("record"))
+    trigger = models.CharField(_("trigger"), max_length=40)
+    trigger_info = models.JSONField(_("what happened"), default=dict, blank=True)
+    # The rule's actions when it matched: a later edit of the rule does not change this run.
+    actions = models.JSONField(_("actions"), default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    depth = models.PositiveSmallIntegerField(_("chain depth"), default=0)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("matched"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A pending run waits until then (a retry's back-off); a running one is its worker's until
+    # ``lease_until``, after which another worker takes it over (the first one died).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("automation run")
+        verbose_name_plural = _("automation runs")
+        indexes = [
+            models.Index(fields=["rule", "-created_at"], name="rule_run_rule"),
+            models.Index(fields=["entity", "record_id", "-created_at"], name="rule_run_record"),
+            # The worker's claim reads only runs still to do.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="rule_run_due",
+                condition=Q(status__in=["pending", "running"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} #{self.pk}"
+
+
+class RuleActionResult(models.Model):
+    """The outcome of one action of a run. Written in the same transaction as the action's own
+    writes, so a worker killed mid-action leaves neither (REQ AU-1; issue 5 item 8)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    run = models.ForeignKey(
+        RuleRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="results"
+    )
+    index = models.PositiveSmallIntegerField(_("step"))
+    action_type = models.CharField(_("action"), max_length=40)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    detail = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "index"]
+        verbose_name = _("action result")
+        verbose_name_plural = _("action results")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="one_result_per_action")
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}/{self.index} {self.outcome}"

@@ -1,0 +1,191 @@
+"""How the access matrix makes automation rules and task templates, and which answers the
+automation pages and API must get (kesher/platform/testing.py; tests/test_access_matrix.py
+imports this). Rules and templates are administrators' by default (no role is granted them)."""
+
+import json
+
+from kesher.activities.models import TaskTemplate
+from kesher.activities.task_templates import task_template_create
+from kesher.automation.models import Rule, RuleRun
+from kesher.automation.services import rule_create, rule_webhook_regenerate
+from kesher.platform.testing import (
+    Verb,
+    not_allowed,
+    permitted,
+    public,
+    register_records,
+    register_route,
+    register_setup,
+)
+
+AREA = "automation"
+TAG_ACTION = json.dumps([{"type": "add_tag", "tag": "matrix"}])
+
+
+def _rule_values(world, marker, record):
+    return {
+        "name": marker,
+        "entity": "accounts",
+        "enabled": True,
+        "order": 10,
+        "trigger_kind": "created",
+        "trigger_config": "{}",
+        "condition": "",
+        "change_conditions": "[]",
+        "actions": TAG_ACTION,
+    }
+
+
+register_records(
+    "automation-rules",
+    make=lambda world, side: rule_create(
+        actor=world.users["admin"],
+        data={
+            "name": f"Matrix rule {side}",
+            "entity": "accounts",
+            "trigger_kind": "updated",
+            "actions": [{"type": "add_tag", "tag": "matrix"}],
+        },
+    ),
+    values=_rule_values,
+    marker_field="name",
+)
+register_records(
+    "task-templates",
+    make=lambda world, side: task_template_create(
+        actor=world.users["admin"], data={"name": f"Matrix template {side}", "title": "Call"}
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "title": "Call {{name}}",
+        "due_unit": "hours",
+        "assignee_rule": TaskTemplate.AssigneeRule.OWNER,
+    },
+    marker_field="name",
+)
+
+
+@register_setup
+def _webhook_rule(world):
+    rule = rule_create(
+        actor=world.users["admin"],
+        data={
+            "name": "Matrix webhook",
+            "entity": "accounts",
+            "trigger_kind": "webhook",
+            "actions": [{"type": "add_tag", "tag": "matrix"}],
+        },
+    )
+    world["webhook rule"] = rule
+    world["webhook token"] = rule_webhook_regenerate(rule, actor=world.users["admin"])
+    world["run"] = RuleRun.objects.create(
+        rule=rule,
+        entity="accounts",
+        record_id=world.record("accounts", "rep1").pk,
+        trigger="webhook",
+    )
+
+
+def _rule_named(world, principal, marker):
+    return Rule.objects.filter(name=marker).exists()
+
+
+def _rule_disabled(world, principal, marker):
+    return not Rule.objects.get(pk=world["webhook rule"].pk).enabled
+
+
+def _token_changed(world, principal, marker):
+    return Rule.objects.get(pk=world["webhook rule"].pk).webhook_token_hash != (
+        world["webhook rule"].webhook_token_hash
+    )
+
+
+def _run_made(world, principal, marker):
+    return RuleRun.objects.filter(rule=world["webhook rule"]).count() > 1
+
+
+def _builder_post(world, marker):
+    return {
+        "name": marker,
+        "trigger_kind": "created",
+        "trigger_config": "{}",
+        "actions": TAG_ACTION,
+    }
+
+
+VIEW = permitted("automation-rules", "view")
+ADD = permitted("automation-rules", "add")
+CHANGE = permitted("automation-rules", "change")
+
+register_route("pages", "/automation/", Verb("GET", VIEW))
+register_route(
+    "pages",
+    "/automation/rules/new/?entity=accounts",
+    Verb("GET", ADD),
+    Verb("POST", ADD, data=_builder_post, writes=_rule_named),
+)
+register_route(
+    "pages", lambda world: f"/automation/rules/{world['webhook rule'].pk}/", Verb("GET", VIEW)
+)
+register_route(
+    "pages",
+    lambda world: f"/automation/rules/{world['webhook rule'].pk}/edit/",
+    Verb("GET", CHANGE),
+    Verb("POST", CHANGE, data=_builder_post, writes=_rule_named),
+)
+register_route(
+    "pages",
+    lambda world: f"/automation/rules/{world['webhook rule'].pk}/toggle/",
+    Verb("POST", CHANGE, writes=_rule_disabled),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+)
+register_route(
+    "pages",
+    lambda world: f"/automation/rules/{world['webhook rule'].pk}/webhook/",
+    Verb("POST", CHANGE, writes=_token_changed),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+)
+register_route(
+    "api",
+    "/api/v1/automation-runs/",
+    Verb("GET", VIEW),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/automation-runs/{world['run'].pk}/",
+    Verb("GET", VIEW),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/automation-rules/{world['webhook rule'].pk}/dry-run/",
+    Verb(
+        "POST",
+        VIEW,
+        data=lambda world, marker: {"record_id": world.record("accounts", "rep1").pk},
+    ),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/automation-rules/{world['webhook rule'].pk}/webhook-address/",
+    Verb("POST", CHANGE, writes=_token_changed),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/automation-hooks/{world['webhook token']}/",
+    Verb(
+        "POST",
+        public,
+        data=lambda world, marker: {"record_id": world.record("accounts", "rep1").pk},
+        writes=_run_made,
+    ),
+    *(Verb(m, not_allowed(public)) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+)

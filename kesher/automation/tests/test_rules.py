@@ -1,0 +1,216 @@
+"""Rules: validation with translated errors naming the field, access, the API and the pages
+(REQ AU-1)."""
+
+import json
+
+import pytest
+
+from kesher.automation.models import Rule
+from kesher.automation.services import rule_create
+
+pytestmark = pytest.mark.django_db
+
+
+def rule_data(template=None, **extra):
+    data = {
+        "name": "VIP call",
+        "entity": "accounts",
+        "trigger_kind": "status_entered",
+        "trigger_config": {"value": "vip"},
+        "actions": [{"type": "create_task", "template": getattr(template, "pk", 1)}],
+    }
+    return {**data, **extra}
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"trigger_kind": "sunrise"}, "trigger_kind"),
+        ({"trigger_config": {"value": "vip", "colour": "red"}}, "trigger_config.colour"),
+        ({"entity": "dragons"}, "entity"),
+        ({"condition": {"field": "nope", "op": "eq", "value": 1}}, "condition"),
+        ({"condition": "{not json"}, "condition"),
+        ({"change_conditions": [{"field": "nope", "to": "x"}]}, "change_conditions"),
+        ({"actions": []}, "actions"),
+        ({"actions": [{"type": "launch_rocket"}]}, "actions"),
+        ({"actions": [{"type": "create_task", "template": 999999}]}, "actions"),
+        ({"actions": [{"type": "update_fields", "values": {"status": "galactic"}}]}, "actions"),
+        ({"actions": [{"type": "call_webhook", "url": "ftp://x"}]}, "actions"),
+        (
+            {"trigger_kind": "time", "trigger_config": {"field": "name", "offset": 1}},
+            "trigger_config.field",
+        ),
+        (
+            {
+                "trigger_kind": "time",
+                "trigger_config": {"field": "last_contact_at", "offset": "soon"},
+            },
+            "trigger_config.offset",
+        ),
+    ],
+)
+def test_bad_rules_are_refused_naming_the_field(users, api_for, call_template, extra, field):
+    """Bad input: a clear 400 naming the field, in the caller's language, nothing written."""
+    response = api_for(users["admin"], "en").post(
+        "/api/v1/automation-rules/", rule_data(call_template, **extra), format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Rule.objects.exists()
+
+
+def test_errors_are_translated(users, api_for, call_template):
+    body = rule_data(call_template, trigger_kind="sunrise")
+    hebrew = api_for(users["admin"], "he").post("/api/v1/automation-rules/", body, format="json")
+    english = api_for(users["admin"], "en").post("/api/v1/automation-rules/", body, format="json")
+    assert english.json()["trigger_kind"] == ["Unknown trigger."]
+    assert hebrew.json()["trigger_kind"] != english.json()["trigger_kind"]
+
+
+def test_hostile_and_long_text(users, api_for, call_template):
+    api = api_for(users["admin"], "en")
+    long_name = api.post(
+        "/api/v1/automation-rules/", rule_data(call_template, name="x" * 500), format="json"
+    )
+    assert long_name.status_code == 400
+    assert "name" in long_name.json()
+    script = api.post(
+        "/api/v1/automation-rules/",
+        rule_data(call_template, name="<script>alert(1)</script>"),
+        format="json",
+    )
+    assert script.status_code == 201
+    page = api.get(f"/api/v1/automation-rules/{script.json()['id']}/")
+    assert page.json()["name"] == "<script>alert(1)</script>"
+
+
+def test_admin_creates_through_the_api_and_changes_it(users, api_for, call_template):
+    api = api_for(users["admin"], "en")
+    created = api.post("/api/v1/automation-rules/", rule_data(call_template), format="json")
+    assert created.status_code == 201, created.content
+    rule = Rule.objects.get()
+    assert rule.created_by == users["admin"]
+    assert rule.scanned_until is not None
+    changed = api.patch(
+        f"/api/v1/automation-rules/{rule.pk}/",
+        {"enabled": False},
+        format="json",
+        HTTP_IF_MATCH=f'"{rule.version}"',
+    )
+    assert changed.status_code == 200
+    rule.refresh_from_db()
+    assert rule.enabled is False
+
+
+@pytest.mark.parametrize("role", ["manager", "sales_rep", "support_agent", "read_only"])
+def test_only_admins_define_rules(users, api_for, client_for, call_template, role):
+    """Access: rules are administrators' (no role is granted them by default)."""
+    rule = rule_create(actor=users["admin"], data=rule_data(call_template))
+    api = api_for(users[role])
+    assert api.get("/api/v1/automation-rules/").status_code == 403
+    assert (
+        api.post("/api/v1/automation-rules/", rule_data(call_template), format="json").status_code
+        == 403
+    )
+    assert api.get("/api/v1/automation-runs/").status_code == 403
+    assert (
+        api.post(f"/api/v1/automation-rules/{rule.pk}/dry-run/", {"record_id": 1}).status_code
+        == 403
+    )
+    client = client_for(users[role])
+    assert client.get("/automation/").status_code == 403
+    assert client.get("/automation/rules/new/").status_code == 403
+    assert client.post(f"/automation/rules/{rule.pk}/toggle/").status_code == 403
+    assert Rule.objects.get().enabled is True
+
+
+def test_a_role_granted_rules_may_define_them(users, api_for, call_template):
+    from kesher.org.models import RolePermission
+
+    RolePermission.objects.create(
+        role=users["manager"].role,
+        entity="automation-rules",
+        can_view=True,
+        can_add=True,
+        can_change=True,
+        can_delete=False,
+        scope="all",
+    )
+    response = api_for(users["manager"]).post(
+        "/api/v1/automation-rules/", rule_data(call_template), format="json"
+    )
+    assert response.status_code == 201
+
+
+def test_builder_page_saves_a_rule(users, client_for, call_template):
+    client = client_for(users["admin"])
+    page = client.get("/automation/rules/new/?entity=accounts")
+    assert page.status_code == 200
+    assert b"rule-builder-data" in page.content
+    response = client.post(
+        "/automation/rules/new/?entity=accounts",
+        {
+            "name": "VIP",
+            "order": "5",
+            "enabled": "on",
+            "trigger_kind": "status_entered",
+            "trigger_config": json.dumps({"value": "vip"}),
+            "condition": "",
+            "change_conditions": "[]",
+            "actions": json.dumps([{"type": "create_task", "template": call_template.pk}]),
+        },
+    )
+    assert response.status_code == 302
+    rule = Rule.objects.get()
+    assert rule.order == 5
+    assert rule.actions == [{"type": "create_task", "template": call_template.pk}]
+    bad = client.post(
+        "/automation/rules/new/?entity=accounts",
+        {"name": "x", "trigger_kind": "nope", "actions": "[]"},
+    )
+    assert bad.status_code == 400
+    assert Rule.objects.count() == 1
+
+
+def test_rule_list_and_run_log_queries_stay_flat(
+    users, client_for, call_template, django_assert_max_num_queries
+):
+    for n in range(5):
+        rule_create(actor=users["admin"], data=rule_data(call_template, name=f"rule {n}"))
+    client = client_for(users["admin"])
+    client.get("/automation/")
+    with django_assert_max_num_queries(15):
+        assert client.get("/automation/").status_code == 200
+    rule = Rule.objects.first()
+    with django_assert_max_num_queries(15):
+        assert client.get(f"/automation/rules/{rule.pk}/").status_code == 200
+
+
+def test_schema_lists_the_endpoints(users, api_for):
+    schema = api_for(users["admin"]).get("/api/schema/?format=json").json()
+    for path in (
+        "/api/v1/automation-rules/",
+        "/api/v1/automation-runs/",
+        "/api/v1/automation-rules/{id}/dry-run/",
+        "/api/v1/automation-hooks/{token}/",
+    ):
+        assert path in schema["paths"], path
+
+
+def test_deleted_rule_stops_at_once(users, api_for, call_template, worker):
+    from kesher.automation.models import RuleRun
+    from kesher.customers.tests.factories import make_account
+
+    rule = rule_create(
+        actor=users["admin"],
+        data=rule_data(call_template, trigger_kind="created", trigger_config={}),
+    )
+    with worker():
+        make_account(users["admin"], name="before", owner=users["admin"])
+    assert RuleRun.objects.count() == 1
+    response = api_for(users["admin"]).delete(f"/api/v1/automation-rules/{rule.pk}/")
+    assert response.status_code == 204
+    with worker():
+        make_account(users["admin"], name="after", owner=users["admin"])
+    assert not Rule.objects.exists()
+    assert not RuleRun.objects.exists()

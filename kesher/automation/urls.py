@@ -1,0 +1,32 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import api, views
+
+router = SimpleRouter()
+router.register("automation-runs", api.RunViewSet, basename="automation-runs")
+
+urlpatterns = [
+    path("automation/", views.rule_list, name="automation_rules"),
+    path("automation/rules/new/", views.rule_builder, name="automation_rule_new"),
+    path("automation/rules/<int:pk>/", views.rule_runs, name="automation_rule_runs"),
+    path("automation/rules/<int:pk>/edit/", views.rule_builder, name="automation_rule_edit"),
+    path("automation/rules/<int:pk>/toggle/", views.rule_toggle, name="automation_rule_toggle"),
+    path("automation/rules/<int:pk>/webhook/", views.rule_webhook, name="automation_rule_webhook"),
+    path(
+        "api/v1/automation-rules/<int:pk>/dry-run/",
+        api.DryRunView.as_view(),
+        name="api_automation_dry_run",
+    ),
+    path(
+        "api/v1/automation-rules/<int:pk>/webhook-address/",
+        api.WebhookTokenView.as_view(),
+        name="api_automation_webhook_address",
+    ),
+    path(
+        "api/v1/automation-hooks/<str:token>/",
+        api.IncomingWebhookView.as_view(),
+        name="api_automation_hook",
+    ),
+    path("api/v1/", include(router.urls)),
+]
