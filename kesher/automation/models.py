@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.models import KesherModel, entity_choices
 
-__all__ = ["Rule", "RuleActionResult", "RuleRun"]
+__all__ = ["InstalledProcess", "Rule", "RuleActionResult", "RuleRun"]
 
 
 class Rule(KesherModel):
@@ -161,3 +161,27 @@ class RuleActionResult(models.Model):
 
     def __str__(self):
         return f"{self.run_id}/{self.index} {self.outcome}"
+
+
+class InstalledProcess(models.Model):
+    """A process template an administrator installed, and what it made (issue 5 item 6)."""
+
+    key = models.CharField(_("process template"), max_length=60, unique=True)
+    installed_at = models.DateTimeField(_("installed at"), default=timezone.now)
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("installed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # {"choices": [ids of the pick-list values it added], "records": [[entity key, id], ...]}
+    created = models.JSONField(_("what it made"), default=dict)
+
+    class Meta:
+        verbose_name = _("installed process")
+        verbose_name_plural = _("installed processes")
+
+    def __str__(self):
+        return self.key

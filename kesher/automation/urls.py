@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from . import api, process_views, views
 
 router = SimpleRouter()
 router.register("automation-runs", api.RunViewSet, basename="automation-runs")
@@ -13,6 +13,22 @@ urlpatterns = [
     path("automation/rules/<int:pk>/edit/", views.rule_builder, name="automation_rule_edit"),
     path("automation/rules/<int:pk>/toggle/", views.rule_toggle, name="automation_rule_toggle"),
     path("automation/rules/<int:pk>/webhook/", views.rule_webhook, name="automation_rule_webhook"),
+    path("automation/processes/", process_views.process_list, name="automation_processes"),
+    path(
+        "automation/processes/<slug:key>/install/",
+        process_views.process_install_view,
+        name="automation_process_install",
+    ),
+    path(
+        "api/v1/process-templates/",
+        process_views.ProcessTemplateList.as_view(),
+        name="api_process_templates",
+    ),
+    path(
+        "api/v1/process-templates/<slug:key>/install/",
+        process_views.ProcessTemplateInstall.as_view(),
+        name="api_process_template_install",
+    ),
     path(
         "api/v1/automation-rules/<int:pk>/dry-run/",
         api.DryRunView.as_view(),

@@ -189,3 +189,46 @@ register_route(
     *(Verb(m, not_allowed(public)) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
 )
+
+
+# --- process templates (issue 5 item 6): administrators only ---------------------------------
+
+
+def _administrators(world, principal):
+    from kesher.platform import access
+    from kesher.platform.testing import Outcome
+
+    if not world.signed_in(principal):
+        return Outcome.SIGN_IN
+    return Outcome.ALLOW if access.is_admin(world.user(principal)) else Outcome.FORBIDDEN
+
+
+def _onboarding_installed(world, principal, marker):
+    from kesher.automation.models import InstalledProcess
+
+    return InstalledProcess.objects.filter(key="customer-onboarding").exists()
+
+
+INSTALL = "customer-onboarding/install/"
+OTHER_VERBS = ("PUT", "PATCH", "DELETE")
+register_route("pages", "/automation/processes/", Verb("GET", _administrators))
+register_route(
+    "pages",
+    f"/automation/processes/{INSTALL}",
+    Verb("POST", _administrators, writes=_onboarding_installed),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHER_VERBS)),
+)
+register_route(
+    "api",
+    "/api/v1/process-templates/",
+    Verb("GET", _administrators),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHER_VERBS)),
+    api=True,
+)
+register_route(
+    "api",
+    f"/api/v1/process-templates/{INSTALL}",
+    Verb("POST", _administrators, writes=_onboarding_installed),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHER_VERBS)),
+    api=True,
+)

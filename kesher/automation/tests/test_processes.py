@@ -1,0 +1,95 @@
+"""Process templates: installing new-customer onboarding makes its parts through their services
+and the process then runs; a template waiting for a module installs nothing (REQ AU-2, AU-4,
+SV-11; issue 5 item 6)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kesher.activities.models import Task, TaskTemplate
+from kesher.approvals.models import ApprovalProcess
+from kesher.automation.models import InstalledProcess, Rule
+from kesher.automation.processes import process_install
+from kesher.customers.services import account_update
+from kesher.customers.tests.factories import make_account
+from kesher.integrations.models import EmailTemplate, OutgoingMessage
+from kesher.platform.models import Choice
+
+pytestmark = pytest.mark.django_db
+
+
+def test_au4_onboarding_installs_its_parts_and_runs(users, worker):
+    admin, rep = users["admin"], users["sales_rep"]
+    installed = process_install("customer-onboarding", actor=admin)
+    assert sorted(Rule.objects.values_list("trigger_kind", flat=True)) == ["idle", "status_entered"]
+    assert TaskTemplate.objects.count() == 3
+    assert EmailTemplate.objects.get().entity == "accounts"
+    assert ApprovalProcess.objects.get().steps == [{"approver": "manager"}]
+    assert len(installed.created["records"]) == 7
+    welcome = Rule.objects.get(trigger_kind="status_entered")
+    kickoff = TaskTemplate.objects.get(name="קליטה: פגישת התנעה")
+    assert {"type": "create_task", "template": kickoff.pk} in welcome.actions
+
+    account = make_account(rep, name="לקוח חדש בע״מ", owner=rep, email="new@example.co.il")
+    active = Choice.objects.get(list_key="account_status", value="active")
+    with worker():
+        account_update(account, actor=rep, data={"status": active})
+    titles = sorted(Task.objects.filter(link_id=account.pk).values_list("title", flat=True))
+    assert titles == ["לתאם פגישת התנעה עם לקוח חדש בע״מ", "שיחת ברוכים הבאים ללקוח חדש בע״מ"]
+    assert set(Task.objects.values_list("assignee", flat=True)) == {rep.pk}
+    message = OutgoingMessage.objects.get()
+    assert message.to == "new@example.co.il"
+    assert "לקוח חדש בע״מ" in message.subject
+    assert list(account.tags.values_list("name", flat=True)) == ["קליטה"]
+
+
+def test_a_template_installs_once_and_only_by_an_administrator(users):
+    with pytest.raises(ValidationError) as refused:
+        process_install("customer-onboarding", actor=users["sales_rep"])
+    assert "key" in refused.value.message_dict
+    assert Rule.objects.count() == 0
+    process_install("customer-onboarding", actor=users["admin"])
+    with pytest.raises(ValidationError):
+        process_install("customer-onboarding", actor=users["admin"])
+    assert Rule.objects.count() == 2
+    assert InstalledProcess.objects.count() == 1
+
+
+def test_sv11_service_process_waits_for_tickets_and_writes_nothing(users):
+    with pytest.raises(ValidationError) as waiting:
+        process_install("service-request", actor=users["admin"])
+    assert "tickets" in waiting.value.messages[0]
+    assert not Choice.objects.filter(list_key="ticket_status").exists()
+    assert TaskTemplate.objects.count() == 0
+
+
+def test_a_part_that_no_longer_fits_installs_nothing(users):
+    """A pick-list value the template relies on was removed: the install names the part and
+    leaves no half-made process behind."""
+    Choice.objects.filter(list_key="task_type", value="meeting").delete()
+    with pytest.raises(ValidationError) as error:
+        process_install("customer-onboarding", actor=users["admin"])
+    assert "פגישת התנעה" in error.value.messages[0]
+    assert EmailTemplate.objects.count() == 0
+    assert TaskTemplate.objects.count() == 0
+    assert InstalledProcess.objects.count() == 0
+
+
+def test_pages_and_api(users, client_for, api_for):
+    admin = users["admin"]
+    page = client_for(admin).get("/automation/processes/").content.decode()
+    assert 'id="install-customer-onboarding"' in page
+    assert 'id="install-service-request"' not in page
+    assert client_for(users["sales_rep"]).get("/automation/processes/").status_code == 403
+    response = client_for(admin).post("/automation/processes/customer-onboarding/install/")
+    assert response.status_code == 302
+    assert InstalledProcess.objects.filter(key="customer-onboarding").exists()
+
+    api = api_for(admin, "en")
+    listed = {row["key"]: row for row in api.get("/api/v1/process-templates/").json()}
+    assert listed["customer-onboarding"]["installed_at"]
+    assert listed["service-request"]["missing"] == ["tickets"]
+    again = api.post("/api/v1/process-templates/customer-onboarding/install/")
+    assert again.status_code == 400
+    assert "already installed" in again.json()["non_field_errors"][0]
+    assert api.post("/api/v1/process-templates/nothing/install/").status_code == 404
+    assert api_for(users["sales_rep"]).get("/api/v1/process-templates/").status_code == 403
