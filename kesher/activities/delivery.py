@@ -17,10 +17,12 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from kesher.platform.claims import claim_ids
 
 from .models import ActivityPreferences, Notification, Task
 from .services import notify
@@ -38,16 +40,6 @@ KINDS = {
 }
 
 
-def _claim_sql(table: str, sent: str, when: str, condition: str, order: str) -> str:
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    return (
-        f"UPDATE {table} SET {sent} = %s WHERE id IN ("  # noqa: S608  (names are ours, not input)
-        f"SELECT id FROM {table} WHERE {condition} AND {sent} IS NULL"
-        f" AND {when} IS NOT NULL AND {when} <= %s ORDER BY {order} LIMIT %s{lock}"
-        f") AND {sent} IS NULL RETURNING id"
-    )
-
-
 def claim(kind: str, now=None, limit: int = BATCH) -> list[int]:
     """Mark up to ``limit`` due tasks of ``kind`` as sent and return their ids; rows another
     worker claimed (or is claiming) are not returned. Call inside a transaction."""
@@ -56,10 +48,15 @@ def claim(kind: str, now=None, limit: int = BATCH) -> list[int]:
     # A bare "is_open", as the partial indexes' condition says it: SQLite uses a partial index
     # only when the query repeats each of its terms (a bound "is_open = ?" does not count), and
     # PostgreSQL's generic plans need it spelled out too (bench/results/activities-*.md).
-    sql = _claim_sql(Task._meta.db_table, sent, when, "is_open", when)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, limit])
-        return [row[0] for row in cursor.fetchall()]
+    return claim_ids(
+        Task._meta.db_table,
+        due=f"is_open AND {sent} IS NULL AND {when} IS NOT NULL AND {when} <= %s",
+        due_params=[now],
+        order=when,
+        limit=limit,
+        mark=f"{sent} = %s",
+        mark_params=[now],
+    )
 
 
 def _text(kind: str, task: Task):
@@ -105,16 +102,16 @@ def deliver_due(now=None) -> int:
 
 def send_pending_emails(limit: int = BATCH) -> int:
     """Email notifications that want it, each claimed first so it goes out at most once."""
-    table = Notification._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    sql = (
-        f"UPDATE {table} SET emailed_at = %s WHERE id IN ("  # noqa: S608
-        f"SELECT id FROM {table} WHERE email_wanted = %s AND emailed_at IS NULL"
-        f" ORDER BY created_at LIMIT %s{lock}) AND emailed_at IS NULL RETURNING id"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.now(), True, limit])
-        ids = [row[0] for row in cursor.fetchall()]
+    with transaction.atomic():
+        ids = claim_ids(
+            Notification._meta.db_table,
+            due="email_wanted = %s AND emailed_at IS NULL",
+            due_params=[True],
+            order="created_at",
+            limit=limit,
+            mark="emailed_at = %s",
+            mark_params=[timezone.now()],
+        )
     sent = 0
     for note in Notification.objects.filter(pk__in=ids).select_related("user"):
         with translation.override(note.user.language or "he"):

@@ -16,10 +16,11 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from kesher.platform.claims import claim_ids
 from kesher.platform.registry import registry
 
 from .actions import ActionContext, action_for
@@ -53,25 +54,20 @@ def claim_runs(limit: int = BATCH, now=None) -> list[int]:
     """Take up to ``limit`` due runs (waiting, or running with an expired lease) and return
     their ids; a run another worker holds is not returned."""
     now = now or timezone.now()
-    table = RuleRun._meta.db_table
-    postgres = connection.vendor == "postgresql"
     due = (
         "status IN ('pending', 'running') AND next_attempt_at <= %s"
         " AND (status = 'pending' OR lease_until < %s)"
     )
-    # The candidates are picked once, in a materialized CTE: PostgreSQL may run an IN
-    # (SELECT … LIMIT … SKIP LOCKED) subquery more than once and take more than the limit.
-    sql = (
-        f"WITH picked AS {'MATERIALIZED ' if postgres else ''}("  # noqa: S608 (our names)
-        f"SELECT id FROM {table} WHERE {due} ORDER BY next_attempt_at LIMIT %s"
-        f"{' FOR UPDATE SKIP LOCKED' if postgres else ''}) "
-        f"UPDATE {table} SET status = 'running', lease_until = %s,"
-        f" started_at = COALESCE(started_at, %s) WHERE id IN (SELECT id FROM picked)"
-        f" AND {due} RETURNING id"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, limit, now + LEASE, now, now, now])
-        return sorted(row[0] for row in cursor.fetchall())
+    with transaction.atomic():
+        return claim_ids(
+            RuleRun._meta.db_table,
+            due=due,
+            due_params=[now, now],
+            order="next_attempt_at",
+            limit=limit,
+            mark="status = 'running', lease_until = %s, started_at = COALESCE(started_at, %s)",
+            mark_params=[now + LEASE, now],
+        )
 
 
 def error_message(error: Exception) -> str:

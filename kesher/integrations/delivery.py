@@ -19,9 +19,11 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from kesher.platform.claims import claim_ids
 
 from .gateways import GatewayError, TextMessage, get_backend
 from .models import OutgoingMessage, WebhookDelivery
@@ -39,16 +41,15 @@ def claim(model, waiting: str, now=None, limit: int = BATCH) -> list[int]:
     attempt, and return their ids; rows another worker claimed are not returned. Call inside a
     transaction and commit before sending."""
     now = now or timezone.now()
-    table = model._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    sql = (
-        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"  # noqa: S608  (names are ours)
-        f" WHERE id IN (SELECT id FROM {table} WHERE status = %s AND next_attempt_at <= %s"
-        f" ORDER BY next_attempt_at, id LIMIT %s{lock}) AND status = %s RETURNING id"
+    return claim_ids(
+        model._meta.db_table,
+        due="status = %s AND next_attempt_at <= %s",
+        due_params=[waiting, now],
+        order="next_attempt_at, id",
+        limit=limit,
+        mark="status = %s, claimed_at = %s, attempts = attempts + 1",
+        mark_params=["sending", now],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ["sending", now, waiting, now, limit, waiting])
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 def backoff(attempts: int, base: float) -> datetime.timedelta:
