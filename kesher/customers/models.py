@@ -86,6 +86,8 @@ class Account(KesherModel):
             models.Index(fields=["name", "id"], name="account_name_id"),
             # An import matches e-mail whatever its case (kesher/imports/bulk.py).
             models.Index(Lower("email"), name="account_email_lower"),
+            # Automation's idle trigger reads a window of last changes (automation/schedule.py).
+            models.Index(fields=["updated_at", "id"], name="account_updated"),
         ]
 
     def __str__(self):
@@ -152,6 +154,8 @@ class Contact(KesherModel):
             models.Index(fields=["created_at", "id"], name="contact_created"),
             # An import matches e-mail whatever its case (kesher/imports/bulk.py).
             models.Index(Lower("email"), name="contact_email_lower"),
+            # Automation's idle trigger reads a window of last changes (automation/schedule.py).
+            models.Index(fields=["updated_at", "id"], name="contact_updated"),
         ]
 
     def __str__(self):
