@@ -393,7 +393,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # One name for the set of record types activities link to, wherever a field offers it.
-    "ENUM_NAME_OVERRIDES": {"LinkTypeEnum": "kesher.activities.links.link_choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "LinkTypeEnum": "kesher.activities.links.link_choices",
+        "RegisteredEntityEnum": "kesher.platform.models.entity_choices",
+    },
 }
 
 LOGGING = {

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -66,19 +66,16 @@ def process_install_view(request, key):
     return redirect(reverse("automation_processes"))
 
 
-_PROCESS_FIELDS = {
-    "key": serializers.CharField(),
-    "name": serializers.CharField(),
-    "description": serializers.CharField(),
-    "steps": serializers.ListField(child=serializers.CharField()),
-    "missing": serializers.ListField(child=serializers.CharField()),
-    "installed_at": serializers.DateTimeField(allow_null=True),
-    "installed_by": serializers.CharField(),
-}
+class ProcessTemplateSerializer(serializers.Serializer):
+    """A process template as the API lists it (read only)."""
 
-
-def _process_row(**kwargs):
-    return inline_serializer("ProcessTemplate", _PROCESS_FIELDS, **kwargs)
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    steps = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+    installed_at = serializers.DateTimeField(allow_null=True)
+    installed_by = serializers.CharField()
 
 
 def _require_admin(request) -> None:
@@ -91,7 +88,7 @@ class ProcessTemplateList(APIView):
         summary="Process templates",
         description="Installable processes (rules, task and e-mail templates, approvals), "
         "with the modules each still needs and whether it is installed.",
-        responses=_process_row(many=True),
+        responses=ProcessTemplateSerializer(many=True),
     )
     def get(self, request):
         _require_admin(request)
@@ -102,7 +99,7 @@ class ProcessTemplateInstall(APIView):
     @extend_schema(
         summary="Install a process template",
         request=None,
-        responses=_process_row(),
+        responses=ProcessTemplateSerializer,
         examples=[
             OpenApiExample(
                 "Installed",
