@@ -777,9 +777,7 @@ def entity_page_routes(entity: Entity) -> list[Route]:
 
         result += [
             Route(key, url(""), (Verb("GET", permitted(key, "view", target)),), what=what),
-            Route(
-                key, url("timeline/"), (Verb("GET", permitted(key, "view", target)),), what=what
-            ),
+            Route(key, url("timeline/"), (Verb("GET", permitted(key, "view", target)),), what=what),
             Route(
                 key,
                 url("edit/"),
