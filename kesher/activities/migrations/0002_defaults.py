@@ -3,6 +3,8 @@ Administrators change all of them as data (REQ CX-4, OR-3, TK-4)."""
 
 from django.db import migrations
 
+from kesher.org.grants import apply_grants
+
 LISTS = {
     # value, Hebrew, English, colour, settings
     "interaction_kind": [
@@ -66,8 +68,6 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
 
 def create_defaults(apps, schema_editor):
     Choice = apps.get_model("platform", "Choice")
-    Role = apps.get_model("org", "Role")
-    RolePermission = apps.get_model("org", "RolePermission")
     BusinessCalendar = apps.get_model("activities", "BusinessCalendar")
     for list_key, values in LISTS.items():
         for order, (value, label_he, label_en, colour, extra) in enumerate(values):
@@ -82,22 +82,7 @@ def create_defaults(apps, schema_editor):
                     "extra": extra,
                 },
             )
-    for key, grants in GRANTS.items():
-        role = Role.objects.filter(key=key).first()
-        if role is None:
-            continue
-        for entity, (view, add, change, delete, scope) in grants.items():
-            RolePermission.objects.get_or_create(
-                role=role,
-                entity=entity,
-                defaults={
-                    "can_view": view,
-                    "can_add": add,
-                    "can_change": change,
-                    "can_delete": delete,
-                    "scope": scope,
-                },
-            )
+    apply_grants(apps, GRANTS)
     if not BusinessCalendar.objects.filter(company__isnull=True).exists():
         BusinessCalendar.objects.create()
 

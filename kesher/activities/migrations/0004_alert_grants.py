@@ -3,6 +3,8 @@ on, scoped like their interactions. Alert rules stay with administrators (no gra
 
 from django.db import migrations
 
+from kesher.org.grants import apply_grants
+
 GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
     "manager": {"manual-alerts": (True, True, True, True, "department")},
     "sales_rep": {"manual-alerts": (True, True, True, True, "own")},
@@ -12,24 +14,7 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
 
 
 def create_grants(apps, schema_editor):
-    Role = apps.get_model("org", "Role")
-    RolePermission = apps.get_model("org", "RolePermission")
-    for key, grants in GRANTS.items():
-        role = Role.objects.filter(key=key).first()
-        if role is None:
-            continue
-        for entity, (view, add, change, delete, scope) in grants.items():
-            RolePermission.objects.get_or_create(
-                role=role,
-                entity=entity,
-                defaults={
-                    "can_view": view,
-                    "can_add": add,
-                    "can_change": change,
-                    "can_delete": delete,
-                    "scope": scope,
-                },
-            )
+    apply_grants(apps, GRANTS)
 
 
 class Migration(migrations.Migration):

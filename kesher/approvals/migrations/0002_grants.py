@@ -3,6 +3,8 @@ read them, to choose one when asking for approval of a record (pages and the API
 
 from django.db import migrations
 
+from kesher.org.grants import apply_grants
+
 GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
     "manager": {"approval-processes": (True, False, False, False, "all")},
     "sales_rep": {"approval-processes": (True, False, False, False, "all")},
@@ -12,24 +14,7 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
 
 
 def create_grants(apps, schema_editor):
-    Role = apps.get_model("org", "Role")
-    RolePermission = apps.get_model("org", "RolePermission")
-    for key, grants in GRANTS.items():
-        role = Role.objects.filter(key=key).first()
-        if role is None:
-            continue
-        for entity, (view, add, change, delete, scope) in grants.items():
-            RolePermission.objects.get_or_create(
-                role=role,
-                entity=entity,
-                defaults={
-                    "can_view": view,
-                    "can_add": add,
-                    "can_change": change,
-                    "can_delete": delete,
-                    "scope": scope,
-                },
-            )
+    apply_grants(apps, GRANTS)
 
 
 class Migration(migrations.Migration):
