@@ -71,11 +71,10 @@ def searched_custom_fields(entity: Entity) -> list:
     """The entity's custom fields whose values are searched (REQ CX-1: text types)."""
     if not any(f.name == "custom" for f in entity.model._meta.concrete_fields):
         return []
-    from .models import CustomField
+    from .customfields import definitions_for
 
-    return list(
-        CustomField.objects.filter(entity=entity.key, active=True, type__in=SEARCHED_CUSTOM)
-    )
+    # The definitions a request already read (validating the record) serve here too.
+    return [d for d in definitions_for(entity) if d.type in SEARCHED_CUSTOM]
 
 
 def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
@@ -105,13 +104,14 @@ def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
     return result
 
 
-def index_record(obj, entity: Entity | None = None) -> None:
-    """(Re)write the search tokens of one record."""
+def index_record(obj, entity: Entity | None = None, *, new: bool = False) -> None:
+    """(Re)write the search tokens of one record (``new``: it has none yet)."""
     entity = entity or registry.for_model(obj)
     custom_fields = searched_custom_fields(entity)
     if not entity.has_search() and not custom_fields:
         return
-    unindex_record(obj, entity)
+    if not new:
+        unindex_record(obj, entity)
     SearchToken.objects.bulk_create(
         SearchToken(entity=entity.key, object_id=obj.pk, kind=kind, token=token)
         for kind, token in _tokens(entity, obj, custom_fields)

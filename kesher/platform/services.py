@@ -328,7 +328,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     changes.update(_custom_changes({}, getattr(instance, "custom", {}) or {}))
     _set_m2m(instance, m2m, changes)
     write_audit(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes)
-    search.index_record(instance, entity)
+    search.index_record(instance, entity, new=True)
     _emit(entity, instance, events.CREATED, actor, changes)
     return instance
 
