@@ -323,33 +323,44 @@ def webhook_enqueue(
 # --- retries -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def message_retry(message: OutgoingMessage, *, actor) -> OutgoingMessage:
-    """Queue a failed message again, with a fresh round of attempts."""
+def _send_again(model, pk: int, *, given_up: str, waiting: str, refusal, actor):
+    """Queue a row the worker gave up on for a fresh round of attempts (same row and id)."""
     # Locked: the worker may be changing this row's status at the same moment.
-    locked = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
-    if locked.status != OutgoingMessage.Status.FAILED:
-        raise ValidationError({"status": [_("Only a failed message can be sent again.")]})
-    locked.status = OutgoingMessage.Status.QUEUED
+    locked = model.objects.select_for_update().get(pk=pk)
+    if locked.status != given_up:
+        raise ValidationError({"status": [refusal]})
+    locked.status = waiting
     locked.attempts = 0
     locked.next_attempt_at = timezone.now()
     locked.save(update_fields=["status", "attempts", "next_attempt_at"])
-    write_audit(locked, actor=actor, action="update", changes={"status": ["failed", "queued"]})
+    write_audit(locked, actor=actor, action="update", changes={"status": [given_up, waiting]})
     return locked
+
+
+@transaction.atomic
+def message_retry(message: OutgoingMessage, *, actor) -> OutgoingMessage:
+    """Queue a failed message again, with a fresh round of attempts."""
+    return _send_again(
+        OutgoingMessage,
+        message.pk,
+        given_up=OutgoingMessage.Status.FAILED,
+        waiting=OutgoingMessage.Status.QUEUED,
+        refusal=_("Only a failed message can be sent again."),
+        actor=actor,
+    )
 
 
 @transaction.atomic
 def webhook_delivery_retry(delivery: WebhookDelivery, *, actor) -> WebhookDelivery:
     """Send a dead-letter delivery again (same delivery id), with a fresh round of attempts."""
-    locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-    if locked.status != WebhookDelivery.Status.DEAD:
-        raise ValidationError({"status": [_("Only a dead-letter delivery can be sent again.")]})
-    locked.status = WebhookDelivery.Status.PENDING
-    locked.attempts = 0
-    locked.next_attempt_at = timezone.now()
-    locked.save(update_fields=["status", "attempts", "next_attempt_at"])
-    write_audit(locked, actor=actor, action="update", changes={"status": ["dead", "pending"]})
-    return locked
+    return _send_again(
+        WebhookDelivery,
+        delivery.pk,
+        given_up=WebhookDelivery.Status.DEAD,
+        waiting=WebhookDelivery.Status.PENDING,
+        refusal=_("Only a dead-letter delivery can be sent again."),
+        actor=actor,
+    )
 
 
 # --- sending from the UI -----------------------------------------------------------------------
