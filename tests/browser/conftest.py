@@ -16,6 +16,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -31,6 +34,20 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "Kesher-test-pass-1"  # the root conftest's make_user() password
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+class _OneRequestAtATime(WSGIServer):
+    """The live server without a thread per request. SQLite's in-memory test database is one
+    connection the server shares with the test (Django's ``connections_override``); a page
+    whose parts load together (its timeline and its 360° history) would otherwise use it from
+    two threads at once, which SQLite answers with "not an error"."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = _OneRequestAtATime
 
 
 def find_chromium() -> str | None:
