@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from kesher.platform import events, search
 from kesher.platform.bulk_writes import _audit, _CustomMemo
-from kesher.platform.customfields import definitions_for, validate_custom
-from kesher.platform.models import AuditEntry, FieldRule, SearchToken
+from kesher.platform.customfields import definitions_for, rules_for, validate_custom
+from kesher.platform.models import AuditEntry, SearchToken
 from kesher.platform.rules import enforce_rules
 from kesher.platform.services import _assign, _custom_changes, display
 
@@ -81,7 +81,7 @@ def _memo(plan: Plan) -> _Memo:
         has_custom = any(f.name == "custom" for f in meta.concrete_fields)
         plan.cache[key] = _Memo(
             definitions=definitions_for(plan.entity, active_only=False) if has_custom else [],
-            rules=list(FieldRule.objects.filter(entity=plan.entity.key, active=True)),
+            rules=rules_for(plan.entity),
             clean=_CustomMemo(),
             has_custom=has_custom,
             audited=[f for f in meta.concrete_fields if f.editable and not f.primary_key],

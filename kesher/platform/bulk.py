@@ -36,7 +36,7 @@ from django_tasks import task
 from . import search
 from .access import can, is_admin, linkable
 from .bulk_writes import KEEP_REJECTED, Outcome, apply_chunk, load_chunk, tags_field
-from .customfields import EMPTY, clean_value, definitions_for, error_key
+from .customfields import EMPTY, clean_value, definitions_for, error_key, rules_for
 from .filterlang import apply_filter, compile_filter
 from .models import BulkJob, Choice, CustomField, FieldRule, Tag
 from .registry import Entity, registry
@@ -306,7 +306,7 @@ def bulk_prepare(
         if value is MISSING:
             raise ValidationError({"value": [_("This field is required.")]})
         _prepare_value(plan, field, value)
-        plan.rules = list(FieldRule.objects.filter(entity=entity.key, active=True))
+        plan.rules = rules_for(entity)
     elif action in (Action.ADD_TAG, Action.REMOVE_TAG):
         plan.tag = _prepare_tag(entity, tag)
     return plan

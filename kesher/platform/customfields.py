@@ -8,8 +8,6 @@ plain JSON: numbers as numbers, dates as ISO text, choices by their key, links b
 from __future__ import annotations
 
 import datetime
-from contextlib import contextmanager
-from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -21,11 +19,12 @@ from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.il import hp, idnr
 
+from . import stamps
 from .fields import normalize_phone
-from .models import Choice, CustomField
+from .models import Choice, CustomField, FieldRule
 from .registry import Entity, registry
 
-__all__ = ["definitions_for", "error_key", "validate_custom"]
+__all__ = ["definitions_for", "error_key", "rules_for", "validate_custom"]
 
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 20_000
@@ -36,43 +35,43 @@ def error_key(key: str) -> str:
     return f"custom_fields.{key}"
 
 
-# Within one request the definitions are read once per entity: a list page asks for them
-# from its columns, its filter, its sort and its index choice. Set by RequestMemoMiddleware;
-# outside a request (the worker, the shell) every call reads the table.
-_memo: ContextVar[dict | None] = ContextVar("custom_field_definitions", default=None)
+def _definitions_changed(**_kwargs) -> None:
+    stamps.renew(stamps.FIELDS)
 
 
-@contextmanager
-def definitions_remembered():
-    token = _memo.set({})
-    try:
-        yield
-    finally:
-        _memo.reset(token)
+for _model in (CustomField, FieldRule):
+    post_save.connect(_definitions_changed, sender=_model, dispatch_uid=f"stamp_{_model.__name__}")
+    post_delete.connect(
+        _definitions_changed, sender=_model, dispatch_uid=f"stamp_delete_{_model.__name__}"
+    )
 
 
-def _forget(**_kwargs) -> None:
-    memo = _memo.get()
-    if memo is not None:
-        memo.clear()
-
-
-post_save.connect(_forget, sender=CustomField, dispatch_uid="custom_field_memo_save")
-post_delete.connect(_forget, sender=CustomField, dispatch_uid="custom_field_memo_delete")
+def _all_definitions(key: str) -> list[CustomField]:
+    return list(
+        CustomField.objects.filter(entity=key).select_related("parent").order_by("order", "pk")
+    )
 
 
 def definitions_for(entity: Entity | str, *, active_only: bool = True) -> list[CustomField]:
-    """The entity's custom fields in their form order (only active ones unless asked)."""
+    """The entity's custom fields in their form order (only active ones unless asked).
+
+    Read once per process until an administrator changes them (``stamps.py``): a list page
+    asks from its columns, filter, sort and index choice, and every write validates with them.
+    The instances are shared: read them, never change them.
+    """
     key = entity if isinstance(entity, str) else entity.key
-    memo = _memo.get()
-    if memo is not None and key in memo:
-        everything = memo[key]
-    else:
-        qs = CustomField.objects.filter(entity=key).select_related("parent")
-        everything = list(qs.order_by("order", "pk"))
-        if memo is not None:
-            memo[key] = everything
+    everything = stamps.cached(stamps.FIELDS, f"custom:{key}", lambda: _all_definitions(key))
     return [d for d in everything if d.active or not active_only]
+
+
+def rules_for(entity: Entity | str) -> list[FieldRule]:
+    """The entity's active field rules, cached like the definitions (shared: read only)."""
+    key = entity if isinstance(entity, str) else entity.key
+    return stamps.cached(
+        stamps.FIELDS,
+        f"rules:{key}",
+        lambda: list(FieldRule.objects.filter(entity=key, active=True)),
+    )
 
 
 def _text(value, limit: int) -> str:

@@ -1,14 +1,14 @@
 """Middleware of the platform."""
 
-from .customfields import definitions_remembered
+from .stamps import remembered_for_request
 
 
 class RequestMemoMiddleware:
-    """Lets a request read each entity's custom-field definitions once (customfields.py)."""
+    """Lets a request check once that the cached custom fields and rules are current."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        with definitions_remembered():
+        with remembered_for_request():
             return self.get_response(request)

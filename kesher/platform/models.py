@@ -31,6 +31,29 @@ class EntityQuerySet(models.QuerySet):
         return scope_queryset(self, user)
 
 
+class DefinitionQuerySet(EntityQuerySet):
+    """Set-based writes to definitions other processes cache renew their stamp (stamps.py);
+    saves and deletes do it through signals (customfields.py)."""
+
+    def update(self, **kwargs):
+        from . import stamps
+
+        stamps.renew(stamps.FIELDS)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from . import stamps
+
+        stamps.renew(stamps.FIELDS)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, *args, **kwargs):
+        from . import stamps
+
+        stamps.renew(stamps.FIELDS)
+        return super().bulk_update(objs, *args, **kwargs)
+
+
 class KesherModel(models.Model):
     """Base of every editable record: timestamps, an optimistic-lock version, custom values."""
 
@@ -204,6 +227,18 @@ class WorkerHeartbeat(models.Model):
         return f"{self.name} @ {self.last_seen:%H:%M:%S}"
 
 
+class SchemaStamp(models.Model):
+    """A token replaced, in the same transaction, by every change to what administrators
+    define (custom fields, field rules), so each process knows when its cached copy is stale
+    (``kesher/platform/stamps.py``)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"
+
+
 def entity_choices():
     """The registered entities, for fields that name one (evaluated when used, not imported)."""
     from .registry import registry
@@ -269,7 +304,7 @@ class CustomField(models.Model):
     indexed = models.BooleanField(_("indexed"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = EntityQuerySet.as_manager()
+    objects = DefinitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "order", "pk"]
@@ -456,7 +491,7 @@ class FieldRule(models.Model):
     message_en = models.CharField(_("English error message"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
-    objects = EntityQuerySet.as_manager()
+    objects = DefinitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "field", "pk"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.il import hp, idnr
 
+from .customfields import rules_for
 from .fields import normalize_phone
 from .models import FieldRule, localized
 from .registry import Entity, registry
@@ -126,8 +127,8 @@ def enforce_rules(
     field is written, and — for "required at these statuses" — when the status changes, so a
     transition that leaves the field empty is refused (SV-4) while older records stay editable.
     """
-    if rules is None:  # a caller checking many records (bulk update) loads them once
-        rules = list(FieldRule.objects.filter(entity=entity.key, active=True))
+    if rules is None:
+        rules = rules_for(entity)
     if not rules:
         return
     role_key = getattr(getattr(actor, "role", None), "key", None)

@@ -1,0 +1,81 @@
+"""Process-wide caches of what administrators define, kept right across processes.
+
+The web server and the worker each keep the custom-field definitions and field rules they read
+(every create, update and list needs them); a change in one process must reach the others.
+Each change replaces a random token in ``platform_schemastamp`` inside its own transaction, and
+a cache entry is used only while the token it was read under is still current — reading the
+token is one primary-key lookup instead of compiling and running the definitions' queries.
+The token is random, not a counter, so a rolled-back change can never make an old entry look
+current.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TypeVar
+
+from django.db import connection
+
+__all__ = ["cached", "remembered_for_request", "renew"]
+
+FIELDS = "fields"
+
+T = TypeVar("T")
+
+_entries: dict[tuple[str, str], tuple[str, object]] = {}
+
+# Within one request the token is read once (RequestMemoMiddleware); outside a request (the
+# worker, the shell) every use reads it.
+_request_tokens: ContextVar[dict | None] = ContextVar("schema_stamps", default=None)
+
+
+@contextmanager
+def remembered_for_request():
+    handle = _request_tokens.set({})
+    try:
+        yield
+    finally:
+        _request_tokens.reset(handle)
+
+
+def _token(name: str) -> str | None:
+    tokens = _request_tokens.get()
+    if tokens is not None and name in tokens:
+        return tokens[name]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM platform_schemastamp WHERE name = %s", [name])
+        row = cursor.fetchone()
+    token = row[0] if row else None
+    if tokens is not None:
+        tokens[name] = token
+    return token
+
+
+def cached(name: str, key: str, load: Callable[[], T]) -> T:
+    """``load()``'s result, read again only after a change under stamp ``name``."""
+    token = _token(name)
+    entry = _entries.get((name, key))
+    if token is not None and entry is not None and entry[0] == token:
+        return entry[1]
+    value = load()
+    if token is not None:  # no stamp row (a flushed test database): never cache
+        _entries[(name, key)] = (token, value)
+    return value
+
+
+def renew(name: str) -> None:
+    """Mark everything cached under ``name`` stale, for every process, when this transaction
+    commits (and for this one at once)."""
+    token = secrets.token_hex(16)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE platform_schemastamp SET token = %s WHERE name = %s", [token, name])
+        if cursor.rowcount == 0:
+            cursor.execute(
+                "INSERT INTO platform_schemastamp (name, token) VALUES (%s, %s)", [name, token]
+            )
+    tokens = _request_tokens.get()
+    if tokens is not None:
+        tokens.pop(name, None)
