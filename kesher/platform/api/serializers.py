@@ -43,6 +43,16 @@ class EntitySerializer(serializers.ModelSerializer):
             if queryset is not None and registry.has_model(queryset.model) and user is not None:
                 target.queryset = linkable(queryset, user)
 
+    def get_fields(self):
+        # ModelSerializer introspects the model for every instance (a quarter of an API
+        # create); the outcome depends only on the class, so it is built once and each
+        # instance gets fresh fields made from the same arguments.
+        prototypes = type(self).__dict__.get("_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()
+            type(self)._prototypes = prototypes
+        return {name: _fresh(field) for name, field in prototypes.items()}
+
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         # Model validators run in the service after normalization (a phone typed "052-..."
@@ -99,6 +109,16 @@ class EntitySerializer(serializers.ModelSerializer):
             m2m=m2m,
             expected_version=expected,
         )
+
+
+def _fresh(field: serializers.Field) -> serializers.Field:
+    """A new, unbound field built with ``field``'s arguments (a nested field, such as a
+    many-relation's child, made new too; querysets and choices are shared, never changed)."""
+    kwargs = {
+        name: _fresh(value) if isinstance(value, serializers.Field) else value
+        for name, value in field._kwargs.items()
+    }
+    return type(field)(*field._args, **kwargs)
 
 
 _cache: dict[str, type[EntitySerializer]] = {}
