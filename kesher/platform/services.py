@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +43,7 @@ _HOSTILE_CONTROLS = re.compile("[\u0000\u200b\u200c\u200d\u2060\ufeff\u202a-\u20
 
 
 SECRET_FIELDS = {"password"}
+_UNSET = object()
 
 _edit_guards: list = []
 _bulk_edit_guards: list = []
@@ -167,25 +169,47 @@ def _assign(instance, data: dict) -> None:
 
 
 def _validate(instance, only: list[str] | None = None) -> None:
-    """Model validation; on update only the changed fields (plus model-wide rules)."""
-    if only is None:
-        instance.full_clean()
-        return
-    exclude = {f.name for f in instance._meta.concrete_fields} - set(only)
+    """Model validation; on update only the changed fields. Uniqueness and constraints over
+    several fields are checked whole: changing one field can break a constraint whose other
+    fields did not change."""
+    exclude = _known_valid_links(instance)
+    if only is not None:
+        exclude |= {f.name for f in instance._meta.concrete_fields} - set(only)
     errors = {}
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    # Uniqueness and constraints over several fields are checked whole: changing one of the
-    # fields can break a constraint whose other fields did not change.
-    try:
-        instance.validate_unique()
-        instance.validate_constraints()
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
+    for step in (partial(instance.clean_fields, exclude=exclude), instance.clean):
+        try:
+            step()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    failed = {name for name in errors if name != NON_FIELD_ERRORS}
+    for step in (instance.validate_unique, instance.validate_constraints):
+        try:
+            step(exclude=failed)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _known_valid_links(instance) -> set[str]:
+    """Foreign keys set to a record already loaded that meets the field's plain
+    ``limit_choices_to`` (an active user, an active pick-list value): Django would ask the
+    database again whether it exists. A key given as an id, or a record that fails the limit,
+    is still checked by Django, with its own message."""
+    known = set()
+    for field in instance._meta.concrete_fields:
+        if not field.many_to_one or not field.is_cached(instance):
+            continue
+        target = field.get_cached_value(instance)
+        if target is None or target.pk is None or target._state.adding:
+            continue
+        limit = field.get_limit_choices_to() or {}
+        if isinstance(limit, dict) and all(
+            "__" not in name and getattr(target, name, _UNSET) == value
+            for name, value in limit.items()
+        ):
+            known.add(field.name)
+    return known
 
 
 def _set_m2m(instance, m2m: dict, changes: dict) -> None:
