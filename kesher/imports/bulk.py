@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from kesher.platform import events, search
 from kesher.platform.bulk_writes import _audit, _CustomMemo
 from kesher.platform.customfields import definitions_for, rules_for, validate_custom
+from kesher.platform.inserts import insert_new
 from kesher.platform.models import AuditEntry, SearchToken
 from kesher.platform.rules import enforce_rules
 from kesher.platform.services import _assign, _custom_changes, display
@@ -319,9 +320,7 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     """One batch's new records and everything a service writes with each, in bulk."""
     entity, actor, job = plan.entity, plan.actor, plan.job
     instances = [instance for _row, _values, instance in creates]
-    entity.model.objects.bulk_create(instances, batch_size=_insert_batch(entity.model))
-    if any(instance.pk is None for instance in instances):
-        raise RuntimeError("the database did not return the new records' ids")
+    insert_new(entity.model, instances)
     changed = []
     for instance in instances:
         changes = {}
@@ -333,8 +332,9 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
         changed.append((instance, changes))
     _audit(plan, changed, AuditEntry.Action.CREATE)
     _index(entity, instances)
-    ImportRowChange.objects.bulk_create(
-        (
+    insert_new(
+        ImportRowChange,
+        [
             ImportRowChange(
                 job=job,
                 row=row,
@@ -343,8 +343,7 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
                 action=ImportRowChange.Action.CREATED,
             )
             for row, _values, instance in creates
-        ),
-        batch_size=2000,
+        ],
     )
     ExternalId.objects.bulk_create(
         (
@@ -406,12 +405,6 @@ def _index(entity, instances: list) -> None:
                 f"{insert} VALUES (%s, %s, %s, %s)",
                 [(entity.key, pk, kind, token) for pk, kind, token in rows],
             )
-
-
-def _insert_batch(model) -> int:
-    # SQLite allows 32,766 bound values a statement; PostgreSQL takes larger batches well.
-    columns = len(model._meta.concrete_fields)
-    return max(100, 30_000 // columns) if connection.vendor == "sqlite" else 2000
 
 
 def _link_accounts(plan: Plan, pairs: list) -> None:

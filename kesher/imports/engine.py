@@ -261,13 +261,8 @@ def _match_value(plan: Plan, values: RowValues):
     if plan.match == EXTERNAL_ID:
         return values.external_id or None
     value = values.data.get(plan.match)
-    if value in (None, ""):
-        return None
-    model_field = plan.entity.model._meta.get_field(plan.match)
-    try:
-        return model_field.to_python(value)  # the stored form: a phone in E.164
-    except ValidationError:
-        return None
+    # convert_row cleaned it with its field: already the stored form (a phone in E.164).
+    return None if value in (None, "") else value
 
 
 def _existing(plan: Plan, values: RowValues, row: int):
