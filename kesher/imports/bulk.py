@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesher.platform import events, search
 from kesher.platform.bulk_writes import _audit, _CustomMemo
 from kesher.platform.customfields import definitions_for, rules_for, validate_custom
-from kesher.platform.inserts import insert_new
+from kesher.platform.inserts import insert_new, insert_rows
 from kesher.platform.models import AuditEntry, SearchToken
 from kesher.platform.rules import enforce_rules
 from kesher.platform.services import _assign, _custom_changes, display
@@ -320,6 +321,7 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     """One batch's new records and everything a service writes with each, in bulk."""
     entity, actor, job = plan.entity, plan.actor, plan.job
     instances = [instance for _row, _values, instance in creates]
+    _written_now(instances)
     insert_new(entity.model, instances)
     changed = []
     for instance in instances:
@@ -332,18 +334,11 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
         changed.append((instance, changes))
     _audit(plan, changed, AuditEntry.Action.CREATE)
     _index(entity, instances)
-    insert_new(
+    created = ImportRowChange.Action.CREATED
+    insert_rows(
         ImportRowChange,
-        [
-            ImportRowChange(
-                job=job,
-                row=row,
-                entity=entity.key,
-                record_id=instance.pk,
-                action=ImportRowChange.Action.CREATED,
-            )
-            for row, _values, instance in creates
-        ],
+        ["job_id", "row", "entity", "record_id", "action", "before"],
+        [(job.pk, row, entity.key, instance.pk, created, "{}") for row, _v, instance in creates],
     )
     ExternalId.objects.bulk_create(
         (
@@ -371,6 +366,21 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
                 changes=changes,
             )
         )
+
+
+def _written_now(instances: list) -> None:
+    """Records written in one transaction share its time, as they would share ``now()``."""
+    if not instances:
+        return
+    now = timezone.now()
+    stamped = [
+        f.attname
+        for f in instances[0]._meta.concrete_fields
+        if f.name in ("created_at", "updated_at")
+    ]
+    for instance in instances:
+        for name in stamped:
+            setattr(instance, name, now)
 
 
 def _index(entity, instances: list) -> None:

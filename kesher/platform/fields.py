@@ -22,7 +22,20 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    return _e164(value, region or settings.KESHER_DEFAULT_PHONE_REGION)
+    if value in _canonical:
+        return value
+    normalized = _e164(value, region or settings.KESHER_DEFAULT_PHONE_REGION)
+    if len(_canonical) >= _CANONICAL_LIMIT:
+        _canonical.clear()
+    _canonical.add(normalized)
+    return normalized
+
+
+# Numbers this process already produced in E.164 (which normalizes to itself whatever the
+# region): a stored or just-cleaned number is looked up, matched and saved again and again —
+# an import parsed each one five times. Bounded, and emptied when full.
+_CANONICAL_LIMIT = 100_000
+_canonical: set[str] = set()
 
 
 @functools.lru_cache(maxsize=65536)

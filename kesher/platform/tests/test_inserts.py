@@ -25,7 +25,8 @@ def test_new_records_get_their_own_ids_and_values(users):
     with transaction.atomic():
         insert_new(Contact, people)
     assert all(p.pk and not p._state.adding for p in people)
-    assert len({p.pk for p in people}) == 1200 and min(p.pk for p in people) > before.pk
+    assert len({p.pk for p in people}) == 1200
+    assert min(p.pk for p in people) > before.pk
     stored = Contact.objects.in_bulk([p.pk for p in people])
     for person in people[::97]:
         row = stored[person.pk]

@@ -1,0 +1,34 @@
+"""Phone normalization (REQ CX-3): typed forms become E.164; a number this process already
+normalized is recognised without parsing it again, and nothing else is."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kesher.platform import fields
+
+
+def test_typed_forms_become_e164_and_stay_so(monkeypatch):
+    assert fields.normalize_phone("052-555-1234") == "+972525551234"
+    assert fields.normalize_phone(" 052 5551234 ") == "+972525551234"
+    parsed = []
+    real = fields._e164
+    monkeypatch.setattr(fields, "_e164", lambda *a: parsed.append(a) or real(*a))
+    assert fields.normalize_phone("+972525551234") == "+972525551234"
+    assert parsed == []  # produced above: recognised, not parsed again
+    assert fields.normalize_phone("03-555-1234") == "+97235551234"
+    assert len(parsed) == 1
+
+
+def test_a_number_never_produced_is_still_checked():
+    with pytest.raises(ValidationError):
+        fields.normalize_phone("+97212")
+    with pytest.raises(ValidationError):
+        fields.normalize_phone("טלפון")
+
+
+def test_the_memory_is_bounded(monkeypatch):
+    monkeypatch.setattr(fields, "_CANONICAL_LIMIT", 3)
+    fields._canonical.clear()
+    for n in range(10):
+        fields.normalize_phone(f"052-555-12{n:02d}")
+    assert len(fields._canonical) <= 3
