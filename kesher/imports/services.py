@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import io
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -437,6 +438,35 @@ def _run(plan, rows: list, size: int) -> None:
         error="",
     )
     stop_on_error = not (plan.job.mapping or {}).get("skip_invalid")
+    with _checkpoints_deferred():
+        _run_batches(plan, rows, size, job_id, stop_on_error)
+
+
+@contextmanager
+def _checkpoints_deferred():
+    """On SQLite, let the write-ahead log grow while the import commits batch after batch.
+
+    Each batch's inserts touch pages all over the indexes of large tables (a contact's search
+    tokens land among millions); with the default checkpoint every 1,000 pages, nearly every
+    commit copied its pages back into the database file — a third of an import's time. The
+    pages are copied once, when the import ends (or at 50,000 pages, ~200 MB)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (before,) = cursor.fetchone()
+        cursor.execute("PRAGMA wal_autocheckpoint = 50000")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+            if not connection.in_atomic_block:  # a checkpoint cannot run inside a transaction
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _run_batches(plan, rows: list, size: int, job_id: int, stop_on_error: bool) -> None:
     while True:
         with transaction.atomic():
             # One runner per batch: a second worker on the same job waits here, then reads

@@ -48,12 +48,15 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> list[int]:
 def insert_new(model, instances: list) -> None:
     """Insert unsaved ``instances`` of ``model`` and give each its id (see ``insert_rows``)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plain = {f.attname for f in fields if _stores_text_as_given(f)}
     # Converting a date-time for the database is the dearest preparation, and rows written
     # together often share one (their creation time): each distinct value is prepared once.
     prepared: dict = {}
 
     def prepare(field, obj):
         value = field.pre_save(obj, True)
+        if field.attname in plain and type(value) is str:
+            return value
         if not isinstance(field, models.DateTimeField):
             return field.get_db_prep_save(value, connection)
         key = (field.attname, value)
@@ -67,3 +70,17 @@ def insert_new(model, instances: list) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _stores_text_as_given(field) -> bool:
+    """A text field that prepares a ``str`` as itself (not one that normalizes on the way,
+    such as a phone field: its value is prepared by the field)."""
+    kind = type(field)
+    return (
+        isinstance(field, models.CharField | models.TextField)
+        and kind.to_python in (models.CharField.to_python, models.TextField.to_python)
+        and kind.get_prep_value
+        in (models.CharField.get_prep_value, models.TextField.get_prep_value)
+        and kind.get_db_prep_value is models.Field.get_db_prep_value
+        and kind.get_db_prep_save is models.Field.get_db_prep_save
+    )
