@@ -11,8 +11,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import stamps
 from kesher.platform.fields import CompanyNumberField, PhoneField
-from kesher.platform.models import EntityQuerySet, KesherModel
+from kesher.platform.models import EntityQuerySet, KesherModel, RoleStampedQuerySet
 
 __all__ = ["ApiToken", "Company", "Department", "Role", "RolePermission", "Scope", "User"]
 
@@ -92,6 +93,8 @@ class Role(KesherModel):
         _("administrator"), default=False, help_text=_("Administrators may do everything.")
     )
 
+    objects = RoleStampedQuerySet.as_manager()
+
     class Meta:
         ordering = ["name_he"]
         verbose_name = _("role")
@@ -114,6 +117,8 @@ class RolePermission(models.Model):
     can_delete = models.BooleanField(_("delete"), default=False)
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices, default=Scope.OWN)
 
+    objects = RoleStampedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["role", "entity"], name="role_entity_unique")
@@ -121,6 +126,10 @@ class RolePermission(models.Model):
 
     def __str__(self):
         return f"{self.role.key}:{self.entity}"
+
+
+# Every request reads its user's grants from a per-process cache (kesher/platform/access.py).
+stamps.renew_on_change(stamps.ROLES, Role, RolePermission)
 
 
 class KesherUserManager(UserManager.from_queryset(EntityQuerySet)):

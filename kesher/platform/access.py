@@ -41,19 +41,26 @@ def grants_for(user) -> dict[str, Grant] | None:
     elif user.role_id is None:
         grants = {}
     else:
-        from kesher.org.models import RolePermission
+        from . import stamps
 
-        rows = RolePermission.objects.filter(role_id=user.role_id).select_related("role")
-        rows = list(rows)
-        if (rows and rows[0].role.is_admin) or (not rows and user.role.is_admin):
-            grants = None
-        else:
-            grants = {
-                r.entity: Grant(r.can_view, r.can_add, r.can_change, r.can_delete, r.scope)
-                for r in rows
-            }
+        role_id = user.role_id
+        grants = stamps.cached(stamps.ROLES, f"grants:{role_id}", lambda: _role_grants(role_id))
     user._kesher_grants = grants
     return grants
+
+
+def _role_grants(role_id: int) -> dict[str, Grant] | None:
+    from kesher.org.models import Role
+
+    role = Role.objects.filter(pk=role_id).prefetch_related("permissions").first()
+    if role is None:
+        return {}
+    if role.is_admin:
+        return None
+    return {
+        r.entity: Grant(r.can_view, r.can_add, r.can_change, r.can_delete, r.scope)
+        for r in role.permissions.all()
+    }
 
 
 def grant(user, entity_key: str) -> Grant:

@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -35,15 +34,7 @@ def error_key(key: str) -> str:
     return f"custom_fields.{key}"
 
 
-def _definitions_changed(**_kwargs) -> None:
-    stamps.renew(stamps.FIELDS)
-
-
-for _model in (CustomField, FieldRule):
-    post_save.connect(_definitions_changed, sender=_model, dispatch_uid=f"stamp_{_model.__name__}")
-    post_delete.connect(
-        _definitions_changed, sender=_model, dispatch_uid=f"stamp_delete_{_model.__name__}"
-    )
+stamps.renew_on_change(stamps.FIELDS, CustomField, FieldRule)
 
 
 def _all_definitions(key: str) -> list[CustomField]:

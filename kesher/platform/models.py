@@ -31,27 +31,33 @@ class EntityQuerySet(models.QuerySet):
         return scope_queryset(self, user)
 
 
-class DefinitionQuerySet(EntityQuerySet):
-    """Set-based writes to definitions other processes cache renew their stamp (stamps.py);
-    saves and deletes do it through signals (customfields.py)."""
+class StampedQuerySet(EntityQuerySet):
+    """Set-based writes to rows other processes cache renew their stamp (stamps.py); saves
+    and deletes do it through signals (``stamps.renew_on_change``)."""
+
+    stamp = "fields"
 
     def update(self, **kwargs):
         from . import stamps
 
-        stamps.renew(stamps.FIELDS)
+        stamps.renew(self.stamp)
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
         from . import stamps
 
-        stamps.renew(stamps.FIELDS)
+        stamps.renew(self.stamp)
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, *args, **kwargs):
         from . import stamps
 
-        stamps.renew(stamps.FIELDS)
+        stamps.renew(self.stamp)
         return super().bulk_update(objs, *args, **kwargs)
+
+
+class RoleStampedQuerySet(StampedQuerySet):
+    stamp = "roles"
 
 
 class KesherModel(models.Model):
@@ -304,7 +310,7 @@ class CustomField(models.Model):
     indexed = models.BooleanField(_("indexed"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = DefinitionQuerySet.as_manager()
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "order", "pk"]
@@ -491,7 +497,7 @@ class FieldRule(models.Model):
     message_en = models.CharField(_("English error message"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
-    objects = DefinitionQuerySet.as_manager()
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "field", "pk"]

@@ -19,9 +19,10 @@ from typing import TypeVar
 
 from django.db import connection
 
-__all__ = ["cached", "remembered_for_request", "renew"]
+__all__ = ["cached", "remembered_for_request", "renew", "renew_on_change"]
 
-FIELDS = "fields"
+FIELDS = "fields"  # custom fields and field rules
+ROLES = "roles"  # roles and their entity permissions
 
 T = TypeVar("T")
 
@@ -43,15 +44,14 @@ def remembered_for_request():
 
 def _token(name: str) -> str | None:
     tokens = _request_tokens.get()
-    if tokens is not None and name in tokens:
-        return tokens[name]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM platform_schemastamp WHERE name = %s", [name])
-        row = cursor.fetchone()
-    token = row[0] if row else None
-    if tokens is not None:
-        tokens[name] = token
-    return token
+    if not tokens:  # every stamp at once: a request needs several, for one round trip
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, token FROM platform_schemastamp")
+            read = dict(cursor.fetchall())
+        if tokens is None:
+            return read.get(name)
+        tokens.update(read, _read=True)
+    return tokens.get(name)
 
 
 def cached(name: str, key: str, load: Callable[[], T]) -> T:
@@ -78,4 +78,18 @@ def renew(name: str) -> None:
             )
     tokens = _request_tokens.get()
     if tokens is not None:
-        tokens.pop(name, None)
+        tokens.clear()
+
+
+def renew_on_change(name: str, *models) -> None:
+    """Renew stamp ``name`` whenever a row of one of ``models`` is saved or deleted (their
+    set-based writes renew it through ``StampedQuerySet``)."""
+    from django.db.models.signals import post_delete, post_save
+
+    def changed(**_kwargs):
+        renew(name)
+
+    for model in models:
+        uid = f"stamp_{name}_{model._meta.label_lower}"
+        post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
+        post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"{uid}_delete")

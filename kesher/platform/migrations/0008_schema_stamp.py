@@ -4,7 +4,9 @@ from django.db import migrations, models
 
 
 def first_stamp(apps, schema_editor):
-    apps.get_model("platform", "SchemaStamp").objects.create(name="fields", token="initial")
+    stamps = apps.get_model("platform", "SchemaStamp").objects
+    for name in ("fields", "roles"):
+        stamps.get_or_create(name=name, defaults={"token": "initial"})
 
 
 class Migration(migrations.Migration):

@@ -2,12 +2,16 @@
 (stamps.py): custom fields and field rules (REQ CX-1, CX-3), and validation of a record's links
 without asking the database what the record in hand already says."""
 
+import secrets
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from kesher.customers.services import account_create
+from kesher.org.models import RolePermission
 from kesher.platform import stamps
 from kesher.platform.customfields import definitions_for, rules_for
 from kesher.platform.models import CustomField, FieldRule
@@ -25,7 +29,7 @@ def another_process_changes(sql: str, params: list) -> None:
     """A change made by another process: the row and the stamp, no signal in this one."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        cursor.execute("UPDATE platform_schemastamp SET token = 'elsewhere' WHERE name = 'fields'")
+        cursor.execute("UPDATE platform_schemastamp SET token = %s", [secrets.token_hex(8)])
 
 
 def test_definitions_are_read_once_until_they_change():
@@ -34,7 +38,7 @@ def test_definitions_are_read_once_until_they_change():
     with CaptureQueriesContext(connection) as seen:
         assert [d.key for d in definitions_for("accounts")] == ["region"]
     assert [q["sql"] for q in seen.captured_queries] == [
-        "SELECT token FROM platform_schemastamp WHERE name = 'fields'"
+        "SELECT name, token FROM platform_schemastamp"
     ]
     add_field("score")
     assert [d.key for d in definitions_for("accounts")] == ["region", "score"]
@@ -67,7 +71,7 @@ def test_field_rules_follow_their_changes(users):
     assert account_create(actor=users["admin"], data={"name": "בלי עיר"}).pk
 
 
-def test_a_request_reads_the_stamp_once(users, api_for):
+def test_a_request_reads_the_stamps_once(users, api_for):
     add_field()
     api = api_for(users["admin"])
     warm = api.post("/api/v1/accounts/", {"name": "ראשונה"}, format="json")
@@ -81,6 +85,27 @@ def test_a_request_reads_the_stamp_once(users, api_for):
     assert len(stamp_reads) == 1
     assert not [q for q in seen.captured_queries if "platform_customfield" in q["sql"]]
     assert not [q for q in seen.captured_queries if "platform_fieldrule" in q["sql"]]
+    assert not [q for q in seen.captured_queries if "org_rolepermission" in q["sql"]]
+
+
+def test_a_role_changed_elsewhere_takes_effect_at_once(users):
+    """Grants are cached per role (REQ OR-3): a permission taken away in another process is
+    refused on the next request; one changed here, at once too."""
+    rep = users["sales_rep"]
+    api = APIClient()
+    api.force_login(rep)  # a session: each request loads its own user, as in production
+    assert api.get("/api/v1/accounts/").status_code == 200
+    permission = RolePermission.objects.get(role=rep.role, entity="accounts")
+    another_process_changes(
+        "UPDATE org_rolepermission SET can_view = %s WHERE id = %s", [False, permission.pk]
+    )
+    assert api.get("/api/v1/accounts/").status_code == 403
+    permission.refresh_from_db()
+    permission.can_view = True
+    permission.save()
+    assert api.get("/api/v1/accounts/").status_code == 200
+    RolePermission.objects.filter(pk=permission.pk).update(can_view=False)
+    assert api.get("/api/v1/accounts/").status_code == 403
 
 
 def test_without_a_stamp_nothing_is_cached():
