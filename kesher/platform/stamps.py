@@ -25,6 +25,7 @@ FIELDS = "fields"  # custom fields and field rules
 ROLES = "roles"  # roles and their entity permissions
 
 T = TypeVar("T")
+_LOADED = object()  # marks a request's tokens as read
 
 _entries: dict[tuple[str, str], tuple[str, object]] = {}
 
@@ -44,13 +45,15 @@ def remembered_for_request():
 
 def _token(name: str) -> str | None:
     tokens = _request_tokens.get()
-    if not tokens:  # every stamp at once: a request needs several, for one round trip
+    if tokens is None or _LOADED not in tokens:
+        # Every stamp at once: a request needs several (grants, fields), for one round trip.
         with connection.cursor() as cursor:
             cursor.execute("SELECT name, token FROM platform_schemastamp")
             read = dict(cursor.fetchall())
         if tokens is None:
             return read.get(name)
-        tokens.update(read, _read=True)
+        tokens.update(read)
+        tokens[_LOADED] = True
     return tokens.get(name)
 
 
