@@ -15,7 +15,7 @@ service (``engine.process_row``), as every row of an entity without this path do
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -40,7 +40,9 @@ from .engine import (
     _errors_to_problems,
     _match_value,
     convert_row,
+    load_links,
     process_row,
+    with_loaded_links,
 )
 from .mapping import EXTERNAL_ID
 from .models import ExternalId, ImportIssue, ImportJob, ImportRowChange
@@ -73,7 +75,6 @@ class _Memo:
     clean: _CustomMemo
     has_custom: bool
     audited: list  # the concrete fields record_create puts in its audit entry
-    related: dict = field(default_factory=dict)  # (model, pk) → object, for audit display
 
 
 def _memo(plan: Plan) -> _Memo:
@@ -112,7 +113,7 @@ def apply_batch(
     found = _existing(plan, converted)
     creates: list[tuple[int, RowValues, models.Model]] = []
     through_service: list[tuple[int, list]] = []
-    _objects_for_display(plan, memo, [v for _r, _c, v in converted])
+    load_links(plan, [v.data for _r, _c, v in converted])
     for row, cells, values in converted:
         try:
             record = found.get(row)
@@ -242,40 +243,11 @@ def _unchanged(plan: Plan, record, values: RowValues) -> bool:
 # --- new records --------------------------------------------------------------------------------
 
 
-def _objects_for_display(plan: Plan, memo: _Memo, rows: list[RowValues]) -> None:
-    """Pick-list values and users the rows name by id, loaded once, so the audit entry's
-    display of a record costs no query."""
-    wanted: dict = {}
-    for values in rows:
-        for name, value in values.data.items():
-            if isinstance(value, int) and not isinstance(value, bool):
-                model_field = plan.entity.model._meta.get_field(name)
-                if model_field.many_to_one:
-                    related = model_field.related_model
-                    if (related, value) not in memo.related:
-                        wanted.setdefault(related, set()).add(value)
-    for related, ids in wanted.items():
-        for pk, obj in related._base_manager.in_bulk(ids).items():
-            memo.related[(related, pk)] = obj
-
-
-def _with_objects(plan: Plan, memo: _Memo, data: dict) -> dict:
-    result = {}
-    meta = plan.entity.model._meta
-    for name, value in data.items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            model_field = meta.get_field(name)
-            if model_field.many_to_one:
-                value = memo.related.get((model_field.related_model, value), value)
-        result[name] = value
-    return result
-
-
 def _new_instance(plan: Plan, memo: _Memo, values: RowValues):
     """The unsaved record of a row, checked as ``record_create`` checks it; RowError names
     every problem of the row."""
     entity, actor = plan.entity, plan.actor
-    data = _default_owner(entity, _with_objects(plan, memo, values.data), actor)
+    data = _default_owner(entity, with_loaded_links(plan, values.data), actor)
     instance = entity.model()
     _assign(instance, data)
     errors: dict[str, list] = {}

@@ -373,13 +373,47 @@ def _default_owner(entity: Entity, data: dict, actor) -> dict:
     return data
 
 
+def _linked_ids(plan: Plan, data: dict):
+    meta = plan.entity.model._meta
+    for name, value in data.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            model_field = meta.get_field(name)
+            if model_field.many_to_one:
+                yield name, model_field.related_model, value
+
+
+def load_links(plan: Plan, rows: list[dict]) -> None:
+    """Load, once a job, the records that rows' foreign keys name by id (owners, pick-list
+    values): found by ``convert_row`` under the fields' own limits, they are handed to the
+    services as records, which then need no query to validate them or show them in the audit
+    entry."""
+    wanted: dict = {}
+    for data in rows:
+        for _name, model, pk in _linked_ids(plan, data):
+            if ("linked", model, pk) not in plan.cache:
+                wanted.setdefault(model, set()).add(pk)
+    for model, ids in wanted.items():
+        found = model._base_manager.in_bulk(ids)
+        for pk in ids:
+            plan.cache[("linked", model, pk)] = found.get(pk)
+
+
+def with_loaded_links(plan: Plan, data: dict) -> dict:
+    """``data`` with its foreign keys given by id replaced by their records (``load_links``)."""
+    load_links(plan, [data])
+    result = dict(data)
+    for name, model, pk in _linked_ids(plan, data):
+        result[name] = plan.cache[("linked", model, pk)] or pk
+    return result
+
+
 def process_row(plan: Plan, row: int, cells: list[str]) -> str:
     """Write one row; return "created", "updated" or "unchanged"; raise RowError."""
     values = convert_row(plan, cells)
     _check_repeat(plan, values, row)
     existing = _existing(plan, values, row)
     entity, actor = plan.entity, plan.actor
-    data = dict(values.data)
+    data = with_loaded_links(plan, values.data)
     if values.custom:
         data["custom"] = values.custom
     try:

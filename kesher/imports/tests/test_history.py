@@ -5,6 +5,8 @@ CU-3, TK-1; decision 0037)."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from kesher.activities.models import Interaction, Task
@@ -318,3 +320,23 @@ def test_owner_by_full_name_and_an_ambiguous_name_is_refused(users):
     assert (job.created, job.invalid) == (1, 1)
     assert Interaction.objects.get().owner == users["sales_rep"]
     assert job.issues.get().message == "No active user “דן כהן”."
+
+
+def test_owners_and_pick_list_values_are_loaded_once_a_job_not_once_a_row(users):
+    """Rows written one by one through interaction_create get their owner and pick-list values
+    as records loaded once: no lookup a row to validate them or to show them in the audit."""
+    rep = users["sales_rep"]
+    _accounts_with_external_ids(rep, **{"A-1": "אלפא", "A-2": "בטא"})
+    rows = [HISTORY[0]] + [
+        [f"h{n}", f"A-{n % 2 + 1}", "שיחה", "Reached", f"שיחה {n}", "03/02/2025 10:30", "rep1"]
+        for n in range(12)
+    ]
+    job = check(upload(rep, rows, entity="interactions"), rep, HISTORY_MAPPING, "upsert")
+    with CaptureQueriesContext(connection) as seen:
+        job = run(job, rep)
+    assert job.created == 12
+    users_read = [q for q in seen.captured_queries if 'FROM "org_user"' in q["sql"]]
+    choices_read = [q for q in seen.captured_queries if 'FROM "platform_choice"' in q["sql"]]
+    assert len(users_read) <= 2, [q["sql"] for q in users_read]
+    assert len(choices_read) <= 3, [q["sql"] for q in choices_read]  # two lists, their values
+    assert {i.owner.username for i in Interaction.objects.all()} == {"rep1"}
