@@ -296,10 +296,6 @@ KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
 # A chain of rules (one rule's change starting another) stops at this depth, with the reason logged.
 KESHER_AUTOMATION_MAX_DEPTH = int(os.environ.get("KESHER_AUTOMATION_MAX_DEPTH", "5"))
 KESHER_AUTOMATION_MAX_ATTEMPTS = int(os.environ.get("KESHER_AUTOMATION_MAX_ATTEMPTS", "5"))
-# Other processes see a rule change within this many seconds (the writing process at once).
-KESHER_AUTOMATION_RULE_CACHE_SECONDS = float(
-    os.environ.get("KESHER_AUTOMATION_RULE_CACHE_SECONDS", "10")
-)
 
 # --- Import, duplicates and backups (issue 6) -----------------------------------------------------
 KESHER_IMPORT_MAX_BYTES = int(os.environ.get("KESHER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

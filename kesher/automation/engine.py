@@ -1,8 +1,8 @@
 """Matching: a platform event (after commit) → the rules listening to it → durable runs.
 
-Enabled rules are compiled once per process and cached (invalidated when a rule is written,
-and at most ``KESHER_AUTOMATION_RULE_CACHE_SECONDS`` old for changes made by other processes),
-so a save that no rule matches costs no query. The conditions of every rule an event's trigger
+Enabled rules are compiled once per process and cached until a rule or a custom field changes,
+in this process or another (``kesher/platform/stamps.py``), so a save that no rule matches
+costs no query of its own. The conditions of every rule an event's trigger
 matched are checked in one query. A matching rule becomes a ``RuleRun`` that the worker runs
 after commit; matching itself never raises into the user's save (REQ AU-1; issue 5 item 8).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from django.db.models import Case, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.platform import stamps
 from kesher.platform.filterlang import compile_filter, resolve_field
 from kesher.platform.models import Choice
 from kesher.platform.registry import registry
@@ -192,18 +192,21 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return compiled
 
 
-_cache: dict = {"loaded_at": 0.0, "by_source": None, "entities": frozenset()}
+# Compiled conditions read custom-field definitions too: a change to either reloads them.
+_STAMPS = (stamps.AUTOMATION, stamps.FIELDS)
 
 
 def invalidate_rules() -> None:
-    """Forget the compiled rules (a rule was written); the next event reloads them."""
-    _cache["by_source"] = None
+    """Forget the compiled rules in this process (a change to a rule renews the stamp, which
+    every process notices by itself; this is for callers that went around the models)."""
+    stamps.forget(_STAMPS, "rules")
 
 
 def _load() -> dict:
-    ttl = getattr(settings, "KESHER_AUTOMATION_RULE_CACHE_SECONDS", 10)
-    if _cache["by_source"] is not None and time.monotonic() - _cache["loaded_at"] < ttl:
-        return _cache
+    return stamps.cached(_STAMPS, "rules", _compile_all)
+
+
+def _compile_all() -> dict:
     by_source = defaultdict(list)
     entities = set()
     for rule in Rule.objects.order_by("order", "id"):
@@ -218,10 +221,7 @@ def _load() -> dict:
             logger.exception("automation rule %s cannot be compiled", rule.pk)
             continue
         by_source[trigger.source(rule)].append(compiled)
-    _cache.update(
-        by_source=dict(by_source), entities=frozenset(entities), loaded_at=time.monotonic()
-    )
-    return _cache
+    return {"by_source": dict(by_source), "entities": frozenset(entities)}
 
 
 def _listening() -> dict[str, list[CompiledRule]]:

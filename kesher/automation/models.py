@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.models import KesherModel, entity_choices
+from kesher.platform import stamps
+from kesher.platform.models import AutomationStampedQuerySet, KesherModel, entity_choices
 
 __all__ = ["InstalledProcess", "Rule", "RuleActionResult", "RuleRun"]
 
@@ -63,6 +64,8 @@ class Rule(KesherModel):
         related_name="+",
     )
 
+    objects = AutomationStampedQuerySet.as_manager()
+
     class Meta:
         ordering = ["entity", "order", "id"]
         verbose_name = _("automation rule")
@@ -71,6 +74,10 @@ class Rule(KesherModel):
 
     def __str__(self):
         return self.name
+
+
+# Every process keeps the compiled rules until a rule changes (kesher/automation/engine.py).
+stamps.renew_on_change(stamps.AUTOMATION, Rule)
 
 
 class RuleRun(models.Model):

@@ -18,7 +18,7 @@ from kesher.platform.registry import registry
 from kesher.platform.services import record_create, record_delete, record_update
 
 from .actions import ActionContext, action_for
-from .engine import compile_rule, invalidate_rules, record_matches
+from .engine import compile_rule, record_matches
 from .models import Rule
 from .triggers import trigger_for
 from .worker import error_message
@@ -175,11 +175,6 @@ def _validated(data: dict, current: Rule | None = None) -> dict:
     return data
 
 
-def _after_write() -> None:
-    invalidate_rules()
-    transaction.on_commit(invalidate_rules)
-
-
 @transaction.atomic
 def rule_create(*, actor, data: dict, m2m: dict | None = None) -> Rule:
     """A new rule, checked whole; scheduled triggers start scanning from now."""
@@ -189,7 +184,6 @@ def rule_create(*, actor, data: dict, m2m: dict | None = None) -> Rule:
     Rule._base_manager.filter(pk=rule.pk).update(
         created_by=rule.created_by, scanned_until=rule.scanned_until
     )
-    _after_write()
     return rule
 
 
@@ -206,7 +200,6 @@ def rule_update(rule: Rule, *, actor, data: dict, m2m=None, expected_version=Non
         # before: its time window starts now.
         rule.scanned_until = timezone.now()
         Rule._base_manager.filter(pk=rule.pk).update(scanned_until=rule.scanned_until)
-    _after_write()
     return rule
 
 
@@ -214,7 +207,6 @@ def rule_update(rule: Rule, *, actor, data: dict, m2m=None, expected_version=Non
 def rule_delete(rule: Rule, *, actor, expected_version=None) -> None:
     """Delete a rule with its run log; queued runs of it are dropped with it."""
     record_delete(rule, actor=actor, expected_version=expected_version)
-    _after_write()
 
 
 def rule_set_enabled(rule: Rule, *, actor, enabled: bool, expected_version=None) -> Rule:

@@ -60,6 +60,10 @@ class RoleStampedQuerySet(StampedQuerySet):
     stamp = "roles"
 
 
+class AutomationStampedQuerySet(StampedQuerySet):
+    stamp = "automation"
+
+
 class KesherModel(models.Model):
     """Base of every editable record: timestamps, an optimistic-lock version, custom values."""
 

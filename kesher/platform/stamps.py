@@ -19,15 +19,16 @@ from typing import TypeVar
 
 from django.db import connection
 
-__all__ = ["cached", "remembered_for_request", "renew", "renew_on_change"]
+__all__ = ["cached", "forget", "remembered_for_request", "renew", "renew_on_change"]
 
 FIELDS = "fields"  # custom fields and field rules
 ROLES = "roles"  # roles and their entity permissions
+AUTOMATION = "automation"  # automation rules
 
 T = TypeVar("T")
 _LOADED = object()  # marks a request's tokens as read
 
-_entries: dict[tuple[str, str], tuple[str, object]] = {}
+_entries: dict[tuple[tuple[str, ...], str], tuple[tuple, object]] = {}
 
 # Within one request the token is read once (RequestMemoMiddleware); outside a request (the
 # worker, the shell) every use reads it.
@@ -43,30 +44,37 @@ def remembered_for_request():
         _request_tokens.reset(handle)
 
 
-def _token(name: str) -> str | None:
+def _tokens() -> dict:
+    """Every stamp's token, read once per request (a request needs several: grants, fields)."""
     tokens = _request_tokens.get()
     if tokens is None or _LOADED not in tokens:
-        # Every stamp at once: a request needs several (grants, fields), for one round trip.
         with connection.cursor() as cursor:
             cursor.execute("SELECT name, token FROM platform_schemastamp")
             read = dict(cursor.fetchall())
         if tokens is None:
-            return read.get(name)
+            return read
         tokens.update(read)
         tokens[_LOADED] = True
-    return tokens.get(name)
+    return tokens
 
 
-def cached(name: str, key: str, load: Callable[[], T]) -> T:
-    """``load()``'s result, read again only after a change under stamp ``name``."""
-    token = _token(name)
-    entry = _entries.get((name, key))
-    if token is not None and entry is not None and entry[0] == token:
+def cached(names: str | tuple[str, ...], key: str, load: Callable[[], T]) -> T:
+    """``load()``'s result, read again only after a change under any of the stamps ``names``."""
+    names = (names,) if isinstance(names, str) else names
+    tokens = _tokens()
+    token = tuple(tokens.get(name) for name in names)
+    entry = _entries.get((names, key))
+    if entry is not None and entry[0] == token and None not in token:
         return entry[1]
     value = load()
-    if token is not None:  # no stamp row (a flushed test database): never cache
-        _entries[(name, key)] = (token, value)
+    if None not in token:  # no stamp row (a flushed test database): never cache
+        _entries[(names, key)] = (token, value)
     return value
+
+
+def forget(names: str | tuple[str, ...], key: str) -> None:
+    """Drop one cached value in this process (its next use loads it again)."""
+    _entries.pop(((names,) if isinstance(names, str) else names, key), None)
 
 
 def renew(name: str) -> None:

@@ -16,6 +16,7 @@ from kesher.automation.schedule import scan_scheduled
 from kesher.automation.services import rule_create, rule_dry_run, rule_webhook_regenerate
 from kesher.customers.services import account_update
 from kesher.customers.tests.factories import make_account
+from kesher.platform import stamps
 from kesher.platform.models import Choice
 
 pytestmark = pytest.mark.django_db
@@ -624,9 +625,41 @@ def test_rules_that_do_not_match_cost_no_query(users, django_assert_num_queries)
             trigger_config={"field": field},
             actions=[{"type": "add_tag", "tag": "x"}],
         )
-    engine.handle_event(Event("created", "contacts", 1, admin.pk, {}))  # loads the rules
     changes = {"first_name": [None, "דנה"], "city": [None, "חיפה"]}
-    with django_assert_num_queries(0):
+    with stamps.remembered_for_request():  # as in a request: the stamps are read once
+        engine.handle_event(Event("created", "contacts", 1, admin.pk, {}))  # loads the rules
+        with django_assert_num_queries(0):
+            engine.handle_event(Event("created", "contacts", 1, admin.pk, changes))
+            engine.handle_event(
+                Event("updated", "contacts", 1, admin.pk, {"first_name": ["a", "b"]})
+            )
+    # Outside a request (the worker) one small query checks that the rules are current.
+    with django_assert_num_queries(1):
         engine.handle_event(Event("created", "contacts", 1, admin.pk, changes))
-        engine.handle_event(Event("updated", "contacts", 1, admin.pk, {"first_name": ["a", "b"]}))
     assert not RuleRun.objects.exists()
+
+
+def test_a_rule_changed_in_another_process_applies_to_the_next_save(users):
+    """No time-to-live: the rule's change renews the stamp, which every process reads."""
+    from django.db import connection
+
+    from kesher.platform.events import Event
+
+    admin = users["admin"]
+    rule = make_rule(
+        admin,
+        name="לא פעיל",
+        entity="contacts",
+        trigger_kind="created",
+        actions=[{"type": "add_tag", "tag": "x"}],
+    )
+    Rule.objects.filter(pk=rule.pk).update(enabled=False)
+    engine.handle_event(Event("created", "contacts", 1, admin.pk, {}))
+    assert not RuleRun.objects.exists()
+    with connection.cursor() as cursor:  # another process enables it
+        cursor.execute("UPDATE automation_rule SET enabled = %s WHERE id = %s", [True, rule.pk])
+        cursor.execute(
+            "UPDATE platform_schemastamp SET token = %s WHERE name = %s", ["x1", "automation"]
+        )
+    engine.handle_event(Event("created", "contacts", 1, admin.pk, {}))
+    assert RuleRun.objects.filter(rule=rule).count() == 1

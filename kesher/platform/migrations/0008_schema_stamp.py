@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def first_stamp(apps, schema_editor):
     stamps = apps.get_model("platform", "SchemaStamp").objects
-    for name in ("fields", "roles"):
+    for name in ("fields", "roles", "automation"):
         stamps.get_or_create(name=name, defaults={"token": "initial"})
 
 

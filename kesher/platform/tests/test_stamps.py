@@ -117,7 +117,7 @@ def test_without_a_stamp_nothing_is_cached():
         cursor.execute("DELETE FROM platform_schemastamp")
         cursor.execute("UPDATE platform_customfield SET label_he = 'שונה'")
     assert definitions_for("accounts")[0].label_he == "שונה"
-    assert stamps._token(stamps.FIELDS) is None
+    assert stamps.FIELDS not in stamps._tokens()
 
 
 def test_an_owner_in_hand_is_not_looked_up_again(users):
