@@ -344,11 +344,12 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
             enforce_rules, entity, instance, touched=touched, before={}, actor=actor, creating=True
         )
     instance.save()
-    changes = {
-        f.name: [None, display(instance, f.name)]
+    shown = {
+        f.name: display(instance, f.name)
         for f in instance._meta.concrete_fields
-        if f.editable and not f.primary_key and display(instance, f.name) is not None
+        if f.editable and not f.primary_key
     }
+    changes = {name: [None, text] for name, text in shown.items() if text is not None}
     changes.update(_custom_changes({}, getattr(instance, "custom", {}) or {}))
     _set_m2m(instance, m2m, changes)
     write_audit(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes)

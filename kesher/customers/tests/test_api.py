@@ -359,3 +359,27 @@ def test_contact_search_parameter(users, api_for):
     for text in ("שלום", "כה", "555-1234"):
         results = api.get("/api/v1/contacts/", {"search": text}).json()["results"]
         assert [r["last_name"] for r in results] == ["כהן"], text
+
+
+def test_create_answers_its_tags_without_reading_them_back(users, api_for):
+    """A record just created has only the tags the request sent: the response shows them, and
+    reads none back when none were sent."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform.models import Tag
+
+    api = api_for(users["admin"])
+    api.post("/api/v1/contacts/?force=true", {"first_name": "חימום"}, format="json")
+    with CaptureQueriesContext(connection) as seen:
+        plain = api.post("/api/v1/contacts/?force=true", {"first_name": "דנה"}, format="json")
+    assert plain.status_code == 201, plain.json()
+    assert plain.json()["tags"] == []
+    assert not [q for q in seen.captured_queries if 'FROM "platform_tag"' in q["sql"]]
+    vip = Tag.objects.create(name="VIP")
+    tagged = api.post(
+        "/api/v1/contacts/?force=true", {"first_name": "רון", "tags": [vip.pk]}, format="json"
+    )
+    assert tagged.status_code == 201, tagged.json()
+    assert tagged.json()["tags"] == [vip.pk]
+    assert list(Contact.objects.get(pk=tagged.json()["id"]).tags.all()) == [vip]

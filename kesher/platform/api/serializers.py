@@ -93,8 +93,12 @@ class EntitySerializer(serializers.ModelSerializer):
         service = self.entity.create_service
         actor = self.context["request"].user
         if service is None:
-            return record_create(self.entity, actor=actor, data=data, m2m=m2m)
-        return service(actor=actor, data=data, m2m=m2m)
+            record = record_create(self.entity, actor=actor, data=data, m2m=m2m)
+        else:
+            record = service(actor=actor, data=data, m2m=m2m)
+        if service is None or getattr(service, "bulk_compatible", False):
+            _no_relations_but_sent(record, sent=m2m)
+        return record
 
     def update(self, instance, validated_data):
         from kesher.platform.services import record_update
@@ -109,6 +113,16 @@ class EntitySerializer(serializers.ModelSerializer):
             m2m=m2m,
             expected_version=expected,
         )
+
+
+def _no_relations_but_sent(record, *, sent: dict) -> None:
+    """A record just made by ``record_create`` (alone, or with only a default owner added:
+    ``bulk_compatible``) has no many-to-many rows but those the request sent, so the response
+    shows the others empty without asking the database."""
+    cache = record.__dict__.setdefault("_prefetched_objects_cache", {})
+    for field in record._meta.many_to_many:
+        if field.name not in sent:
+            cache.setdefault(field.name, field.related_model._base_manager.none())
 
 
 def _fresh(field: serializers.Field) -> serializers.Field:
