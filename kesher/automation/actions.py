@@ -282,7 +282,7 @@ register_action(
     ActionType(
         "update_fields",
         gettext_lazy("Update fields"),
-        (ConfigField("values", gettext_lazy("Fields and values"), "json", required=True),),
+        (ConfigField("values", gettext_lazy("Fields and values"), "field_values", required=True),),
         _validate_update,
         _run_update,
         _describe_update,
@@ -426,7 +426,7 @@ register_action(
         gettext_lazy("Create a related record"),
         (
             ConfigField("entity", gettext_lazy("Kind of record"), "entity", required=True),
-            ConfigField("values", gettext_lazy("Fields and values"), "json", required=True),
+            ConfigField("values", gettext_lazy("Fields and values"), "field_values", required=True),
             ConfigField("link", gettext_lazy("Link it to this record"), "bool"),
         ),
         _validate_related,

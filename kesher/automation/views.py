@@ -57,17 +57,10 @@ def _options(entity) -> dict:
     """What the builder's pickers offer for ``entity``."""
     from kesher.activities.models import TaskTemplate
     from kesher.org.models import Department, Role, User
-    from kesher.platform.filterlang import resolve_field
     from kesher.platform.models import Choice
 
     fields, date_fields, email_fields = [], [], []
-    for model_field in entity.model._meta.concrete_fields:
-        if model_field.primary_key or model_field.name in ("custom", "password"):
-            continue
-        try:
-            ref = resolve_field(entity, model_field.name)
-        except ValidationError:
-            continue
+    for model_field, ref in _settable_fields(entity):
         pair = [model_field.name, str(model_field.verbose_name)]
         fields.append(pair)
         if ref.kind in ("date", "datetime"):
@@ -87,7 +80,29 @@ def _options(entity) -> dict:
         "task_template": [[t.pk, str(t)] for t in TaskTemplate.objects.order_by("name")],
         "entity": [[e.key, str(e.label_plural)] for e in registry.all()],
         "email_template": _email_template_options(),
+        # "Fields and values" settings: the fields an action may set, per kind of record.
+        "field_values": {e.key: _value_fields(e) for e in registry.all()},
     }
+
+
+def _settable_fields(entity):
+    from kesher.platform.filterlang import resolve_field
+
+    for model_field in entity.model._meta.concrete_fields:
+        if model_field.primary_key or model_field.name in ("custom", "password"):
+            continue
+        try:
+            yield model_field, resolve_field(entity, model_field.name)
+        except ValidationError:
+            continue
+
+
+def _value_fields(entity) -> list:
+    from kesher.platform.customfields import definitions_for
+
+    built_in = [[f.name, str(f.verbose_name)] for f, _ref in _settable_fields(entity) if f.editable]
+    custom = [[f"custom.{d.key}", d.label] for d in definitions_for(entity)]
+    return built_in + custom
 
 
 def _email_template_options() -> list:
@@ -149,6 +164,7 @@ def _builder_context(request, rule: Rule | None, entity_key: str, posted: dict |
                 {"type": a.type, "label": str(a.label), "fields": _described(a.fields)}
                 for a in action_types()
             ],
+            "entity": entity.key,
             "options": _options(entity),
             "trigger_kind": values["trigger_kind"],
             "trigger_config": values["trigger_config"],
@@ -162,6 +178,8 @@ def _builder_context(request, rule: Rule | None, entity_key: str, posted: dict |
                 "down": _("Move down"),
                 "remove": _("Remove"),
                 "field": _("Field"),
+                "value": _("Value"),
+                "add_field": _("Add a field"),
             },
         },
     }

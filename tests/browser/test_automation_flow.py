@@ -138,3 +138,48 @@ def test_vip_rule_built_in_the_builder_creates_a_task_and_an_email(
     screenshot(page, "automation-run-log-he")
     assert Task.objects.count() == 1  # the dry run wrote nothing
     assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def test_fields_and_values_are_chosen_not_typed_as_json(users, open_page, log_in, screenshot):
+    """ "Update fields" and "create a record" offer the fields of their kind of record, a row
+    each, and the rule keeps what was chosen (issue 5: rules without code)."""
+    admin = users["admin"]
+    page = open_page()
+    log_in(page, admin.username)
+    page.goto("/automation/rules/new/?entity=accounts")
+    page.locator("#rule-name").fill("הערה ללקוח חדש")
+    page.locator("#trigger-kind").select_option("created")
+    page.locator("#action-type").select_option("update_fields")
+    page.locator("#action-add").click()
+    page.locator("#action-type").select_option("create_record")
+    page.locator("#action-add").click()
+    actions = page.locator("#action-rows .action-row")
+    update, create = actions.nth(0), actions.nth(1)
+    first = update.locator(".value-row").first
+    first.locator("select").select_option("notes")
+    first.locator("input").fill("נוצר {{ name }}")
+    update.get_by_role("button", name="הוספת שדה").click()
+    second = update.locator(".value-row").nth(1)
+    second.locator("select").select_option("city")
+    second.locator("input").fill("חיפה")
+    # The record to create is a task: its own fields are offered.
+    create.locator("[data-setting=entity]").select_option("tasks")
+    row = create.locator(".value-row").first
+    expect(row.locator("select option[value=title]")).to_have_count(1)
+    row.locator("select").select_option("title")
+    row.locator("input").fill("לברך את {{ name }}")
+    screenshot(page, "automation-field-values-he")
+    page.locator("#save-rule").click()
+    page.wait_for_url(re.compile(r"/automation/rules/\d+/$"))
+    rule = Rule.objects.get()
+    assert rule.actions[0] == {
+        "type": "update_fields",
+        "values": {"notes": "נוצר {{ name }}", "city": "חיפה"},
+    }
+    assert rule.actions[1]["entity"] == "tasks"
+    assert rule.actions[1]["values"] == {"title": "לברך את {{ name }}"}
+    # Opened again, the rows show what was saved.
+    page.goto(f"/automation/rules/{rule.pk}/edit/")
+    rows = page.locator("#action-rows .action-row").nth(0).locator(".value-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1).locator("input")).to_have_value("חיפה")

@@ -24,8 +24,44 @@
   };
   let counter = 0;
 
+  // "Fields and values" (update fields, create a record): a row per field, its value typed as
+  // in a form. The fields offered are those of the rule's entity, or of the kind of record the
+  // action creates (its "entity" setting, when it has one).
+  function fieldValuesInput(field, value, container) {
+    const wrap = el("div", { className: "col-12" });
+    const rows = el("div", { className: "d-flex flex-column gap-2 field-values" });
+    rows.dataset.setting = field.name;
+    rows.dataset.kind = "field_values";
+    const entityOf = () => container.querySelector("[data-setting=entity]")?.value || data.entity;
+    const fieldsOf = () => data.options.field_values[entityOf()] || [];
+    function addRow(key = "", text = "") {
+      const row = el("div", { className: "d-flex flex-wrap gap-2 value-row" });
+      const pick = el("select", { className: "form-select form-select-sm w-auto", "aria-label": labels.field });
+      for (const [name, label] of fieldsOf()) pick.append(option(name, label, name === key));
+      const input = el("input", { className: "form-control form-control-sm w-auto", "aria-label": labels.value, placeholder: labels.value });
+      input.value = text === null || text === undefined ? "" : typeof text === "object" ? JSON.stringify(text) : String(text);
+      const remove = el("button", { type: "button", className: "btn btn-sm btn-outline-danger", "aria-label": labels.remove, text: "✕" });
+      remove.addEventListener("click", () => row.remove());
+      row.append(pick, input, remove);
+      rows.append(row);
+    }
+    const add = el("button", { type: "button", className: "btn btn-sm btn-outline-primary align-self-start", text: `+ ${labels.add_field}` });
+    add.addEventListener("click", () => addRow());
+    const entries = Object.entries(value || {});
+    if (entries.length) entries.forEach(([key, text]) => addRow(key, text));
+    else addRow();
+    // A different kind of record has other fields: offer its own.
+    container.querySelector("[data-setting=entity]")?.addEventListener("change", () => {
+      rows.replaceChildren();
+      addRow();
+    });
+    wrap.append(el("div", { className: "form-label small", text: field.label }), rows, add);
+    return wrap;
+  }
+
   // One setting's input, by the kind its trigger or action declares.
-  function settingInput(field, value) {
+  function settingInput(field, value, container) {
+    if (field.kind === "field_values") return fieldValuesInput(field, value, container);
     const id = `setting-${++counter}`;
     const wrap = el("div", { className: "col-12 col-md-4" });
     let input;
@@ -59,6 +95,15 @@
     const settings = {};
     for (const input of container.querySelectorAll("[data-setting]")) {
       const kind = input.dataset.kind;
+      if (kind === "field_values") {
+        const values = {};
+        for (const row of input.querySelectorAll(".value-row")) {
+          const key = row.querySelector("select").value;
+          if (key) values[key] = row.querySelector("input").value.trim();
+        }
+        if (Object.keys(values).length) settings[input.dataset.setting] = values;
+        continue;
+      }
       let value = input.type === "checkbox" ? input.checked : input.value.trim();
       if (input.type !== "checkbox" && value === "") continue;
       if (kind === "number" || ((kind === "user" || kind === "department" || kind === "task_template" || kind === "email_template") && /^\d+$/.test(value))) value = Number(value);
@@ -123,7 +168,9 @@
       buttons.append(button);
     }
     const header = el("div", { className: "d-flex align-items-center mb-2" }, [el("strong", { text: type.label }), buttons]);
-    const settings = el("div", { className: "row g-2" }, type.fields.map((f) => settingInput(f, config[f.name])));
+    const settings = el("div", { className: "row g-2" });
+    // One by one: "Fields and values" reads the "entity" setting placed before it.
+    for (const f of type.fields) settings.append(settingInput(f, config[f.name], settings));
     item.append(header, settings);
     actionRows.append(item);
   }
