@@ -81,7 +81,7 @@ def _options(entity) -> dict:
         "entity": [[e.key, str(e.label_plural)] for e in registry.all()],
         "email_template": _email_template_options(),
         # "Fields and values" settings: the fields an action may set, per kind of record.
-        "field_values": {e.key: _value_fields(e) for e in registry.all()},
+        "field_values": _value_fields_by_entity(),
     }
 
 
@@ -97,12 +97,28 @@ def _settable_fields(entity):
             continue
 
 
-def _value_fields(entity) -> list:
+def _value_fields_by_entity() -> dict:
+    """Per kind of record, the fields an action may set: ``[name, label, choices]``, where a
+    pick-list's choices are ``[value key, label]`` pairs (its active values) and others ``[]``."""
     from kesher.platform.customfields import definitions_for
+    from kesher.platform.models import Choice
 
-    built_in = [[f.name, str(f.verbose_name)] for f, _ref in _settable_fields(entity) if f.editable]
-    custom = [[f"custom.{d.key}", d.label] for d in definitions_for(entity)]
-    return built_in + custom
+    choices: dict[str, list] = {}
+    for choice in Choice.objects.filter(active=True).order_by("list_key", "order", "pk"):
+        choices.setdefault(choice.list_key, []).append([choice.value, choice.label])
+    result = {}
+    for entity in registry.all():
+        built_in = [
+            [f.name, str(f.verbose_name), choices.get(entity.choice_lists.get(f.name, ""), [])]
+            for f, _ref in _settable_fields(entity)
+            if f.editable
+        ]
+        custom = [
+            [f"custom.{d.key}", d.label, choices.get(d.choice_list, []) if d.choice_list else []]
+            for d in definitions_for(entity)
+        ]
+        result[entity.key] = built_in + custom
+    return result
 
 
 def _email_template_options() -> list:

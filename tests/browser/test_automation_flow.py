@@ -156,31 +156,36 @@ def test_fields_and_values_are_chosen_not_typed_as_json(users, open_page, log_in
     actions = page.locator("#action-rows .action-row")
     update, create = actions.nth(0), actions.nth(1)
     first = update.locator(".value-row").first
-    first.locator("select").select_option("notes")
-    first.locator("input").fill("נוצר {{ name }}")
+    first.locator("[data-role=field]").select_option("notes")
+    first.locator("[data-role=value]").fill("נוצר {{ name }}")
     update.get_by_role("button", name="הוספת שדה").click()
     second = update.locator(".value-row").nth(1)
-    second.locator("select").select_option("city")
-    second.locator("input").fill("חיפה")
+    second.locator("[data-role=field]").select_option("city")
+    second.locator("[data-role=value]").fill("חיפה")
+    # A pick-list field offers its values, by their labels.
+    update.get_by_role("button", name="הוספת שדה").click()
+    third = update.locator(".value-row").nth(2)
+    third.locator("[data-role=field]").select_option("status")
+    third.locator("[data-role=value]").select_option(label="VIP")
     # The record to create is a task: its own fields are offered.
     create.locator("[data-setting=entity]").select_option("tasks")
     row = create.locator(".value-row").first
-    expect(row.locator("select option[value=title]")).to_have_count(1)
-    row.locator("select").select_option("title")
-    row.locator("input").fill("לברך את {{ name }}")
+    expect(row.locator("[data-role=field] option[value=title]")).to_have_count(1)
+    row.locator("[data-role=field]").select_option("title")
+    row.locator("[data-role=value]").fill("לברך את {{ name }}")
     screenshot(page, "automation-field-values-he")
     page.locator("#save-rule").click()
     page.wait_for_url(re.compile(r"/automation/rules/\d+/$"))
     rule = Rule.objects.get()
     assert rule.actions[0] == {
         "type": "update_fields",
-        "values": {"notes": "נוצר {{ name }}", "city": "חיפה"},
+        "values": {"notes": "נוצר {{ name }}", "city": "חיפה", "status": "vip"},
     }
     assert rule.actions[1]["entity"] == "tasks"
     assert rule.actions[1]["values"] == {"title": "לברך את {{ name }}"}
     # Opened again, the rows show what was saved.
     page.goto(f"/automation/rules/{rule.pk}/edit/")
     rows = page.locator("#action-rows .action-row").nth(0).locator(".value-row")
-    expect(rows).to_have_count(2)
-    shown = rows.locator("input").evaluate_all("inputs => inputs.map((i) => i.value)")
-    assert sorted(shown) == sorted(["נוצר {{ name }}", "חיפה"])  # PostgreSQL orders the keys
+    expect(rows).to_have_count(3)
+    shown = rows.locator("[data-role=value]").evaluate_all("inputs => inputs.map((i) => i.value)")
+    assert sorted(shown) == sorted(["נוצר {{ name }}", "חיפה", "vip"])  # in PostgreSQL's order

@@ -34,15 +34,35 @@
     rows.dataset.kind = "field_values";
     const entityOf = () => container.querySelector("[data-setting=entity]")?.value || data.entity;
     const fieldsOf = () => data.options.field_values[entityOf()] || [];
+    // The value: the list's values for a pick-list field, else typed as in a form.
+    function valueControl(name, text) {
+      const choices = (fieldsOf().find(([key]) => key === name) || [])[2] || [];
+      const shown = text === null || text === undefined ? "" : typeof text === "object" ? JSON.stringify(text) : String(text);
+      let control;
+      if (choices.length) {
+        control = el("select", { className: "form-select form-select-sm w-auto", "aria-label": labels.value });
+        for (const [value, label] of choices) control.append(option(value, label, value === shown));
+      } else {
+        control = el("input", { className: "form-control form-control-sm w-auto", "aria-label": labels.value, placeholder: labels.value });
+        control.value = shown;
+      }
+      control.dataset.role = "value";
+      return control;
+    }
     function addRow(key = "", text = "") {
       const row = el("div", { className: "d-flex flex-wrap gap-2 value-row" });
       const pick = el("select", { className: "form-select form-select-sm w-auto", "aria-label": labels.field });
       for (const [name, label] of fieldsOf()) pick.append(option(name, label, name === key));
-      const input = el("input", { className: "form-control form-control-sm w-auto", "aria-label": labels.value, placeholder: labels.value });
-      input.value = text === null || text === undefined ? "" : typeof text === "object" ? JSON.stringify(text) : String(text);
+      pick.dataset.role = "field";
+      let control = valueControl(pick.value, text);
+      pick.addEventListener("change", () => {
+        const next = valueControl(pick.value, "");
+        control.replaceWith(next);
+        control = next;
+      });
       const remove = el("button", { type: "button", className: "btn btn-sm btn-outline-danger", "aria-label": labels.remove, text: "✕" });
       remove.addEventListener("click", () => row.remove());
-      row.append(pick, input, remove);
+      row.append(pick, control, remove);
       rows.append(row);
     }
     const add = el("button", { type: "button", className: "btn btn-sm btn-outline-primary align-self-start", text: `+ ${labels.add_field}` });
@@ -98,8 +118,8 @@
       if (kind === "field_values") {
         const values = {};
         for (const row of input.querySelectorAll(".value-row")) {
-          const key = row.querySelector("select").value;
-          if (key) values[key] = row.querySelector("input").value.trim();
+          const key = row.querySelector("[data-role=field]").value;
+          if (key) values[key] = row.querySelector("[data-role=value]").value.trim();
         }
         if (Object.keys(values).length) settings[input.dataset.setting] = values;
         continue;
