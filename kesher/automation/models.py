@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform import stamps
-from kesher.platform.models import AutomationStampedQuerySet, KesherModel, entity_choices
+from kesher.platform.models import KesherModel, StampedQuerySet, entity_choices
 
 __all__ = ["InstalledProcess", "Rule", "RuleActionResult", "RuleRun"]
 
@@ -64,7 +64,7 @@ class Rule(KesherModel):
         related_name="+",
     )
 
-    objects = AutomationStampedQuerySet.as_manager()
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "order", "id"]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform import stamps
 from kesher.platform.fields import CompanyNumberField, PhoneField
-from kesher.platform.models import EntityQuerySet, KesherModel, RoleStampedQuerySet
+from kesher.platform.models import EntityQuerySet, KesherModel, StampedQuerySet
 
 __all__ = ["ApiToken", "Company", "Department", "Role", "RolePermission", "Scope", "User"]
 
@@ -93,7 +93,7 @@ class Role(KesherModel):
         _("administrator"), default=False, help_text=_("Administrators may do everything.")
     )
 
-    objects = RoleStampedQuerySet.as_manager()
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name_he"]
@@ -117,7 +117,7 @@ class RolePermission(models.Model):
     can_delete = models.BooleanField(_("delete"), default=False)
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices, default=Scope.OWN)
 
-    objects = RoleStampedQuerySet.as_manager()
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -34,9 +34,6 @@ def error_key(key: str) -> str:
     return f"custom_fields.{key}"
 
 
-stamps.renew_on_change(stamps.FIELDS, CustomField, FieldRule)
-
-
 def _all_definitions(key: str) -> list[CustomField]:
     return list(
         CustomField.objects.filter(entity=key).select_related("parent").order_by("order", "pk")

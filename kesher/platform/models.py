@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from . import stamps
+
 __all__ = [
     "Attachment",
     "AuditEntry",
@@ -32,36 +34,23 @@ class EntityQuerySet(models.QuerySet):
 
 
 class StampedQuerySet(EntityQuerySet):
-    """Set-based writes to rows other processes cache renew their stamp (stamps.py); saves
-    and deletes do it through signals (``stamps.renew_on_change``)."""
+    """Set-based writes to rows other processes cache renew their model's stamp (stamps.py);
+    saves and deletes do it through signals. ``stamps.renew_on_change`` names the stamp."""
 
-    stamp = "fields"
+    def _renew(self):
+        stamps.renew(self.model.schema_stamp)
 
     def update(self, **kwargs):
-        from . import stamps
-
-        stamps.renew(self.stamp)
+        self._renew()
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
-        from . import stamps
-
-        stamps.renew(self.stamp)
+        self._renew()
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, *args, **kwargs):
-        from . import stamps
-
-        stamps.renew(self.stamp)
+        self._renew()
         return super().bulk_update(objs, *args, **kwargs)
-
-
-class RoleStampedQuerySet(StampedQuerySet):
-    stamp = "roles"
-
-
-class AutomationStampedQuerySet(StampedQuerySet):
-    stamp = "automation"
 
 
 class KesherModel(models.Model):
@@ -515,3 +504,7 @@ class FieldRule(models.Model):
         from .rules import check_rule
 
         check_rule(self)
+
+
+# Every process caches the definitions (customfields.py) until one of them changes.
+stamps.renew_on_change(stamps.FIELDS, CustomField, FieldRule)

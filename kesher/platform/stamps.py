@@ -94,13 +94,14 @@ def renew(name: str) -> None:
 
 def renew_on_change(name: str, *models) -> None:
     """Renew stamp ``name`` whenever a row of one of ``models`` is saved or deleted (their
-    set-based writes renew it through ``StampedQuerySet``)."""
+    set-based writes renew it through ``StampedQuerySet``, which reads ``schema_stamp``)."""
     from django.db.models.signals import post_delete, post_save
 
     def changed(**_kwargs):
         renew(name)
 
     for model in models:
+        model.schema_stamp = name
         uid = f"stamp_{name}_{model._meta.label_lower}"
         post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
         post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"{uid}_delete")
