@@ -15,10 +15,18 @@ from functools import reduce
 from django.db.models import Q
 
 from . import lookups  # noqa: F401  (registers ``__prefix``, the index-friendly starts-with)
+from .inserts import Statement, delete_statement, insert_statement, run_together
 from .models import SearchToken
 from .registry import Entity, registry
 
-__all__ = ["index_record", "normalize", "search", "unindex_record"]
+__all__ = [
+    "index_record",
+    "index_statements",
+    "normalize",
+    "search",
+    "unindex_record",
+    "unindex_statement",
+]
 
 MAX_TOKEN = 80
 FINAL_LETTERS = str.maketrans("ךםןףץ", "כמנפצ")
@@ -106,16 +114,25 @@ def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
 
 def index_record(obj, entity: Entity | None = None, *, new: bool = False) -> None:
     """(Re)write the search tokens of one record (``new``: it has none yet)."""
+    run_together(*index_statements(obj, entity, new=new))
+
+
+def index_statements(
+    obj, entity: Entity | None = None, *, new: bool = False
+) -> list[Statement | None]:
+    """What (re)writing one record's tokens takes, to run beside the record's other rows
+    (``inserts.run_together``): the old tokens' DELETE unless ``new``, and the new ones'
+    INSERT."""
     entity = entity or registry.for_model(obj)
     custom_fields = searched_custom_fields(entity)
     if not entity.has_search() and not custom_fields:
-        return
-    if not new:
-        unindex_record(obj, entity)
-    SearchToken.objects.bulk_create(
-        SearchToken(entity=entity.key, object_id=obj.pk, kind=kind, token=token)
-        for kind, token in _tokens(entity, obj, custom_fields)
-    )
+        return []
+    rows = [
+        {"entity": entity.key, "object_id": obj.pk, "kind": kind, "token": token}
+        for kind, token in sorted(_tokens(entity, obj, custom_fields))
+    ]
+    inserted = insert_statement(SearchToken, rows)  # None when there are no tokens
+    return [inserted] if new else [unindex_statement(obj, entity), inserted]
 
 
 def index_many(objs, entity: Entity) -> None:
@@ -132,8 +149,12 @@ def index_many(objs, entity: Entity) -> None:
 
 
 def unindex_record(obj, entity: Entity | None = None) -> None:
+    run_together(unindex_statement(obj, entity))
+
+
+def unindex_statement(obj, entity: Entity | None = None) -> Statement:
     entity = entity or registry.for_model(obj)
-    SearchToken.objects.filter(entity=entity.key, object_id=obj.pk).delete()
+    return delete_statement(SearchToken, entity=entity.key, object_id=obj.pk)
 
 
 def _term_alternatives(term: str, entity_key: str) -> list[Q]:

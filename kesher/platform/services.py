@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 
 from . import events, search
 from .customfields import error_key, validate_custom
+from .inserts import Statement, insert_statement, run_together
 from .models import AuditEntry
 from .registry import Entity, registry
 from .rules import enforce_rules
 
 __all__ = [
     "ConflictError",
+    "audit_statement",
     "clean_submitted",
     "clean_text",
     "edit_blocked_among",
@@ -236,15 +238,22 @@ def _check_m2m(entity: Entity, m2m: dict) -> None:
         raise ValidationError(errors)
 
 
-def write_audit(instance, *, actor, action: str, changes: dict) -> AuditEntry:
-    return AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(instance),
-        object_id=instance.pk,
-        object_repr=str(instance)[:300],
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        changes=changes,
-    )
+def write_audit(instance, *, actor, action: str, changes: dict) -> None:
+    run_together(audit_statement(instance, actor=actor, action=action, changes=changes))
+
+
+def audit_statement(instance, *, actor, action: str, changes: dict) -> Statement:
+    """The INSERT of ``instance``'s audit entry, to run beside the write's other rows."""
+    entry = {
+        "content_type": ContentType.objects.get_for_model(instance).pk,
+        "object_id": instance.pk,
+        "object_repr": str(instance)[:300],
+        "actor": getattr(actor, "pk", None),
+        "action": action,
+        "changes": changes,
+        "at": timezone.now(),
+    }
+    return insert_statement(AuditEntry, [entry])
 
 
 def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
@@ -352,8 +361,10 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     changes = {name: [None, text] for name, text in shown.items() if text is not None}
     changes.update(_custom_changes({}, getattr(instance, "custom", {}) or {}))
     _set_m2m(instance, m2m, changes)
-    write_audit(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes)
-    search.index_record(instance, entity, new=True)
+    run_together(
+        audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes),
+        *search.index_statements(instance, entity, new=True),
+    )
     _emit(entity, instance, events.CREATED, actor, changes)
     return instance
 
@@ -418,8 +429,10 @@ def record_update(
             changed_columns += ["version", "updated_at"]
         if changed_columns:
             locked.save(update_fields=changed_columns)
-        write_audit(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes)
-        search.index_record(locked, entity)
+        run_together(
+            audit_statement(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes),
+            *search.index_statements(locked, entity),
+        )
         _emit(entity, locked, events.UPDATED, actor, changes)
     return locked
 
@@ -437,8 +450,10 @@ def record_delete(instance, *, actor, expected_version: int | None = None) -> No
         if f.editable and not f.primary_key and display(locked, f.name) is not None
     }
     pk = locked.pk
-    write_audit(locked, actor=actor, action=AuditEntry.Action.DELETE, changes=snapshot)
-    search.unindex_record(locked, entity)
+    run_together(
+        audit_statement(locked, actor=actor, action=AuditEntry.Action.DELETE, changes=snapshot),
+        search.unindex_statement(locked, entity),
+    )
     locked.delete()
     locked.pk = pk
     _emit(entity, locked, events.DELETED, actor, {})

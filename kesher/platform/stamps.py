@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 __all__ = ["cached", "forget", "remembered_for_request", "renew", "renew_on_change"]
 
@@ -44,13 +44,38 @@ def remembered_for_request():
         _request_tokens.reset(handle)
 
 
+def _select_tokens() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, token FROM platform_schemastamp")
+        return dict(cursor.fetchall())
+
+
+def _read_tokens() -> dict:
+    """The stamps, read by what is usually a request's first query — which also serves as the
+    connection's health check (``CONN_HEALTH_CHECKS``): Django would send a ``SELECT 1`` before
+    it, a round trip on every request. A connection that fails it is closed and the read made
+    again on a new one, as Django's own check would."""
+    due = (
+        connection.health_check_enabled
+        and not connection.health_check_done
+        and connection.connection is not None
+        and not connection.in_atomic_block
+    )
+    if not due:
+        return _select_tokens()
+    connection.health_check_done = True
+    try:
+        return _select_tokens()
+    except (InterfaceError, OperationalError):
+        connection.close()
+    return _select_tokens()
+
+
 def _tokens() -> dict:
     """Every stamp's token, read once per request (a request needs several: grants, fields)."""
     tokens = _request_tokens.get()
     if tokens is None or _LOADED not in tokens:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name, token FROM platform_schemastamp")
-            read = dict(cursor.fetchall())
+        read = _read_tokens()
         if tokens is None:
             return read
         tokens.update(read)

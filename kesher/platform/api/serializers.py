@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -46,7 +48,7 @@ class EntitySerializer(serializers.ModelSerializer):
     def get_fields(self):
         # ModelSerializer introspects the model for every instance (a quarter of an API
         # create); the outcome depends only on the class, so it is built once and each
-        # instance gets fresh fields made from the same arguments.
+        # instance gets unbound copies of those fields.
         prototypes = type(self).__dict__.get("_prototypes")
         if prototypes is None:
             prototypes = super().get_fields()
@@ -121,18 +123,27 @@ def _no_relations_but_sent(record, *, sent: dict) -> None:
     shows the others empty without asking the database."""
     cache = record.__dict__.setdefault("_prefetched_objects_cache", {})
     for field in record._meta.many_to_many:
-        if field.name not in sent:
-            cache.setdefault(field.name, field.related_model._base_manager.none())
+        if field.name not in sent and field.name not in cache:
+            # As prefetching leaves it: the rows in hand, nothing left to compile or run.
+            empty = field.related_model._base_manager.none()
+            empty._result_cache, empty._prefetch_done = [], True
+            cache[field.name] = empty
 
 
 def _fresh(field: serializers.Field) -> serializers.Field:
-    """A new, unbound field built with ``field``'s arguments (a nested field, such as a
-    many-relation's child, made new too; querysets and choices are shared, never changed)."""
-    kwargs = {
-        name: _fresh(value) if isinstance(value, serializers.Field) else value
-        for name, value in field._kwargs.items()
-    }
-    return type(field)(*field._args, **kwargs)
+    """An unbound copy of the prototype ``field``, cheap enough for every request: its
+    arguments, choices and validators are shared (never changed after construction); what binding
+    and the serializer set (name, parent, a scoped queryset) lands on the copy alone. A child
+    field (a many-relation's, a list's) is bound to its parent when built, so it is copied and
+    pointed at the copy."""
+    fresh = copy.copy(field)
+    for name in ("child_relation", "child"):
+        child = field.__dict__.get(name)
+        if isinstance(child, serializers.Field):
+            copied = _fresh(child)
+            copied.parent = fresh  # bound already, under the name "" it has in any parent
+            setattr(fresh, name, copied)
+    return fresh
 
 
 _cache: dict[str, type[EntitySerializer]] = {}

@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -134,3 +134,44 @@ def test_an_inactive_owner_in_hand_is_still_refused(users):
     with pytest.raises(ValidationError) as refused:
         account_create(actor=users["admin"], data={"name": "בעלים לשעבר", "owner": retired})
     assert "owner" in refused.value.message_dict
+
+
+@pytest.fixture
+def health_checks():
+    """Connection health checks on (CONN_HEALTH_CHECKS, as on PostgreSQL), counting Django's
+    own ``SELECT 1`` checks."""
+    wrapper = connections["default"]
+    wrapper.ensure_connection()
+    checks = []
+    usable = wrapper.is_usable
+
+    def counted():
+        checks.append(1)
+        return usable()
+
+    wrapper.is_usable = counted
+    wrapper.health_check_enabled, wrapper.health_check_done = True, False
+    yield checks
+    del wrapper.is_usable
+    wrapper.health_check_enabled = wrapper.settings_dict["CONN_HEALTH_CHECKS"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stamp_read_is_the_requests_health_check(health_checks):
+    with stamps.remembered_for_request():
+        assert stamps.FIELDS in stamps._tokens()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert health_checks == []
+    assert connection.health_check_done
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="a server connection that can break"
+)
+def test_a_broken_connection_is_replaced_by_the_stamp_read(health_checks):
+    connection.connection.close()  # the server went away while the connection was idle
+    with stamps.remembered_for_request():
+        assert stamps.FIELDS in stamps._tokens()
+    assert connection.is_usable()
