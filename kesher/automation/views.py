@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kesher.platform.access import can
+from kesher.platform.forms import RecordPicker
 from kesher.platform.registry import registry
 from kesher.platform.services import ConflictError
 from kesher.platform.tables import Table
@@ -294,16 +295,20 @@ def rule_runs(request, pk):
         "entity": registry.get(rule.entity),
         "can_change": can(request.user, RULES, "change"),
         "dry_run": None,
-        "record_id": request.GET.get("record", ""),
     }
-    if context["record_id"]:
+    record = None
+    asked = request.GET.get("record", "")
+    if asked:
         try:
-            if not context["record_id"].isdigit():
+            if not asked.isdigit():
                 raise ValidationError({"record_id": [_("Enter a whole number.")]})
-            record = dry_run_record(request.user, rule, int(context["record_id"]))
+            record = dry_run_record(request.user, rule, int(asked))
             context["dry_run"] = services.rule_dry_run(rule, record)
         except ValidationError as error:
             context["dry_run_error"] = " ".join(error.messages)
+    # The picker names only a record the user may see (one the dry run accepted).
+    picker = RecordPicker(rule.entity, attrs={"id": "dry-run-record"})
+    context["record_picker"] = picker.render("record", record.pk if record else None)
     return render(request, "automation/runs.html", context)
 
 

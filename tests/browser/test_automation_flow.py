@@ -132,8 +132,11 @@ def test_vip_rule_built_in_the_builder_creates_a_task_and_an_email(
     assert run.status == "done"
     page.goto(f"/automation/rules/{rule.pk}/")
     expect(page.locator(f"#run-log [data-run='{run.pk}']")).to_have_attribute("data-status", "done")
-    page.locator("#dry-run-record").fill(str(account.pk))
+    page.locator("#dry-run-record-search").press_sequentially("גלבוע")
+    page.locator(f"#dry-run-form [data-pick='{account.pk}']").click()
+    expect(page.locator("#dry-run-record")).to_have_value(str(account.pk))
     page.locator("#dry-run").click()
+    expect(page.locator("#dry-run-record-search")).to_have_value("גלבוע מערכות")
     expect(page.locator("#dry-run-result")).to_contain_text("הכלל מתאים")
     screenshot(page, "automation-run-log-he")
     assert Task.objects.count() == 1  # the dry run wrote nothing

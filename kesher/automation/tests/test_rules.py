@@ -214,3 +214,33 @@ def test_deleted_rule_stops_at_once(users, api_for, call_template, worker):
         make_account(users["admin"], name="after", owner=users["admin"])
     assert not Rule.objects.exists()
     assert not RuleRun.objects.exists()
+
+
+def test_the_dry_run_page_picks_a_record_by_name_and_names_only_visible_ones(
+    users, client_for, call_template
+):
+    """The run log's "test on a record" picker shows the tested record's name; a record the
+    user may not see is refused without its name appearing (REQ AU-1, access)."""
+    from kesher.customers.services import account_create
+    from kesher.org.models import RolePermission
+
+    RolePermission.objects.create(
+        role=users["sales_rep"].role,
+        entity="automation-rules",
+        can_view=True,
+        can_add=False,
+        can_change=False,
+        can_delete=False,
+        scope="all",
+    )
+    rule = rule_create(actor=users["admin"], data=rule_data(call_template))
+    own = account_create(actor=users["sales_rep"], data={"name": "חשבון של הנציג"})
+    hidden = account_create(actor=users["sales_rep2"], data={"name": "סוד של נציג אחר"})
+    client = client_for(users["sales_rep"])
+    seen = client.get(f"/automation/rules/{rule.pk}/", {"record": own.pk}).content.decode()
+    assert 'id="dry-run-result"' in seen
+    assert 'id="dry-run-record-search" value="חשבון של הנציג"' in seen
+    refused = client.get(f"/automation/rules/{rule.pk}/", {"record": hidden.pk}).content.decode()
+    assert "סוד של נציג אחר" not in refused
+    assert 'id="dry-run-result"' not in refused
+    assert 'role="alert"' in refused
