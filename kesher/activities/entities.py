@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.registry import Entity, Section, register
 
 from . import services, task_templates
-from .models import AlertRule, Interaction, ManualAlert, Task, TaskTemplate
+from .models import AlertRule, BusinessCalendar, Interaction, ManualAlert, Task, TaskTemplate
 
 interactions = register(
     Entity(
@@ -249,6 +249,50 @@ task_template_entity = register(
             "due_unit": "hours",
             "due_business": True,
             "assignee_rule": "owner",
+        },
+    )
+)
+
+business_calendars = register(
+    Entity(
+        key="business-calendars",
+        model=BusinessCalendar,
+        label=_("business calendar"),
+        label_plural=_("Business calendars"),
+        icon="◷",
+        nav_order=968,
+        list_columns=("company", "day_start", "day_end", "friday", "holidays", "time_zone"),
+        form_fields=(
+            "company",
+            "day_start",
+            "day_end",
+            "friday",
+            "friday_end",
+            "holidays",
+            "eve_short",
+            "eve_end",
+            "time_zone",
+        ),
+        sections=(
+            Section(_("Whose"), ("company", "time_zone")),
+            Section(_("Working week"), ("day_start", "day_end", "friday", "friday_end")),
+            Section(_("Holidays"), ("holidays", "eve_short", "eve_end")),
+        ),
+        filter_fields=("company", "friday", "holidays"),
+        ordering_fields=("id",),
+        default_ordering=("id",),
+        select_related=("company",),
+        owner_field=None,
+        api_example={
+            "company": 2,
+            "day_start": "08:00",
+            "day_end": "17:00",
+            "friday": True,
+            "friday_end": "12:00",
+            "holidays": True,
+            "eve_short": True,
+            "eve_end": "13:00",
+            "time_zone": "Asia/Jerusalem",
         },
     )
 )

@@ -7,6 +7,7 @@ priority), TK-4 / DESIGN.md "Localization" (business calendars).
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -57,9 +58,19 @@ def link_fields():
     )
 
 
-class BusinessCalendar(models.Model):
-    """When a company works: the clock SLAs run on (REQ TK-4). One row without a company is
-    the default for every company that has none of its own."""
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("Unknown time zone: use a name such as Asia/Jerusalem."), code="time_zone"
+        ) from None
+
+
+class BusinessCalendar(KesherModel):
+    """When a company works: the clock SLAs, business-time tasks and time-based automation run
+    on (REQ TK-4). One row without a company is the default for every company that has none of
+    its own."""
 
     company = models.OneToOneField(
         "org.Company",
@@ -76,7 +87,9 @@ class BusinessCalendar(models.Model):
     holidays = models.BooleanField(_("closed on Israeli holidays"), default=True)
     eve_short = models.BooleanField(_("short day on holiday eves"), default=True)
     eve_end = models.TimeField(_("holiday eve ends"), default=datetime.time(13, 0))
-    time_zone = models.CharField(_("time zone"), max_length=60, default="Asia/Jerusalem")
+    time_zone = models.CharField(
+        _("time zone"), max_length=60, default="Asia/Jerusalem", validators=[validate_time_zone]
+    )
 
     class Meta:
         verbose_name = _("business calendar")

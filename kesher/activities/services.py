@@ -35,6 +35,7 @@ __all__ = [
     "calendar_feed_regenerate",
     "calendar_feed_revoke",
     "calendar_for",
+    "calendar_of",
     "digest_set",
     "interaction_create",
     "interaction_update",
@@ -148,6 +149,11 @@ def calendar_for(user=None) -> WorkWeek:
     company_id = None
     if user is not None and getattr(user, "pk", None):
         company_id = user.companies.values_list("pk", flat=True).first()
+    return calendar_of(company_id)
+
+
+def calendar_of(company_id: int | None = None) -> WorkWeek:
+    """The business calendar of the company, else the default one, else the standard week."""
     rows = list(BusinessCalendar.objects.filter(Q(company__isnull=True) | Q(company_id=company_id)))
     row = next((r for r in rows if company_id and r.company_id == company_id), None)
     row = row or next((r for r in rows if r.company_id is None), None)

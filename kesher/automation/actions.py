@@ -577,7 +577,7 @@ register_action(
 
 def _validate_text(entity, config):
     _only(config, ("channel", "to_field", "body"))
-    channel = config.get("channel")
+    channel = config.get("channel", "sms")
     if channel not in ("sms", "whatsapp"):
         raise setting_error("channel", _("Choose one of the offered values."))
     return {
@@ -619,6 +619,7 @@ register_action(
                 gettext_lazy("Channel"),
                 "select",
                 options=(("sms", "SMS"), ("whatsapp", "WhatsApp")),
+                default="sms",
             ),
             ConfigField(
                 "to_field", gettext_lazy("The record's phone field"), "field", required=True

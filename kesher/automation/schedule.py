@@ -28,10 +28,11 @@ logger = logging.getLogger("kesher.automation")
 BATCH = 2000
 
 
-def _week():
-    from kesher.activities.services import calendar_for
+def _week(config: dict):
+    """The business calendar the rule counts in: its company's, else the default one."""
+    from kesher.activities.services import calendar_of
 
-    return calendar_for(None)
+    return calendar_of(config.get("calendar"))
 
 
 def _business_hours(config: dict, week) -> float:
@@ -67,7 +68,7 @@ def _moment_bounds(config: dict, start, end):
         return start + delta, end + delta
     from kesher.activities.calendar import add_business_time
 
-    week = _week()
+    week = _week(config)
     hours = _business_hours(config, week)
     if config["direction"] == "after":
         return subtract_business_time(start, hours, week), subtract_business_time(end, hours, week)

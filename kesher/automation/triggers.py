@@ -40,7 +40,7 @@ class ConfigField:
 
     ``kind``: text, long_text, number, bool, select (``options``), field (a field of the rule's
     entity), date_field, status (a value of the entity's status list), user, role, department,
-    task_template, entity, json.
+    company, task_template, entity, json.
     """
 
     name: str
@@ -48,6 +48,8 @@ class ConfigField:
     kind: str = "text"
     options: tuple = ()
     required: bool = False
+    # What the rule gets when the setting is left out (shown chosen in the builder).
+    default: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,17 +254,40 @@ DATE_KINDS = ("date", "datetime")
 
 
 def _validate_time(entity: Entity, config: dict) -> dict:
-    _unknown_keys(config, ("field", "offset", "unit", "direction", "business"))
+    _unknown_keys(config, ("field", "offset", "unit", "direction", "business", "calendar"))
     business = config.get("business", False)
     if not isinstance(business, bool):
         raise config_error("business", _("Choose yes or no."))
-    return {
+    cleaned = {
         "field": check_field(entity, config, kinds=DATE_KINDS),
         "offset": _number(config, "offset"),
         "unit": _choice(config, "unit", UNITS, "days"),
         "direction": _choice(config, "direction", ("before", "after"), "after"),
         "business": business,
     }
+    calendar = _calendar_company(config)
+    if calendar is not None:
+        if not business:
+            raise config_error(
+                "calendar",
+                _("A company's calendar counts business time: choose business time too."),
+            )
+        cleaned["calendar"] = calendar
+    return cleaned
+
+
+def _calendar_company(config: dict) -> int | None:
+    """The company whose business calendar counts the time (none: the default calendar)."""
+    from kesher.org.models import Company
+
+    value = _optional_value(config, "calendar")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise config_error("calendar", _("Choose one of the offered values."))
+    if not Company.objects.filter(pk=int(value)).exists():
+        raise config_error("calendar", _("Choose one of the offered values."))
+    return int(value)
 
 
 def _validate_idle(entity: Entity, config: dict) -> dict:
@@ -351,14 +376,18 @@ register_trigger(
         fields=(
             ConfigField("field", gettext_lazy("Date field"), "date_field", required=True),
             ConfigField("offset", gettext_lazy("How much"), "number", required=True),
-            ConfigField("unit", gettext_lazy("Unit"), "select", options=_units),
+            ConfigField("unit", gettext_lazy("Unit"), "select", options=_units, default="days"),
             ConfigField(
                 "direction",
                 gettext_lazy("When"),
                 "select",
                 options=(("before", gettext_lazy("before")), ("after", gettext_lazy("after"))),
+                default="after",
             ),
             ConfigField("business", gettext_lazy("In business time"), "bool"),
+            ConfigField(
+                "calendar", gettext_lazy("The business calendar of (empty: the default)"), "company"
+            ),
         ),
         validate=_validate_time,
         scan=_scan_time,

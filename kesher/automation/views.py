@@ -57,7 +57,7 @@ def rule_list(request):
 def _options(entity) -> dict:
     """What the builder's pickers offer for ``entity``."""
     from kesher.activities.models import TaskTemplate
-    from kesher.org.models import Department, Role, User
+    from kesher.org.models import Company, Department, Role, User
     from kesher.platform.models import Choice
 
     fields, date_fields, email_fields = [], [], []
@@ -78,6 +78,7 @@ def _options(entity) -> dict:
         "user": [[u.pk, str(u)] for u in User.objects.filter(is_active=True).order_by("username")],
         "role": [[r.key, str(r)] for r in Role.objects.order_by("pk")],
         "department": [[d.pk, str(d)] for d in Department.objects.order_by("path")],
+        "company": [[c.pk, str(c)] for c in Company.objects.order_by("name")],
         "task_template": [[t.pk, str(t)] for t in TaskTemplate.objects.order_by("name")],
         "entity": [[e.key, str(e.label_plural)] for e in registry.all()],
         "email_template": _email_template_options(),
@@ -139,6 +140,7 @@ def _described(fields) -> list[dict]:
             "kind": f.kind,
             "options": [[value, str(label)] for value, label in f.options],
             "required": f.required,
+            "default": f.default,
         }
         for f in fields
     ]

@@ -192,3 +192,41 @@ def test_fields_and_values_are_chosen_not_typed_as_json(users, open_page, log_in
     expect(rows).to_have_count(3)
     shown = rows.locator("[data-role=value]").evaluate_all("inputs => inputs.map((i) => i.value)")
     assert sorted(shown) == sorted(["נוצר {{ name }}", "חיפה", "vip"])  # in PostgreSQL's order
+
+
+def test_a_time_rule_counts_business_time_in_a_companys_calendar(
+    users, open_page, log_in, screenshot
+):
+    """The builder offers the companies' business calendars for a time trigger in business
+    time (REQ AU-1, TK-4), and the rule keeps the one chosen."""
+    from kesher.activities.models import BusinessCalendar
+    from kesher.org.models import Company
+
+    fridays = Company.objects.create(name="עובדים בשישי", company_number="515555555")
+    BusinessCalendar.objects.create(company=fridays, friday=True)
+    page = open_page()
+    log_in(page, users["admin"].username)
+    page.goto("/automation/rules/new/?entity=accounts")
+    page.locator("#rule-name").fill("ארבע שעות עבודה אחרי שיחה")
+    page.locator("#trigger-kind").select_option("time")
+    settings = page.locator("#trigger-fields")
+    settings.locator("[data-setting=field]").select_option("last_contact_at")
+    settings.locator("[data-setting=offset]").fill("4")
+    settings.locator("[data-setting=unit]").select_option("hours")
+    settings.locator("[data-setting=business]").check()
+    settings.locator("[data-setting=calendar]").select_option(label="עובדים בשישי")
+    page.locator("#action-type").select_option("add_tag")
+    page.locator("#action-add").click()
+    page.locator("#action-rows [data-setting=tag]").fill("מעקב")
+    screenshot(page, "automation-business-calendar-he")
+    page.locator("#save-rule").click()
+    page.wait_for_url(re.compile(r"/automation/rules/\d+/$"))
+    rule = Rule.objects.get()
+    assert rule.trigger_config == {
+        "field": "last_contact_at",
+        "offset": 4,
+        "unit": "hours",
+        "direction": "after",
+        "business": True,
+        "calendar": fridays.pk,
+    }

@@ -2,6 +2,7 @@
 (REQ AU-1, TK-5, TK-6, SA-5; issue 5 items 2 … 5, 7)."""
 
 import datetime
+import zoneinfo
 from unittest import mock
 
 import pytest
@@ -283,6 +284,69 @@ def test_business_time_before_a_date(users, call_template):
     )
     Rule.objects.filter(pk=rule.pk).update(scanned_until=now - datetime.timedelta(days=3))
     assert scan_scheduled(now) == 1
+
+
+def test_business_time_counts_in_the_chosen_companys_calendar(users, call_template):
+    """Four working hours after a Thursday 16:30 contact: Friday 11:30 for a company that works
+    Friday mornings, Sunday 11:30 on the default calendar (REQ AU-1, TK-4)."""
+    from kesher.activities.models import BusinessCalendar
+    from kesher.customers.models import Account
+    from kesher.org.models import Company
+
+    admin = users["admin"]
+    fridays = Company.objects.create(name="עובדים בשישי", company_number="515555555")
+    BusinessCalendar.objects.create(company=fridays, friday=True)
+    config = {"field": "last_contact_at", "offset": 4, "unit": "hours", "business": True}
+    on_default = make_rule(
+        admin,
+        name="default",
+        trigger_kind="time",
+        trigger_config=config,
+        actions=create_task(call_template),
+    )
+    on_fridays = make_rule(
+        admin,
+        name="fridays",
+        trigger_kind="time",
+        trigger_config={**config, "calendar": fridays.pk},
+        actions=create_task(call_template),
+    )
+    assert on_fridays.trigger_config["calendar"] == fridays.pk
+    account = make_account(admin, name="J", owner=admin)
+    israel = zoneinfo.ZoneInfo("Asia/Jerusalem")
+    Account.objects.filter(pk=account.pk).update(
+        last_contact_at=datetime.datetime(2026, 3, 5, 16, 30, tzinfo=israel)
+    )
+    friday = datetime.datetime(2026, 3, 6, 11, 35, tzinfo=israel)
+    Rule.objects.update(scanned_until=friday - datetime.timedelta(minutes=10))
+    assert scan_scheduled(friday) == 1
+    assert RuleRun.objects.get().rule == on_fridays
+    sunday = datetime.datetime(2026, 3, 8, 11, 35, tzinfo=israel)
+    Rule.objects.filter(pk=on_default.pk).update(
+        scanned_until=sunday - datetime.timedelta(minutes=10)
+    )
+    assert scan_scheduled(sunday) == 1
+    assert RuleRun.objects.filter(rule=on_default).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("calendar", "business"), [(999999, True), ("north", True), (True, True), (None, False)]
+)
+def test_a_calendar_must_be_a_company_and_count_business_time(users, calendar, business):
+    from kesher.org.models import Company
+
+    company = Company.objects.create(name="חברה", company_number="515555563")
+    config = {"field": "last_contact_at", "offset": 1, "unit": "days", "business": business}
+    config["calendar"] = company.pk if calendar is None else calendar
+    with pytest.raises(ValidationError) as refused:
+        make_rule(
+            users["admin"],
+            trigger_kind="time",
+            trigger_config=config,
+            actions=[{"type": "add_tag", "tag": "לוח"}],
+        )
+    assert "trigger_config.calendar" in refused.value.message_dict
+    assert not Rule.objects.exists()
 
 
 def test_idle_trigger(users):

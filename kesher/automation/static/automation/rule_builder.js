@@ -94,7 +94,8 @@
     } else {
       if (pickFrom) {
         input = el("select", { className: "form-select form-select-sm", id });
-        if (!field.required || field.kind === "status") input.append(option("", labels.any, value === undefined || value === ""));
+        if (field.default && (value === undefined || value === "")) value = field.default;
+        if (!field.default && (!field.required || field.kind === "status")) input.append(option("", labels.any, value === undefined || value === ""));
         for (const [key, label] of pickFrom) input.append(option(key, label, String(key) === String(value ?? "")));
       } else if (field.kind === "long_text" || field.kind === "json") {
         input = el("textarea", { className: "form-control form-control-sm", rows: "2", id });
@@ -126,7 +127,8 @@
       }
       let value = input.type === "checkbox" ? input.checked : input.value.trim();
       if (input.type !== "checkbox" && value === "") continue;
-      if (kind === "number" || ((kind === "user" || kind === "department" || kind === "task_template" || kind === "email_template") && /^\d+$/.test(value))) value = Number(value);
+      const byId = ["user", "department", "company", "task_template", "email_template"];
+      if (kind === "number" || (byId.includes(kind) && /^\d+$/.test(value))) value = Number(value);
       if (kind === "json") { try { value = JSON.parse(value); } catch (error) { /* the server names the mistake */ } }
       if (kind === "bool" && value === false) continue;
       settings[input.dataset.setting] = value;
