@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.database import scratch_database
+from bench.timing import machine_speed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_NAME = "kesher_automation_bench"
@@ -319,7 +320,7 @@ def _write(db: str, where: str, creates: dict, scans: dict, args, load) -> Path:
         f"- command: `{command}`",
         f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {where}",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs,"
-        f" Python {platform.python_version()}",
+        f" Python {platform.python_version()}; {machine_speed()}",
         f"- load average: {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
         f"- creates: {creates['records']:,} contacts per kind of round through"
         f" `POST /api/v1/contacts/` (DRF test client, one process), rounds of {args.round}",

@@ -44,6 +44,7 @@ from bench.database import (
     engine_version,
     target_for,
 )
+from bench.timing import machine_speed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES = Path(__file__).resolve().parent.parent / "var" / "bench" / "profiles"
@@ -445,7 +446,7 @@ def report(db: str, command: str, engine: str, load_before: float, results: dict
         f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {engine}; a private copy of the "
         "reference data set (1,000,000 contacts, 200,000 accounts)",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}",
+        f"Python {platform.python_version()}; {machine_speed()}",
         f"- load average (other work on the machine): {load_before:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end",
         f"- file: 100,000 rows — {EXISTING:,} existing contacts as an old system exports them, "

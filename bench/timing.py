@@ -14,7 +14,38 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-__all__ = ["Capture", "Figure", "capture_queries", "measure", "percentile", "replay"]
+__all__ = [
+    "Capture",
+    "Figure",
+    "capture_queries",
+    "machine_speed",
+    "measure",
+    "percentile",
+    "replay",
+]
+
+
+def machine_speed() -> str:
+    """How fast this machine runs Python now: the best of five runs of a fixed workload
+    (dictionaries and strings, as a request handles). The shared machines these benchmarks run
+    on change speed from session to session — by three times between two sessions of
+    2026-12-02 — so records/s figures compare across results only beside this."""
+
+    def workload() -> int:
+        total = 0
+        for n in range(200_000):
+            row = {"id": n, "name": str(n)}
+            total += len(row["name"]) + hash(row["name"]) % 7
+        return total
+
+    best = min(_seconds(workload) for _ in range(5))
+    return f"a fixed Python workload took {best * 1000:.0f} ms (best of 5)"
+
+
+def _seconds(call: Callable) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
 
 
 def percentile(samples: list[float], pct: float) -> float:
