@@ -124,18 +124,23 @@ def test_only_admins_define_rules(users, api_for, client_for, call_template, rol
     assert Rule.objects.get().enabled is True
 
 
-def test_a_role_granted_rules_may_define_them(users, api_for, call_template):
+def grant_rules(role, *, define: bool) -> None:
+    """Give ``role`` the automation rules: to read them, or (``define``) to make and change them."""
     from kesher.org.models import RolePermission
 
     RolePermission.objects.create(
-        role=users["manager"].role,
+        role=role,
         entity="automation-rules",
         can_view=True,
-        can_add=True,
-        can_change=True,
+        can_add=define,
+        can_change=define,
         can_delete=False,
         scope="all",
     )
+
+
+def test_a_role_granted_rules_may_define_them(users, api_for, call_template):
+    grant_rules(users["manager"].role, define=True)
     response = api_for(users["manager"]).post(
         "/api/v1/automation-rules/", rule_data(call_template), format="json"
     )
@@ -222,17 +227,8 @@ def test_the_dry_run_page_picks_a_record_by_name_and_names_only_visible_ones(
     """The run log's "test on a record" picker shows the tested record's name; a record the
     user may not see is refused without its name appearing (REQ AU-1, access)."""
     from kesher.customers.services import account_create
-    from kesher.org.models import RolePermission
 
-    RolePermission.objects.create(
-        role=users["sales_rep"].role,
-        entity="automation-rules",
-        can_view=True,
-        can_add=False,
-        can_change=False,
-        can_delete=False,
-        scope="all",
-    )
+    grant_rules(users["sales_rep"].role, define=False)
     rule = rule_create(actor=users["admin"], data=rule_data(call_template))
     own = account_create(actor=users["sales_rep"], data={"name": "חשבון של הנציג"})
     hidden = account_create(actor=users["sales_rep2"], data={"name": "סוד של נציג אחר"})
