@@ -261,8 +261,9 @@ business_calendars = register(
         label_plural=_("Business calendars"),
         icon="◷",
         nav_order=968,
-        list_columns=("company", "day_start", "day_end", "friday", "holidays", "time_zone"),
+        list_columns=("name", "company", "day_start", "day_end", "friday", "holidays"),
         form_fields=(
+            "name",
             "company",
             "day_start",
             "day_end",
@@ -274,7 +275,7 @@ business_calendars = register(
             "time_zone",
         ),
         sections=(
-            Section(_("Whose"), ("company", "time_zone")),
+            Section(_("Whose"), ("name", "company", "time_zone")),
             Section(_("Working week"), ("day_start", "day_end", "friday", "friday_end")),
             Section(_("Holidays"), ("holidays", "eve_short", "eve_end")),
         ),
@@ -284,6 +285,7 @@ business_calendars = register(
         select_related=("company",),
         owner_field=None,
         api_example={
+            "name": "מכירות, כולל שישי",
             "company": 2,
             "day_start": "08:00",
             "day_end": "17:00",

@@ -72,6 +72,9 @@ class BusinessCalendar(KesherModel):
     on (REQ TK-4). One row without a company is the default for every company that has none of
     its own."""
 
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, help_text=_("e.g. Sales, Friday mornings")
+    )
     company = models.OneToOneField(
         "org.Company",
         verbose_name=_("company"),
@@ -101,6 +104,8 @@ class BusinessCalendar(KesherModel):
         ]
 
     def __str__(self):
+        if self.name:
+            return self.name
         return str(self.company) if self.company_id else str(_("Default business calendar"))
 
     def clean(self):

@@ -22,6 +22,7 @@ from kesher.activities.services import (
     task_create,
 )
 from kesher.platform.models import Choice
+from kesher.platform.services import record_create
 from kesher.platform.testing import (
     Outcome,
     Verb,
@@ -413,3 +414,32 @@ for _side in ("rep1", "rep2"):
         ),
         what=f"quick alert on {_side}'s account",
     )
+
+
+def _company(number: int):
+    """A company with a valid company number made from ``number`` (one per number)."""
+    from stdnum import luhn
+
+    from kesher.org.models import Company
+
+    body = f"51{number:06d}"
+    return Company.objects.get_or_create(
+        company_number=body + luhn.calc_check_digit(body), defaults={"name": f"Matrix {number}"}
+    )[0]
+
+
+register_records(
+    "business-calendars",
+    make=lambda world, side: record_create(
+        "business-calendars",
+        actor=world.users["admin"],
+        data={"name": f"Matrix calendar {side}", "company": _company(999_999)},
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "company": record.company_id if record is not None else _company(int(marker[2:])).pk,
+        "day_start": "08:00",
+        "day_end": "16:00",
+    },
+    marker_field="name",
+)

@@ -24,6 +24,7 @@ def test_an_admin_gives_a_company_its_own_week(users, api_for, company):
     response = api.post(
         URL,
         {
+            "name": "כולל שישי בבוקר",
             "company": company.pk,
             "day_start": "08:00",
             "day_end": "16:00",
@@ -33,6 +34,7 @@ def test_an_admin_gives_a_company_its_own_week(users, api_for, company):
         format="json",
     )
     assert response.status_code == 201, response.content
+    assert response.json()["display"] == "כולל שישי בבוקר"
     week = calendar_of(company.pk)
     assert (week.day_start, week.day_end, week.friday) == (
         datetime.time(8),
