@@ -69,6 +69,8 @@ def _widget_for(field: models.Field):
         return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     if isinstance(field, models.DateTimeField):
         return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    if isinstance(field, models.TimeField):
+        return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     if isinstance(field, models.TextField):
         return forms.Textarea(attrs={"rows": 3})
     if isinstance(field, models.ForeignKey) and registry.has_model(field.related_model):

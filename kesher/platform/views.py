@@ -262,12 +262,14 @@ def field_display(obj, name: str):
 
 
 def format_when(value):
-    """Dates as dd/mm/yyyy and date-times as dd/mm/yyyy HH:MM in the user's time zone; any
-    other value unchanged (DESIGN.md "Localization")."""
+    """Dates as dd/mm/yyyy, date-times as dd/mm/yyyy HH:MM in the user's time zone and times of
+    day as HH:MM; any other value unchanged (DESIGN.md "Localization")."""
     if isinstance(value, datetime.datetime):
         return dateformat.format(timezone.localtime(value), "d/m/Y H:i")
     if isinstance(value, datetime.date):
         return dateformat.format(value, "d/m/Y")
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
     return value
 
 

@@ -95,3 +95,8 @@ def test_the_pages_show_the_calendars(users, client_for, company):
     page = client_for(users["admin"]).get("/r/business-calendars/").content.decode()
     assert "עובדים בשישי" in page
     assert "לוח עבודה ברירת מחדל" in page
+    assert "17:30" in page
+    assert "17:30:00" not in page
+    form = client_for(users["admin"]).get("/r/business-calendars/new/").content.decode()
+    assert 'type="time"' in form
+    assert 'value="08:30"' in form
