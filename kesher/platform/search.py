@@ -24,7 +24,6 @@ __all__ = [
     "index_statements",
     "normalize",
     "search",
-    "unindex_record",
     "unindex_statement",
 ]
 
@@ -146,10 +145,6 @@ def index_many(objs, entity: Entity) -> None:
         ),
         batch_size=5000,
     )
-
-
-def unindex_record(obj, entity: Entity | None = None) -> None:
-    run_together(unindex_statement(obj, entity))
 
 
 def unindex_statement(obj, entity: Entity | None = None) -> Statement:
