@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .database import DEFAULT_POSTGRES_NAME, configure_django, create_database, target_for
+from bench.database import DEFAULT_POSTGRES_NAME, configure_django, create_database, target_for
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -63,18 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database_url,
         postgres_name=args.pg_name,
     )
-    from .generate import Plan
+    from bench.generate import Plan
 
     plan = Plan(contacts=args.contacts, accounts=args.accounts, owners=args.owners, seed=args.seed)
     create_database(target, fresh=args.command == "generate")
     configure_django(target)
-    from .dataset import ensure_dataset
+    from bench.dataset import ensure_dataset
 
     ensure_dataset(target, plan, rebuild=args.command == "generate")
     if args.command == "generate":
         return 0
-    from .report import write_results
-    from .scenarios import run_all
+    from bench.report import write_results
+    from bench.scenarios import run_all
 
     started = time.perf_counter()
     load_average_start = os.getloadavg()[0]

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.customers.models import Contact
-from kesher.platform.inserts import insert_statement, run_together
 from kesher.platform.models import AuditEntry, SearchToken
+from kesher.platform.records.inserts import insert_statement, run_together
 
 
 class BareCreate(APIView):

@@ -71,7 +71,7 @@ def _vacuum() -> None:
 
 
 def _engine_run(actor, value: str) -> tuple[float, dict]:
-    from kesher.platform import bulk
+    from kesher.platform.bulk import actions as bulk
     from kesher.platform.models import BulkJob
 
     started = time.perf_counter()

@@ -8,8 +8,8 @@ from dataclasses import asdict
 from django.core.management import call_command
 from django.db import connection
 
-from .database import Target, create_database
-from .generate import GENERATOR_VERSION, Plan, dataset_info, generate
+from bench.database import Target, create_database
+from bench.generate import GENERATOR_VERSION, Plan, dataset_info, generate
 
 __all__ = ["ensure_dataset"]
 

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .database import (
+from bench.database import (
     DEFAULT_POSTGRES_NAME,
     DEFAULT_SQLITE_PATH,
     ROOT,

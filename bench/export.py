@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .database import DEFAULT_SQLITE_PATH, ROOT, configure_django, target_for
+from bench.database import DEFAULT_SQLITE_PATH, ROOT, configure_django, target_for
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTIAL_DIR = ROOT / "var" / "bench"
@@ -94,7 +94,7 @@ def _administrator():
 
 
 def _list_export(fmt: str, folder: Path) -> dict:
-    from kesher.platform.export import export
+    from kesher.platform.lists.export import export
 
     request = _request(_administrator(), fmt)
     target = folder / f"contacts.{fmt}"
@@ -115,7 +115,7 @@ def _drifted_models() -> list[str]:
     engineer's model change before its migration; such a table is left out and named."""
     from django.db import connection
 
-    from kesher.platform.export_all import exported_models
+    from kesher.operations.archive import exported_models
 
     drifted = []
     with connection.cursor() as cursor:
@@ -130,7 +130,7 @@ def _drifted_models() -> list[str]:
 
 
 def _full_export(folder: Path) -> dict:
-    from kesher.platform import export_all as module
+    from kesher.operations import archive as module
 
     skipped = _drifted_models()
     module.EXCLUDED_MODELS.update(skipped)
@@ -142,8 +142,8 @@ def _floor(fmt: str) -> float:
     """The list export's statements run bare (its rows' query, fetched to the end)."""
     from django.db import connection
 
+    from kesher.platform.lists.tables import Table, with_columns
     from kesher.platform.registry import registry
-    from kesher.platform.tables import Table, with_columns
 
     table = Table(registry.get("contacts"), _request(_administrator(), fmt))
     sql, params = with_columns(table.queryset(), table.fields).query.sql_with_params()
@@ -168,7 +168,7 @@ def _measure(kind: str, vendor: str, sqlite_path: str, pg_name: str, queue) -> N
     if kind == "full":
         # The full export reads every table of the code's schema: it runs on a copy of the
         # reference set (bench.dedupe's, made with the backup API or TEMPLATE) migrated to it.
-        from .dedupe import copy_database
+        from bench.dedupe import copy_database
 
         target, _where, cleanup = copy_database(
             vendor,
@@ -288,9 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         f"- load average (other work on the machine): {load_before:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end",
-        "- measured: the export view (`kesher/platform/export.py`, as `/r/contacts/export.csv` "
-        "and `.xlsx` serve it, signed in as the administrator) written to a file, and "
-        "`export_all` (`kesher/platform/export_all.py`); each in a process of its own",
+        "- measured: the export view (`kesher/platform/lists/export.py`, as "
+        "`/r/contacts/export.csv` and `.xlsx` serve it, signed in as the administrator) "
+        "written to a file, and "
+        "`export_all` (`kesher/operations/archive.py`); each in a process of its own",
         "- memory: resident set sampled every 0.2 s; before = after Django started and "
         "connected; the series are the RSS and its anonymous part (RssAnon: the heap; RSS also "
         "counts the database file's pages SQLite maps in, up to the 256 MB `mmap_size`) at "

@@ -22,7 +22,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from stdnum import luhn
 
-from . import vocabulary as vocab
+from bench import vocabulary as vocab
 
 __all__ = ["GENERATOR_VERSION", "Plan", "dataset_info", "generate", "record_tokens"]
 
@@ -50,7 +50,7 @@ class Plan:
 
 @lru_cache(maxsize=65_536)
 def _words(text: str) -> tuple[str, ...]:
-    from kesher.platform.search import words
+    from kesher.platform.records.search import words
 
     return tuple(words(text))
 
@@ -62,7 +62,7 @@ def record_tokens(entity, values: dict) -> set[tuple[int, str]]:
     value (names repeat a lot), which makes indexing a million contacts take seconds.
     """
     from kesher.platform.models import SearchToken
-    from kesher.platform.search import MAX_TOKEN, phone_tokens
+    from kesher.platform.records.search import MAX_TOKEN, phone_tokens
 
     # Plain ints: database drivers may adapt an IntEnum by its name.
     kinds = SearchToken.Kind
@@ -476,8 +476,8 @@ def _custom_fields(log) -> None:
     """The contacts' custom fields the generator filled, defined as an administrator would,
     both marked "indexed" so their expression indexes exist (REQ CX-1)."""
     from kesher.org.models import User
+    from kesher.platform.customfields.schema import custom_field_create, ensure_index
     from kesher.platform.models import Choice
-    from kesher.platform.schema import custom_field_create, ensure_index
 
     admin = User.objects.get(username="bench_admin")
     Choice.objects.bulk_create(

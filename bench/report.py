@@ -13,9 +13,9 @@ from pathlib import Path
 import django
 from django.db import connection
 
-from .database import Target
-from .generate import dataset_info
-from .timing import Figure
+from bench.database import Target
+from bench.generate import dataset_info
+from bench.timing import Figure
 
 __all__ = ["machine_info", "write_results"]
 

@@ -3,7 +3,7 @@
 Every list figure is a real request through Django's test client — middleware, session, the
 generic list view or the API viewset, templates — as a signed-in user; its floor is the SQL
 that request ran against the contacts table, replayed bare. Search figures call
-``kesher.platform.search.search`` and replay all of its SQL as the floor.
+``kesher.platform.records.search.search`` and replay all of its SQL as the floor.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.db.models.lookups import IsNull
 from django.test import Client
 
-from .timing import Capture, Figure, capture_queries, measure, replay
+from bench.timing import Capture, Figure, capture_queries, measure, replay
 
 __all__ = ["run_all"]
 
@@ -103,13 +103,13 @@ def _get(client: Client, url: str, *, api: bool = False):
 def _deep_cursor(user, params: dict, page: int) -> str | None:
     """The cursor the list's own "next" links would carry on reaching ``page``."""
     try:
-        from kesher.platform.keyset import Keyset
+        from kesher.platform.lists.keyset import Keyset
     except ImportError:
         return None
     from django.test import RequestFactory
 
+    from kesher.platform.lists.tables import Table
     from kesher.platform.registry import registry
-    from kesher.platform.tables import Table
 
     request = RequestFactory().get("/r/contacts/", params)
     request.user = user
@@ -204,7 +204,7 @@ def _custom_scenarios(ctx: dict, page, api) -> None:
     import json
 
     from kesher.customers.models import Contact
-    from kesher.platform.filterlang import CustomValue
+    from kesher.platform.lists.filterlang import CustomValue
 
     city = ctx["city"]
     expression = {"all": [{"field": "custom.region", "op": "eq", "value": "north"}]}
@@ -254,7 +254,7 @@ def _api_deep_cursor(client: Client, params: dict, page: int) -> str | None:
 
 
 def _search_scenarios(ctx: dict) -> list[Scenario]:
-    from kesher.platform.search import search
+    from kesher.platform.records.search import search
 
     admin = ctx["admin"]
     sample = ctx["sample"]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kesher.imports",
     "kesher.activities",
     "kesher.dedupe",
+    "kesher.operations",
     "kesher.practice",
     "kesher.approvals",
     "kesher.integrations",
@@ -111,7 +112,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
-                "kesher.platform.context_processors.navigation",
+                "kesher.platform.ui.context_processors.navigation",
             ],
         },
     },
@@ -390,7 +391,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # One name for the set of record types activities link to, wherever a field offers it.
     "ENUM_NAME_OVERRIDES": {
-        "LinkTypeEnum": "kesher.activities.links.link_choices",
+        "LinkTypeEnum": "kesher.platform.records.links.link_choices",
         "RegisteredEntityEnum": "kesher.platform.models.entity_choices",
     },
 }

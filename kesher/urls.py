@@ -5,16 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kesher.org import views as org_views
-from kesher.platform import (
-    attachments,
-    bulk_api,
-    bulk_views,
-    customforms,
-    export,
-    health,
-    views,
-)
+from kesher.platform import health
 from kesher.platform.api.viewsets import api_urls, saved_view_urls
+from kesher.platform.bulk import api as bulk_api
+from kesher.platform.bulk import views as bulk_views
+from kesher.platform.customfields import forms as customforms
+from kesher.platform.lists import export
+from kesher.platform.records import attachments
+from kesher.platform.ui import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,6 +40,7 @@ urlpatterns = [
     path("", include("kesher.customers.urls")),
     path("", include("kesher.activities.urls")),
     path("", include("kesher.dedupe.urls")),
+    path("", include("kesher.operations.urls")),
     path("", include("kesher.imports.urls")),
     path("", include("kesher.practice.urls")),
     path("", include("kesher.approvals.urls")),

@@ -1,6 +1,6 @@
 """The access matrix (REQ OR-3, CX-9, OR-5; DESIGN.md "Reliability and security rules"): every
 role × every URL × every verb gets the answer its grants and scope call for, and only allowed
-writes write. The harness is ``kesher/platform/testing.py``; the registrations below describe
+writes write. The harness is ``kesher/platform/testing/matrix.py``; the registrations below describe
 the records of today's entities and every route that is not an entity's generic one.
 """
 
@@ -24,16 +24,17 @@ from kesher.customers.services import (
 )
 from kesher.org.models import ApiToken, Role, User
 from kesher.org.services import api_token_create, department_create, user_create
-from kesher.platform import access, testing
-from kesher.platform.attachments import attachment_add
-from kesher.platform.bulk import bulk_prepare, bulk_start
+from kesher.platform import access
+from kesher.platform.bulk.actions import bulk_prepare, bulk_start
+from kesher.platform.customfields.schema import custom_field_create
+from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Attachment, Choice, SavedView
+from kesher.platform.records.attachments import attachment_add
+from kesher.platform.records.services import record_create
 from kesher.platform.registry import registry
-from kesher.platform.savedviews import saved_view_create
-from kesher.platform.schema import custom_field_create
-from kesher.platform.services import record_create
 from kesher.platform.tasks import beat
-from kesher.platform.testing import (
+from kesher.platform.testing import matrix as testing
+from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
     Verb,
@@ -454,7 +455,7 @@ def _saved_view_gone(key: str):
 
 def _shared_view_editor(world: World, principal: str) -> Outcome:
     # Everyone sees a shared view; only its owner and administrators change it. Others are
-    # refused by the service with 400 (kesher/platform/savedviews.py), writing nothing.
+    # refused by the service with 400 (kesher/platform/lists/savedviews.py), writing nothing.
     outcome = signed_in(world, principal)
     if outcome is Outcome.ALLOW and not access.is_admin(world.user(principal)):
         return Outcome.REFUSED

@@ -83,7 +83,7 @@ def test_generated_data_is_israeli_and_searchable(bench_run):
 def test_generated_search_tokens_are_the_ones_the_indexer_writes(bench_run):
     """The generator computes tokens itself for speed; they must equal search._tokens."""
     from kesher.customers.entities import contacts
-    from kesher.platform import search
+    from kesher.platform.records import search
 
     db = sqlite3.connect(bench_run["database"])
     columns = ("id", "first_name", "last_name", "email", "phone", "mobile")

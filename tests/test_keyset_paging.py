@@ -11,11 +11,11 @@ import pytest
 from django.utils import timezone
 
 from kesher.customers.models import Account, Contact
-from kesher.platform import search
-from kesher.platform.filterlang import CustomValue
-from kesher.platform.keyset import Keyset
-from kesher.platform.savedviews import saved_view_create
-from kesher.platform.schema import custom_field_create
+from kesher.platform.customfields.schema import custom_field_create
+from kesher.platform.lists.filterlang import CustomValue
+from kesher.platform.lists.keyset import Keyset
+from kesher.platform.lists.savedviews import saved_view_create
+from kesher.platform.records import search
 
 pytestmark = pytest.mark.django_db
 
@@ -278,8 +278,8 @@ def test_many_matches_walk_the_sort_index_and_keep_the_order(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from kesher.platform import tables
     from kesher.platform.api import pagination
+    from kesher.platform.lists import tables
 
     custom_field_create(
         actor=users["admin"],
@@ -340,7 +340,7 @@ def test_a_large_list_counts_lazily_and_its_later_pages_not_at_all(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from kesher.platform import tables
+    from kesher.platform.lists import tables
 
     monkeypatch.setattr(tables, "COUNT_CAP", 100)
     client = client_for(users["admin"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from .selectors import user_meetings, user_tasks
+from kesher.activities.selectors import user_meetings, user_tasks
 
 __all__ = ["VIEWS", "Agenda", "build_agenda", "parse_day", "start_of_day"]
 

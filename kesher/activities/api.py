@@ -16,14 +16,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kesher.activities import callbacks, overview, selectors, services
+from kesher.activities.agenda import start_of_day
+from kesher.activities.models import CallbackRun, Notification
+from kesher.activities.views import report_period
 from kesher.platform.access import can
+from kesher.platform.records.links import linkable_keys
 from kesher.platform.registry import registry
-
-from . import callbacks, overview, selectors, services
-from .agenda import start_of_day
-from .links import linkable_keys
-from .models import CallbackRun, Notification
-from .views import report_period
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -8,11 +8,10 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
+        from kesher.activities import entities, timeline  # noqa: F401  (registers interactions, tasks)
+        from kesher.activities.callbacks import resume_stalled_runs
+        from kesher.activities.delivery import deliver_due, send_digests
         from kesher.platform.tasks import on_tick
-
-        from . import entities, timeline  # noqa: F401  (registers interactions, tasks)
-        from .callbacks import resume_stalled_runs
-        from .delivery import deliver_due, send_digests
 
         on_tick(deliver_due)
         on_tick(send_digests)

@@ -19,12 +19,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from kesher.activities.models import CallbackRun, Task
+from kesher.activities.selectors import not_contacted
+from kesher.activities.services import task_create
 from kesher.platform.access import can
 from kesher.platform.models import Choice
-
-from .models import CallbackRun, Task
-from .selectors import not_contacted
-from .services import task_create
 
 __all__ = ["callback_run", "callback_start", "resume_stalled_runs", "run_callbacks"]
 

@@ -22,10 +22,9 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kesher.activities.models import ActivityPreferences, Notification, Task
+from kesher.activities.services import notify
 from kesher.platform.claims import claim_ids
-
-from .models import ActivityPreferences, Notification, Task
-from .services import notify
 
 __all__ = ["claim", "deliver_due", "send_digests", "send_pending_emails"]
 
@@ -133,13 +132,13 @@ def _send(note: Notification, subject: str, body: str) -> None:
     """Send one notification's email; a meeting invitation carries its .ics (issue 4 item 4)."""
     meeting = None
     if note.verb == Notification.Verb.MEETING and note.link_type == "interactions":
-        from .models import Interaction
+        from kesher.activities.models import Interaction
 
         meeting = Interaction._base_manager.filter(pk=note.link_id).select_related("owner").first()
     if meeting is None:
         send_mail(subject, body, None, [note.user.email])
         return
-    from .ical import meeting_invitation
+    from kesher.activities.ical import meeting_invitation
 
     message = EmailMessage(subject, body, None, [note.user.email])
     message.attach(

@@ -3,10 +3,16 @@ forms, API, search and export from the platform (REQ CU-3, TK-1)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from kesher.activities import services, task_templates
+from kesher.activities.models import (
+    AlertRule,
+    BusinessCalendar,
+    Interaction,
+    ManualAlert,
+    Task,
+    TaskTemplate,
+)
 from kesher.platform.registry import Entity, Section, register
-
-from . import services, task_templates
-from .models import AlertRule, BusinessCalendar, Interaction, ManualAlert, Task, TaskTemplate
 
 interactions = register(
     Entity(

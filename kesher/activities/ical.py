@@ -13,8 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from .models import ActivityPreferences, Interaction, Task
-from .selectors import user_meetings, user_tasks
+from kesher.activities.models import ActivityPreferences, Interaction, Task
+from kesher.activities.selectors import user_meetings, user_tasks
 
 __all__ = ["feed_for_token", "meeting_invitation", "user_feed"]
 
@@ -90,7 +90,7 @@ def user_feed(user, now=None) -> bytes:
 def feed_for_token(token: str):
     """The active user whose current calendar token this is, else None (revoked, replaced,
     unknown or inactive all answer alike)."""
-    from .services import hash_feed_token
+    from kesher.activities.services import hash_feed_token
 
     if not token or len(token) > 100:
         return None

@@ -16,10 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.models import Choice, EntityQuerySet, KesherModel, WorkerProgress
-
-from .calendar import WorkWeek
-from .links import link_choices
+from kesher.activities.calendar import WorkWeek
+from kesher.platform.fields import ACTIVE_USERS, choice_fk, owner_fk
+from kesher.platform.models import EntityQuerySet, KesherModel, WorkerProgress
+from kesher.platform.records.links import link_choices
 
 __all__ = [
     "ActivityPreferences",
@@ -32,21 +32,6 @@ __all__ = [
     "Task",
     "TaskTemplate",
 ]
-
-ACTIVE_USERS = {"is_active": True}
-
-
-def choice_fk(list_key: str, verbose_name, *, required: bool = False):
-    """A foreign key to one admin-editable pick-list (decision 0015)."""
-    return models.ForeignKey(
-        Choice,
-        verbose_name=verbose_name,
-        null=not required,
-        blank=not required,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"list_key": list_key, "active": True},
-    )
 
 
 def link_fields():
@@ -130,7 +115,7 @@ class ActivityQuerySet(EntityQuerySet):
     and what is linked to a record the user may see (REQ OR-3)."""
 
     def visible_to(self, user):
-        from .scope import activity_scope
+        from kesher.activities.scope import activity_scope
 
         query = self.query
         plain = not (
@@ -182,15 +167,7 @@ class Interaction(KesherModel):
         related_name="interactions_joined",
     )
     link_type, link_id = link_fields()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_interactions",
-        limit_choices_to=ACTIVE_USERS,
-    )
+    owner = owner_fk("owned_interactions")
 
     objects = ActivityQuerySet.as_manager()
 
@@ -397,7 +374,7 @@ class AlertLevel(models.TextChoices):
 
 class AlertRule(KesherModel):
     """An administrator's rule: whoever opens a record that matches ``condition`` (the filter
-    language, ``kesher.platform.filterlang``) sees ``message`` in the alerts banner (issue 4
+    language, ``kesher.platform.lists.filterlang``) sees ``message`` in the alerts banner (issue 4
     item 6), e.g. "status = VIP" or "no contact for 90 days"."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -434,15 +411,7 @@ class ManualAlert(KesherModel):
     )
     expires_at = models.DateTimeField(_("shown until"))
     link_type, link_id = link_fields()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to=ACTIVE_USERS,
-    )
+    owner = owner_fk("+")
 
     objects = ActivityQuerySet.as_manager()
 

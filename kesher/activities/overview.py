@@ -17,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.activities.models import AlertRule, Interaction, ManualAlert, Task
 from kesher.platform.access import can
-from kesher.platform.filterlang import compile_filter
+from kesher.platform.lists.filterlang import compile_filter
+from kesher.platform.records.timeline import TimelineItem
 from kesher.platform.registry import registry
-from kesher.platform.timeline import TimelineItem
-from kesher.platform.views import format_when
-
-from .models import AlertRule, Interaction, ManualAlert, Task
+from kesher.platform.ui.display import format_when
 
 __all__ = [
     "SLOTS",
@@ -206,24 +205,23 @@ def timeline_for(record, user, kind: str = "") -> list:
     newest first; ``kind`` narrows it to changes, tasks or one kind of interaction."""
     from django.contrib.contenttypes.models import ContentType
 
-    from kesher.platform import timeline
+    from kesher.activities.timeline import KIND_LIMIT, interaction_items, task_items
     from kesher.platform.models import AuditEntry
-
-    from .timeline import KIND_LIMIT, interaction_items, task_items
+    from kesher.platform.records import timeline
 
     key = registry.for_model(record).key
     if kind == "changes":
-        return list(_audit(record, AuditEntry, ContentType))
+        return list(audit_rows(record, AuditEntry, ContentType))
     if kind == "tasks":
         return task_items(record, user, key, KIND_LIMIT) if can(user, "tasks", "view") else []
     if kind:
         if not can(user, "interactions", "view"):
             return []
         return interaction_items(record, user, key, kind=kind, limit=KIND_LIMIT)
-    return timeline.merge(_audit(record, AuditEntry, ContentType), record, user, TIMELINE_LIMIT)
+    return timeline.merge(audit_rows(record, AuditEntry, ContentType), record, user, TIMELINE_LIMIT)
 
 
-def _audit(record, audit_model, content_types):
+def audit_rows(record, audit_model, content_types):
     return (
         audit_model.objects.filter(
             content_type=content_types.objects.get_for_model(record), object_id=record.pk

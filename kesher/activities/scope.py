@@ -12,8 +12,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from kesher.platform.access import grant, grants_for, scope_queryset
-
-from .links import linked_visible_q
+from kesher.platform.records.links import linked_visible_q
 
 __all__ = ["activity_scope"]
 

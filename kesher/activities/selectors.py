@@ -8,10 +8,9 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from kesher.activities.models import Interaction, Notification, Task
 from kesher.org.models import User
 from kesher.platform.access import grant
-
-from .models import Interaction, Notification, Task
 
 __all__ = [
     "REPORT_GROUPS",

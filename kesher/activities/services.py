@@ -14,12 +14,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kesher.platform.models import Choice
-from kesher.platform.services import record_create, record_update
-
-from .calendar import WorkWeek, add_business_time
-from .links import linkable_keys, resolve_link
-from .models import (
+from kesher.activities.calendar import WorkWeek, add_business_time
+from kesher.activities.models import (
     ActivityPreferences,
     AlertRule,
     BusinessCalendar,
@@ -28,6 +24,9 @@ from .models import (
     Notification,
     Task,
 )
+from kesher.platform.models import Choice
+from kesher.platform.records.links import linkable_keys, resolve_link
+from kesher.platform.records.services import record_create, record_update
 
 __all__ = [
     "alert_rule_create",
@@ -437,7 +436,7 @@ def notification_mark_all_read(*, actor) -> int:
 
 def _check_condition(data: dict, current: AlertRule | None = None) -> None:
     """A rule's condition must compile in the filter language of its entity (else 400)."""
-    from kesher.platform.filterlang import compile_filter
+    from kesher.platform.lists.filterlang import compile_filter
     from kesher.platform.registry import registry
 
     if isinstance(data.get("condition"), str):

@@ -16,13 +16,12 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.activities.calendar import add_business_time
+from kesher.activities.models import Task, TaskTemplate
+from kesher.activities.services import calendar_for, task_create
+from kesher.platform.records.links import linkable_keys
+from kesher.platform.records.services import display, record_create, record_update
 from kesher.platform.registry import registry
-from kesher.platform.services import display, record_create, record_update
-
-from .calendar import add_business_time
-from .links import linkable_keys
-from .models import Task, TaskTemplate
-from .services import calendar_for, task_create
 
 __all__ = [
     "render_merge_fields",
@@ -104,7 +103,7 @@ def _owner(record):
     return getattr(record, entity.owner_field, None) if entity.owner_field else None
 
 
-def _manager_of(user):
+def manager_of(user):
     """The owner's manager: ``User.manager`` where the organization has it, else the manager
     of the owner's department (or of the nearest department above it that has one)."""
     if user is None:
@@ -149,7 +148,7 @@ def task_template_assignee(template: TaskTemplate, record, *, claim: bool = True
     elif rule == rules.USER:
         chosen = template.assignee_user
     elif rule == rules.MANAGER:
-        chosen = _manager_of(_owner(record))
+        chosen = manager_of(_owner(record))
     elif rule == rules.ROLE:
         from kesher.org.models import User
 

@@ -1,18 +1,17 @@
 """The activities' entries on a record's timeline: its interactions and tasks (issue 4 item 6),
-merged with the audit entries by ``kesher.platform.timeline``."""
+merged with the audit entries by ``kesher.platform.records.timeline``."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kesher.activities.models import Interaction, Task
 from kesher.platform.access import can
+from kesher.platform.records.links import linkable_keys
+from kesher.platform.records.timeline import TimelineItem, register_source
 from kesher.platform.registry import registry
-from kesher.platform.timeline import TimelineItem, register_source
-from kesher.platform.views import format_when
-
-from .links import linkable_keys
-from .models import Interaction, Task
+from kesher.platform.ui.display import format_when
 
 # Per source on the record page, merged with the changes; the 360° history filtered by one
 # kind shows up to KIND_LIMIT (issue 4 item 6; bench/results/activities-*.md).

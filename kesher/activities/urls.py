@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from kesher.activities import api, views
 
 router = SimpleRouter()
 router.register("notifications", api.NotificationViewSet, basename="notifications")

@@ -19,16 +19,15 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kesher.activities import agenda, callbacks, charts, ical, overview, selectors, services
+from kesher.activities.models import ActivityPreferences, CallbackRun, Notification
 from kesher.org.models import Department, User
 from kesher.platform.access import can
-from kesher.platform.forms import form_for
 from kesher.platform.models import Choice
+from kesher.platform.records.links import linkable_keys
 from kesher.platform.registry import registry
-from kesher.platform.views import _save, render_partial
-
-from . import agenda, callbacks, charts, ical, overview, selectors, services
-from .links import linkable_keys
-from .models import ActivityPreferences, CallbackRun, Notification
+from kesher.platform.ui.forms import form_for
+from kesher.platform.ui.pages import render_partial, save_form
 
 QUICK_FIELDS = {
     "interactions": ("kind", "direction", "subject", "body", "duration_minutes", "outcome"),
@@ -73,7 +72,7 @@ def quick_create(request, what, key, pk):
         initial = {"kind": call.pk if call else None, "direction": "out"}
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        obj = _save(request, _LinkedEntity(entity, key, record.pk), form)
+        obj = save_form(request, _LinkedEntity(entity, key, record.pk), form)
         if obj is not None:
             messages.success(request, _("%(label)s saved.") % {"label": obj})
             target = reverse("entity_detail", args=[key, record.pk])

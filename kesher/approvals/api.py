@@ -11,10 +11,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from kesher.activities.links import linkable_keys, resolve_link
-
-from . import selectors, services
-from .models import ApprovalDecision, ApprovalRequest
+from kesher.approvals import selectors, services
+from kesher.approvals.models import ApprovalDecision, ApprovalRequest
+from kesher.platform.records.links import linkable_keys, resolve_link
 
 __all__ = ["ApprovalRequestViewSet"]
 

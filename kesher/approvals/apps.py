@@ -8,10 +8,9 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Approvals")
 
     def ready(self):
-        from kesher.platform.services import register_edit_guard
-
-        from . import entities, timeline  # noqa: F401  (registers approval processes, timeline)
-        from .lock import locked_among, pending_approval_reason
+        from kesher.approvals import entities, timeline  # noqa: F401  (registers approval processes, timeline)
+        from kesher.approvals.lock import locked_among, pending_approval_reason
+        from kesher.platform.records.services import register_edit_guard
 
         # A record waiting for approval is not edited until it is decided (REQ AU-3).
         register_edit_guard(pending_approval_reason, among=locked_among)

@@ -3,10 +3,9 @@ list, pages and API (``/api/v1/approval-processes/``) (REQ AU-3)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from kesher.approvals import services
+from kesher.approvals.models import ApprovalProcess
 from kesher.platform.registry import Entity, Section, register
-
-from . import services
-from .models import ApprovalProcess
 
 approval_processes = register(
     Entity(

@@ -13,10 +13,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kesher.approvals.models import ApprovalProcess, ApprovalRequest
 from kesher.platform.models import localized
 from kesher.platform.registry import registry
-
-from .models import ApprovalProcess, ApprovalRequest
 
 __all__ = [
     "entities_with_processes",

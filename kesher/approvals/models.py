@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.activities.links import link_choices
 from kesher.platform.models import KesherModel, localized
+from kesher.platform.records.links import link_choices
 
 __all__ = ["ApprovalDecision", "ApprovalLink", "ApprovalProcess", "ApprovalRequest"]
 

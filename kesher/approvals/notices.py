@@ -21,10 +21,9 @@ from django.utils.translation import gettext as _
 
 from kesher.activities.models import Notification
 from kesher.activities.services import notify
+from kesher.approvals.models import ApprovalLink, ApprovalRequest
+from kesher.approvals.selectors import role_deciders
 from kesher.platform.registry import registry
-
-from .models import ApprovalLink, ApprovalRequest
-from .selectors import role_deciders
 
 __all__ = ["LINK_SALT", "ask_approvers", "link_max_age", "link_token", "tell_requester"]
 

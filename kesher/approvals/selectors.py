@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from kesher.activities.links import linkable_keys, linked_visible_q
+from kesher.approvals.models import ApprovalDecision, ApprovalProcess, ApprovalRequest
 from kesher.platform.access import can, is_admin
+from kesher.platform.records.links import linkable_keys, linked_visible_q
 from kesher.platform.registry import registry
-
-from .models import ApprovalDecision, ApprovalProcess, ApprovalRequest
 
 __all__ = [
     "can_see_record",
@@ -86,7 +85,7 @@ def waiting_for(user) -> QuerySet:
 def waiting_count(user) -> int:
     """How many requests wait for ``user`` (the menu's badge): one query, none at all while
     no approval process exists (every page shows the badge)."""
-    from .lock import entities_with_processes
+    from kesher.approvals.lock import entities_with_processes
 
     if not getattr(user, "is_authenticated", False) or not entities_with_processes():
         return 0

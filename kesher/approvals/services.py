@@ -10,11 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.approvals import notices
+from kesher.approvals.lock import forget_processes
+from kesher.approvals.models import ApprovalDecision, ApprovalLink, ApprovalProcess, ApprovalRequest
+from kesher.approvals.selectors import can_see_record, decidable_step, role_deciders
+from kesher.approvals.steps import clean_steps, manager_of
 from kesher.platform import events
 from kesher.platform.access import can, is_admin
 from kesher.platform.models import AuditEntry
-from kesher.platform.registry import registry
-from kesher.platform.services import (
+from kesher.platform.records.services import (
     ConflictError,
     clean_text,
     record_create,
@@ -22,12 +26,7 @@ from kesher.platform.services import (
     record_update,
     write_audit,
 )
-
-from . import notices
-from .lock import forget_processes
-from .models import ApprovalDecision, ApprovalLink, ApprovalProcess, ApprovalRequest
-from .selectors import can_see_record, decidable_step, role_deciders
-from .steps import clean_steps, manager_of
+from kesher.platform.registry import registry
 
 __all__ = [
     "APPROVED",

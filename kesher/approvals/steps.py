@@ -8,9 +8,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from kesher.approvals.models import ApprovalDecision
 from kesher.org.models import Role, User
-
-from .models import ApprovalDecision
 
 __all__ = ["MAX_STEPS", "clean_steps", "describe_steps", "manager_of"]
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kesher.approvals.lock import entities_with_processes
+from kesher.approvals.models import ApprovalRequest
+from kesher.approvals.selectors import record_requests
+from kesher.platform.records.timeline import TimelineItem, register_source
 from kesher.platform.registry import registry
-from kesher.platform.timeline import TimelineItem, register_source
-
-from .lock import entities_with_processes
-from .models import ApprovalRequest
-from .selectors import record_requests
 
 LIMIT = 20
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from kesher.approvals import api, views
 
 router = SimpleRouter()
 router.register("approval-requests", api.ApprovalRequestViewSet, basename="approval-requests")

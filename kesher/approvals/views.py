@@ -14,12 +14,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kesher.activities.links import linkable_keys
+from kesher.approvals import selectors, services
 from kesher.platform.access import can, is_admin
+from kesher.platform.records.links import linkable_keys
+from kesher.platform.records.services import ConflictError
 from kesher.platform.registry import registry
-from kesher.platform.services import ConflictError
-
-from . import selectors, services
 
 
 def _refused(request, exc):

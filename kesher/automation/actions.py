@@ -19,10 +19,9 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.automation.triggers import ConfigField
 from kesher.platform.models import Choice, Tag
 from kesher.platform.registry import Entity, registry
-
-from .triggers import ConfigField
 
 __all__ = ["ActionContext", "ActionType", "action_for", "action_types", "register_action"]
 
@@ -208,7 +207,7 @@ def _update(record, data: dict, m2m: dict | None = None):
     entity = registry.for_model(record)
     service = entity.update_service
     if service is None:
-        from kesher.platform.services import record_update as service
+        from kesher.platform.records.services import record_update as service
     return service(record, actor=None, data=data, m2m=m2m)
 
 
@@ -400,7 +399,7 @@ def _related_data(context, config) -> dict:
     target = registry.get(config["entity"])
     data = _service_data(target, config["values"], context.record)
     if config.get("link"):
-        from kesher.activities.links import linkable_keys
+        from kesher.platform.records.links import linkable_keys
 
         names = {f.name for f in target.model._meta.concrete_fields}
         if {"link_type", "link_id"} <= names and context.entity.key in linkable_keys():
@@ -409,7 +408,7 @@ def _related_data(context, config) -> dict:
 
 
 def _run_related(context, config):
-    from kesher.platform.services import record_create
+    from kesher.platform.records.services import record_create
 
     target = registry.get(config["entity"])
     data = _related_data(context, config)
@@ -449,7 +448,7 @@ def integrations():
     return services
 
 
-def _email_templates():
+def email_templates():
     """The integrations app's email templates (None when that app is not installed)."""
     from django.apps import apps
 
@@ -465,7 +464,7 @@ def _validate_email(entity, config):
 
     _only(config, ("template", "to_owner", "to_manager", "to_user", "to_role", "to_field"))
     cleaned = {
-        "template": _pk_of(config, "template", _email_templates()),
+        "template": _pk_of(config, "template", email_templates()),
         "to_owner": _bool(config, "to_owner"),
         "to_manager": _bool(config, "to_manager"),
     }
@@ -494,7 +493,7 @@ def email_recipients(context, config) -> tuple[list[str], list[str]]:
     """The addresses an email goes to, and the people left out because they may not see the
     record: an internal recipient must be in the record's scope (issue 5: "emails never leak
     records to recipients outside it")."""
-    from kesher.activities.task_templates import _manager_of
+    from kesher.activities.task_templates import manager_of
     from kesher.org.models import User
 
     record = context.record
@@ -503,7 +502,7 @@ def email_recipients(context, config) -> tuple[list[str], list[str]]:
     if config.get("to_owner"):
         people.append(owner)
     if config.get("to_manager"):
-        people.append(_manager_of(owner))
+        people.append(manager_of(owner))
     if config.get("to_user"):
         people.append(User.objects.filter(pk=config["to_user"]).first())
     if config.get("to_role"):
@@ -540,7 +539,7 @@ def _run_email(context, config):
 
 def _describe_email(context, config):
     to, left_out = email_recipients(context, config)
-    model = _email_templates()
+    model = email_templates()
     template = model.objects.filter(pk=config["template"]).first() if model else None
     text = _("Email “%(template)s” to %(to)s.") % {
         "template": template or config["template"],

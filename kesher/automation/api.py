@@ -15,11 +15,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kesher.automation import engine, services
+from kesher.automation.models import Rule, RuleActionResult, RuleRun
 from kesher.platform.access import can
 from kesher.platform.registry import registry
-
-from . import engine, services
-from .models import Rule, RuleActionResult, RuleRun
 
 RULES = "automation-rules"
 

@@ -8,13 +8,12 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self):
+        from kesher.automation import entities, timeline  # noqa: F401  (registers rules, the timeline source)
+        from kesher.automation.engine import handle_event
+        from kesher.automation.schedule import scan_scheduled
+        from kesher.automation.worker import resume_runs
         from kesher.platform import events
         from kesher.platform.tasks import on_tick
-
-        from . import entities, timeline  # noqa: F401  (registers rules, the timeline source)
-        from .engine import handle_event
-        from .schedule import scan_scheduled
-        from .worker import resume_runs
 
         events.subscribe("*", handle_event)
         on_tick(scan_scheduled)

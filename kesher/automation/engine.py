@@ -23,14 +23,13 @@ from django.db.models import Case, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.automation.evaluate import python_test
+from kesher.automation.models import Rule, RuleRun
+from kesher.automation.triggers import Trigger, change_key, trigger_for
 from kesher.platform import stamps
-from kesher.platform.filterlang import compile_filter, resolve_field
+from kesher.platform.lists.filterlang import compile_filter, resolve_field
 from kesher.platform.models import Choice
 from kesher.platform.registry import registry
-
-from .evaluate import python_test
-from .models import Rule, RuleRun
-from .triggers import Trigger, change_key, trigger_for
 
 __all__ = [
     "CompiledRule",
@@ -366,7 +365,7 @@ def create_runs(matched, *, info: dict, depth: int = 0, dedupe: dict | None = No
 
 
 def _start_worker() -> None:
-    from .worker import run_pending
+    from kesher.automation.worker import run_pending
 
     try:
         run_pending.enqueue()

@@ -3,10 +3,9 @@ the rule builder, run log and dry run are the app's own pages (REQ AU-1)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from kesher.automation import services
+from kesher.automation.models import Rule
 from kesher.platform.registry import Entity, Section, register
-
-from . import services
-from .models import Rule
 
 rules = register(
     Entity(

@@ -1,5 +1,5 @@
 """Checking a rule's condition on the saved record in Python, without a query, when the
-compiled filter (``kesher.platform.filterlang``) is simple enough: comparisons of the record's
+compiled filter (``kesher.platform.lists.filterlang``) is simple enough: comparisons of the record's
 own columns (text, numbers, yes/no, pick-lists and links by id). Anything else — dates, related
 fields, custom fields, tags — is left to the database (``engine.record_matches``).
 

@@ -17,10 +17,9 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kesher.automation.models import InstalledProcess
+from kesher.automation.processes import process_install, process_templates, template_for
 from kesher.platform.access import is_admin
-
-from .models import InstalledProcess
-from .processes import process_install, process_templates, template_for
 
 
 def _rows() -> list[dict]:

@@ -19,11 +19,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.automation.models import InstalledProcess
 from kesher.platform.models import Choice
+from kesher.platform.records.services import record_create
 from kesher.platform.registry import registry
-from kesher.platform.services import record_create
-
-from .models import InstalledProcess
 
 __all__ = ["ProcessTemplate", "process_install", "process_templates", "template_for"]
 

@@ -15,12 +15,11 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from kesher.platform.filterlang import CustomValue, resolve_field
+from kesher.automation.engine import compile_rule, create_runs
+from kesher.automation.models import Rule
+from kesher.automation.triggers import UNITS, triggers
+from kesher.platform.lists.filterlang import CustomValue, resolve_field
 from kesher.platform.registry import registry
-
-from .engine import compile_rule, create_runs
-from .models import Rule
-from .triggers import UNITS, triggers
 
 __all__ = ["due_by_field", "idle_records", "scan_rule", "scan_scheduled", "subtract_business_time"]
 

@@ -13,15 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kesher.platform.filterlang import compile_filter, resolve_field
+from kesher.automation.actions import ActionContext, action_for
+from kesher.automation.engine import compile_rule, record_matches
+from kesher.automation.models import Rule
+from kesher.automation.triggers import trigger_for
+from kesher.automation.worker import error_message
+from kesher.platform.lists.filterlang import compile_filter, resolve_field
+from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.platform.registry import registry
-from kesher.platform.services import record_create, record_delete, record_update
-
-from .actions import ActionContext, action_for
-from .engine import compile_rule, record_matches
-from .models import Rule
-from .triggers import trigger_for
-from .worker import error_message
 
 __all__ = [
     "hash_token",
@@ -225,7 +224,7 @@ def rule_webhook_regenerate(rule: Rule, *, actor) -> str:
     once, stored only hashed."""
     token = secrets.token_urlsafe(32)
     Rule._base_manager.filter(pk=rule.pk).update(webhook_token_hash=hash_token(token))
-    from kesher.platform.services import write_audit
+    from kesher.platform.records.services import write_audit
 
     write_audit(rule, actor=actor, action="update", changes={"webhook": [None, "••••"]})
     return token

@@ -1,5 +1,5 @@
 """Automation runs on a record's timeline (issue 5 item 7), merged with its changes by
-``kesher.platform.timeline``; shown to whoever may see automation rules."""
+``kesher.platform.records.timeline``; shown to whoever may see automation rules."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kesher.automation.actions import action_types
+from kesher.automation.engine import entities_with_rules
+from kesher.automation.models import RuleActionResult, RuleRun
 from kesher.platform.access import can
+from kesher.platform.records.timeline import TimelineItem, register_source
 from kesher.platform.registry import registry
-from kesher.platform.timeline import TimelineItem, register_source
-
-from .actions import action_types
-from .engine import entities_with_rules
-from .models import RuleActionResult, RuleRun
 
 LIMIT = 20
 

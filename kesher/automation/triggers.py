@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kesher.platform.filterlang import resolve_field
+from kesher.platform.lists.filterlang import resolve_field
 from kesher.platform.registry import Entity
 
 __all__ = [
@@ -298,13 +298,13 @@ def _validate_idle(entity: Entity, config: dict) -> dict:
 
 
 def _scan_time(rule, start, end):
-    from .schedule import due_by_field
+    from kesher.automation.schedule import due_by_field
 
     return due_by_field(rule, start, end)
 
 
 def _scan_idle(rule, start, end):
-    from .schedule import idle_records
+    from kesher.automation.schedule import idle_records
 
     return idle_records(rule, start, end)
 

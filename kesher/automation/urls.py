@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, process_views, views
+from kesher.automation import api, process_views, views
 
 router = SimpleRouter()
 router.register("automation-runs", api.RunViewSet, basename="automation-runs")

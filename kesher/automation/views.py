@@ -14,18 +14,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kesher.automation import services
+from kesher.automation.actions import action_types
+from kesher.automation.api import dry_run_record
+from kesher.automation.models import Rule, RuleActionResult, RuleRun
+from kesher.automation.triggers import triggers
 from kesher.platform.access import can
-from kesher.platform.forms import RecordPicker
+from kesher.platform.lists.tables import Table
+from kesher.platform.records.services import ConflictError
 from kesher.platform.registry import registry
-from kesher.platform.services import ConflictError
-from kesher.platform.tables import Table
-from kesher.platform.views import OP_LABELS, PERIOD_LABELS
-
-from . import services
-from .actions import action_types
-from .api import dry_run_record
-from .models import Rule, RuleActionResult, RuleRun
-from .triggers import triggers
+from kesher.platform.ui.display import OP_LABELS, PERIOD_LABELS
+from kesher.platform.ui.forms import RecordPicker
 
 RULES = "automation-rules"
 RUN_LOG_LIMIT = 100
@@ -88,7 +87,7 @@ def _options(entity) -> dict:
 
 
 def _settable_fields(entity):
-    from kesher.platform.filterlang import resolve_field
+    from kesher.platform.lists.filterlang import resolve_field
 
     for model_field in entity.model._meta.concrete_fields:
         if model_field.primary_key or model_field.name in ("custom", "password"):
@@ -102,7 +101,7 @@ def _settable_fields(entity):
 def _value_fields_by_entity() -> dict:
     """Per kind of record, the fields an action may set: ``[name, label, choices]``, where a
     pick-list's choices are ``[value key, label]`` pairs (its active values) and others ``[]``."""
-    from kesher.platform.customfields import definitions_for
+    from kesher.platform.customfields.values import definitions_for
     from kesher.platform.models import Choice
 
     choices: dict[str, list] = {}
@@ -124,9 +123,9 @@ def _value_fields_by_entity() -> dict:
 
 
 def _email_template_options() -> list:
-    from .actions import _email_templates
+    from kesher.automation.actions import email_templates
 
-    model = _email_templates()
+    model = email_templates()
     if model is None:
         return []
     return [[t.pk, str(t)] for t in model.objects.filter(active=True).order_by("name")]

@@ -20,12 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from kesher.automation.actions import ActionContext, action_for
+from kesher.automation.engine import acting_as
+from kesher.automation.models import RuleActionResult, RuleRun
 from kesher.platform.claims import claim_ids
 from kesher.platform.registry import registry
-
-from .actions import ActionContext, action_for
-from .engine import acting_as
-from .models import RuleActionResult, RuleRun
 
 __all__ = [
     "claim_runs",

@@ -8,4 +8,4 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        from . import entities  # noqa: F401  (registers accounts, contacts, relationships)
+        from kesher.customers import entities  # noqa: F401  (registers accounts, contacts, relationships)

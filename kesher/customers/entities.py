@@ -3,10 +3,9 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
+from kesher.customers import services
+from kesher.customers.models import Account, Contact, ContactAccount, Relationship
 from kesher.platform.registry import Entity, Section, register
-
-from . import services
-from .models import Account, Contact, ContactAccount, Relationship
 
 accounts = register(
     Entity(

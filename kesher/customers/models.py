@@ -10,25 +10,16 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
+from kesher.platform.fields import (
+    CompanyNumberField,
+    IsraeliIdField,
+    PhoneField,
+    choice_fk,
+    owner_fk,
+)
 from kesher.platform.models import Choice, KesherModel, Tag, localized
 
 __all__ = ["Account", "Contact", "ContactAccount", "Relationship"]
-
-ACTIVE_USERS = {"is_active": True}
-
-
-def choice_fk(list_key: str, verbose_name, related_name: str):
-    """A foreign key to one admin-editable pick-list, validated to its list and active values."""
-    return models.ForeignKey(
-        Choice,
-        verbose_name=verbose_name,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name=related_name,
-        limit_choices_to={"list_key": list_key, "active": True},
-    )
 
 
 class Account(KesherModel):
@@ -52,18 +43,10 @@ class Account(KesherModel):
     city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
     zip_code = models.CharField(_("zip code"), max_length=10, blank=True)
     country = models.CharField(_("country"), max_length=60, blank=True, default="ישראל")
-    industry = choice_fk("industry", _("industry"), "+")
-    source = choice_fk("account_source", _("source"), "+")
-    status = choice_fk("account_status", _("status"), "+")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_accounts",
-        limit_choices_to=ACTIVE_USERS,
-    )
+    industry = choice_fk("industry", _("industry"))
+    source = choice_fk("account_source", _("source"))
+    status = choice_fk("account_status", _("status"))
+    owner = owner_fk("owned_accounts")
     companies = models.ManyToManyField(
         "org.Company",
         verbose_name=_("companies"),
@@ -115,15 +98,7 @@ class Contact(KesherModel):
     israeli_id = IsraeliIdField(_("ID number"), db_index=True)
     city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_contacts",
-        limit_choices_to=ACTIVE_USERS,
-    )
+    owner = owner_fk("owned_contacts")
     accounts = models.ManyToManyField(
         Account,
         through="ContactAccount",

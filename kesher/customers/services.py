@@ -8,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kesher.platform.bulk import bulk_compatible
-from kesher.platform.services import record_create, record_update, write_audit
-
-from .models import Account, Contact, ContactAccount, Relationship
+from kesher.customers.models import Account, Contact, ContactAccount, Relationship
+from kesher.platform.bulk.actions import bulk_compatible
+from kesher.platform.records.services import record_create, record_update, write_audit
 
 __all__ = [
     "account_create",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from kesher.customers import views
 
 urlpatterns = [
     path("r/accounts/<int:pk>/add-contact/", views.account_add_contact, name="account_add_contact"),

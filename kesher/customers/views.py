@@ -12,19 +12,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kesher.platform.access import can
-from kesher.platform.forms import form_for
-from kesher.platform.models import Choice
-from kesher.platform.registry import registry
-from kesher.platform.views import _save
-
-from .models import Account, Contact, Relationship
-from .services import (
+from kesher.customers.models import Account, Contact, Relationship
+from kesher.customers.services import (
     contact_create,
     contact_link_account,
     contact_unlink_account,
     relationship_create,
 )
+from kesher.platform.access import can
+from kesher.platform.models import Choice
+from kesher.platform.registry import registry
+from kesher.platform.ui.forms import form_for
+from kesher.platform.ui.pages import save_form
 
 
 def relationships_of(record, user):
@@ -64,7 +63,7 @@ def account_add_contact(request, pk):
     if request.method == "POST" and form.is_valid() and role_form.is_valid():
         role = role_form.cleaned_data["role"]
         entity_with_link = _LinkedContactEntity(entity, account, role)
-        contact = _save(request, entity_with_link, form)
+        contact = save_form(request, entity_with_link, form)
         if contact is not None:
             messages.success(request, _("%(label)s created.") % {"label": contact})
             return redirect(reverse("entity_detail", args=["accounts", account.pk]))

@@ -14,16 +14,13 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.platform.api.serializers import serializer_for
-
-from .merge import merge_records, pair_dismiss
-from .models import DuplicatePair, DuplicateScan
-from .scan import scan_start
-from .selectors import (
+from kesher.dedupe.merge import merge_records, pair_dismiss
+from kesher.dedupe.models import DuplicatePair, DuplicateScan
+from kesher.dedupe.scan import scan_start
+from kesher.dedupe.selectors import (
     PAGE_SIZE,
     may_merge,
     pair_get,
@@ -32,13 +29,10 @@ from .selectors import (
     scan_get,
     spec_or_404,
 )
+from kesher.platform.api.permissions import ActiveUser
+from kesher.platform.api.serializers import serializer_for
 
 __all__ = ["DismissView", "MergeView", "PairListView", "ScanStartView", "ScanView"]
-
-
-class ActiveUser(IsAuthenticated):
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.user.is_active
 
 
 class MergeRequestSerializer(serializers.Serializer):

@@ -10,8 +10,4 @@ class DedupeConfig(AppConfig):
     def ready(self):
         # Attaches the duplicate finders to the accounts and contacts entities (registered by
         # kesher.customers, which INSTALLED_APPS lists before this app).
-        from . import (
-            backups,  # noqa: F401  (scheduled backups on the worker tick)
-            fullexport,  # noqa: F401  (stalled full exports resumed on the worker tick)
-            specs,  # noqa: F401
-        )
+        from kesher.dedupe import specs  # noqa: F401

@@ -28,13 +28,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.dedupe.models import DuplicatePair
+from kesher.dedupe.specs import spec_for
 from kesher.platform.access import can
-from kesher.platform.customfields import error_key
+from kesher.platform.customfields.values import error_key
+from kesher.platform.records.services import (
+    ConflictError,
+    record_delete,
+    record_update,
+    write_audit,
+)
 from kesher.platform.registry import Entity, registry
-from kesher.platform.services import ConflictError, record_delete, record_update, write_audit
-
-from .models import DuplicatePair
-from .specs import spec_for
 
 __all__ = [
     "LOSER",
@@ -86,13 +90,13 @@ def _empty(value) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _value(obj, name: str):
+def merge_value(obj, name: str):
     if name.startswith(CUSTOM_PREFIX):
         return (obj.custom or {}).get(name.removeprefix(CUSTOM_PREFIX))
     return getattr(obj, name)
 
 
-def _choice_keys(entity: Entity, winner, loser) -> list[str]:
+def choice_keys(entity: Entity, winner, loser) -> list[str]:
     keys = merge_fields(entity)
     if hasattr(winner, "custom"):
         custom = sorted(set(winner.custom or {}) | set(loser.custom or {}))
@@ -103,8 +107,10 @@ def _choice_keys(entity: Entity, winner, loser) -> list[str]:
 def default_choices(entity: Entity, winner, loser) -> dict[str, str]:
     """Each field's default: the winner's value, or the loser's where the winner has none."""
     return {
-        key: LOSER if _empty(_value(winner, key)) and not _empty(_value(loser, key)) else WINNER
-        for key in _choice_keys(entity, winner, loser)
+        key: LOSER
+        if _empty(merge_value(winner, key)) and not _empty(merge_value(loser, key))
+        else WINNER
+        for key in choice_keys(entity, winner, loser)
     }
 
 
@@ -188,13 +194,13 @@ def merge_records(
     choices = _parse_choices(entity, winner, loser, fields)
     data, custom, taken = {}, {}, []
     for key, side in choices.items():
-        if side != LOSER or _value(loser, key) == _value(winner, key):
+        if side != LOSER or merge_value(loser, key) == merge_value(winner, key):
             continue
         taken.append(key)
         if key.startswith(CUSTOM_PREFIX):
-            custom[key.removeprefix(CUSTOM_PREFIX)] = _value(loser, key)
+            custom[key.removeprefix(CUSTOM_PREFIX)] = merge_value(loser, key)
         else:
-            data[key] = _value(loser, key)
+            data[key] = merge_value(loser, key)
     if custom:
         data["custom"] = custom
     result = MergeResult(winner=winner, loser_id=loser.pk, fields_taken=taken)
@@ -221,7 +227,7 @@ def merge_records(
         winner.refresh_from_db()
     summary = {_("merged from"): [None, loser_label]}
     if taken:
-        summary[_("fields taken")] = [None, ", ".join(_label(entity, k) for k in taken)]
+        summary[_("fields taken")] = [None, ", ".join(value_label(entity, k) for k in taken)]
     if result.moved:
         summary[_("records moved")] = [
             None,
@@ -234,7 +240,7 @@ def merge_records(
     return result
 
 
-def _label(entity: Entity, key: str) -> str:
+def value_label(entity: Entity, key: str) -> str:
     if key.startswith(CUSTOM_PREFIX):
         return key.removeprefix(CUSTOM_PREFIX)
     try:

@@ -32,12 +32,11 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 from rapidfuzz import fuzz
 
+from kesher.dedupe.models import DuplicatePair, DuplicateScan
+from kesher.dedupe.normalize import normalize_name
+from kesher.dedupe.selectors import may_merge
+from kesher.dedupe.specs import REASON_SCORES, DedupeSpec, name_threshold, spec_for
 from kesher.platform.tasks import on_tick
-
-from .models import DuplicatePair, DuplicateScan
-from .normalize import normalize_name
-from .selectors import may_merge
-from .specs import REASON_SCORES, DedupeSpec, name_threshold, spec_for
 
 __all__ = ["name_rows_query", "run_scan", "scan_run", "scan_start", "shared_key_sql"]
 

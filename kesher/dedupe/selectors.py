@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from kesher.dedupe.models import DuplicatePair, DuplicateScan
+from kesher.dedupe.specs import DedupeSpec, spec_for
 from kesher.platform.access import can
-
-from .models import DuplicatePair, DuplicateScan
-from .specs import DedupeSpec, spec_for
 
 __all__ = ["pair_get", "pair_list", "records_by_id", "scan_get", "spec_or_404"]
 

@@ -15,10 +15,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz
 
-from kesher.platform import search as search_index
+from kesher.dedupe.normalize import (
+    digits_only,
+    normalize_email,
+    normalize_name,
+    normalize_phone_key,
+)
+from kesher.platform.records import search as search_index
 from kesher.platform.registry import registry
-
-from .normalize import digits_only, normalize_email, normalize_name, normalize_phone_key
 
 __all__ = [
     "REASON_LABELS",

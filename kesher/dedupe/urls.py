@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, export_api, export_views, views
+from kesher.dedupe import api, views
 
 urlpatterns = [
     path("duplicates/<slug:key>/", views.queue, name="dedupe_queue"),
@@ -17,22 +17,4 @@ urlpatterns = [
         name="api_duplicate_dismiss",
     ),
     path("api/v1/duplicate-scans/<int:pk>/", api.ScanView.as_view(), name="api_duplicate_scan"),
-    # The full export of all data (REQ IM-5).
-    path("data-export/", export_views.data_exports, name="data_exports"),
-    path("data-export/start/", export_views.data_export_begin, name="data_export_start"),
-    path("data-export/<int:pk>/", export_views.data_export_row, name="data_export"),
-    path(
-        "data-export/<int:pk>/download/",
-        export_views.data_export_download,
-        name="data_export_download",
-    ),
-    path("api/v1/data-exports/", export_api.DataExportListView.as_view(), name="api_data_exports"),
-    path(
-        "api/v1/data-exports/<int:pk>/", export_api.DataExportView.as_view(), name="api_data_export"
-    ),
-    path(
-        "api/v1/data-exports/<int:pk>/download/",
-        export_api.DataExportDownloadView.as_view(),
-        name="api_data_export_download",
-    ),
 ]

@@ -12,23 +12,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kesher.platform.services import ConflictError
-from kesher.platform.views import field_display, render_partial
-
-from .merge import (
+from kesher.dedupe.merge import (
     CUSTOM_PREFIX,
     LOSER,
     WINNER,
-    _choice_keys,
-    _label,
-    _value,
+    choice_keys,
     default_choices,
     merge_records,
+    merge_value,
+    value_label,
 )
-from .merge import pair_dismiss as dismiss_service
-from .models import DuplicatePair
-from .scan import scan_start
-from .selectors import (
+from kesher.dedupe.merge import pair_dismiss as dismiss_service
+from kesher.dedupe.models import DuplicatePair
+from kesher.dedupe.scan import scan_start
+from kesher.dedupe.selectors import (
     PAGE_SIZE,
     may_merge,
     pair_get,
@@ -37,7 +34,10 @@ from .selectors import (
     scan_get,
     spec_or_404,
 )
-from .specs import REASON_LABELS
+from kesher.dedupe.specs import REASON_LABELS
+from kesher.platform.records.services import ConflictError
+from kesher.platform.ui.display import field_display
+from kesher.platform.ui.pages import render_partial
 
 TEMPLATE = "dedupe/queue.html"
 
@@ -133,15 +133,15 @@ def _rows(entity, a, b) -> list[dict]:
     """One row per field that may be chosen: its label, both values, the default side."""
     defaults = default_choices(entity, a, b)
     rows = []
-    for key in _choice_keys(entity, a, b):
+    for key in choice_keys(entity, a, b):
         if key.startswith(CUSTOM_PREFIX):
-            value_a, value_b = _value(a, key), _value(b, key)
+            value_a, value_b = merge_value(a, key), merge_value(b, key)
         else:
             value_a, value_b = field_display(a, key), field_display(b, key)
         rows.append(
             {
                 "key": key,
-                "label": _label(entity, key),
+                "label": value_label(entity, key),
                 "a": value_a,
                 "b": value_b,
                 "same": value_a == value_b,
@@ -168,7 +168,7 @@ def merge(request, key, a, b):
         keep = request.POST.get("keep", "a")
         winner, loser = (rec_b, rec_a) if keep == "b" else (rec_a, rec_b)
         fields = {}
-        for row_key in _choice_keys(spec.entity, rec_a, rec_b):
+        for row_key in choice_keys(spec.entity, rec_a, rec_b):
             side = request.POST.get(f"f:{row_key}")
             if side in ("a", "b"):
                 fields[row_key] = WINNER if (side == "a") == (winner is rec_a) else LOSER

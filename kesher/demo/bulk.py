@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from kesher.customers.models import Contact, ContactAccount
-from kesher.platform import events, search
-from kesher.platform.customfields import error_key, validate_custom
+from kesher.platform import events
+from kesher.platform.customfields.values import error_key, validate_custom
 from kesher.platform.models import AuditEntry
+from kesher.platform.records import search
+from kesher.platform.records.services import clean_text, display
 from kesher.platform.registry import registry
-from kesher.platform.services import clean_text, display
 
 __all__ = ["bulk_link_contacts", "bulk_record_create"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kesher.customers.models import Account, Contact
 from kesher.platform.models import Choice, CustomField, FieldRule, SavedView
-from kesher.platform.services import record_update
+from kesher.platform.records.services import record_update
 
 # list key: [(value, Hebrew, English, parent value)]
 LEAD_SOURCES = [

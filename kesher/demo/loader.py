@@ -20,16 +20,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from kesher.customers.models import Account
+from kesher.demo import names
+from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
+from kesher.demo.customization import create_customization
+from kesher.demo.organization import COMPANIES, DEMO_ADMIN, DEMO_PASSWORD, DEPARTMENTS, USERS
+from kesher.demo.plan import DemoPlan, build_plan
 from kesher.org.models import Company, Department, Role, User
 from kesher.org.services import department_create, department_update, user_create
 from kesher.platform.models import Choice, Tag
-from kesher.platform.services import record_create
-
-from . import names
-from .bulk import bulk_link_contacts, bulk_record_create
-from .customization import create_customization
-from .organization import COMPANIES, DEMO_ADMIN, DEMO_PASSWORD, DEPARTMENTS, USERS
-from .plan import DemoPlan, build_plan
+from kesher.platform.records.services import record_create
 
 __all__ = [
     "DEFAULT_SEED",

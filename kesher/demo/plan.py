@@ -17,8 +17,8 @@ import phonenumbers
 from stdnum import luhn
 from stdnum.il import hp, idnr
 
-from . import names
-from .names import CITIES, City, OrgPattern
+from kesher.demo import names
+from kesher.demo.names import CITIES, City, OrgPattern
 
 __all__ = ["AccountPlan", "ContactPlan", "DemoPlan", "RelationshipPlan", "build_plan"]
 

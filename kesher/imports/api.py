@@ -25,16 +25,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kesher.imports import services
+from kesher.imports.mapping import targets_for
+from kesher.imports.models import ImportJob
 from kesher.platform.access import can
+from kesher.platform.api.permissions import ActiveUser
 from kesher.platform.registry import registry
-
-from . import services
-from .mapping import targets_for
-from .models import ImportJob
 
 __all__ = [
     "CancelView",
@@ -48,11 +47,6 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100
-
-
-class ActiveUser(IsAuthenticated):
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.user.is_active
 
 
 def _job(request, pk) -> ImportJob:

@@ -11,4 +11,4 @@ class ImportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import tasks  # noqa: F401  (registers the worker's resume hook)
+        from kesher.imports import tasks  # noqa: F401  (registers the worker's resume hook)

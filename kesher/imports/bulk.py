@@ -23,29 +23,29 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kesher.platform import events, search
-from kesher.platform.bulk_writes import _audit, _CustomMemo
-from kesher.platform.customfields import definitions_for, rules_for, validate_custom
-from kesher.platform.inserts import insert_new, insert_rows
-from kesher.platform.models import AuditEntry, SearchToken
-from kesher.platform.rules import enforce_rules
-from kesher.platform.services import _assign, _custom_changes, display
-
-from .engine import (
+from kesher.imports.engine import (
     Plan,
     RowError,
     RowValues,
-    _check_repeat,
-    _default_owner,
-    _errors_to_problems,
-    _match_value,
+    check_repeat,
     convert_row,
+    default_owner,
+    errors_to_problems,
     load_links,
+    match_value,
     process_row,
     with_loaded_links,
 )
-from .mapping import EXTERNAL_ID
-from .models import ExternalId, ImportIssue, ImportJob, ImportRowChange
+from kesher.imports.mapping import EXTERNAL_ID
+from kesher.imports.models import ExternalId, ImportIssue, ImportJob, ImportRowChange
+from kesher.platform import events
+from kesher.platform.bulk.writes import CustomValueMemo, audit_rows
+from kesher.platform.customfields.rules import enforce_rules
+from kesher.platform.customfields.values import definitions_for, rules_for, validate_custom
+from kesher.platform.models import AuditEntry, SearchToken
+from kesher.platform.records import search
+from kesher.platform.records.inserts import insert_new, insert_rows
+from kesher.platform.records.services import assign_fields, custom_changes, display
 
 __all__ = ["apply_batch", "supports"]
 
@@ -72,7 +72,7 @@ class _Memo:
 
     definitions: list
     rules: list
-    clean: _CustomMemo
+    clean: CustomValueMemo
     has_custom: bool
     audited: list  # the concrete fields record_create puts in its audit entry
 
@@ -85,7 +85,7 @@ def _memo(plan: Plan) -> _Memo:
         plan.cache[key] = _Memo(
             definitions=definitions_for(plan.entity, active_only=False) if has_custom else [],
             rules=rules_for(plan.entity),
-            clean=_CustomMemo(),
+            clean=CustomValueMemo(),
             has_custom=has_custom,
             audited=[f for f in meta.concrete_fields if f.editable and not f.primary_key],
         )
@@ -105,7 +105,7 @@ def apply_batch(
         row = start + offset + 2  # as the user sees it: the header is row 1
         try:
             values = convert_row(plan, cells)
-            _check_repeat(plan, values, row)
+            check_repeat(plan, values, row)
         except RowError as error:
             bad.append((row, error))
             continue
@@ -179,7 +179,7 @@ def _existing(plan: Plan, converted: list) -> dict:
                 result[row] = RowError([(column, message, values.external_id)])
         return result
     column = plan.column_for(plan.match)
-    keys = {row: _match_value(plan, values) for row, _cells, values in converted}
+    keys = {row: match_value(plan, values) for row, _cells, values in converted}
     wanted = {str(k) for k in keys.values() if k is not None}
     by_key: dict[str, list] = {}
     if wanted:
@@ -247,9 +247,9 @@ def _new_instance(plan: Plan, memo: _Memo, values: RowValues):
     """The unsaved record of a row, checked as ``record_create`` checks it; RowError names
     every problem of the row."""
     entity, actor = plan.entity, plan.actor
-    data = _default_owner(entity, with_loaded_links(plan, values.data), actor)
+    data = default_owner(entity, with_loaded_links(plan, values.data), actor)
     instance = entity.model()
-    _assign(instance, data)
+    assign_fields(instance, data)
     errors: dict[str, list] = {}
     # The file's cells were cleaned by their fields in convert_row, and related records were
     # found under the fields' own limits (active users, the list's active values): the model
@@ -285,7 +285,7 @@ def _new_instance(plan: Plan, memo: _Memo, values: RowValues):
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     if errors:
-        raise RowError(_errors_to_problems(plan, ValidationError(errors), values))
+        raise RowError(errors_to_problems(plan, ValidationError(errors), values))
     return instance
 
 
@@ -302,9 +302,9 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
             shown = display(instance, model_field.name)
             if shown is not None:
                 changes[model_field.name] = [None, shown]
-        changes.update(_custom_changes({}, getattr(instance, "custom", None) or {}))
+        changes.update(custom_changes({}, getattr(instance, "custom", None) or {}))
         changed.append((instance, changes))
-    _audit(plan, changed, AuditEntry.Action.CREATE)
+    audit_rows(plan, changed, AuditEntry.Action.CREATE)
     _index(entity, instances)
     created = ImportRowChange.Action.CREATED
     insert_rows(
@@ -400,7 +400,7 @@ def _link_accounts(plan: Plan, pairs: list) -> None:
         [ContactAccount(contact=contact, account=account) for account, contact in pairs],
         batch_size=2000,
     )
-    _audit(
+    audit_rows(
         plan,
         [(contact, {"accounts": [None, str(account)]}) for account, contact in pairs],
         AuditEntry.Action.UPDATE,

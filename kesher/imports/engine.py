@@ -16,14 +16,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kesher.platform.attachments import attachment_add
-from kesher.platform.customfields import clean_value
-from kesher.platform.models import CustomField
-from kesher.platform.registry import Entity, registry
-from kesher.platform.services import clean_text, record_create, record_update
-
-from . import archive, lookup
-from .mapping import (
+from kesher.imports import archive, lookup
+from kesher.imports.mapping import (
     ABOUT,
     ACCOUNT_LINK,
     ATTACHMENT,
@@ -37,7 +31,12 @@ from .mapping import (
     resolve_choice,
     targets_for,
 )
-from .models import ExternalId, ImportJob, ImportRowChange
+from kesher.imports.models import ExternalId, ImportJob, ImportRowChange
+from kesher.platform.customfields.values import clean_value
+from kesher.platform.models import CustomField
+from kesher.platform.records.attachments import attachment_add
+from kesher.platform.records.services import clean_text, record_create, record_update
+from kesher.platform.registry import Entity, registry
 
 __all__ = ["Plan", "RowError", "plan_for", "process_row"]
 
@@ -257,7 +256,7 @@ def convert_row(plan: Plan, cells: list[str]) -> RowValues:
 # --- finding the record a row updates -----------------------------------------------------------
 
 
-def _match_value(plan: Plan, values: RowValues):
+def match_value(plan: Plan, values: RowValues):
     if plan.match == EXTERNAL_ID:
         return values.external_id or None
     value = values.data.get(plan.match)
@@ -284,7 +283,7 @@ def _existing(plan: Plan, values: RowValues, row: int):
                 ]
             )
         return None
-    wanted = _match_value(plan, values)
+    wanted = match_value(plan, values)
     column = plan.column_for(plan.match)
     if wanted is None:
         if plan.mode == Mode.UPDATE:
@@ -315,9 +314,9 @@ def _only_files(plan: Plan) -> bool:
     )
 
 
-def _check_repeat(plan: Plan, values: RowValues, row: int) -> None:
+def check_repeat(plan: Plan, values: RowValues, row: int) -> None:
     """The same external id (or match value) twice in one file would write one record twice."""
-    key = values.external_id if plan.mode == Mode.CREATE else _match_value(plan, values)
+    key = values.external_id if plan.mode == Mode.CREATE else match_value(plan, values)
     if not key or _only_files(plan):
         return
     first = plan.seen.setdefault(str(key), row)
@@ -339,7 +338,7 @@ def _jsonable(value):
     return value
 
 
-def _errors_to_problems(plan: Plan, exc: ValidationError, values: RowValues) -> list:
+def errors_to_problems(plan: Plan, exc: ValidationError, values: RowValues) -> list:
     problems = []
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     for key, messages in errors.items():
@@ -358,7 +357,7 @@ def _errors_to_problems(plan: Plan, exc: ValidationError, values: RowValues) -> 
     return problems
 
 
-def _default_owner(entity: Entity, data: dict, actor) -> dict:
+def default_owner(entity: Entity, data: dict, actor) -> dict:
     """Imported records belong to the importer unless the file names an owner, so the
     importer's scope rules apply to them (REQ OR-3)."""
     name = entity.owner_field
@@ -410,7 +409,7 @@ def with_loaded_links(plan: Plan, data: dict) -> dict:
 def process_row(plan: Plan, row: int, cells: list[str]) -> str:
     """Write one row; return "created", "updated" or "unchanged"; raise RowError."""
     values = convert_row(plan, cells)
-    _check_repeat(plan, values, row)
+    check_repeat(plan, values, row)
     existing = _existing(plan, values, row)
     entity, actor = plan.entity, plan.actor
     data = with_loaded_links(plan, values.data)
@@ -419,7 +418,7 @@ def process_row(plan: Plan, row: int, cells: list[str]) -> str:
     try:
         if existing is None:
             service = entity.create_service or (lambda **kw: record_create(entity, **kw))
-            record = service(actor=actor, data=_default_owner(entity, data, actor))
+            record = service(actor=actor, data=default_owner(entity, data, actor))
             outcome = "created"
             ImportRowChange.objects.create(
                 job=plan.job,
@@ -460,14 +459,14 @@ def process_row(plan: Plan, row: int, cells: list[str]) -> str:
         if values.account is not None:
             outcome = _link_account(plan, record, values.account, outcome)
     except ValidationError as exc:
-        raise RowError(_errors_to_problems(plan, exc, values)) from None
+        raise RowError(errors_to_problems(plan, exc, values)) from None
     _remember_external_id(plan, record, values.external_id)
     if values.attachment is not None:
         # Last: nothing after it can fail and leave a stored file behind a rolled-back row.
         try:
             outcome = _attach(plan, row, record, values, outcome)
         except ValidationError as exc:
-            raise RowError(_errors_to_problems(plan, exc, values)) from None
+            raise RowError(errors_to_problems(plan, exc, values)) from None
     return outcome
 
 
@@ -476,8 +475,8 @@ def _attach(plan: Plan, row: int, record, values: RowValues, outcome: str) -> st
     the record already has (same name and size) is not stored twice."""
     from django.contrib.contenttypes.models import ContentType
 
-    from kesher.platform.attachments import safe_filename
     from kesher.platform.models import Attachment
+    from kesher.platform.records.attachments import safe_filename
 
     try:
         upload = archive.read_member(plan, values.attachment, values.attachment_title)

@@ -16,11 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from kesher.imports.mapping import ABOUT, EXTERNAL_ID, Target
+from kesher.imports.models import ExternalId
 from kesher.platform.access import linkable
 from kesher.platform.registry import registry
-
-from .mapping import ABOUT, EXTERNAL_ID, Target
-from .models import ExternalId
 
 __all__ = ["about_record", "linked_record", "prefetch", "user_id"]
 

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kesher.platform.customfields import definitions_for
+from kesher.platform.customfields.values import definitions_for
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
 from kesher.platform.models import Choice, CustomField
 from kesher.platform.registry import Entity
@@ -213,7 +213,7 @@ def targets_for(entity: Entity) -> dict[str, Target]:
 
 def about_targets() -> dict[str, Target]:
     """ "About: account by external id", "About: contact by e-mail"… for each linkable entity."""
-    from kesher.activities.links import linkable_keys
+    from kesher.platform.records.links import linkable_keys
     from kesher.platform.registry import registry
 
     result = {}

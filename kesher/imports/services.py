@@ -23,15 +23,14 @@ from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kesher.imports import archive, bulk, lookup
+from kesher.imports.engine import ATTACHMENT_ENTITY, RowError, plan_for, process_row
+from kesher.imports.mapping import suggest, targets_for
+from kesher.imports.models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
+from kesher.imports.reading import Table, max_bytes, read_table
 from kesher.platform.access import can, is_admin
+from kesher.platform.records.services import record_delete, record_update
 from kesher.platform.registry import registry
-from kesher.platform.services import record_delete, record_update
-
-from . import archive, bulk, lookup
-from .engine import ATTACHMENT_ENTITY, RowError, plan_for, process_row
-from .mapping import suggest, targets_for
-from .models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
-from .reading import Table, max_bytes, read_table
 
 __all__ = [
     "import_cancel",
@@ -217,7 +216,7 @@ def import_set_mapping(job: ImportJob, *, actor, mapping: dict, mode: str | None
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import run_import_job
+    from kesher.imports.tasks import run_import_job
 
     # The worker must find the committed job row.
     transaction.on_commit(partial(run_import_job.enqueue, job_id))
@@ -538,7 +537,7 @@ def _forget_stored(plan) -> None:
 
 def resume_stalled() -> None:
     """Re-queue jobs whose worker stopped; they continue from their cursor."""
-    from .tasks import run_import_job
+    from kesher.imports.tasks import run_import_job
 
     cutoff = timezone.now() - STALLED_AFTER
     stalled = ImportJob.objects.filter(
@@ -600,7 +599,7 @@ def import_undo(job: ImportJob, *, actor) -> dict:
 def _undo_attachments(job: ImportJob, actor) -> int:
     """Remove the files the import stored from its zip, after the transaction commits."""
     from kesher.platform.models import Attachment, AuditEntry
-    from kesher.platform.services import write_audit
+    from kesher.platform.records.services import write_audit
 
     ids = job.changes.filter(entity=ATTACHMENT_ENTITY).values_list("record_id", flat=True)
     attachments = list(Attachment.objects.filter(pk__in=list(ids)).select_related("content_type"))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from kesher.imports import services
 from kesher.platform.tasks import on_tick
-
-from . import services
 
 __all__ = ["run_import_job"]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from kesher.imports import api, views
 
 urlpatterns = [
     path("imports/", views.job_list, name="import_list"),

@@ -19,11 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kesher.platform.access import can, is_admin
-from kesher.platform.registry import registry
-
-from . import services
-from .mapping import (
+from kesher.imports import services
+from kesher.imports.mapping import (
     ACCOUNT_LINK,
     ATTACHMENT,
     ATTACHMENT_TITLE,
@@ -31,7 +28,9 @@ from .mapping import (
     NATURAL_KEYS,
     targets_for,
 )
-from .models import ImportJob, ImportMapping
+from kesher.imports.models import ImportJob, ImportMapping
+from kesher.platform.access import can, is_admin
+from kesher.platform.registry import registry
 
 TEMPLATE = "imports/job.html"
 PAGE_SIZE = 50

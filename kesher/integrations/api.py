@@ -14,11 +14,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from kesher.integrations import selectors, services
+from kesher.integrations.models import OutgoingMessage, WebhookDelivery, WebhookSubscription
 from kesher.platform.access import can
 from kesher.platform.api.permissions import METHOD_ACTIONS
-
-from . import selectors, services
-from .models import OutgoingMessage, WebhookDelivery, WebhookSubscription
 
 
 class GrantPermission(BasePermission):

@@ -8,12 +8,11 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Messages and webhooks")
 
     def ready(self):
+        from kesher.integrations import entities, timeline  # noqa: F401  (registers email templates, timeline)
+        from kesher.integrations.delivery import deliver_messages, deliver_webhooks
+        from kesher.integrations.subscriptions import on_record_event
         from kesher.platform import events
         from kesher.platform.tasks import on_tick
-
-        from . import entities, timeline  # noqa: F401  (registers email templates, timeline)
-        from .delivery import deliver_messages, deliver_webhooks
-        from .subscriptions import on_record_event
 
         on_tick(deliver_messages)
         on_tick(deliver_webhooks)

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 import nh3
 from django.utils.html import escape
 
-from .merge import render_text
-from .models import EmailTemplate
+from kesher.integrations.merge import render_text
+from kesher.integrations.models import EmailTemplate
 
 __all__ = ["ComposedEmail", "compose", "html_to_text", "sanitize"]
 

@@ -23,11 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.integrations.gateways import GatewayError, TextMessage, get_backend
+from kesher.integrations.models import OutgoingMessage, WebhookDelivery
+from kesher.integrations.webhooks import post
 from kesher.platform.claims import claim_ids
-
-from .gateways import GatewayError, TextMessage, get_backend
-from .models import OutgoingMessage, WebhookDelivery
-from .webhooks import post
 
 __all__ = ["claim", "deliver_messages", "deliver_webhooks", "release_stale"]
 

@@ -3,10 +3,9 @@ the editor with its live preview is the app's own page (issue 5 item 9)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from kesher.integrations import services
+from kesher.integrations.models import EmailTemplate
 from kesher.platform.registry import Entity, Section, register
-
-from . import services
-from .models import EmailTemplate
 
 email_templates = register(
     Entity(

@@ -18,11 +18,11 @@ from django.core.exceptions import ValidationError
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from kesher.platform.customfields import definitions_for
-from kesher.platform.customforms import display_value
+from kesher.platform.customfields.forms import display_value
+from kesher.platform.customfields.values import definitions_for
 from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, registry
-from kesher.platform.views import field_display
+from kesher.platform.ui.display import field_display
 
 __all__ = ["MergeField", "available_fields", "check_text", "render_text"]
 

@@ -10,8 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.activities.links import link_choices
 from kesher.platform.models import KesherModel, localized
+from kesher.platform.records.links import link_choices
 
 __all__ = [
     "EmailTemplate",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import OutgoingMessage, WebhookDelivery
+from kesher.integrations.models import OutgoingMessage, WebhookDelivery
 
 __all__ = ["delivery_page", "message_filters", "message_page"]
 

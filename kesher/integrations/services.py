@@ -18,15 +18,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kesher.activities.links import linkable_keys
+from kesher.integrations import merge
+from kesher.integrations.compose import compose, sanitize
+from kesher.integrations.models import (
+    EmailTemplate,
+    OutgoingMessage,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from kesher.integrations.webhooks import encode
 from kesher.platform.fields import normalize_phone
+from kesher.platform.records.links import linkable_keys
+from kesher.platform.records.services import clean_text, record_create, record_update, write_audit
 from kesher.platform.registry import registry
-from kesher.platform.services import clean_text, record_create, record_update, write_audit
-
-from . import merge
-from .compose import compose, sanitize
-from .models import EmailTemplate, OutgoingMessage, WebhookDelivery, WebhookSubscription
-from .webhooks import encode
 
 __all__ = [
     "email_template_create",
@@ -368,7 +372,7 @@ def webhook_delivery_retry(delivery: WebhookDelivery, *, actor) -> WebhookDelive
 
 def visible_record(entity_key: str, record_id, actor):
     """The record ``actor`` may see, or ValidationError (the same answer for "missing")."""
-    from kesher.activities.links import resolve_link
+    from kesher.platform.records.links import resolve_link
 
     record = resolve_link(entity_key, record_id, actor)
     if record is None:
@@ -441,7 +445,7 @@ def _check_subscription(data: dict, current: WebhookSubscription | None = None) 
 
 
 def _webhooks_changed() -> None:
-    from .subscriptions import forget_active
+    from kesher.integrations.subscriptions import forget_active
 
     forget_active()
 

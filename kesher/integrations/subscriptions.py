@@ -11,12 +11,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from kesher.integrations.models import WebhookSubscription
+from kesher.integrations.services import webhook_enqueue
+from kesher.integrations.webhooks import encode
 from kesher.platform.events import CREATED, DELETED, UPDATED, Event
 from kesher.platform.registry import registry
-
-from .models import WebhookSubscription
-from .services import webhook_enqueue
-from .webhooks import encode
 
 __all__ = ["any_active", "forget_active", "on_record_event", "payload_for"]
 

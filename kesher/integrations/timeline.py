@@ -6,11 +6,10 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kesher.integrations.models import OutgoingMessage
 from kesher.platform.access import can
+from kesher.platform.records.timeline import TimelineItem, register_source
 from kesher.platform.registry import registry
-from kesher.platform.timeline import TimelineItem, register_source
-
-from .models import OutgoingMessage
 
 LIMIT = 20
 

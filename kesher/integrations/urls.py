@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from kesher.integrations import api, views
 
 router = SimpleRouter()
 router.register("messages", api.MessageViewSet, basename="messages")

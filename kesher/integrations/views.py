@@ -14,16 +14,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from kesher.activities.links import linkable_keys
+from kesher.integrations import selectors, services
+from kesher.integrations.compose import compose, preview_html
+from kesher.integrations.merge import available_fields, require_valid
+from kesher.integrations.models import (
+    EmailTemplate,
+    OutgoingMessage,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from kesher.platform.access import can
-from kesher.platform.forms import form_for
+from kesher.platform.records.links import linkable_keys
 from kesher.platform.registry import registry
-from kesher.platform.views import _save, render_partial
-
-from . import selectors, services
-from .compose import compose, preview_html
-from .merge import available_fields, require_valid
-from .models import EmailTemplate, OutgoingMessage, WebhookDelivery, WebhookSubscription
+from kesher.platform.ui.forms import form_for
+from kesher.platform.ui.pages import render_partial, save_form
 
 RECORD_CHOICES = 50
 
@@ -69,7 +73,7 @@ def template_editor(request, pk=None):
         attrs["class"] = f"{attrs.get('class', 'form-control')} font-monospace small"
     form.fields["subject_en"].widget.attrs["dir"] = "ltr"
     if request.method == "POST" and form.is_valid():
-        saved = _save(request, entity, form, template)
+        saved = save_form(request, entity, form, template)
         if saved is not None:
             messages.success(request, _("The email template was saved."))
             return redirect(reverse("integrations_template_editor", args=[saved.pk]))

@@ -16,8 +16,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from .models import User
-from .sso import is_app_enabled, sign_in_connect_by_email
+from kesher.org.models import User
+from kesher.org.sso import is_app_enabled, sign_in_connect_by_email
 
 __all__ = ["AccountAdapter", "ProviderNotSwitchedOn", "SocialAccountAdapter"]
 

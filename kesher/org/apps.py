@@ -8,4 +8,4 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organization")
 
     def ready(self):
-        from . import entities  # noqa: F401  (registers the organization's entities)
+        from kesher.org import entities  # noqa: F401  (registers the organization's entities)

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken
+from kesher.org.models import ApiToken
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):

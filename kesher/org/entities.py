@@ -2,10 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from kesher.org import services
+from kesher.org.models import Company, Department, User
 from kesher.platform.registry import Entity, Related, Section, register
-
-from . import services
-from .models import Company, Department, User
 
 register(
     Entity(

@@ -8,9 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kesher.platform.services import record_create, record_update, write_audit
-
-from .models import ApiToken, Department, User
+from kesher.org.models import ApiToken, Department, User
+from kesher.platform.records.services import record_create, record_update, write_audit
 
 __all__ = [
     "api_token_create",

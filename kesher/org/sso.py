@@ -26,7 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kesher.platform.services import write_audit
+from kesher.platform.records.services import write_audit
 
 __all__ = [
     "PROVIDERS",

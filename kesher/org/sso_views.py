@@ -14,9 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kesher.platform.access import is_admin
-
-from .sso import (
+from kesher.org.sso import (
     PROVIDERS,
     ProviderKind,
     is_app_enabled,
@@ -24,6 +22,7 @@ from .sso import (
     provider_callback_path,
     sign_in_provider_save,
 )
+from kesher.platform.access import is_admin
 
 __all__ = ["sign_in_provider_edit", "sign_in_providers"]
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import sso_views
+from kesher.org import sso_views
 
 urlpatterns = [
     path("sign-in-providers/", sso_views.sign_in_providers, name="sign_in_providers"),

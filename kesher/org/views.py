@@ -8,10 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kesher.platform.services import record_update
-
-from .models import ApiToken, User
-from .services import api_token_create, api_token_revoke
+from kesher.org.models import ApiToken, User
+from kesher.org.services import api_token_create, api_token_revoke
+from kesher.platform.records.services import record_update
 
 COMMON_ZONES = ["Asia/Jerusalem", "Europe/London", "Europe/Paris", "America/New_York", "UTC"]
 

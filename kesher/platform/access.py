@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-__all__ = ["ACTIONS", "Grant", "can", "grants_for", "linkable", "scope_queryset"]
+__all__ = [
+    "ACTIONS",
+    "Grant",
+    "can",
+    "grant",
+    "grants_for",
+    "is_admin",
+    "linkable",
+    "scope_queryset",
+]
 
 ACTIONS = ("view", "add", "change", "delete")
 
@@ -41,7 +50,7 @@ def grants_for(user) -> dict[str, Grant] | None:
     elif user.role_id is None:
         grants = {}
     else:
-        from . import stamps
+        from kesher.platform import stamps
 
         role_id = user.role_id
         grants = stamps.cached(stamps.ROLES, f"grants:{role_id}", lambda: _role_grants(role_id))
@@ -79,7 +88,7 @@ def is_admin(user) -> bool:
 
 
 def scope_queryset(qs: QuerySet, user) -> QuerySet:
-    from .registry import registry
+    from kesher.platform.registry import registry
 
     entity = registry.for_model(qs.model)
     g = grant(user, entity.key)
@@ -126,7 +135,7 @@ def linkable(qs: QuerySet, user) -> QuerySet:
     rep sets an account's status); the ``choices`` grant is about editing the lists themselves
     (REQ CX-4). The services still check that a value belongs to its list.
     """
-    from .models import Choice
+    from kesher.platform.models import Choice
 
     if qs.model is Choice:
         return qs

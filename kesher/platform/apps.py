@@ -9,4 +9,5 @@ class PlatformConfig(AppConfig):
 
     def ready(self):
         # System checks; the platform's entities; bulk jobs (resumed on the worker's tick).
-        from . import bulk, checks, entities  # noqa: F401
+        from kesher.platform import checks, entities  # noqa: F401
+        from kesher.platform.bulk import actions  # noqa: F401

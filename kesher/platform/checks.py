@@ -5,7 +5,7 @@ from django.core import checks
 
 @checks.register()
 def registry_fields_exist(app_configs, **kwargs):
-    from .registry import registry
+    from kesher.platform.registry import registry
 
     errors = []
     for entity in registry.all():

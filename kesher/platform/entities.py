@@ -3,9 +3,9 @@ administrators with the same generic screens and API as any record (REQ CX-1, CX
 
 from django.utils.translation import gettext_lazy as _
 
-from . import schema
-from .models import Choice, CustomField, FieldRule
-from .registry import Entity, Section, register
+from kesher.platform.customfields import schema
+from kesher.platform.models import Choice, CustomField, FieldRule
+from kesher.platform.registry import Entity, Section, register
 
 register(
     Entity(

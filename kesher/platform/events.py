@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-__all__ = ["Event", "emit", "subscribe"]
+__all__ = [
+    "CREATED",
+    "DELETED",
+    "UPDATED",
+    "Event",
+    "emit",
+    "subscribe",
+    "unsubscribe",
+]
 
 logger = logging.getLogger("kesher.events")
 

@@ -1,4 +1,5 @@
-"""Model fields that validate and normalize Israeli data wherever a value enters Kesher.
+"""Model fields every app uses: Israeli data validated and normalized wherever a value enters
+Kesher, links to pick-lists and to the owning user.
 
 ``Model.full_clean`` runs ``to_python`` and the validators, so services, forms, the API and
 the importer all store the same normalized value (REQ CX-3).
@@ -15,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.il import hp, idnr
 
-__all__ = ["CompanyNumberField", "IsraeliIdField", "PhoneField", "normalize_phone"]
+__all__ = [
+    "ACTIVE_USERS",
+    "CompanyNumberField",
+    "IsraeliIdField",
+    "PhoneField",
+    "choice_fk",
+    "normalize_phone",
+    "owner_fk",
+]
+
+ACTIVE_USERS = {"is_active": True}
 
 
 def normalize_phone(value: str, region: str | None = None) -> str:
@@ -132,3 +143,31 @@ class CompanyNumberField(_StdnumField):
 
     stdnum_module = hp
     error_message = _("Enter a valid company number.")
+
+
+def choice_fk(list_key: str, verbose_name, *, required: bool = False, related_name: str = "+"):
+    """A foreign key to one admin-editable pick-list, limited to its list's active values
+    (decision 0015): the services, forms and API all refuse a value of another list."""
+    return models.ForeignKey(
+        "platform.Choice",
+        verbose_name=verbose_name,
+        null=not required,
+        blank=not required,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        limit_choices_to={"list_key": list_key, "active": True},
+    )
+
+
+def owner_fk(related_name: str = "+", verbose_name=None):
+    """The user a record belongs to, for the "own" and "department" scopes (REQ OR-3); only an
+    active user can be given."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name or _("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        limit_choices_to=ACTIVE_USERS,
+    )

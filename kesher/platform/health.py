@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 
-from .models import WorkerHeartbeat
+from kesher.platform.models import WorkerHeartbeat
 
 
 def healthz(request):

@@ -1,6 +1,6 @@
 """Middleware of the platform."""
 
-from .stamps import remembered_for_request
+from kesher.platform.stamps import remembered_for_request
 
 
 class RequestMemoMiddleware:

@@ -11,16 +11,26 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from . import stamps
+from kesher.platform import stamps
 
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "BulkJob",
     "Choice",
+    "CustomField",
+    "EntityQuerySet",
+    "FieldRule",
     "KesherModel",
+    "SavedView",
+    "SchemaStamp",
     "SearchToken",
+    "StampedQuerySet",
     "Tag",
     "WorkerHeartbeat",
+    "WorkerProgress",
+    "entity_choices",
+    "localized",
 ]
 
 
@@ -28,7 +38,7 @@ class EntityQuerySet(models.QuerySet):
     """QuerySet of a registered entity: ``visible_to(user)`` is the one way to scope reads."""
 
     def visible_to(self, user):
-        from .access import scope_queryset
+        from kesher.platform.access import scope_queryset
 
         return scope_queryset(self, user)
 
@@ -240,7 +250,7 @@ class SchemaStamp(models.Model):
 
 def entity_choices():
     """The registered entities, for fields that name one (evaluated when used, not imported)."""
-    from .registry import registry
+    from kesher.platform.registry import registry
 
     return [(e.key, e.label_plural) for e in registry.all()]
 
@@ -321,7 +331,7 @@ class CustomField(models.Model):
         return localized(self, "label")
 
     def clean(self):
-        from .schema import check_custom_field
+        from kesher.platform.customfields.schema import check_custom_field
 
         check_custom_field(self)
 
@@ -501,7 +511,7 @@ class FieldRule(models.Model):
         return f"{self.entity}.{self.field}"
 
     def clean(self):
-        from .rules import check_rule
+        from kesher.platform.customfields.rules import check_rule
 
         check_rule(self)
 

@@ -15,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .models import WorkerHeartbeat
+from kesher.platform.models import WorkerHeartbeat
+
+__all__ = ["beat", "on_tick", "schedule_next_tick", "tick"]
 
 logger = logging.getLogger("kesher.worker")
 _periodic: list[Callable[[], None]] = []

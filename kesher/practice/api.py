@@ -15,11 +15,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.dedupe.api import ActiveUser
-
-from .models import PracticeEnvironment
-from .selectors import practice_get
-from .services import practice_copy, practice_delete
+from kesher.platform.api.permissions import ActiveUser
+from kesher.practice.models import PracticeEnvironment
+from kesher.practice.selectors import practice_get
+from kesher.practice.services import practice_copy, practice_delete
 
 __all__ = ["PracticeView"]
 

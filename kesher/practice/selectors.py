@@ -4,9 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from kesher.platform.access import is_admin
-
-from .models import PracticeEnvironment
-from .services import practice_state
+from kesher.practice.models import PracticeEnvironment
+from kesher.practice.services import practice_state
 
 __all__ = ["practice_get"]
 

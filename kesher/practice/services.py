@@ -25,11 +25,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from kesher.dedupe.backups import pg_client_env, run_client
+from kesher.operations.backups import pg_client_env, run_client
 from kesher.platform.access import is_admin
-
-from .models import PracticeEnvironment
-from .names import practice_database
+from kesher.practice.models import PracticeEnvironment
+from kesher.practice.names import practice_database
 
 __all__ = [
     "SQLITE_FILE",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from kesher.practice import api, views
 
 urlpatterns = [
     path("practice/", views.practice, name="practice"),

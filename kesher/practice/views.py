@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kesher.platform.views import render_partial
-
-from .selectors import practice_get
-from .services import practice_copy, practice_delete
+from kesher.platform.ui.pages import render_partial
+from kesher.practice.selectors import practice_get
+from kesher.practice.services import practice_copy, practice_delete
 
 TEMPLATE = "practice/practice.html"
 

@@ -15,8 +15,7 @@ from playwright.sync_api import expect
 from kesher.approvals.models import ApprovalRequest
 from kesher.customers.models import Account
 from kesher.customers.services import account_create
-
-from .conftest import PASSWORD
+from tests.browser.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@
 import datetime
 import django.db.models.deletion
 import django.utils.timezone
-import kesher.activities.links
+import kesher.platform.records.links
 from django.conf import settings
 from django.db import migrations, models
 
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField(blank=True, verbose_name='details')),
                 ('duration_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='duration (minutes)')),
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('link_type', models.CharField(blank=True, choices=kesher.activities.links.link_choices, default='', max_length=40, verbose_name='about (type)')),
+                ('link_type', models.CharField(blank=True, choices=kesher.platform.records.links.link_choices, default='', max_length=40, verbose_name='about (type)')),
                 ('link_id', models.BigIntegerField(blank=True, null=True, verbose_name='about (record)')),
                 ('kind', models.ForeignKey(limit_choices_to={'active': True, 'list_key': 'interaction_kind'}, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.choice', verbose_name='kind')),
                 ('outcome', models.ForeignKey(blank=True, limit_choices_to={'active': True, 'list_key': 'interaction_outcome'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.choice', verbose_name='outcome')),
@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('sla_due_at', models.DateTimeField(blank=True, null=True, verbose_name='SLA due')),
                 ('close_with_subtasks', models.BooleanField(default=False, verbose_name='close when all sub-tasks are done')),
                 ('recurrence', models.CharField(blank=True, choices=[('', 'Does not repeat'), ('daily', 'Daily'), ('weekly', 'Weekly'), ('monthly', 'Monthly')], default='', max_length=10, verbose_name='repeats')),
-                ('link_type', models.CharField(blank=True, choices=kesher.activities.links.link_choices, default='', max_length=40, verbose_name='about (type)')),
+                ('link_type', models.CharField(blank=True, choices=kesher.platform.records.links.link_choices, default='', max_length=40, verbose_name='about (type)')),
                 ('link_id', models.BigIntegerField(blank=True, null=True, verbose_name='about (record)')),
                 ('is_open', models.BooleanField(default=True, verbose_name='open')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import kesher.activities.links
+import kesher.platform.records.links
 from django.conf import settings
 from django.db import migrations, models
 
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
                 ('custom', models.JSONField(blank=True, default=dict, editable=False, verbose_name='custom fields')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('entity', models.CharField(choices=kesher.activities.links.link_choices, default='accounts', max_length=40, verbose_name='records of')),
+                ('entity', models.CharField(choices=kesher.platform.records.links.link_choices, default='accounts', max_length=40, verbose_name='records of')),
                 ('condition', models.JSONField(help_text='In the filter language, e.g. {"field": "status", "op": "eq", "value": "vip"}.', verbose_name='condition')),
                 ('message', models.CharField(max_length=300, verbose_name='message')),
                 ('level', models.CharField(choices=[('info', 'Information'), ('warning', 'Warning'), ('danger', 'Important')], default='warning', max_length=10, verbose_name='level')),
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('message', models.CharField(max_length=300, verbose_name='message')),
                 ('level', models.CharField(choices=[('info', 'Information'), ('warning', 'Warning'), ('danger', 'Important')], default='warning', max_length=10, verbose_name='level')),
                 ('expires_at', models.DateTimeField(verbose_name='shown until')),
-                ('link_type', models.CharField(blank=True, choices=kesher.activities.links.link_choices, default='', max_length=40, verbose_name='about (type)')),
+                ('link_type', models.CharField(blank=True, choices=kesher.platform.records.links.link_choices, default='', max_length=40, verbose_name='about (type)')),
                 ('link_id', models.BigIntegerField(blank=True, null=True, verbose_name='about (record)')),
                 ('owner', models.ForeignKey(blank=True, limit_choices_to={'is_active': True}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
             ],

@@ -2,10 +2,9 @@
 
 from django import template
 
+from kesher.activities import selectors
 from kesher.platform.access import can
 from kesher.platform.registry import registry
-
-from .. import selectors
 
 register = template.Library()
 
@@ -34,7 +33,7 @@ def unread_notifications(context) -> int:
 @register.simple_tag(takes_context=True)
 def record_figures(context, obj):
     """The 360° view's key figures of ``obj`` for the signed-in user."""
-    from ..overview import figures_for
+    from kesher.activities.overview import figures_for
 
     return figures_for(obj, context["request"].user)
 
@@ -42,14 +41,14 @@ def record_figures(context, obj):
 @register.simple_tag(takes_context=True)
 def record_alerts(context, obj):
     """The alerts banner of ``obj``: matching rules and unexpired manual alerts."""
-    from ..overview import alerts_for
+    from kesher.activities.overview import alerts_for
 
     return alerts_for(obj, context["request"].user)
 
 
 @register.simple_tag
 def timeline_kinds():
-    from ..overview import timeline_kinds as kinds
+    from kesher.activities.overview import timeline_kinds as kinds
 
     return kinds()
 

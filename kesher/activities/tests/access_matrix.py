@@ -1,5 +1,5 @@
 """How the access matrix makes activities and which answers activities' own routes must get
-(kesher/platform/testing.py; tests/test_access_matrix.py imports this)."""
+(kesher/platform/testing/matrix.py; tests/test_access_matrix.py imports this)."""
 
 import datetime
 import json
@@ -22,8 +22,8 @@ from kesher.activities.services import (
     task_create,
 )
 from kesher.platform.models import Choice
-from kesher.platform.services import record_create
-from kesher.platform.testing import (
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     never_allowed,

@@ -8,9 +8,8 @@ from django.urls import reverse
 
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.activities.services import notify, task_update
+from kesher.activities.tests.factories import choice, make_interaction, make_task
 from kesher.customers.tests.factories import make_account
-
-from .factories import choice, make_interaction, make_task
 
 pytestmark = pytest.mark.django_db
 

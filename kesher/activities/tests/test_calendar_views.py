@@ -13,9 +13,8 @@ from kesher.activities import agenda
 from kesher.activities.delivery import send_pending_emails
 from kesher.activities.models import ActivityPreferences, Notification
 from kesher.activities.services import calendar_feed_regenerate, calendar_feed_revoke
+from kesher.activities.tests.factories import choice, make_interaction, make_task
 from kesher.customers.tests.factories import make_account
-
-from .factories import choice, make_interaction, make_task
 
 pytestmark = pytest.mark.django_db
 

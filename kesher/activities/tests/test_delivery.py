@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from kesher.activities.delivery import claim, deliver_due
 from kesher.activities.models import Notification, Task
-
-from .factories import choice, make_task
+from kesher.activities.tests.factories import choice, make_task
 
 pytestmark = pytest.mark.django_db
 

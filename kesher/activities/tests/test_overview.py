@@ -11,9 +11,8 @@ from django.utils import timezone
 from kesher.activities import overview
 from kesher.activities.models import AlertRule, ManualAlert, Task
 from kesher.activities.services import alert_rule_create, manual_alert_create
+from kesher.activities.tests.factories import choice, make_interaction, make_task
 from kesher.customers.tests.factories import make_account, make_contact
-
-from .factories import choice, make_interaction, make_task
 
 pytestmark = pytest.mark.django_db
 

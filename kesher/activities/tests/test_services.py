@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.activities.services import task_delegate, task_update
+from kesher.activities.tests.factories import choice, make_interaction, make_task
 from kesher.customers.tests.factories import make_account, make_contact
 from kesher.platform.models import AuditEntry
-
-from .factories import choice, make_interaction, make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,9 @@ from kesher.activities.delivery import send_digests
 from kesher.activities.models import CallbackRun, Task
 from kesher.activities.selectors import not_contacted, task_report, team_now
 from kesher.activities.services import digest_set, notify, task_update
+from kesher.activities.tests.factories import choice, make_interaction, make_task
 from kesher.customers.models import Account
 from kesher.customers.tests.factories import make_account
-
-from .factories import choice, make_interaction, make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import kesher.activities.links
+import kesher.platform.records.links
 from django.conf import settings
 from django.db import migrations, models
 
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('custom', models.JSONField(blank=True, default=dict, editable=False, verbose_name='custom fields')),
                 ('name_he', models.CharField(max_length=200, verbose_name='Hebrew name')),
                 ('name_en', models.CharField(blank=True, max_length=200, verbose_name='English name')),
-                ('entity', models.CharField(choices=kesher.activities.links.link_choices, default='accounts', max_length=40, verbose_name='records of')),
+                ('entity', models.CharField(choices=kesher.platform.records.links.link_choices, default='accounts', max_length=40, verbose_name='records of')),
                 ('mode', models.CharField(choices=[('ordered', 'One after another'), ('parallel', 'All at once')], default='ordered', max_length=10, verbose_name='mode')),
                 ('steps', models.JSONField(default=list, help_text='In order, e.g. [{"approver": "manager"}, {"approver": "role", "role": "admin"}, {"approver": "user", "user": 7}].', verbose_name='approvers')),
                 ('description', models.TextField(blank=True, verbose_name='description')),

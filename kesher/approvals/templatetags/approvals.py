@@ -2,12 +2,11 @@
 
 from django import template
 
+from kesher.approvals import selectors
+from kesher.approvals.lock import entities_with_processes
+from kesher.approvals.steps import describe_steps
 from kesher.platform.access import can, is_admin
 from kesher.platform.registry import registry
-
-from .. import selectors
-from ..lock import entities_with_processes
-from ..steps import describe_steps
 
 register = template.Library()
 

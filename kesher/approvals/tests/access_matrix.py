@@ -1,5 +1,5 @@
 """How the access matrix makes approval processes and which answers the approval pages and API
-must get (kesher/platform/testing.py; tests/test_access_matrix.py imports this).
+must get (kesher/platform/testing/matrix.py; tests/test_access_matrix.py imports this).
 
 A round waits on an account of rep1's (not the matrix's own account, whose edits the generic
 routes check), for the manager's decision; another account of rep1's is free to be sent for
@@ -10,7 +10,7 @@ from kesher.approvals.models import ApprovalDecision, ApprovalLink, ApprovalRequ
 from kesher.approvals.notices import link_token
 from kesher.approvals.services import approval_process_create, approval_start
 from kesher.customers.services import account_create
-from kesher.platform.testing import (
+from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     never_allowed,

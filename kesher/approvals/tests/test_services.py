@@ -20,7 +20,7 @@ from kesher.customers.models import Account
 from kesher.customers.services import account_update
 from kesher.platform import events
 from kesher.platform.models import AuditEntry
-from kesher.platform.services import ConflictError, record_delete
+from kesher.platform.records.services import ConflictError, record_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -281,7 +281,7 @@ def test_au3_bulk_actions_skip_locked_records_and_say_why(
 ):
     """The set-based bulk update and delete write without record_update: they ask the lock for
     each chunk, and report the locked record as rejected with the reason."""
-    from kesher.platform import bulk
+    from kesher.platform.bulk import actions as bulk
 
     process = make_process({"approver": "manager"})
     _start(process, account, users)

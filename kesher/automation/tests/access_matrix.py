@@ -1,5 +1,5 @@
 """How the access matrix makes automation rules and task templates, and which answers the
-automation pages and API must get (kesher/platform/testing.py; tests/test_access_matrix.py
+automation pages and API must get (kesher/platform/testing/matrix.py; tests/test_access_matrix.py
 imports this). Rules and templates are administrators' by default (no role is granted them)."""
 
 import json
@@ -8,7 +8,7 @@ from kesher.activities.models import TaskTemplate
 from kesher.activities.task_templates import task_template_create
 from kesher.automation.models import Rule, RuleRun
 from kesher.automation.services import rule_create, rule_webhook_regenerate
-from kesher.platform.testing import (
+from kesher.platform.testing.matrix import (
     Verb,
     not_allowed,
     permitted,
@@ -196,7 +196,7 @@ register_route(
 
 def _administrators(world, principal):
     from kesher.platform import access
-    from kesher.platform.testing import Outcome
+    from kesher.platform.testing.matrix import Outcome
 
     if not world.signed_in(principal):
         return Outcome.SIGN_IN

@@ -640,7 +640,7 @@ def test_remove_tag_and_a_role_assignee(users, worker):
 
 
 def test_time_trigger_on_a_custom_date_field(users):
-    from kesher.platform.schema import custom_field_create
+    from kesher.platform.customfields.schema import custom_field_create
 
     admin = users["admin"]
     custom_field_create(

@@ -11,7 +11,7 @@ from kesher.customers.services import (
     relationship_create,
 )
 from kesher.platform.models import Choice
-from kesher.platform.services import record_create
+from kesher.platform.records.services import record_create
 
 # Valid Israeli ID (teudat zehut) and company numbers (ח.פ.), and invalid ones with a wrong
 # check digit.

@@ -5,9 +5,7 @@ conventions")."""
 import pytest
 
 from kesher.customers.models import Account, Contact, Relationship
-from kesher.platform.models import AuditEntry
-
-from .factories import (
+from kesher.customers.tests.factories import (
     INVALID_COMPANY_NUMBER,
     INVALID_ISRAELI_ID,
     VALID_COMPANY_NUMBER,
@@ -17,6 +15,7 @@ from .factories import (
     make_contact,
     make_relationship,
 )
+from kesher.platform.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -87,9 +86,8 @@ def test_private_person_with_israeli_id(users, api_for):
 
 
 def test_account_with_companies_and_tags(users, api_for):
+    from kesher.customers.tests.factories import make_company
     from kesher.platform.models import Tag
-
-    from .factories import make_company
 
     company = make_company(users["admin"])
     tag = Tag.objects.create(name="VIP")

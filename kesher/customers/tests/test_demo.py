@@ -23,9 +23,9 @@ from kesher.demo.loader import load_demo
 from kesher.demo.organization import DEMO_PASSWORD, USERS
 from kesher.demo.plan import build_plan
 from kesher.org.models import Company, Department, Role, User
-from kesher.platform import search
 from kesher.platform.fields import normalize_phone
 from kesher.platform.models import AuditEntry, Choice, SearchToken, Tag
+from kesher.platform.records import search
 
 pytestmark = pytest.mark.django_db
 
@@ -294,7 +294,7 @@ def test_a_small_demo_loads_quickly():
 
 def test_demo_ships_the_dependent_lists_of_mk6_and_sv2(db):
     """REQ MK-6 and SV-2: the two dependent pick-lists the issue asks the demo to show."""
-    from kesher.platform.customfields import validate_custom
+    from kesher.platform.customfields.values import validate_custom
     from kesher.platform.models import Choice, CustomField
 
     call_command("load_demo", "--size", "12", verbosity=0)

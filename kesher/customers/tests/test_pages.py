@@ -8,9 +8,7 @@ import pytest
 
 from kesher.customers.models import Account
 from kesher.customers.services import account_update
-from kesher.platform.models import AuditEntry
-
-from .factories import (
+from kesher.customers.tests.factories import (
     INVALID_COMPANY_NUMBER,
     INVALID_ISRAELI_ID,
     VALID_COMPANY_NUMBER,
@@ -19,6 +17,7 @@ from .factories import (
     make_contact,
     make_relationship,
 )
+from kesher.platform.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

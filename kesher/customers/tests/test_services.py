@@ -14,10 +14,7 @@ from kesher.customers.services import (
     contact_unlink_account,
     relationship_create,
 )
-from kesher.platform.models import AuditEntry
-from kesher.platform.services import ConflictError, record_delete
-
-from .factories import (
+from kesher.customers.tests.factories import (
     INVALID_COMPANY_NUMBER,
     INVALID_ISRAELI_ID,
     VALID_COMPANY_NUMBER,
@@ -27,6 +24,8 @@ from .factories import (
     make_contact,
     make_relationship,
 )
+from kesher.platform.models import AuditEntry
+from kesher.platform.records.services import ConflictError, record_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +169,7 @@ def test_changing_owner_between_users_with_the_same_name_is_a_change(users):
 
 
 def test_many_to_many_change_alone_bumps_the_version(users):
-    from .factories import make_company
+    from kesher.customers.tests.factories import make_company
 
     company = make_company(users["admin"])
     account = make_account(users["admin"])

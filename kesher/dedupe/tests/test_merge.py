@@ -11,9 +11,9 @@ from kesher.customers.services import contact_link_account
 from kesher.customers.tests.factories import make_account, make_contact, make_relationship
 from kesher.dedupe.merge import merge_records
 from kesher.dedupe.models import DuplicatePair
-from kesher.platform.attachments import attachment_add
 from kesher.platform.models import Attachment, AuditEntry, CustomField, Tag
-from kesher.platform.services import ConflictError
+from kesher.platform.records.attachments import attachment_add
+from kesher.platform.records.services import ConflictError
 
 pytestmark = pytest.mark.django_db
 

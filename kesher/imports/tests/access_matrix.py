@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kesher.imports.models import ImportJob
 from kesher.platform.access import is_admin
-from kesher.platform.testing import (
+from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     never_allowed,

@@ -7,9 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kesher.customers.models import Contact
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportIssue, ImportJob
+from kesher.imports.tests.helpers import csv_bytes, xlsx_bytes
 from kesher.platform.models import AuditEntry, SearchToken
-
-from .helpers import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/imports/"

@@ -14,9 +14,8 @@ from kesher.customers.models import Account
 from kesher.customers.tests.factories import make_account
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob
+from kesher.imports.tests.helpers import check, csv_bytes, run
 from kesher.platform.models import Attachment
-
-from .helpers import check, csv_bytes, run
 
 pytestmark = pytest.mark.django_db
 Status = ImportJob.Status

@@ -10,10 +10,9 @@ from django.utils import translation
 from kesher.customers.models import Contact
 from kesher.imports import bulk, services
 from kesher.imports.engine import plan_for
+from kesher.imports.tests.helpers import check, run, upload
 from kesher.platform import events
 from kesher.platform.models import AuditEntry, Choice, CustomField, FieldRule, SearchToken
-
-from .helpers import check, run, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from kesher.activities.models import Interaction
 from kesher.customers.tests.factories import make_account
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob
-
-from .helpers import csv_bytes
+from kesher.imports.tests.helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/imports/"

@@ -5,8 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from kesher.imports.reading import read_table
-
-from .helpers import csv_bytes, xlsx_bytes
+from kesher.imports.tests.helpers import csv_bytes, xlsx_bytes
 
 HEBREW_ROWS = [["שם פרטי", "שם משפחה", "עיר"], ["דנה", "לוי", "חיפה"], ["יוסי", "כהן", "באר שבע"]]
 

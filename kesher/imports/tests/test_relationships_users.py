@@ -8,9 +8,8 @@ from kesher.customers.models import Contact, Relationship
 from kesher.customers.tests.factories import VALID_COMPANY_NUMBER, make_account, make_contact
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob
+from kesher.imports.tests.helpers import check, run, upload
 from kesher.org.models import User
-
-from .helpers import check, run, upload
 
 pytestmark = pytest.mark.django_db
 Status = ImportJob.Status

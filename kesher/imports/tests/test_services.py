@@ -10,9 +10,8 @@ from kesher.customers.tests.factories import VALID_COMPANY_NUMBER, make_account,
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob, ImportRowChange
 from kesher.imports.reading import read_table
+from kesher.imports.tests.helpers import check, csv_bytes, run, upload
 from kesher.platform.models import AuditEntry, CustomField
-
-from .helpers import check, csv_bytes, run, upload
 
 pytestmark = pytest.mark.django_db
 Status = ImportJob.Status

@@ -9,8 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kesher.customers.models import Account, Contact
 from kesher.imports import services
 from kesher.imports.models import ImportJob, ImportMapping
-
-from .helpers import csv_bytes
+from kesher.imports.tests.helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
 

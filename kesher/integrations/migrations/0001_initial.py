@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import kesher.activities.links
+import kesher.platform.records.links
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
                 ('custom', models.JSONField(blank=True, default=dict, editable=False, verbose_name='custom fields')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('entity', models.CharField(blank=True, choices=kesher.activities.links.link_choices, default='', help_text='The kind of record it is about; its fields are the merge fields.', max_length=40, verbose_name='records of')),
+                ('entity', models.CharField(blank=True, choices=kesher.platform.records.links.link_choices, default='', help_text='The kind of record it is about; its fields are the merge fields.', max_length=40, verbose_name='records of')),
                 ('subject_he', models.CharField(max_length=200, verbose_name='subject (Hebrew)')),
                 ('subject_en', models.CharField(blank=True, max_length=200, verbose_name='subject (English)')),
                 ('body_he', models.TextField(max_length=100000, verbose_name='body (Hebrew)')),

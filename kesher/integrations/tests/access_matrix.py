@@ -1,7 +1,7 @@
 """How the access matrix makes email templates, messages and webhooks, and which answers the
-integrations app's own routes must get (kesher/platform/testing.py; tests/test_access_matrix.py
-imports this). Templates, the message log and webhooks are administrators' unless a role is
-granted "email-templates", "messages" or "webhooks"."""
+integrations app's own routes must get (kesher/platform/testing/matrix.py;
+tests/test_access_matrix.py imports this). Templates, the message log and webhooks are
+administrators' unless a role is granted "email-templates", "messages" or "webhooks"."""
 
 from kesher.integrations.models import OutgoingMessage, WebhookDelivery, WebhookSubscription
 from kesher.integrations.services import (
@@ -10,7 +10,7 @@ from kesher.integrations.services import (
     webhook_enqueue,
     webhook_subscription_create,
 )
-from kesher.platform.testing import (
+from kesher.platform.testing.matrix import (
     Verb,
     created,
     not_allowed,

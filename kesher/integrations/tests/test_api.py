@@ -4,8 +4,7 @@ import pytest
 
 from kesher.customers.tests.factories import make_account
 from kesher.integrations.models import OutgoingMessage
-
-from .factories import make_template, queue_email
+from kesher.integrations.tests.factories import make_template, queue_email
 
 pytestmark = pytest.mark.django_db
 

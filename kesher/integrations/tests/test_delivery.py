@@ -17,9 +17,8 @@ from kesher.integrations.delivery import claim, deliver_messages, release_stale
 from kesher.integrations.gateways import GatewayError
 from kesher.integrations.models import OutgoingMessage
 from kesher.integrations.services import message_retry, send_email, send_text
-
-from .factories import make_template, queue_email
-from .servers import http_receiver
+from kesher.integrations.tests.factories import make_template, queue_email
+from kesher.integrations.tests.servers import http_receiver
 
 pytestmark = pytest.mark.django_db
 

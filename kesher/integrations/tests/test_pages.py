@@ -9,9 +9,8 @@ from kesher.customers.tests.factories import make_account
 from kesher.integrations.delivery import deliver_messages
 from kesher.integrations.models import EmailTemplate, OutgoingMessage, WebhookSubscription
 from kesher.integrations.services import webhook_enqueue
+from kesher.integrations.tests.factories import make_template, queue_email
 from kesher.org.models import RolePermission
-
-from .factories import make_template, queue_email
 
 pytestmark = pytest.mark.django_db
 

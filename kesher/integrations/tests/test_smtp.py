@@ -5,9 +5,8 @@ import pytest
 
 from kesher.customers.tests.factories import make_account
 from kesher.integrations.delivery import deliver_messages
-
-from .factories import make_template, queue_email
-from .servers import smtp_mailbox
+from kesher.integrations.tests.factories import make_template, queue_email
+from kesher.integrations.tests.servers import smtp_mailbox
 
 pytestmark = pytest.mark.django_db
 

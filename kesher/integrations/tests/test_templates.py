@@ -9,9 +9,8 @@ from kesher.customers.tests.factories import make_account
 from kesher.integrations.compose import compose, html_to_text
 from kesher.integrations.merge import available_fields
 from kesher.integrations.models import EmailTemplate
-from kesher.platform.schema import custom_field_create
-
-from .factories import make_template
+from kesher.integrations.tests.factories import make_template
+from kesher.platform.customfields.schema import custom_field_create
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,8 @@ from kesher.integrations.services import (
     webhook_enqueue,
     webhook_subscription_create,
 )
+from kesher.integrations.tests.servers import http_receiver
 from kesher.integrations.webhooks import verify
-
-from .servers import http_receiver
 
 pytestmark = pytest.mark.django_db
 

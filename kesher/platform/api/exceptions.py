@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kesher.platform.services import ConflictError
+from kesher.platform.records.services import ConflictError
 
 
 class PreconditionFailed(Exception):

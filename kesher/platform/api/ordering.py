@@ -4,7 +4,7 @@ same way on SQLite and PostgreSQL, so that the pagination's keyset cursor serves
 
 from rest_framework.filters import OrderingFilter
 
-from kesher.platform.keyset import with_default_ties
+from kesher.platform.lists.keyset import with_default_ties
 
 
 class EntityOrderingFilter(OrderingFilter):
@@ -23,7 +23,7 @@ class EntityOrderingFilter(OrderingFilter):
             view.ordering_fields
         ):
             return queryset
-        from kesher.platform.savedviews import sort_expression
+        from kesher.platform.lists.savedviews import sort_expression
 
         found = sort_expression(entity, sort)
         if found is None:
@@ -47,7 +47,7 @@ class EntityOrderingFilter(OrderingFilter):
 
 
 def _view_sort(request, entity) -> str:
-    from kesher.platform.savedviews import saved_view_queryset
+    from kesher.platform.lists.savedviews import saved_view_queryset
 
     view_id = request.query_params.get("view", "")
     if not view_id.isdigit():

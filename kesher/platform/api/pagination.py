@@ -11,8 +11,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from kesher.platform.keyset import CURSOR_PARAM, Keyset, with_default_ties
-from kesher.platform.schema import sort_index
+from kesher.platform.customfields.schema import sort_index
+from kesher.platform.lists.keyset import CURSOR_PARAM, Keyset, with_default_ties
 
 COUNT_CAP = 1_000
 

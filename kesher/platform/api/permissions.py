@@ -1,8 +1,15 @@
-"""API permission: the user's role must grant the action on the viewset's entity."""
+"""API permissions: a signed-in active user; the user's role granting the action on the
+viewset's entity."""
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from kesher.platform.access import can
+
+__all__ = [
+    "METHOD_ACTIONS",
+    "ActiveUser",
+    "EntityPermission",
+]
 
 METHOD_ACTIONS = {
     "GET": "view",
@@ -27,3 +34,10 @@ class EntityPermission(BasePermission):
             request.method, "change"
         )
         return can(user, entity.key, action)
+
+
+class ActiveUser(IsAuthenticated):
+    """Signed in, and still active: for endpoints that check their own finer rights."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.is_active

@@ -6,13 +6,13 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from kesher.platform.models import SavedView
-from kesher.platform.savedviews import (
+from kesher.platform.lists.savedviews import (
     saved_view_create,
     saved_view_delete,
     saved_view_queryset,
     saved_view_update,
 )
+from kesher.platform.models import SavedView
 
 
 class SavedViewSerializer(serializers.ModelSerializer):

@@ -69,7 +69,7 @@ class EntitySerializer(serializers.ModelSerializer):
         return []
 
     def to_internal_value(self, data):
-        from kesher.platform.services import clean_submitted
+        from kesher.platform.records.services import clean_submitted
 
         # A key that is no field of the resource is a client's mistake (a typo would otherwise
         # drop the value silently): refuse it by name, like the services do.
@@ -89,7 +89,7 @@ class EntitySerializer(serializers.ModelSerializer):
         return validated, m2m
 
     def create(self, validated_data):
-        from kesher.platform.services import record_create
+        from kesher.platform.records.services import record_create
 
         data, m2m = self._split(validated_data)
         service = self.entity.create_service
@@ -103,7 +103,7 @@ class EntitySerializer(serializers.ModelSerializer):
         return record
 
     def update(self, instance, validated_data):
-        from kesher.platform.services import record_update
+        from kesher.platform.records.services import record_update
 
         expected = validated_data.get("version", self.context.get("expected_version"))
         data, m2m = self._split(validated_data)

@@ -15,14 +15,18 @@ from drf_spectacular.utils import (
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from kesher.platform import search as search_index
+from kesher.platform.api.exceptions import PreconditionFailed
+from kesher.platform.api.serializers import serializer_for
+from kesher.platform.records import search as search_index
+from kesher.platform.records.services import record_delete
 from kesher.platform.registry import Entity, registry
-from kesher.platform.services import record_delete
 
-from .exceptions import PreconditionFailed
-from .serializers import serializer_for
-
-__all__ = ["EntityViewSet", "viewset_for"]
+__all__ = [
+    "EntityViewSet",
+    "api_urls",
+    "saved_view_urls",
+    "viewset_for",
+]
 
 
 def _if_match(request) -> int | None:
@@ -65,8 +69,8 @@ class EntityViewSet(viewsets.ModelViewSet):
 
     def _filtered(self, qs):
         """``?view=<saved view id>`` and ``?filter=<filter-language JSON>`` (DESIGN.md API)."""
-        from kesher.platform.filterlang import apply_filter
-        from kesher.platform.savedviews import parse_filter, saved_view_queryset
+        from kesher.platform.lists.filterlang import apply_filter
+        from kesher.platform.lists.savedviews import parse_filter, saved_view_queryset
 
         params = self.request.query_params
         if self.action != "list":
@@ -267,7 +271,7 @@ def api_urls():
 def saved_view_urls():
     from rest_framework.routers import SimpleRouter
 
-    from .savedviews import SavedViewViewSet
+    from kesher.platform.api.savedviews import SavedViewViewSet
 
     router = SimpleRouter()
     router.register("saved-views", SavedViewViewSet, basename="saved-views")

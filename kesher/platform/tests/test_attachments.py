@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kesher.customers.tests.factories import make_account
-from kesher.platform.attachments import attachment_add, safe_filename
 from kesher.platform.models import Attachment, AuditEntry
+from kesher.platform.records.attachments import attachment_add, safe_filename
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from kesher.customers.services import account_update
 from kesher.customers.tests.factories import choice, make_account, make_company
 from kesher.org.services import user_create
 from kesher.platform.models import AuditEntry
-from kesher.platform.services import record_delete, record_update
+from kesher.platform.records.services import record_delete, record_update
 
 pytestmark = pytest.mark.django_db
 

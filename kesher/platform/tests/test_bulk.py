@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from kesher.customers.models import Account
 from kesher.customers.tests.factories import choice, make_account
 from kesher.org.models import User
-from kesher.platform import bulk, events, search
+from kesher.platform import events
+from kesher.platform.bulk import actions as bulk
 from kesher.platform.models import (
     AuditEntry,
     BulkJob,
@@ -23,6 +24,7 @@ from kesher.platform.models import (
     SearchToken,
     Tag,
 )
+from kesher.platform.records import search
 
 pytestmark = pytest.mark.django_db
 

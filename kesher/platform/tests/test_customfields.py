@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from kesher.customers.models import Account
-from kesher.platform import schema
-from kesher.platform.customfields import validate_custom
-from kesher.platform.filterlang import apply_filter
+from kesher.platform.customfields import schema
+from kesher.platform.customfields.values import validate_custom
+from kesher.platform.lists.filterlang import apply_filter
 from kesher.platform.models import Choice, CustomField
 from kesher.platform.registry import registry
 
@@ -248,7 +248,7 @@ def test_indexed_field_gets_an_expression_index_the_query_uses(users):
 
 def test_renaming_a_value_onto_an_existing_one_is_a_validation_error(users):
     """A unique pair (list, value) breaks when only the value changes: a 400, not a 500."""
-    from kesher.platform.services import record_update
+    from kesher.platform.records.services import record_update
 
     gold = Choice.objects.create(list_key="tier", value="gold", label_he="זהב")
     Choice.objects.create(list_key="tier", value="silver", label_he="כסף")

@@ -8,7 +8,7 @@ from kesher.customers.models import Account
 from kesher.customers.services import account_update
 from kesher.customers.tests.factories import make_account
 from kesher.platform import events
-from kesher.platform.services import record_delete
+from kesher.platform.records.services import record_delete
 
 pytestmark = pytest.mark.django_db
 

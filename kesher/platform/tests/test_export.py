@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kesher.customers.models import Account
-from kesher.platform.export import neutralize
+from kesher.platform.lists.export import neutralize
 from kesher.platform.models import CustomField
 
 pytestmark = pytest.mark.django_db

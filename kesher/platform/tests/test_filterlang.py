@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kesher.customers.models import Account
-from kesher.platform.filterlang import _period, apply_filter
+from kesher.platform.lists.filterlang import _period, apply_filter
 from kesher.platform.models import Choice, CustomField, Tag
 from kesher.platform.registry import registry
 

@@ -6,10 +6,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from kesher.customers.models import Contact
-from kesher.platform.inserts import insert_new, insert_statement, run_together
 from kesher.platform.models import AuditEntry, SearchToken
-from kesher.platform.search import index_statements
-from kesher.platform.services import record_create
+from kesher.platform.records.inserts import insert_new, insert_statement, run_together
+from kesher.platform.records.search import index_statements
+from kesher.platform.records.services import record_create
 
 pytestmark = pytest.mark.django_db
 

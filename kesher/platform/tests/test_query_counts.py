@@ -12,8 +12,8 @@ from kesher.customers.tests.factories import (
     make_contact,
     make_relationship,
 )
-from kesher.platform.attachments import attachment_add
 from kesher.platform.models import Tag
+from kesher.platform.records.attachments import attachment_add
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from kesher.customers.models import Account
+from kesher.platform.lists.savedviews import segment
 from kesher.platform.models import Choice, CustomField, SavedView
-from kesher.platform.savedviews import segment
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import pytest
 
 from kesher.customers.services import account_update
 from kesher.customers.tests.factories import make_account, make_contact
-from kesher.platform import search
 from kesher.platform.models import SearchToken
-from kesher.platform.services import record_delete
+from kesher.platform.records import search
+from kesher.platform.records.services import record_delete
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from kesher.customers.services import account_create
 from kesher.org.models import RolePermission
 from kesher.platform import stamps
-from kesher.platform.customfields import definitions_for, rules_for
+from kesher.platform.customfields.values import definitions_for, rules_for
 from kesher.platform.models import CustomField, FieldRule
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ administrators only. Copies and deletions are queued on commit, which the matrix
 requests never reach, so no database is copied or dropped here."""
 
 from kesher.platform import access
-from kesher.platform.testing import Outcome, Verb, never_allowed, not_allowed, register_route
+from kesher.platform.testing.matrix import Outcome, Verb, never_allowed, not_allowed, register_route
 from kesher.practice.models import PracticeEnvironment
 
 

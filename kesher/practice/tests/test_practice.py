@@ -17,7 +17,7 @@ from django.db import connection
 
 from kesher.customers.models import Contact
 from kesher.customers.tests.factories import make_contact
-from kesher.platform.attachments import attachment_add
+from kesher.platform.records.attachments import attachment_add
 from kesher.practice.models import PracticeEnvironment
 from kesher.practice.names import practice_database
 from kesher.practice.outgoing import outgoing_suppressed

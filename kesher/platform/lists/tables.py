@@ -1,0 +1,461 @@
+"""The list page's table: columns, filters, sort and paging of one entity, from the registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.http import urlencode
+
+from kesher.platform.access import linkable
+from kesher.platform.customfields.schema import sort_index
+from kesher.platform.lists.keyset import CURSOR_PARAM, Keyset, with_default_ties
+from kesher.platform.records import lookups
+from kesher.platform.registry import Entity
+
+__all__ = ["COUNT_CAP", "PAGE_SIZE", "Column", "Filter", "Table", "with_columns"]
+
+COUNT_CAP = 1_000
+PAGE_SIZE = 50
+
+
+def with_columns(qs, fields):
+    """Join the foreign keys and prefetch the many-to-many fields shown as columns, so a list
+    costs the same number of queries for 5 rows or 50 (STYLE.md: no N+1)."""
+    joined = [f.name for f in fields if f.many_to_one or f.one_to_one]
+    many = [f.name for f in fields if f.many_to_many]
+    if joined:
+        qs = qs.select_related(*joined)
+    if many:
+        qs = qs.prefetch_related(*many)
+    return qs
+
+
+class Filter:
+    """One simple filter of the list: a pick-list, a user, a yes/no, or text."""
+
+    def __init__(self, entity: Entity, name: str, value: str, user):
+        self.name = name
+        self.field = entity.model._meta.get_field(name)
+        self.label = self.field.verbose_name
+        self.value = value
+        self.options = None
+        if isinstance(self.field, models.BooleanField):
+            self.kind = "bool"
+        elif self.field.is_relation:
+            self.kind = "select"
+            related = self.field.related_model
+            queryset = related._default_manager.all()
+            limit = (
+                self.field.get_limit_choices_to()
+                if hasattr(self.field, "get_limit_choices_to")
+                else None
+            )
+            if limit:
+                queryset = queryset.complex_filter(limit)
+            from kesher.platform.registry import registry
+
+            if registry.has_model(related):
+                queryset = linkable(queryset, user)
+            self.options = [(str(o.pk), str(o)) for o in queryset[:200]]
+        elif self.field.choices:
+            self.kind = "select"
+            self.options = [(str(k), str(v)) for k, v in self.field.choices]
+        else:
+            self.kind = "text"
+
+    def apply(self, qs):
+        if self.value == "":
+            return qs
+        if self.kind == "bool":
+            return qs.filter(**{self.name: self.value == "1"})
+        if self.kind == "text":
+            if self.value.lower() == self.value.upper():
+                # No letter case to ignore (Hebrew, digits): a prefix the index answers.
+                return lookups.expand_prefix(qs, self.name, self.value)
+            return qs.filter(**{f"{self.name}__istartswith": self.value})
+        if self.field.many_to_many:
+            # Exists keeps one row per record without DISTINCT over a large table.
+            through = self.field.remote_field.through
+            source = self.field.m2m_field_name()
+            target = self.field.m2m_reverse_field_name()
+            link = through.objects.filter(
+                **{f"{source}_id": models.OuterRef("pk"), f"{target}_id": self.value}
+            )
+            return qs.filter(models.Exists(link))
+        return qs.filter(**{self.name: self.value})
+
+
+@dataclass
+class Column:
+    """One column of a list: a built-in field or a custom field (``custom.<key>``)."""
+
+    name: str
+    label: str
+    field: models.Field | None = None
+    custom: object = None  # the CustomField definition
+    sortable: bool = False
+
+    @property
+    def verbose_name(self):
+        return self.label
+
+
+class Table:
+    """A list page's state from its query string: ``view`` (a saved view), ``columns``,
+    ``filter`` (filter-language JSON), simple per-field filters, ``q``, ``sort``, ``page``."""
+
+    def __init__(self, entity: Entity, request):
+        from kesher.platform.customfields.values import definitions_for
+        from kesher.platform.lists.savedviews import saved_view_queryset
+
+        self.entity = entity
+        self.request = request
+        params = request.GET
+        self.errors: list[str] = []
+        self.view = None
+        view_id = params.get("view", "")
+        if view_id.isdigit():
+            self.view = (
+                saved_view_queryset(request.user).filter(pk=view_id, entity=entity.key).first()
+            )
+        self.custom_definitions = {d.key: d for d in definitions_for(entity)}
+        self.available_columns = self._available_columns()
+        wanted = params.get("columns", "")
+        names = [c for c in wanted.split(",") if c] if wanted else []
+        if not names and self.view is not None:
+            names = list(self.view.columns)
+        if not names:
+            names = list(entity.list_columns)
+        by_name = {c.name: c for c in self.available_columns}
+        self.columns = [by_name[n] for n in names if n in by_name] or [
+            by_name[n] for n in entity.list_columns
+        ]
+        self.filters = [
+            Filter(entity, name, params.get(name, "").strip(), request.user)
+            for name in entity.filter_fields
+        ]
+        self.filter_json = params.get("filter", "")
+        sort = params.get("sort", "") or (self.view.sort if self.view else "")
+        sortable = {c.name for c in self.available_columns if c.sortable}
+        self.sort = sort if sort.lstrip("-") in sortable else ""
+        try:
+            self.page = max(1, int(params.get("page", 1)))
+        except ValueError:
+            self.page = 1
+        self.q = params.get("q", "").strip()[:200]
+        # Next/previous links carry a keyset cursor; ``page`` is then only the number shown.
+        self.cursor = params.get(CURSOR_PARAM, "")
+        self._keyset = None
+        self._rows = None
+        self._count = None
+        self.selectable = False  # row checkboxes for bulk actions; the view decides
+        # Checked now, so the page can show what is wrong above the results.
+        self.expression = self._expression()
+        self._compiled = None  # (Q, aliases) of the expression
+        if self.expression is not None:
+            from kesher.platform.lists.filterlang import compile_filter
+
+            try:
+                self._compiled = compile_filter(entity, self.expression, request.user)
+            except ValidationError as exc:
+                self.errors.extend(exc.messages)
+
+    def _available_columns(self) -> list[Column]:
+        entity = self.entity
+        columns = []
+        for field in entity.model._meta.get_fields():
+            if not getattr(field, "concrete", False) or field.name in ("custom", "password", "id"):
+                continue
+            if field.name in ("version", "path", "key_hash"):
+                continue
+            columns.append(
+                Column(
+                    field.name,
+                    str(field.verbose_name),
+                    field=field,
+                    sortable=field.name in entity.ordering_fields,
+                )
+            )
+        for definition in self.custom_definitions.values():
+            columns.append(
+                Column(
+                    f"custom.{definition.key}",
+                    definition.label,
+                    custom=definition,
+                    sortable=definition.type not in ("multi_choice", "long_text"),
+                )
+            )
+        return columns
+
+    def _expression(self):
+        from kesher.platform.lists.savedviews import parse_filter
+
+        expressions = []
+        if self.view is not None and self.view.filter:
+            expressions.append(self.view.filter)
+        try:
+            parsed = parse_filter(self.filter_json)
+        except ValidationError as exc:
+            self.errors.extend(exc.messages)
+            parsed = None
+        if parsed:
+            expressions.append(parsed)
+        if not expressions:
+            return None
+        return expressions[0] if len(expressions) == 1 else {"all": expressions}
+
+    def queryset(self):
+        from kesher.platform.lists.savedviews import sort_expression
+
+        entity = self.entity
+        qs = entity.model.objects.visible_to(self.request.user)
+        for f in self.filters:
+            try:
+                qs = f.apply(qs)
+            except (ValueError, ValidationError):
+                f.value = ""
+        if self.errors:
+            return qs.none()
+        if self._compiled is not None:
+            condition, aliases = self._compiled
+            qs = qs.alias(**aliases).filter(condition) if aliases else qs.filter(condition)
+        if self.q and entity.has_search():
+            from kesher.platform.records import search
+
+            ids = [
+                obj.pk
+                for _e, objs in search.search(
+                    self.request.user, self.q, entities=[entity.key], limit=500
+                )
+                for obj in objs
+            ]
+            qs = qs.filter(pk__in=ids)
+        if self.sort:
+            aliases, order = sort_expression(entity, self.sort)
+            if aliases:
+                qs = qs.alias(**aliases)
+            return qs.order_by(*with_default_ties(order, entity.default_ordering))
+        return qs.order_by(*entity.default_ordering)
+
+    def _cells(self, objs) -> list:
+        from kesher.platform.customfields.forms import display_value
+        from kesher.platform.models import Choice
+        from kesher.platform.ui.display import field_display
+
+        lists = {c.custom.choice_list for c in self.columns if c.custom and c.custom.choice_list}
+        labels = {}
+        if lists:
+            labels = {
+                (c.list_key, c.value): c.label for c in Choice.objects.filter(list_key__in=lists)
+            }
+        rows = []
+        for obj in objs:
+            cells = []
+            for column in self.columns:
+                if column.custom is not None:
+                    value = (obj.custom or {}).get(column.custom.key)
+                    cells.append(display_value(column.custom, value, labels))
+                else:
+                    cells.append(field_display(obj, column.name))
+            rows.append((obj, cells))
+        return rows
+
+    @property
+    def row_html(self) -> list:
+        """Each row as escaped HTML, built in Python: rendering 50 rows × columns through the
+        template engine was most of a list page's time (bench/README.md, profile)."""
+        from django.urls import reverse
+        from django.utils.html import escape
+        from django.utils.safestring import mark_safe
+        from django.utils.translation import gettext
+
+        link = reverse("entity_detail", args=[self.entity.key, 0])[:-2]
+        select = ""
+        if self.selectable:
+            label = escape(gettext("Select"))
+            select = (
+                '<td class="select-col"><input class="form-check-input row-select" '
+                f'type="checkbox" name="ids" value="{{pk}}" form="bulk-launch" '
+                f'aria-label="{label}"></td>'
+            )
+        rows = []
+        for obj, cells in self.rows:
+            parts = [select.format(pk=obj.pk)] if select else []
+            for index, cell in enumerate(cells):
+                if index == 0:
+                    text = escape(cell if cell not in (None, "") else obj)
+                    parts.append(f'<td><a href="{link}{obj.pk}/">{text}</a></td>')
+                elif cell is True:
+                    parts.append("<td>✓</td>")
+                elif cell is False or cell in (None, ""):
+                    parts.append("<td></td>")
+                else:
+                    parts.append(f"<td><bdi>{escape(cell)}</bdi></td>")
+            rows.append(mark_safe(f"<tr>{''.join(parts)}</tr>"))
+        return rows
+
+    @property
+    def fields(self) -> list:
+        """The model fields among the shown columns."""
+        return [c.field for c in self.columns if c.field is not None]
+
+    @property
+    def rows(self):
+        if self._rows is None:
+            qs = with_columns(self.queryset(), self.fields)
+            self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
+            position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
+            walk_index = sort_index(self.entity.key, self._keyset)
+            if position is not None and position.many:
+                # The first page found more rows than the count shows: no need to count again.
+                self._count = COUNT_CAP + 1
+            elif walk_index is not None:
+                # Whether many rows match decides how SQLite reads the page (Keyset.page).
+                self._count = self._count_of(qs)
+            objs = self._page(qs, position, walk_index if self.count_capped else None)
+            if self._count is None and self.page == 1 and not self.has_next:
+                self._count = len(objs)
+            self._first, self._last = (objs[0], objs[-1]) if objs else (None, None)
+            self._rows = self._cells(objs)
+        return self._rows
+
+    @staticmethod
+    def _count_of(qs) -> int:
+        """Matching rows up to one past the cap: exact for small sets, bounded for huge ones."""
+        return qs.order_by()[: COUNT_CAP + 1].count()
+
+    def count_only(self) -> None:
+        """Count the matching rows without reading a page (the list's lazily loaded count)."""
+        self._count = self._count_of(self.queryset())
+
+    def _page(self, qs, position, walk_index) -> list:
+        """One page of rows: sought from the cursor when there is one (an index range scan at
+        any depth), else by offset from the page number."""
+        if position is None and (self.page > 1 or self._keyset is None):
+            offset = (self.page - 1) * PAGE_SIZE
+            objs = list(qs[offset : offset + PAGE_SIZE + 1])
+            self.has_next = len(objs) > PAGE_SIZE
+            return objs[:PAGE_SIZE]
+        objs, more = self._keyset.page(qs, position, PAGE_SIZE, walk_index=walk_index)
+        self.has_next = True if position is not None and position.backward else more
+        return objs
+
+    @property
+    def count(self):
+        """Matching rows (at most the cap), or None when the page did not need to count them:
+        the page then loads the count by itself (``count_url``), so reading a page of a large
+        list never waits for it (DESIGN.md "Lists at scale": count lazily)."""
+        if self._count is None:
+            return None
+        return min(self._count, COUNT_CAP)
+
+    @property
+    def count_capped(self):
+        return self._count is not None and self._count > COUNT_CAP
+
+    @property
+    def count_url(self) -> str:
+        return self.url(count="1", page="", cursor="")
+
+    def url(self, **changes) -> str:
+        params = {k: v for k, v in self.request.GET.items() if v}
+        params.update(changes)
+        params = {k: v for k, v in params.items() if v not in ("", None)}
+        return "?" + urlencode(params)
+
+    @property
+    def expression_json(self) -> str:
+        """The saved view's and the builder's filter together, for bulk actions ({} = all)."""
+        import json
+
+        return json.dumps(self.expression or {}, ensure_ascii=False)
+
+    @property
+    def column_names(self) -> str:
+        return ",".join(c.name for c in self.columns)
+
+    @property
+    def headers(self):
+        """(label, sort link or "", arrow) for each column."""
+        result = []
+        for column in self.columns:
+            if not column.sortable:
+                result.append((column.label, "", ""))
+                continue
+            new = "-" + column.name if self.sort == column.name else column.name
+            arrow = {column.name: "▲", "-" + column.name: "▼"}.get(self.sort, "")
+            result.append((column.label, self.url(sort=new, page="", cursor=""), arrow))
+        return result
+
+    @property
+    def next_url(self):
+        if self.rows is None or not self.has_next:
+            return ""
+        if self._keyset is not None and self._last is not None:
+            cursor = self._keyset.cursor(self._last, many=self.count_capped)
+            return self.url(page=self.page + 1, cursor=cursor)
+        return self.url(page=self.page + 1, cursor="")
+
+    @property
+    def prev_url(self):
+        if self.page <= 1:
+            return ""
+        self.rows  # noqa: B018  (reads the page and its first row)
+        if self.page == 2 or self._keyset is None or self._first is None:
+            return self.url(page=self.page - 1 if self.page > 2 else "", cursor="")
+        cursor = self._keyset.cursor(self._first, backward=True, many=self.count_capped)
+        return self.url(page=self.page - 1, cursor=cursor)
+
+    def builder_fields(self) -> list[dict]:
+        """What the filter builder offers: each filterable field with its kind and values."""
+        from kesher.platform.lists.filterlang import OPS, resolve_field
+        from kesher.platform.models import Choice
+
+        # The simple filters above the list already read these records (the same query).
+        listed = {f.name: f.options for f in self.filters if f.options and f.field.is_relation}
+        result = []
+        for column in self.available_columns:
+            try:
+                ref = resolve_field(self.entity, column.name, self.custom_definitions)
+            except ValidationError:
+                continue
+            entry = {
+                "field": column.name,
+                "label": str(column.label),
+                "kind": ref.kind,
+                "ops": sorted(OPS[ref.kind]),
+            }
+            if ref.choice_list:
+                entry["choices"] = [
+                    [c.value, c.label]
+                    for c in Choice.objects.filter(list_key=ref.choice_list, active=True)
+                ]
+            elif ref.model_field is not None and ref.kind in ("ref", "multi"):
+                if column.name in listed:
+                    key = ref.model_field.related_model._meta.pk
+                    entry["choices"] = [
+                        [key.to_python(pk), label] for pk, label in listed[column.name]
+                    ]
+                else:
+                    entry["choices"] = _record_options(ref.model_field, self.request.user)
+            result.append(entry)
+        return result
+
+
+def _record_options(field, user, limit: int = 200) -> list | None:
+    """Values to pick from for a link field, unless its table is too large to list."""
+    from kesher.platform.registry import registry
+    from kesher.platform.ui.forms import LARGE_TABLE_ENTITIES
+
+    model = field.related_model
+    queryset = model._default_manager.all()
+    if registry.has_model(model):
+        if registry.for_model(model).key in LARGE_TABLE_ENTITIES:
+            return None
+        queryset = linkable(queryset, user)
+    limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None
+    if limit_to:
+        queryset = queryset.complex_filter(limit_to)
+    return [[obj.pk, str(obj)] for obj in queryset[:limit]]

@@ -1,0 +1,258 @@
+"""One search index for every entity (DESIGN.md "Search"): name prefixes, emails, phone suffixes.
+
+Hebrew-aware normalization: niqqud and punctuation are dropped and final letters folded, so
+"שָׁלוֹם" and "שלום" match; no stemming. Phone numbers are indexed as reversed digit strings
+in national and international form, so the last digits typed in any format find the number.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import unicodedata
+from functools import reduce
+
+from django.db.models import Q
+
+from kesher.platform.models import SearchToken
+from kesher.platform.records import lookups  # noqa: F401  (registers ``__prefix``, the index-friendly starts-with)
+from kesher.platform.records.inserts import (
+    Statement,
+    delete_statement,
+    insert_statement,
+    run_together,
+)
+from kesher.platform.registry import Entity, registry
+
+__all__ = [
+    "index_record",
+    "index_statements",
+    "normalize",
+    "search",
+    "unindex_statement",
+]
+
+MAX_TOKEN = 80
+FINAL_LETTERS = str.maketrans("ךםןףץ", "כמנפצ")
+# Geresh and gershayim belong inside Hebrew words ("צה״ל", "בע״מ"): kept, then stripped.
+_WORD_SPLIT = re.compile(r"[^\w@.+'\"׳״-]+", re.UNICODE)
+_STRIP = re.compile(r"[\"'׳״.\-_]+")
+
+
+def normalize(text: str) -> str:
+    """Lowercase, drop niqqud/marks and bidi controls, fold Hebrew final letters."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    kept = "".join(c for c in decomposed if not unicodedata.category(c).startswith(("M", "Cf")))
+    return kept.lower().translate(FINAL_LETTERS)
+
+
+def words(text: str) -> list[str]:
+    result = []
+    for raw in _WORD_SPLIT.split(normalize(text)):
+        word = _STRIP.sub("", raw)
+        if word:
+            result.append(word[:MAX_TOKEN])
+    return result
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def phone_tokens(e164: str) -> set[str]:
+    """Reversed digits of the international and the national (leading 0) form."""
+    all_digits = digits(e164)
+    if not all_digits:
+        return set()
+    tokens = {all_digits[::-1]}
+    if e164.startswith("+972"):
+        tokens.add(("0" + all_digits[3:])[::-1])
+    return tokens
+
+
+SEARCHED_CUSTOM = {
+    "text": SearchToken.Kind.WORD,
+    "israeli_id": SearchToken.Kind.WORD,
+    "company_number": SearchToken.Kind.WORD,
+    "email": SearchToken.Kind.EMAIL,
+    "phone": SearchToken.Kind.PHONE,
+}
+
+
+def searched_custom_fields(entity: Entity) -> list:
+    """The entity's custom fields whose values are searched (REQ CX-1: text types)."""
+    if not any(f.name == "custom" for f in entity.model._meta.concrete_fields):
+        return []
+    from kesher.platform.customfields.values import definitions_for
+
+    # The definitions a request already read (validating the record) serve here too.
+    return [d for d in definitions_for(entity) if d.type in SEARCHED_CUSTOM]
+
+
+def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
+    result: set[tuple[int, str]] = set()
+    values = getattr(obj, "custom", None) or {}
+    for definition in custom_fields:
+        value = values.get(definition.key)
+        if not isinstance(value, str) or not value:
+            continue
+        kind = SEARCHED_CUSTOM[definition.type]
+        if kind == SearchToken.Kind.PHONE:
+            result.update((kind, token) for token in phone_tokens(value))
+        elif kind == SearchToken.Kind.EMAIL:
+            result.add((kind, value.strip().lower()[:MAX_TOKEN]))
+        else:
+            result.update((kind, word) for word in words(value)[:50])
+    for name in entity.search_words:
+        for word in words(str(getattr(obj, name, "") or "")):
+            result.add((SearchToken.Kind.WORD, word))
+    for name in entity.search_emails:
+        email = (getattr(obj, name, "") or "").strip().lower()
+        if email:
+            result.add((SearchToken.Kind.EMAIL, email[:MAX_TOKEN]))
+    for name in entity.search_phones:
+        for token in phone_tokens(getattr(obj, name, "") or ""):
+            result.add((SearchToken.Kind.PHONE, token))
+    return result
+
+
+def index_record(obj, entity: Entity | None = None, *, new: bool = False) -> None:
+    """(Re)write the search tokens of one record (``new``: it has none yet)."""
+    run_together(*index_statements(obj, entity, new=new))
+
+
+def index_statements(
+    obj, entity: Entity | None = None, *, new: bool = False
+) -> list[Statement | None]:
+    """What (re)writing one record's tokens takes, to run beside the record's other rows
+    (``inserts.run_together``): the old tokens' DELETE unless ``new``, and the new ones'
+    INSERT."""
+    entity = entity or registry.for_model(obj)
+    custom_fields = searched_custom_fields(entity)
+    if not entity.has_search() and not custom_fields:
+        return []
+    rows = [
+        {"entity": entity.key, "object_id": obj.pk, "kind": kind, "token": token}
+        for kind, token in sorted(_tokens(entity, obj, custom_fields))
+    ]
+    inserted = insert_statement(SearchToken, rows)  # None when there are no tokens
+    return [inserted] if new else [unindex_statement(obj, entity), inserted]
+
+
+def index_many(objs, entity: Entity) -> None:
+    """Index freshly created records in one insert (bulk loads, demo data, benchmarks)."""
+    custom_fields = searched_custom_fields(entity)
+    SearchToken.objects.bulk_create(
+        (
+            SearchToken(entity=entity.key, object_id=obj.pk, kind=kind, token=token)
+            for obj in objs
+            for kind, token in _tokens(entity, obj, custom_fields)
+        ),
+        batch_size=5000,
+    )
+
+
+def unindex_statement(obj, entity: Entity | None = None) -> Statement:
+    entity = entity or registry.for_model(obj)
+    return delete_statement(SearchToken, entity=entity.key, object_id=obj.pk)
+
+
+def _term_alternatives(term: str, entity_key: str) -> list[Q]:
+    """The token ranges one typed term may match in one entity: word prefix, email prefix,
+    or phone suffix, one ``Q`` per distinct prefix (a name is looked up among words and
+    emails at once, ``kind IN (1, 2)``). Each is one range of the (entity, kind, token,
+    object_id) index, answered from the index alone; an OR of them would make PostgreSQL
+    visit the table, and SQLite, unless each names the entity, scan the entity's tokens."""
+    kinds_by_prefix: dict[str, list[int]] = {}
+    if "@" in term or "." in term:
+        # "moshe.levi" is the start of an address: match it whole, dots included.
+        kinds_by_prefix.setdefault(term.lower(), []).append(SearchToken.Kind.EMAIL)
+    number = digits(term)
+    if len(number) >= 3 and len(number) >= len(re.sub(r"[\s()+\-]", "", term)):
+        kinds_by_prefix.setdefault(number[::-1], []).append(SearchToken.Kind.PHONE)
+    for word in words(term)[:1]:
+        kinds = kinds_by_prefix.setdefault(word, [])
+        kinds += [k for k in (SearchToken.Kind.WORD, SearchToken.Kind.EMAIL) if k not in kinds]
+    # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
+    return [
+        Q(entity=entity_key, kind__in=sorted(kinds), token__prefix=value)
+        for value, kinds in kinds_by_prefix.items()
+    ]
+
+
+# Candidate records kept per entity before scoping and sorting.
+CANDIDATES = 400
+
+
+def _candidates(alternatives: list[Q], cap: int) -> set[int]:
+    found: set[int] = set()
+    for alternative in alternatives:
+        tokens = SearchToken.objects.filter(alternative)
+        found.update(tokens.values_list("object_id", flat=True)[: cap - len(found)])
+        if len(found) >= cap:
+            break
+    return found
+
+
+def search(user, text: str, *, entities: list[str] | None = None, limit: int = 10):
+    """Records matching every term of ``text`` that ``user`` may see, grouped by entity.
+
+    Returns ``[(entity, [obj, ...]), ...]`` in navigation order.
+    """
+    terms = [t for t in re.split(r"\s+", (text or "").strip()) if t][:5]
+    if not terms:
+        return []
+    # A phone typed with spaces ("052 555 1234") is one term.
+    joined = "".join(terms)
+    if len(terms) > 1 and re.fullmatch(r"[\d+()\-]+", joined):
+        terms = [joined]
+    keys = entities or [e.key for e in registry.all() if e.has_search()]
+    results = []
+    for key in keys:
+        entity = registry.get(key)
+        per_term = [a for a in (_term_alternatives(term, key) for term in terms) if a]
+        if not per_term:
+            continue
+        if len(per_term) == 1:
+            ids = _candidates(per_term[0], CANDIDATES)
+        else:
+            # Every term must match the same record: the database intersects the terms'
+            # records (SQL INTERSECT), so "משה לוי" finds the Moshe Levis among thousands of
+            # Moshes and Levis without capping either side first.
+            per_record = [
+                SearchToken.objects.filter(reduce(operator.or_, alternatives)).values_list(
+                    "object_id", flat=True
+                )
+                for alternatives in per_term
+            ]
+            ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
+        if not ids:
+            continue
+        objs = _first_records(entity, user, ids, limit)
+        if objs:
+            results.append((entity, objs))
+    return results
+
+
+def _first_records(entity: Entity, user, ids: set[int], limit: int) -> list:
+    """The first ``limit`` of the candidates ``user`` may see, in the entity's order.
+
+    Sorted here rather than with ORDER BY ... LIMIT: given ``id IN (400 ids)`` and a small
+    LIMIT, PostgreSQL walks the whole name index hoping to meet them early (a quarter second
+    over 200,000 accounts); the sort keys of 400 rows are read by primary key instead.
+    """
+    scoped = entity.model.objects.visible_to(user)
+    ordering = list(entity.default_ordering)
+    keys = list(scoped.filter(pk__in=ids).values_list("pk", *(o.lstrip("-") for o in ordering)))
+    # Stable sorts from the last key to the first give the combined order; None sorts last.
+    for position in reversed(range(len(ordering))):
+        keys.sort(
+            key=lambda row, i=position + 1: (row[i] is None, row[i] if row[i] is not None else 0),
+            reverse=ordering[position].startswith("-"),
+        )
+    first = [row[0] for row in keys[:limit]]
+    records = scoped.filter(pk__in=first)
+    if entity.select_related:
+        records = records.select_related(*entity.select_related)
+    by_pk = {obj.pk: obj for obj in records}
+    return [by_pk[pk] for pk in first if pk in by_pk]

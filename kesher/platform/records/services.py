@@ -1,0 +1,463 @@
+"""The generic write path every entity uses: validate, write in one transaction, audit, index
+for search and emit events on commit (STYLE.md "every write is an action").
+
+Domain services (``account_create`` ...) call these; views, the API, commands and the importer
+call the domain services, so every write is validated and audited the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from functools import partial
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesher.platform import events
+from kesher.platform.customfields.rules import enforce_rules
+from kesher.platform.customfields.values import error_key, validate_custom
+from kesher.platform.models import AuditEntry
+from kesher.platform.records import search
+from kesher.platform.records.inserts import Statement, insert_statement, run_together
+from kesher.platform.registry import Entity, registry
+
+__all__ = [
+    "ConflictError",
+    "assign_fields",
+    "audit_statement",
+    "clean_submitted",
+    "clean_text",
+    "custom_changes",
+    "display",
+    "edit_blocked_among",
+    "edit_blocked_reason",
+    "record_create",
+    "record_delete",
+    "record_update",
+    "register_edit_guard",
+    "write_audit",
+]
+
+# Bidi embedding/override/isolate controls and zero-width characters can disguise text
+# ("Trojan Source"); NUL is rejected by PostgreSQL. Ordinary RLM/LRM marks are kept.
+_HOSTILE_CONTROLS = re.compile("[\u0000\u200b\u200c\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+
+
+SECRET_FIELDS = {"password"}
+_UNSET = object()
+
+_edit_guards: list = []
+_bulk_edit_guards: list = []
+
+
+def register_edit_guard(guard, *, among=None):
+    """Let an app refuse edits and deletes of a record: ``guard(instance)`` returns a translated
+    reason, or None to allow (approvals lock a record while it waits for a decision).
+    ``among(entity_key, ids)`` answers the same for many records at once, {id: reason}, for
+    the bulk actions that write a chunk of records without the service."""
+    if guard not in _edit_guards:
+        _edit_guards.append(guard)
+    if among is not None and among not in _bulk_edit_guards:
+        _bulk_edit_guards.append(among)
+    return guard
+
+
+def edit_blocked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
+    """The records among ``ids`` that may not be edited or deleted now, with the reason."""
+    blocked: dict[int, str] = {}
+    for among in _bulk_edit_guards:
+        for pk, reason in among(entity_key, ids).items():
+            blocked.setdefault(pk, str(reason))
+    return blocked
+
+
+def edit_blocked_reason(instance) -> str | None:
+    """Why ``instance`` may not be edited or deleted now, or None."""
+    for guard in _edit_guards:
+        reason = guard(instance)
+        if reason:
+            return str(reason)
+    return None
+
+
+def _check_edit_guards(instance) -> None:
+    reason = edit_blocked_reason(instance)
+    if reason:
+        raise ValidationError({"__all__": [reason]})
+
+
+class ConflictError(Exception):
+    """The record changed since the caller read it (stale ``version``)."""
+
+    def __init__(self, current_version: int):
+        self.current_version = current_version
+        super().__init__(
+            _("This record was changed by someone else (now version %(version)s). Reload it.")
+            % {"version": current_version}
+        )
+
+
+def clean_text(value):
+    if isinstance(value, str):
+        return _HOSTILE_CONTROLS.sub("", value).strip()
+    return value
+
+
+def clean_submitted(data):
+    """A copy of submitted form (QueryDict) or JSON data with ``clean_text`` applied to each
+    text value, so forms and serializers parse what the service will store: a NUL would
+    otherwise fail their parsing before the service could strip it."""
+    if hasattr(data, "setlist"):
+        cleaned = data.copy()
+        for key, values in data.lists():
+            cleaned.setlist(key, [clean_text(v) for v in values])
+        return cleaned
+    if isinstance(data, dict):
+        return {key: clean_text(value) for key, value in data.items()}
+    return data
+
+
+def display(obj, name: str):
+    """A JSON-safe, human-readable value of ``obj.name`` for the audit log."""
+    field = obj._meta.get_field(name)
+    value = getattr(obj, name)
+    if value is None or value == "":
+        return None
+    if name in SECRET_FIELDS:
+        return "••••"
+    if field.is_relation:
+        return str(value)
+    if field.choices:
+        # The key, not its label: the timeline shows it in the reader's language.
+        return value
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def _check_fields(entity: Entity, data: dict) -> None:
+    """Refuse keys that are not editable fields of the entity, naming each."""
+    errors = {}
+    for name in data:
+        try:
+            field = entity.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors[name] = [_("Unknown field.")]
+            continue
+        if not field.editable or field.primary_key or field.many_to_many:
+            errors[name] = [_("This field cannot be changed.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _raw(instance, name: str):
+    """The value as stored in the row (a foreign key's id, not the related object)."""
+    return getattr(instance, instance._meta.get_field(name).attname)
+
+
+def assign_fields(instance, data: dict) -> None:
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        value = clean_text(value)
+        if isinstance(field, models.ForeignKey) and not isinstance(value, models.Model | None):
+            setattr(instance, field.attname, value or None)
+        else:
+            setattr(instance, name, value)
+
+
+def _validate(instance, only: list[str] | None = None) -> None:
+    """Model validation; on update only the changed fields. Uniqueness and constraints over
+    several fields are checked whole: changing one field can break a constraint whose other
+    fields did not change."""
+    exclude = _known_valid_links(instance)
+    if only is not None:
+        exclude |= {f.name for f in instance._meta.concrete_fields} - set(only)
+    errors = {}
+    for step in (partial(instance.clean_fields, exclude=exclude), instance.clean):
+        try:
+            step()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    failed = {name for name in errors if name != NON_FIELD_ERRORS}
+    for step in (instance.validate_unique, instance.validate_constraints):
+        try:
+            step(exclude=failed)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _known_valid_links(instance) -> set[str]:
+    """Foreign keys set to a record already loaded that meets the field's plain
+    ``limit_choices_to`` (an active user, an active pick-list value): Django would ask the
+    database again whether it exists. A key given as an id, or a record that fails the limit,
+    is still checked by Django, with its own message."""
+    known = set()
+    for field in instance._meta.concrete_fields:
+        if not field.many_to_one or not field.is_cached(instance):
+            continue
+        target = field.get_cached_value(instance)
+        if target is None or target.pk is None or target._state.adding:
+            continue
+        limit = field.get_limit_choices_to() or {}
+        if isinstance(limit, dict) and all(
+            "__" not in name and getattr(target, name, _UNSET) == value
+            for name, value in limit.items()
+        ):
+            known.add(field.name)
+    return known
+
+
+def _set_m2m(instance, m2m: dict, changes: dict) -> None:
+    for name, values in m2m.items():
+        manager = getattr(instance, name)
+        old = list(manager.all())
+        manager.set(values)
+        new = list(manager.all())
+        if {v.pk for v in old} != {v.pk for v in new}:
+            changes[name] = [sorted(str(v) for v in old), sorted(str(v) for v in new)]
+
+
+def _check_m2m(entity: Entity, m2m: dict) -> None:
+    errors = {}
+    for name in m2m:
+        try:
+            field = entity.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors[name] = [_("Unknown field.")]
+            continue
+        if not field.many_to_many:
+            errors[name] = [_("This field cannot be changed.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def write_audit(instance, *, actor, action: str, changes: dict) -> None:
+    run_together(audit_statement(instance, actor=actor, action=action, changes=changes))
+
+
+def audit_statement(instance, *, actor, action: str, changes: dict) -> Statement:
+    """The INSERT of ``instance``'s audit entry, to run beside the write's other rows."""
+    entry = {
+        "content_type": ContentType.objects.get_for_model(instance).pk,
+        "object_id": instance.pk,
+        "object_repr": str(instance)[:300],
+        "actor": getattr(actor, "pk", None),
+        "action": action,
+        "changes": changes,
+        "at": timezone.now(),
+    }
+    return insert_statement(AuditEntry, [entry])
+
+
+def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
+    events.emit(
+        events.Event(
+            name=name,
+            entity=entity.key,
+            object_id=instance.pk,
+            actor_id=getattr(actor, "pk", None),
+            changes=changes,
+        )
+    )
+
+
+def _has_custom(entity: Entity) -> bool:
+    return any(f.name == "custom" for f in entity.model._meta.concrete_fields)
+
+
+def _split_custom(entity: Entity, data: dict) -> tuple[dict, dict | None]:
+    """Custom-field values travel in ``data["custom"]``; split them from the built-in ones."""
+    if "custom" not in data:
+        return data, None
+    data = dict(data)
+    custom = data.pop("custom")
+    if not _has_custom(entity):
+        raise ValidationError({"custom_fields": [_("This record has no custom fields.")]})
+    return data, custom
+
+
+def custom_changes(old: dict, new: dict) -> dict:
+    """Audit entries for custom values, keyed like the API (``custom_fields.<key>``)."""
+    return {
+        error_key(key): [old.get(key), new.get(key)]
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
+class _ErrorCollector:
+    """Runs validation steps and gathers every field's errors, so a form shows all at once."""
+
+    def __init__(self):
+        self.errors: dict[str, list] = {}
+
+    def run(self, check, *args, default=None, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for key, messages in exc.message_dict.items():
+                    self.errors.setdefault(key, []).extend(messages)
+            else:
+                self.errors.setdefault("__all__", []).extend(exc.messages)
+            return default
+
+
+class _collected_errors:
+    def __enter__(self) -> _ErrorCollector:
+        self.collector = _ErrorCollector()
+        return self.collector
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None and self.collector.errors:
+            raise ValidationError(self.collector.errors)
+        return False
+
+
+def _check_version(locked, expected_version) -> None:
+    if expected_version is None or not hasattr(locked, "version"):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("Enter a whole number.")]}) from None
+    if locked.version != expected:
+        raise ConflictError(locked.version)
+
+
+@transaction.atomic
+def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None):
+    """Create one record of ``entity`` from field values; raise ValidationError naming fields."""
+    entity = registry.get(entity) if isinstance(entity, str) else entity
+    m2m = m2m or {}
+    data, custom = _split_custom(entity, data)
+    _check_fields(entity, data)
+    _check_m2m(entity, m2m)
+    instance = entity.model()
+    assign_fields(instance, data)
+    with _collected_errors() as errors:
+        errors.run(_validate, instance)
+        if _has_custom(entity):
+            instance.custom = errors.run(
+                validate_custom, entity, custom or {}, {}, actor=actor, default={}
+            )
+        touched = set(data) | {f"custom.{k}" for k in (getattr(instance, "custom", None) or {})}
+        errors.run(
+            enforce_rules, entity, instance, touched=touched, before={}, actor=actor, creating=True
+        )
+    instance.save()
+    shown = {
+        f.name: display(instance, f.name)
+        for f in instance._meta.concrete_fields
+        if f.editable and not f.primary_key
+    }
+    changes = {name: [None, text] for name, text in shown.items() if text is not None}
+    changes.update(custom_changes({}, getattr(instance, "custom", {}) or {}))
+    _set_m2m(instance, m2m, changes)
+    run_together(
+        audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes),
+        *search.index_statements(instance, entity, new=True),
+    )
+    _emit(entity, instance, events.CREATED, actor, changes)
+    return instance
+
+
+@transaction.atomic
+def record_update(
+    instance,
+    *,
+    actor,
+    data: dict,
+    m2m: dict | None = None,
+    expected_version: int | None = None,
+):
+    """Change fields of one record. A stale ``expected_version`` raises ConflictError."""
+    entity = registry.for_model(instance)
+    m2m = m2m or {}
+    data, custom = _split_custom(entity, data)
+    _check_fields(entity, data)
+    _check_m2m(entity, m2m)
+    # Lock the row: the version check and the write must see the same state.
+    locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+    _check_version(locked, expected_version)
+    _check_edit_guards(locked)
+    before = {name: (_raw(locked, name), display(locked, name)) for name in data}
+    old_custom = dict(getattr(locked, "custom", None) or {})
+    assign_fields(locked, data)
+    with _collected_errors() as errors:
+        errors.run(_validate, locked, only=list(data))
+        if custom is not None:
+            locked.custom = errors.run(
+                validate_custom, entity, custom, old_custom, actor=actor, default=old_custom
+            )
+        touched = set(data) | {f"custom.{k}" for k in (custom or {})}
+        previous = {name: raw for name, (raw, _label) in before.items()}
+        previous.update({f"custom.{k}": v for k, v in old_custom.items()})
+        errors.run(
+            enforce_rules,
+            entity,
+            locked,
+            touched=touched,
+            before=previous,
+            actor=actor,
+            creating=False,
+        )
+    # Compare stored values, not their labels: two owners or pick-list values may share a
+    # name, and moving a record between them is still a change.
+    changes = {
+        name: [before[name][1], display(locked, name)]
+        for name in data
+        if before[name][0] != _raw(locked, name)
+    }
+    changed_custom = custom_changes(old_custom, locked.custom) if custom is not None else {}
+    changes.update(changed_custom)
+    _set_m2m(locked, m2m, changes)
+    if changes:
+        changed_columns = [n for n in changes if n not in m2m and n not in changed_custom]
+        if changed_custom:
+            changed_columns.append("custom")
+        if hasattr(locked, "version"):
+            locked.version += 1
+            locked.updated_at = timezone.now()
+            changed_columns += ["version", "updated_at"]
+        if changed_columns:
+            locked.save(update_fields=changed_columns)
+        run_together(
+            audit_statement(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes),
+            *search.index_statements(locked, entity),
+        )
+        _emit(entity, locked, events.UPDATED, actor, changes)
+    return locked
+
+
+@transaction.atomic
+def record_delete(instance, *, actor, expected_version: int | None = None) -> None:
+    """Delete one record, keeping an audit entry of what it was."""
+    entity = registry.for_model(instance)
+    locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+    _check_version(locked, expected_version)
+    _check_edit_guards(locked)
+    snapshot = {
+        f.name: [display(locked, f.name), None]
+        for f in locked._meta.concrete_fields
+        if f.editable and not f.primary_key and display(locked, f.name) is not None
+    }
+    pk = locked.pk
+    run_together(
+        audit_statement(locked, actor=actor, action=AuditEntry.Action.DELETE, changes=snapshot),
+        search.unindex_statement(locked, entity),
+    )
+    locked.delete()
+    locked.pk = pk
+    _emit(entity, locked, events.DELETED, actor, {})

@@ -1,0 +1,78 @@
+"""Values as users read them on pages: labels for pick-lists, names for links, phones in
+national form, dates in the reader's time zone (DESIGN.md "Localization")."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy
+
+from kesher.platform.fields import PhoneField, format_phone_national
+
+__all__ = ["OP_LABELS", "PERIOD_LABELS", "field_display", "format_when"]
+
+OP_LABELS = {
+    "eq": gettext_lazy("is"),
+    "ne": gettext_lazy("is not"),
+    "in": gettext_lazy("is one of"),
+    "not_in": gettext_lazy("is none of"),
+    "contains": gettext_lazy("contains"),
+    "not_contains": gettext_lazy("does not contain"),
+    "starts_with": gettext_lazy("starts with"),
+    "empty": gettext_lazy("is empty"),
+    "not_empty": gettext_lazy("is not empty"),
+    "gt": gettext_lazy("greater than"),
+    "gte": gettext_lazy("at least"),
+    "lt": gettext_lazy("less than"),
+    "lte": gettext_lazy("at most"),
+    "between": gettext_lazy("between"),
+    "before": gettext_lazy("before"),
+    "after": gettext_lazy("after"),
+    "on_or_before": gettext_lazy("on or before"),
+    "on_or_after": gettext_lazy("on or after"),
+    "within_last_days": gettext_lazy("within the last days"),
+    "within_next_days": gettext_lazy("within the next days"),
+    "period": gettext_lazy("in the period"),
+    "has": gettext_lazy("has"),
+    "has_not": gettext_lazy("does not have"),
+}
+PERIOD_LABELS = {
+    "today": gettext_lazy("today"),
+    "yesterday": gettext_lazy("yesterday"),
+    "this_week": gettext_lazy("this week"),
+    "last_week": gettext_lazy("last week"),
+    "this_month": gettext_lazy("this month"),
+    "last_month": gettext_lazy("last month"),
+    "this_quarter": gettext_lazy("this quarter"),
+    "this_year": gettext_lazy("this year"),
+    "last_year": gettext_lazy("last year"),
+}
+
+
+def field_display(obj, name: str):
+    """A field's value as text for pages: labels for choices, names for links."""
+    field = obj._meta.get_field(name)
+    if isinstance(field, models.ManyToManyField):
+        return ", ".join(str(v) for v in getattr(obj, name).all())
+    value = getattr(obj, name)
+    if value is None or value == "":
+        return ""
+    if isinstance(field, PhoneField):
+        return format_phone_national(value)
+    if field.choices:
+        return getattr(obj, f"get_{name}_display")()
+    return format_when(value)
+
+
+def format_when(value):
+    """Dates as dd/mm/yyyy, date-times as dd/mm/yyyy HH:MM in the user's time zone and times of
+    day as HH:MM; any other value unchanged (DESIGN.md "Localization")."""
+    if isinstance(value, datetime.datetime):
+        return dateformat.format(timezone.localtime(value), "d/m/Y H:i")
+    if isinstance(value, datetime.date):
+        return dateformat.format(value, "d/m/Y")
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    return value

@@ -1,0 +1,87 @@
+"""What every page of Kesher does the same way: find the entity and the record the user may
+see, save a form through the entity's service, and answer htmx with a partial."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from kesher.platform.access import can
+from kesher.platform.customfields.forms import custom_data, error_target
+from kesher.platform.records.services import ConflictError, record_create, record_update
+from kesher.platform.registry import Entity, registry
+
+__all__ = ["entity_for", "record_for", "render_partial", "save_form"]
+
+
+def render_partial(request, template: str, context: dict, partial: str):
+    """The whole page, or just one named partial of it for htmx requests (STYLE.md)."""
+    if getattr(request, "htmx", False) and not request.htmx.boosted:
+        return render(request, f"{template}#{partial}", context)
+    return render(request, template, context)
+
+
+def entity_for(key: str, user, action: str) -> Entity:
+    try:
+        entity = registry.get(key)
+    except KeyError:
+        raise Http404 from None
+    if not can(user, key, action):
+        raise PermissionDenied
+    return entity
+
+
+def record_for(entity: Entity, user, pk, prefetch=(), joined=()):
+    qs = entity.model.objects.visible_to(user)
+    if entity.select_related or joined:
+        qs = qs.select_related(*entity.select_related, *joined)
+    if prefetch:
+        qs = qs.prefetch_related(*prefetch)
+    return get_object_or_404(qs, pk=pk)
+
+
+def save_form(request, entity: Entity, form, obj=None):
+    """Run the entity's service with the form's parsed values; map its errors onto the form."""
+    data = {}
+    m2m = {}
+    custom = custom_data(form)
+    if custom is not None:
+        data["custom"] = custom
+    for name in form.fields:
+        if name == "version" or name not in form.cleaned_data:
+            continue
+        if getattr(form.fields[name], "custom_definition", None) is not None:
+            continue
+        field = entity.model._meta.get_field(name)
+        if isinstance(field, models.ManyToManyField):
+            m2m[name] = form.cleaned_data[name]
+        else:
+            data[name] = form.cleaned_data[name]
+    try:
+        if obj is None:
+            service = entity.create_service
+            if service is None:
+                return record_create(entity, actor=request.user, data=data, m2m=m2m)
+            return service(actor=request.user, data=data, m2m=m2m)
+        service = entity.update_service or record_update
+        return service(
+            obj,
+            actor=request.user,
+            data=data,
+            m2m=m2m,
+            expected_version=form.cleaned_data.get("version"),
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field_name, errors in exc.error_dict.items():
+                target = error_target(field_name) or field_name
+                target = target if target in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+        else:
+            form.add_error(None, exc)
+    except ConflictError as exc:
+        form.add_error(None, str(exc))
+    return None

@@ -1,0 +1,333 @@
+"""Generic pages for every registered entity: list, detail, create, edit, delete (thin: parse,
+authorize, call the service, render)."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kesher.platform.access import can, is_admin
+from kesher.platform.bulk.actions import available_actions
+from kesher.platform.customfields.forms import custom_sections
+from kesher.platform.lists.savedviews import (
+    parse_filter,
+    saved_view_create,
+    saved_view_delete,
+    saved_view_queryset,
+)
+from kesher.platform.lists.tables import Table, with_columns
+from kesher.platform.models import Attachment, AuditEntry
+from kesher.platform.records import search as search_index
+from kesher.platform.records import timeline
+from kesher.platform.records.services import (
+    edit_blocked_reason,
+    record_delete,
+)
+from kesher.platform.registry import Entity, registry
+from kesher.platform.ui.display import OP_LABELS, PERIOD_LABELS, field_display
+from kesher.platform.ui.forms import form_for
+from kesher.platform.ui.pages import entity_for, record_for, render_partial, save_form
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home(request):
+    recent = (
+        AuditEntry.objects.filter(actor=request.user)
+        .select_related("content_type")
+        .order_by("-at")[:10]
+    )
+    cards = []
+    for entity in registry.all():
+        if entity.in_navigation and entity.owner_field and can(request.user, entity.key, "view"):
+            mine = entity.model.objects.visible_to(request.user).filter(
+                **{entity.owner_field: request.user}
+            )
+            cards.append((entity, mine.order_by("-updated_at")[:5]))
+    return render(request, "platform/home.html", {"recent": recent, "cards": cards})
+
+
+@login_required
+def entity_list(request, key):
+    entity = entity_for(key, request.user, "view")
+    table = Table(entity, request)
+    if request.GET.get("count") == "1":
+        table.count_only()
+        return render(request, "platform/list.html#count", {"table": table})
+    table.selectable = bool(available_actions(entity, request.user))
+    context = {
+        "entity": entity,
+        "table": table,
+        "can_add": can(request.user, key, "add"),
+        "can_bulk": table.selectable,
+        "saved_views": saved_view_queryset(request.user).filter(entity=key),
+        "is_admin": is_admin(request.user),
+        "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},
+    }
+    return render_partial(request, "platform/list.html", context, "results")
+
+
+def _timeline(obj, user):
+    """The record's changes merged with what apps add: interactions, tasks, later emails and
+    automation runs (``kesher.platform.records.timeline``)."""
+    entries = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        )
+        .select_related("actor")
+        .order_by("-at", "-pk")[:100]
+    )
+    return timeline.merge(entries, obj, user)
+
+
+def _panels(entity: Entity, kind: str = "panels") -> list[str]:
+    """Templates apps add to an entity's detail page, by convention of name: the entity's own
+    app's ``<app_label>/panels/<key>.html`` first, then any other Kesher app's (activities adds
+    its panel to accounts and contacts this way). ``kind="banners"`` finds those shown above
+    the record's fields instead (activities' alerts banner)."""
+    labels = [entity.model._meta.app_label] + [
+        app.label
+        for app in apps.get_app_configs()
+        if app.name.startswith("kesher.") and app.label != entity.model._meta.app_label
+    ]
+    names = []
+    for label in labels:
+        name = f"{label}/{kind}/{entity.key}.html"
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        names.append(name)
+    return names
+
+
+@login_required
+def entity_timeline(request, key, pk):
+    """The record's timeline, which its page loads after it shows (htmx): the page does not
+    wait for every app's part of the history."""
+    entity = entity_for(key, request.user, "view")
+    obj = record_for(entity, request.user, pk)
+    context = {"entity": entity, "obj": obj, "timeline": _timeline(obj, request.user)}
+    return render(request, "platform/detail.html#timeline", context)
+
+
+def _shown_links(entity: Entity) -> list[str]:
+    """The record's own links (owner, status, company…) its sections show: read with it."""
+    names = []
+    for section in entity.sections:
+        for name in section.fields:
+            field = entity.model._meta.get_field(name)
+            if field.many_to_one or field.one_to_one:
+                names.append(name)
+    return names
+
+
+@login_required
+def entity_detail(request, key, pk):
+    entity = entity_for(key, request.user, "view")
+    obj = record_for(
+        entity, request.user, pk, prefetch=entity.prefetch_related, joined=_shown_links(entity)
+    )
+    sections = []
+    for section in entity.sections:
+        rows = [(entity.field(name), field_display(obj, name)) for name in section.fields]
+        sections.append((section.title, rows))
+    sections += custom_sections(entity, obj)
+    related = []
+    for rel in entity.related:
+        target = registry.get(rel.entity_key)
+        if not can(request.user, target.key, "view"):
+            continue
+        columns = [target.field(c) for c in rel.columns]
+        rows = with_columns(
+            target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}), columns
+        ).order_by(*target.default_ordering)[:50]
+        related.append(
+            (rel, target, columns, [(r, [field_display(r, c) for c in rel.columns]) for r in rows])
+        )
+    attachments = Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    ).select_related("uploaded_by")
+    locked_reason = edit_blocked_reason(obj)
+    context = {
+        "entity": entity,
+        "obj": obj,
+        "locked_reason": locked_reason,
+        "sections": sections,
+        "related": related,
+        "attachments": attachments,
+        "can_change": can(request.user, key, "change") and not locked_reason,
+        "can_delete": can(request.user, key, "delete") and not locked_reason,
+        "panels": _panels(entity),
+        "banners": _panels(entity, "banners"),
+    }
+    return render(request, "platform/detail.html", context)
+
+
+@login_required
+def entity_create(request, key):
+    entity = entity_for(key, request.user, "add")
+    form_class = form_for(entity, request.user)
+    initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
+    form = form_class(request.POST or None, initial=initial)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        finder = entity.duplicate_finder
+        if finder is not None and request.POST.get("create_anyway") != "1":
+            # Records like this one the user may see: warn first, create on confirmation.
+            duplicates = finder.find(request.user, form.cleaned_data)
+        obj = None if duplicates else save_form(request, entity, form)
+        if obj is not None:
+            messages.success(request, _("%(label)s created.") % {"label": obj})
+            return redirect(reverse("entity_detail", args=[key, obj.pk]))
+    context = {"entity": entity, "form": form, "obj": None, "duplicates": duplicates}
+    return render(request, "platform/form.html", context)
+
+
+@login_required
+def entity_edit(request, key, pk):
+    entity = entity_for(key, request.user, "change")
+    obj = record_for(entity, request.user, pk)
+    locked_reason = edit_blocked_reason(obj)
+    if locked_reason:
+        messages.error(request, locked_reason)
+        return redirect(reverse("entity_detail", args=[key, pk]))
+    form_class = form_for(entity, request.user)
+    initial = {"version": getattr(obj, "version", None)}
+    form = form_class(request.POST or None, instance=obj, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        # The form wrote parsed values onto ``obj``; the service reads the stored row itself.
+        saved = save_form(request, entity, form, record_for(entity, request.user, pk))
+        if saved is not None:
+            messages.success(request, _("Changes saved."))
+            return redirect(reverse("entity_detail", args=[key, saved.pk]))
+    return render(request, "platform/form.html", {"entity": entity, "form": form, "obj": obj})
+
+
+@login_required
+def entity_delete(request, key, pk):
+    entity = entity_for(key, request.user, "delete")
+    obj = record_for(entity, request.user, pk)
+    replacements = None
+    if entity.replacement_candidates is not None:
+        replacements = entity.replacement_candidates(obj).visible_to(request.user)
+    if request.method == "POST":
+        options = {}
+        if replacements is not None and request.POST.get("replacement"):
+            options["replacement"] = replacements.filter(pk=request.POST["replacement"]).first()
+        try:
+            (entity.delete_service or record_delete)(obj, actor=request.user, **options)
+        except models.ProtectedError:
+            messages.error(
+                request, _("This record is in use by other records and was not deleted.")
+            )
+            return redirect(reverse("entity_detail", args=[key, pk]))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(reverse("entity_delete", args=[key, pk]))
+        messages.success(request, _("%(label)s deleted.") % {"label": obj})
+        return redirect(reverse("entity_list", args=[key]))
+    context = {"entity": entity, "obj": obj, "replacements": replacements}
+    return render(request, "platform/confirm_delete.html", context)
+
+
+@login_required
+def global_search(request):
+    text = request.GET.get("q", "").strip()[:200]
+    results = search_index.search(request.user, text) if text else []
+    context = {"q": text, "results": results}
+    return render_partial(request, "platform/search.html", context, "results")
+
+
+@login_required
+def record_picker(request, key):
+    """Suggestions for the RecordPicker widget."""
+    entity_for(key, request.user, "view")
+    text = request.GET.get("q", "").strip()[:100]
+    results = search_index.search(request.user, text, entities=[key], limit=10) if text else []
+    objs = results[0][1] if results else []
+    return render(
+        request,
+        "platform/widgets/record_picker_options.html",
+        {"objs": objs, "target": request.GET.get("target", "")},
+    )
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language: stored on the user, or in a cookie before sign-in."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from kesher.org.services import user_set_language
+
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    response = redirect(next_url)
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Unknown language."))
+        return response
+    if request.user.is_authenticated:
+        user_set_language(request.user, language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+    )
+    return response
+
+
+@require_POST
+@login_required
+def saved_view_save(request, key):
+    """Save the list's current filter, columns and sort as a named view (REQ CX-8)."""
+    entity = entity_for(key, request.user, "view")
+    try:
+        view = saved_view_create(
+            actor=request.user,
+            data={
+                "entity": entity.key,
+                "name": request.POST.get("name", ""),
+                "shared": request.POST.get("shared") == "1",
+                "filter": parse_filter(request.POST.get("filter", "")) or {},
+                "columns": [c for c in request.POST.get("columns", "").split(",") if c],
+                "sort": request.POST.get("sort", ""),
+            },
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(reverse("entity_list", args=[key]))
+    messages.success(request, _("View saved."))
+    return redirect(reverse("entity_list", args=[key]) + f"?view={view.pk}")
+
+
+@require_POST
+@login_required
+def saved_view_remove(request, pk):
+    view = get_object_or_404(saved_view_queryset(request.user), pk=pk)
+    try:
+        saved_view_delete(view, actor=request.user)
+        messages.success(request, _("View deleted."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(reverse("entity_list", args=[view.entity]))
+
+
+def not_offered(request, *args, **kwargs):
+    """A page a library offers that Kesher deliberately does not."""
+    raise Http404
