@@ -17,6 +17,7 @@ from kesher.platform.registry import Entity, Section, register
 interactions = register(
     Entity(
         key="interactions",
+        large=True,
         model=Interaction,
         label=_("interaction"),
         label_plural=_("Interactions"),
@@ -72,6 +73,7 @@ interactions = register(
 tasks = register(
     Entity(
         key="tasks",
+        large=True,
         model=Task,
         label=_("task"),
         label_plural=_("Tasks"),
@@ -176,6 +178,7 @@ alert_rules = register(
 manual_alerts = register(
     Entity(
         key="manual-alerts",
+        importable=False,
         model=ManualAlert,
         label=_("manual alert"),
         label_plural=_("Manual alerts"),

@@ -27,6 +27,7 @@ from kesher.activities.models import (
 from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys, resolve_link
 from kesher.platform.records.services import record_create, record_update
+from kesher.platform.registry import registry
 
 __all__ = [
     "alert_rule_create",
@@ -48,8 +49,6 @@ __all__ = [
     "task_update",
 ]
 
-LAST_CONTACT_ENTITIES = ("accounts", "contacts")
-
 
 def _pk(value):
     return getattr(value, "pk", value)
@@ -67,22 +66,26 @@ def _check_link(data: dict, actor, current=None) -> None:
 
 
 def _touch_last_contact(interaction: Interaction) -> None:
-    """Move the linked account's or contact's (and participating contacts') last contact date
-    forward to this interaction (REQ CU-3). A derived value, so a conditional UPDATE without an
-    audit entry: two interactions logged at once both keep the later date."""
-    from kesher.customers.models import Account, Contact
-
+    """Move the last-contact date (``Entity.last_contact_field``) of the record the interaction
+    is about, and of its participating contacts, forward to this interaction (REQ CU-3, CU-9).
+    A derived value, so a conditional UPDATE without an audit entry: two interactions logged at
+    once both keep the later date."""
     when = interaction.occurred_at
     if when is None or when > timezone.now():
         return  # a planned meeting is not a contact yet
-    later = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=when)
-    if interaction.link_type == "accounts":
-        Account.objects.filter(later, pk=interaction.link_id).update(last_contact_at=when)
+    touched: dict[str, set] = {}
+    if interaction.link_type in registry:
+        touched.setdefault(interaction.link_type, set()).add(interaction.link_id)
+    participants = Interaction.participant_contacts.field.related_model
     contact_ids = set(interaction.participant_contacts.values_list("pk", flat=True))
-    if interaction.link_type == "contacts":
-        contact_ids.add(interaction.link_id)
-    if contact_ids:
-        Contact.objects.filter(later, pk__in=contact_ids).update(last_contact_at=when)
+    if contact_ids and registry.has_model(participants):
+        touched.setdefault(registry.for_model(participants).key, set()).update(contact_ids)
+    for key, ids in touched.items():
+        entity = registry.get(key)
+        name = entity.last_contact_field
+        if name:
+            later = Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": when})
+            entity.model.objects.filter(later, pk__in=ids).update(**{name: when})
 
 
 def _default_owner(data: dict, actor, field="owner") -> dict:
@@ -397,7 +400,6 @@ def _notify_assigned(task: Task) -> None:
 def notify(user, *, verb: str, text, record=None, email: bool = False) -> Notification | None:
     """Leave a notification for ``user``; ``text`` is a string or a callable that makes it in
     the user's own language. With ``email`` the worker also emails it, once."""
-    from kesher.platform.registry import registry
 
     if user is None or not user.is_active:
         return None
@@ -437,7 +439,6 @@ def notification_mark_all_read(*, actor) -> int:
 def _check_condition(data: dict, current: AlertRule | None = None) -> None:
     """A rule's condition must compile in the filter language of its entity (else 400)."""
     from kesher.platform.lists.filterlang import compile_filter
-    from kesher.platform.registry import registry
 
     if isinstance(data.get("condition"), str):
         # Written as JSON text (a form's textarea, a client that sends text): read it.

@@ -23,7 +23,6 @@ from kesher.imports.mapping import (
     ATTACHMENT,
     ATTACHMENT_TITLE,
     EXTERNAL_ID,
-    NATURAL_KEYS,
     Target,
     parse_bool,
     parse_date,
@@ -131,7 +130,7 @@ def plan_for(job: ImportJob, actor) -> Plan:
                     _("The required field “%(field)s” has no column.") % {"field": target.label}
                 )
     else:
-        if match != EXTERNAL_ID and match not in NATURAL_KEYS:
+        if match != EXTERNAL_ID and match not in entity.natural_keys:
             problems.append(_("Choose the field that finds existing records."))
         elif match not in used:
             problems.append(

@@ -4,11 +4,17 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.org import services
 from kesher.org.models import Company, Department, User
-from kesher.platform.registry import Entity, Related, Section, register
+from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 register(
     Entity(
         key="users",
+        listed_on=(
+            ListedOn(
+                "departments", "department", _("Members"), ("username", "first_name", "last_name")
+            ),
+        ),
+        natural_keys=("username", "email", "phone"),
         model=User,
         label=_("user"),
         label_plural=_("Users"),
@@ -66,10 +72,7 @@ register(
         list_columns=("name", "parent", "manager"),
         form_fields=("name", "parent", "manager"),
         sections=(Section(_("Details"), ("name", "parent", "manager")),),
-        related=(
-            Related(_("Members"), "users", "department", ("username", "first_name", "last_name")),
-            Related(_("Sub-departments"), "departments", "parent", ("name", "manager")),
-        ),
+        related=(Related(_("Sub-departments"), "departments", "parent", ("name", "manager")),),
         filter_fields=("parent", "manager"),
         ordering_fields=("name", "path", "id"),
         default_ordering=("path",),
@@ -83,6 +86,7 @@ register(
 register(
     Entity(
         key="companies",
+        natural_keys=("company_number", "email", "phone"),
         model=Company,
         label=_("company"),
         label_plural=_("Companies"),

@@ -88,7 +88,10 @@ def test_call_task_subtask_delegation_and_360(users, open_page, log_in, screensh
     page.locator("#id_title").fill("לבדוק מלאי מול הספק")
     # The list's default status is already chosen (the form offers the pick-list's default).
     expect(page.locator("#id_status option:checked")).to_have_text("פתוחה")
-    page.locator("#id_parent").select_option(str(parent.pk))
+    # The parent task is picked by typing part of its title, not from a list of every task.
+    page.locator("#id_parent-search").press_sequentially("הצעת מחיר")
+    page.locator(f"[data-pick='{parent.pk}']").click()
+    expect(page.locator("#id_parent")).to_have_value(str(parent.pk))
     page.locator("#id_assignee").select_option(str(rep.pk))
     page.locator("#id_link_type").select_option("accounts")
     page.locator("#id_link_id").fill(str(account.pk))

@@ -87,9 +87,9 @@ def _field(definition: CustomField, user, values: dict) -> forms.Field:
         return forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), **common)
     if t == T.LINK:
         target = registry.get(definition.link_entity)
-        from kesher.platform.ui.forms import LARGE_TABLE_ENTITIES, RecordPicker
+        from kesher.platform.ui.forms import RecordPicker
 
-        if target.key in LARGE_TABLE_ENTITIES:
+        if target.large:
             return forms.IntegerField(widget=RecordPicker(target.key), **common)
         return forms.ModelChoiceField(queryset=target.model.objects.visible_to(user), **common)
     if t == T.EMAIL:

@@ -33,12 +33,14 @@ def check_custom_field(field: CustomField) -> None:
     errors: dict[str, str] = {}
     if field.key and not KEY_PATTERN.match(field.key):
         errors["key"] = _("Use lowercase English letters, digits and underscores, from a letter.")
-    if field.entity and field.key:
+    entity = registry.get(field.entity) if field.entity in registry else None
+    if entity is not None and not entity.has_custom_fields:
+        errors["entity"] = _("Records of this kind have no custom fields.")
+    elif entity is not None and field.key:
         try:
-            entity = registry.get(field.entity)
             entity.model._meta.get_field(field.key)
             errors["key"] = _("The entity already has a built-in field with this key.")
-        except (KeyError, FieldDoesNotExist):
+        except FieldDoesNotExist:
             pass
     if field.type in CHOICE_TYPES and not field.choice_list:
         errors["choice_list"] = _("A pick-list field needs a pick-list.")

@@ -447,12 +447,11 @@ class Table:
 def _record_options(field, user, limit: int = 200) -> list | None:
     """Values to pick from for a link field, unless its table is too large to list."""
     from kesher.platform.registry import registry
-    from kesher.platform.ui.forms import LARGE_TABLE_ENTITIES
 
     model = field.related_model
     queryset = model._default_manager.all()
     if registry.has_model(model):
-        if registry.for_model(model).key in LARGE_TABLE_ENTITIES:
+        if registry.for_model(model).large:
             return None
         queryset = linkable(queryset, user)
     limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None

@@ -81,7 +81,7 @@ SEARCHED_CUSTOM = {
 
 def searched_custom_fields(entity: Entity) -> list:
     """The entity's custom fields whose values are searched (REQ CX-1: text types)."""
-    if not any(f.name == "custom" for f in entity.model._meta.concrete_fields):
+    if not entity.has_custom_fields:
         return []
     from kesher.platform.customfields.values import definitions_for
 

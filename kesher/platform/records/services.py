@@ -272,17 +272,13 @@ def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
     )
 
 
-def _has_custom(entity: Entity) -> bool:
-    return any(f.name == "custom" for f in entity.model._meta.concrete_fields)
-
-
 def _split_custom(entity: Entity, data: dict) -> tuple[dict, dict | None]:
     """Custom-field values travel in ``data["custom"]``; split them from the built-in ones."""
     if "custom" not in data:
         return data, None
     data = dict(data)
     custom = data.pop("custom")
-    if not _has_custom(entity):
+    if not entity.has_custom_fields:
         raise ValidationError({"custom_fields": [_("This record has no custom fields.")]})
     return data, custom
 
@@ -348,7 +344,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     assign_fields(instance, data)
     with _collected_errors() as errors:
         errors.run(_validate, instance)
-        if _has_custom(entity):
+        if entity.has_custom_fields:
             instance.custom = errors.run(
                 validate_custom, entity, custom or {}, {}, actor=actor, default={}
             )

@@ -14,8 +14,6 @@ from kesher.platform.registry import Entity, registry
 
 __all__ = ["RecordPicker", "form_for"]
 
-LARGE_TABLE_ENTITIES = {"accounts", "contacts"}
-
 
 class RecordPicker(forms.TextInput):
     """A search-as-you-type picker for links to large tables (a <select> of 200,000 accounts
@@ -75,7 +73,7 @@ def _widget_for(field: models.Field):
         return forms.Textarea(attrs={"rows": 3})
     if isinstance(field, models.ForeignKey) and registry.has_model(field.related_model):
         target = registry.for_model(field.related_model)
-        if target.key in LARGE_TABLE_ENTITIES:
+        if target.large:
             return RecordPicker(target.key)
     if isinstance(field, models.ManyToManyField):
         return forms.SelectMultiple(attrs={"class": "form-select", "size": 4})
@@ -93,7 +91,7 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
             widgets[name] = widget
     form_class = modelform_factory(entity.model, form=EntityForm, fields=fields, widgets=widgets)
 
-    has_custom = any(f.name == "custom" for f in entity.model._meta.concrete_fields)
+    has_custom = entity.has_custom_fields
 
     class ScopedForm(form_class):
         def __init__(self, *args, **kwargs):

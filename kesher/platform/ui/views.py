@@ -3,7 +3,6 @@ authorize, call the service, render)."""
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -92,25 +91,19 @@ def _timeline(obj, user):
     return timeline.merge(entries, obj, user)
 
 
-def _panels(entity: Entity, kind: str = "panels") -> list[str]:
-    """Templates apps add to an entity's detail page, by convention of name: the entity's own
-    app's ``<app_label>/panels/<key>.html`` first, then any other Kesher app's (activities adds
-    its panel to accounts and contacts this way). ``kind="banners"`` finds those shown above
-    the record's fields instead (activities' alerts banner)."""
-    labels = [entity.model._meta.app_label] + [
-        app.label
-        for app in apps.get_app_configs()
-        if app.name.startswith("kesher.") and app.label != entity.model._meta.app_label
-    ]
+def _panels(entity: Entity, kind: str = "panel") -> list[str]:
+    """Templates shown on an entity's detail page: its own app's
+    ``<app_label>/panels/<key>.html`` (or ``banners/``, shown above the fields) by convention of
+    name, then what other apps registered for it (``register_panel``: the activities panel on
+    every linkable entity)."""
     names = []
-    for label in labels:
-        name = f"{label}/{kind}/{entity.key}.html"
-        try:
-            get_template(name)
-        except TemplateDoesNotExist:
-            continue
-        names.append(name)
-    return names
+    own = f"{entity.model._meta.app_label}/{kind}s/{entity.key}.html"
+    try:
+        get_template(own)
+        names.append(own)
+    except TemplateDoesNotExist:
+        pass
+    return names + registry.panels(entity, kind)
 
 
 @login_required
@@ -146,7 +139,7 @@ def entity_detail(request, key, pk):
         sections.append((section.title, rows))
     sections += custom_sections(entity, obj)
     related = []
-    for rel in entity.related:
+    for rel in entity.related_lists:
         target = registry.get(rel.entity_key)
         if not can(request.user, target.key, "view"):
             continue
@@ -171,7 +164,7 @@ def entity_detail(request, key, pk):
         "can_change": can(request.user, key, "change") and not locked_reason,
         "can_delete": can(request.user, key, "delete") and not locked_reason,
         "panels": _panels(entity),
-        "banners": _panels(entity, "banners"),
+        "banners": _panels(entity, "banner"),
     }
     return render(request, "platform/detail.html", context)
 
