@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records import search as search_index
+from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import record_delete
 from kesher.platform.registry import Entity, registry
 
@@ -63,7 +64,7 @@ class EntityViewSet(viewsets.ModelViewSet):
             if isinstance(entity.model._meta.get_field(name), ManyToManyField)
         ]
         if m2m:
-            qs = qs.prefetch_related(*m2m)
+            qs = qs.prefetch_related(*visible_prefetches(entity.model, m2m, self.request.user))
         text = self.request.query_params.get("search", "").strip()
         if text and entity.has_search():
             ids = [

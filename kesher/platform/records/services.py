@@ -24,6 +24,7 @@ from kesher.platform.customfields.values import error_key, validate_custom
 from kesher.platform.models import AuditEntry
 from kesher.platform.records import search
 from kesher.platform.records.inserts import Statement, insert_statement, run_together
+from kesher.platform.records.many import keep_hidden_links
 from kesher.platform.registry import Entity, registry
 
 __all__ = [
@@ -218,8 +219,11 @@ def _known_valid_links(instance) -> set[str]:
     return known
 
 
-def _set_m2m(instance, m2m: dict, changes: dict) -> None:
+def _set_m2m(instance, m2m: dict, changes: dict, *, actor=None, new: bool = False) -> None:
     for name, values in m2m.items():
+        if not new:
+            # The links to records the editor cannot see stay (REQ OR-3; issue "Platform v2" 2).
+            values = keep_hidden_links(instance, name, values, actor)
         manager = getattr(instance, name)
         old = list(manager.all())
         manager.set(values)
@@ -360,7 +364,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     }
     changes = {name: [None, text] for name, text in shown.items() if text is not None}
     changes.update(custom_changes({}, getattr(instance, "custom", {}) or {}))
-    _set_m2m(instance, m2m, changes)
+    _set_m2m(instance, m2m, changes, actor=actor, new=True)
     run_together(
         audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes),
         *search.index_statements(instance, entity, new=True),
@@ -418,7 +422,7 @@ def record_update(
     }
     changed_custom = custom_changes(old_custom, locked.custom) if custom is not None else {}
     changes.update(changed_custom)
-    _set_m2m(locked, m2m, changes)
+    _set_m2m(locked, m2m, changes, actor=actor)
     if changes:
         changed_columns = [n for n in changes if n not in m2m and n not in changed_custom]
         if changed_custom:

@@ -7,9 +7,10 @@ import datetime
 
 from django.db import models
 from django.utils import dateformat, timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from kesher.platform.fields import PhoneField, format_phone_national
+from kesher.platform.records.many import hidden_count
 
 __all__ = ["OP_LABELS", "PERIOD_LABELS", "field_display", "format_when"]
 
@@ -55,7 +56,14 @@ def field_display(obj, name: str):
     """A field's value as text for pages: labels for choices, names for links."""
     field = obj._meta.get_field(name)
     if isinstance(field, models.ManyToManyField):
-        return ", ".join(str(v) for v in getattr(obj, name).all())
+        shown = ", ".join(str(v) for v in getattr(obj, name).all())
+        hidden = hidden_count(obj, name)
+        if not hidden:
+            return shown
+        others = ngettext(
+            "%(count)s more you may not see", "%(count)s more you may not see", hidden
+        ) % {"count": hidden}
+        return f"{shown} (+{others})" if shown else f"({others})"
     value = getattr(obj, name)
     if value is None or value == "":
         return ""

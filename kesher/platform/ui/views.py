@@ -29,6 +29,7 @@ from kesher.platform.lists.tables import Table, with_columns
 from kesher.platform.models import Attachment, AuditEntry
 from kesher.platform.records import search as search_index
 from kesher.platform.records import timeline
+from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import (
     edit_blocked_reason,
     record_delete,
@@ -116,6 +117,17 @@ def entity_timeline(request, key, pk):
     return render(request, "platform/detail.html#timeline", context)
 
 
+def _shown_many(entity: Entity, user) -> list:
+    """The many-to-many fields its sections show, each holding only what ``user`` may see."""
+    names = [
+        name
+        for section in entity.sections
+        for name in section.fields
+        if entity.field(name).many_to_many
+    ]
+    return visible_prefetches(entity.model, names, user)
+
+
 def _shown_links(entity: Entity) -> list[str]:
     """The record's own links (owner, status, company…) its sections show: read with it."""
     names = []
@@ -131,7 +143,11 @@ def _shown_links(entity: Entity) -> list[str]:
 def entity_detail(request, key, pk):
     entity = entity_for(key, request.user, "view")
     obj = record_for(
-        entity, request.user, pk, prefetch=entity.prefetch_related, joined=_shown_links(entity)
+        entity,
+        request.user,
+        pk,
+        prefetch=(*entity.prefetch_related, *_shown_many(entity, request.user)),
+        joined=_shown_links(entity),
     )
     sections = []
     for section in entity.sections:
@@ -145,7 +161,9 @@ def entity_detail(request, key, pk):
             continue
         columns = [target.field(c) for c in rel.columns]
         rows = with_columns(
-            target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}), columns
+            target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}),
+            columns,
+            request.user,
         ).order_by(*target.default_ordering)[:50]
         related.append(
             (rel, target, columns, [(r, [field_display(r, c) for c in rel.columns]) for r in rows])
