@@ -4,12 +4,12 @@ database at these migrations and upgrades it to today's.
 
 The last release: main before issue 14 ("Platform v2"), commit 1b619cd.
 
-Refresh it at each release, on the release's commit, and paste the answer here:
+Refresh it at each release, on the release's commit: paste the answer below, set ``RELEASE``,
 
     .venv/bin/python manage.py shell -c \
         "from kesher.platform.testing.upgrade import leaf_nodes; print(*leaf_nodes(), sep=',\\n')"
 
-then empty ``allowed.ALLOWED`` but for its ``standing`` entries: what the old upgrade did is in
+and empty ``allowed.ALLOWED`` but for its ``standing`` entries: what the old upgrade did is in
 the baseline now (the test names each entry that no longer explains anything).
 """
 
