@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
 from kesher.platform.models import Choice, CustomField
@@ -135,16 +136,6 @@ def _kind(model_field: models.Field) -> str:
     return "text"
 
 
-CUSTOM_KINDS = {
-    CustomField.Type.PHONE: "phone",
-    CustomField.Type.DATE: "date",
-    CustomField.Type.BOOLEAN: "boolean",
-    CustomField.Type.CHOICE: "choice",
-    CustomField.Type.MULTI_CHOICE: "choice",
-    CustomField.Type.USER: "user",
-}
-
-
 def targets_for(entity: Entity) -> dict[str, Target]:
     """Every field of ``entity`` a column can fill: form fields, custom fields, the external id,
     and for contacts the account they work at."""
@@ -181,7 +172,7 @@ def targets_for(entity: Entity) -> dict[str, Target]:
                 key,
                 definition.label,
                 (definition.label_he, definition.label_en, definition.key.replace("_", " ")),
-                CUSTOM_KINDS.get(definition.type, "text"),
+                type_of(definition).import_kind,
                 required=definition.required,
                 definition=definition,
                 choice_list=definition.choice_list,

@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 
 from kesher.platform.access import linkable
 from kesher.platform.customfields.schema import sort_index
+from kesher.platform.customfields.types import type_of
 from kesher.platform.lists.keyset import CURSOR_PARAM, Keyset, with_default_ties
 from kesher.platform.records import lookups
 from kesher.platform.records.many import visible_prefetches
@@ -186,7 +187,7 @@ class Table:
                     f"custom.{definition.key}",
                     definition.label,
                     custom=definition,
-                    sortable=definition.type not in ("multi_choice", "long_text"),
+                    sortable=type_of(definition).indexable,
                 )
             )
         return columns
@@ -243,22 +244,22 @@ class Table:
 
     def _cells(self, objs) -> list:
         from kesher.platform.customfields.forms import display_value
-        from kesher.platform.models import Choice
+        from kesher.platform.customfields.types import DisplayContext
         from kesher.platform.ui.display import field_display
 
-        lists = {c.custom.choice_list for c in self.columns if c.custom and c.custom.choice_list}
-        labels = {}
-        if lists:
-            labels = {
-                (c.list_key, c.value): c.label for c in Choice.objects.filter(list_key__in=lists)
-            }
+        custom = [c.custom for c in self.columns if c.custom is not None]
+        context = DisplayContext.for_values(
+            (definition, (obj.custom or {}).get(definition.key))
+            for obj in objs
+            for definition in custom
+        )
         rows = []
         for obj in objs:
             cells = []
             for column in self.columns:
                 if column.custom is not None:
                     value = (obj.custom or {}).get(column.custom.key)
-                    cells.append(display_value(column.custom, value, labels))
+                    cells.append(display_value(column.custom, value, context))
                 else:
                     cells.append(field_display(obj, column.name))
             rows.append((obj, cells))

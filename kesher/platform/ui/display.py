@@ -4,15 +4,24 @@ national form, dates in the reader's time zone (DESIGN.md "Localization")."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db import models
 from django.utils import dateformat, timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
 
 from kesher.platform.fields import PhoneField, format_phone_national
 from kesher.platform.records.many import hidden_count
 
-__all__ = ["OP_LABELS", "PERIOD_LABELS", "field_display", "format_when"]
+__all__ = [
+    "OP_LABELS",
+    "PERIOD_LABELS",
+    "field_display",
+    "format_money",
+    "format_number",
+    "format_when",
+]
 
 OP_LABELS = {
     "eq": gettext_lazy("is"),
@@ -84,3 +93,15 @@ def format_when(value):
     if isinstance(value, datetime.time):
         return value.strftime("%H:%M")
     return value
+
+
+def format_number(value) -> str:
+    """A number with thousands separators, as the reader's language writes it."""
+    return number_format(value, force_grouping=True)
+
+
+def format_money(value, currency: str = "₪") -> str:
+    """An amount in shekels (or ``currency``) with two decimals and separators: ₪1,234.50."""
+    amount = Decimal(str(value))
+    text = number_format(abs(amount), 2, force_grouping=True)
+    return f"-{currency}{text}" if amount < 0 else f"{currency}{text}"
