@@ -230,10 +230,11 @@ def meeting_new(request):
     people = selectors.calendar_people(request.user)
     wanted = request.GET.get("user", "")
     owner = people.filter(pk=wanted).first() if wanted.isdigit() else None
+    owner = owner or request.user
     initial = {
-        "occurred_at": meetings.meeting_start(request.GET.get("at"), request.user),
+        "occurred_at": meetings.meeting_start(request.GET.get("at"), owner),
         "duration_minutes": meetings.DEFAULT_MINUTES,
-        "owner": (owner or request.user).pk,
+        "owner": owner.pk,
         **{k: request.GET[k] for k in ("link_type", "link_id") if request.GET.get(k)},
     }
     form = meetings.meeting_form(request.user)(request.POST or None, initial=initial, kind=kind)
@@ -270,10 +271,12 @@ def _calendar_url(view: str, when: datetime.datetime, person=None) -> str:
 
 
 def _meeting_groups(form):
-    """The form's fields in the page's groups; fields no group names (custom fields) last."""
+    """The form's visible fields in the page's groups; fields no group names (custom fields)
+    last. A hidden one (the kind) goes with the form's hidden inputs."""
     placed = {name for _group, names in meetings.LAYOUT for name in names}
     groups = [
-        (group, [form[n] for n in names if n in form.fields]) for group, names in meetings.LAYOUT
+        (group, [form[n] for n in names if n in form.fields and not form[n].is_hidden])
+        for group, names in meetings.LAYOUT
     ]
     rest = [f for f in form.visible_fields() if f.name not in placed]
     return [*groups, ("more", rest)]

@@ -143,7 +143,7 @@ def test_week_and_month_read_in_a_bounded_number_of_queries(users, client_for):
     few = {view: queries(view) for view in ("week", "month")}
     add(45)
     many = {view: queries(view) for view in ("week", "month")}
-    assert many == few
+    assert many == few, (few, many)
     assert max(many.values()) <= 12
 
 
