@@ -18,6 +18,7 @@ __all__ = [
     "calendar_people",
     "not_contacted",
     "notifications_of",
+    "record_contacts",
     "record_interactions",
     "record_tasks",
     "task_list",
@@ -124,6 +125,29 @@ def user_tasks(viewer, person, start, end):
         .select_related("status", "priority")
         .order_by("due_at", "id")
     )
+
+
+def record_contacts(record, viewer, limit: int = 20) -> list:
+    """The contacts a meeting about ``record`` would invite, as far as ``viewer`` may see them:
+    the record itself when it is a contact, else the contacts related to it (an account's
+    people; a later entity's contact field), found from the models' relations, not a list of
+    entity keys."""
+    contact_model = Interaction.participant_contacts.field.related_model
+    contacts = contact_model.objects.visible_to(viewer)
+    if isinstance(record, contact_model):
+        return list(contacts.filter(pk=record.pk))
+    related = [
+        f.name
+        for f in contact_model._meta.get_fields()
+        if f.is_relation and f.related_model is type(record)
+    ]
+    if not related:
+        return []
+    condition = Q(pk__in=[])
+    for name in related:
+        condition |= Q(**{name: record})
+    # The contacts' own ordering (by name), which a distinct query keeps.
+    return list(contacts.filter(condition).distinct()[:limit])
 
 
 # --- not contacted for X days (REQ CU-9) ---------------------------------------------------------

@@ -26,6 +26,7 @@ urlpatterns = [
         name="activities_quick",
     ),
     path("activities/calendar/", views.calendar, name="activities_calendar"),
+    path("activities/calendar/meeting/", views.meeting_new, name="activities_meeting_new"),
     path("activities/calendar/feed/", views.calendar_feed, name="activities_calendar_feed"),
     path("activities/calendar/digest/", views.digest_setting, name="activities_digest"),
     path("activities/ical/<str:token>.ics", views.ical_feed, name="activities_ical"),

@@ -191,7 +191,6 @@ def test_calendar_reports_team_and_not_contacted(users, open_page, log_in, scree
     day = page.locator(f"td[data-date='{tomorrow.isoformat()}']")
     expect(day).to_contain_text("פגישת הדגמה אצל הלקוח")
     expect(day).to_contain_text("לשלוח סיכום פגישה")
-    screenshot(page, "activities-calendar-he")
     page.goto("/activities/calendar/?view=month")
     page.locator("#feed-regenerate").click()
     expect(page.locator("#feed-url")).to_have_value(re.compile(r"/activities/ical/.+\.ics$"))

@@ -290,6 +290,25 @@ def _rep2_calendar(world, principal):
 
 
 register_route("pages", "/activities/calendar/", Verb("GET", permitted("tasks", "view")))
+
+
+def _meeting_values(world, marker):
+    return {"subject": marker, "occurred_at": "2099-12-07T10:00", "duration_minutes": "30"}
+
+
+def _meeting_booked(world, principal, marker):
+    from kesher.activities.models import Interaction
+
+    return Interaction.objects.filter(subject=marker, kind__value="meeting").exists()
+
+
+register_route(
+    "pages",
+    "/activities/calendar/meeting/?at=2099-12-07&view=month",
+    Verb("GET", permitted("interactions", "add")),
+    Verb("POST", permitted("interactions", "add"), data=_meeting_values, writes=_meeting_booked),
+    what="the calendar's new meeting",
+)
 register_route(
     "pages",
     lambda world: f"/activities/calendar/?view=month&user={owner_of(world, 'rep2').pk}",

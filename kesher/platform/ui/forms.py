@@ -12,7 +12,7 @@ from kesher.platform.access import linkable
 from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["RecordPicker", "form_for"]
+__all__ = ["RecordPicker", "RecordsPicker", "form_for"]
 
 
 class RecordPicker(forms.TextInput):
@@ -21,24 +21,67 @@ class RecordPicker(forms.TextInput):
 
     template_name = "platform/widgets/record_picker.html"
 
-    def __init__(self, entity_key: str, attrs=None):
+    def __init__(self, entity_key: str, attrs=None, queryset=None):
         super().__init__(attrs)
         self.entity_key = entity_key
+        self.queryset = queryset
+
+    def named(self):
+        """The records whose names the picker may show: those it was given, else any."""
+        if self.queryset is not None:
+            return self.queryset
+        return registry.get(self.entity_key).model._base_manager.all()
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         label = ""
         if value:
-            entity = registry.get(self.entity_key)
-            obj = entity.model._base_manager.filter(pk=value).first()
+            obj = self.named().filter(pk=value).first() if str(value).isdigit() else None
             label = str(obj) if obj else ""
         context["widget"].update({"entity_key": self.entity_key, "label": label})
         return context
+
+    def id_for_label(self, id_):
+        # The label names the search box the user types in, not the hidden id.
+        return f"{id_}-search" if id_ else id_
 
     def _render(self, template_name, context, renderer=None):
         # The template is one of the project's (kesher/templates), which Django's default
         # form renderer does not look in: rendered by the project's engine instead.
         return mark_safe(render_to_string(template_name, context))
+
+
+class RecordsPicker(RecordPicker):
+    """The picker of several records (a many-to-many field such as a meeting's participants):
+    the chosen ones as chips, each a hidden input, and the same search-as-you-type suggestions
+    to add more; never a <select multiple> of every record. The chips are named from the
+    field's own queryset (the records the user may link), so no other record is ever named."""
+
+    template_name = "platform/widgets/records_picker.html"
+
+    def value_from_datadict(self, data, files, name):
+        getlist = getattr(data, "getlist", None)
+        return getlist(name) if getlist is not None else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        # Nothing chosen sends nothing, which means "none", as a <select multiple> would.
+        return False
+
+    def format_value(self, value):
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(getattr(v, "pk", v)) for v in values if v not in (None, "")]
+
+    def named(self):
+        # A model field's choices are the records the user may link (``form_for`` scopes them).
+        choices = getattr(getattr(self, "choices", None), "queryset", None)
+        return choices if self.queryset is None and choices is not None else super().named()
+
+    def get_context(self, name, value, attrs):
+        context = forms.Widget.get_context(self, name, value, attrs)
+        ids = [v for v in context["widget"]["value"] if v.isdigit()]
+        chosen = list(self.named().filter(pk__in=ids)) if ids else []
+        context["widget"].update({"entity_key": self.entity_key, "chosen": chosen})
+        return context
 
 
 class EntityForm(forms.ModelForm):
