@@ -27,9 +27,13 @@ class RecordPicker(forms.TextInput):
         self.queryset = queryset
 
     def named(self):
-        """The records whose names the picker may show: those it was given, else any."""
+        """The records whose names the picker may show: those it was given, else the field's
+        own choices (``form_for`` narrows them to the records the user may link), else any."""
         if self.queryset is not None:
             return self.queryset
+        choices = getattr(getattr(self, "choices", None), "queryset", None)
+        if choices is not None:
+            return choices
         return registry.get(self.entity_key).model._base_manager.all()
 
     def get_context(self, name, value, attrs):
@@ -70,11 +74,6 @@ class RecordsPicker(RecordPicker):
     def format_value(self, value):
         values = value if isinstance(value, list | tuple) else [value]
         return [str(getattr(v, "pk", v)) for v in values if v not in (None, "")]
-
-    def named(self):
-        # A model field's choices are the records the user may link (``form_for`` scopes them).
-        choices = getattr(getattr(self, "choices", None), "queryset", None)
-        return choices if self.queryset is None and choices is not None else super().named()
 
     def get_context(self, name, value, attrs):
         context = forms.Widget.get_context(self, name, value, attrs)
@@ -119,6 +118,10 @@ def _widget_for(field: models.Field):
         if target.large:
             return RecordPicker(target.key)
     if isinstance(field, models.ManyToManyField):
+        if registry.has_model(field.related_model):
+            target = registry.for_model(field.related_model)
+            if target.large:
+                return RecordsPicker(target.key)
         return forms.SelectMultiple(attrs={"class": "form-select", "size": 4})
     return None
 
