@@ -6,7 +6,19 @@ document.addEventListener("click", (event) => {
   const visible = document.querySelector(`[data-picker-for="${option.dataset.target}"]`);
   if (hidden) hidden.value = option.dataset.pick;
   if (visible) visible.value = option.dataset.label;
+  // The link picker fills the kind of record too (link_type beside link_id).
+  const kind = option.dataset.kindTarget && document.getElementById(option.dataset.kindTarget);
+  if (kind) kind.value = option.dataset.kind;
   option.closest(".picker-options").innerHTML = "";
+});
+// A picker's search box emptied: no record is chosen any more.
+document.addEventListener("input", (event) => {
+  const search = event.target.closest("[data-picker-for]");
+  if (!search || search.value.trim()) return;
+  for (const id of [search.dataset.pickerFor, search.dataset.kindFor]) {
+    const hidden = id && document.getElementById(id);
+    if (hidden) hidden.value = "";
+  }
 });
 document.addEventListener("click", (event) => {
   const popup = document.getElementById("search-popup");
