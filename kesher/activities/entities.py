@@ -42,10 +42,9 @@ interactions = register(
                 _("Interaction"),
                 ("kind", "direction", "subject", "occurred_at", "duration_minutes", "outcome"),
             ),
-            Section(
-                _("Who and what about"),
-                ("owner", "participant_users", "participant_contacts", "link_type", "link_id"),
-            ),
+            # The record it is about is named above the fields, only to whoever may see it
+            # (activities/banners/interactions.html), never as a kind and a number.
+            Section(_("Who"), ("owner", "participant_users", "participant_contacts")),
             Section(_("Details"), ("body",)),
         ),
         search_words=("subject",),
@@ -94,15 +93,17 @@ tasks = register(
             "notes",
         ),
         sections=(
+            # The record it is about and the parent task are named above the fields, only to
+            # whoever may see them; sub-tasks are listed below (activities/banners/tasks.html,
+            # activities/panels/tasks.html).
             Section(
-                _("Task"),
-                ("title", "task_type", "priority", "status", "assignee", "parent", "recurrence"),
+                _("Task"), ("title", "task_type", "priority", "status", "assignee", "recurrence")
             ),
             Section(
                 _("Times"),
                 ("due_at", "reminder_at", "sla_due_at", "closed_at", "close_with_subtasks"),
             ),
-            Section(_("People and record"), ("created_by", "delegated_by", "link_type", "link_id")),
+            Section(_("People"), ("created_by", "delegated_by")),
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("title",),
