@@ -33,15 +33,15 @@ LINK = ("link_type", "link_id")
 # An interaction or a task starts about the page's record, in a picker that may choose another
 # (the account's contact, say); an alert is always on the page's record.
 QUICK_FIELDS = {
-    "interactions": ("kind", "direction", "subject", "body", "duration_minutes", "outcome", *LINK),
+    "interactions": ("kind", "direction", "subject", *LINK, "body", "duration_minutes", "outcome"),
     "tasks": (
         "title",
+        *LINK,
         "task_type",
         "priority",
         "due_at",
         "reminder_at",
         "assignee",
-        *LINK,
         "notes",
     ),
     "manual-alerts": ("message", "level", "expires_at"),
