@@ -17,9 +17,9 @@ class ActivitiesConfig(AppConfig):
         # Every record work can be about shows its 360° figures, its interactions and tasks,
         # and the alerts an administrator defined (REQ CU-7, CU-8).
         for template, kind, order in (
-            ("activities/panels/_overview.html", "panel", 10),
-            ("activities/panels/_activities.html", "panel", 20),
-            ("activities/banners/_alerts.html", "banner", 10),
+            ("activities/panels/_overview.html", "panels", 10),
+            ("activities/panels/_activities.html", "panels", 20),
+            ("activities/banners/_alerts.html", "banners", 10),
         ):
             register_panel(template, applies=_linkable, kind=kind, order=order)
         on_tick(deliver_due)

@@ -44,6 +44,7 @@ __all__ = [
     "notification_mark_all_read",
     "notification_mark_read",
     "notify",
+    "task_complete",
     "task_create",
     "task_delegate",
     "task_update",
@@ -54,11 +55,28 @@ def _pk(value):
     return getattr(value, "pk", value)
 
 
+def _same_id(value, pk) -> bool:
+    """Whether ``value`` (a record, an id or its text; blank for none) names row ``pk``."""
+    value = _pk(value)
+    if value in (None, ""):
+        return pk is None
+    return str(value) == str(pk)
+
+
 def _check_link(data: dict, actor, current=None) -> None:
-    """A link must name a registered entity's record the actor may see (else 400)."""
+    """A new link must name a registered entity's record the actor may see (else 400). A link
+    sent back unchanged is kept as it is: the delegate of a task on a record outside his scope
+    saves the task without seeing, or losing, its record (REQ TK-3)."""
+    if "link_type" not in data and "link_id" not in data:
+        return
     link_type = data.get("link_type", getattr(current, "link_type", ""))
     link_id = data.get("link_id", getattr(current, "link_id", None))
-    if "link_type" in data or "link_id" in data:
+    unchanged = (
+        current is not None
+        and (link_type or "") == current.link_type
+        and _same_id(link_id, current.link_id)
+    )
+    if not unchanged:
         resolve_link(link_type or "", link_id, actor)
 
 
@@ -165,8 +183,15 @@ def calendar_of(company_id: int | None = None) -> WorkWeek:
 # --- tasks -------------------------------------------------------------------------------------
 
 
-def _status(value: str) -> Choice | None:
-    return Choice.objects.filter(list_key="task_status", value=value).first()
+def _done_status() -> Choice | None:
+    """The status that completes a task: the first active one an administrator's settings
+    mark both done and closed (built in: "done")."""
+    return (
+        Choice.objects.filter(list_key="task_status", active=True, extra__done=True)
+        .filter(extra__closed=True)
+        .order_by("order", "pk")
+        .first()
+    )
 
 
 def _default_status() -> Choice | None:
@@ -204,8 +229,10 @@ def _sla_due(task_type, start, assignee) -> datetime.datetime | None:
 def _check_task_rules(data: dict, actor, current: Task | None) -> None:
     """Rules that need other rows or the clock, as field errors (REQ TK-1, TK-2)."""
     errors = {}
-    parent = data.get("parent", getattr(current, "parent", None) if current else None)
-    if "parent" in data and parent is not None:
+    parent = data.get("parent")
+    # A parent sent back unchanged is not judged again (it may be closed by now, or out of
+    # the editor's scope): only a newly chosen one must be open and visible.
+    if parent is not None and not (current is not None and _same_id(parent, current.parent_id)):
         pk = _pk(parent)
         visible = Task.objects.visible_to(actor).filter(pk=pk).first()
         if visible is None:
@@ -318,6 +345,24 @@ def task_delegate(task: Task, *, actor, assignee, expected_version=None) -> Task
     )
 
 
+@transaction.atomic
+def task_complete(task: Task, *, actor) -> Task:
+    """Mark an open task done in one step, whoever may change it: the assignee of a task
+    delegated to him on a record outside his scope too. Closing it does what any close does:
+    the delegator is notified, a recurring task's next one is made, a parent may close
+    (REQ TK-2, TK-3)."""
+    # Lock the row: two clicks at once must close it once (one notice, one next occurrence).
+    current = Task._base_manager.select_for_update().get(pk=task.pk)
+    if not current.is_open:
+        raise ValidationError({"status": [_("This task is already closed.")]})
+    status = _done_status()
+    if status is None:
+        raise ValidationError(
+            {"status": [_("No task status is marked done; an administrator sets one.")]}
+        )
+    return task_update(current, actor=actor, data={"status": status})
+
+
 def _after_close(task: Task, actor) -> None:
     done = _is_done(task.status)
     if task.delegated_by_id and task.delegated_by_id != getattr(actor, "pk", None):
@@ -339,7 +384,7 @@ def _after_close(task: Task, actor) -> None:
         if parent.is_open and parent.close_with_subtasks:
             siblings_open = Task._base_manager.filter(parent_id=parent.pk, is_open=True).exists()
             if not siblings_open:
-                task_update(parent, actor=actor, data={"status": _status("done")})
+                task_update(parent, actor=actor, data={"status": _done_status()})
 
 
 def _shift(value, recurrence: str):

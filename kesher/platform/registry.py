@@ -69,12 +69,13 @@ class ListedOn:
 
 @dataclass(frozen=True)
 class Panel:
-    """A template another app shows on the detail pages of the entities ``applies`` accepts:
-    ``kind="panel"`` below the record's fields, ``"banner"`` above them."""
+    """A template another app shows for the entities ``applies`` accepts: ``kind="panels"``
+    below the record's fields, ``"banners"`` above them, ``"home"`` as its card on the home
+    page."""
 
     template: str
     applies: Callable[[Entity], bool]
-    kind: str = "panel"
+    kind: str = "panels"
     order: int = 100
 
 
@@ -247,7 +248,7 @@ class Registry:
             self._panels.append(panel)
         return panel
 
-    def panels(self, entity: Entity, kind: str = "panel") -> list[str]:
+    def panels(self, entity: Entity, kind: str = "panels") -> list[str]:
         return [
             p.template
             for p in sorted(self._panels, key=lambda p: p.order)
@@ -300,7 +301,7 @@ def register(entity: Entity) -> Entity:
 
 
 def register_panel(
-    template: str, *, applies: Callable[[Entity], bool], kind: str = "panel", order: int = 100
+    template: str, *, applies: Callable[[Entity], bool], kind: str = "panels", order: int = 100
 ) -> Panel:
     """Show ``template`` on the detail page of every entity ``applies`` accepts, now or
     registered later (the activities panel on every linkable entity)."""

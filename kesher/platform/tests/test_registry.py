@@ -99,7 +99,7 @@ def test_linkable_entities_come_from_their_registrations():
 def test_panels_apply_to_every_linkable_entity_registered_later():
     accounts = registry.get("accounts")
     assert "activities/panels/_activities.html" in registry.panels(accounts)
-    assert "activities/banners/_alerts.html" in registry.panels(accounts, "banner")
+    assert "activities/banners/_alerts.html" in registry.panels(accounts, "banners")
     assert registry.panels(registry.get("departments")) == []
 
 
