@@ -26,7 +26,7 @@ from kesher.activities.models import (
 )
 from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys, resolve_link
-from kesher.platform.records.services import record_create, record_update
+from kesher.platform.records.services import record_create, record_update, with_default_owner
 from kesher.platform.registry import registry
 
 __all__ = [
@@ -106,20 +106,12 @@ def _touch_last_contact(interaction: Interaction) -> None:
             entity.model.objects.filter(later, pk__in=ids).update(**{name: when})
 
 
-def _default_owner(data: dict, actor, field="owner") -> dict:
-    if not data.get(field) and getattr(actor, "pk", None):
-        return {**data, field: actor}
-    return data
-
-
 @transaction.atomic
 def interaction_create(*, actor, data: dict, m2m: dict | None = None) -> Interaction:
     """Log an interaction; its owner is the actor unless given; it moves the linked account's
     and contact's last contact date (REQ CU-3)."""
     _check_link(data, actor)
-    interaction = record_create(
-        "interactions", actor=actor, data=_default_owner(data, actor), m2m=m2m
-    )
+    interaction = record_create("interactions", actor=actor, data=data, m2m=m2m)
     _touch_last_contact(interaction)
     _invite_to_meeting(interaction, actor)
     return interaction
@@ -271,7 +263,7 @@ def task_create(*, actor, data: dict, m2m: dict | None = None) -> Task:
     data = dict(data)
     _check_link(data, actor)
     _check_task_rules(data, actor, None)
-    data = _default_owner(data, actor, "assignee")
+    data = with_default_owner(registry.get("tasks"), data, actor)
     if not data.get("status"):
         data["status"] = _default_status()
     actor_user = actor if getattr(actor, "pk", None) else None
@@ -537,7 +529,7 @@ def _check_alert(data: dict, actor, current: ManualAlert | None = None) -> None:
 def manual_alert_create(*, actor, data: dict, m2m: dict | None = None) -> ManualAlert:
     """Put an alert on a record the actor may see, until ``expires_at``."""
     _check_alert(data, actor)
-    return record_create("manual-alerts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+    return record_create("manual-alerts", actor=actor, data=data, m2m=m2m)
 
 
 @transaction.atomic

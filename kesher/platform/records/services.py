@@ -41,6 +41,7 @@ __all__ = [
     "record_delete",
     "record_update",
     "register_edit_guard",
+    "with_default_owner",
     "write_audit",
 ]
 
@@ -336,10 +337,28 @@ def _check_version(locked, expected_version) -> None:
         raise ConflictError(locked.version)
 
 
+def with_default_owner(entity: Entity, data: dict, actor) -> dict:
+    """``data`` with the entity's owner (``Entity.owner_field``) set to ``actor`` when it is
+    left blank: without an owner a sales rep (scope "own") could not see the record he just
+    made, so blank means "the creating user" (``Entity.owner_defaults_to_actor``)."""
+    name = entity.owner_field
+    if (
+        entity.owner_defaults_to_actor
+        and name
+        and "__" not in name
+        and not data.get(name)
+        and getattr(actor, "pk", None)
+    ):
+        return {**data, name: actor}
+    return data
+
+
 @transaction.atomic
 def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None):
-    """Create one record of ``entity`` from field values; raise ValidationError naming fields."""
+    """Create one record of ``entity`` from field values; raise ValidationError naming fields.
+    A blank owner is the creating user (``with_default_owner``)."""
     entity = registry.get(entity) if isinstance(entity, str) else entity
+    data = with_default_owner(entity, data, actor)
     m2m = m2m or {}
     data, custom = _split_custom(entity, data)
     _check_fields(entity, data)
