@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesher.approvals import notices
-from kesher.approvals.lock import forget_processes
 from kesher.approvals.models import ApprovalDecision, ApprovalLink, ApprovalProcess, ApprovalRequest
 from kesher.approvals.selectors import can_see_record, decidable_step, role_deciders
 from kesher.approvals.steps import clean_steps, manager_of
@@ -68,7 +67,6 @@ def _check_process(data: dict) -> dict:
 def approval_process_create(*, actor, data: dict, m2m: dict | None = None) -> ApprovalProcess:
     """A process: records of one entity signed off by its approvers, in order or all at once."""
     process = record_create("approval-processes", actor=actor, data=_check_process(data), m2m=m2m)
-    forget_processes()
     return process
 
 
@@ -78,7 +76,6 @@ def approval_process_update(process, *, actor, data: dict, m2m=None, expected_ve
     process = record_update(
         process, actor=actor, data=_check_process(data), m2m=m2m, expected_version=expected_version
     )
-    forget_processes()
     return process
 
 
@@ -86,7 +83,6 @@ def approval_process_update(process, *, actor, data: dict, m2m=None, expected_ve
 def approval_process_delete(process, *, actor, expected_version=None) -> None:
     """Delete a process that never ran (one with requests is kept: deactivate it instead)."""
     record_delete(process, actor=actor, expected_version=expected_version)
-    forget_processes()
 
 
 # --- starting a request -------------------------------------------------------------------------
