@@ -4,6 +4,7 @@ national form, dates in the reader's time zone (DESIGN.md "Localization")."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.db import models
 from django.utils import dateformat, timezone
@@ -11,7 +12,14 @@ from django.utils.translation import gettext_lazy
 
 from kesher.platform.fields import PhoneField, format_phone_national
 
-__all__ = ["OP_LABELS", "PERIOD_LABELS", "field_display", "format_when"]
+__all__ = [
+    "OP_LABELS",
+    "PERIOD_LABELS",
+    "field_display",
+    "format_money",
+    "format_number",
+    "format_when",
+]
 
 OP_LABELS = {
     "eq": gettext_lazy("is"),
@@ -76,3 +84,25 @@ def format_when(value):
     if isinstance(value, datetime.time):
         return value.strftime("%H:%M")
     return value
+
+
+def format_number(value, places: int | None = None) -> str:
+    """A number with thousands separators (``1,234.5``); ``places`` fixes the decimals, else
+    they are kept as given. Anything that is no number is returned as text."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    if places is None:
+        places = max(0, -number.as_tuple().exponent)
+    return f"{number:,.{places}f}"
+
+
+def format_money(value) -> str:
+    """An amount in shekels as Israelis write it: ``₪1,234.50`` (``-₪80.00`` below zero)."""
+    text = format_number(value, 2)
+    if text.startswith("-"):
+        return f"-₪{text[1:]}"
+    return f"₪{text}" if text[:1].isdigit() else text
