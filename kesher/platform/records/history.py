@@ -223,7 +223,16 @@ class _Reader:
 
     def _kind_label(self, label: str) -> str:
         model = self._model(label) if "." in label else None
-        return str(model._meta.verbose_name_plural) if model is not None else label
+        if model is None:
+            return label
+        declared = model._meta.auto_created
+        if declared:
+            # A many-to-many field's own table (a contact's tags): named by the field, since
+            # Django names the table in the language active when it started.
+            for field in declared._meta.many_to_many:
+                if field.remote_field.through is model:
+                    return str(field.verbose_name)
+        return str(model._meta.verbose_name_plural)
 
     def _ref_text(self, value: dict) -> str:
         key = str(value["ref"])
@@ -231,7 +240,7 @@ class _Reader:
             return self._refs_text(key, value["ids"])
         name = self.names.get((key, value.get("id")))
         if name is None:
-            return _("a deleted record") if self.sees_all(key) else _("a record you cannot see")
+            return self._with_missing([], 1, deleted=self.sees_all(key))
         note = value.get("note")
         return f"{name} ({note})" if note else name
 

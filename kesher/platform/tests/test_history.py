@@ -249,3 +249,29 @@ def test_money_and_numbers_read_with_separators():
     assert format_number("1234567.125") == "1,234,567.125"
     assert format_number(18) == "18"
     assert format_money("n/a") == "n/a"
+
+
+def test_a_tasks_history_names_its_record_for_who_may_see_it_and_hides_is_open(users):
+    """A task's link to its record reads as the record's name (decision 0019's pair of type
+    and id), and its ``is_open`` flag, which mirrors the status, is no row of its own."""
+    from kesher.activities.services import task_update
+    from kesher.activities.tests.factories import make_task
+
+    admin, rep1, rep2 = users["admin"], users["sales_rep"], users["sales_rep2"]
+    account = make_account(rep1, name="Acme of rep1", owner=rep1)
+    task = make_task(admin, account, assignee=rep2, title="לחזור ללקוח")
+    task_update(task, actor=rep2, data={"status": choice("task_status", "done")})
+    created, closed = entries_of(task)
+    assert created.changes["link_id"] == [None, {"ref": "accounts", "id": account.pk}]
+    assert "is_open" not in created.changes
+    assert "is_open" not in closed.changes
+    with translation.override("en"):
+        rows = {label: (old, new) for label, old, new in describe([created], rep1)[0].rows}
+        assert rows["about (record)"] == ("", "Acme of rep1")
+        assert rows["about (type)"] == ("", "account")
+        rows = {label: new for label, _old, new in describe([created], rep2)[0].rows}
+        assert rows["about (record)"] == "a record you cannot see"
+        (closed,) = describe([closed], rep2)
+    labels = [label for label, _old, _new in closed.rows]
+    assert "status" in labels
+    assert "open" not in labels
