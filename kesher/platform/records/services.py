@@ -7,9 +7,7 @@ call the domain services, so every write is validated and audited the same way.
 
 from __future__ import annotations
 
-import datetime
 import re
-from decimal import Decimal
 from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
@@ -51,6 +49,7 @@ _HOSTILE_CONTROLS = re.compile("[\u0000\u200b\u200c\u200d\u2060\ufeff\u202a-\u20
 
 
 _UNSET = object()
+MASK = "••••"
 
 _edit_guards: list = []
 _bulk_edit_guards: list = []
@@ -131,19 +130,11 @@ def display(obj, name: str):
     if value is None or value == "":
         return None
     if name in audit.SECRET_FIELDS:
-        return "••••"
+        return MASK
     if field.is_relation:
         return str(value)
-    if field.choices:
-        # The key, not its label: the timeline shows it in the reader's language.
-        return value
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bool | int | float | str | list | dict):
-        return value
-    return str(value)
+    # Choices by their key, dates as ISO text, decimals as text: as an entry stores them.
+    return audit.encode(value)
 
 
 def _check_fields(entity: Entity, data: dict) -> None:
@@ -226,18 +217,27 @@ def _known_valid_links(instance) -> set[str]:
 
 def creation_changes(instance) -> tuple[dict, dict]:
     """A new record's audit changes (every audited field holding a value, as stored) and its
-    "created" event's (every editable field holding a value, as shown), custom values in both."""
+    "created" event's (every editable field holding a value, as ``display`` shows it), custom
+    values in both. One pass over the fields: imports call it for every row."""
     hidden = audit.hidden_fields(type(instance))
     audited, shown = {}, {}
     for field in instance._meta.concrete_fields:
         if not field.editable or field.primary_key:
             continue
-        text = display(instance, field.name)
-        if text is None:
+        raw = getattr(instance, field.attname)
+        if raw is None or raw == "":
             continue
-        shown[field.name] = [None, text]
-        if field.name not in hidden:
-            audited[field.name] = [None, audit.field_value(instance, field)]
+        name = field.name
+        if field.is_relation:
+            shown[name] = [None, str(getattr(instance, name))]
+            value = audit.ref(field.related_model, raw)
+        else:
+            value = audit.encode(raw)
+            shown[name] = [None, MASK if name in audit.SECRET_FIELDS else value]
+            if name == audit.LINK_ID:
+                value = audit.field_value(instance, field)
+        if name not in hidden:
+            audited[name] = [None, value]
     custom = custom_changes({}, getattr(instance, "custom", None) or {})
     audited.update(custom)
     shown.update(custom)
