@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
 from kesher.platform.bulk.actions import bulk_compatible
+from kesher.platform.records import audit
 from kesher.platform.records.services import record_create, record_update, write_audit
 
 __all__ = [
     "account_create",
     "account_update",
+    "audited_account_link",
     "contact_create",
     "contact_link_account",
     "contact_unlink_account",
@@ -67,18 +69,25 @@ def contact_link_account(
         contact,
         actor=actor,
         action="update",
-        changes={"accounts": [None, f"{account} ({role})" if role else str(account)]},
+        changes={"accounts": [None, audited_account_link(account, link.role)]},
     )
     return link
+
+
+def audited_account_link(account: Account, role: str) -> dict:
+    """A contact's new account link as its audit entry stores it: the account, with the role
+    there as a note shown beside the account's name to who may see the account."""
+    linked = audit.encode(account)
+    if role:
+        linked["note"] = role
+    return linked
 
 
 @transaction.atomic
 def contact_unlink_account(contact: Contact, *, actor, account: Account) -> None:
     deleted, _count = ContactAccount.objects.filter(contact=contact, account=account).delete()
     if deleted:
-        write_audit(
-            contact, actor=actor, action="update", changes={"accounts": [str(account), None]}
-        )
+        write_audit(contact, actor=actor, action="update", changes={"accounts": [account, None]})
 
 
 def relationship_create(*, actor, data: dict, m2m=None) -> Relationship:
