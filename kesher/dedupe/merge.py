@@ -13,7 +13,7 @@ introspection, so links added by later apps move too:
 
 Then an audit entry on the winner says what was merged and which fields were taken, and the
 loser is deleted through its entity's delete service. All in one transaction. The entry holds
-field keys and kinds of records, read in the reader's language (decision 0041).
+field keys and kinds of records, read in the reader's language (decision 0042).
 """
 
 from __future__ import annotations

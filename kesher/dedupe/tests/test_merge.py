@@ -276,7 +276,7 @@ def test_page_and_api_give_the_same_result(users, client_for, api_for, region, d
 
 def test_the_merge_entry_reads_in_its_readers_language(users, pair):
     """The merge's provenance keeps field keys and kinds of records, read in the reader's
-    language (issue 14 item 7; decision 0041): a Hebrew administrator merges, an English
+    language (issue 14 item 7; decision 0042): a Hebrew administrator merges, an English
     reader reads."""
     admin, reader = users["admin"], users["read_only"]
     winner, loser = pair["winner"], pair["loser"]
