@@ -127,9 +127,13 @@ def _widget_for(field: models.Field):
 
 
 def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
-    """The generic form of ``entity``: its form fields plus its custom fields."""
+    """The generic form of ``entity``: its form fields plus its custom fields, without those
+    ``user`` does not see (the service then keeps their stored values, decision 0042)."""
+    from kesher.platform.visibility import hidden_fields
+
     fields_given = fields
-    fields = list(fields or entity.form_fields)
+    hidden = hidden_fields(entity, user)
+    fields = [name for name in (fields or entity.form_fields) if name not in hidden]
     widgets = {}
     for name in fields:
         widget = _widget_for(entity.model._meta.get_field(name))
@@ -155,7 +159,7 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 widget = field.widget
                 css = (
                     "form-check-input"
-                    if isinstance(widget, forms.CheckboxInput)
+                    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple)
                     else (
                         "form-select"
                         if isinstance(widget, forms.Select | forms.SelectMultiple)

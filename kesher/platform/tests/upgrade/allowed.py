@@ -4,7 +4,7 @@ old database has them. Anything else that differs fails ``test_upgrade``; an ent
 nothing fails it too. See docs/development/upgrades.md.
 """
 
-from kesher.platform.testing.upgrade import AddedRows, ChangedValues, RenamedTable
+from kesher.platform.testing.upgrade import AddedColumn, AddedRows, ChangedValues, RenamedTable
 
 
 def _moved_to_operations(app_label, row):
@@ -28,6 +28,12 @@ ALLOWED = [
         change=_moved_to_operations,
         why="DataExport's content type moved to operations with it (same id)",
     ),
+    # Issue 14 item 8 (decision 0042; platform/migrations/0009_field_visibility.py): field rules
+    # may hide a field or a whole section from roles. Old rules hide nothing and name no section.
+    AddedColumn(
+        table="platform_fieldrule", column="hidden_roles", value=[], why="hidden from no role"
+    ),
+    AddedColumn(table="platform_fieldrule", column="section", value="", why="a rule on a field"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
