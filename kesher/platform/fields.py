@@ -200,12 +200,14 @@ class RoleKeysField(models.JSONField):
     role is renamed, and shown and chosen by the roles' names (issue "Platform v2" item 8)."""
 
     def formfield(self, **kwargs):
+        from kesher.platform.ui.forms import Checkboxes
+
         return forms.MultipleChoiceField(
             choices=role_choices,
             required=not self.blank,
             label=capfirst(self.verbose_name),
             help_text=self.help_text,
-            widget=forms.CheckboxSelectMultiple,
+            widget=Checkboxes,
         )
 
     def value_display(self, value) -> str:

@@ -12,7 +12,7 @@ from kesher.platform.access import linkable
 from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["RecordPicker", "RecordsPicker", "form_for"]
+__all__ = ["Checkboxes", "RecordPicker", "RecordsPicker", "form_for"]
 
 
 class RecordPicker(forms.TextInput):
@@ -81,6 +81,17 @@ class RecordsPicker(RecordPicker):
         chosen = list(self.named().filter(pk__in=ids)) if ids else []
         context["widget"].update({"entity_key": self.entity_key, "chosen": chosen})
         return context
+
+
+class Checkboxes(forms.CheckboxSelectMultiple):
+    """Tick boxes side by side, each a Bootstrap ``form-check`` (a few named choices, such as
+    roles: fewer clicks than a multiple select, and every name in sight)."""
+
+    template_name = "platform/widgets/checkboxes.html"
+
+    def _render(self, template_name, context, renderer=None):
+        # A template of the project's (kesher/templates), as RecordPicker's.
+        return mark_safe(render_to_string(template_name, context))
 
 
 class EntityForm(forms.ModelForm):
@@ -159,7 +170,7 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 widget = field.widget
                 css = (
                     "form-check-input"
-                    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple)
+                    if isinstance(widget, forms.CheckboxInput)
                     else (
                         "form-select"
                         if isinstance(widget, forms.Select | forms.SelectMultiple)
