@@ -236,18 +236,24 @@ class _Hidden:
             names.append("custom")
         return list(dict.fromkeys(names))
 
-    def matches(self, entity: Entity, values: dict, terms: list[str]) -> bool:
-        """Whether every term matches a token of the fields he sees, as the index would."""
+    def matcher(self, entity: Entity, terms: list[str]):
+        """``matches(values)``: whether every term matches a token of the fields he sees among
+        a candidate's ``values`` (column name → value), as the index would."""
         shown = [d for d in searched_custom_fields(entity) if f"custom.{d.key}" not in self.fields]
-        tokens = _tokens(entity, SimpleNamespace(**values), shown, skip=self.fields)
-        return all(
-            any(
-                kind in kinds and token.startswith(prefix)
-                for prefix, kinds in _term_prefixes(term).items()
-                for kind, token in tokens
+        wanted = [_term_prefixes(term).items() for term in terms]
+
+        def matches(values: dict) -> bool:
+            tokens = _tokens(entity, SimpleNamespace(**values), shown, skip=self.fields)
+            return all(
+                any(
+                    kind in kinds and token.startswith(prefix)
+                    for prefix, kinds in prefixes
+                    for kind, token in tokens
+                )
+                for prefixes in wanted
             )
-            for term in terms
-        )
+
+        return matches
 
 
 # Candidate records kept per entity before scoping and sorting.
@@ -328,10 +334,11 @@ def _first_records(entity: Entity, user, ids: set[int], limit: int, check=None) 
         hidden, terms = check
         extra = [name for name in hidden.columns(entity) if name not in sort_keys]
         names = ["pk", *sort_keys, *extra]
+        matches = hidden.matcher(entity, terms)
         keys = [
             row[: len(sort_keys) + 1]
             for row in scoped.filter(pk__in=ids).values_list(*names)
-            if hidden.matches(entity, dict(zip(names, row, strict=True)), terms)
+            if matches(dict(zip(names, row, strict=True)))
         ]
     # Stable sorts from the last key to the first give the combined order; None sorts last.
     for position in reversed(range(len(ordering))):
