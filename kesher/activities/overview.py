@@ -23,6 +23,7 @@ from kesher.platform.lists.filterlang import compile_filter
 from kesher.platform.records.timeline import TimelineItem
 from kesher.platform.registry import registry
 from kesher.platform.ui.display import format_when
+from kesher.platform.visibility import hidden_fields, without_hidden_changes
 
 __all__ = [
     "SLOTS",
@@ -86,6 +87,8 @@ def _task_counts(record, user) -> dict:
 
 
 def _last_contact(record, user):
+    if "last_contact_at" in hidden_fields(registry.for_model(record), user):
+        return None
     if hasattr(record, "last_contact_at"):
         return format_when(record.last_contact_at) if record.last_contact_at else _("never")
     key = registry.for_model(record).key
@@ -211,15 +214,20 @@ def timeline_for(record, user, kind: str = "") -> list:
     from kesher.platform.records.history import describe
 
     key = registry.for_model(record).key
+
+    def changes():
+        # Without the changes of fields the reader does not see (decision 0047).
+        return without_hidden_changes(audit_rows(record, AuditEntry, ContentType), key, user)
+
     if kind == "changes":
-        return describe(audit_rows(record, AuditEntry, ContentType), user)
+        return describe(changes(), user)
     if kind == "tasks":
         return task_items(record, user, key, KIND_LIMIT) if can(user, "tasks", "view") else []
     if kind:
         if not can(user, "interactions", "view"):
             return []
         return interaction_items(record, user, key, kind=kind, limit=KIND_LIMIT)
-    return timeline.merge(audit_rows(record, AuditEntry, ContentType), record, user, TIMELINE_LIMIT)
+    return timeline.merge(changes(), record, user, TIMELINE_LIMIT)
 
 
 def audit_rows(record, audit_model, content_types):

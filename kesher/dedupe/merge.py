@@ -42,6 +42,7 @@ from kesher.platform.records.services import (
     write_audit,
 )
 from kesher.platform.registry import Entity, registry
+from kesher.platform.visibility import audit_key, hidden_fields
 
 __all__ = [
     "LOSER",
@@ -140,8 +141,10 @@ def default_choices(entity: Entity, winner, loser) -> dict[str, str]:
     }
 
 
-def _parse_choices(entity: Entity, winner, loser, fields) -> dict[str, str]:
+def _parse_choices(entity: Entity, winner, loser, fields, actor=None) -> dict[str, str]:
     choices = default_choices(entity, winner, loser)
+    # A field the actor does not see keeps its default, and naming it is naming no field.
+    hidden = {audit_key(name) for name in hidden_fields(entity, actor)}
     if fields is None:
         return choices
     if not isinstance(fields, dict):
@@ -150,7 +153,7 @@ def _parse_choices(entity: Entity, winner, loser, fields) -> dict[str, str]:
         )
     errors = {}
     for key, side in fields.items():
-        if key not in choices:
+        if key not in choices or key in hidden:
             errors[str(key)[:100]] = [_("Unknown field.")]
         elif side not in (WINNER, LOSER):
             errors[key] = [_('Choose "winner" or "loser".')]
@@ -217,7 +220,7 @@ def merge_records(
     if hasattr(winner, "version"):
         _check_version(winner, winner_version)
         _check_version(loser, loser_version)
-    choices = _parse_choices(entity, winner, loser, fields)
+    choices = _parse_choices(entity, winner, loser, fields, actor)
     data, custom, taken = {}, {}, []
     for key, side in choices.items():
         if side != LOSER or merge_value(loser, key) == merge_value(winner, key):

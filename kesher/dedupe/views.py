@@ -38,6 +38,7 @@ from kesher.dedupe.specs import REASON_LABELS
 from kesher.platform.records.services import ConflictError
 from kesher.platform.ui.display import field_display
 from kesher.platform.ui.pages import render_partial
+from kesher.platform.visibility import audit_key, hidden_fields
 
 TEMPLATE = "dedupe/queue.html"
 
@@ -129,11 +130,18 @@ def can_change(user, key) -> bool:
     return can(user, key, "change")
 
 
-def _rows(entity, a, b) -> list[dict]:
+def _chosen_keys(entity, a, b, user) -> list[str]:
+    """The fields whose value the user chooses: not those he does not see, which keep the
+    default of ``default_choices`` (decision 0047)."""
+    hidden = {audit_key(name) for name in hidden_fields(entity, user)}
+    return [key for key in choice_keys(entity, a, b) if key not in hidden]
+
+
+def _rows(entity, a, b, user) -> list[dict]:
     """One row per field that may be chosen: its label, both values, the default side."""
     defaults = default_choices(entity, a, b)
     rows = []
-    for key in choice_keys(entity, a, b):
+    for key in _chosen_keys(entity, a, b, user):
         if key.startswith(CUSTOM_PREFIX):
             value_a, value_b = merge_value(a, key), merge_value(b, key)
         else:
@@ -168,7 +176,7 @@ def merge(request, key, a, b):
         keep = request.POST.get("keep", "a")
         winner, loser = (rec_b, rec_a) if keep == "b" else (rec_a, rec_b)
         fields = {}
-        for row_key in choice_keys(spec.entity, rec_a, rec_b):
+        for row_key in _chosen_keys(spec.entity, rec_a, rec_b, request.user):
             side = request.POST.get(f"f:{row_key}")
             if side in ("a", "b"):
                 fields[row_key] = WINNER if (side == "a") == (winner is rec_a) else LOSER
@@ -195,7 +203,7 @@ def merge(request, key, a, b):
         "entity": spec.entity,
         "a": rec_a,
         "b": rec_b,
-        "rows": _rows(spec.entity, rec_a, rec_b),
+        "rows": _rows(spec.entity, rec_a, rec_b, request.user),
         "errors": errors,
         "pair": DuplicatePair.objects.filter(
             entity=key, record_a=min(a, b), record_b=max(a, b)

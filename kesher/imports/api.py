@@ -101,7 +101,7 @@ def job_json(job: ImportJob, *, fields: bool = False) -> dict:
                 "required": target.required,
                 "choice_list": target.choice_list,
             }
-            for target in targets_for(entity).values()
+            for target in targets_for(entity, job.actor).values()
         ]
     return result
 

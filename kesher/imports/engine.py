@@ -94,7 +94,7 @@ class Plan:
 def plan_for(job: ImportJob, actor) -> Plan:
     """Check a job's mapping; a ValidationError names each problem (under ``mapping``)."""
     entity = registry.get(job.entity)
-    targets = targets_for(entity)
+    targets = targets_for(entity, actor)
     mapping = job.mapping or {}
     columns, problems, used = [], [], set()
     for index, spec in sorted((mapping.get("columns") or {}).items(), key=lambda i: int(i[0])):

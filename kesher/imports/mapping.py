@@ -28,6 +28,7 @@ from kesher.platform.customfields.values import definitions_for
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
 from kesher.platform.models import Choice, CustomField
 from kesher.platform.registry import Entity
+from kesher.platform.visibility import hidden_fields
 
 __all__ = [
     "EXTERNAL_ID",
@@ -136,9 +137,11 @@ def _kind(model_field: models.Field) -> str:
     return "text"
 
 
-def targets_for(entity: Entity) -> dict[str, Target]:
+def targets_for(entity: Entity, user=None) -> dict[str, Target]:
     """Every field of ``entity`` a column can fill: form fields, custom fields, the external id,
-    and for contacts the account they work at."""
+    and for contacts the account they work at; with ``user``, not the fields he does not see
+    (decision 0047: a column cannot fill them, nor match records by them)."""
+    hidden = hidden_fields(entity, user)
     result: dict[str, Target] = {
         EXTERNAL_ID: Target(
             EXTERNAL_ID,
@@ -151,6 +154,8 @@ def targets_for(entity: Entity) -> dict[str, Target]:
     for name in entity.form_fields:
         model_field = meta.get_field(name)
         if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+            continue
+        if name in hidden:
             continue
         if not model_field.editable or model_field.primary_key:
             continue
@@ -168,6 +173,8 @@ def targets_for(entity: Entity) -> dict[str, Target]:
     if entity.has_custom_fields:
         for definition in definitions_for(entity):
             key = f"custom.{definition.key}"
+            if key in hidden:
+                continue
             result[key] = Target(
                 key,
                 definition.label,

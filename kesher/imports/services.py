@@ -129,7 +129,7 @@ def import_upload(
         )
     filename = (filename or "import").replace("\\", "/").rsplit("/", 1)[-1][:200] or "import"
     table = read_table(content, filename)
-    suggestions = suggest(table.headers, targets_for(entity_obj))
+    suggestions = suggest(table.headers, targets_for(entity_obj, actor))
     job = ImportJob(
         entity=entity_obj.key,
         actor=actor,

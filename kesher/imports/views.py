@@ -185,7 +185,7 @@ def _mapping_from_post(post, job: ImportJob) -> tuple[dict, str]:
 
 def _context(request, job: ImportJob, errors=None) -> dict:
     entity = registry.get(job.entity)
-    targets = targets_for(entity)
+    targets = targets_for(entity, request.user)
     editable = job.status in (ImportJob.Status.UPLOADED, ImportJob.Status.CHECKED)
     table = None
     if editable:

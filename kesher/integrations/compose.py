@@ -135,15 +135,18 @@ def choose_language(template: EmailTemplate, language: str | None) -> str:
     return language
 
 
-def compose(template: EmailTemplate, record, language: str | None = None) -> ComposedEmail:
-    """The email ``template`` makes about ``record`` in ``language``."""
+def compose(
+    template: EmailTemplate, record, language: str | None = None, readers=()
+) -> ComposedEmail:
+    """The email ``template`` makes about ``record`` in ``language``; merge fields of fields
+    hidden from any of ``readers`` stay empty (``merge.readers_of``, decision 0047)."""
     language = choose_language(template, language)
     subject = getattr(template, f"subject_{language}")
     body = getattr(template, f"body_{language}")
     # Values are escaped as they go in, and the result is sanitized again: a value can never
     # become markup, a link or a script.
-    body_html = sanitize(render_text(sanitize(body), record, html=True))
-    subject = " ".join(render_text(subject, record, html=False).split())
+    body_html = sanitize(render_text(sanitize(body), record, html=True, readers=readers))
+    subject = " ".join(render_text(subject, record, html=False, readers=readers).split())
     return ComposedEmail(
         language=language,
         subject=subject[:300],

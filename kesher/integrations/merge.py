@@ -7,6 +7,10 @@ on a contact is its primary account). Values are the registry's display values, 
 the body; nothing else of Django's template language runs (no tags, no filters, no attribute
 access beyond the entity's shown fields), and an unknown name is refused when the template is
 saved (issue 5 item 9; decision 0033).
+
+A merge field of a field hidden from one of the mail's *readers* renders empty (decision 0047):
+the readers are the users it is sent to and the user who sends it; an address of no user is
+read with the sender's rights alone (automation sends as the system: every field).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from kesher.platform.customfields.forms import display_value
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.registry import Entity, registry
 from kesher.platform.ui.display import field_display
+from kesher.platform.visibility import hidden_fields, hides_anything
 
-__all__ = ["MergeField", "available_fields", "check_text", "render_text"]
+__all__ = ["MergeField", "available_fields", "check_text", "readers_of", "render_text"]
 
 FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)?)\s*\}\}")
 # Anything else that looks like template syntax: a tag, a comment, a filter, a stray brace pair.
@@ -121,14 +126,38 @@ def require_valid(texts: dict[str, str], entity_key: str) -> None:
         raise ValidationError(errors)
 
 
-class _Values:
-    """The display values of one record, looked up lazily and remembered."""
+def readers_of(addresses, sender=None) -> list:
+    """The users who will read a mail to ``addresses`` sent by ``sender`` (None: the system):
+    the active users with those addresses, and the sender. One query; none when no field of
+    any entity is hidden from anyone."""
+    if not hides_anything():
+        return [sender] if sender is not None else []
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
-    def __init__(self, record):
+    wanted = Q(pk__in=[])
+    for address in addresses:
+        if address and address.strip():
+            wanted |= Q(email__iexact=address.strip())
+    users = list(get_user_model().objects.filter(wanted, is_active=True))
+    return users + ([sender] if sender is not None else [])
+
+
+class _Values:
+    """The display values of one record, looked up lazily and remembered; empty for a field
+    hidden from any of ``readers``."""
+
+    def __init__(self, record, readers=()):
         self.record = record
+        self.readers = list(readers)
         known = record is not None and registry.has_model(record)
         self.entity = registry.for_model(record) if known else None
         self._cache: dict[str, str] = {}
+
+    def _hidden(self, entity: Entity | None) -> frozenset[str]:
+        if entity is None or not self.readers:
+            return frozenset()
+        return frozenset().union(*(hidden_fields(entity, user) for user in self.readers))
 
     def __getitem__(self, name: str) -> str:
         if name not in self._cache:
@@ -142,6 +171,8 @@ class _Values:
         if name == "name":
             return str(record)
         root, _dot, rest = name.partition(".")
+        if name in self._hidden(self.entity) or (rest and root in self._hidden(self.entity)):
+            return ""
         if root == "custom":
             return self._custom(rest)
         if not rest:
@@ -149,7 +180,10 @@ class _Values:
         linked = self._linked(root)
         if linked is None:
             return ""
-        return str(linked) if rest == "name" else _text(field_display(linked, rest))
+        if rest == "name":
+            return str(linked)
+        target = registry.for_model(linked) if registry.has_model(linked) else None
+        return "" if rest in self._hidden(target) else _text(field_display(linked, rest))
 
     def _linked(self, root: str):
         for field in self.record._meta.get_fields():
@@ -190,9 +224,10 @@ def _text(value) -> str:
     return str(value)
 
 
-def render_text(text: str, record, *, html: bool) -> str:
-    """``text`` with each merge field replaced by the record's value (escaped when ``html``)."""
-    values = _Values(record)
+def render_text(text: str, record, *, html: bool, readers=()) -> str:
+    """``text`` with each merge field replaced by the record's value (escaped when ``html``);
+    a field hidden from any of ``readers`` (users, ``readers_of``) is left empty."""
+    values = _Values(record, readers)
 
     def replace(match: re.Match) -> str:
         value = values[match.group(1)]

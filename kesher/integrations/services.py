@@ -162,9 +162,14 @@ def send_email(
     language: str | None = None,
     source: str,
     idempotency_key: str,
+    sender=None,
 ) -> OutgoingMessage:
     """Queue the email ``template_id`` makes about ``record`` to ``to``; the worker sends it
-    after commit. The same ``idempotency_key`` again returns the first message."""
+    after commit. The same ``idempotency_key`` again returns the first message.
+
+    Its merge fields show only what every reader may see: the users it goes to and
+    ``sender`` (None: the system, as automation sends), whose rights govern what an address
+    of no user receives (decision 0047)."""
     _check_key(idempotency_key, source)
     existing = OutgoingMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -178,7 +183,7 @@ def send_email(
     if template.entity and record is not None and link_type != template.entity:
         raise ValidationError({"record": [_("This template is for records of another kind.")]})
     recipients = _clean_emails(to)
-    email = compose(template, record, language)
+    email = compose(template, record, language, merge.readers_of(recipients, sender))
     now = timezone.now()
     return _once(
         OutgoingMessage,
@@ -395,6 +400,7 @@ def send_test_email(
         language=language,
         source=_("test by %(user)s") % {"user": actor},
         idempotency_key=f"test:{template.pk}:{actor.pk}:{secrets.token_hex(8)}",
+        sender=actor,
     )
 
 

@@ -145,7 +145,7 @@ def template_preview(request):
     for language in ("he", "en"):
         if language == "en" and not (draft.subject_en and draft.body_en):
             continue  # without both, English readers get the Hebrew email (as sent)
-        email = compose(draft, record, language)
+        email = compose(draft, record, language, readers=[request.user])
         context["previews"].append((language, preview_html(email), email.text))
     return render(request, "integrations/template_editor.html#preview", context)
 

@@ -110,18 +110,22 @@ register(
         list_columns=(
             "entity",
             "field",
+            "section",
             "required",
             "required_statuses",
             "read_only_roles",
+            "hidden_roles",
             "validator",
             "active",
         ),
         form_fields=(
             "entity",
             "field",
+            "section",
             "required",
             "required_statuses",
             "read_only_roles",
+            "hidden_roles",
             "validator",
             "pattern",
             "message_he",
@@ -131,13 +135,20 @@ register(
         sections=(
             Section(
                 _("Rule"),
-                ("entity", "field", "required", "required_statuses", "read_only_roles", "active"),
+                ("entity", "field", "section", "required", "required_statuses", "active"),
             ),
+            # Who may not change or not see the field (REQ CX-9, decision 0047).
+            Section(_("Roles"), ("read_only_roles", "hidden_roles")),
             Section(_("Format"), ("validator", "pattern", "message_he", "message_en")),
         ),
         filter_fields=("entity", "validator", "active"),
         ordering_fields=("entity", "field", "id"),
         default_ordering=("entity", "field", "id"),
         owner_field=None,
+        api_example={
+            "entity": "accounts",
+            "section": "Contact details",
+            "hidden_roles": ["sales_rep"],
+        },
     )
 )

@@ -9,9 +9,12 @@ import functools
 import re
 
 import phonenumbers
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.il import hp, idnr
@@ -21,6 +24,8 @@ __all__ = [
     "CompanyNumberField",
     "IsraeliIdField",
     "PhoneField",
+    "RoleKeysField",
+    "SectionNameField",
     "choice_fk",
     "normalize_phone",
     "owner_fk",
@@ -171,3 +176,60 @@ def owner_fk(related_name: str = "+", verbose_name=None):
         related_name=related_name,
         limit_choices_to=ACTIVE_USERS,
     )
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Every role as (key, name in the reader's language), for forms and pages that name roles;
+    read once per process until a role changes (``stamps``)."""
+    from kesher.org.models import Role
+    from kesher.platform import stamps
+
+    roles = stamps.cached(
+        stamps.ROLES,
+        "role-names",
+        lambda: list(
+            Role.objects.order_by("name_he", "pk").values_list("key", "name_he", "name_en")
+        ),
+    )
+    english = (get_language() or "he")[:2] == "en"
+    return [(key, (name_en if english else "") or name_he) for key, name_he, name_en in roles]
+
+
+class RoleKeysField(models.JSONField):
+    """A list of role keys (``["sales_rep"]``): stored as keys, which stay the same when a
+    role is renamed, and shown and chosen by the roles' names (issue "Platform v2" item 8)."""
+
+    def formfield(self, **kwargs):
+        from kesher.platform.ui.forms import Checkboxes
+
+        return forms.MultipleChoiceField(
+            choices=role_choices,
+            required=not self.blank,
+            label=capfirst(self.verbose_name),
+            help_text=self.help_text,
+            widget=Checkboxes,
+        )
+
+    def value_display(self, value) -> str:
+        names = dict(role_choices())
+        return ", ".join(names.get(key, key) for key in value or [])
+
+
+class SectionNameField(models.CharField):
+    """The name of a section of an entity's page: a built-in section by its title's source text
+    (the same whatever the reader's language), a custom-field section by its text. Chosen from
+    the sections of every entity, shown in the reader's language."""
+
+    def formfield(self, **kwargs):
+        from kesher.platform.visibility import section_choices
+
+        return forms.ChoiceField(
+            choices=section_choices,
+            required=not self.blank,
+            label=capfirst(self.verbose_name),
+            help_text=self.help_text,
+        )
+
+    def value_display(self, value) -> str:
+        # A built-in title is stored as its source text, which the catalogue translates.
+        return gettext(value) if value else ""

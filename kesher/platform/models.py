@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform import stamps
+from kesher.platform.fields import RoleKeysField, SectionNameField
 
 __all__ = [
     "Attachment",
@@ -460,10 +461,13 @@ class BulkJob(models.Model):
 
 class FieldRule(models.Model):
     """A rule an administrator sets on one field of an entity, built-in or custom
-    (``custom.<key>``): required always or at some statuses, read-only for some roles, a mask.
+    (``custom.<key>``): required always or at some statuses, read-only for some roles, a mask,
+    hidden from some roles. A rule may name a whole section of the record's page instead of a
+    field; it then only hides the section's fields.
 
     Enforced by the services, so forms, the API and the importer answer the same
-    (REQ CX-3, CX-5, SV-4, CX-9).
+    (REQ CX-3, CX-5, SV-4, CX-9); what is hidden is hidden everywhere
+    (``kesher/platform/visibility.py``, decision 0047).
     """
 
     class Validator(models.TextChoices):
@@ -477,7 +481,16 @@ class FieldRule(models.Model):
 
     entity = models.CharField(_("entity"), max_length=40, choices=entity_choices)
     field = models.CharField(
-        _("field"), max_length=80, help_text=_("A field name, or custom.<key> for a custom field.")
+        _("field"),
+        max_length=80,
+        blank=True,
+        help_text=_("A field name, or custom.<key> for a custom field; empty for a section."),
+    )
+    section = SectionNameField(
+        _("section"),
+        max_length=100,
+        blank=True,
+        help_text=_("Instead of a field: a section of the record's page, to hide it whole."),
     )
     required = models.BooleanField(_("always required"), default=False)
     required_statuses = models.JSONField(
@@ -486,11 +499,22 @@ class FieldRule(models.Model):
         blank=True,
         help_text=_('Status keys, e.g. ["closed", "resolved"].'),
     )
-    read_only_roles = models.JSONField(
+    read_only_roles = RoleKeysField(
         _("read-only for these roles"),
         default=list,
         blank=True,
-        help_text=_('Role keys, e.g. ["sales_rep"].'),
+        help_text=_(
+            'These roles see the field but may not change it (API: role keys, e.g. ["sales_rep"]).'
+        ),
+    )
+    hidden_roles = RoleKeysField(
+        _("hidden from these roles"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "These roles do not see the field (or section) anywhere: pages, lists, search, "
+            'export, the API and e-mails (API: role keys, e.g. ["sales_rep"]).'
+        ),
     )
     validator = models.CharField(
         _("validator"), max_length=20, choices=Validator.choices, blank=True, default=""
@@ -508,7 +532,7 @@ class FieldRule(models.Model):
         verbose_name_plural = _("field rules")
 
     def __str__(self):
-        return f"{self.entity}.{self.field}"
+        return f"{self.entity}.{self.field or self.section}"
 
     def clean(self):
         from kesher.platform.customfields.rules import check_rule

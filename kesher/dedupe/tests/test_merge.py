@@ -302,3 +302,35 @@ def test_the_merge_entry_reads_in_its_readers_language(users, pair):
     assert "tags: 1" in rows["duplicate links dropped"]  # the tag both had
     hebrew = re.compile("[\u0590-\u05ff]")
     assert not any(hebrew.search(f"{k} {v}") for k, v in rows.items() if k != "merged from")
+
+
+def test_a_field_hidden_from_the_merger_is_neither_shown_nor_chosen(users, client_for, api_for):
+    """Decision 0047: the manager, who may merge, does not see phones here; the wizard shows no
+    phone row, naming the phone is naming no field, and the phone keeps its default."""
+    from kesher.platform.records.services import record_create
+
+    admin, manager = users["admin"], users["manager"]
+    record_create(
+        "field-rules",
+        actor=admin,
+        data={"entity": "contacts", "field": "phone", "hidden_roles": ["manager"]},
+    )
+    owner = users["sales_rep"]  # in the manager's department
+    winner = make_contact(owner, first_name="רון", last_name="א", phone="0521112222")
+    loser = make_contact(owner, first_name="רון", last_name="א", phone="0539998888")
+    url = f"/duplicates/contacts/merge/{winner.pk}/{loser.pk}/"
+    page = client_for(manager).get(url).content.decode()
+    assert 'name="f:phone"' not in page
+    assert "053-999-8888" not in page
+    assert 'name="f:phone"' in client_for(admin).get(url).content.decode()
+    refused = api_for(manager, language="en").post(
+        "/api/v1/merge/contacts/",
+        {"winner": winner.pk, "loser": loser.pk, "fields": {"phone": "loser"}},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"phone": ["Unknown field."]}
+    response = client_for(manager).post(url, {"keep": "a", "f:phone": "b"})
+    assert response.status_code == 302
+    winner.refresh_from_db()
+    assert winner.phone == "+972521112222"

@@ -1,13 +1,22 @@
 """``?ordering=`` for entity lists: built-in fields as DRF does, plus custom fields
 (``custom.<key>``, REQ CX-1) and a saved view's sort (``?view=``), with empty values last the
-same way on SQLite and PostgreSQL, so that the pagination's keyset cursor serves every sort."""
+same way on SQLite and PostgreSQL, so that the pagination's keyset cursor serves every sort.
+Also the simple ``field=value`` filters. Neither sorts nor filters by a field the caller does
+not see (decision 0047)."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.filters import OrderingFilter
 
 from kesher.platform.lists.keyset import with_default_ties
 
 
 class EntityOrderingFilter(OrderingFilter):
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        # A field the caller does not see sorts nothing, as one that does not exist (0047).
+        hidden = _hidden(view, request)
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        return [term for term in valid if term.lstrip("-") not in hidden]
+
     def filter_queryset(self, request, queryset, view):
         entity = getattr(view, "entity", None)
         if entity is None or getattr(view, "action", None) != "list":
@@ -17,7 +26,7 @@ class EntityOrderingFilter(OrderingFilter):
         if len(terms) > 1:
             return super().filter_queryset(request, queryset, view)
         sort = terms[0] if terms else _view_sort(request, entity)
-        if not sort:
+        if not sort or sort.lstrip("-") in _hidden(view, request):
             return queryset
         if not sort.lstrip("-").startswith("custom.") and sort.lstrip("-") not in set(
             view.ordering_fields
@@ -46,6 +55,13 @@ class EntityOrderingFilter(OrderingFilter):
         return parameters
 
 
+def _hidden(view, request) -> frozenset[str]:
+    from kesher.platform.visibility import hidden_fields
+
+    entity = getattr(view, "entity", None)
+    return hidden_fields(entity, request.user) if entity is not None else frozenset()
+
+
 def _view_sort(request, entity) -> str:
     from kesher.platform.lists.savedviews import saved_view_queryset
 
@@ -54,3 +70,18 @@ def _view_sort(request, entity) -> str:
         return ""
     view = saved_view_queryset(request.user).filter(pk=view_id, entity=entity.key).first()
     return view.sort if view is not None else ""
+
+
+class EntityFilterBackend(DjangoFilterBackend):
+    """``field=value`` filters of an entity list (its ``filter_fields``); one on a field the
+    caller does not see filters nothing, as a parameter naming no field (decision 0047)."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        hidden = _hidden(view, request) & set(kwargs["data"])
+        if hidden:
+            data = kwargs["data"].copy()
+            for name in hidden:
+                data.pop(name)
+            kwargs["data"] = data
+        return kwargs

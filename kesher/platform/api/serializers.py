@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import cached_property
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from rest_framework import serializers
 from kesher.platform.access import linkable
 from kesher.platform.records.many import scoped_many_fields, visible_related
 from kesher.platform.registry import Entity, registry
+from kesher.platform.visibility import hidden_fields
 
 __all__ = ["EntitySerializer", "serializer_for"]
 
@@ -46,6 +48,13 @@ class EntitySerializer(serializers.ModelSerializer):
             if queryset is not None and registry.has_model(queryset.model) and user is not None:
                 target.queryset = linkable(queryset, user)
 
+    @cached_property
+    def hidden_names(self) -> frozenset[str]:
+        """The fields the request's user does not see: absent from what he reads, from what he
+        may write and from the schema he is shown (decision 0047)."""
+        request = self.context.get("request")
+        return hidden_fields(self.entity, getattr(request, "user", None))
+
     def get_fields(self):
         # ModelSerializer introspects the model for every instance (a quarter of an API
         # create); the outcome depends only on the class, so it is built once and each
@@ -54,7 +63,8 @@ class EntitySerializer(serializers.ModelSerializer):
         if prototypes is None:
             prototypes = super().get_fields()
             type(self)._prototypes = prototypes
-        return {name: _fresh(field) for name, field in prototypes.items()}
+        hidden = self.hidden_names
+        return {name: _fresh(field) for name, field in prototypes.items() if name not in hidden}
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
@@ -76,6 +86,13 @@ class EntitySerializer(serializers.ModelSerializer):
         # drop the value silently): refuse it by name, like the services do.
         if hasattr(data, "keys"):
             unknown = sorted(set(data.keys()) - set(self.fields) - {"csrfmiddlewaretoken"})
+            custom = data.get("custom_fields") if "custom_fields" in self.fields else None
+            if isinstance(custom, dict) and self.hidden_names:
+                # A custom field the caller does not see is unknown to him, like one that
+                # does not exist (the service's own message for that).
+                unknown += sorted(
+                    f"custom_fields.{key}" for key in custom if f"custom.{key}" in self.hidden_names
+                )
             if unknown:
                 raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
         return super().to_internal_value(clean_submitted(data))
@@ -93,7 +110,15 @@ class EntitySerializer(serializers.ModelSerializer):
                 )
                 shown._prefetch_done = True
                 cache[field.name] = shown
-        return super().to_representation(instance)
+        data = super().to_representation(instance)
+        custom = data.get("custom_fields")
+        if isinstance(custom, dict) and self.hidden_names:
+            data["custom_fields"] = {
+                key: value
+                for key, value in custom.items()
+                if f"custom.{key}" not in self.hidden_names
+            }
+        return data
 
     def _split(self, validated):
         validated.pop("version", None)

@@ -22,6 +22,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from kesher.platform.api.exceptions import PreconditionFailed
+from kesher.platform.api.ordering import EntityFilterBackend, EntityOrderingFilter
 from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records import search as search_index
 from kesher.platform.records.many import visible_prefetches
@@ -52,6 +53,7 @@ def _if_match(request) -> int | None:
 
 class EntityViewSet(viewsets.ModelViewSet):
     entity: Entity
+    filter_backends = [EntityFilterBackend, EntityOrderingFilter]
 
     def get_queryset(self):
         entity = self.entity

@@ -49,6 +49,7 @@ from kesher.platform.records import search
 from kesher.platform.records.services import clean_text
 from kesher.platform.registry import Entity, registry
 from kesher.platform.tasks import on_tick
+from kesher.platform.visibility import hidden_fields
 
 __all__ = [
     "MISSING",
@@ -120,15 +121,19 @@ def _builtin_fields(entity: Entity) -> dict[str, models.Field]:
     return result
 
 
-def bulk_fields(entity: Entity) -> list[tuple[str, str]]:
-    """(key, label) of every field a bulk update may set: built-in, then ``custom.<key>``."""
+def bulk_fields(entity: Entity, user=None) -> list[tuple[str, str]]:
+    """(key, label) of every field a bulk update may set: built-in, then ``custom.<key>``;
+    with ``user``, not those he does not see (decision 0047)."""
+    hidden = hidden_fields(entity, user)
     fields = [(name, str(f.verbose_name)) for name, f in _builtin_fields(entity).items()]
     if entity.has_custom_fields:
         fields += [(f"custom.{d.key}", d.label) for d in definitions_for(entity)]
-    return fields
+    return [(name, label) for name, label in fields if name not in hidden]
 
 
-def _owner_field(entity: Entity):
+def _owner_field(entity: Entity, user=None):
+    if entity.owner_field in hidden_fields(entity, user):
+        return None
     return _builtin_fields(entity).get(entity.owner_field or "")
 
 
@@ -137,7 +142,7 @@ def available_actions(entity: Entity, user) -> list[tuple[str, str]]:
     actions = []
     if can(user, entity.key, "change"):
         actions.append(Action.UPDATE)
-        if _owner_field(entity) is not None:
+        if _owner_field(entity, user) is not None:
             actions.append(Action.ASSIGN_OWNER)
         if tags_field(entity) is not None:
             actions += [Action.ADD_TAG, Action.REMOVE_TAG]
@@ -212,9 +217,10 @@ def _parse_targets(entity: Entity, actor, *, ids, filter, q, simple) -> Targets:
                 raise ValidationError({"filter": [_("Enter a valid filter (JSON).")]}) from None
         compile_filter(entity, filter, actor)  # raises under "filter", naming the problem
         targets.filter = filter
+    hidden = hidden_fields(entity, actor)
     for name, value in (simple or {}).items():
         value = str(value).strip()[:200]
-        if name not in entity.filter_fields or not value:
+        if name not in entity.filter_fields or name in hidden or not value:
             continue
         try:
             Filter(entity, name, value, actor).apply(entity.model.objects.none())
@@ -300,7 +306,7 @@ def bulk_prepare(
     targets = _parse_targets(entity, actor, ids=ids, filter=filter, q=q, simple=simple)
     plan = BulkPlan(entity, actor, action, targets)
     if action == Action.ASSIGN_OWNER:
-        owner = _owner_field(entity)
+        owner = _owner_field(entity, actor)
         if owner is None:
             raise ValidationError({"action": [_("These records have no owner.")]})
         field = owner.name
@@ -329,6 +335,9 @@ def _prepare_tag(entity: Entity, tag) -> Tag:
 def _prepare_value(plan: BulkPlan, name: str, value) -> None:
     entity = plan.entity
     plan.field, plan.raw_value = name, value
+    if isinstance(name, str) and name in hidden_fields(entity, plan.actor):
+        # As if the field did not exist: the actor's role does not see it (decision 0047).
+        raise ValidationError({"field": [_("Unknown field: %(field)s.") % {"field": name[:60]}]})
     if isinstance(name, str) and name.startswith("custom.") and entity.has_custom_fields:
         key = name.removeprefix("custom.")
         plan.definitions = definitions_for(entity, active_only=False)

@@ -53,7 +53,7 @@ def _htmx_attrs(url: str) -> dict:
 def _value_field(entity: Entity, user, name: str) -> forms.Field | None:
     """The input for a new value of ``name``: the field's own form input (a select of the active
     values of a pick-list, of active users for an owner), yes/no as a select."""
-    if name not in dict(bulk_fields(entity)):
+    if name not in dict(bulk_fields(entity, user)):
         return None
     if name.startswith("custom."):
         holder = forms.Form()
@@ -104,7 +104,7 @@ class BulkActionForm(forms.Form):
         self.entity = entity
         source = self.data if self.is_bound else self.initial
         self.fields["action"].choices = available_actions(entity, user)
-        self.fields["field"].choices = [("", "—"), *bulk_fields(entity)]
+        self.fields["field"].choices = [("", "—"), *bulk_fields(entity, user)]
         url = reverse("bulk_action", args=[entity.key])
         for name in ("action", "field"):
             self.fields[name].widget.attrs.update(_htmx_attrs(url))

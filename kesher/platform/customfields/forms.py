@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.customfields.types import DisplayContext, options_of, type_of
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.models import CustomField, localized
 from kesher.platform.registry import Entity
+from kesher.platform.visibility import MORE_DETAILS, hidden_fields
 
 __all__ = [
     "add_custom_fields",
@@ -56,20 +56,22 @@ def _initial(definition: CustomField, value):
 
 
 def add_custom_fields(form, entity: Entity, instance, user) -> None:
-    """Append the entity's active custom fields to a generic form, with the stored values.
+    """Append the entity's active custom fields that ``user`` sees to a generic form, with the
+    stored values. A field he does not see is not on the form, so saving it keeps its value.
 
     A dependent pick-list offers only the values of its parent's current value; the parent's
     widget reloads them with htmx when it changes.
     """
+    hidden = hidden_fields(entity, user)
+    definitions = [d for d in definitions_for(entity) if f"custom.{d.key}" not in hidden]
     stored = dict(getattr(instance, "custom", None) or {})
     submitted = {}
     if form.is_bound:
-        for definition in definitions_for(entity):
+        for definition in definitions:
             raw = form.data.get(form.add_prefix(form_name(definition.key)))
             if raw is not None:
                 submitted[definition.key] = raw
     values = {**stored, **submitted}
-    definitions = definitions_for(entity)
     for definition in definitions:
         field = _field(definition, user, values)
         field.initial = _initial(definition, stored.get(definition.key))
@@ -78,8 +80,11 @@ def add_custom_fields(form, entity: Entity, instance, user) -> None:
         field.custom_definition = definition
         form.fields[form_name(definition.key)] = field
     for definition in definitions:
-        if definition.parent_id:
-            parent_widget = form.fields[form_name(definition.parent.key)].widget
+        parent_field = (
+            form.fields.get(form_name(definition.parent.key)) if definition.parent_id else None
+        )
+        if parent_field is not None:
+            parent_widget = parent_field.widget
             parent_widget.attrs.update(
                 {
                     "hx-get": reverse("custom_field_options", args=[definition.pk]),
@@ -130,16 +135,17 @@ def display_value(definition: CustomField, value, context: DisplayContext | None
     return type_of(definition).display(definition, value, context)
 
 
-def custom_sections(entity: Entity, obj) -> list[tuple[str, list]]:
-    """Detail-page sections of the custom values, grouped by each definition's section."""
-    definitions = definitions_for(entity)
+def custom_sections(entity: Entity, obj, hidden=frozenset()) -> list[tuple[str, list]]:
+    """Detail-page sections of the custom values, grouped by each definition's section;
+    without the fields in ``hidden`` (``custom.<key>``, those the reader does not see)."""
+    definitions = [d for d in definitions_for(entity) if f"custom.{d.key}" not in hidden]
     if not definitions:
         return []
     stored = getattr(obj, "custom", None) or {}
     context = DisplayContext.for_values((d, stored.get(d.key)) for d in definitions)
     sections: dict[str, list] = {}
     for definition in definitions:
-        title = definition.section or str(_("More details"))
+        title = definition.section or str(MORE_DETAILS)
         row = (
             _Row(definition.label, f"custom.{definition.key}"),
             display_value(definition, stored.get(definition.key), context),

@@ -22,26 +22,33 @@ EMPTY = (None, "", [])
 
 
 def check_rule(rule: FieldRule) -> None:
-    """A rule must name a real field of its entity and a usable pattern."""
+    """A rule must name a real field or section of its entity, real roles and a usable
+    pattern; a section is stored under its one name (``visibility.sections_of``)."""
     errors = {}
     try:
         entity = registry.get(rule.entity)
     except KeyError:
         raise ValidationError({"entity": _("Unknown entity.")}) from None
-    if rule.field.startswith("custom."):
+    if rule.field and rule.section:
+        errors["section"] = _("Name a field or a section, not both.")
+    elif rule.section:
+        errors.update(_check_section(entity, rule))
+    elif not rule.field:
+        errors["field"] = _("Name a field, or a section to hide.")
+    elif rule.field.startswith("custom."):
         from kesher.platform.models import CustomField
 
         if not CustomField.objects.filter(
             entity=rule.entity, key=rule.field.removeprefix("custom.")
         ).exists():
-            errors["field"] = _("Unknown field.")
+            errors["field"] = _("Unknown field: %(field)s.") % {"field": rule.field}
     else:
         try:
             field = entity.model._meta.get_field(rule.field)
             if not field.concrete or not field.editable:
                 errors["field"] = _("This field cannot have rules.")
         except FieldDoesNotExist:
-            errors["field"] = _("Unknown field.")
+            errors["field"] = _("Unknown field: %(field)s.") % {"field": rule.field}
     if rule.validator == FieldRule.Validator.REGEX:
         try:
             re.compile(rule.pattern)
@@ -51,12 +58,41 @@ def check_rule(rule: FieldRule) -> None:
             errors["pattern"] = _("Enter the regular expression.")
     if rule.required_statuses and not entity.status_field:
         errors["required_statuses"] = _("This entity has no status.")
-    for name in ("required_statuses", "read_only_roles"):
+    for name in ("required_statuses", "read_only_roles", "hidden_roles"):
         value = getattr(rule, name)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             errors[name] = _("Enter a list of keys.")
+        elif name != "required_statuses" and value:
+            unknown = _unknown_roles(value)
+            if unknown:
+                errors[name] = _("Unknown role: %(role)s.") % {"role": ", ".join(unknown)}
     if errors:
         raise ValidationError(errors)
+
+
+def _check_section(entity: Entity, rule: FieldRule) -> dict:
+    from kesher.platform.visibility import find_section
+
+    found = find_section(entity, rule.section)
+    if found is None:
+        return {"section": _("Unknown section: %(section)s.") % {"section": rule.section[:100]}}
+    rule.section = found.name
+    if (
+        rule.required
+        or rule.required_statuses
+        or rule.read_only_roles
+        or rule.validator
+        or rule.pattern
+    ):
+        return {"section": _("A rule on a section can only hide it from roles.")}
+    return {}
+
+
+def _unknown_roles(keys: list[str]) -> list[str]:
+    from kesher.org.models import Role
+
+    known = set(Role.objects.filter(key__in=keys).values_list("key", flat=True))
+    return [key[:40] for key in keys if key not in known]
 
 
 def _value(instance, name: str):

@@ -47,14 +47,22 @@ def definitions_for(entity: Entity | str, *, active_only: bool = True) -> list[C
     return [d for d in everything if d.active or not active_only]
 
 
+def _checking_rules(key: str) -> list[FieldRule]:
+    # A rule that only hides its field (or a section) checks no write: writes never load the
+    # actor's role for it (decision 0047).
+    return [
+        rule
+        for rule in FieldRule.objects.filter(entity=key, active=True)
+        if rule.field
+        and (rule.required or rule.required_statuses or rule.read_only_roles or rule.validator)
+    ]
+
+
 def rules_for(entity: Entity | str) -> list[FieldRule]:
-    """The entity's active field rules, cached like the definitions (shared: read only)."""
+    """The entity's active field rules that check writes (required, read-only, masks), cached
+    like the definitions (shared: read only)."""
     key = entity if isinstance(entity, str) else entity.key
-    return stamps.cached(
-        stamps.FIELDS,
-        f"rules:{key}",
-        lambda: list(FieldRule.objects.filter(entity=key, active=True)),
-    )
+    return stamps.cached(stamps.FIELDS, f"rules:{key}", lambda: _checking_rules(key))
 
 
 def clean_value(definition: CustomField, value, *, parent_value=None, actor=None):

@@ -185,10 +185,27 @@ def custom_fields_of(entity: Entity) -> dict[str, CustomField]:
     return {f.key: f for f in definitions_for(entity, active_only=False)}
 
 
-def resolve_field(entity: Entity, path: str, custom: dict[str, CustomField] | None = None):
-    """The FieldRef for ``path`` on ``entity``; ValidationError for unknown or hidden fields."""
+def _hidden_from(model, user) -> frozenset[str]:
+    from kesher.platform.registry import registry
+    from kesher.platform.visibility import hidden_fields
+
+    if user is None or not registry.has_model(model):
+        return frozenset()
+    return hidden_fields(registry.for_model(model), user)
+
+
+def resolve_field(
+    entity: Entity, path: str, custom: dict[str, CustomField] | None = None, user=None
+):
+    """The FieldRef for ``path`` on ``entity``; ValidationError for unknown or hidden fields.
+
+    With ``user``, a field hidden from him — on the entity or on a record it links to — is
+    unknown, with the same message as a field that does not exist, so that conditions cannot
+    probe its values (decision 0047)."""
     if not isinstance(path, str) or not path or len(path) > 120:
         raise _error(_("Each condition needs a field name."))
+    if path in _hidden_from(entity.model, user):
+        raise _error(_("Unknown field: %(field)s."), field=path)
     if path.startswith("custom."):
         key = path.removeprefix("custom.")
         definitions = custom if custom is not None else custom_fields_of(entity)
@@ -209,6 +226,8 @@ def resolve_field(entity: Entity, path: str, custom: dict[str, CustomField] | No
             raise _error(_("Unknown field: %(field)s."), field=path) from None
         hidden = part in SECRET_FIELDS or part == "custom" or not getattr(field, "concrete", False)
         if hidden and not isinstance(field, models.ManyToManyField):
+            raise _error(_("Unknown field: %(field)s."), field=path)
+        if part in _hidden_from(model, user):
             raise _error(_("Unknown field: %(field)s."), field=path)
         if index < len(parts) - 1:
             if not isinstance(field, models.ForeignKey):
@@ -279,7 +298,7 @@ class _Compiler:
         if unknown:
             raise _error(_("Unknown key in a condition: %(key)s."), key=", ".join(sorted(unknown)))
         custom = self.custom if _is_custom(node) else None
-        ref = resolve_field(self.entity, node.get("field"), custom)
+        ref = resolve_field(self.entity, node.get("field"), custom, self.user)
         op = node.get("op")
         if op not in OPS[ref.kind]:
             raise _error(
@@ -561,7 +580,10 @@ def _pair(ref, value):
 
 
 def compile_filter(entity: Entity, expression, user=None) -> tuple[Q, dict]:
-    """The ``Q`` of an expression and the aliases (custom-field expressions) it needs."""
+    """The ``Q`` of an expression and the aliases (custom-field expressions) it needs.
+
+    ``user`` is whom the filter runs for: "me" is him, and the fields hidden from him do not
+    exist. Without it (automation, alert rules: written by administrators) every field does."""
     if expression in (None, {}, ""):
         return Q(), {}
     compiler = _Compiler(entity, user)

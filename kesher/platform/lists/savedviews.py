@@ -17,6 +17,7 @@ from kesher.platform.customfields.values import definitions_for
 from kesher.platform.lists import filterlang
 from kesher.platform.models import SavedView
 from kesher.platform.registry import Entity, registry
+from kesher.platform.visibility import hidden_fields
 
 __all__ = [
     "parse_filter",
@@ -44,17 +45,19 @@ def parse_filter(raw: str | dict | None):
         raise ValidationError({"filter": [_("The filter is not valid JSON.")]}) from None
 
 
-def column_names(entity: Entity) -> set[str]:
-    """Every column a list of ``entity`` can show: concrete fields and active custom fields."""
+def column_names(entity: Entity, user=None) -> set[str]:
+    """Every column a list of ``entity`` can show: concrete fields and active custom fields,
+    but those ``user`` does not see."""
     names = {
         f.name
         for f in entity.model._meta.get_fields()
         if getattr(f, "concrete", False) and f.name not in ("custom", "password")
     }
-    return names | {f"custom.{d.key}" for d in definitions_for(entity)}
+    names |= {f"custom.{d.key}" for d in definitions_for(entity)}
+    return names - hidden_fields(entity, user)
 
 
-def _validate(entity: Entity, data: dict) -> dict:
+def _validate(entity: Entity, data: dict, actor) -> dict:
     errors = {}
     cleaned = dict(data)
     name = (data.get("name") or "").strip()
@@ -64,11 +67,11 @@ def _validate(entity: Entity, data: dict) -> dict:
         errors["name"] = [_("Ensure this value has at most 100 characters.")]
     cleaned["name"] = name
     try:
-        filterlang.compile_filter(entity, data.get("filter") or {})
+        filterlang.compile_filter(entity, data.get("filter") or {}, actor)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     columns = data.get("columns") or []
-    known = column_names(entity)
+    known = column_names(entity, actor)
     if not isinstance(columns, list) or any(c not in known for c in columns):
         errors["columns"] = [_("Unknown column.")]
     sort = data.get("sort") or ""
@@ -93,7 +96,7 @@ def _entity_for(key: str, user) -> Entity:
 def saved_view_create(*, actor, data: dict) -> SavedView:
     """Save a list view. Only administrators may share a view with everyone."""
     entity = _entity_for(data.get("entity", ""), actor)
-    cleaned = _validate(entity, data)
+    cleaned = _validate(entity, data, actor)
     shared = bool(cleaned.get("shared"))
     if shared and not is_admin(actor):
         raise ValidationError({"shared": [_("Only administrators can share views.")]})
@@ -122,7 +125,7 @@ def saved_view_update(view: SavedView, *, actor, data: dict) -> SavedView:
         **{k: v for k, v in data.items() if k != "entity"},
     }
     entity = _entity_for(view.entity, actor)
-    cleaned = _validate(entity, merged)
+    cleaned = _validate(entity, merged, actor)
     if cleaned.get("shared") and not view.shared and not is_admin(actor):
         raise ValidationError({"shared": [_("Only administrators can share views.")]})
     for name in ("name", "shared", "filter", "columns", "sort"):

@@ -15,6 +15,7 @@ from kesher.platform.lists.keyset import CURSOR_PARAM, Keyset, with_default_ties
 from kesher.platform.records import lookups
 from kesher.platform.records.many import visible_prefetches
 from kesher.platform.registry import Entity
+from kesher.platform.visibility import hidden_fields
 
 __all__ = ["COUNT_CAP", "PAGE_SIZE", "Column", "Filter", "Table", "with_columns"]
 
@@ -123,7 +124,11 @@ class Table:
             self.view = (
                 saved_view_queryset(request.user).filter(pk=view_id, entity=entity.key).first()
             )
-        self.custom_definitions = {d.key: d for d in definitions_for(entity)}
+        # Fields the user does not see are no columns, filters or sort keys (decision 0047).
+        self.hidden = hidden_fields(entity, request.user)
+        self.custom_definitions = {
+            d.key: d for d in definitions_for(entity) if f"custom.{d.key}" not in self.hidden
+        }
         self.available_columns = self._available_columns()
         wanted = params.get("columns", "")
         names = [c for c in wanted.split(",") if c] if wanted else []
@@ -133,11 +138,12 @@ class Table:
             names = list(entity.list_columns)
         by_name = {c.name: c for c in self.available_columns}
         self.columns = [by_name[n] for n in names if n in by_name] or [
-            by_name[n] for n in entity.list_columns
+            by_name[n] for n in entity.list_columns if n in by_name
         ]
         self.filters = [
             Filter(entity, name, params.get(name, "").strip(), request.user)
             for name in entity.filter_fields
+            if name not in self.hidden
         ]
         self.filter_json = params.get("filter", "")
         sort = params.get("sort", "") or (self.view.sort if self.view else "")
@@ -171,7 +177,7 @@ class Table:
         for field in entity.model._meta.get_fields():
             if not getattr(field, "concrete", False) or field.name in ("custom", "password", "id"):
                 continue
-            if field.name in ("version", "path", "key_hash"):
+            if field.name in ("version", "path", "key_hash") or field.name in self.hidden:
                 continue
             columns.append(
                 Column(
@@ -421,7 +427,9 @@ class Table:
         result = []
         for column in self.available_columns:
             try:
-                ref = resolve_field(self.entity, column.name, self.custom_definitions)
+                ref = resolve_field(
+                    self.entity, column.name, self.custom_definitions, self.request.user
+                )
             except ValidationError:
                 continue
             entry = {

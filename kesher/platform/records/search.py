@@ -10,7 +10,9 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import reduce
+from types import SimpleNamespace
 
 from django.db.models import Q
 
@@ -24,6 +26,7 @@ from kesher.platform.records.inserts import (
     run_together,
 )
 from kesher.platform.registry import Entity, registry
+from kesher.platform.visibility import hidden_fields
 
 __all__ = [
     "index_record",
@@ -89,7 +92,8 @@ def searched_custom_fields(entity: Entity) -> list:
     return [d for d in definitions_for(entity) if type_of(d).search]
 
 
-def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
+def _tokens(entity: Entity, obj, custom_fields=(), skip=frozenset()) -> set[tuple[int, str]]:
+    """The (kind, token) pairs of ``obj``, but those of the fields in ``skip``."""
     result: set[tuple[int, str]] = set()
     values = getattr(obj, "custom", None) or {}
     for definition in custom_fields:
@@ -104,13 +108,17 @@ def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
         else:
             result.update((kind, word) for word in words(value)[:50])
     for name in entity.search_words:
+        if name in skip:
+            continue
         for word in words(str(getattr(obj, name, "") or "")):
             result.add((SearchToken.Kind.WORD, word))
     for name in entity.search_emails:
         email = (getattr(obj, name, "") or "").strip().lower()
-        if email:
+        if email and name not in skip:
             result.add((SearchToken.Kind.EMAIL, email[:MAX_TOKEN]))
     for name in entity.search_phones:
+        if name in skip:
+            continue
         for token in phone_tokens(getattr(obj, name, "") or ""):
             result.add((SearchToken.Kind.PHONE, token))
     return result
@@ -157,12 +165,9 @@ def unindex_statement(obj, entity: Entity | None = None) -> Statement:
     return delete_statement(SearchToken, entity=entity.key, object_id=obj.pk)
 
 
-def _term_alternatives(term: str, entity_key: str) -> list[Q]:
-    """The token ranges one typed term may match in one entity: word prefix, email prefix,
-    or phone suffix, one ``Q`` per distinct prefix (a name is looked up among words and
-    emails at once, ``kind IN (1, 2)``). Each is one range of the (entity, kind, token,
-    object_id) index, answered from the index alone; an OR of them would make PostgreSQL
-    visit the table, and SQLite, unless each names the entity, scan the entity's tokens."""
+def _term_prefixes(term: str) -> dict[str, list[int]]:
+    """The token prefixes one typed term may match, each with the kinds of token it is looked
+    up among: word prefix, email prefix, or phone suffix (reversed digits)."""
     kinds_by_prefix: dict[str, list[int]] = {}
     if "@" in term or "." in term:
         # "moshe.levi" is the start of an address: match it whole, dots included.
@@ -173,11 +178,82 @@ def _term_alternatives(term: str, entity_key: str) -> list[Q]:
     for word in words(term)[:1]:
         kinds = kinds_by_prefix.setdefault(word, [])
         kinds += [k for k in (SearchToken.Kind.WORD, SearchToken.Kind.EMAIL) if k not in kinds]
-    # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
-    return [
-        Q(entity=entity_key, kind__in=sorted(kinds), token__prefix=value)
-        for value, kinds in kinds_by_prefix.items()
-    ]
+    return kinds_by_prefix
+
+
+def _term_alternatives(term: str, entity_key: str, unsearched=frozenset()) -> list[Q]:
+    """The token ranges one typed term may match in one entity, one ``Q`` per distinct prefix
+    (a name is looked up among words and emails at once, ``kind IN (1, 2)``), leaving out the
+    kinds in ``unsearched``. Each is one range of the (entity, kind, token, object_id) index,
+    answered from the index alone; an OR of them would make PostgreSQL visit the table, and
+    SQLite, unless each names the entity, scan the entity's tokens."""
+    alternatives = []
+    for value, kinds in _term_prefixes(term).items():
+        kinds = [k for k in kinds if k not in unsearched]
+        if kinds:
+            # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
+            alternatives.append(Q(entity=entity_key, kind__in=sorted(kinds), token__prefix=value))
+    return alternatives
+
+
+@dataclass(frozen=True)
+class _Hidden:
+    """What of an entity's searched fields its reader does not see (decision 0047): the
+    kinds of token that come only from such fields are not searched at all; where a kind
+    comes from seen and unseen fields alike, each candidate is checked against the tokens of
+    the fields he sees (``check``)."""
+
+    fields: frozenset[str]
+    unsearched: frozenset[int]
+    check: bool
+
+    @classmethod
+    def of(cls, entity: Entity, hidden: frozenset[str]) -> _Hidden | None:
+        if not hidden:
+            return None
+        sources = {
+            SearchToken.Kind.WORD: set(entity.search_words),
+            SearchToken.Kind.EMAIL: set(entity.search_emails),
+            SearchToken.Kind.PHONE: set(entity.search_phones),
+        }
+        for definition in searched_custom_fields(entity):
+            sources[SEARCH_KINDS[type_of(definition).search]].add(f"custom.{definition.key}")
+        searched_hidden = hidden & set().union(*sources.values())
+        if not searched_hidden:
+            return None
+        unsearched = frozenset(k for k, names in sources.items() if names and names <= hidden)
+        check = any(names & hidden and names - hidden for names in sources.values())
+        return cls(frozenset(searched_hidden), unsearched, check)
+
+    def columns(self, entity: Entity) -> list[str]:
+        """The columns the check reads of each candidate: its searched fields he sees."""
+        names = [
+            name
+            for name in (*entity.search_words, *entity.search_emails, *entity.search_phones)
+            if name not in self.fields
+        ]
+        if any(f"custom.{d.key}" not in self.fields for d in searched_custom_fields(entity)):
+            names.append("custom")
+        return list(dict.fromkeys(names))
+
+    def matcher(self, entity: Entity, terms: list[str]):
+        """``matches(values)``: whether every term matches a token of the fields he sees among
+        a candidate's ``values`` (column name → value), as the index would."""
+        shown = [d for d in searched_custom_fields(entity) if f"custom.{d.key}" not in self.fields]
+        wanted = [_term_prefixes(term).items() for term in terms]
+
+        def matches(values: dict) -> bool:
+            tokens = _tokens(entity, SimpleNamespace(**values), shown, skip=self.fields)
+            return all(
+                any(
+                    kind in kinds and token.startswith(prefix)
+                    for prefix, kinds in prefixes
+                    for kind, token in tokens
+                )
+                for prefixes in wanted
+            )
+
+        return matches
 
 
 # Candidate records kept per entity before scoping and sorting.
@@ -206,13 +282,18 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
     joined = "".join(terms)
     if len(terms) > 1 and re.fullmatch(r"[\d+()\-]+", joined):
         terms = [joined]
+    # Terms that are no word, address or number (a lone "-") look for nothing.
+    looked_for = [term for term in terms if _term_prefixes(term)]
     keys = entities or [e.key for e in registry.all() if e.has_search()]
     results = []
     for key in keys:
         entity = registry.get(key)
-        per_term = [a for a in (_term_alternatives(term, key) for term in terms) if a]
-        if not per_term:
-            continue
+        # A record is not found by the value of a field its reader does not see (0047).
+        hidden = _Hidden.of(entity, hidden_fields(entity, user))
+        unsearched = hidden.unsearched if hidden else frozenset()
+        per_term = [_term_alternatives(term, key, unsearched) for term in looked_for]
+        if not per_term or not all(per_term):
+            continue  # nothing to look for, or a term no field he sees could match
         if len(per_term) == 1:
             ids = _candidates(per_term[0], CANDIDATES)
         else:
@@ -228,22 +309,37 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
             ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
         if not ids:
             continue
-        objs = _first_records(entity, user, ids, limit)
+        check = (hidden, looked_for) if hidden is not None and hidden.check else None
+        objs = _first_records(entity, user, ids, limit, check)
         if objs:
             results.append((entity, objs))
     return results
 
 
-def _first_records(entity: Entity, user, ids: set[int], limit: int) -> list:
-    """The first ``limit`` of the candidates ``user`` may see, in the entity's order.
+def _first_records(entity: Entity, user, ids: set[int], limit: int, check=None) -> list:
+    """The first ``limit`` of the candidates ``user`` may see, in the entity's order; with
+    ``check`` (``(_Hidden, terms)``), only those the terms find among the fields he sees.
 
     Sorted here rather than with ORDER BY ... LIMIT: given ``id IN (400 ids)`` and a small
     LIMIT, PostgreSQL walks the whole name index hoping to meet them early (a quarter second
-    over 200,000 accounts); the sort keys of 400 rows are read by primary key instead.
+    over 200,000 accounts); the sort keys of 400 rows are read by primary key instead, with the
+    searched fields when they must be checked (no query more).
     """
     scoped = entity.model.objects.visible_to(user)
     ordering = list(entity.default_ordering)
-    keys = list(scoped.filter(pk__in=ids).values_list("pk", *(o.lstrip("-") for o in ordering)))
+    sort_keys = [o.lstrip("-") for o in ordering]
+    if check is None:
+        keys = list(scoped.filter(pk__in=ids).values_list("pk", *sort_keys))
+    else:
+        hidden, terms = check
+        extra = [name for name in hidden.columns(entity) if name not in sort_keys]
+        names = ["pk", *sort_keys, *extra]
+        matches = hidden.matcher(entity, terms)
+        keys = [
+            row[: len(sort_keys) + 1]
+            for row in scoped.filter(pk__in=ids).values_list(*names)
+            if matches(dict(zip(names, row, strict=True)))
+        ]
     # Stable sorts from the last key to the first give the combined order; None sorts last.
     for position in reversed(range(len(ordering))):
         keys.sort(

@@ -73,6 +73,10 @@ def field_display(obj, name: str):
         ) % {"count": hidden}
         return f"{shown} (+{others})" if shown else f"({others})"
     value = getattr(obj, name)
+    shown = getattr(field, "value_display", None)
+    if shown is not None:
+        # A field that knows how people read it (role keys as the roles' names).
+        return shown(value)
     if value is None or value == "":
         return ""
     if isinstance(field, PhoneField):

@@ -15,7 +15,7 @@ from kesher.platform.models import Choice
 from kesher.platform.records.links import resolve_link
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["LinkPicker", "RecordPicker", "RecordsPicker", "form_for"]
+__all__ = ["Checkboxes", "LinkPicker", "RecordPicker", "RecordsPicker", "form_for"]
 
 
 class _ProjectTemplateWidget(forms.TextInput):
@@ -126,6 +126,17 @@ class RecordsPicker(RecordPicker):
         return context
 
 
+class Checkboxes(forms.CheckboxSelectMultiple):
+    """Tick boxes side by side, each a Bootstrap ``form-check`` (a few named choices, such as
+    roles: fewer clicks than a multiple select, and every name in sight)."""
+
+    template_name = "platform/widgets/checkboxes.html"
+
+    def _render(self, template_name, context, renderer=None):
+        # A template of the project's (kesher/templates), as RecordPicker's.
+        return mark_safe(render_to_string(template_name, context))
+
+
 class EntityForm(forms.ModelForm):
     """Skips model validation in the form: ``record_create``/``record_update`` do it, so the
     UI, the API and the importer answer with the same errors."""
@@ -170,9 +181,13 @@ def _widget_for(field: models.Field):
 
 
 def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
-    """The generic form of ``entity``: its form fields plus its custom fields."""
+    """The generic form of ``entity``: its form fields plus its custom fields, without those
+    ``user`` does not see (the service then keeps their stored values, decision 0047)."""
+    from kesher.platform.visibility import hidden_fields
+
     fields_given = fields
-    fields = list(fields or entity.form_fields)
+    hidden = hidden_fields(entity, user)
+    fields = [name for name in (fields or entity.form_fields) if name not in hidden]
     widgets = {}
     for name in fields:
         widget = _widget_for(entity.model._meta.get_field(name))

@@ -39,6 +39,7 @@ from kesher.platform.registry import Entity, registry
 from kesher.platform.ui.display import OP_LABELS, PERIOD_LABELS, field_display
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import entity_for, record_for, render_partial, save_form
+from kesher.platform.visibility import hidden_fields, without_hidden_changes
 
 PAGE_SIZE = 50
 
@@ -88,7 +89,8 @@ def entity_list(request, key):
 
 def _timeline(obj, user):
     """The record's changes merged with what apps add: interactions, tasks, later emails and
-    automation runs (``kesher.platform.records.timeline``)."""
+    automation runs (``kesher.platform.records.timeline``); changes of fields the reader does
+    not see are left out (decision 0047)."""
     entries = (
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -96,6 +98,7 @@ def _timeline(obj, user):
         .select_related("actor")
         .order_by("-at", "-pk")[:100]
     )
+    entries = without_hidden_changes(entries, registry.for_model(obj), user)
     return timeline.merge(entries, obj, user)
 
 
@@ -124,22 +127,31 @@ def entity_timeline(request, key, pk):
     return render(request, "platform/detail.html#timeline", context)
 
 
-def _shown_many(entity: Entity, user) -> list:
+def _shown_sections(entity: Entity, user) -> list[tuple[object, list[str]]]:
+    """The page's built-in sections as ``user`` sees them: (title, field names), without the
+    fields hidden from him, and without a section left with none (decision 0047)."""
+    hidden = hidden_fields(entity, user)
+    shown = []
+    for section in entity.sections:
+        names = [name for name in section.fields if name not in hidden]
+        if names:
+            shown.append((section.title, names))
+    return shown
+
+
+def _shown_many(entity: Entity, sections, user) -> list:
     """The many-to-many fields its sections show, each holding only what ``user`` may see."""
     names = [
-        name
-        for section in entity.sections
-        for name in section.fields
-        if entity.field(name).many_to_many
+        name for _title, names in sections for name in names if entity.field(name).many_to_many
     ]
     return visible_prefetches(entity.model, names, user)
 
 
-def _shown_links(entity: Entity) -> list[str]:
+def _shown_links(entity: Entity, sections) -> list[str]:
     """The record's own links (owner, status, company…) its sections show: read with it."""
     names = []
-    for section in entity.sections:
-        for name in section.fields:
+    for _title, fields in sections:
+        for name in fields:
             field = entity.model._meta.get_field(name)
             if field.many_to_one or field.one_to_one:
                 names.append(name)
@@ -149,31 +161,34 @@ def _shown_links(entity: Entity) -> list[str]:
 @login_required
 def entity_detail(request, key, pk):
     entity = entity_for(key, request.user, "view")
+    shown = _shown_sections(entity, request.user)
     obj = record_for(
         entity,
         request.user,
         pk,
-        prefetch=(*entity.prefetch_related, *_shown_many(entity, request.user)),
-        joined=_shown_links(entity),
+        prefetch=(*entity.prefetch_related, *_shown_many(entity, shown, request.user)),
+        joined=_shown_links(entity, shown),
     )
     sections = []
-    for section in entity.sections:
-        rows = [(entity.field(name), field_display(obj, name)) for name in section.fields]
-        sections.append((section.title, rows))
-    sections += custom_sections(entity, obj)
+    for title, names in shown:
+        rows = [(entity.field(name), field_display(obj, name)) for name in names]
+        sections.append((title, rows))
+    sections += custom_sections(entity, obj, hidden_fields(entity, request.user))
     related = []
     for rel in entity.related_lists:
         target = registry.get(rel.entity_key)
         if not can(request.user, target.key, "view"):
             continue
-        columns = [target.field(c) for c in rel.columns]
+        hidden = hidden_fields(target, request.user)
+        names = [c for c in rel.columns if c not in hidden]
+        columns = [target.field(c) for c in names]
         rows = with_columns(
             target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}),
             columns,
             request.user,
         ).order_by(*target.default_ordering)[:50]
         related.append(
-            (rel, target, columns, [(r, [field_display(r, c) for c in rel.columns]) for r in rows])
+            (rel, target, columns, [(r, [field_display(r, c) for c in names]) for r in rows])
         )
     attachments = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -265,7 +280,9 @@ def entity_delete(request, key, pk):
 @login_required
 def global_search(request):
     text = request.GET.get("q", "").strip()[:200]
-    results = search_index.search(request.user, text) if text else []
+    found = search_index.search(request.user, text) if text else []
+    # Each group with what its reader does not see: a hidden phone is not shown beside a name.
+    results = [(entity, objs, hidden_fields(entity, request.user)) for entity, objs in found]
     context = {"q": text, "results": results}
     return render_partial(request, "platform/search.html", context, "results")
 
@@ -273,15 +290,16 @@ def global_search(request):
 @login_required
 def record_picker(request, key):
     """Suggestions for the RecordPicker widget."""
-    entity_for(key, request.user, "view")
+    entity = entity_for(key, request.user, "view")
     text = request.GET.get("q", "").strip()[:100]
     results = search_index.search(request.user, text, entities=[key], limit=10) if text else []
     objs = results[0][1] if results else []
-    return render(
-        request,
-        "platform/widgets/record_picker_options.html",
-        {"objs": objs, "target": request.GET.get("target", "")},
-    )
+    context = {
+        "objs": objs,
+        "target": request.GET.get("target", ""),
+        "hidden": hidden_fields(entity, request.user),
+    }
+    return render(request, "platform/widgets/record_picker_options.html", context)
 
 
 @login_required

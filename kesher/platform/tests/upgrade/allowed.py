@@ -37,6 +37,12 @@ ALLOWED = [
         table="activities_notification", column="message", value="", why="no key: old text"
     ),
     AddedColumn(table="activities_notification", column="params", value={}, why="no key"),
+    # Issue 14 item 8 (decision 0047; platform/migrations/0009_field_visibility.py): field rules
+    # may hide a field or a whole section from roles. Old rules hide nothing and name no section.
+    AddedColumn(
+        table="platform_fieldrule", column="hidden_roles", value=[], why="hidden from no role"
+    ),
+    AddedColumn(table="platform_fieldrule", column="section", value="", why="a rule on a field"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
