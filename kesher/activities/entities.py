@@ -56,6 +56,7 @@ interactions = register(
         select_related=("kind", "outcome", "owner"),
         owner_field="owner",
         choice_lists={"kind": "interaction_kind", "outcome": "interaction_outcome"},
+        headline_fields=("kind", "occurred_at", "owner", "outcome"),
         create_service=services.interaction_create,
         update_service=services.interaction_update,
         api_example={
@@ -124,6 +125,7 @@ tasks = register(
         select_related=("status", "priority", "task_type", "assignee"),
         owner_field="assignee",
         status_field="status",
+        headline_fields=("status", "priority", "due_at", "assignee"),
         choice_lists={
             "status": "task_status",
             "priority": "task_priority",

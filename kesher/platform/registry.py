@@ -69,13 +69,21 @@ class ListedOn:
 
 @dataclass(frozen=True)
 class Panel:
-    """A template another app shows on the detail pages of the entities ``applies`` accepts:
-    ``kind="panel"`` below the record's fields, ``"banner"`` above them."""
+    """A template another app shows on the detail pages of the entities ``applies`` accepts.
+
+    Where, by ``kind`` (the page reads from the top, as ``platform/detail.html`` lays it out):
+    ``"action"`` buttons in the record's header beside "Edit" (a button that opens a form
+    loads it into ``#record-action-form``, right under them); ``"banner"`` under the header,
+    across the page (alerts, the 360° figures); ``"side"`` in the activity column, above the
+    timeline; ``"panel"`` after the record's sections. A panel with a ``label`` is listed in
+    the page's in-page navigation, which links to the element of id ``anchor`` it renders."""
 
     template: str
     applies: Callable[[Entity], bool]
     kind: str = "panel"
     order: int = 100
+    label: str = ""
+    anchor: str = ""
 
 
 @dataclass
@@ -110,6 +118,9 @@ class Entity:
     # ends is); used instead of owner/company scoping when set.
     scope_via: tuple[str, ...] = ()
     status_field: str | None = None
+    # The key fields its page shows under the record's name, in order (status, owner, phone…);
+    # empty: its status and owner fields.
+    headline_fields: tuple[str, ...] = ()
     # Pick-list fields: model field name -> Choice.list_key.
     choice_lists: dict[str, str] = field(default_factory=dict)
     # A request body the API documentation shows for "create" (OpenAPI example).
@@ -167,6 +178,13 @@ class Entity:
             return self.lookup_keys
         names = {f.name for f in self.model._meta.concrete_fields}
         return ("name",) if "name" in names else ()
+
+    @property
+    def headline(self) -> tuple[str, ...]:
+        """The fields its page's header shows beside the record's name."""
+        if self.headline_fields:
+            return self.headline_fields
+        return tuple(name for name in (self.status_field, self.owner_field) if name)
 
     @property
     def related_lists(self) -> tuple[Related, ...]:
@@ -254,6 +272,15 @@ class Registry:
             if p.kind == kind and p.applies(entity)
         ]
 
+    def panel_links(self, entity: Entity, kind: str = "panel") -> list[tuple[str, str]]:
+        """``(label, anchor)`` of the labelled panels of a kind on an entity's page, for its
+        in-page navigation."""
+        return [
+            (p.label, p.anchor)
+            for p in sorted(self._panels, key=lambda p: p.order)
+            if p.kind == kind and p.label and p.applies(entity)
+        ]
+
     def register_duplicate_finder(self, key: str, finder: Any) -> None:
         self._finders[key] = finder
 
@@ -300,11 +327,17 @@ def register(entity: Entity) -> Entity:
 
 
 def register_panel(
-    template: str, *, applies: Callable[[Entity], bool], kind: str = "panel", order: int = 100
+    template: str,
+    *,
+    applies: Callable[[Entity], bool],
+    kind: str = "panel",
+    order: int = 100,
+    label: str = "",
+    anchor: str = "",
 ) -> Panel:
     """Show ``template`` on the detail page of every entity ``applies`` accepts, now or
-    registered later (the activities panel on every linkable entity)."""
-    return registry.register_panel(Panel(template, applies, kind, order))
+    registered later (the activities panel on every linkable entity); ``Panel`` says where."""
+    return registry.register_panel(Panel(template, applies, kind, order, label, anchor))
 
 
 def register_duplicate_finder(key: str, finder: Any) -> None:

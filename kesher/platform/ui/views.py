@@ -3,6 +3,8 @@ authorize, call the service, render)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -79,9 +81,10 @@ def entity_list(request, key):
     return render_partial(request, "platform/list.html", context, "results")
 
 
-def _timeline(obj, user):
-    """The record's changes merged with what apps add: interactions, tasks, later emails and
-    automation runs (``kesher.platform.records.timeline``)."""
+def _timeline(obj, user, kind: str = ""):
+    """The record's one timeline: its changes merged with what apps add (interactions, tasks,
+    messages, automation runs: ``kesher.platform.records.timeline``), or one ``kind`` of
+    them as the timeline's filter chooses."""
     entries = (
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -89,7 +92,7 @@ def _timeline(obj, user):
         .select_related("actor")
         .order_by("-at", "-pk")[:100]
     )
-    return timeline.merge(entries, obj, user)
+    return timeline.merge(entries, obj, user, kind=kind)
 
 
 def _panels(entity: Entity, kind: str = "panel") -> list[str]:
@@ -110,33 +113,76 @@ def _panels(entity: Entity, kind: str = "panel") -> list[str]:
 @login_required
 def entity_timeline(request, key, pk):
     """The record's timeline, which its page loads after it shows (htmx): the page does not
-    wait for every app's part of the history."""
+    wait for every app's part of the history. ``?kind=`` narrows it (the filter above it)."""
     entity = entity_for(key, request.user, "view")
     obj = record_for(entity, request.user, pk)
-    context = {"entity": entity, "obj": obj, "timeline": _timeline(obj, request.user)}
+    kind = request.GET.get("kind", "")[:64]
+    context = {
+        "entity": entity,
+        "obj": obj,
+        "kind": kind,
+        "timeline": _timeline(obj, request.user, kind),
+    }
     return render(request, "platform/detail.html#timeline", context)
 
 
+def _shown_names(entity: Entity) -> list[str]:
+    """The fields the page shows: the header's key fields, then the sections'."""
+    names = list(entity.headline)
+    for section in entity.sections:
+        names += [name for name in section.fields if name not in names]
+    return names
+
+
 def _shown_many(entity: Entity, user) -> list:
-    """The many-to-many fields its sections show, each holding only what ``user`` may see."""
-    names = [
-        name
-        for section in entity.sections
-        for name in section.fields
-        if entity.field(name).many_to_many
-    ]
+    """The many-to-many fields the page shows, each holding only what ``user`` may see."""
+    names = [name for name in _shown_names(entity) if entity.field(name).many_to_many]
     return visible_prefetches(entity.model, names, user)
 
 
 def _shown_links(entity: Entity) -> list[str]:
-    """The record's own links (owner, status, company…) its sections show: read with it."""
+    """The record's own links (owner, status, company…) the page shows: read with it."""
     names = []
-    for section in entity.sections:
-        for name in section.fields:
-            field = entity.model._meta.get_field(name)
-            if field.many_to_one or field.one_to_one:
-                names.append(name)
+    for name in _shown_names(entity):
+        field = entity.model._meta.get_field(name)
+        if field.many_to_one or field.one_to_one:
+            names.append(name)
     return names
+
+
+# The parts of record pages a browser folded or unfolded ("<entity>.<part>" and "-" or "+"),
+# written by kesher.js as the user toggles them, so the page comes back as it was left.
+FOLDED_COOKIE = "kesher_folded"
+
+
+def _unfolded(request, entity: Entity) -> dict[str, bool]:
+    """Part -> shown, for the parts of this entity's pages the browser remembers."""
+    prefix = f"{entity.key}."
+    remembered = {}
+    for token in request.COOKIES.get(FOLDED_COOKIE, "").split("|"):
+        if token.startswith(prefix) and token[-1:] in ("+", "-"):
+            remembered[token[len(prefix) : -1]] = token[-1] == "+"
+    return remembered
+
+
+@dataclass
+class _Part:
+    """A foldable part of a record page: a section of fields, a related list, the files."""
+
+    slug: str
+    title: str
+    rows: list | tuple = ()
+    shown: bool = True
+    target: Entity | None = None
+    columns: list | tuple = ()
+
+
+def _fold(parts: list[_Part], remembered: dict[str, bool]) -> list[_Part]:
+    """Each part as the browser left it; one never toggled is shown unless it has nothing to
+    show (a section of empty fields, an empty list) — the page reads from the top."""
+    for part in parts:
+        part.shown = remembered.get(part.slug, part.shown)
+    return parts
 
 
 @login_required
@@ -149,13 +195,21 @@ def entity_detail(request, key, pk):
         prefetch=(*entity.prefetch_related, *_shown_many(entity, request.user)),
         joined=_shown_links(entity),
     )
-    sections = []
-    for section in entity.sections:
-        rows = [(entity.field(name), field_display(obj, name)) for name in section.fields]
-        sections.append((section.title, rows))
-    sections += custom_sections(entity, obj)
+    headline = []
+    for name in entity.headline:
+        value = field_display(obj, name)
+        if value not in ("", None):
+            headline.append((entity.field(name), value))
+    sections = [
+        (section.title, [(entity.field(name), field_display(obj, name)) for name in section.fields])
+        for section in entity.sections
+    ]
+    sections = [
+        _Part(f"s{index}", title, rows, shown=any(value not in ("", None) for _f, value in rows))
+        for index, (title, rows) in enumerate([*sections, *custom_sections(entity, obj)])
+    ]
     related = []
-    for rel in entity.related_lists:
+    for index, rel in enumerate(entity.related_lists):
         target = registry.get(rel.entity_key)
         if not can(request.user, target.key, "view"):
             continue
@@ -165,24 +219,34 @@ def entity_detail(request, key, pk):
             columns,
             request.user,
         ).order_by(*target.default_ordering)[:50]
-        related.append(
-            (rel, target, columns, [(r, [field_display(r, c) for c in rel.columns]) for r in rows])
-        )
+        rows = [(r, [field_display(r, c) for c in rel.columns]) for r in rows]
+        related.append(_Part(f"r{index}", rel.title, rows, bool(rows), target, columns))
     attachments = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
     ).select_related("uploaded_by")
+    remembered = _unfolded(request, entity)
     locked_reason = edit_blocked_reason(obj)
+    nav = [(_("Details"), "record-details")]
+    nav += registry.panel_links(entity, "side")
+    nav += registry.panel_links(entity, "panel")
+    nav += [(part.title, f"record-{part.slug}") for part in related]
+    nav += [(_("Files"), "record-files"), (_("Timeline"), "record-timeline")]
     context = {
         "entity": entity,
         "obj": obj,
         "locked_reason": locked_reason,
-        "sections": sections,
-        "related": related,
-        "attachments": attachments,
+        "headline": headline,
+        "sections": _fold(sections, remembered),
+        "related": _fold(related, remembered),
+        "files": _fold([_Part("files", _("Files"), attachments)], remembered)[0],
         "can_change": can(request.user, key, "change") and not locked_reason,
         "can_delete": can(request.user, key, "delete") and not locked_reason,
-        "panels": _panels(entity),
+        "actions": _panels(entity, "action"),
         "banners": _panels(entity, "banner"),
+        "side_panels": _panels(entity, "side"),
+        "panels": _panels(entity),
+        "nav": nav,
+        "timeline_kinds": timeline.kinds(request.user),
     }
     return render(request, "platform/detail.html", context)
 

@@ -227,3 +227,34 @@ document.addEventListener("change", (event) => {
   if (event.target.id !== "select-page") return;
   document.querySelectorAll(".row-select").forEach((box) => { box.checked = event.target.checked; });
 });
+
+// The record page. A part folded or unfolded is remembered per kind of record, in a cookie the
+// server reads to render the page as it was left (FOLDED_COOKIE in platform/ui/views.py).
+const FOLDED_COOKIE = "kesher_folded";
+function rememberFold(event) {
+  const part = event.target.dataset && event.target.dataset.fold;
+  if (!part) return;
+  const stored = document.cookie.split("; ").find((c) => c.startsWith(`${FOLDED_COOKIE}=`));
+  const tokens = stored ? stored.slice(FOLDED_COOKIE.length + 1).split("|") : [];
+  const kept = tokens.filter((token) => token && token.slice(0, -1) !== part);
+  kept.push(part + (event.type === "shown.bs.collapse" ? "+" : "-"));
+  document.cookie = `${FOLDED_COOKIE}=${kept.slice(-40).join("|")}; path=/; max-age=31536000; samesite=lax`;
+}
+document.addEventListener("shown.bs.collapse", rememberFold);
+document.addEventListener("hidden.bs.collapse", rememberFold);
+// A form a header action opened (log a call, new task) takes the focus; "Cancel" closes it.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id !== "record-action-form") return;
+  event.detail.target.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+});
+document.addEventListener("click", (event) => {
+  const close = event.target.closest("[data-close-form]");
+  if (close) close.closest("form").remove();
+});
+// The file box of the page's own language says which file was chosen.
+document.addEventListener("change", (event) => {
+  const input = event.target.closest(".file-upload input[type=file]");
+  if (!input) return;
+  const shown = input.form.querySelector(".file-chosen");
+  shown.textContent = input.files.length ? input.files[0].name : shown.dataset.empty;
+});
