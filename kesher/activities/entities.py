@@ -109,6 +109,7 @@ tasks = register(
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("title",),
+        headline_fields=("status", "priority", "due_at", "assignee"),
         filter_fields=(
             "status",
             "priority",
@@ -125,7 +126,6 @@ tasks = register(
         select_related=("status", "priority", "task_type", "assignee"),
         owner_field="assignee",
         status_field="status",
-        headline_fields=("status", "priority", "due_at", "assignee"),
         choice_lists={
             "status": "task_status",
             "priority": "task_priority",
