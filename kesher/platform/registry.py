@@ -146,6 +146,9 @@ class Entity:
     last_contact_field: str | None = None
     # A new record belongs to the user who creates it unless another owner is given.
     owner_defaults_to_actor: bool = True
+    # The generic form's base class when its pages need inputs beyond the model's fields (a
+    # subclass of ``kesher.platform.ui.forms.EntityForm``; see its ``service_options``).
+    form_base: type | None = None
     # Services: the generic ones unless the entity needs its own logic.
     create_service: Callable | None = None
     update_service: Callable | None = None

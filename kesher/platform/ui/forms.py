@@ -7,6 +7,7 @@ from django.db import models
 from django.forms.models import modelform_factory
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from kesher.platform.access import linkable
 from kesher.platform.models import Choice
@@ -85,9 +86,14 @@ class RecordsPicker(RecordPicker):
 
 class EntityForm(forms.ModelForm):
     """Skips model validation in the form: ``record_create``/``record_update`` do it, so the
-    UI, the API and the importer answer with the same errors."""
+    UI, the API and the importer answer with the same errors.
+
+    An entity's ``form_base`` (a subclass) may add inputs beyond the model's fields; those it
+    names in ``service_options`` go to the entity's create service as keyword arguments of
+    the same names (a new pick-list field's values)."""
 
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    service_options: tuple[str, ...] = ()
 
     def __init__(self, data=None, *args, **kwargs):
         from kesher.platform.records.services import clean_submitted
@@ -97,6 +103,13 @@ class EntityForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class OptionalJSONField(forms.JSONField):
+    """A JSON value an administrator may leave empty: shown empty, not as ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
 
 
 def _widget_for(field: models.Field):
@@ -113,6 +126,9 @@ def _widget_for(field: models.Field):
         return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     if isinstance(field, models.TextField):
         return forms.Textarea(attrs={"rows": 3})
+    if isinstance(field, models.JSONField):
+        # JSON reads left to right in either language; a value is usually one short line.
+        return forms.Textarea(attrs={"rows": 2, "dir": "ltr", "spellcheck": "false"})
     if isinstance(field, models.ForeignKey) and registry.has_model(field.related_model):
         target = registry.for_model(field.related_model)
         if target.large:
@@ -131,11 +147,21 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
     fields_given = fields
     fields = list(fields or entity.form_fields)
     widgets = {}
+    field_classes = {}
     for name in fields:
-        widget = _widget_for(entity.model._meta.get_field(name))
+        model_field = entity.model._meta.get_field(name)
+        widget = _widget_for(model_field)
         if widget is not None:
             widgets[name] = widget
-    form_class = modelform_factory(entity.model, form=EntityForm, fields=fields, widgets=widgets)
+        if isinstance(model_field, models.JSONField):
+            field_classes[name] = OptionalJSONField
+    form_class = modelform_factory(
+        entity.model,
+        form=entity.form_base or EntityForm,
+        fields=fields,
+        widgets=widgets,
+        field_classes=field_classes,
+    )
 
     has_custom = entity.has_custom_fields
 
@@ -152,6 +178,8 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                     field.queryset = linkable(queryset, user)
                 if queryset is not None and queryset.model is Choice:
                     self._offer_default_choice(name, field)
+                    if not field.get_limit_choices_to():
+                        _group_by_list(field)
                 widget = field.widget
                 css = (
                     "form-check-input"
@@ -163,6 +191,19 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                     )
                 )
                 widget.attrs.setdefault("class", css)
+            self._offer_owner()
+
+        def _offer_owner(self) -> None:
+            """A new record's owner starts as the user who creates it (the services make the
+            same choice when none is given)."""
+            name = entity.owner_field
+            if (
+                self.instance.pk is None
+                and entity.owner_defaults_to_actor
+                and name in self.fields
+                and not self.initial.get(name)
+            ):
+                self.initial[name] = user.pk
 
         def _offer_default_choice(self, name, field) -> None:
             """A new record's required pick-list starts at the list's default value (the one
@@ -175,3 +216,39 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
 
     ScopedForm.__name__ = f"{entity.model.__name__}Form"
     return ScopedForm
+
+
+def _list_names() -> dict[str, str]:
+    """Each pick-list as people know it: the entity and field that use it ("Accounts · Status"),
+    else its key."""
+    from kesher.platform.models import CustomField
+
+    names: dict[str, str] = {}
+    for entity in registry.all():
+        for name, list_key in entity.choice_lists.items():
+            label = entity.field(name).verbose_name
+            names.setdefault(list_key, f"{entity.label_plural} · {capfirst(label)}")
+    used = CustomField.objects.exclude(choice_list="").filter(active=True)
+    for definition in used.order_by("entity", "order", "pk"):
+        if definition.entity in registry:
+            label_plural = registry.get(definition.entity).label_plural
+            names.setdefault(definition.choice_list, f"{label_plural} · {definition.label}")
+    return names
+
+
+def _group_by_list(field) -> None:
+    """A choice among the values of several pick-lists (a value's parent) offers them grouped
+    by their list, each group under the list's name, its values by label."""
+    rows = list(field.queryset.order_by("list_key", "order", "pk"))
+    if len({row.list_key for row in rows}) < 2:
+        return
+    names = _list_names()
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row.list_key, []).append((row.pk, row.label))
+    choices = [("", field.empty_label or "")] if field.empty_label is not None else []
+    choices += sorted(
+        ((names.get(key, key), options) for key, options in groups.items()),
+        key=lambda group: group[0],
+    )
+    field.choices = choices

@@ -76,7 +76,21 @@ def entity_list(request, key):
         "can_bulk": table.selectable,
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
-        "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},
+        "builder": {
+            "fields": table.builder_fields(),
+            "ops": OP_LABELS,
+            "periods": PERIOD_LABELS,
+            # The builder's script writes its rows itself: their words come from here.
+            "labels": {
+                "field": _("Field"),
+                "op": _("Condition"),
+                "value": _("Value"),
+                "remove": _("Remove the condition"),
+                "yes": _("Yes"),
+                "no": _("No"),
+                "between": _("from, to"),
+            },
+        },
     }
     return render_partial(request, "platform/list.html", context, "results")
 
