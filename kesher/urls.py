@@ -34,6 +34,7 @@ urlpatterns = [
     path("profile/", org_views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
     path("pick/<slug:key>/", views.record_picker, name="record_picker"),
+    path("pick-link/", views.link_picker, name="link_picker"),
     path("options/<int:pk>/", customforms.options, name="custom_field_options"),
     path("files/<int:pk>/", attachments.download, name="attachment_download"),
     path("files/upload/<slug:key>/<int:pk>/", attachments.upload, name="attachment_upload"),

@@ -18,15 +18,15 @@ class ActivitiesConfig(AppConfig):
         # defined and its 360° figures; "log a call", "new task" and "add an alert" in its
         # header; its open tasks and recent interactions beside its timeline (REQ CU-7, CU-8).
         for template, kind, order in (
-            ("activities/actions/_activities.html", "action", 10),
-            ("activities/banners/_alerts.html", "banner", 10),
-            ("activities/panels/_overview.html", "banner", 30),
+            ("activities/actions/_activities.html", "actions", 10),
+            ("activities/banners/_alerts.html", "banners", 10),
+            ("activities/banners/_overview.html", "banners", 30),
         ):
             register_panel(template, applies=_linkable, kind=kind, order=order)
         register_panel(
-            "activities/panels/_activities.html",
+            "activities/aside/_activities.html",
             applies=_linkable,
-            kind="side",
+            kind="aside",
             order=10,
             label=_("Activities"),
             anchor="record-activities",

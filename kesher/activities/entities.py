@@ -28,12 +28,12 @@ interactions = register(
             "kind",
             "direction",
             "subject",
+            "link_type",
+            "link_id",
             "body",
             "occurred_at",
             "duration_minutes",
             "outcome",
-            "link_type",
-            "link_id",
             "participant_users",
             "participant_contacts",
             "owner",
@@ -43,10 +43,9 @@ interactions = register(
                 _("Interaction"),
                 ("kind", "direction", "subject", "occurred_at", "duration_minutes", "outcome"),
             ),
-            Section(
-                _("Who and what about"),
-                ("owner", "participant_users", "participant_contacts", "link_type", "link_id"),
-            ),
+            # The record it is about is named above the fields, only to whoever may see it
+            # (activities/banners/interactions.html), never as a kind and a number.
+            Section(_("Who"), ("owner", "participant_users", "participant_contacts")),
             Section(_("Details"), ("body",)),
         ),
         search_words=("subject",),
@@ -83,6 +82,8 @@ tasks = register(
         list_columns=("title", "status", "priority", "due_at", "sla_due_at", "assignee"),
         form_fields=(
             "title",
+            "link_type",
+            "link_id",
             "task_type",
             "priority",
             "status",
@@ -92,20 +93,20 @@ tasks = register(
             "parent",
             "close_with_subtasks",
             "recurrence",
-            "link_type",
-            "link_id",
             "notes",
         ),
         sections=(
+            # The record it is about and the parent task are named above the fields, only to
+            # whoever may see them; sub-tasks are listed below (activities/banners/tasks.html,
+            # activities/panels/tasks.html).
             Section(
-                _("Task"),
-                ("title", "task_type", "priority", "status", "assignee", "parent", "recurrence"),
+                _("Task"), ("title", "task_type", "priority", "status", "assignee", "recurrence")
             ),
             Section(
                 _("Times"),
                 ("due_at", "reminder_at", "sla_due_at", "closed_at", "close_with_subtasks"),
             ),
-            Section(_("People and record"), ("created_by", "delegated_by", "link_type", "link_id")),
+            Section(_("People"), ("created_by", "delegated_by")),
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("title",),
@@ -126,6 +127,8 @@ tasks = register(
         select_related=("status", "priority", "task_type", "assignee"),
         owner_field="assignee",
         status_field="status",
+        # Mirrors the status: the status's change says it (and events still carry it).
+        audit_exclude=("is_open",),
         choice_lists={
             "status": "task_status",
             "priority": "task_priority",

@@ -11,9 +11,10 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.activities import messages
 from kesher.activities.calendar import WorkWeek, add_business_time
 from kesher.activities.models import (
     ActivityPreferences,
@@ -26,7 +27,7 @@ from kesher.activities.models import (
 )
 from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys, resolve_link
-from kesher.platform.records.services import record_create, record_update
+from kesher.platform.records.services import record_create, record_update, with_default_owner
 from kesher.platform.registry import registry
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "notification_mark_all_read",
     "notification_mark_read",
     "notify",
+    "task_complete",
     "task_create",
     "task_delegate",
     "task_update",
@@ -54,11 +56,28 @@ def _pk(value):
     return getattr(value, "pk", value)
 
 
+def _same_id(value, pk) -> bool:
+    """Whether ``value`` (a record, an id or its text; blank for none) names row ``pk``."""
+    value = _pk(value)
+    if value in (None, ""):
+        return pk is None
+    return str(value) == str(pk)
+
+
 def _check_link(data: dict, actor, current=None) -> None:
-    """A link must name a registered entity's record the actor may see (else 400)."""
+    """A new link must name a registered entity's record the actor may see (else 400). A link
+    sent back unchanged is kept as it is: the delegate of a task on a record outside his scope
+    saves the task without seeing, or losing, its record (REQ TK-3)."""
+    if "link_type" not in data and "link_id" not in data:
+        return
     link_type = data.get("link_type", getattr(current, "link_type", ""))
     link_id = data.get("link_id", getattr(current, "link_id", None))
-    if "link_type" in data or "link_id" in data:
+    unchanged = (
+        current is not None
+        and (link_type or "") == current.link_type
+        and _same_id(link_id, current.link_id)
+    )
+    if not unchanged:
         resolve_link(link_type or "", link_id, actor)
 
 
@@ -88,20 +107,12 @@ def _touch_last_contact(interaction: Interaction) -> None:
             entity.model.objects.filter(later, pk__in=ids).update(**{name: when})
 
 
-def _default_owner(data: dict, actor, field="owner") -> dict:
-    if not data.get(field) and getattr(actor, "pk", None):
-        return {**data, field: actor}
-    return data
-
-
 @transaction.atomic
 def interaction_create(*, actor, data: dict, m2m: dict | None = None) -> Interaction:
     """Log an interaction; its owner is the actor unless given; it moves the linked account's
     and contact's last contact date (REQ CU-3)."""
     _check_link(data, actor)
-    interaction = record_create(
-        "interactions", actor=actor, data=_default_owner(data, actor), m2m=m2m
-    )
+    interaction = record_create("interactions", actor=actor, data=data, m2m=m2m)
     _touch_last_contact(interaction)
     _invite_to_meeting(interaction, actor)
     return interaction
@@ -120,13 +131,11 @@ def _invite_to_meeting(interaction: Interaction, actor) -> None:
         notify(
             person,
             verb=Notification.Verb.MEETING,
-            text=lambda: (
-                _("Meeting on %(when)s: %(subject)s")
-                % {
-                    "when": timezone.localtime(interaction.occurred_at).strftime("%d/%m/%Y %H:%M"),
-                    "subject": interaction.subject,
-                }
-            ),
+            message=messages.MEETING,
+            params={
+                "when": messages.moment(interaction.occurred_at),
+                "subject": interaction.subject,
+            },
             record=interaction,
             email=True,
         )
@@ -165,8 +174,15 @@ def calendar_of(company_id: int | None = None) -> WorkWeek:
 # --- tasks -------------------------------------------------------------------------------------
 
 
-def _status(value: str) -> Choice | None:
-    return Choice.objects.filter(list_key="task_status", value=value).first()
+def _done_status() -> Choice | None:
+    """The status that completes a task: the first active one an administrator's settings
+    mark both done and closed (built in: "done")."""
+    return (
+        Choice.objects.filter(list_key="task_status", active=True, extra__done=True)
+        .filter(extra__closed=True)
+        .order_by("order", "pk")
+        .first()
+    )
 
 
 def _default_status() -> Choice | None:
@@ -204,8 +220,10 @@ def _sla_due(task_type, start, assignee) -> datetime.datetime | None:
 def _check_task_rules(data: dict, actor, current: Task | None) -> None:
     """Rules that need other rows or the clock, as field errors (REQ TK-1, TK-2)."""
     errors = {}
-    parent = data.get("parent", getattr(current, "parent", None) if current else None)
-    if "parent" in data and parent is not None:
+    parent = data.get("parent")
+    # A parent sent back unchanged is not judged again (it may be closed by now, or out of
+    # the editor's scope): only a newly chosen one must be open and visible.
+    if parent is not None and not (current is not None and _same_id(parent, current.parent_id)):
         pk = _pk(parent)
         visible = Task.objects.visible_to(actor).filter(pk=pk).first()
         if visible is None:
@@ -244,7 +262,7 @@ def task_create(*, actor, data: dict, m2m: dict | None = None) -> Task:
     data = dict(data)
     _check_link(data, actor)
     _check_task_rules(data, actor, None)
-    data = _default_owner(data, actor, "assignee")
+    data = with_default_owner(registry.get("tasks"), data, actor)
     if not data.get("status"):
         data["status"] = _default_status()
     actor_user = actor if getattr(actor, "pk", None) else None
@@ -318,6 +336,24 @@ def task_delegate(task: Task, *, actor, assignee, expected_version=None) -> Task
     )
 
 
+@transaction.atomic
+def task_complete(task: Task, *, actor) -> Task:
+    """Mark an open task done in one step, whoever may change it: the assignee of a task
+    delegated to him on a record outside his scope too. Closing it does what any close does:
+    the delegator is notified, a recurring task's next one is made, a parent may close
+    (REQ TK-2, TK-3)."""
+    # Lock the row: two clicks at once must close it once (one notice, one next occurrence).
+    current = Task._base_manager.select_for_update().get(pk=task.pk)
+    if not current.is_open:
+        raise ValidationError({"status": [_("This task is already closed.")]})
+    status = _done_status()
+    if status is None:
+        raise ValidationError(
+            {"status": [_("No task status is marked done; an administrator sets one.")]}
+        )
+    return task_update(current, actor=actor, data={"status": status})
+
+
 def _after_close(task: Task, actor) -> None:
     done = _is_done(task.status)
     if task.delegated_by_id and task.delegated_by_id != getattr(actor, "pk", None):
@@ -325,10 +361,8 @@ def _after_close(task: Task, actor) -> None:
         notify(
             task.delegated_by,
             verb=verb,
-            text=lambda: (
-                (_("Task done: %(title)s") if done else _("Task cancelled: %(title)s"))
-                % {"title": task.title}
-            ),
+            message=messages.TASK_DONE if done else messages.TASK_CANCELLED,
+            params={"title": task.title},
             record=task,
             email=True,
         )
@@ -339,7 +373,7 @@ def _after_close(task: Task, actor) -> None:
         if parent.is_open and parent.close_with_subtasks:
             siblings_open = Task._base_manager.filter(parent_id=parent.pk, is_open=True).exists()
             if not siblings_open:
-                task_update(parent, actor=actor, data={"status": _status("done")})
+                task_update(parent, actor=actor, data={"status": _done_status()})
 
 
 def _shift(value, recurrence: str):
@@ -385,10 +419,8 @@ def _notify_assigned(task: Task) -> None:
     notify(
         task.assignee,
         verb=Notification.Verb.ASSIGNED,
-        text=lambda: (
-            _("%(user)s handed you a task: %(title)s")
-            % {"user": task.delegated_by, "title": task.title}
-        ),
+        message=messages.ASSIGNED,
+        params={"user": str(task.delegated_by), "title": task.title},
         record=task,
         email=True,
     )
@@ -397,20 +429,21 @@ def _notify_assigned(task: Task) -> None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-def notify(user, *, verb: str, text, record=None, email: bool = False) -> Notification | None:
-    """Leave a notification for ``user``; ``text`` is a string or a callable that makes it in
-    the user's own language. With ``email`` the worker also emails it, once."""
+def notify(
+    user, *, verb: str, message: str, params: dict | None = None, record=None, email: bool = False
+) -> Notification | None:
+    """Leave a notification for ``user``: ``message`` is a key of ``kesher.activities.messages``
+    and ``params`` its parameters, put into words when it is read, in the reader's language.
+    With ``email`` the worker also emails it, once."""
 
     if user is None or not user.is_active:
         return None
-    if callable(text):
-        with translation.override(getattr(user, "language", None) or "he"):
-            text = str(text())
     link_type = registry.for_model(record).key if record is not None else ""
     return Notification.objects.create(
         user=user,
         verb=verb,
-        text=text[:300],
+        message=message,
+        params=params or {},
         link_type=link_type,
         link_id=record.pk if record is not None else None,
         email_wanted=email and bool(user.email),
@@ -492,7 +525,7 @@ def _check_alert(data: dict, actor, current: ManualAlert | None = None) -> None:
 def manual_alert_create(*, actor, data: dict, m2m: dict | None = None) -> ManualAlert:
     """Put an alert on a record the actor may see, until ``expires_at``."""
     _check_alert(data, actor)
-    return record_create("manual-alerts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+    return record_create("manual-alerts", actor=actor, data=data, m2m=m2m)
 
 
 @transaction.atomic

@@ -9,6 +9,11 @@ router.register("callback-runs", api.CallbackRunViewSet, basename="callback-runs
 
 urlpatterns = [
     path("activities/tasks/", views.task_tabs, name="activities_tasks"),
+    path(
+        "activities/tasks/<int:pk>/complete/",
+        views.task_complete,
+        name="activities_task_complete",
+    ),
     path("activities/notifications/", views.notifications, name="activities_notifications"),
     path(
         "activities/notifications/<int:pk>/open/",
@@ -44,5 +49,11 @@ urlpatterns = [
         name="api_activities_overview",
     ),
     path("api/v1/task-report/", api.TaskReportView.as_view(), name="api_task_report"),
+    # Beside the generated /api/v1/tasks/ resource, whose routes end at the task's id.
+    path(
+        "api/v1/tasks/<int:pk>/complete/",
+        api.TaskCompleteView.as_view(),
+        name="api_task_complete",
+    ),
     path("api/v1/", include(router.urls)),
 ]

@@ -28,7 +28,7 @@ from kesher.activities import (
     selectors,
     services,
 )
-from kesher.activities.models import ActivityPreferences, CallbackRun, Notification
+from kesher.activities.models import ActivityPreferences, CallbackRun, Notification, Task
 from kesher.org.models import Department, User
 from kesher.platform.access import can
 from kesher.platform.models import Choice
@@ -37,15 +37,27 @@ from kesher.platform.registry import registry
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import render_partial, save_form
 
+LINK = ("link_type", "link_id")
+# An interaction or a task starts about the page's record, in a picker that may choose another
+# (the account's contact, say); an alert is always on the page's record.
 QUICK_FIELDS = {
-    "interactions": ("kind", "direction", "subject", "body", "duration_minutes", "outcome"),
-    "tasks": ("title", "task_type", "priority", "due_at", "reminder_at", "assignee", "notes"),
+    "interactions": ("kind", "direction", "subject", *LINK, "body", "duration_minutes", "outcome"),
+    "tasks": (
+        "title",
+        *LINK,
+        "task_type",
+        "priority",
+        "due_at",
+        "reminder_at",
+        "assignee",
+        "notes",
+    ),
     "manual-alerts": ("message", "level", "expires_at"),
 }
 
 
 class _LinkedEntity:
-    """The entity as ``_save`` sees it, with a create service that adds the record link."""
+    """The entity as ``save_form`` sees it, with a create service that adds the record link."""
 
     def __init__(self, entity, key, pk):
         self._entity, self._link = entity, {"link_type": key, "link_id": pk}
@@ -73,14 +85,16 @@ def quick_create(request, what, key, pk):
         raise PermissionDenied
     record = _linked_record(request, key, pk)
     entity = registry.get(what)
-    form_class = form_for(entity, request.user, fields=QUICK_FIELDS[what])
-    initial = {}
+    fields = QUICK_FIELDS[what]
+    form_class = form_for(entity, request.user, fields=fields)
+    initial = {"link_type": key, "link_id": record.pk} if "link_id" in fields else {}
     if what == "interactions":
         call = Choice.objects.filter(list_key="interaction_kind", value="call").first()
-        initial = {"kind": call.pk if call else None, "direction": "out"}
+        initial.update({"kind": call.pk if call else None, "direction": "out"})
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        obj = save_form(request, _LinkedEntity(entity, key, record.pk), form)
+        saved_as = entity if "link_id" in fields else _LinkedEntity(entity, key, record.pk)
+        obj = save_form(request, saved_as, form)
         if obj is not None:
             messages.success(request, _("%(label)s saved.") % {"label": obj})
             target = reverse("entity_detail", args=[key, record.pk])
@@ -114,6 +128,41 @@ def task_tabs(request):
         "can_add": can(request.user, "tasks", "add"),
     }
     return render(request, "activities/tasks.html", context)
+
+
+# The rows task lists show, by their partial in activities/task_rows.html.
+TASK_ROWS = ("table", "item")
+
+
+@require_POST
+@login_required
+def task_complete(request, pk):
+    """One click marks a task done, whoever may change it: the delegate of a task on a record
+    outside his scope too (REQ TK-3). htmx gets the row it was clicked in, as the task is now;
+    on the task's own page, and without htmx, the page reloads."""
+    if not can(request.user, "tasks", "change"):
+        raise PermissionDenied
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
+    error = ""
+    try:
+        services.task_complete(task, actor=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    row = request.POST.get("row", "")
+    if request.htmx and row in TASK_ROWS:
+        context = {"t": selectors.task_row(request.user, pk), "error": error}
+        return render(request, f"activities/task_rows.html#{row}", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Task done: %(title)s") % {"title": task.title})
+    target = reverse("entity_detail", args=["tasks", pk])
+    next_url = request.POST.get("next", "")
+    if row != "page" and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        target = next_url
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
 
 
 @login_required

@@ -17,7 +17,7 @@ class ApprovalsConfig(AppConfig):
         register_panel(
             "approvals/banners/_approval.html",
             applies=lambda entity: entity.linkable,
-            kind="banner",
+            kind="banners",
             order=20,
         )
 

@@ -7,9 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.org.models import ApiToken, Department, User
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import record_create, record_update, write_audit
+
+# A user's audit entries name the API tokens made and revoked for him.
+API_TOKEN = register_fact("api_token", gettext_lazy("API token"))
 
 __all__ = [
     "api_token_create",
@@ -98,9 +103,7 @@ def api_token_create(*, user: User, name: str, actor=None) -> tuple[ApiToken, st
     name = (name or "").strip() or _("API token")
     key, key_hash = ApiToken.new_key()
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:8], key_hash=key_hash)
-    write_audit(
-        user, actor=actor or user, action="update", changes={"api_token": [None, str(token)]}
-    )
+    write_audit(user, actor=actor or user, action="update", changes={API_TOKEN: [None, str(token)]})
     return token, key
 
 
@@ -110,5 +113,5 @@ def api_token_revoke(token: ApiToken, *, actor) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         write_audit(
-            token.user, actor=actor, action="update", changes={"api_token": [str(token), None]}
+            token.user, actor=actor, action="update", changes={API_TOKEN: [str(token), None]}
         )

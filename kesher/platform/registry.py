@@ -69,18 +69,19 @@ class ListedOn:
 
 @dataclass(frozen=True)
 class Panel:
-    """A template another app shows on the detail pages of the entities ``applies`` accepts.
+    """A template another app shows for the entities ``applies`` accepts.
 
-    Where, by ``kind`` (the page reads from the top, as ``platform/detail.html`` lays it out):
-    ``"action"`` buttons in the record's header beside "Edit" (a button that opens a form
-    loads it into ``#record-action-form``, right under them); ``"banner"`` under the header,
-    across the page (alerts, the 360° figures); ``"side"`` in the activity column, above the
-    timeline; ``"panel"`` after the record's sections. A panel with a ``label`` is listed in
-    the page's in-page navigation, which links to the element of id ``anchor`` it renders."""
+    Where, by ``kind`` (a record's page reads from the top, as ``platform/detail.html`` lays it
+    out): ``"actions"`` buttons in the record's header beside "Edit" (a button that opens a
+    form loads it into ``#record-action-form``, right under them); ``"banners"`` under the
+    header, across the page (alerts, the 360° figures); ``"aside"`` in the activity column,
+    above the timeline; ``"panels"`` after the record's sections; ``"home"`` as the entity's
+    card on the home page. A panel with a ``label`` is listed in the record page's in-page
+    navigation, which links to the element of id ``anchor`` it renders."""
 
     template: str
     applies: Callable[[Entity], bool]
-    kind: str = "panel"
+    kind: str = "panels"
     order: int = 100
     label: str = ""
     anchor: str = ""
@@ -123,6 +124,9 @@ class Entity:
     headline_fields: tuple[str, ...] = ()
     # Pick-list fields: model field name -> Choice.list_key.
     choice_lists: dict[str, str] = field(default_factory=dict)
+    # Internal fields kept out of the audit trail and the timeline (a flag a service derives
+    # from another field, account flags); passwords are never kept anyway (decision 0042).
+    audit_exclude: tuple[str, ...] = ()
     # A request body the API documentation shows for "create" (OpenAPI example).
     api_example: dict = field(default_factory=dict)
     in_navigation: bool = True
@@ -268,14 +272,14 @@ class Registry:
             self._panels.append(panel)
         return panel
 
-    def panels(self, entity: Entity, kind: str = "panel") -> list[str]:
+    def panels(self, entity: Entity, kind: str = "panels") -> list[str]:
         return [
             p.template
             for p in sorted(self._panels, key=lambda p: p.order)
             if p.kind == kind and p.applies(entity)
         ]
 
-    def panel_links(self, entity: Entity, kind: str = "panel") -> list[tuple[str, str]]:
+    def panel_links(self, entity: Entity, kind: str = "panels") -> list[tuple[str, str]]:
         """``(label, anchor)`` of the labelled panels of a kind on an entity's page, for its
         in-page navigation."""
         return [
@@ -333,7 +337,7 @@ def register_panel(
     template: str,
     *,
     applies: Callable[[Entity], bool],
-    kind: str = "panel",
+    kind: str = "panels",
     order: int = 100,
     label: str = "",
     anchor: str = "",

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from kesher.activities import messages
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.activities.services import notify, task_update
 from kesher.activities.tests.factories import choice, make_interaction, make_task
@@ -73,8 +74,10 @@ def test_api_create_and_errors(users, api_for):
 
 def test_notifications_api_is_own_only(users, api_for):
     rep = users["sales_rep"]
-    mine = notify(rep, verb="reminder", text="שלי")
-    theirs = notify(users["sales_rep2"], verb="reminder", text="לא שלי")
+    mine = notify(rep, verb="reminder", message=messages.REMINDER, params={"title": "שלי"})
+    theirs = notify(
+        users["sales_rep2"], verb="reminder", message=messages.REMINDER, params={"title": "לא"}
+    )
     api = api_for(rep)
     rows = api.get("/api/v1/notifications/").json()["results"]
     assert [r["id"] for r in rows] == [mine.pk]
@@ -96,7 +99,20 @@ def test_quick_log_from_account_page(users, client_for):
     form = client.get(url, headers={"HX-Request": "true"}).content.decode()
     call = choice("interaction_kind", "call")
     assert f'value="{call.pk}" selected' in form
-    response = client.post(url, {"kind": call.pk, "subject": "שיחה מהירה", "direction": "out"})
+    # About the page's record, in the link picker (which could choose another).
+    assert 'name="link_type" value="accounts"' in form
+    assert f'name="link_id" value="{account.pk}"' in form
+    assert f'value="{account.name}"' in form
+    response = client.post(
+        url,
+        {
+            "kind": call.pk,
+            "subject": "שיחה מהירה",
+            "direction": "out",
+            "link_type": "accounts",
+            "link_id": account.pk,
+        },
+    )
     assert response.status_code == 302
     interaction = Interaction.objects.get()
     assert (interaction.link_type, interaction.link_id) == ("accounts", account.pk)

@@ -2,9 +2,10 @@
 the timeline merges changes, interactions, tasks, emails and automation runs).
 
 An app registers a function ``source(record, user)`` returning ``TimelineItem``s about the
-record that ``user`` may see; the detail page merges them with the audit entries, newest first.
-An item reads like an audit entry (``at``, ``actor``, ``action``, ``get_action_display()``,
-``changes``), so the timeline's template shows both alike.
+record that ``user`` may see, written for him when asked; the detail page merges them with the
+audit entries, newest first. An item reads like an audit entry as ``history.describe`` leaves
+it (``at``, ``actor``, ``action``, ``get_action_display()``, ``rows``), so the timeline's
+template shows both alike.
 
 The timeline is one, on the record's page; its filter narrows it to the changes alone or to
 one kind a source offers (``register_source(..., kinds=...)``: tasks, a kind of interaction).
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+
+from kesher.platform.records.history import describe
 
 __all__ = ["CHANGES", "TimelineItem", "items_for", "kinds", "merge", "register_source"]
 
@@ -46,6 +49,21 @@ class TimelineItem:
 
     def get_action_display(self) -> str:
         return self.title
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """``(label, old, new)`` texts, as an audit entry's."""
+        return [(str(label), _text(old), _text(new)) for label, (old, new) in self.changes.items()]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 def register_source(source: Source | None = None, *, kinds=None):
@@ -83,12 +101,12 @@ def items_for(record, user, kind: str = "") -> list[TimelineItem]:
 
 
 def merge(entries, record, user, limit: int = 100, kind: str = "") -> list:
-    """Audit entries and the sources' items of ``record``, newest first, at most ``limit``;
-    ``kind``, one of the filter's choices (``kinds``), narrows them to the changes alone or
-    to the items of that kind."""
+    """Audit entries and the sources' items of ``record``, newest first, at most ``limit``,
+    each with its ``rows`` as ``user`` reads them; ``kind``, one of the filter's choices
+    (``kinds``), narrows them to the changes alone or to the items of that kind."""
     if kind == CHANGES:
         merged = list(entries)
     else:
         merged = ([] if kind else list(entries)) + items_for(record, user, kind)
     merged.sort(key=lambda item: item.at, reverse=True)
-    return merged[:limit]
+    return describe(merged[:limit], user)

@@ -98,13 +98,13 @@ def test_linkable_entities_come_from_their_registrations():
 
 def test_panels_apply_to_every_linkable_entity_registered_later():
     accounts = registry.get("accounts")
-    assert "activities/panels/_activities.html" in registry.panels(accounts, "side")
-    assert "activities/banners/_alerts.html" in registry.panels(accounts, "banner")
-    assert "activities/actions/_activities.html" in registry.panels(accounts, "action")
-    assert [anchor for _label, anchor in registry.panel_links(accounts, "side")] == [
+    assert "activities/aside/_activities.html" in registry.panels(accounts, "aside")
+    assert "activities/banners/_alerts.html" in registry.panels(accounts, "banners")
+    assert "activities/actions/_activities.html" in registry.panels(accounts, "actions")
+    assert [anchor for _label, anchor in registry.panel_links(accounts, "aside")] == [
         "record-activities"
     ]
-    for kind in ("panel", "side", "banner", "action"):
+    for kind in ("panels", "aside", "banners", "actions"):
         assert registry.panels(registry.get("departments"), kind) == []
 
 

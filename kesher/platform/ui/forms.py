@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import modelform_factory
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.access import linkable
 from kesher.platform.models import Choice
+from kesher.platform.records.links import resolve_link
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["RecordPicker", "RecordsPicker", "form_for"]
+__all__ = ["LinkPicker", "RecordPicker", "RecordsPicker", "form_for"]
 
 
-class RecordPicker(forms.TextInput):
+class _ProjectTemplateWidget(forms.TextInput):
+    """A widget whose template is one of the project's (kesher/templates), which Django's
+    default form renderer does not look in: rendered by the project's engine instead. Its
+    label names the visible search box, not the hidden input that holds the value."""
+
+    # Set by the form (``form_for``): a picker names only records this user may see.
+    user = None
+
+    def id_for_label(self, id_):
+        return f"{id_}-search" if id_ else id_
+
+    def _render(self, template_name, context, renderer=None):
+        return mark_safe(render_to_string(template_name, context))
+
+
+class RecordPicker(_ProjectTemplateWidget):
     """A search-as-you-type picker for links to large tables (a <select> of 200,000 accounts
     would not load): a hidden input holds the id, htmx fills the suggestions."""
 
@@ -29,13 +47,17 @@ class RecordPicker(forms.TextInput):
 
     def named(self):
         """The records whose names the picker may show: those it was given, else the field's
-        own choices (``form_for`` narrows them to the records the user may link), else any."""
+        own choices (``form_for`` narrows them to the records the user may link), else the
+        records the form's user may see."""
         if self.queryset is not None:
             return self.queryset
         choices = getattr(getattr(self, "choices", None), "queryset", None)
         if choices is not None:
             return choices
-        return registry.get(self.entity_key).model._base_manager.all()
+        model = registry.get(self.entity_key).model
+        return (
+            model._base_manager.all() if self.user is None else model.objects.visible_to(self.user)
+        )
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -46,14 +68,35 @@ class RecordPicker(forms.TextInput):
         context["widget"].update({"entity_key": self.entity_key, "label": label})
         return context
 
-    def id_for_label(self, id_):
-        # The label names the search box the user types in, not the hidden id.
-        return f"{id_}-search" if id_ else id_
 
-    def _render(self, template_name, context, renderer=None):
-        # The template is one of the project's (kesher/templates), which Django's default
-        # form renderer does not look in: rendered by the project's engine instead.
-        return mark_safe(render_to_string(template_name, context))
+class LinkPicker(_ProjectTemplateWidget):
+    """The picker of the record an interaction or a task is about (``records/links.py``): one
+    search by name, phone or e-mail across every linkable entity the user may see fills both
+    ``link_type`` (a hidden field of the form) and ``link_id`` (this widget's value). A linked
+    record the user may not see is kept and not named."""
+
+    template_name = "platform/widgets/link_picker.html"
+    kind = None  # the form's bound ``link_type`` field (``form_for`` sets it)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        kind = (self.kind.value() if self.kind is not None else "") or ""
+        label, unseen = "", False
+        if kind and value not in (None, ""):
+            try:
+                record = resolve_link(kind, value, self.user)
+            except ValidationError:
+                unseen = True
+            else:
+                label = str(record) if record is not None else ""
+        context["widget"].update(
+            {
+                "label": label,
+                "unseen": unseen,
+                "kind_id": self.kind.auto_id if self.kind is not None else "",
+            }
+        )
+        return context
 
 
 class RecordsPicker(RecordPicker):
@@ -155,6 +198,12 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
             widgets[name] = widget
         if isinstance(model_field, models.JSONField):
             field_classes[name] = OptionalJSONField
+    # The link of an interaction or a task to the record it is about: chosen with one picker,
+    # never by typing an id (issue 14 item 7).
+    has_link = {"link_type", "link_id"} <= set(fields)
+    if has_link:
+        widgets["link_type"] = forms.HiddenInput
+        widgets["link_id"] = LinkPicker
     form_class = modelform_factory(
         entity.model,
         form=entity.form_base or EntityForm,
@@ -172,7 +221,13 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 from kesher.platform.customfields.forms import add_custom_fields
 
                 add_custom_fields(self, entity, kwargs.get("instance"), user)
+            if has_link:
+                self.fields["link_id"].label = _("About")
+                self.fields["link_id"].widget.kind = self["link_type"]
+            self._offer_owner(entity.owner_field)
             for name, field in self.fields.items():
+                if isinstance(field.widget, _ProjectTemplateWidget):
+                    field.widget.user = user
                 queryset = getattr(field, "queryset", None)
                 if queryset is not None and registry.has_model(queryset.model):
                     field.queryset = linkable(queryset, user)
@@ -191,19 +246,15 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                     )
                 )
                 widget.attrs.setdefault("class", css)
-            self._offer_owner()
 
-        def _offer_owner(self) -> None:
-            """A new record's owner starts as the user who creates it (the services make the
-            same choice when none is given)."""
-            name = entity.owner_field
-            if (
-                self.instance.pk is None
-                and entity.owner_defaults_to_actor
-                and name in self.fields
-                and not self.initial.get(name)
-            ):
-                self.initial[name] = user.pk
+        def _offer_owner(self, name) -> None:
+            """A new record's owner (a task's assignee) starts as the user filling the form,
+            as the services would make it (``Entity.owner_defaults_to_actor``); he may choose
+            someone else."""
+            if not entity.owner_defaults_to_actor:
+                return
+            if name in self.fields and not self.instance.pk and not self.initial.get(name):
+                self.initial[name] = getattr(user, "pk", None)
 
         def _offer_default_choice(self, name, field) -> None:
             """A new record's required pick-list starts at the list's default value (the one

@@ -31,6 +31,7 @@ from kesher.platform.lists.tables import Table, with_columns
 from kesher.platform.models import Attachment, AuditEntry
 from kesher.platform.records import search as search_index
 from kesher.platform.records import timeline
+from kesher.platform.records.links import linkable_keys
 from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import (
     edit_blocked_reason,
@@ -54,10 +55,16 @@ def home(request):
     cards = []
     for entity in registry.all():
         if entity.in_navigation and entity.owner_field and can(request.user, entity.key, "view"):
+            # An app may draw an entity's card itself (activities: open tasks, each with its
+            # one-click "mark done"), as it adds panels to record pages.
+            template = next(iter(_panels(entity, "home")), None)
+            if template is not None:
+                cards.append((entity, None, template))
+                continue
             mine = entity.model.objects.visible_to(request.user).filter(
                 **{entity.owner_field: request.user}
             )
-            cards.append((entity, mine.order_by("-updated_at")[:5]))
+            cards.append((entity, mine.order_by("-updated_at")[:5], None))
     return render(request, "platform/home.html", {"recent": recent, "cards": cards})
 
 
@@ -109,13 +116,13 @@ def _timeline(obj, user, kind: str = ""):
     return timeline.merge(entries, obj, user, kind=kind)
 
 
-def _panels(entity: Entity, kind: str = "panel") -> list[str]:
-    """Templates shown on an entity's detail page: its own app's
-    ``<app_label>/panels/<key>.html`` (or ``banners/``, shown above the fields) by convention of
-    name, then what other apps registered for it (``register_panel``: the activities panel on
-    every linkable entity)."""
+def _panels(entity: Entity, kind: str = "panels") -> list[str]:
+    """Templates shown for an entity: its own app's ``<app_label>/<kind>/<key>.html`` by
+    convention of name, then what other apps registered for it (``register_panel``: the
+    activities panel on every linkable entity). ``kind`` says where (``Panel``): "actions",
+    "banners", "aside" or "panels" on its records' pages, "home" its card on the home page."""
     names = []
-    own = f"{entity.model._meta.app_label}/{kind}s/{entity.key}.html"
+    own = f"{entity.model._meta.app_label}/{kind}/{entity.key}.html"
     try:
         get_template(own)
         names.append(own)
@@ -241,8 +248,8 @@ def entity_detail(request, key, pk):
     remembered = _unfolded(request, entity)
     locked_reason = edit_blocked_reason(obj)
     nav = [(_("Details"), "record-details")]
-    nav += registry.panel_links(entity, "side")
-    nav += registry.panel_links(entity, "panel")
+    nav += registry.panel_links(entity, "aside")
+    nav += registry.panel_links(entity, "panels")
     nav += [(part.title, f"record-{part.slug}") for part in related]
     nav += [(_("Files"), "record-files"), (_("Timeline"), "record-timeline")]
     context = {
@@ -255,9 +262,9 @@ def entity_detail(request, key, pk):
         "files": _fold([_Part("files", _("Files"), attachments)], remembered)[0],
         "can_change": can(request.user, key, "change") and not locked_reason,
         "can_delete": can(request.user, key, "delete") and not locked_reason,
-        "actions": _panels(entity, "action"),
-        "banners": _panels(entity, "banner"),
-        "side_panels": _panels(entity, "side"),
+        "actions": _panels(entity, "actions"),
+        "banners": _panels(entity, "banners"),
+        "aside": _panels(entity, "aside"),
         "panels": _panels(entity),
         "nav": nav,
         "timeline_kinds": timeline.kinds(request.user),
@@ -353,6 +360,35 @@ def record_picker(request, key):
         "platform/widgets/record_picker_options.html",
         {"objs": objs, "target": request.GET.get("target", "")},
     )
+
+
+@login_required
+def link_picker(request):
+    """Suggestions for the LinkPicker widget: records of every linkable entity the user may
+    see, found by name, phone or e-mail in the search index, grouped by entity."""
+    text = request.GET.get("q", "").strip()[:100]
+    keys = [
+        key
+        for key in linkable_keys()
+        if registry.get(key).has_search() and can(request.user, key, "view")
+    ]
+    results = search_index.search(request.user, text, entities=keys, limit=8) if text else []
+    groups = [(entity, [(obj, _hint(entity, obj)) for obj in objs]) for entity, objs in results]
+    context = {
+        "searched": bool(text),
+        "groups": groups,
+        "target": request.GET.get("target", ""),
+        "kind_target": request.GET.get("kind_target", ""),
+    }
+    return render(request, "platform/widgets/link_picker_options.html", context)
+
+
+def _hint(entity: Entity, obj) -> str:
+    """What tells two records of the same name apart in a suggestion: a phone or an e-mail."""
+    for name in (*entity.search_phones, *entity.search_emails):
+        if getattr(obj, name, ""):
+            return field_display(obj, name)
+    return ""
 
 
 @require_POST

@@ -10,6 +10,10 @@ document.addEventListener("click", (event) => {
     addChip(target, option.dataset.pick, option.dataset.label);
     if (visible) visible.value = "";
   } else {
+    // The link picker fills the kind of record too (link_type beside link_id), before the
+    // change that tells whatever follows the choice.
+    const kind = option.dataset.kindTarget && document.getElementById(option.dataset.kindTarget);
+    if (kind) kind.value = option.dataset.kind;
     if (target) {
       target.value = option.dataset.pick;
       target.dispatchEvent(new Event("change", { bubbles: true }));
@@ -45,6 +49,15 @@ document.addEventListener("click", (event) => {
   const picker = remove.closest("[data-records-picker]");
   remove.closest("li").remove();
   picker.querySelector(`[data-picker-for="${picker.id}"]`)?.focus();
+});
+// A picker's search box emptied: no record is chosen any more.
+document.addEventListener("input", (event) => {
+  const search = event.target.closest("[data-picker-for]");
+  if (!search || search.value.trim()) return;
+  for (const id of [search.dataset.pickerFor, search.dataset.kindFor]) {
+    const hidden = id && document.getElementById(id);
+    if (hidden) hidden.value = "";
+  }
 });
 document.addEventListener("click", (event) => {
   const popup = document.getElementById("search-popup");

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0006_business_calendar_editable'),
+        ('activities', '0007_notification_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
