@@ -29,16 +29,17 @@ def _key(record) -> str | None:
     return key if key in linkable_keys() else None
 
 
-def interaction_kinds(user) -> list[tuple[str, str]]:
-    """The filter's choice of each active kind of interaction (call, meeting, email…)."""
-    if not can(user, "interactions", "view"):
+def interaction_kinds(user, entity) -> list[tuple[str, str]]:
+    """The filter's choice of each active kind of interaction (call, meeting, email…), on the
+    pages of records interactions may be about."""
+    if not entity.linkable or not can(user, "interactions", "view"):
         return []
     rows = Choice.objects.filter(list_key="interaction_kind", active=True).order_by("order", "pk")
     return [(c.value, str(c)) for c in rows]
 
 
-def task_kinds(user) -> list[tuple[str, str]]:
-    return [(TASKS, _("Tasks"))] if can(user, "tasks", "view") else []
+def task_kinds(user, entity) -> list[tuple[str, str]]:
+    return [(TASKS, _("Tasks"))] if entity.linkable and can(user, "tasks", "view") else []
 
 
 @register_source(kinds=interaction_kinds)

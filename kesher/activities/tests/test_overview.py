@@ -254,7 +254,8 @@ def test_the_page_has_one_timeline_with_the_filter_by_kind(users, client_for):
     page = client_for(rep).get(f"/r/accounts/{account.pk}/").content.decode()
     assert page.count('id="timeline"') == 1
     assert "overview-timeline" not in page
-    kinds = re.findall(r'<option value="([^"]*)">', page.split('id="timeline-kind"')[1])
+    select = page.split('id="timeline-kind"')[1].split("</select>")[0]
+    kinds = re.findall(r'<option value="([^"]*)">', select)
     assert kinds[:2] == ["", "changes"]
     assert {"tasks", "call", "meeting"} <= set(kinds)
 

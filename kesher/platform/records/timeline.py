@@ -28,8 +28,9 @@ logger = logging.getLogger("kesher.timeline")
 
 Source = Callable[..., Iterable["TimelineItem"]]
 _sources: list[Source] = []
-# Sources that offer kinds to the filter -> ``kinds(user)``, their ``(value, label)`` choices.
-_kinds: dict[Source, Callable[[object], list[tuple[str, str]]]] = {}
+# Sources that offer kinds to the filter -> ``kinds(user, entity)``, their ``(value, label)``
+# choices on the pages of that entity.
+_kinds: dict[Source, Callable[[object, object], list[tuple[str, str]]]] = {}
 
 # The filter's choice of the audit entries alone.
 CHANGES = "changes"
@@ -68,9 +69,10 @@ def _text(value) -> str:
 
 def register_source(source: Source | None = None, *, kinds=None):
     """Add ``source(record, user)`` to every record's timeline. Usable as a decorator, bare or
-    as ``@register_source(kinds=...)``: ``kinds(user)`` lists the ``(value, label)`` choices
-    the timeline's filter offers for its items, and the filtered timeline asks it for one
-    with ``source(record, user, kind=value)`` (it returns nothing for a kind not its own)."""
+    as ``@register_source(kinds=...)``: ``kinds(user, entity)`` lists the ``(value, label)``
+    choices the timeline's filter offers for its items on that entity's pages, and the
+    filtered timeline asks it for one with ``source(record, user, kind=value)`` (it returns
+    nothing for a kind not its own)."""
     if source is None:
         return lambda source: register_source(source, kinds=kinds)
     if source not in _sources:
@@ -80,12 +82,13 @@ def register_source(source: Source | None = None, *, kinds=None):
     return source
 
 
-def kinds(user) -> list[tuple[str, str]]:
-    """The timeline filter's choices: everything, the changes, then what the sources offer."""
+def kinds(user, entity) -> list[tuple[str, str]]:
+    """The filter's choices on the timeline of ``entity``'s records: everything, the changes,
+    then what the sources offer there."""
     choices = [("", _("Everything")), (CHANGES, _("Changes"))]
     for source in _sources:
         if source in _kinds:
-            choices += _kinds[source](user)
+            choices += _kinds[source](user, entity)
     return choices
 
 

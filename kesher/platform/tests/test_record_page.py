@@ -116,6 +116,10 @@ def test_a_page_without_activities_has_the_same_frame(users, client_for):
     assert 'id="log-interaction"' not in page
     assert page.count('id="timeline"') == 1
     assert 'id="record-nav"' in page
+    # Its timeline's filter offers no tasks or interactions: none can be about a department.
+    select = page.split('id="timeline-kind"')[1].split("</select>")[0]
+    kinds = re.findall(r'<option value="([^"]*)">', select)
+    assert kinds == ["", "changes"]
 
 
 def test_the_header_says_a_task_status_due_and_assignee(users, client_for):

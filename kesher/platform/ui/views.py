@@ -267,7 +267,7 @@ def entity_detail(request, key, pk):
         "aside": _panels(entity, "aside"),
         "panels": _panels(entity),
         "nav": nav,
-        "timeline_kinds": timeline.kinds(request.user),
+        "timeline_kinds": timeline.kinds(request.user, entity),
     }
     return render(request, "platform/detail.html", context)
 
