@@ -269,7 +269,8 @@ def _figures(data: dict) -> dict:
     client.force_login(data["rep"])
     account = data["account"]
     page = f"/r/accounts/{account.pk}/"
-    timeline = f"/activities/overview/accounts/{account.pk}/timeline/"
+    # The record's one timeline narrowed to one kind of interaction (its filter, issue 14).
+    timeline = f"{page}timeline/?kind=call"
     overview_api = f"/api/v1/overview/accounts/{account.pk}/"
 
     def get(url, **headers):
@@ -331,8 +332,9 @@ WHAT = {
     "activities.account_page_no_activities": "for comparison: the same page of an account of "
     "the same owner with no interactions or tasks",
     "activities.account_360_page": "account page with the 360° view (banner, figures, panels), "
-    "as its owner (scope own); its two timelines load after it, measured below",
-    "activities.account_360_timeline": "the 360° history partial (htmx), all kinds",
+    "as its owner (scope own); its timeline loads after it, measured below",
+    "activities.account_360_timeline": "the record's timeline filtered to one kind of "
+    "interaction (htmx, `/r/accounts/<id>/timeline/?kind=call`): up to 50 calls",
     "activities.account_record_timeline": "the record's timeline beside its fields (htmx, "
     "`/r/accounts/<id>/timeline/`): changes, interactions, tasks, messages, automation runs",
     "activities.account_overview_api": "`GET /api/v1/overview/accounts/<id>/`",

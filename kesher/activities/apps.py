@@ -14,14 +14,23 @@ class ActivitiesConfig(AppConfig):
         from kesher.platform.registry import register_panel
         from kesher.platform.tasks import on_tick
 
-        # Every record work can be about shows its 360° figures, its interactions and tasks,
-        # and the alerts an administrator defined (REQ CU-7, CU-8).
+        # Every record work can be about shows, under its name, the alerts an administrator
+        # defined and its 360° figures; "log a call", "new task" and "add an alert" in its
+        # header; its open tasks and recent interactions beside its timeline (REQ CU-7, CU-8).
         for template, kind, order in (
-            ("activities/panels/_overview.html", "panels", 10),
-            ("activities/panels/_activities.html", "panels", 20),
+            ("activities/actions/_activities.html", "actions", 10),
             ("activities/banners/_alerts.html", "banners", 10),
+            ("activities/banners/_overview.html", "banners", 30),
         ):
             register_panel(template, applies=_linkable, kind=kind, order=order)
+        register_panel(
+            "activities/aside/_activities.html",
+            applies=_linkable,
+            kind="aside",
+            order=10,
+            label=_("Activities"),
+            anchor="record-activities",
+        )
         on_tick(deliver_due)
         on_tick(send_digests)
         on_tick(resume_stalled_runs)

@@ -55,6 +55,7 @@ interactions = register(
         select_related=("kind", "outcome", "owner"),
         owner_field="owner",
         choice_lists={"kind": "interaction_kind", "outcome": "interaction_outcome"},
+        headline_fields=("kind", "occurred_at", "owner", "outcome"),
         create_service=services.interaction_create,
         update_service=services.interaction_update,
         api_example={
@@ -109,6 +110,7 @@ tasks = register(
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("title",),
+        headline_fields=("status", "priority", "due_at", "assignee"),
         filter_fields=(
             "status",
             "priority",

@@ -577,6 +577,7 @@ class TaskTemplate(KesherModel):
     # Round-robin state: who got the last task (set by the service, never from a form).
     last_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("last assigned (round robin)"),
         null=True,
         blank=True,
         editable=False,

@@ -1,5 +1,6 @@
-"""The customer 360° view on an account's page (REQ CU-7, CU-8; issue 4 item 6): key figures,
-the alerts banner and the timeline filtered by kind.
+"""The customer 360° view on a record's page (REQ CU-7, CU-8; issue 4 item 6): key figures and
+the alerts banner. Its history is the record's one timeline, which the platform shows with a
+filter by kind (``kesher.activities.timeline`` offers tasks and each kind of interaction).
 
 Key figures come from a small registry so that later modules add theirs (open tickets, open
 opportunities, revenue by product group, payment behaviour): ``register_figure`` with a
@@ -20,10 +21,9 @@ from django.utils.translation import gettext_lazy
 from kesher.activities.models import AlertRule, Interaction, ManualAlert, Task
 from kesher.platform.access import can
 from kesher.platform.lists.filterlang import compile_filter
-from kesher.platform.records.timeline import TimelineItem
 from kesher.platform.registry import registry
 from kesher.platform.ui.display import format_when
-from kesher.platform.visibility import hidden_fields, without_hidden_changes
+from kesher.platform.visibility import hidden_fields
 
 __all__ = [
     "SLOTS",
@@ -31,7 +31,6 @@ __all__ = [
     "alerts_for",
     "figures_for",
     "register_figure",
-    "timeline_for",
 ]
 
 
@@ -182,63 +181,3 @@ def alerts_for(record, user) -> list[dict]:
             for a in manual
         )
     return alerts
-
-
-# --- the timeline with filters ----------------------------------------------------------------
-
-TIMELINE_LIMIT = 50
-
-
-def timeline_kinds() -> list[tuple[str, str]]:
-    """The timeline's filter: everything, changes, tasks, or one kind of interaction."""
-    from kesher.platform.models import Choice
-
-    kinds = [("", _("Everything")), ("changes", _("Changes")), ("tasks", _("Tasks"))]
-    kinds += [
-        (c.value, str(c))
-        for c in Choice.objects.filter(list_key="interaction_kind", active=True).order_by(
-            "order", "pk"
-        )
-    ]
-    return kinds
-
-
-def timeline_for(record, user, kind: str = "") -> list:
-    """The record's merged timeline (changes, interactions, tasks and what other apps add),
-    newest first; ``kind`` narrows it to changes, tasks or one kind of interaction."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from kesher.activities.timeline import KIND_LIMIT, interaction_items, task_items
-    from kesher.platform.models import AuditEntry
-    from kesher.platform.records import timeline
-    from kesher.platform.records.history import describe
-
-    key = registry.for_model(record).key
-
-    def changes():
-        # Without the changes of fields the reader does not see (decision 0047).
-        return without_hidden_changes(audit_rows(record, AuditEntry, ContentType), key, user)
-
-    if kind == "changes":
-        return describe(changes(), user)
-    if kind == "tasks":
-        return task_items(record, user, key, KIND_LIMIT) if can(user, "tasks", "view") else []
-    if kind:
-        if not can(user, "interactions", "view"):
-            return []
-        return interaction_items(record, user, key, kind=kind, limit=KIND_LIMIT)
-    return timeline.merge(changes(), record, user, TIMELINE_LIMIT)
-
-
-def audit_rows(record, audit_model, content_types):
-    return (
-        audit_model.objects.filter(
-            content_type=content_types.objects.get_for_model(record), object_id=record.pk
-        )
-        .select_related("actor")
-        .order_by("-at", "-pk")[:TIMELINE_LIMIT]
-    )
-
-
-def is_item(entry) -> bool:
-    return isinstance(entry, TimelineItem)

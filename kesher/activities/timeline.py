@@ -1,5 +1,6 @@
 """The activities' entries on a record's timeline: its interactions and tasks (issue 4 item 6),
-merged with the audit entries by ``kesher.platform.records.timeline``."""
+merged with the audit entries by ``kesher.platform.records.timeline``. The timeline's filter
+offers "tasks" and each kind of interaction (REQ CU-7: the history by kind)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from django.utils.translation import gettext as _
 
 from kesher.activities.models import Interaction, Task
 from kesher.platform.access import can
+from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys
 from kesher.platform.records.timeline import TimelineItem, register_source
 from kesher.platform.registry import registry
 from kesher.platform.ui.display import format_when
 
-# Per source on the record page, merged with the changes; the 360° history filtered by one
-# kind shows up to KIND_LIMIT (issue 4 item 6; bench/results/activities-*.md).
+# Per source on the record page, merged with the changes; the timeline filtered by one kind
+# shows up to KIND_LIMIT (issue 4 item 6; bench/results/activities-*.md).
 LIMIT = 20
 KIND_LIMIT = 50
+TASKS = "tasks"
 
 
 def _key(record) -> str | None:
@@ -26,11 +29,26 @@ def _key(record) -> str | None:
     return key if key in linkable_keys() else None
 
 
-@register_source
-def interactions_of(record, user):
-    key = _key(record)
-    if key is None or not can(user, "interactions", "view"):
+def interaction_kinds(user, entity) -> list[tuple[str, str]]:
+    """The filter's choice of each active kind of interaction (call, meeting, email…), on the
+    pages of records interactions may be about."""
+    if not entity.linkable or not can(user, "interactions", "view"):
         return []
+    rows = Choice.objects.filter(list_key="interaction_kind", active=True).order_by("order", "pk")
+    return [(c.value, str(c)) for c in rows]
+
+
+def task_kinds(user, entity) -> list[tuple[str, str]]:
+    return [(TASKS, _("Tasks"))] if entity.linkable and can(user, "tasks", "view") else []
+
+
+@register_source(kinds=interaction_kinds)
+def interactions_of(record, user, kind: str = ""):
+    key = _key(record)
+    if key is None or kind == TASKS or not can(user, "interactions", "view"):
+        return []
+    if kind:
+        return interaction_items(record, user, key, kind=kind, limit=KIND_LIMIT)
     return interaction_items(record, user, key)
 
 
@@ -62,12 +80,12 @@ def interaction_items(
     return items
 
 
-@register_source
-def tasks_of(record, user):
+@register_source(kinds=task_kinds)
+def tasks_of(record, user, kind: str = ""):
     key = _key(record)
-    if key is None or not can(user, "tasks", "view"):
+    if key is None or kind not in ("", TASKS) or not can(user, "tasks", "view"):
         return []
-    return task_items(record, user, key)
+    return task_items(record, user, key, KIND_LIMIT if kind else LIMIT)
 
 
 def task_items(record, user, key: str, limit: int = LIMIT) -> list[TimelineItem]:

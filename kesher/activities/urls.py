@@ -35,11 +35,6 @@ urlpatterns = [
     path("activities/calendar/feed/", views.calendar_feed, name="activities_calendar_feed"),
     path("activities/calendar/digest/", views.digest_setting, name="activities_digest"),
     path("activities/ical/<str:token>.ics", views.ical_feed, name="activities_ical"),
-    path(
-        "activities/overview/<slug:key>/<int:pk>/timeline/",
-        views.overview_timeline,
-        name="activities_overview_timeline",
-    ),
     path("activities/not-contacted/", views.not_contacted, name="activities_not_contacted"),
     path(
         "activities/not-contacted/runs/<int:pk>/",

@@ -25,7 +25,6 @@ from kesher.activities import (
     charts,
     ical,
     meetings,
-    overview,
     selectors,
     services,
 )
@@ -381,27 +380,6 @@ def ical_feed(request, token):
     response["Content-Disposition"] = 'inline; filename="kesher.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response
-
-
-# --- the 360° view's filtered timeline (issue 4 item 6) -------------------------------------------
-
-
-@login_required
-def overview_timeline(request, key, pk):
-    """The record's merged timeline, narrowed by kind (htmx swaps it into the 360° panel)."""
-    record = _linked_record(request, key, pk)
-    kind = request.GET.get("kind", "")
-    kinds = overview.timeline_kinds()
-    if kind not in {k for k, _label in kinds}:
-        kind = ""
-    context = {
-        "obj": record,
-        "key": key,
-        "kind": kind,
-        "kinds": kinds,
-        "entries": overview.timeline_for(record, request.user, kind),
-    }
-    return render_partial(request, "activities/overview_timeline.html", context, "entries")
 
 
 # --- not contacted for X days (REQ CU-9) ----------------------------------------------------------

@@ -50,10 +50,15 @@ class Rule(KesherModel):
     )
     # The incoming-webhook secret, stored only as its SHA-256 hash (shown once when made).
     webhook_token_hash = models.CharField(
-        max_length=64, null=True, blank=True, unique=True, editable=False
+        _("webhook secret (hashed)"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
     )
     # Time and idle triggers: the end of the window the worker scanned last.
-    scanned_until = models.DateTimeField(null=True, blank=True, editable=False)
+    scanned_until = models.DateTimeField(_("scanned until"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

@@ -31,6 +31,7 @@ def _rows() -> list[dict]:
             "description": str(t.description),
             "steps": [str(s) for s in t.steps],
             "missing": t.missing(),
+            "missing_names": t.missing_names(),
             "installed_at": installed[t.key].installed_at if t.key in installed else None,
             "installed_by": str(installed[t.key].installed_by or "") if t.key in installed else "",
         }
@@ -73,6 +74,8 @@ class ProcessTemplateSerializer(serializers.Serializer):
     description = serializers.CharField()
     steps = serializers.ListField(child=serializers.CharField())
     missing = serializers.ListField(child=serializers.CharField())
+    # The same modules as people call them, in the reader's language.
+    missing_names = serializers.ListField(child=serializers.CharField())
     installed_at = serializers.DateTimeField(allow_null=True)
     installed_by = serializers.CharField()
 

@@ -45,6 +45,15 @@ class ProcessTemplate:
         known = set(registry.keys())
         return [key for key in self.requires if key not in known]
 
+    def missing_names(self) -> list[str]:
+        """The modules it waits for, as people call them."""
+        return [str(MODULE_NAMES.get(key, key)) for key in self.missing()]
+
+
+# What a template may wait for, named for people: a module not installed yet has no entity
+# in the registry to give its name.
+MODULE_NAMES = {"tickets": gettext_lazy("customer service (tickets)")}
+
 
 _WELCOME_HE = (
     "<p>שלום {{ name }},</p>"
@@ -287,7 +296,7 @@ def process_install(key: str, *, actor) -> InstalledProcess:
         raise ValidationError({"key": [_("No such process template.")]})
     if actor is not None and not is_admin(actor):
         raise ValidationError({"key": [_("Only an administrator installs process templates.")]})
-    missing = template.missing()
+    missing = template.missing_names()
     if missing:
         raise ValidationError(
             {"key": [_("This process needs modules not installed yet: %s.") % ", ".join(missing)]}

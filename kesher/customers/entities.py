@@ -103,6 +103,7 @@ accounts = register(
         owner_field="owner",
         company_field="companies",
         status_field="status",
+        headline_fields=("status", "owner", "phone", "email", "city"),
         choice_lists={
             "industry": "industry",
             "source": "account_source",
@@ -185,6 +186,7 @@ contacts = register(
         ),
         owner_field="owner",
         company_field="accounts__companies",
+        headline_fields=("title", "owner", "mobile", "phone", "email"),
         create_service=services.contact_create,
         api_example={
             "first_name": "דנה",

@@ -4,6 +4,7 @@ administrators with the same generic screens and API as any record (REQ CX-1, CX
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.customfields import schema
+from kesher.platform.customfields.definition_form import CustomFieldForm
 from kesher.platform.models import Choice, CustomField, FieldRule
 from kesher.platform.registry import Entity, Section, register
 
@@ -96,6 +97,7 @@ register(
         owner_field=None,
         create_service=schema.custom_field_create,
         update_service=schema.custom_field_update,
+        form_base=CustomFieldForm,
     )
 )
 

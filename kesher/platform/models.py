@@ -95,7 +95,12 @@ class Choice(models.Model):
     label_he = models.CharField(_("Hebrew label"), max_length=200)
     label_en = models.CharField(_("English label"), max_length=200, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent value"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     order = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
@@ -312,7 +317,7 @@ class CustomField(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
     indexed = models.BooleanField(_("indexed"), default=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     objects = StampedQuerySet.as_manager()
 

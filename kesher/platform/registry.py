@@ -69,14 +69,22 @@ class ListedOn:
 
 @dataclass(frozen=True)
 class Panel:
-    """A template another app shows for the entities ``applies`` accepts: ``kind="panels"``
-    below the record's fields, ``"banners"`` above them, ``"home"`` as its card on the home
-    page."""
+    """A template another app shows for the entities ``applies`` accepts.
+
+    Where, by ``kind`` (a record's page reads from the top, as ``platform/detail.html`` lays it
+    out): ``"actions"`` buttons in the record's header beside "Edit" (a button that opens a
+    form loads it into ``#record-action-form``, right under them); ``"banners"`` under the
+    header, across the page (alerts, the 360° figures); ``"aside"`` in the activity column,
+    above the timeline; ``"panels"`` after the record's sections; ``"home"`` as the entity's
+    card on the home page. A panel with a ``label`` is listed in the record page's in-page
+    navigation, which links to the element of id ``anchor`` it renders."""
 
     template: str
     applies: Callable[[Entity], bool]
     kind: str = "panels"
     order: int = 100
+    label: str = ""
+    anchor: str = ""
 
 
 @dataclass
@@ -111,6 +119,9 @@ class Entity:
     # ends is); used instead of owner/company scoping when set.
     scope_via: tuple[str, ...] = ()
     status_field: str | None = None
+    # The key fields its page shows under the record's name, in order (status, owner, phone…);
+    # empty: its status and owner fields.
+    headline_fields: tuple[str, ...] = ()
     # Pick-list fields: model field name -> Choice.list_key.
     choice_lists: dict[str, str] = field(default_factory=dict)
     # Internal fields kept out of the audit trail and the timeline (a flag a service derives
@@ -139,6 +150,9 @@ class Entity:
     last_contact_field: str | None = None
     # A new record belongs to the user who creates it unless another owner is given.
     owner_defaults_to_actor: bool = True
+    # The generic form's base class when its pages need inputs beyond the model's fields (a
+    # subclass of ``kesher.platform.ui.forms.EntityForm``; see its ``service_options``).
+    form_base: type | None = None
     # Services: the generic ones unless the entity needs its own logic.
     create_service: Callable | None = None
     update_service: Callable | None = None
@@ -171,6 +185,13 @@ class Entity:
             return self.lookup_keys
         names = {f.name for f in self.model._meta.concrete_fields}
         return ("name",) if "name" in names else ()
+
+    @property
+    def headline(self) -> tuple[str, ...]:
+        """The fields its page's header shows beside the record's name."""
+        if self.headline_fields:
+            return self.headline_fields
+        return tuple(name for name in (self.status_field, self.owner_field) if name)
 
     @property
     def related_lists(self) -> tuple[Related, ...]:
@@ -258,6 +279,15 @@ class Registry:
             if p.kind == kind and p.applies(entity)
         ]
 
+    def panel_links(self, entity: Entity, kind: str = "panels") -> list[tuple[str, str]]:
+        """``(label, anchor)`` of the labelled panels of a kind on an entity's page, for its
+        in-page navigation."""
+        return [
+            (p.label, p.anchor)
+            for p in sorted(self._panels, key=lambda p: p.order)
+            if p.kind == kind and p.label and p.applies(entity)
+        ]
+
     def register_duplicate_finder(self, key: str, finder: Any) -> None:
         self._finders[key] = finder
 
@@ -304,11 +334,17 @@ def register(entity: Entity) -> Entity:
 
 
 def register_panel(
-    template: str, *, applies: Callable[[Entity], bool], kind: str = "panels", order: int = 100
+    template: str,
+    *,
+    applies: Callable[[Entity], bool],
+    kind: str = "panels",
+    order: int = 100,
+    label: str = "",
+    anchor: str = "",
 ) -> Panel:
     """Show ``template`` on the detail page of every entity ``applies`` accepts, now or
-    registered later (the activities panel on every linkable entity)."""
-    return registry.register_panel(Panel(template, applies, kind, order))
+    registered later (the activities panel on every linkable entity); ``Panel`` says where."""
+    return registry.register_panel(Panel(template, applies, kind, order, label, anchor))
 
 
 def register_duplicate_finder(key: str, finder: Any) -> None:

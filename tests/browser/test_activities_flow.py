@@ -146,12 +146,12 @@ def test_call_task_subtask_delegation_and_360(users, open_page, log_in, screensh
     call = Interaction.objects.get()
     local_call = timezone.localtime(call.occurred_at).strftime("%d/%m/%Y")
     expect(page.locator("[data-figure=last_contact]")).to_contain_text(local_call)
-    expect(page.locator("#overview-timeline")).to_contain_text("לבדוק מלאי מול הספק")
+    # One timeline, filtered by kind (issue 14: the 360° history was the same events again).
+    expect(page.locator("#timeline")).to_have_count(1)
+    expect(page.locator("#timeline")).to_contain_text("לבדוק מלאי מול הספק")
     page.locator("#timeline-kind").select_option("call")
-    expect(page.locator("#overview-timeline[data-kind=call]")).to_contain_text(
-        "שיחת היכרות עם המנכ״ל"
-    )
-    expect(page.locator("#overview-timeline")).not_to_contain_text("לבדוק מלאי")
+    expect(page.locator("#timeline[data-kind=call]")).to_contain_text("שיחת היכרות עם המנכ״ל")
+    expect(page.locator("#timeline")).not_to_contain_text("לבדוק מלאי")
     screenshot(page, "activities-360-he")
     assert Account.objects.get().last_contact_at == call.occurred_at
 

@@ -190,7 +190,7 @@ def test_history_import_links_to_accounts_imported_before(
     expect(page.locator("#count-created")).to_have_text("2")
 
     page.goto(f"/r/accounts/{account.pk}/")
-    timeline = page.locator("#overview-timeline")
+    timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("שיחת היכרות מהמערכת הישנה")
     expect(timeline).to_contain_text("פגישה במשרדי הלקוח")
     expect(page.locator("[data-figure=last_contact]")).to_contain_text("10/02/2025")

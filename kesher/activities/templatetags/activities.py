@@ -46,13 +46,6 @@ def record_alerts(context, obj):
     return alerts_for(obj, context["request"].user)
 
 
-@register.simple_tag
-def timeline_kinds():
-    from kesher.activities.overview import timeline_kinds as kinds
-
-    return kinds()
-
-
 @register.filter
 def alert_class(level: str) -> str:
     return {"danger": "danger", "info": "info"}.get(level, "warning")

@@ -350,16 +350,6 @@ register_route(
 )
 for _side in ("rep1", "rep2"):
     register_route(
-        "pages",
-        lambda world, side=_side: (
-            f"/activities/overview/accounts/{world.record('accounts', side).pk}/timeline/?kind=call"
-        ),
-        Verb(
-            "GET", permitted("accounts", "view", lambda w, side=_side: w.record("accounts", side))
-        ),
-        what=f"{_side}'s account timeline",
-    )
-    register_route(
         "api",
         lambda world, side=_side: f"/api/v1/overview/accounts/{world.record('accounts', side).pk}/",
         Verb(

@@ -3,6 +3,7 @@ alerts with an expiry), the timeline filtered by kind, its API, and a bounded qu
 (REQ CU-7, CU-8; issue 4 item 6)."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -226,7 +227,7 @@ def test_timeline_filter_by_kind(users, client_for):
         occurred_at=timezone.now() - datetime.timedelta(hours=1),
     )
     make_task(rep, account, title="לשלוח הצעה")
-    url = reverse("activities_overview_timeline", args=["accounts", account.pk])
+    url = reverse("entity_timeline", args=["accounts", account.pk])
     client = client_for(rep)
     everything = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "פגישת היכרות" in everything
@@ -238,7 +239,25 @@ def test_timeline_filter_by_kind(users, client_for):
     tasks = client.get(url + "?kind=tasks").content.decode()
     assert "לשלוח הצעה" in tasks
     assert "שיחת טלפון" not in tasks
+    changes = client.get(url + "?kind=changes").content.decode()
+    assert "שיחת טלפון" not in changes
+    assert "לשלוח הצעה" not in changes
+    assert changes.count('<li class="list-group-item small">') == 1  # the account's creation
     assert client_for(users["sales_rep2"]).get(url).status_code == 404
+
+
+def test_the_page_has_one_timeline_with_the_filter_by_kind(users, client_for):
+    """The 360° view's history and the record's timeline were the same events twice (issue 14
+    item 7): one timeline is left, beside the activities, its filter offering every kind."""
+    rep = users["sales_rep"]
+    account = make_account(rep)
+    page = client_for(rep).get(f"/r/accounts/{account.pk}/").content.decode()
+    assert page.count('id="timeline"') == 1
+    assert "overview-timeline" not in page
+    select = page.split('id="timeline-kind"')[1].split("</select>")[0]
+    kinds = re.findall(r'<option value="([^"]*)">', select)
+    assert kinds[:2] == ["", "changes"]
+    assert {"tasks", "call", "meeting"} <= set(kinds)
 
 
 def test_overview_api(users, api_for):
@@ -282,6 +301,6 @@ def test_360_query_count_is_bounded(users, client_for, django_assert_max_num_que
     client.get(f"/r/accounts/{account.pk}/")
     with django_assert_max_num_queries(45):
         assert client.get(f"/r/accounts/{account.pk}/").status_code == 200
-    url = reverse("activities_overview_timeline", args=["accounts", account.pk])
+    url = reverse("entity_timeline", args=["accounts", account.pk])
     with django_assert_max_num_queries(16):
         assert client.get(url, headers={"HX-Request": "true"}).status_code == 200

@@ -57,7 +57,8 @@ def test_a_template_installs_once_and_only_by_an_administrator(users):
 def test_sv11_service_process_waits_for_tickets_and_writes_nothing(users):
     with pytest.raises(ValidationError) as waiting:
         process_install("service-request", actor=users["admin"])
-    assert "tickets" in waiting.value.messages[0]
+    # The module it waits for, as people call it (issue 14 item 7: not the key "tickets").
+    assert "שירות לקוחות (פניות)" in waiting.value.messages[0]
     assert not Choice.objects.filter(list_key="ticket_status").exists()
     assert TaskTemplate.objects.count() == 0
 
@@ -88,6 +89,7 @@ def test_pages_and_api(users, client_for, api_for):
     listed = {row["key"]: row for row in api.get("/api/v1/process-templates/").json()}
     assert listed["customer-onboarding"]["installed_at"]
     assert listed["service-request"]["missing"] == ["tickets"]
+    assert listed["service-request"]["missing_names"] == ["customer service (tickets)"]
     again = api.post("/api/v1/process-templates/customer-onboarding/install/")
     assert again.status_code == 400
     assert "already installed" in again.json()["non_field_errors"][0]

@@ -85,12 +85,69 @@ def _check_parent(field: CustomField) -> dict[str, str]:
     return {}
 
 
-def custom_field_create(*, actor, data: dict, m2m=None) -> CustomField:
-    """Add a custom field to an entity; an indexed one gets its expression index."""
-    field = record_create("custom-fields", actor=actor, data=data, m2m=m2m)
+@transaction.atomic
+def custom_field_create(*, actor, data: dict, m2m=None, values=()) -> CustomField:
+    """Add a custom field to an entity; an indexed one gets its expression index.
+
+    ``values`` (dicts of "value", "label_he", "label_en") become the values of its pick-list,
+    written with it or not at all; the list is the one named, else a new one named after the
+    field's key. Errors of the values are reported under "values", one line a value."""
+    errors: dict[str, list] = {}
+    list_key = data.get("choice_list") or (data.get("key") if values else "")
+    if values and list_key:
+        data = {**data, "choice_list": list_key}
+        value_errors = _add_values(list_key, values, actor)
+        if value_errors:
+            errors["values"] = value_errors
+    try:
+        field = record_create("custom-fields", actor=actor, data=data, m2m=m2m)
+    except ValidationError as exc:
+        if errors and hasattr(exc, "error_dict"):
+            raise ValidationError({**exc.message_dict, **errors}) from exc
+        raise
+    if errors:
+        raise ValidationError(errors)
     if field.indexed:
         transaction.on_commit(lambda: ensure_index(field))
     return field
+
+
+def _add_values(list_key: str, values, actor) -> list[str]:
+    """Write ``values`` into the pick-list ``list_key`` after its last value; what is wrong
+    with each, as "<value>: <message>"."""
+    last = Choice.objects.filter(list_key=list_key).order_by("-order").first()
+    order = last.order if last else 0
+    errors = []
+    for row in values:
+        order += 10
+        data = {
+            "list_key": list_key,
+            "value": row.get("value", ""),
+            "label_he": row.get("label_he", ""),
+            "label_en": row.get("label_en", ""),
+            "order": order,
+        }
+        try:
+            record_create("choices", actor=actor, data=data)
+        except ValidationError as exc:
+            name = row.get("value") or row.get("label_he") or "—"
+            errors.append(f"{name}: {' '.join(_named(exc))}")
+    return errors
+
+
+def _named(exc: ValidationError) -> list[str]:
+    """A pick-list value's errors, each after the name of its field ("Hebrew label: …")."""
+    if not hasattr(exc, "error_dict"):
+        return exc.messages
+    lines = []
+    for name, messages in exc.message_dict.items():
+        try:
+            label = str(Choice._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            lines += messages
+            continue
+        lines += [f"{label}: {message}" for message in messages]
+    return lines
 
 
 def values_failing_type(field: CustomField, new_type: str, limit: int = 20) -> list[tuple]:

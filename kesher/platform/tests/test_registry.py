@@ -98,9 +98,21 @@ def test_linkable_entities_come_from_their_registrations():
 
 def test_panels_apply_to_every_linkable_entity_registered_later():
     accounts = registry.get("accounts")
-    assert "activities/panels/_activities.html" in registry.panels(accounts)
+    assert "activities/aside/_activities.html" in registry.panels(accounts, "aside")
     assert "activities/banners/_alerts.html" in registry.panels(accounts, "banners")
-    assert registry.panels(registry.get("departments")) == []
+    assert "activities/actions/_activities.html" in registry.panels(accounts, "actions")
+    assert [anchor for _label, anchor in registry.panel_links(accounts, "aside")] == [
+        "record-activities"
+    ]
+    for kind in ("panels", "aside", "banners", "actions"):
+        assert registry.panels(registry.get("departments"), kind) == []
+
+
+def test_headline_defaults_to_status_and_owner():
+    """The header's key fields are declared on the entity; without them, its status and owner."""
+    assert registry.get("accounts").headline[:2] == ("status", "owner")
+    assert registry.get("departments").headline == ()
+    assert registry.get("manual-alerts").headline == ("owner",)
 
 
 def test_custom_fields_are_offered_only_where_records_can_hold_them(users):

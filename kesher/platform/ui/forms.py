@@ -8,6 +8,7 @@ from django.db import models
 from django.forms.models import modelform_factory
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.access import linkable
@@ -139,9 +140,14 @@ class Checkboxes(forms.CheckboxSelectMultiple):
 
 class EntityForm(forms.ModelForm):
     """Skips model validation in the form: ``record_create``/``record_update`` do it, so the
-    UI, the API and the importer answer with the same errors."""
+    UI, the API and the importer answer with the same errors.
+
+    An entity's ``form_base`` (a subclass) may add inputs beyond the model's fields; those it
+    names in ``service_options`` go to the entity's create service as keyword arguments of
+    the same names (a new pick-list field's values)."""
 
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    service_options: tuple[str, ...] = ()
 
     def __init__(self, data=None, *args, **kwargs):
         from kesher.platform.records.services import clean_submitted
@@ -151,6 +157,13 @@ class EntityForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class OptionalJSONField(forms.JSONField):
+    """A JSON value an administrator may leave empty: shown empty, not as ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
 
 
 def _widget_for(field: models.Field):
@@ -167,6 +180,9 @@ def _widget_for(field: models.Field):
         return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     if isinstance(field, models.TextField):
         return forms.Textarea(attrs={"rows": 3})
+    if isinstance(field, models.JSONField):
+        # JSON reads left to right in either language; a value is usually one short line.
+        return forms.Textarea(attrs={"rows": 2, "dir": "ltr", "spellcheck": "false"})
     if isinstance(field, models.ForeignKey) and registry.has_model(field.related_model):
         target = registry.for_model(field.related_model)
         if target.large:
@@ -189,17 +205,27 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
     hidden = hidden_fields(entity, user)
     fields = [name for name in (fields or entity.form_fields) if name not in hidden]
     widgets = {}
+    field_classes = {}
     for name in fields:
-        widget = _widget_for(entity.model._meta.get_field(name))
+        model_field = entity.model._meta.get_field(name)
+        widget = _widget_for(model_field)
         if widget is not None:
             widgets[name] = widget
+        if isinstance(model_field, models.JSONField):
+            field_classes[name] = OptionalJSONField
     # The link of an interaction or a task to the record it is about: chosen with one picker,
     # never by typing an id (issue 14 item 7).
     has_link = {"link_type", "link_id"} <= set(fields)
     if has_link:
         widgets["link_type"] = forms.HiddenInput
         widgets["link_id"] = LinkPicker
-    form_class = modelform_factory(entity.model, form=EntityForm, fields=fields, widgets=widgets)
+    form_class = modelform_factory(
+        entity.model,
+        form=entity.form_base or EntityForm,
+        fields=fields,
+        widgets=widgets,
+        field_classes=field_classes,
+    )
 
     has_custom = entity.has_custom_fields
 
@@ -222,6 +248,8 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                     field.queryset = linkable(queryset, user)
                 if queryset is not None and queryset.model is Choice:
                     self._offer_default_choice(name, field)
+                    if not field.get_limit_choices_to():
+                        _group_by_list(field)
                 widget = field.widget
                 css = (
                     "form-check-input"
@@ -235,8 +263,11 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 widget.attrs.setdefault("class", css)
 
         def _offer_owner(self, name) -> None:
-            """A new record's owner (a task's assignee) starts as the user filling the form;
-            he may choose someone else."""
+            """A new record's owner (a task's assignee) starts as the user filling the form,
+            as the services would make it (``Entity.owner_defaults_to_actor``); he may choose
+            someone else."""
+            if not entity.owner_defaults_to_actor:
+                return
             if name in self.fields and not self.instance.pk and not self.initial.get(name):
                 self.initial[name] = getattr(user, "pk", None)
 
@@ -251,3 +282,39 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
 
     ScopedForm.__name__ = f"{entity.model.__name__}Form"
     return ScopedForm
+
+
+def _list_names() -> dict[str, str]:
+    """Each pick-list as people know it: the entity and field that use it ("Accounts · Status"),
+    else its key."""
+    from kesher.platform.models import CustomField
+
+    names: dict[str, str] = {}
+    for entity in registry.all():
+        for name, list_key in entity.choice_lists.items():
+            label = entity.field(name).verbose_name
+            names.setdefault(list_key, f"{entity.label_plural} · {capfirst(label)}")
+    used = CustomField.objects.exclude(choice_list="").filter(active=True)
+    for definition in used.order_by("entity", "order", "pk"):
+        if definition.entity in registry:
+            label_plural = registry.get(definition.entity).label_plural
+            names.setdefault(definition.choice_list, f"{label_plural} · {definition.label}")
+    return names
+
+
+def _group_by_list(field) -> None:
+    """A choice among the values of several pick-lists (a value's parent) offers them grouped
+    by their list, each group under the list's name, its values by label."""
+    rows = list(field.queryset.order_by("list_key", "order", "pk"))
+    if len({row.list_key for row in rows}) < 2:
+        return
+    names = _list_names()
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row.list_key, []).append((row.pk, row.label))
+    choices = [("", field.empty_label or "")] if field.empty_label is not None else []
+    choices += sorted(
+        ((names.get(key, key), options) for key, options in groups.items()),
+        key=lambda group: group[0],
+    )
+    field.choices = choices

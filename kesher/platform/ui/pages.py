@@ -49,8 +49,9 @@ def save_form(request, entity: Entity, form, obj=None):
     custom = custom_data(form)
     if custom is not None:
         data["custom"] = custom
+    options = getattr(form, "service_options", ())
     for name in form.fields:
-        if name == "version" or name not in form.cleaned_data:
+        if name == "version" or name in options or name not in form.cleaned_data:
             continue
         if getattr(form.fields[name], "custom_definition", None) is not None:
             continue
@@ -64,7 +65,8 @@ def save_form(request, entity: Entity, form, obj=None):
             service = entity.create_service
             if service is None:
                 return record_create(entity, actor=request.user, data=data, m2m=m2m)
-            return service(actor=request.user, data=data, m2m=m2m)
+            extra = {name: form.cleaned_data[name] for name in options if name in form.fields}
+            return service(actor=request.user, data=data, m2m=m2m, **extra)
         service = entity.update_service or record_update
         return service(
             obj,

@@ -3,6 +3,8 @@ authorize, call the service, render)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -82,15 +84,30 @@ def entity_list(request, key):
         "can_bulk": table.selectable,
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
-        "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},
+        "builder": {
+            "fields": table.builder_fields(),
+            "ops": OP_LABELS,
+            "periods": PERIOD_LABELS,
+            # The builder's script writes its rows itself: their words come from here.
+            "labels": {
+                "field": _("Field"),
+                "op": _("Condition"),
+                "value": _("Value"),
+                "remove": _("Remove the condition"),
+                "yes": _("Yes"),
+                "no": _("No"),
+                "between": _("from, to"),
+            },
+        },
     }
     return render_partial(request, "platform/list.html", context, "results")
 
 
-def _timeline(obj, user):
-    """The record's changes merged with what apps add: interactions, tasks, later emails and
-    automation runs (``kesher.platform.records.timeline``); changes of fields the reader does
-    not see are left out (decision 0047)."""
+def _timeline(obj, user, kind: str = ""):
+    """The record's one timeline: its changes merged with what apps add (interactions, tasks,
+    messages, automation runs: ``kesher.platform.records.timeline``), or one ``kind`` of
+    them as the timeline's filter chooses; changes of fields the reader does not see are left
+    out (decision 0047)."""
     entries = (
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -99,14 +116,14 @@ def _timeline(obj, user):
         .order_by("-at", "-pk")[:100]
     )
     entries = without_hidden_changes(entries, registry.for_model(obj), user)
-    return timeline.merge(entries, obj, user)
+    return timeline.merge(entries, obj, user, kind=kind)
 
 
 def _panels(entity: Entity, kind: str = "panels") -> list[str]:
     """Templates shown for an entity: its own app's ``<app_label>/<kind>/<key>.html`` by
     convention of name, then what other apps registered for it (``register_panel``: the
-    activities panel on every linkable entity). ``kind`` is "panels" (below the record's
-    fields), "banners" (above them) or "home" (the entity's card on the home page)."""
+    activities panel on every linkable entity). ``kind`` says where (``Panel``): "actions",
+    "banners", "aside" or "panels" on its records' pages, "home" its card on the home page."""
     names = []
     own = f"{entity.model._meta.app_label}/{kind}/{entity.key}.html"
     try:
@@ -120,10 +137,16 @@ def _panels(entity: Entity, kind: str = "panels") -> list[str]:
 @login_required
 def entity_timeline(request, key, pk):
     """The record's timeline, which its page loads after it shows (htmx): the page does not
-    wait for every app's part of the history."""
+    wait for every app's part of the history. ``?kind=`` narrows it (the filter above it)."""
     entity = entity_for(key, request.user, "view")
     obj = record_for(entity, request.user, pk)
-    context = {"entity": entity, "obj": obj, "timeline": _timeline(obj, request.user)}
+    kind = request.GET.get("kind", "")[:64]
+    context = {
+        "entity": entity,
+        "obj": obj,
+        "kind": kind,
+        "timeline": _timeline(obj, request.user, kind),
+    }
     return render(request, "platform/detail.html#timeline", context)
 
 
@@ -139,43 +162,100 @@ def _shown_sections(entity: Entity, user) -> list[tuple[object, list[str]]]:
     return shown
 
 
-def _shown_many(entity: Entity, sections, user) -> list:
-    """The many-to-many fields its sections show, each holding only what ``user`` may see."""
-    names = [
-        name for _title, names in sections for name in names if entity.field(name).many_to_many
-    ]
-    return visible_prefetches(entity.model, names, user)
+def _shown_headline(entity: Entity, user) -> list[str]:
+    """The header's key fields ``user`` sees."""
+    hidden = hidden_fields(entity, user)
+    return [name for name in entity.headline if name not in hidden]
 
 
-def _shown_links(entity: Entity, sections) -> list[str]:
-    """The record's own links (owner, status, company…) its sections show: read with it."""
-    names = []
+def _shown_names(headline, sections) -> list[str]:
+    """The fields the page shows: the header's key fields, then the sections'."""
+    names = list(headline)
     for _title, fields in sections:
-        for name in fields:
-            field = entity.model._meta.get_field(name)
-            if field.many_to_one or field.one_to_one:
-                names.append(name)
+        names += [name for name in fields if name not in names]
     return names
+
+
+def _shown_many(entity: Entity, names, user) -> list:
+    """The many-to-many fields the page shows, each holding only what ``user`` may see."""
+    many = [name for name in names if entity.field(name).many_to_many]
+    return visible_prefetches(entity.model, many, user)
+
+
+def _shown_links(entity: Entity, names) -> list[str]:
+    """The record's own links (owner, status, company…) the page shows: read with it."""
+    links = []
+    for name in names:
+        field = entity.model._meta.get_field(name)
+        if field.many_to_one or field.one_to_one:
+            links.append(name)
+    return names
+
+
+# The parts of record pages a browser folded or unfolded ("<entity>.<part>" and "-" or "+"),
+# written by kesher.js as the user toggles them, so the page comes back as it was left.
+FOLDED_COOKIE = "kesher_folded"
+
+
+def _unfolded(request, entity: Entity) -> dict[str, bool]:
+    """Part -> shown, for the parts of this entity's pages the browser remembers."""
+    prefix = f"{entity.key}."
+    remembered = {}
+    for token in request.COOKIES.get(FOLDED_COOKIE, "").split("|"):
+        if token.startswith(prefix) and token[-1:] in ("+", "-"):
+            remembered[token[len(prefix) : -1]] = token[-1] == "+"
+    return remembered
+
+
+@dataclass
+class _Part:
+    """A foldable part of a record page: a section of fields, a related list, the files."""
+
+    slug: str
+    title: str
+    rows: list | tuple = ()
+    shown: bool = True
+    target: Entity | None = None
+    columns: list | tuple = ()
+
+
+def _fold(parts: list[_Part], remembered: dict[str, bool]) -> list[_Part]:
+    """Each part as the browser left it; one never toggled is shown unless it has nothing to
+    show (a section of empty fields, an empty list) — the page reads from the top."""
+    for part in parts:
+        part.shown = remembered.get(part.slug, part.shown)
+    return parts
 
 
 @login_required
 def entity_detail(request, key, pk):
     entity = entity_for(key, request.user, "view")
+    hidden = hidden_fields(entity, request.user)
     shown = _shown_sections(entity, request.user)
+    key_fields = _shown_headline(entity, request.user)
+    names = _shown_names(key_fields, shown)
     obj = record_for(
         entity,
         request.user,
         pk,
-        prefetch=(*entity.prefetch_related, *_shown_many(entity, shown, request.user)),
-        joined=_shown_links(entity, shown),
+        prefetch=(*entity.prefetch_related, *_shown_many(entity, names, request.user)),
+        joined=_shown_links(entity, names),
     )
-    sections = []
-    for title, names in shown:
-        rows = [(entity.field(name), field_display(obj, name)) for name in names]
-        sections.append((title, rows))
-    sections += custom_sections(entity, obj, hidden_fields(entity, request.user))
+    headline = []
+    for name in key_fields:
+        value = field_display(obj, name)
+        if value not in ("", None):
+            headline.append((entity.field(name), value))
+    sections = [
+        (title, [(entity.field(name), field_display(obj, name)) for name in fields])
+        for title, fields in shown
+    ]
+    sections = [
+        _Part(f"s{index}", title, rows, shown=any(value not in ("", None) for _f, value in rows))
+        for index, (title, rows) in enumerate([*sections, *custom_sections(entity, obj, hidden)])
+    ]
     related = []
-    for rel in entity.related_lists:
+    for index, rel in enumerate(entity.related_lists):
         target = registry.get(rel.entity_key)
         if not can(request.user, target.key, "view"):
             continue
@@ -187,24 +267,34 @@ def entity_detail(request, key, pk):
             columns,
             request.user,
         ).order_by(*target.default_ordering)[:50]
-        related.append(
-            (rel, target, columns, [(r, [field_display(r, c) for c in names]) for r in rows])
-        )
+        rows = [(r, [field_display(r, c) for c in names]) for r in rows]
+        related.append(_Part(f"r{index}", rel.title, rows, bool(rows), target, columns))
     attachments = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
     ).select_related("uploaded_by")
+    remembered = _unfolded(request, entity)
     locked_reason = edit_blocked_reason(obj)
+    nav = [(_("Details"), "record-details")]
+    nav += registry.panel_links(entity, "aside")
+    nav += registry.panel_links(entity, "panels")
+    nav += [(part.title, f"record-{part.slug}") for part in related]
+    nav += [(_("Files"), "record-files"), (_("Timeline"), "record-timeline")]
     context = {
         "entity": entity,
         "obj": obj,
         "locked_reason": locked_reason,
-        "sections": sections,
-        "related": related,
-        "attachments": attachments,
+        "headline": headline,
+        "sections": _fold(sections, remembered),
+        "related": _fold(related, remembered),
+        "files": _fold([_Part("files", _("Files"), attachments)], remembered)[0],
         "can_change": can(request.user, key, "change") and not locked_reason,
         "can_delete": can(request.user, key, "delete") and not locked_reason,
-        "panels": _panels(entity),
+        "actions": _panels(entity, "actions"),
         "banners": _panels(entity, "banners"),
+        "aside": _panels(entity, "aside"),
+        "panels": _panels(entity),
+        "nav": nav,
+        "timeline_kinds": timeline.kinds(request.user, entity),
     }
     return render(request, "platform/detail.html", context)
 

@@ -99,6 +99,7 @@ document.addEventListener("change", (event) => {
   const rowsNode = document.getElementById("builder-rows");
   if (!dataNode || !rowsNode) return;
   const data = JSON.parse(dataNode.textContent);
+  const labels = data.labels;
   const fields = Object.fromEntries(data.fields.map((f) => [f.field, f]));
   const hidden = document.getElementById("filter-json");
   const joinSelect = document.getElementById("builder-join");
@@ -120,7 +121,7 @@ document.addEventListener("change", (event) => {
       for (const [key, label] of Object.entries(data.periods)) input.append(option(key, label, key === value));
     } else if (field.kind === "boolean") {
       input = document.createElement("select");
-      input.append(option("true", "✓", value !== false), option("false", "✗", value === false));
+      input.append(option("true", labels.yes, value !== false), option("false", labels.no, value === false));
     } else if (field.choices && field.choices.length) {
       input = document.createElement("select");
       if (op === "in" || op === "not_in") input.multiple = true;
@@ -131,12 +132,12 @@ document.addEventListener("change", (event) => {
       const days = op === "within_last_days" || op === "within_next_days";
       input.type = days || field.kind === "number" || field.kind === "ref" ? "number"
         : field.kind === "date" || field.kind === "datetime" ? "date" : "text";
-      if (op === "between") input.placeholder = "…, …";
+      if (op === "between") input.placeholder = labels.between;
       if (value !== undefined && value !== null) input.value = Array.isArray(value) ? value.join(", ") : value;
     }
     input.className = input.tagName === "SELECT" ? "form-select form-select-sm" : "form-control form-control-sm";
     input.dataset.role = "value";
-    input.setAttribute("aria-label", "value");
+    input.setAttribute("aria-label", labels.value);
     return input;
   }
 
@@ -146,16 +147,17 @@ document.addEventListener("change", (event) => {
     const fieldSelect = document.createElement("select");
     fieldSelect.className = "form-select form-select-sm w-auto";
     fieldSelect.dataset.role = "field";
-    fieldSelect.setAttribute("aria-label", "field");
+    fieldSelect.setAttribute("aria-label", labels.field);
     for (const f of data.fields) fieldSelect.append(option(f.field, f.label, f.field === condition.field));
     const opSelect = document.createElement("select");
     opSelect.className = "form-select form-select-sm w-auto";
     opSelect.dataset.role = "op";
-    opSelect.setAttribute("aria-label", "operator");
+    opSelect.setAttribute("aria-label", labels.op);
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "btn btn-sm btn-outline-danger";
     remove.textContent = "✕";
+    remove.setAttribute("aria-label", labels.remove);
     remove.addEventListener("click", () => row.remove());
     const refresh = (value) => {
       const field = fields[fieldSelect.value];
@@ -240,3 +242,69 @@ document.addEventListener("change", (event) => {
   if (event.target.id !== "select-page") return;
   document.querySelectorAll(".row-select").forEach((box) => { box.checked = event.target.checked; });
 });
+
+// The record page. A part folded or unfolded is remembered per kind of record, in a cookie the
+// server reads to render the page as it was left (FOLDED_COOKIE in platform/ui/views.py).
+const FOLDED_COOKIE = "kesher_folded";
+function rememberFold(event) {
+  const part = event.target.dataset && event.target.dataset.fold;
+  if (!part) return;
+  const stored = document.cookie.split("; ").find((c) => c.startsWith(`${FOLDED_COOKIE}=`));
+  const tokens = stored ? stored.slice(FOLDED_COOKIE.length + 1).split("|") : [];
+  const kept = tokens.filter((token) => token && token.slice(0, -1) !== part);
+  kept.push(part + (event.type === "shown.bs.collapse" ? "+" : "-"));
+  document.cookie = `${FOLDED_COOKIE}=${kept.slice(-40).join("|")}; path=/; max-age=31536000; samesite=lax`;
+}
+document.addEventListener("shown.bs.collapse", rememberFold);
+document.addEventListener("hidden.bs.collapse", rememberFold);
+// A form a header action opened (log a call, new task) takes the focus; "Cancel" closes it.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id !== "record-action-form") return;
+  event.detail.target.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+});
+document.addEventListener("click", (event) => {
+  const close = event.target.closest("[data-close-form]");
+  if (close) close.closest("form").remove();
+});
+// The file box of the page's own language says which file was chosen.
+document.addEventListener("change", (event) => {
+  const input = event.target.closest(".file-upload input[type=file]");
+  if (!input) return;
+  const shown = input.form.querySelector(".file-chosen");
+  shown.textContent = input.files.length ? input.files[0].name : shown.dataset.empty;
+});
+
+// The rows of a new pick-list field's values (the custom-field form): "Add a value" appends a
+// row and puts the cursor in it; ✕ takes one away (the last one is emptied instead).
+document.addEventListener("click", (event) => {
+  const add = event.target.closest("[data-add-row]");
+  const remove = event.target.closest("[data-remove-row]");
+  const editor = (add || remove)?.closest("[data-value-rows]");
+  if (!editor) return;
+  const list = editor.querySelector(".value-rows-list");
+  if (add) {
+    const row = editor.querySelector("template").content.firstElementChild.cloneNode(true);
+    list.append(row);
+    row.querySelector("input").focus();
+  } else if (list.children.length > 1) {
+    const row = remove.closest(".value-row");
+    (row.nextElementSibling || row.previousElementSibling).querySelector("input").focus();
+    row.remove();
+  } else {
+    remove.closest(".value-row").querySelectorAll("input").forEach((input) => { input.value = ""; });
+  }
+});
+// A field shown only for some values of another (the values editor for pick-list types).
+function showDependents() {
+  document.querySelectorAll("[data-shown-with]").forEach((node) => {
+    const form = node.closest("form");
+    const chooser = form && form.elements[node.dataset.shownWith];
+    if (!chooser) return;
+    const shown = node.dataset.shownFor.split(" ").includes(chooser.value);
+    node.closest("[data-field-name]").hidden = !shown;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.name && document.querySelector(`[data-shown-with="${event.target.name}"]`)) showDependents();
+});
+showDependents();
