@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import modelform_factory
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from kesher.platform import jsonlimits
 from kesher.platform.access import linkable
 from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["RecordPicker", "form_for"]
+__all__ = ["JSONField", "RecordPicker", "form_for"]
 
 LARGE_TABLE_ENTITIES = {"accounts", "contacts"}
 
@@ -41,6 +43,24 @@ class RecordPicker(forms.TextInput):
         # The template is one of the project's (kesher/templates), which Django's default
         # form renderer does not look in: rendered by the project's engine instead.
         return mark_safe(render_to_string(template_name, context))
+
+
+class JSONField(forms.JSONField):
+    """Django's JSON form field for text typed on a page: text nested too deeply is refused
+    with its own message (issue "Platform v2" item 10), never a RecursionError."""
+
+    def __init__(self, *, decoder=None, **kwargs):
+        super().__init__(decoder=decoder or jsonlimits.Decoder, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str) and not self.disabled:
+            try:
+                jsonlimits.loads(value)
+            except jsonlimits.TooDeep as exc:
+                raise ValidationError(str(exc), code="too_deep") from None
+            except ValueError:
+                pass  # malformed: Django's own message, below
+        return super().to_python(value)
 
 
 class EntityForm(forms.ModelForm):
@@ -86,12 +106,17 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
     """The generic form of ``entity``: its form fields plus its custom fields."""
     fields_given = fields
     fields = list(fields or entity.form_fields)
-    widgets = {}
+    widgets, field_classes = {}, {}
     for name in fields:
-        widget = _widget_for(entity.model._meta.get_field(name))
+        model_field = entity.model._meta.get_field(name)
+        widget = _widget_for(model_field)
         if widget is not None:
             widgets[name] = widget
-    form_class = modelform_factory(entity.model, form=EntityForm, fields=fields, widgets=widgets)
+        if isinstance(model_field, models.JSONField):
+            field_classes[name] = JSONField
+    form_class = modelform_factory(
+        entity.model, form=EntityForm, fields=fields, widgets=widgets, field_classes=field_classes
+    )
 
     has_custom = any(f.name == "custom" for f in entity.model._meta.concrete_fields)
 
