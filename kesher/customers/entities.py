@@ -154,7 +154,7 @@ contacts = register(
                 _("Details"),
                 ("first_name", "last_name", "title", "israeli_id", "birthday", "owner", "tags"),
             ),
-            Section(_("Contact details"), ("phone", "mobile", "email", "city")),
+            Section(_("Contact details"), ("phone", "mobile", "email", "city", "last_contact_at")),
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("first_name", "last_name"),

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from kesher.platform.access import linkable
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["EntitySerializer", "serializer_for"]
+__all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
 
 
 class EntitySerializer(serializers.ModelSerializer):
@@ -149,17 +149,34 @@ def _fresh(field: serializers.Field) -> serializers.Field:
 _cache: dict[str, type[EntitySerializer]] = {}
 
 
+def shown_fields(entity: Entity) -> list[str]:
+    """Fields the entity's pages show (detail sections, list columns, filters) that its form
+    does not edit: the API reads them too, read-only, so that it says all the pages know — a
+    task's SLA due time and delegator, an account's last contact (issue "Platform v2" 10)."""
+    shown = [name for section in entity.sections for name in section.fields]
+    shown += [*entity.list_columns, *entity.filter_fields]
+    result = []
+    for name in dict.fromkeys(shown):
+        if name in entity.form_fields:
+            continue
+        field = entity.model._meta.get_field(name)
+        if getattr(field, "concrete", False) and not field.many_to_many:
+            result.append(name)
+    return result
+
+
 def serializer_for(entity: Entity) -> type[EntitySerializer]:
     if entity.key not in _cache:
         model = entity.model
-        fields = ["id", "display", *entity.form_fields, "created_at", "updated_at"]
+        extra = shown_fields(entity)
+        fields = ["id", "display", *entity.form_fields, *extra, "created_at", "updated_at"]
         field_names = {f.name for f in model._meta.get_fields()}
         if "version" in field_names:
             fields.insert(1, "version")
         if "custom" in field_names:
             fields.append("custom_fields")
         fields = [f for f in fields if f in field_names or f in ("id", "display", "custom_fields")]
-        read_only = [f for f in ("created_at", "updated_at") if f in field_names]
+        read_only = [f for f in ("created_at", "updated_at") if f in field_names] + extra
         meta = type("Meta", (), {"model": model, "fields": fields, "read_only_fields": read_only})
         attrs = {"Meta": meta, "entity": entity}
         if "version" not in field_names:

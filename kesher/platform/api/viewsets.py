@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -15,6 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import viewsets
 from rest_framework.response import Response
 
+from kesher.org.middleware import activate_preferences
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records import search as search_index
@@ -93,10 +93,9 @@ class EntityViewSet(viewsets.ModelViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Token-authenticated calls are known only now, after the middleware ran: answer in
-        # the user's own language unless the request asked for one.
-        if not request.headers.get("Accept-Language") and request.user.is_authenticated:
-            translation.activate(request.user.language)
-            request.LANGUAGE_CODE = request.user.language
+        # the user's own language (unless the request asked for one) and time zone.
+        if request.user.is_authenticated:
+            activate_preferences(request, request.user)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
