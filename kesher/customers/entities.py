@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from kesher.customers import services
+from kesher.customers.api import ContactAccountsMixin
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
 from kesher.platform.registry import Entity, Section, register
 
@@ -176,12 +177,17 @@ contacts = register(
         owner_field="owner",
         company_field="accounts__companies",
         create_service=services.contact_create,
+        serializer_mixin=ContactAccountsMixin,
         api_example={
             "first_name": "דנה",
             "last_name": "לוי",
             "title": "מנהלת רכש",
             "mobile": "054-123-4567",
             "email": "dana@alpha.example",
+            "accounts": [
+                {"account": 12, "role": "מנהלת רכש", "is_primary": True},
+                {"account": 40, "role": "יועצת"},
+            ],
         },
     )
 )

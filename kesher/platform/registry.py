@@ -81,6 +81,12 @@ class Entity:
     # ``message`` and ``as_json(candidates)``. The generic create page and API ask it first and
     # create only when nothing is found or the user confirms (REQ IM-3).
     duplicate_finder: Any = None
+    # What the generated form and serializer cannot read off the model: a class mixed into the
+    # entity's form (``platform/ui/forms.py``: a pick-list value's declared settings) or into
+    # its serializer (``platform/api/serializers.py``: a contact's accounts with the role at
+    # each, a role's grants). Its fields come on top of ``form_fields``.
+    form_mixin: type | None = None
+    serializer_mixin: type | None = None
 
     @property
     def model_label(self) -> str:

@@ -68,6 +68,12 @@ class EntitySerializer(serializers.ModelSerializer):
     def get_validators(self):
         return []
 
+    @classmethod
+    def for_reading(cls, queryset, user):
+        """``queryset`` with what this serializer reads of each record, for ``user`` (a mixin
+        that adds fields prefetches their rows here: one query per page, not per record)."""
+        return queryset
+
     def to_internal_value(self, data):
         from kesher.platform.records.services import clean_submitted
 
@@ -177,11 +183,14 @@ def serializer_for(entity: Entity) -> type[EntitySerializer]:
             fields.append("custom_fields")
         fields = [f for f in fields if f in field_names or f in ("id", "display", "custom_fields")]
         read_only = [f for f in ("created_at", "updated_at") if f in field_names] + extra
+        mixin = entity.serializer_mixin
+        fields += [name for name in getattr(mixin, "_declared_fields", {}) if name not in fields]
         meta = type("Meta", (), {"model": model, "fields": fields, "read_only_fields": read_only})
         attrs = {"Meta": meta, "entity": entity}
         if "version" not in field_names:
             attrs["version"] = None
         if "custom" not in field_names:
             attrs["custom_fields"] = None
-        _cache[entity.key] = type(f"{model.__name__}Serializer", (EntitySerializer,), attrs)
+        bases = (EntitySerializer,) if mixin is None else (mixin, EntitySerializer)
+        _cache[entity.key] = type(f"{model.__name__}Serializer", bases, attrs)
     return _cache[entity.key]

@@ -55,6 +55,7 @@ class EntityViewSet(viewsets.ModelViewSet):
         ]
         if m2m:
             qs = qs.prefetch_related(*m2m)
+        qs = self.get_serializer_class().for_reading(qs, self.request.user)
         text = self.request.query_params.get("search", "").strip()
         if text and entity.has_search():
             ids = [

@@ -119,8 +119,9 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
     )
 
     has_custom = any(f.name == "custom" for f in entity.model._meta.concrete_fields)
+    bases = (form_class,) if entity.form_mixin is None else (entity.form_mixin, form_class)
 
-    class ScopedForm(form_class):
+    class ScopedForm(*bases):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             if has_custom and fields_given is None:
