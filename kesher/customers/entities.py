@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.customers import services
 from kesher.customers.api import ContactAccountsMixin
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
+from kesher.platform.customfields.picklists import Setting, declare_settings
 from kesher.platform.registry import Entity, Section, register
 
 accounts = register(
@@ -219,4 +220,24 @@ relationships = register(
         create_service=services.relationship_create,
         api_example={"from_account": 12, "type": 3, "to_account": 40, "notes": "חברת בת"},
     )
+)
+
+
+# A relationship type read from its other side: "parent company of" is "subsidiary of" (CU-5).
+declare_settings(
+    "relationship_type",
+    Setting(
+        "reverse_he",
+        "text",
+        _("Hebrew label from the other side"),
+        help_text=_("How the other record reads it; empty: the same as the label."),
+        max_length=200,
+    ),
+    Setting(
+        "reverse_en",
+        "text",
+        _("English label from the other side"),
+        help_text=_("How the other record reads it; empty: the same as the label."),
+        max_length=200,
+    ),
 )
