@@ -14,7 +14,8 @@ __all__ = ["AccountLinkSerializer", "ContactAccountsMixin"]
 
 
 class _VisibleAccount(serializers.PrimaryKeyRelatedField):
-    """An account the caller may see; any other id answers like one that does not exist."""
+    """An account the caller may see; any other id answers like one that does not exist
+    (``queryset``, all accounts, only tells the schema what the id is of)."""
 
     def get_queryset(self):
         return Account.objects.visible_to(self.context["request"].user)
@@ -23,7 +24,7 @@ class _VisibleAccount(serializers.PrimaryKeyRelatedField):
 class AccountLinkSerializer(serializers.Serializer):
     """One account the contact works with, and the role there."""
 
-    account = _VisibleAccount(help_text="The account's id.")
+    account = _VisibleAccount(queryset=Account.objects.all(), help_text="The account's id.")
     account_display = serializers.CharField(
         source="account.name", read_only=True, help_text="The account's name."
     )
