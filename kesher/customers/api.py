@@ -4,7 +4,7 @@ role at each (REQ CU-2), read and written on ``/api/v1/contacts/`` itself."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Value
 from rest_framework import serializers
 
 from kesher.customers.models import Account, ContactAccount
@@ -41,11 +41,15 @@ class AccountLinkSerializer(serializers.Serializer):
 
 
 def _links(user):
-    """A contact's links, each marked whether ``user`` may see its account."""
-    visible = Account.objects.visible_to(user).filter(pk=OuterRef("account_id"))
+    """A contact's links, each marked whether ``user`` may see its account; with no user (the
+    system writing a webhook's payload, which carries records whole), every one."""
+    if user is None:
+        visible = Value(True)
+    else:
+        visible = Exists(Account.objects.visible_to(user).filter(pk=OuterRef("account_id")))
     return (
         ContactAccount.objects.select_related("account")
-        .annotate(api_visible=Exists(visible))
+        .annotate(api_visible=visible)
         .order_by("account__name", "pk")
     )
 
@@ -78,8 +82,9 @@ class ContactAccountsMixin(serializers.Serializer):
 
     def to_representation(self, instance):
         links = getattr(instance, "api_links", None)
-        if links is None:  # a record just written, not read through for_reading
-            links = list(_links(self.context["request"].user).filter(contact=instance))
+        if links is None:  # a record just written, or not read through for_reading
+            request = self.context.get("request")
+            links = list(_links(getattr(request, "user", None)).filter(contact=instance))
         instance.api_account_links = [link for link in links if link.api_visible]
         instance.api_hidden_accounts = len(links) - len(instance.api_account_links)
         return super().to_representation(instance)

@@ -10,7 +10,9 @@ from django.utils import translation
 from kesher.customers.models import ContactAccount
 from kesher.customers.services import contact_link_account, contact_set_accounts
 from kesher.customers.tests.factories import make_account, make_contact
+from kesher.platform.api.serializers import serializer_for
 from kesher.platform.models import AuditEntry
+from kesher.platform.registry import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +171,13 @@ def test_bad_links_answer_400_by_field_and_write_nothing(users, api_for, crossed
     assert not_a_list.status_code == 400
     assert links_of(contact) == before
     assert AuditEntry.objects.count() == audits
+
+
+def test_a_payload_made_by_the_system_carries_every_link(users, crossed):
+    """A webhook's payload is the record as the API shows it, with no reader: whole."""
+    data = serializer_for(registry.get("contacts"))(crossed["contact"], context={}).data
+    assert {row["account"] for row in data["accounts"]} == {
+        crossed["mine"].pk,
+        crossed["theirs"].pk,
+    }
+    assert data["hidden_accounts"] == 0
