@@ -395,6 +395,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The entities' endpoints, as the registry is when the schema is made.
+    "PREPROCESSING_HOOKS": ["kesher.platform.api.viewsets.entity_endpoints"],
     # One name for the set of record types activities link to, wherever a field offers it.
     "ENUM_NAME_OVERRIDES": {
         "LinkTypeEnum": "kesher.platform.records.links.link_choices",

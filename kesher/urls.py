@@ -1,7 +1,7 @@
 """Kesher's URLs: generic entity pages and API from the registry, sign-in, API schema, health."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kesher.org import views as org_views
@@ -9,10 +9,14 @@ from kesher.platform import health
 from kesher.platform.api.viewsets import api_urls, saved_view_urls
 from kesher.platform.bulk import api as bulk_api
 from kesher.platform.bulk import views as bulk_views
+from kesher.platform.converters import ApiFormatConverter, EntityKeyConverter
 from kesher.platform.customfields import forms as customforms
 from kesher.platform.lists import export
 from kesher.platform.records import attachments
 from kesher.platform.ui import views
+
+register_converter(EntityKeyConverter, "entity")
+register_converter(ApiFormatConverter, "api_format")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +34,7 @@ urlpatterns = [
     path("profile/", org_views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
     path("pick/<slug:key>/", views.record_picker, name="record_picker"),
+    path("pick-link/", views.link_picker, name="link_picker"),
     path("options/<int:pk>/", customforms.options, name="custom_field_options"),
     path("files/<int:pk>/", attachments.download, name="attachment_download"),
     path("files/upload/<slug:key>/<int:pk>/", attachments.upload, name="attachment_upload"),

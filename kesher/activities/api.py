@@ -1,7 +1,8 @@
 """Activities' own API: a user's notifications (issue 4 item 5), a record's 360° figures and
-alerts (item 6), task reports (item 9) and "not contacted" call-back runs (item 7).
-Interactions, tasks, alert rules and manual alerts are served by the platform's generic API
-(``/api/v1/interactions/``, ``/tasks/``, ``/alert-rules/``, ``/manual-alerts/``)."""
+alerts (item 6), task reports (item 9), "not contacted" call-back runs (item 7) and the one-step
+completion of a task (issue 14 item 7). Interactions, tasks, alert rules and manual alerts are
+served by the platform's generic API (``/api/v1/interactions/``, ``/tasks/``,
+``/alert-rules/``, ``/manual-alerts/``)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from rest_framework.views import APIView
 
 from kesher.activities import callbacks, overview, selectors, services
 from kesher.activities.agenda import start_of_day
-from kesher.activities.models import CallbackRun, Notification
+from kesher.activities.models import CallbackRun, Notification, Task
 from kesher.activities.views import report_period
 from kesher.platform.access import can
+from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records.links import linkable_keys
 from kesher.platform.registry import registry
 
@@ -86,6 +88,47 @@ class NotificationViewSet(
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"marked": services.notification_mark_all_read(actor=request.user)})
+
+
+# --- completing a task in one step (REQ TK-3) -----------------------------------------------------
+
+
+class TaskCompleteView(APIView):
+    """Mark an open task done: it gets the first status an administrator marked done and
+    closed, and closing it does what any close does (its delegator is notified, a recurring
+    task's next one is made, a parent set to close with its sub-tasks may close). The task's
+    assignee may complete a task handed to him even when its record is outside his scope.
+    A task already closed answers 400."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tasks"],
+        operation_id="tasks_complete",
+        summary="Complete a task",
+        request=None,
+        responses={200: serializer_for(registry.get("tasks"))},
+        examples=[
+            OpenApiExample(
+                "Already closed (400)",
+                value={"status": ["המשימה כבר סגורה."]},
+                response_only=True,
+                status_codes=["400"],
+            )
+        ],
+    )
+    def post(self, request, pk):
+        if not can(request.user, "tasks", "change"):
+            raise PermissionDenied
+        task = Task.objects.visible_to(request.user).filter(pk=pk).first()
+        if task is None:
+            raise NotFound
+        try:
+            task = services.task_complete(task, actor=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        serializer = serializer_for(registry.get("tasks"))(task, context={"request": request})
+        return Response(serializer.data, headers={"ETag": f'"{task.version}"'})
 
 
 # --- the 360° view's figures and alerts (issue 4 item 6) ----------------------------------------

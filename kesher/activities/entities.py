@@ -18,6 +18,7 @@ from kesher.platform.registry import Entity, Section, register
 interactions = register(
     Entity(
         key="interactions",
+        large=True,
         model=Interaction,
         label=_("interaction"),
         label_plural=_("Interactions"),
@@ -28,12 +29,12 @@ interactions = register(
             "kind",
             "direction",
             "subject",
+            "link_type",
+            "link_id",
             "body",
             "occurred_at",
             "duration_minutes",
             "outcome",
-            "link_type",
-            "link_id",
             "participant_users",
             "participant_contacts",
             "owner",
@@ -43,10 +44,9 @@ interactions = register(
                 _("Interaction"),
                 ("kind", "direction", "subject", "occurred_at", "duration_minutes", "outcome"),
             ),
-            Section(
-                _("Who and what about"),
-                ("owner", "participant_users", "participant_contacts", "link_type", "link_id"),
-            ),
+            # The record it is about is named above the fields, only to whoever may see it
+            # (activities/banners/interactions.html), never as a kind and a number.
+            Section(_("Who"), ("owner", "participant_users", "participant_contacts")),
             Section(_("Details"), ("body",)),
         ),
         search_words=("subject",),
@@ -73,6 +73,7 @@ interactions = register(
 tasks = register(
     Entity(
         key="tasks",
+        large=True,
         model=Task,
         label=_("task"),
         label_plural=_("Tasks"),
@@ -81,6 +82,8 @@ tasks = register(
         list_columns=("title", "status", "priority", "due_at", "sla_due_at", "assignee"),
         form_fields=(
             "title",
+            "link_type",
+            "link_id",
             "task_type",
             "priority",
             "status",
@@ -90,20 +93,20 @@ tasks = register(
             "parent",
             "close_with_subtasks",
             "recurrence",
-            "link_type",
-            "link_id",
             "notes",
         ),
         sections=(
+            # The record it is about and the parent task are named above the fields, only to
+            # whoever may see them; sub-tasks are listed below (activities/banners/tasks.html,
+            # activities/panels/tasks.html).
             Section(
-                _("Task"),
-                ("title", "task_type", "priority", "status", "assignee", "parent", "recurrence"),
+                _("Task"), ("title", "task_type", "priority", "status", "assignee", "recurrence")
             ),
             Section(
                 _("Times"),
                 ("due_at", "reminder_at", "sla_due_at", "closed_at", "close_with_subtasks"),
             ),
-            Section(_("People and record"), ("created_by", "delegated_by", "link_type", "link_id")),
+            Section(_("People"), ("created_by", "delegated_by")),
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("title",),
@@ -177,6 +180,7 @@ alert_rules = register(
 manual_alerts = register(
     Entity(
         key="manual-alerts",
+        importable=False,
         model=ManualAlert,
         label=_("manual alert"),
         label_plural=_("Manual alerts"),

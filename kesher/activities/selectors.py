@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -11,17 +12,23 @@ from django.utils import timezone
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.org.models import User
 from kesher.platform.access import grant
+from kesher.platform.records.links import resolve_link
 
 __all__ = [
     "REPORT_GROUPS",
     "TASK_TABS",
+    "about_record",
     "calendar_people",
     "not_contacted",
     "notifications_of",
+    "parent_task",
+    "record_contacts",
     "record_interactions",
     "record_tasks",
+    "subtasks",
     "task_list",
     "task_report",
+    "task_row",
     "team_now",
     "unread_count",
     "user_meetings",
@@ -29,14 +36,14 @@ __all__ = [
 ]
 
 TASK_TABS = ("mine", "team", "delegated")
+# What a task list shows of each task, read with it.
+TASK_ROW_RELATED = ("status", "priority", "task_type", "assignee", "delegated_by")
 
 
 def task_list(user, tab: str = "mine", include_closed: bool = False):
     """Tasks of one tab: "mine" (assigned to me), "team" (assigned to anyone in my department
     subtree), "delegated" (handed by me to others; REQ TK-3)."""
-    qs = Task.objects.visible_to(user).select_related(
-        "status", "priority", "task_type", "assignee", "delegated_by"
-    )
+    qs = Task.objects.visible_to(user).select_related(*TASK_ROW_RELATED)
     if tab == "team":
         if user.department_id:
             members = User.objects.filter(department__path__startswith=user.department.path).values(
@@ -52,6 +59,39 @@ def task_list(user, tab: str = "mine", include_closed: bool = False):
     if not include_closed:
         qs = qs.filter(is_open=True)
     return qs.order_by("due_at", "id")
+
+
+def task_row(user, pk: int) -> Task:
+    """One task as a task list shows it (after it was marked done, say)."""
+    return Task.objects.visible_to(user).select_related(*TASK_ROW_RELATED).get(pk=pk)
+
+
+def parent_task(task: Task, user) -> Task | None:
+    """The parent of ``task`` if ``user`` may see it."""
+    if task.parent_id is None:
+        return None
+    return Task.objects.visible_to(user).filter(pk=task.parent_id).first()
+
+
+def subtasks(task: Task, user, limit: int = 50) -> list:
+    """The sub-tasks of ``task`` that ``user`` may see, open and closed (REQ TK-2)."""
+    return list(
+        Task.objects.visible_to(user)
+        .filter(parent_id=task.pk)
+        .select_related("status", "priority", "assignee")
+        .order_by("due_at", "id")[:limit]
+    )
+
+
+def about_record(obj, user):
+    """The record an interaction or a task is about, if ``user`` may see it, else None: a
+    delegate sees the task, never the name of a record outside his scope (REQ OR-3, TK-3)."""
+    if not obj.link_type or obj.link_id is None:
+        return None
+    try:
+        return resolve_link(obj.link_type, obj.link_id, user)
+    except ValidationError:
+        return None
 
 
 def record_tasks(record_key: str, record_pk: int, user, limit: int = 10) -> list:
@@ -124,6 +164,29 @@ def user_tasks(viewer, person, start, end):
         .select_related("status", "priority")
         .order_by("due_at", "id")
     )
+
+
+def record_contacts(record, viewer, limit: int = 20) -> list:
+    """The contacts a meeting about ``record`` would invite, as far as ``viewer`` may see them:
+    the record itself when it is a contact, else the contacts related to it (an account's
+    people; a later entity's contact field), found from the models' relations, not a list of
+    entity keys."""
+    contact_model = Interaction.participant_contacts.field.related_model
+    contacts = contact_model.objects.visible_to(viewer)
+    if isinstance(record, contact_model):
+        return list(contacts.filter(pk=record.pk))
+    related = [
+        f.name
+        for f in contact_model._meta.get_fields()
+        if f.is_relation and f.related_model is type(record)
+    ]
+    if not related:
+        return []
+    condition = Q(pk__in=[])
+    for name in related:
+        condition |= Q(**{name: record})
+    # The contacts' own ordering (by name), which a distinct query keeps.
+    return list(contacts.filter(condition).distinct()[:limit])
 
 
 # --- not contacted for X days (REQ CU-9) ---------------------------------------------------------

@@ -26,7 +26,8 @@ from kesher.activities.models import (
 from kesher.platform import jsonlimits
 from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys, resolve_link
-from kesher.platform.records.services import record_create, record_update
+from kesher.platform.records.services import record_create, record_update, with_default_owner
+from kesher.platform.registry import registry
 
 __all__ = [
     "alert_rule_create",
@@ -43,23 +44,39 @@ __all__ = [
     "notification_mark_all_read",
     "notification_mark_read",
     "notify",
+    "task_complete",
     "task_create",
     "task_delegate",
     "task_update",
 ]
-
-LAST_CONTACT_ENTITIES = ("accounts", "contacts")
 
 
 def _pk(value):
     return getattr(value, "pk", value)
 
 
+def _same_id(value, pk) -> bool:
+    """Whether ``value`` (a record, an id or its text; blank for none) names row ``pk``."""
+    value = _pk(value)
+    if value in (None, ""):
+        return pk is None
+    return str(value) == str(pk)
+
+
 def _check_link(data: dict, actor, current=None) -> None:
-    """A link must name a registered entity's record the actor may see (else 400)."""
+    """A new link must name a registered entity's record the actor may see (else 400). A link
+    sent back unchanged is kept as it is: the delegate of a task on a record outside his scope
+    saves the task without seeing, or losing, its record (REQ TK-3)."""
+    if "link_type" not in data and "link_id" not in data:
+        return
     link_type = data.get("link_type", getattr(current, "link_type", ""))
     link_id = data.get("link_id", getattr(current, "link_id", None))
-    if "link_type" in data or "link_id" in data:
+    unchanged = (
+        current is not None
+        and (link_type or "") == current.link_type
+        and _same_id(link_id, current.link_id)
+    )
+    if not unchanged:
         resolve_link(link_type or "", link_id, actor)
 
 
@@ -67,28 +84,26 @@ def _check_link(data: dict, actor, current=None) -> None:
 
 
 def _touch_last_contact(interaction: Interaction) -> None:
-    """Move the linked account's or contact's (and participating contacts') last contact date
-    forward to this interaction (REQ CU-3). A derived value, so a conditional UPDATE without an
-    audit entry: two interactions logged at once both keep the later date."""
-    from kesher.customers.models import Account, Contact
-
+    """Move the last-contact date (``Entity.last_contact_field``) of the record the interaction
+    is about, and of its participating contacts, forward to this interaction (REQ CU-3, CU-9).
+    A derived value, so a conditional UPDATE without an audit entry: two interactions logged at
+    once both keep the later date."""
     when = interaction.occurred_at
     if when is None or when > timezone.now():
         return  # a planned meeting is not a contact yet
-    later = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=when)
-    if interaction.link_type == "accounts":
-        Account.objects.filter(later, pk=interaction.link_id).update(last_contact_at=when)
+    touched: dict[str, set] = {}
+    if interaction.link_type in registry:
+        touched.setdefault(interaction.link_type, set()).add(interaction.link_id)
+    participants = Interaction.participant_contacts.field.related_model
     contact_ids = set(interaction.participant_contacts.values_list("pk", flat=True))
-    if interaction.link_type == "contacts":
-        contact_ids.add(interaction.link_id)
-    if contact_ids:
-        Contact.objects.filter(later, pk__in=contact_ids).update(last_contact_at=when)
-
-
-def _default_owner(data: dict, actor, field="owner") -> dict:
-    if not data.get(field) and getattr(actor, "pk", None):
-        return {**data, field: actor}
-    return data
+    if contact_ids and registry.has_model(participants):
+        touched.setdefault(registry.for_model(participants).key, set()).update(contact_ids)
+    for key, ids in touched.items():
+        entity = registry.get(key)
+        name = entity.last_contact_field
+        if name:
+            later = Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": when})
+            entity.model.objects.filter(later, pk__in=ids).update(**{name: when})
 
 
 @transaction.atomic
@@ -96,9 +111,7 @@ def interaction_create(*, actor, data: dict, m2m: dict | None = None) -> Interac
     """Log an interaction; its owner is the actor unless given; it moves the linked account's
     and contact's last contact date (REQ CU-3)."""
     _check_link(data, actor)
-    interaction = record_create(
-        "interactions", actor=actor, data=_default_owner(data, actor), m2m=m2m
-    )
+    interaction = record_create("interactions", actor=actor, data=data, m2m=m2m)
     _touch_last_contact(interaction)
     _invite_to_meeting(interaction, actor)
     return interaction
@@ -162,8 +175,15 @@ def calendar_of(company_id: int | None = None) -> WorkWeek:
 # --- tasks -------------------------------------------------------------------------------------
 
 
-def _status(value: str) -> Choice | None:
-    return Choice.objects.filter(list_key="task_status", value=value).first()
+def _done_status() -> Choice | None:
+    """The status that completes a task: the first active one an administrator's settings
+    mark both done and closed (built in: "done")."""
+    return (
+        Choice.objects.filter(list_key="task_status", active=True, extra__done=True)
+        .filter(extra__closed=True)
+        .order_by("order", "pk")
+        .first()
+    )
 
 
 def _default_status() -> Choice | None:
@@ -201,8 +221,10 @@ def _sla_due(task_type, start, assignee) -> datetime.datetime | None:
 def _check_task_rules(data: dict, actor, current: Task | None) -> None:
     """Rules that need other rows or the clock, as field errors (REQ TK-1, TK-2)."""
     errors = {}
-    parent = data.get("parent", getattr(current, "parent", None) if current else None)
-    if "parent" in data and parent is not None:
+    parent = data.get("parent")
+    # A parent sent back unchanged is not judged again (it may be closed by now, or out of
+    # the editor's scope): only a newly chosen one must be open and visible.
+    if parent is not None and not (current is not None and _same_id(parent, current.parent_id)):
         pk = _pk(parent)
         visible = Task.objects.visible_to(actor).filter(pk=pk).first()
         if visible is None:
@@ -241,7 +263,7 @@ def task_create(*, actor, data: dict, m2m: dict | None = None) -> Task:
     data = dict(data)
     _check_link(data, actor)
     _check_task_rules(data, actor, None)
-    data = _default_owner(data, actor, "assignee")
+    data = with_default_owner(registry.get("tasks"), data, actor)
     if not data.get("status"):
         data["status"] = _default_status()
     actor_user = actor if getattr(actor, "pk", None) else None
@@ -315,6 +337,24 @@ def task_delegate(task: Task, *, actor, assignee, expected_version=None) -> Task
     )
 
 
+@transaction.atomic
+def task_complete(task: Task, *, actor) -> Task:
+    """Mark an open task done in one step, whoever may change it: the assignee of a task
+    delegated to him on a record outside his scope too. Closing it does what any close does:
+    the delegator is notified, a recurring task's next one is made, a parent may close
+    (REQ TK-2, TK-3)."""
+    # Lock the row: two clicks at once must close it once (one notice, one next occurrence).
+    current = Task._base_manager.select_for_update().get(pk=task.pk)
+    if not current.is_open:
+        raise ValidationError({"status": [_("This task is already closed.")]})
+    status = _done_status()
+    if status is None:
+        raise ValidationError(
+            {"status": [_("No task status is marked done; an administrator sets one.")]}
+        )
+    return task_update(current, actor=actor, data={"status": status})
+
+
 def _after_close(task: Task, actor) -> None:
     done = _is_done(task.status)
     if task.delegated_by_id and task.delegated_by_id != getattr(actor, "pk", None):
@@ -336,7 +376,7 @@ def _after_close(task: Task, actor) -> None:
         if parent.is_open and parent.close_with_subtasks:
             siblings_open = Task._base_manager.filter(parent_id=parent.pk, is_open=True).exists()
             if not siblings_open:
-                task_update(parent, actor=actor, data={"status": _status("done")})
+                task_update(parent, actor=actor, data={"status": _done_status()})
 
 
 def _shift(value, recurrence: str):
@@ -397,7 +437,6 @@ def _notify_assigned(task: Task) -> None:
 def notify(user, *, verb: str, text, record=None, email: bool = False) -> Notification | None:
     """Leave a notification for ``user``; ``text`` is a string or a callable that makes it in
     the user's own language. With ``email`` the worker also emails it, once."""
-    from kesher.platform.registry import registry
 
     if user is None or not user.is_active:
         return None
@@ -437,7 +476,6 @@ def notification_mark_all_read(*, actor) -> int:
 def _check_condition(data: dict, current: AlertRule | None = None) -> None:
     """A rule's condition must compile in the filter language of its entity (else 400)."""
     from kesher.platform.lists.filterlang import compile_filter
-    from kesher.platform.registry import registry
 
     if isinstance(data.get("condition"), str):
         # Written as JSON text (a form's textarea, a client that sends text): read it.
@@ -491,7 +529,7 @@ def _check_alert(data: dict, actor, current: ManualAlert | None = None) -> None:
 def manual_alert_create(*, actor, data: dict, m2m: dict | None = None) -> ManualAlert:
     """Put an alert on a record the actor may see, until ``expires_at``."""
     _check_alert(data, actor)
-    return record_create("manual-alerts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+    return record_create("manual-alerts", actor=actor, data=data, m2m=m2m)
 
 
 @transaction.atomic

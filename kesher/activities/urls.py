@@ -9,6 +9,11 @@ router.register("callback-runs", api.CallbackRunViewSet, basename="callback-runs
 
 urlpatterns = [
     path("activities/tasks/", views.task_tabs, name="activities_tasks"),
+    path(
+        "activities/tasks/<int:pk>/complete/",
+        views.task_complete,
+        name="activities_task_complete",
+    ),
     path("activities/notifications/", views.notifications, name="activities_notifications"),
     path(
         "activities/notifications/<int:pk>/open/",
@@ -26,6 +31,7 @@ urlpatterns = [
         name="activities_quick",
     ),
     path("activities/calendar/", views.calendar, name="activities_calendar"),
+    path("activities/calendar/meeting/", views.meeting_new, name="activities_meeting_new"),
     path("activities/calendar/feed/", views.calendar_feed, name="activities_calendar_feed"),
     path("activities/calendar/digest/", views.digest_setting, name="activities_digest"),
     path("activities/ical/<str:token>.ics", views.ical_feed, name="activities_ical"),
@@ -48,5 +54,11 @@ urlpatterns = [
         name="api_activities_overview",
     ),
     path("api/v1/task-report/", api.TaskReportView.as_view(), name="api_task_report"),
+    # Beside the generated /api/v1/tasks/ resource, whose routes end at the task's id.
+    path(
+        "api/v1/tasks/<int:pk>/complete/",
+        api.TaskCompleteView.as_view(),
+        name="api_task_complete",
+    ),
     path("api/v1/", include(router.urls)),
 ]

@@ -19,25 +19,46 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from kesher.activities import agenda, callbacks, charts, ical, overview, selectors, services
-from kesher.activities.models import ActivityPreferences, CallbackRun, Notification
+from kesher.activities import (
+    agenda,
+    callbacks,
+    charts,
+    ical,
+    meetings,
+    overview,
+    selectors,
+    services,
+)
+from kesher.activities.models import ActivityPreferences, CallbackRun, Notification, Task
 from kesher.org.models import Department, User
 from kesher.platform.access import can
 from kesher.platform.models import Choice
-from kesher.platform.records.links import linkable_keys
+from kesher.platform.records.links import linkable_keys, resolve_link
 from kesher.platform.registry import registry
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import render_partial, save_form
 
+LINK = ("link_type", "link_id")
+# An interaction or a task starts about the page's record, in a picker that may choose another
+# (the account's contact, say); an alert is always on the page's record.
 QUICK_FIELDS = {
-    "interactions": ("kind", "direction", "subject", "body", "duration_minutes", "outcome"),
-    "tasks": ("title", "task_type", "priority", "due_at", "reminder_at", "assignee", "notes"),
+    "interactions": ("kind", "direction", "subject", *LINK, "body", "duration_minutes", "outcome"),
+    "tasks": (
+        "title",
+        *LINK,
+        "task_type",
+        "priority",
+        "due_at",
+        "reminder_at",
+        "assignee",
+        "notes",
+    ),
     "manual-alerts": ("message", "level", "expires_at"),
 }
 
 
 class _LinkedEntity:
-    """The entity as ``_save`` sees it, with a create service that adds the record link."""
+    """The entity as ``save_form`` sees it, with a create service that adds the record link."""
 
     def __init__(self, entity, key, pk):
         self._entity, self._link = entity, {"link_type": key, "link_id": pk}
@@ -65,14 +86,16 @@ def quick_create(request, what, key, pk):
         raise PermissionDenied
     record = _linked_record(request, key, pk)
     entity = registry.get(what)
-    form_class = form_for(entity, request.user, fields=QUICK_FIELDS[what])
-    initial = {}
+    fields = QUICK_FIELDS[what]
+    form_class = form_for(entity, request.user, fields=fields)
+    initial = {"link_type": key, "link_id": record.pk} if "link_id" in fields else {}
     if what == "interactions":
         call = Choice.objects.filter(list_key="interaction_kind", value="call").first()
-        initial = {"kind": call.pk if call else None, "direction": "out"}
+        initial.update({"kind": call.pk if call else None, "direction": "out"})
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        obj = save_form(request, _LinkedEntity(entity, key, record.pk), form)
+        saved_as = entity if "link_id" in fields else _LinkedEntity(entity, key, record.pk)
+        obj = save_form(request, saved_as, form)
         if obj is not None:
             messages.success(request, _("%(label)s saved.") % {"label": obj})
             target = reverse("entity_detail", args=[key, record.pk])
@@ -106,6 +129,41 @@ def task_tabs(request):
         "can_add": can(request.user, "tasks", "add"),
     }
     return render(request, "activities/tasks.html", context)
+
+
+# The rows task lists show, by their partial in activities/task_rows.html.
+TASK_ROWS = ("table", "item")
+
+
+@require_POST
+@login_required
+def task_complete(request, pk):
+    """One click marks a task done, whoever may change it: the delegate of a task on a record
+    outside his scope too (REQ TK-3). htmx gets the row it was clicked in, as the task is now;
+    on the task's own page, and without htmx, the page reloads."""
+    if not can(request.user, "tasks", "change"):
+        raise PermissionDenied
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
+    error = ""
+    try:
+        services.task_complete(task, actor=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    row = request.POST.get("row", "")
+    if request.htmx and row in TASK_ROWS:
+        context = {"t": selectors.task_row(request.user, pk), "error": error}
+        return render(request, f"activities/task_rows.html#{row}", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Task done: %(title)s") % {"title": task.title})
+    target = reverse("entity_detail", args=["tasks", pk])
+    next_url = request.POST.get("next", "")
+    if row != "page" and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        target = next_url
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
 
 
 @login_required
@@ -163,11 +221,25 @@ def calendar(request):
     day = agenda.parse_day(request.GET.get("date"))
     grid = agenda.build_agenda(request.user, person, view, day)
     prefs = ActivityPreferences.objects.filter(user=request.user).first()
+    today = timezone.localdate()
+    hours = []
+    if grid.view == "day":
+        week = services.calendar_for(person)
+        hours = grid.hours(week.day_start.hour, week.day_end.hour + bool(week.day_end.minute))
     context = {
         "grid": grid,
+        "hours": hours,
         "person": person,
         "people": list(people[:500]),
         "views": [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))],
+        "previous_label": {
+            "day": _("Previous day"),
+            "week": _("Previous week"),
+            "month": _("Previous month"),
+        }[grid.view],
+        "next_label": {"day": _("Next day"), "week": _("Next week"), "month": _("Next month")}[
+            grid.view
+        ],
         "weekdays": [
             _("Sunday"),
             _("Monday"),
@@ -177,13 +249,97 @@ def calendar(request):
             _("Friday"),
             _("Saturday"),
         ],
-        "today": timezone.localdate(),
+        "today": today,
+        "showing_today": grid.period_start <= today < grid.period_end,
+        # "New meeting" starts on the day shown, or today when that day is past.
+        "book_day": max(grid.day, today),
         "feed_active": bool(prefs and prefs.ical_token_hash),
         "feed_url": request.session.pop("activities_new_feed_url", ""),
         "digest": bool(prefs and prefs.daily_digest),
-        "can_book": can(request.user, "interactions", "add"),
+        "can_book": can(request.user, "interactions", "add")
+        and meetings.meeting_kind() is not None,
     }
     return render(request, "activities/calendar.html", context)
+
+
+@login_required
+def meeting_new(request):
+    """The calendar's "new meeting" (issue 14 item 7): the interaction form shaped for a
+    meeting, starting at the slot or day clicked (``at``), for the person whose calendar it was
+    (``user``); back to that calendar once saved. htmx asks it for the chosen record's
+    contacts, offered as participants in one click."""
+    if not can(request.user, "interactions", "add"):
+        raise PermissionDenied
+    kind = meetings.meeting_kind()
+    if kind is None:
+        raise Http404
+    if request.htmx and request.method == "GET":
+        context = {"record_contacts": _record_contacts(request, request.GET)}
+        return render(request, "activities/meeting_form.html#record-contacts", context)
+    people = selectors.calendar_people(request.user)
+    wanted = request.GET.get("user", "")
+    owner = people.filter(pk=wanted).first() if wanted.isdigit() else None
+    owner = owner or request.user
+    initial = {
+        "occurred_at": meetings.meeting_start(request.GET.get("at"), owner),
+        "duration_minutes": meetings.DEFAULT_MINUTES,
+        "owner": owner.pk,
+        **{k: request.GET[k] for k in ("link_type", "link_id") if request.GET.get(k)},
+    }
+    form = meetings.meeting_form(request.user)(request.POST or None, initial=initial, kind=kind)
+    view = request.POST.get("view") or request.GET.get("view", "week")
+    view = view if view in agenda.VIEWS else "week"
+    if request.method == "POST" and form.is_valid():
+        meeting = save_form(request, registry.get("interactions"), form)
+        if meeting is not None:
+            messages.success(request, _("Meeting booked: %(subject)s") % {"subject": meeting})
+            shown = people.filter(pk=meeting.owner_id).first() if meeting.owner_id else None
+            return redirect(_calendar_url(view, meeting.occurred_at, shown))
+    source = (
+        form.data
+        if form.is_bound
+        else {
+            "link_type": form.initial.get("link_type"),
+            "link_id": form.initial.get("link_id"),
+        }
+    )
+    context = {
+        "form": form,
+        "groups": _meeting_groups(form),
+        "record_contacts": _record_contacts(request, source),
+        "view": view,
+        "back": _calendar_url(view, initial["occurred_at"], owner),
+    }
+    return render(request, "activities/meeting_form.html", context)
+
+
+def _calendar_url(view: str, when: datetime.datetime, person=None) -> str:
+    day = timezone.localtime(when).date().isoformat()
+    url = f"{reverse('activities_calendar')}?view={view}&date={day}"
+    return f"{url}&user={person.pk}" if person is not None else url
+
+
+def _meeting_groups(form):
+    """The form's visible fields in the page's groups; fields no group names (custom fields)
+    last. A hidden one (the kind) goes with the form's hidden inputs."""
+    placed = {name for _group, names in meetings.LAYOUT for name in names}
+    groups = [
+        (group, [form[n] for n in names if n in form.fields and not form[n].is_hidden])
+        for group, names in meetings.LAYOUT
+    ]
+    rest = [f for f in form.visible_fields() if f.name not in placed]
+    return [*groups, ("more", rest)]
+
+
+def _record_contacts(request, data) -> list:
+    """The contacts of the record a meeting is about, if the user may see it and them."""
+    if not data.get("link_id"):
+        return []
+    try:
+        record = resolve_link(data.get("link_type") or "", data.get("link_id"), request.user)
+    except ValidationError:
+        return []
+    return selectors.record_contacts(record, request.user) if record is not None else []
 
 
 @require_POST

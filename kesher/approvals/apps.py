@@ -11,6 +11,15 @@ class ApprovalsConfig(AppConfig):
         from kesher.approvals import entities, timeline  # noqa: F401  (registers approval processes, timeline)
         from kesher.approvals.lock import locked_among, pending_approval_reason
         from kesher.platform.records.services import register_edit_guard
+        from kesher.platform.registry import register_panel
+
+        # A record that may go to approval shows its round above its fields.
+        register_panel(
+            "approvals/banners/_approval.html",
+            applies=lambda entity: entity.linkable,
+            kind="banners",
+            order=20,
+        )
 
         # A record waiting for approval is not edited until it is decided (REQ AU-3).
         register_edit_guard(pending_approval_reason, among=locked_among)

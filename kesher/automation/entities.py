@@ -10,6 +10,7 @@ from kesher.platform.registry import Entity, Section, register
 rules = register(
     Entity(
         key="automation-rules",
+        importable=False,
         model=Rule,
         label=_("automation rule"),
         label_plural=_("Automation rules"),

@@ -12,6 +12,11 @@ from kesher.platform.registry import Entity, Section, register
 accounts = register(
     Entity(
         key="accounts",
+        large=True,
+        linkable=True,
+        natural_keys=("company_number", "israeli_id", "email", "phone", "mobile"),
+        lookup_keys=("company_number", "name"),
+        last_contact_field="last_contact_at",
         model=Account,
         label=_("account"),
         label_plural=_("Accounts"),
@@ -122,6 +127,11 @@ accounts = register(
 contacts = register(
     Entity(
         key="contacts",
+        large=True,
+        linkable=True,
+        natural_keys=("israeli_id", "email", "phone", "mobile"),
+        lookup_keys=("email", "mobile"),
+        last_contact_field="last_contact_at",
         model=Contact,
         label=_("contact"),
         label_plural=_("Contacts"),

@@ -24,18 +24,10 @@ __all__ = [
 ]
 
 
-def _default_owner(data: dict, actor) -> dict:
-    # A form left blank sends owner=None; without an owner a sales rep (scope "own") could not
-    # see the record they just created, so blank means "the creating user" too.
-    if not data.get("owner") and getattr(actor, "pk", None):
-        return {**data, "owner": actor}
-    return data
-
-
 @bulk_compatible  # record_create with the creator as default owner: imports may go in bulk
 def account_create(*, actor, data: dict, m2m: dict | None = None) -> Account:
     """Create an account; its owner is the creating user unless given (REQ CU-1)."""
-    return record_create("accounts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+    return record_create("accounts", actor=actor, data=data, m2m=m2m)
 
 
 @bulk_compatible  # adds nothing to record_update: bulk updates may go set-based (IM-4)
@@ -56,7 +48,7 @@ def contact_create(
     # Without links record_create is the whole transaction: an outer one would only add a
     # savepoint (two round trips to PostgreSQL on every API create).
     with transaction.atomic() if account_links else nullcontext():
-        contact = record_create("contacts", actor=actor, data=_default_owner(data, actor), m2m=m2m)
+        contact = record_create("contacts", actor=actor, data=data, m2m=m2m)
         for link in account_links or []:
             contact_link_account(contact, actor=actor, **link)
     return contact
@@ -163,7 +155,6 @@ def contact_unlink_account(contact: Contact, *, actor, account: Account) -> None
 
 def relationship_create(*, actor, data: dict, m2m=None) -> Relationship:
     """Relate two accounts/contacts; refuses an exact duplicate of an existing link (REQ CU-5)."""
-    data = _default_owner(data, actor)
     keys = ("from_account", "from_contact", "type", "to_account", "to_contact")
     lookup = {k: data.get(k) for k in keys}
     if lookup["type"] is not None and Relationship.objects.filter(**lookup).exists():

@@ -22,7 +22,7 @@ from kesher.dedupe.normalize import (
     normalize_phone_key,
 )
 from kesher.platform.records import search as search_index
-from kesher.platform.registry import registry
+from kesher.platform.registry import register_duplicate_finder, registry
 
 __all__ = [
     "REASON_LABELS",
@@ -91,7 +91,7 @@ _specs: dict[str, DedupeSpec] = {}
 def register_spec(spec: DedupeSpec) -> DedupeSpec:
     """Make ``spec.key`` deduplicable: the create warning, the scan, the queue and merge."""
     _specs[spec.key] = spec
-    registry.get(spec.key).duplicate_finder = DuplicateFinder(spec)
+    register_duplicate_finder(spec.key, DuplicateFinder(spec))
     return spec
 
 

@@ -63,7 +63,7 @@ def bulk_record_create(entity_key: str, rows: list[tuple[dict, dict]]) -> list[m
     entity = registry.get(entity_key)
     model = entity.model
     foreign_keys = _foreign_keys(model)
-    has_custom = any(f.name == "custom" for f in model._meta.concrete_fields)
+    has_custom = entity.has_custom_fields
     # No values are submitted, so every record gets the same custom-field defaults.
     custom = validate_custom(entity, {}, {}) if has_custom else {}
     instances = []

@@ -81,7 +81,7 @@ def _memo(plan: Plan) -> _Memo:
     key = ("bulk memo",)
     if key not in plan.cache:
         meta = plan.entity.model._meta
-        has_custom = any(f.name == "custom" for f in meta.concrete_fields)
+        has_custom = plan.entity.has_custom_fields
         plan.cache[key] = _Memo(
             definitions=definitions_for(plan.entity, active_only=False) if has_custom else [],
             rules=rules_for(plan.entity),

@@ -23,7 +23,6 @@ from kesher.imports.mapping import (
     ATTACHMENT,
     ATTACHMENT_TITLE,
     EXTERNAL_ID,
-    NATURAL_KEYS,
     Target,
     parse_bool,
     parse_date,
@@ -32,8 +31,8 @@ from kesher.imports.mapping import (
     targets_for,
 )
 from kesher.imports.models import ExternalId, ImportJob, ImportRowChange
+from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import clean_value
-from kesher.platform.models import CustomField
 from kesher.platform.records.attachments import attachment_add
 from kesher.platform.records.services import clean_text, record_create, record_update
 from kesher.platform.registry import Entity, registry
@@ -131,7 +130,7 @@ def plan_for(job: ImportJob, actor) -> Plan:
                     _("The required field “%(field)s” has no column.") % {"field": target.label}
                 )
     else:
-        if match != EXTERNAL_ID and match not in NATURAL_KEYS:
+        if match != EXTERNAL_ID and match not in entity.natural_keys:
             problems.append(_("Choose the field that finds existing records."))
         elif match not in used:
             problems.append(
@@ -200,7 +199,7 @@ def _clean_cell(plan: Plan, target: Target, text: str):
     """A text-like cell checked (and normalized: phones to E.164) as the field itself checks
     it, so every bad cell of a row is reported at once; the service checks it again."""
     if target.definition is not None:
-        if target.definition.type in (CustomField.Type.LINK, CustomField.Type.USER):
+        if type_of(target.definition).links:
             return text
         return clean_value(target.definition, text, actor=plan.actor)
     model_field = target.model_field

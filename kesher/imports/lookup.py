@@ -24,12 +24,6 @@ from kesher.platform.registry import registry
 __all__ = ["about_record", "linked_record", "prefetch", "user_id"]
 
 MAX_KEY = 200
-# The natural keys a linked record may be named by, tried in this order after its external id.
-LINK_KEYS = {
-    "accounts": ("company_number", "name"),
-    "contacts": ("email", "mobile"),
-    "departments": ("name",),
-}
 # Models that are not registered entities (roles): looked up by these fields, unscoped.
 PLAIN_KEYS = ("key", "name_he", "name_en", "name")
 AMBIGUOUS = "ambiguous"
@@ -122,8 +116,7 @@ def _resolve_link(plan, model, texts: set[str]) -> None:
     cache_key = ("link", model._meta.label_lower)
     if registry.has_model(model):
         entity = registry.for_model(model)
-        names = {f.name for f in model._meta.concrete_fields}
-        keys = (EXTERNAL_ID, *LINK_KEYS.get(entity.key, ("name",) if "name" in names else ()))
+        keys = (EXTERNAL_ID, *entity.link_lookup_keys)
         _resolve(plan, cache_key, entity.key, keys, texts)
         return
     known = plan.cache.setdefault(cache_key, {})

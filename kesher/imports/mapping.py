@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
 from kesher.platform.models import Choice, CustomField
@@ -44,14 +45,6 @@ ACCOUNT_LINK = "account"
 ABOUT = "about."
 ATTACHMENT = "attachment"
 ATTACHMENT_TITLE = "attachment_title"
-# Fields a row can be matched on in update/upsert mode, besides the external id (REQ IM-2).
-NATURAL_KEYS = ("company_number", "israeli_id", "email", "phone", "mobile", "username")
-# How a row names the record it is about, per entity: the old system's id, our id, and the
-# natural keys people know the records by.
-ABOUT_KEYS = {
-    "accounts": ("company_number", "name"),
-    "contacts": ("email", "mobile"),
-}
 
 _MARKS = re.compile("[\u0591-\u05c7\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u200b-\u200d]")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
@@ -143,16 +136,6 @@ def _kind(model_field: models.Field) -> str:
     return "text"
 
 
-CUSTOM_KINDS = {
-    CustomField.Type.PHONE: "phone",
-    CustomField.Type.DATE: "date",
-    CustomField.Type.BOOLEAN: "boolean",
-    CustomField.Type.CHOICE: "choice",
-    CustomField.Type.MULTI_CHOICE: "choice",
-    CustomField.Type.USER: "user",
-}
-
-
 def targets_for(entity: Entity) -> dict[str, Target]:
     """Every field of ``entity`` a column can fill: form fields, custom fields, the external id,
     and for contacts the account they work at."""
@@ -182,14 +165,14 @@ def targets_for(entity: Entity) -> dict[str, Target]:
             model_field=model_field,
             choice_list=choice_list,
         )
-    if any(f.name == "custom" for f in meta.concrete_fields):
+    if entity.has_custom_fields:
         for definition in definitions_for(entity):
             key = f"custom.{definition.key}"
             result[key] = Target(
                 key,
                 definition.label,
                 (definition.label_he, definition.label_en, definition.key.replace("_", " ")),
-                CUSTOM_KINDS.get(definition.type, "text"),
+                type_of(definition).import_kind,
                 required=definition.required,
                 definition=definition,
                 choice_list=definition.choice_list,
@@ -224,7 +207,7 @@ def about_targets() -> dict[str, Target]:
             EXTERNAL_ID: gettext_lazy("external id (old system)"),
             "id": gettext_lazy("id in Kesher"),
         }
-        for name in ABOUT_KEYS.get(entity_key, ()):
+        for name in entity.link_lookup_keys:
             keys[name] = meta.get_field(name).verbose_name
         for name, what in keys.items():
             key = f"{ABOUT}{entity_key}.{name}"

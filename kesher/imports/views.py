@@ -25,7 +25,6 @@ from kesher.imports.mapping import (
     ATTACHMENT,
     ATTACHMENT_TITLE,
     EXTERNAL_ID,
-    NATURAL_KEYS,
     targets_for,
 )
 from kesher.imports.models import ImportJob, ImportMapping
@@ -40,17 +39,9 @@ SAMPLES = 3
 DISTINCT_SHOWN = 30
 
 
-# Entities without a list in the menu whose records an old system hands over (decision 0037).
-IMPORTABLE_OFF_MENU = ("relationships",)
-
-
 def importable(user) -> list:
     """Entities the user may add records of, for the upload form."""
-    return [
-        e
-        for e in registry.all()
-        if (e.in_navigation or e.key in IMPORTABLE_OFF_MENU) and can(user, e.key, "add")
-    ]
+    return [e for e in registry.all() if e.importable and can(user, e.key, "add")]
 
 
 def _job_or_404(user, pk) -> ImportJob:
@@ -236,7 +227,7 @@ def _context(request, job: ImportJob, errors=None) -> dict:
         "entity": entity,
         "columns": columns,
         "groups": groups,
-        "match_keys": [targets[k] for k in (EXTERNAL_ID, *NATURAL_KEYS) if k in targets],
+        "match_keys": [targets[k] for k in (EXTERNAL_ID, *entity.natural_keys) if k in targets],
         "modes": ImportJob.Mode.choices,
         "mapping": job.mapping or {},
         "saved": ImportMapping.objects.filter(entity=job.entity).order_by("name"),

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from kesher.platform.customfields.forms import display_value
 from kesher.platform.customfields.values import definitions_for
-from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, registry
 from kesher.platform.ui.display import field_display
 
@@ -179,13 +178,7 @@ class _Values:
             return ""
         for definition in definitions_for(self.entity):
             if definition.key == key:
-                labels = {}
-                if definition.choice_list:
-                    labels = {
-                        (c.list_key, c.value): c.label
-                        for c in Choice.objects.filter(list_key=definition.choice_list)
-                    }
-                return _text(display_value(definition, stored[key], labels))
+                return _text(display_value(definition, stored[key]))
         return ""
 
 

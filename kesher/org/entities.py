@@ -5,11 +5,18 @@ from django.utils.translation import gettext_lazy as _
 from kesher.org import services
 from kesher.org.api import RoleGrantsMixin
 from kesher.org.models import Company, Department, Role, User
-from kesher.platform.registry import Entity, Related, Section, register
+from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 register(
     Entity(
         key="users",
+        listed_on=(
+            ListedOn(
+                "departments", "department", _("Members"), ("username", "first_name", "last_name")
+            ),
+            ListedOn("roles", "role", _("Users"), ("username", "first_name", "last_name")),
+        ),
+        natural_keys=("username", "email", "phone"),
         model=User,
         label=_("user"),
         label_plural=_("Users"),
@@ -67,10 +74,7 @@ register(
         list_columns=("name", "parent", "manager"),
         form_fields=("name", "parent", "manager"),
         sections=(Section(_("Details"), ("name", "parent", "manager")),),
-        related=(
-            Related(_("Members"), "users", "department", ("username", "first_name", "last_name")),
-            Related(_("Sub-departments"), "departments", "parent", ("name", "manager")),
-        ),
+        related=(Related(_("Sub-departments"), "departments", "parent", ("name", "manager")),),
         filter_fields=("parent", "manager"),
         ordering_fields=("name", "path", "id"),
         default_ordering=("path",),
@@ -84,6 +88,7 @@ register(
 register(
     Entity(
         key="companies",
+        natural_keys=("company_number", "email", "phone"),
         model=Company,
         label=_("company"),
         label_plural=_("Companies"),
@@ -118,11 +123,12 @@ register(
         list_columns=("name_he", "name_en", "key", "is_admin"),
         form_fields=("key", "name_he", "name_en", "is_admin"),
         sections=(Section(_("Role"), ("name_he", "name_en", "key", "is_admin")),),
-        related=(Related(_("Users"), "users", "role", ("username", "first_name", "last_name")),),
         filter_fields=("is_admin",),
         ordering_fields=("name_he", "name_en", "key", "id"),
         default_ordering=("name_he", "id"),
         owner_field=None,
+        importable=False,
+        custom_fields=False,
         create_service=services.role_create,
         update_service=services.role_update,
         delete_service=services.role_delete,

@@ -1,15 +1,39 @@
 """The entity registry: an entity registers once and gets list, detail, forms, API, search,
-access scoping and audit from the platform (DESIGN.md, "The platform core")."""
+access scoping and audit from the platform (DESIGN.md, "The platform core").
+
+Everything the platform or another app needs to know about one kind of record lives on its
+``Entity``: no app keeps a list of entity keys. What one app adds to another's entity — a list
+of its records on the other's page, a panel, a duplicate finder — goes through the registry's
+contribution hooks (``ListedOn``, ``register_panel``, ``register_duplicate_finder``) instead of
+changing the other app's registration.
+
+Entities may also be registered while Kesher runs (admin-defined kinds of record): a *source*
+(``add_source``) loads them, and every process loads them again on its next request after the
+source's stamp changes (``refresh``, called by the request middleware and the worker's tick).
+The pages and the API find entities by key at request time, and the OpenAPI schema is built
+from the registry as it is then, so a new entity needs no restart.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import models
 
-__all__ = ["Entity", "Related", "Section", "register", "registry"]
+__all__ = [
+    "Entity",
+    "ListedOn",
+    "Panel",
+    "Related",
+    "Section",
+    "register",
+    "register_duplicate_finder",
+    "register_panel",
+    "registry",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,30 @@ class Related:
     columns: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ListedOn:
+    """The reverse side of a link, declared by the entity that links: "list my records on the
+    page of the ``target`` they point at through ``via``" (a sub-task on its parent task, a
+    contact on its accounts). The target's registration stays untouched."""
+
+    target: str
+    via: str
+    title: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A template another app shows for the entities ``applies`` accepts: ``kind="panels"``
+    below the record's fields, ``"banners"`` above them, ``"home"`` as its card on the home
+    page."""
+
+    template: str
+    applies: Callable[[Entity], bool]
+    kind: str = "panels"
+    order: int = 100
+
+
 @dataclass
 class Entity:
     """Everything the platform needs to know to serve one model."""
@@ -44,6 +92,8 @@ class Entity:
     form_fields: tuple[str, ...] = ()
     sections: tuple[Section, ...] = ()
     related: tuple[Related, ...] = ()
+    # The reverse side of this entity's links, shown on the linked records' pages.
+    listed_on: tuple[ListedOn, ...] = ()
     # Fields whose words / emails / phones feed the global search index.
     search_words: tuple[str, ...] = ()
     search_emails: tuple[str, ...] = ()
@@ -67,6 +117,25 @@ class Entity:
     api_example: dict = field(default_factory=dict)
     in_navigation: bool = True
     nav_order: int = 100
+    # Links to this entity are chosen with the search-as-you-type picker: a <select> of every
+    # record would not load (accounts, contacts, tasks, later deals and tickets).
+    large: bool = False
+    # Interactions and tasks may be about its records; their pages show the activities panel.
+    linkable: bool = False
+    # The import wizard offers it.
+    importable: bool = True
+    # Administrators may add custom fields to it (the model needs the ``custom`` JSON column).
+    custom_fields: bool = True
+    # Fields that identify one record, in order of preference: an imported row is matched to
+    # an existing record by them (update and upsert imports, REQ IM-2).
+    natural_keys: tuple[str, ...] = ()
+    # Fields by which a file names a linked record (after its external id): an account by its
+    # company number or its name. Empty: ``name`` where the model has one.
+    lookup_keys: tuple[str, ...] = ()
+    # The field an interaction with the record moves forward (last-contact date, REQ CU-9).
+    last_contact_field: str | None = None
+    # A new record belongs to the user who creates it unless another owner is given.
+    owner_defaults_to_actor: bool = True
     # Services: the generic ones unless the entity needs its own logic.
     create_service: Callable | None = None
     update_service: Callable | None = None
@@ -75,12 +144,6 @@ class Entity:
     # one's place wherever it is used; this gives the candidates for one record
     # (pick-list values, issue "Customization" 8).
     replacement_candidates: Callable | None = None
-    # Set by an app that looks for duplicates (kesher.dedupe): an object whose
-    # ``find(actor, data)`` lists records like the one about to be created (dicts with "id",
-    # "display", "url", "score", "reasons"), with ``template`` (the create page's warning),
-    # ``message`` and ``as_json(candidates)``. The generic create page and API ask it first and
-    # create only when nothing is found or the user confirms (REQ IM-3).
-    duplicate_finder: Any = None
     # What the generated form and serializer cannot read off the model: a class mixed into the
     # entity's form (``platform/ui/forms.py``: a pick-list value's declared settings) or into
     # its serializer (``platform/api/serializers.py``: a contact's accounts with the role at
@@ -98,21 +161,65 @@ class Entity:
     def has_search(self) -> bool:
         return bool(self.search_words or self.search_emails or self.search_phones)
 
+    @cached_property
+    def has_custom_fields(self) -> bool:
+        """Whether records carry custom-field values (and administrators may define some)."""
+        return self.custom_fields and any(
+            f.name == "custom" for f in self.model._meta.concrete_fields
+        )
+
+    @property
+    def link_lookup_keys(self) -> tuple[str, ...]:
+        if self.lookup_keys:
+            return self.lookup_keys
+        names = {f.name for f in self.model._meta.concrete_fields}
+        return ("name",) if "name" in names else ()
+
+    @property
+    def related_lists(self) -> tuple[Related, ...]:
+        """Its own related lists, then those other entities declare with ``listed_on``."""
+        return self.related + registry.listed_on(self.key)
+
+    @property
+    def duplicate_finder(self) -> Any:
+        """An object whose ``find(actor, data)`` lists records like the one about to be
+        created (dicts with "id", "display", "url", "score", "reasons"), with ``template``
+        (the create page's warning), ``message`` and ``as_json(candidates)``; registered by an
+        app that looks for duplicates (kesher.dedupe). The generic create page and API ask it
+        first and create only when nothing is found or the user confirms (REQ IM-3)."""
+        return registry.duplicate_finder(self.key)
+
 
 class Registry:
     def __init__(self):
         self._by_key: dict[str, Entity] = {}
         self._by_model: dict[type, Entity] = {}
+        self._panels: list[Panel] = []
+        self._finders: dict[str, Any] = {}
+        # name -> (stamp, load, keys it registered, the loaded value they came from)
+        self._sources: dict[str, list] = {}
+        # Changes whenever the set of entities changes: caches built from the registry
+        # (viewsets, serializers) compare it.
+        self.version = 0
 
     def register(self, entity: Entity) -> Entity:
         if entity.key in self._by_key:
             raise ValueError(f"entity {entity.key!r} is registered twice")
         self._by_key[entity.key] = entity
         self._by_model[entity.model] = entity
+        self.version += 1
         return entity
+
+    def unregister(self, key: str) -> None:
+        entity = self._by_key.pop(key)
+        self._by_model.pop(entity.model, None)
+        self.version += 1
 
     def get(self, key: str) -> Entity:
         return self._by_key[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_key
 
     def for_model(self, model) -> Entity:
         model = model if isinstance(model, type) else type(model)
@@ -128,9 +235,84 @@ class Registry:
     def keys(self) -> list[str]:
         return [e.key for e in self.all()]
 
+    def linkable(self) -> list[Entity]:
+        """Entities interactions and tasks may be about, in navigation order."""
+        return [e for e in self.all() if e.linkable]
+
+    # --- what apps add to other apps' entities ---------------------------------------------
+
+    def listed_on(self, key: str) -> tuple[Related, ...]:
+        return tuple(
+            Related(listed.title, entity.key, listed.via, listed.columns)
+            for entity in self.all()
+            for listed in entity.listed_on
+            if listed.target == key
+        )
+
+    def register_panel(self, panel: Panel) -> Panel:
+        if panel not in self._panels:
+            self._panels.append(panel)
+        return panel
+
+    def panels(self, entity: Entity, kind: str = "panels") -> list[str]:
+        return [
+            p.template
+            for p in sorted(self._panels, key=lambda p: p.order)
+            if p.kind == kind and p.applies(entity)
+        ]
+
+    def register_duplicate_finder(self, key: str, finder: Any) -> None:
+        self._finders[key] = finder
+
+    def duplicate_finder(self, key: str) -> Any:
+        return self._finders.get(key)
+
+    # --- entities registered while Kesher runs ---------------------------------------------
+
+    def add_source(self, name: str, *, stamp: str, load: Callable[[], Iterable[Entity]]) -> None:
+        """Entities that ``load()`` makes from data (admin-defined kinds of record); loaded
+        again in every process once stamp ``stamp`` is renewed."""
+        self._sources[name] = [stamp, load, (), None]
+        self.refresh()
+
+    def remove_source(self, name: str) -> None:
+        _stamp, _load, keys, _value = self._sources.pop(name)
+        for key in keys:
+            self.unregister(key)
+
+    def refresh(self) -> None:
+        """Bring the sources' entities up to date: one stamp read, shared with the request's
+        other cached definitions; nothing to do without sources."""
+        if not self._sources:
+            return
+        from kesher.platform import stamps
+
+        for name, source in self._sources.items():
+            stamp, load, keys, value = source
+            current = stamps.cached(stamp, f"registry:{name}", lambda load=load: tuple(load()))
+            if current is value:
+                continue
+            for key in keys:
+                self.unregister(key)
+            for entity in current:
+                self.register(entity)
+            source[2], source[3] = tuple(e.key for e in current), current
+
 
 registry = Registry()
 
 
 def register(entity: Entity) -> Entity:
     return registry.register(entity)
+
+
+def register_panel(
+    template: str, *, applies: Callable[[Entity], bool], kind: str = "panels", order: int = 100
+) -> Panel:
+    """Show ``template`` on the detail page of every entity ``applies`` accepts, now or
+    registered later (the activities panel on every linkable entity)."""
+    return registry.register_panel(Panel(template, applies, kind, order))
+
+
+def register_duplicate_finder(key: str, finder: Any) -> None:
+    registry.register_duplicate_finder(key, finder)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from kesher.platform.models import WorkerHeartbeat
+from kesher.platform.registry import registry
 
 __all__ = ["beat", "on_tick", "schedule_next_tick", "tick"]
 
@@ -50,6 +51,7 @@ def tick() -> None:
     if not beat():
         # Another tick chain ran moments ago (e.g. the server was restarted): let this one end.
         return
+    registry.refresh()  # entities administrators defined since the last tick
     for job in _periodic:
         try:
             job()

@@ -86,17 +86,25 @@ def test_call_task_subtask_delegation_and_360(users, open_page, log_in, screensh
     # A sub-task, handed to the rep as it is made.
     page.goto("/r/tasks/new/")
     page.locator("#id_title").fill("לבדוק מלאי מול הספק")
-    # The list's default status is already chosen (the form offers the pick-list's default).
+    # The list's default status is already chosen (the form offers the pick-list's default),
+    # and the assignee starts as whoever fills the form.
     expect(page.locator("#id_status option:checked")).to_have_text("פתוחה")
-    page.locator("#id_parent").select_option(str(parent.pk))
+    expect(page.locator("#id_assignee option:checked")).to_have_text("מיכל המנהלת")
+    # The parent task and the record are picked by searching, never by their ids.
+    page.locator("#id_parent-search").fill("הצעת")
+    page.locator(f"[data-target=id_parent][data-pick='{parent.pk}']").click()
     page.locator("#id_assignee").select_option(str(rep.pk))
-    page.locator("#id_link_type").select_option("accounts")
-    page.locator("#id_link_id").fill(str(account.pk))
+    page.locator("#id_link_id-search").fill("גלבוע")
+    page.locator(f"[data-kind=accounts][data-pick='{account.pk}']").click()
+    expect(page.locator("#id_link_id-search")).to_have_value('גלבוע מערכות בע"מ')
     page.locator("#save-record").click()
     page.wait_for_url(re.compile(r"/r/tasks/\d+/$"))
     subtask = Task.objects.get(title="לבדוק מלאי מול הספק")
     assert subtask.parent_id == parent.pk
     assert subtask.delegated_by_id == manager.pk
+    assert (subtask.link_type, subtask.link_id) == ("accounts", account.pk)
+    expect(page.locator("#record-about a")).to_have_text('גלבוע מערכות בע"מ')
+    expect(page.locator("#parent-task")).to_have_text("להכין הצעת מחיר")
 
     # Delegate the parent to the rep; it closes when its sub-tasks are done.
     page.goto(f"/r/tasks/{parent.pk}/edit/")
@@ -113,10 +121,11 @@ def test_call_task_subtask_delegation_and_360(users, open_page, log_in, screensh
     rep_page.goto("/activities/tasks/")
     expect(rep_page.locator("#task-table")).to_contain_text("לבדוק מלאי מול הספק")
     expect(rep_page.locator("#task-table")).to_contain_text("להכין הצעת מחיר")
-    rep_page.goto(f"/r/tasks/{subtask.pk}/edit/")
-    rep_page.locator("#id_status").select_option(label="בוצעה")
-    rep_page.locator("#save-record").click()
-    rep_page.wait_for_url(re.compile(rf"/r/tasks/{subtask.pk}/$"))
+    rep_page.goto(f"/r/tasks/{parent.pk}/")
+    expect(rep_page.locator("#subtask-list")).to_contain_text("לבדוק מלאי מול הספק")
+    rep_page.goto(f"/r/tasks/{subtask.pk}/")
+    rep_page.locator("#complete-task").click()
+    expect(rep_page.locator("#task-status")).to_have_text("בוצעה")
     parent.refresh_from_db()
     assert not parent.is_open  # closed with its last sub-task
 
@@ -188,7 +197,6 @@ def test_calendar_reports_team_and_not_contacted(users, open_page, log_in, scree
     day = page.locator(f"td[data-date='{tomorrow.isoformat()}']")
     expect(day).to_contain_text("פגישת הדגמה אצל הלקוח")
     expect(day).to_contain_text("לשלוח סיכום פגישה")
-    screenshot(page, "activities-calendar-he")
     page.goto("/activities/calendar/?view=month")
     page.locator("#feed-regenerate").click()
     expect(page.locator("#feed-url")).to_have_value(re.compile(r"/activities/ical/.+\.ics$"))

@@ -56,3 +56,31 @@ def timeline_kinds():
 @register.filter
 def alert_class(level: str) -> str:
     return {"danger": "danger", "info": "info"}.get(level, "warning")
+
+
+@register.simple_tag(takes_context=True)
+def about_record(context, obj):
+    """What the page of an interaction or a task says of the record it is about: ``record``
+    when the reader may see it (named and linked), else only its kind (``entity``) — never the
+    name of a record outside the reader's scope. Read once per page (banner and panel)."""
+    if "_about_record" not in obj.__dict__:
+        entity = registry.get(obj.link_type) if obj.link_type in registry.keys() else None  # noqa: SIM118  (a list)
+        record = selectors.about_record(obj, context["request"].user) if entity else None
+        obj.__dict__["_about_record"] = {"entity": entity, "record": record}
+    return obj.__dict__["_about_record"]
+
+
+@register.simple_tag(takes_context=True)
+def parent_task(context, task):
+    return selectors.parent_task(task, context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def subtasks(context, task):
+    return selectors.subtasks(task, context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def my_open_tasks(context, limit: int = 5):
+    """The signed-in user's open tasks, soonest due first (the home page's card)."""
+    return list(selectors.task_list(context["request"].user, "mine")[:limit])

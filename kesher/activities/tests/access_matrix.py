@@ -22,8 +22,11 @@ from kesher.activities.services import (
     task_create,
 )
 from kesher.platform.models import Choice
+from kesher.platform.records.links import linkable_keys
 from kesher.platform.records.services import record_create
+from kesher.platform.registry import registry
 from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
     Outcome,
     Verb,
     never_allowed,
@@ -290,6 +293,25 @@ def _rep2_calendar(world, principal):
 
 
 register_route("pages", "/activities/calendar/", Verb("GET", permitted("tasks", "view")))
+
+
+def _meeting_values(world, marker):
+    return {"subject": marker, "occurred_at": "2099-12-07T10:00", "duration_minutes": "30"}
+
+
+def _meeting_booked(world, principal, marker):
+    from kesher.activities.models import Interaction
+
+    return Interaction.objects.filter(subject=marker, kind__value="meeting").exists()
+
+
+register_route(
+    "pages",
+    "/activities/calendar/meeting/?at=2099-12-07&view=month",
+    Verb("GET", permitted("interactions", "add")),
+    Verb("POST", permitted("interactions", "add"), data=_meeting_values, writes=_meeting_booked),
+    what="the calendar's new meeting",
+)
 register_route(
     "pages",
     lambda world: f"/activities/calendar/?view=month&user={owner_of(world, 'rep2').pk}",
@@ -442,4 +464,137 @@ register_records(
         "day_end": "16:00",
     },
     marker_field="name",
+)
+
+
+# --- the link picker, one-click completion, a delegated task (issue 14 item 7) -----------------
+
+
+def _link_picker_lists(world, principal, response):
+    """The link picker offers exactly the linkable world records the principal may see."""
+    page = response.content.decode()
+    for (key, side), record in world.records.items():
+        if key not in linkable_keys() or not registry.get(key).has_search():
+            continue
+        shown = f'data-kind="{key}" data-pick="{record.pk}"' in page
+        if shown != world.sees(principal, record):
+            return f"{'offers' if shown else 'misses'} {side}'s {key} #{record.pk}"
+    return None
+
+
+# The link picker is the platform's; it is registered here, beside the links it fills.
+register_route(
+    "pages",
+    f"/pick-link/?q={SEARCH_WORD}&target=id_link_id&kind_target=id_link_type",
+    Verb("GET", signed_in, check=_link_picker_lists),
+    what="link picker",
+)
+
+
+@register_setup
+def _delegated_task(world):
+    """rep2 hands rep1 a task about rep2's account, which rep1 may not see (REQ TK-3)."""
+    world["task delegated to rep1"] = task_create(
+        actor=owner_of(world, "rep2"),
+        data={
+            "title": "Matrix delegated task",
+            "assignee": owner_of(world, "rep1"),
+            "link_type": "accounts",
+            "link_id": world.record("accounts", "rep2").pk,
+        },
+    )
+
+
+def _delegated(world):
+    return world["task delegated to rep1"]
+
+
+def _completed(task_of):
+    def writes(world, principal, marker):
+        return Task.objects.filter(pk=task_of(world).pk, is_open=False).exists()
+
+    return writes
+
+
+for _side in ("rep1", "rep2"):
+
+    def _own_task(world, side=_side):
+        return world.record("tasks", side)
+
+    register_route(
+        "pages",
+        lambda world, task_of=_own_task: f"/activities/tasks/{task_of(world).pk}/complete/",
+        Verb(
+            "POST",
+            permitted("tasks", "change", _own_task),
+            data=lambda world, marker: {"row": "page"},
+            writes=_completed(_own_task),
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"complete {_side}'s task",
+    )
+    register_route(
+        "api",
+        lambda world, task_of=_own_task: f"/api/v1/tasks/{task_of(world).pk}/complete/",
+        Verb("POST", permitted("tasks", "change", _own_task), writes=_completed(_own_task)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"complete {_side}'s task",
+    )
+
+# The delegate sees, edits and completes the task; its record's name and page stay hidden from
+# him (every allowed page is searched for rep2's account's name and link).
+register_route(
+    "pages",
+    lambda world: f"/r/tasks/{_delegated(world).pk}/",
+    Verb("GET", permitted("tasks", "view", _delegated)),
+    what="a task delegated to rep1 on rep2's account",
+)
+
+
+def _delegated_edit(world, marker):
+    task = _delegated(world)
+    return {
+        "title": marker,
+        "status": str(task.status_id),
+        "assignee": str(task.assignee_id),
+        "link_type": task.link_type,
+        "link_id": str(task.link_id),
+        "version": str(task.version),
+    }
+
+
+def _edited_link_kept(world, principal, marker):
+    task = Task.objects.get(pk=_delegated(world).pk)
+    if task.title != marker:
+        return False
+    if (task.link_type, task.link_id) != ("accounts", world.record("accounts", "rep2").pk):
+        return "lost the task's link"
+    return True
+
+
+register_route(
+    "pages",
+    lambda world: f"/r/tasks/{_delegated(world).pk}/edit/",
+    Verb("GET", permitted("tasks", "change", _delegated)),
+    Verb(
+        "POST",
+        permitted("tasks", "change", _delegated),
+        data=_delegated_edit,
+        writes=_edited_link_kept,
+    ),
+    what="a task delegated to rep1 on rep2's account",
+)
+register_route(
+    "pages",
+    lambda world: f"/activities/tasks/{_delegated(world).pk}/complete/",
+    Verb(
+        "POST",
+        permitted("tasks", "change", _delegated),
+        data=lambda world, marker: {"row": "table"},
+        headers={"HX-Request": "true"},
+        writes=_completed(_delegated),
+    ),
+    *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="complete a task delegated to rep1, from a list",
 )

@@ -96,7 +96,20 @@ def test_quick_log_from_account_page(users, client_for):
     form = client.get(url, headers={"HX-Request": "true"}).content.decode()
     call = choice("interaction_kind", "call")
     assert f'value="{call.pk}" selected' in form
-    response = client.post(url, {"kind": call.pk, "subject": "שיחה מהירה", "direction": "out"})
+    # About the page's record, in the link picker (which could choose another).
+    assert 'name="link_type" value="accounts"' in form
+    assert f'name="link_id" value="{account.pk}"' in form
+    assert f'value="{account.name}"' in form
+    response = client.post(
+        url,
+        {
+            "kind": call.pk,
+            "subject": "שיחה מהירה",
+            "direction": "out",
+            "link_type": "accounts",
+            "link_id": account.pk,
+        },
+    )
     assert response.status_code == 302
     interaction = Interaction.objects.get()
     assert (interaction.link_type, interaction.link_id) == ("accounts", account.pk)

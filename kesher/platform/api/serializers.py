@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from kesher.platform.access import linkable
+from kesher.platform.records.many import scoped_many_fields, visible_related
 from kesher.platform.registry import Entity, registry
 
 __all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
@@ -85,6 +86,24 @@ class EntitySerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
         return super().to_internal_value(clean_submitted(data))
 
+    def to_representation(self, instance):
+        # A record just written (not read through the viewset's scoped prefetches) shows, too,
+        # only the linked records the reader may see (issue "Platform v2" item 2).
+        request = self.context.get("request")
+        cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+        # Only the fields read off the model: a mixin's own field may bear a relation's name
+        # (a contact's ``accounts``, with their roles) and reads its rows itself.
+        built = [name for name in self.fields if name not in self._declared_fields]
+        for field in scoped_many_fields(type(instance), built):
+            if field.name not in cache:
+                shown = field.related_model._base_manager.none()
+                shown._result_cache = visible_related(
+                    instance, field.name, getattr(request, "user", None)
+                )
+                shown._prefetch_done = True
+                cache[field.name] = shown
+        return super().to_representation(instance)
+
     def _split(self, validated):
         validated.pop("version", None)
         m2m = {
@@ -152,7 +171,8 @@ def _fresh(field: serializers.Field) -> serializers.Field:
     return fresh
 
 
-_cache: dict[str, type[EntitySerializer]] = {}
+# key -> (the Entity it was built for, its serializer): rebuilt for a new registration.
+_cache: dict[str, tuple[Entity, type[EntitySerializer]]] = {}
 
 
 def shown_fields(entity: Entity) -> list[str]:
@@ -172,14 +192,15 @@ def shown_fields(entity: Entity) -> list[str]:
 
 
 def serializer_for(entity: Entity) -> type[EntitySerializer]:
-    if entity.key not in _cache:
+    cached = _cache.get(entity.key)
+    if cached is None or cached[0] is not entity:
         model = entity.model
         extra = shown_fields(entity)
         fields = ["id", "display", *entity.form_fields, *extra, "created_at", "updated_at"]
         field_names = {f.name for f in model._meta.get_fields()}
         if "version" in field_names:
             fields.insert(1, "version")
-        if "custom" in field_names:
+        if entity.has_custom_fields:
             fields.append("custom_fields")
         fields = [f for f in fields if f in field_names or f in ("id", "display", "custom_fields")]
         read_only = [f for f in ("created_at", "updated_at") if f in field_names] + extra
@@ -189,8 +210,9 @@ def serializer_for(entity: Entity) -> type[EntitySerializer]:
         attrs = {"Meta": meta, "entity": entity}
         if "version" not in field_names:
             attrs["version"] = None
-        if "custom" not in field_names:
+        if not entity.has_custom_fields:
             attrs["custom_fields"] = None
         bases = (EntitySerializer,) if mixin is None else (mixin, EntitySerializer)
-        _cache[entity.key] = type(f"{model.__name__}Serializer", bases, attrs)
-    return _cache[entity.key]
+        serializer = type(f"{model.__name__}Serializer", bases, attrs)
+        cached = _cache[entity.key] = (entity, serializer)
+    return cached[1]

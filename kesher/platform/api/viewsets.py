@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -13,17 +17,23 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from kesher.org.middleware import activate_preferences
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records import search as search_index
+from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import record_delete
 from kesher.platform.registry import Entity, registry
 
 __all__ = [
+    "ApiRootView",
     "EntityViewSet",
     "api_urls",
+    "entity_endpoints",
+    "entity_view",
     "saved_view_urls",
     "viewset_for",
 ]
@@ -54,7 +64,7 @@ class EntityViewSet(viewsets.ModelViewSet):
             if isinstance(entity.model._meta.get_field(name), ManyToManyField)
         ]
         if m2m:
-            qs = qs.prefetch_related(*m2m)
+            qs = qs.prefetch_related(*visible_prefetches(entity.model, m2m, self.request.user))
         qs = self.get_serializer_class().for_reading(qs, self.request.user)
         text = self.request.query_params.get("search", "").strip()
         if text and entity.has_search():
@@ -259,13 +269,86 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
     return schema(cls)
 
 
-def api_urls():
-    from rest_framework.routers import DefaultRouter
+LIST_ACTIONS = {"get": "list", "post": "create"}
+DETAIL_ACTIONS = {
+    "get": "retrieve",
+    "put": "update",
+    "patch": "partial_update",
+    "delete": "destroy",
+}
+# (entity key, detail) -> (the Entity it was built for, the view): rebuilt when an entity of
+# that key is registered again (admin-defined entities change while Kesher runs).
+_views: dict[tuple[str, bool], tuple[Entity, Callable]] = {}
 
-    router = DefaultRouter()
-    for entity in registry.all():
-        router.register(entity.key, viewset_for(entity), basename=entity.key)
-    return router.urls
+
+def entity_view(entity: Entity, *, detail: bool) -> Callable:
+    """The DRF view of ``entity``'s list or detail endpoint, built once per registration."""
+    cached = _views.get((entity.key, detail))
+    if cached is None or cached[0] is not entity:
+        view = viewset_for(entity).as_view(
+            DETAIL_ACTIONS if detail else LIST_ACTIONS, basename=entity.key, detail=detail
+        )
+        cached = _views[entity.key, detail] = (entity, view)
+    return cached[1]
+
+
+@csrf_exempt  # DRF checks CSRF itself for session-authenticated requests
+def _entity_list(request, key, **kwargs):
+    return entity_view(registry.get(key), detail=False)(request, **kwargs)
+
+
+@csrf_exempt
+def _entity_detail(request, key, **kwargs):
+    return entity_view(registry.get(key), detail=True)(request, **kwargs)
+
+
+class ApiRootView(APIView):
+    """The API's resources: one per registered entity, as the registry is now."""
+
+    schema = None
+
+    def get(self, request, format=None):
+        return Response(
+            {
+                entity.key: reverse(
+                    "api_entity_list", kwargs={"key": entity.key}, request=request, format=format
+                )
+                for entity in registry.all()
+            }
+        )
+
+
+def api_urls():
+    """Every entity's endpoints, found by key when the request comes: an entity registered
+    while Kesher runs is served at once (the ``entity`` converter matches only registered
+    keys, so other apps' ``/api/v1/…`` routes still resolve). ``.json`` suffixes as DRF's
+    routers have them."""
+    return [
+        path("", ApiRootView.as_view(), name="api_root"),
+        path(".<api_format:format>", ApiRootView.as_view()),
+        path("<entity:key>/", _entity_list, name="api_entity_list"),
+        path("<entity:key>.<api_format:format>", _entity_list, name="api_entity_list"),
+        path("<entity:key>/<int:pk>/", _entity_detail, name="api_entity_detail"),
+        path("<entity:key>/<int:pk>.<api_format:format>", _entity_detail, name="api_entity_detail"),
+    ]
+
+
+def entity_endpoints(endpoints: list) -> list:
+    """drf-spectacular preprocessing hook: the entities' endpoints as the registry is when the
+    schema is made (the URL patterns above name no entity, so the enumerator skips them)."""
+    from drf_spectacular.generators import EndpointEnumerator
+
+    patterns = [
+        pattern
+        for entity in registry.all()
+        for pattern in (
+            path(f"{entity.key}/", entity_view(entity, detail=False)),
+            path(f"{entity.key}/<int:pk>/", entity_view(entity, detail=True)),
+        )
+    ]
+    # The entities' endpoints follow the other /api/v1/ routes, as the router's came first.
+    generated = EndpointEnumerator(patterns)._get_api_endpoints(patterns, "api/v1/")
+    return generated + endpoints
 
 
 def saved_view_urls():

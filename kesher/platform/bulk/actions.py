@@ -92,10 +92,6 @@ def inline_limit() -> int:
 # --- what may be changed ------------------------------------------------------------------------
 
 
-def _has_custom(entity: Entity) -> bool:
-    return any(f.name == "custom" for f in entity.model._meta.concrete_fields)
-
-
 def _is_unique(model, model_field) -> bool:
     name = model_field.name
     return (
@@ -127,7 +123,7 @@ def _builtin_fields(entity: Entity) -> dict[str, models.Field]:
 def bulk_fields(entity: Entity) -> list[tuple[str, str]]:
     """(key, label) of every field a bulk update may set: built-in, then ``custom.<key>``."""
     fields = [(name, str(f.verbose_name)) for name, f in _builtin_fields(entity).items()]
-    if _has_custom(entity):
+    if entity.has_custom_fields:
         fields += [(f"custom.{d.key}", d.label) for d in definitions_for(entity)]
     return fields
 
@@ -330,7 +326,7 @@ def _prepare_tag(entity: Entity, tag) -> Tag:
 def _prepare_value(plan: BulkPlan, name: str, value) -> None:
     entity = plan.entity
     plan.field, plan.raw_value = name, value
-    if isinstance(name, str) and name.startswith("custom.") and _has_custom(entity):
+    if isinstance(name, str) and name.startswith("custom.") and entity.has_custom_fields:
         key = name.removeprefix("custom.")
         plan.definitions = definitions_for(entity, active_only=False)
         plan.definition = next((d for d in plan.definitions if d.key == key and d.active), None)

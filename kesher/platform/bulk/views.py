@@ -27,7 +27,8 @@ from kesher.platform.bulk.actions import (
     job_summary,
 )
 from kesher.platform.customfields.forms import add_custom_fields, error_target, form_name
-from kesher.platform.models import BulkJob, Choice, CustomField, Tag
+from kesher.platform.customfields.types import type_of
+from kesher.platform.models import BulkJob, Choice, Tag
 from kesher.platform.registry import Entity, registry
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import render_partial
@@ -61,17 +62,14 @@ def _value_field(entity: Entity, user, name: str) -> forms.Field | None:
         if field is None:
             return None
         definition = field.custom_definition
-        if definition.parent_id and definition.type in (
-            CustomField.Type.CHOICE,
-            CustomField.Type.MULTI_CHOICE,
-        ):
+        if definition.parent_id and type_of(definition).choice_list:
             # Records differ in their parent value: offer every value, named with its parent.
             values = Choice.objects.filter(list_key=definition.choice_list, active=True)
             options = [
                 (c.value, f"{c.parent.label} › {c.label}" if c.parent_id else c.label)
                 for c in values.select_related("parent").order_by("parent__order", "order", "pk")
             ]
-            empty = [] if definition.type == CustomField.Type.MULTI_CHOICE else [("", "—")]
+            empty = [] if type_of(definition).many else [("", "—")]
             field.choices = [*empty, *options]
         field.widget.attrs = {
             k: v for k, v in field.widget.attrs.items() if not k.startswith(("hx-", "data-"))

@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform.customfields.types import DisplayContext, options_of, type_of
 from kesher.platform.customfields.values import definitions_for
-from kesher.platform.models import Choice, CustomField, localized
-from kesher.platform.registry import Entity, registry
+from kesher.platform.models import CustomField, localized
+from kesher.platform.registry import Entity
 
 __all__ = [
     "add_custom_fields",
@@ -41,73 +42,17 @@ def error_target(error_key: str) -> str | None:
     return None
 
 
-def _options(definition: CustomField, parent_value, current) -> list[tuple[str, str]]:
-    qs = Choice.objects.filter(list_key=definition.choice_list)
-    if definition.parent_id:
-        qs = qs.filter(parent__value=parent_value) if parent_value else qs.none()
-    keep = current if isinstance(current, list) else [current]
-    options = [
-        (c.value, c.label) for c in qs.order_by("order", "pk") if c.active or c.value in keep
-    ]
-    known = {value for value, _label in options}
-    # A free-text value, or one of a list that changed, still shows as it is stored.
-    options += [(v, v) for v in keep if v and v not in known]
-    return options
-
-
 def _field(definition: CustomField, user, values: dict) -> forms.Field:
     common = {
         "label": definition.label,
         "required": False,  # "required" is a rule the service enforces, with the same message
         "help_text": localized(definition, "help"),
     }
-    t = definition.type
-    if t == T.LONG_TEXT:
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-    if t == T.INTEGER:
-        return forms.IntegerField(**common)
-    if t in (T.DECIMAL, T.MONEY):
-        return forms.DecimalField(**common)
-    if t == T.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    if t == T.DATETIME:
-        widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-        return forms.DateTimeField(widget=widget, **common)
-    if t == T.BOOLEAN:
-        return forms.BooleanField(**common)
-    if t in (T.CHOICE, T.MULTI_CHOICE):
-        parent_value = values.get(definition.parent.key) if definition.parent_id else None
-        choices = _options(definition, parent_value, values.get(definition.key))
-        if t == T.MULTI_CHOICE:
-            return forms.MultipleChoiceField(choices=choices, **common)
-        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
-    if t == T.USER:
-        from kesher.org.models import User
-
-        return forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), **common)
-    if t == T.LINK:
-        target = registry.get(definition.link_entity)
-        from kesher.platform.ui.forms import LARGE_TABLE_ENTITIES, RecordPicker
-
-        if target.key in LARGE_TABLE_ENTITIES:
-            return forms.IntegerField(widget=RecordPicker(target.key), **common)
-        return forms.ModelChoiceField(queryset=target.model.objects.visible_to(user), **common)
-    if t == T.EMAIL:
-        return forms.CharField(widget=forms.EmailInput, **common)
-    if t == T.URL:
-        return forms.CharField(widget=forms.URLInput, **common)
-    return forms.CharField(**common)
+    return type_of(definition).form_field(definition, user, values, common)
 
 
 def _initial(definition: CustomField, value):
-    if value is None:
-        return None
-    if definition.type == T.DATETIME:
-        try:
-            return datetime.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
+    return None if value is None else type_of(definition).initial(value)
 
 
 def add_custom_fields(form, entity: Entity, instance, user) -> None:
@@ -176,28 +121,13 @@ class _Row:
     name: str
 
 
-def display_value(definition: CustomField, value, labels: dict):
+def display_value(definition: CustomField, value, context: DisplayContext | None = None) -> str:
+    """A stored value as people read it: labels, names, ₪, local dates (one type table)."""
     if value in (None, "", []):
         return ""
-    t = definition.type
-    if t == T.CHOICE:
-        return labels.get((definition.choice_list, value), value)
-    if t == T.MULTI_CHOICE:
-        return ", ".join(labels.get((definition.choice_list, v), v) for v in value)
-    if t in (T.DATE, T.DATETIME):
-        from kesher.platform.ui.display import format_when
-
-        parse = datetime.date.fromisoformat if t == T.DATE else datetime.datetime.fromisoformat
-        return format_when(parse(value))
-    if t in (T.USER, T.LINK):
-        model = (
-            registry.get("users").model
-            if t == T.USER
-            else registry.get(definition.link_entity).model
-        )
-        obj = model._base_manager.filter(pk=value).first()
-        return str(obj) if obj else f"#{value}"
-    return value
+    if context is None:
+        context = DisplayContext.for_values([(definition, value)])
+    return type_of(definition).display(definition, value, context)
 
 
 def custom_sections(entity: Entity, obj) -> list[tuple[str, list]]:
@@ -206,14 +136,13 @@ def custom_sections(entity: Entity, obj) -> list[tuple[str, list]]:
     if not definitions:
         return []
     stored = getattr(obj, "custom", None) or {}
-    lists = {d.choice_list for d in definitions if d.choice_list}
-    labels = {(c.list_key, c.value): c.label for c in Choice.objects.filter(list_key__in=lists)}
+    context = DisplayContext.for_values((d, stored.get(d.key)) for d in definitions)
     sections: dict[str, list] = {}
     for definition in definitions:
         title = definition.section or str(_("More details"))
         row = (
             _Row(definition.label, f"custom.{definition.key}"),
-            display_value(definition, stored.get(definition.key), labels),
+            display_value(definition, stored.get(definition.key), context),
         )
         sections.setdefault(title, []).append(row)
     return list(sections.items())
@@ -230,9 +159,9 @@ def options(request, pk):
     if not can(request.user, definition.entity, "view"):
         raise Http404
     parent_value = request.GET.get(form_name(definition.parent.key), "")
-    choices = _options(definition, parent_value, None)
+    choices = options_of(definition, parent_value, None)
     return render(
         request,
         "platform/widgets/options.html",
-        {"choices": choices, "placeholder": definition.type == T.CHOICE},
+        {"choices": choices, "placeholder": definition.type == CustomField.Type.CHOICE},
     )

@@ -9,6 +9,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
+from kesher.platform.customfields.types import TYPES, type_of
 from kesher.platform.models import Choice, CustomField
 from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.platform.registry import registry
@@ -26,8 +27,6 @@ __all__ = [
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_LEVELS = 3
-CHOICE_TYPES = (CustomField.Type.CHOICE, CustomField.Type.MULTI_CHOICE)
-UNINDEXABLE = (CustomField.Type.LONG_TEXT, CustomField.Type.MULTI_CHOICE)
 
 
 def check_custom_field(field: CustomField) -> None:
@@ -35,22 +34,28 @@ def check_custom_field(field: CustomField) -> None:
     errors: dict[str, str] = {}
     if field.key and not KEY_PATTERN.match(field.key):
         errors["key"] = _("Use lowercase English letters, digits and underscores, from a letter.")
-    if field.entity and field.key:
+    entity = registry.get(field.entity) if field.entity in registry else None
+    if entity is not None and not entity.has_custom_fields:
+        errors["entity"] = _("Records of this kind have no custom fields.")
+    elif entity is not None and field.key:
         try:
-            entity = registry.get(field.entity)
             entity.model._meta.get_field(field.key)
             errors["key"] = _("The entity already has a built-in field with this key.")
-        except (KeyError, FieldDoesNotExist):
+        except FieldDoesNotExist:
             pass
-    if field.type in CHOICE_TYPES and not field.choice_list:
+    field_type = TYPES.get(field.type)
+    if field_type is None:
+        errors["type"] = _("Unknown field type.")
+        raise ValidationError(errors)
+    if field_type.choice_list and not field.choice_list:
         errors["choice_list"] = _("A pick-list field needs a pick-list.")
-    if field.type not in CHOICE_TYPES and field.choice_list:
+    if not field_type.choice_list and field.choice_list:
         errors["choice_list"] = _("Only pick-list fields have a pick-list.")
     if field.type == CustomField.Type.LINK and not field.link_entity:
         errors["link_entity"] = _("A link field needs the entity it links to.")
     if field.type != CustomField.Type.LINK and field.link_entity:
         errors["link_entity"] = _("Only link fields link to an entity.")
-    if field.indexed and field.type in UNINDEXABLE:
+    if field.indexed and not field_type.indexable:
         errors["indexed"] = _("Fields of this type cannot be indexed.")
     if field.parent_id:
         errors.update(_check_parent(field))
@@ -67,7 +72,7 @@ def check_custom_field(field: CustomField) -> None:
 
 def _check_parent(field: CustomField) -> dict[str, str]:
     parent = field.parent
-    if field.type not in CHOICE_TYPES or parent.type != CustomField.Type.CHOICE:
+    if not type_of(field).choice_list or parent.type != CustomField.Type.CHOICE:
         return {"parent": _("Only a pick-list field can depend on another pick-list field.")}
     if parent.entity != field.entity:
         return {"parent": _("The parent field must belong to the same entity.")}
@@ -157,9 +162,9 @@ def index_name(field: CustomField) -> str:
 
 
 def _index(field: CustomField) -> models.Index:
-    from kesher.platform.lists.filterlang import CUSTOM_KINDS, CustomValue
+    from kesher.platform.lists.filterlang import CustomValue
 
-    return models.Index(CustomValue(field.key, CUSTOM_KINDS[field.type]), name=index_name(field))
+    return models.Index(CustomValue(field.key, type_of(field).filter_kind), name=index_name(field))
 
 
 def ensure_index(field: CustomField) -> None:
@@ -208,7 +213,7 @@ def _custom_usage(choice: Choice):
     """(field, queryset of records) for custom fields holding this value."""
     for field in CustomField.objects.filter(choice_list=choice.list_key):
         model = registry.get(field.entity).model
-        if field.type == CustomField.Type.MULTI_CHOICE:
+        if type_of(field).many:
             from kesher.platform.lists.filterlang import CustomHas
 
             rows = model._base_manager.filter(CustomHas(field.key, choice.value))
@@ -296,7 +301,7 @@ def _replace_everywhere(choice: Choice, replacement: Choice, actor) -> None:
     for field, rows in _custom_usage(choice):
         for record in rows.select_for_update().iterator(chunk_size=500):
             custom = dict(record.custom)
-            if field.type == CustomField.Type.MULTI_CHOICE:
+            if type_of(field).many:
                 values = [replacement.value if v == choice.value else v for v in custom[field.key]]
                 custom[field.key] = list(dict.fromkeys(values))
             else:

@@ -32,7 +32,7 @@ def rows_for_export(table: Table):
     """The header, then each record's displayed values, read in chunks of ``CHUNK`` rows."""
     # Column labels too: a custom field's label is typed by an administrator.
     yield [neutralize(c.label) for c in table.columns]
-    qs = with_columns(table.queryset(), table.fields)
+    qs = with_columns(table.queryset(), table.fields, table.request.user)
     for obj, cells in _chunked(table, qs):
         yield [neutralize(cell) for cell in cells]
         del obj

@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.platform.customfields.types import type_of
 from kesher.platform.models import Choice, CustomField
 from kesher.platform.registry import Entity
 
@@ -178,27 +179,6 @@ def _kind_of(field: models.Field) -> tuple[str, str | None]:
     return "", None
 
 
-CUSTOM_KINDS = {
-    "text": "text",
-    "long_text": "text",
-    "email": "text",
-    "phone": "text",
-    "url": "text",
-    "israeli_id": "text",
-    "company_number": "text",
-    "integer": "number",
-    "decimal": "number",
-    "money": "number",
-    "date": "date",
-    "datetime": "datetime",
-    "boolean": "boolean",
-    "choice": "choice",
-    "multi_choice": "multi",
-    "user": "ref",
-    "link": "ref",
-}
-
-
 def custom_fields_of(entity: Entity) -> dict[str, CustomField]:
     from kesher.platform.customfields.values import definitions_for
 
@@ -215,7 +195,7 @@ def resolve_field(entity: Entity, path: str, custom: dict[str, CustomField] | No
         definition = definitions.get(key)
         if definition is None:
             raise _error(_("Unknown field: %(field)s."), field=path)
-        kind = CUSTOM_KINDS[definition.type]
+        kind = type_of(definition).filter_kind
         return FieldRef(path, kind, custom=definition, choice_list=definition.choice_list or None)
     model = entity.model
     parts = path.split(".")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kesher.platform import jsonlimits
 from kesher.platform.access import can, is_admin
+from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.lists import filterlang
 from kesher.platform.models import SavedView
@@ -161,7 +162,7 @@ def sort_expression(entity: Entity, sort: str):
         definition = definitions.get(name.removeprefix("custom."))
         if definition is None:
             return None
-        kind = filterlang.CUSTOM_KINDS[definition.type]
+        kind = type_of(definition).filter_kind
         alias = f"_sort_{definition.key}"
         expression = filterlang.CustomValue(definition.key, kind)
         order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)

@@ -10,8 +10,10 @@ from django.utils.http import urlencode
 
 from kesher.platform.access import linkable
 from kesher.platform.customfields.schema import sort_index
+from kesher.platform.customfields.types import type_of
 from kesher.platform.lists.keyset import CURSOR_PARAM, Keyset, with_default_ties
 from kesher.platform.records import lookups
+from kesher.platform.records.many import visible_prefetches
 from kesher.platform.registry import Entity
 
 __all__ = ["COUNT_CAP", "PAGE_SIZE", "Column", "Filter", "Table", "with_columns"]
@@ -20,15 +22,16 @@ COUNT_CAP = 1_000
 PAGE_SIZE = 50
 
 
-def with_columns(qs, fields):
+def with_columns(qs, fields, user=None):
     """Join the foreign keys and prefetch the many-to-many fields shown as columns, so a list
-    costs the same number of queries for 5 rows or 50 (STYLE.md: no N+1)."""
+    costs the same number of queries for 5 rows or 50 (STYLE.md: no N+1). With ``user``, a
+    many-to-many column holds only the linked records he may see, and counts the others."""
     joined = [f.name for f in fields if f.many_to_one or f.one_to_one]
     many = [f.name for f in fields if f.many_to_many]
     if joined:
         qs = qs.select_related(*joined)
     if many:
-        qs = qs.prefetch_related(*many)
+        qs = qs.prefetch_related(*visible_prefetches(qs.model, many, user))
     return qs
 
 
@@ -184,7 +187,7 @@ class Table:
                     f"custom.{definition.key}",
                     definition.label,
                     custom=definition,
-                    sortable=definition.type not in ("multi_choice", "long_text"),
+                    sortable=type_of(definition).indexable,
                 )
             )
         return columns
@@ -241,22 +244,22 @@ class Table:
 
     def _cells(self, objs) -> list:
         from kesher.platform.customfields.forms import display_value
-        from kesher.platform.models import Choice
+        from kesher.platform.customfields.types import DisplayContext
         from kesher.platform.ui.display import field_display
 
-        lists = {c.custom.choice_list for c in self.columns if c.custom and c.custom.choice_list}
-        labels = {}
-        if lists:
-            labels = {
-                (c.list_key, c.value): c.label for c in Choice.objects.filter(list_key__in=lists)
-            }
+        custom = [c.custom for c in self.columns if c.custom is not None]
+        context = DisplayContext.for_values(
+            (definition, (obj.custom or {}).get(definition.key))
+            for obj in objs
+            for definition in custom
+        )
         rows = []
         for obj in objs:
             cells = []
             for column in self.columns:
                 if column.custom is not None:
                     value = (obj.custom or {}).get(column.custom.key)
-                    cells.append(display_value(column.custom, value, labels))
+                    cells.append(display_value(column.custom, value, context))
                 else:
                     cells.append(field_display(obj, column.name))
             rows.append((obj, cells))
@@ -304,7 +307,7 @@ class Table:
     @property
     def rows(self):
         if self._rows is None:
-            qs = with_columns(self.queryset(), self.fields)
+            qs = with_columns(self.queryset(), self.fields, self.request.user)
             self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
             position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
             walk_index = sort_index(self.entity.key, self._keyset)
@@ -447,12 +450,11 @@ class Table:
 def _record_options(field, user, limit: int = 200) -> list | None:
     """Values to pick from for a link field, unless its table is too large to list."""
     from kesher.platform.registry import registry
-    from kesher.platform.ui.forms import LARGE_TABLE_ENTITIES
 
     model = field.related_model
     queryset = model._default_manager.all()
     if registry.has_model(model):
-        if registry.for_model(model).key in LARGE_TABLE_ENTITIES:
+        if registry.for_model(model).large:
             return None
         queryset = linkable(queryset, user)
     limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None

@@ -16,17 +16,11 @@ from kesher.platform.registry import registry
 
 __all__ = ["link_choices", "linkable_keys", "linked_record", "linked_visible_q", "resolve_link"]
 
-# Records of these entities are work about a record, not records work is about.
-NOT_LINKABLE = {"interactions", "tasks", "notifications"}
-
 
 def linkable_keys() -> list[str]:
-    """Business entities of the main navigation (accounts, contacts, later deals, tickets...)."""
-    return [
-        e.key
-        for e in registry.all()
-        if e.in_navigation and e.nav_order < 900 and e.key not in NOT_LINKABLE
-    ]
+    """Keys of the entities work can be about (``Entity.linkable``: accounts, contacts, later
+    deals, tickets...), in navigation order."""
+    return [e.key for e in registry.linkable()]
 
 
 def link_choices():
@@ -57,7 +51,7 @@ def resolve_link(link_type: str, link_id, actor):
 
 def linked_record(obj):
     """The record ``obj`` (an interaction or a task) is linked to, unscoped (None if gone)."""
-    if not obj.link_type or obj.link_id is None or obj.link_type not in registry.keys():  # noqa: SIM118  (a list)
+    if not obj.link_type or obj.link_id is None or obj.link_type not in registry:
         return None
     model = registry.get(obj.link_type).model
     return model._base_manager.filter(pk=obj.link_id).first()

@@ -14,6 +14,7 @@ from functools import reduce
 
 from django.db.models import Q
 
+from kesher.platform.customfields.types import type_of
 from kesher.platform.models import SearchToken
 from kesher.platform.records import lookups  # noqa: F401  (registers ``__prefix``, the index-friendly starts-with)
 from kesher.platform.records.inserts import (
@@ -70,10 +71,9 @@ def phone_tokens(e164: str) -> set[str]:
     return tokens
 
 
-SEARCHED_CUSTOM = {
-    "text": SearchToken.Kind.WORD,
-    "israeli_id": SearchToken.Kind.WORD,
-    "company_number": SearchToken.Kind.WORD,
+# How each custom-field type's values are searched (its ``FieldType.search``).
+SEARCH_KINDS = {
+    "word": SearchToken.Kind.WORD,
     "email": SearchToken.Kind.EMAIL,
     "phone": SearchToken.Kind.PHONE,
 }
@@ -81,12 +81,12 @@ SEARCHED_CUSTOM = {
 
 def searched_custom_fields(entity: Entity) -> list:
     """The entity's custom fields whose values are searched (REQ CX-1: text types)."""
-    if not any(f.name == "custom" for f in entity.model._meta.concrete_fields):
+    if not entity.has_custom_fields:
         return []
     from kesher.platform.customfields.values import definitions_for
 
     # The definitions a request already read (validating the record) serve here too.
-    return [d for d in definitions_for(entity) if d.type in SEARCHED_CUSTOM]
+    return [d for d in definitions_for(entity) if type_of(d).search]
 
 
 def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
@@ -96,7 +96,7 @@ def _tokens(entity: Entity, obj, custom_fields=()) -> set[tuple[int, str]]:
         value = values.get(definition.key)
         if not isinstance(value, str) or not value:
             continue
-        kind = SEARCHED_CUSTOM[definition.type]
+        kind = SEARCH_KINDS[type_of(definition).search]
         if kind == SearchToken.Kind.PHONE:
             result.update((kind, token) for token in phone_tokens(value))
         elif kind == SearchToken.Kind.EMAIL:

@@ -24,6 +24,7 @@ from kesher.platform.customfields.values import error_key, validate_custom
 from kesher.platform.models import AuditEntry
 from kesher.platform.records import search
 from kesher.platform.records.inserts import Statement, insert_statement, run_together
+from kesher.platform.records.many import keep_hidden_links
 from kesher.platform.registry import Entity, registry
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "record_delete",
     "record_update",
     "register_edit_guard",
+    "with_default_owner",
     "write_audit",
 ]
 
@@ -218,8 +220,11 @@ def _known_valid_links(instance) -> set[str]:
     return known
 
 
-def _set_m2m(instance, m2m: dict, changes: dict) -> None:
+def _set_m2m(instance, m2m: dict, changes: dict, *, actor=None, new: bool = False) -> None:
     for name, values in m2m.items():
+        if not new:
+            # The links to records the editor cannot see stay (REQ OR-3; issue "Platform v2" 2).
+            values = keep_hidden_links(instance, name, values, actor)
         manager = getattr(instance, name)
         old = list(manager.all())
         manager.set(values)
@@ -272,17 +277,13 @@ def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
     )
 
 
-def _has_custom(entity: Entity) -> bool:
-    return any(f.name == "custom" for f in entity.model._meta.concrete_fields)
-
-
 def _split_custom(entity: Entity, data: dict) -> tuple[dict, dict | None]:
     """Custom-field values travel in ``data["custom"]``; split them from the built-in ones."""
     if "custom" not in data:
         return data, None
     data = dict(data)
     custom = data.pop("custom")
-    if not _has_custom(entity):
+    if not entity.has_custom_fields:
         raise ValidationError({"custom_fields": [_("This record has no custom fields.")]})
     return data, custom
 
@@ -336,10 +337,28 @@ def _check_version(locked, expected_version) -> None:
         raise ConflictError(locked.version)
 
 
+def with_default_owner(entity: Entity, data: dict, actor) -> dict:
+    """``data`` with the entity's owner (``Entity.owner_field``) set to ``actor`` when it is
+    left blank: without an owner a sales rep (scope "own") could not see the record he just
+    made, so blank means "the creating user" (``Entity.owner_defaults_to_actor``)."""
+    name = entity.owner_field
+    if (
+        entity.owner_defaults_to_actor
+        and name
+        and "__" not in name
+        and not data.get(name)
+        and getattr(actor, "pk", None)
+    ):
+        return {**data, name: actor}
+    return data
+
+
 @transaction.atomic
 def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None):
-    """Create one record of ``entity`` from field values; raise ValidationError naming fields."""
+    """Create one record of ``entity`` from field values; raise ValidationError naming fields.
+    A blank owner is the creating user (``with_default_owner``)."""
     entity = registry.get(entity) if isinstance(entity, str) else entity
+    data = with_default_owner(entity, data, actor)
     m2m = m2m or {}
     data, custom = _split_custom(entity, data)
     _check_fields(entity, data)
@@ -348,7 +367,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     assign_fields(instance, data)
     with _collected_errors() as errors:
         errors.run(_validate, instance)
-        if _has_custom(entity):
+        if entity.has_custom_fields:
             instance.custom = errors.run(
                 validate_custom, entity, custom or {}, {}, actor=actor, default={}
             )
@@ -364,7 +383,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     }
     changes = {name: [None, text] for name, text in shown.items() if text is not None}
     changes.update(custom_changes({}, getattr(instance, "custom", {}) or {}))
-    _set_m2m(instance, m2m, changes)
+    _set_m2m(instance, m2m, changes, actor=actor, new=True)
     run_together(
         audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes),
         *search.index_statements(instance, entity, new=True),
@@ -422,7 +441,7 @@ def record_update(
     }
     changed_custom = custom_changes(old_custom, locked.custom) if custom is not None else {}
     changes.update(changed_custom)
-    _set_m2m(locked, m2m, changes)
+    _set_m2m(locked, m2m, changes, actor=actor)
     if changes:
         changed_columns = [n for n in changes if n not in m2m and n not in changed_custom]
         if changed_custom:

@@ -4,14 +4,24 @@ national form, dates in the reader's time zone (DESIGN.md "Localization")."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db import models
 from django.utils import dateformat, timezone
-from django.utils.translation import gettext_lazy
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy, ngettext
 
 from kesher.platform.fields import PhoneField, format_phone_national
+from kesher.platform.records.many import hidden_count
 
-__all__ = ["OP_LABELS", "PERIOD_LABELS", "field_display", "format_when"]
+__all__ = [
+    "OP_LABELS",
+    "PERIOD_LABELS",
+    "field_display",
+    "format_money",
+    "format_number",
+    "format_when",
+]
 
 OP_LABELS = {
     "eq": gettext_lazy("is"),
@@ -55,7 +65,14 @@ def field_display(obj, name: str):
     """A field's value as text for pages: labels for choices, names for links."""
     field = obj._meta.get_field(name)
     if isinstance(field, models.ManyToManyField):
-        return ", ".join(str(v) for v in getattr(obj, name).all())
+        shown = ", ".join(str(v) for v in getattr(obj, name).all())
+        hidden = hidden_count(obj, name)
+        if not hidden:
+            return shown
+        others = ngettext(
+            "%(count)s more you may not see", "%(count)s more you may not see", hidden
+        ) % {"count": hidden}
+        return f"{shown} (+{others})" if shown else f"({others})"
     value = getattr(obj, name)
     if value is None or value == "":
         return ""
@@ -76,3 +93,15 @@ def format_when(value):
     if isinstance(value, datetime.time):
         return value.strftime("%H:%M")
     return value
+
+
+def format_number(value) -> str:
+    """A number with thousands separators, as the reader's language writes it."""
+    return number_format(value, force_grouping=True)
+
+
+def format_money(value, currency: str = "₪") -> str:
+    """An amount in shekels (or ``currency``) with two decimals and separators: ₪1,234.50."""
+    amount = Decimal(str(value))
+    text = number_format(abs(amount), 2, force_grouping=True)
+    return f"-{currency}{text}" if amount < 0 else f"{currency}{text}"

@@ -8,41 +8,123 @@ from django.db import models
 from django.forms.models import modelform_factory
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from kesher.platform import jsonlimits
 from kesher.platform.access import linkable
 from kesher.platform.models import Choice
+from kesher.platform.records.links import resolve_link
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["JSONField", "RecordPicker", "form_for"]
-
-LARGE_TABLE_ENTITIES = {"accounts", "contacts"}
+__all__ = ["JSONField", "LinkPicker", "RecordPicker", "RecordsPicker", "form_for"]
 
 
-class RecordPicker(forms.TextInput):
+class _ProjectTemplateWidget(forms.TextInput):
+    """A widget whose template is one of the project's (kesher/templates), which Django's
+    default form renderer does not look in: rendered by the project's engine instead. Its
+    label names the visible search box, not the hidden input that holds the value."""
+
+    # Set by the form (``form_for``): a picker names only records this user may see.
+    user = None
+
+    def id_for_label(self, id_):
+        return f"{id_}-search" if id_ else id_
+
+    def _render(self, template_name, context, renderer=None):
+        return mark_safe(render_to_string(template_name, context))
+
+
+class RecordPicker(_ProjectTemplateWidget):
     """A search-as-you-type picker for links to large tables (a <select> of 200,000 accounts
     would not load): a hidden input holds the id, htmx fills the suggestions."""
 
     template_name = "platform/widgets/record_picker.html"
 
-    def __init__(self, entity_key: str, attrs=None):
+    def __init__(self, entity_key: str, attrs=None, queryset=None):
         super().__init__(attrs)
         self.entity_key = entity_key
+        self.queryset = queryset
+
+    def named(self):
+        """The records whose names the picker may show: those it was given, else the field's
+        own choices (``form_for`` narrows them to the records the user may link), else the
+        records the form's user may see."""
+        if self.queryset is not None:
+            return self.queryset
+        choices = getattr(getattr(self, "choices", None), "queryset", None)
+        if choices is not None:
+            return choices
+        model = registry.get(self.entity_key).model
+        return (
+            model._base_manager.all() if self.user is None else model.objects.visible_to(self.user)
+        )
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         label = ""
         if value:
-            entity = registry.get(self.entity_key)
-            obj = entity.model._base_manager.filter(pk=value).first()
+            obj = self.named().filter(pk=value).first() if str(value).isdigit() else None
             label = str(obj) if obj else ""
         context["widget"].update({"entity_key": self.entity_key, "label": label})
         return context
 
-    def _render(self, template_name, context, renderer=None):
-        # The template is one of the project's (kesher/templates), which Django's default
-        # form renderer does not look in: rendered by the project's engine instead.
-        return mark_safe(render_to_string(template_name, context))
+
+class LinkPicker(_ProjectTemplateWidget):
+    """The picker of the record an interaction or a task is about (``records/links.py``): one
+    search by name, phone or e-mail across every linkable entity the user may see fills both
+    ``link_type`` (a hidden field of the form) and ``link_id`` (this widget's value). A linked
+    record the user may not see is kept and not named."""
+
+    template_name = "platform/widgets/link_picker.html"
+    kind = None  # the form's bound ``link_type`` field (``form_for`` sets it)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        kind = (self.kind.value() if self.kind is not None else "") or ""
+        label, unseen = "", False
+        if kind and value not in (None, ""):
+            try:
+                record = resolve_link(kind, value, self.user)
+            except ValidationError:
+                unseen = True
+            else:
+                label = str(record) if record is not None else ""
+        context["widget"].update(
+            {
+                "label": label,
+                "unseen": unseen,
+                "kind_id": self.kind.auto_id if self.kind is not None else "",
+            }
+        )
+        return context
+
+
+class RecordsPicker(RecordPicker):
+    """The picker of several records (a many-to-many field such as a meeting's participants):
+    the chosen ones as chips, each a hidden input, and the same search-as-you-type suggestions
+    to add more; never a <select multiple> of every record. The chips are named from the
+    field's own queryset (the records the user may link), so no other record is ever named."""
+
+    template_name = "platform/widgets/records_picker.html"
+
+    def value_from_datadict(self, data, files, name):
+        getlist = getattr(data, "getlist", None)
+        return getlist(name) if getlist is not None else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        # Nothing chosen sends nothing, which means "none", as a <select multiple> would.
+        return False
+
+    def format_value(self, value):
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(getattr(v, "pk", v)) for v in values if v not in (None, "")]
+
+    def get_context(self, name, value, attrs):
+        context = forms.Widget.get_context(self, name, value, attrs)
+        ids = [v for v in context["widget"]["value"] if v.isdigit()]
+        chosen = list(self.named().filter(pk__in=ids)) if ids else []
+        context["widget"].update({"entity_key": self.entity_key, "chosen": chosen})
+        return context
 
 
 class JSONField(forms.JSONField):
@@ -95,9 +177,13 @@ def _widget_for(field: models.Field):
         return forms.Textarea(attrs={"rows": 3})
     if isinstance(field, models.ForeignKey) and registry.has_model(field.related_model):
         target = registry.for_model(field.related_model)
-        if target.key in LARGE_TABLE_ENTITIES:
+        if target.large:
             return RecordPicker(target.key)
     if isinstance(field, models.ManyToManyField):
+        if registry.has_model(field.related_model):
+            target = registry.for_model(field.related_model)
+            if target.large:
+                return RecordsPicker(target.key)
         return forms.SelectMultiple(attrs={"class": "form-select", "size": 4})
     return None
 
@@ -114,11 +200,17 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
             widgets[name] = widget
         if isinstance(model_field, models.JSONField):
             field_classes[name] = JSONField
+    # The link of an interaction or a task to the record it is about: chosen with one picker,
+    # never by typing an id (issue 14 item 7).
+    has_link = {"link_type", "link_id"} <= set(fields)
+    if has_link:
+        widgets["link_type"] = forms.HiddenInput
+        widgets["link_id"] = LinkPicker
     form_class = modelform_factory(
         entity.model, form=EntityForm, fields=fields, widgets=widgets, field_classes=field_classes
     )
 
-    has_custom = any(f.name == "custom" for f in entity.model._meta.concrete_fields)
+    has_custom = entity.has_custom_fields
     bases = (form_class,) if entity.form_mixin is None else (entity.form_mixin, form_class)
 
     class ScopedForm(*bases):
@@ -128,7 +220,13 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 from kesher.platform.customfields.forms import add_custom_fields
 
                 add_custom_fields(self, entity, kwargs.get("instance"), user)
+            if has_link:
+                self.fields["link_id"].label = _("About")
+                self.fields["link_id"].widget.kind = self["link_type"]
+            self._offer_owner(entity.owner_field)
             for name, field in self.fields.items():
+                if isinstance(field.widget, _ProjectTemplateWidget):
+                    field.widget.user = user
                 queryset = getattr(field, "queryset", None)
                 if queryset is not None and registry.has_model(queryset.model):
                     field.queryset = linkable(queryset, user)
@@ -145,6 +243,12 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                     )
                 )
                 widget.attrs.setdefault("class", css)
+
+        def _offer_owner(self, name) -> None:
+            """A new record's owner (a task's assignee) starts as the user filling the form;
+            he may choose someone else."""
+            if name in self.fields and not self.instance.pk and not self.initial.get(name):
+                self.initial[name] = getattr(user, "pk", None)
 
         def _offer_default_choice(self, name, field) -> None:
             """A new record's required pick-list starts at the list's default value (the one

@@ -3,7 +3,6 @@ authorize, call the service, render)."""
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -30,6 +29,8 @@ from kesher.platform.lists.tables import Table, with_columns
 from kesher.platform.models import Attachment, AuditEntry
 from kesher.platform.records import search as search_index
 from kesher.platform.records import timeline
+from kesher.platform.records.links import linkable_keys
+from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import (
     edit_blocked_reason,
     record_delete,
@@ -52,10 +53,16 @@ def home(request):
     cards = []
     for entity in registry.all():
         if entity.in_navigation and entity.owner_field and can(request.user, entity.key, "view"):
+            # An app may draw an entity's card itself (activities: open tasks, each with its
+            # one-click "mark done"), as it adds panels to record pages.
+            template = next(iter(_panels(entity, "home")), None)
+            if template is not None:
+                cards.append((entity, None, template))
+                continue
             mine = entity.model.objects.visible_to(request.user).filter(
                 **{entity.owner_field: request.user}
             )
-            cards.append((entity, mine.order_by("-updated_at")[:5]))
+            cards.append((entity, mine.order_by("-updated_at")[:5], None))
     return render(request, "platform/home.html", {"recent": recent, "cards": cards})
 
 
@@ -93,24 +100,18 @@ def _timeline(obj, user):
 
 
 def _panels(entity: Entity, kind: str = "panels") -> list[str]:
-    """Templates apps add to an entity's detail page, by convention of name: the entity's own
-    app's ``<app_label>/panels/<key>.html`` first, then any other Kesher app's (activities adds
-    its panel to accounts and contacts this way). ``kind="banners"`` finds those shown above
-    the record's fields instead (activities' alerts banner)."""
-    labels = [entity.model._meta.app_label] + [
-        app.label
-        for app in apps.get_app_configs()
-        if app.name.startswith("kesher.") and app.label != entity.model._meta.app_label
-    ]
+    """Templates shown for an entity: its own app's ``<app_label>/<kind>/<key>.html`` by
+    convention of name, then what other apps registered for it (``register_panel``: the
+    activities panel on every linkable entity). ``kind`` is "panels" (below the record's
+    fields), "banners" (above them) or "home" (the entity's card on the home page)."""
     names = []
-    for label in labels:
-        name = f"{label}/{kind}/{entity.key}.html"
-        try:
-            get_template(name)
-        except TemplateDoesNotExist:
-            continue
-        names.append(name)
-    return names
+    own = f"{entity.model._meta.app_label}/{kind}/{entity.key}.html"
+    try:
+        get_template(own)
+        names.append(own)
+    except TemplateDoesNotExist:
+        pass
+    return names + registry.panels(entity, kind)
 
 
 @login_required
@@ -121,6 +122,17 @@ def entity_timeline(request, key, pk):
     obj = record_for(entity, request.user, pk)
     context = {"entity": entity, "obj": obj, "timeline": _timeline(obj, request.user)}
     return render(request, "platform/detail.html#timeline", context)
+
+
+def _shown_many(entity: Entity, user) -> list:
+    """The many-to-many fields its sections show, each holding only what ``user`` may see."""
+    names = [
+        name
+        for section in entity.sections
+        for name in section.fields
+        if entity.field(name).many_to_many
+    ]
+    return visible_prefetches(entity.model, names, user)
 
 
 def _shown_links(entity: Entity) -> list[str]:
@@ -138,7 +150,11 @@ def _shown_links(entity: Entity) -> list[str]:
 def entity_detail(request, key, pk):
     entity = entity_for(key, request.user, "view")
     obj = record_for(
-        entity, request.user, pk, prefetch=entity.prefetch_related, joined=_shown_links(entity)
+        entity,
+        request.user,
+        pk,
+        prefetch=(*entity.prefetch_related, *_shown_many(entity, request.user)),
+        joined=_shown_links(entity),
     )
     sections = []
     for section in entity.sections:
@@ -146,13 +162,15 @@ def entity_detail(request, key, pk):
         sections.append((section.title, rows))
     sections += custom_sections(entity, obj)
     related = []
-    for rel in entity.related:
+    for rel in entity.related_lists:
         target = registry.get(rel.entity_key)
         if not can(request.user, target.key, "view"):
             continue
         columns = [target.field(c) for c in rel.columns]
         rows = with_columns(
-            target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}), columns
+            target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}),
+            columns,
+            request.user,
         ).order_by(*target.default_ordering)[:50]
         related.append(
             (rel, target, columns, [(r, [field_display(r, c) for c in rel.columns]) for r in rows])
@@ -264,6 +282,35 @@ def record_picker(request, key):
         "platform/widgets/record_picker_options.html",
         {"objs": objs, "target": request.GET.get("target", "")},
     )
+
+
+@login_required
+def link_picker(request):
+    """Suggestions for the LinkPicker widget: records of every linkable entity the user may
+    see, found by name, phone or e-mail in the search index, grouped by entity."""
+    text = request.GET.get("q", "").strip()[:100]
+    keys = [
+        key
+        for key in linkable_keys()
+        if registry.get(key).has_search() and can(request.user, key, "view")
+    ]
+    results = search_index.search(request.user, text, entities=keys, limit=8) if text else []
+    groups = [(entity, [(obj, _hint(entity, obj)) for obj in objs]) for entity, objs in results]
+    context = {
+        "searched": bool(text),
+        "groups": groups,
+        "target": request.GET.get("target", ""),
+        "kind_target": request.GET.get("kind_target", ""),
+    }
+    return render(request, "platform/widgets/link_picker_options.html", context)
+
+
+def _hint(entity: Entity, obj) -> str:
+    """What tells two records of the same name apart in a suggestion: a phone or an e-mail."""
+    for name in (*entity.search_phones, *entity.search_emails):
+        if getattr(obj, name, ""):
+            return field_display(obj, name)
+    return ""
 
 
 @require_POST

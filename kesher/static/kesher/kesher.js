@@ -1,12 +1,63 @@
 // Kesher's small client-side helpers (no build step; htmx does the rest).
+// A suggestion picked: a record picker keeps its id (and says so with "change", for whatever
+// follows the choice); a picker of several records adds a chip unless it holds that one already.
 document.addEventListener("click", (event) => {
   const option = event.target.closest("[data-pick]");
   if (!option) return;
-  const hidden = document.getElementById(option.dataset.target);
+  const target = document.getElementById(option.dataset.target);
   const visible = document.querySelector(`[data-picker-for="${option.dataset.target}"]`);
-  if (hidden) hidden.value = option.dataset.pick;
-  if (visible) visible.value = option.dataset.label;
-  option.closest(".picker-options").innerHTML = "";
+  if (target && target.dataset.recordsPicker) {
+    addChip(target, option.dataset.pick, option.dataset.label);
+    if (visible) visible.value = "";
+  } else {
+    // The link picker fills the kind of record too (link_type beside link_id), before the
+    // change that tells whatever follows the choice.
+    const kind = option.dataset.kindTarget && document.getElementById(option.dataset.kindTarget);
+    if (kind) kind.value = option.dataset.kind;
+    if (target) {
+      target.value = option.dataset.pick;
+      target.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    if (visible) visible.value = option.dataset.label;
+  }
+  const options = option.closest(".picker-options");
+  const offered = option.closest("[data-suggestions]");
+  if (options) options.innerHTML = "";
+  // A suggestion offered beside the picker is used once; with the last one goes its caption.
+  if (offered) {
+    option.remove();
+    if (!offered.querySelector("[data-pick]")) offered.remove();
+  }
+  if (visible) visible.focus();
+});
+function addChip(picker, pk, label) {
+  const name = picker.dataset.recordsPicker;
+  const chosen = picker.querySelector(".records-picker-chosen");
+  if ([...chosen.querySelectorAll("input")].some((input) => input.value === pk)) return;
+  const chip = picker.querySelector("template").content.firstElementChild.cloneNode(true);
+  const input = chip.querySelector("input");
+  input.name = name;
+  input.value = pk;
+  chip.querySelector("bdi").textContent = label;
+  const remove = chip.querySelector("[data-unpick]");
+  remove.setAttribute("aria-label", remove.getAttribute("aria-label").replace("{name}", label));
+  chosen.append(chip);
+}
+document.addEventListener("click", (event) => {
+  const remove = event.target.closest("[data-unpick]");
+  if (!remove) return;
+  const picker = remove.closest("[data-records-picker]");
+  remove.closest("li").remove();
+  picker.querySelector(`[data-picker-for="${picker.id}"]`)?.focus();
+});
+// A picker's search box emptied: no record is chosen any more.
+document.addEventListener("input", (event) => {
+  const search = event.target.closest("[data-picker-for]");
+  if (!search || search.value.trim()) return;
+  for (const id of [search.dataset.pickerFor, search.dataset.kindFor]) {
+    const hidden = id && document.getElementById(id);
+    if (hidden) hidden.value = "";
+  }
 });
 document.addEventListener("click", (event) => {
   const popup = document.getElementById("search-popup");
@@ -29,7 +80,10 @@ document.addEventListener("change", (event) => {
   const search = document.getElementById(kind.dataset.pickerKind);
   const chosen = kind.selectedOptions[0];
   const previous = document.getElementById(search.dataset.pickerFor);
-  if (previous) previous.value = "";
+  if (previous) {
+    previous.value = "";
+    previous.dispatchEvent(new Event("change", { bubbles: true }));
+  }
   search.value = "";
   search.dataset.pickerFor = chosen.dataset.target;
   search.setAttribute("hx-get", chosen.dataset.url);

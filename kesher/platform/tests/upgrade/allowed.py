@@ -1,0 +1,35 @@
+"""What upgrading from the last release (``baseline.RELEASE``) may change in stored data, each
+entry reviewed like code and saying which migration does it. Tables and columns are named as the
+old database has them. Anything else that differs fails ``test_upgrade``; an entry that explains
+nothing fails it too. See docs/development/upgrades.md.
+"""
+
+from kesher.platform.testing.upgrade import AddedRows, ChangedValues, RenamedTable
+
+
+def _moved_to_operations(app_label, row):
+    if (app_label, row["model"]) == ("dedupe", "dataexport"):
+        return "operations"
+    return app_label
+
+
+ALLOWED = [
+    # Every upgrade: `migrate` adds the content types and permissions of new models.
+    AddedRows(table="django_content_type", standing=True, why="content types of new models"),
+    AddedRows(table="auth_permission", standing=True, why="permissions of new models"),
+    # Issue 14 item 4: the full export's jobs moved from dedupe to operations
+    # (operations/migrations/0001_initial.py); rows, ids and content type stay.
+    RenamedTable(
+        old="dedupe_dataexport", new="operations_dataexport", why="DataExport moved to operations"
+    ),
+    ChangedValues(
+        table="django_content_type",
+        column="app_label",
+        change=_moved_to_operations,
+        why="DataExport's content type moved to operations with it (same id)",
+    ),
+]
+
+# Tables the generic filler cannot write a row into, each with the reason (none so far). Any
+# other table of the old database gets rows, or the test fails naming it.
+NOT_FILLED: dict[str, str] = {}
