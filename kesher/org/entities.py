@@ -129,6 +129,8 @@ register(
         owner_field=None,
         importable=False,
         custom_fields=False,
+        # An imported user's role is named by its key or either of its names.
+        lookup_keys=("key", "name_he", "name_en"),
         create_service=services.role_create,
         update_service=services.role_update,
         delete_service=services.role_delete,
