@@ -29,6 +29,8 @@ from kesher.platform.registry import registry
 
 class NotificationSerializer(serializers.ModelSerializer):
     read = serializers.BooleanField(source="is_read", read_only=True)
+    # Put into words for the caller, in his language (decision 0042).
+    text = serializers.CharField(source="display_text", read_only=True)
 
     class Meta:
         model = Notification

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import logging
 import zoneinfo
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
@@ -22,11 +23,12 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kesher.activities import messages
 from kesher.activities.models import ActivityPreferences, Notification, Task
 from kesher.activities.services import notify
 from kesher.platform.claims import claim_ids
 
-__all__ = ["claim", "deliver_due", "send_digests", "send_pending_emails"]
+__all__ = ["as_reader", "claim", "deliver_due", "send_digests", "send_pending_emails"]
 
 logger = logging.getLogger("kesher.activities")
 BATCH = 500
@@ -58,12 +60,7 @@ def claim(kind: str, now=None, limit: int = BATCH) -> list[int]:
     )
 
 
-def _text(kind: str, task: Task):
-    if kind == "reminder":
-        return lambda: _("Reminder: %(title)s") % {"title": task.title}
-    if kind == "overdue":
-        return lambda: _("Task overdue: %(title)s") % {"title": task.title}
-    return lambda: _("SLA breached: %(title)s") % {"title": task.title}
+MESSAGES = {"reminder": messages.REMINDER, "overdue": messages.OVERDUE, "sla": messages.SLA}
 
 
 def _recipients(kind: str, task: Task) -> list:
@@ -90,7 +87,8 @@ def deliver_due(now=None) -> int:
                     created = notify(
                         person,
                         verb=verb.get(kind, Notification.Verb.SLA),
-                        text=_text(kind, task),
+                        message=MESSAGES[kind],
+                        params={"title": task.title},
                         record=task,
                         email=True,
                     )
@@ -113,10 +111,11 @@ def send_pending_emails(limit: int = BATCH) -> int:
         )
     sent = 0
     for note in Notification.objects.filter(pk__in=ids).select_related("user"):
-        with translation.override(note.user.language or "he"):
-            subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{note.text}"
+        with as_reader(note.user):
+            text = note.display_text
+            subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{text}"
             body = _("%(text)s\n\nOpen it in Kesher: %(url)s") % {
-                "text": note.text,
+                "text": text,
                 "url": notification_url(note),
             }
         try:
@@ -162,12 +161,23 @@ DIGEST_HOUR = 7  # local time of the user's time zone; the first tick after it s
 DIGEST_MAX = 50
 
 
-def _local_now(user, now) -> datetime.datetime:
+def _zone(user) -> zoneinfo.ZoneInfo:
     try:
-        zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
+        return zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    return now.astimezone(zone)
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _local_now(user, now) -> datetime.datetime:
+    return now.astimezone(_zone(user))
+
+
+@contextmanager
+def as_reader(user):
+    """The user's language and time zone, as a page he opens would have them: an email he
+    reads says what his notifications page says."""
+    with translation.override(user.language or "he"), timezone.override(_zone(user)):
+        yield
 
 
 def send_digests(now=None) -> int:
@@ -204,12 +214,12 @@ def send_digests(now=None) -> int:
         )
         if not notes:
             continue
-        with translation.override(user.language or "he"):
+        with as_reader(user):
             subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _(
                 "Your day in Kesher: %(n)s notifications"
             ) % {"n": len(notes)}
             lines = [
-                f"• {timezone.localtime(n.created_at).strftime('%d/%m %H:%M')} {n.text}"
+                f"• {timezone.localtime(n.created_at).strftime('%d/%m %H:%M')} {n.display_text}"
                 f"\n  {notification_url(n)}"
                 for n in notes
             ]

@@ -126,6 +126,8 @@ tasks = register(
         select_related=("status", "priority", "task_type", "assignee"),
         owner_field="assignee",
         status_field="status",
+        # Mirrors the status: the status's change says it (and events still carry it).
+        audit_exclude=("is_open",),
         choice_lists={
             "status": "task_status",
             "priority": "task_priority",

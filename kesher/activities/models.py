@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.activities.calendar import WorkWeek
+from kesher.activities.messages import render
 from kesher.platform.fields import ACTIVE_USERS, choice_fk, owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel, WorkerProgress
 from kesher.platform.records.links import link_choices
@@ -313,7 +314,9 @@ class Task(KesherModel):
 class Notification(models.Model):
     """A message to one user in the notifications center, maybe about a record (issue 4 item 5).
 
-    ``text`` is stored in the recipient's language when it is made.
+    ``message`` and ``params`` say what to tell, in the words of ``kesher.activities.messages``
+    made when it is read (``display_text``), in the reader's language and time zone
+    (decision 0042). Notifications made before keep their ``text``, in the language of then.
     """
 
     class Verb(models.TextChoices):
@@ -331,7 +334,9 @@ class Notification(models.Model):
         related_name="notifications",
     )
     verb = models.CharField(_("kind"), max_length=12, choices=Verb.choices)
-    text = models.CharField(_("text"), max_length=300)
+    text = models.CharField(_("text"), max_length=300, blank=True)
+    message = models.CharField(_("message"), max_length=60, blank=True)
+    params = models.JSONField(_("message details"), default=dict, blank=True)
     # Any registered entity, tasks included (unlike the link of an interaction or a task).
     link_type = models.CharField(_("about (type)"), max_length=40, blank=True)
     link_id = models.BigIntegerField(_("about (record)"), null=True, blank=True)
@@ -359,7 +364,14 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return self.text
+        return self.display_text
+
+    @property
+    def display_text(self) -> str:
+        """What it says, in the active language and time zone."""
+        if not self.message:
+            return self.text
+        return render(self.message, self.params)[:300]
 
     @property
     def is_read(self) -> bool:

@@ -208,10 +208,11 @@ def timeline_for(record, user, kind: str = "") -> list:
     from kesher.activities.timeline import KIND_LIMIT, interaction_items, task_items
     from kesher.platform.models import AuditEntry
     from kesher.platform.records import timeline
+    from kesher.platform.records.history import describe
 
     key = registry.for_model(record).key
     if kind == "changes":
-        return list(audit_rows(record, AuditEntry, ContentType))
+        return describe(audit_rows(record, AuditEntry, ContentType), user)
     if kind == "tasks":
         return task_items(record, user, key, KIND_LIMIT) if can(user, "tasks", "view") else []
     if kind:

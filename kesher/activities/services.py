@@ -10,9 +10,10 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.activities import messages
 from kesher.activities.calendar import WorkWeek, add_business_time
 from kesher.activities.models import (
     ActivityPreferences,
@@ -130,13 +131,11 @@ def _invite_to_meeting(interaction: Interaction, actor) -> None:
         notify(
             person,
             verb=Notification.Verb.MEETING,
-            text=lambda: (
-                _("Meeting on %(when)s: %(subject)s")
-                % {
-                    "when": timezone.localtime(interaction.occurred_at).strftime("%d/%m/%Y %H:%M"),
-                    "subject": interaction.subject,
-                }
-            ),
+            message=messages.MEETING,
+            params={
+                "when": messages.moment(interaction.occurred_at),
+                "subject": interaction.subject,
+            },
             record=interaction,
             email=True,
         )
@@ -362,10 +361,8 @@ def _after_close(task: Task, actor) -> None:
         notify(
             task.delegated_by,
             verb=verb,
-            text=lambda: (
-                (_("Task done: %(title)s") if done else _("Task cancelled: %(title)s"))
-                % {"title": task.title}
-            ),
+            message=messages.TASK_DONE if done else messages.TASK_CANCELLED,
+            params={"title": task.title},
             record=task,
             email=True,
         )
@@ -422,10 +419,8 @@ def _notify_assigned(task: Task) -> None:
     notify(
         task.assignee,
         verb=Notification.Verb.ASSIGNED,
-        text=lambda: (
-            _("%(user)s handed you a task: %(title)s")
-            % {"user": task.delegated_by, "title": task.title}
-        ),
+        message=messages.ASSIGNED,
+        params={"user": str(task.delegated_by), "title": task.title},
         record=task,
         email=True,
     )
@@ -434,20 +429,21 @@ def _notify_assigned(task: Task) -> None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-def notify(user, *, verb: str, text, record=None, email: bool = False) -> Notification | None:
-    """Leave a notification for ``user``; ``text`` is a string or a callable that makes it in
-    the user's own language. With ``email`` the worker also emails it, once."""
+def notify(
+    user, *, verb: str, message: str, params: dict | None = None, record=None, email: bool = False
+) -> Notification | None:
+    """Leave a notification for ``user``: ``message`` is a key of ``kesher.activities.messages``
+    and ``params`` its parameters, put into words when it is read, in the reader's language.
+    With ``email`` the worker also emails it, once."""
 
     if user is None or not user.is_active:
         return None
-    if callable(text):
-        with translation.override(getattr(user, "language", None) or "he"):
-            text = str(text())
     link_type = registry.for_model(record).key if record is not None else ""
     return Notification.objects.create(
         user=user,
         verb=verb,
-        text=text[:300],
+        message=message,
+        params=params or {},
         link_type=link_type,
         link_id=record.pk if record is not None else None,
         email_wanted=email and bool(user.email),

@@ -9,41 +9,29 @@ indexed query (decision 0036).
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kesher.approvals.models import ApprovalProcess, ApprovalRequest
+from kesher.approvals.models import PROCESSES_STAMP, ApprovalProcess, ApprovalRequest
+from kesher.platform import stamps
 from kesher.platform.models import localized
 from kesher.platform.registry import registry
 
 __all__ = [
     "entities_with_processes",
-    "forget_processes",
     "locked_among",
     "pending_approval_reason",
 ]
 
-CACHE_KEY = "kesher.approvals.entities"
-# Another process's cache learns of the first process of an entity within this time, unless
-# the cache is shared (Redis), where the change is seen at once.
-CACHE_SECONDS = 60
-
 
 def entities_with_processes() -> list[str]:
-    """Keys of the entities any approval process (active or not) applies to."""
-    keys = cache.get(CACHE_KEY)
-    if keys is None:
-        keys = sorted(set(ApprovalProcess.objects.values_list("entity", flat=True)))
-        cache.set(CACHE_KEY, keys, CACHE_SECONDS)
-    return keys
-
-
-def forget_processes() -> None:
-    """Drop the cached entity list now and again after commit (a reader in between may have
-    cached the list as it was before this transaction)."""
-    cache.delete(CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    """Keys of the entities any approval process (active or not) applies to: kept per process
+    until a process changes anywhere (the ``approvals`` stamp, decision 0038), so every process
+    locks a record the moment its first process exists."""
+    return stamps.cached(
+        PROCESSES_STAMP,
+        "entities",
+        lambda: sorted(set(ApprovalProcess.objects.values_list("entity", flat=True))),
+    )
 
 
 def _reason(name_he: str, name_en: str) -> str:

@@ -14,10 +14,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import stamps
 from kesher.platform.models import KesherModel, localized
 from kesher.platform.records.links import link_choices
 
-__all__ = ["ApprovalDecision", "ApprovalLink", "ApprovalProcess", "ApprovalRequest"]
+__all__ = [
+    "PROCESSES_STAMP",
+    "ApprovalDecision",
+    "ApprovalLink",
+    "ApprovalProcess",
+    "ApprovalRequest",
+]
 
 
 class ApprovalProcess(KesherModel):
@@ -212,3 +219,8 @@ class ApprovalLink(models.Model):
 
     def __str__(self):
         return f"{self.request_id}:{self.user_id}"
+
+
+# Which entities have approval processes is cached per process until a process changes.
+PROCESSES_STAMP = "approvals"
+stamps.renew_on_change(PROCESSES_STAMP, ApprovalProcess)

@@ -18,7 +18,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from kesher.activities.messages import in_languages, register_message
 from kesher.activities.models import Notification
 from kesher.activities.services import notify
 from kesher.approvals.models import ApprovalLink, ApprovalRequest
@@ -32,6 +34,21 @@ logger = logging.getLogger("kesher.approvals")
 LINK_SALT = "kesher.approvals.link"
 # A role step is announced to this many of its members at most (all may still decide).
 ROLE_NOTIFY_MAX = 50
+
+# The notifications, put into words for their reader (the process's name in his language).
+WAITING = register_message(
+    "approvals.waiting", gettext_lazy("Waiting for your approval: %(process)s · %(record)s")
+)
+APPROVED = register_message(
+    "approvals.approved", gettext_lazy("Approved: %(process)s · %(record)s")
+)
+REJECTED = register_message(
+    "approvals.rejected", gettext_lazy("Rejected: %(process)s · %(record)s")
+)
+
+
+def _params(request: ApprovalRequest) -> dict:
+    return {"process": in_languages(request.process, "name"), "record": request.record_repr}
 
 
 def link_max_age() -> datetime.timedelta:
@@ -88,7 +105,8 @@ def ask_approvers(request: ApprovalRequest, steps: list, record) -> None:
             notify(
                 person,
                 verb=Notification.Verb.ASSIGNED,
-                text=lambda: _("Waiting for your approval: %(request)s") % {"request": request},
+                message=WAITING,
+                params=_params(request),
                 record=record,
             )
             if not person.email:
@@ -105,13 +123,11 @@ def tell_requester(request: ApprovalRequest) -> None:
     requester = request.requester
     if requester is None:
         return
-    if request.status == ApprovalRequest.Status.APPROVED:
-
-        def text():
-            return _("Approved: %(request)s") % {"request": request}
-    else:
-
-        def text():
-            return _("Rejected: %(request)s") % {"request": request}
-
-    notify(requester, verb=Notification.Verb.DONE, text=text, record=_record(request))
+    approved = request.status == ApprovalRequest.Status.APPROVED
+    notify(
+        requester,
+        verb=Notification.Verb.DONE,
+        message=APPROVED if approved else REJECTED,
+        params=_params(request),
+        record=_record(request),
+    )

@@ -9,15 +9,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.approvals import notices
-from kesher.approvals.lock import forget_processes
 from kesher.approvals.models import ApprovalDecision, ApprovalLink, ApprovalProcess, ApprovalRequest
 from kesher.approvals.selectors import can_see_record, decidable_step, role_deciders
 from kesher.approvals.steps import clean_steps, manager_of
 from kesher.platform import events
 from kesher.platform.access import can, is_admin
 from kesher.platform.models import AuditEntry
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import (
     ConflictError,
     clean_text,
@@ -47,6 +48,12 @@ REJECTED = "approval_rejected"
 COMMENT_MAX = 2000
 Status = ApprovalRequest.Status
 Approver = ApprovalDecision.Approver
+# A request's audit entries: which step was decided, how, and the comment given.
+STEP = register_fact("step", gettext_lazy("step"))
+DECISION = register_fact(
+    "decision", gettext_lazy("decision"), choices=ApprovalDecision.Decision.choices
+)
+COMMENT = register_fact("comment", gettext_lazy("comment"))
 
 
 class ApprovalForbidden(PermissionDenied):
@@ -68,7 +75,6 @@ def _check_process(data: dict) -> dict:
 def approval_process_create(*, actor, data: dict, m2m: dict | None = None) -> ApprovalProcess:
     """A process: records of one entity signed off by its approvers, in order or all at once."""
     process = record_create("approval-processes", actor=actor, data=_check_process(data), m2m=m2m)
-    forget_processes()
     return process
 
 
@@ -78,7 +84,6 @@ def approval_process_update(process, *, actor, data: dict, m2m=None, expected_ve
     process = record_update(
         process, actor=actor, data=_check_process(data), m2m=m2m, expected_version=expected_version
     )
-    forget_processes()
     return process
 
 
@@ -86,7 +91,6 @@ def approval_process_update(process, *, actor, data: dict, m2m=None, expected_ve
 def approval_process_delete(process, *, actor, expected_version=None) -> None:
     """Delete a process that never ran (one with requests is kept: deactivate it instead)."""
     record_delete(process, actor=actor, expected_version=expected_version)
-    forget_processes()
 
 
 # --- starting a request -------------------------------------------------------------------------
@@ -211,7 +215,7 @@ def approval_start(*, process_id: int, record, actor, source: str = "") -> Appro
         request,
         actor=actor,
         action=AuditEntry.Action.CREATE,
-        changes={"process": [None, str(process)], "record": [None, request.record_repr]},
+        changes={"process": [None, process], "record_repr": [None, request.record_repr]},
     )
     notices.ask_approvers(request, [row for row in rows if row.active], record)
     return request
@@ -322,8 +326,9 @@ def approval_decide(
         actor=actor,
         action=AuditEntry.Action.UPDATE,
         changes={
-            f"step {step.position}": [None, step.get_decision_display()],
-            "comment": [None, comment or None],
+            STEP: [None, step.position],
+            DECISION: [None, step.decision],
+            COMMENT: [None, comment or None],
             "status": [None, locked.status],
         },
     )
@@ -347,7 +352,7 @@ def approval_cancel(
         locked,
         actor=actor,
         action=AuditEntry.Action.UPDATE,
-        changes={"status": [Status.PENDING, Status.CANCELLED], "comment": [None, comment or None]},
+        changes={"status": [Status.PENDING, Status.CANCELLED], COMMENT: [None, comment or None]},
     )
     return locked
 

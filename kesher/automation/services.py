@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.automation.actions import ActionContext, action_for
 from kesher.automation.engine import compile_rule, record_matches
@@ -19,6 +20,7 @@ from kesher.automation.triggers import trigger_for
 from kesher.automation.worker import error_message
 from kesher.platform import jsonlimits
 from kesher.platform.lists.filterlang import compile_filter, resolve_field
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.platform.registry import registry
 
@@ -32,6 +34,8 @@ __all__ = [
     "rule_webhook_regenerate",
 ]
 
+# A rule's audit entries say when its incoming webhook got a new secret (never the secret).
+WEBHOOK = register_fact("webhook", gettext_lazy("incoming webhook secret"))
 MAX_ACTIONS = 20
 MAX_CHANGE_CONDITIONS = 10
 JSON_FIELDS = ("trigger_config", "condition", "change_conditions", "actions")
@@ -228,7 +232,7 @@ def rule_webhook_regenerate(rule: Rule, *, actor) -> str:
     Rule._base_manager.filter(pk=rule.pk).update(webhook_token_hash=hash_token(token))
     from kesher.platform.records.services import write_audit
 
-    write_audit(rule, actor=actor, action="update", changes={"webhook": [None, "••••"]})
+    write_audit(rule, actor=actor, action="update", changes={WEBHOOK: [None, "••••"]})
     return token
 
 

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
 from kesher.platform.bulk.actions import bulk_compatible
+from kesher.platform.records import audit
 from kesher.platform.records.services import record_create, record_update, write_audit
 
 __all__ = [
     "account_create",
     "account_update",
+    "audited_account_link",
     "contact_create",
     "contact_link_account",
     "contact_set_accounts",
@@ -66,13 +68,21 @@ def contact_link_account(
     link.full_clean()
     link.save()
     write_audit(
-        contact, actor=actor, action="update", changes={"accounts": [None, _link_text(link)]}
+        contact,
+        actor=actor,
+        action="update",
+        changes={"accounts": [None, audited_account_link(account, link.role)]},
     )
     return link
 
 
-def _link_text(link: ContactAccount) -> str:
-    return f"{link.account} ({link.role})" if link.role else str(link.account)
+def audited_account_link(account: Account, role: str) -> dict:
+    """A contact's new account link as its audit entry stores it: the account, with the role
+    there as a note shown beside the account's name to who may see the account."""
+    linked = audit.encode(account)
+    if role:
+        linked["note"] = role
+    return linked
 
 
 @transaction.atomic
@@ -80,7 +90,7 @@ def contact_update_account_link(
     link: ContactAccount, *, actor, role: str | None = None, is_primary: bool | None = None
 ) -> ContactAccount:
     """Change the role (or the primary mark) of a contact at one account (REQ CU-2)."""
-    before = _link_text(link)
+    before = audited_account_link(link.account, link.role)
     changed = []
     if role is not None and role.strip() != link.role:
         link.role = role.strip()
@@ -96,7 +106,7 @@ def contact_update_account_link(
                 link.contact,
                 actor=actor,
                 action="update",
-                changes={"accounts": [before, _link_text(link)]},
+                changes={"accounts": [before, audited_account_link(link.account, link.role)]},
             )
     return link
 
@@ -148,9 +158,7 @@ def contact_set_accounts(contact: Contact, *, actor, links: list[dict]) -> None:
 def contact_unlink_account(contact: Contact, *, actor, account: Account) -> None:
     deleted, _count = ContactAccount.objects.filter(contact=contact, account=account).delete()
     if deleted:
-        write_audit(
-            contact, actor=actor, action="update", changes={"accounts": [str(account), None]}
-        )
+        write_audit(contact, actor=actor, action="update", changes={"accounts": [account, None]})
 
 
 def relationship_create(*, actor, data: dict, m2m=None) -> Relationship:

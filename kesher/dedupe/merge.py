@@ -12,7 +12,8 @@ introspection, so links added by later apps move too:
   any later app's ``GenericForeignKey``), so the loser's history shows on the winner's timeline.
 
 Then an audit entry on the winner says what was merged and which fields were taken, and the
-loser is deleted through its entity's delete service. All in one transaction.
+loser is deleted through its entity's delete service. All in one transaction. The entry holds
+field keys and kinds of records, read in the reader's language (decision 0042).
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.dedupe.models import DuplicatePair
 from kesher.dedupe.specs import spec_for
 from kesher.platform.access import can
-from kesher.platform.customfields.values import error_key
+from kesher.platform.customfields.values import definitions_for, error_key
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import (
     ConflictError,
     record_delete,
@@ -54,6 +57,15 @@ WINNER = "winner"
 LOSER = "loser"
 CUSTOM_PREFIX = "custom_fields."
 
+# The merge's audit entries: on the loser, where it went; on the winner, where it came from
+# (the loser's id and name: it is deleted), the fields taken from it ({"fields": [keys]}) and
+# the records moved and duplicate links dropped, counted by kind ({"counts": {model: n}}).
+MERGED_INTO = register_fact("merged_into", gettext_lazy("merged into"))
+MERGED_FROM = register_fact("merged_from", gettext_lazy("merged from"))
+FIELDS_TAKEN = register_fact("fields_taken", gettext_lazy("fields taken"))
+RECORDS_MOVED = register_fact("records_moved", gettext_lazy("records moved"))
+LINKS_DROPPED = register_fact("links_dropped", gettext_lazy("duplicate links dropped"))
+
 
 @dataclass
 class MergeResult:
@@ -64,6 +76,20 @@ class MergeResult:
     moved: dict[str, int] = field(default_factory=dict)
     # Rows of the loser that would have duplicated a row of the winner, dropped.
     dropped: list[str] = field(default_factory=list)
+    # The same two by kind of record (``app_label.model``), for the audit entry.
+    moved_kinds: dict[str, int] = field(default_factory=dict)
+    dropped_kinds: dict[str, int] = field(default_factory=dict)
+
+    def count_moved(self, model, count: int) -> None:
+        label = _moved_label(model)
+        self.moved[label] = self.moved.get(label, 0) + count
+        kind = model._meta.label_lower
+        self.moved_kinds[kind] = self.moved_kinds.get(kind, 0) + count
+
+    def count_dropped(self, model, row) -> None:
+        self.dropped.append(f"{model._meta.verbose_name}: {row}")
+        kind = model._meta.label_lower
+        self.dropped_kinds[kind] = self.dropped_kinds.get(kind, 0) + 1
 
     def as_json(self) -> dict:
         return {
@@ -208,12 +234,7 @@ def merge_records(
     _repoint_generic_links(winner, loser, result)
     _update_pairs(entity.key, winner.pk, loser.pk, actor)
     loser_label = f"#{loser.pk} {loser}"
-    write_audit(
-        loser,
-        actor=actor,
-        action="update",
-        changes={_("merged into"): [None, f"#{winner.pk} {winner}"]},
-    )
+    write_audit(loser, actor=actor, action="update", changes={MERGED_INTO: [None, winner]})
     (entity.delete_service or record_delete)(loser, actor=actor)
     if data:
         winner = (entity.update_service or record_update)(
@@ -225,24 +246,26 @@ def merge_records(
             version=F("version") + 1, updated_at=timezone.now()
         )
         winner.refresh_from_db()
-    summary = {_("merged from"): [None, loser_label]}
+    summary = {MERGED_FROM: [None, loser_label]}
     if taken:
-        summary[_("fields taken")] = [None, ", ".join(value_label(entity, k) for k in taken)]
-    if result.moved:
-        summary[_("records moved")] = [
-            None,
-            ", ".join(f"{name}: {count}" for name, count in sorted(result.moved.items())),
-        ]
-    if result.dropped:
-        summary[_("duplicate links dropped")] = [None, "; ".join(result.dropped)]
+        summary[FIELDS_TAKEN] = [None, {"fields": taken}]
+    if result.moved_kinds:
+        summary[RECORDS_MOVED] = [None, {"counts": result.moved_kinds}]
+    if result.dropped_kinds:
+        summary[LINKS_DROPPED] = [None, {"counts": result.dropped_kinds}]
     write_audit(winner, actor=actor, action="update", changes=summary)
     result.winner = winner
     return result
 
 
 def value_label(entity: Entity, key: str) -> str:
+    """A merge field's label in the active language (a custom field's own label)."""
     if key.startswith(CUSTOM_PREFIX):
-        return key.removeprefix(CUSTOM_PREFIX)
+        custom_key = key.removeprefix(CUSTOM_PREFIX)
+        for definition in definitions_for(entity, active_only=False):
+            if definition.key == custom_key:
+                return definition.label
+        return custom_key
     try:
         return str(entity.model._meta.get_field(key).verbose_name)
     except FieldDoesNotExist:
@@ -295,7 +318,7 @@ def _repoint_foreign_keys(entity: Entity, winner, loser, actor, result: MergeRes
                     row.validate_unique()
                     row.validate_constraints()
                 except ValidationError:
-                    result.dropped.append(f"{related_model._meta.verbose_name}: {row}")
+                    result.count_dropped(related_model, row)
                     if registry.has_model(related_model):
                         setattr(row, fk.attname, loser.pk)
                         record_delete(row, actor=actor)
@@ -307,8 +330,7 @@ def _repoint_foreign_keys(entity: Entity, winner, loser, actor, result: MergeRes
                 )
                 count += 1
         if count:
-            label = _moved_label(related_model)
-            result.moved[label] = result.moved.get(label, 0) + count
+            result.count_moved(related_model, count)
 
 
 def generic_links() -> list[tuple[type, str, str]]:
@@ -341,8 +363,7 @@ def _repoint_generic_links(winner, loser, result: MergeResult) -> None:
             **{id_field: winner.pk}
         )
         if count:
-            label = _moved_label(model)
-            result.moved[label] = result.moved.get(label, 0) + count
+            result.count_moved(model, count)
 
 
 def _update_pairs(key: str, winner_id: int, loser_id: int, actor) -> None:

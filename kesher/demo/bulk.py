@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from kesher.customers.models import Contact, ContactAccount
+from kesher.customers.services import audited_account_link
 from kesher.platform import events
-from kesher.platform.customfields.values import error_key, validate_custom
+from kesher.platform.customfields.values import validate_custom
 from kesher.platform.models import AuditEntry
-from kesher.platform.records import search
-from kesher.platform.records.services import clean_text, display
+from kesher.platform.records import audit, search
+from kesher.platform.records.services import clean_text, creation_changes
 from kesher.platform.registry import registry
 
 __all__ = ["bulk_link_contacts", "bulk_record_create"]
@@ -43,19 +44,15 @@ def _build(model, data: dict, foreign_keys: list[str]):
     return instance
 
 
-def _creation_changes(instance, m2m: dict, custom: dict) -> dict:
-    # The same shape record_create writes: every filled editable field as [None, value], each
-    # filled many-to-many field as [[], [sorted labels]], custom values by their API key.
-    changes = {
-        f.name: [None, display(instance, f.name)]
-        for f in instance._meta.concrete_fields
-        if f.editable and not f.primary_key and display(instance, f.name) is not None
-    }
-    changes.update({error_key(key): [None, value] for key, value in sorted(custom.items())})
+def _creation_changes(instance, m2m: dict) -> tuple[dict, dict]:
+    # What record_create writes: the audit's changes and the event's, many-to-many included.
+    audited, shown = creation_changes(instance)
     for name, values in m2m.items():
         if values:
-            changes[name] = [[], sorted(str(v) for v in values)]
-    return changes
+            model = instance._meta.get_field(name).related_model
+            audited[name] = [audit.refs(model, []), audit.refs(model, [v.pk for v in values])]
+            shown[name] = [[], sorted(str(v) for v in values)]
+    return audited, shown
 
 
 def bulk_record_create(entity_key: str, rows: list[tuple[dict, dict]]) -> list[models.Model]:
@@ -88,7 +85,7 @@ def bulk_record_create(entity_key: str, rows: list[tuple[dict, dict]]) -> list[m
 
     content_type = ContentType.objects.get_for_model(model)
     all_changes = [
-        _creation_changes(instance, m2m, custom)
+        _creation_changes(instance, m2m)
         for instance, (_data, m2m) in zip(instances, rows, strict=True)
     ]
     AuditEntry.objects.bulk_create(
@@ -99,15 +96,15 @@ def bulk_record_create(entity_key: str, rows: list[tuple[dict, dict]]) -> list[m
                 object_repr=str(instance)[:300],
                 actor=None,
                 action=AuditEntry.Action.CREATE,
-                changes=changes,
+                changes=audit.encoded(audited),
             )
-            for instance, changes in zip(instances, all_changes, strict=True)
+            for instance, (audited, _shown) in zip(instances, all_changes, strict=True)
         ),
         batch_size=BATCH,
     )
     if entity.has_search():
         search.index_many(instances, entity)
-    for instance, changes in zip(instances, all_changes, strict=True):
+    for instance, (_audited, changes) in zip(instances, all_changes, strict=True):
         events.emit(
             events.Event(
                 name=events.CREATED,
@@ -143,12 +140,9 @@ def bulk_link_contacts(links: list[tuple[Contact, models.Model, str, bool]]) -> 
                 object_repr=str(link.contact)[:300],
                 actor=None,
                 action=AuditEntry.Action.UPDATE,
-                changes={
-                    "accounts": [
-                        None,
-                        f"{link.account} ({link.role})" if link.role else str(link.account),
-                    ]
-                },
+                changes=audit.encoded(
+                    {"accounts": [None, audited_account_link(link.account, link.role)]}
+                ),
             )
             for link in rows
         ),

@@ -43,9 +43,9 @@ from kesher.platform.bulk.writes import CustomValueMemo, audit_rows
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import definitions_for, rules_for, validate_custom
 from kesher.platform.models import AuditEntry, SearchToken
-from kesher.platform.records import search
+from kesher.platform.records import audit, search
 from kesher.platform.records.inserts import insert_new, insert_rows
-from kesher.platform.records.services import assign_fields, custom_changes, display
+from kesher.platform.records.services import assign_fields, creation_changes
 
 __all__ = ["apply_batch", "supports"]
 
@@ -74,20 +74,17 @@ class _Memo:
     rules: list
     clean: CustomValueMemo
     has_custom: bool
-    audited: list  # the concrete fields record_create puts in its audit entry
 
 
 def _memo(plan: Plan) -> _Memo:
     key = ("bulk memo",)
     if key not in plan.cache:
-        meta = plan.entity.model._meta
         has_custom = plan.entity.has_custom_fields
         plan.cache[key] = _Memo(
             definitions=definitions_for(plan.entity, active_only=False) if has_custom else [],
             rules=rules_for(plan.entity),
             clean=CustomValueMemo(),
             has_custom=has_custom,
-            audited=[f for f in meta.concrete_fields if f.editable and not f.primary_key],
         )
     return plan.cache[key]
 
@@ -295,16 +292,10 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     instances = [instance for _row, _values, instance in creates]
     _written_now(instances)
     insert_new(entity.model, instances)
-    changed = []
-    for instance in instances:
-        changes = {}
-        for model_field in memo.audited:
-            shown = display(instance, model_field.name)
-            if shown is not None:
-                changes[model_field.name] = [None, shown]
-        changes.update(custom_changes({}, getattr(instance, "custom", None) or {}))
-        changed.append((instance, changes))
-    audit_rows(plan, changed, AuditEntry.Action.CREATE)
+    changed = [(instance, *creation_changes(instance)) for instance in instances]
+    audit_rows(
+        plan, [(instance, stored) for instance, stored, _c in changed], AuditEntry.Action.CREATE
+    )
     _index(entity, instances)
     created = ImportRowChange.Action.CREATED
     insert_rows(
@@ -328,7 +319,7 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     )
     _link_accounts(plan, [(values, instance) for _row, values, instance in creates])
     actor_id = getattr(actor, "pk", None)
-    for instance, changes in changed:
+    for instance, _audited, changes in changed:
         events.emit(
             events.Event(
                 name=events.CREATED,
@@ -402,6 +393,6 @@ def _link_accounts(plan: Plan, pairs: list) -> None:
     )
     audit_rows(
         plan,
-        [(contact, {"accounts": [None, str(account)]}) for account, contact in pairs],
+        [(contact, {"accounts": [None, audit.encode(account)]}) for account, contact in pairs],
         AuditEntry.Action.UPDATE,
     )

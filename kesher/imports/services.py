@@ -599,6 +599,7 @@ def import_undo(job: ImportJob, *, actor) -> dict:
 def _undo_attachments(job: ImportJob, actor) -> int:
     """Remove the files the import stored from its zip, after the transaction commits."""
     from kesher.platform.models import Attachment, AuditEntry
+    from kesher.platform.records.attachments import FILE
     from kesher.platform.records.services import write_audit
 
     ids = job.changes.filter(entity=ATTACHMENT_ENTITY).values_list("record_id", flat=True)
@@ -610,7 +611,7 @@ def _undo_attachments(job: ImportJob, actor) -> int:
                 record,
                 actor=actor,
                 action=AuditEntry.Action.UPDATE,
-                changes={"file": [attachment.name, None]},
+                changes={FILE: [attachment.name, None]},
             )
         transaction.on_commit(partial(attachment.file.storage.delete, attachment.file.name))
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()

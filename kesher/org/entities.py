@@ -59,6 +59,7 @@ register(
         default_ordering=("first_name", "last_name", "id"),
         select_related=("department", "role"),
         owner_field=None,
+        audit_exclude=("last_login", "is_superuser", "is_staff"),
         create_service=services.user_create,
     )
 )

@@ -7,11 +7,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from kesher.org.models import ApiToken, Department, Role, RolePermission, Scope, User
 from kesher.platform.access import ACTIONS
+from kesher.platform.records.audit import Fact, register_fact, register_fact_family
 from kesher.platform.records.services import (
     record_create,
     record_delete,
@@ -19,6 +21,9 @@ from kesher.platform.records.services import (
     write_audit,
 )
 from kesher.platform.registry import registry
+
+# A user's audit entries name the API tokens made and revoked for him.
+API_TOKEN = register_fact("api_token", gettext_lazy("API token"))
 
 __all__ = [
     "ADMIN_ROLE",
@@ -118,9 +123,7 @@ def api_token_create(*, user: User, name: str, actor=None) -> tuple[ApiToken, st
     name = (name or "").strip() or _("API token")
     key, key_hash = ApiToken.new_key()
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:8], key_hash=key_hash)
-    write_audit(
-        user, actor=actor or user, action="update", changes={"api_token": [None, str(token)]}
-    )
+    write_audit(user, actor=actor or user, action="update", changes={API_TOKEN: [None, str(token)]})
     return token, key
 
 
@@ -130,7 +133,7 @@ def api_token_revoke(token: ApiToken, *, actor) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         write_audit(
-            token.user, actor=actor, action="update", changes={"api_token": [str(token), None]}
+            token.user, actor=actor, action="update", changes={API_TOKEN: [str(token), None]}
         )
 
 
@@ -205,10 +208,29 @@ def role_grants(role: Role) -> dict[str, dict]:
     return {entity.key: _grant_dict(stored.get(entity.key)) for entity in grantable_entities()}
 
 
-def _as_codes(grant: dict) -> list[str]:
-    """A grant as the audit keeps it: the rights it gives, then its scope."""
-    rights = [action for action in ACTIONS if grant[action]]
-    return [*rights, grant["scope"]] if rights else []
+def _grant_fact(rest: str) -> Fact:
+    """How a role's entry reads ``grants.<entity>.<right>``: "Accounts: delete", and the
+    scope's values by their labels."""
+    entity_key, _dot, right = rest.rpartition(".")
+    try:
+        kind = registry.get(entity_key).label_plural
+    except KeyError:
+        kind = entity_key
+    if right == "scope":
+        return Fact(format_lazy("{}: {}", kind, gettext_lazy("scope")), choices=dict(Scope.choices))
+    if right in ACTIONS:
+        label = RolePermission._meta.get_field(f"can_{right}").verbose_name
+        return Fact(format_lazy("{}: {}", kind, label))
+    return Fact(rest)
+
+
+# A role's entries name each right it gained or lost: ``grants.accounts.delete``.
+register_fact_family("grants.", _grant_fact)
+
+
+def _grant_changes(key: str, old: dict, new: dict) -> dict:
+    rights = [right for right in (*ACTIONS, "scope") if old[right] != new[right]]
+    return {f"grants.{key}.{right}": [old[right], new[right]] for right in rights}
 
 
 def _clean_grant(key: str, sent, current: dict) -> tuple[dict, dict]:
@@ -289,13 +311,8 @@ def role_set_grants(role: Role, *, actor, grants: dict) -> Role:
         role.version += 1
         role.updated_at = timezone.now()
         role.save(update_fields=["version", "updated_at"])
-        write_audit(
-            role,
-            actor=actor,
-            action="update",
-            changes={
-                f"grants.{key}": [_as_codes(current[key]), _as_codes(grant)]
-                for key, grant in changed.items()
-            },
-        )
+        changes = {}
+        for key, grant in changed.items():
+            changes.update(_grant_changes(key, current[key], grant))
+        write_audit(role, actor=actor, action="update", changes=changes)
     return role

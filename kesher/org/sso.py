@@ -26,6 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import write_audit
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
 MICROSOFT_SHARED_TENANTS = {"common", "organizations", "consumers"}
 _TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$")
 _MASK = "••••"
+# A user's audit entries say when a sign-in provider confirmed his address.
+SIGN_IN_PROVIDER = register_fact("sign_in_provider", gettext_lazy("sign-in provider"))
 
 
 @dataclass(frozen=True)
@@ -264,5 +267,5 @@ def sign_in_connect_by_email(*, user, email: str, provider_name: str) -> None:
         user,
         actor=user,
         action="update",
-        changes={"sign_in_provider": [None, f"{provider_name} ({email})"]},
+        changes={SIGN_IN_PROVIDER: [None, f"{provider_name} ({email})"]},
     )

@@ -113,6 +113,9 @@ class Entity:
     status_field: str | None = None
     # Pick-list fields: model field name -> Choice.list_key.
     choice_lists: dict[str, str] = field(default_factory=dict)
+    # Internal fields kept out of the audit trail and the timeline (a flag a service derives
+    # from another field, account flags); passwords are never kept anyway (decision 0042).
+    audit_exclude: tuple[str, ...] = ()
     # A request body the API documentation shows for "create" (OpenAPI example).
     api_example: dict = field(default_factory=dict)
     in_navigation: bool = True

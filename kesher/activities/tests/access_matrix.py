@@ -6,6 +6,7 @@ import json
 
 from django.utils import timezone
 
+from kesher.activities import messages
 from kesher.activities.models import (
     ActivityPreferences,
     CallbackRun,
@@ -81,7 +82,10 @@ register_records(
 @register_setup
 def _notification(world):
     world["notification rep1"] = notify(
-        owner_of(world, "rep1"), verb="reminder", text="Matrix reminder"
+        owner_of(world, "rep1"),
+        verb="reminder",
+        message=messages.REMINDER,
+        params={"title": "Matrix reminder"},
     )
 
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from kesher.activities import messages
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.activities.services import notify, task_update
 from kesher.activities.tests.factories import choice, make_interaction, make_task
@@ -73,8 +74,10 @@ def test_api_create_and_errors(users, api_for):
 
 def test_notifications_api_is_own_only(users, api_for):
     rep = users["sales_rep"]
-    mine = notify(rep, verb="reminder", text="שלי")
-    theirs = notify(users["sales_rep2"], verb="reminder", text="לא שלי")
+    mine = notify(rep, verb="reminder", message=messages.REMINDER, params={"title": "שלי"})
+    theirs = notify(
+        users["sales_rep2"], verb="reminder", message=messages.REMINDER, params={"title": "לא"}
+    )
     api = api_for(rep)
     rows = api.get("/api/v1/notifications/").json()["results"]
     assert [r["id"] for r in rows] == [mine.pk]

@@ -103,7 +103,7 @@ def test_done_notifies_delegator_once(users):
     assert task.closed_at is not None
     notes = Notification.objects.filter(user=manager, verb="done")
     assert notes.count() == 1
-    assert "להתקשר" in notes.get().text
+    assert "להתקשר" in notes.get().display_text
     # Saving the closed task again does not notify again.
     task_update(task, actor=rep, data={"notes": "עודכן"})
     assert notes.count() == 1

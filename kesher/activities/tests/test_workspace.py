@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from kesher.activities import callbacks
+from kesher.activities import callbacks, messages
 from kesher.activities.delivery import send_digests
 from kesher.activities.models import CallbackRun, Task
 from kesher.activities.selectors import not_contacted, task_report, team_now
@@ -191,8 +191,8 @@ def test_task_report_counts_and_sla(users, client_for, api_for):
 def test_daily_digest_once_a_day(users):
     rep = users["sales_rep"]
     digest_set(actor=rep, enabled=True)
-    notify(rep, verb="reminder", text="תזכורת ראשונה")
-    notify(rep, verb="done", text="משימה בוצעה")
+    notify(rep, verb="reminder", message=messages.REMINDER, params={"title": "תזכורת ראשונה"})
+    notify(rep, verb="done", message=messages.TASK_DONE, params={"title": "לסגור הצעה"})
     morning = timezone.make_aware(
         datetime.datetime.combine(timezone.localdate(), datetime.time(8, 0))
     )

@@ -2,9 +2,7 @@
 rep1 (North, under Sales) and one of rep2 (Service), and processes made through the services."""
 
 import pytest
-from django.core.cache import cache
 
-from kesher.approvals.lock import CACHE_KEY
 from kesher.approvals.services import approval_process_create
 from kesher.customers.services import account_create
 
@@ -44,11 +42,3 @@ def make_process(users):
         )
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _forget_cached_processes():
-    """A test's processes are rolled back, not deleted: drop the cached entity list after it,
-    so later tests (of any app) pay no lock query for processes that no longer exist."""
-    yield
-    cache.delete(CACHE_KEY)

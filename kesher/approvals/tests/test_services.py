@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from kesher.activities.models import Notification
-from kesher.approvals.lock import forget_processes, pending_approval_reason
+from kesher.approvals.lock import pending_approval_reason
 from kesher.approvals.models import ApprovalDecision, ApprovalRequest
 from kesher.approvals.services import (
     APPROVED,
@@ -18,7 +18,7 @@ from kesher.approvals.services import (
 )
 from kesher.customers.models import Account
 from kesher.customers.services import account_update
-from kesher.platform import events
+from kesher.platform import events, stamps
 from kesher.platform.models import AuditEntry
 from kesher.platform.records.services import ConflictError, record_delete
 
@@ -304,17 +304,19 @@ def test_au3_bulk_actions_skip_locked_records_and_say_why(
 def test_au3_lock_costs_no_query_without_processes_and_one_with(
     users, account, make_process, django_assert_num_queries
 ):
-    forget_processes()  # an earlier test's processes were rolled back, not forgotten
-    pending_approval_reason(account)  # fills the cache
-    with django_assert_num_queries(0):
-        assert pending_approval_reason(account) is None
+    """In a request, which stamps read once: the list of entities with processes is cached."""
+    with stamps.remembered_for_request():
+        pending_approval_reason(account)  # reads the request's stamps, fills the cache
+        with django_assert_num_queries(0):
+            assert pending_approval_reason(account) is None
     process = make_process({"approver": "manager"})
-    pending_approval_reason(account)
-    with django_assert_num_queries(1):
-        assert pending_approval_reason(account) is None
-    _start(process, account, users)
-    with django_assert_num_queries(1):
-        assert pending_approval_reason(account)
+    with stamps.remembered_for_request():
+        pending_approval_reason(account)  # the new process renewed the stamp: read again
+        with django_assert_num_queries(1):
+            assert pending_approval_reason(account) is None
+        _start(process, account, users)
+        with django_assert_num_queries(1):
+            assert pending_approval_reason(account)
 
 
 def test_au3_decisions_are_audited(users, account, make_process):

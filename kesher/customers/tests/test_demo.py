@@ -270,8 +270,9 @@ def test_bulk_creation_gives_what_the_services_give():
     bulk_audit = audit(contact_by_bulk)
     assert [row[0] for row in bulk_audit] == ["create", "update"]
     assert bulk_audit[0] == service_audit[0]
-    assert bulk_audit[1][3] == {"accounts": [None, f"{by_bulk} (חשבת)"]}
-    assert service_audit[1][3] == {"accounts": [None, f"{by_service} (חשבת)"]}
+    linked = {"ref": "accounts", "note": "חשבת"}
+    assert bulk_audit[1][3] == {"_v": 2, "accounts": [None, {**linked, "id": by_bulk.pk}]}
+    assert service_audit[1][3] == {"_v": 2, "accounts": [None, {**linked, "id": by_service.pk}]}
     assert tokens(contact_by_bulk, "contacts") == tokens(contact_by_service, "contacts")
 
 

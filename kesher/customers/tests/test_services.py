@@ -245,7 +245,11 @@ def test_contact_link_and_unlink_are_audited(users):
         .order_by("pk")
         .values_list("changes", flat=True)
     )
-    assert changes == [{"accounts": [None, "Acme (CEO)"]}, {"accounts": ["Acme", None]}]
+    linked = {"ref": "accounts", "id": acme.pk}
+    assert changes == [
+        {"_v": 2, "accounts": [None, {**linked, "note": "CEO"}]},
+        {"_v": 2, "accounts": [linked, None]},
+    ]
 
 
 def test_failed_contact_link_rolls_back_the_new_contact(users):

@@ -1,10 +1,13 @@
 """Merging two records (REQ IM-3): field winners, every related record re-pointed, history
 kept, one transaction; access and bad input; the page and the API give the same result."""
 
+import re
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from kesher.customers.models import Contact, ContactAccount, Relationship
 from kesher.customers.services import contact_link_account
@@ -13,6 +16,7 @@ from kesher.dedupe.merge import merge_records
 from kesher.dedupe.models import DuplicatePair
 from kesher.platform.models import Attachment, AuditEntry, CustomField, Tag
 from kesher.platform.records.attachments import attachment_add
+from kesher.platform.records.history import describe
 from kesher.platform.records.services import ConflictError
 
 pytestmark = pytest.mark.django_db
@@ -268,3 +272,33 @@ def test_page_and_api_give_the_same_result(users, client_for, api_for, region, d
     assert results[0] == results[1]
     assert results[0]["custom"] == {"region": "north"}
     assert results[0]["fields"]["phone"] == "+972521112222"
+
+
+def test_the_merge_entry_reads_in_its_readers_language(users, pair):
+    """The merge's provenance keeps field keys and kinds of records, read in the reader's
+    language (issue 14 item 7; decision 0042): a Hebrew administrator merges, an English
+    reader reads."""
+    admin, reader = users["admin"], users["read_only"]
+    winner, loser = pair["winner"], pair["loser"]
+    with translation.override("he"):
+        merge_records(winner, loser, actor=admin, fields={"phone": "loser"})
+    entry = history(winner).order_by("-pk").first()
+    assert set(entry.changes) == {
+        "_v",
+        "merged_from",
+        "fields_taken",
+        "records_moved",
+        "links_dropped",
+    }
+    with translation.override("en"):
+        (entry,) = describe([entry], reader)
+        rows = {label: new for label, _old, new in entry.rows}
+        attachments = str(Attachment._meta.verbose_name_plural)
+        relationships = str(Relationship._meta.verbose_name_plural)
+    assert rows["merged from"] == f"#{loser.pk} דנה כהן"
+    assert set(rows["fields taken"].split(", ")) == {"phone", "email", "city"}
+    assert f"{attachments}: 1" in rows["records moved"]
+    assert f"{relationships}: 1" in rows["duplicate links dropped"]
+    assert "tags: 1" in rows["duplicate links dropped"]  # the tag both had
+    hebrew = re.compile("[\u0590-\u05ff]")
+    assert not any(hebrew.search(f"{k} {v}") for k, v in rows.items() if k != "merged from")

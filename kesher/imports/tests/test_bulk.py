@@ -78,7 +78,7 @@ def test_bulk_writes_audit_search_and_events_like_the_service(users):
     entry = AuditEntry.objects.get(object_id=dana.pk, action="create")
     assert entry.changes["first_name"] == [None, "דנה"]
     assert entry.changes["mobile"] == [None, "+972541234567"]
-    assert entry.changes["owner"] == [None, str(admin)]
+    assert entry.changes["owner"] == [None, {"ref": "users", "id": admin.pk}]
     assert entry.actor == admin
     assert SearchToken.objects.filter(entity="contacts", object_id=dana.pk).exists()
 

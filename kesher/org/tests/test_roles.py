@@ -2,6 +2,7 @@
 ``/api/v1/roles/`` (REQ OR-3; issue "Platform v2" item 10): every change is audited and holds
 at once; the administrator role keeps every right; no one else touches roles."""
 
+import html
 import importlib
 
 import pytest
@@ -96,12 +97,36 @@ def test_a_change_of_grants_is_audited_and_holds_at_once(users, api_for):
     entry = AuditEntry.objects.filter(object_id=role("sales_rep").pk, action="update").latest("at")
     assert entry.actor == users["admin"]
     assert entry.changes == {
-        "grants.accounts": [
-            ["view", "add", "change", "own"],
-            ["view", "add", "change", "delete", "department"],
-        ],
-        "grants.contacts": [["view", "add", "change", "own"], []],
+        "_v": 2,
+        "grants.accounts.delete": [False, True],
+        "grants.accounts.scope": ["own", "department"],
+        "grants.contacts.view": [True, False],
+        "grants.contacts.add": [True, False],
+        "grants.contacts.change": [True, False],
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("he", ["לקוחות: מחיקה", "רשומות אישיות", "רשומות המחלקה", "אנשי קשר: צפייה"]),
+        ("en", ["Accounts: delete", "Own records", "Department's records", "Contacts: view"]),
+    ],
+)
+def test_a_roles_timeline_reads_its_changed_rights(users, client_for, language, shown):
+    admin = users["admin"]
+    rep_role = role("sales_rep")
+    role_set_grants(
+        rep_role,
+        actor=admin,
+        grants={"accounts": {"delete": True, "scope": "department"}, "contacts": None},
+    )
+    admin.language = language
+    admin.save(update_fields=["language"])
+    page = client_for(admin).get(f"/r/roles/{rep_role.pk}/timeline/").content.decode()
+    for text in shown:
+        assert html.escape(text) in page, text
+    assert "grants." not in page
 
 
 def test_a_new_role_is_created_with_its_grants(users, api_for):

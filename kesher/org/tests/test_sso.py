@@ -368,7 +368,7 @@ def test_a_new_secret_is_audited_masked(users):
     app.refresh_from_db()
     assert app.secret == "second"
     latest = AuditEntry.objects.filter(object_id=app.pk).order_by("-pk").first()
-    assert latest.changes == {"secret": ["••••", "••••"]}
+    assert latest.changes == {"_v": 2, "secret": ["••••", "••••"]}
 
 
 @pytest.mark.parametrize(

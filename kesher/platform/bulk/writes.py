@@ -24,8 +24,8 @@ from kesher.platform import events
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import clean_value, error_key, validate_custom
 from kesher.platform.models import AuditEntry, BulkJob, SearchToken, Tag
-from kesher.platform.records import search
-from kesher.platform.records.services import display, edit_blocked_among
+from kesher.platform.records import audit, search
+from kesher.platform.records.services import deletion_changes, display, edit_blocked_among
 from kesher.platform.registry import Entity
 
 if TYPE_CHECKING:
@@ -180,8 +180,10 @@ def _update_builtin(plan: BulkPlan, records: list) -> Outcome:
     outcome, changed = Outcome(), []
     model_field = plan.model_field
     name = model_field.name
+    audited = name not in audit.hidden_fields(plan.entity.model)
     for obj in records:
         old_raw, old_display = getattr(obj, model_field.attname), display(obj, name)
+        old_value = audit.field_value(obj, model_field)
         setattr(obj, name, plan.value)
         if getattr(obj, model_field.attname) == old_raw:
             outcome.unchanged += 1
@@ -192,9 +194,10 @@ def _update_builtin(plan: BulkPlan, records: list) -> Outcome:
         except ValidationError as exc:
             outcome.reject(obj.pk, str(obj), exc)
             continue
-        changed.append((obj, {name: [old_display, display(obj, name)]}))
+        stored = {name: [old_value, audit.field_value(obj, model_field)]} if audited else {}
+        changed.append((obj, stored, {name: [old_display, display(obj, name)]}))
     if changed:
-        _bump(plan, [obj.pk for obj, _c in changed], {name: plan.value})
+        _bump(plan, [obj.pk for obj, _a, _c in changed], {name: plan.value})
         _after_write(plan, changed, reindex=_searched(plan.entity, name))
     outcome.updated = len(changed)
     return outcome
@@ -261,7 +264,7 @@ def _update_custom(plan: BulkPlan, records: list) -> Outcome:
         if not changes:
             outcome.unchanged += 1
             continue
-        changed.append((obj, changes))
+        changed.append((obj, changes, changes))
         if set(changes) == {audit_key}:
             # Only this key differs: set it in SQL, grouped by the (normally one) new value.
             only_key[_hashable(result.get(key))].append((obj.pk, result.get(key)))
@@ -275,7 +278,7 @@ def _update_custom(plan: BulkPlan, records: list) -> Outcome:
         _bump(plan, [obj.pk for obj in rewritten], {})
     if changed:
         searched = {f"custom_fields.{d.key}" for d in search.searched_custom_fields(plan.entity)}
-        reindex = any(searched.intersection(changes) for _obj, changes in changed)
+        reindex = any(searched.intersection(changes) for _obj, _a, changes in changed)
         _after_write(plan, changed, reindex=reindex)
     outcome.updated = len(changed)
     return outcome
@@ -331,6 +334,7 @@ def _change_tag(plan: BulkPlan, records: list) -> Outcome:
     source, target = tags.m2m_field_name(), tags.m2m_reverse_field_name()
     adding = plan.action == Action.ADD_TAG
     current: dict[int, dict[int, str]] = defaultdict(dict)
+    model = tags.related_model
     rows = through.objects.filter(**{f"{source}_id__in": [obj.pk for obj in records]})
     for pk, tag_id, tag_name in rows.values_list(f"{source}_id", f"{target}_id", f"{target}__name"):
         current[pk][tag_id] = tag_name
@@ -350,8 +354,10 @@ def _change_tag(plan: BulkPlan, records: list) -> Outcome:
             if adding
             else sorted(n for i, n in has.items() if i != plan.tag.pk)
         )
-        changed.append((obj, {"tags": [old, new]}))
-    ids = [obj.pk for obj, _c in changed]
+        new_ids = [*has, plan.tag.pk] if adding else [i for i in has if i != plan.tag.pk]
+        stored = {"tags": [audit.refs(model, has), audit.refs(model, new_ids)]}
+        changed.append((obj, stored, {"tags": [old, new]}))
+    ids = [obj.pk for obj, _a, _c in changed]
     if adding:
         through.objects.bulk_create(
             [through(**{f"{source}_id": pk, f"{target}_id": plan.tag.pk}) for pk in ids],
@@ -369,14 +375,7 @@ def _change_tag(plan: BulkPlan, records: list) -> Outcome:
 def _delete(plan: BulkPlan, records: list) -> Outcome:
     outcome = Outcome()
     model = plan.entity.model
-    snapshots = {
-        obj.pk: {
-            f.name: [display(obj, f.name), None]
-            for f in model._meta.concrete_fields
-            if f.editable and not f.primary_key and display(obj, f.name) is not None
-        }
-        for obj in records
-    }
+    snapshots = {obj.pk: deletion_changes(obj) for obj in records}
     try:
         with transaction.atomic():
             model._base_manager.filter(pk__in=[obj.pk for obj in records]).delete()
@@ -462,13 +461,15 @@ def _searched(entity: Entity, name: str) -> bool:
 
 
 def _after_write(plan: BulkPlan, changed: list[tuple], *, reindex: bool = False) -> None:
-    """Audit rows in one insert, search tokens re-written, events queued for after commit."""
-    audit_rows(plan, changed, AuditEntry.Action.UPDATE)
+    """Audit rows in one insert, search tokens re-written, events queued for after commit.
+    ``changed`` holds (record, its audit changes, its event's changes)."""
+    audited = [(obj, stored) for obj, stored, _c in changed if stored]
+    audit_rows(plan, audited, AuditEntry.Action.UPDATE)
     if reindex:
-        ids = [obj.pk for obj, _c in changed]
+        ids = [obj.pk for obj, _a, _c in changed]
         SearchToken.objects.filter(entity=plan.entity.key, object_id__in=ids).delete()
-        search.index_many([obj for obj, _c in changed], plan.entity)
-    for obj, changes in changed:
+        search.index_many([obj for obj, _a, _c in changed], plan.entity)
+    for obj, _audited, changes in changed:
         _emit(plan, obj.pk, events.UPDATED, changes)
 
 
@@ -476,11 +477,14 @@ AUDIT_COLUMNS = ("content_type", "object_id", "object_repr", "actor", "action", 
 
 
 def audit_rows(plan: BulkPlan, changed: list[tuple], action: str) -> None:
-    """One audit row per record, as ``write_audit`` writes it, in one statement per chunk.
+    """One audit row per (record, changes as stored) pair, as ``write_audit`` writes it, in one
+    statement per chunk.
 
     ``bulk_create`` builds and prepares a model instance per row, which was half the time of a
     100,000-record update; the rows and their values here are the same (REQ IM-4 speed target).
     """
+    if not changed:
+        return
     meta = AuditEntry._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in AUDIT_COLUMNS)
@@ -490,7 +494,8 @@ def audit_rows(plan: BulkPlan, changed: list[tuple], action: str) -> None:
     at = meta.get_field("at").get_db_prep_save(timezone.now(), connection)
     ids = [obj.pk for obj, _changes in changed]
     reprs = [str(obj)[:300] for obj, _changes in changed]
-    encoded = [json.dumps(changes) for _obj, changes in changed]  # as JSONField encodes
+    # As JSONField encodes; the values are already in the stored form (``records.audit``).
+    encoded = [json.dumps({audit.FORMAT_KEY: audit.FORMAT, **c}) for _obj, c in changed]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One INSERT … SELECT over arrays: no round trip per row. Names come from _meta.

@@ -18,14 +18,19 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kesher.platform.access import can
 from kesher.platform.models import Attachment
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import write_audit
 from kesher.platform.registry import registry
 
-__all__ = ["attachment_add", "safe_filename"]
+__all__ = ["FILE", "attachment_add", "safe_filename"]
+
+# The key of a file's name in its record's audit entries (attached, or removed by an undo).
+FILE = register_fact("file", gettext_lazy("file"))
 
 
 def safe_filename(name: str) -> str:
@@ -64,7 +69,7 @@ def attachment_add(record, *, actor, uploaded) -> Attachment:
     )
     attachment.file.save(name, uploaded, save=False)
     attachment.save()
-    write_audit(record, actor=actor, action="attach", changes={"file": [None, name]})
+    write_audit(record, actor=actor, action="attach", changes={FILE: [None, name]})
     return attachment
 
 

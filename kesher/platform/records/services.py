@@ -7,9 +7,7 @@ call the domain services, so every write is validated and audited the same way.
 
 from __future__ import annotations
 
-import datetime
 import re
-from decimal import Decimal
 from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
@@ -22,7 +20,7 @@ from kesher.platform import events
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import error_key, validate_custom
 from kesher.platform.models import AuditEntry
-from kesher.platform.records import search
+from kesher.platform.records import audit, search
 from kesher.platform.records.inserts import Statement, insert_statement, run_together
 from kesher.platform.records.many import keep_hidden_links
 from kesher.platform.registry import Entity, registry
@@ -33,7 +31,9 @@ __all__ = [
     "audit_statement",
     "clean_submitted",
     "clean_text",
+    "creation_changes",
     "custom_changes",
+    "deletion_changes",
     "display",
     "edit_blocked_among",
     "edit_blocked_reason",
@@ -50,8 +50,8 @@ __all__ = [
 _HOSTILE_CONTROLS = re.compile("[\u0000\u200b\u200c\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 
 
-SECRET_FIELDS = {"password"}
 _UNSET = object()
+MASK = "••••"
 
 _edit_guards: list = []
 _bulk_edit_guards: list = []
@@ -125,25 +125,18 @@ def clean_submitted(data):
 
 
 def display(obj, name: str):
-    """A JSON-safe, human-readable value of ``obj.name`` for the audit log."""
+    """A JSON-safe, human-readable value of ``obj.name`` for an event's ``changes``, which
+    automation matches by name or label (audit entries store values: ``records.audit``)."""
     field = obj._meta.get_field(name)
     value = getattr(obj, name)
     if value is None or value == "":
         return None
-    if name in SECRET_FIELDS:
-        return "••••"
+    if name in audit.SECRET_FIELDS:
+        return MASK
     if field.is_relation:
         return str(value)
-    if field.choices:
-        # The key, not its label: the timeline shows it in the reader's language.
-        return value
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bool | int | float | str | list | dict):
-        return value
-    return str(value)
+    # Choices by their key, dates as ISO text, decimals as text: as an entry stores them.
+    return audit.encode(value)
 
 
 def _check_fields(entity: Entity, data: dict) -> None:
@@ -164,6 +157,10 @@ def _check_fields(entity: Entity, data: dict) -> None:
 def _raw(instance, name: str):
     """The value as stored in the row (a foreign key's id, not the related object)."""
     return getattr(instance, instance._meta.get_field(name).attname)
+
+
+def _stored(instance, name: str):
+    return audit.field_value(instance, instance._meta.get_field(name))
 
 
 def assign_fields(instance, data: dict) -> None:
@@ -220,17 +217,66 @@ def _known_valid_links(instance) -> set[str]:
     return known
 
 
-def _set_m2m(instance, m2m: dict, changes: dict, *, actor=None, new: bool = False) -> None:
+def creation_changes(instance) -> tuple[dict, dict]:
+    """A new record's audit changes (every audited field holding a value, as stored) and its
+    "created" event's (every editable field holding a value, as ``display`` shows it), custom
+    values in both. One pass over the fields: imports call it for every row."""
+    hidden = audit.hidden_fields(type(instance))
+    audited, shown = {}, {}
+    for field in instance._meta.concrete_fields:
+        if not field.editable or field.primary_key:
+            continue
+        raw = getattr(instance, field.attname)
+        if raw is None or raw == "":
+            continue
+        name = field.name
+        if field.is_relation:
+            shown[name] = [None, str(getattr(instance, name))]
+            value = audit.ref(field.related_model, raw)
+        else:
+            value = audit.encode(raw)
+            shown[name] = [None, MASK if name in audit.SECRET_FIELDS else value]
+            if name == audit.LINK_ID:
+                value = audit.field_value(instance, field)
+        if name not in hidden:
+            audited[name] = [None, value]
+    custom = custom_changes({}, getattr(instance, "custom", None) or {})
+    audited.update(custom)
+    shown.update(custom)
+    return audited, shown
+
+
+def deletion_changes(instance) -> dict:
+    """What a deleted record held, for its last audit entry."""
+    hidden = audit.hidden_fields(type(instance))
+    snapshot = {}
+    for field in instance._meta.concrete_fields:
+        if field.editable and not field.primary_key and field.name not in hidden:
+            value = audit.field_value(instance, field)
+            if value is not None:
+                snapshot[field.name] = [value, None]
+    return snapshot
+
+
+def _set_m2m(
+    instance, m2m: dict, changes: dict, audited: dict, *, actor=None, new: bool = False
+) -> None:
+    hidden = audit.hidden_fields(type(instance))
     for name, values in m2m.items():
         if not new:
             # The links to records the editor cannot see stay (REQ OR-3; issue "Platform v2" 2).
             values = keep_hidden_links(instance, name, values, actor)
         manager = getattr(instance, name)
-        old = list(manager.all())
+        before = list(manager.all())
         manager.set(values)
-        new = list(manager.all())
-        if {v.pk for v in old} != {v.pk for v in new}:
-            changes[name] = [sorted(str(v) for v in old), sorted(str(v) for v in new)]
+        after = list(manager.all())
+        if {v.pk for v in before} != {v.pk for v in after}:
+            changes[name] = [sorted(str(v) for v in before), sorted(str(v) for v in after)]
+            if name not in hidden:
+                audited[name] = [
+                    audit.refs(manager.model, [v.pk for v in before]),
+                    audit.refs(manager.model, [v.pk for v in after]),
+                ]
 
 
 def _check_m2m(entity: Entity, m2m: dict) -> None:
@@ -248,6 +294,9 @@ def _check_m2m(entity: Entity, m2m: dict) -> None:
 
 
 def write_audit(instance, *, actor, action: str, changes: dict) -> None:
+    """Record an audit entry on ``instance``: ``changes`` is {key: [old, new]}, each key a field
+    or a key registered with ``audit.register_fact``, each value plain or a record (stored as
+    a reference: ``records.audit``), never a text made for the writer."""
     run_together(audit_statement(instance, actor=actor, action=action, changes=changes))
 
 
@@ -259,7 +308,7 @@ def audit_statement(instance, *, actor, action: str, changes: dict) -> Statement
         "object_repr": str(instance)[:300],
         "actor": getattr(actor, "pk", None),
         "action": action,
-        "changes": changes,
+        "changes": audit.encoded(changes),
         "at": timezone.now(),
     }
     return insert_statement(AuditEntry, [entry])
@@ -376,16 +425,10 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
             enforce_rules, entity, instance, touched=touched, before={}, actor=actor, creating=True
         )
     instance.save()
-    shown = {
-        f.name: display(instance, f.name)
-        for f in instance._meta.concrete_fields
-        if f.editable and not f.primary_key
-    }
-    changes = {name: [None, text] for name, text in shown.items() if text is not None}
-    changes.update(custom_changes({}, getattr(instance, "custom", {}) or {}))
-    _set_m2m(instance, m2m, changes, actor=actor, new=True)
+    audited, changes = creation_changes(instance)
+    _set_m2m(instance, m2m, changes, audited, actor=actor, new=True)
     run_together(
-        audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=changes),
+        audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=audited),
         *search.index_statements(instance, entity, new=True),
     )
     _emit(entity, instance, events.CREATED, actor, changes)
@@ -411,7 +454,9 @@ def record_update(
     locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
     _check_version(locked, expected_version)
     _check_edit_guards(locked)
-    before = {name: (_raw(locked, name), display(locked, name)) for name in data}
+    before = {
+        name: (_raw(locked, name), display(locked, name), _stored(locked, name)) for name in data
+    }
     old_custom = dict(getattr(locked, "custom", None) or {})
     assign_fields(locked, data)
     with _collected_errors() as errors:
@@ -421,7 +466,7 @@ def record_update(
                 validate_custom, entity, custom, old_custom, actor=actor, default=old_custom
             )
         touched = set(data) | {f"custom.{k}" for k in (custom or {})}
-        previous = {name: raw for name, (raw, _label) in before.items()}
+        previous = {name: raw for name, (raw, _label, _value) in before.items()}
         previous.update({f"custom.{k}": v for k, v in old_custom.items()})
         errors.run(
             enforce_rules,
@@ -439,9 +484,14 @@ def record_update(
         for name in data
         if before[name][0] != _raw(locked, name)
     }
+    hidden = audit.hidden_fields(type(locked))
+    audited = {
+        name: [before[name][2], _stored(locked, name)] for name in changes if name not in hidden
+    }
     changed_custom = custom_changes(old_custom, locked.custom) if custom is not None else {}
     changes.update(changed_custom)
-    _set_m2m(locked, m2m, changes, actor=actor)
+    audited.update(changed_custom)
+    _set_m2m(locked, m2m, changes, audited, actor=actor)
     if changes:
         changed_columns = [n for n in changes if n not in m2m and n not in changed_custom]
         if changed_custom:
@@ -452,8 +502,11 @@ def record_update(
             changed_columns += ["version", "updated_at"]
         if changed_columns:
             locked.save(update_fields=changed_columns)
+        # A change of internal fields alone (no row a reader would see) leaves no entry.
         run_together(
-            audit_statement(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes),
+            audit_statement(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=audited)
+            if audited
+            else None,
             *search.index_statements(locked, entity),
         )
         _emit(entity, locked, events.UPDATED, actor, changes)
@@ -467,11 +520,7 @@ def record_delete(instance, *, actor, expected_version: int | None = None) -> No
     locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
     _check_version(locked, expected_version)
     _check_edit_guards(locked)
-    snapshot = {
-        f.name: [display(locked, f.name), None]
-        for f in locked._meta.concrete_fields
-        if f.editable and not f.primary_key and display(locked, f.name) is not None
-    }
+    snapshot = deletion_changes(locked)
     pk = locked.pk
     run_together(
         audit_statement(locked, actor=actor, action=AuditEntry.Action.DELETE, changes=snapshot),

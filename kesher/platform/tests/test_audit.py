@@ -1,5 +1,6 @@
 """Audit entries: who changed what, old and new value per field, on every write through the
-services; shown on the record's timeline (DESIGN.md "Audit and timeline", REQ OR-8)."""
+services; shown on the record's timeline (DESIGN.md "Audit and timeline", REQ OR-8). Entries
+store values, not the writer's text (decision 0042; how they read: ``test_history``)."""
 
 import json
 
@@ -33,11 +34,13 @@ def test_create_records_every_filled_field_as_new_value(users):
     assert entry.action == "create"
     assert entry.actor == rep
     assert entry.object_repr == "Acme"
+    assert entry.changes["_v"] == 2
     assert entry.changes["name"] == [None, "Acme"]
     assert entry.changes["phone"] == [None, "+972525551234"]
-    # Links are recorded by name, not by id.
-    assert entry.changes["status"] == [None, "VIP"]
-    assert entry.changes["owner"] == [None, str(rep)]
+    # Links are stored by reference (entity key and id), read by name for who may see them.
+    vip = choice("account_status", "vip")
+    assert entry.changes["status"] == [None, {"ref": "choices", "id": vip.pk}]
+    assert entry.changes["owner"] == [None, {"ref": "users", "id": rep.pk}]
     # Empty fields are left out.
     assert "email" not in entry.changes
 
@@ -58,19 +61,26 @@ def test_update_records_only_changed_fields_with_old_and_new_values(users):
     (entry,) = entries_of(account, "update")
     assert entry.actor == users["manager"]
     assert entry.changes == {
+        "_v": 2,
         "city": ["חיפה", "אילת"],
-        "owner": [str(users["sales_rep"]), str(users["sales_rep2"])],
-        "status": [None, "לקוח פעיל"],
+        "owner": [
+            {"ref": "users", "id": users["sales_rep"].pk},
+            {"ref": "users", "id": users["sales_rep2"].pk},
+        ],
+        "status": [None, {"ref": "choices", "id": choice("account_status", "active").pk}],
     }
 
 
-def test_many_to_many_change_is_recorded_by_name(users):
+def test_many_to_many_change_is_recorded_by_reference(users):
     admin = users["admin"]
     company = make_company(admin, name="Kesher North")
     account = make_account(admin)
     account_update(account, actor=admin, data={}, m2m={"companies": [company]})
     (entry,) = entries_of(account, "update")
-    assert entry.changes == {"companies": [[], ["Kesher North"]]}
+    assert entry.changes == {
+        "_v": 2,
+        "companies": [{"ref": "companies", "ids": []}, {"ref": "companies", "ids": [company.pk]}],
+    }
 
 
 def test_update_without_a_change_writes_no_entry(users):
@@ -90,6 +100,7 @@ def test_delete_keeps_a_snapshot_of_what_the_record_held(users):
     assert entry.object_repr == "Acme"
     assert entry.changes["name"] == ["Acme", None]
     assert entry.changes["city"] == ["חיפה", None]
+    assert entry.changes["owner"] == [{"ref": "users", "id": admin.pk}, None]
 
 
 def test_failed_write_leaves_no_audit_entry(users):
@@ -114,6 +125,23 @@ def test_passwords_are_never_recorded(users):
     assert "Another-Pa55word-123" not in audit_text
     assert user.password not in audit_text
     assert user.password.split("$")[-1] not in audit_text
+    assert "password" not in audit_text
+
+
+def test_internal_fields_are_never_recorded(users):
+    """Account flags of a user and a task's ``is_open`` (which mirrors its status) are kept
+    out of the trail (issue 14 item 7); the event still carries ``is_open`` for automation."""
+    admin = users["admin"]
+    user = user_create(
+        actor=admin,
+        data={"username": "newbie", "first_name": "New", "email": "newbie@example.co.il"},
+        password="A-long-enough-Pa55word",
+    )
+    (created,) = entries_of(user)
+    assert {"username", "first_name", "is_active"} <= set(created.changes)
+    assert not {"is_superuser", "is_staff", "last_login", "password"} & set(created.changes)
+    record_update(user, actor=admin, data={"is_staff": True})
+    assert entries_of(user, "update") == []
 
 
 def test_timeline_on_the_detail_page_shows_who_changed_what(users, client_for):

@@ -118,8 +118,8 @@ def test_update_custom_field_audits_bumps_versions_and_emits_after_commit(
     assert (first.version, second.version) == (2, 2)
     audits = list(bulk_audits(first, second).order_by("object_id"))
     assert [(a.object_id, a.actor, a.changes) for a in audits] == [
-        (first.pk, admin, {"custom_fields.region": [None, "north"]}),
-        (second.pk, admin, {"custom_fields.region": [None, "north"]}),
+        (first.pk, admin, {"_v": 2, "custom_fields.region": [None, "north"]}),
+        (second.pk, admin, {"_v": 2, "custom_fields.region": [None, "north"]}),
     ]
     updated = [e for e in received if e.name == "updated"]
     assert {(e.object_id, e.actor_id) for e in updated} == {
@@ -148,7 +148,7 @@ def test_update_clears_a_custom_value_and_reports_records_already_so(users, api_
     assert bulk_audits(empty).count() == 0
 
 
-def test_update_builtin_pick_list_audits_labels(users, api_for):
+def test_update_builtin_pick_list_audits_the_values(users, api_for):
     admin = users["admin"]
     lead, vip = choice("account_status", "lead"), choice("account_status", "vip")
     records = [make_account(admin, status=lead) for _ in range(3)]
@@ -157,7 +157,8 @@ def test_update_builtin_pick_list_audits_labels(users, api_for):
     )
     assert response.status_code == 200, response.json()
     assert all(r.status_id == vip.pk and r.version == 2 for r in reload(*records))
-    assert {str(a.changes["status"]) for a in bulk_audits(*records)} == {str([str(lead), str(vip)])}
+    stored = [{"ref": "choices", "id": lead.pk}, {"ref": "choices", "id": vip.pk}]
+    assert [a.changes["status"] for a in bulk_audits(*records)] == [stored] * 3
 
 
 def test_update_of_a_searched_field_reindexes_the_records(users, api_for):
@@ -177,7 +178,10 @@ def test_assign_owner(users, api_for):
     )
     assert response.status_code == 200, response.json()
     assert [r.owner for r in reload(*records)] == [rep, rep]
-    assert bulk_audits(*records).first().changes == {"owner": [str(manager), str(rep)]}
+    assert bulk_audits(*records).first().changes == {
+        "_v": 2,
+        "owner": [{"ref": "users", "id": manager.pk}, {"ref": "users", "id": rep.pk}],
+    }
 
 
 def test_add_and_remove_a_tag(users, api_for):
@@ -190,7 +194,13 @@ def test_add_and_remove_a_tag(users, api_for):
     assert response.status_code == 200, response.json()
     assert {t.name for t in tagged.tags.all()} == {"VIP", "old"}
     assert {t.name for t in plain.tags.all()} == {"VIP"}
-    assert bulk_audits(tagged).get().changes == {"tags": [["old"], ["VIP", "old"]]}
+    assert bulk_audits(tagged).get().changes == {
+        "_v": 2,
+        "tags": [
+            {"ref": "platform.tag", "ids": [old.pk]},
+            {"ref": "platform.tag", "ids": sorted([old.pk, vip.pk])},
+        ],
+    }
     again = post(api, action="add_tag", tag=vip.pk, ids=[tagged.pk])
     assert (again.json()["updated"], again.json()["unchanged"]) == (0, 1)
 
@@ -773,6 +783,7 @@ def test_defaults_filled_into_records_without_custom_values(users, api_for):
     record = Account.objects.get(pk=record.pk)
     assert (record.custom, record.version) == ({"score": 4, "tier": "basic"}, 2)
     assert bulk_audits(record).get().changes == {
+        "_v": 2,
         "custom_fields.score": [None, 4],
         "custom_fields.tier": [None, "basic"],
     }

@@ -40,7 +40,7 @@ def test_api_writes_reads_and_audits_custom_values(users, api_for, region):
     assert changed.json()["custom_fields"] == {"region": "north", "score": 9}
     assert changed.json()["version"] == 2
     update = AuditEntry.objects.filter(object_id=pk, action="update").get()
-    assert update.changes == {"custom_fields.score": [7, 9]}
+    assert update.changes == {"_v": 2, "custom_fields.score": [7, 9]}
 
 
 @pytest.mark.parametrize(

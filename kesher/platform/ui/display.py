@@ -4,11 +4,10 @@ national form, dates in the reader's time zone (DESIGN.md "Localization")."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db import models
 from django.utils import dateformat, timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
 
 from kesher.platform.fields import PhoneField, format_phone_national
@@ -95,13 +94,23 @@ def format_when(value):
     return value
 
 
-def format_number(value) -> str:
-    """A number with thousands separators, as the reader's language writes it."""
-    return number_format(value, force_grouping=True)
+def format_number(value, places: int | None = None) -> str:
+    """A number with thousands separators (``1,234.5``); ``places`` fixes the decimals, else
+    they are kept as given. Anything that is no number is returned as text."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    if places is None:
+        places = max(0, -number.as_tuple().exponent)
+    return f"{number:,.{places}f}"
 
 
-def format_money(value, currency: str = "₪") -> str:
-    """An amount in shekels (or ``currency``) with two decimals and separators: ₪1,234.50."""
-    amount = Decimal(str(value))
-    text = number_format(abs(amount), 2, force_grouping=True)
-    return f"-{currency}{text}" if amount < 0 else f"{currency}{text}"
+def format_money(value) -> str:
+    """An amount in shekels as Israelis write it: ``₪1,234.50`` (``-₪80.00`` below zero)."""
+    text = format_number(value, 2)
+    if text.startswith("-"):
+        return f"-₪{text[1:]}"
+    return f"₪{text}" if text[:1].isdigit() else text

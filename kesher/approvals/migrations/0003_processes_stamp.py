@@ -1,0 +1,19 @@
+"""The stamp whose token every change of an approval process replaces (decision 0038): the list
+of entities with processes is cached per process until then, instead of for 60 seconds."""
+
+from django.db import migrations
+
+
+def add_stamp(apps, schema_editor):
+    apps.get_model("platform", "SchemaStamp").objects.get_or_create(
+        name="approvals", defaults={"token": "initial"}
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("approvals", "0002_grants"),
+        ("platform", "0008_schema_stamp"),
+    ]
+
+    operations = [migrations.RunPython(add_stamp, migrations.RunPython.noop)]
