@@ -43,7 +43,7 @@ def bench_run(tmp_path_factory):
 def test_every_figure_is_reported_beside_its_floor_and_target(bench_run):
     figures = {f["key"]: f for f in bench_run["payload"]["figures"]}
     groups = {f["group"] for f in figures.values()}
-    assert groups == {"list", "api", "search"}
+    assert groups == {"list", "api", "search", "picker"}
     # The deep pages were reached through the keyset links, not only by page number.
     assert any(key.startswith("list.city.page") and key.endswith(".cursor") for key in figures)
     assert any(key.startswith("api.city.page") and key.endswith(".cursor") for key in figures)

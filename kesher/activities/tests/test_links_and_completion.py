@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from kesher.activities.models import Notification, Task
 from kesher.activities.services import task_complete, task_update
@@ -41,7 +42,8 @@ def test_delegate_completes_task_on_record_outside_his_scope(users, delegated):
     assert (done.status.value, done.is_open) == ("done", False)
     assert done.closed_at is not None
     notice = Notification.objects.get(user=rep2, verb="done")
-    assert notice.text == "Task done: לאשר הזמנה"
+    with translation.override("en"):
+        assert notice.display_text == "Task done: לאשר הזמנה"
     assert (notice.link_type, notice.link_id) == ("tasks", task.pk)
     assert AuditEntry.objects.filter(object_id=task.pk, action="update", actor=rep).exists()
     assert not Notification.objects.filter(user=rep, verb="done").exists()

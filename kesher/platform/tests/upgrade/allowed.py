@@ -4,7 +4,7 @@ old database has them. Anything else that differs fails ``test_upgrade``; an ent
 nothing fails it too. See docs/development/upgrades.md.
 """
 
-from kesher.platform.testing.upgrade import AddedRows, ChangedValues, RenamedTable
+from kesher.platform.testing.upgrade import AddedColumn, AddedRows, ChangedValues, RenamedTable
 
 
 def _moved_to_operations(app_label, row):
@@ -31,6 +31,12 @@ ALLOWED = [
     # Issue 14: which entities have approval processes is cached until a process changes
     # (approvals/migrations/0003_processes_stamp.py seeds its stamp).
     AddedRows(table="platform_schemastamp", why="the approvals stamp"),
+    # Issue 14 item 7: notifications store a message key and its parameters, put into words
+    # when read (activities/migrations/0007); old ones keep their text and get neither.
+    AddedColumn(
+        table="activities_notification", column="message", value="", why="no key: old text"
+    ),
+    AddedColumn(table="activities_notification", column="params", value={}, why="no key"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
