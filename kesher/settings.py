@@ -363,6 +363,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kesher.platform.api.permissions.EntityPermission"],
+    # JSON bodies nested too deeply are refused with 400 (kesher/platform/jsonlimits.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "kesher.platform.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "kesher.platform.api.pagination.CappedCountPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -12,6 +12,7 @@ from kesher.activities.models import (
     Task,
     TaskTemplate,
 )
+from kesher.platform.customfields.picklists import Setting, declare_settings
 from kesher.platform.registry import Entity, Section, register
 
 interactions = register(
@@ -311,4 +312,46 @@ business_calendars = register(
             "time_zone": "Asia/Jerusalem",
         },
     )
+)
+
+
+# --- the settings of activities' pick-lists (Choice.extra), edited on the pick-list pages ---------
+
+declare_settings(
+    "task_type",
+    Setting(
+        "sla_hours",
+        "integer",
+        _("SLA hours"),
+        help_text=_(
+            "The standard time for a task of this type, in business hours from its creation; "
+            "empty: no SLA."
+        ),
+        min_value=1,
+        max_value=10_000,
+    ),
+)
+
+
+def _status_rules(settings: dict) -> dict:
+    if settings.get("done") and not settings.get("closed"):
+        return {"closed": _("A status that counts as done also closes the task.")}
+    return {}
+
+
+declare_settings(
+    "task_status",
+    Setting(
+        "closed",
+        "boolean",
+        _("Closes the task"),
+        help_text=_("A task in this status is no longer open: no reminders, no SLA alerts."),
+    ),
+    Setting(
+        "done",
+        "boolean",
+        _("Counts as done"),
+        help_text=_("The task was carried out, not cancelled (as its delegator is told)."),
+    ),
+    check=_status_rules,
 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -25,6 +24,7 @@ from kesher.activities.models import (
     Notification,
     Task,
 )
+from kesher.platform import jsonlimits
 from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys, resolve_link
 from kesher.platform.records.services import record_create, record_update, with_default_owner
@@ -476,7 +476,7 @@ def _check_condition(data: dict, current: AlertRule | None = None) -> None:
     if isinstance(data.get("condition"), str):
         # Written as JSON text (a form's textarea, a client that sends text): read it.
         try:
-            data["condition"] = json.loads(data["condition"])
+            data["condition"] = jsonlimits.loads(data["condition"])
         except ValueError:
             raise ValidationError({"condition": [_("Enter valid JSON.")]}) from None
     entity_key = data.get("entity", getattr(current, "entity", "accounts"))

@@ -3,13 +3,12 @@ turned into people when a request starts (REQ AU-3)."""
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kesher.approvals.models import ApprovalDecision
 from kesher.org.models import Role, User
+from kesher.platform import jsonlimits
 
 __all__ = ["MAX_STEPS", "clean_steps", "describe_steps", "manager_of"]
 
@@ -28,7 +27,7 @@ def clean_steps(value) -> list[dict]:
     if isinstance(value, str):
         # Written as JSON text (the form's text box, a client that sends text): read it.
         try:
-            value = json.loads(value)
+            value = jsonlimits.loads(value)
         except ValueError:
             raise ValidationError({"steps": [_("Enter valid JSON.")]}) from None
     if not isinstance(value, list) or not value:

@@ -5,7 +5,6 @@ the API and process templates get the same translated errors naming the field (R
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from kesher.automation.engine import compile_rule, record_matches
 from kesher.automation.models import Rule
 from kesher.automation.triggers import trigger_for
 from kesher.automation.worker import error_message
+from kesher.platform import jsonlimits
 from kesher.platform.lists.filterlang import compile_filter, resolve_field
 from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import record_create, record_delete, record_update
@@ -47,7 +47,9 @@ def _parse_json(data: dict) -> None:
         if isinstance(data.get(name), str):
             text = data[name].strip()
             try:
-                data[name] = json.loads(text) if text else ({} if name in JSON_FIELDS[:2] else [])
+                data[name] = (
+                    jsonlimits.loads(text) if text else ({} if name in JSON_FIELDS[:2] else [])
+                )
             except ValueError:
                 raise ValidationError({name: [_("Enter valid JSON.")]}) from None
 

@@ -19,6 +19,7 @@ from kesher.automation.actions import action_types
 from kesher.automation.api import dry_run_record
 from kesher.automation.models import Rule, RuleActionResult, RuleRun
 from kesher.automation.triggers import triggers
+from kesher.platform import jsonlimits
 from kesher.platform.access import can
 from kesher.platform.lists.tables import Table
 from kesher.platform.records.services import ConflictError
@@ -221,7 +222,7 @@ def _posted(request) -> dict:
 def _json_or(value, default):
     if isinstance(value, str):
         try:
-            return json.loads(value) if value.strip() else default
+            return jsonlimits.loads(value) if value.strip() else default
         except ValueError:
             return default
     return value

@@ -4,7 +4,9 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from kesher.customers import services
+from kesher.customers.api import ContactAccountsMixin
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
+from kesher.platform.customfields.picklists import Setting, declare_settings
 from kesher.platform.registry import Entity, Section, register
 
 accounts = register(
@@ -165,7 +167,7 @@ contacts = register(
                 _("Details"),
                 ("first_name", "last_name", "title", "israeli_id", "birthday", "owner", "tags"),
             ),
-            Section(_("Contact details"), ("phone", "mobile", "email", "city")),
+            Section(_("Contact details"), ("phone", "mobile", "email", "city", "last_contact_at")),
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("first_name", "last_name"),
@@ -188,12 +190,17 @@ contacts = register(
         company_field="accounts__companies",
         headline_fields=("title", "owner", "mobile", "phone", "email"),
         create_service=services.contact_create,
+        serializer_mixin=ContactAccountsMixin,
         api_example={
             "first_name": "דנה",
             "last_name": "לוי",
             "title": "מנהלת רכש",
             "mobile": "054-123-4567",
             "email": "dana@alpha.example",
+            "accounts": [
+                {"account": 12, "role": "מנהלת רכש", "is_primary": True},
+                {"account": 40, "role": "יועצת"},
+            ],
         },
     )
 )
@@ -225,4 +232,24 @@ relationships = register(
         create_service=services.relationship_create,
         api_example={"from_account": 12, "type": 3, "to_account": 40, "notes": "חברת בת"},
     )
+)
+
+
+# A relationship type read from its other side: "parent company of" is "subsidiary of" (CU-5).
+declare_settings(
+    "relationship_type",
+    Setting(
+        "reverse_he",
+        "text",
+        _("Hebrew label from the other side"),
+        help_text=_("How the other record reads it; empty: the same as the label."),
+        max_length=200,
+    ),
+    Setting(
+        "reverse_en",
+        "text",
+        _("English label from the other side"),
+        help_text=_("How the other record reads it; empty: the same as the label."),
+        max_length=200,
+    ),
 )

@@ -19,7 +19,9 @@ __all__ = [
     "audited_account_link",
     "contact_create",
     "contact_link_account",
+    "contact_set_accounts",
     "contact_unlink_account",
+    "contact_update_account_link",
     "relationship_create",
 ]
 
@@ -81,6 +83,75 @@ def audited_account_link(account: Account, role: str) -> dict:
     if role:
         linked["note"] = role
     return linked
+
+
+@transaction.atomic
+def contact_update_account_link(
+    link: ContactAccount, *, actor, role: str | None = None, is_primary: bool | None = None
+) -> ContactAccount:
+    """Change the role (or the primary mark) of a contact at one account (REQ CU-2)."""
+    before = audited_account_link(link.account, link.role)
+    changed = []
+    if role is not None and role.strip() != link.role:
+        link.role = role.strip()
+        changed.append("role")
+    if is_primary is not None and is_primary != link.is_primary:
+        link.is_primary = is_primary
+        changed.append("is_primary")
+    if changed:
+        link.full_clean()
+        link.save(update_fields=changed)
+        if "role" in changed:
+            write_audit(
+                link.contact,
+                actor=actor,
+                action="update",
+                changes={"accounts": [before, audited_account_link(link.account, link.role)]},
+            )
+    return link
+
+
+@transaction.atomic
+def contact_set_accounts(contact: Contact, *, actor, links: list[dict]) -> None:
+    """Make the contact's links to the accounts ``actor`` may see exactly ``links`` (items
+    ``{"account": Account, "role": str, "is_primary": bool}``): new ones are added, missing ones
+    removed, changed roles updated, each audited. Links to accounts out of the actor's sight
+    are kept as they are: an edit never removes what its author cannot see (REQ CU-2, OR-3)."""
+    # Lock the contact: two edits of its links at once must not both add or both remove one.
+    Contact._base_manager.select_for_update().filter(pk=contact.pk).exists()
+    wanted: dict[int, dict] = {}
+    for link in links:
+        account = link["account"]
+        if account.pk in wanted:
+            raise ValidationError(
+                {"accounts": [_("%(account)s is listed more than once.") % {"account": account}]}
+            )
+        wanted[account.pk] = link
+    visible = set(
+        Account.objects.visible_to(actor)
+        .filter(pk__in=[*wanted, *contact.account_links.values_list("account_id", flat=True)])
+        .values_list("pk", flat=True)
+    )
+    if set(wanted) - visible:
+        raise ValidationError({"accounts": [_("No such account, or you may not see it.")]})
+    current = {
+        link.account_id: link
+        for link in contact.account_links.select_related("account", "contact")
+        if link.account_id in visible
+    }
+    for account_id, link in current.items():
+        if account_id not in wanted:
+            contact_unlink_account(contact, actor=actor, account=link.account)
+    for account_id, wish in wanted.items():
+        role, is_primary = wish.get("role", ""), wish.get("is_primary", False)
+        if account_id in current:
+            contact_update_account_link(
+                current[account_id], actor=actor, role=role, is_primary=is_primary
+            )
+        else:
+            contact_link_account(
+                contact, actor=actor, account=wish["account"], role=role, is_primary=is_primary
+            )
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,6 +32,7 @@ from kesher.imports import services
 from kesher.imports.mapping import targets_for
 from kesher.imports.models import ImportJob
 from kesher.platform.access import can
+from kesher.platform.api.parsers import JSONParser
 from kesher.platform.api.permissions import ActiveUser
 from kesher.platform.registry import registry
 

@@ -3,7 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from kesher.org import services
-from kesher.org.models import Company, Department, User
+from kesher.org.api import RoleGrantsMixin
+from kesher.org.models import Company, Department, Role, User
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 register(
@@ -13,6 +14,7 @@ register(
             ListedOn(
                 "departments", "department", _("Members"), ("username", "first_name", "last_name")
             ),
+            ListedOn("roles", "role", _("Users"), ("username", "first_name", "last_name")),
         ),
         natural_keys=("username", "email", "phone"),
         model=User,
@@ -106,5 +108,50 @@ register(
         ordering_fields=("name", "id"),
         default_ordering=("name",),
         owner_field=None,
+    )
+)
+
+# Roles and their grants (REQ OR-3). Only administrators manage them: no role is ever granted
+# this entity (``services.role_set_grants`` refuses it), so ``can`` allows it to them alone.
+register(
+    Entity(
+        key="roles",
+        model=Role,
+        label=_("role"),
+        label_plural=_("Roles"),
+        icon="🔑",
+        nav_order=915,
+        list_columns=("name_he", "name_en", "key", "is_admin"),
+        form_fields=("key", "name_he", "name_en", "is_admin"),
+        sections=(Section(_("Role"), ("name_he", "name_en", "key", "is_admin")),),
+        filter_fields=("is_admin",),
+        ordering_fields=("name_he", "name_en", "key", "id"),
+        default_ordering=("name_he", "id"),
+        owner_field=None,
+        importable=False,
+        custom_fields=False,
+        # An imported user's role is named by its key or either of its names.
+        lookup_keys=("key", "name_he", "name_en"),
+        create_service=services.role_create,
+        update_service=services.role_update,
+        delete_service=services.role_delete,
+        serializer_mixin=RoleGrantsMixin,
+        api_example={
+            "key": "field_sales",
+            "name_he": "מכירות שטח",
+            "name_en": "Field sales",
+            "is_admin": False,
+            "grants": {
+                "accounts": {
+                    "view": True,
+                    "add": True,
+                    "change": True,
+                    "delete": False,
+                    "scope": "own",
+                },
+                "contacts": {"view": True, "add": True, "change": True, "scope": "own"},
+                "tasks": {"view": True, "add": True, "change": True, "scope": "own"},
+            },
+        },
     )
 )

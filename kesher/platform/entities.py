@@ -5,6 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.customfields import schema
 from kesher.platform.customfields.definition_form import CustomFieldForm
+from kesher.platform.customfields.picklists import (
+    EVERY_LIST,
+    ChoiceSettingsForm,
+    ChoiceSettingsMixin,
+    Setting,
+    declare_settings,
+)
 from kesher.platform.models import Choice, CustomField, FieldRule
 from kesher.platform.registry import Entity, Section, register
 
@@ -37,9 +44,33 @@ register(
         default_ordering=("list_key", "order", "id"),
         select_related=("parent",),
         owner_field=None,
+        create_service=schema.choice_create,
+        update_service=schema.choice_update,
         delete_service=schema.choice_delete,
         replacement_candidates=schema.choice_replacements,
+        form_mixin=ChoiceSettingsForm,
+        serializer_mixin=ChoiceSettingsMixin,
+        api_example={
+            "list_key": "task_type",
+            "value": "site_visit",
+            "label_he": "ביקור אצל לקוח",
+            "label_en": "Site visit",
+            "order": 6,
+            "active": True,
+            "extra": {"sla_hours": 24},
+        },
     )
+)
+
+# A setting of every list: the value new records start with (the generic form offers it).
+declare_settings(
+    EVERY_LIST,
+    Setting(
+        "default",
+        "boolean",
+        _("Default value"),
+        help_text=_("New records start with this value."),
+    ),
 )
 
 register(
@@ -97,7 +128,7 @@ register(
         owner_field=None,
         create_service=schema.custom_field_create,
         update_service=schema.custom_field_update,
-        form_base=CustomFieldForm,
+        form_mixin=CustomFieldForm,
     )
 )
 

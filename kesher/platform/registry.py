@@ -150,9 +150,6 @@ class Entity:
     last_contact_field: str | None = None
     # A new record belongs to the user who creates it unless another owner is given.
     owner_defaults_to_actor: bool = True
-    # The generic form's base class when its pages need inputs beyond the model's fields (a
-    # subclass of ``kesher.platform.ui.forms.EntityForm``; see its ``service_options``).
-    form_base: type | None = None
     # Services: the generic ones unless the entity needs its own logic.
     create_service: Callable | None = None
     update_service: Callable | None = None
@@ -161,6 +158,14 @@ class Entity:
     # one's place wherever it is used; this gives the candidates for one record
     # (pick-list values, issue "Customization" 8).
     replacement_candidates: Callable | None = None
+    # What the generated form and serializer cannot read off the model: a class mixed into the
+    # entity's form (``platform/ui/forms.py``: a pick-list value's declared settings, a new
+    # pick-list field's values — inputs it names in ``service_options`` go to the create
+    # service as keyword arguments) or into its serializer (``platform/api/serializers.py``: a
+    # contact's accounts with the role at each, a role's grants). Its fields come on top of
+    # ``form_fields``.
+    form_mixin: type | None = None
+    serializer_mixin: type | None = None
 
     @property
     def model_label(self) -> str:

@@ -14,7 +14,7 @@ from kesher.platform.records.many import scoped_many_fields, visible_related
 from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
-__all__ = ["EntitySerializer", "serializer_for"]
+__all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
 
 
 class EntitySerializer(serializers.ModelSerializer):
@@ -79,6 +79,12 @@ class EntitySerializer(serializers.ModelSerializer):
     def get_validators(self):
         return []
 
+    @classmethod
+    def for_reading(cls, queryset, user):
+        """``queryset`` with what this serializer reads of each record, for ``user`` (a mixin
+        that adds fields prefetches their rows here: one query per page, not per record)."""
+        return queryset
+
     def to_internal_value(self, data):
         from kesher.platform.records.services import clean_submitted
 
@@ -102,7 +108,10 @@ class EntitySerializer(serializers.ModelSerializer):
         # only the linked records the reader may see (issue "Platform v2" item 2).
         request = self.context.get("request")
         cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
-        for field in scoped_many_fields(type(instance), self.fields):
+        # Only the fields read off the model: a mixin's own field may bear a relation's name
+        # (a contact's ``accounts``, with their roles) and reads its rows itself.
+        built = [name for name in self.fields if name not in self._declared_fields]
+        for field in scoped_many_fields(type(instance), built):
             if field.name not in cache:
                 shown = field.related_model._base_manager.none()
                 shown._result_cache = visible_related(
@@ -191,24 +200,44 @@ def _fresh(field: serializers.Field) -> serializers.Field:
 _cache: dict[str, tuple[Entity, type[EntitySerializer]]] = {}
 
 
+def shown_fields(entity: Entity) -> list[str]:
+    """Fields the entity's pages show (detail sections, list columns, filters) that its form
+    does not edit: the API reads them too, read-only, so that it says all the pages know — a
+    task's SLA due time and delegator, an account's last contact (issue "Platform v2" 10)."""
+    shown = [name for section in entity.sections for name in section.fields]
+    shown += [*entity.list_columns, *entity.filter_fields]
+    result = []
+    for name in dict.fromkeys(shown):
+        if name in entity.form_fields:
+            continue
+        field = entity.model._meta.get_field(name)
+        if getattr(field, "concrete", False) and not field.many_to_many:
+            result.append(name)
+    return result
+
+
 def serializer_for(entity: Entity) -> type[EntitySerializer]:
     cached = _cache.get(entity.key)
     if cached is None or cached[0] is not entity:
         model = entity.model
-        fields = ["id", "display", *entity.form_fields, "created_at", "updated_at"]
+        extra = shown_fields(entity)
+        fields = ["id", "display", *entity.form_fields, *extra, "created_at", "updated_at"]
         field_names = {f.name for f in model._meta.get_fields()}
         if "version" in field_names:
             fields.insert(1, "version")
         if entity.has_custom_fields:
             fields.append("custom_fields")
         fields = [f for f in fields if f in field_names or f in ("id", "display", "custom_fields")]
-        read_only = [f for f in ("created_at", "updated_at") if f in field_names]
+        read_only = [f for f in ("created_at", "updated_at") if f in field_names] + extra
+        mixin = entity.serializer_mixin
+        fields += [name for name in getattr(mixin, "_declared_fields", {}) if name not in fields]
         meta = type("Meta", (), {"model": model, "fields": fields, "read_only_fields": read_only})
         attrs = {"Meta": meta, "entity": entity}
         if "version" not in field_names:
             attrs["version"] = None
         if not entity.has_custom_fields:
             attrs["custom_fields"] = None
-        serializer = type(f"{model.__name__}Serializer", (EntitySerializer,), attrs)
+        bases = (EntitySerializer,) if mixin is None else (mixin, EntitySerializer)
+        serializer = type(f"{model.__name__}Serializer", bases, attrs)
         cached = _cache[entity.key] = (entity, serializer)
     return cached[1]

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
 from django.urls import path
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
@@ -21,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from kesher.org.middleware import activate_preferences
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.ordering import EntityFilterBackend, EntityOrderingFilter
 from kesher.platform.api.serializers import serializer_for
@@ -67,6 +67,7 @@ class EntityViewSet(viewsets.ModelViewSet):
         ]
         if m2m:
             qs = qs.prefetch_related(*visible_prefetches(entity.model, m2m, self.request.user))
+        qs = self.get_serializer_class().for_reading(qs, self.request.user)
         text = self.request.query_params.get("search", "").strip()
         if text and entity.has_search():
             ids = [
@@ -105,10 +106,9 @@ class EntityViewSet(viewsets.ModelViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Token-authenticated calls are known only now, after the middleware ran: answer in
-        # the user's own language unless the request asked for one.
-        if not request.headers.get("Accept-Language") and request.user.is_authenticated:
-            translation.activate(request.user.language)
-            request.LANGUAGE_CODE = request.user.language
+        # the user's own language (unless the request asked for one) and time zone.
+        if request.user.is_authenticated:
+            activate_preferences(request, request.user)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import logging
 from datetime import timedelta
 from functools import partial
@@ -43,6 +42,7 @@ from kesher.platform.customfields.values import (
     rules_for,
 )
 from kesher.platform.lists.filterlang import apply_filter, compile_filter
+from kesher.platform.lists.savedviews import parse_filter
 from kesher.platform.lists.tables import Filter
 from kesher.platform.models import BulkJob, Choice, CustomField, FieldRule, Tag
 from kesher.platform.records import search
@@ -211,10 +211,7 @@ def _parse_targets(entity: Entity, actor, *, ids, filter, q, simple) -> Targets:
     targets = Targets(ids=None if ids is None else _parse_ids(ids))
     if filter is not None:
         if isinstance(filter, str):
-            try:
-                filter = json.loads(filter) if filter.strip() else {}
-            except ValueError:
-                raise ValidationError({"filter": [_("Enter a valid filter (JSON).")]}) from None
+            filter = parse_filter(filter.strip()) or {}
         compile_filter(entity, filter, actor)  # raises under "filter", naming the problem
         targets.filter = filter
     hidden = hidden_fields(entity, actor)

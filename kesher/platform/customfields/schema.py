@@ -16,8 +16,10 @@ from kesher.platform.registry import registry
 
 __all__ = [
     "check_custom_field",
+    "choice_create",
     "choice_delete",
     "choice_replacements",
+    "choice_update",
     "custom_field_create",
     "custom_field_update",
     "values_failing_type",
@@ -275,6 +277,48 @@ def _custom_usage(choice: Choice):
         else:
             rows = model._base_manager.filter(**{f"custom__{field.key}": choice.value})
         yield field, rows
+
+
+def _settings(list_key: str, submitted, stored: dict, current: Choice | None) -> dict:
+    """The value's settings as its list declares them (``picklists.py``); at most one value of
+    a list is its default."""
+    from kesher.platform.customfields.picklists import clean_settings, error_key
+
+    settings = clean_settings(list_key, submitted, stored)
+    if settings.get("default"):
+        other = (
+            Choice.objects.filter(list_key=list_key, extra__default=True)
+            .exclude(pk=getattr(current, "pk", None))
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                {
+                    error_key("default"): [
+                        _("%(value)s is already this list's default value.") % {"value": other}
+                    ]
+                }
+            )
+    return settings
+
+
+def choice_create(*, actor, data: dict, m2m=None) -> Choice:
+    """Add a value to a pick-list, with the settings its list declares (REQ CX-4)."""
+    data = {**data, "extra": _settings(data.get("list_key") or "", data.get("extra"), {}, None)}
+    return record_create("choices", actor=actor, data=data, m2m=m2m)
+
+
+@transaction.atomic
+def choice_update(choice: Choice, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change a pick-list value; ``extra`` changes only the settings it names (None removes
+    one), each checked against the list's declaration."""
+    if "extra" in data:
+        # Lock the row: the settings sent are merged into those stored, which must not change
+        # in between.
+        stored = Choice.objects.select_for_update().get(pk=choice.pk).extra or {}
+        list_key = data.get("list_key") or choice.list_key
+        data = {**data, "extra": _settings(list_key, data["extra"], stored, choice)}
+    return record_update(choice, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
 
 
 def choice_replacements(choice: Choice):

@@ -32,6 +32,8 @@ from django.db.models.lookups import (
 )
 from django.db.models.sql.datastructures import BaseTable
 
+from kesher.platform import jsonlimits
+
 __all__ = ["CURSOR_PARAM", "Keyset", "Seek", "Term", "with_default_ties"]
 
 CURSOR_PARAM = "cursor"
@@ -240,7 +242,7 @@ class Keyset:
         """The cursor's position, or None when it is malformed or made for another ordering."""
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            payload = json.loads(raw.decode())
+            payload = jsonlimits.loads(raw.decode())
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
         if not isinstance(payload, list) or len(payload) != len(self.terms) + 1:

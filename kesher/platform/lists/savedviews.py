@@ -3,14 +3,13 @@ modules use one as a segment (REQ CU-1 segmentation, CX-8; issue "Customization"
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.platform import jsonlimits
 from kesher.platform.access import can, is_admin
 from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import definitions_for
@@ -40,8 +39,10 @@ def parse_filter(raw: str | dict | None):
     if len(raw) > MAX_FILTER_BYTES:
         raise ValidationError({"filter": [_("The filter is too large.")]})
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        return jsonlimits.loads(raw)
+    except jsonlimits.TooDeep as exc:
+        raise ValidationError({"filter": [str(exc)]}) from None
+    except ValueError:
         raise ValidationError({"filter": [_("The filter is not valid JSON.")]}) from None
 
 

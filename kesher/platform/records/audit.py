@@ -16,7 +16,7 @@ flags, a task's ``is_open`` that mirrors its status) are never stored.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import models
@@ -39,6 +39,7 @@ __all__ = [
     "ref_key",
     "refs",
     "register_fact",
+    "register_fact_family",
 ]
 
 FORMAT_KEY = "_v"
@@ -71,8 +72,24 @@ def register_fact(key: str, label, *, choices=None) -> str:
     return key
 
 
+_families: dict[str, Callable[[str], Fact]] = {}
+
+
+def register_fact_family(prefix: str, fact: Callable[[str], Fact]) -> str:
+    """Name the keys that start with ``prefix`` and go on with a part known only when read (a
+    role's right on one kind of record, ``grants.accounts.delete``): ``fact(rest)`` gives the
+    Fact of each."""
+    _families[prefix] = fact
+    return prefix
+
+
 def fact_for(key: str) -> Fact | None:
-    return _facts.get(key)
+    found = _facts.get(key)
+    if found is None:
+        for prefix, fact in _families.items():
+            if key.startswith(prefix):
+                return fact(key.removeprefix(prefix))
+    return found
 
 
 def ref_key(model) -> str:

@@ -89,6 +89,8 @@ def pages(world):
         "relationship list": "/r/relationships/",
         "api accounts": "/api/v1/accounts/",
         "api contacts": "/api/v1/contacts/",
+        # The contact's accounts with their roles, narrowed to the reader's (issue 14 item 10).
+        "api contact detail": f"/api/v1/contacts/{world.main_contact.pk}/",
         "api relationships": "/api/v1/relationships/",
         "search": "/search/?q=Account",
     }

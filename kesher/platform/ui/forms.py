@@ -11,12 +11,13 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import jsonlimits
 from kesher.platform.access import linkable
 from kesher.platform.models import Choice
 from kesher.platform.records.links import resolve_link
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["Checkboxes", "LinkPicker", "RecordPicker", "RecordsPicker", "form_for"]
+__all__ = ["Checkboxes", "JSONField", "LinkPicker", "RecordPicker", "RecordsPicker", "form_for"]
 
 
 class _ProjectTemplateWidget(forms.TextInput):
@@ -138,13 +139,35 @@ class Checkboxes(forms.CheckboxSelectMultiple):
         return mark_safe(render_to_string(template_name, context))
 
 
+class JSONField(forms.JSONField):
+    """Django's JSON form field for text typed on a page: text nested too deeply is refused
+    with its own message (issue "Platform v2" item 10), never a RecursionError."""
+
+    def __init__(self, *, decoder=None, **kwargs):
+        super().__init__(decoder=decoder or jsonlimits.Decoder, **kwargs)
+
+    def prepare_value(self, value):
+        # A value an administrator may leave empty: shown empty, not as ``null``.
+        return "" if value is None else super().prepare_value(value)
+
+    def to_python(self, value):
+        if isinstance(value, str) and not self.disabled:
+            try:
+                jsonlimits.loads(value)
+            except jsonlimits.TooDeep as exc:
+                raise ValidationError(str(exc), code="too_deep") from None
+            except ValueError:
+                pass  # malformed: Django's own message, below
+        return super().to_python(value)
+
+
 class EntityForm(forms.ModelForm):
     """Skips model validation in the form: ``record_create``/``record_update`` do it, so the
     UI, the API and the importer answer with the same errors.
 
-    An entity's ``form_base`` (a subclass) may add inputs beyond the model's fields; those it
-    names in ``service_options`` go to the entity's create service as keyword arguments of
-    the same names (a new pick-list field's values)."""
+    An entity's ``form_mixin`` may add inputs beyond the model's fields; those it names in
+    ``service_options`` go to the entity's create service as keyword arguments of the same
+    names (a new pick-list field's values)."""
 
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     service_options: tuple[str, ...] = ()
@@ -157,13 +180,6 @@ class EntityForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
-
-
-class OptionalJSONField(forms.JSONField):
-    """A JSON value an administrator may leave empty: shown empty, not as ``null``."""
-
-    def prepare_value(self, value):
-        return "" if value is None else super().prepare_value(value)
 
 
 def _widget_for(field: models.Field):
@@ -204,15 +220,14 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
     fields_given = fields
     hidden = hidden_fields(entity, user)
     fields = [name for name in (fields or entity.form_fields) if name not in hidden]
-    widgets = {}
-    field_classes = {}
+    widgets, field_classes = {}, {}
     for name in fields:
         model_field = entity.model._meta.get_field(name)
         widget = _widget_for(model_field)
         if widget is not None:
             widgets[name] = widget
         if isinstance(model_field, models.JSONField):
-            field_classes[name] = OptionalJSONField
+            field_classes[name] = JSONField
     # The link of an interaction or a task to the record it is about: chosen with one picker,
     # never by typing an id (issue 14 item 7).
     has_link = {"link_type", "link_id"} <= set(fields)
@@ -220,16 +235,13 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
         widgets["link_type"] = forms.HiddenInput
         widgets["link_id"] = LinkPicker
     form_class = modelform_factory(
-        entity.model,
-        form=entity.form_base or EntityForm,
-        fields=fields,
-        widgets=widgets,
-        field_classes=field_classes,
+        entity.model, form=EntityForm, fields=fields, widgets=widgets, field_classes=field_classes
     )
 
     has_custom = entity.has_custom_fields
+    bases = (form_class,) if entity.form_mixin is None else (entity.form_mixin, form_class)
 
-    class ScopedForm(form_class):
+    class ScopedForm(*bases):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             if has_custom and fields_given is None:

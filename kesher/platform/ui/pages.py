@@ -50,16 +50,18 @@ def save_form(request, entity: Entity, form, obj=None):
     if custom is not None:
         data["custom"] = custom
     options = getattr(form, "service_options", ())
-    for name in form.fields:
-        if name == "version" or name in options or name not in form.cleaned_data:
+    # The fields' values, and any its ``clean()`` composed of several (``Entity.form_mixin``);
+    # its service options go to the create service by name.
+    for name, value in form.cleaned_data.items():
+        if name == "version" or name in options:
             continue
-        if getattr(form.fields[name], "custom_definition", None) is not None:
+        if getattr(form.fields.get(name), "custom_definition", None) is not None:
             continue
         field = entity.model._meta.get_field(name)
         if isinstance(field, models.ManyToManyField):
-            m2m[name] = form.cleaned_data[name]
+            m2m[name] = value
         else:
-            data[name] = form.cleaned_data[name]
+            data[name] = value
     try:
         if obj is None:
             service = entity.create_service
