@@ -24,7 +24,6 @@ from kesher.platform.access import can
 from kesher.platform.lists.tables import Table
 from kesher.platform.records.services import ConflictError
 from kesher.platform.registry import registry
-from kesher.platform.ui.display import OP_LABELS, PERIOD_LABELS
 from kesher.platform.ui.forms import RecordPicker
 
 RULES = "automation-rules"
@@ -168,7 +167,7 @@ def _builder_context(request, rule: Rule | None, entity_key: str, posted: dict |
         "condition_json": json.dumps(values["condition"] or {}, ensure_ascii=False)
         if values["condition"]
         else "",
-        "builder": {"fields": table.builder_fields(), "ops": OP_LABELS, "periods": PERIOD_LABELS},
+        "builder": table.builder(),
         "rule_builder": {
             "triggers": [
                 {

@@ -404,8 +404,9 @@ class BulkJob(models.Model):
     class Action(models.TextChoices):
         UPDATE = "update", _("Update a field")
         ASSIGN_OWNER = "assign_owner", _("Assign an owner")
-        ADD_TAG = "add_tag", _("Add a tag")
-        REMOVE_TAG = "remove_tag", _("Remove a tag")
+        # On a many-to-many field: a tag, a company, a participant (``bulk.actions.link_fields``).
+        ADD_LINK = "add_link", _("Add a link")
+        REMOVE_LINK = "remove_link", _("Remove a link")
         DELETE = "delete", _("Delete")
 
     class Status(models.TextChoices):
@@ -416,7 +417,8 @@ class BulkJob(models.Model):
 
     entity = models.CharField(_("entity"), max_length=40)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    # What to do: {"field": ..., "value": ...} or {"tag": id}, as the caller sent it.
+    # What to do: {"field": ..., "value": ...} as the caller sent it (for a link, the
+    # many-to-many field and the id of the record to link or unlink).
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     # Which records: {"ids": [...]} and/or {"filter": {...}}, simple list filters, search hits.
     target = models.JSONField(_("records"), default=dict, blank=True)

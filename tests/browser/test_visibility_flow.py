@@ -67,7 +67,7 @@ def test_admin_hides_the_finance_section_from_sales_reps(
     expect(rep_page.get_by_text("כספים", exact=True)).to_have_count(0)
     expect(rep_page.get_by_text("מסגרת אשראי")).to_have_count(0)
     expect(rep_page.get_by_text("שוטף+60")).to_have_count(0)
-    expect(rep_page.locator('[data-field="phone"]')).to_have_text("04-812-3456")
+    expect(rep_page.locator('#record-headline [data-field="phone"]')).to_have_text("04-812-3456")
     expect(rep_page.locator("#timeline li").first).to_be_visible()
     screenshot(rep_page, "field-visibility-he")
     rep_page.goto(f"/r/accounts/{finance.pk}/edit/")

@@ -1,6 +1,7 @@
 """Bulk actions on any registered entity (REQ IM-4): update a field (built-in or custom), assign
-an owner, add or remove a tag, delete — on chosen records or on every record matching a filter,
-always within ``visible_to(actor)`` and the actor's role grant.
+an owner, add or remove a link on a many-to-many field (a tag, a company, a participant), delete
+— on chosen records or on every record matching a filter, always within ``visible_to(actor)``
+and the actor's role grant.
 
 Each record gets what a single edit gives it: the same validation (model field rules, pick-list
 membership, dependent pick-lists, active owners, custom-field types, the model's own ``clean``),
@@ -9,7 +10,8 @@ commit. Records that fail are skipped and reported with the reason; the rest are
 
 It is set-based, not a loop over ``record_update``: the value is validated once, per-record rules
 run in Python over a chunk read with one query, and each chunk is written with one ``UPDATE``
-(custom keys set in SQL with ``json_set``/``jsonb_set``) and one audit insert, in a transaction
+(custom keys set in SQL with ``json_set``/``jsonb_set``; for a link, one insert or delete of
+link rows and the version bump) and one audit insert, in a transaction
 per chunk (``bulk_writes``). Small sets run in the request; larger ones become a ``BulkJob`` the
 worker runs chunk by chunk, resumable after a crash (the job's cursor advances with each chunk's
 writes). Entities whose own update or delete service adds rules get that service per record.
@@ -32,8 +34,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from kesher.platform import stamps
 from kesher.platform.access import can, is_admin, linkable
-from kesher.platform.bulk.writes import KEEP_REJECTED, Outcome, apply_chunk, load_chunk, tags_field
+from kesher.platform.bulk.writes import (
+    KEEP_REJECTED,
+    LINK_ACTIONS,
+    Outcome,
+    apply_chunk,
+    link_row_defaults,
+    load_chunk,
+)
 from kesher.platform.customfields.values import (
     EMPTY,
     clean_value,
@@ -44,7 +54,7 @@ from kesher.platform.customfields.values import (
 from kesher.platform.lists.filterlang import apply_filter, compile_filter
 from kesher.platform.lists.savedviews import parse_filter
 from kesher.platform.lists.tables import Filter
-from kesher.platform.models import BulkJob, Choice, CustomField, FieldRule, Tag
+from kesher.platform.models import BulkJob, Choice, CustomField, FieldRule
 from kesher.platform.records import search
 from kesher.platform.records.services import clean_text
 from kesher.platform.registry import Entity, registry
@@ -52,6 +62,7 @@ from kesher.platform.tasks import on_tick
 from kesher.platform.visibility import hidden_fields
 
 __all__ = [
+    "LINK_ACTIONS",
     "MISSING",
     "Outcome",
     "available_actions",
@@ -63,6 +74,9 @@ __all__ = [
     "bulk_start",
     "bulk_target_count",
     "job_summary",
+    "link_choices",
+    "link_fields",
+    "link_target",
     "run_bulk_job",
 ]
 
@@ -131,6 +145,28 @@ def bulk_fields(entity: Entity, user=None) -> list[tuple[str, str]]:
     return [(name, label) for name, label in fields if name not in hidden]
 
 
+def link_fields(entity: Entity, user=None) -> dict[str, models.ManyToManyField]:
+    """The many-to-many fields whose links a bulk action may add or remove, by name: those a
+    single edit may change (``form_fields``), whose link rows can be written without asking
+    for more (every other column of a ``through`` model has a default, see
+    ``link_row_defaults``), and not hidden from ``user`` (decision 0047). The one list the
+    form, the API and the services offer."""
+    hidden = hidden_fields(entity, user)
+    result = {}
+    for name in entity.form_fields:
+        if name in hidden:
+            continue
+        model_field = entity.model._meta.get_field(name)
+        if (
+            model_field.many_to_many
+            and getattr(model_field, "concrete", False)
+            and model_field.editable
+            and link_row_defaults(model_field) is not None
+        ):
+            result[name] = model_field
+    return result
+
+
 def _owner_field(entity: Entity, user=None):
     if entity.owner_field in hidden_fields(entity, user):
         return None
@@ -144,8 +180,8 @@ def available_actions(entity: Entity, user) -> list[tuple[str, str]]:
         actions.append(Action.UPDATE)
         if _owner_field(entity, user) is not None:
             actions.append(Action.ASSIGN_OWNER)
-        if tags_field(entity) is not None:
-            actions += [Action.ADD_TAG, Action.REMOVE_TAG]
+        if link_fields(entity, user):
+            actions += [Action.ADD_LINK, Action.REMOVE_LINK]
     if can(user, entity.key, "delete"):
         actions.append(Action.DELETE)
     return [(a.value, a.label) for a in actions]
@@ -250,21 +286,18 @@ class BulkPlan:
     actor: object
     action: str
     targets: Targets
-    field: str = ""  # "status" or "custom.region"
+    field: str = ""  # "status", "custom.region", or the many-to-many field of a link: "tags"
     raw_value: object = None  # as the caller sent it
-    value: object = None  # cleaned: a related object for a foreign key
+    value: object = None  # cleaned: a related object for a foreign key, the record to (un)link
     model_field: models.Field | None = None
     definition: CustomField | None = None
     definitions: list[CustomField] = dataclasses.field(default_factory=list)
-    tag: Tag | None = None
     rules: list[FieldRule] = dataclasses.field(default_factory=list)
     # The registry's display joins the records need for their audit text (found on the first).
     display_joins: set[str] | None = None
 
     @property
     def params(self) -> dict:
-        if self.tag is not None:
-            return {"tag": self.tag.pk}
         if self.field:
             return {"field": self.field, "value": self.raw_value}
         return {}
@@ -284,7 +317,6 @@ def bulk_prepare(
     action: str,
     field: str = "",
     value=MISSING,
-    tag=None,
     ids=None,
     filter=None,
     q: str = "",
@@ -293,7 +325,8 @@ def bulk_prepare(
     """Check the grant and validate everything that does not depend on a record.
 
     Raises PermissionDenied without the role's change (or delete) grant, and ValidationError
-    naming the field for an unknown field, a bad value, tag or filter — nothing is written then.
+    naming the field for an unknown field, a bad value, a record the actor may not link, or a
+    bad filter — nothing is written then.
     """
     entity = registry.get(entity) if isinstance(entity, str) else entity
     if action not in Action.values:
@@ -312,20 +345,58 @@ def bulk_prepare(
             raise ValidationError({"value": [_("This field is required.")]})
         _prepare_value(plan, field, value)
         plan.rules = rules_for(entity)
-    elif action in (Action.ADD_TAG, Action.REMOVE_TAG):
-        plan.tag = _prepare_tag(entity, tag)
+    elif action in LINK_ACTIONS:
+        plan.field, plan.raw_value = field, value
+        plan.model_field = _link_field(entity, field, actor)
+        plan.value = link_target(entity, field, value, actor)
     return plan
 
 
-def _prepare_tag(entity: Entity, tag) -> Tag:
-    if tags_field(entity) is None:
-        raise ValidationError({"action": [_("These records have no tags.")]})
+def _link_field(entity: Entity, name, actor) -> models.ManyToManyField:
+    offered = link_fields(entity, actor)
+    if isinstance(name, str) and name in offered:
+        return offered[name]
+    if not name:
+        raise ValidationError({"field": [_("Choose the field to change.")]})
     try:
-        found = Tag.objects.filter(pk=int(tag)).first() if tag not in (None, "") else None
-    except (TypeError, ValueError):
-        found = None
+        model_field = entity.model._meta.get_field(name)
+    except (FieldDoesNotExist, TypeError):
+        model_field = None
+    if model_field is not None and model_field.many_to_many:
+        message = _("Links on this field cannot be changed in bulk.")
+    else:
+        message = _("Unknown field: %(field)s.") % {"field": str(name)[:60]}
+    raise ValidationError({"field": [message]})
+
+
+def link_choices(model_field: models.ManyToManyField, actor):
+    """The records ``actor`` may link through ``model_field``: those in his scope
+    (``linkable``) among the field's own choices (``limit_choices_to``)."""
+    related = model_field.related_model
+    if registry.has_model(related):
+        qs = linkable(related.objects.all(), actor)
+    else:
+        qs = related._base_manager.all()
+    limit = model_field.get_limit_choices_to()
+    return qs.complex_filter(limit) if limit else qs
+
+
+def link_target(entity: Entity, field: str, value, actor):
+    """The record ``value`` (its id) names for a link on ``field``, one ``actor`` may link
+    (``linkable``: in his scope). A missing record and one out of his scope get the same
+    answer, naming the field, so that the answer tells nothing about records he may not see;
+    and since he cannot name a hidden record, he can never remove a link to one."""
+    model_field = _link_field(entity, field, actor)
+    if value is MISSING or value is None or value == "":
+        raise ValidationError({"value": [_("This field is required.")]})
+    qs = link_choices(model_field, actor)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    is_id = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+    found = qs.filter(pk=value).first() if is_id else None
     if found is None:
-        raise ValidationError({"tag": [_("Choose an existing tag.")]})
+        message = _("No such record, or you may not link it.")
+        raise ValidationError({model_field.name: [message]})
     return found
 
 
@@ -354,6 +425,8 @@ def _prepare_value(plan: BulkPlan, name: str, value) -> None:
             and _is_unique(entity.model, model_field)
         ):
             message = _("Each record needs its own value here; it cannot be set on many at once.")
+        elif isinstance(name, str) and name in link_fields(entity, plan.actor):
+            message = _("Add or remove one link at a time on this field.")
         else:
             message = _("Unknown field: %(field)s.") % {"field": str(name)[:60]}
         raise ValidationError({"field": [message]})
@@ -498,7 +571,6 @@ def _plan_for(job: BulkJob) -> BulkPlan:
         action=job.action,
         field=job.params.get("field", ""),
         value=job.params.get("value", MISSING),
-        tag=job.params.get("tag"),
         ids=targets.ids,
         filter=targets.filter,
         simple=targets.simple,
@@ -536,7 +608,10 @@ def bulk_job_run(job_id: int, *, chunk_size: int = CHUNK_SIZE) -> None:
 
 
 def _run_chunk(plan: BulkPlan, qs, job_id: int, size: int) -> bool:
-    with transaction.atomic():
+    # A chunk reads the stamps once, as a request does: the automation and webhook listeners
+    # its events reach after commit would otherwise read them once per record (a quarter of a
+    # 20,000-record job).
+    with stamps.remembered_for_request(), transaction.atomic():
         if connection.vendor == "postgresql":
             # The chunk and the job's cursor commit together, so a crash that loses the last
             # commits (PostgreSQL's asynchronous commit never leaves a half-written one) only

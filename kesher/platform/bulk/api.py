@@ -35,7 +35,11 @@ class BulkRequestSerializer(serializers.Serializer):
     field = serializers.CharField(
         required=False,
         allow_blank=True,
-        help_text='For "update": a field ("status") or a custom field ("custom.region").',
+        help_text=(
+            'For "update": a field ("status") or a custom field ("custom.region"). For '
+            '"add_link"/"remove_link": a many-to-many field the entity\'s form edits ("tags", '
+            '"companies", "participant_contacts").'
+        ),
     )
     value = serializers.JSONField(
         required=False,
@@ -43,11 +47,10 @@ class BulkRequestSerializer(serializers.Serializer):
         help_text=(
             'For "update" and "assign_owner": the new value as a single edit takes it (a record '
             "id for links and pick-lists, a user id for the owner, a pick-list key for custom "
-            'pick-lists); null or "" clears the field.'
+            'pick-lists); null or "" clears the field. For "add_link"/"remove_link": the id of '
+            "the one record to link or unlink, which must be one you may see; each record's "
+            "other links stay as they are."
         ),
-    )
-    tag = serializers.IntegerField(
-        required=False, help_text='For "add_tag"/"remove_tag": a tag id.'
     )
     ids = serializers.ListField(
         child=serializers.IntegerField(),
@@ -120,7 +123,19 @@ EXAMPLES = [
         request_only=True,
     ),
     OpenApiExample(
-        "Add a tag", value={"action": "add_tag", "tag": 3, "ids": [12]}, request_only=True
+        "Add a tag",
+        value={"action": "add_link", "field": "tags", "value": 3, "ids": [12, 17]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Remove a company from every matching record",
+        value={
+            "action": "remove_link",
+            "field": "companies",
+            "value": 2,
+            "filter": {"all": [{"field": "city", "op": "eq", "value": "חיפה"}]},
+        },
+        request_only=True,
     ),
     OpenApiExample("Delete", value={"action": "delete", "ids": [12, 17]}, request_only=True),
     OpenApiExample(
@@ -169,6 +184,12 @@ EXAMPLES = [
         response_only=True,
         status_codes=["400"],
     ),
+    OpenApiExample(
+        "A record to link that does not exist or that you may not see",
+        value={"participant_contacts": ["No such record, or you may not link it."]},
+        response_only=True,
+        status_codes=["400"],
+    ),
 ]
 
 
@@ -177,7 +198,8 @@ def _job_data(request, job: BulkJob) -> dict:
 
 
 class BulkActionView(APIView):
-    """Update a field, assign an owner, add or remove a tag, or delete, on many records."""
+    """Update a field, assign an owner, add or remove a link on a many-to-many field (a tag, a
+    company, a participant), or delete, on many records."""
 
     permission_classes = [IsAuthenticated]
 
@@ -189,7 +211,10 @@ class BulkActionView(APIView):
             "announced to automation. Records that fail are skipped and listed with the reason. "
             "Small sets (up to 500 records) run at once and answer 200 with the summary; larger "
             "ones answer 202 with a job to follow at its `url`. A request no record can take "
-            "answers 400 by field, and nothing is written."
+            "answers 400 by field, and nothing is written. `add_link` and `remove_link` change "
+            "one link of a many-to-many field and leave the records' other links, those to "
+            "records you may not see included, as they are; `unchanged` counts the records that "
+            "already had the link (or, on removal, did not have it)."
         ),
         parameters=[
             OpenApiParameter(
@@ -224,7 +249,6 @@ class BulkActionView(APIView):
             action=data["action"],
             field=data.get("field", ""),
             value=data.get("value", MISSING),
-            tag=data.get("tag"),
             ids=data.get("ids"),
             filter=data.get("filter"),
         )

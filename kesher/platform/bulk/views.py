@@ -12,11 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import trigger_client_event
 
 from kesher.platform.bulk.actions import (
+    LINK_ACTIONS,
     MISSING,
     available_actions,
     bulk_fields,
@@ -25,12 +27,15 @@ from kesher.platform.bulk.actions import (
     bulk_start,
     bulk_target_count,
     job_summary,
+    link_choices,
+    link_fields,
+    link_target,
 )
 from kesher.platform.customfields.forms import add_custom_fields, error_target, form_name
 from kesher.platform.customfields.types import type_of
-from kesher.platform.models import BulkJob, Choice, Tag
+from kesher.platform.models import BulkJob, Choice
 from kesher.platform.registry import Entity, registry
-from kesher.platform.ui.forms import form_for
+from kesher.platform.ui.forms import RecordPicker, form_for
 from kesher.platform.ui.pages import render_partial
 
 Action = BulkJob.Action
@@ -88,15 +93,34 @@ def _value_field(entity: Entity, user, name: str) -> forms.Field | None:
     return field
 
 
+def _link_value_field(entity: Entity, user, name: str) -> forms.Field | None:
+    """The input for the record to link or unlink on ``name``: the search-as-you-type picker
+    when its records are many (``Entity.large``), else a select; either offers only records
+    ``user`` may link."""
+    model_field = link_fields(entity, user).get(name)
+    if model_field is None:
+        return None
+    related = model_field.related_model
+    target = registry.for_model(related) if registry.has_model(related) else None
+    queryset = link_choices(model_field, user)
+    if target is not None and target.large:
+        picker = RecordPicker(target.key, queryset=queryset)
+        picker.user = user
+        field = forms.CharField(widget=picker)
+    else:
+        field = forms.ModelChoiceField(queryset=queryset, empty_label="—")
+        field.widget.attrs["class"] = "form-select"
+    field.label = capfirst(related._meta.verbose_name)
+    field.widget.attrs["id"] = "bulk-value"
+    return field
+
+
 class BulkActionForm(forms.Form):
     """What to do. The new value is parsed and validated by the bulk service, like a single
     edit's, so the form only renders its input."""
 
     action = forms.ChoiceField(label=gettext_lazy("Action"))
     field = forms.ChoiceField(label=gettext_lazy("Field"), required=False)
-    tag = forms.ModelChoiceField(
-        queryset=Tag.objects.all(), label=gettext_lazy("Tag"), required=False
-    )
     confirm = forms.BooleanField(label=gettext_lazy("Yes, delete these records"), required=False)
 
     def __init__(self, entity: Entity, user, *args, **kwargs):
@@ -104,7 +128,18 @@ class BulkActionForm(forms.Form):
         self.entity = entity
         source = self.data if self.is_bound else self.initial
         self.fields["action"].choices = available_actions(entity, user)
-        self.fields["field"].choices = [("", "—"), *bulk_fields(entity, user)]
+        valid_actions = [a for a, _label in self.fields["action"].choices]
+        self.chosen_action = (
+            source.get("action") if source.get("action") in valid_actions else valid_actions[0]
+        )
+        linking = self.chosen_action in LINK_ACTIONS
+        if linking:
+            offered = [(name, str(f.verbose_name)) for name, f in link_fields(entity, user).items()]
+        else:
+            offered = bulk_fields(entity, user)
+        self.fields["field"].choices = [("", "—")] + [
+            (name, capfirst(label)) for name, label in offered
+        ]
         url = reverse("bulk_action", args=[entity.key])
         for name in ("action", "field"):
             self.fields[name].widget.attrs.update(_htmx_attrs(url))
@@ -115,15 +150,25 @@ class BulkActionForm(forms.Form):
                 else "form-select"
             )
             field.widget.attrs.setdefault("class", css)
-        valid_actions = [a for a, _label in self.fields["action"].choices]
-        self.chosen_action = (
-            source.get("action") if source.get("action") in valid_actions else valid_actions[0]
-        )
-        self.chosen_field = source.get("field") or ""
-        value_for = {Action.UPDATE: self.chosen_field, Action.ASSIGN_OWNER: entity.owner_field}
-        name = value_for.get(self.chosen_action) or ""
-        self.value_field = _value_field(entity, user, name) if name else None
+        chosen_field = source.get("field") or ""
+        self.chosen_field = chosen_field if chosen_field in dict(offered) else ""
+        if linking:
+            self.value_field = _link_value_field(entity, user, self.chosen_field)
+        else:
+            value_for = {Action.UPDATE: self.chosen_field, Action.ASSIGN_OWNER: entity.owner_field}
+            name = value_for.get(self.chosen_action) or ""
+            self.value_field = _value_field(entity, user, name) if name else None
         self.value_errors: list[str] = []
+
+    @property
+    def chooses_field(self) -> bool:
+        return self.chosen_action == Action.UPDATE or self.chosen_action in LINK_ACTIONS
+
+    @property
+    def sets_value(self) -> bool:
+        """The value input sets the field (leaving it empty clears it), rather than naming a
+        record to link."""
+        return self.chosen_action in (Action.UPDATE, Action.ASSIGN_OWNER)
 
     @property
     def value_input(self):
@@ -142,10 +187,8 @@ class BulkActionForm(forms.Form):
     def clean(self):
         data = super().clean()
         action = data.get("action")
-        if action == Action.UPDATE and not data.get("field"):
+        if (action == Action.UPDATE or action in LINK_ACTIONS) and not data.get("field"):
             self.add_error("field", _("Choose the field to change."))
-        if action in (Action.ADD_TAG, Action.REMOVE_TAG) and not data.get("tag"):
-            self.add_error("tag", _("Choose a tag."))
         if action == Action.DELETE and not data.get("confirm"):
             self.add_error("confirm", _("Confirm that these records are to be deleted."))
         return data
@@ -169,11 +212,14 @@ class BulkActionForm(forms.Form):
 
 
 def _targets(entity: Entity, data) -> dict:
-    """The records the list page chose: ids, or a filter with its search and simple filters."""
+    """The records the list page chose: ids, or a filter with its search and simple filters.
+
+    The list page sends its search as ``q``; the form carries it on as ``search``, because a
+    record picker in the form sends the text typed into it as ``q``."""
     return {
         "ids": data.getlist("ids") if "ids" in data else None,
         "filter": data.get("filter") if "filter" in data else None,
-        "q": data.get("q", ""),
+        "q": data.get("search", "") if "search" in data else data.get("q", ""),
         "simple": {name: data.get(name) for name in entity.filter_fields if data.get(name)},
     }
 
@@ -183,10 +229,26 @@ def _hidden(targets: dict) -> list[tuple[str, str]]:
     pairs = [("ids", str(pk)) for pk in targets["ids"] or []]
     if targets["filter"] is not None:
         pairs.append(("filter", targets["filter"]))
-    if targets["q"]:
-        pairs.append(("q", targets["q"]))
+    pairs.append(("search", targets["q"]))
     pairs += list(targets["simple"].items())
     return pairs
+
+
+def _link(action: str, record) -> dict | None:
+    """What the result of a link action names: the record linked or unlinked."""
+    if action not in LINK_ACTIONS or record is None:
+        return None
+    return {"adding": action == Action.ADD_LINK, "record": str(record)}
+
+
+def _job_link(entity: Entity, job: BulkJob, user) -> dict | None:
+    if job.action not in LINK_ACTIONS:
+        return None
+    try:
+        record = link_target(entity, job.params.get("field"), job.params.get("value"), user)
+    except ValidationError:
+        return None  # no longer linkable by the reader: the counts alone
+    return _link(job.action, record)
 
 
 @login_required
@@ -218,13 +280,13 @@ def bulk_action(request, key):
                 action=form.cleaned_data["action"],
                 field=form.cleaned_data.get("field") or "",
                 value=form.submitted_value(),
-                tag=getattr(form.cleaned_data.get("tag"), "pk", None),
                 **targets,
             )
             outcome, job = bulk_start(plan)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            context["link"] = _link(plan.action, plan.value)
             if job is not None:
                 context["job"] = job
                 return render_partial(request, TEMPLATE, context, "progress")
@@ -245,6 +307,8 @@ def bulk_job(request, pk):
     except KeyError:
         raise Http404 from None
     context = {"entity": entity, "job": job, "summary": job_summary(job)}
+    if job.finished:
+        context["link"] = _job_link(entity, job, request.user)
     response = render_partial(request, TEMPLATE, context, "progress")
     if job.finished:
         trigger_client_event(response, DONE_EVENT, {"entity": entity.key})

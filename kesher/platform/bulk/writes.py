@@ -1,6 +1,7 @@
 """One chunk of a bulk action, written set-based (REQ IM-4): per-record rules in Python over the
 chunk's rows, then one ``UPDATE`` for the changed rows (version + 1, ``updated_at``, custom keys
-set in SQL), one audit insert, search re-indexing and events queued for after commit.
+set in SQL), one audit insert, search re-indexing and events queued for after commit. A link
+added or removed on a many-to-many field is one insert or one delete of link rows per chunk.
 
 ``kesher.platform.bulk.actions`` validates the request and runs the chunks; this module only writes.
 """
@@ -14,7 +15,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 from kesher.platform import events
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import clean_value, error_key, validate_custom
-from kesher.platform.models import AuditEntry, BulkJob, SearchToken, Tag
+from kesher.platform.models import AuditEntry, BulkJob, SearchToken
 from kesher.platform.records import audit, search
 from kesher.platform.records.services import deletion_changes, display, edit_blocked_among
 from kesher.platform.registry import Entity
@@ -33,24 +34,39 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEEP_REJECTED",
+    "LINK_ACTIONS",
     "CustomValueMemo",
     "Outcome",
     "apply_chunk",
     "audit_rows",
+    "link_row_defaults",
     "load_chunk",
-    "tags_field",
 ]
 
 Action = BulkJob.Action
+LINK_ACTIONS = (Action.ADD_LINK, Action.REMOVE_LINK)
 KEEP_REJECTED = 1000  # rejected records kept with their reasons; all are counted
 
 
-def tags_field(entity: Entity):
-    try:
-        tags = entity.model._meta.get_field("tags")
-    except FieldDoesNotExist:
-        return None
-    return tags if tags.many_to_many and tags.related_model is Tag else None
+def link_row_defaults(field: models.ManyToManyField) -> dict[models.Field, object] | None:
+    """What a new link row of ``field`` holds besides its two ends: each other column of the
+    ``through`` model (a contact's role at an account) at its default, empty where it may be
+    left empty, the time for an ``auto_now_add`` one. None when a column has none of these:
+    such a link needs a value each time (which a single edit asks for), so bulk actions do not
+    offer the field."""
+    through = field.remote_field.through
+    ends = {field.m2m_field_name(), field.m2m_reverse_field_name()}
+    template = through()  # the model's own defaults, as a single edit's link row gets them
+    values = {}
+    for column in through._meta.concrete_fields:
+        if column.primary_key or column.name in ends:
+            continue
+        may_be_empty = column.blank and (column.null or column.empty_strings_allowed)
+        fills_itself = getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False)
+        if not (column.has_default() or may_be_empty or fills_itself):
+            return None
+        values[column] = column.pre_save(template, True)
+    return values
 
 
 # --- the outcome --------------------------------------------------------------------------------
@@ -156,8 +172,8 @@ def apply_chunk(plan: BulkPlan, records: list) -> Outcome:
         outcome = _apply_by_service(plan, records)
     elif plan.action == Action.DELETE:
         outcome = _delete(plan, records)
-    elif plan.tag is not None:
-        outcome = _change_tag(plan, records)
+    elif plan.action in LINK_ACTIONS:
+        outcome = _change_link(plan, records)
     elif plan.definition is not None:
         outcome = _update_custom(plan, records)
     else:
@@ -327,49 +343,87 @@ class _SetJsonKey(models.Func):
         raise NotSupportedError("Kesher runs on SQLite and PostgreSQL.")
 
 
-def _change_tag(plan: BulkPlan, records: list) -> Outcome:
+def _change_link(plan: BulkPlan, records: list) -> Outcome:
+    """Add or remove the link to ``plan.value`` on the chunk's records: one read of their
+    links and one of the linked records' names (for the audit's before and after), one insert
+    or delete of link rows. Only that one link is written; the others, those to records the
+    actor may not see included, stay."""
     outcome, changed = Outcome(), []
-    tags = tags_field(plan.entity)
-    through = tags.remote_field.through
-    source, target = tags.m2m_field_name(), tags.m2m_reverse_field_name()
-    adding = plan.action == Action.ADD_TAG
-    current: dict[int, dict[int, str]] = defaultdict(dict)
-    model = tags.related_model
-    rows = through.objects.filter(**{f"{source}_id__in": [obj.pk for obj in records]})
-    for pk, tag_id, tag_name in rows.values_list(f"{source}_id", f"{target}_id", f"{target}__name"):
-        current[pk][tag_id] = tag_name
+    field, chosen = plan.model_field, plan.value
+    through = field.remote_field.through
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    adding = plan.action == Action.ADD_LINK
+    rows = through._base_manager.filter(**{f"{source}_id__in": [obj.pk for obj in records]})
+    pairs = list(rows.values_list(f"{source}_id", f"{target}_id"))
+    # Each linked record read once for its name, however many of the chunk's records it is on.
+    related = field.related_model._base_manager.filter(pk__in={pk for _r, pk in pairs})
+    names = {obj.pk: str(obj) for obj in related}
+    linked: dict[int, dict[int, str]] = defaultdict(dict)
+    for record_id, target_id in pairs:
+        linked[record_id][target_id] = names[target_id]
     for obj in records:
-        has = current[obj.pk]
-        if (plan.tag.pk in has) == adding:
+        has = linked[obj.pk]
+        if (chosen.pk in has) == adding:
             outcome.unchanged += 1
             continue
         try:
-            obj.clean()
+            obj.clean()  # a single edit runs the model's own rules on every update
         except ValidationError as exc:
             outcome.reject(obj.pk, str(obj), exc)
             continue
-        old = sorted(has.values())
-        new = (
-            sorted([*old, plan.tag.name])
-            if adding
-            else sorted(n for i, n in has.items() if i != plan.tag.pk)
-        )
-        new_ids = [*has, plan.tag.pk] if adding else [i for i in has if i != plan.tag.pk]
-        stored = {"tags": [audit.refs(model, has), audit.refs(model, new_ids)]}
-        changed.append((obj, stored, {"tags": [old, new]}))
+        after = dict(has)
+        if adding:
+            after[chosen.pk] = str(chosen)
+        else:
+            del after[chosen.pk]
+        model = field.related_model
+        stored = {field.name: [audit.refs(model, list(has)), audit.refs(model, list(after))]}
+        changed.append((obj, stored, {field.name: [sorted(has.values()), sorted(after.values())]}))
     ids = [obj.pk for obj, _a, _c in changed]
     if adding:
-        through.objects.bulk_create(
-            [through(**{f"{source}_id": pk, f"{target}_id": plan.tag.pk}) for pk in ids],
-            ignore_conflicts=True,
-        )
-    else:
-        through.objects.filter(**{f"{source}_id__in": ids, f"{target}_id": plan.tag.pk}).delete()
+        _insert_links(field, ids, chosen.pk)
+    elif ids:
+        through._base_manager.filter(
+            **{f"{source}_id__in": ids, f"{target}_id": chosen.pk}
+        ).delete()
     if changed:
         _bump(plan, ids, {})
-        _after_write(plan, changed)
+        _after_write(plan, changed, reindex=_searched(plan.entity, field.name))
     outcome.updated = len(changed)
     return outcome
+
+
+def _insert_links(field: models.ManyToManyField, ids: list[int], target_id: int) -> None:
+    """One statement linking each record of ``ids`` to ``target_id``. A row that exists by now
+    is left as it is (as ``bulk_create(ignore_conflicts=True)`` would), not an error."""
+    if not ids:
+        return
+    through = field.remote_field.through
+    meta = through._meta
+    quote = connection.ops.quote_name
+    source = meta.get_field(field.m2m_field_name())
+    target = meta.get_field(field.m2m_reverse_field_name())
+    extra = link_row_defaults(field) or {}
+    columns = ", ".join(quote(f.column) for f in (source, target, *extra))
+    constants = [
+        target.get_db_prep_save(target_id, connection),
+        *(f.get_db_prep_save(value, connection) for f, value in extra.items()),
+    ]
+    table = quote(meta.db_table)
+    marks = ", ".join(["%s"] * len(constants))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One INSERT … SELECT over an array: no round trip per row. Names come from _meta.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT t.id, {marks} "  # noqa: S608
+                "FROM unnest(%s::bigint[]) AS t(id) ON CONFLICT DO NOTHING",
+                [*constants, ids],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {table} ({columns}) VALUES (%s, {marks})",  # noqa: S608
+                [(pk, *constants) for pk in ids],
+            )
 
 
 def _delete(plan: BulkPlan, records: list) -> Outcome:
@@ -433,10 +487,14 @@ def _apply_by_service(plan: BulkPlan, records: list) -> Outcome:
 
 
 def _service_arguments(plan: BulkPlan, obj) -> tuple[dict, dict]:
-    if plan.tag is not None:
-        tags = set(obj.tags.all())
-        tags = tags | {plan.tag} if plan.action == Action.ADD_TAG else tags - {plan.tag}
-        return {}, {"tags": list(tags)}
+    if plan.action in LINK_ACTIONS:
+        # The record's links with the one added or taken away: the service keeps the links to
+        # records the actor may not see (``keep_hidden_links``) as for any single edit.
+        name = plan.model_field.name
+        linked = set(getattr(obj, name).all())
+        adding = plan.action == Action.ADD_LINK
+        linked = linked | {plan.value} if adding else linked - {plan.value}
+        return {}, {name: list(linked)}
     if plan.definition is not None:
         return {"custom": {plan.definition.key: plan.raw_value}}, {}
     return {plan.model_field.name: plan.value}, {}

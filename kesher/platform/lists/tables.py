@@ -417,6 +417,28 @@ class Table:
         cursor = self._keyset.cursor(self._first, backward=True, many=self.count_capped)
         return self.url(page=self.page - 1, cursor=cursor)
 
+    def builder(self) -> dict:
+        """The filter builder's data (list pages and the automation rule builder): its fields,
+        operators, periods and the words its script writes on the rows it adds."""
+        from django.utils.translation import gettext as _
+
+        from kesher.platform.ui.display import OP_LABELS, PERIOD_LABELS
+
+        return {
+            "fields": self.builder_fields(),
+            "ops": OP_LABELS,
+            "periods": PERIOD_LABELS,
+            "labels": {
+                "field": _("Field"),
+                "op": _("Condition"),
+                "value": _("Value"),
+                "remove": _("Remove the condition"),
+                "yes": _("Yes"),
+                "no": _("No"),
+                "between": _("from, to"),
+            },
+        }
+
     def builder_fields(self) -> list[dict]:
         """What the filter builder offers: each filterable field with its kind and values."""
         from kesher.platform.lists.filterlang import OPS, resolve_field

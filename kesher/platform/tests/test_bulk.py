@@ -1,7 +1,8 @@
 """Bulk actions (REQ IM-4; issue "Customization" item 7): update a built-in or custom field,
-assign an owner, add/remove a tag, delete — validated like a single edit (REQ CX-2, CX-6),
-scoped to what the actor may see (REQ OR-3), audited and versioned per record, set-based, and
-run by the worker for large sets, resumable after a crash."""
+assign an owner, add/remove a tag (a link of a many-to-many field, see test_bulk_links.py),
+delete — validated like a single edit (REQ CX-2, CX-6), scoped to what the actor may see
+(REQ OR-3), audited and versioned per record, set-based, and run by the worker for large sets,
+resumable after a crash."""
 
 from types import SimpleNamespace
 
@@ -190,7 +191,7 @@ def test_add_and_remove_a_tag(users, api_for):
     tagged = make_account(admin, m2m={"tags": [old]})
     plain = make_account(admin)
     api = api_for(admin)
-    response = post(api, action="add_tag", tag=vip.pk, ids=[tagged.pk, plain.pk])
+    response = post(api, action="add_link", field="tags", value=vip.pk, ids=[tagged.pk, plain.pk])
     assert response.status_code == 200, response.json()
     assert {t.name for t in tagged.tags.all()} == {"VIP", "old"}
     assert {t.name for t in plain.tags.all()} == {"VIP"}
@@ -201,10 +202,12 @@ def test_add_and_remove_a_tag(users, api_for):
             {"ref": "platform.tag", "ids": sorted([old.pk, vip.pk])},
         ],
     }
-    again = post(api, action="add_tag", tag=vip.pk, ids=[tagged.pk])
+    again = post(api, action="add_link", field="tags", value=vip.pk, ids=[tagged.pk])
     assert (again.json()["updated"], again.json()["unchanged"]) == (0, 1)
 
-    response = post(api, action="remove_tag", tag=vip.pk, ids=[tagged.pk, plain.pk])
+    response = post(
+        api, action="remove_link", field="tags", value=vip.pk, ids=[tagged.pk, plain.pk]
+    )
     assert response.json()["updated"] == 2
     assert [t.name for t in tagged.tags.all()] == ["old"]
     assert not plain.tags.exists()
@@ -334,7 +337,8 @@ def test_role_without_the_grant_gets_403(users, api_for, role, action):
         ({"field": "version", "value": 9}, "field"),  # not editable
         ({"field": "custom.score"}, "value"),  # no value
         ({"action": "explode"}, "action"),
-        ({"action": "add_tag", "tag": 999}, "tag"),
+        ({"action": "add_link", "field": "tags", "value": 999}, "tags"),
+        ({"action": "add_tag", "tag": 1}, "action"),  # the tag-only actions are gone
     ],
 )
 def test_bad_request_is_400_naming_the_field_and_writes_nothing(
@@ -645,6 +649,22 @@ def test_job_fails_cleanly_when_the_actor_lost_the_grant(users, fields):
     assert job.status == "failed"
     assert job.error
     assert [r.version for r in reload(*records)] == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_reads_the_stamps_once_not_once_per_record(users, fields):
+    """Each chunk commits, and its events reach automation's listeners, which read the stamps
+    (``kesher.platform.stamps``) for their rules: once per chunk, as in a request."""
+    admin = users["admin"]
+
+    def stamp_reads(count: int) -> int:
+        job = _job(admin, [make_account(admin) for _ in range(count)])
+        with CaptureQueriesContext(connection) as captured:
+            bulk.bulk_job_run(job.pk)
+        assert BulkJob.objects.get(pk=job.pk).updated == count
+        return sum("platform_schemastamp" in q["sql"] for q in captured.captured_queries)
+
+    assert stamp_reads(12) == stamp_reads(3)
 
 
 def test_stalled_jobs_are_queued_again(users, fields, settings):

@@ -38,7 +38,7 @@ from kesher.platform.records.services import (
     record_delete,
 )
 from kesher.platform.registry import Entity, registry
-from kesher.platform.ui.display import OP_LABELS, PERIOD_LABELS, field_display
+from kesher.platform.ui.display import field_display
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import entity_for, record_for, render_partial, save_form
 from kesher.platform.visibility import hidden_fields, without_hidden_changes
@@ -84,21 +84,7 @@ def entity_list(request, key):
         "can_bulk": table.selectable,
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
-        "builder": {
-            "fields": table.builder_fields(),
-            "ops": OP_LABELS,
-            "periods": PERIOD_LABELS,
-            # The builder's script writes its rows itself: their words come from here.
-            "labels": {
-                "field": _("Field"),
-                "op": _("Condition"),
-                "value": _("Value"),
-                "remove": _("Remove the condition"),
-                "yes": _("Yes"),
-                "no": _("No"),
-                "between": _("from, to"),
-            },
-        },
+        "builder": table.builder(),
     }
     return render_partial(request, "platform/list.html", context, "results")
 
@@ -189,7 +175,7 @@ def _shown_links(entity: Entity, names) -> list[str]:
         field = entity.model._meta.get_field(name)
         if field.many_to_one or field.one_to_one:
             links.append(name)
-    return names
+    return links
 
 
 # The parts of record pages a browser folded or unfolded ("<entity>.<part>" and "-" or "+"),

@@ -4,13 +4,25 @@ old database has them. Anything else that differs fails ``test_upgrade``; an ent
 nothing fails it too. See docs/development/upgrades.md.
 """
 
+import json
+
 from kesher.platform.testing.upgrade import AddedColumn, AddedRows, ChangedValues, RenamedTable
+
+TAG_ACTIONS = {"add_tag": "add_link", "remove_tag": "remove_link"}
 
 
 def _moved_to_operations(app_label, row):
     if (app_label, row["model"]) == ("dedupe", "dataexport"):
         return "operations"
     return app_label
+
+
+def _tag_params_to_link(params, row):
+    if row["action"] not in TAG_ACTIONS:
+        return params
+    old = json.loads(params) if isinstance(params, str) else params
+    new = {"field": "tags", "value": old.get("tag") if isinstance(old, dict) else None}
+    return json.dumps(new) if isinstance(params, str) else new
 
 
 ALLOWED = [
@@ -43,6 +55,20 @@ ALLOWED = [
         table="platform_fieldrule", column="hidden_roles", value=[], why="hidden from no role"
     ),
     AddedColumn(table="platform_fieldrule", column="section", value="", why="a rule on a field"),
+    # Issue 14 item 2: bulk "add/remove a tag" is "add/remove a link" on the tags field
+    # (platform/migrations/0011_bulk_link_actions.py), so stored jobs still run and read right.
+    ChangedValues(
+        table="platform_bulkjob",
+        column="action",
+        change=lambda action, row: TAG_ACTIONS.get(action, action),
+        why="the tag actions of stored bulk jobs are the link actions",
+    ),
+    ChangedValues(
+        table="platform_bulkjob",
+        column="params",
+        change=_tag_params_to_link,
+        why='a tag job\'s {"tag": id} is {"field": "tags", "value": id}',
+    ),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
