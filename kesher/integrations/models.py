@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import stamps
 from kesher.platform.models import KesherModel, localized
 from kesher.platform.records.links import link_choices
 
@@ -227,3 +228,9 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.url}"
+
+
+# Whether any webhook is active is asked on every save; each process keeps the answer until a
+# subscription changes.
+WEBHOOKS_STAMP = "webhooks"
+stamps.renew_on_change(WEBHOOKS_STAMP, WebhookSubscription)

@@ -450,12 +450,6 @@ def _check_subscription(data: dict, current: WebhookSubscription | None = None) 
     return cleaned
 
 
-def _webhooks_changed() -> None:
-    from kesher.integrations.subscriptions import forget_active
-
-    forget_active()
-
-
 @transaction.atomic
 def webhook_subscription_create(*, actor, data: dict) -> tuple[WebhookSubscription, str]:
     """A webhook and its new secret, which the caller shows once and Kesher never again."""
@@ -470,7 +464,6 @@ def webhook_subscription_create(*, actor, data: dict) -> tuple[WebhookSubscripti
         action="create",
         changes={k: [None, v] for k, v in cleaned.items()},
     )
-    _webhooks_changed()
     return subscription, secret
 
 
@@ -488,8 +481,7 @@ def webhook_subscription_update(subscription, *, actor, data: dict) -> WebhookSu
     if changes:
         locked.save(update_fields=list(changes))
         write_audit(locked, actor=actor, action="update", changes=changes)
-        _webhooks_changed()
-    return locked
+        return locked
 
 
 @transaction.atomic
@@ -499,4 +491,3 @@ def webhook_subscription_delete(subscription, *, actor) -> None:
         subscription, actor=actor, action="delete", changes={"url": [subscription.url, None]}
     )
     subscription.delete()
-    _webhooks_changed()

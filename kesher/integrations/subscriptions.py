@@ -7,21 +7,19 @@ from __future__ import annotations
 import json
 import uuid
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from kesher.integrations.models import WebhookSubscription
+from kesher.integrations.models import WEBHOOKS_STAMP, WebhookSubscription
 from kesher.integrations.services import webhook_enqueue
 from kesher.integrations.webhooks import encode
+from kesher.platform import stamps
 from kesher.platform.events import CREATED, DELETED, UPDATED, Event
 from kesher.platform.registry import registry
 
-__all__ = ["any_active", "forget_active", "on_record_event", "payload_for"]
+__all__ = ["any_active", "on_record_event", "payload_for"]
 
 EVENTS = (CREATED, UPDATED, DELETED)
-ANY_ACTIVE_KEY = "kesher:integrations:any-active-webhook"
-ANY_ACTIVE_SECONDS = 30
 
 
 def payload_for(event: Event) -> dict:
@@ -48,21 +46,15 @@ def payload_for(event: Event) -> dict:
 
 
 def any_active() -> bool:
-    """Whether any webhook is active, remembered for ``ANY_ACTIVE_SECONDS``: most installations
-    have none, and every save of every record asks (issue 5: a rule that does not match adds
-    at most 1 ms per save). A new webhook is seen at once in this process, and within that time
-    in the others; a deleted one never gets a delivery, since a "yes" is checked in the table."""
-    active = cache.get(ANY_ACTIVE_KEY)
-    if active is None:
-        active = WebhookSubscription.objects.filter(active=True).exists()
-        cache.set(ANY_ACTIVE_KEY, active, ANY_ACTIVE_SECONDS)
-    return active
-
-
-def forget_active() -> None:
-    """Called when webhooks change: the next event reads the table again."""
-    cache.delete(ANY_ACTIVE_KEY)
-    transaction.on_commit(lambda: cache.delete(ANY_ACTIVE_KEY))
+    """Whether any webhook is active: most installations have none, and every save of every
+    record asks (issue 5: a rule that does not match adds at most 1 ms per save). The answer is
+    kept per process until a subscription changes (the ``webhooks`` stamp), so a new webhook is
+    seen by every process on its next request."""
+    return stamps.cached(
+        WEBHOOKS_STAMP,
+        "any-active",
+        lambda: WebhookSubscription.objects.filter(active=True).exists(),
+    )
 
 
 def on_record_event(event: Event) -> None:

@@ -294,6 +294,28 @@ def test_delivery_without_a_secret_goes_unsigned():
     assert receiver.requests[0].headers["X-Kesher-Delivery"]
 
 
+def test_no_webhook_is_remembered_until_another_process_changes_one(admin_user):
+    """The answer is kept per process, not re-read on every save, and another process's change
+    (which replaces the ``webhooks`` stamp's token) is seen on the next ask — not 30 s later."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.integrations.models import WEBHOOKS_STAMP
+    from kesher.integrations.subscriptions import any_active
+    from kesher.platform import stamps
+
+    assert any_active() is False
+    # Written as another process would: no signal reaches this one.
+    WebhookSubscription.objects.bulk_create(
+        [WebhookSubscription(name="x", url="https://example.co.il/h", events=["created"])]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert any_active() is False
+    assert not any("integrations_webhooksubscription" in q["sql"] for q in queries)
+    stamps.renew(WEBHOOKS_STAMP)
+    assert any_active() is True
+
+
 def test_new_webhook_is_seen_at_once_after_a_remembered_none(
     admin_user, django_capture_on_commit_callbacks
 ):

@@ -40,9 +40,10 @@ ALLOWED = [
         change=_moved_to_operations,
         why="DataExport's content type moved to operations with it (same id)",
     ),
-    # Issue 14: which entities have approval processes is cached until a process changes
-    # (approvals/migrations/0003_processes_stamp.py seeds its stamp).
-    AddedRows(table="platform_schemastamp", why="the approvals stamp"),
+    # Issue 14: which entities have approval processes, and whether any webhook is active, are
+    # cached until they change (approvals/migrations/0003_processes_stamp.py and
+    # integrations/migrations/0002_webhooks_stamp.py seed their stamps).
+    AddedRows(table="platform_schemastamp", why="the approvals and webhooks stamps"),
     # Issue 14 item 7: notifications store a message key and its parameters, put into words
     # when read (activities/migrations/0007); old ones keep their text and get neither.
     AddedColumn(
