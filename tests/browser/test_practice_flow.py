@@ -43,17 +43,19 @@ def test_create_reset_delete_and_the_banner(
     expect(state).to_have_attribute("data-status", "absent")
     expect(page.locator("#practice-banner")).to_have_count(0)
 
-    page.locator("#practice-create").click()
+    # Creating and resetting copy the whole database before the page answers: on a loaded
+    # machine that takes longer than a click's usual wait.
+    page.locator("#practice-create").click(timeout=60_000)
     expect(state).to_have_attribute("data-status", "ready")
     expect(page.locator("#practice-link")).to_have_text("http://127.0.0.1:8001/")
     screenshot(page, "practice-admin-he")
     copied = PracticeEnvironment.objects.get().copied_at
 
     # Reset from live copies again; delete removes it.
-    page.locator("#practice-reset").click()
+    page.locator("#practice-reset").click(timeout=60_000)
     expect(state).to_have_attribute("data-status", "ready")
     assert PracticeEnvironment.objects.get().copied_at > copied
-    page.locator("#practice-delete").click()
+    page.locator("#practice-delete").click(timeout=60_000)
     expect(state).to_have_attribute("data-status", "absent")
     expect(page.locator("#practice-create")).to_be_visible()
 
