@@ -28,7 +28,12 @@ from kesher.platform.registry import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 KESHER = ROOT / "kesher"
-CATALOGUES = sorted(KESHER.glob("**/locale/he/LC_MESSAGES/*.po"))
+# The development guide's example app (tests/guide_app, decision 0053) keeps its own catalogue
+# the way every app does.
+EXAMPLE_APP = ROOT / "tests" / "guide_app"
+CATALOGUES = sorted(KESHER.glob("**/locale/he/LC_MESSAGES/*.po")) + sorted(
+    EXAMPLE_APP.glob("locale/he/LC_MESSAGES/*.po")
+)
 # Django's makemessages keywords (django/core/management/commands/makemessages.py).
 KEYWORDS = (
     "gettext_noop",
@@ -80,9 +85,10 @@ def _owner(path: Path) -> Path:
 
 
 def _source_files(catalogue: Path) -> list[Path]:
+    root = KESHER if KESHER in catalogue.parents else catalogue.parents[3]
     files = []
-    for path in sorted(KESHER.rglob("*")):
-        parts = set(path.relative_to(KESHER).parts)
+    for path in sorted(root.rglob("*")):
+        parts = set(path.relative_to(root).parts)
         if parts & {"tests", "migrations", "locale", "static", "__pycache__"}:
             continue
         if path.suffix in (".py", ".html", ".txt") and path.is_file() and _owner(path) == catalogue:
@@ -120,7 +126,7 @@ def _marked_strings(files: list[Path], tmp_path: Path) -> set[tuple[str | None, 
 
 
 @needs_gettext
-@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(KESHER)))
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_catalogue_is_complete(catalogue):
     stats = subprocess.run(
         ["msgfmt", "--statistics", "--check-format", "-o", "/dev/null", str(catalogue)],
@@ -133,7 +139,7 @@ def test_every_catalogue_is_complete(catalogue):
 
 
 @needs_gettext
-@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(KESHER)))
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_marked_string_is_translated_in_its_catalogue(catalogue, tmp_path):
     """What ``makemessages`` would add to a catalogue is already there, translated: a string
     new to the code is Hebrew on every page that shows it; and what ``--no-obsolete`` would
@@ -155,7 +161,7 @@ def _listed(entries) -> str:
 
 
 @needs_gettext
-@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(KESHER)))
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_compiled_catalogue_is_up_to_date(catalogue, tmp_path):
     """Django reads the compiled ``.mo``: it must say what the ``.po`` says (compilemessages)."""
     fresh = tmp_path / "fresh.mo"

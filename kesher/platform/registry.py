@@ -118,11 +118,14 @@ class Entity:
     # Links whose visibility decides this record's (a relationship is visible when one of its
     # ends is); used instead of owner/company scoping when set.
     scope_via: tuple[str, ...] = ()
+    # The field holding the record's state, usually a pick-list: shown in its page's header,
+    # the status of field rules' "required at these statuses" and of automation's status
+    # triggers.
     status_field: str | None = None
     # The key fields its page shows under the record's name, in order (status, owner, phone…);
     # empty: its status and owner fields.
     headline_fields: tuple[str, ...] = ()
-    # Pick-list fields: model field name -> Choice.list_key.
+    # Pick-list fields: model field name -> Choice.list_key (the list its ``choice_fk`` names).
     choice_lists: dict[str, str] = field(default_factory=dict)
     # Internal fields kept out of the audit trail and the timeline (a flag a service derives
     # from another field, account flags); passwords are never kept anyway (decision 0042).

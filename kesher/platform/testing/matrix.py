@@ -1254,9 +1254,10 @@ def run_area(
 
 
 def autodiscover() -> None:
-    """Import ``<app>.tests.access_matrix`` of every Kesher app that has one."""
+    """Import ``<app>.tests.access_matrix`` of every Kesher app that has one (and of the
+    test-only apps under ``tests/``, such as the development guide's example)."""
     for app_config in apps.get_app_configs():
-        if not app_config.name.startswith("kesher."):
+        if not app_config.name.startswith(("kesher.", "tests.")):
             continue
         name = f"{app_config.name}.tests.access_matrix"
         try:

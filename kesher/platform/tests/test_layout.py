@@ -10,14 +10,27 @@ from pathlib import Path
 import kesher
 
 ROOT = Path(kesher.__file__).parent
+# The development guide's example app (decision 0053) is held to the same seams as any app.
+EXAMPLE_APP = ROOT.parent / "tests" / "guide_app"
 
 
 def _modules(under: Path, *, with_tests: bool = False):
+    base = ROOT if under.is_relative_to(ROOT) else under
     for path in sorted(under.rglob("*.py")):
-        parts = path.relative_to(ROOT).parts
+        parts = path.relative_to(base).parts
         if "migrations" in parts or (not with_tests and "tests" in parts):
             continue
         yield path, ast.parse(path.read_text(), filename=str(path))
+
+
+def _apps(*, with_tests: bool = False):
+    """Every module of Kesher's apps and of the guide's example app."""
+    yield from _modules(ROOT, with_tests=with_tests)
+    yield from _modules(EXAMPLE_APP, with_tests=with_tests)
+
+
+def _name(path: Path) -> Path:
+    return path.relative_to(ROOT.parent)
 
 
 def _imports(tree):
@@ -63,8 +76,8 @@ def test_the_platform_imports_no_domain_app():
 
 def test_no_module_imports_a_private_name_of_another():
     found = [
-        f"{path.relative_to(ROOT)}:{line} imports {name} from {module}"
-        for path, tree in _modules(ROOT)
+        f"{_name(path)}:{line} imports {name} from {module}"
+        for path, tree in _apps()
         for module, names, line in _imports(tree)
         if module.startswith("kesher.")
         for name in names
@@ -76,8 +89,8 @@ def test_no_module_imports_a_private_name_of_another():
 def test_apps_use_only_what_platform_modules_publish():
     """Every name another app imports from a platform module is in its ``__all__``."""
     found = []
-    for path, tree in _modules(ROOT, with_tests=True):
-        if path.relative_to(ROOT).parts[0] == "platform":
+    for path, tree in _apps(with_tests=True):
+        if path.is_relative_to(ROOT / "platform"):
             continue
         for module, names, line in _imports(tree):
             if not module.startswith("kesher.platform"):
@@ -87,10 +100,10 @@ def test_apps_use_only_what_platform_modules_publish():
                 continue  # a package: its names are modules
             published = _published(target)
             if published is None:
-                found.append(f"{module} has no __all__ (imported by {path.relative_to(ROOT)})")
+                found.append(f"{module} has no __all__ (imported by {_name(path)})")
                 continue
             found += [
-                f"{path.relative_to(ROOT)}:{line} imports {name}, not in {module}.__all__"
+                f"{_name(path)}:{line} imports {name}, not in {module}.__all__"
                 for name in names
                 if name not in published
             ]
