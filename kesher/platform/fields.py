@@ -7,6 +7,8 @@ the importer all store the same normalized value (REQ CX-3).
 
 import functools
 import re
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from django import forms
@@ -18,6 +20,9 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.il import hp, idnr
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 __all__ = [
     "ACTIVE_USERS",
@@ -114,8 +119,8 @@ class PhoneField(models.CharField):
 class _StdnumField(models.CharField):
     """A check-digit number validated and compacted by python-stdnum."""
 
-    stdnum_module = None
-    error_message = ""
+    stdnum_module: ModuleType  # validate() raises stdnum's ValidationError
+    error_message: "StrOrPromise" = ""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 9)

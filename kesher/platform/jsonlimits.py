@@ -10,6 +10,8 @@ so anything deeper is refused as bad input, with a translated message, before it
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -39,6 +41,7 @@ def check_depth(value, limit: int = MAX_DEPTH) -> None:
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list | tuple):

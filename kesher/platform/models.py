@@ -2,6 +2,7 @@
 
 import uuid
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -49,7 +50,8 @@ class StampedQuerySet(EntityQuerySet):
     saves and deletes do it through signals. ``stamps.renew_on_change`` names the stamp."""
 
     def _renew(self):
-        stamps.renew(self.model.schema_stamp)
+        # Every model with this queryset names its stamp (stamps.renew_on_change).
+        stamps.renew(self.model.schema_stamp)  # type: ignore[attr-defined]
 
     def update(self, **kwargs):
         self._renew()
@@ -157,6 +159,8 @@ class AuditEntry(models.Model):
     )
     action = models.CharField(max_length=10, choices=Action.choices)
     changes = models.JSONField(default=dict)
+    # ``(label, old, new)`` texts for the reader, set by ``records.history.describe``.
+    rows: list[tuple[str, str, str]]
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -381,6 +385,12 @@ class SavedView(models.Model):
 class WorkerProgress:
     """What a page shows of a worker's job: whether it ended, and how far it got (never 100%
     before it is done). The model has ``status`` (with DONE and FAILED), ``done`` and ``total``."""
+
+    # What the model brings, declared for the type checker.
+    status: str
+    Status: Any  # the model's choices: DONE and FAILED among them
+    done: int
+    total: int
 
     @property
     def finished(self) -> bool:

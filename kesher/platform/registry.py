@@ -19,9 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from kesher.platform.models import EntityQuerySet
 
 __all__ = [
     "Entity",
@@ -40,7 +45,7 @@ __all__ = [
 class Section:
     """A titled group of fields on the detail page and the form."""
 
-    title: str
+    title: StrOrPromise
     fields: tuple[str, ...]
 
 
@@ -48,7 +53,7 @@ class Section:
 class Related:
     """A list of related records shown on the detail page."""
 
-    title: str
+    title: StrOrPromise
     entity_key: str
     # Filter on the related entity's queryset selecting the rows of one parent record.
     lookup: str
@@ -63,7 +68,7 @@ class ListedOn:
 
     target: str
     via: str
-    title: str
+    title: StrOrPromise
     columns: tuple[str, ...]
 
 
@@ -83,7 +88,7 @@ class Panel:
     applies: Callable[[Entity], bool]
     kind: str = "panels"
     order: int = 100
-    label: str = ""
+    label: StrOrPromise = ""
     anchor: str = ""
 
 
@@ -93,8 +98,8 @@ class Entity:
 
     key: str  # URL segment and API resource name, plural kebab-case: "accounts"
     model: type[models.Model]
-    label: str
-    label_plural: str
+    label: StrOrPromise
+    label_plural: StrOrPromise
     icon: str = "•"
     list_columns: tuple[str, ...] = ()
     form_fields: tuple[str, ...] = ()
@@ -176,6 +181,12 @@ class Entity:
 
     def field(self, name: str):
         return self.model._meta.get_field(name)
+
+    def queryset(self) -> EntityQuerySet:
+        """All its records, through the model's ``objects``: ``visible_to(user)`` scopes them."""
+        # Every entity's model declares an EntityQuerySet manager (decision 0014); ``Model``
+        # does not say so, hence the ignore.
+        return self.model.objects.all()  # type: ignore[attr-defined]
 
     def has_search(self) -> bool:
         return bool(self.search_words or self.search_emails or self.search_phones)
@@ -287,7 +298,7 @@ class Registry:
             if p.kind == kind and p.applies(entity)
         ]
 
-    def panel_links(self, entity: Entity, kind: str = "panels") -> list[tuple[str, str]]:
+    def panel_links(self, entity: Entity, kind: str = "panels") -> list[tuple[StrOrPromise, str]]:
         """``(label, anchor)`` of the labelled panels of a kind on an entity's page, for its
         in-page navigation."""
         return [
@@ -324,7 +335,8 @@ class Registry:
 
         for name, source in self._sources.items():
             stamp, load, keys, value = source
-            current = stamps.cached(stamp, f"registry:{name}", lambda load=load: tuple(load()))
+            # mypy cannot type a lambda with a default argument (it binds the loop's ``load``).
+            current = stamps.cached(stamp, f"registry:{name}", lambda load=load: tuple(load()))  # type: ignore[misc]
             if current is value:
                 continue
             for key in keys:
@@ -347,7 +359,7 @@ def register_panel(
     applies: Callable[[Entity], bool],
     kind: str = "panels",
     order: int = 100,
-    label: str = "",
+    label: StrOrPromise = "",
     anchor: str = "",
 ) -> Panel:
     """Show ``template`` on the detail page of every entity ``applies`` accepts, now or

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db import InterfaceError, OperationalError, connection
 
@@ -55,15 +55,16 @@ def _read_tokens() -> dict:
     connection's health check (``CONN_HEALTH_CHECKS``): Django would send a ``SELECT 1`` before
     it, a round trip on every request. A connection that fails it is closed and the read made
     again on a new one, as Django's own check would."""
+    # ``health_check_*`` are Django's (5.1+) and not in django-stubs yet.
     due = (
-        connection.health_check_enabled
-        and not connection.health_check_done
+        connection.health_check_enabled  # type: ignore[attr-defined]
+        and not connection.health_check_done  # type: ignore[attr-defined]
         and connection.connection is not None
         and not connection.in_atomic_block
     )
     if not due:
         return _select_tokens()
-    connection.health_check_done = True
+    connection.health_check_done = True  # type: ignore[attr-defined]
     try:
         return _select_tokens()
     except (InterfaceError, OperationalError):
@@ -90,7 +91,7 @@ def cached(names: str | tuple[str, ...], key: str, load: Callable[[], T]) -> T:
     token = tuple(tokens.get(name) for name in names)
     entry = _entries.get((names, key))
     if entry is not None and entry[0] == token and None not in token:
-        return entry[1]
+        return cast(T, entry[1])  # what ``load`` returned under this key
     value = load()
     if None not in token:  # no stamp row (a flushed test database): never cache
         _entries[(names, key)] = (token, value)

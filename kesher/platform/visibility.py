@@ -107,7 +107,7 @@ def section_fields(entity: Entity | str, name: str) -> frozenset[str]:
 def section_choices() -> list:
     """Every entity's sections for a form's select: grouped by entity, titled in the reader's
     language, valued by their stored names."""
-    groups = [("", "—")]
+    groups: list[tuple[str, str | list[tuple[str, str]]]] = [("", "—")]
     for entity in registry.all():
         options = [(s.name, str(s.title)) for s in sections_of(entity)]
         if options:

@@ -7,7 +7,10 @@ count travels in the cursor too, and the pages it leads to report it without cou
 ``page=N`` still works, by offset, for jumping to a page by number.
 """
 
+from typing import Any
+
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -20,9 +23,15 @@ COUNT_CAP = 1_000
 class CappedCountPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+    # Set by paginate_queryset, which runs before the links are asked for.
+    request: Request
+    keyset: Keyset | None
+    first_row: Any
+    last_row: Any
 
     def paginate_queryset(self, queryset, request, view=None):
         page_size = self.get_page_size(request)
+        assert page_size is not None  # settings.REST_FRAMEWORK["PAGE_SIZE"] is set
         try:
             number = max(1, int(request.query_params.get(self.page_query_param, 1)))
         except ValueError:
@@ -53,6 +62,7 @@ class CappedCountPagination(PageNumberPagination):
             self.has_next = len(rows) > page_size
             rows = rows[:page_size]
         else:
+            assert self.keyset is not None  # a cursor's position is read by the keyset
             walk_index = None
             if not self.count_exact and entity is not None:
                 walk_index = sort_index(entity.key, self.keyset)

@@ -1,5 +1,7 @@
 """``/api/v1/saved-views/``: the caller's own and shared list views."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -16,7 +18,7 @@ from kesher.platform.models import SavedView
 
 
 class SavedViewSerializer(serializers.ModelSerializer):
-    owner = serializers.StringRelatedField(read_only=True)
+    owner: serializers.StringRelatedField = serializers.StringRelatedField(read_only=True)
 
     class Meta:
         model = SavedView
@@ -33,7 +35,7 @@ class SavedViewSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["owner", "created_at", "updated_at"]
-        extra_kwargs = {"entity": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"entity": {"validators": []}}
 
 
 EXAMPLE = OpenApiExample(

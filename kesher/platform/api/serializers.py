@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from functools import cached_property
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -36,6 +37,8 @@ class EntitySerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="__str__", read_only=True)
 
     entity: Entity
+    # The fields ModelSerializer built for the class, once (get_fields).
+    _prototypes: ClassVar[dict[str, serializers.Field]]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,7 +46,7 @@ class EntitySerializer(serializers.ModelSerializer):
         user = getattr(request, "user", None)
         # A record may only point at records its author is allowed to see.
         for field in self.fields.values():
-            target = getattr(field, "child_relation", field)
+            target: Any = getattr(field, "child_relation", field)  # any field with a queryset
             queryset = getattr(target, "queryset", None)
             if queryset is not None and registry.has_model(queryset.model) and user is not None:
                 target.queryset = linkable(queryset, user)
@@ -117,7 +120,7 @@ class EntitySerializer(serializers.ModelSerializer):
                 shown._result_cache = visible_related(
                     instance, field.name, getattr(request, "user", None)
                 )
-                shown._prefetch_done = True
+                shown._prefetch_done = True  # type: ignore[attr-defined]  # as prefetching sets it
                 cache[field.name] = shown
         data = super().to_representation(instance)
         custom = data.get("custom_fields")
@@ -134,7 +137,7 @@ class EntitySerializer(serializers.ModelSerializer):
         m2m = {
             name: validated.pop(name)
             for name in list(validated)
-            if isinstance(self.Meta.model._meta.get_field(name), models.ManyToManyField)
+            if isinstance(self.entity.model._meta.get_field(name), models.ManyToManyField)
         }
         return validated, m2m
 
@@ -191,7 +194,7 @@ def _fresh(field: serializers.Field) -> serializers.Field:
         child = field.__dict__.get(name)
         if isinstance(child, serializers.Field):
             copied = _fresh(child)
-            copied.parent = fresh  # bound already, under the name "" it has in any parent
+            copied.parent = fresh  # type: ignore[assignment]  # bound already, under the name "" it has in any parent
             setattr(fresh, name, copied)
     return fresh
 

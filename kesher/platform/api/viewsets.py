@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ManyToManyField
@@ -28,6 +29,11 @@ from kesher.platform.records import search as search_index
 from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import record_delete
 from kesher.platform.registry import Entity, registry
+
+if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction
+
+    from kesher.platform.api.serializers import EntitySerializer
 
 __all__ = [
     "ApiRootView",
@@ -57,7 +63,7 @@ class EntityViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         entity = self.entity
-        qs = entity.model.objects.visible_to(self.request.user)
+        qs = entity.queryset().visible_to(self.request.user)
         if entity.select_related:
             qs = qs.select_related(*entity.select_related)
         m2m = [
@@ -67,7 +73,8 @@ class EntityViewSet(viewsets.ModelViewSet):
         ]
         if m2m:
             qs = qs.prefetch_related(*visible_prefetches(entity.model, m2m, self.request.user))
-        qs = self.get_serializer_class().for_reading(qs, self.request.user)
+        serializer_class = cast("type[EntitySerializer]", self.get_serializer_class())
+        qs = serializer_class.for_reading(qs, self.request.user)
         text = self.request.query_params.get("search", "").strip()
         if text and entity.has_search():
             ids = [
@@ -111,7 +118,7 @@ class EntityViewSet(viewsets.ModelViewSet):
             activate_preferences(request, request.user)
 
     def get_serializer_context(self):
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["expected_version"] = getattr(self, "_expected_version", None)
         return context
 
@@ -264,15 +271,16 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
         "serializer_class": serializer_for(entity),
         "filterset_fields": filterable,
         "ordering_fields": list(entity.ordering_fields),
-        "queryset": entity.model.objects.none(),
+        "queryset": entity.queryset().none(),
         "__doc__": str(_("Records of this entity the caller may see.")),
     }
     cls = type(f"{entity.model.__name__}ViewSet", (EntityViewSet,), attrs)
     return schema(cls)
 
 
-LIST_ACTIONS = {"get": "list", "post": "create"}
-DETAIL_ACTIONS = {
+# Typed as ``as_view`` takes them (a method name, or the action itself).
+LIST_ACTIONS: dict[str, str | ViewSetAction[Any]] = {"get": "list", "post": "create"}
+DETAIL_ACTIONS: dict[str, str | ViewSetAction[Any]] = {
     "get": "retrieve",
     "put": "update",
     "patch": "partial_update",

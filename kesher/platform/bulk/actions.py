@@ -24,6 +24,7 @@ import datetime
 import logging
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -60,6 +61,9 @@ from kesher.platform.records.services import clean_text
 from kesher.platform.registry import Entity, registry
 from kesher.platform.tasks import on_tick
 from kesher.platform.visibility import hidden_fields
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 __all__ = [
     "LINK_ACTIONS",
@@ -121,11 +125,12 @@ def _is_unique(model, model_field) -> bool:
 
 def _builtin_fields(entity: Entity) -> dict[str, models.Field]:
     """The form fields a single edit may change; unique ones cannot take one value many times."""
-    result = {}
+    result: dict[str, models.Field] = {}
     for name in entity.form_fields:
         model_field = entity.model._meta.get_field(name)
         if (
-            getattr(model_field, "concrete", False)
+            isinstance(model_field, models.Field)  # not a reverse relation
+            and getattr(model_field, "concrete", False)
             and model_field.editable
             and not model_field.many_to_many
             and not model_field.primary_key
@@ -152,13 +157,14 @@ def link_fields(entity: Entity, user=None) -> dict[str, models.ManyToManyField]:
     ``link_row_defaults``), and not hidden from ``user`` (decision 0047). The one list the
     form, the API and the services offer."""
     hidden = hidden_fields(entity, user)
-    result = {}
+    result: dict[str, models.ManyToManyField] = {}
     for name in entity.form_fields:
         if name in hidden:
             continue
         model_field = entity.model._meta.get_field(name)
         if (
-            model_field.many_to_many
+            isinstance(model_field, models.ManyToManyField)  # not its reverse relation
+            and model_field.many_to_many
             and getattr(model_field, "concrete", False)
             and model_field.editable
             and link_row_defaults(model_field) is not None
@@ -173,7 +179,7 @@ def _owner_field(entity: Entity, user=None):
     return _builtin_fields(entity).get(entity.owner_field or "")
 
 
-def available_actions(entity: Entity, user) -> list[tuple[str, str]]:
+def available_actions(entity: Entity, user) -> list[tuple[str, StrOrPromise]]:
     """The actions ``user`` may run on ``entity``, for the bulk form."""
     actions = []
     if can(user, entity.key, "change"):
@@ -212,7 +218,7 @@ class Targets:
         )
 
     def queryset(self, entity: Entity, actor):
-        qs = entity.model.objects.visible_to(actor)
+        qs = entity.queryset().visible_to(actor)
         if self.ids is not None:
             qs = qs.filter(pk__in=self.ids)
         if self.filter is not None:
@@ -256,7 +262,7 @@ def _parse_targets(entity: Entity, actor, *, ids, filter, q, simple) -> Targets:
         if name not in entity.filter_fields or name in hidden or not value:
             continue
         try:
-            Filter(entity, name, value, actor).apply(entity.model.objects.none())
+            Filter(entity, name, value, actor).apply(entity.queryset().none())
         except (ValueError, ValidationError):
             raise ValidationError({name: [_("Enter a valid value.")]}) from None
         targets.simple[name] = value
@@ -283,7 +289,7 @@ class BulkPlan:
     """A validated bulk request: what to do to which records, on whose authority."""
 
     entity: Entity
-    actor: object
+    actor: Any  # the user acting; a system actor has no pk
     action: str
     targets: Targets
     field: str = ""  # "status", "custom.region", or the many-to-many field of a link: "tags"
@@ -374,7 +380,7 @@ def link_choices(model_field: models.ManyToManyField, actor):
     (``linkable``) among the field's own choices (``limit_choices_to``)."""
     related = model_field.related_model
     if registry.has_model(related):
-        qs = linkable(related.objects.all(), actor)
+        qs = linkable(registry.for_model(related).queryset(), actor)
     else:
         qs = related._base_manager.all()
     limit = model_field.get_limit_choices_to()
@@ -444,7 +450,7 @@ def _clean_custom_once(definition: CustomField, value, actor):
             .select_related("parent")
             .first()
         )
-        parent_value = choice.parent.value if choice is not None and choice.parent_id else None
+        parent_value = choice.parent.value if choice is not None and choice.parent else None
     try:
         cleaned = clean_value(definition, value, parent_value=parent_value, actor=actor)
     except ValidationError as exc:
@@ -477,9 +483,10 @@ def _clean_builtin(model_field: models.Field, value, actor):
         value = timezone.make_aware(value)
     if model_field.many_to_one and value is not None:
         related = model_field.related_model
+        assert related is not None  # a foreign key's
         qs = related._base_manager.all()
         if registry.has_model(related):
-            qs = linkable(related.objects.all(), actor)
+            qs = linkable(registry.for_model(related).queryset(), actor)
         value = qs.filter(pk=value).first()
         if value is None:
             raise ValidationError({name: [_("No such record.")]})
@@ -515,7 +522,7 @@ def _errors_of(rejected: list[dict]) -> dict[str, list[str]]:
 def bulk_execute(plan: BulkPlan, qs=None) -> Outcome:
     """Apply ``plan`` to every target in this transaction, chunk by chunk."""
     qs = plan.targets.queryset(plan.entity, plan.actor) if qs is None else qs
-    outcome, cursor, seen = Outcome(), 0, set()
+    outcome, cursor, seen = Outcome(), 0, set[int]()
     while records := load_chunk(plan, qs, cursor, CHUNK_SIZE):
         outcome.merge(apply_chunk(plan, records))
         seen.update(obj.pk for obj in records)

@@ -66,15 +66,16 @@ def _value_field(entity: Entity, user, name: str) -> forms.Field | None:
         field = holder.fields.get(form_name(name.removeprefix("custom.")))
         if field is None:
             return None
-        definition = field.custom_definition
+        definition = field.custom_definition  # type: ignore[attr-defined]  # add_custom_fields
         if definition.parent_id and type_of(definition).choice_list:
             # Records differ in their parent value: offer every value, named with its parent.
             values = Choice.objects.filter(list_key=definition.choice_list, active=True)
             options = [
-                (c.value, f"{c.parent.label} › {c.label}" if c.parent_id else c.label)
+                (c.value, f"{c.parent.label} › {c.label}" if c.parent else c.label)
                 for c in values.select_related("parent").order_by("parent__order", "order", "pk")
             ]
             empty = [] if type_of(definition).many else [("", "—")]
+            assert isinstance(field, forms.ChoiceField)  # a pick-list's input
             field.choices = [*empty, *options]
         field.widget.attrs = {
             k: v for k, v in field.widget.attrs.items() if not k.startswith(("hx-", "data-"))
@@ -103,6 +104,7 @@ def _link_value_field(entity: Entity, user, name: str) -> forms.Field | None:
     related = model_field.related_model
     target = registry.for_model(related) if registry.has_model(related) else None
     queryset = link_choices(model_field, user)
+    field: forms.Field
     if target is not None and target.large:
         picker = RecordPicker(target.key, queryset=queryset)
         picker.user = user
@@ -127,8 +129,11 @@ class BulkActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.entity = entity
         source = self.data if self.is_bound else self.initial
-        self.fields["action"].choices = available_actions(entity, user)
-        valid_actions = [a for a, _label in self.fields["action"].choices]
+        action_field = self.fields["action"]
+        assert isinstance(action_field, forms.ChoiceField)  # declared above
+        actions = available_actions(entity, user)
+        action_field.choices = actions
+        valid_actions = [a for a, _label in actions]
         self.chosen_action = (
             source.get("action") if source.get("action") in valid_actions else valid_actions[0]
         )
@@ -137,9 +142,9 @@ class BulkActionForm(forms.Form):
             offered = [(name, str(f.verbose_name)) for name, f in link_fields(entity, user).items()]
         else:
             offered = bulk_fields(entity, user)
-        self.fields["field"].choices = [("", "—")] + [
-            (name, capfirst(label)) for name, label in offered
-        ]
+        field_field = self.fields["field"]
+        assert isinstance(field_field, forms.ChoiceField)  # declared above
+        field_field.choices = [("", "—")] + [(name, capfirst(label)) for name, label in offered]
         url = reverse("bulk_action", args=[entity.key])
         for name in ("action", "field"):
             self.fields[name].widget.attrs.update(_htmx_attrs(url))
@@ -155,7 +160,10 @@ class BulkActionForm(forms.Form):
         if linking:
             self.value_field = _link_value_field(entity, user, self.chosen_field)
         else:
-            value_for = {Action.UPDATE: self.chosen_field, Action.ASSIGN_OWNER: entity.owner_field}
+            value_for: dict[str | None, str | None] = {
+                Action.UPDATE: self.chosen_field,
+                Action.ASSIGN_OWNER: entity.owner_field,
+            }
             name = value_for.get(self.chosen_action) or ""
             self.value_field = _value_field(entity, user, name) if name else None
         self.value_errors: list[str] = []
@@ -181,11 +189,12 @@ class BulkActionForm(forms.Form):
         if self.value_field is None:
             return MISSING
         if isinstance(self.value_field, forms.MultipleChoiceField):
-            return self.data.getlist("value")
+            return self.data.getlist("value")  # type: ignore[attr-defined]  # a QueryDict
         return self.data.get("value", "")
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # a form's clean() returns its cleaned_data
         action = data.get("action")
         if (action == Action.UPDATE or action in LINK_ACTIONS) and not data.get("field"):
             self.add_error("field", _("Choose the field to change."))
@@ -290,6 +299,7 @@ def bulk_action(request, key):
             if job is not None:
                 context["job"] = job
                 return render_partial(request, TEMPLATE, context, "progress")
+            assert outcome is not None  # run at once, not queued
             context["summary"] = outcome.summary()
             response = render_partial(request, TEMPLATE, context, "result")
             return trigger_client_event(response, DONE_EVENT, {"entity": entity.key})

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import json
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -55,6 +55,7 @@ def link_row_defaults(field: models.ManyToManyField) -> dict[models.Field, objec
     such a link needs a value each time (which a single edit asks for), so bulk actions do not
     offer the field."""
     through = field.remote_field.through
+    assert through is not None  # set (or made) when the models are loaded
     ends = {field.m2m_field_name(), field.m2m_reverse_field_name()}
     template = through()  # the model's own defaults, as a single edit's link row gets them
     values = {}
@@ -195,6 +196,7 @@ def _check_record(obj, changed: set[str]) -> None:
 def _update_builtin(plan: BulkPlan, records: list) -> Outcome:
     outcome, changed = Outcome(), []
     model_field = plan.model_field
+    assert model_field is not None  # a plan for a built-in field
     name = model_field.name
     audited = name not in audit.hidden_fields(plan.entity.model)
     for obj in records:
@@ -231,7 +233,8 @@ class CustomValueMemo:
     few distinct combinations, so validating each record costs no query."""
 
     def __init__(self):
-        self.results: dict[tuple, tuple[bool, object]] = {}
+        # (ok, the cleaned value) or (not ok, the error messages)
+        self.results: dict[tuple, tuple[bool, Any]] = {}
 
     def __call__(self, definition, value, *, parent_value=None, actor=None):
         key = (definition.pk, _hashable(value), _hashable(parent_value), getattr(actor, "pk", None))
@@ -249,6 +252,7 @@ class CustomValueMemo:
 
 def _update_custom(plan: BulkPlan, records: list) -> Outcome:
     outcome, changed = Outcome(), []
+    assert plan.definition is not None  # a plan for a custom field
     key = plan.definition.key
     audit_key = error_key(key)
     memo = CustomValueMemo()
@@ -339,7 +343,7 @@ class _SetJsonKey(models.Func):
         sql = f"jsonb_set({column}, ARRAY[%s]::text[], ({value_sql})::jsonb)"
         return sql, (*params, self.key, *value_params)
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]  # no template
         raise NotSupportedError("Kesher runs on SQLite and PostgreSQL.")
 
 
@@ -350,7 +354,11 @@ def _change_link(plan: BulkPlan, records: list) -> Outcome:
     actor may not see included, stay."""
     outcome, changed = Outcome(), []
     field, chosen = plan.model_field, plan.value
+    # A link action's plan: a many-to-many field, and the record to link or unlink.
+    assert isinstance(field, models.ManyToManyField)
+    assert isinstance(chosen, models.Model)
     through = field.remote_field.through
+    assert through is not None  # set (or made) when the models are loaded
     source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
     adding = plan.action == Action.ADD_LINK
     rows = through._base_manager.filter(**{f"{source}_id__in": [obj.pk for obj in records]})
@@ -399,12 +407,16 @@ def _insert_links(field: models.ManyToManyField, ids: list[int], target_id: int)
     if not ids:
         return
     through = field.remote_field.through
+    assert through is not None  # set (or made) when the models are loaded
     meta = through._meta
     quote = connection.ops.quote_name
     source = meta.get_field(field.m2m_field_name())
     target = meta.get_field(field.m2m_reverse_field_name())
+    # A link row's two ends are foreign keys.
+    assert isinstance(source, models.ForeignKey)
+    assert isinstance(target, models.ForeignKey)
     extra = link_row_defaults(field) or {}
-    columns = ", ".join(quote(f.column) for f in (source, target, *extra))
+    columns = ", ".join(quote(f.column) for f in (source, target, *extra))  # type: ignore[arg-type]  # concrete: has one
     constants = [
         target.get_db_prep_save(target_id, connection),
         *(f.get_db_prep_save(value, connection) for f, value in extra.items()),
@@ -490,6 +502,7 @@ def _service_arguments(plan: BulkPlan, obj) -> tuple[dict, dict]:
     if plan.action in LINK_ACTIONS:
         # The record's links with the one added or taken away: the service keeps the links to
         # records the actor may not see (``keep_hidden_links``) as for any single edit.
+        assert plan.model_field is not None  # a link action names its field
         name = plan.model_field.name
         linked = set(getattr(obj, name).all())
         adding = plan.action == Action.ADD_LINK
@@ -497,6 +510,7 @@ def _service_arguments(plan: BulkPlan, obj) -> tuple[dict, dict]:
         return {}, {name: list(linked)}
     if plan.definition is not None:
         return {"custom": {plan.definition.key: plan.raw_value}}, {}
+    assert plan.model_field is not None  # not a custom field: a built-in one
     return {plan.model_field.name: plan.value}, {}
 
 
@@ -545,7 +559,8 @@ def audit_rows(plan: BulkPlan, changed: list[tuple], action: str) -> None:
         return
     meta = AuditEntry._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in AUDIT_COLUMNS)
+    # AUDIT_COLUMNS are AuditEntry's own concrete fields, each with its column.
+    columns = ", ".join(quote(meta.get_field(name).column) for name in AUDIT_COLUMNS)  # type: ignore[union-attr, arg-type]
     insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
     content_type_id = ContentType.objects.get_for_model(plan.entity.model).pk
     actor_id = getattr(plan.actor, "pk", None)

@@ -77,11 +77,11 @@ def add_custom_fields(form, entity: Entity, instance, user) -> None:
         field.initial = _initial(definition, stored.get(definition.key))
         if instance is None or instance.pk is None:
             field.initial = definition.default
-        field.custom_definition = definition
+        field.custom_definition = definition  # type: ignore[attr-defined]  # read by bulk edits
         form.fields[form_name(definition.key)] = field
     for definition in definitions:
         parent_field = (
-            form.fields.get(form_name(definition.parent.key)) if definition.parent_id else None
+            form.fields.get(form_name(definition.parent.key)) if definition.parent else None
         )
         if parent_field is not None:
             parent_widget = parent_field.widget
@@ -158,7 +158,7 @@ def custom_sections(entity: Entity, obj, hidden=frozenset()) -> list[tuple[str, 
 def options(request, pk):
     """The options of a dependent pick-list for its parent's value (htmx, REQ CX-6)."""
     definition = get_object_or_404(CustomField.objects.select_related("parent"), pk=pk)
-    if not definition.parent_id:
+    if definition.parent is None:
         raise Http404
     from kesher.platform.access import can
 

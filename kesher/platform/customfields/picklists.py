@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,6 +21,16 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from kesher.platform.models import Choice
+
+    # The form ChoiceSettingsForm is mixed into, as the type checker sees it.
+    _ChoiceFormBase = forms.ModelForm[Choice]
+else:
+    _ChoiceFormBase = object
 
 __all__ = [
     "EVERY_LIST",
@@ -42,8 +53,8 @@ class Setting:
 
     key: str
     kind: str  # one of KINDS
-    label: str
-    help_text: str = ""
+    label: StrOrPromise
+    help_text: StrOrPromise = ""
     min_value: int | None = None
     max_value: int | None = None
     max_length: int = 200
@@ -85,7 +96,11 @@ class Setting:
         return value or None
 
     def form_field(self) -> forms.Field:
-        common = {"label": self.label, "help_text": self.help_text, "required": False}
+        common: dict[str, Any] = {
+            "label": self.label,
+            "help_text": self.help_text,
+            "required": False,
+        }
         if self.kind == "boolean":
             return forms.BooleanField(**common)
         if self.kind == "integer":
@@ -163,7 +178,7 @@ def form_name(key: str) -> str:
     return error_key(key)  # so that a service's error lands on its field
 
 
-class ChoiceSettingsForm:
+class ChoiceSettingsForm(_ChoiceFormBase):
     """Mixed into the pick-list value's generic form (``Entity.form_mixin``): a field for each
     setting its list declares, composed into ``extra`` when the form is cleaned. On the page
     that creates a value, choosing the list brings its settings' fields (htmx)."""
@@ -194,6 +209,7 @@ class ChoiceSettingsForm:
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # a ModelForm's clean() returns its cleaned_data
         declared = settings_for(self._list_key())
         if declared:
             cleaned["extra"] = {

@@ -18,7 +18,7 @@ from kesher.platform.registry import Entity, registry
 
 __all__ = ["check_rule", "enforce_rules"]
 
-EMPTY = (None, "", [])
+EMPTY: tuple[object, ...] = (None, "", [])
 
 
 def check_rule(rule: FieldRule) -> None:
@@ -119,14 +119,15 @@ def _mask_error(rule: FieldRule, value) -> str | None:
     if value in EMPTY:
         return None
     text = str(value)
-    default = {
+    messages: dict[str, str] = {
         FieldRule.Validator.ISRAELI_ID: _("Enter a valid Israeli ID number."),
         FieldRule.Validator.COMPANY_NUMBER: _("Enter a valid company number."),
         FieldRule.Validator.PHONE: _("Enter a valid phone number."),
         FieldRule.Validator.EMAIL: _("Enter a valid email address."),
         FieldRule.Validator.URL: _("Enter a valid URL."),
         FieldRule.Validator.REGEX: _("The value does not match the required format."),
-    }[rule.validator]
+    }
+    default = messages[rule.validator]
     message = localized(rule, "message") or default
     try:
         if rule.validator == FieldRule.Validator.ISRAELI_ID:

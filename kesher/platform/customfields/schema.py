@@ -7,6 +7,7 @@ import re
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models, transaction
+from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 
 from kesher.platform.customfields.types import TYPES, type_of
@@ -72,11 +73,13 @@ def check_custom_field(field: CustomField) -> None:
 
 def _check_parent(field: CustomField) -> dict[str, str]:
     parent = field.parent
+    assert parent is not None  # checked only for a field with a parent
     if not type_of(field).choice_list or parent.type != CustomField.Type.CHOICE:
         return {"parent": _("Only a pick-list field can depend on another pick-list field.")}
     if parent.entity != field.entity:
         return {"parent": _("The parent field must belong to the same entity.")}
-    levels, node = 1, parent
+    levels = 1
+    node: CustomField | None = parent
     while node is not None:
         if field.pk and node.pk == field.pk:
             return {"parent": _("A field cannot depend on itself.")}
@@ -144,7 +147,7 @@ def _named(exc: ValidationError) -> list[str]:
     lines = []
     for name, messages in exc.message_dict.items():
         try:
-            label = str(Choice._meta.get_field(name).verbose_name)
+            label = str(Choice._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
         except FieldDoesNotExist:
             lines += messages
             continue
@@ -288,7 +291,7 @@ def _settings(list_key: str, submitted, stored: dict, current: Choice | None) ->
     if settings.get("default"):
         other = (
             Choice.objects.filter(list_key=list_key, extra__default=True)
-            .exclude(pk=getattr(current, "pk", None))
+            .exclude(pk=getattr(current, "pk", None))  # type: ignore[misc]  # None: a new value
             .first()
         )
         if other is not None:
@@ -351,7 +354,12 @@ def choice_delete(choice: Choice, *, actor, replacement: Choice | None = None) -
 def _replace_everywhere(choice: Choice, replacement: Choice, actor) -> None:
     # Hidden relations too: most pick-list foreign keys have no reverse name ("+").
     for relation in Choice._meta.get_fields(include_hidden=True):
-        if relation.one_to_many and relation.auto_created and relation.related_model is not Choice:
+        if (
+            isinstance(relation, ForeignObjectRel)  # what the next two say; for the type checker
+            and relation.one_to_many
+            and relation.auto_created
+            and relation.related_model is not Choice
+        ):
             relation.related_model._base_manager.filter(**{relation.field.name: choice}).update(
                 **{relation.field.name: replacement}
             )

@@ -33,7 +33,7 @@ __all__ = ["TYPES", "DisplayContext", "FieldType", "options_of", "type_of"]
 
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 20_000
-EMPTY = (None, "", [])
+EMPTY: tuple[object, ...] = (None, "", [])
 
 
 @dataclass
@@ -194,10 +194,11 @@ def _choice(definition: CustomField, value, parent_value) -> str:
             % {"value": text[:60]}
         )
     if definition.parent_id:
-        parent_key = choice.parent.value if choice.parent_id else None
+        parent_key = choice.parent.value if choice.parent else None
         if parent_value in EMPTY:
             raise ValidationError(
-                _("Choose %(parent)s first.") % {"parent": definition.parent.label}
+                # parent_id is set: the parent exists.
+                _("Choose %(parent)s first.") % {"parent": definition.parent.label}  # type: ignore[union-attr]
             )
         if parent_key != parent_value:
             raise ValidationError(
@@ -234,7 +235,7 @@ def _user(definition: CustomField, value, parent_value, actor) -> int:
 
 def _link(definition: CustomField, value, parent_value, actor) -> int:
     pk = _record_id(value)
-    qs = registry.get(definition.link_entity).model.objects.all()
+    qs = registry.get(definition.link_entity).queryset()
     if actor is not None:
         qs = qs.visible_to(actor)
     if not qs.filter(pk=pk).exists():
@@ -314,7 +315,7 @@ def _link_field(definition, user, values, common) -> forms.Field:
     target = registry.get(definition.link_entity)
     if target.large:
         return forms.IntegerField(widget=RecordPicker(target.key), **common)
-    return forms.ModelChoiceField(queryset=target.model.objects.visible_to(user), **common)
+    return forms.ModelChoiceField(queryset=target.queryset().visible_to(user), **common)
 
 
 def _datetime_initial(value):

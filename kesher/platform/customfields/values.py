@@ -114,7 +114,7 @@ def validate_custom(
                 merged[definition.key] = definition.default
             else:
                 continue
-        parent_value = result.get(definition.parent.key) if definition.parent_id else None
+        parent_value = result.get(definition.parent.key) if definition.parent else None
         try:
             cleaned = clean(
                 definition, merged[definition.key], parent_value=parent_value, actor=actor
@@ -131,7 +131,7 @@ def validate_custom(
             errors.setdefault(error_key(definition.key), [_("This field is required.")])
     # A child whose parent changed must be chosen again (REQ CX-6).
     for definition in active.values():
-        if definition.parent_id and definition.key in result and definition.key not in submitted:
+        if definition.key in result and definition.key not in submitted and definition.parent:
             parent_value = result.get(definition.parent.key)
             try:
                 clean(definition, result[definition.key], parent_value=parent_value)
@@ -145,7 +145,7 @@ def validate_custom(
 def _depth(definition: CustomField) -> int:
     depth = 0
     node = definition
-    while node.parent_id and depth < 5:
+    while depth < 5 and node.parent:
         depth += 1
         node = node.parent
     return depth

@@ -91,11 +91,12 @@ class CustomValue(models.Func):
             raise ValueError(f"bad custom-field key {key!r}")
         self.key = key
         self.kind = kind
-        output = {
+        outputs: dict[str, models.Field] = {
             "number": models.FloatField(),
             "boolean": models.BooleanField(),
             "ref": models.BigIntegerField(),
-        }.get(kind, models.TextField())
+        }
+        output = outputs.get(kind, models.TextField())
         super().__init__(models.F(column), output_field=output)
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -107,7 +108,7 @@ class CustomValue(models.Func):
         cast = {"number": "::double precision", "boolean": "::boolean", "ref": "::bigint"}
         return f"(({column} ->> '{self.key}'){cast.get(self.kind, '')})", params
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]  # no template
         column, params = compiler.compile(self.source_expressions[0])
         return f"JSON_VALUE({column}, '$.\"{self.key}\"')", params
 
@@ -155,6 +156,7 @@ class FieldRef:
         return f"_cf_{self.custom.key}" if self.custom else ""
 
     def expression(self):
+        assert self.custom is not None  # only a custom field's value is an expression
         return CustomValue(self.custom.key, self.kind)
 
 
@@ -164,7 +166,7 @@ def _kind_of(field: models.Field) -> tuple[str, str | None]:
     if isinstance(field, models.ForeignKey):
         if field.related_model is Choice:
             limit = field.get_limit_choices_to() or {}
-            return "choice", limit.get("list_key")
+            return "choice", limit.get("list_key")  # type: ignore[union-attr]  # a dict on those
         return "ref", None
     if isinstance(field, models.BooleanField):
         return "boolean", None
@@ -195,7 +197,7 @@ def _hidden_from(model, user) -> frozenset[str]:
 
 
 def resolve_field(
-    entity: Entity, path: str, custom: dict[str, CustomField] | None = None, user=None
+    entity: Entity, path: str | None, custom: dict[str, CustomField] | None = None, user=None
 ):
     """The FieldRef for ``path`` on ``entity``; ValidationError for unknown or hidden fields.
 
@@ -233,6 +235,7 @@ def resolve_field(
             if not isinstance(field, models.ForeignKey):
                 raise _error(_("Unknown field: %(field)s."), field=path)
             model = field.related_model
+    assert isinstance(field, models.Field)  # the loop refused the rest (reverse relations)
     kind, choice_list = _kind_of(field)
     if not kind or (isinstance(field, models.ManyToManyField) and len(parts) > 1):
         raise _error(_("Unknown field: %(field)s."), field=path)
@@ -464,7 +467,7 @@ def _next_day(day: datetime.date) -> str:
 def _empty_q(name: str, ref) -> Q:
     if ref.kind == "multi" and ref.custom is None:
         through, source, _target = _through(ref)
-        return ~Exists(through.objects.filter(**{f"{source}_id": OuterRef("pk")}))
+        return Q(~Exists(through.objects.filter(**{f"{source}_id": OuterRef("pk")})))
     if ref.kind == "multi":
         return Q(**{f"{name}__isnull": True}) | Q(**{name: "[]"})
     if ref.kind in ("text", "choice") and (ref.custom is not None or ref.kind == "text"):

@@ -18,6 +18,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections, models
@@ -66,7 +67,7 @@ class RowCompare(models.Func):
         ]
         super().__init__(*expressions, *typed)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # no template
         parts, params = [], []
         for expression in self.get_source_expressions():
             sql, expression_params = compiler.compile(expression)
@@ -87,7 +88,7 @@ class HasValue(models.Func):
     output_field = models.BooleanField()
     conditional = True
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # no template
         sql, params = compiler.compile(self.source_expressions[0])
         return f"{sql} IS NOT NULL", params
 
@@ -250,7 +251,7 @@ class Keyset:
         direction, *raw_values = payload
         if direction not in _DIRECTIONS:
             return None
-        values = []
+        values: list[Any] = []
         for index, (term, raw_value) in enumerate(zip(self.terms, raw_values, strict=True)):
             if raw_value is None and index == 0 and self.nullable_lead:
                 values.append(None)
@@ -332,7 +333,7 @@ class Keyset:
         directions = {term.descending for term in terms}
         if len(directions) == 1:
             descending = directions.pop() != backward
-            condition = RowCompare(expressions, values, "<" if descending else ">")
+            condition: Q | RowCompare = RowCompare(expressions, values, "<" if descending else ">")
             if terms[0].custom_kind is not None:
                 # SQLite bounds an expression index's scan by a plain range, not by a row value.
                 bound = LessThanOrEqual if descending else GreaterThanOrEqual
@@ -352,19 +353,20 @@ def _nullable_lead(model, term) -> Term | None:
     if isinstance(inner, CustomValue) and inner.kind != "multi":
         return Term(f"custom.{inner.key}", term.descending, inner.kind)
     if isinstance(inner, F):
+        name: str = inner.name  # type: ignore[attr-defined]  # F() sets it; django-stubs lacks it
         try:
-            field = model._meta.get_field(inner.name)
+            field = model._meta.get_field(name)
         except FieldDoesNotExist:
             return None
         if getattr(field, "concrete", False) and not field.is_relation:
-            return Term(inner.name, term.descending)
+            return Term(name, term.descending)
     return None
 
 
 def _expanded(terms, expressions, values, backward: bool) -> Q:
     """Mixed directions cannot be one row comparison: a > x OR (a = x AND (b < y OR ...)),
     led by a range on the first term so an index still bounds the scan."""
-    condition = None
+    condition: Q | None = None
     for term, expression, value in reversed(list(zip(terms, expressions, values, strict=True))):
         beyond = LessThan if term.descending != backward else GreaterThan
         strict = Q(beyond(expression, value))
@@ -372,6 +374,7 @@ def _expanded(terms, expressions, values, backward: bool) -> Q:
             strict |= Q(Exact(expression, value)) & condition
         condition = strict
     bound = LessThanOrEqual if terms[0].descending != backward else GreaterThanOrEqual
+    assert condition is not None  # there is always a term
     return Q(bound(expressions[0], values[0])) & condition
 
 

@@ -152,7 +152,7 @@ def saved_view_queryset(user):
 def segment(view: SavedView, user):
     """The records of a saved view that ``user`` may see — the view used as a segment."""
     entity = registry.get(view.entity)
-    qs = entity.model.objects.visible_to(user)
+    qs = entity.queryset().visible_to(user)
     return filterlang.apply_filter(qs, entity, view.filter, user=user)
 
 

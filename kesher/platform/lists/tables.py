@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -16,6 +17,9 @@ from kesher.platform.records import lookups
 from kesher.platform.records.many import visible_prefetches
 from kesher.platform.registry import Entity
 from kesher.platform.visibility import hidden_fields
+
+if TYPE_CHECKING:
+    from kesher.platform.models import CustomField
 
 __all__ = ["COUNT_CAP", "PAGE_SIZE", "Column", "Filter", "Table", "with_columns"]
 
@@ -41,7 +45,9 @@ class Filter:
 
     def __init__(self, entity: Entity, name: str, value: str, user):
         self.name = name
-        self.field = entity.model._meta.get_field(name)
+        field = entity.model._meta.get_field(name)
+        assert isinstance(field, models.Field)  # filters are on the model's own fields
+        self.field = field
         self.label = self.field.verbose_name
         self.value = value
         self.options = None
@@ -50,6 +56,7 @@ class Filter:
         elif self.field.is_relation:
             self.kind = "select"
             related = self.field.related_model
+            assert related is not None  # a relation's
             queryset = related._default_manager.all()
             limit = (
                 self.field.get_limit_choices_to()
@@ -79,12 +86,13 @@ class Filter:
                 # No letter case to ignore (Hebrew, digits): a prefix the index answers.
                 return lookups.expand_prefix(qs, self.name, self.value)
             return qs.filter(**{f"{self.name}__istartswith": self.value})
-        if self.field.many_to_many:
+        if isinstance(self.field, models.ManyToManyField):
             # Exists keeps one row per record without DISTINCT over a large table.
             through = self.field.remote_field.through
+            assert through is not None  # set (or made) when the models are loaded
             source = self.field.m2m_field_name()
             target = self.field.m2m_reverse_field_name()
-            link = through.objects.filter(
+            link = through._default_manager.filter(
                 **{f"{source}_id": models.OuterRef("pk"), f"{target}_id": self.value}
             )
             return qs.filter(models.Exists(link))
@@ -98,7 +106,7 @@ class Column:
     name: str
     label: str
     field: models.Field | None = None
-    custom: object = None  # the CustomField definition
+    custom: CustomField | None = None
     sortable: bool = False
 
     @property
@@ -156,9 +164,12 @@ class Table:
         self.q = params.get("q", "").strip()[:200]
         # Next/previous links carry a keyset cursor; ``page`` is then only the number shown.
         self.cursor = params.get(CURSOR_PARAM, "")
-        self._keyset = None
-        self._rows = None
-        self._count = None
+        self._keyset: Keyset | None = None
+        self._rows: list | None = None
+        self._count: int | None = None
+        # The page's first and last rows, which its cursors start from.
+        self._first: models.Model | None = None
+        self._last: models.Model | None = None
         self.selectable = False  # row checkboxes for bulk actions; the view decides
         # Checked now, so the page can show what is wrong above the results.
         self.expression = self._expression()
@@ -175,7 +186,9 @@ class Table:
         entity = self.entity
         columns = []
         for field in entity.model._meta.get_fields():
-            if not getattr(field, "concrete", False) or field.name in ("custom", "password", "id"):
+            if not isinstance(field, models.Field) or not getattr(field, "concrete", False):
+                continue
+            if field.name in ("custom", "password", "id"):
                 continue
             if field.name in ("version", "path", "key_hash") or field.name in self.hidden:
                 continue
@@ -219,7 +232,7 @@ class Table:
         from kesher.platform.lists.savedviews import sort_expression
 
         entity = self.entity
-        qs = entity.model.objects.visible_to(self.request.user)
+        qs = entity.queryset().visible_to(self.request.user)
         for f in self.filters:
             try:
                 qs = f.apply(qs)
@@ -347,6 +360,7 @@ class Table:
             objs = list(qs[offset : offset + PAGE_SIZE + 1])
             self.has_next = len(objs) > PAGE_SIZE
             return objs[:PAGE_SIZE]
+        assert self._keyset is not None  # a cursor's position is read by the keyset
         objs, more = self._keyset.page(qs, position, PAGE_SIZE, walk_index=walk_index)
         self.has_next = True if position is not None and position.backward else more
         return objs

@@ -80,7 +80,7 @@ def _record_for(key: str, pk: int, user, action: str):
         raise Http404 from None
     if not can(user, key, action):
         raise PermissionDenied
-    return entity, get_object_or_404(entity.model.objects.visible_to(user), pk=pk)
+    return entity, get_object_or_404(entity.queryset().visible_to(user), pk=pk)
 
 
 @require_POST

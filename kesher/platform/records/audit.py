@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.functional import Promise
@@ -160,7 +161,7 @@ def encode(value):
 
 def encoded(changes: dict) -> dict:
     """``changes`` ({key: [old, new]} of plain or model values) in the stored format."""
-    stored = {FORMAT_KEY: FORMAT}
+    stored: dict[str, Any] = {FORMAT_KEY: FORMAT}
     for key, (old, new) in changes.items():
         stored[key] = [encode(old), encode(new)]
     return stored

@@ -107,7 +107,7 @@ class _Reader:
         self.subjects: dict[int, _Subject] = {}
         self.wanted: dict[str, set] = defaultdict(set)
         self.choices: set[tuple[str, str]] = set()
-        self.names: dict[tuple[str, int], str] = {}
+        self.names: dict[tuple[str, int | None], str] = {}
         self.labels: dict[tuple[str, str], str] = {}
         self._sees_all: dict[str, bool] = {}
 

@@ -68,17 +68,17 @@ def run_together(*statements: Statement | None) -> None:
     last as data-modifying WITH clauses, each run exactly once against the same snapshot, so a
     DELETE never sees rows an INSERT beside it adds — and one after the other on SQLite, where
     a statement costs no round trip."""
-    statements = [s for s in statements if s is not None]
-    if not statements:
+    present = [s for s in statements if s is not None]
+    if not present:
         return
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql" or len(statements) == 1:
-            for statement in statements:
+        if connection.vendor != "postgresql" or len(present) == 1:
+            for statement in present:
                 cursor.execute(statement.sql, statement.params)
             return
-        *first, last = statements
+        *first, last = present
         clauses = ", ".join(f"w{n} AS ({s.sql})" for n, s in enumerate(first))
-        params = tuple(p for s in statements for p in s.params)
+        params = tuple(p for s in present for p in s.params)
         cursor.execute(f"WITH {clauses} {last.sql}", params)
 
 

@@ -41,7 +41,7 @@ def resolve_link(link_type: str, link_id, actor):
     entity = registry.get(link_type)
     record = None
     if actor is None or can(actor, link_type, "view"):
-        qs = entity.model.objects.all() if actor is None else entity.model.objects.visible_to(actor)
+        qs = entity.queryset() if actor is None else entity.queryset().visible_to(actor)
         record = qs.filter(pk=pk).first()
     if record is None:
         # The same answer for "missing" and "out of your scope": existence must not leak.
@@ -63,7 +63,7 @@ def linked_visible_q(user) -> Q:
     for key in linkable_keys():
         if not can(user, key, "view"):
             continue
-        visible = registry.get(key).model.objects.visible_to(user)
+        visible = registry.get(key).queryset().visible_to(user)
         if not visible.query.where:
             # Everything of that entity is in scope: no subquery needed.
             condition |= Q(link_type=key)

@@ -100,7 +100,7 @@ def _tokens(entity: Entity, obj, custom_fields=(), skip=frozenset()) -> set[tupl
         value = values.get(definition.key)
         if not isinstance(value, str) or not value:
             continue
-        kind = SEARCH_KINDS[type_of(definition).search]
+        kind = SEARCH_KINDS[type_of(definition).search]  # type: ignore[index]  # searched: has one
         if kind == SearchToken.Kind.PHONE:
             result.update((kind, token) for token in phone_tokens(value))
         elif kind == SearchToken.Kind.EMAIL:
@@ -217,7 +217,8 @@ class _Hidden:
             SearchToken.Kind.PHONE: set(entity.search_phones),
         }
         for definition in searched_custom_fields(entity):
-            sources[SEARCH_KINDS[type_of(definition).search]].add(f"custom.{definition.key}")
+            kind = type_of(definition).search  # a searched field's type has a search kind
+            sources[SEARCH_KINDS[kind]].add(f"custom.{definition.key}")  # type: ignore[index]
         searched_hidden = hidden & set().union(*sources.values())
         if not searched_hidden:
             return None
@@ -325,7 +326,7 @@ def _first_records(entity: Entity, user, ids: set[int], limit: int, check=None) 
     over 200,000 accounts); the sort keys of 400 rows are read by primary key instead, with the
     searched fields when they must be checked (no query more).
     """
-    scoped = entity.model.objects.visible_to(user)
+    scoped = entity.queryset().visible_to(user)
     ordering = list(entity.default_ordering)
     sort_keys = [o.lstrip("-") for o in ordering]
     if check is None:
@@ -342,8 +343,9 @@ def _first_records(entity: Entity, user, ids: set[int], limit: int, check=None) 
         ]
     # Stable sorts from the last key to the first give the combined order; None sorts last.
     for position in reversed(range(len(ordering))):
+        # mypy cannot type a lambda with a default argument (it binds the loop's position).
         keys.sort(
-            key=lambda row, i=position + 1: (row[i] is None, row[i] if row[i] is not None else 0),
+            key=lambda row, i=position + 1: (row[i] is None, row[i] if row[i] is not None else 0),  # type: ignore[misc]
             reverse=ordering[position].startswith("-"),
         )
     first = [row[0] for row in keys[:limit]]

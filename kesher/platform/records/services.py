@@ -13,6 +13,7 @@ from functools import partial
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,7 +149,13 @@ def _check_fields(entity: Entity, data: dict) -> None:
         except FieldDoesNotExist:
             errors[name] = [_("Unknown field.")]
             continue
-        if not field.editable or field.primary_key or field.many_to_many:
+        # A reverse relation (ForeignObjectRel) is never editable.
+        if (
+            isinstance(field, ForeignObjectRel)
+            or not field.editable
+            or field.primary_key
+            or field.many_to_many
+        ):
             errors[name] = [_("This field cannot be changed.")]
     if errors:
         raise ValidationError(errors)
@@ -180,7 +187,7 @@ def _validate(instance, only: list[str] | None = None) -> None:
     exclude = _known_valid_links(instance)
     if only is not None:
         exclude |= {f.name for f in instance._meta.concrete_fields} - set(only)
-    errors = {}
+    errors: dict[str, list] = {}
     for step in (partial(instance.clean_fields, exclude=exclude), instance.clean):
         try:
             step()
@@ -300,7 +307,7 @@ def write_audit(instance, *, actor, action: str, changes: dict) -> None:
     run_together(audit_statement(instance, actor=actor, action=action, changes=changes))
 
 
-def audit_statement(instance, *, actor, action: str, changes: dict) -> Statement:
+def audit_statement(instance, *, actor, action: str, changes: dict) -> Statement | None:
     """The INSERT of ``instance``'s audit entry, to run beside the write's other rows."""
     entry = {
         "content_type": ContentType.objects.get_for_model(instance).pk,
@@ -417,7 +424,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     with _collected_errors() as errors:
         errors.run(_validate, instance)
         if entity.has_custom_fields:
-            instance.custom = errors.run(
+            instance.custom = errors.run(  # type: ignore[attr-defined]  # has_custom_fields
                 validate_custom, entity, custom or {}, {}, actor=actor, default={}
             )
         touched = set(data) | {f"custom.{k}" for k in (getattr(instance, "custom", None) or {})}

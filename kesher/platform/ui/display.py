@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.db import models
 from django.utils import dateformat, timezone
@@ -73,10 +74,10 @@ def field_display(obj, name: str):
         ) % {"count": hidden}
         return f"{shown} (+{others})" if shown else f"({others})"
     value = getattr(obj, name)
-    shown = getattr(field, "value_display", None)
-    if shown is not None:
+    reads = getattr(field, "value_display", None)
+    if reads is not None:
         # A field that knows how people read it (role keys as the roles' names).
-        return shown(value)
+        return reads(value)
     if value is None or value == "":
         return ""
     if isinstance(field, PhoneField):
@@ -108,7 +109,7 @@ def format_number(value, places: int | None = None) -> str:
     if not number.is_finite():
         return str(value)
     if places is None:
-        places = max(0, -number.as_tuple().exponent)
+        places = max(0, -cast(int, number.as_tuple().exponent))  # a finite number's is an int
     return f"{number:,.{places}f}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import ForeignObjectRel
 from django.forms.models import modelform_factory
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -182,7 +183,7 @@ class EntityForm(forms.ModelForm):
         pass
 
 
-def _widget_for(field: models.Field):
+def _widget_for(field: models.Field | ForeignObjectRel):
     from kesher.platform.fields import PhoneField
 
     if isinstance(field, PhoneField):
@@ -241,7 +242,7 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
     has_custom = entity.has_custom_fields
     bases = (form_class,) if entity.form_mixin is None else (entity.form_mixin, form_class)
 
-    class ScopedForm(*bases):
+    class ScopedForm(*bases):  # type: ignore[misc]  # its bases are known only at run time
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             if has_custom and fields_given is None:

@@ -34,7 +34,7 @@ def entity_for(key: str, user, action: str) -> Entity:
 
 
 def record_for(entity: Entity, user, pk, prefetch=(), joined=()):
-    qs = entity.model.objects.visible_to(user)
+    qs = entity.queryset().visible_to(user)
     if entity.select_related or joined:
         qs = qs.select_related(*entity.select_related, *joined)
     if prefetch:
@@ -80,7 +80,7 @@ def save_form(request, entity: Entity, form, obj=None):
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             for field_name, errors in exc.error_dict.items():
-                target = error_target(field_name) or field_name
+                target: str | None = error_target(field_name) or field_name
                 target = target if target in form.fields else None
                 for error in errors:
                     form.add_error(target, error)

@@ -4,6 +4,7 @@ authorize, call the service, render)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,6 +39,10 @@ from kesher.platform.records.services import (
     record_delete,
 )
 from kesher.platform.registry import Entity, registry
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
 from kesher.platform.ui.display import field_display
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import entity_for, record_for, render_partial, save_form
@@ -53,7 +58,8 @@ def home(request):
         .select_related("content_type")
         .order_by("-at")[:10]
     )
-    cards = []
+    # (entity, its latest records of the user's, or the template that draws its card)
+    cards: list[tuple[Entity, QuerySet | None, str | None]] = []
     for entity in registry.all():
         if entity.in_navigation and entity.owner_field and can(request.user, entity.key, "view"):
             # An app may draw an entity's card itself (activities: open tasks, each with its
@@ -62,8 +68,10 @@ def home(request):
             if template is not None:
                 cards.append((entity, None, template))
                 continue
-            mine = entity.model.objects.visible_to(request.user).filter(
-                **{entity.owner_field: request.user}
+            mine = (
+                entity.queryset()
+                .visible_to(request.user)
+                .filter(**{entity.owner_field: request.user})
             )
             cards.append((entity, mine.order_by("-updated_at")[:5], None))
     return render(request, "platform/home.html", {"recent": recent, "cards": cards})
@@ -94,14 +102,14 @@ def _timeline(obj, user, kind: str = ""):
     messages, automation runs: ``kesher.platform.records.timeline``), or one ``kind`` of
     them as the timeline's filter chooses; changes of fields the reader does not see are left
     out (decision 0047)."""
-    entries = (
+    changes = (
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
         )
         .select_related("actor")
         .order_by("-at", "-pk")[:100]
     )
-    entries = without_hidden_changes(entries, registry.for_model(obj), user)
+    entries = without_hidden_changes(changes, registry.for_model(obj), user)
     return timeline.merge(entries, obj, user, kind=kind)
 
 
@@ -136,11 +144,11 @@ def entity_timeline(request, key, pk):
     return render(request, "platform/detail.html#timeline", context)
 
 
-def _shown_sections(entity: Entity, user) -> list[tuple[object, list[str]]]:
+def _shown_sections(entity: Entity, user) -> list[tuple[StrOrPromise, list[str]]]:
     """The page's built-in sections as ``user`` sees them: (title, field names), without the
     fields hidden from him, and without a section left with none (decision 0047)."""
     hidden = hidden_fields(entity, user)
-    shown = []
+    shown: list[tuple[StrOrPromise, list[str]]] = []
     for section in entity.sections:
         names = [name for name in section.fields if name not in hidden]
         if names:
@@ -198,8 +206,8 @@ class _Part:
     """A foldable part of a record page: a section of fields, a related list, the files."""
 
     slug: str
-    title: str
-    rows: list | tuple = ()
+    title: StrOrPromise
+    rows: list | tuple | QuerySet = ()
     shown: bool = True
     target: Entity | None = None
     columns: list | tuple = ()
@@ -232,13 +240,13 @@ def entity_detail(request, key, pk):
         value = field_display(obj, name)
         if value not in ("", None):
             headline.append((entity.field(name), value))
-    sections = [
+    built = [
         (title, [(entity.field(name), field_display(obj, name)) for name in fields])
         for title, fields in shown
     ]
     sections = [
         _Part(f"s{index}", title, rows, shown=any(value not in ("", None) for _f, value in rows))
-        for index, (title, rows) in enumerate([*sections, *custom_sections(entity, obj, hidden)])
+        for index, (title, rows) in enumerate([*built, *custom_sections(entity, obj, hidden)])
     ]
     related = []
     for index, rel in enumerate(entity.related_lists):
@@ -249,7 +257,7 @@ def entity_detail(request, key, pk):
         names = [c for c in rel.columns if c not in hidden]
         columns = [target.field(c) for c in names]
         rows = with_columns(
-            target.model.objects.visible_to(request.user).filter(**{rel.lookup: obj}),
+            target.queryset().visible_to(request.user).filter(**{rel.lookup: obj}),
             columns,
             request.user,
         ).order_by(*target.default_ordering)[:50]
@@ -260,7 +268,7 @@ def entity_detail(request, key, pk):
     ).select_related("uploaded_by")
     remembered = _unfolded(request, entity)
     locked_reason = edit_blocked_reason(obj)
-    nav = [(_("Details"), "record-details")]
+    nav: list[tuple[StrOrPromise, str]] = [(_("Details"), "record-details")]
     nav += registry.panel_links(entity, "aside")
     nav += registry.panel_links(entity, "panels")
     nav += [(part.title, f"record-{part.slug}") for part in related]
