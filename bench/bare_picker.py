@@ -33,18 +33,25 @@ TABLES = {
 def floor_statement(key: str, alternatives, *, owner_id: int | None, limit: int):
     """The hand-written SQL of one entity's suggestions: (sql, params). ``alternatives`` are
     (token prefix, token kinds) in the order the picker tries them; the first 400 index entries
-    of the first, then of the next, are the candidates."""
+    met in the first range, then in the next, are the candidates (as the picker takes them: in
+    the index's order, which no ORDER BY needs to ask for — on PostgreSQL asking for it would
+    sort every match, since the pattern-ops index is not in the column's collation order)."""
     table, order, title = TABLES[key]
     branches, params = [], []
     for part, (prefix, kinds) in enumerate(alternatives):
         marks = ", ".join(["%s"] * len(kinds))
+        # The prefix as each database reads it from the token index: SQLite compares text
+        # by code point, so a range; PostgreSQL's pattern-ops index answers LIKE 'x%'.
+        if connection.vendor == "sqlite":
+            match, bounds = "token >= %s AND token < %s", [prefix, prefix + "\U0010ffff"]
+        else:
+            match, bounds = "token LIKE %s", [connection.ops.prep_for_like_query(prefix) + "%"]
         branches.append(
-            f"SELECT * FROM (SELECT {part} AS part, kind, token, object_id"
-            " FROM platform_searchtoken"
-            f" WHERE entity = %s AND kind IN ({marks}) AND token >= %s AND token < %s"
-            f" ORDER BY kind, token, object_id LIMIT {CANDIDATES}) AS branch{part}"
+            f"SELECT * FROM (SELECT object_id FROM platform_searchtoken"
+            f" WHERE entity = %s AND kind IN ({marks}) AND {match}"
+            f" LIMIT {CANDIDATES}) AS branch{part}"
         )
-        params += [key, *kinds, prefix, prefix + "\U0010ffff"]
+        params += [key, *kinds, *bounds]
     owner = ""
     if owner_id is not None:
         owner = "AND r.owner_id = %s"
@@ -52,7 +59,7 @@ def floor_statement(key: str, alternatives, *, owner_id: int | None, limit: int)
     sql = (
         "WITH candidates AS MATERIALIZED (SELECT object_id FROM ("
         + " UNION ALL ".join(branches)
-        + f") AS ranges ORDER BY part, kind, token, object_id LIMIT {CANDIDATES})"
+        + f") AS ranges LIMIT {CANDIDATES})"
         f" SELECT r.id, {title} FROM {table} r"
         f" WHERE r.id IN (SELECT object_id FROM candidates) {owner}"
         f" ORDER BY {order} LIMIT {limit}"
