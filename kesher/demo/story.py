@@ -155,6 +155,8 @@ class _Story:
             "participant_users": [self.users[u] for u in users],
             "participant_contacts": [contact] if contact and scene.kind == "meeting" else [],
         }
+        # Only the lists there are: an empty one still costs the service its queries.
+        m2m = {name: people for name, people in m2m.items() if people}
         return interaction_create(actor=actor, data=data, m2m=m2m)
 
     def task(self, username: str, job: text.Job, account, due, *, assignee=None):
