@@ -5,8 +5,10 @@ The organization (companies, departments, users) goes through its services
 them, go through ``bulk.bulk_record_create``, which gives each record what ``account_create``
 would (validation, normalized phones and numbers, one "create" audit entry by the system,
 search tokens, a "created" event) in batched inserts, so ``./bin/kesher start`` stays fast.
-One transaction means a failed load leaves nothing behind, and ``demo_loaded()`` is true only
-after a complete one.
+Then each user's working week (``story``: interactions, tasks, meetings, notifications,
+approvals), through the activities', approvals' and automation's services. One transaction
+means a failed load leaves nothing behind, and ``demo_loaded()`` is true only after a complete
+one; the automation rules' runs the story started are done right after it commits.
 """
 
 from __future__ import annotations
