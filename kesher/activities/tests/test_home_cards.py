@@ -6,6 +6,8 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kesher.activities.tests.factories import choice, make_interaction
@@ -60,3 +62,29 @@ def test_home_cards_say_when_there_is_nothing(users, client_for):
     page = client_for(users["support_agent"]).get("/").content.decode()
     assert "אין פגישות בשבועיים הקרובים." in _card(page, "home-meetings")
     assert "אין עדיין נתונים." in _card(page, "home-interactions")
+
+
+def test_the_cards_cost_the_same_queries_whatever_they_show(users, client_for):
+    """No query per meeting or interaction shown (STYLE.md: query counts asserted)."""
+    rep, manager = users["sales_rep"], users["manager"]
+    meeting = choice("interaction_kind", "meeting")
+    now, day = timezone.now(), datetime.timedelta(days=1)
+    client = client_for(rep)
+
+    def add(n):
+        invited = {"participant_users": [rep]}
+        make_interaction(
+            manager, kind=meeting, subject=f"פגישה {n}", m2m=invited, occurred_at=now + day * n
+        )
+        make_interaction(rep, subject=f"שיחה {n}", occurred_at=now - day * n)
+
+    add(1)
+    client.get("/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/")
+    for n in range(2, 6):
+        add(n)
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/").content.decode()
+    assert page.count("פגישה ") >= 5
+    assert len(five) == len(one)
