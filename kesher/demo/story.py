@@ -23,8 +23,13 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from kesher.activities.models import TaskTemplate
-from kesher.activities.services import interaction_create, task_complete, task_create
+from kesher.activities.models import Notification, TaskTemplate
+from kesher.activities.services import (
+    interaction_create,
+    notification_mark_read,
+    task_complete,
+    task_create,
+)
 from kesher.activities.task_templates import task_template_create
 from kesher.approvals.models import ApprovalProcess
 from kesher.approvals.services import approval_decide, approval_process_create, approval_start
@@ -351,3 +356,12 @@ def create_story(users: dict[str, User], *, now: datetime.datetime | None = None
     _meetings(story, handled)
     _automation(story, handled, admin)
     _approvals(story, handled, admin)
+    _read_the_oldest(users)
+
+
+def _read_the_oldest(users: dict[str, User]) -> None:
+    """Who has more than two notifications has read the first: the centre shows both kinds."""
+    for user in users.values():
+        mine = list(Notification.objects.filter(user=user).order_by("created_at", "pk")[:3])
+        if len(mine) == 3:
+            notification_mark_read(mine[0], actor=user)
