@@ -5,7 +5,7 @@ today, this week and already overdue, a task a colleague handed over (on that co
 customer: the assignee completes it though the record is outside his scope), meetings this
 week and next with colleagues and the customer's people, and unread notifications: tasks
 handed over, meeting invitations, tasks done, approvals waiting and decided. An automation
-rule (a customer who becomes VIP gets a welcome call) has run on a few customers.
+rule (a quote sent is followed up three days later) has run on a few customers.
 
 Dates are relative to the day the demo is loaded, at fixed hours, so the demo looks alive
 whenever it is loaded and the same day gives the same data. Every write goes through the
@@ -119,7 +119,7 @@ class _Story:
         visible = (
             Account.objects.visible_to(self.users[username])
             .filter(kind="organization", pk__in=list(self.contact_of))
-            .exclude(status__value__in=("inactive", "vip"))
+            .exclude(status__value="inactive")
             .order_by("pk")
         )
         fresh = visible.exclude(pk__in=self.taken)
@@ -131,12 +131,11 @@ class _Story:
             chosen.append(spare[len(chosen) % len(spare)])
         return chosen
 
-    def words(self, template: str, account: Account | None, user: User) -> str:
+    def words(self, template: str, account: Account | None) -> str:
         contact = self.contact_of.get(account.pk) if account is not None else None
         return template.format(
             account=account.name if account is not None else "",
             contact=f"{contact.first_name} {contact.last_name}" if contact else "",
-            me=user.first_name,
         )
 
     # --- writes, through the services ----------------------------------------------------
@@ -147,8 +146,8 @@ class _Story:
             "kind": self.choices[("interaction_kind", scene.kind)],
             "direction": scene.direction,
             "outcome": self.choices.get(("interaction_outcome", scene.outcome)),
-            "subject": self.words(scene.subject, account, actor)[:200],
-            "body": self.words(scene.body, account, actor),
+            "subject": self.words(scene.subject, account)[:200],
+            "body": self.words(scene.body, account),
             "duration_minutes": scene.minutes or None,
             "occurred_at": at,
             "owner": self.users[owner] if owner else actor,
@@ -167,8 +166,8 @@ class _Story:
     def task(self, username: str, job: text.Job, account, due, *, assignee=None):
         actor = self.users[username]
         data = {
-            "title": self.words(job.title, account, actor)[:200],
-            "notes": self.words(job.notes, account, actor),
+            "title": self.words(job.title, account)[:200],
+            "notes": self.words(job.notes, account),
             "task_type": self.choices.get(("task_type", job.type)),
             "priority": self.choices[("task_priority", job.priority)],
             "due_at": due,

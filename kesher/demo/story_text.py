@@ -1,6 +1,6 @@
 """The words of the demo's working week (``story``): what was said with customers, what is to
-be done, who meets whom. ``{account}``, ``{contact}`` and ``{me}`` are filled in with the
-customer, its first contact and the person writing; times are (hour, minute) in Israel.
+be done, who meets whom. ``{account}`` and ``{contact}`` are filled in with the customer and
+its first contact; times are (hour, minute) in Israel.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ class Meeting:
 
 @dataclass(frozen=True)
 class PastMeeting:
+    """A meeting held already (``scene.days_ago``): its colleagues took part, no one invited."""
+
     booked_by: str
     scene: Scene
     with_users: tuple[str, ...]
