@@ -31,6 +31,7 @@ __all__ = [
     "task_row",
     "team_now",
     "unread_count",
+    "user_interactions",
     "user_meetings",
     "user_tasks",
 ]
@@ -152,6 +153,19 @@ def user_meetings(viewer, person, start, end):
         .filter(Q(owner=person) | Q(pk__in=joined))
         .select_related("kind", "owner")
         .order_by("occurred_at", "id")
+    )
+
+
+def user_interactions(user, *, before, limit: int = 5) -> list:
+    """The latest interactions ``user`` logged or took part in up to ``before`` (the home
+    page's card: a meeting a colleague logged with you is your work too)."""
+    through = Interaction.participant_users.through
+    joined = through.objects.filter(user_id=user.pk).values("interaction_id")
+    return list(
+        Interaction.objects.visible_to(user)
+        .filter(Q(owner=user) | Q(pk__in=joined), occurred_at__lte=before)
+        .select_related("kind", "outcome")
+        .order_by("-occurred_at", "-id")[:limit]
     )
 
 

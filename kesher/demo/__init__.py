@@ -3,5 +3,6 @@
 
 ``names`` holds the word lists, ``plan`` turns a seed into plain data (no database), and
 ``loader`` writes that data through the services, so demo records are validated, normalized,
-audited and indexed for search exactly like records people type in.
+audited and indexed for search exactly like records people type in. ``story`` (its words in
+``story_text``) gives every demo user a working week dated from the day the demo is loaded.
 """

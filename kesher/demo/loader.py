@@ -5,8 +5,10 @@ The organization (companies, departments, users) goes through its services
 them, go through ``bulk.bulk_record_create``, which gives each record what ``account_create``
 would (validation, normalized phones and numbers, one "create" audit entry by the system,
 search tokens, a "created" event) in batched inserts, so ``./bin/kesher start`` stays fast.
-One transaction means a failed load leaves nothing behind, and ``demo_loaded()`` is true only
-after a complete one.
+Then each user's working week (``story``: interactions, tasks, meetings, notifications,
+approvals), through the activities', approvals' and automation's services. One transaction
+means a failed load leaves nothing behind, and ``demo_loaded()`` is true only after a complete
+one; the automation rules' runs the story started are done right after it commits.
 """
 
 from __future__ import annotations
@@ -19,14 +21,30 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from kesher.automation.worker import process_due
 from kesher.customers.models import Account
 from kesher.demo import names
 from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.customization import create_customization
-from kesher.demo.organization import COMPANIES, DEMO_ADMIN, DEMO_PASSWORD, DEPARTMENTS, USERS
+from kesher.demo.organization import (
+    COMPANIES,
+    DEMO_ADMIN,
+    DEMO_PASSWORD,
+    DEPARTMENTS,
+    SERVICE_MANAGER,
+    USERS,
+)
 from kesher.demo.plan import DemoPlan, build_plan
+from kesher.demo.story import create_story
 from kesher.org.models import Company, Department, Role, User
-from kesher.org.services import department_create, department_update, user_create
+from kesher.org.services import (
+    department_create,
+    department_update,
+    role_create,
+    role_grants,
+    role_set_grants,
+    user_create,
+)
 from kesher.platform.models import Choice, Tag
 from kesher.platform.records.services import record_create
 
@@ -66,16 +84,21 @@ def database_has_records() -> bool:
     return User.objects.exists() or Account.objects.exists()
 
 
-@transaction.atomic
 def load_demo(
     *, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE, now: datetime.datetime | None = None
 ) -> DemoSummary:
-    """Create the demo organization and ``size`` customers drawn from ``seed``."""
+    """Create the demo organization, ``size`` customers drawn from ``seed`` (as of ``now``)
+    and the users' working week (as of the day it is loaded: ``story``)."""
     started = time.perf_counter()
-    plan = build_plan(seed=seed, size=size, now=now or timezone.now())
-    users, companies = _create_organization()
-    accounts, contacts, relationships = _create_customers(plan, users, companies)
-    create_customization(users[DEMO_ADMIN])
+    with transaction.atomic():
+        plan = build_plan(seed=seed, size=size, now=now or timezone.now())
+        users, companies = _create_organization()
+        accounts, contacts, relationships = _create_customers(plan, users, companies)
+        create_customization(users[DEMO_ADMIN])
+        create_story(users)
+    # The story's changes reached the automation rules on commit; their runs are done now
+    # rather than by the worker later, so the first page shows what the rules did.
+    process_due()
     return DemoSummary(
         accounts=len(accounts),
         contacts=len(contacts),
@@ -106,6 +129,7 @@ def _create_organization() -> tuple[dict[str, User], dict[str, Company]]:
         departments[d.key] = department_create(
             actor=None, data={"name": d.name, "parent": departments.get(d.parent)}
         )
+    _create_service_manager_role()
     roles = Role.objects.in_bulk(field_name="key")
     users = {}
     for u in USERS:
@@ -131,6 +155,17 @@ def _create_organization() -> tuple[dict[str, User], dict[str, Company]]:
     for d in DEPARTMENTS:
         department_update(departments[d.key], actor=None, data={"manager": users[d.manager]})
     return users, companies
+
+
+def _create_service_manager_role() -> None:
+    """A manager's rights, over every customer and every task and interaction."""
+    key, name_he, name_en = SERVICE_MANAGER
+    role = role_create(actor=None, data={"key": key, "name_he": name_he, "name_en": name_en})
+    grants = role_grants(Role.objects.get(key="manager"))
+    for entity in ("accounts", "contacts", "relationships", "interactions", "tasks"):
+        grants[entity]["scope"] = "all"
+    grants["accounts"].update(add=False, delete=False)
+    role_set_grants(role, actor=None, grants=grants)
 
 
 def _set_demo_password(users: list[User]) -> None:

@@ -1,6 +1,9 @@
 """Template tags of activities: the record page's panel and the unread count."""
 
+import datetime
+
 from django import template
+from django.utils import timezone
 
 from kesher.activities import selectors
 from kesher.platform.access import can
@@ -77,3 +80,23 @@ def subtasks(context, task):
 def my_open_tasks(context, limit: int = 5):
     """The signed-in user's open tasks, soonest due first (the home page's card)."""
     return list(selectors.task_list(context["request"].user, "mine")[:limit])
+
+
+# How far ahead the home page's meetings card looks: this week and the next.
+HOME_MEETING_DAYS = 14
+
+
+@register.simple_tag(takes_context=True)
+def my_meetings(context, limit: int = 5):
+    """The signed-in user's coming meetings (owned or invited to), soonest first, for the
+    home page's card."""
+    user = context["request"].user
+    now = timezone.now()
+    end = now + datetime.timedelta(days=HOME_MEETING_DAYS)
+    return list(selectors.user_meetings(user, user, now, end)[:limit])
+
+
+@register.simple_tag(takes_context=True)
+def my_recent_interactions(context, limit: int = 5):
+    """What the signed-in user logged or took part in lately, newest first (home page)."""
+    return selectors.user_interactions(context["request"].user, before=timezone.now(), limit=limit)

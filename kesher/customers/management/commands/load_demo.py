@@ -21,8 +21,9 @@ from kesher.org.models import Role
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: a company with departments and users in every role, and Hebrew and "
-        "English customers, contacts and relationships. Refuses a database that has data."
+        "Load demo data: a company with departments and users in every role, Hebrew and "
+        "English customers, contacts and relationships, and each user's working week (calls, "
+        "tasks, meetings, notifications, approvals). Refuses a database that has data."
     )
 
     def add_arguments(self, parser):
