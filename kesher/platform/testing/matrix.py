@@ -399,6 +399,8 @@ class Route:
     admin_site: bool = False
     # Who it is sent by: the roles, unless a route says otherwise (say why where it does).
     principals: tuple[str, ...] = ROLES
+    # The entity whose generic route it is: its answers follow the role's grant on it alone.
+    entity: str = ""
 
     def verb(self, method: str) -> Verb:
         for verb in self.verbs:
@@ -445,7 +447,8 @@ def routes() -> list[Route]:
     """Every route of the matrix: generated for each registered entity, then the registered."""
     result = []
     for entity in registry.all():
-        result += entity_page_routes(entity) + entity_api_routes(entity)
+        generic = entity_page_routes(entity) + entity_api_routes(entity)
+        result += [dataclasses.replace(route, entity=entity.key) for route in generic]
     result += _routes
     for source in _route_sources:
         result += source()
@@ -1238,6 +1241,20 @@ def _sent_by(route: Route, method: str, principal: str) -> bool:
     return declared.principals is None or principal in declared.principals
 
 
+def _answers_as_another(world: World, principal: str, key: str) -> bool:
+    """Whether a principal other than this one already shows each answer of ``key``'s generic
+    routes: signed in with no grant at all on it, every route refuses him 403 as it refuses
+    every other such principal (the roles' grants decide, ``permitted``), so the first of
+    them in ``PRINCIPALS`` is asked for all."""
+
+    def granted_nothing(name: str) -> bool:
+        return world.signed_in(name) and access.grant(world.user(name), key) == access.NONE
+
+    if not granted_nothing(principal):
+        return False
+    return next(name for name in PRINCIPALS if granted_nothing(name)) != principal
+
+
 def run_area(
     world: World, principal: str, area: str, route_list: list[Route] | None = None
 ) -> list[str]:
@@ -1252,6 +1269,8 @@ def run_area(
     try:
         for route in routes() if route_list is None else route_list:
             if route.area != area or principal not in route.principals:
+                continue
+            if route.entity and _answers_as_another(world, principal, route.entity):
                 continue
             for method in VERBS:
                 if not _sent_by(route, method, principal):
