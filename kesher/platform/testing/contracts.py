@@ -125,7 +125,7 @@ def marker_field(entity: Entity) -> str | None:
         for f in _fields(entity)
         if type(f) in (models.CharField, models.TextField)
         and not f.choices
-        and (f.max_length or 200) >= 8
+        and (f.max_length or 200) >= 20
     ]
     texts.sort(key=lambda f: f.blank)
     return texts[0].name if texts else None
@@ -177,8 +177,7 @@ def generated_spec(entity: Entity) -> RecordSpec:
             f"register_records({entity.key!r}, ...) in its app's tests/access_matrix.py"
         )
 
-    def values(world: World, marker: str, record) -> dict:
-        side = "rep1"
+    def values(world: World, marker: str, record, side: str = "rep1") -> dict:
         chosen = {f.name: f for f in required_fields(entity)}
         chosen[field_name] = entity.field(field_name)
         result = {name: _value(entity, f, world, side, marker) for name, f in chosen.items()}
@@ -190,7 +189,7 @@ def generated_spec(entity: Entity) -> RecordSpec:
 
     def make(world: World, side: str):
         # The search word, so the matrix's search and picker routes find it.
-        data = values(world, f"{SEARCH_WORD} {world.marker()}", None)
+        data = values(world, f"{SEARCH_WORD} {world.marker()}", None, side)  # links: the side's
         if entity.owner_field and "__" not in entity.owner_field and side in SIDES:
             data[entity.owner_field] = owner_of(world, side)
         return _create_service(entity)(actor=world.users["admin"], data=data)
