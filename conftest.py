@@ -41,8 +41,7 @@ def make_user(username: str, role_key: str | None = None, department=None, **ext
     return user
 
 
-@pytest.fixture
-def departments(db):
+def make_departments() -> dict:
     """Sales (with North under it) and Service."""
     sales = Department.objects.create(name="מכירות")
     sales.path = f"/{sales.pk}/"
@@ -56,8 +55,7 @@ def departments(db):
     return {"sales": sales, "north": north, "service": service}
 
 
-@pytest.fixture
-def users(db, departments):
+def make_role_users(departments: dict) -> dict:
     """One user per built-in role, plus a second sales rep and an inactive user."""
     return {
         "admin": make_user("admin1", "admin"),
@@ -68,6 +66,18 @@ def users(db, departments):
         "read_only": make_user("viewer1", "read_only"),
         "inactive": make_user("gone1", "sales_rep", departments["north"], is_active=False),
     }
+
+
+@pytest.fixture
+def departments(db):
+    """Sales (with North under it) and Service."""
+    return make_departments()
+
+
+@pytest.fixture
+def users(db, departments):
+    """One user per built-in role, plus a second sales rep and an inactive user."""
+    return make_role_users(departments)
 
 
 @pytest.fixture

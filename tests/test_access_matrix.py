@@ -1,7 +1,9 @@
 """The access matrix (REQ OR-3, CX-9, OR-5; DESIGN.md "Reliability and security rules"): every
 role × every URL × every verb gets the answer its grants and scope call for, and only allowed
 writes write. The harness is ``kesher/platform/testing/matrix.py``; the registrations below describe
-the records of today's entities and every route that is not an entity's generic one.
+every route that is not an entity's generic one. Records of the entities are generated from their
+registrations, or made as each app's ``tests/access_matrix.py`` says. The world is built once
+for the module (``shared_world``).
 """
 
 from __future__ import annotations
@@ -12,26 +14,25 @@ import json
 import pytest
 from allauth.socialaccount.models import SocialApp
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client, override_settings
+from django.utils import translation
 
-from conftest import TEST_PASSWORD
+from conftest import TEST_PASSWORD, make_departments, make_role_users
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
 from kesher.customers.services import (
     account_create,
-    contact_create,
     contact_link_account,
-    relationship_create,
 )
-from kesher.org.models import ApiToken, Role, User
-from kesher.org.services import api_token_create, department_create, user_create
+from kesher.org.models import ApiToken, User
+from kesher.org.services import api_token_create
 from kesher.platform import access
 from kesher.platform.bulk.actions import bulk_prepare, bulk_start
 from kesher.platform.customfields.schema import custom_field_create
 from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Attachment, Choice, SavedView
 from kesher.platform.records.attachments import attachment_add
-from kesher.platform.records.services import record_create
 from kesher.platform.registry import registry
 from kesher.platform.tasks import beat
 from kesher.platform.testing import matrix as testing
@@ -45,7 +46,6 @@ from kesher.platform.testing.matrix import (
     owner_of,
     permitted,
     public,
-    register_records,
     register_route,
     register_routes,
     register_setup,
@@ -67,163 +67,8 @@ def relationship_type(value: str) -> Choice:
     return Choice.objects.get(list_key="relationship_type", value=value)
 
 
-# --- records of today's entities ---------------------------------------------------------------
-
-
 def _admin(world: World):
     return world.users["admin"]
-
-
-register_records(
-    "accounts",
-    make=lambda world, side: account_create(
-        actor=owner_of(world, side),
-        data={"name": f"{SEARCH_WORD} account {side}", "owner": owner_of(world, side)},
-    ),
-    values=lambda world, marker, record: {"kind": "organization", "name": marker},
-    marker_field="name",
-)
-register_records(
-    "contacts",
-    make=lambda world, side: contact_create(
-        actor=owner_of(world, side),
-        data={"first_name": SEARCH_WORD, "last_name": side, "owner": owner_of(world, side)},
-    ),
-    values=lambda world, marker, record: {"first_name": marker, "last_name": "matrix"},
-    marker_field="first_name",
-)
-
-
-def _relationship_values(world: World, marker: str, record) -> dict:
-    # A new relationship between rep1's records (everyone who may add one sees them); a
-    # replaced one keeps its ends. "partner", unlike the world's own, is never a duplicate.
-    ends = (
-        {"from_account": record.from_account, "to_contact": record.to_contact}
-        if record is not None
-        else {
-            "from_account": world.record("accounts", "rep1"),
-            "to_contact": world.record("contacts", "rep1"),
-        }
-    )
-    return {**ends, "type": relationship_type("partner"), "notes": marker}
-
-
-register_records(
-    "relationships",
-    make=lambda world, side: relationship_create(
-        actor=owner_of(world, side),
-        data={
-            "type": relationship_type("parent"),
-            "from_account": world.record("accounts", side),
-            "to_contact": world.record("contacts", side),
-        },
-    ),
-    values=_relationship_values,
-    marker_field="notes",
-)
-register_records(
-    "users",
-    make=lambda world, side: user_create(
-        actor=_admin(world),
-        data={
-            "username": "matrix-target",
-            "first_name": SEARCH_WORD,
-            "last_name": "target",
-            "email": "matrix-target@example.co.il",
-            "role": Role.objects.get(key="read_only"),
-        },
-    ),
-    values=lambda world, marker, record: {
-        "username": marker,
-        "first_name": marker,
-        "last_name": "matrix",
-        "email": f"{marker}@example.co.il",
-        "role": Role.objects.get(key="read_only"),
-        "language": "he",
-        "time_zone": "Asia/Jerusalem",
-        "is_active": True,
-    },
-    marker_field="first_name",
-)
-register_records(
-    "departments",
-    make=lambda world, side: department_create(
-        actor=_admin(world), data={"name": f"{SEARCH_WORD} department"}
-    ),
-    values=lambda world, marker, record: {"name": marker, "parent": None, "manager": None},
-    marker_field="name",
-)
-register_records(
-    "companies",
-    make=lambda world, side: record_create(
-        "companies",
-        actor=_admin(world),
-        data={"name": f"{SEARCH_WORD} company", "company_number": COMPANY_NUMBER},
-    ),
-    values=lambda world, marker, record: {
-        "name": marker,
-        "company_number": record.company_number if record else OTHER_COMPANY_NUMBER,
-        "vat_rate": "18.00",
-        "active": True,
-    },
-    marker_field="name",
-)
-register_records(
-    "choices",
-    make=lambda world, side: record_create(
-        "choices",
-        actor=_admin(world),
-        data={"list_key": "matrix", "value": "matrix-target", "label_he": SEARCH_WORD},
-    ),
-    values=lambda world, marker, record: {
-        "list_key": "matrix",
-        "value": marker,
-        "label_he": marker,
-        "label_en": marker,
-        "order": 1,
-        "active": True,
-    },
-    marker_field="label_he",
-)
-register_records(
-    "custom-fields",
-    make=lambda world, side: custom_field_create(
-        actor=_admin(world),
-        data={
-            "entity": "companies",
-            "key": "matrix_target",
-            "label_he": SEARCH_WORD,
-            "type": "text",
-        },
-    ),
-    values=lambda world, marker, record: {
-        "entity": "companies",
-        "key": record.key if record else marker,
-        "label_he": marker,
-        "type": "text",
-        "order": 1,
-        "active": True,
-    },
-    marker_field="label_he",
-)
-# An inactive rule: it must not change how the rest of the world is written.
-register_records(
-    "field-rules",
-    make=lambda world, side: record_create(
-        "field-rules",
-        actor=_admin(world),
-        data={"entity": "companies", "field": "email", "validator": "email", "active": False},
-    ),
-    values=lambda world, marker, record: {
-        "entity": "companies",
-        "field": "address",
-        "validator": "",
-        "required": True,
-        "message_he": marker,
-        "active": False,
-    },
-    marker_field="message_he",
-)
 
 
 @register_setup
@@ -288,7 +133,6 @@ def _links_files_tokens_and_views(world: World) -> None:
             ids=[world.record("accounts", "rep1").pk],
         )
         _outcome, world["bulk job rep1"] = bulk_start(plan)
-    beat()  # /healthz answers 200 once the worker has ticked
 
 
 # --- pages that are not an entity's generic ones ----------------------------------------------
@@ -730,15 +574,39 @@ testing.autodiscover()
 # --- the matrix --------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module in a transaction rolled back at its end (as
+    Django's ``setUpTestData``): each test runs in a savepoint inside it, so every test starts
+    from this same world, and no test pays for building it again."""
+    media = tmp_path_factory.mktemp("matrix-media")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media),
+        translation.override("he"),
+        transaction.atomic(),
+    ):
+        users = make_role_users(make_departments())
+        yield testing.build_world(users), users, media
+        transaction.set_rollback(True)
+
+
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def media_root(settings, shared_world):
+    settings.MEDIA_ROOT = shared_world[2]
     return settings.MEDIA_ROOT
 
 
 @pytest.fixture
-def world(users) -> World:
-    return testing.build_world(users)
+def users(db, shared_world) -> dict:
+    """conftest's users of every role: the world's (the module's transaction holds them)."""
+    return shared_world[1]
+
+
+@pytest.fixture
+def world(db, shared_world) -> World:
+    beat()  # /healthz answers 200 while the worker has ticked lately: tick in each test
+    return shared_world[0]
 
 
 @pytest.mark.parametrize("area", testing.areas())
@@ -763,20 +631,18 @@ def test_an_unregistered_url_is_reported_as_uncovered(world, monkeypatch):
     assert "r/<slug:key>/" not in uncovered  # generated from the registry
 
 
-def test_every_entity_has_records_in_the_matrix():
-    assert sorted(set(registry.keys()) - set(testing.record_specs())) == []
-
-
 def app_grants() -> list[dict]:
-    """The ``GRANTS`` of every migration by which an app added after the roles table grants
-    the built-in roles its entities (``kesher.org.grants.apply_grants``), found rather than
-    listed: a new app's grants are held to the table the day it lands."""
+    """The ``GRANTS`` of every migration that has them, in the order ``migrate`` applies them:
+    apps added after the roles table grant their own entities in a data migration of their
+    own, found here without a list of apps."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    modules = [
-        importlib.import_module(type(loader.disk_migrations[key]).__module__)
-        for key in sorted(loader.disk_migrations)
+    plan = []
+    for leaf in sorted(loader.graph.leaf_nodes()):
+        plan += [node for node in loader.graph.forwards_plan(leaf) if node not in plan]
+    modules = [importlib.import_module(type(loader.graph.nodes[node]).__module__) for node in plan]
+    return [
+        module.GRANTS for module in modules if isinstance(getattr(module, "GRANTS", None), dict)
     ]
-    return [m.GRANTS for m in modules if isinstance(getattr(m, "GRANTS", None), dict)]
 
 
 def test_grants_are_the_built_in_roles_table(users):
@@ -784,14 +650,15 @@ def test_grants_are_the_built_in_roles_table(users):
     roles table of REQ OR-3 (kesher/org/migrations/0002_default_roles.py) and the grants each
     later app's migration adds to it."""
     roles = importlib.import_module("kesher.org.migrations.0002_default_roles").ROLES
-    grants_of_apps = app_grants()
+    grant_tables = app_grants()
+    assert grant_tables, "no migration's GRANTS found"
     entity_keys = registry.keys()  # the registry's keys, in navigation order
     for role_key, (_he, _en, base_table) in roles.items():
         user = users[role_key]
         table = None
         if base_table is not None:
             table = dict(base_table)
-            for grants in grants_of_apps:
+            for grants in grant_tables:
                 table.update(grants.get(role_key, {}))
         for entity in entity_keys:
             if table is None:

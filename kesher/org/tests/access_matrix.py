@@ -2,8 +2,8 @@
 ``/api/v1/roles/`` are generated from the registry and granted to no role but the
 administrator's; the rights page is for administrators only."""
 
-from kesher.org.models import RolePermission
-from kesher.org.services import role_create
+from kesher.org.models import Role, RolePermission
+from kesher.org.services import role_create, user_create
 from kesher.platform import access
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -52,4 +52,32 @@ register_route(
         writes=_granted,
     ),
     what="the rights of a role",
+)
+
+
+# Departments and companies need nothing their field types do not tell: their records are
+# generated (kesher/platform/testing/contracts.py).
+register_records(
+    "users",
+    make=lambda world, side: user_create(
+        actor=world.users["admin"],
+        data={
+            "username": "matrix-target",
+            "first_name": SEARCH_WORD,
+            "last_name": "target",
+            "email": "matrix-target@example.co.il",
+            "role": Role.objects.get(key="read_only"),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "username": marker,
+        "first_name": marker,
+        "last_name": "matrix",
+        "email": f"{marker}@example.co.il",
+        "role": Role.objects.get(key="read_only"),
+        "language": "he",
+        "time_zone": "Asia/Jerusalem",
+        "is_active": True,
+    },
+    marker_field="first_name",
 )

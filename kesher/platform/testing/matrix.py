@@ -7,8 +7,9 @@ derived, not written out per role:
 
 - **Routes of entities are generated** from the platform registry: the pages ``/r/<key>/...``
   (list, export, new, detail, edit, delete), the API ``/api/v1/<key>/...``, bulk actions, saved
-  views, the record picker and file upload. A module that registers an entity only says how to
-  make its records, with ``register_records``.
+  views, the record picker and file upload. Records of an entity are generated from its
+  registration (``contracts.generated_spec``); an app whose services ask more than the field
+  types tell says how to make its records, with ``register_records``.
 - **Every other route is registered** with ``register_route`` and an expectation built from
   ``public``, ``signed_in``, ``permitted``, ``not_allowed``, ``staff_only``...
 - **The expectation follows the role's grants** (``access.can``) and an independent reading of
@@ -102,6 +103,12 @@ VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # DELETE, as a Django view parses none of them and answers all three alike. Kesher's views check
 # the role before they look at the verb, so a refused role's answer does not depend on it.
 UNDECLARED_VERBS = {"anonymous": ("GET", "POST", "DELETE"), "admin": ("GET", "POST", "DELETE")}
+# An answer that depends on being signed in and nothing else (``not_allowed()``) is asked of
+# these: nobody, a session that must not count, and a role allowed everything.
+GATE_PRINCIPALS = ("anonymous", "inactive", "admin")
+# The same view behind another URL (a format suffix) is read by the gate's principals and by a
+# role whose scope narrows what it reads.
+SAME_VIEW_PRINCIPALS = (*GATE_PRINCIPALS, "sales_rep")
 
 # Records of scoped entities come in pairs: one owned by each sales rep. rep1 sits in North, under
 # Sales where the manager is; rep2 in Service. The owner rule, the department subtree and "all"
@@ -177,9 +184,7 @@ class World:
         try:
             return self.records[(key, side)]
         except KeyError:
-            raise LookupError(
-                f"no {side} record of {key!r}: register_records({key!r}, ...) is missing"
-            ) from None
+            raise LookupError(f"no {side} record of {key!r} in the world") from None
 
     def marker(self) -> str:
         """A fresh value no record holds yet (valid as a name, slug or custom-field key)."""
@@ -262,7 +267,15 @@ def register_setup(setup: Callable[[World], None]) -> Callable[[World], None]:
 
 
 def record_specs() -> dict[str, RecordSpec]:
+    """The specs apps registered (entities without one get ``contracts.generated_spec``)."""
     return dict(_record_specs)
+
+
+def spec_of(entity: Entity) -> RecordSpec:
+    """The entity's registered spec, else one generated from its registration."""
+    from kesher.platform.testing.contracts import generated_spec
+
+    return _record_specs.get(entity.key) or generated_spec(entity)
 
 
 def is_scoped(entity: Entity) -> bool:
@@ -284,9 +297,7 @@ def build_world(users: dict) -> World:
     )
     world.users["superuser"] = superuser
     for entity in registry.all():
-        spec = _record_specs.get(entity.key)
-        if spec is None:
-            continue
+        spec = spec_of(entity)
         for side in sides_of(entity):
             world.records[(entity.key, side)] = spec.make(world, side)
     for setup in _setups:
@@ -388,6 +399,8 @@ class Route:
     admin_site: bool = False
     # Who it is sent by: the roles, unless a route says otherwise (say why where it does).
     principals: tuple[str, ...] = ROLES
+    # The entity whose generic route it is: its answers follow the role's grant on it alone.
+    entity: str = ""
 
     def verb(self, method: str) -> Verb:
         for verb in self.verbs:
@@ -434,7 +447,8 @@ def routes() -> list[Route]:
     """Every route of the matrix: generated for each registered entity, then the registered."""
     result = []
     for entity in registry.all():
-        result += entity_page_routes(entity) + entity_api_routes(entity)
+        generic = entity_page_routes(entity) + entity_api_routes(entity)
+        result += [dataclasses.replace(route, entity=entity.key) for route in generic]
     result += _routes
     for source in _route_sources:
         result += source()
@@ -454,10 +468,7 @@ def _what(entity: Entity, side: str) -> str:
 
 
 def _spec(key: str) -> RecordSpec:
-    try:
-        return _record_specs[key]
-    except KeyError:
-        raise LookupError(f"register_records({key!r}, ...) is missing") from None
+    return spec_of(registry.get(key))
 
 
 def _model(key: str):
@@ -710,12 +721,15 @@ def entity_page_routes(entity: Entity) -> list[Route]:
             (Verb("GET", permitted(key, "view"), check=page_lists(key) if scoped else None),),
             what="list",
         ),
+        # Every role exports CSV; Excel, the same view with another writer, is asked by the
+        # principals that show its gate and its scope.
         *(
             Route(
                 key,
                 lambda w, key=key, fmt=fmt: f"/r/{key}/export.{fmt}",
                 (Verb("GET", permitted(key, "view"), check=exports(key, fmt)),),
                 what="export",
+                principals=ROLES if fmt == "csv" else SAME_VIEW_PRINCIPALS,
             )
             for fmt in ("csv", "xlsx")
         ),
@@ -831,12 +845,14 @@ def _api_list_verbs(key: str, scoped: bool) -> tuple[Verb, ...]:
 
 
 def _suffixed(verbs: tuple[Verb, ...]) -> tuple[Verb, ...]:
-    """The verbs of a URL behind DRF's format suffix: GET by everyone, the rest by the sweep
-    principals only (the same view answers both URLs)."""
+    """The verbs of a URL behind DRF's format suffix: GET by ``SAME_VIEW_PRINCIPALS``, the rest
+    by the sweep principals only (the same view answers both URLs, and the plain URL is asked
+    by every role)."""
     return tuple(
-        verb
-        if verb.method == "GET"
-        else dataclasses.replace(verb, principals=tuple(UNDECLARED_VERBS))
+        dataclasses.replace(
+            verb,
+            principals=SAME_VIEW_PRINCIPALS if verb.method == "GET" else tuple(UNDECLARED_VERBS),
+        )
         for verb in verbs
     )
 
@@ -873,7 +889,7 @@ def entity_api_routes(entity: Entity) -> list[Route]:
                     data=_bulk_update(key, api=True),
                     writes=_bulk_updated(key),
                 ),
-                *(Verb(m, not_allowed()) for m in VERBS if m != "POST"),
+                *(Verb(m, not_allowed(), principals=GATE_PRINCIPALS) for m in VERBS if m != "POST"),
             ),
             api=True,
             what="bulk update of both records",
@@ -1219,7 +1235,24 @@ def _sent_by(route: Route, method: str, principal: str) -> bool:
     declared = next((verb for verb in route.verbs if verb.method == method), None)
     if declared is None:
         return method in UNDECLARED_VERBS.get(principal, ())
+    if declared.principals is None and declared.expect is never_allowed:
+        # 405 whoever asks: the sweep principals show it.
+        return principal in UNDECLARED_VERBS
     return declared.principals is None or principal in declared.principals
+
+
+def _answers_as_another(world: World, principal: str, key: str) -> bool:
+    """Whether a principal other than this one already shows each answer of ``key``'s generic
+    routes: signed in with no grant at all on it, every route refuses him 403 as it refuses
+    every other such principal (the roles' grants decide, ``permitted``), so the first of
+    them in ``PRINCIPALS`` is asked for all."""
+
+    def granted_nothing(name: str) -> bool:
+        return world.signed_in(name) and access.grant(world.user(name), key) == access.NONE
+
+    if not granted_nothing(principal):
+        return False
+    return next(name for name in PRINCIPALS if granted_nothing(name)) != principal
 
 
 def run_area(
@@ -1236,6 +1269,8 @@ def run_area(
     try:
         for route in routes() if route_list is None else route_list:
             if route.area != area or principal not in route.principals:
+                continue
+            if route.entity and _answers_as_another(world, principal, route.entity):
                 continue
             for method in VERBS:
                 if not _sent_by(route, method, principal):
