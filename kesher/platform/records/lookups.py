@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["Prefix", "expand_prefix"]
+__all__ = ["TOP", "Prefix", "expand_prefix"]
 
-_TOP = "\U0010ffff"
+# Above every character: ``x <= value < x + TOP`` is "value starts with x" in code-point order.
+TOP = "\U0010ffff"
 # A prefix matching more stored values than this is left as a range (see ``expand_prefix``).
 MAX_EXPANDED_VALUES = 20
 
@@ -29,7 +30,7 @@ class Prefix(models.Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         value = str(self.rhs)
         if connection.vendor == "sqlite":
-            return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, value, value + _TOP]
+            return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, value, value + TOP]
         pattern = connection.ops.prep_for_like_query(value) + "%"
         return f"{lhs} LIKE %s", [*lhs_params, pattern]
 

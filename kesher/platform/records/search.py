@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from functools import reduce
 from types import SimpleNamespace
 
+from django.db import connection
 from django.db.models import Q
 
 from kesher.platform.customfields.types import type_of
 from kesher.platform.models import SearchToken
-from kesher.platform.records import lookups  # noqa: F401  (registers ``__prefix``, the index-friendly starts-with)
 from kesher.platform.records.inserts import (
     Statement,
     delete_statement,
     insert_statement,
     run_together,
 )
+from kesher.platform.records.lookups import TOP  # also registers ``__prefix``
 from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
@@ -181,18 +182,46 @@ def _term_prefixes(term: str) -> dict[str, list[int]]:
     return kinds_by_prefix
 
 
-def _term_alternatives(term: str, entity_key: str, unsearched=frozenset()) -> list[Q]:
-    """The token ranges one typed term may match in one entity, one ``Q`` per distinct prefix
-    (a name is looked up among words and emails at once, ``kind IN (1, 2)``), leaving out the
-    kinds in ``unsearched``. Each is one range of the (entity, kind, token, object_id) index,
-    answered from the index alone; an OR of them would make PostgreSQL visit the table, and
-    SQLite, unless each names the entity, scan the entity's tokens."""
+@dataclass(frozen=True)
+class _Range:
+    """One range of the (entity, kind, token, object_id) index: tokens of ``kinds`` starting
+    with ``prefix`` in one entity."""
+
+    entity: str
+    kinds: tuple[int, ...]
+    prefix: str
+
+    def q(self) -> Q:
+        # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
+        return Q(entity=self.entity, kind__in=self.kinds, token__prefix=self.prefix)
+
+    def sql(self, cap: int) -> tuple[str, list]:
+        """The first ``cap`` object ids of the range, written here rather than by the ORM:
+        a search builds one per entity and alternative, and compiling them cost more than
+        running them (lookups.py says how each database reads a prefix from the index)."""
+        marks = ", ".join(["%s"] * len(self.kinds))
+        if connection.vendor == "sqlite":
+            match, bounds = "token >= %s AND token < %s", [self.prefix, self.prefix + TOP]
+        else:
+            match, bounds = "token LIKE %s", [connection.ops.prep_for_like_query(self.prefix) + "%"]
+        sql = (
+            "SELECT object_id FROM platform_searchtoken"  # noqa: S608  (values are parameters)
+            f" WHERE entity = %s AND kind IN ({marks}) AND {match} LIMIT {int(cap)}"
+        )
+        return sql, [self.entity, *self.kinds, *bounds]
+
+
+def _term_alternatives(term: str, entity_key: str, unsearched=frozenset()) -> list[_Range]:
+    """The token ranges one typed term may match in one entity, one per distinct prefix (a name
+    is looked up among words and emails at once, ``kind IN (1, 2)``), leaving out the kinds in
+    ``unsearched``. Each is one range of the (entity, kind, token, object_id) index, answered
+    from the index alone; an OR of them would make PostgreSQL visit the table, and SQLite,
+    unless each names the entity, scan the entity's tokens."""
     alternatives = []
     for value, kinds in _term_prefixes(term).items():
         kinds = [k for k in kinds if k not in unsearched]
         if kinds:
-            # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
-            alternatives.append(Q(entity=entity_key, kind__in=sorted(kinds), token__prefix=value))
+            alternatives.append(_Range(entity_key, tuple(sorted(kinds)), value))
     return alternatives
 
 
@@ -261,13 +290,34 @@ class _Hidden:
 CANDIDATES = 400
 
 
-def _candidates(alternatives: list[Q], cap: int) -> set[int]:
-    found: set[int] = set()
-    for alternative in alternatives:
-        tokens = SearchToken.objects.filter(alternative)
-        found.update(tokens.values_list("object_id", flat=True)[: cap - len(found)])
-        if len(found) >= cap:
-            break
+def _candidates(alternatives: dict[str, list[_Range]], cap: int) -> dict[str, set[int]]:
+    """The first ``cap`` candidates of each entity, its alternatives tried in order, read by one
+    statement: each alternative's index range is a branch of a UNION ALL, limited to ``cap``.
+    A statement per entity and alternative cost more in Python than in the database — with
+    twenty searchable entities, a typed phone number made forty statements of 0.02 ms each."""
+    branches: list[str] = []
+    params: list = []
+    owners: list[str] = []
+    for key, entity_alternatives in alternatives.items():
+        for alternative in entity_alternatives:
+            sql, branch_params = alternative.sql(cap)
+            number = len(owners)
+            # The values stay parameters.
+            branch = f"SELECT {number} AS branch, object_id FROM ({sql}) AS branch{number}"  # noqa: S608
+            branches.append(branch)
+            params.extend(branch_params)
+            owners.append(key)
+    found: dict[str, set[int]] = {key: set() for key in alternatives}
+    if not branches:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    # Sorted by branch only (a stable sort): within one, the rows stay in the order read.
+    for branch, object_id in sorted(rows, key=operator.itemgetter(0)):
+        ids = found[owners[branch]]
+        if len(ids) < cap:
+            ids.add(object_id)
     return found
 
 
@@ -286,25 +336,33 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
     # Terms that are no word, address or number (a lone "-") look for nothing.
     looked_for = [term for term in terms if _term_prefixes(term)]
     keys = entities or [e.key for e in registry.all() if e.has_search()]
-    results = []
+    # Each entity's ranges for each term, leaving out what a field he does not see could match
+    # (0047); an entity a term cannot match there is not searched.
+    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]]]] = []
     for key in keys:
         entity = registry.get(key)
-        # A record is not found by the value of a field its reader does not see (0047).
         hidden = _Hidden.of(entity, hidden_fields(entity, user))
         unsearched = hidden.unsearched if hidden else frozenset()
         per_term = [_term_alternatives(term, key, unsearched) for term in looked_for]
-        if not per_term or not all(per_term):
-            continue  # nothing to look for, or a term no field he sees could match
+        if per_term and all(per_term):
+            wanted.append((entity, hidden, per_term))
+    # One term: the candidates of every entity from one statement.
+    single = _candidates(
+        {entity.key: per_term[0] for entity, _hidden, per_term in wanted if len(per_term) == 1},
+        CANDIDATES,
+    )
+    results = []
+    for entity, hidden, per_term in wanted:
         if len(per_term) == 1:
-            ids = _candidates(per_term[0], CANDIDATES)
+            ids = single[entity.key]
         else:
             # Every term must match the same record: the database intersects the terms'
             # records (SQL INTERSECT), so "משה לוי" finds the Moshe Levis among thousands of
             # Moshes and Levis without capping either side first.
             per_record = [
-                SearchToken.objects.filter(reduce(operator.or_, alternatives)).values_list(
-                    "object_id", flat=True
-                )
+                SearchToken.objects.filter(
+                    reduce(operator.or_, [a.q() for a in alternatives])
+                ).values_list("object_id", flat=True)
                 for alternatives in per_term
             ]
             ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
