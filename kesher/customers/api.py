@@ -47,8 +47,11 @@ def _links(user):
         visible = Value(True)
     else:
         visible = Exists(Account.objects.visible_to(user).filter(pk=OuterRef("account_id")))
+    # The account's name is all a link shows: reading whole accounts (their custom fields'
+    # JSON included) cost a list of 25 contacts a third of its time.
     return (
         ContactAccount.objects.select_related("account")
+        .only("contact_id", "account_id", "role", "is_primary", "account__name")
         .annotate(api_visible=visible)
         .order_by("account__name", "pk")
     )

@@ -18,6 +18,14 @@ from kesher.platform.visibility import hidden_fields
 __all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
 
 
+class _Display(serializers.CharField):
+    """The record's ``str()``. Given ``source="__str__"``, DRF inspects the bound method's
+    signature on every row before calling it — a tenth of a 50-row page's time."""
+
+    def get_attribute(self, instance):
+        return str(instance)
+
+
 class EntitySerializer(serializers.ModelSerializer):
     """Parses and renders; validation and the write itself belong to the entity's services."""
 
@@ -34,7 +42,7 @@ class EntitySerializer(serializers.ModelSerializer):
             '"custom_fields.<key>".'
         ),
     )
-    display = serializers.CharField(source="__str__", read_only=True)
+    display = _Display(read_only=True, help_text="The record's name as pages show it.")
 
     entity: Entity
     # The fields ModelSerializer built for the class, once (get_fields).
