@@ -54,7 +54,7 @@ def test_whole_flow_windows_1255_file(users, api_for):
     job = response.json()
     assert (job["encoding"], job["total"], job["status"]) == ("Windows-1255", 3, "uploaded")
     assert job["mapping"]["columns"]["3"]["field"] == "mobile"
-    assert {"first_name", "external_id", "account"} <= {f["key"] for f in job["fields"]}
+    assert {"first_name", "external_id", "accounts"} <= {f["key"] for f in job["fields"]}
 
     mapping = {**job["mapping"], "match": "external_id", "source": "old"}
     response = api.put(f"{URL}{job['id']}/mapping/", {"mode": "upsert", "mapping": mapping})
