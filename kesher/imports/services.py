@@ -33,7 +33,7 @@ from kesher.imports.engine import (
     plan_for,
     process_row,
 )
-from kesher.imports.mapping import suggest, targets_for
+from kesher.imports.mapping import RENAMED, suggest, targets_for
 from kesher.imports.models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
 from kesher.imports.reading import Table, max_bytes, read_table
 from kesher.platform.access import can, is_admin
@@ -201,7 +201,7 @@ def import_set_mapping(job: ImportJob, *, actor, mapping: dict, mode: str | None
         if spec.get("field"):
             try:
                 columns[str(int(index))] = {
-                    "field": str(spec["field"])[:100],
+                    "field": RENAMED.get(str(spec["field"]), str(spec["field"]))[:100],
                     "values": spec.get("values") or {},
                 }
                 if spec.get("missing"):
@@ -336,7 +336,11 @@ def mapping_apply(saved: ImportMapping, headers: list[str]) -> dict:
     """A saved mapping (by column name) as a mapping of this file's columns (by index)."""
     by_name = saved.mapping.get("by_header") or {}
     columns = {
-        str(i): {"field": by_name[h]["field"], "values": by_name[h].get("values") or {}}
+        str(i): {
+            "field": by_name[h]["field"],
+            "values": by_name[h].get("values") or {},
+            **({"missing": by_name[h]["missing"]} if by_name[h].get("missing") else {}),
+        }
         for i, h in enumerate(headers)
         if h in by_name
     }
@@ -568,17 +572,7 @@ def _run_batches(plan, rows: list, size: int, job_id: int, stop_on_error: bool) 
             for name, value in counts.items():
                 setattr(job, name, getattr(job, name) + value)
             job.heartbeat_at = timezone.now()
-            job.save(
-                update_fields=[
-                    "cursor",
-                    "done",
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "invalid",
-                    "heartbeat_at",
-                ]
-            )
+            job.save(update_fields=["cursor", "done", "heartbeat_at", *COUNTS])
 
 
 def _forget_stored(plan) -> None:
