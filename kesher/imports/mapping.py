@@ -32,7 +32,7 @@ from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
 from kesher.platform.models import Choice, CustomField
-from kesher.platform.registry import Entity
+from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
 __all__ = [
@@ -201,10 +201,14 @@ def targets_for(entity: Entity, user=None) -> dict[str, Target]:
             entity_key = _link_entity(model_field)
         choice_list = entity.choice_lists.get(name, "")
         required = not model_field.blank and not model_field.has_default()
+        labels = (*_labels(model_field.verbose_name), name.replace("_", " "))
+        if kind == "links":  # a column of accounts may be headed "לקוח" or "Account"
+            linked = registry.get(entity_key)
+            labels += (*_labels(linked.label), *_labels(linked.label_plural))
         result[name] = Target(
             name,
             str(model_field.verbose_name),
-            (*_labels(model_field.verbose_name), name.replace("_", " ")),
+            labels,
             kind,
             required=required,
             model_field=model_field,
@@ -240,7 +244,6 @@ def _link_entity(model_field: models.Field) -> str:
     other models, and for a many-to-many field whose link rows need a value of their own
     (the file could not give it)."""
     from kesher.platform.bulk.writes import link_row_defaults
-    from kesher.platform.registry import registry
 
     related = model_field.related_model
     if not registry.has_model(related):
@@ -253,7 +256,6 @@ def _link_entity(model_field: models.Field) -> str:
 def about_targets() -> dict[str, Target]:
     """ "About: account by external id", "About: contact by e-mail"… for each linkable entity."""
     from kesher.platform.records.links import linkable_keys
-    from kesher.platform.registry import registry
 
     result = {}
     for entity_key in linkable_keys():

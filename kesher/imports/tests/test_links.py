@@ -125,7 +125,7 @@ def test_only_who_may_add_accounts_may_choose_to_create_them(users):
     assert job.report["missing"]["1"]["may_create"] is False
     with pytest.raises(ValidationError) as error:
         services.import_set_missing(job, actor=agent, choices={"1": "create"})
-    assert "may not create" in str(error.value)
+    assert "אין לך הרשאה ליצור" in str(error.value)
     job.refresh_from_db()
     job = services.import_set_missing(job, actor=agent, choices={"1": "leave"})
     services.run_job(job.pk)
@@ -161,9 +161,9 @@ def test_duplicates_within_the_file_and_against_the_database(users):
     assert (job.created, job.duplicates, job.invalid, job.to_write) == (2, 3, 0, 2)
     problems = {i.row: i.message for i in job.issues.all()}
     assert problems == {
-        3: "Same e-mail as row 2 of the file.",
-        4: "Same phone as row 2 of the file.",
-        5: "An existing record has this e-mail.",
+        3: "אותו דוא״ל כמו בשורה 2 של הקובץ.",
+        4: "אותו טלפון כמו בשורה 2 של הקובץ.",
+        5: "לרשומה קיימת יש את הדוא״ל הזה.",
     }
     job = run(job, rep)  # duplicates are skipped, not errors
     assert (job.status, job.created, job.duplicates) == ("done", 2, 3)
