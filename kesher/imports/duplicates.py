@@ -107,13 +107,21 @@ def _existing(plan: Plan):
 
 def _existing_keys(plan: Plan, fields: dict[str, str], wanted: set) -> set[tuple[str, str]]:
     """The (kind, key) pairs of ``wanted`` some record the importer may see holds: one query
-    for e-mails (on the lower-cased e-mail's index), one for phones (any phone field)."""
+    for e-mails (on the lower-cased e-mail's index), one for phones (its indexed phone
+    fields)."""
     every = _key_fields(plan)
     found: set[tuple[str, str]] = set()
     emails = {key for kind, key, _n in wanted if kind == EMAIL}
     phones = {key for kind, key, _n in wanted if kind == PHONE}
     email_fields = [name for name, kind in every.items() if kind == EMAIL]
-    phone_fields = [name for name, kind in every.items() if kind == PHONE]
+    # Phones are compared with the indexed phone fields only: one unindexed field in the OR
+    # would read the whole table each batch (an account's mobile).
+    meta = plan.entity.model._meta
+    phone_fields = [
+        name
+        for name, kind in every.items()
+        if kind == PHONE and (meta.get_field(name).db_index or meta.get_field(name).unique)
+    ]
     if emails and email_fields:
         condition = Q()
         annotations = {}

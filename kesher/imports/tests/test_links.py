@@ -211,3 +211,35 @@ def test_link_lookups_and_duplicate_checks_are_per_batch_not_per_row(users):
     many = _queries_linking(admin, 100, 5)
     assert many - few < 100 // 10
     assert ContactAccount.objects.count() == 2 * 105
+
+
+def test_an_interactions_participants_are_a_many_to_many_link_too(users):
+    """Nothing in the importer knows interactions: their participant contacts are named by the
+    contacts' lookup keys (e-mail, mobile), several a cell; a colleague's contact is not found."""
+    from kesher.activities.models import Interaction
+
+    rep = users["sales_rep"]
+    dana = make_contact(rep, first_name="דנה", email="dana@example.com")
+    yossi = make_contact(rep, first_name="יוסי", mobile="054-7654321")
+    make_contact(users["sales_rep2"], first_name="זרה", email="other@example.com")
+    rows = [
+        ["kind", "subject", "occurred_at", "participant_contacts"],
+        ["שיחה", "שיחת צוות", "03/02/2025 10:30", "DANA@example.com; 054-7654321"],
+        ["שיחה", "שיחה עם זרה", "04/02/2025 10:30", "other@example.com"],
+    ]
+    mapping = {
+        "columns": {
+            "0": "kind",
+            "1": "subject",
+            "2": "occurred_at",
+            "3": {"field": "participant_contacts", "missing": "leave"},
+        }
+    }
+    job = check(upload(rep, rows, entity="interactions"), rep, mapping)
+    assert job.report["missing"]["3"]["values"] == ["other@example.com"]
+    assert job.report["missing"]["3"]["may_create"] is False  # contacts are not named by name
+    job = run(job, rep)
+    assert (job.created, job.invalid) == (2, 0)
+    call = Interaction.objects.get(subject="שיחת צוות")
+    assert set(call.participant_contacts.all()) == {dana, yossi}
+    assert not Interaction.objects.get(subject="שיחה עם זרה").participant_contacts.exists()
