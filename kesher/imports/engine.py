@@ -135,9 +135,11 @@ def plan_for(job: ImportJob, actor) -> Plan:
         if not isinstance(values, dict):
             values = {}
         missing = spec.get("missing") or MISSING_REPORT
-        if missing not in MISSING_CHOICES or (
-            missing != MISSING_REPORT and target.kind not in ("link", "links")
-        ):
+        if not target.entity_key:
+            # Only a link to an entity can miss a record; the wizard's choice stays with a
+            # column whose field was changed, and means nothing for its new field.
+            missing = MISSING_REPORT if missing in MISSING_CHOICES else missing
+        if missing not in MISSING_CHOICES:
             problems.append(
                 _("Column “%(column)s”: choose report, create or leave for missing records.")
                 % {"column": header}
