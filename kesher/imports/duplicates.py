@@ -128,13 +128,13 @@ def _existing_keys(plan: Plan, fields: dict[str, str], wanted: set) -> set[tuple
         for name in email_fields:
             annotations[f"{name}_lower"] = Lower(name)
             condition |= Q(**{f"{name}_lower__in": emails})
-        rows = _existing(plan).annotate(**annotations).filter(condition)
+        rows = _existing(plan).annotate(**annotations).filter(condition).order_by()
         for values in rows.values_list(*annotations):
             found.update((EMAIL, v) for v in values if v in emails)
     if phones and phone_fields:
         condition = Q()
         for name in phone_fields:
             condition |= Q(**{f"{name}__in": phones})
-        for values in _existing(plan).filter(condition).values_list(*phone_fields):
+        for values in _existing(plan).filter(condition).order_by().values_list(*phone_fields):
             found.update((PHONE, v) for v in values if v in phones)
     return found
