@@ -49,6 +49,8 @@ def _keys(values: RowValues, fields: dict[str, str]) -> list[tuple[str, str, str
         if not value:
             continue
         key = normalize_email(value) if kind == EMAIL else str(value)
+        if key == value:
+            key = value  # the cell's own string: a job keeps one per row, not two
         if key:
             result.append((kind, key, name))
     return result
@@ -69,7 +71,7 @@ def find(plan: Plan, converted: list[tuple[int, RowValues]], creating: set[int])
     keys = {row: _keys(values, fields) for row, values in converted}
     for row, row_keys in keys.items():
         for kind, key, name in row_keys:
-            first = plan.contact_keys.setdefault((kind, key), row)
+            first = plan.contact_keys.setdefault(kind, {}).setdefault(key, row)
             if first != row and row not in result:
                 message = (
                     _("Same e-mail as row %(row)s of the file.")

@@ -92,7 +92,7 @@ class Plan:
     missing: dict = field(default_factory=dict)
     # Rows repeating a phone or e-mail (of the file or of a record) are skipped (decision 0048).
     skip_duplicates: bool = True
-    contact_keys: dict = field(default_factory=dict)  # (kind, key) → first row, in the file
+    contact_keys: dict = field(default_factory=dict)  # kind → {key → first row of the file}
 
     def column_for(self, key: str) -> str:
         key = key.replace("custom_fields.", "custom.")
