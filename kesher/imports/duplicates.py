@@ -49,8 +49,6 @@ def _keys(values: RowValues, fields: dict[str, str]) -> list[tuple[str, str, str
         if not value:
             continue
         key = normalize_email(value) if kind == EMAIL else str(value)
-        if key == value:
-            key = value  # the cell's own string: a job keeps one per row, not two
         if key:
             result.append((kind, key, name))
     return result
