@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.fields import (
     CompanyNumberField,
     IsraeliIdField,
+    LowercaseEmailField,
     PhoneField,
     choice_fk,
     owner_fk,
@@ -37,7 +38,7 @@ class Account(KesherModel):
     israeli_id = IsraeliIdField(_("ID number"), db_index=True)
     phone = PhoneField(_("phone"), db_index=True)
     mobile = PhoneField(_("mobile"))
-    email = models.EmailField(_("email"), blank=True, db_index=True)
+    email = LowercaseEmailField(_("email"), blank=True, db_index=True)
     website = models.URLField(_("website"), blank=True)
     street = models.CharField(_("street"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
@@ -92,7 +93,7 @@ class Contact(KesherModel):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
-    email = models.EmailField(_("email"), blank=True, db_index=True)
+    email = LowercaseEmailField(_("email"), blank=True, db_index=True)
     phone = PhoneField(_("phone"), db_index=True)
     mobile = PhoneField(_("mobile"), db_index=True)
     israeli_id = IsraeliIdField(_("ID number"), db_index=True)

@@ -85,6 +85,9 @@ def job_json(job: ImportJob, *, fields: bool = False) -> dict:
         "updated": job.updated,
         "unchanged": job.unchanged,
         "invalid": job.invalid,
+        "duplicates": job.duplicates,
+        "to_write": job.to_write,
+        "report": job.report or {},
         "error": job.error,
         "actor": job.actor_id,
         "created_at": job.created_at,
@@ -101,6 +104,8 @@ def job_json(job: ImportJob, *, fields: bool = False) -> dict:
                 "kind": target.kind,
                 "required": target.required,
                 "choice_list": target.choice_list,
+                "links_to": target.entity_key,
+                "many": target.many,
             }
             for target in targets_for(entity, job.actor).values()
         ]
@@ -116,7 +121,7 @@ JOB_EXAMPLE = {
     "format": "csv",
     "encoding": "Windows-1255",
     "delimiter": ",",
-    "headers": ["מזהה", "שם פרטי", "שם משפחה", "טלפון נייד", "סטטוס"],
+    "headers": ["מזהה", "שם פרטי", "שם משפחה", "טלפון נייד", "סטטוס", "חברה"],
     "notes": [],
     "mode": "upsert",
     "mapping": {
@@ -125,11 +130,13 @@ JOB_EXAMPLE = {
             "1": {"field": "first_name", "values": {}},
             "2": {"field": "last_name", "values": {}},
             "3": {"field": "mobile", "values": {}},
+            "5": {"field": "accounts", "values": {}, "missing": "create"},
         },
         "match": "external_id",
         "source": "old-crm",
         "skip_invalid": False,
         "date_order": "dmy",
+        "duplicates": "skip",
     },
     "status": "running",
     "checked": True,
@@ -140,6 +147,21 @@ JOB_EXAMPLE = {
     "updated": 48,
     "unchanged": 2,
     "invalid": 0,
+    "duplicates": 3,
+    "to_write": 1998,
+    "report": {
+        "missing": {
+            "5": {
+                "column": "חברה",
+                "field": "accounts",
+                "entity": "accounts",
+                "count": 2,
+                "values": ["אלפא בע״מ", "בטא תעשיות"],
+                "choice": "create",
+                "may_create": True,
+            }
+        }
+    },
     "error": "",
     "actor": 7,
     "created_at": "2026-01-04T10:00:00+02:00",
@@ -174,7 +196,16 @@ class MappingSerializer(serializers.Serializer):
             "about.<entity>.<key>: about.accounts.external_id, about.accounts.id, "
             "about.accounts.company_number, about.accounts.name, about.contacts.email, "
             "about.contacts.mobile…; with a zip uploaded, attachment (the file's name in the "
-            "zip) and attachment_title."
+            "zip) and attachment_title. A link field (a foreign key or many-to-many field to "
+            "another entity, listed under fields with links_to, e.g. a contact's accounts) names "
+            "records by their external id or their entity's lookup keys (an account by company "
+            'number or name); a many-to-many cell may name several separated by ";", and links '
+            'are only added, never removed. A link column\'s "missing" says what to do with '
+            'values naming no record you may see: "report" (the row is bad; the default), '
+            '"create" (one record per value, named by it, owned by you) or "leave" (unlinked); '
+            'the dry run lists them under report.missing. "duplicates": "skip" (the '
+            "default) skips rows repeating a phone or e-mail of an earlier row or, for new "
+            'records, of an existing one; "import" writes them.'
         )
     )
 
@@ -286,6 +317,23 @@ class MappingView(APIView):
             OpenApiExample(
                 "Upsert by the old system's id",
                 value={"mode": "upsert", "mapping": JOB_EXAMPLE["mapping"]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Contacts with their accounts; create the accounts not found",
+                value={
+                    "mode": "create",
+                    "mapping": {
+                        "columns": {
+                            "0": {"field": "first_name"},
+                            "1": {"field": "last_name"},
+                            "2": {"field": "email"},
+                            "3": {"field": "accounts", "missing": "create"},
+                        },
+                        "skip_invalid": False,
+                        "duplicates": "skip",
+                    },
+                },
                 request_only=True,
             ),
             OpenApiExample(

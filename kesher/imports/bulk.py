@@ -23,10 +23,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.imports import duplicates
 from kesher.imports.engine import (
     Plan,
     RowError,
     RowValues,
+    add_links,
     check_repeat,
     convert_row,
     default_owner,
@@ -43,11 +45,11 @@ from kesher.platform.bulk.writes import CustomValueMemo, audit_rows
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import definitions_for, rules_for, validate_custom
 from kesher.platform.models import AuditEntry, SearchToken
-from kesher.platform.records import audit, search
+from kesher.platform.records import search
 from kesher.platform.records.inserts import insert_new, insert_rows
 from kesher.platform.records.services import assign_fields, creation_changes
 
-__all__ = ["apply_batch", "supports"]
+__all__ = ["apply_batch", "find_existing", "supports"]
 
 Mode = ImportJob.Mode
 
@@ -107,21 +109,30 @@ def apply_batch(
             bad.append((row, error))
             continue
         converted.append((row, cells, values))
-    found = _existing(plan, converted)
+    found = find_existing(plan, [(row, values) for row, _c, values in converted])
+    repeated = duplicates.find(
+        plan,
+        [(row, values) for row, _c, values in converted],
+        {row for row, _c, _v in converted if found.get(row) is None},
+    )
     creates: list[tuple[int, RowValues, models.Model]] = []
-    through_service: list[tuple[int, list]] = []
+    through_service: list[tuple[int, list, RowValues, object]] = []
     load_links(plan, [v.data for _r, _c, v in converted])
     for row, cells, values in converted:
         try:
             record = found.get(row)
             if isinstance(record, RowError):
                 raise record
+            if row in repeated:
+                counts["duplicates"] += 1
+                issues += _issues(plan.job, row, repeated[row])
+                continue
             if record is None:
                 creates.append((row, values, _new_instance(plan, memo, values)))
             elif _unchanged(plan, record, values):
                 counts["unchanged"] += 1
             else:
-                through_service.append((row, cells))
+                through_service.append((row, cells, values, record))
         except RowError as error:
             bad.append((row, error))
     for row, error in sorted(bad, key=lambda item: item[0]):
@@ -129,10 +140,10 @@ def apply_batch(
         issues += _issues(plan.job, row, error)
     if bad and stop_on_error:
         raise RowError([p for _row, error in bad for p in error.problems])
-    for row, cells in through_service:
+    for row, cells, values, record in through_service:
         try:
             with transaction.atomic():
-                outcome = process_row(plan, row, cells)
+                outcome = process_row(plan, row, cells, values, record)
         except RowError as error:
             counts["invalid"] += 1
             issues += _issues(plan.job, row, error)
@@ -155,13 +166,13 @@ def _issues(job: ImportJob, row: int, error: RowError) -> list[ImportIssue]:
 # --- finding existing records, a batch at a time ------------------------------------------------
 
 
-def _existing(plan: Plan, converted: list) -> dict:
+def find_existing(plan: Plan, converted: list[tuple[int, RowValues]]) -> dict:
     """Row → the record it updates, None (create) or a RowError — one query per batch, with the
     rules of ``engine._existing``."""
     result: dict = {}
     entity = plan.entity
     if plan.mode == Mode.CREATE:
-        wanted = {v.external_id for _r, _c, v in converted if v.external_id}
+        wanted = {v.external_id for _r, v in converted if v.external_id}
         taken = set()
         if wanted:
             taken = set(
@@ -170,13 +181,13 @@ def _existing(plan: Plan, converted: list) -> dict:
                 ).values_list("external_id", flat=True)
             )
         column = plan.column_for(EXTERNAL_ID)
-        for row, _cells, values in converted:
+        for row, values in converted:
             if values.external_id in taken:
                 message = _("A record with this external id was already imported.")
                 result[row] = RowError([(column, message, values.external_id)])
         return result
     column = plan.column_for(plan.match)
-    keys = {row: match_value(plan, values) for row, _cells, values in converted}
+    keys = {row: match_value(plan, values) for row, values in converted}
     wanted = {str(k) for k in keys.values() if k is not None}
     by_key: dict[str, list] = {}
     if wanted:
@@ -222,9 +233,9 @@ def _stored(record, name: str):
 
 
 def _unchanged(plan: Plan, record, values: RowValues) -> bool:
-    """Would the update service leave ``record`` as it is? Rows linking an account or bringing
-    a new external id go through the service, which records those too."""
-    if values.account is not None:
+    """Would the update service leave ``record`` as it is? Rows adding links or bringing a new
+    external id go through the service, which records those too."""
+    if values.links:
         return False
     if values.external_id and plan.match != EXTERNAL_ID:
         return False
@@ -317,7 +328,7 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
         ),
         batch_size=2000,
     )
-    _link_accounts(plan, [(values, instance) for _row, values, instance in creates])
+    add_links(plan, [(instance, values.links) for _r, values, instance in creates], new=True)
     actor_id = getattr(actor, "pk", None)
     for instance, _audited, changes in changed:
         events.emit(
@@ -378,21 +389,3 @@ def _index(entity, instances: list) -> None:
                 f"{insert} VALUES (%s, %s, %s, %s)",
                 [(entity.key, pk, kind, token) for pk, kind, token in rows],
             )
-
-
-def _link_accounts(plan: Plan, pairs: list) -> None:
-    """New contacts' account links, each audited as ``contact_link_account`` audits it."""
-    pairs = [(values.account, instance) for values, instance in pairs if values.account]
-    if not pairs:
-        return
-    from kesher.customers.models import ContactAccount
-
-    ContactAccount.objects.bulk_create(
-        [ContactAccount(contact=contact, account=account) for account, contact in pairs],
-        batch_size=2000,
-    )
-    audit_rows(
-        plan,
-        [(contact, {"accounts": [None, audit.encode(account)]}) for account, contact in pairs],
-        AuditEntry.Action.UPDATE,
-    )

@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 
 from kesher.imports import archive, lookup
 from kesher.imports.mapping import (
     ABOUT,
-    ACCOUNT_LINK,
     ATTACHMENT,
     ATTACHMENT_TITLE,
     EXTERNAL_ID,
+    MISSING_CHOICES,
+    MISSING_REPORT,
+    RENAMED,
     Target,
     parse_bool,
     parse_date,
@@ -31,8 +34,11 @@ from kesher.imports.mapping import (
     targets_for,
 )
 from kesher.imports.models import ExternalId, ImportJob, ImportRowChange
+from kesher.platform.bulk.writes import audit_rows, link_row_defaults
 from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import clean_value
+from kesher.platform.models import AuditEntry
+from kesher.platform.records import audit
 from kesher.platform.records.attachments import attachment_add
 from kesher.platform.records.services import clean_text, record_create, record_update
 from kesher.platform.registry import Entity, registry
@@ -59,6 +65,8 @@ class Column:
     header: str
     target: Target
     values: dict = field(default_factory=dict)
+    # A link column's values naming no record: "report" (bad rows), "create" or "leave".
+    missing: str = MISSING_REPORT
 
 
 @dataclass
@@ -80,6 +88,11 @@ class Plan:
     dry_run: bool = False
     archive: object = None  # the job's zip, opened on first use
     stored: list = field(default_factory=list)  # files stored by the batch in flight
+    # Link columns' values naming no record the importer may see: column index → values.
+    missing: dict = field(default_factory=dict)
+    # Rows repeating a phone or e-mail (of the file or of a record) are skipped (decision 0048).
+    skip_duplicates: bool = True
+    contact_keys: dict = field(default_factory=dict)  # kind → {key → first row of the file}
 
     def column_for(self, key: str) -> str:
         key = key.replace("custom_fields.", "custom.")
@@ -101,6 +114,7 @@ def plan_for(job: ImportJob, actor) -> Plan:
         key = (spec or {}).get("field") or ""
         if not key:
             continue
+        key = RENAMED.get(key, key)
         index = int(index)
         header = job.headers[index] if 0 <= index < len(job.headers) else ""
         if not header:
@@ -120,7 +134,26 @@ def plan_for(job: ImportJob, actor) -> Plan:
         values = spec.get("values") or {}
         if not isinstance(values, dict):
             values = {}
-        columns.append(Column(index, header, target, {str(k): v for k, v in values.items()}))
+        missing = spec.get("missing") or MISSING_REPORT
+        if not target.entity_key:
+            # Only a link to an entity can miss a record; the wizard's choice stays with a
+            # column whose field was changed, and means nothing for its new field.
+            missing = MISSING_REPORT if missing in MISSING_CHOICES else missing
+        if missing not in MISSING_CHOICES:
+            problems.append(
+                _("Column “%(column)s”: choose report, create or leave for missing records.")
+                % {"column": header}
+            )
+            continue
+        if missing == "create" and not lookup.creatable(actor, target):
+            problems.append(
+                _("Column “%(column)s”: you may not create the records it names.")
+                % {"column": header}
+            )
+            continue
+        columns.append(
+            Column(index, header, target, {str(k): v for k, v in values.items()}, missing)
+        )
     mode = job.mode
     match = mapping.get("match") or ""
     if mode == Mode.CREATE:
@@ -159,6 +192,7 @@ def plan_for(job: ImportJob, actor) -> Plan:
         source,
         bool(mapping.get("skip_invalid")),
         date_order=order,
+        skip_duplicates=mapping.get("duplicates", "skip") != "import",
     )
 
 
@@ -184,8 +218,11 @@ def _convert(plan: Plan, column: Column, text: str):
         return resolve_choice(target, text, column.values, plan.cache)
     if kind == "user":
         return lookup.user_id(plan, text)
-    if kind in ("link", "account"):
-        return lookup.linked_record(plan, target, text)
+    if kind == "links":
+        return lookup.linked_records(plan, column, text)
+    if kind == "link":
+        found = lookup.linked_records(plan, column, text)
+        return found[0] if found else None
     if kind == "about":
         return lookup.about_record(plan, target, text)
     if kind == ATTACHMENT:
@@ -213,7 +250,7 @@ class RowValues:
     data: dict
     custom: dict
     external_id: str = ""
-    account: object = None
+    links: dict = field(default_factory=dict)  # many-to-many field → records to link
     attachment: object = None  # the zip member (ZipInfo) the row attaches
     attachment_title: str = ""
 
@@ -234,8 +271,11 @@ def convert_row(plan: Plan, cells: list[str]) -> RowValues:
         key = column.target.key
         if key == EXTERNAL_ID:
             values.external_id = text[:200]
-        elif key == ACCOUNT_LINK:
-            values.account = value
+        elif column.target.kind == "links":
+            if value:
+                values.links[key] = value
+        elif value is None and column.target.kind == "link":
+            continue  # a missing record, left unlinked as the column says
         elif key.startswith(ABOUT):
             values.data["link_type"] = key.removeprefix(ABOUT).rsplit(".", 1)[0]
             values.data["link_id"] = value.pk
@@ -405,11 +445,22 @@ def with_loaded_links(plan: Plan, data: dict) -> dict:
     return result
 
 
-def process_row(plan: Plan, row: int, cells: list[str]) -> str:
-    """Write one row; return "created", "updated" or "unchanged"; raise RowError."""
-    values = convert_row(plan, cells)
-    check_repeat(plan, values, row)
-    existing = _existing(plan, values, row)
+_UNSET = object()
+
+
+def process_row(
+    plan: Plan, row: int, cells: list[str], values: RowValues | None = None, found=_UNSET
+) -> str:
+    """Write one row; return "created", "updated" or "unchanged"; raise RowError.
+
+    ``values`` and ``found`` (the record the row updates, None to create) are given when the
+    batch already converted the row and looked its record up (``bulk.find_existing``)."""
+    if values is None:
+        values = convert_row(plan, cells)
+        check_repeat(plan, values, row)
+    existing = _existing(plan, values, row) if found is _UNSET else found
+    if isinstance(existing, RowError):
+        raise existing
     entity, actor = plan.entity, plan.actor
     data = with_loaded_links(plan, values.data)
     if values.custom:
@@ -455,8 +506,8 @@ def process_row(plan: Plan, row: int, cells: list[str]) -> str:
                     action=ImportRowChange.Action.UPDATED,
                     before=before,
                 )
-        if values.account is not None:
-            outcome = _link_account(plan, record, values.account, outcome)
+        if values.links and add_links(plan, [(record, values.links)], new=existing is None):
+            outcome = "updated" if outcome == "unchanged" else outcome
     except ValidationError as exc:
         raise RowError(errors_to_problems(plan, exc, values)) from None
     _remember_external_id(plan, record, values.external_id)
@@ -504,14 +555,54 @@ def _attach(plan: Plan, row: int, record, values: RowValues, outcome: str) -> st
     return "updated" if outcome == "unchanged" else outcome
 
 
-def _link_account(plan: Plan, contact, account, outcome: str) -> str:
-    from kesher.customers.models import ContactAccount
-    from kesher.customers.services import contact_link_account
-
-    if ContactAccount.objects.filter(contact=contact, account=account).exists():
-        return outcome
-    contact_link_account(contact, actor=plan.actor, account=account)
-    return "updated" if outcome == "unchanged" else outcome
+def add_links(plan: Plan, pairs: list[tuple], *, new: bool) -> set[int]:
+    """Link each record of ``pairs`` (record, {many-to-many field: records}) to the records it
+    is not linked to yet; return the ids of the records that got a link. Links are only added:
+    those the record has — to records the importer may not see included — all stay (item 2 of
+    issue 14). Per field: one read of the records' links (none for ``new`` records), one insert
+    of link rows (the ``through`` model's other columns at their defaults: a contact's role at
+    an account empty) and one of audit entries, as a bulk "add link" writes them."""
+    meta = plan.entity.model._meta
+    by_field: dict[str, list] = {}
+    for record, links in pairs:
+        for name, targets in links.items():
+            if targets:
+                by_field.setdefault(name, []).append((record, targets))
+    changed: set[int] = set()
+    audited: list[tuple] = []
+    for name, records in by_field.items():
+        model_field = meta.get_field(name)
+        through = model_field.remote_field.through
+        source, target = model_field.m2m_field_name(), model_field.m2m_reverse_field_name()
+        has: dict[int, set] = {}
+        if not new:
+            rows = through._base_manager.filter(
+                **{f"{source}_id__in": [record.pk for record, _t in records]}
+            ).values_list(f"{source}_id", f"{target}_id")
+            for record_id, target_id in rows:
+                has.setdefault(record_id, set()).add(target_id)
+        extra = {f.attname: value for f, value in (link_row_defaults(model_field) or {}).items()}
+        new_rows = []
+        for record, targets in records:
+            before = has.get(record.pk, set())
+            added = [t.pk for t in targets if t.pk not in before]
+            if not added:
+                continue
+            new_rows += [
+                through(**{f"{source}_id": record.pk, f"{target}_id": pk, **extra}) for pk in added
+            ]
+            related = model_field.related_model
+            stored = [audit.refs(related, before), audit.refs(related, before | set(added))]
+            audited.append((record, {name: stored}))
+            changed.add(record.pk)
+        through._base_manager.bulk_create(new_rows, batch_size=2000)
+    audit_rows(plan, audited, AuditEntry.Action.UPDATE)
+    if changed and not new and any(f.name == "version" for f in meta.concrete_fields):
+        # The record changed: whoever holds its old version (an API client's ETag) must re-read.
+        plan.entity.model._base_manager.filter(pk__in=changed).update(
+            version=models.F("version") + 1
+        )
+    return changed
 
 
 def _remember_external_id(plan: Plan, record, external_id: str) -> None:

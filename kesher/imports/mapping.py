@@ -4,10 +4,15 @@ English header names, and the per-column transforms (REQ IM-1).
 A mapping is JSON: ``{"columns": {"<column index>": {"field": "phone", "transform": "auto",
 "values": {"VIP": "vip"}}}, "match": "email", "source": "old-crm", "skip_invalid": false,
 "date_order": "dmy"}``. Field keys are model field names, ``custom.<key>`` for custom fields,
-``external_id`` for the old system's id, ``account`` (contacts) for the account link,
-``about.<entity>.<key>`` (interactions, tasks) for the record a row is about, found by the old
-system's id, our id or a natural key (``lookup``), and ``attachment`` / ``attachment_title`` for
-a file of the zip uploaded with the sheet (``archive``).
+``external_id`` for the old system's id, the name of a link field (a foreign key or a
+many-to-many field to a registered entity: a contact's ``accounts``) for the records a cell
+names by their external id or their entity's lookup keys — a many-to-many cell may name several,
+separated by ``;`` (``SEPARATOR``) — ``about.<entity>.<key>`` (interactions, tasks) for the
+record a row is about, found by the old system's id, our id or a natural key (``lookup``), and
+``attachment`` / ``attachment_title`` for a file of the zip uploaded with the sheet
+(``archive``). A link column's ``"missing"`` ("report", "create", "leave") says what to do with
+values naming no record (decision 0048); ``"duplicates"`` ("skip", "import") what to do with
+rows repeating a phone or e-mail.
 """
 
 from __future__ import annotations
@@ -27,22 +32,34 @@ from kesher.platform.customfields.types import type_of
 from kesher.platform.customfields.values import definitions_for
 from kesher.platform.fields import CompanyNumberField, IsraeliIdField, PhoneField
 from kesher.platform.models import Choice, CustomField
-from kesher.platform.registry import Entity
+from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
 __all__ = [
     "EXTERNAL_ID",
+    "MISSING_CHOICES",
+    "SEPARATOR",
     "Target",
     "normalize_header",
     "parse_bool",
     "parse_date",
     "parse_datetime",
+    "split_cell",
     "suggest",
     "targets_for",
 ]
 
 EXTERNAL_ID = "external_id"
-ACCOUNT_LINK = "account"
+# A many-to-many cell naming several records: "אלפא בע״מ; בטא" (decision 0048). Not a comma:
+# company names hold commas. A line break inside the cell (Alt+Enter in Excel) separates too.
+SEPARATOR = ";"
+_SEPARATORS = re.compile(r"[;\n]")
+# What to do with a link cell naming no record the importer may see (a column's "missing"):
+# report the row as bad (the default), create the missing records, or leave the link out.
+MISSING_REPORT, MISSING_CREATE, MISSING_LEAVE = "report", "create", "leave"
+MISSING_CHOICES = (MISSING_REPORT, MISSING_CREATE, MISSING_LEAVE)
+# Mappings saved before link columns were generic named a contact's accounts "account".
+RENAMED = {"account": "accounts"}
 ABOUT = "about."
 ATTACHMENT = "attachment"
 ATTACHMENT_TITLE = "attachment_title"
@@ -70,7 +87,7 @@ SYNONYMS = {
     "notes": ("הערות", "הערה", "comments", "remarks"),
     "owner": ("אחראי", "נציג", "בעלים", "sales rep", "account manager"),
     EXTERNAL_ID: ("מזהה", "מספר לקוח", "מס לקוח", "קוד", "id", "external id", "old id", "code"),
-    ACCOUNT_LINK: ("חברה", "לקוח", "company", "account", "organization", "ארגון"),
+    "accounts": ("חברה", "לקוח", "company", "account", "organization", "ארגון"),
     ATTACHMENT: ("קובץ", "קובץ מצורף", "מסמך", "file", "file name", "document"),
     ATTACHMENT_TITLE: ("כותרת הקובץ", "שם המסמך", "file title", "document title"),
     "occurred_at": ("תאריך", "מועד", "date", "when"),
@@ -97,13 +114,26 @@ class Target:
     key: str
     label: str
     labels: tuple[str, ...]  # Hebrew and English labels and the field name, for suggestions
-    # text, phone, date, datetime, boolean, choice, user, link, number, external_id, account,
-    # about, attachment
+    # text, phone, date, datetime, boolean, choice, user, link, links (many-to-many), number,
+    # external_id, about, attachment
     kind: str
     required: bool = False
     model_field: models.Field | None = None
     definition: CustomField | None = None
     choice_list: str = ""
+    # link, links: the registered entity the cell names records of
+    entity_key: str = ""
+
+    @property
+    def many(self) -> bool:
+        return self.kind == "links"
+
+
+def split_cell(target: Target, text: str) -> list[str]:
+    """A cell's values: several for a many-to-many column (``SEPARATOR``), else the cell."""
+    if not target.many:
+        return [text]
+    return list(dict.fromkeys(p.strip() for p in _SEPARATORS.split(text) if p.strip()))
 
 
 def _labels(text) -> tuple[str, ...]:
@@ -139,8 +169,8 @@ def _kind(model_field: models.Field) -> str:
 
 def targets_for(entity: Entity, user=None) -> dict[str, Target]:
     """Every field of ``entity`` a column can fill: form fields, custom fields, the external id,
-    and for contacts the account they work at; with ``user``, not the fields he does not see
-    (decision 0047: a column cannot fill them, nor match records by them)."""
+    and the records of other entities a link field names; with ``user``, not the fields he does
+    not see (decision 0047: a column cannot fill them, nor match records by them)."""
     hidden = hidden_fields(entity, user)
     result: dict[str, Target] = {
         EXTERNAL_ID: Target(
@@ -151,24 +181,39 @@ def targets_for(entity: Entity, user=None) -> dict[str, Target]:
         )
     }
     meta = entity.model._meta
-    for name in entity.form_fields:
+    names = list(entity.form_fields)
+    names += [f.name for f in meta.many_to_many if f.name not in names]
+    for name in names:
         model_field = meta.get_field(name)
-        if not getattr(model_field, "concrete", False) or model_field.many_to_many:
-            continue
-        if name in hidden:
+        if not getattr(model_field, "concrete", False) or name in hidden:
             continue
         if not model_field.editable or model_field.primary_key:
             continue
+        kind = _kind(model_field)
+        entity_key = ""
+        if model_field.many_to_many:
+            entity_key = _link_entity(model_field)
+            if not entity_key:
+                continue
+            kind = "links"
+        elif kind == "link":
+            # A model that is no entity (a user's role) is named by its key or name, unscoped.
+            entity_key = _link_entity(model_field)
         choice_list = entity.choice_lists.get(name, "")
         required = not model_field.blank and not model_field.has_default()
+        labels = (*_labels(model_field.verbose_name), name.replace("_", " "))
+        if kind == "links":  # a column of accounts may be headed "לקוח" or "Account"
+            linked = registry.get(entity_key)
+            labels += (*_labels(linked.label), *_labels(linked.label_plural))
         result[name] = Target(
             name,
             str(model_field.verbose_name),
-            (*_labels(model_field.verbose_name), name.replace("_", " ")),
-            _kind(model_field),
+            labels,
+            kind,
             required=required,
             model_field=model_field,
             choice_list=choice_list,
+            entity_key=entity_key,
         )
     if entity.has_custom_fields:
         for definition in definitions_for(entity):
@@ -184,13 +229,6 @@ def targets_for(entity: Entity, user=None) -> dict[str, Target]:
                 definition=definition,
                 choice_list=definition.choice_list,
             )
-    if entity.key == "contacts":
-        result[ACCOUNT_LINK] = Target(
-            ACCOUNT_LINK,
-            _("Account (external id or name)"),
-            _labels(gettext_lazy("Account (external id or name)")),
-            "account",
-        )
     if "link_type" in entity.form_fields and "link_id" in entity.form_fields:
         result.update(about_targets())
     for key, label in (
@@ -201,10 +239,23 @@ def targets_for(entity: Entity, user=None) -> dict[str, Target]:
     return result
 
 
+def _link_entity(model_field: models.Field) -> str:
+    """The key of the registered entity a foreign key or many-to-many field links to; "" for
+    other models, and for a many-to-many field whose link rows need a value of their own
+    (the file could not give it)."""
+    from kesher.platform.bulk.writes import link_row_defaults
+
+    related = model_field.related_model
+    if not registry.has_model(related):
+        return ""
+    if model_field.many_to_many and link_row_defaults(model_field) is None:
+        return ""
+    return registry.for_model(related).key
+
+
 def about_targets() -> dict[str, Target]:
     """ "About: account by external id", "About: contact by e-mail"… for each linkable entity."""
     from kesher.platform.records.links import linkable_keys
-    from kesher.platform.registry import registry
 
     result = {}
     for entity_key in linkable_keys():

@@ -91,6 +91,11 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     invalid = models.PositiveIntegerField(_("bad rows"), default=0)
+    # Rows skipped because they repeat a phone or e-mail (of the file or of a record).
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    # What the dry run found beside the counts: {"missing": {column index: {"column", "field",
+    # "entity", "count", "values", "choice", "may_create"}}} — link values naming no record.
+    report = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -111,6 +116,11 @@ class ImportJob(models.Model):
     @property
     def busy(self) -> bool:
         return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def to_write(self) -> int:
+        """The rows the import will write, by the dry run: those it creates or changes."""
+        return self.created + self.updated
 
     @property
     def percent(self) -> int:

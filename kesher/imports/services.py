@@ -23,9 +23,17 @@ from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kesher.imports import archive, bulk, lookup
-from kesher.imports.engine import ATTACHMENT_ENTITY, RowError, plan_for, process_row
-from kesher.imports.mapping import suggest, targets_for
+from kesher.imports import archive, bulk, duplicates, lookup
+from kesher.imports.engine import (
+    ATTACHMENT_ENTITY,
+    RowError,
+    RowValues,
+    check_repeat,
+    convert_row,
+    plan_for,
+    process_row,
+)
+from kesher.imports.mapping import RENAMED, suggest, targets_for
 from kesher.imports.models import ExternalId, ImportIssue, ImportJob, ImportMapping, ImportRowChange
 from kesher.imports.reading import Table, max_bytes, read_table
 from kesher.platform.access import can, is_admin
@@ -38,6 +46,7 @@ __all__ = [
     "import_job_for",
     "import_jobs_for",
     "import_set_mapping",
+    "import_set_missing",
     "import_start",
     "import_undo",
     "import_upload",
@@ -50,6 +59,8 @@ __all__ = [
 logger = logging.getLogger("kesher.imports")
 Status = ImportJob.Status
 STALLED_AFTER = timedelta(minutes=10)
+COUNTS = ("created", "updated", "unchanged", "invalid", "duplicates")
+MISSING_SHOWN = 20
 
 
 def batch_size() -> int:
@@ -177,7 +188,9 @@ def import_set_mapping(job: ImportJob, *, actor, mapping: dict, mode: str | None
             raise ValidationError({"mode": [_("Choose create, update or upsert.")]})
         job.mode = mode
     clean = {
-        k: v for k, v in mapping.items() if k in ("match", "source", "skip_invalid", "date_order")
+        k: v
+        for k, v in mapping.items()
+        if k in ("match", "source", "skip_invalid", "date_order", "duplicates")
     }
     columns = {}
     for index, spec in mapping.get("columns", {}).items():
@@ -188,29 +201,20 @@ def import_set_mapping(job: ImportJob, *, actor, mapping: dict, mode: str | None
         if spec.get("field"):
             try:
                 columns[str(int(index))] = {
-                    "field": str(spec["field"])[:100],
+                    "field": RENAMED.get(str(spec["field"]), str(spec["field"]))[:100],
                     "values": spec.get("values") or {},
                 }
+                if spec.get("missing"):
+                    columns[str(int(index))]["missing"] = str(spec["missing"])[:10]
             except (TypeError, ValueError):
                 raise ValidationError({"mapping": [_("Columns are numbered from 0.")]}) from None
     clean["columns"] = columns
     job.mapping = clean
     plan_for(job, actor)  # raises naming every problem; nothing is saved then
     job.status, job.checked = Status.UPLOADED, False
-    job.created = job.updated = job.unchanged = job.invalid = job.done = 0
-    job.save(
-        update_fields=[
-            "mapping",
-            "mode",
-            "status",
-            "checked",
-            "created",
-            "updated",
-            "unchanged",
-            "invalid",
-            "done",
-        ]
-    )
+    job.created = job.updated = job.unchanged = job.invalid = job.duplicates = job.done = 0
+    job.report = {}
+    job.save(update_fields=["mapping", "mode", "status", "checked", "report", "done", *COUNTS])
     job.issues.all().delete()
     return job
 
@@ -255,23 +259,48 @@ def import_start(job: ImportJob, *, actor) -> ImportJob:
             }
         )
     job.status, job.cursor, job.done = Status.QUEUED, 0, 0
-    job.created = job.updated = job.unchanged = job.invalid = 0
+    job.created = job.updated = job.unchanged = job.invalid = job.duplicates = 0
     job.heartbeat_at = timezone.now()
-    job.save(
-        update_fields=[
-            "status",
-            "cursor",
-            "done",
-            "created",
-            "updated",
-            "unchanged",
-            "invalid",
-            "heartbeat_at",
-        ]
-    )
+    job.save(update_fields=["status", "cursor", "done", "heartbeat_at", *COUNTS])
     job.issues.all().delete()
     _enqueue(job.pk)
     return job
+
+
+def import_set_missing(job: ImportJob, *, actor, choices: dict) -> ImportJob:
+    """What to do with each link column's values that name no record — {column index:
+    "report" | "create" | "leave"} — then the dry run again (decision 0048)."""
+    mapping = dict(job.mapping or {})
+    columns = {k: dict(v) for k, v in (mapping.get("columns") or {}).items()}
+    for index, choice in choices.items():
+        if str(index) not in columns:
+            raise ValidationError({"mapping": [_("Column %(n)s is not mapped.") % {"n": index}]})
+        columns[str(index)]["missing"] = str(choice)
+    mapping["columns"] = columns
+    job = import_set_mapping(job, actor=actor, mapping=mapping)
+    return import_check(job, actor=actor)
+
+
+def missing_report(plan) -> dict:
+    """The dry run's link values naming no record, per column (shown with the choice to create
+    them or leave them unlinked): a few of them, how many, and what the column does."""
+    report = {}
+    for column in plan.columns:
+        values = plan.missing.get(column.index)
+        if not values:
+            continue
+        target = column.target
+        entity = registry.get(target.entity_key)
+        report[str(column.index)] = {
+            "column": column.header,
+            "field": target.key,
+            "entity": entity.key,
+            "count": len(values),
+            "values": sorted(values)[:MISSING_SHOWN],
+            "choice": column.missing,
+            "may_create": lookup.creatable(plan, target),
+        }
+    return report
 
 
 @transaction.atomic
@@ -307,7 +336,11 @@ def mapping_apply(saved: ImportMapping, headers: list[str]) -> dict:
     """A saved mapping (by column name) as a mapping of this file's columns (by index)."""
     by_name = saved.mapping.get("by_header") or {}
     columns = {
-        str(i): {"field": by_name[h]["field"], "values": by_name[h].get("values") or {}}
+        str(i): {
+            "field": by_name[h]["field"],
+            "values": by_name[h].get("values") or {},
+            **({"missing": by_name[h]["missing"]} if by_name[h].get("missing") else {}),
+        }
         for i, h in enumerate(headers)
         if h in by_name
     }
@@ -379,11 +412,33 @@ def _apply_rows(
             plan, rows, start, counts, issues, stop_on_error=stop_on_error, write=write
         )
         return
+    # Row by row through the services; each row's record and the duplicates looked up for
+    # the whole batch first (a query or two per batch, not per row).
+    converted: dict[int, RowValues | RowError] = {}
     for offset, cells in enumerate(rows):
         row = start + offset + 2  # as the user sees it: the header is row 1
         try:
+            values = convert_row(plan, cells)
+            check_repeat(plan, values, row)
+        except RowError as error:
+            converted[row] = error
+        else:
+            converted[row] = values
+    good = [(row, v) for row, v in converted.items() if not isinstance(v, RowError)]
+    found = bulk.find_existing(plan, good)
+    repeated = duplicates.find(plan, good, {row for row, _v in good if found.get(row) is None})
+    for offset, cells in enumerate(rows):
+        row = start + offset + 2
+        if row in repeated:
+            counts["duplicates"] += 1
+            issues += _issues(plan.job, row, repeated[row])
+            continue
+        try:
+            values = converted[row]
+            if isinstance(values, RowError):
+                raise values
             with transaction.atomic():
-                outcome = process_row(plan, row, cells)
+                outcome = process_row(plan, row, cells, values, found.get(row))
         except RowError as error:
             counts["invalid"] += 1
             issues += _issues(plan.job, row, error)
@@ -397,7 +452,7 @@ def _dry_run(plan, rows: list, size: int) -> None:
     job = plan.job
     plan.dry_run = True
     ImportIssue.objects.filter(job=job).delete()
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
+    counts = dict.fromkeys(COUNTS, 0)
     for start in range(0, len(rows), size):
         issues: list[ImportIssue] = []
         try:
@@ -423,7 +478,11 @@ def _dry_run(plan, rows: list, size: int) -> None:
         if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
             return
     ImportJob.objects.filter(pk=job.pk, status=Status.CHECKING).update(
-        status=Status.CHECKED, checked=True, done=len(rows), total=len(rows)
+        status=Status.CHECKED,
+        checked=True,
+        done=len(rows),
+        total=len(rows),
+        report={"missing": missing_report(plan)},
     )
 
 
@@ -484,7 +543,7 @@ def _run_batches(plan, rows: list, size: int, job_id: int, stop_on_error: bool) 
                 return
             plan.job = job
             plan.stored.clear()  # the files of the batches before are committed
-            counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
+            counts = dict.fromkeys(COUNTS, 0)
             issues: list[ImportIssue] = []
             try:
                 with transaction.atomic():
@@ -513,17 +572,7 @@ def _run_batches(plan, rows: list, size: int, job_id: int, stop_on_error: bool) 
             for name, value in counts.items():
                 setattr(job, name, getattr(job, name) + value)
             job.heartbeat_at = timezone.now()
-            job.save(
-                update_fields=[
-                    "cursor",
-                    "done",
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "invalid",
-                    "heartbeat_at",
-                ]
-            )
+            job.save(update_fields=["cursor", "done", "heartbeat_at", *COUNTS])
 
 
 def _forget_stored(plan) -> None:

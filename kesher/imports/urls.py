@@ -8,6 +8,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.job_page, name="import_job"),
     path("imports/<int:pk>/progress/", views.progress, name="import_progress"),
     path("imports/<int:pk>/start/", views.start, name="import_start"),
+    path("imports/<int:pk>/missing/", views.missing, name="import_missing"),
     path("imports/<int:pk>/cancel/", views.cancel, name="import_cancel"),
     path("imports/<int:pk>/undo/", views.undo, name="import_undo"),
     path("imports/<int:pk>/problems.xlsx", views.problems_xlsx, name="import_problems"),

@@ -19,12 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kesher.imports import services
+from kesher.imports import lookup, services
 from kesher.imports.mapping import (
-    ACCOUNT_LINK,
     ATTACHMENT,
     ATTACHMENT_TITLE,
     EXTERNAL_ID,
+    MISSING_CHOICES,
     targets_for,
 )
 from kesher.imports.models import ImportJob, ImportMapping
@@ -146,6 +146,7 @@ def _columns(job: ImportJob, targets: dict, table) -> list[dict]:
                 "samples": samples,
                 "distinct": distinct,
                 "values": spec.get("values") or {},
+                "missing": spec.get("missing") or "report",
             }
         )
     return result
@@ -173,11 +174,15 @@ def _mapping_from_post(post, job: ImportJob) -> tuple[dict, str]:
                 if source:
                     values[source] = post[name]
         columns[str(index)] = {"field": key, "values": values}
+        missing = post.get(f"missing-{index}", "")
+        if missing in MISSING_CHOICES:
+            columns[str(index)]["missing"] = missing
     mapping = {
         "columns": columns,
         "match": post.get("match", ""),
         "source": post.get("source", ""),
         "skip_invalid": post.get("skip_invalid") == "1",
+        "duplicates": "import" if post.get("import_duplicates") == "1" else "skip",
         "date_order": "mdy" if post.get("date_order") == "mdy" else "dmy",
     }
     return mapping, post.get("mode", ImportJob.Mode.CREATE)
@@ -196,11 +201,14 @@ def _context(request, job: ImportJob, errors=None) -> dict:
     columns = _columns(job, targets, table) if editable and table is not None else []
     for column in columns:
         column["choices"] = _choices_of(column["target"]) if column["distinct"] else []
-    links = (EXTERNAL_ID, ACCOUNT_LINK)
+        target = column["target"]
+        if target is not None and target.entity_key:
+            column["may_create"] = lookup.creatable(request.user, target)
+            column["entity_label"] = registry.get(target.entity_key).label_plural
     files = (ATTACHMENT, ATTACHMENT_TITLE)
 
     def is_link(target) -> bool:
-        return target.key in links or target.kind == "about"
+        return target.key == EXTERNAL_ID or target.kind == "about" or bool(target.entity_key)
 
     groups = [
         (
@@ -217,6 +225,14 @@ def _context(request, job: ImportJob, errors=None) -> dict:
     if job.archive_name:
         groups.append((_("Attachments"), [targets[key] for key in files]))
     issues = list(job.issues.order_by("row", "pk")[:ISSUES_SHOWN])
+    missing = []
+    if job.status == Status.CHECKED:
+        for index, found in sorted((job.report or {}).get("missing", {}).items()):
+            try:
+                label = registry.get(found["entity"]).label_plural
+            except KeyError:
+                continue
+            missing.append({"index": index, "entity_label": label, **found})
     finished = job.finished_at or job.started_at
     undo_until = finished + datetime.timedelta(days=services.undo_days()) if finished else None
     step = {Status.UPLOADED: 2, Status.CHECKING: 3, Status.CHECKED: 3, Status.QUEUED: 4}
@@ -232,6 +248,7 @@ def _context(request, job: ImportJob, errors=None) -> dict:
         "mapping": job.mapping or {},
         "saved": ImportMapping.objects.filter(entity=job.entity).order_by("name"),
         "issues": issues,
+        "missing": missing,
         "more_issues": job.issues.count() > ISSUES_SHOWN if len(issues) == ISSUES_SHOWN else False,
         "errors": errors or [],
         "editable": editable,
@@ -294,6 +311,26 @@ def job_page(request, pk):
         job.refresh_from_db()
     context = _context(request, job, errors)
     return render(request, TEMPLATE, context, status=400 if errors else 200)
+
+
+@require_POST
+@login_required
+def missing(request, pk):
+    """The dry run's "values not found" choices, per link column: report the rows, create the
+    missing records, or leave them unlinked; then the dry run again."""
+    job = _job_or_404(request.user, pk)
+    _entity_or_403(job.entity, request.user)
+    choices = {
+        name.removeprefix("missing-"): value
+        for name, value in request.POST.items()
+        if name.startswith("missing-")
+    }
+    try:
+        services.import_set_missing(job, actor=request.user, choices=choices)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(reverse("import_job", args=[job.pk]))
 
 
 @login_required

@@ -28,6 +28,7 @@ __all__ = [
     "ACTIVE_USERS",
     "CompanyNumberField",
     "IsraeliIdField",
+    "LowercaseEmailField",
     "PhoneField",
     "RoleKeysField",
     "SectionNameField",
@@ -114,6 +115,27 @@ class PhoneField(models.CharField):
         # People type "+972 (0)52-555-1234": the form takes the typed text, the stored E.164
         # value is checked against max_length after normalization.
         return super().formfield(**{"max_length": 40, **kwargs})
+
+
+class LowercaseEmailField(models.EmailField):
+    """An e-mail address stored in lower case (issue 14 item 7): whatever writes it — a form,
+    the API, an import, a bulk update, a plain ``save`` — and whatever compares with it (an
+    exact lookup lower-cases its value too), so one address is one value everywhere."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value.lower() if isinstance(value, str) else value
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if isinstance(value, str) and value != value.lower():
+            value = value.lower()
+            setattr(model_instance, self.attname, value)
+        return value
 
 
 class _StdnumField(models.CharField):

@@ -89,22 +89,22 @@ def test_upload_map_dry_run_and_import(
 
     # The worker is killed during its second batch of two rows: the first batch stays, the
     # bar shows it, and the next run resumes after it.
-    real = bulk._link_accounts
+    real = bulk.add_links
     calls = {"n": 0}
 
-    def killed_in_second_batch(plan, pairs):
+    def killed_in_second_batch(plan, pairs, *, new):
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")
-        return real(plan, pairs)
+        return real(plan, pairs, new=new)
 
-    monkeypatch.setattr(bulk, "_link_accounts", killed_in_second_batch)
+    monkeypatch.setattr(bulk, "add_links", killed_in_second_batch)
     with pytest.raises(SystemExit):
         services.run_job(job.pk, size=2)
     expect(page.locator("#import-progress .progress-bar")).to_have_text("50%")
     screenshot(page, "import-progress-he")
     assert Contact.objects.count() == 2
-    monkeypatch.setattr(bulk, "_link_accounts", real)
+    monkeypatch.setattr(bulk, "add_links", real)
     services.run_job(job.pk, size=2)
     expect(page.locator("#undo-import")).to_be_visible()
     expect(page.locator("#count-created")).to_have_text("3")
@@ -195,3 +195,60 @@ def test_history_import_links_to_accounts_imported_before(
     expect(timeline).to_contain_text("פגישה במשרדי הלקוח")
     expect(page.locator("[data-figure=last_contact]")).to_contain_text("10/02/2025")
     screenshot(page, "import-history-360-he")
+
+
+def test_contacts_with_accounts_not_found_create_the_missing_accounts(
+    users, open_page, log_in, screenshot, quiet_worker
+):
+    """Issue 14 item 7 (decision 0048): a rep imports contacts whose "company" column names
+    accounts she does not have; the dry run lists them and offers to create them, in Hebrew;
+    a row repeating an e-mail is skipped, and the button counts only the rows written."""
+    from kesher.customers.models import Account
+    from kesher.customers.tests.factories import make_account
+
+    rep = users["sales_rep"]
+    make_account(rep, name="אלפא")
+    rows = [
+        ["שם פרטי", 'דוא"ל', "חברה"],
+        ["דנה", "dana@example.co.il", "אלפא; בטא"],
+        ["יוסי", "yossi@example.co.il", "גמא"],
+        ["דנה", "Dana@Example.co.il", "אלפא"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    page = open_page()
+    log_in(page, rep.username)
+    page.goto("/r/contacts/")
+    page.locator("#import-link").click()
+    page.locator("#import-file").set_input_files(
+        {"name": "אנשי קשר.csv", "mimeType": "text/csv", "buffer": buffer.getvalue().encode()}
+    )
+    page.locator("#upload-submit").click()
+    expect(page.locator("#col-2")).to_have_value("accounts")  # "חברה": the accounts column
+    job = ImportJob.objects.get()
+    page.locator("#run-check").click()
+    services.run_job(job.pk)
+
+    missing = page.locator("#missing-records")
+    expect(missing).to_be_visible()
+    expect(missing).to_contain_text("בטא")
+    expect(missing).to_contain_text("גמא")
+    expect(page.locator("#count-invalid")).to_have_text("2")
+    screenshot(page, "import-missing-accounts-he")
+    page.get_by_label("ליצור לקוחות חסרים").check()
+    page.locator("#apply-missing").click()
+    services.run_job(job.pk)
+
+    expect(page.locator("#count-invalid")).to_have_text("0")
+    expect(page.locator("#count-duplicates")).to_have_text("1")
+    expect(page.locator("#import-issues")).to_contain_text("אותו דוא״ל כמו בשורה 2")
+    start = page.locator("#start-import")
+    expect(start).to_have_text("ייבוא 2 שורות")  # not the 3 rows of the file
+    assert Account.objects.count() == 1  # the dry run created nothing
+    start.click()
+    services.run_job(job.pk)
+    expect(page.locator("#count-created")).to_have_text("2")
+    assert sorted(Account.objects.values_list("name", flat=True)) == ["אלפא", "בטא", "גמא"]
+    assert set(Account.objects.values_list("owner", flat=True)) == {rep.pk}
+    dana = Contact.objects.get(email="dana@example.co.il")
+    assert sorted(dana.accounts.values_list("name", flat=True)) == ["אלפא", "בטא"]

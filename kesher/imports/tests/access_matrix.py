@@ -130,6 +130,17 @@ register_route(
 )
 register_route(
     "imports",
+    _url("import job", "missing/"),
+    Verb(
+        "POST",
+        may_import,
+        data=lambda world, marker: {"missing-0": "report"},
+        writes=_status_is("import job", ImportJob.Status.CHECKING),
+    ),
+    *POST_ONLY,
+)
+register_route(
+    "imports",
     _url("import job", "cancel/"),
     Verb("POST", may_import, writes=_status_is("import job", ImportJob.Status.CANCELLED)),
     *POST_ONLY,

@@ -54,7 +54,7 @@ def test_whole_flow_windows_1255_file(users, api_for):
     job = response.json()
     assert (job["encoding"], job["total"], job["status"]) == ("Windows-1255", 3, "uploaded")
     assert job["mapping"]["columns"]["3"]["field"] == "mobile"
-    assert {"first_name", "external_id", "account"} <= {f["key"] for f in job["fields"]}
+    assert {"first_name", "external_id", "accounts"} <= {f["key"] for f in job["fields"]}
 
     mapping = {**job["mapping"], "match": "external_id", "source": "old"}
     response = api.put(f"{URL}{job['id']}/mapping/", {"mode": "upsert", "mapping": mapping})
@@ -270,3 +270,62 @@ def test_schema_lists_the_import_endpoints_with_examples(users, api_for):
     assert paths["/api/v1/imports/{id}/mapping/"]["put"]["requestBody"]["content"][
         "application/json"
     ]["examples"]
+
+
+def test_missing_accounts_and_duplicates_through_the_api(users, api_for):
+    """Issue 14 item 7: the dry run's report names the accounts not found; the mapping's
+    "missing": "create" creates them at the import; duplicates are counted apart and to_write
+    is what the import will write."""
+    from kesher.customers.models import Account
+    from kesher.customers.tests.factories import make_account
+
+    rep = users["sales_rep"]
+    make_account(rep, name="אלפא")
+    api = api_for(rep, "en")
+    rows = [
+        ["first name", "email", "company"],
+        ["Dana", "dana@example.com", "אלפא; בטא"],
+        ["Yossi", "DANA@example.com", "בטא"],
+        ["Ruth", "ruth@example.com", "גמא"],
+    ]
+    job = _upload(api, csv_bytes(rows)).json()
+    accounts = next(f for f in job["fields"] if f["key"] == "accounts")
+    assert (accounts["links_to"], accounts["many"]) == ("accounts", True)
+    mapping = {"columns": {"0": "first_name", "1": "email", "2": "accounts"}}
+    assert api.put(f"{URL}{job['id']}/mapping/", {"mapping": mapping}).status_code == 200
+    api.post(f"{URL}{job['id']}/check/")
+    _run_worker(job["id"])
+    job = api.get(f"{URL}{job['id']}/").json()
+    # Every row names an account not found: bad rows by default (a bad row is no duplicate).
+    assert (job["created"], job["invalid"], job["duplicates"], job["to_write"]) == (0, 3, 0, 0)
+    assert job["report"]["missing"]["2"]["values"] == ["בטא", "גמא"]
+    assert job["report"]["missing"]["2"]["may_create"] is True
+
+    mapping["columns"]["2"] = {"field": "accounts", "missing": "nonsense"}
+    refused = api.put(f"{URL}{job['id']}/mapping/", {"mapping": mapping})
+    assert refused.status_code == 400
+    assert "choose report, create or leave" in str(refused.json())
+
+    mapping["columns"]["2"] = {"field": "accounts", "missing": "create"}
+    assert api.put(f"{URL}{job['id']}/mapping/", {"mapping": mapping}).status_code == 200
+    api.post(f"{URL}{job['id']}/check/")
+    _run_worker(job["id"])
+    job = api.get(f"{URL}{job['id']}/").json()
+    assert (job["created"], job["invalid"], job["duplicates"], job["to_write"]) == (2, 0, 1, 2)
+    assert job["mapping"]["columns"]["2"]["missing"] == "create"
+    issues = api.get(f"{URL}{job['id']}/issues/").json()
+    assert "אותו דוא״ל כמו בשורה 2 של הקובץ." in str(issues)  # in the importer's language
+    assert api.post(f"{URL}{job['id']}/start/").status_code == 202
+    _run_worker(job["id"])
+    assert sorted(Account.objects.values_list("name", flat=True)) == ["אלפא", "בטא", "גמא"]
+    dana = Contact.objects.get(first_name="Dana")
+    assert sorted(dana.accounts.values_list("name", flat=True)) == ["אלפא", "בטא"]
+
+
+def test_the_schema_documents_missing_records_and_duplicates(users, api_for):
+    schema = api_for(users["admin"], "en").get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "create the accounts not found" in text
+    assert '\\"missing\\"' in text or "missing" in text
+    assert "to_write" in text

@@ -34,7 +34,7 @@ def test_upload_suggests_fields_from_hebrew_headers(users):
         3: "email",
         4: "mobile",
         5: "birthday",
-        6: "account",
+        6: "accounts",
     }
     assert job.total == 3
     assert job.status == Status.UPLOADED
@@ -186,23 +186,23 @@ def test_crash_between_batches_resumes_without_duplicates(users, monkeypatch):
     rep = users["sales_rep"]
     rows = [["first name", "email"]] + [[f"n{i}", f"p{i}@example.com"] for i in range(10)]
     job = check(upload(rep, rows), rep)
-    real = bulk._link_accounts
+    real = bulk.add_links
     calls = {"n": 0}
 
-    def crashing(plan, pairs):
+    def crashing(plan, pairs, *, new):
         calls["n"] += 1
         if calls["n"] == 2:  # the second batch of 4: its records, audit and index written
             raise SystemExit("killed")
-        return real(plan, pairs)
+        return real(plan, pairs, new=new)
 
-    monkeypatch.setattr(bulk, "_link_accounts", crashing)
+    monkeypatch.setattr(bulk, "add_links", crashing)
     services.import_start(job, actor=rep)
     with pytest.raises(SystemExit):
         services.run_job(job.pk, size=4)
     job.refresh_from_db()
     assert (job.cursor, Contact.objects.count()) == (4, 4)  # the half batch left nothing
     assert AuditEntry.objects.count() == 4
-    monkeypatch.setattr(bulk, "_link_accounts", real)
+    monkeypatch.setattr(bulk, "add_links", real)
     services.run_job(job.pk, size=4)
     job.refresh_from_db()
     assert (job.status, job.created, Contact.objects.count()) == (Status.DONE, 10, 10)

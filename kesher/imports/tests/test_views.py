@@ -175,3 +175,83 @@ def test_job_list_queries_do_not_grow(users, client_for, django_assert_max_num_q
     client.get("/imports/")
     with django_assert_max_num_queries(12):
         client.get("/imports/")
+
+
+def test_missing_accounts_are_offered_to_create_on_the_dry_run_page(
+    users, client_for, django_capture_on_commit_callbacks
+):
+    """Issue 14 item 7: the dry run names the accounts not found and offers to create them
+    or leave the contacts unlinked, instead of failing every row; the button counts only the
+    rows that will be written."""
+    from kesher.customers.tests.factories import make_account
+
+    rep = users["sales_rep"]
+    make_account(rep, name="אלפא")
+    client = client_for(rep)
+    rows = [["שם פרטי", "חברה"], ["דנה", "אלפא"], ["יוסי", "בטא"], ["רות", "בטא"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, rows)
+        job = ImportJob.objects.get()
+        assert job.mapping["columns"]["1"]["field"] == "accounts"
+        client.post(f"/imports/{job.pk}/", _mapping_form(job, **{"missing-1": "report"}))
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert 'id="missing-records"' in html
+    assert "<bdi>בטא</bdi>" in html
+    assert "ליצור לקוחות חסרים" in html
+    assert 'id="start-import"' not in html  # two bad rows, not skipped
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/imports/{job.pk}/missing/", {"missing-1": "create"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.created, job.invalid) == ("checked", 3, 0)
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert re.search(r'id="missing-1-create"[^>]* checked', html)
+    assert 'id="start-import">ייבוא 3 שורות<' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/start/")
+    assert Account.objects.filter(name="בטא", owner=rep).count() == 1
+    assert Contact.objects.filter(accounts__name="בטא").count() == 2
+
+
+def test_the_button_counts_the_rows_to_write_and_duplicates_are_shown(
+    users, client_for, django_capture_on_commit_callbacks
+):
+    rep = users["sales_rep"]
+    client = client_for(rep)
+    rows = [
+        ["שם פרטי", 'דוא"ל'],
+        ["דנה", "dana@example.com"],
+        ["דנה", "Dana@Example.com"],
+        ["יוסי", "bad"],
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, rows)
+        job = ImportJob.objects.get()
+        client.post(f"/imports/{job.pk}/", _mapping_form(job, skip_invalid="1"))
+    job.refresh_from_db()
+    assert (job.created, job.duplicates, job.invalid, job.total) == (1, 1, 1, 3)
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert '<div class="fs-4" id="count-duplicates">1</div>' in html
+    assert 'id="start-import">ייבוא שורה אחת<' in html  # not the 3 rows of the file
+    assert "Same e-mail as row 2" not in html  # in Hebrew
+    assert "אותו דוא״ל כמו בשורה 2" in html
+
+
+def test_the_missing_choice_is_part_of_the_mapping_form(users, client_for):
+    rep = users["sales_rep"]
+    client = client_for(rep)
+    _upload(client, [["שם פרטי", "חברה"], ["דנה", "אלפא"]])
+    job = ImportJob.objects.get()
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert 'name="missing-1"' in html
+    assert "ליצור לקוחות חסרים" in html
+    client.post(f"/imports/{job.pk}/", _mapping_form(job, **{"missing-1": "leave"}))
+    job.refresh_from_db()
+    assert job.mapping["columns"]["1"]["missing"] == "leave"
+    agent = users["support_agent"]  # may not add accounts: no "create" to choose
+    client = client_for(agent)
+    _upload(client, [["שם פרטי", "חברה"], ["דנה", "אלפא"]])
+    job = ImportJob.objects.filter(actor=agent).get()
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert 'name="missing-1"' in html
+    assert "ליצור לקוחות חסרים" not in html

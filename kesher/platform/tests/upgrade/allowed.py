@@ -70,6 +70,26 @@ ALLOWED = [
         change=_tag_params_to_link,
         why='a tag job\'s {"tag": id} is {"field": "tags", "value": id}',
     ),
+    # Issue 14 item 7: e-mail addresses are stored in lower case
+    # (customers/migrations/0008_email_lower_case.py lower-cases those stored before).
+    ChangedValues(
+        table="customers_account",
+        column="email",
+        change=lambda email, row: email.lower() if isinstance(email, str) else email,
+        why="accounts' e-mail addresses lower-cased",
+    ),
+    ChangedValues(
+        table="customers_contact",
+        column="email",
+        change=lambda email, row: email.lower() if isinstance(email, str) else email,
+        why="contacts' e-mail addresses lower-cased",
+    ),
+    # Issue 14 item 7 (decision 0048; imports/migrations/0003_job_duplicates_report.py): a job
+    # counts the rows it skipped as duplicates and keeps its dry run's missing link values.
+    AddedColumn(
+        table="imports_importjob", column="duplicates", value=0, why="no duplicates counted"
+    ),
+    AddedColumn(table="imports_importjob", column="report", value={}, why="no dry-run report"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any

@@ -1,0 +1,140 @@
+"""Rows that repeat a person or a company: the dry run flags them, the import skips them
+(issue 14 item 7, decision 0048).
+
+A row is a duplicate when one of its phones or its e-mail — normalized as ``kesher.dedupe``
+normalizes them: e-mail trimmed and lower-cased, a phone in E.164 (the phone field's own
+cleaning in ``engine.convert_row``) — is that of an earlier row of the file, or, for a row that
+would create a record, that of an existing record the importer may see (records he may not see
+are not his to be told about). Rows are checked a batch at a time: one query per kind of key
+and batch, never one per row. The same external id twice in a file is an error
+(``engine.check_repeat``); so is the same value of the field an update matches by.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from kesher.dedupe.normalize import normalize_email
+from kesher.imports.engine import Plan, RowError, RowValues
+from kesher.platform.fields import PhoneField
+
+__all__ = ["DuplicateRow", "find"]
+
+EMAIL, PHONE = "email", "phone"
+
+
+class DuplicateRow(RowError):
+    """A row skipped as a duplicate: reported, counted apart from bad rows, never an error."""
+
+
+def _key_fields(plan: Plan) -> dict[str, str]:
+    """The entity's e-mail and phone fields (name → kind)."""
+    result = {}
+    for model_field in plan.entity.model._meta.concrete_fields:
+        if isinstance(model_field, PhoneField):
+            result[model_field.name] = PHONE
+        elif isinstance(model_field, models.EmailField):
+            result[model_field.name] = EMAIL
+    return result
+
+
+def _keys(values: RowValues, fields: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(kind, normalized key, field) of a row's phones and e-mail."""
+    result = []
+    for name, kind in fields.items():
+        value = values.data.get(name)
+        if not value:
+            continue
+        key = normalize_email(value) if kind == EMAIL else str(value)
+        if key:
+            result.append((kind, key, name))
+    return result
+
+
+def find(plan: Plan, converted: list[tuple[int, RowValues]], creating: set[int]) -> dict:
+    """Row → DuplicateRow for the rows of ``converted`` (row, values) that repeat an earlier
+    row of the file or, among ``creating`` (the rows that would create a record), an existing
+    record; empty when the mapping imports duplicates."""
+    if not plan.skip_duplicates:
+        return {}
+    fields = _key_fields(plan)
+    mapped = {c.target.key for c in plan.columns}
+    fields = {name: kind for name, kind in fields.items() if name in mapped}
+    if not fields:
+        return {}
+    result: dict[int, DuplicateRow] = {}
+    keys = {row: _keys(values, fields) for row, values in converted}
+    for row, row_keys in keys.items():
+        for kind, key, name in row_keys:
+            first = plan.contact_keys.setdefault(kind, {}).setdefault(key, row)
+            if first != row and row not in result:
+                message = (
+                    _("Same e-mail as row %(row)s of the file.")
+                    if kind == EMAIL
+                    else _("Same phone as row %(row)s of the file.")
+                ) % {"row": first}
+                result[row] = DuplicateRow([(plan.column_for(name), message, key)])
+    wanted = {
+        (kind, key, name)
+        for row, row_keys in keys.items()
+        if row in creating and row not in result
+        for kind, key, name in row_keys
+    }
+    if not wanted:
+        return result
+    existing = _existing_keys(plan, fields, wanted)
+    for row, row_keys in keys.items():
+        if row not in creating or row in result:
+            continue
+        for kind, key, name in row_keys:
+            if (kind, key) in existing:
+                message = (
+                    _("An existing record has this e-mail.")
+                    if kind == EMAIL
+                    else _("An existing record has this phone.")
+                )
+                result[row] = DuplicateRow([(plan.column_for(name), message, key)])
+                break
+    return result
+
+
+def _existing(plan: Plan):
+    return plan.entity.model.objects.visible_to(plan.actor)
+
+
+def _existing_keys(plan: Plan, fields: dict[str, str], wanted: set) -> set[tuple[str, str]]:
+    """The (kind, key) pairs of ``wanted`` some record the importer may see holds: one query
+    for e-mails (on the lower-cased e-mail's index), one for phones (its indexed phone
+    fields)."""
+    every = _key_fields(plan)
+    found: set[tuple[str, str]] = set()
+    emails = {key for kind, key, _n in wanted if kind == EMAIL}
+    phones = {key for kind, key, _n in wanted if kind == PHONE}
+    email_fields = [name for name, kind in every.items() if kind == EMAIL]
+    # Phones are compared with the indexed phone fields only: one unindexed field in the OR
+    # would read the whole table each batch (an account's mobile).
+    meta = plan.entity.model._meta
+    phone_fields = [
+        name
+        for name, kind in every.items()
+        if kind == PHONE and (meta.get_field(name).db_index or meta.get_field(name).unique)
+    ]
+    if emails and email_fields:
+        condition = Q()
+        annotations = {}
+        for name in email_fields:
+            annotations[f"{name}_lower"] = Lower(name)
+            condition |= Q(**{f"{name}_lower__in": emails})
+        rows = _existing(plan).annotate(**annotations).filter(condition).order_by()
+        for values in rows.values_list(*annotations):
+            found.update((EMAIL, v) for v in values if v in emails)
+    if phones and phone_fields:
+        condition = Q()
+        for name in phone_fields:
+            condition |= Q(**{f"{name}__in": phones})
+        for values in _existing(plan).filter(condition).order_by().values_list(*phone_fields):
+            found.update((PHONE, v) for v in values if v in phones)
+    return found
