@@ -39,6 +39,17 @@ class AccountLinkSerializer(serializers.Serializer):
         required=False, default=False, help_text="The account's primary contact."
     )
 
+    def to_representation(self, instance):
+        # The same four values the fields above would give, written directly: a list page
+        # of 50 contacts reads this for every link, and DRF's field-by-field walk cost the
+        # contacts list a quarter of its time.
+        return {
+            "account": instance.account_id,
+            "account_display": instance.account.name,
+            "role": instance.role,
+            "is_primary": instance.is_primary,
+        }
+
 
 def _links(user):
     """A contact's links, each marked whether ``user`` may see its account; with no user (the
