@@ -19,7 +19,14 @@ from typing import TypeVar, cast
 
 from django.db import InterfaceError, OperationalError, connection
 
-__all__ = ["cached", "forget", "remembered_for_request", "renew", "renew_on_change"]
+__all__ = [
+    "cached",
+    "forget",
+    "remembered_for_request",
+    "renew",
+    "renew_on_change",
+    "seeding",
+]
 
 FIELDS = "fields"  # custom fields and field rules
 ROLES = "roles"  # roles and their entity permissions
@@ -131,3 +138,16 @@ def renew_on_change(name: str, *models) -> None:
         uid = f"stamp_{name}_{model._meta.label_lower}"
         post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
         post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"{uid}_delete")
+
+
+def seeding(name: str):
+    """The migration operation that adds stamp ``name``'s row, in the migration of the app that
+    first caches under it (``cached`` never caches under a stamp without one)."""
+    from django.db import migrations
+
+    def add_stamp(apps, schema_editor):
+        apps.get_model("platform", "SchemaStamp").objects.get_or_create(
+            name=name, defaults={"token": "initial"}
+        )
+
+    return migrations.RunPython(add_stamp, migrations.RunPython.noop)

@@ -3,11 +3,7 @@ of entities with processes is cached per process until then, instead of for 60 s
 
 from django.db import migrations
 
-
-def add_stamp(apps, schema_editor):
-    apps.get_model("platform", "SchemaStamp").objects.get_or_create(
-        name="approvals", defaults={"token": "initial"}
-    )
+from kesher.platform import stamps
 
 
 class Migration(migrations.Migration):
@@ -16,4 +12,4 @@ class Migration(migrations.Migration):
         ("platform", "0008_schema_stamp"),
     ]
 
-    operations = [migrations.RunPython(add_stamp, migrations.RunPython.noop)]
+    operations = [stamps.seeding("approvals")]

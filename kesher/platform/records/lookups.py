@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["TOP", "Prefix", "expand_prefix"]
+__all__ = ["Prefix", "expand_prefix", "prefix_match"]
 
 # Above every character: ``x <= value < x + TOP`` is "value starts with x" in code-point order.
 TOP = "\U0010ffff"
@@ -28,11 +28,16 @@ class Prefix(models.Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        value = str(self.rhs)
-        if connection.vendor == "sqlite":
-            return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, value, value + TOP]
-        pattern = connection.ops.prep_for_like_query(value) + "%"
-        return f"{lhs} LIKE %s", [*lhs_params, pattern]
+        sql, params = prefix_match(lhs, str(self.rhs), connection)
+        return sql, [*lhs_params, *params]
+
+
+def prefix_match(column: str, value: str, connection) -> tuple[str, list]:
+    """SQL for ``column`` starting with ``value`` as ``connection``'s database reads it from an
+    index (the module's docstring), and its parameters."""
+    if connection.vendor == "sqlite":
+        return f"({column} >= %s AND {column} < %s)", [value, value + TOP]
+    return f"{column} LIKE %s", [connection.ops.prep_for_like_query(value) + "%"]
 
 
 def expand_prefix(queryset, name: str, value: str):

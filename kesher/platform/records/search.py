@@ -25,7 +25,7 @@ from kesher.platform.records.inserts import (
     insert_statement,
     run_together,
 )
-from kesher.platform.records.lookups import TOP  # also registers ``__prefix``
+from kesher.platform.records.lookups import prefix_match  # also registers ``__prefix``
 from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
@@ -200,10 +200,7 @@ class _Range:
         a search builds one per entity and alternative, and compiling them cost more than
         running them (lookups.py says how each database reads a prefix from the index)."""
         marks = ", ".join(["%s"] * len(self.kinds))
-        if connection.vendor == "sqlite":
-            match, bounds = "token >= %s AND token < %s", [self.prefix, self.prefix + TOP]
-        else:
-            match, bounds = "token LIKE %s", [connection.ops.prep_for_like_query(self.prefix) + "%"]
+        match, bounds = prefix_match("token", self.prefix, connection)
         sql = (
             "SELECT object_id FROM platform_searchtoken"  # noqa: S608  (values are parameters)
             f" WHERE entity = %s AND kind IN ({marks}) AND {match} LIMIT {int(cap)}"
