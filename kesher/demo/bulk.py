@@ -103,7 +103,7 @@ def bulk_record_create(entity_key: str, rows: list[tuple[dict, dict]]) -> list[m
         batch_size=BATCH,
     )
     if entity.has_search():
-        search.index_many(instances, entity)
+        search.index_new(entity, instances)
     for instance, (_audited, changes) in zip(instances, all_changes, strict=True):
         events.emit(
             events.Event(

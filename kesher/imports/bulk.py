@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from kesher.platform import events
 from kesher.platform.bulk.writes import CustomValueMemo, audit_rows
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import definitions_for, rules_for, validate_custom
-from kesher.platform.models import AuditEntry, SearchToken
+from kesher.platform.models import AuditEntry
 from kesher.platform.records import search
 from kesher.platform.records.inserts import insert_new, insert_rows
 from kesher.platform.records.services import assign_fields, creation_changes
@@ -307,7 +307,7 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     audit_rows(
         plan, [(instance, stored) for instance, stored, _c in changed], AuditEntry.Action.CREATE
     )
-    _index(entity, instances)
+    search.index_new(entity, instances)
     created = ImportRowChange.Action.CREATED
     insert_rows(
         ImportRowChange,
@@ -355,37 +355,3 @@ def _written_now(instances: list) -> None:
     for instance in instances:
         for name in stamped:
             setattr(instance, name, now)
-
-
-def _index(entity, instances: list) -> None:
-    """The new records' search tokens, as ``search.index_many`` computes them, in one statement
-    (building a model instance per token was a quarter of an import's time)."""
-    custom_fields = search.searched_custom_fields(entity)
-    if not entity.has_search() and not custom_fields:
-        return
-    rows = [
-        (obj.pk, kind, token)
-        for obj in instances
-        for kind, token in search._tokens(entity, obj, custom_fields)
-    ]
-    if not rows:
-        return
-    meta = SearchToken._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("entity", "object_id", "kind", "token")
-    )
-    insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            ids, kinds, tokens = (list(column) for column in zip(*rows, strict=True))
-            cursor.execute(
-                f"{insert} SELECT %s, t.id, t.kind, t.token "  # noqa: S608
-                "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS t(id, kind, token)",
-                [entity.key, ids, kinds, tokens],
-            )
-        else:
-            cursor.executemany(
-                f"{insert} VALUES (%s, %s, %s, %s)",
-                [(entity.key, pk, kind, token) for pk, kind, token in rows],
-            )

@@ -540,7 +540,7 @@ def _after_write(plan: BulkPlan, changed: list[tuple], *, reindex: bool = False)
     if reindex:
         ids = [obj.pk for obj, _a, _c in changed]
         SearchToken.objects.filter(entity=plan.entity.key, object_id__in=ids).delete()
-        search.index_many([obj for obj, _a, _c in changed], plan.entity)
+        search.index_new(plan.entity, [obj for obj, _a, _c in changed])
     for obj, _audited, changes in changed:
         _emit(plan, obj.pk, events.UPDATED, changes)
 
