@@ -55,6 +55,8 @@ COMPANY_SUFFIXES = frozenset(
 def _strip_marks(text: str) -> str:
     """Drop combining marks (niqqud, cantillation, accents) and format characters (RLM, LRM,
     bidi embeddings, zero-width joiners)."""
+    if text.isascii():  # no marks to drop, and NFKD leaves ASCII as it is
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.category(c).startswith(("M", "Cf")))
 

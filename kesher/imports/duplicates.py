@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kesher.dedupe.normalize import normalize_email
 from kesher.imports.engine import Plan, RowError, RowValues
 from kesher.platform.fields import PhoneField
+from kesher.platform.records.lookups import emails_in
 
 __all__ = ["DuplicateRow", "find"]
 
@@ -122,15 +122,9 @@ def _existing_keys(plan: Plan, fields: dict[str, str], wanted: set) -> set[tuple
         for name, kind in every.items()
         if kind == PHONE and (meta.get_field(name).db_index or meta.get_field(name).unique)
     ]
-    if emails and email_fields:
-        condition = Q()
-        annotations = {}
-        for name in email_fields:
-            annotations[f"{name}_lower"] = Lower(name)
-            condition |= Q(**{f"{name}_lower__in": emails})
-        rows = _existing(plan).annotate(**annotations).filter(condition).order_by()
-        for values in rows.values_list(*annotations):
-            found.update((EMAIL, v) for v in values if v in emails)
+    for name in email_fields if emails else ():
+        rows = emails_in(_existing(plan), name, emails).order_by()
+        found.update((EMAIL, v.lower()) for v in rows.values_list(name, flat=True) if v)
     if phones and phone_fields:
         condition = Q()
         for name in phone_fields:

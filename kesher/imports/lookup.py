@@ -21,7 +21,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kesher.imports.mapping import (
@@ -34,6 +33,7 @@ from kesher.imports.mapping import (
 )
 from kesher.imports.models import ExternalId
 from kesher.platform.access import can, linkable
+from kesher.platform.records.lookups import emails_in
 from kesher.platform.records.services import record_create
 from kesher.platform.registry import registry
 
@@ -251,7 +251,7 @@ def _by_field(queryset, name: str, texts: set[str], known: dict) -> None:
     if not stored:
         return
     if name == "email":
-        queryset = queryset.annotate(email_lower=Lower("email")).filter(email_lower__in=stored)
+        queryset = emails_in(queryset, "email", stored)
     else:
         queryset = queryset.filter(**{f"{name}__in": stored})
     matches: dict = {}

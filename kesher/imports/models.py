@@ -156,7 +156,10 @@ class ImportRowChange(models.Model):
         CREATED = "created", _("Created")
         UPDATED = "updated", _("Updated")
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    # import_change_job_row leads with the job: no second index on it (issue 26).
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     row = models.PositiveIntegerField()
     entity = models.CharField(max_length=40)
     record_id = models.BigIntegerField()

@@ -117,6 +117,14 @@ class PhoneField(models.CharField):
         return super().formfield(**{"max_length": 40, **kwargs})
 
 
+# Lower-case addresses every version of Django's EmailValidator accepts: a dot-atom local
+# part and host names of letters, digits and inner hyphens under a top-level domain of letters.
+PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+    re.ASCII,
+)
+
+
 class LowercaseEmailField(models.EmailField):
     """An e-mail address stored in lower case (issue 14 item 7): whatever writes it — a form,
     the API, an import, a bulk update, a plain ``save`` — and whatever compares with it (an
@@ -129,6 +137,20 @@ class LowercaseEmailField(models.EmailField):
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         return value.lower() if isinstance(value, str) else value
+
+    def clean(self, value, model_instance):
+        # An everyday address passes every check Django's own would make (the e-mail and
+        # length validators) and is taken at once: checking it the long way was a tenth of an
+        # import's time (issue 26). Anything else goes the long way, with its messages.
+        value = self.to_python(value)
+        if (
+            type(value) is str
+            and len(value) <= (self.max_length or 0)
+            and not self._validators
+            and PLAIN_EMAIL.fullmatch(value)
+        ):
+            return value
+        return super().clean(value, model_instance)
 
     def pre_save(self, model_instance, add):
         value = getattr(model_instance, self.attname)
@@ -191,11 +213,13 @@ def choice_fk(list_key: str, verbose_name, *, required: bool = False, related_na
     )
 
 
-def owner_fk(related_name: str = "+", verbose_name=None):
+def owner_fk(related_name: str = "+", verbose_name=None, *, db_index: bool = True):
     """The user a record belongs to, for the "own" and "department" scopes (REQ OR-3); only an
-    active user can be given."""
+    active user can be given. ``db_index=False`` where a composite index leads with the owner
+    already (a second index on the same column only costs every insert)."""
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=db_index,
         verbose_name=verbose_name or _("owner"),
         null=True,
         blank=True,

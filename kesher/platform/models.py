@@ -151,7 +151,8 @@ class AuditEntry(models.Model):
         DELETE = "delete", _("deleted")
         ATTACH = "attach", _("file attached")
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # audit_record (content type, object, time) serves every lookup by content type too.
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=300)
     actor = models.ForeignKey(

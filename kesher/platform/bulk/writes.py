@@ -461,8 +461,7 @@ def _delete(plan: BulkPlan, records: list) -> Outcome:
         ids = [obj.pk for obj in deleted]
         SearchToken.objects.filter(entity=plan.entity.key, object_id__in=ids).delete()
         audit_rows(plan, [(obj, snapshots[obj.pk]) for obj in deleted], AuditEntry.Action.DELETE)
-        for obj in deleted:
-            _emit(plan, obj.pk, events.DELETED, {})
+        _emit(plan, [(obj.pk, {}) for obj in deleted], events.DELETED)
     outcome.updated = len(deleted)
     return outcome
 
@@ -541,8 +540,7 @@ def _after_write(plan: BulkPlan, changed: list[tuple], *, reindex: bool = False)
         ids = [obj.pk for obj, _a, _c in changed]
         SearchToken.objects.filter(entity=plan.entity.key, object_id__in=ids).delete()
         search.index_new(plan.entity, [obj for obj, _a, _c in changed])
-    for obj, _audited, changes in changed:
-        _emit(plan, obj.pk, events.UPDATED, changes)
+    _emit(plan, [(obj.pk, changes) for obj, _a, changes in changed], events.UPDATED)
 
 
 AUDIT_COLUMNS = ("content_type", "object_id", "object_repr", "actor", "action", "changes", "at")
@@ -587,12 +585,18 @@ def audit_rows(plan: BulkPlan, changed: list[tuple], action: str) -> None:
             )
 
 
-def _emit(plan: BulkPlan, pk: int, name: str, changes: dict) -> None:
-    event = events.Event(
-        name=name,
-        entity=plan.entity.key,
-        object_id=pk,
-        actor_id=getattr(plan.actor, "pk", None),
-        changes=changes,
+def _emit(plan: BulkPlan, written: list[tuple[int, dict]], name: str) -> None:
+    """The events of a chunk's records, (pk, changes) each, delivered together after commit."""
+    actor_id = getattr(plan.actor, "pk", None)
+    events.emit_many(
+        [
+            events.Event(
+                name=name,
+                entity=plan.entity.key,
+                object_id=pk,
+                actor_id=actor_id,
+                changes=changes,
+            )
+            for pk, changes in written
+        ]
     )
-    events.emit(event)

@@ -11,8 +11,9 @@ ordinary index answers (DESIGN.md "Lists at scale", "Search").
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 
-__all__ = ["Prefix", "expand_prefix", "prefix_match"]
+__all__ = ["Prefix", "emails_in", "expand_prefix", "prefix_match"]
 
 # Above every character: ``x <= value < x + TOP`` is "value starts with x" in code-point order.
 TOP = "\U0010ffff"
@@ -71,3 +72,15 @@ def expand_prefix(queryset, name: str, value: str):
     if len(values) == 1:
         return queryset.filter(**{name: values[0]})
     return queryset.filter(**{f"{name}__in": values}) if values else queryset.none()
+
+
+def emails_in(queryset: models.QuerySet, name: str, emails) -> models.QuerySet:
+    """``queryset`` narrowed to records whose e-mail field ``name`` is one of ``emails`` (lower
+    case), whatever its case: a ``LowercaseEmailField`` stores lower case, so its plain index
+    answers; any other e-mail field is compared lower-cased (and read whole)."""
+    from kesher.platform.fields import LowercaseEmailField
+
+    if isinstance(queryset.model._meta.get_field(name), LowercaseEmailField):
+        return queryset.filter(**{f"{name}__in": emails})
+    lowered = f"{name}_lower"
+    return queryset.annotate(**{lowered: Lower(name)}).filter(**{f"{lowered}__in": emails})
