@@ -15,8 +15,6 @@ service (``engine.process_row``), as every row of an entity without this path do
 
 from __future__ import annotations
 
-import copy
-
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.base import ModelState
@@ -83,6 +81,7 @@ class _Memo:
         self.clean = CustomValueMemo()
         model = entity.model
         self.model_clean = model.clean is not models.Model.clean
+        self._model = model
         self._template = model()
         # Fields whose default is made per record (a time, a fresh dict): made again per copy.
         self._fresh = [f for f in model._meta.concrete_fields if callable(f.default)]
@@ -91,7 +90,8 @@ class _Memo:
 
     def blank(self):
         """A new unsaved record holding the model's defaults."""
-        instance = copy.copy(self._template)
+        instance = self._model.__new__(self._model)
+        instance.__dict__.update(self._template.__dict__)
         instance._state = ModelState()
         for field in self._fresh:
             setattr(instance, field.attname, field.get_default())

@@ -154,22 +154,31 @@ def _preparer(field):
             return value if type(value) is kind else field.get_db_prep_save(value, connection)
 
         return prepare
-    # A date-time or a JSON value costs most to convert, and the rows of one write often share
-    # one (their creation time, an empty ``custom``): each distinct value is prepared once.
-    if isinstance(field, models.DateTimeField | models.JSONField):
+    # Dates and JSON values cost most to convert, and the rows of one write often share one
+    # (their creation time, an empty ``custom``, a birthday): each distinct value is prepared
+    # once. Other fields normalize on the way (a phone, an ID number): an empty one once.
+    if isinstance(field, models.DateField | models.JSONField):
         prepared: dict = {}
 
         def prepare(obj):
             value = value_of(obj)
             key = value if not isinstance(value, dict | list) else repr(value)
             if key not in prepared:
-                if len(prepared) > 1000:
+                if len(prepared) > 50_000:
                     prepared.clear()
                 prepared[key] = field.get_db_prep_save(value, connection)
             return prepared[key]
 
         return prepare
-    return lambda obj: field.get_db_prep_save(value_of(obj), connection)
+    empty = field.get_db_prep_save("", connection) if field.empty_strings_allowed else None
+
+    def prepare(obj):
+        value = value_of(obj)
+        if value == "" and field.empty_strings_allowed:
+            return empty
+        return field.get_db_prep_save(value, connection)
+
+    return prepare
 
 
 def _stores_text_as_given(field) -> bool:
