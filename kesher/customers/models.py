@@ -33,14 +33,14 @@ class Account(KesherModel):
         _("type"), max_length=12, choices=Kind.choices, default=Kind.ORGANIZATION
     )
     name = models.CharField(_("name"), max_length=200)
-    company_number = CompanyNumberField(_("company number"), db_index=True)
-    israeli_id = IsraeliIdField(_("ID number"), db_index=True)
-    phone = PhoneField(_("phone"), db_index=True)
+    company_number = CompanyNumberField(_("company number"))
+    israeli_id = IsraeliIdField(_("ID number"))
+    phone = PhoneField(_("phone"))
     mobile = PhoneField(_("mobile"))
-    email = LowercaseEmailField(_("email"), blank=True, db_index=True)
+    email = LowercaseEmailField(_("email"), blank=True)
     website = models.URLField(_("website"), blank=True)
     street = models.CharField(_("street"), max_length=200, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
     zip_code = models.CharField(_("zip code"), max_length=10, blank=True)
     country = models.CharField(_("country"), max_length=60, blank=True, default="ישראל")
     industry = choice_fk("industry", _("industry"))
@@ -67,6 +67,14 @@ class Account(KesherModel):
         indexes = [
             models.Index(fields=["owner", "name"], name="account_owner_name"),
             models.Index(fields=["name", "id"], name="account_name_id"),
+            # The keys duplicates and imports match by, exactly (issue 26: an index of its own,
+            # not Django's db_index, which on PostgreSQL adds a second one for LIKE patterns
+            # that nothing here asks; the search finds by its own index).
+            models.Index(fields=["company_number"], name="account_company_number"),
+            models.Index(fields=["israeli_id"], name="account_israeli_id"),
+            models.Index(fields=["phone"], name="account_phone"),
+            models.Index(fields=["email"], name="account_email"),
+            models.Index(fields=["city"], name="account_city"),
             # Automation's idle trigger reads a window of last changes (automation/schedule.py).
             models.Index(fields=["updated_at", "id"], name="account_updated"),
         ]
@@ -90,10 +98,10 @@ class Contact(KesherModel):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
-    email = LowercaseEmailField(_("email"), blank=True, db_index=True)
-    phone = PhoneField(_("phone"), db_index=True)
-    mobile = PhoneField(_("mobile"), db_index=True)
-    israeli_id = IsraeliIdField(_("ID number"), db_index=True)
+    email = LowercaseEmailField(_("email"), blank=True)
+    phone = PhoneField(_("phone"))
+    mobile = PhoneField(_("mobile"))
+    israeli_id = IsraeliIdField(_("ID number"))
     city = models.CharField(_("city"), max_length=100, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     owner = owner_fk("owned_contacts", db_index=False)  # contact_owner_name leads with it
@@ -126,6 +134,11 @@ class Contact(KesherModel):
             ),
             models.Index(fields=["owner", "city"], name="contact_owner_city"),
             models.Index(fields=["created_at", "id"], name="contact_created"),
+            # The keys duplicates and imports match by, exactly (as the account's).
+            models.Index(fields=["email"], name="contact_email"),
+            models.Index(fields=["phone"], name="contact_phone"),
+            models.Index(fields=["mobile"], name="contact_mobile"),
+            models.Index(fields=["israeli_id"], name="contact_israeli_id"),
             # Automation's idle trigger reads a window of last changes (automation/schedule.py).
             models.Index(fields=["updated_at", "id"], name="contact_updated"),
         ]

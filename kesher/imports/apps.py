@@ -11,4 +11,5 @@ class ImportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from kesher.imports import tasks  # noqa: F401  (registers the worker's resume hook)
+        # The worker's resume hook; the timeline's "created by import" source.
+        from kesher.imports import tasks, timeline  # noqa: F401

@@ -39,10 +39,9 @@ from kesher.imports.engine import (
 from kesher.imports.mapping import EXTERNAL_ID
 from kesher.imports.models import ExternalId, ImportIssue, ImportJob, ImportRowChange
 from kesher.platform import events
-from kesher.platform.bulk.writes import CustomValueMemo, audit_rows
+from kesher.platform.bulk.writes import CustomValueMemo
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import definitions_for, rules_for, validate_custom
-from kesher.platform.models import AuditEntry
 from kesher.platform.records import search
 from kesher.platform.records.inserts import insert_new, insert_rows
 from kesher.platform.records.lookups import emails_in
@@ -341,10 +340,8 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     instances = [instance for _row, _values, instance in creates]
     _written_now(instances)
     insert_new(entity.model, instances)
-    changed = [(instance, *creation_changes(instance)) for instance in instances]
-    audit_rows(
-        plan, [(instance, stored) for instance, stored, _c in changed], AuditEntry.Action.CREATE
-    )
+    # Their creation is told by the import's row records (below), not by an audit entry each.
+    changed = [(instance, *creation_changes(instance, audited_too=False)) for instance in instances]
     search.index_new(entity, instances)
     created = ImportRowChange.Action.CREATED
     insert_rows(

@@ -484,7 +484,9 @@ def process_row(
     try:
         if existing is None:
             service = entity.create_service or (lambda **kw: record_create(entity, **kw))
-            record = service(actor=actor, data=default_owner(entity, data, actor))
+            # The row record below says the import created it (timeline, undo): no audit entry.
+            with audit.creations_recorded_elsewhere():
+                record = service(actor=actor, data=default_owner(entity, data, actor))
             outcome = "created"
             ImportRowChange.objects.create(
                 job=plan.job,

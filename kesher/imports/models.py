@@ -167,7 +167,11 @@ class ImportRowChange(models.Model):
     before = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["job", "row"], name="import_change_job_row")]
+        indexes = [
+            models.Index(fields=["job", "row"], name="import_change_job_row"),
+            # A record's timeline tells that an import created it from these (issue 26).
+            models.Index(fields=["entity", "record_id"], name="import_change_record"),
+        ]
 
     def __str__(self):
         return f"{self.entity} #{self.record_id} {self.action}"

@@ -10,9 +10,11 @@ from django.utils import translation
 from kesher.customers.models import Contact
 from kesher.imports import bulk, services
 from kesher.imports.engine import plan_for
+from kesher.imports.models import ImportRowChange
 from kesher.imports.tests.helpers import check, run, upload
 from kesher.platform import events
 from kesher.platform.models import AuditEntry, Choice, CustomField, FieldRule, SearchToken
+from kesher.platform.records import timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -70,17 +72,30 @@ def test_custom_fields_and_dependent_lists_in_bulk(users):
     assert Contact.objects.get().custom == {"region": "north", "area": "haifa"}
 
 
-def test_bulk_writes_audit_search_and_events_like_the_service(users):
+@pytest.mark.parametrize("path", ["bulk", "service"])
+def test_the_import_row_tells_the_creation_on_both_paths(users, monkeypatch, path):
+    """Issue 26 item 3: a created record's history is its import row record — no "created"
+    audit entry beside it — on the bulk path and through the services alike; searchable at
+    once; shown on its timeline with the import, the file and the row."""
+    if path == "service":
+        monkeypatch.setattr(bulk, "supports", lambda plan: False)
     admin = users["admin"]
     rows = [["first name", "last name", "mobile"], ["דנה", "לוי", "054-1234567"]]
-    run(check(upload(admin, rows), admin), admin)
+    job = run(check(upload(admin, rows), admin), admin)
     dana = Contact.objects.get()
-    entry = AuditEntry.objects.get(object_id=dana.pk, action="create")
-    assert entry.changes["first_name"] == [None, "דנה"]
-    assert entry.changes["mobile"] == [None, "+972541234567"]
-    assert entry.changes["owner"] == [None, {"ref": "users", "id": admin.pk}]
-    assert entry.actor == admin
+    assert (dana.first_name, dana.mobile, dana.owner) == ("דנה", "+972541234567", admin)
+    assert not AuditEntry.objects.filter(object_id=dana.pk).exists()
+    change = ImportRowChange.objects.get(entity="contacts", record_id=dana.pk)
+    assert (change.job, change.row, change.action) == (job, 2, "created")
     assert SearchToken.objects.filter(entity="contacts", object_id=dana.pk).exists()
+    with translation.override("en"):
+        (item,) = [i for i in timeline.items_for(dana, admin) if i.action == "create"]
+    assert item.title == f"Created by import #{job.pk}"
+    assert item.rows == [("File", "", "people.csv"), ("Row", "", "2")]
+    assert (item.actor, item.url) == (admin, f"/imports/{job.pk}/")
+    # Whoever may not open the import still reads that the record came from one.
+    (item,) = [i for i in timeline.items_for(dana, users["manager"]) if i.action == "create"]
+    assert item.url == ""
 
 
 def test_events_of_created_records_are_delivered_after_commit(

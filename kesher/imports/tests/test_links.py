@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -116,6 +117,11 @@ def test_missing_accounts_are_reported_then_created_or_left(users):
     assert {a.owner for a in created} == {rep}  # through the service: owned by the importer
     assert AuditEntry.objects.filter(object_id__in=[a.pk for a in created], action="create")
     assert _pairs() == {("דנה", "אלפא"), ("יוסי", "בטא"), ("רות", "בטא"), ("רות", "גמא")}
+    # A contact created and linked by the import has one audit entry, its links (issue 26):
+    # its creation is its import row.
+    entries = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Contact))
+    for contact in Contact.objects.all():
+        assert [e.action for e in entries.filter(object_id=contact.pk)] == ["update"]
 
 
 def test_only_who_may_add_accounts_may_choose_to_create_them(users):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +33,8 @@ __all__ = [
     "LINK_ID",
     "SECRET_FIELDS",
     "Fact",
+    "creation_recorded_elsewhere",
+    "creations_recorded_elsewhere",
     "encode",
     "encoded",
     "fact_for",
@@ -165,3 +169,23 @@ def encoded(changes: dict) -> dict:
     for key, (old, new) in changes.items():
         stored[key] = [encode(old), encode(new)]
     return stored
+
+
+# Set while another record already says that (and by whom) records are being created — an
+# import's row records (issue 26: no row written that another row already says).
+_creations_recorded: ContextVar[bool] = ContextVar("creations_recorded", default=False)
+
+
+@contextmanager
+def creations_recorded_elsewhere():
+    """Within it, ``record_create`` writes no "created" audit entry: the caller keeps its own
+    record of each creation and shows it on the record's timeline."""
+    handle = _creations_recorded.set(True)
+    try:
+        yield
+    finally:
+        _creations_recorded.reset(handle)
+
+
+def creation_recorded_elsewhere() -> bool:
+    return _creations_recorded.get()

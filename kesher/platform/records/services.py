@@ -224,11 +224,12 @@ def _known_valid_links(instance) -> set[str]:
     return known
 
 
-def creation_changes(instance) -> tuple[dict, dict]:
-    """A new record's audit changes (every audited field holding a value, as stored) and its
-    "created" event's (every editable field holding a value, as ``display`` shows it), custom
-    values in both. One pass over the fields: imports call it for every row."""
-    hidden = audit.hidden_fields(type(instance))
+def creation_changes(instance, *, audited_too: bool = True) -> tuple[dict, dict]:
+    """A new record's audit changes (every audited field holding a value, as stored; empty
+    unless ``audited_too``) and its "created" event's (every editable field holding a value, as
+    ``display`` shows it), custom values in both. One pass over the fields: imports call it
+    for every row."""
+    hidden = audit.hidden_fields(type(instance)) if audited_too else None
     audited, shown = {}, {}
     for field in instance._meta.concrete_fields:
         if not field.editable or field.primary_key:
@@ -239,16 +240,19 @@ def creation_changes(instance) -> tuple[dict, dict]:
         name = field.name
         if field.is_relation:
             shown[name] = [None, str(getattr(instance, name))]
-            value = audit.ref(field.related_model, raw)
-        else:
-            value = audit.encode(raw)
-            shown[name] = [None, MASK if name in audit.SECRET_FIELDS else value]
-            if name == audit.LINK_ID:
-                value = audit.field_value(instance, field)
-        if name not in hidden:
-            audited[name] = [None, value]
+            if hidden is not None and name not in hidden:
+                audited[name] = [None, audit.ref(field.related_model, raw)]
+            continue
+        value = audit.encode(raw)
+        shown[name] = [None, MASK if name in audit.SECRET_FIELDS else value]
+        if hidden is not None and name not in hidden:
+            audited[name] = [
+                None,
+                audit.field_value(instance, field) if name == audit.LINK_ID else value,
+            ]
     custom = custom_changes({}, getattr(instance, "custom", None) or {})
-    audited.update(custom)
+    if hidden is not None:
+        audited.update(custom)
     shown.update(custom)
     return audited, shown
 
@@ -435,7 +439,11 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     audited, changes = creation_changes(instance)
     _set_m2m(instance, m2m, changes, audited, actor=actor, new=True)
     run_together(
-        audit_statement(instance, actor=actor, action=AuditEntry.Action.CREATE, changes=audited),
+        None
+        if audit.creation_recorded_elsewhere()
+        else audit_statement(
+            instance, actor=actor, action=AuditEntry.Action.CREATE, changes=audited
+        ),
         *search.index_statements(instance, entity, new=True),
     )
     _emit(entity, instance, events.CREATED, actor, changes)
