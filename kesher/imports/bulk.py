@@ -82,8 +82,13 @@ class _Memo:
         self.model_clean = model.clean is not models.Model.clean
         self._model = model
         self._template = model()
-        # Fields whose default is made per record (a time, a fresh dict): made again per copy.
-        self._fresh = [f for f in model._meta.concrete_fields if callable(f.default)]
+        # Fields whose default is made per record (a fresh dict): made again per copy; but the
+        # record's times, which the batch's write sets for all its records (``_written_now``).
+        self._fresh = [
+            f
+            for f in model._meta.concrete_fields
+            if callable(f.default) and f.name not in WRITTEN_NOW
+        ]
         self._defaults: dict[frozenset, dict] = {}
         self._empty_custom: dict | None = None
 
@@ -341,7 +346,11 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     _written_now(instances)
     insert_new(entity.model, instances)
     # Their creation is told by the import's row records (below), not by an audit entry each.
-    changed = [(instance, *creation_changes(instance, audited_too=False)) for instance in instances]
+    labels: dict = {}  # the rows of a batch share owners and pick-list values
+    changed = [
+        (instance, *creation_changes(instance, audited_too=False, labels=labels))
+        for instance in instances
+    ]
     search.index_new(entity, instances)
     created = ImportRowChange.Action.CREATED
     insert_rows(
@@ -379,16 +388,15 @@ def _insert(plan: Plan, memo: _Memo, creates: list) -> None:
     )
 
 
+WRITTEN_NOW = ("created_at", "updated_at")
+
+
 def _written_now(instances: list) -> None:
     """Records written in one transaction share its time, as they would share ``now()``."""
     if not instances:
         return
     now = timezone.now()
-    stamped = [
-        f.attname
-        for f in instances[0]._meta.concrete_fields
-        if f.name in ("created_at", "updated_at")
-    ]
+    stamped = [f.attname for f in instances[0]._meta.concrete_fields if f.name in WRITTEN_NOW]
     for instance in instances:
         for name in stamped:
             setattr(instance, name, now)

@@ -224,12 +224,16 @@ def _known_valid_links(instance) -> set[str]:
     return known
 
 
-def creation_changes(instance, *, audited_too: bool = True) -> tuple[dict, dict]:
+def creation_changes(
+    instance, *, audited_too: bool = True, labels: dict | None = None
+) -> tuple[dict, dict]:
     """A new record's audit changes (every audited field holding a value, as stored; empty
     unless ``audited_too``) and its "created" event's (every editable field holding a value, as
     ``display`` shows it), custom values in both. One pass over the fields: imports call it
-    for every row."""
+    for every row, and pass ``labels`` (a dict kept across the records of one write) so a
+    related record's name is read once."""
     hidden = audit.hidden_fields(type(instance)) if audited_too else None
+    labels = {} if labels is None else labels
     audited, shown = {}, {}
     for field in instance._meta.concrete_fields:
         if not field.editable or field.primary_key:
@@ -239,7 +243,9 @@ def creation_changes(instance, *, audited_too: bool = True) -> tuple[dict, dict]
             continue
         name = field.name
         if field.is_relation:
-            shown[name] = [None, str(getattr(instance, name))]
+            if (name, raw) not in labels:
+                labels[(name, raw)] = str(getattr(instance, name))
+            shown[name] = [None, labels[(name, raw)]]
             if hidden is not None and name not in hidden:
                 audited[name] = [None, audit.ref(field.related_model, raw)]
             continue
