@@ -301,6 +301,10 @@ KESHER_AUTOMATION_MAX_ATTEMPTS = int(os.environ.get("KESHER_AUTOMATION_MAX_ATTEM
 # --- Import, duplicates and backups (issue 6) -----------------------------------------------------
 KESHER_IMPORT_MAX_BYTES = int(os.environ.get("KESHER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 KESHER_IMPORT_BATCH_SIZE = int(os.environ.get("KESHER_IMPORT_BATCH_SIZE", "500"))
+# On SQLite an import's bulk path commits every this many rows (kesher/imports/services.py).
+KESHER_IMPORT_SQLITE_TRANSACTION_ROWS = int(
+    os.environ.get("KESHER_IMPORT_SQLITE_TRANSACTION_ROWS", "10000")
+)
 KESHER_IMPORT_UNDO_DAYS = int(os.environ.get("KESHER_IMPORT_UNDO_DAYS", "7"))
 # The total unpacked size of a zip of attachments uploaded with an import (decision 0037).
 KESHER_IMPORT_ZIP_MAX_BYTES = int(
