@@ -396,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     try:
         _django(args.db, where)
+        from django.core.management import call_command
+
+        # The copy has the reference set's schema: migrations since its load (indexes) apply.
+        call_command("migrate", verbosity=0, interactive=False)
         files = write_files(build_rows(), folder)
         engine = engine_version()
         indexes = contact_indexes()
