@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from kesher.dedupe.normalize import normalize_email
 from kesher.imports.engine import Plan, RowError, RowValues
 from kesher.platform.fields import PhoneField
-from kesher.platform.records.lookups import emails_in
+from kesher.platform.records.lookups import emails_in, leads_an_index
 
 __all__ = ["DuplicateRow", "find"]
 
@@ -116,11 +116,9 @@ def _existing_keys(plan: Plan, fields: dict[str, str], wanted: set) -> set[tuple
     email_fields = [name for name, kind in every.items() if kind == EMAIL]
     # Phones are compared with the indexed phone fields only: one unindexed field in the OR
     # would read the whole table each batch (an account's mobile).
-    meta = plan.entity.model._meta
+    model = plan.entity.model
     phone_fields = [
-        name
-        for name, kind in every.items()
-        if kind == PHONE and (meta.get_field(name).db_index or meta.get_field(name).unique)
+        name for name, kind in every.items() if kind == PHONE and leads_an_index(model, name)
     ]
     for name in email_fields if emails else ():
         rows = emails_in(_existing(plan), name, emails).order_by()

@@ -154,7 +154,7 @@ def test_a_foreign_key_to_an_entity_is_a_link_column_too(users):
 
 def test_duplicates_within_the_file_and_against_the_database(users):
     rep = users["sales_rep"]
-    make_contact(rep, first_name="קיים", email="old@example.com")
+    make_contact(rep, first_name="קיים", email="old@example.com", mobile="053-3333333")
     rows = [
         ["first name", "email", "mobile"],
         ["א", "A@Example.com", "054-1111111"],
@@ -162,17 +162,19 @@ def test_duplicates_within_the_file_and_against_the_database(users):
         ["ג", "", "+972541111111"],  # row 4: the phone of row 2, written otherwise
         ["ד", "OLD@example.com", ""],  # row 5: an existing contact's e-mail
         ["ה", "new@example.com", "052-2222222"],
+        ["ו", "", "053 333 3333"],  # row 7: an existing contact's mobile (its own index)
     ]
     job = check(upload(rep, rows), rep)
-    assert (job.created, job.duplicates, job.invalid, job.to_write) == (2, 3, 0, 2)
+    assert (job.created, job.duplicates, job.invalid, job.to_write) == (2, 4, 0, 2)
     problems = {i.row: i.message for i in job.issues.all()}
     assert problems == {
         3: "אותו דוא״ל כמו בשורה 2 של הקובץ.",
         4: "אותו טלפון כמו בשורה 2 של הקובץ.",
         5: "לרשומה קיימת יש את הדוא״ל הזה.",
+        7: "לרשומה קיימת יש את הטלפון הזה.",
     }
     job = run(job, rep)  # duplicates are skipped, not errors
-    assert (job.status, job.created, job.duplicates) == ("done", 2, 3)
+    assert (job.status, job.created, job.duplicates) == ("done", 2, 4)
     assert Contact.objects.filter(email="a@example.com").count() == 1  # stored lower-cased
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Lower
 
-__all__ = ["Prefix", "emails_in", "expand_prefix", "prefix_match"]
+__all__ = ["Prefix", "emails_in", "expand_prefix", "leads_an_index", "prefix_match"]
 
 # Above every character: ``x <= value < x + TOP`` is "value starts with x" in code-point order.
 TOP = "\U0010ffff"
@@ -41,6 +41,17 @@ def prefix_match(column: str, value: str, connection) -> tuple[str, list]:
     return f"{column} LIKE %s", [connection.ops.prep_for_like_query(value) + "%"]
 
 
+def leads_an_index(model, name: str) -> bool:
+    """Whether an index of ``model`` starts with field ``name`` — its own (``db_index``,
+    ``unique``) or one the model declares — so a lookup on it alone reads an index."""
+    field = model._meta.get_field(name)
+    if field.db_index or field.unique:
+        return True
+    return any(
+        index.fields and index.fields[0].lstrip("-") == name for index in model._meta.indexes
+    )
+
+
 def expand_prefix(queryset, name: str, value: str):
     """``queryset`` filtered on ``name`` starting with ``value``, as an equality when it can.
 
@@ -54,9 +65,8 @@ def expand_prefix(queryset, name: str, value: str):
     from django.db import connections
 
     model = queryset.model
-    field = model._meta.get_field(name)
     condition = {f"{name}__prefix": value}
-    if connections[queryset.db].vendor != "sqlite" or not (field.db_index or field.unique):
+    if connections[queryset.db].vendor != "sqlite" or not leads_an_index(model, name):
         return queryset.filter(**condition)
     # The stored values only shape the filter; the rows still come from ``queryset``, which
     # the caller has scoped with ``visible_to``.
