@@ -1,0 +1,314 @@
+"""The API create as clients send it, over the reference data set (issue 26 item 5):
+
+    .venv/bin/python -m bench.create --db sqlite
+    .venv/bin/python -m bench.create --db postgres --pg-name kesher_bench   # the set to copy
+
+``POST /api/v1/contacts/`` with 20 enabled automation rules on contacts (``bench.automation``'s
+quiet rules), into a copy of the reference data set (1,000,000 contacts: the duplicate check
+has a million records to look among), in interleaved rounds of three kinds:
+
+* **bare** — the floor: the same request through the same middleware and DRF authentication,
+  answered by ``bench/bare_create.py``, which writes the same contact row, its audit entry and
+  its search tokens by bare SQL;
+* **clients** — the create as clients send it: no ``?force``, so the duplicate check runs
+  (``kesher.dedupe.specs.find_candidates``), then the create;
+* **forced** — ``?force=true``: the create without the check, for what the check adds.
+
+Each payload is a new contact as an API client sends one — first and last name drawn from the
+data set's own vocabulary (so name prefixes meet as many records as real names do), a city, a
+new mobile number and e-mail address. Drawn names that the check finds similar to existing
+records are set aside before measuring (their share is reported): every timed create is
+answered 201 after the check ran in full. Target: clients ≤ 1.5 × bare.
+
+The copy (``bench.dedupe.copy_database``: SQLite's backup API into a temporary folder, or
+PostgreSQL's ``CREATE DATABASE … TEMPLATE``) is removed afterwards. Results go to
+``bench/results/<date>-create-<db>.md``; ``--profile`` writes a pyinstrument profile of the
+clients' creates to ``var/bench/profiles/create-<db>.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shlex
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.database import (
+    DEFAULT_POSTGRES_NAME,
+    DEFAULT_SQLITE_PATH,
+    ROOT,
+    configure_django,
+    engine_version,
+)
+from bench.timing import machine_speed
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PROFILES = ROOT / "var" / "bench" / "profiles"
+COPY_NAME = "kesher_create_bench"
+TARGET_RATIO = 1.5
+KINDS = ("bare", "clients", "forced")
+
+
+def payloads(count: int, seed: int) -> list[dict]:
+    """``count`` new contacts drawn from the reference set's vocabulary, with a mobile
+    number and an e-mail address no record has (a range the generator never draws)."""
+    from bench import vocabulary as vocab
+
+    rng = random.Random(seed)
+    hebrew_last = [he for he, _la, _w in vocab.HEBREW_LAST_NAMES]
+    hebrew_weights = [w for _he, _la, w in vocab.HEBREW_LAST_NAMES]
+    cities = [c for c, _w in vocab.CITIES]
+    city_weights = [w for _c, w in vocab.CITIES]
+    made = []
+    for n in range(count):
+        if rng.random() < 0.7:
+            first = rng.choice(vocab.HEBREW_FIRST_NAMES)[0]
+            last = rng.choices(hebrew_last, weights=hebrew_weights)[0]
+        else:
+            first = rng.choice(vocab.ENGLISH_FIRST_NAMES)
+            last = rng.choice(vocab.ENGLISH_LAST_NAMES)
+        made.append(
+            {
+                "first_name": first,
+                "last_name": last,
+                "city": rng.choices(cities, weights=city_weights)[0],
+                "mobile": f"+972599{n:06d}",
+                "email": f"new.contact.{seed}.{n}@create.bench.test",
+            }
+        )
+    return made
+
+
+def clear_payloads(admin, wanted: int, seed: int) -> tuple[list[dict], int]:
+    """The first ``wanted`` drawn payloads the duplicate check finds nothing like — neither
+    among the records nor among the payloads kept before them (each is created in turn) —
+    and how many were drawn to get them."""
+    from rapidfuzz import fuzz
+
+    from kesher.dedupe.specs import find_candidates, name_threshold, spec_for
+
+    spec = spec_for("contacts")
+    threshold = name_threshold()
+    kept: list[dict] = []
+    by_city: dict[str, list[str]] = {}
+    drawn = 0
+    for payload in payloads(wanted * 4, seed):
+        if len(kept) == wanted:
+            break
+        drawn += 1
+        name, city = spec.name_of(payload), spec.block_of(payload)
+        if any(fuzz.token_sort_ratio(name, other) >= threshold for other in by_city.get(city, [])):
+            continue
+        if find_candidates(spec, admin, payload):
+            continue
+        kept.append(payload)
+        by_city.setdefault(city, []).append(name)
+    if len(kept) < wanted:
+        raise SystemExit(f"only {len(kept)} of {drawn} drawn contacts are new; draw more")
+    return kept, drawn
+
+
+def _round(client, kind: str, batch: list[dict]) -> float:
+    url = "/api/v1/contacts/?force=true" if kind == "forced" else "/api/v1/contacts/"
+    began = time.perf_counter()
+    for payload in batch:
+        response = client.post(url, payload, format="json")
+        if response.status_code != 201:
+            raise SystemExit(f"{kind}: {response.status_code} {response.content[:300]!r}")
+    return time.perf_counter() - began
+
+
+def measure(admin, batches: dict[str, list[list[dict]]], profile_to: Path | None) -> dict:
+    from django.test.utils import override_settings, setup_test_environment
+    from rest_framework.test import APIClient
+
+    setup_test_environment()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="he", SERVER_NAME="localhost")
+    client.force_authenticate(admin)
+    seconds: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    profiler = None
+    if profile_to:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+    rounds = len(batches["clients"])
+    for number in range(rounds):
+        for kind in KINDS:
+            batch = batches[kind][number]
+            if kind == "bare":
+                with override_settings(ROOT_URLCONF="bench.bare_create"):
+                    seconds[kind].append(_round(client, kind, batch))
+                continue
+            if profiler and kind == "clients" and number > 0:
+                profiler.start()
+            seconds[kind].append(_round(client, kind, batch))
+            if profiler and profiler.is_running:
+                profiler.stop()
+    if profiler:
+        profile_to.parent.mkdir(parents=True, exist_ok=True)
+        profile_to.write_text(profiler.output_text(unicode=True, show_all=False))
+    size = len(batches["clients"][0])
+    # The first round of each kind warms caches up; it is not counted.
+    per_create = {k: [s * 1000 / size for s in v[1:]] for k, v in seconds.items()}
+    return {
+        "ms": {k: statistics.median(v) for k, v in per_create.items()},
+        "rounds": per_create,
+        "size": size,
+    }
+
+
+def check_cost(admin, sample: list[dict]) -> dict:
+    """The duplicate check alone on ``sample`` (new contacts), and the SQL it ran."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.dedupe.specs import find_candidates, spec_for
+
+    spec = spec_for("contacts")
+    times = []
+    with CaptureQueriesContext(connection) as captured:
+        for payload in sample:
+            began = time.perf_counter()
+            find_candidates(spec, admin, payload)
+            times.append((time.perf_counter() - began) * 1000)
+    statements = captured.captured_queries
+    times.sort()
+    return {
+        "p50": statistics.median(times),
+        "p95": times[int(len(times) * 0.95)],
+        "statements": len(statements) / len(sample),
+        "sql_ms": sum(float(q["time"]) for q in statements) * 1000 / len(sample),
+        "sql": statements[-1]["sql"] if statements else "",
+    }
+
+
+def _plan(sql: str) -> str:
+    from django.db import connection
+
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql)
+        rows = cursor.fetchall()
+    return "\n".join(str(row[-1]) if connection.vendor == "sqlite" else row[0] for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.create", description=__doc__)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--sqlite-path", type=Path, default=DEFAULT_SQLITE_PATH)
+    parser.add_argument("--pg-name", default=DEFAULT_POSTGRES_NAME)
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of each kind (1 warm-up)")
+    parser.add_argument("--round", type=int, default=200, help="creates per round")
+    parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print only, no results file")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()
+
+    from bench.dedupe import copy_database
+
+    target, where, cleanup = copy_database(
+        args.db, source_sqlite=args.sqlite_path, source_pg=args.pg_name, copy_name=COPY_NAME
+    )
+    try:
+        configure_django(target)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from bench.automation import _rules
+        from kesher.automation.engine import invalidate_rules
+        from kesher.customers.models import Contact
+        from kesher.org.models import User
+
+        admin = User.objects.get(username="bench_admin")
+        records = Contact._base_manager.count()
+        _rules(admin, matching=False)
+        invalidate_rules()
+        per_kind = args.rounds * args.round
+        clear, drawn = clear_payloads(admin, per_kind * 2, args.seed)
+        # The bare view checks nothing: it gets payloads of the same kind, of its own.
+        bare = payloads(per_kind, args.seed + 1)
+        for n, payload in enumerate(bare):
+            payload.update(mobile=f"+972598{n:06d}", email=f"bare.{n}@create.bench.test")
+        sources = {"bare": bare, "clients": clear[:per_kind], "forced": clear[per_kind:]}
+        batches = {
+            kind: [made[i : i + args.round] for i in range(0, per_kind, args.round)]
+            for kind, made in sources.items()
+        }
+        check = check_cost(admin, payloads(300, args.seed + 2))
+        profile_to = PROFILES / f"create-{args.db}.txt" if args.profile else None
+        result = measure(admin, batches, profile_to)
+        plan = _plan(check["sql"]) if check["sql"] else ""
+        engine = engine_version()
+    finally:
+        cleanup()
+    ms = result["ms"]
+    ratio = ms["clients"] / ms["bare"]
+    verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
+    command = ".venv/bin/python -m bench.create " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
+    rounds = "; ".join(
+        " / ".join(f"{result['rounds'][k][i]:.2f}" for k in KINDS)
+        for i in range(len(result["rounds"]["bare"]))
+    )
+    lines = [
+        f"# API create as clients send it, over {records:,} contacts — {args.db}",
+        "",
+        f"- command: `{command}`",
+        f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {where}",
+        f"- database: {engine}",
+        f"- machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {machine_speed()}",
+        f"- load average (other work on the machine): {load_before[0]:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end",
+        f"- measured: `POST /api/v1/contacts/` through DRF's test client as the administrator,"
+        f" 20 enabled automation rules on contacts (none matching), {args.rounds} rounds of"
+        f" {args.round} creates of each kind interleaved (bare, clients, forced); the first"
+        " round of each kind is warm-up; figures are the median round's ms per create",
+        "- payloads: a new contact as clients send one — first and last name from the data"
+        " set's vocabulary (70% Hebrew), a city, a mobile number and an e-mail address; "
+        f"{drawn - per_kind * 2:,} of the first {drawn:,} drawn were set aside because the"
+        " check found existing records like them (common names in the same city), so every"
+        " timed create passed the whole check and was written",
+        "- floor: `bench/bare_create.py` — the same request and authentication writing the"
+        " same contact row, its audit entry and its search tokens by bare SQL",
+        "",
+        "| figure | ms per create | floor (bare) | ratio | target | |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| create.api_clients — no `?force`: duplicate check, then the create | "
+        f"{ms['clients']:.2f} | {ms['bare']:.2f} | ×{ratio:.2f} | ≤ ×{TARGET_RATIO} | {verdict} |",
+        f"| create.api_forced — `?force=true`: the create without the check | "
+        f"{ms['forced']:.2f} | {ms['bare']:.2f} | ×{ms['forced'] / ms['bare']:.2f} | | |",
+        f"| create.check_added — clients − forced | {ms['clients'] - ms['forced']:.2f} | | | | |",
+        f"| dedupe.check — `find_candidates` alone on 300 new contacts, p50 / p95"
+        f" | {check['p50']:.2f} / {check['p95']:.2f} | SQL {check['sql_ms']:.2f} ms in"
+        f" {check['statements']:.0f} statement(s) | | | |",
+        "",
+        f"ms per create per round (bare / clients / forced): {rounds}",
+        "",
+        "The check's statement (the last of the sample) and its plan:",
+        "",
+        "```sql",
+        check["sql"][:3000],
+        "```",
+        "```",
+        plan,
+        "```",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        today = datetime.now(UTC).date().isoformat()
+        (RESULTS / f"{today}-create-{args.db}.md").write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
