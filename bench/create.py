@@ -5,20 +5,20 @@
 
 ``POST /api/v1/contacts/`` with 20 enabled automation rules on contacts (``bench.automation``'s
 quiet rules), into a copy of the reference data set (1,000,000 contacts: the duplicate check
-has a million records to look among), in interleaved rounds of three kinds:
+has a million records to look among), three kinds of request taking turns one by one:
 
 * **bare** — the floor: the same request through the same middleware and DRF authentication,
-  answered by ``bench/bare_create.py``, which writes the same contact row, its audit entry and
-  its search tokens by bare SQL;
+  answered by ``bench/bare_create.py`` (at ``/bench/create/contacts/``, bench/urls.py), which
+  writes the same contact row, its audit entry and its search tokens by bare SQL;
 * **clients** — the create as clients send it: no ``?force``, so the duplicate check runs
   (``kesher.dedupe.specs.find_candidates``), then the create;
 * **forced** — ``?force=true``: the create without the check, for what the check adds.
 
-Each payload is a new contact as an API client sends one — first and last name drawn from the
-data set's own vocabulary (so name prefixes meet as many records as real names do), a city, a
-new mobile number and e-mail address. Drawn names that the check finds similar to existing
-records are set aside before measuring (their share is reported): every timed create is
-answered 201 after the check ran in full. Target: clients ≤ 1.5 × bare.
+Each payload is a new contact as an API client sends one — a first name and a double-barrelled
+last name drawn from the data set's own vocabulary (so name prefixes meet as many records as
+real names do), a city, a new mobile number and e-mail address. Drawn names that the check
+finds similar to existing records are set aside before measuring (their share is reported):
+every timed create is answered 201 after the check ran in full. Target: clients ≤ 1.5 × bare.
 
 The copy (``bench.dedupe.copy_database``: SQLite's backup API into a temporary folder, or
 PostgreSQL's ``CREATE DATABASE … TEMPLATE``) is removed afterwards. Results go to
@@ -118,52 +118,54 @@ def clear_payloads(admin, wanted: int, seed: int) -> tuple[list[dict], int]:
     return kept, drawn
 
 
-def _round(client, kind: str, batch: list[dict]) -> float:
-    url = "/api/v1/contacts/?force=true" if kind == "forced" else "/api/v1/contacts/"
-    began = time.perf_counter()
-    for payload in batch:
-        response = client.post(url, payload, format="json")
-        if response.status_code != 201:
-            raise SystemExit(f"{kind}: {response.status_code} {response.content[:300]!r}")
-    return time.perf_counter() - began
+URLS = {
+    "bare": "/bench/create/contacts/",
+    "clients": "/api/v1/contacts/",
+    "forced": "/api/v1/contacts/?force=true",
+}
 
 
-def measure(admin, batches: dict[str, list[list[dict]]], profile_to: Path | None) -> dict:
+def measure(admin, sources: dict[str, list[dict]], warmup: int, profile_to: Path | None) -> dict:
+    """Every request timed alone, the kinds taking turns request by request (the order turning
+    each time), so a burst of load from elsewhere falls on all three alike."""
     from django.test.utils import override_settings, setup_test_environment
     from rest_framework.test import APIClient
 
     setup_test_environment()
     client = APIClient(HTTP_ACCEPT_LANGUAGE="he", SERVER_NAME="localhost")
     client.force_authenticate(admin)
-    seconds: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
     profiler = None
     if profile_to:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005)
-    rounds = len(batches["clients"])
-    for number in range(rounds):
-        for kind in KINDS:
-            batch = batches[kind][number]
-            if kind == "bare":
-                with override_settings(ROOT_URLCONF="bench.bare_create"):
-                    seconds[kind].append(_round(client, kind, batch))
-                continue
-            if profiler and kind == "clients" and number > 0:
-                profiler.start()
-            seconds[kind].append(_round(client, kind, batch))
-            if profiler and profiler.is_running:
-                profiler.stop()
+    count = len(sources["clients"])
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        for number in range(count):
+            for kind in KINDS[number % 3 :] + KINDS[: number % 3]:
+                profiling = profiler is not None and kind == "clients" and number >= warmup
+                if profiling:
+                    profiler.start()
+                began = time.perf_counter()
+                response = client.post(URLS[kind], sources[kind][number], format="json")
+                spent = (time.perf_counter() - began) * 1000
+                if profiling:
+                    profiler.stop()
+                if response.status_code != 201:
+                    raise SystemExit(f"{kind}: {response.status_code} {response.content[:300]!r}")
+                if number >= warmup:
+                    times[kind].append(spent)
     if profiler:
         profile_to.parent.mkdir(parents=True, exist_ok=True)
         profile_to.write_text(profiler.output_text(unicode=True, show_all=False))
-    size = len(batches["clients"][0])
-    # The first round of each kind warms caches up; it is not counted.
-    per_create = {k: [s * 1000 / size for s in v[1:]] for k, v in seconds.items()}
     return {
-        "ms": {k: statistics.median(v) for k, v in per_create.items()},
-        "rounds": per_create,
-        "size": size,
+        kind: {
+            "p50": statistics.median(values),
+            "mean": statistics.mean(values),
+            "p95": statistics.quantiles(values, n=20)[18],
+        }
+        for kind, values in times.items()
     }
 
 
@@ -207,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--sqlite-path", type=Path, default=DEFAULT_SQLITE_PATH)
     parser.add_argument("--pg-name", default=DEFAULT_POSTGRES_NAME)
-    parser.add_argument("--rounds", type=int, default=9, help="rounds of each kind (1 warm-up)")
-    parser.add_argument("--round", type=int, default=200, help="creates per round")
+    parser.add_argument("--creates", type=int, default=1500, help="timed creates of each kind")
+    parser.add_argument("--warmup", type=int, default=100, help="creates of each kind first")
     parser.add_argument("--seed", type=int, default=26)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print only, no results file")
@@ -234,31 +236,27 @@ def main(argv: list[str] | None = None) -> int:
         records = Contact._base_manager.count()
         _rules(admin, matching=False)
         invalidate_rules()
-        per_kind = args.rounds * args.round
+        per_kind = args.warmup + args.creates
         # Every kind's payloads pass the check, against the records and each other (the
-        # bare view checks nothing, but its rows are there for the next rounds' checks).
+        # bare view checks nothing, but its rows are there for the next checks).
         clear, drawn = clear_payloads(admin, per_kind * 3, args.seed)
         sources = {kind: clear[n * per_kind : (n + 1) * per_kind] for n, kind in enumerate(KINDS)}
-        batches = {
-            kind: [made[i : i + args.round] for i in range(0, per_kind, args.round)]
-            for kind, made in sources.items()
-        }
         check = check_cost(admin, payloads(300, args.seed + 2))
         profile_to = PROFILES / f"create-{args.db}.txt" if args.profile else None
-        result = measure(admin, batches, profile_to)
+        result = measure(admin, sources, args.warmup, profile_to)
         plan = _plan(check["sql"]) if check["sql"] else ""
         engine = engine_version()
     finally:
         cleanup()
-    ms = result["ms"]
+    ms = {kind: figures["p50"] for kind, figures in result.items()}
     ratio = ms["clients"] / ms["bare"]
     verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
     command = ".venv/bin/python -m bench.create " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
-    rounds = "; ".join(
-        " / ".join(f"{result['rounds'][k][i]:.2f}" for k in KINDS)
-        for i in range(len(result["rounds"]["bare"]))
+    spread = "; ".join(
+        f"{kind} p50 {r['p50']:.2f}, mean {r['mean']:.2f}, p95 {r['p95']:.2f}"
+        for kind, r in result.items()
     )
     lines = [
         f"# API create as clients send it, over {records:,} contacts — {args.db}",
@@ -270,9 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- load average (other work on the machine): {load_before[0]:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end",
         f"- measured: `POST /api/v1/contacts/` through DRF's test client as the administrator,"
-        f" 20 enabled automation rules on contacts (none matching), {args.rounds} rounds of"
-        f" {args.round} creates of each kind interleaved (bare, clients, forced); the first"
-        " round of each kind is warm-up; figures are the median round's ms per create",
+        f" 20 enabled automation rules on contacts (none matching), {args.creates:,} creates of"
+        " each kind, each request timed alone, the three kinds taking turns request by request"
+        f" (the order turning each time), after {args.warmup} of each kind as warm-up; figures"
+        " are the median ms per create",
         "- payloads: a new contact as clients send one — a first name and a double-barrelled"
         ' last name ("כהן-פרץ": its start as common as the data set\'s, the whole new) from'
         " the data set's vocabulary (70% Hebrew), a city, a mobile number and an e-mail"
@@ -283,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "- floor: `bench/bare_create.py` — the same request and authentication writing the"
         " same contact row, its audit entry and its search tokens by bare SQL",
         "",
-        "| figure | ms per create | floor (bare) | ratio | target | |",
+        "| figure | ms per create (p50) | floor (bare, p50) | ratio | target | |",
         "|---|---:|---:|---:|---:|---|",
         f"| create.api_clients — no `?force`: duplicate check, then the create | "
         f"{ms['clients']:.2f} | {ms['bare']:.2f} | ×{ratio:.2f} | ≤ ×{TARGET_RATIO} | {verdict} |",
@@ -294,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         f" | {check['p50']:.2f} / {check['p95']:.2f} | SQL {check['sql_ms']:.2f} ms in"
         f" {check['statements']:.0f} statement(s) | | | |",
         "",
-        f"ms per create per round (bare / clients / forced): {rounds}",
+        f"ms per create: {spread}.",
         "",
         "The check's statement (the last of the sample) and its plan:",
         "",

@@ -118,7 +118,7 @@ def test_create_is_measured_with_the_duplicate_check_beside_the_bare_floor(bench
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     command = [
         sys.executable, "-m", "bench.create", "--db", "sqlite",
-        "--sqlite-path", str(bench_run["database"]), "--rounds", "2", "--round", "5",
+        "--sqlite-path", str(bench_run["database"]), "--creates", "6", "--warmup", "2",
         "--no-write",
     ]  # fmt: skip
     finished = subprocess.run(
