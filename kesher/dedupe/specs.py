@@ -6,6 +6,7 @@ Another app makes its entity deduplicable with one ``register_spec(DedupeSpec(..
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -177,32 +178,41 @@ def name_fields_in_index_order(spec: DedupeSpec) -> tuple[str, ...]:
     return (*order, *(f for f in spec.name_fields if f not in order))
 
 
-def _starts_with(column: str, prefix: str) -> tuple[str, list]:
+def _starts_with(column: str, prefix: str, vendor: str) -> tuple[str, list]:
     """``column`` starting with ``prefix`` as a range of the column's ordinary index, on both
     databases. Not ``LIKE``: PostgreSQL seeks a ``LIKE`` prefix only in a ``pattern_ops``
     index or under the "C" collation, and the name indexes are neither. In code-point order
     (SQLite; PostgreSQL with a ``C`` or ``C.UTF-8`` collation, deploy.md) the range is the
     prefix exactly; under another collation, ``LIKE`` keeps only true matches of it."""
     sql, params = f"{column} >= %s AND {column} < %s", [prefix, prefix + TOP]
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         sql += f" AND {column} LIKE %s"
         params.append(connection.ops.prep_for_like_query(prefix) + "%")
     return f"({sql})", params
 
 
-def _any_prefix(column: str, prefixes: list[str]) -> tuple[str, list]:
+def _any_prefix(column: str, prefixes: list[str], vendor: str) -> tuple[str, list]:
     """``column`` starting with one of ``prefixes`` (or empty, when there are none), checked
     within another column's range: on PostgreSQL one ``LIKE ANY`` (an OR of ranges made its
     planning cost ten times its execution), on SQLite an OR of ranges."""
     if not prefixes:
         return f"{column} = %s", [""]
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         patterns = [connection.ops.prep_for_like_query(p) + "%" for p in prefixes]
         return f"{column} LIKE ANY(%s)", [patterns]
-    matches = [_starts_with(column, p) for p in prefixes]
+    matches = [_starts_with(column, p, vendor) for p in prefixes]
     return "(" + " OR ".join(sql for sql, _p in matches) + ")", [
         param for _sql, params in matches for param in params
     ]
+
+
+@functools.cache
+def _quoted(model, field: str | None) -> str:
+    """A field's column (``"pk"``: the primary key's; ``None``: the table) quoted for SQL."""
+    meta = model._meta
+    if field is None:
+        return connection.ops.quote_name(meta.db_table)
+    return connection.ops.quote_name((meta.pk if field == "pk" else meta.get_field(field)).column)
 
 
 class _Statement:
@@ -224,7 +234,7 @@ class _Statement:
     def __init__(self, spec: DedupeSpec, data: dict, keys: dict):
         self.model = spec.entity.model
         self.spec = spec
-        self.ops = connection.ops
+        self.vendor = connection.vendor
         self.columns = list(dict.fromkeys([*spec.name_fields, *filter(None, [spec.block_field])]))
         self.branches: list[str] = []
         self.params: list = []
@@ -232,12 +242,11 @@ class _Statement:
         self._names(data)
 
     def column(self, field: str) -> str:
-        meta = self.model._meta
-        return self.ops.quote_name((meta.pk if field == "pk" else meta.get_field(field)).column)
+        return _quoted(self.model, field)
 
     def _select(self, kind: int, where: str) -> str:
         names = ", ".join(self.column(f) for f in self.columns)
-        table = self.ops.quote_name(self.model._meta.db_table)
+        table = _quoted(self.model, None)
         return f"SELECT {kind}, {self.column('pk')}, {names} FROM {table} WHERE {where}"  # noqa: S608
 
     def _keys(self, keys: dict) -> None:
@@ -275,12 +284,15 @@ class _Statement:
         for first, *others in orders:
             rest, rest_params = [], []
             for field, value in zip(fields[1:], others, strict=True):
-                condition, params = _any_prefix(self.column(field), _stored_prefixes(value))
+                condition, params = _any_prefix(
+                    self.column(field), _stored_prefixes(value), self.vendor
+                )
                 rest.append(condition)
                 rest_params.extend(params)
-            seeks = [_starts_with(self.column(fields[0]), p) for p in _stored_prefixes(first)] or [
-                (f"{self.column(fields[0])} = %s", [""])
-            ]
+            seek_column = self.column(fields[0])
+            seeks = [
+                _starts_with(seek_column, p, self.vendor) for p in _stored_prefixes(first)
+            ] or [(f"{seek_column} = %s", [""])]
             for seek, seek_params in seeks:
                 where, params = [seek, *rest], [*seek_params, *rest_params]
                 if block:
