@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["Prefix", "expand_prefix", "prefix_match"]
+__all__ = ["TOP", "Prefix", "expand_prefix", "prefix_match"]
 
 # Above every character: ``x <= value < x + TOP`` is "value starts with x" in code-point order.
 TOP = "\U0010ffff"
