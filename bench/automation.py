@@ -34,7 +34,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.database import scratch_database
+from bench.database import engine_version, scratch_database
 from bench.timing import machine_speed
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -407,12 +407,7 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
-        from django.db import connection
-
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("select sqlite_version()")
-                where = f"SQLite {cursor.fetchone()[0]}; {where}"
+        where = f"{engine_version()}; {where}"
         creates = measure_creates(args.records, args.round)
         scans = measure_scans(args.accounts, args.runs)
         print(_write(args.db, where, creates, scans, args, load))

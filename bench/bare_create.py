@@ -2,7 +2,8 @@
 authentication, writing the rows a contact's create writes — the contact, its audit entry, its
 search tokens — by bare SQL in one transaction, and answering its id. No serializer, no
 validation, no events: what Django and DRF cost before Kesher does anything
-(``bench.automation`` mounts it with ``override_settings(ROOT_URLCONF=...)``)."""
+(``bench.automation`` and ``bench.create`` mount it with
+``override_settings(ROOT_URLCONF=...)``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 from kesher.customers.models import Contact
 from kesher.platform.models import AuditEntry, SearchToken
 from kesher.platform.records.inserts import insert_statement, run_together
+from kesher.platform.records.search import phone_tokens
 
 
 class BareCreate(APIView):
@@ -28,6 +30,9 @@ class BareCreate(APIView):
                 "first_name": sent["first_name"],
                 "last_name": sent["last_name"],
                 "city": sent["city"],
+                # The keys a client sends too, stored as the create stores them.
+                "email": sent.get("email", "").lower(),
+                "mobile": sent.get("mobile", ""),
                 "owner": request.user.pk,
                 "created_at": now,
                 "updated_at": now,
@@ -47,8 +52,13 @@ class BareCreate(APIView):
                 "at": now,
             }
             tokens = [
-                {"entity": "contacts", "object_id": pk, "kind": 1, "token": word}
-                for word in (*row["first_name"].split(), row["last_name"], row["city"])
+                {"entity": "contacts", "object_id": pk, "kind": kind, "token": token}
+                for kind, token in (
+                    *((1, word) for word in (*row["first_name"].split(), row["last_name"])),
+                    (1, row["city"]),
+                    *([(2, row["email"])] if row["email"] else []),
+                    *((3, token) for token in phone_tokens(row["mobile"])),
+                )
             ]
             run_together(
                 insert_statement(AuditEntry, [audit]), insert_statement(SearchToken, tokens)

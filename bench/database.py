@@ -153,13 +153,75 @@ def database_exists(target: Target) -> bool:
     return bool(found)
 
 
+# The server settings that shape the figures, recorded beside them (docs/deploy.md, "Sizing
+# PostgreSQL"): memory, what a commit waits for, how the planner prices a page read, and the
+# collation the prefix ranges rely on. SQLite: the pragmas Kesher's connection sets.
+POSTGRES_SETTINGS = (
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "synchronous_commit",
+    "wal_compression",
+    "max_wal_size",
+    "random_page_cost",
+    "effective_io_concurrency",
+    "max_parallel_workers_per_gather",
+    "jit",
+    "max_connections",
+)
+SQLITE_PRAGMAS = (
+    "journal_mode",
+    "synchronous",
+    "cache_size",
+    "mmap_size",
+    "temp_store",
+    "page_size",
+    "foreign_keys",
+)
+
+
+def settings_of(cursor, vendor: str) -> dict[str, str]:
+    """The server's settings (PostgreSQL) or the connection's pragmas (SQLite), through a
+    DB-API ``cursor`` of Django's connection or a bare one; ``vendor`` as Django names it."""
+    found: dict[str, str] = {}
+    if vendor == "sqlite":
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+            row = cursor.fetchone()
+            found[pragma] = str(row[0]) if row else ""
+        return found
+    for name in POSTGRES_SETTINGS:
+        cursor.execute(f"SHOW {name}")
+        found[name] = str(cursor.fetchone()[0])
+    cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+    found["collation"] = cursor.fetchone()[0]
+    return found
+
+
+def database_settings() -> dict[str, str]:
+    """``settings_of`` Django's connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return settings_of(cursor, connection.vendor)
+
+
+def settings_line(found: dict[str, str]) -> str:
+    """The settings as one line of a results file: ``shared_buffers 128MB, work_mem 4MB…``."""
+    return ", ".join(f"{name} {value}" for name, value in found.items())
+
+
 def engine_version() -> str:
-    """The database engine Django is connected to, with its version, for a results file."""
+    """The database engine Django is connected to, with its version and the settings that
+    shape the figures (``database_settings``), for a results file."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("select sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("show server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
+            version = f"SQLite {cursor.fetchone()[0]}"
+        else:
+            cursor.execute("show server_version")
+            version = f"PostgreSQL {cursor.fetchone()[0]}"
+    return f"{version} ({settings_line(database_settings())})"

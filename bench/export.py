@@ -28,7 +28,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.database import DEFAULT_SQLITE_PATH, ROOT, configure_django, target_for
+from bench.database import (
+    DEFAULT_SQLITE_PATH,
+    ROOT,
+    configure_django,
+    engine_version,
+    target_for,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTIAL_DIR = ROOT / "var" / "bench"
@@ -206,6 +212,7 @@ def _measure_in(kind: str, queue) -> None:
         floor = _floor("csv") if kind != "full" else None
     result.update(
         kind=kind,
+        engine=engine_version(),
         seconds=seconds,
         floor=floor,
         before=before,
@@ -217,7 +224,10 @@ def _measure_in(kind: str, queue) -> None:
     queue.put(result)
 
 
-def _engine(vendor: str, sqlite_path: str, pg_name: str) -> str:
+def _engine(args) -> str:
+    """The engine's version, for figures kept from a run that did not record it (a run
+    records ``engine_version()``, with the settings, from the connection it measured on)."""
+    vendor, pg_name = args.db, args.pg_name
     if vendor == "sqlite":
         import sqlite3
 
@@ -284,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "- commands (each figure is kept as measured; `--only` measures some again): "
         + ", ".join(f"`{c}`" for c in commands),
         f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-        f"{_engine(args.db, args.sqlite_path, args.pg_name)}",
+        f"{next((r['engine'] for r in results if r.get('engine')), None) or _engine(args)}",
         f"- machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         f"- load average (other work on the machine): {load_before:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end",

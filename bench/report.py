@@ -13,7 +13,7 @@ from pathlib import Path
 import django
 from django.db import connection
 
-from bench.database import Target
+from bench.database import Target, database_settings, settings_line
 from bench.generate import dataset_info
 from bench.timing import Figure
 
@@ -59,6 +59,7 @@ def machine_info() -> dict:
         "python": sys.version.split()[0],
         "django": django.get_version(),
         "database": _database_version(),
+        "database_settings": database_settings(),
         # Other work on the machine skews absolute times (the floor ratios less so).
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
@@ -79,6 +80,8 @@ def _markdown(payload: dict, figures: list[Figure]) -> str:
         f"Python {machine['python']}, Django {machine['django']}, {machine['database']}; "
         f"load average {payload['load_average_start']} at the start, "
         f"{machine['load_average_1m']} at the end.",
+        "",
+        f"Database settings: {settings_line(machine.get('database_settings') or {})}.",
         "",
         f"Data set: {data.get('counts')} (seed {data.get('plan', {}).get('seed')}; "
         f"generated in {data.get('timings', {}).get('total_s')} s). "

@@ -100,3 +100,36 @@ def test_generated_search_tokens_are_the_ones_the_indexer_writes(bench_run):
     for row in rows:
         record = SimpleNamespace(**dict(zip(columns, row, strict=True)), custom={})
         assert stored[record.id] == search._tokens(contacts, record), record
+
+
+def test_results_record_the_database_settings(bench_run):
+    """Figures are read beside the settings that shaped them (issue 26 item 7)."""
+    found = bench_run["payload"]["machine"]["database_settings"]
+    # Kesher's own connection pragmas (settings.py), not SQLite's defaults.
+    assert found["journal_mode"] == "wal"
+    assert found["cache_size"] == "-65536"
+    assert found["mmap_size"] == "268435456"
+    assert "Database settings: journal_mode wal, synchronous 1," in bench_run["markdown"]
+
+
+def test_create_is_measured_with_the_duplicate_check_beside_the_bare_floor(bench_run):
+    """``bench.create``: creates as clients send them (no ``?force``) over a copy of the data
+    set, each answered 201, beside the bare floor and the forced create of the same run."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [
+        sys.executable, "-m", "bench.create", "--db", "sqlite",
+        "--sqlite-path", str(bench_run["database"]), "--creates", "6", "--warmup", "2",
+        "--no-write",
+    ]  # fmt: skip
+    finished = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = finished.stdout
+    assert "over 2,000 contacts — sqlite" in report
+    assert "| create.api_clients — no `?force`" in report
+    assert "| create.api_forced — `?force=true`" in report
+    assert "journal_mode wal" in report
+    # The copy was written, never the measured data set itself.
+    with sqlite3.connect(bench_run["database"]) as conn:
+        assert conn.execute("SELECT count(*) FROM customers_contact").fetchone()[0] == 2000

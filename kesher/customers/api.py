@@ -109,6 +109,9 @@ class ContactAccountsMixin(serializers.Serializer):
             contact = super().create(validated_data)
             if links:
                 contact_set_accounts(contact, actor=self.context["request"].user, links=links)
+            else:
+                # A new contact sent without links has none: the answer need not read them.
+                contact.api_links = []
         return contact
 
     def update(self, instance, validated_data):

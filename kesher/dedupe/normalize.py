@@ -21,6 +21,7 @@ __all__ = [
     "normalize_email",
     "normalize_name",
     "normalize_phone_key",
+    "strip_marks",
 ]
 
 FINAL_LETTERS = str.maketrans("ךםןףץ", "כמנפצ")
@@ -52,7 +53,11 @@ COMPANY_SUFFIXES = frozenset(
 )
 
 
-def _strip_marks(text: str) -> str:
+# Hebrew and Latin letters and spaces only: nothing for ``normalize_name`` to strip or split.
+_PLAIN = re.compile(r"[a-zA-Z\u05d0-\u05ea ]*")
+
+
+def strip_marks(text: str) -> str:
     """Drop combining marks (niqqud, cantillation, accents) and format characters (RLM, LRM,
     bidi embeddings, zero-width joiners)."""
     if text.isascii():  # no marks to drop, and NFKD leaves ASCII as it is
@@ -65,7 +70,14 @@ def normalize_name(text: str | None, *, company: bool = False) -> str:
     """A name as words to compare: ``"חֶבְרַת  אַלְפָא בע\"מ"`` → ``"חברת אלפא"`` (company)."""
     if not text:
         return ""
-    value = _strip_marks(str(text)).lower()
+    text = str(text)
+    if _PLAIN.fullmatch(text):
+        # Most names: the same words as below, without a pass over each character.
+        words = text.lower().translate(FINAL_LETTERS).split()
+        if company:
+            words = [w for w in words if w not in COMPANY_SUFFIXES] or words
+        return " ".join(words)
+    value = strip_marks(str(text)).lower()
     value = value.replace("\u05be", " ")  # maqaf, the Hebrew hyphen
     if company:
         value = _YEAR_SUFFIX.sub(" ", value)
@@ -83,7 +95,7 @@ def normalize_email(text: str | None) -> str:
     """An email address as a key: trimmed, bidi marks dropped, lower case; "" if not one."""
     if not text:
         return ""
-    value = _strip_marks(str(text)).strip().lower()
+    value = strip_marks(str(text)).strip().lower()
     value = value.removeprefix("mailto:")
     return value if "@" in value and " " not in value else ""
 
@@ -92,7 +104,7 @@ def normalize_phone_key(text: str | None) -> str:
     """A phone number in E.164 (Israel as the default region); "" when it is no phone."""
     if not text:
         return ""
-    value = _strip_marks(str(text)).strip()
+    value = strip_marks(str(text)).strip()
     try:
         return normalize_phone(value)
     except ValidationError:

@@ -363,3 +363,27 @@ def test_create_answers_its_tags_without_reading_them_back(users, api_for):
     assert tagged.status_code == 201, tagged.json()
     assert tagged.json()["tags"] == [vip.pk]
     assert list(Contact.objects.get(pk=tagged.json()["id"]).tags.all()) == [vip]
+
+
+def test_create_without_accounts_answers_none_without_reading_links(users, api_for):
+    """A contact created without ``accounts`` has no links: the 201 says so and reads none;
+    one created with them answers them as read back (issue 26 item 5: the API create)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_for(users["admin"])
+    api.post("/api/v1/contacts/", {"first_name": "חימום"}, format="json")
+    with CaptureQueriesContext(connection) as seen:
+        plain = api.post("/api/v1/contacts/", {"first_name": "דנה"}, format="json")
+    assert plain.status_code == 201, plain.json()
+    assert plain.json()["accounts"] == []
+    assert plain.json()["hidden_accounts"] == 0
+    assert not [q for q in seen.captured_queries if "customers_contactaccount" in q["sql"]]
+    account = make_account(users["admin"], name="אלפא")
+    linked = api.post(
+        "/api/v1/contacts/",
+        {"first_name": "רון", "accounts": [{"account": account.pk, "role": "מנכ״ל"}]},
+        format="json",
+    )
+    assert linked.status_code == 201, linked.json()
+    assert [a["account"] for a in linked.json()["accounts"]] == [account.pk]

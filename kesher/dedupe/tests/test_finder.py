@@ -1,6 +1,8 @@
 """The duplicate warning when creating a record: page and API (REQ IM-3)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kesher.customers.models import Account, Contact
 from kesher.customers.tests.factories import (
@@ -169,3 +171,70 @@ def test_openapi_documents_force_and_409(users, api_for):
     create = schema["paths"]["/api/v1/contacts/"]["post"]
     assert any(p["name"] == "force" for p in create["parameters"])
     assert "/api/v1/merge/{key}/" in schema["paths"]
+
+
+def test_first_and_last_name_swapped_are_found(users):
+    rep = users["sales_rep"]
+    moshe = make_contact(rep, first_name="משה", last_name="כהן", city="חיפה")
+    found = find(rep, "contacts", first_name="כהן", last_name="משה", city="חיפה")
+    assert [c["id"] for c in found] == [moshe.pk]
+    assert found[0]["score"] == 100
+
+
+def test_latin_names_whatever_their_case_and_a_record_without_a_city(users):
+    rep = users["sales_rep"]
+    dana = make_contact(rep, first_name="Dana", last_name="Cohen")
+    found = find(rep, "contacts", first_name="dana", last_name="COHEN", city="Haifa")
+    assert [c["id"] for c in found] == [dana.pk]
+
+
+def test_a_one_letter_difference_inside_the_prefix_window_is_found(users):
+    """Candidates start with the typed name's first letters; the comparison is fuzzy after."""
+    rep = users["sales_rep"]
+    avraham = make_contact(rep, first_name="אברהם", last_name="גולדשטיין", city="חיפה")
+    found = find(rep, "contacts", first_name="אברהם", last_name="גולדשטין", city="חיפה")
+    assert [c["id"] for c in found] == [avraham.pk]
+
+
+def test_a_short_last_name_stored_with_its_final_letter(users):
+    """ "כהן" normalises to "כהנ"; the stored value keeps its final letter and is found."""
+    rep = users["sales_rep"]
+    dan = make_contact(rep, first_name="דן", last_name="כץ", city="חיפה")
+    assert [c["id"] for c in find(rep, "contacts", first_name="דן", last_name="כץ")] == [dan.pk]
+
+
+def test_nothing_found_is_one_statement_and_every_key_is_looked_up(
+    users, django_assert_num_queries
+):
+    """The check of a new record reads keys and name candidates in one statement."""
+    rep = users["sales_rep"]
+    make_contact(rep, first_name="דנה", last_name="כהן", email="dana@example.co.il")
+    data = {
+        "first_name": "יעל",
+        "last_name": "לוי",
+        "city": "חיפה",
+        "email": "yael@example.co.il",
+        "phone": "03-5551234",
+        "mobile": "052-5551234",
+        "israeli_id": VALID_ISRAELI_ID,
+    }
+    spec = spec_for("contacts")
+    with django_assert_num_queries(1) as captured:
+        assert find_candidates(spec, rep, data) == []
+    sql = captured.captured_queries[0]["sql"]
+    for value in ("yael@example.co.il", "+97235551234", "+972525551234", "039337423"):
+        assert value in sql
+
+
+def test_an_email_stored_lower_case_is_compared_by_equality(users):
+    """``LowercaseEmailField`` stores lower case: the check asks ``email IN (…)``, which the
+    column's index answers, never a case-insensitive scan."""
+    rep = users["sales_rep"]
+    dana = make_contact(rep, first_name="דנה", email="Dana@Example.co.il")
+    with CaptureQueriesContext(connection) as captured:
+        found = find(rep, "contacts", first_name="אחר", email=" DANA@example.co.il ")
+    assert [c["id"] for c in found] == [dana.pk]
+    first = captured.captured_queries[0]["sql"]
+    assert '"email" IN (' in first
+    assert "LIKE 'dana" not in first
+    assert "UPPER(" not in first

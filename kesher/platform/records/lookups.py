@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Lower
 
-__all__ = ["Prefix", "emails_in", "expand_prefix", "leads_an_index", "prefix_match"]
+__all__ = ["TOP", "Prefix", "emails_in", "expand_prefix", "leads_an_index", "prefix_match"]
 
 # Above every character: ``x <= value < x + TOP`` is "value starts with x" in code-point order.
 TOP = "\U0010ffff"
