@@ -160,7 +160,7 @@ class LowercaseEmailField(models.EmailField):
         if (
             type(value) is str
             and len(value) <= (self.max_length or 0)
-            and not self._validators
+            and not getattr(self, "_validators", None)  # none declared on the field itself
             and PLAIN_EMAIL.fullmatch(value)
         ):
             return value

@@ -141,26 +141,26 @@ def _preparer(field):
 
     if _stores_text_as_given(field):
 
-        def prepare(obj):
+        def prepare_text(obj):
             value = value_of(obj)
             return value if type(value) is str else field.get_db_prep_save(value, connection)
 
-        return prepare
+        return prepare_text
     if isinstance(field, models.BooleanField | _INTEGERS):
         kind = bool if isinstance(field, models.BooleanField) else int
 
-        def prepare(obj):
+        def prepare_number(obj):
             value = value_of(obj)
             return value if type(value) is kind else field.get_db_prep_save(value, connection)
 
-        return prepare
+        return prepare_number
     # Dates and JSON values cost most to convert, and the rows of one write often share one
     # (their creation time, an empty ``custom``, a birthday): each distinct value is prepared
     # once. Other fields normalize on the way (a phone, an ID number): an empty one once.
     if isinstance(field, models.DateField | models.JSONField):
         prepared: dict = {}
 
-        def prepare(obj):
+        def prepare_repeated(obj):
             value = value_of(obj)
             key = value if not isinstance(value, dict | list) else repr(value)
             if key not in prepared:
@@ -169,16 +169,16 @@ def _preparer(field):
                 prepared[key] = field.get_db_prep_save(value, connection)
             return prepared[key]
 
-        return prepare
+        return prepare_repeated
     empty = field.get_db_prep_save("", connection) if field.empty_strings_allowed else None
 
-    def prepare(obj):
+    def prepare_other(obj):
         value = value_of(obj)
         if value == "" and field.empty_strings_allowed:
             return empty
         return field.get_db_prep_save(value, connection)
 
-    return prepare
+    return prepare_other
 
 
 def _stores_text_as_given(field) -> bool:

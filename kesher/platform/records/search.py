@@ -164,7 +164,8 @@ def index_new(entity: Entity, instances: list) -> None:
     meta = SearchToken._meta
     quote = connection.ops.quote_name
     columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("entity", "object_id", "kind", "token")
+        quote(meta.get_field(name).column)  # type: ignore[union-attr, arg-type]  # concrete fields
+        for name in ("entity", "object_id", "kind", "token")
     )
     insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
     with connection.cursor() as cursor:
