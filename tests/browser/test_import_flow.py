@@ -44,8 +44,11 @@ def quiet_worker(settings, tmp_path):
 
 
 def test_upload_map_dry_run_and_import(
-    users, open_page, log_in, screenshot, quiet_worker, monkeypatch
+    users, open_page, log_in, screenshot, quiet_worker, monkeypatch, settings
 ):
+    # A batch of two rows a transaction, so a killed worker keeps the batch before (on SQLite
+    # the bulk path would otherwise write several in one).
+    settings.KESHER_IMPORT_SQLITE_TRANSACTION_ROWS = 2
     admin = users["admin"]
     page = open_page()
     log_in(page, admin.username)
