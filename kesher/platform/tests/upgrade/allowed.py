@@ -90,6 +90,11 @@ ALLOWED = [
         table="imports_importjob", column="duplicates", value=0, why="no duplicates counted"
     ),
     AddedColumn(table="imports_importjob", column="report", value={}, why="no dry-run report"),
+    # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists, the rule that a lost deal
+    # names its reason, and the built-in roles' rights on leads, deals, pipelines and stages.
+    AddedRows(table="platform_choice", why="sales' starting pick-lists"),
+    AddedRows(table="platform_fieldrule", why="a lost deal names its lost reason"),
+    AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
