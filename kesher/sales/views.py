@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from kesher.platform.access import can
-from kesher.platform.ui.pages import entity_for, record_for
+from kesher.platform.records.services import ConflictError
+from kesher.platform.ui.pages import entity_for, record_for, render_partial
 from kesher.sales.forms import ConvertForm
-from kesher.sales.services import lead_convert
+from kesher.sales.models import Opportunity, Pipeline, Stage
+from kesher.sales.selectors import board, board_views
+from kesher.sales.services import lead_convert, opportunity_move_stage
 
 
 def conversion_targets(user) -> dict[str, bool]:
@@ -75,3 +80,102 @@ def lead_convert_page(request, pk):
     if request.htmx:
         return render(request, f"{template}#form", context)
     return render(request, template, context)
+
+
+# --- the board (REQ SA-2, SA-3) -----------------------------------------------------------------
+
+
+def _board_context(request, pipeline, error: str = "", failed=None) -> dict:
+    user = request.user
+    views = list(board_views(user))
+    view = next((v for v in views if str(v.pk) == request.GET.get("view")), None)
+    owner = request.GET.get("owner", "")
+    stuck = request.GET.get("stuck") == "1"
+    return {
+        "pipeline": pipeline,
+        "pipelines": Pipeline.objects.filter(active=True).order_by("order", "pk"),
+        "board": board(
+            user,
+            pipeline,
+            view=view,
+            owner_id=int(owner) if owner.isdigit() else None,
+            stuck_only=stuck,
+        ),
+        "views": views,
+        "view": view,
+        "mine": owner == str(user.pk),
+        "stuck": stuck,
+        "can_move": can(user, "opportunities", "change"),
+        "can_add": can(user, "opportunities", "add"),
+        "error": error,
+        "failed": failed,
+        "query": request.GET.urlencode(),
+    }
+
+
+@login_required
+def board_home(request):
+    """The first active pipeline's board."""
+    entity_for("opportunities", request.user, "view")
+    pipeline = Pipeline.objects.filter(active=True).order_by("order", "pk").first()
+    if pipeline is None:
+        raise Http404
+    return redirect("sales_board", pipeline.pk)
+
+
+@login_required
+def board_page(request, pk):
+    """A pipeline's deals, a column per stage with its count and sum; cards coloured by their
+    time in the stage, moved by dragging or with their "move to" menu (REQ SA-2, SA-3)."""
+    entity_for("opportunities", request.user, "view")
+    pipeline = get_object_or_404(Pipeline, pk=pk)
+    return render_partial(request, "sales/board.html", _board_context(request, pipeline), "board")
+
+
+@login_required
+@require_POST
+def board_move(request, pk):
+    """Move one deal to another stage from the board; the board comes back redrawn, with the
+    service's message when the move was refused (a required field empty, a stale card)."""
+    entity = entity_for("opportunities", request.user, "change")
+    deal = record_for(entity, request.user, pk)
+    stage = Stage.objects.filter(pk=request.POST.get("stage", "")).first()
+    version = request.POST.get("version", "")
+    error = ""
+    if stage is None:
+        error = _("Choose a stage.")
+    else:
+        try:
+            opportunity_move_stage(
+                deal,
+                actor=request.user,
+                stage=stage,
+                expected_version=int(version) if version.isdigit() else None,
+            )
+        except ValidationError as exc:
+            error = " ".join(_labelled(exc))
+        except ConflictError as exc:
+            error = str(exc)
+    pipeline = deal.stage.pipeline
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sales_board", pipeline.pk)
+    context = _board_context(request, pipeline, error=error, failed=deal if error else None)
+    return render(request, "sales/board.html#board", context)
+
+
+def _labelled(error: ValidationError) -> list[str]:
+    """The service's messages, each after the label of the field it is about."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    model = Opportunity._meta
+    texts = []
+    for name, errors in error.message_dict.items():
+        try:
+            label = str(model.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = ""
+        for message in errors:
+            texts.append(f"{label.capitalize()}: {message}" if label else message)
+    return texts

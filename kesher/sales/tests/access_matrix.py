@@ -147,3 +147,28 @@ for _side in ("rep1", "rep2"):
         api=True,
         what=f"{_side}'s deal moved",
     )
+
+
+def _default_pipeline_board(world):
+    return f"/sales/board/{Stage.objects.get(key='potential', pipeline__order=1).pipeline_id}/"
+
+
+register_route("pages", "/sales/board/", Verb("GET", permitted("opportunities", "view")))
+register_route("pages", _default_pipeline_board, Verb("GET", permitted("opportunities", "view")))
+for _side in ("rep1", "rep2"):
+
+    def _deal(world, side=_side):
+        return world.record("opportunities", side)
+
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/sales/board/move/{world.record('opportunities', side).pk}/",
+        Verb(
+            "POST",
+            permitted("opportunities", "change", _deal),
+            data=_proposal,
+            writes=_moved(_side),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s deal moved on the board",
+    )
