@@ -1,11 +1,12 @@
 """Sales' own API beside the generated resources (``/api/v1/leads/``, ``/opportunities/`` …):
-converting a lead (REQ SA-1) and moving a deal to another stage (SA-2 … SA-5)."""
+converting a lead (REQ SA-1), moving a deal to another stage (SA-2 … SA-5) and the quarter's
+forecast by owner (SA-7)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -18,6 +19,7 @@ from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records.services import ConflictError
 from kesher.platform.registry import registry
 from kesher.sales.models import Lead, Opportunity, Stage
+from kesher.sales.selectors import forecast, parse_quarter
 from kesher.sales.services import lead_convert, opportunity_move_stage
 
 
@@ -193,3 +195,44 @@ class OpportunityMoveView(APIView):
         deal = Opportunity.objects.select_related("stage", "account", "owner").get(pk=deal.pk)
         data = serializer_for(registry.get("opportunities"))(deal, context={"request": request})
         return Response(data.data, headers={"ETag": f'"{deal.version}"'})
+
+
+class ForecastRowSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(allow_null=True, source="owner_id")
+    owner_name = serializers.CharField()
+    open_count = serializers.IntegerField()
+    open_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    won_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+
+
+class ForecastSerializer(serializers.Serializer):
+    quarter = serializers.CharField(source="label")
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="The first day after the quarter.")
+    rows = ForecastRowSerializer(many=True)
+    totals = ForecastRowSerializer()
+
+
+class ForecastView(APIView):
+    """A quarter's deals by owner (``?quarter=2026-Q4``, default the current one): open deals,
+    their amount and weighted amount (amount × the stage's probability), and the amount won;
+    only the deals the caller may see. Amounts are null when the amount is hidden from him."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["opportunities"],
+        operation_id="forecast",
+        summary="A quarter's forecast by owner",
+        parameters=[OpenApiParameter("quarter", str, description="e.g. 2026-Q4")],
+        responses={200: ForecastSerializer},
+    )
+    def get(self, request):
+        if not can(request.user, "opportunities", "view"):
+            raise PermissionDenied
+        result = forecast(request.user, *parse_quarter(request.query_params.get("quarter")))
+        if not result.show_amounts:
+            for row in (*result.rows, result.totals):
+                row.open_amount = row.weighted_amount = row.won_amount = None
+        return Response(ForecastSerializer(result).data)

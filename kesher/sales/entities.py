@@ -120,6 +120,7 @@ pipelines = register(
         default_ordering=("order", "id"),
         owner_field=None,
         importable=False,
+        delete_service=services.pipeline_delete,
         api_example={"name_he": "מכירות פרויקטים", "name_en": "Project sales", "order": 2},
     )
 )
@@ -175,6 +176,7 @@ stages = register(
         select_related=("pipeline",),
         owner_field=None,
         importable=False,
+        delete_service=services.stage_delete,
         api_example={
             "pipeline": 1,
             "key": "demo",

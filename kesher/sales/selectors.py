@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum, Window
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -17,7 +19,19 @@ from kesher.platform.ui.display import format_money, format_number
 from kesher.platform.visibility import hidden_fields
 from kesher.sales.models import Opportunity, Pipeline, Stage
 
-__all__ = ["Board", "BoardCard", "BoardColumn", "board", "board_views", "money"]
+__all__ = [
+    "Board",
+    "BoardCard",
+    "BoardColumn",
+    "Forecast",
+    "ForecastRow",
+    "board",
+    "board_views",
+    "forecast",
+    "money",
+    "parse_quarter",
+    "quarter_bounds",
+]
 
 CARDS_PER_COLUMN = 25
 # A card turns amber when this share of its stage's standard duration has passed.
@@ -140,3 +154,97 @@ def board(
             )
         )
     return Board(pipeline=pipeline, columns=list(columns.values()), show_amounts=show_amounts)
+
+
+# --- the forecast (issue 15 item 5) -------------------------------------------------------------
+
+
+@dataclass
+class ForecastRow:
+    owner_id: int | None
+    owner_name: str
+    open_count: int
+    open_amount: Decimal
+    weighted_amount: Decimal
+    won_amount: Decimal
+
+
+@dataclass
+class Forecast:
+    year: int
+    quarter: int
+    start: datetime.date
+    end: datetime.date  # exclusive
+    rows: list[ForecastRow]
+    totals: ForecastRow
+    show_amounts: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-Q{self.quarter}"
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
+    start = datetime.date(year, 3 * (quarter - 1) + 1, 1)
+    end = datetime.date(year + (quarter == 4), 1 if quarter == 4 else start.month + 3, 1)
+    return start, end
+
+
+def parse_quarter(text: str | None) -> tuple[int, int]:
+    """``2026-Q4`` → (2026, 4); anything else: the current quarter."""
+    today = timezone.localdate()
+    current = (today.year, (today.month - 1) // 3 + 1)
+    if not text:
+        return current
+    year, _sep, quarter = text.upper().partition("-Q")
+    if year.isdigit() and quarter in ("1", "2", "3", "4") and 2000 <= int(year) <= 2100:
+        return int(year), int(quarter)
+    return current
+
+
+def forecast(user, year: int, quarter: int) -> Forecast:
+    """Deals expected to close in the quarter, by owner: the open ones' count, amount and
+    weighted amount (amount × the stage's probability), and the won amount — won and open as
+    decision 0057 defines them — in one grouped query, scoped to the reader (REQ SA-7)."""
+    start, end = quarter_bounds(year, quarter)
+    open_deals = Q(stage__outcome=Stage.Outcome.OPEN)
+    weighted = ExpressionWrapper(
+        F("amount") * F("stage__probability") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+    rows = list(
+        Opportunity.objects.visible_to(user)
+        .filter(expected_close_date__gte=start, expected_close_date__lt=end)
+        .order_by()
+        .values("owner_id")
+        .annotate(
+            open_count=Count("id", filter=open_deals),
+            open_amount=Sum("amount", filter=open_deals),
+            weighted_amount=Sum(weighted, filter=open_deals),
+            won_amount=Sum("amount", filter=Q(stage__outcome=Stage.Outcome.WON)),
+        )
+    )
+    owners = get_user_model().objects.in_bulk([r["owner_id"] for r in rows if r["owner_id"]])
+    zero = Decimal("0.00")
+    result = [
+        ForecastRow(
+            owner_id=r["owner_id"],
+            owner_name=str(owners.get(r["owner_id"], "")) if r["owner_id"] else "",
+            open_count=r["open_count"],
+            open_amount=(r["open_amount"] or zero).quantize(zero),
+            weighted_amount=(r["weighted_amount"] or zero).quantize(zero),
+            won_amount=(r["won_amount"] or zero).quantize(zero),
+        )
+        for r in rows
+    ]
+    result.sort(key=lambda r: (-r.weighted_amount, r.owner_name))
+    totals = ForecastRow(
+        owner_id=None,
+        owner_name="",
+        open_count=sum(r.open_count for r in result),
+        open_amount=sum((r.open_amount for r in result), zero),
+        weighted_amount=sum((r.weighted_amount for r in result), zero),
+        won_amount=sum((r.won_amount for r in result), zero),
+    )
+    show = "amount" not in hidden_fields(registry.get("opportunities"), user)
+    return Forecast(year, quarter, start, end, result, totals, show)

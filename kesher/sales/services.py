@@ -28,6 +28,7 @@ from kesher.platform.records import audit
 from kesher.platform.records.services import (
     ConflictError,
     record_create,
+    record_delete,
     record_update,
     write_audit,
 )
@@ -43,6 +44,8 @@ __all__ = [
     "opportunity_link_contact",
     "opportunity_move_stage",
     "opportunity_update",
+    "pipeline_delete",
+    "stage_delete",
     "stuck_moment",
 ]
 
@@ -59,6 +62,29 @@ def stuck_moment(stage: Stage, entered_at: datetime.datetime) -> datetime.dateti
         any_day, week.day_start
     )
     return add_business_time(entered_at, day * stage.standard_days, week)
+
+
+@transaction.atomic
+def stage_delete(stage: Stage, *, actor, expected_version: int | None = None) -> None:
+    """Delete a stage no deal is on; one holding deals is refused with a clear message (its
+    deals would otherwise lose their place): move them, or make the stage inactive."""
+    if Opportunity.objects.filter(stage=stage).exists():
+        raise ValidationError(
+            {"stage": [_("Deals are on this stage: move them first, or make it inactive.")]}
+        )
+    record_delete(stage, actor=actor, expected_version=expected_version)
+
+
+@transaction.atomic
+def pipeline_delete(pipeline: Pipeline, *, actor, expected_version: int | None = None) -> None:
+    """Delete a pipeline and its stages when no deal is on any of them."""
+    if Opportunity.objects.filter(stage__pipeline=pipeline).exists():
+        raise ValidationError(
+            {"pipeline": [_("Deals are in this pipeline: move them first, or make it inactive.")]}
+        )
+    for stage in pipeline.stages.all():
+        record_delete(stage, actor=actor)
+    record_delete(pipeline, actor=actor, expected_version=expected_version)
 
 
 def _default_choice(list_key: str) -> Choice | None:

@@ -17,7 +17,7 @@ from kesher.platform.records.services import ConflictError
 from kesher.platform.ui.pages import entity_for, record_for, render_partial
 from kesher.sales.forms import ConvertForm
 from kesher.sales.models import Opportunity, Pipeline, Stage
-from kesher.sales.selectors import board, board_views
+from kesher.sales.selectors import board, board_views, forecast, money, parse_quarter
 from kesher.sales.services import lead_convert, opportunity_move_stage
 
 
@@ -179,3 +179,34 @@ def _labelled(error: ValidationError) -> list[str]:
         for message in errors:
             texts.append(f"{label.capitalize()}: {message}" if label else message)
     return texts
+
+
+# --- the forecast (issue 15 item 5) --------------------------------------------------------------
+
+
+@login_required
+def forecast_page(request):
+    """A quarter's deals by owner: open, weighted by probability, and won (REQ SA-7)."""
+    entity_for("opportunities", request.user, "view")
+    year, quarter = parse_quarter(request.GET.get("quarter"))
+    result = forecast(request.user, year, quarter)
+    previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    context = {
+        "forecast": result,
+        "previous": f"{previous[0]}-Q{previous[1]}",
+        "following": f"{following[0]}-Q{following[1]}",
+        "rows": [_money_row(row) for row in result.rows],
+        "totals": _money_row(result.totals),
+    }
+    return render(request, "sales/forecast.html", context)
+
+
+def _money_row(row) -> dict:
+    return {
+        "owner": row.owner_name,
+        "open_count": row.open_count,
+        "open_amount": money(row.open_amount),
+        "weighted_amount": money(row.weighted_amount),
+        "won_amount": money(row.won_amount),
+    }

@@ -172,3 +172,12 @@ for _side in ("rep1", "rep2"):
         *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
         what=f"{_side}'s deal moved on the board",
     )
+
+register_route("pages", "/sales/forecast/", Verb("GET", permitted("opportunities", "view")))
+register_route(
+    "api",
+    "/api/v1/forecast/",
+    Verb("GET", permitted("opportunities", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+)

@@ -164,3 +164,17 @@ def test_a_stuck_deal_is_flagged_on_its_page(users, client_for):
         stuck_at=timezone.now() - datetime.timedelta(hours=1)
     )
     assert 'id="deal-stuck"' in client.get(f"/r/opportunities/{deal.pk}/").content.decode()
+
+
+def test_the_home_page_lists_the_reps_deals_stuck_first(users, client_for):
+    rep = users["sales_rep"]
+    make_opportunity(rep, name="עסקה רגילה", stage=stage("potential"), owner=rep)
+    stuck = make_opportunity(rep, name="עסקה תקועה", stage=stage("proposal"), owner=rep)
+    Opportunity.objects.filter(pk=stuck.pk).update(
+        stuck_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    make_opportunity(users["sales_rep2"], name="של אחר", stage=stage("potential"))
+    html = client_for(rep).get("/").content.decode()
+    card = html[html.index('id="home-deals"') :]
+    assert card.index("עסקה תקועה") < card.index("עסקה רגילה")
+    assert "של אחר" not in card

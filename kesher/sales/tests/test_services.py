@@ -13,7 +13,12 @@ from kesher.customers.tests.factories import choice, make_account
 from kesher.platform.models import AuditEntry
 from kesher.platform.records.services import record_create, record_update
 from kesher.sales.models import Opportunity, Pipeline, Stage
-from kesher.sales.services import opportunity_move_stage, opportunity_update, stuck_moment
+from kesher.sales.services import (
+    opportunity_move_stage,
+    opportunity_update,
+    pipeline_delete,
+    stuck_moment,
+)
 from kesher.sales.tests.factories import make_lead, make_opportunity, stage
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +184,50 @@ def test_a_deal_on_an_account_is_listed_on_the_accounts_page(users, client_for):
     make_opportunity(rep, name="עסקת רישוי", account=account)
     page = client_for(rep).get(f"/r/accounts/{account.pk}/")
     assert "עסקת רישוי" in page.content.decode()
+
+
+def test_a_stage_holding_deals_is_not_deleted(users, api_for):
+    admin = users["admin"]
+    deal = make_opportunity(users["sales_rep"], stage=stage("order"))
+    answer = api_for(admin, "en").delete(f"/api/v1/stages/{stage('order').pk}/")
+    assert answer.status_code == 400
+    assert "move them first" in str(answer.json())
+    assert Opportunity.objects.get(pk=deal.pk).stage == stage("order")
+    pipeline = Pipeline.objects.get(order=1)
+    assert api_for(admin).delete(f"/api/v1/pipelines/{pipeline.pk}/").status_code == 400
+    assert pipeline.stages.count() == 8
+
+
+def test_an_empty_pipeline_is_deleted_with_its_stages(users):
+    admin = users["admin"]
+    other = record_create("pipelines", actor=admin, data={"name_he": "שירות"})
+    record_create(
+        "stages",
+        actor=admin,
+        data={"pipeline": other, "key": "start", "name_he": "התחלה", "group": "open"},
+    )
+    pipeline_delete(other, actor=admin)
+    assert not Pipeline.objects.filter(pk=other.pk).exists()
+    assert not Stage.objects.filter(pipeline_id=other.pk).exists()
+
+
+def test_a_bulk_stage_update_restarts_clocks_and_enforces_the_stages_rules(users, api_for):
+    """A stage's required fields hold in a bulk update too (issue 15 "Stage rules")."""
+    rep = users["sales_rep"]
+    deals = [make_opportunity(rep, stage=stage("potential")) for _ in range(2)]
+    old = timezone.now() - datetime.timedelta(days=3)
+    Opportunity.objects.update(stage_entered_at=old)
+    api = api_for(rep, "en")
+    body = {"action": "update", "ids": [d.pk for d in deals], "field": "stage"}
+    moved = api.post(
+        "/api/v1/bulk/opportunities/", {**body, "value": stage("order").pk}, format="json"
+    )
+    assert moved.status_code in (200, 202), moved.content
+    for deal in Opportunity.objects.all():
+        assert deal.stage == stage("order")
+        assert deal.stage_entered_at > old
+        assert deal.stuck_at is not None
+    lost = api.post(
+        "/api/v1/bulk/opportunities/", {**body, "value": stage("lost").pk}, format="json"
+    )
+    assert not Opportunity.objects.lost().exists(), lost.content
