@@ -11,7 +11,7 @@ from kesher.customers.models import Account, Contact
 from kesher.customers.tests.factories import choice, make_account, make_contact
 from kesher.platform.models import AuditEntry
 from kesher.sales.models import Lead, Opportunity
-from kesher.sales.services import lead_convert
+from kesher.sales.services import lead_convert, opportunity_link_contact
 from kesher.sales.tests.factories import make_lead, stage
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +189,15 @@ def test_the_page_converts_from_the_leads_button(users, client_for):
     assert answer.status_code == 302
     assert answer["Location"] == f"/r/opportunities/{deal.pk}/"
     assert 'id="convert-lead"' not in client.get(f"/r/leads/{lead.pk}/").content.decode()
+
+
+def test_the_deals_page_lists_its_contacts_with_roles_the_reader_may_see(users, client_for):
+    rep = users["sales_rep"]
+    result = lead_convert(_lead(rep), actor=rep, create_account=False, opportunity={})
+    hidden = make_contact(users["sales_rep2"], first_name="סוד", last_name="חסוי")
+    opportunity_link_contact(result.opportunity, actor=users["admin"], contact=hidden, role="x")
+    html = client_for(rep).get(f"/r/opportunities/{result.opportunity.pk}/").content.decode()
+    panel = html[html.index('id="deal-contacts"') :]
+    assert "דנה לוי" in panel
+    assert "מנהלת רכש" in panel
+    assert "חסוי" not in html
