@@ -121,6 +121,7 @@ pipelines = register(
         owner_field=None,
         importable=False,
         delete_service=services.pipeline_delete,
+        lookup_keys=("name_he", "name_en"),
         api_example={"name_he": "מכירות פרויקטים", "name_en": "Project sales", "order": 2},
     )
 )
@@ -177,6 +178,8 @@ stages = register(
         owner_field=None,
         importable=False,
         delete_service=services.stage_delete,
+        # An imported deal names its stage by key ("proposal") or by name.
+        lookup_keys=("key", "name_he", "name_en"),
         api_example={
             "pipeline": 1,
             "key": "demo",
