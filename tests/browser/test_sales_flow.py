@@ -78,6 +78,13 @@ def test_a_lead_becomes_a_deal_that_is_dragged_across_the_board(
     page.goto(f"/r/opportunities/{deal.pk}/")
     expect(page.locator("#deal-stuck")).to_be_visible()
 
+    # On a phone a column fills the screen's width: one at a time.
+    phone = open_page(phone=True)
+    log_in(phone, rep.username)
+    phone.goto("/sales/board/")
+    width = _column(phone, "potential").bounding_box()["width"]
+    assert width > 0.8 * 390
+
     # With the keyboard: the card's "move to" menu.
     page.goto("/sales/board/")
     page.locator(f"#move-{deal.pk}").select_option(str(_stage("order").pk))
