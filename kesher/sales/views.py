@@ -91,16 +91,19 @@ def _board_context(request, pipeline, error: str = "", failed=None) -> dict:
     view = next((v for v in views if str(v.pk) == request.GET.get("view")), None)
     owner = request.GET.get("owner", "")
     stuck = request.GET.get("stuck") == "1"
+    options = {"owner_id": int(owner) if owner.isdigit() else None, "stuck_only": stuck}
+    try:
+        columns = board(user, pipeline, view=view, **options)
+    except ValidationError:
+        # A saved view whose filter no longer fits (a custom field deleted since): the board
+        # without it, saying so.
+        error = error or _("This saved view's filter no longer applies; showing all deals.")
+        view = None
+        columns = board(user, pipeline, **options)
     return {
         "pipeline": pipeline,
         "pipelines": Pipeline.objects.filter(active=True).order_by("order", "pk"),
-        "board": board(
-            user,
-            pipeline,
-            view=view,
-            owner_id=int(owner) if owner.isdigit() else None,
-            stuck_only=stuck,
-        ),
+        "board": columns,
         "views": views,
         "view": view,
         "mine": owner == str(user.pk),

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kesher.customers.tests.factories import make_account
+from kesher.platform.models import SavedView
 from kesher.sales.models import Opportunity, Pipeline
 from kesher.sales.selectors import board
 from kesher.sales.tests.factories import make_opportunity, stage
@@ -178,3 +179,25 @@ def test_the_home_page_lists_the_reps_deals_stuck_first(users, client_for):
     card = html[html.index('id="home-deals"') :]
     assert card.index("עסקה תקועה") < card.index("עסקה רגילה")
     assert "של אחר" not in card
+
+
+def test_a_saved_view_narrows_the_board_and_a_broken_one_is_set_aside(users, client_for):
+    rep = users["sales_rep"]
+    make_opportunity(rep, name="גדולה", stage=stage("proposal"), amount="90000")
+    make_opportunity(rep, name="קטנה", stage=stage("proposal"), amount="100")
+    big = SavedView.objects.create(
+        entity="opportunities",
+        name="גדולות",
+        owner=rep,
+        filter={"all": [{"field": "amount", "op": "gte", "value": 1000}]},
+    )
+    client = client_for(rep)
+    html = client.get(f"/sales/board/{_pipeline().pk}/?view={big.pk}").content.decode()
+    assert "גדולה" in html
+    assert "קטנה" not in html
+    SavedView.objects.filter(pk=big.pk).update(
+        filter={"all": [{"field": "custom.gone", "op": "eq", "value": 1}]}
+    )
+    html = client.get(f"/sales/board/{_pipeline().pk}/?view={big.pk}").content.decode()
+    assert 'id="board-error"' in html
+    assert "קטנה" in html
