@@ -110,8 +110,15 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
                     "owner": rep,
                 },
             )
-            if number == 1:
-                lead_convert(lead, actor=rep, opportunity={"amount": 15_000 + 500 * index})
+            if number == 1 and accounts:
+                # Into a contact and a deal at one of the rep's accounts (the demo's customers
+                # are as many as asked for).
+                lead_convert(
+                    lead,
+                    actor=rep,
+                    account=accounts[-1],
+                    opportunity={"amount": 15_000 + 500 * index},
+                )
     saved_view_create(
         actor=admin,
         data={

@@ -344,6 +344,11 @@ class Opportunity(KesherModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # A lost deal says why (REQ SA-2); other fields a stage requires are field rules.
+        if self.stage_id and self.stage.outcome == Stage.Outcome.LOST and not self.lost_reason_id:
+            raise ValidationError({"lost_reason": _("A lost deal needs its lost reason.")})
+
     @property
     def is_stuck(self) -> bool:
         return self.stuck_at is not None and self.stuck_at <= timezone.now()

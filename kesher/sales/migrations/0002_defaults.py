@@ -1,6 +1,6 @@
-"""The default pipeline with the stages of seed 003, sales' starting pick-lists, the rule that a
-lost deal names its reason, and the built-in roles' rights; administrators change all of them
-as data afterwards (REQ SA-1 … SA-4, MK-6, CX-4, OR-3; decision 0057)."""
+"""The default pipeline with the stages of seed 003, sales' starting pick-lists and the built-in
+roles' rights; administrators change all of them as data afterwards (REQ SA-1 … SA-4, MK-6,
+CX-4, OR-3; decision 0057)."""
 
 from django.db import migrations
 
@@ -127,11 +127,6 @@ def create_defaults(apps, schema_editor):
                 standard_days=days,
                 probability=probability,
             )
-    # A lost deal says why (REQ SA-2): a field rule, which administrators may change.
-    FieldRule = apps.get_model("platform", "FieldRule")
-    FieldRule.objects.get_or_create(
-        entity="opportunities", field="lost_reason", defaults={"required_statuses": ["lost"]}
-    )
     apply_grants(apps, GRANTS)
 
 

@@ -152,7 +152,7 @@ def test_the_api_moves_with_if_match(users, api_for):
     assert moved["ETag"] == '"2"'
     refused = api.post(url, {"stage": stage("lost").pk}, format="json")
     assert refused.status_code == 400
-    assert refused.json() == {"lost_reason": ["This field is required at this status."]}
+    assert refused.json() == {"lost_reason": ["A lost deal needs its lost reason."]}
     assert Opportunity.objects.get(pk=deal.pk).stage == stage("order")
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kesher.customers.tests.factories import choice, make_account
-from kesher.platform.models import AuditEntry
+from kesher.platform.models import AuditEntry, FieldRule
 from kesher.platform.records.services import record_create, record_update
 from kesher.sales.models import Opportunity, Pipeline, Stage
 from kesher.sales.services import (
@@ -136,8 +136,8 @@ def test_a_move_to_another_pipelines_stage_is_refused(users):
     assert Opportunity.objects.get(pk=deal.pk).stage == stage("potential")
 
 
-def test_lost_needs_a_lost_reason_by_the_seeded_field_rule(users):
-    """A stage's required fields are field rules "required at these statuses" (SA-2)."""
+def test_lost_needs_a_lost_reason(users):
+    """REQ SA-2: lost reasons as a pick-list; a lost deal says why."""
     rep = users["sales_rep"]
     deal = make_opportunity(rep)
     with pytest.raises(ValidationError) as caught:
@@ -231,3 +231,30 @@ def test_a_bulk_stage_update_restarts_clocks_and_enforces_the_stages_rules(users
         "/api/v1/bulk/opportunities/", {**body, "value": stage("lost").pk}, format="json"
     )
     assert not Opportunity.objects.lost().exists(), lost.content
+
+
+def test_a_stages_required_fields_are_field_rules_enforced_at_the_move(users, api_for):
+    """A field rule "required at these statuses" naming a stage's key is that stage's required
+    field, enforced when a deal moves there (issue 15 "Stage rules"; decision 0057)."""
+    rep = users["sales_rep"]
+    rule = FieldRule(
+        entity="opportunities", field="expected_close_date", required_statuses=["order"]
+    )
+    rule.full_clean()
+    rule.save()
+    deal = make_opportunity(rep, stage=stage("proposal"))
+    with pytest.raises(ValidationError) as caught:
+        opportunity_move_stage(deal, actor=rep, stage=stage("order"))
+    assert "expected_close_date" in caught.value.message_dict
+    answer = api_for(rep, "en").patch(
+        f"/api/v1/opportunities/{deal.pk}/", {"stage": stage("order").pk}, format="json"
+    )
+    assert answer.status_code == 400
+    assert "expected_close_date" in answer.json()
+    assert Opportunity.objects.get(pk=deal.pk).stage == stage("proposal")
+    opportunity_update(
+        deal,
+        actor=rep,
+        data={"stage": stage("order"), "expected_close_date": datetime.date(2026, 12, 31)},
+    )
+    assert Opportunity.objects.get(pk=deal.pk).stage == stage("order")

@@ -90,10 +90,9 @@ ALLOWED = [
         table="imports_importjob", column="duplicates", value=0, why="no duplicates counted"
     ),
     AddedColumn(table="imports_importjob", column="report", value={}, why="no dry-run report"),
-    # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists, the rule that a lost deal
-    # names its reason, and the built-in roles' rights on leads, deals, pipelines and stages.
+    # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists and the built-in roles'
+    # rights on leads, deals, pipelines, stages and competitors.
     AddedRows(table="platform_choice", why="sales' starting pick-lists"),
-    AddedRows(table="platform_fieldrule", why="a lost deal names its lost reason"),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
 ]
 
