@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from kesher.customers.models import Account
@@ -116,15 +115,14 @@ def board(
         row["stage"]: row
         for row in deals.order_by().values("stage").annotate(n=Count("id"), total=Sum("amount"))
     }
+    # Each column's first cards by its own index range (stage, time in the stage, id), all
+    # columns in one query: "id IN (the first 25 of stage 1) OR id IN (… of stage 2) …".
+    first_cards = Q(pk__in=[])
+    for stage in stages:
+        column = deals.filter(stage=stage).order_by("stage_entered_at", "id").values("pk")
+        first_cards |= Q(pk__in=column[:CARDS_PER_COLUMN])
     ranked = (
-        deals.annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("stage_id")],
-                order_by=[F("stage_entered_at").asc(), F("id").asc()],
-            )
-        )
-        .filter(place__lte=CARDS_PER_COLUMN)
+        Opportunity.objects.filter(first_cards)
         .select_related("owner")
         .order_by("stage_entered_at", "id")
     )
