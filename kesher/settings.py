@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kesher.approvals",
     "kesher.integrations",
     "kesher.automation",
+    "kesher.sales",
 ]
 
 MIDDLEWARE = [

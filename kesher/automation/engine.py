@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, IntegerField, Max, Q, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kesher.automation.evaluate import python_test
@@ -161,7 +161,11 @@ def _learn_shown(compiled: CompiledRule, path: str, wanted) -> None:
     elif ref.kind == "ref" and ref.model_field is not None and str(wanted).isdigit():
         target = ref.model_field.related_model._base_manager.filter(pk=int(wanted)).first()
         if target is not None:
-            shown.add(_norm(str(target)))
+            # A record named in each language (a deal's stage): the event holds its name in
+            # the writer's language.
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    shown.add(_norm(str(target)))
     compiled._shown[(key, _norm(wanted))] = shown
 
 

@@ -68,11 +68,17 @@ def _options(entity) -> dict:
         if model_field.get_internal_type() == "CharField" and "email" in model_field.name:
             email_fields.append(pair)
     status_list = entity.choice_lists.get(entity.status_field or "", "")
+    statuses = [[c.value, c.label] for c in Choice.objects.filter(list_key=status_list)]
+    if entity.status_field and not status_list:
+        # A status that is a record of its own (a deal's stage): its records, by id.
+        related = entity.model._meta.get_field(entity.status_field).related_model
+        if related is not None:
+            statuses = [[r.pk, str(r)] for r in related._base_manager.all()[:500]]
     return {
         "field": fields,
         "date_field": date_fields,
         "email_field": email_fields,
-        "status": [[c.value, c.label] for c in Choice.objects.filter(list_key=status_list)],
+        "status": statuses,
         "task_type": [[c.value, c.label] for c in Choice.objects.filter(list_key="task_type")],
         "user": [[u.pk, str(u)] for u in User.objects.filter(is_active=True).order_by("username")],
         "role": [[r.key, str(r)] for r in Role.objects.order_by("pk")],

@@ -2,9 +2,9 @@
 a field rule and shared saved views (REQ MK-6, SV-2, CX-1 … CX-8).
 
 Two dependent lists from the source documents: a lead's source and its secondary source
-(MK-6: word-ad campaign → Google / YNET / Walla; referral → customer / unknown; video ad →
-YouTube / Keshet), and the service request type in three levels (SV-2: technical support →
-connecting a computer / installing software / system repair …).
+(MK-6, sales' pick-lists: word-ad campaign → Google / YNET / Walla; referral → customer /
+unknown; video ad → YouTube / Keshet), and the service request type in three levels (SV-2:
+technical support → connecting a computer / installing software / system repair …).
 """
 
 from __future__ import annotations
@@ -14,19 +14,16 @@ from kesher.platform.models import Choice, CustomField, FieldRule, SavedView
 from kesher.platform.records.services import record_update
 
 # list key: [(value, Hebrew, English, parent value)]
-LEAD_SOURCES = [
-    ("word_ad", "קמפיין מילות מפתח", "Word-ad campaign", None),
-    ("referral", "הפניה", "Referral", None),
-    ("video_ad", "פרסומת וידאו", "Video ad", None),
-]
+# The lead sources of MK-6 are sales' pick-lists (sales/migrations/0002_defaults.py): the demo
+# uses them for the accounts' custom fields too, as (parent, value).
 LEAD_SOURCE_DETAILS = [
-    ("google", "גוגל", "Google", "word_ad"),
-    ("ynet", "YNET", "YNET", "word_ad"),
-    ("walla", "וואלה", "Walla", "word_ad"),
-    ("customer", "לקוח", "Customer", "referral"),
-    ("unknown", "לא ידוע", "Unknown", "referral"),
-    ("youtube", "יוטיוב", "YouTube", "video_ad"),
-    ("keshet", "קשת", "Keshet", "video_ad"),
+    ("word_ad", "google"),
+    ("word_ad", "ynet"),
+    ("word_ad", "walla"),
+    ("referral", "customer"),
+    ("referral", "unknown"),
+    ("video_ad", "youtube"),
+    ("video_ad", "keshet"),
 ]
 REQUEST_TYPES = [
     ("tech_support", "תמיכה טכנית", "Technical support", None),
@@ -76,8 +73,6 @@ def _field(entity: str, key: str, he: str, en: str, **extra) -> CustomField:
 
 def create_customization(admin) -> None:
     """The pick-lists, fields, rule and views, then values on some of the demo records."""
-    _list("lead_source", LEAD_SOURCES)
-    _list("lead_source_detail", LEAD_SOURCE_DETAILS, "lead_source")
     _list("request_type", REQUEST_TYPES)
     _list("request_subtype", REQUEST_SUBTYPES, "request_type")
     _list("request_subtype_2", REQUEST_SUBTYPES_2, "request_subtype")
@@ -168,7 +163,7 @@ def create_customization(admin) -> None:
 def _fill_values() -> None:
     """Deterministic values on every third account and every fifth contact, through the
     service, so they are validated and audited like a user's edit."""
-    details = [(d[3], d[0]) for d in LEAD_SOURCE_DETAILS]
+    details = LEAD_SOURCE_DETAILS
     for index, account in enumerate(Account.objects.order_by("pk")[::3]):
         parent, child = details[index % len(details)]
         record_update(

@@ -35,7 +35,8 @@ from kesher.demo.organization import (
     USERS,
 )
 from kesher.demo.plan import DemoPlan, build_plan
-from kesher.demo.story import create_story
+from kesher.demo.sales import create_sales
+from kesher.demo.story import SALES_REPS, create_story
 from kesher.org.models import Company, Department, Role, User
 from kesher.org.services import (
     department_create,
@@ -96,6 +97,7 @@ def load_demo(
         accounts, contacts, relationships = _create_customers(plan, users, companies)
         create_customization(users[DEMO_ADMIN])
         create_story(users)
+        create_sales(users, SALES_REPS)
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from kesher.customers.models import Account
 from kesher.customers.services import account_create
-from kesher.platform.models import Choice, CustomField, SavedView
+from kesher.platform.models import CustomField, SavedView
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,23 +25,8 @@ def after_swap(page, action) -> None:
 
 @pytest.fixture
 def lead_sources():
-    """MK-6's lists as pick-list values, and the parent field an admin made earlier."""
-    word_ad = Choice.objects.create(
-        list_key="lead_source", value="word_ad", label_he="קמפיין מילות מפתח", label_en="Word ad"
-    )
-    referral = Choice.objects.create(
-        list_key="lead_source", value="referral", label_he="הפניה", label_en="Referral"
-    )
-    for value, label, parent in (
-        ("google", "גוגל", word_ad),
-        ("ynet", "YNET", word_ad),
-        ("walla", "וואלה", word_ad),
-        ("customer", "לקוח", referral),
-        ("unknown", "לא ידוע", referral),
-    ):
-        Choice.objects.create(
-            list_key="lead_source_detail", value=value, label_he=label, parent=parent
-        )
+    """MK-6's lists (sales' pick-lists, sales/migrations/0002) and the parent field an admin
+    made earlier."""
     return CustomField.objects.create(
         entity="accounts",
         key="lead_source",

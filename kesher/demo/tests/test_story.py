@@ -178,3 +178,19 @@ def test_the_story_is_dated_from_the_day_it_is_loaded_on_working_days():
     assert saturday.working_day(1) == datetime.date(2026, 12, 13)
     assert saturday.working_day(-1) == datetime.date(2026, 12, 10)
     assert saturday.next_week(0, 9).date() == datetime.date(2026, 12, 14)
+
+
+def test_each_sales_rep_has_deals_on_the_board_some_stuck_and_leads(loaded):
+    """Issue 15: the board, the forecast and the stuck flags have real Hebrew deals."""
+    from kesher.demo.story import SALES_REPS
+    from kesher.sales.models import Lead, Opportunity
+
+    for username in SALES_REPS:
+        client = _sign_in(loaded, username)
+        board = client.get("/sales/board/", follow=True).content.decode()
+        assert "הטמעת מודול שירות" in board, username
+        assert "board-card-stuck" in board, username
+        assert Lead.objects.filter(owner__username=username).count() == 3
+        assert Lead.objects.filter(owner__username=username, converted_at__isnull=False).exists()
+    assert Opportunity.objects.won().exists()
+    assert Opportunity.objects.lost().filter(lost_reason__isnull=False).exists()

@@ -95,9 +95,9 @@ def test_admin_manages_custom_fields_and_choices_through_the_api(users, api_for)
 
 @pytest.fixture
 def lead_sources(db):
-    """MK-6: lead source → secondary source."""
-    ad = Choice.objects.create(list_key="lead_source", value="word_ad", label_he="מודעת מילים")
-    referral = Choice.objects.create(list_key="lead_source", value="referral", label_he="הפניה")
+    """MK-6: lead source (sales' pick-list, sales/migrations/0002) → a secondary source."""
+    ad = Choice.objects.get(list_key="lead_source", value="word_ad")
+    referral = Choice.objects.get(list_key="lead_source", value="referral")
     Choice.objects.create(list_key="lead_source2", value="google", label_he="גוגל", parent=ad)
     Choice.objects.create(list_key="lead_source2", value="ynet", label_he="YNET", parent=ad)
     Choice.objects.create(

@@ -90,6 +90,10 @@ ALLOWED = [
         table="imports_importjob", column="duplicates", value=0, why="no duplicates counted"
     ),
     AddedColumn(table="imports_importjob", column="report", value={}, why="no dry-run report"),
+    # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists and the built-in roles'
+    # rights on leads, deals, pipelines, stages and competitors.
+    AddedRows(table="platform_choice", why="sales' starting pick-lists"),
+    AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any

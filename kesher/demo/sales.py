@@ -1,0 +1,132 @@
+"""The demo's sales (issue 15): each sales rep's deals on the default pipeline's board, a few
+of them stuck, with competitors met on them; his leads, one of them already converted; and a
+shared "stuck deals" view. Amounts, stages and dates are fixed per rep, relative to the day the
+demo is loaded, so the board, the forecast and the stuck flags look alive whenever it is loaded.
+
+Every record goes through the sales services (``lead_create``, ``lead_convert``,
+``opportunity_create``) with the rep as the actor. Only a deal's time in its stage is moved
+back afterwards (a demo deal did not enter its stage the second the demo was loaded).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from kesher.customers.models import Account
+from kesher.org.models import User
+from kesher.platform.lists.savedviews import saved_view_create
+from kesher.platform.models import Choice
+from kesher.platform.records.services import record_create
+from kesher.sales.models import Opportunity, Stage
+from kesher.sales.services import lead_convert, lead_create, opportunity_create, stuck_moment
+
+__all__ = ["create_sales"]
+
+COMPETITORS = [
+    ("סייבר-טק פתרונות", "https://cybertech.example", "מחיר נמוך", "תמיכה בעברית חלשה"),
+    ("דאטה-פלוס", "https://dataplus.example", "מוכרים בשוק הבנקאות", "הטמעה ארוכה"),
+    ("קלאוד-ישראל", "https://cloud-il.example", "ענן מקומי", "אין ממשק למרכזיה"),
+]
+
+# name, stage key, amount, days in the stage, expected close in (days), competitor index
+DEALS = [
+    ("רישוי שנתי ל-25 משתמשים", "potential", 36_000, 2, 60, None),
+    ("הטמעת מודול שירות", "proposal", 48_500, 9, 25, 0),
+    ("הרחבת מערכת לסניף חיפה", "proposal", 22_000, 2, 40, None),
+    ("חבילת SMS שיווקית", "order", 9_800, 6, 10, 1),
+    ("פרויקט אינטגרציה למרכזיה", "won", 64_000, 12, -5, 2),
+    ("שדרוג שרתים", "lost", 18_000, 20, -20, 0),
+]
+
+LEADS = [  # first name, last name, company, source, secondary source, interest, e-mail name
+    ("רונית", "שחר", "מאפיית השחר", "word_ad", "google", "מערכת לניהול הזמנות", "ronit"),
+    ("עמית", "ברק", "ברק הנדסה", "referral", "customer", "CRM ל-10 משתמשים", "amit"),
+    ("ליאת", "גולן", "", "video_ad", "youtube", "מתעניינת בהדגמה", "liat"),
+]
+
+
+LISTS = ["lead_source", "lead_source_detail", "lost_reason", "opportunity_priority"]
+
+
+def create_sales(users: dict[str, User], reps: list[str]) -> None:
+    """Competitors, each rep's deals and leads, and the shared view of stuck deals."""
+    admin = users["admin"]
+    competitors = [
+        record_create(
+            "rivals",
+            actor=admin,
+            data={"name": name, "website": site, "strengths": strong, "weaknesses": weak},
+        )
+        for name, site, strong, weak in COMPETITORS
+    ]
+    stages = {s.key: s for s in Stage.objects.filter(pipeline__order=1)}
+    choices = {
+        (c.list_key, c.value): c
+        for c in Choice.objects.filter(
+            list_key__in=[
+                "lead_source",
+                "lead_source_detail",
+                "lost_reason",
+                "opportunity_priority",
+            ]
+        )
+    }
+    now = timezone.now()
+    for index, username in enumerate(reps):
+        rep = users[username]
+        accounts = list(Account.objects.filter(owner=rep).order_by("pk")[: len(DEALS)])
+        for number, (name, key, amount, days, close_in, rival) in enumerate(DEALS):
+            data = {
+                "name": name,
+                "account": accounts[number % len(accounts)] if accounts else None,
+                "stage": stages[key],
+                "amount": amount + 1_000 * index,
+                "expected_close_date": (now + datetime.timedelta(days=close_in)).date(),
+                "owner": rep,
+                "priority": choices[("opportunity_priority", "abc"[number % 3])],
+                "source": choices[("lead_source", ("word_ad", "referral", "video_ad")[number % 3])],
+            }
+            if key == "lost":
+                data["lost_reason"] = choices[("lost_reason", "competitor")]
+            m2m = {"competitors": [competitors[rival]]} if rival is not None else None
+            deal = opportunity_create(actor=rep, data=data, m2m=m2m)
+            entered = now - datetime.timedelta(days=days)
+            Opportunity.objects.filter(pk=deal.pk).update(
+                stage_entered_at=entered, stuck_at=stuck_moment(stages[key], entered)
+            )
+        for number, (first, last, company, source, detail, interest, mail) in enumerate(LEADS):
+            lead = lead_create(
+                actor=rep,
+                data={
+                    "first_name": first,
+                    "last_name": last,
+                    "company_name": company,
+                    "email": f"{mail}.{index}@leads.example",
+                    "source": choices[("lead_source", source)],
+                    "source_detail": choices[("lead_source_detail", detail)],
+                    "interest": interest,
+                    "owner": rep,
+                },
+            )
+            if number == 1 and accounts:
+                # Into a contact and a deal at one of the rep's accounts (the demo's customers
+                # are as many as asked for).
+                lead_convert(
+                    lead,
+                    actor=rep,
+                    account=accounts[-1],
+                    opportunity={"amount": 15_000 + 500 * index},
+                )
+    saved_view_create(
+        actor=admin,
+        data={
+            "entity": "opportunities",
+            "name": "עסקאות תקועות",
+            "shared": True,
+            "filter": {"all": [{"field": "stuck_at", "op": "within_last_days", "value": 3650}]},
+            "columns": ["name", "account", "stage", "amount", "stuck_at", "owner"],
+            "sort": "stuck_at",
+        },
+    )

@@ -1,0 +1,382 @@
+"""Sales: leads, pipelines with their stages, opportunities (deals) and the competitors met on
+them (REQ SA-1 … SA-6, CU-7, TK-8).
+
+A stage belongs to one of the three groups of seed 003 — open (potential, proposal, order),
+execution (won, in work, on hold) and closed (done, lost) — and says what reaching it means for
+the deal (``Stage.outcome``): still open, won or lost. "Won" is a stage whose outcome is won (the
+execution group, and "done"); "lost" a stage whose outcome is lost. Every figure reads these
+two querysets (``OpportunityQuerySet.won`` / ``.lost``), never a list of stage names
+(decision 0057).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.fields import LowercaseEmailField, PhoneField, choice_fk, owner_fk
+from kesher.platform.models import EntityQuerySet, KesherModel, localized
+
+__all__ = [
+    "Competitor",
+    "Lead",
+    "Opportunity",
+    "OpportunityContact",
+    "Pipeline",
+    "Stage",
+]
+
+
+class Pipeline(KesherModel):
+    """A sales process with its own stages: one per product line or team (REQ SA-2)."""
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+
+    def __str__(self):
+        return localized(self, "name")
+
+
+class Stage(KesherModel):
+    """One step of a pipeline: its group, what reaching it means, its standard duration, its
+    probability and who is responsible for deals in it (REQ SA-2, SA-3, SA-4)."""
+
+    class Group(models.TextChoices):
+        OPEN = "open", _("Open")
+        EXECUTION = "execution", _("Execution")
+        CLOSED = "closed", _("Closed")
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("Still open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        help_text=_(
+            "What field rules name the stage by (required at these statuses), e.g. proposal."
+        ),
+    )
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    group = models.CharField(_("stage group"), max_length=10, choices=Group.choices)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=4,
+        choices=Outcome.choices,
+        default=Outcome.OPEN,
+        help_text=_("What a deal reaching this stage counts as in every figure."),
+    )
+    standard_days = models.PositiveSmallIntegerField(
+        _("standard duration (business days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A deal longer in this stage is stuck; empty: no standard."),
+    )
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    responsible_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    responsible_role = models.ForeignKey(
+        "org.Role",
+        verbose_name=_("responsible role"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    exit_criteria = models.TextField(_("exit criteria"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["pipeline", "order", "id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "key"], name="stage_unique_key"),
+        ]
+
+    def __str__(self):
+        return localized(self, "name")
+
+    @property
+    def value(self) -> str:
+        """The stage as a status key: field rules' "required at these statuses" name it."""
+        return self.key
+
+    def clean(self):
+        allowed = {
+            self.Group.OPEN: {self.Outcome.OPEN},
+            self.Group.EXECUTION: {self.Outcome.WON},
+            self.Group.CLOSED: {self.Outcome.WON, self.Outcome.LOST},
+        }.get(self.group)
+        if allowed and self.outcome not in allowed:
+            raise ValidationError(
+                {
+                    "outcome": _(
+                        "An open stage keeps the deal open, an execution stage means won, and a "
+                        "closed stage means won or lost."
+                    )
+                }
+            )
+
+
+class Competitor(KesherModel):
+    """A company we meet on deals and at customers (REQ CU-7)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    website = models.URLField(_("website"), blank=True)
+    strengths = models.TextField(_("strengths"), blank=True)
+    weaknesses = models.TextField(_("weaknesses"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+        indexes = [models.Index(fields=["name", "id"], name="sales_competitor_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Lead(KesherModel):
+    """Someone who may buy, from any source, until converted into an account, a contact and a
+    deal (REQ SA-1; the source and its dependent secondary source: MK-6)."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    email = LowercaseEmailField(_("email"), blank=True, db_index=True)
+    phone = PhoneField(_("phone"), db_index=True)
+    mobile = PhoneField(_("mobile"), db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    source = choice_fk("lead_source", _("source"))
+    source_detail = choice_fk("lead_source_detail", _("secondary source"))
+    status = choice_fk("lead_status", _("status"))
+    owner = owner_fk("owned_leads")
+    score = models.IntegerField(
+        _("score"), null=True, blank=True, help_text=_("Set by the lead scoring rules.")
+    )
+    interest = models.TextField(_("what they are interested in"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True, editable=False)
+    converted_account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("converted into account"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    converted_contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("converted into contact"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    converted_opportunity = models.ForeignKey(
+        "Opportunity",
+        verbose_name=_("converted into opportunity"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="lead_created"),
+            models.Index(fields=["owner", "created_at", "id"], name="lead_owner_created"),
+            models.Index(fields=["updated_at", "id"], name="lead_updated"),
+        ]
+
+    def __str__(self):
+        person = f"{self.first_name} {self.last_name}".strip()
+        if person and self.company_name:
+            return f"{person} ({self.company_name})"
+        return person or self.company_name or self.email or self.phone or f"#{self.pk}"
+
+    def clean(self):
+        errors = {}
+        if not (self.first_name or self.last_name or self.company_name):
+            errors["last_name"] = _("Enter a name or a company.")
+        if self.source_detail_id and self.source_detail.parent_id != self.source_id:
+            errors["source_detail"] = _("This secondary source does not belong to the source.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class OpportunityQuerySet(EntityQuerySet):
+    """The one definition of won, lost and open deals (decision 0057)."""
+
+    def won(self):
+        return self.filter(stage__outcome=Stage.Outcome.WON)
+
+    def lost(self):
+        return self.filter(stage__outcome=Stage.Outcome.LOST)
+
+    def open(self):
+        return self.filter(stage__outcome=Stage.Outcome.OPEN)
+
+    def stuck(self, now=None):
+        """Open deals longer in their stage than its standard duration (REQ SA-3)."""
+        return self.filter(stuck_at__lte=now or timezone.now())
+
+
+CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("Enter a three-letter currency code, e.g. ILS."))
+
+
+class Opportunity(KesherModel):
+    """A deal: what an account may buy, on a stage of a pipeline, with its clock, owner,
+    contacts, competitors and what the customer wants that we cannot supply yet
+    (REQ SA-2, SA-3, SA-6, CU-7, TK-8)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        # Deleting a customer keeps its deals and their history, without the customer.
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
+    contacts = models.ManyToManyField(
+        "customers.Contact",
+        through="OpportunityContact",
+        verbose_name=_("contacts"),
+        blank=True,
+        related_name="opportunities",
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="ILS", validators=[CURRENCY])
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("stage"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        limit_choices_to={"active": True},
+    )
+    stage_entered_at = models.DateTimeField(
+        _("in the stage since"), default=timezone.now, editable=False
+    )
+    stuck_at = models.DateTimeField(
+        _("stuck from"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the deal passes its stage's standard duration."),
+    )
+    owner = owner_fk("owned_opportunities")
+    priority = choice_fk("opportunity_priority", _("priority"))
+    source = choice_fk("lead_source", _("source"))
+    lost_reason = choice_fk("lost_reason", _("lost reason"))
+    competitors = models.ManyToManyField(
+        Competitor, verbose_name=_("competitors"), blank=True, related_name="opportunities"
+    )
+    product_requests = models.TextField(
+        _("what they want that we cannot supply yet"),
+        blank=True,
+        help_text=_("Recorded for product planning (REQ CU-7)."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        indexes = [
+            # The board reads each column's first cards and its count and sum by stage.
+            models.Index(fields=["stage", "stage_entered_at", "id"], name="opp_stage_entered"),
+            models.Index(fields=["owner", "stage"], name="opp_owner_stage"),
+            models.Index(fields=["stuck_at", "id"], name="opp_stuck"),
+            models.Index(fields=["expected_close_date", "id"], name="opp_close_date"),
+            models.Index(fields=["created_at", "id"], name="opp_created"),
+            models.Index(fields=["updated_at", "id"], name="opp_updated"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        # A lost deal says why (REQ SA-2); other fields a stage requires are field rules.
+        if self.stage_id and self.stage.outcome == Stage.Outcome.LOST and not self.lost_reason_id:
+            raise ValidationError({"lost_reason": _("A lost deal needs its lost reason.")})
+
+    @property
+    def is_stuck(self) -> bool:
+        return self.stuck_at is not None and self.stuck_at <= timezone.now()
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+
+class OpportunityContact(models.Model):
+    """A contact's part in a deal: decision maker, user, influencer… (REQ SA-6)."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="contact_links"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.CASCADE, related_name="opportunity_links"
+    )
+    role = models.CharField(_("role in the deal"), max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "contact"], name="opportunity_contact_unique"
+            )
+        ]
+        verbose_name = _("deal contact")
+        verbose_name_plural = _("deal contacts")
+
+    def __str__(self):
+        return f"{self.contact} @ {self.opportunity}"

@@ -1,0 +1,354 @@
+"""Every write of sales: leads, their conversion, deals and their stage moves (REQ SA-1 … SA-5).
+
+Deals are created and changed through ``opportunity_create`` / ``opportunity_update``, which
+the pages, the API, the board, bulk updates, imports and automation all call: a stage change
+restarts the deal's clock (``stage_entered_at``) and sets when it becomes stuck (``stuck_at``,
+the stage's standard duration in business days, REQ SA-3); the stage is the deal's status, so
+field rules "required at these statuses" are enforced at the move and automation's "the status
+becomes / stops being" triggers fire on it (decision 0057).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesher.activities.calendar import add_business_time
+from kesher.activities.services import calendar_of
+from kesher.customers.models import Account, Contact
+from kesher.customers.services import account_create, contact_create, contact_link_account
+from kesher.platform.models import Choice
+from kesher.platform.records import audit
+from kesher.platform.records.services import (
+    ConflictError,
+    record_create,
+    record_delete,
+    record_update,
+    write_audit,
+)
+from kesher.platform.registry import registry
+from kesher.sales.models import Lead, Opportunity, OpportunityContact, Pipeline, Stage
+
+__all__ = [
+    "Conversion",
+    "first_stage",
+    "lead_convert",
+    "lead_create",
+    "opportunity_create",
+    "opportunity_link_contact",
+    "opportunity_move_stage",
+    "opportunity_update",
+    "pipeline_delete",
+    "stage_delete",
+    "stuck_moment",
+]
+
+
+def stuck_moment(stage: Stage, entered_at: datetime.datetime) -> datetime.datetime | None:
+    """When a deal that entered ``stage`` at ``entered_at`` passes the stage's standard
+    duration: that many working days of the default business calendar later (REQ SA-3). A won
+    or lost deal, or a stage without a standard, is never stuck."""
+    if not stage.standard_days or stage.outcome != Stage.Outcome.OPEN:
+        return None
+    week = calendar_of()
+    any_day = datetime.date(2000, 1, 2)  # a working day's length, whatever the date
+    day = datetime.datetime.combine(any_day, week.day_end) - datetime.datetime.combine(
+        any_day, week.day_start
+    )
+    return add_business_time(entered_at, day * stage.standard_days, week)
+
+
+@transaction.atomic
+def stage_delete(stage: Stage, *, actor, expected_version: int | None = None) -> None:
+    """Delete a stage no deal is on; one holding deals is refused with a clear message (its
+    deals would otherwise lose their place): move them, or make the stage inactive."""
+    if Opportunity.objects.filter(stage=stage).exists():
+        raise ValidationError(
+            {"stage": [_("Deals are on this stage: move them first, or make it inactive.")]}
+        )
+    record_delete(stage, actor=actor, expected_version=expected_version)
+
+
+@transaction.atomic
+def pipeline_delete(pipeline: Pipeline, *, actor, expected_version: int | None = None) -> None:
+    """Delete a pipeline and its stages when no deal is on any of them."""
+    if Opportunity.objects.filter(stage__pipeline=pipeline).exists():
+        raise ValidationError(
+            {"pipeline": [_("Deals are in this pipeline: move them first, or make it inactive.")]}
+        )
+    for stage in pipeline.stages.all():
+        record_delete(stage, actor=actor)
+    record_delete(pipeline, actor=actor, expected_version=expected_version)
+
+
+def _default_choice(list_key: str) -> Choice | None:
+    """The list's value marked default in its settings, else its first active one."""
+    values = list(Choice.objects.filter(list_key=list_key, active=True).order_by("order", "pk"))
+    return next((c for c in values if (c.extra or {}).get("default")), None) or next(
+        iter(values), None
+    )
+
+
+def lead_create(*, actor, data: dict, m2m: dict | None = None) -> Lead:
+    """Capture a lead; without a status it gets the list's default ("new") (REQ SA-1)."""
+    if not data.get("status"):
+        data = {**data, "status": _default_choice("lead_status")}
+    return record_create("leads", actor=actor, data=data, m2m=m2m)
+
+
+def _set_clock(opportunity: Opportunity, entered_at: datetime.datetime) -> None:
+    # Derived from the stage alone, not a change of their own: no audit entry, no event.
+    opportunity.stage_entered_at = entered_at
+    opportunity.stuck_at = stuck_moment(opportunity.stage, entered_at)
+    Opportunity._base_manager.filter(pk=opportunity.pk).update(
+        stage_entered_at=opportunity.stage_entered_at, stuck_at=opportunity.stuck_at
+    )
+
+
+@transaction.atomic
+def opportunity_create(*, actor, data: dict, m2m: dict | None = None) -> Opportunity:
+    """Create a deal on its stage, its clock started now (REQ SA-2, SA-3)."""
+    opportunity = record_create("opportunities", actor=actor, data=data, m2m=m2m)
+    _set_clock(opportunity, opportunity.stage_entered_at)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(
+    opportunity: Opportunity, *, actor, data: dict, m2m=None, expected_version=None
+) -> Opportunity:
+    """Change a deal; a new stage restarts its clock (REQ SA-3)."""
+    # Lock the row first: the stage it had decides whether the clock restarts, and must not
+    # change between this read and the write.
+    before = Opportunity._base_manager.select_for_update().only("stage_id").get(pk=opportunity.pk)
+    updated = record_update(
+        opportunity, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+    if updated.stage_id != before.stage_id:
+        _set_clock(updated, timezone.now())
+    return updated
+
+
+def opportunity_move_stage(
+    opportunity: Opportunity, *, actor, stage: Stage, expected_version: int | None = None
+) -> Opportunity:
+    """Move a deal to another stage of its pipeline (the board's drag, its move buttons and the
+    API's ``move`` action): the stage's required fields are enforced, the clock restarts and
+    the stage's events go to automation (REQ SA-2 … SA-5)."""
+    if stage.pipeline_id != opportunity.stage.pipeline_id:
+        raise ValidationError({"stage": [_("Choose a stage of the deal's pipeline.")]})
+    if not stage.active:
+        raise ValidationError({"stage": [_("This stage is no longer in use.")]})
+    return opportunity_update(
+        opportunity, actor=actor, data={"stage": stage}, expected_version=expected_version
+    )
+
+
+def _linked(contact, role: str) -> dict:
+    """The contact as the deal's audit entry stores it, the role as a note beside its name."""
+    linked = audit.encode(contact)
+    if role:
+        linked["note"] = role
+    return linked
+
+
+def opportunity_link_contact(
+    opportunity: Opportunity, *, actor, contact, role: str = ""
+) -> OpportunityContact:
+    """Add a contact to a deal in a role (decision maker, user …), audited on the deal."""
+    if OpportunityContact.objects.filter(opportunity=opportunity, contact=contact).exists():
+        raise ValidationError({"contacts": [_("The contact is already on this deal.")]})
+    link = OpportunityContact(opportunity=opportunity, contact=contact, role=role.strip())
+    link.full_clean()
+    link.save()
+    write_audit(
+        opportunity,
+        actor=actor,
+        action="update",
+        changes={"contacts": [None, _linked(contact, link.role)]},
+    )
+    return link
+
+
+# --- lead conversion ---------------------------------------------------------------------------
+
+
+@dataclass
+class Conversion:
+    """What one lead became (each may be None: the user chose not to create it)."""
+
+    lead: Lead
+    account: Account | None = None
+    contact: Contact | None = None
+    opportunity: Opportunity | None = None
+    matched: list[str] = field(default_factory=list)  # "account" / "contact": existing ones
+
+
+def _existing(key: str, actor, values: dict):
+    """A record of ``key`` the actor may see with one of the entity's natural keys (its
+    duplicate keys: e-mail, phones, company number) equal to the lead's."""
+    entity = registry.get(key)
+    condition = Q()
+    for name in entity.natural_keys:
+        if values.get(name):
+            condition |= Q(**{name: values[name]})
+    if not condition:
+        return None
+    return entity.queryset().visible_to(actor).filter(condition).order_by("pk").first()
+
+
+def _relink_history(lead: Lead, target_key: str, target, actor) -> None:
+    """The interactions and tasks about the lead move to what it became (REQ SA-1)."""
+    from kesher.activities.models import Interaction, Task
+    from kesher.activities.services import interaction_update, task_update
+
+    data = {"link_type": target_key, "link_id": target.pk}
+    for interaction in Interaction.objects.filter(link_type="leads", link_id=lead.pk):
+        interaction_update(interaction, actor=actor, data=data)
+    for task in Task.objects.filter(link_type="leads", link_id=lead.pk):
+        task_update(task, actor=actor, data=data)
+
+
+@transaction.atomic
+def lead_convert(
+    lead: Lead,
+    *,
+    actor,
+    account: Account | None = None,
+    create_account: bool = True,
+    contact: Contact | None = None,
+    create_contact: bool = True,
+    opportunity: dict | None = None,
+    expected_version: int | None = None,
+) -> Conversion:
+    """Convert a lead in one step into an account, a contact and a deal, each optional
+    (REQ SA-1). An account or contact given is used; else one with the lead's e-mail or
+    phone is matched, else a new one is created from the lead. The deal (``opportunity``: its
+    name, stage, amount …) gets the lead's source, owner, account and contact; the lead's
+    interactions and tasks move to the account (else the contact, else the deal). Converting
+    twice is refused."""
+    # Lock the lead: two conversions at once must not both pass the "not converted yet" check.
+    locked = Lead._base_manager.select_for_update().get(pk=lead.pk)
+    if locked.converted_at is not None:
+        raise ValidationError({"lead": [_("This lead was already converted.")]})
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(locked.version)
+    if not (account or create_account or contact or create_contact or opportunity is not None):
+        raise ValidationError({"lead": [_("Choose at least one record to convert into.")]})
+    result = Conversion(lead=locked)
+    owner = locked.owner or actor
+    if account is None and create_account and locked.company_name:
+        values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
+        account = _existing("accounts", actor, values)
+        if account is not None:
+            result.matched.append("account")
+        else:
+            account = account_create(
+                actor=actor,
+                data={
+                    "name": locked.company_name,
+                    "email": locked.email,
+                    "phone": locked.phone,
+                    "city": locked.city,
+                    "owner": owner,
+                },
+            )
+    result.account = account
+    person = locked.first_name or locked.last_name
+    if contact is None and create_contact and person:
+        values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
+        contact = _existing("contacts", actor, values)
+        if contact is not None:
+            result.matched.append("contact")
+        else:
+            contact = contact_create(
+                actor=actor,
+                data={
+                    "first_name": locked.first_name or locked.last_name,
+                    "last_name": locked.last_name if locked.first_name else "",
+                    "title": locked.title,
+                    "email": locked.email,
+                    "phone": locked.phone,
+                    "mobile": locked.mobile,
+                    "city": locked.city,
+                    "owner": owner,
+                },
+            )
+    if (
+        contact is not None
+        and account is not None
+        and not contact.accounts.filter(pk=account.pk).exists()
+    ):
+        contact_link_account(contact, actor=actor, account=account, role=locked.title)
+    result.contact = contact
+    if opportunity is not None:
+        data = {
+            "name": locked.company_name or str(locked),
+            "account": account,
+            "owner": owner,
+            "source": locked.source,
+            "product_requests": "",
+            **opportunity,
+        }
+        data.setdefault("stage", first_stage())
+        deal = opportunity_create(actor=actor, data=data)
+        if contact is not None:
+            opportunity_link_contact(deal, actor=actor, contact=contact, role=locked.title)
+        result.opportunity = deal
+    target = next(
+        (
+            (key, record)
+            for key, record in (
+                ("accounts", result.account),
+                ("contacts", result.contact),
+                ("opportunities", result.opportunity),
+            )
+            if record is not None
+        ),
+        None,
+    )
+    if target is not None:
+        _relink_history(locked, *target, actor)
+    _mark_converted(locked, result, actor)
+    return result
+
+
+def _mark_converted(lead: Lead, result: Conversion, actor) -> None:
+    converted = Choice.objects.filter(list_key="lead_status", value="converted").first()
+    changes = {
+        "converted_at": [None, timezone.now()],
+        "converted_account": [None, result.account],
+        "converted_contact": [None, result.contact],
+        "converted_opportunity": [None, result.opportunity],
+    }
+    if converted is not None and lead.status_id != converted.pk:
+        changes["status"] = [lead.status, converted]
+        lead.status = converted
+    lead.converted_at = changes["converted_at"][1]
+    lead.converted_account = result.account
+    lead.converted_contact = result.contact
+    lead.converted_opportunity = result.opportunity
+    lead.version += 1
+    lead.updated_at = timezone.now()
+    lead.save(update_fields=[*changes, "version", "updated_at"])
+    write_audit(
+        lead,
+        actor=actor,
+        action="update",
+        changes={name: values for name, values in changes.items() if values[1] is not None},
+    )
+
+
+def first_stage(pipeline: Pipeline | None = None) -> Stage | None:
+    """The first open stage of ``pipeline`` (else of the first active pipeline): where a new
+    deal starts."""
+    stages = Stage.objects.filter(active=True, outcome=Stage.Outcome.OPEN, pipeline__active=True)
+    if pipeline is not None:
+        stages = stages.filter(pipeline=pipeline)
+    return stages.order_by("pipeline__order", "pipeline_id", "order", "pk").first()

@@ -1,0 +1,183 @@
+"""How the access matrix and the contract tests make sales records
+(kesher/platform/testing/matrix.py): each sales rep's deal sits on the default pipeline's first
+stage, at his own account."""
+
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Outcome,
+    Verb,
+    not_allowed,
+    owner_of,
+    permitted,
+    register_records,
+    register_route,
+)
+from kesher.sales.models import Lead, Opportunity, Stage
+from kesher.sales.services import opportunity_create
+
+
+def _first_stage():
+    return Stage.objects.filter(outcome=Stage.Outcome.OPEN).order_by("pipeline", "order").first()
+
+
+register_records(
+    "opportunities",
+    make=lambda world, side: opportunity_create(
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} deal {side}",
+            "account": world.record("accounts", side),
+            "stage": _first_stage(),
+            "amount": "1000.00",
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {"name": marker, "stage": _first_stage().pk},
+    marker_field="name",
+)
+
+
+def _stage_values(world, marker, record):
+    pipeline = record.pipeline_id if record else world.record("pipelines", "rep1").pk
+    key = record.key if record else f"k{marker}".replace(" ", "-")[:40]
+    return {"pipeline": pipeline, "key": key, "name_he": marker, "group": "open"}
+
+
+register_records(
+    "stages",
+    make=lambda world, side: record_create(
+        "stages",
+        actor=world.users["admin"],
+        data={
+            "pipeline": world.record("pipelines", side),
+            "key": f"stage-{side}",
+            "name_he": f"{SEARCH_WORD} stage {side}",
+            "group": "open",
+        },
+    ),
+    values=_stage_values,
+    marker_field="name_he",
+)
+
+
+# --- sales' own routes -----------------------------------------------------------------------
+
+
+def _all_of(*expectations):
+    """The first answer that is not "allowed", else allowed."""
+
+    def expect(world, principal):
+        for expectation in expectations:
+            outcome = expectation(world, principal)
+            if outcome is not Outcome.ALLOW:
+                return outcome
+        return Outcome.ALLOW
+
+    return expect
+
+
+def _converted(side):
+    def writes(world, principal, marker):
+        return Lead.objects.filter(
+            pk=world.record("leads", side).pk, converted_at__isnull=False
+        ).exists()
+
+    return writes
+
+
+def _moved(side):
+    def writes(world, principal, marker):
+        deal = Opportunity.objects.get(pk=world.record("opportunities", side).pk)
+        return deal.stage.key == "proposal"
+
+    return writes
+
+
+def _proposal(world, marker):
+    return {"stage": Stage.objects.get(pipeline__order=1, key="proposal").pk}
+
+
+for _side in ("rep1", "rep2"):
+
+    def _lead(world, side=_side):
+        return world.record("leads", side)
+
+    def _deal(world, side=_side):
+        return world.record("opportunities", side)
+
+    _convert = _all_of(permitted("leads", "change", _lead), permitted("contacts", "add"))
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/sales/leads/{world.record('leads', side).pk}/convert/",
+        Verb("GET", permitted("leads", "change", _lead)),
+        Verb(
+            "POST",
+            _convert,
+            data=lambda world, marker: {"create_contact": "on"},
+            writes=_converted(_side),
+        ),
+        what=f"{_side}'s lead conversion",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/leads/{world.record('leads', side).pk}/convert/",
+        Verb(
+            "POST",
+            _convert,
+            data=lambda world, marker: {"create_account": False},
+            writes=_converted(_side),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT")),
+        api=True,
+        what=f"{_side}'s lead conversion",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/opportunities/{world.record('opportunities', side).pk}/move/"
+        ),
+        Verb(
+            "POST",
+            permitted("opportunities", "change", _deal),
+            data=_proposal,
+            writes=_moved(_side),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT")),
+        api=True,
+        what=f"{_side}'s deal moved",
+    )
+
+
+def _default_pipeline_board(world):
+    return f"/sales/board/{Stage.objects.get(key='potential', pipeline__order=1).pipeline_id}/"
+
+
+register_route("pages", "/sales/board/", Verb("GET", permitted("opportunities", "view")))
+register_route("pages", _default_pipeline_board, Verb("GET", permitted("opportunities", "view")))
+for _side in ("rep1", "rep2"):
+
+    def _deal(world, side=_side):
+        return world.record("opportunities", side)
+
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/sales/board/move/{world.record('opportunities', side).pk}/",
+        Verb(
+            "POST",
+            permitted("opportunities", "change", _deal),
+            data=_proposal,
+            writes=_moved(_side),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s deal moved on the board",
+    )
+
+register_route("pages", "/sales/forecast/", Verb("GET", permitted("opportunities", "view")))
+register_route(
+    "api",
+    "/api/v1/forecast/",
+    Verb("GET", permitted("opportunities", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+)

@@ -1,0 +1,215 @@
+"""Sales' own pages: converting a lead (REQ SA-1) and the pipeline board (SA-2, SA-3)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from kesher.platform.access import can
+from kesher.platform.records.services import ConflictError
+from kesher.platform.ui.pages import entity_for, record_for, render_partial
+from kesher.sales.forms import ConvertForm
+from kesher.sales.models import Opportunity, Pipeline, Stage
+from kesher.sales.selectors import board, board_views, forecast, money, parse_quarter
+from kesher.sales.services import lead_convert, opportunity_move_stage
+
+
+def conversion_targets(user) -> dict[str, bool]:
+    """Which records the user may create by converting a lead."""
+    return {key: can(user, key, "add") for key in ("accounts", "contacts", "opportunities")}
+
+
+@login_required
+def lead_convert_page(request, pk):
+    """Convert a lead in one step into an account, a contact and a deal (REQ SA-1)."""
+    entity = entity_for("leads", request.user, "change")
+    lead = record_for(entity, request.user, pk)
+    allowed = conversion_targets(request.user)
+    initial = {
+        "create_account": allowed["accounts"] and bool(lead.company_name),
+        "create_contact": allowed["contacts"] and bool(lead.first_name or lead.last_name),
+        "create_opportunity": allowed["opportunities"],
+        "opportunity_name": lead.company_name or str(lead),
+    }
+    form = ConvertForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        wanted = {
+            "accounts": form.cleaned_data["create_account"],
+            "contacts": form.cleaned_data["create_contact"],
+            "opportunities": form.cleaned_data["create_opportunity"],
+        }
+        if any(wanted[key] and not allowed[key] for key in wanted):
+            raise PermissionDenied
+        try:
+            result = lead_convert(
+                lead,
+                actor=request.user,
+                create_account=wanted["accounts"],
+                create_contact=wanted["contacts"],
+                opportunity=form.opportunity(),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The lead was converted."))
+            target = next(
+                (
+                    reverse("entity_detail", args=[key, record.pk])
+                    for key, record in (
+                        ("opportunities", result.opportunity),
+                        ("accounts", result.account),
+                        ("contacts", result.contact),
+                    )
+                    if record is not None
+                ),
+                reverse("entity_detail", args=["leads", lead.pk]),
+            )
+            if request.htmx:
+                return HttpResponseClientRedirect(target)
+            return redirect(target)
+    context = {"lead": lead, "form": form, "allowed": allowed}
+    template = "sales/convert.html"
+    if request.htmx:
+        return render(request, f"{template}#form", context)
+    return render(request, template, context)
+
+
+# --- the board (REQ SA-2, SA-3) -----------------------------------------------------------------
+
+
+def _board_context(request, pipeline, error: str = "", failed=None) -> dict:
+    user = request.user
+    views = list(board_views(user))
+    view = next((v for v in views if str(v.pk) == request.GET.get("view")), None)
+    owner = request.GET.get("owner", "")
+    stuck = request.GET.get("stuck") == "1"
+    options = {"owner_id": int(owner) if owner.isdigit() else None, "stuck_only": stuck}
+    try:
+        columns = board(user, pipeline, view=view, **options)
+    except ValidationError:
+        # A saved view whose filter no longer fits (a custom field deleted since): the board
+        # without it, saying so.
+        error = error or _("This saved view's filter no longer applies; showing all deals.")
+        view = None
+        columns = board(user, pipeline, **options)
+    return {
+        "pipeline": pipeline,
+        "pipelines": Pipeline.objects.filter(active=True).order_by("order", "pk"),
+        "board": columns,
+        "views": views,
+        "view": view,
+        "mine": owner == str(user.pk),
+        "stuck": stuck,
+        "can_move": can(user, "opportunities", "change"),
+        "can_add": can(user, "opportunities", "add"),
+        "error": error,
+        "failed": failed,
+        "query": request.GET.urlencode(),
+    }
+
+
+@login_required
+def board_home(request):
+    """The first active pipeline's board."""
+    entity_for("opportunities", request.user, "view")
+    pipeline = Pipeline.objects.filter(active=True).order_by("order", "pk").first()
+    if pipeline is None:
+        raise Http404
+    return redirect("sales_board", pipeline.pk)
+
+
+@login_required
+def board_page(request, pk):
+    """A pipeline's deals, a column per stage with its count and sum; cards coloured by their
+    time in the stage, moved by dragging or with their "move to" menu (REQ SA-2, SA-3)."""
+    entity_for("opportunities", request.user, "view")
+    pipeline = get_object_or_404(Pipeline, pk=pk)
+    return render_partial(request, "sales/board.html", _board_context(request, pipeline), "board")
+
+
+@login_required
+@require_POST
+def board_move(request, pk):
+    """Move one deal to another stage from the board; the board comes back redrawn, with the
+    service's message when the move was refused (a required field empty, a stale card)."""
+    entity = entity_for("opportunities", request.user, "change")
+    deal = record_for(entity, request.user, pk)
+    stage = Stage.objects.filter(pk=request.POST.get("stage", "")).first()
+    version = request.POST.get("version", "")
+    error = ""
+    if stage is None:
+        error = _("Choose a stage.")
+    else:
+        try:
+            opportunity_move_stage(
+                deal,
+                actor=request.user,
+                stage=stage,
+                expected_version=int(version) if version.isdigit() else None,
+            )
+        except ValidationError as exc:
+            error = " ".join(_labelled(exc))
+        except ConflictError as exc:
+            error = str(exc)
+    pipeline = deal.stage.pipeline
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("sales_board", pipeline.pk)
+    context = _board_context(request, pipeline, error=error, failed=deal if error else None)
+    return render(request, "sales/board.html#board", context)
+
+
+def _labelled(error: ValidationError) -> list[str]:
+    """The service's messages, each after the label of the field it is about."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    model = Opportunity._meta
+    texts = []
+    for name, errors in error.message_dict.items():
+        try:
+            label = str(model.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = ""
+        for message in errors:
+            texts.append(f"{label.capitalize()}: {message}" if label else message)
+    return texts
+
+
+# --- the forecast (issue 15 item 5) --------------------------------------------------------------
+
+
+@login_required
+def forecast_page(request):
+    """A quarter's deals by owner: open, weighted by probability, and won (REQ SA-7)."""
+    entity_for("opportunities", request.user, "view")
+    year, quarter = parse_quarter(request.GET.get("quarter"))
+    result = forecast(request.user, year, quarter)
+    previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    context = {
+        "forecast": result,
+        "previous": f"{previous[0]}-Q{previous[1]}",
+        "following": f"{following[0]}-Q{following[1]}",
+        "rows": [_money_row(row) for row in result.rows],
+        "totals": _money_row(result.totals),
+    }
+    return render(request, "sales/forecast.html", context)
+
+
+def _money_row(row) -> dict:
+    return {
+        "owner": row.owner_name,
+        "open_count": row.open_count,
+        "open_amount": money(row.open_amount),
+        "weighted_amount": money(row.weighted_amount),
+        "won_amount": money(row.won_amount),
+    }
