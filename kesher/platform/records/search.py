@@ -1,8 +1,10 @@
 """One search index for every entity (DESIGN.md "Search"): name prefixes, emails, phone suffixes.
 
 Hebrew-aware normalization: niqqud and punctuation are dropped and final letters folded, so
-"שָׁלוֹם" and "שלום" match; no stemming. Phone numbers are indexed as reversed digit strings
-in national and international form, so the last digits typed in any format find the number.
+"שָׁלוֹם" and "שלום" match; no stemming. Phone numbers are indexed as their stored
+(international) digits reversed, so the last digits typed in any format find the number; a
+national number typed with its leading 0 is looked up as the international one too
+(decision 0054).
 """
 
 from __future__ import annotations
@@ -65,14 +67,11 @@ def digits(text: str) -> str:
 
 
 def phone_tokens(e164: str) -> set[str]:
-    """Reversed digits of the international and the national (leading 0) form."""
+    """The reversed digits of the stored (international) form: one token per phone. A national
+    number typed with its leading 0 is looked up as its international form (``_term_prefixes``)
+    rather than stored twice (decision 0054)."""
     all_digits = digits(e164)
-    if not all_digits:
-        return set()
-    tokens = {all_digits[::-1]}
-    if e164.startswith("+972"):
-        tokens.add(("0" + all_digits[3:])[::-1])
-    return tokens
+    return {all_digits[::-1]} if all_digits else set()
 
 
 # How each custom-field type's values are searched (its ``FieldType.search``).
@@ -197,6 +196,12 @@ def _term_prefixes(term: str) -> dict[str, list[int]]:
     number = digits(term)
     if len(number) >= 3 and len(number) >= len(re.sub(r"[\s()+\-]", "", term)):
         kinds_by_prefix.setdefault(number[::-1], []).append(SearchToken.Kind.PHONE)
+        if number.startswith("0"):
+            # An Israeli national number's leading 0 is the international 972 (or it is a 0
+            # inside the number: both are looked up).
+            kinds_by_prefix.setdefault(("972" + number[1:])[::-1], []).append(
+                SearchToken.Kind.PHONE
+            )
     for word in words(term)[:1]:
         kinds = kinds_by_prefix.setdefault(word, [])
         kinds += [k for k in (SearchToken.Kind.WORD, SearchToken.Kind.EMAIL) if k not in kinds]
@@ -216,17 +221,21 @@ class _Range:
         # ``prefix``, not ``startswith``: SQLite answers LIKE by a scan (lookups.py).
         return Q(entity=self.entity, kind__in=self.kinds, token__prefix=self.prefix)
 
-    def sql(self, cap: int) -> tuple[str, list]:
-        """The first ``cap`` object ids of the range, written here rather than by the ORM:
-        a search builds one per entity and alternative, and compiling them cost more than
-        running them (lookups.py says how each database reads a prefix from the index)."""
+    def sql(self, cap: int, scope: tuple[str, list] | None = None) -> tuple[str, list]:
+        """The first ``cap`` object ids of the range — among ``scope`` (the SQL and parameters
+        of the ids of the records the reader sees) when he does not see all, so a sales rep's
+        own matches are never crowded out by other people's. Written here rather than by the
+        ORM: a search builds one per entity and alternative, and compiling them cost more
+        than running them (lookups.py says how each database reads a prefix from the index)."""
         marks = ", ".join(["%s"] * len(self.kinds))
         match, bounds = prefix_match("token", self.prefix, connection)
+        scope_sql, scope_params = scope if scope is not None else ("", [])
+        within = f" AND object_id IN ({scope_sql})" if scope is not None else ""
         sql = (
             "SELECT object_id FROM platform_searchtoken"  # noqa: S608  (values are parameters)
-            f" WHERE entity = %s AND kind IN ({marks}) AND {match} LIMIT {int(cap)}"
+            f" WHERE entity = %s AND kind IN ({marks}) AND {match}{within} LIMIT {int(cap)}"
         )
-        return sql, [self.entity, *self.kinds, *bounds]
+        return sql, [self.entity, *self.kinds, *bounds, *scope_params]
 
 
 def _term_alternatives(term: str, entity_key: str, unsearched=frozenset()) -> list[_Range]:
@@ -304,13 +313,30 @@ class _Hidden:
         return matches
 
 
-# Candidate records kept per entity before scoping and sorting.
+# Candidate records kept per entity before sorting.
 CANDIDATES = 400
 
 
-def _candidates(alternatives: dict[str, list[_Range]], cap: int) -> dict[str, set[int]]:
-    """The first ``cap`` candidates of each entity, its alternatives tried in order, read by one
-    statement: each alternative's index range is a branch of a UNION ALL, limited to ``cap``.
+def _scope(entity: Entity, user):
+    """What ``user`` sees of ``entity``: ``(queryset, scope)`` — ``scope`` the SQL and
+    parameters of the ids he may see when that is not every record, else None; the queryset
+    None when he sees none."""
+    everything = entity.queryset()
+    scoped = everything.visible_to(user)
+    if scoped.query.is_empty():
+        return None, None
+    if len(scoped.query.where.children) == len(everything.query.where.children):
+        return scoped, None
+    sql, params = scoped.values("pk").query.sql_with_params()
+    return scoped, (sql, list(params))
+
+
+def _candidates(
+    alternatives: dict[str, list[_Range]], cap: int, scopes: dict[str, tuple[str, list] | None]
+) -> dict[str, set[int]]:
+    """The first ``cap`` candidates of each entity (among its ``scopes``), its alternatives
+    tried in order, read by one statement: each alternative's index range is a branch of a
+    UNION ALL, limited to ``cap``.
     A statement per entity and alternative cost more in Python than in the database — with
     twenty searchable entities, a typed phone number made forty statements of 0.02 ms each."""
     branches: list[str] = []
@@ -318,7 +344,7 @@ def _candidates(alternatives: dict[str, list[_Range]], cap: int) -> dict[str, se
     owners: list[str] = []
     for key, entity_alternatives in alternatives.items():
         for alternative in entity_alternatives:
-            sql, branch_params = alternative.sql(cap)
+            sql, branch_params = alternative.sql(cap, scopes.get(key))
             number = len(owners)
             # The values stay parameters.
             branch = f"SELECT {number} AS branch, object_id FROM ({sql}) AS branch{number}"  # noqa: S608
@@ -356,21 +382,28 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
     keys = entities or [e.key for e in registry.all() if e.has_search()]
     # Each entity's ranges for each term, leaving out what a field he does not see could match
     # (0047); an entity a term cannot match there is not searched.
-    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]]]] = []
+    # The candidates are taken among the records he sees (the ids of his scope, when he does
+    # not see all), so the cap never hides his own matches behind other people's.
+    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]], object]] = []
+    scopes: dict[str, tuple[str, list] | None] = {}
     for key in keys:
         entity = registry.get(key)
         hidden = _Hidden.of(entity, hidden_fields(entity, user))
         unsearched = hidden.unsearched if hidden else frozenset()
         per_term = [_term_alternatives(term, key, unsearched) for term in looked_for]
-        if per_term and all(per_term):
-            wanted.append((entity, hidden, per_term))
+        if not (per_term and all(per_term)):
+            continue
+        scoped, scopes[key] = _scope(entity, user)
+        if scoped is not None:
+            wanted.append((entity, hidden, per_term, scoped))
     # One term: the candidates of every entity from one statement.
     single = _candidates(
-        {entity.key: per_term[0] for entity, _hidden, per_term in wanted if len(per_term) == 1},
+        {entity.key: terms[0] for entity, _hidden, terms, _scoped in wanted if len(terms) == 1},
         CANDIDATES,
+        scopes,
     )
     results = []
-    for entity, hidden, per_term in wanted:
+    for entity, hidden, per_term, scoped in wanted:
         if len(per_term) == 1:
             ids = single[entity.key]
         else:
@@ -383,18 +416,21 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
                 ).values_list("object_id", flat=True)
                 for alternatives in per_term
             ]
+            if scopes[entity.key] is not None:
+                per_record[0] = per_record[0].filter(object_id__in=scoped.values("pk"))
             ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
         if not ids:
             continue
         check = (hidden, looked_for) if hidden is not None and hidden.check else None
-        objs = _first_records(entity, user, ids, limit, check)
+        objs = _first_records(entity, scoped, ids, limit, check)
         if objs:
             results.append((entity, objs))
     return results
 
 
-def _first_records(entity: Entity, user, ids: set[int], limit: int, check=None) -> list:
-    """The first ``limit`` of the candidates ``user`` may see, in the entity's order; with
+def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None) -> list:
+    """The first ``limit`` of the candidates among ``scoped`` (the records the reader may see),
+    in the entity's order; with
     ``check`` (``(_Hidden, terms)``), only those the terms find among the fields he sees.
 
     Sorted here rather than with ORDER BY ... LIMIT: given ``id IN (400 ids)`` and a small
@@ -402,7 +438,6 @@ def _first_records(entity: Entity, user, ids: set[int], limit: int, check=None) 
     over 200,000 accounts); the sort keys of 400 rows are read by primary key instead, with the
     searched fields when they must be checked (no query more).
     """
-    scoped = entity.queryset().visible_to(user)
     ordering = list(entity.default_ordering)
     sort_keys = [o.lstrip("-") for o in ordering]
     if check is None:

@@ -1,0 +1,35 @@
+"""Each phone is one search token, its international digits reversed (decision 0054): the
+national form's token (leading 0), which every Israeli number had beside it, is deleted where
+its international twin is there — a national number typed with its leading 0 is looked up as
+the international one now. Back: the national tokens are made again from the international
+ones of +972 numbers."""
+
+from django.db import migrations
+
+NATIONAL_TWINS = """
+DELETE FROM platform_searchtoken
+WHERE kind = 3 AND token LIKE '%0' AND EXISTS (
+    SELECT 1 FROM platform_searchtoken AS twin
+    WHERE twin.entity = platform_searchtoken.entity
+      AND twin.object_id = platform_searchtoken.object_id
+      AND twin.kind = 3
+      AND twin.token = substr(platform_searchtoken.token, 1, length(platform_searchtoken.token) - 1)
+          || '279'
+)
+"""
+
+NATIONAL_AGAIN = """
+INSERT INTO platform_searchtoken (entity, object_id, kind, token)
+SELECT entity, object_id, 3, substr(token, 1, length(token) - 3) || '0'
+FROM platform_searchtoken WHERE kind = 3 AND token LIKE '%279'
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("platform", "0011_bulk_link_actions"),
+    ]
+
+    operations = [
+        migrations.RunSQL(NATIONAL_TWINS, NATIONAL_AGAIN),
+    ]
