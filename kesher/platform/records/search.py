@@ -17,7 +17,7 @@ from functools import reduce
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from kesher.platform.customfields.types import type_of
 from kesher.platform.models import SearchToken
@@ -162,9 +162,8 @@ def index_new(entity: Entity, instances: list) -> None:
         return
     meta = SearchToken._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("entity", "object_id", "kind", "token")
-    )
+    by_name = {field.name: str(field.column) for field in meta.concrete_fields}
+    columns = ", ".join(quote(by_name[name]) for name in ("entity", "object_id", "kind", "token"))
     insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -384,7 +383,7 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
     # (0047); an entity a term cannot match there is not searched.
     # The candidates are taken among the records he sees (the ids of his scope, when he does
     # not see all), so the cap never hides his own matches behind other people's.
-    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]], object]] = []
+    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]], QuerySet]] = []
     scopes: dict[str, tuple[str, list] | None] = {}
     for key in keys:
         entity = registry.get(key)
@@ -430,8 +429,8 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
 
 def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None) -> list:
     """The first ``limit`` of the candidates among ``scoped`` (the records the reader may see),
-    in the entity's order; with
-    ``check`` (``(_Hidden, terms)``), only those the terms find among the fields he sees.
+    in the entity's order; with ``check`` (``(_Hidden, terms)``), only those the terms find
+    among the fields he sees.
 
     Sorted here rather than with ORDER BY ... LIMIT: given ``id IN (400 ids)`` and a small
     LIMIT, PostgreSQL walks the whole name index hoping to meet them early (a quarter second
