@@ -40,7 +40,7 @@ def floor_statement(key: str, alternatives, *, owner_id: int | None, limit: int)
     table, order, title = TABLES[key]
     branches, params = [], []
     # A rep's candidates are his own records' (the picker scopes them likewise).
-    own = f" AND object_id IN (SELECT id FROM {table} WHERE owner_id = %s)" if owner_id else ""
+    own = f" AND +object_id IN (SELECT id FROM {table} WHERE owner_id = %s)" if owner_id else ""
     for part, (prefix, kinds) in enumerate(alternatives):
         marks = ", ".join(["%s"] * len(kinds))
         # The prefix as each database reads it from the token index: SQLite compares text

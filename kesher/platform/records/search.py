@@ -17,7 +17,7 @@ from functools import reduce
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, F, Func, Q, QuerySet
 
 from kesher.platform.customfields.types import type_of
 from kesher.platform.models import SearchToken
@@ -229,7 +229,10 @@ class _Range:
         marks = ", ".join(["%s"] * len(self.kinds))
         match, bounds = prefix_match("token", self.prefix, connection)
         scope_sql, scope_params = scope if scope is not None else ("", [])
-        within = f" AND object_id IN ({scope_sql})" if scope is not None else ""
+        # "+object_id": the ids of his scope are a set each index entry is checked against,
+        # never where the database starts (SQLite looked up the tokens of each of a rep's
+        # 21,000 contacts for a phone number, 400 ms, instead of reading the range's two).
+        within = f" AND +object_id IN ({scope_sql})" if scope is not None else ""
         sql = (
             "SELECT object_id FROM platform_searchtoken"  # noqa: S608  (values are parameters)
             f" WHERE entity = %s AND kind IN ({marks}) AND {match}{within} LIMIT {int(cap)}"
@@ -314,6 +317,9 @@ class _Hidden:
 
 # Candidate records kept per entity before sorting.
 CANDIDATES = 400
+# A token's record id, checked against the reader's ids rather than used to start from
+# (_Range.sql says why).
+_UNINDEXED_ID = Func(F("object_id"), template="+%(expressions)s", output_field=BigIntegerField())
 
 
 def _scope(entity: Entity, user):
@@ -416,7 +422,11 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
                 for alternatives in per_term
             ]
             if scopes[entity.key] is not None:
-                per_record[0] = per_record[0].filter(object_id__in=scoped.values("pk"))
+                per_record[0] = (
+                    per_record[0]
+                    .alias(_scoped=_UNINDEXED_ID)
+                    .filter(_scoped__in=scoped.values("pk"))
+                )
             ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
         if not ids:
             continue
