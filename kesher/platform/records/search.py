@@ -9,6 +9,7 @@ national number typed with its leading 0 is looked up as the international one t
 
 from __future__ import annotations
 
+import collections
 import operator
 import re
 import unicodedata
@@ -322,26 +323,29 @@ CANDIDATES = 400
 _UNINDEXED_ID = Func(F("object_id"), template="+%(expressions)s", output_field=BigIntegerField())
 
 
-def _scope(entity: Entity, user):
-    """What ``user`` sees of ``entity``: ``(queryset, scope)`` — ``scope`` the SQL and
-    parameters of the ids he may see when that is not every record, else None; the queryset
-    None when he sees none."""
+def _scope(entity: Entity, user) -> tuple[QuerySet, tuple[str, list] | None]:
+    """What ``user`` sees of ``entity``: its records' queryset, and the SQL and parameters of
+    their ids when that is not every record (else None)."""
     everything = entity.queryset()
     scoped = everything.visible_to(user)
-    if scoped.query.is_empty():
-        return None, None
-    if len(scoped.query.where.children) == len(everything.query.where.children):
+    if scoped.query.is_empty() or len(scoped.query.where.children) == len(
+        everything.query.where.children
+    ):
         return scoped, None
-    sql, params = scoped.values("pk").query.sql_with_params()
+    # Unordered: a set of ids, not a list to sort each time.
+    sql, params = scoped.order_by().values("pk").query.sql_with_params()
     return scoped, (sql, list(params))
 
 
 def _candidates(
-    alternatives: dict[str, list[_Range]], cap: int, scopes: dict[str, tuple[str, list] | None]
-) -> dict[str, set[int]]:
-    """The first ``cap`` candidates of each entity (among its ``scopes``), its alternatives
-    tried in order, read by one statement: each alternative's index range is a branch of a
-    UNION ALL, limited to ``cap``.
+    alternatives: dict[str, list[_Range]],
+    cap: int,
+    scopes: dict[str, tuple[str, list]] | None = None,
+) -> tuple[dict[str, set[int]], set[str]]:
+    """The first ``cap`` candidates of each entity (among its ``scopes``, where given), its
+    alternatives tried in order, read by one statement: each alternative's index range is a
+    branch of a UNION ALL, limited to ``cap``. Also the entities some of whose matches may have
+    been left out (a range gave ``cap`` rows).
     A statement per entity and alternative cost more in Python than in the database — with
     twenty searchable entities, a typed phone number made forty statements of 0.02 ms each."""
     branches: list[str] = []
@@ -349,7 +353,7 @@ def _candidates(
     owners: list[str] = []
     for key, entity_alternatives in alternatives.items():
         for alternative in entity_alternatives:
-            sql, branch_params = alternative.sql(cap, scopes.get(key))
+            sql, branch_params = alternative.sql(cap, (scopes or {}).get(key))
             number = len(owners)
             # The values stay parameters.
             branch = f"SELECT {number} AS branch, object_id FROM ({sql}) AS branch{number}"  # noqa: S608
@@ -358,22 +362,30 @@ def _candidates(
             owners.append(key)
     found: dict[str, set[int]] = {key: set() for key in alternatives}
     if not branches:
-        return found
+        return found, set()
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
         rows = cursor.fetchall()
+    read = collections.Counter(branch for branch, _object_id in rows)
+    cut = {owners[branch] for branch, count in read.items() if count >= cap}
     # Sorted by branch only (a stable sort): within one, the rows stay in the order read.
     for branch, object_id in sorted(rows, key=operator.itemgetter(0)):
         ids = found[owners[branch]]
         if len(ids) < cap:
             ids.add(object_id)
-    return found
+    return found, cut
 
 
 def search(user, text: str, *, entities: list[str] | None = None, limit: int = 10):
     """Records matching every term of ``text`` that ``user`` may see, grouped by entity.
 
     Returns ``[(entity, [obj, ...]), ...]`` in navigation order.
+
+    The candidates are capped (``CANDIDATES`` per entity) before the records are read through
+    ``visible_to``; where the cap left matches out and the reader does not see every record,
+    the entity's candidates are read again among the records he sees, so other people's
+    matches never hide his own (issue 26). When nothing was left out — a phone, an e-mail, a
+    rare name — that costs nothing.
     """
     terms = [t for t in re.split(r"\s+", (text or "").strip()) if t][:5]
     if not terms:
@@ -387,28 +399,25 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
     keys = entities or [e.key for e in registry.all() if e.has_search()]
     # Each entity's ranges for each term, leaving out what a field he does not see could match
     # (0047); an entity a term cannot match there is not searched.
-    # The candidates are taken among the records he sees (the ids of his scope, when he does
-    # not see all), so the cap never hides his own matches behind other people's.
-    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]], QuerySet]] = []
-    scopes: dict[str, tuple[str, list] | None] = {}
+    wanted: list[tuple[Entity, _Hidden | None, list[list[_Range]]]] = []
     for key in keys:
         entity = registry.get(key)
         hidden = _Hidden.of(entity, hidden_fields(entity, user))
         unsearched = hidden.unsearched if hidden else frozenset()
         per_term = [_term_alternatives(term, key, unsearched) for term in looked_for]
-        if not (per_term and all(per_term)):
-            continue
-        scoped, scopes[key] = _scope(entity, user)
-        if scoped is not None:
-            wanted.append((entity, hidden, per_term, scoped))
-    # One term: the candidates of every entity from one statement.
-    single = _candidates(
-        {entity.key: terms[0] for entity, _hidden, terms, _scoped in wanted if len(terms) == 1},
-        CANDIDATES,
-        scopes,
-    )
+        if per_term and all(per_term):
+            wanted.append((entity, hidden, per_term))
+    # One term: the candidates of every entity from one statement; again among what he sees
+    # for the entities where the cap left some out.
+    single_term = {entity.key: per_term[0] for entity, _h, per_term in wanted if len(per_term) == 1}
+    single, cut = _candidates(single_term, CANDIDATES)
+    scopes = {key: _scope(registry.get(key), user) for key in cut}
+    narrowed = {key: scope for key, (_qs, scope) in scopes.items() if scope is not None}
+    if narrowed:
+        again, _cut = _candidates({key: single_term[key] for key in narrowed}, CANDIDATES, narrowed)
+        single.update(again)
     results = []
-    for entity, hidden, per_term, scoped in wanted:
+    for entity, hidden, per_term in wanted:
         if len(per_term) == 1:
             ids = single[entity.key]
         else:
@@ -421,17 +430,20 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
                 ).values_list("object_id", flat=True)
                 for alternatives in per_term
             ]
-            if scopes[entity.key] is not None:
-                per_record[0] = (
-                    per_record[0]
-                    .alias(_scoped=_UNINDEXED_ID)
-                    .filter(_scoped__in=scoped.values("pk"))
-                )
             ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
+            if len(ids) >= CANDIDATES:
+                scopes[entity.key] = _scope(entity, user)
+                scoped, scope = scopes[entity.key]
+                if scope is not None:
+                    mine = per_record[0].alias(_scoped=_UNINDEXED_ID)
+                    mine = mine.filter(_scoped__in=scoped.order_by().values("pk"))
+                    ids = set(mine.intersection(*per_record[1:])[:CANDIDATES])
         if not ids:
             continue
+        if entity.key not in scopes:
+            scopes[entity.key] = (entity.queryset().visible_to(user), None)
         check = (hidden, looked_for) if hidden is not None and hidden.check else None
-        objs = _first_records(entity, scoped, ids, limit, check)
+        objs = _first_records(entity, scopes[entity.key][0], ids, limit, check)
         if objs:
             results.append((entity, objs))
     return results
