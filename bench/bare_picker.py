@@ -2,8 +2,9 @@
 sign-in, answered by a view that finds the same suggestions with one hand-written statement per
 entity — the search index's ranges for what was typed (``?alt=<prefix>:<kinds>``, one per way
 the picker reads the text: a name's word, an e-mail's start, a phone's last digits; given in
-the form the index stores them), the same 400 candidates the picker takes, joined to the
-records, narrowed to the owner for a sales rep (``?owner=<id>``), sorted and cut to the page —
+the form the index stores them), the same 400 candidates the picker takes — for a sales rep
+(``?owner=<id>``) among his own records, as the picker takes them (decision 0054) — joined to
+the records, sorted and cut to the page —
 and writes them as the same buttons with a string join. No registry, no ORM, no templates: what
 answering a picker costs before Kesher does anything.
 
@@ -38,6 +39,8 @@ def floor_statement(key: str, alternatives, *, owner_id: int | None, limit: int)
     sort every match, since the pattern-ops index is not in the column's collation order)."""
     table, order, title = TABLES[key]
     branches, params = [], []
+    # A rep's candidates are his own records' (the picker scopes them likewise).
+    own = f" AND +object_id IN (SELECT id FROM {table} WHERE owner_id = %s)" if owner_id else ""
     for part, (prefix, kinds) in enumerate(alternatives):
         marks = ", ".join(["%s"] * len(kinds))
         # The prefix as each database reads it from the token index: SQLite compares text
@@ -48,20 +51,16 @@ def floor_statement(key: str, alternatives, *, owner_id: int | None, limit: int)
             match, bounds = "token LIKE %s", [connection.ops.prep_for_like_query(prefix) + "%"]
         branches.append(
             f"SELECT * FROM (SELECT object_id FROM platform_searchtoken"
-            f" WHERE entity = %s AND kind IN ({marks}) AND {match}"
+            f" WHERE entity = %s AND kind IN ({marks}) AND {match}{own}"
             f" LIMIT {CANDIDATES}) AS branch{part}"
         )
-        params += [key, *kinds, *bounds]
-    owner = ""
-    if owner_id is not None:
-        owner = "AND r.owner_id = %s"
-        params.append(owner_id)
+        params += [key, *kinds, *bounds, *([owner_id] if owner_id else [])]
     sql = (
         "WITH candidates AS MATERIALIZED (SELECT object_id FROM ("
         + " UNION ALL ".join(branches)
         + f") AS ranges LIMIT {CANDIDATES})"
         f" SELECT r.id, {title} FROM {table} r"
-        f" WHERE r.id IN (SELECT object_id FROM candidates) {owner}"
+        f" WHERE r.id IN (SELECT object_id FROM candidates)"
         f" ORDER BY {order} LIMIT {limit}"
     )
     return sql, params

@@ -68,6 +68,17 @@ def test_phone_suffix_typed_any_way(users, shalom, text):
     assert found(users["admin"], text, "accounts") == {"accounts": [shalom.name]}
 
 
+def test_a_phone_is_one_token_found_by_its_national_form_too(users, shalom):
+    """Each phone is indexed once, as its international digits reversed; a national number
+    typed with its leading 0 is looked up as the international one (decision 0054), and a 0
+    inside a number is still a 0."""
+    phones = SearchToken.objects.filter(entity="accounts", object_id=shalom.pk, kind=3)
+    assert list(phones.values_list("token", flat=True)) == ["432155525279"]
+    inner_zero = make_account(users["admin"], name="אפס", phone="03-6051234")
+    for text in ("051234", "03-6051234", "036051234"):
+        assert found(users["admin"], text, "accounts") == {"accounts": [inner_zero.name]}
+
+
 @pytest.mark.parametrize("text", ["שלומי", "מערכת מידע", "5551235", "other@shalom.co.il", "חיפה"])
 def test_non_matching_text_finds_nothing(users, shalom, text):
     assert found(users["admin"], text, "accounts") == {}
@@ -95,6 +106,20 @@ def test_results_respect_visible_to(users, shalom):
     assert found(users["admin"], "שלום", "accounts") == {
         "accounts": sorted([shalom.name, other.name])
     }
+
+
+@pytest.mark.parametrize("text", ["כהן", "כהן דוד"])
+def test_a_reps_own_matches_are_not_hidden_behind_other_peoples(users, monkeypatch, text):
+    """The candidate cap is taken among the records the reader sees: more of other people's
+    matches than the cap, all met first in the index, still leave a rep's own (issue 26)."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    for n in range(5):
+        make_contact(users["sales_rep2"], first_name="דוד", last_name="כהן", email=f"d{n}@x.il")
+    mine = make_contact(users["sales_rep"], first_name="דוד", last_name="כהן", email="me@x.il")
+    assert [
+        obj.pk for _entity, objs in search.search(users["sales_rep"], text) for obj in objs
+    ] == [mine.pk]
+    assert len(search.search(users["admin"], text, entities=["contacts"])[0][1]) == 3
 
 
 def test_updating_a_phone_reindexes_the_record(users, shalom):
