@@ -446,7 +446,10 @@ def test_a_typed_page_of_a_custom_sort_crosses_into_the_empty_values(
 
 @pytest.mark.parametrize(
     ("language", "text"),
-    [("he", "מספרי העמודים מגיעים עד 2"), ("en", "Page numbers go up to 2")],
+    [
+        ("he", "מספרי העמודים מגיעים עד 2 (100 הרשומות הראשונות)"),
+        ("en", "Page numbers go up to 2 (the first 100 records)"),
+    ],
 )
 def test_typed_page_numbers_stop_where_seeking_stops_being_cheap(
     contacts, users, client_for, monkeypatch, language, text
@@ -481,7 +484,10 @@ def test_the_go_to_page_form_keeps_the_lists_other_parameters(contacts, users, c
 
 @pytest.mark.parametrize(
     ("language", "text"),
-    [("he", "מספרי העמודים מגיעים עד 2 כשבעמוד 40"), ("en", "Page numbers go up to 2 at 40")],
+    [
+        ("he", "מספרי העמודים מגיעים עד 2 כשבעמוד 40 רשומות (80 הרשומות"),
+        ("en", "Page numbers go up to 2 at 40 records a page (the first 80 records)"),
+    ],
 )
 def test_api_typed_pages_are_sought_and_refused_past_the_limit(
     contacts, users, api_for, monkeypatch, language, text

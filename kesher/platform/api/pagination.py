@@ -67,7 +67,11 @@ class CappedCountPagination(PageNumberPagination):
                             "Page numbers go up to %(limit)s at %(size)s records a page (the "
                             "first %(rows)s records); follow the “next” links further on."
                         )
-                        % {"limit": limit, "size": page_size, "rows": TYPED_ROWS}
+                        % {
+                            "limit": f"{limit:,}",
+                            "size": page_size,
+                            "rows": f"{limit * page_size:,}",
+                        }
                     ]
                 }
             )

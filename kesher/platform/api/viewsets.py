@@ -219,7 +219,12 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
             summary=f"List {entity.key}",
             parameters=[
                 OpenApiParameter(
-                    "search", str, description="Name prefix, email or the last digits of a phone."
+                    "search",
+                    str,
+                    description=(
+                        "Name prefix, email or the last digits of a phone; the first 400 "
+                        "matches, ordered and paged as the list is."
+                    ),
                 ),
                 OpenApiParameter(
                     "filter",

@@ -15,7 +15,6 @@ from kesher.platform.customfields.schema import sort_index
 from kesher.platform.customfields.types import type_of
 from kesher.platform.lists.keyset import (
     CURSOR_PARAM,
-    TYPED_ROWS,
     Keyset,
     last_typed_page,
     with_default_ties,
@@ -178,7 +177,7 @@ class Table:
             self.page_error = gettext(
                 "Page numbers go up to %(limit)s (the first %(rows)s records). Further on, "
                 "go on with “Next”, or narrow the list with a filter or a search."
-            ) % {"limit": f"{self.page_limit:,}", "rows": f"{TYPED_ROWS:,}"}
+            ) % {"limit": f"{self.page_limit:,}", "rows": f"{self.page_limit * PAGE_SIZE:,}"}
         self._keyset: Keyset | None = None
         self._rows: list | None = None
         self._count: int | None = None
