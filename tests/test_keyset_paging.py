@@ -243,6 +243,21 @@ def test_text_filter_prefix_uses_hebrew_prefixes(contacts, users, client_for):
     assert listed_ids(html) == [pk for pk in expected_order() if pk in in_tel][:50]
 
 
+def test_a_text_filter_prefix_becomes_the_values_it_matches(contacts):
+    """On both databases a prefix matching a few stored values filters by them (``=`` or
+    ``IN``), which the (city, last_name, first_name, id) index answers in order — a typed deep
+    page then skips its rows in that index alone (decision 0056)."""
+    from kesher.platform.records.lookups import expand_prefix
+
+    one = expand_prefix(Contact.objects.all(), "city", "תל מ")
+    assert set(one.values_list("city", flat=True)) == {"תל מונד"}
+    assert '"city" = ' in str(one.query)
+    two = expand_prefix(Contact.objects.all(), "city", "תל")
+    assert set(two.values_list("city", flat=True)) == {"תל אביב-יפו", "תל מונד"}
+    assert '"city" IN (' in str(two.query)
+    assert not expand_prefix(Contact.objects.all(), "city", "אביב").exists()
+
+
 def test_prefix_lookup_matches_exactly_the_values_starting_with_it(contacts):
     cities = set(Contact.objects.filter(city__prefix="תל").values_list("city", flat=True))
     assert cities == {"תל אביב-יפו", "תל מונד"}
