@@ -134,24 +134,29 @@ def _list_scenarios(ctx: dict) -> list[Scenario]:
     everyone = {"sort": "last_name"}
     table = "customers_contact"
     floor = "the request's SQL on customers_contact, replayed bare"
+    # A search box's figures: the search index's statements are most of their SQL.
+    whole_floor = "all of the request's SQL (search index included), replayed bare"
     result = []
 
-    def page(key, description, params, client=admin_client, target=LIST_TARGET_MS):
+    def page(key, description, params, client=admin_client, target=LIST_TARGET_MS, whole=False):
         url = "/r/contacts/?" + urlencode(params)
-        result.append(Scenario(key, "list", description, target, _get(client, url), table, floor))
+        call = _get(client, url)
+        on = (None, whole_floor) if whole else (table, floor)
+        result.append(Scenario(key, "list", description, target, call, *on))
 
-    def api(key, description, params, target=LIST_TARGET_MS):
+    def api(key, description, params, target=LIST_TARGET_MS, whole=False):
         url = "/api/v1/contacts/?" + urlencode(params)
         call = _get(admin_client, url, api=True)
-        result.append(Scenario(key, "api", description, target, call, table, floor))
+        on = (None, whole_floor) if whole else (table, floor)
+        result.append(Scenario(key, "api", description, target, call, *on))
 
     page("list.city_owner.page1", f"city={city} & owner, sorted by last name, page 1", filtered)
     page("list.city.page1", f"city={city}, sorted by last name, page 1", by_city)
     page(
-        f"list.city.page{city_page}.offset",
-        f"city={city}, by last name, page {city_page} by page number (OFFSET)",
+        f"list.city.page{city_page}.typed",
+        f"city={city}, by last name, page {city_page} by typed page number (sought from the "
+        "sort index)",
         {**by_city, "page": city_page},
-        target=None,
     )
     cursor = _deep_cursor(ctx["admin"], by_city, city_page)
     if cursor:
@@ -162,10 +167,10 @@ def _list_scenarios(ctx: dict) -> list[Scenario]:
         )
     page("list.all.page1", "all contacts, sorted by last name, page 1", everyone)
     page(
-        f"list.all.page{all_page}.offset",
-        f"all contacts, by last name, page {all_page} by page number (OFFSET)",
+        f"list.all.page{all_page}.typed",
+        f"all contacts, by last name, page {all_page} by typed page number (sought from the "
+        "sort index)",
         {**everyone, "page": all_page},
-        target=None,
     )
     cursor = _deep_cursor(ctx["admin"], everyone, all_page)
     if cursor:
@@ -185,10 +190,9 @@ def _list_scenarios(ctx: dict) -> list[Scenario]:
     api_city = {"city": city, "ordering": "last_name"}
     api("api.city.page1", "API: city, ordering=last_name, page 1", api_city)
     api(
-        f"api.city.page{city_page}.offset",
-        f"API: city, ordering=last_name, page={city_page} (OFFSET)",
+        f"api.city.page{city_page}.typed",
+        f"API: city, ordering=last_name, page={city_page} (sought from the sort index)",
         {**api_city, "page": city_page},
-        target=None,
     )
     api_cursor = _api_deep_cursor(admin_client, api_city, city_page)
     if api_cursor:
@@ -198,7 +202,33 @@ def _list_scenarios(ctx: dict) -> list[Scenario]:
             {**api_city, "cursor": api_cursor},
         )
     _custom_scenarios(ctx, page, api)
+    _text_scenarios(ctx, page, api)
     return result
+
+
+def _text_scenarios(ctx: dict, page, api) -> None:
+    """The list's search box (``?q=``) and the API's ``?search=``: the same texts as the global
+    search's figures, and the same target (issue 26: as fast as the global search)."""
+    sample = ctx["sample"]
+    for key, text in (
+        ("he", "כה"),
+        ("full_name", "משה לוי"),
+        ("phone_suffix7", sample.mobile[-7:]),
+    ):
+        page(
+            f"list.q.{key}",
+            f"all contacts with ?q={text}, by last name, page 1",
+            {"q": text},
+            target=SEARCH_TARGET_MS,
+            whole=True,
+        )
+    api(
+        "api.search.he",
+        "API: ?search=כה, page 1",
+        {"search": "כה"},
+        target=SEARCH_TARGET_MS,
+        whole=True,
+    )
 
 
 def _custom_scenarios(ctx: dict, page, api) -> None:

@@ -391,7 +391,9 @@ SPECTACULAR_SETTINGS = {
         "REST API of Kesher. Authenticate with `Authorization: Token <key>` (create a key in "
         "your profile or with `manage.py create_api_token USERNAME`). Send `Accept-Language: he` "
         "or `en` for translated messages. Updates take `If-Match: <version>` and answer 412 when "
-        "the record changed meanwhile."
+        "the record changed meanwhile. Lists: `count` stops at 1,000 (`count_exact` says whether "
+        "it did); `next` and `previous` carry a `cursor` and cost the same at any depth; "
+        "`page=N` reaches the first 100,000 records and answers 400 beyond them."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

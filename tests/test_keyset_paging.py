@@ -52,12 +52,10 @@ def listed_ids(html: str) -> list[int]:
 
 
 def links(html: str) -> dict[str, str]:
-    """The pager's links: the one before the page number is "previous", after it "next"."""
-    nav = re.search(r'<nav class="btn-group">(.*?)</nav>', html, re.S).group(1)
-    before, _number, after = re.split(r'(<span class="btn btn-sm disabled">\d+</span>)', nav)
+    """The pager's "previous" and "next" links."""
     found = {}
-    for key, part in (("prev", before), ("next", after)):
-        match = re.search(r'href="(\?[^"]*)"', part)
+    for key in ("prev", "next"):
+        match = re.search(rf'href="(\?[^"]*)" rel="{key}" id="page-{key}"', html)
         if match:
             found[key] = match.group(1).replace("&amp;", "&")
     return found
@@ -245,6 +243,21 @@ def test_text_filter_prefix_uses_hebrew_prefixes(contacts, users, client_for):
     assert listed_ids(html) == [pk for pk in expected_order() if pk in in_tel][:50]
 
 
+def test_a_text_filter_prefix_becomes_the_values_it_matches(contacts):
+    """On both databases a prefix matching a few stored values filters by them (``=`` or
+    ``IN``), which the (city, last_name, first_name, id) index answers in order — a typed deep
+    page then skips its rows in that index alone (decision 0056)."""
+    from kesher.platform.records.lookups import expand_prefix
+
+    one = expand_prefix(Contact.objects.all(), "city", "תל מ")
+    assert set(one.values_list("city", flat=True)) == {"תל מונד"}
+    assert '"city" = ' in str(one.query)
+    two = expand_prefix(Contact.objects.all(), "city", "תל")
+    assert set(two.values_list("city", flat=True)) == {"תל אביב-יפו", "תל מונד"}
+    assert '"city" IN (' in str(two.query)
+    assert not expand_prefix(Contact.objects.all(), "city", "אביב").exists()
+
+
 def test_prefix_lookup_matches_exactly_the_values_starting_with_it(contacts):
     cities = set(Contact.objects.filter(city__prefix="תל").values_list("city", flat=True))
     assert cities == {"תל אביב-יפו", "תל מונד"}
@@ -380,3 +393,194 @@ def test_api_pages_after_a_capped_count_do_not_count_again(users, contacts, api_
     assert (small["count"], small["count_exact"]) == (43, True)
     following = api.get(small["next"]).json()
     assert (following["count"], following["count_exact"]) == (43, True)
+
+
+# --- typed page numbers (decision 0056) ------------------------------------------------------
+
+
+def _whole_row_reads(queries) -> list[str]:
+    """The statements reading whole contacts (the page's rows)."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "customers_contact"."id", "customers_contact"."created_at"')
+    ]
+
+
+def test_a_typed_page_number_is_sought_from_the_sort_index(contacts, users, client_for):
+    """``page=N`` without a cursor reads the sort values of the row before the page (an
+    index-only read), then the page by keyset — never OFFSET over whole rows — and costs one
+    statement more than page 1."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(users["admin"])
+    client.get("/r/contacts/?sort=last_name")  # what is read once per process
+    with CaptureQueriesContext(connection) as first:
+        client.get("/r/contacts/?sort=last_name")
+    for number, expected in ((2, expected_order()[50:100]), (3, expected_order()[100:])):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(f"/r/contacts/?sort=last_name&page={number}").content.decode()
+        assert listed_ids(html) == expected
+        assert len(queries) == len(first) + 1
+        boundary = [q["sql"] for q in queries if "OFFSET" in q["sql"]]
+        assert len(boundary) == 1
+        # Only the sort values: what the (last_name, first_name, id) index holds.
+        assert boundary[0].startswith(
+            'SELECT "customers_contact"."last_name" AS "last_name", '
+            '"customers_contact"."first_name" AS "first_name", '
+            '"customers_contact"."id" AS "id" FROM "customers_contact" '
+        )
+        assert all("OFFSET" not in sql for sql in _whole_row_reads(queries))
+    # From a typed page, "next" and "previous" go on by cursor.
+    html = client.get("/r/contacts/?sort=last_name&page=2").content.decode()
+    following = client.get("/r/contacts/" + links(html)["next"]).content.decode()
+    assert listed_ids(following) == expected_order()[100:]
+    assert "cursor" in links(following)["prev"]
+    # Past the last page: an empty page that says so, and no "next".
+    past = client.get("/r/contacts/?sort=last_name&page=9").content.decode()
+    assert listed_ids(past) == []
+    assert "next" not in links(past)
+
+
+@pytest.mark.parametrize("sort", ["custom.next_meeting", "-custom.next_meeting"])
+def test_a_typed_page_of_a_custom_sort_crosses_into_the_empty_values(
+    meeting_dates, users, client_for, sort
+):
+    client = client_for(users["admin"])
+    order = custom_order(sort[0] == "-")
+    for number in (2, 3):
+        html = client.get(f"/r/contacts/?sort={sort}&page={number}").content.decode()
+        assert listed_ids(html) == order[(number - 1) * 50 : number * 50]
+    # The same through the API, at another page size.
+    api = client_for(users["admin"])
+    for number in range(1, 6):
+        body = api.get(f"/api/v1/contacts/?ordering={sort}&page_size=30&page={number}").json()
+        assert [row["id"] for row in body["results"]] == order[(number - 1) * 30 : number * 30]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("he", "מספרי העמודים מגיעים עד 2 (100 הרשומות הראשונות)"),
+        ("en", "Page numbers go up to 2 (the first 100 records)"),
+    ],
+)
+def test_typed_page_numbers_stop_where_seeking_stops_being_cheap(
+    contacts, users, client_for, monkeypatch, language, text
+):
+    from kesher.platform.lists import keyset
+
+    monkeypatch.setattr(keyset, "TYPED_ROWS", 100)  # two pages of 50
+    admin = users["admin"]
+    admin.language = language
+    admin.save(update_fields=["language"])
+    client = client_for(admin)
+    html = client.get("/r/contacts/?sort=last_name&page=2").content.decode()
+    assert 'max="2"' in html
+    assert listed_ids(html) == expected_order()[50:100]
+    refused = client.get("/r/contacts/?sort=last_name&page=3").content.decode()
+    assert listed_ids(refused) == []
+    assert text in refused
+    assert 'id="page-error"' in refused
+    # The "next" link's cursor goes past the typed limit.
+    beyond = client.get("/r/contacts/" + links(html)["next"]).content.decode()
+    assert listed_ids(beyond) == expected_order()[100:]
+    assert 'id="page-error"' not in beyond
+
+
+def test_the_go_to_page_form_keeps_the_lists_other_parameters(contacts, users, client_for):
+    html = client_for(users["admin"]).get("/r/contacts/?sort=last_name&city=בת ים").content
+    form = re.search(r'<form method="get"[^>]*id="page-form">(.*?)</form>', html.decode(), re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[1]))
+    assert fields == {"sort": "last_name", "city": "בת ים"}
+    assert 'name="page"' in form[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("he", "מספרי העמודים מגיעים עד 2 כשבעמוד 40 רשומות (80 הרשומות"),
+        ("en", "Page numbers go up to 2 at 40 records a page (the first 80 records)"),
+    ],
+)
+def test_api_typed_pages_are_sought_and_refused_past_the_limit(
+    contacts, users, api_for, monkeypatch, language, text
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform.lists import keyset
+
+    api = api_for(users["admin"], language=language)
+    api.get("/api/v1/contacts/?ordering=last_name&page_size=40")  # read once per process
+    with CaptureQueriesContext(connection) as first:
+        api.get("/api/v1/contacts/?ordering=last_name&page_size=40")
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/contacts/?ordering=last_name&page_size=40&page=3").json()
+    assert [row["id"] for row in body["results"]] == expected_order()[80:120]
+    assert len(queries) == len(first) + 1
+    assert all("OFFSET" not in sql for sql in _whole_row_reads(queries))
+    assert "cursor=" in body["next"]
+    assert "cursor=" in body["previous"]
+    past = api.get("/api/v1/contacts/?ordering=last_name&page_size=40&page=9").json()
+    assert (past["results"], past["next"]) == ([], None)
+
+    monkeypatch.setattr(keyset, "TYPED_ROWS", 80)  # two pages of 40
+    refused = api.get("/api/v1/contacts/?ordering=last_name&page_size=40&page=3")
+    assert refused.status_code == 400
+    assert text in refused.json()["page"][0]
+    second = api.get("/api/v1/contacts/?ordering=last_name&page_size=40&page=2").json()
+    third = api.get(second["next"]).json()
+    assert [row["id"] for row in third["results"]] == expected_order()[80:120]
+
+
+def test_keyset_boundary_is_none_past_the_end(contacts):
+    keyset = Keyset.for_ordering(Contact, ["last_name", "first_name", "id"])
+    queryset = Contact.objects.all()
+    assert keyset.boundary(queryset, 131) is None
+    last = keyset.boundary(queryset, 130)
+    assert last is not None
+    assert last.values[-1] == expected_order()[-1]
+
+
+def test_the_schema_documents_the_page_limit(client_for, users):
+    schema = client_for(users["admin"]).get("/api/schema/?format=json").json()
+    parameters = schema["paths"]["/api/v1/contacts/"]["get"]["parameters"]
+    page = next(p for p in parameters if p["name"] == "page")
+    assert "page 2,000 at 50 a page" in page["description"]
+    assert "400" in page["description"]
+
+
+# --- the list's search box (decision 0056) ---------------------------------------------------
+
+
+def test_the_lists_search_box_reads_ids_from_the_index_not_whole_records(
+    contacts, users, client_for, api_for
+):
+    """``?q=`` finds the same records as the global search, and reads whole contacts once:
+    the page's own rows (the global search's step that reads them is not run)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Contact.objects.create(first_name="יעל", last_name="ברקוביץ", owner=users["sales_rep"])
+    search.index_record(Contact.objects.get(last_name="ברקוביץ"))
+    expected = [
+        obj.pk
+        for _e, objs in search.search(users["admin"], "moshe.levi1", limit=500)
+        for obj in objs
+    ]
+    client = client_for(users["admin"])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/r/contacts/", {"q": "moshe.levi1"}).content.decode()
+    assert sorted(listed_ids(html)) == sorted(expected)
+    assert len(expected) == 41  # moshe.levi1, moshe.levi10…19, 100…129
+    assert len(_whole_row_reads(queries)) == 1
+    body = api_for(users["admin"]).get("/api/v1/contacts/", {"search": "ברקו"}).json()
+    assert [row["last_name"] for row in body["results"]] == ["ברקוביץ"]
+    assert (
+        client.get("/r/contacts/", {"q": "ברקוביץ יעל"})
+        .content.decode()
+        .count('<a href="/r/contacts/')
+        == 1
+    )

@@ -74,7 +74,8 @@ class Account(KesherModel):
             models.Index(fields=["israeli_id"], name="account_israeli_id"),
             models.Index(fields=["phone"], name="account_phone"),
             models.Index(fields=["email"], name="account_email"),
-            models.Index(fields=["city"], name="account_city"),
+            # In byte order on PostgreSQL, for a city prefix's values (lookups.expand_prefix).
+            models.Index(fields=["city"], name="account_city", opclasses=["varchar_pattern_ops"]),
             # Automation's idle trigger reads a window of last changes (automation/schedule.py).
             models.Index(fields=["updated_at", "id"], name="account_updated"),
         ]
@@ -134,6 +135,11 @@ class Contact(KesherModel):
             ),
             models.Index(fields=["owner", "city"], name="contact_owner_city"),
             models.Index(fields=["created_at", "id"], name="contact_created"),
+            # A city prefix's values, stepped through in byte order on PostgreSQL
+            # (lookups.expand_prefix, decision 0056); few distinct values: a cheap index.
+            models.Index(
+                fields=["city"], name="contact_city_prefix", opclasses=["varchar_pattern_ops"]
+            ),
             # The keys duplicates and imports match by, exactly (as the account's).
             models.Index(fields=["email"], name="contact_email"),
             models.Index(fields=["phone"], name="contact_phone"),

@@ -1,6 +1,7 @@
 """Only the indexes the figures need (issue 26): a column a composite index leads with loses
 its own index; the lower-cased e-mail index goes (e-mails are stored lower-cased); the keys
-matched exactly get an index of their own, without PostgreSQL's second one for LIKE patterns."""
+matched exactly get an index of their own, without PostgreSQL's second one for LIKE patterns;
+a city keeps one in byte order on PostgreSQL for its prefix's values."""
 
 import django.db.models.deletion
 import kesher.platform.fields
@@ -15,7 +16,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0008_email_lower_case'),
         ('org', '0003_user_manager'),
-        ('platform', '0012_only_needed_indexes'),
+        ('platform', '0013_search_phone_once'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -118,7 +119,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='account',
-            index=models.Index(fields=['city'], name='account_city'),
+            index=models.Index(fields=['city'], name='account_city', opclasses=['varchar_pattern_ops']),
+        ),
+        migrations.AddIndex(
+            model_name='contact',
+            index=models.Index(fields=['city'], name='contact_city_prefix', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
             model_name='contact',

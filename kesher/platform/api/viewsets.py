@@ -25,8 +25,8 @@ from kesher.org.middleware import activate_preferences
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.ordering import EntityFilterBackend, EntityOrderingFilter
 from kesher.platform.api.serializers import serializer_for
-from kesher.platform.records import search as search_index
 from kesher.platform.records.many import visible_prefetches
+from kesher.platform.records.search import matching_ids
 from kesher.platform.records.services import record_delete
 from kesher.platform.registry import Entity, registry
 
@@ -77,14 +77,7 @@ class EntityViewSet(viewsets.ModelViewSet):
         qs = serializer_class.for_reading(qs, self.request.user)
         text = self.request.query_params.get("search", "").strip()
         if text and entity.has_search():
-            ids = [
-                obj.pk
-                for _entity, objs in search_index.search(
-                    self.request.user, text, entities=[entity.key], limit=200
-                )
-                for obj in objs
-            ]
-            qs = qs.filter(pk__in=ids)
+            qs = qs.filter(pk__in=matching_ids(self.request.user, entity, text))
         return self._filtered(qs).order_by(*entity.default_ordering)
 
     def _filtered(self, qs):
@@ -226,7 +219,12 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
             summary=f"List {entity.key}",
             parameters=[
                 OpenApiParameter(
-                    "search", str, description="Name prefix, email or the last digits of a phone."
+                    "search",
+                    str,
+                    description=(
+                        "Name prefix, email or the last digits of a phone; the first 400 "
+                        "matches, ordered and paged as the list is."
+                    ),
                 ),
                 OpenApiParameter(
                     "filter",

@@ -35,9 +35,21 @@ from django.db.models.sql.datastructures import BaseTable
 
 from kesher.platform import jsonlimits
 
-__all__ = ["CURSOR_PARAM", "Keyset", "Seek", "Term", "with_default_ties"]
+__all__ = [
+    "CURSOR_PARAM",
+    "TYPED_ROWS",
+    "Keyset",
+    "Seek",
+    "Term",
+    "last_typed_page",
+    "with_default_ties",
+]
 
 CURSOR_PARAM = "cursor"
+# How deep a typed page number reaches (decision 0056): the rows before it are skipped from the
+# sort's index alone (``Keyset.boundary``), 4–18 ms for 100,000 of 1,000,000 contacts on either
+# database and growing with the depth; later pages are reached by the "next" links' cursors.
+TYPED_ROWS = 100_000
 _FORWARD, _BACKWARD = "n", "p"
 # The same directions, for a list the first page found to match more rows than a count shows:
 # later pages need not count again (tables.py, api/pagination.py).
@@ -288,6 +300,37 @@ class Keyset:
             rows.reverse()
         return rows, more
 
+    def boundary(self, queryset, offset: int, *, walk_index: str | None = None) -> Seek | None:
+        """The position a typed page number starts from: just after the list's row number
+        ``offset`` (1-based), or None when the list is shorter (decision 0056).
+
+        Only the sort values are read, which the sort's index holds: skipping 100,000 rows is
+        then an index-only scan of the index (SQLite: a covering index; PostgreSQL: an Index
+        Only Scan) instead of reading and throwing away 100,000 whole rows, and the page itself
+        is sought from that position like a cursor's. A NULL lead's two regions are skipped in
+        turn, the second by what the first holds."""
+        skip = offset - 1
+        regions = [self.terms] if not self.nullable_lead else [self.terms, self.terms[1:]]
+        parts = self._parts(queryset.prefetch_related(None), None)
+        for number, (part, terms) in enumerate(zip(parts, regions, strict=True)):
+            names, expressions = [], {}
+            for index, term in enumerate(terms):
+                if term.custom_kind is None:
+                    names.append(term.name)
+                else:
+                    names.append(f"_seek_{index}")
+                    expressions[f"_seek_{index}"] = term.expression(self.model)
+            keys = part.annotate(**expressions) if expressions else part
+            keys = _walking(keys, walk_index if number == 0 else None)
+            found = list(keys.values_list(*names)[skip : skip + 1])
+            if found:
+                values = found[0] if number == 0 else (None, *found[0])
+                return Seek(tuple(values), backward=False)
+            if number + 1 < len(regions):
+                # Fewer than ``offset`` rows have a lead value: go on among those without.
+                skip -= part.order_by()[: skip + 1].count()
+        return None
+
     def _parts(self, queryset, position: Seek | None):
         """The querysets to read in turn: one, or the non-NULL and NULL regions of a lead."""
         backward = position is not None and position.backward
@@ -376,6 +419,11 @@ def _expanded(terms, expressions, values, backward: bool) -> Q:
     bound = LessThanOrEqual if terms[0].descending != backward else GreaterThanOrEqual
     assert condition is not None  # there is always a term
     return Q(bound(expressions[0], values[0])) & condition
+
+
+def last_typed_page(size: int) -> int:
+    """The last page number that may be typed (or sent as ``page=``) at ``size`` rows a page."""
+    return max(1, TYPED_ROWS // size)
 
 
 def with_default_ties(ordering: Sequence, default: Sequence[str]) -> list:

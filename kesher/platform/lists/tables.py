@@ -8,11 +8,17 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 
 from kesher.platform.access import linkable
 from kesher.platform.customfields.schema import sort_index
 from kesher.platform.customfields.types import type_of
-from kesher.platform.lists.keyset import CURSOR_PARAM, Keyset, with_default_ties
+from kesher.platform.lists.keyset import (
+    CURSOR_PARAM,
+    Keyset,
+    last_typed_page,
+    with_default_ties,
+)
 from kesher.platform.records import lookups
 from kesher.platform.records.many import visible_prefetches
 from kesher.platform.registry import Entity
@@ -164,6 +170,14 @@ class Table:
         self.q = params.get("q", "").strip()[:200]
         # Next/previous links carry a keyset cursor; ``page`` is then only the number shown.
         self.cursor = params.get(CURSOR_PARAM, "")
+        # A typed page number reaches only so deep (decision 0056); the links go further.
+        self.page_limit = last_typed_page(PAGE_SIZE)
+        self.page_error = ""
+        if self.page > self.page_limit and not self.cursor:
+            self.page_error = gettext(
+                "Page numbers go up to %(limit)s (the first %(rows)s records). Further on, "
+                "go on with “Next”, or narrow the list with a filter or a search."
+            ) % {"limit": f"{self.page_limit:,}", "rows": f"{self.page_limit * PAGE_SIZE:,}"}
         self._keyset: Keyset | None = None
         self._rows: list | None = None
         self._count: int | None = None
@@ -244,16 +258,9 @@ class Table:
             condition, aliases = self._compiled
             qs = qs.alias(**aliases).filter(condition) if aliases else qs.filter(condition)
         if self.q and entity.has_search():
-            from kesher.platform.records import search
+            from kesher.platform.records.search import matching_ids
 
-            ids = [
-                obj.pk
-                for _e, objs in search.search(
-                    self.request.user, self.q, entities=[entity.key], limit=500
-                )
-                for obj in objs
-            ]
-            qs = qs.filter(pk__in=ids)
+            qs = qs.filter(pk__in=matching_ids(self.request.user, entity, self.q))
         if self.sort:
             aliases, order = sort_expression(entity, self.sort)
             if aliases:
@@ -353,14 +360,28 @@ class Table:
         self._count = self._count_of(self.queryset())
 
     def _page(self, qs, position, walk_index) -> list:
-        """One page of rows: sought from the cursor when there is one (an index range scan at
-        any depth), else by offset from the page number."""
-        if position is None and (self.page > 1 or self._keyset is None):
+        """One page of rows, sought in the sort's index at any depth: from the cursor when
+        there is one, else from the row before the typed page number, found by reading the
+        sort values alone (``Keyset.boundary``). Orderings that cannot be sought page by
+        offset."""
+        if position is None and self.page > 1:
+            if self.page > self.page_limit:
+                # Not sought: the page says so (``page_error``).
+                self.has_next = False
+                return []
             offset = (self.page - 1) * PAGE_SIZE
-            objs = list(qs[offset : offset + PAGE_SIZE + 1])
+            if self._keyset is None:
+                objs = list(qs[offset : offset + PAGE_SIZE + 1])
+                self.has_next = len(objs) > PAGE_SIZE
+                return objs[:PAGE_SIZE]
+            position = self._keyset.boundary(qs, offset, walk_index=walk_index)
+            if position is None:  # past the last page
+                self.has_next = False
+                return []
+        elif self._keyset is None:
+            objs = list(qs[: PAGE_SIZE + 1])
             self.has_next = len(objs) > PAGE_SIZE
             return objs[:PAGE_SIZE]
-        assert self._keyset is not None  # a cursor's position is read by the keyset
         objs, more = self._keyset.page(qs, position, PAGE_SIZE, walk_index=walk_index)
         self.has_next = True if position is not None and position.backward else more
         return objs
@@ -387,6 +408,12 @@ class Table:
         params.update(changes)
         params = {k: v for k, v in params.items() if v not in ("", None)}
         return "?" + urlencode(params)
+
+    @property
+    def page_form_params(self) -> list[tuple[str, str]]:
+        """The list's other parameters, kept as hidden fields of the "go to page" form."""
+        skipped = {"page", CURSOR_PARAM, "count"}
+        return [(k, v) for k, v in self.request.GET.items() if v and k not in skipped]
 
     @property
     def expression_json(self) -> str:

@@ -35,6 +35,7 @@ from kesher.platform.visibility import hidden_fields
 __all__ = [
     "index_record",
     "index_statements",
+    "matching_ids",
     "normalize",
     "search",
     "unindex_statement",
@@ -387,15 +388,9 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
     matches never hide his own (issue 26). When nothing was left out — a phone, an e-mail, a
     rare name — that costs nothing.
     """
-    terms = [t for t in re.split(r"\s+", (text or "").strip()) if t][:5]
-    if not terms:
+    looked_for = _looked_for(text)
+    if not looked_for:
         return []
-    # A phone typed with spaces ("052 555 1234") is one term.
-    joined = "".join(terms)
-    if len(terms) > 1 and re.fullmatch(r"[\d+()\-]+", joined):
-        terms = [joined]
-    # Terms that are no word, address or number (a lone "-") look for nothing.
-    looked_for = [term for term in terms if _term_prefixes(term)]
     keys = entities or [e.key for e in registry.all() if e.has_search()]
     # Each entity's ranges for each term, leaving out what a field he does not see could match
     # (0047); an entity a term cannot match there is not searched.
@@ -421,23 +416,7 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
         if len(per_term) == 1:
             ids = single[entity.key]
         else:
-            # Every term must match the same record: the database intersects the terms'
-            # records (SQL INTERSECT), so "משה לוי" finds the Moshe Levis among thousands of
-            # Moshes and Levis without capping either side first.
-            per_record = [
-                SearchToken.objects.filter(
-                    reduce(operator.or_, [a.q() for a in alternatives])
-                ).values_list("object_id", flat=True)
-                for alternatives in per_term
-            ]
-            ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
-            if len(ids) >= CANDIDATES:
-                scopes[entity.key] = _scope(entity, user)
-                scoped, scope = scopes[entity.key]
-                if scope is not None:
-                    mine = per_record[0].alias(_scoped=_UNINDEXED_ID)
-                    mine = mine.filter(_scoped__in=scoped.order_by().values("pk"))
-                    ids = set(mine.intersection(*per_record[1:])[:CANDIDATES])
+            ids = _intersected(entity, user, per_term, scopes)
         if not ids:
             continue
         if entity.key not in scopes:
@@ -447,6 +426,71 @@ def search(user, text: str, *, entities: list[str] | None = None, limit: int = 1
         if objs:
             results.append((entity, objs))
     return results
+
+
+def _looked_for(text: str) -> list[str]:
+    """The terms of ``text`` (at most five) that look for something."""
+    terms = [t for t in re.split(r"\s+", (text or "").strip()) if t][:5]
+    # A phone typed with spaces ("052 555 1234") is one term.
+    joined = "".join(terms)
+    if len(terms) > 1 and re.fullmatch(r"[\d+()\-]+", joined):
+        terms = [joined]
+    # Terms that are no word, address or number (a lone "-") look for nothing.
+    return [term for term in terms if _term_prefixes(term)]
+
+
+def _intersected(entity: Entity, user, per_term: list[list[_Range]], scopes: dict) -> set[int]:
+    """The candidates matching every term: the database intersects the terms' records (SQL
+    INTERSECT), so "משה לוי" finds the Moshe Levis among thousands of Moshes and Levis without
+    capping either side first; among what ``user`` sees when the cap left some out."""
+    per_record = [
+        SearchToken.objects.filter(reduce(operator.or_, [a.q() for a in alternatives])).values_list(
+            "object_id", flat=True
+        )
+        for alternatives in per_term
+    ]
+    ids = set(per_record[0].intersection(*per_record[1:])[:CANDIDATES])
+    if len(ids) >= CANDIDATES:
+        scopes[entity.key] = _scope(entity, user)
+        scoped, scope = scopes[entity.key]
+        if scope is not None:
+            mine = per_record[0].alias(_scoped=_UNINDEXED_ID)
+            mine = mine.filter(_scoped__in=scoped.order_by().values("pk"))
+            ids = set(mine.intersection(*per_record[1:])[:CANDIDATES])
+    return ids
+
+
+def matching_ids(user, entity: Entity, text: str) -> set[int]:
+    """Ids of ``entity``'s records matching every term of ``text`` by what ``user`` may see of
+    their fields — at most ``CANDIDATES``, his own first where the cap left some out, as the
+    global search takes them — for a list's search box, which scopes, sorts and pages them
+    itself (decision 0056)."""
+    looked_for = _looked_for(text)
+    if not looked_for:
+        return set()
+    hidden = _Hidden.of(entity, hidden_fields(entity, user))
+    unsearched = hidden.unsearched if hidden else frozenset()
+    per_term = [_term_alternatives(term, entity.key, unsearched) for term in looked_for]
+    if not all(per_term):
+        return set()
+    if len(per_term) == 1:
+        found, cut = _candidates({entity.key: per_term[0]}, CANDIDATES)
+        ids = found[entity.key]
+        if cut:
+            _scoped, scope = _scope(entity, user)
+            if scope is not None:
+                again, _cut = _candidates(
+                    {entity.key: per_term[0]}, CANDIDATES, {entity.key: scope}
+                )
+                ids = again[entity.key]
+    else:
+        ids = _intersected(entity, user, per_term, {})
+    if ids and hidden is not None and hidden.check:
+        names = ["pk", *hidden.columns(entity)]
+        matches = hidden.matcher(entity, looked_for)
+        rows = entity.model._default_manager.filter(pk__in=ids).values_list(*names)
+        ids = {row[0] for row in rows if matches(dict(zip(names, row, strict=True)))}
+    return ids
 
 
 def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None) -> list:

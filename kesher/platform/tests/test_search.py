@@ -8,6 +8,7 @@ from kesher.customers.tests.factories import make_account, make_contact
 from kesher.platform.models import SearchToken
 from kesher.platform.records import search
 from kesher.platform.records.services import record_delete
+from kesher.platform.registry import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +110,9 @@ def test_results_respect_visible_to(users, shalom):
 
 
 @pytest.mark.parametrize("text", ["כהן", "כהן דוד"])
-def test_a_reps_own_matches_are_not_hidden_behind_other_peoples(users, monkeypatch, text):
+def test_a_reps_own_matches_are_not_hidden_behind_other_peoples(
+    users, monkeypatch, text, api_for, client_for
+):
     """The candidate cap is taken among the records the reader sees: more of other people's
     matches than the cap, all met first in the index, still leave a rep's own (issue 26)."""
     monkeypatch.setattr(search, "CANDIDATES", 3)
@@ -120,6 +123,13 @@ def test_a_reps_own_matches_are_not_hidden_behind_other_peoples(users, monkeypat
         obj.pk for _entity, objs in search.search(users["sales_rep"], text) for obj in objs
     ] == [mine.pk]
     assert len(search.search(users["admin"], text, entities=["contacts"])[0][1]) == 3
+    # A list's search box and the API's ?search= take their candidates the same way.
+    contacts = registry.get("contacts")
+    assert search.matching_ids(users["sales_rep"], contacts, text) == {mine.pk}
+    api = api_for(users["sales_rep"]).get("/api/v1/contacts/", {"search": text})
+    assert [row["id"] for row in api.json()["results"]] == [mine.pk]
+    page = client_for(users["sales_rep"]).get("/r/contacts/", {"q": text})
+    assert f"/r/contacts/{mine.pk}/" in page.content.decode()
 
 
 def test_updating_a_phone_reindexes_the_record(users, shalom):
