@@ -105,6 +105,7 @@ def test_dependent_field_filter_saved_view_and_bulk_update(
     page.locator("#bulk-open").click()
     form = page.locator("#bulk-form")
     expect(form.locator("#bulk-count")).to_contain_text("3")
+    page.wait_for_timeout(100)  # let htmx settle the opened form before its choices are made
     # The form re-renders for the chosen action, then for the chosen field's value input:
     # wait until each new form is in place, so the next choice is made on it.
     after_swap(page, lambda: form.locator("select[name=action]").select_option("update"))
