@@ -474,8 +474,9 @@ def report(
         f"{100_000 - EXISTING - BAD:,} new people, {BAD} bad e-mail addresses; upsert matched "
         "by mobile (normalized to E.164), bad rows skipped",
         "- import: `import_start` + the worker's `run_job`: every row converted and validated "
-        "again, matched against the 1,000,000 contacts a batch at a time, new records, audit "
-        "entries, search tokens and undo records written in bulk, a transaction per batch",
+        "again, matched against the 1,000,000 contacts a batch of 500 at a time, new records, "
+        "search tokens and undo records (which also tell each creation: no audit entry) written "
+        "in bulk; a transaction per batch on PostgreSQL, per 10,000 rows on SQLite",
         "- floor (issue 26): the contacts the import created, alone, inserted again into the "
         "contacts table by a bare `executemany` (SQLite) / `COPY` (PostgreSQL) in one "
         "transaction, the best of two; the table's indexes, which the list, search and dedupe "
