@@ -1,7 +1,7 @@
 """Only the indexes the figures need (issue 26): a column a composite index leads with loses
 its own index; the lower-cased e-mail index goes (e-mails are stored lower-cased); the keys
 matched exactly get an index of their own, without PostgreSQL's second one for LIKE patterns;
-a city keeps one in byte order on PostgreSQL for its prefix's values."""
+the city is kept in byte order on PostgreSQL for its prefix's values."""
 
 import django.db.models.deletion
 import kesher.platform.fields
@@ -24,6 +24,10 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(
             model_name='account',
             name='account_email_lower',
+        ),
+        migrations.RemoveIndex(
+            model_name='contact',
+            name='contact_city_name',
         ),
         migrations.RemoveIndex(
             model_name='contact',
@@ -123,7 +127,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='contact',
-            index=models.Index(fields=['city'], name='contact_city_prefix', opclasses=['varchar_pattern_ops']),
+            index=models.Index(fields=['city', 'last_name', 'first_name', 'id'], name='contact_city_name', opclasses=['varchar_pattern_ops', '', '', '']),
         ),
         migrations.AddIndex(
             model_name='contact',
