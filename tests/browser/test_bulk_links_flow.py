@@ -39,6 +39,7 @@ def test_rep_adds_a_participant_to_the_interactions_she_found(users, open_page, 
     page.locator("#bulk-open").click()
     form = page.locator("#bulk-form")
     expect(form.locator("#bulk-count")).to_contain_text("2")
+    page.wait_for_timeout(100)  # let htmx settle the opened form before its choices are made
 
     def after_swap(action) -> None:
         page.evaluate("document.getElementById('bulk-form').dataset.stale = '1'")
