@@ -175,14 +175,14 @@ class Lead(KesherModel):
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company_name = models.CharField(_("company"), max_length=200, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
-    email = LowercaseEmailField(_("email"), blank=True, db_index=True)
-    phone = PhoneField(_("phone"), db_index=True)
-    mobile = PhoneField(_("mobile"), db_index=True)
+    email = LowercaseEmailField(_("email"), blank=True)
+    phone = PhoneField(_("phone"))
+    mobile = PhoneField(_("mobile"))
     city = models.CharField(_("city"), max_length=100, blank=True)
     source = choice_fk("lead_source", _("source"))
     source_detail = choice_fk("lead_source_detail", _("secondary source"))
     status = choice_fk("lead_status", _("status"))
-    owner = owner_fk("owned_leads")
+    owner = owner_fk("owned_leads", db_index=False)  # lead_owner_created leads with it
     score = models.IntegerField(
         _("score"), null=True, blank=True, help_text=_("Set by the lead scoring rules.")
     )
@@ -225,6 +225,10 @@ class Lead(KesherModel):
             models.Index(fields=["created_at", "id"], name="lead_created"),
             models.Index(fields=["owner", "created_at", "id"], name="lead_owner_created"),
             models.Index(fields=["updated_at", "id"], name="lead_updated"),
+            # The keys a lead is matched by, exactly (as a contact's: decision 0059).
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["phone"], name="lead_phone"),
+            models.Index(fields=["mobile"], name="lead_mobile"),
         ]
 
     def __str__(self):
@@ -300,6 +304,7 @@ class Opportunity(KesherModel):
         on_delete=models.PROTECT,
         related_name="opportunities",
         limit_choices_to={"active": True},
+        db_index=False,  # opp_stage_entered leads with it
     )
     stage_entered_at = models.DateTimeField(
         _("in the stage since"), default=timezone.now, editable=False
@@ -311,7 +316,7 @@ class Opportunity(KesherModel):
         editable=False,
         help_text=_("When the deal passes its stage's standard duration."),
     )
-    owner = owner_fk("owned_opportunities")
+    owner = owner_fk("owned_opportunities", db_index=False)  # opp_owner_stage leads with it
     priority = choice_fk("opportunity_priority", _("priority"))
     source = choice_fk("lead_source", _("source"))
     lost_reason = choice_fk("lost_reason", _("lost reason"))
