@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from kesher.platform.customfields.types import type_of
 from kesher.platform.models import SearchToken
@@ -488,9 +489,16 @@ def matching_ids(user, entity: Entity, text: str) -> set[int]:
     if ids and hidden is not None and hidden.check:
         names = ["pk", *hidden.columns(entity)]
         matches = hidden.matcher(entity, looked_for)
-        rows = entity.model._default_manager.filter(pk__in=ids).values_list(*names)
+        rows = entity.model._default_manager.filter(pk__in=ids_in(ids)).values_list(*names)
         ids = {row[0] for row in rows if matches(dict(zip(names, row, strict=True)))}
     return ids
+
+
+def ids_in(ids) -> RawSQL:
+    """The operand of ``pk__in`` for up to ``CANDIDATES`` ids read from the index, written into
+    the statement: Django prepares a parameter list one value at a time, about a millisecond
+    for 400 ids — more than the database takes to find them. ``int()`` keeps it numbers only."""
+    return RawSQL(",".join(str(int(pk)) for pk in ids) or "NULL", [])  # noqa: S611 — integers only
 
 
 def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None) -> list:
@@ -498,15 +506,27 @@ def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None
     in the entity's order; with ``check`` (``(_Hidden, terms)``), only those the terms find
     among the fields he sees.
 
-    Sorted here rather than with ORDER BY ... LIMIT: given ``id IN (400 ids)`` and a small
-    LIMIT, PostgreSQL walks the whole name index hoping to meet them early (a quarter second
-    over 200,000 accounts); the sort keys of 400 rows are read by primary key instead, with the
-    searched fields when they must be checked (no query more).
+    SQLite reads the candidates by primary key and sorts them (ORDER BY ... LIMIT). PostgreSQL,
+    given ``id IN (400 ids)`` and a small LIMIT, walks the whole name index hoping to meet them
+    early (a quarter second over 200,000 accounts): there the sort keys of 400 rows are read
+    by primary key and sorted here, as they are when the searched fields must be checked (no
+    query more).
     """
     ordering = list(entity.default_ordering)
+    candidates = scoped.filter(pk__in=ids_in(ids))
+    if check is None and connection.vendor == "sqlite":
+        # NULLs where the sort below puts them (PostgreSQL's own default).
+        order = [
+            F(o[1:]).desc(nulls_first=True) if o.startswith("-") else F(o).asc(nulls_last=True)
+            for o in ordering
+        ]
+        records = candidates.order_by(*order, "pk")[:limit]
+        if entity.select_related:
+            records = records.select_related(*entity.select_related)
+        return list(records)
     sort_keys = [o.lstrip("-") for o in ordering]
     if check is None:
-        keys = list(scoped.filter(pk__in=ids).values_list("pk", *sort_keys))
+        keys = list(candidates.values_list("pk", *sort_keys))
     else:
         hidden, terms = check
         extra = [name for name in hidden.columns(entity) if name not in sort_keys]
@@ -514,7 +534,7 @@ def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None
         matches = hidden.matcher(entity, terms)
         keys = [
             row[: len(sort_keys) + 1]
-            for row in scoped.filter(pk__in=ids).values_list(*names)
+            for row in candidates.values_list(*names)
             if matches(dict(zip(names, row, strict=True)))
         ]
     # Stable sorts from the last key to the first give the combined order; None sorts last.
