@@ -13,8 +13,8 @@ derived, not written out per role:
 - **Every other route is registered** with ``register_route`` and an expectation built from
   ``public``, ``signed_in``, ``permitted``, ``not_allowed``, ``staff_only``...
 - **The expectation follows the role's grants** (``access.can``) and an independent reading of
-  the record scope (``World.sees``: owner, department subtree, company, or the scope of a linked
-  record), so the matrix checks ``visible_to`` instead of repeating it.
+  the record scope (``World.sees``: owner, department subtree, region, company, or the scope of
+  a linked record), so the matrix checks ``visible_to`` instead of repeating it.
 
 Rules every answer is held to: signed out (anonymous, or an inactive user even with a session)
 → the sign-in page, or 401/403 from the API; a verb the role lacks → 403; a record outside the
@@ -217,10 +217,18 @@ class World:
             return True
         if grant.scope == "department" and user.department_id:
             subtree = user.department.path
-            return any(o.department_id and o.department.path.startswith(subtree) for o in owners)
+            if any(o.department_id and o.department.path.startswith(subtree) for o in owners):
+                return True
+            departments = _values_at(obj, entity.department_field or "")
+            return bool(entity.department_field) and any(
+                d.path.startswith(subtree) for d in departments
+            )
         if grant.scope == "company" and entity.company_field:
             companies = set(user.companies.values_list("pk", flat=True))
             return any(c.pk in companies for c in _values_at(obj, entity.company_field))
+        if grant.scope == "region" and entity.region_field:
+            regions = set(user.regions.values_list("pk", flat=True))
+            return any(r.pk in regions for r in _values_at(obj, entity.region_field))
         return False
 
 

@@ -54,7 +54,7 @@ def test_quarters_are_parsed_and_bounded():
 def test_weighted_open_and_won_by_owner(users):
     _deals(users)
     result = forecast(users["admin"], 2026, 4)
-    by_owner = {row.owner_name: row for row in result.rows}
+    by_owner = {row.name: row for row in result.rows}
     mine = by_owner["rep1"]
     # proposal 1000 × 40% + order 500 × 80%; "done" is won; "lost" counts nowhere.
     assert (mine.open_count, mine.open_amount, mine.weighted_amount, mine.won_amount) == (
@@ -73,7 +73,7 @@ def test_a_rep_sees_only_his_own_deals_in_one_query(users):
     forecast(rep, 2026, 4)  # per-process caches
     with CaptureQueriesContext(connection) as captured:
         result = forecast(rep, 2026, 4)
-    assert [row.owner_name for row in result.rows] == ["rep1"]
+    assert [row.name for row in result.rows] == ["rep1"]
     # The grouped figures, the owners' names and the stamps of the per-process caches.
     assert len(captured.captured_queries) <= 3
 
@@ -88,6 +88,6 @@ def test_the_page_and_the_api(users, client_for, api_for):
     answer = api_for(users["sales_rep"]).get("/api/v1/forecast/?quarter=2026-Q4")
     assert answer.status_code == 200
     body = answer.json()
-    assert body["quarter"] == "2026-Q4"
+    assert body["period"] == "2026-Q4"
     assert body["totals"]["weighted_amount"] == "800.00"
     assert api_for(None).get("/api/v1/forecast/").status_code in (401, 403)
