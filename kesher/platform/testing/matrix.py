@@ -95,7 +95,18 @@ __all__ = [
 # Who knocks: a user of each role (conftest's ``users``), an inactive user, and nobody. Django's
 # admin site is knocked on by a staff superuser too, the one principal it lets in; elsewhere a
 # superuser is what the "admin" role already is.
-ROLES = ("admin", "manager", "sales_rep", "support_agent", "read_only", "inactive", "anonymous")
+# "regional" is a rep whose role has the region scope (conftest.make_regional_user), of the North
+# region where rep1's records are and rep2's are not.
+ROLES = (
+    "admin",
+    "manager",
+    "sales_rep",
+    "support_agent",
+    "read_only",
+    "regional",
+    "inactive",
+    "anonymous",
+)
 PRINCIPALS = (*ROLES, "superuser")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The verbs a route does not serve are sent by these only, to the sign-in gate and by the role
