@@ -68,6 +68,40 @@ def make_role_users(departments: dict) -> dict:
     }
 
 
+REGIONAL_ENTITIES = ("leads", "accounts", "contacts", "opportunities", "sales-targets")
+
+
+def make_regional_user() -> User:
+    """A rep of the North region whose role reaches his region's records (scope "region",
+    decision 0060): no built-in role has that scope, so the access matrix adds this one."""
+    from kesher.org.models import Region, RolePermission
+
+    role = Role.objects.create(key="regional_rep", name_he="נציג אזורי", name_en="Regional rep")
+    RolePermission.objects.bulk_create(
+        [
+            *(
+                RolePermission(role=role, entity=key, can_change=True, scope="region")
+                for key in REGIONAL_ENTITIES
+            ),
+            # As every built-in role, he reads the organization and the pipelines.
+            *(
+                RolePermission(role=role, entity=key, scope="all")
+                for key in (
+                    "users",
+                    "departments",
+                    "companies",
+                    "regions",
+                    "pipelines",
+                    "stages",
+                )
+            ),
+        ]
+    )
+    user = make_user("regional1", "regional_rep")
+    user.regions.set([Region.objects.get(name_en="North")])
+    return user
+
+
 @pytest.fixture
 def departments(db):
     """Sales (with North under it) and Service."""

@@ -19,7 +19,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.test import Client, override_settings
 from django.utils import translation
 
-from conftest import TEST_PASSWORD, make_departments, make_role_users
+from conftest import TEST_PASSWORD, make_departments, make_regional_user, make_role_users
 from kesher.customers.models import Account, Contact, ContactAccount, Relationship
 from kesher.customers.services import (
     account_create,
@@ -375,6 +375,16 @@ def _contact(side: str):
     return lambda world: world.record("contacts", side)
 
 
+def _both(first, second):
+    """The first expectation's answer unless it allows; then the second's."""
+
+    def expect(world, principal):
+        outcome = first(world, principal)
+        return second(world, principal) if outcome is Outcome.ALLOW else outcome
+
+    return expect
+
+
 def _posts_only(*verbs: Verb) -> tuple[Verb, ...]:
     # ``require_POST`` answers 405 to any other verb before ``login_required`` looks.
     return (*verbs, *(Verb(method, never_allowed) for method in ("GET", "PUT", "PATCH", "DELETE")))
@@ -426,7 +436,12 @@ for _side in ("rep1", "rep2"):
         *_posts_only(
             Verb(
                 "POST",
-                permitted("contacts", "change", _contact(_side)),
+                # The account must be in reach too: a contact seen through another of its
+                # accounts (the region scope) is not unlinked from one out of reach.
+                _both(
+                    permitted("contacts", "change", _contact(_side)),
+                    permitted("accounts", "view", _account(_side)),
+                ),
                 writes=lambda world, principal, marker, side=_side: (
                     not (
                         ContactAccount.objects.filter(
@@ -586,7 +601,7 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
         translation.override("he"),
         transaction.atomic(),
     ):
-        users = make_role_users(make_departments())
+        users = {**make_role_users(make_departments()), "regional": make_regional_user()}
         yield testing.build_world(users), users, media
         transaction.set_rollback(True)
 

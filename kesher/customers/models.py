@@ -47,6 +47,15 @@ class Account(KesherModel):
     source = choice_fk("account_source", _("source"))
     status = choice_fk("account_status", _("status"))
     owner = owner_fk("owned_accounts", db_index=False)  # account_owner_name leads with it
+    region = models.ForeignKey(
+        "org.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        limit_choices_to={"active": True},
+    )
     companies = models.ManyToManyField(
         "org.Company",
         verbose_name=_("companies"),

@@ -37,7 +37,7 @@ from kesher.demo.organization import (
 from kesher.demo.plan import DemoPlan, build_plan
 from kesher.demo.sales import create_sales
 from kesher.demo.story import SALES_REPS, create_story
-from kesher.org.models import Company, Department, Role, User
+from kesher.org.models import Company, Department, Region, Role, User
 from kesher.org.services import (
     department_create,
     department_update,
@@ -203,14 +203,19 @@ def _resolve(data: dict, users: dict[str, User], choices: dict) -> dict:
 
 
 def _create_customers(plan: DemoPlan, users: dict[str, User], companies: dict[str, Company]):
-    """Accounts, contacts with their account links, relationships (REQ CU-1, CU-2, CU-5)."""
+    """Accounts in their city's district (REQ SA-12), contacts with their account links,
+    relationships (REQ CU-1, CU-2, CU-5)."""
     choices = _choices()
     tags = _tags()
+    regions = {r.name_en: r for r in Region.objects.all()}
     accounts = bulk_record_create(
         "accounts",
         [
             (
-                _resolve(a.data, users, choices),
+                {
+                    **_resolve(a.data, users, choices),
+                    "region": regions.get(names.DISTRICTS.get(a.data.get("city", ""), "")),
+                },
                 {
                     "companies": [companies[key] for key in a.companies],
                     "tags": [tags[name] for name in a.tags],

@@ -16,6 +16,7 @@ __all__ = [
     "BRANDS",
     "CITIES",
     "CONTACT_NOTES",
+    "DISTRICTS",
     "ENGLISH_FEMALE_FIRST",
     "ENGLISH_LAST",
     "ENGLISH_MALE_FIRST",
@@ -381,6 +382,28 @@ CITIES = [
     City("כרמיאל", "04", "21", "north", ("נשיאי ישראל", "החרושת", 'שדרות קק"ל'), 2),
     City("אילת", "08", "88", "center", ("התמרים", "המלאכה", "שדרות התמרים"), 1),
 ]
+
+# Each city's district, by the English name of the region Kesher seeds (REQ SA-12).
+DISTRICTS = {
+    "ירושלים": "Jerusalem",
+    "תל אביב-יפו": "Tel Aviv",
+    "חיפה": "Haifa",
+    "באר שבע": "South",
+    "ראשון לציון": "Center",
+    "פתח תקווה": "Center",
+    "נתניה": "Center",
+    "אשדוד": "South",
+    "חולון": "Tel Aviv",
+    "רמת גן": "Tel Aviv",
+    "הרצליה": "Tel Aviv",
+    "כפר סבא": "Center",
+    "רחובות": "Center",
+    "נצרת": "North",
+    "טבריה": "North",
+    "עפולה": "North",
+    "כרמיאל": "North",
+    "אילת": "South",
+}
 
 TAGS = [
     "לקוח אסטרטגי",

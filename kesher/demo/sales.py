@@ -1,7 +1,9 @@
 """The demo's sales (issue 15): each sales rep's deals on the default pipeline's board, a few
-of them stuck, with competitors met on them; his leads, one of them already converted; and a
-shared "stuck deals" view. Amounts, stages and dates are fixed per rep, relative to the day the
-demo is loaded, so the board, the forecast and the stuck flags look alive whenever it is loaded.
+of them stuck, with competitors met on them; his leads, one of them already converted, in his
+team's region; each team's regions; targets for this quarter and month for every rep, his
+team and the company; and a shared "stuck deals" view. Amounts, stages and dates are fixed per
+rep, relative to the day the demo is loaded, so the board, the forecast, the stuck flags and
+the targets' attainment look alive whenever it is loaded.
 
 Every record goes through the sales services (``lead_create``, ``lead_convert``,
 ``opportunity_create``) with the rep as the actor. Only a deal's time in its stage is moved
@@ -15,11 +17,11 @@ import datetime
 from django.utils import timezone
 
 from kesher.customers.models import Account
-from kesher.org.models import User
+from kesher.org.models import Region, User
 from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Choice
-from kesher.platform.records.services import record_create
-from kesher.sales.models import Opportunity, Stage
+from kesher.platform.records.services import record_create, record_update
+from kesher.sales.models import Opportunity, SalesTarget, Stage
 from kesher.sales.services import lead_convert, lead_create, opportunity_create, stuck_moment
 
 __all__ = ["create_sales"]
@@ -50,9 +52,21 @@ LEADS = [  # first name, last name, company, source, secondary source, interest,
 LISTS = ["lead_source", "lead_source_detail", "lost_reason", "opportunity_priority"]
 
 
+# Each sales team's regions (by the seeded regions' English names), keyed by its manager.
+TEAM_REGIONS = {"samer": ("North", "Haifa"), "michal": ("Center", "Tel Aviv")}
+
+
 def create_sales(users: dict[str, User], reps: list[str]) -> None:
-    """Competitors, each rep's deals and leads, and the shared view of stuck deals."""
+    """Competitors, each rep's deals and leads, the teams' regions and targets, and the shared
+    view of stuck deals."""
     admin = users["admin"]
+    regions = {r.name_en: r for r in Region.objects.all()}
+    rep_region = {}
+    for manager, team in _teams(users, reps).items():
+        covered = [regions[name] for name in TEAM_REGIONS[manager]]
+        for username in (manager, *team):
+            record_update(users[username], actor=admin, data={}, m2m={"regions": covered})
+            rep_region[username] = covered[0]
     competitors = [
         record_create(
             "rivals",
@@ -108,6 +122,7 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
                     "source_detail": choices[("lead_source_detail", detail)],
                     "interest": interest,
                     "owner": rep,
+                    "region": rep_region.get(username),
                 },
             )
             if number == 1 and accounts:
@@ -119,6 +134,7 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
                     account=accounts[-1],
                     opportunity={"amount": 15_000 + 500 * index},
                 )
+    _create_targets(users, reps, admin)
     saved_view_create(
         actor=admin,
         data={
@@ -129,4 +145,46 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
             "columns": ["name", "account", "stage", "amount", "stuck_at", "owner"],
             "sort": "stuck_at",
         },
+    )
+
+
+def _teams(users: dict[str, User], reps: list[str]) -> dict[str, list[str]]:
+    """The sales managers of TEAM_REGIONS, each with the reps of his department."""
+    return {
+        manager: [r for r in reps if users[r].department_id == users[manager].department_id]
+        for manager in TEAM_REGIONS
+    }
+
+
+def _create_targets(users: dict[str, User], reps: list[str], admin: User) -> None:
+    """This quarter's amount and this month's number of deals for every rep, this quarter's
+    amount for each team, and this year's for the company (REQ SA-7, SA-14)."""
+    today = timezone.localdate()
+    quarter = SalesTarget.Period.QUARTER
+    for index, username in enumerate(reps):
+        for data in (
+            {"period": quarter, "amount": 120_000 + 10_000 * index},
+            {"period": SalesTarget.Period.MONTH, "count": 3},
+        ):
+            record_create(
+                "sales-targets",
+                actor=admin,
+                data={"starts_on": today, "level": "person", "user": users[username], **data},
+            )
+    for manager in TEAM_REGIONS:
+        record_create(
+            "sales-targets",
+            actor=admin,
+            data={
+                "period": quarter,
+                "starts_on": today,
+                "level": "department",
+                "department": users[manager].department,
+                "amount": 300_000,
+            },
+        )
+    record_create(
+        "sales-targets",
+        actor=admin,
+        data={"period": "year", "starts_on": today, "level": "company", "amount": 2_000_000},
     )

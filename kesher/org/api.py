@@ -50,7 +50,7 @@ class RoleGrantsMixin(serializers.Serializer):
         source="api_grants",
         help_text=(
             "What the role may do with each kind of record (entity key): view, add, change, "
-            'delete, and over which records ("scope": own, department, company, all). An '
+            'delete, and over which records ("scope": own, department, region, company, all). An '
             "administrator role may do everything. On create and update, the kinds of record "
             "sent change — only the rights sent, or all of them with null (no rights) — and "
             "the others stay. Errors come back under "

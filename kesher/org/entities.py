@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.org import services
 from kesher.org.api import RoleGrantsMixin
-from kesher.org.models import Company, Department, Role, User
+from kesher.org.models import Company, Department, Region, Role, User
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 register(
@@ -41,6 +41,7 @@ register(
             "department",
             "role",
             "companies",
+            "regions",
             "language",
             "time_zone",
             "is_active",
@@ -49,12 +50,12 @@ register(
             Section(
                 _("Details"), ("username", "first_name", "last_name", "email", "phone", "title")
             ),
-            Section(_("Organization"), ("department", "role", "companies", "is_active")),
+            Section(_("Organization"), ("department", "role", "companies", "regions", "is_active")),
             Section(_("Preferences"), ("language", "time_zone")),
         ),
         search_words=("first_name", "last_name", "username"),
         search_emails=("email",),
-        filter_fields=("department", "role", "is_active", "language"),
+        filter_fields=("department", "role", "regions", "is_active", "language"),
         ordering_fields=("username", "first_name", "last_name", "id"),
         default_ordering=("first_name", "last_name", "id"),
         select_related=("department", "role"),
@@ -83,6 +84,30 @@ register(
         owner_field=None,
         create_service=services.department_create,
         update_service=services.department_update,
+    )
+)
+
+# Regions as data (REQ SA-12): Israel's districts and abroad to start with, edited like any list.
+register(
+    Entity(
+        key="regions",
+        model=Region,
+        label=_("region"),
+        label_plural=_("Regions"),
+        icon="🗺",
+        nav_order=912,
+        list_columns=("name_he", "name_en", "order", "active"),
+        form_fields=("name_he", "name_en", "order", "active"),
+        sections=(Section(_("Region"), ("name_he", "name_en", "order", "active")),),
+        related=(Related(_("Users"), "users", "regions", ("username", "first_name", "last_name")),),
+        search_words=("name_he", "name_en"),
+        filter_fields=("active",),
+        ordering_fields=("order", "name_he", "id"),
+        default_ordering=("order", "id"),
+        owner_field=None,
+        lookup_keys=("name_he", "name_en"),
+        natural_keys=("name_he",),
+        api_example={"name_he": "אילת והערבה", "name_en": "Eilat and the Arava", "order": 9},
     )
 )
 

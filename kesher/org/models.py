@@ -15,7 +15,16 @@ from kesher.platform import stamps
 from kesher.platform.fields import CompanyNumberField, PhoneField
 from kesher.platform.models import EntityQuerySet, KesherModel, StampedQuerySet
 
-__all__ = ["ApiToken", "Company", "Department", "Role", "RolePermission", "Scope", "User"]
+__all__ = [
+    "ApiToken",
+    "Company",
+    "Department",
+    "Region",
+    "Role",
+    "RolePermission",
+    "Scope",
+    "User",
+]
 
 
 class Scope(models.TextChoices):
@@ -23,6 +32,9 @@ class Scope(models.TextChoices):
 
     OWN = "own", _("Own records")
     DEPARTMENT = "department", _("Department's records")
+    # The records of the user's regions (a rep of the North sees the North's customers), as an
+    # entity's registration names its region (``Entity.region_field``; decision 0060).
+    REGION = "region", _("Region's records")
     COMPANY = "company", _("Company's records")
     ALL = "all", _("All records")
 
@@ -45,6 +57,27 @@ class Company(KesherModel):
 
     def __str__(self):
         return self.name
+
+
+class Region(KesherModel):
+    """A geographical area the organization sells in: Israel's districts by default, and abroad;
+    customers, leads and users belong to one, and a role may reach a region's records
+    (REQ SA-12, OR-3)."""
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        from kesher.platform.models import localized
+
+        return localized(self, "name")
 
 
 class Department(KesherModel):
@@ -159,6 +192,13 @@ class User(AbstractUser):
     )
     companies = models.ManyToManyField(
         Company, verbose_name=_("companies"), blank=True, related_name="users"
+    )
+    regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("regions"),
+        blank=True,
+        related_name="users",
+        help_text=_("The regions the user works in: a role with the region scope reaches them."),
     )
     language = models.CharField(
         _("language"), max_length=5, choices=[("he", "עברית"), ("en", "English")], default="he"

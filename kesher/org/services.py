@@ -198,7 +198,7 @@ def _grant_dict(permission: RolePermission | None) -> dict:
 
 def role_grants(role: Role) -> dict[str, dict]:
     """What the role may do with each grantable entity: ``{key: {"view": bool, "add": bool,
-    "change": bool, "delete": bool, "scope": "own"|"department"|"company"|"all"}}``. An
+    "change": bool, "delete": bool, "scope": "own"|"department"|"region"|"company"|"all"}}``. An
     administrator role may do everything, everywhere. Reads ``role.permissions.all()`` (so a
     prefetch serves a whole list)."""
     if role.is_admin:

@@ -118,13 +118,25 @@ def scope_queryset(qs: QuerySet, user) -> QuerySet:
             template="+%(expressions)s",
             output_field=models.BigIntegerField(),
         )
-        return qs.alias(_scope_owner=owner).filter(own | Q(_scope_owner__in=members))
+        reach = own | Q(_scope_owner__in=members)
+        if entity.department_field:
+            reach |= Q(**{f"{entity.department_field}__path__startswith": user.department.path})
+        return qs.alias(_scope_owner=owner).filter(reach)
     if g.scope == "company" and entity.company_field:
         company_ids = list(user.companies.values_list("pk", flat=True))
         shared = qs.model._base_manager.filter(
             pk=OuterRef("pk"), **{f"{entity.company_field}__in": company_ids}
         )
         return qs.filter(own | Q(Exists(shared)))
+    if g.scope == "region" and entity.region_field:
+        # His own records wherever they are, and those of his regions (decision 0060); the
+        # region is tested in a subquery, as the company, so a path through a many-to-many
+        # link does not repeat rows.
+        region_ids = list(user.regions.values_list("pk", flat=True))
+        in_region = qs.model._base_manager.filter(
+            pk=OuterRef("pk"), **{f"{entity.region_field}__in": region_ids}
+        )
+        return qs.filter(own | Q(Exists(in_region)))
     return qs.filter(own)
 
 

@@ -120,6 +120,12 @@ class Entity:
     # Record scope paths; None means the scope does not narrow this entity by that dimension.
     owner_field: str | None = "owner"
     company_field: str | None = None
+    # The record's region (``"region"``, ``"account__region"``): the region scope reaches the
+    # records of the user's regions by it (decision 0060).
+    region_field: str | None = None
+    # A department the record itself belongs to (a department's sales target): the department
+    # scope reaches it in the user's department subtree, beside its owners' records.
+    department_field: str | None = None
     # Links whose visibility decides this record's (a relationship is visible when one of its
     # ends is); used instead of owner/company scoping when set.
     scope_via: tuple[str, ...] = ()

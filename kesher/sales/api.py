@@ -1,8 +1,10 @@
 """Sales' own API beside the generated resources (``/api/v1/leads/``, ``/opportunities/`` …):
-converting a lead (REQ SA-1), moving a deal to another stage (SA-2 … SA-5) and the quarter's
-forecast by owner (SA-7)."""
+converting a lead (REQ SA-1), moving a deal to another stage (SA-2 … SA-5), the forecast by
+owner, team or region (SA-7) and the targets' attainment (SA-7, SA-14)."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
@@ -19,7 +21,13 @@ from kesher.platform.api.serializers import serializer_for
 from kesher.platform.records.services import ConflictError
 from kesher.platform.registry import registry
 from kesher.sales.models import Lead, Opportunity, Stage
-from kesher.sales.selectors import forecast, parse_quarter
+from kesher.sales.selectors import (
+    FORECAST_GROUPS,
+    attainment,
+    current_targets,
+    forecast,
+    parse_period,
+)
 from kesher.sales.services import lead_convert, opportunity_move_stage
 
 
@@ -198,41 +206,161 @@ class OpportunityMoveView(APIView):
 
 
 class ForecastRowSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(allow_null=True, source="owner_id")
-    owner_name = serializers.CharField()
+    group = serializers.IntegerField(
+        allow_null=True, source="key", help_text="The owner's, team's or region's id."
+    )
+    name = serializers.CharField()
     open_count = serializers.IntegerField()
     open_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    commit_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    best_case_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2, allow_null=True, help_text="Commit included."
+    )
     won_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
 
 
 class ForecastSerializer(serializers.Serializer):
-    quarter = serializers.CharField(source="label")
+    period = serializers.CharField(source="label", help_text="2026-Q4, or a month: 2026-11.")
+    by = serializers.ChoiceField(choices=list(FORECAST_GROUPS))
     start = serializers.DateField()
-    end = serializers.DateField(help_text="The first day after the quarter.")
+    end = serializers.DateField(help_text="The first day after the period.")
     rows = ForecastRowSerializer(many=True)
     totals = ForecastRowSerializer()
 
 
+AMOUNTS = ("open_amount", "weighted_amount", "commit_amount", "best_case_amount", "won_amount")
+
+
 class ForecastView(APIView):
-    """A quarter's deals by owner (``?quarter=2026-Q4``, default the current one): open deals,
-    their amount and weighted amount (amount × the stage's probability), and the amount won;
-    only the deals the caller may see. Amounts are null when the amount is hidden from him."""
+    """A quarter's or a month's deals (``?period=2026-Q4`` or ``2026-11``, default the current
+    quarter) by owner, team or region (``?by=``): open deals, their amount and weighted amount
+    (amount × the stage's probability), the amounts their owners commit and see as best case,
+    and the amount won; only the deals the caller may see. Amounts are null when the amount is
+    hidden from him."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["opportunities"],
         operation_id="forecast",
-        summary="A quarter's forecast by owner",
-        parameters=[OpenApiParameter("quarter", str, description="e.g. 2026-Q4")],
+        summary="A quarter's or a month's forecast by owner, team or region",
+        parameters=[
+            OpenApiParameter("period", str, description="e.g. 2026-Q4 or 2026-11"),
+            OpenApiParameter("by", str, enum=list(FORECAST_GROUPS), description="owner (default)"),
+        ],
         responses={200: ForecastSerializer},
+        examples=[
+            OpenApiExample(
+                "By team, one quarter",
+                value={
+                    "period": "2026-Q4",
+                    "by": "department",
+                    "start": "2026-10-01",
+                    "end": "2027-01-01",
+                    "rows": [
+                        {
+                            "group": 3,
+                            "name": "מכירות צפון",
+                            "open_count": 4,
+                            "open_amount": "120000.00",
+                            "weighted_amount": "52000.00",
+                            "commit_amount": "40000.00",
+                            "best_case_amount": "70000.00",
+                            "won_amount": "35000.00",
+                        }
+                    ],
+                    "totals": {
+                        "group": None,
+                        "name": "",
+                        "open_count": 4,
+                        "open_amount": "120000.00",
+                        "weighted_amount": "52000.00",
+                        "commit_amount": "40000.00",
+                        "best_case_amount": "70000.00",
+                        "won_amount": "35000.00",
+                    },
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request):
         if not can(request.user, "opportunities", "view"):
             raise PermissionDenied
-        result = forecast(request.user, *parse_quarter(request.query_params.get("quarter")))
+        params = request.query_params
+        by = params.get("by", "owner")
+        if by not in FORECAST_GROUPS:
+            raise ValidationError({"by": [_("Choose one of: %s.") % ", ".join(FORECAST_GROUPS)]})
+        year, quarter, month = parse_period(params.get("period") or params.get("quarter"))
+        result = forecast(request.user, year, quarter, month=month, by=by)
         if not result.show_amounts:
             for row in (*result.rows, result.totals):
-                row.open_amount = row.weighted_amount = row.won_amount = None
+                for name in AMOUNTS:
+                    setattr(row, name, None)
         return Response(ForecastSerializer(result).data)
+
+
+class AttainmentSerializer(serializers.Serializer):
+    target = serializers.IntegerField(source="target.pk")
+    subject = serializers.CharField(source="target.subject")
+    level = serializers.CharField(source="target.level")
+    period = serializers.CharField(source="target.period")
+    starts_on = serializers.DateField(source="target.starts_on")
+    ends_on = serializers.DateField(source="target.ends_on", help_text="The day after.")
+    amount = serializers.DecimalField(
+        source="target.amount", max_digits=14, decimal_places=2, allow_null=True
+    )
+    actual_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    amount_percent = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField(source="target.count", allow_null=True)
+    actual_count = serializers.IntegerField()
+    count_percent = serializers.IntegerField(allow_null=True)
+
+
+class AttainmentView(APIView):
+    """The targets the caller may see whose period holds a day (``?on=2026-11-15``, default
+    today) — his own as a rep, his department's as a manager — each with its actual, live from
+    the won deals whose expected close date falls in its period (REQ SA-7, RE-2, SA-14)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["sales-targets"],
+        operation_id="targets_attainment",
+        summary="Targets against their actuals",
+        parameters=[OpenApiParameter("on", datetime.date, description="e.g. 2026-11-15")],
+        responses={200: AttainmentSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "A rep's quarter",
+                value=[
+                    {
+                        "target": 5,
+                        "subject": "דנה לוי",
+                        "level": "person",
+                        "period": "quarter",
+                        "starts_on": "2026-10-01",
+                        "ends_on": "2027-01-01",
+                        "amount": "250000.00",
+                        "actual_amount": "180000.00",
+                        "amount_percent": 72,
+                        "count": 12,
+                        "actual_count": 9,
+                        "count_percent": 75,
+                    }
+                ],
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        if not can(request.user, "sales-targets", "view"):
+            raise PermissionDenied
+        text = request.query_params.get("on")
+        try:
+            day = datetime.date.fromisoformat(text) if text else None
+        except ValueError:
+            raise ValidationError({"on": [_("Enter a date: YYYY-MM-DD.")]}) from None
+        rows = attainment(current_targets(request.user, day))
+        return Response(AttainmentSerializer(rows, many=True).data)

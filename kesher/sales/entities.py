@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 from kesher.sales import services
-from kesher.sales.models import Competitor, Lead, Opportunity, Pipeline, Stage
+from kesher.sales.models import (
+    Competitor,
+    Lead,
+    Opportunity,
+    Pipeline,
+    SalesTarget,
+    Stage,
+)
 
 leads = register(
     Entity(
@@ -37,6 +44,7 @@ leads = register(
             "phone",
             "mobile",
             "city",
+            "region",
             "source",
             "source_detail",
             "status",
@@ -50,7 +58,7 @@ leads = register(
                 _("Lead"),
                 ("first_name", "last_name", "company_name", "title", "status", "owner", "score"),
             ),
-            Section(_("Contact details"), ("email", "phone", "mobile", "city")),
+            Section(_("Contact details"), ("email", "phone", "mobile", "city", "region")),
             Section(_("Source"), ("source", "source_detail")),
             Section(_("Interest"), ("interest", "notes")),
             Section(
@@ -67,7 +75,8 @@ leads = register(
         search_words=("first_name", "last_name", "company_name"),
         search_emails=("email",),
         search_phones=("phone", "mobile"),
-        filter_fields=("status", "source", "source_detail", "owner", "city"),
+        filter_fields=("status", "source", "source_detail", "owner", "city", "region"),
+        region_field="region",
         ordering_fields=("created_at", "last_name", "score", "id"),
         default_ordering=("-created_at", "-id"),
         select_related=("status", "source", "owner"),
@@ -244,6 +253,7 @@ opportunities = register(
             "amount",
             "currency",
             "expected_close_date",
+            "forecast_category",
             "priority",
             "owner",
             "source",
@@ -268,7 +278,14 @@ opportunities = register(
             ),
             Section(
                 _("Money and dates"),
-                ("amount", "currency", "expected_close_date", "source", "lost_reason"),
+                (
+                    "amount",
+                    "currency",
+                    "expected_close_date",
+                    "forecast_category",
+                    "source",
+                    "lost_reason",
+                ),
             ),
             Section(_("Competition"), ("competitors",)),
             Section(_("What the customer wants"), ("product_requests", "notes")),
@@ -291,6 +308,7 @@ opportunities = register(
             "lost_reason",
             "competitors",
             "expected_close_date",
+            "forecast_category",
         ),
         ordering_fields=(
             "created_at",
@@ -303,6 +321,8 @@ opportunities = register(
         default_ordering=("-created_at", "-id"),
         select_related=("stage", "account", "owner", "priority"),
         status_field="stage",
+        # A deal's region is its customer's (decision 0060).
+        region_field="account__region",
         # Derived from the stage: its change says it.
         audit_exclude=("stage_entered_at", "stuck_at"),
         choice_lists={
@@ -319,6 +339,55 @@ opportunities = register(
             "amount": "48000.00",
             "currency": "ILS",
             "expected_close_date": "2026-12-31",
+            "forecast_category": "commit",
+        },
+    )
+)
+
+# Targets per period for a person, a department, a region or the whole company (REQ SA-7, RE-2,
+# SA-14). A rep's scope "own" reaches his own targets, a manager's "department" his people's
+# and his departments', "region" the targets of the user's regions (decision 0060).
+sales_targets = register(
+    Entity(
+        key="sales-targets",
+        model=SalesTarget,
+        label=_("sales target"),
+        label_plural=_("Sales targets"),
+        icon="◎",
+        nav_order=32,
+        list_columns=("period", "starts_on", "level", "user", "department", "region", "amount"),
+        form_fields=(
+            "period",
+            "starts_on",
+            "level",
+            "user",
+            "department",
+            "region",
+            "amount",
+            "count",
+            "notes",
+        ),
+        sections=(
+            Section(_("Target"), ("period", "starts_on", "level", "user", "department", "region")),
+            Section(_("What to reach"), ("amount", "count")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("period", "starts_on", "level", "amount", "count"),
+        filter_fields=("period", "level", "user", "department", "region", "starts_on"),
+        ordering_fields=("starts_on", "amount", "id"),
+        default_ordering=("-starts_on", "id"),
+        select_related=("user", "department", "region"),
+        owner_field="user",
+        owner_defaults_to_actor=False,
+        department_field="department",
+        region_field="region",
+        api_example={
+            "period": "quarter",
+            "starts_on": "2026-10-01",
+            "level": "person",
+            "user": 7,
+            "amount": "250000.00",
+            "count": 12,
         },
     )
 )

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kesher.sales.models import Stage
+from kesher.sales.models import SalesSettings, Stage
 
 
 class ConvertForm(forms.Form):
@@ -49,3 +49,16 @@ class ConvertForm(forms.Form):
             "expected_close_date": self.cleaned_data.get("expected_close_date"),
         }
         return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+class SalesSettingsForm(forms.Form):
+    """The organization's sales settings (REQ SA-7, RE-2)."""
+
+    forecasting = forms.BooleanField(
+        label=_("Forecasting"),
+        required=False,
+        help_text=_("When on, every deal needs its expected close date."),
+    )
+    target_actuals = forms.ChoiceField(
+        label=_("Targets are measured by"), choices=SalesSettings.Actuals.choices
+    )

@@ -25,10 +25,13 @@ from kesher.platform.models import EntityQuerySet, KesherModel, localized
 
 __all__ = [
     "Competitor",
+    "ForecastCategory",
     "Lead",
     "Opportunity",
     "OpportunityContact",
     "Pipeline",
+    "SalesSettings",
+    "SalesTarget",
     "Stage",
 ]
 
@@ -179,6 +182,15 @@ class Lead(KesherModel):
     phone = PhoneField(_("phone"))
     mobile = PhoneField(_("mobile"))
     city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.ForeignKey(
+        "org.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        limit_choices_to={"active": True},
+    )
     source = choice_fk("lead_source", _("source"))
     source_detail = choice_fk("lead_source_detail", _("secondary source"))
     status = choice_fk("lead_status", _("status"))
@@ -264,6 +276,17 @@ class OpportunityQuerySet(EntityQuerySet):
         return self.filter(stuck_at__lte=now or timezone.now())
 
 
+class ForecastCategory(models.TextChoices):
+    """Where the owner puts an open deal in the forecast: the standard categories, fixed because
+    each has a meaning the forecast's sums are built on (commit within best case within
+    pipeline; omitted left out), which an admin-added value could not have (decision 0060)."""
+
+    COMMIT = "commit", _("Commit")
+    BEST_CASE = "best_case", _("Best case")
+    PIPELINE = "pipeline", _("Pipeline")
+    OMITTED = "omitted", _("Omitted")
+
+
 CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("Enter a three-letter currency code, e.g. ILS."))
 
 
@@ -298,6 +321,16 @@ class Opportunity(KesherModel):
     )
     currency = models.CharField(_("currency"), max_length=3, default="ILS", validators=[CURRENCY])
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=10,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+        help_text=_(
+            "The owner's call: commit (will close), best case (may close), pipeline, or "
+            "omitted from the forecast."
+        ),
+    )
     stage = models.ForeignKey(
         Stage,
         verbose_name=_("stage"),
@@ -350,9 +383,17 @@ class Opportunity(KesherModel):
         return self.name
 
     def clean(self):
+        errors = {}
         # A lost deal says why (REQ SA-2); other fields a stage requires are field rules.
         if self.stage_id and self.stage.outcome == Stage.Outcome.LOST and not self.lost_reason_id:
-            raise ValidationError({"lost_reason": _("A lost deal needs its lost reason.")})
+            errors["lost_reason"] = _("A lost deal needs its lost reason.")
+        # The forecast and the targets place a deal in time by it (REQ SA-7).
+        if not self.expected_close_date and SalesSettings.current().forecasting:
+            errors["expected_close_date"] = _(
+                "Forecasting is on: every deal needs its expected close date."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_stuck(self) -> bool:
@@ -385,3 +426,165 @@ class OpportunityContact(models.Model):
 
     def __str__(self):
         return f"{self.contact} @ {self.opportunity}"
+
+
+class SalesSettings(models.Model):
+    """The organization's sales settings: one row, made by the migrations, changed by
+    administrators on their page (REQ SA-7, RE-2)."""
+
+    class Actuals(models.TextChoices):
+        # Issued invoices join this list when the tax-documents issue brings them.
+        WON_DEALS = "won_deals", _("Won deals")
+
+    forecasting = models.BooleanField(
+        _("forecasting"),
+        default=False,
+        help_text=_("When on, every deal needs its expected close date."),
+    )
+    target_actuals = models.CharField(
+        _("targets are measured by"),
+        max_length=20,
+        choices=Actuals.choices,
+        default=Actuals.WON_DEALS,
+    )
+
+    class Meta:
+        verbose_name = _("sales settings")
+        verbose_name_plural = _("sales settings")
+
+    def __str__(self):
+        return str(_("Sales settings"))
+
+    @classmethod
+    def current(cls) -> SalesSettings:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class SalesTarget(KesherModel):
+    """What a person, a department, a region or the whole company should sell in a month, a
+    quarter or a year: an amount, a number of deals, or both (REQ SA-7, RE-2, SA-14). The actual
+    is read live from won deals (decision 0057) whose close date falls in the period."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        YEAR = "year", _("Year")
+
+    class Level(models.TextChoices):
+        PERSON = "person", _("Person")
+        DEPARTMENT = "department", _("Department")
+        REGION = "region", _("Region")
+        COMPANY = "company", _("Whole company")
+
+    period = models.CharField(_("period"), max_length=7, choices=Period.choices)
+    starts_on = models.DateField(
+        _("period starts"), help_text=_("Any day of the period: its first day is kept.")
+    )
+    level = models.CharField(_("target for"), max_length=10, choices=Level.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+        limit_choices_to={"is_active": True},
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+    )
+    region = models.ForeignKey(
+        "org.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+    )
+    amount = models.DecimalField(
+        _("target amount (₪)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    count = models.PositiveIntegerField(
+        _("target number of deals"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "level", "id"]
+        verbose_name = _("sales target")
+        verbose_name_plural = _("sales targets")
+        indexes = [models.Index(fields=["starts_on", "id"], name="target_starts")]
+
+    def __str__(self):
+        return f"{self.subject} · {self.period_label}"
+
+    @property
+    def subject(self) -> str:
+        holder = {
+            self.Level.PERSON: self.user,
+            self.Level.DEPARTMENT: self.department,
+            self.Level.REGION: self.region,
+        }.get(self.level)
+        return str(holder) if holder is not None else str(_("Whole company"))
+
+    @property
+    def ends_on(self):
+        """The first day after the period."""
+        return period_end(self.period, self.starts_on)
+
+    @property
+    def period_label(self) -> str:
+        if self.period == self.Period.MONTH:
+            return f"{self.starts_on:%m/%Y}"
+        if self.period == self.Period.QUARTER:
+            return f"{self.starts_on.year}-Q{(self.starts_on.month - 1) // 3 + 1}"
+        return str(self.starts_on.year)
+
+    def clean(self):
+        errors = {}
+        if self.period and self.starts_on:
+            self.starts_on = period_start(self.period, self.starts_on)
+        holders = {
+            self.Level.PERSON: "user",
+            self.Level.DEPARTMENT: "department",
+            self.Level.REGION: "region",
+        }
+        wanted = holders.get(self.level)
+        for name in holders.values():
+            if name == wanted and not getattr(self, f"{name}_id"):
+                errors[name] = _("Choose for whom the target is.")
+            elif name != wanted and getattr(self, f"{name}_id"):
+                errors[name] = _("A %(level)s target has no %(field)s.") % {
+                    "level": self.get_level_display(),
+                    "field": self._meta.get_field(name).verbose_name,
+                }
+        if self.amount is None and self.count is None:
+            errors["amount"] = _("Give an amount, a number of deals, or both.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def period_start(period: str, day):
+    """The first day of the month, quarter or year holding ``day``."""
+    if period == SalesTarget.Period.YEAR:
+        return day.replace(month=1, day=1)
+    if period == SalesTarget.Period.QUARTER:
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    return day.replace(day=1)
+
+
+def period_end(period: str, start):
+    """The first day after the period starting on ``start``."""
+    months = {"month": 1, "quarter": 3, "year": 12}[period]
+    index = start.year * 12 + start.month - 1 + months
+    return start.replace(year=index // 12, month=index % 12 + 1, day=1)

@@ -8,26 +8,41 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from kesher.customers.models import Account
+from kesher.org.models import Department, Region
 from kesher.platform.lists.filterlang import apply_filter
 from kesher.platform.models import SavedView
 from kesher.platform.registry import registry
 from kesher.platform.ui.display import format_money, format_number
 from kesher.platform.visibility import hidden_fields
-from kesher.sales.models import Opportunity, Pipeline, Stage
+from kesher.sales.models import (
+    ForecastCategory,
+    Opportunity,
+    Pipeline,
+    SalesTarget,
+    Stage,
+    period_start,
+)
 
 __all__ = [
+    "FORECAST_GROUPS",
+    "Attainment",
     "Board",
     "BoardCard",
     "BoardColumn",
     "Forecast",
     "ForecastRow",
+    "attainment",
     "board",
     "board_views",
+    "current_targets",
     "forecast",
     "money",
+    "month_bounds",
+    "parse_period",
     "parse_quarter",
     "quarter_bounds",
 ]
@@ -159,18 +174,30 @@ def board(
 
 @dataclass
 class ForecastRow:
-    owner_id: int | None
-    owner_name: str
+    key: int | None  # the owner's, department's or region's id; None: without one
+    name: str
     open_count: int
     open_amount: Decimal
     weighted_amount: Decimal
+    commit_amount: Decimal
+    best_case_amount: Decimal
     won_amount: Decimal
+
+
+# What the forecast is grouped by: the deal's path to it.
+FORECAST_GROUPS = {
+    "owner": "owner_id",
+    "department": "owner__department_id",
+    "region": "account__region_id",
+}
 
 
 @dataclass
 class Forecast:
     year: int
     quarter: int
+    month: int | None  # a month of the quarter, or None for the whole quarter
+    by: str  # a key of FORECAST_GROUPS
     start: datetime.date
     end: datetime.date  # exclusive
     rows: list[ForecastRow]
@@ -179,6 +206,8 @@ class Forecast:
 
     @property
     def label(self) -> str:
+        if self.month:
+            return f"{self.year}-{self.month:02d}"
         return f"{self.year}-Q{self.quarter}"
 
 
@@ -186,6 +215,11 @@ def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.dat
     start = datetime.date(year, 3 * (quarter - 1) + 1, 1)
     end = datetime.date(year + (quarter == 4), 1 if quarter == 4 else start.month + 3, 1)
     return start, end
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    start = datetime.date(year, month, 1)
+    return start, datetime.date(year + (month == 12), 1 if month == 12 else month + 1, 1)
 
 
 def parse_quarter(text: str | None) -> tuple[int, int]:
@@ -200,49 +234,169 @@ def parse_quarter(text: str | None) -> tuple[int, int]:
     return current
 
 
-def forecast(user, year: int, quarter: int) -> Forecast:
-    """Deals expected to close in the quarter, by owner: the open ones' count, amount and
-    weighted amount (amount × the stage's probability), and the won amount — won and open as
-    decision 0057 defines them — in one grouped query, scoped to the reader (REQ SA-7)."""
-    start, end = quarter_bounds(year, quarter)
-    open_deals = Q(stage__outcome=Stage.Outcome.OPEN)
+def parse_period(text: str | None) -> tuple[int, int, int | None]:
+    """``2026-Q4`` → (2026, 4, None), a month ``2026-11`` → (2026, 4, 11); anything else: the
+    current quarter."""
+    year, _sep, month = (text or "").partition("-")
+    if year.isdigit() and month.isdigit() and 2000 <= int(year) <= 2100 and 1 <= int(month) <= 12:
+        return int(year), (int(month) - 1) // 3 + 1, int(month)
+    return (*parse_quarter(text), None)
+
+
+def _group_names(by: str, keys) -> dict:
+    model = {"owner": get_user_model(), "department": Department, "region": Region}[by]
+    return {pk: str(obj) for pk, obj in model.objects.in_bulk([k for k in keys if k]).items()}
+
+
+def forecast(
+    user, year: int, quarter: int, *, month: int | None = None, by: str = "owner"
+) -> Forecast:
+    """Deals expected to close in the quarter (or one ``month``), by owner, team (the owner's
+    department) or region (the customer's): the open ones' count, amount and weighted amount
+    (amount × the stage's probability), what their owners commit and see as best case (commit
+    included), and the won amount — won and open as decision 0057 defines them; deals the owner
+    omitted count only where won. One grouped query, scoped to the reader (REQ SA-7)."""
+    start, end = month_bounds(year, month) if month else quarter_bounds(year, quarter)
+    group = FORECAST_GROUPS[by]
+    open_deals = Q(stage__outcome=Stage.Outcome.OPEN) & ~Q(
+        forecast_category=ForecastCategory.OMITTED
+    )
     weighted = ExpressionWrapper(
         F("amount") * F("stage__probability") / 100,
         output_field=DecimalField(max_digits=20, decimal_places=2),
     )
+    commit = Q(forecast_category=ForecastCategory.COMMIT)
+    best_case = Q(forecast_category__in=[ForecastCategory.COMMIT, ForecastCategory.BEST_CASE])
     rows = list(
         Opportunity.objects.visible_to(user)
         .filter(expected_close_date__gte=start, expected_close_date__lt=end)
         .order_by()
-        .values("owner_id")
+        .values(group)
         .annotate(
             open_count=Count("id", filter=open_deals),
             open_amount=Sum("amount", filter=open_deals),
             weighted_amount=Sum(weighted, filter=open_deals),
+            commit_amount=Sum("amount", filter=open_deals & commit),
+            best_case_amount=Sum("amount", filter=open_deals & best_case),
             won_amount=Sum("amount", filter=Q(stage__outcome=Stage.Outcome.WON)),
         )
     )
-    owners = get_user_model().objects.in_bulk([r["owner_id"] for r in rows if r["owner_id"]])
+    names = _group_names(by, [r[group] for r in rows])
     zero = Decimal("0.00")
+    figures = (
+        "open_amount",
+        "weighted_amount",
+        "commit_amount",
+        "best_case_amount",
+        "won_amount",
+    )
     result = [
         ForecastRow(
-            owner_id=r["owner_id"],
-            owner_name=str(owners.get(r["owner_id"], "")) if r["owner_id"] else "",
+            key=r[group],
+            name=names.get(r[group], ""),
             open_count=r["open_count"],
-            open_amount=(r["open_amount"] or zero).quantize(zero),
-            weighted_amount=(r["weighted_amount"] or zero).quantize(zero),
-            won_amount=(r["won_amount"] or zero).quantize(zero),
+            **{name: (r[name] or zero).quantize(zero) for name in figures},
         )
         for r in rows
     ]
-    result.sort(key=lambda r: (-r.weighted_amount, r.owner_name))
+    result.sort(key=lambda r: (-r.weighted_amount, r.name))
     totals = ForecastRow(
-        owner_id=None,
-        owner_name="",
+        key=None,
+        name="",
         open_count=sum(r.open_count for r in result),
-        open_amount=sum((r.open_amount for r in result), zero),
-        weighted_amount=sum((r.weighted_amount for r in result), zero),
-        won_amount=sum((r.won_amount for r in result), zero),
+        **{name: sum((getattr(r, name) for r in result), zero) for name in figures},
     )
     show = "amount" not in hidden_fields(registry.get("opportunities"), user)
-    return Forecast(year, quarter, start, end, result, totals, show)
+    return Forecast(year, quarter, month, by, start, end, result, totals, show)
+
+
+# --- targets against actuals (REQ SA-7, RE-2, SA-14) ---------------------------------------------
+
+
+@dataclass
+class Attainment:
+    target: SalesTarget
+    actual_amount: Decimal
+    actual_count: int
+
+    @staticmethod
+    def _share(actual, target) -> int | None:
+        return None if not target else int(actual * 100 / target)
+
+    @property
+    def amount_percent(self) -> int | None:
+        return self._share(self.actual_amount, self.target.amount)
+
+    @property
+    def count_percent(self) -> int | None:
+        return self._share(self.actual_count, self.target.count)
+
+
+def attainment(targets) -> list[Attainment]:
+    """Each target with its actual, live: the won deals (decision 0057) whose close date falls in
+    its period — a person's own, a department's people's (its subtree), a region's customers',
+    or all. One grouped query for any number of targets (by owner, customer's region and month),
+    then sums per target; the owners' departments in one more."""
+    targets = list(targets)
+    if not targets:
+        return []
+    start = min(t.starts_on for t in targets)
+    end = max(t.ends_on for t in targets)
+    rows = list(
+        Opportunity.objects.won()
+        .filter(expected_close_date__gte=start, expected_close_date__lt=end)
+        .order_by()
+        .values("owner_id", "account__region_id", month=TruncMonth("expected_close_date"))
+        .annotate(amount=Sum("amount"), n=Count("id"))
+    )
+    owner_paths = dict(
+        get_user_model()
+        .objects.filter(pk__in={r["owner_id"] for r in rows if r["owner_id"]})
+        .values_list("pk", "department__path")
+    )
+    department_paths = dict(
+        Department.objects.filter(
+            pk__in={t.department_id for t in targets if t.department_id}
+        ).values_list("pk", "path")
+    )
+
+    def counts(target: SalesTarget, row) -> bool:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime.datetime) else month
+        if not target.starts_on <= month < target.ends_on:
+            return False
+        if target.level == SalesTarget.Level.PERSON:
+            return row["owner_id"] == target.user_id
+        if target.level == SalesTarget.Level.DEPARTMENT:
+            path = owner_paths.get(row["owner_id"]) or ""
+            return path.startswith(department_paths.get(target.department_id, "-"))
+        if target.level == SalesTarget.Level.REGION:
+            return row["account__region_id"] == target.region_id
+        return True
+
+    result = []
+    for target in targets:
+        matched = [row for row in rows if counts(target, row)]
+        result.append(
+            Attainment(
+                target=target,
+                actual_amount=sum((r["amount"] or Decimal(0) for r in matched), Decimal("0.00")),
+                actual_count=sum(r["n"] for r in matched),
+            )
+        )
+    return result
+
+
+def current_targets(user, day: datetime.date | None = None):
+    """The targets ``user`` may see whose period holds ``day`` (today): his own as a rep, his
+    department's as a manager (their scope)."""
+    day = day or timezone.localdate()
+    holding = Q(pk__in=[])
+    for period in SalesTarget.Period.values:
+        holding |= Q(period=period, starts_on=period_start(period, day))
+    return (
+        SalesTarget.objects.visible_to(user)
+        .filter(holding)
+        .select_related("user", "department", "region")
+        .order_by("starts_on", "level", "id")
+    )

@@ -23,7 +23,7 @@ from kesher.activities.calendar import add_business_time
 from kesher.activities.services import calendar_of
 from kesher.customers.models import Account, Contact
 from kesher.customers.services import account_create, contact_create, contact_link_account
-from kesher.platform.models import Choice
+from kesher.platform.models import AuditEntry, Choice
 from kesher.platform.records import audit
 from kesher.platform.records.services import (
     ConflictError,
@@ -33,7 +33,14 @@ from kesher.platform.records.services import (
     write_audit,
 )
 from kesher.platform.registry import registry
-from kesher.sales.models import Lead, Opportunity, OpportunityContact, Pipeline, Stage
+from kesher.sales.models import (
+    Lead,
+    Opportunity,
+    OpportunityContact,
+    Pipeline,
+    SalesSettings,
+    Stage,
+)
 
 __all__ = [
     "Conversion",
@@ -45,6 +52,7 @@ __all__ = [
     "opportunity_move_stage",
     "opportunity_update",
     "pipeline_delete",
+    "sales_settings_update",
     "stage_delete",
     "stuck_moment",
 ]
@@ -352,3 +360,25 @@ def first_stage(pipeline: Pipeline | None = None) -> Stage | None:
     if pipeline is not None:
         stages = stages.filter(pipeline=pipeline)
     return stages.order_by("pipeline__order", "pipeline_id", "order", "pk").first()
+
+
+@transaction.atomic
+def sales_settings_update(*, actor, forecasting: bool, target_actuals: str) -> SalesSettings:
+    """Turn forecasting on or off and choose what targets are measured by; an audited change.
+    Turning forecasting on does not touch existing deals: each needs its expected close date at
+    its next change (REQ SA-7)."""
+    settings = SalesSettings.objects.select_for_update().order_by("pk").first()
+    if settings is None:
+        settings = SalesSettings.objects.create()
+    if target_actuals not in SalesSettings.Actuals.values:
+        raise ValidationError({"target_actuals": [_("Choose what targets are measured by.")]})
+    changes = {
+        name: [getattr(settings, name), value]
+        for name, value in (("forecasting", forecasting), ("target_actuals", target_actuals))
+        if getattr(settings, name) != value
+    }
+    if changes:
+        settings.forecasting, settings.target_actuals = forecasting, target_actuals
+        settings.save()
+        write_audit(settings, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes)
+    return settings

@@ -8,6 +8,9 @@ urlpatterns = [
     path("sales/board/move/<int:pk>/", views.board_move, name="sales_board_move"),
     path("sales/forecast/", views.forecast_page, name="sales_forecast"),
     path("api/v1/forecast/", api.ForecastView.as_view(), name="api_forecast"),
+    path("sales/settings/", views.settings_page, name="sales_settings"),
+    path("sales/targets/attainment/", views.attainment_page, name="sales_attainment"),
+    path("api/v1/targets/attainment/", api.AttainmentView.as_view(), name="api_attainment"),
     path("sales/leads/<int:pk>/convert/", views.lead_convert_page, name="sales_lead_convert"),
     # Beside the generated /api/v1/leads/ resource, whose routes end at the lead's id.
     path("api/v1/leads/<int:pk>/convert/", api.LeadConvertView.as_view(), name="api_lead_convert"),

@@ -1,6 +1,9 @@
-"""Sales' own pages: converting a lead (REQ SA-1) and the pipeline board (SA-2, SA-3)."""
+"""Sales' own pages: converting a lead (REQ SA-1), the pipeline board (SA-2, SA-3), the forecast
+and the targets' attainment (SA-7, SA-14)."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,17 +11,35 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kesher.org.sso_views import admin_required
 from kesher.platform.access import can
 from kesher.platform.records.services import ConflictError
 from kesher.platform.ui.pages import entity_for, record_for, render_partial
-from kesher.sales.forms import ConvertForm
-from kesher.sales.models import Opportunity, Pipeline, Stage
-from kesher.sales.selectors import board, board_views, forecast, money, parse_quarter
-from kesher.sales.services import lead_convert, opportunity_move_stage
+from kesher.sales.forms import ConvertForm, SalesSettingsForm
+from kesher.sales.models import (
+    Opportunity,
+    Pipeline,
+    SalesSettings,
+    Stage,
+    period_end,
+    period_start,
+)
+from kesher.sales.selectors import (
+    FORECAST_GROUPS,
+    attainment,
+    board,
+    board_views,
+    current_targets,
+    forecast,
+    money,
+    parse_period,
+)
+from kesher.sales.services import lead_convert, opportunity_move_stage, sales_settings_update
 
 
 def conversion_targets(user) -> dict[str, bool]:
@@ -189,16 +210,30 @@ def _labelled(error: ValidationError) -> list[str]:
 
 @login_required
 def forecast_page(request):
-    """A quarter's deals by owner: open, weighted by probability, and won (REQ SA-7)."""
+    """A quarter's or a month's deals by owner, team or region: open, weighted by probability,
+    committed, best case and won (REQ SA-7)."""
     entity_for("opportunities", request.user, "view")
-    year, quarter = parse_quarter(request.GET.get("quarter"))
-    result = forecast(request.user, year, quarter)
-    previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    year, quarter, month = parse_period(request.GET.get("period") or request.GET.get("quarter"))
+    by = request.GET.get("by", "owner")
+    by = by if by in FORECAST_GROUPS else "owner"
+    result = forecast(request.user, year, quarter, month=month, by=by)
+    if month:
+        previous = f"{year - (month == 1)}-{12 if month == 1 else month - 1:02d}"
+        following = f"{year + (month == 12)}-{1 if month == 12 else month + 1:02d}"
+    else:
+        previous = f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
+        following = f"{year + 1}-Q1" if quarter == 4 else f"{year}-Q{quarter + 1}"
     context = {
         "forecast": result,
-        "previous": f"{previous[0]}-Q{previous[1]}",
-        "following": f"{following[0]}-Q{following[1]}",
+        "previous": previous,
+        "following": following,
+        "quarter_label": f"{year}-Q{quarter}",
+        "months": [f"{year}-{m:02d}" for m in range(3 * quarter - 2, 3 * quarter + 1)],
+        "groupings": [
+            ("owner", _("Owner")),
+            ("department", _("Team")),
+            ("region", _("Region")),
+        ],
         "rows": [_money_row(row) for row in result.rows],
         "totals": _money_row(result.totals),
     }
@@ -207,9 +242,75 @@ def forecast_page(request):
 
 def _money_row(row) -> dict:
     return {
-        "owner": row.owner_name,
+        "name": row.name,
         "open_count": row.open_count,
         "open_amount": money(row.open_amount),
         "weighted_amount": money(row.weighted_amount),
+        "commit_amount": money(row.commit_amount),
+        "best_case_amount": money(row.best_case_amount),
         "won_amount": money(row.won_amount),
     }
+
+
+# --- targets against actuals (REQ SA-7, RE-2, SA-14) -----------------------------------------
+
+
+@login_required
+def attainment_page(request):
+    """The targets the reader may see for a period, each with its actual from won deals and its
+    share reached: a rep his own, a manager his department's (REQ SA-7, SA-14)."""
+    entity = entity_for("sales-targets", request.user, "view")
+    day = _day(request.GET.get("on"))
+    rows = attainment(current_targets(request.user, day))
+    context = {
+        "entity": entity,
+        "day": day,
+        "rows": [_attainment_row(a) for a in rows],
+        "previous": period_start("month", day - datetime.timedelta(days=1)).isoformat(),
+        "following": period_end("month", period_start("month", day)).isoformat(),
+        "can_add": can(request.user, "sales-targets", "add"),
+    }
+    return render(request, "sales/attainment.html", context)
+
+
+def _day(text: str | None) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+def _attainment_row(row) -> dict:
+    target = row.target
+    return {
+        "target": target,
+        "amount": money(target.amount) if target.amount is not None else "",
+        "actual_amount": money(row.actual_amount),
+        "amount_percent": row.amount_percent,
+        "count": target.count,
+        "actual_count": row.actual_count,
+        "count_percent": row.count_percent,
+    }
+
+
+# --- the organization's sales settings (REQ SA-7, RE-2) ------------------------------------------
+
+
+@admin_required
+def settings_page(request):
+    """Forecasting on or off, and what targets are measured by; for administrators."""
+    current = SalesSettings.current()
+    form = SalesSettingsForm(
+        request.POST or None,
+        initial={"forecasting": current.forecasting, "target_actuals": current.target_actuals},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            sales_settings_update(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The sales settings are saved."))
+            return redirect("sales_settings")
+    return render(request, "sales/settings.html", {"form": form})

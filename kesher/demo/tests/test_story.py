@@ -194,3 +194,22 @@ def test_each_sales_rep_has_deals_on_the_board_some_stuck_and_leads(loaded):
         assert Lead.objects.filter(owner__username=username, converted_at__isnull=False).exists()
     assert Opportunity.objects.won().exists()
     assert Opportunity.objects.lost().filter(lost_reason__isnull=False).exists()
+
+
+def test_reps_and_managers_see_their_targets_attainment_and_customers_have_regions(loaded):
+    """Issue 15 (REQ SA-7, SA-12, SA-14): every rep's home shows his own targets' attainment, a
+    sales manager's his team's; customers sit in their city's district."""
+    from kesher.customers.models import Account
+    from kesher.sales.models import Lead, SalesTarget
+
+    home = _sign_in(loaded, "omer").get("/").content.decode()
+    assert 'id="home-attainment"' in home
+    assert "עומר" in home
+    assert "איתי" not in home  # another team's rep
+    team = _sign_in(loaded, "samer").get("/sales/targets/attainment/").content.decode()
+    assert "מכירות צפון" in team
+    assert "נועה" in team
+    assert SalesTarget.objects.filter(level="company").exists()
+    assert Account.objects.filter(region__isnull=False).exists()
+    assert not Account.objects.filter(city="חיפה").exclude(region__name_en="Haifa").exists()
+    assert not Lead.objects.filter(owner__username="omer", region__isnull=True).exists()

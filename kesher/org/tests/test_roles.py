@@ -162,10 +162,10 @@ GRANT_ERRORS = [
         "יש לבחור כן או לא.",
     ),
     (
-        {"accounts": {"scope": "region"}},
+        {"accounts": {"scope": "team"}},
         "grants.accounts.scope",
-        "Choose one of: own, department, company, all.",
-        "יש לבחור אחד מאלה: own, department, company, all.",
+        "Choose one of: own, department, region, company, all.",
+        "יש לבחור אחד מאלה: own, department, region, company, all.",
     ),
     ({"accounts": {"export": True}}, "grants.accounts.export", "Unknown right.", "הרשאה לא מוכרת."),
     (

@@ -13,8 +13,8 @@ derived, not written out per role:
 - **Every other route is registered** with ``register_route`` and an expectation built from
   ``public``, ``signed_in``, ``permitted``, ``not_allowed``, ``staff_only``...
 - **The expectation follows the role's grants** (``access.can``) and an independent reading of
-  the record scope (``World.sees``: owner, department subtree, company, or the scope of a linked
-  record), so the matrix checks ``visible_to`` instead of repeating it.
+  the record scope (``World.sees``: owner, department subtree, region, company, or the scope of
+  a linked record), so the matrix checks ``visible_to`` instead of repeating it.
 
 Rules every answer is held to: signed out (anonymous, or an inactive user even with a session)
 → the sign-in page, or 401/403 from the API; a verb the role lacks → 403; a record outside the
@@ -95,7 +95,18 @@ __all__ = [
 # Who knocks: a user of each role (conftest's ``users``), an inactive user, and nobody. Django's
 # admin site is knocked on by a staff superuser too, the one principal it lets in; elsewhere a
 # superuser is what the "admin" role already is.
-ROLES = ("admin", "manager", "sales_rep", "support_agent", "read_only", "inactive", "anonymous")
+# "regional" is a rep whose role has the region scope (conftest.make_regional_user), of the North
+# region where rep1's records are and rep2's are not.
+ROLES = (
+    "admin",
+    "manager",
+    "sales_rep",
+    "support_agent",
+    "read_only",
+    "regional",
+    "inactive",
+    "anonymous",
+)
 PRINCIPALS = (*ROLES, "superuser")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The verbs a route does not serve are sent by these only, to the sign-in gate and by the role
@@ -217,10 +228,18 @@ class World:
             return True
         if grant.scope == "department" and user.department_id:
             subtree = user.department.path
-            return any(o.department_id and o.department.path.startswith(subtree) for o in owners)
+            if any(o.department_id and o.department.path.startswith(subtree) for o in owners):
+                return True
+            departments = _values_at(obj, entity.department_field or "")
+            return bool(entity.department_field) and any(
+                d.path.startswith(subtree) for d in departments
+            )
         if grant.scope == "company" and entity.company_field:
             companies = set(user.companies.values_list("pk", flat=True))
             return any(c.pk in companies for c in _values_at(obj, entity.company_field))
+        if grant.scope == "region" and entity.region_field:
+            regions = set(user.regions.values_list("pk", flat=True))
+            return any(r.pk in regions for r in _values_at(obj, entity.region_field))
         return False
 
 

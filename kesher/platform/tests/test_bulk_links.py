@@ -111,7 +111,7 @@ def test_the_fields_are_the_many_to_many_fields_a_single_edit_changes():
     assert names["accounts"] == {"companies", "tags"}
     assert names["contacts"] == {"tags"}  # its accounts are linked with a role, on its page
     assert names["interactions"] == {"participant_users", "participant_contacts"}
-    assert names["users"] == {"companies"}
+    assert names["users"] == {"companies", "regions"}
     assert names["relationships"] == set()
 
 

@@ -1,11 +1,12 @@
-"""Template tags of sales: the home page's card of the rep's deals needing action, a deal's
-contacts with their roles."""
+"""Template tags of sales: the home page's cards of the rep's deals needing action and of the
+targets' attainment, a target's attainment on its page, a deal's contacts with their roles."""
 
 from django import template
 from django.db.models import F
 
 from kesher.customers.models import Contact
 from kesher.sales.models import Opportunity, OpportunityContact
+from kesher.sales.selectors import attainment, current_targets, money
 
 register = template.Library()
 
@@ -34,3 +35,19 @@ def deal_contacts(context, deal):
         .select_related("contact")
         .order_by("contact__last_name", "contact__first_name", "pk")
     )
+
+
+@register.simple_tag(takes_context=True)
+def targets_attainment(context, limit: int = 6):
+    """The current periods' targets the user may see, with their actuals: a rep's own, a
+    manager's team's (REQ SA-7, SA-14)."""
+    return attainment(current_targets(context["request"].user)[:limit])
+
+
+@register.simple_tag
+def target_attainment(target):
+    """One target's actual (its page is shown only to whom may see the target)."""
+    (row,) = attainment([target])
+    row.amount_text = money(target.amount) if target.amount is not None else ""
+    row.actual_amount_text = money(row.actual_amount)
+    return row

@@ -2,6 +2,10 @@
 (kesher/platform/testing/matrix.py): each sales rep's deal sits on the default pipeline's first
 stage, at his own account."""
 
+import datetime
+
+from kesher.org.models import Region
+from kesher.platform import access
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -12,8 +16,9 @@ from kesher.platform.testing.matrix import (
     permitted,
     register_records,
     register_route,
+    register_setup,
 )
-from kesher.sales.models import Lead, Opportunity, Stage
+from kesher.sales.models import Lead, Opportunity, SalesSettings, Stage
 from kesher.sales.services import opportunity_create
 
 
@@ -180,4 +185,86 @@ register_route(
     Verb("GET", permitted("opportunities", "view")),
     *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
     api=True,
+)
+
+
+# --- regions, targets and the sales settings (REQ SA-7, SA-12, OR-3; decision 0060) -------------
+
+
+@register_setup
+def _regions(world):
+    """rep1's customers and lead are in the North (the "regional" principal's region), rep2's
+    in the South: the region scope answers differently on the pair. Runs after the other apps'
+    setups (registered last), which made more customers of each rep."""
+    for side, name in (("rep1", "North"), ("rep2", "South")):
+        region = Region.objects.get(name_en=name)
+        records = [world.record("accounts", side), world.record("leads", side)]
+        records += [world.extras[k] for k in (f"second account {side}",) if k in world.extras]
+        if side == "rep1" and "approval free account" in world.extras:
+            records.append(world["approval free account"])
+        for record in records:
+            type(record).objects.filter(pk=record.pk).update(region=region)
+            record.region = region
+
+
+TODAY = datetime.date(2026, 11, 15)
+
+register_records(
+    "sales-targets",
+    make=lambda world, side: record_create(
+        "sales-targets",
+        actor=world.users["admin"],
+        data={
+            "period": "quarter",
+            "starts_on": TODAY,
+            "level": "person",
+            "user": owner_of(world, side),
+            "amount": "1000.00",
+            "notes": f"{SEARCH_WORD} target {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "period": "month",
+        "starts_on": TODAY.isoformat(),
+        "level": "person",
+        "user": record.user_id if record else owner_of(world, "rep1").pk,
+        "amount": "500.00",
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+register_route(
+    "pages", "/sales/targets/attainment/", Verb("GET", permitted("sales-targets", "view"))
+)
+register_route(
+    "api",
+    "/api/v1/targets/attainment/",
+    Verb("GET", permitted("sales-targets", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+
+
+def _administrators(world, principal):
+    if not world.signed_in(principal):
+        return Outcome.SIGN_IN
+    return Outcome.ALLOW if access.is_admin(world.user(principal)) else Outcome.FORBIDDEN
+
+
+def _forecasting_on(world, principal, marker):
+    return SalesSettings.current().forecasting
+
+
+register_route(
+    "pages",
+    "/sales/settings/",
+    Verb("GET", _administrators),
+    Verb(
+        "POST",
+        _administrators,
+        data=lambda world, marker: {"forecasting": "on", "target_actuals": "won_deals"},
+        writes=_forecasting_on,
+    ),
+    what="the sales settings",
 )

@@ -94,6 +94,9 @@ ALLOWED = [
     # rights on leads, deals, pipelines, stages and competitors.
     AddedRows(table="platform_choice", why="sales' starting pick-lists"),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
+    # Issue 15 (decision 0060; customers/migrations/0010_account_region.py): an account's region,
+    # none until someone sets it.
+    AddedColumn(table="customers_account", column="region_id", value=None, why="no region yet"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
