@@ -107,7 +107,7 @@ class SlaPolicy(KesherModel):
         validators=[MinValueValidator(Decimal("0.25"))],
     )
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the target)"),
+        _("warn at (percent of the target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
@@ -246,7 +246,7 @@ class SlaClock(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
     kind = models.CharField(_("clock"), max_length=20, choices=Kind.choices)
     target_seconds = models.PositiveIntegerField(_("target (business seconds)"))
-    warn_percent = models.PositiveSmallIntegerField(_("warn at (% of the target)"), default=75)
+    warn_percent = models.PositiveSmallIntegerField(_("warn at (percent of the target)"), default=75)
     started_at = models.DateTimeField(_("started"))
     running_since = models.DateTimeField(null=True, blank=True)
     spent_seconds = models.PositiveIntegerField(default=0)

@@ -140,7 +140,11 @@ def ticket_update(ticket: Ticket, *, actor, data: dict, m2m=None, expected_versi
     """Change a ticket; the SLA clocks follow its status, type, priority and customer."""
     # Lock the row first: the values it had decide what the clocks do, and must not change
     # between this read and the write.
-    before = Ticket._base_manager.select_for_update().select_related("status").get(pk=ticket.pk)
+    before = (
+        Ticket._base_manager.select_for_update(of=("self",))
+        .select_related("status")
+        .get(pk=ticket.pk)
+    )
     if "priority" in data and not data["priority"]:
         ticket_type = data.get("ticket_type", before.ticket_type)
         data = {**data, "priority": derived_priority(ticket_type) or before.priority}
