@@ -89,7 +89,7 @@ class SlaPolicy(KesherModel):
         _("first response (business hours)"),
         max_digits=7,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.25"))],
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("2000"))],
     )
     next_response_hours = models.DecimalField(
         _("next response (business hours)"),
@@ -97,14 +97,14 @@ class SlaPolicy(KesherModel):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.25"))],
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("2000"))],
         help_text=_("After the customer answers; empty: no target."),
     )
     resolution_hours = models.DecimalField(
         _("resolution (business hours)"),
         max_digits=7,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.25"))],
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("2000"))],
     )
     warn_percent = models.PositiveSmallIntegerField(
         _("warn at (percent of the target)"),
@@ -246,7 +246,9 @@ class SlaClock(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
     kind = models.CharField(_("clock"), max_length=20, choices=Kind.choices)
     target_seconds = models.PositiveIntegerField(_("target (business seconds)"))
-    warn_percent = models.PositiveSmallIntegerField(_("warn at (percent of the target)"), default=75)
+    warn_percent = models.PositiveSmallIntegerField(
+        _("warn at (percent of the target)"), default=75
+    )
     started_at = models.DateTimeField(_("started"))
     running_since = models.DateTimeField(null=True, blank=True)
     spent_seconds = models.PositiveIntegerField(default=0)
