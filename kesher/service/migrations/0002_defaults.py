@@ -67,8 +67,10 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
         "service-teams": (True, False, False, False, "all"),
         "sla-policies": (True, False, False, False, "all"),
     },
+    # A sales rep sees his own customers only, so only the tickets he is responsible for: a
+    # ticket names its customer.
     "sales_rep": {
-        "tickets": (True, True, False, False, "all"),
+        "tickets": (True, True, True, False, "own"),
         "service-teams": (True, False, False, False, "all"),
         "sla-policies": (True, False, False, False, "all"),
     },

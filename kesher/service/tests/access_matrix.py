@@ -1,6 +1,7 @@
 """How the access matrix makes tickets (kesher/platform/testing/matrix.py) and the routes of
 service's own pages and API: each sales rep's ticket is about his own account."""
 
+from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Verb,
@@ -69,4 +70,25 @@ register_route(
     "pages",
     "/service/tickets/options/subtype/",
     Verb("GET", permitted("tickets", "view")),
+)
+
+
+register_records(
+    "sla-policies",
+    make=lambda world, side: record_create(
+        "sla-policies",
+        actor=world.users["admin"],
+        data={
+            "name_he": f"{SEARCH_WORD} policy {side}",
+            "order": 50,
+            "first_response_hours": "2",
+            "resolution_hours": "16",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name_he": marker,
+        "first_response_hours": "2.00",
+        "resolution_hours": "16.00",
+    },
+    marker_field="name_he",
 )
