@@ -120,10 +120,13 @@ def _with_defaults(data: dict) -> dict:
 
 
 @transaction.atomic
-def ticket_create(*, actor, data: dict, m2m: dict | None = None) -> Ticket:
+def ticket_create(
+    *, actor, data: dict, m2m: dict | None = None, opened_at: datetime.datetime | None = None
+) -> Ticket:
     """Open a ticket: its status the list's default, its priority the type's when none is
     given (SV-3), its handler from its team's queue when none is given, its number, and its
-    clocks started by the policy that matches it (SV-9)."""
+    clocks started by the policy that matches it (SV-9) — from ``opened_at`` when the request
+    came in earlier than it is recorded."""
     data = _with_defaults(data)
     if data.get("team") and not data.get("handler"):
         data["handler"] = _assign_from_team(data["team"])
@@ -131,7 +134,7 @@ def ticket_create(*, actor, data: dict, m2m: dict | None = None) -> Ticket:
     ticket.number = f"T-{ticket.pk:06d}"
     Ticket._base_manager.filter(pk=ticket.pk).update(number=ticket.number)
     index_record(ticket, new=False)
-    _start_clocks(ticket, _now())
+    _start_clocks(ticket, min(opened_at or _now(), _now()))
     return ticket
 
 
