@@ -131,10 +131,14 @@ def clock_retarget(clock: SlaClock, *, hours, warn_percent: int, week: WorkWeek)
 # --- automation: the warning and the breach ------------------------------------------------------
 
 
-def due_clocks(moment: str, start, end, tickets=None) -> list[tuple[int, str]]:
+BATCH = 2000
+
+
+def due_clocks(moment: str, start, end, tickets=None) -> tuple[list[tuple[int, str]], object]:
     """The (ticket id, occurrence) of the running clocks whose ``moment`` ("due_at" or
-    "warn_at") is in (start, end], read by its partial index; at most one per ticket (the
-    earliest), its occurrence naming the clock and the moment."""
+    "warn_at") is in (start, end], read by its partial index, at most BATCH of them, and the
+    end of the window covered. One per ticket (the earliest); the occurrence names the clock
+    and the moment, so each fires once."""
     clocks = SlaClock.objects.filter(
         running_since__isnull=False,
         met_at__isnull=True,
@@ -142,12 +146,23 @@ def due_clocks(moment: str, start, end, tickets=None) -> list[tuple[int, str]]:
     )
     if tickets is not None:
         clocks = clocks.filter(ticket__in=tickets)
+    columns = ("ticket_id", "pk", moment)
+    rows = list(clocks.order_by(moment, "pk").values_list(*columns)[:BATCH])
+    covered = end
+    if len(rows) == BATCH:
+        last = rows[-1][2]
+        if rows[0][2] == last:
+            # A whole batch at one moment (tickets imported together): that moment whole.
+            rows += clocks.filter(**{moment: last}).order_by("pk").values_list(*columns)[BATCH:]
+            covered = last
+        else:
+            # More are due than one batch: the next tick goes on from just before the last
+            # moment read (its rows again, which their dedupe keys keep from firing twice).
+            covered = last - datetime.timedelta(microseconds=1)
     found: dict[int, str] = {}
-    for ticket_id, pk, value in clocks.order_by(moment, "pk").values_list(
-        "ticket_id", "pk", moment
-    ):
+    for ticket_id, pk, value in rows:
         found.setdefault(ticket_id, f"{pk}:{value.isoformat()}")
-    return list(found.items())
+    return list(found.items()), covered
 
 
 def _validate(entity, config: dict) -> dict:
@@ -163,7 +178,7 @@ def _scanner(moment: str):
         tickets = None
         if compiled.q is not None:
             tickets = Ticket._base_manager.alias(**compiled.aliases).filter(compiled.q).values("pk")
-        return due_clocks(moment, start, end, tickets), end
+        return due_clocks(moment, start, end, tickets)
 
     return scan
 

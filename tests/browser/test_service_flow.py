@@ -87,6 +87,8 @@ def test_an_agent_opens_a_ticket_sees_its_clocks_and_resolves_it(
     )
     expect(english.locator("#sla-clocks")).to_contain_text("First response")
     _move(english, other, "Closed")
-    expect(english.locator(".record-form")).to_contain_text("This field is required at this status.")
+    expect(english.locator(".record-form")).to_contain_text(
+        "This field is required at this status."
+    )
     other.refresh_from_db()
     assert other.status.value == "new"

@@ -133,3 +133,20 @@ def test_two_workers_ticking_at_once_fire_a_breach_once(users):
         thread.join()
     assert RuleRun.objects.filter(rule=rule, record_id=ticket.pk).count() == 1
     assert Ticket.objects.count() == 1
+
+
+def test_a_tick_reads_a_batch_and_the_next_goes_on(users, monkeypatch):
+    """More clocks due than one batch: the tick covers up to the last moment it read, the next
+    one fires the rest, nothing twice."""
+    from kesher.service import sla
+
+    monkeypatch.setattr(sla, "BATCH", 2)
+    rule = _rule(users["admin"], "sla_breached")
+    tickets = [make_ticket(users["support_agent"]) for _ in range(3)]
+    for minutes, ticket in zip((9, 8, 7), tickets, strict=True):
+        _past(ticket, "due_at", minutes)
+    _rewind(rule)
+    scan_scheduled()
+    scan_scheduled()
+    fired = RuleRun.objects.filter(rule=rule).values_list("record_id", flat=True)
+    assert sorted(fired) == sorted(t.pk for t in tickets)
