@@ -196,3 +196,16 @@ def test_an_outgoing_call_on_the_ticket_is_its_first_response(
     assert ticket.first_responded_at is not None
     assert ticket.sla_clocks.get(kind="first_response").met_at is not None
     assert ticket.sla_clocks.get(kind="resolution").met_at is None
+
+
+def test_the_home_page_lists_my_open_tickets_soonest_due_first(users, client_for):
+    agent = users["support_agent"]
+    later = make_ticket(agent, subject="later one", handler=agent)
+    sooner = make_ticket(
+        agent, subject="sooner one", handler=agent, priority=choice("ticket_priority", "urgent")
+    )
+    make_ticket(agent, subject="someone else's", handler=users["manager"])
+    page = client_for(agent).get("/").content.decode()
+    card = page[page.index('id="home-tickets"') :]
+    assert card.index(sooner.subject) < card.index(later.subject)
+    assert "someone else's" not in card
