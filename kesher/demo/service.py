@@ -99,6 +99,7 @@ LISTS = [
     "ticket_channel",
     "ticket_status",
 ]
+RESOLVED = ["resolved", "closed"]
 COLUMNS = ["number", "subject", "account", "priority", "status", "handler", "sla_due_at"]
 
 
@@ -114,6 +115,12 @@ def create_service(users: dict[str, User], *, manager: str, agents: list[str]) -
             "assignment": Team.Assignment.ROUND_ROBIN,
         },
         m2m={"members": [users[name] for name in agents]},
+    )
+    # A resolved or closed ticket says how it was resolved (REQ SV-4: the administrator's rule).
+    record_create(
+        "field-rules",
+        actor=admin,
+        data={"entity": "tickets", "field": "resolution", "required_statuses": RESOLVED},
     )
     choices = {(c.list_key, c.value): c for c in Choice.objects.filter(list_key__in=LISTS)}
     accounts = list(Account.objects.order_by("pk")[: len(TICKETS)])

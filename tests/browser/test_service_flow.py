@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kesher.service.models import Ticket
+from kesher.service.tests.factories import require_resolution
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +43,7 @@ def test_an_agent_opens_a_ticket_sees_its_clocks_and_resolves_it(
     users, open_page, log_in, screenshot
 ):
     agent = users["support_agent"]
+    require_resolution(users["admin"])
     page = open_page()
     log_in(page, agent.username)
 

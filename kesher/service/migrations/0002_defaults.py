@@ -1,7 +1,7 @@
 """Service's starting pick-lists (seed 001: the ticket type, its subtype and subtype level 2,
-priority, status, channel), SLA policies by priority, the rule that a resolved ticket says how
-it was resolved, and the built-in roles' rights; administrators change all of them as data
-afterwards (REQ SV-2 … SV-5, SV-9, CX-4, OR-3)."""
+priority, status, channel), SLA policies by priority and the built-in roles' rights;
+administrators change all of them as data afterwards, and set the fields each status requires
+as field rules (REQ SV-2 … SV-5, SV-9, CX-4, OR-3)."""
 
 from decimal import Decimal
 
@@ -120,13 +120,6 @@ def create_defaults(apps, schema_editor):
                 next_response_hours=Decimal(following),
                 resolution_hours=Decimal(resolution),
             )
-    FieldRule = apps.get_model("platform", "FieldRule")
-    # A resolved or closed ticket says how it was resolved (REQ SV-4).
-    FieldRule.objects.get_or_create(
-        entity="tickets",
-        field="resolution",
-        defaults={"required_statuses": ["resolved", "closed"]},
-    )
     apply_grants(apps, GRANTS)
 
 

@@ -13,7 +13,7 @@ from kesher.platform.models import Choice
 from kesher.platform.records.services import record_create
 from kesher.service.models import SlaPolicy, Team, Ticket
 from kesher.service.services import policy_for, ticket_update
-from kesher.service.tests.factories import choice, make_ticket
+from kesher.service.tests.factories import choice, make_ticket, require_resolution
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,7 @@ def test_resolving_requires_the_resolution(users, language):
     """SV-4: the status decides the card's required fields (a field rule on "resolved" and
     "closed", data an administrator edits); nothing is written without it."""
     agent = users["support_agent"]
+    require_resolution(users["admin"])
     ticket = make_ticket(agent)
     with translation.override(language), pytest.raises(ValidationError) as error:
         ticket_update(ticket, actor=agent, data={"status": choice("ticket_status", "resolved")})

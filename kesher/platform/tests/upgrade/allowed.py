@@ -93,10 +93,9 @@ ALLOWED = [
     # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists and the built-in roles'
     # rights on leads, deals, pipelines, stages and competitors.
     # Issue 18 (service/migrations/0002_defaults.py): service's pick-lists, the roles' rights
-    # on tickets, teams and SLA policies, and the rule that a resolved ticket says how.
+    # on tickets, teams and SLA policies.
     AddedRows(table="platform_choice", why="sales' and service's starting pick-lists"),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales and service"),
-    AddedRows(table="platform_fieldrule", why="a resolved ticket's resolution is required"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
