@@ -36,6 +36,7 @@ from kesher.demo.organization import (
 )
 from kesher.demo.plan import DemoPlan, build_plan
 from kesher.demo.sales import create_sales
+from kesher.demo.service import create_service
 from kesher.demo.story import SALES_REPS, create_story
 from kesher.org.models import Company, Department, Region, Role, User
 from kesher.org.services import (
@@ -98,6 +99,7 @@ def load_demo(
         create_customization(users[DEMO_ADMIN])
         create_story(users)
         create_sales(users, SALES_REPS)
+        create_service(users, manager="yael", agents=["alon", "hadas"])
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()
@@ -164,8 +166,10 @@ def _create_service_manager_role() -> None:
     key, name_he, name_en = SERVICE_MANAGER
     role = role_create(actor=None, data={"key": key, "name_he": name_he, "name_en": name_en})
     grants = role_grants(Role.objects.get(key="manager"))
-    for entity in ("accounts", "contacts", "relationships", "interactions", "tasks"):
+    for entity in ("accounts", "contacts", "relationships", "interactions", "tasks", "tickets"):
         grants[entity]["scope"] = "all"
+    for entity in ("service-teams", "sla-policies"):
+        grants[entity].update(add=True, change=True, delete=True)
     grants["accounts"].update(add=False, delete=False)
     role_set_grants(role, actor=None, grants=grants)
 

@@ -54,13 +54,14 @@ def test_a_template_installs_once_and_only_by_an_administrator(users):
     assert InstalledProcess.objects.count() == 1
 
 
-def test_sv11_service_process_waits_for_tickets_and_writes_nothing(users):
-    with pytest.raises(ValidationError) as waiting:
-        process_install("service-request", actor=users["admin"])
-    # The module it waits for, as people call it (issue 14 item 7: not the key "tickets").
-    assert "שירות לקוחות (פניות)" in waiting.value.messages[0]
-    assert not Choice.objects.filter(list_key="ticket_status").exists()
-    assert TaskTemplate.objects.count() == 0
+def test_sv11_service_process_installs_once_tickets_exist(users):
+    """The service module (issue 18) brings tickets, so the seed-000 template no longer waits:
+    it adds its statuses beside the built-in ones, its task template and its rule."""
+    process_install("service-request", actor=users["admin"])
+    statuses = set(Choice.objects.filter(list_key="ticket_status").values_list("value", flat=True))
+    assert {"new", "classified", "in_development", "in_qa", "closed"} <= statuses
+    assert TaskTemplate.objects.filter(name="שירות: סיווג ומענה ראשון").exists()
+    assert Rule.objects.filter(entity="tickets", trigger_kind="created").exists()
 
 
 def test_a_part_that_no_longer_fits_installs_nothing(users):
@@ -79,7 +80,7 @@ def test_pages_and_api(users, client_for, api_for):
     admin = users["admin"]
     page = client_for(admin).get("/automation/processes/").content.decode()
     assert 'id="install-customer-onboarding"' in page
-    assert 'id="install-service-request"' not in page
+    assert 'id="install-service-request"' in page  # tickets exist (issue 18)
     assert client_for(users["sales_rep"]).get("/automation/processes/").status_code == 403
     response = client_for(admin).post("/automation/processes/customer-onboarding/install/")
     assert response.status_code == 302
@@ -88,8 +89,7 @@ def test_pages_and_api(users, client_for, api_for):
     api = api_for(admin, "en")
     listed = {row["key"]: row for row in api.get("/api/v1/process-templates/").json()}
     assert listed["customer-onboarding"]["installed_at"]
-    assert listed["service-request"]["missing"] == ["tickets"]
-    assert listed["service-request"]["missing_names"] == ["customer service (tickets)"]
+    assert listed["service-request"]["missing"] == []  # tickets exist (issue 18)
     again = api.post("/api/v1/process-templates/customer-onboarding/install/")
     assert again.status_code == 400
     assert "already installed" in again.json()["non_field_errors"][0]

@@ -213,3 +213,33 @@ def test_reps_and_managers_see_their_targets_attainment_and_customers_have_regio
     assert Account.objects.filter(region__isnull=False).exists()
     assert not Account.objects.filter(city="חיפה").exclude(region__name_en="Haifa").exists()
     assert not Lead.objects.filter(owner__username="omer", region__isnull=True).exists()
+
+
+def test_the_service_desk_has_tickets_in_every_state_and_its_queue_views(loaded):
+    """Issue 18: an agent finds tickets of seed 001's types, one past its first-response
+    target, one near it, one waiting for the customer, one resolved; the queue's views list
+    them by SLA due time."""
+    from kesher.platform.models import SavedView
+    from kesher.service.models import Ticket
+    from kesher.service.selectors import ticket_clocks
+
+    states = {
+        ticket.subject: {view.clock.kind: view.state for view in ticket_clocks(ticket)}
+        for ticket in Ticket.objects.all()
+    }
+    assert states["המדפסת במשרד הראשי לא מדפיסה חשבוניות"]["first_response"] == "breached"
+    assert states["התקנת התוכנה נכשלה במחשב החדש"]["first_response"] == "warning"
+    assert states["בקשה למחירון מעודכן לשנת 2027"]["resolution"] == "paused"
+    assert states["הרשמה לקורס משתמשים מתקדמים"]["resolution"] == "met"
+    client = _sign_in(loaded, "alon")
+    for view in SavedView.objects.filter(entity="tickets"):
+        page = client.get(f"/r/tickets/?view={view.pk}")
+        assert page.status_code == 200, view.name
+    unassigned = SavedView.objects.get(entity="tickets", name="פניות לא משויכות")
+    page = client.get(f"/r/tickets/?view={unassigned.pk}").content.decode()
+    assert "התקנת התוכנה נכשלה במחשב החדש" in page
+    assert "חיבור מחשב נייד לרשת המשרד" not in page
+    ticket = Ticket.objects.get(subject="המדפסת במשרד הראשי לא מדפיסה חשבוניות")
+    page = client.get(f"/r/tickets/{ticket.pk}/").content.decode()
+    assert 'id="sla-clocks"' in page
+    assert 'data-state="breached"' in page

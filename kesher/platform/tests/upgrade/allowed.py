@@ -92,8 +92,10 @@ ALLOWED = [
     AddedColumn(table="imports_importjob", column="report", value={}, why="no dry-run report"),
     # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists and the built-in roles'
     # rights on leads, deals, pipelines, stages and competitors.
-    AddedRows(table="platform_choice", why="sales' starting pick-lists"),
-    AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
+    # Issue 18 (service/migrations/0002_defaults.py): service's pick-lists, the roles' rights
+    # on tickets, teams and SLA policies.
+    AddedRows(table="platform_choice", why="sales' and service's starting pick-lists"),
+    AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales and service"),
     # Issue 15 (decision 0060; customers/migrations/0010_account_region.py): an account's region,
     # none until someone sets it.
     AddedColumn(table="customers_account", column="region_id", value=None, why="no region yet"),

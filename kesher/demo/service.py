@@ -1,0 +1,177 @@
+"""The demo's service desk (issue 18): the support team and its round-robin queue, tickets of
+seed 001's types in every status — one answered and waiting for the customer, one resolved, one
+whose first response is near its target and one past it — and the shared "my tickets", the
+team's and "unassigned" views sorted by SLA due time.
+
+Every ticket goes through the service's services with an agent as the actor; a ticket's
+clocks start when the customer called (``opened_at``), business hours before the demo was
+loaded, so the clocks look alive whenever it is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from kesher.activities.services import calendar_of
+from kesher.automation.schedule import subtract_business_time
+from kesher.customers.models import Account
+from kesher.org.models import User
+from kesher.platform.lists.savedviews import saved_view_create
+from kesher.platform.models import Choice
+from kesher.platform.records.services import record_create
+from kesher.service.models import Team
+from kesher.service.services import ticket_create, ticket_record_response, ticket_update
+
+__all__ = ["create_service"]
+
+# subject, type, subtype, level 2, priority (None: the type's), channel, status, business hours
+# ago, answered, resolution
+TICKETS = [
+    (
+        "המדפסת במשרד הראשי לא מדפיסה חשבוניות",
+        "technical_support",
+        "system_repair",
+        "network",
+        None,
+        "phone",
+        "new",
+        3.0,
+        False,
+        "",
+    ),
+    (
+        "התקנת התוכנה נכשלה במחשב החדש",
+        "technical_support",
+        "software_install",
+        "windows",
+        "urgent",
+        "email",
+        "new",
+        0.85,
+        False,
+        "",
+    ),
+    (
+        "בקשה למחירון מעודכן לשנת 2027",
+        "marketing_info",
+        "price_list",
+        None,
+        None,
+        "web_form",
+        "waiting_customer",
+        5.0,
+        True,
+        "",
+    ),
+    (
+        "הרשמה לקורס משתמשים מתקדמים",
+        "training_info",
+        "course",
+        None,
+        None,
+        "portal",
+        "resolved",
+        12.0,
+        True,
+        "נרשמו שני משתתפים למחזור של ינואר.",
+    ),
+    (
+        "חיבור מחשב נייד לרשת המשרד",
+        "technical_support",
+        "computer_connection",
+        None,
+        "medium",
+        "sms_whatsapp",
+        "in_progress",
+        1.5,
+        True,
+        "",
+    ),
+]
+
+LISTS = [
+    "ticket_type",
+    "ticket_subtype",
+    "ticket_subtype2",
+    "ticket_priority",
+    "ticket_channel",
+    "ticket_status",
+]
+RESOLVED = ["resolved", "closed"]
+COLUMNS = ["number", "subject", "account", "priority", "status", "handler", "sla_due_at"]
+
+
+def create_service(users: dict[str, User], *, manager: str, agents: list[str]) -> None:
+    """The support team, its tickets and the shared queue views."""
+    admin = users["admin"]
+    team = record_create(
+        "service-teams",
+        actor=admin,
+        data={
+            "name_he": "תמיכה טכנית",
+            "name_en": "Technical support",
+            "assignment": Team.Assignment.ROUND_ROBIN,
+        },
+        m2m={"members": [users[name] for name in agents]},
+    )
+    # A resolved or closed ticket says how it was resolved (REQ SV-4: the administrator's rule).
+    record_create(
+        "field-rules",
+        actor=admin,
+        data={"entity": "tickets", "field": "resolution", "required_statuses": RESOLVED},
+    )
+    choices = {(c.list_key, c.value): c for c in Choice.objects.filter(list_key__in=LISTS)}
+    accounts = list(Account.objects.order_by("pk")[: len(TICKETS)])
+    week = calendar_of()
+    now = timezone.now()
+    for number, row in enumerate(TICKETS):
+        subject, kind, subtype, level2, priority, channel, status, hours_ago, answered, done = row
+        account = accounts[number % len(accounts)] if accounts else None
+        contact = account.contacts.order_by("pk").first() if account else None
+        agent = users[agents[number % len(agents)]]
+        data = {
+            "subject": subject,
+            "account": account,
+            "contact": contact,
+            "channel": choices[("ticket_channel", channel)],
+            "ticket_type": choices[("ticket_type", kind)],
+            "subtype": choices[("ticket_subtype", subtype)],
+            "subtype2": choices[("ticket_subtype2", level2)] if level2 else None,
+            "priority": choices[("ticket_priority", priority)] if priority else None,
+            "owner": users[manager],
+            # The first two wait in the queue; the others were taken by the team's turn.
+            "team": team if number >= 2 else None,
+        }
+        opened = subtract_business_time(now, hours_ago, week)
+        ticket = ticket_create(actor=agent, data=data, opened_at=opened)
+        if answered:
+            ticket_record_response(
+                ticket, actor=agent, at=min(opened + datetime.timedelta(minutes=20), now)
+            )
+        if status != "new":
+            ticket.refresh_from_db()
+            ticket_update(
+                ticket,
+                actor=agent,
+                data={"status": choices[("ticket_status", status)], "resolution": done},
+            )
+    views = [
+        ("הפניות שלי", {"all": [{"field": "handler", "op": "eq", "value": "me"}]}),
+        # The team's queue: the filter language does not follow a team's members to "me".
+        ("פניות צוות התמיכה הטכנית", {"all": [{"field": "team", "op": "eq", "value": team.pk}]}),
+        ("פניות לא משויכות", {"all": [{"field": "handler", "op": "empty"}]}),
+    ]
+    for name, condition in views:
+        saved_view_create(
+            actor=admin,
+            data={
+                "entity": "tickets",
+                "name": name,
+                "shared": True,
+                "filter": condition,
+                "columns": COLUMNS,
+                "sort": "sla_due_at",
+            },
+        )

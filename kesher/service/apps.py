@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "kesher.service"
+    label = "service"
+    verbose_name = _("Service")
+
+    def ready(self):
+        from kesher.service import entities, sla  # noqa: F401  (registers tickets, SLA triggers)

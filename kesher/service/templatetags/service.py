@@ -1,0 +1,42 @@
+"""Template tags of service: a ticket's SLA clocks on its page, the home page's card of the
+user's open tickets."""
+
+from django import template
+from django.db.models import F
+from django.utils import timezone
+
+from kesher.service.models import Ticket
+from kesher.service.selectors import ticket_clocks
+
+register = template.Library()
+
+
+@register.simple_tag
+def sla_clocks(ticket):
+    return ticket_clocks(ticket)
+
+
+@register.filter
+def hours_minutes(hours) -> str:
+    """Business hours as h:mm, signed when past the target."""
+    if hours is None:
+        return ""
+    sign = "−" if hours < 0 else ""
+    minutes = round(abs(hours) * 60)
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+@register.simple_tag(takes_context=True)
+def my_open_tickets(context, limit: int = 5):
+    """The open tickets the signed-in user handles, the soonest due first (REQ SV-9)."""
+    user = context["request"].user
+    now = timezone.now()
+    rows = list(
+        Ticket.objects.visible_to(user)
+        .filter(handler=user, resolved_at__isnull=True)
+        .select_related("status")
+        .order_by(F("sla_due_at").asc(nulls_last=True), "id")[:limit]
+    )
+    for ticket in rows:
+        ticket.breached_now = ticket.sla_due_at is not None and ticket.sla_due_at <= now
+    return rows

@@ -1,0 +1,94 @@
+"""How the access matrix makes tickets (kesher/platform/testing/matrix.py) and the routes of
+service's own pages and API: each sales rep's ticket is about his own account."""
+
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Verb,
+    not_allowed,
+    owner_of,
+    permitted,
+    register_records,
+    register_route,
+)
+from kesher.service.models import Ticket
+from kesher.service.services import ticket_create
+
+register_records(
+    "tickets",
+    make=lambda world, side: ticket_create(
+        actor=owner_of(world, side),
+        data={
+            "subject": f"{SEARCH_WORD} ticket {side}",
+            "account": world.record("accounts", side),
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {"subject": marker},
+    marker_field="subject",
+)
+
+
+def _responded(side):
+    def writes(world, principal, marker):
+        return Ticket.objects.filter(
+            pk=world.record("tickets", side).pk, first_responded_at__isnull=False
+        ).exists()
+
+    return writes
+
+
+for _side in ("rep1", "rep2"):
+
+    def _ticket(world, side=_side):
+        return world.record("tickets", side)
+
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/service/tickets/{world.record('tickets', side).pk}/respond/",
+        Verb("POST", permitted("tickets", "change", _ticket), writes=_responded(_side)),
+        what=f"{_side}'s ticket answered",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/tickets/{world.record('tickets', side).pk}/respond/",
+        Verb("POST", permitted("tickets", "change", _ticket), writes=_responded(_side)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT")),
+        api=True,
+        what=f"{_side}'s ticket answered",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/tickets/{world.record('tickets', side).pk}/clocks/",
+        Verb("GET", permitted("tickets", "view", _ticket)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+        api=True,
+        what=f"{_side}'s ticket's SLA clocks",
+    )
+
+register_route(
+    "pages",
+    "/service/tickets/options/subtype/",
+    Verb("GET", permitted("tickets", "view")),
+)
+
+
+register_records(
+    "sla-policies",
+    make=lambda world, side: record_create(
+        "sla-policies",
+        actor=world.users["admin"],
+        data={
+            "name_he": f"{SEARCH_WORD} policy {side}",
+            "order": 50,
+            "first_response_hours": "2",
+            "resolution_hours": "16",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name_he": marker,
+        "first_response_hours": "2.00",
+        "resolution_hours": "16.00",
+    },
+    marker_field="name_he",
+)
