@@ -8,4 +8,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        from kesher.sales import entities  # noqa: F401  (registers leads, pipelines, deals)
+        from kesher.sales import (
+            duplicates,  # noqa: F401  (what a new lead is matched on)
+            entities,  # noqa: F401  (registers leads, pipelines, deals)
+        )

@@ -229,6 +229,10 @@ class Lead(KesherModel):
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
             models.Index(fields=["mobile"], name="lead_mobile"),
+            # The duplicate check on create seeks a name prefix in these, with or without a
+            # city (decision 0055), and the duplicates scan reads leads in the second's order.
+            models.Index(fields=["last_name", "first_name", "id"], name="lead_name"),
+            models.Index(fields=["city", "last_name", "first_name", "id"], name="lead_city_name"),
         ]
 
     def __str__(self):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from kesher.activities.calendar import add_business_time
 from kesher.activities.services import calendar_of
 from kesher.customers.models import Account, Contact
 from kesher.customers.services import account_create, contact_create, contact_link_account
+from kesher.dedupe.specs import find_candidates, spec_for
 from kesher.platform.models import Choice
 from kesher.platform.records import audit
 from kesher.platform.records.services import (
@@ -32,7 +32,6 @@ from kesher.platform.records.services import (
     record_update,
     write_audit,
 )
-from kesher.platform.registry import registry
 from kesher.sales.models import Lead, Opportunity, OpportunityContact, Pipeline, Stage
 
 __all__ = [
@@ -190,17 +189,14 @@ class Conversion:
     matched: list[str] = field(default_factory=list)  # "account" / "contact": existing ones
 
 
-def _existing(key: str, actor, values: dict):
-    """A record of ``key`` the actor may see with one of the entity's natural keys (its
-    duplicate keys: e-mail, phones, company number) equal to the lead's."""
-    entity = registry.get(key)
-    condition = Q()
-    for name in entity.natural_keys:
-        if values.get(name):
-            condition |= Q(**{name: values[name]})
-    if not condition:
-        return None
-    return entity.queryset().visible_to(actor).filter(condition).order_by("pk").first()
+def _existing(key: str, actor, values: dict, *, same_name: bool = False):
+    """The record of ``key`` the actor may see that the lead already is, found by the
+    platform's duplicate check (decision 0055): one sharing a key (e-mail, phone), or — when
+    ``same_name`` — one whose name, normalised, is the lead's; never a merely similar one."""
+    for candidate in find_candidates(spec_for(key), actor, values):
+        if set(candidate["reasons"]) - {"name"} or (same_name and candidate["score"] == 100):
+            return candidate["obj"]
+    return None
 
 
 def _relink_history(lead: Lead, target_key: str, target, actor) -> None:
@@ -228,8 +224,9 @@ def lead_convert(
     expected_version: int | None = None,
 ) -> Conversion:
     """Convert a lead in one step into an account, a contact and a deal, each optional
-    (REQ SA-1). An account or contact given is used; else one with the lead's e-mail or
-    phone is matched, else a new one is created from the lead. The deal (``opportunity``: its
+    (REQ SA-1). An account or contact given is used; else an existing one is matched — a
+    contact by the lead's e-mail or phone, an account by those or its company name — else a
+    new one is created from the lead. The deal (``opportunity``: its
     name, stage, amount …) gets the lead's source, owner, account and contact; the lead's
     interactions and tasks move to the account (else the contact, else the deal). Converting
     twice is refused."""
@@ -243,9 +240,12 @@ def lead_convert(
         raise ValidationError({"lead": [_("Choose at least one record to convert into.")]})
     result = Conversion(lead=locked)
     owner = locked.owner or actor
+    keys = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
     if account is None and create_account and locked.company_name:
-        values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
-        account = _existing("accounts", actor, values)
+        # A company of the same name is the lead's account (its phone is often not his).
+        account = _existing(
+            "accounts", actor, {"name": locked.company_name, **keys}, same_name=True
+        )
         if account is not None:
             result.matched.append("account")
         else:
@@ -262,8 +262,8 @@ def lead_convert(
     result.account = account
     person = locked.first_name or locked.last_name
     if contact is None and create_contact and person:
-        values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
-        contact = _existing("contacts", actor, values)
+        # A person is matched by a key only: two people may share a name.
+        contact = _existing("contacts", actor, keys)
         if contact is not None:
             result.matched.append("contact")
         else:
