@@ -118,9 +118,7 @@ def test_a_lead_matching_an_existing_contact_links_to_it_instead_of_duplicating(
     assert Contact.objects.count() == 1
     assert Account.objects.count() == 1
     assert list(contact.accounts.all()) == [account]
-    assert list(result.opportunity.contact_links.values_list("contact", flat=True)) == [
-        contact.pk
-    ]
+    assert list(result.opportunity.contact_links.values_list("contact", flat=True)) == [contact.pk]
     lead.refresh_from_db()
     assert lead.converted_contact == contact
 
