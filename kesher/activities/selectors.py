@@ -12,6 +12,7 @@ from django.utils import timezone
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.org.models import User
 from kesher.platform.access import grant
+from kesher.platform.models import Choice
 from kesher.platform.records.links import resolve_link
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "TASK_TABS",
     "about_record",
     "calendar_people",
+    "first_by_rating",
     "not_contacted",
     "notifications_of",
     "parent_task",
@@ -221,9 +223,27 @@ def not_contacted(user, days: int, *, owner=None, status=None, city: str = ""):
         qs = qs.filter(status_id=status)
     if city:
         qs = qs.filter(city=city)
-    return qs.select_related("owner", "status").order_by(
+    return qs.select_related("owner", "status", "rating").order_by(
         F("last_contact_at").asc(nulls_first=True), "id"
     )
+
+
+def first_by_rating(accounts, limit: int) -> list:
+    """The first ``limit`` of ``accounts`` (in their order) with the best-rated customers
+    first — A, then B, then C as the rating pick-list orders them, the unrated last
+    (REQ TK-8). One query per rating, each a range of the (rating, last contact) index, rather
+    than one sort of every account by its rating's order."""
+    ratings = list(
+        Choice.objects.filter(list_key="account_rating")
+        .order_by("order", "pk")
+        .values_list("pk", flat=True)
+    )
+    rows: list = []
+    for rating in [*ratings, None]:
+        if len(rows) >= limit:
+            break
+        rows += list(accounts.filter(rating=rating)[: limit - len(rows)])
+    return rows
 
 
 # --- what my team is doing now (REQ CU-10) -----------------------------------------------------
@@ -337,7 +357,6 @@ def task_report(user, group: str, start: datetime.datetime, end: datetime.dateti
 
 
 def _report_labels(group: str, keys: list) -> dict:
-    from kesher.platform.models import Choice
 
     present = [k for k in keys if k is not None]
     if group == "type":

@@ -29,6 +29,7 @@ accounts = register(
             "email",
             "city",
             "status",
+            "rating",
             "owner",
             "last_contact_at",
         ),
@@ -48,6 +49,7 @@ accounts = register(
             "industry",
             "source",
             "status",
+            "rating",
             "owner",
             "companies",
             "tags",
@@ -64,6 +66,7 @@ accounts = register(
                     "company_number",
                     "israeli_id",
                     "status",
+                    "rating",
                     "industry",
                     "source",
                     "owner",
@@ -82,6 +85,7 @@ accounts = register(
         filter_fields=(
             "kind",
             "status",
+            "rating",
             "industry",
             "source",
             "owner",
@@ -92,7 +96,7 @@ accounts = register(
         ),
         ordering_fields=("name", "city", "created_at", "last_contact_at", "id"),
         default_ordering=("name", "id"),
-        select_related=("status", "owner"),
+        select_related=("status", "rating", "owner"),
         # The contacts panel of the detail page lists each link with its contact.
         prefetch_related=(
             Prefetch(
@@ -105,11 +109,12 @@ accounts = register(
         owner_field="owner",
         company_field="companies",
         status_field="status",
-        headline_fields=("status", "owner", "phone", "email", "city"),
+        headline_fields=("status", "rating", "owner", "phone", "email", "city"),
         choice_lists={
             "industry": "industry",
             "source": "account_source",
             "status": "account_status",
+            "rating": "account_rating",
         },
         create_service=services.account_create,
         api_example={

@@ -12,14 +12,22 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def my_deals_needing_action(context, limit: int = 5):
-    """The signed-in user's open deals, the stuck (or soonest to be) first (REQ SA-3)."""
+    """The signed-in user's open deals: by the deal's priority, then its customer's rating (A
+    first, as their pick-lists order them; REQ TK-8), then the stuck (or soonest to be) first
+    (SA-3)."""
     user = context["request"].user
     return list(
         Opportunity.objects.visible_to(user)
         .open()
         .filter(owner=user)
-        .select_related("stage")
-        .order_by(F("stuck_at").asc(nulls_last=True), "stage_entered_at", "id")[:limit]
+        .select_related("stage", "priority")
+        .order_by(
+            F("priority__order").asc(nulls_last=True),
+            F("account__rating__order").asc(nulls_last=True),
+            F("stuck_at").asc(nulls_last=True),
+            "stage_entered_at",
+            "id",
+        )[:limit]
     )
 
 
