@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 from kesher.sales import services
+from kesher.sales.forms import OpportunityForm
 from kesher.sales.models import Competitor, Lead, Opportunity, Pipeline, Stage
+from kesher.sales.serializers import OpportunityContactsMixin
 
 leads = register(
     Entity(
@@ -239,7 +241,6 @@ opportunities = register(
         form_fields=(
             "name",
             "account",
-            "contacts",
             "stage",
             "amount",
             "currency",
@@ -258,7 +259,6 @@ opportunities = register(
                 (
                     "name",
                     "account",
-                    "contacts",
                     "stage",
                     "stage_entered_at",
                     "stuck_at",
@@ -268,7 +268,14 @@ opportunities = register(
             ),
             Section(
                 _("Money and dates"),
-                ("amount", "currency", "expected_close_date", "source", "lost_reason"),
+                (
+                    "amount",
+                    "currency",
+                    "expected_close_date",
+                    "closed_at",
+                    "source",
+                    "lost_reason",
+                ),
             ),
             Section(_("Competition"), ("competitors",)),
             Section(_("What the customer wants"), ("product_requests", "notes")),
@@ -304,7 +311,7 @@ opportunities = register(
         select_related=("stage", "account", "owner", "priority"),
         status_field="stage",
         # Derived from the stage: its change says it.
-        audit_exclude=("stage_entered_at", "stuck_at"),
+        audit_exclude=("stage_entered_at", "stuck_at", "closed_at"),
         choice_lists={
             "priority": "opportunity_priority",
             "source": "lead_source",
@@ -312,9 +319,13 @@ opportunities = register(
         },
         create_service=services.opportunity_create,
         update_service=services.opportunity_update,
+        # The deal's contacts with their roles (the deal page's panel edits them).
+        serializer_mixin=OpportunityContactsMixin,
+        form_mixin=OpportunityForm,
         api_example={
             "name": "מערכת CRM ל-20 משתמשים",
             "account": 12,
+            "contacts": [{"contact": 31, "role": "מקבלת החלטה"}, {"contact": 32, "role": "משתמש"}],
             "stage": 2,
             "amount": "48000.00",
             "currency": "ILS",

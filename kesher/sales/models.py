@@ -320,6 +320,13 @@ class Opportunity(KesherModel):
         editable=False,
         help_text=_("When the deal passes its stage's standard duration."),
     )
+    closed_at = models.DateTimeField(
+        _("closed"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the deal was won or lost; empty while it is open."),
+    )
     owner = owner_fk("owned_opportunities", db_index=False)  # opp_owner_stage leads with it
     priority = choice_fk("opportunity_priority", _("priority"))
     source = choice_fk("lead_source", _("source"))

@@ -42,6 +42,9 @@ __all__ = [
     "opportunity_create",
     "opportunity_link_contact",
     "opportunity_move_stage",
+    "opportunity_set_contact_role",
+    "opportunity_set_contacts",
+    "opportunity_unlink_contact",
     "opportunity_update",
     "pipeline_delete",
     "stage_delete",
@@ -101,18 +104,36 @@ def lead_create(*, actor, data: dict, m2m: dict | None = None) -> Lead:
     return record_create("leads", actor=actor, data=data, m2m=m2m)
 
 
-def _set_clock(opportunity: Opportunity, entered_at: datetime.datetime) -> None:
+def _set_clock(
+    opportunity: Opportunity,
+    entered_at: datetime.datetime,
+    *,
+    previous_outcome: str | None = None,
+    closed_at: datetime.datetime | None = None,
+) -> None:
+    """Restart the deal's clock in its stage, and say when it was closed: the moment it was
+    won or lost, kept while it moves between stages of the same outcome (won → in work →
+    done), cleared when it is reopened."""
     # Derived from the stage alone, not a change of their own: no audit entry, no event.
+    outcome = opportunity.stage.outcome
+    if outcome == Stage.Outcome.OPEN:
+        closed_at = None
+    elif outcome != previous_outcome or closed_at is None:
+        closed_at = entered_at
     opportunity.stage_entered_at = entered_at
     opportunity.stuck_at = stuck_moment(opportunity.stage, entered_at)
+    opportunity.closed_at = closed_at
     Opportunity._base_manager.filter(pk=opportunity.pk).update(
-        stage_entered_at=opportunity.stage_entered_at, stuck_at=opportunity.stuck_at
+        stage_entered_at=opportunity.stage_entered_at,
+        stuck_at=opportunity.stuck_at,
+        closed_at=closed_at,
     )
 
 
 @transaction.atomic
 def opportunity_create(*, actor, data: dict, m2m: dict | None = None) -> Opportunity:
-    """Create a deal on its stage, its clock started now (REQ SA-2, SA-3)."""
+    """Create a deal on its stage, its clock started now (REQ SA-2, SA-3); one created won or
+    lost is closed now."""
     opportunity = record_create("opportunities", actor=actor, data=data, m2m=m2m)
     _set_clock(opportunity, opportunity.stage_entered_at)
     return opportunity
@@ -122,15 +143,20 @@ def opportunity_create(*, actor, data: dict, m2m: dict | None = None) -> Opportu
 def opportunity_update(
     opportunity: Opportunity, *, actor, data: dict, m2m=None, expected_version=None
 ) -> Opportunity:
-    """Change a deal; a new stage restarts its clock (REQ SA-3)."""
+    """Change a deal; a new stage restarts its clock (REQ SA-3) and closes or reopens it."""
     # Lock the row first: the stage it had decides whether the clock restarts, and must not
     # change between this read and the write.
-    before = Opportunity._base_manager.select_for_update().only("stage_id").get(pk=opportunity.pk)
+    before = (
+        Opportunity._base_manager.select_for_update()
+        .only("stage_id", "closed_at")
+        .get(pk=opportunity.pk)
+    )
     updated = record_update(
         opportunity, actor=actor, data=data, m2m=m2m, expected_version=expected_version
     )
     if updated.stage_id != before.stage_id:
-        _set_clock(updated, timezone.now())
+        previous = Stage.objects.values_list("outcome", flat=True).get(pk=before.stage_id)
+        _set_clock(updated, timezone.now(), previous_outcome=previous, closed_at=before.closed_at)
     return updated
 
 
@@ -173,6 +199,80 @@ def opportunity_link_contact(
         changes={"contacts": [None, _linked(contact, link.role)]},
     )
     return link
+
+
+def opportunity_set_contact_role(link: OpportunityContact, *, actor, role: str) -> None:
+    """Change a contact's role in a deal, audited on the deal (REQ SA-6)."""
+    role = role.strip()
+    if role == link.role:
+        return
+    before = _linked(link.contact, link.role)
+    link.role = role
+    link.full_clean()
+    link.save(update_fields=["role"])
+    write_audit(
+        link.opportunity,
+        actor=actor,
+        action="update",
+        changes={"contacts": [before, _linked(link.contact, role)]},
+    )
+
+
+def opportunity_unlink_contact(opportunity: Opportunity, *, actor, contact) -> None:
+    """Take a contact off a deal, audited on the deal."""
+    links = OpportunityContact.objects.filter(opportunity=opportunity, contact=contact)
+    link = links.first()
+    if link is not None:
+        links.delete()
+        write_audit(
+            opportunity,
+            actor=actor,
+            action="update",
+            changes={"contacts": [_linked(contact, link.role), None]},
+        )
+
+
+@transaction.atomic
+def opportunity_set_contacts(opportunity: Opportunity, *, actor, links: list[dict]) -> None:
+    """Make the deal's contacts that ``actor`` may see exactly ``links`` (items ``{"contact":
+    Contact, "role": str}``): new ones added, missing ones removed, changed roles updated, each
+    audited. Contacts out of the actor's sight stay as they are: an edit never removes what
+    its author cannot see (REQ SA-6, OR-3)."""
+    # Lock the deal: two edits of its contacts at once must not both add or both remove one.
+    Opportunity._base_manager.select_for_update().filter(pk=opportunity.pk).exists()
+    wanted: dict[int, dict] = {}
+    for link in links:
+        contact = link["contact"]
+        if contact.pk in wanted:
+            raise ValidationError(
+                {"contacts": [_("%(contact)s is listed more than once.") % {"contact": contact}]}
+            )
+        wanted[contact.pk] = link
+    current_ids = opportunity.contact_links.values_list("contact_id", flat=True)
+    visible = set(
+        Contact.objects.visible_to(actor)
+        .filter(pk__in=[*wanted, *current_ids])
+        .values_list("pk", flat=True)
+    )
+    if set(wanted) - visible:
+        raise ValidationError({"contacts": [_("No such contact, or you may not see it.")]})
+    current = {
+        link.contact_id: link
+        for link in opportunity.contact_links.select_related("contact", "opportunity")
+        if link.contact_id in visible
+    }
+    for contact_id, link in current.items():
+        if contact_id not in wanted:
+            opportunity_unlink_contact(opportunity, actor=actor, contact=link.contact)
+    for contact_id, wish in wanted.items():
+        if contact_id in current:
+            opportunity_set_contact_role(
+                current[contact_id], actor=actor, role=wish.get("role", "")
+            )
+        else:
+            opportunity_link_contact(
+                opportunity, actor=actor, contact=wish["contact"], role=wish.get("role", "")
+            )
 
 
 # --- lead conversion ---------------------------------------------------------------------------

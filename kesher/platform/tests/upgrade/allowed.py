@@ -92,8 +92,11 @@ ALLOWED = [
     AddedColumn(table="imports_importjob", column="report", value={}, why="no dry-run report"),
     # Issue 15 (sales/migrations/0002_defaults.py): sales' pick-lists and the built-in roles'
     # rights on leads, deals, pipelines, stages and competitors.
-    AddedRows(table="platform_choice", why="sales' starting pick-lists"),
+    AddedRows(table="platform_choice", why="sales' and the customer rating's starting lists"),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
+    # Issue 15 (TK-8; customers/migrations/0010_account_rating.py): a customer rating on
+    # accounts, none until someone rates them.
+    AddedColumn(table="customers_account", column="rating_id", value=None, why="not rated"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
