@@ -293,6 +293,7 @@ opportunities = register(
             "stage",
             "owner",
             "account",
+            "contacts",
             "priority",
             "source",
             "lost_reason",
