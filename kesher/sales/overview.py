@@ -1,11 +1,15 @@
 """Sales' figures in the customer 360° view (REQ CU-7, CU-8): an account's (or a contact's)
 open opportunities — how many, their sum, a link to them — its won revenue and its last won
 deal. Only deals the reader may see count (REQ OR-3); revenue by product group arrives with
-the catalogue (its slot stays empty until then)."""
+the catalogue (its slot stays empty until then). Alert rules on accounts may name the same
+figures in their conditions (CU-8): ``open_opportunities``, ``won_revenue``, ``last_won_at``."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, Sum
+from decimal import Decimal
+
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -14,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from kesher.activities.overview import Figure, register_figure
 from kesher.platform.access import can
+from kesher.platform.lists.filterlang import DerivedField, register_derived_field
 from kesher.platform.registry import registry
 from kesher.sales.models import Opportunity, Stage
 from kesher.sales.selectors import money
@@ -120,5 +125,56 @@ register_figure(
         entities=("accounts", "contacts"),
         order=58,
         link=_last_won_link,
+    )
+)
+
+
+# --- the same figures for alert rules' conditions (REQ CU-8) -------------------------------------
+
+
+def _of_account(deals):
+    """Correlated to the account row a condition is evaluated on, one value per account."""
+    return deals.filter(account=OuterRef("pk")).order_by().values("account")
+
+
+register_derived_field(
+    DerivedField(
+        "accounts",
+        "open_opportunities",
+        "number",
+        lambda: Coalesce(
+            Subquery(
+                _of_account(Opportunity.objects.all().open()).annotate(n=Count("pk")).values("n")
+            ),
+            0,
+        ),
+        gettext_lazy("Open opportunities"),
+    )
+)
+register_derived_field(
+    DerivedField(
+        "accounts",
+        "won_revenue",
+        "number",
+        lambda: Coalesce(
+            Subquery(
+                _of_account(Opportunity.objects.all().won()).annotate(s=Sum("amount")).values("s")
+            ),
+            Value(Decimal("0")),
+        ),
+        gettext_lazy("Won revenue"),
+    )
+)
+register_derived_field(
+    DerivedField(
+        "accounts",
+        "last_won_at",
+        "datetime",
+        lambda: Subquery(
+            _of_account(Opportunity.objects.all().won())
+            .annotate(last=Max("closed_at"))
+            .values("last")
+        ),
+        gettext_lazy("Last won deal"),
     )
 )

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from kesher.activities import overview
+from kesher.activities.services import alert_rule_create
 from kesher.customers.models import Account
 from kesher.customers.tests.factories import make_account, make_contact
 from kesher.sales.models import Opportunity
@@ -82,3 +83,38 @@ def test_the_figures_read_a_fixed_number_of_queries(users, django_assert_max_num
         )
     with django_assert_max_num_queries(12):
         overview.figures_for(account, rep)
+
+
+def test_alert_rules_may_name_the_sales_figures_and_users_filters_may_not(users, api_for):
+    """REQ CU-8: an administrator's alert rule on accounts uses the open opportunities and won
+    revenue; a user's own filter cannot name them (they count deals out of his scope)."""
+    admin, rep = users["admin"], users["sales_rep"]
+    alert_rule_create(
+        actor=admin,
+        data={
+            "name": "לקוח חם",
+            "entity": "accounts",
+            "condition": {
+                "all": [
+                    {"field": "open_opportunities", "op": "gte", "value": 2},
+                    {"field": "won_revenue", "op": "gt", "value": 1000},
+                    {"field": "last_won_at", "op": "within_last_days", "value": 30},
+                ]
+            },
+            "message": "לקוח חם: עסקאות פתוחות וזכייה החודש",
+            "level": "info",
+        },
+    )
+    hot = make_account(rep, name="חם")
+    make_opportunity(rep, account=hot, owner=rep)
+    make_opportunity(rep, account=hot, owner=rep)
+    make_opportunity(rep, account=hot, owner=rep, amount="5000", stage=stage("won"))
+    cold = make_account(rep, name="קר")
+    make_opportunity(rep, account=cold, owner=rep, amount="5000", stage=stage("won"))
+    assert [a["message"] for a in overview.alerts_for(hot, rep)] == [
+        "לקוח חם: עסקאות פתוחות וזכייה החודש"
+    ]
+    assert overview.alerts_for(cold, rep) == []
+    condition = '{"field": "won_revenue", "op": "gt", "value": 0}'
+    answer = api_for(rep).get("/api/v1/accounts/", {"filter": condition})
+    assert answer.status_code == 400
