@@ -27,6 +27,7 @@ __all__ = [
     "record_contacts",
     "record_interactions",
     "record_tasks",
+    "register_team_activity",
     "subtasks",
     "task_list",
     "task_report",
@@ -251,10 +252,22 @@ def first_by_rating(accounts, limit: int) -> list:
 LONGEST_MEETING = datetime.timedelta(hours=12)
 DEFAULT_MEETING_MINUTES = 60
 
+# Other apps' latest work of the team (sales: new deals and stage moves, REQ CU-10): each
+# ``source(viewer, member_ids, now, latest)`` returns entries {"at", "user_id", "label",
+# "text", "url"} of records the viewer may see, newest first.
+_team_sources: list = []
+
+
+def register_team_activity(source):
+    """Add another app's work to "what my team is doing now"."""
+    _team_sources.append(source)
+    return source
+
 
 def team_now(viewer, members, now=None, latest: int = 20) -> dict:
-    """For each of ``members``: the meeting going on now and the tasks in progress; and the
-    team's latest interactions. Four queries whatever the team's size; everything through
+    """For each of ``members``: the meeting going on now and the tasks in progress; the team's
+    latest interactions; and its latest work in other apps (``register_team_activity``). Four
+    queries whatever the team's size, and one per other app; everything through
     ``visible_to(viewer)``."""
     now = now or timezone.now()
     members = list(members)
@@ -294,7 +307,15 @@ def team_now(viewer, members, now=None, latest: int = 20) -> dict:
         {"user": m, "meeting": current.get(m.pk), "tasks": in_progress.get(m.pk, [])}
         for m in members
     ]
-    return {"members": rows, "recent": recent}
+    names = {m.pk: m for m in members}
+    work = sorted(
+        (entry for source in _team_sources for entry in source(viewer, ids, now, latest)),
+        key=lambda entry: entry["at"],
+        reverse=True,
+    )[:latest]
+    for entry in work:
+        entry["user"] = names.get(entry["user_id"])
+    return {"members": rows, "recent": recent, "work": work}
 
 
 # --- task reports (REQ TK-7) ----------------------------------------------------------------------

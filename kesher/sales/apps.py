@@ -8,7 +8,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        # The entities first: what a new lead is matched on and the 360° view's sales figures
-        # name them.
+        # The entities first: what a new lead is matched on, the 360° view's sales figures and
+        # the team's deal activity name them.
         from kesher.sales import entities  # noqa: F401, I001
-        from kesher.sales import duplicates, overview  # noqa: F401
+        from kesher.sales import duplicates, overview, team  # noqa: F401
