@@ -109,7 +109,7 @@ accounts = register(
         owner_field="owner",
         company_field="companies",
         status_field="status",
-        headline_fields=("status", "rating", "owner", "phone", "email", "city"),
+        headline_fields=("status", "owner", "rating", "phone", "email", "city"),
         choice_lists={
             "industry": "industry",
             "source": "account_source",
