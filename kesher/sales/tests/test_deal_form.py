@@ -98,7 +98,7 @@ def test_the_migration_backfills_deals_closed_before(users):
     won = make_opportunity(rep, stage=stage("in_work"))
     open_deal = make_opportunity(rep)
     Opportunity.objects.update(closed_at=None)
-    migration = importlib.import_module("kesher.sales.migrations.0005_opportunity_closed_at")
+    migration = importlib.import_module("kesher.sales.migrations.0007_opportunity_closed_at")
     migration.backfill(apps, None)
     won.refresh_from_db()
     assert won.closed_at == won.stage_entered_at

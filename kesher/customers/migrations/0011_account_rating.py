@@ -24,7 +24,7 @@ def create_ratings(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0009_only_needed_indexes'),
+        ('customers', '0010_account_region'),
         ('platform', '0013_search_phone_once'),
     ]
 

@@ -17,7 +17,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0004_lead_name_indexes'),
+        ('sales', '0006_lead_name_indexes'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0009_only_needed_indexes'),
         ('platform', '0013_search_phone_once'),
-        ('sales', '0003_only_needed_indexes'),
+        ('sales', '0005_targets_defaults'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
