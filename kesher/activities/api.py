@@ -140,6 +140,9 @@ class FigureSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     value = serializers.JSONField(allow_null=True)
+    url = serializers.CharField(
+        allow_null=True, required=False, help_text="Where the value leads, when it does."
+    )
 
 
 class AlertSerializer(serializers.Serializer):
@@ -162,6 +165,12 @@ OVERVIEW_EXAMPLE = OpenApiExample(
             {"key": "open_tasks", "label": "משימות פתוחות", "value": 3},
             {"key": "overdue_tasks", "label": "משימות באיחור", "value": 1},
             {"key": "last_contact", "label": "קשר אחרון", "value": "10/09/2026 10:30"},
+            {
+                "key": "open_opportunities",
+                "label": "הזדמנויות פתוחות",
+                "value": "2 · ₪48,000.00",
+                "url": "/r/opportunities/?account=12",
+            },
             {"key": "open_tickets", "label": "פניות פתוחות", "value": None},
         ],
         "alerts": [
@@ -198,7 +207,7 @@ class RecordOverviewView(APIView):
         if record is None:
             raise NotFound
         figures = [
-            {"key": f["key"], "label": str(f["label"]), "value": f["value"]}
+            {"key": f["key"], "label": str(f["label"]), "value": f["value"], "url": f["url"]}
             for f in overview.figures_for(record, request.user)
         ]
         alerts = overview.alerts_for(record, request.user)

@@ -45,6 +45,8 @@ class Figure:
     order: int = 100
     # "danger" when the value asks for attention (overdue tasks above zero).
     tone: Callable | None = None
+    # ``link(record, user)``: where the value leads (the records it counts), or None.
+    link: Callable | None = None
 
 
 _figures: dict[str, Figure] = {}
@@ -130,7 +132,7 @@ register_figure(
 
 
 def figures_for(record, user) -> list[dict]:
-    """The key figures of ``record`` in order, each {key, label, value, tone}."""
+    """The key figures of ``record`` in order, each {key, label, value, tone, url}."""
     key = registry.for_model(record).key
     shown = {f.key: f for f in SLOTS if key in f.entities}
     shown.update({k: f for k, f in _figures.items() if key in f.entities})
@@ -138,7 +140,10 @@ def figures_for(record, user) -> list[dict]:
     for figure in sorted(shown.values(), key=lambda f: (f.order, f.key)):
         value = figure.compute(record, user) if figure.compute else None
         tone = figure.tone(value) if figure.tone and value is not None else ""
-        rows.append({"key": figure.key, "label": figure.label, "value": value, "tone": tone})
+        url = figure.link(record, user) if figure.link and value is not None else None
+        rows.append(
+            {"key": figure.key, "label": figure.label, "value": value, "tone": tone, "url": url}
+        )
     return rows
 
 

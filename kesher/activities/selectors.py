@@ -12,6 +12,7 @@ from django.utils import timezone
 from kesher.activities.models import Interaction, Notification, Task
 from kesher.org.models import User
 from kesher.platform.access import grant
+from kesher.platform.models import Choice
 from kesher.platform.records.links import resolve_link
 
 __all__ = [
@@ -19,12 +20,14 @@ __all__ = [
     "TASK_TABS",
     "about_record",
     "calendar_people",
+    "first_by_rating",
     "not_contacted",
     "notifications_of",
     "parent_task",
     "record_contacts",
     "record_interactions",
     "record_tasks",
+    "register_team_activity",
     "subtasks",
     "task_list",
     "task_report",
@@ -221,9 +224,27 @@ def not_contacted(user, days: int, *, owner=None, status=None, city: str = ""):
         qs = qs.filter(status_id=status)
     if city:
         qs = qs.filter(city=city)
-    return qs.select_related("owner", "status").order_by(
+    return qs.select_related("owner", "status", "rating").order_by(
         F("last_contact_at").asc(nulls_first=True), "id"
     )
+
+
+def first_by_rating(accounts, limit: int) -> list:
+    """The first ``limit`` of ``accounts`` (in their order) with the best-rated customers
+    first — A, then B, then C as the rating pick-list orders them, the unrated last
+    (REQ TK-8). One query per rating, each a range of the (rating, last contact) index, rather
+    than one sort of every account by its rating's order."""
+    ratings = list(
+        Choice.objects.filter(list_key="account_rating")
+        .order_by("order", "pk")
+        .values_list("pk", flat=True)
+    )
+    rows: list = []
+    for rating in [*ratings, None]:
+        if len(rows) >= limit:
+            break
+        rows += list(accounts.filter(rating=rating)[: limit - len(rows)])
+    return rows
 
 
 # --- what my team is doing now (REQ CU-10) -----------------------------------------------------
@@ -231,10 +252,22 @@ def not_contacted(user, days: int, *, owner=None, status=None, city: str = ""):
 LONGEST_MEETING = datetime.timedelta(hours=12)
 DEFAULT_MEETING_MINUTES = 60
 
+# Other apps' latest work of the team (sales: new deals and stage moves, REQ CU-10): each
+# ``source(viewer, member_ids, now, latest)`` returns entries {"at", "user_id", "label",
+# "text", "url"} of records the viewer may see, newest first.
+_team_sources: list = []
+
+
+def register_team_activity(source):
+    """Add another app's work to "what my team is doing now"."""
+    _team_sources.append(source)
+    return source
+
 
 def team_now(viewer, members, now=None, latest: int = 20) -> dict:
-    """For each of ``members``: the meeting going on now and the tasks in progress; and the
-    team's latest interactions. Four queries whatever the team's size; everything through
+    """For each of ``members``: the meeting going on now and the tasks in progress; the team's
+    latest interactions; and its latest work in other apps (``register_team_activity``). Four
+    queries whatever the team's size, and one per other app; everything through
     ``visible_to(viewer)``."""
     now = now or timezone.now()
     members = list(members)
@@ -274,7 +307,15 @@ def team_now(viewer, members, now=None, latest: int = 20) -> dict:
         {"user": m, "meeting": current.get(m.pk), "tasks": in_progress.get(m.pk, [])}
         for m in members
     ]
-    return {"members": rows, "recent": recent}
+    names = {m.pk: m for m in members}
+    work = sorted(
+        (entry for source in _team_sources for entry in source(viewer, ids, now, latest)),
+        key=lambda entry: entry["at"],
+        reverse=True,
+    )[:latest]
+    for entry in work:
+        entry["user"] = names.get(entry["user_id"])
+    return {"members": rows, "recent": recent, "work": work}
 
 
 # --- task reports (REQ TK-7) ----------------------------------------------------------------------
@@ -337,7 +378,6 @@ def task_report(user, group: str, start: datetime.datetime, end: datetime.dateti
 
 
 def _report_labels(group: str, keys: list) -> dict:
-    from kesher.platform.models import Choice
 
     present = [k for k in keys if k is not None]
     if group == "type":

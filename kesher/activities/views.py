@@ -404,7 +404,7 @@ def not_contacted(request):
         run = callbacks.callback_start(actor=request.user, days=days, filters=filters)
         return redirect(reverse("activities_callback_run", args=[run.pk]))
     accounts = selectors.not_contacted(request.user, days, **filters)
-    rows = list(accounts[:200])
+    rows = selectors.first_by_rating(accounts, 200)
     context = {
         "days": days,
         "filters": filters,

@@ -29,6 +29,7 @@ accounts = register(
             "email",
             "city",
             "status",
+            "rating",
             "owner",
             "last_contact_at",
         ),
@@ -48,6 +49,7 @@ accounts = register(
             "industry",
             "source",
             "status",
+            "rating",
             "owner",
             "region",
             "companies",
@@ -65,6 +67,7 @@ accounts = register(
                     "company_number",
                     "israeli_id",
                     "status",
+                    "rating",
                     "industry",
                     "source",
                     "owner",
@@ -84,6 +87,7 @@ accounts = register(
         filter_fields=(
             "kind",
             "status",
+            "rating",
             "industry",
             "source",
             "owner",
@@ -95,7 +99,7 @@ accounts = register(
         ),
         ordering_fields=("name", "city", "created_at", "last_contact_at", "id"),
         default_ordering=("name", "id"),
-        select_related=("status", "owner"),
+        select_related=("status", "rating", "owner"),
         # The contacts panel of the detail page lists each link with its contact.
         prefetch_related=(
             Prefetch(
@@ -109,11 +113,12 @@ accounts = register(
         company_field="companies",
         region_field="region",
         status_field="status",
-        headline_fields=("status", "owner", "phone", "email", "city"),
+        headline_fields=("status", "owner", "rating", "phone", "email", "city"),
         choice_lists={
             "industry": "industry",
             "source": "account_source",
             "status": "account_status",
+            "rating": "account_rating",
         },
         create_service=services.account_create,
         api_example={

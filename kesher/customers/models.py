@@ -46,6 +46,8 @@ class Account(KesherModel):
     industry = choice_fk("industry", _("industry"))
     source = choice_fk("account_source", _("source"))
     status = choice_fk("account_status", _("status"))
+    # A, B, C …: how much the customer matters; orders the reps' work lists (REQ TK-8).
+    rating = choice_fk("account_rating", _("customer rating"), db_index=False)
     owner = owner_fk("owned_accounts", db_index=False)  # account_owner_name leads with it
     region = models.ForeignKey(
         "org.Region",
@@ -87,6 +89,9 @@ class Account(KesherModel):
             models.Index(fields=["city"], name="account_city", opclasses=["varchar_pattern_ops"]),
             # Automation's idle trigger reads a window of last changes (automation/schedule.py).
             models.Index(fields=["updated_at", "id"], name="account_updated"),
+            # The call-back list reads each rating's longest-waiting accounts in order
+            # (activities.selectors.first_by_rating, REQ TK-8).
+            models.Index(fields=["rating", "last_contact_at", "id"], name="account_rating_contact"),
         ]
 
     def __str__(self):

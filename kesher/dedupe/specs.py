@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
@@ -23,12 +24,14 @@ from kesher.dedupe.normalize import (
     normalize_phone_key,
     strip_marks,
 )
+from kesher.platform.access import can
 from kesher.platform.fields import LowercaseEmailField
 from kesher.platform.records.lookups import TOP
 from kesher.platform.registry import register_duplicate_finder, registry
 
 __all__ = [
     "REASON_LABELS",
+    "AlsoMatch",
     "DedupeSpec",
     "DuplicateFinder",
     "find_candidates",
@@ -56,6 +59,20 @@ def name_threshold() -> int:
 
 
 @dataclass(frozen=True)
+class AlsoMatch:
+    """Another entity a new record is also checked against on create (a lead against the
+    contacts and accounts it may become, REQ SA-1): ``fields`` pairs each of the other
+    entity's fields with the field of this one that holds the same thing."""
+
+    key: str
+    fields: tuple[tuple[str, str], ...]
+
+    def data_from(self, data: dict) -> dict:
+        """The new record's values under the other entity's field names."""
+        return {theirs: data.get(ours) for theirs, ours in self.fields}
+
+
+@dataclass(frozen=True)
 class DedupeSpec:
     """The fields of one entity that duplicates are matched on."""
 
@@ -70,6 +87,8 @@ class DedupeSpec:
     # The scan's sorted-neighbourhood order; an index on it lets the database stream it.
     sort_fields: tuple[str, ...] = ()
     company_names: bool = False
+    # Other entities a new record is also checked against on create (page, API, import).
+    also_against: tuple[AlsoMatch, ...] = ()
 
     @property
     def entity(self):
@@ -379,6 +398,7 @@ def find_candidates(spec: DedupeSpec, actor, data: dict, *, exclude=None) -> lis
         obj = candidate["obj"]
         candidate.update(
             id=obj.pk,
+            entity=spec.key,
             display=str(obj),
             url=reverse("entity_detail", args=[spec.key, obj.pk]),
             reason_labels=[str(REASON_LABELS[r]) for r in candidate["reasons"]],
@@ -400,12 +420,33 @@ class DuplicateFinder:
         self.spec = spec
 
     def find(self, actor, data: dict) -> list[dict]:
-        return find_candidates(self.spec, actor, data)
+        """Records like ``data`` of this entity and of the entities it is also checked
+        against (those the actor may see), best first; another entity's are marked with its
+        name (``kind``)."""
+        found = find_candidates(self.spec, actor, data)
+        for other in self.other_entities(actor):
+            match = next(m for m in self.spec.also_against if m.key == other.key)
+            kind = capfirst(other.label)
+            found += [
+                {**candidate, "kind": kind}
+                for candidate in find_candidates(spec_for(other.key), actor, match.data_from(data))
+            ]
+        # A stable sort: within one score, this entity's records first, then by id.
+        return sorted(found, key=lambda c: -c["score"])[:MAX_CANDIDATES]
+
+    def other_entities(self, actor) -> list:
+        """The other entities a new record is checked against that ``actor`` may see."""
+        return [
+            registry.get(match.key)
+            for match in self.spec.also_against
+            if spec_for(match.key) is not None and can(actor, match.key, "view")
+        ]
 
     @staticmethod
     def as_json(candidates: list[dict]) -> list[dict]:
         return [
             {
+                "entity": c["entity"],
                 "id": c["id"],
                 "display": c["display"],
                 "url": c["url"],

@@ -84,6 +84,7 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
                 "lead_source_detail",
                 "lost_reason",
                 "opportunity_priority",
+                "account_rating",
             ]
         )
     }
@@ -91,6 +92,11 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
     for index, username in enumerate(reps):
         rep = users[username]
         accounts = list(Account.objects.filter(owner=rep).order_by("pk")[: len(DEALS)])
+        # The customers with deals rated A, B and C in turn: the reps' lists order by it. Set
+        # as seed data (some of these accounts wait for an approval, which locks their edits).
+        for number, account in enumerate(accounts):
+            rating = choices[("account_rating", "abc"[number % 3])]
+            Account.objects.filter(pk=account.pk).update(rating=rating)
         for number, (name, key, amount, days, close_in, rival) in enumerate(DEALS):
             data = {
                 "name": name,

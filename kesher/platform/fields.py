@@ -213,11 +213,20 @@ class CompanyNumberField(_StdnumField):
     error_message = _("Enter a valid company number.")
 
 
-def choice_fk(list_key: str, verbose_name, *, required: bool = False, related_name: str = "+"):
+def choice_fk(
+    list_key: str,
+    verbose_name,
+    *,
+    required: bool = False,
+    related_name: str = "+",
+    db_index: bool = True,
+):
     """A foreign key to one admin-editable pick-list, limited to its list's active values
-    (decision 0015): the services, forms and API all refuse a value of another list."""
+    (decision 0015): the services, forms and API all refuse a value of another list.
+    ``db_index=False`` where a composite index leads with it."""
     return models.ForeignKey(
         "platform.Choice",
+        db_index=db_index,
         verbose_name=verbose_name,
         null=not required,
         blank=not required,

@@ -8,4 +8,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        from kesher.sales import entities  # noqa: F401  (registers leads, pipelines, deals)
+        # The entities first: what a new lead is matched on, the 360° view's sales figures and
+        # the team's deal activity name them.
+        from kesher.sales import entities  # noqa: F401, I001
+        from kesher.sales import duplicates, overview, team  # noqa: F401

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 from kesher.sales import services
+from kesher.sales.forms import OpportunityForm
 from kesher.sales.models import (
     Competitor,
     Lead,
@@ -14,6 +15,7 @@ from kesher.sales.models import (
     SalesTarget,
     Stage,
 )
+from kesher.sales.serializers import OpportunityContactsMixin
 
 leads = register(
     Entity(
@@ -248,7 +250,6 @@ opportunities = register(
         form_fields=(
             "name",
             "account",
-            "contacts",
             "stage",
             "amount",
             "currency",
@@ -268,7 +269,6 @@ opportunities = register(
                 (
                     "name",
                     "account",
-                    "contacts",
                     "stage",
                     "stage_entered_at",
                     "stuck_at",
@@ -283,6 +283,7 @@ opportunities = register(
                     "currency",
                     "expected_close_date",
                     "forecast_category",
+                    "closed_at",
                     "source",
                     "lost_reason",
                 ),
@@ -303,6 +304,7 @@ opportunities = register(
             "stage",
             "owner",
             "account",
+            "contacts",
             "priority",
             "source",
             "lost_reason",
@@ -324,7 +326,7 @@ opportunities = register(
         # A deal's region is its customer's (decision 0060).
         region_field="account__region",
         # Derived from the stage: its change says it.
-        audit_exclude=("stage_entered_at", "stuck_at"),
+        audit_exclude=("stage_entered_at", "stuck_at", "closed_at"),
         choice_lists={
             "priority": "opportunity_priority",
             "source": "lead_source",
@@ -332,9 +334,13 @@ opportunities = register(
         },
         create_service=services.opportunity_create,
         update_service=services.opportunity_update,
+        # The deal's contacts with their roles (the deal page's panel edits them).
+        serializer_mixin=OpportunityContactsMixin,
+        form_mixin=OpportunityForm,
         api_example={
             "name": "מערכת CRM ל-20 משתמשים",
             "account": 12,
+            "contacts": [{"contact": 31, "role": "מקבלת החלטה"}, {"contact": 32, "role": "משתמש"}],
             "stage": 2,
             "amount": "48000.00",
             "currency": "ILS",

@@ -1,9 +1,10 @@
-"""The lead conversion form (REQ SA-1)."""
+"""The lead conversion form (REQ SA-1) and the deal form's pipeline and stage (SA-2)."""
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kesher.sales.models import SalesSettings, Stage
+from kesher.sales.models import Pipeline, SalesSettings, Stage
 
 
 class ConvertForm(forms.Form):
@@ -62,3 +63,58 @@ class SalesSettingsForm(forms.Form):
     target_actuals = forms.ChoiceField(
         label=_("Targets are measured by"), choices=SalesSettings.Actuals.choices
     )
+
+
+class OpportunityForm:
+    """The deal form's stage chosen within a pipeline (``Entity.form_mixin``): a pipeline
+    select before the stage, whose change reloads the stage's options with htmx — the
+    platform's dependent pick-lists' way (REQ SA-2, CX-6). The pipeline is not stored: the
+    stage says it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "stage" not in self.fields:
+            return
+        pipelines = Pipeline.objects.filter(active=True).order_by("order", "pk")
+        chosen = self._chosen_pipeline(pipelines)
+        field = forms.ModelChoiceField(
+            pipelines, label=_("Pipeline"), required=False, empty_label=None
+        )
+        field.initial = chosen.pk if chosen else None
+        field.widget.attrs.update(
+            {
+                "class": "form-select",
+                "hx-get": reverse("sales_stage_options"),
+                "hx-target": f"#{self['stage'].auto_id}",
+                "hx-trigger": "change",
+                "hx-include": "this",
+                "hx-swap": "innerHTML",
+            }
+        )
+        stage = self.fields["stage"]
+        if chosen is not None:
+            stage.queryset = stage.queryset.filter(pipeline=chosen)
+        stage.widget.attrs["data-dependent"] = "1"
+        fields = {}
+        for name, value in self.fields.items():
+            if name == "stage":
+                fields["pipeline"] = field
+            fields[name] = value
+        self.fields = fields
+
+    def _chosen_pipeline(self, pipelines):
+        """The pipeline sent, else the deal's (or its initial stage's), else the first."""
+        if self.is_bound:
+            value = str(self.data.get(self.add_prefix("pipeline")) or "")
+            return pipelines.filter(pk=value).first() if value.isdigit() else None
+        stage = self.instance.stage if self.instance.stage_id else None
+        initial = str(self.initial.get("stage") or "")
+        if stage is None and initial.isdigit():
+            stage = Stage.objects.filter(pk=initial).select_related("pipeline").first()
+        return stage.pipeline if stage is not None else pipelines.first()
+
+    def clean(self):
+        cleaned = super().clean()
+        # Not a field of the deal: the service is given the stage alone.
+        cleaned.pop("pipeline", None)
+        return cleaned

@@ -241,6 +241,10 @@ class Lead(KesherModel):
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
             models.Index(fields=["mobile"], name="lead_mobile"),
+            # The duplicate check on create seeks a name prefix in these, with or without a
+            # city (decision 0055), and the duplicates scan reads leads in the second's order.
+            models.Index(fields=["last_name", "first_name", "id"], name="lead_name"),
+            models.Index(fields=["city", "last_name", "first_name", "id"], name="lead_city_name"),
         ]
 
     def __str__(self):
@@ -348,6 +352,13 @@ class Opportunity(KesherModel):
         blank=True,
         editable=False,
         help_text=_("When the deal passes its stage's standard duration."),
+    )
+    closed_at = models.DateTimeField(
+        _("closed"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the deal was won or lost; empty while it is open."),
     )
     owner = owner_fk("owned_opportunities", db_index=False)  # opp_owner_stage leads with it
     priority = choice_fk("opportunity_priority", _("priority"))

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from kesher.activities.calendar import add_business_time
 from kesher.activities.services import calendar_of
 from kesher.customers.models import Account, Contact
 from kesher.customers.services import account_create, contact_create, contact_link_account
+from kesher.dedupe.specs import find_candidates, spec_for
 from kesher.platform.models import AuditEntry, Choice
 from kesher.platform.records import audit
 from kesher.platform.records.services import (
@@ -32,7 +32,6 @@ from kesher.platform.records.services import (
     record_update,
     write_audit,
 )
-from kesher.platform.registry import registry
 from kesher.sales.models import (
     Lead,
     Opportunity,
@@ -50,6 +49,9 @@ __all__ = [
     "opportunity_create",
     "opportunity_link_contact",
     "opportunity_move_stage",
+    "opportunity_set_contact_role",
+    "opportunity_set_contacts",
+    "opportunity_unlink_contact",
     "opportunity_update",
     "pipeline_delete",
     "sales_settings_update",
@@ -110,18 +112,36 @@ def lead_create(*, actor, data: dict, m2m: dict | None = None) -> Lead:
     return record_create("leads", actor=actor, data=data, m2m=m2m)
 
 
-def _set_clock(opportunity: Opportunity, entered_at: datetime.datetime) -> None:
+def _set_clock(
+    opportunity: Opportunity,
+    entered_at: datetime.datetime,
+    *,
+    previous_outcome: str | None = None,
+    closed_at: datetime.datetime | None = None,
+) -> None:
+    """Restart the deal's clock in its stage, and say when it was closed: the moment it was
+    won or lost, kept while it moves between stages of the same outcome (won → in work →
+    done), cleared when it is reopened."""
     # Derived from the stage alone, not a change of their own: no audit entry, no event.
+    outcome = opportunity.stage.outcome
+    if outcome == Stage.Outcome.OPEN:
+        closed_at = None
+    elif outcome != previous_outcome or closed_at is None:
+        closed_at = entered_at
     opportunity.stage_entered_at = entered_at
     opportunity.stuck_at = stuck_moment(opportunity.stage, entered_at)
+    opportunity.closed_at = closed_at
     Opportunity._base_manager.filter(pk=opportunity.pk).update(
-        stage_entered_at=opportunity.stage_entered_at, stuck_at=opportunity.stuck_at
+        stage_entered_at=opportunity.stage_entered_at,
+        stuck_at=opportunity.stuck_at,
+        closed_at=closed_at,
     )
 
 
 @transaction.atomic
 def opportunity_create(*, actor, data: dict, m2m: dict | None = None) -> Opportunity:
-    """Create a deal on its stage, its clock started now (REQ SA-2, SA-3)."""
+    """Create a deal on its stage, its clock started now (REQ SA-2, SA-3); one created won or
+    lost is closed now."""
     opportunity = record_create("opportunities", actor=actor, data=data, m2m=m2m)
     _set_clock(opportunity, opportunity.stage_entered_at)
     return opportunity
@@ -131,15 +151,20 @@ def opportunity_create(*, actor, data: dict, m2m: dict | None = None) -> Opportu
 def opportunity_update(
     opportunity: Opportunity, *, actor, data: dict, m2m=None, expected_version=None
 ) -> Opportunity:
-    """Change a deal; a new stage restarts its clock (REQ SA-3)."""
+    """Change a deal; a new stage restarts its clock (REQ SA-3) and closes or reopens it."""
     # Lock the row first: the stage it had decides whether the clock restarts, and must not
     # change between this read and the write.
-    before = Opportunity._base_manager.select_for_update().only("stage_id").get(pk=opportunity.pk)
+    before = (
+        Opportunity._base_manager.select_for_update()
+        .only("stage_id", "closed_at")
+        .get(pk=opportunity.pk)
+    )
     updated = record_update(
         opportunity, actor=actor, data=data, m2m=m2m, expected_version=expected_version
     )
     if updated.stage_id != before.stage_id:
-        _set_clock(updated, timezone.now())
+        previous = Stage.objects.values_list("outcome", flat=True).get(pk=before.stage_id)
+        _set_clock(updated, timezone.now(), previous_outcome=previous, closed_at=before.closed_at)
     return updated
 
 
@@ -184,6 +209,80 @@ def opportunity_link_contact(
     return link
 
 
+def opportunity_set_contact_role(link: OpportunityContact, *, actor, role: str) -> None:
+    """Change a contact's role in a deal, audited on the deal (REQ SA-6)."""
+    role = role.strip()
+    if role == link.role:
+        return
+    before = _linked(link.contact, link.role)
+    link.role = role
+    link.full_clean()
+    link.save(update_fields=["role"])
+    write_audit(
+        link.opportunity,
+        actor=actor,
+        action="update",
+        changes={"contacts": [before, _linked(link.contact, role)]},
+    )
+
+
+def opportunity_unlink_contact(opportunity: Opportunity, *, actor, contact) -> None:
+    """Take a contact off a deal, audited on the deal."""
+    links = OpportunityContact.objects.filter(opportunity=opportunity, contact=contact)
+    link = links.first()
+    if link is not None:
+        links.delete()
+        write_audit(
+            opportunity,
+            actor=actor,
+            action="update",
+            changes={"contacts": [_linked(contact, link.role), None]},
+        )
+
+
+@transaction.atomic
+def opportunity_set_contacts(opportunity: Opportunity, *, actor, links: list[dict]) -> None:
+    """Make the deal's contacts that ``actor`` may see exactly ``links`` (items ``{"contact":
+    Contact, "role": str}``): new ones added, missing ones removed, changed roles updated, each
+    audited. Contacts out of the actor's sight stay as they are: an edit never removes what
+    its author cannot see (REQ SA-6, OR-3)."""
+    # Lock the deal: two edits of its contacts at once must not both add or both remove one.
+    Opportunity._base_manager.select_for_update().filter(pk=opportunity.pk).exists()
+    wanted: dict[int, dict] = {}
+    for link in links:
+        contact = link["contact"]
+        if contact.pk in wanted:
+            raise ValidationError(
+                {"contacts": [_("%(contact)s is listed more than once.") % {"contact": contact}]}
+            )
+        wanted[contact.pk] = link
+    current_ids = opportunity.contact_links.values_list("contact_id", flat=True)
+    visible = set(
+        Contact.objects.visible_to(actor)
+        .filter(pk__in=[*wanted, *current_ids])
+        .values_list("pk", flat=True)
+    )
+    if set(wanted) - visible:
+        raise ValidationError({"contacts": [_("No such contact, or you may not see it.")]})
+    current = {
+        link.contact_id: link
+        for link in opportunity.contact_links.select_related("contact", "opportunity")
+        if link.contact_id in visible
+    }
+    for contact_id, link in current.items():
+        if contact_id not in wanted:
+            opportunity_unlink_contact(opportunity, actor=actor, contact=link.contact)
+    for contact_id, wish in wanted.items():
+        if contact_id in current:
+            opportunity_set_contact_role(
+                current[contact_id], actor=actor, role=wish.get("role", "")
+            )
+        else:
+            opportunity_link_contact(
+                opportunity, actor=actor, contact=wish["contact"], role=wish.get("role", "")
+            )
+
+
 # --- lead conversion ---------------------------------------------------------------------------
 
 
@@ -198,17 +297,14 @@ class Conversion:
     matched: list[str] = field(default_factory=list)  # "account" / "contact": existing ones
 
 
-def _existing(key: str, actor, values: dict):
-    """A record of ``key`` the actor may see with one of the entity's natural keys (its
-    duplicate keys: e-mail, phones, company number) equal to the lead's."""
-    entity = registry.get(key)
-    condition = Q()
-    for name in entity.natural_keys:
-        if values.get(name):
-            condition |= Q(**{name: values[name]})
-    if not condition:
-        return None
-    return entity.queryset().visible_to(actor).filter(condition).order_by("pk").first()
+def _existing(key: str, actor, values: dict, *, same_name: bool = False):
+    """The record of ``key`` the actor may see that the lead already is, found by the
+    platform's duplicate check (decision 0055): one sharing a key (e-mail, phone), or — when
+    ``same_name`` — one whose name, normalised, is the lead's; never a merely similar one."""
+    for candidate in find_candidates(spec_for(key), actor, values):
+        if set(candidate["reasons"]) - {"name"} or (same_name and candidate["score"] == 100):
+            return candidate["obj"]
+    return None
 
 
 def _relink_history(lead: Lead, target_key: str, target, actor) -> None:
@@ -236,8 +332,9 @@ def lead_convert(
     expected_version: int | None = None,
 ) -> Conversion:
     """Convert a lead in one step into an account, a contact and a deal, each optional
-    (REQ SA-1). An account or contact given is used; else one with the lead's e-mail or
-    phone is matched, else a new one is created from the lead. The deal (``opportunity``: its
+    (REQ SA-1). An account or contact given is used; else an existing one is matched — a
+    contact by the lead's e-mail or phone, an account by those or its company name — else a
+    new one is created from the lead. The deal (``opportunity``: its
     name, stage, amount …) gets the lead's source, owner, account and contact; the lead's
     interactions and tasks move to the account (else the contact, else the deal). Converting
     twice is refused."""
@@ -251,9 +348,12 @@ def lead_convert(
         raise ValidationError({"lead": [_("Choose at least one record to convert into.")]})
     result = Conversion(lead=locked)
     owner = locked.owner or actor
+    keys = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
     if account is None and create_account and locked.company_name:
-        values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
-        account = _existing("accounts", actor, values)
+        # A company of the same name is the lead's account (its phone is often not his).
+        account = _existing(
+            "accounts", actor, {"name": locked.company_name, **keys}, same_name=True
+        )
         if account is not None:
             result.matched.append("account")
         else:
@@ -270,8 +370,8 @@ def lead_convert(
     result.account = account
     person = locked.first_name or locked.last_name
     if contact is None and create_contact and person:
-        values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
-        contact = _existing("contacts", actor, values)
+        # A person is matched by a key only: two people may share a name.
+        contact = _existing("contacts", actor, keys)
         if contact is not None:
             result.matched.append("contact")
         else:

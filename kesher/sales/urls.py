@@ -6,6 +6,17 @@ urlpatterns = [
     path("sales/board/", views.board_home, name="sales_board_home"),
     path("sales/board/<int:pk>/", views.board_page, name="sales_board"),
     path("sales/board/move/<int:pk>/", views.board_move, name="sales_board_move"),
+    path(
+        "sales/opportunities/<int:pk>/contacts/",
+        views.deal_contact_add,
+        name="sales_deal_contacts",
+    ),
+    path(
+        "sales/opportunities/<int:pk>/contacts/<int:contact_pk>/",
+        views.deal_contact_change,
+        name="sales_deal_contact",
+    ),
+    path("sales/stages/options/", views.stage_options, name="sales_stage_options"),
     path("sales/forecast/", views.forecast_page, name="sales_forecast"),
     path("api/v1/forecast/", api.ForecastView.as_view(), name="api_forecast"),
     path("sales/settings/", views.settings_page, name="sales_settings"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from kesher.customers.models import Contact
 from kesher.org.sso_views import admin_required
 from kesher.platform.access import can
 from kesher.platform.records.services import ConflictError
@@ -23,6 +24,7 @@ from kesher.platform.ui.pages import entity_for, record_for, render_partial
 from kesher.sales.forms import ConvertForm, SalesSettingsForm
 from kesher.sales.models import (
     Opportunity,
+    OpportunityContact,
     Pipeline,
     SalesSettings,
     Stage,
@@ -39,7 +41,14 @@ from kesher.sales.selectors import (
     money,
     parse_period,
 )
-from kesher.sales.services import lead_convert, opportunity_move_stage, sales_settings_update
+from kesher.sales.services import (
+    lead_convert,
+    opportunity_link_contact,
+    opportunity_move_stage,
+    opportunity_set_contact_role,
+    opportunity_unlink_contact,
+    sales_settings_update,
+)
 
 
 def conversion_targets(user) -> dict[str, bool]:
@@ -205,6 +214,21 @@ def _labelled(error: ValidationError) -> list[str]:
     return texts
 
 
+@login_required
+def stage_options(request):
+    """The active stages of the pipeline chosen on the deal form, as its stage select's
+    options (htmx; the platform's dependent pick-lists' way, REQ CX-6)."""
+    entity_for("opportunities", request.user, "view")
+    pipeline = request.GET.get("pipeline", "")
+    stages = (
+        Stage.objects.filter(active=True, pipeline_id=pipeline).order_by("order", "pk")
+        if pipeline.isdigit()
+        else Stage.objects.none()
+    )
+    choices = [(stage.pk, str(stage)) for stage in stages]
+    return render(request, "platform/widgets/options.html", {"choices": choices})
+
+
 # --- the forecast (issue 15 item 5) --------------------------------------------------------------
 
 
@@ -314,3 +338,56 @@ def settings_page(request):
             messages.success(request, _("The sales settings are saved."))
             return redirect("sales_settings")
     return render(request, "sales/settings.html", {"form": form})
+
+
+# --- a deal's contacts and their roles (REQ SA-6) ------------------------------------------------
+
+
+def _changeable_deal(request, pk) -> Opportunity:
+    entity = entity_for("opportunities", request.user, "change")
+    return record_for(entity, request.user, pk)
+
+
+@login_required
+@require_POST
+def deal_contact_add(request, pk):
+    """Add a contact, chosen with the picker, to the deal in a role; one already on the deal
+    gets the role."""
+    deal = _changeable_deal(request, pk)
+    chosen = request.POST.get("contact", "")
+    if not chosen.isdigit():
+        messages.error(request, _("Choose a contact."))
+        return redirect(reverse("entity_detail", args=["opportunities", pk]))
+    contact = get_object_or_404(Contact.objects.visible_to(request.user), pk=chosen)
+    role = request.POST.get("role", "")
+    link = OpportunityContact.objects.filter(opportunity=deal, contact=contact).first()
+    try:
+        if link is None:
+            opportunity_link_contact(deal, actor=request.user, contact=contact, role=role)
+            messages.success(request, _("%(contact)s added to the deal.") % {"contact": contact})
+        else:
+            opportunity_set_contact_role(link, actor=request.user, role=role)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    return redirect(reverse("entity_detail", args=["opportunities", pk]))
+
+
+@login_required
+@require_POST
+def deal_contact_change(request, pk, contact_pk):
+    """Change a contact's role in the deal (``action=role``) or take it off (``remove``)."""
+    deal = _changeable_deal(request, pk)
+    contact = get_object_or_404(Contact.objects.visible_to(request.user), pk=contact_pk)
+    if request.POST.get("action") == "remove":
+        opportunity_unlink_contact(deal, actor=request.user, contact=contact)
+    else:
+        link = get_object_or_404(OpportunityContact, opportunity=deal, contact=contact)
+        try:
+            opportunity_set_contact_role(
+                link, actor=request.user, role=request.POST.get("role", "")
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+    return redirect(reverse("entity_detail", args=["opportunities", pk]))

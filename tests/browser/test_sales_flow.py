@@ -106,3 +106,54 @@ def test_a_lead_becomes_a_deal_that_is_dragged_across_the_board(
     expect(_column(english, "won").locator(f"#deal-{deal.pk}")).to_be_visible()
     assert Opportunity.objects.won().filter(pk=deal.pk).exists()
     screenshot(english, "sales-board-en")
+
+
+def test_a_deals_contacts_are_picked_in_roles_and_its_stage_follows_the_pipeline(
+    users, open_page, log_in
+):
+    """REQ SA-6: a contact found with the picker is added to the deal in a role, the role is
+    changed; REQ SA-2: on the deal's form, choosing another pipeline offers its stages only."""
+    from kesher.customers.services import contact_create
+    from kesher.platform.records.services import record_create
+    from kesher.sales.models import OpportunityContact
+    from kesher.sales.services import opportunity_create
+
+    rep, admin = users["sales_rep"], users["admin"]
+    projects = record_create("pipelines", actor=admin, data={"name_he": "פרויקטים", "order": 5})
+    record_create(
+        "stages",
+        actor=admin,
+        data={"pipeline": projects, "key": "scoping", "name_he": "אפיון", "group": "open"},
+    )
+    dana = contact_create(actor=rep, data={"first_name": "דנה", "last_name": "לוי", "owner": rep})
+    deal = opportunity_create(
+        actor=rep, data={"name": "עסקת פרויקט", "stage": _stage("potential"), "owner": rep}
+    )
+    page = open_page()
+    log_in(page, rep.username)
+    page.goto(f"/r/opportunities/{deal.pk}/")
+    panel = page.locator("#deal-contacts")
+    panel.locator("#deal-contact-search").press_sequentially("דנה")
+    panel.locator(f".picker-options [data-pick='{dana.pk}']").click()
+    expect(panel.locator("#deal-contact")).to_have_value(str(dana.pk))
+    panel.locator("#deal-contact-role").fill("מקבלת החלטה")
+    panel.locator("#deal-contact-link").click()
+    expect(page.locator("#deal-contacts")).to_contain_text("דנה לוי")
+    role = page.locator(f"#deal-role-{dana.pk}")
+    expect(role).to_have_value("מקבלת החלטה")
+    role.fill("משתמשת")
+    page.locator("#deal-contacts .deal-contact button[value=role]").click()
+    expect(page.locator(f"#deal-role-{dana.pk}")).to_have_value("משתמשת")
+    assert OpportunityContact.objects.get(opportunity=deal).role == "משתמשת"
+
+    # The stage select follows the pipeline chosen.
+    page.goto(f"/r/opportunities/{deal.pk}/edit/")
+    stage = page.locator("select[name=stage]")
+    expect(stage.locator("option", has_text="פוטנציאלי")).to_have_count(1)
+    page.locator("select[name=pipeline]").select_option(str(projects.pk))
+    expect(stage.locator("option", has_text="אפיון")).to_have_count(1)
+    expect(stage.locator("option", has_text="פוטנציאלי")).to_have_count(0)
+    page.wait_for_timeout(100)  # htmx settles the swapped options
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_url(f"**/r/opportunities/{deal.pk}/")
+    assert Opportunity.objects.get(pk=deal.pk).stage.key == "scoping"

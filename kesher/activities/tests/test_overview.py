@@ -268,7 +268,8 @@ def test_overview_api(users, api_for):
     data = api_for(rep).get(f"/api/v1/overview/accounts/{account.pk}/").json()
     figures = {f["key"]: f["value"] for f in data["figures"]}
     assert figures["open_tasks"] == 1
-    assert figures["open_opportunities"] is None
+    assert figures["open_opportunities"] == "0 · ₪0.00"  # filled by sales
+    assert figures["open_tickets"] is None  # a slot no module fills yet
     assert data["alerts"][0]["message"] == "לקוח VIP"
     assert (
         api_for(users["sales_rep2"]).get(f"/api/v1/overview/accounts/{account.pk}/").status_code

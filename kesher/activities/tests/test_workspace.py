@@ -12,7 +12,7 @@ from django.utils import timezone
 from kesher.activities import callbacks, messages
 from kesher.activities.delivery import send_digests
 from kesher.activities.models import CallbackRun, Task
-from kesher.activities.selectors import not_contacted, task_report, team_now
+from kesher.activities.selectors import first_by_rating, not_contacted, task_report, team_now
 from kesher.activities.services import digest_set, notify, task_update
 from kesher.activities.tests.factories import choice, make_interaction, make_task
 from kesher.customers.models import Account
@@ -40,6 +40,29 @@ def test_not_contacted_list_is_scoped_and_filtered(users):
     assert list(not_contacted(rep, 90, city="חיפה")) == [old]
     assert other not in not_contacted(manager, 90)  # rep2 is outside the manager's department
     assert other in not_contacted(users["admin"], 90)
+
+
+def test_the_call_back_list_puts_the_best_rated_customers_first(users, client_for):
+    """REQ TK-8: A-rated customers first, then B, C and the unrated; the longest waiting first
+    within each."""
+    rep = users["sales_rep"]
+    rating = {v: choice("account_rating", v) for v in "abc"}
+    unrated = make_account(rep, name="ללא דירוג")
+    c_old = make_account(rep, name="דירוג C ותיק", rating=rating["c"])
+    a_new = make_account(rep, name="דירוג A", rating=rating["a"])
+    a_never = make_account(rep, name="דירוג A אף פעם", rating=rating["a"])
+    b_old = make_account(rep, name="דירוג B", rating=rating["b"])
+    for account, days in ((unrated, 400), (c_old, 300), (a_new, 100), (a_never, None)):
+        _aged(account, days)
+    _aged(b_old, 200)
+    expected = [a_never, a_new, b_old, c_old, unrated]
+    assert first_by_rating(not_contacted(rep, 90), 10) == expected
+    assert first_by_rating(not_contacted(rep, 90), 3) == expected[:3]
+    html = client_for(rep).get("/activities/not-contacted/").content.decode()
+    table = html[html.index('id="not-contacted"') :]
+    positions = [table.index(a.name + "<") for a in expected]
+    assert positions == sorted(positions)
+    assert "A — לקוח מרכזי" in table
 
 
 def test_callback_run_creates_one_task_per_account_and_is_idempotent(users, client_for):

@@ -198,6 +198,7 @@ def _duplicate_examples(entity: Entity) -> list:
                 "detail": "Records like this one already exist.",
                 "duplicates": [
                     {
+                        "entity": entity.key,
                         "id": 17,
                         "display": "דנה כהן",
                         "url": f"/r/{entity.key}/17/",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -28,7 +29,15 @@ from kesher.platform.customfields.types import type_of
 from kesher.platform.models import Choice, CustomField
 from kesher.platform.registry import Entity
 
-__all__ = ["CustomValue", "FieldRef", "apply_filter", "compile_filter", "resolve_field"]
+__all__ = [
+    "CustomValue",
+    "DerivedField",
+    "FieldRef",
+    "apply_filter",
+    "compile_filter",
+    "register_derived_field",
+    "resolve_field",
+]
 
 MAX_DEPTH = 12
 MAX_TERMS = 500
@@ -150,14 +159,44 @@ class FieldRef:
     model_field: models.Field | None = None
     choice_list: str | None = None
     is_datetime: bool = False
+    derived: DerivedField | None = None
 
     @property
     def alias(self) -> str:
+        if self.derived is not None:
+            return f"_dv_{self.derived.name}"
         return f"_cf_{self.custom.key}" if self.custom else ""
 
     def expression(self):
-        assert self.custom is not None  # only a custom field's value is an expression
+        if self.derived is not None:
+            return self.derived.expression()
+        assert self.custom is not None  # only a custom or derived field's value is an expression
         return CustomValue(self.custom.key, self.kind)
+
+
+@dataclass(frozen=True)
+class DerivedField:
+    """A value of a record computed from others, that conditions may name like a field (an
+    account's open opportunities, for alert rules, REQ CU-8): ``expression()`` is the Django
+    expression of its value for each row (a correlated subquery); ``kind`` one of the
+    language's kinds ("number", "datetime" …). Only conditions written by administrators and
+    run for no one (alert rules, automation) may name them: it counts every record, and a
+    user's own filter must not learn of those outside his scope."""
+
+    entity: str
+    name: str
+    kind: str
+    expression: Callable
+    label: str = ""
+
+
+_derived: dict[tuple[str, str], DerivedField] = {}
+
+
+def register_derived_field(field: DerivedField) -> DerivedField:
+    """Let conditions on ``field.entity`` name ``field.name`` (another app's figures)."""
+    _derived[field.entity, field.name] = field
+    return field
 
 
 def _kind_of(field: models.Field) -> tuple[str, str | None]:
@@ -208,6 +247,9 @@ def resolve_field(
         raise _error(_("Each condition needs a field name."))
     if path in _hidden_from(entity.model, user):
         raise _error(_("Unknown field: %(field)s."), field=path)
+    derived = _derived.get((entity.key, path)) if user is None else None
+    if derived is not None:
+        return FieldRef(path, derived.kind, derived=derived, is_datetime=derived.kind == "datetime")
     if path.startswith("custom."):
         key = path.removeprefix("custom.")
         definitions = custom if custom is not None else custom_fields_of(entity)
@@ -310,7 +352,7 @@ class _Compiler:
                 field=ref.path,
             )
         value = node.get("value")
-        if ref.custom is not None:
+        if ref.custom is not None or ref.derived is not None:
             name = ref.alias
             self.aliases[name] = ref.expression()
         else:

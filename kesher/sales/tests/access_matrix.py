@@ -18,17 +18,17 @@ from kesher.platform.testing.matrix import (
     register_route,
     register_setup,
 )
-from kesher.sales.models import Lead, Opportunity, SalesSettings, Stage
-from kesher.sales.services import opportunity_create
+from kesher.sales.models import Lead, Opportunity, OpportunityContact, SalesSettings, Stage
+from kesher.sales.services import opportunity_create, opportunity_link_contact
 
 
 def _first_stage():
     return Stage.objects.filter(outcome=Stage.Outcome.OPEN).order_by("pipeline", "order").first()
 
 
-register_records(
-    "opportunities",
-    make=lambda world, side: opportunity_create(
+def _make_deal(world, side):
+    """The side's deal, at its account, with its contact on it (in no role yet)."""
+    deal = opportunity_create(
         actor=owner_of(world, side),
         data={
             "name": f"{SEARCH_WORD} deal {side}",
@@ -37,7 +37,15 @@ register_records(
             "amount": "1000.00",
             "owner": owner_of(world, side),
         },
-    ),
+    )
+    contact = world.record("contacts", side)
+    opportunity_link_contact(deal, actor=owner_of(world, side), contact=contact)
+    return deal
+
+
+register_records(
+    "opportunities",
+    make=_make_deal,
     values=lambda world, marker, record: {"name": marker, "stage": _first_stage().pk},
     marker_field="name",
 )
@@ -179,6 +187,70 @@ for _side in ("rep1", "rep2"):
     )
 
 register_route("pages", "/sales/forecast/", Verb("GET", permitted("opportunities", "view")))
+
+
+def _stage_options(world):
+    return f"/sales/stages/options/?pipeline={world.record('pipelines', 'rep1').pk}"
+
+
+register_route("pages", _stage_options, Verb("GET", permitted("opportunities", "view")))
+
+
+def _role_is(side):
+    def writes(world, principal, marker):
+        return OpportunityContact.objects.filter(
+            opportunity=world.record("opportunities", side),
+            contact=world.record("contacts", side),
+            role=marker[:100],
+        ).exists()
+
+    return writes
+
+
+for _side in ("rep1", "rep2"):
+
+    def _deal(world, side=_side):
+        return world.record("opportunities", side)
+
+    def _contact(world, side=_side):
+        return world.record("contacts", side)
+
+    # Who may change the deal and see the contact sets the contact's role in it (REQ SA-6).
+    _set_role = _all_of(
+        permitted("opportunities", "change", _deal), permitted("contacts", "view", _contact)
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/sales/opportunities/{world.record('opportunities', side).pk}/contacts/"
+        ),
+        Verb(
+            "POST",
+            _set_role,
+            data=lambda world, marker, side=_side: {
+                "contact": world.record("contacts", side).pk,
+                "role": marker,
+            },
+            writes=_role_is(_side),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s contact added to {_side}'s deal",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/sales/opportunities/{world.record('opportunities', side).pk}/contacts/"
+            f"{world.record('contacts', side).pk}/"
+        ),
+        Verb(
+            "POST",
+            _set_role,
+            data=lambda world, marker: {"action": "role", "role": marker},
+            writes=_role_is(_side),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s contact's role in {_side}'s deal",
+    )
 register_route(
     "api",
     "/api/v1/forecast/",

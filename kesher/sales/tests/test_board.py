@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kesher.customers.tests.factories import make_account
-from kesher.platform.models import SavedView
+from kesher.customers.tests.factories import choice, make_account
+from kesher.platform.models import Choice, SavedView
 from kesher.sales.models import Opportunity, Pipeline
 from kesher.sales.selectors import board
 from kesher.sales.tests.factories import make_opportunity, stage
@@ -179,6 +179,34 @@ def test_the_home_page_lists_the_reps_deals_stuck_first(users, client_for):
     card = html[html.index('id="home-deals"') :]
     assert card.index("עסקה תקועה") < card.index("עסקה רגילה")
     assert "של אחר" not in card
+
+
+def test_the_home_cards_deals_are_ordered_by_priority_then_customer_rating(users, client_for):
+    """REQ TK-8: the deal's priority first, then its customer's rating, then the stuck; the
+    orders are the pick-lists' (an administrator's reordering counts)."""
+    rep = users["sales_rep"]
+    rated_a = make_account(rep, name="לקוח A", rating=choice("account_rating", "a"))
+    stuck = make_opportunity(rep, name="תקועה בלי עדיפות", owner=rep)
+    Opportunity.objects.filter(pk=stuck.pk).update(
+        stuck_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    make_opportunity(rep, name="עדיפות C", owner=rep, priority=choice("opportunity_priority", "c"))
+    make_opportunity(rep, name="עדיפות A", owner=rep, priority=choice("opportunity_priority", "a"))
+    make_opportunity(
+        rep,
+        name="C אצל לקוח A",
+        owner=rep,
+        account=rated_a,
+        priority=choice("opportunity_priority", "c"),
+    )
+    html = client_for(rep).get("/").content.decode()
+    card = html[html.index('id="home-deals"') :]
+    names = ["עדיפות A", "C אצל לקוח A", "עדיפות C", "תקועה בלי עדיפות"]
+    assert [card.index(n) for n in names] == sorted(card.index(n) for n in names)
+    Choice.objects.filter(list_key="opportunity_priority", value="a").update(order=10)
+    card = client_for(rep).get("/").content.decode()
+    card = card[card.index('id="home-deals"') :]
+    assert card.index("C אצל לקוח A") < card.index("עדיפות A")
 
 
 def test_a_saved_view_narrows_the_board_and_a_broken_one_is_set_aside(users, client_for):

@@ -106,6 +106,33 @@ def test_a_lead_matching_an_existing_contact_and_account_links_to_them(users):
     assert result.opportunity.account == account
 
 
+def test_a_lead_matching_an_existing_contact_links_to_it_instead_of_duplicating(users):
+    """By a phone written otherwise; the account is matched by its company name, and the
+    contact, not linked to it yet, is linked (REQ SA-1)."""
+    rep = users["sales_rep"]
+    account = make_account(rep, name="אלפא מערכות בע״מ")
+    contact = make_contact(rep, first_name="דנה", last_name="לוי-כץ", mobile="+972525551234")
+    lead = _lead(rep, email="", phone="052 555 1234")
+    result = lead_convert(lead, actor=rep, opportunity={})
+    assert (result.account, result.contact) == (account, contact)
+    assert Contact.objects.count() == 1
+    assert Account.objects.count() == 1
+    assert list(contact.accounts.all()) == [account]
+    assert list(result.opportunity.contact_links.values_list("contact", flat=True)) == [contact.pk]
+    lead.refresh_from_db()
+    assert lead.converted_contact == contact
+
+
+def test_a_similar_name_alone_is_not_matched(users):
+    """Two people may share a name, and "אלפא" is not "אלפא מערכות": new records."""
+    rep = users["sales_rep"]
+    make_account(rep, name="אלפא")
+    make_contact(rep, first_name="דנה", last_name="לוי")
+    result = lead_convert(_lead(rep), actor=rep)
+    assert result.matched == []
+    assert (Account.objects.count(), Contact.objects.count()) == (2, 2)
+
+
 def test_an_existing_record_out_of_scope_is_not_matched(users):
     """Matching reads only what the converting user may see (REQ OR-3)."""
     make_contact(users["sales_rep2"], first_name="Dana", email="dana@alpha.example")

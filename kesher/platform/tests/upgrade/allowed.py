@@ -94,11 +94,17 @@ ALLOWED = [
     # rights on leads, deals, pipelines, stages and competitors.
     # Issue 18 (service/migrations/0002_defaults.py): service's pick-lists, the roles' rights
     # on tickets, teams and SLA policies.
-    AddedRows(table="platform_choice", why="sales' and service's starting pick-lists"),
+    AddedRows(
+        table="platform_choice",
+        why="sales', service's and the customer rating's starting pick-lists",
+    ),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales and service"),
     # Issue 15 (decision 0060; customers/migrations/0010_account_region.py): an account's region,
     # none until someone sets it.
     AddedColumn(table="customers_account", column="region_id", value=None, why="no region yet"),
+    # Issue 15 (TK-8; customers/migrations/0010_account_rating.py): a customer rating on
+    # accounts, none until someone rates them.
+    AddedColumn(table="customers_account", column="rating_id", value=None, why="not rated"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
