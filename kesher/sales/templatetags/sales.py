@@ -1,8 +1,9 @@
 """Template tags of sales: the home page's card of the rep's deals needing action, a deal's
-contacts with their roles."""
+contacts with their roles, the board's move menu."""
 
 from django import template
 from django.db.models import F
+from django.utils.html import format_html, format_html_join
 
 from kesher.customers.models import Contact
 from kesher.sales.models import Opportunity, OpportunityContact
@@ -34,3 +35,26 @@ def deal_contacts(context, deal):
         .select_related("contact")
         .order_by("contact__last_name", "contact__first_name", "pk")
     )
+
+
+@register.simple_tag(takes_context=True)
+def stage_options(context, board, column):
+    """The options of a card's "move to" menu: every column's stage, the card's own selected.
+    The same for every card of a column, so made once per column and render (a board shows
+    up to 25 cards a column: the menu was most of the page's time)."""
+    made = context.render_context.setdefault("sales_stage_options", {})
+    key = (id(board), column.stage.pk)
+    if key not in made:
+        made[key] = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (
+                    other.stage.pk,
+                    format_html(" selected") if other.stage.pk == column.stage.pk else "",
+                    other.stage,
+                )
+                for other in board.columns
+            ),
+        )
+    return made[key]
