@@ -165,7 +165,9 @@ def opportunity_link_contact(
     if OpportunityContact.objects.filter(opportunity=opportunity, contact=contact).exists():
         raise ValidationError({"contacts": [_("The contact is already on this deal.")]})
     link = OpportunityContact(opportunity=opportunity, contact=contact, role=role.strip())
-    link.full_clean()
+    # The role's own checks; the pair's uniqueness was just checked and both records are here
+    # (full_clean would read each of them again: three queries per conversion).
+    link.full_clean(exclude=["opportunity", "contact"], validate_constraints=False)
     link.save()
     write_audit(
         opportunity,
@@ -261,12 +263,14 @@ def lead_convert(
             )
     result.account = account
     person = locked.first_name or locked.last_name
+    created_contact = False
     if contact is None and create_contact and person:
         values = {"email": locked.email, "phone": locked.phone, "mobile": locked.mobile}
         contact = _existing("contacts", actor, values)
         if contact is not None:
             result.matched.append("contact")
         else:
+            created_contact = True
             contact = contact_create(
                 actor=actor,
                 data={
@@ -280,10 +284,11 @@ def lead_convert(
                     "owner": owner,
                 },
             )
+    # A contact made just now has no accounts yet: only an existing one may be linked already.
     if (
         contact is not None
         and account is not None
-        and not contact.accounts.filter(pk=account.pk).exists()
+        and (created_contact or not contact.accounts.filter(pk=account.pk).exists())
     ):
         contact_link_account(contact, actor=actor, account=account, role=locked.title)
     result.contact = contact
