@@ -131,6 +131,12 @@ def board(
     ranked = (
         Opportunity.objects.filter(pk__in=first_cards)
         .select_related("owner")
+        # What a card shows and is coloured by: a board's 200 cards read, and SQLite's dates
+        # parsed, nothing more (the owner's name as ``User.__str__`` makes it).
+        .only(
+            *("name", "account", "amount", "currency", "stage", "stage_entered_at", "stuck_at"),
+            *("version", "owner__first_name", "owner__last_name", "owner__username"),
+        )
         .order_by("stage_entered_at", "id")
     )
     cards = list(ranked)

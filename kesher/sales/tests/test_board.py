@@ -245,3 +245,26 @@ def test_a_full_column_shows_its_longest_waiting_cards_in_four_queries(users, cl
     assert f'<option value="{stage("proposal").pk}" selected>' in menu
     assert f'<option value="{stage("order").pk}">' in menu
     assert menu.count("<option") == len(result.columns)
+
+
+def test_the_board_page_reads_no_more_for_more_cards(users, client_for):
+    """The page's cards read nothing of their own (the card query reads only what they show:
+    no column left out may be read back card by card)."""
+    rep = users["sales_rep"]
+    account = make_account(rep, name="לקוח")
+    client = client_for(rep)
+    url = f"/sales/board/{_pipeline().pk}/"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    make_opportunity(rep, stage=stage("proposal"), owner=rep, account=account)
+    queries()
+    few = queries()
+    for index in range(12):
+        make_opportunity(
+            rep, stage=stage(("order", "won", "proposal")[index % 3]), owner=rep, account=account
+        )
+    assert queries() == few
