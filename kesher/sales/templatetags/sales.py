@@ -3,7 +3,8 @@ contacts with their roles, the board's move menu."""
 
 from django import template
 from django.db.models import F
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from kesher.customers.models import Contact
 from kesher.sales.models import Opportunity, OpportunityContact
@@ -51,7 +52,7 @@ def stage_options(context, board, column):
             (
                 (
                     other.stage.pk,
-                    format_html(" selected") if other.stage.pk == column.stage.pk else "",
+                    mark_safe(" selected") if other.stage.pk == column.stage.pk else "",
                     other.stage,
                 )
                 for other in board.columns
