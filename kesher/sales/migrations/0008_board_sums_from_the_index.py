@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0009_only_needed_indexes'),
         ('platform', '0013_search_phone_once'),
-        ('sales', '0003_only_needed_indexes'),
+        ('sales', '0007_opportunity_closed_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
