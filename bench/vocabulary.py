@@ -403,3 +403,22 @@ REGIONS = [
     ("haifa", "חיפה והקריות", "Haifa and the Krayot", 10),
     ("south", "דרום", "South", 10),
 ]
+
+# What deals are about (bench/sales.py): a deal is named "<subject> — <customer>".
+DEAL_SUBJECTS = [
+    ("הטמעת מערכת", 12),
+    ("רישוי שנתי", 14),
+    ("חידוש חוזה שירות", 12),
+    ("הרחבת רישיונות", 9),
+    ("פרויקט אינטגרציה", 6),
+    ("הדרכת צוות", 7),
+    ("ציוד קצה", 8),
+    ("שדרוג גרסה", 8),
+    ("ייעוץ ואפיון", 6),
+    ("אחזקה שוטפת", 10),
+    ("CRM Cloud", 4),
+    ("Support plan", 4),
+]
+
+# The other two pipelines of the sales data set (Hebrew, English); the first is the default one.
+PIPELINES = [("לקוחות עסקיים", "Business customers"), ("חידושים", "Renewals")]

@@ -133,3 +133,31 @@ def test_create_is_measured_with_the_duplicate_check_beside_the_bare_floor(bench
     # The copy was written, never the measured data set itself.
     with sqlite3.connect(bench_run["database"]) as conn:
         assert conn.execute("SELECT count(*) FROM customers_contact").fetchone()[0] == 2000
+
+
+def test_sales_figures_are_measured_beside_their_floors(tmp_path):
+    """``bench.sales`` (issue 15): its own small data set, every figure beside its floor and
+    target, conversions through the API beside the bare ones, on a copy of the set."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    database = tmp_path / "sales.sqlite3"
+    command = [
+        sys.executable, "-m", "bench.sales", "--db", "sqlite", "--sqlite-path", str(database),
+        "--opportunities", "2000", "--leads", "1000", "--accounts", "300", "--contacts", "400",
+        "--runs", "2", "--warmup", "1", "--converts", "6", "--convert-warmup", "1",
+        "--results-dir", str(tmp_path),
+    ]  # fmt: skip
+    finished = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = (tmp_path / "sales-sqlite.md").read_text()
+    for key in ("board.page", "board.selector", "move.service", "move.api", "forecast.api"):
+        assert f"| {key} — " in report
+    assert "| convert.api |" in report
+    assert "| convert.bare (floor) |" in report
+    assert "journal_mode wal" in report
+    assert "'opportunities': 2000, 'open': 1200, 'leads': 1000" in report
+    # Moves and conversions wrote to a copy, never to the data set itself.
+    with sqlite3.connect(database) as conn:
+        converted = conn.execute("SELECT count(*) FROM sales_lead WHERE converted_at IS NOT NULL")
+        assert converted.fetchone()[0] == 0

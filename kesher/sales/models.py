@@ -381,8 +381,12 @@ class Opportunity(KesherModel):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [
-            # The board reads each column's first cards and its count and sum by stage.
-            models.Index(fields=["stage", "stage_entered_at", "id"], name="opp_stage_entered"),
+            # The board reads each column's first cards and its count and sum by stage; the
+            # amount in the index answers the sums from it alone (bench/sales.py: 80 → 6 ms
+            # over 50,000 deals on SQLite).
+            models.Index(
+                fields=["stage", "stage_entered_at", "id", "amount"], name="opp_stage_entered"
+            ),
             models.Index(fields=["owner", "stage"], name="opp_owner_stage"),
             models.Index(fields=["stuck_at", "id"], name="opp_stuck"),
             models.Index(fields=["expected_close_date", "id"], name="opp_close_date"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -131,14 +132,26 @@ def board(
         for row in deals.order_by().values("stage").annotate(n=Count("id"), total=Sum("amount"))
     }
     # Each column's first cards by its own index range (stage, time in the stage, id), all
-    # columns in one query: "id IN (the first 25 of stage 1) OR id IN (… of stage 2) …".
-    first_cards = Q(pk__in=[])
-    for stage in stages:
+    # columns in one query: "id IN (the first 25 of stage 1 UNION ALL … of stage 2 …)". Not
+    # "id IN (…) OR id IN (…)": PostgreSQL answers that OR by reading and sorting every deal
+    # of the table (bench/sales.py: 200 ms over 100,000 deals).
+    columns, params = [], []
+    for number, stage in enumerate(stages):
         column = deals.filter(stage=stage).order_by("stage_entered_at", "id").values("pk")
-        first_cards |= Q(pk__in=column[:CARDS_PER_COLUMN])
+        sql, column_params = column[:CARDS_PER_COLUMN].query.sql_with_params()
+        columns.append(f"SELECT * FROM ({sql}) column_{number}")  # noqa: S608 (Django's SQL)
+        params.extend(column_params)
+    # Django's own SQL of querysets, with their parameters kept apart.
+    first_cards = RawSQL(" UNION ALL ".join(columns), params) if columns else []  # noqa: S611
     ranked = (
-        Opportunity.objects.filter(first_cards)
+        Opportunity.objects.filter(pk__in=first_cards)
         .select_related("owner")
+        # What a card shows and is coloured by: a board's 200 cards read, and SQLite's dates
+        # parsed, nothing more (the owner's name as ``User.__str__`` makes it).
+        .only(
+            *("name", "account", "amount", "currency", "stage", "stage_entered_at", "stuck_at"),
+            *("version", "owner__first_name", "owner__last_name", "owner__username"),
+        )
         .order_by("stage_entered_at", "id")
     )
     cards = list(ranked)

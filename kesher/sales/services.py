@@ -198,7 +198,9 @@ def opportunity_link_contact(
     if OpportunityContact.objects.filter(opportunity=opportunity, contact=contact).exists():
         raise ValidationError({"contacts": [_("The contact is already on this deal.")]})
     link = OpportunityContact(opportunity=opportunity, contact=contact, role=role.strip())
-    link.full_clean()
+    # The role's own checks; the pair's uniqueness was just checked and both records are here
+    # (full_clean would read each of them again: three queries per conversion).
+    link.full_clean(exclude=["opportunity", "contact"], validate_constraints=False)
     link.save()
     write_audit(
         opportunity,
@@ -369,12 +371,14 @@ def lead_convert(
             )
     result.account = account
     person = locked.first_name or locked.last_name
+    created_contact = False
     if contact is None and create_contact and person:
         # A person is matched by a key only: two people may share a name.
         contact = _existing("contacts", actor, keys)
         if contact is not None:
             result.matched.append("contact")
         else:
+            created_contact = True
             contact = contact_create(
                 actor=actor,
                 data={
@@ -388,10 +392,11 @@ def lead_convert(
                     "owner": owner,
                 },
             )
+    # A contact made just now has no accounts yet: only an existing one may be linked already.
     if (
         contact is not None
         and account is not None
-        and not contact.accounts.filter(pk=account.pk).exists()
+        and (created_contact or not contact.accounts.filter(pk=account.pk).exists())
     ):
         contact_link_account(contact, actor=actor, account=account, role=locked.title)
     result.contact = contact

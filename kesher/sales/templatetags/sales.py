@@ -1,12 +1,14 @@
 """Template tags of sales: the home page's cards of the rep's deals needing action and of the
 targets' attainment, a target's attainment on its page, a deal's contacts with their roles,
-booking a meeting for the deal's owner."""
+booking a meeting for the deal's owner, the board's move menu."""
 
 from urllib.parse import urlencode
 
 from django import template
 from django.db.models import F
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from kesher.customers.models import Contact
 from kesher.platform.access import can
@@ -83,3 +85,26 @@ def meeting_booking(context, deal):
         return None
     query = urlencode({"user": owner.pk, "link_type": "opportunities", "link_id": deal.pk})
     return {"owner": owner, "url": f"{reverse('activities_meeting_new')}?{query}"}
+
+
+@register.simple_tag(takes_context=True)
+def stage_options(context, board, column):
+    """The options of a card's "move to" menu: every column's stage, the card's own selected.
+    The same for every card of a column, so made once per column and render (a board shows
+    up to 25 cards a column: the menu was most of the page's time)."""
+    made = context.render_context.setdefault("sales_stage_options", {})
+    key = (id(board), column.stage.pk)
+    if key not in made:
+        made[key] = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (
+                    other.stage.pk,
+                    mark_safe(" selected") if other.stage.pk == column.stage.pk else "",
+                    other.stage,
+                )
+                for other in board.columns
+            ),
+        )
+    return made[key]

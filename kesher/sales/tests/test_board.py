@@ -229,3 +229,70 @@ def test_a_saved_view_narrows_the_board_and_a_broken_one_is_set_aside(users, cli
     html = client.get(f"/sales/board/{_pipeline().pk}/?view={big.pk}").content.decode()
     assert 'id="board-error"' in html
     assert "קטנה" in html
+
+
+def test_a_full_column_shows_its_longest_waiting_cards_in_four_queries(users, client_for):
+    """A column holds more deals than it shows: its first cards are the longest in the stage,
+    its count and sum are all of them; the board is read in four queries (stages, counts and
+    sums, every column's first cards, their accounts' names), for a rep as for a manager
+    (REQ SA-2, SA-3, OR-3)."""
+    from kesher.sales.selectors import CARDS_PER_COLUMN
+
+    rep = users["sales_rep"]
+    account = make_account(rep, name="לקוח")
+    now = timezone.now()
+    waiting = {}
+    for days in range(CARDS_PER_COLUMN + 5):
+        deal = make_opportunity(
+            rep, stage=stage("proposal"), owner=rep, account=account, amount="10"
+        )
+        entered = now - datetime.timedelta(days=days)
+        Opportunity.objects.filter(pk=deal.pk).update(stage_entered_at=entered)
+        waiting[deal.pk] = entered
+    make_opportunity(rep, stage=stage("order"), owner=rep)
+    make_opportunity(users["sales_rep2"], stage=stage("proposal"))  # not the rep's
+    expected = sorted(waiting, key=lambda pk: (waiting[pk], pk))[:CARDS_PER_COLUMN]
+    pipeline = _pipeline()
+    for reader in (rep, users["manager"]):
+        board(reader, pipeline)  # per-process caches (field visibility) filled once
+        with CaptureQueriesContext(connection) as captured:
+            result = board(reader, pipeline)
+        # The four, and the stamp that tells the per-process caches they are current.
+        assert len(captured.captured_queries) == 5
+        columns = _columns(result)
+        proposal = columns["proposal"]
+        assert [card.deal.pk for card in proposal.cards] == expected
+        assert (proposal.count, proposal.more) == (CARDS_PER_COLUMN + 5, 5)
+        assert proposal.total == "₪300.00"
+        assert columns["order"].count == 1
+        assert {card.account_name for card in proposal.cards} == {"לקוח"}
+    html = client_for(rep).get(f"/sales/board/{_pipeline().pk}/").content.decode()
+    # Each card's move menu offers every stage, its own column's selected.
+    card = html[html.index(f'id="deal-{expected[0]}"') :]
+    menu = card[card.index("<select") : card.index("</select>")]
+    assert f'<option value="{stage("proposal").pk}" selected>' in menu
+    assert f'<option value="{stage("order").pk}">' in menu
+    assert menu.count("<option") == len(result.columns)
+
+
+def test_the_board_page_reads_no_more_for_more_cards(users, client_for):
+    """The page's cards read nothing of their own (the card query reads only what they show:
+    no column left out may be read back card by card)."""
+    rep = users["sales_rep"]
+    account = make_account(rep, name="לקוח")
+    client = client_for(rep)
+    url = f"/sales/board/{_pipeline().pk}/"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    make_opportunity(rep, stage=stage("proposal"), owner=rep, account=account)
+    queries()
+    few = queries()
+    for index in range(12):
+        make_opportunity(
+            rep, stage=stage(("order", "won", "proposal")[index % 3]), owner=rep, account=account
+        )
+    assert queries() == few
