@@ -76,7 +76,7 @@ PROFILES = ROOT / "var" / "bench" / "profiles"
 DEFAULT_SQLITE_PATH = ROOT / "var" / "bench" / "kesher_bench_sales.sqlite3"
 DEFAULT_PG_NAME = "kesher_bench_sales"
 # Bump when the generated sales data changes, so an older data set is made again.
-SALES_VERSION = 2
+SALES_VERSION = 3
 MARKER = "sales"
 CHUNK = 20_000
 TARGETS = {"board": (100, 3), "move": (50, 2), "forecast": (200, 3)}
@@ -349,7 +349,9 @@ def _leads(plan: SalesPlan, rng: random.Random) -> None:
             if rng.random() < 0.6:
                 hebrew = first_latin != first.lower()
                 suffix = vocab.COMPANY_SUFFIXES_HE if hebrew else vocab.COMPANY_SUFFIXES_EN
-                company = f"{values.person_names(1)[0][1]} {rng.choice(suffix)}"
+                # Numbered: the conversion matches an account of the same name (the floor
+                # writes a new one), and the reference accounts' names come from the same words.
+                company = f"{values.person_names(1)[0][1]} {pk} {rng.choice(suffix)}"
             source = rng.choice(sources)
             detail = rng.choice(details[source]) if details.get(source) else None
             created = _stamp(now - timedelta(seconds=rng.randrange(730 * 86400)), postgres)
