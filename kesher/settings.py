@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kesher.integrations",
     "kesher.automation",
     "kesher.sales",
+    "kesher.catalogue",
 ]
 
 MIDDLEWARE = [
