@@ -68,8 +68,9 @@ def to_agorot(amount: Decimal) -> Decimal:
 
 
 class PricingError(Exception):
-    """Lines that cannot be priced: ``errors`` maps a request field (or ``lines`` to one dict
-    per line, empty for a good line) to translated messages."""
+    """Lines that cannot be priced: ``errors`` maps a request field to translated messages, and
+    ``lines`` the index of each line that cannot be priced to its fields' messages (as the
+    API answers a line's bad input)."""
 
     def __init__(self, errors: dict):
         super().__init__(errors)
@@ -386,8 +387,8 @@ def compute(
             }
         )
     priced: list[PricedLine] = []
-    line_errors: list[dict] = []
-    for line in lines:
+    line_errors: dict[int, dict] = {}
+    for index, line in enumerate(lines):
         errors: dict = {}
         try:
             result = _price_line(line, currency, day, data, errors)
@@ -397,10 +398,11 @@ def compute(
                 % {"currency": missing_rate.args[0], "date": date_format(day, "SHORT_DATE_FORMAT")}
             ]
             result = None
-        line_errors.append(errors)
+        if errors:
+            line_errors[index] = errors
         if result is not None:
             priced.append(result)
-    if any(line_errors):
+    if line_errors:
         raise PricingError({"lines": line_errors})
     return PricedDocument(
         currency=currency,

@@ -64,7 +64,13 @@ def _number(world) -> int:
 
 def _entry_values(world, marker, record):
     if record is not None:
-        return {"price_list": record.price_list_id, "product": record.product_id, "notes": marker}
+        return {
+            "price_list": record.price_list_id,
+            "product": record.product_id,
+            "min_quantity": str(record.min_quantity),
+            "price": "80.00",
+            "notes": marker,
+        }
     return {
         "price_list": world.record("price-lists", "rep1").pk,
         "product": world.record("products", "rep1").pk,
