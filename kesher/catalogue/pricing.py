@@ -130,7 +130,8 @@ class PricingData:
 
     products: dict[int, Product]
     lists: list[PriceList]
-    entries: dict[tuple[int, int], list[PriceListEntry]]  # (list, product) → by min quantity
+    # (list, product) → (from quantity, price), the largest quantity first
+    entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]]
     rules: list[PriceRule]
     vat_rates: dict[int, list[VatRate]]  # VAT category → newest first
     exchange_rates: dict[str, Decimal]  # currency → shekels per unit on the date
@@ -139,6 +140,30 @@ class PricingData:
     reader_role_id: int | None = None
     unlimited: bool = False
     errors: dict = field(default_factory=dict)
+
+
+# The columns pricing reads (no JSON custom fields, no timestamps to convert).
+PRODUCT_FIELDS = (
+    "name",
+    "sku",
+    "group__path",
+    "vat_category",
+    "list_price",
+    "currency",
+    "active",
+)
+RULE_FIELDS = (
+    "name",
+    "kind",
+    "product",
+    "group",
+    "period",
+    "addon",
+    "min_quantity",
+    "price",
+    "currency",
+    "discount_percent",
+)
 
 
 def _valid_on(day: datetime.date) -> Q:
@@ -154,7 +179,9 @@ def load_pricing_data(
     wanted = {line.product for line in lines} | {a for line in lines for a in line.addons}
     products = {
         product.pk: product
-        for product in Product.objects.filter(pk__in=wanted).select_related("group")
+        for product in Product.objects.filter(pk__in=wanted)
+        .select_related("group")
+        .only(*PRODUCT_FIELDS)
     }
     group_ids = {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
     for_whom = Q(is_default=True)
@@ -165,24 +192,37 @@ def load_pricing_data(
     lists = list(
         PriceList.objects.filter(for_whom, _valid_on(day), active=True, currency=currency)
         .filter(Q(company__isnull=True) | Q(company=company))
+        .only("name", "account", "segment", "company")
         .order_by("id")
     )
     lists.sort(key=lambda plist: (plist.rank, plist.company_id is None, plist.pk))
-    entries: dict[tuple[int, int], list[PriceListEntry]] = {}
+    entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]] = {}
     if lists and products:
-        for entry in PriceListEntry.objects.filter(
-            price_list__in=[plist.pk for plist in lists], product__in=list(products)
-        ).order_by("-min_quantity"):
-            entries.setdefault((entry.price_list_id, entry.product_id), []).append(entry)
+        # Plain tuples: a quote reads a few hundred of them, and model instances cost more
+        # than the query (bench/pricing.py).
+        for list_id, product_id, min_quantity, price in (
+            PriceListEntry.objects.filter(
+                price_list__in=[plist.pk for plist in lists], product__in=list(products)
+            )
+            .order_by("-min_quantity")
+            .values_list("price_list_id", "product_id", "min_quantity", "price")
+        ):
+            entries.setdefault((list_id, product_id), []).append((min_quantity, price))
     rules = list(
         PriceRule.objects.filter(
             Q(product__in=list(products)) | Q(group__in=group_ids), _valid_on(day), active=True
-        ).order_by("-min_quantity", "id")
+        )
+        .only(*RULE_FIELDS)
+        .order_by("-min_quantity", "id")
     )
     vat_rates: dict[int, list[VatRate]] = {}
-    for rate in VatRate.objects.filter(
-        category__in={p.vat_category_id for p in products.values()}, valid_from__lte=day
-    ).order_by("-valid_from"):
+    for rate in (
+        VatRate.objects.filter(
+            category__in={p.vat_category_id for p in products.values()}, valid_from__lte=day
+        )
+        .only("category", "valid_from", "rate")
+        .order_by("-valid_from")
+    ):
         vat_rates.setdefault(rate.category_id, []).append(rate)
     currencies = {currency} | {p.currency for p in products.values()} | {r.currency for r in rules}
     currencies.discard(HOME_CURRENCY)
@@ -197,7 +237,12 @@ def load_pricing_data(
     limits = []
     if reader_id is not None:
         by_reader = Q(user_id=reader_id) | (Q(role_id=role_id) if role_id else Q(pk__in=[]))
-        limits = list(DiscountLimit.objects.filter(by_reader))
+        # No ordering: the model's default one joins users, roles and groups for nothing.
+        limits = list(
+            DiscountLimit.objects.filter(by_reader)
+            .only("role", "user", "group", "max_percent")
+            .order_by()
+        )
     return PricingData(
         products=products,
         lists=lists,
@@ -242,9 +287,9 @@ def _convert(amount: Decimal, source: str, target: str, data: PricingData) -> De
 def _list_price(product: Product, quantity: Decimal, currency: str, data: PricingData):
     """The product's price per unit by the most specific list, else its list price."""
     for plist in data.lists:
-        for entry in data.entries.get((plist.pk, product.pk), ()):
-            if entry.min_quantity <= quantity:
-                return entry.price, plist.name
+        for min_quantity, price in data.entries.get((plist.pk, product.pk), ()):
+            if min_quantity <= quantity:
+                return price, plist.name
     return _convert(product.list_price, product.currency, currency, data), _("list price")
 
 
