@@ -1,7 +1,8 @@
 """The demo's catalogue (issue 16): a Hebrew product tree of hardware, software, services and
 equipment for rent; about twenty products with their costs; rental prices by day, week and
 month; CRM modules sold as add-ons; a quantity break on peripherals; the default price list and
-a VIP list for customers whose status is VIP; and an exchange rate for quotes in dollars.
+a VIP list for customers whose status is VIP; an exchange rate for quotes in dollars; and the
+cost price hidden from sales reps by a field rule.
 
 Everything goes through the catalogue's services with the administrator as the actor.
 """
@@ -230,6 +231,13 @@ def create_catalogue(users: dict[str, User]) -> None:
                     "price": Decimal(price),
                 },
             )
+    # The cost price is not for sales reps' eyes (REQ CX-9): a field rule, as an administrator
+    # sets it on the field rules page.
+    record_create(
+        "field-rules",
+        actor=admin,
+        data={"entity": "products", "field": "cost_price", "hidden_roles": ["sales_rep"]},
+    )
     record_create(
         "exchange-rates",
         actor=admin,

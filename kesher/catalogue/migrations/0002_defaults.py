@@ -1,6 +1,8 @@
-"""The catalogue's starting pick-lists (units, VAT categories), the VAT rates in force, the
-built-in roles' rights and discount limits, and the cost price hidden from sales reps;
-administrators change all of them as data afterwards (REQ SA-8, SA-9, CX-4, CX-9, OR-3)."""
+"""The catalogue's starting pick-lists (units, VAT categories), the VAT rates in force, and the
+built-in roles' rights and discount limits; administrators change all of them as data
+afterwards (REQ SA-8, SA-9, CX-4, OR-3). Who may not see the cost price is a field rule an
+administrator sets (the demo sets one for sales reps): a rule seeded here would surprise the
+rule pages, as decision 0057 says of the lost reason."""
 
 import datetime
 from decimal import Decimal
@@ -83,10 +85,6 @@ def create_defaults(apps, schema_editor):
             DiscountLimit.objects.get_or_create(
                 role=role, user=None, group=None, defaults={"max_percent": percent}
             )
-    FieldRule = apps.get_model("platform", "FieldRule")
-    FieldRule.objects.get_or_create(
-        entity="products", field="cost_price", defaults={"hidden_roles": ["sales_rep"]}
-    )
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
-"""The cost price is hidden from sales reps by a field rule (REQ CX-9, SA-8): not on the
-product's page, in lists, exports, search or the API — and a manager sees it."""
+"""The cost price hidden from sales reps by a field rule, as the demo sets it (REQ CX-9, SA-8):
+not on the product's page, in lists, exports or the API — and a manager sees it."""
 
 import csv
 import io
@@ -7,6 +7,7 @@ import io
 import pytest
 
 from kesher.catalogue.tests.factories import make_product
+from kesher.platform.records.services import record_create
 
 pytestmark = pytest.mark.django_db
 COST = "4321.98"
@@ -14,6 +15,12 @@ COST = "4321.98"
 
 @pytest.fixture
 def product(users):
+    # As the demo and an administrator set it: hidden from sales reps by a field rule.
+    record_create(
+        "field-rules",
+        actor=users["admin"],
+        data={"entity": "products", "field": "cost_price", "hidden_roles": ["sales_rep"]},
+    )
     return make_product(users["admin"], name="שרת אחסון", price="9000.00", cost_price=COST)
 
 

@@ -1,8 +1,6 @@
 """The pricing API, ``POST /api/v1/pricing/quote/`` (REQ SA-8, SA-9): lines priced without
 saving; bad input answered 400 with a translated message and nothing written."""
 
-from decimal import Decimal
-
 import pytest
 
 from kesher.catalogue.tests.factories import make_rate
@@ -129,5 +127,4 @@ def test_the_schema_documents_the_endpoint(users, api_for):
     operation = schema["paths"]["/api/v1/pricing/quote/"]["post"]
     assert operation["operationId"] == "pricing_quote"
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
-    assert examples
-    assert Decimal("0") == 0
+    assert "ALaptopWithADiscountAndAWeek'sProjectorRental" in examples

@@ -9,6 +9,7 @@ from kesher.catalogue.models import PriceList, Product, ProductGroup
 from kesher.catalogue.pricing import LineRequest, price_lines
 from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.org.models import User
+from kesher.platform.visibility import hidden_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +34,4 @@ def test_the_demo_catalogue_prices_lists_breaks_rentals_and_addons(loaded):  # n
     assert prices == [Decimal("3990.00"), Decimal("1500.00"), Decimal("2190.00"), Decimal("99.00")]
     assert document.lines[3].rule_discount_percent == Decimal("10.00")
     assert document.over_limit is True  # 15% is above a rep's 10%
+    assert "cost_price" in hidden_fields("products", rep)  # REQ CX-9, as the demo sets it

@@ -94,10 +94,6 @@ ALLOWED = [
     # rights on leads, deals, pipelines, stages and competitors.
     AddedRows(table="platform_choice", why="sales' starting pick-lists"),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
-    # Issue 16 (catalogue/migrations/0002_defaults.py): the catalogue's pick-lists (units, VAT
-    # categories) and the roles' rights on it are new rows of the two tables above; the cost
-    # price hidden from sales reps is a field rule (REQ CX-9).
-    AddedRows(table="platform_fieldrule", why="the cost price hidden from sales reps"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
