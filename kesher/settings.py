@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kesher.automation",
     "kesher.sales",
     "kesher.service",
+    "kesher.catalogue",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ from kesher.automation.worker import process_due
 from kesher.customers.models import Account
 from kesher.demo import names
 from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
+from kesher.demo.catalogue import create_catalogue
 from kesher.demo.customization import create_customization
 from kesher.demo.organization import (
     COMPANIES,
@@ -100,6 +101,7 @@ def load_demo(
         create_story(users)
         create_sales(users, SALES_REPS)
         create_service(users, manager="yael", agents=["alon", "hadas"])
+        create_catalogue(users)
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()

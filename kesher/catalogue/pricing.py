@@ -1,0 +1,462 @@
+"""Pricing: the one place a line's price, discount, VAT and total are worked out (REQ SA-8,
+SA-9; rounding and the document chain in decision 0065).
+
+``price_lines`` reads everything it needs in a fixed number of queries, whatever the number of
+lines — the products, the price lists that may apply, their entries, the price rules, the VAT
+rates, the exchange rates and the reader's discount limits — and hands the rows to
+``compute``, which works in memory only (the bench compares the two).
+
+A line's unit price, in the document's currency:
+
+1. a **rental period** (a line with ``period`` and ``periods``): the product's rental rule for
+   that period with the largest "from periods" not above the count, times the count;
+2. otherwise the most specific **price list** valid on the date that has the product: the
+   customer's, then his segment's (the account's status), then the default list — a list of
+   the document's company before one for every company — at its largest quantity break not
+   above the quantity; otherwise the product's **list price**;
+3. plus each chosen **add-on** (the add-on rule's price, or the add-on's own price as in 2).
+
+Amounts in another currency are converted through the shekel by the rates in force on the date.
+A **quantity break** rule (the product's, else its nearest group's) gives a discount percent;
+the reader's manual discount comes on top of it. Rounding, to agorot, ROUND_HALF_UP, once per
+amount and line: the unit price; the gross (quantity × unit price); the discount; VAT on the net.
+The document's totals are sums of the rounded lines, so they add up exactly.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from kesher.catalogue.models import (
+    HOME_CURRENCY,
+    DiscountLimit,
+    ExchangeRate,
+    PriceList,
+    PriceListEntry,
+    PriceRule,
+    Product,
+    VatRate,
+)
+
+__all__ = [
+    "AGORA",
+    "LineRequest",
+    "PricedDocument",
+    "PricedLine",
+    "PricingData",
+    "PricingError",
+    "compute",
+    "load_pricing_data",
+    "price_lines",
+    "to_agorot",
+]
+
+AGORA = Decimal("0.01")
+HUNDRED = Decimal("100")
+ZERO = Decimal("0")
+
+
+def to_agorot(amount: Decimal) -> Decimal:
+    """``amount`` rounded to agorot, half up (decision 0065)."""
+    return amount.quantize(AGORA, rounding=ROUND_HALF_UP)
+
+
+class PricingError(Exception):
+    """Lines that cannot be priced: ``errors`` maps a request field to translated messages, and
+    ``lines`` the index of each line that cannot be priced to its fields' messages (as the
+    API answers a line's bad input)."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line to price: a product, a quantity, optionally a rental period and its count,
+    add-ons and a manual discount percent."""
+
+    product: int
+    quantity: Decimal
+    period: str = ""
+    periods: Decimal | None = None
+    addons: tuple[int, ...] = ()
+    discount_percent: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    product: int
+    name: str
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal
+    source: str
+    gross: Decimal
+    rule_discount_percent: Decimal
+    discount_percent: Decimal
+    discount: Decimal
+    net: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    total: Decimal
+    # The manual discount is above the reader's limit: the document will need approval.
+    over_limit: bool
+    discount_limit: Decimal | None
+
+
+@dataclass(frozen=True)
+class PricedDocument:
+    currency: str
+    date: datetime.date
+    lines: list[PricedLine]
+    gross: Decimal
+    discount: Decimal
+    net: Decimal
+    vat: Decimal
+    total: Decimal
+    over_limit: bool
+
+
+@dataclass
+class PricingData:
+    """The rows pricing reads, already in memory."""
+
+    products: dict[int, Product]
+    lists: list[PriceList]
+    # (list, product) → (from quantity, price), the largest quantity first
+    entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]]
+    rules: list[PriceRule]
+    vat_rates: dict[int, list[VatRate]]  # VAT category → newest first
+    exchange_rates: dict[str, Decimal]  # currency → shekels per unit on the date
+    limits: list[DiscountLimit]
+    reader_id: int | None = None
+    reader_role_id: int | None = None
+    unlimited: bool = False
+    errors: dict = field(default_factory=dict)
+
+
+# The columns pricing reads (no JSON custom fields, no timestamps to convert).
+PRODUCT_FIELDS = (
+    "name",
+    "sku",
+    "group__path",
+    "vat_category",
+    "list_price",
+    "currency",
+    "active",
+)
+RULE_FIELDS = (
+    "name",
+    "kind",
+    "product",
+    "group",
+    "period",
+    "addon",
+    "min_quantity",
+    "price",
+    "currency",
+    "discount_percent",
+)
+
+
+def _valid_on(day: datetime.date) -> Q:
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+
+
+def load_pricing_data(
+    *, account, currency: str, day: datetime.date, lines: list[LineRequest], reader, company=None
+) -> PricingData:
+    """Read, in a fixed number of queries, every row pricing ``lines`` may need."""
+    wanted = {line.product for line in lines} | {a for line in lines for a in line.addons}
+    products = {
+        product.pk: product
+        for product in Product.objects.filter(pk__in=wanted)
+        .select_related("group")
+        .only(*PRODUCT_FIELDS)
+    }
+    group_ids = {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
+    for_whom = Q(is_default=True)
+    if account is not None:
+        for_whom |= Q(account=account)
+        if account.status_id:
+            for_whom |= Q(segment_id=account.status_id)
+    lists = list(
+        PriceList.objects.filter(for_whom, _valid_on(day), active=True, currency=currency)
+        .filter(Q(company__isnull=True) | Q(company=company))
+        .only("name", "account", "segment", "company")
+        .order_by("id")
+    )
+    lists.sort(key=lambda plist: (plist.rank, plist.company_id is None, plist.pk))
+    entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]] = {}
+    if lists and products:
+        # Plain tuples: a quote reads a few hundred of them, and model instances cost more
+        # than the query (bench/pricing.py).
+        for list_id, product_id, min_quantity, price in (
+            PriceListEntry.objects.filter(
+                price_list__in=[plist.pk for plist in lists], product__in=list(products)
+            )
+            .order_by("-min_quantity")
+            .values_list("price_list_id", "product_id", "min_quantity", "price")
+        ):
+            entries.setdefault((list_id, product_id), []).append((min_quantity, price))
+    rules = list(
+        PriceRule.objects.filter(
+            Q(product__in=list(products)) | Q(group__in=group_ids), _valid_on(day), active=True
+        )
+        .only(*RULE_FIELDS)
+        .order_by("-min_quantity", "id")
+    )
+    vat_rates: dict[int, list[VatRate]] = {}
+    for rate in (
+        VatRate.objects.filter(
+            category__in={p.vat_category_id for p in products.values()}, valid_from__lte=day
+        )
+        .only("category", "valid_from", "rate")
+        .order_by("-valid_from")
+    ):
+        vat_rates.setdefault(rate.category_id, []).append(rate)
+    currencies = {currency} | {p.currency for p in products.values()} | {r.currency for r in rules}
+    currencies.discard(HOME_CURRENCY)
+    exchange_rates = {HOME_CURRENCY: Decimal(1)}
+    if currencies:
+        for rate in ExchangeRate.objects.filter(
+            currency__in=currencies, valid_from__lte=day
+        ).order_by("currency", "-valid_from"):
+            exchange_rates.setdefault(rate.currency, rate.rate)
+    role_id = getattr(reader, "role_id", None)
+    reader_id = getattr(reader, "pk", None)
+    limits = []
+    if reader_id is not None:
+        by_reader = Q(user_id=reader_id) | (Q(role_id=role_id) if role_id else Q(pk__in=[]))
+        # No ordering: the model's default one joins users, roles and groups for nothing.
+        limits = list(
+            DiscountLimit.objects.filter(by_reader)
+            .only("role", "user", "group", "max_percent")
+            .order_by()
+        )
+    return PricingData(
+        products=products,
+        lists=lists,
+        entries=entries,
+        rules=rules,
+        vat_rates=vat_rates,
+        exchange_rates=exchange_rates,
+        limits=limits,
+        reader_id=reader_id,
+        reader_role_id=role_id,
+        unlimited=reader is None,
+    )
+
+
+def price_lines(
+    *,
+    account,
+    currency: str,
+    day: datetime.date,
+    lines: list[LineRequest],
+    reader,
+    company=None,
+) -> PricedDocument:
+    """Price ``lines`` for ``account`` (may be None: the default lists) in ``currency`` on
+    ``day``, flagging manual discounts above ``reader``'s limit; nothing is saved. Raises
+    ``PricingError`` for a line that cannot be priced."""
+    data = load_pricing_data(
+        account=account, currency=currency, day=day, lines=lines, reader=reader, company=company
+    )
+    return compute(data, currency=currency, day=day, lines=lines)
+
+
+# --- the computation, over rows in memory ------------------------------------------------------
+
+
+def _convert(amount: Decimal, source: str, target: str, data: PricingData) -> Decimal:
+    if source == target:
+        return amount
+    return amount * data.exchange_rates[source] / data.exchange_rates[target]
+
+
+def _list_price(product: Product, quantity: Decimal, currency: str, data: PricingData):
+    """The product's price per unit by the most specific list, else its list price."""
+    for plist in data.lists:
+        for min_quantity, price in data.entries.get((plist.pk, product.pk), ()):
+            if min_quantity <= quantity:
+                return price, plist.name
+    return _convert(product.list_price, product.currency, currency, data), _("list price")
+
+
+def _rules(data: PricingData, kind: str, product: Product) -> list[PriceRule]:
+    return [rule for rule in data.rules if rule.kind == kind and rule.product_id == product.pk]
+
+
+def _quantity_break(product: Product, quantity: Decimal, data: PricingData):
+    """The discount of the most specific quantity break reached: the product's, else its
+    nearest group's (rules come with the largest quantity first)."""
+    owners = [("product", product.pk)] + [
+        ("group", gid) for gid in (product.group.ancestor_ids() if product.group_id else ())
+    ]
+    for what, pk in owners:
+        for rule in data.rules:
+            if rule.kind != PriceRule.Kind.QUANTITY or getattr(rule, f"{what}_id") != pk:
+                continue
+            if rule.min_quantity <= quantity:
+                return rule
+    return None
+
+
+def _limit(product: Product, data: PricingData) -> Decimal | None:
+    """The reader's largest manual discount on ``product``: his own limits before his role's,
+    a group's (the nearest) before the general one; no limit at all is 0."""
+    if data.unlimited:
+        return None
+    groups = product.group.ancestor_ids() if product.group_id else []
+    for by_user in (True, False):
+        mine = [limit for limit in data.limits if bool(limit.user_id) == by_user]
+        for gid in [*groups, None]:
+            for limit in mine:
+                if limit.group_id == gid:
+                    return limit.max_percent
+    return ZERO
+
+
+def _vat_rate(product: Product, day: datetime.date, data: PricingData) -> Decimal | None:
+    for rate in data.vat_rates.get(product.vat_category_id, ()):
+        if rate.valid_from <= day:
+            return rate.rate
+    return None
+
+
+def _price_line(line: LineRequest, currency: str, day, data: PricingData, errors: dict):
+    product = data.products.get(line.product)
+    if product is None or not product.active:
+        errors["product"] = [_("There is no product %(id)s for sale.") % {"id": line.product}]
+        return None
+    if line.period:
+        rule = next(
+            (
+                rule
+                for rule in _rules(data, PriceRule.Kind.PERIOD, product)
+                if rule.period == line.period and rule.min_quantity <= (line.periods or ZERO)
+            ),
+            None,
+        )
+        if rule is None:
+            errors["period"] = [
+                _("%(product)s has no rental price for this period.") % {"product": product.name}
+            ]
+            return None
+        unit = _convert(rule.price, rule.currency, currency, data) * line.periods
+        sources = [rule.name]
+    else:
+        unit, source = _list_price(product, line.quantity, currency, data)
+        sources = [str(source)]
+    for addon_id in line.addons:
+        addon = data.products.get(addon_id)
+        rule = next(
+            (r for r in _rules(data, PriceRule.Kind.ADDON, product) if r.addon_id == addon_id),
+            None,
+        )
+        if addon is None or rule is None or not addon.active:
+            errors["addons"] = [
+                _("Add-on %(id)s is not sold with %(product)s.")
+                % {"id": addon_id, "product": product.name}
+            ]
+            return None
+        if rule.price is not None:
+            unit += _convert(rule.price, rule.currency, currency, data)
+        else:
+            unit += _list_price(addon, line.quantity, currency, data)[0]
+        sources.append(rule.name)
+    vat_rate = _vat_rate(product, day, data)
+    if vat_rate is None:
+        errors["product"] = [_("No VAT rate is in force for this product on this date.")]
+        return None
+    quantity_break = _quantity_break(product, line.quantity, data)
+    rule_percent = quantity_break.discount_percent if quantity_break else ZERO
+    if quantity_break:
+        sources.append(quantity_break.name)
+    unit_price = to_agorot(unit)
+    gross = to_agorot(line.quantity * unit_price)
+    # The manual discount applies to what is left after the rule's.
+    combined = HUNDRED - (HUNDRED - rule_percent) * (HUNDRED - line.discount_percent) / HUNDRED
+    discount = to_agorot(gross * combined / HUNDRED)
+    net = gross - discount
+    vat = to_agorot(net * vat_rate / HUNDRED)
+    limit = _limit(product, data)
+    return PricedLine(
+        product=product.pk,
+        name=product.name,
+        sku=product.sku,
+        quantity=line.quantity,
+        unit_price=unit_price,
+        source=" + ".join(sources),
+        gross=gross,
+        rule_discount_percent=rule_percent,
+        discount_percent=line.discount_percent,
+        discount=discount,
+        net=net,
+        vat_rate=vat_rate,
+        vat=vat,
+        total=net + vat,
+        over_limit=limit is not None and line.discount_percent > limit,
+        discount_limit=limit,
+    )
+
+
+def compute(
+    data: PricingData, *, currency: str, day: datetime.date, lines: list[LineRequest]
+) -> PricedDocument:
+    """Price ``lines`` over ``data`` (no query). Raises ``PricingError``."""
+    needed = {currency} | {
+        p.currency for p in data.products.values() if p.pk in {ln.product for ln in lines}
+    }
+    missing = sorted(c for c in needed if c not in data.exchange_rates)
+    if missing:
+        raise PricingError(
+            {
+                "currency": [
+                    _("There is no exchange rate for %(currency)s on %(date)s.")
+                    % {
+                        "currency": ", ".join(missing),
+                        "date": date_format(day, "SHORT_DATE_FORMAT"),
+                    }
+                ]
+            }
+        )
+    priced: list[PricedLine] = []
+    line_errors: dict[int, dict] = {}
+    for index, line in enumerate(lines):
+        errors: dict = {}
+        try:
+            result = _price_line(line, currency, day, data, errors)
+        except KeyError as missing_rate:  # a rule's or an add-on's currency without a rate
+            errors["currency"] = [
+                _("There is no exchange rate for %(currency)s on %(date)s.")
+                % {"currency": missing_rate.args[0], "date": date_format(day, "SHORT_DATE_FORMAT")}
+            ]
+            result = None
+        if errors:
+            line_errors[index] = errors
+        if result is not None:
+            priced.append(result)
+    if line_errors:
+        raise PricingError({"lines": line_errors})
+    return PricedDocument(
+        currency=currency,
+        date=day,
+        lines=priced,
+        gross=sum((line.gross for line in priced), ZERO),
+        discount=sum((line.discount for line in priced), ZERO),
+        net=sum((line.net for line in priced), ZERO),
+        vat=sum((line.vat for line in priced), ZERO),
+        total=sum((line.total for line in priced), ZERO),
+        over_limit=any(line.over_limit for line in priced),
+    )
