@@ -506,24 +506,35 @@ def _first_records(entity: Entity, scoped, ids: set[int], limit: int, check=None
     in the entity's order; with ``check`` (``(_Hidden, terms)``), only those the terms find
     among the fields he sees.
 
-    SQLite reads the candidates by primary key and sorts them (ORDER BY ... LIMIT). PostgreSQL,
-    given ``id IN (400 ids)`` and a small LIMIT, walks the whole name index hoping to meet them
-    early (a quarter second over 200,000 accounts): there the sort keys of 400 rows are read
-    by primary key and sorted here, as they are when the searched fields must be checked (no
-    query more).
+    SQLite reads the candidates by primary key and sorts them (ORDER BY), handing over records
+    one by one until ``limit`` of them pass the check, in one statement. PostgreSQL, given
+    ``id IN (400 ids)`` and a small LIMIT, walks the whole name index hoping to meet them early
+    (a quarter second over 200,000 accounts): there the sort keys (and the checked fields) of
+    the candidates are read by primary key and sorted here, then the first records read.
     """
     ordering = list(entity.default_ordering)
     candidates = scoped.filter(pk__in=ids_in(ids))
-    if check is None and connection.vendor == "sqlite":
+    if connection.vendor == "sqlite":
         # NULLs where the sort below puts them (PostgreSQL's own default).
         order = [
             F(o[1:]).desc(nulls_first=True) if o.startswith("-") else F(o).asc(nulls_last=True)
             for o in ordering
         ]
-        records = candidates.order_by(*order, "pk")[:limit]
+        records = candidates.order_by(*order, "pk")
         if entity.select_related:
             records = records.select_related(*entity.select_related)
-        return list(records)
+        if check is None:
+            return list(records[:limit])
+        hidden, terms = check
+        names = hidden.columns(entity)
+        matches = hidden.matcher(entity, terms)
+        found = []
+        for obj in records.iterator(chunk_size=limit * 2):
+            if matches({name: getattr(obj, name) for name in names}):
+                found.append(obj)
+                if len(found) == limit:
+                    break
+        return found
     sort_keys = [o.lstrip("-") for o in ordering]
     if check is None:
         keys = list(candidates.values_list("pk", *sort_keys))
