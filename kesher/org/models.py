@@ -92,6 +92,14 @@ class Role(KesherModel):
     is_admin = models.BooleanField(
         _("administrator"), default=False, help_text=_("Administrators may do everything.")
     )
+    mfa_required = models.BooleanField(
+        _("requires two-factor sign-in"),
+        default=False,
+        help_text=_(
+            "Users of this role must set up an authenticator app or a security key before they "
+            "can use Kesher."
+        ),
+    )
 
     objects = StampedQuerySet.as_manager()
 

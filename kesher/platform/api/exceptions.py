@@ -1,13 +1,18 @@
-"""Service errors as API responses: ValidationError -> 400 by field, ConflictError -> 409/412."""
+"""Service errors as API responses: ValidationError -> 400 by field, ConflictError -> 409/412,
+a record still referred to -> 409 naming what refers to it, a throttled call -> 429 with
+``Retry-After``. Every message in the request's language."""
+
+import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kesher.platform.records.services import ConflictError
+from kesher.platform.records.services import ConflictError, in_use_message
 
 
 class PreconditionFailed(Exception):
@@ -40,5 +45,18 @@ def exception_handler(exc, context):
         return Response(
             {"version": [str(exc)], "current_version": exc.current_version},
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return Response({"detail": in_use_message(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Throttled):
+        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        detail = (
+            _("Too many requests: try again in %(seconds)s seconds.") % {"seconds": wait}
+            if wait
+            else _("Too many requests: try again later.")
+        )
+        headers = {"Retry-After": str(wait)} if wait else {}
+        return Response(
+            {"detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers
         )
     return drf_exception_handler(exc, context)
