@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kesher.org.middleware.UserPreferencesMiddleware",
     "kesher.platform.middleware.RequestMemoMiddleware",
+    "kesher.platform.middleware.BadInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kesher.org.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -12,6 +12,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from kesher.platform.middleware import bad_input_message
 from kesher.platform.records.services import ConflictError, in_use_message
 
 
@@ -46,6 +47,9 @@ def exception_handler(exc, context):
             {"version": [str(exc)], "current_version": exc.current_version},
             status=status.HTTP_409_CONFLICT,
         )
+    bad_input = bad_input_message(exc)
+    if bad_input is not None:
+        return Response({"detail": bad_input}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ProtectedError | RestrictedError):
         return Response({"detail": in_use_message(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Throttled):
