@@ -61,6 +61,8 @@ register(
         owner_field=None,
         audit_exclude=("last_login", "is_superuser", "is_staff"),
         create_service=services.user_create,
+        update_service=services.user_update,
+        delete_service=services.user_delete,
     )
 )
 
