@@ -435,6 +435,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The entities' endpoints, as the registry is when the schema is made.
     "PREPROCESSING_HOOKS": ["kesher.platform.api.viewsets.entity_endpoints"],
+    # 400, 409 and 429 where any operation may answer them (kesher/platform/api/exceptions.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kesher.platform.api.exceptions.declare_error_responses",
+    ],
     # One name for the set of record types activities link to, wherever a field offers it.
     "ENUM_NAME_OVERRIDES": {
         "LinkTypeEnum": "kesher.platform.records.links.link_choices",

@@ -64,3 +64,53 @@ def exception_handler(exc, context):
             {"detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers
         )
     return drf_exception_handler(exc, context)
+
+
+_ERROR_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "additionalProperties": True,
+        }
+    }
+}
+
+
+def declare_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing: the answers every operation may give besides its own —
+    429 when its caller's rate is used up (``throttling.py``), 409 when a delete is refused
+    because other records refer to the record, 400 when a list's paging, filters or search
+    carry a value the database cannot take."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.setdefault(
+                "429",
+                {
+                    "description": "Too many requests: wait the seconds of `Retry-After`.",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": _ERROR_BODY,
+                },
+            )
+            if method == "delete":
+                responses.setdefault(
+                    "409",
+                    {
+                        "description": "Other records still refer to this one; `detail` names "
+                        "them. Nothing was deleted.",
+                        "content": _ERROR_BODY,
+                    },
+                )
+            if method == "get" or method in ("post", "put", "patch"):
+                responses.setdefault(
+                    "400",
+                    {
+                        "description": "A parameter or field the server cannot take; `detail` "
+                        "or the field's name says which.",
+                        "content": _ERROR_BODY,
+                    },
+                )
+    return result

@@ -73,3 +73,12 @@ def test_call_back_runs_refuse_objects_where_text_belongs(users, api_for, body):
     response = api_for(users["manager"], "en").post("/api/v1/callback-runs/", body, format="json")
     assert response.status_code == 400, response.content
     assert response.json()
+
+
+def test_the_api_schema_declares_400_409_and_429(users, api_for):
+    paths = api_for(users["admin"]).get("/api/schema/?format=json").json()["paths"]
+    departments = paths["/api/v1/departments/{id}/"]
+    assert "409" in departments["delete"]["responses"]
+    assert "429" in departments["get"]["responses"]
+    assert "Retry-After" in departments["get"]["responses"]["429"]["headers"]
+    assert "400" in paths["/api/v1/accounts/"]["get"]["responses"]
