@@ -53,7 +53,8 @@ def exception_handler(exc, context):
     if isinstance(exc, ProtectedError | RestrictedError):
         return Response({"detail": in_use_message(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Throttled):
-        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        seconds = getattr(exc, "wait", None)  # set by DRF, not declared by its stubs
+        wait = math.ceil(seconds) if seconds is not None else None
         detail = (
             _("Too many requests: try again in %(seconds)s seconds.") % {"seconds": wait}
             if wait

@@ -111,7 +111,8 @@ def in_use_message(exc) -> str:
     still refer to it and how many of each, e.g. "… was not deleted: 2 users, 1 department"."""
     counts: dict[str, int] = {}
     names: dict[str, str] = {}
-    for obj in getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ()):
+    referring = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None)
+    for obj in referring or ():
         meta = obj._meta
         counts[meta.label_lower] = counts.get(meta.label_lower, 0) + 1
         names[meta.label_lower] = str(
