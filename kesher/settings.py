@@ -249,8 +249,9 @@ else:
     _cache = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "kesher_cache",
-        # Throttle counters expire within hours; culling keeps the table small.
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+        # Throttle counters expire within hours; every write counts the table's rows, so it is
+        # culled (expired entries first) beyond this many.
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
 CACHES = {"default": _cache}
 
