@@ -253,7 +253,16 @@ else:
         # culled (expired entries first) beyond this many.
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
-CACHES = {"default": _cache}
+# The API's rate counts (kesher/platform/api/throttling.py): every API call reads and writes
+# them, which the database cache would make several queries a call; they are shared through
+# Redis when it is configured, and otherwise counted per process (an API rate is a guard against
+# runaway integrations, not a security limit: sign-in throttling stays in the default cache).
+_throttle_cache = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
+CACHES = {"default": _cache, "throttle": _throttle_cache}
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

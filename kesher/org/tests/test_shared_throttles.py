@@ -1,7 +1,8 @@
 """Throttles every process shares (REQ OR-5, issue 24 item 2): sign-in failures are counted in
 the shared cache — the database's by default, Redis when configured — so four workers allow
 what one does; the API's rates apply per token, per user, per anonymous address and per
-incoming automation webhook address, answering 429 with a translated message."""
+incoming automation webhook address (shared through Redis when configured, per process
+otherwise: decision 0067), answering 429 with a translated message."""
 
 import os
 import subprocess
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from conftest import TEST_PASSWORD
@@ -53,6 +55,18 @@ def test_the_default_cache_is_shared_by_every_process():
         assert "kesher_cache" in connection.introspection.table_names(cursor)
 
 
+def test_api_rate_counts_cost_an_api_call_no_query(users, low_rates):
+    """Counted in the "throttle" cache, not the database's (decision 0067), and still counted."""
+    _token, key = api_token_create(user=users["sales_rep"], name="sync")
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+    api.get("/api/v1/accounts/")
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get("/api/v1/accounts/").status_code == 200
+    assert not [q for q in captured.captured_queries if "kesher_cache" in q["sql"]]
+    api.get("/api/v1/accounts/")
+    assert api.get("/api/v1/accounts/").status_code == 429
+
+
 @pytest.mark.parametrize(
     ("environment", "backend"),
     [
@@ -64,7 +78,7 @@ def test_the_default_cache_is_shared_by_every_process():
 def test_redis_or_another_cache_when_configured(environment, backend):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_BACKEND")}
     shown = subprocess.run(
-        [sys.executable, "-c", "import kesher.settings as s; print(s.CACHES['default'])"],
+        [sys.executable, "-c", "import kesher.settings as s; print(s.CACHES)"],
         env={**env, **environment},
         cwd=ROOT,
         capture_output=True,
@@ -101,6 +115,7 @@ django.setup()
 from django.conf import settings
 settings.PASSWORD_HASHERS = ["conftest._QuickPBKDF2", *settings.PASSWORD_HASHERS]
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 for password in sys.argv[1:]:
     answer = Client(HTTP_ACCEPT_LANGUAGE="en").post(
         "/accounts/login/", {"login": "rep1", "password": password}

@@ -1,6 +1,7 @@
 """The API's throttles (REQ OR-5, issue 24): per API token, per signed-in user, per anonymous
-address and per incoming automation webhook address, counted in the default cache, which every
-process shares (settings.CACHES) — four workers allow what one does, not four times as much.
+address and per incoming automation webhook address, counted in the "throttle" cache — Redis,
+shared by every process, when ``REDIS_URL`` is set; per process otherwise, so that an API call
+costs no database queries for its counting (settings.CACHES; decision 0067).
 
 Rates are read from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` when a request is throttled,
 not when the module is imported (DRF's classes keep the import-time dict), so an operator's or a
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.core.cache import caches
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
@@ -20,6 +22,11 @@ __all__ = ["AnonRateThrottle", "TokenRateThrottle", "UserRateThrottle", "Webhook
 class _CurrentRates:
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[attr-defined]
+
+    @property
+    def cache(self):
+        # The "throttle" cache: Redis when configured, else per process (settings.CACHES).
+        return caches["throttle"]
 
 
 class TokenRateThrottle(_CurrentRates, throttling.SimpleRateThrottle):
