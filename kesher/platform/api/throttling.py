@@ -23,10 +23,10 @@ class _CurrentRates:
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[attr-defined]
 
-    @property
-    def cache(self):
+    def __init__(self):
+        super().__init__()
         # The "throttle" cache: Redis when configured, else per process (settings.CACHES).
-        return caches["throttle"]
+        self.cache = caches["throttle"]
 
 
 class TokenRateThrottle(_CurrentRates, throttling.SimpleRateThrottle):
