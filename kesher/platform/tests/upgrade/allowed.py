@@ -94,6 +94,9 @@ ALLOWED = [
     # rights on leads, deals, pipelines, stages and competitors.
     AddedRows(table="platform_choice", why="sales' starting pick-lists"),
     AddedRows(table="org_rolepermission", why="the built-in roles' rights on sales"),
+    # Issue 24 (decision 0067; org/migrations/0006_role_mfa_required_user_time_zone.py): no role
+    # requires a second factor until an administrator says so.
+    AddedColumn(table="org_role", column="mfa_required", value=False, why="MFA not required yet"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any

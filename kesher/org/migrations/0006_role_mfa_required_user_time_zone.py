@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('org', '0003_user_manager'),
+        ('org', '0005_default_regions'),
     ]
 
     operations = [
