@@ -192,3 +192,12 @@ def built_in_data(request):
                     "kesher."
                 ):
                     operation.code(apps, schema_editor)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_rate_counts():
+    """The API's rate counts live in a per-process cache (settings.CACHES["throttle"]), which
+    a test's rollback does not empty: each test starts with none counted."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()

@@ -94,7 +94,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kesher.org.middleware.UserPreferencesMiddleware",
     "kesher.platform.middleware.RequestMemoMiddleware",
+    "kesher.platform.middleware.BadInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kesher.org.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -189,6 +191,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kesher] "
 ACCOUNT_FORMS = {"login": "kesher.org.auth_forms.LoginForm"}
+# The Django admin is off unless an operator turns it on; its sign-in is then Kesher's own, with
+# the same second factor and throttling (REQ OR-5).
+KESHER_DJANGO_ADMIN = env_bool("KESHER_DJANGO_ADMIN", False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_FORMS = {"authenticate": "kesher.org.auth_forms.MFAAuthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -230,15 +235,36 @@ if env_bool("HTTPS", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Cache -------------------------------------------------------------------------------------
-# allauth's sign-in throttling (ACCOUNT_RATE_LIMITS) and TOTP replay protection live in the cache.
-# The default is per process; several app servers should share one (CACHE_BACKEND/CACHE_LOCATION,
-# e.g. django.core.cache.backends.redis.RedisCache with redis://...).
-CACHES = {
-    "default": {
-        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+# allauth's sign-in throttling (ACCOUNT_RATE_LIMITS), TOTP replay protection and the API's
+# throttles live in the default cache, which every process must share (REQ OR-5: 4 workers must
+# not allow 4x the attempts): a table of the database by default (`createcachetable`, run after
+# every `migrate`), Redis when REDIS_URL is set, or any backend named by CACHE_BACKEND.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if os.environ.get("CACHE_BACKEND"):
+    _cache = {
+        "BACKEND": os.environ["CACHE_BACKEND"],
         "LOCATION": os.environ.get("CACHE_LOCATION", "kesher"),
     }
-}
+elif REDIS_URL:
+    _cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+else:
+    _cache = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "kesher_cache",
+        # Throttle counters expire within hours; every write counts the table's rows, so it is
+        # culled (expired entries first) beyond this many.
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+# The API's rate counts (kesher/platform/api/throttling.py): every API call reads and writes
+# them, which the database cache would make several queries a call; they are shared through
+# Redis when it is configured, and otherwise counted per process (an API rate is a guard against
+# runaway integrations, not a security limit: sign-in throttling stays in the default cache).
+_throttle_cache = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
+CACHES = {"default": _cache, "throttle": _throttle_cache}
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -385,7 +411,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "EXCEPTION_HANDLER": "kesher.platform.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"user": "6000/hour", "anon": "120/hour"},
+    # Per API token, per signed-in user, per anonymous address and per incoming automation
+    # webhook address (kesher/platform/api/throttling.py); counted in the shared cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "kesher.platform.api.throttling.TokenRateThrottle",
+        "kesher.platform.api.throttling.UserRateThrottle",
+        "kesher.platform.api.throttling.AnonRateThrottle",
+    ],
+    # Throttles count per client address: only the proxies' own hops of X-Forwarded-For are
+    # trusted, or a caller could pick a new address for each request.
+    "NUM_PROXIES": ALLAUTH_TRUSTED_PROXY_COUNT,
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("KESHER_API_RATE_TOKEN", "6000/hour"),
+        "user": os.environ.get("KESHER_API_RATE_USER", "6000/hour"),
+        "anon": os.environ.get("KESHER_API_RATE_ANON", "120/hour"),
+        "webhook": os.environ.get("KESHER_API_RATE_WEBHOOK", "1200/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kesher CRM API",
@@ -406,6 +447,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The entities' endpoints, as the registry is when the schema is made.
     "PREPROCESSING_HOOKS": ["kesher.platform.api.viewsets.entity_endpoints"],
+    # 400, 409 and 429 where any operation may answer them (kesher/platform/api/exceptions.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kesher.platform.api.exceptions.declare_error_responses",
+    ],
     # One name for the set of record types activities link to, wherever a field offers it.
     "ENUM_NAME_OVERRIDES": {
         "LinkTypeEnum": "kesher.platform.records.links.link_choices",

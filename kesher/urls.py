@@ -25,6 +25,8 @@ urlpatterns = [
     # REQ OR-5), so allauth's self-service email page is not offered.
     path("accounts/email/", views.not_offered, name="account_email"),
     path("accounts/", include("allauth.urls")),
+    # Off unless KESHER_DJANGO_ADMIN is set (kesher/org/middleware.py); its sign-in is Kesher's.
+    path("django-admin/login/", org_views.django_admin_login, name="django_admin_login"),
     path("django-admin/", admin.site.urls),
     path("search/", views.global_search, name="global_search"),
     path("views/<slug:key>/save/", views.saved_view_save, name="saved_view_save"),

@@ -39,6 +39,8 @@ STALLED_AFTER = datetime.timedelta(minutes=15)
 def clean_filters(data) -> tuple[int, dict]:
     """``days`` (1 … 3650) and the list's filters from a query string or a JSON body; a
     ValidationError naming the field otherwise."""
+    if not hasattr(data, "get"):
+        raise ValidationError({"days": [_("Send the run's settings as an object.")]})
     try:
         days = int(data.get("days") or 90)
     except (TypeError, ValueError):
@@ -56,7 +58,12 @@ def clean_filters(data) -> tuple[int, dict]:
             filters[name] = int(value)
         except (TypeError, ValueError):
             raise ValidationError({name: [_("Choose a value from the list.")]}) from None
-    city = (data.get("city") or "").strip()[:100]
+        if isinstance(value, bool) or not 0 < filters[name] < 2**63:
+            raise ValidationError({name: [_("Choose a value from the list.")]})
+    city = data.get("city") or ""
+    if not isinstance(city, str):
+        raise ValidationError({"city": [_("Enter the city as text.")]})
+    city = city.strip()[:100]
     if city:
         filters["city"] = city
     return days, filters

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from kesher.automation import engine, services
 from kesher.automation.models import Rule, RuleActionResult, RuleRun
 from kesher.platform.access import can
+from kesher.platform.api.throttling import WebhookRateThrottle
 from kesher.platform.registry import registry
 
 RULES = "automation-rules"
@@ -253,6 +254,8 @@ class IncomingWebhookView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    # Counted per address (each rule's secret), not per caller: one website posts them all.
+    throttle_classes = [WebhookRateThrottle]
 
     @extend_schema(
         tags=["automation"],

@@ -62,6 +62,8 @@ register(
         owner_field=None,
         audit_exclude=("last_login", "is_superuser", "is_staff"),
         create_service=services.user_create,
+        update_service=services.user_update,
+        delete_service=services.user_delete,
     )
 )
 
@@ -146,10 +148,10 @@ register(
         label_plural=_("Roles"),
         icon="🔑",
         nav_order=915,
-        list_columns=("name_he", "name_en", "key", "is_admin"),
-        form_fields=("key", "name_he", "name_en", "is_admin"),
-        sections=(Section(_("Role"), ("name_he", "name_en", "key", "is_admin")),),
-        filter_fields=("is_admin",),
+        list_columns=("name_he", "name_en", "key", "is_admin", "mfa_required"),
+        form_fields=("key", "name_he", "name_en", "is_admin", "mfa_required"),
+        sections=(Section(_("Role"), ("name_he", "name_en", "key", "is_admin", "mfa_required")),),
+        filter_fields=("is_admin", "mfa_required"),
         ordering_fields=("name_he", "name_en", "key", "id"),
         default_ordering=("name_he", "id"),
         owner_field=None,
@@ -166,6 +168,7 @@ register(
             "name_he": "מכירות שטח",
             "name_en": "Field sales",
             "is_admin": False,
+            "mfa_required": False,
             "grants": {
                 "accounts": {
                     "view": True,

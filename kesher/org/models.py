@@ -3,10 +3,13 @@
 REQ OR-1 (departments), OR-3 (permissions per role), OR-4 (several legal entities).
 """
 
+import functools
 import hashlib
 import secrets
+import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -125,6 +128,14 @@ class Role(KesherModel):
     is_admin = models.BooleanField(
         _("administrator"), default=False, help_text=_("Administrators may do everything.")
     )
+    mfa_required = models.BooleanField(
+        _("requires two-factor sign-in"),
+        default=False,
+        help_text=_(
+            "Users of this role must set up an authenticator app or a security key before they "
+            "can use Kesher."
+        ),
+    )
 
     objects = StampedQuerySet.as_manager()
 
@@ -165,6 +176,18 @@ class RolePermission(models.Model):
 stamps.renew_on_change(stamps.ROLES, Role, RolePermission)
 
 
+def validate_time_zone(value: str) -> None:
+    """A time zone must be a real one (the IANA database's name): every date a user reads is
+    shown in it."""
+    if value not in _time_zones():
+        raise ValidationError(_("Unknown time zone."), code="time_zone")
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 class KesherUserManager(UserManager.from_queryset(EntityQuerySet)):
     """Django's user manager with ``visible_to(user)`` like every registered entity."""
 
@@ -203,7 +226,13 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=5, choices=[("he", "עברית"), ("en", "English")], default="he"
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jerusalem")
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Asia/Jerusalem",
+        validators=[validate_time_zone],
+        help_text=_("A name from the IANA time zone database, e.g. Asia/Jerusalem."),
+    )
     phone = PhoneField(_("phone"))
     title = models.CharField(_("job title"), max_length=100, blank=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -38,7 +39,9 @@ __all__ = [
     "role_set_grants",
     "role_update",
     "user_create",
+    "user_delete",
     "user_set_language",
+    "user_update",
 ]
 
 # The built-in administrator role (kesher/org/migrations/0002_default_roles.py).
@@ -109,6 +112,58 @@ def user_create(*, actor, data: dict, m2m=None, password: str | None = None) -> 
     return user
 
 
+def _lock_administration() -> None:
+    """Serialize the writes that could leave Kesher without an administrator: two
+    administrators demoting each other at once would each still see the other (PostgreSQL;
+    SQLite's writes are serial already)."""
+    Role.objects.select_for_update().filter(key=ADMIN_ROLE).first()
+
+
+def _an_administrator_remains(field: str) -> None:
+    """Refuse (and so roll back) a write after which no active user administers Kesher: no
+    one could then manage users, roles or settings (issue 24 item 4)."""
+    administrators = User.objects.filter(is_active=True).filter(
+        Q(role__is_admin=True) | Q(is_superuser=True)
+    )
+    if not administrators.exists():
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "Kesher needs at least one active administrator: make another user an "
+                        "administrator first."
+                    )
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def user_update(user: User, *, actor, data: dict, m2m=None, expected_version=None) -> User:
+    """Change a user. A user cannot deactivate himself, and the last active administrator
+    cannot be deactivated or given a role that does not administer — by any route: the page,
+    the API, a bulk update or an import all come here."""
+    if "is_active" in data and not data["is_active"] and getattr(actor, "pk", None) == user.pk:
+        raise ValidationError({"is_active": [_("You cannot deactivate yourself.")]})
+    guarded = "is_active" in data or "role" in data or "is_superuser" in data
+    if guarded:
+        _lock_administration()
+    user = record_update(user, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+    if guarded:
+        _an_administrator_remains("is_active" if "is_active" in data else "role")
+    return user
+
+
+@transaction.atomic
+def user_delete(user: User, *, actor) -> None:
+    """Delete a user; not oneself, and not the last active administrator."""
+    if getattr(actor, "pk", None) == user.pk:
+        raise ValidationError({"__all__": [_("You cannot delete yourself.")]})
+    _lock_administration()
+    record_delete(user, actor=actor)
+    _an_administrator_remains("__all__")
+
+
 def user_set_language(user: User, language: str) -> None:
     if language not in dict(User._meta.get_field("language").choices):
         raise ValidationError({"language": [_("Unknown language.")]})
@@ -155,7 +210,14 @@ def role_update(role: Role, *, actor, data: dict, m2m=None, expected_version=Non
         errors["is_admin"] = [_("The administrator role keeps every right.")]
     if errors:
         raise ValidationError(errors)
-    return record_update(role, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+    with transaction.atomic():
+        _lock_administration()
+        role = record_update(
+            role, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+        )
+        if "is_admin" in data:
+            _an_administrator_remains("is_admin")
+    return role
 
 
 @transaction.atomic

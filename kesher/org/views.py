@@ -1,16 +1,31 @@
-"""The signed-in user's own page: language, time zone, personal API tokens."""
+"""The signed-in user's own page: language, time zone, personal API tokens; the Django admin's
+sign-in sent to Kesher's own."""
 
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kesher.org.models import ApiToken, User
 from kesher.org.services import api_token_create, api_token_revoke
 from kesher.platform.records.services import record_update
+
+
+def django_admin_login(request):
+    """The Django admin's sign-in page, when an operator turned the admin on: Kesher's sign-in
+    with its second factor and throttling (REQ OR-5), then back to where the admin was going.
+    Its own password form would sign people in with a password alone."""
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:index")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
+
 
 COMMON_ZONES = ["Asia/Jerusalem", "Europe/London", "Europe/Paris", "America/New_York", "UTC"]
 

@@ -87,6 +87,11 @@ class Filter:
             return qs
         if self.kind == "bool":
             return qs.filter(**{self.name: self.value == "1"})
+        if self.kind == "text" and not isinstance(self.field, models.CharField | models.TextField):
+            # A number or a date typed into the box: the records holding exactly it (a
+            # value of the wrong form raises ValueError/ValidationError, and the box is
+            # emptied by ``Table.queryset``).
+            return qs.filter(**{self.name: self.value})
         if self.kind == "text":
             if self.value.lower() == self.value.upper():
                 # No letter case to ignore (Hebrew, digits): a prefix the index answers.

@@ -38,6 +38,7 @@ __all__ = [
     "display",
     "edit_blocked_among",
     "edit_blocked_reason",
+    "in_use_message",
     "record_create",
     "record_delete",
     "record_update",
@@ -103,6 +104,26 @@ class ConflictError(Exception):
             _("This record was changed by someone else (now version %(version)s). Reload it.")
             % {"version": current_version}
         )
+
+
+def in_use_message(exc) -> str:
+    """What a refused delete says (a ProtectedError or RestrictedError): which kinds of record
+    still refer to it and how many of each, e.g. "… was not deleted: 2 users, 1 department"."""
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    referring = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None)
+    for obj in referring or ():
+        meta = obj._meta
+        counts[meta.label_lower] = counts.get(meta.label_lower, 0) + 1
+        names[meta.label_lower] = str(
+            meta.verbose_name if counts[meta.label_lower] == 1 else meta.verbose_name_plural
+        )
+    referrers = ", ".join(f"{counts[label]} {names[label]}" for label in counts)
+    if not referrers:
+        return _("This record is in use by other records and was not deleted.")
+    return _("This record is in use by other records and was not deleted: %(referrers)s.") % {
+        "referrers": referrers
+    }
 
 
 def clean_text(value):

@@ -374,6 +374,10 @@ def _any_answer(world: World, principal: str) -> Outcome:
     return Outcome.HARMLESS
 
 
+def _not_found(world: World, principal: str) -> Outcome:
+    return Outcome.NOT_FOUND
+
+
 def staff_only(world: World, principal: str) -> Outcome:
     user = world.user(principal)
     if user is not None and user.is_active and user.is_staff:
@@ -993,8 +997,10 @@ def admin_site_routes(prefix: str = "django-admin/", area: str = "django-admin")
             continue
         # The login page is public. Logout sends a non-staff user to the (gated) index and
         # staff to the sign-in page; it writes nothing either way.
-        if pattern == login:
-            expect = public
+        if not settings.KESHER_DJANGO_ADMIN:
+            expect = _not_found  # off unless an operator turns it on (decision 0067)
+        elif pattern == login:
+            expect = signed_in  # Kesher's own sign-in page, with its second factor
         elif pattern == f"{prefix}logout/":
             expect = _any_answer
         else:

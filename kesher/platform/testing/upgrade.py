@@ -55,7 +55,8 @@ __all__ = [
 
 Node = tuple[str, str]
 # Django's own bookkeeping of applied migrations: it changes on every upgrade by design.
-NOT_DATA = frozenset({"django_migrations"})
+# The shared cache's table (decision 0067) holds throttle counts, not records.
+NOT_DATA = frozenset({"django_migrations", "kesher_cache"})
 
 
 # --- The migration states ----------------------------------------------------------------------

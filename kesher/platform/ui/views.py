@@ -36,6 +36,7 @@ from kesher.platform.records.links import linkable_keys
 from kesher.platform.records.many import visible_prefetches
 from kesher.platform.records.services import (
     edit_blocked_reason,
+    in_use_message,
     record_delete,
 )
 from kesher.platform.registry import Entity, registry
@@ -346,10 +347,8 @@ def entity_delete(request, key, pk):
             options["replacement"] = replacements.filter(pk=request.POST["replacement"]).first()
         try:
             (entity.delete_service or record_delete)(obj, actor=request.user, **options)
-        except models.ProtectedError:
-            messages.error(
-                request, _("This record is in use by other records and was not deleted.")
-            )
+        except (models.ProtectedError, models.RestrictedError) as exc:
+            messages.error(request, in_use_message(exc))
             return redirect(reverse("entity_detail", args=[key, pk]))
         except ValidationError as exc:
             for message in exc.messages:

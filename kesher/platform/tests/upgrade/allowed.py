@@ -102,9 +102,12 @@ ALLOWED = [
     # Issue 15 (decision 0060; customers/migrations/0010_account_region.py): an account's region,
     # none until someone sets it.
     AddedColumn(table="customers_account", column="region_id", value=None, why="no region yet"),
-    # Issue 15 (TK-8; customers/migrations/0010_account_rating.py): a customer rating on
+    # Issue 15 (TK-8; customers/migrations/0011_account_rating.py): a customer rating on
     # accounts, none until someone rates them.
     AddedColumn(table="customers_account", column="rating_id", value=None, why="not rated"),
+    # Issue 24 (decision 0067; org/migrations/0006_role_mfa_required_user_time_zone.py): no role
+    # requires a second factor until an administrator says so.
+    AddedColumn(table="org_role", column="mfa_required", value=False, why="MFA not required yet"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
