@@ -6,6 +6,9 @@ class ActivitiesConfig(AppConfig):
     name = "kesher.activities"
     label = "activities"
     verbose_name = _("Activities")
+    # The menu of tasks, calendar and team pages (kesher/platform/ui/context_processors.py).
+    menu_template = "activities/menu_items.html"
+    menu_always = True
 
     def ready(self):
         from kesher.activities import entities, timeline  # noqa: F401  (registers interactions, tasks)

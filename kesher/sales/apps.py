@@ -6,6 +6,8 @@ class SalesConfig(AppConfig):
     name = "kesher.sales"
     label = "sales"
     verbose_name = _("Sales")
+    # The board, forecast and attainment pages in the sales menu.
+    menu_template = "sales/menu_item.html"
 
     def ready(self):
         # The entities first: what a new lead is matched on, the 360° view's sales figures and
