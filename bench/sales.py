@@ -898,8 +898,13 @@ def write(
         f"- database: {engine_version()}",
         f"- machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {machine_speed()}",
         f"- load average (other work on the machine): {load[0]:.1f} at the start, "
-        f"{load[1]:.1f} at the end — other helpers' test suites shared the 2 cores, so absolute "
-        "times are noisy; the floors, measured in the same rounds, share the noise",
+        f"{load[1]:.1f} at the end"
+        + (
+            " — other work shared the cores, so absolute times are noisy; the floors, measured"
+            " in the same rounds, share the noise"
+            if max(load) > (os.cpu_count() or 1)
+            else ""
+        ),
         f"- data set: {info['counts']} (plan {info['plan']})",
     ]
     if results:
