@@ -275,8 +275,14 @@ def main(argv=None) -> int:
                 f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
                 f"{platform.python_version()}; {machine_speed()}; load average {load} "
                 "(1/5/15 min) at the end.",
-                "- **The machine is shared with other sessions' work and noisy**: figures "
-                "from another session differ.",
+                *(
+                    [
+                        "- **Other work shared the cores** (load above their number): the "
+                        "figures are noisy; the floor, measured in the same rounds, shares it."
+                    ]
+                    if max(os.getloadavg()) > (os.cpu_count() or 1)
+                    else []
+                ),
                 f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
                 "",
             ]
