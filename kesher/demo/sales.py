@@ -141,6 +141,7 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
                     opportunity={"amount": 15_000 + 500 * index},
                 )
     _create_targets(users, reps, admin)
+    _create_assignment_rules(users, reps, admin)
     saved_view_create(
         actor=admin,
         data={
@@ -150,6 +151,36 @@ def create_sales(users: dict[str, User], reps: list[str]) -> None:
             "filter": {"all": [{"field": "stuck_at", "op": "within_last_days", "value": 3650}]},
             "columns": ["name", "account", "stage", "amount", "stuck_at", "owner"],
             "sort": "stuck_at",
+        },
+    )
+
+
+def _create_assignment_rules(users: dict[str, User], reps: list[str], admin: User) -> None:
+    """Website leads go round the reps of the lead's region; the rest to the first team's
+    manager, who hands them out (REQ SA-1)."""
+    website = Choice.objects.get(list_key="lead_source", value="website")
+    record_create(
+        "lead-rules",
+        actor=admin,
+        data={
+            "name_he": "לידים מהאתר — לאנשי המכירות של האזור",
+            "name_en": "Website leads — to the region's reps",
+            "order": 10,
+            "source": website,
+            "method": "round_robin",
+            "by_region": True,
+        },
+        m2m={"members": [users[username] for username in reps]},
+    )
+    record_create(
+        "lead-rules",
+        actor=admin,
+        data={
+            "name_he": "כל השאר — למנהל המכירות",
+            "name_en": "Everything else — to the sales manager",
+            "order": 20,
+            "method": "user",
+            "user": users[next(iter(TEAM_REGIONS))],
         },
     )
 

@@ -10,6 +10,7 @@ from kesher.sales.forms import OpportunityForm
 from kesher.sales.models import (
     Competitor,
     Lead,
+    LeadAssignmentRule,
     Opportunity,
     Pipeline,
     SalesTarget,
@@ -201,6 +202,52 @@ stages = register(
             "outcome": "open",
             "standard_days": 3,
             "probability": 30,
+        },
+    )
+)
+
+lead_rules = register(
+    Entity(
+        key="lead-rules",
+        model=LeadAssignmentRule,
+        label=_("lead assignment rule"),
+        label_plural=_("Lead assignment rules"),
+        icon="⇆",
+        nav_order=977,
+        list_columns=("order", "name_he", "source", "region", "method", "by_region", "active"),
+        form_fields=(
+            "name_he",
+            "name_en",
+            "order",
+            "active",
+            "source",
+            "region",
+            "method",
+            "user",
+            "members",
+            "by_region",
+        ),
+        sections=(
+            Section(_("Rule"), ("name_he", "name_en", "order", "active")),
+            Section(_("When a new lead without an owner"), ("source", "region")),
+            Section(_("Goes to"), ("method", "user", "members", "by_region", "last_assigned")),
+        ),
+        search_words=("name_he", "name_en"),
+        filter_fields=("active", "method", "source", "region"),
+        ordering_fields=("order", "id"),
+        default_ordering=("order", "id"),
+        select_related=("source", "region", "user"),
+        choice_lists={"source": "lead_source"},
+        owner_field=None,
+        importable=False,
+        lookup_keys=("name_he", "name_en"),
+        api_example={
+            "name_he": "לידים מהאתר — סבב",
+            "name_en": "Website leads — round robin",
+            "order": 10,
+            "source": 4,
+            "method": "round_robin",
+            "members": [4, 5],
         },
     )
 )

@@ -20,13 +20,20 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.fields import LowercaseEmailField, PhoneField, choice_fk, owner_fk
+from kesher.platform.fields import (
+    ACTIVE_USERS,
+    LowercaseEmailField,
+    PhoneField,
+    choice_fk,
+    owner_fk,
+)
 from kesher.platform.models import EntityQuerySet, KesherModel, localized
 
 __all__ = [
     "Competitor",
     "ForecastCategory",
     "Lead",
+    "LeadAssignmentRule",
     "Opportunity",
     "OpportunityContact",
     "Pipeline",
@@ -261,6 +268,81 @@ class Lead(KesherModel):
             errors["source_detail"] = _("This secondary source does not belong to the source.")
         if errors:
             raise ValidationError(errors)
+
+
+class LeadAssignmentRule(KesherModel):
+    """Who a new lead without an owner goes to: the first active rule, in order, whose
+    conditions (source, region) the lead meets picks a user — a fixed one, the next member in
+    turn (round robin) or the member with the fewest open leads — among the rule's members or,
+    "by region", the members who work in the lead's region (REQ SA-1, SA-12)."""
+
+    class Method(models.TextChoices):
+        USER = "user", _("A fixed user")
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_LOADED = "least_loaded", _("Fewest open leads")
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    source = choice_fk("lead_source", _("when the source is"))
+    region = models.ForeignKey(
+        "org.Region",
+        verbose_name=_("when the region is"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"active": True},
+    )
+    method = models.CharField(
+        _("assign to"), max_length=20, choices=Method.choices, default=Method.ROUND_ROBIN
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
+        blank=True,
+        related_name="lead_assignment_rules",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    by_region = models.BooleanField(
+        _("only members of the lead's region"),
+        default=False,
+        help_text=_(
+            "Choose among the members (or, without members, all users) who work in the "
+            "lead's region."
+        ),
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last assigned"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("lead assignment rule")
+        verbose_name_plural = _("lead assignment rules")
+
+    def __str__(self):
+        return localized(self, "name")
+
+    def clean(self):
+        if self.method == self.Method.USER and not self.user_id:
+            raise ValidationError({"user": _("Choose the user the leads go to.")})
 
 
 class OpportunityQuerySet(EntityQuerySet):

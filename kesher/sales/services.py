@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +36,7 @@ from kesher.platform.records.services import (
 )
 from kesher.sales.models import (
     Lead,
+    LeadAssignmentRule,
     Opportunity,
     OpportunityContact,
     Pipeline,
@@ -41,9 +44,12 @@ from kesher.sales.models import (
     Stage,
 )
 
+User = get_user_model()
+
 __all__ = [
     "Conversion",
     "first_stage",
+    "lead_assignee",
     "lead_convert",
     "lead_create",
     "opportunity_create",
@@ -105,11 +111,75 @@ def _default_choice(list_key: str) -> Choice | None:
     )
 
 
+def _pk(value) -> int | None:
+    return getattr(value, "pk", value) or None
+
+
+def _rule_candidates(rule: LeadAssignmentRule, region_id: int | None) -> list:
+    if rule.method == LeadAssignmentRule.Method.USER:
+        return [rule.user] if rule.user and rule.user.is_active else []
+    users = rule.members.all() if rule.members.exists() else User.objects.all()
+    users = users.filter(is_active=True)
+    if rule.by_region:
+        if region_id is None:
+            return []
+        users = users.filter(regions=region_id)
+    return list(users.order_by("pk"))
+
+
+def _next_of(rule: LeadAssignmentRule, candidates: list):
+    if rule.method == LeadAssignmentRule.Method.LEAST_LOADED:
+        # Open leads: not converted and not disqualified.
+        load = dict(
+            Lead.objects.filter(owner__in=candidates, converted_at__isnull=True)
+            .exclude(status__value="disqualified")
+            .values_list("owner")
+            .annotate(open=Count("pk"))
+            .values_list("owner", "open")
+        )
+        return min(candidates, key=lambda user: (load.get(user.pk, 0), user.pk))
+    after = [u for u in candidates if rule.last_assigned_id and u.pk > rule.last_assigned_id]
+    return (after or candidates)[0]
+
+
+def lead_assignee(data: dict) -> tuple[object | None, LeadAssignmentRule | None]:
+    """The owner the assignment rules give a new lead with ``data``, and the rule that gave it
+    (REQ SA-1): the first active rule, in order, whose source and region the lead meets and
+    that has someone to give it to; (None, None) when no rule does. A rule taking turns is
+    locked, so two leads captured at once do not both go to the same "next" member."""
+    source_id, region_id = _pk(data.get("source")), _pk(data.get("region"))
+    rules = LeadAssignmentRule.objects.filter(active=True).select_related("user")
+    for rule in rules.order_by("order", "pk"):
+        if (rule.source_id and rule.source_id != source_id) or (
+            rule.region_id and rule.region_id != region_id
+        ):
+            continue
+        candidates = _rule_candidates(rule, region_id)
+        if not candidates:
+            continue
+        if rule.method == LeadAssignmentRule.Method.USER:
+            return candidates[0], rule
+        locked = LeadAssignmentRule.objects.select_for_update().get(pk=rule.pk)
+        return _next_of(locked, candidates), locked
+    return None, None
+
+
+@transaction.atomic
 def lead_create(*, actor, data: dict, m2m: dict | None = None) -> Lead:
-    """Capture a lead; without a status it gets the list's default ("new") (REQ SA-1)."""
+    """Capture a lead; without a status it gets the list's default ("new"), without an owner
+    the one the assignment rules give, else the creating user (REQ SA-1)."""
     if not data.get("status"):
         data = {**data, "status": _default_choice("lead_status")}
-    return record_create("leads", actor=actor, data=data, m2m=m2m)
+    rule = None
+    if not data.get("owner"):
+        assignee, rule = lead_assignee(data)
+        if assignee is not None:
+            data = {**data, "owner": assignee}
+    lead = record_create("leads", actor=actor, data=data, m2m=m2m)
+    if rule is not None and rule.method != LeadAssignmentRule.Method.USER:
+        # The turn moves on only once the lead exists: a refused lead takes nobody's turn.
+        LeadAssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=lead.owner)
+    return lead
 
 
 def _set_clock(
