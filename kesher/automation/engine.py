@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Case, IntegerField, Max, Q, Value, When
 from django.utils import timezone, translation
@@ -28,7 +29,7 @@ from kesher.automation.models import Rule, RuleRun
 from kesher.automation.triggers import Trigger, change_key, trigger_for
 from kesher.platform import stamps
 from kesher.platform.lists.filterlang import compile_filter, resolve_field
-from kesher.platform.models import Choice
+from kesher.platform.models import AuditEntry, Choice
 from kesher.platform.registry import registry
 
 __all__ = [
@@ -117,6 +118,10 @@ class CompiledRule:
     trigger_from: object = None
     trigger_to: object = None
     checks: list = field(default_factory=list)
+    # The status record a status trigger names, when another record of its kind has the same
+    # name (two pipelines' "Proposal"): an event shows the status by name, which cannot tell
+    # them apart, so the match confirms the id with the record's audit entry.
+    trigger_record: int | None = None
     _shown: dict = field(default_factory=dict)
 
     @property
@@ -132,6 +137,16 @@ class CompiledRule:
         if wanted is None:
             return True
         return _norm(shown) in self._shown.get((key, _norm(wanted)), {_norm(wanted)})
+
+    def status_is(self, event, wanted, before: bool) -> bool:
+        """Whether the status the event moved from (``before``) or to is ``wanted``: by the
+        name the event shows, and by id when that name is shared (``trigger_record``)."""
+        changes = event.changes[self.trigger_key]
+        if not self.represents(self.trigger_key, changes[0 if before else 1], wanted):
+            return False
+        if self.trigger_record is None:
+            return True
+        return _audited_link(event, self.trigger_key, before) == self.trigger_record
 
     def changes_hold(self, changes: dict) -> bool:
         for key, old, new in self.checks:
@@ -169,6 +184,42 @@ def _learn_shown(compiled: CompiledRule, path: str, wanted) -> None:
     compiled._shown[(key, _norm(wanted))] = shown
 
 
+def _audited_link(event, key: str, before: bool) -> int | None:
+    """The id a link field of the event's record held before or after its latest change, from
+    the record's newest audit entry that changed it (written in the event's transaction)."""
+    model = registry.get(event.entity).model
+    entry = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=event.object_id,
+            changes__has_key=key,
+        )
+        .order_by("-at", "-pk")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    value = (entry or {}).get(key) or [None, None]
+    link = value[0 if before else 1]
+    return link.get("id") if isinstance(link, dict) else None
+
+
+def _shared_name(entity, key: str, wanted) -> int | None:
+    """``wanted``'s id when it names a linked record (a deal's stage) whose name another record
+    of its kind shares in some language; else None."""
+    ref = resolve_field(entity, key)
+    if ref.kind != "ref" or ref.model_field is None or not str(wanted or "").isdigit():
+        return None
+    targets = list(ref.model_field.related_model._base_manager.all()[:1000])
+    names = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for target in targets:
+                names.setdefault(_norm(str(target)), set()).add(target.pk)
+    wanted_id = int(wanted)
+    shared = any(wanted_id in ids and len(ids) > 1 for ids in names.values())
+    return wanted_id if shared else None
+
+
 def compile_rule(rule: Rule) -> CompiledRule:
     """Compile a rule (its condition, trigger and change conditions); ValidationError if any
     part no longer fits its entity (a custom field deleted since)."""
@@ -187,6 +238,7 @@ def compile_rule(rule: Rule) -> CompiledRule:
         compiled.trigger_key = entity.status_field
         compiled.trigger_from = compiled.trigger_to = config.get("value")
         _learn_shown(compiled, entity.status_field, config.get("value"))
+        compiled.trigger_record = _shared_name(entity, entity.status_field, config.get("value"))
     for check in rule.change_conditions or []:
         path = check["field"]
         compiled.checks.append((change_key(path), check.get("from"), check.get("to")))

@@ -204,11 +204,7 @@ def _status_entered(rule, event) -> list[int]:
     changes = event.changes.get(compiled.trigger_key)
     if event.entity != rule.entity or changes is None:
         return []
-    return (
-        [event.object_id]
-        if compiled.represents(compiled.trigger_key, changes[1], compiled.trigger_to)
-        else []
-    )
+    return [event.object_id] if compiled.status_is(event, compiled.trigger_to, before=False) else []
 
 
 def _status_left(rule, event) -> list[int]:
@@ -217,9 +213,7 @@ def _status_left(rule, event) -> list[int]:
     if event.entity != rule.entity or changes is None or changes[0] is None:
         return []
     return (
-        [event.object_id]
-        if compiled.represents(compiled.trigger_key, changes[0], compiled.trigger_from)
-        else []
+        [event.object_id] if compiled.status_is(event, compiled.trigger_from, before=True) else []
     )
 
 

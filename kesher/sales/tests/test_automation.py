@@ -85,6 +85,51 @@ def test_stage_left_fires_on_leaving(users, worker, invoice_template):
     assert Task.objects.filter(link_id=deal.pk).count() == 1
 
 
+def _second_pipeline(admin):
+    """A second pipeline whose stages have the default pipeline's names ("Proposal", "Done")."""
+    from kesher.sales.models import Pipeline, Stage
+
+    pipeline = Pipeline.objects.create(name_he="פרויקטים", name_en="Projects", order=2)
+    for source in Stage.objects.filter(pipeline__order=1):
+        Stage.objects.create(
+            pipeline=pipeline,
+            key=source.key,
+            name_he=source.name_he,
+            name_en=source.name_en,
+            order=source.order,
+            group=source.group,
+            outcome=source.outcome,
+        )
+    return {s.key: s for s in pipeline.stages.all()}
+
+
+def test_a_stage_named_like_another_pipelines_fires_only_its_own(users, worker, invoice_template):
+    """The default pipeline's "Done" is not "Done" of another pipeline, though both are named
+    so: the rule fires on its own stage only, entered or left."""
+    rep = users["sales_rep"]
+    other = _second_pipeline(users["admin"])
+    _rule(
+        users["admin"],
+        invoice_template,
+        trigger_kind="status_entered",
+        trigger_config={"value": str(stage("done").pk)},
+    )
+    _rule(
+        users["admin"],
+        invoice_template,
+        trigger_kind="status_left",
+        trigger_config={"value": str(stage("proposal").pk)},
+    )
+    elsewhere = make_opportunity(rep, stage=other["proposal"], owner=rep)
+    with worker():
+        opportunity_move_stage(elsewhere, actor=rep, stage=other["done"])
+    assert not Task.objects.filter(link_id=elsewhere.pk).exists()
+    deal = make_opportunity(rep, stage=stage("proposal"), owner=rep)
+    with worker():
+        opportunity_move_stage(deal, actor=rep, stage=stage("done"))
+    assert Task.objects.filter(link_id=deal.pk).count() == 2  # left "Proposal", entered "Done"
+
+
 def test_a_stuck_deal_fires_its_rule_once(users, invoice_template):
     """SA-3: "stage duration exceeded" is the time trigger on the moment the deal is stuck;
     one run per stage entry."""
