@@ -1,9 +1,15 @@
-"""Backups and restores of the whole database (issue 6, item 6).
+"""Backups and restores of the whole database and its files (issue 6 item 6, issue 24 item 7).
 
-SQLite: the online backup API (``sqlite3.Connection.backup``) copies a consistent snapshot while
-the application keeps running; a restore copies the file back page by page into the live
-database. PostgreSQL: ``pg_dump -Fc`` and ``pg_restore --clean --if-exists``. ``fingerprint``
-(every table's row count and a checksum of its rows) verifies a round trip.
+A backup is one tar file: the database (``database.sqlite3`` or ``database.dump``), every stored
+file under ``MEDIA_ROOT`` (attachments, imports, documents' PDFs and templates) under ``files/``,
+and ``manifest.json`` naming each file with its size and SHA-256. SQLite: the online backup API
+(``sqlite3.Connection.backup``) copies a consistent snapshot while the application keeps
+running; a restore copies the file back page by page into the live database. PostgreSQL:
+``pg_dump -Fc`` and ``pg_restore --clean --if-exists``. A restore checks the whole bundle
+against its manifest before it touches anything, then replaces the database and the files; files
+the backup does not hold are moved aside, never deleted. A backup of the database alone (the
+format before files were included) still restores. ``fingerprint`` (every table's row count and
+a checksum of its rows) and ``files_fingerprint`` verify a round trip.
 
 Scheduled backups run on the worker tick when ``KESHER_BACKUP_EVERY_HOURS`` is set (a setting
 or an environment variable; off by default), keeping the newest ``KESHER_BACKUP_KEEP`` (14).
@@ -12,12 +18,17 @@ or an environment variable; off by default), keeping the newest ``KESHER_BACKUP_
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
 import os
+import shutil
 import sqlite3
 import subprocess
+import tarfile
+import tempfile
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,6 +42,7 @@ __all__ = [
     "backup_create",
     "backup_dir",
     "backup_restore",
+    "files_fingerprint",
     "fingerprint",
     "pg_client_env",
     "prune",
@@ -41,6 +53,9 @@ logger = logging.getLogger("kesher.backup")
 PREFIX = "kesher-"
 SQLITE_SUFFIX = ".sqlite3"
 PG_SUFFIX = ".dump"
+BUNDLE_SUFFIX = ".tar"
+MANIFEST = "manifest.json"
+FILES = "files"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
 
@@ -88,20 +103,39 @@ def run_client(command: list[str], env: dict) -> None:
         raise BackupError(f"{command[0]} failed: {message}") from exc
 
 
-def backup_create(path: str | Path | None = None, *, keep: int | None = None) -> Path:
-    """Write a backup to ``path`` (a file, or a folder for a dated file; default
-    ``backup_dir()``) and return the file; with ``keep``, prune older dated backups there."""
-    target = Path(path) if path else backup_dir()
-    if target.is_dir() or path is None or str(path).endswith(os.sep):
-        target.mkdir(parents=True, exist_ok=True)
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-        target = target / f"{PREFIX}{stamp}{_suffix()}"
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
+def _media_root() -> Path:
+    return Path(settings.MEDIA_ROOT)
+
+
+def _stored_files() -> dict[str, Path]:
+    """Every stored file under ``MEDIA_ROOT`` by its path relative to it (POSIX form)."""
+    root = _media_root()
+    if not root.is_dir():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def files_fingerprint() -> dict[str, str]:
+    """Every stored file's SHA-256 by its path under ``MEDIA_ROOT``."""
+    return {name: _sha256(path) for name, path in _stored_files().items()}
+
+
+def _dump_database(target: Path) -> None:
     connection.ensure_connection()
     if _vendor() == "sqlite":
-        destination = sqlite3.connect(partial)
+        destination = sqlite3.connect(target)
         try:
             connection.connection.backup(destination)
         finally:
@@ -109,7 +143,45 @@ def backup_create(path: str | Path | None = None, *, keep: int | None = None) ->
     else:
         args, env = pg_client_env()
         name = connection.settings_dict["NAME"]
-        run_client(["pg_dump", "-Fc", "--no-owner", "-f", str(partial), *args, name], env)
+        run_client(["pg_dump", "-Fc", "--no-owner", "-f", str(target), *args, name], env)
+
+
+def backup_create(path: str | Path | None = None, *, keep: int | None = None) -> Path:
+    """Write a backup of the database and the stored files to ``path`` (a file, or a folder for
+    a dated file; default ``backup_dir()``) and return the file; with ``keep``, prune older
+    dated backups there."""
+    target = Path(path) if path else backup_dir()
+    if target.is_dir() or path is None or str(path).endswith(os.sep):
+        target.mkdir(parents=True, exist_ok=True)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = target / f"{PREFIX}{stamp}{BUNDLE_SUFFIX}"
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    database = f"database{_suffix()}"
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        dumped = Path(work) / database
+        _dump_database(dumped)
+        listed: dict[str, dict] = {}
+        with tarfile.open(partial, "w") as bundle:
+            bundle.add(dumped, arcname=database)
+            for name, stored in _stored_files().items():
+                # Each file is read once: its checksum is taken from the bytes written.
+                info = bundle.gettarinfo(stored, arcname=f"{FILES}/{name}")
+                with stored.open("rb") as handle:
+                    reader = _HashingReader(handle)
+                    bundle.addfile(info, reader)
+                listed[name] = {"size": info.size, "sha256": reader.digest.hexdigest()}
+            manifest = {
+                "format": 1,
+                "database": database,
+                "made_at": timezone.now().isoformat(),
+                "files": listed,
+            }
+            encoded = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(encoded)
+            bundle.addfile(info, io.BytesIO(encoded))
     # A crash mid-way leaves a ".part" file, never a backup that looks complete.
     partial.replace(target)
     if keep:
@@ -117,10 +189,27 @@ def backup_create(path: str | Path | None = None, *, keep: int | None = None) ->
     return target
 
 
+class _HashingReader:
+    """A file object that hashes what is read through it."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+
 def prune(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` dated backups in ``folder``; return those deleted."""
     dated = sorted(
-        (p for p in Path(folder).glob(f"{PREFIX}*") if p.suffix in (SQLITE_SUFFIX, PG_SUFFIX)),
+        (
+            p
+            for p in Path(folder).glob(f"{PREFIX}*")
+            if p.suffix in (SQLITE_SUFFIX, PG_SUFFIX, BUNDLE_SUFFIX)
+        ),
         key=lambda p: p.name,
         reverse=True,
     )
@@ -131,10 +220,64 @@ def prune(folder: Path, keep: int) -> list[Path]:
 
 
 def backup_restore(path: str | Path) -> None:
-    """Replace the database's contents with the backup at ``path``."""
+    """Replace the database's contents — and, from a backup with files, the stored files —
+    with the backup at ``path``. Nothing is touched unless the whole backup checks out."""
     source = Path(path)
     if not source.is_file():
         raise BackupError(f"no backup at {source}")
+    if not tarfile.is_tarfile(source):
+        _restore_database(source)
+        return
+    with tempfile.TemporaryDirectory(dir=source.parent) as work:
+        unpacked = Path(work)
+        manifest = _unpack(source, unpacked)
+        _restore_database(unpacked / manifest["database"])
+        _restore_files(unpacked / FILES, manifest["files"])
+
+
+def _unpack(source: Path, into: Path) -> dict:
+    """Extract the bundle into ``into`` and check it against its manifest; BackupError naming
+    the first problem."""
+    try:
+        with tarfile.open(source) as bundle:
+            bundle.extractall(into, filter="data")  # no paths outside ``into``, no links out
+    except (tarfile.TarError, OSError) as exc:
+        raise BackupError(f"{source} is not a readable backup: {exc}") from exc
+    try:
+        manifest = json.loads((into / MANIFEST).read_text())
+        database, files = manifest["database"], manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BackupError(f"{source} has no valid {MANIFEST}") from exc
+    if database not in (f"database{SQLITE_SUFFIX}", f"database{PG_SUFFIX}"):
+        raise BackupError(f"{source} names no database")
+    for name, expected in files.items():
+        stored = into / FILES / PurePosixPath(name)
+        if not stored.is_file():
+            raise BackupError(f"{source} lacks the file {name}")
+        if _sha256(stored) != expected.get("sha256"):
+            raise BackupError(f"{source}: the file {name} does not match its checksum")
+    return manifest
+
+
+def _restore_files(unpacked: Path, files: dict) -> None:
+    """Put every file of the backup in place; move aside (under the backup folder) the stored
+    files the backup does not hold, so nothing is lost."""
+    root = _media_root()
+    extra = sorted(set(_stored_files()) - set(files))
+    if extra:
+        aside = backup_dir() / f"replaced-{timezone.now():%Y%m%d-%H%M%S-%f}"
+        for name in extra:
+            destination = aside / PurePosixPath(name)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(root / PurePosixPath(name), destination)
+        logger.warning("restore moved %d files the backup does not hold to %s", len(extra), aside)
+    for name in files:
+        destination = root / PurePosixPath(name)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(unpacked / PurePosixPath(name), destination)
+
+
+def _restore_database(source: Path) -> None:
     with source.open("rb") as handle:
         head = handle.read(16)
     connection.ensure_connection()

@@ -110,8 +110,13 @@ def download(request, pk):
     _record_for(entity.key, attachment.object_id, request.user, "view")
     # Always a download of opaque bytes: an uploaded HTML or SVG page must never render (and
     # run script) in Kesher's origin.
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        # The row outlived its file (a restore of the database alone, a disk mishap).
+        raise Http404(_("The file is missing from the server.")) from None
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=attachment.name,
         content_type="application/octet-stream",

@@ -170,3 +170,14 @@ def test_read_only_user_can_download_but_not_upload(users, client_for):
     assert client_for(viewer).get(f"/files/{Attachment.objects.get().pk}/").status_code == 200
     assert upload(client_for(viewer), account, "b.txt", b"b").status_code == 403
     assert Attachment.objects.count() == 1
+
+
+def test_a_file_missing_from_the_disk_answers_404_not_500(users, client_for):
+    """Issue 24 item 7: the row outlived its file (a restore of the database alone)."""
+    admin = users["admin"]
+    account = make_account(admin)
+    upload(client_for(admin), account, "lost.pdf", b"%PDF-1.4 lost")
+    attachment = Attachment.objects.get()
+    Path(attachment.file.path).unlink()
+    response = client_for(admin).get(f"/files/{attachment.pk}/")
+    assert response.status_code == 404

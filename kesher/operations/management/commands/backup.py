@@ -1,5 +1,5 @@
-"""``manage.py backup [path] [--keep N]``: a consistent backup of the database while Kesher
-runs (SQLite online backup API, or pg_dump -Fc on PostgreSQL)."""
+"""``manage.py backup [path] [--keep N]``: a consistent backup of the database and the stored
+files while Kesher runs (SQLite online backup API, or pg_dump -Fc on PostgreSQL)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,7 +7,7 @@ from kesher.operations.backups import BackupError, backup_create
 
 
 class Command(BaseCommand):
-    help = "Back up the database to a file (default: a dated file under var/backups/)."
+    help = "Back up the database and the stored files (default: a dated file under var/backups/)."
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", help="A file, or a folder for a dated file.")

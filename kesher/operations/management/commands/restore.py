@@ -1,5 +1,5 @@
-"""``manage.py restore path``: replace the database's contents with a backup made by
-``manage.py backup``. Stop the web server and workers first."""
+"""``manage.py restore path``: replace the database's contents and the stored files with a backup
+made by ``manage.py backup``. Stop the web server and workers first."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,7 +7,7 @@ from kesher.operations.backups import BackupError, backup_restore
 
 
 class Command(BaseCommand):
-    help = "Restore the database from a backup file (replaces everything in it)."
+    help = "Restore the database and the stored files from a backup (replaces everything in them)."
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The backup file.")
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, interactive=True, **options):
         if interactive:
             answer = input(
-                "This replaces every record in the database with the backup. Type 'yes': "
+                "This replaces every record and stored file with the backup. Type 'yes': "
             )
             if answer.strip().lower() != "yes":
                 raise CommandError("Restore cancelled.")
