@@ -318,7 +318,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
-KESHER_TICK_SECONDS = int(os.environ.get("KESHER_TICK_SECONDS", "60"))
+KESHER_TICK_SECONDS = int(os.environ.get("KESHER_TICK_SECONDS", "20"))
+# A worker renews its lease every third of this; one silent this long is dead (issue 24 item 6).
+KESHER_WORKER_LEASE_SECONDS = int(os.environ.get("KESHER_WORKER_LEASE_SECONDS", "20"))
 # The address people open Kesher at, for links in emails the worker sends (reminders, digests).
 KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
 

@@ -58,7 +58,12 @@ __all__ = [
 
 logger = logging.getLogger("kesher.imports")
 Status = ImportJob.Status
-STALLED_AFTER = timedelta(minutes=10)
+# A running job renews ``heartbeat_at`` with every batch: silent this long, its worker died and it
+# is taken up again from its cursor (issue 24 item 6; two runners take turns by the job's row
+# lock, so a slow batch taken for a dead one is not written twice). A queued job may wait long
+# behind others.
+STALLED_AFTER = timedelta(seconds=40)
+QUEUED_STALLED_AFTER = timedelta(minutes=10)
 COUNTS = ("created", "updated", "unchanged", "invalid", "duplicates")
 MISSING_SHOWN = 20
 
@@ -605,11 +610,14 @@ def resume_stalled() -> None:
     """Re-queue jobs whose worker stopped; they continue from their cursor."""
     from kesher.imports.tasks import run_import_job
 
-    cutoff = timezone.now() - STALLED_AFTER
+    now = timezone.now()
     stalled = ImportJob.objects.filter(
-        status__in=[Status.CHECKING, Status.QUEUED, Status.RUNNING], heartbeat_at__lt=cutoff
+        models.Q(status__in=[Status.CHECKING, Status.RUNNING], heartbeat_at__lt=now - STALLED_AFTER)
+        | models.Q(status=Status.QUEUED, heartbeat_at__lt=now - QUEUED_STALLED_AFTER)
     ).values_list("pk", flat=True)
     for job_id in list(stalled[:20]):
+        # Queued again, it waits its turn under the queued job's longer patience.
+        ImportJob.objects.filter(pk=job_id, status=Status.RUNNING).update(status=Status.QUEUED)
         ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
         logger.warning("import job %s stalled; queued again", job_id)
         run_import_job.enqueue(job_id)

@@ -8,6 +8,6 @@ class PlatformConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        # System checks; the platform's entities; bulk jobs (resumed on the worker's tick).
-        from kesher.platform import checks, entities  # noqa: F401
+        # System checks; the platform's entities; dead workers and bulk jobs (on the tick).
+        from kesher.platform import checks, entities, workers  # noqa: F401
         from kesher.platform.bulk import actions  # noqa: F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -21,10 +22,11 @@ from kesher.platform.registry import registry
 __all__ = ["beat", "on_tick", "schedule_next_tick", "tick"]
 
 logger = logging.getLogger("kesher.worker")
-_periodic: list[Callable[[], None]] = []
+_periodic: list[Callable[[], object]] = []
+Job = TypeVar("Job", bound=Callable[[], object])
 
 
-def on_tick(job: Callable[[], None]) -> Callable[[], None]:
+def on_tick(job: Job) -> Job:
     """Run ``job()`` on every worker tick (it must be quick and idempotent)."""
     _periodic.append(job)
     return job

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -91,7 +91,11 @@ Status = BulkJob.Status
 CHUNK_SIZE = 2000
 MAX_IDS = 10_000
 SEARCH_LIMIT = 500  # as many search hits as the list page shows for ``q``
-STALLED_AFTER = timedelta(minutes=10)
+# A running job renews ``heartbeat_at`` with every chunk: silent this long, its worker died and it
+# is taken up again from its cursor (issue 24 item 6; runners take turns by the job's row lock).
+# A queued job may wait long behind others.
+STALLED_AFTER = timedelta(seconds=40)
+QUEUED_STALLED_AFTER = timedelta(minutes=10)
 MISSING = object()
 
 
@@ -678,12 +682,14 @@ def run_bulk_job(job_id: int) -> None:
 def resume_stalled_jobs() -> None:
     """Re-queue jobs whose worker stopped (no progress for a while); running them again is
     safe, they continue from their cursor."""
-    cutoff = timezone.now() - STALLED_AFTER
+    now = timezone.now()
     stalled = BulkJob.objects.filter(
-        status__in=[Status.QUEUED, Status.RUNNING], heartbeat_at__lt=cutoff
+        Q(status=Status.RUNNING, heartbeat_at__lt=now - STALLED_AFTER)
+        | Q(status=Status.QUEUED, heartbeat_at__lt=now - QUEUED_STALLED_AFTER)
     ).values_list("pk", flat=True)
     for job_id in list(stalled[:20]):
-        BulkJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+        # Queued again, it waits its turn under the queued job's longer patience.
+        BulkJob.objects.filter(pk=job_id).update(status=Status.QUEUED, heartbeat_at=timezone.now())
         logger.warning("bulk job %s stalled; queued again", job_id)
         run_bulk_job.enqueue(job_id)
 

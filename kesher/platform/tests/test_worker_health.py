@@ -126,3 +126,25 @@ def test_healthz_when_the_worker_stopped_is_503_stale(client, settings):
     assert response.json()["worker"] == "stale"
     WorkerHeartbeat.objects.update(last_seen=timezone.now() - timedelta(seconds=60 * 3 - 5))
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_kesher_worker_queues_a_tick_holds_a_lease_and_gives_it_back(
+    settings, job_runs, monkeypatch
+):
+    """``manage.py worker`` (issue 24 item 6): it starts the tick chain a dead worker may have
+    broken, and its lease is gone once it stops."""
+    settings.KESHER_TICK_SECONDS = 60
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    monkeypatch.setattr("kesher.platform.workers.Lease.start", lambda lease: lease)
+    monkeypatch.setattr(
+        "kesher.platform.workers.Lease.release",
+        lambda lease: WorkerHeartbeat.objects.filter(name=f"worker:{lease.worker_id}").delete(),
+    )
+    call_command(
+        "worker", "--batch", "--no-startup-delay", "--no-reload", "--worker-id", "w9", verbosity=0
+    )
+    assert job_runs == [1]  # the tick it queued ran
+    assert DBTaskResult.objects.filter(task_path=TICK_PATH, status="SUCCESSFUL").count() == 1
+    assert not WorkerHeartbeat.objects.filter(name__startswith="worker:").exists()

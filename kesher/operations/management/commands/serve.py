@@ -1,21 +1,20 @@
 """manage.py serve: the web server (gunicorn) and the task worker together, until Ctrl-C.
 
-One command for a single-office install; larger deployments run gunicorn and any number of
-``db_worker`` processes separately (docs/deploy.md).
+One command for a single-office install; a process that dies is started again (``supervise``).
+Larger deployments run gunicorn and any number of ``worker`` processes separately
+(docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kesher.platform.tasks import tick
+from kesher.operations.supervise import Child, Supervisor
 
 
 class Command(BaseCommand):
@@ -50,7 +49,6 @@ class Command(BaseCommand):
                     "There is no practice environment: an administrator creates it first "
                     "(Organization → Practice environment)."
                 )
-        tick.enqueue()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kesher.settings"}
         python = sys.executable
         web = [
@@ -69,25 +67,18 @@ class Command(BaseCommand):
             "--graceful-timeout",
             "10",
         ]
-        worker = [python, str(settings.BASE_DIR / "manage.py"), "db_worker", "--interval", "1"]
-        # Fixed argument lists built above: no shell, no user input.
-        procs = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603
+        worker = [python, str(settings.BASE_DIR / "manage.py"), "worker", "--interval", "1"]
+        supervisor = Supervisor([Child("web server", web, env), Child("worker", worker, env)])
         self.stdout.write(self.style.SUCCESS(f"Kesher is running on http://{bind}/ (Ctrl-C stops)"))
 
         def stop(*_args):
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
+            supervisor.stopping = True
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
-            while all(proc.poll() is None for proc in procs):
-                time.sleep(0.5)
+            supervisor.run()
         finally:
-            stop()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            supervisor.stop()
+        if supervisor.failed:
+            raise CommandError(supervisor.failed)
