@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kesher.org import views as org_views
 from kesher.platform import health
+from kesher.platform.api.permissions import SchemaReader
 from kesher.platform.api.viewsets import api_urls, saved_view_urls
 from kesher.platform.bulk import api as bulk_api
 from kesher.platform.bulk import views as bulk_views
@@ -17,6 +18,8 @@ from kesher.platform.ui import views
 
 register_converter(EntityKeyConverter, "entity")
 register_converter(ApiFormatConverter, "api_format")
+
+schema_access = {"permission_classes": [SchemaReader]}  # issue 24 item 8
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,8 +45,13 @@ urlpatterns = [
     path("files/upload/<slug:key>/<int:pk>/", attachments.upload, name="attachment_upload"),
     path("api/v1/", include(saved_view_urls())),
     path("api/v1/", include(api_urls())),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/schema/", SpectacularAPIView.as_view(**schema_access), name="api_schema"),
+    # The split view serves its start-up script as a file: no inline script (the CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api_schema", **schema_access),
+        name="api_docs",
+    ),
     path("", include("kesher.customers.urls")),
     path("", include("kesher.activities.urls")),
     path("", include("kesher.dedupe.urls")),

@@ -1,6 +1,7 @@
 """API permissions: a signed-in active user; the user's role granting the action on the
 viewset's entity."""
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from kesher.platform.access import can
@@ -41,3 +42,12 @@ class ActiveUser(IsAuthenticated):
 
     def has_permission(self, request, view):
         return super().has_permission(request, view) and request.user.is_active
+
+
+class SchemaReader(ActiveUser):
+    """The API's schema and docs page: signed-in users, or anyone when the operator publishes
+    them (``KESHER_PUBLISH_API_SCHEMA``; issue 24 item 8) — the schema names every entity and
+    field."""
+
+    def has_permission(self, request, view):
+        return settings.KESHER_PUBLISH_API_SCHEMA or super().has_permission(request, view)

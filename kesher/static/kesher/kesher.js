@@ -308,3 +308,16 @@ document.addEventListener("change", (event) => {
   if (event.target.name && document.querySelector(`[data-shown-with="${event.target.name}"]`)) showDependents();
 });
 showDependents();
+// Behaviour the pages ask for by attribute, since the Content-Security-Policy allows no inline
+// script (issue 24 item 8): a filter that applies on change, a confirmation before a button acts,
+// a read-only field selected whole on click.
+document.addEventListener("change", (event) => {
+  const field = event.target.closest("[data-submit-on-change]");
+  if (field && field.form) field.form.requestSubmit();
+});
+document.addEventListener("click", (event) => {
+  const asking = event.target.closest("[data-confirm]");
+  if (asking && !window.confirm(asking.dataset.confirm)) event.preventDefault();
+  const selecting = event.target.closest("[data-select-on-click]");
+  if (selecting) selecting.select();
+});
