@@ -36,7 +36,10 @@ def deals(users):
         account_create(actor=users["admin"], data={"name": f"חשבון {i}", "city": city})
         for i, city in enumerate(CITIES)
     ]
-    stages = [stage("potential"), stage("negotiation") if _has("negotiation") else stage("potential")]
+    stages = [
+        stage("potential"),
+        stage("negotiation") if _has("negotiation") else stage("potential"),
+    ]
     made = []
     for i in range(18):
         made.append(
@@ -105,10 +108,9 @@ def test_labels_are_names_and_empty_is_said(users, deals):
         {"entity": "opportunities", "group_by": [{"field": "account.city"}, {"field": "stage"}]},
     )
     labels = {r.groups[0].label for r in result.rows}
-    assert "חיפה" in labels and "(ריק)" in labels
-    assert {r.groups[1].label for r in result.rows} <= {str(s) for s in [stage("potential")]} | {
-        r.groups[1].label for r in result.rows
-    }
+    assert "חיפה" in labels
+    assert "(ריק)" in labels
+    assert str(stage("potential")) in {r.groups[1].label for r in result.rows}
 
 
 def test_drill_down_selects_exactly_the_records_counted(users, deals):
@@ -117,7 +119,11 @@ def test_drill_down_selects_exactly_the_records_counted(users, deals):
         user,
         {
             "entity": "opportunities",
-            "group_by": [{"field": "owner.department"}, {"field": "account.city"}, {"field": "stage"}],
+            "group_by": [
+                {"field": "owner.department"},
+                {"field": "account.city"},
+                {"field": "stage"},
+            ],
             "measures": [{"agg": "count"}],
         },
     )
@@ -151,7 +157,10 @@ def test_month_buckets_and_drill(users, deals):
     entity = registry.get("opportunities")
     for row in result.rows:
         expression = json.loads(parse_qs(urlparse(row.drill).query)["filter"][0])
-        assert apply_filter(Opportunity.objects.all(), entity, expression, user).count() == row.figures[0]
+        assert (
+            apply_filter(Opportunity.objects.all(), entity, expression, user).count()
+            == row.figures[0]
+        )
 
 
 def test_a_pivot_of_stage_by_owner(users, deals):
@@ -166,7 +175,9 @@ def test_a_pivot_of_stage_by_owner(users, deals):
     )
     pivot = result.pivot()
     assert len(pivot["columns"]) == 3
-    assert sum(int(c["text"]) for row in pivot["rows"] for c in row["cells"] if c["value"]) == len(deals)
+    assert sum(int(c["text"]) for row in pivot["rows"] for c in row["cells"] if c["value"]) == len(
+        deals
+    )
 
 
 def test_top_n_sorted_by_a_figure(users, deals):
@@ -224,12 +235,24 @@ def test_hidden_fields_cannot_be_grouped_or_aggregated(users, deals):
         ({"entity": "opportunities", "group_by": [{"field": "a"}] * 4}, "group_by"),
         ({"entity": "opportunities", "measures": [{"agg": "sum", "field": "name"}]}, "measures"),
         ({"entity": "opportunities", "measures": [{"agg": "median"}]}, "measures"),
-        ({"entity": "opportunities", "group_by": [{"field": "name", "bucket": "month"}]}, "group_by"),
-        ({"entity": "opportunities", "group_by": [{"field": "account.owner.department"}]}, "group_by"),
-        ({"entity": "opportunities", "display": "pivot", "group_by": [{"field": "stage"}]}, "display"),
+        (
+            {"entity": "opportunities", "group_by": [{"field": "name", "bucket": "month"}]},
+            "group_by",
+        ),
+        (
+            {"entity": "opportunities", "group_by": [{"field": "account.owner.department"}]},
+            "group_by",
+        ),
+        (
+            {"entity": "opportunities", "display": "pivot", "group_by": [{"field": "stage"}]},
+            "display",
+        ),
         ({"entity": "opportunities", "limit": 0}, "limit"),
         ({"entity": "opportunities", "sort": {"by": "m9"}}, "sort"),
-        ({"entity": "opportunities", "filter": {"field": "nope", "op": "eq", "value": 1}}, "filter"),
+        (
+            {"entity": "opportunities", "filter": {"field": "nope", "op": "eq", "value": 1}},
+            "filter",
+        ),
         ({"entity": "opportunities", "chart": "radar"}, "chart"),
     ],
 )
@@ -242,7 +265,11 @@ def test_bad_definitions_are_refused(users, definition, key):
 def test_queries_do_not_grow_with_the_records(users, deals):
     definition = {
         "entity": "opportunities",
-        "group_by": [{"field": "owner"}, {"field": "stage"}, {"field": "created_at", "bucket": "week"}],
+        "group_by": [
+            {"field": "owner"},
+            {"field": "stage"},
+            {"field": "created_at", "bucket": "week"},
+        ],
         "measures": [{"agg": "count"}, {"agg": "avg", "field": "amount"}],
     }
     user = users["manager"]
