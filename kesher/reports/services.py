@@ -26,6 +26,8 @@ def _checked_definition(data: dict, actor, current: Report | None = None) -> dic
     """``data`` with its definition checked for ``actor`` and its entity taken from it."""
     data = dict(data)
     definition = data.get("definition", current.definition if current else None)
+    if definition in (None, ""):
+        definition = {}  # the count of the entity's records
     if isinstance(definition, dict):
         definition = dict(definition)
         entity = data.get("entity") or definition.get("entity") or (current and current.entity)
