@@ -1,35 +1,17 @@
 """Reports and dashboards (REQ CX-8, RE-1 … RE-4; decision 0071). Both are records of the
 registry — listed, versioned, audited and reachable through the API like any other — and hold
-their definition as data, so an administrator changes a built-in report as he changes any."""
+their definition as data, so an administrator changes a built-in report as he changes any.
+Whom they are shared with (users, roles; a dashboard's role) widens who reads them beyond the
+grant's scope (``Entity.shared_via``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.fields import owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel, entity_choices
-
-
-class SharedQuerySet(EntityQuerySet):
-    """The reader's own (by his grant's scope) and those shared with him or his role."""
-
-    def visible_to(self, user):
-        from kesher.platform.access import can
-        from kesher.platform.registry import registry
-
-        scoped = super().visible_to(user)
-        if not can(user, registry.for_model(self.model).key, "view"):
-            return scoped
-        shared = Q(shared_users=user)
-        if getattr(user, "role_id", None):
-            shared |= Q(shared_roles=user.role_id)
-            if any(f.name == "role" for f in self.model._meta.concrete_fields):
-                shared |= Q(role=user.role_id)
-        ids = self.model._base_manager.filter(shared).values("pk")
-        return self.filter(Q(pk__in=scoped.values("pk")) | Q(pk__in=ids))
 
 
 class Report(KesherModel):
@@ -56,7 +38,7 @@ class Report(KesherModel):
         related_name="+",
     )
 
-    objects = SharedQuerySet.as_manager()
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -92,7 +74,7 @@ class Dashboard(KesherModel):
         related_name="+",
     )
 
-    objects = SharedQuerySet.as_manager()
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]

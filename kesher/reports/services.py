@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kesher.platform import jsonlimits
 from kesher.platform.records.services import record_create, record_update
 from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
@@ -22,12 +23,21 @@ WIDTHS = (3, 4, 6, 8, 12)
 MAX_WIDGETS = 24
 
 
+def _json(text: str, key: str):
+    try:
+        return jsonlimits.loads(text)
+    except ValueError:
+        raise ValidationError({key: [_("Enter valid JSON.")]}) from None
+
+
 def _checked_definition(data: dict, actor, current: Report | None = None) -> dict:
     """``data`` with its definition checked for ``actor`` and its entity taken from it."""
     data = dict(data)
     definition = data.get("definition", current.definition if current else None)
     if definition in (None, ""):
         definition = {}  # the count of the entity's records
+    if isinstance(definition, str):  # a form's text
+        definition = _json(definition, "definition")
     if isinstance(definition, dict):
         definition = dict(definition)
         entity = data.get("entity") or definition.get("entity") or (current and current.entity)
@@ -67,6 +77,8 @@ def _checked_widgets(data: dict, actor) -> dict:
     if "widgets" not in data:
         return data
     widgets = data.get("widgets") or []
+    if isinstance(widgets, str):  # a form's text
+        widgets = _json(widgets, "widgets") or []
     if not isinstance(widgets, list) or len(widgets) > MAX_WIDGETS:
         raise ValidationError({"widgets": [_("A dashboard holds at most 24 widgets.")]})
     cleaned = []
