@@ -205,6 +205,8 @@ def _report_for(request, pk) -> Report:
 
 @login_required
 def report_edit(request, pk):
+    if not can(request.user, "reports", "change"):
+        raise PermissionDenied
     return _builder(request, _report_for(request, pk))
 
 
@@ -244,6 +246,8 @@ def _dashboards(user):
 @login_required
 def dashboard(request, pk=None):
     """A dashboard: the one asked for, else the reader's own, else his role's default."""
+    if pk is not None and not can(request.user, "dashboards", "view"):
+        raise PermissionDenied
     available = list(_dashboards(request.user))
     if pk is not None:
         chosen = next((d for d in available if d.pk == pk), None)
