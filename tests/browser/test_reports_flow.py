@@ -72,7 +72,9 @@ def test_an_admin_builds_a_chart_and_drills_into_a_bar(users, open_page, log_in,
     screenshot(page, "report-chart-he")
     # Bars in the order of the table: manager1, rep1, rep2 (by owner id); rep1's is the second.
     rows = page.locator(".report-table tbody tr")
-    labels = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    labels = [
+        (rows.nth(i).locator("td").first.text_content() or "").strip() for i in range(rows.count())
+    ]
     index = labels.index("rep1")
     _click_bar(page, index, 3500)
     page.wait_for_url(re.compile(r"/r/opportunities/\?filter="))
