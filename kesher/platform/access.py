@@ -88,7 +88,9 @@ def is_admin(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.is_active and grants_for(user) is None
 
 
-def scope_queryset(qs: QuerySet, user) -> QuerySet:
+def scope_queryset(qs: QuerySet, user, *, shared: bool = True) -> QuerySet:
+    """``qs`` narrowed to what ``user`` may see; ``shared=False``: without what is only shared
+    with him (``Entity.shared_via``), i.e. what he may change or delete when his role may."""
     from kesher.platform.registry import registry
 
     entity = registry.for_model(qs.model)
@@ -96,7 +98,7 @@ def scope_queryset(qs: QuerySet, user) -> QuerySet:
     if not g.view:
         return qs.none()
     scoped = _scoped(qs, user, entity, g)
-    if not entity.shared_via or g.scope == "all" or scoped is qs:
+    if not shared or not entity.shared_via or g.scope == "all" or scoped is qs:
         return scoped
     shared = shared_with(entity, user)
     if shared is None:

@@ -33,7 +33,12 @@ def _base(rtl: bool, title: str) -> dict:
         "color": PALETTE,
         "textStyle": {"fontFamily": FONT},
         "tooltip": {"textStyle": {"align": "right" if rtl else "left"}, "confine": True},
-        "legend": {"type": "scroll", "top": 0, ("right" if rtl else "left"): 0},
+        "legend": {
+            "type": "scroll",
+            "top": 0,
+            ("right" if rtl else "left"): 0,
+            "align": "right" if rtl else "left",
+        },
         "grid": {"containLabel": True, "left": 8, "right": 8, "top": 40, "bottom": 8},
     }
 
@@ -109,15 +114,15 @@ def option_for(result: Result, title: str = "") -> dict | None:
         ]
         _category_axes(option, labels, rtl)
         return option
+    # The first figure: figures of other units (a sum and a count) on one axis would hide the
+    # smaller; the table under the chart holds them all.
     labels = [row.groups[0].label for row in result.rows]
     option["series"] = [
         {
             "type": "line" if kind == "line" else "bar",
-            "name": measure.label(),
-            "stack": "all" if kind == "stacked_bar" else None,
-            "data": [{"value": _number(row.figures[i]), "drill": row.drill} for row in result.rows],
+            "name": first_measure,
+            "data": [{"value": _number(row.figures[0]), "drill": row.drill} for row in result.rows],
         }
-        for i, measure in enumerate(definition.measures)
     ]
     _category_axes(option, labels, rtl)
     return option

@@ -7,15 +7,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kesher.platform import jsonlimits
-from kesher.platform.records.services import record_create, record_update
+from kesher.platform import access, jsonlimits
+from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
 
 __all__ = [
     "dashboard_create",
+    "dashboard_delete",
     "dashboard_update",
     "report_create",
+    "report_delete",
     "report_update",
 ]
 
@@ -65,8 +67,33 @@ def report_create(*, actor, data: dict, m2m=None) -> Report:
     return record_create("reports", actor=actor, data=_checked_definition(data, actor), m2m=m2m)
 
 
+def _check_may_change(record, actor) -> None:
+    """A report or dashboard shared with ``actor`` is his to read, not to change: only those in
+    his grant's own scope are (decision 0071)."""
+    if actor is None:
+        return
+    mine = access.scope_queryset(
+        type(record)._base_manager.filter(pk=record.pk), actor, shared=False
+    )
+    if not mine.exists():
+        raise ValidationError(
+            {"owner": [_("Only its owner or an administrator can change what is shared with you.")]}
+        )
+
+
+def report_delete(report: Report, *, actor, expected_version=None) -> None:
+    _check_may_change(report, actor)
+    record_delete(report, actor=actor, expected_version=expected_version)
+
+
+def dashboard_delete(dashboard: Dashboard, *, actor, expected_version=None) -> None:
+    _check_may_change(dashboard, actor)
+    record_delete(dashboard, actor=actor, expected_version=expected_version)
+
+
 @transaction.atomic
 def report_update(report: Report, *, actor, data: dict, m2m=None, expected_version=None) -> Report:
+    _check_may_change(report, actor)
     if "definition" in data or "entity" in data:
         data = _checked_definition(data, actor, report)
     return record_update(report, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
@@ -110,6 +137,7 @@ def dashboard_create(*, actor, data: dict, m2m=None) -> Dashboard:
 def dashboard_update(
     dashboard: Dashboard, *, actor, data: dict, m2m=None, expected_version=None
 ) -> Dashboard:
+    _check_may_change(dashboard, actor)
     return record_update(
         dashboard,
         actor=actor,

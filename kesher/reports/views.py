@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kesher.org.models import Role
+from kesher.platform import access
 from kesher.platform.access import can
 from kesher.platform.lists import filterlang
 from kesher.platform.registry import registry
@@ -203,11 +204,19 @@ def _report_for(request, pk) -> Report:
     return get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
 
 
+def _mine(user, report: Report) -> bool:
+    """Whether the report is in the reader's own scope, not only shared with him."""
+    return access.scope_queryset(Report.objects.filter(pk=report.pk), user, shared=False).exists()
+
+
 @login_required
 def report_edit(request, pk):
     if not can(request.user, "reports", "change"):
         raise PermissionDenied
-    return _builder(request, _report_for(request, pk))
+    report = _report_for(request, pk)
+    if not _mine(request.user, report):
+        raise PermissionDenied
+    return _builder(request, report)
 
 
 @login_required
@@ -220,7 +229,7 @@ def report_detail(request, pk):
         context.update(_run(request, report.definition, report.name, f"chart-{report.pk}"))
     except ValidationError as exc:
         context["errors"] = exc.messages
-    context["can_change"] = can(request.user, "reports", "change")
+    context["can_change"] = can(request.user, "reports", "change") and _mine(request.user, report)
     context["definition_json"] = json.dumps(report.definition, ensure_ascii=False, indent=2)
     return render(request, "reports/detail.html", context, status=400 if context["errors"] else 200)
 

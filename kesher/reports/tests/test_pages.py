@@ -85,6 +85,21 @@ def test_a_rep_reads_only_his_records_in_a_shared_report(users, deals, client_fo
     assert "rep1" not in other.content.decode()
 
 
+def test_a_shared_report_is_read_not_changed(users, deals, client_for, api_for):
+    report = _report(users["admin"], group_by=[{"field": "owner"}])
+    report.shared_roles.set([users["sales_rep"].role])
+    rep = users["sales_rep"]
+    page = client_for(rep).get(f"/reports/{report.pk}/").content.decode()
+    assert 'id="report-edit"' not in page
+    assert client_for(rep).get(f"/reports/{report.pk}/edit/").status_code == 403
+    api = api_for(rep)
+    response = api.patch(f"/api/v1/reports/{report.pk}/", {"name": "שלי"}, format="json")
+    assert response.status_code == 400
+    assert api.delete(f"/api/v1/reports/{report.pk}/").status_code == 400
+    report.refresh_from_db()
+    assert report.name == "בדיקה"
+
+
 def test_an_unshared_report_is_not_found(users, deals, client_for):
     report = _report(users["admin"], group_by=[{"field": "owner"}])
     assert client_for(users["sales_rep"]).get(f"/reports/{report.pk}/").status_code == 404

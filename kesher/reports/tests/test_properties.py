@@ -43,7 +43,7 @@ MEASURES = [
 def world(users):
     custom_field_create(
         actor=users["admin"],
-        data={"entity": "opportunities", "key": "score", "label_he": "ציון", "type": "number"},
+        data={"entity": "opportunities", "key": "score", "label_he": "ציון", "type": "integer"},
     )
     cities = ["חיפה", "תל אביב-יפו", "", "Eilat"]
     accounts = [
