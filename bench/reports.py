@@ -130,14 +130,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
     options = parser.parse_args(argv)
     where, cleanup = scratch_database(options.db, pg_name=PG_NAME, prefix="kesher-reports-")
     try:
         started = time.perf_counter()
         admin, manager = _setup(options.rows)
         setup_seconds = time.perf_counter() - started
+        print(f"set up in {setup_seconds:.0f} s", flush=True)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -173,10 +174,11 @@ def main(argv=None) -> int:
             f50, f95 = _percentile(floor, 50), _percentile(floor, 95)
             manager_parsed = engine.parse(definition, manager)
             m_samples = []
-            for _ in range(max(5, options.runs // 3)):
+            for _ in range(5):
                 t0 = time.perf_counter()
                 engine.run(manager_parsed, manager)
                 m_samples.append((time.perf_counter() - t0) * 1000)
+            print(f"{key}: p95 {p95:.1f} ms, floor p95 {f95:.1f} ms", flush=True)
             lines.append(
                 f"| `{key}` | {len(result.rows):,} | {len(queries)} | {p50:.1f} | {p95:.1f} | "
                 f"{f50:.1f} | {f95:.1f} | ×{p95 / f95:.2f} | {_percentile(m_samples, 95):.1f} |"
