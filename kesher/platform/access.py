@@ -100,10 +100,10 @@ def scope_queryset(qs: QuerySet, user, *, shared: bool = True) -> QuerySet:
     scoped = _scoped(qs, user, entity, g)
     if not shared or not entity.shared_via or g.scope == "all" or scoped is qs:
         return scoped
-    shared = shared_with(entity, user)
-    if shared is None:
+    condition = shared_with(entity, user)
+    if condition is None:
         return scoped
-    ids = qs.model._base_manager.filter(shared).values("pk")
+    ids = qs.model._base_manager.filter(condition).values("pk")
     return qs.filter(Q(pk__in=scoped.values("pk")) | Q(pk__in=ids))
 
 
