@@ -2,6 +2,8 @@
 // Apache ECharts option built on the server. Drawn with the ECharts served from node_modules
 // (installed by `npm ci`); without it nothing is drawn and the table under each chart remains.
 // A click on a bar, a point or a slice opens the list of exactly its records (its "drill" URL).
+// The chart's element is dir="ltr": ECharts lays out right to left itself (the server's option
+// mirrors axes and legend in Hebrew); an inherited rtl direction would flip its SVG text anchors.
 (function () {
   "use strict";
 
