@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kesher.sales",
     "kesher.service",
     "kesher.catalogue",
+    "kesher.reports",
 ]
 
 MIDDLEWARE = [
@@ -315,7 +316,13 @@ KESHER_DEFAULT_PHONE_REGION = os.environ.get("KESHER_DEFAULT_PHONE_REGION", "IL"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while it is missing
-STATICFILES_DIRS = [BASE_DIR / "kesher" / "static"]
+STATICFILES_DIRS: list = [BASE_DIR / "kesher" / "static"]
+# Apache ECharts, installed from the npm registry by ./bin/kesher (``npm ci``, package-lock.json;
+# decision 0071) and served as static/vendor/echarts/echarts.min.js. Without it (npm missing)
+# reports show their tables only.
+ECHARTS_DIR = BASE_DIR / "node_modules" / "echarts" / "dist"
+if ECHARTS_DIR.is_dir():
+    STATICFILES_DIRS.append(("vendor/echarts", ECHARTS_DIR))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -22,7 +22,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from kesher.activities import (
     agenda,
     callbacks,
-    charts,
     ical,
     meetings,
     selectors,
@@ -494,9 +493,23 @@ def task_reports(request):
         "groups": _report_groups(),
         "start": start,
         "end": end,
-        "chart": charts.stacked_bars(rows, labels, translation.get_language_bidi()),
+        "chart": _task_chart(rows, labels),
+        "chart_height": 70 + 32 * len(rows),
     }
     return render(request, "activities/reports.html", context)
+
+
+def _task_chart(rows: list[dict], labels: dict) -> dict:
+    """The task report's stacked bars — done, open, overdue per row — drawn by Apache ECharts
+    (kesher.reports.charts, decision 0071); the table under it holds the same figures."""
+    from kesher.reports.charts import stacked_bars
+
+    series = [
+        (labels["done"], "#198754", [r["done"] for r in rows]),
+        (labels["open_not_overdue"], "#0d6efd", [r["open"] - r["overdue"] for r in rows]),
+        (labels["overdue"], "#dc3545", [r["overdue"] for r in rows]),
+    ]
+    return stacked_bars([str(r["label"]) for r in rows], series, labels["title"])
 
 
 def _report_groups():

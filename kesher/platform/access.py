@@ -20,6 +20,7 @@ __all__ = [
     "is_admin",
     "linkable",
     "scope_queryset",
+    "shared_with",
 ]
 
 ACTIONS = ("view", "add", "change", "delete")
@@ -87,13 +88,44 @@ def is_admin(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.is_active and grants_for(user) is None
 
 
-def scope_queryset(qs: QuerySet, user) -> QuerySet:
+def scope_queryset(qs: QuerySet, user, *, shared: bool = True) -> QuerySet:
+    """``qs`` narrowed to what ``user`` may see; ``shared=False``: without what is only shared
+    with him (``Entity.shared_via``), i.e. what he may change or delete when his role may."""
     from kesher.platform.registry import registry
 
     entity = registry.for_model(qs.model)
     g = grant(user, entity.key)
     if not g.view:
         return qs.none()
+    scoped = _scoped(qs, user, entity, g)
+    if not shared or not entity.shared_via or g.scope == "all" or scoped is qs:
+        return scoped
+    condition = shared_with(entity, user)
+    if condition is None:
+        return scoped
+    ids = qs.model._base_manager.filter(condition).values("pk")
+    return qs.filter(Q(pk__in=scoped.values("pk")) | Q(pk__in=ids))
+
+
+def shared_with(entity, user) -> Q | None:
+    """The condition of the records ``entity.shared_via`` shares with ``user`` (naming him or
+    his role); None when there is none."""
+    from kesher.org.models import Role
+
+    condition = None
+    for path in entity.shared_via:
+        target = entity.model._meta.get_field(path).related_model
+        if target is Role:
+            if not user.role_id:
+                continue
+            term = Q(**{path: user.role_id})
+        else:
+            term = Q(**{path: user.pk})
+        condition = term if condition is None else condition | term
+    return condition
+
+
+def _scoped(qs: QuerySet, user, entity, g: Grant) -> QuerySet:
     if entity.scope_via:
         via = Q()
         for path in entity.scope_via:

@@ -129,6 +129,10 @@ class Entity:
     # Links whose visibility decides this record's (a relationship is visible when one of its
     # ends is); used instead of owner/company scoping when set.
     scope_via: tuple[str, ...] = ()
+    # Links to users or roles (many-to-many or foreign keys) that share a record beyond the
+    # grant's scope: whoever they name, or whose role they name, sees it too — provided his
+    # role may view the entity at all (a report shared with sales reps, decision 0071).
+    shared_via: tuple[str, ...] = ()
     # The field holding the record's state, usually a pick-list: shown in its page's header,
     # the status of field rules' "required at these statuses" and of automation's status
     # triggers.

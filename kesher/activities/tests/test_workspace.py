@@ -203,7 +203,8 @@ def test_task_report_counts_and_sla(users, client_for, api_for):
     # Scope: rep2 sees none of these.
     assert task_report(users["sales_rep2"], "user", start, end) == []
     page = client_for(manager).get("/activities/reports/tasks/?group=user").content.decode()
-    assert "<svg" in page
+    assert 'data-chart="task-chart"' in page
+    assert 'id="task-chart" type="application/json"' in page
     assert 'id="sla-total"' in page
     data = api_for(manager).get("/api/v1/task-report/?group=type").json()
     assert any(r["total"] == 2 for r in data)

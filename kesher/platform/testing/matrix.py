@@ -218,6 +218,11 @@ class World:
         grant = access.grant(user, entity.key)
         if not grant.view:
             return False
+        if entity.shared_via and grant.scope != "all":
+            for path in entity.shared_via:
+                named = _values_at(obj, path)
+                if any(v == user or (user.role_id and v == user.role) for v in named):
+                    return True
         if entity.scope_via:
             ends = [getattr(obj, path) for path in entity.scope_via]
             return any(self.sees(principal, end) for end in ends if end is not None)

@@ -1,0 +1,133 @@
+"""The reports API beside the generated ``/api/v1/reports/`` and ``/api/v1/dashboards/``
+resources (which define, share and version reports): running a definition, and reading a saved
+report's figures — always for the caller, within what he may see (REQ CX-8; decision 0071)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kesher.platform.access import can
+from kesher.reports import builder, engine
+from kesher.reports.models import Report
+
+DEFINITION_EXAMPLE = {
+    "entity": "opportunities",
+    "filter": {"field": "stage.outcome", "op": "eq", "value": "won"},
+    "group_by": [{"field": "closed_at", "bucket": "quarter"}, {"field": "owner"}],
+    "measures": [{"agg": "sum", "field": "amount"}, {"agg": "count"}],
+    "sort": {"by": "g0", "desc": False},
+    "limit": 100,
+    "display": "chart",
+    "chart": "stacked_bar",
+}
+RESULT_EXAMPLE = {
+    "entity": "opportunities",
+    "columns": [
+        {"key": "g0", "label": "נסגר (רבעון)", "kind": "group"},
+        {"key": "g1", "label": "בעלים", "kind": "group"},
+        {"key": "m0", "label": "סכום: סכום", "kind": "figure", "agg": "sum"},
+        {"key": "m1", "label": "ספירה", "kind": "figure", "agg": "count"},
+    ],
+    "rows": [
+        {
+            "groups": [
+                {"value": "2026-07-01", "label": "רבעון 3 2026"},
+                {"value": 7, "label": "דנה לוי"},
+            ],
+            "figures": [184000.0, 6],
+            "drill": "/r/opportunities/?filter=%7B%22all%22%3A+...%7D",
+        }
+    ],
+    "totals": [],
+    "previous": None,
+    "truncated": False,
+    "drill": "/r/opportunities/?filter=...",
+}
+
+
+class RunSerializer(serializers.Serializer):
+    definition = serializers.JSONField(
+        help_text="entity, filter, group_by (≤3, dates with bucket day|week|month|quarter|year), "
+        "measures (agg count|sum|avg|min|max|distinct, field), sort, limit, display, chart, "
+        "period (KPI: field and today|this_week|this_month|this_quarter|this_year)."
+    )
+    filter = serializers.JSONField(
+        required=False, help_text="A runtime filter in the filter language, on top of the report's."
+    )
+
+
+class ResultSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    columns = serializers.ListField(child=serializers.DictField())
+    rows = serializers.ListField(
+        child=serializers.DictField(), help_text="groups, figures and the drill-down list URL."
+    )
+    totals = serializers.ListField()
+    previous = serializers.ListField(allow_null=True, help_text="KPI: the previous period's.")
+    truncated = serializers.BooleanField()
+    drill = serializers.CharField()
+
+
+class ReportRunView(APIView):
+    """Run a report definition for the caller without saving it (the builder's preview)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["reports"],
+        operation_id="reports_run",
+        summary="Run a report definition",
+        request=RunSerializer,
+        responses={200: ResultSerializer},
+        examples=[
+            OpenApiExample(
+                "Won revenue by quarter and owner",
+                value={"definition": DEFINITION_EXAMPLE},
+                request_only=True,
+            ),
+            OpenApiExample("Its result", value=RESULT_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        if not can(request.user, "reports", "view"):
+            raise PermissionDenied
+        body = RunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        definition = engine.parse(body.validated_data["definition"], request.user)
+        result = engine.run(definition, request.user, body.validated_data.get("filter") or None)
+        return Response(result.as_json())
+
+
+class ReportResultView(APIView):
+    """A saved report's figures for the caller, with the filter bar's runtime filters."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["reports"],
+        operation_id="reports_result",
+        summary="A saved report's figures",
+        parameters=[
+            OpenApiParameter(
+                "period", str, description="this_month, last_month, this_quarter, this_year…"
+            ),
+            OpenApiParameter("owner", str, description='"me" or a user id'),
+            OpenApiParameter("filter", str, description="A filter-language expression (JSON)."),
+        ],
+        responses={200: ResultSerializer},
+        examples=[OpenApiExample("Won revenue by quarter and owner", value=RESULT_EXAMPLE)],
+    )
+    def get(self, request, pk):
+        if not can(request.user, "reports", "view"):
+            raise PermissionDenied
+        report = Report.objects.visible_to(request.user).filter(pk=pk).first()
+        if report is None:
+            raise NotFound
+        definition = engine.parse(report.definition, request.user)
+        runtime = builder.runtime_filter(request.query_params, report.definition, definition.entity)
+        return Response(engine.run(definition, request.user, runtime).as_json())

@@ -1,0 +1,101 @@
+"""How the access matrix makes reports and dashboards (kesher/platform/testing/matrix.py), and
+the answers the report pages and API must give: a report is read by its owner (by his grant's
+scope) and by the users and roles it is shared with; its figures are the reader's own."""
+
+import json
+
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Verb,
+    not_allowed,
+    owner_of,
+    permitted,
+    register_records,
+    register_route,
+    signed_in,
+)
+from kesher.reports.services import dashboard_create, report_create
+
+DEFINITION = {"entity": "accounts", "group_by": [{"field": "city"}], "measures": [{"agg": "count"}]}
+
+register_records(
+    "reports",
+    make=lambda world, side: report_create(
+        actor=world.users["admin"],
+        data={
+            "name": f"{SEARCH_WORD} report {side}",
+            "definition": DEFINITION,
+            "owner": owner_of(world, side) if side in ("rep1", "rep2") else None,
+        },
+    ),
+    # As a form posts it (text); the API takes the same text or the object.
+    values=lambda world, marker, record: {
+        "name": marker,
+        "entity": "accounts",
+        "definition": json.dumps(DEFINITION),
+    },
+    marker_field="name",
+)
+
+register_records(
+    "dashboards",
+    make=lambda world, side: dashboard_create(
+        actor=world.users["admin"],
+        data={
+            "name": f"{SEARCH_WORD} dashboard {side}",
+            "owner": owner_of(world, side) if side in ("rep1", "rep2") else None,
+        },
+    ),
+    values=lambda world, marker, record: {"name": marker, "widgets": "[]"},
+    marker_field="name",
+)
+
+register_route("reports-pages", "/reports/", Verb("GET", signed_in))
+register_route("reports-pages", "/dashboards/", Verb("GET", signed_in))
+register_route("reports-pages", "/reports/build/", Verb("GET", permitted("reports", "add")))
+register_route(
+    "reports-api",
+    "/api/v1/report-runs/",
+    Verb(
+        "POST",
+        permitted("reports", "view"),
+        data=lambda world, marker: {"definition": {"entity": "accounts"}},
+    ),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT")),
+    api=True,
+    what="run a report definition",
+)
+
+for _side in ("rep1", "rep2"):
+
+    def _report(world, side=_side):
+        return world.record("reports", side)
+
+    for _suffix, _action in (("", "view"), ("edit/", "change"), ("widget/", "view")):
+        register_route(
+            "reports-pages",
+            lambda world, side=_side, suffix=_suffix: (
+                f"/reports/{world.record('reports', side).pk}/{suffix}"
+            ),
+            Verb("GET", permitted("reports", _action, _report)),
+            what=f"{_side}'s report {_suffix or 'page'}",
+        )
+    register_route(
+        "reports-api",
+        lambda world, side=_side: f"/api/v1/reports/{world.record('reports', side).pk}/result/",
+        Verb("GET", permitted("reports", "view", _report)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+        api=True,
+        what=f"{_side}'s report's figures",
+    )
+    register_route(
+        "reports-pages",
+        lambda world, side=_side: f"/dashboards/{world.record('dashboards', side).pk}/",
+        Verb(
+            "GET",
+            permitted(
+                "dashboards", "view", lambda world, side=_side: world.record("dashboards", side)
+            ),
+        ),
+        what=f"{_side}'s dashboard",
+    )
