@@ -1,11 +1,11 @@
 """Marketing in the platform registry: campaigns and their costs, the consent ledger, mass
-sends and lead-scoring rules get list, detail, forms, API, search, import, export and
-automation from these registrations (REQ MK-1, MK-2, TK-8, CU-11; decision 0070)."""
+sends get list, detail, forms, API, search, import, export and
+automation from these registrations (REQ MK-1, MK-2, CU-11; decision 0070)."""
 
 from django.utils.translation import gettext_lazy as _
 
 from kesher.marketing import services
-from kesher.marketing.models import Campaign, CampaignCost, Consent, ScoreRule, Send
+from kesher.marketing.models import Campaign, CampaignCost, Consent, Send
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 campaigns = register(
@@ -220,32 +220,6 @@ sends = register(
             "body": "<p>שלום {{ first_name }},</p><p>המבצעים שלנו לחורף…</p>",
             "sender_name": "קשר בע״מ",
             "sender_contact": "03-5551234, info@kesher.example",
-        },
-    )
-)
-
-score_rules = register(
-    Entity(
-        key="score-rules",
-        model=ScoreRule,
-        label=_("lead-scoring rule"),
-        label_plural=_("Lead-scoring rules"),
-        icon="★",
-        nav_order=84,
-        list_columns=("name", "field", "operator", "value", "points", "active"),
-        form_fields=("name", "field", "operator", "value", "points", "active"),
-        sections=(Section(_("Rule"), ("name", "field", "operator", "value", "points", "active")),),
-        search_words=("name",),
-        filter_fields=("active", "field"),
-        ordering_fields=("name", "points", "id"),
-        default_ordering=("name", "id"),
-        owner_field=None,
-        api_example={
-            "name": "הגיע מהאתר",
-            "field": "source",
-            "operator": "equals",
-            "value": "website",
-            "points": 10,
         },
     )
 )

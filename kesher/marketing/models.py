@@ -1,6 +1,6 @@
 """Marketing: campaigns with their costs (REQ MK-1), the consent ledger of the Communications
 Law §30A (ISRAEL.md "Advertising messages"; CU-11 customer club), mass sends to a segment at
-most once per recipient (REQ MK-2) and lead-scoring rules (REQ TK-8); decision 0070.
+most once per recipient (REQ MK-2); decision 0070.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ __all__ = [
     "Consent",
     "Purpose",
     "Recipient",
-    "ScoreRule",
     "Send",
 ]
 
@@ -219,8 +218,13 @@ class Send(KesherModel):
         DONE = "done", _("done")
         CANCELLED = "cancelled", _("cancelled")
 
+    # Required on the forms; a send (and its log of recipients) outlives a deleted campaign.
     campaign = models.ForeignKey(
-        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="sends"
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="sends",
     )
     name = models.CharField(_("name"), max_length=200)
     channel = models.CharField(
@@ -355,51 +359,3 @@ class Recipient(models.Model):
 
     def __str__(self):
         return self.address
-
-
-class ScoreRule(KesherModel):
-    """A lead-scoring rule as data: when a lead's field meets the condition it earns the points
-    (negative points lower the score); a lead's score is the sum, recomputed on every change
-    (REQ TK-8, MK-4)."""
-
-    class Operator(models.TextChoices):
-        EQUALS = "equals", _("is")
-        CONTAINS = "contains", _("contains")
-        FILLED = "filled", _("is filled in")
-        EMPTY = "empty", _("is empty")
-
-    name = models.CharField(_("name"), max_length=100)
-    field = models.CharField(_("lead field"), max_length=60)
-    operator = models.CharField(
-        _("condition"), max_length=10, choices=Operator.choices, default=Operator.EQUALS
-    )
-    value = models.CharField(
-        _("value"),
-        max_length=200,
-        blank=True,
-        help_text=_("For a pick-list, the value's key (e.g. website) or its name."),
-    )
-    points = models.IntegerField(_("points"), default=0)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["name", "id"]
-        verbose_name = _("lead-scoring rule")
-        verbose_name_plural = _("lead-scoring rules")
-
-    def __str__(self):
-        return self.name
-
-    def clean(self):
-        super().clean()
-        from kesher.sales.models import Lead
-
-        names = {f.name for f in Lead._meta.concrete_fields} - SCORE_EXCLUDED
-        if self.field not in names:
-            raise ValidationError({"field": _("Choose one of the lead's fields.")})
-        if self.operator in (self.Operator.EQUALS, self.Operator.CONTAINS) and not self.value:
-            raise ValidationError({"value": _("This condition needs a value.")})
-
-
-# Fields a rule may not read: the score itself and the bookkeeping columns.
-SCORE_EXCLUDED = frozenset({"id", "score", "custom", "version", "created_at", "updated_at"})

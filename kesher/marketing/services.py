@@ -19,7 +19,7 @@ from kesher.integrations.models import OutgoingMessage
 from kesher.marketing import consent
 from kesher.marketing.models import Campaign, Channel, Consent, Purpose, Recipient, Send
 from kesher.platform.lists.savedviews import segment
-from kesher.platform.models import Choice
+from kesher.platform.models import Choice, SavedView
 from kesher.platform.records.services import record_create, record_update, write_audit
 from kesher.practice.outgoing import outgoing_suppressed
 
@@ -108,24 +108,34 @@ def lead_touch(lead, *, campaign: Campaign, actor):
 # --- mass sends --------------------------------------------------------------------------------
 
 
-def _check_send(data: dict, current: Send | None = None) -> None:
+def _check_send(data: dict, current: Send | None = None, actor=None) -> None:
     view = data.get("segment", current.segment if current else None)
+    if isinstance(view, int | str):
+        view = SavedView.objects.filter(pk=int(view)).first() if str(view).isdigit() else None
     if view is not None and view.entity not in ADDRESS_FIELDS:
         raise ValidationError({"segment": [_("Choose a saved view of contacts or leads.")]})
+    if (
+        "segment" in data
+        and view is not None
+        and actor is not None
+        and not (view.shared or view.owner_id == actor.pk)
+    ):
+        # Someone else's personal view is not offered (its filter is theirs).
+        raise ValidationError({"segment": [_("Choose a shared view or one of your own.")]})
     if current is not None and current.status not in (Send.Status.DRAFT, Send.Status.SCHEDULED):
         raise ValidationError({"status": [_("A send that has started cannot be changed.")]})
 
 
 def send_create(*, actor, data: dict, m2m: dict | None = None) -> Send:
     """A draft mass send of a campaign to a segment (REQ MK-2)."""
-    _check_send(data)
+    _check_send(data, actor=actor)
     return record_create("campaign-sends", actor=actor, data=data, m2m=m2m)
 
 
 def send_update(
     send: Send, *, actor, data: dict, m2m: dict | None = None, expected_version=None
 ) -> Send:
-    _check_send(data, send)
+    _check_send(data, send, actor=actor)
     return record_update(send, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
 
 

@@ -42,7 +42,6 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
     "manager": {
         **{e: (True, True, True, True, "all") for e in MARKETING},
         "consents": (True, True, False, False, "all"),
-        "score-rules": (True, True, True, True, "all"),
     },
     "sales_rep": {
         "campaigns": (True, False, False, False, "all"),
