@@ -279,3 +279,32 @@ def test_a_batch_costs_the_same_queries_for_ten_or_forty_recipients(marketing):
         assert deliver_batch() == 40
     # One settling UPDATE per recipient is the only per-row statement.
     assert len(large) - len(small) == 30
+
+
+def test_the_send_page_acts_and_offers_a_resend_only_when_some_are_unknown(
+    marketing, client_for, settings
+):
+    manager = marketing["manager"]
+    make_contacts(manager, 2)
+    send = make_send(marketing)
+    page = client_for(manager)
+    url = f"/r/campaign-sends/{send.pk}/"
+    assert (
+        page.post(f"/marketing/sends/{send.pk}/test/", {"to": "me@example.co.il"}).status_code
+        == 302
+    )
+    assert OutgoingMessage.objects.filter(link_id=send.pk).count() == 1
+    assert page.post(f"/marketing/sends/{send.pk}/send/").status_code == 302
+    send.refresh_from_db()
+    assert send.audience == 2
+    body = page.get(url).content.decode()
+    assert 'id="send-figures"' in body
+    assert 'id="send-resend-unknown"' not in body
+    sending.claim(Recipient, Recipient.Status.PENDING, timezone.now(), 1)
+    later = timezone.now() + datetime.timedelta(seconds=settings.KESHER_MESSAGE_LEASE_SECONDS + 1)
+    deliver_sends(now=later)
+    assert 'id="send-resend-unknown"' in page.get(url).content.decode()
+    # Queuing twice from the page is refused with a message, nothing written.
+    assert page.post(f"/marketing/sends/{send.pk}/send/").status_code == 302
+    assert Recipient.objects.filter(send=send).count() == 2
+    assert page.post(f"/marketing/sends/{send.pk}/nonsense/").status_code == 404
