@@ -108,13 +108,6 @@ ALLOWED = [
     # Issue 24 (decision 0067; org/migrations/0006_role_mfa_required_user_time_zone.py): no role
     # requires a second factor until an administrator says so.
     AddedColumn(table="org_role", column="mfa_required", value=False, why="MFA not required yet"),
-    # Issue 19 (decision 0070; sales/migrations/0009_campaign_attribution.py): the campaign a
-    # lead or deal came from, first and last touch; none until someone sets it.
-    *(
-        AddedColumn(table=table, column=column, value=None, why="no campaign yet")
-        for table in ("sales_lead", "sales_opportunity")
-        for column in ("campaign_id", "last_campaign_id")
-    ),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
