@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "kesher.service",
     "kesher.catalogue",
     "kesher.reports",
+    "kesher.marketing",
 ]
 
 MIDDLEWARE = [

@@ -200,6 +200,24 @@ class Lead(KesherModel):
     )
     source = choice_fk("lead_source", _("source"))
     source_detail = choice_fk("lead_source_detail", _("secondary source"))
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign (first touch)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The campaign that first brought them (REQ MK-1)."),
+    )
+    last_campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign (last touch)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The latest campaign they responded to."),
+    )
     status = choice_fk("lead_status", _("status"))
     owner = owner_fk("owned_leads", db_index=False)  # lead_owner_created leads with it
     score = models.IntegerField(
@@ -446,6 +464,24 @@ class Opportunity(KesherModel):
     priority = choice_fk("opportunity_priority", _("priority"))
     source = choice_fk("lead_source", _("source"))
     lost_reason = choice_fk("lost_reason", _("lost reason"))
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign (first touch)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The campaign that first brought the customer (REQ MK-1)."),
+    )
+    last_campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign (last touch)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The latest campaign they responded to."),
+    )
     competitors = models.ManyToManyField(
         Competitor, verbose_name=_("competitors"), blank=True, related_name="opportunities"
     )

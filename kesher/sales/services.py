@@ -407,7 +407,7 @@ def lead_convert(
     (REQ SA-1). An account or contact given is used; else an existing one is matched — a
     contact by the lead's e-mail or phone, an account by those or its company name — else a
     new one is created from the lead. The deal (``opportunity``: its
-    name, stage, amount …) gets the lead's source, owner, account and contact; the lead's
+    name, stage, amount …) gets the lead's source, campaigns, owner, account and contact; the lead's
     interactions and tasks move to the account (else the contact, else the deal). Converting
     twice is refused."""
     # Lock the lead: two conversions at once must not both pass the "not converted yet" check.
@@ -476,6 +476,9 @@ def lead_convert(
             "account": account,
             "owner": owner,
             "source": locked.source,
+            # The deal keeps the lead's campaign attribution (REQ MK-1, MK-3).
+            "campaign": locked.campaign,
+            "last_campaign": locked.last_campaign,
             "product_requests": "",
             **opportunity,
         }

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketingConfig(AppConfig):
+    name = "kesher.marketing"
+    label = "marketing"
+    verbose_name = _("Marketing")
+
+    def ready(self):
+        from kesher.marketing import entities  # noqa: F401  (registers campaigns, consents, sends)
+        from kesher.marketing.sending import deliver_sends
+        from kesher.platform.tasks import on_tick
+
+        on_tick(deliver_sends)

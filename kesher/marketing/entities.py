@@ -1,0 +1,225 @@
+"""Marketing in the platform registry: campaigns and their costs, the consent ledger, mass
+sends get list, detail, forms, API, search, import, export and
+automation from these registrations (REQ MK-1, MK-2, CU-11; decision 0070)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kesher.marketing import services
+from kesher.marketing.models import Campaign, CampaignCost, Consent, Send
+from kesher.platform.registry import Entity, ListedOn, Related, Section, register
+
+campaigns = register(
+    Entity(
+        key="campaigns",
+        model=Campaign,
+        label=_("campaign"),
+        label_plural=_("Campaigns"),
+        icon="📣",
+        nav_order=80,
+        list_columns=("name", "campaign_type", "status", "starts_on", "ends_on", "budget", "owner"),
+        form_fields=(
+            "name",
+            "campaign_type",
+            "status",
+            "starts_on",
+            "ends_on",
+            "budget",
+            "segment",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "owner",
+            "description",
+        ),
+        sections=(
+            Section(
+                _("Campaign"),
+                ("name", "campaign_type", "status", "starts_on", "ends_on", "owner", "segment"),
+            ),
+            Section(_("Budget"), ("budget",)),
+            Section(_("UTM tags"), ("utm_source", "utm_medium", "utm_campaign")),
+            Section(_("Description"), ("description",)),
+        ),
+        headline_fields=("campaign_type", "status", "starts_on", "budget", "owner"),
+        related=(
+            Related(
+                _("Costs"), "campaign-costs", "campaign", ("incurred_on", "description", "amount")
+            ),
+            Related(_("Mass sends"), "campaign-sends", "campaign", ("name", "channel", "status")),
+            Related(
+                _("Leads (first touch)"), "leads", "campaign", ("last_name", "first_name", "status")
+            ),
+            Related(
+                _("Opportunities (first touch)"),
+                "opportunities",
+                "campaign",
+                ("name", "stage", "amount"),
+            ),
+        ),
+        search_words=("name", "utm_campaign"),
+        filter_fields=("campaign_type", "status", "owner", "starts_on"),
+        ordering_fields=("starts_on", "name", "budget", "created_at", "id"),
+        default_ordering=("-starts_on", "name", "id"),
+        select_related=("campaign_type", "status", "owner"),
+        status_field="status",
+        choice_lists={"campaign_type": "campaign_type", "status": "campaign_status"},
+        natural_keys=("name",),
+        api_example={
+            "name": "ניוזלטר חורף",
+            "campaign_type": 1,
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+            "budget": "5000.00",
+            "utm_source": "newsletter",
+            "utm_medium": "email",
+            "utm_campaign": "winter-2026",
+        },
+    )
+)
+
+campaign_costs = register(
+    Entity(
+        key="campaign-costs",
+        model=CampaignCost,
+        label=_("campaign cost"),
+        label_plural=_("Campaign costs"),
+        icon="₪",
+        nav_order=81,
+        list_columns=("campaign", "incurred_on", "description", "amount"),
+        form_fields=("campaign", "incurred_on", "description", "amount"),
+        sections=(Section(_("Cost"), ("campaign", "incurred_on", "description", "amount")),),
+        search_words=("description",),
+        filter_fields=("campaign", "incurred_on"),
+        ordering_fields=("incurred_on", "amount", "id"),
+        default_ordering=("-incurred_on", "-id"),
+        select_related=("campaign",),
+        owner_field=None,
+        api_example={
+            "campaign": 1,
+            "incurred_on": "2026-12-03",
+            "description": "קידום ממומן",
+            "amount": "1200.00",
+        },
+    )
+)
+
+consents = register(
+    Entity(
+        key="consents",
+        model=Consent,
+        large=True,
+        label=_("consent"),
+        label_plural=_("Consent ledger"),
+        icon="✉",
+        nav_order=82,
+        list_columns=("given_at", "contact", "lead", "channel", "purpose", "kind", "method"),
+        form_fields=(
+            "contact",
+            "lead",
+            "channel",
+            "purpose",
+            "kind",
+            "given_at",
+            "method",
+            "source",
+            "proof",
+            "purchase_reference",
+            "informed",
+            "offered_refusal",
+            "similar_products",
+        ),
+        sections=(
+            Section(
+                _("Consent"),
+                ("contact", "lead", "channel", "purpose", "kind", "given_at", "method"),
+            ),
+            Section(_("Proof"), ("source", "proof", "recorded_by")),
+            Section(
+                _("Existing-customer exception"),
+                ("purchase_reference", "informed", "offered_refusal", "similar_products"),
+            ),
+        ),
+        headline_fields=("kind", "channel", "purpose", "given_at"),
+        # The ledger on each person's page (the consent register of the privacy toolkit).
+        listed_on=(
+            ListedOn(
+                "contacts", "contact", _("Consents"), ("given_at", "channel", "purpose", "kind")
+            ),
+            ListedOn("leads", "lead", _("Consents"), ("given_at", "channel", "purpose", "kind")),
+        ),
+        search_words=("source",),
+        filter_fields=("channel", "purpose", "kind", "method", "contact", "lead", "given_at"),
+        ordering_fields=("given_at", "id"),
+        default_ordering=("-given_at", "-id"),
+        select_related=("contact", "lead", "method"),
+        owner_field=None,
+        choice_lists={"method": "consent_method"},
+        create_service=services.consent_create,
+        importable=True,
+        api_example={
+            "contact": 12,
+            "channel": "email",
+            "purpose": "advertising",
+            "kind": "consent",
+            "given_at": "2026-12-01T10:00:00+02:00",
+            "method": 1,
+            "source": "טופס הרשמה באתר",
+            "proof": "IP 192.0.2.10, תיבת סימון מסומנת",
+        },
+    )
+)
+
+sends = register(
+    Entity(
+        key="campaign-sends",
+        model=Send,
+        label=_("mass send"),
+        label_plural=_("Mass sends"),
+        icon="📨",
+        nav_order=83,
+        list_columns=("name", "campaign", "channel", "status", "scheduled_at", "audience"),
+        form_fields=(
+            "campaign",
+            "name",
+            "channel",
+            "purpose",
+            "segment",
+            "language",
+            "subject",
+            "body",
+            "sender_name",
+            "sender_contact",
+            "scheduled_at",
+            "owner",
+        ),
+        sections=(
+            Section(
+                _("Send"),
+                ("campaign", "name", "channel", "purpose", "segment", "language", "owner"),
+            ),
+            Section(_("Message"), ("subject", "body", "sender_name", "sender_contact")),
+            Section(
+                _("Sending"), ("status", "scheduled_at", "audience", "queued_at", "finished_at")
+            ),
+        ),
+        headline_fields=("status", "channel", "campaign", "audience"),
+        search_words=("name",),
+        filter_fields=("campaign", "channel", "status", "owner"),
+        ordering_fields=("created_at", "scheduled_at", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("campaign", "segment", "owner"),
+        create_service=services.send_create,
+        update_service=services.send_update,
+        importable=False,
+        api_example={
+            "campaign": 1,
+            "name": "ניוזלטר דצמבר",
+            "channel": "email",
+            "segment": 3,
+            "subject": "מבצעי החורף",
+            "body": "<p>שלום {{ first_name }},</p><p>המבצעים שלנו לחורף…</p>",
+            "sender_name": "קשר בע״מ",
+            "sender_contact": "03-5551234, info@kesher.example",
+        },
+    )
+)

@@ -1,0 +1,361 @@
+"""Marketing: campaigns with their costs (REQ MK-1), the consent ledger of the Communications
+Law §30A (ISRAEL.md "Advertising messages"; CU-11 customer club), mass sends to a segment at
+most once per recipient (REQ MK-2); decision 0070.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.fields import choice_fk, owner_fk
+from kesher.platform.models import KesherModel
+
+__all__ = [
+    "Campaign",
+    "CampaignCost",
+    "Channel",
+    "Consent",
+    "Purpose",
+    "Recipient",
+    "Send",
+]
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Channel(models.TextChoices):
+    """The channels the law names (fixed by the law, not data)."""
+
+    EMAIL = "email", _("email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    PHONE = "phone", _("phone")
+
+
+class Purpose(models.TextChoices):
+    """What a consent is for: advertising, or the customer club's messages (REQ CU-11)."""
+
+    ADVERTISING = "advertising", _("advertising")
+    CLUB = "club", _("customer club")
+
+
+class Campaign(KesherModel):
+    """A marketing campaign: its type, dates, budget and actual costs, the segment it targets,
+    its UTM tags and who runs it; leads and deals point at it for attribution (REQ MK-1)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    campaign_type = choice_fk("campaign_type", _("campaign type"))
+    status = choice_fk("campaign_status", _("status"))
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    budget = models.DecimalField(
+        _("budget"), null=True, blank=True, validators=[MinValueValidator(0)], **MONEY
+    )
+    segment = models.ForeignKey(
+        "platform.SavedView",
+        verbose_name=_("target segment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"entity__in": ("contacts", "leads")},
+        help_text=_("A saved view of contacts or leads."),
+    )
+    utm_source = models.CharField(_("UTM source"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
+    owner = owner_fk("owned_campaigns", db_index=False)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name", "id"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [
+            models.Index(fields=["name", "id"], name="campaign_name_id"),
+            models.Index(fields=["owner", "name"], name="campaign_owner_name"),
+            models.Index(fields=["utm_campaign"], name="campaign_utm"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A campaign cannot end before it starts.")})
+
+
+class CampaignCost(KesherModel):
+    """One actual cost of a campaign: an invoice, an ad platform's charge (REQ MK-1, MK-3)."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="costs"
+    )
+    incurred_on = models.DateField(_("date"), default=timezone.localdate)
+    description = models.CharField(_("description"), max_length=200)
+    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(0)], **MONEY)
+
+    class Meta:
+        ordering = ["-incurred_on", "-id"]
+        verbose_name = _("campaign cost")
+        verbose_name_plural = _("campaign costs")
+        indexes = [models.Index(fields=["campaign", "incurred_on"], name="campaign_cost_date")]
+
+    def __str__(self):
+        return self.description
+
+
+class Consent(KesherModel):
+    """One entry of the consent ledger (Communications Law §30A): a person's consent, the
+    existing-customer exception with its conditions, or a refusal, for one channel and purpose.
+    Entries are added, never changed: the latest entry for a person, channel and purpose is what
+    holds, so a refusal holds for every later message until a new consent (REQ CU-11, MK-2)."""
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", _("consent")
+        EXISTING_CUSTOMER = "existing_customer", _("existing customer (exception)")
+        REFUSAL = "refusal", _("refusal")
+
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="consents",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="consents",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.ADVERTISING
+    )
+    kind = models.CharField(_("recorded"), max_length=20, choices=Kind.choices)
+    given_at = models.DateTimeField(_("when"), default=timezone.now)
+    method = choice_fk("consent_method", _("how"))
+    proof = models.TextField(
+        _("proof"),
+        blank=True,
+        help_text=_("The signed form, the call recording's reference, the request's address…"),
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    # The existing-customer exception's conditions (§30A(c)).
+    purchase_reference = models.CharField(
+        _("purchase or negotiation"),
+        max_length=200,
+        blank=True,
+        help_text=_("The purchase or negotiation in which the customer gave the details."),
+    )
+    informed = models.BooleanField(_("told they would receive advertising"), default=False)
+    offered_refusal = models.BooleanField(_("offered a chance to refuse"), default=False)
+    similar_products = models.BooleanField(_("for similar products only"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consent ledger")
+        indexes = [
+            models.Index(
+                fields=["contact", "channel", "purpose", "-given_at", "-id"], name="consent_contact"
+            ),
+            models.Index(
+                fields=["lead", "channel", "purpose", "-given_at", "-id"], name="consent_lead"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.get_channel_display()}"
+
+    def clean(self):
+        super().clean()
+        if bool(self.contact_id) == bool(self.lead_id):
+            raise ValidationError({"contact": _("Choose a contact or a lead (one of them).")})
+        if self.kind == self.Kind.EXISTING_CUSTOMER:
+            errors = {}
+            if not self.purchase_reference.strip():
+                errors["purchase_reference"] = _(
+                    "The exception needs the purchase or negotiation the details came from."
+                )
+            for name in ("informed", "offered_refusal", "similar_products"):
+                if not getattr(self, name):
+                    errors[name] = _("The existing-customer exception holds only when this is so.")
+            if self.channel == Channel.PHONE:
+                errors["channel"] = _("The exception is for written messages, not calls.")
+            if errors:
+                raise ValidationError(errors)
+
+
+class Send(KesherModel):
+    """One mass sending of a campaign to a segment evaluated when it is queued (REQ MK-2):
+    every advertising message starts with "פרסומת", carries the sender's name and contact
+    details and a way to refuse; each recipient gets it at most once (``Recipient``)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SCHEDULED = "scheduled", _("scheduled")
+        SENDING = "sending", _("sending")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    # Required on the forms; a send (and its log of recipients) outlives a deleted campaign.
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="sends",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[c for c in Channel.choices if c[0] != Channel.PHONE],
+        default=Channel.EMAIL,
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.ADVERTISING
+    )
+    segment = models.ForeignKey(
+        "platform.SavedView",
+        verbose_name=_("segment"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"entity__in": ("contacts", "leads")},
+        help_text=_("A saved view of contacts or leads, evaluated when the send is queued."),
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(
+        _("message"),
+        max_length=50_000,
+        help_text=_("Merge fields such as {{ first_name }} are filled for each recipient."),
+    )
+    sender_name = models.CharField(_("sender's name"), max_length=100)
+    sender_contact = models.CharField(
+        _("sender's contact details"),
+        max_length=200,
+        help_text=_("An address or phone number where the recipient can reach the sender."),
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=[("he", "עברית"), ("en", "English")], default="he"
+    )
+    scheduled_at = models.DateTimeField(
+        _("send at"), null=True, blank=True, help_text=_("Empty: when you press Send.")
+    )
+    status = models.CharField(
+        _("send status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        editable=False,
+    )
+    audience = models.PositiveIntegerField(_("audience"), null=True, blank=True, editable=False)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
+    owner = owner_fk("owned_sends", db_index=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("mass send")
+        verbose_name_plural = _("mass sends")
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="send_due"),
+            models.Index(fields=["owner", "created_at"], name="send_owner"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.channel == Channel.EMAIL and not self.subject.strip():
+            raise ValidationError({"subject": _("An e-mail needs a subject.")})
+
+
+class Recipient(models.Model):
+    """One person of a send's audience, written before anything is sent: pending, then
+    claimed ("sending") before the message leaves, then sent. A row a dead worker left
+    "sending" becomes "outcome unknown" and is never sent again unless an operator chooses;
+    people without consent are "skipped". Every status adds up to the audience (REQ MK-2)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        UNKNOWN = "unknown", _("outcome unknown")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped (no consent)")
+        SUPPRESSED = "suppressed", _("suppressed (practice)")
+
+    send = models.ForeignKey(
+        Send, verbose_name=_("mass send"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["send", "contact"],
+                condition=models.Q(contact__isnull=False),
+                name="recipient_once_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["send", "lead"],
+                condition=models.Q(lead__isnull=False),
+                name="recipient_once_lead",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="recipient_due"),
+            models.Index(fields=["send", "status"], name="recipient_send_status"),
+        ]
+
+    def __str__(self):
+        return self.address

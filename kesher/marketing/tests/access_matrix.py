@@ -1,0 +1,201 @@
+"""How the access matrix and the contract tests make marketing records
+(kesher/platform/testing/matrix.py), and marketing's own routes: a send's actions, a campaign's
+results and the public unsubscribe page."""
+
+from kesher.integrations.models import OutgoingMessage
+from kesher.marketing.models import Consent
+from kesher.marketing.services import consent_create, send_create
+from kesher.platform.lists.savedviews import saved_view_create
+from kesher.platform.models import Choice, SavedView
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Outcome,
+    Verb,
+    never_allowed,
+    not_allowed,
+    owner_of,
+    permitted,
+    register_records,
+    register_route,
+)
+
+
+def _choice(list_key, value):
+    return Choice.objects.get(list_key=list_key, value=value)
+
+
+def _segment(world):
+    """A shared saved view of contacts, the sends' segment."""
+    view = SavedView.objects.filter(name="matrix segment").first()
+    return view or saved_view_create(
+        actor=world.users["admin"],
+        data={"entity": "contacts", "name": "matrix segment", "shared": True, "filter": {}},
+    )
+
+
+register_records(
+    "campaigns",
+    make=lambda world, side: record_create(
+        "campaigns",
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} campaign {side}",
+            "campaign_type": _choice("campaign_type", "email"),
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {"name": marker},
+    marker_field="name",
+)
+
+register_records(
+    "campaign-costs",
+    make=lambda world, side: record_create(
+        "campaign-costs",
+        actor=world.users["admin"],
+        data={
+            "campaign": world.record("campaigns", side),
+            "description": f"{SEARCH_WORD} cost {side}",
+            "amount": "100.00",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "campaign": record.campaign_id if record else world.record("campaigns", "rep1").pk,
+        "description": marker,
+        "amount": "50.00",
+    },
+    marker_field="description",
+)
+
+register_records(
+    "consents",
+    make=lambda world, side: consent_create(
+        actor=world.users["admin"],
+        data={
+            "contact": world.record("contacts", side),
+            "channel": "email",
+            "kind": Consent.Kind.CONSENT,
+            "source": f"{SEARCH_WORD} consent {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "contact": record.contact_id if record else world.record("contacts", "rep1").pk,
+        "channel": "email",
+        "kind": "consent",
+        "source": marker,
+    },
+    marker_field="source",
+)
+
+register_records(
+    "campaign-sends",
+    make=lambda world, side: send_create(
+        actor=owner_of(world, side),
+        data={
+            "campaign": world.record("campaigns", side),
+            "name": f"{SEARCH_WORD} send {side}",
+            "segment": _segment(world),
+            "subject": "מבצע",
+            "body": "<p>שלום</p>",
+            "sender_name": "קשר",
+            "sender_contact": "03-5551234",
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "campaign": record.campaign_id if record else world.record("campaigns", "rep1").pk,
+        "name": marker,
+        "channel": "email",
+        "segment": _segment(world).pk,
+        "subject": "מבצע",
+        "body": "<p>שלום</p>",
+        "sender_name": "קשר",
+        "sender_contact": "03-5551234",
+    },
+    marker_field="name",
+)
+
+
+# --- marketing's own routes ------------------------------------------------------------------
+
+
+def _tested(side):
+    def writes(world, principal, marker):
+        send = world.record("campaign-sends", side)
+        return OutgoingMessage.objects.filter(source=f"marketing:send:{send.pk}:test").exists()
+
+    return writes
+
+
+def _test_to(world, marker):
+    return {"to": "matrix@example.co.il"}
+
+
+def _not_found(world, principal):
+    return Outcome.NOT_FOUND
+
+
+for _side in ("rep1", "rep2"):
+
+    def _send(world, side=_side):
+        return world.record("campaign-sends", side)
+
+    def _campaign(world, side=_side):
+        return world.record("campaigns", side)
+
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/marketing/sends/{world.record('campaign-sends', side).pk}/test/"
+        ),
+        Verb(
+            "POST",
+            permitted("campaign-sends", "change", _send),
+            data=_test_to,
+            writes=_tested(_side),
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s send's test",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/campaign-sends/{world.record('campaign-sends', side).pk}/test/"
+        ),
+        Verb(
+            "POST",
+            permitted("campaign-sends", "change", _send),
+            data=_test_to,
+            writes=_tested(_side),
+        ),
+        *(
+            Verb(m, not_allowed(permitted("campaign-sends", "change", _send)))
+            for m in ("GET", "PUT", "PATCH", "DELETE")
+        ),
+        api=True,
+        what=f"{_side}'s send's test",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/campaigns/{world.record('campaigns', side).pk}/results/"
+        ),
+        Verb("GET", permitted("campaigns", "view", _campaign)),
+        *(
+            Verb(m, not_allowed(permitted("campaigns", "view", _campaign)))
+            for m in ("POST", "PUT", "PATCH", "DELETE")
+        ),
+        api=True,
+        what=f"{_side}'s campaign's results",
+    )
+
+# A forged unsubscribe token finds nobody, whoever asks (the page itself is public).
+register_route(
+    "pages",
+    "/m/u/forged:token/",
+    Verb("GET", _not_found),
+    Verb("POST", _not_found),
+    *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+    what="the unsubscribe page of a forged token",
+)

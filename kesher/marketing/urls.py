@@ -1,0 +1,21 @@
+from django.urls import path
+
+from kesher.marketing import api, views
+
+urlpatterns = [
+    path("m/u/<str:token>/", views.unsubscribe, name="marketing_unsubscribe"),
+    path(
+        "marketing/sends/<int:pk>/<slug:action>/", views.send_action, name="marketing_send_action"
+    ),
+    # Beside the generated resources, whose routes end at the record's id.
+    path(
+        "api/v1/campaigns/<int:pk>/results/",
+        api.CampaignResultsView.as_view(),
+        name="api_campaign_results",
+    ),
+    path(
+        "api/v1/campaign-sends/<int:pk>/<slug:action>/",
+        api.SendActionView.as_view(),
+        name="api_send_action",
+    ),
+]
