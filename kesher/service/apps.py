@@ -8,4 +8,8 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self):
+        from kesher.platform.tasks import on_tick
         from kesher.service import entities, sla  # noqa: F401  (registers tickets, SLA triggers)
+        from kesher.service.mail import poll_mailboxes
+
+        on_tick(poll_mailboxes)

@@ -10,7 +10,7 @@ from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, ListedOn, Section, register
 from kesher.service import services
 from kesher.service.forms import TicketForm
-from kesher.service.models import SlaPolicy, Team, Ticket
+from kesher.service.models import CannedReply, Mailbox, SlaPolicy, Team, Ticket
 
 tickets = register(
     Entity(
@@ -61,7 +61,7 @@ tickets = register(
                 gettext_lazy("Service level"),
                 ("sla_policy", "sla_due_at", "first_responded_at", "resolved_at"),
             ),
-            Section(gettext_lazy("Details"), ("description", "resolution")),
+            Section(gettext_lazy("Details"), ("description", "resolution", "merged_into")),
         ),
         headline_fields=("status", "priority", "ticket_type", "handler", "sla_due_at"),
         # On each account's and contact's page: its tickets (REQ CU-7, service received).
@@ -219,6 +219,85 @@ sla_policies = register(
 )
 
 
+mailboxes = register(
+    Entity(
+        key="service-mailboxes",
+        model=Mailbox,
+        label=gettext_lazy("support mailbox"),
+        label_plural=gettext_lazy("Support mailboxes"),
+        icon="✉",
+        nav_order=982,
+        list_columns=("address", "name", "team", "unknown_sender", "imap_host", "active"),
+        form_fields=(
+            "address",
+            "name",
+            "team",
+            "unknown_sender",
+            "imap_host",
+            "imap_port",
+            "imap_user",
+            "imap_password_env",
+            "imap_folder",
+            "active",
+        ),
+        sections=(
+            Section(
+                gettext_lazy("Mailbox"), ("address", "name", "team", "unknown_sender", "active")
+            ),
+            Section(
+                gettext_lazy("Polling"),
+                ("imap_host", "imap_port", "imap_user", "imap_password_env", "imap_folder"),
+            ),
+        ),
+        search_words=("address", "name"),
+        filter_fields=("team", "unknown_sender", "active"),
+        ordering_fields=("address", "id"),
+        default_ordering=("address", "id"),
+        owner_field=None,
+        importable=False,
+        lookup_keys=("address",),
+        api_example={
+            "address": "support@example.co.il",
+            "name": "תמיכה",
+            "team": 2,
+            "unknown_sender": "contact",
+        },
+    )
+)
+
+canned_replies = register(
+    Entity(
+        key="canned-replies",
+        model=CannedReply,
+        label=gettext_lazy("canned reply"),
+        label_plural=gettext_lazy("Canned replies"),
+        icon="❝",
+        nav_order=983,
+        list_columns=("name", "ticket_type", "active"),
+        form_fields=("name", "ticket_type", "body_he", "body_en", "active"),
+        sections=(
+            Section(gettext_lazy("Canned reply"), ("name", "ticket_type", "active")),
+            Section(gettext_lazy("Text"), ("body_he", "body_en")),
+        ),
+        search_words=("name",),
+        filter_fields=("ticket_type", "active"),
+        ordering_fields=("name", "id"),
+        default_ordering=("name", "id"),
+        select_related=("ticket_type",),
+        owner_field=None,
+        importable=False,
+        choice_lists={"ticket_type": "ticket_type"},
+        create_service=services.canned_reply_create,
+        update_service=services.canned_reply_update,
+        api_example={
+            "name": "קיבלנו את פנייתך",
+            "body_he": "שלום {{ contact.first_name }}, קיבלנו את פנייה {{ number }} ונחזור אליך.",
+            "body_en": "Hello {{ contact.first_name }}, we received ticket {{ number }}.",
+        },
+    )
+)
+
+
 # --- the settings of service's pick-lists (Choice.extra), edited on the pick-list pages ---------
 
 
@@ -264,6 +343,15 @@ declare_settings(
         gettext_lazy("Resolves the ticket"),
         help_text=gettext_lazy(
             "Reaching it meets the resolution target; the ticket is no longer open."
+        ),
+    ),
+    Setting(
+        "customer_reply",
+        "boolean",
+        gettext_lazy("A customer's reply moves a waiting ticket here"),
+        help_text=gettext_lazy(
+            "When the customer answers by e-mail a ticket that waits for him, it moves to this "
+            "status (the first such status)."
         ),
     ),
     check=_status_rules,
