@@ -102,7 +102,8 @@ def test_a_new_message_opens_a_ticket_for_the_known_contact(users, mailbox):
     assert ticket.subject == "המדפסת לא מדפיסה"
     assert (ticket.contact, ticket.account) == (contact, account)
     assert ticket.channel.value == "email"
-    assert ticket.team == mailbox.team and ticket.handler == users["support_agent"]
+    assert ticket.team == mailbox.team
+    assert ticket.handler == users["support_agent"]
     assert "לא מגיבה" in ticket.description
     interaction = Interaction.objects.get(link_type="tickets", link_id=ticket.pk)
     assert (interaction.direction, interaction.kind.value) == ("in", "email")
@@ -156,7 +157,8 @@ def test_auto_replies_and_own_mail_are_recorded_and_ignored(users, mailbox):
         received = email_receive(
             raw_mail(subject=f"Out of office: {ticket.number}", headers=headers)
         )
-        assert received.outcome == "auto_reply" and received.ticket is None
+        assert received.outcome == "auto_reply"
+        assert received.ticket is None
     assert email_receive(raw_mail(sender=SUPPORT)).outcome == "loop"
     assert Ticket.objects.count() == 1
     assert Interaction.objects.filter(link_type="tickets").count() == 1
@@ -169,7 +171,9 @@ def test_a_mail_bomb_is_received_once_each(users, mailbox, django_assert_max_num
     messages = [raw_mail(subject=f"בעיה {i}", message_id=f"<bomb{i}@x.co.il>") for i in range(10)]
     source = FakeMailbox((str(i).encode(), messages[i % 10]) for i in range(1000))
     results = mailbox_poll(mailbox, source)
-    assert len(results) == 1000 and len(source.done_uids) == 1000 and source.closed
+    assert len(results) == 1000
+    assert len(source.done_uids) == 1000
+    assert source.closed
     assert sum(not r.duplicate for r in results) == 10
     assert Ticket.objects.count() == 10
     assert Interaction.objects.filter(link_type="tickets").count() == 10
@@ -181,7 +185,8 @@ def test_the_practice_environment_polls_nothing(users, mailbox, settings):
     settings.KESHER_PRACTICE = True
     source = FakeMailbox([(b"1", raw_mail())])
     assert mailbox_poll(mailbox, source) == []
-    assert not Ticket.objects.exists() and not source.done_uids
+    assert not Ticket.objects.exists()
+    assert not source.done_uids
 
 
 def test_attachments_are_kept_within_the_limit(users, mailbox, settings):
@@ -207,7 +212,8 @@ def test_a_customer_reply_reopens_a_ticket_waiting_for_him(users, mailbox):
         raw_mail(message_id="<w2@customer.co.il>", in_reply_to="<w@customer.co.il>")
     )
     ticket.refresh_from_db()
-    assert received.ticket == ticket and ticket.status.value == "in_progress"
+    assert received.ticket == ticket
+    assert ticket.status.value == "in_progress"
     assert ticket.sla_clocks.filter(kind=SlaClock.Kind.NEXT_RESPONSE).exists()
 
 
@@ -254,4 +260,5 @@ def test_a_reply_needs_a_body_and_an_address(users, mailbox):
     with pytest.raises(ValidationError) as error:
         ticket_reply(ticket, actor=users["support_agent"], body=" ", idempotency_key="e")
     assert {"body", "to"} <= set(error.value.message_dict)
-    assert not OutgoingMessage.objects.exists() and not TicketEmail.objects.exists()
+    assert not OutgoingMessage.objects.exists()
+    assert not TicketEmail.objects.exists()
