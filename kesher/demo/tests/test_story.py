@@ -252,9 +252,7 @@ def test_the_service_desk_has_an_emailed_thread_canned_replies_and_a_merged_dupl
     from kesher.service.models import CannedReply, Ticket, TicketEmail
 
     ticket = Ticket.objects.get(subject="הדוח החודשי קורס בעת ההפקה")
-    thread = list(
-        TicketEmail.objects.filter(ticket=ticket).values_list("direction", "outcome")
-    )
+    thread = list(TicketEmail.objects.filter(ticket=ticket).values_list("direction", "outcome"))
     assert thread == [("in", "opened"), ("out", "sent"), ("in", "threaded"), ("in", "opened")]
     assert Interaction.objects.filter(link_type="tickets", link_id=ticket.pk).count() == 4
     assert ticket.first_responded_at is not None
