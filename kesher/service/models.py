@@ -22,7 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.fields import ACTIVE_USERS, choice_fk, owner_fk
 from kesher.platform.models import KesherModel, localized
 
-__all__ = ["CannedReply", "Mailbox", "SlaClock", "SlaPolicy", "Team", "Ticket", "TicketEmail"]
+__all__ = [
+    "Article",
+    "ArticleCategory",
+    "CannedReply",
+    "Mailbox",
+    "SlaClock",
+    "SlaPolicy",
+    "Team",
+    "Ticket",
+    "TicketEmail",
+]
 
 
 class Team(KesherModel):
@@ -194,6 +204,15 @@ class Ticket(KesherModel):
     )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     resolution = models.TextField(_("resolution"), blank=True)
+    solution_article = models.ForeignKey(
+        "service.Article",
+        verbose_name=_("solved by article"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="solved_tickets",
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -429,3 +448,63 @@ class CannedReply(KesherModel):
 
     def __str__(self):
         return self.name
+
+
+class ArticleCategory(KesherModel):
+    """A shelf of the knowledge base (REQ SV-8)."""
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "name_he", "id"]
+        verbose_name = _("knowledge base category")
+        verbose_name_plural = _("knowledge base categories")
+
+    def __str__(self):
+        return localized(self, "name")
+
+
+class Article(KesherModel):
+    """A knowledge-base article in Hebrew and English, its body sanitized rich text; a draft
+    until published, internal (staff) or public; suggested on tickets of its type and by
+    their subject (REQ SV-8; issue 18 item 5)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    class Audience(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        PUBLIC = "public", _("Public")
+
+    title_he = models.CharField(_("Hebrew title"), max_length=200)
+    title_en = models.CharField(_("English title"), max_length=200, blank=True)
+    body_he = models.TextField(_("text (Hebrew)"), max_length=100_000)
+    body_en = models.TextField(_("text (English)"), max_length=100_000, blank=True)
+    category = models.ForeignKey(
+        ArticleCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    audience = models.CharField(
+        _("audience"), max_length=10, choices=Audience.choices, default=Audience.INTERNAL
+    )
+    ticket_type = choice_fk("ticket_type", _("ticket type"))
+    owner = owner_fk("kb_articles")
+
+    class Meta:
+        ordering = ["title_he", "id"]
+        verbose_name = _("knowledge base article")
+        verbose_name_plural = _("knowledge base articles")
+        indexes = [models.Index(fields=["status", "title_he"], name="article_status_title")]
+
+    def __str__(self):
+        return localized(self, "title")

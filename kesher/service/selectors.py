@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from kesher.activities.calendar import business_hours_between
 from kesher.activities.services import calendar_of
-from kesher.service.models import SlaClock, Ticket
+from kesher.service.models import Article, SlaClock, Ticket
 
-__all__ = ["ClockView", "ticket_clocks"]
+__all__ = ["ClockView", "suggested_articles", "ticket_clocks"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,24 @@ def ticket_clocks(ticket: Ticket, now: datetime.datetime | None = None) -> list[
             )
         )
     return views
+
+
+WORD = re.compile(r"\w{3,}")
+
+
+def suggested_articles(ticket: Ticket, user, limit: int = 5) -> list[Article]:
+    """Published articles the user may read that may answer the ticket: those of its type
+    and those whose title shares a word of three letters or more with its subject (REQ SV-8)."""
+    from kesher.platform.access import can
+
+    if not can(user, "kb-articles", "view"):
+        return []
+    wanted = Q(ticket_type_id=ticket.ticket_type_id) if ticket.ticket_type_id else Q(pk=None)
+    for word in WORD.findall(ticket.subject or "")[:8]:
+        wanted |= Q(title_he__icontains=word) | Q(title_en__icontains=word)
+    return list(
+        Article.objects.visible_to(user)
+        .filter(status=Article.Status.PUBLISHED)
+        .filter(wanted)
+        .order_by("title_he", "pk")[:limit]
+    )

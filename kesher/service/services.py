@@ -38,6 +38,7 @@ from kesher.platform.records.services import (
 )
 from kesher.service import sla
 from kesher.service.models import (
+    Article,
     CannedReply,
     Mailbox,
     SlaClock,
@@ -48,6 +49,8 @@ from kesher.service.models import (
 )
 
 __all__ = [
+    "article_create",
+    "article_update",
     "canned_reply_create",
     "canned_reply_text",
     "canned_reply_update",
@@ -58,6 +61,7 @@ __all__ = [
     "ticket_merge",
     "ticket_record_response",
     "ticket_reply",
+    "ticket_solved_by",
     "ticket_split",
     "ticket_update",
 ]
@@ -598,3 +602,62 @@ def ticket_split(ticket: Ticket, *, actor, subject: str, interactions: list[int]
     TicketEmail.objects.filter(ticket=ticket, interaction_id__in=chosen).update(ticket=new)
     write_audit(ticket, actor=actor, action="update", changes={SPLIT: [None, new]})
     return new
+
+
+# --- the knowledge base (REQ SV-8; issue 18 item 5) -----------------------------------------------
+
+ARTICLE_BODY_LIMIT = 100_000
+
+
+def _check_article(data: dict) -> dict:
+    """Article bodies are rich text: sanitized (nh3) as they are saved, so a script or an
+    event handler never reaches a reader."""
+    from kesher.integrations.compose import sanitize
+
+    data = dict(data)
+    for name in ("body_he", "body_en"):
+        if isinstance(data.get(name), str):
+            if len(data[name]) > ARTICLE_BODY_LIMIT:
+                raise ValidationError(
+                    {name: [_("At most %(n)s characters.") % {"n": ARTICLE_BODY_LIMIT}]}
+                )
+            data[name] = sanitize(clean_text(data[name]))
+    return data
+
+
+@transaction.atomic
+def article_create(*, actor, data: dict, m2m: dict | None = None) -> Article:
+    return record_create("kb-articles", actor=actor, data=_check_article(data), m2m=m2m)
+
+
+@transaction.atomic
+def article_update(
+    article: Article, *, actor, data: dict, m2m=None, expected_version=None
+) -> Article:
+    return record_update(
+        article,
+        actor=actor,
+        data=_check_article(data),
+        m2m=m2m,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def ticket_solved_by(ticket: Ticket, *, actor, article: Article | None) -> Ticket:
+    """Record that ``article`` solved the ticket ("this article solved it"), or clear it;
+    which articles solve most tickets is then a count."""
+    if article is not None and article.status != Article.Status.PUBLISHED:
+        raise ValidationError({"article": [_("Only a published article can solve a ticket.")]})
+    before = Ticket._base_manager.select_for_update().get(pk=ticket.pk)
+    if before.solution_article_id == getattr(article, "pk", None):
+        return before
+    Ticket._base_manager.filter(pk=ticket.pk).update(solution_article=article)
+    write_audit(
+        before,
+        actor=actor,
+        action="update",
+        changes={"solution_article": [before.solution_article, article]},
+    )
+    before.solution_article = article
+    return before

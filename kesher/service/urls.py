@@ -8,6 +8,11 @@ urlpatterns = [
     path("service/tickets/<int:pk>/merge/", views.ticket_merge_page, name="service_ticket_merge"),
     path("service/tickets/<int:pk>/split/", views.ticket_split_page, name="service_ticket_split"),
     path(
+        "service/tickets/<int:pk>/solved-by/",
+        views.ticket_solved_by_page,
+        name="service_ticket_solved_by",
+    ),
+    path(
         "service/tickets/options/<slug:field>/",
         views.ticket_options,
         name="service_ticket_options",

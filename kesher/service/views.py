@@ -22,13 +22,14 @@ from kesher.platform.access import can
 from kesher.platform.models import Choice
 from kesher.platform.ui.pages import entity_for, record_for
 from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm
-from kesher.service.models import CannedReply, Ticket
+from kesher.service.models import Article, CannedReply, Ticket
 from kesher.service.services import (
     canned_reply_text,
     reply_address,
     ticket_merge,
     ticket_record_response,
     ticket_reply,
+    ticket_solved_by,
     ticket_split,
 )
 
@@ -181,3 +182,24 @@ def ticket_options(request, field):
     return render(
         request, "platform/widgets/options.html", {"choices": choices, "placeholder": True}
     )
+
+
+@login_required
+@require_POST
+def ticket_solved_by_page(request, pk):
+    """ "This article solved it": the ticket records the knowledge-base article (REQ SV-8)."""
+    entity = entity_for("tickets", request.user, "change")
+    ticket = record_for(entity, request.user, pk)
+    raw = request.POST.get("article", "")
+    article = None
+    if raw.isdigit() and can(request.user, "kb-articles", "view"):
+        article = Article.objects.visible_to(request.user).filter(pk=int(raw)).first()
+    if article is None:
+        raise Http404
+    try:
+        ticket_solved_by(ticket, actor=request.user, article=article)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The article was recorded as the ticket's solution."))
+    return redirect(reverse("entity_detail", args=["tickets", ticket.pk]))
