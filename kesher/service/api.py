@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser
@@ -20,7 +20,7 @@ from kesher.activities.models import Interaction
 from kesher.platform.access import can
 from kesher.service.mail import email_receive
 from kesher.service.models import Ticket, TicketEmail
-from kesher.service.selectors import ticket_clocks
+from kesher.service.selectors import REPORT_GROUPS, sla_report, ticket_clocks
 from kesher.service.services import (
     ticket_merge,
     ticket_record_response,
@@ -343,3 +343,54 @@ class InboundEmailView(APIView):
         )
         payload = TicketEmailSerializer(row).data if row else {"outcome": received.outcome}
         return Response({**payload, "duplicate": received.duplicate})
+
+
+# --- the SLA report ----------------------------------------------------------------------------
+
+
+class ReportRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="Team id, ticket type id or YYYY-MM.")
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["first_response", "resolution"])
+    decided = serializers.IntegerField(help_text="Clocks met or past their target.")
+    met = serializers.IntegerField(help_text="Met by their due moment.")
+    breached = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
+class SlaReportView(APIView):
+    """SLA compliance of the tickets the caller may see: first response and resolution met
+    in time, by team, ticket type or the month the clock started (``?by=``)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="service_sla_report",
+        summary="SLA compliance by team, type or month",
+        parameters=[OpenApiParameter("by", str, enum=list(REPORT_GROUPS), description="Group by.")],
+        responses={200: ReportRowSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "By team",
+                value=[
+                    {
+                        "key": "2",
+                        "label": "תמיכה טכנית",
+                        "kind": "first_response",
+                        "decided": 40,
+                        "met": 36,
+                        "breached": 4,
+                        "percent": 90.0,
+                    }
+                ],
+            )
+        ],
+    )
+    def get(self, request):
+        if not can(request.user, "tickets", "view"):
+            raise PermissionDenied
+        by = request.query_params.get("by", "team")
+        if by not in REPORT_GROUPS:
+            raise ValidationError({"by": [_("Choose team, type or month.")]})
+        return Response(ReportRowSerializer(sla_report(request.user, by), many=True).data)

@@ -3,6 +3,8 @@ from django.urls import path
 from kesher.service import api, views
 
 urlpatterns = [
+    path("service/sla-report/", views.sla_report_page, name="service_sla_report"),
+    path("api/v1/service/sla-report/", api.SlaReportView.as_view(), name="api_service_sla_report"),
     path("service/tickets/<int:pk>/respond/", views.ticket_respond, name="service_ticket_respond"),
     path("service/tickets/<int:pk>/reply/", views.ticket_reply_page, name="service_ticket_reply"),
     path("service/tickets/<int:pk>/merge/", views.ticket_merge_page, name="service_ticket_merge"),

@@ -23,6 +23,7 @@ from kesher.platform.models import Choice
 from kesher.platform.ui.pages import entity_for, record_for
 from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm
 from kesher.service.models import Article, CannedReply, Ticket
+from kesher.service.selectors import REPORT_GROUPS, sla_report
 from kesher.service.services import (
     canned_reply_text,
     reply_address,
@@ -203,3 +204,19 @@ def ticket_solved_by_page(request, pk):
     else:
         messages.success(request, _("The article was recorded as the ticket's solution."))
     return redirect(reverse("entity_detail", args=["tickets", ticket.pk]))
+
+
+@login_required
+def sla_report_page(request):
+    """First response and resolution met in time, by team, ticket type or month (REQ SV-9)."""
+    entity_for("tickets", request.user, "view")
+    by = request.GET.get("by", "team")
+    by = by if by in REPORT_GROUPS else "team"
+    rows = sla_report(request.user, by)
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault((row.key, row.label), {})[row.kind] = row
+    table = [{"label": label, "kinds": kinds} for (_key, label), kinds in groups.items()]
+    choices = [("team", _("Team")), ("type", _("Ticket type")), ("month", _("Month"))]
+    context = {"table": table, "by": by, "choices": choices}
+    return render(request, "service/sla_report.html", context)
