@@ -3,7 +3,8 @@ seed 001's types in every status — one answered and waiting for the customer, 
 whose first response is near its target and one past it — and the shared "my tickets", the
 team's and "unassigned" views sorted by SLA due time; the support mailbox with canned replies,
 a customer's e-mailed ticket with its thread (her message, the agent's canned answer, her reply)
-and her duplicate message merged into it (decision 0072).
+and her duplicate message merged into it, the knowledge-base article that solved it
+(decision 0072).
 
 Every ticket goes through the service's services with an agent as the actor; a ticket's
 clocks start when the customer called (``opened_at``), business hours before the demo was
@@ -27,12 +28,14 @@ from kesher.platform.records.services import record_create
 from kesher.service.mail import email_receive
 from kesher.service.models import Mailbox, Team
 from kesher.service.services import (
+    article_create,
     canned_reply_create,
     canned_reply_text,
     ticket_create,
     ticket_merge,
     ticket_record_response,
     ticket_reply,
+    ticket_solved_by,
     ticket_update,
 )
 
@@ -154,6 +157,59 @@ def _mail(sender: str, subject: str, body: str, message_id: str, in_reply_to: st
     return message.as_bytes()
 
 
+# category (Hebrew, English), title (Hebrew, English), ticket type, audience, body (Hebrew)
+ARTICLES = [
+    (
+        ("דוחות", "Reports"),
+        ("הדוח החודשי נתקע בעת ההפקה", "The monthly report hangs while it is produced"),
+        "technical_support",
+        "public",
+        "<p>כשהדוח החודשי נתקע:</p><ol><li>סגרו את הדוח ופתחו אותו שוב.</li>"
+        "<li>צמצמו את טווח התאריכים לחודש אחד.</li><li>אם השגיאה חוזרת, צרפו צילום מסך "
+        "ל<b>פנייה</b>.</li></ol>",
+    ),
+    (
+        ("מדפסות", "Printers"),
+        ("המדפסת לא מדפיסה חשבוניות", "The printer does not print invoices"),
+        "technical_support",
+        "internal",
+        "<p>בודקים שמנהל ההתקן עודכן, ומתקינים אותו מחדש מ<b>לוח הבקרה</b> אם לא.</p>",
+    ),
+    (
+        ("הדרכה", "Training"),
+        ("הרשמה לקורס משתמשים", "Signing up for a users' course"),
+        "training_info",
+        "public",
+        "<p>המחזורים נפתחים בכל חודש; ההרשמה בטופס באתר או בפנייה.</p>",
+    ),
+]
+
+
+def _create_knowledge_base(admin: User) -> list:
+    categories: dict = {}
+    articles = []
+    for (he, en), (title_he, title_en), kind, audience, body in ARTICLES:
+        if he not in categories:
+            categories[he] = record_create(
+                "kb-categories", actor=admin, data={"name_he": he, "name_en": en}
+            )
+        articles.append(
+            article_create(
+                actor=admin,
+                data={
+                    "title_he": title_he,
+                    "title_en": title_en,
+                    "category": categories[he],
+                    "status": "published",
+                    "audience": audience,
+                    "ticket_type": Choice.objects.get(list_key="ticket_type", value=kind),
+                    "body_he": body,
+                },
+            )
+        )
+    return articles
+
+
 def _create_email_desk(users: dict[str, User], team: Team, agent: User) -> None:
     """The support mailbox, canned replies and an e-mailed ticket with its thread."""
     admin = users["admin"]
@@ -166,6 +222,7 @@ def _create_email_desk(users: dict[str, User], team: Team, agent: User) -> None:
         canned_reply_create(actor=admin, data={"name": name, "body_he": he, "body_en": en})
         for name, he, en in CANNED
     ]
+    articles = _create_knowledge_base(admin)
     contact = Contact.objects.exclude(email="").order_by("pk").first()
     if contact is None:
         return
@@ -207,6 +264,7 @@ def _create_email_desk(users: dict[str, User], team: Team, agent: User) -> None:
     ).ticket
     if duplicate is not None and duplicate.pk != first.pk:
         ticket_merge(duplicate, into=first, actor=agent)
+    ticket_solved_by(first, actor=agent, article=articles[0])
 
 
 def create_service(users: dict[str, User], *, manager: str, agents: list[str]) -> None:

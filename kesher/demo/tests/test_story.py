@@ -259,6 +259,7 @@ def test_the_service_desk_has_an_emailed_thread_canned_replies_and_a_merged_dupl
     duplicate = Ticket.objects.get(subject="שוב: הדוח לא עולה")
     assert duplicate.merged_into == ticket
     assert CannedReply.objects.count() == 3
+    assert ticket.solution_article.title_he == "הדוח החודשי נתקע בעת ההפקה"
     client = _sign_in(loaded, "alon")
     page = client.get(f"/service/tickets/{ticket.pk}/reply/").content.decode()
     assert "קיבלנו את פנייתך" in page
