@@ -1,7 +1,10 @@
 """The demo's service desk (issue 18): the support team and its round-robin queue, tickets of
 seed 001's types in every status — one answered and waiting for the customer, one resolved, one
 whose first response is near its target and one past it — and the shared "my tickets", the
-team's and "unassigned" views sorted by SLA due time.
+team's and "unassigned" views sorted by SLA due time; the support mailbox with canned replies,
+a customer's e-mailed ticket with its thread (her message, the agent's canned answer, her reply)
+and her duplicate message merged into it, the knowledge-base article that solved it
+(decision 0072).
 
 Every ticket goes through the service's services with an agent as the actor; a ticket's
 clocks start when the customer called (``opened_at``), business hours before the demo was
@@ -11,18 +14,30 @@ loaded, so the clocks look alive whenever it is loaded.
 from __future__ import annotations
 
 import datetime
+from email.message import EmailMessage
 
 from django.utils import timezone
 
 from kesher.activities.services import calendar_of
 from kesher.automation.schedule import subtract_business_time
-from kesher.customers.models import Account
+from kesher.customers.models import Account, Contact
 from kesher.org.models import User
 from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Choice
 from kesher.platform.records.services import record_create
-from kesher.service.models import Team
-from kesher.service.services import ticket_create, ticket_record_response, ticket_update
+from kesher.service.mail import email_receive
+from kesher.service.models import Mailbox, Team
+from kesher.service.services import (
+    article_create,
+    canned_reply_create,
+    canned_reply_text,
+    ticket_create,
+    ticket_merge,
+    ticket_record_response,
+    ticket_reply,
+    ticket_solved_by,
+    ticket_update,
+)
 
 __all__ = ["create_service"]
 
@@ -103,6 +118,155 @@ RESOLVED = ["resolved", "closed"]
 COLUMNS = ["number", "subject", "account", "priority", "status", "handler", "sla_due_at"]
 
 
+SUPPORT = "support@kesher-demo.example"
+CANNED = [
+    (
+        "קיבלנו את פנייתך",
+        "שלום {{ contact.first_name }},\n\nקיבלנו את פנייתך ({{ number }}) ואנחנו כבר בודקים. "
+        "נעדכן אותך בהקדם.\n\nצוות התמיכה",
+        "Hello {{ contact.first_name }},\n\nWe received your request ({{ number }}) and are "
+        "looking into it. We will update you soon.\n\nThe support team",
+    ),
+    (
+        "נא לשלוח צילום מסך",
+        "שלום {{ contact.first_name }},\n\nכדי שנוכל לבדוק, נשמח לצילום מסך של הודעת השגיאה "
+        "ולשעה שבה הופיעה.\n\nתודה!",
+        "Hello {{ contact.first_name }},\n\nTo look into it, please send us a screenshot of the "
+        "error message and the time it appeared.\n\nThank you!",
+    ),
+    (
+        "הפנייה טופלה",
+        "שלום {{ contact.first_name }},\n\nהפנייה {{ number }} טופלה. אם משהו עדיין לא עובד, "
+        "פשוט השיבו למייל הזה.",
+        "Hello {{ contact.first_name }},\n\nTicket {{ number }} is resolved. If anything still "
+        "does not work, just reply to this e-mail.",
+    ),
+]
+
+
+def _mail(sender: str, subject: str, body: str, message_id: str, in_reply_to: str = "") -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = SUPPORT
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    message.set_content(body)
+    return message.as_bytes()
+
+
+# category (Hebrew, English), title (Hebrew, English), ticket type, audience, body (Hebrew)
+ARTICLES = [
+    (
+        ("דוחות", "Reports"),
+        ("הדוח החודשי נתקע בעת ההפקה", "The monthly report hangs while it is produced"),
+        "technical_support",
+        "public",
+        "<p>כשהדוח החודשי נתקע:</p><ol><li>סגרו את הדוח ופתחו אותו שוב.</li>"
+        "<li>צמצמו את טווח התאריכים לחודש אחד.</li><li>אם השגיאה חוזרת, צרפו צילום מסך "
+        "ל<b>פנייה</b>.</li></ol>",
+    ),
+    (
+        ("מדפסות", "Printers"),
+        ("המדפסת לא מדפיסה חשבוניות", "The printer does not print invoices"),
+        "technical_support",
+        "internal",
+        "<p>בודקים שמנהל ההתקן עודכן, ומתקינים אותו מחדש מ<b>לוח הבקרה</b> אם לא.</p>",
+    ),
+    (
+        ("הדרכה", "Training"),
+        ("הרשמה לקורס משתמשים", "Signing up for a users' course"),
+        "training_info",
+        "public",
+        "<p>המחזורים נפתחים בכל חודש; ההרשמה בטופס באתר או בפנייה.</p>",
+    ),
+]
+
+
+def _create_knowledge_base(admin: User) -> list:
+    categories: dict = {}
+    articles = []
+    for (he, en), (title_he, title_en), kind, audience, body in ARTICLES:
+        if he not in categories:
+            categories[he] = record_create(
+                "kb-categories", actor=admin, data={"name_he": he, "name_en": en}
+            )
+        articles.append(
+            article_create(
+                actor=admin,
+                data={
+                    "title_he": title_he,
+                    "title_en": title_en,
+                    "category": categories[he],
+                    "status": "published",
+                    "audience": audience,
+                    "ticket_type": Choice.objects.get(list_key="ticket_type", value=kind),
+                    "body_he": body,
+                },
+            )
+        )
+    return articles
+
+
+def _create_email_desk(users: dict[str, User], team: Team, agent: User) -> None:
+    """The support mailbox, canned replies and an e-mailed ticket with its thread."""
+    admin = users["admin"]
+    record_create(
+        "service-mailboxes",
+        actor=admin,
+        data={"address": SUPPORT, "name": "תמיכה — קשר דמו", "team": team},
+    )
+    replies = [
+        canned_reply_create(actor=admin, data={"name": name, "body_he": he, "body_en": en})
+        for name, he, en in CANNED
+    ]
+    articles = _create_knowledge_base(admin)
+    contact = Contact.objects.exclude(email="").order_by("pk").first()
+    if contact is None:
+        return
+    sender = f"{contact} <{contact.email}>"
+    first = email_receive(
+        _mail(
+            sender,
+            "הדוח החודשי קורס בעת ההפקה",
+            "שלום,\nמאז הבוקר כל ניסיון להפיק את הדוח החודשי נתקע ומציג שגיאה.\nתודה",
+            "<report-1@customer.example>",
+        ),
+        mailbox=Mailbox.objects.get(address=SUPPORT),
+    ).ticket
+    if first is None:
+        return
+    sent = ticket_reply(
+        first,
+        actor=agent,
+        body=canned_reply_text(replies[1], first, language="he", reader=agent),
+        idempotency_key="demo-reply-1",
+    )
+    email_receive(
+        _mail(
+            sender,
+            f"Re: {sent.subject}",
+            "מצרפת צילום מסך — השגיאה הופיעה ב-9:40.",
+            "<report-2@customer.example>",
+            in_reply_to=sent.message_id,
+        )
+    )
+    # The same problem sent again as a new message: a duplicate, merged into the first.
+    duplicate = email_receive(
+        _mail(
+            sender,
+            "שוב: הדוח לא עולה",
+            "עדיין לא מצליחה להפיק את הדוח.",
+            "<report-3@customer.example>",
+        )
+    ).ticket
+    if duplicate is not None and duplicate.pk != first.pk:
+        ticket_merge(duplicate, into=first, actor=agent)
+    ticket_solved_by(first, actor=agent, article=articles[0])
+
+
 def create_service(users: dict[str, User], *, manager: str, agents: list[str]) -> None:
     """The support team, its tickets and the shared queue views."""
     admin = users["admin"]
@@ -175,3 +339,4 @@ def create_service(users: dict[str, User], *, manager: str, agents: list[str]) -
                 "sort": "sla_due_at",
             },
         )
+    _create_email_desk(users, team, users[agents[0]])

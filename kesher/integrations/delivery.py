@@ -80,12 +80,16 @@ def release_stale(now=None) -> int:
 def _send_message(message: OutgoingMessage) -> None:
     """Send one message through Django's email backend or the text gateway; raise on failure."""
     if message.channel == OutgoingMessage.Channel.EMAIL:
+        headers = {str(k): str(v) for k, v in (message.headers or {}).items()}
+        from_email = headers.pop("From", None)
+        if message.language:
+            headers["Content-Language"] = message.language
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body_text,
-            from_email=None,
+            from_email=from_email,
             to=message.recipients,
-            headers={"Content-Language": message.language} if message.language else None,
+            headers=headers or None,
         )
         email.attach_alternative(message.body_html, "text/html")
         email.send()

@@ -90,6 +90,9 @@ class OutgoingMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body_html = models.TextField(_("body (HTML)"), blank=True)
     body_text = models.TextField(_("body (text)"))
+    # Threading and sender headers of a reply (From, Reply-To, Message-ID, In-Reply-To,
+    # References), sent as they are; empty for template and text messages.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=5, default="he")
     template = models.ForeignKey(
         EmailTemplate,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesher.integrations import merge
-from kesher.integrations.compose import compose, sanitize
+from kesher.integrations.compose import compose, html_to_text, sanitize, wrap_html
 from kesher.integrations.models import (
     EmailTemplate,
     OutgoingMessage,
@@ -37,6 +37,7 @@ __all__ = [
     "email_template_update",
     "message_retry",
     "send_email",
+    "send_email_message",
     "send_test_email",
     "send_text",
     "webhook_delivery_retry",
@@ -196,6 +197,67 @@ def send_email(
             body_text=email.text,
             language=email.language,
             template=template,
+            status=_initial_status(),
+            next_attempt_at=now,
+            link_type=link_type,
+            link_id=link_id,
+            source=source[:300],
+            idempotency_key=idempotency_key,
+            created_at=now,
+        ),
+    )
+
+
+HEADER_NAMES = ("From", "Reply-To", "Message-ID", "In-Reply-To", "References")
+
+
+@transaction.atomic
+def send_email_message(
+    *,
+    to: list[str],
+    subject: str,
+    body_html: str,
+    language: str = "he",
+    record=None,
+    headers: dict | None = None,
+    source: str,
+    idempotency_key: str,
+) -> OutgoingMessage:
+    """Queue an email written by a person (a reply on a ticket), not made from a template: its
+    HTML sanitized, a plain-text alternative made from it, right to left for Hebrew, with the
+    threading headers given (``HEADER_NAMES``). The same ``idempotency_key`` again returns the
+    first message; the practice environment suppresses it (REQ IN-1, IM-6)."""
+    _check_key(idempotency_key, source)
+    existing = OutgoingMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    recipients = _clean_emails(to)
+    subject = " ".join(clean_text(subject or "").split())[:300]
+    body = sanitize(clean_text(body_html or ""))
+    errors = {}
+    if not subject:
+        errors["subject"] = [_("This field is required.")]
+    if not body.strip():
+        errors["body"] = [_("This field is required.")]
+    elif len(body) > MAX_BODY_LENGTH:
+        errors["body"] = [_("At most %(n)s characters.") % {"n": MAX_BODY_LENGTH}]
+    if errors:
+        raise ValidationError(errors)
+    language = language if language in ("he", "en") else "he"
+    kept = {k: str(v)[:2000] for k, v in (headers or {}).items() if k in HEADER_NAMES and v}
+    link_type, link_id = _link(record)
+    now = timezone.now()
+    return _once(
+        OutgoingMessage,
+        idempotency_key,
+        lambda: OutgoingMessage.objects.create(
+            channel=OutgoingMessage.Channel.EMAIL,
+            to=",".join(recipients),
+            subject=subject,
+            body_html=wrap_html(body, language),
+            body_text=html_to_text(body),
+            language=language,
+            headers=kept,
             status=_initial_status(),
             next_attempt_at=now,
             link_type=link_type,

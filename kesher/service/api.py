@@ -1,19 +1,32 @@
 """Service's own API beside the generated resources (``/api/v1/tickets/``, ``/service-teams/``,
-``/sla-policies/``): recording a response and reading a ticket's SLA clocks (REQ SV-9)."""
+``/sla-policies/``, ``/service-mailboxes/``, ``/canned-replies/``): recording a response, reading
+a ticket's SLA clocks, replying by e-mail, canned replies filled for a ticket, merging and
+splitting, and the raw-MIME endpoint for providers that forward mail (REQ SV-9, IN-1;
+decision 0072)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from django.utils import translation
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kesher.activities.models import Interaction
 from kesher.platform.access import can
-from kesher.service.models import Ticket
-from kesher.service.selectors import ticket_clocks
-from kesher.service.services import ticket_record_response
+from kesher.service.mail import email_receive
+from kesher.service.models import Ticket, TicketEmail
+from kesher.service.selectors import REPORT_GROUPS, sla_report, ticket_clocks
+from kesher.service.services import (
+    ticket_merge,
+    ticket_record_response,
+    ticket_reply,
+    ticket_split,
+)
 
 
 class ClockSerializer(serializers.Serializer):
@@ -97,3 +110,287 @@ class TicketRespondView(APIView):
         ticket = _ticket(request, pk, "change")
         ticket = ticket_record_response(ticket, actor=request.user)
         return Response(ClockSerializer(ticket_clocks(ticket), many=True).data)
+
+
+# --- replies, canned replies, merge and split -----------------------------------------------------
+
+
+class ReplyRequestSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000, trim_whitespace=False)
+    idempotency_key = serializers.CharField(
+        max_length=100, help_text="The same key again sends nothing and returns the first reply."
+    )
+    language = serializers.ChoiceField(choices=["he", "en"], required=False)
+
+
+class TicketEmailSerializer(serializers.Serializer):
+    message_id = serializers.CharField()
+    direction = serializers.CharField()
+    outcome = serializers.CharField()
+    ticket = serializers.IntegerField(source="ticket_id", allow_null=True)
+    subject = serializers.CharField()
+    interaction = serializers.IntegerField(source="interaction_id", allow_null=True)
+    delivery = serializers.CharField(
+        source="outgoing.status", allow_null=True, default=None, help_text="queued, sent…"
+    )
+
+
+REPLY_EXAMPLE = {
+    "message_id": "<178000000000.4242.T-000123@support.example.co.il>",
+    "direction": "out",
+    "outcome": "sent",
+    "ticket": 123,
+    "subject": "Re: המדפסת לא מדפיסה [T-000123]",
+    "interaction": 9001,
+    "delivery": "queued",
+}
+
+
+class TicketReplyView(APIView):
+    """Answer the customer by e-mail: queued from the ticket's support mailbox, threaded,
+    logged as an outbound e-mail interaction (which meets the response clocks), sent at most
+    once per ``idempotency_key``; suppressed in the practice environment."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="tickets_reply",
+        summary="Reply to the customer by e-mail",
+        request=ReplyRequestSerializer,
+        responses={201: TicketEmailSerializer},
+        examples=[
+            OpenApiExample(
+                "A reply",
+                value={"body": "שלום דנה, החלפנו את הדרייבר.", "idempotency_key": "f3a9"},
+                request_only=True,
+            ),
+            OpenApiExample("Queued", value=REPLY_EXAMPLE, response_only=True),
+            OpenApiExample(
+                "No address (400)",
+                value={"to": ["לפנייה אין איש קשר עם כתובת דוא״ל."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        ticket = _ticket(request, pk, "change")
+        body = ReplyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        sent = ticket_reply(
+            ticket,
+            actor=request.user,
+            body=values["body"],
+            idempotency_key=values["idempotency_key"],
+            language=values.get("language") or (translation.get_language() or "he")[:2],
+        )
+        return Response(TicketEmailSerializer(sent).data, status=201)
+
+
+class CannedTextSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="reply.pk")
+    name = serializers.CharField(source="reply.name")
+    text = serializers.CharField()
+
+
+class TicketCannedRepliesView(APIView):
+    """The active canned replies for the ticket's type, each filled with the ticket's merge
+    fields in the reader's language (Accept-Language)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="tickets_canned_replies",
+        summary="Canned replies filled for a ticket",
+        responses={200: CannedTextSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Filled",
+                value=[{"id": 3, "name": "קיבלנו", "text": "שלום דנה, קיבלנו את T-000123."}],
+            )
+        ],
+    )
+    def get(self, request, pk):
+        from kesher.service.views import canned_for
+
+        ticket = _ticket(request, pk, "view")
+        return Response(CannedTextSerializer(canned_for(ticket, request.user), many=True).data)
+
+
+class MergeRequestSerializer(serializers.Serializer):
+    into = serializers.IntegerField(help_text="The surviving ticket's id.")
+
+
+class TicketMergeView(APIView):
+    """Merge this ticket (a duplicate) into another: its interactions, tasks, messages, e-mails
+    and files move to the survivor, it is closed as merged; answers the survivor's id."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="tickets_merge",
+        summary="Merge a duplicate ticket into another",
+        request=MergeRequestSerializer,
+        responses={200: MergeRequestSerializer},
+        examples=[OpenApiExample("Into ticket 120", value={"into": 120})],
+    )
+    def post(self, request, pk):
+        ticket = _ticket(request, pk, "change")
+        body = MergeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        into = (
+            Ticket.objects.visible_to(request.user).filter(pk=body.validated_data["into"]).first()
+        )
+        if into is None:
+            raise ValidationError({"into": [_("No such ticket, or you may not see it.")]})
+        survivor = ticket_merge(ticket, into=into, actor=request.user)
+        return Response({"into": survivor.pk})
+
+
+class SplitRequestSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    interactions = serializers.ListField(child=serializers.IntegerField(), max_length=500)
+
+
+class TicketSplitView(APIView):
+    """Open a new ticket for part of this one's conversation: the same customer and
+    classification, the chosen interactions moved to it; answers the new ticket's id."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="tickets_split",
+        summary="Split interactions off into a new ticket",
+        request=SplitRequestSerializer,
+        responses={201: MergeRequestSerializer},
+        examples=[
+            OpenApiExample(
+                "Two e-mails about the scanner",
+                value={"subject": "הסורק לא סורק", "interactions": [9001, 9004]},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk):
+        ticket = _ticket(request, pk, "change")
+        if not can(request.user, "tickets", "add"):
+            raise PermissionDenied
+        body = SplitRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        visible = set(
+            Interaction.objects.visible_to(request.user)
+            .filter(pk__in=body.validated_data["interactions"])
+            .values_list("pk", flat=True)
+        )
+        new = ticket_split(
+            ticket,
+            actor=request.user,
+            subject=body.validated_data["subject"],
+            interactions=[i for i in body.validated_data["interactions"] if i in visible],
+        )
+        return Response({"into": new.pk}, status=201)
+
+
+# --- mail forwarded by a provider -----------------------------------------------------------------
+
+
+class RawMimeParser(BaseParser):
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read(26 * 1024 * 1024)
+
+
+class InboundEmailView(APIView):
+    """One raw MIME message (``Content-Type: message/rfc822``) a provider forwards from a
+    support address: it opens a ticket or continues the one it answers, exactly as the IMAP
+    poll does; a message received before is not received again (``duplicate``). For the
+    tokens of those who administer support mailboxes."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [RawMimeParser]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="service_inbound_email",
+        summary="Receive a forwarded e-mail",
+        request={"message/rfc822": {"type": "string", "format": "binary"}},
+        responses={200: TicketEmailSerializer},
+        examples=[
+            OpenApiExample(
+                "Threaded into a ticket",
+                value={**REPLY_EXAMPLE, "direction": "in", "outcome": "threaded"},
+                response_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        if not can(request.user, "service-mailboxes", "add"):
+            raise PermissionDenied
+        raw = request.data
+        if not isinstance(raw, bytes) or not raw.strip():
+            raise ValidationError({"message": [_("Send the raw message as message/rfc822.")]})
+        received = email_receive(raw)
+        row = (
+            TicketEmail.objects.filter(ticket=received.ticket).order_by("-pk").first()
+            if received.ticket
+            else None
+        )
+        payload = TicketEmailSerializer(row).data if row else {"outcome": received.outcome}
+        return Response({**payload, "duplicate": received.duplicate})
+
+
+# --- the SLA report ----------------------------------------------------------------------------
+
+
+class ReportRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="Team id, ticket type id or YYYY-MM.")
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["first_response", "resolution"])
+    decided = serializers.IntegerField(help_text="Clocks met or past their target.")
+    met = serializers.IntegerField(help_text="Met by their due moment.")
+    breached = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
+class SlaReportView(APIView):
+    """SLA compliance of the tickets the caller may see: first response and resolution met
+    in time, by team, ticket type or the month the clock started (``?by=``)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="service_sla_report",
+        summary="SLA compliance by team, type or month",
+        parameters=[OpenApiParameter("by", str, enum=list(REPORT_GROUPS), description="Group by.")],
+        responses={200: ReportRowSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "By team",
+                value=[
+                    {
+                        "key": "2",
+                        "label": "תמיכה טכנית",
+                        "kind": "first_response",
+                        "decided": 40,
+                        "met": 36,
+                        "breached": 4,
+                        "percent": 90.0,
+                    }
+                ],
+            )
+        ],
+    )
+    def get(self, request):
+        if not can(request.user, "tickets", "view"):
+            raise PermissionDenied
+        by = request.query_params.get("by", "team")
+        if by not in REPORT_GROUPS:
+            raise ValidationError({"by": [_("Choose team, type or month.")]})
+        return Response(ReportRowSerializer(sla_report(request.user, by), many=True).data)

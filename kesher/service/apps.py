@@ -6,6 +6,12 @@ class ServiceConfig(AppConfig):
     name = "kesher.service"
     label = "service"
     verbose_name = _("Service")
+    # The SLA compliance report in the service menu.
+    menu_template = "service/menu_item.html"
 
     def ready(self):
+        from kesher.platform.tasks import on_tick
         from kesher.service import entities, sla  # noqa: F401  (registers tickets, SLA triggers)
+        from kesher.service.mail import poll_mailboxes
+
+        on_tick(poll_mailboxes)

@@ -10,7 +10,15 @@ from kesher.platform.models import Choice
 from kesher.platform.registry import Entity, ListedOn, Section, register
 from kesher.service import services
 from kesher.service.forms import TicketForm
-from kesher.service.models import SlaPolicy, Team, Ticket
+from kesher.service.models import (
+    Article,
+    ArticleCategory,
+    CannedReply,
+    Mailbox,
+    SlaPolicy,
+    Team,
+    Ticket,
+)
 
 tickets = register(
     Entity(
@@ -61,7 +69,10 @@ tickets = register(
                 gettext_lazy("Service level"),
                 ("sla_policy", "sla_due_at", "first_responded_at", "resolved_at"),
             ),
-            Section(gettext_lazy("Details"), ("description", "resolution")),
+            Section(
+                gettext_lazy("Details"),
+                ("description", "resolution", "solution_article", "merged_into"),
+            ),
         ),
         headline_fields=("status", "priority", "ticket_type", "handler", "sla_due_at"),
         # On each account's and contact's page: its tickets (REQ CU-7, service received).
@@ -219,6 +230,155 @@ sla_policies = register(
 )
 
 
+mailboxes = register(
+    Entity(
+        key="service-mailboxes",
+        model=Mailbox,
+        label=gettext_lazy("support mailbox"),
+        label_plural=gettext_lazy("Support mailboxes"),
+        icon="✉",
+        nav_order=982,
+        list_columns=("address", "name", "team", "unknown_sender", "imap_host", "active"),
+        form_fields=(
+            "address",
+            "name",
+            "team",
+            "unknown_sender",
+            "imap_host",
+            "imap_port",
+            "imap_user",
+            "imap_password_env",
+            "imap_folder",
+            "active",
+        ),
+        sections=(
+            Section(
+                gettext_lazy("Mailbox"), ("address", "name", "team", "unknown_sender", "active")
+            ),
+            Section(
+                gettext_lazy("Polling"),
+                ("imap_host", "imap_port", "imap_user", "imap_password_env", "imap_folder"),
+            ),
+        ),
+        search_words=("address", "name"),
+        filter_fields=("team", "unknown_sender", "active"),
+        ordering_fields=("address", "id"),
+        default_ordering=("address", "id"),
+        owner_field=None,
+        importable=False,
+        lookup_keys=("address",),
+        api_example={
+            "address": "support@example.co.il",
+            "name": "תמיכה",
+            "team": 2,
+            "unknown_sender": "contact",
+        },
+    )
+)
+
+canned_replies = register(
+    Entity(
+        key="canned-replies",
+        model=CannedReply,
+        label=gettext_lazy("canned reply"),
+        label_plural=gettext_lazy("Canned replies"),
+        icon="❝",
+        nav_order=983,
+        list_columns=("name", "ticket_type", "active"),
+        form_fields=("name", "ticket_type", "body_he", "body_en", "active"),
+        sections=(
+            Section(gettext_lazy("Canned reply"), ("name", "ticket_type", "active")),
+            Section(gettext_lazy("Text"), ("body_he", "body_en")),
+        ),
+        search_words=("name",),
+        filter_fields=("ticket_type", "active"),
+        ordering_fields=("name", "id"),
+        default_ordering=("name", "id"),
+        select_related=("ticket_type",),
+        owner_field=None,
+        importable=False,
+        choice_lists={"ticket_type": "ticket_type"},
+        create_service=services.canned_reply_create,
+        update_service=services.canned_reply_update,
+        api_example={
+            "name": "קיבלנו את פנייתך",
+            "body_he": "שלום {{ contact.first_name }}, קיבלנו את פנייה {{ number }} ונחזור אליך.",
+            "body_en": "Hello {{ contact.first_name }}, we received ticket {{ number }}.",
+        },
+    )
+)
+
+
+kb_categories = register(
+    Entity(
+        key="kb-categories",
+        model=ArticleCategory,
+        label=gettext_lazy("knowledge base category"),
+        label_plural=gettext_lazy("Knowledge base categories"),
+        icon="☰",
+        nav_order=984,
+        list_columns=("order", "name_he", "name_en"),
+        form_fields=("name_he", "name_en", "order"),
+        sections=(Section(gettext_lazy("Category"), ("name_he", "name_en", "order")),),
+        search_words=("name_he", "name_en"),
+        ordering_fields=("order", "id"),
+        default_ordering=("order", "id"),
+        owner_field=None,
+        importable=False,
+        lookup_keys=("name_he", "name_en"),
+        api_example={"name_he": "מדפסות", "name_en": "Printers", "order": 1},
+    )
+)
+
+kb_articles = register(
+    Entity(
+        key="kb-articles",
+        model=Article,
+        label=gettext_lazy("knowledge base article"),
+        label_plural=gettext_lazy("Knowledge base"),
+        icon="📖",
+        nav_order=36,
+        list_columns=("title_he", "category", "status", "audience", "updated_at"),
+        form_fields=(
+            "title_he",
+            "title_en",
+            "category",
+            "status",
+            "audience",
+            "ticket_type",
+            "body_he",
+            "body_en",
+            "owner",
+        ),
+        sections=(
+            Section(
+                gettext_lazy("Article"),
+                ("title_he", "title_en", "category", "status", "audience", "ticket_type"),
+            ),
+            Section(gettext_lazy("Text"), ("body_he", "body_en")),
+        ),
+        search_words=("title_he", "title_en"),
+        filter_fields=("category", "status", "audience", "ticket_type", "owner"),
+        ordering_fields=("title_he", "updated_at", "id"),
+        default_ordering=("title_he", "id"),
+        select_related=("category", "owner"),
+        importable=False,
+        choice_lists={"ticket_type": "ticket_type"},
+        create_service=services.article_create,
+        update_service=services.article_update,
+        api_example={
+            "title_he": "המדפסת לא מדפיסה אחרי עדכון",
+            "title_en": "The printer stops after an update",
+            "category": 2,
+            "status": "published",
+            "audience": "public",
+            "ticket_type": 61,
+            "body_he": "<p>מתקינים מחדש את מנהל ההתקן מ<b>לוח הבקרה</b>.</p>",
+        },
+    )
+)
+
+
 # --- the settings of service's pick-lists (Choice.extra), edited on the pick-list pages ---------
 
 
@@ -264,6 +424,15 @@ declare_settings(
         gettext_lazy("Resolves the ticket"),
         help_text=gettext_lazy(
             "Reaching it meets the resolution target; the ticket is no longer open."
+        ),
+    ),
+    Setting(
+        "customer_reply",
+        "boolean",
+        gettext_lazy("A customer's reply moves a waiting ticket here"),
+        help_text=gettext_lazy(
+            "When the customer answers by e-mail a ticket that waits for him, it moves to this "
+            "status (the first such status)."
         ),
     ),
     check=_status_rules,

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django import forms as django_forms
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.ui.forms import RecordPicker
 
 if TYPE_CHECKING:
     from django import forms
@@ -14,7 +18,7 @@ if TYPE_CHECKING:
 else:
     _FormBase = object
 
-__all__ = ["DEPENDENTS", "TicketForm"]
+__all__ = ["DEPENDENTS", "MergeForm", "ReplyForm", "SplitForm", "TicketForm"]
 
 # A dependent field: its parent field on the ticket.
 DEPENDENTS = {"subtype": "ticket_type", "subtype2": "subtype"}
@@ -49,3 +53,46 @@ class TicketForm(_FormBase):
         if initial is not None:
             return getattr(initial, "pk", initial)
         return getattr(self.instance, f"{parent}_id", None)
+
+
+class ReplyForm(django_forms.Form):
+    """A reply to the customer by e-mail; ``key`` makes a form sent twice send once."""
+
+    body = django_forms.CharField(
+        label=_("Reply"),
+        max_length=20_000,
+        widget=django_forms.Textarea(attrs={"rows": 7, "class": "form-control", "dir": "auto"}),
+    )
+    key = django_forms.CharField(max_length=100, widget=django_forms.HiddenInput)
+
+
+class MergeForm(django_forms.Form):
+    """The ticket a duplicate is merged into (a search-as-you-type picker)."""
+
+    into = django_forms.ModelChoiceField(
+        label=_("Merge into ticket"), queryset=None, widget=RecordPicker("tickets")
+    )
+
+    def __init__(self, *args, tickets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = tickets
+        self.fields["into"].widget.queryset = tickets
+
+
+class SplitForm(django_forms.Form):
+    """A new ticket for some of a ticket's interactions."""
+
+    subject = django_forms.CharField(
+        label=_("Subject of the new ticket"),
+        max_length=200,
+        widget=django_forms.TextInput(attrs={"class": "form-control"}),
+    )
+    interactions = django_forms.ModelMultipleChoiceField(
+        label=_("Interactions that move to it"),
+        queryset=None,
+        widget=django_forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, interactions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["interactions"].queryset = interactions

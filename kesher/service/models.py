@@ -22,7 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.fields import ACTIVE_USERS, choice_fk, owner_fk
 from kesher.platform.models import KesherModel, localized
 
-__all__ = ["SlaClock", "SlaPolicy", "Team", "Ticket"]
+__all__ = [
+    "Article",
+    "ArticleCategory",
+    "CannedReply",
+    "Mailbox",
+    "SlaClock",
+    "SlaPolicy",
+    "Team",
+    "Ticket",
+    "TicketEmail",
+]
 
 
 class Team(KesherModel):
@@ -194,6 +204,24 @@ class Ticket(KesherModel):
     )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     resolution = models.TextField(_("resolution"), blank=True)
+    solution_article = models.ForeignKey(
+        "service.Article",
+        verbose_name=_("solved by article"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="solved_tickets",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -297,3 +325,186 @@ class SlaClock(models.Model):
         if self.running_since is None:
             return self.spent_seconds * 100 >= self.target_seconds * self.warn_percent
         return self.warn_at <= (now or timezone.now())
+
+
+class Mailbox(KesherModel):
+    """A support address (REQ IN-1; issue 18 item 4): mail that reaches it opens a ticket in its
+    team's queue or, by the ticket's number in the subject or the message's headers, continues
+    the ticket it answers; replies from the ticket go out from it."""
+
+    class UnknownSender(models.TextChoices):
+        CONTACT = "contact", _("Create a contact")
+        LEAD = "lead", _("Create a lead")
+        NOTHING = "nothing", _("Keep only the address on the ticket")
+
+    address = models.EmailField(_("address"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mailboxes",
+        limit_choices_to={"active": True},
+    )
+    unknown_sender = models.CharField(
+        _("mail from an unknown sender"),
+        max_length=10,
+        choices=UnknownSender.choices,
+        default=UnknownSender.CONTACT,
+    )
+    imap_host = models.CharField(
+        _("IMAP server"), max_length=200, blank=True, help_text=_("Empty: mail is forwarded.")
+    )
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_user = models.CharField(_("IMAP user"), max_length=200, blank=True)
+    imap_password_env = models.CharField(
+        _("IMAP password variable"),
+        max_length=100,
+        blank=True,
+        help_text=_("The name of the server's environment variable that holds the password."),
+    )
+    imap_folder = models.CharField(_("IMAP folder"), max_length=100, default="INBOX")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["address", "id"]
+        verbose_name = _("support mailbox")
+        verbose_name_plural = _("support mailboxes")
+
+    def __str__(self):
+        return f"{self.name} <{self.address}>"
+
+
+class TicketEmail(models.Model):
+    """One e-mail in a ticket's thread, either way, by its Message-ID: what threads a reply by
+    its In-Reply-To / References headers, and what makes a message that arrives twice (a mail
+    bomb, a second poll) count once (decision 0072)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    class Outcome(models.TextChoices):
+        OPENED = "opened", _("Opened a ticket")
+        THREADED = "threaded", _("Added to a ticket")
+        SENT = "sent", _("Reply")
+        AUTO_REPLY = "auto_reply", _("Ignored: an automatic reply")
+        LOOP = "loop", _("Ignored: sent by Kesher itself")
+
+    message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    sender = models.CharField(_("from"), max_length=300, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    interaction = models.ForeignKey(
+        "activities.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    outgoing = models.ForeignKey(
+        "integrations.OutgoingMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket e-mail")
+        verbose_name_plural = _("ticket e-mails")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_email_thread")]
+
+    def __str__(self):
+        return self.message_id
+
+
+class CannedReply(KesherModel):
+    """A ready answer an agent inserts into a reply in one click, with merge fields of the
+    ticket (``{{ number }}``, ``{{ contact.first_name }}``), in Hebrew and English (issue 18
+    item 3)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    body_he = models.TextField(_("text (Hebrew)"), max_length=20_000)
+    body_en = models.TextField(_("text (English)"), max_length=20_000, blank=True)
+    ticket_type = choice_fk("ticket_type", _("ticket type"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self):
+        return self.name
+
+
+class ArticleCategory(KesherModel):
+    """A shelf of the knowledge base (REQ SV-8)."""
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "name_he", "id"]
+        verbose_name = _("knowledge base category")
+        verbose_name_plural = _("knowledge base categories")
+
+    def __str__(self):
+        return localized(self, "name")
+
+
+class Article(KesherModel):
+    """A knowledge-base article in Hebrew and English, its body sanitized rich text; a draft
+    until published, internal (staff) or public; suggested on tickets of its type and by
+    their subject (REQ SV-8; issue 18 item 5)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    class Audience(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        PUBLIC = "public", _("Public")
+
+    title_he = models.CharField(_("Hebrew title"), max_length=200)
+    title_en = models.CharField(_("English title"), max_length=200, blank=True)
+    body_he = models.TextField(_("text (Hebrew)"), max_length=100_000)
+    body_en = models.TextField(_("text (English)"), max_length=100_000, blank=True)
+    category = models.ForeignKey(
+        ArticleCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    audience = models.CharField(
+        _("audience"), max_length=10, choices=Audience.choices, default=Audience.INTERNAL
+    )
+    ticket_type = choice_fk("ticket_type", _("ticket type"))
+    owner = owner_fk("kb_articles")
+
+    class Meta:
+        ordering = ["title_he", "id"]
+        verbose_name = _("knowledge base article")
+        verbose_name_plural = _("knowledge base articles")
+        indexes = [models.Index(fields=["status", "title_he"], name="article_status_title")]
+
+    def __str__(self):
+        return localized(self, "title")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from kesher.activities.calendar import business_hours_between
 from kesher.activities.services import calendar_of
-from kesher.service.models import SlaClock, Ticket
+from kesher.service.models import Article, SlaClock, Ticket
 
-__all__ = ["ClockView", "ticket_clocks"]
+__all__ = ["ClockView", "suggested_articles", "ticket_clocks"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,105 @@ def ticket_clocks(ticket: Ticket, now: datetime.datetime | None = None) -> list[
             )
         )
     return views
+
+
+WORD = re.compile(r"\w{3,}")
+
+
+def suggested_articles(ticket: Ticket, user, limit: int = 5) -> list[Article]:
+    """Published articles the user may read that may answer the ticket: those of its type
+    and those whose title shares a word of three letters or more with its subject (REQ SV-8)."""
+    from kesher.platform.access import can
+
+    if not can(user, "kb-articles", "view"):
+        return []
+    wanted = Q(ticket_type_id=ticket.ticket_type_id) if ticket.ticket_type_id else Q(pk=None)
+    for word in WORD.findall(ticket.subject or "")[:8]:
+        wanted |= Q(title_he__icontains=word) | Q(title_en__icontains=word)
+    return list(
+        Article.objects.visible_to(user)
+        .filter(status=Article.Status.PUBLISHED)
+        .filter(wanted)
+        .order_by("title_he", "pk")[:limit]
+    )
+
+
+# --- the SLA report (REQ SV-9, RE-4; issue 18 item 8) --------------------------------------------
+
+REPORT_GROUPS = ("team", "type", "month")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One group's decided clocks of one kind: met in time, breached, and the share met."""
+
+    key: object
+    label: str
+    kind: str
+    decided: int
+    met: int
+
+    @property
+    def breached(self) -> int:
+        return self.decided - self.met
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.met / self.decided, 1) if self.decided else None
+
+
+def sla_report(user, by: str = "team", now: datetime.datetime | None = None) -> list[ReportRow]:
+    """First-response and resolution clocks of the tickets ``user`` may see, grouped by team,
+    ticket type or the month they started (in the company's time zone), counted in one SQL
+    aggregate: a clock is decided once met or past its target; met in time when met by its due
+    moment (REQ SV-9)."""
+    from django.db.models import Count, F
+    from django.db.models.functions import TruncMonth
+
+    from kesher.platform.models import Choice
+    from kesher.service.models import Team
+
+    now = now or timezone.now()
+    if by not in REPORT_GROUPS:
+        by = "team"
+    kinds = (SlaClock.Kind.FIRST_RESPONSE, SlaClock.Kind.RESOLUTION)
+    late_running = Q(met_at__isnull=True, running_since__isnull=False, due_at__lte=now)
+    late_paused = Q(
+        met_at__isnull=True, running_since__isnull=True, spent_seconds__gte=F("target_seconds")
+    )
+    decided = Q(met_at__isnull=False) | late_running | late_paused
+    clocks = SlaClock.objects.filter(
+        ticket__in=Ticket.objects.visible_to(user).values("pk"), kind__in=kinds
+    ).filter(decided)
+    if by == "month":
+        zone = timezone.get_default_timezone()
+        clocks = clocks.annotate(group=TruncMonth("started_at", tzinfo=zone))
+    else:
+        clocks = clocks.annotate(
+            group=F("ticket__team_id" if by == "team" else "ticket__ticket_type_id")
+        )
+    rows = list(
+        clocks.values("group", "kind")
+        .annotate(
+            decided=Count("pk"),
+            met=Count("pk", filter=Q(met_at__isnull=False, met_at__lte=F("due_at"))),
+        )
+        .order_by("group", "kind")
+    )
+    keys = {row["group"] for row in rows if row["group"] is not None}
+    if by == "team":
+        names = {t.pk: str(t) for t in Team.objects.filter(pk__in=keys)}
+    elif by == "type":
+        names = {c.pk: c.label for c in Choice.objects.filter(pk__in=keys)}
+    else:
+        names = {key: key.strftime("%Y-%m") for key in keys}
+    return [
+        ReportRow(
+            key=row["group"].strftime("%Y-%m") if by == "month" and row["group"] else row["group"],
+            label=names.get(row["group"], "—"),
+            kind=row["kind"],
+            decided=row["decided"],
+            met=row["met"],
+        )
+        for row in rows
+    ]

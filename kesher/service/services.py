@@ -14,25 +14,55 @@ clocks take over.
 from __future__ import annotations
 
 import datetime
+from email.utils import formataddr, make_msgid
 
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.activities.services import calendar_of
 from kesher.platform import events
 from kesher.platform.models import Choice
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.search import index_record
-from kesher.platform.records.services import record_create, record_update, write_audit
+from kesher.platform.records.services import (
+    clean_text,
+    record_create,
+    record_update,
+    write_audit,
+)
 from kesher.service import sla
-from kesher.service.models import SlaClock, SlaPolicy, Team, Ticket
+from kesher.service.models import (
+    Article,
+    CannedReply,
+    Mailbox,
+    SlaClock,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketEmail,
+)
 
 __all__ = [
+    "article_create",
+    "article_update",
+    "canned_reply_create",
+    "canned_reply_text",
+    "canned_reply_update",
     "derived_priority",
     "policy_for",
     "team_next_handler",
     "ticket_create",
+    "ticket_merge",
     "ticket_record_response",
+    "ticket_reply",
+    "ticket_solved_by",
+    "ticket_split",
     "ticket_update",
 ]
 
@@ -323,3 +353,311 @@ def _interaction_answered(event: events.Event) -> None:
 
 
 events.subscribe(events.CREATED, _interaction_answered)
+
+
+# --- replies by e-mail (REQ IN-1; decision 0072) -------------------------------------------------
+
+REPLY_LIMIT = 20_000
+
+
+def _reply_subject(ticket: Ticket) -> str:
+    subject = ticket.subject
+    if not subject.lower().startswith(("re:", "השב:")):
+        subject = f"Re: {subject}"
+    if ticket.number not in subject:
+        subject = f"{subject} [{ticket.number}]"
+    return subject[:300]
+
+
+def _mailbox_for(ticket: Ticket) -> Mailbox | None:
+    last = (
+        TicketEmail.objects.filter(ticket=ticket, mailbox__isnull=False)
+        .select_related("mailbox")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last is not None and last.mailbox.active:
+        return last.mailbox
+    boxes = Mailbox.objects.filter(active=True).order_by("pk")
+    return boxes.filter(team_id=ticket.team_id).first() or boxes.first()
+
+
+def reply_address(ticket: Ticket) -> str:
+    """Where a reply goes: the ticket's contact, else whoever last wrote in."""
+    if ticket.contact_id and ticket.contact.email:
+        return ticket.contact.email
+    last = (
+        TicketEmail.objects.filter(ticket=ticket, direction=TicketEmail.Direction.INBOUND)
+        .order_by("-created_at", "-pk")
+        .values_list("sender", flat=True)
+        .first()
+    )
+    return last or ""
+
+
+@transaction.atomic
+def ticket_reply(
+    ticket: Ticket, *, actor, body: str, idempotency_key: str, language: str | None = None
+) -> TicketEmail:
+    """Answer the customer by e-mail from the ticket: queued through the integrations' message
+    log from the ticket's support mailbox, threaded under the thread's last message (Message-ID,
+    In-Reply-To, References, the number in the subject), logged as an outbound e-mail
+    interaction — which meets the response clocks (REQ SV-9) — at most once for one
+    ``idempotency_key`` (a form sent twice), and suppressed in the practice environment."""
+    from kesher.activities.services import interaction_create
+    from kesher.integrations.services import send_email_message
+
+    key = f"ticket-reply:{ticket.pk}:{clean_text(idempotency_key or '')[:100]}"
+    if not (idempotency_key or "").strip():
+        raise ValidationError({"idempotency_key": [_("This field is required.")]})
+    done = TicketEmail.objects.filter(outgoing__idempotency_key=key).first()
+    if done is not None:
+        return done
+    body = clean_text(body if isinstance(body, str) else "").strip()
+    errors = {}
+    if not body:
+        errors["body"] = [_("Write the reply.")]
+    elif len(body) > REPLY_LIMIT:
+        errors["body"] = [_("At most %(n)s characters.") % {"n": REPLY_LIMIT}]
+    to = reply_address(ticket)
+    if not to:
+        errors["to"] = [_("The ticket has no contact with an e-mail address to reply to.")]
+    if errors:
+        raise ValidationError(errors)
+    mailbox = _mailbox_for(ticket)
+    thread = list(
+        TicketEmail.objects.filter(ticket=ticket)
+        .order_by("-created_at", "-pk")
+        .values_list("message_id", flat=True)[:20]
+    )
+    domain = mailbox.address.rsplit("@", 1)[-1] if mailbox else "kesher.invalid"
+    message_id = make_msgid(idstring=ticket.number, domain=domain)
+    headers = {"Message-ID": message_id}
+    if mailbox is not None:
+        headers["From"] = formataddr((mailbox.name, mailbox.address))
+        headers["Reply-To"] = mailbox.address
+    if thread:
+        headers["In-Reply-To"] = thread[0]
+        headers["References"] = " ".join(reversed(thread))
+    subject = _reply_subject(ticket)
+    outgoing = send_email_message(
+        to=[to],
+        subject=subject,
+        body_html=linebreaks(escape(body)),
+        language=language or getattr(actor, "language", "") or "he",
+        record=ticket,
+        headers=headers,
+        source=f"tickets/{ticket.pk}/reply",
+        idempotency_key=key,
+    )
+    kind = Choice.objects.get(list_key="interaction_kind", value="email")
+    interaction = interaction_create(
+        actor=actor,
+        data={
+            "kind": kind,
+            "direction": "out",
+            "subject": subject[:200],
+            "body": body,
+            "link_type": "tickets",
+            "link_id": ticket.pk,
+        },
+        m2m={"participant_contacts": [ticket.contact]} if ticket.contact_id else None,
+    )
+    return TicketEmail.objects.create(
+        message_id=message_id,
+        direction=TicketEmail.Direction.OUTBOUND,
+        outcome=TicketEmail.Outcome.SENT,
+        ticket=ticket,
+        mailbox=mailbox,
+        sender=mailbox.address if mailbox else "",
+        subject=subject,
+        interaction=interaction,
+        outgoing=outgoing,
+    )
+
+
+# --- canned replies (issue 18 item 3) ------------------------------------------------------------
+
+
+def _check_canned(data: dict) -> dict:
+    from kesher.integrations import merge
+
+    data = dict(data)
+    for name in ("body_he", "body_en"):
+        if isinstance(data.get(name), str):
+            data[name] = clean_text(data[name])
+    merge.require_valid(
+        {k: data[k] for k in ("body_he", "body_en") if isinstance(data.get(k), str)}, "tickets"
+    )
+    return data
+
+
+@transaction.atomic
+def canned_reply_create(*, actor, data: dict, m2m: dict | None = None) -> CannedReply:
+    """A canned reply; its merge fields must be the ticket's."""
+    return record_create("canned-replies", actor=actor, data=_check_canned(data), m2m=m2m)
+
+
+@transaction.atomic
+def canned_reply_update(
+    reply: CannedReply, *, actor, data: dict, m2m=None, expected_version=None
+) -> CannedReply:
+    return record_update(
+        reply, actor=actor, data=_check_canned(data), m2m=m2m, expected_version=expected_version
+    )
+
+
+def canned_reply_text(reply: CannedReply, ticket: Ticket, *, language: str, reader) -> str:
+    """The reply's text for ``ticket`` in ``language`` (Hebrew when it has no English), its
+    merge fields filled with what ``reader`` may see."""
+    from kesher.integrations.merge import render_text
+
+    body = reply.body_en if language == "en" and reply.body_en else reply.body_he
+    return render_text(body, ticket, html=False, readers=[reader] if reader else [])
+
+
+# --- merge and split (issue 18 item 3) ------------------------------------------------------------
+
+MERGED = register_fact("merged_ticket", gettext_lazy("merged ticket"))
+SPLIT = register_fact("split_ticket", gettext_lazy("split into"))
+
+
+def _linked_models():
+    from kesher.activities.models import Interaction, ManualAlert, Task
+    from kesher.integrations.models import OutgoingMessage
+
+    return (Interaction, Task, ManualAlert, OutgoingMessage)
+
+
+def _closing_status() -> Choice | None:
+    values = list(
+        Choice.objects.filter(list_key="ticket_status", active=True).order_by("order", "pk")
+    )
+    resolved = [c for c in values if (c.extra or {}).get("resolved")]
+    return resolved[-1] if resolved else None
+
+
+@transaction.atomic
+def ticket_merge(duplicate: Ticket, *, into: Ticket, actor) -> Ticket:
+    """Merge ``duplicate`` into ``into``: its interactions, tasks, alerts, messages, e-mails
+    and files move to the surviving ticket, and it is closed as merged (``merged_into``), its
+    own history kept; mail that answers it later threads into the survivor."""
+    from kesher.platform.models import Attachment
+
+    if duplicate.pk == into.pk:
+        raise ValidationError({"into": [_("A ticket cannot be merged into itself.")]})
+    locked = {
+        t.pk: t
+        for t in Ticket._base_manager.select_for_update().filter(pk__in=[duplicate.pk, into.pk])
+    }
+    if locked[duplicate.pk].merged_into_id or locked[into.pk].merged_into_id:
+        raise ValidationError({"into": [_("This ticket was already merged into another.")]})
+    for model in _linked_models():
+        model.objects.filter(link_type="tickets", link_id=duplicate.pk).update(link_id=into.pk)
+    Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ticket), object_id=duplicate.pk
+    ).update(object_id=into.pk)
+    TicketEmail.objects.filter(ticket_id=duplicate.pk).update(ticket_id=into.pk)
+    data: dict = {
+        "resolution": duplicate.resolution or _("Merged into %(number)s.") % {"number": into.number}
+    }
+    closing = _closing_status()
+    if closing is not None and not duplicate.resolved_at:
+        data["status"] = closing
+    closed = ticket_update(duplicate, actor=actor, data=data)
+    Ticket._base_manager.filter(pk=duplicate.pk).update(merged_into=into)
+    closed.merged_into = into
+    write_audit(closed, actor=actor, action="update", changes={"merged_into": [None, into]})
+    write_audit(into, actor=actor, action="update", changes={MERGED: [None, duplicate]})
+    return into
+
+
+@transaction.atomic
+def ticket_split(ticket: Ticket, *, actor, subject: str, interactions: list[int]) -> Ticket:
+    """A new ticket for part of ``ticket``'s conversation: the same customer and
+    classification, the chosen interactions moved to it, both histories saying so."""
+    from kesher.activities.models import Interaction
+
+    subject = clean_text(subject if isinstance(subject, str) else "").strip()
+    chosen = list(
+        Interaction.objects.filter(
+            link_type="tickets", link_id=ticket.pk, pk__in=[i for i in interactions if i]
+        ).values_list("pk", flat=True)
+    )
+    errors = {}
+    if not subject:
+        errors["subject"] = [_("This field is required.")]
+    if not chosen:
+        errors["interactions"] = [_("Choose the interactions that go to the new ticket.")]
+    if errors:
+        raise ValidationError(errors)
+    fields = ("account", "contact", "channel", "ticket_type", "subtype", "subtype2", "team")
+    data = {name: getattr(ticket, name) for name in fields if getattr(ticket, f"{name}_id")}
+    data["priority"] = ticket.priority
+    data["handler"] = ticket.handler
+    data["subject"] = subject[:200]
+    data["description"] = _("Split from %(number)s.") % {"number": ticket.number}
+    new = ticket_create(actor=actor, data={k: v for k, v in data.items() if v})
+    Interaction.objects.filter(pk__in=chosen).update(link_id=new.pk)
+    TicketEmail.objects.filter(ticket=ticket, interaction_id__in=chosen).update(ticket=new)
+    write_audit(ticket, actor=actor, action="update", changes={SPLIT: [None, new]})
+    return new
+
+
+# --- the knowledge base (REQ SV-8; issue 18 item 5) -----------------------------------------------
+
+ARTICLE_BODY_LIMIT = 100_000
+
+
+def _check_article(data: dict) -> dict:
+    """Article bodies are rich text: sanitized (nh3) as they are saved, so a script or an
+    event handler never reaches a reader."""
+    from kesher.integrations.compose import sanitize
+
+    data = dict(data)
+    for name in ("body_he", "body_en"):
+        if isinstance(data.get(name), str):
+            if len(data[name]) > ARTICLE_BODY_LIMIT:
+                raise ValidationError(
+                    {name: [_("At most %(n)s characters.") % {"n": ARTICLE_BODY_LIMIT}]}
+                )
+            data[name] = sanitize(clean_text(data[name]))
+    return data
+
+
+@transaction.atomic
+def article_create(*, actor, data: dict, m2m: dict | None = None) -> Article:
+    return record_create("kb-articles", actor=actor, data=_check_article(data), m2m=m2m)
+
+
+@transaction.atomic
+def article_update(
+    article: Article, *, actor, data: dict, m2m=None, expected_version=None
+) -> Article:
+    return record_update(
+        article,
+        actor=actor,
+        data=_check_article(data),
+        m2m=m2m,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def ticket_solved_by(ticket: Ticket, *, actor, article: Article | None) -> Ticket:
+    """Record that ``article`` solved the ticket ("this article solved it"), or clear it;
+    which articles solve most tickets is then a count."""
+    if article is not None and article.status != Article.Status.PUBLISHED:
+        raise ValidationError({"article": [_("Only a published article can solve a ticket.")]})
+    before = Ticket._base_manager.select_for_update().get(pk=ticket.pk)
+    if before.solution_article_id == getattr(article, "pk", None):
+        return before
+    Ticket._base_manager.filter(pk=ticket.pk).update(solution_article=article)
+    write_audit(
+        before,
+        actor=actor,
+        action="update",
+        changes={"solution_article": [before.solution_article, article]},
+    )
+    before.solution_article = article
+    return before

@@ -3,7 +3,17 @@ from django.urls import path
 from kesher.service import api, views
 
 urlpatterns = [
+    path("service/sla-report/", views.sla_report_page, name="service_sla_report"),
+    path("api/v1/service/sla-report/", api.SlaReportView.as_view(), name="api_service_sla_report"),
     path("service/tickets/<int:pk>/respond/", views.ticket_respond, name="service_ticket_respond"),
+    path("service/tickets/<int:pk>/reply/", views.ticket_reply_page, name="service_ticket_reply"),
+    path("service/tickets/<int:pk>/merge/", views.ticket_merge_page, name="service_ticket_merge"),
+    path("service/tickets/<int:pk>/split/", views.ticket_split_page, name="service_ticket_split"),
+    path(
+        "service/tickets/<int:pk>/solved-by/",
+        views.ticket_solved_by_page,
+        name="service_ticket_solved_by",
+    ),
     path(
         "service/tickets/options/<slug:field>/",
         views.ticket_options,
@@ -17,5 +27,18 @@ urlpatterns = [
         "api/v1/tickets/<int:pk>/respond/",
         api.TicketRespondView.as_view(),
         name="api_ticket_respond",
+    ),
+    path("api/v1/tickets/<int:pk>/reply/", api.TicketReplyView.as_view(), name="api_ticket_reply"),
+    path("api/v1/tickets/<int:pk>/merge/", api.TicketMergeView.as_view(), name="api_ticket_merge"),
+    path("api/v1/tickets/<int:pk>/split/", api.TicketSplitView.as_view(), name="api_ticket_split"),
+    path(
+        "api/v1/tickets/<int:pk>/canned-replies/",
+        api.TicketCannedRepliesView.as_view(),
+        name="api_ticket_canned_replies",
+    ),
+    path(
+        "api/v1/service/inbound-email/",
+        api.InboundEmailView.as_view(),
+        name="api_service_inbound_email",
     ),
 ]

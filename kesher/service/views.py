@@ -1,20 +1,159 @@
-"""Service's own pages: the ticket's "responded" action and the live narrowing of its dependent
-pick-lists (REQ SV-2, SV-9)."""
+"""Service's own pages: the ticket's "responded" action, its reply by e-mail with canned
+replies, merging and splitting, and the live narrowing of its dependent pick-lists
+(REQ SV-2, SV-9, IN-1; issue 18 items 3, 4)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
+from kesher.activities.models import Interaction
+from kesher.platform.access import can
 from kesher.platform.models import Choice
 from kesher.platform.ui.pages import entity_for, record_for
-from kesher.service.forms import DEPENDENTS
-from kesher.service.services import ticket_record_response
+from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm
+from kesher.service.models import Article, CannedReply, Ticket
+from kesher.service.selectors import REPORT_GROUPS, sla_report
+from kesher.service.services import (
+    canned_reply_text,
+    reply_address,
+    ticket_merge,
+    ticket_record_response,
+    ticket_reply,
+    ticket_solved_by,
+    ticket_split,
+)
+
+
+def _done(request, ticket: Ticket):
+    target = reverse("entity_detail", args=["tickets", ticket.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
+
+
+def _show(request, template: str, context: dict):
+    if request.htmx:
+        return render(request, f"{template}#form", context)
+    return render(request, template, context)
+
+
+def _errors_to(form, error: ValidationError) -> None:
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+def canned_for(ticket: Ticket, user) -> list[dict]:
+    """The active canned replies for the ticket's type (and those for any type), each with its
+    text for this ticket in the reader's language."""
+    if not can(user, "canned-replies", "view"):
+        return []
+    language = translation.get_language() or "he"
+    replies = CannedReply.objects.filter(active=True).order_by("name", "pk")
+    if ticket.ticket_type_id:
+        replies = replies.filter(ticket_type__in=[ticket.ticket_type_id, None])
+    else:
+        replies = replies.filter(ticket_type__isnull=True)
+    return [
+        {
+            "reply": reply,
+            "text": canned_reply_text(reply, ticket, language=language[:2], reader=user),
+        }
+        for reply in replies[:30]
+    ]
+
+
+@login_required
+def ticket_reply_page(request, pk):
+    """Answer the customer by e-mail from the ticket, a canned reply one click away (REQ IN-1)."""
+    entity = entity_for("tickets", request.user, "change")
+    ticket = record_for(entity, request.user, pk)
+    form = ReplyForm(request.POST or None, initial={"key": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket_reply(
+                ticket,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                idempotency_key=form.cleaned_data["key"],
+                language=(translation.get_language() or "he")[:2],
+            )
+        except ValidationError as error:
+            _errors_to(form, error)
+        else:
+            messages.success(request, _("The reply was sent to the customer."))
+            return _done(request, ticket)
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "to": reply_address(ticket),
+        "canned": canned_for(ticket, request.user),
+    }
+    return _show(request, "service/reply.html", context)
+
+
+@login_required
+def ticket_merge_page(request, pk):
+    """Merge this ticket, a duplicate, into another (issue 18 item 3)."""
+    entity = entity_for("tickets", request.user, "change")
+    ticket = record_for(entity, request.user, pk)
+    if ticket.merged_into_id:
+        raise Http404
+    others = Ticket.objects.visible_to(request.user).filter(merged_into__isnull=True)
+    form = MergeForm(request.POST or None, tickets=others.exclude(pk=ticket.pk))
+    if request.method == "POST" and form.is_valid():
+        into = form.cleaned_data["into"]
+        try:
+            ticket_merge(ticket, into=into, actor=request.user)
+        except ValidationError as error:
+            _errors_to(form, error)
+        else:
+            messages.success(
+                request, _("The ticket was merged into %(number)s.") % {"number": into.number}
+            )
+            return _done(request, into)
+    return _show(request, "service/merge.html", {"ticket": ticket, "form": form})
+
+
+@login_required
+def ticket_split_page(request, pk):
+    """Move part of a ticket's conversation to a new ticket (issue 18 item 3)."""
+    entity = entity_for("tickets", request.user, "change")
+    if not can(request.user, "tickets", "add"):
+        raise Http404
+    ticket = record_for(entity, request.user, pk)
+    interactions = (
+        Interaction.objects.visible_to(request.user)
+        .filter(link_type="tickets", link_id=ticket.pk)
+        .order_by("occurred_at", "pk")
+    )
+    form = SplitForm(request.POST or None, interactions=interactions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = ticket_split(
+                ticket,
+                actor=request.user,
+                subject=form.cleaned_data["subject"],
+                interactions=[i.pk for i in form.cleaned_data["interactions"]],
+            )
+        except ValidationError as error:
+            _errors_to(form, error)
+        else:
+            messages.success(
+                request, _("Ticket %(number)s was opened from it.") % {"number": new.number}
+            )
+            return _done(request, new)
+    return _show(request, "service/split.html", {"ticket": ticket, "form": form})
 
 
 @login_required
@@ -44,3 +183,40 @@ def ticket_options(request, field):
     return render(
         request, "platform/widgets/options.html", {"choices": choices, "placeholder": True}
     )
+
+
+@login_required
+@require_POST
+def ticket_solved_by_page(request, pk):
+    """ "This article solved it": the ticket records the knowledge-base article (REQ SV-8)."""
+    entity = entity_for("tickets", request.user, "change")
+    ticket = record_for(entity, request.user, pk)
+    raw = request.POST.get("article", "")
+    article = None
+    if raw.isdigit() and can(request.user, "kb-articles", "view"):
+        article = Article.objects.visible_to(request.user).filter(pk=int(raw)).first()
+    if article is None:
+        raise Http404
+    try:
+        ticket_solved_by(ticket, actor=request.user, article=article)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The article was recorded as the ticket's solution."))
+    return redirect(reverse("entity_detail", args=["tickets", ticket.pk]))
+
+
+@login_required
+def sla_report_page(request):
+    """First response and resolution met in time, by team, ticket type or month (REQ SV-9)."""
+    entity_for("tickets", request.user, "view")
+    by = request.GET.get("by", "team")
+    by = by if by in REPORT_GROUPS else "team"
+    rows = sla_report(request.user, by)
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault((row.key, row.label), {})[row.kind] = row
+    table = [{"label": label, "kinds": kinds} for (_key, label), kinds in groups.items()]
+    choices = [("team", _("Team")), ("type", _("Ticket type")), ("month", _("Month"))]
+    context = {"table": table, "by": by, "choices": choices}
+    return render(request, "service/sla_report.html", context)

@@ -243,3 +243,23 @@ def test_the_service_desk_has_tickets_in_every_state_and_its_queue_views(loaded)
     page = client.get(f"/r/tickets/{ticket.pk}/").content.decode()
     assert 'id="sla-clocks"' in page
     assert 'data-state="breached"' in page
+
+
+def test_the_service_desk_has_an_emailed_thread_canned_replies_and_a_merged_duplicate(loaded):
+    """Issue 18 items 3, 4 (decision 0072): the customer's e-mail opened a ticket, the agent
+    answered with a canned reply, her answer threaded in, her duplicate was merged into it."""
+    from kesher.activities.models import Interaction
+    from kesher.service.models import CannedReply, Ticket, TicketEmail
+
+    ticket = Ticket.objects.get(subject="הדוח החודשי קורס בעת ההפקה")
+    thread = list(TicketEmail.objects.filter(ticket=ticket).values_list("direction", "outcome"))
+    assert thread == [("in", "opened"), ("out", "sent"), ("in", "threaded"), ("in", "opened")]
+    assert Interaction.objects.filter(link_type="tickets", link_id=ticket.pk).count() == 4
+    assert ticket.first_responded_at is not None
+    duplicate = Ticket.objects.get(subject="שוב: הדוח לא עולה")
+    assert duplicate.merged_into == ticket
+    assert CannedReply.objects.count() == 3
+    assert ticket.solution_article.title_he == "הדוח החודשי נתקע בעת ההפקה"
+    client = _sign_in(loaded, "alon")
+    page = client.get(f"/service/tickets/{ticket.pk}/reply/").content.decode()
+    assert "קיבלנו את פנייתך" in page

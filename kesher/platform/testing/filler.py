@@ -296,6 +296,8 @@ def _json(f, index, attempt, rng, token):
 
 
 def _email(f, index, attempt, rng, token):
+    # A marker may hold spaces ("Matrix mx12"): an address's local part may not.
+    token = "".join(c for c in str(token) if c.isascii() and c.isalnum()) or "x"
     return f"Dana.Levi+{token}@Example.CO.IL"[: f.max_length]
 
 

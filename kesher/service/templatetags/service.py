@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kesher.service.models import Ticket
-from kesher.service.selectors import ticket_clocks
+from kesher.service.selectors import suggested_articles, ticket_clocks
 
 register = template.Library()
 
@@ -40,3 +40,9 @@ def my_open_tickets(context, limit: int = 5):
     for ticket in rows:
         ticket.breached_now = ticket.sla_due_at is not None and ticket.sla_due_at <= now
     return rows
+
+
+@register.simple_tag(takes_context=True)
+def ticket_articles(context, ticket):
+    """The knowledge-base articles suggested for the ticket (REQ SV-8)."""
+    return suggested_articles(ticket, context["request"].user)

@@ -321,3 +321,18 @@ document.addEventListener("click", (event) => {
   const selecting = event.target.closest("[data-select-on-click]");
   if (selecting) selecting.select();
 });
+// A button with data-insert-text puts its text into the box data-insert-into names, where the
+// cursor is (a canned reply into a ticket's reply).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-insert-text]");
+  if (!button) return;
+  const box = document.querySelector(button.dataset.insertInto);
+  if (!box) return;
+  const start = box.selectionStart ?? box.value.length;
+  const end = box.selectionEnd ?? start;
+  const text = button.dataset.insertText;
+  box.value = box.value.slice(0, start) + text + box.value.slice(end);
+  box.selectionStart = box.selectionEnd = start + text.length;
+  box.focus();
+  box.dispatchEvent(new Event("input", { bubbles: true }));
+});

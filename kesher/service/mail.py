@@ -1,0 +1,379 @@
+"""E-mail into tickets (REQ IN-1; issue 18 item 4; decision 0072).
+
+``email_receive`` takes one raw MIME message that reached a support mailbox — from the IMAP
+poll (``mailbox_poll``) or from a provider that forwards it to the raw-MIME endpoint — and
+either opens a ticket or adds the message to the ticket it answers, as an inbound e-mail
+interaction. The ticket it answers is found by the message's ``In-Reply-To`` / ``References``
+headers (the Message-IDs of the thread's e-mails, ``TicketEmail``), else by a ticket number
+in its subject (``T-000123``). The sender is matched to a contact by address; an unknown one
+becomes a contact or a lead, or stays an address, as the mailbox says.
+
+Each message counts once: its Message-ID is unique among ``TicketEmail`` rows, so a message
+fetched twice, or a thousand copies of it, adds nothing the second time. Automatic replies
+(``Auto-Submitted``, ``Precedence: bulk``, out-of-office headers, bounces) and mail from
+Kesher's own addresses are recorded and ignored: they never open a ticket or answer one, so
+two auto-responders cannot loop. Attachments within the attachment size limit are kept on
+the ticket through the platform's attachment rules; larger ones are named, not kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import imaplib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kesher.integrations.compose import html_to_text, sanitize
+from kesher.platform.models import Choice
+from kesher.service.models import Mailbox, Ticket, TicketEmail
+
+__all__ = [
+    "ImapSource",
+    "Received",
+    "email_receive",
+    "is_auto_reply",
+    "mailbox_poll",
+    "poll_mailboxes",
+    "ticket_for_message",
+]
+
+logger = logging.getLogger("kesher.service")
+NUMBER = re.compile(r"\bT-(\d{6,})\b")
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+BODY_LIMIT = 100_000
+
+
+@dataclass
+class Received:
+    """What became of one message."""
+
+    outcome: str  # a TicketEmail.Outcome value
+    ticket: Ticket | None = None
+    duplicate: bool = False
+    attachments: list[str] = field(default_factory=list)
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _message_id(message: EmailMessage, raw: bytes) -> str:
+    """The message's own Message-ID; a message without one is known by its content's hash."""
+    found = MESSAGE_ID.search(str(message.get("Message-ID", "")))
+    if found:
+        return found.group(0)[:300]
+    return f"<sha256.{hashlib.sha256(raw).hexdigest()}@kesher.invalid>"
+
+
+def _referenced_ids(message: EmailMessage) -> list[str]:
+    text = f"{message.get('In-Reply-To', '')} {message.get('References', '')}"
+    return MESSAGE_ID.findall(text)[-50:]
+
+
+def is_auto_reply(message: EmailMessage) -> bool:
+    """An out-of-office answer, a bounce or a list's mail: never a customer's own words
+    (RFC 3834 and the headers auto-responders use)."""
+    submitted = str(message.get("Auto-Submitted", "")).strip().lower()
+    if submitted and submitted != "no":
+        return True
+    if str(message.get("Precedence", "")).strip().lower() in AUTO_PRECEDENCE:
+        return True
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return True
+    if str(message.get("X-Auto-Response-Suppress", "")).strip().lower() in {"all", "oof"}:
+        return True
+    if str(message.get("Return-Path", "")).strip() == "<>":
+        return True
+    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    return sender.startswith(("mailer-daemon@", "postmaster@"))
+
+
+def _own_addresses() -> set[str]:
+    own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    default = parseaddr(settings.DEFAULT_FROM_EMAIL or "")[1].lower()
+    if default:
+        own.add(default)
+    return own
+
+
+def _mailbox_of(message: EmailMessage) -> Mailbox | None:
+    headers = [str(message.get(name, "")) for name in ("Delivered-To", "To", "Cc")]
+    addresses = [address.lower() for _name, address in getaddresses(headers) if address]
+    if not addresses:
+        return None
+    found = {m.address.lower(): m for m in Mailbox.objects.filter(active=True)}
+    return next((found[a] for a in addresses if a in found), None)
+
+
+def ticket_for_message(message: EmailMessage) -> Ticket | None:
+    """The ticket a message answers: by the thread's Message-IDs, else by a ticket number in
+    its subject. A merged ticket's messages go to the ticket it was merged into."""
+    ticket = None
+    referenced = _referenced_ids(message)
+    if referenced:
+        known = (
+            TicketEmail.objects.filter(message_id__in=referenced, ticket__isnull=False)
+            .select_related("ticket")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        ticket = known.ticket if known else None
+    if ticket is None:
+        found = NUMBER.search(str(message.get("Subject", "")))
+        if found:
+            ticket = Ticket.objects.filter(number=f"T-{int(found.group(1)):06d}").first()
+    seen = set()
+    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+    return ticket
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):
+        content = part.get_payload(decode=True) or b""
+        content = content.decode("utf-8", "replace") if isinstance(content, bytes) else ""
+    if part.get_content_subtype() == "html":
+        content = html_to_text(sanitize(content))
+    return content.strip()[:BODY_LIMIT]
+
+
+def _sender_records(address: str, name: str, mailbox: Mailbox | None) -> dict:
+    """The contact (and account) an address is, or the new contact or lead the mailbox asks
+    for an unknown one."""
+    from kesher.customers.models import Contact, ContactAccount
+
+    contact = Contact.objects.filter(email=address).order_by("pk").first()
+    if contact is None and address:
+        wanted = mailbox.unknown_sender if mailbox else Mailbox.UnknownSender.CONTACT
+        first, _space, last = (name or address.split("@")[0]).partition(" ")
+        if wanted == Mailbox.UnknownSender.CONTACT:
+            from kesher.customers.services import contact_create
+
+            contact = contact_create(
+                actor=None,
+                data={"first_name": first[:100], "last_name": last[:100], "email": address},
+            )
+        elif wanted == Mailbox.UnknownSender.LEAD:
+            from kesher.sales.models import Lead
+            from kesher.sales.services import lead_create
+
+            if not Lead.objects.filter(email=address).exists():
+                lead_create(
+                    actor=None,
+                    data={"first_name": first[:100], "last_name": last[:100], "email": address},
+                )
+    if contact is None:
+        return {}
+    link = (
+        ContactAccount.objects.filter(contact=contact)
+        .select_related("account")
+        .order_by("-is_primary", "pk")
+        .first()
+    )
+    return {"contact": contact, "account": link.account if link else None}
+
+
+def _occurred_at(message: EmailMessage):
+    try:
+        when = parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        return timezone.now()
+    if when is None or timezone.is_naive(when):
+        return timezone.now()
+    return min(when, timezone.now())
+
+
+def _keep_attachments(ticket: Ticket, message: EmailMessage) -> list[str]:
+    from kesher.platform.records.attachments import attachment_add
+
+    kept = []
+    for part in message.iter_attachments():
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes) or not payload:
+            continue
+        name = part.get_filename() or "attachment"
+        if len(payload) > settings.KESHER_MAX_ATTACHMENT_BYTES:
+            kept.append(f"✗ {name}")
+            continue
+        attachment = attachment_add(ticket, actor=None, uploaded=ContentFile(payload, name=name))
+        kept.append(attachment.name)
+    return kept
+
+
+def _status_on_customer_reply() -> Choice | None:
+    values = Choice.objects.filter(list_key="ticket_status", active=True).order_by("order", "pk")
+    return next((c for c in values if (c.extra or {}).get("customer_reply")), None)
+
+
+def email_receive(raw: bytes, *, mailbox: Mailbox | None = None) -> Received:
+    """Turn one raw message into a ticket or a reply on one; a message already received is
+    not received again (``duplicate``)."""
+    message = _parse(raw)
+    message_id = _message_id(message, raw)
+    known = TicketEmail.objects.filter(message_id=message_id).select_related("ticket").first()
+    if known is not None:
+        return Received(known.outcome, known.ticket, duplicate=True)
+    try:
+        with transaction.atomic():
+            return _receive(message, message_id, mailbox or _mailbox_of(message))
+    except IntegrityError:
+        # Another worker took the same message at the same moment: it is that one's.
+        known = TicketEmail.objects.filter(message_id=message_id).first()
+        if known is None:
+            raise
+        return Received(known.outcome, known.ticket, duplicate=True)
+
+
+def _receive(message: EmailMessage, message_id: str, mailbox: Mailbox | None) -> Received:
+    from kesher.activities.services import interaction_create
+    from kesher.service.services import ticket_create, ticket_update
+
+    name, address = parseaddr(str(message.get("From", "")))
+    address = address.strip().lower()[:254]
+    subject = " ".join(str(message.get("Subject", "")).split())[:300]
+    row = TicketEmail(
+        message_id=message_id,
+        direction=TicketEmail.Direction.INBOUND,
+        mailbox=mailbox,
+        sender=address[:300],
+        subject=subject,
+    )
+    if is_auto_reply(message):
+        row.outcome = TicketEmail.Outcome.AUTO_REPLY
+    elif not address or address in _own_addresses():
+        row.outcome = TicketEmail.Outcome.LOOP
+    if row.outcome:
+        # Saved first: the unique Message-ID refuses a second copy before any other write.
+        row.save()
+        return Received(row.outcome)
+    ticket = ticket_for_message(message)
+    row.outcome = TicketEmail.Outcome.THREADED if ticket else TicketEmail.Outcome.OPENED
+    row.save()
+    body = _body(message)
+    people = _sender_records(address, name, mailbox)
+    if ticket is None:
+        data = {
+            "subject": subject[:200] or address,
+            "description": body,
+            "channel": Choice.objects.filter(list_key="ticket_channel", value="email").first(),
+            "contact": people.get("contact"),
+            "account": people.get("account"),
+            "team": mailbox.team if mailbox and mailbox.team_id else None,
+        }
+        ticket = ticket_create(actor=None, data={k: v for k, v in data.items() if v})
+    kind = Choice.objects.get(list_key="interaction_kind", value="email")
+    interaction = interaction_create(
+        actor=None,
+        data={
+            "kind": kind,
+            "direction": "in",
+            "subject": subject[:200] or ticket.subject,
+            "body": body,
+            "occurred_at": _occurred_at(message),
+            "link_type": "tickets",
+            "link_id": ticket.pk,
+            "owner": ticket.handler or ticket.owner,
+        },
+        m2m={"participant_contacts": [people["contact"]]} if people.get("contact") else None,
+    )
+    row.ticket, row.interaction = ticket, interaction
+    row.save(update_fields=["ticket", "interaction"])
+    attachments = _keep_attachments(ticket, message)
+    if row.outcome == TicketEmail.Outcome.THREADED:
+        status = ticket.status
+        if status is not None and (status.extra or {}).get("waiting"):
+            # The customer answered what we waited for: the clocks run again (REQ SV-9).
+            moved_to = _status_on_customer_reply()
+            if moved_to is not None:
+                ticket = ticket_update(ticket, actor=None, data={"status": moved_to})
+    return Received(row.outcome, ticket, attachments=attachments)
+
+
+# --- polling -------------------------------------------------------------------------------------
+
+
+class ImapSource:
+    """A mailbox's unseen messages over IMAP (stdlib ``imaplib``, TLS); each is marked seen
+    once received, so the next poll does not fetch it again (and if it does, its Message-ID
+    keeps it from counting twice)."""
+
+    def __init__(self, mailbox: Mailbox):
+        self.mailbox = mailbox
+
+    def messages(self) -> Iterator[tuple[bytes, bytes]]:
+        box = self.mailbox
+        password = os.environ.get(box.imap_password_env, "") if box.imap_password_env else ""
+        self._client = client = imaplib.IMAP4_SSL(box.imap_host, box.imap_port, timeout=30)
+        client.login(box.imap_user, password)
+        client.select(box.imap_folder or "INBOX")
+        _status, data = client.uid("search", "UNSEEN")
+        for uid in (data[0] or b"").split()[:500]:
+            _status, parts = client.uid("fetch", uid, "(BODY.PEEK[])")
+            raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
+            if raw:
+                yield uid, raw
+
+    def done(self, uid: bytes) -> None:
+        self._client.uid("store", uid, "+FLAGS", "(\\Seen)")
+
+    def close(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                client.logout()
+
+
+def mailbox_poll(mailbox: Mailbox, source) -> list[Received]:
+    """Receive every message ``source`` has for ``mailbox`` (``messages()`` yields (uid, raw);
+    ``done(uid)`` after each). Nothing is polled in the practice environment (REQ IM-6)."""
+    if settings.KESHER_PRACTICE:
+        return []
+    results = []
+    try:
+        for uid, raw in source.messages():
+            try:
+                results.append(email_receive(raw, mailbox=mailbox))
+            except Exception:
+                # One broken message must not stop the mailbox; it stays unseen for a person.
+                logger.exception("mailbox %s: message %r not received", mailbox.pk, uid)
+                continue
+            source.done(uid)
+    finally:
+        source.close()
+    return results
+
+
+def poll_mailboxes() -> int:
+    """The worker's tick: poll each active mailbox that has an IMAP server. Returns how many
+    messages were received."""
+    if settings.KESHER_PRACTICE:
+        return 0
+    count = 0
+    for mailbox in Mailbox.objects.filter(active=True).exclude(imap_host=""):
+        try:
+            count += len(mailbox_poll(mailbox, ImapSource(mailbox)))
+        except (imaplib.IMAP4.error, OSError):
+            logger.warning("mailbox %s: polling failed", mailbox.pk, exc_info=True)
+    return count

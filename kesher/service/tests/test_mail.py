@@ -1,0 +1,264 @@
+"""E-mail in and out of tickets with a fake mailbox, no network (REQ IN-1, SV-7, SV-9; issue 18
+item 4; decision 0072): a new message opens a ticket, a reply threads by its headers or the
+ticket number, an unknown sender becomes a contact or a lead, auto-replies and Kesher's own mail
+never loop, every message counts once, replies go out threaded, logged, at most once, meet the
+response clock, and nothing leaves the practice environment."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+from django.core import mail as django_mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from kesher.activities.models import Interaction
+from kesher.customers.models import Contact
+from kesher.customers.tests.factories import make_account, make_contact
+from kesher.integrations.delivery import deliver_messages
+from kesher.integrations.models import OutgoingMessage
+from kesher.platform.models import Attachment
+from kesher.sales.models import Lead
+from kesher.service.mail import email_receive, mailbox_poll
+from kesher.service.models import Mailbox, SlaClock, Team, Ticket, TicketEmail
+from kesher.service.services import ticket_reply, ticket_update
+from kesher.service.tests.factories import choice, make_ticket
+
+pytestmark = pytest.mark.django_db
+
+SUPPORT = "support@kesher-demo.co.il"
+
+
+def raw_mail(
+    *,
+    sender="דנה לוי <dana@customer.co.il>",
+    to=SUPPORT,
+    subject="המדפסת לא מדפיסה",
+    body="שלום, המדפסת במשרד לא מגיבה מאז אתמול.",
+    message_id=None,
+    in_reply_to=None,
+    headers=None,
+    attachment=None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(timezone.now())
+    if message_id:
+        message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    if attachment:
+        name, data = attachment
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    return message.as_bytes()
+
+
+class FakeMailbox:
+    """What the IMAP source gives the poll: (uid, raw) pairs, and which were marked done."""
+
+    def __init__(self, messages):
+        self.queue = list(messages)
+        self.done_uids: list[bytes] = []
+        self.closed = False
+
+    def messages(self):
+        yield from self.queue
+
+    def done(self, uid):
+        self.done_uids.append(uid)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def mailbox(users):
+    team = Team.objects.create(name_he="תמיכה", assignment=Team.Assignment.ROUND_ROBIN)
+    team.members.add(users["support_agent"])
+    return Mailbox.objects.create(address=SUPPORT, name="תמיכה", team=team)
+
+
+def test_a_new_message_opens_a_ticket_for_the_known_contact(users, mailbox):
+    """IN-1: the sender's contact and account on the ticket, the channel e-mail, the team's
+    queue assigns it, the message an inbound e-mail interaction on the ticket."""
+    account = make_account(users["admin"], name="דפוס הגליל")
+    contact = make_contact(
+        users["admin"],
+        first_name="דנה",
+        email="dana@customer.co.il",
+        account_links=[{"account": account, "role": "", "is_primary": True}],
+    )
+    received = email_receive(raw_mail(message_id="<first@customer.co.il>"))
+    ticket = received.ticket
+    assert received.outcome == "opened"
+    assert ticket.subject == "המדפסת לא מדפיסה"
+    assert (ticket.contact, ticket.account) == (contact, account)
+    assert ticket.channel.value == "email"
+    assert ticket.team == mailbox.team
+    assert ticket.handler == users["support_agent"]
+    assert "לא מגיבה" in ticket.description
+    interaction = Interaction.objects.get(link_type="tickets", link_id=ticket.pk)
+    assert (interaction.direction, interaction.kind.value) == ("in", "email")
+    assert list(interaction.participant_contacts.all()) == [contact]
+    assert TicketEmail.objects.get(message_id="<first@customer.co.il>").ticket == ticket
+
+
+def test_a_reply_threads_by_its_headers_or_the_number_in_its_subject(users, mailbox):
+    """IN-1: In-Reply-To names a message of the thread; a reply whose headers were lost still
+    threads by the quoted ticket number."""
+    ticket = email_receive(raw_mail(message_id="<a@customer.co.il>")).ticket
+    by_header = email_receive(
+        raw_mail(
+            subject="Re: שאלה", message_id="<b@customer.co.il>", in_reply_to="<a@customer.co.il>"
+        )
+    )
+    by_number = email_receive(
+        raw_mail(subject=f"עוד משהו על {ticket.number}", message_id="<c@customer.co.il>")
+    )
+    assert by_header.outcome == by_number.outcome == "threaded"
+    assert by_header.ticket == by_number.ticket == ticket
+    assert Ticket.objects.count() == 1
+    assert Interaction.objects.filter(link_type="tickets", link_id=ticket.pk).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("setting", "contacts", "leads"), [("contact", 1, 0), ("lead", 0, 1), ("nothing", 0, 0)]
+)
+def test_an_unknown_sender_becomes_what_the_mailbox_says(users, mailbox, setting, contacts, leads):
+    mailbox.unknown_sender = setting
+    mailbox.save()
+    received = email_receive(raw_mail(sender="Yossi Cohen <yossi@new.co.il>"))
+    assert Contact.objects.filter(email="yossi@new.co.il").count() == contacts
+    assert Lead.objects.filter(email="yossi@new.co.il").count() == leads
+    assert received.ticket.contact_id == (
+        Contact.objects.get(email="yossi@new.co.il").pk if contacts else None
+    )
+    if contacts:
+        assert Contact.objects.get(email="yossi@new.co.il").first_name == "Yossi"
+
+
+def test_auto_replies_and_own_mail_are_recorded_and_ignored(users, mailbox):
+    """An out-of-office answer to our reply must not open a ticket nor answer one, or two
+    auto-responders loop; mail from our own address neither."""
+    ticket = email_receive(raw_mail(message_id="<x@customer.co.il>")).ticket
+    for headers in (
+        {"Auto-Submitted": "auto-replied"},
+        {"Precedence": "bulk"},
+        {"X-Autoreply": "yes"},
+    ):
+        received = email_receive(
+            raw_mail(subject=f"Out of office: {ticket.number}", headers=headers)
+        )
+        assert received.outcome == "auto_reply"
+        assert received.ticket is None
+    assert email_receive(raw_mail(sender=SUPPORT)).outcome == "loop"
+    assert Ticket.objects.count() == 1
+    assert Interaction.objects.filter(link_type="tickets").count() == 1
+    assert TicketEmail.objects.filter(outcome__in=["auto_reply", "loop"]).count() == 4
+
+
+def test_a_mail_bomb_is_received_once_each(users, mailbox, django_assert_max_num_queries):
+    """1,000 fetches of 10 distinct messages (a second poll, a provider's retries): ten
+    tickets, not a thousand; a repeat costs one query."""
+    messages = [raw_mail(subject=f"בעיה {i}", message_id=f"<bomb{i}@x.co.il>") for i in range(10)]
+    source = FakeMailbox((str(i).encode(), messages[i % 10]) for i in range(1000))
+    results = mailbox_poll(mailbox, source)
+    assert len(results) == 1000
+    assert len(source.done_uids) == 1000
+    assert source.closed
+    assert sum(not r.duplicate for r in results) == 10
+    assert Ticket.objects.count() == 10
+    assert Interaction.objects.filter(link_type="tickets").count() == 10
+    with django_assert_max_num_queries(1):
+        assert email_receive(messages[0]).duplicate
+
+
+def test_the_practice_environment_polls_nothing(users, mailbox, settings):
+    settings.KESHER_PRACTICE = True
+    source = FakeMailbox([(b"1", raw_mail())])
+    assert mailbox_poll(mailbox, source) == []
+    assert not Ticket.objects.exists()
+    assert not source.done_uids
+
+
+def test_attachments_are_kept_within_the_limit(users, mailbox, settings):
+    settings.KESHER_MAX_ATTACHMENT_BYTES = 1000
+    small = email_receive(raw_mail(attachment=("חשבונית.pdf", b"%PDF-1.4 small")))
+    assert small.attachments == ["חשבונית.pdf"]
+    assert Attachment.objects.get(object_id=small.ticket.pk).name == "חשבונית.pdf"
+    large = email_receive(raw_mail(attachment=("big.pdf", b"x" * 2000)))
+    assert large.attachments == ["✗ big.pdf"]
+    assert not Attachment.objects.filter(object_id=large.ticket.pk).exists()
+
+
+def test_a_customer_reply_reopens_a_ticket_waiting_for_him(users, mailbox):
+    """The status marked "a customer's reply moves a waiting ticket here" (data) takes it;
+    its clocks run again and a next-response clock starts (REQ SV-9)."""
+    ticket = email_receive(raw_mail(message_id="<w@customer.co.il>")).ticket
+    ticket_update(
+        ticket,
+        actor=users["support_agent"],
+        data={"status": choice("ticket_status", "waiting_customer")},
+    )
+    received = email_receive(
+        raw_mail(message_id="<w2@customer.co.il>", in_reply_to="<w@customer.co.il>")
+    )
+    ticket.refresh_from_db()
+    assert received.ticket == ticket
+    assert ticket.status.value == "in_progress"
+    assert ticket.sla_clocks.filter(kind=SlaClock.Kind.NEXT_RESPONSE).exists()
+
+
+def test_a_reply_goes_out_threaded_logged_once_and_meets_the_first_response(
+    users, mailbox, settings, django_capture_on_commit_callbacks
+):
+    """IN-1, SV-9: from the support address, under the customer's message, the number in the
+    subject; an outbound interaction on the ticket; a form sent twice sends once."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    make_contact(users["admin"], first_name="דנה", email="dana@customer.co.il")
+    ticket = email_receive(raw_mail(message_id="<q@customer.co.il>")).ticket
+    agent = users["support_agent"]
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = ticket_reply(ticket, actor=agent, body="שלום דנה,\nנבדק.", idempotency_key="k1")
+    again = ticket_reply(ticket, actor=agent, body="שלום דנה,\nנבדק.", idempotency_key="k1")
+    assert sent == again
+    assert OutgoingMessage.objects.count() == 1
+    assert Interaction.objects.filter(link_type="tickets", direction="out").count() == 1
+    ticket.refresh_from_db()
+    assert ticket.first_responded_at is not None
+    assert ticket.sla_clocks.get(kind=SlaClock.Kind.FIRST_RESPONSE).met_at is not None
+    assert deliver_messages() == 1
+    email = django_mail.outbox[0]
+    assert email.to == ["dana@customer.co.il"]
+    assert ticket.number in email.subject
+    assert SUPPORT in email.from_email
+    assert email.extra_headers["In-Reply-To"] == "<q@customer.co.il>"
+    assert email.extra_headers["Message-ID"] == sent.message_id
+    # The customer's answer to our reply threads by our Message-ID.
+    answer = email_receive(raw_mail(subject="Re: תודה", in_reply_to=sent.message_id))
+    assert answer.ticket == ticket
+
+
+def test_a_reply_is_suppressed_in_the_practice_environment(users, mailbox, settings):
+    settings.KESHER_PRACTICE = True
+    contact = make_contact(users["admin"], first_name="דנה", email="dana@customer.co.il")
+    ticket = make_ticket(users["support_agent"], contact=contact)
+    sent = ticket_reply(ticket, actor=users["support_agent"], body="x", idempotency_key="p")
+    assert sent.outgoing.status == OutgoingMessage.Status.SUPPRESSED
+
+
+def test_a_reply_needs_a_body_and_an_address(users, mailbox):
+    ticket = make_ticket(users["support_agent"])
+    with pytest.raises(ValidationError) as error:
+        ticket_reply(ticket, actor=users["support_agent"], body=" ", idempotency_key="e")
+    assert {"body", "to"} <= set(error.value.message_dict)
+    assert not OutgoingMessage.objects.exists()
+    assert not TicketEmail.objects.exists()
