@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kesher.projects import views
+
+urlpatterns = [
+    path("projects/timesheet/", views.timesheet, name="projects_timesheet"),
+    path("projects/timesheet/submit/", views.timesheet_submit, name="projects_timesheet_submit"),
+    path("projects/approvals/", views.approvals, name="projects_approvals"),
+]
