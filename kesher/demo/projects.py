@@ -141,6 +141,18 @@ def create_projects(users: dict[str, User]) -> None:
                 "monthly_hours": Decimal(TARGET_HOURS),
             },
         )
+    # The rates the customer is billed (REQ PR-4): a house rate, and more for consultants.
+    for name, role, rate in (("תעריף בסיס", None, "250"), ("יועץ", "consultant", "350")):
+        record_create(
+            "rate-cards",
+            actor=admin,
+            data={
+                "name": name,
+                "role": choices[("project_role", role)] if role else None,
+                "valid_from": timezone.localdate().replace(day=1) - datetime.timedelta(days=62),
+                "hourly_rate": Decimal(rate),
+            },
+        )
     # The implementation's first ticket is about its work (REQ SV-6).
     ticket_update(ticket, actor=admin, data={"project": projects["crm"]})
     today = timezone.localdate()

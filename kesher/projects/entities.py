@@ -6,7 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 from kesher.projects import services
-from kesher.projects.models import Project, ProjectMember, TimeEntry, WorkTarget
+from kesher.projects.models import (
+    Allocation,
+    PayrollRule,
+    Project,
+    ProjectMember,
+    RateCard,
+    TimeEntry,
+    WorkTarget,
+)
 
 projects = register(
     Entity(
@@ -172,5 +180,117 @@ work_targets = register(
         owner_field="user",
         custom_fields=False,
         api_example={"user": 4, "valid_from": "2026-01-01", "monthly_hours": "182.00"},
+    )
+)
+
+rate_cards = register(
+    Entity(
+        key="rate-cards",
+        model=RateCard,
+        label=_("rate card"),
+        label_plural=_("Rate cards"),
+        icon="₪",
+        nav_order=986,
+        list_columns=("name", "role", "user", "account", "valid_from", "valid_to", "hourly_rate"),
+        form_fields=("name", "role", "user", "account", "valid_from", "valid_to", "hourly_rate"),
+        sections=(
+            Section(_("Rate card"), ("name", "hourly_rate", "valid_from", "valid_to")),
+            Section(_("Applies to"), ("role", "user", "account")),
+        ),
+        search_words=("name",),
+        filter_fields=("role", "user", "account", "valid_from"),
+        ordering_fields=("name", "valid_from", "id"),
+        default_ordering=("name", "id"),
+        select_related=("role", "user", "account"),
+        owner_field=None,
+        choice_lists={"role": "project_role"},
+        custom_fields=False,
+        api_example={
+            "name": "יועץ בכיר — לקוח VIP",
+            "role": 91,
+            "account": 12,
+            "valid_from": "2026-01-01",
+            "hourly_rate": "420.00",
+        },
+    )
+)
+
+payroll_rules = register(
+    Entity(
+        key="payroll-rules",
+        model=PayrollRule,
+        label=_("payroll rule"),
+        label_plural=_("Payroll rules"),
+        icon="%",
+        nav_order=987,
+        list_columns=(
+            "name",
+            "valid_from",
+            "daily_hours",
+            "first_overtime_hours",
+            "first_overtime_percent",
+            "further_overtime_percent",
+            "rest_day_percent",
+        ),
+        form_fields=(
+            "name",
+            "valid_from",
+            "daily_hours",
+            "first_overtime_hours",
+            "first_overtime_percent",
+            "further_overtime_percent",
+            "rest_day_percent",
+        ),
+        sections=(
+            Section(_("Payroll rule"), ("name", "valid_from")),
+            Section(
+                _("Overtime"),
+                (
+                    "daily_hours",
+                    "first_overtime_hours",
+                    "first_overtime_percent",
+                    "further_overtime_percent",
+                    "rest_day_percent",
+                ),
+            ),
+        ),
+        search_words=("name",),
+        filter_fields=("valid_from",),
+        ordering_fields=("valid_from", "id"),
+        default_ordering=("-valid_from", "id"),
+        owner_field=None,
+        custom_fields=False,
+        api_example={
+            "name": "שבוע עבודה של שישה ימים",
+            "valid_from": "2026-01-01",
+            "daily_hours": "8.00",
+            "first_overtime_hours": "2.00",
+            "first_overtime_percent": 125,
+            "further_overtime_percent": 150,
+            "rest_day_percent": 150,
+        },
+    )
+)
+
+allocations = register(
+    Entity(
+        key="allocations",
+        model=Allocation,
+        label=_("allocation"),
+        label_plural=_("Allocations"),
+        icon="▤",
+        nav_order=43,
+        list_columns=("week", "user", "project", "hours", "notes"),
+        form_fields=("project", "user", "week", "hours", "notes"),
+        sections=(Section(_("Allocation"), ("project", "user", "week", "hours", "notes")),),
+        listed_on=(ListedOn("projects", "project", _("Allocations"), ("week", "user", "hours")),),
+        search_words=("notes",),
+        filter_fields=("user", "project", "week"),
+        ordering_fields=("week", "id"),
+        default_ordering=("week", "id"),
+        select_related=("user", "project"),
+        owner_field="user",
+        custom_fields=False,
+        api_example={"project": 7, "user": 4, "week": "2026-01-04", "hours": "16.00"},
     )
 )

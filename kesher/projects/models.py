@@ -20,7 +20,15 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.fields import ACTIVE_USERS, choice_fk, owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel
 
-__all__ = ["Project", "ProjectMember", "TimeEntry", "WorkTarget"]
+__all__ = [
+    "Allocation",
+    "PayrollRule",
+    "Project",
+    "ProjectMember",
+    "RateCard",
+    "TimeEntry",
+    "WorkTarget",
+]
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -304,3 +312,124 @@ class WorkTarget(KesherModel):
 
     def __str__(self):
         return f"{self.user} · {self.monthly_hours} ({self.valid_from:%m/%Y})"
+
+
+class RateCard(KesherModel):
+    """An hourly rate the customer is billed, by project role, employee and customer, for a
+    range of dates (REQ PR-4). An empty role, employee or customer matches any; for an hour,
+    the most specific card in force on its date applies (``billing.rate_for``)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    role = choice_fk("project_role", _("project role"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rate_cards",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rate_cards",
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    hourly_rate = models.DecimalField(
+        _("hourly rate (₪)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("rate card")
+        verbose_name_plural = _("rate cards")
+
+    def __str__(self):
+        return f"{self.name} · ₪{self.hourly_rate}"
+
+    def clean(self):
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("The end date is before the start date.")})
+
+
+class PayrollRule(KesherModel):
+    """How reported hours become paid hours, from a date on (REQ PR-4, payroll): a daily
+    threshold, the first overtime hours at one rate and the rest at another, and hours on the
+    weekly rest day or a holiday at the rest-day rate. The defaults are those of Israel's Hours
+    of Work and Rest Law, 1951 for a five-day week (8.6 h a day; 125% for the first two overtime
+    hours, 150% beyond; 150% on the rest day); the administrator changes them as data."""
+
+    name = models.CharField(_("name"), max_length=100)
+    valid_from = models.DateField(_("valid from"))
+    daily_hours = models.DecimalField(
+        _("daily hours before overtime"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("8.6"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("24"))],
+        help_text=_("8.6 on a five-day week, 8 on a six-day week."),
+    )
+    first_overtime_hours = models.DecimalField(
+        _("first overtime hours"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("24"))],
+    )
+    first_overtime_percent = models.PositiveSmallIntegerField(
+        _("first overtime hours (%)"), default=125, validators=[MaxValueValidator(500)]
+    )
+    further_overtime_percent = models.PositiveSmallIntegerField(
+        _("further overtime hours (%)"), default=150, validators=[MaxValueValidator(500)]
+    )
+    rest_day_percent = models.PositiveSmallIntegerField(
+        _("rest day and holiday hours (%)"), default=150, validators=[MaxValueValidator(500)]
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "id"]
+        verbose_name = _("payroll rule")
+        verbose_name_plural = _("payroll rules")
+
+    def __str__(self):
+        return self.name
+
+
+class Allocation(KesherModel):
+    """Hours a person is planned to work on a project in a week (REQ PR-3): the planning
+    board adds them up against the week's capacity on the business calendar."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    user = owner_fk("allocations", _("employee"), db_index=False)
+    week = models.DateField(_("week (Sunday)"))
+    hours = models.DecimalField(
+        _("hours"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("168"))],
+    )
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["week", "id"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        indexes = [models.Index(fields=["user", "week"], name="allocation_user_week")]
+
+    def __str__(self):
+        return f"{self.user} · {self.project} · {self.week:%d/%m/%Y}"
+
+    def clean(self):
+        # Python's weekday(): Sunday is 6.
+        if self.week and self.week.weekday() != 6:
+            raise ValidationError({"week": _("Choose the Sunday that starts the week.")})

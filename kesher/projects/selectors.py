@@ -18,13 +18,16 @@ from kesher.projects.services import week_start
 
 __all__ = [
     "Balance",
+    "BoardRow",
     "Burn",
     "GridRow",
     "Timesheet",
     "approval_queue",
     "month_balance",
+    "planning_board",
     "project_burn",
     "timesheet",
+    "week_capacity",
 ]
 
 HOUR = Decimal(60)
@@ -213,3 +216,53 @@ def approval_count(user) -> int:
     if not is_admin(user):
         qs = qs.filter(project__owner=user)
     return qs.count()
+
+
+@dataclass
+class BoardRow:
+    user_id: int
+    name: str
+    cells: list[dict]  # per week: hours, capacity, over
+
+
+def week_capacity(start: datetime.date, week: WorkWeek) -> Decimal:
+    """The working hours of a week on the business calendar (holidays off, eves short)."""
+    total = 0.0
+    for offset in range(7):
+        window = week.window(start + datetime.timedelta(days=offset))
+        if window is not None:
+            total += (window[1] - window[0]).total_seconds() / 3600
+    return Decimal(str(round(total, 2)))
+
+
+def planning_board(user, start: datetime.date, weeks: int = 12):
+    """People × weeks: the hours planned for each person each week against the week's
+    capacity (REQ PR-3). People are those with allocations in the range the user may see."""
+    from kesher.activities.services import calendar_of
+    from kesher.org.models import User
+    from kesher.projects.models import Allocation
+
+    first = week_start(start)
+    starts = [first + datetime.timedelta(days=7 * i) for i in range(weeks)]
+    calendar_week = calendar_of()
+    capacity = [week_capacity(s, calendar_week) for s in starts]
+    sums = (
+        Allocation.objects.visible_to(user)
+        .filter(week__range=(starts[0], starts[-1]))
+        .values("user_id", "week")
+        .annotate(hours=Sum("hours"))
+        .order_by()
+    )
+    planned: dict[int, dict[datetime.date, Decimal]] = {}
+    for item in sums:
+        planned.setdefault(item["user_id"], {})[item["week"]] = item["hours"]
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=planned)}
+    rows = []
+    for user_id, by_week in planned.items():
+        cells = []
+        for s, cap in zip(starts, capacity, strict=True):
+            hours_planned = by_week.get(s, Decimal(0))
+            cells.append({"hours": hours_planned, "capacity": cap, "over": hours_planned > cap})
+        rows.append(BoardRow(user_id=user_id, name=names.get(user_id, ""), cells=cells))
+    rows.sort(key=lambda r: r.name)
+    return starts, capacity, rows

@@ -6,6 +6,7 @@ import pytest
 from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.org.models import User
 from kesher.projects import selectors
+from kesher.projects.billing import project_value
 from kesher.projects.models import Project, ProjectMember, TimeEntry
 from kesher.service.models import Ticket
 
@@ -24,3 +25,5 @@ def test_the_demo_projects_have_teams_tickets_and_hours_in_every_state(loaded): 
     assert TimeEntry.objects.visible_to(alon).exclude(user=alon).count() == 0
     crm = Project.objects.get(code="P-101")
     assert selectors.project_burn(crm).approved > 0
+    assert project_value(crm).amount > 0
+    assert project_value(crm).unpriced_minutes == 0

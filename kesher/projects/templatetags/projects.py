@@ -30,3 +30,22 @@ def my_week(context):
         "balance": selectors.month_balance(user, timezone.localdate()),
         "waiting": selectors.approval_count(user),
     }
+
+
+@register.simple_tag(takes_context=True)
+def project_value(context, project):
+    """The billable value of the project's approved hours, for readers of the rate cards."""
+    from kesher.platform.access import can
+    from kesher.projects.billing import project_value as value_of
+
+    if not can(context["request"].user, "rate-cards", "view"):
+        return None
+    return value_of(project)
+
+
+@register.filter
+def shekels(value) -> str:
+    """An amount as ₪1,234.50."""
+    from kesher.platform.ui.display import format_money
+
+    return format_money(value)

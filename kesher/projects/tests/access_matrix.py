@@ -7,6 +7,7 @@ import datetime
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
+    Outcome,
     Verb,
     not_allowed,
     owner_of,
@@ -123,4 +124,80 @@ register_route(
             "entry": [world.record("time-entries", "rep1").pk],
         },
     ),
+)
+
+register_records(
+    "rate-cards",
+    make=lambda world, side: record_create(
+        "rate-cards",
+        actor=world.users["admin"],
+        data={
+            "name": f"{SEARCH_WORD} rate {side}",
+            "valid_from": datetime.date(2026, 1, 1),
+            "hourly_rate": "250",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "valid_from": "2026-01-01",
+        "hourly_rate": "300.00",
+    },
+    marker_field="name",
+)
+
+register_records(
+    "payroll-rules",
+    make=lambda world, side: record_create(
+        "payroll-rules",
+        actor=world.users["admin"],
+        data={"name": f"{SEARCH_WORD} payroll {side}", "valid_from": datetime.date(2026, 1, 1)},
+    ),
+    values=lambda world, marker, record: {"name": marker, "valid_from": "2026-02-01"},
+    marker_field="name",
+)
+
+
+def _payroll(world, principal):
+    first = permitted("payroll-rules", "view")(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return permitted("time-entries", "view")(world, principal)
+
+
+for _query in ("", "?month=2026-01", "?month=2026-01&format=csv", "?month=2026-01&format=xlsx"):
+    register_route(
+        "pages",
+        f"/projects/payroll/{_query}",
+        Verb("GET", _payroll),
+        what=f"payroll {_query or 'page'}",
+    )
+
+register_records(
+    "allocations",
+    make=lambda world, side: record_create(
+        "allocations",
+        actor=world.users["admin"],
+        data={
+            "project": world.record("projects", side),
+            "user": owner_of(world, side),
+            "week": datetime.date(2026, 1, 4),
+            "hours": "16",
+            "notes": f"{SEARCH_WORD} plan {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "notes": marker,
+        "week": "2026-01-11",
+        "hours": "8.00",
+        "project": record.project_id if record else world.record("projects", "rep1").pk,
+        "user": record.user_id if record else world.users["manager"].pk,
+    },
+    marker_field="notes",
+)
+
+register_route(
+    "pages",
+    "/projects/board/",
+    Verb("GET", permitted("allocations", "view")),
+    what="planning board",
 )
