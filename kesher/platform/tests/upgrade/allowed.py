@@ -108,9 +108,6 @@ ALLOWED = [
     # Issue 24 (decision 0067; org/migrations/0006_role_mfa_required_user_time_zone.py): no role
     # requires a second factor until an administrator says so.
     AddedColumn(table="org_role", column="mfa_required", value=False, why="MFA not required yet"),
-    # Issue 20 (decision 0069; service/migrations/0003_ticket_project.py): a ticket's project
-    # (REQ SV-6), none until someone sets it.
-    AddedColumn(table="service_ticket", column="project_id", value=None, why="no project yet"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
