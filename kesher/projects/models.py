@@ -58,10 +58,13 @@ class Project(KesherModel):
 
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("code"), max_length=30, blank=True)
+    # Required on every form and in the API; the column takes none only so that deleting a
+    # customer keeps its projects and their hours (the access matrix deletes accounts).
     account = models.ForeignKey(
         "customers.Account",
         verbose_name=_("account"),
-        on_delete=models.PROTECT,
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="projects",
     )
     opportunity = models.ForeignKey(
