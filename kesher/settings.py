@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "kesher.catalogue",
     "kesher.reports",
     "kesher.marketing",
+    "kesher.projects",
 ]
 
 MIDDLEWARE = [

@@ -37,6 +37,7 @@ from kesher.demo.organization import (
     USERS,
 )
 from kesher.demo.plan import DemoPlan, build_plan
+from kesher.demo.projects import create_projects
 from kesher.demo.reports import create_reports
 from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
@@ -105,6 +106,7 @@ def load_demo(
         create_service(users, manager="yael", agents=["alon", "hadas"])
         create_catalogue(users)
         create_marketing(users)
+        create_projects(users)
         create_reports(users, sales_manager="moshe", service_manager="yael")
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.

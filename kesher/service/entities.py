@@ -44,6 +44,7 @@ tickets = register(
             "subject",
             "account",
             "contact",
+            "project",
             "channel",
             "ticket_type",
             "subtype",
@@ -59,7 +60,7 @@ tickets = register(
         sections=(
             Section(
                 gettext_lazy("Ticket"),
-                ("number", "subject", "account", "contact", "channel", "status"),
+                ("number", "subject", "account", "contact", "project", "channel", "status"),
             ),
             Section(
                 gettext_lazy("Classification"), ("ticket_type", "subtype", "subtype2", "priority")
@@ -101,6 +102,7 @@ tickets = register(
             "owner",
             "handler",
             "account",
+            "project",
             "sla_due_at",
         ),
         ordering_fields=("sla_due_at", "created_at", "updated_at", "id"),

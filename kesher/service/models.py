@@ -157,6 +157,14 @@ class Ticket(KesherModel):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     channel = choice_fk("ticket_channel", _("channel"))
     ticket_type = choice_fk("ticket_type", _("ticket type"))
     subtype = choice_fk("ticket_subtype", _("subtype"))
@@ -252,6 +260,8 @@ class Ticket(KesherModel):
                 contact_id=self.contact_id, account_id=self.account_id
             ).exists():
                 errors["contact"] = _("This contact is not at the account.")
+        if self.project_id and self.account_id and self.project.account_id != self.account_id:
+            errors["project"] = _("This project is of another account.")
         if errors:
             raise ValidationError(errors)
 

@@ -1,0 +1,182 @@
+"""The demo's projects and hours (issue 20): an implementation project with a sub-project and a
+maintenance retainer, their teams and roles, the team's monthly targets, a ticket of the
+implementation, and the last weeks of hours — two weeks ago approved, last week waiting for the
+project managers' approval, this week in draft up to today.
+
+Everything goes through the projects' services with the employee or the manager as the actor,
+relative to the day the demo is loaded, so the timesheet and the approvals look alive.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from kesher.org.models import User
+from kesher.platform.models import Choice
+from kesher.platform.records.services import record_create
+from kesher.projects.models import TimeEntry
+from kesher.projects.services import entries_approve, timesheet_save, week_start, week_submit
+from kesher.service.models import Ticket
+from kesher.service.services import ticket_update
+
+__all__ = ["create_projects"]
+
+# key, name, code, stage, billing, manager, hours, shekels, parent, [(member, role)]
+PROJECTS = [
+    (
+        "crm",
+        "הטמעת מערכת CRM",
+        "P-101",
+        "in_progress",
+        "time_materials",
+        "moshe",
+        "240",
+        "84000",
+        None,
+        [("alon", "implementer"), ("noa", "consultant"), ("hadas", "tester")],
+    ),
+    (
+        "migration",
+        "הסבת נתונים מהמערכת הישנה",
+        "P-101.1",
+        "in_progress",
+        "time_materials",
+        "moshe",
+        "60",
+        "21000",
+        "crm",
+        [("alon", "developer")],
+    ),
+    (
+        "support",
+        "תחזוקה ותמיכה שוטפת 2026",
+        "P-102",
+        "in_progress",
+        "retainer",
+        "itay",
+        "20",
+        "7500",
+        None,
+        [("shira", "consultant"), ("alon", "implementer")],
+    ),
+    (
+        "website",
+        "אפיון פורטל לקוחות",
+        "P-103",
+        "planning",
+        "fixed_price",
+        "itay",
+        "80",
+        "32000",
+        None,
+        [("noa", "analyst")],
+    ),
+]
+
+# employee: {project key: hours Sunday..Thursday}
+WEEK = {
+    "alon": {"crm": [5, 6, 4, 6, 5], "migration": [2, 2, 3, 1, 2], "support": [1, 0, 1, 1, 1]},
+    "noa": {"crm": [7, 8, 6, 8.5, 7]},
+    "hadas": {"crm": [3, 4, 4, 2, 3]},
+    "shira": {"support": [2, 1.5, 2, 3, 2]},
+}
+TARGET_HOURS = "182"
+
+
+def create_projects(users: dict[str, User]) -> None:
+    admin = users["admin"]
+    choices = {
+        (c.list_key, c.value): c
+        for c in Choice.objects.filter(
+            list_key__in=("project_stage", "project_billing_mode", "project_role")
+        )
+    }
+    ticket = Ticket.objects.filter(account__isnull=False).order_by("pk").first()
+    account = ticket.account if ticket else None
+    if account is None:
+        return
+    projects = {}
+    for key, name, code, stage, billing, manager, hours, money, parent, team in PROJECTS:
+        # The administrator opens the projects for their managers: a rep manages a project of a
+        # customer that is not his own.
+        project = record_create(
+            "projects",
+            actor=admin,
+            data={
+                "name": name,
+                "code": code,
+                "account": account,
+                "parent": projects.get(parent),
+                "stage": choices[("project_stage", stage)],
+                "billing_mode": choices[("project_billing_mode", billing)],
+                "owner": users[manager],
+                "start_date": timezone.localdate() - datetime.timedelta(days=45),
+                "end_date": timezone.localdate() + datetime.timedelta(days=75),
+                "budget_hours": Decimal(hours),
+                "budget_amount": Decimal(money),
+                "description": "",
+            },
+        )
+        projects[key] = project
+        for member, role in team:
+            record_create(
+                "project-members",
+                actor=admin,
+                data={
+                    "project": project,
+                    "user": users[member],
+                    "role": choices[("project_role", role)],
+                },
+            )
+    for name in WEEK:
+        record_create(
+            "work-targets",
+            actor=admin,
+            data={
+                "user": users[name],
+                "valid_from": timezone.localdate().replace(day=1) - datetime.timedelta(days=62),
+                "monthly_hours": Decimal(TARGET_HOURS),
+            },
+        )
+    # The rates the customer is billed (REQ PR-4): a house rate, and more for consultants.
+    for name, role, rate in (("תעריף בסיס", None, "250"), ("יועץ", "consultant", "350")):
+        record_create(
+            "rate-cards",
+            actor=admin,
+            data={
+                "name": name,
+                "role": choices[("project_role", role)] if role else None,
+                "valid_from": timezone.localdate().replace(day=1) - datetime.timedelta(days=62),
+                "hourly_rate": Decimal(rate),
+            },
+        )
+    # The implementation's first ticket is about its work (REQ SV-6).
+    ticket_update(ticket, actor=admin, data={"project": projects["crm"]})
+    today = timezone.localdate()
+    this_week = week_start(today)
+    for weeks_ago in (2, 1, 0):
+        start = this_week - datetime.timedelta(days=7 * weeks_ago)
+        for name, rows in WEEK.items():
+            cells = {}
+            for key, day_hours in rows.items():
+                for offset, hours_worked in enumerate(day_hours):
+                    day = start + datetime.timedelta(days=offset)
+                    if day > today or not hours_worked:
+                        continue
+                    cells[(projects[key].pk, day)] = int(Decimal(str(hours_worked)) * 60)
+            if not cells:
+                continue
+            timesheet_save(actor=users[name], week=start, cells=cells)
+            if weeks_ago:
+                week_submit(actor=users[name], week=start)
+        if weeks_ago == 2:
+            for manager in ("moshe", "itay"):
+                ids = list(
+                    TimeEntry.objects.filter(
+                        project__owner=users[manager], state="submitted", date__gte=start
+                    ).values_list("pk", flat=True)
+                )
+                entries_approve(actor=users[manager], ids=ids)

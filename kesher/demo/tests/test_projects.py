@@ -1,0 +1,29 @@
+"""The demo's projects (issue 20): stages, a sub-project, teams, and weeks of hours in each
+state, so the employees' timesheets and the managers' approvals show real work."""
+
+import pytest
+
+from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
+from kesher.org.models import User
+from kesher.projects import selectors
+from kesher.projects.billing import project_value
+from kesher.projects.models import Project, ProjectMember, TimeEntry
+from kesher.service.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_projects_have_teams_tickets_and_hours_in_every_state(loaded):  # noqa: F811
+    assert Project.objects.filter(parent__isnull=False).exists()
+    assert ProjectMember.objects.count() >= 6
+    assert Ticket.objects.filter(project__isnull=False).exists()
+    states = set(TimeEntry.objects.values_list("state", flat=True))
+    assert {"approved", "submitted"} <= states
+    moshe = User.objects.get(username="moshe")
+    assert selectors.approval_count(moshe) > 0
+    alon = User.objects.get(username="alon")
+    assert TimeEntry.objects.visible_to(alon).exclude(user=alon).count() == 0
+    crm = Project.objects.get(code="P-101")
+    assert selectors.project_burn(crm).approved > 0
+    assert project_value(crm).amount > 0
+    assert project_value(crm).unpriced_minutes == 0

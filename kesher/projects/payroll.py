@@ -1,0 +1,102 @@
+"""Hours per employee per month for the payroll system, with overtime by the payroll rule in
+force (REQ PR-4; decision 0069). ``split_day`` is the arithmetic, pure; ``payroll_month`` reads
+the month's approved hours grouped by employee and day in one query and applies it.
+
+The rest day is Saturday; Israeli holidays count as rest days (``WorkWeek.is_holiday``). The
+weekly threshold of the law (hours beyond the week's total) is not applied yet.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from kesher.activities.calendar import WorkWeek
+from kesher.projects.models import PayrollRule, TimeEntry
+
+SATURDAY = 5  # date.weekday()
+
+__all__ = ["DEFAULT_RULE", "PayRow", "payroll_month", "rule_for", "split_day"]
+
+DEFAULT_RULE = PayrollRule(
+    name="default",
+    valid_from=datetime.date(2000, 1, 1),
+    daily_hours=Decimal("8.6"),
+    first_overtime_hours=Decimal("2"),
+    first_overtime_percent=125,
+    further_overtime_percent=150,
+    rest_day_percent=150,
+)
+
+
+@dataclass
+class PayRow:
+    employee_id: int
+    employee: str = ""
+    regular: int = 0  # minutes at 100%
+    first_overtime: int = 0  # minutes at the first overtime rate
+    further_overtime: int = 0  # minutes at the further overtime rate
+    rest_day: int = 0  # minutes on the rest day or a holiday
+    days: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.regular + self.first_overtime + self.further_overtime + self.rest_day
+
+
+def split_day(minutes: int, rule: PayrollRule, *, rest_day: bool) -> tuple[int, int, int, int]:
+    """One day's minutes as (regular, first overtime, further overtime, rest day)."""
+    if rest_day:
+        return 0, 0, 0, minutes
+    threshold = int(rule.daily_hours * 60)
+    first = int(rule.first_overtime_hours * 60)
+    regular = min(minutes, threshold)
+    over = minutes - regular
+    return regular, min(over, first), max(over - first, 0), 0
+
+
+def rule_for(day: datetime.date) -> PayrollRule:
+    return (
+        PayrollRule.objects.filter(valid_from__lte=day).order_by("-valid_from", "-id").first()
+        or DEFAULT_RULE
+    )
+
+
+def month_range(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    first = month.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def payroll_month(user, month: datetime.date) -> list[PayRow]:
+    """The approved hours of the month the user may see, per employee, split by the rule."""
+    from kesher.org.models import User
+
+    first, last = month_range(month)
+    rule = rule_for(first)
+    week = WorkWeek()
+    per_day = (
+        TimeEntry.objects.visible_to(user)
+        .filter(state=TimeEntry.State.APPROVED, date__range=(first, last))
+        .values("user_id", "date")
+        .annotate(minutes=Sum("minutes"))
+        .order_by("user_id", "date")
+    )
+    rows: dict[int, PayRow] = {}
+    for item in per_day:
+        row = rows.setdefault(item["user_id"], PayRow(employee_id=item["user_id"]))
+        day = item["date"]
+        rest = day.weekday() == SATURDAY or week.is_holiday(day)
+        regular, first_ot, further, rest_minutes = split_day(item["minutes"], rule, rest_day=rest)
+        row.regular += regular
+        row.first_overtime += first_ot
+        row.further_overtime += further
+        row.rest_day += rest_minutes
+        row.days += 1
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=rows)}
+    for row in rows.values():
+        row.employee = names.get(row.employee_id, "")
+    return sorted(rows.values(), key=lambda r: r.employee)

@@ -1,0 +1,268 @@
+"""Reads of projects and time: the weekly timesheet grid, the month's balance against the
+target hours, a project's budget burn and a manager's approval queue (REQ PR-1, PR-2). Each
+is a fixed number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from kesher.activities.calendar import WorkWeek
+from kesher.platform.access import is_admin
+from kesher.projects.models import Project, TimeEntry, WorkTarget
+from kesher.projects.services import week_start
+
+__all__ = [
+    "Balance",
+    "BoardRow",
+    "Burn",
+    "GridRow",
+    "Timesheet",
+    "approval_queue",
+    "month_balance",
+    "planning_board",
+    "project_burn",
+    "timesheet",
+    "week_capacity",
+]
+
+HOUR = Decimal(60)
+_RANK = {"": 0, "draft": 1, "submitted": 2, "approved": 3}
+
+
+def hours(minutes: int | None) -> Decimal:
+    return (Decimal(minutes or 0) / HOUR).quantize(Decimal("0.01"))
+
+
+@dataclass
+class GridRow:
+    project: Project
+    cells: list[dict] = field(default_factory=list)  # one per day: minutes, state, locked
+    total: int = 0
+
+
+@dataclass
+class Timesheet:
+    start: datetime.date
+    days: list[datetime.date]
+    rows: list[GridRow]
+    day_totals: list[int]
+    total: int
+    drafts: int
+    submitted: int
+    approved: int
+
+    @property
+    def previous(self) -> datetime.date:
+        return self.start - datetime.timedelta(days=7)
+
+    @property
+    def next(self) -> datetime.date:
+        return self.start + datetime.timedelta(days=7)
+
+
+def timesheet(user, week: datetime.date) -> Timesheet:
+    """The user's week, Sunday to Saturday: a row for each project he reports on (he manages it
+    or is on its team, and it is not closed) and each project he reported on that week."""
+    start = week_start(week)
+    days = [start + datetime.timedelta(days=i) for i in range(7)]
+    entries = list(
+        TimeEntry.objects.visible_to(user)
+        .filter(user=user, date__range=(days[0], days[-1]))
+        .values("project_id", "date", "minutes", "state")
+    )
+    reported = {e["project_id"] for e in entries}
+    projects = list(
+        Project.objects.visible_to(user)
+        .filter(
+            Q(pk__in=reported)
+            | (
+                (Q(owner=user) | Q(members__user=user))
+                & ~Q(stage__value__in=("closed", "cancelled", "delivered"))
+            )
+        )
+        .select_related("account")
+        .distinct()
+        .order_by("name", "id")
+    )
+    index = {day: i for i, day in enumerate(days)}
+    rows = {
+        p.pk: GridRow(project=p, cells=[{"minutes": 0, "state": "", "day": day} for day in days])
+        for p in projects
+    }
+    counts = dict.fromkeys(TimeEntry.State.values, 0)
+    for entry in entries:
+        row = rows.get(entry["project_id"])
+        counts[entry["state"]] += 1
+        if row is None:
+            continue
+        cell = row.cells[index[entry["date"]]]
+        cell["minutes"] += entry["minutes"]
+        cell["count"] = cell.get("count", 0) + 1
+        if _RANK[entry["state"]] > _RANK[cell["state"]]:
+            cell["state"] = entry["state"]
+    day_totals = [0] * 7
+    for row in rows.values():
+        for i, cell in enumerate(row.cells):
+            cell["locked"] = cell["state"] in ("submitted", "approved") or cell.get("count", 0) > 1
+            row.total += cell["minutes"]
+            day_totals[i] += cell["minutes"]
+    return Timesheet(
+        start=start,
+        days=days,
+        rows=list(rows.values()),
+        day_totals=day_totals,
+        total=sum(day_totals),
+        drafts=counts["draft"],
+        submitted=counts["submitted"],
+        approved=counts["approved"],
+    )
+
+
+@dataclass
+class Balance:
+    month: datetime.date
+    target: Decimal | None  # the month's target hours; None: no target set
+    target_to_date: Decimal
+    reported: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.reported - self.target_to_date
+
+
+def workdays(first: datetime.date, last: datetime.date, week: WorkWeek | None = None) -> int:
+    """Working days between two dates, both included, on the Israeli business calendar."""
+    week = week or WorkWeek()
+    count, day = 0, first
+    while day <= last:
+        if week.window(day) is not None:
+            count += 1
+        day += datetime.timedelta(days=1)
+    return count
+
+
+def month_balance(user, today: datetime.date) -> Balance:
+    """What the user reported this month against his target, the target counted to today by
+    the working days of the Israeli business calendar (holidays off)."""
+    first = today.replace(day=1)
+    last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    target_row = (
+        WorkTarget.objects.filter(user=user, valid_from__lte=last)
+        .order_by("-valid_from", "-id")
+        .values_list("monthly_hours", flat=True)
+        .first()
+    )
+    reported = hours(
+        TimeEntry.objects.filter(user=user, date__range=(first, last)).aggregate(m=Sum("minutes"))[
+            "m"
+        ]
+    )
+    to_date = Decimal(0)
+    if target_row is not None:
+        total_days = workdays(first, last)
+        if total_days:
+            to_date = (target_row * workdays(first, today) / total_days).quantize(Decimal("0.01"))
+    return Balance(month=first, target=target_row, target_to_date=to_date, reported=reported)
+
+
+@dataclass
+class Burn:
+    budget_hours: Decimal | None
+    reported: Decimal
+    approved: Decimal
+    billable: Decimal
+
+    @property
+    def percent(self) -> int | None:
+        if not self.budget_hours:
+            return None
+        return int(self.reported * 100 / self.budget_hours)
+
+
+def project_burn(project: Project) -> Burn:
+    """Hours reported on the project and its sub-projects' direct hours against its budget."""
+    sums = TimeEntry.objects.filter(project=project).aggregate(
+        reported=Sum("minutes"),
+        approved=Sum("minutes", filter=Q(state=TimeEntry.State.APPROVED)),
+        billable=Sum("minutes", filter=Q(billable=True)),
+    )
+    return Burn(
+        budget_hours=project.budget_hours,
+        reported=hours(sums["reported"]),
+        approved=hours(sums["approved"]),
+        billable=hours(sums["billable"]),
+    )
+
+
+def approval_queue(user):
+    """The submitted hours waiting for the user's decision: those of the projects he manages
+    (an administrator: all), oldest first."""
+    qs = TimeEntry.objects.filter(state=TimeEntry.State.SUBMITTED)
+    if not is_admin(user):
+        qs = qs.filter(project__owner=user)
+    return list(
+        qs.select_related("user", "project", "task", "ticket").order_by("user_id", "date", "id")
+    )
+
+
+def approval_count(user) -> int:
+    """How many submitted entries wait for the user's decision."""
+    qs = TimeEntry.objects.filter(state=TimeEntry.State.SUBMITTED)
+    if not is_admin(user):
+        qs = qs.filter(project__owner=user)
+    return qs.count()
+
+
+@dataclass
+class BoardRow:
+    user_id: int
+    name: str
+    cells: list[dict]  # per week: hours, capacity, over
+
+
+def week_capacity(start: datetime.date, week: WorkWeek) -> Decimal:
+    """The working hours of a week on the business calendar (holidays off, eves short)."""
+    total = 0.0
+    for offset in range(7):
+        window = week.window(start + datetime.timedelta(days=offset))
+        if window is not None:
+            total += (window[1] - window[0]).total_seconds() / 3600
+    return Decimal(str(round(total, 2)))
+
+
+def planning_board(user, start: datetime.date, weeks: int = 12):
+    """People × weeks: the hours planned for each person each week against the week's
+    capacity (REQ PR-3). People are those with allocations in the range the user may see."""
+    from kesher.activities.services import calendar_of
+    from kesher.org.models import User
+    from kesher.projects.models import Allocation
+
+    first = week_start(start)
+    starts = [first + datetime.timedelta(days=7 * i) for i in range(weeks)]
+    calendar_week = calendar_of()
+    capacity = [week_capacity(s, calendar_week) for s in starts]
+    sums = (
+        Allocation.objects.visible_to(user)
+        .filter(week__range=(starts[0], starts[-1]))
+        .values("user_id", "week")
+        .annotate(hours=Sum("hours"))
+        .order_by()
+    )
+    planned: dict[int, dict[datetime.date, Decimal]] = {}
+    for item in sums:
+        planned.setdefault(item["user_id"], {})[item["week"]] = item["hours"]
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=planned)}
+    rows = []
+    for user_id, by_week in planned.items():
+        cells = []
+        for s, cap in zip(starts, capacity, strict=True):
+            hours_planned = by_week.get(s, Decimal(0))
+            cells.append({"hours": hours_planned, "capacity": cap, "over": hours_planned > cap})
+        rows.append(BoardRow(user_id=user_id, name=names.get(user_id, ""), cells=cells))
+    rows.sort(key=lambda r: r.name)
+    return starts, capacity, rows

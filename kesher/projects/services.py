@@ -1,0 +1,238 @@
+"""Projects' and time entries' writes (REQ PR-1, PR-2; decision 0069).
+
+Every write of a time entry comes here or through the generic write path, which asks
+``entry_locked_reason`` first: submitted and approved hours are not edited by the UI, the API,
+an import, a bulk action or automation. Only the week's submission, the project manager's
+approval and his returning of hours move an entry's state, each audited.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesher.platform.access import is_admin
+from kesher.platform.records.services import (
+    record_create,
+    record_delete,
+    record_update,
+    write_audit,
+)
+from kesher.projects.models import Project, TimeEntry
+
+__all__ = [
+    "entries_approve",
+    "entries_locked_among",
+    "entries_return",
+    "entry_locked_reason",
+    "may_report_on",
+    "project_delete",
+    "time_entry_create",
+    "time_entry_update",
+    "timesheet_save",
+    "week_start",
+    "week_submit",
+]
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    """The Sunday that starts the Israeli work week of ``day``."""
+    return day - datetime.timedelta(days=(day.weekday() + 1) % 7)
+
+
+def entry_locked_reason(instance) -> str | None:
+    """Why a time entry may not be changed: it was submitted or approved (REQ PR-2)."""
+    if isinstance(instance, TimeEntry) and instance.state != TimeEntry.State.DRAFT:
+        if instance.state == TimeEntry.State.APPROVED:
+            return _("Approved hours are locked.")
+        return _("Submitted hours are not changed; ask the project manager to return them.")
+    return None
+
+
+def entries_locked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
+    if entity_key != "time-entries" or not ids:
+        return {}
+    rows = TimeEntry._base_manager.filter(pk__in=ids).exclude(state=TimeEntry.State.DRAFT)
+    return {
+        pk: entry_locked_reason(TimeEntry(state=state)) or ""
+        for pk, state in rows.values_list("pk", "state")
+    }
+
+
+def _manages(user, project: Project) -> bool:
+    """The project's manager, or an administrator, decides its hours."""
+    return project.owner_id == user.pk or is_admin(user)
+
+
+def may_report_on(user, project: Project) -> bool:
+    """An employee reports hours on a project he may see: one he manages or is on the team of,
+    or one his role's scope reaches (``Project.objects.visible_to``)."""
+    return Project.objects.visible_to(user).filter(pk=project.pk).exists()
+
+
+def _resolve(model, value):
+    if value is None or isinstance(value, model):
+        return value
+    return model._base_manager.filter(pk=value).first()
+
+
+def _check_reporter(actor, data: dict, *, employee=None) -> None:
+    """Hours are reported by the employee himself, or for him by the project's manager, on a
+    project the employee may see."""
+    from kesher.org.models import User
+
+    project = _resolve(Project, data.get("project"))
+    if project is None:
+        return
+    if "user" in data or employee is None:
+        employee = _resolve(User, data.get("user")) or actor
+        if employee.pk != actor.pk and not _manages(actor, project):
+            raise ValidationError(
+                {"user": [_("Only the project manager reports hours for others.")]}
+            )
+    if not (may_report_on(employee, project) or _manages(actor, project)):
+        raise ValidationError(
+            {"project": [_("The employee may not report hours on this project.")]}
+        )
+
+
+@transaction.atomic
+def project_delete(project: Project, *, actor, expected_version=None, **options) -> None:
+    """Delete a project with its draft hours; one with submitted or approved hours stays."""
+    # Lock the project: an entry submitted meanwhile must not be deleted with it.
+    Project._base_manager.select_for_update().filter(pk=project.pk).first()
+    if project.time_entries.exclude(state=TimeEntry.State.DRAFT).exists():
+        raise ValidationError(
+            _("This project has submitted or approved hours; close it instead of deleting it.")
+        )
+    record_delete(project, actor=actor, expected_version=expected_version)
+
+
+def time_entry_create(*, actor, data: dict, m2m: dict | None = None) -> TimeEntry:
+    """Report time: by the employee on his project, or by the project's manager for him."""
+    _check_reporter(actor, data)
+    return record_create("time-entries", actor=actor, data=data, m2m=m2m)
+
+
+def time_entry_update(entry: TimeEntry, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change a draft entry (the generic path refuses a submitted or approved one)."""
+    if "project" in data or "user" in data:
+        _check_reporter(
+            actor, {"project": data.get("project", entry.project), **data}, employee=entry.user
+        )
+    return record_update(entry, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+
+
+def _set_state(entries, state: str, *, actor, approved: bool = False) -> int:
+    now = timezone.now()
+    count = 0
+    for entry in entries:
+        changes = {"state": [entry.state, state]}
+        fields = {"state": state, "version": entry.version + 1, "updated_at": now}
+        if approved:
+            fields.update(approved_by=actor, approved_at=now)
+        TimeEntry._base_manager.filter(pk=entry.pk).update(**fields)
+        write_audit(entry, actor=actor, action="update", changes=changes)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def timesheet_save(*, actor, week: datetime.date, cells: dict) -> int:
+    """Save a week's grid: ``cells`` maps (project id, day) to minutes and an optional
+    description. A cell with one draft entry changes it, an empty cell deletes it, a new value
+    creates one; a submitted or approved cell is left as it is. Returns how many changed."""
+    start = week_start(week)
+    days = [start + datetime.timedelta(days=i) for i in range(7)]
+    # Lock the employee's week while it is rewritten: two tabs saving at once must not both
+    # create the same cell.
+    existing = list(
+        TimeEntry._base_manager.select_for_update()
+        .filter(user=actor, date__range=(days[0], days[-1]))
+        .order_by("id")
+    )
+    by_cell: dict[tuple[int, datetime.date], list[TimeEntry]] = {}
+    for entry in existing:
+        by_cell.setdefault((entry.project_id, entry.date), []).append(entry)
+    projects = {p.pk: p for p in Project.objects.filter(pk__in={pid for pid, _ in cells})}
+    errors: list[str] = []
+    changed = 0
+    for (project_id, day), minutes in cells.items():
+        if day not in days:
+            continue
+        project = projects.get(project_id)
+        if project is None or not may_report_on(actor, project):
+            errors.append(_("You may not report hours on one of these projects."))
+            continue
+        current = by_cell.get((project_id, day), [])
+        if any(e.state != TimeEntry.State.DRAFT for e in current):
+            continue
+        total = sum(e.minutes for e in current)
+        if minutes == total:
+            continue
+        if len(current) > 1:
+            errors.append(_("A day with several entries is changed on the entries' list."))
+            continue
+        if current and minutes == 0:
+            record_delete(current[0], actor=actor)
+        elif current:
+            record_update(current[0], actor=actor, data={"minutes": minutes})
+        else:
+            record_create(
+                "time-entries",
+                actor=actor,
+                data={"user": actor, "project": project, "date": day, "minutes": minutes},
+            )
+        changed += 1
+    if errors:
+        raise ValidationError(sorted(set(errors)))
+    return changed
+
+
+@transaction.atomic
+def week_submit(*, actor, week: datetime.date) -> int:
+    """Submit the employee's draft entries of the week to the project managers."""
+    start = week_start(week)
+    entries = list(
+        TimeEntry._base_manager.select_for_update()
+        .filter(
+            user=actor,
+            date__range=(start, start + datetime.timedelta(days=6)),
+            state=TimeEntry.State.DRAFT,
+        )
+        .order_by("id")
+    )
+    if not entries:
+        raise ValidationError(_("There are no draft hours in this week to submit."))
+    return _set_state(entries, TimeEntry.State.SUBMITTED, actor=actor)
+
+
+def _managed_submitted(actor, ids):
+    # Lock them: two managers (or two tabs) deciding at once decide each entry once.
+    rows = list(
+        TimeEntry._base_manager.select_for_update(of=("self",))
+        .select_related("project")
+        .filter(pk__in=ids, state=TimeEntry.State.SUBMITTED)
+        .order_by("id")
+    )
+    if any(not _manages(actor, e.project) for e in rows):
+        raise ValidationError(_("Only the project's manager approves its hours."))
+    return rows
+
+
+@transaction.atomic
+def entries_approve(*, actor, ids) -> int:
+    """The project manager approves submitted hours; approved hours are locked (REQ PR-2)."""
+    return _set_state(
+        _managed_submitted(actor, ids), TimeEntry.State.APPROVED, actor=actor, approved=True
+    )
+
+
+@transaction.atomic
+def entries_return(*, actor, ids) -> int:
+    """The project manager returns submitted hours to the employee to correct."""
+    return _set_state(_managed_submitted(actor, ids), TimeEntry.State.DRAFT, actor=actor)

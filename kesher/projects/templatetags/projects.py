@@ -1,0 +1,51 @@
+"""Template tags of projects: minutes as hours, a project's budget burn on its page and the
+home page's card of the user's week."""
+
+from django import template
+from django.utils import timezone
+
+from kesher.projects import selectors
+
+register = template.Library()
+
+
+@register.filter
+def hm(minutes) -> str:
+    """Minutes as h:mm; empty for none."""
+    if not minutes:
+        return ""
+    return f"{int(minutes) // 60}:{int(minutes) % 60:02d}"
+
+
+@register.simple_tag
+def project_burn(project):
+    return selectors.project_burn(project)
+
+
+@register.simple_tag(takes_context=True)
+def my_week(context):
+    """The user's month balance and how many submitted hours wait for his approval."""
+    user = context["request"].user
+    return {
+        "balance": selectors.month_balance(user, timezone.localdate()),
+        "waiting": selectors.approval_count(user),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def project_value(context, project):
+    """The billable value of the project's approved hours, for readers of the rate cards."""
+    from kesher.platform.access import can
+    from kesher.projects.billing import project_value as value_of
+
+    if not can(context["request"].user, "rate-cards", "view"):
+        return None
+    return value_of(project)
+
+
+@register.filter
+def shekels(value) -> str:
+    """An amount as ₪1,234.50."""
+    from kesher.platform.ui.display import format_money
+
+    return format_money(value)

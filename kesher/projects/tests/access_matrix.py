@@ -1,0 +1,203 @@
+"""How the access matrix makes projects, their team members, time entries and monthly targets
+(kesher/platform/testing/matrix.py), and the routes of the timesheet and the approvals: each
+sales rep manages his own customer's project and reports his own hours on it."""
+
+import datetime
+
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Outcome,
+    Verb,
+    not_allowed,
+    owner_of,
+    permitted,
+    register_records,
+    register_route,
+)
+from kesher.projects.services import time_entry_create
+
+register_records(
+    "projects",
+    make=lambda world, side: record_create(
+        "projects",
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} project {side}",
+            "account": world.record("accounts", side),
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "account": (record.account_id if record else world.record("accounts", "rep1").pk),
+    },
+    marker_field="name",
+)
+
+register_records(
+    "time-entries",
+    make=lambda world, side: time_entry_create(
+        actor=owner_of(world, side),
+        data={
+            "date": datetime.date(2026, 1, 4),
+            "project": world.record("projects", side),
+            "minutes": 90,
+            "description": f"{SEARCH_WORD} hours {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "description": marker,
+        "date": "2026-01-05",
+        "minutes": 60,
+        "project": record.project_id if record else world.record("projects", "rep1").pk,
+    },
+    marker_field="description",
+)
+
+register_records(
+    "project-members",
+    make=lambda world, side: record_create(
+        "project-members",
+        actor=owner_of(world, side),
+        data={
+            "project": world.record("projects", side),
+            "user": owner_of(world, side),
+            "notes": f"{SEARCH_WORD} member {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "notes": marker,
+        "project": record.project_id if record else world.record("projects", "rep1").pk,
+        "user": record.user_id if record else world.users["support_agent"].pk,
+    },
+    marker_field="notes",
+)
+
+register_records(
+    "work-targets",
+    make=lambda world, side: record_create(
+        "work-targets",
+        actor=world.users["admin"],
+        data={
+            "user": owner_of(world, side),
+            "valid_from": datetime.date(2026, 1, 1),
+            "monthly_hours": "182",
+            "notes": f"{SEARCH_WORD} target {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "user": record.user_id if record else world.users["support_agent"].pk,
+        "valid_from": "2026-02-01",
+        "monthly_hours": "160.00",
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+
+# The timesheet and the approvals. Posted as they are, they write nothing: the week has no
+# cells, the current week no drafts, and the matrix's entries are drafts (nothing to decide).
+register_route(
+    "pages",
+    "/projects/timesheet/",
+    Verb("GET", permitted("time-entries", "add")),
+    Verb(
+        "POST", permitted("time-entries", "add"), data=lambda world, marker: {"week": "2026-01-04"}
+    ),
+)
+register_route(
+    "pages",
+    "/projects/timesheet/submit/",
+    Verb("POST", permitted("time-entries", "add")),
+    Verb("GET", not_allowed()),
+)
+register_route(
+    "pages",
+    "/projects/approvals/",
+    Verb("GET", permitted("time-entries", "view")),
+    Verb(
+        "POST",
+        permitted("time-entries", "view"),
+        data=lambda world, marker: {
+            "action": "approve",
+            "entry": [world.record("time-entries", "rep1").pk],
+        },
+    ),
+)
+
+register_records(
+    "rate-cards",
+    make=lambda world, side: record_create(
+        "rate-cards",
+        actor=world.users["admin"],
+        data={
+            "name": f"{SEARCH_WORD} rate {side}",
+            "valid_from": datetime.date(2026, 1, 1),
+            "hourly_rate": "250",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "valid_from": "2026-01-01",
+        "hourly_rate": "300.00",
+    },
+    marker_field="name",
+)
+
+register_records(
+    "payroll-rules",
+    make=lambda world, side: record_create(
+        "payroll-rules",
+        actor=world.users["admin"],
+        data={"name": f"{SEARCH_WORD} payroll {side}", "valid_from": datetime.date(2026, 1, 1)},
+    ),
+    values=lambda world, marker, record: {"name": marker, "valid_from": "2026-02-01"},
+    marker_field="name",
+)
+
+
+def _payroll(world, principal):
+    first = permitted("payroll-rules", "view")(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return permitted("time-entries", "view")(world, principal)
+
+
+for _query in ("", "?month=2026-01", "?month=2026-01&format=csv", "?month=2026-01&format=xlsx"):
+    register_route(
+        "pages",
+        f"/projects/payroll/{_query}",
+        Verb("GET", _payroll),
+        what=f"payroll {_query or 'page'}",
+    )
+
+register_records(
+    "allocations",
+    make=lambda world, side: record_create(
+        "allocations",
+        actor=world.users["admin"],
+        data={
+            "project": world.record("projects", side),
+            "user": owner_of(world, side),
+            "week": datetime.date(2026, 1, 4),
+            "hours": "16",
+            "notes": f"{SEARCH_WORD} plan {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "notes": marker,
+        "week": "2026-01-11",
+        "hours": "8.00",
+        "project": record.project_id if record else world.record("projects", "rep1").pk,
+        "user": record.user_id if record else world.users["manager"].pk,
+    },
+    marker_field="notes",
+)
+
+register_route(
+    "pages",
+    "/projects/board/",
+    Verb("GET", permitted("allocations", "view")),
+    what="planning board",
+)

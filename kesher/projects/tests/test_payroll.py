@@ -1,0 +1,91 @@
+"""Payroll hours (REQ PR-4): overtime by the rule in force — Israel's Hours of Work and Rest
+Law's defaults — the export for the payroll system, and hours hidden from roles."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from kesher.platform.records.services import record_create
+from kesher.projects.models import PayrollRule, TimeEntry
+from kesher.projects.payroll import payroll_month, split_day
+from kesher.projects.services import entries_approve, week_submit
+from kesher.projects.tests.factories import make_project, report
+
+pytestmark = pytest.mark.django_db
+
+SUNDAY = datetime.date(2026, 1, 4)
+
+
+def test_the_law_defaults_split_a_day():
+    """8.6 h a day, then 2 h at 125% and the rest at 150%; the rest day all at 150%."""
+    rule = PayrollRule.objects.get()
+    assert (rule.daily_hours, rule.first_overtime_percent, rule.further_overtime_percent) == (
+        Decimal("8.60"),
+        125,
+        150,
+    )
+    assert split_day(8 * 60, rule, rest_day=False) == (480, 0, 0, 0)
+    assert split_day(9 * 60, rule, rest_day=False) == (516, 24, 0, 0)
+    assert split_day(12 * 60, rule, rest_day=False) == (516, 120, 84, 0)
+    assert split_day(5 * 60, rule, rest_day=True) == (0, 0, 0, 300)
+
+
+def _approved_week(users):
+    pm = users["sales_rep"]
+    project = make_project(pm)
+    report(pm, project, SUNDAY, 12 * 60)  # 8.6 + 2 + 1.4
+    report(pm, project, SUNDAY + datetime.timedelta(days=1), 8 * 60)
+    report(pm, project, SUNDAY + datetime.timedelta(days=6), 3 * 60)  # Saturday
+    week_submit(actor=pm, week=SUNDAY)
+    entries_approve(actor=pm, ids=list(TimeEntry.objects.values_list("pk", flat=True)))
+    return pm
+
+
+def test_a_month_of_approved_hours_per_employee(users):
+    pm = _approved_week(users)
+    [row] = payroll_month(users["admin"], SUNDAY)
+    assert row.employee_id == pm.pk
+    assert (row.regular, row.first_overtime, row.further_overtime, row.rest_day) == (
+        516 + 480,
+        120,
+        84,
+        180,
+    )
+    assert row.total == 23 * 60
+    # A six-day-week rule from the month on changes the threshold to 8 hours.
+    record_create(
+        "payroll-rules",
+        actor=users["admin"],
+        data={"name": "6 days", "valid_from": datetime.date(2026, 1, 1), "daily_hours": "8"},
+    )
+    [row] = payroll_month(users["admin"], SUNDAY)
+    assert (row.regular, row.first_overtime, row.further_overtime) == (960, 120, 120)
+
+
+def test_the_export_is_csv_and_xlsx_and_hidden_hours_are_not_shown(users, client_for):
+    _approved_week(users)
+    manager = users["manager"]
+    client = client_for(manager)
+    url = reverse("projects_payroll")
+    page = client.get(url, {"month": "2026-01"})
+    assert page.status_code == 200
+    assert 'id="payroll-table"' in page.content.decode()
+    text = client.get(url, {"month": "2026-01", "format": "csv"}).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][1:] == ["2026-01", "3", "16.60", "2.00", "1.40", "3.00", "23.00"]
+    xlsx = client.get(url, {"month": "2026-01", "format": "xlsx"})
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    # The administrator hides time entries' minutes from managers (field-level visibility).
+    record_create(
+        "field-rules",
+        actor=users["admin"],
+        data={"entity": "time-entries", "field": "minutes", "hidden_roles": ["manager"]},
+    )
+    page = client.get(url, {"month": "2026-01"}).content.decode()
+    assert 'id="payroll-hidden"' in page
+    assert client.get(url, {"month": "2026-01", "format": "csv"}).status_code == 403
+    assert client_for(users["sales_rep"]).get(url).status_code == 403

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from kesher.projects import views
+
+urlpatterns = [
+    path("projects/timesheet/", views.timesheet, name="projects_timesheet"),
+    path("projects/timesheet/submit/", views.timesheet_submit, name="projects_timesheet_submit"),
+    path("projects/approvals/", views.approvals, name="projects_approvals"),
+    path("projects/payroll/", views.payroll, name="projects_payroll"),
+    path("projects/board/", views.board, name="projects_board"),
+]

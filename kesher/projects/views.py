@@ -1,0 +1,268 @@
+"""Projects' own pages: the weekly timesheet, its submission, and the project manager's
+approvals (REQ PR-2). Views stay thin: the selectors read, the services write."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kesher.platform.lists.export import neutralize
+from kesher.platform.ui.pages import entity_for, render_partial
+from kesher.platform.visibility import hidden_fields
+from kesher.projects import selectors, services
+from kesher.projects.payroll import payroll_month, rule_for
+
+CELL = re.compile(r"^c-(\d+)-(\d{4}-\d{2}-\d{2})$")
+HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
+MAX_MINUTES = 24 * 60
+
+
+def _week(request) -> datetime.date:
+    raw = request.GET.get("week") or request.POST.get("week") or ""
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        return timezone.localdate()
+
+
+def parse_minutes(raw: str) -> int:
+    """A cell's hours as minutes: "7:30", "7.5", "7,5" or "" (none). Raises ValueError."""
+    raw = raw.strip()
+    if not raw:
+        return 0
+    match = HOURS_MINUTES.match(raw)
+    if match:
+        minutes = int(match[1]) * 60 + int(match[2])
+    else:
+        try:
+            value = Decimal(raw.replace(",", "."))
+        except InvalidOperation:
+            raise ValueError(raw) from None
+        if not value.is_finite() or value < 0:
+            raise ValueError(raw)
+        minutes = int((value * 60).to_integral_value())
+    if minutes > MAX_MINUTES:
+        raise ValueError(raw)
+    return minutes
+
+
+def _sheet_context(request, week, errors=()):
+    today = timezone.localdate()
+    return {
+        "sheet": selectors.timesheet(request.user, week),
+        "balance": selectors.month_balance(request.user, today),
+        "errors": list(errors),
+        "today": today,
+    }
+
+
+@login_required
+def timesheet(request):
+    """The user's week: projects as rows, Sunday to Saturday as columns (REQ PR-2)."""
+    entity_for("time-entries", request.user, "add")
+    week = _week(request)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        cells: dict[tuple[int, datetime.date], int] = {}
+        for name, value in request.POST.items():
+            match = CELL.match(name)
+            if not match:
+                continue
+            try:
+                day = datetime.date.fromisoformat(match[2])
+                cells[(int(match[1]), day)] = parse_minutes(value)
+            except ValueError:
+                errors.append(
+                    _("“%(value)s” is not a number of hours (7.5 or 7:30).") % {"value": value}
+                )
+        if not errors:
+            try:
+                changed = services.timesheet_save(actor=request.user, week=week, cells=cells)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                if not request.htmx:
+                    messages.success(request, _("The week was saved."))
+                    return redirect(f"{reverse('projects_timesheet')}?week={week.isoformat()}")
+                context = _sheet_context(request, week)
+                context["saved"] = changed
+                return render_partial(request, "projects/timesheet.html", context, "grid")
+        status = 400
+    response = render_partial(
+        request, "projects/timesheet.html", _sheet_context(request, week, errors), "grid"
+    )
+    response.status_code = status
+    return response
+
+
+@login_required
+@require_POST
+def timesheet_submit(request):
+    """Submit the week's draft hours to the projects' managers."""
+    entity_for("time-entries", request.user, "add")
+    week = _week(request)
+    try:
+        count = services.week_submit(actor=request.user, week=week)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(count)s entries were submitted.") % {"count": count})
+    return redirect(f"{reverse('projects_timesheet')}?week={services.week_start(week).isoformat()}")
+
+
+@login_required
+def approvals(request):
+    """The submitted hours of the projects the user manages, to approve or return."""
+    entity_for("time-entries", request.user, "view")
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("entry") if v.isdigit()]
+        action = request.POST.get("action")
+        try:
+            if not ids:
+                raise ValidationError(_("Choose the hours to decide on."))
+            if action == "approve":
+                count = services.entries_approve(actor=request.user, ids=ids)
+                messages.success(request, _("%(count)s entries were approved.") % {"count": count})
+            elif action == "return":
+                count = services.entries_return(actor=request.user, ids=ids)
+                messages.success(request, _("%(count)s entries were returned.") % {"count": count})
+            else:
+                raise ValidationError(_("Choose approve or return."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            response = render_partial(
+                request,
+                "projects/approvals.html",
+                {"entries": selectors.approval_queue(request.user)},
+                "queue",
+            )
+            response.status_code = 400
+            return response
+        return redirect(reverse("projects_approvals"))
+    return render_partial(
+        request,
+        "projects/approvals.html",
+        {"entries": selectors.approval_queue(request.user)},
+        "queue",
+    )
+
+
+def _month(request) -> datetime.date:
+    raw = request.GET.get("month", "")
+    try:
+        return datetime.date.fromisoformat(f"{raw}-01")
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@login_required
+def payroll(request):
+    """Hours per employee for the month with overtime by the payroll rule, on the page or as
+    CSV/XLSX for the payroll system (REQ PR-4). Hours hidden from the reader's role by a field
+    rule on time entries' minutes are not shown or exported."""
+    entity_for("payroll-rules", request.user, "view")
+    entity_for("time-entries", request.user, "view")
+    month = _month(request)
+    hidden = "minutes" in hidden_fields("time-entries", request.user)
+    rows = [] if hidden else payroll_month(request.user, month)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        if hidden:
+            raise PermissionDenied
+        return _payroll_file(request, month, rows, fmt)
+    return render(
+        request,
+        "projects/payroll.html",
+        {"month": month, "rows": rows, "hidden": hidden, "rule": rule_for(month)},
+    )
+
+
+def _hours(minutes: int) -> str:
+    return f"{Decimal(minutes) / 60:.2f}"
+
+
+def _payroll_file(request, month, rows, fmt):
+    rule = rule_for(month)
+    header = [
+        _("Employee"),
+        _("Month"),
+        _("Days"),
+        _("Regular hours"),
+        _("Overtime %(percent)s%%") % {"percent": rule.first_overtime_percent},
+        _("Overtime %(percent)s%%") % {"percent": rule.further_overtime_percent},
+        _("Rest day %(percent)s%%") % {"percent": rule.rest_day_percent},
+        _("Total hours"),
+    ]
+    lines = [header] + [
+        [
+            row.employee,
+            month.strftime("%Y-%m"),
+            row.days,
+            _hours(row.regular),
+            _hours(row.first_overtime),
+            _hours(row.further_overtime),
+            _hours(row.rest_day),
+            _hours(row.total),
+        ]
+        for row in rows
+    ]
+    lines = [[neutralize(cell) for cell in line] for line in lines]
+    name = f"payroll-{month:%Y-%m}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel reads the Hebrew as UTF-8
+        csv.writer(buffer).writerows(lines)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=name)
+    sheet.sheet_view.rightToLeft = request.LANGUAGE_CODE == "he"
+    for line in lines:
+        sheet.append(line)
+    handle = io.BytesIO()
+    workbook.save(handle)
+    response = HttpResponse(
+        handle.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@login_required
+def board(request):
+    """The planning board: people × 12 weeks, planned hours against capacity (REQ PR-3)."""
+    entity_for("allocations", request.user, "view")
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = timezone.localdate()
+    starts, capacity, rows = selectors.planning_board(request.user, start)
+    return render(
+        request,
+        "projects/board.html",
+        {
+            "starts": starts,
+            "capacity": capacity,
+            "rows": rows,
+            "previous": starts[0] - datetime.timedelta(days=28),
+            "next": starts[0] + datetime.timedelta(days=28),
+        },
+    )
