@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kesher.sales",
     "kesher.service",
     "kesher.catalogue",
+    "kesher.objects",
 ]
 
 MIDDLEWARE = [
