@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import models
 from django.utils.functional import lazy
-from django.utils.translation import gettext_lazy as _
 
 from kesher.objects.models import CustomObject, CustomRecord
 from kesher.platform.models import CustomField, EntityQuerySet
