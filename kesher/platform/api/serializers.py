@@ -60,10 +60,10 @@ class EntitySerializer(serializers.ModelSerializer):
                 target.queryset = linkable(queryset, user)
         # A pick-list field takes its entity's own list (one field may serve several kinds').
         for name, list_key in self.entity.choice_lists.items():
-            field = self.fields.get(name)
-            queryset = getattr(field, "queryset", None)
+            choice: Any = self.fields.get(name)
+            queryset = getattr(choice, "queryset", None)
             if queryset is not None:
-                field.queryset = queryset.filter(list_key=list_key)
+                choice.queryset = queryset.filter(list_key=list_key)
 
     @cached_property
     def hidden_names(self) -> frozenset[str]:
