@@ -79,6 +79,15 @@ class CustomObject(KesherModel):
     def status_list(self) -> str:
         return f"{STATUS_LIST_PREFIX}{self.key}"
 
+    def field_definitions(self):
+        """Its fields (custom fields of its key), in the order its pages show them."""
+        from kesher.platform.models import CustomField
+
+        return CustomField.objects.filter(entity=self.key).order_by("section", "order", "pk")
+
+    def statuses(self):
+        return Choice.objects.filter(list_key=self.status_list).order_by("order", "pk")
+
     def clean(self):
         from kesher.objects.schema import check_definition
 
