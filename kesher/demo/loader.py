@@ -26,6 +26,7 @@ from kesher.customers.models import Account
 from kesher.demo import names
 from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.catalogue import create_catalogue
+from kesher.demo.objects import create_objects
 from kesher.demo.customization import create_customization
 from kesher.demo.organization import (
     COMPANIES,
@@ -102,6 +103,7 @@ def load_demo(
         create_sales(users, SALES_REPS)
         create_service(users, manager="yael", agents=["alon", "hadas"])
         create_catalogue(users)
+        create_objects(users, DEMO_ADMIN)
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()

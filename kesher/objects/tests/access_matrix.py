@@ -24,7 +24,7 @@ register_records(
         },
     ),
     values=lambda world, marker, record: {
-        **({} if record is not None else {"key": f"kind-{abs(hash(marker)) % 10**8}"}),
+        "key": record.key if record is not None else f"kind-{abs(hash(marker)) % 10**8}",
         "name_he": marker,
         "plural_he": marker,
         "active": False,
