@@ -26,8 +26,8 @@ from kesher.customers.models import Account
 from kesher.demo import names
 from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.catalogue import create_catalogue
-from kesher.demo.objects import create_objects
 from kesher.demo.customization import create_customization
+from kesher.demo.objects import create_objects
 from kesher.demo.organization import (
     COMPANIES,
     DEMO_ADMIN,

@@ -62,7 +62,7 @@ CONTRACTS = Blueprint(
         ("account", "לקוח", "Account", "link", {"link_entity": "accounts", "required": True}),
         ("start_date", "תאריך התחלה", "Start date", "date", {"required": True}),
         ("end_date", "תאריך סיום", "End date", "date", {}),
-        ("renewal_date", "תאריך חידוש", "Renewal date", "date", {"indexed": True}),
+        ("renewal_date", "תאריך חידוש", "Renewal date", "date", {}),
         ("value", "שווי שנתי", "Yearly value", "money", {}),
         ("sla_terms", "תנאי שירות (SLA)", "Service terms (SLA)", "long_text", {}),
     ),
