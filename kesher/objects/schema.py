@@ -63,6 +63,7 @@ def check_definition(definition: CustomObject) -> None:
     errors: dict[str, list[str]] = {}
     key = definition.key or ""
     if definition.pk is None and key:
+        registry.refresh()  # the entities as they are now, not as this process last saw them
         if CustomObject.objects.filter(key=key).exists():
             errors["key"] = [_("Another kind of record already has the key “%s”.") % key]
         elif key in RESERVED_KEYS or key in registry:

@@ -8,7 +8,7 @@ from kesher.objects import runtime
 from kesher.platform import stamps
 from kesher.platform.registry import registry
 
-__all__ = ["kinds_reloaded"]
+__all__ = ["forget_kinds", "kinds_reloaded"]
 
 
 @contextmanager
@@ -18,7 +18,13 @@ def kinds_reloaded():
     try:
         yield
     finally:
-        registry.remove_source("objects")
-        registry.add_source(
-            "objects", stamp=(runtime.OBJECTS, stamps.FIELDS), load=runtime.load, load_now=False
-        )
+        forget_kinds()
+
+
+def forget_kinds() -> None:
+    """Take every kind out of the registry; the next ``refresh`` loads them from the database
+    (after a test, whose rolled-back kinds must not stay registered). No query."""
+    registry.remove_source("objects")
+    registry.add_source(
+        "objects", stamp=(runtime.OBJECTS, stamps.FIELDS), load=runtime.load, load_now=False
+    )
