@@ -195,6 +195,16 @@ def built_in_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_kinds_left_registered():
+    """Kinds of record a test defined (kesher.objects) leave the registry when it ends: its
+    database rolls back, and the next test must not find their entities."""
+    yield
+    from kesher.objects.testing import forget_kinds
+
+    forget_kinds()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_api_rate_counts():
     """The API's rate counts live in a per-process cache (settings.CACHES["throttle"]), which
     a test's rollback does not empty: each test starts with none counted."""

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kesher.reports",
     "kesher.marketing",
     "kesher.projects",
+    "kesher.objects",
 ]
 
 MIDDLEWARE = [

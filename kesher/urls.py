@@ -60,6 +60,7 @@ urlpatterns = [
     path("", include("kesher.practice.urls")),
     path("", include("kesher.approvals.urls")),
     path("", include("kesher.integrations.urls")),
+    path("", include("kesher.objects.urls")),
     path("", include("kesher.automation.urls")),
     path("", include("kesher.sales.urls")),
     path("", include("kesher.service.urls")),

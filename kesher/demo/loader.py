@@ -28,6 +28,7 @@ from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.catalogue import create_catalogue
 from kesher.demo.customization import create_customization
 from kesher.demo.marketing import create_marketing
+from kesher.demo.objects import create_objects
 from kesher.demo.organization import (
     COMPANIES,
     DEMO_ADMIN,
@@ -107,6 +108,7 @@ def load_demo(
         create_catalogue(users)
         create_marketing(users)
         create_projects(users)
+        create_objects(users, DEMO_ADMIN)
         create_reports(users, sales_manager="moshe", service_manager="yael")
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.

@@ -269,12 +269,25 @@ class Registry:
         return key in self._by_key
 
     def for_model(self, model) -> Entity:
-        model = model if isinstance(model, type) else type(model)
+        """The entity of a model or of one record. A model serving several entities (the
+        proxies of admin-defined kinds, decision 0073) is found by its own class; a record
+        read through their shared table names its entity (``registry_key``)."""
+        if not isinstance(model, type):
+            key = getattr(model, "registry_key", None)
+            if key in self._by_key:
+                return self._by_key[key]
+            model = type(model)
+        entity = self._by_model.get(model)
+        if entity is not None:
+            return entity
         return self._by_model[model._meta.concrete_model]
 
     def has_model(self, model) -> bool:
-        model = model if isinstance(model, type) else type(model)
-        return model._meta.concrete_model in self._by_model
+        if not isinstance(model, type):
+            if getattr(model, "registry_key", None) in self._by_key:
+                return True
+            model = type(model)
+        return model in self._by_model or model._meta.concrete_model in self._by_model
 
     def all(self) -> list[Entity]:
         return sorted(self._by_key.values(), key=lambda e: (e.nav_order, e.key))
@@ -325,11 +338,21 @@ class Registry:
 
     # --- entities registered while Kesher runs ---------------------------------------------
 
-    def add_source(self, name: str, *, stamp: str, load: Callable[[], Iterable[Entity]]) -> None:
+    def add_source(
+        self,
+        name: str,
+        *,
+        stamp: str | tuple[str, ...],
+        load: Callable[[], Iterable[Entity]],
+        load_now: bool = True,
+    ) -> None:
         """Entities that ``load()`` makes from data (admin-defined kinds of record); loaded
-        again in every process once stamp ``stamp`` is renewed."""
+        again in every process once stamp ``stamp`` (or any of several) is renewed. With
+        ``load_now=False`` they are first loaded by the next ``refresh`` (a request, the
+        worker's tick), not while Kesher starts and the database may not be there yet."""
         self._sources[name] = [stamp, load, (), None]
-        self.refresh()
+        if load_now:
+            self.refresh()
 
     def remove_source(self, name: str) -> None:
         _stamp, _load, keys, _value = self._sources.pop(name)

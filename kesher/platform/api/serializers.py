@@ -58,6 +58,12 @@ class EntitySerializer(serializers.ModelSerializer):
             queryset = getattr(target, "queryset", None)
             if queryset is not None and registry.has_model(queryset.model) and user is not None:
                 target.queryset = linkable(queryset, user)
+        # A pick-list field takes its entity's own list (one field may serve several kinds').
+        for name, list_key in self.entity.choice_lists.items():
+            choice: Any = self.fields.get(name)
+            queryset = getattr(choice, "queryset", None)
+            if queryset is not None:
+                choice.queryset = queryset.filter(list_key=list_key)
 
     @cached_property
     def hidden_names(self) -> frozenset[str]:

@@ -441,6 +441,10 @@ def _prepare_value(plan: BulkPlan, name: str, value) -> None:
             message = _("Unknown field: %(field)s.") % {"field": str(name)[:60]}
         raise ValidationError({"field": [message]})
     plan.value = _clean_builtin(plan.model_field, value, plan.actor)
+    list_key = entity.choice_lists.get(plan.model_field.name)
+    if list_key and plan.value is not None and getattr(plan.value, "list_key", None) != list_key:
+        # The entity's own pick-list (one field may serve several kinds' lists).
+        raise ValidationError({plan.model_field.name: [_("No such record.")]})
 
 
 def _clean_custom_once(definition: CustomField, value, actor):

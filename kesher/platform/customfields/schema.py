@@ -170,7 +170,8 @@ def values_failing_type(field: CustomField, new_type: str, limit: int = 20) -> l
     )
     failing = []
     rows = (
-        entity.model._base_manager.filter(custom__has_key=field.key)
+        # The default manager: a kind of record sharing its table reads only its own rows.
+        entity.model._default_manager.filter(custom__has_key=field.key)
         .values_list("pk", "custom")
         .iterator(chunk_size=2000)
     )

@@ -71,6 +71,8 @@ class Filter:
             )
             if limit:
                 queryset = queryset.complex_filter(limit)
+            if name in entity.choice_lists:  # the entity's own pick-list
+                queryset = queryset.filter(list_key=entity.choice_lists[name])
             from kesher.platform.registry import registry
 
             if registry.has_model(related):

@@ -260,6 +260,9 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 if queryset is not None and registry.has_model(queryset.model):
                     field.queryset = linkable(queryset, user)
                 if queryset is not None and queryset.model is Choice:
+                    if name in entity.choice_lists:
+                        # The entity's own list (one field may serve several kinds' lists).
+                        field.queryset = queryset.filter(list_key=entity.choice_lists[name])
                     self._offer_default_choice(name, field)
                     if not field.get_limit_choices_to():
                         _group_by_list(field)

@@ -258,7 +258,8 @@ def entity_detail(request, key, pk):
         names = [c for c in rel.columns if c not in hidden]
         columns = [target.field(c) for c in names]
         rows = with_columns(
-            target.queryset().visible_to(request.user).filter(**{rel.lookup: obj}),
+            # By id: the lookup may go through a JSON value (a custom link field, decision 0073).
+            target.queryset().visible_to(request.user).filter(**{rel.lookup: obj.pk}),
             columns,
             request.user,
         ).order_by(*target.default_ordering)[:50]
