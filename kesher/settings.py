@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "kesher.sales",
     "kesher.service",
     "kesher.catalogue",
+    "kesher.numbering",
+    "kesher.quotes",
 ]
 
 MIDDLEWARE = [
