@@ -6,3 +6,6 @@ class QuotesConfig(AppConfig):
     name = "kesher.quotes"
     label = "quotes"
     verbose_name = _("Quotes and orders")
+
+    def ready(self):
+        from kesher.quotes import entities, triggers  # noqa: F401  (registers quotes, orders)
