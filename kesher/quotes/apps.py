@@ -8,4 +8,13 @@ class QuotesConfig(AppConfig):
     verbose_name = _("Quotes and orders")
 
     def ready(self):
+        from kesher.platform.registry import register_panel
         from kesher.quotes import entities, triggers  # noqa: F401  (registers quotes, orders)
+
+        # A deal's page offers a quote made from it (REQ SA-10).
+        register_panel(
+            "quotes/_make_quote.html",
+            applies=lambda entity: entity.key == "opportunities",
+            kind="actions",
+            order=50,
+        )

@@ -43,7 +43,9 @@ class PricedDocumentBase(KesherModel):
     0068), the customer, our company, the owner, currency and rate, date and totals."""
 
     number = models.CharField(_("number"), max_length=40, blank=True, editable=False)
-    number_value = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    number_value = models.PositiveBigIntegerField(
+        _("consecutive number"), null=True, blank=True, editable=False
+    )
     account = models.ForeignKey(
         "customers.Account",
         verbose_name=_("customer"),
