@@ -36,6 +36,7 @@ from kesher.demo.organization import (
     USERS,
 )
 from kesher.demo.plan import DemoPlan, build_plan
+from kesher.demo.quotes import create_quotes
 from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
 from kesher.demo.story import SALES_REPS, create_story
@@ -102,6 +103,7 @@ def load_demo(
         create_sales(users, SALES_REPS)
         create_service(users, manager="yael", agents=["alon", "hadas"])
         create_catalogue(users)
+        create_quotes(users, SALES_REPS)
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()

@@ -19,7 +19,7 @@ quotes = register(
         label=_("quote"),
         label_plural=_("Quotes"),
         icon="🧾",
-        nav_order=25,
+        nav_order=33,
         list_columns=("number", "name", "account", "status", "total", "valid_until", "owner"),
         form_fields=(
             "name",
@@ -81,9 +81,10 @@ orders = register(
         label=_("order"),
         label_plural=_("Orders"),
         icon="📦",
-        nav_order=26,
-        list_columns=("number", "account", "status", "total", "doc_date", "owner"),
+        nav_order=34,
+        list_columns=("number", "name", "account", "status", "total", "doc_date", "owner"),
         form_fields=(
+            "name",
             "account",
             "contact",
             "opportunity",
@@ -94,14 +95,19 @@ orders = register(
             "notes",
         ),
         sections=(
-            Section(_("Order"), ("number", "account", "contact", "opportunity", "quote", "status")),
+            Section(
+                _("Order"),
+                ("number", "name", "account", "contact", "opportunity", "quote", "status"),
+            ),
             Section(_("Terms"), ("company", "currency", "doc_date")),
             Section(_("Totals"), (*TOTALS, "exchange_rate")),
             Section(_("Notes"), ("notes",)),
         ),
         headline_fields=("status", "total", "doc_date", "owner"),
-        listed_on=(ListedOn("accounts", "account", _("Orders"), ("number", "status", "total")),),
-        search_words=("number",),
+        listed_on=(
+            ListedOn("accounts", "account", _("Orders"), ("number", "name", "status", "total")),
+        ),
+        search_words=("number", "name"),
         filter_fields=("status", "account", "owner", "company"),
         ordering_fields=("created_at", "number", "total", "doc_date", "id"),
         default_ordering=("-created_at", "-id"),
@@ -112,6 +118,6 @@ orders = register(
         create_service=services.order_create,
         update_service=services.order_update,
         importable=False,
-        api_example={"account": 12, "currency": "ILS", "notes": "מכירה מהירה בחנות"},
+        api_example={"name": "מכירה מהירה בחנות", "account": 12, "currency": "ILS"},
     )
 )

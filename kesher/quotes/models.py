@@ -208,6 +208,12 @@ class Order(PricedDocumentBase):
         on_delete=models.SET_NULL,
         related_name="orders",
     )
+    name = models.CharField(
+        _("reference"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the order is, or the customer's own order number."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
     )
@@ -224,7 +230,8 @@ class Order(PricedDocumentBase):
         ]
 
     def __str__(self):
-        return str(self.number or _("Draft order"))
+        label = self.number or _("Draft order")
+        return f"{label} · {self.name}" if self.name else f"{label} #{self.pk}"
 
     @property
     def is_draft(self) -> bool:
