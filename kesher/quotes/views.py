@@ -159,15 +159,15 @@ def _save_lines(request, model, key: str, pk, setter):
     return _grid_response(request, document)
 
 
-@login_required
 @require_POST
+@login_required
 def quote_lines(request, pk):
     """Save the quote grid: every row priced again by the catalogue, the totals recomputed."""
     return _save_lines(request, Quote, "quotes", pk, services.quote_set_lines)
 
 
-@login_required
 @require_POST
+@login_required
 def order_lines(request, pk):
     return _save_lines(request, Order, "orders", pk, services.order_set_lines)
 
@@ -177,8 +177,8 @@ def _after(request, key: str, document, message: str):
     return redirect(reverse("entity_detail", args=[key, document.pk]))
 
 
-@login_required
 @require_POST
+@login_required
 def quote_action(request, pk, action):
     """The quote's buttons: send, ask for approval, new version, accepted, rejected, link."""
     entity = entity_for("quotes", request.user, "change")
@@ -212,8 +212,8 @@ def quote_action(request, pk, action):
     return _after(request, "quotes", quote, message)
 
 
-@login_required
 @require_POST
+@login_required
 def order_confirm(request, pk):
     entity = entity_for("orders", request.user, "change")
     order = record_for(entity, request.user, pk)
@@ -228,8 +228,8 @@ def order_confirm(request, pk):
     )
 
 
-@login_required
 @require_POST
+@login_required
 def quote_from_opportunity(request, pk):
     """A draft quote for the deal, opened for its lines (REQ SA-10)."""
     entity_for("quotes", request.user, "add")
