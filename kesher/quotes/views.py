@@ -51,7 +51,7 @@ def _submitted(post) -> tuple[list[dict], list[str]]:
     columns = ("product", "name", "quantity", "discount", "period", "periods")
     values = {name: post.getlist(name) for name in columns}
     optional = set(post.getlist("optional"))
-    removed = set(post.getlist("remove"))
+    removed = set(post.getlist("drop_line"))
     rows, errors = [], []
     for index, product in enumerate(values["product"]):
         if not product.strip().isdigit() or str(index) in removed:

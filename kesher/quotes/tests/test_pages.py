@@ -56,7 +56,7 @@ def test_the_grid_prices_on_the_server(users, account, catalogue, client_for):
     assert quote.total == Decimal("212.40")
     client.post(
         reverse("quote_lines", args=[quote.pk]),
-        _grid([laptop], ["2"], ["0"], remove=["0"]),
+        _grid([laptop], ["2"], ["0"], drop_line=["0"]),
         HTTP_HX_REQUEST="true",
     )
     quote.refresh_from_db()
