@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "kesher.marketing",
     "kesher.projects",
     "kesher.objects",
+    "kesher.numbering",
+    "kesher.quotes",
 ]
 
 MIDDLEWARE = [

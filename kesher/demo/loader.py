@@ -39,6 +39,7 @@ from kesher.demo.organization import (
 )
 from kesher.demo.plan import DemoPlan, build_plan
 from kesher.demo.projects import create_projects
+from kesher.demo.quotes import create_quotes
 from kesher.demo.reports import create_reports
 from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
@@ -106,6 +107,7 @@ def load_demo(
         create_sales(users, SALES_REPS)
         create_service(users, manager="yael", agents=["alon", "hadas"])
         create_catalogue(users)
+        create_quotes(users, SALES_REPS)
         create_marketing(users)
         create_projects(users)
         create_objects(users, DEMO_ADMIN)

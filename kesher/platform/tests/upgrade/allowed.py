@@ -108,6 +108,9 @@ ALLOWED = [
     # Issue 24 (decision 0067; org/migrations/0006_role_mfa_required_user_time_zone.py): no role
     # requires a second factor until an administrator says so.
     AddedColumn(table="org_role", column="mfa_required", value=False, why="MFA not required yet"),
+    # Issue 16 (decision 0068; quotes/migrations/0002_defaults.py): the discount approval
+    # process of quotes, which an administrator may change or switch off.
+    AddedRows(table="approvals_approvalprocess", why="the quotes' discount approval process"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QuotesConfig(AppConfig):
+    name = "kesher.quotes"
+    label = "quotes"
+    verbose_name = _("Quotes and orders")
+
+    def ready(self):
+        from kesher.platform.registry import register_panel
+        from kesher.quotes import entities, triggers  # noqa: F401  (registers quotes, orders)
+
+        # A deal's page offers a quote made from it (REQ SA-10).
+        register_panel(
+            "quotes/_make_quote.html",
+            applies=lambda entity: entity.key == "opportunities",
+            kind="actions",
+            order=50,
+        )

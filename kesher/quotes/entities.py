@@ -1,0 +1,123 @@
+"""Quotes and orders in the platform registry: list, detail, forms, API, search, export and
+automation come from these registrations; lines, issuing and acceptance are the app's own
+pages and API (REQ SA-10, SV-12; decision 0068)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.registry import Entity, ListedOn, Section, register
+from kesher.quotes import services
+from kesher.quotes.models import Order, Quote
+
+TOTALS = ("gross", "discount", "net", "vat", "total")
+
+quotes = register(
+    Entity(
+        key="quotes",
+        model=Quote,
+        large=True,
+        linkable=True,
+        label=_("quote"),
+        label_plural=_("Quotes"),
+        icon="🧾",
+        nav_order=33,
+        list_columns=("number", "name", "account", "status", "total", "valid_until", "owner"),
+        form_fields=(
+            "name",
+            "account",
+            "contact",
+            "opportunity",
+            "company",
+            "currency",
+            "doc_date",
+            "valid_until",
+            "owner",
+            "terms",
+            "notes",
+        ),
+        sections=(
+            Section(
+                _("Quote"),
+                ("number", "revision", "name", "account", "contact", "opportunity", "status"),
+            ),
+            Section(_("Terms"), ("company", "currency", "doc_date", "valid_until", "terms")),
+            Section(_("Totals"), (*TOTALS, "exchange_rate")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("status", "total", "valid_until", "owner"),
+        listed_on=(
+            ListedOn("accounts", "account", _("Quotes"), ("number", "name", "status", "total")),
+            ListedOn(
+                "opportunities", "opportunity", _("Quotes"), ("number", "name", "status", "total")
+            ),
+        ),
+        search_words=("number", "name"),
+        filter_fields=("status", "account", "owner", "opportunity", "company"),
+        ordering_fields=("created_at", "number", "total", "valid_until", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("account", "owner"),
+        company_field="company",
+        region_field="account__region",
+        status_field="status",
+        create_service=services.quote_create,
+        update_service=services.quote_update,
+        importable=False,
+        api_example={
+            "name": "הצעת מחיר — מחשבים ניידים",
+            "account": 12,
+            "opportunity": 40,
+            "currency": "ILS",
+            "valid_until": "2026-12-31",
+            "terms": "שוטף + 30",
+        },
+    )
+)
+
+orders = register(
+    Entity(
+        key="orders",
+        model=Order,
+        large=True,
+        linkable=True,
+        label=_("order"),
+        label_plural=_("Orders"),
+        icon="📦",
+        nav_order=34,
+        list_columns=("number", "name", "account", "status", "total", "doc_date", "owner"),
+        form_fields=(
+            "name",
+            "account",
+            "contact",
+            "opportunity",
+            "company",
+            "currency",
+            "doc_date",
+            "owner",
+            "notes",
+        ),
+        sections=(
+            Section(
+                _("Order"),
+                ("number", "name", "account", "contact", "opportunity", "quote", "status"),
+            ),
+            Section(_("Terms"), ("company", "currency", "doc_date")),
+            Section(_("Totals"), (*TOTALS, "exchange_rate")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("status", "total", "doc_date", "owner"),
+        listed_on=(
+            ListedOn("accounts", "account", _("Orders"), ("number", "name", "status", "total")),
+        ),
+        search_words=("number", "name"),
+        filter_fields=("status", "account", "owner", "company"),
+        ordering_fields=("created_at", "number", "total", "doc_date", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("account", "owner"),
+        company_field="company",
+        region_field="account__region",
+        status_field="status",
+        create_service=services.order_create,
+        update_service=services.order_update,
+        importable=False,
+        api_example={"name": "מכירה מהירה בחנות", "account": 12, "currency": "ILS"},
+    )
+)

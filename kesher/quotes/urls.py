@@ -1,0 +1,21 @@
+from django.urls import path
+
+from kesher.quotes import api, views
+
+urlpatterns = [
+    path("quotes/<int:pk>/lines/", views.quote_lines, name="quote_lines"),
+    path("quotes/<int:pk>/<slug:action>/", views.quote_action, name="quote_action"),
+    path("orders/<int:pk>/lines/", views.order_lines, name="order_lines"),
+    path("orders/<int:pk>/confirm/", views.order_confirm, name="order_confirm"),
+    path(
+        "opportunities/<int:pk>/quote/", views.quote_from_opportunity, name="quote_from_opportunity"
+    ),
+    path("q/<str:token>/", views.customer_quote, name="customer_quote"),
+    # Beside the generated resources, whose routes end at the record's id.
+    path("api/v1/quotes/<int:pk>/lines/", api.QuoteLinesView.as_view(), name="api_quote_lines"),
+    path("api/v1/orders/<int:pk>/lines/", api.OrderLinesView.as_view(), name="api_order_lines"),
+    *(
+        path(f"api/v1/{key}/<int:pk>/{name}/", view.as_view(), name=f"api_{key}_{name}")
+        for (key, name), view in api.ACTION_VIEWS.items()
+    ),
+]
