@@ -155,7 +155,7 @@ for _side in ("rep1", "rep2"):
             data=_test_to,
             writes=_tested(_side),
         ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
         what=f"{_side}'s send's test",
     )
     register_route(
@@ -169,10 +169,7 @@ for _side in ("rep1", "rep2"):
             data=_test_to,
             writes=_tested(_side),
         ),
-        *(
-            Verb(m, not_allowed(permitted("campaign-sends", "change", _send)))
-            for m in ("GET", "PUT", "PATCH", "DELETE")
-        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
         api=True,
         what=f"{_side}'s send's test",
     )
@@ -182,10 +179,7 @@ for _side in ("rep1", "rep2"):
             f"/api/v1/campaigns/{world.record('campaigns', side).pk}/results/"
         ),
         Verb("GET", permitted("campaigns", "view", _campaign)),
-        *(
-            Verb(m, not_allowed(permitted("campaigns", "view", _campaign)))
-            for m in ("POST", "PUT", "PATCH", "DELETE")
-        ),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
         api=True,
         what=f"{_side}'s campaign's results",
     )

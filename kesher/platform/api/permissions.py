@@ -10,6 +10,7 @@ __all__ = [
     "METHOD_ACTIONS",
     "ActiveUser",
     "EntityPermission",
+    "SchemaReader",
 ]
 
 METHOD_ACTIONS = {

@@ -54,8 +54,12 @@ PAGE_SIZE = 50
 
 @login_required
 def home(request):
+    # One's own changes, but not to kinds of record one may no longer see (a role changed, or a
+    # module's record made for one by a service): their names must not show.
+    unseen = [e.model for e in registry.all() if not can(request.user, e.key, "view")]
     recent = (
         AuditEntry.objects.filter(actor=request.user)
+        .exclude(content_type__in=ContentType.objects.get_for_models(*unseen).values())
         .select_related("content_type")
         .order_by("-at")[:10]
     )

@@ -4,6 +4,8 @@ The lines and the actions are sent in ways the services refuse (an empty draft i
 line without a product is no line), so whoever passes the gate gets the refusal and nothing is
 written; the services' own tests write."""
 
+from kesher.customers.models import Account
+from kesher.customers.services import account_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
@@ -18,19 +20,29 @@ from kesher.platform.testing.matrix import (
 from kesher.quotes.models import Quote
 from kesher.quotes.services import order_create, quote_create
 
+
+def _customer(world, side):
+    """The side's own customer of its documents: an account with documents cannot be deleted
+    (they are kept by law), and the matrix deletes the side's main account."""
+    name = f"Documents customer {side}"
+    return Account.objects.filter(name=name).first() or account_create(
+        actor=owner_of(world, side), data={"name": name, "owner": owner_of(world, side)}
+    )
+
+
 register_records(
     "quotes",
     make=lambda world, side: quote_create(
         actor=owner_of(world, side),
         data={
             "name": f"{SEARCH_WORD} quote {side}",
-            "account": world.record("accounts", side),
+            "account": _customer(world, side),
             "owner": owner_of(world, side),
         },
     ),
     values=lambda world, marker, record: {
         "name": marker,
-        "account": (record.account_id if record else world.record("accounts", "rep1").pk),
+        "account": (record.account_id if record else _customer(world, "rep1").pk),
     },
     marker_field="name",
 )
@@ -40,14 +52,14 @@ register_records(
     make=lambda world, side: order_create(
         actor=owner_of(world, side),
         data={
-            "account": world.record("accounts", side),
+            "account": _customer(world, side),
             "owner": owner_of(world, side),
             "name": f"{SEARCH_WORD} order {side}",
         },
     ),
     values=lambda world, marker, record: {
         "name": marker,
-        "account": (record.account_id if record else world.record("accounts", "rep1").pk),
+        "account": (record.account_id if record else _customer(world, "rep1").pk),
     },
     marker_field="name",
 )

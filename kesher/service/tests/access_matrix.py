@@ -4,6 +4,7 @@ service's own pages and API: each sales rep's ticket is about his own account.""
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
+    Outcome,
     Verb,
     not_allowed,
     owner_of,
@@ -65,6 +66,104 @@ for _side in ("rep1", "rep2"):
         api=True,
         what=f"{_side}'s ticket's SLA clocks",
     )
+
+
+def _then(gate, outcome):
+    """``gate``'s answer; past it, ``outcome`` (a form sent empty: 404 for no article)."""
+
+    def expect(world, principal):
+        answer = gate(world, principal)
+        return outcome if answer is Outcome.ALLOW else answer
+
+    return expect
+
+
+def _both(first, second):
+    """``first``'s refusal, else ``second``'s (the split page: change the ticket, add one)."""
+
+    def expect(world, principal):
+        answer = first(world, principal)
+        return answer if answer is not Outcome.ALLOW else second(world, principal)
+
+    return expect
+
+
+# The service desk's e-mail, merge, split and knowledge-base routes (issue 18, decision 0072):
+# reading the forms and what the API offers; their writes are tested in kesher/service/tests.
+for _side in ("rep1", "rep2"):
+
+    def _ticket(world, side=_side):
+        return world.record("tickets", side)
+
+    _change = permitted("tickets", "change", _ticket)
+    for _page in ("reply", "merge"):
+        register_route(
+            "pages",
+            lambda world, side=_side, page=_page: (
+                f"/service/tickets/{world.record('tickets', side).pk}/{page}/"
+            ),
+            Verb("GET", _change),
+            what=f"{_side}'s ticket's {_page} form",
+        )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/service/tickets/{world.record('tickets', side).pk}/split/",
+        Verb(
+            "GET",
+            _both(
+                _change,
+                _then(permitted("tickets", "add"), Outcome.ALLOW),
+            ),
+        ),
+        what=f"{_side}'s ticket's split form",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/service/tickets/{world.record('tickets', side).pk}/solved-by/",
+        Verb("POST", _then(_change, Outcome.NOT_FOUND)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s ticket solved by no article",
+    )
+    for _action in ("reply", "merge", "split"):
+        register_route(
+            "api",
+            lambda world, side=_side, action=_action: (
+                f"/api/v1/tickets/{world.record('tickets', side).pk}/{action}/"
+            ),
+            # Sent empty: refused with what is missing, once past the rights.
+            Verb("POST", _then(_change, Outcome.REFUSED)),
+            *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+            api=True,
+            what=f"{_side}'s ticket's {_action}",
+        )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tickets/{world.record('tickets', side).pk}/canned-replies/"
+        ),
+        Verb("GET", permitted("tickets", "view", _ticket)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+        api=True,
+        what=f"{_side}'s ticket's canned replies",
+    )
+
+register_route("pages", "/service/sla-report/", Verb("GET", permitted("tickets", "view")))
+register_route(
+    "api",
+    "/api/v1/service/sla-report/",
+    Verb("GET", permitted("tickets", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+    api=True,
+    what="the SLA report",
+)
+register_route(
+    "api",
+    "/api/v1/service/inbound-email/",
+    Verb("POST", _then(permitted("service-mailboxes", "add"), Outcome.REFUSED)),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="the forwarded e-mail endpoint",
+)
 
 register_route(
     "pages",

@@ -111,6 +111,11 @@ ALLOWED = [
     # Issue 16 (decision 0068; quotes/migrations/0002_defaults.py): the discount approval
     # process of quotes, which an administrator may change or switch off.
     AddedRows(table="approvals_approvalprocess", why="the quotes' discount approval process"),
+    # Issue 18 (decision 0072; integrations/migrations/0003_message_headers.py): the extra
+    # headers of a stored outgoing message (threading of ticket replies); old ones had none.
+    AddedColumn(
+        table="integrations_outgoingmessage", column="headers", value={}, why="no extra headers"
+    ),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
