@@ -38,7 +38,10 @@ def test_au3_admin_defines_a_process_through_the_api(api_for, users):
         format="json",
     )
     assert response.status_code == 201, response.json()
-    assert ApprovalProcess.objects.get().steps[1] == {"approver": "role", "role": "admin"}
+    assert ApprovalProcess.objects.get(entity="accounts").steps[1] == {
+        "approver": "role",
+        "role": "admin",
+    }
 
 
 @pytest.mark.parametrize(("language", "word"), [("he", "שלב"), ("en", "Step")])
@@ -50,7 +53,7 @@ def test_au3_bad_steps_answer_400_in_the_callers_language(api_for, users, langua
     )
     assert response.status_code == 400
     assert word in response.json()["steps"][0]
-    assert not ApprovalProcess.objects.exists()
+    assert not ApprovalProcess.objects.filter(entity="accounts").exists()  # quotes' is seeded
 
 
 def test_au3_start_decide_and_approve_through_the_api(api_for, users, account, process):
@@ -261,7 +264,7 @@ def test_au3_process_names_are_checked_and_kept_as_text(api_for, client_for, use
         format="json",
     )
     assert hostile.status_code == 201
-    assert ApprovalProcess.objects.get().name_he == "<script>x</script>"
+    assert ApprovalProcess.objects.get(entity="accounts").name_he == "<script>x</script>"
     page = client_for(users["admin"]).get(f"/r/approval-processes/{hostile.json()['id']}/")
     assert page.status_code == 200
     assert "&lt;script&gt;x&lt;/script&gt;" in page.content.decode()

@@ -23,7 +23,7 @@ def test_au4_onboarding_installs_its_parts_and_runs(users, worker):
     assert sorted(Rule.objects.values_list("trigger_kind", flat=True)) == ["idle", "status_entered"]
     assert TaskTemplate.objects.count() == 3
     assert EmailTemplate.objects.get().entity == "accounts"
-    assert ApprovalProcess.objects.get().steps == [{"approver": "manager"}]
+    assert ApprovalProcess.objects.get(entity="accounts").steps == [{"approver": "manager"}]
     assert len(installed.created["records"]) == 7
     welcome = Rule.objects.get(trigger_kind="status_entered")
     kickoff = TaskTemplate.objects.get(name="קליטה: פגישת התנעה")

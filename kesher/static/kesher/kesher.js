@@ -336,3 +336,12 @@ document.addEventListener("click", (event) => {
   box.focus();
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
+// A grid that saves as it is edited (a quote's lines): a change outside its pickers' search
+// boxes — a picker reports its choice through its hidden input — asks the server to price the
+// lines again. A trigger filter would need eval, which the Content-Security-Policy forbids.
+document.addEventListener("change", (event) => {
+  const grid = event.target.closest("[data-lines-grid]");
+  if (grid && !event.target.matches("[data-picker-for]")) {
+    grid.dispatchEvent(new Event("grid-change"));
+  }
+});
