@@ -148,3 +148,12 @@ def test_the_kesher_worker_queues_a_tick_holds_a_lease_and_gives_it_back(
     assert job_runs == [1]  # the tick it queued ran
     assert DBTaskResult.objects.filter(task_path=TICK_PATH, status="SUCCESSFUL").count() == 1
     assert not WorkerHeartbeat.objects.filter(name__startswith="worker:").exists()
+
+
+def test_healthz_waits_three_minutes_however_often_the_tick_runs(client, settings):
+    """A lone worker busy with a long task cannot tick meanwhile (issue 24 item 6's 20-s tick)."""
+    settings.KESHER_TICK_SECONDS = 20
+    WorkerHeartbeat.objects.create(name="tick", last_seen=timezone.now() - timedelta(seconds=170))
+    assert client.get("/healthz").status_code == 200
+    WorkerHeartbeat.objects.update(last_seen=timezone.now() - timedelta(seconds=185))
+    assert client.get("/healthz").status_code == 503
