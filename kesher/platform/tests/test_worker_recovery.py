@@ -4,6 +4,7 @@ for 40 s are taken up again from their cursor, queued ones wait longer; ``serve`
 dead process again and gives up on one that cannot stay up."""
 
 import sys
+import threading
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -57,17 +58,20 @@ def test_a_dead_workers_running_tasks_are_marked_failed(settings):
 
 
 @pytest.mark.django_db(transaction=True)  # the lease thread writes through its own connection
-def test_a_lease_is_renewed_while_held_and_given_back(settings):
-    lease = Lease("w1", every=0.05).start()
-    first = WorkerHeartbeat.objects.get(name="worker:w1").last_seen
+def test_a_lease_is_renewed_while_held_and_given_back(monkeypatch):
+    # The renewing thread is watched through the function it calls: a second connection writing
+    # beside the test's transaction would lock SQLite's shared in-memory test database.
+    renew_lease("w1")
+    renewals = threading.Semaphore(0)
+    monkeypatch.setattr(
+        "kesher.platform.workers.renew_lease", lambda worker_id: renewals.release()
+    )
+    lease = Lease("w1", every=0.02).start()
     try:
-        for _ in range(100):
-            if WorkerHeartbeat.objects.get(name="worker:w1").last_seen > first:
-                break
-            lease._stop.wait(0.05)
-        assert WorkerHeartbeat.objects.get(name="worker:w1").last_seen > first
+        assert all(renewals.acquire(timeout=5) for _ in range(3))  # at start, then each 0.02 s
     finally:
         lease.release()
+    assert not lease._thread.is_alive()
     assert not WorkerHeartbeat.objects.filter(name="worker:w1").exists()
 
 
