@@ -142,7 +142,7 @@ def test_sales_figures_are_measured_beside_their_floors(tmp_path):
     database = tmp_path / "sales.sqlite3"
     command = [
         sys.executable, "-m", "bench.sales", "--db", "sqlite", "--sqlite-path", str(database),
-        "--opportunities", "2000", "--leads", "1000", "--accounts", "300", "--contacts", "400",
+        "--opportunities", "300", "--leads", "150", "--accounts", "60", "--contacts", "80",
         "--runs", "2", "--warmup", "1", "--converts", "6", "--convert-warmup", "1",
         "--results-dir", str(tmp_path),
     ]  # fmt: skip
@@ -156,7 +156,7 @@ def test_sales_figures_are_measured_beside_their_floors(tmp_path):
     assert "| convert.api |" in report
     assert "| convert.bare (floor) |" in report
     assert "journal_mode wal" in report
-    assert "'opportunities': 2000, 'open': 1200, 'leads': 1000" in report
+    assert "'opportunities': 300, 'open': 180, 'leads': 150" in report
     # Moves and conversions wrote to a copy, never to the data set itself.
     with sqlite3.connect(database) as conn:
         converted = conn.execute("SELECT count(*) FROM sales_lead WHERE converted_at IS NOT NULL")
