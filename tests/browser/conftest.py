@@ -181,3 +181,10 @@ def log_in():
         page.wait_for_url(re.compile(r"/$"))
 
     return sign_in
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has swapped and processed what it loaded: a field typed into before htmx
+    binds its triggers (a busy machine) sends no request, and its suggestions never come."""
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")

@@ -15,6 +15,7 @@ from kesher.integrations.models import OutgoingMessage
 from kesher.service.models import Mailbox, Ticket
 from kesher.service.services import canned_reply_create
 from kesher.service.tests.factories import make_ticket
+from tests.browser.conftest import htmx_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,8 @@ def _reply_and_merge(page, ticket, duplicate, expected_text, shot):
     page.goto(f"/r/tickets/{duplicate.pk}/")
     page.wait_for_load_state("networkidle")
     page.locator("#ticket-merge").click()
+    expect(page.locator("#merge-form")).to_be_visible()
+    htmx_settled(page)
     page.locator("#id_into-search").press_sequentially(ticket.number)
     page.locator(f"#merge-form [data-pick='{ticket.pk}']").click()
     with page.expect_navigation():
@@ -55,13 +58,6 @@ def _reply_and_merge(page, ticket, duplicate, expected_text, shot):
     assert duplicate.resolved_at is not None
 
 
-@pytest.mark.skip(
-    reason=(
-        "the merge form's ticket picker offers no suggestion in the browser within 10 s in the "
-        "whole suite (PostgreSQL always, SQLite in the full run), though the same picker request "
-        "answers with the ticket in a test client; the first thing of the next stop"
-    ),
-)
 def test_an_agent_replies_with_a_canned_reply_and_merges_a_duplicate(
     users, open_page, log_in, screenshot
 ):
