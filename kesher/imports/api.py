@@ -94,6 +94,14 @@ def job_json(job: ImportJob, *, fields: bool = False) -> dict:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "undone_at": job.undone_at,
+        "undo": {
+            "total": job.undo_total,
+            "done": job.undo_done,
+            "deleted": job.undo_counts.get("deleted", 0),
+            "restored": job.undo_counts.get("restored", 0),
+            "kept": job.undo_counts.get("kept", 0),
+            "skipped": job.undo_counts.get("skipped", 0),
+        },
     }
     if fields:
         entity = registry.get(job.entity)
@@ -168,6 +176,7 @@ JOB_EXAMPLE = {
     "started_at": "2026-01-04T10:02:00+02:00",
     "finished_at": None,
     "undone_at": None,
+    "undo": {"total": 0, "done": 0, "deleted": 0, "restored": 0, "kept": 0, "skipped": 0},
 }
 
 
@@ -439,20 +448,37 @@ class UndoView(APIView):
 
     @extend_schema(
         summary="Undo a finished import",
-        description="Deletes the records it created and restores the fields it updated, within "
-        "the configured number of days. Records other records now use are kept and counted.",
+        description="Starts the undo in the worker, within the configured number of days: it "
+        "deletes the records the import created and restores the fields it updated, a batch at "
+        "a time; the job's `status` is `undoing` until it is `undone`, and its `undo` tells the "
+        "progress and what was deleted, restored, kept (other records use it) or skipped "
+        "(deleted meanwhile).",
         request=None,
-        responses={200: dict},
+        responses={202: dict, 400: dict},
         examples=[
             OpenApiExample(
-                "Undone", value={"deleted": 1950, "restored": 48, "kept": 0}, response_only=True
+                "Undoing",
+                value={
+                    **JOB_EXAMPLE,
+                    "status": "undoing",
+                    "undo": {
+                        "total": 1998,
+                        "done": 400,
+                        "deleted": 380,
+                        "restored": 18,
+                        "kept": 2,
+                        "skipped": 0,
+                    },
+                },
+                response_only=True,
             )
         ],
     )
     def post(self, request, pk):
         job = _job(request, pk)
         _may_import(request, job)
-        return Response(services.import_undo(job, actor=request.user))
+        job = services.import_undo(job, actor=request.user)
+        return Response(job_json(job), status=202)
 
 
 class IssuesView(APIView):

@@ -51,6 +51,7 @@ class ImportJob(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
 
     class Mode(models.TextChoices):
@@ -103,6 +104,20 @@ class ImportJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    # Undo runs in the worker (issue 24 item 5): who asked, how far it went — the (row, id) of
+    # the last change it handled, committed with each batch — and what it did.
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    undo_total = models.PositiveIntegerField(default=0)
+    undo_done = models.PositiveIntegerField(default=0)
+    undo_after = models.JSONField(null=True, blank=True)
+    undo_counts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -115,7 +130,12 @@ class ImportJob(models.Model):
 
     @property
     def busy(self) -> bool:
-        return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in (
+            self.Status.CHECKING,
+            self.Status.QUEUED,
+            self.Status.RUNNING,
+            self.Status.UNDOING,
+        )
 
     @property
     def to_write(self) -> int:
@@ -124,6 +144,8 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
+        if self.status == self.Status.UNDOING:
+            return min(100, int(self.undo_done * 100 / self.undo_total)) if self.undo_total else 0
         if not self.total:
             return 100 if not self.busy else 0
         return min(100, int(self.done * 100 / self.total))

@@ -607,8 +607,8 @@ def _forget_stored(plan) -> None:
 
 
 def resume_stalled() -> None:
-    """Re-queue jobs whose worker stopped; they continue from their cursor."""
-    from kesher.imports.tasks import run_import_job
+    """Re-queue jobs (and undos) whose worker stopped; they continue from their cursor."""
+    from kesher.imports.tasks import run_import_job, run_import_undo
 
     now = timezone.now()
     stalled = ImportJob.objects.filter(
@@ -621,16 +621,27 @@ def resume_stalled() -> None:
         ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
         logger.warning("import job %s stalled; queued again", job_id)
         run_import_job.enqueue(job_id)
+    undoing = ImportJob.objects.filter(
+        status=Status.UNDOING, heartbeat_at__lt=now - STALLED_AFTER
+    ).values_list("pk", flat=True)
+    for job_id in list(undoing[:20]):
+        ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+        logger.warning("undo of import job %s stalled; queued again", job_id)
+        run_import_undo.enqueue(job_id)
 
 
 # --- undo ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def import_undo(job: ImportJob, *, actor) -> dict:
-    """Delete what an import created and restore what it updated, within the undo period.
+UNDO_BATCH = 200
 
-    Returns counts; records that other records now use are kept and counted."""
+
+@transaction.atomic
+def import_undo(job: ImportJob, *, actor) -> ImportJob:
+    """Ask the worker to undo a finished import within the undo period: delete what it created
+    and restore what it updated (``run_undo``). Returns the job, now "undoing"."""
+    from kesher.imports.tasks import run_import_undo
+
     _entity_for_import(job.entity, actor)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status not in (Status.DONE, Status.CANCELLED, Status.FAILED) or job.started_at is None:
@@ -640,34 +651,94 @@ def import_undo(job: ImportJob, *, actor) -> dict:
         raise ValidationError(
             {"status": [_("Imports can be undone for %(n)s days only.") % {"n": undo_days()}]}
         )
+    job.status, job.undone_by, job.heartbeat_at = Status.UNDOING, actor, timezone.now()
+    job.undo_total = job.changes.count()
+    job.undo_done, job.undo_after = 0, None
+    job.undo_counts = {"deleted": 0, "restored": 0, "kept": 0, "skipped": 0}
+    job.save(
+        update_fields=[
+            "status",
+            "undone_by",
+            "heartbeat_at",
+            "undo_total",
+            "undo_done",
+            "undo_after",
+            "undo_counts",
+        ]
+    )
+    transaction.on_commit(partial(run_import_undo.enqueue, job.pk))
+    return job
+
+
+def run_undo(job_id: int, *, size: int = UNDO_BATCH) -> None:
+    """Undo an import in the worker, a batch of its changes per transaction (issue 24 item 5).
+
+    Each batch commits its writes with the job's cursor and counts, so a worker that dies goes
+    on after the last whole batch. A record deleted meanwhile is skipped, one that others now
+    use (or that no longer validates) is kept; both are counted, never a reason to stop."""
+    job = ImportJob.objects.select_related("undone_by").filter(pk=job_id).first()
+    if job is None or job.status != Status.UNDOING:
+        return
+    actor = job.undone_by
+    language = getattr(actor, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        if actor is None or not actor.is_active:
+            _undo_stopped(job_id, _("The user who asked for the undo can no longer do it."))
+            return
+        while _undo_batch(job_id, actor, size):
+            pass
+
+
+def _undo_stopped(job_id: int, message: str) -> None:
+    ImportJob.objects.filter(pk=job_id, status=Status.UNDOING).update(
+        status=Status.DONE, error=message[:2000]
+    )
+
+
+@transaction.atomic
+def _undo_batch(job_id: int, actor, size: int) -> bool:
+    """Undo the next ``size`` changes, newest row first; False when nothing is left."""
+    job = ImportJob.objects.select_for_update().get(pk=job_id)
+    if job.status != Status.UNDOING:
+        return False
     entity = registry.get(job.entity)
-    model = entity.model
-    result = {"deleted": 0, "restored": 0, "kept": 0}
-    result["deleted"] += _undo_attachments(job, actor)
-    changes = list(job.changes.filter(entity=entity.key).order_by("-row", "-pk"))
-    records = model._base_manager.in_bulk([c.record_id for c in changes])
-    for change in changes:
+    counts = dict(job.undo_counts)
+    if job.undo_after is None:  # the first batch: the files go with it
+        counts["deleted"] += _undo_attachments(job, actor)
+    changes = job.changes.filter(entity=entity.key)
+    if job.undo_after is not None:
+        row, pk = job.undo_after
+        changes = changes.filter(models.Q(row__lt=row) | models.Q(row=row, pk__lt=pk))
+    batch = list(changes.order_by("-row", "-pk")[:size])
+    records = entity.model._base_manager.in_bulk([c.record_id for c in batch])
+    for change in batch:
         record = records.get(change.record_id)
         if record is None:
+            counts["skipped"] += 1  # deleted since the import
             continue
         try:
             with transaction.atomic():
                 if change.action == ImportRowChange.Action.CREATED:
                     (entity.delete_service or record_delete)(record, actor=actor)
-                    result["deleted"] += 1
+                    counts["deleted"] += 1
                 else:
-                    data = dict(change.before)
-                    custom = data.pop("custom", None)
-                    if custom is not None:
-                        data["custom"] = custom
-                    (entity.update_service or record_update)(record, actor=actor, data=data)
-                    result["restored"] += 1
+                    (entity.update_service or record_update)(
+                        record, actor=actor, data=dict(change.before)
+                    )
+                    counts["restored"] += 1
         except (models.ProtectedError, models.RestrictedError, ValidationError):
-            result["kept"] += 1
+            counts["kept"] += 1
+    job.undo_counts, job.heartbeat_at = counts, timezone.now()
+    job.undo_done += len(batch)
+    if batch:
+        job.undo_after = [batch[-1].row, batch[-1].pk]
+        job.save(update_fields=["undo_counts", "heartbeat_at", "undo_done", "undo_after"])
+        return True
     ExternalId.objects.filter(job=job).delete()
     job.status, job.undone_at = Status.UNDONE, timezone.now()
-    job.save(update_fields=["status", "undone_at"])
-    return result
+    job.undo_done = job.undo_total
+    job.save(update_fields=["undo_counts", "heartbeat_at", "undo_done", "status", "undone_at"])
+    return False
 
 
 def _undo_attachments(job: ImportJob, actor) -> int:

@@ -376,12 +376,9 @@ def undo(request, pk):
         request,
         pk,
         services.import_undo,
-        lambda counts: (
-            _(
-                "Undone: %(deleted)s records deleted, %(restored)s restored, %(kept)s kept "
-                "because other records use them."
-            )
-            % counts
+        lambda job: _(
+            "The undo has started: the worker deletes what the import created and restores "
+            "what it changed. This page shows its progress."
         ),
     )
 

@@ -184,3 +184,16 @@ def linkable(qs: QuerySet, user) -> QuerySet:
     if qs.model is Choice:
         return qs
     return qs.visible_to(user)  # type: ignore[attr-defined]  # an entity's: an EntityQuerySet
+
+
+def pointable(qs: QuerySet, user) -> QuerySet:
+    """What a form or the API offers for a link: an entity's records as ``linkable``; of a
+    model kept per user (saved views: ``for_user``), the user's own and the shared ones — the
+    name of someone else's personal view is not shown to others; anything else as it is."""
+    from kesher.platform.registry import registry
+
+    if registry.has_model(qs.model):
+        return linkable(qs, user)
+    if hasattr(qs, "for_user"):
+        return qs.for_user(user)
+    return qs

@@ -117,7 +117,9 @@ def test_upload_map_dry_run_and_import(
 
     # Undo deletes what the import created.
     page.locator("#undo-import").click()
-    expect(page.locator("#import-report")).to_contain_text("בוטל")
+    expect(page.locator("#import-progress")).to_be_visible()  # the worker undoes it
+    services.run_undo(job.pk)
+    expect(page.locator("#undo-result")).to_contain_text("בוטל")
     assert not Contact.objects.exists()
 
 

@@ -48,3 +48,11 @@ def run(job, actor, size=None) -> ImportJob:
     services.run_job(job.pk, size=size)
     job.refresh_from_db()
     return job
+
+
+def undo(job, actor) -> dict:
+    """Ask for the undo, run the worker's side, and return what it did."""
+    services.import_undo(job, actor=actor)
+    services.run_undo(job.pk)
+    job.refresh_from_db()
+    return {key: job.undo_counts[key] for key in ("deleted", "restored", "kept", "skipped")}

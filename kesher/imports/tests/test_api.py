@@ -96,9 +96,16 @@ def test_whole_flow_windows_1255_file(users, api_for):
     }
     assert ExternalId.objects.filter(source="old").count() == 2
 
-    undone = api.post(f"{URL}{job['id']}/undo/")
-    assert undone.status_code == 200
-    assert undone.json() == {"deleted": 2, "restored": 0, "kept": 0}
+    undoing = api.post(f"{URL}{job['id']}/undo/")
+    assert undoing.status_code == 202
+    assert (undoing.json()["status"], undoing.json()["undo"]["total"]) == ("undoing", 2)
+    assert Contact.objects.count() == 2  # the worker undoes it
+    services.run_undo(job["id"])
+    undone = api.get(f"{URL}{job['id']}/").json()
+    assert undone["status"] == "undone"
+    assert undone["undo"] == {
+        "total": 2, "done": 2, "deleted": 2, "restored": 0, "kept": 0, "skipped": 0
+    }  # fmt: skip
     assert not Contact.objects.exists()
     assert not ExternalId.objects.exists()
 

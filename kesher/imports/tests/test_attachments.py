@@ -14,7 +14,7 @@ from kesher.customers.models import Account
 from kesher.customers.tests.factories import make_account
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob
-from kesher.imports.tests.helpers import check, csv_bytes, run
+from kesher.imports.tests.helpers import check, csv_bytes, run, undo
 from kesher.platform.models import Attachment
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_accounts_import_attaches_each_rows_file_and_undo_removes_them(
     assert beta.name == "beta.docx"  # a bare name finds the only file so named in the zip
     path = stored.file.name
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.import_undo(job, actor=admin)
+        result = undo(job, admin)
     assert result["deleted"] == 4  # two files and two accounts
     assert not Attachment.objects.exists()
     assert not Account.objects.exists()

@@ -14,7 +14,7 @@ from kesher.customers.models import Account
 from kesher.customers.tests.factories import VALID_COMPANY_NUMBER, make_account, make_contact
 from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob
-from kesher.imports.tests.helpers import check, run, upload
+from kesher.imports.tests.helpers import check, run, undo, upload
 
 pytestmark = pytest.mark.django_db
 Status = ImportJob.Status
@@ -209,7 +209,7 @@ def test_open_tasks_get_their_due_date_sla_and_link_and_undo_removes_them(users)
     quote = Task.objects.get(title="לשלוח הצעה")
     assert quote.status.value == "open"  # the default status
     assert timezone.localtime(quote.due_at).date() == datetime.date(2026, 3, 11)
-    result = services.import_undo(job, actor=rep)
+    result = undo(job, rep)
     assert result["deleted"] == 2
     assert not Task.objects.exists()
 

@@ -6,9 +6,8 @@ from django.core.exceptions import PermissionDenied
 
 from kesher.customers.models import Contact, Relationship
 from kesher.customers.tests.factories import VALID_COMPANY_NUMBER, make_account, make_contact
-from kesher.imports import services
 from kesher.imports.models import ExternalId, ImportJob
-from kesher.imports.tests.helpers import check, run, upload
+from kesher.imports.tests.helpers import check, run, undo, upload
 from kesher.org.models import User
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +61,7 @@ def test_relationships_by_external_id_or_natural_key_and_type_by_value_mapping(u
     again = run(again, rep)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert Relationship.objects.count() == 3
-    assert services.import_undo(job, actor=rep)["deleted"] == 3
+    assert undo(job, rep)["deleted"] == 3
     assert not Relationship.objects.exists()
 
 
@@ -136,7 +135,7 @@ def test_users_are_imported_without_passwords_and_upserted_by_email(users, depar
     assert (noa.last_name, noa.role.key) == ("ברק-לוי", "manager")
     again = run(check(upload(admin, rows, entity="users"), admin, USER_MAPPING, "upsert"), admin)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
-    services.import_undo(job, actor=admin)
+    undo(job, admin)
     noa.refresh_from_db()
     assert (noa.last_name, noa.role.key) == ("ברק", "sales_rep")
 

@@ -68,7 +68,12 @@ def test_the_whole_wizard(users, client_for, django_capture_on_commit_callbacks)
 
     client.post(f"/imports/{job.pk}/undo/")
     job.refresh_from_db()
+    assert job.status == "undoing"
+    assert 'id="import-progress"' in client.get(f"/imports/{job.pk}/").content.decode()
+    services.run_undo(job.pk)
+    job.refresh_from_db()
     assert job.status == "undone"
+    assert 'id="undo-result"' in client.get(f"/imports/{job.pk}/").content.decode()
     assert not Contact.objects.exists()
 
 

@@ -308,3 +308,21 @@ def test_the_send_page_acts_and_offers_a_resend_only_when_some_are_unknown(
     assert page.post(f"/marketing/sends/{send.pk}/send/").status_code == 302
     assert Recipient.objects.filter(send=send).count() == 2
     assert page.post(f"/marketing/sends/{send.pk}/nonsense/").status_code == 404
+
+
+def test_someone_elses_personal_view_is_neither_offered_nor_taken_as_a_segment(
+    marketing, users, client_for, api_for
+):
+    """A personal saved view is its owner's: another user's send form does not name it, and the
+    API does not take it (the filter and the name are his; shared views are everyone's)."""
+    view, admin = marketing["view"], users["admin"]
+    own = client_for(marketing["manager"]).get("/r/campaign-sends/new/")
+    assert f'<option value="{view.pk}">{view.name}</option>' in own.content.decode()
+    other = client_for(admin).get("/r/campaign-sends/new/")
+    assert other.status_code == 200
+    assert view.name not in other.content.decode()
+    data = {"campaign": marketing["campaign"].pk, "name": "x", "segment": view.pk}
+    response = api_for(admin).post("/api/v1/campaign-sends/", data, format="json")
+    assert response.status_code == 400
+    assert "segment" in response.json()
+    assert not Send.objects.filter(name="x").exists()

@@ -10,9 +10,9 @@ from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from kesher.platform.access import linkable
+from kesher.platform.access import pointable
 from kesher.platform.records.many import scoped_many_fields, visible_related
-from kesher.platform.registry import Entity, registry
+from kesher.platform.registry import Entity
 from kesher.platform.visibility import hidden_fields
 
 __all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
@@ -56,8 +56,8 @@ class EntitySerializer(serializers.ModelSerializer):
         for field in self.fields.values():
             target: Any = getattr(field, "child_relation", field)  # any field with a queryset
             queryset = getattr(target, "queryset", None)
-            if queryset is not None and registry.has_model(queryset.model) and user is not None:
-                target.queryset = linkable(queryset, user)
+            if queryset is not None and user is not None:
+                target.queryset = pointable(queryset, user)
         # A pick-list field takes its entity's own list (one field may serve several kinds').
         for name, list_key in self.entity.choice_lists.items():
             choice: Any = self.fields.get(name)

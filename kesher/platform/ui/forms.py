@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform import jsonlimits
-from kesher.platform.access import linkable
+from kesher.platform.access import pointable
 from kesher.platform.models import Choice
 from kesher.platform.records.links import resolve_link
 from kesher.platform.registry import Entity, registry
@@ -257,8 +257,8 @@ def form_for(entity: Entity, user, fields=None) -> type[EntityForm]:
                 if isinstance(field.widget, _ProjectTemplateWidget):
                     field.widget.user = user
                 queryset = getattr(field, "queryset", None)
-                if queryset is not None and registry.has_model(queryset.model):
-                    field.queryset = linkable(queryset, user)
+                if queryset is not None:
+                    field.queryset = pointable(queryset, user)
                 if queryset is not None and queryset.model is Choice:
                     if name in entity.choice_lists:
                         # The entity's own list (one field may serve several kinds' lists).
