@@ -116,6 +116,20 @@ ALLOWED = [
     AddedColumn(
         table="integrations_outgoingmessage", column="headers", value={}, why="no extra headers"
     ),
+    # The undo of an import runs in the worker (issue 24 item 5); an old job was never undone
+    # that way, so it has no undo's asker, progress, cursor or counts.
+    *(
+        AddedColumn(
+            table="imports_importjob", column=column, value=value, why="no undo in the worker"
+        )
+        for column, value in (
+            ("undone_by_id", None),
+            ("undo_total", 0),
+            ("undo_done", 0),
+            ("undo_after", None),
+            ("undo_counts", {}),
+        )
+    ),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
