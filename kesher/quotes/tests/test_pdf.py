@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -196,3 +198,41 @@ def test_the_api_gives_the_pdf_to_those_who_see_the_record(quote, users, api_for
     assert "application/pdf" in operation["responses"]["200"]["content"]
     assert "/api/v1/orders/{id}/pdf/" in schema["paths"]
     assert schema["paths"]["/api/v1/quotes/{id}/email/"]["post"]["operationId"] == "quotes_email"
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler's pdftoppm is not installed")
+def test_the_pages_read_right_to_left_in_hebrew_and_left_to_right_in_english(quote, tmp_path):
+    """The first page as an image (pdftoppm, as a person sees it): the title stands at the
+    right in Hebrew and at the left in English."""
+    from PIL import Image
+
+    for language, side in (("he", "right"), ("en", "left")):
+        source = tmp_path / f"{language}.pdf"
+        source.write_bytes(document_pdf(quote, language=language))
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "50",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                source,
+                tmp_path / language,
+            ],
+            check=True,
+        )
+        image = Image.open(tmp_path / f"{language}.png").convert("L")
+        width, height = image.size
+        # The title's band, under the company's header and above the customer's details.
+        band = image.crop((0, int(height * 0.11), width, int(height * 0.145)))
+        ink = band.point(lambda value: 255 if value < 128 else 0).getbbox()
+        assert ink is not None, f"{language}: no title"
+        left, _top, right, _bottom = ink
+        if side == "right":
+            assert left > width / 2, f"{language}: the title is not at the right"
+        else:
+            assert right < width / 2, f"{language}: the title is not at the left"
