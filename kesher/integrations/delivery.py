@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.integrations.attachments import attachments_for
 from kesher.integrations.gateways import GatewayError, TextMessage, get_backend
 from kesher.integrations.models import OutgoingMessage, WebhookDelivery
 from kesher.integrations.webhooks import post
@@ -92,6 +93,8 @@ def _send_message(message: OutgoingMessage) -> None:
             headers=headers or None,
         )
         email.attach_alternative(message.body_html, "text/html")
+        for name, content, mime_type in attachments_for(message):
+            email.attach(name, content, mime_type)
         email.send()
         return
     get_backend().send(

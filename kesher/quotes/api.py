@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.catalogue.models import PriceRule
 from kesher.platform.access import can
+from kesher.platform.pdf import LANGUAGES, pdf_response
 from kesher.quotes import services
+from kesher.quotes.documents import document_language, document_pdf, pdf_filename
 from kesher.quotes.models import Order, Quote
 from kesher.quotes.services import LineInput
 
@@ -357,3 +361,170 @@ ACTION_VIEWS = {
     for key, actions in ACTIONS.items()
     for name, call, summary, doc, example in actions
 }
+
+
+# --- PDFs and e-mail (decision 0077) ------------------------------------------------------------
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf``; a refusal still answers JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data)
+
+
+LANGUAGE = OpenApiParameter(
+    "language",
+    str,
+    enum=list(LANGUAGES),
+    required=False,
+    description="The document's language; by default the contact's or customer's "
+    "'language' custom field, else Hebrew.",
+)
+
+
+def _pdf_view(model, key: str):
+    label = "quote" if model is Quote else "order"
+
+    class PdfView(APIView):
+        permission_classes = [IsAuthenticated]
+        renderer_classes = [JSONRenderer, PdfRenderer]
+
+        @extend_schema(
+            tags=[key],
+            operation_id=f"{key}_pdf",
+            summary=f"The {label} as a PDF",
+            description=(
+                f"The {label}'s printed document (WeasyPrint): right to left in Hebrew, left to "
+                "right in English, lines with quantity, unit price, discount and line total, "
+                "the totals with VAT; a draft is marked as one. Only records the caller may "
+                "see (404 otherwise)."
+            ),
+            parameters=[LANGUAGE],
+            responses={
+                (200, "application/pdf"): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The PDF, as an attachment named after the document's number.",
+                    examples=[
+                        OpenApiExample(
+                            "A PDF",
+                            value="%PDF-1.7 …",
+                            media_type="application/pdf",
+                            response_only=True,
+                        )
+                    ],
+                ),
+                404: OpenApiResponse(
+                    description="No such record, or not one the caller may see.",
+                    examples=[OpenApiExample("Not found", value={"detail": "לא נמצא."})],
+                ),
+            },
+        )
+        def get(self, request, pk):
+            document = _document(request, model, key, pk, "view")
+            language = document_language(document, request.query_params.get("language"))
+            return pdf_response(
+                document_pdf(document, language=language), pdf_filename(document, language)
+            )
+
+    PdfView.__name__ = PdfView.__qualname__ = f"{model.__name__}PdfView"
+    return PdfView
+
+
+QuotePdfView = _pdf_view(Quote, "quotes")
+OrderPdfView = _pdf_view(Order, "orders")
+
+
+class EmailRequestSerializer(serializers.Serializer):
+    to = serializers.ListField(
+        child=serializers.EmailField(),
+        required=False,
+        max_length=20,
+        help_text="Empty: the contact's e-mail address, else the customer's.",
+    )
+    language = serializers.ChoiceField(choices=LANGUAGES, required=False)
+    message = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, help_text="A note above the text."
+    )
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    to = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.CharField(help_text="queued; suppressed in the practice environment.")
+
+
+class EmailedSerializer(serializers.Serializer):
+    quote = QuoteDocumentSerializer()
+    message = MessageSerializer()
+
+
+class QuoteEmailView(APIView):
+    """E-mail a quote to the customer with its PDF attached (decision 0077)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["quotes"],
+        operation_id="quotes_email",
+        summary="E-mail a quote with its PDF",
+        description=(
+            "Issues a draft (numbered; refused while a discount waits for approval), renders "
+            "its PDF in the customer's language, keeps it on the quote and queues the e-mail "
+            "through the outbox (suppressed in the practice environment). A version is "
+            "e-mailed at most once: calling again answers with the first message."
+        ),
+        request=EmailRequestSerializer,
+        responses={200: EmailedSerializer},
+        examples=[
+            OpenApiExample(
+                "To the buyer, in English",
+                value={"to": ["buyer@example.co.il"], "language": "en", "message": "Hi Dana,"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Queued",
+                value={
+                    "quote": {**SENT},
+                    "message": {
+                        "id": 88,
+                        "to": "buyer@example.co.il",
+                        "subject": "Quote Q-00031 from Kesher Ltd",
+                        "status": "queued",
+                    },
+                },
+                response_only=True,
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"to": ["ללקוח אין כתובת דוא״ל: יש להזין את הכתובת לשליחה."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        quote = _document(request, Quote, "quotes", pk, "change")
+        body = EmailRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = services.quote_email(
+            quote,
+            actor=request.user,
+            to=body.validated_data.get("to") or None,
+            language=body.validated_data.get("language"),
+            note=body.validated_data.get("message", ""),
+        )
+        document = Quote.objects.prefetch_related("lines").get(pk=quote.pk)
+        return Response(
+            {
+                "quote": QuoteDocumentSerializer(document).data,
+                "message": MessageSerializer(message).data,
+            }
+        )

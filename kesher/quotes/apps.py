@@ -8,8 +8,12 @@ class QuotesConfig(AppConfig):
     verbose_name = _("Quotes and orders")
 
     def ready(self):
+        from kesher.integrations.attachments import register_attachments
         from kesher.platform.registry import register_panel
-        from kesher.quotes import entities, triggers  # noqa: F401  (registers quotes, orders)
+        from kesher.quotes import entities, services, triggers  # noqa: F401  (registers)
+
+        # A quote's e-mail carries its PDF as sent (decision 0077).
+        register_attachments("quotes", services.quote_email_attachments)
 
         # A deal's page offers a quote made from it (REQ SA-10).
         register_panel(

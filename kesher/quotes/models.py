@@ -154,6 +154,26 @@ class Quote(PricedDocumentBase):
     decided_at = models.DateTimeField(
         _("accepted or rejected"), null=True, blank=True, editable=False
     )
+    # The e-mail that sent this version to the customer, and the PDF it carries (decision
+    # 0077): a version is e-mailed at most once; the PDF is kept as it was sent.
+    emailed_message = models.ForeignKey(
+        "integrations.OutgoingMessage",
+        verbose_name=_("e-mail to the customer"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    emailed_pdf = models.ForeignKey(
+        "platform.Attachment",
+        verbose_name=_("PDF as sent"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

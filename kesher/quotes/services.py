@@ -46,6 +46,8 @@ __all__ = [
     "order_update",
     "quote_accept",
     "quote_create",
+    "quote_email",
+    "quote_email_attachments",
     "quote_expire_due",
     "quote_from_opportunity",
     "quote_reject",
@@ -360,6 +362,11 @@ def quote_send(quote: Quote, *, actor) -> Quote:
     """Issue the quote: it takes its number and is frozen (REQ SA-10). Refused while a
     discount above the limit waits for approval (REQ SA-9), and for a quote without lines."""
     locked = _lock(Quote, quote)
+    _issue_quote(locked, actor)
+    return locked
+
+
+def _issue_quote(locked: Quote, actor) -> None:
     _require_draft(locked)
     if not QuoteLine.objects.filter(quote=locked, optional=False).exists():
         raise ValidationError({"lines": [_("Add at least one line before sending.")]})
@@ -382,7 +389,124 @@ def quote_send(quote: Quote, *, actor) -> Quote:
         actor,
         {"status": [Quote.Status.DRAFT, Quote.Status.SENT], "number": [None, locked.number]},
     )
-    return locked
+
+
+def _email_recipients(quote: Quote, to) -> list[str]:
+    if to:
+        return list(to)
+    for party in (quote.contact, quote.account):
+        if party is not None and party.email:
+            return [party.email]
+    raise ValidationError(
+        {"to": [_("The customer has no e-mail address: enter the address to send to.")]}
+    )
+
+
+@transaction.atomic
+def quote_email(
+    quote: Quote, *, actor, to: list[str] | None = None, language: str | None = None, note=""
+):
+    """E-mail the quote to the customer with its PDF attached (REQ SA-10; decision 0077): a
+    draft is issued first (numbered; refused while a discount waits for approval), then its
+    PDF is rendered in the customer's language (or ``language``), kept on the quote as a file
+    and queued through the outbox, which the practice environment suppresses. A version is
+    e-mailed at most once: asking again returns the first message. The send is on the quote's
+    timeline (the message, the file, an interaction). Returns the outgoing message."""
+    from django.core.files.base import ContentFile
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from kesher.integrations.models import OutgoingMessage
+    from kesher.integrations.services import send_email_message
+    from kesher.platform.records.attachments import attachment_add
+    from kesher.quotes.documents import (
+        acceptance_link,
+        document_language,
+        document_pdf,
+        pdf_filename,
+    )
+
+    locked = _lock(Quote, quote)
+    if locked.emailed_message_id:
+        return OutgoingMessage.objects.get(pk=locked.emailed_message_id)
+    if locked.status == Quote.Status.DRAFT:
+        _issue_quote(locked, actor)
+    elif locked.status != Quote.Status.SENT:
+        raise ValidationError(
+            {
+                "__all__": [
+                    _("Only a draft or a sent quote is e-mailed (%(status)s).")
+                    % {"status": locked.get_status_display()}
+                ]
+            }
+        )
+    recipients = _email_recipients(locked, to)
+    language = document_language(locked, language)
+    name = pdf_filename(locked, language)
+    pdf = document_pdf(locked, language=language)
+    with translation.override(language):
+        company = locked.company.name if locked.company else ""
+        subject = (
+            _("Quote %(number)s from %(company)s") % {"number": locked.number, "company": company}
+            if company
+            else _("Quote %(number)s") % {"number": locked.number}
+        )
+        body = render_to_string(
+            "quotes/email/quote.html",
+            {
+                "quote": locked,
+                "note": str(note or "")[:5000],
+                "link": acceptance_link(locked),
+                "company": company,
+                "file_name": name,
+            },
+        )
+    sender = getattr(actor, "email", "") or (locked.owner.email if locked.owner else "")
+    message = send_email_message(
+        to=recipients,
+        subject=subject,
+        body_html=body,
+        language=language,
+        record=locked,
+        headers={"Reply-To": sender} if sender else None,
+        source=_("Quote %(number)s") % {"number": locked.number},
+        idempotency_key=f"quote-email:{locked.pk}",
+    )
+    attachment = attachment_add(locked, actor=actor, uploaded=ContentFile(pdf, name=name))
+    locked.emailed_message = message
+    locked.emailed_pdf = attachment
+    locked.save(update_fields=["emailed_message", "emailed_pdf"])
+    write_audit(
+        locked,
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        changes={"emailed_message": [None, ", ".join(recipients)]},
+    )
+    _log_interaction(
+        locked,
+        _("Quote %(number)s e-mailed to %(to)s")
+        % {"number": locked.number, "to": ", ".join(recipients)},
+        kind="email",
+        direction="out",
+        actor=actor,
+    )
+    return message
+
+
+def quote_email_attachments(message) -> list[tuple[str, bytes, str]]:
+    """The PDF a quote's e-mail carries, read at delivery (kesher/integrations/attachments.py).
+    Missing (its file removed): raise, so the e-mail is not sent without it."""
+    quote = (
+        Quote.objects.select_related("emailed_pdf")
+        .filter(pk=message.link_id, emailed_message_id=message.pk)
+        .first()
+    )
+    if quote is None:
+        return []
+    if quote.emailed_pdf is None:
+        raise FileNotFoundError(f"quote {quote.pk}: the PDF to attach was removed")
+    with quote.emailed_pdf.file.open("rb") as handle:
+        return [(quote.emailed_pdf.name, handle.read(), "application/pdf")]
 
 
 def _require_sent(quote: Quote) -> None:
@@ -459,18 +583,20 @@ def _won_stage(opportunity):
     )
 
 
-def _log_interaction(quote: Quote, subject: str, body: str = "") -> None:
+def _log_interaction(
+    quote: Quote, subject: str, body: str = "", *, kind="note", direction="in", actor=None
+) -> None:
     from kesher.activities.services import interaction_create
     from kesher.platform.models import Choice
 
-    kind = Choice.objects.filter(list_key="interaction_kind", value="note", active=True).first()
-    if kind is None or quote.owner is None:
+    choice = Choice.objects.filter(list_key="interaction_kind", value=kind, active=True).first()
+    if choice is None or quote.owner is None:
         return
     interaction_create(
-        actor=quote.owner,
+        actor=actor or quote.owner,
         data={
-            "kind": kind,
-            "direction": "in",
+            "kind": choice,
+            "direction": direction,
             "subject": subject[:200],
             "body": body,
             "link_type": "quotes",

@@ -4,6 +4,8 @@ from kesher.quotes import api, views
 
 urlpatterns = [
     path("quotes/<int:pk>/lines/", views.quote_lines, name="quote_lines"),
+    path("quotes/<int:pk>/pdf/", views.document_pdf, {"key": "quotes"}, name="quote_pdf"),
+    path("orders/<int:pk>/pdf/", views.document_pdf, {"key": "orders"}, name="order_pdf"),
     path("quotes/<int:pk>/<slug:action>/", views.quote_action, name="quote_action"),
     path("orders/<int:pk>/lines/", views.order_lines, name="order_lines"),
     path("orders/<int:pk>/confirm/", views.order_confirm, name="order_confirm"),
@@ -14,6 +16,9 @@ urlpatterns = [
     # Beside the generated resources, whose routes end at the record's id.
     path("api/v1/quotes/<int:pk>/lines/", api.QuoteLinesView.as_view(), name="api_quote_lines"),
     path("api/v1/orders/<int:pk>/lines/", api.OrderLinesView.as_view(), name="api_order_lines"),
+    path("api/v1/quotes/<int:pk>/pdf/", api.QuotePdfView.as_view(), name="api_quote_pdf"),
+    path("api/v1/orders/<int:pk>/pdf/", api.OrderPdfView.as_view(), name="api_order_pdf"),
+    path("api/v1/quotes/<int:pk>/email/", api.QuoteEmailView.as_view(), name="api_quote_email"),
     *(
         path(f"api/v1/{key}/<int:pk>/{name}/", view.as_view(), name=f"api_{key}_{name}")
         for (key, name), view in api.ACTION_VIEWS.items()

@@ -16,12 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kesher.catalogue.models import PriceRule, Product
+from kesher.platform.pdf import pdf_response
 from kesher.platform.ui.pages import entity_for, record_for
 from kesher.platform.visibility import hidden_fields
-from kesher.quotes import services
+from kesher.quotes import documents, services
 from kesher.quotes.models import Order, Quote
 from kesher.quotes.services import LineInput
 
@@ -103,10 +104,10 @@ def grid_context(document, user, *, rows=None, errors=None) -> dict:
                 "product": line.product_id,
                 "label": str(line.product),
                 "name": line.name,
-                "quantity": line.quantity.normalize(),
-                "discount": line.discount_percent.normalize(),
+                "quantity": f"{line.quantity.normalize():f}",
+                "discount": f"{line.discount_percent.normalize():f}",
                 "period": line.period,
-                "periods": line.periods.normalize() if line.periods else "",
+                "periods": f"{line.periods.normalize():f}" if line.periods else "",
                 "optional": line.optional,
                 "line": line,
             }
@@ -198,6 +199,8 @@ def quote_action(request, pk, action):
             return _after(
                 request, "orders", order, _("Accepted: order %(n)s.") % {"n": order.number}
             )
+        elif action == "email":
+            return _email(request, quote)
         elif action == "reject":
             quote = services.quote_reject(
                 quote, actor=request.user, reason=request.POST.get("reason", "")[:2000]
@@ -210,6 +213,41 @@ def quote_action(request, pk, action):
             messages.error(request, text)
         return redirect(reverse("entity_detail", args=["quotes", quote.pk]))
     return _after(request, "quotes", quote, message)
+
+
+def _email(request, quote):
+    """The quote e-mailed to the customer with its PDF (decision 0077); errors come back as
+    messages on the quote's page, with nothing written."""
+    to = [part.strip() for part in request.POST.get("to", "").replace(";", ",").split(",")]
+    message = services.quote_email(
+        quote,
+        actor=request.user,
+        to=[address for address in to if address],
+        language=request.POST.get("language") or None,
+        note=request.POST.get("note", "")[:5000],
+    )
+    quote.refresh_from_db()
+    text = _("Quote %(number)s was e-mailed to %(to)s.") % {
+        "number": quote.number,
+        "to": message.to.replace(",", ", "),
+    }
+    if message.status == message.Status.SUPPRESSED:
+        text += " " + _("(The practice environment sends nothing outside.)")
+    return _after(request, "quotes", quote, text)
+
+
+@require_GET
+@login_required
+def document_pdf(request, key, pk):
+    """A quote's or an order's PDF, in the language asked (``?language=he|en``) or the
+    customer's (decision 0077); a record the reader may not see is 404."""
+    if key not in ("quotes", "orders"):
+        raise Http404
+    entity = entity_for(key, request.user, "view")
+    document = record_for(entity, request.user, pk, joined=("company", "contact"))
+    language = documents.document_language(document, request.GET.get("language"))
+    data = documents.document_pdf(document, language=language)
+    return pdf_response(data, documents.pdf_filename(document, language))
 
 
 @require_POST

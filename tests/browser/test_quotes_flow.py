@@ -1,8 +1,9 @@
 """Quotes in a real browser (issue 16): a rep makes a quote from a deal, adds a product with the
 search-as-you-type picker, prices it in the grid (the server totals every change), gives a
 discount above his limit, asks for approval; his manager approves it on the quote's page, where
-the margin is; the rep sends it; the customer opens the signed link and accepts it; the order
-exists and the deal is won. Then the grid in English (left to right).
+the margin is; the rep e-mails it with its PDF and downloads the PDF; the customer opens the
+signed link and accepts it; the order exists and the deal is won. Then the grid in English (left
+to right).
 
 REQ SA-9, SA-10, SV-12.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from kesher.catalogue.tests.factories import make_entry, make_group, make_list, make_product
 from kesher.customers.tests.factories import make_account
+from kesher.integrations.models import OutgoingMessage
 from kesher.quotes.models import Order, Quote
 from kesher.quotes.views import acceptance_token
 from kesher.sales.tests.factories import make_opportunity
@@ -42,8 +45,9 @@ def _add_product(page, text):
 
 
 def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
-    users, open_page, log_in, screenshot
+    users, open_page, log_in, screenshot, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path  # the PDF kept as sent
     admin, rep, manager = users["admin"], users["sales_rep"], users["manager"]
     group = make_group(admin, "מחשבים")
     laptop = make_product(admin, name="מחשב נייד 14", sku="LAP-14", group=group, cost_price="60")
@@ -86,10 +90,22 @@ def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
     boss.locator("#approve").click()
 
     page.goto(f"/r/quotes/{quote.pk}/")
-    page.locator("#quote-send").click()
+    page.locator("#quote-email-menu summary").click()
+    page.locator("#quote-email-to").fill("buyer@example.co.il")
+    page.locator("#quote-email-send").click()
+    expect(page.locator("#quote-emailed")).to_contain_text("buyer@example.co.il")
     quote.refresh_from_db()
     assert quote.status == Quote.Status.SENT
+    assert OutgoingMessage.objects.get(link_type="quotes", link_id=quote.pk).to == (
+        "buyer@example.co.il"
+    )
     expect(page.locator("h1")).to_contain_text(quote.number)
+    page.locator("#quote-pdf-menu summary").click()
+    with page.expect_download() as download:
+        page.locator("#quote-pdf-he").click()
+    assert download.value.suggested_filename == f"{quote.number}.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    _keep(screenshot(page, "quote-emailed-he"))
 
     customer = open_page()
     customer.goto(f"/q/{acceptance_token(quote)}/")

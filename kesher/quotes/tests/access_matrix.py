@@ -176,6 +176,40 @@ for _side in ("rep1", "rep2"):
             what=f"{_side}'s {_key} lines",
         )
 
+    # The PDFs and the e-mail (decision 0077), in the entities' own areas: whoever sees the
+    # record reads its PDF, others get 404.
+    for _key, _target in (("quotes", _quote), ("orders", _order)):
+        register_route(
+            _key,
+            lambda world, side=_side, key=_key: f"/{key}/{world.record(key, side).pk}/pdf/",
+            Verb("GET", permitted(_key, "view", _target)),
+            *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
+            what=f"{_side}'s {_key} PDF",
+        )
+        register_route(
+            _key,
+            lambda world, side=_side, key=_key: f"/api/v1/{key}/{world.record(key, side).pk}/pdf/",
+            Verb("GET", permitted(_key, "view", _target)),
+            *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+            api=True,
+            what=f"{_side}'s {_key} PDF",
+        )
+    register_route(
+        "quotes",
+        lambda world, side=_side: f"/quotes/{world.record('quotes', side).pk}/email/",
+        Verb("POST", permitted("quotes", "change", _quote)),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s empty draft e-mailed: declined",
+    )
+    register_route(
+        "quotes",
+        lambda world, side=_side: f"/api/v1/quotes/{world.record('quotes', side).pk}/email/",
+        Verb("POST", refused("quotes", "change", _quote)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s empty draft: e-mail refused",
+    )
+
     register_route(
         "pages",
         lambda world, side=_side: f"/opportunities/{world.record('opportunities', side).pk}/quote/",

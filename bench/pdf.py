@@ -1,0 +1,250 @@
+"""A 50-line quote's PDF (issue 16: ≤ 1.5× the time WeasyPrint takes to render the same
+finished HTML alone; decision 0077).
+
+    .venv/bin/python -m bench.pdf --db sqlite
+    .venv/bin/python -m bench.pdf --db postgres   # server from $DATABASE_URL or localhost
+
+Builds a throw-away database (a temporary SQLite file, or a ``kesher_bench_pdf`` PostgreSQL
+database dropped afterwards) holding our company, a customer with a contact, 50 products and
+one sent quote of 50 priced lines with Hebrew descriptions, discounts and terms (three
+pages).
+
+The figure is what the download does: read the quote and its lines from the database, render
+the document template in Hebrew (the company's header, the lines, the totals) and have
+WeasyPrint make the PDF (``kesher.quotes.documents.document_pdf``). The floor is WeasyPrint
+alone making the PDF of the same finished HTML, rendered once beforehand
+(``weasyprint.HTML(string=…).write_pdf()``). They alternate round by round, so load from
+elsewhere on the shared machine hits both alike. Results go to the database's section of
+``bench/results/pdf-quote.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from bench.database import engine_version, scratch_database
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPORT = RESULTS / "pdf-quote.md"
+PG_NAME = "kesher_bench_pdf"
+LINES = 50
+
+
+def _setup():
+    """Migrate, then our company, a customer, a sales rep, 50 products and the sent quote."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from kesher.catalogue.models import Product
+    from kesher.customers.models import Account, Contact
+    from kesher.org.models import Company, Role, User
+    from kesher.platform.models import Choice
+    from kesher.quotes.services import LineInput, quote_create, quote_send, quote_set_lines
+
+    admin = User.objects.create_user("admin", "admin@example.co.il", None)
+    admin.role = Role.objects.get(key="admin")
+    admin.save()
+    company = Company.objects.create(
+        name="קשר מערכות בע״מ",
+        company_number="514000009",
+        address="שדרות הנשיא 12, חיפה",
+        email="office@kesher.example",
+    )
+    account = Account.objects.create(
+        name="אלקטרוניקה הגליל בע״מ", company_number="513000000", owner=admin
+    )
+    contact = Contact.objects.create(first_name="דנה", last_name="כהן", owner=admin)
+    standard = Choice.objects.get(list_key="vat_category", value="standard")
+    products = Product.objects.bulk_create(
+        Product(
+            name=f"מחשב נייד דגם {n} עם מסך 14 אינץ׳ ואחריות לשלוש שנים",
+            sku=f"LAP-{n:04}",
+            vat_category=standard,
+            list_price=Decimal(1000 + n * 37) + Decimal("0.90"),
+        )
+        for n in range(LINES)
+    )
+    quote = quote_create(
+        actor=admin,
+        data={
+            "name": "הצעת מחיר — ציוד משרדי לסניף הצפון",
+            "account": account,
+            "contact": contact,
+            "company": company,
+            "terms": "שוטף + 30. המחירים אינם כוללים התקנה.\nההצעה כפופה לזמינות המלאי.",
+        },
+    )
+    quote = quote_set_lines(
+        quote,
+        actor=admin,
+        lines=[
+            LineInput(
+                product=product.pk,
+                quantity=Decimal(1 + n % 12),
+                discount_percent=Decimal(n % 8),
+            )
+            for n, product in enumerate(products)
+        ],
+    )
+    return quote_send(quote, actor=admin)
+
+
+def _percentile(samples, pct):
+    ordered = sorted(samples)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def _write_section(db: str, section: str) -> None:
+    """Replace this database's section of the report, keeping the other's."""
+    title = "# A 50-line quote's PDF\n"
+    sections = {}
+    if REPORT.exists():
+        for part in REPORT.read_text(encoding="utf-8").split("\n## ")[1:]:
+            name = part.split("\n", 1)[0].strip()
+            sections[name] = "## " + part.rstrip("\n") + "\n"
+    sections[db] = section
+    intro = (
+        "Issue 16: a 50-line quote's PDF ≤ 1.5× the time WeasyPrint takes to render the same\n"
+        "finished HTML alone (`bench/pdf.py`; its docstring says what is built and measured).\n"
+    )
+    body = "\n".join(sections[name] for name in ("sqlite", "postgres") if name in sections)
+    RESULTS.mkdir(exist_ok=True)
+    REPORT.write_text(f"{title}\n{intro}\n{body}", encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--profile", action="store_true", help="also print a pyinstrument profile of 5 PDFs"
+    )
+    options = parser.parse_args(argv)
+    where, cleanup = scratch_database(options.db, pg_name=PG_NAME, prefix="kesher-pdf-")
+    try:
+        started = time.perf_counter()
+        sent = _setup()
+        setup_seconds = time.perf_counter() - started
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from pypdf import PdfReader
+        from weasyprint import HTML
+
+        from bench.timing import machine_speed
+        from kesher.quotes.documents import document_html, document_pdf
+        from kesher.quotes.models import Quote
+
+        def figure() -> bytes:
+            quote = Quote.objects.select_related("account", "contact", "company", "owner").get(
+                pk=sent.pk
+            )
+            return document_pdf(quote, language="he")
+
+        html = document_html(
+            Quote.objects.select_related("account", "contact", "company", "owner").get(pk=sent.pk),
+            language="he",
+        )
+
+        def floor() -> bytes:
+            return HTML(string=html).write_pdf()
+
+        def ours() -> str:
+            # Kesher's own share of the figure: the queries and the template, no WeasyPrint.
+            quote = Quote.objects.select_related("account", "contact", "company", "owner").get(
+                pk=sent.pk
+            )
+            return document_html(quote, language="he")
+
+        import io
+
+        with CaptureQueriesContext(connection) as queries:
+            made = figure()
+        query_count = len(queries)
+        pages = len(PdfReader(io.BytesIO(made)).pages)
+        assert pages == len(PdfReader(io.BytesIO(floor())).pages), "the same document"
+        if options.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler()
+            with profiler:
+                for _ in range(5):
+                    figure()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+        gc.collect()
+        gc.freeze()
+        full, bare, own = [], [], []
+        for round_number in range(options.warmup + options.runs):
+            t0 = time.perf_counter()
+            figure()
+            t1 = time.perf_counter()
+            floor()
+            t2 = time.perf_counter()
+            ours()
+            t3 = time.perf_counter()
+            if round_number >= options.warmup:
+                full.append((t1 - t0) * 1000)
+                bare.append((t2 - t1) * 1000)
+                own.append((t3 - t2) * 1000)
+        p50, p95 = _percentile(full, 50), _percentile(full, 95)
+        f50, f95 = _percentile(bare, 50), _percentile(bare, 95)
+        ratio50, ratio95 = p50 / f50, p95 / f95
+        passed = ratio95 <= 1.5
+        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+        command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.pdf"]
+        command += argv if argv is not None else sys.argv[1:]
+        verdict = "pass" if passed else "FAIL"
+        section = "\n".join(
+            [
+                f"## {options.db}",
+                "",
+                "| figure | p50 ms | p95 ms | floor p50 ms | floor p95 ms | p50 / floor "
+                "| p95 / floor p95 | target | |",
+                "|---|---|---|---|---|---|---|---|---|",
+                f"| `document_pdf`, {LINES} lines, {pages} pages | {p50:.0f} | {p95:.0f} "
+                f"| {f50:.0f} | {f95:.0f} | {ratio50:.2f}× | {ratio95:.2f}× | ≤ 1.5× | {verdict} |",
+                "",
+                f"- Kesher's own share (the queries and the template, measured alone in the "
+                f"same rounds): p50 {_percentile(own, 50):.1f} ms — the rest is WeasyPrint; "
+                "the gap between figure and floor beyond it is the machine's noise.",
+                f"- Queries per PDF: {query_count} (the quote, its lines, the company's logo).",
+                f"- Finished HTML: {len(html.encode()):,} bytes; the PDF: {len(made):,} bytes.",
+                f"- {options.runs} timed rounds after {options.warmup} warm-up rounds; each "
+                "round makes the figure, then the floor, then Kesher's share alone.",
+                f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
+                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+                f"{platform.python_version()}; {machine_speed()}; load average {load} "
+                "(1/5/15 min) at the end.",
+                *(
+                    [
+                        "- **Other work shared the cores** (load above their number): the "
+                        "figures are noisy; the floor, measured in the same rounds, shares it."
+                    ]
+                    if max(os.getloadavg()) > (os.cpu_count() or 1)
+                    else []
+                ),
+                f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+                "",
+            ]
+        )
+        _write_section(options.db, section)
+        print(section)
+        return 0 if passed else 1
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
