@@ -77,7 +77,7 @@ class AllocationThreshold(KesherModel):
     needs an allocation number (ISRAEL.md: ₪25,000 from 5 May 2024 … ₪5,000 from 1 June
     2026). Data an administrator updates when the Tax Authority moves the threshold."""
 
-    valid_from = models.DateField(_("valid from"), unique=True)
+    valid_from = models.DateField(_("valid from"), db_index=True)
     amount = models.DecimalField(
         _("threshold before VAT (₪)"), validators=[MinValueValidator(ZERO)], **MONEY
     )

@@ -35,6 +35,7 @@ from kesher.billing.models import INVOICES, DocumentKind, TaxDocument
 __all__ = ["BillingSummary", "account_billing", "invoice_balance", "with_balances"]
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ISSUED = TaxDocument.Status.ISSUED
 
@@ -79,10 +80,16 @@ def with_balances(documents: QuerySet) -> QuerySet:
     )
 
 
+def _agorot(value) -> Decimal:
+    # SQLite adds decimals as floating point: -0.0100000000000051 is -0.01. Every amount is
+    # whole agorot, far inside a double's precision, so rounding to the agora is exact.
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def invoice_balance(invoice: TaxDocument) -> Decimal:
     """What is still owed on ``invoice``, in its currency."""
     row = with_balances(TaxDocument._base_manager.filter(pk=invoice.pk)).values("balance").first()
-    return row["balance"] if row else ZERO
+    return _agorot(row["balance"]) if row else ZERO
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ class BillingSummary:
 
 
 def _shekels(amount: Decimal, rate: Decimal) -> Decimal:
-    return (amount * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (_agorot(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def account_billing(account, *, today: datetime.date | None = None) -> BillingSummary:
@@ -124,6 +131,7 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
     for doc_date, due_date, total, rate, balance, last_paid_on in rows:
         invoiced += _shekels(total, rate)
         open_balance += _shekels(balance, rate)
+        balance = _agorot(balance)
         if balance > 0 and due_date is not None and due_date < today:
             overdue += _shekels(balance, rate)
             overdue_count += 1

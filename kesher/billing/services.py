@@ -386,10 +386,11 @@ def document_set_payments(
 
 
 def allocation_threshold(day) -> Decimal | None:
-    """The threshold before VAT in force on ``day`` (None: none in force)."""
+    """The threshold before VAT in force on ``day`` (None: none in force); of two rows from
+    the same date, the later entered."""
     return (
         AllocationThreshold.objects.filter(valid_from__lte=day)
-        .order_by("-valid_from")
+        .order_by("-valid_from", "-id")
         .values_list("amount", flat=True)
         .first()
     )
