@@ -121,11 +121,11 @@ class DocumentSerializer(serializers.Serializer):
     lines = LineSerializer(many=True)
     payments = PaymentReadSerializer(many=True)
 
-    def get_balance(self, document) -> Decimal | None:
+    def get_balance(self, document) -> str | None:
         """Open balance of an issued invoice, in its currency; null for other documents."""
         if not document.is_invoice or document.is_draft:
             return None
-        return invoice_balance(document)
+        return f"{invoice_balance(document):.2f}"
 
 
 class PrintSerializer(serializers.Serializer):

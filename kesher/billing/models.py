@@ -103,6 +103,7 @@ class PaymentTerms(KesherModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     basis = models.CharField(_("counted from"), max_length=4, choices=Basis.choices)
     days = models.PositiveIntegerField(_("days"), default=0)
+    description = models.CharField(_("description"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -142,6 +143,12 @@ class TaxDocument(PricedDocumentBase):
         WAIVED = "waived", _("Issued without allocation number")
 
     kind = models.CharField(_("document type"), max_length=20, choices=DocumentKind.choices)
+    name = models.CharField(
+        _("reference"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the document is for, or the customer's own order number."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
     )
@@ -216,8 +223,9 @@ class TaxDocument(PricedDocumentBase):
         ]
 
     def __str__(self):
-        label = self.number or _("Draft")
-        return f"{self.get_kind_display()} {label}"
+        label = self.number or f"{_('Draft')} #{self.pk}"
+        title = f"{self.get_kind_display()} {label}"
+        return f"{title} · {self.name}" if self.name else title
 
     def clean(self):
         if self.kind == DocumentKind.CREDIT_NOTE and not self.based_on_id:

@@ -117,7 +117,7 @@ def document_pay(request, pk):
         "errors": errors,
         "values": post,
     }
-    return render(request, "billing/pay.html", context, status=422 if errors else 200)
+    return render(request, "billing/pay.html", context)
 
 
 @require_POST

@@ -51,7 +51,9 @@ def test_partial_payments_by_cheque_and_transfer_with_withholding(users, busines
     assert invoice.due_date == datetime.date(2027, 1, 30)
     cheque = PaymentInput(method="cheque", amount=Decimal("200"), paid_on=DAY, **CHEQUE)
     first = receipt_for(invoice, actor=users["sales_rep"], payments=[cheque], doc_date=DAY)
-    assert first.kind == "receipt" and first.status == "issued" and first.number_value == 1
+    assert first.kind == "receipt"
+    assert first.status == "issued"
+    assert first.number_value == 1
     assert first.payments.get().cheque_number == "1001"
     assert invoice_balance(invoice) == Decimal("331.00")
     transfer = PaymentInput(method="transfer", amount=Decimal("300"), reference="TR-77")
@@ -96,7 +98,8 @@ def test_an_invoice_receipt_is_paid_in_full_as_it_is_issued(users, business, mak
     full = PaymentInput(method="cash", amount=Decimal("106.20"))
     document_set_payments(draft, actor=users["sales_rep"], payments=[full])
     issued = document_issue(draft, actor=users["sales_rep"])
-    assert issued.status == "issued" and invoice_balance(issued) == 0
+    assert issued.status == "issued"
+    assert invoice_balance(issued) == 0
 
 
 def test_the_360_view_figures_come_from_one_query(
@@ -118,9 +121,11 @@ def test_the_360_view_figures_come_from_one_query(
         _issued_invoice(users, make_order(business, "1"))
     with django_assert_num_queries(1):
         summary = account_billing(business, today=DAY)
-    assert summary.overdue == Decimal("500.00") and summary.overdue_count == 1
+    assert summary.overdue == Decimal("500.00")
+    assert summary.overdue_count == 1
     assert summary.open_balance == Decimal("500.00") + 3 * Decimal("106.20")
-    assert summary.average_days_to_pay == 50 and summary.average_terms_days == 60
+    assert summary.average_days_to_pay == 50
+    assert summary.average_terms_days == 60
     assert summary.pays_late_by == -10
 
 
