@@ -36,3 +36,12 @@ def tax_authority(settings):
     with FakeTaxAuthority() as fake:
         settings.KESHER_TAX_AUTHORITY = fake.settings()
         yield fake
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' messages read in English here; the API test asks for Hebrew itself."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
