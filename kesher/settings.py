@@ -488,6 +488,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LinkTypeEnum": "kesher.platform.records.links.link_choices",
         "RegisteredEntityEnum": "kesher.platform.models.entity_choices",
+        "PaymentMethodEnum": "kesher.billing.models.PAYMENT_METHODS",
     },
 }
 

@@ -28,7 +28,7 @@ __all__: list[str] = []
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class PaymentSerializer(serializers.Serializer):
+class TaxPaymentSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Payment.Method.choices)
     amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -44,13 +44,13 @@ class PaymentSerializer(serializers.Serializer):
 
 
 class ReceiptRequestSerializer(serializers.Serializer):
-    payments = PaymentSerializer(many=True, max_length=50)
+    payments = TaxPaymentSerializer(many=True, max_length=50)
     withholding = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY)
     doc_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class PaymentsRequestSerializer(serializers.Serializer):
-    payments = PaymentSerializer(many=True, max_length=50)
+    payments = TaxPaymentSerializer(many=True, max_length=50)
     withholding = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY)
 
 
@@ -75,7 +75,7 @@ class FromOrderSerializer(serializers.Serializer):
     )
 
 
-class LineSerializer(serializers.Serializer):
+class TaxLineSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     product = serializers.IntegerField(source="product_id")
     name = serializers.CharField()
@@ -91,11 +91,11 @@ class LineSerializer(serializers.Serializer):
     total_ils = serializers.DecimalField(**MONEY)
 
 
-class PaymentReadSerializer(PaymentSerializer):
+class TaxPaymentReadSerializer(TaxPaymentSerializer):
     paid_on = serializers.DateField()
 
 
-class DocumentSerializer(serializers.Serializer):
+class TaxDocumentWithLinesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     number = serializers.CharField(help_text="Empty while a draft.")
@@ -118,8 +118,8 @@ class DocumentSerializer(serializers.Serializer):
     based_on = serializers.IntegerField(source="based_on_id", allow_null=True)
     order = serializers.IntegerField(source="order_id", allow_null=True)
     balance = serializers.SerializerMethodField()
-    lines = LineSerializer(many=True)
-    payments = PaymentReadSerializer(many=True)
+    lines = TaxLineSerializer(many=True)
+    payments = TaxPaymentReadSerializer(many=True)
 
     def get_balance(self, document) -> str | None:
         """Open balance of an issued invoice, in its currency; null for other documents."""
@@ -128,7 +128,7 @@ class DocumentSerializer(serializers.Serializer):
         return f"{invoice_balance(document):.2f}"
 
 
-class PrintSerializer(serializers.Serializer):
+class DocumentPrintSerializer(serializers.Serializer):
     mark = serializers.ChoiceField(choices=["draft", "original", "copy"])
     label = serializers.CharField()
     print_count = serializers.IntegerField()
@@ -205,7 +205,7 @@ def _document(request, pk, action: str) -> TaxDocument:
 
 def _reply(document: TaxDocument, status: int = 200) -> Response:
     document = TaxDocument._base_manager.prefetch_related("lines", "payments").get(pk=document.pk)
-    return Response(DocumentSerializer(document).data, status=status)
+    return Response(TaxDocumentWithLinesSerializer(document).data, status=status)
 
 
 def _payments(rows) -> list[PaymentInput]:
@@ -221,7 +221,7 @@ class DocumentLinesView(APIView):
         tags=["tax-documents"],
         operation_id="tax_documents_lines",
         summary="A tax document with its lines and payments",
-        responses={200: DocumentSerializer},
+        responses={200: TaxDocumentWithLinesSerializer},
         examples=[OpenApiExample("An invoice awaiting its allocation number", DOCUMENT_EXAMPLE)],
     )
     def get(self, request, pk):
@@ -238,7 +238,7 @@ class DocumentPaymentsView(APIView):
         operation_id="tax_documents_payments_replace",
         summary="Replace a draft invoice-receipt's payments",
         request=PaymentsRequestSerializer,
-        responses={200: DocumentSerializer},
+        responses={200: TaxDocumentWithLinesSerializer},
         examples=[REFUSED],
     )
     def put(self, request, pk):
@@ -265,7 +265,7 @@ class ReceiptView(APIView):
         operation_id="tax_documents_receipt",
         summary="Record a payment against an invoice",
         request=ReceiptRequestSerializer,
-        responses={201: DocumentSerializer},
+        responses={201: TaxDocumentWithLinesSerializer},
         examples=[
             OpenApiExample(
                 "A cheque for part of the invoice",
@@ -312,7 +312,7 @@ class CreditNoteView(APIView):
         operation_id="tax_documents_credit_note",
         summary="Make a credit note of an invoice",
         request=CreditRequestSerializer,
-        responses={201: DocumentSerializer},
+        responses={201: TaxDocumentWithLinesSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
@@ -336,7 +336,7 @@ class PrintView(APIView):
         operation_id="tax_documents_print",
         summary="Record a print of a document",
         request=None,
-        responses={200: PrintSerializer},
+        responses={200: DocumentPrintSerializer},
         examples=[
             OpenApiExample("The original", {"mark": "original", "label": "מקור", "print_count": 1})
         ],
@@ -359,7 +359,7 @@ def _action_view(name: str, call, summary: str, doc: str):
             summary=summary,
             description=doc,
             request=None,
-            responses={200: DocumentSerializer},
+            responses={200: TaxDocumentWithLinesSerializer},
             examples=[OpenApiExample("Done", DOCUMENT_EXAMPLE, response_only=True), REFUSED],
         )
         def post(self, request, pk):
@@ -405,7 +405,7 @@ class FromOrderView(APIView):
         operation_id="orders_tax_document",
         summary="Make a tax document from an order",
         request=FromOrderSerializer,
-        responses={201: DocumentSerializer},
+        responses={201: TaxDocumentWithLinesSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):

@@ -330,3 +330,7 @@ class AllocationRequest(models.Model):
 
     def __str__(self):
         return f"{self.document_id} {self.status}"
+
+
+# The means of payment, by one name in the OpenAPI schema (settings.ENUM_NAME_OVERRIDES).
+PAYMENT_METHODS = Payment.Method
