@@ -4,6 +4,7 @@ balance and payment behaviour on his page (REQ CU-7, CU-8)."""
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 
 from kesher.billing.models import TaxDocument
 from kesher.billing.selectors import account_billing, invoice_balance
@@ -18,10 +19,14 @@ def document_parts(document: TaxDocument) -> dict:
     balance = None
     if document.is_invoice and not document.is_draft:
         balance = invoice_balance(document)
+    overdue = bool(
+        balance and balance > 0 and document.due_date and document.due_date < timezone.localdate()
+    )
     return {
         "lines": list(document.lines.all()),
         "payments": list(document.payments.all()),
         "balance": balance,
+        "overdue": overdue,
     }
 
 

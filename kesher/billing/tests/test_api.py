@@ -145,3 +145,16 @@ def test_the_pages_issue_and_record_a_cheque(users, business, make_order, client
     assert b"account-open-balance" in account.content
     assert "431.00" in account.content.decode()
     assert document.followers.get().total == Decimal("100.00")
+
+
+def test_an_invoice_past_its_due_date_shows_overdue(users, business, make_order, client_for):
+    """REQ CU-8: an open invoice past its due date is marked overdue on its page."""
+    draft = document_from_order(
+        make_order(business, "1"),
+        actor=users["sales_rep"],
+        kind=DocumentKind.TAX_INVOICE,
+        doc_date=DAY.replace(month=1),
+    )
+    invoice = document_issue(draft, actor=users["sales_rep"])
+    page = client_for(users["sales_rep"]).get(f"/r/tax-documents/{invoice.pk}/")
+    assert b"document-overdue" in page.content
