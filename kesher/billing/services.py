@@ -315,6 +315,18 @@ def _set_payments(document: TaxDocument, payments: list[PaymentInput]) -> Decima
     return sum((p.amount for p in payments), ZERO)
 
 
+def _check_not_above_balance(invoice: TaxDocument, settles: Decimal) -> None:
+    from kesher.billing.selectors import invoice_balance
+
+    open_balance = invoice_balance(invoice)
+    if settles > open_balance:
+        _refuse(
+            _("The payment is more than the open balance (%(balance)s).")
+            % {"balance": f"{open_balance:,.2f}"},
+            "payments",
+        )
+
+
 @transaction.atomic
 def receipt_for(
     invoice: TaxDocument,
@@ -328,8 +340,6 @@ def receipt_for(
     """A receipt against an issued invoice (REQ CU-7): its payments and the tax withheld at
     source settle part or all of the invoice's open balance, never more. Issued at once
     unless ``issue`` is False."""
-    from kesher.billing.selectors import invoice_balance
-
     if invoice.kind not in INVOICES or invoice.status == TaxDocument.Status.DRAFT:
         _refuse(_("A receipt pays an issued tax invoice."))
     if withholding is None or withholding < 0:
@@ -347,13 +357,7 @@ def receipt_for(
         },
     )
     received = _set_payments(receipt, payments)
-    open_balance = invoice_balance(invoice)
-    if received + withholding > open_balance:
-        _refuse(
-            _("The payment is more than the open balance (%(balance)s).")
-            % {"balance": f"{open_balance:,.2f}"},
-            "payments",
-        )
+    _check_not_above_balance(invoice, received + withholding)
     receipt.total = receipt.net = receipt.gross = received
     receipt.save(update_fields=["total", "net", "gross"])
     return document_issue(receipt, actor=actor) if issue else receipt
@@ -471,6 +475,8 @@ def _check_issuable(document: TaxDocument) -> None:
         invoice = document.based_on
         if invoice is None or invoice.status == TaxDocument.Status.DRAFT:
             _refuse(_("A credit note names an issued invoice."), "based_on")
+    if document.kind == DocumentKind.RECEIPT and document.based_on_id:
+        _check_not_above_balance(document.based_on, document.total + document.withholding)
     if document.kind == DocumentKind.TAX_INVOICE_RECEIPT:
         paid = sum(document.payments.values_list("amount", flat=True), ZERO)
         if paid + document.withholding != document.total:

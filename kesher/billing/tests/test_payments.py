@@ -167,3 +167,18 @@ def test_credit_notes_bring_the_balance_back_exactly(
     after = account_billing(business, today=DAY).open_balance
     assert after == before - paid
     assert invoice_balance(invoice) == -paid
+
+
+def test_a_receipt_drafted_by_hand_is_not_issued_above_the_balance(users, business, make_order):
+    from kesher.billing.services import document_create
+
+    invoice = _issued_invoice(users, make_order(business, "1"))  # 106.20
+    draft = document_create(
+        actor=users["sales_rep"],
+        data={"kind": DocumentKind.RECEIPT, "based_on": invoice, "account": business},
+    )
+    cash = PaymentInput(method="cash", amount=Decimal("200"))
+    document_set_payments(draft, actor=users["sales_rep"], payments=[cash])
+    with pytest.raises(ValidationError, match="more than the open balance"):
+        document_issue(draft, actor=users["sales_rep"])
+    assert invoice_balance(invoice) == Decimal("106.20")
