@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "kesher.objects",
     "kesher.numbering",
     "kesher.quotes",
+    "kesher.billing",
 ]
 
 MIDDLEWARE = [
@@ -487,6 +488,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LinkTypeEnum": "kesher.platform.records.links.link_choices",
         "RegisteredEntityEnum": "kesher.platform.models.entity_choices",
+        "PaymentMethodEnum": "kesher.billing.models.PAYMENT_METHODS",
     },
 }
 
@@ -499,3 +501,19 @@ LOGGING = {
 }
 
 KESHER_MODULE_LABEL = _("Kesher")
+
+# The Tax Authority's invoice-approval API for allocation numbers (ISRAEL.md; decision 0076):
+# the software house's OAuth2 client, the business's refresh token, the endpoints and the
+# software registration number. BACKEND "practice" answers locally (never set in production).
+KESHER_TAX_AUTHORITY = {
+    "BACKEND": os.environ.get("KESHER_TAX_AUTHORITY_BACKEND", "http"),
+    "TOKEN_URL": os.environ.get("KESHER_TAX_AUTHORITY_TOKEN_URL", ""),
+    "APPROVAL_URL": os.environ.get("KESHER_TAX_AUTHORITY_APPROVAL_URL", ""),
+    "CLIENT_ID": os.environ.get("KESHER_TAX_AUTHORITY_CLIENT_ID", ""),
+    "CLIENT_SECRET": os.environ.get("KESHER_TAX_AUTHORITY_CLIENT_SECRET", ""),
+    "REFRESH_TOKEN": os.environ.get("KESHER_TAX_AUTHORITY_REFRESH_TOKEN", ""),
+    "SOFTWARE_NUMBER": os.environ.get("KESHER_TAX_AUTHORITY_SOFTWARE_NUMBER", ""),
+    "TIMEOUT": float(os.environ.get("KESHER_TAX_AUTHORITY_TIMEOUT", "15")),
+}
+KESHER_ALLOCATION_BACKOFF_SECONDS = float(os.environ.get("KESHER_ALLOCATION_BACKOFF_SECONDS", "30"))
+KESHER_ALLOCATION_LEASE_SECONDS = float(os.environ.get("KESHER_ALLOCATION_LEASE_SECONDS", "120"))

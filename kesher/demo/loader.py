@@ -24,6 +24,7 @@ from django.utils import timezone
 from kesher.automation.worker import process_due
 from kesher.customers.models import Account
 from kesher.demo import names
+from kesher.demo.billing import create_billing
 from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.catalogue import create_catalogue
 from kesher.demo.customization import create_customization
@@ -108,6 +109,7 @@ def load_demo(
         create_service(users, manager="yael", agents=["alon", "hadas"])
         create_catalogue(users)
         create_quotes(users, SALES_REPS)
+        create_billing(users)
         create_marketing(users)
         create_projects(users)
         create_objects(users, DEMO_ADMIN)

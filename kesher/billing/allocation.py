@@ -1,0 +1,168 @@
+"""The worker's requests for allocation numbers (ISRAEL.md; decision 0076).
+
+As webhook deliveries do (``kesher.integrations.delivery``), a worker claims due requests with
+one UPDATE (pending → sending, the attempt counted; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+commits, and only then calls the Tax Authority, recording the answer in a short transaction of
+its own: approved — the number stored and the invoice issued; refused — the reason shown and
+the user decides; unavailable — back to pending with an exponential back-off. Unlike an e-mail,
+a request may be sent again safely: it carries the same idempotency key on every attempt, so a
+request left "sending" by a worker that died (``kill -9``) goes back to pending after the lease
+and is sent again, and the Tax Authority answers the repeat with the same number.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kesher.billing.models import TAX_AUTHORITY_CODES, AllocationRequest, TaxDocument
+from kesher.billing.taxauthority import Answer, backend
+from kesher.platform.claims import claim_ids
+from kesher.platform.models import AuditEntry
+from kesher.platform.records.services import write_audit
+
+__all__ = ["allocation_payload", "request_allocations"]
+
+logger = logging.getLogger("kesher.billing")
+BATCH = 50
+MAX_WAIT = 3600  # seconds: an outage is retried at least hourly
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    base = settings.KESHER_ALLOCATION_BACKOFF_SECONDS
+    return datetime.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), MAX_WAIT))
+
+
+def allocation_payload(document: TaxDocument) -> dict:
+    """The invoice as the invoice-approval endpoint reads it (ISRAEL.md, v2 field names)."""
+    company = document.company
+    return {
+        "invoice_id": document.number,
+        "invoice_type": TAX_AUTHORITY_CODES.get(document.kind, 305),
+        "vat_number": getattr(company, "company_number", "") or "",
+        "invoice_date": document.doc_date.isoformat(),
+        "invoice_issuance_date": timezone.localdate(document.issued_at).isoformat(),
+        "accounting_software_number": settings.KESHER_TAX_AUTHORITY.get("SOFTWARE_NUMBER", ""),
+        "customer_vat_number": document.account.company_number,
+        "customer_name": document.account.name,
+        "amount_before_discount": str(document.gross),
+        "discount": str(document.discount),
+        "payment_amount": str(document.net_ils),
+        "vat_amount": str(document.vat_ils),
+        "payment_amount_including_vat": str(document.total_ils),
+        "items": [
+            {
+                "index": line.position,
+                "catalog_id": line.sku,
+                "category": 1,
+                "description": line.name,
+                "quantity": str(line.quantity),
+                "price_per_unit": str(line.unit_price),
+                "discount": str(line.discount),
+                "total_amount": str(line.net_ils),
+                "vat_rate": str(line.vat_rate),
+                "vat_amount": str(line.vat_ils),
+            }
+            for line in document.lines.all()
+        ],
+    }
+
+
+def _release_stale(now) -> None:
+    """Requests a dead worker left "sending" go back to the queue: the idempotency key makes
+    sending them again safe."""
+    cutoff = now - datetime.timedelta(seconds=settings.KESHER_ALLOCATION_LEASE_SECONDS)
+    AllocationRequest.objects.filter(
+        status=AllocationRequest.Status.SENDING, claimed_at__lt=cutoff
+    ).update(status=AllocationRequest.Status.PENDING, next_attempt_at=now)
+
+
+def _claim(now, limit: int) -> list[int]:
+    return claim_ids(
+        AllocationRequest._meta.db_table,
+        due="status = %s AND next_attempt_at <= %s",
+        due_params=[AllocationRequest.Status.PENDING, now],
+        order="next_attempt_at, id",
+        limit=limit,
+        mark="status = %s, claimed_at = %s, attempts = attempts + 1",
+        mark_params=[AllocationRequest.Status.SENDING, now],
+    )
+
+
+@transaction.atomic
+def _record(request: AllocationRequest, answer: Answer) -> str:
+    # Lock the request: a late answer must not overwrite one recorded already.
+    locked = AllocationRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != AllocationRequest.Status.SENDING:
+        return locked.status
+    document = TaxDocument._base_manager.select_for_update().get(pk=locked.document_id)
+    now = timezone.now()
+    if answer.approved:
+        locked.status = AllocationRequest.Status.APPROVED
+        locked.last_error = ""
+        document.allocation = TaxDocument.Allocation.APPROVED
+        document.allocation_number = answer.number[:40]
+        document.status = TaxDocument.Status.ISSUED
+    elif answer.refused:
+        locked.status = AllocationRequest.Status.REFUSED
+        locked.last_error = ""
+        document.allocation = TaxDocument.Allocation.REFUSED
+        document.allocation_reason = answer.reason
+    else:
+        locked.status = AllocationRequest.Status.PENDING
+        locked.last_error = answer.error
+        locked.next_attempt_at = now + _backoff(locked.attempts)
+        locked.save(update_fields=["status", "last_error", "next_attempt_at"])
+        return locked.status
+    locked.save(update_fields=["status", "last_error"])
+    document.version += 1
+    document.save(
+        update_fields=[
+            "allocation",
+            "allocation_number",
+            "allocation_reason",
+            "status",
+            "version",
+            "updated_at",
+        ]
+    )
+    write_audit(
+        document,
+        actor=None,
+        action=AuditEntry.Action.UPDATE,
+        changes={
+            "allocation": [TaxDocument.Allocation.PENDING, document.allocation],
+            "allocation_number": [None, document.allocation_number or None],
+        },
+    )
+    return locked.status
+
+
+def request_allocations(now=None, limit: int = BATCH, client=None) -> int:
+    """Claim due requests, call the Tax Authority after the claim commits, record each
+    answer; returns how many were answered. Runs on every worker tick."""
+    now = now or timezone.now()
+    _release_stale(now)
+    with transaction.atomic():
+        ids = _claim(now, limit)
+    if not ids:
+        return 0
+    client = client or backend()
+    answered = 0
+    requests = AllocationRequest.objects.filter(pk__in=ids).select_related(
+        "document__account", "document__company"
+    )
+    for request in requests.order_by("id"):
+        try:
+            answer = client.request_approval(
+                allocation_payload(request.document), idempotency_key=str(request.idempotency_key)
+            )
+        except Exception as error:  # a bug in a client must not leave the request claimed
+            logger.exception("allocation request %s failed", request.pk)
+            answer = Answer(error=f"error: {error}"[:300])
+        answered += _record(request, answer) != AllocationRequest.Status.PENDING
+    return answered

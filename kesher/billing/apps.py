@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    name = "kesher.billing"
+    label = "billing"
+    verbose_name = _("Invoices and receipts")
+
+    def ready(self):
+        from kesher.billing import entities  # noqa: F401  (registers tax documents, terms…)
+        from kesher.billing.allocation import request_allocations
+        from kesher.billing.services import document_locked_among, document_locked_reason
+        from kesher.platform.records.services import register_edit_guard
+        from kesher.platform.registry import register_panel
+        from kesher.platform.tasks import on_tick
+
+        # An issued tax document is never changed through any generic path: the pages, the
+        # API, bulk updates, imports and automation all ask the guards (ISRAEL.md, §23א).
+        register_edit_guard(document_locked_reason, among=document_locked_among)
+        # Allocation numbers are requested by the worker, with back-off on an outage.
+        on_tick(request_allocations)
+        # An order's page offers the documents made from it; an account's page its balance.
+        register_panel(
+            "billing/_from_order.html",
+            applies=lambda entity: entity.key == "orders",
+            kind="actions",
+            order=60,
+        )
+        register_panel(
+            "billing/_account_balance.html",
+            applies=lambda entity: entity.key == "accounts",
+            kind="banners",
+            order=40,
+        )

@@ -1,0 +1,146 @@
+"""Tax documents, payment terms and allocation thresholds in the platform registry: lists,
+record pages, forms, API, search, export and the access matrix come from these; lines,
+payments, issuing, printing and allocation decisions are the app's own pages and API
+(issue 17; decision 0076)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kesher.billing import services
+from kesher.billing.models import AllocationThreshold, PaymentTerms, TaxDocument
+from kesher.platform.registry import Entity, ListedOn, Section, register
+
+TOTALS = ("net", "vat", "total")
+SHEKELS = ("exchange_rate", "net_ils", "vat_ils", "total_ils")
+
+tax_documents = register(
+    Entity(
+        key="tax-documents",
+        model=TaxDocument,
+        large=True,
+        linkable=True,
+        label=_("tax document"),
+        label_plural=_("Invoices and receipts"),
+        icon="🧮",
+        nav_order=35,
+        list_columns=(
+            "number",
+            "kind",
+            "name",
+            "account",
+            "status",
+            "total",
+            "doc_date",
+            "due_date",
+        ),
+        form_fields=(
+            "kind",
+            "name",
+            "account",
+            "contact",
+            "order",
+            "based_on",
+            "company",
+            "currency",
+            "doc_date",
+            "payment_terms",
+            "withholding",
+            "owner",
+            "notes",
+        ),
+        sections=(
+            Section(
+                _("Document"),
+                (
+                    "kind",
+                    "number",
+                    "name",
+                    "status",
+                    "account",
+                    "contact",
+                    "order",
+                    "based_on",
+                    "company",
+                ),
+            ),
+            Section(
+                _("Terms"),
+                ("currency", "doc_date", "payment_terms", "due_date", "issued_at", "print_count"),
+            ),
+            Section(_("Totals"), (*TOTALS, "withholding", *SHEKELS)),
+            Section(
+                _("Allocation number"),
+                ("allocation", "allocation_number", "allocation_reason"),
+            ),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("kind", "status", "total", "due_date", "owner"),
+        listed_on=(
+            ListedOn(
+                "accounts",
+                "account",
+                _("Invoices and receipts"),
+                ("number", "kind", "status", "total", "due_date"),
+            ),
+            ListedOn(
+                "orders", "order", _("Invoices and delivery notes"), ("number", "kind", "status")
+            ),
+        ),
+        search_words=("number", "name", "allocation_number"),
+        filter_fields=("kind", "status", "account", "owner", "company", "allocation"),
+        ordering_fields=("created_at", "number", "total", "doc_date", "due_date", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("account", "owner"),
+        # A document is seen by whoever sees its customer (decision 0076).
+        scope_via=("account",),
+        status_field="status",
+        create_service=services.document_create,
+        update_service=services.document_update,
+        importable=False,
+        api_example={
+            "kind": "tax_invoice",
+            "order": 8,
+            "doc_date": "2026-12-06",
+            "payment_terms": 2,
+        },
+    )
+)
+
+payment_terms = register(
+    Entity(
+        key="payment-terms",
+        model=PaymentTerms,
+        label=_("payment terms"),
+        label_plural=_("Payment terms"),
+        icon="⏳",
+        nav_order=979,
+        list_columns=("name", "basis", "days", "active"),
+        form_fields=("name", "basis", "days", "description", "active"),
+        sections=(Section(_("Payment terms"), ("name", "basis", "days", "description", "active")),),
+        search_words=("name",),
+        filter_fields=("basis", "active"),
+        ordering_fields=("days", "name", "id"),
+        default_ordering=("basis", "days", "id"),
+        owner_field=None,
+        natural_keys=("name",),
+        api_example={"name": "שוטף + 45", "basis": "eom", "days": 45},
+    )
+)
+
+allocation_thresholds = register(
+    Entity(
+        key="allocation-thresholds",
+        model=AllocationThreshold,
+        label=_("allocation threshold"),
+        label_plural=_("Allocation thresholds"),
+        icon="🔢",
+        nav_order=980,
+        list_columns=("valid_from", "amount", "notes"),
+        form_fields=("valid_from", "amount", "notes"),
+        sections=(Section(_("Allocation threshold"), ("valid_from", "amount", "notes")),),
+        ordering_fields=("valid_from", "id"),
+        default_ordering=("-valid_from", "id"),
+        owner_field=None,
+        natural_keys=("valid_from",),
+        api_example={"valid_from": "2026-06-01", "amount": "5000.00"},
+    )
+)

@@ -1,0 +1,336 @@
+"""Israeli tax documents and payments, the sales side (issue 17; REQ SA-10, CU-7, CU-8, OR-4;
+docs ISRAEL.md; decision 0076).
+
+One table holds every document of the chain after the order — delivery note, proforma, tax
+invoice, tax invoice-receipt, credit note and receipt — on the quotes' ``PricedDocumentBase``
+and ``DocumentLine`` (decision 0068), so they share numbering, locking, printing and the
+record pages. A draft is edited; issuing takes the next gap-free number of its company and
+kind (``kesher.numbering``) and locks it for good; an invoice above the allocation threshold of
+its date waits for the Tax Authority's allocation number first. Receipts carry payments.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kesher.catalogue.models import MONEY
+from kesher.platform.models import KesherModel
+from kesher.quotes.models import DocumentLine, PricedDocumentBase
+
+__all__ = [
+    "AllocationRequest",
+    "AllocationThreshold",
+    "DocumentKind",
+    "InvoiceLine",
+    "Payment",
+    "PaymentTerms",
+    "TaxDocument",
+]
+
+ZERO = Decimal("0")
+
+
+def money(verbose_name, **extra):
+    return models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra)
+
+
+class DocumentKind(models.TextChoices):
+    """The documents the bookkeeping rules define (ISRAEL.md); each is numbered on its own."""
+
+    DELIVERY_NOTE = "delivery_note", _("Delivery note")
+    PROFORMA = "proforma", _("Proforma invoice")
+    TAX_INVOICE = "tax_invoice", _("Tax invoice")
+    TAX_INVOICE_RECEIPT = "tax_invoice_receipt", _("Tax invoice-receipt")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    RECEIPT = "receipt", _("Receipt")
+
+
+# Documents that make a debt (and may need an allocation number), and those that settle one.
+INVOICES = (DocumentKind.TAX_INVOICE, DocumentKind.TAX_INVOICE_RECEIPT)
+WITH_LINES = (
+    DocumentKind.DELIVERY_NOTE,
+    DocumentKind.PROFORMA,
+    DocumentKind.TAX_INVOICE,
+    DocumentKind.TAX_INVOICE_RECEIPT,
+    DocumentKind.CREDIT_NOTE,
+)
+WITH_PAYMENTS = (DocumentKind.RECEIPT, DocumentKind.TAX_INVOICE_RECEIPT)
+# The Tax Authority's document-type codes (ISRAEL.md).
+TAX_AUTHORITY_CODES = {
+    DocumentKind.TAX_INVOICE: 305,
+    DocumentKind.TAX_INVOICE_RECEIPT: 320,
+    DocumentKind.CREDIT_NOTE: 330,
+    DocumentKind.PROFORMA: 332,
+}
+
+
+class AllocationThreshold(KesherModel):
+    """From a date on, an invoice whose amount before VAT is above ``amount`` (in shekels)
+    needs an allocation number (ISRAEL.md: ₪25,000 from 5 May 2024 … ₪5,000 from 1 June
+    2026). Data an administrator updates when the Tax Authority moves the threshold."""
+
+    valid_from = models.DateField(_("valid from"), db_index=True)
+    amount = models.DecimalField(
+        _("threshold before VAT (₪)"), validators=[MinValueValidator(ZERO)], **MONEY
+    )
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+        verbose_name = _("allocation threshold")
+        verbose_name_plural = _("allocation thresholds")
+
+    def __str__(self):
+        return f"{self.valid_from:%d/%m/%Y}: ₪{self.amount:,}"
+
+
+class PaymentTerms(KesherModel):
+    """When an invoice falls due: a number of days from its date ("net 30"), or from the end
+    of its month ("שוטף+30", Israel's usual terms) (REQ CU-7)."""
+
+    class Basis(models.TextChoices):
+        DATE = "date", _("Days from the invoice date")
+        END_OF_MONTH = "eom", _("Days from the end of the month (שוטף)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    basis = models.CharField(_("counted from"), max_length=4, choices=Basis.choices)
+    days = models.PositiveIntegerField(_("days"), default=0)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["basis", "days", "id"]
+        verbose_name = _("payment terms")
+        verbose_name_plural = _("payment terms")
+
+    def __str__(self):
+        return self.name
+
+    def due_date(self, day: datetime.date) -> datetime.date:
+        """The date an invoice of ``day`` falls due: שוטף+N counts from the month's last day."""
+        if self.basis == self.Basis.END_OF_MONTH:
+            last = calendar.monthrange(day.year, day.month)[1]
+            day = day.replace(day=last)
+        return day + datetime.timedelta(days=self.days)
+
+
+class TaxDocument(PricedDocumentBase):
+    """A delivery note, proforma, tax invoice, tax invoice-receipt, credit note or receipt
+    (ISRAEL.md). Made from an order (its lines copied as priced) or from another document —
+    a credit note from the invoice it corrects, a receipt from the invoice it pays — which
+    ``based_on`` names, so the chain is kept. Issued, it is locked: only a credit note
+    corrects it (§23א)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING_ALLOCATION = "awaiting", _("Awaiting allocation number")
+        ISSUED = "issued", _("Issued")
+        CANCELLED = "cancelled", _("Cancelled by a credit note")
+
+    class Allocation(models.TextChoices):
+        NOT_NEEDED = "", _("Not needed")
+        PENDING = "pending", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+        WAIVED = "waived", _("Issued without allocation number")
+
+    kind = models.CharField(_("document type"), max_length=20, choices=DocumentKind.choices)
+    name = models.CharField(
+        _("reference"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the document is for, or the customer's own order number."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    order = models.ForeignKey(
+        "quotes.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tax_documents",
+    )
+    based_on = models.ForeignKey(
+        "self",
+        verbose_name=_("based on"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="followers",
+        help_text=_("The invoice a credit note corrects or a receipt pays."),
+    )
+    payment_terms = models.ForeignKey(
+        PaymentTerms,
+        verbose_name=_("payment terms"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"active": True},
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    withholding = money(
+        _("tax withheld at source"),
+        validators=[MinValueValidator(ZERO)],
+        help_text=_("ניכוי במקור: what the customer withheld and paid to the Tax Authority."),
+    )
+    net_ils = money(_("before VAT (₪)"), editable=False)
+    vat_ils = money(_("VAT (₪)"), editable=False)
+    total_ils = money(_("total (₪)"), editable=False)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True, editable=False)
+    allocation = models.CharField(
+        _("allocation"),
+        max_length=10,
+        choices=Allocation.choices,
+        default=Allocation.NOT_NEEDED,
+        blank=True,
+        editable=False,
+    )
+    allocation_number = models.CharField(
+        _("allocation number"), max_length=40, blank=True, editable=False
+    )
+    allocation_reason = models.TextField(
+        _("allocation refused because"), blank=True, editable=False
+    )
+    print_count = models.PositiveIntegerField(_("times printed"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tax document")
+        verbose_name_plural = _("tax documents")
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="taxdoc_created"),
+            models.Index(fields=["owner", "status"], name="taxdoc_owner_status"),
+            models.Index(fields=["account", "kind", "status"], name="taxdoc_account_kind"),
+            models.Index(fields=["based_on", "kind"], name="taxdoc_based_on"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "kind", "number_value"],
+                condition=models.Q(number_value__isnull=False),
+                name="taxdoc_number_once",
+            )
+        ]
+
+    def __str__(self):
+        label = self.number or f"{_('Draft')} #{self.pk}"
+        title = f"{self.get_kind_display()} {label}"
+        return f"{title} · {self.name}" if self.name else title
+
+    def clean(self):
+        if self.kind == DocumentKind.CREDIT_NOTE and not self.based_on_id:
+            raise ValidationError({"based_on": _("A credit note names the invoice it corrects.")})
+        if self.based_on_id and self.based_on.account_id != self.account_id:
+            raise ValidationError({"based_on": _("That document is another customer's.")})
+        pays_or_credits = self.kind in (DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT)
+        if self.based_on_id and pays_or_credits and self.based_on.kind not in INVOICES:
+            raise ValidationError({"based_on": _("Name a tax invoice.")})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_invoice(self) -> bool:
+        return self.kind in INVOICES
+
+
+class InvoiceLine(DocumentLine):
+    """A document's line as priced (decision 0065), with its VAT rate on the document's date
+    and, for a foreign currency, its shekel amounts at the document's rate."""
+
+    document = models.ForeignKey(TaxDocument, on_delete=models.CASCADE, related_name="lines")
+    source_line = models.PositiveIntegerField(
+        _("credits line"), null=True, blank=True, help_text=_("The credited invoice's line.")
+    )
+    net_ils = money(_("before VAT (₪)"))
+    vat_ils = money(_("VAT (₪)"))
+    total_ils = money(_("total (₪)"))
+
+    class Meta:
+        ordering = ["document", "position"]
+        verbose_name = _("document line")
+        verbose_name_plural = _("document lines")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="taxdoc_line_position")
+        ]
+
+
+class Payment(models.Model):
+    """One means of payment on a receipt or invoice-receipt (REQ CU-7): cash, a cheque (bank,
+    branch, account, number, date), a bank transfer or a credit card, by its reference."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CHEQUE = "cheque", _("Cheque")
+        TRANSFER = "transfer", _("Bank transfer")
+        CREDIT_CARD = "card", _("Credit card")
+
+    document = models.ForeignKey(TaxDocument, on_delete=models.CASCADE, related_name="payments")
+    position = models.PositiveIntegerField(_("line"))
+    method = models.CharField(_("paid by"), max_length=10, choices=Method.choices)
+    amount = models.DecimalField(
+        _("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    paid_on = models.DateField(_("date"), help_text=_("A cheque's date; the day of the payment."))
+    bank = models.CharField(_("bank"), max_length=10, blank=True)
+    branch = models.CharField(_("branch"), max_length=10, blank=True)
+    bank_account = models.CharField(_("account number"), max_length=20, blank=True)
+    cheque_number = models.CharField(_("cheque number"), max_length=20, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=60, blank=True, help_text=_("A transfer's or card's reference.")
+    )
+
+    class Meta:
+        ordering = ["document", "position"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount}"
+
+
+class AllocationRequest(models.Model):
+    """The worker's request for one invoice's allocation number (ISRAEL.md). Sent with the
+    same idempotency key on every attempt — after an outage, a crash or ``kill -9`` — so the
+    Tax Authority answers a repeat with the same number. Claimed by one worker at a time
+    (pending → sending), retried with back-off until answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be sent")
+        SENDING = "sending", _("sending")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    document = models.OneToOneField(
+        TaxDocument, on_delete=models.CASCADE, related_name="allocation_request"
+    )
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("allocation request")
+        verbose_name_plural = _("allocation requests")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="allocation_due")]
+
+    def __str__(self):
+        return f"{self.document_id} {self.status}"
+
+
+# The means of payment, by one name in the OpenAPI schema (settings.ENUM_NAME_OVERRIDES).
+PAYMENT_METHODS = Payment.Method

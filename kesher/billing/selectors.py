@@ -1,0 +1,148 @@
+"""Reading balances and payment behaviour (REQ CU-7, CU-8; decision 0076).
+
+An invoice's open balance is its total less what issued receipts settle against it (their
+payments and the tax withheld at source) and less its issued credit notes; an invoice-receipt
+is paid as it is issued. Balances are in the invoice's currency; a customer's figures are in
+shekels, at each invoice's own rate. Everything is computed by the database in one query:
+subqueries per invoice, never a query per invoice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from kesher.billing.models import INVOICES, DocumentKind, TaxDocument
+
+__all__ = ["BillingSummary", "account_billing", "invoice_balance", "with_balances"]
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+ISSUED = TaxDocument.Status.ISSUED
+
+
+def _followers(kind: str, amount) -> Coalesce:
+    rows = (
+        TaxDocument._base_manager.filter(based_on=OuterRef("pk"), kind=kind, status=ISSUED)
+        .order_by()
+        .values("based_on")
+        .annotate(amount=Sum(amount))
+        .values("amount")
+    )
+    return Coalesce(Subquery(rows, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def with_balances(documents: QuerySet) -> QuerySet:
+    """``documents`` (invoices) with ``settled``, ``credited``, ``balance`` and
+    ``last_paid_on`` (the date of the last receipt)."""
+    last_paid = (
+        TaxDocument._base_manager.filter(
+            based_on=OuterRef("pk"), kind=DocumentKind.RECEIPT, status=ISSUED
+        )
+        .order_by()
+        .values("based_on")
+        .annotate(day=Max("doc_date"))
+        .values("day")
+    )
+    paid_at_issue = Case(
+        When(kind=DocumentKind.TAX_INVOICE_RECEIPT, then=F("total")),
+        default=Value(ZERO),
+        output_field=MONEY,
+    )
+    return documents.annotate(
+        settled=ExpressionWrapper(
+            _followers(DocumentKind.RECEIPT, F("total") + F("withholding")) + paid_at_issue,
+            output_field=MONEY,
+        ),
+        credited=_followers(DocumentKind.CREDIT_NOTE, F("total")),
+        last_paid_on=Subquery(last_paid),
+    ).annotate(
+        balance=ExpressionWrapper(F("total") - F("settled") - F("credited"), output_field=MONEY)
+    )
+
+
+def _agorot(value) -> Decimal:
+    # SQLite adds decimals as floating point: -0.0100000000000051 is -0.01. Every amount is
+    # whole agorot, far inside a double's precision, so rounding to the agora is exact.
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def invoice_balance(invoice: TaxDocument) -> Decimal:
+    """What is still owed on ``invoice``, in its currency."""
+    row = with_balances(TaxDocument._base_manager.filter(pk=invoice.pk)).values("balance").first()
+    return _agorot(row["balance"]) if row else ZERO
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    """A customer's money on his 360° view (REQ CU-7, CU-8), in shekels."""
+
+    invoiced: Decimal
+    open_balance: Decimal
+    overdue: Decimal
+    overdue_count: int
+    average_days_to_pay: float | None
+    average_terms_days: float | None
+
+    @property
+    def pays_late_by(self) -> float | None:
+        """Days paid after the terms on average (negative: early)."""
+        if self.average_days_to_pay is None or self.average_terms_days is None:
+            return None
+        return round(self.average_days_to_pay - self.average_terms_days, 1)
+
+
+def _shekels(amount: Decimal, rate: Decimal) -> Decimal:
+    return (_agorot(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def account_billing(account, *, today: datetime.date | None = None) -> BillingSummary:
+    """The customer's invoiced total, open balance, overdue debt and days to pay against his
+    terms — one query over his issued invoices."""
+    today = today or timezone.localdate()
+    rows = with_balances(
+        TaxDocument._base_manager.filter(account=account, kind__in=INVOICES).filter(
+            ~Q(status=TaxDocument.Status.DRAFT)
+        )
+    ).values_list("doc_date", "due_date", "total", "exchange_rate", "balance", "last_paid_on")
+    invoiced = open_balance = overdue = ZERO
+    overdue_count = 0
+    days_to_pay: list[int] = []
+    terms: list[int] = []
+    for doc_date, due_date, total, rate, balance, last_paid_on in rows:
+        invoiced += _shekels(total, rate)
+        open_balance += _shekels(balance, rate)
+        balance = _agorot(balance)
+        if balance > 0 and due_date is not None and due_date < today:
+            overdue += _shekels(balance, rate)
+            overdue_count += 1
+        if balance <= 0 and last_paid_on is not None:
+            days_to_pay.append((last_paid_on - doc_date).days)
+            terms.append(((due_date or doc_date) - doc_date).days)
+    return BillingSummary(
+        invoiced=invoiced,
+        open_balance=open_balance,
+        overdue=overdue,
+        overdue_count=overdue_count,
+        average_days_to_pay=round(sum(days_to_pay) / len(days_to_pay), 1) if days_to_pay else None,
+        average_terms_days=round(sum(terms) / len(terms), 1) if terms else None,
+    )

@@ -1,0 +1,602 @@
+"""Every write of tax documents and payments (issue 17; docs ISRAEL.md; decision 0076).
+
+A document is made from an order (its counted lines copied as priced, decision 0065) or from
+the invoice it corrects or pays. While a draft it may change; ``document_issue`` takes the VAT
+rate of each line on the document's date, the shekel amounts at the rate of that date, and the
+next gap-free number of its company and kind inside one transaction, and from then on the
+document is locked: an edit guard refuses every generic write (pages, API, bulk updates,
+imports, automation) and the services refuse theirs. An invoice that needs an allocation
+number waits for it (``kesher.billing.allocation``); a refusal is resolved by the user —
+issued without the number (marked) or cancelled by a credit note — so the number is never
+reused or left as a gap.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesher.billing.models import (
+    INVOICES,
+    WITH_LINES,
+    WITH_PAYMENTS,
+    AllocationRequest,
+    AllocationThreshold,
+    DocumentKind,
+    InvoiceLine,
+    Payment,
+    TaxDocument,
+)
+from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
+from kesher.numbering.services import allocate_number
+from kesher.platform.models import AuditEntry
+from kesher.platform.records.services import record_create, record_update, write_audit
+from kesher.quotes.models import Order
+
+__all__ = [
+    "PaymentInput",
+    "PrintMark",
+    "allocation_cancel",
+    "allocation_threshold",
+    "allocation_waive",
+    "credit_note_for",
+    "document_create",
+    "document_from_order",
+    "document_issue",
+    "document_locked_among",
+    "document_locked_reason",
+    "document_printed",
+    "document_set_payments",
+    "document_update",
+    "needs_allocation",
+    "receipt_for",
+]
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+COPIED = (
+    "product_id",
+    "name",
+    "sku",
+    "quantity",
+    "period",
+    "periods",
+    "addons",
+    "unit_price",
+    "source",
+    "gross",
+    "rule_discount_percent",
+    "discount_percent",
+    "discount",
+    "net",
+    "vat_rate",
+    "vat",
+    "total",
+    "unit_cost",
+    "discount_limit",
+)
+SUMS = ("gross", "discount", "net", "vat", "total", "net_ils", "vat_ils", "total_ils")
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _refuse(message: str, field: str = "__all__"):
+    raise ValidationError({field: [message]})
+
+
+# --- the lock ----------------------------------------------------------------------------------
+
+
+def document_locked_reason(instance) -> str | None:
+    """Why a tax document may not be changed or deleted: it was issued (ISRAEL.md, §23א)."""
+    if isinstance(instance, TaxDocument) and instance.status != TaxDocument.Status.DRAFT:
+        return _("An issued document is locked: correct it by a credit note.")
+    return None
+
+
+def document_locked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
+    if entity_key != "tax-documents" or not ids:
+        return {}
+    issued = TaxDocument._base_manager.filter(pk__in=ids).exclude(status=TaxDocument.Status.DRAFT)
+    reason = _("An issued document is locked: correct it by a credit note.")
+    return dict.fromkeys(issued.values_list("pk", flat=True), reason)
+
+
+def _lock(document: TaxDocument) -> TaxDocument:
+    # Lock the document: issuing, printing and paying read its state and then write it.
+    return TaxDocument._base_manager.select_for_update().get(pk=document.pk)
+
+
+def _require_draft(document: TaxDocument) -> None:
+    reason = document_locked_reason(document)
+    if reason:
+        _refuse(reason)
+
+
+def _audit(document, actor, changes: dict) -> None:
+    write_audit(document, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes)
+
+
+# --- making documents --------------------------------------------------------------------------
+
+
+def _copy_lines(document: TaxDocument, lines, *, crediting: bool = False) -> None:
+    rows = [
+        InvoiceLine(
+            document=document,
+            position=position,
+            source_line=line.position if crediting else None,
+            **{name: getattr(line, name) for name in COPIED},
+            **(
+                {"net_ils": line.net_ils, "vat_ils": line.vat_ils, "total_ils": line.total_ils}
+                if crediting
+                else {}
+            ),
+        )
+        for position, line in enumerate(lines, start=1)
+    ]
+    InvoiceLine.objects.bulk_create(rows)
+    _store_totals(document, rows)
+
+
+def _store_totals(document: TaxDocument, rows) -> None:
+    for name in SUMS:
+        setattr(document, name, sum((getattr(row, name) for row in rows), ZERO))
+    document.cost = _round(sum(((row.unit_cost or ZERO) * row.quantity for row in rows), ZERO))
+
+
+@transaction.atomic
+def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocument:
+    """A draft document (the generic form and API): made from ``order`` it copies the order's
+    counted lines, customer, company and currency; a credit note copies the lines of the
+    invoice it corrects not credited yet (decision 0065: never priced again)."""
+    data = dict(data)
+    order = data.get("order")
+    if order is not None and not isinstance(order, Order):
+        order = Order.objects.filter(pk=order).first()
+    based_on = data.get("based_on")
+    if based_on is not None and not isinstance(based_on, TaxDocument):
+        based_on = TaxDocument.objects.filter(pk=based_on).first()
+    source = order or based_on
+    if source is not None:
+        for name in ("account", "contact", "company", "currency"):
+            if not data.get(name):
+                data[name] = getattr(source, name)
+    kind = data.get("kind")
+    if order is not None and order.status != Order.Status.CONFIRMED:
+        _refuse(_("Only a confirmed order becomes a delivery note or an invoice."), "order")
+    if based_on is not None and based_on.status == TaxDocument.Status.DRAFT:
+        _refuse(_("Name an issued invoice."), "based_on")
+    if kind in (DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT) and order is not None:
+        _refuse(_("A credit note or a receipt is made from an invoice."), "order")
+    document = record_create("tax-documents", actor=actor, data=data, m2m=m2m)
+    if kind == DocumentKind.CREDIT_NOTE and based_on is not None:
+        _copy_lines(document, _uncredited_lines(based_on), crediting=True)
+        document.exchange_rate = based_on.exchange_rate
+    elif order is not None and kind in WITH_LINES:
+        _copy_lines(document, order.lines.filter(optional=False).order_by("position"))
+        document.exchange_rate = order.exchange_rate
+    else:
+        return document
+    document.save(update_fields=[*SUMS, "cost", "exchange_rate"])
+    return document
+
+
+@transaction.atomic
+def document_update(
+    document: TaxDocument, *, actor, data: dict, m2m=None, expected_version=None
+) -> TaxDocument:
+    """Change a draft's header; an issued document is locked (the edit guard says why)."""
+    return record_update(
+        document, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def document_from_order(order: Order, *, actor, kind: str, **data) -> TaxDocument:
+    """A draft delivery note, proforma, tax invoice or invoice-receipt of a confirmed order."""
+    if kind not in WITH_LINES or kind == DocumentKind.CREDIT_NOTE:
+        _refuse(_("An order becomes a delivery note, a proforma or an invoice."), "kind")
+    return document_create(
+        actor=actor, data={"kind": kind, "order": order, "owner": order.owner, **data}
+    )
+
+
+def _uncredited_lines(invoice: TaxDocument):
+    """The invoice's lines no issued or draft credit note credits yet: each line is credited
+    whole, once, so the credits add up to the invoice to the agora."""
+    credited = InvoiceLine.objects.filter(
+        document__based_on=invoice, document__kind=DocumentKind.CREDIT_NOTE
+    ).values_list("source_line", flat=True)
+    return invoice.lines.exclude(position__in=list(credited)).order_by("position")
+
+
+@transaction.atomic
+def credit_note_for(
+    invoice: TaxDocument, *, actor, positions: list[int] | None = None, notes: str = ""
+) -> TaxDocument:
+    """A draft credit note of an issued invoice: all its lines not credited yet, or those at
+    ``positions`` (each line whole, so a full credit brings the balance back exactly)."""
+    if invoice.kind not in INVOICES or invoice.status == TaxDocument.Status.DRAFT:
+        _refuse(_("Only an issued tax invoice is credited."))
+    note = document_create(
+        actor=actor,
+        data={
+            "kind": DocumentKind.CREDIT_NOTE,
+            "based_on": invoice,
+            "owner": invoice.owner,
+            "notes": notes,
+        },
+    )
+    if positions is not None:
+        dropped = note.lines.exclude(source_line__in=positions)
+        dropped.delete()
+        rows = list(note.lines.all())
+        _store_totals(note, rows)
+        note.save(update_fields=[*SUMS, "cost"])
+    if not note.lines.exists():
+        _refuse(_("Every line of this invoice is credited already."))
+    return note
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    """One means of payment as a form or the API sends it."""
+
+    method: str
+    amount: Decimal
+    paid_on: object = None  # a date; empty: the receipt's date
+    bank: str = ""
+    branch: str = ""
+    bank_account: str = ""
+    cheque_number: str = ""
+    reference: str = ""
+
+
+def _check_payment(index: int, payment: PaymentInput) -> list[str]:
+    errors = []
+    where = {"n": index}
+    if payment.method not in Payment.Method.values:
+        errors.append(_("Payment %(n)s: choose how it was paid.") % where)
+    if payment.amount is None or payment.amount <= 0:
+        errors.append(_("Payment %(n)s: enter an amount above zero.") % where)
+    elif payment.amount != _round(payment.amount):
+        errors.append(_("Payment %(n)s: an amount is in agorot.") % where)
+    if payment.method == Payment.Method.CHEQUE:
+        missing = [
+            name
+            for name in ("bank", "branch", "bank_account", "cheque_number")
+            if not getattr(payment, name).strip()
+        ]
+        if missing or not payment.paid_on:
+            errors.append(
+                _("Payment %(n)s: a cheque needs its bank, branch, account, number and date.")
+                % where
+            )
+    by_reference = payment.method in (Payment.Method.TRANSFER, Payment.Method.CREDIT_CARD)
+    if by_reference and not payment.reference.strip():
+        errors.append(_("Payment %(n)s: enter the transfer's or card's reference.") % where)
+    return errors
+
+
+def _set_payments(document: TaxDocument, payments: list[PaymentInput]) -> Decimal:
+    errors = [text for i, p in enumerate(payments, 1) for text in _check_payment(i, p)]
+    if not payments:
+        errors.append(_("Enter at least one payment."))
+    if errors:
+        raise ValidationError({"payments": errors})
+    Payment.objects.filter(document=document).delete()
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                document=document,
+                position=position,
+                method=p.method,
+                amount=p.amount,
+                paid_on=p.paid_on or document.doc_date,
+                bank=p.bank.strip(),
+                branch=p.branch.strip(),
+                bank_account=p.bank_account.strip(),
+                cheque_number=p.cheque_number.strip(),
+                reference=p.reference.strip(),
+            )
+            for position, p in enumerate(payments, start=1)
+        ]
+    )
+    return sum((p.amount for p in payments), ZERO)
+
+
+def _check_not_above_balance(invoice: TaxDocument, settles: Decimal) -> None:
+    from kesher.billing.selectors import invoice_balance
+
+    open_balance = invoice_balance(invoice)
+    if settles > open_balance:
+        _refuse(
+            _("The payment is more than the open balance (%(balance)s).")
+            % {"balance": f"{open_balance:,.2f}"},
+            "payments",
+        )
+
+
+@transaction.atomic
+def receipt_for(
+    invoice: TaxDocument,
+    *,
+    actor,
+    payments: list[PaymentInput],
+    withholding: Decimal = ZERO,
+    doc_date=None,
+    issue: bool = True,
+) -> TaxDocument:
+    """A receipt against an issued invoice (REQ CU-7): its payments and the tax withheld at
+    source settle part or all of the invoice's open balance, never more. Issued at once
+    unless ``issue`` is False."""
+    if invoice.kind not in INVOICES or invoice.status == TaxDocument.Status.DRAFT:
+        _refuse(_("A receipt pays an issued tax invoice."))
+    if withholding is None or withholding < 0:
+        _refuse(_("Tax withheld cannot be negative."), "withholding")
+    # Lock the invoice: two receipts recorded at once must not both take the same balance.
+    _lock(invoice)
+    receipt = document_create(
+        actor=actor,
+        data={
+            "kind": DocumentKind.RECEIPT,
+            "based_on": invoice,
+            "owner": invoice.owner,
+            "withholding": withholding,
+            "doc_date": doc_date or timezone.localdate(),
+        },
+    )
+    received = _set_payments(receipt, payments)
+    _check_not_above_balance(invoice, received + withholding)
+    receipt.total = receipt.net = receipt.gross = received
+    receipt.save(update_fields=["total", "net", "gross"])
+    return document_issue(receipt, actor=actor) if issue else receipt
+
+
+@transaction.atomic
+def document_set_payments(
+    document: TaxDocument, *, actor, payments: list[PaymentInput], withholding: Decimal = ZERO
+) -> TaxDocument:
+    """The payments of a draft invoice-receipt (paid as it is issued) or receipt."""
+    locked = _lock(document)
+    _require_draft(locked)
+    if locked.kind not in WITH_PAYMENTS:
+        _refuse(_("Only a receipt or an invoice-receipt records payments."), "payments")
+    if withholding is None or withholding < 0:
+        _refuse(_("Tax withheld cannot be negative."), "withholding")
+    received = _set_payments(locked, payments)
+    locked.withholding = withholding
+    fields = ["withholding", "version", "updated_at"]
+    if locked.kind == DocumentKind.RECEIPT:
+        locked.total = locked.net = locked.gross = received
+        fields += ["total", "net", "gross"]
+    locked.version += 1
+    locked.save(update_fields=fields)
+    _audit(locked, actor, {"withholding": [None, str(withholding)]})
+    return locked
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+
+def allocation_threshold(day) -> Decimal | None:
+    """The threshold before VAT in force on ``day`` (None: none in force); of two rows from
+    the same date, the later entered."""
+    return (
+        AllocationThreshold.objects.filter(valid_from__lte=day)
+        .order_by("-valid_from", "-id")
+        .values_list("amount", flat=True)
+        .first()
+    )
+
+
+def needs_allocation(document: TaxDocument) -> bool:
+    """An invoice charging VAT, to a business that deducts it (an organization with a company
+    number), above the threshold of its date before VAT, in shekels (ISRAEL.md)."""
+    if document.kind not in INVOICES or document.vat_ils <= 0:
+        return False
+    account = document.account
+    if account.kind != account.Kind.ORGANIZATION or not account.company_number:
+        return False
+    threshold = allocation_threshold(document.doc_date)
+    return threshold is not None and document.net_ils > threshold
+
+
+def _rate_on(document: TaxDocument) -> Decimal:
+    if document.currency == HOME_CURRENCY:
+        return Decimal("1")
+    rate = (
+        ExchangeRate.objects.filter(currency=document.currency, valid_from__lte=document.doc_date)
+        .order_by("-valid_from")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        _refuse(
+            _("No exchange rate of %(currency)s on the document's date.")
+            % {"currency": document.currency}
+        )
+    return rate
+
+
+def _apply_vat_by_date(document: TaxDocument) -> None:
+    """Each line's VAT at the rate of its product's category on the document's date (VAT is
+    due by that date, ISRAEL.md), its shekel amounts at the date's rate, rounded per line as
+    decision 0065 does; the totals are the sums of the lines."""
+    lines = list(document.lines.all())
+    categories = dict(
+        Product.objects.filter(pk__in={line.product_id for line in lines}).values_list(
+            "pk", "vat_category_id"
+        )
+    )
+    rates: dict[int, Decimal] = {}
+    for category, rate in (
+        VatRate.objects.filter(
+            category__in=set(categories.values()), valid_from__lte=document.doc_date
+        )
+        .order_by("category", "-valid_from")
+        .values_list("category", "rate")
+    ):
+        rates.setdefault(category, rate)
+    exchange = _rate_on(document)
+    for line in lines:
+        rate = rates.get(categories.get(line.product_id))
+        if rate is None:
+            _refuse(_("Line %(n)s: no VAT rate on the document's date.") % {"n": line.position})
+        line.vat_rate = rate
+        line.vat = _round(line.net * rate / 100)
+        line.total = line.net + line.vat
+        line.net_ils = _round(line.net * exchange)
+        line.vat_ils = _round(line.net_ils * rate / 100)
+        line.total_ils = line.net_ils + line.vat_ils
+    InvoiceLine.objects.bulk_update(
+        lines, ["vat_rate", "vat", "total", "net_ils", "vat_ils", "total_ils"]
+    )
+    document.exchange_rate = exchange
+    _store_totals(document, lines)
+
+
+def _check_issuable(document: TaxDocument) -> None:
+    if document.kind in WITH_LINES and not document.lines.exists():
+        _refuse(_("Add at least one line before issuing."), "lines")
+    if document.kind in WITH_PAYMENTS and not document.payments.exists():
+        _refuse(_("Enter at least one payment."), "payments")
+    if document.kind == DocumentKind.CREDIT_NOTE:
+        invoice = document.based_on
+        if invoice is None or invoice.status == TaxDocument.Status.DRAFT:
+            _refuse(_("A credit note names an issued invoice."), "based_on")
+    if document.kind == DocumentKind.RECEIPT and document.based_on_id:
+        _check_not_above_balance(document.based_on, document.total + document.withholding)
+    if document.kind == DocumentKind.TAX_INVOICE_RECEIPT:
+        paid = sum(document.payments.values_list("amount", flat=True), ZERO)
+        if paid + document.withholding != document.total:
+            _refuse(
+                _("An invoice-receipt is paid in full: the payments come to %(paid)s of %(total)s.")
+                % {
+                    "paid": f"{paid + document.withholding:,.2f}",
+                    "total": f"{document.total:,.2f}",
+                },
+                "payments",
+            )
+
+
+@transaction.atomic
+def document_issue(document: TaxDocument, *, actor) -> TaxDocument:
+    """Issue a draft: VAT by its date, the shekel amounts, the next gap-free number of its
+    company and kind, the due date by its terms — and the lock. An invoice that needs an
+    allocation number waits for it ("awaiting allocation"): it is neither delivered nor
+    printed as the original until the Tax Authority answers (ISRAEL.md)."""
+    locked = _lock(document)
+    _require_draft(locked)
+    if locked.kind in WITH_LINES and locked.kind != DocumentKind.CREDIT_NOTE:
+        _apply_vat_by_date(locked)
+    elif locked.kind == DocumentKind.RECEIPT:
+        locked.exchange_rate = _rate_on(locked)
+        locked.net_ils = locked.total_ils = _round(locked.total * locked.exchange_rate)
+    _check_issuable(locked)
+    allocated = allocate_number(company=locked.company_id, doc_type=locked.kind)
+    locked.number = allocated.display
+    locked.number_value = allocated.number
+    locked.issued_at = timezone.now()
+    if locked.payment_terms_id and locked.kind in INVOICES:
+        locked.due_date = locked.payment_terms.due_date(locked.doc_date)
+    elif locked.kind in INVOICES:
+        locked.due_date = locked.doc_date
+    if needs_allocation(locked):
+        locked.status = TaxDocument.Status.AWAITING_ALLOCATION
+        locked.allocation = TaxDocument.Allocation.PENDING
+        AllocationRequest.objects.create(document=locked, next_attempt_at=timezone.now())
+    else:
+        locked.status = TaxDocument.Status.ISSUED
+    locked.version += 1
+    locked.save()
+    _audit(
+        locked,
+        actor,
+        {"status": [TaxDocument.Status.DRAFT, locked.status], "number": [None, locked.number]},
+    )
+    return locked
+
+
+# --- allocation decisions ----------------------------------------------------------------------
+
+
+def _require_refused(document: TaxDocument) -> None:
+    if (
+        document.allocation != TaxDocument.Allocation.REFUSED
+        or document.status != TaxDocument.Status.AWAITING_ALLOCATION
+    ):
+        _refuse(_("This invoice's allocation number was not refused."))
+
+
+@transaction.atomic
+def allocation_waive(document: TaxDocument, *, actor) -> TaxDocument:
+    """After a refusal, issue the invoice without an allocation number: it is marked so on
+    the document, and the customer cannot deduct its VAT (ISRAEL.md)."""
+    locked = _lock(document)
+    _require_refused(locked)
+    locked.status = TaxDocument.Status.ISSUED
+    locked.allocation = TaxDocument.Allocation.WAIVED
+    locked.version += 1
+    locked.save(update_fields=["status", "allocation", "version", "updated_at"])
+    _audit(locked, actor, {"allocation": [TaxDocument.Allocation.REFUSED, locked.allocation]})
+    return locked
+
+
+@transaction.atomic
+def allocation_cancel(document: TaxDocument, *, actor) -> TaxDocument:
+    """After a refusal, cancel the invoice by a credit note of all its lines, issued at once;
+    the invoice keeps its number (no gap) and is marked cancelled. Returns the credit note."""
+    locked = _lock(document)
+    _require_refused(locked)
+    note = credit_note_for(
+        locked,
+        actor=actor,
+        notes=_("Cancels %(number)s: allocation refused.") % {"number": locked.number},
+    )
+    note = document_issue(note, actor=actor)
+    locked.status = TaxDocument.Status.CANCELLED
+    locked.version += 1
+    locked.save(update_fields=["status", "version", "updated_at"])
+    _audit(locked, actor, {"status": [TaxDocument.Status.AWAITING_ALLOCATION, locked.status]})
+    return note
+
+
+# --- printing ----------------------------------------------------------------------------------
+
+
+class PrintMark(enum.StrEnum):
+    """What a printed copy says: "טיוטה" on a draft (and while the allocation number is
+    awaited), "מקור" on the first print of an issued document only, "העתק" on every later one
+    (the computerized bookkeeping rules, ISRAEL.md)."""
+
+    DRAFT = "draft"
+    ORIGINAL = "original"
+    COPY = "copy"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "טיוטה", "original": "מקור", "copy": "העתק"}[self.value]
+
+
+@transaction.atomic
+def document_printed(document: TaxDocument) -> PrintMark:
+    """Count one print of ``document`` and say what it is marked. The PDF renderer calls this
+    once per printed copy; the counter moves under the row's lock, so two printers at once
+    never both get the original."""
+    locked = _lock(document)
+    if locked.status in (TaxDocument.Status.DRAFT, TaxDocument.Status.AWAITING_ALLOCATION):
+        return PrintMark.DRAFT
+    TaxDocument._base_manager.filter(pk=locked.pk).update(print_count=F("print_count") + 1)
+    document.print_count = locked.print_count + 1
+    return PrintMark.ORIGINAL if locked.print_count == 0 else PrintMark.COPY

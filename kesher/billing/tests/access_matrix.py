@@ -1,0 +1,238 @@
+"""How the access matrix makes tax documents and payment terms (kesher/platform/testing/
+matrix.py), and the routes of the app's own pages and API. Each side's draft invoice is for
+its own customer (documents are seen with their customer); the actions are sent in ways the
+services refuse (an empty draft is not issued, a draft is not paid or credited), so whoever
+passes the gate gets the refusal and nothing is written; the services' own tests write."""
+
+from kesher.billing.models import PaymentTerms
+from kesher.billing.services import document_create
+from kesher.customers.models import Account
+from kesher.customers.services import account_create
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Outcome,
+    Verb,
+    never_allowed,
+    not_allowed,
+    owner_of,
+    permitted,
+    register_records,
+    register_route,
+)
+
+
+def _customer(world, side):
+    """The side's own customer of its documents: an account with documents cannot be deleted
+    (they are kept by law), and the matrix deletes the side's main account."""
+    name = f"Billing customer {side}"
+    return Account.objects.filter(name=name).first() or account_create(
+        actor=owner_of(world, side), data={"name": name, "owner": owner_of(world, side)}
+    )
+
+
+register_records(
+    "tax-documents",
+    make=lambda world, side: document_create(
+        actor=owner_of(world, side),
+        data={
+            "kind": "tax_invoice",
+            "name": f"{SEARCH_WORD} invoice {side}",
+            "account": _customer(world, side),
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "kind": "tax_invoice",
+        "name": marker,
+        "account": (record.account_id if record else _customer(world, "rep1").pk),
+    },
+    marker_field="name",
+)
+
+register_records(
+    "payment-terms",
+    make=lambda world, side: record_create(
+        "payment-terms",
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} terms {side}",
+            "basis": PaymentTerms.Basis.END_OF_MONTH,
+            "days": 30,
+            "description": f"{SEARCH_WORD} terms {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": record.name if record else f"{marker} new",
+        "basis": "eom",
+        "days": 45,
+        "description": marker,
+    },
+    marker_field="description",
+)
+
+
+def refused(key: str, action: str, target=None):
+    """The gate of ``permitted``; past it, the service's 400 (or the page's redirect)."""
+
+    def expect(world, principal):
+        outcome = permitted(key, action, target)(world, principal)
+        return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
+
+    return expect
+
+
+def _from_order(side, outcome):
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "tax-documents", "add"):
+            return Outcome.FORBIDDEN
+        if not world.can(principal, "orders", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("orders", side)):
+            return Outcome.NOT_FOUND
+        return outcome
+
+    return expect
+
+
+def _balance(side):
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "tax-documents", "view"):
+            return Outcome.FORBIDDEN
+        if not world.can(principal, "accounts", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("accounts", side)):
+            return Outcome.NOT_FOUND
+        return Outcome.ALLOW
+
+    return expect
+
+
+for _side in ("rep1", "rep2"):
+
+    def _document(world, side=_side):
+        return world.record("tax-documents", side)
+
+    for _action, _needed in (
+        ("issue", "change"),
+        ("credit-note", "add"),
+        ("issue-without-allocation", "change"),
+        ("cancel", "change"),
+    ):
+        register_route(
+            "pages",
+            lambda world, side=_side, action=_action: (
+                f"/tax-documents/{world.record('tax-documents', side).pk}/{action}/"
+            ),
+            Verb("POST", permitted("tax-documents", _needed, _document)),
+            *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+            what=f"{_side}'s empty draft: {_action} declined",
+        )
+        register_route(
+            "api",
+            lambda world, side=_side, action=_action: (
+                f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/{action}/"
+            ),
+            Verb("POST", refused("tax-documents", _needed, _document)),
+            *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+            api=True,
+            what=f"{_side}'s empty draft: {_action} refused",
+        )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/tax-documents/{world.record('tax-documents', side).pk}/print/",
+        Verb("POST", permitted("tax-documents", "view", _document)),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft printed (marked draft, nothing counted)",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/print/"
+        ),
+        Verb("POST", permitted("tax-documents", "view", _document)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft printed (marked draft, nothing counted)",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/tax-documents/{world.record('tax-documents', side).pk}/pay/",
+        Verb("GET", permitted("tax-documents", "add", _document)),
+        Verb("POST", permitted("tax-documents", "add", _document)),
+        *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft: a payment form, the payment refused",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/lines/"
+        ),
+        Verb("GET", permitted("tax-documents", "view", _document)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s document with its lines",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/payments/"
+        ),
+        Verb(
+            "PUT",
+            refused("tax-documents", "change", _document),
+            data=lambda world, marker: {"payments": [{"method": "cash", "amount": "1.00"}]},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "POST", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s tax invoice takes no payments",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/receipt/"
+        ),
+        Verb(
+            "POST",
+            refused("tax-documents", "add", _document),
+            data=lambda world, marker: {"payments": [{"method": "cash", "amount": "1.00"}]},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft is not paid",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/orders/{world.record('orders', side).pk}/tax-document/",
+        Verb(
+            "POST",
+            _from_order(_side, Outcome.DECLINED),
+            data=lambda world, marker: {"kind": "tax_invoice"},
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft order: no document made",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/orders/{world.record('orders', side).pk}/tax-document/",
+        Verb(
+            "POST",
+            _from_order(_side, Outcome.REFUSED),
+            data=lambda world, marker: {"kind": "tax_invoice"},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft order: no document made",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/accounts/{world.record('accounts', side).pk}/billing/",
+        Verb("GET", _balance(_side)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s customer's balance",
+    )

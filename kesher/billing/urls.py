@@ -1,0 +1,49 @@
+from django.urls import path
+
+from kesher.billing import api, views
+
+urlpatterns = [
+    path("tax-documents/<int:pk>/pay/", views.document_pay, name="billing_pay"),
+    path("tax-documents/<int:pk>/<slug:action>/", views.document_action, name="billing_action"),
+    path("orders/<int:pk>/tax-document/", views.from_order, name="billing_from_order"),
+    # Beside the generated resources, whose routes end at the record's id.
+    path(
+        "api/v1/tax-documents/<int:pk>/lines/",
+        api.DocumentLinesView.as_view(),
+        name="api_tax_document_lines",
+    ),
+    path(
+        "api/v1/tax-documents/<int:pk>/payments/",
+        api.DocumentPaymentsView.as_view(),
+        name="api_tax_document_payments",
+    ),
+    path(
+        "api/v1/tax-documents/<int:pk>/receipt/",
+        api.ReceiptView.as_view(),
+        name="api_tax_document_receipt",
+    ),
+    path(
+        "api/v1/tax-documents/<int:pk>/credit-note/",
+        api.CreditNoteView.as_view(),
+        name="api_tax_document_credit_note",
+    ),
+    path(
+        "api/v1/tax-documents/<int:pk>/print/",
+        api.PrintView.as_view(),
+        name="api_tax_document_print",
+    ),
+    *(
+        path(f"api/v1/tax-documents/<int:pk>/{name}/", view.as_view(), name=f"api_tax_{name}")
+        for name, view in api.ACTION_VIEWS.items()
+    ),
+    path(
+        "api/v1/orders/<int:pk>/tax-document/",
+        api.FromOrderView.as_view(),
+        name="api_order_tax_document",
+    ),
+    path(
+        "api/v1/accounts/<int:pk>/billing/",
+        api.AccountBillingView.as_view(),
+        name="api_account_billing",
+    ),
+]

@@ -1,0 +1,68 @@
+"""Billing in a real browser (issue 17): a confirmed order becomes a tax invoice above the
+allocation threshold, which waits for its allocation number; the local fake of the Tax
+Authority approves it; a cheque pays part of it; the customer's page shows the open balance.
+
+REQ SA-10, CU-7; docs ISRAEL.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from kesher.billing.allocation import request_allocations
+from kesher.billing.models import TaxDocument
+from kesher.billing.tests.fake_tax_authority import FakeTaxAuthority
+from kesher.catalogue.tests.factories import make_entry, make_group, make_list, make_product
+from kesher.customers.tests.factories import make_account
+from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+expect.set_options(timeout=30_000)
+
+
+def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(users, open_page, log_in, settings):
+    admin, rep = users["admin"], users["sales_rep"]
+    laptop = make_product(admin, name="מחשב נייד", sku="LAP", group=make_group(admin, "מחשבים"))
+    make_entry(admin, make_list(admin, "מחירון כללי", is_default=True), laptop, "1000.00")
+    account = make_account(rep, name="טכנולוגיות הגליל", company_number="514713288")
+    order = order_create(actor=rep, data={"account": account})
+    line = LineInput(product=laptop.pk, quantity=Decimal("6"))
+    order = order_confirm(order_set_lines(order, actor=rep, lines=[line]), actor=rep)
+
+    page = open_page()
+    log_in(page, rep.username)
+    page.goto(f"/r/orders/{order.pk}/")
+    page.locator("#order-to-document select").select_option("tax_invoice")
+    page.locator("#order-make-document").click()
+    page.wait_for_url("**/r/tax-documents/*/")
+    page.locator("#document-issue").click()
+    expect(page.locator("#allocation-state")).to_be_visible()  # 6,000 before VAT > 5,000
+    invoice = TaxDocument.objects.get(order=order)
+    assert invoice.status == "awaiting"
+    assert invoice.number_value == 1
+
+    with FakeTaxAuthority() as fake:
+        settings.KESHER_TAX_AUTHORITY = fake.settings()
+        assert request_allocations(now=timezone.now() + datetime.timedelta(seconds=1)) == 1
+    page.reload()
+    expect(page.locator("#allocation-state")).to_have_count(0)
+    expect(page.get_by_text("000000001")).to_be_visible()
+
+    page.locator("#document-pay").click()
+    page.locator("#pay-method").select_option("cheque")
+    page.locator("#pay-amount").fill("2000")
+    for field, value in (("bank", "12"), ("branch", "600"), ("account", "458721")):
+        page.locator(f"#pay-{field}").fill(value)
+    page.locator("#pay-cheque").fill("100234")
+    page.locator("#pay-date").fill(timezone.localdate().isoformat())
+    page.locator("#pay-save").click()
+    expect(page.locator("#document-balance")).to_contain_text("5,080.00")  # 7,080 − 2,000
+
+    page.goto(f"/r/accounts/{account.pk}/")
+    expect(page.locator("#account-open-balance")).to_contain_text("5,080.00")
