@@ -5,12 +5,11 @@ import pytest
 
 from kesher.billing.models import TaxDocument
 from kesher.billing.selectors import invoice_balance
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_invoices_a_partial_payment_and_a_credit_note(loaded):  # noqa: F811
+def test_the_demo_has_invoices_a_partial_payment_and_a_credit_note(loaded):
     kinds = set(TaxDocument.objects.exclude(status="draft").values_list("kind", flat=True))
     assert {"tax_invoice", "delivery_note", "receipt", "credit_note"} <= kinds
     receipt = TaxDocument.objects.get(kind="receipt")

@@ -7,14 +7,13 @@ from django.utils import timezone
 
 from kesher.catalogue.models import PriceList, Product, ProductGroup
 from kesher.catalogue.pricing import LineRequest, price_lines
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.org.models import User
 from kesher.platform.visibility import hidden_fields
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_catalogue_prices_lists_breaks_rentals_and_addons(loaded):  # noqa: F811
+def test_the_demo_catalogue_prices_lists_breaks_rentals_and_addons(loaded):
     assert Product.objects.count() >= 20
     assert ProductGroup.objects.filter(parent__isnull=False).exists()
     assert PriceList.objects.filter(is_default=True).exists()

@@ -3,7 +3,6 @@ shows, a consent ledger, and a newsletter that was sent — adding up to its aud
 
 import pytest
 
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.marketing.models import Campaign, Consent, Send
 from kesher.marketing.selectors import campaign_results
 from kesher.marketing.sending import tally
@@ -12,7 +11,7 @@ from kesher.org.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_campaigns_brought_leads_and_deals_and_a_newsletter_was_sent(loaded):  # noqa: F811
+def test_the_demo_campaigns_brought_leads_and_deals_and_a_newsletter_was_sent(loaded):
     assert Campaign.objects.count() == 3
     moshe = User.objects.get(username="moshe")
     admin = User.objects.filter(role__key="admin").first()

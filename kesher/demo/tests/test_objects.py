@@ -3,7 +3,6 @@
 import pytest
 from django.test import Client
 
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.objects.models import CustomRecord
 from kesher.objects.testing import kinds_reloaded
 from kesher.org.models import User
@@ -17,7 +16,7 @@ def reloaded():
         yield
 
 
-def test_the_demo_has_contracts_a_rep_sees_on_his_list(reloaded, loaded):  # noqa: F811
+def test_the_demo_has_contracts_a_rep_sees_on_his_list(reloaded, loaded):
     assert CustomRecord.objects.filter(definition__key="contracts").count() == 5
     record = CustomRecord.objects.filter(definition__key="contracts").first()
     client = Client()

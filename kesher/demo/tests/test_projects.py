@@ -3,7 +3,6 @@ state, so the employees' timesheets and the managers' approvals show real work."
 
 import pytest
 
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.org.models import User
 from kesher.projects import selectors
 from kesher.projects.billing import project_value
@@ -13,7 +12,7 @@ from kesher.service.models import Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_projects_have_teams_tickets_and_hours_in_every_state(loaded):  # noqa: F811
+def test_the_demo_projects_have_teams_tickets_and_hours_in_every_state(loaded):
     assert Project.objects.filter(parent__isnull=False).exists()
     assert ProjectMember.objects.count() >= 6
     assert Ticket.objects.filter(project__isnull=False).exists()

@@ -4,13 +4,12 @@ an accepted one with its order, and a quick sale."""
 import pytest
 
 from kesher.approvals.models import ApprovalRequest
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.quotes.models import Order, Quote
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_quotes_in_every_state_and_orders(loaded):  # noqa: F811
+def test_the_demo_has_quotes_in_every_state_and_orders(loaded):
     statuses = set(Quote.objects.values_list("status", flat=True))
     assert {"draft", "sent", "accepted"} <= statuses
     assert ApprovalRequest.objects.filter(link_type="quotes", status="pending").exists()

@@ -4,7 +4,6 @@ manager's report run with real figures, and a rep reading a shared report sees h
 import pytest
 from django.test import Client
 
-from kesher.demo.tests.test_story import fast_password_hashing, loaded  # noqa: F401  (fixtures)
 from kesher.org.models import User
 from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
@@ -13,7 +12,7 @@ from kesher.sales.models import Opportunity
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_dashboards_show_figures(loaded):  # noqa: F811
+def test_the_demo_dashboards_show_figures(loaded):
     moshe = User.objects.get(username="moshe")
     dashboard = Dashboard.objects.get(owner=moshe)
     client = Client()
@@ -27,7 +26,7 @@ def test_the_demo_dashboards_show_figures(loaded):  # noqa: F811
     assert Report.objects.filter(owner__username="yael").exists()
 
 
-def test_a_rep_reads_the_shared_pipeline_as_his_own(loaded):  # noqa: F811
+def test_a_rep_reads_the_shared_pipeline_as_his_own(loaded):
     rep = User.objects.filter(role__key="sales_rep", is_active=True).first()
     report = Report.objects.get(name="צנרת לפי איש מכירות")
     assert Report.objects.visible_to(rep).filter(pk=report.pk).exists()

@@ -21,29 +21,10 @@ from kesher.automation.models import RuleRun
 from kesher.customers.models import Account
 from kesher.demo.organization import USERS
 from kesher.demo.story import Clock
+from kesher.demo.tests.conftest import SIZE
 from kesher.org.models import User
 
 pytestmark = pytest.mark.django_db
-
-# The demo's own size: a small one runs out of customers for everyone's story.
-SIZE = "--size=300"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Argon2 is deliberately slow; these tests check the data, not the hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def loaded(settings, django_capture_on_commit_callbacks):
-    """The demo loaded as ``./bin/kesher start`` loads it, its commit included (events reach
-    the automation rules, whose runs the worker does at once); returns what it printed."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    out = io.StringIO()
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", SIZE, "--once", stdout=out)
-    return out.getvalue()
 
 
 def _sign_in(printed: str, username: str) -> Client:
