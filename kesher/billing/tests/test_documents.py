@@ -141,7 +141,9 @@ def test_a_foreign_currency_invoice_shows_shekels_and_the_rate(
 
     ExchangeRate.objects.create(currency="USD", valid_from=DAY, rate=Decimal("3.650000"))
     invoice = _issued(users, make_order(business, "1", currency="USD", company=company))
-    text = text_of(document_download(invoice, language="en"))
+    data = document_download(invoice, language="en")
+    save_looks("invoice-usd-en.pdf", data)
+    text = text_of(data)
     assert "USD" in text
     assert "3.65" in text
     assert f"{invoice.total_ils:,}" in text
@@ -162,7 +164,9 @@ def test_a_receipt_prints_its_cheque_and_the_tax_withheld(users, business, make_
     receipt = receipt_for(
         invoice, actor=users["sales_rep"], payments=[cheque], withholding=Decimal("30.00")
     )
-    text = text_of(document_download(receipt, language="he"))
+    data = document_download(receipt, language="he")
+    save_looks("receipt-he.pdf", data)
+    text = text_of(data)
     assert "קבלה" in text
     assert receipt.number in text
     assert "123456" in text
