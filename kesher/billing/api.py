@@ -8,19 +8,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.billing import services
+from kesher.billing import documents, services
 from kesher.billing.models import DocumentKind, Payment, TaxDocument
 from kesher.billing.selectors import account_billing, invoice_balance
 from kesher.billing.services import PaymentInput
 from kesher.customers.models import Account
 from kesher.platform.access import can
+from kesher.platform.pdf import pdf_response
+from kesher.quotes.api import LANGUAGE, PdfRenderer
 from kesher.quotes.models import Order
 
 __all__: list[str] = []
@@ -126,12 +130,6 @@ class TaxDocumentWithLinesSerializer(serializers.Serializer):
         if not document.is_invoice or document.is_draft:
             return None
         return f"{invoice_balance(document):.2f}"
-
-
-class DocumentPrintSerializer(serializers.Serializer):
-    mark = serializers.ChoiceField(choices=["draft", "original", "copy"])
-    label = serializers.CharField()
-    print_count = serializers.IntegerField()
 
 
 class BillingSummarySerializer(serializers.Serializer):
@@ -325,27 +323,54 @@ class CreditNoteView(APIView):
         return _reply(note, status=201)
 
 
-class PrintView(APIView):
-    """Count a print of the document and say its mark: "מקור" once, then "העתק"; a draft
-    (or an invoice still awaiting its allocation number) is "טיוטה"."""
+class DocumentPdfView(APIView):
+    """The document's PDF; each download is a print (ISRAEL.md): the first of an issued
+    document is the original ("מקור"), every later one a copy ("העתק"); a draft, or an invoice
+    awaiting its allocation number, carries the draft watermark and uses up nothing."""
 
     permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
         tags=["tax-documents"],
-        operation_id="tax_documents_print",
-        summary="Record a print of a document",
-        request=None,
-        responses={200: DocumentPrintSerializer},
-        examples=[
-            OpenApiExample("The original", {"mark": "original", "label": "מקור", "print_count": 1})
-        ],
+        operation_id="tax_documents_pdf",
+        summary="Print a document as a PDF",
+        description=(
+            "The document printed (WeasyPrint) with the mandatory fields of a tax invoice: our "
+            "company and dealer number, the customer and his company number, type, number and "
+            "date, the lines with their VAT rate, the totals, the allocation number, the invoice "
+            "a credit note credits, shekel amounts and rate of a foreign currency, and a "
+            "receipt's payments with cheque details and tax withheld. Counted as a print: the "
+            "first download of an issued document is marked 'מקור', each later one 'העתק'; a "
+            "draft or an invoice awaiting its allocation number is marked 'טיוטה' and counts "
+            "nothing. Only documents the caller may see (404 otherwise)."
+        ),
+        parameters=[LANGUAGE],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The PDF, as an attachment named after the document's number.",
+                examples=[
+                    OpenApiExample(
+                        "The original of a tax invoice",
+                        value="%PDF-1.7 …",
+                        media_type="application/pdf",
+                        response_only=True,
+                    )
+                ],
+            ),
+            404: OpenApiResponse(
+                description="No such document, or not one the caller may see.",
+                examples=[OpenApiExample("Not found", value={"detail": "לא נמצא."})],
+            ),
+        },
     )
-    def post(self, request, pk):
+    def get(self, request, pk):
         document = _document(request, pk, "view")
-        mark = services.document_printed(document)
-        return Response(
-            {"mark": mark.value, "label": mark.label, "print_count": document.print_count}
+        language = documents.document_language(document, request.query_params.get("language"))
+        return pdf_response(
+            documents.document_download(document, language=language),
+            documents.pdf_filename(document, language),
         )
 
 

@@ -4,6 +4,7 @@ from kesher.billing import api, views
 
 urlpatterns = [
     path("tax-documents/<int:pk>/pay/", views.document_pay, name="billing_pay"),
+    path("tax-documents/<int:pk>/pdf/", views.document_pdf, name="billing_pdf"),
     path("tax-documents/<int:pk>/<slug:action>/", views.document_action, name="billing_action"),
     path("orders/<int:pk>/tax-document/", views.from_order, name="billing_from_order"),
     # Beside the generated resources, whose routes end at the record's id.
@@ -28,9 +29,9 @@ urlpatterns = [
         name="api_tax_document_credit_note",
     ),
     path(
-        "api/v1/tax-documents/<int:pk>/print/",
-        api.PrintView.as_view(),
-        name="api_tax_document_print",
+        "api/v1/tax-documents/<int:pk>/pdf/",
+        api.DocumentPdfView.as_view(),
+        name="api_tax_document_pdf",
     ),
     *(
         path(f"api/v1/tax-documents/<int:pk>/{name}/", view.as_view(), name=f"api_tax_{name}")

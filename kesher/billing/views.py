@@ -13,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from kesher.billing import services
+from kesher.billing import documents, services
 from kesher.billing.models import DocumentKind, Payment
 from kesher.billing.selectors import invoice_balance
 from kesher.billing.services import PaymentInput
+from kesher.platform.pdf import pdf_response
 from kesher.platform.ui.pages import entity_for, record_for
 
 __all__: list[str] = []
@@ -37,18 +38,15 @@ def _to(document):
 @require_POST
 @login_required
 def document_action(request, pk, action):
-    """The document's buttons: issue, print, credit note, and after a refused allocation
-    number, issue without it or cancel by a credit note."""
-    needed = {"credit-note": "add", "print": "view"}.get(action, "change")
+    """The document's buttons: issue, credit note, and after a refused allocation number,
+    issue without it or cancel by a credit note."""
+    needed = {"credit-note": "add"}.get(action, "change")
     entity = entity_for("tax-documents", request.user, needed)
     document = record_for(entity, request.user, pk)
     try:
         if action == "issue":
             document = services.document_issue(document, actor=request.user)
             message = _("%(document)s was issued.") % {"document": document}
-        elif action == "print":
-            mark = services.document_printed(document)
-            message = _("Printed as: %(mark)s") % {"mark": mark.label}
         elif action == "credit-note":
             document = services.credit_note_for(document, actor=request.user)
             message = _("A draft credit note was made.")
@@ -66,6 +64,18 @@ def document_action(request, pk, action):
         return _to(document)
     messages.success(request, message)
     return _to(document)
+
+
+@require_GET
+@login_required
+def document_pdf(request, pk):
+    """The document's PDF, in the language asked (``?language=he|en``) or the customer's:
+    each download is a print — the first of an issued document the original, then copies."""
+    entity = entity_for("tax-documents", request.user, "view")
+    document = record_for(entity, request.user, pk)
+    language = documents.document_language(document, request.GET.get("language"))
+    data = documents.document_download(document, language=language)
+    return pdf_response(data, documents.pdf_filename(document, language))
 
 
 def _amount(value) -> Decimal | None:

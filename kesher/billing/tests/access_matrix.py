@@ -142,22 +142,24 @@ for _side in ("rep1", "rep2"):
             api=True,
             what=f"{_side}'s empty draft: {_action} refused",
         )
+    # The PDF, in the entity's own area as the quotes' PDFs are (decision 0077): whoever sees
+    # the document downloads it (a draft: marked as one, nothing counted), others get 404.
     register_route(
-        "pages",
-        lambda world, side=_side: f"/tax-documents/{world.record('tax-documents', side).pk}/print/",
-        Verb("POST", permitted("tax-documents", "view", _document)),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft printed (marked draft, nothing counted)",
+        "tax-documents",
+        lambda world, side=_side: f"/tax-documents/{world.record('tax-documents', side).pk}/pdf/",
+        Verb("GET", permitted("tax-documents", "view", _document)),
+        *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s tax-documents PDF",
     )
     register_route(
-        "api",
+        "tax-documents",
         lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/print/"
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/pdf/"
         ),
-        Verb("POST", permitted("tax-documents", "view", _document)),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        Verb("GET", permitted("tax-documents", "view", _document)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
         api=True,
-        what=f"{_side}'s draft printed (marked draft, nothing counted)",
+        what=f"{_side}'s tax-documents PDF",
     )
     register_route(
         "pages",
