@@ -63,9 +63,7 @@ def test_a_lease_is_renewed_while_held_and_given_back(monkeypatch):
     # beside the test's transaction would lock SQLite's shared in-memory test database.
     renew_lease("w1")
     renewals = threading.Semaphore(0)
-    monkeypatch.setattr(
-        "kesher.platform.workers.renew_lease", lambda worker_id: renewals.release()
-    )
+    monkeypatch.setattr("kesher.platform.workers.renew_lease", lambda worker_id: renewals.release())
     lease = Lease("w1", every=0.02).start()
     try:
         assert all(renewals.acquire(timeout=5) for _ in range(3))  # at start, then each 0.02 s

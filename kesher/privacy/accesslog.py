@@ -1,0 +1,56 @@
+"""The access log's writing side (REQ OR-8, issue 25 item 1): the notes a request's views made
+(``kesher.platform.accesslog``) become rows in one bulk insert at the request's end, off the
+path of the page's own queries; with ``KESHER_ACCESS_LOG`` off nothing is collected."""
+
+from django.conf import settings
+
+from kesher.platform import accesslog
+from kesher.platform.events import Event
+from kesher.privacy.models import AccessAction, AccessEntry
+
+__all__ = ["AccessLogMiddleware", "entries_for", "note_change"]
+
+# The events of a write that changed a record (not its status entering a value: the same write).
+CHANGE_EVENTS = frozenset({"created", "updated", "deleted"})
+
+
+def note_change(event: Event) -> None:
+    """A record written during a request: the services' events arrive after commit, still
+    within the request whose notes are being collected (elsewhere: nothing is kept)."""
+    if event.name in CHANGE_EVENTS:
+        accesslog.note(AccessAction.CHANGE, event.entity, (event.object_id,))
+
+
+def entries_for(user, notes, *, api: bool) -> list[AccessEntry]:
+    """One row per record of each note (an export of a list: one row without a record)."""
+    rows = []
+    for note in notes:
+        for record_id in note.ids or (None,):
+            rows.append(
+                AccessEntry(
+                    user_id=user.pk,
+                    action=note.action,
+                    entity=note.entity,
+                    record_id=record_id,
+                    api=api,
+                )
+            )
+    return rows
+
+
+class AccessLogMiddleware:
+    """Collects what the request's views noted and writes it in one INSERT at the end."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.KESHER_ACCESS_LOG:
+            return self.get_response(request)
+        with accesslog.collecting() as notes:
+            response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if notes and user is not None and user.is_authenticated:
+            api = request.path.startswith("/api/")
+            AccessEntry.objects.bulk_create(entries_for(user, notes, api=api))
+        return response
