@@ -29,6 +29,10 @@ ANONYMIZED = audit.register_fact("privacy.anonymized", gettext_lazy("personal da
 KEPT = audit.register_fact("privacy.kept_by_law", gettext_lazy("kept by law, anonymized around"))
 # Shorter values (initials) would blank out unrelated words in the records around the person.
 SHORTEST_VALUE = 2
+# What may stand between a phone's digits as people write them.
+SEPARATOR = r"[\s\-.()]*"
+NATIONAL = phonenumbers.PhoneNumberFormat.NATIONAL
+INTERNATIONAL = phonenumbers.PhoneNumberFormat.INTERNATIONAL
 
 
 def request_create(*, actor, data: dict, m2m: dict | None = None) -> SubjectRequest:
@@ -60,30 +64,39 @@ def request_answered(request: SubjectRequest, *, actor) -> SubjectRequest:
 
 
 def personal_values(contact: Contact) -> list[str]:
-    """The texts that identify the person wherever they were written: names, e-mail, phones
-    (as stored and as dialled in Israel), ID number, and his text custom values; longest first,
-    so a full name is replaced before its parts."""
+    """The texts that identify the person wherever they were written: names, e-mail, ID number
+    and his text custom values; longest first, so a full name is replaced before its parts.
+    Phones are matched by their digits (``phone_patterns``)."""
     values = {str(contact), contact.first_name, contact.last_name, contact.email}
     values.add(contact.israeli_id)
-    for phone in (contact.phone, contact.mobile):
-        if not phone:
-            continue
-        values.add(phone)
-        try:
-            number = phonenumbers.parse(phone, "IL")
-        except phonenumbers.NumberParseException:
-            continue
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        values.update({national, re.sub(r"\D", "", national)})
     values.update(v for v in (contact.custom or {}).values() if isinstance(v, str))
     kept = {v.strip() for v in values if v and len(v.strip()) >= SHORTEST_VALUE}
     return sorted(kept, key=lambda v: (-len(v), v))
 
 
-def _pattern(values: list[str]) -> re.Pattern | None:
-    if not values:
+def phone_patterns(contact: Contact) -> list[str]:
+    """Each phone of the person as written in any way: "+972 50-123 4567", "050-1234567",
+    "0501234567" — its digits, national or international, with any separators between them."""
+    patterns = []
+    for phone in (contact.phone, contact.mobile):
+        if not phone:
+            continue
+        try:
+            number = phonenumbers.parse(phone, "IL")
+        except phonenumbers.NumberParseException:
+            continue
+        national = re.sub(r"\D", "", phonenumbers.format_number(number, NATIONAL))
+        international = re.sub(r"\D", "", phonenumbers.format_number(number, INTERNATIONAL))
+        for digits in (international, national):
+            patterns.append(r"\+?" + SEPARATOR.join(digits))
+    return patterns
+
+
+def _pattern(contact: Contact) -> re.Pattern | None:
+    parts = [re.escape(v) for v in personal_values(contact)] + phone_patterns(contact)
+    if not parts:
         return None
-    return re.compile("|".join(re.escape(v) for v in values), re.IGNORECASE)
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def scrub(value, pattern: re.Pattern | None, replacement: str):
@@ -170,7 +183,7 @@ def request_anonymize(request: SubjectRequest, *, actor) -> SubjectRequest:
     contact = Contact.objects.select_for_update().get(pk=locked.contact_id)
     data = subject_data(contact)
     word = _replacement()
-    pattern = _pattern(personal_values(contact))
+    pattern = _pattern(contact)
 
     _write(contact, _erase_contact(contact, word))
     write_audit(contact, actor=actor, action="update", changes={ANONYMIZED: [None, locked.pk]})
