@@ -99,6 +99,8 @@ class RequestDataView(APIView):
     )
     def get(self, request, pk):
         subject = _request(request, pk, "view")
+        if subject.contact is None:  # the person was deleted since
+            raise NotFound
         accesslog.note(AccessAction.EXPORT, "contacts", (subject.contact_id,))
         return Response(exporting.as_json(subject_data(subject.contact)))
 

@@ -107,10 +107,12 @@ class SubjectRequest(KesherModel):
     """A person's request about the data Kesher holds on him, tracked to its due date: to see
     it, correct it or delete it (REQ OR-8, issue 25 item 2)."""
 
+    # Required when made; a person deleted afterwards leaves his request on record.
     contact = models.ForeignKey(
         "customers.Contact",
         verbose_name=_("person"),
-        on_delete=models.PROTECT,
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="subject_requests",
     )
     kind = models.CharField(_("request"), max_length=12, choices=RequestKind.choices)

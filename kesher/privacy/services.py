@@ -180,6 +180,8 @@ def request_anonymize(request: SubjectRequest, *, actor) -> SubjectRequest:
         raise ValidationError(_("Only a request to delete the data anonymizes the person."))
     if locked.status in (RequestStatus.ANONYMIZED, RequestStatus.REFUSED):
         raise ValidationError(_("This request is closed."))
+    if locked.contact_id is None:
+        raise ValidationError(_("The person is no longer in Kesher."))
     contact = Contact.objects.select_for_update().get(pk=locked.contact_id)
     data = subject_data(contact)
     word = _replacement()

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -70,15 +70,18 @@ def _officer(user) -> None:
         raise PermissionDenied
 
 
-def titles(entries) -> dict[tuple[str, int], str]:
-    """The name of each record the entries name, one query per kind of record."""
+def titles(entries, user) -> dict[tuple[str, int], str]:
+    """The name of each record the entries name that ``user`` may see, one query per kind of
+    record; the others are shown by their number."""
     wanted: dict[str, set[int]] = {}
     for entry in entries:
         if entry.record_id is not None and entry.entity in registry:
             wanted.setdefault(entry.entity, set()).add(entry.record_id)
     found = {}
     for key, ids in wanted.items():
-        for record in registry.get(key).model._base_manager.filter(pk__in=ids):
+        if not can(user, key, "view"):
+            continue
+        for record in registry.get(key).queryset().visible_to(user).filter(pk__in=ids):
             found[(key, record.pk)] = str(record)
     return found
 
@@ -95,7 +98,7 @@ def access_log_page(request):
     entries = list(qs.select_related("user")[: PAGE + 1])
     more = len(entries) > PAGE
     entries = entries[:PAGE]
-    names = titles(entries)
+    names = titles(entries, request.user)
     rows = [
         (
             entry,
@@ -121,6 +124,8 @@ def _request(request, pk, action: str = "view"):
 def request_data(request, pk, fmt="html"):
     """Everything about the request's person: a page to read, or a file to hand over."""
     subject = _request(request, pk)
+    if subject.contact is None:  # the person was deleted since
+        raise Http404
     data = subject_data(subject.contact)
     action = AccessAction.READ if fmt == "html" else AccessAction.EXPORT
     accesslog.note(action, "contacts", (subject.contact_id,))
