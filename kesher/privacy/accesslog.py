@@ -3,12 +3,14 @@
 path of the page's own queries; with ``KESHER_ACCESS_LOG`` off nothing is collected."""
 
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from kesher.platform import accesslog
 from kesher.platform.events import Event
 from kesher.privacy.models import AccessAction, AccessEntry
 
-__all__ = ["AccessLogMiddleware", "entries_for", "note_change"]
+__all__ = ["AccessLogMiddleware", "entries_for", "insert", "note_change"]
 
 # The events of a write that changed a record (not its status entering a value: the same write).
 CHANGE_EVENTS = frozenset({"created", "updated", "deleted"})
@@ -21,21 +23,31 @@ def note_change(event: Event) -> None:
         accesslog.note(AccessAction.CHANGE, event.entity, (event.object_id,))
 
 
-def entries_for(user, notes, *, api: bool) -> list[AccessEntry]:
-    """One row per record of each note (an export of a list: one row without a record)."""
-    rows = []
-    for note in notes:
-        for record_id in note.ids or (None,):
-            rows.append(
-                AccessEntry(
-                    user_id=user.pk,
-                    action=note.action,
-                    entity=note.entity,
-                    record_id=record_id,
-                    api=api,
-                )
-            )
-    return rows
+COLUMNS = ("at", "user", "action", "entity", "record_id", "api")
+
+
+def entries_for(user, notes, *, api: bool) -> list[tuple]:
+    """One row per record of each note (an export of a list: one row without a record), its
+    values as the database takes them: the time is prepared once for all of them."""
+    at = AccessEntry._meta.get_field("at").get_db_prep_save(timezone.now(), connection)
+    return [
+        (at, user.pk, note.action, note.entity, record_id, api)
+        for note in notes
+        for record_id in note.ids or (None,)
+    ]
+
+
+def insert(rows: list[tuple]) -> None:
+    """The rows in one INSERT, with no model instance per row (a list's page is 50 rows)."""
+    meta = AccessEntry._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in COLUMNS)
+    marks = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES " + ", ".join(  # noqa: S608
+        [marks] * len(rows)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
 
 
 class AccessLogMiddleware:
@@ -52,5 +64,5 @@ class AccessLogMiddleware:
         user = getattr(request, "user", None)
         if notes and user is not None and user.is_authenticated:
             api = request.path.startswith("/api/")
-            AccessEntry.objects.bulk_create(entries_for(user, notes, api=api))
+            insert(entries_for(user, notes, api=api))
         return response
