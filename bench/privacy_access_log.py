@@ -80,6 +80,25 @@ def _call(client, url: str, log: bool):
     return call
 
 
+HEADER = """# What the access log costs — a record page and an API list, log off and on
+
+Issue 25 item 1: with the access log on, a figure's ratio to its floor may move by no more than
+20%. `bench/privacy_access_log.py` says what is built and how it is measured; each database's
+latest run follows (also in `privacy-access-log-<db>.md`).
+"""
+
+
+def _combine() -> None:
+    """``privacy-access-log.md``: the header and each database's latest section."""
+    sections = [
+        (RESULTS / f"privacy-access-log-{db}.md").read_text(encoding="utf-8")
+        for db in ("sqlite", "postgres")
+        if (RESULTS / f"privacy-access-log-{db}.md").exists()
+    ]
+    text = "\n".join([HEADER, *sections])
+    (RESULTS / "privacy-access-log.md").write_text(text, encoding="utf-8")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -177,6 +196,7 @@ def main(argv=None) -> int:
         )
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"privacy-access-log-{options.db}.md").write_text(report, encoding="utf-8")
+        _combine()
         print(report)
         return 0
     finally:

@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, Section, register
 from kesher.privacy import services
-from kesher.privacy.models import SubjectRequest
+from kesher.privacy.models import SecurityIncident, SubjectRequest
 
 REQUESTS = "privacy-requests"
+INCIDENTS = "security-incidents"
 
 subject_requests = register(
     Entity(
@@ -38,5 +39,52 @@ subject_requests = register(
         importable=False,
         create_service=services.request_create,
         api_example={"contact": 12, "kind": "access", "received_on": "2026-01-04"},
+    )
+)
+
+security_incidents = register(
+    Entity(
+        key=INCIDENTS,
+        model=SecurityIncident,
+        label=_("security incident"),
+        label_plural=_("Security incidents"),
+        icon="⚠",
+        nav_order=961,
+        list_columns=("title", "occurred_at", "severity", "records_affected", "reported", "owner"),
+        form_fields=(
+            "title",
+            "occurred_at",
+            "discovered_at",
+            "severity",
+            "records_affected",
+            "reported",
+            "reported_on",
+            "owner",
+            "description",
+            "measures",
+        ),
+        sections=(
+            Section(
+                _("Incident"),
+                ("title", "occurred_at", "discovered_at", "severity", "records_affected", "owner"),
+            ),
+            Section(_("Report to the Authority"), ("reported", "reported_on")),
+            Section(_("Details"), ("description", "measures")),
+        ),
+        headline_fields=("severity", "occurred_at", "reported", "owner"),
+        search_words=("title",),
+        filter_fields=("severity", "reported", "owner", "occurred_at"),
+        ordering_fields=("occurred_at", "id"),
+        default_ordering=("-occurred_at", "-id"),
+        select_related=("owner",),
+        # The register is the organization's, not one user's.
+        owner_field=None,
+        importable=False,
+        api_example={
+            "title": "מחשב נייד אבד",
+            "occurred_at": "2026-03-01T09:00:00+02:00",
+            "severity": "serious",
+            "records_affected": 1200,
+        },
     )
 )

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.fields import owner_fk
 from kesher.platform.models import KesherModel
 
-__all__ = ["AccessAction", "AccessEntry", "AppendOnlyError", "RequestKind", "SubjectRequest"]
+__all__ = [
+    "AccessAction",
+    "AccessEntry",
+    "AppendOnlyError",
+    "RequestKind",
+    "SecurityIncident",
+    "SubjectRequest",
+]
 
 
 class AppendOnlyError(ValidationError):
@@ -136,3 +143,44 @@ class SubjectRequest(KesherModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk or ''}"
+
+
+class Severity(models.TextChoices):
+    """The regulations' distinction: a serious incident is reported to the Authority."""
+
+    MINOR = "minor", _("Minor")
+    SERIOUS = "serious", _("Serious")
+
+
+class SecurityIncident(KesherModel):
+    """A security incident in the register the Data Security Regulations 2017 ask for (§11):
+    what happened, when, which records it touched, and whether — and when — it was reported to
+    the Privacy Protection Authority (issue 25 item 4)."""
+
+    title = models.CharField(_("what happened"), max_length=200)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    discovered_at = models.DateTimeField(_("discovered at"), null=True, blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=8, choices=Severity.choices, default=Severity.MINOR
+    )
+    records_affected = models.PositiveIntegerField(_("records affected"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    measures = models.TextField(_("measures taken"), blank=True)
+    reported = models.BooleanField(_("reported to the Privacy Protection Authority"), default=False)
+    reported_on = models.DateField(_("reported on"), null=True, blank=True)
+    owner = owner_fk("security_incidents", _("handled by"))
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("security incident")
+        verbose_name_plural = _("security incidents")
+        indexes = [models.Index(fields=["-occurred_at", "-id"], name="security_incident_when")]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.reported_on and not self.reported:
+            raise ValidationError(
+                {"reported": _("An incident with a report date was reported: tick it.")}
+            )

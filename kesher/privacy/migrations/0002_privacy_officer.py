@@ -11,6 +11,8 @@ ROLE = ("privacy_officer", "ממונה הגנת הפרטיות", "Privacy office
 GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
     "privacy_officer": {
         "privacy-requests": (True, True, True, False, "all"),
+        # The register of security incidents (Data Security Regulations §11).
+        "security-incidents": (True, True, True, False, "all"),
         # Finding a person's data starts from the person; the officer reads, and changes only
         # through a request (correction, erasure).
         "contacts": (True, False, False, False, "all"),
