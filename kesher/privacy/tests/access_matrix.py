@@ -4,6 +4,7 @@ requests (the privacy officer's; administrators) reads the access log and a pers
 only one that may change them answers or erases (REQ OR-8, issue 25)."""
 
 from conftest import make_user
+from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Verb,
@@ -36,6 +37,17 @@ register_records(
         "notes": marker,
     },
     marker_field="notes",
+)
+
+register_records(
+    "security-incidents",
+    make=lambda world, side: record_create(
+        "security-incidents",
+        actor=world.users["admin"],
+        data={"title": f"{SEARCH_WORD} incident {side}", "severity": "minor"},
+    ),
+    values=lambda world, marker, record: {"title": marker, "severity": "serious"},
+    marker_field="title",
 )
 
 
