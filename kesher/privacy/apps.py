@@ -14,7 +14,11 @@ class PrivacyConfig(AppConfig):
         from kesher.privacy.accesslog import note_change
 
         events.subscribe("*", note_change)
-        # "Who looked at this record": on every record's page, for the privacy officer.
+        # "Who looked at this record": on the pages of the records about customers (those
+        # activities may be about), for the privacy officer.
         register_panel(
-            "privacy/record_access.html", applies=lambda entity: True, kind="actions", order=900
+            "privacy/record_access.html",
+            applies=lambda entity: entity.linkable,
+            kind="actions",
+            order=900,
         )

@@ -16,6 +16,9 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
         # Finding a person's data starts from the person; the officer reads, and changes only
         # through a request (correction, erasure).
         "contacts": (True, False, False, False, "all"),
+        # His own work: calls with the people who ask, and the tasks of answering them.
+        "interactions": (True, True, True, False, "own"),
+        "tasks": (True, True, True, False, "own"),
         "users": (True, False, False, False, "all"),
         "departments": (True, False, False, False, "all"),
         "companies": (True, False, False, False, "all"),

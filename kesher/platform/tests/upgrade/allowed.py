@@ -116,6 +116,9 @@ ALLOWED = [
     AddedColumn(
         table="integrations_outgoingmessage", column="headers", value={}, why="no extra headers"
     ),
+    # Issue 25 (decision 0078; privacy/migrations/0002_privacy_officer.py): the privacy
+    # officer's built-in role and its rights (org_rolepermission is declared above).
+    AddedRows(table="org_role", why="the privacy officer's role"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
