@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kesher.numbering",
     "kesher.quotes",
     "kesher.billing",
+    "kesher.privacy",
 ]
 
 MIDDLEWARE = [
@@ -103,12 +104,17 @@ MIDDLEWARE = [
     "kesher.org.middleware.UserPreferencesMiddleware",
     "kesher.platform.middleware.RequestMemoMiddleware",
     "kesher.platform.middleware.BadInputMiddleware",
+    "kesher.privacy.accesslog.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kesher.org.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+
+# The access log of who read, searched, exported or changed personal data (issue 25, the Data
+# Security Regulations 2017); off only to measure what it costs (bench/privacy_access_log.py).
+KESHER_ACCESS_LOG = env_bool("KESHER_ACCESS_LOG", True)
 
 ROOT_URLCONF = "kesher.urls"
 WSGI_APPLICATION = "kesher.wsgi.application"

@@ -202,7 +202,17 @@ USERS = [
         "hadas", "הדס", "נחום", "support_agent", "service", "נציגת שירות", SUPPORT, "052-4100545"
     ),
     DemoUser("gil", "גיל", "רוזן", "read_only", "finance", 'סמנכ"ל כספים', BOTH, "052-4100582"),
-    DemoUser("orit", "אורית", "שלום", "read_only", "finance", "מנהלת חשבונות", BOTH, "052-4100619"),
+    # Keeps the books, and answers people's requests about their data (issue 25).
+    DemoUser(
+        "orit",
+        "אורית",
+        "שלום",
+        "privacy_officer",
+        "finance",
+        "ממונת הגנת הפרטיות",
+        BOTH,
+        "052-4100619",
+    ),
     # Left the company: cannot sign in nor own records, but stays in the history.
     DemoUser(
         "yossi",

@@ -184,6 +184,11 @@ class Entity:
     # ``form_fields``.
     form_mixin: type | None = None
     serializer_mixin: type | None = None
+    # Records the law keeps (issued tax documents, 7 years: ISRAEL.md): ``retained_by_law``
+    # says of one record whether it is kept; erasing a person's data (kesher.privacy) then
+    # leaves its ``retained_fields`` as they are and marks it as kept, and anonymizes the rest.
+    retained_by_law: Callable[[Any], bool] | None = None
+    retained_fields: tuple[str, ...] = ()
 
     @property
     def model_label(self) -> str:

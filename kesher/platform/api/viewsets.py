@@ -22,6 +22,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from kesher.org.middleware import activate_preferences
+from kesher.platform import accesslog
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.ordering import EntityFilterBackend, EntityOrderingFilter
 from kesher.platform.api.serializers import serializer_for
@@ -132,8 +133,17 @@ class EntityViewSet(viewsets.ModelViewSet):
             serializer.data, status=201, headers=self.get_success_headers(serializer.data)
         )
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        action = "search" if request.query_params.get("search", "").strip() else "list"
+        rows = response.data.get("results", ()) if isinstance(response.data, dict) else ()
+        accesslog.note(action, self.entity.key, (row["id"] for row in rows if "id" in row))
+        return response
+
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
+        if response.data.get("id") is not None:
+            accesslog.note("read", self.entity.key, (response.data["id"],))
         if "version" in response.data:
             response["ETag"] = f'"{response.data["version"]}"'
         return response

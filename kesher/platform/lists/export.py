@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from kesher.platform import accesslog
 from kesher.platform.lists.tables import Table, with_columns
 
 __all__ = ["neutralize", "rows_for_export"]
@@ -68,6 +69,7 @@ def export(request, key, fmt):
     table = Table(entity, request)
     if table.errors:
         raise Http404
+    accesslog.note("export", key)
     if fmt == "csv":
         writer = csv.writer(_Echo())
 

@@ -338,6 +338,11 @@ class Table:
         return [c.field for c in self.columns if c.field is not None]
 
     @property
+    def shown(self) -> list:
+        """The records the page showed: none when it read no rows (a count, an error)."""
+        return [obj for obj, _cells in self._rows or ()]
+
+    @property
     def rows(self):
         if self._rows is None:
             qs = with_columns(self.queryset(), self.fields, self.request.user)

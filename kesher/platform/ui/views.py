@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kesher.platform import accesslog
 from kesher.platform.access import can, is_admin
 from kesher.platform.bulk.actions import available_actions
 from kesher.platform.customfields.forms import custom_sections
@@ -99,7 +100,9 @@ def entity_list(request, key):
         "is_admin": is_admin(request.user),
         "builder": table.builder(),
     }
-    return render_partial(request, "platform/list.html", context, "results")
+    response = render_partial(request, "platform/list.html", context, "results")
+    accesslog.note("search" if table.q else "list", key, (obj.pk for obj in table.shown))
+    return response
 
 
 def _timeline(obj, user, kind: str = ""):
@@ -296,6 +299,7 @@ def entity_detail(request, key, pk):
         "nav": nav,
         "timeline_kinds": timeline.kinds(request.user, entity),
     }
+    accesslog.note("read", key, (obj.pk,))
     return render(request, "platform/detail.html", context)
 
 
@@ -371,6 +375,8 @@ def global_search(request):
     found = search_index.search(request.user, text) if text else []
     # Each group with what its reader does not see: a hidden phone is not shown beside a name.
     results = [(entity, objs, hidden_fields(entity, request.user)) for entity, objs in found]
+    for entity, objs in found:
+        accesslog.note("search", entity.key, (obj.pk for obj in objs))
     context = {"q": text, "results": results}
     return render_partial(request, "platform/search.html", context, "results")
 

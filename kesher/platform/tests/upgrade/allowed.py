@@ -130,6 +130,9 @@ ALLOWED = [
             ("undo_counts", {}),
         )
     ),
+    # Issue 25 (decision 0078; privacy/migrations/0002_privacy_officer.py): the privacy
+    # officer's built-in role and its rights (org_rolepermission is declared above).
+    AddedRows(table="org_role", why="the privacy officer's role"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any

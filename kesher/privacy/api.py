@@ -1,0 +1,128 @@
+"""The privacy officer's API beside the generated ``/api/v1/privacy-requests/``: the access log
+(read only: there is no route that writes it) and a request's data and erasure (issue 25)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kesher.platform import accesslog
+from kesher.platform.access import can
+from kesher.privacy import exporting, services
+from kesher.privacy.entities import REQUESTS, subject_requests
+from kesher.privacy.models import AccessAction, AccessEntry, SubjectRequest
+from kesher.privacy.selectors import access_log, subject_data
+from kesher.privacy.views import PAGE, AccessLogFilter
+
+
+class AccessEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccessEntry
+        fields = ["id", "at", "user", "action", "entity", "record_id", "api"]
+
+
+FILTERS = [
+    OpenApiParameter("user", int, description="A user's id."),
+    OpenApiParameter("action", str, enum=[value for value, _label in AccessAction.choices]),
+    OpenApiParameter("entity", str, description="A kind of record: contacts, accounts…"),
+    OpenApiParameter("record", int, description="A record's id (with entity)."),
+    OpenApiParameter("since", str, description="From this date (YYYY-MM-DD)."),
+    OpenApiParameter("until", str, description="Until this date (YYYY-MM-DD)."),
+    OpenApiParameter("before", int, description="The next page: entries older than this id."),
+]
+
+
+def _request(request, pk, action: str) -> SubjectRequest:
+    if not can(request.user, REQUESTS, action):
+        raise PermissionDenied
+    found = subject_requests.queryset().visible_to(request.user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+class AccessLogView(APIView):
+    """Who read, searched, exported or changed which record, newest first, 100 at a time
+    (REQ OR-8). Only a role granted the data-subject requests reads it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["access-log"],
+        operation_id="access_log_list",
+        parameters=FILTERS,
+        responses={
+            200: inline_serializer(
+                "AccessLogPage",
+                {
+                    "results": AccessEntrySerializer(many=True),
+                    "next_before": serializers.IntegerField(allow_null=True),
+                },
+            )
+        },
+    )
+    def get(self, request):
+        if not can(request.user, REQUESTS, "view"):
+            raise PermissionDenied
+        form = AccessLogFilter(request.query_params or None)
+        if form.is_bound and not form.is_valid():
+            return Response(form.errors, status=400)
+        qs = access_log(request.user, filters=form.filters() if form.is_bound else {})
+        before = request.query_params.get("before", "")
+        if before.isdigit():
+            qs = qs.filter(id__lt=int(before))
+        entries = list(qs[: PAGE + 1])
+        more = len(entries) > PAGE
+        entries = entries[:PAGE]
+        return Response(
+            {
+                "results": AccessEntrySerializer(entries, many=True).data,
+                "next_before": entries[-1].pk if more else None,
+            }
+        )
+
+
+class RequestDataView(APIView):
+    """Everything Kesher holds about the request's person, as JSON (Privacy Protection Law
+    §13): his record, every record of every kind linked to him, his files and his history."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["privacy-requests"],
+        operation_id="privacy_requests_data",
+        responses={200: dict},
+    )
+    def get(self, request, pk):
+        subject = _request(request, pk, "view")
+        if subject.contact is None:  # the person was deleted since
+            raise NotFound
+        accesslog.note(AccessAction.EXPORT, "contacts", (subject.contact_id,))
+        return Response(exporting.as_json(subject_data(subject.contact)))
+
+
+class RequestAnonymizeView(APIView):
+    """Erase the person of a request to delete: his values replaced everywhere, what the law
+    keeps kept and marked; answers the request as it now is."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["privacy-requests"],
+        operation_id="privacy_requests_anonymize",
+        request=None,
+        responses={
+            200: inline_serializer(
+                "AnonymizeOutcome",
+                {"status": serializers.CharField(), "outcome": serializers.JSONField()},
+            )
+        },
+    )
+    def post(self, request, pk):
+        subject = _request(request, pk, "change")
+        subject = services.request_anonymize(subject, actor=request.user)
+        return Response({"status": subject.status, "outcome": subject.outcome})

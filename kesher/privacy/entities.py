@@ -1,0 +1,90 @@
+"""Data-subject requests in the platform registry: their list, page, forms and API come from
+this registration; only a role granted them (the privacy officer's) reads them, and the same
+grant opens the access log (REQ OR-8, issue 25)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.registry import Entity, Section, register
+from kesher.privacy import services
+from kesher.privacy.models import SecurityIncident, SubjectRequest
+
+REQUESTS = "privacy-requests"
+INCIDENTS = "security-incidents"
+
+subject_requests = register(
+    Entity(
+        key=REQUESTS,
+        model=SubjectRequest,
+        label=_("data-subject request"),
+        label_plural=_("Data-subject requests"),
+        icon="🛡",
+        nav_order=960,
+        list_columns=("contact", "kind", "status", "received_on", "due_on", "owner"),
+        form_fields=("contact", "kind", "status", "received_on", "due_on", "owner", "notes"),
+        sections=(
+            Section(
+                _("Request"),
+                ("contact", "kind", "status", "received_on", "due_on", "answered_at", "owner"),
+            ),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("kind", "status", "due_on", "owner"),
+        filter_fields=("kind", "status", "owner", "contact"),
+        ordering_fields=("due_on", "received_on", "id"),
+        default_ordering=("due_on", "id"),
+        select_related=("contact", "owner"),
+        # The privacy officer's grant reaches every request; none is any one user's alone.
+        owner_field=None,
+        status_field="status",
+        importable=False,
+        create_service=services.request_create,
+        api_example={"contact": 12, "kind": "access", "received_on": "2026-01-04"},
+    )
+)
+
+security_incidents = register(
+    Entity(
+        key=INCIDENTS,
+        model=SecurityIncident,
+        label=_("security incident"),
+        label_plural=_("Security incidents"),
+        icon="⚠",
+        nav_order=961,
+        list_columns=("title", "occurred_at", "severity", "records_affected", "reported", "owner"),
+        form_fields=(
+            "title",
+            "occurred_at",
+            "discovered_at",
+            "severity",
+            "records_affected",
+            "reported",
+            "reported_on",
+            "owner",
+            "description",
+            "measures",
+        ),
+        sections=(
+            Section(
+                _("Incident"),
+                ("title", "occurred_at", "discovered_at", "severity", "records_affected", "owner"),
+            ),
+            Section(_("Report to the Authority"), ("reported", "reported_on")),
+            Section(_("Details"), ("description", "measures")),
+        ),
+        headline_fields=("severity", "occurred_at", "reported", "owner"),
+        search_words=("title",),
+        filter_fields=("severity", "reported", "owner", "occurred_at"),
+        ordering_fields=("occurred_at", "id"),
+        default_ordering=("-occurred_at", "-id"),
+        select_related=("owner",),
+        # The register is the organization's, not one user's.
+        owner_field=None,
+        importable=False,
+        api_example={
+            "title": "מחשב נייד אבד",
+            "occurred_at": "2026-03-01T09:00:00+02:00",
+            "severity": "serious",
+            "records_affected": 1200,
+        },
+    )
+)

@@ -1,0 +1,186 @@
+"""Privacy by Israeli law (REQ OR-8, OR-5; issue 25; ISRAEL.md "Personal data"): the access log
+and the requests people make about their data.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kesher.platform.fields import owner_fk
+from kesher.platform.models import KesherModel
+
+__all__ = [
+    "AccessAction",
+    "AccessEntry",
+    "AppendOnlyError",
+    "RequestKind",
+    "SecurityIncident",
+    "SubjectRequest",
+]
+
+
+class AppendOnlyError(ValidationError):
+    """Raised by any attempt to change or remove an access-log entry."""
+
+
+def _refuse(*args, **kwargs):
+    raise AppendOnlyError(_("The access log cannot be changed or deleted."), code="append_only")
+
+
+class AccessAction(models.TextChoices):
+    READ = "read", _("read a record")
+    LIST = "list", _("listed records")
+    SEARCH = "search", _("searched")
+    EXPORT = "export", _("exported")
+    CHANGE = "change", _("changed")
+
+
+class AccessEntryQuerySet(models.QuerySet):
+    """Rows are only added: ``update`` and ``delete`` refuse, as ``save`` of a stored row and
+    ``delete`` of one do (the regulations keep the log at least 24 months, unaltered)."""
+
+    update = _refuse
+    delete = _refuse
+    _raw_delete = _refuse
+
+
+class AccessEntry(models.Model):
+    """One thing a user did with personal data: who, when, what was done (``action``), on
+    which record (``entity`` and ``record_id``; none for an export of a list), by page or API.
+    Ids and the action only, never the values shown (Data Security Regulations 2017, §10)."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    # A plain column, no constraint: the log outlives a user's row and is never cascaded.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=8, choices=AccessAction.choices)
+    entity = models.CharField(_("kind of record"), max_length=40)
+    record_id = models.BigIntegerField(_("record"), null=True, blank=True)
+    api = models.BooleanField(_("through the API"), default=False)
+
+    objects = AccessEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [
+            models.Index(fields=["entity", "record_id", "-at"], name="access_record"),
+            models.Index(fields=["user", "-at"], name="access_user"),
+            models.Index(fields=["-at", "-id"], name="access_at"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.entity}:{self.record_id}"
+        )
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            _refuse()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse()
+
+
+class RequestKind(models.TextChoices):
+    """What a person asks of his data (Privacy Protection Law §13, §14)."""
+
+    ACCESS = "access", _("See the data")
+    CORRECTION = "correction", _("Correct the data")
+    DELETION = "deletion", _("Delete the data")
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+    ANONYMIZED = "anonymized", _("Anonymized")
+    REFUSED = "refused", _("Refused")
+
+
+# The law gives 30 days to answer a request to see one's data (§13, regulations of 1981).
+ANSWER_DAYS = 30
+
+
+class SubjectRequest(KesherModel):
+    """A person's request about the data Kesher holds on him, tracked to its due date: to see
+    it, correct it or delete it (REQ OR-8, issue 25 item 2)."""
+
+    # Required when made; a person deleted afterwards leaves his request on record.
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("person"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="subject_requests",
+    )
+    kind = models.CharField(_("request"), max_length=12, choices=RequestKind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.OPEN
+    )
+    received_on = models.DateField(_("received on"), default=timezone.localdate)
+    # Blank: 30 days from its receipt (the service fills it in); an officer may set another.
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    owner = owner_fk("privacy_requests", _("handled by"))
+    notes = models.TextField(_("notes"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, editable=False)
+    # What anonymizing did, by kind of record: {"anonymized": {key: n}, "kept": [{...}]}.
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
+        indexes = [models.Index(fields=["status", "due_on"], name="subject_request_due")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk or ''}"
+
+
+class Severity(models.TextChoices):
+    """The regulations' distinction: a serious incident is reported to the Authority."""
+
+    MINOR = "minor", _("Minor")
+    SERIOUS = "serious", _("Serious")
+
+
+class SecurityIncident(KesherModel):
+    """A security incident in the register the Data Security Regulations 2017 ask for (§11):
+    what happened, when, which records it touched, and whether — and when — it was reported to
+    the Privacy Protection Authority (issue 25 item 4)."""
+
+    title = models.CharField(_("what happened"), max_length=200)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    discovered_at = models.DateTimeField(_("discovered at"), null=True, blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=8, choices=Severity.choices, default=Severity.MINOR
+    )
+    records_affected = models.PositiveIntegerField(_("records affected"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    measures = models.TextField(_("measures taken"), blank=True)
+    reported = models.BooleanField(_("reported to the Privacy Protection Authority"), default=False)
+    reported_on = models.DateField(_("reported on"), null=True, blank=True)
+    owner = owner_fk("security_incidents", _("handled by"))
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("security incident")
+        verbose_name_plural = _("security incidents")
+        indexes = [models.Index(fields=["-occurred_at", "-id"], name="security_incident_when")]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.reported_on and not self.reported:
+            raise ValidationError(
+                {"reported": _("An incident with a report date was reported: tick it.")}
+            )

@@ -1,0 +1,219 @@
+"""Everything Kesher holds about one person (issue 25 item 2): found through the models'
+links rather than a list of apps, so an entity added later — or one an administrator defines —
+is searched too. One query per kind of record that links to the person.
+
+What links to a person:
+- a foreign key or many-to-many field to contacts, on any model (tickets, consents, campaign
+  recipients, relationships, a contact's accounts, interaction participants…);
+- a generic "about" link (``link_type`` and ``link_id``: interactions, tasks, notifications)
+  naming the person or a record found above (an interaction about the person's ticket);
+- a custom field of type "link" to contacts (admin-defined kinds of record included);
+- files attached to any of these, and the person's audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+from kesher.customers.models import Contact
+from kesher.platform.access import can
+from kesher.platform.models import Attachment, AuditEntry, CustomField
+from kesher.platform.registry import Entity, registry
+from kesher.privacy.models import AccessEntry, SubjectRequest
+
+__all__ = ["Found", "SubjectData", "access_log", "record_fields", "subject_data"]
+
+CONTACTS = "contacts"
+# Models of the privacy app itself: a request names its person, the log his ids; neither is
+# the person's data to hand over or erase.
+OWN_MODELS = (SubjectRequest, AccessEntry)
+# Columns that say nothing of the person.
+INTERNAL_FIELDS = frozenset({"version", "custom", "password"})
+
+
+@dataclass
+class Found:
+    """The records of one kind that hold something of the person."""
+
+    key: str  # the entity's key, or "app_label.model" for a model that is no entity
+    label: str
+    model: type[models.Model]
+    entity: Entity | None
+    records: list = field(default_factory=list)
+
+
+@dataclass
+class SubjectData:
+    contact: Contact
+    found: list[Found]
+    attachments: list[Attachment]
+    history: list[AuditEntry]
+
+    def records(self):
+        """``(found, record)`` of every record but the person's own."""
+        for group in self.found:
+            for record in group.records:
+                yield group, record
+
+
+def _entity(model) -> Entity | None:
+    return registry.for_model(model) if registry.has_model(model) else None
+
+
+def _label(model, entity: Entity | None) -> str:
+    return str(entity.label_plural if entity else model._meta.verbose_name_plural)
+
+
+def _key(model, entity: Entity | None) -> str:
+    return entity.key if entity else model._meta.label_lower
+
+
+def _forward_links(model) -> list[str]:
+    """The names of ``model``'s fields that point at a contact."""
+    return [
+        f.name
+        for f in model._meta.get_fields()
+        if f.concrete
+        and (f.many_to_one or f.many_to_many or f.one_to_one)
+        and f.related_model is Contact
+    ]
+
+
+def _has_about_link(model) -> bool:
+    names = {f.name for f in model._meta.concrete_fields}
+    return {"link_type", "link_id"} <= names
+
+
+def _joined(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if f.many_to_one]
+
+
+def _group(model, condition: Q, entity: Entity | None = None) -> Found | None:
+    entity = entity or _entity(model)
+    manager = entity.queryset() if entity else model._default_manager
+    rows = list(manager.filter(condition).select_related(*_joined(model)).distinct())
+    if not rows:
+        return None
+    return Found(_key(model, entity), _label(model, entity), model, entity, rows)
+
+
+def subject_data(contact: Contact) -> SubjectData:
+    """Every record that holds something of ``contact``, grouped by kind."""
+    found: list[Found] = []
+    about: list[type[models.Model]] = []
+    for model in apps.get_models():
+        if model in OWN_MODELS or model is Contact:
+            continue
+        names = _forward_links(model)
+        if _has_about_link(model):
+            about.append(model)
+        elif names:
+            condition = Q()
+            for name in names:
+                condition |= Q(**{name: contact.pk})
+            group = _group(model, condition)
+            if group:
+                found.append(group)
+    for definition in CustomField.objects.filter(type=CustomField.Type.LINK, link_entity=CONTACTS):
+        if definition.entity in registry:
+            entity = registry.get(definition.entity)
+            group = _group(entity.model, Q(**{f"custom__{definition.key}": contact.pk}), entity)
+            if group:
+                found.append(group)
+    # What is "about" the person or about a record of his found above.
+    named = {CONTACTS: {contact.pk}}
+    for group in found:
+        if group.entity is not None:
+            named.setdefault(group.key, set()).update(r.pk for r in group.records)
+    for model in about:
+        condition = Q()
+        for name in _forward_links(model):
+            condition |= Q(**{name: contact.pk})
+        for key, ids in named.items():
+            condition |= Q(link_type=key, link_id__in=sorted(ids))
+        group = _group(model, condition)
+        if group:
+            found.append(group)
+    found = _merged(found)
+    found.sort(key=lambda g: g.label)
+    return SubjectData(
+        contact=contact,
+        found=found,
+        attachments=_attachments(contact, found),
+        history=list(
+            AuditEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk
+            ).order_by("at", "pk")
+        ),
+    )
+
+
+def _merged(found: list[Found]) -> list[Found]:
+    """One group per kind (a kind may be found by a field and by a custom link)."""
+    by_key: dict[str, Found] = {}
+    for group in found:
+        if group.key in by_key:
+            known = {r.pk for r in by_key[group.key].records}
+            by_key[group.key].records += [r for r in group.records if r.pk not in known]
+        else:
+            by_key[group.key] = group
+    return list(by_key.values())
+
+
+def _attachments(contact: Contact, found: list[Found]) -> list[Attachment]:
+    condition = Q(content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk)
+    for group in found:
+        if group.entity is not None:
+            content_type = ContentType.objects.get_for_model(group.model)
+            condition |= Q(content_type=content_type, object_id__in=[r.pk for r in group.records])
+    return list(Attachment.objects.filter(condition).order_by("pk"))
+
+
+def record_fields(record) -> list[tuple[str, str, Any]]:
+    """``(name, label, value)`` of a record's columns that may hold something of the person,
+    then its custom values: what an export shows of it."""
+    result = []
+    for f in record._meta.concrete_fields:
+        if f.primary_key or f.name in INTERNAL_FIELDS:
+            continue
+        if f.many_to_one:
+            value = getattr(record, f.name)
+            value = str(value) if value is not None else None
+        elif f.choices:
+            value = getattr(record, f"get_{f.name}_display")()
+        else:
+            value = getattr(record, f.attname)
+        result.append((f.name, str(f.verbose_name), value))
+    for key, value in sorted((getattr(record, "custom", None) or {}).items()):
+        result.append((f"custom.{key}", key, value))
+    return result
+
+
+def access_log(user, *, filters: dict):
+    """The access log as the privacy officer reads it, newest first, narrowed by ``filters``
+    (``user``, ``action``, ``entity``, ``record``, ``since``, ``until``); none for a user whose
+    role is not granted the data-subject requests."""
+    from kesher.privacy.entities import REQUESTS
+
+    if not can(user, REQUESTS, "view"):
+        return AccessEntry.objects.none()
+    qs = AccessEntry.objects.all()
+    if filters.get("user"):
+        qs = qs.filter(user_id=filters["user"])
+    if filters.get("action"):
+        qs = qs.filter(action=filters["action"])
+    if filters.get("entity"):
+        qs = qs.filter(entity=filters["entity"])
+    if filters.get("record"):
+        qs = qs.filter(record_id=filters["record"])
+    if filters.get("since"):
+        qs = qs.filter(at__date__gte=filters["since"])
+    if filters.get("until"):
+        qs = qs.filter(at__date__lte=filters["until"])
+    return qs.order_by("-at", "-id")

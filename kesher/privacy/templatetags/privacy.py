@@ -1,0 +1,11 @@
+from django import template
+
+from kesher.privacy.selectors import record_fields
+
+register = template.Library()
+
+
+@register.filter
+def shown_fields(record) -> list:
+    """The record's filled columns, as a person's data page lists them."""
+    return [row for row in record_fields(record) if row[2] not in (None, "", {}, [])]

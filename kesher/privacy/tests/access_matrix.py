@@ -1,0 +1,129 @@
+"""How the access matrix makes data-subject requests (kesher/platform/testing/matrix.py), the
+privacy officer it knocks with, and the privacy app's own routes: only a role granted the
+requests (the privacy officer's; administrators) reads the access log and a person's data, and
+only one that may change them answers or erases (REQ OR-8, issue 25)."""
+
+from conftest import make_user
+from kesher.platform.records.services import record_create
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Verb,
+    World,
+    not_allowed,
+    permitted,
+    register_records,
+    register_route,
+    register_setup,
+)
+from kesher.privacy.models import RequestStatus, SubjectRequest
+from kesher.privacy.services import request_create
+
+REQUESTS = "privacy-requests"
+
+register_records(
+    REQUESTS,
+    # A request to delete, so that its erasure route has something to do.
+    make=lambda world, side: request_create(
+        actor=world.users["admin"],
+        data={
+            "contact": world.record("contacts", side),
+            "kind": "deletion",
+            "notes": f"{SEARCH_WORD} request {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "contact": record.contact_id if record else world.record("contacts", "rep1").pk,
+        "kind": "access",
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+register_records(
+    "security-incidents",
+    make=lambda world, side: record_create(
+        "security-incidents",
+        actor=world.users["admin"],
+        data={"title": f"{SEARCH_WORD} incident {side}", "severity": "minor"},
+    ),
+    values=lambda world, marker, record: {"title": marker, "severity": "serious"},
+    marker_field="title",
+)
+
+
+@register_setup
+def _privacy_officer(world: World) -> None:
+    world.users["privacy_officer"] = make_user("privacy1", "privacy_officer")
+
+
+def _request(world: World):
+    return world.record(REQUESTS, "rep1")
+
+
+def _url(suffix: str, api: bool = False):
+    prefix = "/api/v1/privacy-requests" if api else "/privacy/requests"
+    return lambda world: f"{prefix}/{_request(world).pk}/{suffix}"
+
+
+def _status(value: str):
+    def writes(world, principal, marker):
+        return SubjectRequest.objects.filter(pk=_request(world).pk, status=value).exists()
+
+    return writes
+
+
+OTHERS = ("PUT", "PATCH", "DELETE")
+
+register_route(
+    "privacy",
+    "/privacy/access-log/",
+    Verb("GET", permitted(REQUESTS, "view")),
+    what="the access log",
+)
+register_route(
+    "privacy",
+    "/api/v1/access-log/",
+    Verb("GET", permitted(REQUESTS, "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+    api=True,
+    what="the access log: read only",
+)
+for _suffix in ("data/", "data.json", "data.csv"):
+    register_route(
+        "privacy",
+        _url(_suffix),
+        # Everything about the person, whatever the officer's grants on other kinds of
+        # record: the grant on requests is the right to it (decision 0078).
+        Verb("GET", permitted(REQUESTS, "view", _request), beyond_scope=True),
+        what=f"a person's data ({_suffix})",
+    )
+register_route(
+    "privacy",
+    _url("answered/"),
+    Verb("POST", permitted(REQUESTS, "change", _request), writes=_status(RequestStatus.ANSWERED)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    what="a request marked answered",
+)
+register_route(
+    "privacy",
+    _url("anonymize/"),
+    Verb("POST", permitted(REQUESTS, "change", _request), writes=_status(RequestStatus.ANONYMIZED)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    what="a person erased",
+)
+register_route(
+    "privacy",
+    _url("data/", api=True),
+    Verb("GET", permitted(REQUESTS, "view", _request)),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+    api=True,
+    what="a person's data",
+)
+register_route(
+    "privacy",
+    _url("anonymize/", api=True),
+    Verb("POST", permitted(REQUESTS, "change", _request), writes=_status(RequestStatus.ANONYMIZED)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    api=True,
+    what="a person erased",
+)

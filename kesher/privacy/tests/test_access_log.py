@@ -1,0 +1,169 @@
+"""The access log (REQ OR-8, issue 25 item 1): a rep's read, search and export are recorded,
+once per request, with ids and no values; nothing changes or deletes an entry; only the privacy
+officer's role reads it."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from kesher.customers.tests.factories import make_contact
+from kesher.platform import accesslog
+from kesher.privacy.models import AccessEntry, AppendOnlyError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person(users):
+    return make_contact(users["sales_rep"], first_name="Yael", last_name="Mizrahi")
+
+
+def entries(user, **filters):
+    return list(
+        AccessEntry.objects.filter(user=user, **filters).values_list(
+            "action", "entity", "record_id"
+        )
+    )
+
+
+def test_a_reps_read_search_and_export_are_logged_with_ids_only(users, person, client_for):
+    rep = users["sales_rep"]
+    client = client_for(rep)
+    assert client.get(f"/r/contacts/{person.pk}/").status_code == 200
+    assert entries(rep) == [("read", "contacts", person.pk)]
+    assert client.get("/search/", {"q": "Mizrahi"}).status_code == 200
+    assert ("search", "contacts", person.pk) in entries(rep, action="search")
+    assert client.get("/r/contacts/", {"q": "Yael"}).status_code == 200
+    assert len(entries(rep, action="search")) == 2
+    response = client.get("/r/contacts/export.csv")
+    b"".join(response.streaming_content)
+    assert entries(rep, action="export") == [("export", "contacts", None)]
+    # Ids and the action only: no column holds a value of the record.
+    assert {f.name for f in AccessEntry._meta.concrete_fields} == {
+        "id",
+        "at",
+        "user",
+        "action",
+        "entity",
+        "record_id",
+        "api",
+    }
+
+
+def test_api_reads_and_searches_are_logged_as_api(users, person, api_for):
+    rep = users["sales_rep"]
+    api = api_for(rep)
+    assert api.get(f"/api/v1/contacts/{person.pk}/").status_code == 200
+    assert api.get("/api/v1/contacts/", {"search": "Yael"}).status_code == 200
+    assert api.get("/api/v1/contacts/").status_code == 200
+    logged = list(AccessEntry.objects.filter(user=rep).values_list("action", "record_id", "api"))
+    assert sorted(logged) == sorted(
+        [("read", person.pk, True), ("search", person.pk, True), ("list", person.pk, True)]
+    )
+
+
+def test_one_insert_per_request(users, person, client_for):
+    """The entries of a request are written together at its end (issue 25: off the path)."""
+    client = client_for(users["sales_rep"])
+    client.get("/search/", {"q": "Yael"})  # warm the per-process caches
+    with (
+        override_settings(KESHER_ACCESS_LOG=False),
+        CaptureQueriesContext(connection) as off,
+    ):
+        client.get("/r/contacts/", {"q": "Yael"})
+    with CaptureQueriesContext(connection) as on:
+        client.get("/r/contacts/", {"q": "Yael"})
+    inserts = [q for q in on.captured_queries if "privacy_accessentry" in q["sql"]]
+    assert len(inserts) == 1
+    # The INSERT alone; on PostgreSQL inside its own transaction, with its commit asynchronous
+    # (BEGIN or a savepoint, SET LOCAL, the INSERT, COMMIT or its release).
+    extra = len(on.captured_queries) - len(off.captured_queries)
+    assert extra == (1 if connection.vendor != "postgresql" else 4)
+
+
+def test_a_change_is_logged_when_its_event_arrives(
+    users, person, django_capture_on_commit_callbacks
+):
+    from kesher.platform.records.services import record_update
+
+    with accesslog.collecting() as notes, django_capture_on_commit_callbacks(execute=True):
+        record_update(person, actor=users["sales_rep"], data={"city": "Haifa"})
+    assert [(n.action, n.entity, n.ids) for n in notes] == [("change", "contacts", (person.pk,))]
+
+
+def test_with_the_log_off_nothing_is_written(users, person, client_for):
+    with override_settings(KESHER_ACCESS_LOG=False):
+        client_for(users["sales_rep"]).get(f"/r/contacts/{person.pk}/")
+    assert not AccessEntry.objects.exists()
+
+
+def test_entries_cannot_be_changed_or_deleted(users, person, client_for):
+    client_for(users["sales_rep"]).get(f"/r/contacts/{person.pk}/")
+    entry = AccessEntry.objects.get()
+    entry.action = "export"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        AccessEntry.objects.filter(pk=entry.pk).update(action="export")
+    with pytest.raises(AppendOnlyError):
+        AccessEntry.objects.all().delete()
+    assert AccessEntry.objects.get().action == "read"
+    # No admin page, and the API has no verb that writes it.
+    assert AccessEntry not in admin.site._registry
+
+
+def test_the_api_offers_no_write(officer, api_for):
+    api = api_for(officer)
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(api, method)("/api/v1/access-log/").status_code == 405
+    assert not AccessEntry.objects.exclude(user=officer).exists()
+
+
+def test_only_the_privacy_officer_reviews_the_log(users, officer, person, client_for, api_for):
+    client_for(users["sales_rep"]).get(f"/r/contacts/{person.pk}/")
+    for key in ("sales_rep", "manager", "support_agent", "read_only"):
+        assert client_for(users[key]).get("/privacy/access-log/").status_code == 403
+        assert api_for(users[key]).get("/api/v1/access-log/").status_code == 403
+    page = client_for(officer).get("/privacy/access-log/")
+    assert page.status_code == 200
+    assert "Yael Mizrahi" in page.content.decode()
+    body = api_for(officer).get("/api/v1/access-log/").json()
+    assert [(r["action"], r["entity"], r["record_id"]) for r in body["results"]] == [
+        ("read", "contacts", person.pk)
+    ]
+
+
+def test_the_log_filters_by_record_user_action_and_period(
+    users, officer, person, client_for, api_for
+):
+    rep, manager = users["sales_rep"], users["manager"]
+    other = make_contact(rep, first_name="Other")
+    client_for(rep).get(f"/r/contacts/{person.pk}/")
+    client_for(rep).get(f"/r/contacts/{other.pk}/")
+    client_for(manager).get(f"/r/contacts/{person.pk}/")
+    api = api_for(officer)
+
+    def found(**params):
+        rows = api.get("/api/v1/access-log/", params).json()["results"]
+        return sorted((r["user"], r["record_id"]) for r in rows if r["action"] == "read")
+
+    assert found(entity="contacts", record=person.pk) == sorted(
+        [(rep.pk, person.pk), (manager.pk, person.pk)]
+    )
+    assert found(user=manager.pk) == [(manager.pk, person.pk)]
+    assert found(action="search") == []
+    assert found(since="2000-01-01", until="2000-01-02") == []
+    assert api.get("/api/v1/access-log/", {"since": "yesterday"}).status_code == 400
+    page = client_for(officer).get(
+        "/privacy/access-log/", {"entity": "contacts", "record": other.pk}
+    )
+    assert page.content.decode().count('data-action="read"') == 1
+
+
+def test_users_are_told_the_log_exists(users, client_for):
+    page = client_for(users["sales_rep"]).get("/profile/")
+    assert 'id="access-log-notice"' in page.content.decode()

@@ -1,0 +1,42 @@
+from django.urls import path
+
+from kesher.privacy import api, views
+
+urlpatterns = [
+    path("privacy/access-log/", views.access_log_page, name="privacy_access_log"),
+    path("privacy/requests/<int:pk>/data/", views.request_data, name="privacy_request_data"),
+    path(
+        "privacy/requests/<int:pk>/data.json",
+        views.request_data,
+        {"fmt": "json"},
+        name="privacy_request_json",
+    ),
+    path(
+        "privacy/requests/<int:pk>/data.csv",
+        views.request_data,
+        {"fmt": "csv"},
+        name="privacy_request_csv",
+    ),
+    path(
+        "privacy/requests/<int:pk>/anonymize/",
+        views.request_anonymize,
+        name="privacy_request_anonymize",
+    ),
+    path(
+        "privacy/requests/<int:pk>/answered/",
+        views.request_answered,
+        name="privacy_request_answered",
+    ),
+    # Beside the generated resources, whose routes end at the record's id.
+    path("api/v1/access-log/", api.AccessLogView.as_view(), name="api_access_log"),
+    path(
+        "api/v1/privacy-requests/<int:pk>/data/",
+        api.RequestDataView.as_view(),
+        name="api_privacy_request_data",
+    ),
+    path(
+        "api/v1/privacy-requests/<int:pk>/anonymize/",
+        api.RequestAnonymizeView.as_view(),
+        name="api_privacy_request_anonymize",
+    ),
+]
