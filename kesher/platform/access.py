@@ -195,5 +195,6 @@ def pointable(qs: QuerySet, user) -> QuerySet:
     if registry.has_model(qs.model):
         return linkable(qs, user)
     if hasattr(qs, "for_user"):
-        return qs.for_user(user)
+        # Nobody's views for a caller not signed in (the schema is generated as one).
+        return qs.for_user(user) if getattr(user, "is_authenticated", False) else qs.none()
     return qs
