@@ -146,11 +146,14 @@ class FigureSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=["rule", "manual"])
+    source = serializers.CharField(
+        help_text='"rule", "manual", or the module that raised it ("billing": debt overdue).'
+    )
     id = serializers.IntegerField()
     level = serializers.CharField()
     message = serializers.CharField()
     expires_at = serializers.DateTimeField(required=False)
+    url = serializers.CharField(required=False, help_text="Where a module's alert leads.")
 
 
 class OverviewSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ __all__ = [
     "Figure",
     "alerts_for",
     "figures_for",
+    "register_alert_source",
     "register_figure",
 ]
 
@@ -64,6 +65,17 @@ def register_figure(figure: Figure) -> Figure:
     """Add (or fill a slot with) a key figure of the 360° view."""
     _figures[figure.key] = figure
     return figure
+
+
+# Alerts later modules raise from their own data ("debt overdue": kesher.billing):
+# ``compute(record, user)`` returns a list of {level, message, id, url}.
+_alert_sources: dict[str, tuple[tuple[str, ...], Callable]] = {}
+
+
+def register_alert_source(key: str, compute: Callable, entities: tuple[str, ...]) -> None:
+    """Add alerts computed by a module to the banner of ``entities``' records; each is shown
+    with ``source`` = ``key`` beside the rules' and the manual ones."""
+    _alert_sources[key] = (entities, compute)
 
 
 def _task_counts(record, user) -> dict:
@@ -150,7 +162,8 @@ def figures_for(record, user) -> list[dict]:
 def alerts_for(record, user) -> list[dict]:
     """The alerts banner of ``record``: every active rule whose condition the record meets
     (all rules in one query, each a ``CASE``), then the unexpired manual alerts the user may
-    see. Each is {level, message, source ("rule" or "manual"), id}."""
+    see, with the alerts modules compute between them. Each is {level, message, source ("rule",
+    "manual" or the module's key), id}, a module's also ``url``."""
     entity = registry.for_model(record)
     alerts = []
     rules = list(AlertRule.objects.filter(entity=entity.key, active=True).order_by("name", "id"))
@@ -169,6 +182,9 @@ def alerts_for(record, user) -> list[dict]:
                 alerts.append(
                     {"level": rule.level, "message": rule.message, "source": "rule", "id": rule.pk}
                 )
+    for source, (entities, compute) in _alert_sources.items():
+        if entity.key in entities:
+            alerts.extend({**alert, "source": source} for alert in compute(record, user))
     if can(user, "manual-alerts", "view"):
         manual = (
             ManualAlert.objects.visible_to(user)

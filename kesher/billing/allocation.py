@@ -119,6 +119,8 @@ def _record(request: AllocationRequest, answer: Answer) -> str:
         locked.save(update_fields=["status", "last_error", "next_attempt_at"])
         return locked.status
     locked.save(update_fields=["status", "last_error"])
+    # Issued now: the "invoice overdue" trigger reads the change time (kesher.billing.triggers).
+    document.updated_at = now
     document.version += 1
     document.save(
         update_fields=[

@@ -18,8 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.billing import documents, services
-from kesher.billing.models import DocumentKind, Payment, TaxDocument
-from kesher.billing.selectors import account_billing, invoice_balance
+from kesher.billing.models import DocumentKind, Payment, PaymentTerms, TaxDocument
+from kesher.billing.selectors import (
+    account_billing,
+    can_set_terms,
+    customer_terms,
+    invoice_balance,
+)
 from kesher.billing.services import PaymentInput
 from kesher.customers.models import Account
 from kesher.platform.access import can
@@ -137,6 +142,9 @@ class BillingSummarySerializer(serializers.Serializer):
     open_balance = serializers.DecimalField(**MONEY)
     overdue = serializers.DecimalField(**MONEY)
     overdue_count = serializers.IntegerField()
+    oldest_overdue_due = serializers.DateField(
+        allow_null=True, help_text="The due date of the oldest overdue invoice."
+    )
     average_days_to_pay = serializers.FloatField(allow_null=True)
     average_terms_days = serializers.FloatField(allow_null=True)
     pays_late_by = serializers.FloatField(allow_null=True)
@@ -466,3 +474,62 @@ class AccountBillingView(APIView):
         summary = account_billing(account)
         data = {**summary.__dict__, "pays_late_by": summary.pays_late_by}
         return Response(BillingSummarySerializer(data).data)
+
+
+class CustomerTermsSerializer(serializers.Serializer):
+    payment_terms = serializers.PrimaryKeyRelatedField(
+        queryset=PaymentTerms.objects.all(),
+        allow_null=True,
+        help_text="The customer's usual payment terms (an id of /payment-terms/); null: none.",
+    )
+    name = serializers.CharField(read_only=True, allow_null=True)
+
+
+def _terms_reply(account) -> Response:
+    terms = customer_terms(account)
+    return Response(
+        {"payment_terms": terms.pk if terms else None, "name": terms.name if terms else None}
+    )
+
+
+class AccountTermsView(APIView):
+    """A customer's usual payment terms: an invoice made for him takes them unless it names
+    others (REQ CU-7). Read by whoever sees the account; set by whoever may change it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="accounts_payment_terms",
+        summary="A customer's usual payment terms",
+        responses={200: CustomerTermsSerializer},
+    )
+    def get(self, request, pk):
+        if not can(request.user, "accounts", "view"):
+            raise PermissionDenied
+        return _terms_reply(get_object_or_404(Account.objects.visible_to(request.user), pk=pk))
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="accounts_payment_terms_set",
+        summary="Set a customer's usual payment terms",
+        request=CustomerTermsSerializer,
+        responses={200: CustomerTermsSerializer},
+        examples=[
+            OpenApiExample("שוטף + 30", {"payment_terms": 2}, request_only=True),
+            OpenApiExample("Set", {"payment_terms": 2, "name": "שוטף + 30"}, response_only=True),
+            REFUSED,
+        ],
+    )
+    def put(self, request, pk):
+        if not can(request.user, "accounts", "change"):
+            raise PermissionDenied
+        account = get_object_or_404(Account.objects.visible_to(request.user), pk=pk)
+        if not can_set_terms(request.user, account):
+            raise PermissionDenied
+        body = CustomerTermsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.customer_terms_set(
+            account, actor=request.user, terms=body.validated_data["payment_terms"]
+        )
+        return _terms_reply(account)

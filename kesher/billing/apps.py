@@ -8,7 +8,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("Invoices and receipts")
 
     def ready(self):
-        from kesher.billing import entities  # noqa: F401  (registers tax documents, terms…)
+        from kesher.activities.overview import register_alert_source
+        from kesher.billing import entities, triggers  # noqa: F401  (registers documents, terms…)
+        from kesher.billing.alerts import overdue_alerts
         from kesher.billing.allocation import request_allocations
         from kesher.billing.services import document_locked_among, document_locked_reason
         from kesher.platform.records.services import register_edit_guard
@@ -20,6 +22,8 @@ class BillingConfig(AppConfig):
         register_edit_guard(document_locked_reason, among=document_locked_among)
         # Allocation numbers are requested by the worker, with back-off on an outage.
         on_tick(request_allocations)
+        # "Debt overdue" in the alerts banner of a customer's file (REQ CU-8).
+        register_alert_source("billing", overdue_alerts, entities=("accounts",))
         # An order's page offers the documents made from it; an account's page its balance.
         register_panel(
             "billing/_from_order.html",

@@ -28,6 +28,7 @@ from kesher.quotes.models import DocumentLine, PricedDocumentBase
 __all__ = [
     "AllocationRequest",
     "AllocationThreshold",
+    "CustomerTerms",
     "DocumentKind",
     "InvoiceLine",
     "Payment",
@@ -122,6 +123,31 @@ class PaymentTerms(KesherModel):
         return day + datetime.timedelta(days=self.days)
 
 
+class CustomerTerms(models.Model):
+    """A customer's usual payment terms (REQ CU-7): an invoice made for him takes them unless
+    it names others. Billing's own table beside the account (decision 0076), so the customers
+    app does not learn about invoices; a customer without a row has none (due on the day)."""
+
+    account = models.OneToOneField(
+        "customers.Account",
+        verbose_name=_("account"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="billing_terms",
+    )
+    terms = models.ForeignKey(
+        PaymentTerms, verbose_name=_("payment terms"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer's payment terms")
+        verbose_name_plural = _("customers' payment terms")
+
+    def __str__(self):
+        return f"{self.account_id}: {self.terms}"
+
+
 class TaxDocument(PricedDocumentBase):
     """A delivery note, proforma, tax invoice, tax invoice-receipt, credit note or receipt
     (ISRAEL.md). Made from an order (its lines copied as priced) or from another document —
@@ -213,6 +239,9 @@ class TaxDocument(PricedDocumentBase):
             models.Index(fields=["owner", "status"], name="taxdoc_owner_status"),
             models.Index(fields=["account", "kind", "status"], name="taxdoc_account_kind"),
             models.Index(fields=["based_on", "kind"], name="taxdoc_based_on"),
+            # The "invoice overdue" trigger's window: due dates passed, documents changed.
+            models.Index(fields=["due_date"], name="taxdoc_due"),
+            models.Index(fields=["updated_at"], name="taxdoc_updated"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -30,9 +30,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from kesher.billing.models import INVOICES, DocumentKind, TaxDocument
+from kesher.billing.models import INVOICES, CustomerTerms, DocumentKind, PaymentTerms, TaxDocument
+from kesher.platform.access import can, scope_queryset
 
-__all__ = ["BillingSummary", "account_billing", "invoice_balance", "with_balances"]
+__all__ = [
+    "BillingSummary",
+    "account_billing",
+    "billing_of",
+    "can_set_terms",
+    "customer_terms",
+    "invoice_balance",
+    "with_balances",
+]
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -100,6 +109,8 @@ class BillingSummary:
     open_balance: Decimal
     overdue: Decimal
     overdue_count: int
+    # The due date of the oldest overdue invoice (the alert says since when, REQ CU-8).
+    oldest_overdue_due: datetime.date | None
     average_days_to_pay: float | None
     average_terms_days: float | None
 
@@ -126,6 +137,7 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
     ).values_list("doc_date", "due_date", "total", "exchange_rate", "balance", "last_paid_on")
     invoiced = open_balance = overdue = ZERO
     overdue_count = 0
+    oldest: datetime.date | None = None
     days_to_pay: list[int] = []
     terms: list[int] = []
     for doc_date, due_date, total, rate, balance, last_paid_on in rows:
@@ -135,6 +147,7 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
         if balance > 0 and due_date is not None and due_date < today:
             overdue += _shekels(balance, rate)
             overdue_count += 1
+            oldest = due_date if oldest is None else min(oldest, due_date)
         if balance <= 0 and last_paid_on is not None:
             days_to_pay.append((last_paid_on - doc_date).days)
             terms.append(((due_date or doc_date) - doc_date).days)
@@ -143,6 +156,31 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
         open_balance=open_balance,
         overdue=overdue,
         overdue_count=overdue_count,
+        oldest_overdue_due=oldest,
         average_days_to_pay=round(sum(days_to_pay) / len(days_to_pay), 1) if days_to_pay else None,
         average_terms_days=round(sum(terms) / len(terms), 1) if terms else None,
     )
+
+
+def billing_of(account) -> BillingSummary:
+    """``account_billing`` once per account object: the page's billing tile and its alerts
+    banner read the same figures."""
+    cached = getattr(account, "_billing_summary", None)
+    if cached is None:
+        cached = account._billing_summary = account_billing(account)
+    return cached
+
+
+def customer_terms(account) -> PaymentTerms | None:
+    """The customer's usual payment terms (None: none set)."""
+    row = CustomerTerms.objects.select_related("terms").filter(account=account).first()
+    return row.terms if row is not None else None
+
+
+def can_set_terms(user, account) -> bool:
+    """Whether ``user`` may set the customer's terms: he may change this account (in his
+    scope, not only shared with him)."""
+    if not can(user, "accounts", "change"):
+        return False
+    mine = scope_queryset(type(account).objects.filter(pk=account.pk), user, shared=False)
+    return mine.exists()

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.billing.models import (
     INVOICES,
@@ -29,14 +30,17 @@ from kesher.billing.models import (
     WITH_PAYMENTS,
     AllocationRequest,
     AllocationThreshold,
+    CustomerTerms,
     DocumentKind,
     InvoiceLine,
     Payment,
+    PaymentTerms,
     TaxDocument,
 )
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import record_create, record_update, write_audit
 from kesher.quotes.models import Order
 
@@ -47,6 +51,7 @@ __all__ = [
     "allocation_threshold",
     "allocation_waive",
     "credit_note_for",
+    "customer_terms_set",
     "document_create",
     "document_from_order",
     "document_issue",
@@ -82,6 +87,8 @@ COPIED = (
     "unit_cost",
     "discount_limit",
 )
+# The account's history names the change of his usual terms (the values: the terms' records).
+CUSTOMER_TERMS = register_fact("payment_terms", gettext_lazy("payment terms"))
 SUMS = ("gross", "discount", "net", "vat", "total", "net_ils", "vat_ils", "total_ils")
 
 
@@ -172,6 +179,11 @@ def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocumen
             if not data.get(name):
                 data[name] = getattr(source, name)
     kind = data.get("kind")
+    if kind in INVOICES and not data.get("payment_terms") and data.get("account"):
+        # The customer's usual terms, unless the invoice names others (REQ CU-7).
+        data["payment_terms"] = (
+            CustomerTerms.objects.filter(account=data["account"]).values_list("terms", flat=True)
+        ).first()
     if order is not None and order.status != Order.Status.CONFIRMED:
         _refuse(_("Only a confirmed order becomes a delivery note or an invoice."), "order")
     if based_on is not None and based_on.status == TaxDocument.Status.DRAFT:
@@ -189,6 +201,32 @@ def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocumen
         return document
     document.save(update_fields=[*SUMS, "cost", "exchange_rate"])
     return document
+
+
+@transaction.atomic
+def customer_terms_set(account, *, actor, terms: PaymentTerms | None) -> CustomerTerms | None:
+    """Set (or with None clear) a customer's usual payment terms; the account's history
+    records the change. Only active terms are chosen."""
+    if terms is not None and not terms.active:
+        _refuse(_("These payment terms are no longer in use."), "payment_terms")
+    current = CustomerTerms.objects.select_for_update().filter(account=account).first()
+    before = current.terms if current is not None else None
+    if before == terms:
+        return current
+    if terms is None:
+        CustomerTerms.objects.filter(account=account).delete()
+        row = None
+    else:
+        row, _created = CustomerTerms.objects.update_or_create(
+            account=account, defaults={"terms": terms}
+        )
+    write_audit(
+        account,
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        changes={CUSTOMER_TERMS: [before, terms]},
+    )
+    return row
 
 
 @transaction.atomic
@@ -376,6 +414,7 @@ def document_set_payments(
         _refuse(_("Tax withheld cannot be negative."), "withholding")
     received = _set_payments(locked, payments)
     locked.withholding = withholding
+    locked.updated_at = timezone.now()
     fields = ["withholding", "version", "updated_at"]
     if locked.kind == DocumentKind.RECEIPT:
         locked.total = locked.net = locked.gross = received
@@ -507,7 +546,7 @@ def document_issue(document: TaxDocument, *, actor) -> TaxDocument:
     allocated = allocate_number(company=locked.company_id, doc_type=locked.kind)
     locked.number = allocated.display
     locked.number_value = allocated.number
-    locked.issued_at = timezone.now()
+    locked.issued_at = locked.updated_at = timezone.now()
     if locked.payment_terms_id and locked.kind in INVOICES:
         locked.due_date = locked.payment_terms.due_date(locked.doc_date)
     elif locked.kind in INVOICES:
@@ -547,6 +586,7 @@ def allocation_waive(document: TaxDocument, *, actor) -> TaxDocument:
     _require_refused(locked)
     locked.status = TaxDocument.Status.ISSUED
     locked.allocation = TaxDocument.Allocation.WAIVED
+    locked.updated_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["status", "allocation", "version", "updated_at"])
     _audit(locked, actor, {"allocation": [TaxDocument.Allocation.REFUSED, locked.allocation]})
@@ -566,6 +606,7 @@ def allocation_cancel(document: TaxDocument, *, actor) -> TaxDocument:
     )
     note = document_issue(note, actor=actor)
     locked.status = TaxDocument.Status.CANCELLED
+    locked.updated_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["status", "version", "updated_at"])
     _audit(locked, actor, {"status": [TaxDocument.Status.AWAITING_ALLOCATION, locked.status]})

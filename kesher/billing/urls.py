@@ -47,4 +47,10 @@ urlpatterns = [
         api.AccountBillingView.as_view(),
         name="api_account_billing",
     ),
+    path(
+        "api/v1/accounts/<int:pk>/payment-terms/",
+        api.AccountTermsView.as_view(),
+        name="api_account_terms",
+    ),
+    path("accounts/<int:pk>/payment-terms/", views.account_terms, name="billing_account_terms"),
 ]

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kesher.billing import documents, services
-from kesher.billing.models import DocumentKind, Payment
-from kesher.billing.selectors import invoice_balance
+from kesher.billing.models import DocumentKind, Payment, PaymentTerms
+from kesher.billing.selectors import can_set_terms, invoice_balance
 from kesher.billing.services import PaymentInput
 from kesher.platform.pdf import pdf_response
 from kesher.platform.ui.pages import entity_for, record_for
@@ -145,3 +145,26 @@ def from_order(request, pk):
         return redirect(reverse("entity_detail", args=["orders", order.pk]))
     messages.success(request, _("A draft %(document)s was made.") % {"document": document})
     return _to(document)
+
+
+@require_POST
+@login_required
+def account_terms(request, pk):
+    """The customer's usual payment terms, from his page's billing tile (REQ CU-7)."""
+    account = record_for(entity_for("accounts", request.user, "change"), request.user, pk)
+    if not can_set_terms(request.user, account):
+        raise PermissionDenied
+    chosen = request.POST.get("payment_terms", "")
+    terms = None
+    if chosen:
+        terms = PaymentTerms.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        if terms is None:
+            raise Http404
+    try:
+        services.customer_terms_set(account, actor=request.user, terms=terms)
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, _("The customer's payment terms were saved."))
+    return redirect(reverse("entity_detail", args=["accounts", account.pk]))

@@ -238,3 +238,38 @@ for _side in ("rep1", "rep2"):
         api=True,
         what=f"{_side}'s customer's balance",
     )
+    # A customer's usual payment terms: read with the account, set by who may change it; the
+    # matrix sets none, so nothing is written.
+    register_route(
+        "tax-documents",
+        lambda world, side=_side: (
+            f"/api/v1/accounts/{world.record('accounts', side).pk}/payment-terms/"
+        ),
+        Verb(
+            "GET",
+            permitted("accounts", "view", lambda world, side=_side: world.record("accounts", side)),
+        ),
+        Verb(
+            "PUT",
+            permitted(
+                "accounts", "change", lambda world, side=_side: world.record("accounts", side)
+            ),
+            data=lambda world, marker: {"payment_terms": None},
+        ),
+        *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s customer's payment terms",
+    )
+    register_route(
+        "tax-documents",
+        lambda world, side=_side: f"/accounts/{world.record('accounts', side).pk}/payment-terms/",
+        Verb(
+            "POST",
+            permitted(
+                "accounts", "change", lambda world, side=_side: world.record("accounts", side)
+            ),
+            data=lambda world, marker: {"payment_terms": ""},
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s customer's payment terms, none chosen",
+    )
