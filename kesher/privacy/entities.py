@@ -116,7 +116,8 @@ retention_rules = register(
         ),
         headline_fields=("entity", "age_months", "action", "active"),
         search_words=("name",),
-        filter_fields=("entity", "action", "active"),
+        # Not "action": the bulk form's own parameter of that name would be read as its filter.
+        filter_fields=("entity", "active"),
         ordering_fields=("name", "id"),
         default_ordering=("name", "id"),
         # The organization's rules, not one user's.
