@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import logging
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -29,6 +30,8 @@ from kesher.privacy.services import erased_contact, replacement_word, text_field
 __all__ = ["check_rule", "dry_run", "matching", "rule_run", "run_due_rules"]
 
 RULED = audit.register_fact("privacy.retention", gettext_lazy("retention rule applied"))
+logger = logging.getLogger(__name__)
+
 # Records handled in one transaction; the next tick goes on from the last one.
 BATCH = 200
 # The records a dry run names.
@@ -198,9 +201,13 @@ def rule_run(rule: RetentionRule, now: datetime.datetime | None = None) -> Reten
 
 
 def run_due_rules() -> None:
-    """The worker's job (every tick): one batch of each active rule not finished today."""
+    """The worker's job (every tick): one batch of each active rule not finished today. A rule
+    that no longer checks (a custom field its condition named was deleted since) is skipped,
+    logged, and the others run."""
     today = timezone.localdate()
     done = RetentionRun.objects.filter(day=today, finished_at__isnull=False).values("rule_id")
     for rule in RetentionRule.objects.filter(active=True).exclude(pk__in=done):
-        if rule.entity in registry:
+        try:
             rule_run(rule)
+        except ValidationError as error:
+            logger.warning("retention rule %s cannot run: %s", rule.pk, error.messages)

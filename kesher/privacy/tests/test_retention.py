@@ -179,3 +179,12 @@ def test_the_officer_reads_the_dry_run_and_the_runs_others_do_not(
 )
 def test_a_period_in_months_ends_on_the_same_day_or_the_months_last(today, months, day):
     assert retention.cutoff(RetentionRule(age_months=months), today) == day
+
+
+def test_a_rule_that_no_longer_checks_is_skipped_and_the_others_run(officer, leads):
+    broken = rule(officer, name="Broken")
+    RetentionRule.objects.filter(pk=broken.pk).update(age_field="no_such_field")
+    rule(officer, name="Sound")
+    retention.run_due_rules()
+    assert Lead.objects.count() == 2
+    assert not RetentionRun.objects.filter(rule=broken).exists()
