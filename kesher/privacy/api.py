@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.platform import accesslog
 from kesher.platform.access import can
-from kesher.privacy import exporting, services
-from kesher.privacy.entities import REQUESTS, subject_requests
-from kesher.privacy.models import AccessAction, AccessEntry, SubjectRequest
+from kesher.privacy import exporting, retention, services
+from kesher.privacy.entities import REQUESTS, RULES, retention_rules, subject_requests
+from kesher.privacy.models import (
+    AccessAction,
+    AccessEntry,
+    RetentionRule,
+    RetentionRun,
+    SubjectRequest,
+)
 from kesher.privacy.selectors import access_log, subject_data
 from kesher.privacy.views import PAGE, AccessLogFilter
 
@@ -126,3 +134,84 @@ class RequestAnonymizeView(APIView):
         subject = _request(request, pk, "change")
         subject = services.request_anonymize(subject, actor=request.user)
         return Response({"status": subject.status, "outcome": subject.outcome})
+
+
+def _rule(request, pk) -> RetentionRule:
+    if not can(request.user, RULES, "view"):
+        raise PermissionDenied
+    found = retention_rules.queryset().visible_to(request.user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+class RetentionDryRunView(APIView):
+    """What a retention rule would do today, writing nothing: how many records it reaches, how
+    many of them the law keeps, and the first few the caller may see, by name."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["retention-rules"],
+        operation_id="retention_rules_dry_run",
+        responses={
+            200: inline_serializer(
+                "RetentionDryRun",
+                {
+                    "total": serializers.IntegerField(),
+                    "kept_by_law": serializers.IntegerField(),
+                    "older_than": serializers.DateField(),
+                    "records": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    def get(self, request, pk):
+        rule = _rule(request, pk)
+        try:
+            report = retention.dry_run(rule, request.user)
+        except ValidationError as error:
+            raise DRFValidationError(error.message_dict) from error
+        records = report["records"]
+        if records:
+            accesslog.note(AccessAction.LIST, report["entity"].key, [r.pk for r in records])
+        return Response(
+            {
+                "total": report["total"],
+                "kept_by_law": report["kept"],
+                "older_than": report["cutoff"],
+                "records": [{"id": r.pk, "name": str(r)} for r in records],
+            }
+        )
+
+
+class RetentionRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RetentionRun
+        fields = [
+            "id",
+            "day",
+            "started_at",
+            "finished_at",
+            "deleted",
+            "anonymized",
+            "kept",
+            "blocked",
+        ]
+
+
+class RetentionRunsView(APIView):
+    """The log of a retention rule's runs, newest first: what each day's run deleted and
+    anonymized, and how many records the law kept."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["retention-rules"],
+        operation_id="retention_rules_runs",
+        responses={200: RetentionRunSerializer(many=True)},
+    )
+    def get(self, request, pk):
+        rule = _rule(request, pk)
+        runs = rule.runs.all()[:PAGE]
+        return Response(RetentionRunSerializer(runs, many=True).data)

@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, Section, register
 from kesher.privacy import services
-from kesher.privacy.models import SecurityIncident, SubjectRequest
+from kesher.privacy.models import RetentionRule, SecurityIncident, SubjectRequest
 
 REQUESTS = "privacy-requests"
 INCIDENTS = "security-incidents"
+RULES = "retention-rules"
 
 subject_requests = register(
     Entity(
@@ -85,6 +86,52 @@ security_incidents = register(
             "occurred_at": "2026-03-01T09:00:00+02:00",
             "severity": "serious",
             "records_affected": 1200,
+        },
+    )
+)
+
+retention_rules = register(
+    Entity(
+        key=RULES,
+        model=RetentionRule,
+        label=_("retention rule"),
+        label_plural=_("Retention rules"),
+        icon="⌛",
+        nav_order=962,
+        list_columns=("name", "entity", "age_field", "age_months", "action", "active"),
+        form_fields=(
+            "name",
+            "entity",
+            "condition",
+            "age_field",
+            "age_months",
+            "action",
+            "active",
+            "notes",
+        ),
+        sections=(
+            Section(_("Rule"), ("name", "entity", "condition", "age_field", "age_months")),
+            Section(_("Then"), ("action", "active")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("entity", "age_months", "action", "active"),
+        search_words=("name",),
+        # Not "action": the bulk form's own parameter of that name would be read as its filter.
+        filter_fields=("entity", "active"),
+        ordering_fields=("name", "id"),
+        default_ordering=("name", "id"),
+        # The organization's rules, not one user's.
+        owner_field=None,
+        importable=False,
+        custom_fields=False,
+        api_example={
+            "name": "לידים שלא הומרו",
+            "entity": "leads",
+            "condition": {"field": "converted_at", "op": "empty"},
+            "age_field": "created_at",
+            "age_months": 24,
+            "action": "delete",
+            "active": False,
         },
     )
 )

@@ -4,18 +4,22 @@ and the requests people make about their data.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.fields import owner_fk
-from kesher.platform.models import KesherModel
+from kesher.platform.models import KesherModel, entity_choices
 
 __all__ = [
     "AccessAction",
     "AccessEntry",
     "AppendOnlyError",
     "RequestKind",
+    "RetentionAction",
+    "RetentionRule",
+    "RetentionRun",
     "SecurityIncident",
     "SubjectRequest",
 ]
@@ -184,3 +188,85 @@ class SecurityIncident(KesherModel):
             raise ValidationError(
                 {"reported": _("An incident with a report date was reported: tick it.")}
             )
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", _("Delete")
+    ANONYMIZE = "anonymize", _("Anonymize")
+
+
+class RetentionRule(KesherModel):
+    """How long one kind of record is kept (REQ OR-8, issue 25 item 3; Privacy Protection Law:
+    no data beyond its purpose): the records of ``entity`` that match ``condition`` (the filter
+    language of saved views) and whose ``age_field`` is older than ``age_months`` are deleted or
+    anonymized by the worker, at most once a day, in batches. Records the law keeps
+    (``Entity.retained_by_law``) are never deleted: anonymized around their kept fields."""
+
+    name = models.CharField(_("name"), max_length=200)
+    entity = models.CharField(_("records of"), max_length=40, choices=entity_choices)
+    condition = models.JSONField(
+        _("condition"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'In the filter language of saved views, e.g. {"field": "converted_at", '
+            '"op": "empty"}; empty: every record old enough.'
+        ),
+    )
+    age_field = models.CharField(
+        _("age counted from"),
+        max_length=60,
+        default="created_at",
+        help_text=_("A date field of the records, e.g. created_at."),
+    )
+    age_months = models.PositiveIntegerField(
+        _("kept for (months)"), validators=[MinValueValidator(1)]
+    )
+    action = models.CharField(
+        _("then"), max_length=10, choices=RetentionAction.choices, default=RetentionAction.DELETE
+    )
+    active = models.BooleanField(_("active"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from kesher.privacy.retention import check_rule
+
+        check_rule(self)
+
+
+class RetentionRun(models.Model):
+    """One day's run of a retention rule, written by the worker batch by batch: how many records
+    it deleted and anonymized, and how many the law kept (anonymized around their kept fields).
+    ``last_id``: where the next batch starts; ``finished_at``: the day's run is over."""
+
+    rule = models.ForeignKey(
+        RetentionRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="runs"
+    )
+    day = models.DateField(_("day"), default=timezone.localdate)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    anonymized = models.PositiveIntegerField(_("anonymized"), default=0)
+    kept = models.PositiveIntegerField(_("kept by law"), default=0)
+    # Records another record protects from deletion (e.g. a contact on an issued invoice).
+    blocked = models.PositiveIntegerField(_("could not be deleted"), default=0)
+    last_id = models.BigIntegerField(_("last record"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "day"], name="retention_run_once_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.rule} {self.day:%Y-%m-%d}"

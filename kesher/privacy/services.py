@@ -23,7 +23,17 @@ from kesher.platform.records.services import record_create, write_audit
 from kesher.privacy.models import ANSWER_DAYS, RequestKind, RequestStatus, SubjectRequest
 from kesher.privacy.selectors import subject_data
 
-__all__ = ["personal_values", "request_anonymize", "request_answered", "request_create", "scrub"]
+__all__ = [
+    "erased_contact",
+    "personal_values",
+    "replacement_word",
+    "request_anonymize",
+    "request_answered",
+    "request_create",
+    "scrub",
+    "text_fields",
+    "write_straight",
+]
 
 ANONYMIZED = audit.register_fact("privacy.anonymized", gettext_lazy("personal data anonymized"))
 KEPT = audit.register_fact("privacy.kept_by_law", gettext_lazy("kept by law, anonymized around"))
@@ -112,13 +122,13 @@ def scrub(value, pattern: re.Pattern | None, replacement: str):
     return value
 
 
-def _replacement() -> str:
+def replacement_word() -> str:
     # Stored, so in the organization's language, whoever reads it later.
     with translation.override(settings.LANGUAGE_CODE):
         return _("anonymized")
 
 
-def _text_fields(model) -> list[models.Field]:
+def text_fields(model) -> list[models.Field]:
     return [
         f
         for f in model._meta.concrete_fields
@@ -128,10 +138,10 @@ def _text_fields(model) -> list[models.Field]:
     ]
 
 
-def _erase_contact(contact: Contact, word: str) -> dict:
+def erased_contact(contact: Contact, word: str) -> dict:
     """The person's own record emptied of everything personal; returns the columns written."""
     values: dict = {}
-    for f in _text_fields(Contact):
+    for f in text_fields(Contact):
         if f.name == "first_name":
             values[f.name] = word
         elif f.blank:
@@ -148,7 +158,7 @@ def _scrubbed_values(record, pattern, word: str, keep: tuple[str, ...]) -> dict:
     person, with the names replaced; ``keep``: the columns the law keeps as they are."""
     changed = {}
     json_fields = [f for f in type(record)._meta.concrete_fields if isinstance(f, models.JSONField)]
-    for f in [*_text_fields(type(record)), *json_fields]:
+    for f in [*text_fields(type(record)), *json_fields]:
         if f.name in keep:
             continue
         old = getattr(record, f.attname)
@@ -158,7 +168,7 @@ def _scrubbed_values(record, pattern, word: str, keep: tuple[str, ...]) -> dict:
     return changed
 
 
-def _write(record, values: dict) -> None:
+def write_straight(record, values: dict) -> None:
     if isinstance(record, KesherModel):
         values = {**values, "version": F("version") + 1, "updated_at": timezone.now()}
     type(record)._base_manager.filter(pk=record.pk).update(**values)
@@ -184,10 +194,10 @@ def request_anonymize(request: SubjectRequest, *, actor) -> SubjectRequest:
         raise ValidationError(_("The person is no longer in Kesher."))
     contact = Contact.objects.select_for_update().get(pk=locked.contact_id)
     data = subject_data(contact)
-    word = _replacement()
+    word = replacement_word()
     pattern = _pattern(contact)
 
-    _write(contact, _erase_contact(contact, word))
+    write_straight(contact, erased_contact(contact, word))
     write_audit(contact, actor=actor, action="update", changes={ANONYMIZED: [None, locked.pk]})
     touched: dict[type, list[int]] = {Contact: [contact.pk]}
     counts: dict[str, int] = {}
@@ -200,7 +210,7 @@ def request_anonymize(request: SubjectRequest, *, actor) -> SubjectRequest:
             kept.append({"entity": group.key, "id": record.pk, "fields": list(keep)})
         values = _scrubbed_values(record, pattern, word, keep)
         if values:
-            _write(record, values)
+            write_straight(record, values)
             counts[group.key] = counts.get(group.key, 0) + 1
         if entity is not None:
             touched.setdefault(group.model, []).append(record.pk)

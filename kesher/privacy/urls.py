@@ -27,6 +27,11 @@ urlpatterns = [
         views.request_answered,
         name="privacy_request_answered",
     ),
+    path(
+        "privacy/retention-rules/<int:pk>/dry-run/",
+        views.retention_dry_run,
+        name="privacy_retention_dry_run",
+    ),
     # Beside the generated resources, whose routes end at the record's id.
     path("api/v1/access-log/", api.AccessLogView.as_view(), name="api_access_log"),
     path(
@@ -38,5 +43,15 @@ urlpatterns = [
         "api/v1/privacy-requests/<int:pk>/anonymize/",
         api.RequestAnonymizeView.as_view(),
         name="api_privacy_request_anonymize",
+    ),
+    path(
+        "api/v1/retention-rules/<int:pk>/dry-run/",
+        api.RetentionDryRunView.as_view(),
+        name="api_retention_dry_run",
+    ),
+    path(
+        "api/v1/retention-rules/<int:pk>/runs/",
+        api.RetentionRunsView.as_view(),
+        name="api_retention_runs",
     ),
 ]

@@ -21,8 +21,8 @@ from kesher.platform import accesslog
 from kesher.platform.access import can
 from kesher.platform.registry import registry
 from kesher.platform.ui.pages import entity_for, record_for
-from kesher.privacy import exporting, services
-from kesher.privacy.entities import REQUESTS
+from kesher.privacy import exporting, retention, services
+from kesher.privacy.entities import REQUESTS, RULES
 from kesher.privacy.models import AccessAction
 from kesher.privacy.selectors import access_log, subject_data
 
@@ -167,3 +167,21 @@ def request_answered(request, pk):
         for text in error.messages:
             messages.error(request, text)
     return redirect(reverse("entity_detail", args=[REQUESTS, subject.pk]))
+
+
+@login_required
+def retention_dry_run(request, pk):
+    """What a retention rule would do today, written nowhere: for the officer to read before
+    he activates it (issue 25 item 3)."""
+    rule = record_for(entity_for(RULES, request.user, "view"), request.user, pk)
+    try:
+        report = retention.dry_run(rule, request.user)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect(reverse("entity_detail", args=[RULES, rule.pk]))
+    records = report["records"]
+    if records:
+        accesslog.note(AccessAction.LIST, report["entity"].key, [r.pk for r in records])
+    context = {"rule": rule, "report": report, "entity": registry.get(RULES)}
+    return render(request, "privacy/retention_dry_run.html", context)

@@ -127,3 +127,49 @@ register_route(
     api=True,
     what="a person erased",
 )
+
+RULES = "retention-rules"
+
+register_records(
+    RULES,
+    make=lambda world, side: record_create(
+        RULES,
+        actor=world.users["admin"],
+        data={
+            "name": f"{SEARCH_WORD} rule {side}",
+            "entity": "leads",
+            "condition": {"field": "converted_at", "op": "empty"},
+            "age_months": 24,
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "entity": "tickets",
+        "condition": {},
+        "age_field": "created_at",
+        "age_months": 84,
+        "action": "anonymize",
+    },
+    marker_field="name",
+)
+
+
+def _rule(world: World):
+    return world.record(RULES, "rep1")
+
+
+register_route(
+    "privacy",
+    lambda world: f"/privacy/retention-rules/{_rule(world).pk}/dry-run/",
+    Verb("GET", permitted(RULES, "view", _rule)),
+    what="a retention rule's dry run",
+)
+for _suffix, _what in (("dry-run/", "a retention rule's dry run"), ("runs/", "its runs")):
+    register_route(
+        "privacy",
+        lambda world, suffix=_suffix: f"/api/v1/retention-rules/{_rule(world).pk}/{suffix}",
+        Verb("GET", permitted(RULES, "view", _rule)),
+        *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+        api=True,
+        what=f"{_what}: read only",
+    )
