@@ -11,11 +11,39 @@ from kesher.platform.registry import Entity, ListedOn, Section, register
 
 TOTALS = ("net", "vat", "total")
 SHEKELS = ("exchange_rate", "net_ils", "vat_ils", "total_ils")
+# What an issued document must go on showing (ISRAEL.md, a tax invoice's mandatory fields):
+# its kind, number, date, customer, chain, currency and amounts. The free text (notes) and the
+# contact it was addressed to are a person's data, anonymized when he asks.
+RETAINED_FIELDS = (
+    "kind",
+    "number",
+    "name",
+    "account",
+    "order",
+    "based_on",
+    "company",
+    "doc_date",
+    "due_date",
+    "currency",
+    *TOTALS,
+    *SHEKELS,
+    "allocation_number",
+)
+
+
+def kept_by_law(document: TaxDocument) -> bool:
+    """A document once issued (or waiting for its allocation number) is kept; a draft is not."""
+    return document.status != TaxDocument.Status.DRAFT
+
 
 tax_documents = register(
     Entity(
         key="tax-documents",
         model=TaxDocument,
+        # Issued documents are kept 7 years (ISRAEL.md): erasing a person's data or a retention
+        # rule leaves what the document must show and anonymizes the rest (decision 0078).
+        retained_by_law=kept_by_law,
+        retained_fields=RETAINED_FIELDS,
         large=True,
         linkable=True,
         label=_("tax document"),

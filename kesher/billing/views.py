@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kesher.billing import documents, services
 from kesher.billing.models import DocumentKind, Payment, PaymentTerms
@@ -85,6 +85,7 @@ def _amount(value) -> Decimal | None:
         return None
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def document_pay(request, pk):
     """A payment against an invoice (REQ CU-7): one means of payment and the tax withheld;

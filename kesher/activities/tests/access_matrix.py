@@ -289,9 +289,9 @@ def _may_run(world, principal):
 
 def _rep2_calendar(world, principal):
     """rep2 sits in Service: his calendar is open to "all" roles, not to the Sales manager or
-    to rep1."""
+    to rep1, nor to the privacy officer, who sees only his own tasks."""
     outcome = permitted("tasks", "view")(world, principal)
-    if outcome is Outcome.ALLOW and principal in ("manager", "sales_rep"):
+    if outcome is Outcome.ALLOW and principal in ("manager", "sales_rep", "privacy_officer"):
         return Outcome.NOT_FOUND
     return outcome
 

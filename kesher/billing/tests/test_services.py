@@ -264,3 +264,30 @@ def test_a_credit_note_credits_each_line_once(users, business, make_order):
         credit_note_for(invoice, actor=users["sales_rep"])
     document_issue(note, actor=users["sales_rep"])
     assert invoice_balance(invoice) == 0
+
+
+def test_erasing_a_person_keeps_what_an_issued_invoice_must_show(users, business, make_order):
+    """Issue 25 × 17: a data-subject erasure anonymizes an issued invoice addressed to the person
+    around the fields the law keeps (number, customer, amounts) and marks it kept; a draft
+    keeps nothing of him."""
+    from conftest import make_user
+    from kesher.customers.tests.factories import make_contact
+    from kesher.privacy import services as privacy
+
+    rep = users["sales_rep"]
+    person = make_contact(rep, first_name="Yael", last_name="Mizrahi", email="yael@example.com")
+    order = make_order(business)
+    issued = document_issue(
+        _invoice(users, order, contact=person, notes="Call Yael Mizrahi on delivery"), actor=rep
+    )
+    draft = _invoice(users, order, contact=person, notes="Yael Mizrahi asked for a discount")
+    officer = make_user("privacy1", "privacy_officer")
+    request = privacy.request_create(actor=officer, data={"contact": person, "kind": "deletion"})
+    request = privacy.request_anonymize(request, actor=officer)
+    issued.refresh_from_db()
+    draft.refresh_from_db()
+    assert (issued.number, issued.account, issued.total) != ("", None, None)
+    assert "Mizrahi" not in issued.notes
+    assert "Mizrahi" not in draft.notes
+    kept = [k for k in request.outcome["kept"] if k["entity"] == "tax-documents"]
+    assert [k["id"] for k in kept] == [issued.pk]

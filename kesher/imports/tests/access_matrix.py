@@ -148,7 +148,7 @@ register_route(
 register_route(
     "imports",
     _url("done import job", "undo/"),
-    Verb("POST", may_import, writes=_status_is("done import job", ImportJob.Status.UNDONE)),
+    Verb("POST", may_import, writes=_status_is("done import job", ImportJob.Status.UNDOING)),
     *POST_ONLY,
 )
 register_route("imports", _url("import job", "problems.xlsx"), Verb("GET", sees_job))
@@ -196,6 +196,6 @@ _api_route(
 )
 _api_route(
     _api("done import job", "undo/"),
-    Verb("POST", may_import, writes=_status_is("done import job", ImportJob.Status.UNDONE)),
+    Verb("POST", may_import, writes=_status_is("done import job", ImportJob.Status.UNDOING)),
 )
 _api_route(_api("import job", "issues/"), Verb("GET", sees_job))

@@ -16,6 +16,9 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
         # Finding a person's data starts from the person; the officer reads, and changes only
         # through a request (correction, erasure).
         "contacts": (True, False, False, False, "all"),
+        # ... and the customers they work for, whose records name them (and whose pages the
+        # officer's own calls and tasks are logged from).
+        "accounts": (True, False, False, False, "all"),
         # His own work: calls with the people who ask, and the tasks of answering them.
         "interactions": (True, True, True, False, "own"),
         "tasks": (True, True, True, False, "own"),
