@@ -88,10 +88,14 @@ def _requester_or_admin(world, principal):
 
 
 def _starter(world, principal):
-    """Whoever sees the free account and may change accounts asks for its approval."""
+    """Whoever sees the free account and may change accounts asks for its approval. A caller
+    who reads accounts but not this one names a record he may not see: the request's link is
+    refused as the API refuses any such link (400, the record not named)."""
     outcome = _sees("approval free account")(world, principal)
     if outcome is Outcome.ALLOW and not world.can(principal, "accounts", "change"):
         return Outcome.FORBIDDEN
+    if outcome is Outcome.NOT_FOUND and world.can(principal, "accounts", "view"):
+        return Outcome.REFUSED
     return outcome
 
 

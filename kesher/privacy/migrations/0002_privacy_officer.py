@@ -18,7 +18,7 @@ GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
         "contacts": (True, False, False, False, "all"),
         # ... and the customers they work for, whose records name them (and whose pages the
         # officer's own calls and tasks are logged from).
-        "accounts": (True, False, False, False, "all"),
+        "accounts": (True, False, False, False, "own"),
         # His own work: calls with the people who ask, and the tasks of answering them.
         "interactions": (True, True, True, False, "own"),
         "tasks": (True, True, True, False, "own"),
