@@ -88,12 +88,17 @@ def _requester_or_admin(world, principal):
 
 
 def _starter(world, principal):
-    """Whoever sees the free account and may change accounts asks for its approval. A caller
-    who reads accounts but not this one names a record he may not see: the request's link is
-    refused as the API refuses any such link (400, the record not named)."""
+    """Whoever sees the free account and may change accounts asks for its approval."""
     outcome = _sees("approval free account")(world, principal)
     if outcome is Outcome.ALLOW and not world.can(principal, "accounts", "change"):
         return Outcome.FORBIDDEN
+    return outcome
+
+
+def _api_starter(world, principal):
+    """As on the page; but through the API, a caller who reads accounts, not this one, names a
+    record he may not see in the request's body: refused as any such link is (400, unnamed)."""
+    outcome = _starter(world, principal)
     if outcome is Outcome.NOT_FOUND and world.can(principal, "accounts", "view"):
         return Outcome.REFUSED
     return outcome
@@ -189,7 +194,7 @@ register_route(
     Verb("GET", signed_in),
     Verb(
         "POST",
-        _starter,
+        _api_starter,
         data=lambda world, marker: {
             "process": world["approval process"].pk,
             "link_type": "accounts",
