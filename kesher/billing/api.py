@@ -8,8 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -28,8 +27,8 @@ from kesher.billing.selectors import (
 from kesher.billing.services import PaymentInput
 from kesher.customers.models import Account
 from kesher.platform.access import can
+from kesher.platform.api.pdf import PdfRenderer, pdf_schema
 from kesher.platform.pdf import pdf_response
-from kesher.quotes.api import LANGUAGE, PdfRenderer
 from kesher.quotes.models import Order
 
 __all__: list[str] = []
@@ -339,8 +338,8 @@ class DocumentPdfView(APIView):
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer, PdfRenderer]
 
-    @extend_schema(
-        tags=["tax-documents"],
+    @pdf_schema(
+        tag="tax-documents",
         operation_id="tax_documents_pdf",
         summary="Print a document as a PDF",
         description=(
@@ -353,25 +352,7 @@ class DocumentPdfView(APIView):
             "draft or an invoice awaiting its allocation number is marked 'טיוטה' and counts "
             "nothing. Only documents the caller may see (404 otherwise)."
         ),
-        parameters=[LANGUAGE],
-        responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The PDF, as an attachment named after the document's number.",
-                examples=[
-                    OpenApiExample(
-                        "The original of a tax invoice",
-                        value="%PDF-1.7 …",
-                        media_type="application/pdf",
-                        response_only=True,
-                    )
-                ],
-            ),
-            404: OpenApiResponse(
-                description="No such document, or not one the caller may see.",
-                examples=[OpenApiExample("Not found", value={"detail": "לא נמצא."})],
-            ),
-        },
+        example="The original of a tax invoice",
     )
     def get(self, request, pk):
         document = _document(request, pk, "view")

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.catalogue.models import PriceRule
 from kesher.platform.access import can
+from kesher.platform.api.pdf import PdfRenderer, pdf_schema
 from kesher.platform.pdf import LANGUAGES, pdf_response
 from kesher.quotes import services
 from kesher.quotes.documents import document_language, document_pdf, pdf_filename
@@ -366,29 +366,6 @@ ACTION_VIEWS = {
 # --- PDFs and e-mail (decision 0077) ------------------------------------------------------------
 
 
-class PdfRenderer(BaseRenderer):
-    """Lets a client ask for ``Accept: application/pdf``; a refusal still answers JSON."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return JSONRenderer().render(data)
-
-
-LANGUAGE = OpenApiParameter(
-    "language",
-    str,
-    enum=list(LANGUAGES),
-    required=False,
-    description="The document's language; by default the contact's or customer's "
-    "'language' custom field, else Hebrew.",
-)
-
-
 def _pdf_view(model, key: str):
     label = "quote" if model is Quote else "order"
 
@@ -396,8 +373,8 @@ def _pdf_view(model, key: str):
         permission_classes = [IsAuthenticated]
         renderer_classes = [JSONRenderer, PdfRenderer]
 
-        @extend_schema(
-            tags=[key],
+        @pdf_schema(
+            tag=key,
             operation_id=f"{key}_pdf",
             summary=f"The {label} as a PDF",
             description=(
@@ -406,25 +383,7 @@ def _pdf_view(model, key: str):
                 "the totals with VAT; a draft is marked as one. Only records the caller may "
                 "see (404 otherwise)."
             ),
-            parameters=[LANGUAGE],
-            responses={
-                (200, "application/pdf"): OpenApiResponse(
-                    OpenApiTypes.BINARY,
-                    description="The PDF, as an attachment named after the document's number.",
-                    examples=[
-                        OpenApiExample(
-                            "A PDF",
-                            value="%PDF-1.7 …",
-                            media_type="application/pdf",
-                            response_only=True,
-                        )
-                    ],
-                ),
-                404: OpenApiResponse(
-                    description="No such record, or not one the caller may see.",
-                    examples=[OpenApiExample("Not found", value={"detail": "לא נמצא."})],
-                ),
-            },
+            example="A PDF",
         )
         def get(self, request, pk):
             document = _document(request, model, key, pk, "view")

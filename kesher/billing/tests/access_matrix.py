@@ -6,8 +6,6 @@ passes the gate gets the refusal and nothing is written; the services' own tests
 
 from kesher.billing.models import PaymentTerms
 from kesher.billing.services import document_create
-from kesher.customers.models import Account
-from kesher.customers.services import account_create
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -15,20 +13,17 @@ from kesher.platform.testing.matrix import (
     Verb,
     never_allowed,
     not_allowed,
+    own_customer,
     owner_of,
     permitted,
+    refused,
     register_records,
     register_route,
 )
 
 
 def _customer(world, side):
-    """The side's own customer of its documents: an account with documents cannot be deleted
-    (they are kept by law), and the matrix deletes the side's main account."""
-    name = f"Billing customer {side}"
-    return Account.objects.filter(name=name).first() or account_create(
-        actor=owner_of(world, side), data={"name": name, "owner": owner_of(world, side)}
-    )
+    return own_customer(world, side, "Billing")
 
 
 register_records(
@@ -70,16 +65,6 @@ register_records(
     },
     marker_field="description",
 )
-
-
-def refused(key: str, action: str, target=None):
-    """The gate of ``permitted``; past it, the service's 400 (or the page's redirect)."""
-
-    def expect(world, principal):
-        outcome = permitted(key, action, target)(world, principal)
-        return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
-
-    return expect
 
 
 def _from_order(side, outcome):

@@ -4,16 +4,16 @@ The lines and the actions are sent in ways the services refuse (an empty draft i
 line without a product is no line), so whoever passes the gate gets the refusal and nothing is
 written; the services' own tests write."""
 
-from kesher.customers.models import Account
-from kesher.customers.services import account_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
     Verb,
     never_allowed,
     not_allowed,
+    own_customer,
     owner_of,
     permitted,
+    refused,
     register_records,
     register_route,
 )
@@ -22,12 +22,7 @@ from kesher.quotes.services import order_create, quote_create
 
 
 def _customer(world, side):
-    """The side's own customer of its documents: an account with documents cannot be deleted
-    (they are kept by law), and the matrix deletes the side's main account."""
-    name = f"Documents customer {side}"
-    return Account.objects.filter(name=name).first() or account_create(
-        actor=owner_of(world, side), data={"name": name, "owner": owner_of(world, side)}
-    )
+    return own_customer(world, side, "Documents")
 
 
 register_records(
@@ -63,16 +58,6 @@ register_records(
     },
     marker_field="name",
 )
-
-
-def refused(key: str, action: str, target=None):
-    """The gate of ``permitted``; past it, the service's 400."""
-
-    def expect(world, principal):
-        outcome = permitted(key, action, target)(world, principal)
-        return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
-
-    return expect
 
 
 def _quote_from_deal(side):
