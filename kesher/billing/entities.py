@@ -244,8 +244,10 @@ invoicing_software = register(
         icon="🔗",
         nav_order=982,
         list_columns=("name", "kind", "url", "enabled"),
-        form_fields=("name", "kind", "url", "secret", "enabled"),
-        sections=(Section(_("Invoicing software"), ("name", "kind", "url", "enabled")),),
+        form_fields=("name", "kind", "url", "secret", "enabled", "description"),
+        sections=(
+            Section(_("Invoicing software"), ("name", "kind", "url", "enabled", "description")),
+        ),
         search_words=("name",),
         filter_fields=("kind", "enabled"),
         ordering_fields=("name", "id"),

@@ -513,6 +513,7 @@ class InvoicingAdapter(KesherModel):
         help_text=_("Signs the orders sent and checks the documents posted back."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -107,15 +107,17 @@ register_records(
             "kind": "webhook",
             "url": "https://books.example.com/in",
             "secret": "matrix-secret",
+            "description": f"{SEARCH_WORD} software {side}",
         },
     ),
     values=lambda world, marker, record: {
-        "name": record.name if record else marker,
+        "name": record.name if record else f"{marker} new",
         "kind": "webhook",
         "url": "https://books.example.com/in",
         "secret": "matrix-secret",
+        "description": marker,
     },
-    marker_field="name",
+    marker_field="description",
 )
 
 
