@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +31,7 @@ from kesher.billing.services import PaymentInput
 from kesher.customers.models import Account
 from kesher.platform.access import can
 from kesher.platform.api.pdf import PdfRenderer, pdf_schema
+from kesher.platform.api.throttling import AnonRateThrottle
 from kesher.platform.pdf import pdf_response
 from kesher.quotes.models import Order
 
@@ -101,6 +105,13 @@ class TaxLineSerializer(serializers.Serializer):
 
 class TaxPaymentReadSerializer(TaxPaymentSerializer):
     paid_on = serializers.DateField()
+    returned_on = serializers.SerializerMethodField(
+        help_text="The day a cheque was returned by the bank (it then counts for nothing)."
+    )
+
+    def get_returned_on(self, payment) -> str | None:
+        returned = getattr(payment, "returned", None)  # a reverse one-to-one: None if absent
+        return returned.returned_on.isoformat() if returned is not None else None
 
 
 class TaxDocumentWithLinesSerializer(serializers.Serializer):
@@ -147,6 +158,9 @@ class BillingSummarySerializer(serializers.Serializer):
     average_days_to_pay = serializers.FloatField(allow_null=True)
     average_terms_days = serializers.FloatField(allow_null=True)
     pays_late_by = serializers.FloatField(allow_null=True)
+    held = serializers.DecimalField(
+        help_text="Post-dated cheques received, counted from their date.", **MONEY
+    )
 
 
 DOCUMENT_EXAMPLE = {
@@ -209,7 +223,9 @@ def _document(request, pk, action: str) -> TaxDocument:
 
 
 def _reply(document: TaxDocument, status: int = 200) -> Response:
-    document = TaxDocument._base_manager.prefetch_related("lines", "payments").get(pk=document.pk)
+    document = TaxDocument._base_manager.prefetch_related("lines", "payments__returned").get(
+        pk=document.pk
+    )
     return Response(TaxDocumentWithLinesSerializer(document).data, status=status)
 
 
@@ -514,3 +530,276 @@ class AccountTermsView(APIView):
             account, actor=request.user, terms=body.validated_data["payment_terms"]
         )
         return _terms_reply(account)
+
+
+# --- payment links (issue 17 item 3; decision 0084) ---------------------------------------------
+
+
+class PaymentLinkSerializer(serializers.Serializer):
+    reference = serializers.UUIDField()
+    invoice = serializers.IntegerField(source="invoice_id")
+    amount = serializers.DecimalField(**MONEY)
+    status = serializers.CharField()
+    url = serializers.CharField(help_text="The provider's payment page.")
+    receipt = serializers.IntegerField(source="receipt_id", allow_null=True)
+    message = serializers.IntegerField(
+        source="message_id", allow_null=True, help_text="The e-mail in the outbox."
+    )
+
+
+class PaymentLinkView(APIView):
+    """A payment link for an issued invoice's open balance, e-mailed to the customer through
+    the outbox; asked again for the same balance, the same link (nothing sent twice)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="tax_documents_payment_link",
+        summary="Send a payment link for an invoice's open balance",
+        request=None,
+        responses={201: PaymentLinkSerializer},
+        examples=[
+            OpenApiExample(
+                "Sent",
+                {
+                    "reference": "0b7e6f9e-6a43-4d1b-9f57-2f1f0c1f6a10",
+                    "invoice": 41,
+                    "amount": "18320.00",
+                    "status": "sent",
+                    "url": "https://pay.example.co.il/p/8812",
+                    "receipt": None,
+                    "message": 77,
+                },
+                response_only=True,
+            ),
+            REFUSED,
+        ],
+    )
+    def post(self, request, pk):
+        from kesher.billing import paylinks
+
+        invoice = _document(request, pk, "add")
+        link = paylinks.payment_link_send(invoice, actor=request.user)
+        return Response(PaymentLinkSerializer(link).data, status=201)
+
+
+class PaymentConfirmationView(APIView):
+    """Where the clearing provider posts its confirmations (signed; see decision 0084). A
+    forged, replayed or unreadable confirmation is refused (400) and nothing is written; a
+    repeated event is recorded once; an approved payment becomes a receipt."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="clearing_confirm",
+        summary="A clearing provider's payment confirmation",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample(
+                "Approved",
+                {
+                    "event_id": "evt-1",
+                    "reference": "0b7e6f9e-6a43-4d1b-9f57-2f1f0c1f6a10",
+                    "status": "approved",
+                    "amount": "18320.00",
+                    "card_reference": "4580-xx-1234 auth 0012345",
+                    "timestamp": 1796560000,
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Recorded", {"status": "paid"}, response_only=True),
+        ],
+    )
+    def post(self, request, pk):
+        from kesher.billing import paylinks
+        from kesher.billing.models import ClearingAccount
+
+        body = request.body
+        clearing = ClearingAccount.objects.filter(pk=pk, active=True).first()
+        if clearing is None:
+            raise NotFound
+        try:
+            link = paylinks.payment_confirm(clearing, body, request.headers)
+        except paylinks.InvalidConfirmation:
+            raise DjangoValidationError({"__all__": [_("The confirmation was refused.")]}) from None
+        return Response({"status": link.status})
+
+
+class ChequeReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+    returned_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ChequeReturnView(APIView):
+    """Mark a cheque of an issued receipt as returned by the bank: the receipt is not
+    changed (it is locked); its amount is owed again on the invoice, and both histories say
+    who marked it and why (decision 0084)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="tax_documents_cheque_return",
+        summary="Mark a cheque as returned by the bank",
+        request=ChequeReturnSerializer,
+        responses={200: TaxDocumentWithLinesSerializer},
+        examples=[
+            OpenApiExample("אין כיסוי", {"reason": "אין כיסוי מספיק"}, request_only=True),
+            REFUSED,
+        ],
+    )
+    def post(self, request, pk, position):
+        from kesher.billing import cheques
+
+        document = _document(request, pk, "change")
+        payment = document.payments.filter(position=position).first()
+        if payment is None:
+            raise NotFound
+        body = ChequeReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cheques.cheque_return(payment, actor=request.user, **body.validated_data)
+        return _reply(document)
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    what = serializers.ChoiceField(choices=["documents", "payments"], default="documents")
+    output = serializers.ChoiceField(
+        choices=["csv", "xlsx", "zip"],
+        default="csv",
+        help_text="zip: the uniform file (מבנה אחיד 1.31) of the period, INI.TXT and BKMVDATA.TXT.",
+    )
+    start = serializers.DateField()
+    end = serializers.DateField()
+    company = serializers.IntegerField(
+        required=False, help_text="For the uniform file: the company (default: the first)."
+    )
+
+
+class ExportView(APIView):
+    """For the accountant: a period's issued documents, or the payments on its receipts, as
+    CSV or XLSX — only documents the caller may see; headers in the caller's language."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="billing_export",
+        summary="A period's documents or payments for the accountant",
+        parameters=[ExportQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV."),
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX."),
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The uniform file, zipped."
+            ),
+            400: OpenApiResponse(description="A date missing or out of order."),
+        },
+    )
+    def get(self, request):
+        from kesher.billing import exports, views
+
+        if not can(request.user, "tax-documents", "view"):
+            raise PermissionDenied
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = exports.parse_period(
+            query.validated_data["start"], query.validated_data["end"]
+        )
+        company = None
+        if query.validated_data["output"] == "zip":
+            company = exports.company_of(query.validated_data.get("company"))
+        return views._export_response(
+            request,
+            query.validated_data["what"],
+            query.validated_data["output"],
+            start,
+            end,
+            company=company,
+        )
+
+
+class HandOverSerializer(serializers.Serializer):
+    order = serializers.IntegerField(source="order_id")
+    reference = serializers.UUIDField()
+    delivery = serializers.IntegerField(
+        source="delivery_id", allow_null=True, help_text="The outgoing webhook delivery."
+    )
+    number = serializers.CharField(help_text="The outside document's number, once posted back.")
+    url = serializers.CharField()
+    handed_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField(allow_null=True)
+
+
+class HandOverView(APIView):
+    """Hand a confirmed order over to the enabled invoicing software instead of invoicing it
+    in Kesher: one signed JSON POST through the outgoing webhooks, at most once per order."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="orders_hand_over",
+        summary="Hand an order over to outside invoicing software",
+        request=None,
+        responses={201: HandOverSerializer},
+        examples=[REFUSED],
+    )
+    def post(self, request, pk):
+        from kesher.billing import handover
+
+        if not can(request.user, "tax-documents", "add") or not can(request.user, "orders", "view"):
+            raise PermissionDenied
+        order = get_object_or_404(Order.objects.visible_to(request.user), pk=pk)
+        done = handover.order_hand_over(order, actor=request.user)
+        return Response(HandOverSerializer(done).data, status=201)
+
+
+class ExternalDocumentView(APIView):
+    """Where the invoicing software posts the number and address of the document it made for
+    an order handed over: ``{"reference", "number", "url"}``, signed with the adapter's secret
+    (``X-Kesher-Signature: sha256=<HMAC-SHA256 of the body>``). Forged or unreadable: 400,
+    nothing written; the same document again: 200, nothing changed."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        tags=["tax-documents"],
+        operation_id="invoicing_document",
+        summary="The outside software's document for an order handed over",
+        request=OpenApiTypes.OBJECT,
+        responses={200: HandOverSerializer},
+        examples=[
+            OpenApiExample(
+                "Recorded",
+                {
+                    "reference": "0b7e6f9e-6a43-4d1b-9f57-2f1f0c1f6a10",
+                    "number": "INV-2026-0042",
+                    "url": "https://books.example.co.il/d/42",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk):
+        from kesher.billing import handover
+        from kesher.billing.models import InvoicingAdapter
+
+        body = request.body
+        adapter = InvoicingAdapter.objects.filter(pk=pk, enabled=True).first()
+        if adapter is None:
+            raise NotFound
+        try:
+            done = handover.external_document_record(adapter, body, request.headers)
+        except handover.InvalidConfirmation:
+            raise DjangoValidationError({"__all__": [_("The document was refused.")]}) from None
+        return Response(HandOverSerializer(done).data)

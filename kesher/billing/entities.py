@@ -3,10 +3,18 @@ record pages, forms, API, search, export and the access matrix come from these; 
 payments, issuing, printing and allocation decisions are the app's own pages and API
 (issue 17; decision 0076)."""
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
 
 from kesher.billing import services
-from kesher.billing.models import AllocationThreshold, PaymentTerms, TaxDocument
+from kesher.billing.models import (
+    AllocationThreshold,
+    ClearingAccount,
+    InvoicingAdapter,
+    PaymentTerms,
+    TaxDocument,
+)
 from kesher.platform.registry import Entity, ListedOn, Section, register
 
 TOTALS = ("net", "vat", "total")
@@ -170,5 +178,92 @@ allocation_thresholds = register(
         owner_field=None,
         natural_keys=("valid_from",),
         api_example={"valid_from": "2026-06-01", "amount": "5000.00"},
+    )
+)
+
+
+class SecretForm(forms.ModelForm):
+    """The form of settings with a secret (a clearing account, invoicing software): the
+    secret is typed, never shown back; left empty on an edit, the stored one stays."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "secret" in self.fields:
+            self.fields["secret"].widget = forms.PasswordInput(render_value=False)
+            self.fields["secret"].required = self.instance.pk is None
+
+
+class SecretMixin(serializers.Serializer):
+    """The secret is written through the API, never read back."""
+
+    secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=200, trim_whitespace=False
+    )
+
+
+clearing_accounts = register(
+    Entity(
+        key="clearing-accounts",
+        model=ClearingAccount,
+        label=_("clearing account"),
+        label_plural=_("Clearing accounts"),
+        icon="💳",
+        nav_order=981,
+        list_columns=("name", "provider", "terminal", "active"),
+        form_fields=("name", "provider", "terminal", "api_url", "secret", "active"),
+        sections=(
+            Section(_("Clearing account"), ("name", "provider", "terminal", "api_url", "active")),
+        ),
+        search_words=("name", "terminal"),
+        filter_fields=("provider", "active"),
+        ordering_fields=("name", "id"),
+        default_ordering=("name", "id"),
+        owner_field=None,
+        natural_keys=("name",),
+        audit_exclude=("secret",),
+        importable=False,
+        create_service=services.clearing_account_create,
+        update_service=services.clearing_account_update,
+        form_mixin=SecretForm,
+        serializer_mixin=SecretMixin,
+        api_example={
+            "name": "סליקה ראשית",
+            "provider": "generic",
+            "terminal": "kesher01",
+            "api_url": "https://pay.example.co.il/api",
+        },
+    )
+)
+
+invoicing_software = register(
+    Entity(
+        key="invoicing-software",
+        model=InvoicingAdapter,
+        label=_("invoicing software"),
+        label_plural=_("Invoicing software"),
+        icon="🔗",
+        nav_order=982,
+        list_columns=("name", "kind", "url", "enabled"),
+        form_fields=("name", "kind", "url", "secret", "enabled", "description"),
+        sections=(
+            Section(_("Invoicing software"), ("name", "kind", "url", "enabled", "description")),
+        ),
+        search_words=("name",),
+        filter_fields=("kind", "enabled"),
+        ordering_fields=("name", "id"),
+        default_ordering=("name", "id"),
+        owner_field=None,
+        natural_keys=("name",),
+        audit_exclude=("secret",),
+        importable=False,
+        create_service=services.invoicing_adapter_create,
+        update_service=services.invoicing_adapter_update,
+        form_mixin=SecretForm,
+        serializer_mixin=SecretMixin,
+        api_example={
+            "name": "תוכנת הנהלת החשבונות",
+            "kind": "webhook",
+            "url": "https://books.example.co.il/kesher/orders",
+        },
     )
 )

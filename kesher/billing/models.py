@@ -16,6 +16,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -28,10 +29,16 @@ from kesher.quotes.models import DocumentLine, PricedDocumentBase
 __all__ = [
     "AllocationRequest",
     "AllocationThreshold",
+    "ChequeReturn",
+    "ClearingAccount",
     "CustomerTerms",
     "DocumentKind",
+    "ExternalInvoice",
     "InvoiceLine",
+    "InvoicingAdapter",
     "Payment",
+    "PaymentConfirmation",
+    "PaymentRequest",
     "PaymentTerms",
     "TaxDocument",
 ]
@@ -363,3 +370,187 @@ class AllocationRequest(models.Model):
 
 # The means of payment, by one name in the OpenAPI schema (settings.ENUM_NAME_OVERRIDES).
 PAYMENT_METHODS = Payment.Method
+
+
+# --- payment links, held cheques (issue 17 items 3 and 5; decision 0084) -----------------------
+
+
+class ClearingAccount(KesherModel):
+    """The business's account at a clearing provider (סליקה): which provider, the terminal
+    and the secret that signs what goes between them — data an administrator sets, no code.
+    The first active account makes the payment links."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    provider = models.CharField(
+        _("provider"), max_length=40, help_text=_("The provider's key in Kesher, e.g. generic.")
+    )
+    terminal = models.CharField(_("terminal"), max_length=60)
+    api_url = models.URLField(_("provider's address"), max_length=300, blank=True)
+    secret = models.CharField(
+        _("secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shared with the provider; signs its confirmations. Never shown again."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("clearing account")
+        verbose_name_plural = _("clearing accounts")
+
+    def __str__(self):
+        return self.name
+
+
+class PaymentRequest(models.Model):
+    """A payment link for an invoice's open balance (REQ CU-7): one per invoice and amount,
+    so asking twice gives the same link; paid, it is recorded as a receipt through the
+    receipt service."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Not sent yet")
+        SENT = "sent", _("Sent")
+        PAID = "paid", _("Paid")
+        DECLINED = "declined", _("Declined")
+        FAILED = "failed", _("Paid, not recorded")
+
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(TaxDocument, on_delete=models.PROTECT, related_name="pay_links")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    clearing = models.ForeignKey(ClearingAccount, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    url = models.URLField(_("payment link"), max_length=500, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    last_error = models.TextField(blank=True)
+    receipt = models.ForeignKey(
+        TaxDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.ForeignKey(
+        "integrations.OutgoingMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment link")
+        verbose_name_plural = _("payment links")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "amount"], name="paylink_once_per_amount")
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id} {self.amount} {self.status}"
+
+
+class PaymentConfirmation(models.Model):
+    """Each confirmation the provider sent, by its event id: a repeat of the same event is
+    recorded once and settles nothing twice."""
+
+    request = models.ForeignKey(
+        PaymentRequest, on_delete=models.CASCADE, related_name="confirmations"
+    )
+    event_id = models.CharField(max_length=100)
+    approved = models.BooleanField()
+    body = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment confirmation")
+        verbose_name_plural = _("payment confirmations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "event_id"], name="paylink_confirmation_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} {self.event_id}"
+
+
+class ChequeReturn(models.Model):
+    """A cheque that bounced (חזר): the locked receipt stays as issued; this row takes its
+    payment out of the invoice's settled amount, with who marked it, when and why."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="returned")
+    returned_on = models.DateField(_("returned on"))
+    reason = models.CharField(_("reason"), max_length=200)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("returned cheque")
+        verbose_name_plural = _("returned cheques")
+
+    def __str__(self):
+        return f"{self.payment_id} {self.returned_on}"
+
+
+# --- handing orders over to outside invoicing software (issue 17 item 5; decision 0084) ---------
+
+
+class InvoicingAdapter(KesherModel):
+    """Outside invoicing software the business keeps its invoices in: when one is enabled, an
+    order is handed over to it (a signed JSON POST through the outgoing webhooks) instead of
+    invoiced in Kesher, and the software posts back its document's number and address."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(
+        _("adapter"), max_length=40, default="webhook", help_text=_("How orders are handed over.")
+    )
+    url = models.URLField(_("address"), max_length=500)
+    secret = models.CharField(
+        _("secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("Signs the orders sent and checks the documents posted back."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("invoicing software")
+        verbose_name_plural = _("invoicing software")
+
+    def __str__(self):
+        return self.name
+
+
+class ExternalInvoice(models.Model):
+    """An order handed over to outside invoicing software — at most once — and the number and
+    address of the document it made there."""
+
+    order = models.OneToOneField(
+        "quotes.Order", on_delete=models.PROTECT, related_name="external_invoice"
+    )
+    adapter = models.ForeignKey(InvoicingAdapter, on_delete=models.PROTECT, related_name="+")
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    delivery = models.ForeignKey(
+        "integrations.WebhookDelivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    number = models.CharField(_("external document number"), max_length=60, blank=True)
+    url = models.URLField(_("external document address"), max_length=500, blank=True)
+    handed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handed_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order handed over")
+        verbose_name_plural = _("orders handed over")
+
+    def __str__(self):
+        return f"{self.order_id} {self.number}"

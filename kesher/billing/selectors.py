@@ -30,7 +30,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from kesher.billing.models import INVOICES, CustomerTerms, DocumentKind, PaymentTerms, TaxDocument
+from kesher.billing.models import (
+    INVOICES,
+    CustomerTerms,
+    DocumentKind,
+    Payment,
+    PaymentTerms,
+    TaxDocument,
+)
 from kesher.platform.access import can, scope_queryset
 
 __all__ = [
@@ -39,7 +46,9 @@ __all__ = [
     "billing_of",
     "can_set_terms",
     "customer_terms",
+    "invoice_amounts",
     "invoice_balance",
+    "invoice_unpaid",
     "with_balances",
 ]
 
@@ -60,9 +69,33 @@ def _followers(kind: str, amount) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def with_balances(documents: QuerySet) -> QuerySet:
-    """``documents`` (invoices) with ``settled``, ``credited``, ``balance`` and
-    ``last_paid_on`` (the date of the last receipt)."""
+def _payments(today: datetime.date, *, held: bool, own: bool) -> Coalesce:
+    """The sum of payments that count (or, ``held``, of post-dated cheques before their date)
+    on the issued receipts of an invoice — ``own``: on the invoice-receipt itself. A cheque
+    that bounced counts for nothing (decision 0084)."""
+    if own:
+        rows = Payment.objects.filter(document=OuterRef("pk"))
+        group = "document"
+    else:
+        rows = Payment.objects.filter(
+            document__based_on=OuterRef("pk"),
+            document__kind=DocumentKind.RECEIPT,
+            document__status=ISSUED,
+        )
+        group = "document__based_on"
+    waiting = Q(method=Payment.Method.CHEQUE, paid_on__gt=today)
+    rows = rows.filter(returned__isnull=True)
+    rows = rows.filter(waiting) if held else rows.exclude(waiting)
+    rows = rows.order_by().values(group).annotate(amount=Sum("amount")).values("amount")
+    return Coalesce(Subquery(rows, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def with_balances(documents: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """``documents`` (invoices) with ``settled``, ``credited``, ``balance``, ``held`` (post-dated
+    cheques received, counted from their date) and ``last_paid_on`` (the last receipt's date).
+    A payment counts on ``today`` (default: today) when it is no cheque dated later and did
+    not bounce; the tax withheld at source counts from the receipt."""
+    today = today or timezone.localdate()
     last_paid = (
         TaxDocument._base_manager.filter(
             based_on=OuterRef("pk"), kind=DocumentKind.RECEIPT, status=ISSUED
@@ -72,15 +105,26 @@ def with_balances(documents: QuerySet) -> QuerySet:
         .annotate(day=Max("doc_date"))
         .values("day")
     )
+    is_invoice_receipt = Q(kind=DocumentKind.TAX_INVOICE_RECEIPT)
     paid_at_issue = Case(
-        When(kind=DocumentKind.TAX_INVOICE_RECEIPT, then=F("total")),
+        When(is_invoice_receipt, then=F("withholding") + _payments(today, held=False, own=True)),
+        default=Value(ZERO),
+        output_field=MONEY,
+    )
+    held_at_issue = Case(
+        When(is_invoice_receipt, then=_payments(today, held=True, own=True)),
         default=Value(ZERO),
         output_field=MONEY,
     )
     return documents.annotate(
         settled=ExpressionWrapper(
-            _followers(DocumentKind.RECEIPT, F("total") + F("withholding")) + paid_at_issue,
+            _payments(today, held=False, own=False)
+            + _followers(DocumentKind.RECEIPT, F("withholding"))
+            + paid_at_issue,
             output_field=MONEY,
+        ),
+        held=ExpressionWrapper(
+            _payments(today, held=True, own=False) + held_at_issue, output_field=MONEY
         ),
         credited=_followers(DocumentKind.CREDIT_NOTE, F("total")),
         last_paid_on=Subquery(last_paid),
@@ -96,9 +140,26 @@ def _agorot(value) -> Decimal:
 
 
 def invoice_balance(invoice: TaxDocument) -> Decimal:
-    """What is still owed on ``invoice``, in its currency."""
-    row = with_balances(TaxDocument._base_manager.filter(pk=invoice.pk)).values("balance").first()
-    return _agorot(row["balance"]) if row else ZERO
+    """What is still owed on ``invoice``, in its currency (a post-dated cheque counts from its
+    date)."""
+    return invoice_amounts(invoice)[0]
+
+
+def invoice_amounts(invoice: TaxDocument) -> tuple[Decimal, Decimal]:
+    """The open balance of ``invoice`` and the post-dated cheques held against it."""
+    row = (
+        with_balances(TaxDocument._base_manager.filter(pk=invoice.pk))
+        .values("balance", "held")
+        .first()
+    )
+    return (_agorot(row["balance"]), _agorot(row["held"])) if row else (ZERO, ZERO)
+
+
+def invoice_unpaid(invoice: TaxDocument) -> Decimal:
+    """What nothing covers yet: the open balance less the cheques held until their date — the
+    most a new payment (or a payment link) may be for."""
+    balance, held = invoice_amounts(invoice)
+    return balance - held
 
 
 @dataclass(frozen=True)
@@ -113,6 +174,8 @@ class BillingSummary:
     oldest_overdue_due: datetime.date | None
     average_days_to_pay: float | None
     average_terms_days: float | None
+    # Post-dated cheques received and held until their date (decision 0084).
+    held: Decimal = ZERO
 
     @property
     def pays_late_by(self) -> float | None:
@@ -133,15 +196,19 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
     rows = with_balances(
         TaxDocument._base_manager.filter(account=account, kind__in=INVOICES).filter(
             ~Q(status=TaxDocument.Status.DRAFT)
-        )
-    ).values_list("doc_date", "due_date", "total", "exchange_rate", "balance", "last_paid_on")
-    invoiced = open_balance = overdue = ZERO
+        ),
+        today,
+    ).values_list(
+        "doc_date", "due_date", "total", "exchange_rate", "balance", "last_paid_on", "held"
+    )
+    invoiced = open_balance = overdue = held_total = ZERO
     overdue_count = 0
     oldest: datetime.date | None = None
     days_to_pay: list[int] = []
     terms: list[int] = []
-    for doc_date, due_date, total, rate, balance, last_paid_on in rows:
+    for doc_date, due_date, total, rate, balance, last_paid_on, held in rows:
         invoiced += _shekels(total, rate)
+        held_total += _shekels(held, rate)
         open_balance += _shekels(balance, rate)
         balance = _agorot(balance)
         if balance > 0 and due_date is not None and due_date < today:
@@ -159,6 +226,7 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
         oldest_overdue_due=oldest,
         average_days_to_pay=round(sum(days_to_pay) / len(days_to_pay), 1) if days_to_pay else None,
         average_terms_days=round(sum(terms) / len(terms), 1) if terms else None,
+        held=held_total,
     )
 
 

@@ -32,6 +32,7 @@ from kesher.billing.models import (
     AllocationThreshold,
     CustomerTerms,
     DocumentKind,
+    ExternalInvoice,
     InvoiceLine,
     Payment,
     PaymentTerms,
@@ -161,6 +162,10 @@ def _store_totals(document: TaxDocument, rows) -> None:
     document.cost = _round(sum(((row.unit_cost or ZERO) * row.quantity for row in rows), ZERO))
 
 
+def _handed_over(order) -> bool:
+    return ExternalInvoice.objects.filter(order=order).exists()
+
+
 @transaction.atomic
 def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocument:
     """A draft document (the generic form and API): made from ``order`` it copies the order's
@@ -186,6 +191,9 @@ def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocumen
         ).first()
     if order is not None and order.status != Order.Status.CONFIRMED:
         _refuse(_("Only a confirmed order becomes a delivery note or an invoice."), "order")
+    if order is not None and kind in INVOICES and _handed_over(order):
+        # Handed over to outside invoicing software: invoiced there (decision 0084).
+        _refuse(_("This order was handed over to the invoicing software."), "order")
     if based_on is not None and based_on.status == TaxDocument.Status.DRAFT:
         _refuse(_("Name an issued invoice."), "based_on")
     if kind in (DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT) and order is not None:
@@ -354,9 +362,10 @@ def _set_payments(document: TaxDocument, payments: list[PaymentInput]) -> Decima
 
 
 def _check_not_above_balance(invoice: TaxDocument, settles: Decimal) -> None:
-    from kesher.billing.selectors import invoice_balance
+    from kesher.billing.selectors import invoice_unpaid
 
-    open_balance = invoice_balance(invoice)
+    # Cheques held until their date are the customer's payment already (decision 0084).
+    open_balance = invoice_unpaid(invoice)
     if settles > open_balance:
         _refuse(
             _("The payment is more than the open balance (%(balance)s).")
@@ -641,3 +650,70 @@ def document_printed(document: TaxDocument) -> PrintMark:
     TaxDocument._base_manager.filter(pk=locked.pk).update(print_count=F("print_count") + 1)
     document.print_count = locked.print_count + 1
     return PrintMark.ORIGINAL if locked.print_count == 0 else PrintMark.COPY
+
+
+# --- clearing accounts (payment links, decision 0084) ------------------------------------------
+
+
+def _check_clearing(data: dict) -> dict:
+    from kesher.billing.clearing import provider_keys
+
+    data = dict(data)
+    if "provider" in data and data["provider"] not in provider_keys():
+        _refuse(
+            _("Choose a provider Kesher knows: %(keys)s.") % {"keys": ", ".join(provider_keys())},
+            "provider",
+        )
+    return data
+
+
+@transaction.atomic
+def clearing_account_create(*, actor, data: dict, m2m: dict | None = None):
+    """A clearing account (an administrator's data): a provider Kesher knows and a secret."""
+    data = _check_clearing(data)
+    if not (data.get("secret") or "").strip():
+        _refuse(_("This field is required."), "secret")
+    return record_create("clearing-accounts", actor=actor, data=data, m2m=m2m)
+
+
+@transaction.atomic
+def clearing_account_update(account, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change a clearing account; a secret left empty keeps the stored one."""
+    data = _check_clearing(data)
+    if "secret" in data and not (data["secret"] or "").strip():
+        data.pop("secret")
+    return record_update(
+        account, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def invoicing_adapter_create(*, actor, data: dict, m2m: dict | None = None):
+    """Outside invoicing software (an administrator's data): a known adapter and a secret."""
+    data = _check_adapter(data)
+    if not (data.get("secret") or "").strip():
+        _refuse(_("This field is required."), "secret")
+    return record_create("invoicing-software", actor=actor, data=data, m2m=m2m)
+
+
+@transaction.atomic
+def invoicing_adapter_update(adapter, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change the invoicing software's settings; a secret left empty keeps the stored one."""
+    data = _check_adapter(data)
+    if "secret" in data and not (data["secret"] or "").strip():
+        data.pop("secret")
+    return record_update(
+        adapter, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+
+
+def _check_adapter(data: dict) -> dict:
+    from kesher.billing.handover import adapter_kinds
+
+    data = dict(data)
+    if "kind" in data and data["kind"] not in adapter_kinds():
+        _refuse(
+            _("Choose an adapter Kesher knows: %(keys)s.") % {"keys": ", ".join(adapter_kinds())},
+            "kind",
+        )
+    return data

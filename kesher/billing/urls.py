@@ -3,10 +3,26 @@ from django.urls import path
 from kesher.billing import api, views
 
 urlpatterns = [
+    path("billing/accountant/", views.accountant, name="billing_accountant"),
+    path("api/v1/billing/export/", api.ExportView.as_view(), name="api_billing_export"),
     path("tax-documents/<int:pk>/pay/", views.document_pay, name="billing_pay"),
     path("tax-documents/<int:pk>/pdf/", views.document_pdf, name="billing_pdf"),
+    path(
+        "tax-documents/<int:pk>/cheques/<int:position>/return/",
+        views.cheque_returned,
+        name="billing_cheque_return",
+    ),
     path("tax-documents/<int:pk>/<slug:action>/", views.document_action, name="billing_action"),
     path("orders/<int:pk>/tax-document/", views.from_order, name="billing_from_order"),
+    path("orders/<int:pk>/hand-over/", views.hand_over, name="billing_hand_over"),
+    path(
+        "api/v1/orders/<int:pk>/hand-over/", api.HandOverView.as_view(), name="api_order_hand_over"
+    ),
+    path(
+        "api/v1/invoicing/<int:pk>/documents/",
+        api.ExternalDocumentView.as_view(),
+        name="api_invoicing_document",
+    ),
     # Beside the generated resources, whose routes end at the record's id.
     path(
         "api/v1/tax-documents/<int:pk>/lines/",
@@ -27,6 +43,21 @@ urlpatterns = [
         "api/v1/tax-documents/<int:pk>/credit-note/",
         api.CreditNoteView.as_view(),
         name="api_tax_document_credit_note",
+    ),
+    path(
+        "api/v1/tax-documents/<int:pk>/payment-link/",
+        api.PaymentLinkView.as_view(),
+        name="api_tax_document_payment_link",
+    ),
+    path(
+        "api/v1/tax-documents/<int:pk>/payments/<int:position>/return/",
+        api.ChequeReturnView.as_view(),
+        name="api_tax_document_cheque_return",
+    ),
+    path(
+        "api/v1/clearing/<int:pk>/confirm/",
+        api.PaymentConfirmationView.as_view(),
+        name="api_clearing_confirm",
     ),
     path(
         "api/v1/tax-documents/<int:pk>/pdf/",

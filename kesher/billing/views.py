@@ -8,17 +8,20 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kesher.billing import documents, services
+from kesher.billing import cheques, documents, exports, handover, paylinks, services
 from kesher.billing.models import DocumentKind, Payment, PaymentTerms
 from kesher.billing.selectors import can_set_terms, invoice_balance
 from kesher.billing.services import PaymentInput
+from kesher.org.models import Company
+from kesher.platform import accesslog
 from kesher.platform.pdf import pdf_response
 from kesher.platform.ui.pages import entity_for, record_for
 
@@ -40,7 +43,7 @@ def _to(document):
 def document_action(request, pk, action):
     """The document's buttons: issue, credit note, and after a refused allocation number,
     issue without it or cancel by a credit note."""
-    needed = {"credit-note": "add"}.get(action, "change")
+    needed = {"credit-note": "add", "payment-link": "add"}.get(action, "change")
     entity = entity_for("tax-documents", request.user, needed)
     document = record_for(entity, request.user, pk)
     try:
@@ -53,6 +56,11 @@ def document_action(request, pk, action):
         elif action == "issue-without-allocation":
             document = services.allocation_waive(document, actor=request.user)
             message = _("Issued without an allocation number.")
+        elif action == "payment-link":
+            request_ = paylinks.payment_link_send(document, actor=request.user)
+            message = _("A payment link for %(amount)s was sent to the customer.") % {
+                "amount": f"{request_.amount:,.2f}"
+            }
         elif action == "cancel":
             document = services.allocation_cancel(document, actor=request.user)
             message = _("Cancelled by %(document)s.") % {"document": document}
@@ -169,3 +177,97 @@ def account_terms(request, pk):
     else:
         messages.success(request, _("The customer's payment terms were saved."))
     return redirect(reverse("entity_detail", args=["accounts", account.pk]))
+
+
+@require_POST
+@login_required
+def cheque_returned(request, pk, position):
+    """Mark a cheque of an issued receipt as returned by the bank (decision 0084): the
+    receipt stays as issued; its amount is owed again on the invoice."""
+    entity = entity_for("tax-documents", request.user, "change")
+    document = record_for(entity, request.user, pk)
+    payment = document.payments.filter(position=position).first()
+    if payment is None:
+        raise Http404
+    try:
+        cheques.cheque_return(
+            payment,
+            actor=request.user,
+            reason=request.POST.get("reason", "")[:500],
+            returned_on=parse_date(request.POST.get("returned_on", "") or "") or None,
+        )
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, _("The cheque was marked returned; its amount is owed again."))
+    return _to(document)
+
+
+@require_GET
+@login_required
+def accountant(request):
+    """For the accountant (decision 0084): a period's documents or payments as CSV or XLSX —
+    only documents the reader may see, headers in his language."""
+    entity_for("tax-documents", request.user, "view")
+    params = request.GET
+    errors: list[str] = []
+    if "start" in params or "end" in params:
+        what = params.get("what", "documents")
+        fmt = params.get("output", "csv")
+        if what not in exports.EXPORTS or fmt not in ("csv", "xlsx", "zip"):
+            raise Http404
+        try:
+            start, end = exports.parse_period(params.get("start"), params.get("end"))
+        except ValidationError as error:
+            errors = _messages(error)
+        else:
+            return _export_response(request, what, fmt, start, end)
+    today = timezone.localdate()
+    context = {
+        "errors": errors,
+        "start": params.get("start") or today.replace(day=1).isoformat(),
+        "end": params.get("end") or today.isoformat(),
+        "exports": list(exports.EXPORTS.items()),
+        "companies": list(Company.objects.filter(active=True).order_by("name")),
+    }
+    return render(request, "billing/accountant.html", context, status=400 if errors else 200)
+
+
+def _export_response(request, what, fmt, start, end, company=None) -> HttpResponse:
+    accesslog.note("export", "tax-documents")
+    if fmt == "zip":
+        from kesher.billing.uniformfile import build
+
+        company = company or exports.company_of(request.GET.get("company"))
+        files = build(company, request.user, start, end)
+        response = HttpResponse(files.zipped(), content_type="application/zip")
+        name = f"openfrmt-{start:%Y%m%d}-{end:%Y%m%d}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    right_to_left = (request.LANGUAGE_CODE or "he")[:2] == "he"
+    data = exports.export_bytes(what, fmt, request.user, start, end, right_to_left=right_to_left)
+    content_type = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[fmt]
+    response = HttpResponse(data, content_type=content_type)
+    name = exports.filename(what, fmt, start, end)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@login_required
+def hand_over(request, pk):
+    """Hand a confirmed order over to the enabled invoicing software (decision 0084)."""
+    entity_for("tax-documents", request.user, "add")
+    order = record_for(entity_for("orders", request.user, "view"), request.user, pk)
+    try:
+        handover.order_hand_over(order, actor=request.user)
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, _("The order was handed over to the invoicing software."))
+    return redirect(reverse("entity_detail", args=["orders", order.pk]))

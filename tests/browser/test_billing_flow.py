@@ -1,6 +1,7 @@
 """Billing in a real browser (issue 17): a confirmed order becomes a tax invoice above the
 allocation threshold, which waits for its allocation number; the local fake of the Tax
-Authority approves it; a cheque pays part of it; the customer's page shows the open balance.
+Authority approves it; a cheque pays part of it; the customer's page shows the open balance;
+the rest is paid by a payment link through the local fake clearing provider.
 
 REQ SA-10, CU-7; docs ISRAEL.md.
 """
@@ -15,9 +16,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from kesher.billing.allocation import request_allocations
-from kesher.billing.models import TaxDocument
+from kesher.billing.models import ClearingAccount, PaymentRequest, TaxDocument
+from kesher.billing.tests.fake_clearing import SECRET, FakeClearing
 from kesher.billing.tests.fake_tax_authority import FakeTaxAuthority
 from kesher.catalogue.tests.factories import make_entry, make_group, make_list, make_product
+from kesher.customers.models import Account
 from kesher.customers.tests.factories import make_account
 from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
 
@@ -26,7 +29,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 expect.set_options(timeout=30_000)
 
 
-def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(users, open_page, log_in, settings):
+def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(
+    users, open_page, log_in, settings, live_server, screenshot
+):
     admin, rep = users["admin"], users["sales_rep"]
     laptop = make_product(admin, name="מחשב נייד", sku="LAP", group=make_group(admin, "מחשבים"))
     make_entry(admin, make_list(admin, "מחירון כללי", is_default=True), laptop, "1000.00")
@@ -66,3 +71,24 @@ def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(users, open_page
 
     page.goto(f"/r/accounts/{account.pk}/")
     expect(page.locator("#account-open-balance")).to_contain_text("5,080.00")
+
+    # The rest by a payment link (decision 0084): the local fake provider makes the page, the
+    # customer pays, the provider's signed confirmation becomes a receipt.
+    Account.objects.filter(pk=account.pk).update(email="books@galil.example")
+    with FakeClearing() as provider:
+        clearing = ClearingAccount.objects.create(
+            name="סליקה", provider="generic", terminal="T1", api_url=provider.api_url,
+            secret=SECRET,
+        )  # fmt: skip
+        page.goto(f"/r/tax-documents/{invoice.pk}/")
+        page.locator("#document-payment-link").click()
+        expect(page.locator(".payment-link")).to_contain_text("5,080.00")
+        link = PaymentRequest.objects.get(invoice=invoice)
+        confirm = f"{live_server.url}/api/v1/clearing/{clearing.pk}/confirm/"
+        assert provider.deliver(confirm, str(link.reference)) == 200
+    page.reload()
+    expect(page.locator("#document-balance")).to_contain_text("0.00")
+    shot = screenshot(page, "billing-paid-by-link")
+    page.goto(f"/r/accounts/{account.pk}/")
+    expect(page.locator("#account-open-balance")).to_contain_text("0.00")
+    print(shot)  # looked at by whoever runs it (-s)

@@ -5,7 +5,11 @@ services refuse (an empty draft is not issued, a draft is not paid or credited),
 passes the gate gets the refusal and nothing is written; the services' own tests write."""
 
 from kesher.billing.models import PaymentTerms
-from kesher.billing.services import document_create
+from kesher.billing.services import (
+    clearing_account_create,
+    document_create,
+    invoicing_adapter_create,
+)
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -16,6 +20,7 @@ from kesher.platform.testing.matrix import (
     own_customer,
     owner_of,
     permitted,
+    public,
     refused,
     register_records,
     register_route,
@@ -67,6 +72,60 @@ register_records(
 )
 
 
+register_records(
+    "clearing-accounts",
+    make=lambda world, side: clearing_account_create(
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} clearing {side}",
+            "provider": "generic",
+            "terminal": f"{SEARCH_WORD} terminal {side}",
+            "secret": "matrix-secret",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": record.name if record else f"{marker} new",
+        "provider": "generic",
+        "terminal": marker,
+        "secret": "matrix-secret",
+    },
+    marker_field="terminal",
+)
+
+
+register_records(
+    "invoicing-software",
+    make=lambda world, side: invoicing_adapter_create(
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} software {side}",
+            "kind": "webhook",
+            "url": "https://books.example.com/in",
+            "secret": "matrix-secret",
+            "description": f"{SEARCH_WORD} software {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": record.name if record else f"{marker} new",
+        "kind": "webhook",
+        "url": "https://books.example.com/in",
+        "secret": "matrix-secret",
+        "description": marker,
+    },
+    marker_field="description",
+)
+
+
+def missing(key: str, action: str, target=None):
+    """The gate of ``permitted``; past it, 404: the draft has no such payment."""
+
+    def expect(world, principal):
+        outcome = permitted(key, action, target)(world, principal)
+        return Outcome.NOT_FOUND if outcome is Outcome.ALLOW else outcome
+
+    return expect
+
+
 def _from_order(side, outcome):
     def expect(world, principal):
         if not world.signed_in(principal):
@@ -107,6 +166,7 @@ for _side in ("rep1", "rep2"):
         ("credit-note", "add"),
         ("issue-without-allocation", "change"),
         ("cancel", "change"),
+        ("payment-link", "add"),
     ):
         register_route(
             "pages",
@@ -215,6 +275,22 @@ for _side in ("rep1", "rep2"):
         api=True,
         what=f"{_side}'s draft order: no document made",
     )
+    # Handing the draft order over to invoicing software is refused (decision 0084).
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/orders/{world.record('orders', side).pk}/hand-over/",
+        Verb("POST", _from_order(_side, Outcome.DECLINED)),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft order is not handed over",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/orders/{world.record('orders', side).pk}/hand-over/",
+        Verb("POST", _from_order(_side, Outcome.REFUSED)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft order is not handed over",
+    )
     register_route(
         "api",
         lambda world, side=_side: f"/api/v1/accounts/{world.record('accounts', side).pk}/billing/",
@@ -258,3 +334,85 @@ for _side in ("rep1", "rep2"):
         *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
         what=f"{_side}'s customer's payment terms, none chosen",
     )
+    # Payment links (decision 0084): the draft is refused one; a returned cheque: the draft has
+    # no payment 1.
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/payment-link/"
+        ),
+        Verb("POST", refused("tax-documents", "add", _document)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft gets no payment link",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/payments/1/return/"
+        ),
+        Verb(
+            "POST",
+            missing("tax-documents", "change", _document),
+            data=lambda world, marker: {"reason": marker},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft has no cheque to return",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/tax-documents/{world.record('tax-documents', side).pk}/cheques/1/return/"
+        ),
+        Verb(
+            "POST",
+            missing("tax-documents", "change", _document),
+            data=lambda world, marker: {"reason": marker},
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft has no cheque to return",
+    )
+
+
+def _nobody_found(world, principal):
+    return Outcome.NOT_FOUND
+
+
+# The clearing provider's confirmations come from outside, signed: no session is asked for; an
+# unknown clearing account is not found by anyone.
+register_route(
+    "api",
+    "/api/v1/clearing/999999/confirm/",
+    Verb("POST", _nobody_found, data=lambda world, marker: {"event_id": marker}),
+    *(Verb(m, not_allowed(public)) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="a confirmation for no clearing account",
+)
+
+
+# For the accountant (decision 0084): whoever reads tax documents exports those he sees; the
+# API's period is missing here, so past the gate it answers 400.
+register_route(
+    "pages",
+    "/billing/accountant/",
+    Verb("GET", permitted("tax-documents", "view")),
+    *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    what="the accountant's export form",
+)
+register_route(
+    "api",
+    "/api/v1/billing/export/",
+    Verb("GET", refused("tax-documents", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="the accountant's export without a period",
+)
+register_route(
+    "api",
+    "/api/v1/invoicing/999999/documents/",
+    Verb("POST", _nobody_found, data=lambda world, marker: {"number": marker}),
+    *(Verb(m, not_allowed(public)) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="a document for no invoicing software",
+)
