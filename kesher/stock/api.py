@@ -27,6 +27,7 @@ from kesher.stock.models import MoveKind, StockProduct, Warehouse
 __all__: list[str] = []
 
 QTY = {"max_digits": 12, "decimal_places": 3}
+ID = {"min_value": 1, "max_value": 2_147_483_647}
 
 
 def _require_view(user) -> None:
@@ -35,7 +36,9 @@ def _require_view(user) -> None:
 
 
 def _int(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
+    """A record id from a query or form value; None for anything else (or out of range)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 class LevelSerializer(serializers.Serializer):
@@ -52,21 +55,21 @@ class LevelSerializer(serializers.Serializer):
 
 
 class MinimumSerializer(serializers.Serializer):
-    warehouse = serializers.IntegerField()
-    product = serializers.IntegerField()
+    warehouse = serializers.IntegerField(**ID)
+    product = serializers.IntegerField(**ID)
     minimum = serializers.DecimalField(allow_null=True, min_value=Decimal("0"), **QTY)
 
 
 class MoveSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=MoveKind.choices)
-    product = serializers.IntegerField(source="product_id")
+    product = serializers.IntegerField(source="product_id", **ID)
     quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QTY)
     from_warehouse = serializers.IntegerField(
-        source="from_warehouse_id", required=False, allow_null=True, default=None
+        source="from_warehouse_id", required=False, allow_null=True, default=None, **ID
     )
     to_warehouse = serializers.IntegerField(
-        source="to_warehouse_id", required=False, allow_null=True, default=None
+        source="to_warehouse_id", required=False, allow_null=True, default=None, **ID
     )
     unit_cost = serializers.DecimalField(
         max_digits=14,
@@ -79,7 +82,7 @@ class MoveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     ticket = serializers.IntegerField(
-        source="ticket_id", required=False, allow_null=True, default=None
+        source="ticket_id", required=False, allow_null=True, default=None, **ID
     )
     document = serializers.IntegerField(source="document_id", read_only=True, allow_null=True)
     serials = serializers.ListField(

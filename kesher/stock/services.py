@@ -106,7 +106,12 @@ def minimum_set(*, actor, warehouse: Warehouse, product: Product, minimum) -> St
     Setting it does not fire the trigger: only a move that crosses it does."""
     if product.kind != Product.Kind.GOODS:
         _refuse("product", _("Services are not kept in stock."))
-    if minimum is not None and (minimum < ZERO or minimum > MAX_QUANTITY):
+    if minimum is not None and (
+        not minimum.is_finite()
+        or minimum < ZERO
+        or minimum > MAX_QUANTITY
+        or minimum != minimum.quantize(Decimal("0.001"))
+    ):
         _refuse("minimum", _("Enter a minimum of zero or more."))
     level = _level(warehouse, product)
     level = StockLevel.objects.select_for_update().get(pk=level.pk)  # read, then written
@@ -117,7 +122,8 @@ def minimum_set(*, actor, warehouse: Warehouse, product: Product, minimum) -> St
 
 
 def _clean_serials(serials: Iterable[str]) -> list[str]:
-    numbers = [str(s).strip()[:80] for s in serials if str(s).strip()]
+    numbers = [str(s).replace("\x00", "").strip()[:80] for s in serials]
+    numbers = [n for n in numbers if n]
     if len(set(numbers)) != len(numbers):
         _refuse("serials", _("A serial number is named twice."))
     return numbers
@@ -132,8 +138,10 @@ def _check(
         _refuse("product", _("Choose a product."))
     if product.kind != Product.Kind.GOODS:
         _refuse("product", _("Services are not kept in stock."))
-    if quantity is None or quantity <= ZERO or quantity > MAX_QUANTITY:
+    if quantity is None or not quantity.is_finite() or quantity <= ZERO or quantity > MAX_QUANTITY:
         _refuse("quantity", _("Enter a quantity above zero."))
+    if quantity != quantity.quantize(Decimal("0.001")):
+        _refuse("quantity", _("Enter at most three decimal places."))
     if kind == MoveKind.ADJUSTMENT:
         if bool(from_warehouse) == bool(to_warehouse):
             _refuse(
@@ -281,7 +289,8 @@ def move_create(
     the actor may not move stock in, more than the warehouse holds, serial numbers that are
     not where the move says. ``check_access=False`` for moves a document's issue makes (the
     issuer's right to issue it is the check)."""
-    reason, reference = (reason or "").strip()[:200], (reference or "").strip()[:100]
+    reason = (reason or "").replace("\x00", "").strip()[:200]
+    reference = (reference or "").replace("\x00", "").strip()[:100]
     _check(
         actor=actor,
         kind=kind,
@@ -293,7 +302,9 @@ def move_create(
         ticket=ticket,
         check_access=check_access,
     )
-    if unit_cost is not None and unit_cost < ZERO:
+    if unit_cost is not None and (
+        not unit_cost.is_finite() or unit_cost < ZERO or unit_cost >= Decimal("1e12")
+    ):
         _refuse("unit_cost", _("Enter a unit cost of zero or more."))
     numbers = _clean_serials(serials)
     tracked = serial_tracked(product)

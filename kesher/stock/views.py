@@ -33,13 +33,16 @@ def _messages(error: ValidationError) -> list[str]:
 
 def _decimal(value) -> Decimal | None:
     try:
-        return Decimal(str(value).replace(",", "").strip())
+        number = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
 def _int(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
+    """A record id from a query or form value; None for anything else (or out of range)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 def _serials(text: str) -> list[str]:
