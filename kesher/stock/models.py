@@ -259,7 +259,7 @@ class StockMove(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.quantity.normalize()}"
+        return f"{self.get_kind_display()} {self.quantity.normalize():f}"
 
 
 class WarehouseChoice(models.Model):

@@ -230,7 +230,7 @@ def _take(warehouse: Warehouse, product: Product, quantity: Decimal) -> int | No
         _refuse(
             "quantity",
             _("%(warehouse)s holds only %(held)s of %(product)s.")
-            % {"warehouse": warehouse, "held": held.normalize(), "product": product.name},
+            % {"warehouse": warehouse, "held": f"{held.normalize():f}", "product": product.name},
         )
     # The row is ours until the commit (the UPDATE locked it): its state is the one we left.
     crossed = StockLevel.objects.filter(
@@ -312,7 +312,7 @@ def move_create(
         _refuse(
             "serials",
             _("Name one serial number for each unit (%(count)s).")
-            % {"count": quantity.normalize()},
+            % {"count": f"{quantity.normalize():f}"},
         )
     elif numbers:
         _refuse("serials", _("This product has no serial numbers."))
