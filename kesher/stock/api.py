@@ -91,10 +91,13 @@ class MoveSerializer(serializers.Serializer):
     actor = serializers.IntegerField(source="actor_id", read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["serials"] = [s.number for s in instance.serials.all()]
-        return data
+
+class MoveReadSerializer(MoveSerializer):
+    serials = serializers.SerializerMethodField()
+
+    def get_serials(self, move) -> list[str]:
+        """The serial numbers that moved."""
+        return [serial.number for serial in move.serials.all()]
 
 
 class SerialSerializer(serializers.Serializer):
@@ -257,7 +260,7 @@ class MoveListView(ListAPIView):
     service (nothing is changed or deleted: a mistake is corrected by another move)."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = MoveSerializer
+    serializer_class = MoveReadSerializer
     filter_backends: list = []
 
     def get_queryset(self):
@@ -294,7 +297,7 @@ class MoveListView(ListAPIView):
         operation_id="stock_moves_create",
         summary="Record a stock move",
         request=MoveSerializer,
-        responses={201: MoveSerializer},
+        responses={201: MoveReadSerializer},
         examples=[
             OpenApiExample("A receipt with serial numbers", MOVE_EXAMPLE, request_only=True),
             OpenApiExample("A part used on a ticket", PART_EXAMPLE, request_only=True),
@@ -325,7 +328,7 @@ class MoveListView(ListAPIView):
             serials=data["serials"],
             ticket=ticket,
         )
-        return Response(MoveSerializer(move).data, status=201)
+        return Response(MoveReadSerializer(move).data, status=201)
 
 
 class SerialListView(ListAPIView):

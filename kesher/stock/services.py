@@ -106,6 +106,7 @@ def minimum_set(*, actor, warehouse: Warehouse, product: Product, minimum) -> St
     Setting it does not fire the trigger: only a move that crosses it does."""
     if product.kind != Product.Kind.GOODS:
         _refuse("product", _("Services are not kept in stock."))
+    minimum = None if minimum is None else Decimal(str(minimum))
     if minimum is not None and (
         not minimum.is_finite()
         or minimum < ZERO
@@ -308,12 +309,13 @@ def move_create(
         _refuse("unit_cost", _("Enter a unit cost of zero or more."))
     numbers = _clean_serials(serials)
     tracked = serial_tracked(product)
-    if tracked and (quantity != quantity.to_integral_value() or len(numbers) != quantity):
-        _refuse(
-            "serials",
-            _("Name one serial number for each unit (%(count)s).")
-            % {"count": f"{quantity.normalize():f}"},
-        )
+    if tracked:
+        if quantity != quantity.to_integral_value() or len(numbers) != quantity:
+            _refuse(
+                "serials",
+                _("Name one serial number for each unit (%(count)s).")
+                % {"count": f"{quantity.normalize():f}"},
+            )
     elif numbers:
         _refuse("serials", _("This product has no serial numbers."))
     move = StockMove.objects.create(

@@ -13,6 +13,7 @@ from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     never_allowed,
+    not_allowed,
     owner_of,
     permitted,
     register_records,
@@ -87,9 +88,9 @@ _change = permitted("warehouses", "change")
 _POST_ONLY = tuple(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE"))
 _GET_ONLY = tuple(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE"))
 
-register_route("pages", "/stock/", Verb("GET", _view), *_GET_ONLY, what="stock levels report")
+register_route("stock", "/stock/", Verb("GET", _view), *_GET_ONLY, what="stock levels report")
 register_route(
-    "pages",
+    "stock",
     "/stock/move/",
     Verb("GET", _view),
     Verb("POST", _view),  # an empty form: its errors shown, nothing written
@@ -97,18 +98,18 @@ register_route(
     what="record a stock move",
 )
 register_route(
-    "pages", "/stock/minimum/", Verb("POST", _change), *_POST_ONLY, what="an empty minimum"
+    "stock", "/stock/minimum/", Verb("POST", _change), *_POST_ONLY, what="an empty minimum"
 )
-register_route("pages", "/stock/serials/", Verb("GET", _view), *_GET_ONLY, what="serial numbers")
+register_route("stock", "/stock/serials/", Verb("GET", _view), *_GET_ONLY, what="serial numbers")
 register_route(
-    "pages",
+    "stock",
     lambda world: f"/stock/serials/{world['serial rep1'].pk}/",
     Verb("GET", permitted("warehouses", "view", lambda world: world["serial van"])),
     *_GET_ONLY,
     what="a serial number in rep1's van, with its history",
 )
 register_route(
-    "pages",
+    "stock",
     lambda world: f"/stock/products/{world['stock product'].pk}/",
     Verb("POST", permitted("products", "change")),
     *_POST_ONLY,
@@ -124,14 +125,14 @@ for _side in ("rep1", "rep2"):
         return world.record("tax-documents", side)
 
     register_route(
-        "pages",
+        "stock",
         lambda world, side=_side: f"/stock/tickets/{world.record('tickets', side).pk}/parts/",
         Verb("POST", permitted("tickets", "change", _ticket)),
         *_POST_ONLY,
         what=f"{_side}'s ticket: an empty part declined",
     )
     register_route(
-        "pages",
+        "stock",
         lambda world, side=_side: f"/stock/documents/{world.record('tax-documents', side).pk}/",
         Verb("POST", permitted("tax-documents", "change", _document)),
         *_POST_ONLY,
@@ -139,37 +140,38 @@ for _side in ("rep1", "rep2"):
     )
 
 register_route(
-    "api",
+    "stock-api",
     "/api/v1/stock-levels/",
     Verb("GET", _view),
     api=True,
     what="stock levels",
 )
 register_route(
-    "api",
+    "stock-api",
     "/api/v1/stock-levels/minimum/",
     Verb("PUT", _then(_change, Outcome.REFUSED)),
+    *(Verb(m, not_allowed()) for m in ("GET", "POST", "DELETE")),
     api=True,
     what="an empty minimum refused",
 )
 register_route(
-    "api",
+    "stock-api",
     "/api/v1/stock-moves/",
     Verb("GET", _view),
     Verb("POST", _then(_view, Outcome.REFUSED)),
     api=True,
     what="the stock ledger; an empty move refused",
 )
-register_route("api", "/api/v1/serials/", Verb("GET", _view), api=True, what="serial numbers")
+register_route("stock-api", "/api/v1/serials/", Verb("GET", _view), api=True, what="serial numbers")
 register_route(
-    "api",
+    "stock-api",
     lambda world: f"/api/v1/serials/{world['serial rep1'].pk}/",
     Verb("GET", permitted("warehouses", "view", lambda world: world["serial van"])),
     api=True,
     what="a serial number in rep1's van, with its history",
 )
 register_route(
-    "api",
+    "stock-api",
     lambda world: f"/api/v1/products/{world['stock product'].pk}/stock/",
     Verb("GET", permitted("products", "view")),
     Verb("PUT", _then(permitted("products", "change"), Outcome.REFUSED)),

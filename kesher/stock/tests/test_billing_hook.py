@@ -71,7 +71,7 @@ def test_a_delivery_note_names_the_serials_it_delivers_and_a_credit_note_returns
     assert Serial.objects.get(number="L-2").status == Serial.Status.DELIVERED
 
     invoice = document_from_order(make_order(business, "1"), actor=rep, kind="tax_invoice")
-    document_issue(invoice, actor=rep)
+    invoice = document_issue(invoice, actor=rep)
     credit = credit_note_for(invoice, actor=rep)
     document_choice_set(credit, actor=admin, warehouse=stock["van"], serials={"1": ["L-2"]})
     document_issue(credit, actor=rep)
@@ -87,7 +87,7 @@ def test_a_credit_note_without_a_warehouse_returns_nothing_and_no_warehouse_move
     ships delivery notes) issues delivery notes as before."""
     rep = users["sales_rep"]
     invoice = document_from_order(make_order(business, "1"), actor=rep, kind="tax_invoice")
-    document_issue(invoice, actor=rep)
+    invoice = document_issue(invoice, actor=rep)
     document_issue(credit_note_for(invoice, actor=rep), actor=rep)
     note = document_from_order(make_order(business, "2"), actor=rep, kind="delivery_note")
     document_issue(note, actor=rep)

@@ -19,7 +19,7 @@ def test_the_report_by_warehouse_and_group_marks_the_low(users, stock, receive, 
     receive(stock["cable"], stock["van"], 9)
     minimum_set(actor=users["admin"], warehouse=stock["main"], product=stock["cable"], minimum=3)
     page = client_for(users["manager"]).get("/stock/").content.decode()
-    assert page.count('stock-low">') == 1
+    assert page.count('class="badge text-bg-danger stock-low"') == 1
     assert "מחסן ראשי" in page
     only_van = client_for(users["manager"]).get(f"/stock/?warehouse={stock['van'].pk}")
     assert "מחסן ראשי</bdi>" not in only_van.content.decode()
@@ -53,7 +53,7 @@ def test_a_receipt_with_serials_through_the_form(users, stock, client_for):
         },
     )
     assert refused.status_code == 200
-    assert "Services are not kept in stock." in refused.content.decode()
+    assert "שירותים אינם מנוהלים במלאי." in refused.content.decode()
     assert StockMove.objects.count() == 1
 
 
