@@ -76,7 +76,7 @@ def test_goods_received_into_the_van_used_on_a_ticket_and_traced(
     field.goto(f"/r/tickets/{ticket.pk}/")
     field.locator("#ticket-parts-list a", has_text="SN-1001").click()
     field.wait_for_url("**/stock/serials/*/")
-    expect(field.locator("#serial-status")).to_have_text("נצרך בקריאת שירות")
+    expect(field.locator("#serial-status")).to_have_text("נצרך בפניית שירות")
     expect(field.locator("#serial-history .stock-move")).to_have_count(2)
     expect(field.locator("#serial-history")).to_contain_text("החלפת מסנן במטבח")
     screenshot(field, "stock-serial-he")
