@@ -70,6 +70,7 @@ urlpatterns = [
     path("", include("kesher.projects.urls")),
     path("", include("kesher.quotes.urls")),
     path("", include("kesher.billing.urls")),
+    path("", include("kesher.stock.urls")),
     path("", include("kesher.privacy.urls")),
     path("r/<slug:key>/", views.entity_list, name="entity_list"),
     path("r/<slug:key>/export.csv", export.export, {"fmt": "csv"}, name="entity_export_csv"),

@@ -63,6 +63,7 @@ __all__ = [
     "document_update",
     "needs_allocation",
     "receipt_for",
+    "register_issue_hook",
 ]
 
 ZERO = Decimal("0")
@@ -91,6 +92,17 @@ COPIED = (
 # The account's history names the change of his usual terms (the values: the terms' records).
 CUSTOMER_TERMS = register_fact("payment_terms", gettext_lazy("payment terms"))
 SUMS = ("gross", "discount", "net", "vat", "total", "net_ils", "vat_ils", "total_ils")
+
+
+# Other apps act on a document as it is issued, inside the issuing transaction: stock moves out
+# on a delivery note (kesher.stock, decision 0083). A hook's ValidationError refuses the issue.
+_issue_hooks: list = []
+
+
+def register_issue_hook(hook) -> None:
+    """Call ``hook(document, actor=...)`` for every document issued, before the commit."""
+    if hook not in _issue_hooks:
+        _issue_hooks.append(hook)
 
 
 def _round(value: Decimal) -> Decimal:
@@ -573,6 +585,8 @@ def document_issue(document: TaxDocument, *, actor) -> TaxDocument:
         actor,
         {"status": [TaxDocument.Status.DRAFT, locked.status], "number": [None, locked.number]},
     )
+    for hook in _issue_hooks:
+        hook(locked, actor=actor)
     return locked
 
 

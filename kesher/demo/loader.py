@@ -44,6 +44,7 @@ from kesher.demo.quotes import create_quotes
 from kesher.demo.reports import create_reports
 from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
+from kesher.demo.stock import create_stock
 from kesher.demo.story import SALES_REPS, create_story
 from kesher.org.models import Company, Department, Region, Role, User
 from kesher.org.services import (
@@ -110,6 +111,7 @@ def load_demo(
         create_catalogue(users)
         create_quotes(users, SALES_REPS)
         create_billing(users)
+        create_stock(users, technicians=["alon", "hadas"])
         create_marketing(users)
         create_projects(users)
         create_objects(users, DEMO_ADMIN)
