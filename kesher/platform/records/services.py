@@ -484,7 +484,7 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     return instance
 
 
-def _locked(instance, names) -> models.Model:
+def _locked(instance, names):
     """``instance``'s row, locked, with the records its fields ``names`` link to (their
     names go into the event and the audit's old value; each would be a query of its own)."""
     meta = instance._meta
