@@ -146,6 +146,9 @@ class CompiledRule:
             return False
         if self.trigger_record is None:
             return True
+        ids = event.ids.get(self.trigger_key)
+        if ids is not None:  # the writer said which records (``records.services``)
+            return ids[0 if before else 1] == self.trigger_record
         return _audited_link(event, self.trigger_key, before) == self.trigger_record
 
     def changes_hold(self, changes: dict) -> bool:
@@ -416,15 +419,34 @@ def create_runs(matched, *, info: dict, depth: int = 0, dedupe: dict | None = No
     with transaction.atomic():
         created = RuleRun.objects.bulk_create(runs, ignore_conflicts=dedupe is not None)
         if not stopped:
-            transaction.on_commit(_start_worker)
+            if _queue_in_database():
+                # The worker's task row commits with the runs (a commit fewer, and never a
+                # task without its runs nor runs without their task); no worker can claim it
+                # before.
+                _start_worker()
+            else:
+                transaction.on_commit(_start_worker)
     return created
+
+
+def _queue_in_database() -> bool:
+    """Whether the worker's queue is a table of this database (``django_tasks_db``): then its
+    task is written in the runs' transaction. Other backends (tests run tasks at once) are
+    called after commit."""
+    from django_tasks_db import DatabaseBackend
+
+    from kesher.automation.worker import run_pending
+
+    return isinstance(run_pending.get_backend(), DatabaseBackend)
 
 
 def _start_worker() -> None:
     from kesher.automation.worker import run_pending
 
     try:
-        run_pending.enqueue()
+        # Its own savepoint inside the runs' transaction: a failed enqueue keeps the runs.
+        with transaction.atomic():
+            run_pending.enqueue()
     except Exception:
         # The tick picks the runs up anyway (``resume_runs``).
         logger.exception("could not enqueue the automation worker")

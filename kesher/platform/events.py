@@ -36,6 +36,9 @@ class Event:
     object_id: int
     actor_id: int | None
     changes: dict = field(default_factory=dict)
+    # {link field: [old id, new id]} of the changed links, where the writer knew them:
+    # ``changes`` shows a linked record by its name, which two records may share.
+    ids: dict = field(default_factory=dict)
 
 
 _subscribers: dict[str, list[Callable[[Event], None]]] = defaultdict(list)

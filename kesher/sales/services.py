@@ -182,16 +182,17 @@ def lead_create(*, actor, data: dict, m2m: dict | None = None) -> Lead:
     return lead
 
 
-def _set_clock(
+def _clock(
     opportunity: Opportunity,
     entered_at: datetime.datetime,
     *,
     previous_outcome: str | None = None,
     closed_at: datetime.datetime | None = None,
-) -> None:
+) -> list[str]:
     """Restart the deal's clock in its stage, and say when it was closed: the moment it was
     won or lost, kept while it moves between stages of the same outcome (won → in work →
-    done), cleared when it is reopened."""
+    done), cleared when it is reopened. Returns the fields set, written with the deal's row
+    (``record_create`` / ``record_update``'s ``derive``)."""
     # Derived from the stage alone, not a change of their own: no audit entry, no event.
     outcome = opportunity.stage.outcome
     if outcome == Stage.Outcome.OPEN:
@@ -201,41 +202,44 @@ def _set_clock(
     opportunity.stage_entered_at = entered_at
     opportunity.stuck_at = stuck_moment(opportunity.stage, entered_at)
     opportunity.closed_at = closed_at
-    Opportunity._base_manager.filter(pk=opportunity.pk).update(
-        stage_entered_at=opportunity.stage_entered_at,
-        stuck_at=opportunity.stuck_at,
-        closed_at=closed_at,
+    return ["stage_entered_at", "stuck_at", "closed_at"]
+
+
+def _start_clock(opportunity: Opportunity, _old: dict) -> list[str]:
+    return _clock(opportunity, opportunity.stage_entered_at)
+
+
+def _restart_clock(opportunity: Opportunity, old: dict) -> list[str]:
+    """A new stage restarts the clock (``old``: the changed fields' previous values)."""
+    if "stage" not in old:
+        return []
+    return _clock(
+        opportunity,
+        timezone.now(),
+        previous_outcome=old["stage"].outcome,
+        closed_at=opportunity.closed_at,
     )
 
 
-@transaction.atomic
 def opportunity_create(*, actor, data: dict, m2m: dict | None = None) -> Opportunity:
     """Create a deal on its stage, its clock started now (REQ SA-2, SA-3); one created won or
     lost is closed now."""
-    opportunity = record_create("opportunities", actor=actor, data=data, m2m=m2m)
-    _set_clock(opportunity, opportunity.stage_entered_at)
-    return opportunity
+    return record_create("opportunities", actor=actor, data=data, m2m=m2m, derive=_start_clock)
 
 
-@transaction.atomic
 def opportunity_update(
     opportunity: Opportunity, *, actor, data: dict, m2m=None, expected_version=None
 ) -> Opportunity:
-    """Change a deal; a new stage restarts its clock (REQ SA-3) and closes or reopens it."""
-    # Lock the row first: the stage it had decides whether the clock restarts, and must not
-    # change between this read and the write.
-    before = (
-        Opportunity._base_manager.select_for_update()
-        .only("stage_id", "closed_at")
-        .get(pk=opportunity.pk)
+    """Change a deal; a new stage restarts its clock (REQ SA-3) and closes or reopens it, in
+    the same write: the stage it had is read with the row locked (``record_update``)."""
+    return record_update(
+        opportunity,
+        actor=actor,
+        data=data,
+        m2m=m2m,
+        expected_version=expected_version,
+        derive=_restart_clock,
     )
-    updated = record_update(
-        opportunity, actor=actor, data=data, m2m=m2m, expected_version=expected_version
-    )
-    if updated.stage_id != before.stage_id:
-        previous = Stage.objects.values_list("outcome", flat=True).get(pk=before.stage_id)
-        _set_clock(updated, timezone.now(), previous_outcome=previous, closed_at=before.closed_at)
-    return updated
 
 
 def opportunity_move_stage(

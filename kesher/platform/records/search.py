@@ -40,6 +40,7 @@ __all__ = [
     "normalize",
     "search",
     "unindex_statement",
+    "update_statements",
 ]
 
 MAX_TOKEN = 80
@@ -148,6 +149,52 @@ def index_statements(
     ]
     inserted = insert_statement(SearchToken, rows)  # None when there are no tokens
     return [inserted] if new else [unindex_statement(obj, entity), inserted]
+
+
+def update_statements(
+    obj, entity: Entity, old: dict, old_custom: dict | None = None
+) -> list[Statement | None]:
+    """What an update of ``obj`` changes in its tokens, to run beside its other rows: nothing
+    when none of its searched fields changed (a deal's stage); else the DELETE of the tokens
+    the change adds or removes and the INSERT of those it adds — the tokens of its other
+    searched fields are not written again. ``old``: the changed fields' previous values;
+    ``old_custom``: the custom values before, when they changed."""
+    names = (*entity.search_words, *entity.search_emails, *entity.search_phones)
+    changed = [name for name in names if name in old]
+    custom_fields = []
+    if old_custom is not None:
+        new_custom = getattr(obj, "custom", None) or {}
+        custom_fields = [
+            d
+            for d in searched_custom_fields(entity)
+            if old_custom.get(d.key) != new_custom.get(d.key)
+        ]
+    if not changed and not custom_fields:
+        return []
+    # A token may come from a changed field and an unchanged one alike ("לוי" in the name
+    # and in the company): the record's tokens before and after are compared whole.
+    custom_fields = searched_custom_fields(entity)
+    before = SimpleNamespace(
+        **{name: old[name] if name in old else getattr(obj, name, "") for name in names},
+        custom=old_custom if old_custom is not None else getattr(obj, "custom", None),
+    )
+    was = _tokens(entity, before, custom_fields)
+    now = _tokens(entity, obj, custom_fields)
+    if was == now:
+        return []
+    # The tokens it gains are deleted too: never two rows of one token of a record.
+    gone = sorted(was ^ now)
+    table = connection.ops.quote_name(SearchToken._meta.db_table)
+    pairs = " OR ".join(["(kind = %s AND token = %s)"] * len(gone))
+    delete = Statement(
+        f"DELETE FROM {table} WHERE entity = %s AND object_id = %s AND ({pairs})",  # noqa: S608
+        (entity.key, obj.pk, *(v for kind, token in gone for v in (int(kind), token))),
+    )
+    rows = [
+        {"entity": entity.key, "object_id": obj.pk, "kind": kind, "token": token}
+        for kind, token in sorted(now - was)
+    ]
+    return [delete, insert_statement(SearchToken, rows)]
 
 
 def index_new(entity: Entity, instances: list) -> None:

@@ -12,7 +12,7 @@ from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -352,7 +352,9 @@ def audit_statement(instance, *, actor, action: str, changes: dict) -> Statement
     return insert_statement(AuditEntry, [entry])
 
 
-def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
+def _emit(
+    entity: Entity, instance, name: str, actor, changes: dict, ids: dict | None = None
+) -> None:
     events.emit(
         events.Event(
             name=name,
@@ -360,6 +362,7 @@ def _emit(entity: Entity, instance, name: str, actor, changes: dict) -> None:
             object_id=instance.pk,
             actor_id=getattr(actor, "pk", None),
             changes=changes,
+            ids=ids or {},
         )
     )
 
@@ -441,9 +444,11 @@ def with_default_owner(entity: Entity, data: dict, actor) -> dict:
 
 
 @transaction.atomic
-def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None):
+def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None, derive=None):
     """Create one record of ``entity`` from field values; raise ValidationError naming fields.
-    A blank owner is the creating user (``with_default_owner``)."""
+    A blank owner is the creating user (``with_default_owner``). ``derive(record, {})``, when
+    given, sets the fields that follow from the others (a deal's clock from its stage) once
+    they are valid, written with the row: neither audited nor in the event."""
     entity = registry.get(entity) if isinstance(entity, str) else entity
     data = with_default_owner(entity, data, actor)
     m2m = m2m or {}
@@ -462,6 +467,8 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
         errors.run(
             enforce_rules, entity, instance, touched=touched, before={}, actor=actor, creating=True
         )
+    if derive is not None:
+        derive(instance, {})
     instance.save()
     audited, changes = creation_changes(instance)
     _set_m2m(instance, m2m, changes, audited, actor=actor, new=True)
@@ -477,6 +484,21 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
     return instance
 
 
+def _locked(instance, names):
+    """``instance``'s row, locked, with the records its fields ``names`` link to (their
+    names go into the event and the audit's old value; each would be a query of its own)."""
+    meta = instance._meta
+    links = [name for name in names if meta.get_field(name).many_to_one]
+    query = type(instance)._base_manager
+    if links:
+        # Only the record's own row is locked, not the linked ones (PostgreSQL's OF).
+        of = ("self",) if connection.features.has_select_for_update_of else ()
+        query = query.select_related(*links).select_for_update(of=of)
+    else:
+        query = query.select_for_update()
+    return query.get(pk=instance.pk)
+
+
 @transaction.atomic
 def record_update(
     instance,
@@ -485,20 +507,27 @@ def record_update(
     data: dict,
     m2m: dict | None = None,
     expected_version: int | None = None,
+    derive=None,
 ):
-    """Change fields of one record. A stale ``expected_version`` raises ConflictError."""
+    """Change fields of one record. A stale ``expected_version`` raises ConflictError.
+    ``derive(record, old)``, when given and something changed, sets the fields that follow
+    from the change before the row is written (``old``: the changed fields' previous values,
+    a linked record as it was loaded) and returns their names: written in the same UPDATE,
+    neither audited nor in the event (a deal's clock restarted by its new stage)."""
     entity = registry.for_model(instance)
     m2m = m2m or {}
     data, custom = _split_custom(entity, data)
     _check_fields(entity, data)
     _check_m2m(entity, m2m)
     # Lock the row: the version check and the write must see the same state.
-    locked = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+    locked = _locked(instance, data)
     _check_version(locked, expected_version)
     _check_edit_guards(locked)
     before = {
         name: (_raw(locked, name), display(locked, name), _stored(locked, name)) for name in data
     }
+    # The previous values as the record held them (for the search tokens, ``derive``).
+    old = {name: getattr(locked, name) for name in data}
     old_custom = dict(getattr(locked, "custom", None) or {})
     assign_fields(locked, data)
     with _collected_errors() as errors:
@@ -536,8 +565,11 @@ def record_update(
     _set_m2m(locked, m2m, changes, audited, actor=actor)
     if changes:
         changed_columns = [n for n in changes if n not in m2m and n not in changed_custom]
+        changed_old = {name: old[name] for name in changed_columns}
         if changed_custom:
             changed_columns.append("custom")
+        if derive is not None:
+            changed_columns += derive(locked, changed_old)
         if hasattr(locked, "version"):
             locked.version += 1
             locked.updated_at = timezone.now()
@@ -549,10 +581,25 @@ def record_update(
             audit_statement(locked, actor=actor, action=AuditEntry.Action.UPDATE, changes=audited)
             if audited
             else None,
-            *search.index_statements(locked, entity),
+            # Only the tokens the changed searched fields change; none when none changed.
+            *search.update_statements(
+                locked, entity, changed_old, old_custom if changed_custom else None
+            ),
         )
-        _emit(entity, locked, events.UPDATED, actor, changes)
+        _emit(entity, locked, events.UPDATED, actor, changes, _changed_ids(locked, changed_old))
     return locked
+
+
+def _changed_ids(instance, old: dict) -> dict:
+    """{link field: [old id, new id]} of the changed links among ``old``: an event shows a
+    linked record by its name, which two records may share (two pipelines' "proposal")."""
+    meta = instance._meta
+    ids = {}
+    for name, value in old.items():
+        field = meta.get_field(name)
+        if field.many_to_one:
+            ids[name] = [getattr(value, "pk", None), getattr(instance, field.attname)]
+    return ids
 
 
 @transaction.atomic

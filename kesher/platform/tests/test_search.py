@@ -2,12 +2,13 @@
 scoped by ``visible_to``, kept current on update and delete (DESIGN.md "Search", REQ OR-3)."""
 
 import pytest
+from django.db import connection
 
 from kesher.customers.services import account_update
 from kesher.customers.tests.factories import make_account, make_contact
 from kesher.platform.models import SearchToken
 from kesher.platform.records import search
-from kesher.platform.records.services import record_delete
+from kesher.platform.records.services import record_delete, record_update
 from kesher.platform.registry import registry
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +145,58 @@ def test_renaming_reindexes_the_name(users, shalom):
     account_update(shalom, actor=users["admin"], data={"name": "אור תעשיות"})
     assert found(users["admin"], "שלום", "accounts") == {}
     assert found(users["admin"], "תעשיות", "accounts") == {"accounts": ["אור תעשיות"]}
+
+
+def _tokens(record):
+    return set(
+        SearchToken.objects.filter(entity="accounts", object_id=record.pk).values_list(
+            "pk", "kind", "token"
+        )
+    )
+
+
+def test_a_change_of_no_searched_field_writes_no_token(users, shalom):
+    """A change the index does not hold (the account's website) leaves its tokens as they
+    are, row for row: no DELETE and INSERT of the same tokens (issue 15 "Performance")."""
+    before = _tokens(shalom)
+    captured = []
+
+    def spy(run, sql, *args):
+        captured.append(sql)
+        return run(sql, *args)
+
+    with connection.execute_wrapper(spy):
+        account_update(shalom, actor=users["admin"], data={"website": "https://shalom.example"})
+    assert not [sql for sql in captured if "platform_searchtoken" in sql]
+    assert _tokens(shalom) == before
+
+
+def test_a_changed_field_is_reindexed_and_the_others_are_not_rewritten(users, shalom):
+    """Renaming rewrites the name's words only; the phone's and e-mail's rows stay (their
+    ids unchanged), and a word the new name shares with the old one stays too."""
+    before = _tokens(shalom)
+    account_update(shalom, actor=users["admin"], data={"name": "שלום תעשיות"})
+    after = _tokens(shalom)
+    kept = {(kind, token) for _pk, kind, token in before & after}
+    assert {
+        (SearchToken.Kind.EMAIL, "office@shalom.co.il"),
+        (SearchToken.Kind.WORD, "שלומ"),
+    } <= kept
+    assert {token for _pk, _kind, token in after - before} == {"תעשיות"}
+    assert {token for _pk, _kind, token in before - after} == {"מערכות"}
+    assert found(users["admin"], "מערכות", "accounts") == {}
+    assert found(users["admin"], "תעשיות", "accounts") == {"accounts": ["שלום תעשיות"]}
+    assert found(users["admin"], "5551234", "accounts") == {"accounts": ["שלום תעשיות"]}
+
+
+def test_a_word_another_field_still_holds_stays_found(users):
+    """A token given by two fields stays while one of them still gives it."""
+    contact = make_contact(users["sales_rep"], first_name="לוי", last_name="לוי")
+    contact = record_update(contact, actor=users["admin"], data={"first_name": "משה"})
+    assert found(users["admin"], "לוי", "contacts") == {"contacts": ["משה לוי"]}
+    assert found(users["admin"], "משה", "contacts") == {"contacts": ["משה לוי"]}
+    rows = SearchToken.objects.filter(entity="contacts", object_id=contact.pk, token="לוי")
+    assert rows.count() == 1
 
 
 def test_deleting_unindexes_the_record(users, shalom):

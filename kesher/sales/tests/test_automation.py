@@ -130,6 +130,49 @@ def test_a_stage_named_like_another_pipelines_fires_only_its_own(users, worker, 
     assert Task.objects.filter(link_id=deal.pk).count() == 2  # left "Proposal", entered "Done"
 
 
+def test_a_move_tells_the_rules_which_stage_without_reading_the_audit(
+    users, invoice_template, django_capture_on_commit_callbacks
+):
+    """The move's event carries the stages' ids beside their names: a rule naming a stage
+    whose name another pipeline shares is matched without reading the deal's audit entry; an
+    event without them (an older writer) is still matched by the entry."""
+    from django.db import connection
+
+    from kesher.automation import engine
+    from kesher.platform.events import Event
+
+    rep = users["sales_rep"]
+    other = _second_pipeline(users["admin"])
+    _rule(
+        users["admin"],
+        invoice_template,
+        trigger_kind="status_entered",
+        trigger_config={"value": str(stage("done").pk)},
+    )
+    deal = make_opportunity(rep, stage=stage("proposal"), owner=rep)
+    elsewhere = make_opportunity(rep, stage=other["proposal"], owner=rep)
+    statements = []
+
+    def spy(run, sql, *args):
+        statements.append(sql)
+        return run(sql, *args)
+
+    with connection.execute_wrapper(spy), django_capture_on_commit_callbacks(execute=True):
+        opportunity_move_stage(elsewhere, actor=rep, stage=other["done"])
+        opportunity_move_stage(deal, actor=rep, stage=stage("done"))
+    assert not [sql for sql in statements if "platform_auditentry" in sql and "SELECT" in sql]
+    assert list(RuleRun.objects.values_list("record_id", flat=True)) == [deal.pk]
+    # Without the ids the audit entry says which stage.
+    RuleRun.objects.all().delete()
+    name = str(stage("done"))
+    for record in (elsewhere, deal):
+        with django_capture_on_commit_callbacks(execute=True):
+            engine.handle_event(
+                Event("updated", "opportunities", record.pk, rep.pk, {"stage": ["x", name]})
+            )
+    assert list(RuleRun.objects.values_list("record_id", flat=True)) == [deal.pk]
+
+
 def test_a_stuck_deal_fires_its_rule_once(users, invoice_template):
     """SA-3: "stage duration exceeded" is the time trigger on the moment the deal is stuck;
     one run per stage entry."""

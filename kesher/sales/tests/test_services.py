@@ -113,6 +113,34 @@ def test_moving_restarts_the_clock_and_is_audited(users):
     assert "stage" in entry.changes
 
 
+def test_a_move_writes_the_deal_once_and_no_search_token(users):
+    """The new stage, the version and the clock go in one UPDATE of the row read once,
+    locked; the stage is no searched field, so the deal's tokens are not written again
+    (issue 15 "Performance")."""
+    from django.db import connection
+
+    rep = users["sales_rep"]
+    deal = make_opportunity(rep, stage=stage("potential"), name="עסקת שלום")
+    statements = []
+
+    def spy(run, sql, *args):
+        statements.append(sql)
+        return run(sql, *args)
+
+    with connection.execute_wrapper(spy):
+        moved = opportunity_move_stage(deal, actor=rep, stage=stage("won"), expected_version=1)
+    deal_reads = [
+        s for s in statements if s.startswith("SELECT") and 'FROM "sales_opportunity"' in s
+    ]
+    assert len(deal_reads) == 1
+    assert len([s for s in statements if s.startswith('UPDATE "sales_opportunity"')]) == 1
+    assert not [s for s in statements if "platform_searchtoken" in s]
+    stored = Opportunity.objects.get(pk=deal.pk)
+    assert (stored.stage, stored.version) == (stage("won"), 2)
+    assert stored.closed_at == stored.stage_entered_at == moved.stage_entered_at
+    assert stored.stuck_at is None
+
+
 def test_an_edit_that_keeps_the_stage_keeps_the_clock(users):
     rep = users["sales_rep"]
     deal = make_opportunity(rep)
