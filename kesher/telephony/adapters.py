@@ -151,11 +151,14 @@ def check_request(connection, *, headers, query, body: bytes, now: float | None 
     return hashlib.sha256(signature.encode()).hexdigest()
 
 
-def parse_body(body: bytes, content_type: str, query) -> dict:
-    """The request's fields: a JSON object, or form fields (and the query string, for phone
-    systems that call with GET parameters)."""
+def parse_body(body: bytes, content_type: str, query, form=None) -> dict:
+    """The request's fields: a JSON object, or form fields (``form``: the request's parsed
+    POST, for a multipart body), and the query string, for phone systems that call with GET
+    parameters."""
     fields: dict = {k: v for k, v in query.items() if k not in ("pbx", "secret")}
-    if "json" in content_type or body[:1] in (b"{", b"["):
+    if content_type.startswith("multipart/") and form is not None:
+        fields.update(form.items())
+    elif "json" in content_type or body[:1] in (b"{", b"["):
         try:
             data = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError):

@@ -131,7 +131,9 @@ class CallWebhookView(APIView):
             digest = check_request(
                 connection, headers=request.headers, query=request.query_params, body=body
             )
-            fields = parse_body(body, request.content_type or "", request.query_params)
+            content_type = request.content_type or ""
+            form = request._request.POST if content_type.startswith("multipart/") else None
+            fields = parse_body(body, content_type, request.query_params, form)
             event = read_event(connection, fields)
             call = call_event_record(connection=connection, event=event, digest=digest)
         except Refused as refused:

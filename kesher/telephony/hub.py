@@ -164,17 +164,18 @@ class Hub:
 
     def _run(self) -> None:
         poll = float(getattr(settings, "KESHER_TELEPHONY_POLL_SECONDS", 0.1) or 0)
+        if not poll and not _is_postgres():
+            return  # SQLite without polling: in-process delivery only (deliver())
         try:
             self._start_position()
             if _is_postgres():
                 self._listen_postgres()
-            elif poll:
+            else:
                 while not self.stopping.is_set():
                     self.wake.wait(poll)
                     self.wake.clear()
                     if self.listeners():
                         self._read_new()
-            # else: SQLite without polling: in-process delivery only (deliver()).
         except Exception:  # the pump must not die silently: the next listener restarts it
             logger.exception("The telephony pump stopped")
         finally:

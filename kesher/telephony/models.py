@@ -116,8 +116,9 @@ class Call(models.Model):
         ANSWERED = "answered", _("Answered")
         ENDED = "ended", _("Ended")
 
+    # A phone system whose calls are logged is deactivated, not deleted: its calls stay.
     connection = models.ForeignKey(
-        PbxConnection, verbose_name=_("PBX connection"), on_delete=models.CASCADE
+        PbxConnection, verbose_name=_("PBX connection"), on_delete=models.PROTECT
     )
     call_id = models.CharField(_("call id"), max_length=200)
     direction = models.CharField(_("direction"), max_length=3)

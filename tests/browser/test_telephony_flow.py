@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 from kesher.customers.services import contact_create
 from kesher.telephony.adapters import sign
+from kesher.telephony.hub import hub
 from kesher.telephony.tests.factories import SECRET, make_connection, make_extension
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,8 +42,11 @@ def stream_server(settings):
     if server.error:
         raise server.error
     settings.KESHER_TELEPHONY_STREAM_URL = f"http://localhost:{server.port}/telephony/stream/"
+    # One process here: pops are delivered in process on the webhook's commit, not polled.
+    settings.KESHER_TELEPHONY_POLL_SECONDS = 0
     yield server
     server.terminate()
+    hub.stop()
 
 
 def _webhook(connection, **fields):

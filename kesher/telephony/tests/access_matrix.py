@@ -4,13 +4,16 @@ The webhook signs nobody in: every principal's unsigned request is refused (403)
 nothing. The stream and dialing need a signed-in user; dialing without an extension that dials
 is refused (400)."""
 
+from kesher.org.models import User
 from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     never_allowed,
+    not_allowed,
     register_records,
     register_route,
 )
+from kesher.telephony.models import PhoneExtension
 from kesher.telephony.services import pbx_connection_create, phone_extension_create
 
 
@@ -47,8 +50,14 @@ register_records(
 
 
 def _extension_values(world, marker, record):
-    # Each user has one extension: a new one is the read-only user's, a changed one keeps its.
-    user = record.user if record is not None else world.users["read_only"]
+    # Each user has one extension: a new one goes to a user without any, a changed one keeps
+    # its user.
+    if record is not None:
+        user = record.user
+    else:
+        taken = set(PhoneExtension.objects.values_list("user_id", flat=True))
+        free = [u for u in world.users.values() if u.pk not in taken]
+        user = free[0] if free else User.objects.create_user(f"ext-{len(taken)}")
     return {
         "user": user.pk,
         "connection": world.record("pbx-connections").pk,
@@ -82,6 +91,7 @@ register_route(
     "telephony-api",
     "/api/v1/telephony/dial/",
     Verb("POST", _signed_in_refused, data=lambda world, marker: {"number": "0525551234"}),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
 )
 register_route("telephony", "/telephony/stream/", Verb("GET", _stream), api=True)

@@ -26,12 +26,6 @@ def pbx(users):
     return make_connection(users["admin"])
 
 
-@pytest.fixture
-def stopped_pump():
-    yield
-    hub.stop()
-
-
 def _drain(events: queue.Queue) -> list:
     found = []
     while True:
@@ -158,7 +152,7 @@ def test_the_stream_refuses_anyone_not_signed_in():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_another_process_pop_arrives_through_the_database(users, stopped_pump, settings):
+def test_another_process_pop_arrives_through_the_database(users, settings):
     """What another server (PostgreSQL: NOTIFY) or the web process beside the stream's
     (SQLite: the table, polled) wrote reaches this process's stream: the row is written and
     notified here without the in-process delivery."""
