@@ -21,7 +21,7 @@ from kesher.platform.records.services import record_create, record_update
 from kesher.platform.registry import registry
 from kesher.practice.outgoing import outgoing_suppressed
 from kesher.telephony import hub
-from kesher.telephony.adapters import CallEvent, Refused
+from kesher.telephony.adapters import MAX_SKEW_SECONDS, CallEvent, Refused
 from kesher.telephony.models import Call, PbxConnection, PhoneExtension, PopEvent, WebhookReceipt
 from kesher.telephony.selectors import caller_find, extension_user, number_e164
 
@@ -105,6 +105,9 @@ def call_event_record(*, connection: PbxConnection, event: CallEvent, digest: st
                 WebhookReceipt.objects.create(connection=connection, digest=digest)
         except IntegrityError:
             raise Refused(_("This request was already received."), status=409) from None
+        # Older signatures than the timestamp window are refused as stale anyway.
+        stale = timezone.now() - datetime.timedelta(seconds=2 * MAX_SKEW_SECONDS)
+        WebhookReceipt.objects.filter(received_at__lt=stale).delete()
     call, new = _call_locked(connection, event)
     if not new and STAGE[event.event] <= STAGE[call.status]:
         return call  # a repeat, or an event overtaken by a later one
