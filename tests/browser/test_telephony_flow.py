@@ -20,6 +20,7 @@ from django.test import Client
 from django.test.testcases import LiveServerThread, _StaticFilesHandler
 from playwright.sync_api import expect
 
+from kesher.activities.models import Interaction
 from kesher.customers.services import contact_create
 from kesher.telephony.adapters import sign
 from kesher.telephony.hub import hub
@@ -101,8 +102,13 @@ def test_a_call_pops_the_card_and_lands_on_the_timeline(
     _webhook(pbx, event="ended", duration=95, recording_url="https://pbx.example/r/call-1.mp3")
     page.reload()
     expect(page.get_by_text("שיחה מ-052-555-1234").first).to_be_visible()
-    expect(page.get_by_text("https://pbx.example/r/call-1.mp3").first).to_be_attached()
     screenshot(page, "telephony-timeline-he")
+    # One interaction for the three events, with the recording and the length.
+    (interaction,) = Interaction.objects.filter(link_type="contacts", link_id=contact.pk)
+    page.goto(f"/r/interactions/{interaction.pk}/")
+    expect(page.get_by_text("https://pbx.example/r/call-1.mp3").first).to_be_visible()
+    expect(page.get_by_text("משך: 1:35").first).to_be_visible()
+    screenshot(page, "telephony-call-he")
 
 
 def test_an_unknown_caller_pops_with_a_new_lead_in_english(
