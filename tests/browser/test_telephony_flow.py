@@ -96,12 +96,12 @@ def test_a_call_pops_the_card_and_lands_on_the_timeline(
     page.wait_for_url(f"**/r/contacts/{contact.pk}/")
     # The number on the card dials (tel:), and the call is on the timeline.
     expect(page.locator('a.kesher-dial[href="tel:+972525551234"]').first).to_be_visible()
-    expect(page.get_by_text("שיחה מ-052-555-1234").first).to_be_visible()
+    expect(page.get_by_text("שיחה מהמספר 052-555-1234").first).to_be_visible()
 
     _webhook(pbx, event="answered")
     _webhook(pbx, event="ended", duration=95, recording_url="https://pbx.example/r/call-1.mp3")
     page.reload()
-    expect(page.get_by_text("שיחה מ-052-555-1234").first).to_be_visible()
+    expect(page.get_by_text("שיחה מהמספר 052-555-1234").first).to_be_visible()
     screenshot(page, "telephony-timeline-he")
     # One interaction for the three events, with the recording and the length.
     (interaction,) = Interaction.objects.filter(link_type="contacts", link_id=contact.pk)
