@@ -97,11 +97,8 @@ class PhoneExtension(KesherModel):
         ordering = ["extension", "id"]
         verbose_name = _("phone extension")
         verbose_name_plural = _("phone extensions")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "extension"], name="telephony_extension_unique"
-            )
-        ]
+        # Not unique: an extension several users share (a reception group) pops for each.
+        indexes = [models.Index(fields=["connection", "extension"], name="telephony_extension")]
 
     def __str__(self):
         return self.extension

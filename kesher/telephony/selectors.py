@@ -11,7 +11,7 @@ from kesher.platform.fields import normalize_phone
 from kesher.platform.registry import registry
 from kesher.telephony.models import PbxConnection, PhoneExtension
 
-__all__ = ["caller_find", "connection_get", "extension_user", "number_e164"]
+__all__ = ["caller_find", "connection_get", "extension_users", "number_e164"]
 
 # Where a caller is looked for, in order: the people we deal with, then organizations, then
 # leads; by each record's phone fields (stored in E.164, indexed).
@@ -77,15 +77,11 @@ def connection_get(pk) -> PbxConnection | None:
         return None
 
 
-def extension_user(connection: PbxConnection, extension: str):
-    """The active user whose extension on ``connection`` this is, or None."""
+def extension_users(connection: PbxConnection, extension: str) -> list:
+    """The active users whose extension on ``connection`` this is (several for a group)."""
     if not extension:
-        return None
-    found = (
-        PhoneExtension.objects.filter(
-            connection=connection, extension=extension, user__is_active=True
-        )
-        .select_related("user")
-        .first()
-    )
-    return found.user if found else None
+        return []
+    found = PhoneExtension.objects.filter(
+        connection=connection, extension=extension, user__is_active=True
+    ).select_related("user")
+    return [row.user for row in found.order_by("pk")]

@@ -23,7 +23,7 @@ from kesher.practice.outgoing import outgoing_suppressed
 from kesher.telephony import hub
 from kesher.telephony.adapters import MAX_SKEW_SECONDS, CallEvent, Refused
 from kesher.telephony.models import Call, PbxConnection, PhoneExtension, PopEvent, WebhookReceipt
-from kesher.telephony.selectors import caller_find, extension_user, number_e164
+from kesher.telephony.selectors import caller_find, extension_users, number_e164
 
 __all__ = [
     "DialResult",
@@ -96,9 +96,10 @@ def phone_extension_update(extension, *, actor, data: dict, m2m=None, expected_v
 def call_event_record(*, connection: PbxConnection, event: CallEvent, digest: str = "") -> Call:
     """Log one event of a call: the first event of a call id makes its row and its call
     interaction; later ones (answered, ended) update the same two — an event repeated or
-    arriving after a later one changes nothing (at most once under the PBX's retries). The
-    user whose extension rang gets the screen pop once. ``digest`` identifies a signed request:
-    the same one again is a replay, refused (409)."""
+    arriving after a later one changes nothing (at most once under the PBX's retries). Every
+    user whose extension rang (several for a shared one) gets the screen pop once; the call is
+    his if he is the only one. ``digest`` identifies a signed request: the same one again is a
+    replay, refused (409)."""
     if digest:
         try:
             with transaction.atomic():
@@ -114,8 +115,9 @@ def call_event_record(*, connection: PbxConnection, event: CallEvent, digest: st
     changed = _apply(call, event)
     call.save(update_fields=None if new else changed)
     _log_interaction(call)
-    if call.direction == "in" and call.user_id and not call.popped and call.status != "ended":
-        pop_publish(call.user, pop_payload(call, call.user))
+    if call.direction == "in" and not call.popped and call.status != "ended":
+        for user in extension_users(call.connection, call.extension):
+            pop_publish(user, pop_payload(call, user))
         call.popped = True
         call.save(update_fields=["popped"])
     return call
@@ -161,8 +163,9 @@ def _apply(call: Call, event: CallEvent) -> list[str]:
         call.id_number = event.id_number[:9]
         changed.append("id_number")
     if call.user_id is None and call.extension:
-        call.user = extension_user(call.connection, call.extension)
-        if call.user is not None:
+        ringing = extension_users(call.connection, call.extension)
+        if len(ringing) == 1:  # a group's call is no one user's until someone logs it
+            call.user = ringing[0]
             changed.append("user")
     if not call.link_type:
         other = call.caller if call.direction == "in" else call.callee

@@ -197,3 +197,19 @@ def test_the_stream_answers_the_pages_origin_with_its_cookies(users, client_for)
 def test_a_user_without_an_extension_gets_no_stream(users, client_for):
     page = client_for(users["sales_rep"]).get("/")
     assert "telephony-pop" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_shared_extension_pops_for_each_of_its_users_and_the_call_is_no_ones(
+    users, pbx, django_capture_on_commit_callbacks
+):
+    make_extension(users["admin"], users["sales_rep"], pbx, "100")
+    make_extension(users["admin"], users["support_agent"], pbx, "100")
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_post(Client(), pbx, event(extension="100"))
+    assert sorted(PopEvent.objects.values_list("user_id", flat=True)) == sorted(
+        [users["sales_rep"].pk, users["support_agent"].pk]
+    )
+    from kesher.telephony.models import Call
+
+    assert Call.objects.get().user is None
