@@ -63,8 +63,9 @@ def _setup(env: dict) -> dict:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
 
     from kesher.customers.models import Contact
     from kesher.telephony.models import PbxConnection, PhoneExtension
@@ -77,15 +78,14 @@ def _setup(env: dict) -> dict:
         user = user_model.objects.create_user(f"rep{i}", f"rep{i}@example.com", "x")
         PhoneExtension.objects.create(user=user, connection=pbx, extension=str(100 + i))
         Contact.objects.create(first_name=f"לקוח {i}", owner=user, mobile=f"+97252{i:07d}")
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
+        client = Client()
+        client.force_login(user)  # a real session of the configured backend
+        session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
         people.append(
             {
                 "user": user.pk,
-                "session": session.session_key,
+                "session": session_key,
+                "cookie": settings.SESSION_COOKIE_NAME,
                 "ext": str(100 + i),
                 "mobile": f"+97252{i:07d}",
             }
@@ -131,7 +131,7 @@ async def _listen(port: int, person: dict, arrivals: dict, ready: asyncio.Event,
     writer.write(
         (
             f"GET /telephony/stream/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Cookie: sessionid={person['session']}\r\nAccept: text/event-stream\r\n\r\n"
+            f"Cookie: {person['cookie']}={person['session']}\r\nAccept: text/event-stream\r\n\r\n"
         ).encode()
     )
     await writer.drain()
