@@ -10,7 +10,7 @@ hold browsers' event streams hear of it:
   wrote it;
 * **SQLite** — one server only, but the event stream runs in a process of its own
   (``manage.py serve``): that process reads new rows every ``KESHER_TELEPHONY_POLL_SECONDS``
-  (0.1 s; one indexed query, only while a browser listens).
+  (0.025 s; one indexed query, only while a browser listens).
 
 Each process has one **pump** thread, started with the first listener: it waits for a wake-up
 (a notification, a publish in this process, or the poll interval), reads the rows after the
@@ -168,7 +168,7 @@ class Hub:
             self.last_id = max(self.last_id, newest)
 
     def _run(self) -> None:
-        poll = float(getattr(settings, "KESHER_TELEPHONY_POLL_SECONDS", 0.1) or 0)
+        poll = float(getattr(settings, "KESHER_TELEPHONY_POLL_SECONDS", 0.025) or 0)
         if not poll and not _is_postgres():
             return  # SQLite without polling: in-process delivery only (deliver())
         try:
