@@ -91,11 +91,13 @@ INSTALLED_APPS = [
     "kesher.billing",
     "kesher.stock",
     "kesher.privacy",
+    "kesher.telephony",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kesher.platform.headers.SecurityHeadersMiddleware",
+    "kesher.telephony.middleware.StreamSourceMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -425,6 +427,13 @@ KESHER_SMS_HTTP_TOKEN_HEADER = os.environ.get("KESHER_SMS_HTTP_TOKEN_HEADER", "A
 KESHER_SMS_HTTP_FORMAT = os.environ.get("KESHER_SMS_HTTP_FORMAT", "json")  # or "form"
 KESHER_SMS_HTTP_TIMEOUT = float(os.environ.get("KESHER_SMS_HTTP_TIMEOUT", "10"))
 KESHER_WEBHOOK_TIMEOUT = float(os.environ.get("KESHER_WEBHOOK_TIMEOUT", "10"))
+# Screen pops (decision 0080): the event stream's ASGI process listens on this port of the same
+# host (``manage.py serve`` sets it); KESHER_TELEPHONY_STREAM_URL names another origin (a proxy
+# routing /telephony/stream/); neither: this server streams them itself (development).
+KESHER_TELEPHONY_STREAM_PORT = os.environ.get("KESHER_TELEPHONY_STREAM_PORT", "")
+KESHER_TELEPHONY_STREAM_URL = os.environ.get("KESHER_TELEPHONY_STREAM_URL", "")
+# On SQLite another process's pops are read from the table this often (PostgreSQL notifies).
+KESHER_TELEPHONY_POLL_SECONDS = float(os.environ.get("KESHER_TELEPHONY_POLL_SECONDS", "0.025"))
 KESHER_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("KESHER_WEBHOOK_MAX_ATTEMPTS", "8"))
 KESHER_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("KESHER_WEBHOOK_BACKOFF_SECONDS", "30"))
 

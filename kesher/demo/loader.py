@@ -46,6 +46,7 @@ from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
 from kesher.demo.stock import create_stock
 from kesher.demo.story import SALES_REPS, create_story
+from kesher.demo.telephony import create_telephony
 from kesher.org.models import Company, Department, Region, Role, User
 from kesher.org.services import (
     department_create,
@@ -116,6 +117,7 @@ def load_demo(
         create_projects(users)
         create_objects(users, DEMO_ADMIN)
         create_reports(users, sales_manager="moshe", service_manager="yael")
+        create_telephony(users[DEMO_ADMIN], SALES_REPS)
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()

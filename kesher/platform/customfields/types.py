@@ -381,7 +381,9 @@ def _linked_name(definition, value, context) -> str:
 
 
 def _phone_shown(definition, value, context) -> str:
-    return format_phone_national(value)
+    from kesher.platform.ui.display import PhoneText  # the pages' click-to-dial link
+
+    return PhoneText(value) if value else format_phone_national(value)
 
 
 T = CustomField.Type

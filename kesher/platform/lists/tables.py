@@ -303,7 +303,7 @@ class Table:
         """Each row as escaped HTML, built in Python: rendering 50 rows × columns through the
         template engine was most of a list page's time (bench/README.md, profile)."""
         from django.urls import reverse
-        from django.utils.html import escape
+        from django.utils.html import conditional_escape, escape
         from django.utils.safestring import mark_safe
         from django.utils.translation import gettext
 
@@ -328,7 +328,8 @@ class Table:
                 elif cell is False or cell in (None, ""):
                     parts.append("<td></td>")
                 else:
-                    parts.append(f"<td><bdi>{escape(cell)}</bdi></td>")
+                    # conditional_escape: a value that is its own HTML (a phone's tel: link).
+                    parts.append(f"<td><bdi>{conditional_escape(cell)}</bdi></td>")
             rows.append(mark_safe(f"<tr>{''.join(parts)}</tr>"))
         return rows
 

@@ -59,7 +59,7 @@ def test_the_page_reads_from_the_top(users, client_for):
     assert headline == ["status", "owner", "phone", "email", "city"]
     assert "VIP" in header
     assert "נועה ברק" in header
-    assert 'href="tel:0525551234"' in header
+    assert 'href="tel:+972525551234"' in header  # E.164: dials from anywhere (decision 0080)
     # The primary actions, one click each, in the header.
     for action in ('id="edit-record"', 'id="log-interaction"', 'id="new-task"'):
         assert action in header

@@ -9,6 +9,7 @@ from typing import cast
 
 from django.db import models
 from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy, ngettext
 
 from kesher.platform.fields import PhoneField, format_phone_national
@@ -17,6 +18,7 @@ from kesher.platform.records.many import hidden_count
 __all__ = [
     "OP_LABELS",
     "PERIOD_LABELS",
+    "PhoneText",
     "field_display",
     "format_money",
     "format_number",
@@ -61,6 +63,29 @@ PERIOD_LABELS = {
 }
 
 
+class PhoneText(str):
+    """A stored E.164 number as people read it (``052-555-1234``), which a page shows as a
+    click-to-dial link (``tel:``; REQ IN-2): text wherever text is wanted (exports, merge
+    fields), a link wherever the template engine escapes it (``__html__``). Telephony's script
+    turns a click on it into a call through the phone system for users whose extension dials."""
+
+    is_phone = True
+    e164: str
+
+    def __new__(cls, e164: str):
+        shown = super().__new__(cls, format_phone_national(e164))
+        shown.e164 = e164
+        return shown
+
+    def __html__(self) -> str:
+        return format_html(
+            '<a href="tel:{}" class="kesher-dial" data-dial="{}" dir="ltr"><bdi>{}</bdi></a>',
+            self.e164,
+            self.e164,
+            str.__str__(self),
+        )
+
+
 def field_display(obj, name: str):
     """A field's value as text for pages: labels for choices, names for links."""
     field = obj._meta.get_field(name)
@@ -81,7 +106,7 @@ def field_display(obj, name: str):
     if value is None or value == "":
         return ""
     if isinstance(field, PhoneField):
-        return format_phone_national(value)
+        return PhoneText(value)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()
     return format_when(value)

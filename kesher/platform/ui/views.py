@@ -421,7 +421,7 @@ def _hint(entity: Entity, obj) -> str:
     """What tells two records of the same name apart in a suggestion: a phone or an e-mail."""
     for name in (*entity.search_phones, *entity.search_emails):
         if getattr(obj, name, ""):
-            return field_display(obj, name)
+            return str(field_display(obj, name))  # text: the hint sits inside a button
     return ""
 
 

@@ -68,7 +68,32 @@ class Command(BaseCommand):
             "10",
         ]
         worker = [python, str(settings.BASE_DIR / "manage.py"), "worker", "--interval", "1"]
-        supervisor = Supervisor([Child("web server", web, env), Child("worker", worker, env)])
+        # The screen pops' event stream (decision 0080): an ASGI process of its own on the next
+        # port but ten, where a waiting browser costs a coroutine, not a web worker's thread.
+        host, _colon, port = bind.rpartition(":")
+        stream_port = os.environ.get("KESHER_TELEPHONY_STREAM_PORT") or str(int(port) + 10)
+        env["KESHER_TELEPHONY_STREAM_PORT"] = stream_port
+        stream = [
+            python,
+            "-m",
+            "gunicorn",
+            "kesher.telephony.asgi",
+            "--worker-class",
+            "asgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"{host}:{stream_port}",
+            "--graceful-timeout",
+            "2",
+        ]
+        supervisor = Supervisor(
+            [
+                Child("web server", web, env),
+                Child("worker", worker, env),
+                Child("event stream", stream, env),
+            ]
+        )
         self.stdout.write(self.style.SUCCESS(f"Kesher is running on http://{bind}/ (Ctrl-C stops)"))
 
         def stop(*_args):
