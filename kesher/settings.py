@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kesher.numbering",
     "kesher.quotes",
     "kesher.billing",
+    "kesher.collab",
     "kesher.privacy",
 ]
 
