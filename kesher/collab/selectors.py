@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kesher.collab.models import FeedItem, Follow, FollowSettings, Note
-from kesher.collab.services import can_see, followers_ids, owner_ids
+from kesher.collab.services import can_see, followers_ids, owner_ids, owns_and_follows
+from kesher.platform import stamps
 from kesher.platform.records.history import describe
 from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import without_hidden_changes
@@ -71,7 +72,7 @@ def is_following(user, entity: Entity, record) -> bool:
 def _owners_of(entity: Entity, record) -> set[int]:
     """The record's owners, from the record itself when its owner is its own column."""
     name = entity.owner_field
-    if not name:
+    if not owns_and_follows(entity):
         return set()
     if "__" not in name:
         try:
@@ -207,7 +208,7 @@ def _visible_records(user, items: list[FeedItem]) -> dict[tuple[str, int], objec
             entity = registry.get(key)
         except KeyError:
             continue
-        rows = entity.queryset().visible_to(user).filter(pk__in=ids)
+        rows = entity.queryset().visible_to(user).filter(pk__in=ids).order_by()
         if entity.select_related:
             rows = rows.select_related(*entity.select_related)
         found.update({(key, obj.pk): obj for obj in rows})
@@ -215,6 +216,12 @@ def _visible_records(user, items: list[FeedItem]) -> dict[tuple[str, int], objec
 
 
 def feed_page(user, cursor: str = "", size: int = FEED_PAGE) -> FeedPage:
+    """``user``'s feed (``_feed_page``), the schema's stamps read once for all its lines."""
+    with stamps.remembered_for_request():
+        return _feed_page(user, cursor, size)
+
+
+def _feed_page(user, cursor: str, size: int) -> FeedPage:
     """``user``'s feed, newest first, from ``cursor`` (the previous page's ``next_cursor``):
     changes and notes of the records he follows, by others, each about a record he may see
     now, its changes only of fields he may see, put into words for him."""

@@ -45,6 +45,7 @@ __all__ = [
     "followers_ids",
     "note_create",
     "owner_ids",
+    "owns_and_follows",
     "record_changed",
     "settings_of",
     "unfollow",
@@ -121,8 +122,16 @@ def unfollow(*, actor, entity: Entity, record_id: int) -> None:
     FeedItem.objects.filter(user=actor, entity=entity.key, record_id=record_id).delete()
 
 
+def owns_and_follows(entity: Entity) -> bool:
+    """Whether the owners of ``entity``'s records follow them of themselves: of the records
+    work is about (customers, deals, tickets, projects…: ``Entity.linkable``), not of the work
+    itself (tasks, interactions: their own notifications tell of them) nor of settings."""
+    return bool(entity.owner_field) and entity.linkable
+
+
 def owner_ids(entity: Entity, record_id) -> set[int]:
-    if not entity.owner_field:
+    """The ids of the owners who follow the record of themselves (their settings aside)."""
+    if not owns_and_follows(entity):
         return set()
     values = (
         entity.model._base_manager.filter(pk=record_id)

@@ -54,7 +54,7 @@ def test_a_mention_out_of_scope_answers_400_in_the_callers_language(
 @pytest.mark.parametrize(
     ("payload", "field", "hebrew"),
     [
-        ({}, "body", "שדה זה נדרש"),
+        ({}, "body", "זהו שדה חובה"),
         ({"body": "   "}, "body", None),
         ({"body": "x", "mentions": "7"}, "mentions", None),
         ({"body": "x", "mentions": ["a"]}, "mentions", None),
@@ -134,7 +134,7 @@ def test_the_schema_documents_the_collaboration_api(admin_user, api_for):
     schema = api_for(admin_user).get("/api/schema/?format=json").json()
     paths = schema["paths"]
     assert "/api/v1/feed/" in paths
-    notes = paths["/api/v1/notes/{key}/{pk}/"]
+    notes = paths["/api/v1/notes/{key}/{id}/"]
     assert notes["post"]["requestBody"]["content"]["application/json"]["examples"]
     assert "400" in notes["post"]["responses"]
-    assert set(paths["/api/v1/following/{key}/{pk}/"]) >= {"get", "post", "delete"}
+    assert set(paths["/api/v1/following/{key}/{id}/"]) >= {"get", "post", "delete"}
