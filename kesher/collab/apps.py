@@ -22,10 +22,20 @@ class CollabConfig(AppConfig):
         # One mechanism on every record page: follow in the header, the note box beside the
         # timeline.
         register_panel("collab/actions/_follow.html", applies=_every, kind="actions", order=5)
+        # Beside the timeline where the page has an activities column (the records work is
+        # about), after the record's sections elsewhere.
         register_panel(
             "collab/aside/_notes.html",
-            applies=_every,
+            applies=_linkable,
             kind="aside",
+            order=5,
+            label=_("Notes"),
+            anchor="record-notes",
+        )
+        register_panel(
+            "collab/panels/_notes.html",
+            applies=_not_linkable,
+            kind="panels",
             order=5,
             label=_("Notes"),
             anchor="record-notes",
@@ -34,3 +44,11 @@ class CollabConfig(AppConfig):
 
 def _every(entity) -> bool:
     return True
+
+
+def _linkable(entity) -> bool:
+    return entity.linkable
+
+
+def _not_linkable(entity) -> bool:
+    return not entity.linkable

@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from kesher.collab.models import FeedItem, Follow, FollowSettings, Note
@@ -162,12 +164,29 @@ class FeedEntry:
     def url(self) -> str:
         return reverse("entity_detail", args=[self.entity.key, self.record.pk])
 
+    def _sentence(self) -> str:
+        if self.kind == FeedItem.Kind.NOTE:
+            return _("%(user)s wrote a note on %(record)s")
+        return _("%(user)s changed %(record)s")
+
     @property
     def text(self) -> str:
-        values = {"user": str(self.actor or _("Kesher")), "record": str(self.record)}
-        if self.kind == FeedItem.Kind.NOTE:
-            return _("%(user)s wrote a note on %(record)s") % values
-        return _("%(user)s changed %(record)s") % values
+        """What happened, in the reader's language (the API's ``text``)."""
+        return self._sentence() % {
+            "user": str(self.actor or _("Kesher")),
+            "record": str(self.record),
+        }
+
+    @property
+    def html(self) -> str:
+        """The same for the page: each name isolated (``<bdi>``), so a Hebrew name in an
+        English sentence, or the other way round, keeps the sentence's order."""
+        names = {
+            "user": format_html("<bdi>{}</bdi>", str(self.actor or _("Kesher"))),
+            "record": format_html("<bdi>{}</bdi>", str(self.record)),
+        }
+        # The sentence is the catalogue's; only the names come from users, escaped above.
+        return mark_safe(conditional_escape(self._sentence()) % names)
 
 
 @dataclass

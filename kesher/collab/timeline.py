@@ -17,7 +17,9 @@ KIND_LIMIT = 50
 
 
 def note_kinds(user, entity) -> list[tuple[str, str]]:
-    return [(NOTES, _("Notes"))]
+    """The filter's choice of notes alone, on the pages of the records work is about (the
+    others' timelines show their notes among their changes)."""
+    return [(NOTES, _("Notes"))] if entity.linkable else []
 
 
 @register_source(kinds=note_kinds)
