@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from kesher.collab import selectors, services
 from kesher.platform.ui.pages import entity_for, record_for
 
-__all__ = ["FeedView", "FollowingView", "NotesView"]
+__all__ = ["FeedView", "FollowingView", "NotesView", "entry_data"]
 
 
 class PersonSerializer(serializers.Serializer):
@@ -76,6 +76,39 @@ class FeedEntrySerializer(serializers.Serializer):
 
     def get_changes(self, entry) -> list[dict]:
         return [{"field": label, "old": old, "new": new} for label, old, new in entry.rows]
+
+
+def _person(user) -> dict | None:
+    return None if user is None else {"id": user.pk, "name": str(user)}
+
+
+def note_data(note) -> dict:
+    """A note as ``NoteSerializer`` describes it."""
+    return {
+        "id": note.pk,
+        "body": note.body,
+        "author": _person(note.author),
+        "mentions": [_person(user) for user in note.mentions.all()],
+        "created_at": serializers.DateTimeField().to_representation(note.created_at),
+    }
+
+
+def entry_data(entry) -> dict:
+    """A line of the feed as ``FeedEntrySerializer`` describes it, written out by hand: the
+    feed is read often, and the nested serializers cost it a third of its time."""
+    return {
+        "id": entry.id,
+        "at": serializers.DateTimeField().to_representation(entry.at),
+        "kind": entry.kind,
+        "entity": entry.entity.key,
+        "record_id": entry.record.pk,
+        "record": str(entry.record),
+        "url": entry.url,
+        "actor": _person(entry.actor),
+        "text": entry.text,
+        "changes": [{"field": label, "old": old, "new": new} for label, old, new in entry.rows],
+        "note": note_data(entry.note) if entry.note is not None else None,
+    }
 
 
 NOTE_EXAMPLE = OpenApiExample(
@@ -280,5 +313,5 @@ class FeedView(APIView):
         next_url = None
         if page.next_cursor:
             next_url = request.build_absolute_uri(f"{request.path}?cursor={page.next_cursor}")
-        results = FeedEntrySerializer(page.entries, many=True).data
+        results = [entry_data(entry) for entry in page.entries]
         return Response({"next": next_url, "results": results})

@@ -227,9 +227,8 @@ def _visible_records(user, items: list[FeedItem]) -> dict[tuple[str, int], objec
             entity = registry.get(key)
         except KeyError:
             continue
+        # Only whether he sees them and their names: no joins of the record page's.
         rows = entity.queryset().visible_to(user).filter(pk__in=ids).order_by()
-        if entity.select_related:
-            rows = rows.select_related(*entity.select_related)
         found.update({(key, obj.pk): obj for obj in rows})
     return found
 
