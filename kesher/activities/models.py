@@ -326,6 +326,9 @@ class Notification(models.Model):
         DONE = "done", _("Done")
         ASSIGNED = "assigned", _("Assigned to you")
         MEETING = "meeting", _("Meeting invitation")
+        # Working together (kesher.collab): a note mentioning the user, news of what he follows.
+        MENTION = "mention", _("Mentioned you")
+        FOLLOWING = "following", _("Following")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

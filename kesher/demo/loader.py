@@ -27,6 +27,7 @@ from kesher.demo import names
 from kesher.demo.billing import create_billing
 from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.catalogue import create_catalogue
+from kesher.demo.collab import create_collab
 from kesher.demo.customization import create_customization
 from kesher.demo.marketing import create_marketing
 from kesher.demo.objects import create_objects
@@ -45,7 +46,7 @@ from kesher.demo.reports import create_reports
 from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
 from kesher.demo.stock import create_stock
-from kesher.demo.story import SALES_REPS, create_story
+from kesher.demo.story import SALES_REPS, SALES_TEAMS, create_story
 from kesher.demo.telephony import create_telephony
 from kesher.org.models import Company, Department, Region, Role, User
 from kesher.org.services import (
@@ -118,6 +119,7 @@ def load_demo(
         create_objects(users, DEMO_ADMIN)
         create_reports(users, sales_manager="moshe", service_manager="yael")
         create_telephony(users[DEMO_ADMIN], SALES_REPS)
+        create_collab(users, SALES_TEAMS)
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()
