@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kesher.quotes",
     "kesher.billing",
     "kesher.privacy",
+    "kesher.portal",
 ]
 
 MIDDLEWARE = [

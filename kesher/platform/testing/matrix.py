@@ -83,6 +83,7 @@ __all__ = [
     "register_records",
     "register_route",
     "register_routes",
+    "register_session",
     "register_setup",
     "routes",
     "run_area",
@@ -98,6 +99,8 @@ __all__ = [
 # "regional" is a rep whose role has the region scope (conftest.make_regional_user), of the North
 # region where rep1's records are and rep2's are not. "privacy_officer" holds the role an
 # administrator gives whoever answers people's requests about their data (kesher/privacy).
+# "portal" is a customer's contact signed in to the portal (kesher/portal, decision 0079): a
+# principal of his own, never a staff user, so every staff route must treat him as nobody.
 ROLES = (
     "admin",
     "manager",
@@ -107,6 +110,7 @@ ROLES = (
     "regional",
     "privacy_officer",
     "inactive",
+    "portal",
     "anonymous",
 )
 PRINCIPALS = (*ROLES, "superuser")
@@ -192,7 +196,9 @@ class World:
         self.extras[name] = value
 
     def user(self, principal: str):
-        return None if principal == "anonymous" else self.users[principal]
+        if principal == "anonymous" or principal in _sessions:
+            return None
+        return self.users[principal]
 
     def record(self, key: str, side: str = "rep1"):
         try:
@@ -283,6 +289,15 @@ def register_records(
     spec = RecordSpec(key=key, make=make, values=values, marker_field=marker_field)
     _record_specs[key] = spec
     return spec
+
+
+_sessions: dict[str, Callable[[World, Client], None]] = {}
+
+
+def register_session(principal: str, start: Callable[[World, Client], None]) -> None:
+    """A principal who is no staff user (the portal's customer): ``start(world, client)`` signs
+    the client in as him; to every staff route he is nobody (``World.user`` is None)."""
+    _sessions[principal] = start
 
 
 def register_setup(setup: Callable[[World], None]) -> Callable[[World], None]:
@@ -1167,6 +1182,8 @@ def client_for(world: World, principal: str) -> Client:
     user = world.user(principal)
     if user is not None:
         client.force_login(user)
+    elif principal in _sessions:
+        _sessions[principal](world, client)
     return client
 
 

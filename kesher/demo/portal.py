@@ -1,0 +1,78 @@
+"""The demo's customer portal (issue 18 item 6; decision 0079): the contact of the customer the
+demo's sent quote is for signs in to the portal with the demo password, and finds the quote
+waiting for him, a ticket he opened there and the public help center. How to sign in is printed
+with the staff's demo users (``sign_in_lines``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+
+from kesher.customers.models import Contact, ContactAccount
+from kesher.demo.organization import DEMO_PASSWORD
+from kesher.org.models import User
+from kesher.platform.models import Choice
+from kesher.platform.records.services import record_update
+from kesher.portal.models import PortalUser
+from kesher.portal.services import portal_invite, portal_ticket_open
+from kesher.quotes.models import Quote
+
+__all__ = ["create_portal", "sign_in_lines"]
+
+# The address of the demo's portal customer when his contact has none.
+PORTAL_EMAIL = "portal@demo.kesher.example"
+
+
+def _customer_contact() -> Contact | None:
+    """A contact of the customer the demo's first sent quote is for (else of any account)."""
+    quote = Quote.objects.filter(status=Quote.Status.SENT).order_by("pk").first()
+    links = ContactAccount.objects.select_related("contact").order_by("-is_primary", "pk")
+    if quote is not None:
+        link = links.filter(account_id=quote.account_id).first()
+        if link is not None:
+            return link.contact
+    link = links.first()
+    return link.contact if link else None
+
+
+def create_portal(users: dict[str, User], *, rep: str) -> PortalUser | None:
+    """Invite the contact (through ``portal_invite``, as a rep would), give him the demo
+    password, and open one ticket in his name in the portal."""
+    contact = _customer_contact()
+    if contact is None:
+        return None
+    actor = users[rep]
+    if not contact.email:
+        contact = record_update(contact, actor=actor, data={"email": PORTAL_EMAIL})
+    portal_user = portal_invite(contact, actor=actor, language="he")
+    PortalUser.objects.filter(pk=portal_user.pk).update(password=make_password(DEMO_PASSWORD))
+    portal_user.refresh_from_db()
+    technical = Choice.objects.filter(list_key="ticket_type", value="technical_support").first()
+    subtype = Choice.objects.filter(list_key="ticket_subtype", value="software_install").first()
+    portal_ticket_open(
+        portal_user,
+        data={
+            "subject": "הדוח החודשי נתקע בעת ההפקה",
+            "description": "מאז העדכון האחרון הדוח החודשי נתקע באמצע. אפשר לעזור?",
+            "ticket_type": technical,
+            "subtype": subtype,
+        },
+    )
+    return portal_user
+
+
+def sign_in_lines(base: str) -> list[str]:
+    """How to sign in to the portal as the demo's customer (printed by ``load_demo``)."""
+    portal_user = (
+        PortalUser.objects.filter(is_active=True, invited_by__isnull=False)
+        .select_related("contact")
+        .order_by("pk")
+        .first()
+    )
+    if portal_user is None:
+        return []
+    return [
+        "Customer portal (a customer's contact, not a staff user):",
+        f"  Open      {base}/portal/",
+        f"  E-mail    {portal_user.email}",
+        f"  Password  {DEMO_PASSWORD}  ({portal_user.contact})",
+    ]
