@@ -65,10 +65,12 @@ def portal_account_ids(portal_user: PortalUser) -> list[int]:
 
 
 def portal_tickets(portal_user: PortalUser) -> QuerySet[Ticket]:
-    """The tickets of his accounts (and his own with no account), merged ones left out."""
-    accounts = portal_account_ids(portal_user)
-    mine = Q(account_id__in=accounts) | Q(account__isnull=True, contact_id=portal_user.contact_id)
-    return Ticket.objects.filter(mine, merged_into__isnull=True)
+    """The tickets of his accounts, merged ones left out. (A ticket with no account is no
+    customer's: by e-mail it gets the sender's account; one condition keeps the newest-first
+    page on the account index.)"""
+    return Ticket.objects.filter(
+        account_id__in=portal_account_ids(portal_user), merged_into__isnull=True
+    )
 
 
 def portal_quotes(portal_user: PortalUser) -> QuerySet[Quote]:

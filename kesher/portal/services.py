@@ -330,7 +330,11 @@ def portal_ticket_close(portal_user: PortalUser, ticket) -> object:
     closing = closing_status()
     if closing is None:
         raise ValidationError({"__all__": [_("Tickets cannot be closed here.")]})
-    return ticket_update(ticket, actor=None, data={"status": closing})
+    data: dict = {"status": closing}
+    if not ticket.resolution:
+        # A status that requires how the ticket was resolved (a field rule) gets the answer.
+        data["resolution"] = _("Closed by the customer in the portal.")
+    return ticket_update(ticket, actor=None, data=data)
 
 
 @transaction.atomic
