@@ -127,6 +127,8 @@ class TicketOpenForm(PortalForm):
         self.fields["account"].queryset = accounts
         if len(accounts) < 2:
             del self.fields["account"]
+        else:
+            self.fields["account"].required = True
         self.fields["ticket_type"].queryset = _choices("ticket_type")
         parent = self.data.get("ticket_type") if self.is_bound else None
         parent = int(parent) if isinstance(parent, str) and parent.isdigit() else None

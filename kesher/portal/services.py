@@ -258,7 +258,8 @@ def portal_ticket_open(portal_user: PortalUser, *, data: dict, files=()) -> obje
         from kesher.customers.models import Account
 
         account = Account.objects.get(pk=accounts[0])
-    if account is not None and account.pk not in accounts:
+    if account is None or account.pk not in accounts:
+        # A ticket of no account of his would be no one's he could follow.
         raise ValidationError({"account": [_("Choose one of your accounts.")]})
     subject = clean_text(data.get("subject") or "").strip()
     if not subject:

@@ -94,7 +94,10 @@ def _portal_world(world: World) -> None:
         )
         world[f"portal ticket {side}"] = ticket = portal_ticket_open(
             portal_user,
-            data={"subject": f"{SEARCH_WORD} portal ticket {side}"},
+            data={
+                "subject": f"{SEARCH_WORD} portal ticket {side}",
+                "account": world.record("accounts", side),
+            },
             files=[SimpleUploadedFile(f"portal-file-{side}.pdf", b"%PDF-1.4")],
         )
         world[f"portal file {side}"] = PortalFile.objects.get(ticket=ticket).attachment_id
@@ -195,6 +198,7 @@ _portal_page(
     "/portal/password/MQ/no-such-token/",
     Verb("GET", lambda world, principal: Outcome.REFUSED),
     Verb("POST", lambda world, principal: Outcome.REFUSED),
+    Verb("DELETE", never_allowed),
     what="a link that is no longer valid",
 )
 _portal_page(
@@ -240,6 +244,7 @@ _portal_page(
             "subject": marker,
             "description": marker,
             "ticket_type": Choice.objects.filter(list_key="ticket_type").first().pk,
+            "account": world.record("accounts", "rep1").pk,
         },
         writes=_written(Ticket, subject=None),
     ),

@@ -324,3 +324,19 @@ def test_english_is_the_portal_users_language(world, portal_for):
 def test_the_accessibility_statement_is_public(client):
     page = client.get("/portal/accessibility/").content.decode()
     assert "5568" in page
+
+
+def test_a_customer_of_two_accounts_chooses_one_of_them(users, world, portal_for):
+    from kesher.customers.models import ContactAccount
+
+    ContactAccount.objects.create(
+        contact=world["dana"], account=world["b"].__class__.objects.create(name="סניף")
+    )
+    client = portal_for(world["portal_a"])
+    assert 'name="account"' in client.get("/portal/tickets/new/").content.decode()
+    client.post("/portal/tickets/new/", _open_form())
+    assert not Ticket.objects.exists()
+    client.post("/portal/tickets/new/", _open_form(account=world["b"].pk))
+    assert not Ticket.objects.exists()  # not his
+    client.post("/portal/tickets/new/", _open_form(account=world["a"].pk))
+    assert Ticket.objects.get().account == world["a"]
