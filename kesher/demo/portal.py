@@ -22,25 +22,32 @@ __all__ = ["create_portal", "sign_in_lines"]
 PORTAL_EMAIL = "portal@demo.kesher.example"
 
 
-def _customer_contact() -> Contact | None:
-    """A contact of the customer the demo's first sent quote is for (else of any account)."""
+def _customer_contact(actor) -> Contact | None:
+    """A contact of the customer the demo's first sent quote is for: one linked to its account,
+    else the first contact with an e-mail address, linked to it now (as a rep would)."""
+    from kesher.customers.services import contact_link_account
+
     quote = Quote.objects.filter(status=Quote.Status.SENT).order_by("pk").first()
     links = ContactAccount.objects.select_related("contact").order_by("-is_primary", "pk")
-    if quote is not None:
-        link = links.filter(account_id=quote.account_id).first()
-        if link is not None:
-            return link.contact
-    link = links.first()
-    return link.contact if link else None
+    if quote is None:
+        link = links.first()
+        return link.contact if link else None
+    link = links.filter(account_id=quote.account_id).first()
+    if link is not None:
+        return link.contact
+    contact = Contact.objects.exclude(email="").order_by("pk").first()
+    if contact is not None:
+        contact_link_account(contact, actor=actor, account=quote.account)
+    return contact
 
 
 def create_portal(users: dict[str, User], *, rep: str) -> PortalUser | None:
     """Invite the contact (through ``portal_invite``, as a rep would), give him the demo
     password, and open one ticket in his name in the portal."""
-    contact = _customer_contact()
+    actor = users[rep]
+    contact = _customer_contact(actor)
     if contact is None:
         return None
-    actor = users[rep]
     if not contact.email:
         contact = record_update(contact, actor=actor, data={"email": PORTAL_EMAIL})
     portal_user = portal_invite(contact, actor=actor, language="he")

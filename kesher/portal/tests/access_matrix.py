@@ -81,17 +81,39 @@ def _portal_world(world: World) -> None:
         portal_user.set_password("Matrix-portal-pass-1")
         portal_user.save(update_fields=["password"])
         world[f"portal user {side}"] = portal_user
-        # Documents in the states the customer sees (their own flows are tested in their apps).
-        quote = world.record("quotes", side)
-        Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.SENT, number=f"PQ-{side}")
-        order = world.record("orders", side)
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.CONFIRMED, number=f"PO-{side}")
+        # Documents of his own in the states the customer sees, beside the world's (whose
+        # states other apps' routes expect as they are); their flows are tested in their apps.
         from kesher.billing.models import TaxDocument
+        from kesher.billing.services import document_create
 
-        invoice = world.record("tax-documents", side)
+        # On the accounts of the world's own documents: an account with documents cannot be
+        # deleted, and the matrix deletes the side's main account.
+        from kesher.customers.models import Account
+        from kesher.quotes.services import order_create, quote_create
+
+        documents_account = Account.objects.get(name=f"Documents customer {side}")
+        billing_account = Account.objects.get(name=f"Billing customer {side}")
+        quote = quote_create(
+            actor=owner, data={"name": f"Portal quote {side}", "account": documents_account}
+        )
+        Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.SENT, number=f"PQ-{side}")
+        order = order_create(
+            actor=owner, data={"name": f"Portal order {side}", "account": documents_account}
+        )
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CONFIRMED, number=f"PO-{side}")
+        invoice = document_create(
+            actor=owner,
+            data={
+                "kind": "tax_invoice",
+                "name": f"Portal invoice {side}",
+                "account": billing_account,
+            },
+        )
         TaxDocument.objects.filter(pk=invoice.pk).update(
             status=TaxDocument.Status.ISSUED, number=f"PI-{side}"
         )
+        world[f"portal quote {side}"], world[f"portal order {side}"] = quote, order
+        world[f"portal invoice {side}"] = invoice
         world[f"portal ticket {side}"] = ticket = portal_ticket_open(
             portal_user,
             data={
@@ -332,36 +354,34 @@ for _side in SIDES:
         what=f"a file on {_side}'s customer's ticket",
     )
     _portal_page(
-        lambda world, side=_side: f"/portal/quotes/{world.record('quotes', side).pk}/",
+        lambda world, side=_side: f"/portal/quotes/{world[f'portal quote {side}'].pk}/",
         _get(customer(_side)),
         what=f"{_side}'s customer's quote",
     )
     _portal_page(
-        lambda world, side=_side: f"/portal/quotes/{world.record('quotes', side).pk}/pdf/",
+        lambda world, side=_side: f"/portal/quotes/{world[f'portal quote {side}'].pk}/pdf/",
         Verb("GET", customer(_side)),
         what=f"{_side}'s customer's quote's PDF",
     )
     _portal_page(
-        lambda world, side=_side: f"/portal/quotes/{world.record('quotes', side).pk}/accept/",
+        lambda world, side=_side: f"/portal/quotes/{world[f'portal quote {side}'].pk}/accept/",
         Verb(
             "POST",
             customer(_side),
             writes=lambda world, principal, marker, side=_side: Order.objects.filter(
-                quote=world.record("quotes", side)
+                quote=world[f"portal quote {side}"]
             ).exists(),
         ),
         Verb("GET", _post_only),
         what=f"accepting {_side}'s customer's quote",
     )
     _portal_page(
-        lambda world, side=_side: f"/portal/orders/{world.record('orders', side).pk}/pdf/",
+        lambda world, side=_side: f"/portal/orders/{world[f'portal order {side}'].pk}/pdf/",
         Verb("GET", customer(_side)),
         what=f"{_side}'s customer's order's PDF",
     )
     _portal_page(
-        lambda world, side=_side: (
-            f"/portal/documents/{world.record('tax-documents', side).pk}/pdf/"
-        ),
+        lambda world, side=_side: f"/portal/documents/{world[f'portal invoice {side}'].pk}/pdf/",
         Verb("GET", customer(_side)),
         what=f"{_side}'s customer's invoice's PDF (a copy)",
     )
