@@ -55,9 +55,16 @@ def create_portal(users: dict[str, User], *, rep: str) -> PortalUser | None:
     portal_user.refresh_from_db()
     technical = Choice.objects.filter(list_key="ticket_type", value="technical_support").first()
     subtype = Choice.objects.filter(list_key="ticket_subtype", value="software_install").first()
+    account = (
+        ContactAccount.objects.filter(contact=contact).order_by("-is_primary", "pk").first()
+    ).account
+    sent = Quote.objects.filter(status=Quote.Status.SENT, account__contact_links__contact=contact)
+    if sent.exists():
+        account = sent.order_by("pk").first().account
     portal_ticket_open(
         portal_user,
         data={
+            "account": account,
             "subject": "הדוח החודשי נתקע בעת ההפקה",
             "description": "מאז העדכון האחרון הדוח החודשי נתקע באמצע. אפשר לעזור?",
             "ticket_type": technical,
