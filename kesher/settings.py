@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "kesher.collab",
     "kesher.privacy",
     "kesher.telephony",
+    "kesher.portal",
 ]
 
 MIDDLEWARE = [

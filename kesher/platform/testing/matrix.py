@@ -85,6 +85,7 @@ __all__ = [
     "register_records",
     "register_route",
     "register_routes",
+    "register_session",
     "register_setup",
     "routes",
     "run_area",
@@ -100,6 +101,8 @@ __all__ = [
 # "regional" is a rep whose role has the region scope (conftest.make_regional_user), of the North
 # region where rep1's records are and rep2's are not. "privacy_officer" holds the role an
 # administrator gives whoever answers people's requests about their data (kesher/privacy).
+# "portal" is a customer's contact signed in to the portal (kesher/portal, decision 0079): a
+# principal of his own, never a staff user, so every staff route must treat him as nobody.
 ROLES = (
     "admin",
     "manager",
@@ -109,6 +112,7 @@ ROLES = (
     "regional",
     "privacy_officer",
     "inactive",
+    "portal",
     "anonymous",
 )
 PRINCIPALS = (*ROLES, "superuser")
@@ -194,7 +198,9 @@ class World:
         self.extras[name] = value
 
     def user(self, principal: str):
-        return None if principal == "anonymous" else self.users[principal]
+        if principal == "anonymous" or principal in _sessions:
+            return None
+        return self.users[principal]
 
     def record(self, key: str, side: str = "rep1"):
         try:
@@ -285,6 +291,15 @@ def register_records(
     spec = RecordSpec(key=key, make=make, values=values, marker_field=marker_field)
     _record_specs[key] = spec
     return spec
+
+
+_sessions: dict[str, Callable[[World, Client], None]] = {}
+
+
+def register_session(principal: str, start: Callable[[World, Client], None]) -> None:
+    """A principal who is no staff user (the portal's customer): ``start(world, client)`` signs
+    the client in as him; to every staff route he is nobody (``World.user`` is None)."""
+    _sessions[principal] = start
 
 
 def register_setup(setup: Callable[[World], None]) -> Callable[[World], None]:
@@ -1201,6 +1216,8 @@ def client_for(world: World, principal: str) -> Client:
     user = world.user(principal)
     if user is not None:
         client.force_login(user)
+    elif principal in _sessions:
+        _sessions[principal](world, client)
     return client
 
 

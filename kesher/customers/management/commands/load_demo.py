@@ -16,6 +16,7 @@ from kesher.demo.loader import (
     load_demo,
 )
 from kesher.demo.organization import DEMO_ADMIN, DEMO_PASSWORD, USERS
+from kesher.demo.portal import sign_in_lines
 from kesher.org.models import Role
 
 
@@ -97,6 +98,11 @@ class Command(BaseCommand):
             language = "  [English UI]" if user.language == "en" else ""
             write(f"  {user.username:<8} {role:<22} {user.full_name}{language}{note}")
         write("")
+        portal = sign_in_lines(f"http://{host}:{port}")
+        for line in portal:
+            write(line)
+        if portal:
+            write("")
         write(
             self.style.WARNING(
                 "The demo password is public: change it before anyone else can reach this server."
