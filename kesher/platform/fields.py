@@ -35,6 +35,7 @@ __all__ = [
     "RoleKeysField",
     "SectionNameField",
     "choice_fk",
+    "format_phone_national",
     "normalize_phone",
     "owner_fk",
 ]

@@ -10,6 +10,7 @@ from kesher.billing.services import (
     document_create,
     invoicing_adapter_create,
 )
+from kesher.customers.tests.matrix_helpers import own_customer
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -17,7 +18,6 @@ from kesher.platform.testing.matrix import (
     Verb,
     never_allowed,
     not_allowed,
-    own_customer,
     owner_of,
     permitted,
     public,

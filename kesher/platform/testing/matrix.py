@@ -76,7 +76,6 @@ __all__ = [
     "created",
     "never_allowed",
     "not_allowed",
-    "own_customer",
     "owner_of",
     "permitted",
     "public",
@@ -389,19 +388,6 @@ def refused(key: str, action: str, target: Callable[[World], Any] | None = None)
         return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
 
     return expect
-
-
-def own_customer(world: World, side: str, label: str):
-    """The side's own account for records kept with their customer (documents): an account with
-    documents cannot be deleted (they are kept by law), and the matrix deletes the side's main
-    account, so each app's documents get a customer of their own, made once."""
-    from kesher.customers.models import Account
-    from kesher.customers.services import account_create
-
-    name = f"{label} customer {side}"
-    return Account.objects.filter(name=name).first() or account_create(
-        actor=owner_of(world, side), data={"name": name, "owner": owner_of(world, side)}
-    )
 
 
 def not_allowed(gate: Expectation = signed_in) -> Expectation:

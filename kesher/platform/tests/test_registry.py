@@ -102,7 +102,8 @@ def test_panels_apply_to_every_linkable_entity_registered_later():
     assert "activities/banners/_alerts.html" in registry.panels(accounts, "banners")
     assert "activities/actions/_activities.html" in registry.panels(accounts, "actions")
     assert [anchor for _label, anchor in registry.panel_links(accounts, "aside")] == [
-        "record-activities"
+        "record-notes",
+        "record-activities",
     ]
     for kind in ("panels", "aside", "banners", "actions"):
         assert registry.panels(registry.get("departments"), kind) == []

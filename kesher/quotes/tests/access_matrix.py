@@ -4,13 +4,13 @@ The lines and the actions are sent in ways the services refuse (an empty draft i
 line without a product is no line), so whoever passes the gate gets the refusal and nothing is
 written; the services' own tests write."""
 
+from kesher.customers.tests.matrix_helpers import own_customer
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
     Verb,
     never_allowed,
     not_allowed,
-    own_customer,
     owner_of,
     permitted,
     refused,
