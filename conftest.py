@@ -217,8 +217,9 @@ def _migration_graph():
 
 
 def _run_kesher_data_migrations() -> None:
-    """Kesher's data migrations (built-in roles, pick-lists…), in the migrations' order, on the
-    models as they are now."""
+    """Kesher's data migrations (built-in roles, pick-lists…) and those of the test-only apps (the
+    development guide's example grants its entity), in the migrations' order, on the models as
+    they are now."""
     from django.apps import apps
     from django.db import connection
     from django.db.migrations.operations import RunPython
@@ -231,7 +232,7 @@ def _run_kesher_data_migrations() -> None:
         for node in plan:
             for operation in graph.nodes[node].operations:
                 if isinstance(operation, RunPython) and operation.code.__module__.startswith(
-                    "kesher."
+                    ("kesher.", "tests.")
                 ):
                     operation.code(apps, schema_editor)
 

@@ -56,7 +56,8 @@ phone_extensions = register(
         sections=(
             Section(_("Phone extension"), ("user", "connection", "extension", "dial_through_pbx")),
         ),
-        search_words=("extension",),
+        # Not searched: an extension is a number of three digits, found in its short list by
+        # its user or connection; global search for "101" would bring up every such number.
         filter_fields=("connection", "user", "dial_through_pbx"),
         ordering_fields=("extension", "created_at", "id"),
         default_ordering=("extension", "id"),

@@ -59,6 +59,7 @@ from kesher.platform import access
 from kesher.platform.registry import Entity, registry
 
 __all__ = [
+    "GATE_PRINCIPALS",
     "PRINCIPALS",
     "ROLES",
     "SEARCH_WORD",

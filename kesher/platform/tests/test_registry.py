@@ -105,8 +105,11 @@ def test_panels_apply_to_every_linkable_entity_registered_later():
         "record-notes",
         "record-activities",
     ]
+    # A department is no linkable record: none of the activities' panels (the notes of
+    # kesher.collab go on every record).
+    departments = registry.get("departments")
     for kind in ("panels", "aside", "banners", "actions"):
-        assert registry.panels(registry.get("departments"), kind) == []
+        assert [p for p in registry.panels(departments, kind) if p.startswith("activities/")] == []
 
 
 def test_headline_defaults_to_status_and_owner():
