@@ -295,8 +295,10 @@ def test_a_small_demo_loads_quickly():
     summary = load_demo(size=30, now=NOW)
     elapsed = time.perf_counter() - started
     assert (summary.accounts, summary.contacts, summary.relationships) == (30, 70, 15)
-    # Loose on purpose (shared, noisy CI machines); the default size takes a few seconds.
-    assert elapsed < 15
+    # Loose on purpose (shared, noisy CI machines): 6.8 s alone on PostgreSQL with every module's
+    # story (stock, telephony, notes and the portal since this stop), 15.3 s with four test
+    # processes sharing 2 cores.
+    assert elapsed < 20
 
 
 def test_demo_ships_the_dependent_lists_of_mk6_and_sv2(db):
