@@ -57,7 +57,9 @@ def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(
         assert request_allocations(now=timezone.now() + datetime.timedelta(seconds=1)) == 1
     page.reload()
     expect(page.locator("#allocation-state")).to_have_count(0)
-    expect(page.get_by_text("000000001")).to_be_visible()
+    # On the record's own part, and again on its timeline as the change that brought it.
+    expect(page.locator("[id^='part-s']").get_by_text("000000001")).to_be_visible()
+    expect(page.get_by_role("list", name="ציר זמן").get_by_text("000000001")).to_be_visible()
 
     page.locator("#document-pay").click()
     page.locator("#pay-method").select_option("cheque")
