@@ -668,6 +668,12 @@ class ChequeReturnView(APIView):
 
 class ExportQuerySerializer(serializers.Serializer):
     what = serializers.ChoiceField(choices=["documents", "payments"], default="documents")
+
+    def __init__(self, *args, **kwargs):
+        from kesher.billing.exports import EXPORTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["what"].choices = list(EXPORTS)  # with other apps' tables (decision 0087)
     output = serializers.ChoiceField(
         choices=["csv", "xlsx", "zip"],
         default="csv",
