@@ -674,6 +674,7 @@ class ExportQuerySerializer(serializers.Serializer):
 
         super().__init__(*args, **kwargs)
         self.fields["what"].choices = list(EXPORTS)  # with other apps' tables (decision 0087)
+
     output = serializers.ChoiceField(
         choices=["csv", "xlsx", "zip"],
         default="csv",

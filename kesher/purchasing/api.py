@@ -51,7 +51,7 @@ class LineSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Empty: the rate of the product's VAT category (or the standard rate) on the date.",
+        help_text="Empty: the rate of the product's VAT category (or the standard one) that day.",
     )
     net = serializers.DecimalField(read_only=True, **MONEY)
     vat = serializers.DecimalField(read_only=True, **MONEY)
@@ -213,13 +213,12 @@ class ReceiveView(APIView):
         body = ReceiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         warehouse = body.validated_data["warehouse"]
-        if warehouse is not None and not Warehouse.objects.visible_to(request.user).filter(
-            pk=warehouse.pk
-        ).exists():
+        if (
+            warehouse is not None
+            and not Warehouse.objects.visible_to(request.user).filter(pk=warehouse.pk).exists()
+        ):
             raise serializers.ValidationError({"warehouse": [_("Choose a warehouse you may see.")]})
-        serials = {
-            int(k): v for k, v in body.validated_data["serials"].items() if str(k).isdigit()
-        }
+        serials = {int(k): v for k, v in body.validated_data["serials"].items() if str(k).isdigit()}
         received = services.purchase_order_receive(
             order, actor=request.user, warehouse=warehouse, serials=serials
         )
@@ -286,7 +285,12 @@ class PayablesView(APIView):
         examples=[
             OpenApiExample(
                 "A supplier",
-                {"open_balance": "4720.00", "overdue": "1180.00", "open_count": 2, "overdue_count": 1},
+                {
+                    "open_balance": "4720.00",
+                    "overdue": "1180.00",
+                    "open_count": 2,
+                    "overdue_count": 1,
+                },
             )
         ],
     )

@@ -66,6 +66,9 @@ purchase_orders = register(
         ordering_fields=("created_at", "number", "total", "doc_date", "expected_on", "id"),
         default_ordering=("-created_at", "-id"),
         select_related=("supplier", "owner"),
+        # A purchase document is seen by whoever sees its supplier, as a sales document is with
+        # its customer (decision 0076), within the reader's grant on purchasing (decision 0087).
+        scope_via=("supplier",),
         status_field="status",
         create_service=services.purchase_order_create,
         update_service=services.purchase_order_update,
@@ -154,6 +157,7 @@ supplier_invoices = register(
         ordering_fields=("doc_date", "due_date", "total_ils", "balance", "created_at", "id"),
         default_ordering=("-doc_date", "-id"),
         select_related=("supplier", "owner", "expense_category"),
+        scope_via=("supplier",),
         status_field="status",
         choice_lists={"expense_category": "expense_category"},
         create_service=services.supplier_invoice_create,
@@ -178,7 +182,15 @@ supplier_payments = register(
         label_plural=_("Supplier payments"),
         icon="💸",
         nav_order=39,
-        list_columns=("paid_on", "supplier", "invoice", "means", "amount", "currency", "amount_ils"),
+        list_columns=(
+            "paid_on",
+            "supplier",
+            "invoice",
+            "means",
+            "amount",
+            "currency",
+            "amount_ils",
+        ),
         form_fields=(
             "invoice",
             "supplier",
@@ -207,16 +219,17 @@ supplier_payments = register(
         ),
         headline_fields=("means", "amount", "paid_on", "owner"),
         listed_on=(
-            ListedOn("accounts", "supplier", _("Supplier payments"), ("paid_on", "means", "amount")),
             ListedOn(
-                "supplier-invoices", "invoice", _("Payments"), ("paid_on", "means", "amount")
+                "accounts", "supplier", _("Supplier payments"), ("paid_on", "means", "amount")
             ),
+            ListedOn("supplier-invoices", "invoice", _("Payments"), ("paid_on", "means", "amount")),
         ),
         search_words=("cheque_number", "reference"),
         filter_fields=("means", "supplier", "invoice", "owner"),
         ordering_fields=("paid_on", "amount", "created_at", "id"),
         default_ordering=("-paid_on", "-id"),
         select_related=("supplier", "invoice", "owner"),
+        scope_via=("supplier",),
         create_service=services.supplier_payment_create,
         update_service=services.supplier_payment_update,
         delete_service=services.supplier_payment_delete,

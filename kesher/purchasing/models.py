@@ -318,4 +318,6 @@ class SupplierPayment(KesherModel):
         ]
 
     def __str__(self):
-        return f"{self.get_means_display()} {self.amount} {self.currency}"
+        title = f"{self.get_means_display()} {self.amount} {self.currency}"
+        mark = self.cheque_number or self.reference
+        return f"{title} · {mark}" if mark else title

@@ -32,7 +32,8 @@ def payables_of(account, user) -> Payables | None:
     this supplier (or the reader sees none of his invoices). One query."""
     today = timezone.localdate()
     in_ils = ExpressionWrapper(
-        F("balance") * F("exchange_rate"), output_field=DecimalField(max_digits=28, decimal_places=8)
+        F("balance") * F("exchange_rate"),
+        output_field=DecimalField(max_digits=28, decimal_places=8),
     )
     overdue = Q(due_date__lt=today, balance__gt=0)
     figures = (

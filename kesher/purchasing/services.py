@@ -319,7 +319,12 @@ def purchase_order_receive(
         except ValidationError as error:
             messages = [m for ms in error.message_dict.values() for m in ms]
             raise ValidationError(
-                {"lines": [_("Line %(n)s: %(reason)s") % {"n": line.position, "reason": m} for m in messages]}
+                {
+                    "lines": [
+                        _("Line %(n)s: %(reason)s") % {"n": line.position, "reason": m}
+                        for m in messages
+                    ]
+                }
             ) from error
     before = locked.status
     locked.status = PurchaseOrder.Status.RECEIVED
@@ -456,7 +461,9 @@ def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoi
         setattr(locked, name, sum((getattr(line, name) for line in lines), ZERO))
     locked.exchange_rate = rate
     locked.due_date = (
-        locked.payment_terms.due_date(locked.doc_date) if locked.payment_terms_id else locked.doc_date
+        locked.payment_terms.due_date(locked.doc_date)
+        if locked.payment_terms_id
+        else locked.doc_date
     )
     locked.paid = ZERO
     locked.balance = locked.total

@@ -9,9 +9,7 @@ urlpatterns = [
         views.order_action,
         name="purchasing_order_action",
     ),
-    path(
-        "supplier-invoices/<int:pk>/record/", views.invoice_record, name="purchasing_record"
-    ),
+    path("supplier-invoices/<int:pk>/record/", views.invoice_record, name="purchasing_record"),
     path(
         "api/v1/purchase-orders/<int:pk>/lines/",
         api.OrderLinesView.as_view(),
@@ -42,7 +40,5 @@ urlpatterns = [
         api.RecordView.as_view(),
         name="api_supplier_invoice_record",
     ),
-    path(
-        "api/v1/accounts/<int:pk>/payables/", api.PayablesView.as_view(), name="api_payables"
-    ),
+    path("api/v1/accounts/<int:pk>/payables/", api.PayablesView.as_view(), name="api_payables"),
 ]

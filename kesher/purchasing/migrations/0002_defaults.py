@@ -1,6 +1,6 @@
 """Purchasing's starting expense categories, the built-in roles' rights on it and the reports
 of expenses and money paid out by month (REQ RE-1; decision 0087). Only managers (and
-administrators) see purchasing: supplier costs are not the sales reps' to see, and no built-in
+administrators) see purchasing — a manager the documents of the suppliers he sees: supplier costs are not the sales reps' to see, and no built-in
 role keeps the books — an administrator gives a bookkeeper's role these rights as data."""
 
 from django.db import migrations
@@ -20,7 +20,7 @@ CATEGORIES = [  # value, Hebrew, English
 
 ENTITIES = ("purchase-orders", "supplier-invoices", "supplier-payments")
 GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
-    "manager": {e: (True, True, True, True, "all") for e in ENTITIES},
+    "manager": {e: (True, True, True, True, "department") for e in ENTITIES},
 }
 
 RECORDED = {"field": "status", "op": "eq", "value": "recorded"}
