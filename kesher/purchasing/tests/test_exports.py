@@ -62,7 +62,7 @@ def test_the_period_supplier_invoices_and_payments_as_csv(users, supplier, clien
     assert len(rows) == 3  # the header, December's recorded invoice, its payment
     assert rows[1][1] == "'=HYPERLINK(1)"  # never runs as a formula
     assert rows[1][15] == "590.00"
-    assert rows[2][7] == "שיק" and rows[2][12] == "90.00" and rows[2][17] == "1234"
+    assert (rows[2][7], rows[2][12], rows[2][17]) == ("שיק", "90.00", "1234")
 
 
 def test_the_api_offers_supplier_documents_as_xlsx(users, supplier, api_for):
