@@ -44,7 +44,14 @@ class LineSerializer(serializers.Serializer):
     )
     name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+    unit_price = serializers.DecimalField(
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Before VAT. Empty on a product's line: the product's cost price.",
+        **MONEY,
+    )
     vat_rate = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,

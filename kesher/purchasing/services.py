@@ -151,7 +151,8 @@ def _rate_on(currency: str, day) -> Decimal:
 @dataclass(frozen=True)
 class LineInput:
     """One line as typed: a product or a description, a quantity, a unit price before VAT and
-    (optionally) a VAT rate — else the rate of the document's date."""
+    (optionally) a VAT rate — else the rate of the document's date. A product's line without a
+    price takes the product's cost price."""
 
     name: str = ""
     quantity: Decimal | str | None = None
@@ -187,9 +188,15 @@ def _priced_lines(lines: list[LineInput], day) -> list[dict]:
         if not name:
             errors.append(_("Line %(n)s: describe it or choose a product.") % {"n": index})
         quantity, error = _decimal(line.quantity, "quantity", index, places=3)
-        if error is None and quantity == ZERO:
+        if line.quantity in (None, "") or (error is None and quantity == ZERO):
             error = _("Line %(n)s: enter a quantity above zero.") % {"n": index}
-        unit_price, price_error = _decimal(line.unit_price, "unit_price", index)
+        price = line.unit_price
+        if price in (None, "") and line.product is not None:
+            price = line.product.cost_price  # what we usually pay for it
+        if price in (None, ""):
+            price_error = _("Line %(n)s: enter the unit price.") % {"n": index}
+        else:
+            unit_price, price_error = _decimal(price, "unit_price", index)
         if line.vat_rate in (None, ""):
             vat_rate, rate_error = default_vat_rate(line.product, day), None
         else:

@@ -90,6 +90,8 @@ def test_lines_take_the_vat_rate_of_the_date_per_line_sa10(users, supplier, good
         ({"name": "x", "quantity": "1", "unit_price": "1.001"}, "decimal places"),
         ({"name": "x", "quantity": "1", "unit_price": "1", "vat_rate": "100"}, "zero or more"),
         ({"name": "  \x00", "quantity": "1", "unit_price": "1"}, "describe it"),
+        ({"name": "x", "quantity": "1"}, "enter the unit price"),
+        ({"name": "x", "unit_price": "1"}, "quantity above zero"),
     ],
 )
 def test_bad_lines_are_refused_with_nothing_written(users, supplier, goods, line, message):
