@@ -133,7 +133,8 @@ def main(argv=None) -> int:
 
         figure = payables_of(supplier, manager)
         bare = floor()
-        assert figure is not None and bare[0] == MAIN_INVOICES
+        assert figure is not None
+        assert bare[0] == MAIN_INVOICES
         assert figure.open_balance == Decimal(bare[1]).quantize(Decimal("0.01")), (figure, bare)
         assert figure.open_count == bare[3]
         with CaptureQueriesContext(connection) as queries:
