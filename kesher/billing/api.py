@@ -668,13 +668,6 @@ class ChequeReturnView(APIView):
 
 class ExportQuerySerializer(serializers.Serializer):
     what = serializers.ChoiceField(choices=["documents", "payments"], default="documents")
-
-    def __init__(self, *args, **kwargs):
-        from kesher.billing.exports import EXPORTS
-
-        super().__init__(*args, **kwargs)
-        self.fields["what"].choices = list(EXPORTS)  # with other apps' tables (decision 0087)
-
     output = serializers.ChoiceField(
         choices=["csv", "xlsx", "zip"],
         default="csv",
@@ -685,6 +678,12 @@ class ExportQuerySerializer(serializers.Serializer):
     company = serializers.IntegerField(
         required=False, help_text="For the uniform file: the company (default: the first)."
     )
+
+    def __init__(self, *args, **kwargs):
+        from kesher.billing.exports import EXPORTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["what"].choices = list(EXPORTS)  # with other apps' tables (decision 0087)
 
 
 class ExportView(APIView):
