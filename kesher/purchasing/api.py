@@ -37,7 +37,7 @@ REFUSED = OpenApiExample(
 )
 
 
-class LineSerializer(serializers.Serializer):
+class PurchaseLineSerializer(serializers.Serializer):
     position = serializers.IntegerField(read_only=True)
     product = serializers.PrimaryKeyRelatedField(
         queryset=Product.objects.all(), required=False, allow_null=True, default=None
@@ -65,8 +65,8 @@ class LineSerializer(serializers.Serializer):
     total = serializers.DecimalField(read_only=True, **MONEY)
 
 
-class LinesRequestSerializer(serializers.Serializer):
-    lines = LineSerializer(many=True, max_length=500)
+class PurchaseLinesRequestSerializer(serializers.Serializer):
+    lines = PurchaseLineSerializer(many=True, max_length=500)
 
 
 class PurchaseDocumentSerializer(serializers.Serializer):
@@ -79,10 +79,10 @@ class PurchaseDocumentSerializer(serializers.Serializer):
     net = serializers.DecimalField(**MONEY)
     vat = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
-    lines = LineSerializer(many=True)
+    lines = PurchaseLineSerializer(many=True)
 
 
-class ReceiveSerializer(serializers.Serializer):
+class PurchaseReceiveSerializer(serializers.Serializer):
     warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, allow_null=True, default=None
     )
@@ -94,12 +94,12 @@ class ReceiveSerializer(serializers.Serializer):
     )
 
 
-class FromOrderSerializer(serializers.Serializer):
+class SupplierInvoiceFromOrderSerializer(serializers.Serializer):
     supplier_number = serializers.CharField(max_length=60)
     doc_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class PayablesSerializer(serializers.Serializer):
+class SupplierPayablesSerializer(serializers.Serializer):
     open_balance = serializers.DecimalField(**MONEY)
     overdue = serializers.DecimalField(**MONEY)
     open_count = serializers.IntegerField()
@@ -163,13 +163,13 @@ def _lines_view(model, tag: str):
             tags=[tag],
             operation_id=f"{tag.replace('-', '_')}_lines_replace",
             summary="Replace a draft's lines",
-            request=LinesRequestSerializer,
+            request=PurchaseLinesRequestSerializer,
             responses={200: PurchaseDocumentSerializer},
             examples=[OpenApiExample("A draft", EXAMPLE, response_only=True), REFUSED],
         )
         def put(self, request, pk):
             record = _record(request, model, pk, "change")
-            body = LinesRequestSerializer(data=request.data)
+            body = PurchaseLinesRequestSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             lines = [LineInput(**row) for row in body.validated_data["lines"]]
             return _reply(services.lines_set(record, actor=request.user, lines=lines))
@@ -211,13 +211,13 @@ class ReceiveView(APIView):
         tags=["purchase-orders"],
         operation_id="purchase_orders_receive",
         summary="Receive an ordered purchase order into a warehouse",
-        request=ReceiveSerializer,
+        request=PurchaseReceiveSerializer,
         responses={200: PurchaseDocumentSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
         order = _record(request, PurchaseOrder, pk, "change")
-        body = ReceiveSerializer(data=request.data)
+        body = PurchaseReceiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         warehouse = body.validated_data["warehouse"]
         if (
@@ -241,7 +241,7 @@ class InvoiceFromOrderView(APIView):
         tags=["purchase-orders"],
         operation_id="purchase_orders_supplier_invoice",
         summary="Record the supplier's invoice of a purchase order",
-        request=FromOrderSerializer,
+        request=SupplierInvoiceFromOrderSerializer,
         responses={201: PurchaseDocumentSerializer},
         examples=[REFUSED],
     )
@@ -249,7 +249,7 @@ class InvoiceFromOrderView(APIView):
         if not can(request.user, "supplier-invoices", "add"):
             raise PermissionDenied
         order = _record(request, PurchaseOrder, pk, "view")
-        body = FromOrderSerializer(data=request.data)
+        body = SupplierInvoiceFromOrderSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         invoice = services.supplier_invoice_from_order(
             order,
@@ -288,7 +288,7 @@ class PayablesView(APIView):
         tags=["supplier-invoices"],
         operation_id="accounts_payables",
         summary="A supplier's payables",
-        responses={200: PayablesSerializer},
+        responses={200: SupplierPayablesSerializer},
         examples=[
             OpenApiExample(
                 "A supplier",
@@ -308,4 +308,4 @@ class PayablesView(APIView):
             raise PermissionDenied
         account = get_object_or_404(Account.objects.visible_to(request.user), pk=pk)
         payables = payables_of(account, request.user)
-        return Response(PayablesSerializer(payables).data if payables else None)
+        return Response(SupplierPayablesSerializer(payables).data if payables else None)
