@@ -90,12 +90,16 @@ def locked_reason(instance) -> str | None:
 
 
 def locked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
-    models = {"purchase-orders": PurchaseOrder, "supplier-invoices": SupplierInvoice}
-    model = models.get(entity_key)
-    if model is None or not ids:
+    """The same for many records at once, {id: reason}, for the bulk actions."""
+    if entity_key == "purchase-orders":
+        model, reason = PurchaseOrder, _("An ordered purchase order is locked.")
+    elif entity_key == "supplier-invoices":
+        model, reason = SupplierInvoice, _("A recorded supplier invoice is locked.")
+    else:
+        return {}
+    if not ids:
         return {}
     locked = model._base_manager.filter(pk__in=ids).exclude(status="draft")
-    reason = locked_reason(model(status="locked"))
     return dict.fromkeys(locked.values_list("pk", flat=True), reason)
 
 
@@ -161,7 +165,7 @@ class LineInput:
     vat_rate: Decimal | str | None = None
 
 
-def _decimal(value, field: str, index: int, *, low=ZERO, high=MAX_AMOUNT, places=2):
+def _decimal(value, index: int, *, low=ZERO, high=MAX_AMOUNT, places=2):
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -187,7 +191,7 @@ def _priced_lines(lines: list[LineInput], day) -> list[dict]:
             name = line.product.name
         if not name:
             errors.append(_("Line %(n)s: describe it or choose a product.") % {"n": index})
-        quantity, error = _decimal(line.quantity, "quantity", index, places=3)
+        quantity, error = _decimal(line.quantity, index, places=3)
         if line.quantity in (None, "") or (error is None and quantity == ZERO):
             error = _("Line %(n)s: enter a quantity above zero.") % {"n": index}
         price = line.unit_price
@@ -196,11 +200,11 @@ def _priced_lines(lines: list[LineInput], day) -> list[dict]:
         if price in (None, ""):
             price_error = _("Line %(n)s: enter the unit price.") % {"n": index}
         else:
-            unit_price, price_error = _decimal(price, "unit_price", index)
+            unit_price, price_error = _decimal(price, index)
         if line.vat_rate in (None, ""):
             vat_rate, rate_error = default_vat_rate(line.product, day), None
         else:
-            vat_rate, rate_error = _decimal(line.vat_rate, "vat_rate", index, high=Decimal(100))
+            vat_rate, rate_error = _decimal(line.vat_rate, index, high=Decimal(100))
         errors += [e for e in (error, price_error, rate_error) if e]
         if errors:
             continue

@@ -347,3 +347,15 @@ def test_reps_do_not_see_purchasing(users, supplier, client_for):
     assert rep.get("/r/supplier-invoices/").status_code == 403
     assert rep.get("/r/purchase-orders/").status_code == 403
     assert 'id="account-payables"' not in rep.get(f"/r/accounts/{supplier.pk}/").content.decode()
+
+
+def test_bulk_actions_are_told_which_documents_are_locked(users, supplier, goods):
+    """Bulk updates and deletes skip ordered orders and recorded invoices (the edit guard)."""
+    from kesher.platform.records.services import edit_blocked_among
+
+    ordered = purchase_order_order(_order(users, supplier, goods), actor=users["manager"])
+    draft = _order(users, supplier, goods)
+    blocked = edit_blocked_among("purchase-orders", [ordered.pk, draft.pk])
+    assert list(blocked) == [ordered.pk]
+    invoice = _invoice(users, supplier)
+    assert list(edit_blocked_among("supplier-invoices", [invoice.pk])) == [invoice.pk]
