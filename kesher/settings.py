@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kesher.quotes",
     "kesher.billing",
     "kesher.stock",
+    "kesher.purchasing",
     "kesher.collab",
     "kesher.privacy",
     "kesher.telephony",
