@@ -68,7 +68,9 @@ def lines(request, key, pk):
         raise Http404
     entity = entity_for(key, request.user, "change")
     record = record_for(entity, request.user, pk)
-    products = {p.pk: p for p in Product.objects.filter(active=True).order_by("name")}
+    # Only the products the rows name (each row picks one with the record picker).
+    named = [v for k, v in request.POST.items() if k.startswith("product_") and v.isdigit()]
+    products = {p.pk: p for p in Product.objects.filter(active=True, pk__in=named)}
     errors: list[str] = []
     if request.method == "POST":
         try:
@@ -80,12 +82,11 @@ def lines(request, key, pk):
         else:
             messages.success(request, _("The lines were saved."))
             return _to(key, record)
-    rows = list(record.lines.all()) + [None] * BLANK_ROWS
+    rows = list(record.lines.select_related("product")) + [None] * BLANK_ROWS
     context = {
         "entity": entity,
         "obj": record,
         "rows": rows,
-        "products": list(products.values()),
         "errors": errors,
     }
     return render(request, "purchasing/lines.html", context, status=400 if errors else 200)

@@ -23,12 +23,15 @@ def user_can(context, entity_key: str, action: str) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def record_picker(context, entity_key: str, name: str, field_id: str, value=""):
+def record_picker(context, entity_key: str, name: str, field_id: str, value="", label=None):
     """The search-as-you-type picker of ``entity_key``'s records (name, SKU, phone, e-mail)
     for a form a page writes by hand, never a <select> of every record; its label is
-    ``for="<field_id>-search"``."""
+    ``for="<field_id>-search"``. ``label``: the chosen record's name, when the page has it
+    (a grid's rows), so that it is not read once per row."""
     from kesher.platform.ui.forms import RecordPicker
 
     widget = RecordPicker(entity_key)
     widget.user = context["request"].user
+    if value not in (None, "") and label is not None:
+        widget.label = str(label)
     return widget.render(name, value, attrs={"id": field_id})
