@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.catalogue.models import CURRENCY, HOME_CURRENCY, MONEY
-from kesher.platform.fields import choice_fk, owner_fk
+from kesher.platform.fields import choice_fk, money, owner_fk
 from kesher.platform.models import KesherModel
 
 __all__ = [
@@ -38,8 +38,15 @@ ZERO = Decimal("0")
 RATE = {"max_digits": 14, "decimal_places": 6}
 
 
-def money(verbose_name, **extra):
-    return models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra)
+def _amount(verbose_name, currency: str | None = "currency", **extra):
+    """An amount in the currency its record's ``currency`` names (None: in shekels), shown as
+    money (``platform.fields.money``)."""
+    return money(models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra), currency)
+
+
+def _line_amount(verbose_name):
+    """A line's amount: in its document's currency, which the line itself does not name."""
+    return models.DecimalField(verbose_name, default=ZERO, **MONEY)
 
 
 def _supplier(related_name: str):
@@ -104,9 +111,9 @@ class PurchaseOrder(KesherModel):
         help_text=_("The warehouse the goods enter when received."),
     )
     currency = _currency()
-    net = money(_("before VAT"), editable=False)
-    vat = money(_("VAT"), editable=False)
-    total = money(_("total"), editable=False)
+    net = _amount(_("before VAT"), editable=False)
+    vat = _amount(_("VAT"), editable=False)
+    total = _amount(_("total"), editable=False)
     ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True, editable=False)
     received_at = models.DateTimeField(_("received"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
@@ -153,11 +160,11 @@ class PurchaseLine(models.Model):
     )
     name = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
-    unit_price = money(_("unit price"))
+    unit_price = _line_amount(_("unit price"))
     vat_rate = models.DecimalField(_("VAT %"), max_digits=5, decimal_places=2, default=ZERO)
-    net = money(_("before VAT"))
-    vat = money(_("VAT"))
-    total = money(_("total"))
+    net = _line_amount(_("before VAT"))
+    vat = _line_amount(_("VAT"))
+    total = _line_amount(_("total"))
 
     class Meta:
         abstract = True
@@ -225,14 +232,14 @@ class SupplierInvoice(KesherModel):
         help_text=_("Shekels per unit, as on the supplier's invoice; empty: the rate of its date."),
         **RATE,
     )
-    net = money(_("before VAT"), editable=False)
-    vat = money(_("VAT"), editable=False)
-    total = money(_("total"), editable=False)
-    net_ils = money(_("before VAT (₪)"), editable=False)
-    vat_ils = money(_("VAT (₪)"), editable=False)
-    total_ils = money(_("total (₪)"), editable=False)
-    paid = money(_("paid"), editable=False)
-    balance = money(_("open balance"), editable=False)
+    net = _amount(_("before VAT"), editable=False)
+    vat = _amount(_("VAT"), editable=False)
+    total = _amount(_("total"), editable=False)
+    net_ils = _amount(_("before VAT (₪)"), None, editable=False)
+    vat_ils = _amount(_("VAT (₪)"), None, editable=False)
+    total_ils = _amount(_("total (₪)"), None, editable=False)
+    paid = _amount(_("paid"), editable=False)
+    balance = _amount(_("open balance"), editable=False)
     recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -257,9 +264,9 @@ class SupplierInvoice(KesherModel):
 
 class SupplierInvoiceLine(PurchaseLine):
     invoice = models.ForeignKey(SupplierInvoice, on_delete=models.CASCADE, related_name="lines")
-    net_ils = money(_("before VAT (₪)"))
-    vat_ils = money(_("VAT (₪)"))
-    total_ils = money(_("total (₪)"))
+    net_ils = _amount(_("before VAT (₪)"), None)
+    vat_ils = _amount(_("VAT (₪)"), None)
+    total_ils = _amount(_("total (₪)"), None)
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -291,14 +298,15 @@ class SupplierPayment(KesherModel):
     owner = owner_fk("owned_supplier_payments")
     paid_on = models.DateField(_("paid on"), default=timezone.localdate)
     means = models.CharField(_("paid by"), max_length=10, choices=PaymentMeans.choices)
-    amount = models.DecimalField(
-        _("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    amount = money(
+        models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY),
+        "currency",
     )
     currency = models.CharField(_("currency"), max_length=3, default=HOME_CURRENCY, editable=False)
     exchange_rate = models.DecimalField(
         _("exchange rate"), default=Decimal("1"), editable=False, **RATE
     )
-    amount_ils = money(_("amount (₪)"), editable=False)
+    amount_ils = _amount(_("amount (₪)"), None, editable=False)
     bank = models.CharField(_("bank"), max_length=10, blank=True)
     branch = models.CharField(_("branch"), max_length=10, blank=True)
     bank_account = models.CharField(_("account number"), max_length=20, blank=True)
