@@ -56,12 +56,14 @@ class AccessEntry(models.Model):
     Ids and the action only, never the values shown (Data Security Regulations 2017, §10)."""
 
     at = models.DateTimeField(_("when"), default=timezone.now)
-    # A plain column, no constraint: the log outlives a user's row and is never cascaded.
+    # A plain column, no constraint: the log outlives a user's row and is never cascaded. No
+    # index of its own: ``access_user`` leads with it (one b-tree less for every page read).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=8, choices=AccessAction.choices)
