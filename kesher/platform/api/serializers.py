@@ -168,7 +168,7 @@ class EntitySerializer(serializers.ModelSerializer):
         return data
 
     @cached_property
-    def _readers(self) -> list[tuple[str, Any, serializers.Field]]:
+    def _readers(self) -> list[tuple[str | None, Any, serializers.Field]]:
         """Each readable field with a direct reader where its value is a model column's as it
         is (text, whole numbers, a foreign key's id), else None (DRF's own path)."""
         return [
@@ -236,7 +236,9 @@ def _direct_reader(model, field: serializers.Field):
         return None
     attname = column.attname
     if kind is serializers.PrimaryKeyRelatedField and column.many_to_one:
-        if field.pk_field is not None or column.target_field != column.related_model._meta.pk:
+        if getattr(field, "pk_field", None) is not None:
+            return None
+        if column.target_field != column.related_model._meta.pk:
             return None
         return operator.attrgetter(attname)
     if column.is_relation:

@@ -9,7 +9,7 @@ by side did not fit a desktop's width, let alone a phone's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 
 from django.apps import apps
 from django.utils.functional import SimpleLazyObject
@@ -36,11 +36,15 @@ class NavMenu:
 def navigation(request):
     """The navigation's three lists, worked out only when a template reads them: the fragments
     htmx asks for (pickers, rows, panels) render without the page around them."""
-    built = cache(lambda: _navigation(request))
+    built = cache(partial(_navigation, request))
     return {
-        name: SimpleLazyObject(lambda name=name: built()[name])
+        name: SimpleLazyObject(partial(_item, built, name))
         for name in ("nav_entities", "nav_menus", "admin_entities")
     }
+
+
+def _item(built, name: str) -> list:
+    return built()[name]
 
 
 def _navigation(request) -> dict[str, list]:
