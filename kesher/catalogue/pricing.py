@@ -124,15 +124,61 @@ class PricedDocument:
     over_limit: bool
 
 
+class GroupRow:
+    """A product's group as pricing reads it: its id and its ancestors', nearest first."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, path: str):
+        self.ids = [int(part) for part in reversed(path.strip("/").split("/")) if part]
+
+    def ancestor_ids(self) -> list[int]:
+        return self.ids
+
+
+class ProductRow:
+    """The columns of a product pricing reads, as a plain object: a quote reads a few dozen,
+    and a model instance each (with its group's) cost more than their query (bench/pricing.py).
+    The attributes are a ``Product``'s, so ``compute`` takes either."""
+
+    FIELDS = ("pk", "name", "sku", "group_id", "group", "vat_category_id", "list_price")
+    __slots__ = (*FIELDS, "currency", "active")
+
+    def __init__(
+        self, pk, name, sku, group_id, path, vat_category_id, list_price, currency, active
+    ):
+        self.pk = pk
+        self.name = name
+        self.sku = sku
+        self.group_id = group_id
+        self.group = GroupRow(path) if group_id else None
+        self.vat_category_id = vat_category_id
+        self.list_price = list_price
+        self.currency = currency
+        self.active = active
+
+
+class RuleRow:
+    """A price rule's columns as a plain object with a ``PriceRule``'s attribute names."""
+
+    FIELDS = ("pk", "name", "kind", "product_id", "group_id", "period", "addon_id")
+    # In the columns' order (RULE_FIELDS).
+    __slots__ = (*FIELDS, "min_quantity", "price", "currency", "discount_percent")
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
 @dataclass
 class PricingData:
     """The rows pricing reads, already in memory."""
 
-    products: dict[int, Product]
+    products: dict[int, Product | ProductRow]
     lists: list[PriceList]
     # (list, product) → (from quantity, price), the largest quantity first
     entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]]
-    rules: list[PriceRule]
+    rules: list[PriceRule | RuleRow]
     vat_rates: dict[int, list[VatRate]]  # VAT category → newest first
     exchange_rates: dict[str, Decimal]  # currency → shekels per unit on the date
     limits: list[DiscountLimit]
@@ -142,23 +188,27 @@ class PricingData:
     errors: dict = field(default_factory=dict)
 
 
-# The columns pricing reads (no JSON custom fields, no timestamps to convert).
+# The columns pricing reads (no JSON custom fields, no timestamps to convert), in the order
+# of ``ProductRow`` and ``RuleRow``.
 PRODUCT_FIELDS = (
+    "pk",
     "name",
     "sku",
+    "group_id",
     "group__path",
-    "vat_category",
+    "vat_category_id",
     "list_price",
     "currency",
     "active",
 )
 RULE_FIELDS = (
+    "pk",
     "name",
     "kind",
-    "product",
-    "group",
+    "product_id",
+    "group_id",
     "period",
-    "addon",
+    "addon_id",
     "min_quantity",
     "price",
     "currency",
@@ -178,10 +228,8 @@ def load_pricing_data(
     """Read, in a fixed number of queries, every row pricing ``lines`` may need."""
     wanted = {line.product for line in lines} | {a for line in lines for a in line.addons}
     products = {
-        product.pk: product
-        for product in Product.objects.filter(pk__in=wanted)
-        .select_related("group")
-        .only(*PRODUCT_FIELDS)
+        row[0]: ProductRow(*row)
+        for row in Product.objects.filter(pk__in=wanted).values_list(*PRODUCT_FIELDS)
     }
     group_ids = {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
     for_whom = Q(is_default=True)
@@ -208,13 +256,14 @@ def load_pricing_data(
             .values_list("price_list_id", "product_id", "min_quantity", "price")
         ):
             entries.setdefault((list_id, product_id), []).append((min_quantity, price))
-    rules = list(
-        PriceRule.objects.filter(
+    rules = [
+        RuleRow(*row)
+        for row in PriceRule.objects.filter(
             Q(product__in=list(products)) | Q(group__in=group_ids), _valid_on(day), active=True
         )
-        .only(*RULE_FIELDS)
         .order_by("-min_quantity", "id")
-    )
+        .values_list(*RULE_FIELDS)
+    ]
     vat_rates: dict[int, list[VatRate]] = {}
     for rate in (
         VatRate.objects.filter(
