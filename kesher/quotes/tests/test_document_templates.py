@@ -248,7 +248,7 @@ def test_the_preview_renders_the_unsaved_template(client_for, users, quote):
         )
     refused = client.post("/document-templates/preview/", {**fields, "footer_he": "{% now %}"})
     assert refused.status_code == 400
-    assert "template tags are not allowed" in refused.content.decode()
+    assert "תגיות תבנית אינן מותרות" in refused.content.decode()  # translated
 
 
 def test_a_quote_the_user_may_not_see_is_not_previewed(client_for, users, quote):
