@@ -170,18 +170,60 @@ class RuleRow:
             setattr(self, name, value)
 
 
+class ListRow:
+    """A price list as pricing reads it (a ``PriceList``'s attribute names)."""
+
+    __slots__ = ("account_id", "company_id", "name", "pk", "segment_id")
+
+    def __init__(self, pk, name, account_id, segment_id, company_id):
+        self.pk = pk
+        self.name = name
+        self.account_id = account_id
+        self.segment_id = segment_id
+        self.company_id = company_id
+
+    @property
+    def rank(self) -> int:
+        """How specific the list is: the customer's 0, a segment's 1, the default 2."""
+        if self.account_id:
+            return 0
+        return 1 if self.segment_id else 2
+
+
+class VatRow:
+    """A VAT rate from a date on (a ``VatRate``'s attribute names)."""
+
+    __slots__ = ("rate", "valid_from")
+
+    def __init__(self, valid_from, rate):
+        self.valid_from = valid_from
+        self.rate = rate
+
+
+class LimitRow:
+    """A discount limit (a ``DiscountLimit``'s attribute names)."""
+
+    __slots__ = ("group_id", "max_percent", "role_id", "user_id")
+
+    def __init__(self, role_id, user_id, group_id, max_percent):
+        self.role_id = role_id
+        self.user_id = user_id
+        self.group_id = group_id
+        self.max_percent = max_percent
+
+
 @dataclass
 class PricingData:
     """The rows pricing reads, already in memory."""
 
     products: dict[int, Product | ProductRow]
-    lists: list[PriceList]
+    lists: list[PriceList | ListRow]
     # (list, product) → (from quantity, price), the largest quantity first
     entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]]
     rules: list[PriceRule | RuleRow]
-    vat_rates: dict[int, list[VatRate]]  # VAT category → newest first
+    vat_rates: dict[int, list[VatRate | VatRow]]  # VAT category → newest first
     exchange_rates: dict[str, Decimal]  # currency → shekels per unit on the date
-    limits: list[DiscountLimit]
+    limits: list[DiscountLimit | LimitRow]
     reader_id: int | None = None
     reader_role_id: int | None = None
     unlimited: bool = False
@@ -201,6 +243,7 @@ PRODUCT_FIELDS = (
     "currency",
     "active",
 )
+LIST_FIELDS = ("pk", "name", "account_id", "segment_id", "company_id")
 RULE_FIELDS = (
     "pk",
     "name",
@@ -216,10 +259,8 @@ RULE_FIELDS = (
 )
 
 
-def _valid_on(day: datetime.date) -> Q:
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
-        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
-    )
+def _in_force(valid_from, valid_until, day: datetime.date) -> bool:
+    return (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
 
 
 def load_pricing_data(
@@ -237,12 +278,17 @@ def load_pricing_data(
         for_whom |= Q(account=account)
         if account.status_id:
             for_whom |= Q(segment_id=account.status_id)
-    lists = list(
-        PriceList.objects.filter(for_whom, _valid_on(day), active=True, currency=currency)
-        .filter(Q(company__isnull=True) | Q(company=company))
-        .only("name", "account", "segment", "company")
-        .order_by("id")
-    )
+    # The dates are compared here, not in SQL: the few rows cost less than compiling the
+    # conditions (bench/pricing.py).
+    lists = [
+        ListRow(*row)
+        for *row, valid_from, valid_until in PriceList.objects.filter(
+            for_whom, Q(company__isnull=True) | Q(company=company), active=True, currency=currency
+        )
+        .order_by()
+        .values_list(*LIST_FIELDS, "valid_from", "valid_until")
+        if _in_force(valid_from, valid_until, day)
+    ]
     lists.sort(key=lambda plist: (plist.rank, plist.company_id is None, plist.pk))
     entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]] = {}
     if lists and products:
@@ -258,40 +304,41 @@ def load_pricing_data(
             entries.setdefault((list_id, product_id), []).append((min_quantity, price))
     rules = [
         RuleRow(*row)
-        for row in PriceRule.objects.filter(
-            Q(product__in=list(products)) | Q(group__in=group_ids), _valid_on(day), active=True
+        for *row, valid_from, valid_until in PriceRule.objects.filter(
+            Q(product__in=list(products)) | Q(group__in=group_ids), active=True
         )
         .order_by("-min_quantity", "id")
-        .values_list(*RULE_FIELDS)
+        .values_list(*RULE_FIELDS, "valid_from", "valid_until")
+        if _in_force(valid_from, valid_until, day)
     ]
-    vat_rates: dict[int, list[VatRate]] = {}
-    for rate in (
-        VatRate.objects.filter(
-            category__in={p.vat_category_id for p in products.values()}, valid_from__lte=day
-        )
-        .only("category", "valid_from", "rate")
+    vat_rates: dict[int, list[VatRow]] = {}
+    for category_id, valid_from, rate in (
+        VatRate.objects.filter(category__in={p.vat_category_id for p in products.values()})
         .order_by("-valid_from")
+        .values_list("category_id", "valid_from", "rate")
     ):
-        vat_rates.setdefault(rate.category_id, []).append(rate)
+        if valid_from <= day:
+            vat_rates.setdefault(category_id, []).append(VatRow(valid_from, rate))
     currencies = {currency} | {p.currency for p in products.values()} | {r.currency for r in rules}
     currencies.discard(HOME_CURRENCY)
     exchange_rates = {HOME_CURRENCY: Decimal(1)}
     if currencies:
-        for rate in ExchangeRate.objects.filter(
+        for rate_currency, rate in ExchangeRate.objects.filter(
             currency__in=currencies, valid_from__lte=day
-        ).order_by("currency", "-valid_from"):
-            exchange_rates.setdefault(rate.currency, rate.rate)
+        ).order_by("currency", "-valid_from").values_list("currency", "rate"):
+            exchange_rates.setdefault(rate_currency, rate)
     role_id = getattr(reader, "role_id", None)
     reader_id = getattr(reader, "pk", None)
     limits = []
     if reader_id is not None:
         by_reader = Q(user_id=reader_id) | (Q(role_id=role_id) if role_id else Q(pk__in=[]))
         # No ordering: the model's default one joins users, roles and groups for nothing.
-        limits = list(
-            DiscountLimit.objects.filter(by_reader)
-            .only("role", "user", "group", "max_percent")
+        limits = [
+            LimitRow(*row)
+            for row in DiscountLimit.objects.filter(by_reader)
             .order_by()
-        )
+            .values_list("role_id", "user_id", "group_id", "max_percent")
+        ]
     return PricingData(
         products=products,
         lists=lists,

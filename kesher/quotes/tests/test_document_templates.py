@@ -262,3 +262,41 @@ def test_a_quote_the_user_may_not_see_is_not_previewed(client_for, users, quote)
     )
     rep = client_for(users["sales_rep"])
     assert rep.post("/document-templates/preview/", {"preview_quote": quote.pk}).status_code == 403
+
+
+def test_an_issued_tax_invoice_prints_with_the_tax_documents_template(
+    users, account, catalogue, company
+):
+    """The tax documents' hook (kesher/billing/documents.py passes ``tax_document`` and the
+    document): their template's merge fields take the invoice's values, and the original
+    mark, the allocation rules and "page X of Y" stay as they were."""
+    from decimal import Decimal
+
+    from kesher.billing.documents import document_download
+    from kesher.billing.models import DocumentKind
+    from kesher.billing.services import document_from_order, document_issue
+    from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
+
+    _template(users["admin"], name="quotes only", footer_he="רק להצעות")
+    _template(
+        users["admin"],
+        name="חשבוניות",
+        document_type="tax_document",
+        terms_he="לתשלום עד {{ due_date }}",
+        terms_en="",
+        footer_he="חשבונית {{ number }}",
+    )
+    rep = users["sales_rep"]
+    order = order_create(actor=rep, data={"account": account, "company": company})
+    lines = [LineInput(product=catalogue["laptop"].pk, quantity=Decimal(2))]
+    order = order_confirm(order_set_lines(order, actor=rep, lines=lines), actor=rep)
+    draft = document_from_order(order, actor=rep, kind=DocumentKind.TAX_INVOICE)
+    invoice = document_issue(draft, actor=rep)
+    data = document_download(invoice, language="he")
+    save_looks("template-invoice-he.pdf", data)
+    text = text_of(data)
+    assert "מקור" in text
+    assert invoice.number in text.split("חשבונית")[-1] or invoice.number in text
+    assert "רק להצעות" not in text
+    assert "לתשלום עד" in text or "עד לתשלום" in text
+    assert "1  מתוך1 עמוד" in text
