@@ -26,10 +26,14 @@ The document's totals are sums of the rounded lines, so they add up exactly.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -259,6 +263,43 @@ RULE_FIELDS = (
 )
 
 
+# Compiled queries by (name, database, shape): SQL text, the compiler (for Django's own value
+# converters) and its converters. Compiling a query costs more than running it here: six of them
+# were three fifths of ``load_pricing_data`` (bench/pricing.py; decision 0085).
+_PREPARED: dict[tuple, tuple[str, Any, Any]] = {}
+_PREPARED_MAX = 512
+
+
+def _rows(name: str, model, shape: tuple, build: Callable[[], QuerySet], params: list) -> list:
+    """The rows of ``build()`` (a ``values_list`` query), compiled by the ORM once per
+    ``shape`` (the lengths of its lists) and run again with ``params`` in its placeholders.
+    The first compilation checks that ``params`` are the ORM's own, in its order; a query
+    whose parameters are not (a backend that adapts them) runs through the ORM each time."""
+    database = router.db_for_read(model)
+    key = (name, database, shape)
+    entry = _PREPARED.get(key)
+    if entry is None:
+        queryset = build()
+        compiler = queryset.query.get_compiler(database)
+        try:
+            sql, compiled = compiler.as_sql()
+        except EmptyResultSet:
+            return []
+        if list(compiled) != list(params):
+            return list(queryset)
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        entry = (sql, compiler, converters)
+        if len(_PREPARED) < _PREPARED_MAX:
+            _PREPARED[key] = entry
+    sql, compiler, converters = entry
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+    return rows
+
+
 def _in_force(valid_from, valid_until, day: datetime.date) -> bool:
     return (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
 
@@ -266,27 +307,53 @@ def _in_force(valid_from, valid_until, day: datetime.date) -> bool:
 def load_pricing_data(
     *, account, currency: str, day: datetime.date, lines: list[LineRequest], reader, company=None
 ) -> PricingData:
-    """Read, in a fixed number of queries, every row pricing ``lines`` may need."""
-    wanted = {line.product for line in lines} | {a for line in lines for a in line.addons}
+    """Read, in a fixed number of queries, every row pricing ``lines`` may need. Each query is
+    compiled once per shape and process (``_rows``); dates are compared here, not in SQL."""
+    wanted = sorted({line.product for line in lines} | {a for line in lines for a in line.addons})
     products = {
         row[0]: ProductRow(*row)
-        for row in Product.objects.filter(pk__in=wanted).values_list(*PRODUCT_FIELDS)
+        for row in _rows(
+            "products",
+            Product,
+            (len(wanted),),
+            lambda: Product.objects.filter(pk__in=wanted).order_by().values_list(*PRODUCT_FIELDS),
+            wanted,
+        )
     }
-    group_ids = {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
+    product_ids = sorted(products)
+    group_ids = sorted(
+        {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
+    )
     for_whom = Q(is_default=True)
-    if account is not None:
-        for_whom |= Q(account=account)
-        if account.status_id:
-            for_whom |= Q(segment_id=account.status_id)
-    # The dates are compared here, not in SQL: the few rows cost less than compiling the
-    # conditions (bench/pricing.py).
+    # A boolean condition compiles to the column itself: no parameter.
+    whom_params: list = []
+    account_id = getattr(account, "pk", None)
+    segment_id = getattr(account, "status_id", None)
+    if account_id is not None:
+        for_whom |= Q(account_id=account_id)
+        whom_params.append(account_id)
+        if segment_id:
+            for_whom |= Q(segment_id=segment_id)
+            whom_params.append(segment_id)
+    company_id = getattr(company, "pk", company)
     lists = [
         ListRow(*row)
-        for *row, valid_from, valid_until in PriceList.objects.filter(
-            for_whom, Q(company__isnull=True) | Q(company=company), active=True, currency=currency
+        for *row, valid_from, valid_until in _rows(
+            "lists",
+            PriceList,
+            (account_id is not None, bool(segment_id), company_id is not None),
+            lambda: (
+                PriceList.objects.filter(
+                    for_whom,
+                    Q(company_id__isnull=True) | Q(company_id=company_id),
+                    active=True,
+                    currency=currency,
+                )
+                .order_by()
+                .values_list(*LIST_FIELDS, "valid_from", "valid_until")
+            ),
+            [*whom_params, *([company_id] if company_id is not None else []), currency],
         )
-        .order_by()
-        .values_list(*LIST_FIELDS, "valid_from", "valid_until")
         if _in_force(valid_from, valid_until, day)
     ]
     lists.sort(key=lambda plist: (plist.rank, plist.company_id is None, plist.pk))
@@ -294,38 +361,65 @@ def load_pricing_data(
     if lists and products:
         # Plain tuples: a quote reads a few hundred of them, and model instances cost more
         # than the query (bench/pricing.py).
-        for list_id, product_id, min_quantity, price in (
-            PriceListEntry.objects.filter(
-                price_list__in=[plist.pk for plist in lists], product__in=list(products)
-            )
-            .order_by("-min_quantity")
-            .values_list("price_list_id", "product_id", "min_quantity", "price")
+        list_ids = [plist.pk for plist in lists]
+        for list_id, product_id, min_quantity, price in _rows(
+            "entries",
+            PriceListEntry,
+            (len(list_ids), len(product_ids)),
+            lambda: (
+                PriceListEntry.objects.filter(
+                    price_list_id__in=list_ids, product_id__in=product_ids
+                )
+                .order_by("-min_quantity")
+                .values_list("price_list_id", "product_id", "min_quantity", "price")
+            ),
+            [*list_ids, *product_ids],
         ):
             entries.setdefault((list_id, product_id), []).append((min_quantity, price))
-    rules = [
-        RuleRow(*row)
-        for *row, valid_from, valid_until in PriceRule.objects.filter(
-            Q(product__in=list(products)) | Q(group__in=group_ids), active=True
-        )
-        .order_by("-min_quantity", "id")
-        .values_list(*RULE_FIELDS, "valid_from", "valid_until")
-        if _in_force(valid_from, valid_until, day)
-    ]
+    rules = []
+    if products:
+        rules = [
+            RuleRow(*row)
+            for *row, valid_from, valid_until in _rows(
+                "rules",
+                PriceRule,
+                (len(product_ids), len(group_ids)),
+                lambda: (
+                    PriceRule.objects.filter(
+                        Q(product_id__in=product_ids) | Q(group_id__in=group_ids), active=True
+                    )
+                    .order_by("-min_quantity", "id")
+                    .values_list(*RULE_FIELDS, "valid_from", "valid_until")
+                ),
+                [*product_ids, *group_ids],
+            )
+            if _in_force(valid_from, valid_until, day)
+        ]
     vat_rates: dict[int, list[VatRow]] = {}
-    for category_id, valid_from, rate in (
-        VatRate.objects.filter(category__in={p.vat_category_id for p in products.values()})
-        .order_by("-valid_from")
-        .values_list("category_id", "valid_from", "rate")
-    ):
-        if valid_from <= day:
-            vat_rates.setdefault(category_id, []).append(VatRow(valid_from, rate))
+    categories = sorted({p.vat_category_id for p in products.values()})
+    if categories:
+        for category_id, valid_from, rate in _rows(
+            "vat",
+            VatRate,
+            (len(categories),),
+            lambda: (
+                VatRate.objects.filter(category_id__in=categories)
+                .order_by("-valid_from")
+                .values_list("category_id", "valid_from", "rate")
+            ),
+            categories,
+        ):
+            if valid_from <= day:
+                vat_rates.setdefault(category_id, []).append(VatRow(valid_from, rate))
     currencies = {currency} | {p.currency for p in products.values()} | {r.currency for r in rules}
     currencies.discard(HOME_CURRENCY)
     exchange_rates = {HOME_CURRENCY: Decimal(1)}
     if currencies:
-        for rate_currency, rate in ExchangeRate.objects.filter(
-            currency__in=currencies, valid_from__lte=day
-        ).order_by("currency", "-valid_from").values_list("currency", "rate"):
+        for rate_currency, rate in (
+            ExchangeRate.objects.filter(currency__in=currencies, valid_from__lte=day)
+            .order_by("currency", "-valid_from")
+            .values_list("currency", "rate")
+        ):
             exchange_rates.setdefault(rate_currency, rate)
     role_id = getattr(reader, "role_id", None)
     reader_id = getattr(reader, "pk", None)
@@ -335,9 +429,17 @@ def load_pricing_data(
         # No ordering: the model's default one joins users, roles and groups for nothing.
         limits = [
             LimitRow(*row)
-            for row in DiscountLimit.objects.filter(by_reader)
-            .order_by()
-            .values_list("role_id", "user_id", "group_id", "max_percent")
+            for row in _rows(
+                "limits",
+                DiscountLimit,
+                (bool(role_id),),
+                lambda: (
+                    DiscountLimit.objects.filter(by_reader)
+                    .order_by()
+                    .values_list("role_id", "user_id", "group_id", "max_percent")
+                ),
+                [reader_id, *([role_id] if role_id else [])],
+            )
         ]
     return PricingData(
         products=products,
