@@ -11,7 +11,13 @@ class QuotesConfig(AppConfig):
         from kesher.integrations.attachments import register_attachments
         from kesher.platform.pdf import register_template_source
         from kesher.platform.registry import register_panel
-        from kesher.quotes import doctemplates, entities, services, triggers  # noqa: F401
+        from kesher.quotes import (  # noqa: F401  (registers)
+            doctemplates,
+            entities,
+            overview,
+            services,
+            triggers,
+        )
 
         # Every printed document takes its administrator's template (decision 0085).
         register_template_source(doctemplates.texts_for)
