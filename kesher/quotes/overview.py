@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, get_language
 
 from kesher.activities.overview import Figure, register_figure
 from kesher.platform.access import can
