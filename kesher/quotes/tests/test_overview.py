@@ -10,6 +10,7 @@ import pytest
 
 from kesher.activities.overview import figures_for
 from kesher.catalogue.tests.factories import make_product
+from kesher.quotes.models import Order
 from kesher.quotes.overview import sold_by_group
 from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
 
@@ -51,3 +52,38 @@ def test_the_360_view_shows_what_the_customer_bought_by_product_group(
     assert sold_by_group(account, users["sales_rep2"]) == []
     page = client_for(rep).get(f"/r/accounts/{account.pk}/").content.decode()
     assert "מחשבים ניידים" in page
+
+
+def test_a_product_group_target_counts_what_orders_sold_of_the_group(users, account, catalogue):
+    """Sales targets by product group (issue 16 item 6; REQ SA-14): the actual is confirmed
+    orders' lines of the group and its sub-groups in the period — amount before VAT and
+    quantity —, a person's own; deals won count only for targets without a group."""
+    from kesher.platform.records.services import record_create
+    from kesher.sales.selectors import attainment
+
+    rep = users["sales_rep"]
+    laptop = catalogue["laptop"].pk
+    _order(rep, account, LineInput(product=laptop, quantity=Decimal(3)))
+    _order(rep, account, LineInput(product=laptop, quantity=Decimal(9)), confirm=False)
+    other = make_product(users["admin"], name="כבל", list_price="10.00")  # no group
+
+    _order(rep, account, LineInput(product=other.pk, quantity=Decimal(5)))
+    today = Order.objects.filter(status="confirmed").first().doc_date
+
+    def target(**data):
+        return record_create(
+            "sales-targets",
+            actor=users["admin"],
+            data={"period": "month", "starts_on": today, "amount": Decimal(1000), **data},
+        )
+
+    hardware = target(level="person", user=rep, product_group=catalogue["hardware"], count=10)
+    laptops = target(level="company", product_group=catalogue["laptops"])
+    theirs = target(level="person", user=users["sales_rep2"], product_group=catalogue["hardware"])
+    deals = target(level="person", user=rep)
+    rows = {a.target: a for a in attainment([hardware, laptops, theirs, deals])}
+    assert (rows[hardware].actual_amount, rows[hardware].actual_count) == (Decimal("270.00"), 3)
+    assert rows[hardware].count_percent == 30
+    assert rows[laptops].actual_amount == Decimal("270.00")
+    assert (rows[theirs].actual_amount, rows[theirs].actual_count) == (Decimal("0.00"), 0)
+    assert (rows[deals].actual_amount, rows[deals].actual_count) == (Decimal("0.00"), 0)
