@@ -89,10 +89,10 @@ def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
     # The projector for two weeks: the rental rule's price, 2 × 400.
     _add_product(page, "PRJ")
     expect(grid.locator("[data-cell='1-period']")).to_be_visible()
-    grid.locator("[data-cell='1-period']").select_option("week")
     periods = grid.locator("[data-cell='1-periods']")
     periods.fill("2")
-    periods.press("Enter")
+    grid.locator("[data-cell='1-period']").select_option("week")
+    grid.locator("[data-cell='1-periods']").press("Enter")
     expect(grid.locator("#total-net")).to_contain_text("₪1,029.50")
     _keep(screenshot(page, "quote-grid-he"))
 
