@@ -11,8 +11,8 @@ REQ SA-9, SA-10, SV-12.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
