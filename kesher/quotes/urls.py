@@ -31,6 +31,11 @@ urlpatterns = [
     path("api/v1/quotes/<int:pk>/pdf/", api.QuotePdfView.as_view(), name="api_quote_pdf"),
     path("api/v1/orders/<int:pk>/pdf/", api.OrderPdfView.as_view(), name="api_order_pdf"),
     path("api/v1/quotes/<int:pk>/email/", api.QuoteEmailView.as_view(), name="api_quote_email"),
+    path(
+        "api/v1/document-templates/<int:pk>/logo/",
+        api.DocumentTemplateLogoView.as_view(),
+        name="api_document_template_logo",
+    ),
     *(
         path(f"api/v1/{key}/<int:pk>/{name}/", view.as_view(), name=f"api_{key}_{name}")
         for (key, name), view in api.ACTION_VIEWS.items()

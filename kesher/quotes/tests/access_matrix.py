@@ -273,3 +273,12 @@ register_route(
     ),
     *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
 )
+register_route(
+    "quotes",
+    lambda world: f"/api/v1/document-templates/{world.record('document-templates').pk}/logo/",
+    # No file: the refusal, nothing attached.
+    Verb("POST", refused("document-templates", "change")),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="a document template's logo",
+)

@@ -300,3 +300,18 @@ def test_an_issued_tax_invoice_prints_with_the_tax_documents_template(
     assert "רק להצעות" not in text
     assert "לתשלום עד" in text or "עד לתשלום" in text
     assert "1  מתוך1 עמוד" in text
+
+
+def test_the_logo_is_uploaded_through_the_api_too(users, api_for):
+    template = _template(users["admin"])
+    api = api_for(users["admin"])
+    url = f"/api/v1/document-templates/{template.pk}/logo/"
+    refused = api.post(url, {"file": SimpleUploadedFile("x.png", b"GIF89a...")}, format="multipart")
+    assert refused.status_code == 400
+    assert api.post(url, {}, format="multipart").status_code == 400
+    answer = api.post(url, {"file": SimpleUploadedFile("x.png", PNG)}, format="multipart")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["name"] == "logo.png"
+    assert api_for(users["sales_rep"]).post(url, {}, format="multipart").status_code == 403
+    schema = api.get("/api/schema/?format=json").json()
+    assert "/api/v1/document-templates/{id}/logo/" in schema["paths"]
