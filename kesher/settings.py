@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kesher.quotes",
     "kesher.billing",
     "kesher.stock",
+    "kesher.purchasing",
     "kesher.collab",
     "kesher.privacy",
     "kesher.telephony",
@@ -336,10 +337,15 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while it is 
 STATICFILES_DIRS: list = [BASE_DIR / "kesher" / "static"]
 # Apache ECharts, installed from the npm registry by ./bin/kesher (``npm ci``, package-lock.json;
 # decision 0071) and served as static/vendor/echarts/echarts.min.js. Without it (npm missing)
-# reports show their tables only.
-ECHARTS_DIR = BASE_DIR / "node_modules" / "echarts" / "dist"
-if ECHARTS_DIR.is_dir():
-    STATICFILES_DIRS.append(("vendor/echarts", ECHARTS_DIR))
+# reports show their tables only. Only the files named here are served (VendorFileFinder).
+KESHER_VENDOR_FILES = {
+    "vendor/echarts/echarts.min.js": BASE_DIR / "node_modules/echarts/dist/echarts.min.js",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "kesher.platform.ui.vendor.VendorFileFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

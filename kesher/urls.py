@@ -71,6 +71,7 @@ urlpatterns = [
     path("", include("kesher.quotes.urls")),
     path("", include("kesher.billing.urls")),
     path("", include("kesher.stock.urls")),
+    path("", include("kesher.purchasing.urls")),
     path("", include("kesher.privacy.urls")),
     path("", include("kesher.telephony.urls")),
     path("", include("kesher.collab.urls")),

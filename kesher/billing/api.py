@@ -679,6 +679,12 @@ class ExportQuerySerializer(serializers.Serializer):
         required=False, help_text="For the uniform file: the company (default: the first)."
     )
 
+    def __init__(self, *args, **kwargs):
+        from kesher.billing.exports import EXPORTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["what"].choices = list(EXPORTS)  # with other apps' tables (decision 0087)
+
 
 class ExportView(APIView):
     """For the accountant: a period's issued documents, or the payments on its receipts, as

@@ -25,7 +25,14 @@ from django.utils.translation import gettext_lazy
 from kesher.billing.models import ChequeReturn, Payment, TaxDocument
 from kesher.platform.lists.export import neutralize
 
-__all__ = ["EXPORTS", "export_bytes", "export_rows", "period_documents", "period_payments"]
+__all__ = [
+    "EXPORTS",
+    "export_bytes",
+    "export_rows",
+    "period_documents",
+    "period_payments",
+    "register_export",
+]
 
 CHUNK = 2000
 
@@ -163,11 +170,23 @@ def _chunks(queryset) -> Iterator[list]:
 
 
 EXPORTS = {"documents": gettext_lazy("Documents"), "payments": gettext_lazy("Payments")}
+# Other apps' tables for the accountant (purchasing's supplier documents, decision 0087).
+_registered: dict = {}
+
+
+def register_export(key: str, label, rows) -> None:
+    """Offer another table: ``rows(user, start, end)`` yields its header, then its rows, only
+    of records ``user`` may see; the cells are neutralized here."""
+    EXPORTS[key] = label
+    _registered[key] = rows
 
 
 def export_rows(what: str, user, start, end) -> Iterator[list[str]]:
     """The header (in the active language), then the rows of ``what``, each cell neutralized."""
-    if what == "documents":
+    if what in _registered:
+        for row in _registered[what](user, start, end):
+            yield [neutralize(cell) for cell in row]
+    elif what == "documents":
         yield [neutralize(str(label)) for label in DOCUMENT_COLUMNS]
         for batch in _chunks(period_documents(user, start, end)):
             for doc in batch:

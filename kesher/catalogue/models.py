@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.fields import choice_fk
+from kesher.platform.fields import choice_fk, money
 from kesher.platform.models import KesherModel, localized
 
 __all__ = [
@@ -147,10 +147,15 @@ class Product(KesherModel):
     barcode = models.CharField(_("barcode"), max_length=40, null=True, blank=True, unique=True)
     unit = choice_fk("product_unit", _("unit"))
     vat_category = choice_fk("vat_category", _("VAT category"), required=True)
-    list_price = models.DecimalField(_("list price"), validators=NOT_NEGATIVE, **MONEY)
+    list_price = money(
+        models.DecimalField(_("list price"), validators=NOT_NEGATIVE, **MONEY), "currency"
+    )
     currency = currency_field()
-    cost_price = models.DecimalField(
-        _("cost price"), null=True, blank=True, validators=NOT_NEGATIVE, **MONEY
+    cost_price = money(
+        models.DecimalField(
+            _("cost price"), null=True, blank=True, validators=NOT_NEGATIVE, **MONEY
+        ),
+        "currency",
     )
     active = models.BooleanField(_("active"), default=True)
     description = models.TextField(_("description"), blank=True)

@@ -100,6 +100,7 @@ accounts = register(
         ordering_fields=("name", "city", "created_at", "last_contact_at", "id"),
         default_ordering=("name", "id"),
         select_related=("status", "rating", "owner"),
+        title_related=(),
         # The contacts panel of the detail page lists each link with its contact.
         prefetch_related=(
             Prefetch(
@@ -186,6 +187,7 @@ contacts = register(
         ordering_fields=("last_name", "first_name", "city", "created_at", "id"),
         default_ordering=("last_name", "first_name", "id"),
         select_related=("owner",),
+        title_related=(),
         # The accounts panel of the detail page lists each link with its account.
         prefetch_related=(
             Prefetch(

@@ -43,6 +43,7 @@ from kesher.demo.organization import (
 from kesher.demo.plan import DemoPlan, build_plan
 from kesher.demo.portal import create_portal
 from kesher.demo.projects import create_projects
+from kesher.demo.purchasing import create_purchasing
 from kesher.demo.quotes import create_quotes
 from kesher.demo.reports import create_reports
 from kesher.demo.sales import create_sales
@@ -117,6 +118,7 @@ def load_demo(
         create_document_templates(users[DEMO_ADMIN])
         create_billing(users)
         create_stock(users, technicians=["alon", "hadas"])
+        create_purchasing(users, buyer="ronit")
         create_portal(users, rep=SALES_REPS[0])
         create_marketing(users)
         create_projects(users)

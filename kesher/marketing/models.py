@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.fields import choice_fk, owner_fk
+from kesher.platform.fields import choice_fk, money, owner_fk
 from kesher.platform.models import KesherModel
 
 __all__ = [
@@ -53,8 +53,10 @@ class Campaign(KesherModel):
     status = choice_fk("campaign_status", _("status"))
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
-    budget = models.DecimalField(
-        _("budget"), null=True, blank=True, validators=[MinValueValidator(0)], **MONEY
+    budget = money(
+        models.DecimalField(
+            _("budget"), null=True, blank=True, validators=[MinValueValidator(0)], **MONEY
+        )
     )
     segment = models.ForeignKey(
         "platform.SavedView",
@@ -99,7 +101,7 @@ class CampaignCost(KesherModel):
     )
     incurred_on = models.DateField(_("date"), default=timezone.localdate)
     description = models.CharField(_("description"), max_length=200)
-    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(0)], **MONEY)
+    amount = money(models.DecimalField(_("amount"), validators=[MinValueValidator(0)], **MONEY))
 
     class Meta:
         ordering = ["-incurred_on", "-id"]

@@ -19,7 +19,7 @@ from kesher.numbering.models import DocumentSequence
 __all__ = ["DEFAULT_PREFIXES", "AllocatedNumber", "allocate_number"]
 
 # The prefix a new counter starts with; an administrator may change the row's prefix.
-DEFAULT_PREFIXES = {"quote": "Q-", "order": "SO-"}
+DEFAULT_PREFIXES = {"quote": "Q-", "order": "SO-", "purchase_order": "PO-"}
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ __all__ = [
     "SectionNameField",
     "choice_fk",
     "format_phone_national",
+    "money",
     "normalize_phone",
     "owner_fk",
 ]
@@ -212,6 +213,15 @@ class CompanyNumberField(_StdnumField):
 
     stdnum_module = hp
     error_message = _("Enter a valid company number.")
+
+
+def money(field: models.DecimalField, currency_field: str | None = None) -> models.DecimalField:
+    """Marks ``field`` as an amount of money, in the currency its record's ``currency_field``
+    names (None: shekels), so pages, lists, merge fields and the history show it as people
+    write money (``₪48,000.00``). A mark on the field, not a class of its own: the column and
+    its migrations stay a plain DecimalField's."""
+    field.money_currency_field = currency_field  # type: ignore[attr-defined]
+    return field
 
 
 def choice_fk(

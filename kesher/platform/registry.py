@@ -115,6 +115,9 @@ class Entity:
     ordering_fields: tuple[str, ...] = ()
     default_ordering: tuple[str, ...] = ("-id",)
     select_related: tuple[str, ...] = ()
+    # The relations the record's name (``str()``) reads; None: all of ``select_related``. The
+    # API's lists give related records as ids, so they join only these.
+    title_related: tuple[str, ...] | None = None
     # Prefetched with the record on its detail page, for the app's panels (no N+1 there).
     prefetch_related: tuple = ()
     # Record scope paths; None means the scope does not narrow this entity by that dimension.

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kesher.platform.fields import ACTIVE_USERS, choice_fk, owner_fk
+from kesher.platform.fields import ACTIVE_USERS, choice_fk, money, owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
@@ -96,13 +96,15 @@ class Project(KesherModel):
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
-    budget_amount = models.DecimalField(
-        _("budget (₪)"),
-        max_digits=14,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
+    budget_amount = money(
+        models.DecimalField(
+            _("budget (₪)"),
+            max_digits=14,
+            decimal_places=2,
+            null=True,
+            blank=True,
+            validators=[MinValueValidator(Decimal("0"))],
+        )
     )
     description = models.TextField(_("description"), blank=True)
 
@@ -343,11 +345,13 @@ class RateCard(KesherModel):
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
-    hourly_rate = models.DecimalField(
-        _("hourly rate (₪)"),
-        max_digits=10,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
+    hourly_rate = money(
+        models.DecimalField(
+            _("hourly rate (₪)"),
+            max_digits=10,
+            decimal_places=2,
+            validators=[MinValueValidator(Decimal("0"))],
+        )
     )
 
     class Meta:

@@ -25,6 +25,7 @@ from kesher.platform.fields import (
     LowercaseEmailField,
     PhoneField,
     choice_fk,
+    money,
     owner_fk,
 )
 from kesher.platform.models import EntityQuerySet, KesherModel, localized
@@ -416,12 +417,15 @@ class Opportunity(KesherModel):
         blank=True,
         related_name="opportunities",
     )
-    amount = models.DecimalField(
-        _("amount"),
-        max_digits=14,
-        decimal_places=2,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0"))],
+    amount = money(
+        models.DecimalField(
+            _("amount"),
+            max_digits=14,
+            decimal_places=2,
+            default=Decimal("0"),
+            validators=[MinValueValidator(Decimal("0"))],
+        ),
+        "currency",
     )
     currency = models.CharField(_("currency"), max_length=3, default="ILS", validators=[CURRENCY])
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
@@ -639,13 +643,15 @@ class SalesTarget(KesherModel):
         on_delete=models.CASCADE,
         related_name="sales_targets",
     )
-    amount = models.DecimalField(
-        _("target amount (₪)"),
-        max_digits=14,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("0.01"))],
+    amount = money(
+        models.DecimalField(
+            _("target amount (₪)"),
+            max_digits=14,
+            decimal_places=2,
+            null=True,
+            blank=True,
+            validators=[MinValueValidator(Decimal("0.01"))],
+        )
     )
     count = models.PositiveIntegerField(
         _("target number of deals"),

@@ -78,11 +78,6 @@ def levels(request):
             "groups": ProductGroup.objects.filter(active=True).order_by("path", "pk"),
             "may_set_minimum": may_set,
             "may_move": selectors.movable_warehouses(request.user).exists(),
-            "goods": (
-                Product.objects.filter(kind=Product.Kind.GOODS, active=True).order_by("name")[:500]
-                if may_set
-                else ()
-            ),
         },
     )
 
@@ -146,9 +141,6 @@ def move_new(request):
             "values": values,
             "kinds": kinds,
             "warehouses": movable,
-            "products": Product.objects.filter(kind=Product.Kind.GOODS, active=True).order_by(
-                "name", "pk"
-            )[:500],
         },
     )
 

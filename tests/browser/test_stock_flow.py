@@ -43,7 +43,8 @@ def test_goods_received_into_the_van_used_on_a_ticket_and_traced(
     page.goto("/stock/move/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     page.locator("#move-kind").select_option("receipt")
-    page.locator("#move-product").select_option(str(filter_.pk))
+    page.locator("#move-product-search").fill("מסנן")  # picked by name as typed
+    page.locator(f"[data-target=move-product][data-pick='{filter_.pk}']").click()
     page.locator("#move-quantity").fill("2")
     page.locator("#move-to").select_option(str(van.pk))
     page.locator("#move-cost").fill("120")

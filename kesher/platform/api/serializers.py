@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import operator
 from functools import cached_property
 from typing import Any, ClassVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from kesher.platform.access import pointable
 from kesher.platform.records.many import scoped_many_fields, visible_related
@@ -136,7 +140,7 @@ class EntitySerializer(serializers.ModelSerializer):
                 )
                 shown._prefetch_done = True  # type: ignore[attr-defined]  # as prefetching sets it
                 cache[field.name] = shown
-        data = super().to_representation(instance)
+        data = self._represent(instance)
         custom = data.get("custom_fields")
         if isinstance(custom, dict) and self.hidden_names:
             data["custom_fields"] = {
@@ -145,6 +149,32 @@ class EntitySerializer(serializers.ModelSerializer):
                 if f"custom.{key}" not in self.hidden_names
             }
         return data
+
+    def _represent(self, instance) -> dict:
+        """What DRF's ``Serializer.to_representation`` returns, with the plain columns read
+        directly (``_readers``): DRF's field-by-field walk (``get_attribute`` through the
+        source path, then ``to_representation``) was a quarter of a 50-row list's time."""
+        data = {}
+        for name, read, field in self._readers:
+            if read is not None:
+                data[name] = read(instance)
+                continue
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            data[name] = None if check is None else field.to_representation(attribute)
+        return data
+
+    @cached_property
+    def _readers(self) -> list[tuple[str, Any, serializers.Field]]:
+        """Each readable field with a direct reader where its value is a model column's as it
+        is (text, whole numbers, a foreign key's id), else None (DRF's own path)."""
+        return [
+            (field.field_name, _direct_reader(self.entity.model, field), field)
+            for field in self._readable_fields
+        ]
 
     def _split(self, validated):
         validated.pop("version", None)
@@ -182,6 +212,56 @@ class EntitySerializer(serializers.ModelSerializer):
             m2m=m2m,
             expected_version=expected,
         )
+
+
+# Field classes whose representation of a column's value is ``str()`` or ``int()`` of it
+# (exactly these classes: a subclass may say otherwise).
+_AS_TEXT = (serializers.CharField, serializers.EmailField, serializers.URLField)
+_AS_INTEGER = (serializers.IntegerField,)
+
+
+def _direct_reader(model, field: serializers.Field):
+    """A function reading ``field``'s representation straight off an instance of ``model``,
+    or None where DRF's path is needed (a source through relations, a method, a format)."""
+    if len(field.source_attrs) != 1:
+        return None
+    try:
+        column = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return None
+    kind = type(field)
+    if column.many_to_many and kind is serializers.ManyRelatedField:
+        return _many_ids_reader(column.name, field)
+    if not getattr(column, "concrete", False) or column.many_to_many:
+        return None
+    attname = column.attname
+    if kind is serializers.PrimaryKeyRelatedField and column.many_to_one:
+        if field.pk_field is not None or column.target_field != column.related_model._meta.pk:
+            return None
+        return operator.attrgetter(attname)
+    if column.is_relation:
+        return None
+    if kind in _AS_TEXT:
+        return lambda obj: None if (value := getattr(obj, attname)) is None else str(value)
+    if kind in _AS_INTEGER:
+        return lambda obj: None if (value := getattr(obj, attname)) is None else int(value)
+    return None
+
+
+def _many_ids_reader(name: str, field):
+    """The ids of a many-to-many field's records from the rows prefetched (or put there by
+    ``to_representation``): DRF's path makes a manager and clones its queryset per record."""
+    child = field.child_relation
+    if type(child) is not serializers.PrimaryKeyRelatedField or child.pk_field is not None:
+        return None
+
+    def read(obj):
+        rows = obj.__dict__.get("_prefetched_objects_cache", {}).get(name)
+        if rows is None:
+            rows = getattr(obj, name).all()
+        return [related.pk for related in rows]
+
+    return read
 
 
 def _no_relations_but_sent(record, *, sent: dict) -> None:

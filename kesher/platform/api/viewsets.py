@@ -65,8 +65,12 @@ class EntityViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         entity = self.entity
         qs = entity.queryset().visible_to(self.request.user)
-        if entity.select_related:
-            qs = qs.select_related(*entity.select_related)
+        joins = entity.select_related
+        if self.action == "list" and entity.title_related is not None:
+            # A list's rows give related records as ids: only what their names read is joined.
+            joins = entity.title_related
+        if joins:
+            qs = qs.select_related(*joins)
         m2m = [
             name
             for name in entity.form_fields

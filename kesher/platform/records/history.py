@@ -292,6 +292,8 @@ class _Reader:
             return _when(value, datetime.date)
         if isinstance(field, models.TimeField):
             return _when(value, datetime.time)
+        if getattr(field, "money_currency_field", "") is None:  # money in shekels
+            return format_money(value)
         if isinstance(field, models.DecimalField | models.FloatField):
             return format_number(value)
         return self._plain(value)

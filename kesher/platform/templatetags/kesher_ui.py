@@ -1,4 +1,5 @@
-"""Template helpers for the generic pages: phone numbers and what the user may do."""
+"""Template helpers for the generic pages: phone numbers, what the user may do, and record
+pickers in forms written by hand."""
 
 from django import template
 
@@ -19,3 +20,18 @@ def user_can(context, entity_key: str, action: str) -> bool:
     """Whether the signed-in user's role allows ``action`` on ``entity_key``, so a page shows
     only the buttons that will work for them (REQ OR-3)."""
     return can(context["request"].user, entity_key, action)
+
+
+@register.simple_tag(takes_context=True)
+def record_picker(context, entity_key: str, name: str, field_id: str, value="", label=None):
+    """The search-as-you-type picker of ``entity_key``'s records (name, SKU, phone, e-mail)
+    for a form a page writes by hand, never a <select> of every record; its label is
+    ``for="<field_id>-search"``. ``label``: the chosen record's name, when the page has it
+    (a grid's rows), so that it is not read once per row."""
+    from kesher.platform.ui.forms import RecordPicker
+
+    widget = RecordPicker(entity_key)
+    widget.user = context["request"].user
+    if value not in (None, "") and label is not None:
+        widget.label = str(label)
+    return widget.render(name, value, attrs={"id": field_id})

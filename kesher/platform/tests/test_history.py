@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -249,6 +250,31 @@ def test_money_and_numbers_read_with_separators():
     assert format_number("1234567.125") == "1,234,567.125"
     assert format_number(18) == "18"
     assert format_money("n/a") == "n/a"
+    assert format_money("80", "USD") == "$80.00"
+    assert format_money("-1234", "CHF") == "-CHF 1,234.00"
+
+
+def test_pages_show_money_in_its_currency_and_other_decimals_with_separators(users):
+    """A deal's amount reads ``₪48,000.00`` (``$`` in dollars) on its page, its list and merge
+    fields, never ``48000.00``; a decimal that is no money keeps its places."""
+    from decimal import Decimal
+
+    from kesher.platform.ui.display import field_display
+    from kesher.projects.models import Project
+    from kesher.sales.models import Opportunity
+
+    deal = Opportunity(amount=Decimal("48000.00"), currency="ILS")
+    assert field_display(deal, "amount") == "₪48,000.00"
+    deal.currency = "USD"
+    assert field_display(deal, "amount") == "$48,000.00"
+    assert field_display(Project(budget_hours=Decimal("1250.5")), "budget_hours") == "1,250.5"
+    client = Client()
+    client.force_login(users["admin"])
+    from kesher.sales.tests.factories import make_opportunity
+
+    saved = make_opportunity(users["admin"], name="מרכזייה", amount=Decimal("48000"))
+    assert "₪48,000.00" in client.get(f"/r/opportunities/{saved.pk}/").content.decode()
+    assert "₪48,000.00" in client.get("/r/opportunities/").content.decode()
 
 
 def test_a_tasks_history_names_its_record_for_who_may_see_it_and_hides_is_open(users):

@@ -9,8 +9,10 @@ by side did not fit a desktop's width, let alone a phone's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.apps import apps
+from django.utils.functional import SimpleLazyObject
 
 from kesher.platform.access import can
 from kesher.platform.registry import Entity, registry
@@ -32,6 +34,16 @@ class NavMenu:
 
 
 def navigation(request):
+    """The navigation's three lists, worked out only when a template reads them: the fragments
+    htmx asks for (pickers, rows, panels) render without the page around them."""
+    built = cache(lambda: _navigation(request))
+    return {
+        name: SimpleLazyObject(lambda name=name: built()[name])
+        for name in ("nav_entities", "nav_menus", "admin_entities")
+    }
+
+
+def _navigation(request) -> dict[str, list]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_entities": [], "nav_menus": [], "admin_entities": []}

@@ -109,6 +109,11 @@ def field_display(obj, name: str):
         return PhoneText(value)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()
+    if isinstance(field, models.DecimalField):
+        if not hasattr(field, "money_currency_field"):
+            return format_number(value)
+        currency_field = field.money_currency_field
+        return format_money(value, getattr(obj, currency_field) if currency_field else None)
     return format_when(value)
 
 
@@ -138,9 +143,19 @@ def format_number(value, places: int | None = None) -> str:
     return f"{number:,.{places}f}"
 
 
-def format_money(value) -> str:
-    """An amount in shekels as Israelis write it: ``₪1,234.50`` (``-₪80.00`` below zero)."""
+# Currencies written by their sign; any other by its ISO code (``CHF 80.00``).
+CURRENCY_SIGNS = {"ILS": "₪", "USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def format_money(value, currency: str | None = None) -> str:
+    """An amount as Israelis write it: ``₪1,234.50`` (``-₪80.00`` below zero); in another
+    ``currency`` ``$80.00`` or ``CHF 80.00``. None or "ILS": shekels."""
     text = format_number(value, 2)
+    if not text[-1:].isdigit():
+        return text
+    sign = ""
     if text.startswith("-"):
-        return f"-₪{text[1:]}"
-    return f"₪{text}" if text[:1].isdigit() else text
+        sign, text = "-", text[1:]
+    code = currency or "ILS"
+    symbol = CURRENCY_SIGNS.get(code)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{code} {text}"

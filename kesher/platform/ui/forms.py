@@ -61,10 +61,13 @@ class RecordPicker(_ProjectTemplateWidget):
             model._base_manager.all() if self.user is None else model.objects.visible_to(self.user)
         )
 
+    # The chosen record's name when its caller has it in hand (rows of a grid): not read again.
+    label: str | None = None
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        label = ""
-        if value:
+        label = self.label or ""
+        if value and self.label is None:
             obj = self.named().filter(pk=value).first() if str(value).isdigit() else None
             label = str(obj) if obj else ""
         context["widget"].update({"entity_key": self.entity_key, "label": label})

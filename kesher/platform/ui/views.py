@@ -386,7 +386,11 @@ def record_picker(request, key):
     """Suggestions for the RecordPicker widget."""
     entity = entity_for(key, request.user, "view")
     text = request.GET.get("q", "").strip()[:100]
-    results = search_index.search(request.user, text, entities=[key], limit=10) if text else []
+    results = (
+        search_index.search(request.user, text, entities=[key], limit=10, related=False)
+        if text
+        else []
+    )
     objs = results[0][1] if results else []
     context = {
         "objs": objs,
@@ -406,7 +410,11 @@ def link_picker(request):
         for key in linkable_keys()
         if registry.get(key).has_search() and can(request.user, key, "view")
     ]
-    results = search_index.search(request.user, text, entities=keys, limit=8) if text else []
+    results = (
+        search_index.search(request.user, text, entities=keys, limit=8, related=False)
+        if text
+        else []
+    )
     groups = [(entity, [(obj, _hint(entity, obj)) for obj in objs]) for entity, objs in results]
     context = {
         "searched": bool(text),

@@ -1,0 +1,311 @@
+"""Purchasing's own API beside the generated resources (``/api/v1/purchase-orders/``,
+``/supplier-invoices/``, ``/supplier-payments/``): a document with its lines and replacing a
+draft's lines; ordering and receiving a purchase order; the supplier's invoice made from it;
+recording a supplier invoice; a supplier's payables (issue 17; decision 0087)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kesher.catalogue.models import Product
+from kesher.customers.models import Account
+from kesher.platform.access import can
+from kesher.purchasing import services
+from kesher.purchasing.models import PurchaseOrder, SupplierInvoice
+from kesher.purchasing.selectors import payables_of
+from kesher.purchasing.services import LineInput
+from kesher.stock.models import Warehouse
+
+__all__: list[str] = []
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+KEYS = {PurchaseOrder: "purchase-orders", SupplierInvoice: "supplier-invoices"}
+REFUSED = OpenApiExample(
+    "Refused (400)",
+    value={"lines": ["שורה 1: יש להזין כמות גדולה מאפס."]},
+    response_only=True,
+    status_codes=["400"],
+)
+
+
+class PurchaseLineSerializer(serializers.Serializer):
+    position = serializers.IntegerField(read_only=True)
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(), required=False, allow_null=True, default=None
+    )
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = serializers.DecimalField(
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Before VAT. Empty on a product's line: the product's cost price.",
+        **MONEY,
+    )
+    vat_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Empty: the rate of the product's VAT category (or the standard one) that day.",
+    )
+    net = serializers.DecimalField(read_only=True, **MONEY)
+    vat = serializers.DecimalField(read_only=True, **MONEY)
+    total = serializers.DecimalField(read_only=True, **MONEY)
+
+
+class PurchaseLinesRequestSerializer(serializers.Serializer):
+    lines = PurchaseLineSerializer(many=True, max_length=500)
+
+
+class PurchaseDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    number = serializers.CharField(required=False)
+    supplier_number = serializers.CharField(required=False)
+    supplier = serializers.IntegerField(source="supplier_id")
+    currency = serializers.CharField()
+    net = serializers.DecimalField(**MONEY)
+    vat = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    lines = PurchaseLineSerializer(many=True)
+
+
+class PurchaseReceiveSerializer(serializers.Serializer):
+    warehouse = serializers.PrimaryKeyRelatedField(
+        queryset=Warehouse.objects.all(), required=False, allow_null=True, default=None
+    )
+    serials = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=80), max_length=10000),
+        required=False,
+        default=dict,
+        help_text="Serial numbers by line position, for serial-tracked products.",
+    )
+
+
+class SupplierInvoiceFromOrderSerializer(serializers.Serializer):
+    supplier_number = serializers.CharField(max_length=60)
+    doc_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class SupplierPayablesSerializer(serializers.Serializer):
+    open_balance = serializers.DecimalField(**MONEY)
+    overdue = serializers.DecimalField(**MONEY)
+    open_count = serializers.IntegerField()
+    overdue_count = serializers.IntegerField()
+
+
+EXAMPLE = {
+    "id": 12,
+    "status": "draft",
+    "number": "",
+    "supplier": 41,
+    "currency": "ILS",
+    "net": "1000.00",
+    "vat": "180.00",
+    "total": "1180.00",
+    "lines": [
+        {
+            "position": 1,
+            "product": 7,
+            "name": "עכבר אלחוטי",
+            "quantity": "10.000",
+            "unit_price": "100.00",
+            "vat_rate": "18.00",
+            "net": "1000.00",
+            "vat": "180.00",
+            "total": "1180.00",
+        }
+    ],
+}
+
+
+def _record(request, model, pk, action: str):
+    if not can(request.user, KEYS[model], action):
+        raise PermissionDenied
+    record = model.objects.visible_to(request.user).filter(pk=pk).first()
+    if record is None:
+        raise NotFound
+    return record
+
+
+def _reply(record, status: int = 200) -> Response:
+    record = type(record)._base_manager.prefetch_related("lines").get(pk=record.pk)
+    return Response(PurchaseDocumentSerializer(record).data, status=status)
+
+
+def _lines_view(model, tag: str):
+    class LinesView(APIView):
+        permission_classes = [IsAuthenticated]
+
+        @extend_schema(
+            tags=[tag],
+            operation_id=f"{tag.replace('-', '_')}_lines",
+            summary="The document with its lines",
+            responses={200: PurchaseDocumentSerializer},
+            examples=[OpenApiExample("A draft", EXAMPLE)],
+        )
+        def get(self, request, pk):
+            return _reply(_record(request, model, pk, "view"))
+
+        @extend_schema(
+            tags=[tag],
+            operation_id=f"{tag.replace('-', '_')}_lines_replace",
+            summary="Replace a draft's lines",
+            request=PurchaseLinesRequestSerializer,
+            responses={200: PurchaseDocumentSerializer},
+            examples=[OpenApiExample("A draft", EXAMPLE, response_only=True), REFUSED],
+        )
+        def put(self, request, pk):
+            record = _record(request, model, pk, "change")
+            body = PurchaseLinesRequestSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            lines = [LineInput(**row) for row in body.validated_data["lines"]]
+            return _reply(services.lines_set(record, actor=request.user, lines=lines))
+
+    name = "PurchaseOrder" if model is PurchaseOrder else "SupplierInvoice"
+    LinesView.__name__ = LinesView.__qualname__ = f"{name}LinesView"
+    LinesView.__doc__ = "A purchase document's lines: read them, or replace a draft's."
+    return LinesView
+
+
+OrderLinesView = _lines_view(PurchaseOrder, "purchase-orders")
+InvoiceLinesView = _lines_view(SupplierInvoice, "supplier-invoices")
+
+
+class OrderView(APIView):
+    """Order a draft: the next gap-free number of its company, and the lock."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["purchase-orders"],
+        operation_id="purchase_orders_order",
+        summary="Order a draft purchase order",
+        request=None,
+        responses={200: PurchaseDocumentSerializer},
+        examples=[REFUSED],
+    )
+    def post(self, request, pk):
+        order = _record(request, PurchaseOrder, pk, "change")
+        return _reply(services.purchase_order_order(order, actor=request.user))
+
+
+class ReceiveView(APIView):
+    """Receive an ordered purchase order: its goods enter the warehouse (stock moves)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["purchase-orders"],
+        operation_id="purchase_orders_receive",
+        summary="Receive an ordered purchase order into a warehouse",
+        request=PurchaseReceiveSerializer,
+        responses={200: PurchaseDocumentSerializer},
+        examples=[REFUSED],
+    )
+    def post(self, request, pk):
+        order = _record(request, PurchaseOrder, pk, "change")
+        body = PurchaseReceiveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        warehouse = body.validated_data["warehouse"]
+        if (
+            warehouse is not None
+            and not Warehouse.objects.visible_to(request.user).filter(pk=warehouse.pk).exists()
+        ):
+            raise serializers.ValidationError({"warehouse": [_("Choose a warehouse you may see.")]})
+        serials = {int(k): v for k, v in body.validated_data["serials"].items() if str(k).isdigit()}
+        received = services.purchase_order_receive(
+            order, actor=request.user, warehouse=warehouse, serials=serials
+        )
+        return _reply(received)
+
+
+class InvoiceFromOrderView(APIView):
+    """The supplier's invoice for an ordered purchase order: its lines copied, the order named."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["purchase-orders"],
+        operation_id="purchase_orders_supplier_invoice",
+        summary="Record the supplier's invoice of a purchase order",
+        request=SupplierInvoiceFromOrderSerializer,
+        responses={201: PurchaseDocumentSerializer},
+        examples=[REFUSED],
+    )
+    def post(self, request, pk):
+        if not can(request.user, "supplier-invoices", "add"):
+            raise PermissionDenied
+        order = _record(request, PurchaseOrder, pk, "view")
+        body = SupplierInvoiceFromOrderSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        invoice = services.supplier_invoice_from_order(
+            order,
+            actor=request.user,
+            supplier_number=body.validated_data["supplier_number"],
+            doc_date=body.validated_data["doc_date"],
+        )
+        return _reply(invoice, status=201)
+
+
+class RecordView(APIView):
+    """Record a draft supplier invoice: shekel amounts, due date, open balance, the lock."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["supplier-invoices"],
+        operation_id="supplier_invoices_record",
+        summary="Record a draft supplier invoice in the books",
+        request=None,
+        responses={200: PurchaseDocumentSerializer},
+        examples=[REFUSED],
+    )
+    def post(self, request, pk):
+        invoice = _record(request, SupplierInvoice, pk, "change")
+        return _reply(services.supplier_invoice_record(invoice, actor=request.user))
+
+
+class PayablesView(APIView):
+    """What we owe a supplier, in shekels: the open balance of his recorded invoices and the
+    part past its due date (null: he never invoiced us)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["supplier-invoices"],
+        operation_id="accounts_payables",
+        summary="A supplier's payables",
+        responses={200: SupplierPayablesSerializer},
+        examples=[
+            OpenApiExample(
+                "A supplier",
+                {
+                    "open_balance": "4720.00",
+                    "overdue": "1180.00",
+                    "open_count": 2,
+                    "overdue_count": 1,
+                },
+            )
+        ],
+    )
+    def get(self, request, pk):
+        if not can(request.user, "supplier-invoices", "view") or not can(
+            request.user, "accounts", "view"
+        ):
+            raise PermissionDenied
+        account = get_object_or_404(Account.objects.visible_to(request.user), pk=pk)
+        payables = payables_of(account, request.user)
+        return Response(SupplierPayablesSerializer(payables).data if payables else None)

@@ -1,0 +1,331 @@
+"""Purchasing: purchase orders, supplier invoices and supplier payments (issue 17 items 1, 4
+and 5; REQ SA-10 "purchase documents", RE-1 "expenses and cash flow"; decision 0087).
+
+A supplier is an account (``customers.Account``) we buy from: no flag or second table — an
+account becomes a supplier by having purchase documents, as a customer is one by having sales
+documents. A **purchase order** is ours: a draft is edited, ordering it takes the next
+gap-free number of its company (``kesher.numbering``, type ``purchase_order``) and locks it;
+receiving it moves its goods into a warehouse (``kesher.stock``). A **supplier invoice** is the
+supplier's document, recorded under *his* number (text, never ours), with its date, the due
+date by the payment terms, VAT on each line and its shekel amounts at the rate of its date;
+recorded, it is locked. A **supplier payment** (cash, cheque, transfer) pays a recorded
+invoice's open balance, in part or in full.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kesher.catalogue.models import CURRENCY, HOME_CURRENCY, MONEY
+from kesher.platform.fields import choice_fk, money, owner_fk
+from kesher.platform.models import KesherModel
+
+__all__ = [
+    "PaymentMeans",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "SupplierInvoice",
+    "SupplierInvoiceLine",
+    "SupplierPayment",
+]
+
+ZERO = Decimal("0")
+RATE = {"max_digits": 14, "decimal_places": 6}
+
+
+def _amount(verbose_name, currency: str | None = "currency", **extra):
+    """An amount in the currency its record's ``currency`` names (None: in shekels), shown as
+    money (``platform.fields.money``)."""
+    return money(models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra), currency)
+
+
+def _line_amount(verbose_name):
+    """A line's amount: in its document's currency, which the line itself does not name."""
+    return models.DecimalField(verbose_name, default=ZERO, **MONEY)
+
+
+def _supplier(related_name: str):
+    return models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        related_name=related_name,
+    )
+
+
+def _company(related_name: str):
+    return models.ForeignKey(
+        "org.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        help_text=_("Our company that buys (REQ OR-4)."),
+    )
+
+
+def _currency():
+    return models.CharField(
+        _("currency"), max_length=3, default=HOME_CURRENCY, validators=[CURRENCY]
+    )
+
+
+class PurchaseOrder(KesherModel):
+    """An order we send a supplier (REQ SA-10). Numbered gap-free when ordered, then locked;
+    received, its goods enter the chosen warehouse; made into the supplier's invoice, which
+    names it (the chain)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ORDERED = "ordered", _("Ordered")
+        RECEIVED = "received", _("Received")
+
+    number = models.CharField(_("number"), max_length=40, blank=True, editable=False)
+    number_value = models.PositiveBigIntegerField(
+        _("consecutive number"), null=True, blank=True, editable=False
+    )
+    name = models.CharField(
+        _("reference"), max_length=200, blank=True, help_text=_("What the order is for.")
+    )
+    supplier = _supplier("purchase_orders")
+    company = _company("purchase_orders")
+    owner = owner_fk("owned_purchase_orders")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    doc_date = models.DateField(_("date"), default=timezone.localdate)
+    expected_on = models.DateField(_("expected on"), null=True, blank=True)
+    warehouse = models.ForeignKey(
+        "stock.Warehouse",
+        verbose_name=_("receive into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The warehouse the goods enter when received."),
+    )
+    currency = _currency()
+    net = _amount(_("before VAT"), editable=False)
+    vat = _amount(_("VAT"), editable=False)
+    total = _amount(_("total"), editable=False)
+    ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True, editable=False)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True, editable=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="po_created"),
+            models.Index(fields=["owner", "status"], name="po_owner_status"),
+            models.Index(fields=["supplier", "status"], name="po_supplier_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number_value"],
+                condition=models.Q(number_value__isnull=False),
+                name="po_number_once",
+            )
+        ]
+
+    def __str__(self):
+        label = self.number or f"{_('Draft')} #{self.pk}"
+        title = f"{_('Purchase order')} {label}"
+        return f"{title} · {self.name}" if self.name else title
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class PurchaseLine(models.Model):
+    """A line of a purchase document: a product of the catalogue or a plain expense (rent,
+    fuel), its quantity, unit price before VAT, and its VAT rate, stored on the line."""
+
+    position = models.PositiveIntegerField(_("line"))
+    product = models.ForeignKey(
+        "catalogue.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    name = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = _line_amount(_("unit price"))
+    vat_rate = models.DecimalField(_("VAT %"), max_digits=5, decimal_places=2, default=ZERO)
+    net = _line_amount(_("before VAT"))
+    vat = _line_amount(_("VAT"))
+    total = _line_amount(_("total"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.position}. {self.name}"
+
+
+class PurchaseOrderLine(PurchaseLine):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        ordering = ["order", "position"]
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="po_line_position")
+        ]
+
+
+class SupplierInvoice(KesherModel):
+    """A supplier's invoice, recorded as an expense (REQ SA-10, RE-1): under the supplier's
+    own number, with VAT per line and its shekel amounts at the rate of its date. Recorded, it
+    is locked; its open balance is what its payments have not paid yet."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RECORDED = "recorded", _("Recorded")
+
+    supplier_number = models.CharField(
+        _("supplier's number"), max_length=60, help_text=_("The number on the supplier's invoice.")
+    )
+    supplier = _supplier("supplier_invoices")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder,
+        verbose_name=_("purchase order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supplier_invoices",
+    )
+    company = _company("supplier_invoices")
+    owner = owner_fk("owned_supplier_invoices")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    expense_category = choice_fk("expense_category", _("expense category"))
+    doc_date = models.DateField(_("date"), default=timezone.localdate)
+    payment_terms = models.ForeignKey(
+        "billing.PaymentTerms",
+        verbose_name=_("payment terms"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"active": True},
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    currency = _currency()
+    exchange_rate = models.DecimalField(
+        _("exchange rate"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text=_("Shekels per unit, as on the supplier's invoice; empty: the rate of its date."),
+        **RATE,
+    )
+    net = _amount(_("before VAT"), editable=False)
+    vat = _amount(_("VAT"), editable=False)
+    total = _amount(_("total"), editable=False)
+    net_ils = _amount(_("before VAT (₪)"), None, editable=False)
+    vat_ils = _amount(_("VAT (₪)"), None, editable=False)
+    total_ils = _amount(_("total (₪)"), None, editable=False)
+    paid = _amount(_("paid"), editable=False)
+    balance = _amount(_("open balance"), editable=False)
+    recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True, editable=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-doc_date", "-id"]
+        verbose_name = _("supplier invoice")
+        verbose_name_plural = _("supplier invoices")
+        indexes = [
+            models.Index(fields=["doc_date", "id"], name="supinv_date"),
+            models.Index(fields=["owner", "status"], name="supinv_owner_status"),
+            models.Index(fields=["supplier", "status"], name="supinv_supplier_status"),
+            models.Index(fields=["due_date"], name="supinv_due"),
+        ]
+
+    def __str__(self):
+        return f"{_('Supplier invoice')} {self.supplier_number}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class SupplierInvoiceLine(PurchaseLine):
+    invoice = models.ForeignKey(SupplierInvoice, on_delete=models.CASCADE, related_name="lines")
+    net_ils = _amount(_("before VAT (₪)"), None)
+    vat_ils = _amount(_("VAT (₪)"), None)
+    total_ils = _amount(_("total (₪)"), None)
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        verbose_name = _("supplier invoice line")
+        verbose_name_plural = _("supplier invoice lines")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="supinv_line_position")
+        ]
+
+
+class PaymentMeans(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CHEQUE = "cheque", _("Cheque")
+    TRANSFER = "transfer", _("Bank transfer")
+
+
+class SupplierPayment(KesherModel):
+    """A payment to a supplier against one of his recorded invoices (REQ RE-1: money out):
+    cash, a cheque (bank, branch, account, number) or a transfer, in the invoice's currency,
+    never above its open balance; its shekel amount at the rate of its day."""
+
+    supplier = _supplier("supplier_payments")
+    invoice = models.ForeignKey(
+        SupplierInvoice,
+        verbose_name=_("supplier invoice"),
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    owner = owner_fk("owned_supplier_payments")
+    paid_on = models.DateField(_("paid on"), default=timezone.localdate)
+    means = models.CharField(_("paid by"), max_length=10, choices=PaymentMeans.choices)
+    amount = money(
+        models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY),
+        "currency",
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=HOME_CURRENCY, editable=False)
+    exchange_rate = models.DecimalField(
+        _("exchange rate"), default=Decimal("1"), editable=False, **RATE
+    )
+    amount_ils = _amount(_("amount (₪)"), None, editable=False)
+    bank = models.CharField(_("bank"), max_length=10, blank=True)
+    branch = models.CharField(_("branch"), max_length=10, blank=True)
+    bank_account = models.CharField(_("account number"), max_length=20, blank=True)
+    cheque_number = models.CharField(_("cheque number"), max_length=20, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=60, blank=True, help_text=_("A transfer's reference.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        verbose_name = _("supplier payment")
+        verbose_name_plural = _("supplier payments")
+        indexes = [
+            models.Index(fields=["paid_on", "id"], name="suppay_date"),
+            models.Index(fields=["owner", "paid_on"], name="suppay_owner"),
+        ]
+
+    def __str__(self):
+        title = f"{self.get_means_display()} {self.amount} {self.currency}"
+        mark = self.cheque_number or self.reference
+        return f"{title} · {mark}" if mark else title

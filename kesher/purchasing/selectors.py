@@ -1,0 +1,57 @@
+"""Reads of purchasing, always through ``visible_to(user)`` (decision 0087)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
+
+from kesher.purchasing.models import SupplierInvoice
+
+__all__ = ["Payables", "payables_of"]
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Payables:
+    """What we owe one supplier, in shekels at each invoice's rate: the open balance of his
+    recorded invoices, the part past its due date, and how many invoices are open."""
+
+    open_balance: Decimal
+    overdue: Decimal
+    open_count: int
+    overdue_count: int
+
+
+def payables_of(account, user) -> Payables | None:
+    """The supplier's payables as ``user`` may see them; None when he was never invoiced by
+    this supplier (or the reader sees none of his invoices). One query."""
+    today = timezone.localdate()
+    in_ils = ExpressionWrapper(
+        F("balance") * F("exchange_rate"),
+        output_field=DecimalField(max_digits=28, decimal_places=8),
+    )
+    overdue = Q(due_date__lt=today, balance__gt=0)
+    figures = (
+        SupplierInvoice.objects.visible_to(user)
+        .filter(supplier=account, status=SupplierInvoice.Status.RECORDED)
+        .aggregate(
+            invoices=Count("pk"),
+            open_balance=Sum(in_ils),
+            overdue=Sum(in_ils, filter=overdue),
+            open_count=Count("pk", filter=Q(balance__gt=0)),
+            overdue_count=Count("pk", filter=overdue),
+        )
+    )
+    if not figures["invoices"]:
+        return None
+    return Payables(
+        open_balance=(figures["open_balance"] or ZERO).quantize(CENT),
+        overdue=(figures["overdue"] or ZERO).quantize(CENT),
+        open_count=figures["open_count"],
+        overdue_count=figures["overdue_count"],
+    )

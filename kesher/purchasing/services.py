@@ -1,0 +1,573 @@
+"""Every write of purchase orders, supplier invoices and supplier payments (issue 17; decision
+0087).
+
+Drafts change freely (their header through the generic write path, their lines through
+``lines_set``). Ordering a purchase order takes the next gap-free number of its company in the
+ordering transaction (``kesher.numbering``) and locks it; receiving it moves its goods into a
+warehouse through ``kesher.stock.services.move_create``, in the same transaction. Recording a
+supplier invoice fixes its shekel amounts at the rate of its date (or the rate the supplier
+printed) and its due date by the payment terms, and locks it. A payment never exceeds the
+invoice's open balance; the invoice's ``paid`` and ``balance`` are the sum of its payments,
+recomputed with the invoice's row locked on every payment written or deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
+from kesher.numbering.services import allocate_number
+from kesher.platform.models import AuditEntry, Choice
+from kesher.platform.records.services import (
+    record_create,
+    record_delete,
+    record_update,
+    write_audit,
+)
+from kesher.purchasing.models import (
+    PaymentMeans,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SupplierInvoice,
+    SupplierInvoiceLine,
+    SupplierPayment,
+)
+
+__all__ = [
+    "LineInput",
+    "default_vat_rate",
+    "lines_set",
+    "locked_among",
+    "locked_reason",
+    "purchase_order_create",
+    "purchase_order_order",
+    "purchase_order_receive",
+    "purchase_order_update",
+    "supplier_invoice_create",
+    "supplier_invoice_from_order",
+    "supplier_invoice_record",
+    "supplier_invoice_update",
+    "supplier_payment_create",
+    "supplier_payment_delete",
+    "supplier_payment_update",
+]
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1e11")
+MAX_LINES = 500
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _refuse(message: str, field: str = "__all__"):
+    raise ValidationError({field: [message]})
+
+
+def _audit(record, actor, changes: dict) -> None:
+    write_audit(record, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes)
+
+
+# --- the lock ----------------------------------------------------------------------------------
+
+
+def locked_reason(instance) -> str | None:
+    """Why a purchase document may not be changed or deleted through a generic path."""
+    if isinstance(instance, PurchaseOrder) and instance.status != PurchaseOrder.Status.DRAFT:
+        return _("An ordered purchase order is locked.")
+    if isinstance(instance, SupplierInvoice) and instance.status != SupplierInvoice.Status.DRAFT:
+        return _("A recorded supplier invoice is locked.")
+    return None
+
+
+def locked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
+    """The same for many records at once, {id: reason}, for the bulk actions."""
+    if entity_key == "purchase-orders":
+        model, reason = PurchaseOrder, _("An ordered purchase order is locked.")
+    elif entity_key == "supplier-invoices":
+        model, reason = SupplierInvoice, _("A recorded supplier invoice is locked.")
+    else:
+        return {}
+    if not ids:
+        return {}
+    locked = model._base_manager.filter(pk__in=ids).exclude(status="draft")
+    return dict.fromkeys(locked.values_list("pk", flat=True), reason)
+
+
+def _require_draft(record) -> None:
+    reason = locked_reason(record)
+    if reason:
+        _refuse(reason)
+
+
+# --- rates ---------------------------------------------------------------------------------------
+
+
+def default_vat_rate(product: Product | None, day) -> Decimal:
+    """The VAT rate on ``day`` of the product's VAT category, or of the standard category for a
+    line without a product (an expense): what a supplier charges by law (ISRAEL.md)."""
+    if product is not None:
+        category = product.vat_category_id
+    else:
+        category = (
+            Choice.objects.filter(list_key="vat_category", value="standard")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    rate = (
+        VatRate.objects.filter(category=category, valid_from__lte=day)
+        .order_by("-valid_from")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    return rate if rate is not None else ZERO
+
+
+def _rate_on(currency: str, day) -> Decimal:
+    if currency == HOME_CURRENCY:
+        return Decimal("1")
+    rate = (
+        ExchangeRate.objects.filter(currency=currency, valid_from__lte=day)
+        .order_by("-valid_from")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        _refuse(
+            _("No exchange rate of %(currency)s on that date.") % {"currency": currency},
+            "exchange_rate",
+        )
+    return rate
+
+
+# --- lines ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as typed: a product or a description, a quantity, a unit price before VAT and
+    (optionally) a VAT rate — else the rate of the document's date. A product's line without a
+    price takes the product's cost price."""
+
+    name: str = ""
+    quantity: Decimal | str | None = None
+    unit_price: Decimal | str | None = None
+    product: Product | None = None
+    vat_rate: Decimal | str | None = None
+
+
+def _decimal(value, index: int, *, low=ZERO, high=MAX_AMOUNT, places=2):
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite() or number < low or number >= high:
+        return None, _("Line %(n)s: enter a number of zero or more.") % {"n": index}
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        return None, _("Line %(n)s: at most %(places)s decimal places.") % {
+            "n": index,
+            "places": places,
+        }
+    return number, None
+
+
+def _priced_lines(lines: list[LineInput], day) -> list[dict]:
+    if len(lines) > MAX_LINES:
+        _refuse(_("At most %(count)s lines.") % {"count": MAX_LINES}, "lines")
+    errors: list[str] = []
+    rows = []
+    for index, line in enumerate(lines, start=1):
+        name = (line.name or "").replace("\x00", "").strip()[:300]
+        if not name and line.product is not None:
+            name = line.product.name
+        if not name:
+            errors.append(_("Line %(n)s: describe it or choose a product.") % {"n": index})
+        quantity, error = _decimal(line.quantity, index, places=3)
+        if line.quantity in (None, "") or (error is None and quantity == ZERO):
+            error = _("Line %(n)s: enter a quantity above zero.") % {"n": index}
+        price = line.unit_price
+        if price in (None, "") and line.product is not None:
+            price = line.product.cost_price  # what we usually pay for it
+        if price in (None, ""):
+            price_error = _("Line %(n)s: enter the unit price.") % {"n": index}
+        else:
+            unit_price, price_error = _decimal(price, index)
+        if line.vat_rate in (None, ""):
+            vat_rate, rate_error = default_vat_rate(line.product, day), None
+        else:
+            vat_rate, rate_error = _decimal(line.vat_rate, index, high=Decimal(100))
+        errors += [e for e in (error, price_error, rate_error) if e]
+        if errors:
+            continue
+        net = _round(quantity * unit_price)
+        vat = _round(net * vat_rate / 100)
+        rows.append(
+            {
+                "position": index,
+                "product": line.product,
+                "name": name,
+                "quantity": quantity,
+                "unit_price": unit_price,
+                "vat_rate": vat_rate,
+                "net": net,
+                "vat": vat,
+                "total": net + vat,
+            }
+        )
+    if errors:
+        raise ValidationError({"lines": errors})
+    return rows
+
+
+@transaction.atomic
+def lines_set(record, *, actor, lines: list[LineInput]):
+    """Replace a draft's lines (a purchase order's or a supplier invoice's) and its totals."""
+    model = type(record)
+    # Lock the draft: its state is checked and its totals rewritten from the new lines.
+    locked = model._base_manager.select_for_update().get(pk=record.pk)
+    _require_draft(locked)
+    rows = _priced_lines(lines, locked.doc_date)
+    if isinstance(locked, PurchaseOrder):
+        PurchaseOrderLine.objects.filter(order=locked).delete()
+        PurchaseOrderLine.objects.bulk_create(PurchaseOrderLine(order=locked, **r) for r in rows)
+    else:
+        SupplierInvoiceLine.objects.filter(invoice=locked).delete()
+        SupplierInvoiceLine.objects.bulk_create(
+            SupplierInvoiceLine(invoice=locked, **r) for r in rows
+        )
+    before = str(locked.total)
+    for name in ("net", "vat", "total"):
+        setattr(locked, name, sum((r[name] for r in rows), ZERO))
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["net", "vat", "total", "version", "updated_at"])
+    _audit(locked, actor, {"total": [before, str(locked.total)]})
+    return locked
+
+
+# --- purchase orders -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def purchase_order_create(*, actor, data: dict, m2m: dict | None = None) -> PurchaseOrder:
+    """A draft purchase order to a supplier (REQ SA-10)."""
+    return record_create("purchase-orders", actor=actor, data=data, m2m=m2m)
+
+
+@transaction.atomic
+def purchase_order_update(order, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change a draft's header; an ordered one is locked (the edit guard says why)."""
+    return record_update(order, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+
+
+@transaction.atomic
+def purchase_order_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
+    """Send the order: the next gap-free number of its company, taken inside this transaction
+    (a rollback gives it back), and the lock."""
+    # Lock the order: its state is read and then written.
+    locked = PurchaseOrder._base_manager.select_for_update().get(pk=order.pk)
+    _require_draft(locked)
+    if not locked.lines.exists():
+        _refuse(_("Add at least one line before ordering."), "lines")
+    allocated = allocate_number(company=locked.company_id, doc_type="purchase_order")
+    locked.number = allocated.display
+    locked.number_value = allocated.number
+    locked.status = PurchaseOrder.Status.ORDERED
+    locked.ordered_at = locked.updated_at = timezone.now()
+    locked.version += 1
+    locked.save()
+    _audit(
+        locked,
+        actor,
+        {"status": [PurchaseOrder.Status.DRAFT, locked.status], "number": [None, locked.number]},
+    )
+    return locked
+
+
+@transaction.atomic
+def purchase_order_receive(
+    order: PurchaseOrder, *, actor, warehouse=None, serials: dict | None = None
+) -> PurchaseOrder:
+    """Receive an ordered purchase order (REQ SA-11, RE-3): each line of goods enters the
+    warehouse as a receipt move, at the line's unit price as its cost; serial numbers by line
+    position for serial-tracked products. A stock refusal refuses the whole receipt."""
+    from kesher.stock.models import MoveKind
+    from kesher.stock.services import move_create
+
+    # Lock the order: received once, never twice.
+    locked = PurchaseOrder._base_manager.select_for_update().get(pk=order.pk)
+    if locked.status != PurchaseOrder.Status.ORDERED:
+        _refuse(_("Only an ordered purchase order is received."))
+    warehouse = warehouse or locked.warehouse
+    if warehouse is None:
+        _refuse(_("Choose the warehouse the goods enter."), "warehouse")
+    serials = serials or {}
+    lines = locked.lines.select_related("product").order_by("position")
+    for line in lines:
+        if line.product is None or line.product.kind != Product.Kind.GOODS:
+            continue  # services and plain expenses are not kept in stock
+        try:
+            move_create(
+                actor=actor,
+                kind=MoveKind.RECEIPT,
+                product=line.product,
+                quantity=line.quantity,
+                to_warehouse=warehouse,
+                unit_cost=line.unit_price,
+                reference=locked.number,
+                reason=str(locked)[:200],
+                serials=serials.get(line.position, ()),
+            )
+        except ValidationError as error:
+            messages = [m for ms in error.message_dict.values() for m in ms]
+            raise ValidationError(
+                {
+                    "lines": [
+                        _("Line %(n)s: %(reason)s") % {"n": line.position, "reason": m}
+                        for m in messages
+                    ]
+                }
+            ) from error
+    before = locked.status
+    locked.status = PurchaseOrder.Status.RECEIVED
+    locked.warehouse = warehouse
+    locked.received_at = locked.updated_at = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=["status", "warehouse", "received_at", "updated_at", "version"])
+    _audit(locked, actor, {"status": [before, locked.status]})
+    return locked
+
+
+# --- supplier invoices ---------------------------------------------------------------------------
+
+
+def _check_invoice(data: dict, current: SupplierInvoice | None = None) -> dict:
+    data = dict(data)
+    if "supplier_number" in data and isinstance(data["supplier_number"], str):
+        data["supplier_number"] = data["supplier_number"].replace("\x00", "").strip()
+    order = data.get("purchase_order", current.purchase_order if current else None)
+    if order is not None and not isinstance(order, PurchaseOrder):
+        order = PurchaseOrder.objects.filter(pk=order).first()
+    supplier = data.get("supplier", current.supplier if current else None)
+    if order is not None:
+        if order.status == PurchaseOrder.Status.DRAFT:
+            _refuse(_("Name an ordered purchase order."), "purchase_order")
+        if supplier is not None and getattr(supplier, "pk", supplier) != order.supplier_id:
+            _refuse(_("That purchase order is another supplier's."), "purchase_order")
+    number = data.get("supplier_number", current.supplier_number if current else "")
+    if supplier is not None and number:
+        twins = SupplierInvoice.objects.filter(
+            supplier=getattr(supplier, "pk", supplier), supplier_number__iexact=number
+        )
+        if current is not None:
+            twins = twins.exclude(pk=current.pk)
+        if twins.exists():
+            _refuse(
+                _("This supplier's invoice %(number)s is recorded already.") % {"number": number},
+                "supplier_number",
+            )
+    return data
+
+
+@transaction.atomic
+def supplier_invoice_create(*, actor, data: dict, m2m: dict | None = None) -> SupplierInvoice:
+    """A draft supplier invoice, under the supplier's own number; the same supplier's number
+    twice is refused (the classic double entry of an expense)."""
+    data = _check_invoice(data)
+    if not data.get("payment_terms") and data.get("supplier"):
+        from kesher.billing.models import CustomerTerms
+
+        # The supplier's usual terms, as an account's (billing keeps them per account).
+        data["payment_terms"] = (
+            CustomerTerms.objects.filter(account=data["supplier"])
+            .values_list("terms", flat=True)
+            .first()
+        )
+    return record_create("supplier-invoices", actor=actor, data=data, m2m=m2m)
+
+
+@transaction.atomic
+def supplier_invoice_update(invoice, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change a draft's header; a recorded one is locked (the edit guard says why)."""
+    _require_draft(invoice)
+    data = _check_invoice(data, invoice)
+    return record_update(
+        invoice, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def supplier_invoice_from_order(
+    order: PurchaseOrder, *, actor, supplier_number: str, doc_date=None, **data
+) -> SupplierInvoice:
+    """The supplier's invoice for an ordered purchase order: its lines copied as ordered, the
+    order named (the chain)."""
+    if order.status == PurchaseOrder.Status.DRAFT:
+        _refuse(_("Name an ordered purchase order."), "purchase_order")
+    invoice = supplier_invoice_create(
+        actor=actor,
+        data={
+            "supplier": order.supplier,
+            "supplier_number": supplier_number,
+            "purchase_order": order,
+            "company": order.company,
+            "currency": order.currency,
+            "doc_date": doc_date or timezone.localdate(),
+            **data,
+        },
+    )
+    rows = [
+        SupplierInvoiceLine(
+            invoice=invoice,
+            **{
+                name: getattr(line, name)
+                for name in (
+                    "position",
+                    "product_id",
+                    "name",
+                    "quantity",
+                    "unit_price",
+                    "vat_rate",
+                    "net",
+                    "vat",
+                    "total",
+                )
+            },
+        )
+        for line in order.lines.order_by("position")
+    ]
+    SupplierInvoiceLine.objects.bulk_create(rows)
+    for name in ("net", "vat", "total"):
+        setattr(invoice, name, sum((getattr(r, name) for r in rows), ZERO))
+    invoice.save(update_fields=["net", "vat", "total"])
+    return invoice
+
+
+@transaction.atomic
+def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoice:
+    """Record the invoice in the books: shekel amounts per line at its rate (as printed, or
+    the rate of its date), the due date by its terms, the open balance — and the lock."""
+    # Lock the invoice: its state is read and then written.
+    locked = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
+    _require_draft(locked)
+    lines = list(locked.lines.all())
+    if not lines:
+        _refuse(_("Add at least one line before recording."), "lines")
+    rate = locked.exchange_rate or _rate_on(locked.currency, locked.doc_date)
+    for line in lines:
+        line.net_ils = _round(line.net * rate)
+        line.vat_ils = _round(line.vat * rate)
+        line.total_ils = line.net_ils + line.vat_ils
+    SupplierInvoiceLine.objects.bulk_update(lines, ["net_ils", "vat_ils", "total_ils"])
+    for name in ("net", "vat", "total", "net_ils", "vat_ils", "total_ils"):
+        setattr(locked, name, sum((getattr(line, name) for line in lines), ZERO))
+    locked.exchange_rate = rate
+    locked.due_date = (
+        locked.payment_terms.due_date(locked.doc_date)
+        if locked.payment_terms_id
+        else locked.doc_date
+    )
+    locked.paid = ZERO
+    locked.balance = locked.total
+    locked.status = SupplierInvoice.Status.RECORDED
+    locked.recorded_at = locked.updated_at = timezone.now()
+    locked.version += 1
+    locked.save()
+    _audit(locked, actor, {"status": [SupplierInvoice.Status.DRAFT, locked.status]})
+    return locked
+
+
+# --- supplier payments ---------------------------------------------------------------------------
+
+
+def _refresh_paid(invoice_id: int, payment: SupplierPayment | None = None) -> SupplierInvoice:
+    """Lock the invoice and set its paid amount and open balance from its payments; refuse
+    ``payment`` when it would take the balance below zero."""
+    # Lock the invoice: two payments against it at once must not both fit its old balance.
+    invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice_id)
+    payments = SupplierPayment.objects.filter(invoice_id=invoice_id)
+    paid = payments.aggregate(s=Sum("amount"))["s"] or ZERO
+    if payment is not None and paid > invoice.total:
+        balance = invoice.total - (paid - payment.amount)
+        _refuse(
+            _("Above the invoice's open balance (%(balance)s).") % {"balance": f"{balance:,.2f}"},
+            "amount",
+        )
+    invoice.paid, invoice.balance = paid, invoice.total - paid
+    invoice.save(update_fields=["paid", "balance"])
+    return invoice
+
+
+def _payment_data(data: dict, current: SupplierPayment | None = None) -> dict:
+    data = dict(data)
+    invoice = data.get("invoice", current.invoice if current else None)
+    if invoice is not None and not isinstance(invoice, SupplierInvoice):
+        invoice = SupplierInvoice.objects.filter(pk=invoice).first()
+    if invoice is None:
+        return data
+    if invoice.status != SupplierInvoice.Status.RECORDED:
+        _refuse(_("Pay a recorded supplier invoice."), "invoice")
+    supplier = data.get("supplier") or (current.supplier if current else None) or invoice.supplier
+    if getattr(supplier, "pk", supplier) != invoice.supplier_id:
+        _refuse(_("That invoice is another supplier's."), "invoice")
+    data["supplier"] = supplier
+    means = data.get("means", current.means if current else None)
+    if means == PaymentMeans.CHEQUE and not (
+        data.get("cheque_number", current.cheque_number if current else "")
+    ):
+        _refuse(_("A cheque's number is needed."), "cheque_number")
+    return data
+
+
+def _derive_amounts(payment: SupplierPayment, _old) -> list[str]:
+    invoice = payment.invoice
+    payment.currency = invoice.currency
+    payment.exchange_rate = _rate_on(invoice.currency, payment.paid_on)
+    payment.amount_ils = _round(payment.amount * payment.exchange_rate)
+    return ["currency", "exchange_rate", "amount_ils"]
+
+
+@transaction.atomic
+def supplier_payment_create(*, actor, data: dict, m2m: dict | None = None) -> SupplierPayment:
+    """Pay a recorded supplier invoice, in part or in full; never above its open balance."""
+    data = _payment_data(data)
+    payment = record_create(
+        "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_derive_amounts
+    )
+    _refresh_paid(payment.invoice_id, payment)
+    return payment
+
+
+@transaction.atomic
+def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_version=None):
+    """Correct a payment; the invoices it touches are settled again from their payments."""
+    previous = payment.invoice_id
+    data = _payment_data(data, payment)
+    payment = record_update(
+        payment,
+        actor=actor,
+        data=data,
+        m2m=m2m,
+        expected_version=expected_version,
+        derive=_derive_amounts,
+    )
+    for invoice_id in sorted({previous, payment.invoice_id}):
+        _refresh_paid(invoice_id, payment if invoice_id == payment.invoice_id else None)
+    return payment
+
+
+@transaction.atomic
+def supplier_payment_delete(payment, *, actor, expected_version=None) -> None:
+    """Delete a payment entered by mistake: its invoice is owed again."""
+    invoice_id = payment.invoice_id
+    record_delete(payment, actor=actor, expected_version=expected_version)
+    _refresh_paid(invoice_id)

@@ -1,0 +1,33 @@
+"""What purchasing shows on other records' pages (decision 0087)."""
+
+from django import template
+
+from kesher.platform.access import can
+from kesher.purchasing.selectors import payables_of
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def account_payables(context, account):
+    """The supplier's payables, for readers who may see supplier invoices (not reps: supplier
+    costs are not theirs); None for an account that never invoiced us."""
+    user = context["request"].user
+    if not can(user, "supplier-invoices", "view"):
+        return None
+    return payables_of(account, user)
+
+
+@register.simple_tag
+def purchase_lines(record) -> list:
+    """A purchase document's lines, with their products: one query."""
+    return list(record.lines.select_related("product").order_by("position"))
+
+
+@register.simple_tag(takes_context=True)
+def receiving_warehouses(context) -> list:
+    """The open warehouses the reader may receive goods into."""
+    from kesher.stock.models import Warehouse
+
+    user = context["request"].user
+    return list(Warehouse.objects.visible_to(user).filter(active=True).order_by("name"))

@@ -1,0 +1,263 @@
+"""How the access matrix makes purchase orders, supplier invoices and supplier payments
+(kesher/platform/testing/matrix.py), and the routes of the app's own pages and API. Each
+side's records are for a supplier of its own (documents keep their supplier). The actions are
+sent in ways the services refuse — an empty draft is not ordered or recorded, a draft is not
+received or invoiced, a line of quantity zero is not saved — so whoever passes the gate gets
+the refusal and nothing is written; the services' own tests write."""
+
+from decimal import Decimal
+
+from kesher.customers.tests.matrix_helpers import own_customer
+from kesher.platform.testing.matrix import (
+    SEARCH_WORD,
+    Outcome,
+    Verb,
+    never_allowed,
+    not_allowed,
+    owner_of,
+    permitted,
+    refused,
+    register_records,
+    register_route,
+)
+from kesher.purchasing.models import SupplierInvoice
+from kesher.purchasing.services import (
+    LineInput,
+    lines_set,
+    purchase_order_create,
+    supplier_invoice_create,
+    supplier_invoice_record,
+    supplier_payment_create,
+)
+
+
+def _supplier(world, side):
+    return own_customer(world, side, "Purchasing")
+
+
+register_records(
+    "purchase-orders",
+    make=lambda world, side: purchase_order_create(
+        actor=owner_of(world, side),
+        data={
+            "name": f"{SEARCH_WORD} purchase {side}",
+            "supplier": _supplier(world, side),
+            "owner": owner_of(world, side),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "supplier": record.supplier_id if record else _supplier(world, "rep1").pk,
+    },
+    marker_field="name",
+)
+
+register_records(
+    "supplier-invoices",
+    make=lambda world, side: supplier_invoice_create(
+        actor=owner_of(world, side),
+        data={
+            "supplier_number": f"{SEARCH_WORD} {side}",
+            "supplier": _supplier(world, side),
+            "owner": owner_of(world, side),
+            "notes": f"{SEARCH_WORD} supplier invoice {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "supplier_number": record.supplier_number if record else marker[:60],
+        "supplier": record.supplier_id if record else _supplier(world, "rep1").pk,
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+
+def _paid_invoice(world, side) -> SupplierInvoice:
+    """The side's recorded invoice its payments pay (₪1,180 open: room for every payment)."""
+    supplier = _supplier(world, side)
+    invoice = SupplierInvoice.objects.filter(
+        supplier=supplier, supplier_number=f"PAID-{side}"
+    ).first()
+    if invoice is not None:
+        return invoice
+    actor = owner_of(world, side)
+    invoice = supplier_invoice_create(
+        actor=actor, data={"supplier_number": f"PAID-{side}", "supplier": supplier, "owner": actor}
+    )
+    lines_set(
+        invoice,
+        actor=actor,
+        lines=[LineInput(name="paid", quantity="1", unit_price="1000", vat_rate="18")],
+    )
+    return supplier_invoice_record(invoice, actor=actor)
+
+
+register_records(
+    "supplier-payments",
+    make=lambda world, side: supplier_payment_create(
+        actor=owner_of(world, side),
+        data={
+            "invoice": _paid_invoice(world, side),
+            "means": "transfer",
+            "amount": Decimal("10.00"),
+            "reference": f"{SEARCH_WORD} {side}",
+            "owner": owner_of(world, side),
+            "notes": f"{SEARCH_WORD} supplier payment {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "invoice": record.invoice_id if record else _paid_invoice(world, "rep1").pk,
+        "supplier": record.supplier_id if record else _supplier(world, "rep1").pk,
+        "means": "cash",
+        "amount": "1.00",
+        "paid_on": "2026-12-01",
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+
+def _invoice_from_order(side):
+    """The gate of the supplier's invoice made from a purchase order; past it, refused: the
+    draft order was never ordered."""
+
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "purchase-orders", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("purchase-orders", side)):
+            return Outcome.NOT_FOUND
+        if not world.can(principal, "supplier-invoices", "add"):
+            return Outcome.FORBIDDEN
+        return Outcome.REFUSED
+
+    return expect
+
+
+def _payables(side):
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "supplier-invoices", "view"):
+            return Outcome.FORBIDDEN
+        if not world.can(principal, "accounts", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("accounts", side)):
+            return Outcome.NOT_FOUND
+        return Outcome.ALLOW
+
+    return expect
+
+
+ZERO_LINE = {"lines": [{"name": "x", "quantity": "0", "unit_price": "1.00"}]}
+ZERO_FORM = {"rows": "1", "name_1": "x", "quantity_1": "0", "unit_price_1": "1"}
+
+for _side in ("rep1", "rep2"):
+    for _key in ("purchase-orders", "supplier-invoices"):
+
+        def _doc(world, side=_side, key=_key):
+            return world.record(key, side)
+
+        register_route(
+            "pages",
+            lambda world, side=_side, key=_key: (
+                f"/purchasing/{key}/{world.record(key, side).pk}/lines/"
+            ),
+            Verb("GET", permitted(_key, "change", _doc)),
+            Verb("POST", refused(_key, "change", _doc), data=lambda world, marker: ZERO_FORM),
+            *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+            what=f"{_side}'s {_key} lines, a line of quantity zero refused",
+        )
+        register_route(
+            "api",
+            lambda world, side=_side, key=_key: (
+                f"/api/v1/{key}/{world.record(key, side).pk}/lines/"
+            ),
+            Verb("GET", permitted(_key, "view", _doc)),
+            Verb("PUT", refused(_key, "change", _doc), data=lambda world, marker: ZERO_LINE),
+            *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
+            api=True,
+            what=f"{_side}'s {_key} lines, a line of quantity zero refused",
+        )
+
+    def _order(world, side=_side):
+        return world.record("purchase-orders", side)
+
+    def _invoice(world, side=_side):
+        return world.record("supplier-invoices", side)
+
+    for _action in ("order", "receive"):
+        register_route(
+            "pages",
+            lambda world, side=_side, action=_action: (
+                f"/purchase-orders/{world.record('purchase-orders', side).pk}/{action}/"
+            ),
+            Verb("POST", permitted("purchase-orders", "change", _order)),
+            *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+            what=f"{_side}'s empty draft purchase order: {_action} declined",
+        )
+        register_route(
+            "api",
+            lambda world, side=_side, action=_action: (
+                f"/api/v1/purchase-orders/{world.record('purchase-orders', side).pk}/{action}/"
+            ),
+            Verb("POST", refused("purchase-orders", "change", _order)),
+            *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+            api=True,
+            what=f"{_side}'s empty draft purchase order: {_action} refused",
+        )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/purchase-orders/{world.record('purchase-orders', side).pk}/supplier-invoice/"
+        ),
+        Verb(
+            "POST",
+            permitted("purchase-orders", "view", _order),
+            data=lambda world, marker: {"supplier_number": "X-1"},
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft purchase order: no supplier invoice made",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/purchase-orders/{world.record('purchase-orders', side).pk}/supplier-invoice/"
+        ),
+        Verb(
+            "POST",
+            _invoice_from_order(_side),
+            data=lambda world, marker: {"supplier_number": "X-1"},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft purchase order: no supplier invoice made",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/supplier-invoices/{world.record('supplier-invoices', side).pk}/record/"
+        ),
+        Verb("POST", permitted("supplier-invoices", "change", _invoice)),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s empty draft supplier invoice: not recorded",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/supplier-invoices/{world.record('supplier-invoices', side).pk}/record/"
+        ),
+        Verb("POST", refused("supplier-invoices", "change", _invoice)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s empty draft supplier invoice: not recorded",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/accounts/{world.record('accounts', side).pk}/payables/",
+        Verb("GET", _payables(_side)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s account's payables",
+    )

@@ -1,0 +1,148 @@
+"""Purchasing's own pages: a draft's lines, ordering and receiving a purchase order, the
+supplier's invoice made from it, and recording a supplier invoice (issue 17; decision 0087).
+Thin: the services decide, refusals come back as messages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kesher.catalogue.models import Product
+from kesher.platform.ui.pages import entity_for, record_for
+from kesher.purchasing import services
+from kesher.purchasing.services import LineInput
+from kesher.stock.models import Warehouse
+
+__all__: list[str] = []
+
+BLANK_ROWS = 3
+DOCUMENTS = ("purchase-orders", "supplier-invoices")
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "message_dict"):
+        return [text for texts in error.message_dict.values() for text in texts]
+    return list(error.messages)
+
+
+def _to(key: str, record):
+    return redirect(reverse("entity_detail", args=[key, record.pk]))
+
+
+def _submitted_lines(post, products) -> list[LineInput]:
+    lines = []
+    rows = str(post.get("rows", ""))
+    count = min(int(rows), services.MAX_LINES + BLANK_ROWS) if rows.isdigit() else 0
+    for index in range(1, count + 1):
+        name = post.get(f"name_{index}", "")
+        quantity = post.get(f"quantity_{index}", "").strip()
+        price = post.get(f"unit_price_{index}", "").strip()
+        product_id = post.get(f"product_{index}", "")
+        if not (name.strip() or quantity or price or product_id):
+            continue  # an empty row
+        lines.append(
+            LineInput(
+                name=name,
+                quantity=quantity or None,
+                unit_price=price or None,
+                product=products.get(int(product_id)) if product_id.isdigit() else None,
+                vat_rate=post.get(f"vat_rate_{index}", "").strip() or None,
+            )
+        )
+    return lines
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lines(request, key, pk):
+    """Edit a draft's lines: each row a product or a description, quantity, unit price before
+    VAT and its VAT rate (empty: the rate of the date)."""
+    if key not in DOCUMENTS:
+        raise Http404
+    entity = entity_for(key, request.user, "change")
+    record = record_for(entity, request.user, pk)
+    # Only the products the rows name (each row picks one with the record picker).
+    named = [v for k, v in request.POST.items() if k.startswith("product_") and v.isdigit()]
+    products = {p.pk: p for p in Product.objects.filter(active=True, pk__in=named)}
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.lines_set(
+                record, actor=request.user, lines=_submitted_lines(request.POST, products)
+            )
+        except ValidationError as error:
+            errors = _messages(error)
+        else:
+            messages.success(request, _("The lines were saved."))
+            return _to(key, record)
+    rows = list(record.lines.select_related("product")) + [None] * BLANK_ROWS
+    context = {
+        "entity": entity,
+        "obj": record,
+        "rows": rows,
+        "errors": errors,
+    }
+    return render(request, "purchasing/lines.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@login_required
+def order_action(request, pk, action):
+    """A purchase order's buttons: order it, receive it, make the supplier's invoice of it."""
+    needed = "view" if action == "supplier-invoice" else "change"
+    entity = entity_for("purchase-orders", request.user, needed)
+    order = record_for(entity, request.user, pk)
+    target = order
+    try:
+        if action == "order":
+            order = services.purchase_order_order(order, actor=request.user)
+            message = _("%(order)s was ordered.") % {"order": order}
+        elif action == "receive":
+            warehouse_id = request.POST.get("warehouse", "")
+            warehouse = (
+                Warehouse.objects.visible_to(request.user).filter(pk=warehouse_id).first()
+                if warehouse_id.isdigit()
+                else None
+            )
+            services.purchase_order_receive(order, actor=request.user, warehouse=warehouse)
+            message = _("The goods were received into the warehouse.")
+        elif action == "supplier-invoice":
+            entity_for("supplier-invoices", request.user, "add")
+            target = services.supplier_invoice_from_order(
+                order,
+                actor=request.user,
+                supplier_number=request.POST.get("supplier_number", ""),
+                doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
+            )
+            message = _("The supplier's invoice was made as a draft.")
+        else:
+            raise Http404
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+        return _to("purchase-orders", order)
+    messages.success(request, message)
+    return _to("supplier-invoices" if target is not order else "purchase-orders", target)
+
+
+@require_POST
+@login_required
+def invoice_record(request, pk):
+    """Record a draft supplier invoice in the books."""
+    entity = entity_for("supplier-invoices", request.user, "change")
+    invoice = record_for(entity, request.user, pk)
+    try:
+        services.supplier_invoice_record(invoice, actor=request.user)
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, _("The supplier invoice was recorded."))
+    return _to("supplier-invoices", invoice)
