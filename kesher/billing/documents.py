@@ -62,6 +62,9 @@ def document_html(document: TaxDocument, *, language: str, mark: PrintMark) -> s
         draft=draft,
         copy_mark="" if draft else COPY_MARKS[mark],
         company=document.company,
+        # The administrator's template for tax documents (decision 0085).
+        document_type="tax_document",
+        record=document,
     )
 
 

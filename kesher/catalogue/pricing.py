@@ -26,10 +26,14 @@ The document's totals are sums of the rounded lines, so they add up exactly.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -124,41 +128,134 @@ class PricedDocument:
     over_limit: bool
 
 
+class GroupRow:
+    """A product's group as pricing reads it: its id and its ancestors', nearest first."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, path: str):
+        self.ids = [int(part) for part in reversed(path.strip("/").split("/")) if part]
+
+    def ancestor_ids(self) -> list[int]:
+        return self.ids
+
+
+class ProductRow:
+    """The columns of a product pricing reads, as a plain object: a quote reads a few dozen,
+    and a model instance each (with its group's) cost more than their query (bench/pricing.py).
+    The attributes are a ``Product``'s, so ``compute`` takes either."""
+
+    FIELDS = ("pk", "name", "sku", "group_id", "group", "vat_category_id", "list_price")
+    __slots__ = (*FIELDS, "currency", "active")
+
+    def __init__(
+        self, pk, name, sku, group_id, path, vat_category_id, list_price, currency, active
+    ):
+        self.pk = pk
+        self.name = name
+        self.sku = sku
+        self.group_id = group_id
+        self.group = GroupRow(path) if group_id else None
+        self.vat_category_id = vat_category_id
+        self.list_price = list_price
+        self.currency = currency
+        self.active = active
+
+
+class RuleRow:
+    """A price rule's columns as a plain object with a ``PriceRule``'s attribute names."""
+
+    FIELDS = ("pk", "name", "kind", "product_id", "group_id", "period", "addon_id")
+    # In the columns' order (RULE_FIELDS).
+    __slots__ = (*FIELDS, "min_quantity", "price", "currency", "discount_percent")
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+class ListRow:
+    """A price list as pricing reads it (a ``PriceList``'s attribute names)."""
+
+    __slots__ = ("account_id", "company_id", "name", "pk", "segment_id")
+
+    def __init__(self, pk, name, account_id, segment_id, company_id):
+        self.pk = pk
+        self.name = name
+        self.account_id = account_id
+        self.segment_id = segment_id
+        self.company_id = company_id
+
+    @property
+    def rank(self) -> int:
+        """How specific the list is: the customer's 0, a segment's 1, the default 2."""
+        if self.account_id:
+            return 0
+        return 1 if self.segment_id else 2
+
+
+class VatRow:
+    """A VAT rate from a date on (a ``VatRate``'s attribute names)."""
+
+    __slots__ = ("rate", "valid_from")
+
+    def __init__(self, valid_from, rate):
+        self.valid_from = valid_from
+        self.rate = rate
+
+
+class LimitRow:
+    """A discount limit (a ``DiscountLimit``'s attribute names)."""
+
+    __slots__ = ("group_id", "max_percent", "role_id", "user_id")
+
+    def __init__(self, role_id, user_id, group_id, max_percent):
+        self.role_id = role_id
+        self.user_id = user_id
+        self.group_id = group_id
+        self.max_percent = max_percent
+
+
 @dataclass
 class PricingData:
     """The rows pricing reads, already in memory."""
 
-    products: dict[int, Product]
-    lists: list[PriceList]
+    products: dict[int, Product | ProductRow]
+    lists: list[PriceList | ListRow]
     # (list, product) → (from quantity, price), the largest quantity first
     entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]]
-    rules: list[PriceRule]
-    vat_rates: dict[int, list[VatRate]]  # VAT category → newest first
+    rules: list[PriceRule | RuleRow]
+    vat_rates: dict[int, list[VatRate | VatRow]]  # VAT category → newest first
     exchange_rates: dict[str, Decimal]  # currency → shekels per unit on the date
-    limits: list[DiscountLimit]
+    limits: list[DiscountLimit | LimitRow]
     reader_id: int | None = None
     reader_role_id: int | None = None
     unlimited: bool = False
     errors: dict = field(default_factory=dict)
 
 
-# The columns pricing reads (no JSON custom fields, no timestamps to convert).
+# The columns pricing reads (no JSON custom fields, no timestamps to convert), in the order
+# of ``ProductRow`` and ``RuleRow``.
 PRODUCT_FIELDS = (
+    "pk",
     "name",
     "sku",
+    "group_id",
     "group__path",
-    "vat_category",
+    "vat_category_id",
     "list_price",
     "currency",
     "active",
 )
+LIST_FIELDS = ("pk", "name", "account_id", "segment_id", "company_id")
 RULE_FIELDS = (
+    "pk",
     "name",
     "kind",
-    "product",
-    "group",
+    "product_id",
+    "group_id",
     "period",
-    "addon",
+    "addon_id",
     "min_quantity",
     "price",
     "currency",
@@ -166,83 +263,184 @@ RULE_FIELDS = (
 )
 
 
-def _valid_on(day: datetime.date) -> Q:
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
-        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
-    )
+# Compiled queries by (name, database, shape): SQL text, the compiler (for Django's own value
+# converters) and its converters. Compiling a query costs more than running it here: six of them
+# were three fifths of ``load_pricing_data`` (bench/pricing.py; decision 0085).
+_PREPARED: dict[tuple, tuple[str, Any, Any]] = {}
+_PREPARED_MAX = 512
+
+
+def _rows(name: str, model, shape: tuple, build: Callable[[], QuerySet], params: list) -> list:
+    """The rows of ``build()`` (a ``values_list`` query), compiled by the ORM once per
+    ``shape`` (the lengths of its lists) and run again with ``params`` in its placeholders.
+    The first compilation checks that ``params`` are the ORM's own, in its order; a query
+    whose parameters are not (a backend that adapts them) runs through the ORM each time."""
+    database = router.db_for_read(model)
+    key = (name, database, shape)
+    entry = _PREPARED.get(key)
+    if entry is None:
+        queryset = build()
+        compiler = queryset.query.get_compiler(database)
+        try:
+            sql, compiled = compiler.as_sql()
+        except EmptyResultSet:
+            return []
+        if list(compiled) != list(params):
+            return list(queryset)
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        entry = (sql, compiler, converters)
+        if len(_PREPARED) < _PREPARED_MAX:
+            _PREPARED[key] = entry
+    sql, compiler, converters = entry
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+    return rows
+
+
+def _in_force(valid_from, valid_until, day: datetime.date) -> bool:
+    return (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
 
 
 def load_pricing_data(
     *, account, currency: str, day: datetime.date, lines: list[LineRequest], reader, company=None
 ) -> PricingData:
-    """Read, in a fixed number of queries, every row pricing ``lines`` may need."""
-    wanted = {line.product for line in lines} | {a for line in lines for a in line.addons}
+    """Read, in a fixed number of queries, every row pricing ``lines`` may need. Each query is
+    compiled once per shape and process (``_rows``); dates are compared here, not in SQL."""
+    wanted = sorted({line.product for line in lines} | {a for line in lines for a in line.addons})
     products = {
-        product.pk: product
-        for product in Product.objects.filter(pk__in=wanted)
-        .select_related("group")
-        .only(*PRODUCT_FIELDS)
+        row[0]: ProductRow(*row)
+        for row in _rows(
+            "products",
+            Product,
+            (len(wanted),),
+            lambda: Product.objects.filter(pk__in=wanted).order_by().values_list(*PRODUCT_FIELDS),
+            wanted,
+        )
     }
-    group_ids = {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
-    for_whom = Q(is_default=True)
-    if account is not None:
-        for_whom |= Q(account=account)
-        if account.status_id:
-            for_whom |= Q(segment_id=account.status_id)
-    lists = list(
-        PriceList.objects.filter(for_whom, _valid_on(day), active=True, currency=currency)
-        .filter(Q(company__isnull=True) | Q(company=company))
-        .only("name", "account", "segment", "company")
-        .order_by("id")
+    product_ids = sorted(products)
+    group_ids = sorted(
+        {gid for p in products.values() if p.group_id for gid in p.group.ancestor_ids()}
     )
+    for_whom = Q(is_default=True)
+    # A boolean condition compiles to the column itself: no parameter.
+    whom_params: list = []
+    account_id = getattr(account, "pk", None)
+    segment_id = getattr(account, "status_id", None)
+    if account_id is not None:
+        for_whom |= Q(account_id=account_id)
+        whom_params.append(account_id)
+        if segment_id:
+            for_whom |= Q(segment_id=segment_id)
+            whom_params.append(segment_id)
+    company_id = getattr(company, "pk", company)
+    lists = [
+        ListRow(*row)
+        for *row, valid_from, valid_until in _rows(
+            "lists",
+            PriceList,
+            (account_id is not None, bool(segment_id), company_id is not None),
+            lambda: (
+                PriceList.objects.filter(
+                    for_whom,
+                    Q(company_id__isnull=True) | Q(company_id=company_id),
+                    active=True,
+                    currency=currency,
+                )
+                .order_by()
+                .values_list(*LIST_FIELDS, "valid_from", "valid_until")
+            ),
+            [*whom_params, *([company_id] if company_id is not None else []), currency],
+        )
+        if _in_force(valid_from, valid_until, day)
+    ]
     lists.sort(key=lambda plist: (plist.rank, plist.company_id is None, plist.pk))
     entries: dict[tuple[int, int], list[tuple[Decimal, Decimal]]] = {}
     if lists and products:
         # Plain tuples: a quote reads a few hundred of them, and model instances cost more
         # than the query (bench/pricing.py).
-        for list_id, product_id, min_quantity, price in (
-            PriceListEntry.objects.filter(
-                price_list__in=[plist.pk for plist in lists], product__in=list(products)
-            )
-            .order_by("-min_quantity")
-            .values_list("price_list_id", "product_id", "min_quantity", "price")
+        list_ids = [plist.pk for plist in lists]
+        for list_id, product_id, min_quantity, price in _rows(
+            "entries",
+            PriceListEntry,
+            (len(list_ids), len(product_ids)),
+            lambda: (
+                PriceListEntry.objects.filter(
+                    price_list_id__in=list_ids, product_id__in=product_ids
+                )
+                .order_by("-min_quantity")
+                .values_list("price_list_id", "product_id", "min_quantity", "price")
+            ),
+            [*list_ids, *product_ids],
         ):
             entries.setdefault((list_id, product_id), []).append((min_quantity, price))
-    rules = list(
-        PriceRule.objects.filter(
-            Q(product__in=list(products)) | Q(group__in=group_ids), _valid_on(day), active=True
-        )
-        .only(*RULE_FIELDS)
-        .order_by("-min_quantity", "id")
-    )
-    vat_rates: dict[int, list[VatRate]] = {}
-    for rate in (
-        VatRate.objects.filter(
-            category__in={p.vat_category_id for p in products.values()}, valid_from__lte=day
-        )
-        .only("category", "valid_from", "rate")
-        .order_by("-valid_from")
-    ):
-        vat_rates.setdefault(rate.category_id, []).append(rate)
+    rules = []
+    if products:
+        rules = [
+            RuleRow(*row)
+            for *row, valid_from, valid_until in _rows(
+                "rules",
+                PriceRule,
+                (len(product_ids), len(group_ids)),
+                lambda: (
+                    PriceRule.objects.filter(
+                        Q(product_id__in=product_ids) | Q(group_id__in=group_ids), active=True
+                    )
+                    .order_by("-min_quantity", "id")
+                    .values_list(*RULE_FIELDS, "valid_from", "valid_until")
+                ),
+                [*product_ids, *group_ids],
+            )
+            if _in_force(valid_from, valid_until, day)
+        ]
+    vat_rates: dict[int, list[VatRow]] = {}
+    categories = sorted({p.vat_category_id for p in products.values()})
+    if categories:
+        for category_id, valid_from, rate in _rows(
+            "vat",
+            VatRate,
+            (len(categories),),
+            lambda: (
+                VatRate.objects.filter(category_id__in=categories)
+                .order_by("-valid_from")
+                .values_list("category_id", "valid_from", "rate")
+            ),
+            categories,
+        ):
+            if valid_from <= day:
+                vat_rates.setdefault(category_id, []).append(VatRow(valid_from, rate))
     currencies = {currency} | {p.currency for p in products.values()} | {r.currency for r in rules}
     currencies.discard(HOME_CURRENCY)
     exchange_rates = {HOME_CURRENCY: Decimal(1)}
     if currencies:
-        for rate in ExchangeRate.objects.filter(
-            currency__in=currencies, valid_from__lte=day
-        ).order_by("currency", "-valid_from"):
-            exchange_rates.setdefault(rate.currency, rate.rate)
+        for rate_currency, rate in (
+            ExchangeRate.objects.filter(currency__in=currencies, valid_from__lte=day)
+            .order_by("currency", "-valid_from")
+            .values_list("currency", "rate")
+        ):
+            exchange_rates.setdefault(rate_currency, rate)
     role_id = getattr(reader, "role_id", None)
     reader_id = getattr(reader, "pk", None)
     limits = []
     if reader_id is not None:
         by_reader = Q(user_id=reader_id) | (Q(role_id=role_id) if role_id else Q(pk__in=[]))
         # No ordering: the model's default one joins users, roles and groups for nothing.
-        limits = list(
-            DiscountLimit.objects.filter(by_reader)
-            .only("role", "user", "group", "max_percent")
-            .order_by()
-        )
+        limits = [
+            LimitRow(*row)
+            for row in _rows(
+                "limits",
+                DiscountLimit,
+                (bool(role_id),),
+                lambda: (
+                    DiscountLimit.objects.filter(by_reader)
+                    .order_by()
+                    .values_list("role_id", "user_id", "group_id", "max_percent")
+                ),
+                [reader_id, *([role_id] if role_id else [])],
+            )
+        ]
     return PricingData(
         products=products,
         lists=lists,

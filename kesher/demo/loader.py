@@ -29,6 +29,7 @@ from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.catalogue import create_catalogue
 from kesher.demo.collab import create_collab
 from kesher.demo.customization import create_customization
+from kesher.demo.documents import create_document_templates
 from kesher.demo.marketing import create_marketing
 from kesher.demo.objects import create_objects
 from kesher.demo.organization import (
@@ -114,6 +115,7 @@ def load_demo(
         create_service(users, manager="yael", agents=["alon", "hadas"])
         create_catalogue(users)
         create_quotes(users, SALES_REPS)
+        create_document_templates(users[DEMO_ADMIN])
         create_billing(users)
         create_stock(users, technicians=["alon", "hadas"])
         create_purchasing(users, buyer="ronit")

@@ -101,9 +101,11 @@ def available_fields(entity_key: str) -> list[MergeField]:
     return fields
 
 
-def check_text(text: str, entity_key: str) -> list[str]:
-    """Error messages for ``text``: unknown merge fields and any other template syntax."""
-    known = {f.name for f in available_fields(entity_key)}
+def check_text(text: str, entity_key: str, known: set[str] | None = None) -> list[str]:
+    """Error messages for ``text``: unknown merge fields and any other template syntax;
+    ``known``, when given, the names allowed instead of ``entity_key``'s."""
+    if known is None:
+        known = {f.name for f in available_fields(entity_key)}
     errors = []
     unknown = sorted({m.group(1) for m in FIELD.finditer(text)} - known)
     if unknown:
@@ -118,9 +120,9 @@ def check_text(text: str, entity_key: str) -> list[str]:
     return errors
 
 
-def require_valid(texts: dict[str, str], entity_key: str) -> None:
+def require_valid(texts: dict[str, str], entity_key: str, known: set[str] | None = None) -> None:
     """Raise ValidationError naming each field whose text has unknown merge fields."""
-    errors = {name: check_text(text or "", entity_key) for name, text in texts.items()}
+    errors = {name: check_text(text or "", entity_key, known) for name, text in texts.items()}
     errors = {name: messages for name, messages in errors.items() if messages}
     if errors:
         raise ValidationError(errors)

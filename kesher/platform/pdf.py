@@ -14,6 +14,7 @@ fetcher given to WeasyPrint refuses every other URL, so a hostile value in a rec
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ __all__ = [
     "LocalOnlyFetcher",
     "company_header",
     "html_to_pdf",
+    "logo_data_uri",
     "pdf_response",
+    "register_template_source",
     "render_html",
     "render_pdf",
 ]
@@ -80,6 +83,8 @@ class PdfPage:
     draft: bool = False
     copy_mark: str = ""
     company: dict[str, str] = field(default_factory=dict)
+    # The administrator's template (decision 0085): show_details, details, terms, footer.
+    template: dict[str, Any] = field(default_factory=dict)
 
     @property
     def direction(self) -> str:
@@ -98,22 +103,23 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _logo(company) -> str:
-    """The company's logo as a ``data:`` URI: an image file it has attached whose name
-    starts with "logo" (PNG or JPEG, at most 1 MB); empty when there is none."""
+def logo_data_uri(record) -> str:
+    """The logo attached to ``record`` (a company, or a document template) as a ``data:``
+    URI: its newest image file whose name starts with "logo" (PNG or JPEG, at most 1 MB);
+    empty when there is none."""
     from django.contrib.contenttypes.models import ContentType
 
     from kesher.platform.models import Attachment
 
     attachment = (
         Attachment.objects.filter(
-            content_type=ContentType.objects.get_for_model(company),
-            object_id=company.pk,
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=record.pk,
             name__istartswith="logo",
             mime_type__in=LOGO_TYPES,
             size__lte=LOGO_MAX_BYTES,
         )
-        .order_by("-uploaded_at")
+        .order_by("-uploaded_at", "-pk")
         .first()
     )
     if attachment is None:
@@ -124,6 +130,21 @@ def _logo(company) -> str:
     except OSError:
         return ""
     return f"data:{attachment.mime_type};base64,{base64.b64encode(data).decode()}"
+
+
+_logo = logo_data_uri
+
+
+# The document templates administrators edit (decision 0085) live in a domain app; it
+# registers here the function that finds a document's template and merges its texts:
+# ``source(company=, document_type=, language=, record=)`` → a dict of ``show_details``,
+# ``details``, ``terms``, ``footer`` and ``logo`` (empty: no template applies).
+_template_source: list[Callable[..., dict[str, Any]]] = []
+
+
+def register_template_source(source: Callable[..., dict[str, Any]]) -> None:
+    """Set the function that gives a document its administrator's template texts."""
+    _template_source[:] = [source]
 
 
 def company_header(company) -> dict[str, str]:
@@ -155,20 +176,34 @@ def render_html(
     draft: bool = False,
     copy_mark: str = "",
     company=None,
+    document_type: str = "",
+    record=None,
+    template: dict[str, Any] | None = None,
 ) -> str:
     """The finished HTML of a document: ``template_name`` (which extends
-    ``platform/pdf/base.html``) rendered in ``language`` with the page's furniture."""
+    ``platform/pdf/base.html``) rendered in ``language`` with the page's furniture and the
+    administrator's template for ``document_type`` and ``company`` (its merge fields filled
+    from ``record``); ``template`` given, that one instead (the editor's preview)."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown document language {language!r}")
     if copy_mark and copy_mark not in COPY_MARKS:
         raise ValueError(f"unknown copy mark {copy_mark!r}")
     with translation.override(language):
+        if template is None and _template_source:
+            template = _template_source[0](
+                company=company, document_type=document_type, language=language, record=record
+            )
+        template = template or {}
+        header = company_header(company)
+        if template.get("logo"):
+            header["logo"] = template["logo"]
         page = PdfPage(
             language=language,
             title=title,
             draft=draft,
             copy_mark=str(COPY_MARKS[copy_mark]) if copy_mark else "",
-            company=company_header(company),
+            company=header,
+            template=template,
         )
         before, after = page.page_label
         return render_to_string(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -487,3 +488,60 @@ class QuoteEmailView(APIView):
                 "message": MessageSerializer(message).data,
             }
         )
+
+
+# --- a document template's logo (decision 0085) -----------------------------------------------
+
+
+class LogoRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A PNG or JPEG image of at most 1 MB.")
+
+
+class LogoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mime_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class DocumentTemplateLogoView(APIView):
+    """Upload a document template's logo (multipart, field ``file``)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["document-templates"],
+        operation_id="document_templates_logo",
+        summary="Upload a document template's logo",
+        description=(
+            "A PNG or JPEG (recognized by its bytes) of at most 1 MB, kept in the template's "
+            "files as logo.png / logo.jpg; the newest is printed at the top of every page of "
+            "the documents the template is for, instead of the company's logo."
+        ),
+        request={"multipart/form-data": LogoRequestSerializer},
+        responses={201: LogoSerializer},
+        examples=[
+            OpenApiExample(
+                "Uploaded",
+                value={"id": 41, "name": "logo.png", "mime_type": "image/png", "size": 18211},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"logo": ["הלוגו חייב להיות תמונת PNG או JPEG."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        from kesher.quotes.doctemplates import document_template_logo
+        from kesher.quotes.models import DocumentTemplate
+
+        template = _document(request, DocumentTemplate, "document-templates", pk, "change")
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            raise serializers.ValidationError({"file": [_("Choose a file to upload.")]})
+        attachment = document_template_logo(template, actor=request.user, uploaded=uploaded)
+        return Response(LogoSerializer(attachment).data, status=201)

@@ -9,8 +9,18 @@ class QuotesConfig(AppConfig):
 
     def ready(self):
         from kesher.integrations.attachments import register_attachments
+        from kesher.platform.pdf import register_template_source
         from kesher.platform.registry import register_panel
-        from kesher.quotes import entities, services, triggers  # noqa: F401  (registers)
+        from kesher.quotes import (  # noqa: F401  (registers)
+            doctemplates,
+            entities,
+            overview,
+            services,
+            triggers,
+        )
+
+        # Every printed document takes its administrator's template (decision 0085).
+        register_template_source(doctemplates.texts_for)
 
         # A quote's e-mail carries its PDF as sent (decision 0077).
         register_attachments("quotes", services.quote_email_attachments)

@@ -46,9 +46,18 @@ def acceptance_link(quote: Quote) -> str:
     return settings.KESHER_BASE_URL.rstrip("/") + path
 
 
-def document_html(document: Quote | Order, *, language: str, copy_mark: str = "") -> str:
-    """The finished HTML of the document's PDF in ``language`` (what WeasyPrint renders)."""
-    lines = list(document.lines.all())
+def document_html(
+    document: Quote | Order,
+    *,
+    language: str,
+    copy_mark: str = "",
+    template: dict | None = None,
+    lines: list | None = None,
+) -> str:
+    """The finished HTML of the document's PDF in ``language`` (what WeasyPrint renders),
+    with the administrator's document template (decision 0085) or, given, ``template``'s
+    texts; ``lines`` given, those instead of the stored ones (the editor's sample)."""
+    lines = list(document.lines.all()) if lines is None else lines
     periods = dict(PriceRule.Period.choices)
     with translation.override(language):
         title = _title(document)
@@ -78,6 +87,9 @@ def document_html(document: Quote | Order, *, language: str, copy_mark: str = ""
         draft=document.is_draft,
         copy_mark=copy_mark,
         company=document.company,
+        document_type="quote" if isinstance(document, Quote) else "order",
+        record=document,
+        template=template,
     )
 
 

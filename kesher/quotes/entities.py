@@ -5,8 +5,8 @@ pages and API (REQ SA-10, SV-12; decision 0068)."""
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Section, register
-from kesher.quotes import services
-from kesher.quotes.models import Order, Quote
+from kesher.quotes import doctemplates, services
+from kesher.quotes.models import DocumentTemplate, Order, Quote
 
 TOTALS = ("gross", "discount", "net", "vat", "total")
 
@@ -119,5 +119,59 @@ orders = register(
         update_service=services.order_update,
         importable=False,
         api_example={"name": "מכירה מהירה בחנות", "account": 12, "currency": "ILS"},
+    )
+)
+
+document_templates = register(
+    Entity(
+        key="document-templates",
+        model=DocumentTemplate,
+        label=_("document template"),
+        label_plural=_("Document templates"),
+        icon="🖨",
+        nav_order=976,
+        list_columns=("name", "document_type", "company", "active"),
+        form_fields=(
+            "name",
+            "document_type",
+            "company",
+            "show_company_details",
+            "details_he",
+            "terms_he",
+            "footer_he",
+            "details_en",
+            "terms_en",
+            "footer_en",
+            "active",
+        ),
+        sections=(
+            Section(
+                _("Document template"),
+                ("name", "document_type", "company", "show_company_details", "active"),
+            ),
+            Section(_("Hebrew"), ("details_he", "terms_he", "footer_he")),
+            Section(_("English"), ("details_en", "terms_en", "footer_en")),
+        ),
+        search_words=("name",),
+        filter_fields=("document_type", "company", "active"),
+        ordering_fields=("name", "created_at", "id"),
+        default_ordering=("name", "id"),
+        owner_field=None,
+        importable=False,
+        create_service=doctemplates.document_template_create,
+        update_service=doctemplates.document_template_update,
+        api_example={
+            "name": "הצעות מחיר",
+            "document_type": "quote",
+            "company": None,
+            "show_company_details": True,
+            "details_he": "בנק הפועלים, סניף 600, חשבון 123456",
+            "terms_he": "המחירים אינם כוללים מע״מ. ההצעה {{ number }} בתוקף עד {{ valid_until }}.",
+            "footer_he": "תודה שבחרתם בנו · www.example.co.il",
+            "details_en": "Bank Hapoalim, branch 600, account 123456",
+            "terms_en": "Prices exclude VAT. Quote {{ number }} is valid until {{ valid_until }}.",
+            "footer_en": "Thank you for choosing us · www.example.co.il",
+            "active": True,
+        },
     )
 )

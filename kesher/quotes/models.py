@@ -24,6 +24,7 @@ from kesher.platform.models import KesherModel
 
 __all__ = [
     "DocumentLine",
+    "DocumentTemplate",
     "Order",
     "OrderLine",
     "PricedDocumentBase",
@@ -329,3 +330,70 @@ class OrderLine(DocumentLine):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="order_line_position")
         ]
+
+
+class DocumentTemplate(KesherModel):
+    """An administrator's design of the printed documents (issue 16 item 5; decision 0085):
+    the logo, the company's details, general terms and a footer on every page, in Hebrew and
+    English, for one kind of document (or all of them) and one company (or all of them).
+
+    Structured fields, not template code: the texts are plain text with the e-mail templates'
+    safe merge fields (``{{ number }}``, ``{{ account.name }}``; decision 0033), checked when
+    saved and escaped when printed. The logo is an image attached to the template (PNG or
+    JPEG, at most 1 MB). The most specific active template applies: the document's kind and
+    company before "all documents" and "every company"."""
+
+    class DocumentType(models.TextChoices):
+        ALL = "", _("All documents")
+        QUOTE = "quote", _("Quotes")
+        ORDER = "order", _("Orders")
+        TAX_DOCUMENT = "tax_document", _("Tax documents")
+
+    name = models.CharField(_("name"), max_length=100)
+    document_type = models.CharField(
+        _("documents"), max_length=20, blank=True, default="", choices=DocumentType.choices
+    )
+    company = models.ForeignKey(
+        "org.Company",
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="document_templates",
+        help_text=_("Empty: every company."),
+    )
+    show_company_details = models.BooleanField(
+        _("print the company's details"),
+        default=True,
+        help_text=_("Company number, address, phone and e-mail under the company's name."),
+    )
+    details_he = models.TextField(
+        _("more details (Hebrew)"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Printed under the company's details on every page: bank account, licence."),
+    )
+    details_en = models.TextField(_("more details (English)"), max_length=1000, blank=True)
+    terms_he = models.TextField(
+        _("general terms (Hebrew)"),
+        max_length=10_000,
+        blank=True,
+        help_text=_("Printed after the document's own terms."),
+    )
+    terms_en = models.TextField(_("general terms (English)"), max_length=10_000, blank=True)
+    footer_he = models.CharField(
+        _("footer (Hebrew)"),
+        max_length=300,
+        blank=True,
+        help_text=_("One line at the bottom of every page."),
+    )
+    footer_en = models.CharField(_("footer (English)"), max_length=300, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("document template")
+        verbose_name_plural = _("document templates")
+
+    def __str__(self):
+        return self.name

@@ -654,7 +654,22 @@ class SalesTarget(KesherModel):
         )
     )
     count = models.PositiveIntegerField(
-        _("target number of deals"), null=True, blank=True, validators=[MinValueValidator(1)]
+        _("target number of deals"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("With a product group: the quantity to sell."),
+    )
+    # A product group's target (issue 16 item 6; REQ SA-14): its actual is what confirmed orders
+    # sold of the group and its sub-groups — their lines' amount before VAT and quantity.
+    product_group = models.ForeignKey(
+        "catalogue.ProductGroup",
+        verbose_name=_("product group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+        help_text=_("Empty: every deal won; a group: what orders sold of it."),
     )
     notes = models.TextField(_("notes"), blank=True)
 

@@ -345,26 +345,64 @@ class Attainment:
         return self._share(self.actual_count, self.target.count)
 
 
-def attainment(targets) -> list[Attainment]:
-    """Each target with its actual, live: the won deals (decision 0057) whose close date falls in
-    its period — a person's own, a department's people's (its subtree), a region's customers',
-    or all. One grouped query for any number of targets (by owner, customer's region and month),
-    then sums per target; the owners' departments in one more."""
-    targets = list(targets)
-    if not targets:
-        return []
-    start = min(t.starts_on for t in targets)
-    end = max(t.ends_on for t in targets)
-    rows = list(
+def _whole(number):
+    """A count as it reads: 4, not 4.000 (a quantity sold may have decimals: 2.5 m)."""
+    return int(number) if number == int(number) else number.normalize()
+
+
+def _won_rows(start, end) -> list[dict]:
+    """Won deals by owner, customer's region and month (one grouped query)."""
+    return list(
         Opportunity.objects.won()
         .filter(expected_close_date__gte=start, expected_close_date__lt=end)
         .order_by()
         .values("owner_id", "account__region_id", month=TruncMonth("expected_close_date"))
         .annotate(amount=Sum("amount"), n=Count("id"))
     )
+
+
+def _sold_rows(start, end) -> list[dict]:
+    """What confirmed orders sold, by owner, customer's region, month and product group: the
+    lines' amount before VAT in shekels (at each order's rate) and quantity (issue 16 item 6).
+    The orders live in the quotes app, which depends on this one: imported here."""
+    from kesher.quotes.models import Order, OrderLine
+
+    return list(
+        OrderLine.objects.filter(
+            order__status=Order.Status.CONFIRMED,
+            order__doc_date__gte=start,
+            order__doc_date__lt=end,
+            optional=False,
+            product__group__isnull=False,
+        )
+        .order_by()
+        .values(
+            owner_id=F("order__owner_id"),
+            account__region_id=F("order__account__region_id"),
+            group_path=F("product__group__path"),
+            month=TruncMonth("order__doc_date"),
+        )
+        .annotate(amount=Sum(F("net") * F("order__exchange_rate")), n=Sum("quantity"))
+    )
+
+
+def attainment(targets) -> list[Attainment]:
+    """Each target with its actual, live: the won deals (decision 0057) whose close date falls in
+    its period — a person's own, a department's people's (its subtree), a region's customers',
+    or all; a product group's target, what confirmed orders dated in the period sold of the
+    group and its sub-groups (amount before VAT; quantity as its count). One grouped query for
+    any number of targets (by owner, customer's region and month; with product groups, one
+    more over order lines), then sums per target; the owners' departments in one more."""
+    targets = list(targets)
+    if not targets:
+        return []
+    start = min(t.starts_on for t in targets)
+    end = max(t.ends_on for t in targets)
+    rows = _won_rows(start, end) if any(not t.product_group_id for t in targets) else []
+    sold = _sold_rows(start, end) if any(t.product_group_id for t in targets) else []
     owner_paths = dict(
         get_user_model()
-        .objects.filter(pk__in={r["owner_id"] for r in rows if r["owner_id"]})
+        .objects.filter(pk__in={r["owner_id"] for r in rows + sold if r["owner_id"]})
         .values_list("pk", "department__path")
     )
     department_paths = dict(
@@ -378,6 +416,8 @@ def attainment(targets) -> list[Attainment]:
         month = month.date() if isinstance(month, datetime.datetime) else month
         if not target.starts_on <= month < target.ends_on:
             return False
+        if target.product_group_id and f"/{target.product_group_id}/" not in row["group_path"]:
+            return False
         if target.level == SalesTarget.Level.PERSON:
             return row["owner_id"] == target.user_id
         if target.level == SalesTarget.Level.DEPARTMENT:
@@ -389,12 +429,14 @@ def attainment(targets) -> list[Attainment]:
 
     result = []
     for target in targets:
-        matched = [row for row in rows if counts(target, row)]
+        source = sold if target.product_group_id else rows
+        matched = [row for row in source if counts(target, row)]
+        amount = sum((r["amount"] or Decimal(0) for r in matched), Decimal("0.00"))
         result.append(
             Attainment(
                 target=target,
-                actual_amount=sum((r["amount"] or Decimal(0) for r in matched), Decimal("0.00")),
-                actual_count=sum(r["n"] for r in matched),
+                actual_amount=amount.quantize(Decimal("0.01")),
+                actual_count=_whole(sum((r["n"] or 0 for r in matched), 0)),
             )
         )
     return result

@@ -45,6 +45,8 @@ tickets = register(
             "account",
             "contact",
             "project",
+            "product_group",
+            "product",
             "channel",
             "ticket_type",
             "subtype",
@@ -63,7 +65,8 @@ tickets = register(
                 ("number", "subject", "account", "contact", "project", "channel", "status"),
             ),
             Section(
-                gettext_lazy("Classification"), ("ticket_type", "subtype", "subtype2", "priority")
+                gettext_lazy("Classification"),
+                ("ticket_type", "subtype", "subtype2", "priority", "product_group", "product"),
             ),
             Section(gettext_lazy("Handling"), ("team", "owner", "handler")),
             Section(
@@ -103,6 +106,8 @@ tickets = register(
             "handler",
             "account",
             "project",
+            "product_group",
+            "product",
             "sla_due_at",
         ),
         ordering_fields=("sla_due_at", "created_at", "updated_at", "id"),

@@ -165,6 +165,23 @@ class Ticket(KesherModel):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    # What the ticket is about in the catalogue (issue 16 item 6; seed 001): service by product.
+    product_group = models.ForeignKey(
+        "catalogue.ProductGroup",
+        verbose_name=_("product group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    product = models.ForeignKey(
+        "catalogue.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     channel = choice_fk("ticket_channel", _("channel"))
     ticket_type = choice_fk("ticket_type", _("ticket type"))
     subtype = choice_fk("ticket_subtype", _("subtype"))

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from kesher.catalogue.tests.factories import make_entry, make_group, make_list, make_product
+from kesher.catalogue.tests.factories import (
+    make_entry,
+    make_group,
+    make_list,
+    make_product,
+    make_rule,
+)
 from kesher.customers.tests.factories import make_account
 from kesher.integrations.models import OutgoingMessage
 from kesher.quotes.models import Order, Quote
@@ -53,6 +60,9 @@ def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
     laptop = make_product(admin, name="מחשב נייד 14", sku="LAP-14", group=group, cost_price="60")
     default = make_list(admin, "מחירון כללי", is_default=True)
     make_entry(admin, default, laptop, "90.00")
+    # A projector rented by the week (a price rule: 400 ₪ a week), cost 300.
+    projector = make_product(admin, name="מקרן", sku="PRJ-1", group=group, cost_price="300")
+    make_rule(admin, kind="period", product=projector, period="week", price=Decimal("400"))
     account = make_account(rep, name="טכנולוגיות הגליל")
     deal = make_opportunity(rep, account=account, name="מחשבים לסניף")
 
@@ -76,6 +86,14 @@ def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
     discount.press("Tab")
     expect(grid.locator("#over-limit")).to_be_visible()
     expect(grid.locator("#total-net")).to_contain_text("₪229.50")
+    # The projector for two weeks: the rental rule's price, 2 × 400.
+    _add_product(page, "PRJ")
+    expect(grid.locator("[data-cell='1-period']")).to_be_visible()
+    periods = grid.locator("[data-cell='1-periods']")
+    periods.fill("2")
+    grid.locator("[data-cell='1-period']").select_option("week")
+    grid.locator("[data-cell='1-periods']").press("Enter")
+    expect(grid.locator("#total-net")).to_contain_text("₪1,029.50")
     _keep(screenshot(page, "quote-grid-he"))
 
     page.reload()
@@ -85,7 +103,7 @@ def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
     boss = open_page()
     log_in(boss, manager.username)
     boss.goto(f"/r/quotes/{quote.pk}/")
-    expect(boss.locator("#total-margin")).to_contain_text("₪49.50")  # 229.50 − 3 × 60
+    expect(boss.locator("#total-margin")).to_contain_text("₪549.50")  # 1029.50 − 3×60 − 300
     _keep(screenshot(boss, "quote-approval-he"))
     boss.locator("#approve").click()
 
@@ -109,7 +127,7 @@ def test_a_quote_from_a_deal_approved_sent_and_accepted_by_the_customer(
 
     customer = open_page()
     customer.goto(f"/q/{acceptance_token(quote)}/")
-    expect(customer.locator("#customer-total")).to_contain_text("₪270.81")
+    expect(customer.locator("#customer-total")).to_contain_text("₪1,214.81")
     _keep(screenshot(customer, "quote-customer-he"))
     customer.locator("#accept-quote").click()
     expect(customer.locator("#quote-accepted")).to_be_visible()

@@ -257,3 +257,21 @@ def test_a_50_line_quote_costs_as_many_queries_as_a_5_line_one(users, catalogue)
         return len(queries)
 
     assert count(5) == count(50) <= 8
+
+
+def test_compiled_queries_are_kept_but_never_the_rows_decision_0085(users, catalogue):
+    """Pricing keeps each query's SQL per shape (``_rows``), never its rows: a price changed
+    between two quotes of the same shape is read; the same rows come out as the ORM's."""
+    from kesher.catalogue import pricing
+    from kesher.catalogue.models import PriceListEntry
+
+    laptop = catalogue["laptop"]
+    first = _price([_line(laptop)], reader=users["sales_rep"]).lines[0]
+    assert first.unit_price == D("90.00")
+    assert any(key[0] == "entries" for key in pricing._PREPARED)
+    PriceListEntry.objects.filter(product=laptop, min_quantity=1).update(price=D("77.70"))
+    again = _price([_line(laptop)], reader=users["sales_rep"]).lines[0]
+    assert again.unit_price == D("77.70")
+    # Without the kept SQL (a fresh process), the same document.
+    pricing._PREPARED.clear()
+    assert _price([_line(laptop)], reader=users["sales_rep"]).lines[0] == again

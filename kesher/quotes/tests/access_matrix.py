@@ -9,6 +9,7 @@ from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
     Verb,
+    created,
     never_allowed,
     not_allowed,
     owner_of,
@@ -17,6 +18,7 @@ from kesher.platform.testing.matrix import (
     register_records,
     register_route,
 )
+from kesher.quotes.doctemplates import document_template_create
 from kesher.quotes.models import Quote
 from kesher.quotes.services import order_create, quote_create
 
@@ -215,4 +217,68 @@ register_route(
     Verb("POST", _no_link),
     what="the customer's quote link, forged",
     principals=("anonymous", "admin", "sales_rep"),
+)
+
+
+# --- document templates (decision 0085): administrators' unless a role is granted them ---------
+
+
+def _document_template_values(world, marker, record):
+    return {
+        "name": marker,
+        "document_type": "quote",
+        "footer_he": "תודה {{ number }}",
+        "active": True,
+    }
+
+
+register_records(
+    "document-templates",
+    make=lambda world, side: document_template_create(
+        actor=world.users["admin"], data=_document_template_values(world, "Matrix template", None)
+    ),
+    values=_document_template_values,
+    marker_field="name",
+)
+
+register_route(
+    "quotes",
+    "/document-templates/new/",
+    Verb("GET", permitted("document-templates", "add")),
+    Verb(
+        "POST",
+        permitted("document-templates", "add"),
+        data=lambda world, marker: {
+            **_document_template_values(world, marker, None),
+            "show_company_details": "on",
+            "active": "on",
+        },
+        writes=created("document-templates"),
+    ),
+)
+register_route(
+    "quotes",
+    lambda world: f"/document-templates/{world.record('document-templates').pk}/editor/",
+    Verb("GET", permitted("document-templates", "change")),
+    what="a document template",
+)
+register_route(
+    "quotes",
+    "/document-templates/preview/",
+    # A template with template code: the preview's refusal, rendered before any PDF.
+    Verb(
+        "POST",
+        refused("document-templates", "view"),
+        data=lambda world, marker: {"document_type": "quote", "footer_he": "{% now %}"},
+    ),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+)
+register_route(
+    "quotes",
+    lambda world: f"/api/v1/document-templates/{world.record('document-templates').pk}/logo/",
+    # No file: the refusal, nothing attached.
+    Verb("POST", refused("document-templates", "change")),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="a document template's logo",
 )

@@ -230,3 +230,31 @@ def test_a_quick_sale(users, account, catalogue):
     assert order.status == Order.Status.CONFIRMED
     with pytest.raises(ValidationError):
         order_set_lines(order, actor=rep, lines=[line(catalogue["laptop"], "1")])
+
+
+def test_an_over_limit_quote_is_not_sent_by_bulk_update_import_or_automation(
+    users, account, catalogue, api_for, client_for
+):
+    """Issue 16, "Tests that must pass": the status is the services' alone — a bulk update
+    of it is refused, quotes are not importable, and an automation rule cannot be set to
+    change it; only ``quote_send`` sends, and it asks for the approval first."""
+    from kesher.automation.actions import action_for
+    from kesher.imports.views import importable
+    from kesher.platform.registry import registry
+
+    rep = users["sales_rep"]
+    quote = make_quote(rep, account, line(catalogue["laptop"], "2", "15"))
+    assert quote.needs_approval
+    body = {"action": "update", "ids": [quote.pk], "field": "status", "value": "sent"}
+    answer = api_for(rep, "en").post("/api/v1/bulk/quotes/", body, format="json")
+    assert answer.status_code == 400, answer.content
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.DRAFT
+    assert "quotes" not in {entity.key for entity in importable(users["admin"])}
+    with pytest.raises(ValidationError):
+        action_for("update_fields").validate(registry.get("quotes"), {"values": {"status": "sent"}})
+    with pytest.raises(ValidationError):
+        quote_send(quote, actor=rep)
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.DRAFT
+    assert quote.number == ""

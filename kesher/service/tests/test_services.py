@@ -210,3 +210,20 @@ def test_the_home_page_lists_my_open_tickets_soonest_due_first(users, client_for
     card = page[page.index('id="home-tickets"') :]
     assert card.index(sooner.subject) < card.index(later.subject)
     assert "someone else's" not in card
+
+
+def test_a_ticket_names_the_product_group_and_product_it_is_about(users, api_for):
+    """Service by product (issue 16 item 6; seed 001): a ticket links a product group and a
+    product of the catalogue, shown in its classification and filtered by in the list and API."""
+    from kesher.catalogue.tests.factories import make_group, make_product
+
+    admin = users["admin"]
+    printers = make_group(admin, "מדפסות")
+    printer = make_product(admin, name="מדפסת לייזר", group=printers)
+    ticket = make_ticket(admin, product_group=printers, product=printer)
+    make_ticket(admin)
+    ticket.refresh_from_db()
+    assert (ticket.product_group, ticket.product) == (printers, printer)
+    answer = api_for(admin).get(f"/api/v1/tickets/?product_group={printers.pk}")
+    assert [row["id"] for row in answer.json()["results"]] == [ticket.pk]
+    assert api_for(admin).get(f"/api/v1/tickets/?product={printer.pk}").json()["results"]
