@@ -105,7 +105,8 @@ def test_an_invoice_receipt_is_paid_in_full_as_it_is_issued(users, business, mak
 def test_the_360_view_figures_come_from_one_query(
     users, business, make_order, django_assert_num_queries
 ):
-    """REQ CU-7, CU-8: open balance, overdue debt, days to pay against terms; no N+1."""
+    """REQ CU-7, CU-8: open balance, overdue debt, days to pay against terms; one
+    statement whatever the number of invoices (bench/balance.py)."""
     paid = _issued_invoice(users, make_order(business, "1"), day=datetime.date(2026, 10, 1))
     receipt_for(
         paid,
