@@ -273,9 +273,7 @@ def account_billing(account, *, today: datetime.date | None = None) -> BillingSu
     }
     with connection.cursor() as cursor:
         cursor.execute(SUMMARY_SQL.format(paid_days=paid_days, terms_days=terms_days), params)
-        invoiced, balance, overdue, overdue_count, oldest, days, terms, held = (
-            cursor.fetchone()
-        )
+        invoiced, balance, overdue, overdue_count, oldest, days, terms, held = cursor.fetchone()
     if isinstance(oldest, str):  # SQLite answers a date as text
         oldest = datetime.date.fromisoformat(oldest)
     return BillingSummary(
