@@ -64,6 +64,7 @@ __all__ = [
     "needs_allocation",
     "receipt_for",
     "register_issue_hook",
+    "tax_invoice_from",
 ]
 
 ZERO = Decimal("0")
@@ -210,9 +211,17 @@ def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocumen
         _refuse(_("Name an issued invoice."), "based_on")
     if kind in (DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT) and order is not None:
         _refuse(_("A credit note or a receipt is made from an invoice."), "order")
+    converting = kind in INVOICES and based_on is not None
+    if converting and based_on.kind != DocumentKind.INVOICE:
+        _refuse(_("A tax invoice is made from a transaction invoice."), "based_on")
     document = record_create("tax-documents", actor=actor, data=data, m2m=m2m)
     if kind == DocumentKind.CREDIT_NOTE and based_on is not None:
         _copy_lines(document, _uncredited_lines(based_on), crediting=True)
+        document.exchange_rate = based_on.exchange_rate
+    elif converting:
+        # A transaction invoice made a tax invoice: its lines as issued; VAT again by the tax
+        # invoice's own date when it is issued (decision 0086).
+        _copy_lines(document, based_on.lines.order_by("position"))
         document.exchange_rate = based_on.exchange_rate
     elif order is not None and kind in WITH_LINES:
         _copy_lines(document, order.lines.filter(optional=False).order_by("position"))
@@ -266,6 +275,43 @@ def document_from_order(order: Order, *, actor, kind: str, **data) -> TaxDocumen
         _refuse(_("An order becomes a delivery note, a proforma or an invoice."), "kind")
     return document_create(
         actor=actor, data={"kind": kind, "order": order, "owner": order.owner, **data}
+    )
+
+
+@transaction.atomic
+def tax_invoice_from(
+    invoice: TaxDocument, *, actor, kind: str = DocumentKind.TAX_INVOICE
+) -> TaxDocument:
+    """A draft tax invoice (or tax invoice-receipt, when the customer has paid) of an issued
+    transaction invoice (חשבונית עסקה, decision 0086): its customer, order, terms and lines,
+    and ``based_on`` naming it, so the chain is kept. Once: while a tax invoice made from it
+    is not cancelled, another is refused."""
+    if invoice.kind != DocumentKind.INVOICE or invoice.status != TaxDocument.Status.ISSUED:
+        _refuse(_("Only an issued transaction invoice is made a tax invoice."))
+    if kind not in INVOICES:
+        _refuse(_("A transaction invoice becomes a tax invoice or a tax invoice-receipt."), "kind")
+    # Lock the transaction invoice: two users converting it at once make one tax invoice.
+    _lock(invoice)
+    made = (
+        TaxDocument._base_manager.filter(based_on=invoice, kind__in=INVOICES)
+        .exclude(status=TaxDocument.Status.CANCELLED)
+        .first()
+    )
+    if made is not None:
+        _refuse(
+            _("This transaction invoice was made a tax invoice already: %(document)s.")
+            % {"document": made}
+        )
+    return document_create(
+        actor=actor,
+        data={
+            "kind": kind,
+            "based_on": invoice,
+            "order": invoice.order,
+            "owner": invoice.owner,
+            "name": invoice.name,
+            "payment_terms": invoice.payment_terms,
+        },
     )
 
 
