@@ -106,7 +106,9 @@ def test_its_pdf_says_it_is_not_a_tax_invoice_and_the_tax_invoice_names_it(
     assert invoice.number in text
 
 
-def test_the_page_and_the_api_make_the_tax_invoice(users, business, make_order, client_for, api_for):
+def test_the_page_and_the_api_make_the_tax_invoice(
+    users, business, make_order, client_for, api_for
+):
     rep = users["sales_rep"]
     invoice = _issued(users, make_order(business, "2"))
     page = client_for(rep).get(f"/r/tax-documents/{invoice.pk}/")
@@ -115,9 +117,7 @@ def test_the_page_and_the_api_make_the_tax_invoice(users, business, make_order, 
     made = api.post(f"/api/v1/tax-documents/{invoice.pk}/tax-invoice/")
     assert made.status_code == 201, made.content
     assert made.json()["kind"] == "tax_invoice"
-    again = api.post(
-        f"/api/v1/tax-documents/{invoice.pk}/tax-invoice/", HTTP_ACCEPT_LANGUAGE="he"
-    )
+    again = api.post(f"/api/v1/tax-documents/{invoice.pk}/tax-invoice/", HTTP_ACCEPT_LANGUAGE="he")
     assert again.status_code == 400
     assert TaxDocument.objects.filter(based_on=invoice).count() == 1
     order = make_order(business, "1")
