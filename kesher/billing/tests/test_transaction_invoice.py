@@ -20,7 +20,7 @@ from kesher.billing.services import (
     tax_invoice_from,
 )
 from kesher.billing.tests.conftest import DAY
-from kesher.quotes.tests.test_pdf import text_of
+from kesher.quotes.tests.test_pdf import save_looks, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -95,12 +95,16 @@ def test_its_pdf_says_it_is_not_a_tax_invoice_and_the_tax_invoice_names_it(
 ):
     rep = users["sales_rep"]
     invoice = _issued(users, make_order(business, "2"))
-    text = text_of(document_download(invoice, language="he"))
+    data = document_download(invoice, language="he")
+    save_looks("transaction-invoice-he.pdf", data)
+    text = text_of(data)
     assert "חשבונית עסקה" in text
     assert "אין זו חשבונית מס" in text
     assert "מקור" in text
     tax = document_issue(tax_invoice_from(invoice, actor=rep), actor=rep)
-    text = text_of(document_download(tax, language="he"))
+    data = document_download(tax, language="he")
+    save_looks("tax-invoice-of-transaction-invoice-he.pdf", data)
+    text = text_of(data)
     assert "חשבונית מס" in text
     assert "חשבונית עסקה" in text  # "based on" it, with its number
     assert invoice.number in text
