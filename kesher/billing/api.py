@@ -394,8 +394,10 @@ def _action_view(name: str, call, summary: str, doc: str, needed: str = "change"
         )
         def post(self, request, pk):
             document = _document(request, pk, needed)
-            made = call(document, actor=request.user)
-            return _reply(made, status=201 if made.pk != document.pk else 200)
+            # An action that makes a document ("add") answers 201 with it.
+            return _reply(
+                call(document, actor=request.user), status=201 if needed == "add" else 200
+            )
 
     ActionView.__name__ = ActionView.__qualname__ = f"Document{name.title().replace('-', '')}View"
     ActionView.__doc__ = doc
