@@ -1,8 +1,9 @@
-"""A 50-line quote's PDF (issue 16: ≤ 1.5× the time WeasyPrint takes to render the same
-finished HTML alone; decision 0077).
+"""A 50-line quote's PDF (issue 16) and a 50-line tax invoice's PDF (issue 17): each ≤ 1.5×
+the time WeasyPrint takes to render the same finished HTML alone (decision 0077).
 
     .venv/bin/python -m bench.pdf --db sqlite
     .venv/bin/python -m bench.pdf --db postgres   # server from $DATABASE_URL or localhost
+    .venv/bin/python -m bench.pdf --db sqlite --document invoice
 
 Builds a throw-away database (a temporary SQLite file, or a ``kesher_bench_pdf`` PostgreSQL
 database dropped afterwards) holding our company, a customer with a contact, 50 products and
@@ -16,6 +17,14 @@ alone making the PDF of the same finished HTML, rendered once beforehand
 (``weasyprint.HTML(string=…).write_pdf()``). They alternate round by round, so load from
 elsewhere on the shared machine hits both alike. Results go to the database's section of
 ``bench/results/pdf-quote.md``.
+
+``--document invoice``: the same quote accepted, its order made a tax invoice of the same 50
+lines and issued (over the allocation threshold: its allocation number comes from the practice
+stand-in), printed once as the original. The figure is the download
+(``kesher.billing.documents.document_download``: the print counted under the row's lock — a
+copy, "העתק" — the invoice, its lines, its order and customer read, the template rendered
+with the mandatory fields, WeasyPrint); the floor, WeasyPrint alone on the same finished HTML.
+Results: ``bench/results/pdf-invoice.md``.
 """
 
 from __future__ import annotations
@@ -34,7 +43,9 @@ from pathlib import Path
 from bench.database import engine_version, scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
-REPORT = RESULTS / "pdf-quote.md"
+REPORTS = {"quote": RESULTS / "pdf-quote.md", "invoice": RESULTS / "pdf-invoice.md"}
+TITLES = {"quote": "a 50-line quote's PDF", "invoice": "a 50-line tax invoice's PDF"}
+ISSUES = {"quote": "Issue 16", "invoice": "Issue 17"}
 PG_NAME = "kesher_bench_pdf"
 LINES = 50
 
@@ -100,33 +111,57 @@ def _setup():
     return quote_send(quote, actor=admin)
 
 
+def _invoice(quote):
+    """The quote accepted, its order a tax invoice issued with its allocation number (the
+    practice stand-in answers), printed once: the original is used up."""
+    from kesher.billing.allocation import request_allocations
+    from kesher.billing.documents import document_download
+    from kesher.billing.models import TaxDocument
+    from kesher.billing.services import document_from_order, document_issue
+    from kesher.billing.taxauthority import PracticeTaxAuthority
+    from kesher.quotes.services import quote_accept
+
+    order = quote_accept(quote, actor=quote.owner)
+    draft = document_from_order(order, actor=quote.owner, kind="tax_invoice")
+    document_issue(draft, actor=quote.owner)
+    request_allocations(client=PracticeTaxAuthority())
+    invoice = TaxDocument.objects.get(pk=draft.pk)
+    assert invoice.status == "issued", invoice.status
+    assert invoice.allocation_number, "the practice stand-in gives the number"
+    document_download(invoice, language="he")  # the original
+    return invoice
+
+
 def _percentile(samples, pct):
     ordered = sorted(samples)
     rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
 
 
-def _write_section(db: str, section: str) -> None:
+def _write_section(db: str, section: str, document: str = "quote") -> None:
     """Replace this database's section of the report, keeping the other's."""
-    title = "# A 50-line quote's PDF\n"
+    report = REPORTS[document]
+    title = f"# {TITLES[document][0].upper()}{TITLES[document][1:]}\n"
     sections = {}
-    if REPORT.exists():
-        for part in REPORT.read_text(encoding="utf-8").split("\n## ")[1:]:
+    if report.exists():
+        for part in report.read_text(encoding="utf-8").split("\n## ")[1:]:
             name = part.split("\n", 1)[0].strip()
             sections[name] = "## " + part.rstrip("\n") + "\n"
     sections[db] = section
     intro = (
-        "Issue 16: a 50-line quote's PDF ≤ 1.5× the time WeasyPrint takes to render the same\n"
-        "finished HTML alone (`bench/pdf.py`; its docstring says what is built and measured).\n"
+        f"{ISSUES[document]}: {TITLES[document]} ≤ 1.5× the time WeasyPrint takes to render "
+        "the same\nfinished HTML alone (`bench/pdf.py`; its docstring says what is built and "
+        "measured).\n"
     )
     body = "\n".join(sections[name] for name in ("sqlite", "postgres") if name in sections)
     RESULTS.mkdir(exist_ok=True)
-    REPORT.write_text(f"{title}\n{intro}\n{body}", encoding="utf-8")
+    report.write_text(f"{title}\n{intro}\n{body}", encoding="utf-8")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--document", choices=("quote", "invoice"), default="quote")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument(
@@ -153,20 +188,34 @@ def main(argv=None) -> int:
             )
             return document_pdf(quote, language="he")
 
-        html = document_html(
-            Quote.objects.select_related("account", "contact", "company", "owner").get(pk=sent.pk),
-            language="he",
-        )
-
-        def floor() -> bytes:
-            return HTML(string=html).write_pdf()
-
         def ours() -> str:
             # Kesher's own share of the figure: the queries and the template, no WeasyPrint.
             quote = Quote.objects.select_related("account", "contact", "company", "owner").get(
                 pk=sent.pk
             )
             return document_html(quote, language="he")
+
+        if options.document == "invoice":
+            from kesher.billing import documents as billing_documents
+            from kesher.billing.models import TaxDocument
+            from kesher.billing.services import PrintMark
+
+            invoice = _invoice(sent)
+            related = ("account", "contact", "company", "owner", "based_on", "order")
+
+            def figure() -> bytes:
+                return billing_documents.document_download(
+                    TaxDocument.objects.get(pk=invoice.pk), language="he"
+                )
+
+            def ours() -> str:
+                document = TaxDocument.objects.select_related(*related).get(pk=invoice.pk)
+                return billing_documents.document_html(document, language="he", mark=PrintMark.COPY)
+
+        html = ours()
+
+        def floor() -> bytes:
+            return HTML(string=html).write_pdf()
 
         import io
 
@@ -203,6 +252,7 @@ def main(argv=None) -> int:
         ratio50, ratio95 = p50 / f50, p95 / f95
         passed = ratio95 <= 1.5
         load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+        what = "`document_pdf`" if options.document == "quote" else "`document_download`"
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.pdf"]
         command += argv if argv is not None else sys.argv[1:]
         verdict = "pass" if passed else "FAIL"
@@ -213,13 +263,19 @@ def main(argv=None) -> int:
                 "| figure | p50 ms | p95 ms | floor p50 ms | floor p95 ms | p50 / floor "
                 "| p95 / floor p95 | target | |",
                 "|---|---|---|---|---|---|---|---|---|",
-                f"| `document_pdf`, {LINES} lines, {pages} pages | {p50:.0f} | {p95:.0f} "
+                f"| {what}, {LINES} lines, {pages} pages | {p50:.0f} | {p95:.0f} "
                 f"| {f50:.0f} | {f95:.0f} | {ratio50:.2f}× | {ratio95:.2f}× | ≤ 1.5× | {verdict} |",
                 "",
                 f"- Kesher's own share (the queries and the template, measured alone in the "
                 f"same rounds): p50 {_percentile(own, 50):.1f} ms — the rest is WeasyPrint; "
                 "the gap between figure and floor beyond it is the machine's noise.",
-                f"- Queries per PDF: {query_count} (the quote, its lines, the company's logo).",
+                f"- Queries per PDF: {query_count} "
+                + (
+                    "(the quote, its lines, the company's logo)."
+                    if options.document == "quote"
+                    else "(the print counted under the row's lock; the invoice with its "
+                    "customer, order and company; its lines and payments; the logo)."
+                ),
                 f"- Finished HTML: {len(html.encode()):,} bytes; the PDF: {len(made):,} bytes.",
                 f"- {options.runs} timed rounds after {options.warmup} warm-up rounds; each "
                 "round makes the figure, then the floor, then Kesher's share alone.",
@@ -239,7 +295,7 @@ def main(argv=None) -> int:
                 "",
             ]
         )
-        _write_section(options.db, section)
+        _write_section(options.db, section, options.document)
         print(section)
         return 0 if passed else 1
     finally:

@@ -14,7 +14,20 @@ from django.utils.translation import gettext as _
 from kesher.billing.selectors import billing_of
 from kesher.platform.ui.display import format_money
 
-__all__ = ["overdue_alerts"]
+__all__ = ["overdue_alerts", "payment_behaviour"]
+
+
+def payment_behaviour(account, user) -> str | None:
+    """The 360° view's "payment behaviour" (REQ CU-7): how many days after his terms the
+    customer pays on average, over his paid invoices — None ("—") before any is paid."""
+    late = billing_of(account).pays_late_by
+    if late is None:
+        return None
+    if late < 0:
+        return _("%(days)s days early on average") % {"days": f"{-late:g}"}
+    if late == 0:
+        return _("On time")
+    return _("%(days)s days late on average") % {"days": f"{late:g}"}
 
 
 def overdue_alerts(account, user) -> list[dict]:

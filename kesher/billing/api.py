@@ -379,7 +379,7 @@ class DocumentPdfView(APIView):
         )
 
 
-def _action_view(name: str, call, summary: str, doc: str):
+def _action_view(name: str, call, summary: str, doc: str, needed: str = "change"):
     class ActionView(APIView):
         permission_classes = [IsAuthenticated]
 
@@ -389,12 +389,15 @@ def _action_view(name: str, call, summary: str, doc: str):
             summary=summary,
             description=doc,
             request=None,
-            responses={200: TaxDocumentWithLinesSerializer},
+            responses={201 if needed == "add" else 200: TaxDocumentWithLinesSerializer},
             examples=[OpenApiExample("Done", DOCUMENT_EXAMPLE, response_only=True), REFUSED],
         )
         def post(self, request, pk):
-            document = _document(request, pk, "change")
-            return _reply(call(document, actor=request.user))
+            document = _document(request, pk, needed)
+            # An action that makes a document ("add") answers 201 with it.
+            return _reply(
+                call(document, actor=request.user), status=201 if needed == "add" else 200
+            )
 
     ActionView.__name__ = ActionView.__qualname__ = f"Document{name.title().replace('-', '')}View"
     ActionView.__doc__ = doc
@@ -408,6 +411,15 @@ ACTIONS = {
         "VAT by the document's date, the next gap-free number of its company and kind, and the "
         "lock; an invoice above the allocation threshold waits for its allocation number.",
     ),
+    "tax-invoice": (
+        services.tax_invoice_from,
+        "Make a tax invoice of a transaction invoice",
+        "A draft tax invoice of an issued transaction invoice (חשבונית עסקה): its customer, "
+        "order, terms and lines, based on it; VAT by the tax invoice's own date when issued. "
+        "Once per transaction invoice (a second is refused while the first is not cancelled). "
+        "The answer (201) is the new draft.",
+        "add",
+    ),
     "issue-without-allocation": (
         services.allocation_waive,
         "Issue an invoice whose allocation number was refused, without it",
@@ -419,9 +431,7 @@ ACTIONS = {
         "Issues a credit note of all its lines; the answer is the credit note.",
     ),
 }
-ACTION_VIEWS = {
-    name: _action_view(name, call, summary, doc) for name, (call, summary, doc) in ACTIONS.items()
-}
+ACTION_VIEWS = {name: _action_view(name, *action) for name, action in ACTIONS.items()}
 
 
 class FromOrderView(APIView):

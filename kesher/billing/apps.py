@@ -8,9 +8,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("Invoices and receipts")
 
     def ready(self):
-        from kesher.activities.overview import register_alert_source
+        from kesher.activities.overview import Figure, register_alert_source, register_figure
         from kesher.billing import entities, triggers  # noqa: F401  (registers documents, terms…)
-        from kesher.billing.alerts import overdue_alerts
+        from kesher.billing.alerts import overdue_alerts, payment_behaviour
         from kesher.billing.allocation import request_allocations
         from kesher.billing.services import document_locked_among, document_locked_reason
         from kesher.platform.records.services import register_edit_guard
@@ -24,6 +24,16 @@ class BillingConfig(AppConfig):
         on_tick(request_allocations)
         # "Debt overdue" in the alerts banner of a customer's file (REQ CU-8).
         register_alert_source("billing", overdue_alerts, entities=("accounts",))
+        # The 360° view's "payment behaviour" slot: days paid after the terms (REQ CU-7).
+        register_figure(
+            Figure(
+                "payment_behaviour",
+                _("Payment behaviour"),
+                payment_behaviour,
+                entities=("accounts",),
+                order=70,
+            )
+        )
         # An order's page offers the documents made from it; an account's page its balance.
         register_panel(
             "billing/_from_order.html",

@@ -52,6 +52,7 @@ def document_html(document: TaxDocument, *, language: str, mark: PrintMark) -> s
             "based_on_title": based_on.get_kind_display() if based_on else "",
             "is_credit_note": document.kind == DocumentKind.CREDIT_NOTE,
             "is_receipt": document.kind == DocumentKind.RECEIPT,
+            "is_transaction_invoice": document.kind == DocumentKind.INVOICE,
         }
     draft = _is_draft(document) or mark is PrintMark.DRAFT
     return render_html(

@@ -55,6 +55,9 @@ class DocumentKind(models.TextChoices):
 
     DELIVERY_NOTE = "delivery_note", _("Delivery note")
     PROFORMA = "proforma", _("Proforma invoice")
+    # חשבונית עסקה (§9): a demand for payment that is no tax invoice; made a tax invoice later
+    # (decision 0086).
+    INVOICE = "invoice", _("Transaction invoice")
     TAX_INVOICE = "tax_invoice", _("Tax invoice")
     TAX_INVOICE_RECEIPT = "tax_invoice_receipt", _("Tax invoice-receipt")
     CREDIT_NOTE = "credit_note", _("Credit note")
@@ -66,6 +69,7 @@ INVOICES = (DocumentKind.TAX_INVOICE, DocumentKind.TAX_INVOICE_RECEIPT)
 WITH_LINES = (
     DocumentKind.DELIVERY_NOTE,
     DocumentKind.PROFORMA,
+    DocumentKind.INVOICE,
     DocumentKind.TAX_INVOICE,
     DocumentKind.TAX_INVOICE_RECEIPT,
     DocumentKind.CREDIT_NOTE,
@@ -73,6 +77,7 @@ WITH_LINES = (
 WITH_PAYMENTS = (DocumentKind.RECEIPT, DocumentKind.TAX_INVOICE_RECEIPT)
 # The Tax Authority's document-type codes (ISRAEL.md).
 TAX_AUTHORITY_CODES = {
+    DocumentKind.INVOICE: 300,
     DocumentKind.TAX_INVOICE: 305,
     DocumentKind.TAX_INVOICE_RECEIPT: 320,
     DocumentKind.CREDIT_NOTE: 330,
@@ -268,6 +273,11 @@ class TaxDocument(PricedDocumentBase):
             raise ValidationError({"based_on": _("A credit note names the invoice it corrects.")})
         if self.based_on_id and self.based_on.account_id != self.account_id:
             raise ValidationError({"based_on": _("That document is another customer's.")})
+        converted = self.based_on_id and self.kind in INVOICES
+        if converted and self.based_on.kind != DocumentKind.INVOICE:
+            raise ValidationError(
+                {"based_on": _("A tax invoice is made from a transaction invoice.")}
+            )
         pays_or_credits = self.kind in (DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT)
         if self.based_on_id and pays_or_credits and self.based_on.kind not in INVOICES:
             raise ValidationError({"based_on": _("Name a tax invoice.")})

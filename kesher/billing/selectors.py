@@ -4,7 +4,8 @@ An invoice's open balance is its total less what issued receipts settle against 
 payments and the tax withheld at source) and less its issued credit notes; an invoice-receipt
 is paid as it is issued. Balances are in the invoice's currency; a customer's figures are in
 shekels, at each invoice's own rate. Everything is computed by the database in one query:
-subqueries per invoice, never a query per invoice.
+subqueries per invoice for a list of invoices (``with_balances``), one grouped statement for
+a customer's figures (``account_billing``) — never a query per invoice.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     DecimalField,
@@ -31,7 +33,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kesher.billing.models import (
-    INVOICES,
     CustomerTerms,
     DocumentKind,
     Payment,
@@ -185,48 +186,105 @@ class BillingSummary:
         return round(self.average_days_to_pay - self.average_terms_days, 1)
 
 
-def _shekels(amount: Decimal, rate: Decimal) -> Decimal:
-    return (_agorot(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+# A customer's figures in one statement (decision 0076; bench/balance.py). His invoices, the
+# issued receipts and credit notes against them and those receipts' payments (and an
+# invoice-receipt's own) are read once each, side by side (UNION ALL), grouped per invoice —
+# no join between the parts, which SQLite runs as nested loops — and aggregated by the
+# database: one row comes back. The per-invoice subqueries of ``with_balances`` ran as a plan
+# per row on PostgreSQL (3.5 s for 5,000 invoices), and reading the rows to add them up in
+# Python took 200 ms. The same rules as ``with_balances``: a receipt's payments count when it
+# is issued, a cheque from its date (until then it is held), a returned cheque never; each
+# invoice's amounts are in its currency and become shekels at its own rate, rounded to the
+# agora per invoice. Every name below is Kesher's own; values go in the params.
+SUMMARY_SQL = """
+WITH parts AS (
+    SELECT id AS invoice, 1 AS is_invoice, doc_date, due_date, total, exchange_rate,
+           CASE WHEN kind = %(invoice_receipt)s THEN withholding ELSE 0 END AS minus,
+           0 AS held, NULL AS last_paid
+    FROM billing_taxdocument
+    WHERE account_id = %(account)s AND kind IN (%(invoice)s, %(invoice_receipt)s)
+      AND status <> %(draft)s
+    UNION ALL
+    SELECT based_on_id, 0, NULL, NULL, 0, NULL,
+           CASE WHEN kind = %(receipt)s THEN withholding ELSE total END, 0,
+           CASE WHEN kind = %(receipt)s THEN doc_date END
+    FROM billing_taxdocument
+    WHERE account_id = %(account)s AND kind IN (%(receipt)s, %(credit_note)s)
+      AND status = %(issued)s AND based_on_id IS NOT NULL
+    UNION ALL
+    SELECT CASE WHEN d.kind = %(receipt)s THEN d.based_on_id ELSE d.id END, 0, NULL, NULL, 0,
+           NULL,
+           CASE WHEN p.method = %(cheque)s AND p.paid_on > %(today)s THEN 0 ELSE p.amount END,
+           CASE WHEN p.method = %(cheque)s AND p.paid_on > %(today)s THEN p.amount ELSE 0 END,
+           NULL
+    FROM billing_payment p
+    JOIN billing_taxdocument d ON d.id = p.document_id
+    LEFT JOIN billing_chequereturn r ON r.payment_id = p.id
+    WHERE d.account_id = %(account)s AND r.id IS NULL
+      AND ((d.kind = %(receipt)s AND d.status = %(issued)s) OR d.kind = %(invoice_receipt)s)
+), invoices AS (
+    SELECT MAX(doc_date) AS doc_date, MAX(due_date) AS due_date, MAX(exchange_rate) AS rate,
+           SUM(total) AS total, ROUND(SUM(total) - SUM(minus), 2) AS balance,
+           ROUND(SUM(held), 2) AS held, MAX(last_paid) AS last_paid
+    FROM parts
+    GROUP BY invoice
+    HAVING MAX(is_invoice) = 1
+)
+SELECT
+       SUM(ROUND(total * rate, 2)),
+       SUM(ROUND(balance * rate, 2)),
+       SUM(CASE WHEN balance > 0 AND due_date < %(today)s THEN ROUND(balance * rate, 2)
+                ELSE 0 END),
+       SUM(CASE WHEN balance > 0 AND due_date < %(today)s THEN 1 ELSE 0 END),
+       MIN(CASE WHEN balance > 0 AND due_date < %(today)s THEN due_date END),
+       AVG(CASE WHEN balance <= 0 AND last_paid IS NOT NULL THEN {paid_days} END),
+       AVG(CASE WHEN balance <= 0 AND last_paid IS NOT NULL THEN {terms_days} END),
+       SUM(ROUND(held * rate, 2))
+FROM invoices
+"""
+DAYS = {
+    "postgresql": ("(last_paid - doc_date)", "(COALESCE(due_date, doc_date) - doc_date)"),
+    "sqlite": (
+        "(julianday(last_paid) - julianday(doc_date))",
+        "(julianday(COALESCE(due_date, doc_date)) - julianday(doc_date))",
+    ),
+}
+
+
+def _average(value) -> float | None:
+    return None if value is None else round(float(value), 1)
 
 
 def account_billing(account, *, today: datetime.date | None = None) -> BillingSummary:
     """The customer's invoiced total, open balance, overdue debt and days to pay against his
-    terms — one query over his issued invoices."""
+    terms, over his issued invoices — one statement, aggregated by the database."""
     today = today or timezone.localdate()
-    rows = with_balances(
-        TaxDocument._base_manager.filter(account=account, kind__in=INVOICES).filter(
-            ~Q(status=TaxDocument.Status.DRAFT)
-        ),
-        today,
-    ).values_list(
-        "doc_date", "due_date", "total", "exchange_rate", "balance", "last_paid_on", "held"
-    )
-    invoiced = open_balance = overdue = held_total = ZERO
-    overdue_count = 0
-    oldest: datetime.date | None = None
-    days_to_pay: list[int] = []
-    terms: list[int] = []
-    for doc_date, due_date, total, rate, balance, last_paid_on, held in rows:
-        invoiced += _shekels(total, rate)
-        held_total += _shekels(held, rate)
-        open_balance += _shekels(balance, rate)
-        balance = _agorot(balance)
-        if balance > 0 and due_date is not None and due_date < today:
-            overdue += _shekels(balance, rate)
-            overdue_count += 1
-            oldest = due_date if oldest is None else min(oldest, due_date)
-        if balance <= 0 and last_paid_on is not None:
-            days_to_pay.append((last_paid_on - doc_date).days)
-            terms.append(((due_date or doc_date) - doc_date).days)
+    paid_days, terms_days = DAYS.get(connection.vendor, DAYS["postgresql"])
+    params = {
+        "account": getattr(account, "pk", account),
+        "today": today,
+        "draft": TaxDocument.Status.DRAFT,
+        "issued": ISSUED,
+        "invoice": DocumentKind.TAX_INVOICE,
+        "invoice_receipt": DocumentKind.TAX_INVOICE_RECEIPT,
+        "receipt": DocumentKind.RECEIPT,
+        "credit_note": DocumentKind.CREDIT_NOTE,
+        "cheque": Payment.Method.CHEQUE,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SUMMARY_SQL.format(paid_days=paid_days, terms_days=terms_days), params)
+        invoiced, balance, overdue, overdue_count, oldest, days, terms, held = cursor.fetchone()
+    if isinstance(oldest, str):  # SQLite answers a date as text
+        oldest = datetime.date.fromisoformat(oldest)
     return BillingSummary(
-        invoiced=invoiced,
-        open_balance=open_balance,
-        overdue=overdue,
-        overdue_count=overdue_count,
+        invoiced=_agorot(invoiced),
+        open_balance=_agorot(balance),
+        overdue=_agorot(overdue),
+        overdue_count=int(overdue_count or 0),
         oldest_overdue_due=oldest,
-        average_days_to_pay=round(sum(days_to_pay) / len(days_to_pay), 1) if days_to_pay else None,
-        average_terms_days=round(sum(terms) / len(terms), 1) if terms else None,
-        held=held_total,
+        average_days_to_pay=_average(days),
+        average_terms_days=_average(terms),
+        held=_agorot(held),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +64,7 @@ __all__ = [
     "needs_allocation",
     "receipt_for",
     "register_issue_hook",
+    "tax_invoice_from",
 ]
 
 ZERO = Decimal("0")
@@ -210,9 +211,17 @@ def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocumen
         _refuse(_("Name an issued invoice."), "based_on")
     if kind in (DocumentKind.CREDIT_NOTE, DocumentKind.RECEIPT) and order is not None:
         _refuse(_("A credit note or a receipt is made from an invoice."), "order")
+    converting = kind in INVOICES and based_on is not None
+    if converting and based_on.kind != DocumentKind.INVOICE:
+        _refuse(_("A tax invoice is made from a transaction invoice."), "based_on")
     document = record_create("tax-documents", actor=actor, data=data, m2m=m2m)
     if kind == DocumentKind.CREDIT_NOTE and based_on is not None:
         _copy_lines(document, _uncredited_lines(based_on), crediting=True)
+        document.exchange_rate = based_on.exchange_rate
+    elif converting:
+        # A transaction invoice made a tax invoice: its lines as issued; VAT again by the tax
+        # invoice's own date when it is issued (decision 0086).
+        _copy_lines(document, based_on.lines.order_by("position"))
         document.exchange_rate = based_on.exchange_rate
     elif order is not None and kind in WITH_LINES:
         _copy_lines(document, order.lines.filter(optional=False).order_by("position"))
@@ -266,6 +275,43 @@ def document_from_order(order: Order, *, actor, kind: str, **data) -> TaxDocumen
         _refuse(_("An order becomes a delivery note, a proforma or an invoice."), "kind")
     return document_create(
         actor=actor, data={"kind": kind, "order": order, "owner": order.owner, **data}
+    )
+
+
+@transaction.atomic
+def tax_invoice_from(
+    invoice: TaxDocument, *, actor, kind: str = DocumentKind.TAX_INVOICE
+) -> TaxDocument:
+    """A draft tax invoice (or tax invoice-receipt, when the customer has paid) of an issued
+    transaction invoice (חשבונית עסקה, decision 0086): its customer, order, terms and lines,
+    and ``based_on`` naming it, so the chain is kept. Once: while a tax invoice made from it
+    is not cancelled, another is refused."""
+    if invoice.kind != DocumentKind.INVOICE or invoice.status != TaxDocument.Status.ISSUED:
+        _refuse(_("Only an issued transaction invoice is made a tax invoice."))
+    if kind not in INVOICES:
+        _refuse(_("A transaction invoice becomes a tax invoice or a tax invoice-receipt."), "kind")
+    # Lock the transaction invoice: two users converting it at once make one tax invoice.
+    _lock(invoice)
+    made = (
+        TaxDocument._base_manager.filter(based_on=invoice, kind__in=INVOICES)
+        .exclude(status=TaxDocument.Status.CANCELLED)
+        .first()
+    )
+    if made is not None:
+        _refuse(
+            _("This transaction invoice was made a tax invoice already: %(document)s.")
+            % {"document": made}
+        )
+    return document_create(
+        actor=actor,
+        data={
+            "kind": kind,
+            "based_on": invoice,
+            "order": invoice.order,
+            "owner": invoice.owner,
+            "name": invoice.name,
+            "payment_terms": invoice.payment_terms,
+        },
     )
 
 
@@ -489,11 +535,13 @@ def _rate_on(document: TaxDocument) -> Decimal:
     return rate
 
 
-def _apply_vat_by_date(document: TaxDocument) -> None:
+def _apply_vat_by_date(document: TaxDocument) -> list[InvoiceLine]:
     """Each line's VAT at the rate of its product's category on the document's date (VAT is
     due by that date, ISRAEL.md), its shekel amounts at the date's rate, rounded per line as
-    decision 0065 does; the totals are the sums of the lines."""
+    decision 0065 does; the totals are the sums of the lines. Returns the lines."""
     lines = list(document.lines.all())
+    if not lines:
+        return lines
     categories = dict(
         Product.objects.filter(pk__in={line.product_id for line in lines}).values_list(
             "pk", "vat_category_id"
@@ -509,6 +557,7 @@ def _apply_vat_by_date(document: TaxDocument) -> None:
     ):
         rates.setdefault(category, rate)
     exchange = _rate_on(document)
+    rows = []
     for line in lines:
         rate = rates.get(categories.get(line.product_id))
         if rate is None:
@@ -519,15 +568,32 @@ def _apply_vat_by_date(document: TaxDocument) -> None:
         line.net_ils = _round(line.net * exchange)
         line.vat_ils = _round(line.net_ils * rate / 100)
         line.total_ils = line.net_ils + line.vat_ils
-    InvoiceLine.objects.bulk_update(
-        lines, ["vat_rate", "vat", "total", "net_ils", "vat_ils", "total_ils"]
-    )
+        rows.append(
+            [line.vat_rate, line.vat, line.total, line.net_ils, line.vat_ils, line.total_ils]
+        )
+    # One statement for every line (bulk_update's CASE per field cost more than the rest of
+    # issuing together; bench/issuing.py). Kesher's own names; the values go in the params.
+    fields = ["vat_rate", "vat", "total", "net_ils", "vat_ils", "total_ils"]
+    table = InvoiceLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {', '.join(f'{name} = %s' for name in fields)} "  # noqa: S608
+            "WHERE id = %s",
+            [
+                [field.get_db_prep_save(value, connection) for field, value in zip(
+                    (InvoiceLine._meta.get_field(name) for name in fields), row, strict=True
+                )] + [line.pk]
+                for row, line in zip(rows, lines, strict=True)
+            ],
+        )  # fmt: skip
     document.exchange_rate = exchange
     _store_totals(document, lines)
+    return lines
 
 
-def _check_issuable(document: TaxDocument) -> None:
-    if document.kind in WITH_LINES and not document.lines.exists():
+def _check_issuable(document: TaxDocument, lines: list | None = None) -> None:
+    has_lines = bool(lines) if lines is not None else document.lines.exists()
+    if document.kind in WITH_LINES and not has_lines:
         _refuse(_("Add at least one line before issuing."), "lines")
     if document.kind in WITH_PAYMENTS and not document.payments.exists():
         _refuse(_("Enter at least one payment."), "payments")
@@ -556,14 +622,20 @@ def document_issue(document: TaxDocument, *, actor) -> TaxDocument:
     company and kind, the due date by its terms — and the lock. An invoice that needs an
     allocation number waits for it ("awaiting allocation"): it is neither delivered nor
     printed as the original until the Tax Authority answers (ISRAEL.md)."""
-    locked = _lock(document)
+    # The document's row locked; its customer read beside it (the allocation rule asks).
+    locked = (
+        TaxDocument._base_manager.select_for_update(of=("self",))
+        .select_related("account", "payment_terms")
+        .get(pk=document.pk)
+    )
     _require_draft(locked)
+    lines = None
     if locked.kind in WITH_LINES and locked.kind != DocumentKind.CREDIT_NOTE:
-        _apply_vat_by_date(locked)
+        lines = _apply_vat_by_date(locked)
     elif locked.kind == DocumentKind.RECEIPT:
         locked.exchange_rate = _rate_on(locked)
         locked.net_ils = locked.total_ils = _round(locked.total * locked.exchange_rate)
-    _check_issuable(locked)
+    _check_issuable(locked, lines)
     allocated = allocate_number(company=locked.company_id, doc_type=locked.kind)
     locked.number = allocated.display
     locked.number_value = allocated.number

@@ -179,6 +179,7 @@ LAYOUTS = {"A000": A000, "A100": A100, "C100": C100, "D110": D110, "D120": D120,
 DOC_TYPES = {
     DocumentKind.DELIVERY_NOTE: 200,
     DocumentKind.PROFORMA: 300,
+    DocumentKind.INVOICE: 300,
     DocumentKind.TAX_INVOICE: 305,
     DocumentKind.TAX_INVOICE_RECEIPT: 320,
     DocumentKind.CREDIT_NOTE: 330,

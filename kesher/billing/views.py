@@ -43,7 +43,9 @@ def _to(document):
 def document_action(request, pk, action):
     """The document's buttons: issue, credit note, and after a refused allocation number,
     issue without it or cancel by a credit note."""
-    needed = {"credit-note": "add", "payment-link": "add"}.get(action, "change")
+    needed = {"credit-note": "add", "payment-link": "add", "tax-invoice": "add"}.get(
+        action, "change"
+    )
     entity = entity_for("tax-documents", request.user, needed)
     document = record_for(entity, request.user, pk)
     try:
@@ -53,6 +55,9 @@ def document_action(request, pk, action):
         elif action == "credit-note":
             document = services.credit_note_for(document, actor=request.user)
             message = _("A draft credit note was made.")
+        elif action == "tax-invoice":
+            document = services.tax_invoice_from(document, actor=request.user)
+            message = _("A draft tax invoice was made of the transaction invoice.")
         elif action == "issue-without-allocation":
             document = services.allocation_waive(document, actor=request.user)
             message = _("Issued without an allocation number.")

@@ -1,9 +1,11 @@
-"""Billing in a real browser (issue 17): a confirmed order becomes a tax invoice above the
+"""Billing in a real browser (issue 17): a confirmed order is delivered — its delivery note
+takes the laptops out of the technician's van — and becomes a tax invoice above the
 allocation threshold, which waits for its allocation number; the local fake of the Tax
 Authority approves it; a cheque pays part of it; the customer's page shows the open balance;
-the rest is paid by a payment link through the local fake clearing provider.
+the rest is paid by a payment link through the local fake clearing provider, and the
+customer's 360° view shows the balance and how he pays.
 
-REQ SA-10, CU-7; docs ISRAEL.md.
+REQ SA-10, SA-11, CU-7; docs ISRAEL.md.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from kesher.billing.tests.fake_tax_authority import FakeTaxAuthority
 from kesher.catalogue.tests.factories import make_entry, make_group, make_list, make_product
 from kesher.customers.models import Account
 from kesher.customers.tests.factories import make_account
+from kesher.platform.records.services import record_create
 from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
+from kesher.stock.models import StockLevel
+from kesher.stock.services import move_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,16 +44,33 @@ def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(
     order = order_create(actor=rep, data={"account": account})
     line = LineInput(product=laptop.pk, quantity=Decimal("6"))
     order = order_confirm(order_set_lines(order, actor=rep, lines=[line]), actor=rep)
+    van = record_create(
+        "warehouses",
+        actor=admin,
+        data={"name": "ניידת — טכנאי", "kind": "van", "technician": users["support_agent"]},
+    )
+    move_create(actor=admin, kind="receipt", product=laptop, quantity=Decimal(10), to_warehouse=van)
 
     page = open_page()
     log_in(page, rep.username)
+    # The delivery note: the six laptops leave the technician's van as it is issued.
+    page.goto(f"/r/orders/{order.pk}/")
+    page.locator("#order-to-document select").select_option("delivery_note")
+    page.locator("#order-make-document").click()
+    page.wait_for_url("**/r/tax-documents/*/")
+    page.locator("#document-warehouse").select_option(str(van.pk))
+    page.locator("#document-stock-save").click()
+    page.locator("#document-issue").click()
+    expect(page.locator("#document-stock-moves")).to_contain_text("ניידת — טכנאי")
+    assert StockLevel.objects.get(warehouse=van, product=laptop).quantity == 4
+
     page.goto(f"/r/orders/{order.pk}/")
     page.locator("#order-to-document select").select_option("tax_invoice")
     page.locator("#order-make-document").click()
     page.wait_for_url("**/r/tax-documents/*/")
     page.locator("#document-issue").click()
     expect(page.locator("#allocation-state")).to_be_visible()  # 6,000 before VAT > 5,000
-    invoice = TaxDocument.objects.get(order=order)
+    invoice = TaxDocument.objects.get(order=order, kind="tax_invoice")
     assert invoice.status == "awaiting"
     assert invoice.number_value == 1
 
@@ -91,6 +113,10 @@ def test_an_order_invoiced_allocated_and_paid_in_part_by_cheque(
     page.reload()
     expect(page.locator("#document-balance")).to_contain_text("0.00")
     shot = screenshot(page, "billing-paid-by-link")
+    # The 360° view: nothing owed, nothing overdue, paid on the day against terms of the day.
     page.goto(f"/r/accounts/{account.pk}/")
     expect(page.locator("#account-open-balance")).to_contain_text("0.00")
-    print(shot)  # looked at by whoever runs it (-s)
+    expect(page.locator("#account-overdue")).to_contain_text("0.00")
+    expect(page.locator("#account-days-to-pay")).to_have_text("0.0 (0.0)")
+    expect(page.get_by_text("בזמן", exact=True)).to_be_visible()  # payment behaviour
+    print(shot, screenshot(page, "billing-360"))  # looked at by whoever runs it (-s)

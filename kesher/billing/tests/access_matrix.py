@@ -167,6 +167,7 @@ for _side in ("rep1", "rep2"):
         ("issue-without-allocation", "change"),
         ("cancel", "change"),
         ("payment-link", "add"),
+        ("tax-invoice", "add"),
     ):
         register_route(
             "pages",

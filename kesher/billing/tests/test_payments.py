@@ -105,7 +105,8 @@ def test_an_invoice_receipt_is_paid_in_full_as_it_is_issued(users, business, mak
 def test_the_360_view_figures_come_from_one_query(
     users, business, make_order, django_assert_num_queries
 ):
-    """REQ CU-7, CU-8: open balance, overdue debt, days to pay against terms; no N+1."""
+    """REQ CU-7, CU-8: open balance, overdue debt, days to pay against terms; one
+    statement whatever the number of invoices (bench/balance.py)."""
     paid = _issued_invoice(users, make_order(business, "1"), day=datetime.date(2026, 10, 1))
     receipt_for(
         paid,
@@ -127,6 +128,30 @@ def test_the_360_view_figures_come_from_one_query(
     assert summary.average_days_to_pay == 50
     assert summary.average_terms_days == 60
     assert summary.pays_late_by == -10
+
+
+def test_the_360_view_shows_the_payment_behaviour(users, business, make_order):
+    """REQ CU-7: the key figure "payment behaviour" — days after the terms, "—" until paid."""
+    from django.utils import translation
+
+    from kesher.activities.overview import figures_for
+
+    def behaviour():
+        business._billing_summary = None
+        figures = {f["key"]: f["value"] for f in figures_for(business, users["sales_rep"])}
+        return figures["payment_behaviour"]
+
+    invoice = _issued_invoice(users, make_order(business, "1"), day=datetime.date(2026, 10, 1))
+    assert behaviour() is None
+    receipt_for(
+        invoice,
+        actor=users["sales_rep"],
+        payments=[PaymentInput(method="cash", amount=invoice.total)],
+        doc_date=datetime.date(2026, 12, 15),  # due 30/11 (שוטף+30): 15 days late
+    )
+    assert behaviour() == "15 days late on average"
+    with translation.override("he"):
+        assert behaviour() == "באיחור של 15 ימים בממוצע"
 
 
 @settings(
