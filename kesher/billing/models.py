@@ -23,6 +23,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kesher.catalogue.models import MONEY
+from kesher.platform.fields import money as shown_as_money
 from kesher.platform.models import KesherModel
 from kesher.quotes.models import DocumentLine, PricedDocumentBase
 
@@ -46,8 +47,11 @@ __all__ = [
 ZERO = Decimal("0")
 
 
-def money(verbose_name, **extra):
-    return models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra)
+def money(verbose_name, *, currency: str | None = "", **extra):
+    """An amount; ``currency`` names the record's currency field (None: in shekels), so pages
+    show it as money (``platform.fields.money``); "" for a line, whose document names it."""
+    field = models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra)
+    return field if currency == "" else shown_as_money(field, currency)
 
 
 class DocumentKind(models.TextChoices):
@@ -222,9 +226,9 @@ class TaxDocument(PricedDocumentBase):
         validators=[MinValueValidator(ZERO)],
         help_text=_("ניכוי במקור: what the customer withheld and paid to the Tax Authority."),
     )
-    net_ils = money(_("before VAT (₪)"), editable=False)
-    vat_ils = money(_("VAT (₪)"), editable=False)
-    total_ils = money(_("total (₪)"), editable=False)
+    net_ils = money(_("before VAT (₪)"), editable=False, currency=None)
+    vat_ils = money(_("VAT (₪)"), editable=False, currency=None)
+    total_ils = money(_("total (₪)"), editable=False, currency=None)
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True, editable=False)
     allocation = models.CharField(
         _("allocation"),

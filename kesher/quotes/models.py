@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.catalogue.models import CURRENCY, HOME_CURRENCY, MONEY
+from kesher.platform.fields import money as shown_as_money
 from kesher.platform.fields import owner_fk
 from kesher.platform.models import KesherModel
 
@@ -35,8 +36,11 @@ __all__ = [
 ZERO = Decimal("0")
 
 
-def money(verbose_name, **extra):
-    return models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra)
+def money(verbose_name, *, currency: str | None = "", **extra):
+    """An amount; ``currency`` names the record's currency field (None: in shekels), so pages
+    show it as money (``platform.fields.money``); "" for a line, whose document names it."""
+    field = models.DecimalField(verbose_name, default=ZERO, **MONEY, **extra)
+    return field if currency == "" else shown_as_money(field, currency)
 
 
 class PricedDocumentBase(KesherModel):
@@ -83,12 +87,12 @@ class PricedDocumentBase(KesherModel):
         help_text=_("Shekels per unit of the currency, as priced (decision 0065)."),
     )
     doc_date = models.DateField(_("date"), default=timezone.localdate)
-    gross = money(_("before discount"), editable=False)
-    discount = money(_("discount"), editable=False)
-    net = money(_("before VAT"), editable=False)
-    vat = money(_("VAT"), editable=False)
-    total = money(_("total"), editable=False)
-    cost = money(_("cost"), editable=False)
+    gross = money(_("before discount"), editable=False, currency="currency")
+    discount = money(_("discount"), editable=False, currency="currency")
+    net = money(_("before VAT"), editable=False, currency="currency")
+    vat = money(_("VAT"), editable=False, currency="currency")
+    total = money(_("total"), editable=False, currency="currency")
+    cost = money(_("cost"), editable=False, currency="currency")
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
