@@ -30,10 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import os
-import platform
 import random
-import shlex
 import sys
 import time
 from datetime import UTC
@@ -304,7 +301,7 @@ def main(argv=None) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from bench.timing import machine_speed
+        from bench.timing import machine_and_run_lines
         from kesher.billing.selectors import account_billing
 
         sql = _floor_sql(connection.vendor)
@@ -356,7 +353,6 @@ def main(argv=None) -> int:
         f50, f95 = _percentile(bare, 50), _percentile(bare, 95)
         ratio = p95 / f95
         passed = p95 <= 50 and ratio <= 3
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.balance"]
         command += argv if argv is not None else sys.argv[1:]
         verdict = "pass" if passed else "FAIL"
@@ -386,19 +382,7 @@ def main(argv=None) -> int:
                 f"- {options.runs} timed rounds after {options.warmup} warm-up rounds; each "
                 "round runs the figure, then the floor.",
                 f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floor, measured in the same rounds, shares it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {dt.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

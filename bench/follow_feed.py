@@ -29,10 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import itertools
-import os
-import platform
 import random
-import shlex
 import sys
 import time
 from datetime import UTC
@@ -303,7 +300,7 @@ def main(argv=None) -> int:
         from django.test import Client
         from django.utils import translation
 
-        from bench.timing import machine_speed, measure, percentile
+        from bench.timing import machine_and_run_lines, measure, percentile
         from kesher.collab.api import entry_data
         from kesher.collab.models import FeedItem
         from kesher.collab.selectors import cursor_of, feed_page
@@ -354,7 +351,6 @@ def main(argv=None) -> int:
                 fast, near = p95 <= TARGET_MS, ratio <= TARGET_RATIO
                 mark = f"{'✓' if fast else '✗'} / {'✓' if near else '✗'}"
             rows.append(f"| {name} | {p50:.2f} | {p95:.2f} | {ratio:.2f}× | {mark} |")
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.follow_feed"]
         command += argv if argv is not None else sys.argv[1:]
         absolute = all(ok for _n, ok, _r in verdicts)
@@ -379,19 +375,7 @@ def main(argv=None) -> int:
                 f"{OTHER_USERS} other users' feeds of {OTHER_LINES:,} lines; "
                 f"{UNFOLLOWED_CHANGES:,} changes of deals nobody follows. Database: {where} "
                 f"({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floor, measured in the same rounds, shares it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {datetime.datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

@@ -41,18 +41,13 @@ SQLite serializes writers: its processes wait on the busy timeout (Kesher's conn
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import multiprocessing
-import os
-import platform
-import shlex
 import sys
 import time
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -549,7 +544,7 @@ def main(argv=None) -> int:
         from django.conf import settings
         from django.db import connections
 
-        from bench.timing import machine_speed
+        from bench.timing import machine_and_run_lines
         from kesher.billing.tests.fake_tax_authority import FakeTaxAuthority
 
         fake = FakeTaxAuthority()
@@ -619,7 +614,6 @@ def main(argv=None) -> int:
                 f"| {n} × {per} {label} | {fig:.1f} | {count / fig:.0f} | {flo:.1f} "
                 f"| {count / flo:.0f} | {ratio:.2f}× | ≤ 2× | {'pass' if ratio <= 2 else 'FAIL'} |"
             )
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.issuing"]
         command += argv if argv is not None else sys.argv[1:]
         report = "\n".join(
@@ -658,19 +652,7 @@ def main(argv=None) -> int:
                     else []
                 ),
                 f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floor, measured in the same rounds, shares it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {datetime.datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

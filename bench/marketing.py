@@ -19,12 +19,8 @@ machine hits both alike. Results go to ``bench/results/marketing-<db>.md``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.database import engine_version, scratch_database
@@ -117,7 +113,7 @@ def main(argv=None) -> int:
         from django.db import transaction
         from django.utils import timezone
 
-        from bench.timing import machine_speed
+        from bench.timing import machine_and_run_lines
         from kesher.marketing.models import Recipient
         from kesher.marketing.sending import tally
         from kesher.marketing.services import send_queue
@@ -157,7 +153,6 @@ def main(argv=None) -> int:
         median = sorted(full)[len(full) // 2]
         median_floor = sorted(floor)[len(floor) // 2]
         ratio = median / median_floor
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.marketing"]
         command += argv if argv is not None else sys.argv[1:]
         report = "\n".join(
@@ -177,19 +172,7 @@ def main(argv=None) -> int:
                 f"consent or refused) {counts.get('skipped', 0):,}; their sum is the audience.",
                 f"- {options.runs} rounds; each round runs the figure, then the floor.",
                 f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floor, measured in the same rounds, shares it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,7 +118,7 @@ def main(argv=None) -> int:
         from django.test.utils import CaptureQueriesContext
         from django.utils import timezone
 
-        from bench.timing import machine_speed
+        from bench.timing import machine_and_run_lines
         from kesher.purchasing.selectors import payables_of
 
         today = timezone.localdate()
@@ -156,7 +153,6 @@ def main(argv=None) -> int:
         f50, f95 = _percentile(bare_ms, 50), _percentile(bare_ms, 95)
         ratio = p95 / f95
         passed = p95 <= 50 and ratio <= 3
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.payables"]
         command += argv if argv is not None else sys.argv[1:]
         verdict = "pass" if passed else "FAIL"
@@ -182,19 +178,7 @@ def main(argv=None) -> int:
                 f"- {options.runs} timed rounds after {options.warmup} warm-up rounds; each "
                 "round runs the figure, then the floor.",
                 f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floor, measured in the same rounds, shares it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

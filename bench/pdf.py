@@ -31,12 +31,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -178,7 +174,7 @@ def main(argv=None) -> int:
         from pypdf import PdfReader
         from weasyprint import HTML
 
-        from bench.timing import machine_speed
+        from bench.timing import machine_and_run_lines
         from kesher.quotes.documents import document_html, document_pdf
         from kesher.quotes.models import Quote
 
@@ -251,7 +247,6 @@ def main(argv=None) -> int:
         f50, f95 = _percentile(bare, 50), _percentile(bare, 95)
         ratio50, ratio95 = p50 / f50, p95 / f95
         passed = ratio95 <= 1.5
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         what = "`document_pdf`" if options.document == "quote" else "`document_download`"
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.pdf"]
         command += argv if argv is not None else sys.argv[1:]
@@ -280,19 +275,7 @@ def main(argv=None) -> int:
                 f"- {options.runs} timed rounds after {options.warmup} warm-up rounds; each "
                 "round makes the figure, then the floor, then Kesher's share alone.",
                 f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floor, measured in the same rounds, shares it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         _write_section(options.db, section, options.document)

@@ -23,13 +23,10 @@ Results go to ``bench/results/portal-<db>.md``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
-import shlex
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bench.database import engine_version, scratch_database
@@ -120,7 +117,12 @@ def main(argv=None) -> int:
         from django.db import connection
         from django.test import Client
 
-        from bench.timing import capture_queries, machine_speed, measure, percentile
+        from bench.timing import (
+            capture_queries,
+            machine_and_run_lines,
+            measure,
+            percentile,
+        )
         from kesher.portal import selectors
         from kesher.portal.auth import HASH_KEY, SESSION_KEY, session_hash
 
@@ -192,7 +194,6 @@ def main(argv=None) -> int:
                 f"| {key} — {description} | {p50:.1f} | {p95:.1f} | {floor_p95:.2f} "
                 f"| ×{ratio:.1f} | ≤ 50 ms, ≤ ×3 | {queries[key]} | {verdict} |"
             )
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.portal"]
         command += argv if argv is not None else sys.argv[1:]
         report = "\n".join(
@@ -212,11 +213,7 @@ def main(argv=None) -> int:
                 f"- {options.runs} rounds after {options.warmup} warm-up rounds; each round runs "
                 "every figure, then its floor.",
                 f"- Database: {where} ({engine_version()}); set-up took {setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

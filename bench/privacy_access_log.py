@@ -21,12 +21,8 @@ Results go to ``bench/results/privacy-access-log.md`` (and ``-<db>`` beside it).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.database import engine_version, scratch_database
@@ -114,7 +110,13 @@ def main(argv=None) -> int:
 
         from django.test import Client
 
-        from bench.timing import capture_queries, machine_speed, measure, percentile, replay
+        from bench.timing import (
+            capture_queries,
+            machine_and_run_lines,
+            measure,
+            percentile,
+            replay,
+        )
         from kesher.privacy.models import AccessEntry
 
         client = Client()
@@ -159,7 +161,6 @@ def main(argv=None) -> int:
                 f"| {name} | {'on' if log else 'off'} | {p50:.1f} | {p95:.1f} | {floor95:.1f} "
                 f"| {p95 / floor95:.2f}× | {moved} |"
             )
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.privacy_access_log"]
         command += argv if argv is not None else sys.argv[1:]
         report = "\n".join(
@@ -179,19 +180,7 @@ def main(argv=None) -> int:
                 f"floor per figure). {written:,} access-log rows were written while measuring.",
                 f"- Database: {where} ({engine_version()}), {CONTACTS:,} contacts; set-up took "
                 f"{setup_seconds:.0f} s.",
-                f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-                f"{platform.python_version()}; {machine_speed()}; load average {load} "
-                "(1/5/15 min) at the end.",
-                *(
-                    [
-                        "- **Other work shared the cores** (load above their number): the "
-                        "figures are noisy; the floors, measured in the same rounds, share it."
-                    ]
-                    if max(os.getloadavg()) > (os.cpu_count() or 1)
-                    else []
-                ),
-                f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-                "",
+                *machine_and_run_lines(command),
             ]
         )
         RESULTS.mkdir(exist_ok=True)

@@ -18,6 +18,7 @@ __all__ = [
     "Capture",
     "Figure",
     "capture_queries",
+    "machine_and_run_lines",
     "machine_speed",
     "measure",
     "percentile",
@@ -40,6 +41,33 @@ def machine_speed() -> str:
 
     best = min(_seconds(workload) for _ in range(5))
     return f"a fixed Python workload took {best * 1000:.0f} ms (best of 5)"
+
+
+def machine_and_run_lines(command: list[str]) -> list[str]:
+    """The end of a benchmark's results file: the machine, how busy it was, and the command
+    that reproduces the figures (with the time it ran)."""
+    import os
+    import platform
+    import shlex
+    from datetime import UTC, datetime
+
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    busy = max(os.getloadavg()) > (os.cpu_count() or 1)
+    return [
+        f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {machine_speed()}; load average {load} "
+        "(1/5/15 min) at the end.",
+        *(
+            [
+                "- **Other work shared the cores** (load above their number): the figures are "
+                "noisy; the floors, measured in the same rounds, share it."
+            ]
+            if busy
+            else []
+        ),
+        f"- Run: `{shlex.join(command)}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+    ]
 
 
 def _seconds(call: Callable) -> float:
