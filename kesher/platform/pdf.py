@@ -30,6 +30,7 @@ from weasyprint.urls import URLFetcher
 __all__ = [
     "COPY_MARKS",
     "LANGUAGES",
+    "LOGO_MAX_BYTES",
     "LocalOnlyFetcher",
     "company_header",
     "html_to_pdf",

@@ -154,7 +154,8 @@ def test_au3_record_page_queries_are_bounded(
 ):
     client = client_for(users["manager"])
     client.get(f"/r/accounts/{account.pk}/")
-    with django_assert_max_num_queries(40):
+    # Every module's panel is one query (kesher/platform/tests/test_query_counts.py).
+    with django_assert_max_num_queries(46):
         assert client.get(f"/r/accounts/{account.pk}/").status_code == 200
 
 

@@ -23,6 +23,7 @@ from kesher.demo.bulk import bulk_link_contacts, bulk_record_create
 from kesher.demo.loader import load_demo
 from kesher.demo.organization import DEMO_PASSWORD, USERS
 from kesher.demo.plan import build_plan
+from kesher.demo.purchasing import SUPPLIERS
 from kesher.org.models import Company, Department, Role, User
 from kesher.platform.fields import normalize_phone
 from kesher.platform.models import AuditEntry, Choice, SearchToken, Tag
@@ -88,7 +89,7 @@ def test_load_demo_once_loads_then_only_prints_how_to_sign_in():
     out = io.StringIO()
     call_command("load_demo", "--size=8", "--once", stdout=out)
     counts = (Account.objects.count(), Contact.objects.count(), User.objects.count())
-    assert counts[0] == 8
+    assert counts[0] == 8 + len(SUPPLIERS)  # the customers asked for, and the suppliers
     assert counts[2] == len(USERS)
     first_output = out.getvalue()
     assert "http://127.0.0.1:8000/" in first_output
