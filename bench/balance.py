@@ -274,12 +274,6 @@ def _floor_sql(vendor: str) -> str:
     return FLOOR_SQL.format(paid_days=days[0], terms_days=days[1])
 
 
-def _percentile(samples, pct):
-    ordered = sorted(samples)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -301,7 +295,7 @@ def main(argv=None) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from bench.timing import machine_and_run_lines
+        from bench.timing import machine_and_run_lines, measure, percentile
         from kesher.billing.selectors import account_billing
 
         sql = _floor_sql(connection.vendor)
@@ -339,18 +333,11 @@ def main(argv=None) -> int:
             print(profiler.output_text(unicode=True, color=False, show_all=False))
         gc.collect()
         gc.freeze()
-        full, bare = [], []
-        for round_number in range(options.warmup + options.runs):
-            t0 = time.perf_counter()
-            figure()
-            t1 = time.perf_counter()
-            floor()
-            t2 = time.perf_counter()
-            if round_number >= options.warmup:
-                full.append((t1 - t0) * 1000)
-                bare.append((t2 - t1) * 1000)
-        p50, p95 = _percentile(full, 50), _percentile(full, 95)
-        f50, f95 = _percentile(bare, 50), _percentile(bare, 95)
+        [(full, bare)] = measure(
+            [(lambda: figure(), lambda: floor())], runs=options.runs, warmup=options.warmup
+        )
+        p50, p95 = percentile(full, 50), percentile(full, 95)
+        f50, f95 = percentile(bare, 50), percentile(bare, 95)
         ratio = p95 / f95
         passed = p95 <= 50 and ratio <= 3
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.balance"]

@@ -97,12 +97,6 @@ def _setup():
     return manager, suppliers[0]
 
 
-def _percentile(samples, pct):
-    ordered = sorted(samples)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -118,7 +112,7 @@ def main(argv=None) -> int:
         from django.test.utils import CaptureQueriesContext
         from django.utils import timezone
 
-        from bench.timing import machine_and_run_lines
+        from bench.timing import machine_and_run_lines, measure, percentile
         from kesher.purchasing.selectors import payables_of
 
         today = timezone.localdate()
@@ -139,18 +133,13 @@ def main(argv=None) -> int:
         query_count = len(queries)
         gc.collect()
         gc.freeze()
-        full, bare_ms = [], []
-        for round_number in range(options.warmup + options.runs):
-            t0 = time.perf_counter()
-            payables_of(supplier, manager)
-            t1 = time.perf_counter()
-            floor()
-            t2 = time.perf_counter()
-            if round_number >= options.warmup:
-                full.append((t1 - t0) * 1000)
-                bare_ms.append((t2 - t1) * 1000)
-        p50, p95 = _percentile(full, 50), _percentile(full, 95)
-        f50, f95 = _percentile(bare_ms, 50), _percentile(bare_ms, 95)
+        [(full, bare_ms)] = measure(
+            [(lambda: payables_of(supplier, manager), lambda: floor())],
+            runs=options.runs,
+            warmup=options.warmup,
+        )
+        p50, p95 = percentile(full, 50), percentile(full, 95)
+        f50, f95 = percentile(bare_ms, 50), percentile(bare_ms, 95)
         ratio = p95 / f95
         passed = p95 <= 50 and ratio <= 3
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.payables"]

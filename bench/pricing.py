@@ -190,12 +190,6 @@ def _quote(products):
     return lines
 
 
-def _percentile(samples, pct):
-    ordered = sorted(samples)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -210,7 +204,7 @@ def main(argv=None) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from bench.timing import machine_and_run_lines
+        from bench.timing import machine_and_run_lines, measure, percentile
         from kesher.catalogue.pricing import compute, load_pricing_data, price_lines
 
         lines = _quote(products)
@@ -231,18 +225,13 @@ def main(argv=None) -> int:
         query_count = len(queries)
         gc.collect()
         gc.freeze()
-        full, floor = [], []
-        for round_number in range(options.warmup + options.runs):
-            t0 = time.perf_counter()
-            price_lines(**kwargs)
-            t1 = time.perf_counter()
-            compute(data, **bare)
-            t2 = time.perf_counter()
-            if round_number >= options.warmup:
-                full.append((t1 - t0) * 1000)
-                floor.append((t2 - t1) * 1000)
-        p50, p95 = _percentile(full, 50), _percentile(full, 95)
-        f50, f95 = _percentile(floor, 50), _percentile(floor, 95)
+        [(full, floor)] = measure(
+            [(lambda: price_lines(**kwargs), lambda: compute(data, **bare))],
+            runs=options.runs,
+            warmup=options.warmup,
+        )
+        p50, p95 = percentile(full, 50), percentile(full, 95)
+        f50, f95 = percentile(floor, 50), percentile(floor, 95)
         ratio = p95 / f95
         passed = p95 <= 50 and ratio <= 3
         command = [sys.executable.rsplit("/", 1)[-1], "-m", "bench.pricing"]
