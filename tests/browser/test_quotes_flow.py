@@ -30,6 +30,7 @@ from kesher.integrations.models import OutgoingMessage
 from kesher.quotes.models import Order, Quote
 from kesher.quotes.views import acceptance_token
 from kesher.sales.tests.factories import make_opportunity
+from tests.browser.conftest import htmx_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,9 @@ def _keep(path):
 
 
 def _add_product(page, text):
+    # The grid is swapped in again after each change: typed into before htmx has bound the new
+    # search box's trigger, the text would send no request (a busy machine saw no suggestions).
+    htmx_settled(page)
     search = page.locator("#new-line-search")
     search.fill(text)
     option = page.locator(".picker-options [data-pick]").first
