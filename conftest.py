@@ -191,94 +191,78 @@ def built_in_data(request):
     Only transactional tests need it (browser tests, whose live server answers from another
     thread; tests that read from another database session). A transactional test empties the
     database when it ends, so whatever ran before on this process may have removed that data.
-    Flushing and re-running Kesher's data migrations gives the same start whatever the order;
-    ``serialized_rollback`` cannot, because a flush by an earlier transactional test recreates
-    content types under new ids that clash with the snapshot.
+    Flushing and putting back the rows the data migrations wrote when the process's database was
+    made (``keep_built_in_rows``) gives the same start whatever the order, content types under
+    their first ids included. Running the data migrations again cost ~2,600 queries, 3–7 s a
+    test on PostgreSQL; putting the rows back is one INSERT per table.
     """
     marker = request.node.get_closest_marker("django_db")
     if not (marker and marker.kwargs.get("transaction")):
         return
     request.getfixturevalue("transactional_db")
-    from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
+
+    from kesher.platform.testing.database import restore_built_in_rows
 
     call_command(
         "flush", interactive=False, inhibit_post_migrate=True, reset_sequences=False, verbosity=0
     )
-    ContentType.objects.clear_cache()
-    _run_kesher_data_migrations()
+    restore_built_in_rows()
 
 
-def _migration_graph():
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
+@pytest.fixture(scope="session", autouse=True)
+def _transactional_teardown_leaves_the_rows_to_the_next_test():
+    """Django empties the database after a transactional test and then makes the content types
+    and permissions again (``post_migrate``), seconds a test. The next transactional test puts
+    back every built-in row anyway (``built_in_data``), and pytest-django runs the tests that
+    share a transaction before the transactional ones, so the emptied database is enough."""
+    from django.core.management import call_command
+    from django.test import TransactionTestCase
 
-    return MigrationLoader(connection, ignore_no_migrations=True).graph
+    original = TransactionTestCase._fixture_teardown
 
+    def flush_only(self):
+        for alias in self._databases_names(include_mirrors=False):
+            call_command(
+                "flush",
+                verbosity=0,
+                interactive=False,
+                database=alias,
+                reset_sequences=False,
+                inhibit_post_migrate=True,
+            )
 
-def _run_kesher_data_migrations() -> None:
-    """Kesher's data migrations (built-in roles, pick-lists…) and those of the test-only apps (the
-    development guide's example grants its entity), in the migrations' order, on the models as
-    they are now."""
-    from django.apps import apps
-    from django.db import connection
-    from django.db.migrations.operations import RunPython
-
-    graph = _migration_graph()
-    plan = []
-    for leaf in sorted(graph.leaf_nodes()):
-        plan += [node for node in graph.forwards_plan(leaf) if node not in plan]
-    with connection.schema_editor() as schema_editor:
-        for node in plan:
-            for operation in graph.nodes[node].operations:
-                if isinstance(operation, RunPython) and operation.code.__module__.startswith(
-                    ("kesher.", "tests.")
-                ):
-                    operation.code(apps, schema_editor)
-
-
-class _NoMigrations:
-    def __contains__(self, app_label: str) -> bool:
-        return True
-
-    def __getitem__(self, app_label: str) -> None:
-        return None
+    TransactionTestCase._fixture_teardown = flush_only
+    yield
+    TransactionTestCase._fixture_teardown = original
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(
     request, django_test_environment, django_db_blocker, django_db_modify_db_settings
 ):
-    """Each test process's database, built from the models rather than by replaying every
-    migration: Django renders the models' state after each of ~160 migrations, about 30 s of CPU
-    per process (each xdist worker) on this machine, against 2 s for creating the tables. The
-    schema is the same (``makemigrations --check`` holds the models to the migrations, and
-    Kesher's few database-only operations drop indexes the models no longer declare); every
-    migration is then recorded as applied and Kesher's data migrations run on it, as
-    ``built_in_data`` does for transactional tests. The upgrade tests still run the real
-    migrations, from old states forward.
-    """
-    from django.db import connection
-    from django.db.migrations.recorder import MigrationRecorder
+    """Each test process's database, built from the models and the data migrations
+    (``kesher/platform/testing/database.py`` says why and how); the rows they write are kept for
+    ``built_in_data`` to put back before each transactional test. The upgrade tests still run the
+    real migrations, from old states forward."""
     from django.test.utils import override_settings, setup_databases, teardown_databases
     from pytest_django.fixtures import _get_databases_for_setup
+
+    from kesher.platform.testing import database
 
     aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
     verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
-        with override_settings(MIGRATION_MODULES=_NoMigrations()):
+        with override_settings(MIGRATION_MODULES=database.NoMigrations()):
             db_cfg = setup_databases(
                 verbosity=verbosity,
                 interactive=False,
                 aliases=aliases,
                 serialized_aliases=serialized_aliases,
             )
-        recorder = MigrationRecorder(connection)
-        recorder.ensure_schema()
-        recorder.migration_qs.bulk_create(
-            [recorder.Migration(app=app, name=name) for app, name in _migration_graph().nodes]
-        )
-        _run_kesher_data_migrations()
+        database.record_every_migration()
+        database.run_data_migrations()
+        database.keep_built_in_rows()
     yield
     with django_db_blocker.unblock():
         try:

@@ -4,9 +4,13 @@ The steps a test takes, each usable alone:
 
 - ``database_at(nodes)`` empties the test database and migrates it forward to exactly the given
   migrations (and what they depend on), as ``migrate`` did at that release, its signals
-  included (content types, permissions); it yields that state's historical apps, and migrates
-  the database to the latest state when the block ends, whatever happened inside.
-- ``upgrade()`` is the upgrade itself: ``manage.py migrate``.
+  included (content types, permissions); it yields that state's historical apps. When the block
+  ends, whatever happened inside, the database is the latest one again: as the test left it if
+  it upgraded to the end, else rebuilt from the models (``testing/database.py``), in seconds
+  rather than a full ``migrate``.
+- ``upgrade()`` is the upgrade itself: ``manage.py migrate``; ``upgrade(to=node)`` goes only as
+  far as the migration a test is about, and gives that state's historical apps.
+- ``nodes_before(node)`` is the smallest state a migration can run from: what it depends on.
 - ``snapshot()`` reads every row of every table; ``compare(before, after, allowed)`` answers
   each difference that no declared ``Change`` explains, as a readable line.
 
@@ -33,6 +37,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
+
+from kesher.platform.testing.database import build_from_models
 
 __all__ = [
     "AddedColumn",
@@ -68,19 +74,22 @@ def leaf_nodes(using=DEFAULT_DB_ALIAS) -> list[Node]:
     return sorted(loader.graph.leaf_nodes())
 
 
-def nodes_before(node: Node, using=DEFAULT_DB_ALIAS) -> list[Node]:
-    """The latest migration of every app without ``node`` and every migration after it: the
-    state a database was in just before ``node`` was applied to it."""
+def nodes_before(node: Node, *, apps: Iterable[str] = (), using=DEFAULT_DB_ALIAS) -> list[Node]:
+    """The migrations ``node`` depends on, and the latest migration of each of ``apps`` applied
+    before it: the state it was applied to on every install, as far as its own operations and
+    the test's rows (records of ``apps``) can tell. Migrating the whole rest of the graph would
+    replay migrations the test is not about, a minute of CPU each time."""
     graph = MigrationLoader(connections[using], ignore_no_migrations=True).graph
     gone = set(graph.backwards_plan(node))
-    kept = set(graph.nodes) - gone
-    return sorted(
-        key
-        for key in kept
-        if not any(
-            child.key in kept and child.key[0] == key[0] for child in graph.node_map[key].children
-        )
-    )
+    found = {parent.key for parent in graph.node_map[node].parents}
+    for label in apps:
+        kept = {key for key in graph.nodes if key[0] == label and key not in gone}
+        found |= {
+            key
+            for key in kept
+            if not any(child.key in kept for child in graph.node_map[key].children)
+        }
+    return sorted(found)
 
 
 @contextmanager
@@ -99,13 +108,29 @@ def database_at(nodes: Sequence[Node], using=DEFAULT_DB_ALIAS) -> Iterator[Any]:
         _drop_every_table(connection)
         yield _migrate_to(list(nodes), connection)
     finally:
-        upgrade(using=using)
+        if MigrationExecutor(connection).migration_plan(leaf_nodes(using)):
+            _drop_every_table(connection)
+            build_from_models(using)
 
 
-def upgrade(using=DEFAULT_DB_ALIAS) -> None:
-    """What an install runs to upgrade: ``manage.py migrate``."""
-    call_command("migrate", database=using, interactive=False, verbosity=0)
+def upgrade(using=DEFAULT_DB_ALIAS, *, to: Node | None = None):
+    """What an install runs to upgrade: ``manage.py migrate``. With ``to``, only as far as that
+    migration, and the historical apps of the state reached are returned."""
+    call_command("migrate", *(to or ()), database=using, interactive=False, verbosity=0)
     ContentType.objects.clear_cache()
+    if to is None:
+        return None
+    loader = MigrationLoader(connections[using])
+    applied = set(loader.applied_migrations)
+    latest = [
+        key
+        for key in applied
+        if not any(
+            child.key in applied and child.key[0] == key[0]
+            for child in loader.graph.node_map[key].children
+        )
+    ]
+    return loader.project_state(latest, at_end=True).apps
 
 
 def _drop_every_table(connection) -> None:
