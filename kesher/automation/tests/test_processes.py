@@ -68,10 +68,10 @@ def test_sv11_each_hand_over_of_the_service_process_creates_the_next_teams_task(
     """Seed 000: support classifies and answers, development fixes, QA verifies. The template
     adds the developers' and QA's roles (with the support agents' rights), and moving the
     ticket to development or to QA gives a task to someone of that role."""
+    from conftest import make_user
     from kesher.org.models import Role
     from kesher.org.services import role_grants
     from kesher.service.services import ticket_create, ticket_update
-    from conftest import make_user
 
     installed = process_install("service-request", actor=users["admin"])
     developer_role, qa_role = Role.objects.get(key="developer"), Role.objects.get(key="qa")
