@@ -181,6 +181,18 @@ ONBOARDING = ProcessTemplate(
     ),
 )
 
+_CLOSED_HE = (
+    "<p>שלום {{ contact.first_name }},</p>"
+    "<p>הטיפול בפנייה {{ number }} („{{ subject }}”) הסתיים והיא נסגרה. נשמח אם תדרגו את "
+    "הטיפול בפנייה באזור הלקוחות.</p><p>בברכה,<br>צוות השירות</p>"
+)
+_CLOSED_EN = (
+    "<p>Hello {{ contact.first_name }},</p>"
+    "<p>We have finished handling your request {{ number }} (“{{ subject }}”) and closed it. "
+    "We would be glad if you rated how it was handled in the customer portal.</p>"
+    "<p>Best regards,<br>The service team</p>"
+)
+
 # Seed 000's example: a customer opens a request in the portal → support classifies and
 # answers first → development fixes → QA verifies → closed. It needs tickets, which the
 # service module brings; until then the template is listed, waiting for it.
@@ -193,7 +205,7 @@ SERVICE = ProcessTemplate(
         "closed and the customer is told. Each hand-over creates the next team's task: the "
         "developers' and QA's roles are added for the people who fix and verify."
     ),
-    requires=("tickets", "tasks", "task-templates", "automation-rules"),
+    requires=("tickets", "tasks", "task-templates", "email-templates", "automation-rules"),
     choices=(
         ("ticket_status", "new", "חדשה", "New", "primary"),
         ("ticket_status", "classified", "סווגה", "Classified", "info"),
@@ -206,6 +218,20 @@ SERVICE = ProcessTemplate(
         ("qa", "בודק איכות", "QA tester", "support_agent"),
     ),
     parts=(
+        (
+            "email-templates",
+            (
+                {
+                    "ref": "closed",
+                    "name": "שירות: הפנייה נסגרה",
+                    "entity": "tickets",
+                    "subject_he": "הפנייה {{ number }} נסגרה: {{ subject }}",
+                    "body_he": _CLOSED_HE,
+                    "subject_en": "Your request {{ number }} is closed: {{ subject }}",
+                    "body_en": _CLOSED_EN,
+                },
+            ),
+        ),
         (
             "task-templates",
             (
@@ -269,6 +295,17 @@ SERVICE = ProcessTemplate(
                     "trigger_config": {"value": "in_qa"},
                     "actions": [{"type": "create_task", "template": "@verify"}],
                 },
+                {
+                    "name": "שירות: הפנייה נסגרה",
+                    "description": "דוא״ל ללקוח שפתח אותה (תבנית תהליך: פנייה בין צוותים).",
+                    "entity": "tickets",
+                    "trigger_kind": "status_entered",
+                    "trigger_config": {"value": "closed"},
+                    "condition": {"field": "contact", "op": "not_empty"},
+                    "actions": [
+                        {"type": "send_email", "template": "@closed", "to_field": "contact.email"}
+                    ],
+                },
             ),
         ),
     ),
@@ -277,7 +314,7 @@ SERVICE = ProcessTemplate(
         gettext_lazy("Support classifies it and answers first (4 business hours)."),
         gettext_lazy("When the code must change: development fixes it (a developer's task)."),
         gettext_lazy("QA verifies the fix (a QA tester's task)."),
-        gettext_lazy("The request is closed and the customer is told."),
+        gettext_lazy("The request is closed and the customer is told by e-mail."),
     ),
 )
 

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 
 from kesher.activities.models import Task, TaskTemplate
 from kesher.approvals.models import ApprovalProcess
-from kesher.automation.models import InstalledProcess, Rule
+from kesher.automation.models import InstalledProcess, Rule, RuleActionResult
 from kesher.automation.processes import process_install
 from kesher.customers.services import account_update
-from kesher.customers.tests.factories import make_account
+from kesher.customers.tests.factories import make_account, make_contact
 from kesher.integrations.models import EmailTemplate, OutgoingMessage
 from kesher.platform.models import Choice
 
@@ -81,8 +81,12 @@ def test_sv11_each_hand_over_of_the_service_process_creates_the_next_teams_task(
     assert role_grants(qa_role)["tasks"] == support["tasks"]
     developer, tester = make_user("dev1", "developer"), make_user("qa1", "qa")
 
+    dana = make_contact(users["admin"], first_name="דנה", email="dana@customer.example")
     with worker():
-        ticket = ticket_create(actor=users["support_agent"], data={"subject": "הדוח קורס"})
+        ticket = ticket_create(
+            actor=users["support_agent"], data={"subject": "הדוח קורס", "contact": dana}
+        )
+        other = ticket_create(actor=users["support_agent"], data={"subject": "בלי איש קשר"})
     classify = Task.objects.get(link_type="tickets", link_id=ticket.pk)
     assert (classify.title, classify.assignee) == (
         f"לסווג ולתת מענה ראשון: {ticket.number} הדוח קורס",
@@ -101,6 +105,17 @@ def test_sv11_each_hand_over_of_the_service_process_creates_the_next_teams_task(
         task = Task.objects.filter(link_type="tickets", link_id=ticket.pk).latest("pk")
         assert (task.title, task.assignee) == (f"{title}: {ticket.number} הדוח קורס", who)
     assert Task.objects.filter(link_type="tickets", link_id=ticket.pk).count() == 3
+
+    # Closed: the customer is told by e-mail; a ticket with no contact is closed quietly.
+    closed = Choice.objects.get(list_key="ticket_status", value="closed")
+    with worker():
+        ticket_update(ticket, actor=tester, data={"status": closed})
+        ticket_update(other, actor=tester, data={"status": closed})
+    message = OutgoingMessage.objects.get()
+    assert (message.to, message.link_id) == ("dana@customer.example", ticket.pk)
+    assert message.subject == f"הפנייה {ticket.number} נסגרה: הדוח קורס"
+    assert "שלום דנה" in message.body_html
+    assert not RuleActionResult.objects.filter(outcome="failed").exists()
 
 
 def test_a_role_the_organization_already_has_is_kept(users):
