@@ -446,7 +446,7 @@ def test_email_goes_only_to_people_who_see_the_record(users, worker, outside, em
     assert run.results.get().detail["left_out"] == [str(users["sales_rep2"])]
 
 
-def test_an_email_to_the_address_of_a_linked_record(users, worker, outside):
+def test_an_email_to_the_address_of_a_linked_record(users, worker, outside, client_for):
     """A ticket's e-mail goes to the customer it is about (``contact.email``, one link away);
     a user's address one link away is refused: the organization's people get an email as
     owner, user or role, each checked to be in the record's scope."""
@@ -483,6 +483,10 @@ def test_an_email_to_the_address_of_a_linked_record(users, worker, outside):
     assert outside.send_email.call_count == 1
     # No one to send the other to: its action failed, said why.
     assert RuleActionResult.objects.filter(outcome="failed").count() == 1
+    # The rule builder offers it, and no user's address.
+    page = client_for(admin).get("/automation/rules/new/?entity=tickets").content.decode()
+    assert "contact.email" in page
+    assert "handler.email" not in page
 
 
 def test_text_webhook_and_approval_actions(users, worker, outside):
