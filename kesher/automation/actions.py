@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -476,12 +477,49 @@ def _validate_email(entity, config):
         if not Role.objects.filter(key=str(role)).exists():
             raise setting_error("to_role", _("Choose one of the offered values."))
         cleaned["to_role"] = str(role)
-    email_field = _field_of(entity, config, "to_field", kinds=models.EmailField, required=False)
+    email_field = _email_field_of(entity, config)
     if email_field:
         cleaned["to_field"] = email_field
     if not (cleaned["to_owner"] or cleaned["to_manager"] or user or role or email_field):
         raise setting_error("to_owner", _("Choose at least one recipient."))
     return cleaned
+
+
+def related_email_fields(entity: Entity) -> list[tuple[str, object]]:
+    """The e-mail addresses one link away an email may go to: ``contact.email`` on a ticket
+    (the customer it is about), as ``(path, label)``. Never a user's: the people of the
+    organization get an email as owner, user or role, each checked to be in the record's scope."""
+    from django.contrib.auth import get_user_model
+
+    found = []
+    for model_field in entity.model._meta.concrete_fields:
+        target = model_field.related_model if model_field.many_to_one else None
+        if target is None or target is get_user_model():
+            continue
+        for other in target._meta.concrete_fields:
+            if isinstance(other, models.EmailField):
+                label = format_lazy("{} · {}", model_field.verbose_name, other.verbose_name)
+                found.append((f"{model_field.name}.{other.name}", label))
+    return found
+
+
+def _email_field_of(entity: Entity, config: dict) -> str:
+    """The record's own e-mail field, or one of a linked record (``contact.email``)."""
+    path = config.get("to_field")
+    if isinstance(path, str) and "." in path:
+        if path not in dict(related_email_fields(entity)):
+            raise setting_error("to_field", _("Choose a field of the right kind."))
+        return path
+    return _field_of(entity, config, "to_field", kinds=models.EmailField, required=False)
+
+
+def _email_at(record, path: str) -> str:
+    value = record
+    for name in path.split("."):
+        value = getattr(value, name, None)
+        if value is None:
+            return ""
+    return str(value)
 
 
 def _owner_of(record):
@@ -516,7 +554,7 @@ def email_recipients(context, config) -> tuple[list[str], list[str]]:
         else:
             left_out.append(str(person))
     if config.get("to_field"):
-        value = getattr(record, config["to_field"], "")
+        value = _email_at(record, config["to_field"])
         if value:
             addresses.append(value)
     return sorted(set(addresses)), left_out

@@ -36,6 +36,10 @@ class ProcessTemplate:
     requires: tuple[str, ...]
     # Pick-list values the process needs: (list, value, Hebrew, English, colour).
     choices: tuple = ()
+    # Roles the process hands work to: (key, Hebrew, English, the role whose rights a new one
+    # starts with). A role that exists is kept as it is; the administrator narrows a new one's
+    # rights on its page.
+    roles: tuple = ()
     # The parts, in the order they are made: entity key → list of records (dicts); a value
     # "@ref" stands for the record of this template whose "ref" is ref.
     parts: tuple[tuple[str, tuple[dict, ...]], ...] = ()
@@ -177,6 +181,18 @@ ONBOARDING = ProcessTemplate(
     ),
 )
 
+_CLOSED_HE = (
+    "<p>שלום {{ contact.first_name }},</p>"
+    "<p>הטיפול בפנייה {{ number }} („{{ subject }}”) הסתיים והיא נסגרה. נשמח אם תדרגו את "
+    "הטיפול בפנייה באזור הלקוחות.</p><p>בברכה,<br>צוות השירות</p>"
+)
+_CLOSED_EN = (
+    "<p>Hello {{ contact.first_name }},</p>"
+    "<p>We have finished handling your request {{ number }} (“{{ subject }}”) and closed it. "
+    "We would be glad if you rated how it was handled in the customer portal.</p>"
+    "<p>Best regards,<br>The service team</p>"
+)
+
 # Seed 000's example: a customer opens a request in the portal → support classifies and
 # answers first → development fixes → QA verifies → closed. It needs tickets, which the
 # service module brings; until then the template is listed, waiting for it.
@@ -186,9 +202,10 @@ SERVICE = ProcessTemplate(
     description=gettext_lazy(
         "A customer opens a request in the portal; support classifies it and answers first; "
         "when the code must change, development fixes it; QA verifies the fix; the request is "
-        "closed and the customer is told. Each hand-over creates the next team's task."
+        "closed and the customer is told. Each hand-over creates the next team's task: the "
+        "developers' and QA's roles are added for the people who fix and verify."
     ),
-    requires=("tickets", "tasks", "task-templates", "automation-rules"),
+    requires=("tickets", "tasks", "task-templates", "email-templates", "automation-rules"),
     choices=(
         ("ticket_status", "new", "חדשה", "New", "primary"),
         ("ticket_status", "classified", "סווגה", "Classified", "info"),
@@ -196,7 +213,25 @@ SERVICE = ProcessTemplate(
         ("ticket_status", "in_qa", "בבדיקת איכות", "In QA", "warning"),
         ("ticket_status", "closed", "סגורה", "Closed", "success"),
     ),
+    roles=(
+        ("developer", "מפתח", "Developer", "support_agent"),
+        ("qa", "בודק איכות", "QA tester", "support_agent"),
+    ),
     parts=(
+        (
+            "email-templates",
+            (
+                {
+                    "ref": "closed",
+                    "name": "שירות: הפנייה נסגרה",
+                    "entity": "tickets",
+                    "subject_he": "הפנייה {{ number }} נסגרה: {{ subject }}",
+                    "body_he": _CLOSED_HE,
+                    "subject_en": "Your request {{ number }} is closed: {{ subject }}",
+                    "body_en": _CLOSED_EN,
+                },
+            ),
+        ),
         (
             "task-templates",
             (
@@ -204,12 +239,34 @@ SERVICE = ProcessTemplate(
                     "ref": "classify",
                     "name": "שירות: סיווג ומענה ראשון",
                     "task_type": "call_back",
-                    "title": "לסווג ולתת מענה ראשון: {{display}}",
+                    "title": "לסווג ולתת מענה ראשון: {{number}} {{subject}}",
                     "priority": "high",
                     "due_offset": 4,
                     "due_unit": "hours",
                     "assignee_rule": "role",
                     "assignee_role": "support_agent",
+                },
+                {
+                    "ref": "fix",
+                    "name": "שירות: תיקון בפיתוח",
+                    "task_type": "general",
+                    "title": "לתקן את התקלה: {{number}} {{subject}}",
+                    "priority": "high",
+                    "due_offset": 2,
+                    "due_unit": "days",
+                    "assignee_rule": "role",
+                    "assignee_role": "developer",
+                },
+                {
+                    "ref": "verify",
+                    "name": "שירות: בדיקת איכות של התיקון",
+                    "task_type": "general",
+                    "title": "לבדוק את התיקון: {{number}} {{subject}}",
+                    "priority": "high",
+                    "due_offset": 1,
+                    "due_unit": "days",
+                    "assignee_rule": "role",
+                    "assignee_role": "qa",
                 },
             ),
         ),
@@ -222,15 +279,42 @@ SERVICE = ProcessTemplate(
                     "trigger_kind": "created",
                     "actions": [{"type": "create_task", "template": "@classify"}],
                 },
+                {
+                    "name": "שירות: הפנייה עברה לפיתוח",
+                    "description": "משימת תיקון למפתח (תבנית תהליך: פנייה בין צוותים).",
+                    "entity": "tickets",
+                    "trigger_kind": "status_entered",
+                    "trigger_config": {"value": "in_development"},
+                    "actions": [{"type": "create_task", "template": "@fix"}],
+                },
+                {
+                    "name": "שירות: התיקון עבר לבדיקת איכות",
+                    "description": "משימת בדיקה לבודק האיכות (תבנית תהליך: פנייה בין צוותים).",
+                    "entity": "tickets",
+                    "trigger_kind": "status_entered",
+                    "trigger_config": {"value": "in_qa"},
+                    "actions": [{"type": "create_task", "template": "@verify"}],
+                },
+                {
+                    "name": "שירות: הפנייה נסגרה",
+                    "description": "דוא״ל ללקוח שפתח אותה (תבנית תהליך: פנייה בין צוותים).",
+                    "entity": "tickets",
+                    "trigger_kind": "status_entered",
+                    "trigger_config": {"value": "closed"},
+                    "condition": {"field": "contact", "op": "not_empty"},
+                    "actions": [
+                        {"type": "send_email", "template": "@closed", "to_field": "contact.email"}
+                    ],
+                },
             ),
         ),
     ),
     steps=(
         gettext_lazy("The customer opens a request in the portal."),
         gettext_lazy("Support classifies it and answers first (4 business hours)."),
-        gettext_lazy("When the code must change: development fixes it."),
-        gettext_lazy("QA verifies the fix."),
-        gettext_lazy("The request is closed and the customer is told."),
+        gettext_lazy("When the code must change: development fixes it (a developer's task)."),
+        gettext_lazy("QA verifies the fix (a QA tester's task)."),
+        gettext_lazy("The request is closed and the customer is told by e-mail."),
     ),
 )
 
@@ -312,6 +396,7 @@ def process_install(key: str, *, actor) -> InstalledProcess:
         )
         if created:
             added_choices.append(choice.pk)
+    added_roles = [role.pk for role in _install_roles(template, actor)]
     made: dict = {}
     created_records: list[list] = []
     for entity_key, records in template.parts:
@@ -330,8 +415,27 @@ def process_install(key: str, *, actor) -> InstalledProcess:
     return InstalledProcess.objects.create(
         key=key,
         installed_by=actor if getattr(actor, "pk", None) else None,
-        created={"choices": added_choices, "records": created_records},
+        created={"choices": added_choices, "roles": added_roles, "records": created_records},
     )
+
+
+def _install_roles(template: ProcessTemplate, actor) -> list:
+    """The roles the template hands work to, made through the roles' services with the
+    rights of the role each is like; a role that exists stays as the administrator left it.
+    Returns the roles it made."""
+    from kesher.org.models import Role
+    from kesher.org.services import role_create, role_grants, role_set_grants
+
+    made = []
+    for key, name_he, name_en, like in template.roles:
+        if Role.objects.filter(key=key).exists():
+            continue
+        role = role_create(actor=actor, data={"key": key, "name_he": name_he, "name_en": name_en})
+        base = Role.objects.filter(key=like).first()
+        if base is not None and not base.is_admin:
+            role_set_grants(role, actor=actor, grants=role_grants(base))
+        made.append(role)
+    return made
 
 
 def _flat(exc: ValidationError) -> str:

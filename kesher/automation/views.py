@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kesher.automation import services
-from kesher.automation.actions import action_types
+from kesher.automation.actions import action_types, related_email_fields
 from kesher.automation.api import dry_run_record
 from kesher.automation.models import Rule, RuleActionResult, RuleRun
 from kesher.automation.triggers import triggers
@@ -67,6 +67,8 @@ def _options(entity) -> dict:
             date_fields.append(pair)
         if model_field.get_internal_type() == "CharField" and "email" in model_field.name:
             email_fields.append(pair)
+    # The address of a linked record: the customer a ticket is about (``contact.email``).
+    email_fields += [[path, str(label)] for path, label in related_email_fields(entity)]
     status_list = entity.choice_lists.get(entity.status_field or "", "")
     statuses = [[c.value, c.label] for c in Choice.objects.filter(list_key=status_list)]
     if entity.status_field and not status_list:

@@ -120,6 +120,11 @@ def test_quick_log_from_account_page(users, client_for):
     assert account.last_contact_at == interaction.occurred_at
     page = client.get(f"/r/accounts/{account.pk}/").content.decode()
     assert "שיחה מהירה" in page  # panel and timeline
+    # One no one owns (an e-mail that came in) ends at its time, no separator after it.
+    Interaction.objects.filter(pk=interaction.pk).update(owner=None)
+    page = client.get(f"/r/accounts/{account.pk}/").content.decode()
+    panel = page[page.index('id="recent-interactions"') :]
+    assert re.search(r"\d\d:\d\d</span>", panel[: panel.index("</ul>")])
 
 
 def test_quick_form_on_other_reps_account_is_404(users, client_for):

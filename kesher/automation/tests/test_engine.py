@@ -446,6 +446,49 @@ def test_email_goes_only_to_people_who_see_the_record(users, worker, outside, em
     assert run.results.get().detail["left_out"] == [str(users["sales_rep2"])]
 
 
+def test_an_email_to_the_address_of_a_linked_record(users, worker, outside, client_for):
+    """A ticket's e-mail goes to the customer it is about (``contact.email``, one link away);
+    a user's address one link away is refused: the organization's people get an email as
+    owner, user or role, each checked to be in the record's scope."""
+    from kesher.customers.tests.factories import make_contact
+    from kesher.integrations.services import email_template_create
+    from kesher.service.services import ticket_create
+
+    admin = users["admin"]
+    template = email_template_create(
+        actor=admin,
+        data={"name": "נפתחה", "entity": "tickets", "subject_he": "{{ number }}", "body_he": "."},
+    )
+    for wrong in ("handler.email", "owner.email", "contact.phone", "contact.nothing.email"):
+        with pytest.raises(ValidationError):
+            make_rule(
+                admin,
+                entity="tickets",
+                trigger_kind="created",
+                actions=[{"type": "send_email", "template": template.pk, "to_field": wrong}],
+            )
+    assert not Rule.objects.exists()
+    make_rule(
+        admin,
+        entity="tickets",
+        trigger_kind="created",
+        actions=[{"type": "send_email", "template": template.pk, "to_field": "contact.email"}],
+    )
+    dana = make_contact(admin, first_name="דנה", email="dana@customer.example")
+    with worker():
+        ticket = ticket_create(actor=users["support_agent"], data={"subject": "א", "contact": dana})
+        ticket_create(actor=users["support_agent"], data={"subject": "ב"})  # no contact
+    call = outside.send_email.call_args_list[0].kwargs
+    assert (call["to"], call["record"]) == (["dana@customer.example"], ticket)
+    assert outside.send_email.call_count == 1
+    # No one to send the other to: its action failed, said why.
+    assert RuleActionResult.objects.filter(outcome="failed").count() == 1
+    # The rule builder offers it, and no user's address.
+    page = client_for(admin).get("/automation/rules/new/?entity=tickets").content.decode()
+    assert "contact.email" in page
+    assert "handler.email" not in page
+
+
 def test_text_webhook_and_approval_actions(users, worker, outside):
     from kesher.approvals.models import ApprovalRequest
     from kesher.approvals.services import approval_process_create
