@@ -74,7 +74,8 @@ def navigation_links(address: str) -> dict[str, str]:
     if not address:
         return {}
     return {
-        "waze": "https://waze.com/ul?" + urlencode({"q": address, "navigate": "yes"}, quote_via=quote),
+        "waze": "https://waze.com/ul?"
+        + urlencode({"q": address, "navigate": "yes"}, quote_via=quote),
         "google": "https://www.google.com/maps/dir/?"
         + urlencode({"api": "1", "destination": address}, quote_via=quote),
     }
@@ -106,13 +107,9 @@ def visit_of(ticket: Ticket, user, now: datetime.datetime | None = None) -> Inte
     still open, else the latest open one of the last weeks; None when he has none."""
     start, end = _day_bounds(now or timezone.now())
     rows = list(
-        _visits(user, start - datetime.timedelta(days=LOOKBACK_DAYS), end).filter(
-            link_id=ticket.pk
-        )
+        _visits(user, start - datetime.timedelta(days=LOOKBACK_DAYS), end).filter(link_id=ticket.pk)
     )
-    done = set(
-        VisitReport.objects.filter(meeting__in=rows).values_list("meeting_id", flat=True)
-    )
+    done = set(VisitReport.objects.filter(meeting__in=rows).values_list("meeting_id", flat=True))
     open_ = [m for m in rows if m.pk not in done]
     today = [m for m in open_ if m.occurred_at >= start]
     return today[0] if today else (open_[-1] if open_ else None)
@@ -123,15 +120,23 @@ def customer_of(ticket: Ticket, user) -> tuple[str, str, str]:
     from kesher.customers.models import Account, Contact
 
     name, address, phone = "", "", ""
-    account = ticket.account_id and Account.objects.visible_to(user).filter(pk=ticket.account_id).first()
-    contact = ticket.contact_id and Contact.objects.visible_to(user).filter(pk=ticket.contact_id).first()
+    account = (
+        ticket.account_id and Account.objects.visible_to(user).filter(pk=ticket.account_id).first()
+    )
+    contact = (
+        ticket.contact_id and Contact.objects.visible_to(user).filter(pk=ticket.contact_id).first()
+    )
     if account:
         hidden = hidden_fields("accounts", user)
         name = account.name
         parts = [getattr(account, f) for f in ("street", "city") if f not in hidden]
         address = ", ".join(p for p in parts if p)
         phone = next(
-            (getattr(account, f) for f in ("phone", "mobile") if f not in hidden and getattr(account, f)),
+            (
+                getattr(account, f)
+                for f in ("phone", "mobile")
+                if f not in hidden and getattr(account, f)
+            ),
             "",
         )
     if contact:
@@ -139,7 +144,11 @@ def customer_of(ticket: Ticket, user) -> tuple[str, str, str]:
         name = f"{contact} · {name}" if name else str(contact)
         phone = (
             next(
-                (getattr(contact, f) for f in ("mobile", "phone") if f not in hidden and getattr(contact, f)),
+                (
+                    getattr(contact, f)
+                    for f in ("mobile", "phone")
+                    if f not in hidden and getattr(contact, f)
+                ),
                 "",
             )
             or phone
@@ -182,7 +191,9 @@ def day_visits(user, now: datetime.datetime | None = None) -> list[DayVisit]:
             chosen[ticket.pk] = DayVisit(ticket=ticket, meeting=meeting, overdue=True)
         elif ticket.pk not in chosen or chosen[ticket.pk].overdue or chosen[ticket.pk].done:
             # Today's visit replaces an overdue one; a done one gives way to one still open.
-            chosen[ticket.pk] = DayVisit(ticket=ticket, meeting=meeting, overdue=False, report=report)
+            chosen[ticket.pk] = DayVisit(
+                ticket=ticket, meeting=meeting, overdue=False, report=report
+            )
     visits = sorted(chosen.values(), key=lambda v: (not v.overdue, v.at, v.meeting.pk))
     for visit in visits:
         visit.customer, visit.address, visit.phone = customer_of(visit.ticket, user)

@@ -253,7 +253,7 @@ def visit_complete(
     return report
 
 
-# --- the ticket's timeline -------------------------------------------------------------------------
+# --- the ticket's timeline ---------------------------------------------------------------------
 
 VISITS = "visits"
 VISITS_LABEL = gettext_lazy("Visits")
@@ -278,9 +278,7 @@ def visit_reports_of(record, user, kind: str = "") -> list[TimelineItem]:
     )
     items = []
     for row in rows:
-        parts = ", ".join(
-            f"{m.product.name} × {m.quantity.normalize():f}" for m in row.parts.all()
-        )
+        parts = ", ".join(f"{m.product.name} × {m.quantity.normalize():f}" for m in row.parts.all())
         changes = {_("Closing notes"): [None, row.notes]}
         if parts:
             changes[_("Parts used")] = [None, parts]

@@ -46,6 +46,15 @@ def data_url(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """The services' messages read in English here; the API tests ask for Hebrew themselves."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def field(users):
     """The support agent is the technician: his van holds 3 cables and one serial-tracked
@@ -75,7 +84,9 @@ def field(users):
             to_warehouse=to,
             serials=serials,
         )
-    account = make_account(admin, name="אלפא תעשיות", street="הרצל 12", city="פתח תקווה", phone="03-9123456")
+    account = make_account(
+        admin, name="אלפא תעשיות", street="הרצל 12", city="פתח תקווה", phone="03-9123456"
+    )
     now = timezone.localtime()
     day = now.replace(hour=10, minute=0, second=0, microsecond=0)
     first = make_ticket(admin, subject="מדפסת תקועה", account=account, handler=tech)
@@ -83,12 +94,24 @@ def field(users):
     meeting = choice("interaction_kind", "meeting")
     for ticket, at in ((first, day), (second, day.replace(hour=8))):
         make_interaction(
-            admin, kind=meeting, subject="ביקור", occurred_at=at, link_type="tickets",
-            link_id=ticket.pk, owner=tech,
+            admin,
+            kind=meeting,
+            subject="ביקור",
+            occurred_at=at,
+            link_type="tickets",
+            link_id=ticket.pk,
+            owner=tech,
         )
     return {
-        "tech": tech, "van": van, "cable": cable, "filter": filter_, "elsewhere": elsewhere,
-        "first": first, "second": second, "account": account, "day": day,
+        "tech": tech,
+        "van": van,
+        "cable": cable,
+        "filter": filter_,
+        "elsewhere": elsewhere,
+        "first": first,
+        "second": second,
+        "account": account,
+        "day": day,
     }
 
 
@@ -116,17 +139,25 @@ def test_the_day_lists_his_visits_in_order_with_the_customer(field, users):
 def test_an_open_visit_of_yesterday_is_overdue_first(field, users):
     ticket = make_ticket(users["admin"], subject="ישן", handler=field["tech"])
     make_interaction(
-        users["admin"], kind=choice("interaction_kind", "meeting"), subject="ביקור",
-        occurred_at=field["day"] - datetime.timedelta(days=1), link_type="tickets",
-        link_id=ticket.pk, owner=field["tech"],
+        users["admin"],
+        kind=choice("interaction_kind", "meeting"),
+        subject="ביקור",
+        occurred_at=field["day"] - datetime.timedelta(days=1),
+        link_type="tickets",
+        link_id=ticket.pk,
+        owner=field["tech"],
     )
     visits = day_visits(field["tech"])
-    assert visits[0].ticket == ticket and visits[0].overdue
+    assert visits[0].ticket == ticket
+    assert visits[0].overdue
 
 
 def test_a_part_from_his_van(field):
-    move = visit_part_use(field["first"], actor=field["tech"], product=field["cable"].pk, quantity="2")
-    assert move.kind == MoveKind.PART_USE and move.from_warehouse == field["van"]
+    move = visit_part_use(
+        field["first"], actor=field["tech"], product=field["cable"].pk, quantity="2"
+    )
+    assert move.kind == MoveKind.PART_USE
+    assert move.from_warehouse == field["van"]
     assert StockLevel.objects.get(warehouse=field["van"], product=field["cable"]).quantity == 1
 
 
@@ -145,7 +176,9 @@ def test_a_part_not_in_the_van_or_beyond_it_is_refused(field, product, quantity,
 
 def test_someone_elses_ticket_is_refused(field, users):
     with pytest.raises(PermissionDenied):
-        visit_part_use(field["first"], actor=users["sales_rep2"], product=field["cable"].pk, quantity="1")
+        visit_part_use(
+            field["first"], actor=users["sales_rep2"], product=field["cable"].pk, quantity="1"
+        )
     with pytest.raises(PermissionDenied):
         visit_complete(field["first"], actor=users["manager"], notes="x")
 
@@ -161,12 +194,15 @@ def test_completing_writes_notes_parts_signature_and_resolves(field):
         parts=[{"product": field["filter"].pk, "quantity": "1", "serials": ["F-1"]}],
     )
     ticket = Ticket.objects.get(pk=field["first"].pk)
-    assert ticket.status.value == "resolved" and ticket.resolved_at is not None
+    assert ticket.status.value == "resolved"
+    assert ticket.resolved_at is not None
     assert ticket.resolution == "הוחלף כבל"
-    assert report.meeting is not None and report.signed_by == "דנה כהן"
+    assert report.meeting is not None
+    assert report.signed_by == "דנה כהן"
     assert sorted(m.product.sku for m in report.parts.all()) == ["CBL-9", "FLT-9"]
     attachment = Attachment.objects.get(pk=report.signature_id)
-    assert attachment.name.endswith(".png") and attachment.mime_type == "image/png"
+    assert attachment.name.endswith(".png")
+    assert attachment.mime_type == "image/png"
     assert attachment.file.read().startswith(b"\x89PNG")
     # On the ticket's timeline, and done on his day.
     items = items_for(ticket, field["tech"])
@@ -242,18 +278,21 @@ def test_my_day_page_on_a_phone(field, client_for):
     assert page.status_code == 200
     text = page.content.decode()
     assert 'href="tel:+97239123456"' in text or 'href="tel:039123456"' in text
-    assert "https://waze.com/ul?q=" in text and "google.com/maps/dir/" in text
+    assert "https://waze.com/ul?q=" in text
+    assert "google.com/maps/dir/" in text
     assert text.index("רשת איטית") < text.index("מדפסת תקועה")
     assert f"/service/visits/{field['first'].pk}/" in text
     home = client_for(field["tech"]).get("/").content.decode()
-    assert 'id="home-my-day"' in home and 'id="nav-my-day"' in home
+    assert 'id="home-my-day"' in home
+    assert 'id="nav-my-day"' in home
 
 
 def test_visit_page_part_and_completion(field, client_for):
     client = client_for(field["tech"])
     url = f"/service/visits/{field['first'].pk}/"
     page = client.get(url)
-    assert page.status_code == 200 and "service/signature.js" in page.content.decode()
+    assert page.status_code == 200
+    assert "service/signature.js" in page.content.decode()
     options = client.get("/service/my-day/van-products/", {"q": "כבל", "target": "visit-product"})
     assert f'data-pick="{field["cable"].pk}"' in options.content.decode()
     assert "מדפסת" not in options.content.decode()
@@ -261,17 +300,22 @@ def test_visit_page_part_and_completion(field, client_for):
     assert answer.status_code == 302
     assert StockMove.objects.filter(kind=MoveKind.PART_USE, ticket=field["first"]).count() == 1
     refused = client.post(url, {"notes": "x", "signature": "data:image/png;base64,AAAA"})
-    assert refused.status_code == 400 and not VisitReport.objects.exists()
+    assert refused.status_code == 400
+    assert not VisitReport.objects.exists()
     done = client.post(url, {"notes": "הוחלף", "signature": data_url(png()), "signed_by": "דנה"})
-    assert done.status_code == 302 and done["Location"] == "/service/my-day/"
+    assert done.status_code == 302
+    assert done["Location"] == "/service/my-day/"
     report = VisitReport.objects.get()
-    assert report.signature_id and report.parts.count() == 1
+    assert report.signature_id
+    assert report.parts.count() == 1
 
 
 def test_visit_pages_refuse_someone_elses_ticket(field, users, client_for):
     client = client_for(users["manager"])
     assert client.get(f"/service/visits/{field['first'].pk}/").status_code in (403, 404)
-    assert client_for(users["admin"]).get(f"/service/visits/{field['first'].pk}/").status_code == 403
+    assert (
+        client_for(users["admin"]).get(f"/service/visits/{field['first'].pk}/").status_code == 403
+    )
 
 
 # --- API --------------------------------------------------------------------------------------
@@ -294,7 +338,8 @@ def test_api_my_day_and_complete(field, api_for):
     )
     assert answer.status_code == 201, answer.content
     body = answer.json()
-    assert body["signature"] and body["parts"][0]["quantity"] == "2"
+    assert body["signature"]
+    assert body["parts"][0]["quantity"] == "2"
 
 
 @pytest.mark.parametrize(
