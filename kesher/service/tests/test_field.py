@@ -373,3 +373,17 @@ def test_api_someone_elses_ticket_is_403(field, users, api_for):
     )
     assert answer.status_code == 403
     _nothing_written(field)
+
+
+def test_my_day_and_the_visit_in_english(field, client_for):
+    from kesher.org.models import User
+
+    User.objects.filter(pk=field["tech"].pk).update(language="en")
+    client = client_for(User.objects.get(pk=field["tech"].pk))
+    day = client.get("/service/my-day/").content.decode()
+    assert 'dir="ltr"' in day
+    assert "My day" in day
+    assert "Open the visit" in day
+    visit = client.get(f"/service/visits/{field['first'].pk}/").content.decode()
+    assert "Customer signature" in visit
+    assert "Complete the visit" in visit
