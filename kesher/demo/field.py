@@ -1,6 +1,6 @@
 """The demo technician's day (issue 18 item 9; REQ SV-12; decision 0088): two visits today —
-meetings on open tickets he handles, at customers with an address and a phone — so "My day"
-is not empty when the demo opens. Everything goes through the services."""
+meetings the service manager books on open tickets he already handles, at customers with an
+address and a phone — so "My day" is not empty when the demo opens. Through the services."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from kesher.activities.services import interaction_create
 from kesher.org.models import User
 from kesher.platform.models import Choice
 from kesher.service.models import Ticket
-from kesher.service.services import ticket_update
 
 __all__ = ["create_field_day"]
 
@@ -26,6 +25,7 @@ def create_field_day(users: dict[str, User], *, technician: str, dispatcher: str
         return []
     tickets = list(
         Ticket.objects.filter(
+            handler=tech,
             resolved_at__isnull=True,
             merged_into__isnull=True,
             account__isnull=False,
@@ -37,8 +37,6 @@ def create_field_day(users: dict[str, User], *, technician: str, dispatcher: str
     today = timezone.localtime().replace(second=0, microsecond=0)
     visits = []
     for ticket, (hour, minute) in zip(tickets, HOURS, strict=False):
-        if ticket.handler_id != tech.pk:
-            ticket = ticket_update(ticket, actor=actor, data={"handler": tech})
         visits.append(
             interaction_create(
                 actor=actor,

@@ -2,7 +2,8 @@
 his day (Hebrew, RTL, 390 px wide), sees his two visits in order with the customer's phone and
 navigation links, opens one, uses a cable from his van (picked by typing), has the customer sign
 on the canvas with the mouse, writes his closing notes and completes the visit — the ticket is
-resolved, the signature is a PNG file on it and the visit is on its timeline.
+resolved, the signature is a PNG file on it and the visit is on its timeline. The day and the
+visit pass axe-core's WCAG 2.1 AA checks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -28,6 +30,17 @@ from tests.browser.conftest import htmx_settled
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=30_000)
+
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def _wcag_problems(page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA in the page's own part (``main``)."""
+    found = Axe().run(page, context="main", options=WCAG_AA).response["violations"]
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in found]
 
 
 def test_a_technicians_day_on_a_phone(users, open_page, log_in, screenshot):
@@ -74,11 +87,13 @@ def test_a_technicians_day_on_a_phone(users, open_page, log_in, screenshot):
     expect(stops.first.locator("a[href^='https://www.google.com/maps/dir/']")).to_have_count(1)
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _wcag_problems(page) == []
     screenshot(page, "field-day-he")
 
     stops.first.locator(".field-open").click()
     page.wait_for_url(f"**/service/visits/{printer.pk}/")
     htmx_settled(page)
+    assert _wcag_problems(page) == []
 
     # A cable from his van, picked by typing its name.
     page.locator("#visit-product-search").fill("כבל")
