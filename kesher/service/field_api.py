@@ -31,7 +31,7 @@ class DayVisitSerializer(serializers.Serializer):
     done = serializers.BooleanField()
     customer = serializers.CharField()
     address = serializers.CharField()
-    phone = serializers.CharField()
+    phone = serializers.CharField(help_text="E.164, for dialling.")
     navigation = serializers.DictField(source="links", child=serializers.URLField())
     sla = ClockBriefSerializer(source="clock", allow_null=True)
 
@@ -47,7 +47,7 @@ DAY_EXAMPLE = [
         "done": False,
         "customer": "דנה כהן · אלפא תעשיות",
         "address": "הרצל 12, פתח תקווה",
-        "phone": "052-410-0508",
+        "phone": "+972524100508",
         "navigation": {
             "waze": "https://waze.com/ul?q=%D7%94%D7%A8%D7%A6%D7%9C%2012&navigate=yes",
             "google": "https://www.google.com/maps/dir/?api=1&destination=%D7%94%D7%A8%D7%A6%D7%9C%2012",

@@ -65,7 +65,12 @@ class DayVisit:
 
     @property
     def tel(self) -> str:
+        """The number to dial (``tel:``), in E.164."""
         return "".join(c for c in self.phone if c.isdigit() or c == "+")
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone_national(self.phone)
 
 
 def navigation_links(address: str) -> dict[str, str]:
@@ -116,7 +121,7 @@ def visit_of(ticket: Ticket, user, now: datetime.datetime | None = None) -> Inte
 
 
 def customer_of(ticket: Ticket, user) -> tuple[str, str, str]:
-    """Name, address and phone of the ticket's customer as ``user`` may read them."""
+    """Name, address and phone (E.164) of the ticket's customer as ``user`` may read them."""
     from kesher.customers.models import Account, Contact
 
     name, address, phone = "", "", ""
@@ -155,7 +160,7 @@ def customer_of(ticket: Ticket, user) -> tuple[str, str, str]:
         )
         if not address and "city" not in hidden:
             address = contact.city or ""
-    return name, address, format_phone_national(phone) if phone else ""
+    return name, address, phone
 
 
 def visit_clock(ticket: Ticket, now) -> ClockView | None:
