@@ -30,6 +30,7 @@ from kesher.demo.catalogue import create_catalogue
 from kesher.demo.collab import create_collab
 from kesher.demo.customization import create_customization
 from kesher.demo.documents import create_document_templates
+from kesher.demo.field import create_field_day
 from kesher.demo.marketing import create_marketing
 from kesher.demo.objects import create_objects
 from kesher.demo.organization import (
@@ -118,6 +119,7 @@ def load_demo(
         create_document_templates(users[DEMO_ADMIN])
         create_billing(users)
         create_stock(users, technicians=["alon", "hadas"])
+        create_field_day(users, technician="alon", dispatcher="yael")
         create_purchasing(users, buyer="ronit")
         create_portal(users, rep=SALES_REPS[0])
         create_marketing(users)

@@ -32,6 +32,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketEmail",
+    "VisitReport",
 ]
 
 
@@ -535,3 +536,56 @@ class Article(KesherModel):
 
     def __str__(self):
         return localized(self, "title")
+
+
+class VisitReport(models.Model):
+    """A technician's visit to a ticket's customer, completed on his phone (REQ SV-12; issue 18
+    item 9; decision 0088): his closing notes, the parts he used from his van (their stock
+    moves), the customer's signature (a PNG file attached to the ticket) and who signed. The
+    visit itself is a meeting on the ticket; this is what it left behind, shown on the ticket's
+    timeline. Written once, by ``kesher.service.visits.visit_complete``."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="visit_reports"
+    )
+    meeting = models.ForeignKey(
+        "activities.Interaction",
+        verbose_name=_("visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("technician"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    notes = models.TextField(_("closing notes"), max_length=5000)
+    signed_by = models.CharField(_("signed by"), max_length=120, blank=True)
+    signature = models.ForeignKey(
+        "platform.Attachment",
+        verbose_name=_("customer signature"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    parts = models.ManyToManyField(
+        "stock.StockMove", verbose_name=_("parts used"), blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(_("completed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+        verbose_name = _("visit report")
+        verbose_name_plural = _("visit reports")
+        indexes = [
+            models.Index(fields=["ticket", "completed_at"], name="visit_report_ticket"),
+            models.Index(fields=["meeting"], name="visit_report_meeting"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.completed_at:%Y-%m-%d}"

@@ -1,8 +1,19 @@
 from django.urls import path
 
-from kesher.service import api, views
+from kesher.service import api, field_api, field_views, views
 
 urlpatterns = [
+    # Field service: the technician's day and visits (REQ SV-12; decision 0088).
+    path("service/my-day/", field_views.my_day, name="service_my_day"),
+    path("service/my-day/van-products/", field_views.van_products, name="service_van_products"),
+    path("service/visits/<int:pk>/", field_views.visit_page, name="service_visit"),
+    path("service/visits/<int:pk>/parts/", field_views.visit_part, name="service_visit_part"),
+    path("api/v1/service/my-day/", field_api.MyDayView.as_view(), name="api_service_my_day"),
+    path(
+        "api/v1/tickets/<int:pk>/visit-complete/",
+        field_api.VisitCompleteView.as_view(),
+        name="api_ticket_visit_complete",
+    ),
     path("service/sla-report/", views.sla_report_page, name="service_sla_report"),
     path("api/v1/service/sla-report/", api.SlaReportView.as_view(), name="api_service_sla_report"),
     path("service/tickets/<int:pk>/respond/", views.ticket_respond, name="service_ticket_respond"),

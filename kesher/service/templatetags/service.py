@@ -46,3 +46,26 @@ def my_open_tickets(context, limit: int = 5):
 def ticket_articles(context, ticket):
     """The knowledge-base articles suggested for the ticket (REQ SV-8)."""
     return suggested_articles(ticket, context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def wants_my_day(context) -> bool:
+    """Whether the user is offered "My day": he has a van or visits today (REQ SV-12); read
+    once per page."""
+    request = context["request"]
+    cached = getattr(request, "_wants_my_day", None)
+    if cached is None:
+        from kesher.platform.access import can
+        from kesher.service.fieldday import wants_day
+
+        cached = can(request.user, "tickets", "view") and wants_day(request.user)
+        request._wants_my_day = cached
+    return cached
+
+
+@register.simple_tag(takes_context=True)
+def my_visit(context, ticket) -> bool:
+    """Whether the signed-in user is the technician of ``ticket`` (its visit page is his)."""
+    from kesher.service.visits import may_visit
+
+    return may_visit(context["request"].user, ticket)

@@ -6,6 +6,7 @@ from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
     Verb,
+    never_allowed,
     not_allowed,
     owner_of,
     permitted,
@@ -191,3 +192,50 @@ register_records(
     },
     marker_field="name_he",
 )
+
+
+# Field service (REQ SV-12; decision 0088): a technician's day and his visits. Nobody in the
+# matrix's world handles its tickets or holds a visit to them, so past the ticket's rights and
+# scope every principal is refused the visit as someone else's (403), and writes nothing.
+register_route("pages", "/service/my-day/", Verb("GET", permitted("tickets", "view")))
+register_route(
+    "pages", "/service/my-day/van-products/", Verb("GET", permitted("tickets", "change"))
+)
+register_route(
+    "api",
+    "/api/v1/service/my-day/",
+    Verb("GET", permitted("tickets", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+    api=True,
+    what="the technician's day",
+)
+for _side in ("rep1", "rep2"):
+
+    def _ticket(world, side=_side):
+        return world.record("tickets", side)
+
+    _not_his = _then(permitted("tickets", "change", _ticket), Outcome.FORBIDDEN)
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/service/visits/{world.record('tickets', side).pk}/",
+        Verb("GET", _not_his),
+        Verb("POST", _not_his, data=lambda world, marker: {"notes": marker}),
+        what=f"{_side}'s ticket's visit",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/service/visits/{world.record('tickets', side).pk}/parts/",
+        Verb("POST", _not_his, data=lambda world, marker: {"quantity": "1"}),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s ticket's visit part",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/tickets/{world.record('tickets', side).pk}/visit-complete/"
+        ),
+        Verb("POST", _not_his, data=lambda world, marker: {"notes": marker}),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s ticket's visit completed",
+    )
