@@ -64,7 +64,7 @@ CLOCKS_EXAMPLE = [
 ]
 
 
-def _ticket(request, pk, action: str) -> Ticket:
+def ticket_for(request, pk, action: str) -> Ticket:
     if not can(request.user, "tickets", action):
         raise PermissionDenied
     ticket = Ticket.objects.visible_to(request.user).filter(pk=pk).first()
@@ -87,7 +87,7 @@ class TicketClocksView(APIView):
         examples=[OpenApiExample("Responded, resolution running", value=CLOCKS_EXAMPLE)],
     )
     def get(self, request, pk):
-        ticket = _ticket(request, pk, "view")
+        ticket = ticket_for(request, pk, "view")
         return Response(ClockSerializer(ticket_clocks(ticket), many=True).data)
 
 
@@ -107,7 +107,7 @@ class TicketRespondView(APIView):
         examples=[OpenApiExample("The clocks after the response", value=CLOCKS_EXAMPLE)],
     )
     def post(self, request, pk):
-        ticket = _ticket(request, pk, "change")
+        ticket = ticket_for(request, pk, "change")
         ticket = ticket_record_response(ticket, actor=request.user)
         return Response(ClockSerializer(ticket_clocks(ticket), many=True).data)
 
@@ -175,7 +175,7 @@ class TicketReplyView(APIView):
         ],
     )
     def post(self, request, pk):
-        ticket = _ticket(request, pk, "change")
+        ticket = ticket_for(request, pk, "change")
         body = ReplyRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
@@ -216,7 +216,7 @@ class TicketCannedRepliesView(APIView):
     def get(self, request, pk):
         from kesher.service.views import canned_for
 
-        ticket = _ticket(request, pk, "view")
+        ticket = ticket_for(request, pk, "view")
         return Response(CannedTextSerializer(canned_for(ticket, request.user), many=True).data)
 
 
@@ -239,7 +239,7 @@ class TicketMergeView(APIView):
         examples=[OpenApiExample("Into ticket 120", value={"into": 120})],
     )
     def post(self, request, pk):
-        ticket = _ticket(request, pk, "change")
+        ticket = ticket_for(request, pk, "change")
         body = MergeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         into = (
@@ -277,7 +277,7 @@ class TicketSplitView(APIView):
         ],
     )
     def post(self, request, pk):
-        ticket = _ticket(request, pk, "change")
+        ticket = ticket_for(request, pk, "change")
         if not can(request.user, "tickets", "add"):
             raise PermissionDenied
         body = SplitRequestSerializer(data=request.data)

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.service.api import _ticket
+from kesher.service.api import ticket_for
 from kesher.service.fieldday import day_visits
 from kesher.service.visits import MAX_PARTS, NOTES_LIMIT, SIGNATURE_MAX_BYTES, visit_complete
 
@@ -180,7 +180,7 @@ class VisitCompleteView(APIView):
         ],
     )
     def post(self, request, pk):
-        ticket = _ticket(request, pk, "change")
+        ticket = ticket_for(request, pk, "change")
         body = VisitCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data

@@ -50,8 +50,9 @@ def ticket_articles(context, ticket):
 
 @register.simple_tag(takes_context=True)
 def wants_my_day(context) -> bool:
-    """Whether the user is offered "My day": he has a van or visits today (REQ SV-12); read
-    once per page."""
+    """Whether the home page's tickets card offers "My day": the user has a van or visits today
+    (REQ SV-12). (The service menu offers it to everyone who sees tickets: asking on every page
+    cost two queries a page.)"""
     request = context["request"]
     cached = getattr(request, "_wants_my_day", None)
     if cached is None:
