@@ -200,6 +200,26 @@ def test_a_certificate_kesher_does_not_trust_is_refused(
     assert imap_server.unseen() == [b"<new@customer.co.il>"]
 
 
+def test_a_certificate_for_another_host_name_is_refused(mailbox, settings, tmp_path, caplog):
+    """The name is checked too: a certificate the trusted authority signed for another mail
+    server does not vouch for this one."""
+    elsewhere = make_certificates(tmp_path, hosts=("mail.other-company.co.il",))
+    settings.KESHER_IMAP_CA_FILE = str(elsewhere.ca_file)
+    server = ImapServer(elsewhere, user=SUPPORT, password=PASSWORD).start()
+    try:
+        server.fill([NEW])  # the tests' own client checks the authority, not the name
+        mailbox.imap_port = server.port
+        mailbox.save()
+        with caplog.at_level(logging.WARNING, logger="kesher.service"):
+            assert poll_mailboxes() == 0
+        (failure,) = [r for r in caplog.records if "polling failed" in r.getMessage()]
+        assert "not valid for '127.0.0.1'" in str(failure.exc_info[1])
+        assert nothing_written()
+        assert server.unseen() == [b"<new@customer.co.il>"]
+    finally:
+        server.stop()
+
+
 def test_the_practice_environment_polls_nothing(mailbox, imap_server, settings):
     settings.KESHER_PRACTICE = True
     imap_server.fill([NEW])
