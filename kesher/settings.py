@@ -317,6 +317,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kesher <kesher@localhost>")
+# Support mailboxes polled over IMAP: the server's certificate is always verified, against the
+# system's authorities and, for a company's own mail server, this private authority's PEM file.
+KESHER_IMAP_CA_FILE = os.environ.get("KESHER_IMAP_CA_FILE", "")
 
 # --- Localization ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "he"
