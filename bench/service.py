@@ -87,7 +87,11 @@ def _log(message: str) -> None:
 
 
 def _stamp(moment: datetime.datetime, postgres: bool):
-    return moment if postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    """A moment as the database column holds it: on SQLite the text Django writes (UTC, no
+    zone, no fraction when there is none), so the scans' comparisons of text hold."""
+    if postgres:
+        return moment
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ")
 
 
 # --- the data set -------------------------------------------------------------------------------
@@ -471,9 +475,10 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
         return call
 
     page1_floor = _bare(LIST_FLOOR.format(after=""), [team, status])
-    after = " AND (t.sla_due_at > %s OR (t.sla_due_at = %s AND t.id > %s))"
+    # A row value: both databases seek it in the index (an OR of the two is a filter).
+    after = " AND (t.sla_due_at, t.id) > (%s, %s)"
     due = boundary.sla_due_at
-    deep_floor = _bare(LIST_FLOOR.format(after=after), [team, status, due, due, boundary.pk])
+    deep_floor = _bare(LIST_FLOOR.format(after=after), [team, status, due, boundary.pk])
     url = "/r/tickets/?" + urlencode(params)
     figures = [
         ("list.page1", "list page, team & status, by SLA due, page 1", get(url), page1_floor),
@@ -535,7 +540,7 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
         ("floor, page 1", _plan_of(LIST_FLOOR.format(after=""), [team, status])),
         (
             f"floor, page {deep_page}",
-            _plan_of(LIST_FLOOR.format(after=after), [team, status, due, due, boundary.pk]),
+            _plan_of(LIST_FLOOR.format(after=after), [team, status, due, boundary.pk]),
         ),
     ]
     for key, _description, call, _floor in figures:
@@ -571,6 +576,7 @@ def tick_figures(ctx: dict) -> tuple[list, list[str], list]:
     from kesher.automation.services import rule_create
     from kesher.org.models import User
     from kesher.platform.models import Choice
+    from kesher.service.models import SlaClock
     from kesher.service.sla import due_clocks
 
     admin = User.objects.create_superuser("bench_admin", "admin@bench.example", "bench-pass")
@@ -598,7 +604,16 @@ def tick_figures(ctx: dict) -> tuple[list, list[str], list]:
             },
         )
     rule_ids = list(Rule.objects.filter(entity="tickets").values_list("pk", flat=True))
-    now = ctx["now"]
+    # Clocks fall due only in working hours: the tick is the one at the last moment before the
+    # data set's "now" at which running clocks fell due (a working day's busiest kind of tick).
+    now = (
+        SlaClock.objects.filter(
+            running_since__isnull=False, met_at__isnull=True, due_at__lte=ctx["now"]
+        )
+        .order_by("-due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    ) or ctx["now"]
     tick = datetime.timedelta(seconds=settings.KESHER_TICK_SECONDS)
 
     def scan(window: datetime.timedelta):
@@ -651,8 +666,9 @@ def tick_figures(ctx: dict) -> tuple[list, list[str], list]:
         ),
     ]
     notes = [
-        f"- Tick: rules «warning», «breach», «breach of technical support» (a condition); "
-        f"clocks found (warning / breach) in {tick.seconds} s: {counts['tick']}, in an hour: "
+        f"- Tick: rules «warning», «breach», «breach of technical support» (a condition), the "
+        f"tick at {now:%Y-%m-%d %H:%M} UTC (clocks fall due in working hours only); clocks "
+        f"found (warning / breach) in {tick.seconds} s: {counts['tick']}, in an hour: "
         f"{counts['hour']}, in a day: {counts['day']} (capped at the batch of 2,000); `now` "
         "fixed, so each round finds the same clocks; the figure includes rewinding each rule's "
         "`scanned_until` (one UPDATE).",
@@ -792,13 +808,11 @@ class _BareMail:
         with transaction.atomic(), connection.cursor() as cursor:
             ticket = None
             if referenced:
+                marks = ", ".join(["%s"] * len(referenced))
                 cursor.execute(
-                    "SELECT ticket_id FROM service_ticketemail WHERE message_id IN %s "
-                    "AND ticket_id IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
-                    if connection.vendor == "postgresql"
-                    else "SELECT ticket_id FROM service_ticketemail WHERE message_id IN (%s) "
+                    f"SELECT ticket_id FROM service_ticketemail WHERE message_id IN ({marks}) "
                     "AND ticket_id IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1",
-                    [tuple(referenced)] if connection.vendor == "postgresql" else referenced[:1],
+                    referenced,
                 )
                 row = cursor.fetchone()
                 ticket = row[0] if row else None
