@@ -30,8 +30,9 @@ Figures, each beside its floor, in rounds (each figure, then its floor):
 * ``tick.*`` — the worker's tick over the SLA triggers: ``kesher.automation.schedule.
   scan_scheduled`` with three enabled rules (a warning, a breach, and a breach of technical
   support tickets only), each rule's window the last tick (20 s, ``KESHER_TICK_SECONDS``) or an
-  hour (a worker that was down), ``now`` fixed so each round finds the same clocks (their runs
-  are written once; the later rounds' inserts are ignored by the dedupe key, as a second
+  hour (a worker that was down), ``now`` fixed at the last moment clocks fell due (the end of
+  a working day: clocks fall due in working hours only) so each round finds the same clocks
+  (their runs are written once; the later rounds' inserts are ignored by the dedupe key, as a second
   worker's are); ``find.day`` — ``sla.due_clocks`` over a day's window (a full batch). Floor:
   the bare indexed SQL, one statement per rule. Target ≤ 200 ms.
 * ``mail`` — ``--messages`` (2,000) raw MIME messages to the support mailbox, 60% opening
