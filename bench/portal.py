@@ -108,8 +108,9 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--pg-name", default=PG_NAME, help="the throw-away PostgreSQL database")
     options = parser.parse_args(argv)
-    where, cleanup = scratch_database(options.db, pg_name=PG_NAME, prefix="kesher-portal-")
+    where, cleanup = scratch_database(options.db, pg_name=options.pg_name, prefix="kesher-portal-")
     try:
         started = time.perf_counter()
         portal_user, customer_tickets = _setup(options.tickets, options.accounts, options.seed)

@@ -161,3 +161,25 @@ def test_sales_figures_are_measured_beside_their_floors(tmp_path):
     with sqlite3.connect(database) as conn:
         converted = conn.execute("SELECT count(*) FROM sales_lead WHERE converted_at IS NOT NULL")
         assert converted.fetchone()[0] == 0
+
+
+def test_service_figures_are_measured_beside_their_floors(tmp_path):
+    """``bench.service`` (issue 18): tickets with their SLA clocks in a throw-away database, the
+    ticket list, the worker's SLA tick and incoming e-mail, each beside its floor."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [
+        sys.executable, "-m", "bench.service", "--db", "sqlite", "--tickets", "400",
+        "--accounts", "40", "--runs", "2", "--warmup", "1", "--deep-page", "2",
+        "--messages", "6", "--mail-warmup", "1", "--results-dir", str(tmp_path),
+    ]  # fmt: skip
+    finished = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = (tmp_path / "service-sqlite.md").read_text()
+    for key in ("list.page1", "list.page2.cursor", "api.page1", "selector.page1", "tick.20s"):
+        assert f"| {key} — " in report
+    assert "| mail — `email_receive`, one worker | 6 |" in report
+    assert "400 open tickets" in report
+    assert "800 SLA clocks" in report
+    assert "journal_mode wal" in report
