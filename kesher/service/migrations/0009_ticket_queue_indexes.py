@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('service', '0007_ticket_product'),
+        ('service', '0008_visit_report'),
     ]
 
     operations = [
