@@ -124,6 +124,34 @@ def scratch_database(db: str, *, pg_name: str, prefix: str) -> tuple[str, object
     return f"PostgreSQL database {pg_name} on {parts.hostname}:{parts.port or 5432}", drop
 
 
+def migrate() -> None:
+    """Bring the benchmark database to the latest schema: ``manage.py migrate``.
+
+    A fresh database for a smoke run (``KESHER_BENCH_SCHEMA=models``, tests/test_bench_smoke.py)
+    is built from the models and Kesher's data migrations instead, as the test database is
+    (``kesher/platform/testing/database.py``): seconds instead of a minute or more of CPU
+    rendering ~176 migrations' states. Figures worth recording are measured on a migrated
+    database: the variable is for the smoke runs only.
+    """
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    fresh = not MigrationRecorder(connection).has_table()
+    if fresh and os.environ.get("KESHER_BENCH_SCHEMA") == "models":
+        from django.test.utils import override_settings
+
+        from kesher.platform.testing import database
+
+        with override_settings(MIGRATION_MODULES=database.NoMigrations()):
+            call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
+        call_command("createcachetable", verbosity=0)
+        database.record_every_migration()
+        database.run_data_migrations()
+        return
+    call_command("migrate", verbosity=0, interactive=False)
+
+
 def create_database(target: Target, *, fresh: bool) -> None:
     """Make sure the benchmark database exists; ``fresh`` drops whatever was there first."""
     if target.vendor == "sqlite":

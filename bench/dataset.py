@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from django.core.management import call_command
 from django.db import connection
 
-from bench.database import Target, create_database
+from bench.database import Target, create_database, migrate
 from bench.generate import GENERATOR_VERSION, Plan, dataset_info, generate
 
 __all__ = ["ensure_dataset"]
@@ -28,14 +27,14 @@ def ensure_dataset(target: Target, plan: Plan, *, rebuild: bool = False) -> dict
     if info is not None:
         _log(f"data set present in {target.describe()}: {info['counts']}")
         # Migrations added since the load apply to the existing tables.
-        call_command("migrate", verbosity=0, interactive=False)
+        migrate()
         return info
     if connection.introspection.table_names():
         connection.close()
         create_database(target, fresh=True)
     started = time.perf_counter()
     _log(f"migrating {target.describe()}")
-    call_command("migrate", verbosity=0, interactive=False)
+    migrate()
     _log(f"generating {plan.contacts:,} contacts and {plan.accounts:,} accounts (seed {plan.seed})")
     result = generate(plan, log=_log)
     _log(f"generated in {time.perf_counter() - started:.0f}s: {result['timings']}")

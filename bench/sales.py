@@ -128,19 +128,20 @@ def _write_marker(info: dict) -> None:
 
 def ensure_dataset(target: Target, plan: SalesPlan, *, rebuild: bool) -> dict:
     """Migrate, and generate the sales data set unless the database holds exactly ``plan``'s."""
-    from django.core.management import call_command
     from django.db import connection
+
+    from bench.database import migrate
 
     info = None if rebuild else _marker()
     if info and info.get("plan") == asdict(plan) and info.get("version") == SALES_VERSION:
         _log(f"sales data set present in {target.describe()}: {info['counts']}")
-        call_command("migrate", verbosity=0, interactive=False)
+        migrate()
         return info
     if connection.introspection.table_names():
         connection.close()
         create_database(target, fresh=True)
     _log(f"migrating {target.describe()}")
-    call_command("migrate", verbosity=0, interactive=False)
+    migrate()
     return generate(plan)
 
 

@@ -327,10 +327,11 @@ def _tickets(plan: dict, people: dict, rng: random.Random) -> dict:
 
 def _setup(plan: dict) -> dict:
     import django
-    from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0)
+    from bench.database import migrate
+
+    migrate()
     rng = random.Random(plan["seed"])
     started = time.perf_counter()
     people = _people(rng, plan["accounts"])
