@@ -230,3 +230,21 @@ def test_au3_pages_speak_english_to_english_users(client_for, users, pending):
     page = client.get(f"/approvals/{pending.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Your decision" in page
     assert "Approve" in page
+
+
+def test_au3_the_badge_counts_only_requests_about_records_the_approver_sees(
+    users, account, pending, django_assert_num_queries
+):
+    """The badge asks which kinds of record wait, then keeps those he may see (two queries);
+    nothing waiting is one (each call also checks the processes' cache stamp)."""
+    from kesher.approvals.selectors import waiting_count
+
+    manager = users["manager"]
+    waiting_count(manager)  # which entities have processes: read once, then kept
+    with django_assert_num_queries(3):
+        assert waiting_count(manager) == 1
+    # The account goes to a rep of another department: out of the manager's scope.
+    Account.objects.filter(pk=account.pk).update(owner=users["sales_rep2"])
+    assert waiting_count(manager) == 0
+    with django_assert_num_queries(2):
+        assert waiting_count(users["read_only"]) == 0

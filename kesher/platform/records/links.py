@@ -7,6 +7,8 @@ actor's visibility in the services.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -57,10 +59,14 @@ def linked_record(obj):
     return model._base_manager.filter(pk=obj.link_id).first()
 
 
-def linked_visible_q(user) -> Q:
-    """Rows linked to a record ``user`` may see: one condition per linkable entity."""
+def linked_visible_q(user, keys: Iterable[str] | None = None) -> Q:
+    """Rows linked to a record ``user`` may see: one condition per linkable entity (of
+    ``keys`` only, when the caller knows which kinds of record its rows link to)."""
     condition = Q(pk__in=[])
+    wanted = None if keys is None else set(keys)
     for key in linkable_keys():
+        if wanted is not None and key not in wanted:
+            continue
         if not can(user, key, "view"):
             continue
         visible = registry.get(key).queryset().visible_to(user)
