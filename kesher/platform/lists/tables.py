@@ -46,8 +46,21 @@ def with_columns(qs, fields, user=None):
     return qs
 
 
+def _large_entity(model) -> str | None:
+    """The key of ``model``'s entity when it is one of the large tables (accounts, contacts…)."""
+    from kesher.platform.registry import registry
+
+    if model is None or not registry.has_model(model):
+        return None
+    entity = registry.for_model(model)
+    return entity.key if entity.large else None
+
+
 class Filter:
-    """One simple filter of the list: a pick-list, a user, a yes/no, or text."""
+    """One simple filter of the list: a pick-list, a user, a yes/no, text, or a record of a
+    large table (a search-as-you-type picker)."""
+
+    picker_entity: str | None = None
 
     def __init__(self, entity: Entity, name: str, value: str, user):
         self.name = name
@@ -59,6 +72,11 @@ class Filter:
         self.options = None
         if isinstance(self.field, models.BooleanField):
             self.kind = "bool"
+        elif self.field.is_relation and _large_entity(self.field.related_model):
+            # A record of a large table is chosen by typing its name, never from a <select>
+            # of its first 200 records (read on every page: a quarter of a list's time).
+            self.kind = "picker"
+            self.picker_entity = _large_entity(self.field.related_model)
         elif self.field.is_relation:
             self.kind = "select"
             related = self.field.related_model
