@@ -24,6 +24,9 @@ purchase_orders = register(
         model=PurchaseOrder,
         retained_by_law=kept_by_law,
         retained_fields=("number", "name", "supplier", "company", "doc_date", "currency", *TOTALS),
+        # A link to one (a supplier invoice's order, a filter) is chosen as typed: a business
+        # orders thousands a year, too many for a <select>.
+        large=True,
         label=_("purchase order"),
         label_plural=_("Purchase orders"),
         icon="📦",
@@ -93,6 +96,8 @@ supplier_invoices = register(
             *TOTALS,
             *SHEKELS,
         ),
+        # A payment names its invoice with the picker, found by the supplier's number.
+        large=True,
         label=_("supplier invoice"),
         label_plural=_("Supplier invoices"),
         icon="🧾",

@@ -99,7 +99,8 @@ def order_action(request, pk, action):
     needed = "view" if action == "supplier-invoice" else "change"
     entity = entity_for("purchase-orders", request.user, needed)
     order = record_for(entity, request.user, pk)
-    target = order
+    # Where the user lands: the order again, or the supplier's invoice made of it.
+    target: tuple[str, object] = ("purchase-orders", order)
     try:
         if action == "order":
             order = services.purchase_order_order(order, actor=request.user)
@@ -115,12 +116,13 @@ def order_action(request, pk, action):
             message = _("The goods were received into the warehouse.")
         elif action == "supplier-invoice":
             entity_for("supplier-invoices", request.user, "add")
-            target = services.supplier_invoice_from_order(
+            invoice = services.supplier_invoice_from_order(
                 order,
                 actor=request.user,
                 supplier_number=request.POST.get("supplier_number", ""),
                 doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
             )
+            target = ("supplier-invoices", invoice)
             message = _("The supplier's invoice was made as a draft.")
         else:
             raise Http404
@@ -129,7 +131,7 @@ def order_action(request, pk, action):
             messages.error(request, text)
         return _to("purchase-orders", order)
     messages.success(request, message)
-    return _to("supplier-invoices" if target is not order else "purchase-orders", target)
+    return _to(*target)
 
 
 @require_POST

@@ -3,7 +3,13 @@ product), and saves the product a row names."""
 
 import pytest
 
-from kesher.purchasing.services import purchase_order_create
+from kesher.purchasing.services import (
+    LineInput,
+    lines_set,
+    purchase_order_create,
+    supplier_invoice_create,
+    supplier_invoice_record,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +28,48 @@ def test_a_row_picks_its_product_with_the_record_picker(users, supplier, goods, 
     line = order.lines.get()
     assert (line.product, line.quantity) == (mouse, 2)
     assert f'value="{mouse}"' in client.get(url).content.decode()  # the chosen name shown
+
+
+def test_the_payment_form_picks_its_invoice_as_typed(users, supplier, client_for):
+    """A supplier's invoices are many (thousands a year): the payment form names its invoice
+    with the record picker, filled from the invoice's "Record a payment" button, never a
+    <select> of every invoice; the invoice is found by the supplier's number."""
+    manager = users["manager"]
+    invoice = supplier_invoice_create(
+        actor=manager, data={"supplier": supplier, "supplier_number": "INV-7781"}
+    )
+    invoice = lines_set(
+        invoice, actor=manager, lines=[LineInput(name="שכירות", quantity="1", unit_price="100")]
+    )
+    invoice = supplier_invoice_record(invoice, actor=manager)
+    client = client_for(manager)
+    url = f"/r/supplier-payments/new/?invoice={invoice.pk}&supplier={supplier.pk}&amount=118.00"
+    page = client.get(url).content.decode()
+    assert 'id="id_invoice-search"' in page
+    assert '<select name="invoice"' not in page
+    assert f'value="{invoice}"' in page  # the invoice named, not only its id
+    found = client.get("/pick/supplier-invoices/", {"q": "INV-7781", "target": "id_invoice"})
+    assert f'data-pick="{invoice.pk}"' in found.content.decode()
+
+
+def test_each_button_lands_on_the_right_page(users, supplier, goods, client_for):
+    """Ordering and receiving come back to the order; making the supplier's invoice opens the
+    invoice (ordering once landed on a supplier invoice of the order's id: "not found")."""
+    manager = users["manager"]
+    order = purchase_order_create(
+        actor=manager, data={"supplier": supplier, "warehouse": goods["warehouse"]}
+    )
+    lines_set(
+        order,
+        actor=manager,
+        lines=[LineInput(product=goods["mouse"], quantity="2", unit_price="20")],
+    )
+    client = client_for(manager)
+    back = f"/r/purchase-orders/{order.pk}/"
+    assert client.post(f"/purchase-orders/{order.pk}/order/")["Location"] == back
+    receive = {"warehouse": str(goods["warehouse"].pk)}
+    assert client.post(f"/purchase-orders/{order.pk}/receive/", receive)["Location"] == back
+    made = client.post(f"/purchase-orders/{order.pk}/supplier-invoice/", {"supplier_number": "7"})
+    invoice = order.supplier_invoices.get()
+    assert made["Location"] == f"/r/supplier-invoices/{invoice.pk}/"
+    assert client.get(made["Location"]).status_code == 200

@@ -1,0 +1,176 @@
+"""Purchasing in a real browser, in Hebrew (issue 17 items 1 and 4; decision 0087): a manager
+(purchasing is the managers' among the built-in roles) writes a purchase order to a supplier
+he picks as he types, adds a printer from the catalogue and a delivery charge (a plain expense
+line) with the line picker, sees the totals in shekels, sends the order (its number PO-…),
+receives it into the main warehouse (the printers enter stock, the delivery does not), records
+the supplier's invoice made from it and pays part of it by bank transfer; the supplier's page
+shows what we still owe him. The purchase order's page passes axe-core's WCAG 2.1 AA checks
+(IS 5568).
+
+REQ SA-10, SA-11, RE-1, RE-3; docs ISRAEL.md.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings as django_settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from kesher.catalogue.tests.factories import make_group, make_product
+from kesher.customers.tests.factories import make_account
+from kesher.platform.records.services import record_create
+from kesher.purchasing.models import PurchaseOrder, SupplierInvoice, SupplierPayment
+from kesher.stock.models import StockLevel, StockMove
+from tests.browser.conftest import htmx_settled
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+expect.set_options(timeout=30_000)
+
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def _signed_in(open_page, live_server, user):
+    """A page of ``user``'s, signed in by a session made on the server's side (signing in
+    through the form is the main flow's test; hashing a password costs a second here)."""
+    client = Client()
+    client.force_login(user)
+    page = open_page()
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    return page
+
+
+def _pick(page, field_id: str, typed: str, pk: int) -> None:
+    """Type into a record picker and choose the suggestion of record ``pk``."""
+    htmx_settled(page)  # the picker's triggers bound before typing
+    page.locator(f"#{field_id}-search").fill(typed)
+    page.locator(f"[data-target={field_id}][data-pick='{pk}']").click()
+    expect(page.locator(f"#{field_id}")).to_have_value(str(pk))
+
+
+def _wcag_problems(page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA in the page's own part (``main``), as
+    the record page's test reads it."""
+    found = Axe().run(page, context="main", options=WCAG_AA).response["violations"]
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in found]
+
+
+def test_a_purchase_order_received_invoiced_and_paid_in_part(
+    users, open_page, live_server, screenshot
+):
+    admin, manager = users["admin"], users["manager"]
+    printer = make_product(
+        admin,
+        name="מדפסת לייזר",
+        sku="PRN-2",
+        group=make_group(admin, "ציוד משרדי"),
+        price="1900.00",
+        cost_price=Decimal("1250.00"),
+    )
+    warehouse = record_create(
+        "warehouses", actor=admin, data={"name": "מחסן ראשי", "kind": "warehouse"}
+    )
+    supplier = make_account(manager, name="דפוס הצפון בע״מ", company_number="514713288")
+
+    page = _signed_in(open_page, live_server, manager)
+    # The order's header: the supplier picked as typed, the warehouse the goods will enter.
+    page.goto("/r/purchase-orders/new/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.locator("#id_name").fill("מדפסות לסניף חיפה")
+    _pick(page, "id_supplier", "דפוס", supplier.pk)
+    page.locator("#id_warehouse").select_option(str(warehouse.pk))
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_url("**/r/purchase-orders/*/")
+    order = PurchaseOrder.objects.get(supplier=supplier)
+    assert (order.status, order.warehouse, order.owner) == ("draft", warehouse, manager)
+
+    # Its lines: four printers from the catalogue at their cost price, and the delivery.
+    page.locator("#purchase-lines-edit").click()
+    page.wait_for_url(f"**/purchasing/purchase-orders/{order.pk}/lines/")
+    _pick(page, "line-product-1", "מדפסת", printer.pk)
+    page.locator("[name=quantity_1]").fill("4")  # no price typed: the product's cost price
+    page.locator("[name=name_2]").fill("הובלה והתקנה")
+    page.locator("[name=quantity_2]").fill("1")
+    page.locator("[name=unit_price_2]").fill("350")
+    screenshot(page, "purchase-lines-he")
+    page.locator("#lines-save").click()
+    page.wait_for_url(f"**/r/purchase-orders/{order.pk}/")
+    # 4 × 1,250 + 350 = 5,350 before VAT; 18% VAT 963; 6,313 in all.
+    lines = page.locator("#purchase-lines")
+    expect(lines.locator("tbody tr")).to_have_count(2)
+    expect(lines.locator("tfoot")).to_contain_text("₪5,350.00")
+    expect(lines.locator("tfoot")).to_contain_text("₪963.00")
+    expect(page.locator("#purchase-total")).to_have_text("₪6,313.00")
+    htmx_settled(page)  # the timeline, loaded after the page shows
+    assert _wcag_problems(page) == []
+
+    # Sent: the number of the company's purchase orders, and the order is locked.
+    page.locator("#purchase-order-order").click()
+    expect(page.locator("#purchase-order-order")).to_have_count(0)
+    order.refresh_from_db()
+    assert (order.status, order.number[:3]) == ("ordered", "PO-")
+    expect(page.locator("#record-title")).to_contain_text(order.number)
+    expect(page.locator("#purchase-lines-edit")).to_have_count(0)
+    screenshot(page, "purchase-order-ordered-he")
+
+    # Received into the main warehouse: the printers enter stock, the delivery line does not.
+    page.locator("#purchase-order-receive-form select").select_option(str(warehouse.pk))
+    page.locator("#purchase-order-receive").click()
+    expect(page.locator("#purchase-order-receive")).to_have_count(0)
+    order.refresh_from_db()
+    assert order.status == "received"
+    assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 4
+    move = StockMove.objects.get(product=printer)
+    assert (move.kind, move.reference, move.unit_cost) == ("receipt", order.number, 1250)
+    page.goto(f"/stock/?warehouse={warehouse.pk}")
+    expect(page.locator("#stock-levels tbody tr")).to_have_count(1)
+    expect(page.locator("#stock-levels tbody tr")).to_contain_text("מדפסת לייזר")
+    expect(page.locator("#stock-levels .stock-quantity")).to_have_text(["4"])
+
+    # The supplier's invoice, made from the order (its lines copied), recorded in the books.
+    page.goto(f"/r/purchase-orders/{order.pk}/")
+    page.locator("details:has(#purchase-order-invoice-form) > summary").click()
+    page.locator("#purchase-order-invoice-form [name=supplier_number]").fill("INV-7781")
+    page.locator("#purchase-order-invoice").click()
+    page.wait_for_url("**/r/supplier-invoices/*/")
+    page.locator("#supplier-invoice-record").click()
+    expect(page.locator("#supplier-invoice-record")).to_have_count(0)
+    invoice = SupplierInvoice.objects.get(supplier=supplier)
+    assert (invoice.status, invoice.purchase_order, invoice.total) == ("recorded", order, 6313)
+    assert (invoice.total_ils, invoice.balance) == (Decimal("6313.00"), Decimal("6313.00"))
+
+    # Part of it paid by bank transfer: the form comes filled from the invoice.
+    page.locator("#supplier-invoice-pay").click()
+    page.wait_for_url("**/r/supplier-payments/new/*")
+    expect(page.locator("#id_amount")).to_have_value("6313.00")
+    page.locator("#id_amount").fill("2000")
+    page.locator("#id_means").select_option("transfer")
+    page.locator("#id_reference").fill("העברה 88213")
+    screenshot(page, "supplier-payment-he")
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_url("**/r/supplier-payments/*/")
+    payment = SupplierPayment.objects.get(invoice=invoice)
+    assert (payment.supplier, payment.amount, payment.amount_ils) == (supplier, 2000, 2000)
+    invoice.refresh_from_db()
+    assert (invoice.paid, invoice.balance) == (Decimal("2000.00"), Decimal("4313.00"))
+    page.goto(f"/r/supplier-invoices/{invoice.pk}/")
+    expect(page.locator("#supplier-invoice-pay")).to_be_visible()  # 4,313 still open
+    screenshot(page, "supplier-invoice-he")
+
+    # The supplier's page: what we still owe him.
+    page.goto(f"/r/accounts/{supplier.pk}/")
+    payables = page.locator("#account-payables")
+    expect(payables).to_contain_text("חוב שלנו לספק")
+    expect(payables.locator("#payables-open")).to_have_text("₪4,313.00 (1)")
+    expect(payables.locator("#payables-overdue")).to_have_text("₪0.00 (0)")
+    print(screenshot(page, "supplier-account-he"))  # looked at by whoever runs it (-s)
