@@ -23,21 +23,31 @@ SMOKE_ENV = {
 }
 
 
+def run_bench(*arguments: str) -> str:
+    """``python -m <arguments>`` as a user runs a benchmark; what it printed."""
+    finished = subprocess.run(
+        [sys.executable, "-m", *arguments],
+        cwd=ROOT,
+        env=SMOKE_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    return finished.stdout
+
+
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("bench")
     database = work / "bench.sqlite3"
     results = work / "results"
-    env = SMOKE_ENV
-    command = [
-        sys.executable, "-m", "bench", "run", "--db", "sqlite",
+    run_bench(
+        "bench", "run", "--db", "sqlite",
         "--sqlite-path", str(database), "--contacts", "2000", "--accounts", "400",
         "--owners", "5", "--runs", "2", "--warmup", "0", "--results-dir", str(results),
-    ]  # fmt: skip
-    finished = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    )  # fmt: skip
     (json_path,) = results.glob("*-sqlite.json")
     return {
         "database": database,
@@ -121,17 +131,11 @@ def test_results_record_the_database_settings(bench_run):
 def test_create_is_measured_with_the_duplicate_check_beside_the_bare_floor(bench_run):
     """``bench.create``: creates as clients send them (no ``?force``) over a copy of the data
     set, each answered 201, beside the bare floor and the forced create of the same run."""
-    env = SMOKE_ENV
-    command = [
-        sys.executable, "-m", "bench.create", "--db", "sqlite",
+    report = run_bench(
+        "bench.create", "--db", "sqlite",
         "--sqlite-path", str(bench_run["database"]), "--creates", "6", "--warmup", "2",
         "--no-write",
-    ]  # fmt: skip
-    finished = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
-    report = finished.stdout
+    )  # fmt: skip
     assert "over 2,000 contacts — sqlite" in report
     assert "| create.api_clients — no `?force`" in report
     assert "| create.api_forced — `?force=true`" in report
@@ -144,18 +148,13 @@ def test_create_is_measured_with_the_duplicate_check_beside_the_bare_floor(bench
 def test_sales_figures_are_measured_beside_their_floors(tmp_path):
     """``bench.sales`` (issue 15): its own small data set, every figure beside its floor and
     target, conversions through the API beside the bare ones, on a copy of the set."""
-    env = SMOKE_ENV
     database = tmp_path / "sales.sqlite3"
-    command = [
-        sys.executable, "-m", "bench.sales", "--db", "sqlite", "--sqlite-path", str(database),
+    run_bench(
+        "bench.sales", "--db", "sqlite", "--sqlite-path", str(database),
         "--opportunities", "300", "--leads", "150", "--accounts", "60", "--contacts", "80",
         "--runs", "2", "--warmup", "1", "--converts", "6", "--convert-warmup", "1",
         "--results-dir", str(tmp_path),
-    ]  # fmt: skip
-    finished = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    )  # fmt: skip
     report = (tmp_path / "sales-sqlite.md").read_text()
     for key in ("board.page", "board.selector", "move.service", "move.api", "forecast.api"):
         assert f"| {key} — " in report
@@ -172,16 +171,11 @@ def test_sales_figures_are_measured_beside_their_floors(tmp_path):
 def test_service_figures_are_measured_beside_their_floors(tmp_path):
     """``bench.service`` (issue 18): tickets with their SLA clocks in a throw-away database, the
     ticket list, the worker's SLA tick and incoming e-mail, each beside its floor."""
-    env = SMOKE_ENV
-    command = [
-        sys.executable, "-m", "bench.service", "--db", "sqlite", "--tickets", "400",
+    run_bench(
+        "bench.service", "--db", "sqlite", "--tickets", "400",
         "--accounts", "40", "--runs", "2", "--warmup", "1", "--deep-page", "2",
         "--messages", "6", "--mail-warmup", "1", "--results-dir", str(tmp_path),
-    ]  # fmt: skip
-    finished = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    )  # fmt: skip
     report = (tmp_path / "service-sqlite.md").read_text()
     for key in ("list.page1", "list.page2.cursor", "api.page1", "selector.page1", "tick.20s"):
         assert f"| {key} — " in report

@@ -80,16 +80,20 @@ def nodes_before(node: Node, *, apps: Iterable[str] = (), using=DEFAULT_DB_ALIAS
     the test's rows (records of ``apps``) can tell. Migrating the whole rest of the graph would
     replay migrations the test is not about, a minute of CPU each time."""
     graph = MigrationLoader(connections[using], ignore_no_migrations=True).graph
-    gone = set(graph.backwards_plan(node))
-    found = {parent.key for parent in graph.node_map[node].parents}
-    for label in apps:
-        kept = {key for key in graph.nodes if key[0] == label and key not in gone}
-        found |= {
-            key
-            for key in kept
-            if not any(child.key in kept for child in graph.node_map[key].children)
-        }
-    return sorted(found)
+    gone, labels = set(graph.backwards_plan(node)), set(apps)
+    kept = {key for key in graph.nodes if key[0] in labels and key not in gone}
+    return sorted({parent.key for parent in graph.node_map[node].parents} | _latest(graph, kept))
+
+
+def _latest(graph, nodes: set[Node]) -> set[Node]:
+    """Of ``nodes``, each app's last: none of its own app's children is among them."""
+    return {
+        key
+        for key in nodes
+        if not any(
+            child.key in nodes and child.key[0] == key[0] for child in graph.node_map[key].children
+        )
+    }
 
 
 @contextmanager
@@ -121,16 +125,8 @@ def upgrade(using=DEFAULT_DB_ALIAS, *, to: Node | None = None):
     if to is None:
         return None
     loader = MigrationLoader(connections[using])
-    applied = set(loader.applied_migrations)
-    latest = [
-        key
-        for key in applied
-        if not any(
-            child.key in applied and child.key[0] == key[0]
-            for child in loader.graph.node_map[key].children
-        )
-    ]
-    return loader.project_state(latest, at_end=True).apps
+    latest = _latest(loader.graph, set(loader.applied_migrations))
+    return loader.project_state(sorted(latest), at_end=True).apps
 
 
 def _drop_every_table(connection) -> None:
