@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
+from django.db import connection
 from django.test.testcases import LiveServerThread
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -36,6 +38,10 @@ PASSWORD = "Kesher-test-pass-1"  # the root conftest's make_user() password
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+# Held by the live server for a whole request, and by the test for each statement it runs.
+_SHARED_CONNECTION = threading.RLock()
+
+
 class _OneRequestAtATime(WSGIServer):
     """The live server without a thread per request. SQLite's in-memory test database is one
     connection the server shares with the test (Django's ``connections_override``); a page
@@ -45,9 +51,31 @@ class _OneRequestAtATime(WSGIServer):
     def __init__(self, *args, connections_override=None, **kwargs):
         super().__init__(*args, **kwargs)
 
+    def process_request(self, request, client_address):
+        with _SHARED_CONNECTION:
+            super().process_request(request, client_address)
 
-if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+
+def _after_the_request_in_flight(execute, sql, params, many, context):
+    """The test's own statements wait for a request the page is still loading (a lazy panel,
+    a badge): on the shared connection, a write in the middle of the server's reads fails
+    with "database table is locked"."""
+    with _SHARED_CONNECTION:
+        return execute(sql, params, many, context)
+
+
+SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+if SQLITE:
     LiveServerThread.server_class = _OneRequestAtATime
+
+
+@pytest.fixture(autouse=True)
+def _one_user_of_the_shared_connection():
+    if not SQLITE:
+        yield
+        return
+    with connection.execute_wrapper(_after_the_request_in_flight):
+        yield
 
 
 def find_chromium() -> str | None:
