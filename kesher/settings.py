@@ -516,6 +516,15 @@ SPECTACULAR_SETTINGS = {
         "LinkTypeEnum": "kesher.platform.records.links.link_choices",
         "RegisteredEntityEnum": "kesher.platform.models.entity_choices",
         "PaymentMethodEnum": "kesher.billing.models.PAYMENT_METHODS",
+        # Sets whose field name other sets share: named, not suffixed with a hash.
+        "MessageChannelEnum": "kesher.integrations.models.OutgoingMessage.Channel",
+        "StockMoveKindEnum": "kesher.stock.models.MoveKind",
+        "SubjectRequestKindEnum": "kesher.privacy.models.RequestKind",
+        "SubjectRequestStatusEnum": "kesher.privacy.models.RequestStatus",
+        "AlertLevelEnum": "kesher.activities.models.AlertLevel",
+        "PriceRulePeriodEnum": "kesher.catalogue.models.PriceRule.Period",
+        "UserLanguageEnum": "kesher.portal.models.PortalUser.Language",
+        "DocumentLanguageEnum": "kesher.platform.pdf.LANGUAGES",
     },
 }
 

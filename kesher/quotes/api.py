@@ -414,7 +414,7 @@ class EmailRequestSerializer(serializers.Serializer):
     )
 
 
-class MessageSerializer(serializers.Serializer):
+class QuoteMessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     to = serializers.CharField()
     subject = serializers.CharField()
@@ -423,7 +423,7 @@ class MessageSerializer(serializers.Serializer):
 
 class EmailedSerializer(serializers.Serializer):
     quote = QuoteDocumentSerializer()
-    message = MessageSerializer()
+    message = QuoteMessageSerializer()
 
 
 class QuoteEmailView(APIView):
@@ -485,7 +485,7 @@ class QuoteEmailView(APIView):
         return Response(
             {
                 "quote": QuoteDocumentSerializer(document).data,
-                "message": MessageSerializer(message).data,
+                "message": QuoteMessageSerializer(message).data,
             }
         )
 

@@ -220,7 +220,7 @@ class TicketCannedRepliesView(APIView):
         return Response(CannedTextSerializer(canned_for(ticket, request.user), many=True).data)
 
 
-class MergeRequestSerializer(serializers.Serializer):
+class TicketMergeSerializer(serializers.Serializer):
     into = serializers.IntegerField(help_text="The surviving ticket's id.")
 
 
@@ -234,13 +234,13 @@ class TicketMergeView(APIView):
         tags=["tickets"],
         operation_id="tickets_merge",
         summary="Merge a duplicate ticket into another",
-        request=MergeRequestSerializer,
-        responses={200: MergeRequestSerializer},
+        request=TicketMergeSerializer,
+        responses={200: TicketMergeSerializer},
         examples=[OpenApiExample("Into ticket 120", value={"into": 120})],
     )
     def post(self, request, pk):
         ticket = ticket_for(request, pk, "change")
-        body = MergeRequestSerializer(data=request.data)
+        body = TicketMergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         into = (
             Ticket.objects.visible_to(request.user).filter(pk=body.validated_data["into"]).first()
@@ -267,7 +267,7 @@ class TicketSplitView(APIView):
         operation_id="tickets_split",
         summary="Split interactions off into a new ticket",
         request=SplitRequestSerializer,
-        responses={201: MergeRequestSerializer},
+        responses={201: TicketMergeSerializer},
         examples=[
             OpenApiExample(
                 "Two e-mails about the scanner",

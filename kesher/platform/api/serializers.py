@@ -16,7 +16,7 @@ from rest_framework.relations import PKOnlyObject
 
 from kesher.platform.access import pointable
 from kesher.platform.records.many import scoped_many_fields, visible_related
-from kesher.platform.registry import Entity
+from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
 __all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
@@ -315,6 +315,16 @@ def shown_fields(entity: Entity) -> list[str]:
     return result
 
 
+def _component_name(entity: Entity) -> str:
+    """The model's name, which the schema's components take; with its app's name in front where
+    two registered entities' models share it (a plugin's Competitor beside sales'), else the
+    schema would describe one as the other."""
+    name = entity.model.__name__
+    if sum(other.model.__name__ == name for other in registry.all()) > 1:
+        return "".join(part.capitalize() for part in entity.model._meta.app_label.split("_")) + name
+    return name
+
+
 def serializer_for(entity: Entity) -> type[EntitySerializer]:
     cached = _cache.get(entity.key)
     if cached is None or cached[0] is not entity:
@@ -337,6 +347,6 @@ def serializer_for(entity: Entity) -> type[EntitySerializer]:
         if not entity.has_custom_fields:
             attrs["custom_fields"] = None
         bases = (EntitySerializer,) if mixin is None else (mixin, EntitySerializer)
-        serializer = type(f"{model.__name__}Serializer", bases, attrs)
+        serializer = type(f"{_component_name(entity)}Serializer", bases, attrs)
         cached = _cache[entity.key] = (entity, serializer)
     return cached[1]
