@@ -36,7 +36,9 @@ def documents(users, business, make_order):
             PaymentInput(method="cheque", amount=Decimal("200"), paid_on=DAY, **CHEQUE),
             PaymentInput(method="transfer", amount=Decimal("100"), reference="=HYPERLINK(1)"),
         ],
-        doc_date=DAY,
+        # Paid the day it is issued: an invoice is dated the day it is issued (today), and the
+        # export lists documents by date.
+        doc_date=invoice.doc_date,
     )
     cheque_return(receipt.payments.get(position=1), actor=rep, reason="אין כיסוי")
     draft = document_from_order(make_order(business, "1"), actor=rep, kind=DocumentKind.TAX_INVOICE)

@@ -36,7 +36,9 @@ def period(users, business, make_order):
         invoice,
         actor=rep,
         payments=[PaymentInput(method="cheque", amount=Decimal("200"), paid_on=DAY, **CHEQUE)],
-        doc_date=DAY,
+        # Paid the day it is issued: an invoice is dated the day it is issued (today), and the
+        # file lists documents by date.
+        doc_date=invoice.doc_date,
     )
     return invoice, receipt
 
