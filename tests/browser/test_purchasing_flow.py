@@ -171,6 +171,10 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     page.goto(f"/r/accounts/{supplier.pk}/")
     payables = page.locator("#account-payables")
     expect(payables).to_contain_text("חוב שלנו לספק")
-    expect(payables.locator("#payables-open")).to_have_text("₪4,313.00 (1)")
-    expect(payables.locator("#payables-overdue")).to_have_text("₪0.00 (0)")
+    expect(payables.locator("#payables-open")).to_have_text("₪4,313.00")
+    expect(payables.locator("#payables-open-count")).to_have_text("חשבוניות פתוחות: 1")
+    expect(payables.locator("#payables-overdue")).to_have_text("₪0.00")
+    expect(payables.locator("#payables-overdue-count")).to_have_text("חשבוניות שמועד תשלומן עבר: 0")
+    # The payment is on the supplier's timeline.
+    expect(page.locator("#record-timeline")).to_contain_text("העברה 88213")
     print(screenshot(page, "supplier-account-he"))  # looked at by whoever runs it (-s)
