@@ -65,6 +65,11 @@ class PurchaseLineSerializer(serializers.Serializer):
     total = serializers.DecimalField(read_only=True, **MONEY)
 
 
+class PurchaseOrderLineSerializer(PurchaseLineSerializer):
+    received = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    outstanding = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+
+
 class PurchaseLinesRequestSerializer(serializers.Serializer):
     lines = PurchaseLineSerializer(many=True, max_length=500)
 
@@ -82,6 +87,10 @@ class PurchaseDocumentSerializer(serializers.Serializer):
     lines = PurchaseLineSerializer(many=True)
 
 
+class PurchaseOrderSerializer(PurchaseDocumentSerializer):
+    lines = PurchaseOrderLineSerializer(many=True)
+
+
 class PurchaseReceiveSerializer(serializers.Serializer):
     warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, allow_null=True, default=None
@@ -91,6 +100,17 @@ class PurchaseReceiveSerializer(serializers.Serializer):
         required=False,
         default=dict,
         help_text="Serial numbers by line position, for serial-tracked products.",
+    )
+    quantities = serializers.DictField(
+        child=serializers.CharField(max_length=40, allow_blank=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "The quantity received now by line position; lines left out receive nothing. "
+            "Empty: everything still outstanding. More than a line's outstanding quantity "
+            "is refused."
+        ),
     )
 
 
@@ -142,10 +162,14 @@ def _record(request, model, pk, action: str):
 
 def _reply(record, status: int = 200) -> Response:
     record = type(record)._base_manager.prefetch_related("lines").get(pk=record.pk)
+    if isinstance(record, PurchaseOrder):
+        return Response(PurchaseOrderSerializer(record).data, status=status)
     return Response(PurchaseDocumentSerializer(record).data, status=status)
 
 
 def _lines_view(model, tag: str):
+    shown = PurchaseOrderSerializer if model is PurchaseOrder else PurchaseDocumentSerializer
+
     class LinesView(APIView):
         permission_classes = [IsAuthenticated]
 
@@ -153,7 +177,7 @@ def _lines_view(model, tag: str):
             tags=[tag],
             operation_id=f"{tag.replace('-', '_')}_lines",
             summary="The document with its lines",
-            responses={200: PurchaseDocumentSerializer},
+            responses={200: shown},
             examples=[OpenApiExample("A draft", EXAMPLE)],
         )
         def get(self, request, pk):
@@ -164,7 +188,7 @@ def _lines_view(model, tag: str):
             operation_id=f"{tag.replace('-', '_')}_lines_replace",
             summary="Replace a draft's lines",
             request=PurchaseLinesRequestSerializer,
-            responses={200: PurchaseDocumentSerializer},
+            responses={200: shown},
             examples=[OpenApiExample("A draft", EXAMPLE, response_only=True), REFUSED],
         )
         def put(self, request, pk):
@@ -194,7 +218,7 @@ class OrderView(APIView):
         operation_id="purchase_orders_order",
         summary="Order a draft purchase order",
         request=None,
-        responses={200: PurchaseDocumentSerializer},
+        responses={200: PurchaseOrderSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
@@ -203,17 +227,28 @@ class OrderView(APIView):
 
 
 class ReceiveView(APIView):
-    """Receive an ordered purchase order: its goods enter the warehouse (stock moves)."""
+    """Receive an ordered purchase order, whole or in part: its goods enter the warehouse
+    (stock moves); each line shows what was received and what is still outstanding."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["purchase-orders"],
         operation_id="purchase_orders_receive",
-        summary="Receive an ordered purchase order into a warehouse",
+        summary="Receive an ordered purchase order into a warehouse, whole or in part",
         request=PurchaseReceiveSerializer,
-        responses={200: PurchaseDocumentSerializer},
-        examples=[REFUSED],
+        responses={200: PurchaseOrderSerializer},
+        examples=[
+            OpenApiExample(
+                "Two of ten mice now", {"warehouse": 1, "quantities": {"1": "2"}}, request_only=True
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"lines": ["שורה 1: ‏12 הם יותר מ-8 שעוד לא התקבלו."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     )
     def post(self, request, pk):
         order = _record(request, PurchaseOrder, pk, "change")
@@ -227,7 +262,11 @@ class ReceiveView(APIView):
             raise serializers.ValidationError({"warehouse": [_("Choose a warehouse you may see.")]})
         serials = {int(k): v for k, v in body.validated_data["serials"].items() if str(k).isdigit()}
         received = services.purchase_order_receive(
-            order, actor=request.user, warehouse=warehouse, serials=serials
+            order,
+            actor=request.user,
+            warehouse=warehouse,
+            quantities=body.validated_data["quantities"],
+            serials=serials,
         )
         return _reply(received)
 

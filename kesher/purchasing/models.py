@@ -78,12 +78,13 @@ def _currency():
 
 class PurchaseOrder(KesherModel):
     """An order we send a supplier (REQ SA-10). Numbered gap-free when ordered, then locked;
-    received, its goods enter the chosen warehouse; made into the supplier's invoice, which
-    names it (the chain)."""
+    received — at once or in parts, each line's received quantity kept — its goods enter the
+    chosen warehouse; made into the supplier's invoice, which names it (the chain)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ORDERED = "ordered", _("Ordered")
+        PARTLY_RECEIVED = "partial", _("Partly received")
         RECEIVED = "received", _("Received")
 
     number = models.CharField(_("number"), max_length=40, blank=True, editable=False)
@@ -175,6 +176,9 @@ class PurchaseLine(models.Model):
 
 class PurchaseOrderLine(PurchaseLine):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    received = models.DecimalField(
+        _("received"), max_digits=12, decimal_places=3, default=ZERO, editable=False
+    )
 
     class Meta:
         ordering = ["order", "position"]
@@ -183,6 +187,11 @@ class PurchaseOrderLine(PurchaseLine):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="po_line_position")
         ]
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still to be received of the line."""
+        return max(self.quantity - self.received, ZERO)
 
 
 class SupplierInvoice(KesherModel):

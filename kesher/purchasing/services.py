@@ -21,10 +21,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry, Choice
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import (
     record_create,
     record_delete,
@@ -61,6 +63,8 @@ __all__ = [
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# A receipt of goods on the order's history: what each line received.
+RECEIVED = register_fact("goods_received", gettext_lazy("goods received"))
 MAX_AMOUNT = Decimal("1e11")
 MAX_LINES = 500
 
@@ -293,26 +297,83 @@ def purchase_order_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
     return locked
 
 
+RECEIVABLE = (PurchaseOrder.Status.ORDERED, PurchaseOrder.Status.PARTLY_RECEIVED)
+
+
+def _receipt_quantities(lines, quantities: dict | None) -> tuple[dict, list[str]]:
+    """{line: quantity received now} from ``quantities`` (by line position; None: everything
+    outstanding), and the refusals: a quantity that is no number, not above zero, finer than
+    the line's thousandths or more than the line's outstanding quantity."""
+    if quantities is None:
+        return {line: line.outstanding for line in lines if line.outstanding > 0}, []
+    by_position = {line.position: line for line in lines}
+    now, errors = {}, []
+    for position, raw in sorted(quantities.items(), key=lambda item: str(item[0])):
+        line = by_position.get(int(position)) if str(position).isdigit() else None
+        if line is None:
+            errors.append(_("The order has no line %(n)s.") % {"n": position})
+            continue
+        where = {"n": line.position}
+        if raw in (None, ""):
+            continue
+        try:
+            quantity = Decimal(str(raw).strip())
+        except InvalidOperation:
+            quantity = None
+        if quantity is None or not quantity.is_finite() or quantity < 0:
+            errors.append(_("Line %(n)s: enter a number of zero or more.") % where)
+        elif quantity != quantity.quantize(Decimal("0.001")):
+            errors.append(
+                _("Line %(n)s: at most %(places)s decimal places.") % {**where, "places": 3}
+            )
+        elif quantity > line.outstanding:
+            errors.append(
+                _("Line %(n)s: %(quantity)s is more than the %(outstanding)s still to receive.")
+                % {
+                    **where,
+                    "quantity": f"{quantity.normalize():f}",
+                    "outstanding": f"{line.outstanding.normalize():f}",
+                }
+            )
+        elif quantity > 0:
+            now[line] = quantity
+    if not now and not errors:
+        errors.append(_("Enter the quantity received of at least one line."))
+    return now, errors
+
+
 @transaction.atomic
 def purchase_order_receive(
-    order: PurchaseOrder, *, actor, warehouse=None, serials: dict | None = None
+    order: PurchaseOrder,
+    *,
+    actor,
+    warehouse=None,
+    quantities: dict | None = None,
+    serials: dict | None = None,
 ) -> PurchaseOrder:
-    """Receive an ordered purchase order (REQ SA-11, RE-3): each line of goods enters the
-    warehouse as a receipt move, at the line's unit price as its cost; serial numbers by line
-    position for serial-tracked products. A stock refusal refuses the whole receipt."""
+    """Receive goods of an ordered purchase order (REQ SA-11, RE-3), all that is outstanding
+    or, by line position, part of it (``quantities``); the rest comes later. Each line of goods
+    received enters the warehouse as a receipt move, at the line's unit price as its cost;
+    serial numbers by line position for serial-tracked products. Never more than a line's
+    outstanding quantity; a refusal (or a stock refusal) receives nothing. The order is partly
+    received until every line is received in full."""
     from kesher.stock.models import MoveKind
     from kesher.stock.services import move_create
 
-    # Lock the order: received once, never twice.
+    # Lock the order: two receipts at once must not both take the same outstanding quantity.
     locked = PurchaseOrder._base_manager.select_for_update().get(pk=order.pk)
-    if locked.status != PurchaseOrder.Status.ORDERED:
+    if locked.status not in RECEIVABLE:
         _refuse(_("Only an ordered purchase order is received."))
     warehouse = warehouse or locked.warehouse
     if warehouse is None:
         _refuse(_("Choose the warehouse the goods enter."), "warehouse")
     serials = serials or {}
-    lines = locked.lines.select_related("product").order_by("position")
-    for line in lines:
+    lines = list(locked.lines.select_related("product").order_by("position"))
+    now, errors = _receipt_quantities(lines, quantities)
+    if errors:
+        raise ValidationError({"lines": errors})
+    for line, quantity in now.items():
+        line.received += quantity
         if line.product is None or line.product.kind != Product.Kind.GOODS:
             continue  # services and plain expenses are not kept in stock
         try:
@@ -320,7 +381,7 @@ def purchase_order_receive(
                 actor=actor,
                 kind=MoveKind.RECEIPT,
                 product=line.product,
-                quantity=line.quantity,
+                quantity=quantity,
                 to_warehouse=warehouse,
                 unit_cost=line.unit_price,
                 reference=locked.number,
@@ -337,13 +398,23 @@ def purchase_order_receive(
                     ]
                 }
             ) from error
+    PurchaseOrderLine.objects.bulk_update(list(now), ["received"])
     before = locked.status
-    locked.status = PurchaseOrder.Status.RECEIVED
+    whole = all(line.received >= line.quantity for line in lines)
+    locked.status = PurchaseOrder.Status.RECEIVED if whole else PurchaseOrder.Status.PARTLY_RECEIVED
     locked.warehouse = warehouse
     locked.received_at = locked.updated_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["status", "warehouse", "received_at", "updated_at", "version"])
-    _audit(locked, actor, {"status": [before, locked.status]})
+    changes = {
+        RECEIVED: [
+            None,
+            [f"#{line.position}: {quantity.normalize():f}" for line, quantity in now.items()],
+        ]
+    }
+    if before != locked.status:
+        changes["status"] = [before, locked.status]
+    _audit(locked, actor, changes)
     return locked
 
 

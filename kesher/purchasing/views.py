@@ -112,8 +112,20 @@ def order_action(request, pk, action):
                 if warehouse_id.isdigit()
                 else None
             )
-            services.purchase_order_receive(order, actor=request.user, warehouse=warehouse)
-            message = _("The goods were received into the warehouse.")
+            # The quantities typed per line (quantity_<position>); none sent: all outstanding.
+            typed = {
+                name.removeprefix("quantity_"): value
+                for name, value in request.POST.items()
+                if name.startswith("quantity_")
+            }
+            received = services.purchase_order_receive(
+                order, actor=request.user, warehouse=warehouse, quantities=typed or None
+            )
+            message = (
+                _("The goods were received into the warehouse.")
+                if received.status == received.Status.RECEIVED
+                else _("The goods were received; the rest is still outstanding.")
+            )
         elif action == "supplier-invoice":
             entity_for("supplier-invoices", request.user, "add")
             invoice = services.supplier_invoice_from_order(

@@ -123,15 +123,39 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     expect(page.locator("#purchase-lines-edit")).to_have_count(0)
     screenshot(page, "purchase-order-ordered-he")
 
-    # Received into the main warehouse: the printers enter stock, the delivery line does not.
+    # Received in two parts into the main warehouse: one printer first (the delivery line is
+    # not received yet), then the rest; the printers enter stock, the delivery does not.
+    page.locator("#purchase-order-receive-details > summary").click()
     page.locator("#purchase-order-receive-form select").select_option(str(warehouse.pk))
+    expect(page.locator("#receive-quantity-1")).to_have_value("4")
+    page.locator("#receive-quantity-1").fill("1")
+    page.locator("#receive-quantity-2").fill("")
+    screenshot(page, "purchase-order-receive-part-he")
+    page.locator("#purchase-order-receive").click()
+    expect(page.locator("#purchase-lines .line-outstanding")).to_have_text(["3", "1"])
+    expect(page.locator("#purchase-lines .line-received")).to_have_text(["1", "0"])
+    order.refresh_from_db()
+    assert order.status == "partial"
+    assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 1
+    # More than is outstanding is refused, in Hebrew, and nothing is received.
+    page.locator("#purchase-order-receive-details > summary").click()
+    page.locator("#receive-quantity-1").fill("5")
+    page.locator("#purchase-order-receive").click()
+    expect(page.locator("main")).to_contain_text("שעוד לא התקבלו")
+    assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 1
+    page.locator("#purchase-order-receive-details > summary").click()
+    expect(page.locator("#receive-quantity-1")).to_have_value("3")
     page.locator("#purchase-order-receive").click()
     expect(page.locator("#purchase-order-receive")).to_have_count(0)
+    expect(page.locator("#purchase-lines .line-outstanding")).to_have_text(["0", "0"])
     order.refresh_from_db()
     assert order.status == "received"
     assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 4
-    move = StockMove.objects.get(product=printer)
-    assert (move.kind, move.reference, move.unit_cost) == ("receipt", order.number, 1250)
+    moves = StockMove.objects.filter(product=printer).order_by("pk")
+    assert [(m.kind, m.quantity, m.reference, m.unit_cost) for m in moves] == [
+        ("receipt", 1, order.number, 1250),
+        ("receipt", 3, order.number, 1250),
+    ]
     page.goto(f"/stock/?warehouse={warehouse.pk}")
     expect(page.locator("#stock-levels tbody tr")).to_have_count(1)
     expect(page.locator("#stock-levels tbody tr")).to_contain_text("מדפסת לייזר")

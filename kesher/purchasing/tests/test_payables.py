@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from kesher.purchasing.services import (
     LineInput,
@@ -38,7 +39,7 @@ def recorded_invoice(users, supplier, number="A-1", price="1000", **data):
 
 def test_the_banner_labels_its_counts_in_both_languages(users, supplier, client_for):
     recorded_invoice(users, supplier, doc_date=datetime.date(2026, 11, 1))
-    recorded_invoice(users, supplier, number="A-2")
+    recorded_invoice(users, supplier, number="A-2", doc_date=timezone.localdate())
     manager = users["manager"]
     manager.language = "en"
     manager.save(update_fields=["language"])
