@@ -79,6 +79,10 @@ class PurchaseDocumentSerializer(serializers.Serializer):
     status = serializers.CharField()
     number = serializers.CharField(required=False)
     supplier_number = serializers.CharField(required=False)
+    kind = serializers.CharField(required=False)
+    credited_invoice = serializers.IntegerField(
+        source="credited_invoice_id", required=False, allow_null=True
+    )
     supplier = serializers.IntegerField(source="supplier_id")
     currency = serializers.CharField()
     net = serializers.DecimalField(**MONEY)
@@ -114,6 +118,22 @@ class PurchaseReceiveSerializer(serializers.Serializer):
     )
 
 
+class SupplierCreditNoteSerializer(serializers.Serializer):
+    supplier_number = serializers.CharField(
+        max_length=60, help_text="The number on the supplier's credit note."
+    )
+    positions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=500,
+        help_text="The invoice's lines credited, each whole; empty: every line not credited yet.",
+    )
+    doc_date = serializers.DateField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class SupplierInvoiceFromOrderSerializer(serializers.Serializer):
     supplier_number = serializers.CharField(max_length=60)
     doc_date = serializers.DateField(required=False, allow_null=True, default=None)
@@ -124,6 +144,10 @@ class SupplierPayablesSerializer(serializers.Serializer):
     overdue = serializers.DecimalField(**MONEY)
     open_count = serializers.IntegerField()
     overdue_count = serializers.IntegerField()
+    credited = serializers.DecimalField(
+        help_text="What the supplier's recorded credit notes took off his invoices, in shekels.",
+        **MONEY,
+    )
 
 
 EXAMPLE = {
@@ -317,6 +341,42 @@ class RecordView(APIView):
         return _reply(services.supplier_invoice_record(invoice, actor=request.user))
 
 
+class CreditNoteView(APIView):
+    """A draft credit note of the supplier against his recorded invoice: every line not
+    credited yet, or the lines named; recorded (``…/record/``), it reduces what we owe."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["supplier-invoices"],
+        operation_id="supplier_invoices_credit_note",
+        summary="Record the supplier's credit note against his invoice (a draft)",
+        request=SupplierCreditNoteSerializer,
+        responses={201: PurchaseDocumentSerializer},
+        examples=[
+            OpenApiExample(
+                "Two lines credited",
+                {"supplier_number": "CN-118", "positions": [1, 3]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"lines": ["כל שורות החשבונית זוכו כבר."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        if not can(request.user, "supplier-invoices", "add"):
+            raise PermissionDenied
+        invoice = _record(request, SupplierInvoice, pk, "view")
+        body = SupplierCreditNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = services.supplier_credit_note_for(invoice, actor=request.user, **body.validated_data)
+        return _reply(note, status=201)
+
+
 class PayablesView(APIView):
     """What we owe a supplier, in shekels: the open balance of his recorded invoices and the
     part past its due date (null: he never invoiced us)."""
@@ -336,6 +396,7 @@ class PayablesView(APIView):
                     "overdue": "1180.00",
                     "open_count": 2,
                     "overdue_count": 1,
+                    "credited": "590.00",
                 },
             )
         ],

@@ -197,11 +197,38 @@ class PurchaseOrderLine(PurchaseLine):
 class SupplierInvoice(KesherModel):
     """A supplier's invoice, recorded as an expense (REQ SA-10, RE-1): under the supplier's
     own number, with VAT per line and its shekel amounts at the rate of its date. Recorded, it
-    is locked; its open balance is what its payments have not paid yet."""
+    is locked; its open balance is what its payments and credit notes have not settled yet.
+
+    A supplier's **credit note** (חשבונית מס זיכוי, the only correction of an issued invoice,
+    ISRAEL.md) is kept here too, as billing keeps its credit notes among its tax documents:
+    ``kind`` says which, ``credited_invoice`` names the invoice it corrects, each of its lines
+    credits one of that invoice's lines whole (``source_line``), at the invoice's rate."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Supplier invoice")
+        CREDIT_NOTE = "credit_note", _("Supplier credit note")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         RECORDED = "recorded", _("Recorded")
+
+    kind = models.CharField(
+        _("document type"),
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.INVOICE,
+        editable=False,
+    )
+    credited_invoice = models.ForeignKey(
+        "self",
+        verbose_name=_("credits invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        editable=False,
+        help_text=_("The supplier invoice a credit note corrects."),
+    )
 
     supplier_number = models.CharField(
         _("supplier's number"), max_length=60, help_text=_("The number on the supplier's invoice.")
@@ -247,6 +274,7 @@ class SupplierInvoice(KesherModel):
     net_ils = _amount(_("before VAT (₪)"), None, editable=False)
     vat_ils = _amount(_("VAT (₪)"), None, editable=False)
     total_ils = _amount(_("total (₪)"), None, editable=False)
+    credited = _amount(_("credited"), editable=False)
     paid = _amount(_("paid"), editable=False)
     balance = _amount(_("open balance"), editable=False)
     recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True, editable=False)
@@ -264,15 +292,25 @@ class SupplierInvoice(KesherModel):
         ]
 
     def __str__(self):
-        return f"{_('Supplier invoice')} {self.supplier_number}"
+        return f"{self.get_kind_display()} {self.supplier_number}"
 
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
 
 class SupplierInvoiceLine(PurchaseLine):
     invoice = models.ForeignKey(SupplierInvoice, on_delete=models.CASCADE, related_name="lines")
+    source_line = models.PositiveIntegerField(
+        _("credits line"),
+        null=True,
+        blank=True,
+        help_text=_("On a credit note: the credited invoice's line."),
+    )
     net_ils = _amount(_("before VAT (₪)"), None)
     vat_ils = _amount(_("VAT (₪)"), None)
     total_ils = _amount(_("total (₪)"), None)

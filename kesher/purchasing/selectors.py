@@ -19,30 +19,40 @@ CENT = Decimal("0.01")
 @dataclass(frozen=True)
 class Payables:
     """What we owe one supplier, in shekels at each invoice's rate: the open balance of his
-    recorded invoices, the part past its due date, and how many invoices are open."""
+    recorded invoices, the part past its due date, how many invoices are open, and what his
+    recorded credit notes took off them."""
 
     open_balance: Decimal
     overdue: Decimal
     open_count: int
     overdue_count: int
+    credited: Decimal
 
 
 def payables_of(account, user) -> Payables | None:
     """The supplier's payables as ``user`` may see them; None when he was never invoiced by
     this supplier (or the reader sees none of his invoices). One query."""
     today = timezone.localdate()
-    in_ils = ExpressionWrapper(
-        F("balance") * F("exchange_rate"),
-        output_field=DecimalField(max_digits=28, decimal_places=8),
-    )
+
+    def in_ils(name):
+        return ExpressionWrapper(
+            F(name) * F("exchange_rate"),
+            output_field=DecimalField(max_digits=28, decimal_places=8),
+        )
+
     overdue = Q(due_date__lt=today, balance__gt=0)
     figures = (
         SupplierInvoice.objects.visible_to(user)
-        .filter(supplier=account, status=SupplierInvoice.Status.RECORDED)
+        .filter(
+            supplier=account,
+            status=SupplierInvoice.Status.RECORDED,
+            kind=SupplierInvoice.Kind.INVOICE,
+        )
         .aggregate(
             invoices=Count("pk"),
-            open_balance=Sum(in_ils),
-            overdue=Sum(in_ils, filter=overdue),
+            open_balance=Sum(in_ils("balance")),
+            overdue=Sum(in_ils("balance"), filter=overdue),
+            credited=Sum(in_ils("credited")),
             open_count=Count("pk", filter=Q(balance__gt=0)),
             overdue_count=Count("pk", filter=overdue),
         )
@@ -54,4 +64,5 @@ def payables_of(account, user) -> Payables | None:
         overdue=(figures["overdue"] or ZERO).quantize(CENT),
         open_count=figures["open_count"],
         overdue_count=figures["overdue_count"],
+        credited=(figures["credited"] or ZERO).quantize(CENT),
     )

@@ -52,6 +52,7 @@ __all__ = [
     "purchase_order_order",
     "purchase_order_receive",
     "purchase_order_update",
+    "supplier_credit_note_for",
     "supplier_invoice_create",
     "supplier_invoice_from_order",
     "supplier_invoice_record",
@@ -59,13 +60,19 @@ __all__ = [
     "supplier_payment_create",
     "supplier_payment_delete",
     "supplier_payment_update",
+    "uncredited_lines",
 ]
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 # A receipt of goods on the order's history: what each line received.
 RECEIVED = register_fact("goods_received", gettext_lazy("goods received"))
+# A recorded credit note on the history of the invoice it credits.
+CREDIT_NOTE = register_fact("supplier_credit_note", gettext_lazy("supplier credit note"))
 MAX_AMOUNT = Decimal("1e11")
+# A line as another document copies it (an order's into its invoice, an invoice's into its
+# credit note).
+COPIED_LINE = ("product_id", "name", "quantity", "unit_price", "vat_rate", "net", "vat", "total")
 MAX_LINES = 500
 
 
@@ -239,6 +246,8 @@ def lines_set(record, *, actor, lines: list[LineInput]):
     # Lock the draft: its state is checked and its totals rewritten from the new lines.
     locked = model._base_manager.select_for_update().get(pk=record.pk)
     _require_draft(locked)
+    if isinstance(locked, SupplierInvoice) and locked.is_credit_note:
+        _refuse(_("A credit note's lines are the credited invoice's lines."), "lines")
     rows = _priced_lines(lines, locked.doc_date)
     if isinstance(locked, PurchaseOrder):
         PurchaseOrderLine.objects.filter(order=locked).delete()
@@ -421,8 +430,20 @@ def purchase_order_receive(
 # --- supplier invoices ---------------------------------------------------------------------------
 
 
+def _raw(record, name: str):
+    return getattr(record, record._meta.get_field(name).attname)
+
+
+# What a credit note takes from the invoice it credits, never changed on it.
+CREDIT_KEEPS = ("supplier", "currency", "exchange_rate", "purchase_order", "company")
+
+
 def _check_invoice(data: dict, current: SupplierInvoice | None = None) -> dict:
     data = dict(data)
+    if current is not None and current.is_credit_note:
+        for name in CREDIT_KEEPS:
+            if name in data and getattr(data[name], "pk", data[name]) != _raw(current, name):
+                _refuse(_("A credit note keeps its invoice's supplier, currency and rate."), name)
     if "supplier_number" in data and isinstance(data["supplier_number"], str):
         data["supplier_number"] = data["supplier_number"].replace("\x00", "").strip()
     order = data.get("purchase_order", current.purchase_order if current else None)
@@ -499,20 +520,8 @@ def supplier_invoice_from_order(
     rows = [
         SupplierInvoiceLine(
             invoice=invoice,
-            **{
-                name: getattr(line, name)
-                for name in (
-                    "position",
-                    "product_id",
-                    "name",
-                    "quantity",
-                    "unit_price",
-                    "vat_rate",
-                    "net",
-                    "vat",
-                    "total",
-                )
-            },
+            position=line.position,
+            **{name: getattr(line, name) for name in COPIED_LINE},
         )
         for line in order.lines.order_by("position")
     ]
@@ -526,14 +535,18 @@ def supplier_invoice_from_order(
 @transaction.atomic
 def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoice:
     """Record the invoice in the books: shekel amounts per line at its rate (as printed, or
-    the rate of its date), the due date by its terms, the open balance — and the lock."""
+    the rate of its date), the due date by its terms, the open balance — and the lock. A credit
+    note is recorded at its invoice's rate and takes its amount off that invoice's balance."""
     # Lock the invoice: its state is read and then written.
     locked = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     _require_draft(locked)
     lines = list(locked.lines.all())
     if not lines:
         _refuse(_("Add at least one line before recording."), "lines")
-    rate = locked.exchange_rate or _rate_on(locked.currency, locked.doc_date)
+    if locked.is_credit_note:
+        rate = locked.credited_invoice.exchange_rate
+    else:
+        rate = locked.exchange_rate or _rate_on(locked.currency, locked.doc_date)
     for line in lines:
         line.net_ils = _round(line.net * rate)
         line.vat_ils = _round(line.vat * rate)
@@ -542,39 +555,160 @@ def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoi
     for name in ("net", "vat", "total", "net_ils", "vat_ils", "total_ils"):
         setattr(locked, name, sum((getattr(line, name) for line in lines), ZERO))
     locked.exchange_rate = rate
-    locked.due_date = (
-        locked.payment_terms.due_date(locked.doc_date)
-        if locked.payment_terms_id
-        else locked.doc_date
-    )
+    if locked.is_credit_note:
+        locked.due_date = None
+        locked.balance = ZERO
+    else:
+        locked.due_date = (
+            locked.payment_terms.due_date(locked.doc_date)
+            if locked.payment_terms_id
+            else locked.doc_date
+        )
+        locked.balance = locked.total
     locked.paid = ZERO
-    locked.balance = locked.total
     locked.status = SupplierInvoice.Status.RECORDED
     locked.recorded_at = locked.updated_at = timezone.now()
     locked.version += 1
     locked.save()
     _audit(locked, actor, {"status": [SupplierInvoice.Status.DRAFT, locked.status]})
+    if locked.is_credit_note:
+        _settle(locked.credited_invoice_id, actor=actor, credit_note=locked)
     return locked
+
+
+# --- supplier credit notes -----------------------------------------------------------------------
+
+
+def uncredited_lines(invoice: SupplierInvoice):
+    """The invoice's lines no credit note (draft or recorded) credits yet: each line is
+    credited whole, once, so the credits add up to the invoice to the agora."""
+    credited = SupplierInvoiceLine.objects.filter(
+        invoice__credited_invoice=invoice, invoice__kind=SupplierInvoice.Kind.CREDIT_NOTE
+    ).values_list("source_line", flat=True)
+    return invoice.lines.exclude(position__in=list(credited)).order_by("position")
+
+
+@transaction.atomic
+def supplier_credit_note_for(
+    invoice: SupplierInvoice,
+    *,
+    actor,
+    supplier_number: str,
+    positions: list[int] | None = None,
+    doc_date=None,
+    notes: str = "",
+) -> SupplierInvoice:
+    """A draft credit note of the supplier against his recorded invoice, under the supplier's
+    own number: every line of the invoice not credited yet, or those at ``positions`` (each
+    line whole). Recorded (``supplier_invoice_record``), it reduces what we owe on it."""
+    # Lock the invoice: two credit notes made at once must not both credit the same line.
+    invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
+    if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
+        _refuse(_("Only a recorded supplier invoice is credited."))
+    open_lines = list(uncredited_lines(invoice))
+    if positions is not None:
+        wanted = set(positions)
+        if not wanted:
+            _refuse(_("Choose at least one line to credit."), "lines")
+        free = {line.position for line in open_lines}
+        taken = sorted(wanted - free)
+        if taken:
+            _refuse(
+                _("Line %(n)s cannot be credited: it is not on the invoice or credited already.")
+                % {"n": ", ".join(str(n) for n in taken)},
+                "lines",
+            )
+        open_lines = [line for line in open_lines if line.position in wanted]
+    if not open_lines:
+        _refuse(_("Every line of this invoice is credited already."), "lines")
+    data = _check_invoice(
+        {
+            "supplier": invoice.supplier,
+            "supplier_number": supplier_number,
+            "company": invoice.company,
+            "currency": invoice.currency,
+            "exchange_rate": invoice.exchange_rate,
+            "expense_category": invoice.expense_category,
+            "purchase_order": invoice.purchase_order,
+            "owner": invoice.owner,
+            "doc_date": doc_date or timezone.localdate(),
+            "notes": notes,
+        }
+    )
+    if not data["supplier_number"]:
+        _refuse(_("Enter the number on the supplier's credit note."), "supplier_number")
+
+    def credit(note, _old) -> list[str]:
+        note.kind = SupplierInvoice.Kind.CREDIT_NOTE
+        note.credited_invoice = invoice
+        return ["kind", "credited_invoice"]
+
+    note = record_create("supplier-invoices", actor=actor, data=data, derive=credit)
+    rows = [
+        SupplierInvoiceLine(
+            invoice=note,
+            position=position,
+            source_line=line.position,
+            **{name: getattr(line, name) for name in COPIED_LINE},
+        )
+        for position, line in enumerate(open_lines, start=1)
+    ]
+    SupplierInvoiceLine.objects.bulk_create(rows)
+    for name in ("net", "vat", "total"):
+        setattr(note, name, sum((getattr(r, name) for r in rows), ZERO))
+    note.save(update_fields=["net", "vat", "total"])
+    return note
 
 
 # --- supplier payments ---------------------------------------------------------------------------
 
 
-def _refresh_paid(invoice_id: int, payment: SupplierPayment | None = None) -> SupplierInvoice:
-    """Lock the invoice and set its paid amount and open balance from its payments; refuse
-    ``payment`` when it would take the balance below zero."""
+def _settle(
+    invoice_id: int,
+    payment: SupplierPayment | None = None,
+    *,
+    actor=None,
+    credit_note: SupplierInvoice | None = None,
+) -> SupplierInvoice:
+    """Lock the invoice and set what its payments paid, what its recorded credit notes
+    credited and its open balance; refuse ``payment`` (or ``credit_note``) when it would take
+    the balance below zero."""
     # Lock the invoice: two payments against it at once must not both fit its old balance.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice_id)
-    payments = SupplierPayment.objects.filter(invoice_id=invoice_id)
-    paid = payments.aggregate(s=Sum("amount"))["s"] or ZERO
-    if payment is not None and paid > invoice.total:
-        balance = invoice.total - (paid - payment.amount)
-        _refuse(
-            _("Above the invoice's open balance (%(balance)s).") % {"balance": f"{balance:,.2f}"},
-            "amount",
+    paid = SupplierPayment.objects.filter(invoice_id=invoice_id).aggregate(s=Sum("amount"))["s"]
+    credited = SupplierInvoice._base_manager.filter(
+        credited_invoice_id=invoice_id, status=SupplierInvoice.Status.RECORDED
+    ).aggregate(s=Sum("total"))["s"]
+    paid, credited = paid or ZERO, credited or ZERO
+    if credited + paid > invoice.total:
+        if credit_note is not None:
+            balance = invoice.total - paid - (credited - credit_note.total)
+            _refuse(
+                _("The credit is more than the invoice's open balance (%(balance)s).")
+                % {"balance": f"{balance:,.2f}"},
+                "lines",
+            )
+        if payment is not None:
+            balance = invoice.total - credited - (paid - payment.amount)
+            _refuse(
+                _("Above the invoice's open balance (%(balance)s).")
+                % {"balance": f"{balance:,.2f}"},
+                "amount",
+            )
+    before = {"credited": str(invoice.credited), "balance": str(invoice.balance)}
+    invoice.paid, invoice.credited = paid, credited
+    invoice.balance = invoice.total - credited - paid
+    invoice.save(update_fields=["paid", "credited", "balance"])
+    if credit_note is not None:
+        _audit(
+            invoice,
+            actor,
+            {
+                CREDIT_NOTE: [None, str(credit_note)],
+                "credited": [before["credited"], str(invoice.credited)],
+                "balance": [before["balance"], str(invoice.balance)],
+            },
         )
-    invoice.paid, invoice.balance = paid, invoice.total - paid
-    invoice.save(update_fields=["paid", "balance"])
     return invoice
 
 
@@ -585,7 +719,7 @@ def _payment_data(data: dict, current: SupplierPayment | None = None) -> dict:
         invoice = SupplierInvoice.objects.filter(pk=invoice).first()
     if invoice is None:
         return data
-    if invoice.status != SupplierInvoice.Status.RECORDED:
+    if invoice.status != SupplierInvoice.Status.RECORDED or invoice.is_credit_note:
         _refuse(_("Pay a recorded supplier invoice."), "invoice")
     supplier = data.get("supplier") or (current.supplier if current else None) or invoice.supplier
     if getattr(supplier, "pk", supplier) != invoice.supplier_id:
@@ -614,7 +748,7 @@ def supplier_payment_create(*, actor, data: dict, m2m: dict | None = None) -> Su
     payment = record_create(
         "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_derive_amounts
     )
-    _refresh_paid(payment.invoice_id, payment)
+    _settle(payment.invoice_id, payment)
     return payment
 
 
@@ -632,7 +766,7 @@ def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_ve
         derive=_derive_amounts,
     )
     for invoice_id in sorted({previous, payment.invoice_id}):
-        _refresh_paid(invoice_id, payment if invoice_id == payment.invoice_id else None)
+        _settle(invoice_id, payment if invoice_id == payment.invoice_id else None)
     return payment
 
 
@@ -641,4 +775,4 @@ def supplier_payment_delete(payment, *, actor, expected_version=None) -> None:
     """Delete a payment entered by mistake: its invoice is owed again."""
     invoice_id = payment.invoice_id
     record_delete(payment, actor=actor, expected_version=expected_version)
-    _refresh_paid(invoice_id)
+    _settle(invoice_id)

@@ -1,7 +1,8 @@
 """Supplier payments on the timelines of the supplier (an account) and of the invoices they
-pay (issue 17; decision 0092). Read when the timeline is shown, for its reader: only someone
-granted supplier payments sees them, and only those his scope reaches — supplier costs are
-not a sales rep's, though he may see the account."""
+pay, and his recorded credit notes on his own (issue 17; decision 0092). Read when the
+timeline is shown, for its reader: only someone granted supplier payments (or invoices) sees
+them, and only those his scope reaches — supplier costs are not a sales rep's, though he may
+see the account. The invoice's own history says what a credit note took off it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,37 @@ def _payment_item(payment: SupplierPayment) -> TimelineItem:
         changes=details,
         url=reverse("entity_detail", args=["supplier-payments", payment.pk]),
     )
+
+
+@register_source
+def supplier_credit_notes_of(record, user) -> list[TimelineItem]:
+    """The supplier's latest recorded credit notes."""
+    if not isinstance(record, Account) or not can(user, "supplier-invoices", "view"):
+        return []
+    notes = (
+        SupplierInvoice.objects.visible_to(user)
+        .filter(
+            supplier=record,
+            kind=SupplierInvoice.Kind.CREDIT_NOTE,
+            status=SupplierInvoice.Status.RECORDED,
+        )
+        .select_related("owner", "credited_invoice")
+        .order_by("-recorded_at", "-id")[:LIMIT]
+    )
+    return [
+        TimelineItem(
+            at=note.recorded_at,
+            actor=note.owner,
+            title=str(note),
+            action="credit_note",
+            changes={
+                _("Amount"): [None, doc_money(note.total, note.currency)],
+                _("Supplier invoice"): [None, note.credited_invoice.supplier_number],
+            },
+            url=reverse("entity_detail", args=["supplier-invoices", note.pk]),
+        )
+        for note in notes
+    ]
 
 
 @register_source

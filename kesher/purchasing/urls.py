@@ -11,6 +11,11 @@ urlpatterns = [
     ),
     path("supplier-invoices/<int:pk>/record/", views.invoice_record, name="purchasing_record"),
     path(
+        "supplier-invoices/<int:pk>/credit-note/",
+        views.invoice_credit_note,
+        name="purchasing_credit_note",
+    ),
+    path(
         "api/v1/purchase-orders/<int:pk>/lines/",
         api.OrderLinesView.as_view(),
         name="api_purchase_order_lines",
@@ -39,6 +44,11 @@ urlpatterns = [
         "api/v1/supplier-invoices/<int:pk>/record/",
         api.RecordView.as_view(),
         name="api_supplier_invoice_record",
+    ),
+    path(
+        "api/v1/supplier-invoices/<int:pk>/credit-note/",
+        api.CreditNoteView.as_view(),
+        name="api_supplier_invoice_credit_note",
     ),
     path("api/v1/accounts/<int:pk>/payables/", api.PayablesView.as_view(), name="api_payables"),
 ]

@@ -160,3 +160,27 @@ def invoice_record(request, pk):
     else:
         messages.success(request, _("The supplier invoice was recorded."))
     return _to("supplier-invoices", invoice)
+
+
+@require_POST
+@login_required
+def invoice_credit_note(request, pk):
+    """The supplier's credit note against his recorded invoice, as a draft: the lines ticked
+    (each whole), under the supplier's number; it opens to be checked and recorded."""
+    entity = entity_for("supplier-invoices", request.user, "add")
+    invoice = record_for(entity, request.user, pk)
+    positions = [int(v) for v in request.POST.getlist("position") if v.isdigit()]
+    try:
+        note = services.supplier_credit_note_for(
+            invoice,
+            actor=request.user,
+            supplier_number=request.POST.get("supplier_number", ""),
+            positions=positions,
+            doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
+        )
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+        return _to("supplier-invoices", invoice)
+    messages.success(request, _("The credit note was made as a draft: check it and record it."))
+    return _to("supplier-invoices", note)

@@ -24,6 +24,14 @@ def purchase_lines(record) -> list:
     return list(record.lines.select_related("product").order_by("position"))
 
 
+@register.simple_tag
+def uncredited_lines(invoice) -> list:
+    """The invoice's lines no credit note credits yet (each is credited whole, once)."""
+    from kesher.purchasing.services import uncredited_lines as lines_of
+
+    return list(lines_of(invoice))
+
+
 @register.simple_tag(takes_context=True)
 def receiving_warehouses(context) -> list:
     """The open warehouses the reader may receive goods into."""

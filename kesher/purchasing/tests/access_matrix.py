@@ -135,6 +135,24 @@ def _invoice_from_order(side):
     return expect
 
 
+def _credit_note(side):
+    """The gate of a supplier's credit note against an invoice; past it, refused: the draft
+    invoice was never recorded."""
+
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "supplier-invoices", "add"):
+            return Outcome.FORBIDDEN
+        if not world.can(principal, "supplier-invoices", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("supplier-invoices", side)):
+            return Outcome.NOT_FOUND
+        return Outcome.REFUSED
+
+    return expect
+
+
 def _payables(side):
     def expect(world, principal):
         if not world.signed_in(principal):
@@ -252,6 +270,33 @@ for _side in ("rep1", "rep2"):
         *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
         api=True,
         what=f"{_side}'s empty draft supplier invoice: not recorded",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/supplier-invoices/{world.record('supplier-invoices', side).pk}/credit-note/"
+        ),
+        Verb(
+            "POST",
+            permitted("supplier-invoices", "add", _invoice),
+            data=lambda world, marker: {"supplier_number": "CN-1", "position": ["1"]},
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft supplier invoice: no credit note made",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/supplier-invoices/{world.record('supplier-invoices', side).pk}/credit-note/"
+        ),
+        Verb(
+            "POST",
+            _credit_note(_side),
+            data=lambda world, marker: {"supplier_number": "CN-1"},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft supplier invoice: no credit note made",
     )
     register_route(
         "api",
