@@ -20,7 +20,7 @@ from kesher.catalogue.models import Product
 from kesher.customers.models import Account
 from kesher.platform.access import can
 from kesher.purchasing import services
-from kesher.purchasing.models import PurchaseOrder, SupplierInvoice
+from kesher.purchasing.models import PurchaseOrder, SupplierInvoice, SupplierPayment
 from kesher.purchasing.selectors import payables_of
 from kesher.purchasing.services import LineInput
 from kesher.stock.models import Warehouse
@@ -147,6 +147,12 @@ class SupplierPayablesSerializer(serializers.Serializer):
     credited = serializers.DecimalField(
         help_text="What the supplier's recorded credit notes took off his invoices, in shekels.",
         **MONEY,
+    )
+    open_credit = serializers.DecimalField(
+        help_text="What we paid him that no invoice takes yet, in shekels.", **MONEY
+    )
+    owed = serializers.DecimalField(
+        help_text="The open balance less the open credit (below zero: he owes us).", **MONEY
     )
 
 
@@ -377,6 +383,113 @@ class CreditNoteView(APIView):
         return _reply(note, status=201)
 
 
+class AllocationSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField(source="invoice_id")
+    supplier_number = serializers.CharField(source="invoice.supplier_number", read_only=True)
+    amount = serializers.CharField(max_length=40)
+
+
+class AllocationsRequestSerializer(serializers.Serializer):
+    allocations = AllocationSerializer(many=True, max_length=500)
+
+
+class PaymentAllocationsSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    supplier = serializers.IntegerField(source="supplier_id")
+    invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+    allocated = serializers.DecimalField(**MONEY)
+    open_credit = serializers.DecimalField(**MONEY)
+    allocations = AllocationSerializer(many=True)
+
+
+ALLOCATED = {
+    "id": 31,
+    "supplier": 41,
+    "invoice": None,
+    "currency": "ILS",
+    "amount": "5000.00",
+    "allocated": "4500.00",
+    "open_credit": "500.00",
+    "allocations": [
+        {"invoice": 7, "supplier_number": "INV-40117", "amount": "3000.00"},
+        {"invoice": 9, "supplier_number": "INV-40152", "amount": "1500.00"},
+    ],
+}
+
+
+class AllocationsView(APIView):
+    """What a supplier payment pays, invoice by invoice, and its open credit; replacing its
+    allocations spreads it over several of the supplier's invoices."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _payment(self, request, pk, action):
+        if not can(request.user, "supplier-payments", action):
+            raise PermissionDenied
+        payment = SupplierPayment.objects.visible_to(request.user).filter(pk=pk).first()
+        if payment is None:
+            raise NotFound
+        return payment
+
+    def _reply(self, payment):
+        payment = SupplierPayment._base_manager.prefetch_related("allocations__invoice").get(
+            pk=payment.pk
+        )
+        return Response(PaymentAllocationsSerializer(payment).data)
+
+    @extend_schema(
+        tags=["supplier-payments"],
+        operation_id="supplier_payments_allocations",
+        summary="A payment's allocations over invoices and its open credit",
+        responses={200: PaymentAllocationsSerializer},
+        examples=[OpenApiExample("Over two invoices", ALLOCATED)],
+    )
+    def get(self, request, pk):
+        return self._reply(self._payment(request, pk, "view"))
+
+    @extend_schema(
+        tags=["supplier-payments"],
+        operation_id="supplier_payments_allocations_replace",
+        summary="Allocate a payment over the supplier's invoices",
+        request=AllocationsRequestSerializer,
+        responses={200: PaymentAllocationsSerializer},
+        examples=[
+            OpenApiExample(
+                "Two invoices",
+                {
+                    "allocations": [
+                        {"invoice": 7, "amount": "3000"},
+                        {"invoice": 9, "amount": "1500"},
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"allocations": ["החשבוניות לוקחות 6,000.00, יותר מהתשלום (5,000.00)."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def put(self, request, pk):
+        payment = self._payment(request, pk, "change")
+        body = AllocationsRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wanted = {row["invoice_id"]: row["amount"] for row in body.validated_data["allocations"]}
+        # Only invoices the reader sees are named (one query for them all).
+        seen = SupplierInvoice.objects.visible_to(request.user).filter(pk__in=list(wanted))
+        if seen.count() != len(wanted):
+            raise serializers.ValidationError(
+                {"allocations": [_("Name an invoice of this supplier.")]}
+            )
+        return self._reply(
+            services.supplier_payment_allocate(payment, actor=request.user, allocations=wanted)
+        )
+
+
 class PayablesView(APIView):
     """What we owe a supplier, in shekels: the open balance of his recorded invoices and the
     part past its due date (null: he never invoiced us)."""
@@ -397,6 +510,8 @@ class PayablesView(APIView):
                     "open_count": 2,
                     "overdue_count": 1,
                     "credited": "590.00",
+                    "open_credit": "500.00",
+                    "owed": "4220.00",
                 },
             )
         ],

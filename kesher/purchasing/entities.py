@@ -226,7 +226,7 @@ supplier_payments = register(
                 _("Supplier payment"),
                 ("invoice", "supplier", "paid_on", "means", "amount", "owner"),
             ),
-            Section(_("Amounts"), ("currency", "exchange_rate", "amount_ils")),
+            Section(_("Amounts"), ("currency", "exchange_rate", "amount_ils", "allocated")),
             Section(
                 _("Cheque or transfer"),
                 ("bank", "branch", "bank_account", "cheque_number", "reference"),
@@ -238,7 +238,6 @@ supplier_payments = register(
             ListedOn(
                 "accounts", "supplier", _("Supplier payments"), ("paid_on", "means", "amount")
             ),
-            ListedOn("supplier-invoices", "invoice", _("Payments"), ("paid_on", "means", "amount")),
         ),
         search_words=("cheque_number", "reference"),
         filter_fields=("means", "supplier", "invoice", "owner"),

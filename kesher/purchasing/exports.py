@@ -85,14 +85,16 @@ def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[li
     payments = (
         SupplierPayment.objects.visible_to(user)
         .filter(paid_on__gte=start, paid_on__lte=end)
-        .select_related("supplier", "invoice")
+        .select_related("supplier")
+        .prefetch_related("allocations__invoice")
         .order_by("paid_on", "pk")
     )
     kind = str(gettext_lazy("Supplier payment"))
     for payment in payments.iterator(chunk_size=CHUNK):
         yield [
             kind,
-            payment.invoice.supplier_number,
+            # The invoices it pays (one, or several it is allocated over).
+            ", ".join(row.invoice.supplier_number for row in payment.allocations.all()),
             _day(payment.paid_on),
             payment.supplier.name,
             payment.supplier.company_number,

@@ -32,6 +32,7 @@ __all__ = [
     "SupplierInvoice",
     "SupplierInvoiceLine",
     "SupplierPayment",
+    "SupplierPaymentAllocation",
 ]
 
 ZERO = Decimal("0")
@@ -331,16 +332,24 @@ class PaymentMeans(models.TextChoices):
 
 
 class SupplierPayment(KesherModel):
-    """A payment to a supplier against one of his recorded invoices (REQ RE-1: money out):
-    cash, a cheque (bank, branch, account, number) or a transfer, in the invoice's currency,
-    never above its open balance; its shekel amount at the rate of its day."""
+    """A payment to a supplier (REQ RE-1: money out): cash, a cheque (bank, branch, account,
+    number) or a transfer; its shekel amount at the rate of its day. It pays one recorded
+    invoice (``invoice``, in the invoice's currency, never above its open balance) or is
+    allocated over several of the supplier's invoices in one currency (``allocations``); what
+    is not allocated is an open credit with the supplier, allocated later."""
 
     supplier = _supplier("supplier_payments")
     invoice = models.ForeignKey(
         SupplierInvoice,
         verbose_name=_("supplier invoice"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="payments",
+        help_text=_(
+            "The one invoice the whole payment pays; empty: allocated over several invoices, "
+            "or an open credit."
+        ),
     )
     owner = owner_fk("owned_supplier_payments")
     paid_on = models.DateField(_("paid on"), default=timezone.localdate)
@@ -354,6 +363,7 @@ class SupplierPayment(KesherModel):
         _("exchange rate"), default=Decimal("1"), editable=False, **RATE
     )
     amount_ils = _amount(_("amount (₪)"), None, editable=False)
+    allocated = _amount(_("allocated to invoices"), editable=False)
     bank = models.CharField(_("bank"), max_length=10, blank=True)
     branch = models.CharField(_("branch"), max_length=10, blank=True)
     bank_account = models.CharField(_("account number"), max_length=20, blank=True)
@@ -376,3 +386,36 @@ class SupplierPayment(KesherModel):
         title = f"{self.get_means_display()} {self.amount} {self.currency}"
         mark = self.cheque_number or self.reference
         return f"{title} · {mark}" if mark else title
+
+    @property
+    def open_credit(self) -> Decimal:
+        """What of the payment no invoice takes yet."""
+        return self.amount - self.allocated
+
+
+class SupplierPaymentAllocation(models.Model):
+    """The part of a supplier payment that pays one of his invoices."""
+
+    payment = models.ForeignKey(
+        SupplierPayment, on_delete=models.CASCADE, related_name="allocations"
+    )
+    invoice = models.ForeignKey(
+        SupplierInvoice,
+        verbose_name=_("supplier invoice"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    amount = models.DecimalField(
+        _("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+
+    class Meta:
+        ordering = ["payment", "id"]
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "invoice"], name="suppay_alloc_once")
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id}: {self.amount}"

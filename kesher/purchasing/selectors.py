@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
-from kesher.purchasing.models import SupplierInvoice
+from kesher.purchasing.models import SupplierInvoice, SupplierPayment
 
 __all__ = ["Payables", "payables_of"]
 
@@ -27,11 +27,18 @@ class Payables:
     open_count: int
     overdue_count: int
     credited: Decimal
+    open_credit: Decimal
+
+    @property
+    def owed(self) -> Decimal:
+        """What we owe once his open credit is set against the open balance (below zero: he
+        owes us)."""
+        return self.open_balance - self.open_credit
 
 
 def payables_of(account, user) -> Payables | None:
-    """The supplier's payables as ``user`` may see them; None when he was never invoiced by
-    this supplier (or the reader sees none of his invoices). One query."""
+    """The supplier's payables as ``user`` may see them; None when he never invoiced us nor
+    was paid (or the reader sees none of it). Two queries: his invoices, his payments."""
     today = timezone.localdate()
 
     def in_ils(name):
@@ -57,7 +64,20 @@ def payables_of(account, user) -> Payables | None:
             overdue_count=Count("pk", filter=overdue),
         )
     )
-    if not figures["invoices"]:
+    paid = (
+        SupplierPayment.objects.visible_to(user)
+        .filter(supplier=account)
+        .aggregate(
+            payments=Count("pk"),
+            open_credit=Sum(
+                ExpressionWrapper(
+                    (F("amount") - F("allocated")) * F("exchange_rate"),
+                    output_field=DecimalField(max_digits=28, decimal_places=8),
+                )
+            ),
+        )
+    )
+    if not figures["invoices"] and not paid["payments"]:
         return None
     return Payables(
         open_balance=(figures["open_balance"] or ZERO).quantize(CENT),
@@ -65,4 +85,5 @@ def payables_of(account, user) -> Payables | None:
         open_count=figures["open_count"],
         overdue_count=figures["overdue_count"],
         credited=(figures["credited"] or ZERO).quantize(CENT),
+        open_credit=(paid["open_credit"] or ZERO).quantize(CENT),
     )

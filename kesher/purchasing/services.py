@@ -40,6 +40,7 @@ from kesher.purchasing.models import (
     SupplierInvoice,
     SupplierInvoiceLine,
     SupplierPayment,
+    SupplierPaymentAllocation,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "supplier_invoice_from_order",
     "supplier_invoice_record",
     "supplier_invoice_update",
+    "supplier_payment_allocate",
     "supplier_payment_create",
     "supplier_payment_delete",
     "supplier_payment_update",
@@ -69,6 +71,8 @@ CENT = Decimal("0.01")
 RECEIVED = register_fact("goods_received", gettext_lazy("goods received"))
 # A recorded credit note on the history of the invoice it credits.
 CREDIT_NOTE = register_fact("supplier_credit_note", gettext_lazy("supplier credit note"))
+# What a payment pays, invoice by invoice, on the payment's history.
+ALLOCATIONS = register_fact("payment_allocations", gettext_lazy("allocated to invoices"))
 MAX_AMOUNT = Decimal("1e11")
 # A line as another document copies it (an order's into its invoice, an invoice's into its
 # credit note).
@@ -665,35 +669,35 @@ def supplier_credit_note_for(
 
 def _settle(
     invoice_id: int,
-    payment: SupplierPayment | None = None,
     *,
+    taking: Decimal | None = None,
+    field: str = "amount",
     actor=None,
     credit_note: SupplierInvoice | None = None,
 ) -> SupplierInvoice:
-    """Lock the invoice and set what its payments paid, what its recorded credit notes
-    credited and its open balance; refuse ``payment`` (or ``credit_note``) when it would take
-    the balance below zero."""
+    """Lock the invoice and set what payments allocated to it, what its recorded credit notes
+    credited and its open balance. A payment taking ``taking`` of it now is refused when that
+    takes the balance below zero; a ``credit_note`` that credits what was paid already frees
+    that much of the payments (the newest first): an open credit with the supplier."""
     # Lock the invoice: two payments against it at once must not both fit its old balance.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice_id)
-    paid = SupplierPayment.objects.filter(invoice_id=invoice_id).aggregate(s=Sum("amount"))["s"]
-    credited = SupplierInvoice._base_manager.filter(
-        credited_invoice_id=invoice_id, status=SupplierInvoice.Status.RECORDED
-    ).aggregate(s=Sum("total"))["s"]
-    paid, credited = paid or ZERO, credited or ZERO
+    allocations = SupplierPaymentAllocation.objects.filter(invoice_id=invoice_id)
+    paid = allocations.aggregate(s=Sum("amount"))["s"] or ZERO
+    credited = (
+        SupplierInvoice._base_manager.filter(
+            credited_invoice_id=invoice_id, status=SupplierInvoice.Status.RECORDED
+        ).aggregate(s=Sum("total"))["s"]
+        or ZERO
+    )
     if credited + paid > invoice.total:
         if credit_note is not None:
-            balance = invoice.total - paid - (credited - credit_note.total)
+            paid -= _free(invoice_id, credited + paid - invoice.total, actor=actor)
+        else:
+            balance = invoice.total - credited - (paid - (taking or ZERO))
             _refuse(
-                _("The credit is more than the invoice's open balance (%(balance)s).")
-                % {"balance": f"{balance:,.2f}"},
-                "lines",
-            )
-        if payment is not None:
-            balance = invoice.total - credited - (paid - payment.amount)
-            _refuse(
-                _("Above the invoice's open balance (%(balance)s).")
-                % {"balance": f"{balance:,.2f}"},
-                "amount",
+                _("Above the open balance of invoice %(number)s (%(balance)s).")
+                % {"number": invoice.supplier_number, "balance": f"{balance:,.2f}"},
+                field,
             )
     before = {"credited": str(invoice.credited), "balance": str(invoice.balance)}
     invoice.paid, invoice.credited = paid, credited
@@ -712,8 +716,128 @@ def _settle(
     return invoice
 
 
+def _allocation_text(rows) -> str:
+    """A payment's allocations as its history keeps them: ``A-1: 300.00; A-2: 200.00``."""
+    return "; ".join(f"{number}: {amount:.2f}" for number, amount in rows)
+
+
+def _allocations_of(payment_id: int) -> list[tuple[str, Decimal]]:
+    rows = SupplierPaymentAllocation.objects.filter(payment_id=payment_id).order_by("id")
+    return list(rows.values_list("invoice__supplier_number", "amount"))
+
+
+def _store_allocated(payment_id: int) -> SupplierPayment:
+    """Set what the payment allocated in all, and the one invoice it names: the invoice it
+    pays whole, else none."""
+    payment = SupplierPayment._base_manager.get(pk=payment_id)
+    rows = list(payment.allocations.values_list("invoice_id", "amount"))
+    payment.allocated = sum((amount for _invoice, amount in rows), ZERO)
+    whole = len(rows) == 1 and rows[0][1] == payment.amount
+    payment.invoice_id = rows[0][0] if whole else None
+    payment.save(update_fields=["allocated", "invoice"])
+    return payment
+
+
+def _free(invoice_id: int, excess: Decimal, *, actor) -> Decimal:
+    """Take ``excess`` off the payments allocated to the invoice, the newest first; what they
+    no longer pay is an open credit with the supplier."""
+    freed = ZERO
+    rows = SupplierPaymentAllocation.objects.filter(invoice_id=invoice_id).order_by(
+        "-payment__paid_on", "-payment_id"
+    )
+    for row in rows.select_for_update():
+        if freed >= excess:
+            break
+        cut = min(row.amount, excess - freed)
+        before = _allocations_of(row.payment_id)
+        if cut == row.amount:
+            row.delete()
+        else:
+            row.amount -= cut
+            row.save(update_fields=["amount"])
+        freed += cut
+        payment = _store_allocated(row.payment_id)
+        after = _allocations_of(payment.pk)
+        _audit(payment, actor, {ALLOCATIONS: [_allocation_text(before), _allocation_text(after)]})
+    return freed
+
+
+def _invoice_id(key) -> int | None:
+    """An allocation's key: an invoice or its id (a form's or the API's text)."""
+    key = getattr(key, "pk", key)
+    return int(key) if str(key).isdigit() else None
+
+
+def _wanted(payment: SupplierPayment, allocations: dict) -> dict[SupplierInvoice, Decimal]:
+    """{invoice: amount} from {invoice or id: amount as typed}, or the refusals, all at once:
+    an invoice that is not the supplier's recorded invoice in the payment's currency, an
+    amount not above zero or not in agorot, more than the payment in all."""
+    invoices = SupplierInvoice.objects.in_bulk([_invoice_id(key) for key in allocations])
+    wanted, errors = {}, []
+    for key, raw in allocations.items():
+        invoice = invoices.get(_invoice_id(key))
+        if invoice is None or invoice.supplier_id != payment.supplier_id:
+            errors.append(_("Name an invoice of this supplier."))
+            continue
+        where = {"number": invoice.supplier_number}
+        if invoice.status != SupplierInvoice.Status.RECORDED or invoice.is_credit_note:
+            errors.append(_("Invoice %(number)s: pay a recorded supplier invoice.") % where)
+            continue
+        if invoice.currency != payment.currency:
+            errors.append(
+                _("Invoice %(number)s is in %(currency)s, the payment in %(paid_in)s.")
+                % {**where, "currency": invoice.currency, "paid_in": payment.currency}
+            )
+            continue
+        if raw in (None, ""):
+            continue
+        try:
+            amount = Decimal(str(raw).strip())
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or amount < 0 or amount != _round(amount):
+            errors.append(_("Invoice %(number)s: enter an amount in agorot.") % where)
+        elif amount > 0:
+            wanted[invoice] = amount
+    total = sum(wanted.values(), ZERO)
+    if not errors and total > payment.amount:
+        errors.append(
+            _("The invoices take %(total)s, more than the payment (%(amount)s).")
+            % {"total": f"{total:,.2f}", "amount": f"{payment.amount:,.2f}"}
+        )
+    if errors:
+        raise ValidationError({"allocations": errors})
+    return wanted
+
+
+def _allocate(payment: SupplierPayment, wanted: dict, *, actor, field: str) -> SupplierPayment:
+    """Replace the payment's allocations by ``wanted`` ({invoice: amount}, checked) and settle
+    every invoice they touch, in a fixed order (two payments settling the same invoices lock
+    them alike)."""
+    before = _allocations_of(payment.pk)
+    old = set(payment.allocations.values_list("invoice_id", flat=True))
+    payment.allocations.all().delete()
+    SupplierPaymentAllocation.objects.bulk_create(
+        SupplierPaymentAllocation(payment=payment, invoice=invoice, amount=amount)
+        for invoice, amount in wanted.items()
+    )
+    taking = {invoice.pk: amount for invoice, amount in wanted.items()}
+    for invoice_id in sorted(old | set(taking)):
+        _settle(invoice_id, taking=taking.get(invoice_id), field=field)
+    stored = _store_allocated(payment.pk)
+    after = _allocations_of(payment.pk)
+    if after != before:
+        _audit(stored, actor, {ALLOCATIONS: [_allocation_text(before), _allocation_text(after)]})
+    return stored
+
+
 def _payment_data(data: dict, current: SupplierPayment | None = None) -> dict:
     data = dict(data)
+    means = data.get("means", current.means if current else None)
+    if means == PaymentMeans.CHEQUE and not (
+        data.get("cheque_number", current.cheque_number if current else "")
+    ):
+        _refuse(_("A cheque's number is needed."), "cheque_number")
     invoice = data.get("invoice", current.invoice if current else None)
     if invoice is not None and not isinstance(invoice, SupplierInvoice):
         invoice = SupplierInvoice.objects.filter(pk=invoice).first()
@@ -725,37 +849,54 @@ def _payment_data(data: dict, current: SupplierPayment | None = None) -> dict:
     if getattr(supplier, "pk", supplier) != invoice.supplier_id:
         _refuse(_("That invoice is another supplier's."), "invoice")
     data["supplier"] = supplier
-    means = data.get("means", current.means if current else None)
-    if means == PaymentMeans.CHEQUE and not (
-        data.get("cheque_number", current.cheque_number if current else "")
-    ):
-        _refuse(_("A cheque's number is needed."), "cheque_number")
     return data
 
 
-def _derive_amounts(payment: SupplierPayment, _old) -> list[str]:
-    invoice = payment.invoice
-    payment.currency = invoice.currency
-    payment.exchange_rate = _rate_on(invoice.currency, payment.paid_on)
-    payment.amount_ils = _round(payment.amount * payment.exchange_rate)
-    return ["currency", "exchange_rate", "amount_ils"]
+def _amounts_in(currency: str | None):
+    """Derive a payment's currency (its invoice's, else ``currency``, else as it is), the
+    rate of its day and its shekel amount."""
+
+    def derive(payment: SupplierPayment, _old) -> list[str]:
+        payment.currency = (
+            payment.invoice.currency if payment.invoice_id else currency or payment.currency
+        )
+        payment.exchange_rate = _rate_on(payment.currency, payment.paid_on)
+        payment.amount_ils = _round(payment.amount * payment.exchange_rate)
+        return ["currency", "exchange_rate", "amount_ils"]
+
+    return derive
 
 
 @transaction.atomic
-def supplier_payment_create(*, actor, data: dict, m2m: dict | None = None) -> SupplierPayment:
-    """Pay a recorded supplier invoice, in part or in full; never above its open balance."""
+def supplier_payment_create(
+    *, actor, data: dict, m2m: dict | None = None, allocations: dict | None = None
+) -> SupplierPayment:
+    """Pay a supplier: one recorded invoice (``invoice``), in part or in full, never above its
+    open balance; or several of his invoices in one currency (``allocations``: {invoice: amount},
+    their sum never above the payment); or nothing yet. What no invoice takes is an open credit
+    with the supplier."""
     data = _payment_data(data)
-    payment = record_create(
-        "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_derive_amounts
+    if allocations and data.get("invoice"):
+        _refuse(_("Name one invoice, or allocate the payment over several."), "invoice")
+    # The payment is in its invoices' currency (each is checked to be so).
+    named = [_invoice_id(key) for key in allocations or {}]
+    currency = (
+        SupplierInvoice.objects.filter(pk__in=named).values_list("currency", flat=True).first()
     )
-    _settle(payment.invoice_id, payment)
+    payment = record_create(
+        "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_amounts_in(currency)
+    )
+    if payment.invoice_id:
+        return _allocate(payment, {payment.invoice: payment.amount}, actor=actor, field="amount")
+    if allocations:
+        return _allocate(payment, _wanted(payment, allocations), actor=actor, field="allocations")
     return payment
 
 
 @transaction.atomic
 def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_version=None):
-    """Correct a payment; the invoices it touches are settled again from their payments."""
-    previous = payment.invoice_id
+    """Correct a payment: paying one invoice, it pays that one with its whole amount; else
+    its allocations stay, and the amount may not fall below them."""
     data = _payment_data(data, payment)
     payment = record_update(
         payment,
@@ -763,16 +904,35 @@ def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_ve
         data=data,
         m2m=m2m,
         expected_version=expected_version,
-        derive=_derive_amounts,
+        derive=_amounts_in(None),
     )
-    for invoice_id in sorted({previous, payment.invoice_id}):
-        _settle(invoice_id, payment if invoice_id == payment.invoice_id else None)
+    if payment.invoice_id:
+        return _allocate(payment, {payment.invoice: payment.amount}, actor=actor, field="amount")
+    if "invoice" in data:  # the invoice taken off: the whole payment is an open credit
+        return _allocate(payment, {}, actor=actor, field="invoice")
+    if payment.allocated > payment.amount:
+        _refuse(
+            _("Invoices take %(allocated)s of this payment: the amount cannot be less.")
+            % {"allocated": f"{payment.allocated:,.2f}"},
+            "amount",
+        )
     return payment
 
 
 @transaction.atomic
+def supplier_payment_allocate(payment: SupplierPayment, *, actor, allocations: dict):
+    """Allocate a payment over the supplier's recorded invoices in its currency ({invoice or
+    id: amount}), replacing its allocations: none above an invoice's open balance, all
+    together never above the payment; the rest is an open credit with the supplier."""
+    # Lock the payment: its allocations are read and replaced.
+    locked = SupplierPayment._base_manager.select_for_update().get(pk=payment.pk)
+    return _allocate(locked, _wanted(locked, allocations), actor=actor, field="allocations")
+
+
+@transaction.atomic
 def supplier_payment_delete(payment, *, actor, expected_version=None) -> None:
-    """Delete a payment entered by mistake: its invoice is owed again."""
-    invoice_id = payment.invoice_id
+    """Delete a payment entered by mistake: the invoices it paid are owed again."""
+    invoice_ids = sorted(payment.allocations.values_list("invoice_id", flat=True))
     record_delete(payment, actor=actor, expected_version=expected_version)
-    _settle(invoice_id)
+    for invoice_id in invoice_ids:
+        _settle(invoice_id)

@@ -25,6 +25,11 @@ def _payment_item(payment: SupplierPayment) -> TimelineItem:
     }
     if payment.invoice_id:
         details[_("Supplier invoice")] = [None, payment.invoice.supplier_number]
+    elif payment.open_credit:
+        details[_("Open credit with the supplier")] = [
+            None,
+            doc_money(payment.open_credit, payment.currency),
+        ]
     mark = payment.cheque_number or payment.reference
     if mark:
         details[_("Reference")] = [None, mark]
@@ -75,7 +80,7 @@ def supplier_payments_of(record, user) -> list[TimelineItem]:
     if isinstance(record, Account):
         where = {"supplier": record}
     elif isinstance(record, SupplierInvoice):
-        where = {"invoice": record}
+        where = {"allocations__invoice": record}
     else:
         return []
     if not can(user, "supplier-payments", "view"):
@@ -83,6 +88,7 @@ def supplier_payments_of(record, user) -> list[TimelineItem]:
     payments = (
         SupplierPayment.objects.visible_to(user)
         .filter(**where)
+        .distinct()
         .select_related("owner", "invoice")
         .order_by("-created_at", "-id")[:LIMIT]
     )

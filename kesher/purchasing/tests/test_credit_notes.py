@@ -99,18 +99,26 @@ def test_what_a_credit_note_may_not_do(users, supplier):
         )
 
 
-def test_a_credit_above_the_open_balance_is_refused(users, supplier):
+def test_crediting_what_was_paid_frees_it_as_an_open_credit(users, supplier):
+    """The invoice was paid in full when the supplier credited part of it: that much of the
+    payment pays nothing any more — an open credit with the supplier, allocated later."""
     manager = users["manager"]
     invoice = recorded_invoice(users, supplier)
-    supplier_payment_create(
+    payment = supplier_payment_create(
         actor=manager, data={"invoice": invoice, "means": "cash", "amount": Decimal("1298")}
     )
-    note = supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-1")
-    with pytest.raises(ValidationError, match="more than the invoice's open balance"):
-        supplier_invoice_record(note, actor=manager)
-    note.refresh_from_db()
+    note = supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-1", positions=[2])
+    supplier_invoice_record(note, actor=manager)
     invoice.refresh_from_db()
-    assert (note.status, invoice.credited, invoice.balance) == ("draft", 0, 0)
+    payment.refresh_from_db()
+    assert (invoice.credited, invoice.paid, invoice.balance) == (Decimal("118"), Decimal("1180"), 0)
+    assert (payment.allocated, payment.open_credit, payment.invoice) == (
+        Decimal("1180.00"),
+        Decimal("118.00"),
+        None,
+    )
+    payables = payables_of(supplier, manager)
+    assert (payables.open_balance, payables.open_credit) == (0, Decimal("118.00"))
 
 
 def test_the_api_credits_and_records_in_hebrew(users, supplier, api_for):
