@@ -208,11 +208,13 @@ supplier_payments = register(
             "amount_ils",
         ),
         form_fields=(
+            # The invoice it pays names the supplier; without one (several invoices, an open
+            # credit) the supplier is chosen, after what was paid.
             "invoice",
-            "supplier",
-            "paid_on",
-            "means",
             "amount",
+            "means",
+            "paid_on",
+            "supplier",
             "bank",
             "branch",
             "bank_account",

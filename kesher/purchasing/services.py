@@ -810,10 +810,13 @@ def _wanted(payment: SupplierPayment, allocations: dict) -> dict[SupplierInvoice
     return wanted
 
 
-def _allocate(payment: SupplierPayment, wanted: dict, *, actor, field: str) -> SupplierPayment:
+def _allocate(
+    payment: SupplierPayment, wanted: dict, *, actor, field: str, new: bool = False
+) -> SupplierPayment:
     """Replace the payment's allocations by ``wanted`` ({invoice: amount}, checked) and settle
     every invoice they touch, in a fixed order (two payments settling the same invoices lock
-    them alike)."""
+    them alike). A change is written on the payment's history; a ``new`` payment's first
+    allocations are not (its creation is the entry, and a later change shows them as before)."""
     before = _allocations_of(payment.pk)
     old = set(payment.allocations.values_list("invoice_id", flat=True))
     payment.allocations.all().delete()
@@ -826,7 +829,7 @@ def _allocate(payment: SupplierPayment, wanted: dict, *, actor, field: str) -> S
         _settle(invoice_id, taking=taking.get(invoice_id), field=field)
     stored = _store_allocated(payment.pk)
     after = _allocations_of(payment.pk)
-    if after != before:
+    if after != before and not new:
         _audit(stored, actor, {ALLOCATIONS: [_allocation_text(before), _allocation_text(after)]})
     return stored
 
@@ -887,10 +890,12 @@ def supplier_payment_create(
         "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_amounts_in(currency)
     )
     if payment.invoice_id:
-        return _allocate(payment, {payment.invoice: payment.amount}, actor=actor, field="amount")
-    if allocations:
-        return _allocate(payment, _wanted(payment, allocations), actor=actor, field="allocations")
-    return payment
+        wanted, field = {payment.invoice: payment.amount}, "amount"
+    elif allocations:
+        wanted, field = _wanted(payment, allocations), "allocations"
+    else:
+        return payment
+    return _allocate(payment, wanted, actor=actor, field=field, new=True)
 
 
 @transaction.atomic
