@@ -902,6 +902,7 @@ def supplier_payment_create(
 def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_version=None):
     """Correct a payment: paying one invoice, it pays that one with its whole amount; else
     its allocations stay, and the amount may not fall below them."""
+    previous = payment.invoice_id
     data = _payment_data(data, payment)
     payment = record_update(
         payment,
@@ -913,7 +914,7 @@ def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_ve
     )
     if payment.invoice_id:
         return _allocate(payment, {payment.invoice: payment.amount}, actor=actor, field="amount")
-    if "invoice" in data:  # the invoice taken off: the whole payment is an open credit
+    if previous is not None:  # its invoice taken off: the whole payment is an open credit
         return _allocate(payment, {}, actor=actor, field="invoice")
     if payment.allocated > payment.amount:
         _refuse(
