@@ -20,7 +20,7 @@ from kesher.catalogue.models import Product
 from kesher.customers.models import Account
 from kesher.platform.access import can
 from kesher.purchasing import services
-from kesher.purchasing.models import PurchaseOrder, SupplierInvoice
+from kesher.purchasing.models import PurchaseOrder, SupplierInvoice, SupplierPayment
 from kesher.purchasing.selectors import payables_of
 from kesher.purchasing.services import LineInput
 from kesher.stock.models import Warehouse
@@ -65,6 +65,11 @@ class PurchaseLineSerializer(serializers.Serializer):
     total = serializers.DecimalField(read_only=True, **MONEY)
 
 
+class PurchaseOrderLineSerializer(PurchaseLineSerializer):
+    received = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    outstanding = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+
+
 class PurchaseLinesRequestSerializer(serializers.Serializer):
     lines = PurchaseLineSerializer(many=True, max_length=500)
 
@@ -74,12 +79,20 @@ class PurchaseDocumentSerializer(serializers.Serializer):
     status = serializers.CharField()
     number = serializers.CharField(required=False)
     supplier_number = serializers.CharField(required=False)
+    kind = serializers.CharField(required=False)
+    credited_invoice = serializers.IntegerField(
+        source="credited_invoice_id", required=False, allow_null=True
+    )
     supplier = serializers.IntegerField(source="supplier_id")
     currency = serializers.CharField()
     net = serializers.DecimalField(**MONEY)
     vat = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
     lines = PurchaseLineSerializer(many=True)
+
+
+class PurchaseOrderSerializer(PurchaseDocumentSerializer):
+    lines = PurchaseOrderLineSerializer(many=True)
 
 
 class PurchaseReceiveSerializer(serializers.Serializer):
@@ -92,6 +105,33 @@ class PurchaseReceiveSerializer(serializers.Serializer):
         default=dict,
         help_text="Serial numbers by line position, for serial-tracked products.",
     )
+    quantities = serializers.DictField(
+        child=serializers.CharField(max_length=40, allow_blank=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "The quantity received now by line position; lines left out receive nothing. "
+            "Empty: everything still outstanding. More than a line's outstanding quantity "
+            "is refused."
+        ),
+    )
+
+
+class SupplierCreditNoteSerializer(serializers.Serializer):
+    supplier_number = serializers.CharField(
+        max_length=60, help_text="The number on the supplier's credit note."
+    )
+    positions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=500,
+        help_text="The invoice's lines credited, each whole; empty: every line not credited yet.",
+    )
+    doc_date = serializers.DateField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class SupplierInvoiceFromOrderSerializer(serializers.Serializer):
@@ -104,6 +144,16 @@ class SupplierPayablesSerializer(serializers.Serializer):
     overdue = serializers.DecimalField(**MONEY)
     open_count = serializers.IntegerField()
     overdue_count = serializers.IntegerField()
+    credited = serializers.DecimalField(
+        help_text="What the supplier's recorded credit notes took off his invoices, in shekels.",
+        **MONEY,
+    )
+    open_credit = serializers.DecimalField(
+        help_text="What we paid him that no invoice takes yet, in shekels.", **MONEY
+    )
+    owed = serializers.DecimalField(
+        help_text="The open balance less the open credit (below zero: he owes us).", **MONEY
+    )
 
 
 EXAMPLE = {
@@ -142,10 +192,14 @@ def _record(request, model, pk, action: str):
 
 def _reply(record, status: int = 200) -> Response:
     record = type(record)._base_manager.prefetch_related("lines").get(pk=record.pk)
+    if isinstance(record, PurchaseOrder):
+        return Response(PurchaseOrderSerializer(record).data, status=status)
     return Response(PurchaseDocumentSerializer(record).data, status=status)
 
 
 def _lines_view(model, tag: str):
+    shown = PurchaseOrderSerializer if model is PurchaseOrder else PurchaseDocumentSerializer
+
     class LinesView(APIView):
         permission_classes = [IsAuthenticated]
 
@@ -153,7 +207,7 @@ def _lines_view(model, tag: str):
             tags=[tag],
             operation_id=f"{tag.replace('-', '_')}_lines",
             summary="The document with its lines",
-            responses={200: PurchaseDocumentSerializer},
+            responses={200: shown},
             examples=[OpenApiExample("A draft", EXAMPLE)],
         )
         def get(self, request, pk):
@@ -164,7 +218,7 @@ def _lines_view(model, tag: str):
             operation_id=f"{tag.replace('-', '_')}_lines_replace",
             summary="Replace a draft's lines",
             request=PurchaseLinesRequestSerializer,
-            responses={200: PurchaseDocumentSerializer},
+            responses={200: shown},
             examples=[OpenApiExample("A draft", EXAMPLE, response_only=True), REFUSED],
         )
         def put(self, request, pk):
@@ -194,7 +248,7 @@ class OrderView(APIView):
         operation_id="purchase_orders_order",
         summary="Order a draft purchase order",
         request=None,
-        responses={200: PurchaseDocumentSerializer},
+        responses={200: PurchaseOrderSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
@@ -203,17 +257,28 @@ class OrderView(APIView):
 
 
 class ReceiveView(APIView):
-    """Receive an ordered purchase order: its goods enter the warehouse (stock moves)."""
+    """Receive an ordered purchase order, whole or in part: its goods enter the warehouse
+    (stock moves); each line shows what was received and what is still outstanding."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["purchase-orders"],
         operation_id="purchase_orders_receive",
-        summary="Receive an ordered purchase order into a warehouse",
+        summary="Receive an ordered purchase order into a warehouse, whole or in part",
         request=PurchaseReceiveSerializer,
-        responses={200: PurchaseDocumentSerializer},
-        examples=[REFUSED],
+        responses={200: PurchaseOrderSerializer},
+        examples=[
+            OpenApiExample(
+                "Two of ten mice now", {"warehouse": 1, "quantities": {"1": "2"}}, request_only=True
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"lines": ["שורה 1: ‏12 הם יותר מ-8 שעוד לא התקבלו."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     )
     def post(self, request, pk):
         order = _record(request, PurchaseOrder, pk, "change")
@@ -227,7 +292,11 @@ class ReceiveView(APIView):
             raise serializers.ValidationError({"warehouse": [_("Choose a warehouse you may see.")]})
         serials = {int(k): v for k, v in body.validated_data["serials"].items() if str(k).isdigit()}
         received = services.purchase_order_receive(
-            order, actor=request.user, warehouse=warehouse, serials=serials
+            order,
+            actor=request.user,
+            warehouse=warehouse,
+            quantities=body.validated_data["quantities"],
+            serials=serials,
         )
         return _reply(received)
 
@@ -278,6 +347,149 @@ class RecordView(APIView):
         return _reply(services.supplier_invoice_record(invoice, actor=request.user))
 
 
+class CreditNoteView(APIView):
+    """A draft credit note of the supplier against his recorded invoice: every line not
+    credited yet, or the lines named; recorded (``…/record/``), it reduces what we owe."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["supplier-invoices"],
+        operation_id="supplier_invoices_credit_note",
+        summary="Record the supplier's credit note against his invoice (a draft)",
+        request=SupplierCreditNoteSerializer,
+        responses={201: PurchaseDocumentSerializer},
+        examples=[
+            OpenApiExample(
+                "Two lines credited",
+                {"supplier_number": "CN-118", "positions": [1, 3]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"lines": ["כל שורות החשבונית זוכו כבר."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        if not can(request.user, "supplier-invoices", "add"):
+            raise PermissionDenied
+        invoice = _record(request, SupplierInvoice, pk, "view")
+        body = SupplierCreditNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = services.supplier_credit_note_for(invoice, actor=request.user, **body.validated_data)
+        return _reply(note, status=201)
+
+
+class AllocationSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField(source="invoice_id")
+    supplier_number = serializers.CharField(source="invoice.supplier_number", read_only=True)
+    amount = serializers.CharField(max_length=40)
+
+
+class AllocationsRequestSerializer(serializers.Serializer):
+    allocations = AllocationSerializer(many=True, max_length=500)
+
+
+class PaymentAllocationsSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    supplier = serializers.IntegerField(source="supplier_id")
+    invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+    allocated = serializers.DecimalField(**MONEY)
+    open_credit = serializers.DecimalField(**MONEY)
+    allocations = AllocationSerializer(many=True)
+
+
+ALLOCATED = {
+    "id": 31,
+    "supplier": 41,
+    "invoice": None,
+    "currency": "ILS",
+    "amount": "5000.00",
+    "allocated": "4500.00",
+    "open_credit": "500.00",
+    "allocations": [
+        {"invoice": 7, "supplier_number": "INV-40117", "amount": "3000.00"},
+        {"invoice": 9, "supplier_number": "INV-40152", "amount": "1500.00"},
+    ],
+}
+
+
+class AllocationsView(APIView):
+    """What a supplier payment pays, invoice by invoice, and its open credit; replacing its
+    allocations spreads it over several of the supplier's invoices."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _payment(self, request, pk, action):
+        if not can(request.user, "supplier-payments", action):
+            raise PermissionDenied
+        payment = SupplierPayment.objects.visible_to(request.user).filter(pk=pk).first()
+        if payment is None:
+            raise NotFound
+        return payment
+
+    def _reply(self, payment):
+        payment = SupplierPayment._base_manager.prefetch_related("allocations__invoice").get(
+            pk=payment.pk
+        )
+        return Response(PaymentAllocationsSerializer(payment).data)
+
+    @extend_schema(
+        tags=["supplier-payments"],
+        operation_id="supplier_payments_allocations",
+        summary="A payment's allocations over invoices and its open credit",
+        responses={200: PaymentAllocationsSerializer},
+        examples=[OpenApiExample("Over two invoices", ALLOCATED)],
+    )
+    def get(self, request, pk):
+        return self._reply(self._payment(request, pk, "view"))
+
+    @extend_schema(
+        tags=["supplier-payments"],
+        operation_id="supplier_payments_allocations_replace",
+        summary="Allocate a payment over the supplier's invoices",
+        request=AllocationsRequestSerializer,
+        responses={200: PaymentAllocationsSerializer},
+        examples=[
+            OpenApiExample(
+                "Two invoices",
+                {
+                    "allocations": [
+                        {"invoice": 7, "amount": "3000"},
+                        {"invoice": 9, "amount": "1500"},
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Refused (400)",
+                value={"allocations": ["החשבוניות לוקחות 6,000.00, יותר מהתשלום (5,000.00)."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def put(self, request, pk):
+        payment = self._payment(request, pk, "change")
+        body = AllocationsRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wanted = {row["invoice_id"]: row["amount"] for row in body.validated_data["allocations"]}
+        # Only invoices the reader sees are named (one query for them all).
+        seen = SupplierInvoice.objects.visible_to(request.user).filter(pk__in=list(wanted))
+        if seen.count() != len(wanted):
+            raise serializers.ValidationError(
+                {"allocations": [_("Name an invoice of this supplier.")]}
+            )
+        return self._reply(
+            services.supplier_payment_allocate(payment, actor=request.user, allocations=wanted)
+        )
+
+
 class PayablesView(APIView):
     """What we owe a supplier, in shekels: the open balance of his recorded invoices and the
     part past its due date (null: he never invoiced us)."""
@@ -297,6 +509,9 @@ class PayablesView(APIView):
                     "overdue": "1180.00",
                     "open_count": 2,
                     "overdue_count": 1,
+                    "credited": "590.00",
+                    "open_credit": "500.00",
+                    "owed": "4220.00",
                 },
             )
         ],

@@ -11,7 +11,10 @@ class PurchasingConfig(AppConfig):
         from kesher.billing.exports import register_export
         from kesher.platform.records.services import register_edit_guard
         from kesher.platform.registry import register_panel
-        from kesher.purchasing import entities  # noqa: F401  (registers the purchase documents)
+        from kesher.purchasing import (
+            entities,  # noqa: F401  (registers the purchase documents)
+            timeline,  # noqa: F401  (payments on the timelines)
+        )
         from kesher.purchasing.exports import supplier_rows
         from kesher.purchasing.services import locked_among, locked_reason
 

@@ -87,6 +87,8 @@ supplier_invoices = register(
         retained_by_law=kept_by_law,
         retained_fields=(
             "supplier_number",
+            "kind",
+            "credited_invoice",
             "supplier",
             "purchase_order",
             "company",
@@ -104,6 +106,7 @@ supplier_invoices = register(
         nav_order=38,
         list_columns=(
             "supplier_number",
+            "kind",
             "supplier",
             "status",
             "expense_category",
@@ -130,6 +133,8 @@ supplier_invoices = register(
                 _("Supplier invoice"),
                 (
                     "supplier_number",
+                    "kind",
+                    "credited_invoice",
                     "supplier",
                     "status",
                     "purchase_order",
@@ -139,7 +144,7 @@ supplier_invoices = register(
                 ),
             ),
             Section(_("Terms"), ("doc_date", "payment_terms", "due_date", "recorded_at")),
-            Section(_("Totals"), ("currency", *TOTALS, *SHEKELS, "paid", "balance")),
+            Section(_("Totals"), ("currency", *TOTALS, *SHEKELS, "credited", "paid", "balance")),
             Section(_("Notes"), ("notes",)),
         ),
         headline_fields=("status", "supplier", "total", "balance", "due_date"),
@@ -148,17 +153,23 @@ supplier_invoices = register(
                 "accounts",
                 "supplier",
                 _("Supplier invoices"),
-                ("supplier_number", "status", "total", "balance", "due_date"),
+                ("supplier_number", "kind", "status", "total", "balance", "due_date"),
             ),
             ListedOn(
                 "purchase-orders",
                 "purchase_order",
                 _("Supplier invoices"),
-                ("supplier_number", "status", "total"),
+                ("supplier_number", "kind", "status", "total"),
+            ),
+            ListedOn(
+                "supplier-invoices",
+                "credited_invoice",
+                _("Credit notes"),
+                ("supplier_number", "status", "doc_date", "total"),
             ),
         ),
         search_words=("supplier_number",),
-        filter_fields=("status", "supplier", "expense_category", "owner", "company"),
+        filter_fields=("kind", "status", "supplier", "expense_category", "owner", "company"),
         ordering_fields=("doc_date", "due_date", "total_ils", "balance", "created_at", "id"),
         default_ordering=("-doc_date", "-id"),
         select_related=("supplier", "owner", "expense_category"),
@@ -197,11 +208,13 @@ supplier_payments = register(
             "amount_ils",
         ),
         form_fields=(
+            # The invoice it pays names the supplier; without one (several invoices, an open
+            # credit) the supplier is chosen, after what was paid.
             "invoice",
-            "supplier",
-            "paid_on",
-            "means",
             "amount",
+            "means",
+            "paid_on",
+            "supplier",
             "bank",
             "branch",
             "bank_account",
@@ -215,7 +228,7 @@ supplier_payments = register(
                 _("Supplier payment"),
                 ("invoice", "supplier", "paid_on", "means", "amount", "owner"),
             ),
-            Section(_("Amounts"), ("currency", "exchange_rate", "amount_ils")),
+            Section(_("Amounts"), ("currency", "exchange_rate", "amount_ils", "allocated")),
             Section(
                 _("Cheque or transfer"),
                 ("bank", "branch", "bank_account", "cheque_number", "reference"),
@@ -227,7 +240,6 @@ supplier_payments = register(
             ListedOn(
                 "accounts", "supplier", _("Supplier payments"), ("paid_on", "means", "amount")
             ),
-            ListedOn("supplier-invoices", "invoice", _("Payments"), ("paid_on", "means", "amount")),
         ),
         search_words=("cheque_number", "reference"),
         filter_fields=("means", "supplier", "invoice", "owner"),

@@ -1,8 +1,8 @@
-"""Supplier documents for the accountant (issue 17 item 5; decision 0087): the period's
-recorded supplier invoices and its supplier payments, one table, registered with billing's
-accountant export (``kesher.billing.exports.register_export``) — the same page, API, formats
-(CSV with a byte-order mark, XLSX right to left) and neutralized cells. Only what the reader
-may see; drafts are not the accountant's."""
+"""Supplier documents for the accountant (issue 17 item 5; decisions 0087, 0092): the period's
+recorded supplier invoices and credit notes (each row says which) and its supplier payments,
+one table, registered with billing's accountant export (``kesher.billing.exports.
+register_export``) — the same page, API, formats (CSV with a byte-order mark, XLSX right to
+left) and neutralized cells. Only what the reader may see; drafts are not the accountant's."""
 
 from __future__ import annotations
 
@@ -60,10 +60,9 @@ def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[li
         .select_related("supplier", "purchase_order", "expense_category")
         .order_by("doc_date", "pk")
     )
-    kind = str(gettext_lazy("Supplier invoice"))
     for invoice in invoices.iterator(chunk_size=CHUNK):
         yield [
-            kind,
+            invoice.get_kind_display(),
             invoice.supplier_number,
             _day(invoice.doc_date),
             invoice.supplier.name,
@@ -86,14 +85,16 @@ def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[li
     payments = (
         SupplierPayment.objects.visible_to(user)
         .filter(paid_on__gte=start, paid_on__lte=end)
-        .select_related("supplier", "invoice")
+        .select_related("supplier")
+        .prefetch_related("allocations__invoice")
         .order_by("paid_on", "pk")
     )
     kind = str(gettext_lazy("Supplier payment"))
     for payment in payments.iterator(chunk_size=CHUNK):
         yield [
             kind,
-            payment.invoice.supplier_number,
+            # The invoices it pays (one, or several it is allocated over).
+            ", ".join(row.invoice.supplier_number for row in payment.allocations.all()),
             _day(payment.paid_on),
             payment.supplier.name,
             payment.supplier.company_number,

@@ -32,6 +32,7 @@ __all__ = [
     "SupplierInvoice",
     "SupplierInvoiceLine",
     "SupplierPayment",
+    "SupplierPaymentAllocation",
 ]
 
 ZERO = Decimal("0")
@@ -78,12 +79,13 @@ def _currency():
 
 class PurchaseOrder(KesherModel):
     """An order we send a supplier (REQ SA-10). Numbered gap-free when ordered, then locked;
-    received, its goods enter the chosen warehouse; made into the supplier's invoice, which
-    names it (the chain)."""
+    received — at once or in parts, each line's received quantity kept — its goods enter the
+    chosen warehouse; made into the supplier's invoice, which names it (the chain)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ORDERED = "ordered", _("Ordered")
+        PARTLY_RECEIVED = "partial", _("Partly received")
         RECEIVED = "received", _("Received")
 
     number = models.CharField(_("number"), max_length=40, blank=True, editable=False)
@@ -175,6 +177,9 @@ class PurchaseLine(models.Model):
 
 class PurchaseOrderLine(PurchaseLine):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    received = models.DecimalField(
+        _("received"), max_digits=12, decimal_places=3, default=ZERO, editable=False
+    )
 
     class Meta:
         ordering = ["order", "position"]
@@ -184,15 +189,47 @@ class PurchaseOrderLine(PurchaseLine):
             models.UniqueConstraint(fields=["order", "position"], name="po_line_position")
         ]
 
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still to be received of the line."""
+        return max(self.quantity - self.received, ZERO)
+
 
 class SupplierInvoice(KesherModel):
     """A supplier's invoice, recorded as an expense (REQ SA-10, RE-1): under the supplier's
     own number, with VAT per line and its shekel amounts at the rate of its date. Recorded, it
-    is locked; its open balance is what its payments have not paid yet."""
+    is locked; its open balance is what its payments and credit notes have not settled yet.
+
+    A supplier's **credit note** (חשבונית מס זיכוי, the only correction of an issued invoice,
+    ISRAEL.md) is kept here too, as billing keeps its credit notes among its tax documents:
+    ``kind`` says which, ``credited_invoice`` names the invoice it corrects, each of its lines
+    credits one of that invoice's lines whole (``source_line``), at the invoice's rate."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Supplier invoice")
+        CREDIT_NOTE = "credit_note", _("Supplier credit note")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         RECORDED = "recorded", _("Recorded")
+
+    kind = models.CharField(
+        _("document type"),
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.INVOICE,
+        editable=False,
+    )
+    credited_invoice = models.ForeignKey(
+        "self",
+        verbose_name=_("credits invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        editable=False,
+        help_text=_("The supplier invoice a credit note corrects."),
+    )
 
     supplier_number = models.CharField(
         _("supplier's number"), max_length=60, help_text=_("The number on the supplier's invoice.")
@@ -238,6 +275,7 @@ class SupplierInvoice(KesherModel):
     net_ils = _amount(_("before VAT (₪)"), None, editable=False)
     vat_ils = _amount(_("VAT (₪)"), None, editable=False)
     total_ils = _amount(_("total (₪)"), None, editable=False)
+    credited = _amount(_("credited"), editable=False)
     paid = _amount(_("paid"), editable=False)
     balance = _amount(_("open balance"), editable=False)
     recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True, editable=False)
@@ -255,15 +293,25 @@ class SupplierInvoice(KesherModel):
         ]
 
     def __str__(self):
-        return f"{_('Supplier invoice')} {self.supplier_number}"
+        return f"{self.get_kind_display()} {self.supplier_number}"
 
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
 
 class SupplierInvoiceLine(PurchaseLine):
     invoice = models.ForeignKey(SupplierInvoice, on_delete=models.CASCADE, related_name="lines")
+    source_line = models.PositiveIntegerField(
+        _("credits line"),
+        null=True,
+        blank=True,
+        help_text=_("On a credit note: the credited invoice's line."),
+    )
     net_ils = _amount(_("before VAT (₪)"), None)
     vat_ils = _amount(_("VAT (₪)"), None)
     total_ils = _amount(_("total (₪)"), None)
@@ -284,16 +332,24 @@ class PaymentMeans(models.TextChoices):
 
 
 class SupplierPayment(KesherModel):
-    """A payment to a supplier against one of his recorded invoices (REQ RE-1: money out):
-    cash, a cheque (bank, branch, account, number) or a transfer, in the invoice's currency,
-    never above its open balance; its shekel amount at the rate of its day."""
+    """A payment to a supplier (REQ RE-1: money out): cash, a cheque (bank, branch, account,
+    number) or a transfer; its shekel amount at the rate of its day. It pays one recorded
+    invoice (``invoice``, in the invoice's currency, never above its open balance) or is
+    allocated over several of the supplier's invoices in one currency (``allocations``); what
+    is not allocated is an open credit with the supplier, allocated later."""
 
     supplier = _supplier("supplier_payments")
     invoice = models.ForeignKey(
         SupplierInvoice,
         verbose_name=_("supplier invoice"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="payments",
+        help_text=_(
+            "The one invoice the whole payment pays; empty: allocated over several invoices, "
+            "or an open credit."
+        ),
     )
     owner = owner_fk("owned_supplier_payments")
     paid_on = models.DateField(_("paid on"), default=timezone.localdate)
@@ -307,6 +363,7 @@ class SupplierPayment(KesherModel):
         _("exchange rate"), default=Decimal("1"), editable=False, **RATE
     )
     amount_ils = _amount(_("amount (₪)"), None, editable=False)
+    allocated = _amount(_("allocated to invoices"), editable=False)
     bank = models.CharField(_("bank"), max_length=10, blank=True)
     branch = models.CharField(_("branch"), max_length=10, blank=True)
     bank_account = models.CharField(_("account number"), max_length=20, blank=True)
@@ -329,3 +386,36 @@ class SupplierPayment(KesherModel):
         title = f"{self.get_means_display()} {self.amount} {self.currency}"
         mark = self.cheque_number or self.reference
         return f"{title} · {mark}" if mark else title
+
+    @property
+    def open_credit(self) -> Decimal:
+        """What of the payment no invoice takes yet."""
+        return self.amount - self.allocated
+
+
+class SupplierPaymentAllocation(models.Model):
+    """The part of a supplier payment that pays one of his invoices."""
+
+    payment = models.ForeignKey(
+        SupplierPayment, on_delete=models.CASCADE, related_name="allocations"
+    )
+    invoice = models.ForeignKey(
+        SupplierInvoice,
+        verbose_name=_("supplier invoice"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    amount = models.DecimalField(
+        _("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+
+    class Meta:
+        ordering = ["payment", "id"]
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "invoice"], name="suppay_alloc_once")
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id}: {self.amount}"

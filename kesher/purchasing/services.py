@@ -21,10 +21,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry, Choice
+from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import (
     record_create,
     record_delete,
@@ -38,6 +40,7 @@ from kesher.purchasing.models import (
     SupplierInvoice,
     SupplierInvoiceLine,
     SupplierPayment,
+    SupplierPaymentAllocation,
 )
 
 __all__ = [
@@ -50,18 +53,30 @@ __all__ = [
     "purchase_order_order",
     "purchase_order_receive",
     "purchase_order_update",
+    "supplier_credit_note_for",
     "supplier_invoice_create",
     "supplier_invoice_from_order",
     "supplier_invoice_record",
     "supplier_invoice_update",
+    "supplier_payment_allocate",
     "supplier_payment_create",
     "supplier_payment_delete",
     "supplier_payment_update",
+    "uncredited_lines",
 ]
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# A receipt of goods on the order's history: what each line received.
+RECEIVED = register_fact("goods_received", gettext_lazy("goods received"))
+# A recorded credit note on the history of the invoice it credits.
+CREDIT_NOTE = register_fact("supplier_credit_note", gettext_lazy("supplier credit note"))
+# What a payment pays, invoice by invoice, on the payment's history.
+ALLOCATIONS = register_fact("payment_allocations", gettext_lazy("allocated to invoices"))
 MAX_AMOUNT = Decimal("1e11")
+# A line as another document copies it (an order's into its invoice, an invoice's into its
+# credit note).
+COPIED_LINE = ("product_id", "name", "quantity", "unit_price", "vat_rate", "net", "vat", "total")
 MAX_LINES = 500
 
 
@@ -235,6 +250,8 @@ def lines_set(record, *, actor, lines: list[LineInput]):
     # Lock the draft: its state is checked and its totals rewritten from the new lines.
     locked = model._base_manager.select_for_update().get(pk=record.pk)
     _require_draft(locked)
+    if isinstance(locked, SupplierInvoice) and locked.is_credit_note:
+        _refuse(_("A credit note's lines are the credited invoice's lines."), "lines")
     rows = _priced_lines(lines, locked.doc_date)
     if isinstance(locked, PurchaseOrder):
         PurchaseOrderLine.objects.filter(order=locked).delete()
@@ -293,26 +310,83 @@ def purchase_order_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
     return locked
 
 
+RECEIVABLE = (PurchaseOrder.Status.ORDERED, PurchaseOrder.Status.PARTLY_RECEIVED)
+
+
+def _receipt_quantities(lines, quantities: dict | None) -> tuple[dict, list[str]]:
+    """{line: quantity received now} from ``quantities`` (by line position; None: everything
+    outstanding), and the refusals: a quantity that is no number, not above zero, finer than
+    the line's thousandths or more than the line's outstanding quantity."""
+    if quantities is None:
+        return {line: line.outstanding for line in lines if line.outstanding > 0}, []
+    by_position = {line.position: line for line in lines}
+    now, errors = {}, []
+    for position, raw in sorted(quantities.items(), key=lambda item: str(item[0])):
+        line = by_position.get(int(position)) if str(position).isdigit() else None
+        if line is None:
+            errors.append(_("The order has no line %(n)s.") % {"n": position})
+            continue
+        where = {"n": line.position}
+        if raw in (None, ""):
+            continue
+        try:
+            quantity = Decimal(str(raw).strip())
+        except InvalidOperation:
+            quantity = None
+        if quantity is None or not quantity.is_finite() or quantity < 0:
+            errors.append(_("Line %(n)s: enter a number of zero or more.") % where)
+        elif quantity != quantity.quantize(Decimal("0.001")):
+            errors.append(
+                _("Line %(n)s: at most %(places)s decimal places.") % {**where, "places": 3}
+            )
+        elif quantity > line.outstanding:
+            errors.append(
+                _("Line %(n)s: %(quantity)s is more than the %(outstanding)s still to receive.")
+                % {
+                    **where,
+                    "quantity": f"{quantity.normalize():f}",
+                    "outstanding": f"{line.outstanding.normalize():f}",
+                }
+            )
+        elif quantity > 0:
+            now[line] = quantity
+    if not now and not errors:
+        errors.append(_("Enter the quantity received of at least one line."))
+    return now, errors
+
+
 @transaction.atomic
 def purchase_order_receive(
-    order: PurchaseOrder, *, actor, warehouse=None, serials: dict | None = None
+    order: PurchaseOrder,
+    *,
+    actor,
+    warehouse=None,
+    quantities: dict | None = None,
+    serials: dict | None = None,
 ) -> PurchaseOrder:
-    """Receive an ordered purchase order (REQ SA-11, RE-3): each line of goods enters the
-    warehouse as a receipt move, at the line's unit price as its cost; serial numbers by line
-    position for serial-tracked products. A stock refusal refuses the whole receipt."""
+    """Receive goods of an ordered purchase order (REQ SA-11, RE-3), all that is outstanding
+    or, by line position, part of it (``quantities``); the rest comes later. Each line of goods
+    received enters the warehouse as a receipt move, at the line's unit price as its cost;
+    serial numbers by line position for serial-tracked products. Never more than a line's
+    outstanding quantity; a refusal (or a stock refusal) receives nothing. The order is partly
+    received until every line is received in full."""
     from kesher.stock.models import MoveKind
     from kesher.stock.services import move_create
 
-    # Lock the order: received once, never twice.
+    # Lock the order: two receipts at once must not both take the same outstanding quantity.
     locked = PurchaseOrder._base_manager.select_for_update().get(pk=order.pk)
-    if locked.status != PurchaseOrder.Status.ORDERED:
+    if locked.status not in RECEIVABLE:
         _refuse(_("Only an ordered purchase order is received."))
     warehouse = warehouse or locked.warehouse
     if warehouse is None:
         _refuse(_("Choose the warehouse the goods enter."), "warehouse")
     serials = serials or {}
-    lines = locked.lines.select_related("product").order_by("position")
-    for line in lines:
+    lines = list(locked.lines.select_related("product").order_by("position"))
+    now, errors = _receipt_quantities(lines, quantities)
+    if errors:
+        raise ValidationError({"lines": errors})
+    for line, quantity in now.items():
+        line.received += quantity
         if line.product is None or line.product.kind != Product.Kind.GOODS:
             continue  # services and plain expenses are not kept in stock
         try:
@@ -320,7 +394,7 @@ def purchase_order_receive(
                 actor=actor,
                 kind=MoveKind.RECEIPT,
                 product=line.product,
-                quantity=line.quantity,
+                quantity=quantity,
                 to_warehouse=warehouse,
                 unit_cost=line.unit_price,
                 reference=locked.number,
@@ -337,21 +411,43 @@ def purchase_order_receive(
                     ]
                 }
             ) from error
+    PurchaseOrderLine.objects.bulk_update(list(now), ["received"])
     before = locked.status
-    locked.status = PurchaseOrder.Status.RECEIVED
+    whole = all(line.received >= line.quantity for line in lines)
+    locked.status = PurchaseOrder.Status.RECEIVED if whole else PurchaseOrder.Status.PARTLY_RECEIVED
     locked.warehouse = warehouse
     locked.received_at = locked.updated_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["status", "warehouse", "received_at", "updated_at", "version"])
-    _audit(locked, actor, {"status": [before, locked.status]})
+    changes = {
+        RECEIVED: [
+            None,
+            [f"#{line.position}: {quantity.normalize():f}" for line, quantity in now.items()],
+        ]
+    }
+    if before != locked.status:
+        changes["status"] = [before, locked.status]
+    _audit(locked, actor, changes)
     return locked
 
 
 # --- supplier invoices ---------------------------------------------------------------------------
 
 
+def _raw(record, name: str):
+    return getattr(record, record._meta.get_field(name).attname)
+
+
+# What a credit note takes from the invoice it credits, never changed on it.
+CREDIT_KEEPS = ("supplier", "currency", "exchange_rate", "purchase_order", "company")
+
+
 def _check_invoice(data: dict, current: SupplierInvoice | None = None) -> dict:
     data = dict(data)
+    if current is not None and current.is_credit_note:
+        for name in CREDIT_KEEPS:
+            if name in data and getattr(data[name], "pk", data[name]) != _raw(current, name):
+                _refuse(_("A credit note keeps its invoice's supplier, currency and rate."), name)
     if "supplier_number" in data and isinstance(data["supplier_number"], str):
         data["supplier_number"] = data["supplier_number"].replace("\x00", "").strip()
     order = data.get("purchase_order", current.purchase_order if current else None)
@@ -428,20 +524,8 @@ def supplier_invoice_from_order(
     rows = [
         SupplierInvoiceLine(
             invoice=invoice,
-            **{
-                name: getattr(line, name)
-                for name in (
-                    "position",
-                    "product_id",
-                    "name",
-                    "quantity",
-                    "unit_price",
-                    "vat_rate",
-                    "net",
-                    "vat",
-                    "total",
-                )
-            },
+            position=line.position,
+            **{name: getattr(line, name) for name in COPIED_LINE},
         )
         for line in order.lines.order_by("position")
     ]
@@ -455,14 +539,18 @@ def supplier_invoice_from_order(
 @transaction.atomic
 def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoice:
     """Record the invoice in the books: shekel amounts per line at its rate (as printed, or
-    the rate of its date), the due date by its terms, the open balance — and the lock."""
+    the rate of its date), the due date by its terms, the open balance — and the lock. A credit
+    note is recorded at its invoice's rate and takes its amount off that invoice's balance."""
     # Lock the invoice: its state is read and then written.
     locked = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     _require_draft(locked)
     lines = list(locked.lines.all())
     if not lines:
         _refuse(_("Add at least one line before recording."), "lines")
-    rate = locked.exchange_rate or _rate_on(locked.currency, locked.doc_date)
+    if locked.is_credit_note:
+        rate = locked.credited_invoice.exchange_rate
+    else:
+        rate = locked.exchange_rate or _rate_on(locked.currency, locked.doc_date)
     for line in lines:
         line.net_ils = _round(line.net * rate)
         line.vat_ils = _round(line.vat * rate)
@@ -471,85 +559,349 @@ def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoi
     for name in ("net", "vat", "total", "net_ils", "vat_ils", "total_ils"):
         setattr(locked, name, sum((getattr(line, name) for line in lines), ZERO))
     locked.exchange_rate = rate
-    locked.due_date = (
-        locked.payment_terms.due_date(locked.doc_date)
-        if locked.payment_terms_id
-        else locked.doc_date
-    )
+    if locked.is_credit_note:
+        locked.due_date = None
+        locked.balance = ZERO
+    else:
+        locked.due_date = (
+            locked.payment_terms.due_date(locked.doc_date)
+            if locked.payment_terms_id
+            else locked.doc_date
+        )
+        locked.balance = locked.total
     locked.paid = ZERO
-    locked.balance = locked.total
     locked.status = SupplierInvoice.Status.RECORDED
     locked.recorded_at = locked.updated_at = timezone.now()
     locked.version += 1
     locked.save()
     _audit(locked, actor, {"status": [SupplierInvoice.Status.DRAFT, locked.status]})
+    if locked.is_credit_note:
+        _settle(locked.credited_invoice_id, actor=actor, credit_note=locked)
     return locked
+
+
+# --- supplier credit notes -----------------------------------------------------------------------
+
+
+def uncredited_lines(invoice: SupplierInvoice):
+    """The invoice's lines no credit note (draft or recorded) credits yet: each line is
+    credited whole, once, so the credits add up to the invoice to the agora."""
+    credited = SupplierInvoiceLine.objects.filter(
+        invoice__credited_invoice=invoice, invoice__kind=SupplierInvoice.Kind.CREDIT_NOTE
+    ).values_list("source_line", flat=True)
+    return invoice.lines.exclude(position__in=list(credited)).order_by("position")
+
+
+@transaction.atomic
+def supplier_credit_note_for(
+    invoice: SupplierInvoice,
+    *,
+    actor,
+    supplier_number: str,
+    positions: list[int] | None = None,
+    doc_date=None,
+    notes: str = "",
+) -> SupplierInvoice:
+    """A draft credit note of the supplier against his recorded invoice, under the supplier's
+    own number: every line of the invoice not credited yet, or those at ``positions`` (each
+    line whole). Recorded (``supplier_invoice_record``), it reduces what we owe on it."""
+    # Lock the invoice: two credit notes made at once must not both credit the same line.
+    invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
+    if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
+        _refuse(_("Only a recorded supplier invoice is credited."))
+    open_lines = list(uncredited_lines(invoice))
+    if positions is not None:
+        wanted = set(positions)
+        if not wanted:
+            _refuse(_("Choose at least one line to credit."), "lines")
+        free = {line.position for line in open_lines}
+        taken = sorted(wanted - free)
+        if taken:
+            _refuse(
+                _("Line %(n)s cannot be credited: it is not on the invoice or credited already.")
+                % {"n": ", ".join(str(n) for n in taken)},
+                "lines",
+            )
+        open_lines = [line for line in open_lines if line.position in wanted]
+    if not open_lines:
+        _refuse(_("Every line of this invoice is credited already."), "lines")
+    data = _check_invoice(
+        {
+            "supplier": invoice.supplier,
+            "supplier_number": supplier_number,
+            "company": invoice.company,
+            "currency": invoice.currency,
+            "exchange_rate": invoice.exchange_rate,
+            "expense_category": invoice.expense_category,
+            "purchase_order": invoice.purchase_order,
+            "owner": invoice.owner,
+            "doc_date": doc_date or timezone.localdate(),
+            "notes": notes,
+        }
+    )
+    if not data["supplier_number"]:
+        _refuse(_("Enter the number on the supplier's credit note."), "supplier_number")
+
+    def credit(note, _old) -> list[str]:
+        note.kind = SupplierInvoice.Kind.CREDIT_NOTE
+        note.credited_invoice = invoice
+        return ["kind", "credited_invoice"]
+
+    note = record_create("supplier-invoices", actor=actor, data=data, derive=credit)
+    rows = [
+        SupplierInvoiceLine(
+            invoice=note,
+            position=position,
+            source_line=line.position,
+            **{name: getattr(line, name) for name in COPIED_LINE},
+        )
+        for position, line in enumerate(open_lines, start=1)
+    ]
+    SupplierInvoiceLine.objects.bulk_create(rows)
+    for name in ("net", "vat", "total"):
+        setattr(note, name, sum((getattr(r, name) for r in rows), ZERO))
+    note.save(update_fields=["net", "vat", "total"])
+    return note
 
 
 # --- supplier payments ---------------------------------------------------------------------------
 
 
-def _refresh_paid(invoice_id: int, payment: SupplierPayment | None = None) -> SupplierInvoice:
-    """Lock the invoice and set its paid amount and open balance from its payments; refuse
-    ``payment`` when it would take the balance below zero."""
+def _settle(
+    invoice_id: int,
+    *,
+    taking: Decimal | None = None,
+    field: str = "amount",
+    actor=None,
+    credit_note: SupplierInvoice | None = None,
+) -> SupplierInvoice:
+    """Lock the invoice and set what payments allocated to it, what its recorded credit notes
+    credited and its open balance. A payment taking ``taking`` of it now is refused when that
+    takes the balance below zero; a ``credit_note`` that credits what was paid already frees
+    that much of the payments (the newest first): an open credit with the supplier."""
     # Lock the invoice: two payments against it at once must not both fit its old balance.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice_id)
-    payments = SupplierPayment.objects.filter(invoice_id=invoice_id)
-    paid = payments.aggregate(s=Sum("amount"))["s"] or ZERO
-    if payment is not None and paid > invoice.total:
-        balance = invoice.total - (paid - payment.amount)
-        _refuse(
-            _("Above the invoice's open balance (%(balance)s).") % {"balance": f"{balance:,.2f}"},
-            "amount",
+    allocations = SupplierPaymentAllocation.objects.filter(invoice_id=invoice_id)
+    paid = allocations.aggregate(s=Sum("amount"))["s"] or ZERO
+    credited = (
+        SupplierInvoice._base_manager.filter(
+            credited_invoice_id=invoice_id, status=SupplierInvoice.Status.RECORDED
+        ).aggregate(s=Sum("total"))["s"]
+        or ZERO
+    )
+    if credited + paid > invoice.total:
+        if credit_note is not None:
+            paid -= _free(invoice_id, credited + paid - invoice.total, actor=actor)
+        else:
+            balance = invoice.total - credited - (paid - (taking or ZERO))
+            _refuse(
+                _("Above the open balance of invoice %(number)s (%(balance)s).")
+                % {"number": invoice.supplier_number, "balance": f"{balance:,.2f}"},
+                field,
+            )
+    before = {"credited": str(invoice.credited), "balance": str(invoice.balance)}
+    invoice.paid, invoice.credited = paid, credited
+    invoice.balance = invoice.total - credited - paid
+    invoice.save(update_fields=["paid", "credited", "balance"])
+    if credit_note is not None:
+        _audit(
+            invoice,
+            actor,
+            {
+                CREDIT_NOTE: [None, str(credit_note)],
+                "credited": [before["credited"], str(invoice.credited)],
+                "balance": [before["balance"], str(invoice.balance)],
+            },
         )
-    invoice.paid, invoice.balance = paid, invoice.total - paid
-    invoice.save(update_fields=["paid", "balance"])
     return invoice
+
+
+def _allocation_text(rows) -> str:
+    """A payment's allocations as its history keeps them: ``A-1: 300.00; A-2: 200.00``."""
+    return "; ".join(f"{number}: {amount:.2f}" for number, amount in rows)
+
+
+def _allocations_of(payment_id: int) -> list[tuple[str, Decimal]]:
+    rows = SupplierPaymentAllocation.objects.filter(payment_id=payment_id).order_by("id")
+    return list(rows.values_list("invoice__supplier_number", "amount"))
+
+
+def _store_allocated(payment_id: int) -> SupplierPayment:
+    """Set what the payment allocated in all, and the one invoice it names: the invoice it
+    pays whole, else none."""
+    payment = SupplierPayment._base_manager.get(pk=payment_id)
+    rows = list(payment.allocations.values_list("invoice_id", "amount"))
+    payment.allocated = sum((amount for _invoice, amount in rows), ZERO)
+    whole = len(rows) == 1 and rows[0][1] == payment.amount
+    payment.invoice_id = rows[0][0] if whole else None
+    payment.save(update_fields=["allocated", "invoice"])
+    return payment
+
+
+def _free(invoice_id: int, excess: Decimal, *, actor) -> Decimal:
+    """Take ``excess`` off the payments allocated to the invoice, the newest first; what they
+    no longer pay is an open credit with the supplier."""
+    freed = ZERO
+    rows = SupplierPaymentAllocation.objects.filter(invoice_id=invoice_id).order_by(
+        "-payment__paid_on", "-payment_id"
+    )
+    for row in rows.select_for_update():
+        if freed >= excess:
+            break
+        cut = min(row.amount, excess - freed)
+        before = _allocations_of(row.payment_id)
+        if cut == row.amount:
+            row.delete()
+        else:
+            row.amount -= cut
+            row.save(update_fields=["amount"])
+        freed += cut
+        payment = _store_allocated(row.payment_id)
+        after = _allocations_of(payment.pk)
+        _audit(payment, actor, {ALLOCATIONS: [_allocation_text(before), _allocation_text(after)]})
+    return freed
+
+
+def _invoice_id(key) -> int | None:
+    """An allocation's key: an invoice or its id (a form's or the API's text)."""
+    key = getattr(key, "pk", key)
+    return int(key) if str(key).isdigit() else None
+
+
+def _wanted(payment: SupplierPayment, allocations: dict) -> dict[SupplierInvoice, Decimal]:
+    """{invoice: amount} from {invoice or id: amount as typed}, or the refusals, all at once:
+    an invoice that is not the supplier's recorded invoice in the payment's currency, an
+    amount not above zero or not in agorot, more than the payment in all."""
+    invoices = SupplierInvoice.objects.in_bulk([_invoice_id(key) for key in allocations])
+    wanted, errors = {}, []
+    for key, raw in allocations.items():
+        invoice = invoices.get(_invoice_id(key))
+        if invoice is None or invoice.supplier_id != payment.supplier_id:
+            errors.append(_("Name an invoice of this supplier."))
+            continue
+        where = {"number": invoice.supplier_number}
+        if invoice.status != SupplierInvoice.Status.RECORDED or invoice.is_credit_note:
+            errors.append(_("Invoice %(number)s: pay a recorded supplier invoice.") % where)
+            continue
+        if invoice.currency != payment.currency:
+            errors.append(
+                _("Invoice %(number)s is in %(currency)s, the payment in %(paid_in)s.")
+                % {**where, "currency": invoice.currency, "paid_in": payment.currency}
+            )
+            continue
+        if raw in (None, ""):
+            continue
+        try:
+            amount = Decimal(str(raw).strip())
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or amount < 0 or amount != _round(amount):
+            errors.append(_("Invoice %(number)s: enter an amount in agorot.") % where)
+        elif amount > 0:
+            wanted[invoice] = amount
+    total = sum(wanted.values(), ZERO)
+    if not errors and total > payment.amount:
+        errors.append(
+            _("The invoices take %(total)s, more than the payment (%(amount)s).")
+            % {"total": f"{total:,.2f}", "amount": f"{payment.amount:,.2f}"}
+        )
+    if errors:
+        raise ValidationError({"allocations": errors})
+    return wanted
+
+
+def _allocate(
+    payment: SupplierPayment, wanted: dict, *, actor, field: str, new: bool = False
+) -> SupplierPayment:
+    """Replace the payment's allocations by ``wanted`` ({invoice: amount}, checked) and settle
+    every invoice they touch, in a fixed order (two payments settling the same invoices lock
+    them alike). A change is written on the payment's history; a ``new`` payment's first
+    allocations are not (its creation is the entry, and a later change shows them as before)."""
+    before = _allocations_of(payment.pk)
+    old = set(payment.allocations.values_list("invoice_id", flat=True))
+    payment.allocations.all().delete()
+    SupplierPaymentAllocation.objects.bulk_create(
+        SupplierPaymentAllocation(payment=payment, invoice=invoice, amount=amount)
+        for invoice, amount in wanted.items()
+    )
+    taking = {invoice.pk: amount for invoice, amount in wanted.items()}
+    for invoice_id in sorted(old | set(taking)):
+        _settle(invoice_id, taking=taking.get(invoice_id), field=field)
+    stored = _store_allocated(payment.pk)
+    after = _allocations_of(payment.pk)
+    if after != before and not new:
+        _audit(stored, actor, {ALLOCATIONS: [_allocation_text(before), _allocation_text(after)]})
+    return stored
 
 
 def _payment_data(data: dict, current: SupplierPayment | None = None) -> dict:
     data = dict(data)
-    invoice = data.get("invoice", current.invoice if current else None)
-    if invoice is not None and not isinstance(invoice, SupplierInvoice):
-        invoice = SupplierInvoice.objects.filter(pk=invoice).first()
-    if invoice is None:
-        return data
-    if invoice.status != SupplierInvoice.Status.RECORDED:
-        _refuse(_("Pay a recorded supplier invoice."), "invoice")
-    supplier = data.get("supplier") or (current.supplier if current else None) or invoice.supplier
-    if getattr(supplier, "pk", supplier) != invoice.supplier_id:
-        _refuse(_("That invoice is another supplier's."), "invoice")
-    data["supplier"] = supplier
     means = data.get("means", current.means if current else None)
     if means == PaymentMeans.CHEQUE and not (
         data.get("cheque_number", current.cheque_number if current else "")
     ):
         _refuse(_("A cheque's number is needed."), "cheque_number")
+    invoice = data.get("invoice", current.invoice if current else None)
+    if invoice is not None and not isinstance(invoice, SupplierInvoice):
+        invoice = SupplierInvoice.objects.filter(pk=invoice).first()
+    if invoice is None:
+        return data
+    if invoice.status != SupplierInvoice.Status.RECORDED or invoice.is_credit_note:
+        _refuse(_("Pay a recorded supplier invoice."), "invoice")
+    supplier = data.get("supplier") or (current.supplier if current else None) or invoice.supplier
+    if getattr(supplier, "pk", supplier) != invoice.supplier_id:
+        _refuse(_("That invoice is another supplier's."), "invoice")
+    data["supplier"] = supplier
     return data
 
 
-def _derive_amounts(payment: SupplierPayment, _old) -> list[str]:
-    invoice = payment.invoice
-    payment.currency = invoice.currency
-    payment.exchange_rate = _rate_on(invoice.currency, payment.paid_on)
-    payment.amount_ils = _round(payment.amount * payment.exchange_rate)
-    return ["currency", "exchange_rate", "amount_ils"]
+def _amounts_in(currency: str | None):
+    """Derive a payment's currency (its invoice's, else ``currency``, else as it is), the
+    rate of its day and its shekel amount."""
+
+    def derive(payment: SupplierPayment, _old) -> list[str]:
+        payment.currency = (
+            payment.invoice.currency if payment.invoice_id else currency or payment.currency
+        )
+        payment.exchange_rate = _rate_on(payment.currency, payment.paid_on)
+        payment.amount_ils = _round(payment.amount * payment.exchange_rate)
+        return ["currency", "exchange_rate", "amount_ils"]
+
+    return derive
 
 
 @transaction.atomic
-def supplier_payment_create(*, actor, data: dict, m2m: dict | None = None) -> SupplierPayment:
-    """Pay a recorded supplier invoice, in part or in full; never above its open balance."""
+def supplier_payment_create(
+    *, actor, data: dict, m2m: dict | None = None, allocations: dict | None = None
+) -> SupplierPayment:
+    """Pay a supplier: one recorded invoice (``invoice``), in part or in full, never above its
+    open balance; or several of his invoices in one currency (``allocations``: {invoice: amount},
+    their sum never above the payment); or nothing yet. What no invoice takes is an open credit
+    with the supplier."""
     data = _payment_data(data)
-    payment = record_create(
-        "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_derive_amounts
+    if allocations and data.get("invoice"):
+        _refuse(_("Name one invoice, or allocate the payment over several."), "invoice")
+    # The payment is in its invoices' currency (each is checked to be so).
+    named = [_invoice_id(key) for key in allocations or {}]
+    currency = (
+        SupplierInvoice.objects.filter(pk__in=named).values_list("currency", flat=True).first()
     )
-    _refresh_paid(payment.invoice_id, payment)
-    return payment
+    payment = record_create(
+        "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_amounts_in(currency)
+    )
+    if payment.invoice_id:
+        wanted, field = {payment.invoice: payment.amount}, "amount"
+    elif allocations:
+        wanted, field = _wanted(payment, allocations), "allocations"
+    else:
+        return payment
+    return _allocate(payment, wanted, actor=actor, field=field, new=True)
 
 
 @transaction.atomic
 def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_version=None):
-    """Correct a payment; the invoices it touches are settled again from their payments."""
+    """Correct a payment: paying one invoice, it pays that one with its whole amount; else
+    its allocations stay, and the amount may not fall below them."""
     previous = payment.invoice_id
     data = _payment_data(data, payment)
     payment = record_update(
@@ -558,16 +910,35 @@ def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_ve
         data=data,
         m2m=m2m,
         expected_version=expected_version,
-        derive=_derive_amounts,
+        derive=_amounts_in(None),
     )
-    for invoice_id in sorted({previous, payment.invoice_id}):
-        _refresh_paid(invoice_id, payment if invoice_id == payment.invoice_id else None)
+    if payment.invoice_id:
+        return _allocate(payment, {payment.invoice: payment.amount}, actor=actor, field="amount")
+    if previous is not None:  # its invoice taken off: the whole payment is an open credit
+        return _allocate(payment, {}, actor=actor, field="invoice")
+    if payment.allocated > payment.amount:
+        _refuse(
+            _("Invoices take %(allocated)s of this payment: the amount cannot be less.")
+            % {"allocated": f"{payment.allocated:,.2f}"},
+            "amount",
+        )
     return payment
 
 
 @transaction.atomic
+def supplier_payment_allocate(payment: SupplierPayment, *, actor, allocations: dict):
+    """Allocate a payment over the supplier's recorded invoices in its currency ({invoice or
+    id: amount}), replacing its allocations: none above an invoice's open balance, all
+    together never above the payment; the rest is an open credit with the supplier."""
+    # Lock the payment: its allocations are read and replaced.
+    locked = SupplierPayment._base_manager.select_for_update().get(pk=payment.pk)
+    return _allocate(locked, _wanted(locked, allocations), actor=actor, field="allocations")
+
+
+@transaction.atomic
 def supplier_payment_delete(payment, *, actor, expected_version=None) -> None:
-    """Delete a payment entered by mistake: its invoice is owed again."""
-    invoice_id = payment.invoice_id
+    """Delete a payment entered by mistake: the invoices it paid are owed again."""
+    invoice_ids = sorted(payment.allocations.values_list("invoice_id", flat=True))
     record_delete(payment, actor=actor, expected_version=expected_version)
-    _refresh_paid(invoice_id)
+    for invoice_id in invoice_ids:
+        _settle(invoice_id)

@@ -11,6 +11,17 @@ urlpatterns = [
     ),
     path("supplier-invoices/<int:pk>/record/", views.invoice_record, name="purchasing_record"),
     path(
+        "supplier-invoices/<int:pk>/credit-note/",
+        views.invoice_credit_note,
+        name="purchasing_credit_note",
+    ),
+    path("purchasing/suppliers/<int:pk>/pay/", views.pay_supplier, name="purchasing_pay_supplier"),
+    path(
+        "purchasing/supplier-payments/<int:pk>/allocate/",
+        views.allocate_payment,
+        name="purchasing_allocate",
+    ),
+    path(
         "api/v1/purchase-orders/<int:pk>/lines/",
         api.OrderLinesView.as_view(),
         name="api_purchase_order_lines",
@@ -39,6 +50,16 @@ urlpatterns = [
         "api/v1/supplier-invoices/<int:pk>/record/",
         api.RecordView.as_view(),
         name="api_supplier_invoice_record",
+    ),
+    path(
+        "api/v1/supplier-invoices/<int:pk>/credit-note/",
+        api.CreditNoteView.as_view(),
+        name="api_supplier_invoice_credit_note",
+    ),
+    path(
+        "api/v1/supplier-payments/<int:pk>/allocations/",
+        api.AllocationsView.as_view(),
+        name="api_supplier_payment_allocations",
     ),
     path("api/v1/accounts/<int:pk>/payables/", api.PayablesView.as_view(), name="api_payables"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kesher.catalogue.models import Product
 from kesher.platform.ui.pages import entity_for, record_for
 from kesher.purchasing import services
+from kesher.purchasing.models import PaymentMeans, SupplierInvoice
 from kesher.purchasing.services import LineInput
 from kesher.stock.models import Warehouse
 
@@ -112,8 +114,20 @@ def order_action(request, pk, action):
                 if warehouse_id.isdigit()
                 else None
             )
-            services.purchase_order_receive(order, actor=request.user, warehouse=warehouse)
-            message = _("The goods were received into the warehouse.")
+            # The quantities typed per line (quantity_<position>); none sent: all outstanding.
+            typed = {
+                name.removeprefix("quantity_"): value
+                for name, value in request.POST.items()
+                if name.startswith("quantity_")
+            }
+            received = services.purchase_order_receive(
+                order, actor=request.user, warehouse=warehouse, quantities=typed or None
+            )
+            message = (
+                _("The goods were received into the warehouse.")
+                if received.status == received.Status.RECEIVED
+                else _("The goods were received; the rest is still outstanding.")
+            )
         elif action == "supplier-invoice":
             entity_for("supplier-invoices", request.user, "add")
             invoice = services.supplier_invoice_from_order(
@@ -148,3 +162,139 @@ def invoice_record(request, pk):
     else:
         messages.success(request, _("The supplier invoice was recorded."))
     return _to("supplier-invoices", invoice)
+
+
+@require_POST
+@login_required
+def invoice_credit_note(request, pk):
+    """The supplier's credit note against his recorded invoice, as a draft: the lines ticked
+    (each whole), under the supplier's number; it opens to be checked and recorded."""
+    entity = entity_for("supplier-invoices", request.user, "add")
+    invoice = record_for(entity, request.user, pk)
+    positions = [int(v) for v in request.POST.getlist("position") if v.isdigit()]
+    try:
+        note = services.supplier_credit_note_for(
+            invoice,
+            actor=request.user,
+            supplier_number=request.POST.get("supplier_number", ""),
+            positions=positions,
+            doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
+        )
+    except ValidationError as error:
+        for text in _messages(error):
+            messages.error(request, text)
+        return _to("supplier-invoices", invoice)
+    messages.success(request, _("The credit note was made as a draft: check it and record it."))
+    return _to("supplier-invoices", note)
+
+
+PAYMENT_FIELDS = ("means", "bank", "branch", "bank_account", "cheque_number", "reference")
+
+
+def _open_invoices(user, supplier_id: int, payment=None) -> list:
+    """The supplier's recorded invoices the reader sees that still owe, and those the payment
+    pays already, oldest due first."""
+    owing = Q(balance__gt=0)
+    if payment is not None:
+        owing |= Q(allocations__payment=payment)
+    return list(
+        SupplierInvoice.objects.visible_to(user)
+        .filter(owing, supplier_id=supplier_id, status="recorded", kind="invoice")
+        .distinct()
+        .order_by("due_date", "pk")
+    )
+
+
+def _rows(invoices, post, current: dict) -> list[tuple]:
+    """Each open invoice with the amount its field shows: as typed, else what it takes now."""
+    return [
+        (
+            invoice,
+            post.get(f"allocate_{invoice.pk}", "")
+            if post
+            else (f"{current[invoice.pk]:.2f}" if invoice.pk in current else ""),
+        )
+        for invoice in invoices
+    ]
+
+
+def _typed_allocations(post, invoices) -> dict:
+    return {
+        invoice.pk: post.get(f"allocate_{invoice.pk}", "").strip()
+        for invoice in invoices
+        if post.get(f"allocate_{invoice.pk}", "").strip()
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def pay_supplier(request, pk):
+    """One payment over several of the supplier's open invoices: the payment, what each
+    invoice takes of it; the rest stays an open credit with the supplier."""
+    entity = entity_for("supplier-payments", request.user, "add")
+    accounts = entity_for("accounts", request.user, "view")
+    supplier = record_for(accounts, request.user, pk)
+    invoices = _open_invoices(request.user, supplier.pk)
+    errors: list[str] = []
+    if request.method == "POST":
+        data = {name: request.POST.get(name, "").strip() for name in PAYMENT_FIELDS}
+        data.update(
+            supplier=supplier,
+            paid_on=parse_date(request.POST.get("paid_on", "") or "") or None,
+            amount=request.POST.get("amount", "").strip() or None,
+            notes=request.POST.get("notes", ""),
+        )
+        data = {k: v for k, v in data.items() if v not in (None, "") or k == "supplier"}
+        try:
+            payment = services.supplier_payment_create(
+                actor=request.user,
+                data=data,
+                allocations=_typed_allocations(request.POST, invoices),
+            )
+        except ValidationError as error:
+            errors = _messages(error)
+        else:
+            messages.success(request, _("The payment was recorded."))
+            return _to("supplier-payments", payment)
+    context = {
+        "entity": entity,
+        "supplier": supplier,
+        "payment": None,
+        "rows": _rows(invoices, request.POST, {}),
+        "means": PaymentMeans.choices,
+        "posted": request.POST,
+        "errors": errors,
+    }
+    return render(request, "purchasing/allocate.html", context, status=400 if errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def allocate_payment(request, pk):
+    """Allocate a payment (its open credit) over the supplier's open invoices."""
+    entity = entity_for("supplier-payments", request.user, "change")
+    payment = record_for(entity, request.user, pk)
+    invoices = _open_invoices(request.user, payment.supplier_id, payment)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.supplier_payment_allocate(
+                payment,
+                actor=request.user,
+                allocations=_typed_allocations(request.POST, invoices),
+            )
+        except ValidationError as error:
+            errors = _messages(error)
+        else:
+            messages.success(request, _("The payment was allocated."))
+            return _to("supplier-payments", payment)
+    current = dict(payment.allocations.values_list("invoice_id", "amount"))
+    context = {
+        "entity": entity,
+        "supplier": payment.supplier,
+        "payment": payment,
+        "rows": _rows(invoices, request.POST, current),
+        "posted": request.POST,
+        "errors": errors,
+    }
+    return render(request, "purchasing/allocate.html", context, status=400 if errors else 200)

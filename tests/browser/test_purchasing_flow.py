@@ -1,11 +1,13 @@
-"""Purchasing in a real browser, in Hebrew (issue 17 items 1 and 4; decision 0087): a manager
-(purchasing is the managers' among the built-in roles) writes a purchase order to a supplier
+"""Purchasing in a real browser, in Hebrew (issue 17 items 1 and 4; decisions 0087, 0092): a
+manager (purchasing is the managers' among the built-in roles) writes a purchase order to a supplier
 he picks as he types, adds a printer from the catalogue and a delivery charge (a plain expense
 line) with the line picker, sees the totals in shekels, sends the order (its number PO-…),
-receives it into the main warehouse (the printers enter stock, the delivery does not), records
-the supplier's invoice made from it and pays part of it by bank transfer; the supplier's page
-shows what we still owe him. The purchase order's page passes axe-core's WCAG 2.1 AA checks
-(IS 5568).
+receives it into the main warehouse in two parts (the printers enter stock, the delivery does
+not; more than outstanding is refused), records the supplier's invoice made from it and pays
+part of it by bank transfer; the supplier's page shows what we still owe him and the payment on
+his timeline. The supplier credits the delivery line by a credit note, and one transfer pays
+that invoice and another one of his, the rest an open credit his page shows. The purchase order's
+page passes axe-core's WCAG 2.1 AA checks (IS 5568).
 
 REQ SA-10, SA-11, RE-1, RE-3; docs ISRAEL.md.
 """
@@ -24,6 +26,12 @@ from kesher.catalogue.tests.factories import make_group, make_product
 from kesher.customers.tests.factories import make_account
 from kesher.platform.records.services import record_create
 from kesher.purchasing.models import PurchaseOrder, SupplierInvoice, SupplierPayment
+from kesher.purchasing.services import (
+    LineInput,
+    lines_set,
+    supplier_invoice_create,
+    supplier_invoice_record,
+)
 from kesher.stock.models import StockLevel, StockMove
 from tests.browser.conftest import htmx_settled
 
@@ -123,15 +131,39 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     expect(page.locator("#purchase-lines-edit")).to_have_count(0)
     screenshot(page, "purchase-order-ordered-he")
 
-    # Received into the main warehouse: the printers enter stock, the delivery line does not.
+    # Received in two parts into the main warehouse: one printer first (the delivery line is
+    # not received yet), then the rest; the printers enter stock, the delivery does not.
+    page.locator("#purchase-order-receive-details > summary").click()
     page.locator("#purchase-order-receive-form select").select_option(str(warehouse.pk))
+    expect(page.locator("#receive-quantity-1")).to_have_value("4")
+    page.locator("#receive-quantity-1").fill("1")
+    page.locator("#receive-quantity-2").fill("")
+    screenshot(page, "purchase-order-receive-part-he")
+    page.locator("#purchase-order-receive").click()
+    expect(page.locator("#purchase-lines .line-outstanding")).to_have_text(["3", "1"])
+    expect(page.locator("#purchase-lines .line-received")).to_have_text(["1", "0"])
+    order.refresh_from_db()
+    assert order.status == "partial"
+    assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 1
+    # More than is outstanding is refused, in Hebrew, and nothing is received.
+    page.locator("#purchase-order-receive-details > summary").click()
+    page.locator("#receive-quantity-1").fill("5")
+    page.locator("#purchase-order-receive").click()
+    expect(page.locator("main")).to_contain_text("שעוד לא התקבלו")
+    assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 1
+    page.locator("#purchase-order-receive-details > summary").click()
+    expect(page.locator("#receive-quantity-1")).to_have_value("3")
     page.locator("#purchase-order-receive").click()
     expect(page.locator("#purchase-order-receive")).to_have_count(0)
+    expect(page.locator("#purchase-lines .line-outstanding")).to_have_text(["0", "0"])
     order.refresh_from_db()
     assert order.status == "received"
     assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 4
-    move = StockMove.objects.get(product=printer)
-    assert (move.kind, move.reference, move.unit_cost) == ("receipt", order.number, 1250)
+    moves = StockMove.objects.filter(product=printer).order_by("pk")
+    assert [(m.kind, m.quantity, m.reference, m.unit_cost) for m in moves] == [
+        ("receipt", 1, order.number, 1250),
+        ("receipt", 3, order.number, 1250),
+    ]
     page.goto(f"/stock/?warehouse={warehouse.pk}")
     expect(page.locator("#stock-levels tbody tr")).to_have_count(1)
     expect(page.locator("#stock-levels tbody tr")).to_contain_text("מדפסת לייזר")
@@ -167,10 +199,64 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     expect(page.locator("#supplier-invoice-pay")).to_be_visible()  # 4,313 still open
     screenshot(page, "supplier-invoice-he")
 
-    # The supplier's page: what we still owe him.
+    # The supplier's page: what we still owe him, the payment on his timeline.
     page.goto(f"/r/accounts/{supplier.pk}/")
     payables = page.locator("#account-payables")
     expect(payables).to_contain_text("חוב שלנו לספק")
-    expect(payables.locator("#payables-open")).to_have_text("₪4,313.00 (1)")
-    expect(payables.locator("#payables-overdue")).to_have_text("₪0.00 (0)")
+    expect(payables.locator("#payables-open")).to_have_text("₪4,313.00")
+    expect(payables.locator("#payables-open-count")).to_have_text("חשבוניות פתוחות: 1")
+    expect(payables.locator("#payables-overdue")).to_have_text("₪0.00")
+    expect(payables.locator("#payables-overdue-count")).to_have_text("חשבוניות שמועד תשלומן עבר: 0")
+    expect(page.locator("#record-timeline")).to_contain_text("העברה 88213")
+
+    # The delivery was not made: the supplier's credit note credits its line (350 + 63 VAT).
+    page.goto(f"/r/supplier-invoices/{invoice.pk}/")
+    page.locator("#supplier-credit-note-details > summary").click()
+    page.locator("#credit-line-1").uncheck()
+    page.locator("#supplier-credit-note-form [name=supplier_number]").fill("CN-12")
+    screenshot(page, "supplier-credit-note-he")
+    page.locator("#supplier-credit-note-make").click()
+    page.wait_for_url("**/r/supplier-invoices/*/")
+    expect(page.locator("#record-title")).to_contain_text("CN-12")
+    expect(page.locator("#purchase-total")).to_have_text("₪413.00")
+    page.locator("#supplier-invoice-record").click()
+    expect(page.locator("#supplier-invoice-record")).to_have_count(0)
+    invoice.refresh_from_db()
+    assert (invoice.credited, invoice.balance) == (Decimal("413.00"), Decimal("3900.00"))
+
+    # Another invoice of his (rent), and one transfer paying both, the rest an open credit.
+    rent = supplier_invoice_create(
+        actor=manager, data={"supplier": supplier, "supplier_number": "INV-7790"}
+    )
+    lines_set(
+        rent, actor=manager, lines=[LineInput(name="שכירות", quantity="1", unit_price="1000")]
+    )
+    rent = supplier_invoice_record(rent, actor=manager)  # ₪1,180
+    page.goto(f"/r/accounts/{supplier.pk}/")
+    page.locator("#payables-pay").click()
+    page.wait_for_url(f"**/purchasing/suppliers/{supplier.pk}/pay/")
+    page.locator("#pay-means").select_option("transfer")
+    page.locator("#pay-amount").fill("5500")
+    page.locator("#pay-reference").fill("העברה 90210")
+    page.locator(f"#allocate-{invoice.pk}").fill("3900")
+    page.locator(f"#allocate-{rent.pk}").fill("1180")
+    screenshot(page, "supplier-pay-invoices-he")
+    page.locator("#allocate-save").click()
+    page.wait_for_url("**/r/supplier-payments/*/")
+    expect(page.locator("#payment-open-credit")).to_contain_text("₪420.00")
+    expect(page.locator("#payment-allocations .allocation-amount")).to_have_text(
+        ["₪3,900.00", "₪1,180.00"]
+    )
+    for paid in (invoice, rent):
+        paid.refresh_from_db()
+        assert paid.balance == 0
+
+    # The supplier's page: nothing owed, the open credit and the credit note.
+    page.goto(f"/r/accounts/{supplier.pk}/")
+    expect(payables.locator("#payables-open")).to_have_text("₪0.00")
+    expect(payables.locator("#payables-open-credit")).to_have_text("₪420.00")
+    expect(payables.locator("#payables-owed")).to_contain_text("-₪420.00")
+    expect(payables.locator("#payables-credited")).to_have_text("₪413.00")
+    expect(page.locator("#record-timeline")).to_contain_text("העברה 90210")
+    expect(page.locator("#record-timeline")).to_contain_text("CN-12")
     print(screenshot(page, "supplier-account-he"))  # looked at by whoever runs it (-s)

@@ -25,6 +25,27 @@ def purchase_lines(record) -> list:
 
 
 @register.simple_tag(takes_context=True)
+def allocations_of(context, record) -> list:
+    """What a payment pays, invoice by invoice; or an invoice's payments the reader sees, with
+    what each pays of it. One query."""
+    from kesher.purchasing.models import SupplierPayment, SupplierPaymentAllocation
+
+    rows = SupplierPaymentAllocation.objects.order_by("id")
+    if isinstance(record, SupplierPayment):
+        return list(rows.filter(payment=record).select_related("invoice"))
+    seen = SupplierPayment.objects.visible_to(context["request"].user)
+    return list(rows.filter(invoice=record, payment__in=seen).select_related("payment"))
+
+
+@register.simple_tag
+def uncredited_lines(invoice) -> list:
+    """The invoice's lines no credit note credits yet (each is credited whole, once)."""
+    from kesher.purchasing.services import uncredited_lines as lines_of
+
+    return list(lines_of(invoice))
+
+
+@register.simple_tag(takes_context=True)
 def receiving_warehouses(context) -> list:
     """The open warehouses the reader may receive goods into."""
     from kesher.stock.models import Warehouse

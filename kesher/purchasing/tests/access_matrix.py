@@ -135,6 +135,47 @@ def _invoice_from_order(side):
     return expect
 
 
+def _credit_note(side):
+    """The gate of a supplier's credit note against an invoice; past it, refused: the draft
+    invoice was never recorded."""
+
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "supplier-invoices", "add"):
+            return Outcome.FORBIDDEN
+        if not world.can(principal, "supplier-invoices", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("supplier-invoices", side)):
+            return Outcome.NOT_FOUND
+        return Outcome.REFUSED
+
+    return expect
+
+
+def _pay_supplier(side, past):
+    """The gate of paying a supplier's invoices from his page; past it, ``past``: the form
+    shown, or refused (no amount sent)."""
+
+    def expect(world, principal):
+        if not world.signed_in(principal):
+            return Outcome.SIGN_IN
+        if not world.can(principal, "supplier-payments", "add"):
+            return Outcome.FORBIDDEN
+        if not world.can(principal, "accounts", "view"):
+            return Outcome.FORBIDDEN
+        if not world.sees(principal, world.record("accounts", side)):
+            return Outcome.NOT_FOUND
+        return past
+
+    return expect
+
+
+def _bad_allocation(world, side):
+    """An amount that is no number, for the invoice the side's payment pays: refused."""
+    return world.record("supplier-payments", side).invoice_id
+
+
 def _payables(side):
     def expect(world, principal):
         if not world.signed_in(principal):
@@ -252,6 +293,78 @@ for _side in ("rep1", "rep2"):
         *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
         api=True,
         what=f"{_side}'s empty draft supplier invoice: not recorded",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/supplier-invoices/{world.record('supplier-invoices', side).pk}/credit-note/"
+        ),
+        Verb(
+            "POST",
+            permitted("supplier-invoices", "add", _invoice),
+            data=lambda world, marker: {"supplier_number": "CN-1", "position": ["1"]},
+        ),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s draft supplier invoice: no credit note made",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/supplier-invoices/{world.record('supplier-invoices', side).pk}/credit-note/"
+        ),
+        Verb(
+            "POST",
+            _credit_note(_side),
+            data=lambda world, marker: {"supplier_number": "CN-1"},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s draft supplier invoice: no credit note made",
+    )
+    register_route(
+        "pages",
+        lambda world, side=_side: f"/purchasing/suppliers/{world.record('accounts', side).pk}/pay/",
+        Verb("GET", _pay_supplier(_side, Outcome.ALLOW)),
+        Verb("POST", _pay_supplier(_side, Outcome.REFUSED), data=lambda world, marker: {}),
+        *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s account: paying its invoices, no amount sent",
+    )
+
+    def _payment(world, side=_side):
+        return world.record("supplier-payments", side)
+
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/purchasing/supplier-payments/{world.record('supplier-payments', side).pk}/allocate/"
+        ),
+        Verb("GET", permitted("supplier-payments", "change", _payment)),
+        Verb(
+            "POST",
+            refused("supplier-payments", "change", _payment),
+            data=lambda world, marker, side=_side: {
+                f"allocate_{_bad_allocation(world, side)}": "abc"
+            },
+        ),
+        *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+        what=f"{_side}'s supplier payment: allocated by an amount that is no number",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: (
+            f"/api/v1/supplier-payments/{world.record('supplier-payments', side).pk}/allocations/"
+        ),
+        Verb("GET", permitted("supplier-payments", "view", _payment)),
+        Verb(
+            "PUT",
+            refused("supplier-payments", "change", _payment),
+            data=lambda world, marker, side=_side: {
+                "allocations": [{"invoice": _bad_allocation(world, side), "amount": "abc"}]
+            },
+        ),
+        *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s supplier payment: allocated by an amount that is no number",
     )
     register_route(
         "api",

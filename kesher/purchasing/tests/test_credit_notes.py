@@ -1,0 +1,180 @@
+"""Supplier credit notes (issue 17; ISRAEL.md: a credit note is the only correction of an
+issued invoice; decision 0092): against a recorded supplier invoice, whole or some of its
+lines, under the supplier's own number; recorded, it reduces what we owe on the invoice and
+shows on the supplier's payables."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kesher.purchasing.models import SupplierInvoice
+from kesher.purchasing.selectors import payables_of
+from kesher.purchasing.services import (
+    LineInput,
+    lines_set,
+    supplier_credit_note_for,
+    supplier_invoice_record,
+    supplier_invoice_update,
+    supplier_payment_create,
+)
+from kesher.purchasing.tests.test_payables import recorded_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_credit_note_of_some_lines_reduces_the_balance(users, supplier):
+    manager = users["manager"]
+    invoice = recorded_invoice(users, supplier)  # 1,000 + 100, VAT 18%: 1,298
+    note = supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-5", positions=[2])
+    assert (note.kind, note.credited_invoice, note.status) == ("credit_note", invoice, "draft")
+    assert [(line.source_line, line.name) for line in note.lines.all()] == [(2, "ניקיון")]
+    assert note.total == Decimal("118.00")
+    invoice.refresh_from_db()
+    assert invoice.balance == Decimal("1298.00")  # a draft credits nothing yet
+    supplier_invoice_record(note, actor=manager)
+    invoice.refresh_from_db()
+    assert (invoice.credited, invoice.balance) == (Decimal("118.00"), Decimal("1180.00"))
+    payables = payables_of(supplier, manager)
+    assert (payables.open_balance, payables.credited, payables.open_count) == (
+        Decimal("1180.00"),
+        Decimal("118.00"),
+        1,
+    )
+    # The rest, credited whole: nothing is owed, to the agora.
+    rest = supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-6")
+    assert [line.source_line for line in rest.lines.all()] == [1]
+    supplier_invoice_record(rest, actor=manager)
+    invoice.refresh_from_db()
+    assert (invoice.credited, invoice.balance) == (invoice.total, Decimal("0"))
+    with pytest.raises(ValidationError, match="credited already"):
+        supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-7")
+
+
+def test_a_foreign_credit_note_takes_its_invoice_rate(users, supplier, goods):
+    from decimal import Decimal as D
+
+    invoice = recorded_invoice(users, supplier, currency="USD", exchange_rate=D("3.8"))
+    note = supplier_credit_note_for(invoice, actor=users["manager"], supplier_number="CN-1")
+    note = supplier_invoice_record(note, actor=users["manager"])
+    assert (note.exchange_rate, note.total_ils) == (D("3.8"), invoice.total_ils)
+    assert payables_of(supplier, users["manager"]).credited == invoice.total_ils
+
+
+@pytest.mark.parametrize(
+    ("positions", "number", "message"),
+    [
+        ([], "CN-1", "at least one line"),
+        ([3], "CN-1", "Line 3 cannot be credited"),
+        (None, "", "number on the supplier's credit note"),
+        (None, "A-1", "recorded already"),
+    ],
+)
+def test_a_bad_credit_note_is_refused_with_nothing_written(
+    users, supplier, positions, number, message
+):
+    invoice = recorded_invoice(users, supplier)
+    with pytest.raises(ValidationError, match=message):
+        supplier_credit_note_for(
+            invoice, actor=users["manager"], supplier_number=number, positions=positions
+        )
+    assert not SupplierInvoice.objects.filter(kind="credit_note").exists()
+
+
+def test_what_a_credit_note_may_not_do(users, supplier):
+    manager = users["manager"]
+    invoice = recorded_invoice(users, supplier)
+    note = supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-1")
+    with pytest.raises(ValidationError, match="credited invoice's lines"):
+        lines_set(note, actor=manager, lines=[LineInput(name="x", quantity="9", unit_price="9")])
+    with pytest.raises(ValidationError, match="keeps its invoice's supplier"):
+        supplier_invoice_update(note, actor=manager, data={"currency": "USD"})
+    supplier_invoice_update(note, actor=manager, data={"notes": "returned goods"})
+    with pytest.raises(ValidationError, match="recorded supplier invoice is credited"):
+        supplier_credit_note_for(note, actor=manager, supplier_number="CN-2")
+    note = supplier_invoice_record(note, actor=manager)
+    with pytest.raises(ValidationError, match="recorded supplier invoice"):
+        supplier_payment_create(
+            actor=manager, data={"invoice": note, "means": "cash", "amount": Decimal("1")}
+        )
+
+
+def test_crediting_what_was_paid_frees_it_as_an_open_credit(users, supplier):
+    """The invoice was paid in full when the supplier credited part of it: that much of the
+    payment pays nothing any more — an open credit with the supplier, allocated later."""
+    manager = users["manager"]
+    invoice = recorded_invoice(users, supplier)
+    payment = supplier_payment_create(
+        actor=manager, data={"invoice": invoice, "means": "cash", "amount": Decimal("1298")}
+    )
+    note = supplier_credit_note_for(invoice, actor=manager, supplier_number="CN-1", positions=[2])
+    supplier_invoice_record(note, actor=manager)
+    invoice.refresh_from_db()
+    payment.refresh_from_db()
+    assert (invoice.credited, invoice.paid, invoice.balance) == (Decimal("118"), Decimal("1180"), 0)
+    assert (payment.allocated, payment.open_credit, payment.invoice) == (
+        Decimal("1180.00"),
+        Decimal("118.00"),
+        None,
+    )
+    payables = payables_of(supplier, manager)
+    assert (payables.open_balance, payables.open_credit) == (0, Decimal("118.00"))
+
+
+def test_the_api_credits_and_records_in_hebrew(users, supplier, api_for):
+    invoice = recorded_invoice(users, supplier)
+    api = api_for(users["manager"], language="he")
+    url = f"/api/v1/supplier-invoices/{invoice.pk}/credit-note/"
+    made = api.post(url, {"supplier_number": "CN-9", "positions": [1]}, format="json")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert (body["kind"], body["credited_invoice"], body["total"]) == (
+        "credit_note",
+        invoice.pk,
+        "1180.00",
+    )
+    again = api.post(url, {"supplier_number": "CN-10", "positions": [1]}, format="json")
+    assert again.status_code == 400
+    assert "זוכתה כבר" in again.content.decode()
+    recorded = api.post(f"/api/v1/supplier-invoices/{body['id']}/record/")
+    assert recorded.json()["status"] == "recorded"
+    payables = api.get(f"/api/v1/accounts/{supplier.pk}/payables/").json()
+    assert (payables["open_balance"], payables["credited"]) == ("118.00", "1180.00")
+    rep = api_for(users["sales_rep"]).post(url, {"supplier_number": "X"}, format="json")
+    assert rep.status_code in (403, 404)
+
+
+def test_the_pages_credit_a_line_and_show_it(users, supplier, client_for):
+    manager = users["manager"]
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    invoice = recorded_invoice(users, supplier)
+    client = client_for(manager)
+    page = client.get(f"/r/supplier-invoices/{invoice.pk}/").content.decode()
+    assert 'id="credit-line-2"' in page
+    made = client.post(
+        f"/supplier-invoices/{invoice.pk}/credit-note/",
+        {"supplier_number": "CN-3", "position": ["2"]},
+    )
+    note = SupplierInvoice.objects.get(kind="credit_note")
+    assert made["Location"] == f"/r/supplier-invoices/{note.pk}/"
+    shown = client.get(made["Location"]).content.decode()
+    assert "Supplier credit note CN-3" in shown
+    assert 'id="supplier-invoice-record"' in shown
+    assert 'id="supplier-invoice-pay"' not in shown
+    client.post(f"/supplier-invoices/{note.pk}/record/")
+    invoice.refresh_from_db()
+    assert invoice.balance == Decimal("1180.00")
+    account = client.get(f"/r/accounts/{supplier.pk}/").content.decode()
+    assert 'id="payables-credited"' in account
+    for url in (
+        f"/r/supplier-invoices/{invoice.pk}/timeline/",
+        f"/r/accounts/{supplier.pk}/timeline/",
+    ):
+        assert "Supplier credit note CN-3" in client.get(url).content.decode()
+    refused = client.post(
+        f"/supplier-invoices/{invoice.pk}/credit-note/",
+        {"supplier_number": "CN-4", "position": ["2"]},
+        follow=True,
+    ).content.decode()
+    assert "cannot be credited" in refused
