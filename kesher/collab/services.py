@@ -343,14 +343,14 @@ def record_changed(event: Event) -> None:
             object_id=event.object_id,
             action=AuditEntry.Action.UPDATE,
         )
+        .select_related("actor")  # named in the notification
         .order_by("-at", "-pk")
         .first()
     )
     if entry is None or not isinstance(entry.changes, dict):
         return
-    record = entity.model._base_manager.filter(pk=event.object_id).first()
-    if record is None:
-        return
+    # A notification links to the record by its kind and id: the row itself is not read.
+    record = entity.model(pk=event.object_id)
     with transaction.atomic():
         for user in _readers(entity, event.object_id, followers, event.actor_id):
             keys = [k for k in shown_changes(entity, user, entry.changes) if k != FORMAT_KEY]

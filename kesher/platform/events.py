@@ -63,7 +63,16 @@ def _deliver(event: Event) -> None:
 
 
 def emit(event: Event) -> None:
-    transaction.on_commit(lambda: _deliver(event))
+    """Deliver ``event`` after commit; its subscribers read the schema stamps once between
+    them, as within a request (outside one — the worker, a service called by a command — the
+    automation engine and the followers' news each read them: a deal's move read them 3 times
+    after its commit)."""
+
+    def deliver() -> None:
+        with stamps.remembered():
+            _deliver(event)
+
+    transaction.on_commit(deliver)
 
 
 def emit_many(batch: list[Event]) -> None:
@@ -74,7 +83,7 @@ def emit_many(batch: list[Event]) -> None:
         return
 
     def deliver_all() -> None:
-        with stamps.remembered_for_request():
+        with stamps.remembered():
             for event in batch:
                 _deliver(event)
 

@@ -22,6 +22,7 @@ from django.db import InterfaceError, OperationalError, connection
 __all__ = [
     "cached",
     "forget",
+    "remembered",
     "remembered_for_request",
     "renew",
     "renew_on_change",
@@ -49,6 +50,18 @@ def remembered_for_request():
         yield
     finally:
         _request_tokens.reset(handle)
+
+
+@contextmanager
+def remembered():
+    """The tokens read once for the block, unless they already are (within a request): one
+    piece of work that reads them several times (a commit's events delivered to their
+    subscribers) reads them once, without making a request read them twice."""
+    if _request_tokens.get() is not None:
+        yield
+        return
+    with remembered_for_request():
+        yield
 
 
 def _select_tokens() -> dict:

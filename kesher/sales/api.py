@@ -180,7 +180,8 @@ class OpportunityMoveView(APIView):
         user = request.user
         if not can(user, "opportunities", "change"):
             raise PermissionDenied
-        deal = _visible(Opportunity, user, pk)
+        # With its stage: the move checks the new one is of the same pipeline.
+        deal = Opportunity.objects.visible_to(user).select_related("stage").filter(pk=pk).first()
         if deal is None:
             raise NotFound
         body = MoveRequestSerializer(data=request.data)

@@ -65,6 +65,21 @@ def test_followers_hear_of_a_change_by_someone_else_not_of_their_own(users, deal
     assert FeedItem.objects.filter(user=rep1).count() == 1
 
 
+def test_a_changes_news_reads_neither_the_record_nor_its_author_again(
+    users, deal, deals, commits, django_assert_num_queries
+):
+    """What a follower hears of a change: the followers, the change's audit entry with its
+    author, who may read it (the schema stamps read outside a request); then the feed item
+    and the notification, in a transaction of their own (a savepoint in the test's)."""
+    rep1, manager = users["sales_rep"], users["manager"]
+    with commits():
+        opportunity_move_stage(deal, actor=manager, stage=stage("proposal"))
+    event = Event("updated", DEALS, deal.pk, manager.pk, {"stage": ["a", "b"]})
+    with django_assert_num_queries(12):
+        services.record_changed(event)
+    assert FeedItem.objects.filter(user=rep1, kind="change").count() == 2
+
+
 def test_a_change_is_told_in_the_followers_language(users, deal, commits):
     rep1, manager = users["sales_rep"], users["manager"]
     with commits():

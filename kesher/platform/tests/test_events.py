@@ -95,3 +95,38 @@ def test_failing_subscriber_does_not_break_the_write_or_other_subscribers(
     assert Account.objects.filter(pk=account.pk, name="Sturdy").exists()
     assert [e.name for e in received] == ["created"]
     assert "subscriber bug" in caplog.text
+
+
+def test_a_commits_subscribers_read_the_schema_stamps_once_between_them(
+    users, django_capture_on_commit_callbacks
+):
+    """Outside a request (the worker, a command) each subscriber reading a per-process cache
+    would read the stamps again; the delivery reads them once for all. Within a request the
+    request's reading serves."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform import stamps
+
+    def reads_a_cache(_event):
+        stamps.cached(stamps.FIELDS, "test_events", dict)
+
+    def stamp_reads_delivering(city: str) -> int:
+        with django_capture_on_commit_callbacks() as delivery:
+            account_update(account, actor=users["admin"], data={"city": city})
+        with CaptureQueriesContext(connection) as captured:
+            for deliver in delivery:
+                deliver()
+        return sum("platform_schemastamp" in q["sql"] for q in captured.captured_queries)
+
+    account = make_account(users["admin"], name="Acme")
+    events.subscribe("updated", reads_a_cache)
+    events.subscribe("*", reads_a_cache)
+    try:
+        assert stamp_reads_delivering("אילת") == 1
+        with stamps.remembered_for_request():
+            stamps.cached(stamps.FIELDS, "test_events", dict)  # the request's own reading
+            assert stamp_reads_delivering("חיפה") == 0
+    finally:
+        events.unsubscribe("updated", reads_a_cache)
+        events.unsubscribe("*", reads_a_cache)

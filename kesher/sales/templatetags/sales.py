@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django import template
 from django.db.models import F
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -90,20 +89,17 @@ def meeting_booking(context, deal):
     return {"owner": owner, "url": f"{reverse('activities_meeting_new')}?{query}"}
 
 
-def stage_options(board, column) -> str:
+def stage_options(context, board, column) -> str:
     """The options of a card's "move to" menu: every column's stage, the card's own selected;
-    the same for every card of a column, so made once per column."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (
-                other.stage.pk,
-                mark_safe(" selected") if other.stage.pk == column.stage.pk else "",
-                other.stage,
-            )
-            for other in board.columns
-        ),
+    the same for every card of a column, so made once per column, from the stages' names put
+    into words once per board (a stage's name is looked up in the reader's language)."""
+    labels = context.render_context.setdefault("sales_board_stages", {})
+    if id(board) not in labels:
+        labels[id(board)] = [(c.stage.pk, escape(str(c.stage))) for c in board.columns]
+    own = column.stage.pk
+    return "".join(
+        f'<option value="{pk}"{" selected" if pk == own else ""}>{label}</option>'
+        for pk, label in labels[id(board)]
     )
 
 
@@ -143,7 +139,7 @@ def board_cards(context, board, column):
     query = context.get("query")
     query = escape(f"?{query}") if query else ""
     csrf = escape(str(context.get("csrf_token", "")))
-    options = str(stage_options(board, column)) if can_move else ""
+    options = stage_options(context, board, column) if can_move else ""
     stuck = f'<span class="badge text-bg-danger">{escape(_("Stuck"))}</span>'
     label, button = escape(_("Move to")), escape(_("Move"))
     draggable = ' draggable="true"' if can_move else ""
@@ -162,7 +158,7 @@ def board_cards(context, board, column):
         owner = ""
         if deal.owner_id:
             if deal.owner_id not in owners:
-                owners[deal.owner_id] = f"<span>{escape(str(deal.owner))}</span>"
+                owners[deal.owner_id] = f"<span>{escape(deal.owner_name)}</span>"
             owner = owners[deal.owner_id]
         form = ""
         if can_move:

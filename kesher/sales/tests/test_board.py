@@ -156,6 +156,23 @@ def test_the_api_moves_with_if_match(users, api_for):
     assert Opportunity.objects.get(pk=deal.pk).stage == stage("order")
 
 
+def test_the_api_move_reads_the_deals_stage_with_the_deal(users, api_for):
+    """The stage asked for is read once; the deal's own comes joined to the deal."""
+    rep = users["sales_rep"]
+    deal = make_opportunity(rep, stage=stage("proposal"))
+    api = api_for(rep, "en")
+    url = f"/api/v1/opportunities/{deal.pk}/move/"
+    api.post(url, {"stage": stage("order").pk}, format="json")  # per-process caches filled
+    back = stage("proposal").pk
+    with CaptureQueriesContext(connection) as captured:
+        moved = api.post(url, {"stage": back}, format="json")
+    assert moved.status_code == 200, moved.content
+    stage_reads = [
+        q for q in captured.captured_queries if q["sql"].startswith('SELECT "sales_stage"')
+    ]
+    assert len(stage_reads) == 1
+
+
 def test_a_stuck_deal_is_flagged_on_its_page(users, client_for):
     rep = users["sales_rep"]
     deal = make_opportunity(rep, stage=stage("proposal"))
