@@ -91,7 +91,7 @@ class PurchaseDocumentSerializer(serializers.Serializer):
     lines = PurchaseLineSerializer(many=True)
 
 
-class PurchaseOrderSerializer(PurchaseDocumentSerializer):
+class PurchaseOrderFullSerializer(PurchaseDocumentSerializer):
     lines = PurchaseOrderLineSerializer(many=True)
 
 
@@ -193,12 +193,12 @@ def _record(request, model, pk, action: str):
 def _reply(record, status: int = 200) -> Response:
     record = type(record)._base_manager.prefetch_related("lines").get(pk=record.pk)
     if isinstance(record, PurchaseOrder):
-        return Response(PurchaseOrderSerializer(record).data, status=status)
+        return Response(PurchaseOrderFullSerializer(record).data, status=status)
     return Response(PurchaseDocumentSerializer(record).data, status=status)
 
 
 def _lines_view(model, tag: str):
-    shown = PurchaseOrderSerializer if model is PurchaseOrder else PurchaseDocumentSerializer
+    shown = PurchaseOrderFullSerializer if model is PurchaseOrder else PurchaseDocumentSerializer
 
     class LinesView(APIView):
         permission_classes = [IsAuthenticated]
@@ -248,7 +248,7 @@ class OrderView(APIView):
         operation_id="purchase_orders_order",
         summary="Order a draft purchase order",
         request=None,
-        responses={200: PurchaseOrderSerializer},
+        responses={200: PurchaseOrderFullSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
@@ -267,7 +267,7 @@ class ReceiveView(APIView):
         operation_id="purchase_orders_receive",
         summary="Receive an ordered purchase order into a warehouse, whole or in part",
         request=PurchaseReceiveSerializer,
-        responses={200: PurchaseOrderSerializer},
+        responses={200: PurchaseOrderFullSerializer},
         examples=[
             OpenApiExample(
                 "Two of ten mice now", {"warehouse": 1, "quantities": {"1": "2"}}, request_only=True
@@ -383,14 +383,14 @@ class CreditNoteView(APIView):
         return _reply(note, status=201)
 
 
-class AllocationSerializer(serializers.Serializer):
+class SupplierAllocationSerializer(serializers.Serializer):
     invoice = serializers.IntegerField(source="invoice_id")
     supplier_number = serializers.CharField(source="invoice.supplier_number", read_only=True)
     amount = serializers.CharField(max_length=40)
 
 
 class AllocationsRequestSerializer(serializers.Serializer):
-    allocations = AllocationSerializer(many=True, max_length=500)
+    allocations = SupplierAllocationSerializer(many=True, max_length=500)
 
 
 class PaymentAllocationsSerializer(serializers.Serializer):
@@ -401,7 +401,7 @@ class PaymentAllocationsSerializer(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY)
     allocated = serializers.DecimalField(**MONEY)
     open_credit = serializers.DecimalField(**MONEY)
-    allocations = AllocationSerializer(many=True)
+    allocations = SupplierAllocationSerializer(many=True)
 
 
 ALLOCATED = {
