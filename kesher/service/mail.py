@@ -57,6 +57,7 @@ __all__ = [
     "mailbox_report",
     "poll_mailboxes",
     "ticket_for_message",
+    "without_quoted",
 ]
 
 logger = logging.getLogger("kesher.service")
@@ -155,6 +156,30 @@ def _body(message: EmailMessage) -> str:
     if part.get_content_subtype() == "html":
         content = html_to_text(sanitize(content))
     return content.strip()[:BODY_LIMIT]
+
+
+# Where the text a mail client quotes under a reply begins: "On … wrote:" (Gmail, Apple Mail,
+# Thunderbird, in English or Hebrew), Outlook's "Original Message" rule or its header block.
+QUOTE_STARTS = re.compile(
+    r"^\s*(?:On\b.*\bwrote:|ב[-־]?.*כתב(?:ה)?:|-{2,}\s*(?:Original Message|הודעה מקורית)\s*-{2,}"
+    r"|(?:From|מאת):\s.*)\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_quoted(text: str) -> str:
+    """A customer's reply as he wrote it: without the earlier messages his mail client quoted
+    under it (from its "On … wrote:" line, or the lines marked "> "). The stored message keeps
+    everything; a reply that is all quote is shown whole."""
+    lines = (text or "").splitlines()
+    kept = []
+    for line in lines:
+        if QUOTE_STARTS.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
+    shown = "\n".join(kept).strip()
+    return shown or (text or "")
 
 
 def _sender_records(address: str, name: str, mailbox: Mailbox | None) -> dict:

@@ -459,3 +459,24 @@ def test_the_administrator_sees_the_mailboxs_last_problem(
     found = api_for(admin, language).get(f"/api/v1/service-mailboxes/{mailbox.pk}/")
     assert found.json()["problem"] == "bad_sender"
     assert "<np@x.co.il>" in found.json()["problem_detail"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "Still broken.\n\nOn Sun, 6 Dec 2026 at 10:00, Support <s@x.co.il> wrote:\n> Restart",
+            "Still broken.",
+        ),
+        ("עדיין תקול.\n\nב-6 בדצמ׳ 2026 ב-10:00, תמיכה כתב:\n> הפעילו מחדש", "עדיין תקול."),
+        ("OK thanks\n-----Original Message-----\nFrom: Support\nSent: today", "OK thanks"),
+        ("Thanks\nFrom: Support <s@x.co.il>\nSent: Sunday", "Thanks"),
+        ("> only a quote\n> nothing else", "> only a quote\n> nothing else"),
+        ("line one\nline two", "line one\nline two"),
+    ],
+    ids=["gmail-en", "gmail-he", "outlook-rule", "outlook-headers", "all-quote", "no-quote"],
+)
+def test_a_reply_is_shown_without_what_his_mail_client_quoted(text, shown):
+    from kesher.service.mail import without_quoted
+
+    assert without_quoted(text) == shown
