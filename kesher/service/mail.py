@@ -28,6 +28,7 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -78,8 +79,28 @@ class Received:
     attachments: list[str] = field(default_factory=list)
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib's header registry, making each header class once: its own makes a new class
+    for every header read (a third of the time parsing a message took, profiled). The class
+    depends only on the header's kind, so there are as many as kinds, whatever mail arrives."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[type, type] = {}
+
+    def __getitem__(self, name):
+        kind = self.registry.get(name.lower(), self.default_class)
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = super().__getitem__(name)
+        return made
+
+
+POLICY = policy.default.clone(header_factory=_HeaderClasses())
+
+
 def _parse(raw: bytes) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    message = BytesParser(policy=POLICY).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     return message
 
