@@ -28,6 +28,7 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -132,8 +133,16 @@ def is_auto_reply(message: EmailMessage) -> bool:
         return True
     if str(message.get("Return-Path", "")).strip() == "<>":
         return True
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    sender = parseaddr(_header(message, "From"))[1].lower()
     return sender.startswith(("mailer-daemon@", "postmaster@"))
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's text, one line; empty when it is missing or too malformed to parse."""
+    try:
+        return " ".join(str(message.get(name, "")).split())
+    except (MessageError, ValueError, IndexError, TypeError, AttributeError):
+        return ""
 
 
 # What a reply needs of its ticket, read with it: the status it may move from, who owns it.
@@ -428,10 +437,7 @@ def email_receive(raw: bytes, *, mailbox: Mailbox | None = None) -> Received:
 def _sender(message: EmailMessage) -> tuple[str, str, str]:
     """The sender's name and address (lower case; empty when missing or malformed, so the
     message cannot open a ticket nor make a contact), and the From header as given."""
-    try:
-        given = " ".join(str(message.get("From", "")).split())
-    except (ValueError, IndexError, TypeError, AttributeError):
-        return "", "", ""
+    given = _header(message, "From")
     name, address = parseaddr(given)
     address = address.strip().lower()
     try:
