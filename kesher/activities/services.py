@@ -8,7 +8,7 @@ import hashlib
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,11 +84,11 @@ def _check_link(data: dict, actor, current=None) -> None:
 # --- interactions ------------------------------------------------------------------------------
 
 
-def _touch_last_contact(interaction: Interaction) -> None:
+def _touch_last_contact(interaction: Interaction, contact_ids: set | None = None) -> None:
     """Move the last-contact date (``Entity.last_contact_field``) of the record the interaction
-    is about, and of its participating contacts, forward to this interaction (REQ CU-3, CU-9).
-    A derived value, so a conditional UPDATE without an audit entry: two interactions logged at
-    once both keep the later date."""
+    is about, and of its participating contacts (``contact_ids`` when the caller knows them),
+    forward to this interaction (REQ CU-3, CU-9). A derived value, so a conditional UPDATE
+    without an audit entry: two interactions logged at once both keep the later date."""
     when = interaction.occurred_at
     if when is None or when > timezone.now():
         return  # a planned meeting is not a contact yet
@@ -96,7 +96,8 @@ def _touch_last_contact(interaction: Interaction) -> None:
     if interaction.link_type in registry:
         touched.setdefault(interaction.link_type, set()).add(interaction.link_id)
     participants = Interaction.participant_contacts.field.related_model
-    contact_ids = set(interaction.participant_contacts.values_list("pk", flat=True))
+    if contact_ids is None:
+        contact_ids = set(interaction.participant_contacts.values_list("pk", flat=True))
     if contact_ids and registry.has_model(participants):
         touched.setdefault(registry.for_model(participants).key, set()).update(contact_ids)
     for key, ids in touched.items():
@@ -113,7 +114,10 @@ def interaction_create(*, actor, data: dict, m2m: dict | None = None) -> Interac
     and contact's last contact date (REQ CU-3)."""
     _check_link(data, actor)
     interaction = record_create("interactions", actor=actor, data=data, m2m=m2m)
-    _touch_last_contact(interaction)
+    # A new interaction's participants are those given: no read back when they are records.
+    given = (m2m or {}).get("participant_contacts") or []
+    known = all(isinstance(c, models.Model) for c in given)
+    _touch_last_contact(interaction, {c.pk for c in given} if known else None)
     _invite_to_meeting(interaction, actor)
     return interaction
 

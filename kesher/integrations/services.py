@@ -10,6 +10,8 @@ row inside the caller's transaction and returns the row already made for the sam
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,9 +35,11 @@ from kesher.platform.records.services import clean_text, record_create, record_u
 from kesher.platform.registry import registry
 
 __all__ = [
+    "CustomerThread",
     "email_template_create",
     "email_template_update",
     "message_retry",
+    "register_customer_thread",
     "send_email",
     "send_email_message",
     "send_test_email",
@@ -48,9 +52,35 @@ __all__ = [
 ]
 
 MAX_RECIPIENTS = 50
+HEADER_NAMES = ("From", "Reply-To", "Message-ID", "In-Reply-To", "References")
 MAX_TEXT_LENGTH = 4096
 MAX_BODY_LENGTH = 100_000
 TEXT_CHANNELS = (OutgoingMessage.Channel.SMS, OutgoingMessage.Channel.WHATSAPP)
+
+
+# --- a record's conversation with its customer -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerThread:
+    """How an e-mail about a record goes to its customer: in his language, with the headers
+    that put it in his conversation (From, Reply-To, Message-ID, In-Reply-To, References), and
+    ``queued(message)`` to run once it is queued (the app records its Message-ID, so his answer
+    threads)."""
+
+    language: str
+    headers: dict
+    queued: Callable[[OutgoingMessage], None]
+
+
+# model → (record, recipients) → CustomerThread, or None when the e-mail is not to its customer
+_customer_threads: dict[type, Callable[[object, list[str]], CustomerThread | None]] = {}
+
+
+def register_customer_thread(model, thread) -> None:
+    """Let an app say how e-mails about ``model``'s records go to their customer (tickets:
+    kesher.service): every template e-mail about one that goes to him follows it."""
+    _customer_threads[model] = thread
 
 
 # --- email templates ---------------------------------------------------------------------------
@@ -184,9 +214,14 @@ def send_email(
     if template.entity and record is not None and link_type != template.entity:
         raise ValidationError({"record": [_("This template is for records of another kind.")]})
     recipients = _clean_emails(to)
+    thread_of = _customer_threads.get(type(record)) if record is not None else None
+    thread = thread_of(record, recipients) if thread_of else None
+    if thread is not None and language is None:
+        language = thread.language
     email = compose(template, record, language, merge.readers_of(recipients, sender))
     now = timezone.now()
-    return _once(
+    headers = thread.headers if thread is not None else {}
+    message = _once(
         OutgoingMessage,
         idempotency_key,
         lambda: OutgoingMessage.objects.create(
@@ -196,6 +231,7 @@ def send_email(
             body_html=email.html,
             body_text=email.text,
             language=email.language,
+            headers={k: str(v)[:2000] for k, v in headers.items() if k in HEADER_NAMES and v},
             template=template,
             status=_initial_status(),
             next_attempt_at=now,
@@ -206,9 +242,9 @@ def send_email(
             created_at=now,
         ),
     )
-
-
-HEADER_NAMES = ("From", "Reply-To", "Message-ID", "In-Reply-To", "References")
+    if thread is not None and message.headers.get("Message-ID") == headers.get("Message-ID"):
+        thread.queued(message)  # this call's message, not one a racing call queued first
+    return message
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from kesher.customers.models import ContactAccount
 from kesher.platform.models import Choice
 from kesher.portal.models import PortalFile, PortalPost, PortalUser
 from kesher.quotes.models import Order, Quote
+from kesher.service.mail import without_quoted
 from kesher.service.models import Article, Ticket, TicketEmail
 
 __all__ = [
@@ -96,18 +97,25 @@ def portal_documents(portal_user: PortalUser) -> QuerySet[TaxDocument]:
 def public_thread(ticket: Ticket) -> list[Interaction]:
     """What was said between the customer and the staff on the ticket: the e-mails in and out
     and the customer's portal messages, oldest first — never a note, call or any other
-    interaction the staff logged for themselves."""
-    public = set(
+    interaction the staff logged for themselves. Each has ``shown_body``: his e-mails without
+    the text his mail client quoted (``without_quoted``)."""
+    emails = dict(
         TicketEmail.objects.filter(ticket=ticket, interaction__isnull=False).values_list(
-            "interaction_id", flat=True
+            "interaction_id", "direction"
         )
     )
+    public = set(emails)
     public.update(PortalPost.objects.filter(ticket=ticket).values_list("interaction_id", flat=True))
-    return list(
+    thread = list(
         Interaction.objects.filter(pk__in=public, link_type="tickets", link_id=ticket.pk)
         .select_related("kind")
         .order_by("occurred_at", "pk")
     )
+    for item in thread:
+        # His e-mails as he wrote them, not the earlier messages his mail client quoted.
+        inbound = emails.get(item.pk) == TicketEmail.Direction.INBOUND
+        item.shown_body = without_quoted(item.body) if inbound else item.body
+    return thread
 
 
 def portal_files(ticket: Ticket) -> QuerySet[PortalFile]:

@@ -6,7 +6,6 @@ decision 0072)."""
 
 from __future__ import annotations
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -120,7 +119,11 @@ class ReplyRequestSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(
         max_length=100, help_text="The same key again sends nothing and returns the first reply."
     )
-    language = serializers.ChoiceField(choices=["he", "en"], required=False)
+    language = serializers.ChoiceField(
+        choices=["he", "en"],
+        required=False,
+        help_text="The e-mail's language; by default the customer's (his portal language).",
+    )
 
 
 class TicketEmailSerializer(serializers.Serializer):
@@ -184,7 +187,7 @@ class TicketReplyView(APIView):
             actor=request.user,
             body=values["body"],
             idempotency_key=values["idempotency_key"],
-            language=values.get("language") or (translation.get_language() or "he")[:2],
+            language=values.get("language"),
         )
         return Response(TicketEmailSerializer(sent).data, status=201)
 

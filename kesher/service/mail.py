@@ -28,27 +28,38 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from kesher.integrations.compose import html_to_text, sanitize
+from kesher.platform import stamps
 from kesher.platform.models import Choice
 from kesher.service.models import Mailbox, Ticket, TicketEmail
 
 __all__ = [
+    "POLL_LIMIT",
     "ImapSource",
+    "MailIntake",
     "Received",
     "email_receive",
     "is_auto_reply",
     "mailbox_poll",
+    "mailbox_report",
     "poll_mailboxes",
     "ticket_for_message",
+    "without_quoted",
 ]
 
 logger = logging.getLogger("kesher.service")
@@ -56,6 +67,7 @@ NUMBER = re.compile(r"\bT-(\d{6,})\b")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 BODY_LIMIT = 100_000
+POLL_LIMIT = 500  # messages one poll takes; the rest wait for the next
 
 
 @dataclass
@@ -68,8 +80,28 @@ class Received:
     attachments: list[str] = field(default_factory=list)
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib's header registry, making each header class once: its own makes a new class
+    for every header read (a third of the time parsing a message took, profiled). The class
+    depends only on the header's kind, so there are as many as kinds, whatever mail arrives."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[type, type] = {}
+
+    def __getitem__(self, name):
+        kind = self.registry.get(name.lower(), self.default_class)
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = super().__getitem__(name)
+        return made
+
+
+POLICY = policy.default.clone(header_factory=_HeaderClasses())
+
+
 def _parse(raw: bytes) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    message = BytesParser(policy=POLICY).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     return message
 
@@ -101,36 +133,32 @@ def is_auto_reply(message: EmailMessage) -> bool:
         return True
     if str(message.get("Return-Path", "")).strip() == "<>":
         return True
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    sender = parseaddr(_header(message, "From"))[1].lower()
     return sender.startswith(("mailer-daemon@", "postmaster@"))
 
 
-def _own_addresses() -> set[str]:
-    own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    default = parseaddr(settings.DEFAULT_FROM_EMAIL or "")[1].lower()
-    if default:
-        own.add(default)
-    return own
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's text, one line; empty when it is missing or too malformed to parse."""
+    try:
+        return " ".join(str(message.get(name, "")).split())
+    except (MessageError, ValueError, IndexError, TypeError, AttributeError):
+        return ""
 
 
-def _mailbox_of(message: EmailMessage) -> Mailbox | None:
-    headers = [str(message.get(name, "")) for name in ("Delivered-To", "To", "Cc")]
-    addresses = [address.lower() for _name, address in getaddresses(headers) if address]
-    if not addresses:
-        return None
-    found = {m.address.lower(): m for m in Mailbox.objects.filter(active=True)}
-    return next((found[a] for a in addresses if a in found), None)
+# What a reply needs of its ticket, read with it: the status it may move from, who owns it.
+TICKET_LINKS = ("status", "handler", "owner")
 
 
 def ticket_for_message(message: EmailMessage) -> Ticket | None:
     """The ticket a message answers: by the thread's Message-IDs, else by a ticket number in
     its subject. A merged ticket's messages go to the ticket it was merged into."""
     ticket = None
+    tickets = Ticket.objects.select_related(*TICKET_LINKS)
     referenced = _referenced_ids(message)
     if referenced:
         known = (
             TicketEmail.objects.filter(message_id__in=referenced, ticket__isnull=False)
-            .select_related("ticket")
+            .select_related(*(f"ticket__{name}" for name in TICKET_LINKS))
             .order_by("-created_at", "-pk")
             .first()
         )
@@ -138,11 +166,11 @@ def ticket_for_message(message: EmailMessage) -> Ticket | None:
     if ticket is None:
         found = NUMBER.search(str(message.get("Subject", "")))
         if found:
-            ticket = Ticket.objects.filter(number=f"T-{int(found.group(1)):06d}").first()
+            ticket = tickets.filter(number=f"T-{int(found.group(1)):06d}").first()
     seen = set()
     while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
         seen.add(ticket.pk)
-        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+        ticket = tickets.filter(pk=ticket.merged_into_id).first()
     return ticket
 
 
@@ -160,11 +188,45 @@ def _body(message: EmailMessage) -> str:
     return content.strip()[:BODY_LIMIT]
 
 
+# Where the text a mail client quotes under a reply begins: "On … wrote:" (Gmail, Apple Mail,
+# Thunderbird, in English or Hebrew), Outlook's "Original Message" rule or its header block.
+QUOTE_STARTS = re.compile(
+    r"^\s*(?:On\b.*\bwrote:|ב[-־]?.*כתב(?:ה)?:|-{2,}\s*(?:Original Message|הודעה מקורית)\s*-{2,}"
+    r"|(?:From|מאת):\s.*)\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_quoted(text: str) -> str:
+    """A customer's reply as he wrote it: without the earlier messages his mail client quoted
+    under it (from its "On … wrote:" line, or the lines marked "> "). The stored message keeps
+    everything; a reply that is all quote is shown whole."""
+    lines = (text or "").splitlines()
+    kept = []
+    for line in lines:
+        if QUOTE_STARTS.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
+    shown = "\n".join(kept).strip()
+    return shown or (text or "")
+
+
 def _sender_records(address: str, name: str, mailbox: Mailbox | None) -> dict:
     """The contact (and account) an address is, or the new contact or lead the mailbox asks
     for an unknown one."""
     from kesher.customers.models import Contact, ContactAccount
 
+    first = Contact.objects.filter(email=address).order_by("pk").values("pk")[:1]
+    # The contact with his primary account in one read; a contact at no account in a second.
+    link = (
+        ContactAccount.objects.filter(contact_id=Subquery(first))
+        .select_related("contact", "account")
+        .order_by("-is_primary", "pk")
+        .first()
+    )
+    if link is not None:
+        return {"contact": link.contact, "account": link.account}
     contact = Contact.objects.filter(email=address).order_by("pk").first()
     if contact is None and address:
         wanted = mailbox.unknown_sender if mailbox else Mailbox.UnknownSender.CONTACT
@@ -185,15 +247,7 @@ def _sender_records(address: str, name: str, mailbox: Mailbox | None) -> dict:
                     actor=None,
                     data={"first_name": first[:100], "last_name": last[:100], "email": address},
                 )
-    if contact is None:
-        return {}
-    link = (
-        ContactAccount.objects.filter(contact=contact)
-        .select_related("account")
-        .order_by("-is_primary", "pk")
-        .first()
-    )
-    return {"contact": contact, "account": link.account if link else None}
+    return {"contact": contact} if contact is not None else {}
 
 
 def _occurred_at(message: EmailMessage):
@@ -223,93 +277,185 @@ def _keep_attachments(ticket: Ticket, message: EmailMessage) -> list[str]:
     return kept
 
 
-def _status_on_customer_reply() -> Choice | None:
-    values = Choice.objects.filter(list_key="ticket_status", active=True).order_by("order", "pk")
-    return next((c for c in values if (c.extra or {}).get("customer_reply")), None)
+class MailIntake:
+    """Receives the messages of one poll of a mailbox (or one message posted to the raw-MIME
+    endpoint). What every message needs and administrators rarely change — the mailboxes and
+    so Kesher's own addresses, the pick-list values a ticket opened by e-mail takes — is read
+    once for the poll, when first needed, not once per message."""
+
+    def __init__(self, mailbox: Mailbox | None = None):
+        self.mailbox = mailbox
+
+    @cached_property
+    def _mailboxes(self) -> list[Mailbox]:
+        return list(Mailbox.objects.select_related("team"))
+
+    @cached_property
+    def own_addresses(self) -> set[str]:
+        own = {m.address.lower() for m in self._mailboxes}
+        default = parseaddr(settings.DEFAULT_FROM_EMAIL or "")[1].lower()
+        if default:
+            own.add(default)
+        return own
+
+    def mailbox_of(self, message: EmailMessage) -> Mailbox | None:
+        headers = [str(message.get(name, "")) for name in ("Delivered-To", "To", "Cc")]
+        addresses = [address.lower() for _name, address in getaddresses(headers) if address]
+        found = {m.address.lower(): m for m in self._mailboxes if m.active}
+        return next((found[a] for a in addresses if a in found), None)
+
+    @cached_property
+    def channel(self) -> Choice | None:
+        return Choice.objects.filter(list_key="ticket_channel", value="email").first()
+
+    @cached_property
+    def kind(self) -> Choice:
+        return Choice.objects.get(list_key="interaction_kind", value="email")
+
+    @cached_property
+    def defaults(self) -> dict:
+        """A new ticket's status and priority: the lists' defaults, as ``ticket_create``'s."""
+        from kesher.service.services import _default_choice
+
+        return {
+            "status": _default_choice("ticket_status"),
+            "priority": _default_choice("ticket_priority"),
+        }
+
+    @cached_property
+    def status_on_reply(self) -> Choice | None:
+        """The status a customer's reply moves a ticket waiting for him to (REQ SV-9)."""
+        values = Choice.objects.filter(list_key="ticket_status", active=True)
+        return next(
+            (c for c in values.order_by("order", "pk") if (c.extra or {}).get("customer_reply")),
+            None,
+        )
+
+    def receive(self, raw: bytes) -> Received:
+        """Turn one raw message into a ticket or a reply on one; a message already received
+        is not received again (``duplicate``)."""
+        # One message is one unit of work: the schema's stamps are read once for it, its
+        # events' listeners after commit included.
+        with stamps.remembered_for_request():
+            message = _parse(raw)
+            message_id = _message_id(message, raw)
+            known = (
+                TicketEmail.objects.filter(message_id=message_id).select_related("ticket").first()
+            )
+            if known is not None:
+                return Received(known.outcome, known.ticket, duplicate=True)
+            try:
+                with transaction.atomic():
+                    return self._receive(message, message_id)
+            except IntegrityError:
+                # Another worker took the same message at the same moment: it is that one's.
+                known = TicketEmail.objects.filter(message_id=message_id).first()
+                if known is None:
+                    raise
+                return Received(known.outcome, known.ticket, duplicate=True)
+
+    def _receive(self, message: EmailMessage, message_id: str) -> Received:
+        from kesher.activities.services import interaction_create
+        from kesher.service.services import ticket_create, ticket_update
+
+        mailbox = self.mailbox or self.mailbox_of(message)
+        name, address, given = _sender(message)
+        subject = " ".join(str(message.get("Subject", "")).split())[:300]
+        row = TicketEmail(
+            message_id=message_id,
+            direction=TicketEmail.Direction.INBOUND,
+            mailbox=mailbox,
+            sender=(address or given)[:300],
+            subject=subject,
+        )
+        if is_auto_reply(message):
+            row.outcome = TicketEmail.Outcome.AUTO_REPLY
+        elif not address:
+            row.outcome = TicketEmail.Outcome.BAD_SENDER
+        elif address in self.own_addresses:
+            row.outcome = TicketEmail.Outcome.LOOP
+        if row.outcome:
+            # Saved first: the unique Message-ID refuses a second copy before any other write.
+            row.save()
+            if row.outcome == TicketEmail.Outcome.BAD_SENDER and mailbox is not None:
+                # Handled (the poll marks it seen), and told to whoever looks after the mailbox.
+                mailbox_report(
+                    mailbox,
+                    Mailbox.Problem.BAD_SENDER,
+                    f"{message_id} From: {given or '-'}",
+                )
+            return Received(row.outcome)
+        ticket = ticket_for_message(message)
+        row.outcome = TicketEmail.Outcome.THREADED if ticket else TicketEmail.Outcome.OPENED
+        row.save()
+        body = _body(message)
+        people = _sender_records(address, name, mailbox)
+        if ticket is None:
+            data = {
+                "subject": subject[:200] or address,
+                "description": body,
+                "channel": self.channel,
+                "contact": people.get("contact"),
+                "account": people.get("account"),
+                "team": mailbox.team if mailbox and mailbox.team_id else None,
+                **self.defaults,
+            }
+            ticket = ticket_create(actor=None, data={k: v for k, v in data.items() if v})
+        interaction = interaction_create(
+            actor=None,
+            data={
+                "kind": self.kind,
+                "direction": "in",
+                "subject": subject[:200] or ticket.subject,
+                "body": body,
+                "occurred_at": _occurred_at(message),
+                "link_type": "tickets",
+                "link_id": ticket.pk,
+                "owner": ticket.handler or ticket.owner,
+            },
+            m2m={"participant_contacts": [people["contact"]]} if people.get("contact") else None,
+        )
+        row.ticket, row.interaction = ticket, interaction
+        row.save(update_fields=["ticket", "interaction"])
+        attachments = _keep_attachments(ticket, message)
+        if row.outcome == TicketEmail.Outcome.THREADED:
+            status = ticket.status
+            if status is not None and (status.extra or {}).get("waiting"):
+                # The customer answered what we waited for: the clocks run again (REQ SV-9).
+                moved_to = self.status_on_reply
+                if moved_to is not None:
+                    ticket = ticket_update(ticket, actor=None, data={"status": moved_to})
+        return Received(row.outcome, ticket, attachments=attachments)
 
 
 def email_receive(raw: bytes, *, mailbox: Mailbox | None = None) -> Received:
-    """Turn one raw message into a ticket or a reply on one; a message already received is
-    not received again (``duplicate``)."""
-    message = _parse(raw)
-    message_id = _message_id(message, raw)
-    known = TicketEmail.objects.filter(message_id=message_id).select_related("ticket").first()
-    if known is not None:
-        return Received(known.outcome, known.ticket, duplicate=True)
+    """Receive one message on its own (the raw-MIME endpoint); a poll receives its messages
+    through one ``MailIntake``."""
+    return MailIntake(mailbox).receive(raw)
+
+
+def _sender(message: EmailMessage) -> tuple[str, str, str]:
+    """The sender's name and address (lower case; empty when missing or malformed, so the
+    message cannot open a ticket nor make a contact), and the From header as given."""
+    given = _header(message, "From")
+    name, address = parseaddr(given)
+    address = address.strip().lower()
     try:
-        with transaction.atomic():
-            return _receive(message, message_id, mailbox or _mailbox_of(message))
-    except IntegrityError:
-        # Another worker took the same message at the same moment: it is that one's.
-        known = TicketEmail.objects.filter(message_id=message_id).first()
-        if known is None:
-            raise
-        return Received(known.outcome, known.ticket, duplicate=True)
+        validate_email(address)
+    except ValidationError:
+        address = ""
+    if len(address) > 254:
+        address = ""
+    return name, address, given
 
 
-def _receive(message: EmailMessage, message_id: str, mailbox: Mailbox | None) -> Received:
-    from kesher.activities.services import interaction_create
-    from kesher.service.services import ticket_create, ticket_update
-
-    name, address = parseaddr(str(message.get("From", "")))
-    address = address.strip().lower()[:254]
-    subject = " ".join(str(message.get("Subject", "")).split())[:300]
-    row = TicketEmail(
-        message_id=message_id,
-        direction=TicketEmail.Direction.INBOUND,
-        mailbox=mailbox,
-        sender=address[:300],
-        subject=subject,
+def mailbox_report(mailbox: Mailbox, problem: str, detail: str) -> None:
+    """Record ``mailbox``'s latest problem where its administrator sees it: on the mailbox's
+    page and list (and the log)."""
+    logger.warning("mailbox %s: %s %s", mailbox.pk, problem, detail)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        problem=problem, problem_detail=detail[:500], problem_at=timezone.now()
     )
-    if is_auto_reply(message):
-        row.outcome = TicketEmail.Outcome.AUTO_REPLY
-    elif not address or address in _own_addresses():
-        row.outcome = TicketEmail.Outcome.LOOP
-    if row.outcome:
-        # Saved first: the unique Message-ID refuses a second copy before any other write.
-        row.save()
-        return Received(row.outcome)
-    ticket = ticket_for_message(message)
-    row.outcome = TicketEmail.Outcome.THREADED if ticket else TicketEmail.Outcome.OPENED
-    row.save()
-    body = _body(message)
-    people = _sender_records(address, name, mailbox)
-    if ticket is None:
-        data = {
-            "subject": subject[:200] or address,
-            "description": body,
-            "channel": Choice.objects.filter(list_key="ticket_channel", value="email").first(),
-            "contact": people.get("contact"),
-            "account": people.get("account"),
-            "team": mailbox.team if mailbox and mailbox.team_id else None,
-        }
-        ticket = ticket_create(actor=None, data={k: v for k, v in data.items() if v})
-    kind = Choice.objects.get(list_key="interaction_kind", value="email")
-    interaction = interaction_create(
-        actor=None,
-        data={
-            "kind": kind,
-            "direction": "in",
-            "subject": subject[:200] or ticket.subject,
-            "body": body,
-            "occurred_at": _occurred_at(message),
-            "link_type": "tickets",
-            "link_id": ticket.pk,
-            "owner": ticket.handler or ticket.owner,
-        },
-        m2m={"participant_contacts": [people["contact"]]} if people.get("contact") else None,
-    )
-    row.ticket, row.interaction = ticket, interaction
-    row.save(update_fields=["ticket", "interaction"])
-    attachments = _keep_attachments(ticket, message)
-    if row.outcome == TicketEmail.Outcome.THREADED:
-        status = ticket.status
-        if status is not None and (status.extra or {}).get("waiting"):
-            # The customer answered what we waited for: the clocks run again (REQ SV-9).
-            moved_to = _status_on_customer_reply()
-            if moved_to is not None:
-                ticket = ticket_update(ticket, actor=None, data={"status": moved_to})
-    return Received(row.outcome, ticket, attachments=attachments)
 
 
 # --- polling -------------------------------------------------------------------------------------
@@ -342,7 +488,7 @@ class ImapSource:
         client.login(box.imap_user, password)
         client.select(box.imap_folder or "INBOX")
         _status, data = client.uid("search", "UNSEEN")
-        for uid in (data[0] or b"").split()[:500]:
+        for uid in (data[0] or b"").split()[:POLL_LIMIT]:
             _status, parts = client.uid("fetch", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
             if raw:
@@ -364,13 +510,15 @@ def mailbox_poll(mailbox: Mailbox, source) -> list[Received]:
     if settings.KESHER_PRACTICE:
         return []
     results = []
+    intake = MailIntake(mailbox)
     try:
         for uid, raw in source.messages():
             try:
-                results.append(email_receive(raw, mailbox=mailbox))
-            except Exception:
+                results.append(intake.receive(raw))
+            except Exception as error:
                 # One broken message must not stop the mailbox; it stays unseen for a person.
                 logger.exception("mailbox %s: message %r not received", mailbox.pk, uid)
+                mailbox_report(mailbox, Mailbox.Problem.MESSAGE_FAILED, f"{uid!r}: {error!r}")
                 continue
             source.done(uid)
     finally:
@@ -387,6 +535,7 @@ def poll_mailboxes() -> int:
     for mailbox in Mailbox.objects.filter(active=True).exclude(imap_host=""):
         try:
             count += len(mailbox_poll(mailbox, ImapSource(mailbox)))
-        except (imaplib.IMAP4.error, OSError):
+        except (imaplib.IMAP4.error, OSError) as error:
             logger.warning("mailbox %s: polling failed", mailbox.pk, exc_info=True)
+            mailbox_report(mailbox, Mailbox.Problem.POLL_FAILED, repr(error))
     return count

@@ -400,6 +400,20 @@ class Mailbox(KesherModel):
     imap_folder = models.CharField(_("IMAP folder"), max_length=100, default="INBOX")
     active = models.BooleanField(_("active"), default=True)
 
+    class Problem(models.TextChoices):
+        BAD_SENDER = "bad_sender", _("A message without a valid sender address was set aside")
+        MESSAGE_FAILED = "message_failed", _("A message could not be received (left unread)")
+        POLL_FAILED = "poll_failed", _("The mail server could not be read")
+
+    # The latest problem in receiving its mail, for the administrator (kesher.service.mail).
+    problem = models.CharField(
+        _("last problem"), max_length=20, choices=Problem.choices, blank=True, editable=False
+    )
+    problem_detail = models.CharField(
+        _("problem details"), max_length=500, blank=True, editable=False
+    )
+    problem_at = models.DateTimeField(_("problem at"), null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["address", "id"]
         verbose_name = _("support mailbox")
@@ -424,6 +438,7 @@ class TicketEmail(models.Model):
         SENT = "sent", _("Reply")
         AUTO_REPLY = "auto_reply", _("Ignored: an automatic reply")
         LOOP = "loop", _("Ignored: sent by Kesher itself")
+        BAD_SENDER = "bad_sender", _("Set aside: no valid sender address")
 
     message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)

@@ -29,7 +29,7 @@ from kesher.activities.services import calendar_of
 from kesher.platform import events
 from kesher.platform.models import Choice
 from kesher.platform.records.audit import register_fact
-from kesher.platform.records.search import index_record
+from kesher.platform.records.inserts import reserve_id
 from kesher.platform.records.services import (
     clean_text,
     record_create,
@@ -54,6 +54,7 @@ __all__ = [
     "canned_reply_create",
     "canned_reply_text",
     "canned_reply_update",
+    "customer_language",
     "derived_priority",
     "policy_for",
     "team_next_handler",
@@ -160,11 +161,20 @@ def ticket_create(
     data = _with_defaults(data)
     if data.get("team") and not data.get("handler"):
         data["handler"] = _assign_from_team(data["team"])
-    ticket = record_create("tickets", actor=actor, data=data, m2m=m2m)
-    ticket.number = f"T-{ticket.pk:06d}"
-    Ticket._base_manager.filter(pk=ticket.pk).update(number=ticket.number)
-    index_record(ticket, new=False)
-    _start_clocks(ticket, min(opened_at or _now(), _now()))
+    now = min(opened_at or _now(), _now())
+    clocks: list[SlaClock] = []
+
+    def numbered_with_clocks(ticket: Ticket, _old: dict) -> None:
+        # The number, the policy and the first due moment go into the ticket's own INSERT (and
+        # the number into its search words), not into UPDATEs after it.
+        ticket.pk = reserve_id(Ticket)
+        ticket.number = f"T-{ticket.pk:06d}"
+        clocks.extend(_planned_clocks(ticket, now))
+
+    ticket = record_create("tickets", actor=actor, data=data, m2m=m2m, derive=numbered_with_clocks)
+    SlaClock.objects.bulk_create(clocks)
+    if clocks and _flag(ticket.status, "resolved"):
+        _follow_status(ticket, None, ticket.status, now)
     return ticket
 
 
@@ -227,12 +237,13 @@ def ticket_record_response(ticket: Ticket, *, actor, at: datetime.datetime | Non
 # --- the clocks ----------------------------------------------------------------------------------
 
 
-def _start_clocks(ticket: Ticket, now: datetime.datetime) -> None:
+def _planned_clocks(ticket: Ticket, now: datetime.datetime) -> list[SlaClock]:
+    """The clocks (not saved) of the policy that matches ``ticket``, from ``now``; the
+    ticket's ``sla_policy`` and ``sla_due_at`` set to follow them (not saved either)."""
     policy = policy_for(ticket)
-    Ticket._base_manager.filter(pk=ticket.pk).update(sla_policy=policy)
     ticket.sla_policy = policy
     if policy is None:
-        return
+        return []
     week = calendar_of()
     running = not _flag(ticket.status, "waiting")
     clocks = [
@@ -250,10 +261,23 @@ def _start_clocks(ticket: Ticket, now: datetime.datetime) -> None:
             (Kind.RESOLUTION, policy.resolution_hours),
         )
     ]
+    ticket.sla_due_at = min(
+        (c.due_at for c in clocks if c.running_since is not None and c.met_at is None),
+        default=None,
+    )
+    return clocks
+
+
+def _start_clocks(ticket: Ticket, now: datetime.datetime) -> None:
+    """Start the clocks of a ticket that had no policy (its type, priority or customer
+    changed to ones a policy covers)."""
+    clocks = _planned_clocks(ticket, now)
+    Ticket._base_manager.filter(pk=ticket.pk).update(
+        sla_policy=ticket.sla_policy, sla_due_at=ticket.sla_due_at
+    )
     SlaClock.objects.bulk_create(clocks)
-    if _flag(ticket.status, "resolved"):
+    if clocks and _flag(ticket.status, "resolved"):
         _follow_status(ticket, None, ticket.status, now)
-    _refresh_due(ticket)
 
 
 def _follow_status(ticket: Ticket, old: Choice | None, new: Choice | None, now) -> None:
@@ -335,6 +359,8 @@ def _interaction_answered(event: events.Event) -> None:
     """An outgoing call, e-mail or message logged on a ticket answers the customer."""
     if event.entity != "interactions":
         return
+    if (event.changes.get("direction") or [None, None])[1] == "in":
+        return  # the event says so: no read for an inbound one (every e-mail received)
     from kesher.activities.models import Interaction
 
     interaction = (
@@ -395,15 +421,92 @@ def reply_address(ticket: Ticket) -> str:
     return last or ""
 
 
+CUSTOMER_LANGUAGES = ("he", "en")
+
+
+def customer_language(ticket: Ticket) -> str:
+    """The language the ticket's customer reads — what every e-mail to him is written in, not
+    the agent's: his portal language when he has a portal user, else the contact's, then the
+    account's "language" custom field when an administrator made one (as quotes print),
+    else Hebrew."""
+    contact = ticket.contact if ticket.contact_id else None
+    portal_user = getattr(contact, "portal_user", None) if contact is not None else None
+    if portal_user is not None and portal_user.language in CUSTOMER_LANGUAGES:
+        return portal_user.language
+    for party in (contact, ticket.account if ticket.account_id else None):
+        value = (getattr(party, "custom", None) or {}).get("language") if party else None
+        if value in CUSTOMER_LANGUAGES:
+            return value
+    return "he"
+
+
+def _thread_headers(ticket: Ticket, mailbox: Mailbox | None) -> dict:
+    """The headers that put an e-mail to the customer in his conversation about the ticket: a
+    new Message-ID, from (and replies to) the support mailbox, in reply to his last message
+    (else the thread's last), the thread's Message-IDs as References."""
+    thread = list(
+        TicketEmail.objects.filter(ticket=ticket)
+        .order_by("-created_at", "-pk")
+        .values_list("message_id", "direction")[:20]
+    )
+    domain = mailbox.address.rsplit("@", 1)[-1] if mailbox else "kesher.invalid"
+    headers = {"Message-ID": make_msgid(idstring=ticket.number, domain=domain)}
+    if mailbox is not None:
+        headers["From"] = formataddr((mailbox.name, mailbox.address))
+        headers["Reply-To"] = mailbox.address
+    if thread:
+        his = [m for m, direction in thread if direction == TicketEmail.Direction.INBOUND]
+        headers["In-Reply-To"] = his[0] if his else thread[0][0]
+        headers["References"] = " ".join(reversed([m for m, _direction in thread]))
+    return headers
+
+
+def _customer_thread(ticket: Ticket, recipients: list[str]):
+    """How a template e-mail about ``ticket`` (an acknowledgement, the closing e-mail) goes to
+    its customer: in his language, in his conversation, its Message-ID kept so his answer
+    threads; None when it goes to someone else (an agent gets no customer's thread)."""
+    from kesher.integrations.services import CustomerThread
+
+    to = reply_address(ticket).lower()
+    if not to or to not in {r.lower() for r in recipients}:
+        return None
+    mailbox = _mailbox_for(ticket)
+    headers = _thread_headers(ticket, mailbox)
+
+    def queued(message) -> None:
+        TicketEmail.objects.create(
+            message_id=headers["Message-ID"],
+            direction=TicketEmail.Direction.OUTBOUND,
+            outcome=TicketEmail.Outcome.SENT,
+            ticket=ticket,
+            mailbox=mailbox,
+            sender=mailbox.address if mailbox else "",
+            subject=message.subject[:300],
+            outgoing=message,
+        )
+
+    return CustomerThread(language=customer_language(ticket), headers=headers, queued=queued)
+
+
+def _register_customer_thread() -> None:
+    from kesher.integrations.services import register_customer_thread
+
+    register_customer_thread(Ticket, _customer_thread)
+
+
+_register_customer_thread()
+
+
 @transaction.atomic
 def ticket_reply(
     ticket: Ticket, *, actor, body: str, idempotency_key: str, language: str | None = None
 ) -> TicketEmail:
     """Answer the customer by e-mail from the ticket: queued through the integrations' message
-    log from the ticket's support mailbox, threaded under the thread's last message (Message-ID,
-    In-Reply-To, References, the number in the subject), logged as an outbound e-mail
-    interaction — which meets the response clocks (REQ SV-9) — at most once for one
-    ``idempotency_key`` (a form sent twice), and suppressed in the practice environment."""
+    log from the ticket's support mailbox, in the customer's language unless ``language`` is
+    chosen (``customer_language``), threaded under his last message (Message-ID, In-Reply-To,
+    References, the number in the subject), logged as an outbound e-mail interaction — which
+    meets the response clocks (REQ SV-9) — at most once for one ``idempotency_key`` (a form
+    sent twice), and suppressed in the practice environment."""
     from kesher.activities.services import interaction_create
     from kesher.integrations.services import send_email_message
 
@@ -425,26 +528,14 @@ def ticket_reply(
     if errors:
         raise ValidationError(errors)
     mailbox = _mailbox_for(ticket)
-    thread = list(
-        TicketEmail.objects.filter(ticket=ticket)
-        .order_by("-created_at", "-pk")
-        .values_list("message_id", flat=True)[:20]
-    )
-    domain = mailbox.address.rsplit("@", 1)[-1] if mailbox else "kesher.invalid"
-    message_id = make_msgid(idstring=ticket.number, domain=domain)
-    headers = {"Message-ID": message_id}
-    if mailbox is not None:
-        headers["From"] = formataddr((mailbox.name, mailbox.address))
-        headers["Reply-To"] = mailbox.address
-    if thread:
-        headers["In-Reply-To"] = thread[0]
-        headers["References"] = " ".join(reversed(thread))
+    headers = _thread_headers(ticket, mailbox)
+    message_id = headers["Message-ID"]
     subject = _reply_subject(ticket)
     outgoing = send_email_message(
         to=[to],
         subject=subject,
         body_html=linebreaks(escape(body)),
-        language=language or getattr(actor, "language", "") or "he",
+        language=language if language in CUSTOMER_LANGUAGES else customer_language(ticket),
         record=ticket,
         headers=headers,
         source=f"tickets/{ticket.pk}/reply",

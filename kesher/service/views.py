@@ -86,7 +86,6 @@ def ticket_reply_page(request, pk):
                 actor=request.user,
                 body=form.cleaned_data["body"],
                 idempotency_key=form.cleaned_data["key"],
-                language=(translation.get_language() or "he")[:2],
             )
         except ValidationError as error:
             _errors_to(form, error)

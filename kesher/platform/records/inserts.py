@@ -22,6 +22,7 @@ __all__ = [
     "insert_new",
     "insert_rows",
     "insert_statement",
+    "reserve_id",
     "run_together",
 ]
 
@@ -111,6 +112,31 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> list[int]:
         cursor.execute("SELECT last_insert_rowid()")
         last = cursor.fetchone()[0]
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def reserve_id(model) -> int:
+    """The id the next row of ``model`` takes, drawn before its INSERT so that values made from
+    it (a ticket's number) go into the same row: from the table's sequence on PostgreSQL; on
+    SQLite one past the highest id ever given (``AUTOINCREMENT``), which no other writer can
+    take while this transaction holds the database's write lock (``IMMEDIATE``, settings).
+    Call inside ``transaction.atomic``."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("reserve_id needs a transaction")
+    meta = model._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column]
+            )
+        else:
+            table = connection.ops.quote_name(meta.db_table)
+            column = connection.ops.quote_name(meta.pk.column)
+            cursor.execute(
+                "SELECT MAX(last) + 1 FROM (SELECT seq AS last FROM sqlite_sequence "  # noqa: S608
+                f"WHERE name = %s UNION ALL SELECT MAX({column}) FROM {table} UNION ALL SELECT 0)",
+                [meta.db_table],
+            )
+        return cursor.fetchone()[0]
 
 
 def insert_new(model, instances: list) -> None:

@@ -301,13 +301,19 @@ def _set_m2m(
 ) -> None:
     hidden = audit.hidden_fields(type(instance))
     for name, values in m2m.items():
-        if not new:
-            # The links to records the editor cannot see stay (REQ OR-3; issue "Platform v2" 2).
-            values = keep_hidden_links(instance, name, values, actor)
         manager = getattr(instance, name)
-        before = list(manager.all())
-        manager.set(values)
-        after = list(manager.all())
+        if new and all(isinstance(v, models.Model) for v in values):
+            # A new record links to nothing yet: one INSERT, no reads before and after.
+            before = []
+            manager.add(*values)
+            after = list({v.pk: v for v in values}.values())
+        else:
+            if not new:
+                # The links to records the editor cannot see stay (REQ OR-3; "Platform v2" 2).
+                values = keep_hidden_links(instance, name, values, actor)
+            before = list(manager.all())
+            manager.set(values)
+            after = list(manager.all())
         if {v.pk for v in before} != {v.pk for v in after}:
             changes[name] = [sorted(str(v) for v in before), sorted(str(v) for v in after)]
             if name not in hidden:
@@ -469,7 +475,8 @@ def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None =
         )
     if derive is not None:
         derive(instance, {})
-    instance.save()
+    # A new record: never the UPDATE Django tries first when ``derive`` gave it its id.
+    instance.save(force_insert=True)
     audited, changes = creation_changes(instance)
     _set_m2m(instance, m2m, changes, audited, actor=actor, new=True)
     run_together(

@@ -340,3 +340,27 @@ def test_a_customer_of_two_accounts_chooses_one_of_them(users, world, portal_for
     assert not Ticket.objects.exists()  # not his
     client.post("/portal/tickets/new/", _open_form(account=world["a"].pk))
     assert Ticket.objects.get().account == world["a"]
+
+
+def test_his_emailed_reply_shows_without_the_text_his_mail_client_quoted(users, world, portal_for):
+    """The portal shows what he wrote; the stored message keeps the quote."""
+    from kesher.service.mail import email_receive
+    from kesher.service.models import Mailbox, TicketEmail
+    from kesher.service.tests.test_mail import raw_mail
+
+    Mailbox.objects.create(address="support@kesher-demo.co.il", name="תמיכה")
+    ticket = _ticket(users, world["a"], world["dana"])
+    sent = ticket_reply(
+        ticket, actor=users["support_agent"], body="נא להפעיל מחדש", idempotency_key="q1"
+    )
+    body = "הפעלתי, עדיין לא עובד.\n\nב-7 בדצמ׳ 2026, תמיכה כתב:\n> נא להפעיל מחדש\n> תודה"
+    received = email_receive(
+        raw_mail(sender="dana@a.example", body=body, in_reply_to=sent.message_id)
+    )
+    assert received.ticket == ticket
+    page = portal_for(world["portal_a"]).get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert "הפעלתי, עדיין לא עובד." in page
+    assert "כתב:" not in page
+    assert page.count("נא להפעיל מחדש") == 1  # our answer, not his quote of it
+    stored = TicketEmail.objects.get(ticket=ticket, direction="in").interaction.body
+    assert "> נא להפעיל מחדש" in stored

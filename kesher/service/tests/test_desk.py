@@ -224,3 +224,26 @@ def test_forwarded_raw_mime_opens_a_ticket_once(users, desk, api_for):
     second = api.post("/api/v1/service/inbound-email/", raw, content_type="message/rfc822")
     assert second.json()["duplicate"] is True
     assert Ticket.objects.filter(subject="הודעה מועברת").count() == 1
+
+
+def test_the_reply_page_and_the_api_write_in_the_customers_language(
+    users, desk, client_for, api_for
+):
+    """An agent working in English answers a Hebrew-speaking customer in Hebrew (his language,
+    not the page's); the API does the same unless its caller chooses the language."""
+    ticket, agent = desk["ticket"], desk["agent"]
+    agent.language = "en"
+    agent.save()
+    client = client_for(agent)
+    assert 'lang="en"' in client.get(f"/service/tickets/{ticket.pk}/reply/").content.decode()
+    sent = client.post(f"/service/tickets/{ticket.pk}/reply/", {"body": "שלום", "key": "ui"})
+    assert sent.status_code == 302
+    assert OutgoingMessage.objects.get().language == "he"
+    api = api_for(agent, "en")
+    url = f"/api/v1/tickets/{ticket.pk}/reply/"
+    assert api.post(url, {"body": "x", "idempotency_key": "a"}, format="json").status_code == 201
+    chosen = {"body": "x", "idempotency_key": "b", "language": "en"}
+    assert api.post(url, chosen, format="json").status_code == 201
+    languages = dict(OutgoingMessage.objects.values_list("idempotency_key", "language"))
+    assert languages[f"ticket-reply:{ticket.pk}:a"] == "he"
+    assert languages[f"ticket-reply:{ticket.pk}:b"] == "en"

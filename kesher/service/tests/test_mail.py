@@ -21,7 +21,7 @@ from kesher.integrations.delivery import deliver_messages
 from kesher.integrations.models import OutgoingMessage
 from kesher.platform.models import Attachment
 from kesher.sales.models import Lead
-from kesher.service.mail import email_receive, mailbox_poll
+from kesher.service.mail import MailIntake, email_receive, mailbox_poll
 from kesher.service.models import Mailbox, SlaClock, Team, Ticket, TicketEmail
 from kesher.service.services import ticket_reply, ticket_update
 from kesher.service.tests.factories import choice, make_ticket
@@ -262,3 +262,221 @@ def test_a_reply_needs_a_body_and_an_address(users, mailbox):
     assert {"body", "to"} <= set(error.value.message_dict)
     assert not OutgoingMessage.objects.exists()
     assert not TicketEmail.objects.exists()
+
+
+def test_a_poll_receives_each_message_in_a_bounded_number_of_queries(
+    users, mailbox, django_assert_max_num_queries
+):
+    """The poll reads the mailboxes and the pick-lists once for all its messages; a message
+    that opens a ticket writes it numbered, with its policy and due moment, in one INSERT
+    (SQLite's count: PostgreSQL sends the audit and search rows together). It was 53 and 29."""
+    account = make_account(users["admin"], name="דפוס הגליל")
+    make_contact(
+        users["admin"],
+        first_name="דנה",
+        email="dana@customer.co.il",
+        account_links=[{"account": account, "role": "", "is_primary": True}],
+    )
+    intake = MailIntake(mailbox)
+    intake.receive(raw_mail(message_id="<p0@customer.co.il>"))
+    intake.receive(raw_mail(message_id="<p1@customer.co.il>", in_reply_to="<p0@customer.co.il>"))
+    with django_assert_max_num_queries(32):
+        opened = intake.receive(raw_mail(message_id="<p2@customer.co.il>"))
+    with django_assert_max_num_queries(18):
+        threaded = intake.receive(
+            raw_mail(message_id="<p3@customer.co.il>", in_reply_to="<p2@customer.co.il>")
+        )
+    ticket = Ticket.objects.get(pk=opened.ticket.pk)
+    assert threaded.ticket == ticket
+    assert ticket.number == f"T-{ticket.pk:06d}"
+    assert ticket.sla_policy is not None
+    due = SlaClock.objects.filter(ticket=ticket, running_since__isnull=False).order_by("due_at")
+    assert ticket.sla_due_at == due.first().due_at
+    assert Ticket.objects.filter(number__icontains=ticket.number.lower()).exists()
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["not an address", "dana@@customer", "<>", None],
+    ids=["words", "two-at", "empty", "none"],
+)
+def test_a_message_without_a_valid_sender_is_set_aside_and_reported(users, mailbox, sender):
+    """It opens no ticket and makes no contact, is marked seen (not fetched again every poll),
+    and the mailbox shows the problem to its administrator."""
+    raw = raw_mail(sender=sender or "x", message_id="<nobody@x.co.il>")
+    if sender is None:
+        raw = b"\n".join(line for line in raw.split(b"\n") if not line.startswith(b"From:"))
+    source = FakeMailbox([(b"7", raw)])
+    [received] = mailbox_poll(mailbox, source)
+    assert received.outcome == "bad_sender"
+    assert source.done_uids == [b"7"]
+    assert not Ticket.objects.exists()
+    assert not Contact.objects.exists()
+    mailbox.refresh_from_db()
+    assert mailbox.problem == Mailbox.Problem.BAD_SENDER
+    assert "<nobody@x.co.il>" in mailbox.problem_detail
+    assert mailbox.problem_at is not None
+    # A second poll that finds it again does nothing more.
+    assert mailbox_poll(mailbox, FakeMailbox([(b"7", raw)]))[0].duplicate
+
+
+def test_a_failed_poll_is_reported_on_the_mailbox(users, mailbox, monkeypatch):
+    import imaplib
+
+    from kesher.service import mail
+
+    class Unreachable:
+        def __init__(self, box):
+            pass
+
+        def messages(self):
+            raise imaplib.IMAP4.error("LOGIN failed")
+
+        def close(self):
+            pass
+
+    mailbox.imap_host = "imap.example.invalid"
+    mailbox.save()
+    monkeypatch.setattr(mail, "ImapSource", Unreachable)
+    assert mail.poll_mailboxes() == 0
+    mailbox.refresh_from_db()
+    assert mailbox.problem == Mailbox.Problem.POLL_FAILED
+    assert "LOGIN failed" in mailbox.problem_detail
+
+
+@pytest.mark.parametrize(("language", "agent_language"), [("en", "he"), ("he", "en")])
+def test_replies_go_in_the_customers_language_not_the_agents(
+    users, mailbox, language, agent_language
+):
+    from kesher.portal.services import portal_invite
+
+    dana = make_contact(users["admin"], first_name="דנה", email="dana@customer.co.il")
+    portal_invite(dana, actor=users["admin"], language=language)
+    agent = users["support_agent"]
+    agent.language = agent_language
+    agent.save()
+    ticket = email_receive(raw_mail(message_id="<lang@customer.co.il>")).ticket
+    sent = ticket_reply(ticket, actor=agent, body="שלום", idempotency_key="l1")
+    assert sent.outgoing.language == language
+    assert f'lang="{language}"' in sent.outgoing.body_html
+
+
+def test_the_language_of_a_customer_without_portal_is_his_custom_field_else_hebrew(users, mailbox):
+    from kesher.service.services import customer_language
+
+    contact = make_contact(users["admin"], first_name="John", email="john@customer.co.il")
+    ticket = make_ticket(users["support_agent"], contact=contact)
+    assert customer_language(ticket) == "he"
+    Contact.objects.filter(pk=contact.pk).update(custom={"language": "en"})
+    ticket.refresh_from_db()
+    assert customer_language(ticket) == "en"
+
+
+def test_the_closing_email_goes_in_his_language_and_in_his_conversation(
+    users, mailbox, settings, django_capture_on_commit_callbacks
+):
+    """The automation's closing e-mail (process template "ticket between teams") answers the
+    customer's last message — In-Reply-To and References — from the support address, in his
+    language; his answer to it threads into the ticket. An agent's copy is not threaded."""
+    from kesher.automation.services import rule_create
+    from kesher.integrations.services import email_template_create
+    from kesher.portal.services import portal_invite
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    admin = users["admin"]
+    dana = make_contact(admin, first_name="Dana", email="dana@customer.co.il")
+    portal_invite(dana, actor=admin, language="en")
+    template = email_template_create(
+        actor=admin,
+        data={
+            "name": "נסגרה",
+            "entity": "tickets",
+            "subject_he": "הפנייה {{ number }} נסגרה",
+            "body_he": "<p>הפנייה נסגרה.</p>",
+            "subject_en": "Ticket {{ number }} is closed",
+            "body_en": "<p>Your ticket is closed.</p>",
+        },
+    )
+    rule_create(
+        actor=admin,
+        data={
+            "name": "closed",
+            "entity": "tickets",
+            "trigger_kind": "status_entered",
+            "trigger_config": {"value": "closed"},
+            "actions": [
+                {"type": "send_email", "template": template.pk, "to_field": "contact.email"},
+                {
+                    "type": "send_email",
+                    "template": template.pk,
+                    "to_user": users["support_agent"].pk,
+                },
+            ],
+        },
+    )
+    first = email_receive(raw_mail(message_id="<c1@customer.co.il>")).ticket
+    email_receive(raw_mail(message_id="<c2@customer.co.il>", in_reply_to="<c1@customer.co.il>"))
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(
+            first, actor=users["support_agent"], data={"status": choice("ticket_status", "closed")}
+        )
+    closing = OutgoingMessage.objects.filter(source__startswith="automation")
+    to_customer = closing.get(to="dana@customer.co.il")
+    assert to_customer.language == "en"
+    assert to_customer.subject == f"Ticket {first.number} is closed"
+    assert to_customer.headers["In-Reply-To"] == "<c2@customer.co.il>"
+    assert to_customer.headers["References"].split()[:2] == [
+        "<c1@customer.co.il>",
+        "<c2@customer.co.il>",
+    ]
+    assert SUPPORT in to_customer.headers["From"]
+    internal = closing.get(to=users["support_agent"].email)
+    assert "In-Reply-To" not in internal.headers
+    answer = email_receive(
+        raw_mail(subject="Re: thanks", in_reply_to=to_customer.headers["Message-ID"])
+    )
+    assert answer.ticket == first
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("he", "הודעה ללא כתובת שולח תקינה הונחה בצד"), ("en", "without a valid sender address")],
+)
+def test_the_administrator_sees_the_mailboxs_last_problem(
+    users, mailbox, client_for, api_for, language, words
+):
+    email_receive(raw_mail(sender="not an address", message_id="<np@x.co.il>"), mailbox=mailbox)
+    admin = users["admin"]
+    admin.language = language
+    admin.save()
+    client = client_for(admin)
+    page = client.get(f"/r/service-mailboxes/{mailbox.pk}/")
+    assert page.status_code == 200
+    assert words in page.content.decode()
+    listed = client.get("/r/service-mailboxes/")
+    assert words in listed.content.decode()
+    found = api_for(admin, language).get(f"/api/v1/service-mailboxes/{mailbox.pk}/")
+    assert found.json()["problem"] == "bad_sender"
+    assert "<np@x.co.il>" in found.json()["problem_detail"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "Still broken.\n\nOn Sun, 6 Dec 2026 at 10:00, Support <s@x.co.il> wrote:\n> Restart",
+            "Still broken.",
+        ),
+        ("עדיין תקול.\n\nב-6 בדצמ׳ 2026 ב-10:00, תמיכה כתב:\n> הפעילו מחדש", "עדיין תקול."),
+        ("OK thanks\n-----Original Message-----\nFrom: Support\nSent: today", "OK thanks"),
+        ("Thanks\nFrom: Support <s@x.co.il>\nSent: Sunday", "Thanks"),
+        ("> only a quote\n> nothing else", "> only a quote\n> nothing else"),
+        ("line one\nline two", "line one\nline two"),
+    ],
+    ids=["gmail-en", "gmail-he", "outlook-rule", "outlook-headers", "all-quote", "no-quote"],
+)
+def test_a_reply_is_shown_without_what_his_mail_client_quoted(text, shown):
+    from kesher.service.mail import without_quoted
+
+    assert without_quoted(text) == shown
