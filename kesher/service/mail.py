@@ -315,11 +315,11 @@ class MailIntake:
     @cached_property
     def defaults(self) -> dict:
         """A new ticket's status and priority: the lists' defaults, as ``ticket_create``'s."""
-        from kesher.service.services import _default_choice
+        from kesher.service.services import default_choice
 
         return {
-            "status": _default_choice("ticket_status"),
-            "priority": _default_choice("ticket_priority"),
+            "status": default_choice("ticket_status"),
+            "priority": default_choice("ticket_priority"),
         }
 
     @cached_property

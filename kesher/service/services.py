@@ -55,6 +55,7 @@ __all__ = [
     "canned_reply_text",
     "canned_reply_update",
     "customer_language",
+    "default_choice",
     "derived_priority",
     "policy_for",
     "team_next_handler",
@@ -79,7 +80,7 @@ def _flag(status: Choice | None, name: str) -> bool:
     return bool(status is not None and (status.extra or {}).get(name))
 
 
-def _default_choice(list_key: str) -> Choice | None:
+def default_choice(list_key: str) -> Choice | None:
     """The list's value marked default in its settings, else its first active one."""
     values = list(Choice.objects.filter(list_key=list_key, active=True).order_by("order", "pk"))
     return next((c for c in values if (c.extra or {}).get("default")), None) or next(
@@ -142,9 +143,9 @@ def _assign_from_team(team: Team | None) -> object | None:
 def _with_defaults(data: dict) -> dict:
     data = dict(data)
     if not data.get("status"):
-        data["status"] = _default_choice("ticket_status")
+        data["status"] = default_choice("ticket_status")
     if not data.get("priority"):
-        data["priority"] = derived_priority(data.get("ticket_type")) or _default_choice(
+        data["priority"] = derived_priority(data.get("ticket_type")) or default_choice(
             "ticket_priority"
         )
     return data
