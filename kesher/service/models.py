@@ -73,6 +73,9 @@ class Team(KesherModel):
         verbose_name = _("service team")
         verbose_name_plural = _("service teams")
 
+    # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("name_he", "name_en")
+
     def __str__(self):
         return localized(self, "name")
 
