@@ -269,6 +269,9 @@ class Ticket(KesherModel):
             models.Index(fields=["number"], name="ticket_number"),
         ]
 
+    # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("number", "subject")
+
     def __str__(self):
         return f"{self.number} {self.subject}".strip()
 
