@@ -134,7 +134,10 @@ class Filter:
         if self.kind != "select":
             return None
         if not self.field.is_relation:
-            return [(str(k), str(v)) for k, v in self.field.choices]
+            return [(str(k), str(v)) for k, v in self.field.choices or ()]
+        shared = _pick_list_key(self.field)
+        if shared is not None and self.pick_list is not None:
+            return [(str(c.pk), str(c)) for c in self.pick_list(shared)[:200]]
         related = self.field.related_model
         assert related is not None  # a relation's
         queryset = related._default_manager.all()
@@ -143,9 +146,6 @@ class Filter:
             if hasattr(self.field, "get_limit_choices_to")
             else None
         )
-        shared = _pick_list_key(self.field)
-        if shared is not None and self.pick_list is not None:
-            return [(str(c.pk), str(c)) for c in self.pick_list(shared)[:200]]
         if limit:
             queryset = queryset.complex_filter(limit)
         if self.name in self.entity.choice_lists:  # the entity's own pick-list
@@ -317,15 +317,14 @@ class Table:
 
     def pick_list(self, list_key: str) -> list:
         """A pick-list's active values: the first use reads every pick-list the entity's fields
-        and custom fields take values from, in one query (a query a list was most of a list
-        page's queries, for the filters above it and again for the filter builder)."""
+        and custom fields take values from, in one query, for the filters above the list and
+        the filter builder alike (a query a list, twice, was most of a list page's queries)."""
         from kesher.platform.models import Choice
 
         if self._pick_lists is None:
             keys = {_pick_list_key(f) for f in self.entity.model._meta.concrete_fields}
             keys |= set(self.entity.choice_lists.values())
-            keys |= {d.choice_list for d in self.custom_definitions.values() if d.choice_list}
-            keys.discard(None)
+            keys |= {d.choice_list for d in self.custom_definitions.values()}
             self._pick_lists = {key: [] for key in keys if key}
             for value in Choice.objects.filter(list_key__in=list(self._pick_lists), active=True):
                 self._pick_lists[value.list_key].append(value)
@@ -484,8 +483,8 @@ class Table:
                 currency = getattr(field, "money_currency_field", None)
                 if currency:
                     keep.add(currency)
-                if field.many_to_one or field.one_to_one:
-                    related = field.related_model
+                related = field.related_model
+                if related is not None and (field.many_to_one or field.one_to_one):
                     names = getattr(related, "title_fields", None) or [
                         c.name for c in related._meta.concrete_fields
                     ]
