@@ -94,6 +94,9 @@ class Account(KesherModel):
             models.Index(fields=["rating", "last_contact_at", "id"], name="account_rating_contact"),
         ]
 
+    # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("name",)
+
     def __str__(self):
         return self.name
 
@@ -162,6 +165,9 @@ class Contact(KesherModel):
             # Automation's idle trigger reads a window of last changes (automation/schedule.py).
             models.Index(fields=["updated_at", "id"], name="contact_updated"),
         ]
+
+    # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("first_name", "last_name")
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}".strip()

@@ -243,6 +243,9 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("first_name", "last_name", "username")
+
     def __str__(self):
         return self.get_full_name() or self.username
 

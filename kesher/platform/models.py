@@ -110,6 +110,8 @@ class Choice(models.Model):
     extra = models.JSONField(_("settings"), default=dict, blank=True)
 
     objects = EntityQuerySet.as_manager()
+    # The columns its name reads: a list joining it for a column loads only these (tables.py).
+    title_fields = ("label_he", "label_en")
 
     class Meta:
         ordering = ["list_key", "order", "pk"]

@@ -113,6 +113,8 @@ tickets = register(
         ordering_fields=("sla_due_at", "created_at", "updated_at", "id"),
         default_ordering=("-created_at", "-id"),
         select_related=("status", "priority", "ticket_type", "account", "handler", "owner"),
+        # A ticket's name is its number and subject: the API's list rows join nothing.
+        title_related=(),
         status_field="status",
         # Derived by the services from the status and the policy: their causes are audited.
         audit_exclude=("sla_due_at", "resolved_at"),

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import cached_property
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from kesher.platform.access import linkable
@@ -37,13 +40,52 @@ def with_columns(qs, fields, user=None):
     """Join the foreign keys and prefetch the many-to-many fields shown as columns, so a list
     costs the same number of queries for 5 rows or 50 (STYLE.md: no N+1). With ``user``, a
     many-to-many column holds only the linked records he may see, and counts the others."""
-    joined = [f.name for f in fields if f.many_to_one or f.one_to_one]
+    joined = [f for f in fields if f.many_to_one or f.one_to_one]
     many = [f.name for f in fields if f.many_to_many]
     if joined:
-        qs = qs.select_related(*joined)
+        qs = qs.select_related(*(f.name for f in joined))
+        unread = [name for f in joined for name in _unnamed_columns(f)]
+        if unread:
+            qs = qs.defer(*unread)
     if many:
         qs = qs.prefetch_related(*visible_prefetches(qs.model, many, user))
     return qs
+
+
+def by_name(queryset):
+    """``queryset`` reading only its records' names (and keys), when its model says which
+    columns its name reads (``title_fields``): options of a filter or a picker."""
+    named = getattr(queryset.model, "title_fields", None)
+    return queryset if named is None else queryset.only(*named)
+
+
+def _unnamed_columns(field) -> list[str]:
+    """The joined record's columns its name does not read (``relation__column``), when its
+    model says which it reads (``title_fields``): a column shows a linked record by its name,
+    and loading its every column for 50 rows was a third of reading a page."""
+    related = field.related_model
+    named = getattr(related, "title_fields", None)
+    if named is None:
+        return []
+    keep = {*named, related._meta.pk.attname}
+    return [
+        f"{field.name}__{column.name}"
+        for column in related._meta.concrete_fields
+        if column.attname not in keep and column.name not in keep
+    ]
+
+
+def _pick_list_key(field) -> str | None:
+    """The pick-list a link field takes its values from (``fields.choice_fk``: a list's active
+    values), or None for any other link."""
+    from kesher.platform.models import Choice
+
+    limit = getattr(field, "_limit_choices_to", None)
+    if field.related_model is not Choice or not isinstance(limit, dict):
+        return None
+    if set(limit) != {"list_key", "active"} or limit["active"] is not True:
+        return None
+    return limit["list_key"]
 
 
 def _large_entity(model) -> str | None:
@@ -62,14 +104,17 @@ class Filter:
 
     picker_entity: str | None = None
 
-    def __init__(self, entity: Entity, name: str, value: str, user):
+    def __init__(self, entity: Entity, name: str, value: str, user, pick_list=None):
         self.name = name
+        self.entity = entity
+        self.user = user
+        # (list key) -> the list's active values, read with the page's other pick-lists.
+        self.pick_list = pick_list
         field = entity.model._meta.get_field(name)
         assert isinstance(field, models.Field)  # filters are on the model's own fields
         self.field = field
         self.label = self.field.verbose_name
         self.value = value
-        self.options = None
         if isinstance(self.field, models.BooleanField):
             self.kind = "bool"
         elif self.field.is_relation and _large_entity(self.field.related_model):
@@ -77,30 +122,49 @@ class Filter:
             # of its first 200 records (read on every page: a quarter of a list's time).
             self.kind = "picker"
             self.picker_entity = _large_entity(self.field.related_model)
-        elif self.field.is_relation:
+        elif self.field.is_relation or self.field.choices:
             self.kind = "select"
-            related = self.field.related_model
-            assert related is not None  # a relation's
-            queryset = related._default_manager.all()
-            limit = (
-                self.field.get_limit_choices_to()
-                if hasattr(self.field, "get_limit_choices_to")
-                else None
-            )
-            if limit:
-                queryset = queryset.complex_filter(limit)
-            if name in entity.choice_lists:  # the entity's own pick-list
-                queryset = queryset.filter(list_key=entity.choice_lists[name])
-            from kesher.platform.registry import registry
-
-            if registry.has_model(related):
-                queryset = linkable(queryset, user)
-            self.options = [(str(o.pk), str(o)) for o in queryset[:200]]
-        elif self.field.choices:
-            self.kind = "select"
-            self.options = [(str(k), str(v)) for k, v in self.field.choices]
         else:
             self.kind = "text"
+
+    @cached_property
+    def options(self) -> list[tuple[str, str]] | None:
+        """A <select>'s (value, label) pairs: read only when a page draws the filter, never
+        for the rows alone (the API, exports, ``Table.rows``)."""
+        if self.kind != "select":
+            return None
+        if not self.field.is_relation:
+            return [(str(k), str(v)) for k, v in self.field.choices or ()]
+        shared = _pick_list_key(self.field)
+        if shared is not None and self.pick_list is not None:
+            return [(str(c.pk), str(c)) for c in self.pick_list(shared)[:200]]
+        related = self.field.related_model
+        assert related is not None  # a relation's
+        queryset = related._default_manager.all()
+        limit = (
+            self.field.get_limit_choices_to()
+            if hasattr(self.field, "get_limit_choices_to")
+            else None
+        )
+        if limit:
+            queryset = queryset.complex_filter(limit)
+        if self.name in self.entity.choice_lists:  # the entity's own pick-list
+            queryset = queryset.filter(list_key=self.entity.choice_lists[self.name])
+        from kesher.platform.registry import registry
+
+        if registry.has_model(related):
+            queryset = linkable(queryset, self.user)
+        return [(str(o.pk), str(o)) for o in by_name(queryset)[:200]]
+
+    @property
+    def options_html(self) -> str:
+        """The <select>'s options as HTML, the current value selected: built here, as the
+        rows are (``Table.row_html``), not by a template loop over up to 200 options."""
+        parts = ['<option value="">—</option>']
+        for value, label in self.options or ():
+            selected = " selected" if value == self.value else ""
+            parts.append(f'<option value="{escape(value)}"{selected}>{escape(label)}</option>')
+        return mark_safe("".join(parts))  # every value and label escaped above
 
     def apply(self, qs):
         if self.value == "":
@@ -179,8 +243,9 @@ class Table:
         self.columns = [by_name[n] for n in names if n in by_name] or [
             by_name[n] for n in entity.list_columns if n in by_name
         ]
+        self._pick_lists: dict[str, list] | None = None
         self.filters = [
-            Filter(entity, name, params.get(name, "").strip(), request.user)
+            Filter(entity, name, params.get(name, "").strip(), request.user, self.pick_list)
             for name in entity.filter_fields
             if name not in self.hidden
         ]
@@ -249,6 +314,23 @@ class Table:
                 )
             )
         return columns
+
+    def pick_list(self, list_key: str) -> list:
+        """A pick-list's active values: the first use reads every pick-list the entity's fields
+        and custom fields take values from, in one query, for the filters above the list and
+        the filter builder alike (a query a list, twice, was most of a list page's queries)."""
+        from kesher.platform.models import Choice
+
+        if self._pick_lists is None:
+            keys = {_pick_list_key(f) for f in self.entity.model._meta.concrete_fields}
+            keys |= set(self.entity.choice_lists.values())
+            keys |= {d.choice_list for d in self.custom_definitions.values()}
+            self._pick_lists = {key: [] for key in keys if key}
+            for value in Choice.objects.filter(list_key__in=list(self._pick_lists), active=True):
+                self._pick_lists[value.list_key].append(value)
+        if list_key not in self._pick_lists:
+            self._pick_lists[list_key] = list(Choice.objects.filter(list_key=list_key, active=True))
+        return self._pick_lists[list_key]
 
     def _expression(self):
         from kesher.platform.lists.savedviews import parse_filter
@@ -366,6 +448,7 @@ class Table:
         if self._rows is None:
             qs = with_columns(self.queryset(), self.fields, self.request.user)
             self._keyset = Keyset.for_ordering(qs.model, qs.query.order_by)
+            qs = self._shown_only(qs)
             position = self._keyset.decode(self.cursor) if self._keyset and self.cursor else None
             walk_index = sort_index(self.entity.key, self._keyset)
             if position is not None and position.many:
@@ -380,6 +463,35 @@ class Table:
             self._first, self._last = (objs[0], objs[-1]) if objs else (None, None)
             self._rows = self._cells(objs)
         return self._rows
+
+    def _shown_only(self, qs):
+        """``qs`` reading only what the page shows of each row, when the model says which
+        columns its name reads (``title_fields``; the first cell falls back to the name): the
+        shown columns, a linked record's name, a sum's currency, the custom values of custom
+        columns and the sort's values the cursors carry. Loading every column of 50 rows (a
+        ticket's description, its resolution) was a quarter of reading the page."""
+        named = getattr(qs.model, "title_fields", None)
+        if named is None:
+            return qs
+        keep = set(named)
+        for column in self.columns:
+            field = column.field
+            if column.custom is not None:
+                keep.add("custom")
+            elif field is not None and not field.many_to_many:
+                keep.add(field.name)
+                currency = getattr(field, "money_currency_field", None)
+                if currency:
+                    keep.add(currency)
+                related = field.related_model
+                if related is not None and (field.many_to_one or field.one_to_one):
+                    names = getattr(related, "title_fields", None) or [
+                        c.name for c in related._meta.concrete_fields
+                    ]
+                    keep.update(f"{field.name}__{name}" for name in names)
+        for term in self._keyset.terms if self._keyset is not None else ():
+            keep.add("custom" if term.custom_kind is not None else term.name)
+        return qs.only(*keep)
 
     @staticmethod
     def _count_of(qs) -> int:
@@ -514,11 +626,10 @@ class Table:
     def builder_fields(self) -> list[dict]:
         """What the filter builder offers: each filterable field with its kind and values."""
         from kesher.platform.lists.filterlang import OPS, resolve_field
-        from kesher.platform.models import Choice
 
         # The simple filters above the list already read these records (the same query).
         listed = {f.name: f.options for f in self.filters if f.options and f.field.is_relation}
-        result = []
+        refs = []
         for column in self.available_columns:
             try:
                 ref = resolve_field(
@@ -526,6 +637,9 @@ class Table:
                 )
             except ValidationError:
                 continue
+            refs.append((column, ref))
+        result = []
+        for column, ref in refs:
             entry = {
                 "field": column.name,
                 "label": str(column.label),
@@ -533,10 +647,7 @@ class Table:
                 "ops": sorted(OPS[ref.kind]),
             }
             if ref.choice_list:
-                entry["choices"] = [
-                    [c.value, c.label]
-                    for c in Choice.objects.filter(list_key=ref.choice_list, active=True)
-                ]
+                entry["choices"] = [[c.value, c.label] for c in self.pick_list(ref.choice_list)]
             elif ref.model_field is not None and ref.kind in ("ref", "multi"):
                 if column.name in listed:
                     key = ref.model_field.related_model._meta.pk
@@ -562,4 +673,4 @@ def _record_options(field, user, limit: int = 200) -> list | None:
     limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None
     if limit_to:
         queryset = queryset.complex_filter(limit_to)
-    return [[obj.pk, str(obj)] for obj in queryset[:limit]]
+    return [[obj.pk, str(obj)] for obj in by_name(queryset)[:limit]]

@@ -98,7 +98,9 @@ def entity_list(request, key):
         "can_bulk": table.selectable,
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
-        "builder": table.builder(),
+        # Called by the template when it draws the whole page; an htmx request for the
+        # results alone never reads the builder's fields and values.
+        "builder": table.builder,
     }
     response = render_partial(request, "platform/list.html", context, "results")
     accesslog.note("search" if table.q else "list", key, (obj.pk for obj in table.shown))
