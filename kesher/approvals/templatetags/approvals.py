@@ -1,6 +1,7 @@
 """Template tags of approvals: the menu's badge, a record's approval banner, a process's steps."""
 
 from django import template
+from django.utils.html import format_html
 
 from kesher.approvals import selectors
 from kesher.approvals.lock import entities_with_processes
@@ -15,6 +16,17 @@ register = template.Library()
 def approvals_waiting(context) -> int:
     """How many requests wait for the signed-in user's decision (one query)."""
     return selectors.waiting_count(context["request"].user)
+
+
+def waiting_badge(request) -> str:
+    """The menu entry's badge: how many requests wait for the user, nothing when none do (the
+    navigation's slot "approvals-count", filled on every page)."""
+    waiting = selectors.waiting_count(request.user)
+    if not waiting:
+        return ""
+    return format_html(
+        ' <span class="badge rounded-pill text-bg-danger" id="approvals-count">{}</span>', waiting
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -5,6 +5,7 @@ from django import template
 
 from kesher.platform.access import can
 from kesher.platform.fields import format_phone_national
+from kesher.platform.ui import context_processors
 
 register = template.Library()
 
@@ -13,6 +14,18 @@ register = template.Library()
 def phone(value: str) -> str:
     """A stored E.164 number the way people read it (``052-555-1234``)."""
     return format_phone_national(value or "")
+
+
+@register.simple_tag(takes_context=True)
+def main_menus(context):
+    """The navigation's menus (``nav_menus.html``), kept per role: see ``context_processors``."""
+    return context_processors.main_menus(context)
+
+
+@register.simple_tag
+def nav_slot(name: str):
+    """Where a per-user part of the kept menus goes (``register_nav_slot``)."""
+    return context_processors.nav_slot_marker(name)
 
 
 @register.simple_tag(takes_context=True)
