@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
-from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.test.testcases import LiveServerThread
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -56,26 +56,26 @@ class _OneRequestAtATime(WSGIServer):
             super().process_request(request, client_address)
 
 
-def _after_the_request_in_flight(execute, sql, params, many, context):
-    """The test's own statements wait for a request the page is still loading (a lazy panel,
-    a badge): on the shared connection, a write in the middle of the server's reads fails
-    with "database table is locked"."""
-    with _SHARED_CONNECTION:
-        return execute(sql, params, many, context)
-
-
 SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 if SQLITE:
     LiveServerThread.server_class = _OneRequestAtATime
 
 
 @pytest.fixture(autouse=True)
-def _one_user_of_the_shared_connection():
+def _one_user_of_the_shared_database(monkeypatch):
+    """The test's own statements wait for a request the page is still loading (a lazy panel,
+    a badge): a write in the middle of the server's reads fails with "database table is
+    locked". Patched on the cursor class, not one connection: under Playwright the test's
+    ORM calls may come through another connection object than the one the server shares."""
     if not SQLITE:
-        yield
         return
-    with connection.execute_wrapper(_after_the_request_in_flight):
-        yield
+    run = CursorWrapper._execute_with_wrappers
+
+    def after_the_request_in_flight(self, *args, **kwargs):
+        with _SHARED_CONNECTION:
+            return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", after_the_request_in_flight)
 
 
 def find_chromium() -> str | None:
