@@ -22,6 +22,7 @@ from kesher.platform.testing.matrix import (
     permitted,
     public,
     refused,
+    register_record_action,
     register_records,
     register_route,
 )
@@ -156,224 +157,152 @@ def _balance(side):
     return expect
 
 
-for _side in ("rep1", "rep2"):
-
-    def _document(world, side=_side):
-        return world.record("tax-documents", side)
-
-    for _action, _needed in (
-        ("issue", "change"),
-        ("credit-note", "add"),
-        ("issue-without-allocation", "change"),
-        ("cancel", "change"),
-        ("payment-link", "add"),
-        ("tax-invoice", "add"),
-    ):
-        register_route(
-            "pages",
-            lambda world, side=_side, action=_action: (
-                f"/tax-documents/{world.record('tax-documents', side).pk}/{action}/"
-            ),
-            Verb("POST", permitted("tax-documents", _needed, _document)),
-            *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-            what=f"{_side}'s empty draft: {_action} declined",
-        )
-        register_route(
-            "api",
-            lambda world, side=_side, action=_action: (
-                f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/{action}/"
-            ),
-            Verb("POST", refused("tax-documents", _needed, _document)),
-            *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-            api=True,
-            what=f"{_side}'s empty draft: {_action} refused",
-        )
-    # The PDF, in the entity's own area as the quotes' PDFs are (decision 0077): whoever sees
-    # the document downloads it (a draft: marked as one, nothing counted), others get 404.
-    register_route(
+for _action, _needed in (
+    ("issue", "change"),
+    ("credit-note", "add"),
+    ("issue-without-allocation", "change"),
+    ("cancel", "change"),
+    ("payment-link", "add"),
+    ("tax-invoice", "add"),
+):
+    register_record_action(
         "tax-documents",
-        lambda world, side=_side: f"/tax-documents/{world.record('tax-documents', side).pk}/pdf/",
-        Verb("GET", permitted("tax-documents", "view", _document)),
-        *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s tax-documents PDF",
-    )
-    register_route(
-        "tax-documents",
-        lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/pdf/"
+        f"{_action}/",
+        page=lambda side, record, needed=_needed: Verb(
+            "POST", permitted("tax-documents", needed, record)
         ),
-        Verb("GET", permitted("tax-documents", "view", _document)),
-        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s tax-documents PDF",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/tax-documents/{world.record('tax-documents', side).pk}/pay/",
-        Verb("GET", permitted("tax-documents", "add", _document)),
-        Verb("POST", permitted("tax-documents", "add", _document)),
-        *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft: a payment form, the payment refused",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/lines/"
+        api=lambda side, record, needed=_needed: Verb(
+            "POST", refused("tax-documents", needed, record)
         ),
-        Verb("GET", permitted("tax-documents", "view", _document)),
-        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s document with its lines",
+        what=f"{{side}}'s empty draft: {_action} declined",
+        api_what=f"{{side}}'s empty draft: {_action} refused",
     )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/payments/"
-        ),
+# The PDF, in the entity's own area as the quotes' PDFs are (decision 0077): whoever sees the
+# document downloads it (a draft: marked as one, nothing counted), others get 404.
+register_record_action(
+    "tax-documents",
+    "pdf/",
+    page=lambda side, record: Verb("GET", permitted("tax-documents", "view", record)),
+    api=lambda side, record: Verb("GET", permitted("tax-documents", "view", record)),
+    page_area="tax-documents",
+    api_area="tax-documents",
+    what="{side}'s tax-documents PDF",
+)
+register_record_action(
+    "tax-documents",
+    "pay/",
+    page=lambda side, record: (
+        Verb("GET", permitted("tax-documents", "add", record)),
+        Verb("POST", permitted("tax-documents", "add", record)),
+    ),
+    what="{side}'s draft: a payment form, the payment refused",
+)
+register_record_action(
+    "tax-documents",
+    "lines/",
+    api=lambda side, record: Verb("GET", permitted("tax-documents", "view", record)),
+    what="{side}'s document with its lines",
+)
+register_record_action(
+    "tax-documents",
+    "payments/",
+    api=lambda side, record: Verb(
+        "PUT",
+        refused("tax-documents", "change", record),
+        data=lambda world, marker: {"payments": [{"method": "cash", "amount": "1.00"}]},
+    ),
+    what="{side}'s tax invoice takes no payments",
+)
+register_record_action(
+    "tax-documents",
+    "receipt/",
+    api=lambda side, record: Verb(
+        "POST",
+        refused("tax-documents", "add", record),
+        data=lambda world, marker: {"payments": [{"method": "cash", "amount": "1.00"}]},
+    ),
+    what="{side}'s draft is not paid",
+)
+register_record_action(
+    "orders",
+    "tax-document/",
+    page=lambda side, record: Verb(
+        "POST",
+        _from_order(side, Outcome.DECLINED),
+        data=lambda world, marker: {"kind": "tax_invoice"},
+    ),
+    api=lambda side, record: Verb(
+        "POST",
+        _from_order(side, Outcome.REFUSED),
+        data=lambda world, marker: {"kind": "tax_invoice"},
+    ),
+    what="{side}'s draft order: no document made",
+)
+# Handing the draft order over to invoicing software is refused (decision 0084).
+register_record_action(
+    "orders",
+    "hand-over/",
+    page=lambda side, record: Verb("POST", _from_order(side, Outcome.DECLINED)),
+    api=lambda side, record: Verb("POST", _from_order(side, Outcome.REFUSED)),
+    what="{side}'s draft order is not handed over",
+)
+register_record_action(
+    "accounts",
+    "billing/",
+    api=lambda side, record: Verb("GET", _balance(side)),
+    what="{side}'s customer's balance",
+)
+# A customer's usual payment terms: read with the account, set by who may change it; the
+# matrix sets none, so nothing is written.
+register_record_action(
+    "accounts",
+    "payment-terms/",
+    page=lambda side, record: Verb(
+        "POST",
+        permitted("accounts", "change", record),
+        data=lambda world, marker: {"payment_terms": ""},
+    ),
+    api=lambda side, record: (
+        Verb("GET", permitted("accounts", "view", record)),
         Verb(
             "PUT",
-            refused("tax-documents", "change", _document),
-            data=lambda world, marker: {"payments": [{"method": "cash", "amount": "1.00"}]},
-        ),
-        *(Verb(m, not_allowed()) for m in ("GET", "POST", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s tax invoice takes no payments",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/receipt/"
-        ),
-        Verb(
-            "POST",
-            refused("tax-documents", "add", _document),
-            data=lambda world, marker: {"payments": [{"method": "cash", "amount": "1.00"}]},
-        ),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft is not paid",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/orders/{world.record('orders', side).pk}/tax-document/",
-        Verb(
-            "POST",
-            _from_order(_side, Outcome.DECLINED),
-            data=lambda world, marker: {"kind": "tax_invoice"},
-        ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft order: no document made",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: f"/api/v1/orders/{world.record('orders', side).pk}/tax-document/",
-        Verb(
-            "POST",
-            _from_order(_side, Outcome.REFUSED),
-            data=lambda world, marker: {"kind": "tax_invoice"},
-        ),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft order: no document made",
-    )
-    # Handing the draft order over to invoicing software is refused (decision 0084).
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/orders/{world.record('orders', side).pk}/hand-over/",
-        Verb("POST", _from_order(_side, Outcome.DECLINED)),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft order is not handed over",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: f"/api/v1/orders/{world.record('orders', side).pk}/hand-over/",
-        Verb("POST", _from_order(_side, Outcome.REFUSED)),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft order is not handed over",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: f"/api/v1/accounts/{world.record('accounts', side).pk}/billing/",
-        Verb("GET", _balance(_side)),
-        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s customer's balance",
-    )
-    # A customer's usual payment terms: read with the account, set by who may change it; the
-    # matrix sets none, so nothing is written.
-    register_route(
-        "tax-documents",
-        lambda world, side=_side: (
-            f"/api/v1/accounts/{world.record('accounts', side).pk}/payment-terms/"
-        ),
-        Verb(
-            "GET",
-            permitted("accounts", "view", lambda world, side=_side: world.record("accounts", side)),
-        ),
-        Verb(
-            "PUT",
-            permitted(
-                "accounts", "change", lambda world, side=_side: world.record("accounts", side)
-            ),
+            permitted("accounts", "change", record),
             data=lambda world, marker: {"payment_terms": None},
         ),
-        *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s customer's payment terms",
-    )
-    register_route(
-        "tax-documents",
-        lambda world, side=_side: f"/accounts/{world.record('accounts', side).pk}/payment-terms/",
-        Verb(
-            "POST",
-            permitted(
-                "accounts", "change", lambda world, side=_side: world.record("accounts", side)
-            ),
-            data=lambda world, marker: {"payment_terms": ""},
-        ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s customer's payment terms, none chosen",
-    )
-    # Payment links (decision 0084): the draft is refused one; a returned cheque: the draft has
-    # no payment 1.
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/payment-link/"
-        ),
-        Verb("POST", refused("tax-documents", "add", _document)),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft gets no payment link",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/tax-documents/{world.record('tax-documents', side).pk}/payments/1/return/"
-        ),
-        Verb(
-            "POST",
-            missing("tax-documents", "change", _document),
-            data=lambda world, marker: {"reason": marker},
-        ),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft has no cheque to return",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: (
-            f"/tax-documents/{world.record('tax-documents', side).pk}/cheques/1/return/"
-        ),
-        Verb(
-            "POST",
-            missing("tax-documents", "change", _document),
-            data=lambda world, marker: {"reason": marker},
-        ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft has no cheque to return",
-    )
+    ),
+    page_area="tax-documents",
+    api_area="tax-documents",
+    what="{side}'s customer's payment terms, none chosen",
+    api_what="{side}'s customer's payment terms",
+)
+# Payment links (decision 0084): the draft is refused one; a returned cheque: the draft has no
+# payment 1.
+register_record_action(
+    "tax-documents",
+    "payment-link/",
+    api=lambda side, record: Verb("POST", refused("tax-documents", "add", record)),
+    what="{side}'s draft gets no payment link",
+)
+register_record_action(
+    "tax-documents",
+    "payments/1/return/",
+    api=lambda side, record: Verb(
+        "POST",
+        missing("tax-documents", "change", record),
+        data=lambda world, marker: {"reason": marker},
+    ),
+    what="{side}'s draft has no cheque to return",
+)
+register_record_action(
+    "tax-documents",
+    "cheques/1/return/",
+    page=lambda side, record: Verb(
+        "POST",
+        missing("tax-documents", "change", record),
+        data=lambda world, marker: {"reason": marker},
+    ),
+    what="{side}'s draft has no cheque to return",
+)
 
 
 def _nobody_found(world, principal):

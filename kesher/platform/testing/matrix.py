@@ -82,6 +82,7 @@ __all__ = [
     "public",
     "record_specs",
     "refused",
+    "register_record_action",
     "register_records",
     "register_route",
     "register_routes",
@@ -498,6 +499,61 @@ def register_route(
     )
     _routes.append(route)
     return route
+
+
+VerbsOf = Verb | Iterable[Verb] | Callable[[str, Callable[[World], Any]], Verb | Iterable[Verb]]
+
+
+def register_record_action(
+    key: str,
+    path: str,
+    *,
+    page: VerbsOf | None = None,
+    api: VerbsOf | None = None,
+    what: str = "",
+    api_what: str | None = None,
+    page_area: str = "pages",
+    api_area: str = "api",
+    page_root: str = "",
+    sides: tuple[str, ...] = ("rep1", "rep2"),
+) -> list[Route]:
+    """Register an action on each side's record of entity ``key``: its page route
+    ``<page_root>/<key>/<pk>/<path>`` (when ``page`` is given) and its API route
+    ``/api/v1/<key>/<pk>/<path>`` (when ``api`` is given), in one call.
+
+    ``page`` and ``api`` are the verbs the route serves: a Verb, several, or
+    ``verbs(side, record)`` where ``record(world)`` is that side's record. Every other verb is
+    registered as refused: ``never_allowed`` on the page (``require_POST`` and its kind answer
+    405 before the sign-in gate), ``not_allowed()`` on the API. ``what`` may name ``{side}``;
+    ``api_what`` is the API route's, when it says otherwise. Returns the routes made."""
+    made = []
+    for side in sides:
+        record = _target(key, side)
+        for verbs_of, area, is_api, text, refuse, root in (
+            (page, page_area, False, what, never_allowed, page_root),
+            (api, api_area, True, api_what if api_what is not None else what, None, "/api/v1"),
+        ):
+            if verbs_of is None:
+                continue
+            declared = verbs_of(side, record) if callable(verbs_of) else verbs_of
+            declared = (declared,) if isinstance(declared, Verb) else tuple(declared)
+            methods = {verb.method for verb in declared}
+            rest = tuple(
+                Verb(method, refuse or not_allowed()) for method in VERBS if method not in methods
+            )
+            made.append(
+                register_route(
+                    area,
+                    lambda world, root=root, record=record: (
+                        f"{root}/{key}/{record(world).pk}/{path}"
+                    ),
+                    *declared,
+                    *rest,
+                    api=is_api,
+                    what=text.format(side=side),
+                )
+            )
+    return made
 
 
 def register_routes(source: Callable[[], Iterable[Route]]) -> None:

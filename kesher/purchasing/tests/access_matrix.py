@@ -13,10 +13,10 @@ from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     never_allowed,
-    not_allowed,
     owner_of,
     permitted,
     refused,
+    register_record_action,
     register_records,
     register_route,
 )
@@ -194,133 +194,102 @@ def _payables(side):
 ZERO_LINE = {"lines": [{"name": "x", "quantity": "0", "unit_price": "1.00"}]}
 ZERO_FORM = {"rows": "1", "name_1": "x", "quantity_1": "0", "unit_price_1": "1"}
 
+for _key in ("purchase-orders", "supplier-invoices"):
+    register_record_action(
+        _key,
+        "lines/",
+        page_root="/purchasing",
+        page=lambda side, record, key=_key: (
+            Verb("GET", permitted(key, "change", record)),
+            Verb("POST", refused(key, "change", record), data=lambda world, marker: ZERO_FORM),
+        ),
+        api=lambda side, record, key=_key: (
+            Verb("GET", permitted(key, "view", record)),
+            Verb("PUT", refused(key, "change", record), data=lambda world, marker: ZERO_LINE),
+        ),
+        what=f"{{side}}'s {_key} lines, a line of quantity zero refused",
+    )
+
+for _action in ("order", "receive"):
+    register_record_action(
+        "purchase-orders",
+        f"{_action}/",
+        page=lambda side, record: Verb("POST", permitted("purchase-orders", "change", record)),
+        api=lambda side, record: Verb("POST", refused("purchase-orders", "change", record)),
+        what=f"{{side}}'s empty draft purchase order: {_action} declined",
+        api_what=f"{{side}}'s empty draft purchase order: {_action} refused",
+    )
+
+register_record_action(
+    "purchase-orders",
+    "supplier-invoice/",
+    page=lambda side, record: Verb(
+        "POST",
+        permitted("purchase-orders", "view", record),
+        data=lambda world, marker: {"supplier_number": "X-1"},
+    ),
+    api=lambda side, record: Verb(
+        "POST", _invoice_from_order(side), data=lambda world, marker: {"supplier_number": "X-1"}
+    ),
+    what="{side}'s draft purchase order: no supplier invoice made",
+)
+register_record_action(
+    "supplier-invoices",
+    "record/",
+    page=lambda side, record: Verb("POST", permitted("supplier-invoices", "change", record)),
+    api=lambda side, record: Verb("POST", refused("supplier-invoices", "change", record)),
+    what="{side}'s empty draft supplier invoice: not recorded",
+)
+register_record_action(
+    "supplier-invoices",
+    "credit-note/",
+    page=lambda side, record: Verb(
+        "POST",
+        permitted("supplier-invoices", "add", record),
+        data=lambda world, marker: {"supplier_number": "CN-1", "position": ["1"]},
+    ),
+    api=lambda side, record: Verb(
+        "POST", _credit_note(side), data=lambda world, marker: {"supplier_number": "CN-1"}
+    ),
+    what="{side}'s draft supplier invoice: no credit note made",
+)
+register_record_action(
+    "supplier-payments",
+    "allocate/",
+    page_root="/purchasing",
+    page=lambda side, record: (
+        Verb("GET", permitted("supplier-payments", "change", record)),
+        Verb(
+            "POST",
+            refused("supplier-payments", "change", record),
+            data=lambda world, marker: {f"allocate_{_bad_allocation(world, side)}": "abc"},
+        ),
+    ),
+    what="{side}'s supplier payment: allocated by an amount that is no number",
+)
+register_record_action(
+    "supplier-payments",
+    "allocations/",
+    api=lambda side, record: (
+        Verb("GET", permitted("supplier-payments", "view", record)),
+        Verb(
+            "PUT",
+            refused("supplier-payments", "change", record),
+            data=lambda world, marker: {
+                "allocations": [{"invoice": _bad_allocation(world, side), "amount": "abc"}]
+            },
+        ),
+    ),
+    what="{side}'s supplier payment: allocated by an amount that is no number",
+)
+register_record_action(
+    "accounts",
+    "payables/",
+    api=lambda side, record: Verb("GET", _payables(side)),
+    what="{side}'s account's payables",
+)
+
 for _side in ("rep1", "rep2"):
-    for _key in ("purchase-orders", "supplier-invoices"):
-
-        def _doc(world, side=_side, key=_key):
-            return world.record(key, side)
-
-        register_route(
-            "pages",
-            lambda world, side=_side, key=_key: (
-                f"/purchasing/{key}/{world.record(key, side).pk}/lines/"
-            ),
-            Verb("GET", permitted(_key, "change", _doc)),
-            Verb("POST", refused(_key, "change", _doc), data=lambda world, marker: ZERO_FORM),
-            *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
-            what=f"{_side}'s {_key} lines, a line of quantity zero refused",
-        )
-        register_route(
-            "api",
-            lambda world, side=_side, key=_key: (
-                f"/api/v1/{key}/{world.record(key, side).pk}/lines/"
-            ),
-            Verb("GET", permitted(_key, "view", _doc)),
-            Verb("PUT", refused(_key, "change", _doc), data=lambda world, marker: ZERO_LINE),
-            *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
-            api=True,
-            what=f"{_side}'s {_key} lines, a line of quantity zero refused",
-        )
-
-    def _order(world, side=_side):
-        return world.record("purchase-orders", side)
-
-    def _invoice(world, side=_side):
-        return world.record("supplier-invoices", side)
-
-    for _action in ("order", "receive"):
-        register_route(
-            "pages",
-            lambda world, side=_side, action=_action: (
-                f"/purchase-orders/{world.record('purchase-orders', side).pk}/{action}/"
-            ),
-            Verb("POST", permitted("purchase-orders", "change", _order)),
-            *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-            what=f"{_side}'s empty draft purchase order: {_action} declined",
-        )
-        register_route(
-            "api",
-            lambda world, side=_side, action=_action: (
-                f"/api/v1/purchase-orders/{world.record('purchase-orders', side).pk}/{action}/"
-            ),
-            Verb("POST", refused("purchase-orders", "change", _order)),
-            *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-            api=True,
-            what=f"{_side}'s empty draft purchase order: {_action} refused",
-        )
-    register_route(
-        "pages",
-        lambda world, side=_side: (
-            f"/purchase-orders/{world.record('purchase-orders', side).pk}/supplier-invoice/"
-        ),
-        Verb(
-            "POST",
-            permitted("purchase-orders", "view", _order),
-            data=lambda world, marker: {"supplier_number": "X-1"},
-        ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft purchase order: no supplier invoice made",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/purchase-orders/{world.record('purchase-orders', side).pk}/supplier-invoice/"
-        ),
-        Verb(
-            "POST",
-            _invoice_from_order(_side),
-            data=lambda world, marker: {"supplier_number": "X-1"},
-        ),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft purchase order: no supplier invoice made",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: (
-            f"/supplier-invoices/{world.record('supplier-invoices', side).pk}/record/"
-        ),
-        Verb("POST", permitted("supplier-invoices", "change", _invoice)),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s empty draft supplier invoice: not recorded",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/supplier-invoices/{world.record('supplier-invoices', side).pk}/record/"
-        ),
-        Verb("POST", refused("supplier-invoices", "change", _invoice)),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s empty draft supplier invoice: not recorded",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: (
-            f"/supplier-invoices/{world.record('supplier-invoices', side).pk}/credit-note/"
-        ),
-        Verb(
-            "POST",
-            permitted("supplier-invoices", "add", _invoice),
-            data=lambda world, marker: {"supplier_number": "CN-1", "position": ["1"]},
-        ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s draft supplier invoice: no credit note made",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/supplier-invoices/{world.record('supplier-invoices', side).pk}/credit-note/"
-        ),
-        Verb(
-            "POST",
-            _credit_note(_side),
-            data=lambda world, marker: {"supplier_number": "CN-1"},
-        ),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s draft supplier invoice: no credit note made",
-    )
     register_route(
         "pages",
         lambda world, side=_side: f"/purchasing/suppliers/{world.record('accounts', side).pk}/pay/",
@@ -328,49 +297,4 @@ for _side in ("rep1", "rep2"):
         Verb("POST", _pay_supplier(_side, Outcome.REFUSED), data=lambda world, marker: {}),
         *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
         what=f"{_side}'s account: paying its invoices, no amount sent",
-    )
-
-    def _payment(world, side=_side):
-        return world.record("supplier-payments", side)
-
-    register_route(
-        "pages",
-        lambda world, side=_side: (
-            f"/purchasing/supplier-payments/{world.record('supplier-payments', side).pk}/allocate/"
-        ),
-        Verb("GET", permitted("supplier-payments", "change", _payment)),
-        Verb(
-            "POST",
-            refused("supplier-payments", "change", _payment),
-            data=lambda world, marker, side=_side: {
-                f"allocate_{_bad_allocation(world, side)}": "abc"
-            },
-        ),
-        *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s supplier payment: allocated by an amount that is no number",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: (
-            f"/api/v1/supplier-payments/{world.record('supplier-payments', side).pk}/allocations/"
-        ),
-        Verb("GET", permitted("supplier-payments", "view", _payment)),
-        Verb(
-            "PUT",
-            refused("supplier-payments", "change", _payment),
-            data=lambda world, marker, side=_side: {
-                "allocations": [{"invoice": _bad_allocation(world, side), "amount": "abc"}]
-            },
-        ),
-        *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s supplier payment: allocated by an amount that is no number",
-    )
-    register_route(
-        "api",
-        lambda world, side=_side: f"/api/v1/accounts/{world.record('accounts', side).pk}/payables/",
-        Verb("GET", _payables(_side)),
-        *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s account's payables",
     )

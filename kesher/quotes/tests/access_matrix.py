@@ -10,11 +10,11 @@ from kesher.platform.testing.matrix import (
     Outcome,
     Verb,
     created,
-    never_allowed,
     not_allowed,
     owner_of,
     permitted,
     refused,
+    register_record_action,
     register_records,
     register_route,
 )
@@ -82,128 +82,84 @@ def _quote_from_deal(side):
     return expect, writes
 
 
-for _side in ("rep1", "rep2"):
-
-    def _quote(world, side=_side):
-        return world.record("quotes", side)
-
-    def _order(world, side=_side):
-        return world.record("orders", side)
-
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/quotes/{world.record('quotes', side).pk}/lines/",
-        Verb(
+# The grids' POST sends nothing to save; the empty drafts are declined (pages) or refused (API).
+for _key, _grid, _action in (("quotes", "quote's", "send"), ("orders", "order's", "confirm")):
+    register_record_action(
+        _key,
+        "lines/",
+        page=lambda side, record, key=_key: Verb(
             "POST",
-            permitted("quotes", "change", _quote),
+            permitted(key, "change", record),
             data=lambda world, marker: {"product": ["1"], "quantity": ["x"]},
             headers={"HX-Request": "true"},
         ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s quote's grid (nothing to save)",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/quotes/{world.record('quotes', side).pk}/send/",
-        Verb("POST", permitted("quotes", "change", _quote)),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s empty draft sent: declined",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/orders/{world.record('orders', side).pk}/lines/",
-        Verb(
-            "POST",
-            permitted("orders", "change", _order),
-            data=lambda world, marker: {"product": ["1"], "quantity": ["x"]},
-            headers={"HX-Request": "true"},
-        ),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s order's grid (nothing to save)",
-    )
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/orders/{world.record('orders', side).pk}/confirm/",
-        Verb("POST", permitted("orders", "change", _order)),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s empty draft order confirmed: declined",
-    )
-    for _key, _target, _action in (
-        ("quotes", _quote, "send"),
-        ("quotes", _quote, "request-approval"),
-        ("quotes", _quote, "revise"),
-        ("quotes", _quote, "accept"),
-        ("quotes", _quote, "reject"),
-        ("orders", _order, "confirm"),
-    ):
-        register_route(
-            "api",
-            lambda world, side=_side, key=_key, action=_action: (
-                f"/api/v1/{key}/{world.record(key, side).pk}/{action}/"
-            ),
-            Verb("POST", refused(_key, "change", _target)),
-            *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-            api=True,
-            what=f"{_side}'s empty draft: {_action} refused",
-        )
-    for _key, _target in (("quotes", _quote), ("orders", _order)):
-        register_route(
-            "api",
-            lambda world, side=_side, key=_key: (
-                f"/api/v1/{key}/{world.record(key, side).pk}/lines/"
-            ),
-            Verb("GET", permitted(_key, "view", _target)),
+        api=lambda side, record, key=_key: (
+            Verb("GET", permitted(key, "view", record)),
             Verb(
                 "PUT",
-                refused(_key, "change", _target),
+                refused(key, "change", record),
                 data=lambda world, marker: {"lines": [{"quantity": "1"}]},
             ),
-            *(Verb(m, not_allowed()) for m in ("POST", "PATCH", "DELETE")),
-            api=True,
-            what=f"{_side}'s {_key} lines",
-        )
-
-    # The PDFs and the e-mail (decision 0077), in the entities' own areas: whoever sees the
-    # record reads its PDF, others get 404.
-    for _key, _target in (("quotes", _quote), ("orders", _order)):
-        register_route(
-            _key,
-            lambda world, side=_side, key=_key: f"/{key}/{world.record(key, side).pk}/pdf/",
-            Verb("GET", permitted(_key, "view", _target)),
-            *(Verb(m, never_allowed) for m in ("POST", "PUT", "PATCH", "DELETE")),
-            what=f"{_side}'s {_key} PDF",
-        )
-        register_route(
-            _key,
-            lambda world, side=_side, key=_key: f"/api/v1/{key}/{world.record(key, side).pk}/pdf/",
-            Verb("GET", permitted(_key, "view", _target)),
-            *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
-            api=True,
-            what=f"{_side}'s {_key} PDF",
-        )
-    register_route(
-        "quotes",
-        lambda world, side=_side: f"/quotes/{world.record('quotes', side).pk}/email/",
-        Verb("POST", permitted("quotes", "change", _quote)),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s empty draft e-mailed: declined",
+        ),
+        what=f"{{side}}'s {_grid} grid (nothing to save)",
+        api_what=f"{{side}}'s {_key} lines",
     )
-    register_route(
-        "quotes",
-        lambda world, side=_side: f"/api/v1/quotes/{world.record('quotes', side).pk}/email/",
-        Verb("POST", refused("quotes", "change", _quote)),
-        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        api=True,
-        what=f"{_side}'s empty draft: e-mail refused",
+register_record_action(
+    "quotes",
+    "send/",
+    page=lambda side, record: Verb("POST", permitted("quotes", "change", record)),
+    what="{side}'s empty draft sent: declined",
+)
+register_record_action(
+    "orders",
+    "confirm/",
+    page=lambda side, record: Verb("POST", permitted("orders", "change", record)),
+    what="{side}'s empty draft order confirmed: declined",
+)
+for _key, _action in (
+    ("quotes", "send"),
+    ("quotes", "request-approval"),
+    ("quotes", "revise"),
+    ("quotes", "accept"),
+    ("quotes", "reject"),
+    ("orders", "confirm"),
+):
+    register_record_action(
+        _key,
+        f"{_action}/",
+        api=lambda side, record, key=_key: Verb("POST", refused(key, "change", record)),
+        what=f"{{side}}'s empty draft: {_action} refused",
     )
-
-    register_route(
-        "pages",
-        lambda world, side=_side: f"/opportunities/{world.record('opportunities', side).pk}/quote/",
-        Verb("POST", _quote_from_deal(_side)[0], writes=_quote_from_deal(_side)[1]),
-        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
-        what=f"{_side}'s deal: a quote made from it",
+# The PDFs and the e-mail (decision 0077), in the entities' own areas: whoever sees the record
+# reads its PDF, others get 404.
+for _key in ("quotes", "orders"):
+    register_record_action(
+        _key,
+        "pdf/",
+        page=lambda side, record, key=_key: Verb("GET", permitted(key, "view", record)),
+        api=lambda side, record, key=_key: Verb("GET", permitted(key, "view", record)),
+        page_area=_key,
+        api_area=_key,
+        what=f"{{side}}'s {_key} PDF",
     )
+register_record_action(
+    "quotes",
+    "email/",
+    page=lambda side, record: Verb("POST", permitted("quotes", "change", record)),
+    api=lambda side, record: Verb("POST", refused("quotes", "change", record)),
+    page_area="quotes",
+    api_area="quotes",
+    what="{side}'s empty draft e-mailed: declined",
+    api_what="{side}'s empty draft: e-mail refused",
+)
+register_record_action(
+    "opportunities",
+    "quote/",
+    page=lambda side, record: Verb(
+        "POST", _quote_from_deal(side)[0], writes=_quote_from_deal(side)[1]
+    ),
+    what="{side}'s deal: a quote made from it",
+)
 
 
 def _no_link(world, principal):
