@@ -66,6 +66,15 @@ class PaymentsRequestSerializer(serializers.Serializer):
     withholding = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY)
 
 
+class CreditLineSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, help_text="The invoice's line.")
+    quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        help_text="How much of what is left of the line's quantity to credit.",
+    )
+
+
 class CreditRequestSerializer(serializers.Serializer):
     positions = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
@@ -73,7 +82,17 @@ class CreditRequestSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         max_length=500,
-        help_text="The invoice's lines to credit (each whole); empty: every line not credited.",
+        help_text="The invoice's lines to credit (all that is left of each); empty, and no "
+        "``lines``: every line not credited.",
+    )
+    lines = CreditLineSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=500,
+        help_text="Part of a line's quantity to credit (goods partly returned): its amounts "
+        "in proportion.",
     )
 
 
@@ -334,14 +353,28 @@ class CreditNoteView(APIView):
         summary="Make a credit note of an invoice",
         request=CreditRequestSerializer,
         responses={201: TaxDocumentWithLinesSerializer},
-        examples=[REFUSED],
+        examples=[
+            OpenApiExample(
+                "Two of line 1's five laptops returned",
+                {"lines": [{"position": 1, "quantity": "2"}]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Lines 1 and 3, all that is left", {"positions": [1, 3]}, request_only=True
+            ),
+            REFUSED,
+        ],
     )
     def post(self, request, pk):
         invoice = _document(request, pk, "add")
         body = CreditRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        parts = body.validated_data["lines"]
         note = services.credit_note_for(
-            invoice, actor=request.user, positions=body.validated_data["positions"]
+            invoice,
+            actor=request.user,
+            positions=body.validated_data["positions"],
+            quantities=None if parts is None else {p["position"]: p["quantity"] for p in parts},
         )
         return _reply(note, status=201)
 

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -315,23 +315,89 @@ def tax_invoice_from(
     )
 
 
-def _uncredited_lines(invoice: TaxDocument):
-    """The invoice's lines no issued or draft credit note credits yet: each line is credited
-    whole, once, so the credits add up to the invoice to the agora."""
-    credited = InvoiceLine.objects.filter(
-        document__based_on=invoice, document__kind=DocumentKind.CREDIT_NOTE
-    ).values_list("source_line", flat=True)
-    return invoice.lines.exclude(position__in=list(credited)).order_by("position")
+# What a credit note takes of a line: its quantity and every amount, so what is left of the
+# line is the line less what its credit notes took, to the agora.
+CREDITED = ("quantity", *SUMS)
+
+
+def _uncredited_lines(invoice: TaxDocument) -> list[InvoiceLine]:
+    """The invoice's lines with what its credit notes (draft or issued) do not credit yet:
+    each line's quantity and amounts less those its credit notes took of it (unsaved); a line
+    credited in full is left out. A line is credited whole or in part, as often as quantity is
+    left, so the credits add up to the invoice to the agora."""
+    taken = {
+        row.pop("source_line"): row
+        for row in InvoiceLine.objects.filter(
+            document__based_on=invoice, document__kind=DocumentKind.CREDIT_NOTE
+        )
+        .values("source_line")
+        .order_by("source_line")
+        .annotate(**{name: Sum(name) for name in CREDITED})
+    }
+    lines = []
+    for line in invoice.lines.order_by("position"):
+        took = taken.get(line.position)
+        if took is not None:
+            for name in CREDITED:
+                setattr(line, name, getattr(line, name) - (took[name] or ZERO))
+        if line.quantity or any(getattr(line, name) for name in SUMS):
+            lines.append(line)
+    return lines
+
+
+def _part_of(line: InvoiceLine, quantity: Decimal) -> InvoiceLine:
+    """``quantity`` of what is left of ``line``: each amount in proportion, rounded to the
+    agora (never more than is left, so the line's last credit takes the remainder exactly)."""
+    share = quantity / line.quantity
+    for name in SUMS:
+        setattr(line, name, _round(getattr(line, name) * share))
+    line.quantity = quantity
+    return line
 
 
 @transaction.atomic
 def credit_note_for(
-    invoice: TaxDocument, *, actor, positions: list[int] | None = None, notes: str = ""
+    invoice: TaxDocument,
+    *,
+    actor,
+    positions: list[int] | None = None,
+    quantities: dict[int, Decimal] | None = None,
+    notes: str = "",
 ) -> TaxDocument:
-    """A draft credit note of an issued invoice: all its lines not credited yet, or those at
-    ``positions`` (each line whole, so a full credit brings the balance back exactly)."""
+    """A draft credit note of an issued invoice: all that is not credited yet of its lines, or
+    of those at ``positions``; ``quantities`` ({position: quantity}) credits part of a line's
+    quantity, its amounts in proportion. A line's credits never add up to more than the line,
+    and crediting everything brings the balance back exactly."""
     if invoice.kind not in INVOICES or invoice.status == TaxDocument.Status.DRAFT:
         _refuse(_("Only an issued tax invoice is credited."))
+    # Lock the invoice: two credit notes made at once must not credit the same quantity twice.
+    _lock(invoice)
+    open_lines = {line.position: line for line in _uncredited_lines(invoice)}
+    if not open_lines:
+        _refuse(_("Every line of this invoice is credited already."))
+    chosen = list(open_lines.values())
+    if positions is not None or quantities is not None:
+        wanted = set(positions or ()) | set(quantities or {})
+        if not wanted:
+            _refuse(_("Choose at least one line to credit."), "lines")
+        taken = sorted(wanted - set(open_lines))
+        if taken:
+            _refuse(
+                _("Line %(n)s cannot be credited: it is not on the invoice or credited already.")
+                % {"n": ", ".join(str(n) for n in taken)},
+                "lines",
+            )
+        for position, quantity in sorted((quantities or {}).items()):
+            line = open_lines[position]
+            if quantity is None or quantity <= 0 or quantity > line.quantity:
+                _refuse(
+                    _("Line %(n)s: credit a quantity above zero and up to %(open)s.")
+                    % {"n": position, "open": f"{line.quantity.normalize():f}"},
+                    "lines",
+                )
+            if quantity != line.quantity:
+                _part_of(line, quantity)
+        chosen = [line for position, line in sorted(open_lines.items()) if position in wanted]
     note = document_create(
         actor=actor,
         data={
@@ -341,14 +407,9 @@ def credit_note_for(
             "notes": notes,
         },
     )
-    if positions is not None:
-        dropped = note.lines.exclude(source_line__in=positions)
-        dropped.delete()
-        rows = list(note.lines.all())
-        _store_totals(note, rows)
-        note.save(update_fields=[*SUMS, "cost"])
-    if not note.lines.exists():
-        _refuse(_("Every line of this invoice is credited already."))
+    note.lines.all().delete()
+    _copy_lines(note, chosen, crediting=True)
+    note.save(update_fields=[*SUMS, "cost"])
     return note
 
 

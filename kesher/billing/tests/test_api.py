@@ -164,3 +164,21 @@ def test_an_invoice_past_its_due_date_shows_overdue(users, business, make_order,
     invoice = document_issue(draft, actor=users["sales_rep"])
     page = client_for(users["sales_rep"]).get(f"/r/tax-documents/{invoice.pk}/")
     assert b"document-overdue" in page.content
+
+
+def test_part_of_a_lines_quantity_is_credited_through_the_api(users, issued, api_for):
+    api = api_for(users["sales_rep"])
+    url = f"/api/v1/tax-documents/{issued.pk}/credit-note/"
+    made = api.post(url, {"lines": [{"position": 1, "quantity": "2"}]}, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["lines"][0]["quantity"] == "2.000"
+    assert made.json()["lines"][0]["net"] == "180.00"  # 2 of the 5 laptops at 90 ₪
+    before = TaxDocument.objects.count()
+    too_many = api.post(
+        url,
+        {"lines": [{"position": 1, "quantity": "4"}]},
+        format="json",
+        headers={"Accept-Language": "he"},
+    )
+    assert too_many.status_code == 400
+    assert TaxDocument.objects.count() == before

@@ -207,3 +207,46 @@ def test_a_receipt_drafted_by_hand_is_not_issued_above_the_balance(users, busine
     with pytest.raises(ValidationError, match="more than the open balance"):
         document_issue(draft, actor=users["sales_rep"])
     assert invoice_balance(invoice) == Decimal("106.20")
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    quantities=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=4),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), min_size=4, max_size=4),
+)
+def test_crediting_part_of_a_lines_quantity_then_the_rest_brings_the_balance_back_exactly(
+    users, business, catalogue, quantities, cuts
+):
+    """A credit note may take part of a line's quantity (the goods partly returned), its amounts
+    in proportion; a later credit note takes what is left of every line, and together they
+    return the customer's balance to what it was, to the agora."""
+    from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
+
+    rep = users["sales_rep"]
+    before = account_billing(business, today=DAY).open_balance
+    order = order_create(actor=rep, data={"account": business, "doc_date": DAY})
+    lines = [LineInput(product=catalogue["laptop"].pk, quantity=Decimal(q)) for q in quantities]
+    order = order_confirm(order_set_lines(order, actor=rep, lines=lines), actor=rep)
+    invoice = document_issue(
+        document_from_order(order, actor=rep, kind=DocumentKind.TAX_INVOICE, doc_date=DAY),
+        actor=rep,
+    )
+    parts = {
+        position: Decimal(min(cut, quantity))
+        for position, (quantity, cut) in enumerate(zip(quantities, cuts, strict=False), start=1)
+        if min(cut, quantity) > 0
+    }
+    if parts:
+        first = credit_note_for(invoice, actor=rep, quantities=parts)
+        assert [line.quantity for line in first.lines.order_by("position")] == list(parts.values())
+        document_issue(first, actor=rep)
+    if any(parts.get(p, 0) < q for p, q in enumerate(quantities, start=1)):
+        document_issue(credit_note_for(invoice, actor=rep), actor=rep)
+    with pytest.raises(ValidationError, match="credited already"):
+        credit_note_for(invoice, actor=rep)
+    assert account_billing(business, today=DAY).open_balance == before
+    assert invoice_balance(invoice) == 0

@@ -291,3 +291,23 @@ def test_erasing_a_person_keeps_what_an_issued_invoice_must_show(users, business
     assert "Mizrahi" not in draft.notes
     kept = [k for k in request.outcome["kept"] if k["entity"] == "tax-documents"]
     assert [k["id"] for k in kept] == [issued.pk]
+
+
+def test_a_credit_of_part_of_a_line_refuses_more_than_is_left(users, business, make_order):
+    rep = users["sales_rep"]
+    invoice = document_issue(_invoice(users, make_order(business, "3")), actor=rep)
+    line = invoice.lines.get()
+    note = credit_note_for(invoice, actor=rep, quantities={1: Decimal("1")})
+    credited = note.lines.get()
+    assert (credited.quantity, credited.source_line) == (Decimal("1"), 1)
+    assert credited.net == (line.net / 3).quantize(Decimal("0.01"))
+    assert note.total == credited.total
+    for quantity in ("3", "0", "-1"):  # 2 are left: more, nothing or less is refused
+        with pytest.raises(ValidationError, match="up to 2"):
+            credit_note_for(invoice, actor=rep, quantities={1: Decimal(quantity)})
+    with pytest.raises(ValidationError, match="not on the invoice"):
+        credit_note_for(invoice, actor=rep, quantities={2: Decimal("1")})
+    rest = credit_note_for(invoice, actor=rep)
+    assert rest.lines.get().quantity == Decimal("2")
+    assert note.total + rest.total == invoice.total
+    assert TaxDocument._base_manager.filter(based_on=invoice).count() == 2
