@@ -118,6 +118,15 @@ class PurchaseReceiveSerializer(serializers.Serializer):
     )
 
 
+class SupplierCreditLineSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, help_text="The invoice's line.")
+    quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        help_text="How much of what is left of the line's quantity is credited.",
+    )
+
+
 class SupplierCreditNoteSerializer(serializers.Serializer):
     supplier_number = serializers.CharField(
         max_length=60, help_text="The number on the supplier's credit note."
@@ -128,7 +137,17 @@ class SupplierCreditNoteSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         max_length=500,
-        help_text="The invoice's lines credited, each whole; empty: every line not credited yet.",
+        help_text="The invoice's lines credited (all that is left of each); empty, and no "
+        "``lines``: every line not credited yet.",
+    )
+    lines = SupplierCreditLineSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=500,
+        help_text="Part of a line's quantity credited (goods partly returned): its amounts in "
+        "proportion.",
     )
     doc_date = serializers.DateField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -379,7 +398,11 @@ class CreditNoteView(APIView):
         invoice = _record(request, SupplierInvoice, pk, "view")
         body = SupplierCreditNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        note = services.supplier_credit_note_for(invoice, actor=request.user, **body.validated_data)
+        data = dict(body.validated_data)
+        parts = data.pop("lines")
+        if parts is not None:
+            data["quantities"] = {part["position"]: part["quantity"] for part in parts}
+        note = services.supplier_credit_note_for(invoice, actor=request.user, **data)
         return _reply(note, status=201)
 
 

@@ -583,13 +583,34 @@ def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoi
 # --- supplier credit notes -----------------------------------------------------------------------
 
 
-def uncredited_lines(invoice: SupplierInvoice):
-    """The invoice's lines no credit note (draft or recorded) credits yet: each line is
-    credited whole, once, so the credits add up to the invoice to the agora."""
-    credited = SupplierInvoiceLine.objects.filter(
-        invoice__credited_invoice=invoice, invoice__kind=SupplierInvoice.Kind.CREDIT_NOTE
-    ).values_list("source_line", flat=True)
-    return invoice.lines.exclude(position__in=list(credited)).order_by("position")
+# What a credit note takes of a line: its quantity and its amounts, so what is left of the line
+# is the line less what its credit notes took, to the agora.
+CREDITED_SUMS = ("net", "vat", "total")
+
+
+def uncredited_lines(invoice: SupplierInvoice) -> list[SupplierInvoiceLine]:
+    """The invoice's lines with what no credit note (draft or recorded) credits yet: each
+    line's quantity and amounts less those its credit notes took (unsaved); a line credited in
+    full is left out. A line is credited whole or in part, as often as quantity is left, so
+    the credits add up to the invoice to the agora."""
+    taken = {
+        row.pop("source_line"): row
+        for row in SupplierInvoiceLine.objects.filter(
+            invoice__credited_invoice=invoice, invoice__kind=SupplierInvoice.Kind.CREDIT_NOTE
+        )
+        .values("source_line")
+        .order_by("source_line")
+        .annotate(**{name: Sum(name) for name in ("quantity", *CREDITED_SUMS)})
+    }
+    lines = []
+    for line in invoice.lines.order_by("position"):
+        took = taken.get(line.position)
+        if took is not None:
+            for name in ("quantity", *CREDITED_SUMS):
+                setattr(line, name, getattr(line, name) - (took[name] or ZERO))
+        if line.quantity or any(getattr(line, name) for name in CREDITED_SUMS):
+            lines.append(line)
+    return lines
 
 
 @transaction.atomic
@@ -599,29 +620,45 @@ def supplier_credit_note_for(
     actor,
     supplier_number: str,
     positions: list[int] | None = None,
+    quantities: dict[int, Decimal] | None = None,
     doc_date=None,
     notes: str = "",
 ) -> SupplierInvoice:
     """A draft credit note of the supplier against his recorded invoice, under the supplier's
-    own number: every line of the invoice not credited yet, or those at ``positions`` (each
-    line whole). Recorded (``supplier_invoice_record``), it reduces what we owe on it."""
+    own number: all that is not credited yet of the invoice's lines, or of those at
+    ``positions``; ``quantities`` ({position: quantity}) credits part of a line's quantity
+    (goods partly returned), its amounts in proportion. Recorded
+    (``supplier_invoice_record``), it reduces what we owe on it."""
     # Lock the invoice: two credit notes made at once must not both credit the same line.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
         _refuse(_("Only a recorded supplier invoice is credited."))
-    open_lines = list(uncredited_lines(invoice))
-    if positions is not None:
-        wanted = set(positions)
+    open_lines = uncredited_lines(invoice)
+    if positions is not None or quantities is not None:
+        wanted = set(positions or ()) | set(quantities or {})
         if not wanted:
             _refuse(_("Choose at least one line to credit."), "lines")
-        free = {line.position for line in open_lines}
-        taken = sorted(wanted - free)
+        free = {line.position: line for line in open_lines}
+        taken = sorted(wanted - set(free))
         if taken:
             _refuse(
                 _("Line %(n)s cannot be credited: it is not on the invoice or credited already.")
                 % {"n": ", ".join(str(n) for n in taken)},
                 "lines",
             )
+        for position, quantity in sorted((quantities or {}).items()):
+            line = free[position]
+            if quantity is None or quantity <= 0 or quantity > line.quantity:
+                _refuse(
+                    _("Line %(n)s: credit a quantity above zero and up to %(open)s.")
+                    % {"n": position, "open": f"{line.quantity.normalize():f}"},
+                    "lines",
+                )
+            if quantity != line.quantity:
+                share = quantity / line.quantity
+                for name in CREDITED_SUMS:
+                    setattr(line, name, _round(getattr(line, name) * share))
+                line.quantity = quantity
         open_lines = [line for line in open_lines if line.position in wanted]
     if not open_lines:
         _refuse(_("Every line of this invoice is credited already."), "lines")

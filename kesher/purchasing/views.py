@@ -4,6 +4,8 @@ Thin: the services decide, refusals come back as messages."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -167,17 +169,27 @@ def invoice_record(request, pk):
 @require_POST
 @login_required
 def invoice_credit_note(request, pk):
-    """The supplier's credit note against his recorded invoice, as a draft: the lines ticked
-    (each whole), under the supplier's number; it opens to be checked and recorded."""
+    """The supplier's credit note against his recorded invoice, as a draft: the lines ticked,
+    each by the quantity entered beside it (all that is left, unless less is entered), under
+    the supplier's number; it opens to be checked and recorded."""
     entity = entity_for("supplier-invoices", request.user, "add")
     invoice = record_for(entity, request.user, pk)
     positions = [int(v) for v in request.POST.getlist("position") if v.isdigit()]
+    quantities = {}
+    for position in positions:
+        entered = request.POST.get(f"quantity_{position}", "").strip()
+        if entered:
+            try:
+                quantities[position] = Decimal(entered)
+            except InvalidOperation:
+                quantities[position] = None  # refused by the service, with the line named
     try:
         note = services.supplier_credit_note_for(
             invoice,
             actor=request.user,
             supplier_number=request.POST.get("supplier_number", ""),
             positions=positions,
+            quantities=quantities,
             doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
         )
     except ValidationError as error:

@@ -14,6 +14,7 @@ from kesher.purchasing.services import (
     LineInput,
     lines_set,
     supplier_credit_note_for,
+    supplier_invoice_create,
     supplier_invoice_record,
     supplier_invoice_update,
     supplier_payment_create,
@@ -178,3 +179,45 @@ def test_the_pages_credit_a_line_and_show_it(users, supplier, client_for):
         follow=True,
     ).content.decode()
     assert "cannot be credited" in refused
+
+
+def test_part_of_a_lines_quantity_is_credited_then_the_rest(users, supplier, client_for, api_for):
+    """Goods partly returned: the supplier credits 3 of the 7 units on a line, its amounts in
+    proportion; what is left is credited later, and the credits add up to the line exactly."""
+    manager = users["manager"]
+    invoice = supplier_invoice_create(
+        actor=manager, data={"supplier": supplier, "supplier_number": "P-1"}
+    )
+    invoice = lines_set(
+        invoice,
+        actor=manager,
+        lines=[LineInput(name="כבל", quantity="7", unit_price="10.01", vat_rate="18")],
+    )
+    invoice = supplier_invoice_record(invoice, actor=manager)
+    client = client_for(manager)
+    page = client.get(f"/r/supplier-invoices/{invoice.pk}/").content.decode()
+    assert 'id="credit-quantity-1"' in page
+    client.post(
+        f"/supplier-invoices/{invoice.pk}/credit-note/",
+        {"supplier_number": "CN-P1", "position": ["1"], "quantity_1": "3"},
+    )
+    first = SupplierInvoice.objects.get(supplier_number="CN-P1")
+    line = first.lines.get()
+    assert (line.quantity, line.net) == (Decimal("3"), Decimal("30.03"))
+    supplier_invoice_record(first, actor=manager)
+    for quantity in ("5", "0"):  # 4 are left
+        with pytest.raises(ValidationError, match="up to 4"):
+            supplier_credit_note_for(
+                invoice, actor=manager, supplier_number="X", quantities={1: Decimal(quantity)}
+            )
+    made = api_for(manager).post(
+        f"/api/v1/supplier-invoices/{invoice.pk}/credit-note/",
+        {"supplier_number": "CN-P2", "lines": [{"position": 1, "quantity": "4"}]},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    rest = SupplierInvoice.objects.get(pk=made.json()["id"])
+    supplier_invoice_record(rest, actor=manager)
+    invoice.refresh_from_db()
+    assert first.total + rest.total == invoice.total
+    assert (invoice.credited, invoice.balance) == (invoice.total, Decimal("0"))
