@@ -149,6 +149,14 @@ class SupplierCreditNoteSerializer(serializers.Serializer):
         help_text="Part of a line's quantity credited (goods partly returned): its amounts in "
         "proportion.",
     )
+    return_warehouse = serializers.PrimaryKeyRelatedField(
+        queryset=Warehouse.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Goods sent back: the warehouse they leave when the note is recorded (a "
+        "return-to-supplier stock move per line of goods).",
+    )
     doc_date = serializers.DateField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -399,6 +407,14 @@ class CreditNoteView(APIView):
         body = SupplierCreditNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
+        warehouse = data["return_warehouse"]
+        if (
+            warehouse is not None
+            and not Warehouse.objects.visible_to(request.user).filter(pk=warehouse.pk).exists()
+        ):
+            raise serializers.ValidationError(
+                {"return_warehouse": [_("Choose a warehouse you may see.")]}
+            )
         parts = data.pop("lines")
         if parts is not None:
             data["quantities"] = {part["position"]: part["quantity"] for part in parts}

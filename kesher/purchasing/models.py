@@ -230,6 +230,19 @@ class SupplierInvoice(KesherModel):
         editable=False,
         help_text=_("The supplier invoice a credit note corrects."),
     )
+    return_warehouse = models.ForeignKey(
+        "stock.Warehouse",
+        verbose_name=_("goods returned from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text=_(
+            "A credit note for goods sent back to the supplier: the warehouse they leave when "
+            "it is recorded."
+        ),
+    )
 
     supplier_number = models.CharField(
         _("supplier's number"), max_length=60, help_text=_("The number on the supplier's invoice.")

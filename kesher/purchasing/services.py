@@ -577,7 +577,45 @@ def supplier_invoice_record(invoice: SupplierInvoice, *, actor) -> SupplierInvoi
     _audit(locked, actor, {"status": [SupplierInvoice.Status.DRAFT, locked.status]})
     if locked.is_credit_note:
         _settle(locked.credited_invoice_id, actor=actor, credit_note=locked)
+        if locked.return_warehouse_id:
+            _return_goods(locked, lines, actor=actor)
     return locked
+
+
+def _return_goods(note: SupplierInvoice, lines, *, actor) -> None:
+    """The goods a recorded credit note sends back leave its warehouse: a "return to a
+    supplier" move per line of goods, in the recording's transaction (refused, nothing is
+    recorded)."""
+    from kesher.stock.models import MoveKind
+    from kesher.stock.services import move_create
+
+    products = Product.objects.in_bulk({line.product_id for line in lines if line.product_id})
+    for line in sorted(lines, key=lambda line: line.position):
+        product = products.get(line.product_id)
+        if product is None or product.kind != Product.Kind.GOODS or line.quantity <= 0:
+            continue  # services and plain expenses are not kept in stock
+        try:
+            move_create(
+                actor=actor,
+                kind=MoveKind.TO_SUPPLIER,
+                product=product,
+                quantity=line.quantity,
+                from_warehouse=note.return_warehouse,
+                unit_cost=line.unit_price,
+                reference=note.supplier_number[:100],
+                reason=str(note)[:200],
+                check_access=False,  # checked when the note was made; recording is the right
+            )
+        except ValidationError as error:
+            messages = [m for ms in error.message_dict.values() for m in ms]
+            raise ValidationError(
+                {
+                    "lines": [
+                        _("Line %(n)s: %(reason)s") % {"n": line.position, "reason": m}
+                        for m in messages
+                    ]
+                }
+            ) from error
 
 
 # --- supplier credit notes -----------------------------------------------------------------------
@@ -621,14 +659,17 @@ def supplier_credit_note_for(
     supplier_number: str,
     positions: list[int] | None = None,
     quantities: dict[int, Decimal] | None = None,
+    return_warehouse=None,
     doc_date=None,
     notes: str = "",
 ) -> SupplierInvoice:
     """A draft credit note of the supplier against his recorded invoice, under the supplier's
     own number: all that is not credited yet of the invoice's lines, or of those at
     ``positions``; ``quantities`` ({position: quantity}) credits part of a line's quantity
-    (goods partly returned), its amounts in proportion. Recorded
-    (``supplier_invoice_record``), it reduces what we owe on it."""
+    (goods partly returned), its amounts in proportion. ``return_warehouse``: the goods go
+    back to the supplier from that warehouse — recorded, the note moves them out of it
+    ("return to a supplier"). Recorded (``supplier_invoice_record``), it reduces what we owe on
+    the invoice."""
     # Lock the invoice: two credit notes made at once must not both credit the same line.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
@@ -662,6 +703,13 @@ def supplier_credit_note_for(
         open_lines = [line for line in open_lines if line.position in wanted]
     if not open_lines:
         _refuse(_("Every line of this invoice is credited already."), "lines")
+    if return_warehouse is not None:
+        from kesher.stock.services import may_move
+
+        if not return_warehouse.active:
+            _refuse(_("That warehouse is closed."), "return_warehouse")
+        if not may_move(actor, return_warehouse):
+            _refuse(_("You may not move stock in that warehouse."), "return_warehouse")
     data = _check_invoice(
         {
             "supplier": invoice.supplier,
@@ -682,7 +730,8 @@ def supplier_credit_note_for(
     def credit(note, _old) -> list[str]:
         note.kind = SupplierInvoice.Kind.CREDIT_NOTE
         note.credited_invoice = invoice
-        return ["kind", "credited_invoice"]
+        note.return_warehouse = return_warehouse
+        return ["kind", "credited_invoice", "return_warehouse"]
 
     note = record_create("supplier-invoices", actor=actor, data=data, derive=credit)
     rows = [

@@ -166,6 +166,17 @@ def invoice_record(request, pk):
     return _to("supplier-invoices", invoice)
 
 
+def _return_warehouse(request) -> Warehouse | None:
+    """The warehouse the credited goods leave, among those the user sees (none: no goods)."""
+    pk = request.POST.get("return_warehouse", "")
+    if not pk.isdigit():
+        return None
+    warehouse = Warehouse.objects.visible_to(request.user).filter(pk=pk).first()
+    if warehouse is None:
+        raise Http404
+    return warehouse
+
+
 @require_POST
 @login_required
 def invoice_credit_note(request, pk):
@@ -190,6 +201,7 @@ def invoice_credit_note(request, pk):
             supplier_number=request.POST.get("supplier_number", ""),
             positions=positions,
             quantities=quantities,
+            return_warehouse=_return_warehouse(request),
             doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
         )
     except ValidationError as error:

@@ -145,6 +145,7 @@ class MoveKind(models.TextChoices):
     TRANSFER = "transfer", _("Transfer between warehouses")
     ADJUSTMENT = "adjustment", _("Adjustment")
     PART_USE = "part_use", _("Part used on a service job")
+    TO_SUPPLIER = "to_supplier", _("Return to a supplier")
 
 
 class Serial(models.Model):
@@ -156,6 +157,7 @@ class Serial(models.Model):
         DELIVERED = "delivered", _("At a customer")
         USED = "used", _("Used on a service job")
         WRITTEN_OFF = "written_off", _("Written off")
+        RETURNED = "returned", _("Returned to the supplier")
 
     product = models.ForeignKey(
         "catalogue.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"

@@ -52,6 +52,7 @@ ENDS = {
     MoveKind.RETURN: (False, True),
     MoveKind.TRANSFER: (True, True),
     MoveKind.PART_USE: (True, False),
+    MoveKind.TO_SUPPLIER: (True, False),
 }
 
 
@@ -203,6 +204,7 @@ def _move_serials(move, product, numbers, *, kind, from_warehouse, to_warehouse)
             MoveKind.DELIVERY: Serial.Status.DELIVERED,
             MoveKind.PART_USE: Serial.Status.USED,
             MoveKind.ADJUSTMENT: Serial.Status.WRITTEN_OFF,
+            MoveKind.TO_SUPPLIER: Serial.Status.RETURNED,
         }.get(kind, Serial.Status.IN_STOCK)
         # Taken only if each is still in the warehouse: a conditional UPDATE, so two moves
         # cannot both take one serial.

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kesher.purchasing.models import SupplierInvoice
 from kesher.purchasing.selectors import payables_of
@@ -206,7 +207,7 @@ def test_part_of_a_lines_quantity_is_credited_then_the_rest(users, supplier, cli
     assert (line.quantity, line.net) == (Decimal("3"), Decimal("30.03"))
     supplier_invoice_record(first, actor=manager)
     for quantity in ("5", "0"):  # 4 are left
-        with pytest.raises(ValidationError, match="up to 4"):
+        with translation.override("en"), pytest.raises(ValidationError, match="up to 4"):
             supplier_credit_note_for(
                 invoice, actor=manager, supplier_number="X", quantities={1: Decimal(quantity)}
             )
@@ -221,3 +222,80 @@ def test_part_of_a_lines_quantity_is_credited_then_the_rest(users, supplier, cli
     invoice.refresh_from_db()
     assert first.total + rest.total == invoice.total
     assert (invoice.credited, invoice.balance) == (invoice.total, Decimal("0"))
+
+
+def test_goods_sent_back_leave_the_warehouse_when_the_credit_note_is_recorded(
+    users, supplier, goods, client_for
+):
+    """A supplier's credit note for goods returned names the warehouse they leave: recorded, it
+    moves them out ("return to a supplier"); more than the warehouse holds is refused, with
+    nothing recorded."""
+    from kesher.stock.models import MoveKind, StockLevel, StockMove
+    from kesher.stock.services import move_create
+
+    manager, mouse, warehouse = users["manager"], goods["mouse"], goods["warehouse"]
+    move_create(
+        actor=users["admin"],
+        kind=MoveKind.RECEIPT,
+        product=mouse,
+        quantity=Decimal("10"),
+        to_warehouse=warehouse,
+    )
+    invoice = supplier_invoice_create(
+        actor=manager, data={"supplier": supplier, "supplier_number": "G-1"}
+    )
+    invoice = lines_set(
+        invoice,
+        actor=manager,
+        lines=[
+            LineInput(product=mouse, name="עכבר", quantity="10", unit_price="20"),
+            LineInput(name="משלוח", quantity="1", unit_price="30"),
+        ],
+    )
+    invoice = supplier_invoice_record(invoice, actor=manager)
+    page = client_for(manager).get(f"/r/supplier-invoices/{invoice.pk}/").content.decode()
+    assert 'id="credit-return-warehouse"' in page
+    made = client_for(manager).post(
+        f"/supplier-invoices/{invoice.pk}/credit-note/",
+        {
+            "supplier_number": "CN-G1",
+            "position": ["1", "2"],
+            "quantity_1": "4",
+            "return_warehouse": str(warehouse.pk),
+        },
+    )
+    note = SupplierInvoice.objects.get(supplier_number="CN-G1")
+    assert made["Location"] == f"/r/supplier-invoices/{note.pk}/"
+    assert note.return_warehouse == warehouse
+    supplier_invoice_record(note, actor=manager)
+    move = StockMove.objects.get(kind=MoveKind.TO_SUPPLIER)
+    assert (move.product, move.quantity, move.from_warehouse, move.to_warehouse) == (
+        mouse,
+        Decimal("4"),
+        warehouse,
+        None,
+    )
+    assert move.reference == "CN-G1"
+    assert StockLevel.objects.get(warehouse=warehouse, product=mouse).quantity == Decimal("6")
+    # The rest of the mice: the warehouse holds 6, the note sends 6 — then nothing is left to
+    # credit. A note sending more than is held is refused, nothing recorded.
+    move_create(
+        actor=users["admin"],
+        kind=MoveKind.ADJUSTMENT,
+        product=mouse,
+        quantity=Decimal("5"),
+        from_warehouse=warehouse,
+        reason="ספירה",
+    )
+    rest = supplier_credit_note_for(
+        invoice,
+        actor=manager,
+        supplier_number="CN-G2",
+        positions=[1],
+        return_warehouse=warehouse,
+    )
+    with translation.override("he"), pytest.raises(ValidationError, match="שורה 1: במחסן יש רק 1"):
+        supplier_invoice_record(rest, actor=manager)
+    rest.refresh_from_db()
+    assert rest.status == "draft"
+    assert StockMove.objects.filter(kind=MoveKind.TO_SUPPLIER).count() == 1

@@ -239,3 +239,43 @@ def test_a_trigger_on_another_entity_is_refused(users):
                 "actions": [{"type": "update_fields", "values": {"name": "x"}}],
             },
         )
+
+
+def test_a_return_to_a_supplier_takes_the_units_and_their_serials_out(users, stock, receive):
+    """Goods sent back to the supplier leave the warehouse; their serial numbers are marked
+    returned and cannot be delivered; a return names a warehouse to leave and none to enter."""
+    admin, main, filter_ = users["admin"], stock["main"], stock["filter"]
+    receive(filter_, main, 3, serials=["F-1", "F-2", "F-3"])
+    move = move_create(
+        actor=admin,
+        kind=MoveKind.TO_SUPPLIER,
+        product=filter_,
+        quantity=Decimal("1"),
+        from_warehouse=main,
+        serials=["F-2"],
+        reference="זיכוי 5",
+    )
+    assert level(main, filter_) == 2
+    assert [s.number for s in move.serials.all()] == ["F-2"]
+    returned = Serial.objects.get(number="F-2")
+    assert (returned.status, returned.warehouse) == (Serial.Status.RETURNED, None)
+    with pytest.raises(ValidationError, match="are in"):
+        move_create(
+            actor=admin,
+            kind=MoveKind.DELIVERY,
+            product=filter_,
+            quantity=Decimal("1"),
+            from_warehouse=main,
+            serials=["F-2"],
+        )
+    with pytest.raises(ValidationError, match="into no warehouse"):
+        move_create(
+            actor=admin,
+            kind=MoveKind.TO_SUPPLIER,
+            product=filter_,
+            quantity=Decimal("1"),
+            from_warehouse=main,
+            to_warehouse=stock["van"],
+            serials=["F-1"],
+        )
+    assert StockMove.objects.filter(kind=MoveKind.TO_SUPPLIER).count() == 1
