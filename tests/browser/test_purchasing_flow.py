@@ -130,6 +130,11 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     expect(page.locator("#record-title")).to_contain_text(order.number)
     expect(page.locator("#purchase-lines-edit")).to_have_count(0)
     screenshot(page, "purchase-order-ordered-he")
+    # Ordered, received and outstanding beside the amounts: on a desktop the lines fit, with no
+    # sideways scroll (the VAT rate under the VAT, the SKU under the description).
+    assert page.locator("#purchase-lines .table-responsive").evaluate(
+        "box => box.scrollWidth <= box.clientWidth"
+    )
 
     # Received in two parts into the main warehouse: one printer first (the delivery line is
     # not received yet), then the rest; the printers enter stock, the delivery does not.
