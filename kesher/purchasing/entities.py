@@ -212,6 +212,7 @@ supplier_payments = register(
             # credit) the supplier is chosen, after what was paid.
             "invoice",
             "amount",
+            "withholding",
             "means",
             "paid_on",
             "supplier",
@@ -228,7 +229,17 @@ supplier_payments = register(
                 _("Supplier payment"),
                 ("invoice", "supplier", "paid_on", "means", "amount", "owner"),
             ),
-            Section(_("Amounts"), ("currency", "exchange_rate", "amount_ils", "allocated")),
+            Section(
+                _("Amounts"),
+                (
+                    "withholding",
+                    "currency",
+                    "exchange_rate",
+                    "amount_ils",
+                    "withholding_ils",
+                    "allocated",
+                ),
+            ),
             Section(
                 _("Cheque or transfer"),
                 ("bank", "branch", "bank_account", "cheque_number", "reference"),

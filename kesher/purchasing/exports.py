@@ -35,6 +35,7 @@ COLUMNS = (
     gettext_lazy("due date"),
     gettext_lazy("cheque number"),
     gettext_lazy("reference"),
+    gettext_lazy("tax withheld (₪)"),
 )
 CHUNK = 2000
 
@@ -81,6 +82,7 @@ def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[li
             _day(invoice.due_date),
             "",
             "",
+            "",
         ]
     payments = (
         SupplierPayment.objects.visible_to(user)
@@ -112,4 +114,5 @@ def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[li
             "",
             payment.cheque_number,
             payment.reference,
+            _money(payment.withholding_ils),
         ]

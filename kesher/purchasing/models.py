@@ -371,11 +371,26 @@ class SupplierPayment(KesherModel):
         models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY),
         "currency",
     )
+    withholding = money(
+        models.DecimalField(
+            _("tax withheld at source"),
+            default=Decimal("0"),
+            validators=[MinValueValidator(Decimal("0"))],
+            help_text=_(
+                "Income tax withheld from the supplier (ניכוי במקור), by the rate on his "
+                "certificate: with the amount paid it settles his invoices, and it is owed to "
+                "the Tax Authority."
+            ),
+            **MONEY,
+        ),
+        "currency",
+    )
     currency = models.CharField(_("currency"), max_length=3, default=HOME_CURRENCY, editable=False)
     exchange_rate = models.DecimalField(
         _("exchange rate"), default=Decimal("1"), editable=False, **RATE
     )
     amount_ils = _amount(_("amount (₪)"), None, editable=False)
+    withholding_ils = _amount(_("tax withheld (₪)"), None, editable=False)
     allocated = _amount(_("allocated to invoices"), editable=False)
     bank = models.CharField(_("bank"), max_length=10, blank=True)
     branch = models.CharField(_("branch"), max_length=10, blank=True)
@@ -401,9 +416,15 @@ class SupplierPayment(KesherModel):
         return f"{title} · {mark}" if mark else title
 
     @property
+    def settles(self) -> Decimal:
+        """What the payment settles of the supplier's invoices: the amount paid and the tax
+        withheld from it."""
+        return self.amount + self.withholding
+
+    @property
     def open_credit(self) -> Decimal:
         """What of the payment no invoice takes yet."""
-        return self.amount - self.allocated
+        return self.settles - self.allocated
 
 
 class SupplierPaymentAllocation(models.Model):

@@ -71,7 +71,7 @@ def payables_of(account, user) -> Payables | None:
             payments=Count("pk"),
             open_credit=Sum(
                 ExpressionWrapper(
-                    (F("amount") - F("allocated")) * F("exchange_rate"),
+                    (F("amount") + F("withholding") - F("allocated")) * F("exchange_rate"),
                     output_field=DecimalField(max_digits=28, decimal_places=8),
                 )
             ),

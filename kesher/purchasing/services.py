@@ -818,7 +818,7 @@ def _store_allocated(payment_id: int) -> SupplierPayment:
     payment = SupplierPayment._base_manager.get(pk=payment_id)
     rows = list(payment.allocations.values_list("invoice_id", "amount"))
     payment.allocated = sum((amount for _invoice, amount in rows), ZERO)
-    whole = len(rows) == 1 and rows[0][1] == payment.amount
+    whole = len(rows) == 1 and rows[0][1] == payment.settles
     payment.invoice_id = rows[0][0] if whole else None
     payment.save(update_fields=["allocated", "invoice"])
     return payment
@@ -886,10 +886,10 @@ def _wanted(payment: SupplierPayment, allocations: dict) -> dict[SupplierInvoice
         elif amount > 0:
             wanted[invoice] = amount
     total = sum(wanted.values(), ZERO)
-    if not errors and total > payment.amount:
+    if not errors and total > payment.settles:
         errors.append(
             _("The invoices take %(total)s, more than the payment (%(amount)s).")
-            % {"total": f"{total:,.2f}", "amount": f"{payment.amount:,.2f}"}
+            % {"total": f"{total:,.2f}", "amount": f"{payment.settles:,.2f}"}
         )
     if errors:
         raise ValidationError({"allocations": errors})
@@ -951,7 +951,8 @@ def _amounts_in(currency: str | None):
         )
         payment.exchange_rate = _rate_on(payment.currency, payment.paid_on)
         payment.amount_ils = _round(payment.amount * payment.exchange_rate)
-        return ["currency", "exchange_rate", "amount_ils"]
+        payment.withholding_ils = _round(payment.withholding * payment.exchange_rate)
+        return ["currency", "exchange_rate", "amount_ils", "withholding_ils"]
 
     return derive
 
@@ -976,7 +977,7 @@ def supplier_payment_create(
         "supplier-payments", actor=actor, data=data, m2m=m2m, derive=_amounts_in(currency)
     )
     if payment.invoice_id:
-        wanted, field = {payment.invoice: payment.amount}, "amount"
+        wanted, field = {payment.invoice: payment.settles}, "amount"
     elif allocations:
         wanted, field = _wanted(payment, allocations), "allocations"
     else:
@@ -999,10 +1000,10 @@ def supplier_payment_update(payment, *, actor, data: dict, m2m=None, expected_ve
         derive=_amounts_in(None),
     )
     if payment.invoice_id:
-        return _allocate(payment, {payment.invoice: payment.amount}, actor=actor, field="amount")
+        return _allocate(payment, {payment.invoice: payment.settles}, actor=actor, field="amount")
     if previous is not None:  # its invoice taken off: the whole payment is an open credit
         return _allocate(payment, {}, actor=actor, field="invoice")
-    if payment.allocated > payment.amount:
+    if payment.allocated > payment.settles:
         _refuse(
             _("Invoices take %(allocated)s of this payment: the amount cannot be less.")
             % {"allocated": f"{payment.allocated:,.2f}"},

@@ -266,6 +266,7 @@ def pay_supplier(request, pk):
             supplier=supplier,
             paid_on=parse_date(request.POST.get("paid_on", "") or "") or None,
             amount=request.POST.get("amount", "").strip() or None,
+            withholding=request.POST.get("withholding", "").strip() or None,
             notes=request.POST.get("notes", ""),
         )
         data = {k: v for k, v in data.items() if v not in (None, "") or k == "supplier"}

@@ -2,10 +2,12 @@
 0092): what each invoice takes of it, never above its open balance nor all together above the
 payment; what no invoice takes is an open credit with the supplier, allocated later."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kesher.customers.tests.factories import make_account
 from kesher.purchasing.models import SupplierPayment, SupplierPaymentAllocation
@@ -225,3 +227,47 @@ def test_the_pages_pay_several_invoices_and_allocate_the_rest(
     assert "₪202.00" in invoice_page
     timeline = client.get(f"/r/supplier-invoices/{second.pk}/timeline/").content.decode()
     assert "T-77" in timeline
+
+
+def test_tax_withheld_at_source_settles_the_invoices_with_the_amount_paid(
+    users, supplier, invoices, client_for
+):
+    """ניכוי במקור: the supplier is paid less the tax withheld by his certificate; the
+    payment settles his invoices with both, and the cash out is what was paid."""
+    from kesher.purchasing.exports import supplier_rows
+
+    a1, a2 = invoices  # 1,298 and 708 open
+    whole = _pay(users, supplier, "1259.06", invoice=a1, withholding=Decimal("38.94"))
+    assert (whole.settles, whole.amount_ils, whole.withholding_ils) == (
+        Decimal("1298.00"),
+        Decimal("1259.06"),
+        Decimal("38.94"),
+    )
+    assert _balances(a1, a2) == [Decimal("0"), Decimal("708.00")]
+    # Over the page for several invoices: 700 paid and 8 withheld settle A-2 whole.
+    manager = users["manager"]
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    client = client_for(manager)
+    assert (
+        'id="pay-withholding"'
+        in client.get(f"/purchasing/suppliers/{supplier.pk}/pay/").content.decode()
+    )
+    client.post(
+        f"/purchasing/suppliers/{supplier.pk}/pay/",
+        {"means": "cash", "amount": "700", "withholding": "8", f"allocate_{a2.pk}": "708"},
+    )
+    paid = SupplierPayment.objects.get(amount=Decimal("700"))
+    assert (paid.withholding, paid.allocated, paid.open_credit) == (
+        Decimal("8.00"),
+        Decimal("708.00"),
+        Decimal("0"),
+    )
+    assert _balances(a1, a2) == [Decimal("0"), Decimal("0")]
+    with pytest.raises(ValidationError, match="more than the payment"):
+        _pay(users, supplier, "10", allocations={a2.pk: "12"}, withholding=Decimal("1"))
+    with translation.override("en"):
+        header, *rows = supplier_rows(manager, date(2000, 1, 1), date(2100, 1, 1))
+    assert header[-1] == "tax withheld (₪)"
+    assert sorted(row[-1] for row in rows if row[0] == "Supplier payment") == ["38.94", "8.00"]
+    assert {row[-1] for row in rows if row[0] != "Supplier payment"} == {""}
