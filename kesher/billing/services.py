@@ -65,6 +65,7 @@ __all__ = [
     "receipt_for",
     "register_issue_hook",
     "tax_invoice_from",
+    "uncredited_lines",
 ]
 
 ZERO = Decimal("0")
@@ -216,7 +217,7 @@ def document_create(*, actor, data: dict, m2m: dict | None = None) -> TaxDocumen
         _refuse(_("A tax invoice is made from a transaction invoice."), "based_on")
     document = record_create("tax-documents", actor=actor, data=data, m2m=m2m)
     if kind == DocumentKind.CREDIT_NOTE and based_on is not None:
-        _copy_lines(document, _uncredited_lines(based_on), crediting=True)
+        _copy_lines(document, uncredited_lines(based_on), crediting=True)
         document.exchange_rate = based_on.exchange_rate
     elif converting:
         # A transaction invoice made a tax invoice: its lines as issued; VAT again by the tax
@@ -320,7 +321,7 @@ def tax_invoice_from(
 CREDITED = ("quantity", *SUMS)
 
 
-def _uncredited_lines(invoice: TaxDocument) -> list[InvoiceLine]:
+def uncredited_lines(invoice: TaxDocument) -> list[InvoiceLine]:
     """The invoice's lines with what its credit notes (draft or issued) do not credit yet:
     each line's quantity and amounts less those its credit notes took of it (unsaved); a line
     credited in full is left out. A line is credited whole or in part, as often as quantity is
@@ -372,7 +373,7 @@ def credit_note_for(
         _refuse(_("Only an issued tax invoice is credited."))
     # Lock the invoice: two credit notes made at once must not credit the same quantity twice.
     _lock(invoice)
-    open_lines = {line.position: line for line in _uncredited_lines(invoice)}
+    open_lines = {line.position: line for line in uncredited_lines(invoice)}
     if not open_lines:
         _refuse(_("Every line of this invoice is credited already."))
     chosen = list(open_lines.values())

@@ -38,6 +38,23 @@ def _to(document):
     return redirect(reverse("entity_detail", args=["tax-documents", document.pk]))
 
 
+def _credited_lines(post) -> tuple[list[int] | None, dict | None]:
+    """The lines ticked on the credit-note form and the quantity typed beside each (all that
+    is left of a line, unless less); none when the form named no lines (credit everything)."""
+    if not post.get("lines_chosen"):
+        return None, None
+    positions = [int(v) for v in post.getlist("position") if v.isdigit()]
+    quantities = {}
+    for position in positions:
+        typed = post.get(f"quantity_{position}", "").strip()
+        if typed:
+            try:
+                quantities[position] = Decimal(typed)
+            except InvalidOperation:
+                quantities[position] = None  # refused by the service, with the line named
+    return positions, quantities
+
+
 @require_POST
 @login_required
 def document_action(request, pk, action):
@@ -53,7 +70,10 @@ def document_action(request, pk, action):
             document = services.document_issue(document, actor=request.user)
             message = _("%(document)s was issued.") % {"document": document}
         elif action == "credit-note":
-            document = services.credit_note_for(document, actor=request.user)
+            positions, quantities = _credited_lines(request.POST)
+            document = services.credit_note_for(
+                document, actor=request.user, positions=positions, quantities=quantities
+            )
             message = _("A draft credit note was made.")
         elif action == "tax-invoice":
             document = services.tax_invoice_from(document, actor=request.user)

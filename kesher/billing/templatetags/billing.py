@@ -73,3 +73,11 @@ def order_handover(order) -> dict:
         "adapter": active_adapter(),
         "done": ExternalInvoice.objects.filter(order=order).first(),
     }
+
+
+@register.simple_tag
+def creditable_lines(invoice: TaxDocument) -> list:
+    """What is not credited yet of the invoice's lines (each line less its credit notes)."""
+    from kesher.billing.services import uncredited_lines
+
+    return uncredited_lines(invoice)

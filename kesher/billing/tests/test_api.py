@@ -182,3 +182,20 @@ def test_part_of_a_lines_quantity_is_credited_through_the_api(users, issued, api
     )
     assert too_many.status_code == 400
     assert TaxDocument.objects.count() == before
+
+
+def test_the_invoice_page_credits_part_of_a_line(users, issued, client_for):
+    """The credit-note form lists what is open of each line: two of the five laptops credited,
+    then the page offers the three left; with every line unticked nothing is made."""
+    client = client_for(users["sales_rep"])
+    page = client.get(f"/r/tax-documents/{issued.pk}/").content.decode()
+    assert 'id="document-credit-lines"' in page
+    assert 'name="quantity_1" value="5"' in page
+    url = f"/tax-documents/{issued.pk}/credit-note/"
+    client.post(url, {"lines_chosen": "1", "position": ["1"], "quantity_1": "2"})
+    note = TaxDocument.objects.get(kind=DocumentKind.CREDIT_NOTE)
+    assert (note.lines.get().quantity, note.net) == (Decimal("2"), Decimal("180.00"))
+    page = client.get(f"/r/tax-documents/{issued.pk}/").content.decode()
+    assert 'name="quantity_1" value="3"' in page
+    client.post(url, {"lines_chosen": "1"})
+    assert TaxDocument.objects.filter(kind=DocumentKind.CREDIT_NOTE).count() == 1
