@@ -293,7 +293,11 @@ def test_erasing_a_person_keeps_what_an_issued_invoice_must_show(users, business
     assert [k["id"] for k in kept] == [issued.pk]
 
 
-def test_a_credit_of_part_of_a_line_refuses_more_than_is_left(users, business, make_order):
+def test_a_credit_of_part_of_a_line_refuses_more_than_is_left(
+    users, business, make_order, django_assert_num_queries
+):
+    from kesher.billing.services import uncredited_lines
+
     rep = users["sales_rep"]
     invoice = document_issue(_invoice(users, make_order(business, "3")), actor=rep)
     line = invoice.lines.get()
@@ -307,6 +311,8 @@ def test_a_credit_of_part_of_a_line_refuses_more_than_is_left(users, business, m
             credit_note_for(invoice, actor=rep, quantities={1: Decimal(quantity)})
     with pytest.raises(ValidationError, match="not on the invoice"):
         credit_note_for(invoice, actor=rep, quantities={2: Decimal("1")})
+    with django_assert_num_queries(2):  # what the notes took, summed; the lines
+        assert [line.quantity for line in uncredited_lines(invoice)] == [Decimal("2")]
     rest = credit_note_for(invoice, actor=rep)
     assert rest.lines.get().quantity == Decimal("2")
     assert note.total + rest.total == invoice.total
