@@ -48,3 +48,18 @@ def record_picker(context, entity_key: str, name: str, field_id: str, value="", 
     if value not in (None, "") and label is not None:
         widget.label = str(label)
     return widget.render(name, value, attrs={"id": field_id})
+
+
+@register.filter
+def decimal_input(value) -> str:
+    """A decimal as an input's value: ``10`` and ``2.5`` — never ``1E+1`` (what ``normalize``
+    gives for ten) nor a thousands separator the form would not read back."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{number:f}"

@@ -73,3 +73,23 @@ def test_each_button_lands_on_the_right_page(users, supplier, goods, client_for)
     invoice = order.supplier_invoices.get()
     assert made["Location"] == f"/r/supplier-invoices/{invoice.pk}/"
     assert client.get(made["Location"]).status_code == 200
+
+
+def test_quantities_read_as_people_write_them(users, supplier, goods, client_for):
+    """Ten is "10" in the lines table, the receiving form and the lines editor — ``normalize``
+    alone printed "1E+1"."""
+    manager = users["manager"]
+    order = purchase_order_create(
+        actor=manager, data={"supplier": supplier, "warehouse": goods["warehouse"]}
+    )
+    lines_set(
+        order,
+        actor=manager,
+        lines=[LineInput(product=goods["mouse"], quantity="10", unit_price="20")],
+    )
+    client = client_for(manager)
+    page = client.get(f"/r/purchase-orders/{order.pk}/").content.decode()
+    editor = client.get(f"/purchasing/purchase-orders/{order.pk}/lines/").content.decode()
+    assert "1E+1" not in page + editor
+    assert ">10<" in page
+    assert 'value="10"' in editor
