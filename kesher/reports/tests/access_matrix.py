@@ -4,6 +4,7 @@ scope) and by the users and roles it is shared with; its figures are the reader'
 
 import json
 
+from kesher.org.models import Role
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Verb,
@@ -12,8 +13,10 @@ from kesher.platform.testing.matrix import (
     permitted,
     register_records,
     register_route,
+    register_setup,
     signed_in,
 )
+from kesher.reports.delivery import schedule_create
 from kesher.reports.services import dashboard_create, report_create
 
 DEFINITION = {"entity": "accounts", "group_by": [{"field": "city"}], "measures": [{"agg": "count"}]}
@@ -98,4 +101,66 @@ for _side in ("rep1", "rep2"):
             ),
         ),
         what=f"{_side}'s dashboard",
+    )
+
+
+# --- exports and scheduled reports (decision 0099) ---------------------------------------------
+
+
+@register_setup
+def _report_for_everyone(world):
+    """A report every role may read, the one a created schedule names."""
+    world["report-for-everyone"] = report_create(
+        actor=world.users["admin"],
+        data={"name": "report for every role", "definition": DEFINITION},
+        m2m={"shared_roles": list(Role.objects.all())},
+    )
+
+
+register_records(
+    "report-schedules",
+    make=lambda world, side: schedule_create(
+        actor=world.users["admin"],
+        data={
+            "report": world.record("reports", side),
+            "note": f"{SEARCH_WORD} schedule {side}",
+            "owner": owner_of(world, side),
+        },
+        m2m={"recipients": [owner_of(world, side)]},
+    ),
+    values=lambda world, marker, record: {
+        "report": record.report_id if record else world["report-for-everyone"].pk,
+        "recipients": [world.users["admin"].pk],
+        "frequency": "weekly",
+        "weekday": 6,
+        "day_of_month": 1,
+        "hour": 7,
+        "formats": "pdf_xlsx",
+        "note": marker,
+        "active": True,
+    },
+    marker_field="note",
+)
+
+for _side in ("rep1", "rep2"):
+
+    def _report(world, side=_side):
+        return world.record("reports", side)
+
+    for _fmt in ("csv", "xlsx", "pdf"):
+        register_route(
+            "reports-pages",
+            lambda world, side=_side, fmt=_fmt: (
+                f"/reports/{world.record('reports', side).pk}/export/{fmt}/"
+            ),
+            Verb("GET", permitted("reports", "view", _report)),
+            what=f"{_side}'s report as {_fmt}",
+        )
+    register_route(
+        "reports-api",
+        lambda world, side=_side: f"/api/v1/reports/{world.record('reports', side).pk}/export/csv/",
+        Verb("GET", permitted("reports", "view", _report)),
+        *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+        api=True,
+        what=f"{_side}'s report as a file",
     )
