@@ -134,7 +134,9 @@ class ReportResultView(APIView):
         if report is None:
             raise NotFound
         definition = engine.parse(report.definition, request.user)
-        runtime = builder.runtime_filter(request.query_params, report.definition, definition.entity)
+        runtime = builder.runtime_filter(
+            request.query_params, report.definition, definition.entity, request.user
+        )
         return Response(engine.run(definition, request.user, runtime).as_json())
 
 
@@ -219,7 +221,9 @@ class ReportExportView(APIView):
         from kesher.reports.views import result_context
 
         definition = engine.parse(report.definition, request.user)
-        runtime = builder.runtime_filter(request.query_params, report.definition, definition.entity)
+        runtime = builder.runtime_filter(
+            request.query_params, report.definition, definition.entity, request.user
+        )
         result = engine.run(definition, request.user, runtime)
         context = result_context(result, report.name, "chart")
         context.update(

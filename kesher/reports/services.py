@@ -13,8 +13,10 @@ from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
 
 __all__ = [
+    "dashboard_add_widget",
     "dashboard_create",
     "dashboard_delete",
+    "dashboard_remove_widget",
     "dashboard_update",
     "report_create",
     "report_delete",
@@ -144,4 +146,35 @@ def dashboard_update(
         data=_checked_widgets(data, actor),
         m2m=m2m,
         expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def dashboard_add_widget(
+    dashboard: Dashboard | None, *, actor, report: Report, width: int = 6
+) -> Dashboard:
+    """Put ``report`` last on ``dashboard`` (None: on a new dashboard of the actor's own),
+    as ``width`` twelfths of the row: the widget editor of the report's page (issue 21)."""
+    widget = {"report": report.pk, "width": width}
+    if dashboard is None:
+        return dashboard_create(actor=actor, data={"name": _("My dashboard"), "widgets": [widget]})
+    locked = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+    return dashboard_update(
+        locked,
+        actor=actor,
+        data={"widgets": [*(locked.widgets or []), widget]},
+        expected_version=locked.version,
+    )
+
+
+@transaction.atomic
+def dashboard_remove_widget(dashboard: Dashboard, *, actor, index: int) -> Dashboard:
+    """Take the ``index``-th widget off ``dashboard``."""
+    locked = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+    widgets = list(locked.widgets or [])
+    if not isinstance(index, int) or not 0 <= index < len(widgets):
+        raise ValidationError({"widgets": [_("Unknown widget.")]})
+    del widgets[index]
+    return dashboard_update(
+        locked, actor=actor, data={"widgets": widgets}, expected_version=locked.version
     )

@@ -11,6 +11,16 @@ urlpatterns = [
     path("reports/<int:pk>/export/<str:fmt>/", views.report_export, name="report_export"),
     path("dashboards/", views.dashboard, name="dashboard"),
     path("dashboards/<int:pk>/", views.dashboard, name="dashboard_show"),
+    path(
+        "reports/<int:pk>/add-to-dashboard/",
+        views.report_add_to_dashboard,
+        name="report_add_to_dashboard",
+    ),
+    path(
+        "dashboards/<int:pk>/widgets/<int:index>/remove/",
+        views.dashboard_remove,
+        name="dashboard_remove_widget",
+    ),
     # Beside the generated /api/v1/reports/ resource, whose routes end at the report's id.
     path("api/v1/report-runs/", api.ReportRunView.as_view(), name="api_report_run"),
     path(

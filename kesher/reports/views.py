@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kesher.org.models import Role
 from kesher.platform import access
@@ -88,7 +89,7 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
 def _run(request, definition: dict, title: str, chart_id: str, params=None) -> dict:
     """Parse and run ``definition`` for the reader with the filter bar's runtime filter."""
     parsed = engine.parse(definition, request.user)
-    runtime = builder.runtime_filter(params or request.GET, definition, parsed.entity)
+    runtime = builder.runtime_filter(params or request.GET, definition, parsed.entity, request.user)
     result = engine.run(parsed, request.user, runtime)
     return result_context(result, title, chart_id)
 
@@ -225,12 +226,25 @@ def report_detail(request, pk):
     report = _report_for(request, pk)
     context: dict = {"report": report, "periods": _periods(), "errors": []}
     context["params"] = request.GET
+    if report.entity in registry:
+        fields = builder.bar_fields(registry.get(report.entity))
+        context["bar"] = {k: v for k, v in builder.bar_options(request.user).items() if k in fields}
     try:
         context.update(_run(request, report.definition, report.name, f"chart-{report.pk}"))
     except ValidationError as exc:
         context["errors"] = exc.messages
     context["can_change"] = can(request.user, "reports", "change") and _mine(request.user, report)
     context["can_schedule"] = can(request.user, "report-schedules", "add")
+    context["my_dashboards"] = list(changeable_dashboards(request.user))
+    context["can_new_dashboard"] = can(request.user, "dashboards", "add") and can(
+        request.user, "dashboards", "change"
+    )
+    context["widths"] = [
+        (12, _("Whole row")),
+        (6, _("Half a row")),
+        (4, _("A third of a row")),
+        (3, _("A quarter of a row")),
+    ]
     context["export_formats"] = [("csv", "CSV"), ("xlsx", "XLSX"), ("pdf", "PDF")]
     context["definition_json"] = json.dumps(report.definition, ensure_ascii=False, indent=2)
     return render(request, "reports/detail.html", context, status=400 if context["errors"] else 200)
@@ -277,11 +291,13 @@ def dashboard(request, pk=None):
             if can(request.user, r.entity, "view")
         }
         widgets = [
-            {"report": readable[w["report"]], "width": w.get("width", 6)}
-            for w in chosen.widgets
-            if w.get("report") in readable
+            {"report": readable[w["report"]], "width": w.get("width", 6), "index": i}
+            for i, w in enumerate(chosen.widgets)
+            if isinstance(w, dict) and w.get("report") in readable
         ]
-    query = {k: request.GET[k] for k in ("period", "owner") if request.GET.get(k)}
+    query = {
+        k: request.GET[k] for k in ("period", "owner", *builder.BAR_CHOICES) if request.GET.get(k)
+    }
     return render(
         request,
         "reports/dashboard.html",
@@ -291,7 +307,10 @@ def dashboard(request, pk=None):
             "widgets": widgets,
             "periods": _periods(),
             "params": request.GET,
+            "bar": builder.bar_options(request.user),
             "query": "&".join(f"{k}={v}" for k, v in query.items() if _safe(k, v)),
+            "can_change": chosen is not None
+            and changeable_dashboards(request.user).filter(pk=chosen.pk).exists(),
         },
     )
 
@@ -343,3 +362,64 @@ def report_export(request, pk, fmt):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def changeable_dashboards(user):
+    """The dashboards ``user`` may change: his grant's own scope, not those only shared."""
+    if not can(user, "dashboards", "change"):
+        return Dashboard.objects.none()
+    return access.scope_queryset(Dashboard.objects.all(), user, shared=False).order_by("name", "id")
+
+
+@login_required
+@require_POST
+def report_add_to_dashboard(request, pk):
+    """The report's page puts it on one of the reader's dashboards, or on a new one of his."""
+    from kesher.reports.services import dashboard_add_widget
+
+    report = _report_for(request, pk)
+    if not can(request.user, "dashboards", "change"):
+        raise PermissionDenied
+    chosen = request.POST.get("dashboard", "")
+    width = request.POST.get("width", "6")
+    if chosen == "new" and not can(request.user, "dashboards", "add"):
+        raise PermissionDenied
+    try:
+        dashboard = None
+        if chosen != "new":
+            dashboard = (
+                changeable_dashboards(request.user)
+                .filter(pk=int(chosen) if chosen.isdigit() else 0)
+                .first()
+            )
+            if dashboard is None:
+                raise ValidationError({"dashboard": [_("Choose one of your dashboards.")]})
+        saved = dashboard_add_widget(
+            dashboard,
+            actor=request.user,
+            report=report,
+            width=int(width) if width.isdigit() else 0,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("report_detail", pk=report.pk)
+    messages.success(request, _("Added to the dashboard “%(name)s”.") % {"name": saved.name})
+    return redirect("dashboard_show", pk=saved.pk)
+
+
+@login_required
+@require_POST
+def dashboard_remove(request, pk, index):
+    """Take one widget off a dashboard the reader may change."""
+    from kesher.reports.services import dashboard_remove_widget
+
+    if not can(request.user, "dashboards", "change"):
+        raise PermissionDenied
+    dashboard = get_object_or_404(changeable_dashboards(request.user), pk=pk)
+    try:
+        dashboard_remove_widget(dashboard, actor=request.user, index=index)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("dashboard_show", pk=dashboard.pk)

@@ -7,6 +7,7 @@ import json
 from kesher.org.models import Role
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
+    Outcome,
     Verb,
     not_allowed,
     owner_of,
@@ -163,4 +164,52 @@ for _side in ("rep1", "rep2"):
         *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
         api=True,
         what=f"{_side}'s report as a file",
+    )
+
+
+def _declined(*gates):
+    """Each gate's answer until one is not "allowed"; past them all, the page's refusal (the
+    matrix sends what it refuses: nothing is written)."""
+
+    def expect(world, principal):
+        for gate in gates:
+            outcome = gate(world, principal)
+            if outcome is not Outcome.ALLOW:
+                return outcome
+        return Outcome.DECLINED
+
+    return expect
+
+
+for _side in ("rep1", "rep2"):
+
+    def _report(world, side=_side):
+        return world.record("reports", side)
+
+    def _dashboard(world, side=_side):
+        return world.record("dashboards", side)
+
+    register_route(
+        "reports-pages",
+        lambda world, side=_side: f"/reports/{world.record('reports', side).pk}/add-to-dashboard/",
+        Verb("GET", not_allowed()),
+        Verb(
+            "POST",
+            _declined(permitted("reports", "view", _report), permitted("dashboards", "change")),
+            data=lambda world, marker: {"dashboard": "0", "width": "6"},
+        ),
+        what=f"{_side}'s report put on a dashboard not the reader's",
+    )
+    register_route(
+        "reports-pages",
+        lambda world, side=_side: (
+            f"/dashboards/{world.record('dashboards', side).pk}/widgets/0/remove/"
+        ),
+        Verb("GET", not_allowed()),
+        Verb(
+            "POST",
+            _declined(permitted("dashboards", "change", _dashboard)),
+            data=lambda world, marker: {},
+        ),
+        what=f"a widget {_side}'s empty dashboard has not, removed",
     )
