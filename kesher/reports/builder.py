@@ -210,6 +210,9 @@ def definition_from(params, entity_key: str) -> dict:
         definition["limit"] = int(limit) if limit.isdigit() else limit
     definition["display"] = params.get("display") or "table"
     definition["chart"] = params.get("chart") or "bar"
+    target = params.get("target", "").strip()
+    if target:
+        definition["target"] = target
     if params.get("period") and params.get("period_field"):
         definition["period"] = {"field": params["period_field"], "period": params["period"]}
     return definition
@@ -224,6 +227,7 @@ def form_values(definition: dict) -> dict:
         "display": definition.get("display", "table"),
         "chart": definition.get("chart", "bar"),
         "limit": definition.get("limit") or "",
+        "target": definition.get("target") or "",
     }
     for i, group in enumerate(definition.get("group_by") or [], start=1):
         values[f"g{i}"] = group.get("field", "")

@@ -92,11 +92,15 @@ CHARTS = {
     "bar": gettext_lazy("Bars"),
     "stacked_bar": gettext_lazy("Stacked bars"),
     "line": gettext_lazy("Line"),
+    "area": gettext_lazy("Area"),
     "pie": gettext_lazy("Pie"),
     "donut": gettext_lazy("Donut"),
     "funnel": gettext_lazy("Funnel"),
     "kpi": gettext_lazy("Number (KPI)"),
+    "gauge": gettext_lazy("Gauge against a target"),
 }
+# Charts of one figure, not grouped: a number, or a gauge against the definition's target.
+SINGLE_FIGURE_CHARTS = ("kpi", "gauge")
 KPI_PERIODS = ("today", "this_week", "this_month", "this_quarter", "this_year")
 _TRUNC = {
     "day": TruncDay,
@@ -160,6 +164,7 @@ class Definition:
     display: str = "table"
     chart: str = "bar"
     period: tuple[FieldRef, str] | None = None
+    target: Decimal | None = None
 
 
 def _field_label(ref: FieldRef) -> str:
@@ -256,8 +261,21 @@ def parse(raw, user) -> Definition:
             period = (ref, period_raw["period"])
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    if chart == "kpi" and display == "chart" and groups:
+    if chart in SINGLE_FIGURE_CHARTS and display == "chart" and groups:
         errors["chart"] = [_("A KPI number has no groupings.")]
+    target = None
+    if raw.get("target") not in (None, ""):
+        try:
+            if isinstance(raw["target"], bool):
+                raise ValueError
+            target = Decimal(str(raw["target"]))
+            if not target.is_finite() or not 0 < target < Decimal("1e15"):
+                raise ValueError
+        except (ValueError, ArithmeticError):
+            errors["target"] = [_("The target is a number greater than zero.")]
+            target = None
+    if chart == "gauge" and display == "chart" and target is None and "target" not in errors:
+        errors["target"] = [_("A gauge needs a target.")]
     if errors:
         raise ValidationError(errors)
     return Definition(
@@ -272,6 +290,7 @@ def parse(raw, user) -> Definition:
         display=display,
         chart=chart,
         period=period,
+        target=target,
     )
 
 
@@ -361,6 +380,7 @@ class Result:
             ],
             "totals": [_jsonable(v) for v in self.totals],
             "previous": None if self.previous is None else [_jsonable(v) for v in self.previous],
+            "target": _jsonable(d.target),
             "truncated": self.truncated,
             "drill": self.drill_all,
         }

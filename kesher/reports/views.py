@@ -62,7 +62,7 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
     context["figure_labels"] = [m.label() for m in d.measures]
     if d.display == "pivot" and len(d.groups) >= 2:
         context["pivot"] = result.pivot()
-    if d.period is not None or (d.display == "chart" and d.chart == "kpi"):
+    if d.period is not None or (d.display == "chart" and d.chart in engine.SINGLE_FIGURE_CHARTS):
         figures = []
         for i, measure in enumerate(d.measures):
             value = result.totals[i] if result.totals else None
@@ -78,6 +78,12 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
                     if result.previous is not None
                     else "",
                     "change": change,
+                    "target": engine.format_figure(measure, d.target)
+                    if d.target is not None and i == 0
+                    else "",
+                    "share": round(float(value) * 100 / float(d.target))
+                    if d.target is not None and i == 0 and value is not None
+                    else None,
                 }
             )
         context["kpi"] = figures
