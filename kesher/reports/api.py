@@ -50,6 +50,7 @@ RESULT_EXAMPLE = {
     ],
     "totals": [],
     "previous": None,
+    "target": None,
     "truncated": False,
     "drill": "/r/opportunities/?filter=...",
 }
@@ -58,8 +59,10 @@ RESULT_EXAMPLE = {
 class RunSerializer(serializers.Serializer):
     definition = serializers.JSONField(
         help_text="entity, filter, group_by (≤3, dates with bucket day|week|month|quarter|year), "
-        "measures (agg count|sum|avg|min|max|distinct, field), sort, limit, display, chart, "
-        "period (KPI: field and today|this_week|this_month|this_quarter|this_year)."
+        "measures (agg count|sum|avg|min|max|distinct, field), sort, limit, display "
+        "(table|pivot|chart), chart (bar|stacked_bar|line|area|pie|donut|funnel|kpi|gauge), "
+        "period (KPI: field and today|this_week|this_month|this_quarter|this_year), "
+        "target (a gauge's: a number greater than zero)."
     )
     filter = serializers.JSONField(
         required=False, help_text="A runtime filter in the filter language, on top of the report's."
@@ -74,6 +77,7 @@ class ResultSerializer(serializers.Serializer):
     )
     totals = serializers.ListField()
     previous = serializers.ListField(allow_null=True, help_text="KPI: the previous period's.")
+    target = serializers.FloatField(allow_null=True, help_text="A gauge's target, else null.")
     truncated = serializers.BooleanField()
     drill = serializers.CharField()
 
