@@ -93,15 +93,41 @@ def next_run(schedule: ReportSchedule, after: datetime.datetime) -> datetime.dat
     raise AssertionError("no due time within two months")  # pragma: no cover
 
 
+def _normalized(data: dict, m2m: dict | None) -> tuple[dict, dict]:
+    """``data`` and ``m2m`` as the services take them from a form, the API or a caller passing
+    ids: the recipients (given in either) as users, among ``m2m``."""
+    from kesher.org.models import User
+
+    data, m2m = dict(data), dict(m2m or {})
+    if "recipients" in data:
+        m2m["recipients"] = data.pop("recipients")
+    if "recipients" in m2m:
+        given = list(m2m["recipients"] or [])
+        ids = [u for u in given if isinstance(u, int) and not isinstance(u, bool)]
+        users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+        if any(not isinstance(u, User) and u not in users for u in given):
+            raise ValidationError({"recipients": [_("Unknown user.")]})
+        m2m["recipients"] = [u if isinstance(u, User) else users[u] for u in given]
+    return data, m2m
+
+
 def _check(data: dict, m2m: dict, actor, current: ReportSchedule | None = None) -> None:
     """Refuse, naming the field, a report the actor may not read and recipients who may not
     read it or have no e-mail address (nothing is written)."""
     errors: dict[str, list[str]] = {}
     report = data.get("report", current.report if current else None)
     visible = Report.objects.visible_to(actor) if actor is not None else Report.objects.all()
-    if report is not None and not visible.filter(pk=report.pk).exists():
-        errors["report"] = [_("Unknown report.")]
+    if report in (None, ""):
+        errors["report"] = [_("This field is required.")]
         report = None
+    else:
+        pk = report.pk if isinstance(report, Report) else report
+        found = visible.filter(pk=pk).first() if isinstance(pk, int) else None
+        if found is None:
+            errors["report"] = [_("Unknown report.")]
+        elif not isinstance(report, Report):
+            data["report"] = found
+        report = found
     if "recipients" in m2m or current is None:
         recipients = list(m2m.get("recipients") or [])
     else:
@@ -141,7 +167,7 @@ def _set_next_run(schedule: ReportSchedule) -> None:
 @transaction.atomic
 def schedule_create(*, actor, data: dict, m2m=None) -> ReportSchedule:
     """Schedule a report the actor may read for recipients who may read it."""
-    m2m = m2m or {}
+    data, m2m = _normalized(data, m2m)
     _check(data, m2m, actor)
     schedule = record_create("report-schedules", actor=actor, data=data, m2m=m2m)
     _set_next_run(schedule)
@@ -152,7 +178,7 @@ def schedule_create(*, actor, data: dict, m2m=None) -> ReportSchedule:
 def schedule_update(
     schedule: ReportSchedule, *, actor, data: dict, m2m=None, expected_version=None
 ) -> ReportSchedule:
-    m2m = m2m or {}
+    data, m2m = _normalized(data, m2m)
     _check_may_change(schedule, actor)
     _check(data, m2m, actor, schedule)
     schedule = record_update(
