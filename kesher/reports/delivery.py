@@ -280,7 +280,7 @@ def schedules_send_due(now: datetime.datetime | None = None) -> int:
     for pk in due:
         with transaction.atomic():
             schedule = (
-                ReportSchedule.objects.select_for_update(skip_locked=True)
+                ReportSchedule.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("report")
                 .filter(pk=pk, active=True, next_run_at__lte=now)
                 .first()

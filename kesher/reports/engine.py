@@ -59,6 +59,7 @@ __all__ = [
     "MAX_GROUPS",
     "Definition",
     "Result",
+    "money_text",
     "parse",
     "run",
 ]
@@ -445,6 +446,13 @@ def format_figure(measure: Measure, value) -> str:
     else:
         text = number_format(value, force_grouping=True)
     return f"₪ {text}" if measure.is_money else text
+
+
+def money_text(value) -> str:
+    """An amount in shekels as figures show it; empty for none."""
+    if value is None:
+        return ""
+    return f"₪ {number_format(round(Decimal(str(value)), 2), 2, force_grouping=True)}"
 
 
 def _expression(ref: FieldRef):

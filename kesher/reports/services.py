@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 WIDTHS = (3, 4, 6, 8, 12)
+# Widgets that are no report: "targets" — the reader's sales targets against their actuals.
+WIDGET_KINDS = ("targets",)
 MAX_WIDGETS = 24
 
 
@@ -113,11 +115,15 @@ def _checked_widgets(data: dict, actor) -> dict:
     cleaned = []
     ids = []
     for widget in widgets:
-        if not isinstance(widget, dict) or not isinstance(widget.get("report"), int):
-            raise ValidationError({"widgets": [_("Each widget names a report by its id.")]})
-        width = widget.get("width", 6)
+        width = widget.get("width", 6) if isinstance(widget, dict) else None
         if width not in WIDTHS:
             raise ValidationError({"widgets": [_("A widget's width is 3, 4, 6, 8 or 12.")]})
+        if isinstance(widget, dict) and widget.get("kind") in WIDGET_KINDS:
+            # Not a report: the sales targets against their actuals (REQ RE-2, SA-7).
+            cleaned.append({"kind": widget["kind"], "width": width})
+            continue
+        if not isinstance(widget, dict) or not isinstance(widget.get("report"), int):
+            raise ValidationError({"widgets": [_("Each widget names a report by its id.")]})
         ids.append(widget["report"])
         cleaned.append({"report": widget["report"], "width": width})
     known = set(Report.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))

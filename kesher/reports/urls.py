@@ -11,6 +11,7 @@ urlpatterns = [
     path("reports/<int:pk>/export/<str:fmt>/", views.report_export, name="report_export"),
     path("dashboards/", views.dashboard, name="dashboard"),
     path("dashboards/<int:pk>/", views.dashboard, name="dashboard_show"),
+    path("dashboards/targets/", views.targets_widget, name="dashboard_targets_widget"),
     path(
         "reports/<int:pk>/add-to-dashboard/",
         views.report_add_to_dashboard,

@@ -296,10 +296,17 @@ def dashboard(request, pk=None):
             for r in Report.objects.visible_to(request.user).filter(pk__in=ids)
             if can(request.user, r.entity, "view")
         }
+        targets = can(request.user, "sales-targets", "view")
         widgets = [
-            {"report": readable[w["report"]], "width": w.get("width", 6), "index": i}
+            {
+                "report": readable.get(w.get("report")),
+                "kind": w.get("kind", "report"),
+                "width": w.get("width", 6),
+                "index": i,
+            }
             for i, w in enumerate(chosen.widgets)
-            if isinstance(w, dict) and w.get("report") in readable
+            if isinstance(w, dict)
+            and (w.get("report") in readable or (w.get("kind") == "targets" and targets))
         ]
     query = {
         k: request.GET[k] for k in ("period", "owner", *builder.BAR_CHOICES) if request.GET.get(k)
@@ -429,3 +436,27 @@ def dashboard_remove(request, pk, index):
         for message in exc.messages:
             messages.error(request, message)
     return redirect("dashboard_show", pk=dashboard.pk)
+
+
+@login_required
+def targets_widget(request):
+    """A dashboard's widget of the reader's sales targets holding today, each against its actual
+    (REQ RE-2, SA-7): the targets he may see — a rep his own, a manager his department's —
+    with the sales app's live attainment (won deals; confirmed orders for a product group)."""
+    from kesher.sales.selectors import attainment, current_targets
+
+    if not can(request.user, "sales-targets", "view"):
+        raise PermissionDenied
+    rows = [
+        {
+            "target": row.target,
+            "amount": engine.money_text(row.target.amount),
+            "actual_amount": engine.money_text(row.actual_amount),
+            "amount_percent": row.amount_percent,
+            "count": row.target.count,
+            "actual_count": row.actual_count,
+            "count_percent": row.count_percent,
+        }
+        for row in attainment(current_targets(request.user))
+    ]
+    return render(request, "reports/targets_widget.html", {"rows": rows})

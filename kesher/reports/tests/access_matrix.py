@@ -159,7 +159,9 @@ for _side in ("rep1", "rep2"):
     def _report(world, side=_side):
         return world.record("reports", side)
 
-    for _fmt in ("csv", "xlsx", "pdf"):
+    # The formats share one view: the PDF (rendered by WeasyPrint, slower) is left to
+    # test_delivery.py, which checks who gets it.
+    for _fmt in ("csv", "xlsx"):
         register_route(
             "reports-pages",
             lambda world, side=_side, fmt=_fmt: (
@@ -224,3 +226,10 @@ for _side in ("rep1", "rep2"):
         ),
         what=f"a widget {_side}'s empty dashboard has not, removed",
     )
+
+register_route(
+    "reports-pages",
+    "/dashboards/targets/",
+    Verb("GET", permitted("sales-targets", "view")),
+    what="the reader's sales targets against their actuals",
+)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from kesher.customers.services import account_create
 from kesher.org.models import Region, Role
@@ -141,3 +142,49 @@ def test_the_bar_offers_what_the_entity_has(report, users, client_for):
     )
     shown = client_for(users["admin"]).get(f"/dashboards/{board.pk}/", {"department": "1"})
     assert f"/reports/{report.pk}/widget/?department=1" in shown.content.decode()
+
+
+def test_targets_against_actual_on_the_role_dashboards(users, client_for):
+    from kesher.platform.records.services import record_create
+    from kesher.sales.tests.factories import stage
+
+    today = timezone.localdate()
+    for user, amount in ((users["sales_rep"], "1000"), (users["sales_rep2"], "4000")):
+        record_create(
+            "sales-targets",
+            actor=users["admin"],
+            data={
+                "period": "month",
+                "starts_on": today.replace(day=1),
+                "level": "person",
+                "user": user,
+                "amount": amount,
+            },
+        )
+    make_opportunity(
+        users["admin"],
+        name="נסגרה",
+        owner=users["sales_rep"],
+        amount=Decimal(250),
+        stage=stage("won"),
+        expected_close_date=today,
+    )
+    sales = Dashboard.objects.get(role__key="sales_rep")
+    assert sales.widgets[0] == {"kind": "targets", "width": 12}
+    rep = client_for(users["sales_rep"])
+    assert "dashboards/targets/" in rep.get(f"/dashboards/{sales.pk}/").content.decode()
+    widget = rep.get("/dashboards/targets/").content.decode()
+    assert widget.count("data-target=") == 1  # his own target, not rep2's
+    assert "25%" in widget
+    manager = client_for(users["manager"]).get("/dashboards/targets/").content.decode()
+    assert manager.count("data-target=") == 1  # his department (north): rep1's only
+    assert client_for(users["support_agent"]).get("/dashboards/targets/").status_code == 403
+
+
+def test_a_widget_kind_is_checked(users):
+    with pytest.raises(ValidationError):
+        dashboard_create(actor=users["admin"], data={"name": "x", "widgets": [{"kind": "weather"}]})
+    board = dashboard_create(
+        actor=users["admin"], data={"name": "y", "widgets": [{"kind": "targets", "width": 4}]}
+    )
+    assert board.widgets == [{"kind": "targets", "width": 4}]
