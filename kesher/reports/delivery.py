@@ -153,9 +153,9 @@ def _check(data: dict, m2m: dict, actor, current: ReportSchedule | None = None) 
 
 
 def _check_may_change(schedule: ReportSchedule, actor) -> None:
-    from kesher.reports.services import _check_may_change as check
+    from kesher.reports.services import check_may_change
 
-    check(schedule, actor)
+    check_may_change(schedule, actor)
 
 
 def _set_next_run(schedule: ReportSchedule) -> None:

@@ -13,6 +13,7 @@ from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
 
 __all__ = [
+    "check_may_change",
     "dashboard_add_widget",
     "dashboard_create",
     "dashboard_delete",
@@ -71,7 +72,7 @@ def report_create(*, actor, data: dict, m2m=None) -> Report:
     return record_create("reports", actor=actor, data=_checked_definition(data, actor), m2m=m2m)
 
 
-def _check_may_change(record, actor) -> None:
+def check_may_change(record, actor) -> None:
     """A report or dashboard shared with ``actor`` is his to read, not to change: only those in
     his grant's own scope are (decision 0071)."""
     if actor is None:
@@ -86,18 +87,18 @@ def _check_may_change(record, actor) -> None:
 
 
 def report_delete(report: Report, *, actor, expected_version=None) -> None:
-    _check_may_change(report, actor)
+    check_may_change(report, actor)
     record_delete(report, actor=actor, expected_version=expected_version)
 
 
 def dashboard_delete(dashboard: Dashboard, *, actor, expected_version=None) -> None:
-    _check_may_change(dashboard, actor)
+    check_may_change(dashboard, actor)
     record_delete(dashboard, actor=actor, expected_version=expected_version)
 
 
 @transaction.atomic
 def report_update(report: Report, *, actor, data: dict, m2m=None, expected_version=None) -> Report:
-    _check_may_change(report, actor)
+    check_may_change(report, actor)
     if "definition" in data or "entity" in data:
         data = _checked_definition(data, actor, report)
     return record_update(report, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
@@ -145,7 +146,7 @@ def dashboard_create(*, actor, data: dict, m2m=None) -> Dashboard:
 def dashboard_update(
     dashboard: Dashboard, *, actor, data: dict, m2m=None, expected_version=None
 ) -> Dashboard:
-    _check_may_change(dashboard, actor)
+    check_may_change(dashboard, actor)
     return record_update(
         dashboard,
         actor=actor,
