@@ -261,3 +261,31 @@ def test_old_files_are_removed(report, users):
     )
     delivery.schedules_send_due(now=timezone.now())
     assert not ReportDeliveryFile.objects.exists()
+
+
+def test_the_page_form_creates_and_refuses(report, users, client_for):
+    client = client_for(users["sales_rep"])
+    values = {
+        "report": report.pk,
+        "recipients": [users["support_agent"].pk],
+        "frequency": "monthly",
+        "weekday": 6,
+        "day_of_month": 5,
+        "hour": 8,
+        "formats": "pdf",
+        "note": "",
+        "active": "on",
+    }
+    refused = client.post("/r/report-schedules/new/", values)
+    assert refused.status_code in (200, 400)
+    assert "רשאי" in refused.content.decode()
+    assert not ReportSchedule.objects.exists()
+    made = client.post(
+        "/r/report-schedules/new/", {**values, "recipients": [users["sales_rep"].pk]}
+    )
+    assert made.status_code == 302
+    schedule = ReportSchedule.objects.get()
+    assert schedule.next_run_at.astimezone(ZONE).day == 5
+    assert schedule.next_run_at.astimezone(ZONE).hour == 8
+    detail = client.get(made["Location"])
+    assert detail.status_code == 200
