@@ -94,3 +94,15 @@ def test_the_builder_saves_a_gauge(deals, users, client_for):
     refused = client.get("/reports/build/", {**params, "target": "", "preview": "1"})
     assert refused.status_code == 400
     assert "יעד" in refused.content.decode()
+
+
+def test_a_gauge_as_pdf_and_csv(deals, users, client_for):
+    from kesher.reports.services import report_create
+
+    report = report_create(actor=users["admin"], data={"name": "יעד", "definition": GAUGE})
+    client = client_for(users["admin"])
+    pdf = client.get(f"/reports/{report.pk}/export/pdf/")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    text = client.get(f"/reports/{report.pk}/export/csv/").content.decode("utf-8-sig")
+    assert text.splitlines()[1:] == ["750.0"]
