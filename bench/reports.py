@@ -11,6 +11,8 @@ administrator (who sees every record, so that the floor reads the same rows):
 * ``pivot``: stage × owner, count and sum of the amount — the report engine (``engine.run``:
   parse done once, then its SQL, the names of stages and owners, and the result objects)
   against one hand-written ``GROUP BY stage_id, owner_id``;
+* ``targets``: the dashboards' targets widget (decision 0099) for a manager — the sales
+  selectors ``attainment(current_targets(manager))`` — against its grouped query by hand;
 * ``owner_month``: owner × month of creation, count — the engine, which buckets in the
   reader's time zone (Asia/Jerusalem), against a ``GROUP BY`` on the UTC month
   (``strftime`` / ``date_trunc``), the cheapest bare query, which does not convert zones.
@@ -82,12 +84,32 @@ def _setup(rows: int):
                 stage=stages[n % len(stages)],
                 owner=owners[(n * 7) % OWNERS],
                 created_at=now - timedelta(minutes=(n * 5257) % (365 * 24 * 60)),
+                expected_close_date=(now - timedelta(days=(n * 13) % 365)).date(),
             )
         )
         if len(batch) == 10_000:
             Opportunity.objects.bulk_create(batch)
             batch = []
     Opportunity.objects.bulk_create(batch)
+    # This month's targets: one per owner and one per department (the dashboard's targets
+    # widget, decision 0099).
+    from kesher.sales.models import SalesTarget
+
+    month = datetime.now(UTC).date().replace(day=1)
+    SalesTarget.objects.bulk_create(
+        [
+            *(
+                SalesTarget(period="month", starts_on=month, level="person", user=o, amount=1)
+                for o in owners
+            ),
+            *(
+                SalesTarget(
+                    period="month", starts_on=month, level="department", department=d, amount=1
+                )
+                for d in departments
+            ),
+        ]
+    )
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -118,6 +140,58 @@ def _floors(vendor: str) -> dict[str, str]:
         "owner_month": f"SELECT owner_id, {month} AS m, COUNT(*) FROM sales_opportunity "
         "GROUP BY owner_id, m ORDER BY owner_id, m",
     }
+
+
+def _targets_floor(vendor: str, start, end) -> str:
+    """The targets widget's floor: the won deals of the period by owner, customer's region and
+    month — the one grouped query the sales selector makes — by hand."""
+    month = (
+        "strftime('%Y-%m', o.expected_close_date)"
+        if vendor == "sqlite"
+        else "date_trunc('month', o.expected_close_date)"
+    )
+    return (
+        f"SELECT o.owner_id, a.region_id, {month} AS m, SUM(o.amount), COUNT(*) "
+        "FROM sales_opportunity o JOIN sales_stage s ON s.id = o.stage_id "
+        "LEFT JOIN customers_account a ON a.id = o.account_id "
+        f"WHERE s.outcome = 'won' AND o.expected_close_date >= '{start}' "
+        f"AND o.expected_close_date < '{end}' GROUP BY o.owner_id, a.region_id, m"
+    )
+
+
+def _bench_targets(manager, options) -> str:
+    """The targets widget for a manager (his department's targets and their actuals) against
+    its bare grouped query, alternating."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.sales.selectors import attainment, current_targets
+
+    targets = list(current_targets(manager))
+    start = min(t.starts_on for t in targets)
+    end = max(t.ends_on for t in targets)
+    floor_sql = _targets_floor(connection.vendor, start, end)
+    with CaptureQueriesContext(connection) as queries:
+        rows = attainment(current_targets(manager))
+    full, floor = [], []
+    for round_number in range(options.warmup + options.runs):
+        t0 = time.perf_counter()
+        attainment(current_targets(manager))
+        t1 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(floor_sql)
+            cursor.fetchall()
+        t2 = time.perf_counter()
+        if round_number >= options.warmup:
+            full.append((t1 - t0) * 1000)
+            floor.append((t2 - t1) * 1000)
+    p50, p95 = _percentile(full, 50), _percentile(full, 95)
+    f50, f95 = _percentile(floor, 50), _percentile(floor, 95)
+    print(f"targets: p95 {p95:.1f} ms, floor p95 {f95:.1f} ms", flush=True)
+    return (
+        f"| `targets` (manager) | {len(rows):,} | {len(queries)} | {p50:.1f} | {p95:.1f} | "
+        f"{f50:.1f} | {f95:.1f} | ×{p95 / f95:.2f} | {p95:.1f} |"
+    )
 
 
 def _percentile(samples, pct):
@@ -183,6 +257,7 @@ def main(argv=None) -> int:
                 f"| `{key}` | {len(result.rows):,} | {len(queries)} | {p50:.1f} | {p95:.1f} | "
                 f"{f50:.1f} | {f95:.1f} | ×{p95 / f95:.2f} | {_percentile(m_samples, 95):.1f} |"
             )
+        lines.append(_bench_targets(manager, options))
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
         report = [
             f"# Grouped reports — {options.db}",
@@ -196,7 +271,9 @@ def main(argv=None) -> int:
             "alternating. Milliseconds. The engine's figure is `engine.run` for an "
             "administrator (its SQL, the names of the linked values, the result objects); the "
             "floor is the bare `GROUP BY` through a cursor. The last column is the engine for "
-            "a manager (department scope).",
+            "a manager (department scope). `targets` is the dashboard's targets widget for "
+            "the manager (`attainment(current_targets(manager))`: his department's targets and "
+            "their won actuals) against the one grouped query it makes, by hand.",
             "",
             "| report | rows | queries | p50 | p95 | floor p50 | floor p95 | p95 ratio | "
             "manager p95 |",

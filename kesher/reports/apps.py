@@ -11,4 +11,10 @@ class ReportsConfig(AppConfig):
     menu_always = True
 
     def ready(self):
-        from kesher.reports import entities  # noqa: F401  (registers reports and dashboards)
+        from kesher.integrations.attachments import register_attachments
+        from kesher.platform.tasks import on_tick
+        from kesher.reports import delivery, entities  # noqa: F401  (registers the entities)
+
+        # Scheduled reports: sent when due, their files read by the outbox (decision 0099).
+        on_tick(delivery.schedules_send_due)
+        register_attachments("report-schedules", delivery.delivery_attachments)

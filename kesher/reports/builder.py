@@ -94,10 +94,48 @@ def date_field_of(definition: dict, entity: Entity) -> str | None:
     return "created_at" if "created_at" in names else None
 
 
-def runtime_filter(params, definition: dict, entity: Entity):
+BAR_CHOICES = ("department", "region", "company")
+
+
+def _path(orm_path: str | None) -> str | None:
+    """An entity's ORM path (``account__region``) as the filter language names it, if it is at
+    most one link away."""
+    if not orm_path or orm_path.count("__") > 1:
+        return None
+    return orm_path.replace("__", ".")
+
+
+def bar_fields(entity: Entity) -> dict[str, str]:
+    """The filter bar's department, region and company as fields of ``entity``: the owner's
+    department, the entity's region and company (``Entity.region_field`` / ``company_field``);
+    those it has not are left out, and a report on it is not narrowed by them."""
+    out = {}
+    owner = _path(entity.owner_field)
+    if owner and "." not in owner:
+        out["department"] = f"{owner}.department"
+    for name, orm_path in (("region", entity.region_field), ("company", entity.company_field)):
+        path = _path(orm_path)
+        if path:
+            out[name] = path
+    return out
+
+
+def bar_options(user) -> dict[str, list]:
+    """The departments, regions and companies the filter bar offers ``user``: those he may see."""
+    out: dict[str, list] = {}
+    for name, key in zip(BAR_CHOICES, ("departments", "regions", "companies"), strict=True):
+        if key in registry and can(user, key, "view"):
+            out[name] = list(registry.get(key).queryset().visible_to(user).order_by("pk")[:200])
+        else:
+            out[name] = []
+    return out
+
+
+def runtime_filter(params, definition: dict, entity: Entity, user=None):
     """The reader's filter bar as a filter-language expression: ``period`` on the report's date,
-    ``owner`` ("me" or a user id) on the record's owner, and ``filter`` (the language itself).
-    A ValidationError under "filter" for a bad one."""
+    ``owner`` ("me" or a user id) on the record's owner, ``department`` (the owner's),
+    ``region`` and ``company`` (ids), and ``filter`` (the language itself). A ValidationError
+    under "filter" for a bad one."""
     parts = []
     period = params.get("period", "")
     if period:
@@ -115,6 +153,20 @@ def runtime_filter(params, definition: dict, entity: Entity):
                 {"filter": [_("The value for %(field)s must be a record id.") % {"field": "owner"}]}
             )
         parts.append({"field": entity.owner_field, "op": "eq", "value": value})
+    for name, path in bar_fields(entity).items():
+        value = params.get(name, "")
+        if not value:
+            continue
+        if not value.isdigit():
+            raise ValidationError(
+                {"filter": [_("The value for %(field)s must be a record id.") % {"field": name}]}
+            )
+        try:
+            ref = filterlang.resolve_field(entity, path, user=user)
+        except ValidationError:
+            continue  # a field hidden from the reader: this report is not narrowed by it
+        op = "has" if ref.kind == "multi" else "eq"
+        parts.append({"field": path, "op": op, "value": int(value)})
     raw = params.get("filter", "")
     expression = parse_filter(raw) if raw else None
     if expression:
@@ -158,6 +210,9 @@ def definition_from(params, entity_key: str) -> dict:
         definition["limit"] = int(limit) if limit.isdigit() else limit
     definition["display"] = params.get("display") or "table"
     definition["chart"] = params.get("chart") or "bar"
+    target = params.get("target", "").strip()
+    if target:
+        definition["target"] = target
     if params.get("period") and params.get("period_field"):
         definition["period"] = {"field": params["period_field"], "period": params["period"]}
     return definition
@@ -172,6 +227,7 @@ def form_values(definition: dict) -> dict:
         "display": definition.get("display", "table"),
         "chart": definition.get("chart", "bar"),
         "limit": definition.get("limit") or "",
+        "target": definition.get("target") or "",
     }
     for i, group in enumerate(definition.get("group_by") or [], start=1):
         values[f"g{i}"] = group.get("field", "")

@@ -54,12 +54,51 @@ def _category_axes(option: dict, categories: list[str], rtl: bool) -> None:
     option["yAxis"] = {"type": "value", "position": "right" if rtl else "left"}
 
 
+def _series_type(kind: str) -> dict:
+    if kind == "area":
+        return {"type": "line", "areaStyle": {"opacity": 0.35}}
+    return {"type": "line" if kind == "line" else "bar"}
+
+
+def _gauge(result: Result, rtl: bool, title: str) -> dict | None:
+    """The first figure against the definition's target: an arc from 0 to the target (or to
+    the figure, if it went past it), with the share of the target in its middle."""
+    target = result.definition.target
+    if target is None or not result.totals:
+        return None
+    value = _number(result.totals[0])
+    top = max(float(target), float(value or 0))
+    share = round(float(value or 0) * 100 / float(target)) if target else 0
+    option = _base(rtl, title)
+    option.pop("legend")
+    option.pop("grid")
+    option["series"] = [
+        {
+            "type": "gauge",
+            "name": result.definition.measures[0].label(),
+            "min": 0,
+            "max": top,
+            "progress": {"show": True, "width": 14},
+            "axisLine": {"lineStyle": {"width": 14}},
+            "axisLabel": {"show": False},
+            "splitLabel": {"show": False},
+            "pointer": {"show": False},
+            "title": {"show": False},
+            "detail": {"valueAnimation": False, "fontSize": 26, "formatter": f"{share}%"},
+            "data": [{"value": value, "drill": result.drill_all}],
+        }
+    ]
+    return option
+
+
 def option_for(result: Result, title: str = "") -> dict | None:
     """The ECharts option of a report's result, or None when it is no chart (a KPI number is
     drawn by the page itself)."""
     definition = result.definition
     kind = definition.chart
     rtl = bool(get_language_bidi())
+    if kind == "gauge":
+        return _gauge(result, rtl, title)
     if kind == "kpi" or not definition.groups or not result.rows:
         return None
     option = _base(rtl, title)
@@ -100,9 +139,9 @@ def option_for(result: Result, title: str = "") -> dict | None:
         labels = list(categories)
         option["series"] = [
             {
-                "type": "line" if kind == "line" else "bar",
+                **_series_type(kind),
                 "name": name,
-                "stack": "all" if kind == "stacked_bar" else None,
+                "stack": "all" if kind in ("stacked_bar", "area") else None,
                 "data": [
                     {"value": _number(rows[c].figures[0]), "drill": rows[c].drill}
                     if c in rows
@@ -119,7 +158,7 @@ def option_for(result: Result, title: str = "") -> dict | None:
     labels = [row.groups[0].label for row in result.rows]
     option["series"] = [
         {
-            "type": "line" if kind == "line" else "bar",
+            **_series_type(kind),
             "name": first_measure,
             "data": [{"value": _number(row.figures[0]), "drill": row.drill} for row in result.rows],
         }

@@ -59,6 +59,7 @@ __all__ = [
     "MAX_GROUPS",
     "Definition",
     "Result",
+    "money_text",
     "parse",
     "run",
 ]
@@ -92,11 +93,15 @@ CHARTS = {
     "bar": gettext_lazy("Bars"),
     "stacked_bar": gettext_lazy("Stacked bars"),
     "line": gettext_lazy("Line"),
+    "area": gettext_lazy("Area"),
     "pie": gettext_lazy("Pie"),
     "donut": gettext_lazy("Donut"),
     "funnel": gettext_lazy("Funnel"),
     "kpi": gettext_lazy("Number (KPI)"),
+    "gauge": gettext_lazy("Gauge against a target"),
 }
+# Charts of one figure, not grouped: a number, or a gauge against the definition's target.
+SINGLE_FIGURE_CHARTS = ("kpi", "gauge")
 KPI_PERIODS = ("today", "this_week", "this_month", "this_quarter", "this_year")
 _TRUNC = {
     "day": TruncDay,
@@ -160,6 +165,7 @@ class Definition:
     display: str = "table"
     chart: str = "bar"
     period: tuple[FieldRef, str] | None = None
+    target: Decimal | None = None
 
 
 def _field_label(ref: FieldRef) -> str:
@@ -256,8 +262,21 @@ def parse(raw, user) -> Definition:
             period = (ref, period_raw["period"])
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    if chart == "kpi" and display == "chart" and groups:
+    if chart in SINGLE_FIGURE_CHARTS and display == "chart" and groups:
         errors["chart"] = [_("A KPI number has no groupings.")]
+    target = None
+    if raw.get("target") not in (None, ""):
+        try:
+            if isinstance(raw["target"], bool):
+                raise ValueError
+            target = Decimal(str(raw["target"]))
+            if not target.is_finite() or not 0 < target < Decimal("1e15"):
+                raise ValueError
+        except (ValueError, ArithmeticError):
+            errors["target"] = [_("The target is a number greater than zero.")]
+            target = None
+    if chart == "gauge" and display == "chart" and target is None and "target" not in errors:
+        errors["target"] = [_("A gauge needs a target.")]
     if errors:
         raise ValidationError(errors)
     return Definition(
@@ -272,6 +291,7 @@ def parse(raw, user) -> Definition:
         display=display,
         chart=chart,
         period=period,
+        target=target,
     )
 
 
@@ -361,6 +381,7 @@ class Result:
             ],
             "totals": [_jsonable(v) for v in self.totals],
             "previous": None if self.previous is None else [_jsonable(v) for v in self.previous],
+            "target": _jsonable(d.target),
             "truncated": self.truncated,
             "drill": self.drill_all,
         }
@@ -425,6 +446,13 @@ def format_figure(measure: Measure, value) -> str:
     else:
         text = number_format(value, force_grouping=True)
     return f"₪ {text}" if measure.is_money else text
+
+
+def money_text(value) -> str:
+    """An amount in shekels as figures show it; empty for none."""
+    if value is None:
+        return ""
+    return f"₪ {number_format(round(Decimal(str(value)), 2), 2, force_grouping=True)}"
 
 
 def _expression(ref: FieldRef):

@@ -5,8 +5,8 @@ app's (REQ CX-8; decision 0071)."""
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, Section, register
-from kesher.reports import services
-from kesher.reports.models import Dashboard, Report
+from kesher.reports import delivery, services
+from kesher.reports.models import Dashboard, Report, ReportSchedule
 
 reports = register(
     Entity(
@@ -87,5 +87,58 @@ dashboards = register(
         custom_fields=False,
         natural_keys=("name",),
         api_example={"name": "המספרים שלי", "widgets": [{"report": 1, "width": 6}]},
+    )
+)
+
+report_schedules = register(
+    Entity(
+        key="report-schedules",
+        model=ReportSchedule,
+        label=_("scheduled report"),
+        label_plural=_("Scheduled reports"),
+        icon="📧",
+        nav_order=92,
+        in_navigation=False,  # reached from a report's page and the reports menu
+        list_columns=("report", "frequency", "formats", "active", "next_run_at", "owner"),
+        form_fields=(
+            "report",
+            "recipients",
+            "frequency",
+            "weekday",
+            "day_of_month",
+            "hour",
+            "formats",
+            "note",
+            "active",
+            "owner",
+        ),
+        sections=(
+            Section(_("Report"), ("report", "recipients", "formats", "note", "active", "owner")),
+            Section(
+                _("When"),
+                ("frequency", "weekday", "day_of_month", "hour", "next_run_at", "last_run_at"),
+            ),
+        ),
+        search_words=("note",),
+        filter_fields=("report", "frequency", "active", "owner"),
+        ordering_fields=("next_run_at", "id"),
+        default_ordering=("next_run_at", "id"),
+        select_related=("report", "owner"),
+        create_service=delivery.schedule_create,
+        update_service=delivery.schedule_update,
+        delete_service=delivery.schedule_delete,
+        importable=False,
+        custom_fields=False,
+        api_example={
+            "report": 1,
+            "recipients": [3, 7],
+            "frequency": "weekly",
+            "weekday": 6,
+            "day_of_month": 1,
+            "hour": 7,
+            "formats": "pdf_xlsx",
+            "note": "המספרים של השבוע, לישיבת ההנהלה.",
+            "active": True,
+        },
     )
 )

@@ -13,8 +13,11 @@ from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
 
 __all__ = [
+    "check_may_change",
+    "dashboard_add_widget",
     "dashboard_create",
     "dashboard_delete",
+    "dashboard_remove_widget",
     "dashboard_update",
     "report_create",
     "report_delete",
@@ -22,6 +25,8 @@ __all__ = [
 ]
 
 WIDTHS = (3, 4, 6, 8, 12)
+# Widgets that are no report: "targets" — the reader's sales targets against their actuals.
+WIDGET_KINDS = ("targets",)
 MAX_WIDGETS = 24
 
 
@@ -67,7 +72,7 @@ def report_create(*, actor, data: dict, m2m=None) -> Report:
     return record_create("reports", actor=actor, data=_checked_definition(data, actor), m2m=m2m)
 
 
-def _check_may_change(record, actor) -> None:
+def check_may_change(record, actor) -> None:
     """A report or dashboard shared with ``actor`` is his to read, not to change: only those in
     his grant's own scope are (decision 0071)."""
     if actor is None:
@@ -82,18 +87,18 @@ def _check_may_change(record, actor) -> None:
 
 
 def report_delete(report: Report, *, actor, expected_version=None) -> None:
-    _check_may_change(report, actor)
+    check_may_change(report, actor)
     record_delete(report, actor=actor, expected_version=expected_version)
 
 
 def dashboard_delete(dashboard: Dashboard, *, actor, expected_version=None) -> None:
-    _check_may_change(dashboard, actor)
+    check_may_change(dashboard, actor)
     record_delete(dashboard, actor=actor, expected_version=expected_version)
 
 
 @transaction.atomic
 def report_update(report: Report, *, actor, data: dict, m2m=None, expected_version=None) -> Report:
-    _check_may_change(report, actor)
+    check_may_change(report, actor)
     if "definition" in data or "entity" in data:
         data = _checked_definition(data, actor, report)
     return record_update(report, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
@@ -111,11 +116,15 @@ def _checked_widgets(data: dict, actor) -> dict:
     cleaned = []
     ids = []
     for widget in widgets:
-        if not isinstance(widget, dict) or not isinstance(widget.get("report"), int):
-            raise ValidationError({"widgets": [_("Each widget names a report by its id.")]})
-        width = widget.get("width", 6)
+        width = widget.get("width", 6) if isinstance(widget, dict) else None
         if width not in WIDTHS:
             raise ValidationError({"widgets": [_("A widget's width is 3, 4, 6, 8 or 12.")]})
+        if isinstance(widget, dict) and widget.get("kind") in WIDGET_KINDS:
+            # Not a report: the sales targets against their actuals (REQ RE-2, SA-7).
+            cleaned.append({"kind": widget["kind"], "width": width})
+            continue
+        if not isinstance(widget, dict) or not isinstance(widget.get("report"), int):
+            raise ValidationError({"widgets": [_("Each widget names a report by its id.")]})
         ids.append(widget["report"])
         cleaned.append({"report": widget["report"], "width": width})
     known = set(Report.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
@@ -137,11 +146,42 @@ def dashboard_create(*, actor, data: dict, m2m=None) -> Dashboard:
 def dashboard_update(
     dashboard: Dashboard, *, actor, data: dict, m2m=None, expected_version=None
 ) -> Dashboard:
-    _check_may_change(dashboard, actor)
+    check_may_change(dashboard, actor)
     return record_update(
         dashboard,
         actor=actor,
         data=_checked_widgets(data, actor),
         m2m=m2m,
         expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def dashboard_add_widget(
+    dashboard: Dashboard | None, *, actor, report: Report, width: int = 6
+) -> Dashboard:
+    """Put ``report`` last on ``dashboard`` (None: on a new dashboard of the actor's own),
+    as ``width`` twelfths of the row: the widget editor of the report's page (issue 21)."""
+    widget = {"report": report.pk, "width": width}
+    if dashboard is None:
+        return dashboard_create(actor=actor, data={"name": _("My dashboard"), "widgets": [widget]})
+    locked = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+    return dashboard_update(
+        locked,
+        actor=actor,
+        data={"widgets": [*(locked.widgets or []), widget]},
+        expected_version=locked.version,
+    )
+
+
+@transaction.atomic
+def dashboard_remove_widget(dashboard: Dashboard, *, actor, index: int) -> Dashboard:
+    """Take the ``index``-th widget off ``dashboard``."""
+    locked = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+    widgets = list(locked.widgets or [])
+    if not isinstance(index, int) or not 0 <= index < len(widgets):
+        raise ValidationError({"widgets": [_("Unknown widget.")]})
+    del widgets[index]
+    return dashboard_update(
+        locked, actor=actor, data={"widgets": widgets}, expected_version=locked.version
     )

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kesher.org.models import Role
 from kesher.platform import access
@@ -61,7 +62,7 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
     context["figure_labels"] = [m.label() for m in d.measures]
     if d.display == "pivot" and len(d.groups) >= 2:
         context["pivot"] = result.pivot()
-    if d.period is not None or (d.display == "chart" and d.chart == "kpi"):
+    if d.period is not None or (d.display == "chart" and d.chart in engine.SINGLE_FIGURE_CHARTS):
         figures = []
         for i, measure in enumerate(d.measures):
             value = result.totals[i] if result.totals else None
@@ -77,6 +78,12 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
                     if result.previous is not None
                     else "",
                     "change": change,
+                    "target": engine.format_figure(measure, d.target)
+                    if d.target is not None and i == 0
+                    else "",
+                    "share": round(float(value) * 100 / float(d.target))
+                    if d.target is not None and i == 0 and value is not None
+                    else None,
                 }
             )
         context["kpi"] = figures
@@ -88,7 +95,7 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
 def _run(request, definition: dict, title: str, chart_id: str, params=None) -> dict:
     """Parse and run ``definition`` for the reader with the filter bar's runtime filter."""
     parsed = engine.parse(definition, request.user)
-    runtime = builder.runtime_filter(params or request.GET, definition, parsed.entity)
+    runtime = builder.runtime_filter(params or request.GET, definition, parsed.entity, request.user)
     result = engine.run(parsed, request.user, runtime)
     return result_context(result, title, chart_id)
 
@@ -225,11 +232,26 @@ def report_detail(request, pk):
     report = _report_for(request, pk)
     context: dict = {"report": report, "periods": _periods(), "errors": []}
     context["params"] = request.GET
+    if report.entity in registry:
+        fields = builder.bar_fields(registry.get(report.entity))
+        context["bar"] = {k: v for k, v in builder.bar_options(request.user).items() if k in fields}
     try:
         context.update(_run(request, report.definition, report.name, f"chart-{report.pk}"))
     except ValidationError as exc:
         context["errors"] = exc.messages
     context["can_change"] = can(request.user, "reports", "change") and _mine(request.user, report)
+    context["can_schedule"] = can(request.user, "report-schedules", "add")
+    context["my_dashboards"] = list(changeable_dashboards(request.user))
+    context["can_new_dashboard"] = can(request.user, "dashboards", "add") and can(
+        request.user, "dashboards", "change"
+    )
+    context["widths"] = [
+        (12, _("Whole row")),
+        (6, _("Half a row")),
+        (4, _("A third of a row")),
+        (3, _("A quarter of a row")),
+    ]
+    context["export_formats"] = [("csv", "CSV"), ("xlsx", "XLSX"), ("pdf", "PDF")]
     context["definition_json"] = json.dumps(report.definition, ensure_ascii=False, indent=2)
     return render(request, "reports/detail.html", context, status=400 if context["errors"] else 200)
 
@@ -274,12 +296,21 @@ def dashboard(request, pk=None):
             for r in Report.objects.visible_to(request.user).filter(pk__in=ids)
             if can(request.user, r.entity, "view")
         }
+        targets = can(request.user, "sales-targets", "view")
         widgets = [
-            {"report": readable[w["report"]], "width": w.get("width", 6)}
-            for w in chosen.widgets
-            if w.get("report") in readable
+            {
+                "report": readable.get(w.get("report")),
+                "kind": w.get("kind", "report"),
+                "width": w.get("width", 6),
+                "index": i,
+            }
+            for i, w in enumerate(chosen.widgets)
+            if isinstance(w, dict)
+            and (w.get("report") in readable or (w.get("kind") == "targets" and targets))
         ]
-    query = {k: request.GET[k] for k in ("period", "owner") if request.GET.get(k)}
+    query = {
+        k: request.GET[k] for k in ("period", "owner", *builder.BAR_CHOICES) if request.GET.get(k)
+    }
     return render(
         request,
         "reports/dashboard.html",
@@ -289,7 +320,10 @@ def dashboard(request, pk=None):
             "widgets": widgets,
             "periods": _periods(),
             "params": request.GET,
+            "bar": builder.bar_options(request.user),
             "query": "&".join(f"{k}={v}" for k, v in query.items() if _safe(k, v)),
+            "can_change": chosen is not None
+            and changeable_dashboards(request.user).filter(pk=chosen.pk).exists(),
         },
     )
 
@@ -298,3 +332,131 @@ def _safe(key: str, value: str) -> bool:
     if key == "period":
         return value in filterlang.PERIODS
     return value == "me" or value.isdigit()
+
+
+@login_required
+def report_export(request, pk, fmt):
+    """The report's figures for the reader as CSV, XLSX or PDF, with the filter bar's runtime
+    filter (issue 21 "Delivery"; decision 0099). A definition he may not run is refused, in his
+    language, and nothing is made."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from kesher.platform import accesslog
+    from kesher.reports import exports
+
+    if fmt not in exports.FORMATS:
+        raise Http404
+    report = _report_for(request, pk)
+    try:
+        context = _run(request, report.definition, report.name, "chart")
+    except ValidationError as exc:
+        return render(
+            request,
+            "reports/detail.html",
+            {
+                "report": report,
+                "periods": _periods(),
+                "errors": exc.messages,
+                "params": request.GET,
+            },
+            status=400,
+        )
+    context.update(
+        reader=request.user.get_full_name() or request.user.get_username(),
+        description=report.description,
+    )
+    accesslog.note("export", report.entity)
+    content = exports.render(context["result"], fmt, report.name, context)
+    response = HttpResponse(content, content_type=exports.MIME_TYPES[fmt])
+    response["Content-Disposition"] = (
+        content_disposition_header(True, exports.filename(report.name, fmt)) or ""
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def changeable_dashboards(user):
+    """The dashboards ``user`` may change: his grant's own scope, not those only shared."""
+    if not can(user, "dashboards", "change"):
+        return Dashboard.objects.none()
+    return access.scope_queryset(Dashboard.objects.all(), user, shared=False).order_by("name", "id")
+
+
+@login_required
+@require_POST
+def report_add_to_dashboard(request, pk):
+    """The report's page puts it on one of the reader's dashboards, or on a new one of his."""
+    from kesher.reports.services import dashboard_add_widget
+
+    report = _report_for(request, pk)
+    if not can(request.user, "dashboards", "change"):
+        raise PermissionDenied
+    chosen = request.POST.get("dashboard", "")
+    width = request.POST.get("width", "6")
+    if chosen == "new" and not can(request.user, "dashboards", "add"):
+        raise PermissionDenied
+    try:
+        dashboard = None
+        if chosen != "new":
+            dashboard = (
+                changeable_dashboards(request.user)
+                .filter(pk=int(chosen) if chosen.isdigit() else 0)
+                .first()
+            )
+            if dashboard is None:
+                raise ValidationError({"dashboard": [_("Choose one of your dashboards.")]})
+        saved = dashboard_add_widget(
+            dashboard,
+            actor=request.user,
+            report=report,
+            width=int(width) if width.isdigit() else 0,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("report_detail", pk=report.pk)
+    messages.success(request, _("Added to the dashboard “%(name)s”.") % {"name": saved.name})
+    return redirect("dashboard_show", pk=saved.pk)
+
+
+@login_required
+@require_POST
+def dashboard_remove(request, pk, index):
+    """Take one widget off a dashboard the reader may change."""
+    from kesher.reports.services import dashboard_remove_widget
+
+    if not can(request.user, "dashboards", "change"):
+        raise PermissionDenied
+    dashboard = get_object_or_404(changeable_dashboards(request.user), pk=pk)
+    try:
+        dashboard_remove_widget(dashboard, actor=request.user, index=index)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("dashboard_show", pk=dashboard.pk)
+
+
+@login_required
+def targets_widget(request):
+    """A dashboard's widget of the reader's sales targets holding today, each against its actual
+    (REQ RE-2, SA-7): the targets he may see — a rep his own, a manager his department's —
+    with the sales app's live attainment (won deals; confirmed orders for a product group)."""
+    from kesher.sales.selectors import attainment, current_targets
+
+    if not can(request.user, "sales-targets", "view"):
+        raise PermissionDenied
+    rows = [
+        {
+            "target": row.target,
+            "amount": engine.money_text(row.target.amount),
+            "actual_amount": engine.money_text(row.actual_amount),
+            "amount_percent": row.amount_percent,
+            "count": row.target.count,
+            "actual_count": row.actual_count,
+            "count_percent": row.count_percent,
+        }
+        for row in attainment(current_targets(request.user))
+    ]
+    return render(request, "reports/targets_widget.html", {"rows": rows})
