@@ -171,6 +171,12 @@ def test_the_api_move_reads_the_deals_stage_with_the_deal(users, api_for):
         q for q in captured.captured_queries if q["sql"].startswith('SELECT "sales_stage"')
     ]
     assert len(stage_reads) == 1
+    # The deal is read before the move and locked by it; the answer is the row it wrote.
+    deal_reads = [
+        q for q in captured.captured_queries if q["sql"].startswith('SELECT "sales_opportunity"')
+    ]
+    assert len(deal_reads) == 2
+    assert (moved.json()["stage"], moved.json()["version"], moved["ETag"]) == (back, 3, '"3"')
 
 
 def test_a_stuck_deal_is_flagged_on_its_page(users, client_for):
