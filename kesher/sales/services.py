@@ -266,10 +266,15 @@ def _linked(contact, role: str) -> dict:
 
 
 def opportunity_link_contact(
-    opportunity: Opportunity, *, actor, contact, role: str = ""
+    opportunity: Opportunity, *, actor, contact, role: str = "", new_deal: bool = False
 ) -> OpportunityContact:
-    """Add a contact to a deal in a role (decision maker, user …), audited on the deal."""
-    if OpportunityContact.objects.filter(opportunity=opportunity, contact=contact).exists():
+    """Add a contact to a deal in a role (decision maker, user …), audited on the deal.
+    ``new_deal``: the deal was made just now in this transaction, so it has no contacts yet (a
+    conversion: the check's read saved)."""
+    if (
+        not new_deal
+        and OpportunityContact.objects.filter(opportunity=opportunity, contact=contact).exists()
+    ):
         raise ValidationError({"contacts": [_("The contact is already on this deal.")]})
     link = OpportunityContact(opportunity=opportunity, contact=contact, role=role.strip())
     # The role's own checks; the pair's uniqueness was just checked and both records are here
@@ -497,7 +502,9 @@ def lead_convert(
         data.setdefault("stage", first_stage())
         deal = opportunity_create(actor=actor, data=data)
         if contact is not None:
-            opportunity_link_contact(deal, actor=actor, contact=contact, role=locked.title)
+            opportunity_link_contact(
+                deal, actor=actor, contact=contact, role=locked.title, new_deal=True
+            )
         result.opportunity = deal
     target = next(
         (

@@ -248,4 +248,10 @@ def test_a_conversion_reads_the_leads_links_with_it(users):
     ]
     # The "converted" status is read once; nothing else of the lead's links on its own.
     assert len(singles) == 1, singles
+    # The deal made just now has no contacts to check the new link against.
+    assert not [
+        q
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "sales_opportunitycontact"' in q["sql"]
+    ]
     assert Lead.objects.get(pk=lead.pk).status.value == "converted"
