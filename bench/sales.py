@@ -20,9 +20,9 @@ Figures, each beside its floor, in rounds (every figure, then its floor, round a
   cards with their owner's and account's names in one ``UNION ALL``). Target p95 ≤ 100 ms and
   ≤ 3× the floor.
 * ``move`` — moving a deal from "potential" to "proposal" with 20 enabled automation rules on
-  deals (2 meant for this move, 18 not — of which 2 match anyway: the engine compares a stage
-  by name, and the other pipelines have a "proposal" too; the 4 runs are written and queued,
-  no worker runs here), through the service ``opportunity_move_stage`` and through
+  deals (2 meant for this move, 18 not — among them the other pipelines' "proposal", of the
+  same name, which the engine tells apart by the stage's id; the 2 runs are written and
+  queued, no worker runs here), through the service ``opportunity_move_stage`` and through
   ``POST /api/v1/opportunities/<id>/move/``; a different deal each time; floor: the move's own
   writes (the deal's update, its audit entry, the queued runs) replayed bare in one transaction.
   Target p95 ≤ 50 ms and ≤ 2× the floor.
@@ -562,9 +562,9 @@ def _main_statements(call: Callable[[], object], needle: str) -> list[tuple[str,
 def _rules(admin, pipelines: list) -> None:
     """20 enabled rules on deals: 12 "stage becomes" another pipeline's stage, 6 "field
     changed" on fields a move leaves alone, and the 2 a move from potential to proposal
-    matches ("becomes proposal", "leaves potential"). The automation engine compares a stage
-    by its name, so the two "becomes proposal" meant for the other pipelines' stage of the same
-    name match as well: 4 runs a move."""
+    matches ("becomes proposal", "leaves potential"): 2 runs a move. The two "becomes
+    proposal" meant for the other pipelines' stage of the same name do not match: an event
+    shows the stage by its name, and the engine confirms the stage's id (``Event.ids``)."""
     from kesher.automation.engine import invalidate_rules
     from kesher.automation.services import rule_create
 
@@ -749,7 +749,7 @@ def measure_reads_and_moves(runs: int, warmup: int, profile: str | None) -> tupl
     descriptions = {
         "board.page": f"GET {board_url} — the board page of pipeline 1 (50% of the deals)",
         "board.selector": "selectors.board(admin, pipeline 1)",
-        "move.service": "opportunity_move_stage: potential → proposal, 20 rules (4 match)",
+        "move.service": "opportunity_move_stage: potential → proposal, 20 rules (2 match)",
         "move.api": "POST /api/v1/opportunities/<id>/move/ — the same move through the API",
         "forecast.selector": f"selectors.forecast(admin, {year}, Q{quarter})",
         "forecast.api": f"GET {forecast_url}",

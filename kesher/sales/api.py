@@ -201,7 +201,7 @@ class OpportunityMoveView(APIView):
             return Response({"detail": str(error)}, status=412)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
-        deal = Opportunity.objects.select_related("stage", "account", "owner").get(pk=deal.pk)
+        # The deal as the move wrote it (its row was read locked): not read again.
         data = serializer_for(registry.get("opportunities"))(deal, context={"request": request})
         return Response(data.data, headers={"ETag": f'"{deal.version}"'})
 

@@ -115,7 +115,15 @@ def lead_convert_page(request, pk):
 # --- the board (REQ SA-2, SA-3) -----------------------------------------------------------------
 
 
-def _board_context(request, pipeline, error: str = "", failed=None) -> dict:
+def _board_pipelines(pk) -> tuple[Pipeline, list[Pipeline]]:
+    """The board's pipeline and the active ones to switch to, in one query when it is one of
+    them (an inactive one is still shown by its address)."""
+    pipelines = list(Pipeline.objects.filter(active=True).order_by("order", "pk"))
+    pipeline = next((p for p in pipelines if p.pk == pk), None)
+    return pipeline or get_object_or_404(Pipeline, pk=pk), pipelines
+
+
+def _board_context(request, pipeline, error: str = "", failed=None, pipelines=None) -> dict:
     user = request.user
     views = list(board_views(user))
     view = next((v for v in views if str(v.pk) == request.GET.get("view")), None)
@@ -132,7 +140,11 @@ def _board_context(request, pipeline, error: str = "", failed=None) -> dict:
         columns = board(user, pipeline, **options)
     return {
         "pipeline": pipeline,
-        "pipelines": Pipeline.objects.filter(active=True).order_by("order", "pk"),
+        "pipelines": (
+            pipelines
+            if pipelines is not None
+            else Pipeline.objects.filter(active=True).order_by("order", "pk")
+        ),
         "board": columns,
         "views": views,
         "view": view,
@@ -161,8 +173,9 @@ def board_page(request, pk):
     """A pipeline's deals, a column per stage with its count and sum; cards coloured by their
     time in the stage, moved by dragging or with their "move to" menu (REQ SA-2, SA-3)."""
     entity_for("opportunities", request.user, "view")
-    pipeline = get_object_or_404(Pipeline, pk=pk)
-    return render_partial(request, "sales/board.html", _board_context(request, pipeline), "board")
+    pipeline, pipelines = _board_pipelines(pk)
+    context = _board_context(request, pipeline, pipelines=pipelines)
+    return render_partial(request, "sales/board.html", context, "board")
 
 
 @login_required

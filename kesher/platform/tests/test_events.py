@@ -130,3 +130,99 @@ def test_a_commits_subscribers_read_the_schema_stamps_once_between_them(
     finally:
         events.unsubscribe("updated", reads_a_cache)
         events.unsubscribe("*", reads_a_cache)
+
+
+def test_a_failing_subscriber_is_rolled_back_alone(
+    users, received, django_capture_on_commit_callbacks, caplog
+):
+    """The subscribers of a commit write in one transaction, each in a savepoint of its own
+    (decision 0096): one that wrote and then failed leaves nothing, nor what it asked to run
+    after commit; the others' writes and the user's stay."""
+    admin = users["admin"]
+    after_commit: list[str] = []
+    first: list[int] = []
+
+    def writes_then_fails(event):
+        if event.entity != "accounts" or event.object_id != first[0]:
+            return
+        Account.objects.filter(pk=event.object_id).update(city="חצי")
+        transaction.on_commit(lambda: after_commit.append("the failed one's"))
+        raise RuntimeError("subscriber bug")
+
+    def writes(event):
+        if event.entity == "accounts" and event.object_id == first[0]:
+            Account.objects.filter(pk=event.object_id).update(name="Followed up")
+            transaction.on_commit(lambda: after_commit.append("the good one's"))
+
+    events.subscribe(events.CREATED, writes_then_fails)
+    events.subscribe(events.CREATED, writes)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            first.append(make_account(admin, name="Sturdy", city="חיפה").pk)
+    finally:
+        events.unsubscribe(events.CREATED, writes_then_fails)
+        events.unsubscribe(events.CREATED, writes)
+    assert Account.objects.filter(pk=first[0]).values_list("name", "city").get() == (
+        "Followed up",
+        "חיפה",
+    )
+    assert after_commit == ["the good one's"]
+    assert "subscriber bug" in caplog.text
+
+
+def test_subscribers_that_send_nothing_cost_no_statement(users, django_capture_on_commit_callbacks):
+    """The delivery's savepoints are made only before a subscriber's first statement: a save
+    that no subscriber acts on (no rule, no follower, no webhook) costs none (decision 0096)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.platform import stamps
+
+    seen: list[int] = []
+
+    def counts(event):
+        seen.append(event.object_id)
+
+    def deliver_one(account) -> list[str]:
+        with django_capture_on_commit_callbacks() as delivery:
+            events.emit(events.Event(events.CREATED, "accounts", account.pk, None))
+        with CaptureQueriesContext(connection) as captured:
+            for deliver in delivery:
+                deliver()
+        return [q["sql"] for q in captured.captured_queries]
+
+    account = make_account(users["admin"], name="Acme")
+    events.subscribe("*", counts)
+    try:
+        with stamps.remembered_for_request():  # as in a request: the stamps are read once
+            deliver_one(account)  # the subscribers' per-process caches are filled
+            assert deliver_one(account) == []
+    finally:
+        events.unsubscribe("*", counts)
+    assert seen == [account.pk, account.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commits_subscribers_write_in_one_transaction(users):
+    """After the user's commit, every subscriber of its events runs inside one transaction:
+    their writes commit once together (a deal's move: two commits, not three)."""
+    from django.db import connection
+
+    admin = users["admin"]
+    seen: list[tuple[bool, int]] = []
+
+    def writes(event):
+        if event.name == "created" and event.entity == "accounts":
+            seen.append((connection.in_atomic_block, len(connection.savepoint_ids)))
+            Account.objects.filter(pk=event.object_id).update(city="נתניה")
+
+    events.subscribe(events.CREATED, writes)
+    events.subscribe("*", writes)
+    try:
+        account = make_account(admin, name="Acme")
+    finally:
+        events.unsubscribe(events.CREATED, writes)
+        events.unsubscribe("*", writes)
+    assert seen == [(True, 0), (True, 0)]
+    account.refresh_from_db()
+    assert account.city == "נתניה"

@@ -143,7 +143,8 @@ def board_cards(context, board, column):
     stuck = f'<span class="badge text-bg-danger">{escape(_("Stuck"))}</span>'
     label, button = escape(_("Move to")), escape(_("Move"))
     draggable = ' draggable="true"' if can_move else ""
-    days_text: dict[int, str] = {}
+    # Shared by the board's columns: "12 days in the stage" put into words once a page.
+    days_text: dict[int, str] = context.render_context.setdefault("board_days_text", {})
     owners: dict[int, str] = {}
     cards = []
     for card in column.cards:

@@ -171,6 +171,12 @@ def test_the_api_move_reads_the_deals_stage_with_the_deal(users, api_for):
         q for q in captured.captured_queries if q["sql"].startswith('SELECT "sales_stage"')
     ]
     assert len(stage_reads) == 1
+    # The deal is read before the move and locked by it; the answer is the row it wrote.
+    deal_reads = [
+        q for q in captured.captured_queries if q["sql"].startswith('SELECT "sales_opportunity"')
+    ]
+    assert len(deal_reads) == 2
+    assert (moved.json()["stage"], moved.json()["version"], moved["ETag"]) == (back, 3, '"3"')
 
 
 def test_a_stuck_deal_is_flagged_on_its_page(users, client_for):
@@ -313,3 +319,17 @@ def test_the_board_page_reads_no_more_for_more_cards(users, client_for):
             rep, stage=stage(("order", "won", "proposal")[index % 3]), owner=rep, account=account
         )
     assert queries() == few
+
+
+def test_the_board_page_reads_its_pipeline_with_the_switcher(users, client_for):
+    """The board's pipeline is found among the active ones the page offers to switch to: one
+    read of the pipelines, not two; an inactive one is still shown by its address."""
+    client = client_for(users["sales_rep"])
+    pipeline = _pipeline()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/sales/board/{pipeline.pk}/").status_code == 200
+    reads = [q for q in captured.captured_queries if 'FROM "sales_pipeline"' in q["sql"]]
+    assert len(reads) == 1
+    type(pipeline).objects.filter(pk=pipeline.pk).update(active=False)
+    assert client.get(f"/sales/board/{pipeline.pk}/").status_code == 200
+    assert client.get("/sales/board/987654/").status_code == 404

@@ -228,3 +228,30 @@ def test_the_deals_page_lists_its_contacts_with_roles_the_reader_may_see(users, 
     assert "דנה לוי" in panel
     assert "מנהלת רכש" in panel
     assert "חסוי" not in html
+
+
+def test_a_conversion_reads_the_leads_links_with_it(users):
+    """The lead is locked with the links the conversion names (its owner, source, status and
+    campaigns), not read one by one after it; the whole conversion's statements are fixed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rep = users["sales_rep"]
+    lead = _lead(rep, status=choice("lead_status", "new"))
+    with CaptureQueriesContext(connection) as captured:
+        lead_convert(Lead.objects.get(pk=lead.pk), actor=rep, opportunity={"amount": "1000"})
+    singles = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT")
+        and ('FROM "platform_choice"' in q["sql"] or 'FROM "org_user"' in q["sql"])
+    ]
+    # The "converted" status is read once; nothing else of the lead's links on its own.
+    assert len(singles) == 1, singles
+    # The deal made just now has no contacts to check the new link against.
+    assert not [
+        q
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "sales_opportunitycontact"' in q["sql"]
+    ]
+    assert Lead.objects.get(pk=lead.pk).status.value == "converted"
