@@ -204,11 +204,12 @@ def create_catalogue(users: dict[str, User]) -> None:
             "discount_percent": Decimal(10),
         },
     )
-    year_start = datetime.date(timezone.localdate().year, 1, 1)
+    # From the start of last year: the demo's documents go months back, across New Year in January.
+    since = datetime.date(timezone.localdate().year - 1, 1, 1)
     default = record_create(
         "price-lists",
         actor=admin,
-        data={"name": "מחירון כללי", "is_default": True, "valid_from": year_start},
+        data={"name": "מחירון כללי", "is_default": True, "valid_from": since},
     )
     vip = record_create(
         "price-lists",
@@ -216,7 +217,7 @@ def create_catalogue(users: dict[str, User]) -> None:
         data={
             "name": "מחירון לקוחות VIP",
             "segment": _choice("account_status", "vip"),
-            "valid_from": year_start,
+            "valid_from": since,
         },
     )
     for price_list, rows in ((default, DEFAULT_PRICES), (vip, VIP_PRICES)):
@@ -243,7 +244,7 @@ def create_catalogue(users: dict[str, User]) -> None:
         actor=admin,
         data={
             "currency": "USD",
-            "valid_from": year_start,
+            "valid_from": since,
             "rate": Decimal("3.65"),
             "notes": "שער יציג לדוגמה",
         },

@@ -1,7 +1,9 @@
 import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from kesher.billing.tests.fake_tax_authority import FakeTaxAuthority
 from kesher.catalogue.tests.conftest import catalogue  # noqa: F401  (the shared catalogue)
@@ -9,6 +11,15 @@ from kesher.customers.tests.factories import make_account
 from kesher.quotes.services import LineInput, order_confirm, order_create, order_set_lines
 
 DAY = datetime.date(2026, 12, 6)
+
+
+@pytest.fixture(autouse=True)
+def _on_the_test_day():
+    """Every billing test runs on ``DAY`` (the clock still ticks): issuing dates a document
+    today, and the tests' periods, rates and exports are ``DAY``'s."""
+    morning = datetime.datetime.combine(DAY, datetime.time(10), tzinfo=ZoneInfo("Asia/Jerusalem"))
+    with time_machine.travel(morning, tick=True):
+        yield
 
 
 @pytest.fixture
