@@ -102,7 +102,10 @@ def keep_built_in_rows(using=DEFAULT_DB_ALIAS) -> None:
     _built_in_rows.clear()
     with connection.cursor() as cursor:
         for table in sorted(introspection.django_table_names(only_existing=True)):
-            columns = [column.name for column in introspection.get_table_description(cursor, table)]
+            # The columns' names as a query answers them: SQLite's full table description
+            # parses each table's SQL for its collations, seconds for the whole schema.
+            cursor.execute(f"SELECT * FROM {name(table)} WHERE 1 = 0")  # noqa: S608 (table names)
+            columns = [column[0] for column in cursor.description]
             values = ", ".join(f"{quote}({name(column)})" for column in columns)
             cursor.execute(f"SELECT {values} FROM {name(table)}")  # noqa: S608 (table names)
             rows = [tuple(row) for row in cursor.fetchall()]
