@@ -306,6 +306,8 @@ def django_db_setup(
                 aliases=aliases,
                 serialized_aliases=serialized_aliases,
             )
+        for alias in aliases:
+            database.commit_without_waiting(alias)
         database.record_every_migration()
         database.run_data_migrations()
         database.keep_built_in_rows()

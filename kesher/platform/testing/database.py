@@ -24,6 +24,7 @@ from django.test.utils import override_settings
 __all__ = [
     "NoMigrations",
     "build_from_models",
+    "commit_without_waiting",
     "keep_built_in_rows",
     "record_every_migration",
     "restore_built_in_rows",
@@ -47,6 +48,22 @@ class NoMigrations:
 
 def _graph(using=DEFAULT_DB_ALIAS):
     return MigrationLoader(connections[using], ignore_no_migrations=True).graph
+
+
+def commit_without_waiting(using=DEFAULT_DB_ALIAS) -> None:
+    """PostgreSQL: the test database's commits do not wait for the write-ahead log to reach the
+    disk (``synchronous_commit = off``; every session on it, the live server's and the upgrade
+    tests' included). What a commit makes visible, and when, is the same; only a crash of the
+    server could lose the last commits, of a database thrown away after the run. A commit took
+    ~7 ms on this machine's disk, against ~0.4 ms without the wait, and a transactional test
+    commits each statement it sends."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+        cursor.execute("SET synchronous_commit TO off")  # this session began before
 
 
 def record_every_migration(using=DEFAULT_DB_ALIAS) -> None:
