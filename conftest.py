@@ -156,6 +156,52 @@ def _default_language():
     translation.activate("he")
 
 
+# The files of the longest tests (``--durations`` on PostgreSQL, issue 14), run first within
+# their kind. pytest-xdist hands each process consecutive runs of the collection and keeps the
+# last tests for whichever process is free, so a long test at the end of the collection keeps
+# one process busy while the other has nothing left; at the start, the other process takes the
+# short ones meanwhile. The access matrix, all in the first run of tests one process gets,
+# builds its module's world once instead of once in each process.
+RUN_FIRST = (
+    "tests/test_access_matrix.py",
+    "kesher/platform/tests/upgrade/test_upgrade.py",
+    "kesher/purchasing/tests/test_upgrade.py",
+    "kesher/operations/tests/test_moved_from_dedupe.py",
+    "kesher/platform/tests/test_bulk_links.py",
+    "tests/test_bench_smoke.py",
+    "tests/test_translations.py",
+)
+
+
+def _kind(item) -> int:
+    """pytest-django's order: tests in a rolled-back transaction, transactional tests (each
+    empties the database when it ends), tests without a database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or (
+        "transactional_db" in fixtures or "live_server" in fixtures
+    ):
+        return 1
+    if marker or "db" in fixtures:
+        return 0
+    return 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """``RUN_FIRST`` files first within their kind, every other order kept. (Runs after
+    pytest-django has ordered the kinds; an order this reading does not recognise is left.)"""
+    kinds = [_kind(item) for item in items]
+    if kinds != sorted(kinds):
+        return
+    rank = {path: index for index, path in enumerate(RUN_FIRST)}
+    order = sorted(
+        range(len(items)),
+        key=lambda i: (kinds[i], rank.get(items[i].nodeid.split("::")[0], len(RUN_FIRST))),
+    )
+    items[:] = [items[i] for i in order]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _postgresql_flushes_by_delete():
     """A transactional test empties the database twice (before, ``built_in_data``; after, Django's
@@ -260,6 +306,8 @@ def django_db_setup(
                 aliases=aliases,
                 serialized_aliases=serialized_aliases,
             )
+        for alias in aliases:
+            database.commit_without_waiting(alias)
         database.record_every_migration()
         database.run_data_migrations()
         database.keep_built_in_rows()

@@ -24,6 +24,7 @@ from django.test.utils import override_settings
 __all__ = [
     "NoMigrations",
     "build_from_models",
+    "commit_without_waiting",
     "keep_built_in_rows",
     "record_every_migration",
     "restore_built_in_rows",
@@ -47,6 +48,22 @@ class NoMigrations:
 
 def _graph(using=DEFAULT_DB_ALIAS):
     return MigrationLoader(connections[using], ignore_no_migrations=True).graph
+
+
+def commit_without_waiting(using=DEFAULT_DB_ALIAS) -> None:
+    """PostgreSQL: the test database's commits do not wait for the write-ahead log to reach the
+    disk (``synchronous_commit = off``; every session on it, the live server's and the upgrade
+    tests' included). What a commit makes visible, and when, is the same; only a crash of the
+    server could lose the last commits, of a database thrown away after the run. A commit took
+    ~7 ms on this machine's disk, against ~0.4 ms without the wait, and a transactional test
+    commits each statement it sends."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+        cursor.execute("SET synchronous_commit TO off")  # this session began before
 
 
 def record_every_migration(using=DEFAULT_DB_ALIAS) -> None:
@@ -102,7 +119,10 @@ def keep_built_in_rows(using=DEFAULT_DB_ALIAS) -> None:
     _built_in_rows.clear()
     with connection.cursor() as cursor:
         for table in sorted(introspection.django_table_names(only_existing=True)):
-            columns = [column.name for column in introspection.get_table_description(cursor, table)]
+            # The columns' names as a query answers them: SQLite's full table description
+            # parses each table's SQL for its collations, seconds for the whole schema.
+            cursor.execute(f"SELECT * FROM {name(table)} WHERE 1 = 0")  # noqa: S608 (table names)
+            columns = [column[0] for column in cursor.description]
             values = ", ".join(f"{quote}({name(column)})" for column in columns)
             cursor.execute(f"SELECT {values} FROM {name(table)}")  # noqa: S608 (table names)
             rows = [tuple(row) for row in cursor.fetchall()]

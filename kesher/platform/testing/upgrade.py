@@ -37,6 +37,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
+from django.db.models.fields import related
 
 from kesher.platform.testing.database import build_from_models
 
@@ -120,13 +121,14 @@ def database_at(nodes: Sequence[Node], using=DEFAULT_DB_ALIAS) -> Iterator[Any]:
 def upgrade(using=DEFAULT_DB_ALIAS, *, to: Node | None = None):
     """What an install runs to upgrade: ``manage.py migrate``. With ``to``, only as far as that
     migration, and the historical apps of the state reached are returned."""
-    call_command("migrate", *(to or ()), database=using, interactive=False, verbosity=0)
-    ContentType.objects.clear_cache()
-    if to is None:
-        return None
-    loader = MigrationLoader(connections[using])
-    latest = _latest(loader.graph, set(loader.applied_migrations))
-    return loader.project_state(sorted(latest), at_end=True).apps
+    with _swappable_names_kept():
+        call_command("migrate", *(to or ()), database=using, interactive=False, verbosity=0)
+        ContentType.objects.clear_cache()
+        if to is None:
+            return None
+        loader = MigrationLoader(connections[using])
+        latest = _latest(loader.graph, set(loader.applied_migrations))
+        return loader.project_state(sorted(latest), at_end=True).apps
 
 
 def _drop_every_table(connection) -> None:
@@ -145,11 +147,45 @@ def _migrate_to(targets: list[Node], connection):
     plan = executor.migration_plan(targets, clean_start=True)
     before = ProjectState(real_apps=executor.loader.unmigrated_apps)
     emit_pre_migrate_signal(0, False, connection.alias, apps=before.apps, plan=plan)
-    after = executor.migrate(targets, plan=plan, state=before.clone())
-    after.clear_delayed_apps_cache()
-    emit_post_migrate_signal(0, False, connection.alias, apps=after.apps, plan=plan)
+    with _swappable_names_kept():
+        after = executor.migrate(targets, plan=plan, state=before.clone())
+        after.clear_delayed_apps_cache()
+        emit_post_migrate_signal(0, False, connection.alias, apps=after.apps, plan=plan)
     ContentType.objects.clear_cache()
     return after.apps
+
+
+class _SwappableNamesKept:
+    """The app registry as ``django.db.models.fields.related`` reads it, but for the names of
+    swappable settings (``"AUTH_USER_MODEL"`` for ``"org.User"``), each worked out once.
+
+    Django caches that answer (``Apps.get_swappable_settings_name``), but the cache is one for
+    every registry, and each historical registry a migration renders empties it: the answer
+    is then worked out again over every model, for each foreign key of each model rendered,
+    ~30,000 times in a replay of the migrations, a tenth of its CPU. The names follow from the
+    settings, which no migration changes; every other question goes to the registry itself."""
+
+    def __init__(self, registry):
+        self._registry = registry
+        self._names: dict[str, str | None] = {}
+
+    def get_swappable_settings_name(self, to_string: str) -> str | None:
+        if to_string not in self._names:
+            self._names[to_string] = self._registry.get_swappable_settings_name(to_string)
+        return self._names[to_string]
+
+    def __getattr__(self, name: str):
+        return getattr(self._registry, name)
+
+
+@contextmanager
+def _swappable_names_kept() -> Iterator[None]:
+    registry = related.apps
+    related.apps = _SwappableNamesKept(registry)
+    try:
+        yield
+    finally:
+        related.apps = registry
 
 
 # --- Rows --------------------------------------------------------------------------------------
