@@ -41,7 +41,6 @@ from django.db.models.functions import (
 )
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -50,6 +49,7 @@ from kesher.platform.lists import filterlang
 from kesher.platform.lists.filterlang import FieldRef
 from kesher.platform.models import Choice, localized
 from kesher.platform.registry import Entity, registry
+from kesher.platform.ui.display import format_money, format_number
 
 __all__ = [
     "AGGREGATES",
@@ -441,18 +441,19 @@ def format_figure(measure: Measure, value) -> str:
         return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
+    # As every other page writes numbers (``₪1,234.50``): Django's Hebrew formats group no digits.
+    if measure.is_money:
+        return format_money(round(Decimal(str(value)), 2))
     if measure.agg == "avg" or isinstance(value, float | Decimal):
-        text = number_format(round(Decimal(str(value)), 2), 2, force_grouping=True)
-    else:
-        text = number_format(value, force_grouping=True)
-    return f"₪ {text}" if measure.is_money else text
+        return format_number(round(Decimal(str(value)), 2), 2)
+    return format_number(value)
 
 
 def money_text(value) -> str:
     """An amount in shekels as figures show it; empty for none."""
     if value is None:
         return ""
-    return f"₪ {number_format(round(Decimal(str(value)), 2), 2, force_grouping=True)}"
+    return format_money(round(Decimal(str(value)), 2))
 
 
 def _expression(ref: FieldRef):
@@ -633,7 +634,7 @@ def _labels(group: Group, values: list) -> dict:
             out[_key(v)] = str(names.get(v, v))
     elif ref.kind == "number":
         for v in present:
-            out[_key(v)] = number_format(v, force_grouping=True)
+            out[_key(v)] = format_number(v)
     for v in values:
         out.setdefault(_key(v), empty if v in (None, "") else str(v))
     return out
