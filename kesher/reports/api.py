@@ -35,7 +35,7 @@ RESULT_EXAMPLE = {
     "columns": [
         {"key": "g0", "label": "נסגר (רבעון)", "kind": "group"},
         {"key": "g1", "label": "בעלים", "kind": "group"},
-        {"key": "m0", "label": "סכום: סכום", "kind": "figure", "agg": "sum"},
+        {"key": "m0", "label": "סה״כ: סכום", "kind": "figure", "agg": "sum"},
         {"key": "m1", "label": "ספירה", "kind": "figure", "agg": "count"},
     ],
     "rows": [

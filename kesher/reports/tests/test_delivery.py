@@ -69,7 +69,7 @@ def test_exports_hold_only_the_reader_s_figures(report, users, client_for):
     assert rep["Content-Type"].startswith("text/csv")
     assert "attachment" in rep["Content-Disposition"]
     rows = _csv_rows(rep.content)
-    assert rows[0] == ["אחראי", "ספירה", "סכום: סכום"]
+    assert rows[0] == ["אחראי", "ספירה", "סה״כ: סכום"]
     assert rows[1:] == [["rep1", "2", "300.0"]]  # his two deals, no one else's name
     admin = _csv_rows(client_for(users["admin"]).get(f"/reports/{report.pk}/export/csv/").content)
     assert sorted(r[0] for r in admin[1:]) == ["manager1", "rep1", "rep2"]
@@ -82,7 +82,7 @@ def test_xlsx_is_right_to_left_with_numbers(report, users, client_for):
     sheet = load_workbook(io.BytesIO(answer.content)).active
     assert sheet.sheet_view.rightToLeft
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == ("אחראי", "ספירה", "סכום: סכום")
+    assert values[0] == ("אחראי", "ספירה", "סה״כ: סכום")
     assert {v[0]: (v[1], v[2]) for v in values[1:]}["rep1"] == (2, 300)
 
 
