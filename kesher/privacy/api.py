@@ -14,8 +14,15 @@ from rest_framework.views import APIView
 
 from kesher.platform import accesslog
 from kesher.platform.access import can
-from kesher.privacy import exporting, retention, services
-from kesher.privacy.entities import REQUESTS, RULES, retention_rules, subject_requests
+from kesher.privacy import assessment, exporting, retention, services
+from kesher.privacy.entities import (
+    ASSESSMENTS,
+    REQUESTS,
+    RULES,
+    retention_rules,
+    security_assessments,
+    subject_requests,
+)
 from kesher.privacy.models import (
     AccessAction,
     AccessEntry,
@@ -215,3 +222,45 @@ class RetentionRunsView(APIView):
         rule = _rule(request, pk)
         runs = rule.runs.all()[:PAGE]
         return Response(RetentionRunSerializer(runs, many=True).data)
+
+
+class RequirementSerializer(serializers.Serializer):
+    regulation = serializers.CharField()
+    text = serializers.CharField()
+    met = serializers.BooleanField()
+    known_by = serializers.ChoiceField(choices=["answer", "kesher"])
+    field = serializers.CharField(allow_blank=True)
+
+
+class AssessmentRequirementsView(APIView):
+    """What a security self-assessment's level asks by the Data Security Regulations 2017, in
+    their order, each met or not: by the assessor's answer (``field``) or by Kesher's state."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["security-assessments"],
+        operation_id="security_assessments_requirements",
+        responses={
+            200: inline_serializer(
+                "AssessmentRequirements",
+                {
+                    "level": serializers.CharField(),
+                    "requirements": RequirementSerializer(many=True),
+                },
+            )
+        },
+    )
+    def get(self, request, pk):
+        if not can(request.user, ASSESSMENTS, "view"):
+            raise PermissionDenied
+        found = security_assessments.queryset().visible_to(request.user).filter(pk=pk).first()
+        if found is None:
+            raise NotFound
+        items = assessment.requirements(found)
+        return Response(
+            {
+                "level": found.level,
+                "requirements": RequirementSerializer(items, many=True).data,
+            }
+        )

@@ -54,4 +54,9 @@ urlpatterns = [
         api.RetentionRunsView.as_view(),
         name="api_retention_runs",
     ),
+    path(
+        "api/v1/security-assessments/<int:pk>/requirements/",
+        api.AssessmentRequirementsView.as_view(),
+        name="api_security_assessment_requirements",
+    ),
 ]

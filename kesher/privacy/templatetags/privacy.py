@@ -9,3 +9,11 @@ register = template.Library()
 def shown_fields(record) -> list:
     """The record's filled columns, as a person's data page lists them."""
     return [row for row in record_fields(record) if row[2] not in (None, "", {}, [])]
+
+
+@register.filter
+def assessment_requirements(assessment) -> list:
+    """What the assessment's security level asks, met or not (``privacy.assessment``)."""
+    from kesher.privacy.assessment import requirements
+
+    return requirements(assessment)

@@ -15,6 +15,7 @@ from kesher.platform.testing.matrix import (
     register_route,
     register_setup,
 )
+from kesher.privacy.assessment import assessment_create
 from kesher.privacy.models import RequestStatus, SubjectRequest
 from kesher.privacy.services import request_create
 
@@ -173,3 +174,29 @@ for _suffix, _what in (("dry-run/", "a retention rule's dry run"), ("runs/", "it
         api=True,
         what=f"{_what}: read only",
     )
+
+ASSESSMENTS = "security-assessments"
+
+register_records(
+    ASSESSMENTS,
+    make=lambda world, side: assessment_create(
+        actor=world.users["admin"],
+        data={"findings": f"{SEARCH_WORD} assessment {side}", "people": 10},
+    ),
+    values=lambda world, marker, record: {"findings": marker, "sensitive_data": True},
+    marker_field="findings",
+)
+
+
+def _assessment(world: World):
+    return world.record(ASSESSMENTS, "rep1")
+
+
+register_route(
+    "privacy",
+    lambda world: f"/api/v1/security-assessments/{_assessment(world).pk}/requirements/",
+    Verb("GET", permitted(ASSESSMENTS, "view", _assessment)),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+    api=True,
+    what="what a self-assessment's level asks: read only",
+)
