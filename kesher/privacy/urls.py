@@ -28,6 +28,11 @@ urlpatterns = [
         name="privacy_request_answered",
     ),
     path(
+        "privacy/requests/<int:pk>/pass-on/",
+        views.request_pass_on,
+        name="privacy_request_pass_on",
+    ),
+    path(
         "privacy/retention-rules/<int:pk>/dry-run/",
         views.retention_dry_run,
         name="privacy_retention_dry_run",
@@ -43,6 +48,16 @@ urlpatterns = [
         "api/v1/privacy-requests/<int:pk>/anonymize/",
         api.RequestAnonymizeView.as_view(),
         name="api_privacy_request_anonymize",
+    ),
+    path(
+        "api/v1/privacy-requests/<int:pk>/recipients/",
+        api.RequestRecipientsView.as_view(),
+        name="api_privacy_request_recipients",
+    ),
+    path(
+        "api/v1/privacy-requests/<int:pk>/pass-on/",
+        api.RequestPassOnView.as_view(),
+        name="api_privacy_request_pass_on",
     ),
     path(
         "api/v1/retention-rules/<int:pk>/dry-run/",

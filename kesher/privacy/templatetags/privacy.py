@@ -17,3 +17,20 @@ def assessment_requirements(assessment) -> list:
     from kesher.privacy.assessment import requirements
 
     return requirements(assessment)
+
+
+@register.filter
+def received_by(request) -> list:
+    """Who received the person of a correction request's data in the three years before it."""
+    from kesher.privacy.recipients import recipients, since_for
+
+    if request.contact_id is None:
+        return []
+    return recipients(request.contact, since=since_for(request))
+
+
+@register.filter
+def how_label(key: str) -> str:
+    from kesher.privacy.recipients import HOW
+
+    return str(HOW.get(key, key))

@@ -11,6 +11,7 @@ from kesher.platform.testing.matrix import (
     World,
     not_allowed,
     permitted,
+    refused,
     register_records,
     register_route,
     register_setup,
@@ -199,4 +200,47 @@ register_route(
     *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
     api=True,
     what="what a self-assessment's level asks: read only",
+)
+
+
+def _correction(world: World):
+    """A correction request of the world's (made on first use: the matrix's requests are
+    requests to delete)."""
+    found = SubjectRequest.objects.filter(kind="correction", notes=f"{SEARCH_WORD} correction")
+    if not found.exists():
+        request_create(
+            actor=world.users["admin"],
+            data={
+                "contact": world.record("contacts", "rep1"),
+                "kind": "correction",
+                "notes": f"{SEARCH_WORD} correction",
+            },
+        )
+    return found.first()
+
+
+register_route(
+    "privacy",
+    _url("recipients/", api=True),
+    Verb("GET", permitted(REQUESTS, "view", _request)),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+    api=True,
+    what="who received a person's data: read only",
+)
+# Passing a correction on: refused (400) until the person's record was corrected, so the
+# matrix checks who may knock, not that it writes (tests/test_correction.py does).
+register_route(
+    "privacy",
+    lambda world: f"/privacy/requests/{_correction(world).pk}/pass-on/",
+    Verb("POST", refused(REQUESTS, "change", _correction)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    what="a correction passed on",
+)
+register_route(
+    "privacy",
+    lambda world: f"/api/v1/privacy-requests/{_correction(world).pk}/pass-on/",
+    Verb("POST", refused(REQUESTS, "change", _correction)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    api=True,
+    what="a correction passed on",
 )
