@@ -204,17 +204,19 @@ register_route(
 
 
 def _correction(world: World):
-    """A correction request of the world's (made on first use: the matrix's requests are
-    requests to delete)."""
+    """A correction request about a person of its own, whom no route of the matrix changes:
+    nothing of his was corrected, so passing it on is refused (400) and writes nothing.
+    Made on first use (the matrix's own requests are requests to delete)."""
     found = SubjectRequest.objects.filter(kind="correction", notes=f"{SEARCH_WORD} correction")
     if not found.exists():
+        person = record_create(
+            "contacts",
+            actor=world.users["admin"],
+            data={"first_name": "Matrix", "last_name": "Correction"},
+        )
         request_create(
             actor=world.users["admin"],
-            data={
-                "contact": world.record("contacts", "rep1"),
-                "kind": "correction",
-                "notes": f"{SEARCH_WORD} correction",
-            },
+            data={"contact": person, "kind": "correction", "notes": f"{SEARCH_WORD} correction"},
         )
     return found.first()
 
