@@ -106,8 +106,9 @@ def _group(model, condition: Q, entity: Entity | None = None) -> Found | None:
 
 def _hits(wanted: list[tuple[type[models.Model], Q]]) -> dict[type[models.Model], list[int]]:
     """The ids of the rows each ``(model, condition)`` matches, in one statement (UNION ALL of
-    one bare id query per model): most kinds hold nothing of one person, and compiling a full
-    query with its joins for each would cost more than the database's answer (decision 0098)."""
+    one bare id query per model and link): most kinds hold nothing of one person, and
+    compiling a full query with its joins for each would cost more than the database's answer
+    (decision 0098)."""
     if not wanted:
         return {}
     parts, params = [], []
@@ -130,11 +131,14 @@ def _groups(wanted: list[tuple[type[models.Model], Q]]) -> list[Found]:
     groups = []
     # One UNION ALL needs one type of id: the rare model keyed otherwise is read on its own.
     counted = [(m, c) for m, c in wanted if isinstance(m._meta.pk, INTEGER_KEYS)]
+    others: dict[type[models.Model], Q] = {}
     for model, condition in wanted:
         if not isinstance(model._meta.pk, INTEGER_KEYS):
-            group = _group(model, condition)
-            if group:
-                groups.append(group)
+            others[model] = others.get(model, Q()) | condition
+    for model, condition in others.items():
+        group = _group(model, condition)
+        if group:
+            groups.append(group)
     for model, ids in _hits(counted).items():
         group = _group(model, Q(pk__in=sorted(set(ids))))
         if group:
@@ -154,11 +158,10 @@ def subject_data(contact: Contact) -> SubjectData:
         names = _forward_links(model)
         if _has_about_link(model):
             about.append(model)
-        elif names:
-            condition = Q()
-            for name in names:
-                condition |= Q(**{name: contact.pk})
-            linked.append((model, condition))
+        else:
+            # One part per link: an OR across a many-to-many's join and a column would read
+            # the whole table; apart, each finds its rows by its own index.
+            linked += [(model, Q(**{name: contact.pk})) for name in names]
     found = _groups(linked)
     for definition in CustomField.objects.filter(type=CustomField.Type.LINK, link_entity=CONTACTS):
         if definition.entity in registry:
@@ -173,12 +176,10 @@ def subject_data(contact: Contact) -> SubjectData:
             named.setdefault(group.key, set()).update(r.pk for r in group.records)
     about_wanted = []
     for model in about:
-        condition = Q()
-        for name in _forward_links(model):
-            condition |= Q(**{name: contact.pk})
-        for key, ids in named.items():
-            condition |= Q(link_type=key, link_id__in=sorted(ids))
-        about_wanted.append((model, condition))
+        about_wanted += [(model, Q(**{name: contact.pk})) for name in _forward_links(model)]
+        about_wanted += [
+            (model, Q(link_type=key, link_id__in=sorted(ids))) for key, ids in named.items()
+        ]
     found += _groups(about_wanted)
     found = _merged(found)
     found.sort(key=lambda g: g.label)
