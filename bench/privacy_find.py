@@ -265,6 +265,12 @@ def main(argv=None) -> int:
             name: len(capture_queries(lambda c=call: c(people[0])).statements)
             for name, call in figures.items()
         }
+        # Where the selector's time goes: its statements, timed, for one person.
+        captured = capture_queries(lambda: figures["selector"](people[-1]))
+        sql_ms = sum(captured.durations)
+        slowest = sorted(
+            zip(captured.durations, captured.statements, strict=True), key=lambda x: -x[0]
+        )[:3]
         found = subject_data(Contact.objects.get(pk=people[0]))
         kinds = {group.key: len(group.records) for group in found.found}
         gc.freeze()
@@ -298,6 +304,10 @@ def main(argv=None) -> int:
                 f"notifications; set-up (load, index rebuild, ANALYZE) took "
                 f"{setup_seconds:.0f} s.",
                 f"- Found for the first person: {kinds}.",
+                f"- The selector's SQL for one person (timed once): {sql_ms:.1f} ms in "
+                f"{len(captured.durations)} statements; the slowest: "
+                + "; ".join(f"{ms:.1f} ms `{sql[:90]}…`" for ms, (sql, _p) in slowest)
+                + ".",
                 f"- {options.runs} rounds after {options.warmup} of warm-up, a different person "
                 "each round; each round runs every figure followed by the floor for the same "
                 "person (hand-written SQL on the five tables that hold his rows; the app also "

