@@ -95,10 +95,14 @@ def _joined(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.many_to_one]
 
 
-def _group(model, condition: Q, entity: Entity | None = None) -> Found | None:
+def _group(model, condition: Q, entity: Entity | None = None, *, by_id=False) -> Found | None:
+    """The records of ``model`` that match ``condition``, with what they link to; ``by_id``:
+    the condition names ids, so no row comes twice and no DISTINCT is asked (on PostgreSQL a
+    DISTINCT over a record's joined columns cost 250 ms of a 270 ms search)."""
     entity = entity or _entity(model)
     manager = entity.queryset() if entity else model._default_manager
-    rows = list(manager.filter(condition).select_related(*_joined(model)).distinct())
+    rows = manager.filter(condition).select_related(*_joined(model))
+    rows = list(rows if by_id else rows.distinct())
     if not rows:
         return None
     return Found(_key(model, entity), _label(model, entity), model, entity, rows)
@@ -140,7 +144,7 @@ def _groups(wanted: list[tuple[type[models.Model], Q]]) -> list[Found]:
         if group:
             groups.append(group)
     for model, ids in _hits(counted).items():
-        group = _group(model, Q(pk__in=sorted(set(ids))))
+        group = _group(model, Q(pk__in=sorted(set(ids))), by_id=True)
         if group:
             groups.append(group)
     return groups
