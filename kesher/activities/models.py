@@ -364,6 +364,9 @@ class Notification(models.Model):
                 name="notification_email_due",
                 condition=Q(email_wanted=True, emailed_at__isnull=True),
             ),
+            # What is about a record: a person's data found and anonymized (issue 25,
+            # decision 0078) reads notifications by their link among millions.
+            models.Index(fields=["link_type", "link_id"], name="notification_link"),
         ]
 
     def __str__(self):

@@ -14,8 +14,15 @@ from rest_framework.views import APIView
 
 from kesher.platform import accesslog
 from kesher.platform.access import can
-from kesher.privacy import exporting, retention, services
-from kesher.privacy.entities import REQUESTS, RULES, retention_rules, subject_requests
+from kesher.privacy import assessment, exporting, recipients, retention, services
+from kesher.privacy.entities import (
+    ASSESSMENTS,
+    REQUESTS,
+    RULES,
+    retention_rules,
+    security_assessments,
+    subject_requests,
+)
 from kesher.privacy.models import (
     AccessAction,
     AccessEntry,
@@ -136,6 +143,66 @@ class RequestAnonymizeView(APIView):
         return Response({"status": subject.status, "outcome": subject.outcome})
 
 
+class RecipientSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["user", "email", "sms", "whatsapp", "webhook"])
+    key = serializers.CharField(help_text="The user's or webhook's id, or the address.")
+    label = serializers.CharField()
+    how = serializers.ChoiceField(choices=list(recipients.HOW))
+    last = serializers.DateTimeField()
+
+
+class RequestRecipientsView(APIView):
+    """Who received the request's person's data in the three years before it (Privacy
+    Protection Law §14): users who exported it, addresses sent messages about him, webhooks
+    that received his record. Read from the access log, the send log and the webhook log."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["privacy-requests"],
+        operation_id="privacy_requests_recipients",
+        responses={200: RecipientSerializer(many=True)},
+    )
+    def get(self, request, pk):
+        subject = _request(request, pk, "view")
+        if subject.contact is None:
+            raise NotFound
+        found = recipients.recipients(subject.contact, since=recipients.since_for(subject))
+        return Response(RecipientSerializer(found, many=True).data)
+
+
+class RequestPassOnView(APIView):
+    """Tell everyone who received the person's data what a correction changed, once: users by
+    a notification, addresses by e-mail or text, webhooks by a ``privacy.corrected`` event.
+    Answers the request's record of whom it told."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["privacy-requests"],
+        operation_id="privacy_requests_pass_on",
+        request=None,
+        responses={
+            200: inline_serializer(
+                "PassOnOutcome",
+                {
+                    "corrected": serializers.ListField(child=serializers.CharField()),
+                    "passed_on": serializers.ListField(child=serializers.DictField()),
+                    "passed_on_at": serializers.DateTimeField(),
+                },
+            )
+        },
+    )
+    def post(self, request, pk):
+        subject = _request(request, pk, "change")
+        try:
+            subject = recipients.request_pass_on(subject, actor=request.user)
+        except ValidationError as error:
+            raise DRFValidationError({"detail": error.messages}) from error
+        outcome = subject.outcome
+        return Response({key: outcome[key] for key in ("corrected", "passed_on", "passed_on_at")})
+
+
 def _rule(request, pk) -> RetentionRule:
     if not can(request.user, RULES, "view"):
         raise PermissionDenied
@@ -215,3 +282,45 @@ class RetentionRunsView(APIView):
         rule = _rule(request, pk)
         runs = rule.runs.all()[:PAGE]
         return Response(RetentionRunSerializer(runs, many=True).data)
+
+
+class RequirementSerializer(serializers.Serializer):
+    regulation = serializers.CharField()
+    text = serializers.CharField()
+    met = serializers.BooleanField()
+    known_by = serializers.ChoiceField(choices=["answer", "kesher"])
+    field = serializers.CharField(allow_blank=True)
+
+
+class AssessmentRequirementsView(APIView):
+    """What a security self-assessment's level asks by the Data Security Regulations 2017, in
+    their order, each met or not: by the assessor's answer (``field``) or by Kesher's state."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["security-assessments"],
+        operation_id="security_assessments_requirements",
+        responses={
+            200: inline_serializer(
+                "AssessmentRequirements",
+                {
+                    "level": serializers.CharField(),
+                    "requirements": RequirementSerializer(many=True),
+                },
+            )
+        },
+    )
+    def get(self, request, pk):
+        if not can(request.user, ASSESSMENTS, "view"):
+            raise PermissionDenied
+        found = security_assessments.queryset().visible_to(request.user).filter(pk=pk).first()
+        if found is None:
+            raise NotFound
+        items = assessment.requirements(found)
+        return Response(
+            {
+                "level": found.level,
+                "requirements": RequirementSerializer(items, many=True).data,
+            }
+        )

@@ -5,12 +5,18 @@ grant opens the access log (REQ OR-8, issue 25)."""
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, Section, register
-from kesher.privacy import services
-from kesher.privacy.models import RetentionRule, SecurityIncident, SubjectRequest
+from kesher.privacy import assessment, services
+from kesher.privacy.models import (
+    RetentionRule,
+    SecurityAssessment,
+    SecurityIncident,
+    SubjectRequest,
+)
 
 REQUESTS = "privacy-requests"
 INCIDENTS = "security-incidents"
 RULES = "retention-rules"
+ASSESSMENTS = "security-assessments"
 
 subject_requests = register(
     Entity(
@@ -132,6 +138,64 @@ retention_rules = register(
             "age_months": 24,
             "action": "delete",
             "active": False,
+        },
+    )
+)
+
+MEASURES = (
+    "definitions_document",
+    "security_procedure",
+    "authorizations_reviewed",
+    "log_reviewed",
+    "backups_checked",
+    "audit_done",
+    "risk_survey_done",
+)
+FACTS = ("people", "authorized_users", "public_body", "passes_to_others", "sensitive_data")
+
+security_assessments = register(
+    Entity(
+        key=ASSESSMENTS,
+        model=SecurityAssessment,
+        label=_("security self-assessment"),
+        label_plural=_("Security self-assessments"),
+        icon="🔒",
+        nav_order=963,
+        list_columns=("assessed_on", "level", "people", "authorized_users", "next_review_on"),
+        form_fields=(
+            "assessed_on",
+            *FACTS,
+            "people_threshold",
+            "users_threshold",
+            *MEASURES,
+            "findings",
+            "next_review_on",
+            "owner",
+        ),
+        sections=(
+            Section(_("The database"), ("assessed_on", "level", *FACTS, "owner")),
+            Section(_("Measures in place"), MEASURES),
+            Section(_("Findings"), ("findings", "next_review_on")),
+            Section(_("Thresholds of the regulations"), ("people_threshold", "users_threshold")),
+        ),
+        headline_fields=("level", "assessed_on", "next_review_on", "owner"),
+        filter_fields=("level", "assessed_on"),
+        ordering_fields=("assessed_on", "id"),
+        default_ordering=("-assessed_on", "-id"),
+        select_related=("owner",),
+        # The organization's assessment, not one user's.
+        owner_field=None,
+        importable=False,
+        custom_fields=False,
+        create_service=assessment.assessment_create,
+        update_service=assessment.assessment_update,
+        api_example={
+            "assessed_on": "2026-03-01",
+            "passes_to_others": False,
+            "sensitive_data": True,
+            "definitions_document": True,
+            "security_procedure": True,
+            "findings": "אין בדיקת שחזור גיבוי — לתאם עד סוף הרבעון",
         },
     )
 )

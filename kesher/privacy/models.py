@@ -20,7 +20,9 @@ __all__ = [
     "RetentionAction",
     "RetentionRule",
     "RetentionRun",
+    "SecurityAssessment",
     "SecurityIncident",
+    "SecurityLevel",
     "SubjectRequest",
 ]
 
@@ -272,3 +274,94 @@ class RetentionRun(models.Model):
 
     def __str__(self):
         return f"{self.rule} {self.day:%Y-%m-%d}"
+
+
+class SecurityLevel(models.TextChoices):
+    """The security levels of the Data Security Regulations 2017 (First Schedule)."""
+
+    BASIC = "basic", _("Basic")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class SecurityAssessment(KesherModel):
+    """The organization's self-assessment of its database under the Data Security Regulations
+    2017 (issue 25 item 4): the facts that set its security level (how many people, how many
+    authorized users, public body, data passed on to others, sensitive data), the level they
+    give (``level``, derived by the service: ``kesher.privacy.assessment``), which of the
+    level's measures are in place, and when it is reviewed next. The thresholds of the
+    regulations are stored on each assessment, so an administrator changes them as data."""
+
+    assessed_on = models.DateField(_("assessed on"), default=timezone.localdate)
+    # Blank: the service counts them when the assessment is made.
+    people = models.PositiveIntegerField(
+        _("people in the database"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the number of contacts in Kesher."),
+    )
+    authorized_users = models.PositiveIntegerField(
+        _("authorized users"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the number of active users of Kesher."),
+    )
+    public_body = models.BooleanField(_("the owner is a public body"), default=False)
+    passes_to_others = models.BooleanField(
+        _("its main purpose is passing data to others"), default=False
+    )
+    sensitive_data = models.BooleanField(
+        _("it holds sensitive data"),
+        default=False,
+        help_text=_(
+            "Health, genetic, political or religious views, criminal record, communication "
+            "data, biometric, a person's assets, debts or consumption habits…"
+        ),
+    )
+    people_threshold = models.PositiveIntegerField(
+        _("people from whom the level is high"), default=100_000
+    )
+    users_threshold = models.PositiveIntegerField(
+        _("authorized users above whom the level is high"), default=100
+    )
+    level = models.CharField(
+        _("security level"),
+        max_length=8,
+        choices=SecurityLevel.choices,
+        default=SecurityLevel.BASIC,
+        editable=False,
+    )
+    # The measures the regulations ask for, as the assessor found them.
+    definitions_document = models.BooleanField(
+        _("the database definitions document is up to date (§2)"), default=False
+    )
+    security_procedure = models.BooleanField(
+        _("a data security procedure is written (§4)"), default=False
+    )
+    authorizations_reviewed = models.BooleanField(
+        _("users' authorizations were reviewed (§8)"), default=False
+    )
+    log_reviewed = models.BooleanField(
+        _("the access log is reviewed regularly (§10)"), default=False
+    )
+    backups_checked = models.BooleanField(
+        _("backups are kept and their restore was checked (§18)"), default=False
+    )
+    audit_done = models.BooleanField(
+        _("an audit was done in the last 24 months (§16)"), default=False
+    )
+    risk_survey_done = models.BooleanField(
+        _("a risk survey and penetration tests in the last 18 months (§5)"), default=False
+    )
+    findings = models.TextField(_("findings and plan"), blank=True)
+    # Blank: a year after the assessment (the definitions document is reviewed yearly).
+    next_review_on = models.DateField(_("next review"), null=True, blank=True)
+    owner = owner_fk("security_assessments", _("assessed by"))
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        verbose_name = _("security self-assessment")
+        verbose_name_plural = _("security self-assessments")
+
+    def __str__(self):
+        return f"{self.assessed_on:%Y-%m-%d} · {self.get_level_display()}"

@@ -28,6 +28,11 @@ urlpatterns = [
         name="privacy_request_answered",
     ),
     path(
+        "privacy/requests/<int:pk>/pass-on/",
+        views.request_pass_on,
+        name="privacy_request_pass_on",
+    ),
+    path(
         "privacy/retention-rules/<int:pk>/dry-run/",
         views.retention_dry_run,
         name="privacy_retention_dry_run",
@@ -45,6 +50,16 @@ urlpatterns = [
         name="api_privacy_request_anonymize",
     ),
     path(
+        "api/v1/privacy-requests/<int:pk>/recipients/",
+        api.RequestRecipientsView.as_view(),
+        name="api_privacy_request_recipients",
+    ),
+    path(
+        "api/v1/privacy-requests/<int:pk>/pass-on/",
+        api.RequestPassOnView.as_view(),
+        name="api_privacy_request_pass_on",
+    ),
+    path(
         "api/v1/retention-rules/<int:pk>/dry-run/",
         api.RetentionDryRunView.as_view(),
         name="api_retention_dry_run",
@@ -53,5 +68,10 @@ urlpatterns = [
         "api/v1/retention-rules/<int:pk>/runs/",
         api.RetentionRunsView.as_view(),
         name="api_retention_runs",
+    ),
+    path(
+        "api/v1/security-assessments/<int:pk>/requirements/",
+        api.AssessmentRequirementsView.as_view(),
+        name="api_security_assessment_requirements",
     ),
 ]

@@ -21,7 +21,7 @@ from kesher.platform import accesslog
 from kesher.platform.access import can
 from kesher.platform.registry import registry
 from kesher.platform.ui.pages import entity_for, record_for
-from kesher.privacy import exporting, retention, services
+from kesher.privacy import exporting, recipients, retention, services
 from kesher.privacy.entities import REQUESTS, RULES
 from kesher.privacy.models import AccessAction
 from kesher.privacy.selectors import access_log, subject_data
@@ -163,6 +163,20 @@ def request_answered(request, pk):
     try:
         services.request_answered(subject, actor=request.user)
         messages.success(request, _("The request is marked answered."))
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    return redirect(reverse("entity_detail", args=[REQUESTS, subject.pk]))
+
+
+@login_required
+@require_POST
+def request_pass_on(request, pk):
+    """Tell whoever received the person's data what was corrected (a correction request)."""
+    subject = _request(request, pk, "change")
+    try:
+        recipients.request_pass_on(subject, actor=request.user)
+        messages.success(request, _("The correction was passed on."))
     except ValidationError as error:
         for text in error.messages:
             messages.error(request, text)

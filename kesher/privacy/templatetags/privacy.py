@@ -9,3 +9,28 @@ register = template.Library()
 def shown_fields(record) -> list:
     """The record's filled columns, as a person's data page lists them."""
     return [row for row in record_fields(record) if row[2] not in (None, "", {}, [])]
+
+
+@register.filter
+def assessment_requirements(assessment) -> list:
+    """What the assessment's security level asks, met or not (``privacy.assessment``)."""
+    from kesher.privacy.assessment import requirements
+
+    return requirements(assessment)
+
+
+@register.filter
+def received_by(request) -> list:
+    """Who received the person of a correction request's data in the three years before it."""
+    from kesher.privacy.recipients import recipients, since_for
+
+    if request.contact_id is None:
+        return []
+    return recipients(request.contact, since=since_for(request))
+
+
+@register.filter
+def how_label(key: str) -> str:
+    from kesher.privacy.recipients import HOW
+
+    return str(HOW.get(key, key))

@@ -11,10 +11,12 @@ from kesher.platform.testing.matrix import (
     World,
     not_allowed,
     permitted,
+    refused,
     register_records,
     register_route,
     register_setup,
 )
+from kesher.privacy.assessment import assessment_create
 from kesher.privacy.models import RequestStatus, SubjectRequest
 from kesher.privacy.services import request_create
 
@@ -173,3 +175,75 @@ for _suffix, _what in (("dry-run/", "a retention rule's dry run"), ("runs/", "it
         api=True,
         what=f"{_what}: read only",
     )
+
+ASSESSMENTS = "security-assessments"
+
+register_records(
+    ASSESSMENTS,
+    make=lambda world, side: assessment_create(
+        actor=world.users["admin"],
+        data={"findings": f"{SEARCH_WORD} assessment {side}", "people": 10},
+    ),
+    values=lambda world, marker, record: {"findings": marker, "sensitive_data": True},
+    marker_field="findings",
+)
+
+
+def _assessment(world: World):
+    return world.record(ASSESSMENTS, "rep1")
+
+
+register_route(
+    "privacy",
+    lambda world: f"/api/v1/security-assessments/{_assessment(world).pk}/requirements/",
+    Verb("GET", permitted(ASSESSMENTS, "view", _assessment)),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+    api=True,
+    what="what a self-assessment's level asks: read only",
+)
+
+
+def _correction(world: World):
+    """A correction request about a person of its own, whom no route of the matrix changes:
+    nothing of his was corrected, so passing it on is refused (400) and writes nothing.
+    Made on first use (the matrix's own requests are requests to delete)."""
+    found = SubjectRequest.objects.filter(kind="correction", notes=f"{SEARCH_WORD} correction")
+    if not found.exists():
+        person = record_create(
+            "contacts",
+            actor=world.users["admin"],
+            data={"first_name": "Matrix", "last_name": "Correction"},
+        )
+        request_create(
+            actor=world.users["admin"],
+            data={"contact": person, "kind": "correction", "notes": f"{SEARCH_WORD} correction"},
+        )
+    return found.first()
+
+
+register_route(
+    "privacy",
+    _url("recipients/", api=True),
+    Verb("GET", permitted(REQUESTS, "view", _request)),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHERS)),
+    api=True,
+    what="who received a person's data: read only",
+)
+# Passing a correction on: refused (400) until the person's record was corrected, so the
+# matrix checks who may knock, not that it writes (tests/test_correction.py does).
+register_route(
+    "privacy",
+    lambda world: f"/privacy/requests/{_correction(world).pk}/pass-on/",
+    # The page answers a refusal by going back to the request with the error.
+    Verb("POST", permitted(REQUESTS, "change", _correction)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    what="a correction passed on",
+)
+register_route(
+    "privacy",
+    lambda world: f"/api/v1/privacy-requests/{_correction(world).pk}/pass-on/",
+    Verb("POST", refused(REQUESTS, "change", _correction)),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHERS)),
+    api=True,
+    what="a correction passed on",
+)
