@@ -374,6 +374,50 @@ def test_the_language_of_a_customer_without_portal_is_his_custom_field_else_hebr
     assert customer_language(ticket) == "en"
 
 
+def test_the_contacts_language_field_writes_his_e_mails(users, mailbox):
+    """The contact's own ``language`` (set on his page or by the API) comes first; the portal
+    language he picks becomes it; the custom field of data written before is the fallback."""
+    from kesher.customers.services import contact_create
+    from kesher.platform.records.services import record_update
+    from kesher.portal.services import portal_invite, portal_set_language
+    from kesher.service.services import customer_language
+
+    john = contact_create(
+        actor=users["admin"],
+        data={"first_name": "John", "email": "john@customer.co.il", "language": "en"},
+    )
+    ticket = email_receive(
+        raw_mail(sender="John <john@customer.co.il>", message_id="<field@customer.co.il>")
+    ).ticket
+    assert customer_language(ticket) == "en"
+    sent = ticket_reply(ticket, actor=users["support_agent"], body="שלום", idempotency_key="f1")
+    assert sent.outgoing.language == "en"
+    with pytest.raises(ValidationError) as error:
+        record_update(john, actor=users["admin"], data={"language": "fr"})
+    assert "language" in error.value.message_dict
+    portal_user = portal_invite(john, actor=users["admin"])
+    assert portal_user.language == "en"  # the invitation in his language
+    portal_set_language(portal_user, language="he")
+    john.refresh_from_db()
+    assert john.language == "he"
+    ticket.refresh_from_db()
+    assert customer_language(ticket) == "he"
+
+
+def test_the_migration_copies_the_language_custom_field(users):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("kesher.customers.migrations.0012_contact_language")
+    old = make_contact(users["admin"], first_name="Old", email="old@customer.co.il")
+    odd = make_contact(users["admin"], first_name="Odd", email="odd@customer.co.il")
+    Contact.objects.filter(pk=old.pk).update(custom={"language": "en"})
+    Contact.objects.filter(pk=odd.pk).update(custom={"language": "klingon"})
+    migration.copy_custom_language(apps, None)
+    assert dict(Contact.objects.values_list("first_name", "language")) == {"Old": "en", "Odd": ""}
+
+
 def test_the_closing_email_goes_in_his_language_and_in_his_conversation(
     users, mailbox, settings, django_capture_on_commit_callbacks
 ):
