@@ -28,7 +28,9 @@ class Migration(migrations.Migration):
                     ("starttls", "STARTTLS (the connection turns encrypted before signing in)"),
                 ],
                 default="ssl",
-                help_text="Never without encryption: the password would cross the network readable.",
+                help_text=(
+                    "Never without encryption: the password would cross the network readable."
+                ),
                 max_length=8,
                 verbose_name="encryption",
             ),
@@ -38,7 +40,9 @@ class Migration(migrations.Migration):
             name="imap_port",
             field=models.PositiveIntegerField(
                 default=993,
-                help_text="Usually IMAP 993 (SSL) or 143 (STARTTLS); POP3 995 (SSL) or 110 (STARTTLS).",
+                help_text=(
+                    "Usually IMAP 993 (SSL) or 143 (STARTTLS); POP3 995 (SSL) or 110 (STARTTLS)."
+                ),
                 verbose_name="IMAP port",
             ),
         ),
