@@ -429,6 +429,74 @@ def create_runs(matched, *, info: dict, depth: int = 0, dedupe: dict | None = No
     return created
 
 
+def queue_scanned(rule: Rule, found: dict[int, str], *, info: dict) -> int:
+    """The runs of one scheduled rule for the records its scan found (``found``: record id →
+    dedupe key), written by one statement whatever their number: they share the rule, its
+    actions and what happened, only the record and the key differ — sent as two arrays on
+    PostgreSQL, one JSON array on SQLite, not a row of 15 values each (a busy hour's 2,600
+    clocks were 39,000 parameters and as many Python conversions). A (rule, record,
+    occurrence) whose run exists is skipped by the key's unique index, so a window scanned
+    twice makes nothing twice. The worker is started only when runs were made. Returns how
+    many."""
+    from django.db import connection
+
+    if not found:
+        return 0
+    if max_depth() < 0 or connection.vendor not in ("postgresql", "sqlite"):
+        # Written stopped (a chain limit below zero), or a database without the bulk form.
+        dedupe = {(rule.pk, pk): key for pk, key in found.items()}
+        return len(create_runs([(rule, pk) for pk in found], info=info, dedupe=dedupe))
+    meta = RuleRun._meta
+    now = timezone.now()
+    shared = {
+        "rule": rule.pk,
+        "entity": rule.entity,
+        "trigger": rule.trigger_kind,
+        "trigger_info": info,
+        "actions": rule.actions,
+        "status": RuleRun.Status.PENDING,
+        "depth": 0,
+        "error": "",
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    names = [meta.get_field(name) for name in shared]
+    values = [field.get_db_prep_save(shared[field.name], connection) for field in names]
+    quote = connection.ops.quote_name
+    columns = [quote(field.column) for field in names] + [
+        quote(meta.get_field("record_id").column),
+        quote(meta.get_field("dedupe_key").column),
+    ]
+    placeholders = ", ".join(["%s"] * len(values))
+    if connection.vendor == "postgresql":
+        rows = "unnest(%s::bigint[], %s::varchar[]) AS u(record_id, dedupe_key)"
+        picked = "u.record_id, u.dedupe_key"
+        params = [list(found), list(found.values())]
+        where = ""
+    else:
+        import json
+
+        rows = "json_each(%s) AS j"
+        picked = "json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
+        params = [json.dumps(list(found.items()))]
+        where = " WHERE true"  # SQLite: "INSERT … SELECT … ON CONFLICT" needs a WHERE
+    # Quoted names and fixed text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {placeholders}, {picked} FROM {rows}{where} "
+        f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params])
+        made = max(cursor.rowcount, 0)
+        if made:
+            if _queue_in_database():
+                _start_worker()
+            else:
+                transaction.on_commit(_start_worker)
+    return made
+
+
 def _queue_in_database() -> bool:
     """Whether the worker's queue is a table of this database (``django_tasks_db``): then its
     task is written in the runs' transaction. Other backends (tests run tasks at once) are

@@ -15,7 +15,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from kesher.automation.engine import compile_rule, create_runs
+from kesher.automation.engine import compile_rule, queue_scanned
 from kesher.automation.models import Rule
 from kesher.automation.triggers import UNITS, triggers
 from kesher.platform.lists.filterlang import CustomValue, resolve_field
@@ -156,14 +156,12 @@ def scan_rule(rule: Rule, now=None) -> int:
         compiled = compile_rule(locked)
         found, covered = compiled.trigger.scan(compiled, start, now)
         if found:
-            dedupe = {
-                (locked.pk, pk): f"{locked.pk}:{pk}:{occurrence}"[:200] for pk, occurrence in found
-            }
+            # One statement queues them all (a run per record, its dedupe key the occurrence).
             window = [start.isoformat(), covered.isoformat()]
-            create_runs(
-                [(locked, pk) for pk, _occurrence in found],
+            queue_scanned(
+                locked,
+                {pk: f"{locked.pk}:{pk}:{occurrence}"[:200] for pk, occurrence in found},
                 info={"event": locked.trigger_kind, "window": window},
-                dedupe=dedupe,
             )
         Rule._base_manager.filter(pk=locked.pk).update(scanned_until=covered)
     return len(found)

@@ -168,6 +168,7 @@ contacts = register(
             "israeli_id",
             "city",
             "birthday",
+            "language",
             "owner",
             "tags",
             "notes",
@@ -177,7 +178,10 @@ contacts = register(
                 _("Details"),
                 ("first_name", "last_name", "title", "israeli_id", "birthday", "owner", "tags"),
             ),
-            Section(_("Contact details"), ("phone", "mobile", "email", "city", "last_contact_at")),
+            Section(
+                _("Contact details"),
+                ("phone", "mobile", "email", "city", "language", "last_contact_at"),
+            ),
             Section(_("Notes"), ("notes",)),
         ),
         search_words=("first_name", "last_name"),
@@ -209,6 +213,7 @@ contacts = register(
             "title": "מנהלת רכש",
             "mobile": "054-123-4567",
             "email": "dana@alpha.example",
+            "language": "he",
             "accounts": [
                 {"account": 12, "role": "מנהלת רכש", "is_primary": True},
                 {"account": 40, "role": "יועצת"},

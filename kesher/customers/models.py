@@ -133,6 +133,14 @@ class Contact(KesherModel):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The language he reads: e-mails to him (a ticket's replies and notices) are written in it.
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        choices=[("he", "עברית"), ("en", "English")],
+        blank=True,
+        help_text=_("The language e-mails to him are written in; empty: Hebrew."),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

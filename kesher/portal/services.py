@@ -122,7 +122,9 @@ def portal_invite(contact, *, actor, email: str = "", language: str = "") -> Por
             portal_user.set_password(None)  # a revoked user sets a new password
             portal_user.totp_secret = ""
     portal_user.email = email
-    portal_user.language = language or portal_user.language or PortalUser.Language.HEBREW
+    # A new portal user reads the contact's language; one invited again keeps his choice.
+    known = portal_user.language if before != "none" else contact.language
+    portal_user.language = language or known or PortalUser.Language.HEBREW
     portal_user.is_active = True
     portal_user.revoked_at = None
     portal_user.invited_at = timezone.now()
@@ -204,9 +206,24 @@ def portal_send_reset(email: str) -> bool:
 
 
 def portal_set_language(portal_user: PortalUser, *, language: str) -> None:
-    if language in PortalUser.Language.values:
-        PortalUser.objects.filter(pk=portal_user.pk).update(language=language)
-        portal_user.language = language
+    """The portal in ``language``; his contact's language follows (the e-mails to him are
+    written in it), audited as a change he made."""
+    from kesher.customers.models import Contact
+
+    if language not in PortalUser.Language.values:
+        return
+    PortalUser.objects.filter(pk=portal_user.pk).update(language=language)
+    portal_user.language = language
+    before = Contact.objects.filter(pk=portal_user.contact_id).values_list("language", flat=True)
+    old = before.first()
+    if old is not None and old != language:
+        Contact.objects.filter(pk=portal_user.contact_id).update(language=language)
+        write_audit(
+            portal_user.contact,
+            actor=None,
+            action="update",
+            changes={"language": [old, language]},
+        )
 
 
 def portal_totp_enable(portal_user: PortalUser, *, secret: str, code: str) -> None:

@@ -23,6 +23,7 @@ import hashlib
 import imaplib
 import logging
 import os
+import poplib
 import re
 import ssl
 from collections.abc import Iterator
@@ -52,12 +53,16 @@ __all__ = [
     "POLL_LIMIT",
     "ImapSource",
     "MailIntake",
+    "Pop3Source",
     "Received",
     "email_receive",
     "is_auto_reply",
+    "mail_source",
     "mailbox_poll",
     "mailbox_report",
+    "one_transaction",
     "poll_mailboxes",
+    "savepoints_kept",
     "ticket_for_message",
     "without_quoted",
 ]
@@ -277,6 +282,54 @@ def _keep_attachments(ticket: Ticket, message: EmailMessage) -> list[str]:
     return kept
 
 
+@contextlib.contextmanager
+def one_transaction(using: str | None = None) -> Iterator[None]:
+    """Within it, atomic blocks opened by nested services make no savepoint: the caller
+    owns the transaction and any failure inside aborts all of it (one message is received
+    whole or not at all), so a savepoint would only cost two round trips each (``ticket_create``
+    → ``record_create``, ``interaction_create`` → ``record_create``: eight a message that
+    opens a ticket). Enter it inside the caller's own ``transaction.atomic()``.
+
+    What a caller that catches an error gets: a failing block without its savepoint marks the
+    whole transaction for rollback (Django's ``atomic(savepoint=False)``), so code here that
+    catches a database error and goes on would meet ``TransactionManagementError`` at its next
+    query — the message fails whole and nothing of it is written, never half of it. Code that
+    must catch and continue opens ``savepoints_kept()`` around what it tries. Callers outside
+    this block (pages, the API, imports) keep their savepoints as before."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("one_transaction() needs an atomic block.")
+    given = connection.__dict__.get("savepoint")
+    connection.savepoint = _no_savepoint
+    try:
+        yield
+    finally:
+        if given is None:
+            del connection.savepoint
+        else:
+            connection.savepoint = given
+
+
+def _no_savepoint() -> None:
+    # ``Atomic`` takes None for "no savepoint here", as with ``atomic(savepoint=False)``.
+    return None
+
+
+@contextlib.contextmanager
+def savepoints_kept(using: str | None = None) -> Iterator[None]:
+    """Savepoints again within ``one_transaction()``: for code there that catches a failing
+    block's error and goes on."""
+    connection = transaction.get_connection(using)
+    if connection.__dict__.get("savepoint") is not _no_savepoint:
+        yield
+        return
+    del connection.savepoint
+    try:
+        yield
+    finally:
+        connection.savepoint = _no_savepoint
+
+
 class MailIntake:
     """Receives the messages of one poll of a mailbox (or one message posted to the raw-MIME
     endpoint). What every message needs and administrators rarely change — the mailboxes and
@@ -345,7 +398,7 @@ class MailIntake:
             if known is not None:
                 return Received(known.outcome, known.ticket, duplicate=True)
             try:
-                with transaction.atomic():
+                with transaction.atomic(), one_transaction():
                     return self._receive(message, message_id)
             except IntegrityError:
                 # Another worker took the same message at the same moment: it is that one's.
@@ -471,21 +524,43 @@ def imap_tls_context() -> ssl.SSLContext:
     return context
 
 
+def _password(box: Mailbox) -> str:
+    return os.environ.get(box.imap_password_env, "") if box.imap_password_env else ""
+
+
+def _starttls(box: Mailbox) -> bool:
+    return box.mail_security == Mailbox.Security.STARTTLS
+
+
 class ImapSource:
-    """A mailbox's unseen messages over IMAP (stdlib ``imaplib``, implicit TLS with the
-    server's certificate verified); each is marked seen once received, so the next poll does
-    not fetch it again (and if it does, its Message-ID keeps it from counting twice)."""
+    """A mailbox's unseen messages over IMAP (stdlib ``imaplib``), over TLS from the first
+    byte or upgraded by STARTTLS before signing in — a server that does not offer STARTTLS is
+    a failed poll, never a password sent in the clear — the server's certificate verified
+    either way; each message is marked seen once received, so the next poll does not fetch it
+    again (and if it does, its Message-ID keeps it from counting twice)."""
 
     def __init__(self, mailbox: Mailbox):
         self.mailbox = mailbox
 
+    def _connect(self) -> imaplib.IMAP4:
+        box = self.mailbox
+        if not _starttls(box):
+            return imaplib.IMAP4_SSL(
+                box.imap_host, box.imap_port, ssl_context=imap_tls_context(), timeout=30
+            )
+        client = imaplib.IMAP4(box.imap_host, box.imap_port, timeout=30)
+        try:
+            client.starttls(ssl_context=imap_tls_context())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                client.shutdown()
+            raise
+        return client
+
     def messages(self) -> Iterator[tuple[bytes, bytes]]:
         box = self.mailbox
-        password = os.environ.get(box.imap_password_env, "") if box.imap_password_env else ""
-        self._client = client = imaplib.IMAP4_SSL(
-            box.imap_host, box.imap_port, ssl_context=imap_tls_context(), timeout=30
-        )
-        client.login(box.imap_user, password)
+        self._client = client = self._connect()
+        client.login(box.imap_user, _password(box))
         client.select(box.imap_folder or "INBOX")
         _status, data = client.uid("search", "UNSEEN")
         for uid in (data[0] or b"").split()[:POLL_LIMIT]:
@@ -502,6 +577,58 @@ class ImapSource:
         if client is not None:
             with contextlib.suppress(imaplib.IMAP4.error, OSError):
                 client.logout()
+
+
+class Pop3Source:
+    """A mailbox's messages over POP3 (stdlib ``poplib``), TLS from the first byte or by
+    STLS before signing in (refused when the server does not offer it), the certificate
+    verified. POP3 keeps no "seen" mark: a received message is deleted from the server
+    (``DELE``, applied when the session ends with ``QUIT``); one that failed stays there for a
+    person, and its Message-ID keeps a message fetched again from counting twice."""
+
+    def __init__(self, mailbox: Mailbox):
+        self.mailbox = mailbox
+
+    def _connect(self) -> poplib.POP3:
+        box = self.mailbox
+        if not _starttls(box):
+            return poplib.POP3_SSL(
+                box.imap_host, box.imap_port, context=imap_tls_context(), timeout=30
+            )
+        client = poplib.POP3(box.imap_host, box.imap_port, timeout=30)
+        try:
+            client.stls(context=imap_tls_context())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                client.close()
+            raise
+        return client
+
+    def messages(self) -> Iterator[tuple[int, bytes]]:
+        box = self.mailbox
+        self._client = client = self._connect()
+        client.user(box.imap_user)
+        client.pass_(_password(box))
+        count, _size = client.stat()
+        for number in range(1, min(count, POLL_LIMIT) + 1):
+            _response, lines, _octets = client.retr(number)
+            yield number, b"\r\n".join(lines) + b"\r\n"
+
+    def done(self, number: int) -> None:
+        self._client.dele(number)
+
+    def close(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None:
+            with contextlib.suppress(poplib.error_proto, OSError):
+                client.quit()
+
+
+def mail_source(mailbox: Mailbox) -> ImapSource | Pop3Source:
+    """The source a mailbox's settings say: IMAP or POP3."""
+    if mailbox.mail_protocol == Mailbox.Protocol.POP3:
+        return Pop3Source(mailbox)
+    return ImapSource(mailbox)
 
 
 def mailbox_poll(mailbox: Mailbox, source) -> list[Received]:
@@ -527,15 +654,15 @@ def mailbox_poll(mailbox: Mailbox, source) -> list[Received]:
 
 
 def poll_mailboxes() -> int:
-    """The worker's tick: poll each active mailbox that has an IMAP server. Returns how many
-    messages were received."""
+    """The worker's tick: poll each active mailbox that has a mail server (IMAP or POP3).
+    Returns how many messages were received."""
     if settings.KESHER_PRACTICE:
         return 0
     count = 0
     for mailbox in Mailbox.objects.filter(active=True).exclude(imap_host=""):
         try:
-            count += len(mailbox_poll(mailbox, ImapSource(mailbox)))
-        except (imaplib.IMAP4.error, OSError) as error:
+            count += len(mailbox_poll(mailbox, mail_source(mailbox)))
+        except (imaplib.IMAP4.error, poplib.error_proto, OSError) as error:
             logger.warning("mailbox %s: polling failed", mailbox.pk, exc_info=True)
             mailbox_report(mailbox, Mailbox.Problem.POLL_FAILED, repr(error))
     return count

@@ -392,10 +392,33 @@ class Mailbox(KesherModel):
         choices=UnknownSender.choices,
         default=UnknownSender.CONTACT,
     )
+
+    class Protocol(models.TextChoices):
+        IMAP = "imap", "IMAP"
+        POP3 = "pop3", "POP3"
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("TLS from the start (SSL)")
+        STARTTLS = "starttls", _("STARTTLS (the connection turns encrypted before signing in)")
+
     imap_host = models.CharField(
         _("IMAP server"), max_length=200, blank=True, help_text=_("Empty: mail is forwarded.")
     )
-    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    mail_protocol = models.CharField(
+        _("protocol"), max_length=4, choices=Protocol.choices, default=Protocol.IMAP
+    )
+    mail_security = models.CharField(
+        _("encryption"),
+        max_length=8,
+        choices=Security.choices,
+        default=Security.SSL,
+        help_text=_("Never without encryption: the password would cross the network readable."),
+    )
+    imap_port = models.PositiveIntegerField(
+        _("IMAP port"),
+        default=993,
+        help_text=_("Usually IMAP 993 (SSL) or 143 (STARTTLS); POP3 995 (SSL) or 110 (STARTTLS)."),
+    )
     imap_user = models.CharField(_("IMAP user"), max_length=200, blank=True)
     imap_password_env = models.CharField(
         _("IMAP password variable"),

@@ -427,10 +427,12 @@ CUSTOMER_LANGUAGES = ("he", "en")
 
 def customer_language(ticket: Ticket) -> str:
     """The language the ticket's customer reads — what every e-mail to him is written in, not
-    the agent's: his portal language when he has a portal user, else the contact's, then the
-    account's "language" custom field when an administrator made one (as quotes print),
-    else Hebrew."""
+    the agent's: his contact's ``language``, else his portal language when he has a portal
+    user, else a "language" custom field of the contact's or the account's (data written
+    before the field; as quotes print), else Hebrew."""
     contact = ticket.contact if ticket.contact_id else None
+    if contact is not None and contact.language in CUSTOMER_LANGUAGES:
+        return contact.language
     portal_user = getattr(contact, "portal_user", None) if contact is not None else None
     if portal_user is not None and portal_user.language in CUSTOMER_LANGUAGES:
         return portal_user.language

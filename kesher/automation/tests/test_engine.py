@@ -770,3 +770,55 @@ def test_a_rule_changed_in_another_process_applies_to_the_next_save(users):
         )
     engine.handle_event(Event("created", "contacts", 1, admin.pk, {}))
     assert RuleRun.objects.filter(rule=rule).count() == 1
+
+
+def test_a_scan_queues_its_runs_in_one_statement(
+    users, call_template, django_assert_max_num_queries
+):
+    """A window with many due records queues a run each by one INSERT (the same number of
+    queries for 3 records as for 30), each as ``create_runs`` would have made it; the window
+    scanned again makes none and does not start the worker."""
+    admin = users["admin"]
+    rule = make_rule(
+        admin,
+        trigger_kind="time",
+        trigger_config={
+            "field": "last_contact_at",
+            "offset": 2,
+            "unit": "hours",
+            "direction": "after",
+        },
+        actions=create_task(call_template),
+    )
+    from kesher.customers.models import Account
+
+    now = timezone.now()
+    accounts = [make_account(admin, name=f"A{i}", owner=admin) for i in range(30)]
+    Account.objects.filter(pk__in=[a.pk for a in accounts]).update(
+        last_contact_at=now - datetime.timedelta(hours=2, minutes=5)
+    )
+    rewind = now - datetime.timedelta(minutes=10)
+    Rule.objects.filter(pk=rule.pk).update(scanned_until=rewind)
+    with mock.patch.object(engine, "_start_worker") as started:
+        with django_assert_max_num_queries(9) as captured:
+            assert scan_scheduled(now) == 30
+        assert started.call_count == 1
+        inserts = [q for q in captured.captured_queries if "automation_rulerun" in q["sql"]]
+        assert len(inserts) == 1
+        runs = list(RuleRun.objects.filter(rule=rule).order_by("record_id"))
+        assert [r.record_id for r in runs] == sorted(a.pk for a in accounts)
+        first = runs[0]
+        assert (first.entity, first.trigger, first.status, first.depth) == (
+            "accounts",
+            "time",
+            "pending",
+            0,
+        )
+        assert first.actions == rule.actions
+        assert first.trigger_info["event"] == "time"
+        assert first.dedupe_key.startswith(f"{rule.pk}:{first.record_id}:")
+        assert first.created_at == first.next_attempt_at
+        Rule.objects.filter(pk=rule.pk).update(scanned_until=rewind)
+        assert scan_scheduled(now) == 30  # found again …
+        assert started.call_count == 1  # … nothing queued, no worker started
+    assert RuleRun.objects.filter(rule=rule).count() == 30

@@ -121,12 +121,17 @@ def _general_name(host: str) -> x509.GeneralName:
 
 
 class ImapServer:
-    """pymap's dict backend with one user, served over TLS until ``stop()``."""
+    """pymap's dict backend with one user, served over TLS until ``stop()``: from the first
+    byte, or (``starttls``) on a plain connection that pymap upgrades by STARTTLS and on which
+    it refuses to sign in before."""
 
     host = "127.0.0.1"
 
-    def __init__(self, certificates: Certificates, *, user: str, password: str):
+    def __init__(
+        self, certificates: Certificates, *, user: str, password: str, starttls: bool = False
+    ):
         self.certificates = certificates
+        self.starttls = starttls
         self.user, self.password = user, password
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -143,9 +148,10 @@ class ImapServer:
             debug=False,
             host=self.host,
             port=0,
-            cert=None,
-            key=None,
-            tls=False,  # no STARTTLS: the stream below is TLS from the start
+            cert=str(self.certificates.cert_file) if self.starttls else None,
+            key=str(self.certificates.key_file) if self.starttls else None,
+            # STARTTLS, or none: the stream below is TLS from the start.
+            tls=self.starttls,
             passlib_cfg=None,
             proxy_protocol=None,
             inherited_sockets=None,
@@ -163,7 +169,9 @@ class ImapServer:
         callback = ProxyProtocolReader(config.proxy_protocol).get_callback(
             IMAPServer(backend.login, config)
         )
-        self._server = await asyncio.start_server(callback, self.host, 0, ssl=tls)
+        self._server = await asyncio.start_server(
+            callback, self.host, 0, ssl=None if self.starttls else tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     def stop(self) -> None:
@@ -181,12 +189,16 @@ class ImapServer:
         self._thread.join(timeout=10)
         self._loop.close()
 
-    def client(self) -> imaplib.IMAP4_SSL:
+    def client(self) -> imaplib.IMAP4:
         """A connection as the user, trusting the test authority whatever name its certificate
         carries (how the tests fill and read the mailbox, not how Kesher connects)."""
         tls = ssl.create_default_context(cafile=str(self.certificates.ca_file))
         tls.check_hostname = False
-        client = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=tls, timeout=10)
+        if self.starttls:
+            client = imaplib.IMAP4(self.host, self.port, timeout=10)
+            client.starttls(ssl_context=tls)
+        else:
+            client = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=tls, timeout=10)
         client.login(self.user, self.password)
         return client
 

@@ -23,6 +23,7 @@ from kesher.activities.models import Interaction
 from kesher.service.mail import ImapSource, mailbox_poll, poll_mailboxes
 from kesher.service.models import Mailbox, Team, Ticket, TicketEmail
 from kesher.service.tests.imap_server import ImapServer, make_certificates
+from kesher.service.tests.pop3_server import Pop3Server
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +254,112 @@ def test_the_practice_environment_polls_nothing(mailbox, imap_server, settings):
     assert mailbox_poll(mailbox, ImapSource(mailbox)) == []
     assert nothing_written()
     assert imap_server.unseen() == [b"<new@customer.co.il>"]
+
+
+# --- STARTTLS and POP3 ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def starttls_server(certificates):
+    server = ImapServer(certificates, user=SUPPORT, password=PASSWORD, starttls=True).start()
+    yield server
+    server.stop()
+
+
+def test_an_imap_mailbox_by_starttls_is_polled_over_tls(mailbox, starttls_server):
+    """Port 143's way: a plain connection turned TLS by STARTTLS (certificate verified) before
+    signing in; the same messages come in once each."""
+    mailbox.mail_security = Mailbox.Security.STARTTLS
+    mailbox.imap_port = starttls_server.port
+    mailbox.save()
+    starttls_server.fill([NEW, REPLY])
+    assert poll_mailboxes() == 2
+    assert Ticket.objects.count() == 1
+    assert TicketEmail.objects.filter(mailbox=mailbox).count() == 2
+    assert starttls_server.unseen() == []
+
+
+def test_starttls_checks_the_certificate_too(mailbox, starttls_server, settings, caplog):
+    mailbox.mail_security = Mailbox.Security.STARTTLS
+    mailbox.imap_port = starttls_server.port
+    mailbox.save()
+    settings.KESHER_IMAP_CA_FILE = ""
+    starttls_server.fill([NEW])
+    with caplog.at_level(logging.WARNING, logger="kesher.service"):
+        assert poll_mailboxes() == 0
+    assert nothing_written()
+    mailbox.refresh_from_db()
+    assert mailbox.problem == Mailbox.Problem.POLL_FAILED
+    assert "CERTIFICATE_VERIFY_FAILED" in mailbox.problem_detail
+
+
+@pytest.fixture
+def pop3(certificates):
+    started = []
+
+    def start(**options):
+        server = Pop3Server(certificates, user=SUPPORT, password=PASSWORD, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.mark.parametrize("security", [Mailbox.Security.SSL, Mailbox.Security.STARTTLS])
+def test_a_pop3_mailbox_is_received_once_and_emptied(mailbox, pop3, security):
+    """POP3 over TLS (port 995) or STLS (port 110): each message received once, then deleted
+    from the server (POP3 keeps no "seen"); a repeat counts once; the next poll finds none."""
+    server = pop3(starttls=security == Mailbox.Security.STARTTLS)
+    mailbox.mail_protocol = Mailbox.Protocol.POP3
+    mailbox.mail_security = security
+    mailbox.imap_port = server.port
+    mailbox.save()
+    server.fill([NEW, REPLY, AUTO_REPLY, DUPLICATE])
+    assert poll_mailboxes() == 4
+    ticket = Ticket.objects.get()
+    assert TicketEmail.objects.filter(mailbox=mailbox).count() == 3
+    assert Interaction.objects.filter(link_type="tickets", link_id=ticket.pk).count() == 2
+    assert server.maildrop == []
+    assert poll_mailboxes() == 0
+
+
+def test_a_pop3_message_that_fails_stays_on_the_server(mailbox, pop3, monkeypatch):
+    import kesher.service.mail as mail
+
+    server = pop3()
+    mailbox.mail_protocol = Mailbox.Protocol.POP3
+    mailbox.imap_port = server.port
+    mailbox.save()
+    keep = mail._keep_attachments
+
+    def failing(ticket, message):
+        if "קובץ" in str(message["Subject"]):
+            raise OSError("the file store is full")
+        return keep(ticket, message)
+
+    monkeypatch.setattr(mail, "_keep_attachments", failing)
+    server.fill([BROKEN, NEW])
+    assert poll_mailboxes() == 1
+    assert server.maildrop == [BROKEN]
+    assert not TicketEmail.objects.filter(message_id="<broken@customer.co.il>").exists()
+    mailbox.refresh_from_db()
+    assert mailbox.problem == Mailbox.Problem.MESSAGE_FAILED
+
+
+def test_a_server_without_starttls_never_gets_the_password(mailbox, pop3):
+    """STARTTLS asked and the server does not offer it: the poll fails before signing in — no
+    falling back to a password sent readable."""
+    server = pop3(starttls=True, offer_stls=False)
+    mailbox.mail_protocol = Mailbox.Protocol.POP3
+    mailbox.mail_security = Mailbox.Security.STARTTLS
+    mailbox.imap_port = server.port
+    mailbox.save()
+    server.fill([NEW])
+    assert poll_mailboxes() == 0
+    assert server.logins == 0
+    assert nothing_written()
+    mailbox.refresh_from_db()
+    assert mailbox.problem == Mailbox.Problem.POLL_FAILED
+    assert "STLS" in mailbox.problem_detail

@@ -269,7 +269,9 @@ def test_a_poll_receives_each_message_in_a_bounded_number_of_queries(
 ):
     """The poll reads the mailboxes and the pick-lists once for all its messages; a message
     that opens a ticket writes it numbered, with its policy and due moment, in one INSERT
-    (SQLite's count: PostgreSQL sends the audit and search rows together). It was 53 and 29."""
+    (SQLite's count: PostgreSQL sends the audit and search rows together), and the nested
+    services make no savepoints inside the message's transaction (``one_transaction``). It was
+    53 and 29, then 32 and 18."""
     account = make_account(users["admin"], name="דפוס הגליל")
     make_contact(
         users["admin"],
@@ -280,9 +282,9 @@ def test_a_poll_receives_each_message_in_a_bounded_number_of_queries(
     intake = MailIntake(mailbox)
     intake.receive(raw_mail(message_id="<p0@customer.co.il>"))
     intake.receive(raw_mail(message_id="<p1@customer.co.il>", in_reply_to="<p0@customer.co.il>"))
-    with django_assert_max_num_queries(32):
+    with django_assert_max_num_queries(24):
         opened = intake.receive(raw_mail(message_id="<p2@customer.co.il>"))
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(14):
         threaded = intake.receive(
             raw_mail(message_id="<p3@customer.co.il>", in_reply_to="<p2@customer.co.il>")
         )
@@ -370,6 +372,50 @@ def test_the_language_of_a_customer_without_portal_is_his_custom_field_else_hebr
     Contact.objects.filter(pk=contact.pk).update(custom={"language": "en"})
     ticket.refresh_from_db()
     assert customer_language(ticket) == "en"
+
+
+def test_the_contacts_language_field_writes_his_e_mails(users, mailbox):
+    """The contact's own ``language`` (set on his page or by the API) comes first; the portal
+    language he picks becomes it; the custom field of data written before is the fallback."""
+    from kesher.customers.services import contact_create
+    from kesher.platform.records.services import record_update
+    from kesher.portal.services import portal_invite, portal_set_language
+    from kesher.service.services import customer_language
+
+    john = contact_create(
+        actor=users["admin"],
+        data={"first_name": "John", "email": "john@customer.co.il", "language": "en"},
+    )
+    ticket = email_receive(
+        raw_mail(sender="John <john@customer.co.il>", message_id="<field@customer.co.il>")
+    ).ticket
+    assert customer_language(ticket) == "en"
+    sent = ticket_reply(ticket, actor=users["support_agent"], body="שלום", idempotency_key="f1")
+    assert sent.outgoing.language == "en"
+    with pytest.raises(ValidationError) as error:
+        record_update(john, actor=users["admin"], data={"language": "fr"})
+    assert "language" in error.value.message_dict
+    portal_user = portal_invite(john, actor=users["admin"])
+    assert portal_user.language == "en"  # the invitation in his language
+    portal_set_language(portal_user, language="he")
+    john.refresh_from_db()
+    assert john.language == "he"
+    ticket.refresh_from_db()
+    assert customer_language(ticket) == "he"
+
+
+def test_the_migration_copies_the_language_custom_field(users):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("kesher.customers.migrations.0012_contact_language")
+    old = make_contact(users["admin"], first_name="Old", email="old@customer.co.il")
+    odd = make_contact(users["admin"], first_name="Odd", email="odd@customer.co.il")
+    Contact.objects.filter(pk=old.pk).update(custom={"language": "en"})
+    Contact.objects.filter(pk=odd.pk).update(custom={"language": "klingon"})
+    migration.copy_custom_language(apps, None)
+    assert dict(Contact.objects.values_list("first_name", "language")) == {"Old": "en", "Odd": ""}
 
 
 def test_the_closing_email_goes_in_his_language_and_in_his_conversation(
@@ -480,3 +526,69 @@ def test_a_reply_is_shown_without_what_his_mail_client_quoted(text, shown):
     from kesher.service.mail import without_quoted
 
     assert without_quoted(text) == shown
+
+
+def test_a_message_that_fails_inside_is_received_whole_or_not_at_all(users, mailbox, monkeypatch):
+    """Inside one message's transaction the nested services make no savepoints: a failure deep
+    in one (here the interaction's last-contact update) undoes the whole message — no ticket,
+    no row for its Message-ID — so the next poll receives it again; the poll, which catches
+    the error, goes on with the next message; and the savepoints are back after it."""
+    from django.db import connection
+
+    import kesher.activities.services as activities
+
+    touch = activities._touch_last_contact
+
+    def failing(interaction, ids=None):
+        if "boom" in interaction.subject:
+            raise RuntimeError("the disk is full")
+        return touch(interaction, ids)
+
+    monkeypatch.setattr(activities, "_touch_last_contact", failing)
+    source = FakeMailbox(
+        [
+            (b"1", raw_mail(subject="boom", message_id="<f1@customer.co.il>")),
+            (b"2", raw_mail(subject="fine", message_id="<f2@customer.co.il>")),
+        ]
+    )
+    results = mailbox_poll(mailbox, source)
+    assert [r.outcome for r in results] == ["opened"]
+    assert source.done_uids == [b"2"]
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["fine"]
+    assert not TicketEmail.objects.filter(message_id="<f1@customer.co.il>").exists()
+    assert not Interaction.objects.filter(subject="boom").exists()
+    mailbox.refresh_from_db()
+    assert mailbox.problem == Mailbox.Problem.MESSAGE_FAILED
+    assert "savepoint" not in connection.__dict__
+    monkeypatch.setattr(activities, "_touch_last_contact", touch)
+    again = mailbox_poll(mailbox, FakeMailbox([(b"1", source.queue[0][1])]))
+    assert [r.outcome for r in again] == ["opened"]
+    assert Ticket.objects.filter(subject="boom").count() == 1
+
+
+def test_savepoints_are_skipped_only_where_the_message_owns_the_transaction(users):
+    """A caller that catches a service's error and goes on (a page re-showing its form) keeps
+    its savepoint: the transaction stays usable. Inside ``one_transaction`` the failed block
+    dooms the transaction instead (Django's ``atomic(savepoint=False)``), unless the catcher
+    keeps its savepoints (``savepoints_kept``)."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from kesher.service.mail import one_transaction, savepoints_kept
+    from kesher.service.services import ticket_create
+
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            ticket_create(actor=users["admin"], data={})
+        assert Ticket.objects.count() == 0
+    with transaction.atomic(), one_transaction():
+        with savepoints_kept(), pytest.raises(ValidationError):
+            ticket_create(actor=users["admin"], data={})
+        assert Ticket.objects.count() == 0
+    with transaction.atomic(), one_transaction():
+        with pytest.raises(ValidationError):
+            ticket_create(actor=users["admin"], data={})
+        with pytest.raises(TransactionManagementError):
+            Ticket.objects.count()
+        transaction.set_rollback(True)
+    assert Ticket.objects.count() == 0
