@@ -133,6 +133,9 @@ ALLOWED = [
     # Issue 25 (decision 0078; privacy/migrations/0002_privacy_officer.py): the privacy
     # officer's built-in role and its rights (org_rolepermission is declared above).
     AddedRows(table="org_role", why="the privacy officer's role"),
+    # Issue 18 (decision 0095; customers/migrations/0012_contact_language.py): a contact's
+    # language, copied from a "language" custom field where one was kept, else none yet.
+    AddedColumn(table="customers_contact", column="language", value="", why="no language yet"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
