@@ -38,6 +38,7 @@ from kesher.billing.models import (
     PaymentTerms,
     TaxDocument,
 )
+from kesher.catalogue.crediting import credited_lines
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry
@@ -346,16 +347,6 @@ def uncredited_lines(invoice: TaxDocument) -> list[InvoiceLine]:
     return lines
 
 
-def _part_of(line: InvoiceLine, quantity: Decimal) -> InvoiceLine:
-    """``quantity`` of what is left of ``line``: each amount in proportion, rounded to the
-    agora (never more than is left, so the line's last credit takes the remainder exactly)."""
-    share = quantity / line.quantity
-    for name in SUMS:
-        setattr(line, name, _round(getattr(line, name) * share))
-    line.quantity = quantity
-    return line
-
-
 @transaction.atomic
 def credit_note_for(
     invoice: TaxDocument,
@@ -373,32 +364,10 @@ def credit_note_for(
         _refuse(_("Only an issued tax invoice is credited."))
     # Lock the invoice: two credit notes made at once must not credit the same quantity twice.
     _lock(invoice)
-    open_lines = {line.position: line for line in uncredited_lines(invoice)}
+    open_lines = uncredited_lines(invoice)
     if not open_lines:
         _refuse(_("Every line of this invoice is credited already."))
-    chosen = list(open_lines.values())
-    if positions is not None or quantities is not None:
-        wanted = set(positions or ()) | set(quantities or {})
-        if not wanted:
-            _refuse(_("Choose at least one line to credit."), "lines")
-        taken = sorted(wanted - set(open_lines))
-        if taken:
-            _refuse(
-                _("Line %(n)s cannot be credited: it is not on the invoice or credited already.")
-                % {"n": ", ".join(str(n) for n in taken)},
-                "lines",
-            )
-        for position, quantity in sorted((quantities or {}).items()):
-            line = open_lines[position]
-            if quantity is None or quantity <= 0 or quantity > line.quantity:
-                _refuse(
-                    _("Line %(n)s: credit a quantity above zero and up to %(open)s.")
-                    % {"n": position, "open": f"{line.quantity.normalize():f}"},
-                    "lines",
-                )
-            if quantity != line.quantity:
-                _part_of(line, quantity)
-        chosen = [line for position, line in sorted(open_lines.items()) if position in wanted]
+    chosen = credited_lines(open_lines, positions=positions, quantities=quantities, sums=SUMS)
     note = document_create(
         actor=actor,
         data={

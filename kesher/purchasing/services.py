@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.catalogue.crediting import credited_lines
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry, Choice
@@ -674,33 +675,9 @@ def supplier_credit_note_for(
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
         _refuse(_("Only a recorded supplier invoice is credited."))
-    open_lines = uncredited_lines(invoice)
-    if positions is not None or quantities is not None:
-        wanted = set(positions or ()) | set(quantities or {})
-        if not wanted:
-            _refuse(_("Choose at least one line to credit."), "lines")
-        free = {line.position: line for line in open_lines}
-        taken = sorted(wanted - set(free))
-        if taken:
-            _refuse(
-                _("Line %(n)s cannot be credited: it is not on the invoice or credited already.")
-                % {"n": ", ".join(str(n) for n in taken)},
-                "lines",
-            )
-        for position, quantity in sorted((quantities or {}).items()):
-            line = free[position]
-            if quantity is None or quantity <= 0 or quantity > line.quantity:
-                _refuse(
-                    _("Line %(n)s: credit a quantity above zero and up to %(open)s.")
-                    % {"n": position, "open": f"{line.quantity.normalize():f}"},
-                    "lines",
-                )
-            if quantity != line.quantity:
-                share = quantity / line.quantity
-                for name in CREDITED_SUMS:
-                    setattr(line, name, _round(getattr(line, name) * share))
-                line.quantity = quantity
-        open_lines = [line for line in open_lines if line.position in wanted]
+    open_lines = credited_lines(
+        uncredited_lines(invoice), positions=positions, quantities=quantities, sums=CREDITED_SUMS
+    )
     if not open_lines:
         _refuse(_("Every line of this invoice is credited already."), "lines")
     if return_warehouse is not None:
