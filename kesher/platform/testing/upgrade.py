@@ -98,11 +98,19 @@ def _latest(graph, nodes: set[Node]) -> set[Node]:
 
 
 @contextmanager
-def database_at(nodes: Sequence[Node], using=DEFAULT_DB_ALIAS) -> Iterator[Any]:
+def database_at(
+    nodes: Sequence[Node], using=DEFAULT_DB_ALIAS, *, replay: bool = True
+) -> Iterator[Any]:
     """The test database as ``migrate`` left it at ``nodes``; yields their historical apps.
 
     Built forward from an empty database, never by unapplying: the old database of an install
     was made that way, and a data migration need not be reversible.
+
+    ``replay=False`` makes the tables at once from that state's models and records the
+    migrations as applied, without running them: their data steps (built-in roles,
+    pick-lists…) are then not there. Enough for a test about a later migration that writes the
+    rows it is about, and seconds instead of the minute a replay of most of the graph costs
+    (Django renders the models' state after each of its operations).
     """
     connection = connections[using]
     graph = MigrationLoader(connection, ignore_no_migrations=True).graph
@@ -111,7 +119,7 @@ def database_at(nodes: Sequence[Node], using=DEFAULT_DB_ALIAS) -> Iterator[Any]:
         raise ValueError(f"migrations not found (squashed or renamed since?): {unknown}")
     try:
         _drop_every_table(connection)
-        yield _migrate_to(list(nodes), connection)
+        yield (_migrate_to if replay else _create_at)(list(nodes), connection)
     finally:
         if MigrationExecutor(connection).migration_plan(leaf_nodes(using)):
             _drop_every_table(connection)
@@ -153,6 +161,37 @@ def _migrate_to(targets: list[Node], connection):
         emit_post_migrate_signal(0, False, connection.alias, apps=after.apps, plan=plan)
     ContentType.objects.clear_cache()
     return after.apps
+
+
+def _create_at(targets: list[Node], connection):
+    """The tables of the state at ``targets`` made from its models, as ``migrate --run-syncdb``
+    makes an app's without migrations; the plan recorded as applied; the post-migrate signal
+    sent with that state's apps, so content types and permissions are as ``migrate`` left
+    them."""
+    executor = MigrationExecutor(connection)
+    executor.recorder.ensure_schema()
+    plan = executor.migration_plan(targets, clean_start=True)
+    emit_pre_migrate_signal(
+        0,
+        False,
+        connection.alias,
+        apps=ProjectState(real_apps=executor.loader.unmigrated_apps).apps,
+        plan=plan,
+    )
+    with _swappable_names_kept():
+        state = executor.loader.project_state(targets, at_end=True)
+        state.apps  # noqa: B018 (rendered once, inside the kept names)
+    with connection.schema_editor() as editor:
+        for model in state.apps.get_models():
+            if model._meta.managed and not model._meta.proxy:
+                editor.create_model(model)
+    recorder = executor.recorder
+    recorder.migration_qs.bulk_create(
+        [recorder.Migration(app=migration.app_label, name=migration.name) for migration, _ in plan]
+    )
+    emit_post_migrate_signal(0, False, connection.alias, apps=state.apps, plan=plan)
+    ContentType.objects.clear_cache()
+    return state.apps
 
 
 class _SwappableNamesKept:

@@ -11,7 +11,7 @@ LAST = ("purchasing", "0005_payment_allocations")
 
 
 def test_received_orders_and_old_payments_keep_their_meaning(transactional_db):
-    with database_at(nodes_before(FIRST, apps=["customers", "org"])) as old:
+    with database_at(nodes_before(FIRST, apps=["customers", "org"]), replay=False) as old:
         account = old.get_model("customers", "Account").objects.create(name="ספק ותיק")
         Order = old.get_model("purchasing", "PurchaseOrder")
         Line = old.get_model("purchasing", "PurchaseOrderLine")
