@@ -86,15 +86,34 @@ def find_chromium() -> str | None:
     return None
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    """A headless Chromium for one test.
+# The Chromium of the browser tests a process runs one after another (see ``browser``).
+_running: dict = {}
 
-    Started per test rather than per session: Playwright's sync API keeps an asyncio loop
-    registered on the main thread while it runs, and Django refuses ORM calls when a loop is
-    running, so the loop must not outlive the browser tests; for the same reason the test's own
-    ORM calls need DJANGO_ALLOW_ASYNC_UNSAFE while the browser is up.
+
+def _is_browser_test(item) -> bool:
+    return item is not None and "browser" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium, shared by the browser tests a process runs in a row: starting
+    Playwright's driver and Chromium cost a second or two a test. Each test still opens its own
+    browser contexts (``open_page``: own cookies and storage).
+
+    Closed as soon as the next test of the process is not a browser test
+    (``pytest_runtest_teardown``): Playwright's sync API keeps an asyncio loop registered on the
+    main thread while it runs, and Django refuses ORM calls when a loop is running, so the loop
+    must not outlive the browser tests; for the same reason the tests' own ORM calls need
+    DJANGO_ALLOW_ASYNC_UNSAFE while the browser is up.
     """
+    if _running and not _running["chromium"].is_connected():
+        _close_browser()  # a crashed browser is not handed to the next test
+    if not _running:
+        _start_browser()
+    return _running["chromium"]
+
+
+def _start_browser() -> None:
     executable = find_chromium()
     if executable is None:
         message = "Chromium not found: apt-get install chromium (or set $CHROMIUM)"
@@ -103,7 +122,7 @@ def browser(monkeypatch):
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
     playwright = sync_playwright().start()
     try:
         # A plain launch gives Chromium a new temporary profile (user-data dir) every time.
@@ -112,10 +131,26 @@ def browser(monkeypatch):
         )
     except Exception:
         playwright.stop()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         raise
-    yield chromium
-    chromium.close()
-    playwright.stop()
+    _running.update(playwright=playwright, chromium=chromium)
+
+
+def _close_browser() -> None:
+    try:
+        _running["chromium"].close()
+    finally:
+        _running.pop("playwright").stop()
+        _running.clear()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's own teardown (its contexts closed, the database emptied): the browser
+    goes when the process's next test does not use it, or there is none."""
+    if _running and not _is_browser_test(nextitem):
+        _close_browser()
 
 
 class PageProblems:
