@@ -88,7 +88,8 @@ def newest_first(queryset: QuerySet, account_ids: list[int], size: int) -> Query
     its_account = object()
     part = queryset.filter(account_id=RawSQL("%s", [its_account])).order_by("-pk").values("pk")
     sql, part_params = part[:size].query.sql_with_params()
-    parts, params = [], []
+    parts: list[str] = []
+    params: list = []
     for number, account in enumerate(account_ids):
         parts.append(f"SELECT * FROM ({sql}) account_{number}")  # noqa: S608 (Django's SQL)
         params.extend(account if p is its_account else p for p in part_params)
