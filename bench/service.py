@@ -422,6 +422,52 @@ LIST_FLOOR = (
 )
 
 
+# The API answers with every column of the ticket (its serializer shows them all) and, on a
+# first or typed page, the capped count; a typed page number is sought from the row before it,
+# found by skipping in the index alone. The list page also shows its filters' and its filter
+# builder's options and the user's saved views: read bare beside its rows (decision 0102).
+LIST_COUNT = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM service_ticket t "
+    "WHERE t.team_id = %s AND t.status_id = %s LIMIT 1001) c"
+)
+LIST_BOUNDARY = (
+    "SELECT t.sla_due_at, t.id FROM service_ticket t WHERE t.team_id = %s AND t.status_id = %s "
+    "ORDER BY t.sla_due_at, t.id LIMIT 1 OFFSET %s"
+)
+API_FLOOR = (
+    "SELECT {columns} FROM service_ticket t WHERE t.team_id = %s AND t.status_id = %s{after} "
+    "ORDER BY t.sla_due_at, t.id LIMIT 51"
+)
+PAGE_SHOWN = (
+    "SELECT id, list_key, value, label_he, label_en FROM platform_choice "
+    'WHERE list_key IN ({keys}) AND active ORDER BY list_key, "order", id',
+    "SELECT id, name_he, name_en FROM service_team WHERE active ORDER BY name_he, id LIMIT 200",
+    "SELECT id, username, first_name, last_name FROM org_user WHERE is_active "
+    "ORDER BY first_name, last_name, username LIMIT 200",
+    "SELECT id, name_he, name_en FROM catalogue_productgroup ORDER BY path LIMIT 200",
+    'SELECT id, name_he, name_en FROM service_slapolicy ORDER BY "order", id LIMIT 200',
+    "SELECT id, title_he, title_en FROM service_article ORDER BY title_he, id LIMIT 200",
+    "SELECT id, name, shared, owner_id FROM platform_savedview "
+    "WHERE entity = 'tickets' AND (owner_id = %s OR shared) ORDER BY name",
+)
+
+
+def _floor(*steps) -> object:
+    """A floor of several bare statements run in turn: each step is (sql, params), or a
+    function of the previous statement's rows giving (sql, params)."""
+    from django.db import connection
+
+    def run():
+        rows = None
+        with connection.cursor() as cursor:
+            for step in steps:
+                sql, params = step(rows) if callable(step) else step
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+
+    return run
+
+
 def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
     from django.test import Client, RequestFactory
 
@@ -477,19 +523,44 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
 
         return call
 
-    page1_floor = _bare(LIST_FLOOR.format(after=""), [team, status])
     # A row value: both databases seek it in the index (an OR of the two is a filter).
     after = " AND (t.sla_due_at, t.id) > (%s, %s)"
     due = boundary.sla_due_at
-    deep_floor = _bare(LIST_FLOOR.format(after=after), [team, status, due, boundary.pk])
+    rows1 = (LIST_FLOOR.format(after=""), [team, status])
+    rows_deep = (LIST_FLOOR.format(after=after), [team, status, due, boundary.pk])
+    skip = (LIST_BOUNDARY, [team, status, (deep_page - 1) * PAGE_SIZE - 1])
+
+    def sought(sql):
+        return lambda found: (sql, [team, status, *found[0]])
+
+    keys = sorted(set(entity.choice_lists.values()))
+    shown = [
+        (PAGE_SHOWN[0].format(keys=", ".join(["%s"] * len(keys))), keys),
+        *((sql, []) for sql in PAGE_SHOWN[1:-1]),
+        (PAGE_SHOWN[-1], [agent.pk]),
+    ]
+    columns = ", ".join(f"t.{f.column}" for f in Ticket._meta.concrete_fields)
+    api1 = (API_FLOOR.format(columns=columns, after=""), [team, status])
+    api_deep = API_FLOOR.format(columns=columns, after=after)
+    counted = (LIST_COUNT, [team, status])
+    # The page's rows alone (the selector's answer); the page's with what else it shows; the
+    # API's with its count.
+    page1_floor = _floor(rows1)
+    typed_floor = _floor(skip, sought(LIST_FLOOR.format(after=after)))
+    cursor_floor = _floor(rows_deep)
     url = "/r/tickets/?" + urlencode(params)
     figures = [
-        ("list.page1", "list page, team & status, by SLA due, page 1", get(url), page1_floor),
+        (
+            "list.page1",
+            "list page, team & status, by SLA due, page 1",
+            get(url),
+            _floor(*shown, rows1),
+        ),
         (
             f"list.page{deep_page}.typed",
             f"list page, the same, page {deep_page} by typed number",
             get("/r/tickets/?" + urlencode({**params, "page": deep_page})),
-            deep_floor,
+            _floor(*shown, skip, sought(LIST_FLOOR.format(after=after))),
         ),
     ]
     if cursor:
@@ -498,7 +569,7 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
                 f"list.page{deep_page}.cursor",
                 f"list page, the same, page {deep_page} by the next-page link (keyset)",
                 get("/r/tickets/?" + urlencode({**params, "page": deep_page, "cursor": cursor})),
-                deep_floor,
+                _floor(*shown, rows_deep),
             )
         )
     figures += [
@@ -506,13 +577,13 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
             "api.page1",
             "API, team & status, ordering=sla_due_at, page 1",
             get("/api/v1/tickets/?" + urlencode(api_params), api=True),
-            page1_floor,
+            _floor(counted, api1),
         ),
         (
             f"api.page{deep_page}.typed",
             f"API, the same, page={deep_page}",
             get("/api/v1/tickets/?" + urlencode({**api_params, "page": deep_page}), api=True),
-            deep_floor,
+            _floor(counted, skip, sought(api_deep)),
         ),
     ]
     if api_cursor:
@@ -521,7 +592,7 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
                 f"api.page{deep_page}.cursor",
                 f"API, the same, page {deep_page} by the `next` link (keyset)",
                 get("/api/v1/tickets/?" + urlencode({**api_params, "cursor": api_cursor}), True),
-                deep_floor,
+                _floor((api_deep, [team, status, due, boundary.pk])),
             )
         )
     figures += [
@@ -530,14 +601,36 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
             f"selector.page{deep_page}.typed",
             f"selector: `Table(...).rows`, page {deep_page} by typed number",
             selector({**params, "page": deep_page}),
-            deep_floor,
+            typed_floor,
         ),
     ]
+    if cursor:
+        figures.append(
+            (
+                f"selector.page{deep_page}.cursor",
+                f"selector: `Table(...).rows`, page {deep_page} by the next-page link",
+                selector({**params, "page": deep_page, "cursor": cursor}),
+                cursor_floor,
+            )
+        )
     notes = [
         f"- List: team «{TEAMS[0][1]}», status «in progress»: {matching:,} tickets; the deep "
         f"page is page {deep_page} (rows {(deep_page - 1) * PAGE_SIZE + 1:,}–"
         f"{deep_page * PAGE_SIZE:,}), as an agent (role support_agent, scope all).",
-        f"- List floor: `{LIST_FLOOR.format(after='')}`; the deep page adds `{after.strip()}`.",
+        f"- Rows floor (the selector's): `{LIST_FLOOR.format(after='')}`; the deep page adds "
+        f"`{after.strip()}`, and a typed page number first finds the row before it: "
+        f"`{LIST_BOUNDARY}`.",
+        "- List page floor (decision 0102): the rows floor and what else the page shows, read "
+        "bare in the same round — the filters' and the filter builder's options (every "
+        "pick-list at once, the teams, the users, the product groups, the SLA policies, the "
+        "articles; 200 at most, names only) and the user's saved views: "
+        + "; ".join(f"`{sql}`" for sql in PAGE_SHOWN)
+        + ". Not in it: the session and the user, the menu's badges, the access log's entry "
+        "(every page's), which the page's figure includes.",
+        f"- API floor: the API's answer is every column of 50 tickets (its serializer shows "
+        f"them all; {len(Ticket._meta.concrete_fields)} columns of `service_ticket`, "
+        f"`{API_FLOOR.format(columns='…', after='')}`) and, on a first or a typed page, "
+        f"the capped count `{LIST_COUNT}`; the page by `next` link carries its count.",
     ]
     plans = [
         ("floor, page 1", _plan_of(LIST_FLOOR.format(after=""), [team, status])),
@@ -546,7 +639,7 @@ def list_figures(ctx: dict, deep_page: int) -> tuple[list, list[str]]:
             _plan_of(LIST_FLOOR.format(after=after), [team, status, due, boundary.pk]),
         ),
     ]
-    for key, _description, call, _floor in figures:
+    for key, _description, call, _bare_floor in figures:
         if key.startswith(("list.", "api.")):
             found = _main_statement(call, "service_ticket")
             if found:

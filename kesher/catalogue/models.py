@@ -67,6 +67,8 @@ class ProductGroup(KesherModel):
         verbose_name = _("product group")
         verbose_name_plural = _("product groups")
 
+    title_fields = ("name_he", "name_en")
+
     def __str__(self):
         return localized(self, "name")
 

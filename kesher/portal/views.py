@@ -236,7 +236,8 @@ def _page(request, queryset):
     before = request.GET.get("before", "")
     if before.isdigit():
         queryset = queryset.filter(pk__lt=int(before))
-    rows = list(queryset.order_by("-pk")[: PAGE_SIZE + 1])
+    accounts = selectors.portal_account_ids(request.portal_user)
+    rows = list(selectors.newest_first(queryset, accounts, PAGE_SIZE + 1))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return rows, (rows[-1].pk if more and rows else None)

@@ -132,6 +132,8 @@ class SlaPolicy(KesherModel):
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
 
+    title_fields = ("name_he", "name_en")
+
     def __str__(self):
         return localized(self, "name")
 
@@ -581,6 +583,8 @@ class Article(KesherModel):
         verbose_name = _("knowledge base article")
         verbose_name_plural = _("knowledge base articles")
         indexes = [models.Index(fields=["status", "title_he"], name="article_status_title")]
+
+    title_fields = ("title_he", "title_en")
 
     def __str__(self):
         return localized(self, "title")

@@ -104,12 +104,19 @@ class Filter:
 
     picker_entity: str | None = None
 
-    def __init__(self, entity: Entity, name: str, value: str, user, pick_list=None):
+    def __init__(
+        self, entity: Entity, name: str, value: str, user, pick_list=None, link_options=None
+    ):
         self.name = name
         self.entity = entity
         self.user = user
         # (list key) -> the list's active values, read with the page's other pick-lists.
         self.pick_list = pick_list
+        # (field, list key) -> (pk, name) of the records a link may take, read once a page
+        # for every filter and the builder that offer the same records (``Table.link_options``).
+        self.link_options = link_options or (
+            lambda field, list_key: link_options_of(field, user, list_key)
+        )
         field = entity.model._meta.get_field(name)
         assert isinstance(field, models.Field)  # filters are on the model's own fields
         self.field = field
@@ -138,23 +145,9 @@ class Filter:
         shared = _pick_list_key(self.field)
         if shared is not None and self.pick_list is not None:
             return [(str(c.pk), str(c)) for c in self.pick_list(shared)[:200]]
-        related = self.field.related_model
-        assert related is not None  # a relation's
-        queryset = related._default_manager.all()
-        limit = (
-            self.field.get_limit_choices_to()
-            if hasattr(self.field, "get_limit_choices_to")
-            else None
-        )
-        if limit:
-            queryset = queryset.complex_filter(limit)
-        if self.name in self.entity.choice_lists:  # the entity's own pick-list
-            queryset = queryset.filter(list_key=self.entity.choice_lists[self.name])
-        from kesher.platform.registry import registry
-
-        if registry.has_model(related):
-            queryset = linkable(queryset, self.user)
-        return [(str(o.pk), str(o)) for o in by_name(queryset)[:200]]
+        # The entity's own pick-list, when the link's condition does not name it.
+        list_key = self.entity.choice_lists.get(self.name)
+        return [(str(pk), label) for pk, label in self.link_options(self.field, list_key)]
 
     @property
     def options_html(self) -> str:
@@ -244,8 +237,16 @@ class Table:
             by_name[n] for n in entity.list_columns if n in by_name
         ]
         self._pick_lists: dict[str, list] | None = None
+        self._link_options: dict[tuple, list] = {}
         self.filters = [
-            Filter(entity, name, params.get(name, "").strip(), request.user, self.pick_list)
+            Filter(
+                entity,
+                name,
+                params.get(name, "").strip(),
+                request.user,
+                self.pick_list,
+                self.link_options,
+            )
             for name in entity.filter_fields
             if name not in self.hidden
         ]
@@ -331,6 +332,17 @@ class Table:
         if list_key not in self._pick_lists:
             self._pick_lists[list_key] = list(Choice.objects.filter(list_key=list_key, active=True))
         return self._pick_lists[list_key]
+
+    def link_options(self, field, list_key: str | None = None) -> list[tuple]:
+        """(pk, name) of the records a link field may take (``link_options_of``), read once a
+        page for every field offering the same records: the ticket list's owner and handler
+        filters read the users once (a query each before), and the builder reads nothing the
+        filters read (it read again the links a filter had found empty)."""
+        limit = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None
+        key = (field.related_model, repr(limit), list_key)
+        if key not in self._link_options:
+            self._link_options[key] = link_options_of(field, self.request.user, list_key)
+        return self._link_options[key]
 
     def _expression(self):
         from kesher.platform.lists.savedviews import parse_filter
@@ -627,8 +639,6 @@ class Table:
         """What the filter builder offers: each filterable field with its kind and values."""
         from kesher.platform.lists.filterlang import OPS, resolve_field
 
-        # The simple filters above the list already read these records (the same query).
-        listed = {f.name: f.options for f in self.filters if f.options and f.field.is_relation}
         refs = []
         for column in self.available_columns:
             try:
@@ -649,28 +659,30 @@ class Table:
             if ref.choice_list:
                 entry["choices"] = [[c.value, c.label] for c in self.pick_list(ref.choice_list)]
             elif ref.model_field is not None and ref.kind in ("ref", "multi"):
-                if column.name in listed:
-                    key = ref.model_field.related_model._meta.pk
-                    entry["choices"] = [
-                        [key.to_python(pk), label] for pk, label in listed[column.name]
-                    ]
-                else:
-                    entry["choices"] = _record_options(ref.model_field, self.request.user)
+                # Shared with the simple filters above the list (the same records, one query).
+                large = _large_entity(ref.model_field.related_model)
+                entry["choices"] = (
+                    None
+                    if large
+                    else [[pk, label] for pk, label in self.link_options(ref.model_field)]
+                )
             result.append(entry)
         return result
 
 
-def _record_options(field, user, limit: int = 200) -> list | None:
-    """Values to pick from for a link field, unless its table is too large to list."""
+def link_options_of(field, user, list_key: str | None = None, limit: int = 200) -> list[tuple]:
+    """(pk, name) of the first ``limit`` records by name a link field may take: its condition
+    (``limit_choices_to``), ``list_key`` for a pick-list link, and what ``user`` may link to;
+    only the columns the names read (``by_name``)."""
     from kesher.platform.registry import registry
 
     model = field.related_model
     queryset = model._default_manager.all()
-    if registry.has_model(model):
-        if registry.for_model(model).large:
-            return None
-        queryset = linkable(queryset, user)
     limit_to = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else None
     if limit_to:
         queryset = queryset.complex_filter(limit_to)
-    return [[obj.pk, str(obj)] for obj in by_name(queryset)[:limit]]
+    if list_key is not None:
+        queryset = queryset.filter(list_key=list_key)
+    if registry.has_model(model):
+        queryset = linkable(queryset, user)
+    return [(obj.pk, str(obj)) for obj in by_name(queryset)[:limit]]

@@ -364,3 +364,34 @@ def test_his_emailed_reply_shows_without_the_text_his_mail_client_quoted(users, 
     assert page.count("נא להפעיל מחדש") == 1  # our answer, not his quote of it
     stored = TicketEmail.objects.get(ticket=ticket, direction="in").interaction.body
     assert "> נא להפעיל מחדש" in stored
+
+
+def test_a_customer_of_two_accounts_pages_through_both_newest_first(users, world, portal_for):
+    """Each account's newest read by its own range of the account index, in one statement
+    (decision 0102): the pages interleave both accounts' tickets newest first, none twice, and
+    another customer's never."""
+    from kesher.customers.models import ContactAccount
+    from kesher.portal.views import PAGE_SIZE
+
+    branch = world["b"].__class__.objects.create(name="סניף")
+    ContactAccount.objects.create(contact=world["dana"], account=branch)
+    made = []
+    for n in range(PAGE_SIZE + 5):
+        account = world["a"] if n % 3 else branch
+        made.append(_ticket(users, account, world["dana"], subject=f"פנייה {n:02}").number)
+    _ticket(users, world["b"], world["boaz"], subject="סוד של לקוח ב")
+    client = portal_for(world["portal_a"])
+    client.get("/portal/tickets/?show=all")
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get("/portal/tickets/?show=all").content.decode()
+    tickets = [q["sql"] for q in captured.captured_queries if '"service_ticket"' in q["sql"]]
+    assert len(tickets) == 1
+    assert "UNION ALL" in tickets[0]
+    newest = list(reversed(made))
+    shown = [number for number in newest if number in first]
+    assert shown == newest[:PAGE_SIZE]
+    assert first.index(newest[0]) < first.index(newest[1]) < first.index(newest[2])
+    before = Ticket.objects.get(number=newest[PAGE_SIZE - 1]).pk
+    second = client.get(f"/portal/tickets/?show=all&before={before}").content.decode()
+    assert [number for number in newest if number in second] == newest[PAGE_SIZE:]
+    assert "סוד של לקוח ב" not in first + second
