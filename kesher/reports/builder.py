@@ -131,9 +131,22 @@ def bar_options(user) -> dict[str, list]:
     return out
 
 
+def _subtree(department_id: int) -> list[int]:
+    """The department's id and its sub-departments' (one query by the tree's ``path``)."""
+    from kesher.org.models import Department
+
+    path = Department.objects.filter(pk=department_id).values_list("path", flat=True).first()
+    if not path:
+        return [department_id]
+    return list(
+        Department.objects.filter(path__startswith=path).order_by("pk").values_list("pk", flat=True)
+    )
+
+
 def runtime_filter(params, definition: dict, entity: Entity, user=None):
     """The reader's filter bar as a filter-language expression: ``period`` on the report's date,
-    ``owner`` ("me" or a user id) on the record's owner, ``department`` (the owner's),
+    ``owner`` ("me" or a user id) on the record's owner, ``department`` (the owner's, with
+    its sub-departments),
     ``region`` and ``company`` (ids), and ``filter`` (the language itself). A ValidationError
     under "filter" for a bad one."""
     parts = []
@@ -165,6 +178,11 @@ def runtime_filter(params, definition: dict, entity: Entity, user=None):
             ref = filterlang.resolve_field(entity, path, user=user)
         except ValidationError:
             continue  # a field hidden from the reader: this report is not narrowed by it
+        if name == "department":
+            # The department with its sub-departments (decision 0103): "Sales" counts "Sales
+            # North" too, as the department scope reaches the subtree.
+            parts.append({"field": path, "op": "in", "value": _subtree(int(value))})
+            continue
         op = "has" if ref.kind == "multi" else "eq"
         parts.append({"field": path, "op": op, "value": int(value)})
     raw = params.get("filter", "")

@@ -118,6 +118,9 @@ def test_the_filter_bar_narrows_by_department_and_region(report, users, departme
     assert set(_owners(report, admin, {})) == {"rep1", "rep2", "manager1"}
     north = str(departments["north"].pk)
     assert _owners(report, admin, {"department": north}) == {"rep1": 1}
+    # A department counts its sub-departments: Sales holds Sales North (decision 0103).
+    sales = str(departments["sales"].pk)
+    assert _owners(report, admin, {"department": sales}) == {"rep1": 1, "manager1": 1}
     region = Region.objects.order_by("pk").first()
     account = account_create(actor=admin, data={"name": "לקוח בצפון", "region": region})
     Opportunity.objects.filter(name="עסקה 1").update(account=account)
