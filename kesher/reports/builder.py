@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.platform.access import can
 from kesher.platform.customfields.values import definitions_for
@@ -229,11 +230,32 @@ def definition_from(params, entity_key: str) -> dict:
     definition["display"] = params.get("display") or "table"
     definition["chart"] = params.get("chart") or "bar"
     target = params.get("target", "").strip()
-    if target:
+    source = params.get("target_from", "")
+    if source:
+        level, _sep, figure = source.partition(":")
+        definition["target"] = {"sales_target": figure, "level": level}
+    elif target:
         definition["target"] = target
     if params.get("period") and params.get("period_field"):
         definition["period"] = {"field": params["period_field"], "period": params["period"]}
     return definition
+
+
+# The builder's choices of a gauge's target from the sales targets: "<level>:<figure>".
+TARGET_CHOICES = (
+    ("person:amount", gettext_lazy("My sales target (amount)")),
+    ("department:amount", gettext_lazy("My department's sales target (amount)")),
+    ("company:amount", gettext_lazy("The company's sales target (amount)")),
+    ("person:count", gettext_lazy("My sales target (number of deals)")),
+    ("department:count", gettext_lazy("My department's sales target (number of deals)")),
+    ("company:count", gettext_lazy("The company's sales target (number of deals)")),
+)
+
+
+def _target_from(target) -> str:
+    if isinstance(target, dict):
+        return f"{target.get('level', '')}:{target.get('sales_target', '')}"
+    return ""
 
 
 def form_values(definition: dict) -> dict:
@@ -245,7 +267,10 @@ def form_values(definition: dict) -> dict:
         "display": definition.get("display", "table"),
         "chart": definition.get("chart", "bar"),
         "limit": definition.get("limit") or "",
-        "target": definition.get("target") or "",
+        "target": ""
+        if isinstance(definition.get("target"), dict)
+        else definition.get("target") or "",
+        "target_from": _target_from(definition.get("target")),
     }
     for i, group in enumerate(definition.get("group_by") or [], start=1):
         values[f"g{i}"] = group.get("field", "")

@@ -84,6 +84,8 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
                     "share": round(float(value) * 100 / float(d.target))
                     if d.target is not None and i == 0 and value is not None
                     else None,
+                    # A target from the sales targets that none holds today for the reader.
+                    "no_target": i == 0 and d.target is None and d.target_source is not None,
                 }
             )
         context["kpi"] = figures
@@ -153,6 +155,7 @@ def _builder(request, report: Report | None):
         "displays": list(engine.DISPLAYS.items()),
         "charts": list(engine.CHARTS.items()),
         "kpi_periods": _kpi_periods(),
+        "target_choices": builder.TARGET_CHOICES,
         "roles": Role.objects.all(),
         "shared_roles": {str(r) for r in source.getlist("shared_roles")}
         if request.method == "POST"
