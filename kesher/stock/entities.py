@@ -53,7 +53,7 @@ warehouses = register(
 # and the API; written only by the stock services (a move, a minimum).
 stock_levels = register(
     Entity(
-        key="stock-levels",
+        key="stock-on-hand",
         model=StockLevel,
         large=True,
         label=_("stock level"),
@@ -84,7 +84,7 @@ stock_levels = register(
 
 stock_moves = register(
     Entity(
-        key="stock-moves",
+        key="stock-ledger",
         model=StockMove,
         large=True,
         label=_("stock move"),

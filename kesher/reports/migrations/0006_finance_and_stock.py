@@ -55,7 +55,7 @@ REPORTS = {
         "Stock on hand: the quantity of each product in each warehouse.",
         STOCK,
         {
-            "entity": "stock-levels",
+            "entity": "stock-on-hand",
             "filter": {"field": "quantity", "op": "ne", "value": 0},
             "group_by": [{"field": "product"}, {"field": "warehouse"}],
             "measures": [{"agg": "sum", "field": "quantity"}],
@@ -68,7 +68,7 @@ REPORTS = {
         "Products below their minimum, by warehouse: the quantity held and the minimum.",
         STOCK,
         {
-            "entity": "stock-levels",
+            "entity": "stock-on-hand",
             "filter": {"field": "below_minimum", "op": "eq", "value": True},
             "group_by": [{"field": "warehouse"}, {"field": "product"}],
             "measures": [
@@ -84,7 +84,7 @@ REPORTS = {
         "Stock moves in the last year by month and type: the quantities moved.",
         STOCK,
         {
-            "entity": "stock-moves",
+            "entity": "stock-ledger",
             "filter": {"field": "created_at", "op": "within_last_days", "value": 365},
             "group_by": [{"field": "created_at", "bucket": "month"}, {"field": "kind"}],
             "measures": [{"agg": "sum", "field": "quantity"}, {"agg": "count"}],

@@ -103,25 +103,25 @@ def test_stock_on_hand_by_product_and_warehouse_for_each_reader(users, stocked):
 
 
 def test_stock_is_read_with_its_warehouse_and_written_only_by_moves(users, stocked, client_for):
-    for key in ("stock-levels", "stock-moves"):
+    for key in ("stock-on-hand", "stock-ledger"):
         for role in ("admin", "manager", "sales_rep", "support_agent"):
             assert can(users[role], key, "view") == can(users[role], "warehouses", "view")
             assert not can(users[role], key, "add")
             assert not can(users[role], key, "change")
     agent = client_for(users["support_agent"])
-    rows = agent.get("/api/v1/stock-levels/").json()["results"]
+    rows = agent.get("/api/v1/stock-on-hand/").json()["results"]
     assert {row["warehouse"] for row in rows} == {stocked["van"].pk}
     main_level = StockLevel.objects.get(warehouse=stocked["main"])
-    assert agent.get(f"/api/v1/stock-levels/{main_level.pk}/").status_code == 404
+    assert agent.get(f"/api/v1/stock-on-hand/{main_level.pk}/").status_code == 404
     before = StockMove.objects.count()
     admin = client_for(users["admin"])
     body = {"kind": "adjustment", "product": stocked["cable"].pk, "quantity": "1"}
-    assert admin.post("/api/v1/stock-moves/", body).status_code == 403
+    assert admin.post("/api/v1/stock-ledger/", body).status_code == 403
     assert StockMove.objects.count() == before
     # A move's unit cost is hidden with the products' cost price.
     FieldRule.objects.create(entity="products", field="cost_price", hidden_roles=["manager"])
     move = StockMove.objects.filter(to_warehouse=stocked["van"]).get()
     assert (
         "unit_cost"
-        not in client_for(users["manager"]).get(f"/api/v1/stock-moves/{move.pk}/").json()
+        not in client_for(users["manager"]).get(f"/api/v1/stock-ledger/{move.pk}/").json()
     )

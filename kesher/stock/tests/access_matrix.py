@@ -102,13 +102,13 @@ def _receipt(world, side):
 # Nobody writes a level or a move through the generic routes (decision 0103); ``values`` is
 # what a refused write would send.
 register_records(
-    "stock-levels",
+    "stock-on-hand",
     make=lambda world, side: _receipt(world, side).to_warehouse.levels.get(),
     values=lambda world, marker, record: {"quantity": "1", "minimum": marker},
     marker_field="minimum",
 )
 register_records(
-    "stock-moves",
+    "stock-ledger",
     make=_receipt,
     values=lambda world, marker, record: {"kind": "adjustment", "reason": marker},
     marker_field="reason",
