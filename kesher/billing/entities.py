@@ -11,11 +11,13 @@ from kesher.billing import services
 from kesher.billing.models import (
     AllocationThreshold,
     ClearingAccount,
+    InvoiceLine,
     InvoicingAdapter,
     PaymentTerms,
     TaxDocument,
 )
 from kesher.platform.registry import Entity, ListedOn, Section, register
+from kesher.quotes.entities import COST_HIDDEN_WITH, line_entity
 
 TOTALS = ("net", "vat", "total")
 SHEKELS = ("exchange_rate", "net_ils", "vat_ils", "total_ils")
@@ -129,6 +131,7 @@ tax_documents = register(
         # A document is seen by whoever sees its customer (decision 0076).
         scope_via=("account",),
         status_field="status",
+        hidden_with=COST_HIDDEN_WITH,
         create_service=services.document_create,
         update_service=services.document_update,
         importable=False,
@@ -139,6 +142,19 @@ tax_documents = register(
             "payment_terms": 2,
         },
     )
+)
+
+invoice_lines = line_entity(
+    "invoice-lines",
+    InvoiceLine,
+    whole="tax-documents",
+    link="document",
+    label=_("invoice line"),
+    label_plural=_("Invoice lines"),
+    nav_order=351,
+    # A credit note's line names the invoice line it credits; shekel amounts of a document in
+    # a foreign currency at its rate.
+    extra=("source_line", "net_ils", "vat_ils", "total_ils"),
 )
 
 payment_terms = register(

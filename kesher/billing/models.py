@@ -299,7 +299,9 @@ class InvoiceLine(DocumentLine):
     """A document's line as priced (decision 0065), with its VAT rate on the document's date
     and, for a foreign currency, its shekel amounts at the document's rate."""
 
-    document = models.ForeignKey(TaxDocument, on_delete=models.CASCADE, related_name="lines")
+    document = models.ForeignKey(
+        TaxDocument, verbose_name=_("tax document"), on_delete=models.CASCADE, related_name="lines"
+    )
     source_line = models.PositiveIntegerField(
         _("credits line"), null=True, blank=True, help_text=_("The credited invoice's line.")
     )

@@ -245,8 +245,11 @@ def role_delete(role: Role, *, actor) -> None:
 def grantable_entities() -> list:
     """The entities a role's grants are about: every registered one but roles themselves,
     which only administrators manage (a role that could change roles could grant itself
-    everything)."""
-    return [entity for entity in registry.all() if entity.key != ROLES_ENTITY]
+    everything), and parts of another entity's records (a document's lines), which are read
+    with the whole."""
+    return [
+        entity for entity in registry.all() if entity.key != ROLES_ENTITY and entity.part_of is None
+    ]
 
 
 def _grant_dict(permission: RolePermission | None) -> dict:

@@ -74,6 +74,14 @@ def _role_grants(role_id: int) -> dict[str, Grant] | None:
 
 
 def grant(user, entity_key: str) -> Grant:
+    from kesher.platform.registry import registry
+
+    if entity_key in registry:
+        whole = registry.get(entity_key).part_of
+        if whole is not None:
+            # Parts of a record (a document's lines, decision 0103): viewed with the whole,
+            # of the records of it the reader sees (``scope_via``), never written on their own.
+            return Grant(view=grant(user, whole).view, scope="all")
     grants = grants_for(user)
     if grants is None:
         return FULL

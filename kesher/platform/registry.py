@@ -192,6 +192,17 @@ class Entity:
     # leaves its ``retained_fields`` as they are and marks it as kept, and anonymizes the rest.
     retained_by_law: Callable[[Any], bool] | None = None
     retained_fields: tuple[str, ...] = ()
+    # The entity whose records these are parts of (a quote's lines are parts of "quotes",
+    # decision 0103): a reader may view them when he may view it, and sees those of its records
+    # he sees (``scope_via`` names the link); no grant of their own, and never created,
+    # changed or deleted on their own — the whole's services write them. Lists, pages, the API,
+    # export and reports read them like any entity.
+    part_of: str | None = None
+    # Fields hidden from a role wherever another entity's field is (``{"unit_cost":
+    # ("products", "cost_price")}``): a line's cost is the product's cost price, and whoever
+    # may not see the one may not see the other (decision 0103), beside the field rules of
+    # the entity itself.
+    hidden_with: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def model_label(self) -> str:

@@ -137,12 +137,16 @@ def _hiding_rules() -> dict[str, list[FieldRule]]:
 
 
 def _hidden_for_role(key: str, role_id: int) -> frozenset[str]:
+    entity = registry.get(key)
+    names: set[str] = {
+        name
+        for name, (other, other_field) in entity.hidden_with.items()
+        if other_field in _hidden_for_role(other, role_id)
+    }
     rules = _hiding_rules().get(key)
     if not rules:
-        return NOTHING
-    entity = registry.get(key)
+        return frozenset(names) if names else NOTHING
     role = _role_keys().get(role_id)
-    names: set[str] = set()
     for rule in rules:
         if role not in rule.hidden_roles:
             continue

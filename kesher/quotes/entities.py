@@ -6,9 +6,63 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Section, register
 from kesher.quotes import doctemplates, services
-from kesher.quotes.models import DocumentTemplate, Order, Quote
+from kesher.quotes.models import DocumentTemplate, Order, OrderLine, Quote, QuoteLine
 
 TOTALS = ("gross", "discount", "net", "vat", "total")
+# A document's cost (the sum of its lines' costs) is hidden wherever the products' cost price
+# is (decision 0103).
+COST_HIDDEN_WITH = {"cost": ("products", "cost_price")}
+LINE_FIELDS = ("position", "product", "name", "sku", "quantity", "period", "periods", "optional")
+LINE_PRICES = (
+    "unit_price",
+    "source",
+    "gross",
+    "rule_discount_percent",
+    "discount_percent",
+    "discount",
+    "net",
+    "vat_rate",
+    "vat",
+    "total",
+)
+
+
+def line_entity(key, model, *, whole: str, link: str, label, label_plural, nav_order, extra=()):
+    """A document's lines as an entity of their own, read with the document (decision 0103):
+    reportable by product and product group (REQ SA-14), listed and read through the API,
+    never written but by the document's services. Their cost is the product's cost price and
+    is hidden with it."""
+    return register(
+        Entity(
+            key=key,
+            model=model,
+            large=True,
+            label=label,
+            label_plural=label_plural,
+            icon="≡",
+            nav_order=nav_order,
+            in_navigation=False,
+            list_columns=(link, "position", "product", "name", "quantity", "net", "total"),
+            sections=(
+                Section(label_plural, (link, *LINE_FIELDS)),
+                Section(_("Price"), (*LINE_PRICES, *extra)),
+                Section(_("Cost"), ("unit_cost",)),
+            ),
+            headline_fields=(link, "product", "quantity", "total"),
+            filter_fields=(link, "product", "optional"),
+            ordering_fields=("position", "quantity", "net", "total", "id"),
+            default_ordering=(link, "position"),
+            select_related=(link, "product"),
+            title_related=(),
+            owner_field=None,
+            scope_via=(link,),
+            part_of=whole,
+            hidden_with={"unit_cost": ("products", "cost_price")},
+            importable=False,
+            custom_fields=False,
+        )
+    )
+
 
 quotes = register(
     Entity(
@@ -58,6 +112,7 @@ quotes = register(
         company_field="company",
         region_field="account__region",
         status_field="status",
+        hidden_with=COST_HIDDEN_WITH,
         create_service=services.quote_create,
         update_service=services.quote_update,
         importable=False,
@@ -115,11 +170,32 @@ orders = register(
         company_field="company",
         region_field="account__region",
         status_field="status",
+        hidden_with=COST_HIDDEN_WITH,
         create_service=services.order_create,
         update_service=services.order_update,
         importable=False,
         api_example={"name": "מכירה מהירה בחנות", "account": 12, "currency": "ILS"},
     )
+)
+
+quote_lines = line_entity(
+    "quote-lines",
+    QuoteLine,
+    whole="quotes",
+    link="quote",
+    label=_("quote line"),
+    label_plural=_("Quote lines"),
+    nav_order=331,
+)
+
+order_lines = line_entity(
+    "order-lines",
+    OrderLine,
+    whole="orders",
+    link="order",
+    label=_("order line"),
+    label_plural=_("Order lines"),
+    nav_order=341,
 )
 
 document_templates = register(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.catalogue.models import CURRENCY, HOME_CURRENCY, MONEY
 from kesher.platform.fields import money as shown_as_money
 from kesher.platform.fields import owner_fk
-from kesher.platform.models import KesherModel
+from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
     "DocumentLine",
@@ -301,6 +301,10 @@ class DocumentLine(models.Model):
         _("discount limit %"), max_digits=5, decimal_places=2, null=True, blank=True
     )
 
+    # Lines are registered as parts of their document (decision 0103): read through
+    # ``visible_to`` like any entity, in lists, the API and reports.
+    objects = EntityQuerySet.as_manager()
+
     class Meta:
         abstract = True
 
@@ -313,7 +317,9 @@ class DocumentLine(models.Model):
 
 
 class QuoteLine(DocumentLine):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    quote = models.ForeignKey(
+        Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="lines"
+    )
 
     class Meta:
         ordering = ["quote", "position"]
@@ -325,7 +331,9 @@ class QuoteLine(DocumentLine):
 
 
 class OrderLine(DocumentLine):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
 
     class Meta:
         ordering = ["order", "position"]

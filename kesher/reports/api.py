@@ -62,7 +62,9 @@ class RunSerializer(serializers.Serializer):
         "measures (agg count|sum|avg|min|max|distinct, field), sort, limit, display "
         "(table|pivot|chart), chart (bar|stacked_bar|line|area|pie|donut|funnel|kpi|gauge), "
         "period (KPI: field and today|this_week|this_month|this_quarter|this_year), "
-        "target (a gauge's: a number greater than zero)."
+        "target (a gauge's: a number greater than zero, or from the sales targets holding "
+        'today: {"sales_target": "amount"|"count", "level": "person"|"department"|"company"}, '
+        "with period this_month|this_quarter|this_year)."
     )
     filter = serializers.JSONField(
         required=False, help_text="A runtime filter in the filter language, on top of the report's."
@@ -77,7 +79,11 @@ class ResultSerializer(serializers.Serializer):
     )
     totals = serializers.ListField()
     previous = serializers.ListField(allow_null=True, help_text="KPI: the previous period's.")
-    target = serializers.FloatField(allow_null=True, help_text="A gauge's target, else null.")
+    target = serializers.FloatField(
+        allow_null=True,
+        help_text="A gauge's target (from the sales targets: the reader's holding today), else "
+        "null.",
+    )
     truncated = serializers.BooleanField()
     drill = serializers.CharField()
 

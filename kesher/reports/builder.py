@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.platform.access import can
 from kesher.platform.customfields.values import definitions_for
@@ -131,9 +132,22 @@ def bar_options(user) -> dict[str, list]:
     return out
 
 
+def _subtree(department_id: int) -> list[int]:
+    """The department's id and its sub-departments' (one query by the tree's ``path``)."""
+    from kesher.org.models import Department
+
+    path = Department.objects.filter(pk=department_id).values_list("path", flat=True).first()
+    if not path:
+        return [department_id]
+    return list(
+        Department.objects.filter(path__startswith=path).order_by("pk").values_list("pk", flat=True)
+    )
+
+
 def runtime_filter(params, definition: dict, entity: Entity, user=None):
     """The reader's filter bar as a filter-language expression: ``period`` on the report's date,
-    ``owner`` ("me" or a user id) on the record's owner, ``department`` (the owner's),
+    ``owner`` ("me" or a user id) on the record's owner, ``department`` (the owner's, with
+    its sub-departments),
     ``region`` and ``company`` (ids), and ``filter`` (the language itself). A ValidationError
     under "filter" for a bad one."""
     parts = []
@@ -165,6 +179,11 @@ def runtime_filter(params, definition: dict, entity: Entity, user=None):
             ref = filterlang.resolve_field(entity, path, user=user)
         except ValidationError:
             continue  # a field hidden from the reader: this report is not narrowed by it
+        if name == "department":
+            # The department with its sub-departments (decision 0103): "Sales" counts "Sales
+            # North" too, as the department scope reaches the subtree.
+            parts.append({"field": path, "op": "in", "value": _subtree(int(value))})
+            continue
         op = "has" if ref.kind == "multi" else "eq"
         parts.append({"field": path, "op": op, "value": int(value)})
     raw = params.get("filter", "")
@@ -211,11 +230,32 @@ def definition_from(params, entity_key: str) -> dict:
     definition["display"] = params.get("display") or "table"
     definition["chart"] = params.get("chart") or "bar"
     target = params.get("target", "").strip()
-    if target:
+    source = params.get("target_from", "")
+    if source:
+        level, _sep, figure = source.partition(":")
+        definition["target"] = {"sales_target": figure, "level": level}
+    elif target:
         definition["target"] = target
     if params.get("period") and params.get("period_field"):
         definition["period"] = {"field": params["period_field"], "period": params["period"]}
     return definition
+
+
+# The builder's choices of a gauge's target from the sales targets: "<level>:<figure>".
+TARGET_CHOICES = (
+    ("person:amount", gettext_lazy("My sales target (amount)")),
+    ("department:amount", gettext_lazy("My department's sales target (amount)")),
+    ("company:amount", gettext_lazy("The company's sales target (amount)")),
+    ("person:count", gettext_lazy("My sales target (number of deals)")),
+    ("department:count", gettext_lazy("My department's sales target (number of deals)")),
+    ("company:count", gettext_lazy("The company's sales target (number of deals)")),
+)
+
+
+def _target_from(target) -> str:
+    if isinstance(target, dict):
+        return f"{target.get('level', '')}:{target.get('sales_target', '')}"
+    return ""
 
 
 def form_values(definition: dict) -> dict:
@@ -227,7 +267,10 @@ def form_values(definition: dict) -> dict:
         "display": definition.get("display", "table"),
         "chart": definition.get("chart", "bar"),
         "limit": definition.get("limit") or "",
-        "target": definition.get("target") or "",
+        "target": ""
+        if isinstance(definition.get("target"), dict)
+        else definition.get("target") or "",
+        "target_from": _target_from(definition.get("target")),
     }
     for i, group in enumerate(definition.get("group_by") or [], start=1):
         values[f"g{i}"] = group.get("field", "")

@@ -62,6 +62,7 @@ __all__ = [
     "money_text",
     "parse",
     "run",
+    "sales_target",
 ]
 
 MAX_GROUPS = 3
@@ -166,6 +167,9 @@ class Definition:
     chart: str = "bar"
     period: tuple[FieldRef, str] | None = None
     target: Decimal | None = None
+    # A gauge's target read from the sales targets (``{"sales_target": "amount", "level":
+    # "person"}``): what was asked, whether or not a target holds today for this reader.
+    target_source: dict | None = None
 
 
 def _field_label(ref: FieldRef) -> str:
@@ -265,7 +269,14 @@ def parse(raw, user) -> Definition:
     if chart in SINGLE_FIGURE_CHARTS and display == "chart" and groups:
         errors["chart"] = [_("A KPI number has no groupings.")]
     target = None
-    if raw.get("target") not in (None, ""):
+    target_source = None
+    if isinstance(raw.get("target"), dict):
+        try:
+            target_source = _target_source(raw["target"], period)
+            target = sales_target(target_source, period, user)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    elif raw.get("target") not in (None, ""):
         try:
             if isinstance(raw["target"], bool):
                 raise ValueError
@@ -275,7 +286,13 @@ def parse(raw, user) -> Definition:
         except (ValueError, ArithmeticError):
             errors["target"] = [_("The target is a number greater than zero.")]
             target = None
-    if chart == "gauge" and display == "chart" and target is None and "target" not in errors:
+    if (
+        chart == "gauge"
+        and display == "chart"
+        and target is None
+        and target_source is None
+        and "target" not in errors
+    ):
         errors["target"] = [_("A gauge needs a target.")]
     if errors:
         raise ValidationError(errors)
@@ -292,7 +309,69 @@ def parse(raw, user) -> Definition:
         chart=chart,
         period=period,
         target=target,
+        target_source=target_source,
     )
+
+
+# A gauge against the sales targets (REQ RE-2, SA-7; decision 0103): whose target, which figure
+# of it, and the target's period for each KPI period.
+TARGET_LEVELS = ("person", "department", "company")
+TARGET_MEASURES = ("amount", "count")
+TARGET_PERIODS = {"this_month": "month", "this_quarter": "quarter", "this_year": "year"}
+
+
+def _target_source(raw, period) -> dict:
+    """A checked ``{"sales_target": "amount" | "count", "level": "person" | "department" |
+    "company"}``; the report's period must be this month, quarter or year."""
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != {"sales_target", "level"}
+        or raw["sales_target"] not in TARGET_MEASURES
+        or raw["level"] not in TARGET_LEVELS
+    ):
+        raise _error(
+            "target",
+            _(
+                "A target from the sales targets names the figure (amount or count) and whose "
+                "target it is (person, department or company)."
+            ),
+        )
+    if period is None or period[1] not in TARGET_PERIODS:
+        raise _error(
+            "target",
+            _("A target from the sales targets needs the period: this month, quarter or year."),
+        )
+    return {"sales_target": raw["sales_target"], "level": raw["level"]}
+
+
+def sales_target(source: dict, period, user) -> Decimal | None:
+    """The reader's target of ``source`` for the period holding today: his own (person), his
+    department's, or the whole company's, among the sales targets he may see (not a product
+    group's); None when none is set or he may not see sales targets. One query."""
+    from kesher.sales.models import period_start
+
+    if user is None or "sales-targets" not in registry or not can(user, "sales-targets", "view"):
+        return None
+    kind = TARGET_PERIODS[period[1]]
+    targets = (
+        registry.get("sales-targets")
+        .queryset()
+        .visible_to(user)
+        .filter(
+            period=kind,
+            starts_on=period_start(kind, timezone.localdate()),
+            level=source["level"],
+            product_group__isnull=True,
+        )
+    )
+    if source["level"] == "person":
+        targets = targets.filter(user=user)
+    elif source["level"] == "department":
+        if not user.department_id:
+            return None
+        targets = targets.filter(department_id=user.department_id)
+    total = targets.aggregate(total=Sum(source["sales_target"]))["total"]
+    return Decimal(total) if total else None
 
 
 def _group(entity: Entity, item, user) -> Group:
@@ -382,6 +461,7 @@ class Result:
             "totals": [_jsonable(v) for v in self.totals],
             "previous": None if self.previous is None else [_jsonable(v) for v in self.previous],
             "target": _jsonable(d.target),
+            "target_source": d.target_source,
             "truncated": self.truncated,
             "drill": self.drill_all,
         }

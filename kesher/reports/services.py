@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kesher.platform import access, jsonlimits
+from kesher.platform.access import can
+from kesher.platform.models import SavedView
 from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.reports import engine
 from kesher.reports.models import Dashboard, Report
@@ -25,9 +27,25 @@ __all__ = [
 ]
 
 WIDTHS = (3, 4, 6, 8, 12)
-# Widgets that are no report: "targets" — the reader's sales targets against their actuals.
+# Widgets that are no report: "targets" — the reader's sales targets against their actuals;
+# "list" — the first records of a saved view ({"kind": "list", "view": <id>}).
 WIDGET_KINDS = ("targets",)
+LIST_WIDGET = "list"
 MAX_WIDGETS = 24
+
+
+def _list_view(widget: dict, actor) -> int:
+    """The saved view a list widget shows: one the writer may read (his own or a shared one),
+    of an entity he may see."""
+    view = widget.get("view")
+    found = (
+        SavedView.objects.for_user(actor).filter(pk=view).first()
+        if isinstance(view, int) and not isinstance(view, bool)
+        else None
+    )
+    if found is None or not can(actor, found.entity, "view"):
+        raise ValidationError({"widgets": [_("A list widget names a saved view you may read.")]})
+    return found.pk
 
 
 def _json(text: str, key: str):
@@ -119,6 +137,9 @@ def _checked_widgets(data: dict, actor) -> dict:
         width = widget.get("width", 6) if isinstance(widget, dict) else None
         if width not in WIDTHS:
             raise ValidationError({"widgets": [_("A widget's width is 3, 4, 6, 8 or 12.")]})
+        if isinstance(widget, dict) and widget.get("kind") == LIST_WIDGET:
+            cleaned.append({"kind": LIST_WIDGET, "view": _list_view(widget, actor), "width": width})
+            continue
         if isinstance(widget, dict) and widget.get("kind") in WIDGET_KINDS:
             # Not a report: the sales targets against their actuals (REQ RE-2, SA-7).
             cleaned.append({"kind": widget["kind"], "width": width})

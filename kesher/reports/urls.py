@@ -12,6 +12,7 @@ urlpatterns = [
     path("dashboards/", views.dashboard, name="dashboard"),
     path("dashboards/<int:pk>/", views.dashboard, name="dashboard_show"),
     path("dashboards/targets/", views.targets_widget, name="dashboard_targets_widget"),
+    path("dashboards/list/<int:view>/", views.list_widget, name="dashboard_list_widget"),
     path(
         "reports/<int:pk>/add-to-dashboard/",
         views.report_add_to_dashboard,

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from kesher.org.models import Role
 from kesher.platform import access
 from kesher.platform.access import can
 from kesher.platform.lists import filterlang
+from kesher.platform.models import SavedView
 from kesher.platform.registry import registry
 from kesher.reports import builder, charts, engine
 from kesher.reports.models import Dashboard, Report
@@ -84,6 +86,8 @@ def result_context(result: engine.Result, title: str, chart_id: str) -> dict:
                     "share": round(float(value) * 100 / float(d.target))
                     if d.target is not None and i == 0 and value is not None
                     else None,
+                    # A target from the sales targets that none holds today for the reader.
+                    "no_target": i == 0 and d.target is None and d.target_source is not None,
                 }
             )
         context["kpi"] = figures
@@ -153,6 +157,7 @@ def _builder(request, report: Report | None):
         "displays": list(engine.DISPLAYS.items()),
         "charts": list(engine.CHARTS.items()),
         "kpi_periods": _kpi_periods(),
+        "target_choices": builder.TARGET_CHOICES,
         "roles": Role.objects.all(),
         "shared_roles": {str(r) for r in source.getlist("shared_roles")}
         if request.method == "POST"
@@ -297,16 +302,28 @@ def dashboard(request, pk=None):
             if can(request.user, r.entity, "view")
         }
         targets = can(request.user, "sales-targets", "view")
+        views = {
+            v.pk: v
+            for v in SavedView.objects.for_user(request.user).filter(
+                pk__in=[w.get("view") for w in chosen.widgets if isinstance(w, dict)]
+            )
+            if can(request.user, v.entity, "view")
+        }
         widgets = [
             {
                 "report": readable.get(w.get("report")),
+                "view": views.get(w.get("view")),
                 "kind": w.get("kind", "report"),
                 "width": w.get("width", 6),
                 "index": i,
             }
             for i, w in enumerate(chosen.widgets)
             if isinstance(w, dict)
-            and (w.get("report") in readable or (w.get("kind") == "targets" and targets))
+            and (
+                w.get("report") in readable
+                or (w.get("kind") == "targets" and targets)
+                or (w.get("kind") == "list" and w.get("view") in views)
+            )
         ]
     query = {
         k: request.GET[k] for k in ("period", "owner", *builder.BAR_CHOICES) if request.GET.get(k)
@@ -460,3 +477,52 @@ def targets_widget(request):
         for row in attainment(current_targets(request.user))
     ]
     return render(request, "reports/targets_widget.html", {"rows": rows})
+
+
+# Records a dashboard's list widget shows, and the columns beside each one's name.
+LIST_ROWS = 10
+LIST_COLUMNS = 4
+
+
+@login_required
+def list_widget(request, view: int):
+    """A dashboard's widget of a saved view's first records (issue 21 "a grid of widgets
+    (reports, lists, KPIs, targets)"; decision 0103): the records the reader may see, through
+    the view's filter and sort, with its columns he may see, and a link to the whole list."""
+    from kesher.platform.lists.savedviews import column_names, segment, sort_expression
+    from kesher.platform.ui.display import field_display
+
+    found = SavedView.objects.for_user(request.user).filter(pk=view).first()
+    if found is None:
+        raise Http404
+    if not can(request.user, found.entity, "view"):
+        raise PermissionDenied
+    entity = registry.get(found.entity)
+    qs = segment(found, request.user)
+    order = sort_expression(entity, found.sort) if found.sort else None
+    if order is not None:
+        aliases, order_by = order
+        qs = qs.alias(**aliases).order_by(*order_by)
+    else:
+        qs = qs.order_by(*entity.default_ordering)
+    shown = column_names(entity, request.user)
+    concrete = {f.name: f for f in entity.model._meta.concrete_fields}
+    columns = [c for c in found.columns if c in shown and c in concrete][:LIST_COLUMNS]
+    # The records' names and the linked records the columns name, in the one query.
+    links = [c for c in columns if concrete[c].is_relation]
+    qs = qs.select_related(*entity.select_related, *links)
+    labels = [str(entity.field(c).verbose_name) for c in columns]
+    rows = [
+        {"record": obj, "cells": [field_display(obj, c) for c in columns]} for obj in qs[:LIST_ROWS]
+    ]
+    return render(
+        request,
+        "reports/list_widget.html",
+        {
+            "view": found,
+            "entity": entity,
+            "labels": labels,
+            "rows": rows,
+            "list_url": f"{reverse('entity_list', args=[entity.key])}?view={found.pk}",
+        },
+    )

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.fields import ACTIVE_USERS
-from kesher.platform.models import KesherModel
+from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
     "QUANTITY",
@@ -122,6 +122,10 @@ class StockLevel(models.Model):
     minimum = models.DecimalField(_("minimum"), null=True, blank=True, **QUANTITY)
     below_minimum = models.BooleanField(_("low"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Registered as parts of their warehouse (decision 0103): reportable, read through
+    # ``visible_to``.
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         ordering = ["warehouse", "product"]
@@ -249,6 +253,8 @@ class StockMove(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

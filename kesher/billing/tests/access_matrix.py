@@ -8,6 +8,7 @@ from kesher.billing.models import PaymentTerms
 from kesher.billing.services import (
     clearing_account_create,
     document_create,
+    document_from_order,
     invoicing_adapter_create,
 )
 from kesher.customers.tests.matrix_helpers import own_customer
@@ -26,6 +27,8 @@ from kesher.platform.testing.matrix import (
     register_records,
     register_route,
 )
+from kesher.quotes.services import order_confirm
+from kesher.quotes.tests.access_matrix import lined_order
 
 
 def _customer(world, side):
@@ -47,6 +50,22 @@ register_records(
         "kind": "tax_invoice",
         "name": marker,
         "account": (record.account_id if record else _customer(world, "rep1").pk),
+    },
+    marker_field="name",
+)
+
+register_records(
+    "invoice-lines",
+    make=lambda world, side: document_from_order(
+        order_confirm(lined_order(world, side, "Invoice line"), actor=owner_of(world, side)),
+        actor=owner_of(world, side),
+        kind="tax_invoice",
+    ).lines.get(),
+    values=lambda world, marker, record: {
+        "document": world.record("tax-documents", "rep1").pk,
+        "product": world.record("products", "rep1").pk,
+        "name": marker,
+        "quantity": "1",
     },
     marker_field="name",
 )

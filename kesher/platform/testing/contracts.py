@@ -203,8 +203,12 @@ def spec_for(entity: Entity) -> RecordSpec:
 
 
 def make_records(entity: Entity, world: World, count: int, actor) -> list:
-    """``count`` new records of ``entity`` through its create service."""
+    """``count`` new records of ``entity`` through its create service; parts of another
+    entity's records (a document's lines, decision 0103) as its spec makes them, through the
+    whole's services."""
     spec = spec_for(entity)
+    if entity.part_of is not None:
+        return [spec.make(world, "rep1") for _ in range(count)]
     create = _create_service(entity)
     return [
         create(actor=actor, data=spec.values(world, world.marker(), None)) for _ in range(count)
@@ -274,6 +278,9 @@ def _other_list_choice(list_key: str):
 
 def skip_reason(entity: Entity, check: str) -> str | None:
     """Why the registration cannot support ``check``, or None."""
+    if entity.part_of is not None and check != "query_counts":
+        # Nobody writes them on their own; the refusal is tested with the entity (0103).
+        return "parts of another entity's records, written only by its services"
     if check == "api_etag" and not any(f.name == "version" for f in entity.model._meta.fields):
         return "its model has no version column (no ETag, no If-Match)"
     if check == "api_missing_field" and not required_fields(entity):

@@ -4,6 +4,8 @@ The lines and the actions are sent in ways the services refuse (an empty draft i
 line without a product is no line), so whoever passes the gate gets the refusal and nothing is
 written; the services' own tests write."""
 
+from decimal import Decimal
+
 from kesher.customers.tests.matrix_helpers import own_customer
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -20,7 +22,13 @@ from kesher.platform.testing.matrix import (
 )
 from kesher.quotes.doctemplates import document_template_create
 from kesher.quotes.models import Quote
-from kesher.quotes.services import order_create, quote_create
+from kesher.quotes.services import (
+    LineInput,
+    order_create,
+    order_set_lines,
+    quote_create,
+    quote_set_lines,
+)
 
 
 def _customer(world, side):
@@ -57,6 +65,62 @@ register_records(
     values=lambda world, marker, record: {
         "name": marker,
         "account": (record.account_id if record else _customer(world, "rep1").pk),
+    },
+    marker_field="name",
+)
+
+
+def _one_line(world, name: str) -> list[LineInput]:
+    """One line named apart from every other record (a page naming it is checked for names
+    out of the reader's scope)."""
+    product = world.record("products", "rep1").pk
+    return [LineInput(product=product, quantity=Decimal("2"), name=name)]
+
+
+def _lined_quote(world, side):
+    """A quote of the side's own with one line: apart from the world's quote, whose emptiness
+    the send and accept routes below rely on."""
+    owner = owner_of(world, side)
+    quote = quote_create(
+        actor=owner,
+        data={"name": f"{SEARCH_WORD} lined quote {side}", "account": _customer(world, side)},
+    )
+    return quote_set_lines(quote, actor=owner, lines=_one_line(world, f"Quote line {side}"))
+
+
+def lined_order(world, side, line_name: str = "Order line"):
+    """An order of the side's own with one line (the invoice lines' documents are made from
+    another, their lines named apart)."""
+    owner = owner_of(world, side)
+    order = order_create(
+        actor=owner,
+        data={"name": f"{SEARCH_WORD} lined order {side}", "account": _customer(world, side)},
+    )
+    return order_set_lines(order, actor=owner, lines=_one_line(world, f"{line_name} {side}"))
+
+
+# Lines are parts of their documents (decision 0103): nobody creates, changes or deletes one on
+# its own, so the matrix never writes them; ``values`` is what a refused write would send.
+register_records(
+    "quote-lines",
+    make=lambda world, side: _lined_quote(world, side).lines.get(),
+    values=lambda world, marker, record: {
+        "quote": world.record("quotes", "rep1").pk,
+        "product": world.record("products", "rep1").pk,
+        "name": marker,
+        "quantity": "1",
+    },
+    marker_field="name",
+)
+
+register_records(
+    "order-lines",
+    make=lambda world, side: lined_order(world, side).lines.get(),
+    values=lambda world, marker, record: {
+        "order": world.record("orders", "rep1").pk,
+        "product": world.record("products", "rep1").pk,
+        "name": marker,
+        "quantity": "1",
     },
     marker_field="name",
 )

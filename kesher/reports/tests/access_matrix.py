@@ -233,3 +233,26 @@ register_route(
     Verb("GET", permitted("sales-targets", "view")),
     what="the reader's sales targets against their actuals",
 )
+
+
+@register_setup
+def _shared_account_list(world):
+    """A saved view of accounts shared with everyone: a dashboard's list widget shows its
+    first records, each reader the accounts he may see (decision 0103)."""
+    from kesher.platform.models import SavedView
+
+    world["shared accounts view"] = SavedView.objects.create(
+        entity="accounts",
+        name=f"{SEARCH_WORD} accounts list",
+        owner=world.users["admin"],
+        shared=True,
+        columns=["name", "city", "owner"],
+    )
+
+
+register_route(
+    "reports-pages",
+    lambda world: f"/dashboards/list/{world['shared accounts view'].pk}/",
+    Verb("GET", permitted("accounts", "view")),
+    what="a list widget: a shared view's first accounts, those the reader sees",
+)

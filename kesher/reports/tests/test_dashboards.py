@@ -118,6 +118,9 @@ def test_the_filter_bar_narrows_by_department_and_region(report, users, departme
     assert set(_owners(report, admin, {})) == {"rep1", "rep2", "manager1"}
     north = str(departments["north"].pk)
     assert _owners(report, admin, {"department": north}) == {"rep1": 1}
+    # A department counts its sub-departments: Sales holds Sales North (decision 0103).
+    sales = str(departments["sales"].pk)
+    assert _owners(report, admin, {"department": sales}) == {"rep1": 1, "manager1": 1}
     region = Region.objects.order_by("pk").first()
     account = account_create(actor=admin, data={"name": "לקוח בצפון", "region": region})
     Opportunity.objects.filter(name="עסקה 1").update(account=account)
@@ -188,3 +191,51 @@ def test_a_widget_kind_is_checked(users):
         actor=users["admin"], data={"name": "y", "widgets": [{"kind": "targets", "width": 4}]}
     )
     assert board.widgets == [{"kind": "targets", "width": 4}]
+
+
+# --- list widgets (decision 0103) -------------------------------------------------------------
+
+
+def test_a_list_widget_shows_a_saved_views_first_records_as_its_reader_sees_them(users, client_for):
+    from kesher.customers.tests.factories import make_account
+    from kesher.platform.models import SavedView
+
+    for i, owner in enumerate([users["sales_rep"], users["sales_rep"], users["sales_rep2"]]):
+        make_account(owner, name=f"לקוח רשימה {i}", city="חיפה" if i else "אילת")
+    view = SavedView.objects.create(
+        entity="accounts",
+        name="לקוחות בחיפה",
+        owner=users["admin"],
+        shared=True,
+        filter={"field": "city", "op": "eq", "value": "חיפה"},
+        columns=["name", "city", "owner", "tags"],
+        sort="name",
+    )
+    board = dashboard_create(
+        actor=users["admin"],
+        data={"name": "לוח רשימות", "widgets": [{"kind": "list", "view": view.pk, "width": 6}]},
+    )
+    assert board.widgets == [{"kind": "list", "view": view.pk, "width": 6}]
+    page = client_for(users["admin"]).get(f"/dashboards/{board.pk}/").content.decode()
+    assert f"/dashboards/list/{view.pk}/" in page
+    admin = client_for(users["admin"]).get(f"/dashboards/list/{view.pk}/").content.decode()
+    assert "לקוח רשימה 1" in admin
+    assert "לקוח רשימה 2" in admin
+    assert "לקוח רשימה 0" not in admin  # not in Haifa
+    assert f"/r/accounts/?view={view.pk}" in admin
+    # rep1 sees his own account only, through the same view.
+    rep = client_for(users["sales_rep"]).get(f"/dashboards/list/{view.pk}/").content.decode()
+    assert "לקוח רשימה 1" in rep
+    assert "לקוח רשימה 2" not in rep
+    # A view the reader may not read is no widget of his; nor one he never could.
+    private = SavedView.objects.create(entity="accounts", name="שלי", owner=users["admin"])
+    assert client_for(users["sales_rep"]).get(f"/dashboards/list/{private.pk}/").status_code == 404
+    with pytest.raises(ValidationError):
+        dashboard_create(
+            actor=users["sales_rep"],
+            data={"name": "x", "widgets": [{"kind": "list", "view": private.pk}]},
+        )
+    with pytest.raises(ValidationError):
+        dashboard_create(
+            actor=users["admin"], data={"name": "y", "widgets": [{"kind": "list", "view": "1"}]}
+        )

@@ -73,6 +73,48 @@ def _serial(world):
     world["serial rep1"] = move.serials.get()
 
 
+def _receipt(world, side):
+    """A receipt of two of a product into a new van of the side's own: the van's stock level
+    and the move are records of the stock levels and moves (decision 0103), apart from the
+    side's warehouse, which the matrix deletes."""
+    admin = world.users["admin"]
+    marker = world.marker()
+    van = record_create(
+        "warehouses",
+        actor=admin,
+        data={
+            "name": f"{SEARCH_WORD} stocked van {side} {marker}",
+            "kind": "van",
+            "technician": owner_of(world, side),
+        },
+    )
+    product = make_product(admin, name=f"{SEARCH_WORD} part {side}", sku=f"MX-{marker}")
+    return move_create(
+        actor=admin,
+        kind=MoveKind.RECEIPT,
+        product=product,
+        quantity=Decimal("2"),
+        to_warehouse=van,
+        reference=f"{SEARCH_WORD} receipt {side}",
+    )
+
+
+# Nobody writes a level or a move through the generic routes (decision 0103); ``values`` is
+# what a refused write would send.
+register_records(
+    "stock-on-hand",
+    make=lambda world, side: _receipt(world, side).to_warehouse.levels.get(),
+    values=lambda world, marker, record: {"quantity": "1", "minimum": marker},
+    marker_field="minimum",
+)
+register_records(
+    "stock-ledger",
+    make=_receipt,
+    values=lambda world, marker, record: {"kind": "adjustment", "reason": marker},
+    marker_field="reason",
+)
+
+
 def _then(gate, outcome):
     """``gate``'s answer; past it, ``outcome``."""
 
