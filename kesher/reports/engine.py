@@ -520,7 +520,12 @@ def linked_shown(result: Result) -> dict[str, set[int]]:
             continue
         key = registry.for_model(field_.related_model).key
         ids = shown.setdefault(key, set())
-        ids.update(row.groups[i].value for row in result.rows if row.groups[i].value is not None)
+        # A KPI's one row has no groups, whatever the definition says.
+        ids.update(
+            row.groups[i].value
+            for row in result.rows
+            if i < len(row.groups) and row.groups[i].value is not None
+        )
     return shown
 
 
