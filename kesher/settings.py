@@ -397,6 +397,9 @@ KESHER_DEDUPE_INLINE_LIMIT = int(os.environ.get("KESHER_DEDUPE_INLINE_LIMIT", "5
 KESHER_BACKUP_DIR = Path(os.environ.get("KESHER_BACKUP_DIR", VAR_DIR / "backups"))
 KESHER_BACKUP_EVERY_HOURS = float(os.environ.get("KESHER_BACKUP_EVERY_HOURS", "0"))  # 0: off
 KESHER_BACKUP_KEEP = int(os.environ.get("KESHER_BACKUP_KEEP", "14"))
+# Days after which a dated backup is deleted, whatever their number (0: only the count above);
+# what an erased person's data stays in the backups made before (issue 25; decision 0104).
+KESHER_BACKUP_KEEP_DAYS = int(os.environ.get("KESHER_BACKUP_KEEP_DAYS", "0"))
 # Full exports of all data (REQ IM-5): where the worker writes the zips.
 KESHER_EXPORT_DIR = Path(os.environ.get("KESHER_EXPORT_DIR", VAR_DIR / "exports"))
 

@@ -13,6 +13,9 @@ a checksum of its rows) and ``files_fingerprint`` verify a round trip.
 
 Scheduled backups run on the worker tick when ``KESHER_BACKUP_EVERY_HOURS`` is set (a setting
 or an environment variable; off by default), keeping the newest ``KESHER_BACKUP_KEEP`` (14).
+With ``KESHER_BACKUP_KEEP_DAYS``, a dated backup older than that is deleted, whatever their
+number — at the next backup, and by the worker's tick (hourly) even when none is made. So the
+data a person's erasure removed stays in the backups made before it until ``held_until``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -42,8 +45,10 @@ __all__ = [
     "backup_create",
     "backup_dir",
     "backup_restore",
+    "backups_age_out",
     "files_fingerprint",
     "fingerprint",
+    "held_until",
     "pg_client_env",
     "prune",
     "run_client",
@@ -184,8 +189,8 @@ def backup_create(path: str | Path | None = None, *, keep: int | None = None) ->
             bundle.addfile(info, io.BytesIO(encoded))
     # A crash mid-way leaves a ".part" file, never a backup that looks complete.
     partial.replace(target)
-    if keep:
-        prune(target.parent, keep)
+    if keep or settings.KESHER_BACKUP_KEEP_DAYS > 0:
+        prune(target.parent, keep, days=settings.KESHER_BACKUP_KEEP_DAYS)
     return target
 
 
@@ -202,8 +207,21 @@ class _HashingReader:
         return data
 
 
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` dated backups in ``folder``; return those deleted."""
+def _made_at(path: Path) -> datetime:
+    """When a dated backup was made: its name's stamp (UTC), else the file's time."""
+    stamp = path.name.removeprefix(PREFIX).split(".")[0]
+    try:
+        return datetime.strptime(stamp, "%Y%m%d-%H%M%S-%f").replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+
+def prune(
+    folder: Path, keep: int | None, *, days: int = 0, now: datetime | None = None
+) -> list[Path]:
+    """Delete all but the newest ``keep`` dated backups in ``folder`` (none kept by number:
+    ``None``), and, with ``days``, every one made more than that many days before ``now``;
+    return those deleted."""
     dated = sorted(
         (
             p
@@ -213,10 +231,25 @@ def prune(folder: Path, keep: int) -> list[Path]:
         key=lambda p: p.name,
         reverse=True,
     )
-    removed = dated[max(keep, 1) :]
+    removed = dated[max(keep, 1) :] if keep is not None else []
+    if days > 0:
+        oldest = (now or timezone.now()) - timedelta(days=days)
+        removed += [p for p in dated if p not in removed and _made_at(p) < oldest]
     for old in removed:
         old.unlink(missing_ok=True)
     return removed
+
+
+def held_until(at: datetime) -> datetime | None:
+    """By when every backup made before ``at`` (a person's erasure) is deleted: ``at`` plus
+    ``KESHER_BACKUP_KEEP_DAYS``, or, scheduled backups kept by number, plus that many
+    intervals; None when nothing deletes them (backups made by hand, no age set)."""
+    if settings.KESHER_BACKUP_KEEP_DAYS > 0:
+        return at + timedelta(days=settings.KESHER_BACKUP_KEEP_DAYS)
+    if settings.KESHER_BACKUP_EVERY_HOURS > 0 and settings.KESHER_BACKUP_KEEP > 0:
+        hours = settings.KESHER_BACKUP_EVERY_HOURS * settings.KESHER_BACKUP_KEEP
+        return at + timedelta(hours=hours)
+    return None
 
 
 def backup_restore(path: str | Path) -> None:
@@ -355,3 +388,28 @@ def scheduled_backup(now=None) -> Path | None:
     path = backup_create(keep=settings.KESHER_BACKUP_KEEP)
     logger.info("scheduled backup written to %s", path)
     return path
+
+
+@on_tick
+def backups_age_out(now=None) -> list[Path]:
+    """Once an hour, delete the dated backups older than ``KESHER_BACKUP_KEEP_DAYS`` (one
+    worker at a time), though no backup is being made."""
+    days = settings.KESHER_BACKUP_KEEP_DAYS
+    if days <= 0:
+        return []
+    now = now or timezone.now()
+    with transaction.atomic():
+        row, created = WorkerHeartbeat.objects.select_for_update().get_or_create(
+            name="backup-age", defaults={"last_seen": now}
+        )
+        if not created and now - row.last_seen < timedelta(hours=1):
+            return []
+        row.last_seen = now
+        row.save(update_fields=["last_seen"])
+    folder = backup_dir()
+    if not folder.is_dir():
+        return []
+    removed = prune(folder, None, days=days, now=now)
+    for old in removed:
+        logger.info("backup %s aged out (older than %s days)", old.name, days)
+    return removed

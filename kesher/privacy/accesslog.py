@@ -10,7 +10,7 @@ from kesher.platform import accesslog
 from kesher.platform.events import Event
 from kesher.privacy.models import AccessAction, AccessEntry
 
-__all__ = ["AccessLogMiddleware", "entries_for", "insert", "note_change"]
+__all__ = ["AccessLogMiddleware", "entries_for", "insert", "note_change", "write_for"]
 
 # The events of a write that changed a record (not its status entering a value: the same write).
 CHANGE_EVENTS = frozenset({"created", "updated", "deleted"})
@@ -23,15 +23,16 @@ def note_change(event: Event) -> None:
         accesslog.note(AccessAction.CHANGE, event.entity, (event.object_id,))
 
 
-COLUMNS = ("at", "user", "action", "entity", "record_id", "api")
+COLUMNS = ("at", "user", "action", "entity", "record_id", "records", "api")
 
 
 def entries_for(user, notes, *, api: bool) -> list[tuple]:
-    """One row per record of each note (an export of a list: one row without a record), its
-    values as the database takes them: the time is prepared once for all of them."""
+    """One row per record of each note (an export of a list: one row without a record, the
+    records it held in ``records``), its values as the database takes them: the time is
+    prepared once for all of them."""
     at = AccessEntry._meta.get_field("at").get_db_prep_save(timezone.now(), connection)
     return [
-        (at, user.pk, note.action, note.entity, record_id, api)
+        (at, user.pk, note.action, note.entity, record_id, note.contained, api)
         for note in notes
         for record_id in note.ids or (None,)
     ]
@@ -59,6 +60,13 @@ def insert(rows: list[tuple]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(sql, params)
+
+
+def write_for(user, notes) -> None:
+    """What work done for ``user`` outside a request noted (``accesslog.recorded``): the
+    worker's scheduled e-mails of reports."""
+    if settings.KESHER_ACCESS_LOG and notes and user is not None:
+        insert(entries_for(user, notes, api=False))
 
 
 class AccessLogMiddleware:

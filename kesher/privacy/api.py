@@ -37,14 +37,18 @@ from kesher.privacy.views import PAGE, AccessLogFilter
 class AccessEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = AccessEntry
-        fields = ["id", "at", "user", "action", "entity", "record_id", "api"]
+        fields = ["id", "at", "user", "action", "entity", "record_id", "records", "api"]
 
 
 FILTERS = [
     OpenApiParameter("user", int, description="A user's id."),
     OpenApiParameter("action", str, enum=[value for value, _label in AccessAction.choices]),
     OpenApiParameter("entity", str, description="A kind of record: contacts, accounts…"),
-    OpenApiParameter("record", int, description="A record's id (with entity)."),
+    OpenApiParameter(
+        "record",
+        int,
+        description="A record's id (with entity): its entries, and the exports that held it.",
+    ),
     OpenApiParameter("since", str, description="From this date (YYYY-MM-DD)."),
     OpenApiParameter("until", str, description="Until this date (YYYY-MM-DD)."),
     OpenApiParameter("before", int, description="The next page: entries older than this id."),

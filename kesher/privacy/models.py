@@ -41,6 +41,7 @@ class AccessAction(models.TextChoices):
     SEARCH = "search", _("searched")
     EXPORT = "export", _("exported")
     CHANGE = "change", _("changed")
+    REPORT = "report", _("ran a report")
 
 
 class AccessEntryQuerySet(models.QuerySet):
@@ -54,7 +55,7 @@ class AccessEntryQuerySet(models.QuerySet):
 
 class AccessEntry(models.Model):
     """One thing a user did with personal data: who, when, what was done (``action``), on
-    which record (``entity`` and ``record_id``; none for an export of a list), by page or API.
+    which record (``entity`` and ``record_id``; an export of a list: ``records``), page or API.
     Ids and the action only, never the values shown (Data Security Regulations 2017, §10)."""
 
     at = models.DateTimeField(_("when"), default=timezone.now)
@@ -71,6 +72,9 @@ class AccessEntry(models.Model):
     action = models.CharField(_("action"), max_length=8, choices=AccessAction.choices)
     entity = models.CharField(_("kind of record"), max_length=40)
     record_id = models.BigIntegerField(_("record"), null=True, blank=True)
+    # An export of a list: the records the file held, as id runs ("1-40,42"; "" none). Empty
+    # (NULL) in the entries written before it was kept, which may have held any.
+    records = models.TextField(_("records exported"), null=True, blank=True)  # noqa: DJ001
     api = models.BooleanField(_("through the API"), default=False)
 
     objects = AccessEntryQuerySet.as_manager()

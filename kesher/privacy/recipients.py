@@ -4,7 +4,8 @@
 
 Who received it is read from what Kesher logged when it passed the data on:
 - **exports** in the access log: a user who exported the person (his data, or a list of
-  contacts — a list's export is logged without ids, so any export of contacts may hold him);
+  contacts that held him — a list's export names its records as id runs; one logged before
+  it did may have held anyone, and counts);
 - **full exports** of all data (operations' ``DataExport``), by the administrator who made one;
 - **messages** sent about the person or a record of his (``link_type``/``link_id``) to an
   address that is not his own — a quote e-mailed to his accountant;
@@ -38,6 +39,7 @@ from kesher.integrations.models import OutgoingMessage, WebhookDelivery, Webhook
 from kesher.integrations.services import send_email_message, send_text, webhook_enqueue
 from kesher.operations.models import DataExport
 from kesher.org.models import User
+from kesher.platform import accesslog
 from kesher.platform.models import AuditEntry
 from kesher.platform.records import audit
 from kesher.platform.records.services import write_audit
@@ -113,13 +115,17 @@ def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]
     exports = (
         AccessEntry.objects.filter(action=AccessAction.EXPORT, entity=CONTACTS, at__gte=since)
         .filter(Q(record_id=contact.pk) | Q(record_id__isnull=True))
-        .values("user_id", "record_id")
-        .annotate(last=Max("at"))
+        .values_list("user_id", "record_id", "records", "at")
     )
     users: dict[int, list] = {}
-    for row in exports:
-        how = "export_person" if row["record_id"] else "export_list"
-        users.setdefault(row["user_id"], []).append((how, row["last"]))
+    for user_id, record_id, records, at in exports:
+        if record_id:
+            how = "export_person"
+        elif records is None or accesslog.contains(records, contact.pk):
+            how = "export_list"  # a list's export that held him (or, logged before, may have)
+        else:
+            continue
+        users.setdefault(user_id, []).append((how, at))
     for export in DataExport.objects.filter(
         status=DataExport.Status.DONE, created_at__gte=since, actor__isnull=False
     ).values("actor_id", "created_at"):

@@ -22,10 +22,11 @@ from django.db import connection, models
 from django.db.models import Q
 
 from kesher.customers.models import Contact
+from kesher.platform import accesslog
 from kesher.platform.access import can
 from kesher.platform.models import Attachment, AuditEntry, CustomField
 from kesher.platform.registry import Entity, registry
-from kesher.privacy.models import AccessEntry, SubjectRequest
+from kesher.privacy.models import AccessAction, AccessEntry, SubjectRequest
 
 __all__ = ["Found", "SubjectData", "access_log", "record_fields", "subject_data"]
 
@@ -240,6 +241,21 @@ def record_fields(record) -> list[tuple[str, str, Any]]:
     return result
 
 
+def _exports_holding(pk: int, entity: str | None) -> list[int]:
+    """The entries of lists' exports whose file held the record ``pk`` (of ``entity``, if
+    given): read from their id runs; exports are few beside pages."""
+    exports = AccessEntry.objects.filter(
+        action=AccessAction.EXPORT, record_id__isnull=True, records__gt=""
+    )
+    if entity:
+        exports = exports.filter(entity=entity)
+    return [
+        entry
+        for entry, runs in exports.values_list("pk", "records")
+        if accesslog.contains(runs, pk)
+    ]
+
+
 def access_log(user, *, filters: dict):
     """The access log as the privacy officer reads it, newest first, narrowed by ``filters``
     (``user``, ``action``, ``entity``, ``record``, ``since``, ``until``); none for a user whose
@@ -256,7 +272,10 @@ def access_log(user, *, filters: dict):
     if filters.get("entity"):
         qs = qs.filter(entity=filters["entity"])
     if filters.get("record"):
-        qs = qs.filter(record_id=filters["record"])
+        qs = qs.filter(
+            Q(record_id=filters["record"])
+            | Q(pk__in=_exports_holding(filters["record"], filters.get("entity")))
+        )
     if filters.get("since"):
         qs = qs.filter(at__date__gte=filters["since"])
     if filters.get("until"):

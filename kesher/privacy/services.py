@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kesher.customers.models import Contact
+from kesher.operations.backups import held_until
 from kesher.platform.models import AuditEntry, KesherModel
 from kesher.platform.records import audit, search
 from kesher.platform.records.services import record_create, write_audit
@@ -219,10 +220,17 @@ def request_anonymize(request: SubjectRequest, *, actor) -> SubjectRequest:
     _scrub_history(touched, pattern, word)
     _reindex(touched)
 
-    outcome = {"anonymized": counts, "kept": kept}
+    # The backups made before keep his data until they age out by their retention.
+    now = timezone.now()
+    until = held_until(now)
+    outcome = {
+        "anonymized": counts,
+        "kept": kept,
+        "backups_until": until.isoformat() if until else None,
+    }
     SubjectRequest.objects.filter(pk=locked.pk).update(
         status=RequestStatus.ANONYMIZED,
-        answered_at=timezone.now(),
+        answered_at=now,
         outcome=outcome,
         version=F("version") + 1,
     )

@@ -15,7 +15,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.platform import accesslog
 from kesher.platform.access import can
 from kesher.reports import builder, engine, exports
 from kesher.reports.models import Report
@@ -240,7 +239,7 @@ class ReportExportView(APIView):
             reader=request.user.get_full_name() or request.user.get_username(),
             description=report.description,
         )
-        accesslog.note("export", report.entity)
+        engine.note_result(result, "export")
         response = HttpResponse(
             exports.render(result, fmt, report.name, context), content_type=exports.MIME_TYPES[fmt]
         )

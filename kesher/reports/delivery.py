@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kesher.platform import accesslog
 from kesher.platform.access import can
 from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.reports import engine, exports
@@ -217,6 +218,7 @@ def _files_and_body(schedule: ReportSchedule, user) -> tuple[str, str, Files]:
         context.update(
             reader=user.get_full_name() or user.get_username(), description=report.description
         )
+        engine.note_result(result, "export")
         files = []
         for fmt in FORMATS[schedule.formats]:
             content = exports.render(result, fmt, report.name, context)
@@ -246,7 +248,10 @@ def _send_one(schedule: ReportSchedule, user, stamp: datetime.datetime) -> bool:
     if not user.email or not may_read(user, schedule.report):
         logger.info("scheduled report %s: %s may not read it, skipped", schedule.pk, user.pk)
         return False
-    subject, body, files = _files_and_body(schedule, user)
+    # What the file holds reaches him: the access log keeps it as his export, as if he had
+    # downloaded it (issue 25: who received a person's data).
+    with accesslog.recorded(user):
+        subject, body, files = _files_and_body(schedule, user)
     message = send_email_message(
         to=[user.email],
         subject=subject,

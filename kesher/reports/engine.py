@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kesher.platform import accesslog
 from kesher.platform.access import can
 from kesher.platform.lists import filterlang
 from kesher.platform.lists.filterlang import FieldRef
@@ -581,7 +582,53 @@ def base_queryset(definition: Definition, user, runtime_filter=None):
 
 def run(definition: Definition, user, runtime_filter=None) -> Result:
     """The report's figures for ``user``: a ValidationError (under "filter") for a bad runtime
-    filter."""
+    filter. The access log notes the reading (``note_result``)."""
+    result = _run(definition, user, runtime_filter)
+    note_result(result, "report")
+    return result
+
+
+def linked_shown(result: Result) -> dict[str, set[int]]:
+    """The records a result names by its groupings on a link (a report of interactions by
+    contact names those contacts), by their entity's key."""
+    shown: dict[str, set[int]] = {}
+    for i, group in enumerate(result.definition.groups):
+        field_ = group.ref.model_field
+        if group.ref.kind != "ref" or field_ is None:
+            continue
+        if not registry.has_model(field_.related_model):
+            continue
+        key = registry.for_model(field_.related_model).key
+        ids = shown.setdefault(key, set())
+        # A KPI's one row has no groups, whatever the definition says.
+        ids.update(
+            row.groups[i].value
+            for row in result.rows
+            if i < len(row.groups) and row.groups[i].value is not None
+        )
+    return shown
+
+
+def note_result(result: Result, action: str) -> None:
+    """Tell the access log (issue 25 item 1) what a result showed: ``action`` "report" — the
+    report's entity read in aggregate (no record), and each record named by a grouping; or
+    "export" — a file that held the records named by its groupings and no other (figures
+    name nobody)."""
+    entity = result.definition.entity.key
+    shown = linked_shown(result)
+    if action == "export":
+        accesslog.note_export(entity, shown.pop(entity, ()))
+        for key, ids in shown.items():
+            if ids:
+                accesslog.note_export(key, ids)
+        return
+    accesslog.note(action, entity)
+    for key, ids in shown.items():
+        if ids:
+            accesslog.note(action, key, sorted(ids))
+
+
+def _run(definition: Definition, user, runtime_filter=None) -> Result:
     qs = base_queryset(definition, user, runtime_filter)
     measures = {f"m{i}": _aggregate(m) for i, m in enumerate(definition.measures)}
     combined = _combined_filter(definition, runtime_filter)

@@ -359,7 +359,6 @@ def report_export(request, pk, fmt):
     from django.http import HttpResponse
     from django.utils.http import content_disposition_header
 
-    from kesher.platform import accesslog
     from kesher.reports import exports
 
     if fmt not in exports.FORMATS:
@@ -383,7 +382,7 @@ def report_export(request, pk, fmt):
         reader=request.user.get_full_name() or request.user.get_username(),
         description=report.description,
     )
-    accesslog.note("export", report.entity)
+    engine.note_result(context["result"], "export")
     content = exports.render(context["result"], fmt, report.name, context)
     response = HttpResponse(content, content_type=exports.MIME_TYPES[fmt])
     response["Content-Disposition"] = (

@@ -156,6 +156,8 @@ class Call(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "call_id"], name="telephony_call_once")
         ]
+        # A person's calls, found by his data-subject request (issue 25): without it, a scan.
+        indexes = [models.Index(fields=["link_type", "link_id"], name="telephony_call_link")]
 
     def __str__(self):
         return self.call_id

@@ -15,8 +15,10 @@ from django.utils import timezone
 from kesher.customers.models import Contact
 from kesher.customers.tests.factories import make_account, make_contact
 from kesher.operations.backups import (
+    backups_age_out,
     files_fingerprint,
     fingerprint,
+    held_until,
     prune,
     scheduled_backup,
 )
@@ -160,3 +162,32 @@ def test_scheduled_backup_is_off_by_default_then_runs_once_per_interval(settings
     later = scheduled_backup(now=timezone.now() + timedelta(hours=7))
     assert later is not None
     assert later != first
+
+
+def _dated(folder, made_at):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"kesher-{made_at:%Y%m%d-%H%M%S-%f}.tar"
+    path.write_bytes(b"backup")
+    return path
+
+
+def test_backups_age_out_by_their_retention(settings, tmp_path):
+    """An erased person's data stays only in the backups made before, until they age out
+    (issue 25 item 2): by ``KESHER_BACKUP_KEEP_DAYS``, on the worker's tick, once an hour."""
+    folder = settings.KESHER_BACKUP_DIR
+    now = timezone.now()
+    old = _dated(folder, now - timedelta(days=31))
+    recent = _dated(folder, now - timedelta(days=29))
+    assert backups_age_out(now=now) == []  # no age set: kept by their number only
+    assert held_until(now) is None
+    settings.KESHER_BACKUP_EVERY_HOURS = 24
+    assert held_until(now) == now + timedelta(days=14)  # 14 daily backups kept
+    settings.KESHER_BACKUP_KEEP_DAYS = 30
+    assert held_until(now) == now + timedelta(days=30)
+    assert backups_age_out(now=now) == [old]
+    assert not old.exists()
+    assert recent.exists()
+    # Within the hour nothing is looked at again; two days on, the other ages out too.
+    assert backups_age_out(now=now + timedelta(minutes=30)) == []
+    assert backups_age_out(now=now + timedelta(days=2)) == [recent]
+    assert prune(folder, 5, days=30) == []

@@ -1,8 +1,27 @@
+import datetime
+
 from django import template
 
 from kesher.privacy.selectors import record_fields
 
 register = template.Library()
+
+
+@register.filter
+def stamp_date(stamp: str):
+    """A moment kept as ISO text in a request's outcome, as a time to show."""
+    return datetime.datetime.fromisoformat(stamp) if stamp else None
+
+
+@register.filter
+def runs_count(runs: str) -> int:
+    """How many records an export's id runs ("1-40,42") name."""
+    total = 0
+    for run in (runs or "").split(","):
+        if run:
+            first, _sep, last = run.partition("-")
+            total += int(last or first) - int(first) + 1
+    return total
 
 
 @register.filter

@@ -40,6 +40,11 @@ def test_a_reps_read_search_and_export_are_logged_with_ids_only(users, person, c
     response = client.get("/r/contacts/export.csv")
     b"".join(response.streaming_content)
     assert entries(rep, action="export") == [("export", "contacts", None)]
+    # The export names the records its file held, as id runs.
+    (held,) = AccessEntry.objects.filter(user=rep, action="export").values_list(
+        "records", flat=True
+    )
+    assert accesslog.contains(held, person.pk)
     # Ids and the action only: no column holds a value of the record.
     assert {f.name for f in AccessEntry._meta.concrete_fields} == {
         "id",
@@ -48,6 +53,7 @@ def test_a_reps_read_search_and_export_are_logged_with_ids_only(users, person, c
         "action",
         "entity",
         "record_id",
+        "records",
         "api",
     }
 
@@ -166,3 +172,36 @@ def test_the_log_filters_by_record_user_action_and_period(
 def test_users_are_told_the_log_exists(users, client_for):
     page = client_for(users["sales_rep"]).get("/profile/")
     assert 'id="access-log-notice"' in page.content.decode()
+
+
+def test_ids_are_kept_as_runs():
+    assert accesslog.ranges([]) == ""
+    assert accesslog.ranges([9, 1, 2, 3, 7, 10, 3]) == "1-3,7,9-10"
+    runs = accesslog.ranges(range(1, 100_001))
+    assert runs == "1-100000"
+    assert accesslog.contains(runs, 1)
+    assert accesslog.contains(runs, 100_000)
+    assert not accesslog.contains(runs, 100_001)
+    assert accesslog.contains("1-3,7,9-10", 7)
+    assert not accesslog.contains("1-3,7,9-10", 8)
+    assert not accesslog.contains("", 1)
+
+
+def test_an_export_is_found_by_the_records_it_held(users, officer, person, client_for, api_for):
+    """A list's export names exactly what the file held: filtering the log by a person finds
+    the exports that held him, not the others (issue 25: who received his data)."""
+    rep = users["sales_rep"]
+    other = make_contact(rep, first_name="Other", last_name="Person")
+    client = client_for(rep)
+    b"".join(client.get("/r/contacts/export.csv", {"q": "Mizrahi"}).streaming_content)
+    b"".join(client.get("/r/contacts/export.csv", {"q": "Person"}).streaming_content)
+    held = sorted(
+        AccessEntry.objects.filter(user=rep, action="export").values_list("records", flat=True)
+    )
+    assert held == sorted([str(person.pk), str(other.pk)])
+    api = api_for(officer)
+    rows = api.get("/api/v1/access-log/", {"entity": "contacts", "record": person.pk}).json()
+    exports = [r for r in rows["results"] if r["action"] == "export"]
+    assert [(r["user"], r["records"]) for r in exports] == [(rep.pk, str(person.pk))]
+    page = client_for(officer).get("/privacy/access-log/", {"action": "export"})
+    assert page.content.decode().count('class="access-held"') == 2

@@ -175,3 +175,28 @@ def test_the_officer_reads_and_passes_on_through_the_api_and_the_page(
     assert SubjectRequest.objects.get(pk=request.pk).outcome["passed_on_at"]
     page = client_for(officer).get(f"/r/privacy-requests/{request.pk}/")
     assert 'id="request-pass-on"' not in page.content.decode()
+
+
+def test_a_list_export_counts_only_if_it_held_him(world, users, officer):
+    """A list's export names its records (id runs): one that held him passed his data on, one
+    that did not is no recipient (an export logged before the ids were kept still counts)."""
+    person = world["person"]
+    log = AccessEntry.objects
+    log.create(user=users["sales_rep2"], action="export", entity="contacts", records="")
+    log.create(
+        user=users["read_only"], action="export", entity="contacts", records=f"1-{person.pk - 1}"
+    )
+    log.create(
+        user=users["support_agent"],
+        action="export",
+        entity="contacts",
+        records=f"{person.pk - 1}-{person.pk + 5},{person.pk + 9}",
+    )
+    request = _correction(officer, person)
+    found = {(r.kind, r.key): r.how for r in recipients(request.contact, since=since_for(request))}
+    users_found = {key: how for (kind, key), how in found.items() if kind == "user"}
+    assert users_found == {
+        str(users["sales_rep"].pk): "export_person",
+        str(users["manager"].pk): "export_list",  # logged without its records: may hold him
+        str(users["support_agent"].pk): "export_list",
+    }

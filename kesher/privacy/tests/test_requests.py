@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from kesher.activities.messages import REMINDER
 from kesher.activities.models import Notification
@@ -243,6 +244,23 @@ def test_a_record_the_law_keeps_keeps_its_required_fields_and_is_marked(
     assert AuditEntry.objects.filter(
         object_id=ticket.pk, changes__has_key="privacy.kept_by_law"
     ).exists()
+
+
+def test_the_backups_made_before_are_said_to_age_out(officer, person, client_for, settings):
+    """The erasure says until when the backups made before it hold his data (issue 25)."""
+    settings.KESHER_BACKUP_KEEP_DAYS = 0
+    settings.KESHER_BACKUP_EVERY_HOURS = 0
+    request = services.request_anonymize(deletion(officer, person), actor=officer)
+    assert request.outcome["backups_until"] is None
+    page = client_for(officer).get(f"/r/privacy-requests/{request.pk}/").content.decode()
+    assert "KESHER_BACKUP_KEEP_DAYS" in page
+    settings.KESHER_BACKUP_KEEP_DAYS = 30
+    other = make_contact(officer, first_name="Other", last_name="Person")
+    request = services.request_anonymize(deletion(officer, other), actor=officer)
+    until = datetime.datetime.fromisoformat(request.outcome["backups_until"])
+    assert until - request.answered_at == datetime.timedelta(days=30)
+    page = client_for(officer).get(f"/r/privacy-requests/{request.pk}/").content.decode()
+    assert timezone.localtime(until).strftime("%d/%m/%Y") in page
 
 
 def test_anonymizing_twice_is_refused(officer, person):
