@@ -202,9 +202,10 @@ class Bare:
         )  # fmt: skip
 
     def _number(self, cursor, company_id: int, doc_type: str) -> tuple[int, str]:
+        # The counter locked and moved on in one statement, as Kesher's ``allocate_number``.
         cursor.execute(
-            "SELECT id, next_number, prefix, width FROM numbering_documentsequence "
-            f"WHERE company_id = %s AND doc_type = %s{self.for_update}",
+            "UPDATE numbering_documentsequence SET next_number = next_number + 1 "
+            "WHERE company_id = %s AND doc_type = %s RETURNING next_number - 1, prefix, width",
             [company_id, doc_type],
         )
         row = cursor.fetchone()
@@ -215,11 +216,7 @@ class Bare:
                 [company_id, doc_type],
             )
             return self._number(cursor, company_id, doc_type)
-        pk, number, prefix, width = row
-        cursor.execute(
-            "UPDATE numbering_documentsequence SET next_number = %s WHERE id = %s",
-            [number + 1, pk],
-        )
+        number, prefix, width = row
         return number, f"{prefix}{number:0{width}d}"
 
     def issue_invoice(self, pk: int) -> None:
@@ -403,15 +400,16 @@ class Bare:
         from django.utils import timezone
 
         with transaction.atomic(), self.connection.cursor() as cursor:
+            # The quote locked, and what sending needs of it read in the same statement.
             cursor.execute(
-                f"SELECT company_id, status FROM quotes_quote WHERE id = %s{self.for_update}", [pk]
-            )
-            company_id, _status = cursor.fetchone()
-            cursor.execute(
-                "SELECT 1 FROM quotes_quoteline WHERE quote_id = %s AND NOT optional LIMIT 1",
+                "SELECT q.company_id, q.version, q.status, EXISTS (SELECT 1 FROM "
+                "quotes_quoteline l WHERE l.quote_id = q.id AND NOT l.optional), EXISTS (SELECT 1 "
+                "FROM approvals_approvalrequest r WHERE r.link_type = 'quotes' "
+                "AND r.link_id = q.id AND r.status = 'pending') FROM quotes_quote q "
+                f"WHERE q.id = %s{self.for_update}",
                 [pk],
             )
-            cursor.fetchone()
+            company_id, _version, _status, _lines, _pending = cursor.fetchone()
             number, display = self._number(cursor, company_id, "quote")
             now = timezone.now()
             cursor.execute(
