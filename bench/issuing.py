@@ -22,11 +22,13 @@ the token and approval calls to the fake, the answer recorded: the invoice issue
 **Floor — invoices**: the same rows written bare through the database cursor, with the same
 lock, by the same 8 processes: the document row locked (``FOR UPDATE`` on PostgreSQL; on
 SQLite the write transaction is ``BEGIN IMMEDIATE``, as Kesher's connection opens every
-one), its lines' VAT, the sequence row locked and moved on, the document numbered and
+one), its lines' VAT, the sequence row locked and moved on by one ``UPDATE … RETURNING``
+(as Kesher's ``allocate_number``, decision 0100), the document numbered and
 awaiting, the request and the audit row inserted; then the same claim statement, the same
 two HTTP calls to the fake, and the approval written (request, document, audit row).
-**Figure — quotes**: ``quote_send``; **floor — quotes**: the quote locked, its lines counted,
-the sequence locked and moved on, the quote numbered and sent, the audit row.
+**Figure — quotes**: ``quote_send``; **floor — quotes**: the quote locked by one ``SELECT``
+that also reads what the service's lock reads (version, status, a counted line, a pending
+approval), the sequence moved on, the quote numbered and sent, the audit row.
 
 Figure and floor are interleaved: the 500 documents of each process go in chunks of 50, and
 every chunk runs the four phases (invoices figure and floor, quotes figure and floor, the
