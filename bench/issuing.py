@@ -22,11 +22,13 @@ the token and approval calls to the fake, the answer recorded: the invoice issue
 **Floor — invoices**: the same rows written bare through the database cursor, with the same
 lock, by the same 8 processes: the document row locked (``FOR UPDATE`` on PostgreSQL; on
 SQLite the write transaction is ``BEGIN IMMEDIATE``, as Kesher's connection opens every
-one), its lines' VAT, the sequence row locked and moved on, the document numbered and
+one), its lines' VAT, the sequence row locked and moved on by one ``UPDATE … RETURNING``
+(as Kesher's ``allocate_number``, decision 0100), the document numbered and
 awaiting, the request and the audit row inserted; then the same claim statement, the same
 two HTTP calls to the fake, and the approval written (request, document, audit row).
-**Figure — quotes**: ``quote_send``; **floor — quotes**: the quote locked, its lines counted,
-the sequence locked and moved on, the quote numbered and sent, the audit row.
+**Figure — quotes**: ``quote_send``; **floor — quotes**: the quote locked by one ``SELECT``
+that also reads what the service's lock reads (version, status, a counted line, a pending
+approval), the sequence moved on, the quote numbered and sent, the audit row.
 
 Figure and floor are interleaved: the 500 documents of each process go in chunks of 50, and
 every chunk runs the four phases (invoices figure and floor, quotes figure and floor, the
@@ -202,9 +204,10 @@ class Bare:
         )  # fmt: skip
 
     def _number(self, cursor, company_id: int, doc_type: str) -> tuple[int, str]:
+        # The counter locked and moved on in one statement, as Kesher's ``allocate_number``.
         cursor.execute(
-            "SELECT id, next_number, prefix, width FROM numbering_documentsequence "
-            f"WHERE company_id = %s AND doc_type = %s{self.for_update}",
+            "UPDATE numbering_documentsequence SET next_number = next_number + 1 "
+            "WHERE company_id = %s AND doc_type = %s RETURNING next_number - 1, prefix, width",
             [company_id, doc_type],
         )
         row = cursor.fetchone()
@@ -215,11 +218,7 @@ class Bare:
                 [company_id, doc_type],
             )
             return self._number(cursor, company_id, doc_type)
-        pk, number, prefix, width = row
-        cursor.execute(
-            "UPDATE numbering_documentsequence SET next_number = %s WHERE id = %s",
-            [number + 1, pk],
-        )
+        number, prefix, width = row
         return number, f"{prefix}{number:0{width}d}"
 
     def issue_invoice(self, pk: int) -> None:
@@ -403,15 +402,16 @@ class Bare:
         from django.utils import timezone
 
         with transaction.atomic(), self.connection.cursor() as cursor:
+            # The quote locked, and what sending needs of it read in the same statement.
             cursor.execute(
-                f"SELECT company_id, status FROM quotes_quote WHERE id = %s{self.for_update}", [pk]
-            )
-            company_id, _status = cursor.fetchone()
-            cursor.execute(
-                "SELECT 1 FROM quotes_quoteline WHERE quote_id = %s AND NOT optional LIMIT 1",
+                "SELECT q.company_id, q.version, q.status, EXISTS (SELECT 1 FROM "
+                "quotes_quoteline l WHERE l.quote_id = q.id AND NOT l.optional), EXISTS (SELECT 1 "
+                "FROM approvals_approvalrequest r WHERE r.link_type = 'quotes' "
+                "AND r.link_id = q.id AND r.status = 'pending') FROM quotes_quote q "
+                f"WHERE q.id = %s{self.for_update}",
                 [pk],
             )
-            cursor.fetchone()
+            company_id, _version, _status, _lines, _pending = cursor.fetchone()
             number, display = self._number(cursor, company_id, "quote")
             now = timezone.now()
             cursor.execute(

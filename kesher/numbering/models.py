@@ -9,7 +9,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["DocumentSequence"]
+__all__ = ["DocumentSequence", "displayed"]
+
+
+def displayed(prefix: str, width: int, number: int) -> str:
+    """``number`` as printed: ``prefix`` and the number padded to ``width`` digits."""
+    return f"{prefix}{number:0{width}d}"
 
 
 class DocumentSequence(models.Model):
@@ -53,4 +58,4 @@ class DocumentSequence(models.Model):
 
     def display(self, number: int) -> str:
         """``number`` as printed: the prefix and the number padded to ``width`` digits."""
-        return f"{self.prefix}{number:0{self.width}d}"
+        return displayed(self.prefix, self.width, number)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,10 @@ from kesher.catalogue.pricing import (
 from kesher.numbering.services import allocate_number
 from kesher.platform import events
 from kesher.platform.models import AuditEntry
+from kesher.platform.records.inserts import run_together, update_statement
 from kesher.platform.records.services import (
+    ConflictError,
+    audit_statement,
     edit_blocked_reason,
     record_create,
     record_update,
@@ -86,6 +89,8 @@ LINE_FIELDS = (
     "discount_limit",
 )
 TOTALS = ("gross", "discount", "net", "vat", "total", "cost")
+# What sending writes on the quote's row.
+SENT_FIELDS = ("number", "number_value", "status", "sent_at", "updated_at", "version")
 
 
 @dataclass(frozen=True)
@@ -357,20 +362,36 @@ def _issue_number(document, doc_type: str) -> None:
     document.number_value = allocated.number
 
 
-@transaction.atomic
 def quote_send(quote: Quote, *, actor) -> Quote:
     """Issue the quote: it takes its number and is frozen (REQ SA-10). Refused while a
-    discount above the limit waits for approval (REQ SA-9), and for a quote without lines."""
-    locked = _lock(Quote, quote)
-    _issue_quote(locked, actor)
-    return locked
+    discount above the limit waits for approval (REQ SA-9), and for a quote without lines.
+
+    The checks run on the quote as the caller read it, before the transaction; inside it
+    (decision 0100), while the numbering lock is held, only one locking read that the row is
+    still as checked, the number and the two rows. A quote changed in between (or a stale
+    copy, or one refused) is read again and checked again; returns the quote as sent."""
+    current = quote
+    for _attempt in range(3):
+        try:
+            _check_sendable(current)
+        except ValidationError:
+            if current is not quote:
+                raise  # refused on the row as it is now
+        else:
+            with transaction.atomic():
+                if _unchanged_since_checked(current):
+                    _write_sent(current, actor)
+                    return current
+        current = Quote._base_manager.get(pk=quote.pk)
+    raise ConflictError(current.version)
 
 
-def _issue_quote(locked: Quote, actor) -> None:
-    _require_draft(locked)
-    if not QuoteLine.objects.filter(quote=locked, optional=False).exists():
-        raise ValidationError({"lines": [_("Add at least one line before sending.")]})
-    if locked.needs_approval:
+def _check_sendable(quote: Quote) -> None:
+    """What refuses sending, as the quote was read: not a draft, an edit guard (an approval
+    under way), a discount above the limit not approved. Its counted lines are asked under
+    the lock (``_unchanged_since_checked``)."""
+    _require_draft(quote)
+    if quote.needs_approval:
         raise ValidationError(
             {
                 "__all__": [
@@ -381,13 +402,50 @@ def _issue_quote(locked: Quote, actor) -> None:
                 ]
             }
         )
-    _issue_number(locked, "quote")
-    locked.status = Quote.Status.SENT
-    locked.sent_at = timezone.now()
-    _save_totals(
-        locked,
-        actor,
-        {"status": [Quote.Status.DRAFT, Quote.Status.SENT], "number": [None, locked.number]},
+
+
+def _unchanged_since_checked(quote: Quote) -> bool:
+    """Lock the quote's row and tell whether it is as ``_check_sendable`` passed it: the same
+    version (every edit of a quote or its lines moves it on) and still a draft. Refuses a
+    draft without a counted line, and one whose approval was asked since (asking leaves the
+    version as it is), with the edit guard's reason."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT q.version, q.status, EXISTS (SELECT 1 FROM quotes_quoteline l "  # noqa: S608
+            "WHERE l.quote_id = q.id AND NOT l.optional), EXISTS (SELECT 1 FROM "
+            "approvals_approvalrequest r WHERE r.link_type = %s AND r.link_id = q.id "
+            f"AND r.status = %s) FROM quotes_quote q WHERE q.id = %s{lock}",
+            ["quotes", ApprovalRequest.Status.PENDING, quote.pk],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] != quote.version or row[1] != Quote.Status.DRAFT:
+        return False
+    if not row[2]:
+        raise ValidationError({"lines": [_("Add at least one line before sending.")]})
+    if row[3]:
+        _require_draft(quote)  # the guard's reason, in the person's language
+        return False  # decided just now: read again
+    return True
+
+
+def _write_sent(quote: Quote, actor) -> None:
+    """Number the checked, locked draft and write it sent, with its audit entry."""
+    _issue_number(quote, "quote")
+    quote.status = Quote.Status.SENT
+    quote.sent_at = quote.updated_at = timezone.now()
+    quote.version += 1
+    run_together(
+        update_statement(quote, SENT_FIELDS),
+        audit_statement(
+            quote,
+            actor=actor,
+            action=AuditEntry.Action.UPDATE,
+            changes={
+                "status": [Quote.Status.DRAFT, Quote.Status.SENT],
+                "number": [None, quote.number],
+            },
+        ),
     )
 
 
@@ -430,7 +488,10 @@ def quote_email(
     if locked.emailed_message_id:
         return OutgoingMessage.objects.get(pk=locked.emailed_message_id)
     if locked.status == Quote.Status.DRAFT:
-        _issue_quote(locked, actor)
+        _check_sendable(locked)
+        if not _unchanged_since_checked(locked):  # the lines are asked here; locked: as read
+            raise ConflictError(locked.version)
+        _write_sent(locked, actor)
     elif locked.status != Quote.Status.SENT:
         raise ValidationError(
             {

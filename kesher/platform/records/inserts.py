@@ -24,6 +24,7 @@ __all__ = [
     "insert_statement",
     "reserve_id",
     "run_together",
+    "update_statement",
 ]
 
 
@@ -52,6 +53,22 @@ def insert_statement(model, values: list[dict]) -> Statement | None:
         [marks] * len(values)
     )
     return Statement(sql, params)
+
+
+def update_statement(instance, names: tuple[str, ...]) -> Statement:
+    """An UPDATE of ``instance``'s row setting the fields ``names`` to its values, each
+    prepared by its field: the save of a row the caller holds locked, without ``save()``'s
+    work on every other column."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    params = tuple(f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields)
+    return Statement(
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s",
+        (*params, instance.pk),
+    )
 
 
 def delete_statement(model, **equal) -> Statement:

@@ -97,6 +97,92 @@ def test_an_empty_draft_is_not_sent(users, account):
     assert quote.number == ""
 
 
+def test_sending_a_stale_copy_checks_the_quote_as_it_is(users, account, catalogue):
+    """Decision 0100: the checks run before the transaction on the caller's copy; a copy
+    older than the row is read again — refused when the row now needs approval, sent as the
+    row is otherwise."""
+    rep = users["sales_rep"]
+    quote = make_quote(rep, account, line(catalogue["laptop"]))
+    stale = Quote.objects.get(pk=quote.pk)
+    quote_set_lines(quote, actor=rep, lines=[line(catalogue["laptop"], "2", "15")])
+    with pytest.raises(ValidationError) as refused:
+        quote_send(stale, actor=rep)
+    assert refused.value.message_dict["__all__"] == [
+        "הנחה מעל המגבלה: ההצעה תישלח לאחר אישור ההנחה."
+    ]
+    assert Quote.objects.get(pk=quote.pk).number == ""
+    stale = Quote.objects.get(pk=quote.pk)
+    current = quote_set_lines(quote, actor=rep, lines=[line(catalogue["laptop"], "3")])
+    sent = quote_send(stale, actor=rep)
+    assert (sent.number, sent.status, sent.total) == ("Q-00001", "sent", current.total)
+    row = Quote.objects.get(pk=quote.pk)
+    assert (row.number, row.number_value, row.status, row.version) == (
+        "Q-00001",
+        1,
+        "sent",
+        sent.version,
+    )
+    assert row.sent_at == sent.sent_at
+
+
+def test_a_quote_changed_between_the_check_and_the_lock_is_checked_again(
+    users, account, catalogue, monkeypatch
+):
+    """Decision 0100: a write between the checks and the numbering lock moves the version on;
+    sending reads the quote again rather than numbering what it did not check; an approval
+    asked in between (which leaves the version) refuses with the edit lock's reason."""
+    from kesher.approvals.lock import pending_approval_reason
+    from kesher.approvals.models import ApprovalProcess, ApprovalRequest
+    from kesher.platform.models import AuditEntry
+    from kesher.quotes import services
+
+    rep = users["sales_rep"]
+    checked = []
+    original = services._check_sendable
+
+    def check_then_edit(quote):
+        original(quote)
+        checked.append(quote.version)
+        if len(checked) == 1:  # someone saves the quote just after the first check
+            Quote.objects.filter(pk=quote.pk).update(version=quote.version + 1)
+
+    monkeypatch.setattr(services, "_check_sendable", check_then_edit)
+    quote = make_quote(rep, account, line(catalogue["laptop"]))
+    sent = quote_send(quote, actor=rep)
+    assert checked == [quote.version, quote.version + 1]
+    assert (sent.number, Quote.objects.get(pk=quote.pk).version) == ("Q-00001", sent.version)
+    assert AuditEntry.objects.filter(object_id=quote.pk, changes__number__1="Q-00001").count() == 1
+
+    def check_then_ask(quote):
+        original(quote)
+        ApprovalRequest.objects.create(
+            process=ApprovalProcess.objects.filter(entity="quotes").first(),
+            link_type="quotes",
+            link_id=quote.pk,
+            record_repr=str(quote),
+        )
+
+    monkeypatch.setattr(services, "_check_sendable", check_then_ask)
+    other = make_quote(rep, account, line(catalogue["laptop"]))
+    with pytest.raises(ValidationError) as refused:
+        quote_send(other, actor=rep)
+    assert refused.value.message_dict["__all__"] == [
+        pending_approval_reason(Quote.objects.get(pk=other.pk))
+    ]
+    assert Quote.objects.get(pk=other.pk).number == ""
+    monkeypatch.setattr(services, "_check_sendable", original)
+    QuoteLine.objects.filter(quote=other).delete()  # lines gone without a save of the quote
+    ApprovalRequest.objects.filter(link_id=other.pk).delete()
+    with pytest.raises(ValidationError) as refused:
+        quote_send(other, actor=rep)
+    assert "lines" in refused.value.message_dict
+    assert third_number(rep, account, catalogue) == "Q-00002"  # no number was spent
+
+
+def third_number(rep, account, catalogue) -> str:
+    return quote_send(make_quote(rep, account, line(catalogue["laptop"])), actor=rep).number
+
+
 def test_a_discount_above_the_limit_waits_for_approval(
     users, account, catalogue, django_capture_on_commit_callbacks
 ):
