@@ -506,6 +506,50 @@ class TicketEmail(models.Model):
         return self.message_id
 
 
+class TicketText(models.Model):
+    """One SMS or WhatsApp message a customer sent to the gateway's webhook, by the
+    provider's id: what makes a text delivered twice count once, and which ticket it opened
+    or continued (decision 0094). The text itself is the inbound interaction on the ticket."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
+    class Outcome(models.TextChoices):
+        OPENED = "opened", _("Opened a ticket")
+        THREADED = "threaded", _("Added to a ticket")
+        SUPPRESSED = "suppressed", _("Not received: the practice environment")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    reference = models.CharField(_("message id"), max_length=200)
+    sender = models.CharField(_("from"), max_length=40)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="texts"
+    )
+    interaction = models.ForeignKey(
+        "activities.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket text message")
+        verbose_name_plural = _("ticket text messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "reference"], name="ticket_text_once")
+        ]
+        # A number's latest texts: the ticket an unknown number's next text continues.
+        indexes = [models.Index(fields=["sender", "-created_at"], name="ticket_text_sender")]
+
+    def __str__(self):
+        return f"{self.channel} {self.reference}"
+
+
 class CannedReply(KesherModel):
     """A ready answer an agent inserts into a reply in one click, with merge fields of the
     ticket (``{{ number }}``, ``{{ contact.first_name }}``), in Hebrew and English (issue 18

@@ -46,6 +46,7 @@ from kesher.service.models import (
     Team,
     Ticket,
     TicketEmail,
+    TicketText,
 )
 
 __all__ = [
@@ -652,6 +653,7 @@ def ticket_merge(duplicate: Ticket, *, into: Ticket, actor) -> Ticket:
         content_type=ContentType.objects.get_for_model(Ticket), object_id=duplicate.pk
     ).update(object_id=into.pk)
     TicketEmail.objects.filter(ticket_id=duplicate.pk).update(ticket_id=into.pk)
+    TicketText.objects.filter(ticket_id=duplicate.pk).update(ticket_id=into.pk)
     data: dict = {
         "resolution": duplicate.resolution or _("Merged into %(number)s.") % {"number": into.number}
     }

@@ -48,6 +48,11 @@ urlpatterns = [
         name="api_ticket_canned_replies",
     ),
     path(
+        "api/v1/service/inbound-text/<slug:channel>/",
+        api.InboundTextView.as_view(),
+        name="api_service_inbound_text",
+    ),
+    path(
         "api/v1/service/inbound-email/",
         api.InboundEmailView.as_view(),
         name="api_service_inbound_email",

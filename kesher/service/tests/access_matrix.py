@@ -157,6 +157,17 @@ register_route(
     api=True,
     what="the SLA report",
 )
+# The gateway's webhook signs nobody in: every principal's unsigned request is refused (403)
+# and writes nothing (decision 0094).
+for _channel in ("sms", "whatsapp"):
+    register_route(
+        "api",
+        f"/api/v1/service/inbound-text/{_channel}/",
+        Verb("POST", lambda world, principal: Outcome.FORBIDDEN),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"the {_channel} gateway's webhook",
+    )
 register_route(
     "api",
     "/api/v1/service/inbound-email/",
