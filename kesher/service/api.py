@@ -24,7 +24,7 @@ from kesher.platform.access import can
 from kesher.platform.api.throttling import WebhookRateThrottle
 from kesher.service.mail import email_receive
 from kesher.service.models import Ticket, TicketEmail, TicketText
-from kesher.service.selectors import REPORT_GROUPS, sla_report, ticket_clocks
+from kesher.service.selectors import REPORT_GROUPS, backlog, sla_report, ticket_clocks
 from kesher.service.services import (
     ticket_merge,
     ticket_record_response,
@@ -499,3 +499,50 @@ class SlaReportView(APIView):
         if by not in REPORT_GROUPS:
             raise ValidationError({"by": [_("Choose team, type or month.")]})
         return Response(ReportRowSerializer(sla_report(request.user, by), many=True).data)
+
+
+# --- the backlog by queue and age ----------------------------------------------------------------
+
+
+class BacklogRowSerializer(serializers.Serializer):
+    team = serializers.IntegerField(allow_null=True, help_text="None: tickets in no team.")
+    label = serializers.CharField()
+    bands = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Open tickets by days since opened: day (<1), days_3 (1-3), week (3-7), "
+        "month (7-30), older (>30).",
+    )
+    total = serializers.IntegerField()
+    oldest = serializers.DateTimeField(allow_null=True)
+
+
+class BacklogView(APIView):
+    """The open tickets the caller may see (not resolved, not merged), by team and age band:
+    the unassigned queue first, then teams by name."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="service_backlog",
+        summary="Open tickets by queue and age",
+        responses={200: BacklogRowSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Support",
+                value=[
+                    {
+                        "team": 2,
+                        "label": "תמיכה טכנית",
+                        "bands": {"day": 12, "days_3": 5, "week": 3, "month": 1, "older": 0},
+                        "total": 21,
+                        "oldest": "2026-11-20T09:14:00+02:00",
+                    }
+                ],
+            )
+        ],
+    )
+    def get(self, request):
+        if not can(request.user, "tickets", "view"):
+            raise PermissionDenied
+        return Response(BacklogRowSerializer(backlog(request.user), many=True).data)

@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("service/sla-report/", views.sla_report_page, name="service_sla_report"),
     path("api/v1/service/sla-report/", api.SlaReportView.as_view(), name="api_service_sla_report"),
+    path("service/backlog/", views.backlog_page, name="service_backlog"),
+    path("api/v1/service/backlog/", api.BacklogView.as_view(), name="api_service_backlog"),
     path("service/tickets/<int:pk>/respond/", views.ticket_respond, name="service_ticket_respond"),
     path("service/tickets/<int:pk>/reply/", views.ticket_reply_page, name="service_ticket_reply"),
     path("service/tickets/<int:pk>/merge/", views.ticket_merge_page, name="service_ticket_merge"),

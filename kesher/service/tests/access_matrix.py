@@ -157,6 +157,15 @@ register_route(
     api=True,
     what="the SLA report",
 )
+register_route("pages", "/service/backlog/", Verb("GET", permitted("tickets", "view")))
+register_route(
+    "api",
+    "/api/v1/service/backlog/",
+    Verb("GET", permitted("tickets", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+    api=True,
+    what="the backlog by queue and age",
+)
 # The gateway's webhook signs nobody in: every principal's unsigned request is refused (403)
 # and writes nothing (decision 0094).
 for _channel in ("sms", "whatsapp"):

@@ -19,7 +19,7 @@ from kesher.service.tests.factories import choice, make_ticket
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "text-secret-0123456789"  # noqa: S105  (a test's)
+SECRET = "text-secret-0123456789"
 
 
 @pytest.fixture(autouse=True)
