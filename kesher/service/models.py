@@ -44,6 +44,7 @@ class Team(KesherModel):
         MANUAL = "manual", _("By hand")
         ROUND_ROBIN = "round_robin", _("Round robin")
         LEAST_LOADED = "least_loaded", _("Least loaded")
+        SKILLS = "skills", _("Least loaded with the skill")
 
     name_he = models.CharField(_("Hebrew name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
@@ -74,6 +75,34 @@ class Team(KesherModel):
         verbose_name_plural = _("service teams")
 
     # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("name_he", "name_en")
+
+    def __str__(self):
+        return localized(self, "name")
+
+
+class Skill(KesherModel):
+    """A skill: the agents who can handle tickets of one type. A team assigning "least loaded
+    with the skill" gives a new ticket to the member having the skill for its type who has
+    the fewest open tickets (issue 18 item 3; decision 0094)."""
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    ticket_type = choice_fk("ticket_type", _("ticket type"), required=True)
+    agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agents"),
+        blank=True,
+        related_name="service_skills",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name_he", "id"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
     title_fields = ("name_he", "name_en")
 
     def __str__(self):

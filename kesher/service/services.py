@@ -41,6 +41,7 @@ from kesher.service.models import (
     Article,
     CannedReply,
     Mailbox,
+    Skill,
     SlaClock,
     SlaPolicy,
     Team,
@@ -111,11 +112,18 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     return policies.first()
 
 
-def team_next_handler(team: Team) -> object | None:
+def team_next_handler(team: Team, ticket_type: Choice | None = None) -> object | None:
     """The member a new ticket of ``team`` goes to: after the last assigned one (round
-    robin), or the one with the fewest open tickets (least loaded); None when assigned by
-    hand or the team has no active member."""
-    members = list(team.members.filter(is_active=True).order_by("pk"))
+    robin), the one with the fewest open tickets (least loaded), or the one with the fewest
+    among those having the skill for the ticket's type (skills); None when assigned by hand,
+    the team has no active member, or none has the skill (the ticket waits in the queue)."""
+    members = team.members.filter(is_active=True).order_by("pk")
+    if team.assignment == Team.Assignment.SKILLS:
+        skilled = Skill.objects.filter(
+            active=True, ticket_type_id=getattr(ticket_type, "pk", ticket_type)
+        )
+        members = members.filter(service_skills__in=skilled).distinct()
+    members = list(members)
     if not members or team.assignment == Team.Assignment.MANUAL:
         return None
     if team.assignment == Team.Assignment.ROUND_ROBIN:
@@ -130,12 +138,12 @@ def team_next_handler(team: Team) -> object | None:
     return min(members, key=lambda member: (load.get(member.pk, 0), member.pk))
 
 
-def _assign_from_team(team: Team | None) -> object | None:
+def _assign_from_team(team: Team | None, ticket_type: Choice | None = None) -> object | None:
     if team is None:
         return None
     # Lock the team: two tickets created at once must not both go to the same "next" member.
     locked = Team.objects.select_for_update().get(pk=team.pk)
-    handler = team_next_handler(locked)
+    handler = team_next_handler(locked, ticket_type)
     if handler is not None:
         Team.objects.filter(pk=locked.pk).update(last_assigned=handler)
     return handler
@@ -162,7 +170,7 @@ def ticket_create(
     came in earlier than it is recorded."""
     data = _with_defaults(data)
     if data.get("team") and not data.get("handler"):
-        data["handler"] = _assign_from_team(data["team"])
+        data["handler"] = _assign_from_team(data["team"], data.get("ticket_type"))
     now = min(opened_at or _now(), _now())
     clocks: list[SlaClock] = []
 
@@ -194,7 +202,8 @@ def ticket_update(ticket: Ticket, *, actor, data: dict, m2m=None, expected_versi
         ticket_type = data.get("ticket_type", before.ticket_type)
         data = {**data, "priority": derived_priority(ticket_type) or before.priority}
     if data.get("team") and not data.get("handler", before.handler_id):
-        data = {**data, "handler": _assign_from_team(data["team"])}
+        ticket_type = data.get("ticket_type", before.ticket_type)
+        data = {**data, "handler": _assign_from_team(data["team"], ticket_type)}
     updated = record_update(
         ticket, actor=actor, data=data, m2m=m2m, expected_version=expected_version
     )

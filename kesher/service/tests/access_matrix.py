@@ -193,6 +193,26 @@ register_route(
 )
 
 
+def _support_type():
+    from kesher.platform.models import Choice
+
+    return Choice.objects.get(list_key="ticket_type", value="technical_support")
+
+
+register_records(
+    "service-skills",
+    make=lambda world, side: record_create(
+        "service-skills",
+        actor=world.users["admin"],
+        data={"name_he": f"{SEARCH_WORD} skill {side}", "ticket_type": _support_type()},
+    ),
+    values=lambda world, marker, record: {
+        "name_he": marker,
+        "ticket_type": _support_type().pk,
+    },
+    marker_field="name_he",
+)
+
 register_records(
     "sla-policies",
     make=lambda world, side: record_create(
