@@ -23,9 +23,11 @@ from kesher.integrations.gateways import CHANNELS, Refused, get_backend
 from kesher.platform.access import can
 from kesher.platform.api.throttling import WebhookRateThrottle
 from kesher.service.mail import email_receive
-from kesher.service.models import Ticket, TicketEmail, TicketText
+from kesher.service.models import Article, ArticleVote, Ticket, TicketEmail, TicketText
 from kesher.service.selectors import REPORT_GROUPS, backlog, sla_report, ticket_clocks
 from kesher.service.services import (
+    article_vote,
+    article_votes,
     ticket_merge,
     ticket_record_response,
     ticket_reply,
@@ -546,3 +548,66 @@ class BacklogView(APIView):
         if not can(request.user, "tickets", "view"):
             raise PermissionDenied
         return Response(BacklogRowSerializer(backlog(request.user), many=True).data)
+
+
+# --- "did this help?" on knowledge-base articles -------------------------------------------------
+
+
+class ArticleVotesSerializer(serializers.Serializer):
+    helpful = serializers.IntegerField(help_text="Readers who said it helped.")
+    not_helpful = serializers.IntegerField(help_text="Readers who said it did not.")
+    mine = serializers.BooleanField(allow_null=True, help_text="The caller's answer, if any.")
+
+
+class ArticleVoteSerializer(serializers.Serializer):
+    helpful = serializers.BooleanField()
+
+
+class ArticleVotesView(APIView):
+    """An article's "did this help?" answers: GET the counts and the caller's own answer, POST
+    the caller's yes or no (one per reader; answering again changes it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _article(self, request, pk):
+        if not can(request.user, "kb-articles", "view"):
+            raise PermissionDenied
+        article = Article.objects.visible_to(request.user).filter(pk=pk).first()
+        if article is None:
+            raise NotFound
+        return article
+
+    def _answer(self, request, article):
+        mine = (
+            ArticleVote.objects.filter(article=article, user=request.user)
+            .values_list("helpful", flat=True)
+            .first()
+        )
+        return Response(ArticleVotesSerializer({**article_votes(article), "mine": mine}).data)
+
+    @extend_schema(
+        tags=["kb-articles"],
+        operation_id="kb_article_votes",
+        summary="An article's did-this-help counts",
+        responses={200: ArticleVotesSerializer},
+        examples=[OpenApiExample("Counts", value={"helpful": 12, "not_helpful": 3, "mine": None})],
+    )
+    def get(self, request, pk):
+        return self._answer(request, self._article(request, pk))
+
+    @extend_schema(
+        tags=["kb-articles"],
+        operation_id="kb_article_vote",
+        summary="Did this article help? (yes or no)",
+        request=ArticleVoteSerializer,
+        responses={200: ArticleVotesSerializer},
+        examples=[OpenApiExample("Yes", value={"helpful": True}, request_only=True)],
+    )
+    def post(self, request, pk):
+        article = self._article(request, pk)
+        helpful = request.data.get("helpful") if isinstance(request.data, dict) else None
+        try:
+            article_vote(article, helpful=helpful, user=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return self._answer(request, article)

@@ -659,6 +659,45 @@ class Article(KesherModel):
         return localized(self, "title")
 
 
+class ArticleVote(models.Model):
+    """One reader's answer to "did this help?" on an article: a staff user's or a portal
+    customer's, one per reader and article (voting again changes it) (REQ SV-8; decision
+    0094)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    portal_user = models.ForeignKey(
+        "portal.PortalUser", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    helpful = models.BooleanField(_("helpful"))
+    voted_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("article vote")
+        verbose_name_plural = _("article votes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) ^ Q(portal_user__isnull=True),
+                name="article_vote_one_reader",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "user"],
+                condition=Q(user__isnull=False),
+                name="article_vote_once_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "portal_user"],
+                condition=Q(portal_user__isnull=False),
+                name="article_vote_once_per_customer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id}: {'+' if self.helpful else '-'}"
+
+
 class VisitReport(models.Model):
     """A technician's visit to a ticket's customer, completed on his phone (REQ SV-12; issue 18
     item 9; decision 0088): his closing notes, the parts he used from his van (their stock

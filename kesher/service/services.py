@@ -18,7 +18,7 @@ from email.utils import formataddr, make_msgid
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
@@ -39,6 +39,7 @@ from kesher.platform.records.services import (
 from kesher.service import sla
 from kesher.service.models import (
     Article,
+    ArticleVote,
     CannedReply,
     Mailbox,
     Skill,
@@ -53,6 +54,8 @@ from kesher.service.models import (
 __all__ = [
     "article_create",
     "article_update",
+    "article_vote",
+    "article_votes",
     "canned_reply_create",
     "canned_reply_text",
     "canned_reply_update",
@@ -746,6 +749,36 @@ def article_update(
         m2m=m2m,
         expected_version=expected_version,
     )
+
+
+def article_vote(article: Article, *, helpful, user=None, portal_user=None) -> dict:
+    """Record a reader's "did this help?" — a staff user's or a portal customer's, one vote
+    per reader and article (voting again changes it) — and return the article's counts.
+    Only a published article is voted on; ``helpful`` must be a yes or a no."""
+    if not isinstance(helpful, bool):
+        raise ValidationError({"helpful": [_("Answer yes or no.")]})
+    if article.status != Article.Status.PUBLISHED:
+        raise ValidationError({"article": [_("Only a published article can be rated.")]})
+    reader = {"user": user} if user is not None else {"portal_user": portal_user}
+    try:
+        with transaction.atomic():
+            ArticleVote.objects.update_or_create(
+                article=article, **reader, defaults={"helpful": helpful, "voted_at": _now()}
+            )
+    except IntegrityError:
+        # The same reader's other click got there first: his latest answer stands.
+        ArticleVote.objects.filter(article=article, **reader).update(
+            helpful=helpful, voted_at=_now()
+        )
+    return article_votes(article)
+
+
+def article_votes(article: Article) -> dict:
+    """How many readers said the article helped and how many said it did not."""
+    counts = ArticleVote.objects.filter(article=article).aggregate(
+        yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
+    )
+    return {"helpful": counts["yes"], "not_helpful": counts["no"]}
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm
 from kesher.service.models import Article, CannedReply, Ticket
 from kesher.service.selectors import AGE_BANDS, REPORT_GROUPS, backlog, sla_report
 from kesher.service.services import (
+    article_vote,
     canned_reply_text,
     reply_address,
     ticket_merge,
@@ -203,6 +204,24 @@ def ticket_solved_by_page(request, pk):
     else:
         messages.success(request, _("The article was recorded as the ticket's solution."))
     return redirect(reverse("entity_detail", args=["tickets", ticket.pk]))
+
+
+YES_NO = {"yes": True, "no": False}
+
+
+@login_required
+@require_POST
+def article_vote_page(request, pk):
+    """ "Did this help?" on an article's page: the reader's yes or no, one per reader."""
+    entity = entity_for("kb-articles", request.user, "view")
+    article = record_for(entity, request.user, pk)
+    try:
+        article_vote(article, helpful=YES_NO.get(request.POST.get("helpful")), user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Thank you: your answer was recorded."))
+    return redirect(reverse("entity_detail", args=["kb-articles", article.pk]))
 
 
 @login_required

@@ -10,6 +10,7 @@ from kesher.platform.testing.matrix import (
     not_allowed,
     owner_of,
     permitted,
+    refused,
     register_records,
     register_route,
 )
@@ -156,6 +157,29 @@ register_route(
     *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
     api=True,
     what="the SLA report",
+)
+
+
+# "Did this help?" on the portal world's public article; sent without an answer, refused.
+def _public_article(world):
+    return world["article public"]
+
+
+register_route(
+    "pages",
+    lambda world: f"/service/kb-articles/{world['article public'].pk}/vote/",
+    Verb("POST", refused("kb-articles", "view", _public_article)),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="an answer to did-this-help",
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/kb-articles/{world['article public'].pk}/votes/",
+    Verb("GET", permitted("kb-articles", "view", _public_article)),
+    Verb("POST", refused("kb-articles", "view", _public_article)),
+    *(Verb(m, not_allowed()) for m in ("PUT", "PATCH", "DELETE")),
+    api=True,
+    what="an article's did-this-help answers",
 )
 register_route("pages", "/service/backlog/", Verb("GET", permitted("tickets", "view")))
 register_route(
