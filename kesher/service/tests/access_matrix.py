@@ -160,7 +160,7 @@ register_route(
 )
 
 
-# "Did this help?" on the portal world's public article; sent without an answer, refused.
+# "Did this help?" on the portal world's public article (the API refuses an empty answer).
 def _public_article(world):
     return world["article public"]
 
@@ -168,7 +168,8 @@ def _public_article(world):
 register_route(
     "pages",
     lambda world: f"/service/kb-articles/{world['article public'].pk}/vote/",
-    Verb("POST", refused("kb-articles", "view", _public_article)),
+    # Sent without an answer: the article's page again with the error, nothing written.
+    Verb("POST", permitted("kb-articles", "view", _public_article)),
     *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
     what="an answer to did-this-help",
 )
