@@ -440,6 +440,11 @@ KESHER_SMS_HTTP_TOKEN = os.environ.get("KESHER_SMS_HTTP_TOKEN", "")
 KESHER_SMS_HTTP_TOKEN_HEADER = os.environ.get("KESHER_SMS_HTTP_TOKEN_HEADER", "Authorization")
 KESHER_SMS_HTTP_FORMAT = os.environ.get("KESHER_SMS_HTTP_FORMAT", "json")  # or "form"
 KESHER_SMS_HTTP_TIMEOUT = float(os.environ.get("KESHER_SMS_HTTP_TIMEOUT", "10"))
+# Incoming texts (decision 0094): the gateway's webhook is checked with this secret — an HMAC
+# signature ("hmac") or the secret itself in a header or the URL ("secret"); without a secret
+# every incoming text is refused.
+KESHER_SMS_INBOUND_SECRET = os.environ.get("KESHER_SMS_INBOUND_SECRET", "")
+KESHER_SMS_INBOUND_AUTH = os.environ.get("KESHER_SMS_INBOUND_AUTH", "hmac")  # or "secret"
 KESHER_WEBHOOK_TIMEOUT = float(os.environ.get("KESHER_WEBHOOK_TIMEOUT", "10"))
 # Screen pops (decision 0080): the event stream's ASGI process listens on this port of the same
 # host (``manage.py serve`` sets it); KESHER_TELEPHONY_STREAM_URL names another origin (a proxy

@@ -27,6 +27,7 @@ urlpatterns = [
     path("portal/files/<int:pk>/", views.file, name="portal_file"),
     path("portal/help/", views.help_center, name="portal_help"),
     path("portal/help/<int:pk>/", views.article, name="portal_article"),
+    path("portal/help/<int:pk>/vote/", views.article_vote, name="portal_article_vote"),
     path("portal/quotes/", views.quotes, name="portal_quotes"),
     path("portal/quotes/<int:pk>/", views.quote, name="portal_quote"),
     path("portal/quotes/<int:pk>/pdf/", views.quote_pdf, name="portal_quote_pdf"),

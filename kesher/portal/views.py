@@ -28,6 +28,7 @@ from kesher.portal.forms import (
     TicketOpenForm,
 )
 from kesher.portal.models import PortalFile, PortalUser, TicketRating
+from kesher.service.models import ArticleVote
 
 PAGE_SIZE = 25
 
@@ -446,7 +447,30 @@ def article(request, pk):
     article = get_object_or_404(selectors.public_articles(), pk=pk)
     english = request.portal_user.language == "en" and article.body_en
     body = article.body_en if english else article.body_he
-    return render(request, "portal/article.html", {"article": article, "body": body})
+    mine = (
+        ArticleVote.objects.filter(article=article, portal_user=request.portal_user)
+        .values_list("helpful", flat=True)
+        .first()
+    )
+    return render(request, "portal/article.html", {"article": article, "body": body, "mine": mine})
+
+
+@auth.portal_required
+@require_POST
+def article_vote(request, pk):
+    """ "Did this help?" on a public article: his yes or no, one per customer and article."""
+    from kesher.service.services import article_vote
+
+    article = get_object_or_404(selectors.public_articles(), pk=pk)
+    answer = {"yes": True, "no": False}.get(request.POST.get("helpful", ""))
+    try:
+        article_vote(article, helpful=answer, portal_user=request.portal_user)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, _("Thank you for your answer."))
+    return redirect("portal_article", article.pk)
 
 
 # --- quotes, orders, tax documents ---------------------------------------------------------------

@@ -1,31 +1,39 @@
 """Service's own API beside the generated resources (``/api/v1/tickets/``, ``/service-teams/``,
 ``/sla-policies/``, ``/service-mailboxes/``, ``/canned-replies/``): recording a response, reading
 a ticket's SLA clocks, replying by e-mail, canned replies filled for a ticket, merging and
-splitting, and the raw-MIME endpoint for providers that forward mail (REQ SV-9, IN-1;
-decision 0072)."""
+splitting, the raw-MIME endpoint for providers that forward mail (REQ SV-9, IN-1;
+decision 0072) and the SMS / WhatsApp gateway's webhook (decision 0094)."""
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.activities.models import Interaction
+from kesher.integrations.gateways import CHANNELS, Refused, get_backend
 from kesher.platform.access import can
+from kesher.platform.api.throttling import WebhookRateThrottle
 from kesher.service.mail import email_receive
-from kesher.service.models import Ticket, TicketEmail
-from kesher.service.selectors import REPORT_GROUPS, sla_report, ticket_clocks
+from kesher.service.models import Article, ArticleVote, Ticket, TicketEmail, TicketText
+from kesher.service.selectors import REPORT_GROUPS, backlog, sla_report, ticket_clocks
 from kesher.service.services import (
+    article_vote,
+    article_votes,
     ticket_merge,
     ticket_record_response,
     ticket_reply,
     ticket_split,
 )
+from kesher.service.texting import text_receive
 
 
 class ClockSerializer(serializers.Serializer):
@@ -348,6 +356,102 @@ class InboundEmailView(APIView):
         return Response({**payload, "duplicate": received.duplicate})
 
 
+# --- SMS and WhatsApp in (decision 0094) ---------------------------------------------------------
+
+
+class TextRateThrottle(WebhookRateThrottle):
+    """Texts of one channel's webhook (the "webhook" rate)."""
+
+    def get_cache_key(self, request, view):
+        channel = (view.kwargs or {}).get("channel", "")
+        ident = hashlib.sha256(f"texts:{channel}".encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class InboundTextSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=TicketText.Outcome.choices)
+    ticket = serializers.IntegerField(allow_null=True)
+    number = serializers.CharField(allow_blank=True, help_text="The ticket's number.")
+    duplicate = serializers.BooleanField(help_text="Received before: nothing was written.")
+
+
+class InboundTextView(APIView):
+    """A text a customer sent, from the SMS or WhatsApp gateway's webhook: it continues his
+    open ticket or opens one (``opened`` / ``threaded``); a text received before is not
+    received again (``duplicate``); nothing is received in the practice environment
+    (``suppressed``). No user signs in: the request must carry the gateway's signature or
+    secret (403 otherwise); a request without a sender, a text or a message id is refused
+    (400) with nothing written."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [TextRateThrottle]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="service_inbound_text",
+        summary="Receive an SMS or WhatsApp message",
+        parameters=[
+            OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(CHANNELS)),
+            OpenApiParameter(
+                "X-Kesher-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                description='"sha256=" + hex HMAC-SHA256("<timestamp>." + body, secret).',
+            ),
+            OpenApiParameter(
+                "X-Kesher-Timestamp", str, OpenApiParameter.HEADER, description="Unix seconds."
+            ),
+        ],
+        request={"application/json": {"type": "object"}},
+        responses={200: InboundTextSerializer},
+        examples=[
+            OpenApiExample(
+                "A customer's text",
+                value={"from": "+972525551234", "body": "המדפסת שוב תקועה", "id": "sm-8812"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Added to his open ticket",
+                value={
+                    "outcome": "threaded",
+                    "ticket": 42,
+                    "number": "T-000042",
+                    "duplicate": False,
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request, channel):
+        if channel not in CHANNELS:
+            raise NotFound
+        try:
+            text = get_backend().receive(
+                channel,
+                body=request.body,
+                headers=request.headers,
+                query=request.query_params,
+                content_type=request.content_type or "",
+            )
+        except Refused as refused:
+            return Response({"detail": str(refused)}, status=403)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        received = text_receive(text)
+        ticket = received.ticket
+        return Response(
+            InboundTextSerializer(
+                {
+                    "outcome": received.outcome,
+                    "ticket": ticket.pk if ticket else None,
+                    "number": ticket.number if ticket else "",
+                    "duplicate": received.duplicate,
+                }
+            ).data
+        )
+
+
 # --- the SLA report ----------------------------------------------------------------------------
 
 
@@ -397,3 +501,113 @@ class SlaReportView(APIView):
         if by not in REPORT_GROUPS:
             raise ValidationError({"by": [_("Choose team, type or month.")]})
         return Response(ReportRowSerializer(sla_report(request.user, by), many=True).data)
+
+
+# --- the backlog by queue and age ----------------------------------------------------------------
+
+
+class BacklogRowSerializer(serializers.Serializer):
+    team = serializers.IntegerField(allow_null=True, help_text="None: tickets in no team.")
+    label = serializers.CharField()
+    bands = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Open tickets by days since opened: day (<1), days_3 (1-3), week (3-7), "
+        "month (7-30), older (>30).",
+    )
+    total = serializers.IntegerField()
+    oldest = serializers.DateTimeField(allow_null=True)
+
+
+class BacklogView(APIView):
+    """The open tickets the caller may see (not resolved, not merged), by team and age band:
+    the unassigned queue first, then teams by name."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="service_backlog",
+        summary="Open tickets by queue and age",
+        responses={200: BacklogRowSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Support",
+                value=[
+                    {
+                        "team": 2,
+                        "label": "תמיכה טכנית",
+                        "bands": {"day": 12, "days_3": 5, "week": 3, "month": 1, "older": 0},
+                        "total": 21,
+                        "oldest": "2026-11-20T09:14:00+02:00",
+                    }
+                ],
+            )
+        ],
+    )
+    def get(self, request):
+        if not can(request.user, "tickets", "view"):
+            raise PermissionDenied
+        return Response(BacklogRowSerializer(backlog(request.user), many=True).data)
+
+
+# --- "did this help?" on knowledge-base articles -------------------------------------------------
+
+
+class ArticleVotesSerializer(serializers.Serializer):
+    helpful = serializers.IntegerField(help_text="Readers who said it helped.")
+    not_helpful = serializers.IntegerField(help_text="Readers who said it did not.")
+    mine = serializers.BooleanField(allow_null=True, help_text="The caller's answer, if any.")
+
+
+class ArticleVoteSerializer(serializers.Serializer):
+    helpful = serializers.BooleanField()
+
+
+class ArticleVotesView(APIView):
+    """An article's "did this help?" answers: GET the counts and the caller's own answer, POST
+    the caller's yes or no (one per reader; answering again changes it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _article(self, request, pk):
+        if not can(request.user, "kb-articles", "view"):
+            raise PermissionDenied
+        article = Article.objects.visible_to(request.user).filter(pk=pk).first()
+        if article is None:
+            raise NotFound
+        return article
+
+    def _answer(self, request, article):
+        mine = (
+            ArticleVote.objects.filter(article=article, user=request.user)
+            .values_list("helpful", flat=True)
+            .first()
+        )
+        return Response(ArticleVotesSerializer({**article_votes(article), "mine": mine}).data)
+
+    @extend_schema(
+        tags=["kb-articles"],
+        operation_id="kb_article_votes",
+        summary="An article's did-this-help counts",
+        responses={200: ArticleVotesSerializer},
+        examples=[OpenApiExample("Counts", value={"helpful": 12, "not_helpful": 3, "mine": None})],
+    )
+    def get(self, request, pk):
+        return self._answer(request, self._article(request, pk))
+
+    @extend_schema(
+        tags=["kb-articles"],
+        operation_id="kb_article_vote",
+        summary="Did this article help? (yes or no)",
+        request=ArticleVoteSerializer,
+        responses={200: ArticleVotesSerializer},
+        examples=[OpenApiExample("Yes", value={"helpful": True}, request_only=True)],
+    )
+    def post(self, request, pk):
+        article = self._article(request, pk)
+        helpful = request.data.get("helpful") if isinstance(request.data, dict) else None
+        try:
+            article_vote(article, helpful=helpful, user=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return self._answer(request, article)

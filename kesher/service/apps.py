@@ -11,7 +11,12 @@ class ServiceConfig(AppConfig):
 
     def ready(self):
         from kesher.platform.tasks import on_tick
-        from kesher.service import entities, sla, visits  # noqa: F401  (tickets, SLA, visit timeline)
+        from kesher.service import (  # noqa: F401  (tickets, SLA, visit timeline, 360° figures)
+            entities,
+            overview,
+            sla,
+            visits,
+        )
         from kesher.service.mail import poll_mailboxes
 
         on_tick(poll_mailboxes)

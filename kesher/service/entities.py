@@ -15,6 +15,7 @@ from kesher.service.models import (
     ArticleCategory,
     CannedReply,
     Mailbox,
+    Skill,
     SlaPolicy,
     Team,
     Ticket,
@@ -169,6 +170,38 @@ teams = register(
             "name_en": "Technical support",
             "members": [4, 5],
             "assignment": "round_robin",
+        },
+    )
+)
+
+skills = register(
+    Entity(
+        key="service-skills",
+        model=Skill,
+        label=gettext_lazy("skill"),
+        label_plural=gettext_lazy("Skills"),
+        icon="✦",
+        nav_order=980,
+        list_columns=("name_he", "name_en", "ticket_type", "active"),
+        form_fields=("name_he", "name_en", "ticket_type", "agents", "active"),
+        sections=(
+            Section(gettext_lazy("Skill"), ("name_he", "name_en", "ticket_type", "active")),
+            Section(gettext_lazy("Agents"), ("agents",)),
+        ),
+        search_words=("name_he", "name_en"),
+        filter_fields=("ticket_type", "agents", "active"),
+        ordering_fields=("name_he", "id"),
+        default_ordering=("name_he", "id"),
+        select_related=("ticket_type",),
+        owner_field=None,
+        importable=False,
+        choice_lists={"ticket_type": "ticket_type"},
+        lookup_keys=("name_he", "name_en"),
+        api_example={
+            "name_he": "מדפסות",
+            "name_en": "Printers",
+            "ticket_type": 61,
+            "agents": [4, 5],
         },
     )
 )

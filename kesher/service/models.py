@@ -44,6 +44,7 @@ class Team(KesherModel):
         MANUAL = "manual", _("By hand")
         ROUND_ROBIN = "round_robin", _("Round robin")
         LEAST_LOADED = "least_loaded", _("Least loaded")
+        SKILLS = "skills", _("Least loaded with the skill")
 
     name_he = models.CharField(_("Hebrew name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
@@ -74,6 +75,34 @@ class Team(KesherModel):
         verbose_name_plural = _("service teams")
 
     # The columns its name reads: a list showing it in a column loads only these.
+    title_fields = ("name_he", "name_en")
+
+    def __str__(self):
+        return localized(self, "name")
+
+
+class Skill(KesherModel):
+    """A skill: the agents who can handle tickets of one type. A team assigning "least loaded
+    with the skill" gives a new ticket to the member having the skill for its type who has
+    the fewest open tickets (issue 18 item 3; decision 0094)."""
+
+    name_he = models.CharField(_("Hebrew name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    ticket_type = choice_fk("ticket_type", _("ticket type"), required=True)
+    agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agents"),
+        blank=True,
+        related_name="service_skills",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name_he", "id"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
     title_fields = ("name_he", "name_en")
 
     def __str__(self):
@@ -508,6 +537,50 @@ class TicketEmail(models.Model):
         return self.message_id
 
 
+class TicketText(models.Model):
+    """One SMS or WhatsApp message a customer sent to the gateway's webhook, by the
+    provider's id: what makes a text delivered twice count once, and which ticket it opened
+    or continued (decision 0094). The text itself is the inbound interaction on the ticket."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
+    class Outcome(models.TextChoices):
+        OPENED = "opened", _("Opened a ticket")
+        THREADED = "threaded", _("Added to a ticket")
+        SUPPRESSED = "suppressed", _("Not received: the practice environment")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    reference = models.CharField(_("message id"), max_length=200)
+    sender = models.CharField(_("from"), max_length=40)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="texts"
+    )
+    interaction = models.ForeignKey(
+        "activities.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket text message")
+        verbose_name_plural = _("ticket text messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "reference"], name="ticket_text_once")
+        ]
+        # A number's latest texts: the ticket an unknown number's next text continues.
+        indexes = [models.Index(fields=["sender", "-created_at"], name="ticket_text_sender")]
+
+    def __str__(self):
+        return f"{self.channel} {self.reference}"
+
+
 class CannedReply(KesherModel):
     """A ready answer an agent inserts into a reply in one click, with merge fields of the
     ticket (``{{ number }}``, ``{{ contact.first_name }}``), in Hebrew and English (issue 18
@@ -588,6 +661,45 @@ class Article(KesherModel):
 
     def __str__(self):
         return localized(self, "title")
+
+
+class ArticleVote(models.Model):
+    """One reader's answer to "did this help?" on an article: a staff user's or a portal
+    customer's, one per reader and article (voting again changes it) (REQ SV-8; decision
+    0094)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    portal_user = models.ForeignKey(
+        "portal.PortalUser", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    helpful = models.BooleanField(_("helpful"))
+    voted_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("article vote")
+        verbose_name_plural = _("article votes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) ^ Q(portal_user__isnull=True),
+                name="article_vote_one_reader",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "user"],
+                condition=Q(user__isnull=False),
+                name="article_vote_once_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "portal_user"],
+                condition=Q(portal_user__isnull=False),
+                name="article_vote_once_per_customer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id}: {'+' if self.helpful else '-'}"
 
 
 class VisitReport(models.Model):

@@ -1,4 +1,5 @@
-"""Reads of service: a ticket's SLA clocks as its page shows them (REQ SV-9)."""
+"""Reads of service: a ticket's SLA clocks as its page shows them (REQ SV-9), suggested
+articles, the SLA report and the backlog by queue and age."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kesher.activities.calendar import business_hours_between
 from kesher.activities.services import calendar_of
 from kesher.service.models import Article, SlaClock, Ticket
 
-__all__ = ["ClockView", "suggested_articles", "ticket_clocks"]
+__all__ = [
+    "AGE_BANDS",
+    "BacklogRow",
+    "ClockView",
+    "backlog",
+    "sla_report",
+    "suggested_articles",
+    "ticket_clocks",
+]
 
 
 @dataclass(frozen=True)
@@ -164,3 +174,58 @@ def sla_report(user, by: str = "team", now: datetime.datetime | None = None) -> 
         )
         for row in rows
     ]
+
+
+# --- the backlog by queue and age (issue 18 item 8) ----------------------------------------------
+
+# The age bands of open tickets: (key, the band's lower bound in days).
+AGE_BANDS = (("day", 0), ("days_3", 1), ("week", 3), ("month", 7), ("older", 30))
+
+
+@dataclass(frozen=True)
+class BacklogRow:
+    """One queue's open tickets: how many in each age band (days since opened, youngest
+    first), in all, and when the oldest was opened. ``team`` None is the unassigned queue."""
+
+    team: int | None
+    label: str
+    bands: dict
+    total: int
+    oldest: datetime.datetime | None
+
+
+def backlog(user, now: datetime.datetime | None = None) -> list[BacklogRow]:
+    """The open tickets ``user`` may see (not resolved, not merged) by team and age band, in
+    one SQL aggregate; the unassigned queue first, then teams by name."""
+    from django.db.models import Count, Min
+
+    from kesher.service.models import Team
+
+    now = now or timezone.now()
+    bounds = [now - datetime.timedelta(days=days) for _key, days in AGE_BANDS]
+    counts = {}
+    for index, (key, _days) in enumerate(AGE_BANDS):
+        band = Q(created_at__lte=bounds[index])
+        if index + 1 < len(AGE_BANDS):
+            band &= Q(created_at__gt=bounds[index + 1])
+        counts[key] = Count("pk", filter=band)
+    rows = list(
+        Ticket.objects.visible_to(user)
+        .filter(resolved_at__isnull=True, merged_into__isnull=True)
+        .values("team")
+        .annotate(total=Count("pk"), oldest=Min("created_at"), **counts)
+        .order_by()
+    )
+    names = {t.pk: str(t) for t in Team.objects.filter(pk__in=[r["team"] for r in rows])}
+    result = [
+        BacklogRow(
+            team=row["team"],
+            label=names.get(row["team"], "—") if row["team"] else _("No team"),
+            bands={key: row[key] for key, _days in AGE_BANDS},
+            total=row["total"],
+            oldest=row["oldest"],
+        )
+        for row in rows
+    ]
+    result.sort(key=lambda row: (row.team is not None, row.label, row.team or 0))
+    return result

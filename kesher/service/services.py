@@ -18,7 +18,7 @@ from email.utils import formataddr, make_msgid
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
@@ -39,18 +39,23 @@ from kesher.platform.records.services import (
 from kesher.service import sla
 from kesher.service.models import (
     Article,
+    ArticleVote,
     CannedReply,
     Mailbox,
+    Skill,
     SlaClock,
     SlaPolicy,
     Team,
     Ticket,
     TicketEmail,
+    TicketText,
 )
 
 __all__ = [
     "article_create",
     "article_update",
+    "article_vote",
+    "article_votes",
     "canned_reply_create",
     "canned_reply_text",
     "canned_reply_update",
@@ -110,11 +115,18 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     return policies.first()
 
 
-def team_next_handler(team: Team) -> object | None:
+def team_next_handler(team: Team, ticket_type: Choice | None = None) -> object | None:
     """The member a new ticket of ``team`` goes to: after the last assigned one (round
-    robin), or the one with the fewest open tickets (least loaded); None when assigned by
-    hand or the team has no active member."""
-    members = list(team.members.filter(is_active=True).order_by("pk"))
+    robin), the one with the fewest open tickets (least loaded), or the one with the fewest
+    among those having the skill for the ticket's type (skills); None when assigned by hand,
+    the team has no active member, or none has the skill (the ticket waits in the queue)."""
+    members = team.members.filter(is_active=True).order_by("pk")
+    if team.assignment == Team.Assignment.SKILLS:
+        skilled = Skill.objects.filter(
+            active=True, ticket_type_id=getattr(ticket_type, "pk", ticket_type)
+        )
+        members = members.filter(service_skills__in=skilled).distinct()
+    members = list(members)
     if not members or team.assignment == Team.Assignment.MANUAL:
         return None
     if team.assignment == Team.Assignment.ROUND_ROBIN:
@@ -129,12 +141,12 @@ def team_next_handler(team: Team) -> object | None:
     return min(members, key=lambda member: (load.get(member.pk, 0), member.pk))
 
 
-def _assign_from_team(team: Team | None) -> object | None:
+def _assign_from_team(team: Team | None, ticket_type: Choice | None = None) -> object | None:
     if team is None:
         return None
     # Lock the team: two tickets created at once must not both go to the same "next" member.
     locked = Team.objects.select_for_update().get(pk=team.pk)
-    handler = team_next_handler(locked)
+    handler = team_next_handler(locked, ticket_type)
     if handler is not None:
         Team.objects.filter(pk=locked.pk).update(last_assigned=handler)
     return handler
@@ -161,7 +173,7 @@ def ticket_create(
     came in earlier than it is recorded."""
     data = _with_defaults(data)
     if data.get("team") and not data.get("handler"):
-        data["handler"] = _assign_from_team(data["team"])
+        data["handler"] = _assign_from_team(data["team"], data.get("ticket_type"))
     now = min(opened_at or _now(), _now())
     clocks: list[SlaClock] = []
 
@@ -193,7 +205,8 @@ def ticket_update(ticket: Ticket, *, actor, data: dict, m2m=None, expected_versi
         ticket_type = data.get("ticket_type", before.ticket_type)
         data = {**data, "priority": derived_priority(ticket_type) or before.priority}
     if data.get("team") and not data.get("handler", before.handler_id):
-        data = {**data, "handler": _assign_from_team(data["team"])}
+        ticket_type = data.get("ticket_type", before.ticket_type)
+        data = {**data, "handler": _assign_from_team(data["team"], ticket_type)}
     updated = record_update(
         ticket, actor=actor, data=data, m2m=m2m, expected_version=expected_version
     )
@@ -652,6 +665,7 @@ def ticket_merge(duplicate: Ticket, *, into: Ticket, actor) -> Ticket:
         content_type=ContentType.objects.get_for_model(Ticket), object_id=duplicate.pk
     ).update(object_id=into.pk)
     TicketEmail.objects.filter(ticket_id=duplicate.pk).update(ticket_id=into.pk)
+    TicketText.objects.filter(ticket_id=duplicate.pk).update(ticket_id=into.pk)
     data: dict = {
         "resolution": duplicate.resolution or _("Merged into %(number)s.") % {"number": into.number}
     }
@@ -735,6 +749,36 @@ def article_update(
         m2m=m2m,
         expected_version=expected_version,
     )
+
+
+def article_vote(article: Article, *, helpful, user=None, portal_user=None) -> dict:
+    """Record a reader's "did this help?" — a staff user's or a portal customer's, one vote
+    per reader and article (voting again changes it) — and return the article's counts.
+    Only a published article is voted on; ``helpful`` must be a yes or a no."""
+    if not isinstance(helpful, bool):
+        raise ValidationError({"helpful": [_("Answer yes or no.")]})
+    if article.status != Article.Status.PUBLISHED:
+        raise ValidationError({"article": [_("Only a published article can be rated.")]})
+    reader = {"user": user} if user is not None else {"portal_user": portal_user}
+    try:
+        with transaction.atomic():
+            ArticleVote.objects.update_or_create(
+                article=article, **reader, defaults={"helpful": helpful, "voted_at": _now()}
+            )
+    except IntegrityError:
+        # The same reader's other click got there first: his latest answer stands.
+        ArticleVote.objects.filter(article=article, **reader).update(
+            helpful=helpful, voted_at=_now()
+        )
+    return article_votes(article)
+
+
+def article_votes(article: Article) -> dict:
+    """How many readers said the article helped and how many said it did not."""
+    counts = ArticleVote.objects.filter(article=article).aggregate(
+        yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
+    )
+    return {"helpful": counts["yes"], "not_helpful": counts["no"]}
 
 
 @transaction.atomic

@@ -16,6 +16,16 @@ urlpatterns = [
     ),
     path("service/sla-report/", views.sla_report_page, name="service_sla_report"),
     path("api/v1/service/sla-report/", api.SlaReportView.as_view(), name="api_service_sla_report"),
+    path("service/backlog/", views.backlog_page, name="service_backlog"),
+    path(
+        "service/kb-articles/<int:pk>/vote/", views.article_vote_page, name="service_article_vote"
+    ),
+    path(
+        "api/v1/kb-articles/<int:pk>/votes/",
+        api.ArticleVotesView.as_view(),
+        name="api_article_votes",
+    ),
+    path("api/v1/service/backlog/", api.BacklogView.as_view(), name="api_service_backlog"),
     path("service/tickets/<int:pk>/respond/", views.ticket_respond, name="service_ticket_respond"),
     path("service/tickets/<int:pk>/reply/", views.ticket_reply_page, name="service_ticket_reply"),
     path("service/tickets/<int:pk>/merge/", views.ticket_merge_page, name="service_ticket_merge"),
@@ -46,6 +56,11 @@ urlpatterns = [
         "api/v1/tickets/<int:pk>/canned-replies/",
         api.TicketCannedRepliesView.as_view(),
         name="api_ticket_canned_replies",
+    ),
+    path(
+        "api/v1/service/inbound-text/<slug:channel>/",
+        api.InboundTextView.as_view(),
+        name="api_service_inbound_text",
     ),
     path(
         "api/v1/service/inbound-email/",

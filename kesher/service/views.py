@@ -23,8 +23,9 @@ from kesher.platform.models import Choice
 from kesher.platform.ui.pages import entity_for, record_for
 from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm
 from kesher.service.models import Article, CannedReply, Ticket
-from kesher.service.selectors import REPORT_GROUPS, sla_report
+from kesher.service.selectors import AGE_BANDS, REPORT_GROUPS, backlog, sla_report
 from kesher.service.services import (
+    article_vote,
     canned_reply_text,
     reply_address,
     ticket_merge,
@@ -205,6 +206,24 @@ def ticket_solved_by_page(request, pk):
     return redirect(reverse("entity_detail", args=["tickets", ticket.pk]))
 
 
+YES_NO = {"yes": True, "no": False}
+
+
+@login_required
+@require_POST
+def article_vote_page(request, pk):
+    """ "Did this help?" on an article's page: the reader's yes or no, one per reader."""
+    entity = entity_for("kb-articles", request.user, "view")
+    article = record_for(entity, request.user, pk)
+    try:
+        article_vote(article, helpful=YES_NO.get(request.POST.get("helpful")), user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Thank you: your answer was recorded."))
+    return redirect(reverse("entity_detail", args=["kb-articles", article.pk]))
+
+
 @login_required
 def sla_report_page(request):
     """First response and resolution met in time, by team, ticket type or month (REQ SV-9)."""
@@ -219,3 +238,40 @@ def sla_report_page(request):
     choices = [("team", _("Team")), ("type", _("Ticket type")), ("month", _("Month"))]
     context = {"table": table, "by": by, "choices": choices}
     return render(request, "service/sla_report.html", context)
+
+
+def band_labels() -> dict:
+    """The age bands' names, as the backlog page and its API say them."""
+    return {
+        "day": _("Under a day"),
+        "days_3": _("1–3 days"),
+        "week": _("3–7 days"),
+        "month": _("7–30 days"),
+        "older": _("30 days or more"),
+    }
+
+
+@login_required
+def backlog_page(request):
+    """Open tickets by queue and age band, for whoever may see tickets (issue 18 item 8)."""
+    entity_for("tickets", request.user, "view")
+    rows = backlog(request.user)
+    labels = band_labels()
+    bands = [(key, labels[key]) for key, _days in AGE_BANDS]
+    list_url = reverse("entity_list", args=["tickets"])
+    table = [
+        {
+            "row": row,
+            "cells": [row.bands[key] for key, _label in bands],
+            "url": f"{list_url}?team={row.team}" if row.team else None,
+        }
+        for row in rows
+    ]
+    totals = [sum(row.bands[key] for row in rows) for key, _label in bands]
+    context = {
+        "table": table,
+        "bands": bands,
+        "totals": totals,
+        "total": sum(row.total for row in rows),
+    }
+    return render(request, "service/backlog.html", context)

@@ -52,8 +52,8 @@ def test_figures_count_open_and_overdue_tasks_and_last_contact(users):
     assert figures["overdue_tasks"]["value"] == 1
     assert figures["overdue_tasks"]["tone"] == "danger"
     assert figures["last_contact"]["value"] != "never"
-    # Slots later modules fill are there, empty.
-    assert figures["open_tickets"]["value"] is None
+    # Slots later modules fill are there: tickets by service, the rest empty until filled.
+    assert figures["open_tickets"]["value"] == "0 פתוחות מתוך 0"
     assert figures["payment_behaviour"]["value"] is None
 
 
@@ -198,8 +198,8 @@ def test_figures_and_history_filter_on_the_contact_page(users, client_for):
     assert 'id="timeline-kind"' in page
     figures = {f["key"]: f["value"] for f in overview.figures_for(contact, rep)}
     assert (figures["open_tasks"], figures["overdue_tasks"]) == (1, 1)
-    # Slots of later modules (tickets, deals) are the account's, not the contact's.
-    assert 'data-figure="open_tickets"' not in page
+    # Service fills the tickets slot for contacts too (kesher.service.overview).
+    assert 'data-figure="open_tickets"' in page
 
 
 def test_quick_manual_alert_from_the_page(users, client_for):
@@ -269,7 +269,7 @@ def test_overview_api(users, api_for):
     figures = {f["key"]: f["value"] for f in data["figures"]}
     assert figures["open_tasks"] == 1
     assert figures["open_opportunities"] == "0 · ₪0.00"  # filled by sales
-    assert figures["open_tickets"] is None  # a slot no module fills yet
+    assert figures["open_tickets"] == "0 פתוחות מתוך 0"  # filled by service
     assert data["alerts"][0]["message"] == "לקוח VIP"
     assert (
         api_for(users["sales_rep2"]).get(f"/api/v1/overview/accounts/{account.pk}/").status_code

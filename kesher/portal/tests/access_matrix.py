@@ -292,6 +292,22 @@ _portal_page(
     _get(lambda world, principal: Outcome.NOT_FOUND if principal == "portal" else Outcome.DECLINED),
     what="an internal article",
 )
+# "Did this help?": sent without an answer, his article page again with the error (nothing
+# written); an internal article is not his to answer.
+_portal_page(
+    lambda world: f"/portal/help/{world['article public'].pk}/vote/",
+    Verb("POST", customer()),
+    Verb("GET", lambda world, principal: _post_only(world, principal)),
+    what="an answer to did-this-help",
+)
+_portal_page(
+    lambda world: f"/portal/help/{world['article internal'].pk}/vote/",
+    Verb(
+        "POST",
+        lambda world, principal: Outcome.NOT_FOUND if principal == "portal" else Outcome.DECLINED,
+    ),
+    what="an answer on an internal article",
+)
 _portal_page("/portal/quotes/", _get(customer(), "PQ-rep1"))
 _portal_page("/portal/orders/", _get(customer(), "PO-rep1"))
 _portal_page("/portal/documents/", _get(customer(), "PI-rep1"))

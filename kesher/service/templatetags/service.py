@@ -1,5 +1,5 @@
 """Template tags of service: a ticket's SLA clocks on its page, the home page's card of the
-user's open tickets."""
+user's open tickets, an article's "did this help?" answers."""
 
 from django import template
 from django.db.models import F
@@ -70,3 +70,18 @@ def my_visit(context, ticket) -> bool:
     from kesher.service.visits import may_visit
 
     return may_visit(context["request"].user, ticket)
+
+
+@register.simple_tag(takes_context=True)
+def article_feedback(context, article):
+    """An article's "did this help?" counts and the signed-in user's own answer (None: he has
+    not answered)."""
+    from kesher.service.models import ArticleVote
+    from kesher.service.services import article_votes
+
+    mine = (
+        ArticleVote.objects.filter(article=article, user=context["request"].user)
+        .values_list("helpful", flat=True)
+        .first()
+    )
+    return {**article_votes(article), "mine": mine}

@@ -10,6 +10,7 @@ from kesher.platform.testing.matrix import (
     not_allowed,
     owner_of,
     permitted,
+    refused,
     register_records,
     register_route,
 )
@@ -157,6 +158,50 @@ register_route(
     api=True,
     what="the SLA report",
 )
+
+
+# "Did this help?" on the portal world's public article (the API refuses an empty answer).
+def _public_article(world):
+    return world["article public"]
+
+
+register_route(
+    "pages",
+    lambda world: f"/service/kb-articles/{world['article public'].pk}/vote/",
+    # Sent without an answer: the article's page again with the error, nothing written.
+    Verb("POST", permitted("kb-articles", "view", _public_article)),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="an answer to did-this-help",
+)
+register_route(
+    "api",
+    lambda world: f"/api/v1/kb-articles/{world['article public'].pk}/votes/",
+    Verb("GET", permitted("kb-articles", "view", _public_article)),
+    Verb("POST", refused("kb-articles", "view", _public_article)),
+    *(Verb(m, not_allowed()) for m in ("PUT", "PATCH", "DELETE")),
+    api=True,
+    what="an article's did-this-help answers",
+)
+register_route("pages", "/service/backlog/", Verb("GET", permitted("tickets", "view")))
+register_route(
+    "api",
+    "/api/v1/service/backlog/",
+    Verb("GET", permitted("tickets", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT")),
+    api=True,
+    what="the backlog by queue and age",
+)
+# The gateway's webhook signs nobody in: every principal's unsigned request is refused (403)
+# and writes nothing (decision 0094).
+for _channel in ("sms", "whatsapp"):
+    register_route(
+        "api",
+        f"/api/v1/service/inbound-text/{_channel}/",
+        Verb("POST", lambda world, principal: Outcome.FORBIDDEN),
+        *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"the {_channel} gateway's webhook",
+    )
 register_route(
     "api",
     "/api/v1/service/inbound-email/",
@@ -172,6 +217,26 @@ register_route(
     Verb("GET", permitted("tickets", "view")),
 )
 
+
+def _support_type():
+    from kesher.platform.models import Choice
+
+    return Choice.objects.get(list_key="ticket_type", value="technical_support")
+
+
+register_records(
+    "service-skills",
+    make=lambda world, side: record_create(
+        "service-skills",
+        actor=world.users["admin"],
+        data={"name_he": f"{SEARCH_WORD} skill {side}", "ticket_type": _support_type()},
+    ),
+    values=lambda world, marker, record: {
+        "name_he": marker,
+        "ticket_type": _support_type().pk,
+    },
+    marker_field="name_he",
+)
 
 register_records(
     "sla-policies",

@@ -94,3 +94,37 @@ def test_search_finds_hebrew_titles(users, api_for):
     found = api_for(agent).get("/api/v1/kb-articles/", {"search": "סיסמה"}).json()["results"]
     assert [row["title_he"] for row in found] == ["איפוס סיסמה למשתמש"]
     assert Article.objects.count() == 2
+
+
+def test_did_this_help_one_answer_per_user_counts_shown_to_agents(users, client_for, api_for):
+    """REQ SV-8: "did this help?" — one answer per reader (answering again changes it); the
+    article's page shows the counts."""
+    from kesher.service.models import ArticleVote
+    from kesher.service.services import article_vote
+
+    agent, manager = users["support_agent"], users["manager"]
+    article = _article(agent, title_he="איפוס מדפסת")
+    client = client_for(agent)
+    assert (
+        client.post(f"/service/kb-articles/{article.pk}/vote/", {"helpful": "yes"}).status_code
+        == 302
+    )
+    client.post(f"/service/kb-articles/{article.pk}/vote/", {"helpful": "no"})
+    assert ArticleVote.objects.filter(article=article).count() == 1
+    api = api_for(manager, "en")
+    answer = api.post(f"/api/v1/kb-articles/{article.pk}/votes/", {"helpful": True}, format="json")
+    assert answer.json() == {"helpful": 1, "not_helpful": 1, "mine": True}
+    bad = api.post(f"/api/v1/kb-articles/{article.pk}/votes/", {"helpful": "maybe"}, format="json")
+    assert bad.status_code == 400
+    assert bad.json() == {"helpful": ["Answer yes or no."]}
+    assert api_for(agent).get(f"/api/v1/kb-articles/{article.pk}/votes/").json()["mine"] is False
+    page = client.get(f"/r/kb-articles/{article.pk}/").content.decode()
+    assert 'id="kb-votes"' in page
+    assert "עזר ל-1 · לא עזר ל-1" in page
+    # A draft is not voted on; nothing is written.
+    draft = _article(agent, title_he="טיוטה", status="draft")
+    with pytest.raises(ValidationError):
+        article_vote(draft, helpful=True, user=agent)
+    assert not ArticleVote.objects.filter(article=draft).exists()
+    # An article the reader cannot see is not found.
+    assert api_for(agent).get("/api/v1/kb-articles/999999/votes/").status_code == 404
