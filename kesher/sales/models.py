@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import stamps
 from kesher.platform.fields import (
     ACTIVE_USERS,
     LowercaseEmailField,
@@ -565,6 +566,10 @@ class OpportunityContact(models.Model):
         return f"{self.contact} @ {self.opportunity}"
 
 
+# The stamp a change of the sales settings renews (kesher/platform/stamps.py).
+SETTINGS_STAMP = "sales_settings"
+
+
 class SalesSettings(models.Model):
     """The organization's sales settings: one row, made by the migrations, changed by
     administrators on their page (REQ SA-7, RE-2)."""
@@ -594,7 +599,18 @@ class SalesSettings(models.Model):
 
     @classmethod
     def current(cls) -> SalesSettings:
-        return cls.objects.order_by("pk").first() or cls()
+        """The settings, read once per process until they change (stamp "sales_settings"):
+        every deal's save asks whether forecasting is on (a move, a conversion). A new
+        instance each time, so a caller may change it without changing the others'."""
+        values = stamps.cached(SETTINGS_STAMP, "current", cls._stored)
+        settings = cls(**values)
+        settings._state.adding = not values
+        return settings
+
+    @classmethod
+    def _stored(cls) -> dict:
+        row = cls.objects.order_by("pk").values("pk", "forecasting", "target_actuals").first()
+        return row or {}
 
 
 class SalesTarget(KesherModel):
