@@ -575,8 +575,10 @@ class SalesSettings(models.Model):
     administrators on their page (REQ SA-7, RE-2)."""
 
     class Actuals(models.TextChoices):
-        # Issued invoices join this list when the tax-documents issue brings them.
         WON_DEALS = "won_deals", _("Won deals")
+        # Tax invoices and invoice-receipts issued in the period, less the credit notes issued
+        # in it, before VAT in shekels (issue 15 item 6, issue 17).
+        INVOICES = "issued_invoices", _("Issued invoices, less credit notes")
 
     forecasting = models.BooleanField(
         _("forecasting"),
@@ -616,7 +618,8 @@ class SalesSettings(models.Model):
 class SalesTarget(KesherModel):
     """What a person, a department, a region or the whole company should sell in a month, a
     quarter or a year: an amount, a number of deals, or both (REQ SA-7, RE-2, SA-14). The actual
-    is read live from won deals (decision 0057) whose close date falls in the period."""
+    is read live from won deals (decision 0057) whose close date falls in the period, or from
+    the invoices issued in it when the sales settings say so (decision 0101)."""
 
     class Period(models.TextChoices):
         MONTH = "month", _("Month")
