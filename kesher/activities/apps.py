@@ -14,6 +14,9 @@ class ActivitiesConfig(AppConfig):
         from kesher.activities import entities, timeline  # noqa: F401  (registers interactions, tasks)
         from kesher.activities.callbacks import resume_stalled_runs
         from kesher.activities.delivery import deliver_due, send_digests
+        from kesher.activities.models import BusinessCalendar
+        from kesher.activities.services import CALENDARS
+        from kesher.platform import stamps
         from kesher.platform.registry import register_panel
         from kesher.platform.tasks import on_tick
 
@@ -37,6 +40,8 @@ class ActivitiesConfig(AppConfig):
         on_tick(deliver_due)
         on_tick(send_digests)
         on_tick(resume_stalled_runs)
+        # The business calendars are cached per process (``calendar_of``) until one changes.
+        stamps.renew_on_change(CALENDARS, BusinessCalendar)
 
 
 def _linkable(entity) -> bool:

@@ -24,7 +24,7 @@ from kesher.activities.models import (
     Notification,
     Task,
 )
-from kesher.platform import jsonlimits
+from kesher.platform import jsonlimits, stamps
 from kesher.platform.models import Choice
 from kesher.platform.records.links import linkable_keys, resolve_link
 from kesher.platform.records.services import record_create, record_update, with_default_owner
@@ -167,12 +167,25 @@ def calendar_for(user=None) -> WorkWeek:
     return calendar_of(company_id)
 
 
+# The stamp a change of a business calendar renews (kesher/platform/stamps.py).
+CALENDARS = "calendars"
+
+
+def _calendar_weeks() -> dict[int | None, WorkWeek]:
+    """Every business calendar's week by its company (None: the default one)."""
+    weeks: dict[int | None, WorkWeek] = {}
+    for row in BusinessCalendar.objects.order_by("pk"):
+        weeks.setdefault(row.company_id, row.week())
+    return weeks
+
+
 def calendar_of(company_id: int | None = None) -> WorkWeek:
-    """The business calendar of the company, else the default one, else the standard week."""
-    rows = list(BusinessCalendar.objects.filter(Q(company__isnull=True) | Q(company_id=company_id)))
-    row = next((r for r in rows if company_id and r.company_id == company_id), None)
-    row = row or next((r for r in rows if r.company_id is None), None)
-    return row.week() if row is not None else WorkWeek()
+    """The business calendar of the company, else the default one, else the standard week.
+    The calendars are read once per process until one changes (stamp "calendars"): a deal's
+    move, a ticket's clock and a task's due time each asked for it (bench/sales.py)."""
+    weeks = stamps.cached(CALENDARS, "weeks", _calendar_weeks)
+    week = weeks.get(company_id) if company_id else None
+    return week or weeks.get(None) or WorkWeek()
 
 
 # --- tasks -------------------------------------------------------------------------------------

@@ -14,3 +14,8 @@ class SalesConfig(AppConfig):
         # the team's deal activity name them.
         from kesher.sales import entities  # noqa: F401, I001
         from kesher.sales import duplicates, overview, team  # noqa: F401
+        from kesher.platform import stamps
+        from kesher.sales.models import SETTINGS_STAMP, SalesSettings
+
+        # Read once per process until they change (``SalesSettings.current``).
+        stamps.renew_on_change(SETTINGS_STAMP, SalesSettings)

@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import stamps
 from kesher.platform.fields import (
     ACTIVE_USERS,
     LowercaseEmailField,
@@ -565,13 +566,19 @@ class OpportunityContact(models.Model):
         return f"{self.contact} @ {self.opportunity}"
 
 
+# The stamp a change of the sales settings renews (kesher/platform/stamps.py).
+SETTINGS_STAMP = "sales_settings"
+
+
 class SalesSettings(models.Model):
     """The organization's sales settings: one row, made by the migrations, changed by
     administrators on their page (REQ SA-7, RE-2)."""
 
     class Actuals(models.TextChoices):
-        # Issued invoices join this list when the tax-documents issue brings them.
         WON_DEALS = "won_deals", _("Won deals")
+        # Tax invoices and invoice-receipts issued in the period, less the credit notes issued
+        # in it, before VAT in shekels (issue 15 item 6, issue 17).
+        INVOICES = "issued_invoices", _("Issued invoices, less credit notes")
 
     forecasting = models.BooleanField(
         _("forecasting"),
@@ -594,13 +601,25 @@ class SalesSettings(models.Model):
 
     @classmethod
     def current(cls) -> SalesSettings:
-        return cls.objects.order_by("pk").first() or cls()
+        """The settings, read once per process until they change (stamp "sales_settings"):
+        every deal's save asks whether forecasting is on (a move, a conversion). A new
+        instance each time, so a caller may change it without changing the others'."""
+        values = stamps.cached(SETTINGS_STAMP, "current", cls._stored)
+        settings = cls(**values)
+        settings._state.adding = not values
+        return settings
+
+    @classmethod
+    def _stored(cls) -> dict:
+        row = cls.objects.order_by("pk").values("pk", "forecasting", "target_actuals").first()
+        return row or {}
 
 
 class SalesTarget(KesherModel):
     """What a person, a department, a region or the whole company should sell in a month, a
     quarter or a year: an amount, a number of deals, or both (REQ SA-7, RE-2, SA-14). The actual
-    is read live from won deals (decision 0057) whose close date falls in the period."""
+    is read live from won deals (decision 0057) whose close date falls in the period, or from
+    the invoices issued in it when the sales settings say so (decision 0101)."""
 
     class Period(models.TextChoices):
         MONTH = "month", _("Month")

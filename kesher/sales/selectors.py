@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, Sum, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -23,6 +23,7 @@ from kesher.sales.models import (
     ForecastCategory,
     Opportunity,
     Pipeline,
+    SalesSettings,
     SalesTarget,
     Stage,
     period_start,
@@ -409,20 +410,64 @@ def _sold_rows(start, end) -> list[dict]:
     )
 
 
+def _invoiced_rows(start, end, *, by_group: bool) -> list[dict]:
+    """What was invoiced, by owner, customer's region and month (and, ``by_group``, product
+    group): the lines of the tax invoices and invoice-receipts issued (or issued and since
+    cancelled by a credit note) dated in the period, less the lines of the credit notes dated in
+    it — before VAT in shekels (at each document's rate), quantity with ``by_group``, else the
+    number of invoices (issue 15 item 6, issue 17). Billing depends on this app: imported
+    here."""
+    from kesher.billing.models import INVOICES, DocumentKind, InvoiceLine, TaxDocument
+
+    credit = Q(document__kind=DocumentKind.CREDIT_NOTE)
+
+    def net_of_credits(value):
+        return Case(When(credit, then=-value), default=value)
+
+    lines = InvoiceLine.objects.filter(
+        document__kind__in=[*INVOICES, DocumentKind.CREDIT_NOTE],
+        document__status__in=[TaxDocument.Status.ISSUED, TaxDocument.Status.CANCELLED],
+        document__doc_date__gte=start,
+        document__doc_date__lt=end,
+    )
+    group = {}
+    count = Count("document_id", distinct=True, filter=~credit)
+    if by_group:
+        lines = lines.filter(product__group__isnull=False)
+        group = {"group_path": F("product__group__path")}
+        count = Sum(net_of_credits(F("quantity")))
+    return list(
+        lines.order_by()
+        .values(
+            owner_id=F("document__owner_id"),
+            account__region_id=F("document__account__region_id"),
+            month=TruncMonth("document__doc_date"),
+            **group,
+        )
+        .annotate(amount=Sum(net_of_credits(F("net_ils"))), n=count)
+    )
+
+
 def attainment(targets) -> list[Attainment]:
     """Each target with its actual, live: the won deals (decision 0057) whose close date falls in
     its period — a person's own, a department's people's (its subtree), a region's customers',
     or all; a product group's target, what confirmed orders dated in the period sold of the
-    group and its sub-groups (amount before VAT; quantity as its count). One grouped query for
+    group and its sub-groups (amount before VAT; quantity as its count). When the sales
+    settings say so, what was invoiced in the period instead (issued tax invoices less credit
+    notes, ``_invoiced_rows``), at the same levels and by the same groups. One grouped query for
     any number of targets (by owner, customer's region and month; with product groups, one
-    more over order lines), then sums per target; the owners' departments in one more."""
+    more over the lines), then sums per target; the owners' departments in one more."""
     targets = list(targets)
     if not targets:
         return []
     start = min(t.starts_on for t in targets)
     end = max(t.ends_on for t in targets)
-    rows = _won_rows(start, end) if any(not t.product_group_id for t in targets) else []
-    sold = _sold_rows(start, end) if any(t.product_group_id for t in targets) else []
+    invoices = SalesSettings.current().target_actuals == SalesSettings.Actuals.INVOICES
+    rows, sold = [], []
+    if any(not t.product_group_id for t in targets):
+        rows = _invoiced_rows(start, end, by_group=False) if invoices else _won_rows(start, end)
+    if any(t.product_group_id for t in targets):
+        sold = _invoiced_rows(start, end, by_group=True) if invoices else _sold_rows(start, end)
     owner_paths = dict(
         get_user_model()
         .objects.filter(pk__in={r["owner_id"] for r in rows + sold if r["owner_id"]})

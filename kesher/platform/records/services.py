@@ -7,6 +7,7 @@ call the domain services, so every write is validated and audited the same way.
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import partial
 
@@ -17,7 +18,7 @@ from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kesher.platform import events
+from kesher.platform import events, stamps
 from kesher.platform.customfields.rules import enforce_rules
 from kesher.platform.customfields.values import error_key, validate_custom
 from kesher.platform.models import AuditEntry
@@ -57,6 +58,19 @@ MASK = "••••"
 
 _edit_guards: list = []
 _bulk_edit_guards: list = []
+
+
+def _stamps_read_once(write):
+    """A write outside a request reads the stamps once, for itself and for the subscribers of
+    its events delivered at its commit, as a request does: a deal's move outside a request
+    (the worker, the board's bench) read them four times (grants, fields, settings, calendar)."""
+
+    @functools.wraps(write)
+    def once(*args, **kwargs):
+        with stamps.remembered():
+            return write(*args, **kwargs)
+
+    return once
 
 
 def register_edit_guard(guard, *, among=None):
@@ -449,6 +463,7 @@ def with_default_owner(entity: Entity, data: dict, actor) -> dict:
     return data
 
 
+@_stamps_read_once
 @transaction.atomic
 def record_create(entity: Entity | str, *, actor, data: dict, m2m: dict | None = None, derive=None):
     """Create one record of ``entity`` from field values; raise ValidationError naming fields.
@@ -506,6 +521,7 @@ def _locked(instance, names):
     return query.get(pk=instance.pk)
 
 
+@_stamps_read_once
 @transaction.atomic
 def record_update(
     instance,
@@ -609,6 +625,7 @@ def _changed_ids(instance, old: dict) -> dict:
     return ids
 
 
+@_stamps_read_once
 @transaction.atomic
 def record_delete(instance, *, actor, expected_version: int | None = None) -> None:
     """Delete one record, keeping an audit entry of what it was."""

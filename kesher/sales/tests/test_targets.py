@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kesher.billing.tests.conftest import business, make_order  # noqa: F401  (fixtures)
+from kesher.catalogue.tests.conftest import catalogue  # noqa: F401  (make_order's)
 from kesher.customers.services import account_create
 from kesher.customers.tests.factories import choice
 from kesher.org.models import Region
@@ -88,10 +90,12 @@ def test_actuals_are_won_deals_in_the_period_at_every_level(users, departments):
     sales = target(admin, level="department", department=departments["sales"], amount="1500")
     haifa = target(admin, level="region", region=region("Haifa"), amount="1000")
     company = target(admin, period="year", level="company", amount="7000")
+    attainment([company])  # the sales settings read once, then cached in the process
     with CaptureQueriesContext(connection) as captured:
         rows = {a.target: a for a in attainment([quarter, november, sales, haifa, company])}
-    # The grouped won deals, the owners' departments and the targets' departments.
-    assert len(captured.captured_queries) == 3
+    # The stamps (is the settings' copy current?), the grouped won deals, the owners'
+    # departments and the targets' departments.
+    assert len(captured.captured_queries) == 4
     # Won is the execution group or "done" (in work counts); open and lost never do.
     assert (rows[quarter].actual_amount, rows[quarter].actual_count) == (Decimal("1500"), 2)
     assert (rows[quarter].amount_percent, rows[quarter].count_percent) == (50, 50)
@@ -145,3 +149,53 @@ def test_the_home_card_shows_the_current_periods_attainment(users, client_for):
     html = client_for(rep).get("/").content.decode()
     assert 'id="home-attainment"' in html
     assert "0%" in html
+
+
+def test_actuals_from_issued_invoices_less_credit_notes(
+    users,
+    departments,
+    business,  # noqa: F811  (fixtures)
+    make_order,  # noqa: F811  (fixtures)
+):
+    """When the sales settings say so, a target's actual is what was invoiced in its period:
+    issued tax invoices less credit notes, before VAT — by person, department and product group
+    (issue 15 item 6); drafts do not count."""
+    from kesher.billing.models import DocumentKind
+    from kesher.billing.services import credit_note_for, document_from_order, document_issue
+    from kesher.sales.services import sales_settings_update
+
+    rep, admin = users["sales_rep"], users["admin"]
+    today = datetime.date.today()
+    invoice = document_from_order(
+        make_order(business, "5", doc_date=today), actor=rep, kind=DocumentKind.TAX_INVOICE
+    )
+    invoice = document_issue(invoice, actor=rep)  # 5 laptops at 90 ₪: 450 ₪
+    document_from_order(  # a draft: not invoiced yet
+        make_order(business, "3", doc_date=today), actor=rep, kind=DocumentKind.TAX_INVOICE
+    )
+    note = credit_note_for(invoice, actor=rep, quantities={1: Decimal("1")})
+    document_issue(note, actor=rep)  # 1 laptop back: 90 ₪
+    make_opportunity(rep, owner=rep, stage=stage("won"), expected_close_date=today, amount="5000")
+    month = {"period": "month", "starts_on": today}
+    person = target(admin, level="person", user=rep, amount="1000", **month)
+    team = target(
+        admin, level="department", department=departments["sales"], amount="1000", **month
+    )
+    laptops = target(
+        admin,
+        level="person",
+        user=rep,
+        count=10,
+        product_group=invoice.lines.get().product.group,
+        **month,
+    )
+    won = {a.target: a for a in attainment([person, team, laptops])}
+    assert won[person].actual_amount == Decimal("5000.00")  # won deals, the default
+    sales_settings_update(actor=admin, forecasting=False, target_actuals="issued_invoices")
+    invoiced = {a.target: a for a in attainment([person, team, laptops])}
+    assert (invoiced[person].actual_amount, invoiced[person].actual_count) == (Decimal("360"), 1)
+    assert invoiced[team].actual_amount == Decimal("360")
+    assert (invoiced[laptops].actual_amount, invoiced[laptops].actual_count) == (
+        Decimal("360"),
+        4,
+    )
