@@ -59,7 +59,7 @@ register_records(
 
 
 def _number(world) -> int:
-    return int(world.marker().removeprefix("mx"))
+    return int(world.marker().removeprefix("mx").removesuffix("q"))
 
 
 def _entry_values(world, marker, record):

@@ -212,8 +212,10 @@ class World:
             raise LookupError(f"no {side} record of {key!r} in the world") from None
 
     def marker(self) -> str:
-        """A fresh value no record holds yet (valid as a name, slug or custom-field key)."""
-        return f"mx{next(self._markers)}"
+        """A fresh value no record holds yet (valid as a name, slug or custom-field key). It ends
+        in a letter so that none is the start of another: a page showing "mx11" must not be
+        taken for one showing "mx1"."""
+        return f"mx{next(self._markers)}q"
 
     def signed_in(self, principal: str) -> bool:
         user = self.user(principal)

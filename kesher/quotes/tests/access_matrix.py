@@ -7,6 +7,8 @@ written; the services' own tests write."""
 from decimal import Decimal
 
 from kesher.customers.tests.matrix_helpers import own_customer
+from kesher.platform.models import Choice
+from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
     Outcome,
@@ -70,11 +72,28 @@ register_records(
 )
 
 
+def _line_product(world) -> int:
+    """The product on the world's lines: one of their own, so that the world's products stay
+    unused and the routes that delete them can."""
+    if "line product" not in world.extras:
+        world["line product"] = record_create(
+            "products",
+            actor=world.users["admin"],
+            data={
+                "name": f"{SEARCH_WORD} line product",
+                "sku": "MATRIX-lines",
+                "vat_category": Choice.objects.get(list_key="vat_category", value="standard"),
+                "list_price": Decimal("100.00"),
+                "cost_price": Decimal("60.00"),
+            },
+        )
+    return world["line product"].pk
+
+
 def _one_line(world, name: str) -> list[LineInput]:
     """One line named apart from every other record (a page naming it is checked for names
     out of the reader's scope)."""
-    product = world.record("products", "rep1").pk
-    return [LineInput(product=product, quantity=Decimal("2"), name=name)]
+    return [LineInput(product=_line_product(world), quantity=Decimal("2"), name=name)]
 
 
 def _lined_quote(world, side):
