@@ -23,7 +23,9 @@ from kesher.platform.access import can
 MAX_LINES = 500
 
 
-class QuoteLineSerializer(serializers.Serializer):
+class PricedLineSerializer(serializers.Serializer):
+    """A line to price (the pricing endpoint's input; not a stored quote line)."""
+
     product = serializers.IntegerField(min_value=1)
     quantity = serializers.DecimalField(
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"), help_text="More than zero."
@@ -58,7 +60,7 @@ class QuoteRequestSerializer(serializers.Serializer):
     )
     currency = serializers.CharField(max_length=3, default="ILS", validators=[CURRENCY])
     date = serializers.DateField(required=False, help_text="Default: today.")
-    lines = QuoteLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    lines = PricedLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
 
 
 class PricedLineSerializer(serializers.Serializer):

@@ -142,7 +142,7 @@ def test_call_task_subtask_delegation_and_360(users, open_page, log_in, screensh
     # The account's 360° view: no open task, the call as last contact, history by kind.
     page.goto(f"/r/accounts/{account.pk}/")
     expect(page.locator("[data-figure=open_tasks]")).to_contain_text("0")
-    expect(page.locator("[data-figure=open_tickets]")).to_contain_text("—")
+    expect(page.locator("[data-figure=open_tickets]")).to_contain_text("0 פתוחות מתוך 0")
     call = Interaction.objects.get()
     local_call = timezone.localtime(call.occurred_at).strftime("%d/%m/%Y")
     expect(page.locator("[data-figure=last_contact]")).to_contain_text(local_call)

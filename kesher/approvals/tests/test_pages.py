@@ -155,7 +155,7 @@ def test_au3_record_page_queries_are_bounded(
     client = client_for(users["manager"])
     client.get(f"/r/accounts/{account.pk}/")
     # Every module's panel is one query (kesher/platform/tests/test_query_counts.py).
-    with django_assert_max_num_queries(46):
+    with django_assert_max_num_queries(48):
         assert client.get(f"/r/accounts/{account.pk}/").status_code == 200
 
 

@@ -19,12 +19,14 @@ from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
 __all__ = [
+    "column_names",
     "parse_filter",
     "saved_view_create",
     "saved_view_delete",
     "saved_view_queryset",
     "saved_view_update",
     "segment",
+    "sort_expression",
 ]
 
 MAX_FILTER_BYTES = 100_000
