@@ -453,7 +453,9 @@ register_records(
     ),
     values=lambda world, marker, record: {
         "name": marker,
-        "company": record.company_id if record is not None else _company(int(marker[2:])).pk,
+        "company": record.company_id
+        if record is not None
+        else _company(int(marker[2:].rstrip("q"))).pk,
         "day_start": "08:00",
         "day_end": "16:00",
     },
