@@ -51,6 +51,7 @@ from kesher.platform.records.services import (
     write_audit,
 )
 from kesher.quotes.models import Order
+from kesher.quotes.services import LINE_PRICES
 
 __all__ = [
     "PaymentInput",
@@ -85,16 +86,7 @@ COPIED = (
     "period",
     "periods",
     "addons",
-    "unit_price",
-    "source",
-    "gross",
-    "rule_discount_percent",
-    "discount_percent",
-    "discount",
-    "net",
-    "vat_rate",
-    "vat",
-    "total",
+    *LINE_PRICES,
     "unit_cost",
     "discount_limit",
 )

@@ -13,18 +13,6 @@ TOTALS = ("gross", "discount", "net", "vat", "total")
 # is (decision 0103).
 COST_HIDDEN_WITH = {"cost": ("products", "cost_price")}
 LINE_FIELDS = ("position", "product", "name", "sku", "quantity", "period", "periods", "optional")
-LINE_PRICES = (
-    "unit_price",
-    "source",
-    "gross",
-    "rule_discount_percent",
-    "discount_percent",
-    "discount",
-    "net",
-    "vat_rate",
-    "vat",
-    "total",
-)
 
 
 def line_entity(key, model, *, whole: str, link: str, label, label_plural, nav_order, extra=()):
@@ -45,7 +33,7 @@ def line_entity(key, model, *, whole: str, link: str, label, label_plural, nav_o
             list_columns=(link, "position", "product", "name", "quantity", "net", "total"),
             sections=(
                 Section(label_plural, (link, *LINE_FIELDS)),
-                Section(_("Price"), (*LINE_PRICES, *extra)),
+                Section(_("Price"), (*services.LINE_PRICES, *extra)),
                 Section(_("Cost"), ("unit_cost",)),
             ),
             headline_fields=(link, "product", "quantity", "total"),

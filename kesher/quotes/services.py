@@ -65,15 +65,8 @@ __all__ = [
 QUOTE_ACCEPTED = "quote_accepted"
 MAX_LINES = 500
 ZERO = Decimal("0")
-LINE_FIELDS = (
-    "product",
-    "name",
-    "sku",
-    "quantity",
-    "period",
-    "periods",
-    "addons",
-    "optional",
+# A priced line's amounts, as pricing computed them (a line's page shows them in this order).
+LINE_PRICES = (
     "unit_price",
     "source",
     "gross",
@@ -84,6 +77,17 @@ LINE_FIELDS = (
     "vat_rate",
     "vat",
     "total",
+)
+LINE_FIELDS = (
+    "product",
+    "name",
+    "sku",
+    "quantity",
+    "period",
+    "periods",
+    "addons",
+    "optional",
+    *LINE_PRICES,
     "unit_cost",
     "over_limit",
     "discount_limit",
