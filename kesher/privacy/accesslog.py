@@ -2,9 +2,11 @@
 (``kesher.platform.accesslog``) become rows in one bulk insert at the request's end, off the
 path of the page's own queries; with ``KESHER_ACCESS_LOG`` off nothing is collected."""
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
+from psycopg.pq import TransactionStatus
 
 from kesher.platform import accesslog
 from kesher.platform.events import Event
@@ -56,10 +58,21 @@ def insert(rows: list[tuple]) -> None:
         return
     # PostgreSQL would wait for the WAL to reach the disk before answering the page: the
     # log's commit is asynchronous instead (only a crash of the database server in the next
-    # fraction of a second could lose it; nothing is ever half-written). Decision 0078.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(sql, params)
+    # fraction of a second could lose it; nothing is ever half-written). Decision 0078. The
+    # four statements go in one pipeline, one round trip instead of four: under load each
+    # round trip waits for the server's process to be scheduled.
+    connection.ensure_connection()
+    session = connection.connection
+    try:
+        with connection.wrap_database_errors, session.pipeline(), psycopg.Cursor(session) as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(sql, params)
+            cursor.execute("COMMIT")
+    except BaseException:
+        if session.info.transaction_status != TransactionStatus.IDLE:
+            session.execute("ROLLBACK")
+        raise
 
 
 def write_for(user, notes) -> None:

@@ -205,3 +205,28 @@ def test_an_export_is_found_by_the_records_it_held(users, officer, person, clien
     assert [(r["user"], r["records"]) for r in exports] == [(rep.pk, str(person.pk))]
     page = client_for(officer).get("/privacy/access-log/", {"action": "export"})
     assert page.content.decode().count('class="access-held"') == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own commit path")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_rows_commit_in_one_pipeline_and_a_failure_leaves_no_trace(
+    users,
+):
+    """Production's autocommit: BEGIN, SET LOCAL, INSERT and COMMIT go in one round trip; a
+    failed insert answers Django's error, writes nothing and leaves the connection usable."""
+    from django.db import DatabaseError
+
+    from kesher.privacy.accesslog import entries_for, insert
+
+    note = accesslog.Note("list", "contacts", (1, 2, 3))
+    insert(entries_for(users["sales_rep"], [note], api=True))
+    assert sorted(entries(users["sales_rep"], action="list")) == [
+        ("list", "contacts", i) for i in (1, 2, 3)
+    ]
+
+    too_long = accesslog.Note("x" * 40, "contacts", (4,))  # the action's column holds 8
+    with pytest.raises(DatabaseError):
+        insert(entries_for(users["sales_rep"], [note, too_long], api=False))
+    assert not connection.in_atomic_block
+    assert connection.connection.info.transaction_status == 0  # idle: nothing left open
+    assert AccessEntry.objects.count() == 3
