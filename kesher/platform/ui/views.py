@@ -65,7 +65,10 @@ def home(request):
         .order_by("-at")[:10]
     )
     # (entity, its latest records of the user's, or the template that draws its card)
-    cards: list[tuple[Entity, QuerySet | None, str | None]] = []
+    cards: list[tuple[Entity, list | None, str | None]] = []
+    # Kinds of record the user owns none of yet: one line of links, not a card each (a support
+    # agent's home leads with tickets, not with six empty "My …" cards).
+    none_yet: list[Entity] = []
     for entity in registry.all():
         if entity.in_navigation and entity.owner_field and can(request.user, entity.key, "view"):
             # An app may draw an entity's card itself (activities: open tasks, each with its
@@ -79,8 +82,14 @@ def home(request):
                 .visible_to(request.user)
                 .filter(**{entity.owner_field: request.user})
             )
-            cards.append((entity, mine.order_by("-updated_at")[:5], None))
-    return render(request, "platform/home.html", {"recent": recent, "cards": cards})
+            rows = list(mine.order_by("-updated_at")[:5])
+            if rows:
+                cards.append((entity, rows, None))
+            else:
+                none_yet.append(entity)
+    return render(
+        request, "platform/home.html", {"recent": recent, "cards": cards, "none_yet": none_yet}
+    )
 
 
 @login_required
