@@ -182,6 +182,8 @@ def ticket_create(
         # the number into its search words), not into UPDATEs after it.
         ticket.pk = reserve_id(Ticket)
         ticket.number = f"T-{ticket.pk:06d}"
+        if opened_at is not None:
+            ticket.created_at = now  # opened when the request came in: its age counts from then
         clocks.extend(_planned_clocks(ticket, now))
 
     ticket = record_create("tickets", actor=actor, data=data, m2m=m2m, derive=numbered_with_clocks)

@@ -60,3 +60,17 @@ def test_open_tickets_by_team_and_age(users, client_for, api_for, django_assert_
     assert data[0]["label"] == "No team"
     assert data[-1]["bands"]["older"] == 1
     assert api_for(users["support_agent"]).post("/api/v1/service/backlog/").status_code == 405
+
+
+def test_a_ticket_recorded_after_the_request_came_in_is_aged_from_the_request(users):
+    """A request taken earlier (a call written up later, the demo's history) is opened then:
+    the backlog's bands and the oldest count from that moment, not from the record's INSERT."""
+    from kesher.service.services import ticket_create
+
+    agent = users["support_agent"]
+    called = timezone.now() - datetime.timedelta(days=10)
+    ticket = ticket_create(actor=agent, data={"subject": "התקשר לפני עשרה ימים"}, opened_at=called)
+    assert ticket.created_at == called
+    [row] = backlog(agent)
+    assert row.bands["month"] == 1
+    assert row.oldest == called
