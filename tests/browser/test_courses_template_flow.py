@@ -34,8 +34,6 @@ def _secretary():
 def test_install_courses_add_a_field_enrol_from_the_contact_welcome_and_count(
     users, open_page, log_in, screenshot, settings
 ):
-    # The worker runs what a request queues as soon as it commits (one process here).
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     admin = users["admin"]
     with kinds_reloaded():
         page = open_page()
@@ -80,7 +78,11 @@ def test_install_courses_add_a_field_enrol_from_the_contact_welcome_and_count(
                 },
             )
 
-        # The secretary enrols Dana from her page: the form comes with her filled in.
+        # The secretary enrols Dana from her page: the form comes with her filled in. The
+        # worker runs what her request queues as soon as it commits (one process here).
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
         secretary = _secretary()
         desk = open_page()
         log_in(desk, secretary.username)
