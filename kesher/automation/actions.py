@@ -487,19 +487,32 @@ def _validate_email(entity, config):
 
 def related_email_fields(entity: Entity) -> list[tuple[str, object]]:
     """The e-mail addresses one link away an email may go to: ``contact.email`` on a ticket
-    (the customer it is about), as ``(path, label)``. Never a user's: the people of the
-    organization get an email as owner, user or role, each checked to be in the record's scope."""
+    (the customer it is about), ``custom.student.email`` through a custom link field (an
+    enrolment's student), as ``(path, label)``. Never a user's: the people of the organization
+    get an email as owner, user or role, each checked to be in the record's scope."""
     from django.contrib.auth import get_user_model
 
+    from kesher.platform.customfields.values import definitions_for
+
+    links = [
+        (f.name, f.verbose_name, f.related_model)
+        for f in entity.model._meta.concrete_fields
+        if f.many_to_one
+    ]
+    if entity.has_custom_fields:
+        for definition in definitions_for(entity):
+            if definition.type == "link" and definition.link_entity in registry:
+                target = registry.get(definition.link_entity).model
+                links.append((f"custom.{definition.key}", definition.label, target))
     found = []
-    for model_field in entity.model._meta.concrete_fields:
-        target = model_field.related_model if model_field.many_to_one else None
-        if target is None or target is get_user_model():
+    for path, link_label, target in links:
+        if target is get_user_model():
             continue
         for other in target._meta.concrete_fields:
             if isinstance(other, models.EmailField):
-                label = format_lazy("{} · {}", model_field.verbose_name, other.verbose_name)
-                found.append((f"{model_field.name}.{other.name}", label))
+                found.append(
+                    (f"{path}.{other.name}", format_lazy("{} · {}", link_label, other.verbose_name))
+                )
     return found
 
 
@@ -515,11 +528,27 @@ def _email_field_of(entity: Entity, config: dict) -> str:
 
 def _email_at(record, path: str) -> str:
     value = record
+    if path.startswith("custom."):
+        # A custom link field holds the linked record's id: ``custom.<key>.<email field>``.
+        _custom, key, path = path.split(".", 2)
+        definition = next((d for d in _links_of(record) if d.key == key), None)
+        linked = (record.custom or {}).get(key)
+        if definition is None or linked in (None, ""):
+            return ""
+        value = (
+            registry.get(definition.link_entity).model._default_manager.filter(pk=linked).first()
+        )
     for name in path.split("."):
         value = getattr(value, name, None)
         if value is None:
             return ""
     return str(value)
+
+
+def _links_of(record):
+    from kesher.platform.customfields.values import definitions_for
+
+    return [d for d in definitions_for(registry.for_model(record)) if d.type == "link"]
 
 
 def _owner_of(record):

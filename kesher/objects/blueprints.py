@@ -32,9 +32,12 @@ class Blueprint:
     fields: tuple[tuple[str, str, str, str, dict], ...]
     # (value, Hebrew, English, colour); the first is new records' default
     statuses: tuple[tuple[str, str, str, str], ...] = ()
-    # Other entities' records to make after the kind: (entity key, data, ref); a value
+    # Other entities' records to make after the kinds: (entity key, data, ref); a value
     # "@ref" in a later part stands for the id of the record made under that ref.
     parts: tuple[tuple[str, dict, str], ...] = ()
+    # Further kinds the template defines after its own, whose fields may link to it (a
+    # course's enrolments); each installs with its fields and statuses, never its own parts.
+    kinds: tuple[Blueprint, ...] = ()
 
     @property
     def installed(self) -> bool:
@@ -141,7 +144,164 @@ RECRUITING = Blueprint(
     ),
 )
 
-BLUEPRINTS = {b.key: b for b in (CONTRACTS, RECRUITING)}
+_WELCOME_HE = (
+    "<p>שלום {{ custom.student }},</p>"
+    "<p>נרשמת לקורס <strong>{{ custom.course }}</strong>. נשמח לראותך במפגש הראשון.</p>"
+    "<p>בברכה,<br>צוות ההדרכה</p>"
+)
+_WELCOME_EN = (
+    "<p>Hello {{ custom.student }},</p>"
+    "<p>You are enrolled in <strong>{{ custom.course }}</strong>. We look forward to seeing "
+    "you at the first session.</p><p>Kind regards,<br>The training team</p>"
+)
+
+ENROLMENTS = Blueprint(
+    key="enrolments",
+    name=gettext_lazy("Enrolments"),
+    description="",
+    definition={
+        "name_he": "רישום לקורס",
+        "name_en": "Enrolment",
+        "plural_he": "רישומים לקורסים",
+        "plural_en": "Enrolments",
+        "icon": "📝",
+        "has_owner": True,
+        "has_status": True,
+        "nav_order": 81,
+    },
+    fields=(
+        ("student", "תלמיד", "Student", "link", {"link_entity": "contacts", "required": True}),
+        ("course", "קורס", "Course", "link", {"link_entity": "courses", "required": True}),
+        ("enrolled_on", "תאריך רישום", "Enrolled on", "date", {}),
+        ("paid", "שולם", "Paid", "boolean", {}),
+    ),
+    statuses=(
+        ("registered", "נרשם", "Registered", "secondary"),
+        ("confirmed", "מאושר", "Confirmed", "primary"),
+        ("completed", "סיים", "Completed", "success"),
+        ("cancelled", "בוטל", "Cancelled", "dark"),
+    ),
+)
+
+COURSES = Blueprint(
+    key="courses",
+    name=gettext_lazy("Courses and students"),
+    description=gettext_lazy(
+        "Courses with their dates, capacity and price, and enrolments linking a student (a "
+        "contact) to a course with a status; each new enrolment sends the student a welcome "
+        "e-mail. The contact's page lists their enrolments and the course's page its students."
+    ),
+    definition={
+        "name_he": "קורס",
+        "name_en": "Course",
+        "plural_he": "קורסים",
+        "plural_en": "Courses",
+        "icon": "🎓",
+        "has_owner": True,
+        "has_status": True,
+        "nav_order": 80,
+    },
+    fields=(
+        ("starts_on", "תאריך פתיחה", "Starts on", "date", {"required": True}),
+        ("ends_on", "תאריך סיום", "Ends on", "date", {}),
+        ("sessions", "מספר מפגשים", "Sessions", "integer", {}),
+        ("capacity", "מספר מקומות", "Places", "integer", {}),
+        ("price", "מחיר", "Price", "money", {}),
+        ("instructor", "מדריך", "Instructor", "user", {}),
+        ("location", "מקום", "Location", "text", {}),
+    ),
+    statuses=(
+        ("planned", "בתכנון", "Planned", "secondary"),
+        ("open", "פתוח להרשמה", "Open for enrolment", "primary"),
+        ("running", "מתקיים", "Running", "info"),
+        ("ended", "הסתיים", "Ended", "dark"),
+    ),
+    kinds=(ENROLMENTS,),
+    parts=(
+        (
+            "email-templates",
+            {
+                "name": "קורסים: ברוכים הבאים לקורס",
+                "entity": "enrolments",
+                "subject_he": "ברוכים הבאים לקורס {{ custom.course }}",
+                "body_he": _WELCOME_HE,
+                "subject_en": "Welcome to {{ custom.course }}",
+                "body_en": _WELCOME_EN,
+            },
+            "welcome",
+        ),
+        (
+            "automation-rules",
+            {
+                "name": "קורסים: דוא״ל ברוכים הבאים לתלמיד שנרשם",
+                "description": "כשנוצר רישום לקורס, דוא״ל ברוכים הבאים לתלמיד (תבנית: קורסים).",
+                "entity": "enrolments",
+                "trigger_kind": "created",
+                "trigger_config": {},
+                "actions": [
+                    {
+                        "type": "send_email",
+                        "template": "@welcome",
+                        "to_field": "custom.student.email",
+                    }
+                ],
+            },
+            "",
+        ),
+    ),
+)
+
+DONATIONS = Blueprint(
+    key="donations",
+    name=gettext_lazy("Donations"),
+    description=gettext_lazy(
+        "Donations from donors (contacts): amount, date, payment method, campaign, whether it "
+        "entitles the donor to a section 46 tax credit, and the receipt issued for it. The "
+        "donor's page lists their donations."
+    ),
+    definition={
+        "name_he": "תרומה",
+        "name_en": "Donation",
+        "plural_he": "תרומות",
+        "plural_en": "Donations",
+        "icon": "🎁",
+        "has_owner": True,
+        "has_status": True,
+        "nav_order": 85,
+    },
+    fields=(
+        ("donor", "תורם", "Donor", "link", {"link_entity": "contacts", "required": True}),
+        ("amount", "סכום", "Amount", "money", {"required": True}),
+        ("donated_on", "תאריך התרומה", "Donated on", "date", {"required": True}),
+        (
+            "method",
+            "אמצעי תשלום",
+            "Payment method",
+            "choice",
+            {
+                "choice_list": "donation_method",
+                "values": (
+                    {"value": "transfer", "label_he": "העברה בנקאית", "label_en": "Bank transfer"},
+                    {"value": "card", "label_he": "כרטיס אשראי", "label_en": "Credit card"},
+                    {"value": "cheque", "label_he": "המחאה", "label_en": "Cheque"},
+                    {"value": "cash", "label_he": "מזומן", "label_en": "Cash"},
+                ),
+            },
+        ),
+        ("campaign", "מבצע התרמה", "Campaign", "text", {}),
+        ("section_46", "מזכה בזיכוי לפי סעיף 46", "Section 46 tax credit", "boolean", {}),
+        # The receipt is a tax document of the billing module when it is installed.
+        ("receipt", "קבלה", "Receipt", "link", {"link_entity": "tax-documents"}),
+    ),
+    statuses=(
+        ("pledged", "התחייבות", "Pledged", "secondary"),
+        ("received", "התקבלה", "Received", "primary"),
+        ("receipted", "הונפקה קבלה", "Receipt issued", "success"),
+        ("refunded", "הוחזרה", "Refunded", "dark"),
+    ),
+)
+
+BLUEPRINTS = {b.key: b for b in (CONTRACTS, RECRUITING, COURSES, DONATIONS)}
 
 
 def blueprint_for(key: str) -> Blueprint | None:
@@ -177,35 +337,14 @@ def blueprint_install(key: str, *, actor) -> CustomObject:
         raise ValidationError({"key": [_("Only an administrator installs templates.")]})
     if blueprint.installed:
         raise ValidationError({"key": [_("This template is already installed.")]})
-    status_list = f"object-status-{blueprint.key}"
-    for order, (value, label_he, label_en, colour) in enumerate(blueprint.statuses):
-        Choice.objects.get_or_create(
-            list_key=status_list,
-            value=value,
-            defaults={
-                "label_he": label_he,
-                "label_en": label_en,
-                "colour": colour,
-                "order": order,
-                "extra": {"default": True} if order == 0 else {},
-            },
-        )
-    definition = custom_object_create(
-        actor=actor, data={"key": blueprint.key, **blueprint.definition}
-    )
-    for order, (field_key, label_he, label_en, type_, extra) in enumerate(blueprint.fields):
-        custom_field_create(
-            actor=actor,
-            data={
-                "entity": blueprint.key,
-                "key": field_key,
-                "label_he": label_he,
-                "label_en": label_en,
-                "type": type_,
-                "order": order,
-                **extra,
-            },
-        )
+    for kind in blueprint.kinds:
+        if kind.installed:
+            raise ValidationError(
+                {"key": [_("A kind with the key “%s” already exists.") % kind.key]}
+            )
+    definition = _install_kind(blueprint, actor)
+    for kind in blueprint.kinds:
+        _install_kind(kind, actor)
     registry.refresh()  # the kind with its link fields, before the parts that name them
     made: dict = {}
     for entity_key, data, ref in blueprint.parts:
@@ -223,6 +362,43 @@ def blueprint_install(key: str, *, actor) -> CustomObject:
             ) from exc
         if ref:
             made[ref] = record
+    return definition
+
+
+def _install_kind(kind: Blueprint, actor) -> CustomObject:
+    """One kind: its statuses, its definition, then its fields (a link to an entity this
+    Kesher does not have is left out)."""
+    for order, (value, label_he, label_en, colour) in enumerate(kind.statuses):
+        Choice.objects.get_or_create(
+            list_key=f"object-status-{kind.key}",
+            value=value,
+            defaults={
+                "label_he": label_he,
+                "label_en": label_en,
+                "colour": colour,
+                "order": order,
+                "extra": {"default": True} if order == 0 else {},
+            },
+        )
+    definition = custom_object_create(actor=actor, data={"key": kind.key, **kind.definition})
+    for order, (field_key, label_he, label_en, type_, extra) in enumerate(kind.fields):
+        extra = dict(extra)
+        values = extra.pop("values", ())
+        if extra.get("link_entity") and extra["link_entity"] not in registry:
+            continue
+        custom_field_create(
+            actor=actor,
+            data={
+                "entity": kind.key,
+                "key": field_key,
+                "label_he": label_he,
+                "label_en": label_en,
+                "type": type_,
+                "order": order,
+                **extra,
+            },
+            values=values,
+        )
     return definition
 
 

@@ -151,6 +151,21 @@ class CustomRecord(KesherModel):
         the record was read through the generic table, as a file's or an audit entry's is)."""
         return _key_of(self.definition_id)
 
+    def save(self, *args, **kwargs):
+        # A new record left without a status starts at its kind's default (the value an
+        # administrator marked so; a template's first), from every path: forms, API, import.
+        if self._state.adding and self.status_id is None and self.definition_id is not None:
+            self.status_id = (
+                Choice.objects.filter(
+                    list_key=f"{STATUS_LIST_PREFIX}{_key_of(self.definition_id)}",
+                    active=True,
+                    extra__default=True,
+                )
+                .values_list("pk", flat=True)
+                .first()
+            )
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.status_id is not None and self.definition_id is not None:
             expected = f"{STATUS_LIST_PREFIX}{_key_of(self.definition_id)}"

@@ -7,6 +7,9 @@ address word in use, and never changes. Deleting a kind is refused while it has 
 
 from __future__ import annotations
 
+import functools
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +22,7 @@ from kesher.platform.registry import registry
 
 __all__ = [
     "RESERVED_KEYS",
+    "address_words",
     "check_definition",
     "custom_object_create",
     "custom_object_delete",
@@ -26,29 +30,55 @@ __all__ = [
     "refresh_kinds",
 ]
 
-# Words the addresses and the API use beside entity keys (``/r/<key>/``, ``/api/v1/<key>/``).
+# Words the addresses and the API use beside entity keys (``/r/<key>/``, ``/api/v1/<key>/``);
+# ``address_words`` adds every fixed word the URL configuration has there.
 RESERVED_KEYS = frozenset(
     {
         "admin",
         "api",
         "auth",
-        "bulk",
         "custom-objects",
         "export",
         "import",
-        "imports",
         "me",
+        "media",
         "new",
         "o",
         "pick",
         "r",
-        "saved-views",
         "schema",
         "search",
         "static",
-        "media",
     }
 )
+# The address prefixes under which a kind's key is the next word.
+KIND_PREFIXES = ("r/", "api/v1/")
+
+
+@functools.cache
+def address_words() -> frozenset[str]:
+    """Every fixed first word after the kinds' prefixes in the URL configuration (``search``,
+    ``bulk``, ``notes``, ``saved-views`` …): a kind with that key would be shadowed by, or
+    shadow, a route the platform or a module serves."""
+    from django.urls import get_resolver
+
+    words = set(RESERVED_KEYS)
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).lstrip("^")
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns, route)
+                continue
+            for kind_prefix in KIND_PREFIXES:
+                if route.startswith(kind_prefix):
+                    word = re.split(r"[/.$]", route[len(kind_prefix) :], maxsplit=1)[0]
+                    if word and re.fullmatch(r"[a-z0-9-]+", word):
+                        words.add(word)
+
+    walk(get_resolver().url_patterns, "")
+    return frozenset(words)
+
 
 # A new kind with a status starts with these values; administrators change them as data.
 DEFAULT_STATUSES = (
@@ -66,7 +96,7 @@ def check_definition(definition: CustomObject) -> None:
         registry.refresh()  # the entities as they are now, not as this process last saw them
         if CustomObject.objects.filter(key=key).exists():
             errors["key"] = [_("Another kind of record already has the key “%s”.") % key]
-        elif key in RESERVED_KEYS or key in registry:
+        elif key in registry or key in address_words():
             errors["key"] = [_("“%s” is a reserved word; choose another key.") % key]
     if errors:
         raise ValidationError(errors)

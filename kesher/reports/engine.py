@@ -749,6 +749,14 @@ def _labels(group: Group, values: list) -> dict:
         model = ref.model_field.related_model
         for obj in model._base_manager.filter(pk__in=set(present)):
             out[_key(obj.pk)] = str(obj)
+    elif (
+        ref.custom is not None and ref.custom.type == "link" and ref.custom.link_entity in registry
+    ):
+        # A custom link holds the linked record's id (an enrolment's course): its name.
+        model = registry.get(ref.custom.link_entity).model
+        ids = {int(v): v for v in present if str(v).isdigit() or isinstance(v, (int, float))}
+        for obj in model._base_manager.filter(pk__in=set(ids)):
+            out[_key(ids[obj.pk])] = str(obj)
     elif ref.kind == "boolean":
         out[_key(True)] = _("Yes")
         out[_key(False)] = _("No")

@@ -211,3 +211,112 @@ def test_a_type_change_checks_only_this_kinds_values(users, contracts_kind):
     field = CustomField.objects.get(entity="contracts", key="terms")
     with pytest.raises(ValidationError):
         custom_field_update(field, actor=admin, data={"type": "integer"})
+
+
+# --- bad definitions are refused with a clear, translated message (issue 27, "tests") --------
+
+
+def _kind(admin, key: str) -> None:
+    custom_object_create(
+        actor=admin, data={"key": key, "name_he": key, "plural_he": key, "plural_en": key}
+    )
+
+
+def _link(admin, entity: str, key: str, target: str, *, required=True) -> CustomField:
+    from kesher.platform.customfields.schema import custom_field_create
+
+    return custom_field_create(
+        actor=admin,
+        data={
+            "entity": entity,
+            "key": key,
+            "label_he": key,
+            "type": "link",
+            "link_entity": target,
+            "required": required,
+        },
+    )
+
+
+@pytest.mark.parametrize("key", ["notes", "webhooks", "search", "bulk-jobs"])
+def test_keys_the_addresses_use_are_refused(users, key):
+    """A module's own API or page word (``/api/v1/notes/``) is as reserved as an entity key."""
+    with pytest.raises(ValidationError) as caught:
+        _kind(users["admin"], key)
+    assert "שמורה" in caught.value.message_dict["key"][0]
+
+
+def test_a_duplicate_or_built_in_field_key_is_refused_in_hebrew(users, contracts_kind):
+    from django.utils import translation
+
+    from kesher.platform.customfields.schema import custom_field_create
+
+    admin = users["admin"]
+    with translation.override("he"):
+        for key, words in (("terms", "כבר יש"), ("status", "מובנה"), ("owner", "מובנה")):
+            with pytest.raises(ValidationError) as caught:
+                custom_field_create(
+                    actor=admin,
+                    data={"entity": "contracts", "key": key, "label_he": "x", "type": "text"},
+                )
+            assert words in caught.value.message_dict["key"][0], caught.value.message_dict
+    assert CustomField.objects.filter(entity="contracts", key="terms").count() == 1
+
+
+def test_a_circle_of_required_links_is_refused(users):
+    """Courses that need an enrolment that needs a course: no first record could be saved."""
+    from django.utils import translation
+
+    from kesher.platform.customfields.schema import custom_field_update
+
+    admin = users["admin"]
+    for key in ("courses", "enrolments", "rooms"):
+        _kind(admin, key)
+    registry.refresh()
+    _link(admin, "enrolments", "course", "courses")
+    _link(admin, "courses", "room", "rooms")
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        _link(admin, "rooms", "enrolment", "enrolments")
+    message = caught.value.message_dict["required"][0]
+    assert "rooms → enrolments → courses → rooms" in message
+    with translation.override("he"), pytest.raises(ValidationError) as caught:
+        _link(admin, "courses", "parent", "courses")  # a kind that needs one of its own first
+    assert "מעגל (courses → courses)" in caught.value.message_dict["required"][0]
+    # Optional, the same link is fine; made required later, it is refused.
+    optional = _link(admin, "rooms", "enrolment", "enrolments", required=False)
+    with pytest.raises(ValidationError):
+        custom_field_update(optional, actor=admin, data={"required": True})
+    optional.refresh_from_db()
+    assert not optional.required
+
+
+def test_a_type_change_that_breaks_values_names_them_in_hebrew(users, contracts_kind):
+    from django.utils import translation
+
+    admin = users["admin"]
+    record = record_create("contracts", actor=admin, data={"name": "a", "custom": {"terms": "שנה"}})
+    field = CustomField.objects.get(entity="contracts", key="terms")
+    with translation.override("he"), pytest.raises(ValidationError) as caught:
+        custom_field_update(field, actor=admin, data={"type": "date"})
+    message = caught.value.message_dict["type"][0]
+    assert f"#{record.pk}" in message
+    assert "רשומות" in message
+    field.refresh_from_db()
+    assert field.type == "long_text"
+
+
+def test_a_related_list_adds_a_record_already_linked(users, contracts_kind):
+    """From the account's page, "New contract" opens the form with the account filled in."""
+    admin = users["admin"]
+    account = make_account(admin, name="מאפיית הגליל")
+    client = _client(admin)
+    page = client.get(f"/r/accounts/{account.pk}/").content.decode()
+    address = f"/r/contracts/new/?cf_account={account.pk}"
+    assert address in page
+    form = client.get(address).content.decode()
+    assert "מאפיית הגליל" in form
+    # A rep without the right to add contracts gets no such button.
+    _grant("sales_rep", "contracts", "all")
+    rep_account = make_account(users["sales_rep"], name="לקוח של נציג")
+    rep_page = _client(users["sales_rep"]).get(f"/r/accounts/{rep_account.pk}/")
+    assert "/r/contracts/new/" not in rep_page.content.decode()

@@ -43,7 +43,9 @@ def check_custom_field(field: CustomField) -> None:
             entity.model._meta.get_field(field.key)
             errors["key"] = _("The entity already has a built-in field with this key.")
         except FieldDoesNotExist:
-            pass
+            same = CustomField.objects.filter(entity=field.entity, key=field.key)
+            if same.exclude(pk=field.pk).exists():
+                errors["key"] = _("The entity already has a field with the key “%s”.") % field.key
     field_type = TYPES.get(field.type)
     if field_type is None:
         errors["type"] = _("Unknown field type.")
@@ -58,6 +60,12 @@ def check_custom_field(field: CustomField) -> None:
         errors["link_entity"] = _("Only link fields link to an entity.")
     if field.indexed and not field_type.indexable:
         errors["indexed"] = _("Fields of this type cannot be indexed.")
+    circle = required_link_circle(field)
+    if circle:
+        errors["required"] = _(
+            "Required links would go round in a circle (%(circle)s): no first record could "
+            "ever be saved. Make one of these links optional."
+        ) % {"circle": " → ".join(circle)}
     if field.parent_id:
         errors.update(_check_parent(field))
     if not errors and field.default not in (None, "", []) and not field.parent_id:
@@ -69,6 +77,39 @@ def check_custom_field(field: CustomField) -> None:
             errors["default"] = " ".join(exc.messages)
     if errors:
         raise ValidationError(errors)
+
+
+def required_link_circle(field: CustomField) -> list[str]:
+    """The entities' names round a circle of required links ``field`` would close (an
+    enrolment needs a course that needs an enrolment), or ``[]``. Each record of a circle
+    would need another to exist first, so none could be saved."""
+    if field.type != CustomField.Type.LINK or not (field.required and field.active):
+        return []
+    if not field.link_entity or not field.entity:
+        return []
+    edges: dict[str, set[str]] = {}
+    others = CustomField.objects.filter(type=CustomField.Type.LINK, required=True, active=True)
+    for entity, target in others.exclude(pk=field.pk).values_list("entity", "link_entity"):
+        edges.setdefault(entity, set()).add(target)
+    # The shortest way back from the linked entity to the field's own.
+    came_from: dict[str, str | None] = {field.link_entity: None}
+    queue = [field.link_entity]
+    while queue and field.entity not in came_from:
+        here = queue.pop(0)
+        for there in sorted(edges.get(here, ())):
+            if there not in came_from:
+                came_from[there] = here
+                queue.append(there)
+    if field.entity not in came_from:
+        return []
+    path = [field.entity]
+    node = came_from[field.entity] if field.entity != field.link_entity else None
+    while node is not None:
+        path.append(node)
+        node = came_from[node]
+    path.reverse()  # linked entity … field's entity
+    keys = [field.entity, *path] if field.entity != field.link_entity else [field.entity] * 2
+    return [str(registry.get(k).label_plural) if k in registry else k for k in keys]
 
 
 def _check_parent(field: CustomField) -> dict[str, str]:

@@ -16,12 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kesher.platform import accesslog
 from kesher.platform.access import can, is_admin
 from kesher.platform.bulk.actions import available_actions
+from kesher.platform.customfields.forms import PREFIX as CUSTOM_PREFIX
 from kesher.platform.customfields.forms import custom_sections
 from kesher.platform.lists.savedviews import (
     parse_filter,
@@ -230,6 +232,8 @@ class _Part:
     shown: bool = True
     target: Entity | None = None
     columns: list | tuple = ()
+    # A related list's "add" address: a new record of its entity already linked to this one.
+    add_url: str = ""
 
 
 def _fold(parts: list[_Part], remembered: dict[str, bool]) -> list[_Part]:
@@ -282,7 +286,8 @@ def entity_detail(request, key, pk):
             request.user,
         ).order_by(*target.default_ordering)[:50]
         rows = [(r, [field_display(r, c) for c in names]) for r in rows]
-        related.append(_Part(f"r{index}", rel.title, rows, bool(rows), target, columns))
+        add_url = _related_add_url(request.user, target, rel.lookup, obj.pk)
+        related.append(_Part(f"r{index}", rel.title, rows, bool(rows), target, columns, add_url))
     attachments = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
     ).select_related("uploaded_by")
@@ -314,11 +319,30 @@ def entity_detail(request, key, pk):
     return render(request, "platform/detail.html", context)
 
 
+def _related_add_url(user, target: Entity, lookup: str, pk) -> str:
+    """The new-record address of a related list's entity with the link to ``pk`` filled in:
+    a form field of the link (``?account=7``) or a custom link field (``?cf_student=7``)."""
+    if not can(user, target.key, "add"):
+        return ""
+    if lookup.startswith("custom__"):
+        name = CUSTOM_PREFIX + lookup.removeprefix("custom__")
+    elif lookup in target.form_fields and target.model._meta.get_field(lookup).many_to_one:
+        name = lookup
+    else:
+        return ""
+    return f"{reverse('entity_create', args=[target.key])}?{urlencode({name: pk})}"
+
+
 @login_required
 def entity_create(request, key):
     entity = entity_for(key, request.user, "add")
     form_class = form_for(entity, request.user)
-    initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
+    # A link filled in from the record the user came from (a related list's "add").
+    initial = {
+        k: v
+        for k, v in request.GET.items()
+        if k in form_class.base_fields or k.startswith(CUSTOM_PREFIX)
+    }
     form = form_class(request.POST or None, initial=initial)
     duplicates = None
     if request.method == "POST" and form.is_valid():
