@@ -287,6 +287,21 @@ def create_service(users: dict[str, User], *, manager: str, agents: list[str]) -
         data={"entity": "tickets", "field": "resolution", "required_statuses": RESOLVED},
     )
     choices = {(c.list_key, c.value): c for c in Choice.objects.filter(list_key__in=LISTS)}
+    # Who handles which type of ticket (decision 0094): read by a team assigning by skill.
+    for name_he, name_en, kind, holders in (
+        ("תמיכה טכנית", "Technical support", "technical_support", agents),
+        ("הדרכת לקוחות", "Customer training", "training_info", agents[-1:]),
+    ):
+        record_create(
+            "service-skills",
+            actor=admin,
+            data={
+                "name_he": name_he,
+                "name_en": name_en,
+                "ticket_type": choices[("ticket_type", kind)],
+            },
+            m2m={"agents": [users[name] for name in holders]},
+        )
     accounts = list(Account.objects.order_by("pk")[: len(TICKETS)])
     week = calendar_of()
     now = timezone.now()
