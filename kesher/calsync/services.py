@@ -180,7 +180,7 @@ def meeting_changed(event) -> None:
         users.add(meeting.owner_id)
         users.update(meeting.participant_users.values_list("pk", flat=True))
     sent_to = SyncedEvent.objects.filter(
-        Q(interaction_id=event.object_id) | Q(interaction__isnull=True, ignored=False)
+        Q(interaction_id=event.object_id) | Q(interaction_id__isnull=True, ignored=False)
     ).values("connection_id")
     when = timezone.now() + SETTLE
     (

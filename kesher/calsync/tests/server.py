@@ -1,10 +1,12 @@
 """A real Radicale CalDAV server for the calendar-sync tests and benchmark (decision 0110):
 Radicale's WSGI application on a free local port, in a thread, with a temporary storage folder
 and plain htpasswd users. ``fail(status, times=, retry_after=)`` makes the next requests answer
-an error (a provider's 5xx or 429) before Radicale sees them; ``requests`` counts what came."""
+an error (a provider's 5xx or 429) before Radicale sees them; ``requests`` counts what came;
+while ``recorded`` is a list, each request is added to it (the benchmark replays them bare)."""
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import socketserver
@@ -54,6 +56,7 @@ class CalDavServer:
         self.application = radicale.Application(configuration)
         self.faults: list[tuple[int, str | None]] = []
         self.requests = 0
+        self.recorded: list | None = None
         self._lock = threading.Lock()
         self._server = make_server(
             "127.0.0.1", 0, self._wsgi, server_class=_Server, handler_class=_Quiet
@@ -73,7 +76,26 @@ class CalDavServer:
                 headers.append(("Retry-After", retry_after))
             start_response(f"{status} Failure", headers)
             return [b"failure"]
-        return self.application(environ, start_response)
+        if self.recorded is None:
+            return self.application(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        entry = {"method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"]}
+        entry.update(headers=headers, body=body)
+
+        def started(status, response_headers, exc_info=None):
+            entry["status"] = int(status.split()[0])
+            return start_response(status, response_headers, exc_info)
+
+        self.recorded.append(entry)
+        return self.application(environ, started)
 
     def fail(self, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
         with self._lock:
