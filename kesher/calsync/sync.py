@@ -42,7 +42,7 @@ from django.db.models import Q
 from django.utils import timezone
 from icalendar import Calendar
 
-from kesher.activities.ical import _calendar, _host, meeting_event
+from kesher.activities.ical import meeting_event
 from kesher.activities.models import Interaction
 from kesher.activities.services import interaction_create, interaction_update
 from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
@@ -57,7 +57,7 @@ logger = logging.getLogger("kesher.calsync")
 
 WINDOW = datetime.timedelta(days=30)  # meetings older than this are not sent for the first time
 BATCH = 100
-TIMEOUT = 20
+TIMEOUT = 120  # a large calendar's first listing takes a busy server a while
 BACKOFF_FIRST = 60
 BACKOFF_MOST = 3600
 CONTENT_TYPE = {"Content-Type": "text/calendar; charset=utf-8"}
@@ -166,8 +166,20 @@ def policy_shape(policy: SyncPolicy) -> str:
     return f"d{int(policy.send_details)}c{int(policy.send_customer)}"
 
 
+def _site() -> str:
+    return settings.KESHER_BASE_URL.split("//", 1)[-1].split("/", 1)[0] or "kesher"
+
+
 def meeting_uid(meeting: Interaction) -> str:
-    return f"interaction-{meeting.pk}@{_host()}"
+    """The meeting's UID, the same as in the user's iCal feed (decision 0026)."""
+    return f"interaction-{meeting.pk}@{_site()}"
+
+
+def vcalendar() -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//Kesher CRM//kesher//HE")
+    cal.add("version", "2.0")
+    return cal
 
 
 def event_body(meeting: Interaction, policy: SyncPolicy, uid: str, user) -> str:
@@ -186,7 +198,7 @@ def event_body(meeting: Interaction, policy: SyncPolicy, uid: str, user) -> str:
     if lines:
         event.add("description", "\n\n".join(lines))
     event.add("last-modified", meeting.updated_at)
-    cal = _calendar()
+    cal = vcalendar()
     cal.add_component(event)
     return cal.to_ical().decode()
 
