@@ -144,24 +144,21 @@ def test_made_changed_and_deleted_on_the_device(users, connection, device_calend
     assert Interaction.objects.filter(subject__startswith="Coffee").count() == 0
 
 
-def test_deleted_on_the_device_by_one_who_may_not_delete_it(rep, connection, device_calendar):
-    meeting = _meeting(rep, rep, subject="Kept")
+def test_deleted_on_the_device_by_an_attendee_or_one_who_may_not_delete_it(
+    users, rep, connection, device_calendar
+):
+    kept = _meeting(rep, rep, subject="Kept")  # a rep's role may not delete meetings
+    attended = _meeting(users["manager"], users["manager"], subject="Attended")
+    attended.participant_users.add(rep)
     _sync(connection)
-    device_calendar.event_by_uid(f"interaction-{meeting.pk}@127.0.0.1:8000").delete()
-    assert _sync(connection).sent == 0  # not sent again...
+    for meeting in (kept, attended):
+        device_calendar.event_by_uid(f"interaction-{meeting.pk}@127.0.0.1:8000").delete()
+    result = _sync(connection)
+    assert (result.removed, result.sent) == (2, 0)  # neither is sent again...
     assert _sync(connection).sent == 0
-    assert Interaction.objects.filter(pk=meeting.pk).exists()  # ...and not lost in Kesher
+    assert Interaction.objects.filter(pk__in=[kept.pk, attended.pk]).count() == 2  # ...nor lost
+    assert not attended.participant_users.filter(pk=rep.pk).exists()  # he left it
     assert _events(device_calendar) == {}
-
-
-def test_an_attendee_deleting_it_leaves_the_meeting(users, rep, connection, device_calendar):
-    meeting = _meeting(users["manager"], users["manager"])
-    meeting.participant_users.add(rep)
-    _sync(connection)
-    device_calendar.event_by_uid(f"interaction-{meeting.pk}@127.0.0.1:8000").delete()
-    _sync(connection)
-    assert Interaction.objects.filter(pk=meeting.pk).exists()
-    assert not meeting.participant_users.filter(pk=rep.pk).exists()
 
 
 def test_a_conflict_goes_to_the_later_change(users, rep, connection, device_calendar):
