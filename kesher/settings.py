@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "kesher.collab",
     "kesher.privacy",
     "kesher.telephony",
+    "kesher.calsync",
     "kesher.portal",
 ]
 
@@ -373,6 +374,11 @@ KESHER_TICK_SECONDS = int(os.environ.get("KESHER_TICK_SECONDS", "20"))
 KESHER_WORKER_LEASE_SECONDS = int(os.environ.get("KESHER_WORKER_LEASE_SECONDS", "20"))
 # The address people open Kesher at, for links in emails the worker sends (reminders, digests).
 KESHER_BASE_URL = os.environ.get("KESHER_BASE_URL", "http://127.0.0.1:8000")
+# Calendar sync (decision 0110): each connected calendar is synced at least this often, and soon
+# after a meeting changes; its password is encrypted with this Fernet key (else one derived from
+# SECRET_KEY).
+KESHER_CALSYNC_MINUTES = int(os.environ.get("KESHER_CALSYNC_MINUTES", "5"))
+KESHER_CALSYNC_KEY = os.environ.get("KESHER_CALSYNC_KEY", "")
 
 # --- Automation (issue 5) -------------------------------------------------------------------------
 # A chain of rules (one rule's change starting another) stops at this depth, with the reason logged.

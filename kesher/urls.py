@@ -74,6 +74,7 @@ urlpatterns = [
     path("", include("kesher.purchasing.urls")),
     path("", include("kesher.privacy.urls")),
     path("", include("kesher.telephony.urls")),
+    path("", include("kesher.calsync.urls")),
     path("", include("kesher.collab.urls")),
     path("", include("kesher.portal.urls")),
     path("r/<slug:key>/", views.entity_list, name="entity_list"),

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from kesher.calsync import api, views
+
+urlpatterns = [
+    path("calsync/", views.my_connection, name="calsync_connection"),
+    path("calsync/policy/", views.sync_policy, name="calsync_policy"),
+    path("api/v1/calsync/connection/", api.ConnectionView.as_view(), name="api_calsync_connection"),
+    path(
+        "api/v1/calsync/connection/test/",
+        api.ConnectionTestView.as_view(),
+        name="api_calsync_connection_test",
+    ),
+    path(
+        "api/v1/calsync/connection/sync/",
+        api.ConnectionSyncView.as_view(),
+        name="api_calsync_connection_sync",
+    ),
+    path("api/v1/calsync/policy/", api.PolicyView.as_view(), name="api_calsync_policy"),
+]
