@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "kesher.privacy",
     "kesher.telephony",
     "kesher.portal",
+    "kesher.rollout",
 ]
 
 MIDDLEWARE = [
