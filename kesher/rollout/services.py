@@ -236,7 +236,9 @@ def mapped_process_save(
                 ]
             }
         )
-    for name in ("name", "target", "owner", "owner_note", "contributors", "links"):
+    if "owner" in data:
+        process.owner = data["owner"]
+    for name in ("name", "target", "owner_note", "contributors", "links"):
         if name in data:
             setattr(process, name, data[name] if data[name] is not None else "")
     if not process.install_key:

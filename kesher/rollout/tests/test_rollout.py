@@ -47,11 +47,13 @@ def test_au2_the_seed_000_sample_installs_its_statuses_roles_and_rules_and_unins
     assert rules[3].actions[0]["type"] == "send_email"
     overview = selectors.rollout_overview(admin)
     done = {r["item"].key: r["done"] for s in overview["stages"] for r in s["items"]}
-    assert done["mapped"] and done["installed"]
+    assert done["mapped"]
+    assert done["installed"]
 
     services.mapped_process_uninstall(process, actor=admin)
     assert (Choice.objects.count(), Role.objects.count(), TaskTemplate.objects.count()) == before
-    assert not Rule.objects.exists() and not InstalledProcess.objects.exists()
+    assert not Rule.objects.exists()
+    assert not InstalledProcess.objects.exists()
     # "new" and "closed" were there before: they stay.
     assert Choice.objects.filter(list_key="ticket_status", value="closed").exists()
 
@@ -105,9 +107,10 @@ def test_au2_a_mapped_pipeline_installs_stages_and_only_admins_map(users):
 def test_impl1_items_tick_by_hand_or_by_their_check(users, departments):
     admin = users["admin"]
     overview = selectors.rollout_overview(admin)
-    assert [s["stage"].key for s in overview["stages"]][0] == "plan"
+    assert next(s["stage"].key for s in overview["stages"]) == "plan"
     rows = {r["item"].key: r for s in overview["stages"] for r in s["items"]}
-    assert rows["departments"]["done"] and rows["users"]["done"]  # made by the fixtures
+    assert rows["departments"]["done"]
+    assert rows["users"]["done"]
     assert not rows["go-live"]["done"]
     services.item_tick(Item.objects.get(key="go-live"), actor=admin, done=True)
     with pytest.raises(ValidationError):  # a checked item ticks itself
@@ -135,7 +138,8 @@ def test_impl2_training_marked_confirmed_and_advanced(users):
     with pytest.raises(ValidationError):
         services.exercise_mark(agents, actor=rep)
     row = next(r for r in selectors.training_rows(user=admin) if r["user"] == rep)
-    assert [s["status"] for s in row["waiting"]] == ["marked"] and not row["complete"]
+    assert [s["status"] for s in row["waiting"]] == ["marked"]
+    assert not row["complete"]
     for exercise in mine:
         services.exercise_confirm(exercise, rep, actor=admin)
     row = next(r for r in selectors.training_rows(user=admin) if r["user"] == rep)
@@ -162,7 +166,8 @@ def test_impl2_exercises_seen_done_in_the_practice_database(users, tmp_path, mon
         db.execute("CREATE TABLE imports_importjob (status TEXT)")
         db.execute("INSERT INTO imports_importjob VALUES ('done')")
         db.execute(
-            "CREATE TABLE platform_auditentry (actor_id INT, content_type_id INT, action TEXT, at TEXT)"
+            "CREATE TABLE platform_auditentry"
+            " (actor_id INT, content_type_id INT, action TEXT, at TEXT)"
         )
         ct = ContentType.objects.get_for_model(Account).pk
         db.execute(
@@ -181,7 +186,8 @@ def test_impl2_exercises_seen_done_in_the_practice_database(users, tmp_path, mon
     assert statuses["Open a deal"] == "open"
     overview = selectors.rollout_overview(users["admin"], facts)
     done = {r["item"].key: r["done"] for s in overview["stages"] for r in s["items"]}
-    assert done["practice"] and done["practice-import"]
+    assert done["practice"]
+    assert done["practice-import"]
 
 
 def test_impl2_no_practice_copy_tells_nothing(users):
@@ -204,13 +210,15 @@ def test_impl1_api_maps_installs_and_refuses_in_hebrew_and_english(users, api_fo
         {"name": "x", "stages": [{"value": "A b", "label_he": "א"}]},
         format="json",
     )
-    assert bad.status_code == 400 and "stages" in bad.json()
+    assert bad.status_code == 400
+    assert "stages" in bad.json()
     hebrew = api_for(users["admin"]).post(
         "/api/v1/rollout/processes/",
         {"name": "x", "stages": [{"value": "a", "label_he": "א"}]},
         format="json",
     )
-    assert hebrew.status_code == 400 and "שלבים" in str(hebrew.json())
+    assert hebrew.status_code == 400
+    assert "שלבים" in str(hebrew.json())
     sample = _sample()
     assert admin.post(f"/api/v1/rollout/processes/{sample.pk}/install/").status_code == 200
     assert admin.get("/api/v1/rollout/").json()["stages"][1]["done"] == 2
