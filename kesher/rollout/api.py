@@ -36,7 +36,7 @@ def _admin(request) -> None:
         raise PermissionDenied()
 
 
-class ProjectSerializer(serializers.Serializer):
+class RolloutProjectSerializer(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), allow_null=True, required=False
     )
@@ -136,7 +136,7 @@ class ProjectView(APIView):
 
     @extend_schema(
         summary="Change the roll-out project",
-        request=ProjectSerializer,
+        request=RolloutProjectSerializer,
         responses={200: dict},
         examples=[
             OpenApiExample(
@@ -148,7 +148,7 @@ class ProjectView(APIView):
     )
     def patch(self, request):
         _admin(request)
-        serializer = ProjectSerializer(data=request.data, partial=True)
+        serializer = RolloutProjectSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         advanced = data.pop("advanced_users", None)
@@ -156,7 +156,7 @@ class ProjectView(APIView):
         return Response(_overview_json(selectors.rollout_overview(request.user)))
 
 
-class TickSerializer(serializers.Serializer):
+class RolloutTickSerializer(serializers.Serializer):
     done = serializers.BooleanField()
 
 
@@ -166,26 +166,26 @@ class ItemTickView(APIView):
     @extend_schema(
         summary="Tick or untick a roll-out item",
         description="Items Kesher checks by itself (automatic) cannot be ticked by hand (400).",
-        request=TickSerializer,
+        request=RolloutTickSerializer,
         responses={200: dict},
         examples=[OpenApiExample("Go-live", value={"done": True}, request_only=True)],
     )
     def post(self, request, pk):
         _admin(request)
         item = get_object_or_404(Item, pk=pk)
-        serializer = TickSerializer(data=request.data)
+        serializer = RolloutTickSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = services.item_tick(item, actor=request.user, done=serializer.validated_data["done"])
         return Response({"id": item.pk, "key": item.key, "done": item.done_at is not None})
 
 
-class StageSerializer(serializers.Serializer):
+class MappedStageSerializer(serializers.Serializer):
     value = serializers.CharField()
     label_he = serializers.CharField()
     label_en = serializers.CharField(required=False, allow_blank=True)
 
 
-class PartySerializer(serializers.Serializer):
+class MappedPartySerializer(serializers.Serializer):
     key = serializers.CharField()
     name_he = serializers.CharField()
     name_en = serializers.CharField(required=False, allow_blank=True)
@@ -193,7 +193,7 @@ class PartySerializer(serializers.Serializer):
     duty = serializers.CharField(required=False, allow_blank=True)
 
 
-class TriggerSerializer(serializers.Serializer):
+class MappedTriggerSerializer(serializers.Serializer):
     on = serializers.CharField()
     do = serializers.ChoiceField(choices=["task", "email"])
     party = serializers.CharField(required=False, allow_blank=True)
@@ -201,7 +201,7 @@ class TriggerSerializer(serializers.Serializer):
     hours = serializers.IntegerField(required=False, min_value=1, max_value=720)
 
 
-class ProcessSerializer(serializers.Serializer):
+class MappedProcessSerializer(serializers.Serializer):
     """A process mapped by seed 000's six questions."""
 
     id = serializers.IntegerField(read_only=True)
@@ -212,9 +212,9 @@ class ProcessSerializer(serializers.Serializer):
     )
     owner_note = serializers.CharField(required=False, allow_blank=True, max_length=300)
     contributors = serializers.CharField(required=False, allow_blank=True)
-    parties = PartySerializer(many=True, required=False)
-    stages = StageSerializer(many=True)
-    triggers = TriggerSerializer(many=True, required=False)
+    parties = MappedPartySerializer(many=True, required=False)
+    stages = MappedStageSerializer(many=True)
+    triggers = MappedTriggerSerializer(many=True, required=False)
     links = serializers.CharField(required=False, allow_blank=True)
     install_key = serializers.CharField(read_only=True)
 
@@ -248,22 +248,24 @@ PROCESS_EXAMPLE = {
 class ProcessListView(APIView):
     permission_classes = [ActiveUser]
 
-    @extend_schema(summary="Mapped processes", responses=ProcessSerializer(many=True))
+    @extend_schema(summary="Mapped processes", responses=MappedProcessSerializer(many=True))
     def get(self, request):
-        return Response(ProcessSerializer(selectors.processes_list(request.user), many=True).data)
+        return Response(
+            MappedProcessSerializer(selectors.processes_list(request.user), many=True).data
+        )
 
     @extend_schema(
         summary="Map a process",
-        request=ProcessSerializer,
-        responses={201: ProcessSerializer},
+        request=MappedProcessSerializer,
+        responses={201: MappedProcessSerializer},
         examples=[OpenApiExample("Service", value=PROCESS_EXAMPLE, request_only=True)],
     )
     def post(self, request):
         _admin(request)
-        serializer = ProcessSerializer(data=request.data)
+        serializer = MappedProcessSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         process = services.mapped_process_save(actor=request.user, data=serializer.validated_data)
-        return Response(ProcessSerializer(process).data, status=status.HTTP_201_CREATED)
+        return Response(MappedProcessSerializer(process).data, status=status.HTTP_201_CREATED)
 
 
 class ProcessView(APIView):
@@ -272,25 +274,25 @@ class ProcessView(APIView):
     def _get(self, request, pk) -> MappedProcess:
         return get_object_or_404(selectors.processes_list(request.user), pk=pk)
 
-    @extend_schema(summary="A mapped process", responses=ProcessSerializer)
+    @extend_schema(summary="A mapped process", responses=MappedProcessSerializer)
     def get(self, request, pk):
-        return Response(ProcessSerializer(self._get(request, pk)).data)
+        return Response(MappedProcessSerializer(self._get(request, pk)).data)
 
     @extend_schema(
         summary="Change a mapped process",
         description="Its stages, parties and triggers stay while it is installed (400).",
-        request=ProcessSerializer,
-        responses=ProcessSerializer,
+        request=MappedProcessSerializer,
+        responses=MappedProcessSerializer,
         examples=[OpenApiExample("Rename", value={"name": "פניות שירות"}, request_only=True)],
     )
     def patch(self, request, pk):
         process = self._get(request, pk)
-        serializer = ProcessSerializer(data=request.data, partial=True)
+        serializer = MappedProcessSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         process = services.mapped_process_save(
             actor=request.user, data=serializer.validated_data, process=process
         )
-        return Response(ProcessSerializer(process).data)
+        return Response(MappedProcessSerializer(process).data)
 
     @extend_schema(summary="Delete a mapped process (not while installed)", responses={204: None})
     def delete(self, request, pk):
@@ -307,13 +309,13 @@ class ProcessInstallView(APIView):
         "roles, its triggers rules with task and e-mail templates — all or nothing (400 says "
         "which part does not fit).",
         request=None,
-        responses=ProcessSerializer,
+        responses=MappedProcessSerializer,
     )
     def post(self, request, pk):
         _admin(request)
         process = get_object_or_404(MappedProcess, pk=pk)
         process = services.mapped_process_install(process, actor=request.user)
-        return Response(ProcessSerializer(process).data)
+        return Response(MappedProcessSerializer(process).data)
 
 
 class ProcessUninstallView(APIView):
@@ -323,13 +325,13 @@ class ProcessUninstallView(APIView):
         summary="Remove a mapped process from Kesher",
         description="Only while nothing it made is in use (400 says what is).",
         request=None,
-        responses=ProcessSerializer,
+        responses=MappedProcessSerializer,
     )
     def post(self, request, pk):
         _admin(request)
         process = get_object_or_404(MappedProcess, pk=pk)
         process = services.mapped_process_uninstall(process, actor=request.user)
-        return Response(ProcessSerializer(process).data)
+        return Response(MappedProcessSerializer(process).data)
 
 
 def _states_json(states: list[dict]) -> list[dict]:
@@ -384,7 +386,7 @@ class TrainingView(APIView):
         )
 
 
-class ConfirmSerializer(serializers.Serializer):
+class RolloutConfirmSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     exercise = serializers.PrimaryKeyRelatedField(queryset=Exercise.objects.all())
     done = serializers.BooleanField(default=True)
@@ -395,7 +397,7 @@ class TrainingConfirmView(APIView):
 
     @extend_schema(
         summary="Confirm that a user did an exercise",
-        request=ConfirmSerializer,
+        request=RolloutConfirmSerializer,
         responses={200: dict},
         examples=[
             OpenApiExample(
@@ -405,7 +407,7 @@ class TrainingConfirmView(APIView):
     )
     def post(self, request):
         _admin(request)
-        serializer = ConfirmSerializer(data=request.data)
+        serializer = RolloutConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         record = services.exercise_confirm(
@@ -414,7 +416,7 @@ class TrainingConfirmView(APIView):
         return Response({"confirmed_at": record.confirmed_at})
 
 
-class MarkSerializer(serializers.Serializer):
+class RolloutMarkSerializer(serializers.Serializer):
     exercise = serializers.IntegerField()
     done = serializers.BooleanField(default=True)
 
@@ -445,12 +447,12 @@ class MyTrainingView(APIView):
 
     @extend_schema(
         summary="Mark one of my exercises done (or not)",
-        request=MarkSerializer,
+        request=RolloutMarkSerializer,
         responses={200: dict},
         examples=[OpenApiExample("Done", value={"exercise": 2, "done": True}, request_only=True)],
     )
     def post(self, request):
-        serializer = MarkSerializer(data=request.data)
+        serializer = RolloutMarkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         exercise = get_object_or_404(Exercise, pk=serializer.validated_data["exercise"])
         record = services.exercise_mark(

@@ -1,5 +1,5 @@
-"""First-use guidance (REQ IMPL-2, seed 004 "fast onboarding"): each module's pages show a short
-hint until the user dismisses it; a dismissed hint is never shown to him again."""
+"""First-use guidance (REQ IMPL-2, seed 004 "fast onboarding"): each module's first page shows a
+short hint until the user dismisses it; a dismissed hint is never shown to him again."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["Hint", "hint_for_module", "hint_for_path", "hints"]
 @dataclass(frozen=True)
 class Hint:
     module: str
-    path: str  # the module's pages begin with this
+    path: str  # the module's first page (its list), where the hint shows
     title: object
     text: object
 
@@ -95,4 +95,6 @@ def hint_for_module(module: str) -> Hint | None:
 
 
 def hint_for_path(path: str) -> Hint | None:
-    return next((h for h in _HINTS if path.startswith(h.path)), None)
+    """The hint of the module whose first page ``path`` is: shown there, not on every record's
+    page, so a record's page reads nothing more."""
+    return next((h for h in _HINTS if path == h.path), None)
