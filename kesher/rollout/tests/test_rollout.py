@@ -230,3 +230,30 @@ def test_impl1_api_maps_installs_and_refuses_in_hebrew_and_english(users, api_fo
         "/api/v1/my-training/", {"exercise": mine["exercises"][0]["exercise"]}, format="json"
     )
     assert marked.status_code == 200
+
+
+def test_the_roll_out_pages_read_as_many_rows_for_more_users(users, client_for):
+    """The roll-out page and "who is trained" read the same number of times for 6 users as for
+    12 (each with his exercises' records)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import make_user
+
+    client = client_for(users["admin"])
+    everyone = Exercise.objects.filter(role__isnull=True, advanced=False).first()
+
+    def counts():
+        found = []
+        for url in ("/rollout/", "/rollout/training/", "/rollout/processes/"):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            found.append(len(captured))
+        return found
+
+    client.get("/rollout/")  # the session and the caches, once
+    few = counts()
+    for n in range(6):
+        person = make_user(f"trainee{n}", "sales_rep")
+        services.exercise_mark(everyone, actor=person)
+    assert counts() == few
