@@ -222,9 +222,16 @@ def mapped_process_save(
         process = MappedProcess.objects.select_for_update().get(pk=process.pk)
     else:
         process = MappedProcess()
-    structure = ("target", "stages", "parties", "triggers")
-    if process.install_key and any(
-        name in data and data[name] != getattr(process, name) for name in structure
+    target = data.get("target") or process.target
+    stages = _clean_stages(data.get("stages", process.stages))
+    parties = _clean_parties(data.get("parties", process.parties))
+    triggers = _clean_triggers(data.get("triggers", process.triggers), stages, parties)
+    structure = (target, stages, parties, triggers)
+    if process.install_key and structure != (
+        process.target,
+        process.stages,
+        process.parties,
+        process.triggers,
     ):
         raise ValidationError(
             {
@@ -238,15 +245,11 @@ def mapped_process_save(
         )
     if "owner" in data:
         process.owner = data["owner"]
-    for name in ("name", "target", "owner_note", "contributors", "links"):
+    for name in ("name", "owner_note", "contributors", "links"):
         if name in data:
             setattr(process, name, data[name] if data[name] is not None else "")
-    if not process.install_key:
-        stages = _clean_stages(data.get("stages", process.stages))
-        parties = _clean_parties(data.get("parties", process.parties))
-        process.stages, process.parties = stages, parties
-        process.triggers = _clean_triggers(data.get("triggers", process.triggers), stages, parties)
-    process.full_clean(exclude=["owner"] if process.owner_id is None else None)
+    process.target, process.stages, process.parties, process.triggers = structure
+    process.full_clean()
     process.updated_at = timezone.now()
     process.save()
     return process

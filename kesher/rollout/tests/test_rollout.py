@@ -69,7 +69,15 @@ def test_au2_a_process_in_use_stays_installed(users):
     process.refresh_from_db()
     assert process.install_key
     with pytest.raises(ValidationError):  # its structure is fixed while installed
-        services.mapped_process_save(actor=admin, process=process, data={"stages": []})
+        services.mapped_process_save(
+            actor=admin, process=process, data={"stages": process.stages[:2]}
+        )
+    # Renamed from the page, which sends its lines back as text (hours too).
+    as_sent = [{**t, "hours": str(t["hours"])} for t in process.triggers]
+    renamed = services.mapped_process_save(
+        actor=admin, process=process, data={"name": "פניות שירות", "triggers": as_sent}
+    )
+    assert renamed.name == "פניות שירות"
 
 
 def test_au2_a_mapped_pipeline_installs_stages_and_only_admins_map(users):
