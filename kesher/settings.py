@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "kesher.telephony",
     "kesher.calsync",
     "kesher.portal",
+    "kesher.rollout",
 ]
 
 MIDDLEWARE = [

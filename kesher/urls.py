@@ -77,6 +77,7 @@ urlpatterns = [
     path("", include("kesher.calsync.urls")),
     path("", include("kesher.collab.urls")),
     path("", include("kesher.portal.urls")),
+    path("", include("kesher.rollout.urls")),
     path("r/<slug:key>/", views.entity_list, name="entity_list"),
     path("r/<slug:key>/export.csv", export.export, {"fmt": "csv"}, name="entity_export_csv"),
     path("r/<slug:key>/export.xlsx", export.export, {"fmt": "xlsx"}, name="entity_export_xlsx"),

@@ -21,10 +21,16 @@ from django.utils.translation import gettext_lazy
 
 from kesher.automation.models import InstalledProcess
 from kesher.platform.models import Choice
-from kesher.platform.records.services import record_create
+from kesher.platform.records.services import record_create, record_delete
 from kesher.platform.registry import registry
 
-__all__ = ["ProcessTemplate", "process_install", "process_templates", "template_for"]
+__all__ = [
+    "ProcessTemplate",
+    "process_install",
+    "process_templates",
+    "process_uninstall",
+    "template_for",
+]
 
 
 @dataclass(frozen=True)
@@ -369,13 +375,17 @@ def _create(entity_key: str, actor, data: dict):
 
 
 @transaction.atomic
-def process_install(key: str, *, actor) -> InstalledProcess:
+def process_install(
+    key: str, *, actor, template: ProcessTemplate | None = None
+) -> InstalledProcess:
     """Install the process template ``key``: its pick-list values (kept when they exist), then
     each part through its entity's create service. ValidationError names the part that does
-    not fit; nothing is written then."""
+    not fit; nothing is written then. ``template`` is one made from data rather than listed
+    here (a process the administrator mapped in the roll-out, kesher.rollout), installed and
+    recorded under ``key`` the same way."""
     from kesher.platform.access import is_admin
 
-    template = template_for(key)
+    template = template or template_for(key)
     if template is None:
         raise ValidationError({"key": [_("No such process template.")]})
     if actor is not None and not is_admin(actor):
@@ -417,6 +427,60 @@ def process_install(key: str, *, actor) -> InstalledProcess:
         installed_by=actor if getattr(actor, "pk", None) else None,
         created={"choices": added_choices, "roles": added_roles, "records": created_records},
     )
+
+
+@transaction.atomic
+def process_uninstall(key: str, *, actor) -> None:
+    """Remove what installing ``key`` made — its records (last made first), the roles and the
+    pick-list values it added — while none of it is in use: a rule that has run, a role with
+    users, a value a record holds. ValidationError says what is in use; nothing is removed then."""
+    from django.db.models import ProtectedError
+
+    from kesher.org.models import Role
+    from kesher.org.services import role_delete
+    from kesher.platform.access import is_admin
+    from kesher.platform.customfields.schema import choice_delete
+
+    if actor is not None and not is_admin(actor):
+        raise ValidationError({"key": [_("Only an administrator removes a process.")]})
+    # Locked: two removals at once would both find the parts still there.
+    installed = InstalledProcess.objects.select_for_update().filter(key=key).first()
+    if installed is None:
+        raise ValidationError({"key": [_("This process is not installed.")]})
+    records = [(registry.get(k), pk) for k, pk in installed.created.get("records", [])]
+    roles = Role.objects.filter(pk__in=installed.created.get("roles", []))
+    in_use = [str(role) for role in roles if role.users.exists()]
+    for entity, pk in records:
+        record = entity.model._base_manager.filter(pk=pk).first()
+        if record is not None and entity.key == "automation-rules" and record.runs.exists():
+            in_use.append(str(record))
+    if in_use:
+        raise ValidationError(
+            {"key": [_("The process is in use and stays installed: %s.") % ", ".join(in_use)]}
+        )
+    try:
+        for entity, pk in reversed(records):
+            record = entity.model._base_manager.filter(pk=pk).first()
+            if record is None:
+                continue  # the administrator deleted it already
+            if entity.delete_service is not None:
+                entity.delete_service(record, actor=actor)
+            else:
+                record_delete(record, actor=actor)
+        for role in roles:
+            role_delete(role, actor=actor)
+        for choice in Choice.objects.filter(pk__in=installed.created.get("choices", [])):
+            choice_delete(choice, actor=actor)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"key": [_("The process is in use and stays installed: %s.") % _flat(exc)]}
+        ) from exc
+    except ProtectedError as exc:
+        used = sorted({str(obj) for obj in exc.protected_objects})[:5]
+        raise ValidationError(
+            {"key": [_("The process is in use and stays installed: %s.") % ", ".join(used)]}
+        ) from exc
+    installed.delete()
 
 
 def _install_roles(template: ProcessTemplate, actor) -> list:

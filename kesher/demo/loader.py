@@ -47,6 +47,7 @@ from kesher.demo.projects import create_projects
 from kesher.demo.purchasing import create_purchasing
 from kesher.demo.quotes import create_quotes
 from kesher.demo.reports import create_reports
+from kesher.demo.rollout import create_rollout
 from kesher.demo.sales import create_sales
 from kesher.demo.service import create_service
 from kesher.demo.stock import create_stock
@@ -128,6 +129,14 @@ def load_demo(
         create_reports(users, sales_manager="moshe", service_manager="yael")
         create_telephony(users[DEMO_ADMIN], SALES_REPS)
         create_collab(users, SALES_TEAMS)
+        create_rollout(
+            users,
+            admin=DEMO_ADMIN,
+            lead="ronit",
+            advanced="moshe",
+            trained="omer",
+            practising="noa",
+        )
     # The story's changes reached the automation rules on commit; their runs are done now
     # rather than by the worker later, so the first page shows what the rules did.
     process_due()
