@@ -10,6 +10,7 @@ sends it once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -24,7 +25,14 @@ from kesher.automation.triggers import ConfigField
 from kesher.platform.models import Choice, Tag
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["ActionContext", "ActionType", "action_for", "action_types", "register_action"]
+__all__ = [
+    "ActionContext",
+    "ActionType",
+    "action_for",
+    "action_types",
+    "register_action",
+    "with_answers",
+]
 
 
 @dataclass
@@ -80,6 +88,31 @@ def action_for(kind: str) -> ActionType | None:
 
 def action_types() -> list[ActionType]:
     return list(_actions.values())
+
+
+# The answers a button asked for (decision 0108), in an action's settings: ``{{answer.reason}}``.
+ANSWER = re.compile(r"\{\{\s*answer\.([a-z0-9_]+)\s*\}\}")
+
+
+def with_answers(config: dict, answers: dict | None) -> dict:
+    """``config`` with each ``{{answer.<key>}}`` in its texts (and in its field values) replaced
+    by that answer: a text that is only the merge field takes the answer as it is (a date, a
+    number, yes/no for a field of that type), otherwise the answer is written into the text.
+    An unanswered question leaves empty text."""
+    if not answers:
+        return config
+
+    def fill(value):
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        if not isinstance(value, str) or "answer." not in value:
+            return value
+        whole = ANSWER.fullmatch(value.strip())
+        if whole:
+            return answers.get(whole.group(1), "")
+        return ANSWER.sub(lambda match: str(answers.get(match.group(1), "")), value)
+
+    return fill(config)
 
 
 # --- validation helpers ------------------------------------------------------------------------
@@ -170,7 +203,9 @@ def _values(entity: Entity, config: dict, name: str = "values") -> dict:
         if isinstance(value, str) and len(value) > 5000:
             raise setting_error(f"{name}.{key}", _("At most %(n)s characters.") % {"n": 5000})
         list_key = entity.choice_lists.get(key)
-        if list_key and value not in (None, ""):
+        # A button's answer (``{{answer.key}}``) is checked when the action runs.
+        answered = isinstance(value, str) and ANSWER.search(value)
+        if list_key and value not in (None, "") and not answered:
             found = Choice.objects.filter(list_key=list_key, value=str(value)).exists() or (
                 str(value).isdigit()
                 and Choice.objects.filter(list_key=list_key, pk=int(value)).exists()
