@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -94,6 +94,7 @@ def button_press_view(request, pk):
 
 
 @login_required
+@require_GET
 def button_job_view(request, pk):
     """A press's progress, polled by the page until its runs have finished."""
     job = job_for(request.user, pk)

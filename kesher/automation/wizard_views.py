@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -41,6 +41,7 @@ def _wizard(user, pk) -> Wizard:
 
 
 @login_required
+@require_GET
 def wizard_list(request):
     """The wizards the user may start."""
     return render(request, "automation/wizards.html", {"wizards": wizards_for(request.user)})
