@@ -30,7 +30,9 @@ __all__ = [
     "ActionType",
     "action_for",
     "action_types",
+    "checked_values",
     "register_action",
+    "service_data",
     "with_answers",
 ]
 
@@ -179,7 +181,7 @@ def _sees(user, record) -> bool:
     return type(record).objects.visible_to(user).filter(pk=record.pk).exists()
 
 
-def _values(entity: Entity, config: dict, name: str = "values") -> dict:
+def checked_values(entity: Entity, config: dict, name: str = "values") -> dict:
     """Field values for an update or a new record: editable fields of ``entity``, custom
     values as ``custom.<key>``; a pick-list value may be given by its key ("vip")."""
     values = config.get(name)
@@ -215,7 +217,7 @@ def _values(entity: Entity, config: dict, name: str = "values") -> dict:
     return values
 
 
-def _service_data(entity: Entity, values: dict, record) -> dict:
+def service_data(entity: Entity, values: dict, record) -> dict:
     """Setting values as the services take them: pick-list keys → values, merge fields filled,
     custom values under ``custom``."""
     from kesher.activities.task_templates import render_merge_fields
@@ -299,11 +301,11 @@ register_action(
 
 def _validate_update(entity, config):
     _only(config, ("values",))
-    return {"values": _values(entity, config)}
+    return {"values": checked_values(entity, config)}
 
 
 def _run_update(context, config):
-    data = _service_data(context.entity, config["values"], context.record)
+    data = service_data(context.entity, config["values"], context.record)
     _update(context.record, data)
     return {"changed": sorted(config["values"])}
 
@@ -426,14 +428,14 @@ def _validate_related(entity, config):
     target = registry.get(key)
     return {
         "entity": key,
-        "values": _values(target, config),
+        "values": checked_values(target, config),
         "link": _bool(config, "link"),
     }
 
 
 def _related_data(context, config) -> dict:
     target = registry.get(config["entity"])
-    data = _service_data(target, config["values"], context.record)
+    data = service_data(target, config["values"], context.record)
     if config.get("link"):
         from kesher.platform.records.links import linkable_keys
 

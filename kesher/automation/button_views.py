@@ -58,7 +58,9 @@ def _form_errors(form, error: ValidationError) -> list[str]:
         name = f"answer_{key.removeprefix('answers.')}"
         for message in messages:
             if name in form.fields:
-                form.add_error(name, message)
+                # The form's own check found most of them already.
+                if message not in form.errors.get(name, []):
+                    form.add_error(name, message)
             else:
                 others.append(message)
     return others
@@ -107,7 +109,7 @@ def button_job_view(request, pk):
 # --- the API -----------------------------------------------------------------------------------
 
 
-class QuestionSerializer(serializers.Serializer):
+class ButtonQuestionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     type = serializers.ChoiceField(
@@ -117,15 +119,15 @@ class QuestionSerializer(serializers.Serializer):
     choices = serializers.ListField(child=serializers.DictField(), required=False)
 
 
-class ButtonSerializer(serializers.Serializer):
+class PressableButtonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     label = serializers.CharField()
     on_record = serializers.BooleanField()
     on_list = serializers.BooleanField()
-    questions = QuestionSerializer(many=True)
+    questions = ButtonQuestionSerializer(many=True)
 
 
-class PressSerializer(serializers.Serializer):
+class ButtonPressSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         help_text="The records to run it on (at most 10,000).",
@@ -135,7 +137,7 @@ class PressSerializer(serializers.Serializer):
     )
 
 
-class JobSerializer(serializers.Serializer):
+class ButtonJobSerializer(serializers.Serializer):
     job = serializers.IntegerField(source="pk")
     status = serializers.CharField()
     total = serializers.IntegerField()
@@ -157,7 +159,7 @@ def _question(question: dict) -> dict:
 def _job_answer(request, job: ButtonJob) -> dict:
     job.runs_summary = job_runs(job)
     job.url = request.build_absolute_uri(reverse("api_button_job", args=[job.pk]))
-    return JobSerializer(job).data
+    return ButtonJobSerializer(job).data
 
 
 JOB_EXAMPLE = OpenApiExample(
@@ -186,7 +188,7 @@ class ButtonList(APIView):
     @extend_schema(
         tags=["automation"],
         parameters=[OpenApiParameter("entity", str, required=True, description="accounts…")],
-        responses=ButtonSerializer(many=True),
+        responses=PressableButtonSerializer(many=True),
         examples=[
             OpenApiExample(
                 "One button",
@@ -233,8 +235,8 @@ class ButtonPress(APIView):
 
     @extend_schema(
         tags=["automation"],
-        request=PressSerializer,
-        responses={202: JobSerializer},
+        request=ButtonPressSerializer,
+        responses={202: ButtonJobSerializer},
         examples=[
             OpenApiExample(
                 "Press for three accounts",
@@ -259,7 +261,7 @@ class ButtonJobDetail(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["automation"], responses=JobSerializer, examples=[JOB_EXAMPLE])
+    @extend_schema(tags=["automation"], responses=ButtonJobSerializer, examples=[JOB_EXAMPLE])
     def get(self, request, pk):
         job = job_for(request.user, pk)
         if job is None:

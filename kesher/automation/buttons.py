@@ -477,7 +477,7 @@ def job_advance(job_id: int) -> ButtonJob:
             # Locked: a second worker that took up a "stalled" job waits, then goes on from
             # the progress the first one committed.
             job = (
-                ButtonJob.objects.select_for_update()
+                ButtonJob.objects.select_for_update(of=("self",))
                 .select_related("button__rule", "actor")
                 .get(pk=job_id)
             )

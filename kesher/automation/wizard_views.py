@@ -142,35 +142,35 @@ def _failed_step(wizard, user, draft, error: ValidationError):
 # --- the API -----------------------------------------------------------------------------------
 
 
-class WizardStepSerializer(serializers.Serializer):
+class UsableWizardStepSerializer(serializers.Serializer):
     entity = serializers.CharField()
     title = serializers.CharField()
     fields = serializers.ListField(child=serializers.CharField())
     links = serializers.DictField(child=serializers.IntegerField())
 
 
-class WizardSerializer(serializers.Serializer):
+class UsableWizardSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
-    steps = WizardStepSerializer(many=True)
+    steps = UsableWizardStepSerializer(many=True)
 
 
-class FinishSerializer(serializers.Serializer):
+class WizardFinishRequestSerializer(serializers.Serializer):
     steps = serializers.ListField(
         child=serializers.DictField(), help_text="Each step's fields and values, in order."
     )
 
 
-class MadeSerializer(serializers.Serializer):
+class WizardRecordSerializer(serializers.Serializer):
     step = serializers.IntegerField()
     entity = serializers.CharField()
     id = serializers.IntegerField()
     display = serializers.CharField()
 
 
-class FinishedSerializer(serializers.Serializer):
-    records = MadeSerializer(many=True)
+class WizardFinishedSerializer(serializers.Serializer):
+    records = WizardRecordSerializer(many=True)
 
 
 class WizardList(APIView):
@@ -180,7 +180,7 @@ class WizardList(APIView):
 
     @extend_schema(
         tags=["automation"],
-        responses=WizardSerializer(many=True),
+        responses=UsableWizardSerializer(many=True),
         examples=[
             OpenApiExample(
                 "New customer",
@@ -240,8 +240,8 @@ class WizardFinish(APIView):
 
     @extend_schema(
         tags=["automation"],
-        request=FinishSerializer,
-        responses={201: FinishedSerializer},
+        request=WizardFinishRequestSerializer,
+        responses={201: WizardFinishedSerializer},
         examples=[
             OpenApiExample(
                 "A customer and its first deal",

@@ -16,11 +16,10 @@ from django.db import models, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from kesher.automation.actions import _service_data, _values
+from kesher.automation.actions import checked_values, service_data
 from kesher.automation.models import Wizard
 from kesher.platform import jsonlimits
 from kesher.platform.access import can, is_admin
-from kesher.platform.customfields.forms import error_target
 from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.platform.registry import registry
 from kesher.platform.ui.forms import form_for
@@ -109,7 +108,7 @@ def check_steps(steps) -> list:
         values = step.get("values") or {}
         if values:
             try:
-                values = _values(entity, {"values": values})
+                values = checked_values(entity, {"values": values})
             except ValidationError as error:
                 details = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
                 raise _step_error(number, details) from None
@@ -213,10 +212,7 @@ def _service_input(entity, form) -> tuple[dict, dict]:
 def _errors_of(number: int, error: ValidationError) -> dict:
     if not hasattr(error, "error_dict"):
         return {f"steps.{number}": error.messages}
-    return {
-        f"steps.{number}.{error_target(key) or key}": messages
-        for key, messages in error.message_dict.items()
-    }
+    return {f"steps.{number}.{key}": messages for key, messages in error.message_dict.items()}
 
 
 def wizard_finish(wizard: Wizard, *, actor, answers: list) -> list:
@@ -248,7 +244,7 @@ def wizard_finish(wizard: Wizard, *, actor, answers: list) -> list:
             entity = registry.get(step["entity"])
             data, m2m = _service_input(entity, form)
             if step["values"]:
-                data.update(_service_data(entity, step["values"], None))
+                data.update(service_data(entity, step["values"], None))
             for name, number in step["links"].items():
                 earlier = made[number - 1]
                 if name == GENERIC_LINK:
