@@ -10,6 +10,7 @@ sends it once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -24,7 +25,16 @@ from kesher.automation.triggers import ConfigField
 from kesher.platform.models import Choice, Tag
 from kesher.platform.registry import Entity, registry
 
-__all__ = ["ActionContext", "ActionType", "action_for", "action_types", "register_action"]
+__all__ = [
+    "ActionContext",
+    "ActionType",
+    "action_for",
+    "action_types",
+    "checked_values",
+    "register_action",
+    "service_data",
+    "with_answers",
+]
 
 
 @dataclass
@@ -80,6 +90,31 @@ def action_for(kind: str) -> ActionType | None:
 
 def action_types() -> list[ActionType]:
     return list(_actions.values())
+
+
+# The answers a button asked for (decision 0108), in an action's settings: ``{{answer.reason}}``.
+ANSWER = re.compile(r"\{\{\s*answer\.([a-z0-9_]+)\s*\}\}")
+
+
+def with_answers(config: dict, answers: dict | None) -> dict:
+    """``config`` with each ``{{answer.<key>}}`` in its texts (and in its field values) replaced
+    by that answer: a text that is only the merge field takes the answer as it is (a date, a
+    number, yes/no for a field of that type), otherwise the answer is written into the text.
+    An unanswered question leaves empty text."""
+    if not answers:
+        return config
+
+    def fill(value):
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        if not isinstance(value, str) or "answer." not in value:
+            return value
+        whole = ANSWER.fullmatch(value.strip())
+        if whole:
+            return answers.get(whole.group(1), "")
+        return ANSWER.sub(lambda match: str(answers.get(match.group(1), "")), value)
+
+    return fill(config)
 
 
 # --- validation helpers ------------------------------------------------------------------------
@@ -146,7 +181,7 @@ def _sees(user, record) -> bool:
     return type(record).objects.visible_to(user).filter(pk=record.pk).exists()
 
 
-def _values(entity: Entity, config: dict, name: str = "values") -> dict:
+def checked_values(entity: Entity, config: dict, name: str = "values") -> dict:
     """Field values for an update or a new record: editable fields of ``entity``, custom
     values as ``custom.<key>``; a pick-list value may be given by its key ("vip")."""
     values = config.get(name)
@@ -170,7 +205,9 @@ def _values(entity: Entity, config: dict, name: str = "values") -> dict:
         if isinstance(value, str) and len(value) > 5000:
             raise setting_error(f"{name}.{key}", _("At most %(n)s characters.") % {"n": 5000})
         list_key = entity.choice_lists.get(key)
-        if list_key and value not in (None, ""):
+        # A button's answer (``{{answer.key}}``) is checked when the action runs.
+        answered = isinstance(value, str) and ANSWER.search(value)
+        if list_key and value not in (None, "") and not answered:
             found = Choice.objects.filter(list_key=list_key, value=str(value)).exists() or (
                 str(value).isdigit()
                 and Choice.objects.filter(list_key=list_key, pk=int(value)).exists()
@@ -180,7 +217,7 @@ def _values(entity: Entity, config: dict, name: str = "values") -> dict:
     return values
 
 
-def _service_data(entity: Entity, values: dict, record) -> dict:
+def service_data(entity: Entity, values: dict, record) -> dict:
     """Setting values as the services take them: pick-list keys → values, merge fields filled,
     custom values under ``custom``."""
     from kesher.activities.task_templates import render_merge_fields
@@ -264,11 +301,11 @@ register_action(
 
 def _validate_update(entity, config):
     _only(config, ("values",))
-    return {"values": _values(entity, config)}
+    return {"values": checked_values(entity, config)}
 
 
 def _run_update(context, config):
-    data = _service_data(context.entity, config["values"], context.record)
+    data = service_data(context.entity, config["values"], context.record)
     _update(context.record, data)
     return {"changed": sorted(config["values"])}
 
@@ -391,14 +428,14 @@ def _validate_related(entity, config):
     target = registry.get(key)
     return {
         "entity": key,
-        "values": _values(target, config),
+        "values": checked_values(target, config),
         "link": _bool(config, "link"),
     }
 
 
 def _related_data(context, config) -> dict:
     target = registry.get(config["entity"])
-    data = _service_data(target, config["values"], context.record)
+    data = service_data(target, config["values"], context.record)
     if config.get("link"):
         from kesher.platform.records.links import linkable_keys
 

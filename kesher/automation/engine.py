@@ -41,6 +41,7 @@ __all__ = [
     "fire",
     "handle_event",
     "invalidate_rules",
+    "queue_worker",
     "record_matches",
 ]
 
@@ -419,14 +420,19 @@ def create_runs(matched, *, info: dict, depth: int = 0, dedupe: dict | None = No
     with transaction.atomic():
         created = RuleRun.objects.bulk_create(runs, ignore_conflicts=dedupe is not None)
         if not stopped:
-            if _queue_in_database():
-                # The worker's task row commits with the runs (a commit fewer, and never a
-                # task without its runs nor runs without their task); no worker can claim it
-                # before.
-                _start_worker()
-            else:
-                transaction.on_commit(_start_worker)
+            queue_worker()
     return created
+
+
+def queue_worker() -> None:
+    """Start the worker for runs written in the current transaction. With the database queue
+    its task row commits with the runs (a commit fewer, and never a task without its runs nor
+    runs without their task; no worker can claim it before); other backends (tests run tasks
+    at once) are called after commit."""
+    if _queue_in_database():
+        _start_worker()
+    else:
+        transaction.on_commit(_start_worker)
 
 
 def queue_scanned(rule: Rule, found: dict[int, str], *, info: dict) -> int:
@@ -490,10 +496,7 @@ def queue_scanned(rule: Rule, found: dict[int, str], *, info: dict) -> int:
         cursor.execute(sql, [*values, *params])
         made = max(cursor.rowcount, 0)
         if made:
-            if _queue_in_database():
-                _start_worker()
-            else:
-                transaction.on_commit(_start_worker)
+            queue_worker()
     return made
 
 

@@ -60,3 +60,117 @@ rules = register(
         },
     )
 )
+
+# Buttons and wizards (REQ CX-7; decision 0108): administrators define them on the generic
+# pages; people meet them on the records' pages, the lists and the wizards page.
+from kesher.automation import buttons as button_services  # noqa: E402
+from kesher.automation import wizards as wizard_services  # noqa: E402
+from kesher.automation.models import Button, Wizard  # noqa: E402
+
+register(
+    Entity(
+        key="automation-buttons",
+        importable=False,
+        model=Button,
+        label=_("button"),
+        label_plural=_("Buttons"),
+        icon="▶",
+        nav_order=976,
+        in_navigation=False,
+        list_columns=("label_he", "label_en", "entity", "rule", "on_record", "on_list", "enabled"),
+        form_fields=(
+            "label_he",
+            "label_en",
+            "entity",
+            "rule",
+            "on_record",
+            "on_list",
+            "condition",
+            "roles",
+            "questions",
+            "enabled",
+            "order",
+        ),
+        sections=(
+            Section(_("Button"), ("label_he", "label_en", "entity", "rule", "enabled", "order")),
+            Section(_("Where and for whom"), ("on_record", "on_list", "condition", "roles")),
+            Section(_("Questions"), ("questions",)),
+        ),
+        search_words=("label_he", "label_en"),
+        filter_fields=("entity", "enabled"),
+        ordering_fields=("label_he", "order", "id"),
+        default_ordering=("entity", "order", "id"),
+        select_related=("rule",),
+        owner_field=None,
+        custom_fields=False,
+        create_service=button_services.button_create,
+        update_service=button_services.button_update,
+        delete_service=button_services.button_delete,
+        api_example={
+            "label_he": "סגירה כלא רלוונטי",
+            "label_en": "Close as not relevant",
+            "entity": "accounts",
+            "rule": 7,
+            "on_record": True,
+            "on_list": True,
+            "condition": {"field": "city", "op": "eq", "value": "חיפה"},
+            "roles": [],
+            "questions": [
+                {
+                    "key": "reason",
+                    "label_he": "סיבה",
+                    "label_en": "Reason",
+                    "type": "text",
+                    "required": True,
+                }
+            ],
+            "enabled": True,
+            "order": 10,
+        },
+    )
+)
+
+register(
+    Entity(
+        key="automation-wizards",
+        importable=False,
+        model=Wizard,
+        label=_("wizard"),
+        label_plural=_("Wizards"),
+        icon="🪄",
+        nav_order=977,
+        in_navigation=False,
+        list_columns=("name_he", "name_en", "enabled", "order"),
+        form_fields=("name_he", "name_en", "description", "steps", "roles", "enabled", "order"),
+        sections=(
+            Section(_("Wizard"), ("name_he", "name_en", "description", "enabled", "order")),
+            Section(_("Steps"), ("steps", "roles")),
+        ),
+        search_words=("name_he", "name_en"),
+        filter_fields=("enabled",),
+        ordering_fields=("name_he", "order", "id"),
+        default_ordering=("order", "id"),
+        owner_field=None,
+        custom_fields=False,
+        create_service=wizard_services.wizard_create,
+        update_service=wizard_services.wizard_update,
+        delete_service=wizard_services.wizard_delete,
+        api_example={
+            "name_he": "לקוח חדש",
+            "name_en": "New customer",
+            "description": "לקוח, איש קשר, עסקה ראשונה ומשימת קבלת פנים",
+            "steps": [
+                {"entity": "accounts", "title_he": "הלקוח", "fields": ["name", "phone"]},
+                {
+                    "entity": "contacts",
+                    "title_he": "איש הקשר",
+                    "fields": ["first_name", "last_name", "email"],
+                    "links": {"account": 1},
+                },
+            ],
+            "roles": [],
+            "enabled": True,
+            "order": 10,
+        },
+    )
+)

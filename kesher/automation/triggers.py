@@ -405,3 +405,13 @@ register_trigger(
         ),
     )
 )
+register_trigger(
+    Trigger(
+        "manual",
+        gettext_lazy("Pressing a button"),
+        description=gettext_lazy(
+            "Runs when someone presses a button that names this rule, on a record's page or on "
+            "the records chosen in a list (Organization › Buttons)."
+        ),
+    )
+)

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from kesher.automation import api, process_views, views
+from kesher.automation import api, button_views, process_views, views, wizard_views
 
 router = SimpleRouter()
 router.register("automation-runs", api.RunViewSet, basename="automation-runs")
@@ -43,6 +43,35 @@ urlpatterns = [
         "api/v1/automation-hooks/<str:token>/",
         api.IncomingWebhookView.as_view(),
         name="api_automation_hook",
+    ),
+    path(
+        "automation/buttons/<int:pk>/press/",
+        button_views.button_press_view,
+        name="automation_button_press",
+    ),
+    path(
+        "automation/button-jobs/<int:pk>/",
+        button_views.button_job_view,
+        name="automation_button_job",
+    ),
+    path("automation/wizards/", wizard_views.wizard_list, name="automation_wizards"),
+    path("automation/wizards/<int:pk>/", wizard_views.wizard_page, name="automation_wizard"),
+    path("api/v1/record-buttons/", button_views.ButtonList.as_view(), name="api_record_buttons"),
+    path(
+        "api/v1/record-buttons/<int:pk>/press/",
+        button_views.ButtonPress.as_view(),
+        name="api_button_press",
+    ),
+    path(
+        "api/v1/button-jobs/<int:pk>/",
+        button_views.ButtonJobDetail.as_view(),
+        name="api_button_job",
+    ),
+    path("api/v1/record-wizards/", wizard_views.WizardList.as_view(), name="api_record_wizards"),
+    path(
+        "api/v1/record-wizards/<int:pk>/finish/",
+        wizard_views.WizardFinish.as_view(),
+        name="api_wizard_finish",
     ),
     path("api/v1/", include(router.urls)),
 ]

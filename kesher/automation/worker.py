@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from kesher.automation.actions import ActionContext, action_for
+from kesher.automation.actions import ActionContext, action_for, with_answers
 from kesher.automation.engine import acting_as
 from kesher.automation.models import RuleActionResult, RuleRun
 from kesher.platform.claims import claim_ids
@@ -99,6 +99,8 @@ def _run_action(run: RuleRun, record, index: int, config: dict) -> None:
         if action is None:
             raise ValidationError({"type": ["unknown action type"]})
         settings_ = {k: v for k, v in config.items() if k != "type"}
+        # A button's answers fill its merge fields (decision 0108).
+        settings_ = with_answers(settings_, (run.trigger_info or {}).get("answers"))
         context = ActionContext(rule=run.rule, run=run, record=record, index=index)
         with acting_as(run):
             detail = action.run(context, settings_)

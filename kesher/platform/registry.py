@@ -81,8 +81,10 @@ class Panel:
     form loads it into ``#record-action-form``, right under them); ``"banners"`` under the
     header, across the page (alerts, the 360° figures); ``"aside"`` in the activity column,
     above the timeline; ``"panels"`` after the record's sections; ``"home"`` as the entity's
-    card on the home page. A panel with a ``label`` is listed in the record page's in-page
-    navigation, which links to the element of id ``anchor`` it renders."""
+    card on the home page; ``"list"`` beside the list's bulk action, acting on the chosen rows
+    (their checkboxes belong to the form ``#bulk-launch``). A panel with a ``label`` is listed
+    in the record page's in-page navigation, which links to the element of id ``anchor`` it
+    renders."""
 
     template: str
     applies: Callable[[Entity], bool]

@@ -6,8 +6,10 @@ import json
 
 from kesher.activities.models import TaskTemplate
 from kesher.activities.task_templates import task_template_create
-from kesher.automation.models import Rule, RuleRun
+from kesher.automation.buttons import button_create, button_press
+from kesher.automation.models import ButtonJob, Rule, RuleRun
 from kesher.automation.services import rule_create, rule_webhook_regenerate
+from kesher.automation.wizards import wizard_create
 from kesher.platform.testing.matrix import (
     Verb,
     not_allowed,
@@ -16,6 +18,7 @@ from kesher.platform.testing.matrix import (
     register_records,
     register_route,
     register_setup,
+    signed_in,
 )
 
 AREA = "automation"
@@ -229,6 +232,193 @@ register_route(
     "api",
     f"/api/v1/process-templates/{INSTALL}",
     Verb("POST", _administrators, writes=_onboarding_installed),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHER_VERBS)),
+    api=True,
+)
+
+
+# --- buttons and wizards (decision 0108) ------------------------------------------------------
+# Defining them is the administrators' (no role is granted the two entities); pressing a button
+# takes the right to change its records, using a wizard the right to add every step's records.
+
+
+STEPS = [{"entity": "accounts", "title_he": "לקוח", "fields": ["name"]}]
+
+
+def _manual_rule(world):
+    """The rule every matrix button runs, made once."""
+    try:
+        return world["rule"]
+    except KeyError:
+        world["rule"] = rule_create(
+            actor=world.users["admin"],
+            data={
+                "name": "Matrix manual rule",
+                "entity": "accounts",
+                "trigger_kind": "manual",
+                "actions": [{"type": "add_tag", "tag": "pressed"}],
+            },
+        )
+        return world["rule"]
+
+
+register_records(
+    "automation-buttons",
+    make=lambda world, side: button_create(
+        actor=world.users["admin"],
+        data={
+            "label_he": f"Matrix button {side}",
+            "entity": "accounts",
+            "rule": _manual_rule(world),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "label_he": marker,
+        "entity": "accounts",
+        "rule": _manual_rule(world).pk,
+        "on_record": True,
+        "on_list": False,
+        "condition": "",
+        "questions": "[]",
+        "enabled": True,
+        "order": 10,
+    },
+    marker_field="label_he",
+)
+register_records(
+    "automation-wizards",
+    make=lambda world, side: wizard_create(
+        actor=world.users["admin"], data={"name_he": f"Matrix wizard {side}", "steps": STEPS}
+    ),
+    values=lambda world, marker, record: {
+        "name_he": marker,
+        "steps": json.dumps(STEPS),
+        "enabled": True,
+        "order": 10,
+    },
+    marker_field="name_he",
+)
+
+
+@register_setup
+def _buttons(world):
+    world["button"] = button_create(
+        actor=world.users["admin"],
+        data={"label_he": "Matrix press", "entity": "accounts", "rule": _manual_rule(world)},
+    )
+    world["job"] = button_press(
+        world["button"],
+        actor=world.users["admin"],
+        ids=[world.record("accounts", "rep1").pk],
+    )
+    world["wizard"] = wizard_create(
+        actor=world.users["admin"], data={"name_he": "Matrix steps", "steps": STEPS}
+    )
+
+
+def _pressed(world, principal, marker):
+    """The press made a job, and a run only for the record the presser may see."""
+    job = ButtonJob.objects.filter(actor=world.user(principal)).order_by("-pk").first()
+    if job is None or job.pk == world["job"].pk:
+        return False
+    account = world.record("accounts", "rep1")
+    made = sorted(job.runs.values_list("record_id", flat=True))
+    wanted = [account.pk] if world.sees(principal, account) else []
+    return True if made == wanted else f"runs for {made}, expected {wanted}"
+
+
+def _press_data(world, marker):
+    return {"ids": [world.record("accounts", "rep1").pk]}
+
+
+def _account_named(world, principal, marker):
+    from kesher.customers.models import Account
+
+    return Account.objects.filter(name=marker).exists()
+
+
+def _own_job(world, principal):
+    from kesher.platform import access
+    from kesher.platform.testing.matrix import Outcome
+
+    if not world.signed_in(principal):
+        return Outcome.SIGN_IN
+    user = world.user(principal)
+    return Outcome.ALLOW if access.is_admin(user) else Outcome.NOT_FOUND
+
+
+PRESS = permitted("accounts", "change")
+START = permitted("accounts", "add")
+register_route(
+    "buttons",
+    lambda world: (
+        f"/automation/buttons/{world['button'].pk}/press/?ids={world.record('accounts', 'rep1').pk}"
+    ),
+    Verb("GET", PRESS),
+    Verb("POST", PRESS, data=_press_data, writes=_pressed),
+    *(Verb(m, not_allowed()) for m in OTHER_VERBS),
+)
+register_route(
+    "buttons",
+    lambda world: f"/automation/button-jobs/{world['job'].pk}/",
+    Verb("GET", _own_job),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHER_VERBS)),
+)
+register_route(
+    "buttons",
+    "/automation/wizards/",
+    Verb("GET", signed_in),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHER_VERBS)),
+)
+register_route(
+    "buttons",
+    lambda world: f"/automation/wizards/{world['wizard'].pk}/",
+    Verb("GET", START),
+    Verb(
+        "POST",
+        START,
+        data=lambda world, marker: {"name": marker, "move": "next"},
+        writes=_account_named,
+    ),
+    *(Verb(m, not_allowed()) for m in OTHER_VERBS),
+)
+register_route(
+    "buttons-api",
+    "/api/v1/record-buttons/?entity=accounts",
+    Verb("GET", signed_in),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHER_VERBS)),
+    api=True,
+)
+register_route(
+    "buttons-api",
+    lambda world: f"/api/v1/record-buttons/{world['button'].pk}/press/",
+    Verb("POST", PRESS, data=_press_data, writes=_pressed),
+    *(Verb(m, not_allowed()) for m in ("GET", *OTHER_VERBS)),
+    api=True,
+)
+register_route(
+    "buttons-api",
+    lambda world: f"/api/v1/button-jobs/{world['job'].pk}/",
+    Verb("GET", _own_job),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHER_VERBS)),
+    api=True,
+)
+register_route(
+    "buttons-api",
+    "/api/v1/record-wizards/",
+    Verb("GET", signed_in),
+    *(Verb(m, not_allowed()) for m in ("POST", *OTHER_VERBS)),
+    api=True,
+)
+register_route(
+    "buttons-api",
+    lambda world: f"/api/v1/record-wizards/{world['wizard'].pk}/finish/",
+    Verb(
+        "POST",
+        START,
+        data=lambda world, marker: {"steps": [{"name": marker}]},
+        writes=_account_named,
+    ),
     *(Verb(m, not_allowed()) for m in ("GET", *OTHER_VERBS)),
     api=True,
 )

@@ -107,6 +107,8 @@ def entity_list(request, key):
         "table": table,
         "can_add": can(request.user, key, "add"),
         "can_bulk": table.selectable,
+        # What other apps add beside the bulk action, on the chosen rows (a button, 0108).
+        "list_actions": _panels(entity, "list") if table.selectable else [],
         "saved_views": saved_view_queryset(request.user).filter(entity=key),
         "is_admin": is_admin(request.user),
         # Called by the template when it draws the whole page; an htmx request for the
