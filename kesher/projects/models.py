@@ -33,6 +33,15 @@ __all__ = [
 MINUTES_PER_DAY = 24 * 60
 
 
+def UNBILL(collector, field, sub_objs, using):
+    """A draft invoice deleted gives its hours back: they are approved and unbilled again, in
+    the delete's own transaction (decision 0106)."""
+    collector.add_field_update(field, None, sub_objs)
+    collector.add_field_update(
+        TimeEntry._meta.get_field("state"), TimeEntry.State.APPROVED, sub_objs
+    )
+
+
 class ProjectQuerySet(EntityQuerySet):
     def visible_to(self, user):
         """The projects the user's grant reaches, and those he is on the team of: a team
@@ -207,6 +216,11 @@ class TimeEntry(KesherModel):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         APPROVED = "approved", _("Approved")
+        # Invoiced: on a line of a draft or issued tax invoice (decision 0106).
+        BILLED = "billed", _("Billed")
+
+    # Approved hours, billed or not: what payroll pays and what the project's value counts.
+    APPROVED_STATES = (State.APPROVED, State.BILLED)
 
     user = owner_fk("time_entries", _("employee"), db_index=False)
     date = models.DateField(_("date"))
@@ -252,6 +266,15 @@ class TimeEntry(KesherModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    invoice_line = models.ForeignKey(
+        "billing.InvoiceLine",
+        verbose_name=_("invoice line"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=UNBILL,
+        related_name="time_entries",
+    )
 
     objects = TimeEntryQuerySet.as_manager()
 

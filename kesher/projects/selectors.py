@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 HOUR = Decimal(60)
-_RANK = {"": 0, "draft": 1, "submitted": 2, "approved": 3}
+_RANK = {"": 0, "draft": 1, "submitted": 2, "approved": 3, "billed": 4}
 
 
 def hours(minutes: int | None) -> Decimal:
@@ -108,7 +108,9 @@ def timesheet(user, week: datetime.date) -> Timesheet:
     day_totals = [0] * 7
     for row in rows.values():
         for i, cell in enumerate(row.cells):
-            cell["locked"] = cell["state"] in ("submitted", "approved") or cell.get("count", 0) > 1
+            cell["locked"] = (
+                cell["state"] in ("submitted", "approved", "billed") or cell.get("count", 0) > 1
+            )
             row.total += cell["minutes"]
             day_totals[i] += cell["minutes"]
     return Timesheet(
@@ -119,7 +121,7 @@ def timesheet(user, week: datetime.date) -> Timesheet:
         total=sum(day_totals),
         drafts=counts["draft"],
         submitted=counts["submitted"],
-        approved=counts["approved"],
+        approved=counts["approved"] + counts["billed"],
     )
 
 
@@ -188,7 +190,7 @@ def project_burn(project: Project) -> Burn:
     """Hours reported on the project and its sub-projects' direct hours against its budget."""
     sums = TimeEntry.objects.filter(project=project).aggregate(
         reported=Sum("minutes"),
-        approved=Sum("minutes", filter=Q(state=TimeEntry.State.APPROVED)),
+        approved=Sum("minutes", filter=Q(state__in=TimeEntry.APPROVED_STATES)),
         billable=Sum("minutes", filter=Q(billable=True)),
     )
     return Burn(

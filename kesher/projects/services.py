@@ -45,8 +45,10 @@ def week_start(day: datetime.date) -> datetime.date:
 
 
 def entry_locked_reason(instance) -> str | None:
-    """Why a time entry may not be changed: it was submitted or approved (REQ PR-2)."""
+    """Why a time entry may not be changed: it was submitted, approved or billed (REQ PR-2)."""
     if isinstance(instance, TimeEntry) and instance.state != TimeEntry.State.DRAFT:
+        if instance.state == TimeEntry.State.BILLED:
+            return _("Billed hours are locked: they are on an invoice.")
         if instance.state == TimeEntry.State.APPROVED:
             return _("Approved hours are locked.")
         return _("Submitted hours are not changed; ask the project manager to return them.")
