@@ -15,7 +15,7 @@ from kesher.catalogue.tests.factories import make_product
 from kesher.customers.tests.factories import make_account
 from kesher.platform.records.services import record_create, record_delete, record_update
 from kesher.projects.invoicing import invoice_hours
-from kesher.projects.models import TimeEntry
+from kesher.projects.models import RateCard, TimeEntry
 from kesher.projects.services import entries_approve, week_submit
 from kesher.projects.tests.factories import make_project, report
 
@@ -57,19 +57,19 @@ def test_approved_hours_become_a_draft_invoice_per_customer_and_are_locked(users
     assert len(documents) == 2
     assert {d.account_id for d in documents} == {p.account_id for p in projects}
     document = next(d for d in documents if d.account_id == projects[0].account_id)
-    assert document.kind == "tax_invoice" and document.status == TaxDocument.Status.DRAFT
+    assert document.kind == "tax_invoice"
+    assert document.status == TaxDocument.Status.DRAFT
     lines = list(document.lines.order_by("position"))
     # By date: the manager's Sunday, then the rep's Tuesday; the Monday was not billable.
     assert [line.quantity for line in lines] == [Decimal("1.500"), Decimal("0.833")]
     assert [line.net for line in lines] == [Decimal("450.00"), Decimal("250.00")]
-    assert lines[0].name.startswith("01/11/2026 · ") and lines[0].name.endswith("ניתוח דרישות")
+    assert lines[0].name.startswith("01/11/2026 · ")
+    assert lines[0].name.endswith("ניתוח דרישות")
     assert document.net == Decimal("700.00")
     assert document.vat == sum(line.vat for line in lines)
     billed = TimeEntry.objects.filter(state=TimeEntry.State.BILLED)
     assert billed.count() == 4
-    assert set(billed.values_list("invoice_line__document", flat=True)) == {
-        d.pk for d in documents
-    }
+    assert set(billed.values_list("invoice_line__document", flat=True)) == {d.pk for d in documents}
     entry = billed.first()
     with pytest.raises(ValidationError, match="Billed hours"):
         record_update(entry, actor=pm, data={"minutes": 10})
@@ -92,8 +92,6 @@ def test_the_choice_narrows_by_customer_and_dates_and_an_unpriced_hour_refuses(u
     )
     assert document.account_id == projects[1].account_id
     assert document.lines.count() == 1
-    from kesher.projects.models import RateCard
-
     RateCard.objects.all().delete()
     with pytest.raises(ValidationError, match="no rate card"):
         invoice_hours(actor=pm, product=product)
@@ -102,7 +100,7 @@ def test_the_choice_narrows_by_customer_and_dates_and_an_unpriced_hour_refuses(u
 
 @pytest.mark.django_db
 def test_deleting_the_draft_gives_the_hours_back(users):
-    projects, product = _week_of_hours(users)
+    _projects, product = _week_of_hours(users)
     pm = users["manager"]
     (document,) = invoice_hours(actor=pm, product=product)
     record_delete(document, actor=users["admin"])
@@ -113,9 +111,7 @@ def test_deleting_the_draft_gives_the_hours_back(users):
 
 
 @pytest.mark.django_db
-def test_the_page_and_the_api_invoice_and_refuse_with_a_translated_400(
-    users, client_for, api_for
-):
+def test_the_page_and_the_api_invoice_and_refuse_with_a_translated_400(users, client_for, api_for):
     projects, product = _week_of_hours(users, customers=2)
     pm = users["manager"]
     page = client_for(pm)
@@ -131,8 +127,10 @@ def test_the_page_and_the_api_invoice_and_refuse_with_a_translated_400(
     )
     assert response.status_code == 201, response.content
     (made,) = response.json()
-    assert made["account"] == projects[1].account_id and made["lines"] == 2
-    assert made["net"] == "700.00" and made["status"] == "draft"
+    assert made["account"] == projects[1].account_id
+    assert made["lines"] == 2
+    assert made["net"] == "700.00"
+    assert made["status"] == "draft"
     response = api_for(pm, "he").post(
         "/api/v1/time-entries/invoice/", {"product": product.pk}, format="json"
     )
@@ -181,4 +179,5 @@ def test_two_managers_invoicing_at_once_bill_each_hour_once(users):
     assert InvoiceLine.objects.count() == 6
     assert len(set(billable.values_list("invoice_line", flat=True))) == 6
     # The first takes every hour (three customers, three drafts); the second finds none left.
-    assert len(made) == 3 and len(refused) == 1
+    assert len(made) == 3
+    assert len(refused) == 1
