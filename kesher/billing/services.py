@@ -44,7 +44,7 @@ from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry
 from kesher.platform.records.audit import register_fact
 from kesher.platform.records.inserts import (
-    insert_new,
+    insert_rows,
     insert_statement,
     run_together,
     update_statement,
@@ -341,21 +341,38 @@ def tax_invoice_from(
 
 
 @transaction.atomic
-def invoice_of_lines(
-    *, actor, data: dict, lines: list[dict]
-) -> tuple[TaxDocument, list[InvoiceLine]]:
+def invoice_of_lines(*, actor, data: dict, lines: list[dict]) -> tuple[TaxDocument, list[int]]:
     """A draft tax invoice of lines priced elsewhere — approved hours at their rate cards
     (``kesher.projects.invoicing``, decision 0106). Each line gives its ``product``, ``name``,
     ``quantity``, ``unit_price`` and ``net`` (the amount, already rounded); VAT is taken by its
     product's category on the document's date (and again when it is issued), the totals are
-    the lines' sums. Returns the draft and its lines (with their ids) in the order given, for
-    the caller to link to."""
+    the lines' sums. Returns the draft and its lines' ids in the order given, for the caller
+    to link to."""
     if not lines:
         _refuse(_("Add at least one line before issuing."), "lines")
     document = document_create(actor=actor, data={"kind": DocumentKind.TAX_INVOICE, **data})
     rates = _vat_rates({line["product"] for line in lines}, document.doc_date)
     exchange = _rate_on(document)
+    meta = InvoiceLine._meta
+    # The values every line shares, prepared once by their fields.
+    shared = {
+        name: meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in (
+            ("sku", ""),
+            ("period", ""),
+            ("addons", []),
+            ("optional", False),
+            ("source", ""),
+            ("rule_discount_percent", ZERO),
+            ("discount_percent", ZERO),
+            ("discount", ZERO),
+            ("over_limit", False),
+        )
+    }
+    names = ["document", "position", "product", "name", "quantity", "unit_price", "gross", "net"]
+    names += ["vat_rate", "vat", "total", "net_ils", "vat_ils", "total_ils", *shared]
     rows = []
+    totals = dict.fromkeys(SUMS, ZERO)
     for position, line in enumerate(lines, start=1):
         rate = rates.get(line["product"])
         if rate is None:
@@ -364,31 +381,33 @@ def invoice_of_lines(
         vat = _round(net * rate / 100)
         net_ils = _round(net * exchange)
         vat_ils = _round(net_ils * rate / 100)
+        amounts = {
+            "gross": net,
+            "net": net,
+            "vat": vat,
+            "total": net + vat,
+            "net_ils": net_ils,
+            "vat_ils": vat_ils,
+            "total_ils": net_ils + vat_ils,
+        }
+        for name, amount in amounts.items():
+            totals[name] += amount
+        # Decimals, integers and text as the database takes them (no field to ask per value):
+        # a month's hours are thousands of lines (bench/projects.py).
         rows.append(
-            InvoiceLine(
-                document_id=document.pk,
-                position=position,
-                product_id=line["product"],
-                name=line["name"][:300],
-                quantity=line["quantity"],
-                unit_price=line["unit_price"],
-                gross=net,
-                net=net,
-                vat_rate=rate,
-                vat=vat,
-                total=net + vat,
-                net_ils=net_ils,
-                vat_ils=vat_ils,
-                total_ils=net_ils + vat_ils,
+            (
+                *(document.pk, position, line["product"], line["name"][:300], line["quantity"]),
+                *(line["unit_price"], net, net, rate, vat, net + vat, net_ils, vat_ils),
+                *(net_ils + vat_ils, *shared.values()),
             )
         )
-    # The rows as the database takes them (COPY on PostgreSQL): an invoice of a month's hours
-    # has thousands of lines (bench/projects.py).
-    insert_new(InvoiceLine, rows)
-    _store_totals(document, rows)
+    ids = insert_rows(InvoiceLine, [meta.get_field(name).column for name in names], rows)
+    for name, total in totals.items():
+        setattr(document, name, total)
+    document.cost = ZERO
     document.exchange_rate = exchange
     document.save(update_fields=[*SUMS, "cost", "exchange_rate"])
-    return document, rows
+    return document, ids
 
 
 # What a credit note takes of a line: its quantity and every amount, so what is left of the

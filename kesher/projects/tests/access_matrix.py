@@ -232,3 +232,14 @@ register_route(
     api=True,
     what="invoice the approved hours",
 )
+
+register_records(
+    "project-templates",
+    make=lambda world, side: record_create(
+        "project-templates",
+        actor=world.users["admin"],
+        data={"name": f"{SEARCH_WORD} template {side}", "phases": "אפיון\nהטמעה"},
+    ),
+    values=lambda world, marker, record: {"name": marker, "phases": "הדרכה"},
+    marker_field="name",
+)
