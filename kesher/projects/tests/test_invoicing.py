@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 
 from kesher.billing.models import InvoiceLine, TaxDocument
 from kesher.catalogue.tests.factories import make_product
@@ -20,6 +21,13 @@ from kesher.projects.services import entries_approve, week_submit
 from kesher.projects.tests.factories import make_project, report
 
 SUNDAY = datetime.date(2026, 11, 1)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' messages read in English here; the API test asks for Hebrew itself."""
+    with translation.override("en"):
+        yield
 
 
 def _week_of_hours(users, *, customers=1):
