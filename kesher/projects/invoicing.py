@@ -209,7 +209,7 @@ def _mark_billed(links: list[tuple[int, int, str]], *, actor) -> None:
             cursor.execute(
                 f"UPDATE {table} SET state = %s, invoice_line_id = v.line, "  # noqa: S608
                 f"version = {table}.version + 1, updated_at = %s "
-                f"FROM (SELECT column1 AS id, column2 AS line FROM (VALUES {pairs})) AS v "
+                f"FROM (SELECT column1 AS id, column2 AS line FROM (VALUES {pairs}) AS pairs) AS v "
                 f"WHERE {table}.id = v.id",
                 [state, now, *(value for link in chunk for value in link[:2])],
             )
