@@ -43,7 +43,12 @@ from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRat
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry
 from kesher.platform.records.audit import register_fact
-from kesher.platform.records.inserts import insert_statement, run_together, update_statement
+from kesher.platform.records.inserts import (
+    insert_rows,
+    insert_statement,
+    run_together,
+    update_statement,
+)
 from kesher.platform.records.services import (
     audit_statement,
     record_create,
@@ -69,6 +74,7 @@ __all__ = [
     "document_printed",
     "document_set_payments",
     "document_update",
+    "invoice_of_lines",
     "needs_allocation",
     "receipt_for",
     "register_issue_hook",
@@ -334,6 +340,76 @@ def tax_invoice_from(
     )
 
 
+@transaction.atomic
+def invoice_of_lines(*, actor, data: dict, lines: list[dict]) -> tuple[TaxDocument, list[int]]:
+    """A draft tax invoice of lines priced elsewhere — approved hours at their rate cards
+    (``kesher.projects.invoicing``, decision 0106). Each line gives its ``product``, ``name``,
+    ``quantity``, ``unit_price`` and ``net`` (the amount, already rounded); VAT is taken by its
+    product's category on the document's date (and again when it is issued), the totals are
+    the lines' sums. Returns the draft and its lines' ids in the order given, for the caller
+    to link to."""
+    if not lines:
+        _refuse(_("Add at least one line before issuing."), "lines")
+    document = document_create(actor=actor, data={"kind": DocumentKind.TAX_INVOICE, **data})
+    rates = _vat_rates({line["product"] for line in lines}, document.doc_date)
+    exchange = _rate_on(document)
+    meta = InvoiceLine._meta
+    # The values every line shares, prepared once by their fields.
+    shared = {
+        name: meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in (
+            ("sku", ""),
+            ("period", ""),
+            ("addons", []),
+            ("optional", False),
+            ("source", ""),
+            ("rule_discount_percent", ZERO),
+            ("discount_percent", ZERO),
+            ("discount", ZERO),
+            ("over_limit", False),
+        )
+    }
+    names = ["document", "position", "product", "name", "quantity", "unit_price", "gross", "net"]
+    names += ["vat_rate", "vat", "total", "net_ils", "vat_ils", "total_ils", *shared]
+    rows = []
+    totals = dict.fromkeys(SUMS, ZERO)
+    for position, line in enumerate(lines, start=1):
+        rate = rates.get(line["product"])
+        if rate is None:
+            _refuse(_("Line %(n)s: no VAT rate on the document's date.") % {"n": position})
+        net = line["net"]
+        vat = _round(net * rate / 100)
+        net_ils = _round(net * exchange)
+        vat_ils = _round(net_ils * rate / 100)
+        amounts = {
+            "gross": net,
+            "net": net,
+            "vat": vat,
+            "total": net + vat,
+            "net_ils": net_ils,
+            "vat_ils": vat_ils,
+            "total_ils": net_ils + vat_ils,
+        }
+        for name, amount in amounts.items():
+            totals[name] += amount
+        # Decimals, integers and text as the database takes them (no field to ask per value):
+        # a month's hours are thousands of lines (bench/projects.py).
+        rows.append(
+            (
+                *(document.pk, position, line["product"], line["name"][:300], line["quantity"]),
+                *(line["unit_price"], net, net, rate, vat, net + vat, net_ils, vat_ils),
+                *(net_ils + vat_ils, *shared.values()),
+            )
+        )
+    ids = insert_rows(InvoiceLine, [meta.get_field(name).column for name in names], rows)
+    for name, total in totals.items():
+        setattr(document, name, total)
+    document.cost = ZERO
+    document.exchange_rate = exchange
+    document.save(update_fields=[*SUMS, "cost", "exchange_rate"])
+    return document, ids
+
+
 # What a credit note takes of a line: its quantity and every amount, so what is left of the
 # line is the line less what its credit notes took, to the agora.
 CREDITED = ("quantity", *SUMS)
@@ -583,6 +659,23 @@ def _rate_on(document: TaxDocument) -> Decimal:
     return rate
 
 
+def _vat_rates(products: set[int], day) -> dict[int, Decimal]:
+    """Each product's VAT rate on ``day``: the rate of its category in force then."""
+    categories = dict(Product.objects.filter(pk__in=products).values_list("pk", "vat_category_id"))
+    by_category: dict[int, Decimal] = {}
+    for category, rate in (
+        VatRate.objects.filter(category__in=set(categories.values()), valid_from__lte=day)
+        .order_by("category", "-valid_from")
+        .values_list("category", "rate")
+    ):
+        by_category.setdefault(category, rate)
+    return {
+        product: by_category[category]
+        for product, category in categories.items()
+        if category in by_category
+    }
+
+
 def _apply_vat_by_date(document: TaxDocument) -> list[InvoiceLine]:
     """Each line's VAT at the rate of its product's category on the document's date (VAT is
     due by that date, ISRAEL.md), its shekel amounts at the date's rate, rounded per line as
@@ -590,24 +683,11 @@ def _apply_vat_by_date(document: TaxDocument) -> list[InvoiceLine]:
     lines = list(document.lines.all())
     if not lines:
         return lines
-    categories = dict(
-        Product.objects.filter(pk__in={line.product_id for line in lines}).values_list(
-            "pk", "vat_category_id"
-        )
-    )
-    rates: dict[int, Decimal] = {}
-    for category, rate in (
-        VatRate.objects.filter(
-            category__in=set(categories.values()), valid_from__lte=document.doc_date
-        )
-        .order_by("category", "-valid_from")
-        .values_list("category", "rate")
-    ):
-        rates.setdefault(category, rate)
+    rates = _vat_rates({line.product_id for line in lines}, document.doc_date)
     exchange = _rate_on(document)
     rows = []
     for line in lines:
-        rate = rates.get(categories.get(line.product_id))
+        rate = rates.get(line.product_id)
         if rate is None:
             _refuse(_("Line %(n)s: no VAT rate on the document's date.") % {"n": line.position})
         line.vat_rate = rate

@@ -1,7 +1,8 @@
 """The demo's projects and hours (issue 20): an implementation project with a sub-project and a
 maintenance retainer, their teams and roles, the team's monthly targets, a ticket of the
-implementation, and the last weeks of hours — two weeks ago approved, last week waiting for the
-project managers' approval, this week in draft up to today.
+implementation, and the last weeks of hours — two weeks ago approved (the implementation's
+invoiced as a draft tax invoice), last week waiting for the project managers' approval, this
+week in draft up to today.
 
 Everything goes through the projects' services with the employee or the manager as the actor,
 relative to the day the demo is loaded, so the timesheet and the approvals look alive.
@@ -14,9 +15,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from kesher.catalogue.models import Product
 from kesher.org.models import User
 from kesher.platform.models import Choice
 from kesher.platform.records.services import record_create
+from kesher.projects.invoicing import invoice_hours
 from kesher.projects.models import TimeEntry
 from kesher.projects.services import entries_approve, timesheet_save, week_start, week_submit
 from kesher.service.models import Ticket
@@ -180,3 +183,7 @@ def create_projects(users: dict[str, User]) -> None:
                     ).values_list("pk", flat=True)
                 )
                 entries_approve(actor=users[manager], ids=ids)
+    # The implementation's approved week becomes a draft tax invoice (REQ PR-4, decision 0106).
+    hour = Product.objects.filter(sku="TRN-HR").first()
+    if hour is not None:
+        invoice_hours(actor=users["moshe"], product=hour, project=projects["crm"])

@@ -77,7 +77,7 @@ def project_value(project: Project) -> Value:
     """The billable value of the project's approved billable hours (three queries)."""
     entries = list(
         TimeEntry.objects.filter(
-            project=project, state=TimeEntry.State.APPROVED, billable=True
+            project=project, state__in=TimeEntry.APPROVED_STATES, billable=True
         ).values_list("pk", "user_id", "date", "minutes")
     )
     roles = dict(

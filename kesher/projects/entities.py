@@ -11,6 +11,7 @@ from kesher.projects.models import (
     PayrollRule,
     Project,
     ProjectMember,
+    ProjectTemplate,
     RateCard,
     TimeEntry,
     WorkTarget,
@@ -292,5 +293,46 @@ allocations = register(
         owner_field="user",
         custom_fields=False,
         api_example={"project": 7, "user": 4, "week": "2026-01-04", "hours": "16.00"},
+    )
+)
+
+project_templates = register(
+    Entity(
+        key="project-templates",
+        model=ProjectTemplate,
+        label=_("project template"),
+        label_plural=_("Project templates"),
+        icon="▤",
+        nav_order=985,
+        list_columns=("name", "stage", "billing_mode", "budget_hours"),
+        form_fields=(
+            "name",
+            "phases",
+            "task_templates",
+            "stage",
+            "billing_mode",
+            "budget_hours",
+            "description",
+        ),
+        sections=(
+            Section(_("Project template"), ("name", "stage", "billing_mode", "budget_hours")),
+            Section(_("Phases and tasks"), ("phases", "task_templates")),
+            Section(_("Description"), ("description",)),
+        ),
+        search_words=("name",),
+        filter_fields=("stage", "billing_mode"),
+        ordering_fields=("name", "id"),
+        default_ordering=("name", "id"),
+        select_related=("stage", "billing_mode"),
+        owner_field=None,
+        choice_lists={"stage": "project_stage", "billing_mode": "project_billing_mode"},
+        custom_fields=False,
+        api_example={
+            "name": "הטמעת מערכת",
+            "phases": "אפיון\nהטמעה\nהדרכה",
+            "task_templates": [4],
+            "billing_mode": 112,
+            "budget_hours": "120.00",
+        },
     )
 )

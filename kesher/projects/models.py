@@ -25,12 +25,22 @@ __all__ = [
     "PayrollRule",
     "Project",
     "ProjectMember",
+    "ProjectTemplate",
     "RateCard",
     "TimeEntry",
     "WorkTarget",
 ]
 
 MINUTES_PER_DAY = 24 * 60
+
+
+def UNBILL(collector, field, sub_objs, using):
+    """A draft invoice deleted gives its hours back: they are approved and unbilled again, in
+    the delete's own transaction (decision 0106)."""
+    collector.add_field_update(field, None, sub_objs)
+    collector.add_field_update(
+        TimeEntry._meta.get_field("state"), TimeEntry.State.APPROVED, sub_objs
+    )
 
 
 class ProjectQuerySet(EntityQuerySet):
@@ -107,6 +117,15 @@ class Project(KesherModel):
         )
     )
     description = models.TextField(_("description"), blank=True)
+    template = models.ForeignKey(
+        "ProjectTemplate",
+        verbose_name=_("made from template"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="projects",
+    )
 
     objects = ProjectQuerySet.as_manager()
 
@@ -207,6 +226,11 @@ class TimeEntry(KesherModel):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         APPROVED = "approved", _("Approved")
+        # Invoiced: on a line of a draft or issued tax invoice (decision 0106).
+        BILLED = "billed", _("Billed")
+
+    # Approved hours, billed or not: what payroll pays and what the project's value counts.
+    APPROVED_STATES = (State.APPROVED, State.BILLED)
 
     user = owner_fk("time_entries", _("employee"), db_index=False)
     date = models.DateField(_("date"))
@@ -252,6 +276,15 @@ class TimeEntry(KesherModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    invoice_line = models.ForeignKey(
+        "billing.InvoiceLine",
+        verbose_name=_("invoice line"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=UNBILL,
+        related_name="time_entries",
+    )
 
     objects = TimeEntryQuerySet.as_manager()
 
@@ -440,3 +473,45 @@ class Allocation(KesherModel):
         # Python's weekday(): Sunday is 6.
         if self.week and self.week.weekday() != 6:
             raise ValidationError({"week": _("Choose the Sunday that starts the week.")})
+
+
+class ProjectTemplate(KesherModel):
+    """How a project of a kind starts (REQ PR-1; decision 0106): its phases as sub-projects,
+    the tasks made about it from task templates, its billing mode and budget in hours. The
+    automation action "create a project from a template" makes one when a deal is won."""
+
+    name = models.CharField(_("name"), max_length=200)
+    phases = models.TextField(
+        _("phases"),
+        blank=True,
+        help_text=_("One per line: each becomes a sub-project of the new project."),
+    )
+    task_templates = models.ManyToManyField(
+        "activities.TaskTemplate",
+        verbose_name=_("task templates"),
+        blank=True,
+        related_name="+",
+        help_text=_("Each makes a task about the new project."),
+    )
+    stage = choice_fk("project_stage", _("stage"))
+    billing_mode = choice_fk("project_billing_mode", _("billing mode"))
+    budget_hours = models.DecimalField(
+        _("budget (hours)"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("project template")
+        verbose_name_plural = _("project templates")
+
+    def __str__(self):
+        return self.name
+
+    def phase_names(self) -> list[str]:
+        return [line.strip()[:200] for line in self.phases.splitlines() if line.strip()]

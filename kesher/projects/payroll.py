@@ -80,7 +80,7 @@ def payroll_month(user, month: datetime.date) -> list[PayRow]:
     week = WorkWeek()
     per_day = (
         TimeEntry.objects.visible_to(user)
-        .filter(state=TimeEntry.State.APPROVED, date__range=(first, last))
+        .filter(state__in=TimeEntry.APPROVED_STATES, date__range=(first, last))
         .values("user_id", "date")
         .annotate(minutes=Sum("minutes"))
         .order_by("user_id", "date")

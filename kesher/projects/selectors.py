@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 HOUR = Decimal(60)
-_RANK = {"": 0, "draft": 1, "submitted": 2, "approved": 3}
+_RANK = {"": 0, "draft": 1, "submitted": 2, "approved": 3, "billed": 4}
 
 
 def hours(minutes: int | None) -> Decimal:
@@ -86,6 +86,7 @@ def timesheet(user, week: datetime.date) -> Timesheet:
             )
         )
         .select_related("account")
+        .only("name", "code", "account__name")
         .distinct()
         .order_by("name", "id")
     )
@@ -108,7 +109,9 @@ def timesheet(user, week: datetime.date) -> Timesheet:
     day_totals = [0] * 7
     for row in rows.values():
         for i, cell in enumerate(row.cells):
-            cell["locked"] = cell["state"] in ("submitted", "approved") or cell.get("count", 0) > 1
+            cell["locked"] = (
+                cell["state"] in ("submitted", "approved", "billed") or cell.get("count", 0) > 1
+            )
             row.total += cell["minutes"]
             day_totals[i] += cell["minutes"]
     return Timesheet(
@@ -119,7 +122,7 @@ def timesheet(user, week: datetime.date) -> Timesheet:
         total=sum(day_totals),
         drafts=counts["draft"],
         submitted=counts["submitted"],
-        approved=counts["approved"],
+        approved=counts["approved"] + counts["billed"],
     )
 
 
@@ -188,7 +191,7 @@ def project_burn(project: Project) -> Burn:
     """Hours reported on the project and its sub-projects' direct hours against its budget."""
     sums = TimeEntry.objects.filter(project=project).aggregate(
         reported=Sum("minutes"),
-        approved=Sum("minutes", filter=Q(state=TimeEntry.State.APPROVED)),
+        approved=Sum("minutes", filter=Q(state__in=TimeEntry.APPROVED_STATES)),
         billable=Sum("minutes", filter=Q(billable=True)),
     )
     return Burn(
@@ -199,14 +202,21 @@ def project_burn(project: Project) -> Burn:
     )
 
 
+QUEUE_COLUMNS = (
+    *("date", "minutes", "description", "billable", "state", "user", "project"),
+    *("user__first_name", "user__last_name", "user__username", "project__name", "project__code"),
+)
+
+
 def approval_queue(user):
     """The submitted hours waiting for the user's decision: those of the projects he manages
     (an administrator: all), oldest first."""
     qs = TimeEntry.objects.filter(state=TimeEntry.State.SUBMITTED)
     if not is_admin(user):
         qs = qs.filter(project__owner=user)
+    # Only what the list shows: hydrating whole rows of four tables cost more than the query.
     return list(
-        qs.select_related("user", "project", "task", "ticket").order_by("user_id", "date", "id")
+        qs.select_related("user", "project").only(*QUEUE_COLUMNS).order_by("user_id", "date", "id")
     )
 
 

@@ -22,7 +22,7 @@ from kesher.platform.records.services import (
     record_update,
     write_audit,
 )
-from kesher.projects.models import Project, TimeEntry
+from kesher.projects.models import Project, ProjectTemplate, TimeEntry
 
 __all__ = [
     "entries_approve",
@@ -31,6 +31,7 @@ __all__ = [
     "entry_locked_reason",
     "may_report_on",
     "project_delete",
+    "project_from_template",
     "time_entry_create",
     "time_entry_update",
     "timesheet_save",
@@ -45,8 +46,10 @@ def week_start(day: datetime.date) -> datetime.date:
 
 
 def entry_locked_reason(instance) -> str | None:
-    """Why a time entry may not be changed: it was submitted or approved (REQ PR-2)."""
+    """Why a time entry may not be changed: it was submitted, approved or billed (REQ PR-2)."""
     if isinstance(instance, TimeEntry) and instance.state != TimeEntry.State.DRAFT:
+        if instance.state == TimeEntry.State.BILLED:
+            return _("Billed hours are locked: they are on an invoice.")
         if instance.state == TimeEntry.State.APPROVED:
             return _("Approved hours are locked.")
         return _("Submitted hours are not changed; ask the project manager to return them.")
@@ -236,3 +239,45 @@ def entries_approve(*, actor, ids) -> int:
 def entries_return(*, actor, ids) -> int:
     """The project manager returns submitted hours to the employee to correct."""
     return _set_state(_managed_submitted(actor, ids), TimeEntry.State.DRAFT, actor=actor)
+
+
+@transaction.atomic
+def project_from_template(template: ProjectTemplate, *, opportunity, actor=None) -> Project:
+    """A won deal's project as its template says (REQ PR-1; decision 0106): named after the
+    deal, of its customer, managed by its owner, from today; a sub-project per phase and a
+    task about it per task template. Once per deal and template: the deal's row is locked and
+    the project made from it before is returned again."""
+    from kesher.activities.task_templates import task_from_template
+    from kesher.sales.models import Opportunity
+
+    Opportunity._base_manager.select_for_update().filter(pk=opportunity.pk).first()
+    made = Project._base_manager.filter(opportunity=opportunity, template=template).first()
+    if made is not None:
+        return made
+    if opportunity.account_id is None:
+        raise ValidationError(_("The deal has no customer to make a project for."))
+    common = {
+        "account": opportunity.account,
+        "owner": opportunity.owner,
+        "stage": template.stage,
+        "billing_mode": template.billing_mode,
+        "start_date": timezone.localdate(),
+    }
+    project = record_create(
+        "projects",
+        actor=actor,
+        data={
+            **common,
+            "name": opportunity.name[:200],
+            "opportunity": opportunity,
+            "budget_hours": template.budget_hours,
+            "description": template.description,
+        },
+    )
+    Project._base_manager.filter(pk=project.pk).update(template=template)
+    project.template = template
+    for phase in template.phase_names():
+        record_create("projects", actor=actor, data={**common, "name": phase, "parent": project})
+    for task_template in template.task_templates.order_by("name", "id"):
+        task_from_template(task_template, record=project, actor=actor)
+    return project

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kesher.projects import views
+from kesher.projects import api, views
 
 urlpatterns = [
     path("projects/timesheet/", views.timesheet, name="projects_timesheet"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path("projects/approvals/", views.approvals, name="projects_approvals"),
     path("projects/payroll/", views.payroll, name="projects_payroll"),
     path("projects/board/", views.board, name="projects_board"),
+    path("projects/invoice/", views.invoice, name="projects_invoice"),
+    path("api/v1/time-entries/invoice/", api.InvoiceHoursView.as_view(), name="api_invoice_hours"),
 ]

@@ -1,5 +1,6 @@
-"""Projects' own pages: the weekly timesheet, its submission, and the project manager's
-approvals (REQ PR-2). Views stay thin: the selectors read, the services write."""
+"""Projects' own pages: the weekly timesheet, its submission, the project manager's approvals
+(REQ PR-2), payroll, the planning board and invoicing the approved hours (PR-3, PR-4). Views
+stay thin: the selectors read, the services write."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_POST
 from kesher.platform.lists.export import neutralize
 from kesher.platform.ui.pages import entity_for, render_partial
 from kesher.platform.visibility import hidden_fields
-from kesher.projects import selectors, services
+from kesher.projects import invoicing, selectors, services
 from kesher.projects.payroll import payroll_month, rule_for
 
 CELL = re.compile(r"^c-(\d+)-(\d{4}-\d{2}-\d{2})$")
@@ -266,3 +267,54 @@ def board(request):
             "next": starts[0] + datetime.timedelta(days=28),
         },
     )
+
+
+def _date_or_none(raw: str, name: str):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({name: [_("Enter a valid date.")]}) from None
+
+
+@login_required
+def invoice(request):
+    """Invoice the approved hours: draft tax invoices of the chosen approved billable hours,
+    one per customer, a line per entry (REQ PR-4; decision 0106)."""
+    entity_for("time-entries", request.user, "view")
+    entity_for("tax-documents", request.user, "add")
+    status = 200
+    form = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        try:
+            choice = invoicing.resolve_choice(
+                request.user,
+                account=form.get("account"),
+                project=form.get("project"),
+                product=form.get("product"),
+                date_from=_date_or_none(form.get("date_from"), "date_from"),
+                date_to=_date_or_none(form.get("date_to"), "date_to"),
+                doc_date=_date_or_none(form.get("doc_date"), "doc_date"),
+            )
+            documents = invoicing.invoice_hours(actor=request.user, **choice)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 400
+        else:
+            messages.success(
+                request,
+                _("%(count)s draft invoices were made of the approved hours.")
+                % {"count": len(documents)},
+            )
+            if len(documents) == 1:
+                return redirect(reverse("entity_detail", args=["tax-documents", documents[0].pk]))
+            return redirect(f"{reverse('entity_list', args=['tax-documents'])}?status=draft")
+    response = render(
+        request,
+        "projects/invoice.html",
+        {"waiting": invoicing.uninvoiced(request.user), "form": form},
+    )
+    response.status_code = status
+    return response

@@ -26,3 +26,7 @@ def test_the_demo_projects_have_teams_tickets_and_hours_in_every_state(loaded):
     assert selectors.project_burn(crm).approved > 0
     assert project_value(crm).amount > 0
     assert project_value(crm).unpriced_minutes == 0
+    # Its approved week was invoiced: a draft tax invoice, a line per billed entry.
+    billed = TimeEntry.objects.filter(project__in=[crm, *crm.children.all()], state="billed")
+    assert billed.exists()
+    assert not billed.filter(invoice_line__isnull=True).exists()

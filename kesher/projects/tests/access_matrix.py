@@ -201,3 +201,45 @@ register_route(
     Verb("GET", permitted("allocations", "view")),
     what="planning board",
 )
+
+
+def _invoicer(world, principal):
+    """Invoicing the hours takes time entries' view and tax documents' add."""
+    first = permitted("time-entries", "view")(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return permitted("tax-documents", "add")(world, principal)
+
+
+def _invoicer_refused(world, principal):
+    outcome = _invoicer(world, principal)
+    return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
+
+
+# Invoicing the approved hours: sent without a product it is refused, nothing written.
+register_route(
+    "pages",
+    "/projects/invoice/",
+    Verb("GET", _invoicer),
+    Verb("POST", _invoicer_refused, data=lambda world, marker: {"date_from": "2026-01-01"}),
+    what="invoice the approved hours",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/invoice/",
+    Verb("POST", _invoicer_refused, data=lambda world, marker: {"date_from": "2026-01-01"}),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="invoice the approved hours",
+)
+
+register_records(
+    "project-templates",
+    make=lambda world, side: record_create(
+        "project-templates",
+        actor=world.users["admin"],
+        data={"name": f"{SEARCH_WORD} template {side}", "phases": "אפיון\nהטמעה"},
+    ),
+    values=lambda world, marker, record: {"name": marker, "phases": "הדרכה"},
+    marker_field="name",
+)
