@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from kesher.marketing.models import Consent, FormSubmission, LeadForm, LeadFormField
 from kesher.platform.fields import normalize_phone
 from kesher.platform.models import Choice, localized
-from kesher.platform.records.services import record_update
 
 __all__ = [
     "HONEYPOT",
@@ -185,13 +184,12 @@ def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
     lead = _existing_lead(data)
     if lead is None:
         submission.outcome = FormSubmission.Outcome.CREATED
+        # No assignment rule takes it: the form's owner answers it.
         lead = lead_create(
             actor=None,
             data={**data, "campaign": form.campaign, "last_campaign": form.campaign},
+            fallback_owner=form.owner,
         )
-        if lead.owner_id is None and form.owner_id:
-            # No assignment rule took it: the form's owner answers it.
-            lead = record_update(lead, actor=None, data={"owner": form.owner})
     else:
         submission.outcome = FormSubmission.Outcome.MATCHED
         if form.campaign_id:

@@ -117,7 +117,21 @@ def _meta(request) -> dict:
     return meta
 
 
-def _served(request, form, *, errors=None, status=200, done=False):
+def _thanks(request, form):
+    response = render(
+        request,
+        "marketing/lead_form.html",
+        {"done": True, "thank_you": localized(form, "thank_you"), "title": _title(form)},
+    )
+    response.headers["Content-Security-Policy"] = _frame_policy(form)
+    return response
+
+
+def _title(form: LeadForm) -> str:
+    return localized(form, "title") or form.name
+
+
+def _served(request, form, *, errors=None, status=200):
     fields = capture.form_fields(form)
     names = {row.lead_field for row in fields}
     sources = details = ()
@@ -162,9 +176,7 @@ def _served(request, form, *, errors=None, status=200, done=False):
             "general_errors": errors.get("__all__", []),
             "consent_text": localized(form, "consent_text") if form.consent_channels else "",
             "consent_checked": posted.get("consent") in ("1", "on"),
-            "thank_you": localized(form, "thank_you"),
-            "title": localized(form, "title") or form.name,
-            "done": done,
+            "title": _title(form),
         },
         status=status,
     )
@@ -214,4 +226,4 @@ def lead_form(request, slug):
             return _served(request, form, errors=error.message_dict, status=400)
         if form.redirect_url:
             return redirect(form.redirect_url)
-        return _served(request, form, done=True)
+        return _thanks(request, form)

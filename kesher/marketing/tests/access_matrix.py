@@ -2,6 +2,8 @@
 (kesher/platform/testing/matrix.py), and marketing's own routes: a send's actions, a campaign's
 results, the public unsubscribe page and the public web form."""
 
+import itertools
+
 from kesher.integrations.models import OutgoingMessage
 from kesher.marketing.models import Consent, FormSubmission
 from kesher.marketing.services import consent_create, send_create
@@ -198,16 +200,24 @@ register_route(
 
 # --- web forms (decision 0105) ---------------------------------------------------------------
 
-register_records(
-    "lead-forms",
-    make=lambda world, side: record_create(
+_serial = itertools.count(1)
+
+
+def _form(world, side):
+    """A new web form (addresses are unique; the contract tests make many)."""
+    return record_create(
         "lead-forms",
         actor=world.users["admin"],
-        data={"name": f"{SEARCH_WORD} form {side}", "slug": f"matrix-form-{side}"},
-    ),
+        data={"name": f"{SEARCH_WORD} form {side}", "slug": f"matrix-form-{next(_serial)}"},
+    )
+
+
+register_records(
+    "lead-forms",
+    make=_form,
     values=lambda world, marker, record: {
         "name": marker,
-        "slug": record.slug if record else "matrix-form-new",
+        "slug": record.slug if record else f"matrix-form-{next(_serial)}",
     },
     marker_field="name",
 )
@@ -218,13 +228,13 @@ register_records(
         "lead-form-fields",
         actor=world.users["admin"],
         data={
-            "form": world.record("lead-forms", side),
+            "form": _form(world, side),
             "lead_field": "email",
             "label_he": f"{SEARCH_WORD} field {side}",
         },
     ),
     values=lambda world, marker, record: {
-        "form": record.form_id if record else world.record("lead-forms", "rep1").pk,
+        "form": record.form_id if record else _form(world, "rep1").pk,
         "lead_field": record.lead_field if record else "city",
         "label_he": marker,
     },
@@ -269,7 +279,7 @@ register_records(
     "form-submissions",
     make=lambda world, side: FormSubmission.objects.create(
         form=world.record("lead-forms", side),
-        token=f"matrix-{side}",
+        token=f"matrix-{next(_serial)}",
         outcome=FormSubmission.Outcome.CREATED,
         utm_campaign=f"{SEARCH_WORD} submission {side}",
     ),
