@@ -223,7 +223,8 @@ def lead_form(request, slug):
         try:
             capture.form_submit(form, posted=request.POST, meta=_meta(request))
         except ValidationError as error:
-            return _served(request, form, errors=error.message_dict, status=400)
+            # Shown again with the errors beside their fields, as every page of Kesher does.
+            return _served(request, form, errors=error.message_dict)
         if form.redirect_url:
             return redirect(form.redirect_url)
         return _thanks(request, form)
