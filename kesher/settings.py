@@ -439,6 +439,8 @@ KESHER_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("KESHER_MESSAGE_MAX_ATTEMPTS", 
 KESHER_MESSAGE_BACKOFF_SECONDS = float(os.environ.get("KESHER_MESSAGE_BACKOFF_SECONDS", "60"))
 # A row claimed this long ago and still "sending" belongs to a worker that died mid-run.
 KESHER_MESSAGE_LEASE_SECONDS = int(os.environ.get("KESHER_MESSAGE_LEASE_SECONDS", "600"))
+# A web form sent sooner than this after it was served is a bot's (decision 0105).
+KESHER_LEAD_FORM_MIN_SECONDS = int(os.environ.get("KESHER_LEAD_FORM_MIN_SECONDS", "3"))
 KESHER_SMS_BACKEND = os.environ.get(
     "KESHER_SMS_BACKEND", "kesher.integrations.gateways.LoggingBackend"
 )
@@ -500,6 +502,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("KESHER_API_RATE_USER", "6000/hour"),
         "anon": os.environ.get("KESHER_API_RATE_ANON", "120/hour"),
         "webhook": os.environ.get("KESHER_API_RATE_WEBHOOK", "1200/hour"),
+        # Web-form submissions per sender's address (decision 0105).
+        "lead_form": os.environ.get("KESHER_LEAD_FORM_RATE", "20/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -8,7 +8,11 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self):
-        from kesher.marketing import entities  # noqa: F401  (registers campaigns, consents, sends)
+        from kesher.marketing import (
+            entities,  # noqa: F401  (registers campaigns, consents, sends)
+            replies,  # noqa: F401  ("הסר" / STOP replies)
+            scoring,  # noqa: F401  (scores on lead changes, its trigger)
+        )
         from kesher.marketing.sending import deliver_sends
         from kesher.platform.tasks import on_tick
 

@@ -1,11 +1,21 @@
 """Marketing in the platform registry: campaigns and their costs, the consent ledger, mass
-sends get list, detail, forms, API, search, import, export and
-automation from these registrations (REQ MK-1, MK-2, CU-11; decision 0070)."""
+sends (REQ MK-1, MK-2, CU-11; decision 0070), web forms with their fields and submissions and
+the lead scoring rules (REQ MK-5, MK-6, IN-4, TK-8; decision 0105) get list, detail, forms, API,
+search, import, export and automation from these registrations."""
 
 from django.utils.translation import gettext_lazy as _
 
 from kesher.marketing import services
-from kesher.marketing.models import Campaign, CampaignCost, Consent, Send
+from kesher.marketing.models import (
+    Campaign,
+    CampaignCost,
+    Consent,
+    FormSubmission,
+    LeadForm,
+    LeadFormField,
+    ScoringRule,
+    Send,
+)
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 campaigns = register(
@@ -220,6 +230,185 @@ sends = register(
             "body": "<p>שלום {{ first_name }},</p><p>המבצעים שלנו לחורף…</p>",
             "sender_name": "קשר בע״מ",
             "sender_contact": "03-5551234, info@kesher.example",
+        },
+    )
+)
+
+# --- web-to-lead forms (REQ MK-5, IN-4, MK-6; decision 0105) -------------------------------------
+
+lead_forms = register(
+    Entity(
+        key="lead-forms",
+        model=LeadForm,
+        label=_("web form"),
+        label_plural=_("Web forms"),
+        icon="📝",
+        nav_order=84,
+        list_columns=("name", "slug", "active", "campaign", "source", "owner"),
+        form_fields=(
+            "name",
+            "slug",
+            "active",
+            "language",
+            "title_he",
+            "title_en",
+            "campaign",
+            "source",
+            "source_detail",
+            "consent_channels",
+            "consent_text_he",
+            "consent_text_en",
+            "thank_you_he",
+            "thank_you_en",
+            "redirect_url",
+            "embed_origins",
+            "owner",
+        ),
+        sections=(
+            Section(_("Web form"), ("name", "slug", "active", "language", "owner")),
+            Section(_("Title"), ("title_he", "title_en")),
+            Section(_("Attribution"), ("campaign", "source", "source_detail")),
+            Section(_("Consent"), ("consent_channels", "consent_text_he", "consent_text_en")),
+            Section(_("After sending"), ("thank_you_he", "thank_you_en", "redirect_url")),
+            Section(_("Embedding"), ("embed_origins",)),
+        ),
+        headline_fields=("active", "campaign", "owner"),
+        related=(
+            Related(
+                _("Fields"),
+                "lead-form-fields",
+                "form",
+                ("lead_field", "label_he", "required", "position"),
+            ),
+            Related(
+                _("Submissions"),
+                "form-submissions",
+                "form",
+                ("created_at", "lead", "outcome", "utm_source", "utm_campaign"),
+            ),
+        ),
+        search_words=("name", "slug"),
+        filter_fields=("active", "campaign", "source", "owner"),
+        ordering_fields=("name", "created_at", "id"),
+        default_ordering=("name", "id"),
+        select_related=("campaign", "source", "source_detail", "owner"),
+        choice_lists={"source": "lead_source", "source_detail": "lead_source_detail"},
+        natural_keys=("slug",),
+        api_example={
+            "name": "טופס דף נחיתה — חורף",
+            "slug": "winter-landing",
+            "campaign": 1,
+            "consent_channels": "email sms",
+            "consent_text_he": "אני מסכים/ה לקבל דיוור פרסומי בדוא״ל וב-SMS",
+            "thank_you_he": "תודה! נחזור אליך בהקדם.",
+        },
+    )
+)
+
+lead_form_fields = register(
+    Entity(
+        key="lead-form-fields",
+        model=LeadFormField,
+        label=_("web form field"),
+        label_plural=_("Web form fields"),
+        icon="▭",
+        nav_order=85,
+        in_navigation=False,
+        list_columns=("form", "position", "lead_field", "label_he", "label_en", "required"),
+        form_fields=("form", "lead_field", "label_he", "label_en", "required", "position"),
+        sections=(
+            Section(
+                _("Field"), ("form", "lead_field", "label_he", "label_en", "required", "position")
+            ),
+        ),
+        search_words=("label_he", "label_en"),
+        filter_fields=("form", "lead_field", "required"),
+        ordering_fields=("position", "id"),
+        default_ordering=("form", "position", "id"),
+        select_related=("form",),
+        title_related=("form",),
+        owner_field=None,
+        scope_via=("form",),
+        api_example={"form": 1, "lead_field": "email", "label_he": "דוא״ל", "required": True},
+    )
+)
+
+form_submissions = register(
+    Entity(
+        key="form-submissions",
+        model=FormSubmission,
+        large=True,
+        label=_("form submission"),
+        label_plural=_("Form submissions"),
+        icon="📥",
+        nav_order=86,
+        in_navigation=False,
+        list_columns=("created_at", "form", "lead", "outcome", "utm_source", "utm_campaign"),
+        sections=(
+            Section(_("Submission"), ("form", "lead", "outcome", "created_at", "consented")),
+            Section(
+                _("Where from"),
+                (
+                    "utm_source",
+                    "utm_medium",
+                    "utm_campaign",
+                    "utm_term",
+                    "utm_content",
+                    "referrer",
+                    "ip_address",
+                ),
+            ),
+            Section(_("Values sent"), ("values",)),
+        ),
+        headline_fields=("form", "outcome", "created_at"),
+        # On each lead's page: the forms it came through, with their UTM tags (REQ MK-5).
+        listed_on=(
+            ListedOn(
+                "leads",
+                "lead",
+                _("Web forms"),
+                ("created_at", "form", "utm_source", "utm_campaign", "referrer"),
+            ),
+        ),
+        filter_fields=("form", "outcome", "utm_source", "utm_campaign", "created_at"),
+        ordering_fields=("created_at", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("form", "lead"),
+        title_related=("form",),
+        owner_field=None,
+        scope_via=("form",),
+        part_of="lead-forms",
+        importable=False,
+        custom_fields=False,
+    )
+)
+
+# --- lead scoring (REQ TK-8, MK-4; decision 0105) -------------------------------------------------
+
+scoring_rules = register(
+    Entity(
+        key="scoring-rules",
+        model=ScoringRule,
+        label=_("lead scoring rule"),
+        label_plural=_("Lead scoring rules"),
+        icon="★",
+        nav_order=87,
+        list_columns=("name", "active", "behaviour", "points", "ceiling"),
+        form_fields=("name", "active", "condition", "behaviour", "points", "ceiling"),
+        sections=(
+            Section(_("Rule"), ("name", "active", "points")),
+            Section(_("When"), ("condition", "behaviour", "ceiling")),
+        ),
+        search_words=("name",),
+        filter_fields=("active", "behaviour"),
+        ordering_fields=("name", "points", "id"),
+        default_ordering=("name", "id"),
+        owner_field=None,
+        natural_keys=("name",),
+        api_example={
+            "name": "הגיע מהפניה",
+            "condition": {"field": "source", "op": "eq", "value": "referral"},
+            "points": 20,
         },
     )
 )

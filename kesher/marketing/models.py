@@ -13,16 +13,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.fields import choice_fk, money, owner_fk
-from kesher.platform.models import KesherModel
+from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
     "Campaign",
     "CampaignCost",
     "Channel",
     "Consent",
+    "FormSubmission",
+    "LeadForm",
+    "LeadFormField",
     "Purpose",
     "Recipient",
+    "ScoringRule",
     "Send",
+    "TextRefusal",
 ]
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -361,3 +366,261 @@ class Recipient(models.Model):
 
     def __str__(self):
         return self.address
+
+
+# --- web-to-lead forms (REQ MK-5, IN-4, MK-6; decision 0105) -----------------------------------
+
+
+class LeadForm(KesherModel):
+    """A web-to-lead form an administrator builds: the lead fields it asks for (its
+    ``fields``), the consent checkbox and the text kept as proof, the campaign and source its
+    leads are attributed to, and what the visitor sees after sending. Served by Kesher at
+    ``/f/<slug>/`` and embedded in any site by an ``<iframe>`` (REQ MK-5, IN-4, MK-6)."""
+
+    class Language(models.TextChoices):
+        HE = "he", "עברית"
+        EN = "en", "English"
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("address"),
+        max_length=60,
+        unique=True,
+        help_text=_("Its public address: /f/<address>/ (letters, digits, dashes)."),
+    )
+    active = models.BooleanField(_("accepting submissions"), default=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.HE
+    )
+    title_he = models.CharField(_("title (Hebrew)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_forms",
+        help_text=_("Its leads are attributed to it (first and last touch)."),
+    )
+    source = choice_fk("lead_source", _("source"))
+    source_detail = choice_fk("lead_source_detail", _("secondary source"))
+    consent_channels = models.CharField(
+        _("consent for"),
+        max_length=40,
+        blank=True,
+        help_text=_("The consent box's channels, e.g. “email sms”. Empty: no box."),
+    )
+    consent_text_he = models.TextField(_("consent text (Hebrew)"), blank=True)
+    consent_text_en = models.TextField(_("consent text (English)"), blank=True)
+    thank_you_he = models.TextField(_("thank-you text (Hebrew)"), blank=True)
+    thank_you_en = models.TextField(_("thank-you text (English)"), blank=True)
+    redirect_url = models.URLField(
+        _("go to after sending"), blank=True, help_text=_("Empty: show the thank-you text.")
+    )
+    embed_origins = models.CharField(
+        _("sites that may embed it"),
+        max_length=500,
+        blank=True,
+        help_text=_("Sites such as https://www.example.co.il, by spaces. Empty: any."),
+    )
+    owner = owner_fk("owned_lead_forms", db_index=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+        indexes = [models.Index(fields=["name", "id"], name="lead_form_name")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        channels = self.consent_channels.split()
+        allowed = {Channel.EMAIL, Channel.SMS, Channel.WHATSAPP}
+        if any(c not in allowed for c in channels):
+            errors["consent_channels"] = _("Use email, sms or whatsapp, separated by spaces.")
+        elif channels and not (self.consent_text_he.strip() or self.consent_text_en.strip()):
+            errors["consent_text_he"] = _("A consent checkbox needs the text it shows.")
+        if self.source_detail_id and self.source_detail.parent_id != self.source_id:
+            errors["source_detail"] = _("This secondary source does not belong to the source.")
+        for origin in self.embed_origins.split():
+            if not origin.startswith(("https://", "http://")) or any(c in origin for c in ";,'\""):
+                errors["embed_origins"] = _("Give each site as https://host, separated by spaces.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class LeadFormField(KesherModel):
+    """One lead field a web form asks for, with its labels and whether it is required; the
+    visitor picks the source and its dependent secondary source when the form asks for them
+    (REQ MK-5, MK-6)."""
+
+    class Field(models.TextChoices):
+        FIRST_NAME = "first_name", _("first name")
+        LAST_NAME = "last_name", _("last name")
+        COMPANY_NAME = "company_name", _("company")
+        TITLE = "title", _("job title")
+        EMAIL = "email", _("email")
+        PHONE = "phone", _("phone")
+        MOBILE = "mobile", _("mobile")
+        CITY = "city", _("city")
+        INTEREST = "interest", _("what they are interested in")
+        NOTES = "notes", _("notes")
+        SOURCE = "source", _("source")
+        SOURCE_DETAIL = "source_detail", _("secondary source")
+
+    form = models.ForeignKey(
+        LeadForm, verbose_name=_("web form"), on_delete=models.CASCADE, related_name="fields"
+    )
+    lead_field = models.CharField(_("lead field"), max_length=20, choices=Field.choices)
+    label_he = models.CharField(_("label (Hebrew)"), max_length=200, blank=True)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["form", "position", "id"]
+        verbose_name = _("web form field")
+        verbose_name_plural = _("web form fields")
+        constraints = [
+            models.UniqueConstraint(fields=["form", "lead_field"], name="lead_form_field_once")
+        ]
+
+    def __str__(self):
+        return f"{self.form} · {self.label_he or self.label_en or self.get_lead_field_display()}"
+
+
+class FormSubmission(models.Model):
+    """One web-form submission as it arrived: the values sent, the UTM tags and referrer, the
+    address, and the lead it made or joined. Its ``token`` (signed into the form when served)
+    makes a submission sent twice count once (REQ MK-5, IN-4)."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("new lead")
+        MATCHED = "matched", _("joined an existing lead")
+
+    form = models.ForeignKey(
+        LeadForm,
+        verbose_name=_("web form"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+    )
+    token = models.CharField(_("submission token"), max_length=64, unique=True)
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="form_submissions",
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    values = models.JSONField(_("values sent"), default=dict)
+    consented = models.BooleanField(_("consent given"), default=False)
+    utm_source = models.CharField(_("UTM source"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
+    utm_term = models.CharField(_("UTM term"), max_length=100, blank=True)
+    utm_content = models.CharField(_("UTM content"), max_length=100, blank=True)
+    referrer = models.CharField(_("referrer"), max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        indexes = [
+            models.Index(fields=["form", "-created_at"], name="submission_form"),
+            models.Index(fields=["lead", "-created_at"], name="submission_lead"),
+        ]
+
+    def __str__(self):
+        return f"{self.form or '—'} · {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"
+
+
+# --- lead scoring (REQ TK-8, MK-4; decision 0105) ----------------------------------------------
+
+
+class ScoringRule(KesherModel):
+    """One lead-scoring rule: points for a lead whose fields meet a condition (the filter
+    language, over leads), or points for each time the lead did something — sent a web form,
+    an interaction with him, an e-mail he sent us — up to a ceiling. A lead's score is the sum
+    of the active rules' points, written to its score field (REQ TK-8, MK-4)."""
+
+    class Behaviour(models.TextChoices):
+        FORM_SUBMISSION = "form_submission", _("sent a web form")
+        INTERACTION = "interaction", _("an interaction")
+        EMAIL_IN = "email_in", _("an e-mail from him")
+
+    name = models.CharField(_("name"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+    condition = models.JSONField(
+        _("when the lead's fields meet"),
+        null=True,
+        blank=True,
+        help_text=_('A filter: {"field": "source", "op": "eq", "value": "referral"}'),
+    )
+    behaviour = models.CharField(
+        _("or for each time he"), max_length=20, choices=Behaviour.choices, blank=True
+    )
+    points = models.IntegerField(_("points"), validators=[MinValueValidator(-1000)])
+    ceiling = models.PositiveIntegerField(
+        _("at most (points)"),
+        null=True,
+        blank=True,
+        help_text=_("Behaviour: the most points it gives one lead. Empty: no limit."),
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("lead scoring rule")
+        verbose_name_plural = _("lead scoring rules")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if bool(self.condition) == bool(self.behaviour):
+            raise ValidationError(
+                {"condition": _("Give either a condition on the fields or a behaviour.")}
+            )
+        if self.points is not None and self.points > 1000:
+            raise ValidationError({"points": _("At most 1,000 points.")})
+        if self.condition:
+            from kesher.platform.lists.filterlang import compile_filter
+            from kesher.platform.registry import registry
+
+            try:
+                compile_filter(registry.get("leads"), self.condition)
+            except ValidationError as error:
+                raise ValidationError({"condition": error.messages}) from None
+
+
+class TextRefusal(models.Model):
+    """A "הסר" / STOP reply received by SMS or WhatsApp, by the provider's message id: the
+    refusal it recorded for each person with that number, once however often the gateway
+    delivers it (Communications Law §30A; decision 0105)."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    reference = models.CharField(_("message id"), max_length=200)
+    sender = models.CharField(_("from"), max_length=40)
+    people = models.PositiveIntegerField(_("people refused"), default=0)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("refusal by reply")
+        verbose_name_plural = _("refusals by reply")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "reference"], name="text_refusal_once")
+        ]
+
+    def __str__(self):
+        return self.sender

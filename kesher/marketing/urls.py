@@ -4,6 +4,7 @@ from kesher.marketing import api, views
 
 urlpatterns = [
     path("m/u/<str:token>/", views.unsubscribe, name="marketing_unsubscribe"),
+    path("f/<slug:slug>/", views.lead_form, name="marketing_lead_form"),
     path(
         "marketing/sends/<int:pk>/<slug:action>/", views.send_action, name="marketing_send_action"
     ),

@@ -1,21 +1,27 @@
 """Marketing's own pages: a mass send's actions (test, send, schedule, stop, send the unknown
-again) and the public unsubscribe page (REQ MK-2; Communications Law §30A)."""
+again), the public unsubscribe page (REQ MK-2; Communications Law §30A) and the public web
+forms (REQ MK-5, IN-4; decision 0105)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kesher.marketing import services
-from kesher.marketing.models import Consent, Purpose
+from kesher.marketing import capture, services
+from kesher.marketing.models import Consent, LeadForm, Purpose
 from kesher.marketing.sending import recipient_of_token
+from kesher.platform.api.throttling import AnonRateThrottle
+from kesher.platform.models import Choice, localized
 from kesher.platform.ui.pages import entity_for, record_for
 
 ACTIONS = ("test", "send", "schedule", "cancel", "resend-unknown")
@@ -77,3 +83,148 @@ def unsubscribe(request, token):
         "marketing/unsubscribe.html",
         {"send": send, "done": done, "kind": Consent.Kind.REFUSAL},
     )
+
+
+# --- the public web-to-lead form (REQ MK-5, IN-4, MK-6; decision 0105) -------------------------
+
+
+class FormRateThrottle(AnonRateThrottle):
+    """Web-form submissions from one address, counted with the API's throttles (the shared
+    "throttle" cache; decision 0067)."""
+
+    scope = "lead_form"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _frame_policy(form: LeadForm) -> str:
+    ancestors = " ".join(form.embed_origins.split()) or "*"
+    policy = settings.KESHER_CONTENT_SECURITY_POLICY
+    parts = [p.strip() for p in policy.split(";") if p.strip()]
+    parts = [p for p in parts if not p.startswith("frame-ancestors")]
+    return "; ".join([*parts, f"frame-ancestors {ancestors}"])
+
+
+def _meta(request) -> dict:
+    source = request.POST if request.method == "POST" else request.GET
+    meta = {name: source.get(name, "") for name in capture.UTM_FIELDS}
+    if request.method == "POST":
+        meta["referrer"] = source.get("referrer", "")
+    else:
+        meta["referrer"] = source.get("ref", "") or request.META.get("HTTP_REFERER", "")
+    meta["ip"] = FormRateThrottle().get_ident(request)
+    return meta
+
+
+def _thanks(request, form):
+    response = render(
+        request,
+        "marketing/lead_form.html",
+        {"done": True, "thank_you": localized(form, "thank_you"), "title": _title(form)},
+    )
+    response.headers["Content-Security-Policy"] = _frame_policy(form)
+    return response
+
+
+def _title(form: LeadForm) -> str:
+    return localized(form, "title") or form.name
+
+
+def _served(request, form, *, errors=None, status=200):
+    fields = capture.form_fields(form)
+    names = {row.lead_field for row in fields}
+    sources = details = ()
+    if "source" in names:
+        sources = Choice.objects.filter(list_key="lead_source", active=True).order_by("order")
+    if "source_detail" in names:
+        details = (
+            Choice.objects.filter(list_key="lead_source_detail", active=True)
+            .select_related("parent")
+            .order_by("parent__order", "order")
+        )
+    groups: dict = {}
+    for detail in details:
+        groups.setdefault(detail.parent, []).append(detail)
+    posted = request.POST if request.method == "POST" else {}
+    errors = errors or {}
+    shown = [
+        {
+            "name": row.lead_field,
+            "id": f"f-{row.lead_field}",
+            "label": localized(row, "label") or row.get_lead_field_display(),
+            "required": row.required,
+            "value": posted.get(row.lead_field, ""),
+            "errors": errors.get(row.lead_field, []),
+            "type": INPUT_TYPES.get(row.lead_field, "text"),
+            "autocomplete": AUTOCOMPLETE.get(row.lead_field, ""),
+        }
+        for row in fields
+    ]
+    response = render(
+        request,
+        "marketing/lead_form.html",
+        {
+            "form": form,
+            "fields": shown,
+            "sources": sources,
+            "detail_groups": groups.items(),
+            "token": capture.form_token(form),
+            "honeypot": capture.HONEYPOT,
+            "meta": _meta(request),
+            "utm_fields": capture.UTM_FIELDS,
+            "general_errors": errors.get("__all__", []),
+            "consent_text": localized(form, "consent_text") if form.consent_channels else "",
+            "consent_checked": posted.get("consent") in ("1", "on"),
+            "title": _title(form),
+        },
+        status=status,
+    )
+    response.headers["Content-Security-Policy"] = _frame_policy(form)
+    return response
+
+
+INPUT_TYPES = {"email": "email", "phone": "tel", "mobile": "tel", "interest": "textarea"}
+INPUT_TYPES["notes"] = "textarea"
+AUTOCOMPLETE = {
+    "first_name": "given-name",
+    "last_name": "family-name",
+    "company_name": "organization",
+    "title": "organization-title",
+    "email": "email",
+    "phone": "tel",
+    "mobile": "tel",
+    "city": "address-level2",
+}
+
+
+@csrf_exempt  # embedded in other sites, whose frames carry no Kesher cookie; the signed token
+@xframe_options_exempt  # stands in for it. Framing is allowed by the form's own CSP.
+@require_http_methods(["GET", "POST"])
+def lead_form(request, slug):
+    """A web form, public: GET serves it, POST receives it (REQ MK-5, IN-4)."""
+    form = LeadForm.objects.filter(slug=slug, active=True).first()
+    if form is None:
+        raise Http404
+    language = request.GET.get("lang") or form.language
+    with translation.override(language if language in ("he", "en") else form.language):
+        if request.method == "GET":
+            return _served(request, form)
+        throttle = FormRateThrottle()
+        if not throttle.allow_request(request, None):
+            response = _served(
+                request,
+                form,
+                errors={"__all__": [_("Too many submissions from your address. Try again later.")]},
+                status=429,
+            )
+            response.headers["Retry-After"] = str(int(throttle.wait() or 60))
+            return response
+        try:
+            capture.form_submit(form, posted=request.POST, meta=_meta(request))
+        except ValidationError as error:
+            # Shown again with the errors beside their fields, as every page of Kesher does.
+            return _served(request, form, errors=error.message_dict)
+        if form.redirect_url:
+            return redirect(form.redirect_url)
+        return _thanks(request, form)

@@ -165,14 +165,17 @@ def lead_assignee(data: dict) -> tuple[object | None, LeadAssignmentRule | None]
 
 
 @transaction.atomic
-def lead_create(*, actor, data: dict, m2m: dict | None = None) -> Lead:
+def lead_create(*, actor, data: dict, m2m: dict | None = None, fallback_owner=None) -> Lead:
     """Capture a lead; without a status it gets the list's default ("new"), without an owner
-    the one the assignment rules give, else the creating user (REQ SA-1)."""
+    the one the assignment rules give, else ``fallback_owner`` (a web form's owner, decision
+    0105), else the creating user (REQ SA-1)."""
     if not data.get("status"):
         data = {**data, "status": _default_choice("lead_status")}
     rule = None
     if not data.get("owner"):
         assignee, rule = lead_assignee(data)
+        if assignee is None:
+            assignee = fallback_owner
         if assignee is not None:
             data = {**data, "owner": assignee}
     lead = record_create("leads", actor=actor, data=data, m2m=m2m)

@@ -369,7 +369,11 @@ class TextRateThrottle(WebhookRateThrottle):
 
 
 class InboundTextSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=TicketText.Outcome.choices)
+    outcome = serializers.ChoiceField(
+        choices=[*TicketText.Outcome.choices, ("refused", "Refused advertising")],
+        help_text='"refused": the text was a refusal word ("הסר", STOP), recorded in the consent '
+        "ledger; no ticket.",
+    )
     ticket = serializers.IntegerField(allow_null=True)
     number = serializers.CharField(allow_blank=True, help_text="The ticket's number.")
     duplicate = serializers.BooleanField(help_text="Received before: nothing was written.")

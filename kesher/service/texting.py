@@ -13,6 +13,7 @@ texts are recorded as not sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from kesher.platform.models import Choice
 from kesher.service.models import Ticket, TicketText
 from kesher.telephony.selectors import number_e164
 
-__all__ = ["TextReceived", "sender_contact", "text_receive"]
+__all__ = ["TextReceived", "register_text_intake", "sender_contact", "text_receive"]
 
 SUBJECT_LENGTH = 80
 
@@ -34,6 +35,17 @@ class TextReceived:
     outcome: str
     ticket: Ticket | None
     duplicate: bool = False
+
+
+_intakes: list[Callable[[InboundText], TextReceived | None]] = []
+
+
+def register_text_intake(handler: Callable[[InboundText], TextReceived | None]) -> None:
+    """Let another module answer some texts instead of the tickets: ``handler(text)`` returns
+    what it made of the text, or None to leave it to the next handler and then to the tickets
+    (marketing's "הסר" / STOP replies, decision 0105). A handler keeps its own record of the
+    texts it took, so a text delivered twice counts once."""
+    _intakes.append(handler)
 
 
 def sender_contact(number: str):
@@ -92,7 +104,12 @@ def _subject(text: InboundText) -> str:
 
 def text_receive(text: InboundText) -> TextReceived:
     """Turn one text into a ticket or a reply on one; a text received before is not received
-    again (``duplicate``)."""
+    again (``duplicate``). A text another module registered for (``register_text_intake``)
+    is its, and opens no ticket."""
+    for handler in _intakes:
+        taken = handler(text)
+        if taken is not None:
+            return taken
     known = (
         TicketText.objects.filter(channel=text.channel, reference=text.reference)
         .select_related("ticket")

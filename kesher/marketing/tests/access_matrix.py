@@ -1,9 +1,11 @@
 """How the access matrix and the contract tests make marketing records
 (kesher/platform/testing/matrix.py), and marketing's own routes: a send's actions, a campaign's
-results and the public unsubscribe page."""
+results, the public unsubscribe page and the public web form."""
+
+import itertools
 
 from kesher.integrations.models import OutgoingMessage
-from kesher.marketing.models import Consent
+from kesher.marketing.models import Consent, FormSubmission
 from kesher.marketing.services import consent_create, send_create
 from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Choice, SavedView
@@ -18,6 +20,7 @@ from kesher.platform.testing.matrix import (
     permitted,
     register_records,
     register_route,
+    register_setup,
 )
 
 
@@ -192,4 +195,98 @@ register_route(
     Verb("POST", _not_found),
     *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
     what="the unsubscribe page of a forged token",
+)
+
+
+# --- web forms (decision 0105) ---------------------------------------------------------------
+
+_serial = itertools.count(1)
+
+
+def _form(world, side):
+    """A new web form (addresses are unique; the contract tests make many)."""
+    return record_create(
+        "lead-forms",
+        actor=world.users["admin"],
+        data={"name": f"{SEARCH_WORD} form {side}", "slug": f"matrix-form-{next(_serial)}"},
+    )
+
+
+register_records(
+    "lead-forms",
+    make=_form,
+    values=lambda world, marker, record: {
+        "name": marker,
+        "slug": record.slug if record else f"matrix-form-{next(_serial)}",
+    },
+    marker_field="name",
+)
+
+register_records(
+    "lead-form-fields",
+    make=lambda world, side: record_create(
+        "lead-form-fields",
+        actor=world.users["admin"],
+        data={
+            "form": _form(world, side),
+            "lead_field": "email",
+            "label_he": f"{SEARCH_WORD} field {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "form": record.form_id if record else _form(world, "rep1").pk,
+        "lead_field": record.lead_field if record else "city",
+        "label_he": marker,
+    },
+    marker_field="label_he",
+)
+
+
+@register_setup
+def _public_form(world):
+    world["public_form"] = world.record("lead-forms", "rep1")
+
+
+# The public form: anyone may read it — its title is the form's, public by design; a POST
+# without its signed token is shown the form again with the error, writing nothing; other
+# verbs are not served.
+register_route(
+    "pages",
+    lambda world: f"/f/{world['public_form'].slug}/",
+    Verb("GET", lambda world, principal: Outcome.ALLOW, beyond_scope=True),
+    Verb("POST", lambda world, principal: Outcome.ALLOW, beyond_scope=True),
+    *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+    what="a public web form",
+)
+
+register_records(
+    "scoring-rules",
+    make=lambda world, side: record_create(
+        "scoring-rules",
+        actor=world.users["admin"],
+        data={"name": f"{SEARCH_WORD} rule {side}", "behaviour": "interaction", "points": 5},
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "behaviour": "form_submission",
+        "points": 10,
+    },
+    marker_field="name",
+)
+
+# Submissions are received by the public form only (capture.form_submit); the world's are
+# rows as it leaves them.
+register_records(
+    "form-submissions",
+    make=lambda world, side: FormSubmission.objects.create(
+        form=world.record("lead-forms", side),
+        token=f"matrix-{next(_serial)}",
+        outcome=FormSubmission.Outcome.CREATED,
+        utm_campaign=f"{SEARCH_WORD} submission {side}",
+    ),
+    values=lambda world, marker, record: {
+        "form": world.record("lead-forms", "rep1").pk,
+        "utm_campaign": marker,
+    },
+    marker_field="utm_campaign",
 )
