@@ -40,9 +40,7 @@ def test_a_button_asks_its_question_then_runs(users, settings, open_page, log_in
             "label_en": "Close as not relevant",
             "entity": "accounts",
             "rule": rule,
-            "questions": [
-                {"key": "reason", "label_he": "סיבה", "type": "text", "required": True}
-            ],
+            "questions": [{"key": "reason", "label_he": "סיבה", "type": "text", "required": True}],
         },
     )
     account = make_account(rep, name="אלון תעשיות", owner=rep)

@@ -136,6 +136,9 @@ ALLOWED = [
     # Issue 18 (decision 0095; customers/migrations/0012_contact_language.py): a contact's
     # language, copied from a "language" custom field where one was kept, else none yet.
     AddedColumn(table="customers_contact", column="language", value="", why="no language yet"),
+    # Issue 23 item 3 (decision 0108; automation/migrations/0004_buttons_and_wizards.py): a rule
+    # run made by a button's press names its job; runs made before buttons have none.
+    AddedColumn(table="automation_rulerun", column="job_id", value=None, why="no button's job"),
 ]
 
 # Tables the generic filler cannot write a row into, each with the reason (none so far). Any
