@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kesher.platform import stamps
 from kesher.platform.fields import choice_fk, money, owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel
 
@@ -624,3 +625,7 @@ class TextRefusal(models.Model):
 
     def __str__(self):
         return self.sender
+
+
+# The active rules are read once per process until one changes (`scoring.active_rules`).
+stamps.renew_on_change(stamps.AUTOMATION, ScoringRule)

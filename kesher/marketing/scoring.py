@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from kesher.automation.triggers import ConfigField, Trigger, config_error, register_trigger
 from kesher.marketing.models import FormSubmission, ScoringRule
-from kesher.platform import events
+from kesher.platform import events, stamps
 from kesher.platform.lists.filterlang import compile_filter
 from kesher.platform.records.services import record_update
 from kesher.platform.registry import registry
@@ -44,9 +44,17 @@ def _behaviour_counts(lead, behaviours: set[str]) -> dict[str, int]:
     return counts
 
 
+def active_rules() -> list[ScoringRule]:
+    """The active scoring rules, read once per process until a rule changes: every lead's and
+    interaction's write asks whether there are any."""
+    return stamps.cached(
+        stamps.AUTOMATION, "scoring_rules", lambda: list(ScoringRule.objects.filter(active=True))
+    )
+
+
 def lead_score(lead, rules: list[ScoringRule] | None = None) -> int | None:
     """The score the active rules give ``lead``; None when there are no rules."""
-    rules = rules if rules is not None else list(ScoringRule.objects.filter(active=True))
+    rules = rules if rules is not None else active_rules()
     if not rules:
         return None
     entity = registry.get("leads")
@@ -84,11 +92,13 @@ def lead_score_refresh(lead, *, behaviour: str = "") -> int | None:
 
 def _on_change(event: events.Event) -> None:
     """After a lead's change or an interaction on a lead: its score again."""
+    if event.entity not in ("leads", "interactions") or not active_rules():
+        return
     if event.entity == "leads":
         if set(event.changes) <= {"score"} and event.name == events.UPDATED:
             return  # its own write
         lead_id = event.object_id
-    elif event.entity == "interactions":
+    else:  # an interaction: scored when it is on a lead
         from kesher.activities.models import Interaction
 
         link = (
@@ -99,12 +109,8 @@ def _on_change(event: events.Event) -> None:
         if link is None:
             return
         lead_id = link
-    else:
-        return
     from kesher.sales.models import Lead
 
-    if not ScoringRule.objects.filter(active=True).exists():
-        return
     lead = Lead._base_manager.filter(pk=lead_id).first()
     if lead is not None and lead.converted_at is None:
         lead_score_refresh(lead)
