@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
 from kesher.calsync.secrets import decrypt, encrypt
 from kesher.calsync.sync import ProviderError, connect, sync_connection
+from kesher.platform import stamps
 from kesher.platform.access import is_admin
 from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import write_audit
@@ -38,6 +39,16 @@ CONNECTION = register_fact("calendar_connection", gettext_lazy("calendar connect
 # A change is synced after this pause, so that a burst of edits makes one run (debounce).
 SETTLE = datetime.timedelta(seconds=5)
 RUNS_PER_TICK = 50
+# Renewed when a connection is made, switched on or off, or removed — not on each sync.
+STAMP = "calsync"
+
+
+def any_active_connection() -> bool:
+    """Whether anyone syncs a calendar, read once per process until a connection is made or
+    removed: every interaction's write asks it, and most installs have no connection."""
+    return stamps.cached(
+        STAMP, "any_active", lambda: CalendarConnection.objects.filter(active=True).exists()
+    )
 
 
 def _check_password(password: str, existing: CalendarConnection | None) -> None:
@@ -68,6 +79,7 @@ def connection_save(*, actor, data: dict) -> CalendarConnection:
     if errors:
         raise ValidationError(errors)
     connection = existing or CalendarConnection(user=actor)
+    was_active = existing is not None and existing.active
     moved = existing is not None and (existing.url != url or existing.username != username)
     connection.url, connection.username = url, username
     if password:
@@ -79,6 +91,8 @@ def connection_save(*, actor, data: dict) -> CalendarConnection:
         connection.sync_token = ""
     connection.due_at = timezone.now()
     connection.save()
+    if was_active != connection.active:
+        stamps.renew(STAMP)
     if moved:
         SyncedEvent.objects.filter(connection=connection).delete()
     write_audit(
@@ -97,6 +111,7 @@ def connection_delete(*, actor) -> None:
         return
     url = connection.url
     connection.delete()
+    stamps.renew(STAMP)
     write_audit(actor, actor=actor, action="update", changes={CONNECTION: [url, None]})
 
 
@@ -164,7 +179,7 @@ def policy_update(*, actor, data: dict) -> SyncPolicy:
 def meeting_changed(event) -> None:
     """After a meeting is written: the calendars of its owner, its participants and whoever it
     was sent to are synced after ``SETTLE`` (several changes, one run)."""
-    if event.entity != "interactions":
+    if event.entity != "interactions" or not any_active_connection():
         return
     from kesher.activities.models import Interaction
 

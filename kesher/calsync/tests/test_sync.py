@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection as db_connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from icalendar import Calendar, Event
 
@@ -19,12 +21,15 @@ from kesher.calsync.services import (
     SETTLE,
     connection_save,
     connection_test,
+    meeting_changed,
     policy_update,
     sync_due,
 )
 from kesher.calsync.sync import ProviderError, sync_connection
 from kesher.calsync.tests.conftest import PASSWORD
 from kesher.customers.services import account_create
+from kesher.platform import stamps
+from kesher.platform.events import Event as PlatformEvent
 from kesher.platform.models import Choice
 from kesher.platform.records.services import record_delete
 
@@ -292,3 +297,30 @@ def test_the_password_is_stored_encrypted_and_tested(rep, caldav_server, device_
         assert sync_due(timezone.now() + datetime.timedelta(hours=1)) == 0
         assert sync_connection(connection).sent == 0
     assert _events(device_calendar) == {}
+
+
+def test_a_meeting_costs_no_statement_while_nobody_syncs_a_calendar(users, rep, caldav_server):
+    """Every interaction's write is offered to the sync; with no connection it asks nothing
+    but the stamps, which a request reads anyway — and a new connection is seen at once."""
+    meeting = _meeting(users["manager"], rep)
+    event = PlatformEvent("updated", "interactions", meeting.pk, users["manager"].pk)
+    with stamps.remembered():
+        meeting_changed(event)  # reads the stamps and whether anyone syncs
+        with CaptureQueriesContext(db_connection) as queries:
+            meeting_changed(event)
+        assert len(queries) == 0
+
+        connection = connection_save(
+            actor=rep, data={"url": caldav_server.url, "username": "rep", "password": PASSWORD}
+        )
+        CalendarConnection.objects.filter(pk=connection.pk).update(due_at=None)
+        meeting_changed(event)
+    connection.refresh_from_db()
+    assert connection.due_at is not None
+
+    connection_save(actor=rep, data={"url": caldav_server.url, "username": "rep", "active": False})
+    with stamps.remembered():
+        meeting_changed(event)
+        with CaptureQueriesContext(db_connection) as queries:
+            meeting_changed(event)
+        assert len(queries) == 0
