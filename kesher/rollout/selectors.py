@@ -21,6 +21,7 @@ __all__ = [
     "hint_to_show",
     "my_training",
     "processes_list",
+    "remember_hint_seen",
     "rollout_overview",
     "training_rows",
 ]
@@ -177,13 +178,29 @@ def my_training(user) -> dict:
     }
 
 
-def hint_to_show(user, path: str):
+# The modules whose hint the session's user has dismissed, so the hint costs a list page no
+# query once it is gone.
+SEEN_HINTS = "rollout_hints_seen"
+
+
+def hint_to_show(user, path: str, session=None):
     """The first-use hint of the module ``path`` belongs to, unless the user dismissed it."""
     from kesher.rollout.hints import hint_for_path
 
     if not getattr(user, "is_authenticated", False):
         return None
     hint = hint_for_path(path)
-    if hint is None or HintSeen.objects.filter(user=user, module=hint.module).exists():
+    if hint is None:
+        return None
+    seen = session.get(SEEN_HINTS, []) if session is not None else []
+    if hint.module in seen:
+        return None
+    if HintSeen.objects.filter(user=user, module=hint.module).exists():
+        if session is not None:
+            remember_hint_seen(session, hint.module)
         return None
     return hint
+
+
+def remember_hint_seen(session, module: str) -> None:
+    session[SEEN_HINTS] = sorted({*session.get(SEEN_HINTS, []), module})

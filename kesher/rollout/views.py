@@ -211,6 +211,7 @@ def hint_dismiss_view(request, module):
         services.hint_dismiss(actor=request.user, module=module)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400)
+    selectors.remember_hint_seen(request.session, module)
     if request.htmx:
         return HttpResponse("")
     return redirect("home")

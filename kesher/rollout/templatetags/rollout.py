@@ -12,4 +12,4 @@ def first_use_hint(context):
     request = context.get("request")
     if request is None:
         return {"hint": None}
-    return {"hint": hint_to_show(request.user, request.path)}
+    return {"hint": hint_to_show(request.user, request.path, getattr(request, "session", None))}

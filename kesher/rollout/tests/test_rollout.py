@@ -4,6 +4,8 @@ import sqlite3
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kesher.activities.models import TaskTemplate
@@ -211,6 +213,19 @@ def test_impl2_first_use_hint_until_dismissed(users, client_for):
     assert client.post("/hints/nowhere/dismiss/").status_code == 400
 
 
+def test_impl2_a_dismissed_hint_costs_the_list_page_no_query(users, client_for):
+    """Seven list pages ask for their hint on every visit: once it is dismissed (on this
+    device or another), the session remembers it and the page asks nothing."""
+    rep = users["sales_rep"]
+    services.hint_dismiss(actor=rep, module="accounts")  # as on another device
+    session = client_for(rep).session
+    assert selectors.hint_to_show(rep, "/r/accounts/", session) is None
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.hint_to_show(rep, "/r/accounts/", session) is None
+    assert len(queries) == 0
+    assert selectors.hint_to_show(rep, "/r/contacts/", session) is not None
+
+
 def test_impl1_api_maps_installs_and_refuses_in_hebrew_and_english(users, api_for):
     admin = api_for(users["admin"], language="en")
     bad = admin.post(
@@ -243,9 +258,6 @@ def test_impl1_api_maps_installs_and_refuses_in_hebrew_and_english(users, api_fo
 def test_the_roll_out_pages_read_as_many_rows_for_more_users(users, client_for):
     """The roll-out page and "who is trained" read the same number of times for 6 users as for
     12 (each with his exercises' records)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from conftest import make_user
 
     client = client_for(users["admin"])
