@@ -42,8 +42,9 @@ ALLOWED = [
     ),
     # Issue 14: which entities have approval processes, and whether any webhook is active, are
     # cached until they change (approvals/migrations/0003_processes_stamp.py and
-    # integrations/migrations/0002_webhooks_stamp.py seed their stamps).
-    AddedRows(table="platform_schemastamp", why="the approvals and webhooks stamps"),
+    # integrations/migrations/0002_webhooks_stamp.py seed their stamps); later caches seed
+    # theirs the same way (business calendars, admin-defined kinds, calendar connections).
+    AddedRows(table="platform_schemastamp", why="the stamps of caches added since"),
     # Issue 14 item 7: notifications store a message key and its parameters, put into words
     # when read (activities/migrations/0007); old ones keep their text and get neither.
     AddedColumn(
