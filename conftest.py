@@ -152,6 +152,27 @@ def api_for():
     return make
 
 
+# The OpenAPI schema by language, generated once per process (``api_schema``).
+_API_SCHEMAS: dict[str, dict] = {}
+
+
+@pytest.fixture
+def api_schema(users, api_for):
+    """``api_schema(language="he")``: the OpenAPI schema as an administrator reads it at
+    ``/api/schema/``, generated once per process and language — it takes seconds, and two dozen
+    tests only read it. A test about what changes the schema (an admin-defined kind, a user's
+    hidden fields) fetches its own."""
+
+    def read(language: str = "he") -> dict:
+        if language not in _API_SCHEMAS:
+            answer = api_for(users["admin"], language).get("/api/schema/?format=json")
+            assert answer.status_code == 200, answer.content[:500]
+            _API_SCHEMAS[language] = answer.json()
+        return _API_SCHEMAS[language]
+
+    return read
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the site's default language: a request in an earlier test may have

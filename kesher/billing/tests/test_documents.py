@@ -178,7 +178,7 @@ def test_a_receipt_prints_its_cheque_and_the_tax_withheld(users, business, make_
 
 
 def test_the_page_and_the_api_give_the_pdf_to_those_who_see_the_document(
-    users, business, make_order, client_for, api_for
+    users, business, make_order, client_for, api_for, api_schema
 ):
     rep, other = users["sales_rep"], users["sales_rep2"]
     invoice = _issued(users, make_order(business, "2"))
@@ -197,7 +197,7 @@ def test_the_page_and_the_api_give_the_pdf_to_those_who_see_the_document(
     assert _count(invoice) == 2  # the refusals printed nothing
     page = client_for(rep).get(f"/r/tax-documents/{invoice.pk}/").content.decode()
     assert f"/tax-documents/{invoice.pk}/pdf/?language=he" in page
-    schema = api.get("/api/schema/?format=json").json()
+    schema = api_schema()
     operation = schema["paths"]["/api/v1/tax-documents/{id}/pdf/"]["get"]
     assert operation["operationId"] == "tax_documents_pdf"
     assert "application/pdf" in operation["responses"]["200"]["content"]

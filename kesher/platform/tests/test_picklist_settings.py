@@ -212,6 +212,7 @@ def test_the_value_page_shows_its_settings(users, client_for, large):
 
 
 def test_the_schema_documents_the_declared_settings(users, api_for):
+    # Its own schema: the declarations are this module's (the shared one has none of them).
     schema = api_for(users["admin"]).get("/api/schema/", {"format": "json"}).json()
     extra = schema["components"]["schemas"]["Choice"]["properties"]["extra"]
     assert "widget_size: units (integer, 1–10)" in extra["description"]
