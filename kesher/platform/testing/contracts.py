@@ -62,8 +62,10 @@ __all__ = [
 ]
 
 HEBREW = re.compile("[\u0590-\u05ff]")
-# The records of a query-count check: the small list, then the large one.
-SMALL, LARGE = 5, 50
+# The records of a query-count check: the small list, then the large one. Three times as many
+# rows show a query per row as plainly as ten times (it would be 10 more, not 45 more), and each
+# of ~90 entities writes 35 records fewer through its services.
+SMALL, LARGE = 5, 15
 # Field types a JSON body can give the wrong type of ("not a number" is refused by each).
 TYPED = (
     models.IntegerField,
@@ -468,8 +470,8 @@ def _count(client: Client, url: str) -> tuple[int, int]:
 
 
 def check_query_counts(entity: Entity, world: World) -> list[str]:
-    """The list page, a detail page and the API list cost as many queries with 50 records as
-    with 5 (STYLE.md "query counts asserted in tests")."""
+    """The list page, a detail page and the API list cost as many queries with ``LARGE``
+    records as with ``SMALL`` (STYLE.md "query counts asserted in tests")."""
     admin = world.users["admin"]
     client = Client(HTTP_ACCEPT_LANGUAGE="he")
     client.force_login(admin)
