@@ -232,6 +232,7 @@ payroll_rules = register(
             "first_overtime_percent",
             "further_overtime_percent",
             "rest_day_percent",
+            "weekly_hours",
         ),
         form_fields=(
             "name",
@@ -241,6 +242,7 @@ payroll_rules = register(
             "first_overtime_percent",
             "further_overtime_percent",
             "rest_day_percent",
+            "weekly_hours",
         ),
         sections=(
             Section(_("Payroll rule"), ("name", "valid_from")),
@@ -248,6 +250,7 @@ payroll_rules = register(
                 _("Overtime"),
                 (
                     "daily_hours",
+                    "weekly_hours",
                     "first_overtime_hours",
                     "first_overtime_percent",
                     "further_overtime_percent",
@@ -269,6 +272,7 @@ payroll_rules = register(
             "first_overtime_percent": 125,
             "further_overtime_percent": 150,
             "rest_day_percent": 150,
+            "weekly_hours": "42.00",
         },
     )
 )

@@ -2,14 +2,16 @@
 force (REQ PR-4; decision 0069). ``split_day`` is the arithmetic, pure; ``payroll_month`` reads
 the month's approved hours grouped by employee and day in one query and applies it.
 
-The rest day is Saturday; Israeli holidays count as rest days (``WorkWeek.is_holiday``). The
-weekly threshold of the law (hours beyond the week's total) is not applied yet.
+The rest day is Saturday; Israeli holidays count as rest days (``WorkWeek.is_holiday``). Beyond
+the rule's weekly hours (42 by the law) a week's hours are overtime too, the week running Sunday
+to Saturday: its first days in the month before count towards it (decision 0111).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,7 +22,7 @@ from kesher.projects.models import PayrollRule, TimeEntry
 
 SATURDAY = 5  # date.weekday()
 
-__all__ = ["DEFAULT_RULE", "PayRow", "payroll_month", "rule_for", "split_day"]
+__all__ = ["DEFAULT_RULE", "PayRow", "payroll_month", "rule_for", "split_day", "week_start"]
 
 DEFAULT_RULE = PayrollRule(
     name="default",
@@ -30,6 +32,7 @@ DEFAULT_RULE = PayrollRule(
     first_overtime_percent=125,
     further_overtime_percent=150,
     rest_day_percent=150,
+    weekly_hours=Decimal("42"),
 )
 
 
@@ -48,15 +51,25 @@ class PayRow:
         return self.regular + self.first_overtime + self.further_overtime + self.rest_day
 
 
-def split_day(minutes: int, rule: PayrollRule, *, rest_day: bool) -> tuple[int, int, int, int]:
-    """One day's minutes as (regular, first overtime, further overtime, rest day)."""
+def split_day(
+    minutes: int, rule: PayrollRule, *, rest_day: bool, week_regular: int = 0
+) -> tuple[int, int, int, int]:
+    """One day's minutes as (regular, first overtime, further overtime, rest day);
+    ``week_regular``: the regular minutes of the days before it in its week — beyond the rule's
+    weekly hours, the day's minutes are overtime however few."""
     if rest_day:
         return 0, 0, 0, minutes
-    threshold = int(rule.daily_hours * 60)
+    left_in_week = max(int(rule.weekly_hours * 60) - week_regular, 0)
+    threshold = min(int(rule.daily_hours * 60), left_in_week)
     first = int(rule.first_overtime_hours * 60)
     regular = min(minutes, threshold)
     over = minutes - regular
     return regular, min(over, first), max(over - first, 0), 0
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    """The Sunday of ``day``'s week."""
+    return day - datetime.timedelta(days=(day.weekday() + 1) % 7)
 
 
 def rule_for(day: datetime.date) -> PayrollRule:
@@ -78,19 +91,27 @@ def payroll_month(user, month: datetime.date) -> list[PayRow]:
     first, last = month_range(month)
     rule = rule_for(first)
     week = WorkWeek()
+    # From the Sunday of the month's first week: those days count towards its weekly hours.
     per_day = (
         TimeEntry.objects.visible_to(user)
-        .filter(state__in=TimeEntry.APPROVED_STATES, date__range=(first, last))
+        .filter(state__in=TimeEntry.APPROVED_STATES, date__range=(week_start(first), last))
         .values("user_id", "date")
         .annotate(minutes=Sum("minutes"))
         .order_by("user_id", "date")
     )
     rows: dict[int, PayRow] = {}
+    week_regular: dict[tuple[int, datetime.date], int] = defaultdict(int)
     for item in per_day:
-        row = rows.setdefault(item["user_id"], PayRow(employee_id=item["user_id"]))
         day = item["date"]
+        in_week = (item["user_id"], week_start(day))
         rest = day.weekday() == SATURDAY or week.is_holiday(day)
-        regular, first_ot, further, rest_minutes = split_day(item["minutes"], rule, rest_day=rest)
+        regular, first_ot, further, rest_minutes = split_day(
+            item["minutes"], rule, rest_day=rest, week_regular=week_regular[in_week]
+        )
+        week_regular[in_week] += regular
+        if day < first:
+            continue
+        row = rows.setdefault(item["user_id"], PayRow(employee_id=item["user_id"]))
         row.regular += regular
         row.first_overtime += first_ot
         row.further_overtime += further

@@ -3,12 +3,14 @@ line per entry priced by the rate cards, the entries billed and locked, never bi
 and given back when the draft is deleted."""
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from kesher.billing.models import InvoiceLine, TaxDocument
@@ -21,6 +23,7 @@ from kesher.projects.services import entries_approve, week_submit
 from kesher.projects.tests.factories import make_project, report
 
 SUNDAY = datetime.date(2026, 11, 1)
+ENTRIES = 'FROM "projects_timeentry"'
 
 
 @pytest.fixture(autouse=True)
@@ -189,3 +192,52 @@ def test_two_managers_invoicing_at_once_bill_each_hour_once(users):
     # The first takes every hour (three customers, three drafts); the second finds none left.
     assert len(made) == 3
     assert len(refused) == 1
+
+
+@pytest.mark.django_db
+def test_the_hours_are_chosen_and_locked_in_one_read_without_a_subquery_of_the_entries(users):
+    """Decision 0111: the time entries' visibility is a condition on each row, not "id IN (the
+    grant's entries)" — PostgreSQL checked each of 10,000 rows against all 200,000 ids once
+    they no longer fit its hash (invoicing took minutes) — and the chosen hours are locked in
+    the same read, not listed as 10,000 literal ids. The statements do not grow with the hours:
+    three customers' hours invoice in as many statements as one customer's more hours."""
+    projects, product = _week_of_hours(users, customers=3)
+    pm, admin = users["manager"], users["admin"]
+    # The administrator sees every entry: no condition at all; the manager his department's
+    # and his projects', the rep his own: the entries' table read once, no subquery of it.
+    assert not TimeEntry.objects.visible_to(admin).query.where
+    seen = str(TimeEntry.objects.visible_to(pm).query)
+    assert seen.count(ENTRIES) == 1
+    assert {e.pk for e in TimeEntry.objects.visible_to(pm)} == set(
+        TimeEntry.objects.values_list("pk", flat=True)
+    )
+    rep_seen = TimeEntry.objects.visible_to(users["sales_rep"])
+    assert str(rep_seen.query).count(ENTRIES) == 1
+    assert set(rep_seen.values_list("user", flat=True)) == {users["sales_rep"].pk}
+
+    # The second customer's week has five more hours than the first's.
+    later = SUNDAY + datetime.timedelta(days=7)
+    for day in range(5):
+        report(pm, projects[1], later + datetime.timedelta(days=day), 30, description="בדיקות")
+    week_submit(actor=pm, week=later)
+    entries_approve(
+        actor=pm,
+        ids=list(TimeEntry.objects.filter(date__gte=later).values_list("pk", flat=True)),
+    )
+
+    def statements(account):
+        with CaptureQueriesContext(connection) as queries:
+            invoice_hours(actor=pm, product=product, account=account)
+        return [q["sql"] for q in queries.captured_queries]
+
+    statements(projects[2].account)  # the caches of a first invoice filled
+    two, seven = statements(projects[0].account), statements(projects[1].account)
+    assert len(two) == len(seven)
+    assert TaxDocument.objects.get(account=projects[1].account).lines.count() == 7
+    reads = [sql for sql in seven if sql.startswith("SELECT") and "projects_timeentry" in sql]
+    assert len(reads) == 1, reads
+    (read,) = reads
+    assert read.count(ENTRIES) == 1
+    assert not re.search(r"IN \(\d", read), read
+    if connection.vendor == "postgresql":
+        assert read.endswith('FOR UPDATE OF "projects_timeentry"')

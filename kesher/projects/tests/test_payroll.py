@@ -7,9 +7,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from kesher.platform.records.services import record_create
+from kesher.platform.records.services import record_create, record_update
 from kesher.projects.models import PayrollRule, TimeEntry
 from kesher.projects.payroll import payroll_month, split_day
 from kesher.projects.services import entries_approve, week_submit
@@ -89,3 +90,35 @@ def test_the_export_is_csv_and_xlsx_and_hidden_hours_are_not_shown(users, client
     assert 'id="payroll-hidden"' in page
     assert client.get(url, {"month": "2026-01", "format": "csv"}).status_code == 403
     assert client_for(users["sales_rep"]).get(url).status_code == 403
+
+
+def test_the_weekly_threshold_makes_a_weeks_hours_beyond_42_overtime(users):
+    """42 hours a week by the law (decision 0111): a rep's nine hours a day, Sunday 28 December
+    to Thursday 1 January, are 8.6 regular each of the first four days (34.4 h) — so on the
+    Thursday only 7.6 hours are left in the week: 456 minutes regular, 84 at 125%. January's
+    payroll counts the Thursday alone, the week's first days towards its threshold; a rule of
+    50 weekly hours leaves the Thursday's 8.6 regular."""
+    rep = users["sales_rep"]
+    rule = PayrollRule.objects.get()
+    assert rule.weekly_hours == Decimal("42")
+    assert split_day(9 * 60, rule, rest_day=False, week_regular=4 * 516) == (456, 84, 0, 0)
+    assert split_day(9 * 60, rule, rest_day=False, week_regular=42 * 60) == (0, 120, 420, 0)
+    sunday = datetime.date(2025, 12, 28)
+    project = make_project(rep)
+    for day in range(5):
+        report(rep, project, sunday + datetime.timedelta(days=day), 9 * 60)
+    week_submit(actor=rep, week=sunday)
+    entries_approve(actor=users["admin"], ids=list(TimeEntry.objects.values_list("pk", flat=True)))
+    [january] = payroll_month(users["admin"], datetime.date(2026, 1, 1))
+    assert (january.regular, january.first_overtime, january.further_overtime) == (456, 84, 0)
+    assert january.days == 1
+    [december] = payroll_month(users["admin"], datetime.date(2025, 12, 1))
+    assert (december.regular, december.first_overtime, december.days) == (4 * 516, 4 * 24, 4)
+    record_update(rule, actor=users["admin"], data={"weekly_hours": "50"})
+    [january] = payroll_month(users["admin"], datetime.date(2026, 1, 1))
+    assert (january.regular, january.first_overtime) == (516, 24)
+    # Bad input: a week beyond its 168 hours is refused, nothing written.
+    with pytest.raises(ValidationError):
+        record_update(rule, actor=users["admin"], data={"weekly_hours": "200"})
+    rule.refresh_from_db()
+    assert rule.weekly_hours == Decimal("50")

@@ -1,0 +1,105 @@
+"""Built-in reports of the hours (REQ RE-1; issue 20 item 5; decision 0111): hours by customer,
+budget against actual per project, hours per person by month — each run as its reader, who
+counts only the hours he may see; shared with the managers, on the reports page and the API,
+not found by the roles they are not shared with."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from kesher.customers.tests.factories import make_account
+from kesher.platform.records.services import record_create
+from kesher.projects.models import TimeEntry
+from kesher.projects.services import entries_approve, week_submit
+from kesher.projects.tests.factories import make_project, report
+from kesher.reports import engine
+from kesher.reports.models import Report
+
+pytestmark = pytest.mark.django_db
+
+BY_CUSTOMER = "שעות לפי לקוח"
+BUDGET = "תקציב מול ביצוע לפי פרויקט"
+BY_PERSON = "שעות לפי עובד וחודש"
+
+
+def _shipped(name: str) -> Report:
+    return Report.objects.get(name=name, owner=None)
+
+
+def _figures(user, name: str) -> dict:
+    definition = engine.parse(_shipped(name).definition, user)
+    result = engine.run(definition, user)
+    return {tuple(c.value for c in row.groups): row.figures for row in result.rows}
+
+
+@pytest.fixture
+def hours(users):
+    """Last week: the manager's 90 minutes and the rep's 60 on project A (customer X, 10 h
+    budget), the rep's 30 on project B (customer Y, 5 h), approved; the rep's 45 minutes this
+    week are a draft and count nowhere."""
+    pm, rep = users["manager"], users["sales_rep"]
+    today = timezone.localdate()
+    sunday = today - datetime.timedelta(days=(today.weekday() + 1) % 7 + 7)
+    a = make_project(pm, account=make_account(pm, name="לקוח X"), budget_hours="10")
+    b = make_project(pm, account=make_account(pm, name="לקוח Y"), budget_hours="5")
+    for project in (a, b):
+        record_create("project-members", actor=pm, data={"project": project, "user": rep})
+    report(pm, a, sunday, 90)
+    report(rep, a, sunday + datetime.timedelta(days=1), 60)
+    report(rep, b, sunday + datetime.timedelta(days=2), 30)
+    week_submit(actor=pm, week=sunday)
+    week_submit(actor=rep, week=sunday)
+    entries_approve(actor=pm, ids=list(TimeEntry.objects.values_list("pk", flat=True)))
+    report(rep, b, sunday + datetime.timedelta(days=7), 45)
+    return a, b
+
+
+def test_hours_by_customer_are_the_hours_the_reader_sees(users, hours):
+    a, b = hours
+    assert _figures(users["admin"], BY_CUSTOMER) == {
+        (a.account_id,): [150, 2],
+        (b.account_id,): [30, 1],
+    }
+    # The rep counts his own hours only.
+    assert _figures(users["sales_rep"], BY_CUSTOMER) == {
+        (a.account_id,): [60, 1],
+        (b.account_id,): [30, 1],
+    }
+
+
+def test_budget_against_actual_per_project(users, hours):
+    a, b = hours
+    assert _figures(users["manager"], BUDGET) == {
+        (a.pk,): [Decimal("10"), 150],
+        (b.pk,): [Decimal("5"), 30],
+    }
+
+
+def test_hours_per_person_and_month(users, hours):
+    pm, rep = users["manager"], users["sales_rep"]
+    figures = _figures(users["admin"], BY_PERSON)
+    per_person: dict[int, int] = {}
+    for (person, _month), (minutes,) in figures.items():
+        per_person[person] = per_person.get(person, 0) + minutes
+    assert per_person == {pm.pk: 90, rep.pk: 90}
+
+
+def test_shared_with_the_managers_on_the_page_and_the_api(users, hours, client_for, api_for):
+    for name in (BY_CUSTOMER, BUDGET, BY_PERSON):
+        shipped = _shipped(name)
+        assert set(shipped.shared_roles.values_list("key", flat=True)) == {"manager"}
+        page = client_for(users["manager"]).get(f"/reports/{shipped.pk}/")
+        assert page.status_code == 200
+        assert name in page.content.decode()
+        result = api_for(users["manager"]).get(f"/api/v1/reports/{shipped.pk}/result/")
+        assert result.status_code == 200
+        assert result.json()["rows"]
+        # Not shared with the sales reps or the read-only users: not found.
+        for who in ("sales_rep", "read_only"):
+            assert client_for(users[who]).get(f"/reports/{shipped.pk}/").status_code == 404
+            status = api_for(users[who]).get(f"/api/v1/reports/{shipped.pk}/result/").status_code
+            assert status == 404, (who, status)
