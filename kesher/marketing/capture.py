@@ -33,6 +33,7 @@ __all__ = [
     "HONEYPOT",
     "UTM_FIELDS",
     "Submitted",
+    "existing_lead",
     "form_fields",
     "form_submit",
     "form_token",
@@ -140,7 +141,7 @@ def _clean(form: LeadForm, fields: list[LeadFormField], posted) -> dict:
     return data
 
 
-def _existing_lead(data: dict):
+def existing_lead(data: dict):
     """An open lead with the same e-mail or phone number: the person sent a form before."""
     from kesher.sales.models import Lead
 
@@ -181,7 +182,7 @@ def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
     )
     # Saved first: the unique token refuses a second copy before anything else is written.
     submission.save()
-    lead = _existing_lead(data)
+    lead = existing_lead(data)
     if lead is None:
         submission.outcome = FormSubmission.Outcome.CREATED
         # No assignment rule takes it: the form's owner answers it.
