@@ -166,7 +166,7 @@ def _consent_proof(form: LeadForm, submission: FormSubmission) -> str:
 
 @transaction.atomic
 def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
-    from kesher.marketing.services import consent_create
+    from kesher.marketing.services import consents_create
     from kesher.sales.services import lead_create
 
     data = _clean(form, fields, posted)
@@ -200,19 +200,24 @@ def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
     submission.lead = lead
     submission.save(update_fields=["lead", "outcome"])
     if consented:
+        # One entry per channel, written together (decision 0114).
         method = Choice.objects.filter(list_key="consent_method", value="form").first()
-        for channel in form.consent_channels.split():
-            consent_create(
-                actor=None,
-                data={
+        source = _("Web form “%(form)s”") % {"form": form.name[:150]}
+        proof = _consent_proof(form, submission)
+        consents_create(
+            actor=None,
+            rows=[
+                {
                     "lead": lead,
                     "channel": channel,
                     "kind": Consent.Kind.CONSENT,
                     "method": method,
-                    "source": _("Web form “%(form)s”") % {"form": form.name[:150]},
-                    "proof": _consent_proof(form, submission),
-                },
-            )
+                    "source": source,
+                    "proof": proof,
+                }
+                for channel in form.consent_channels.split()
+            ],
+        )
     from kesher.marketing.scoring import lead_score_refresh
 
     lead_score_refresh(lead, behaviour="form_submission")

@@ -502,7 +502,6 @@ ad_leads = register(
         listed_on=(
             ListedOn("leads", "lead", _("Ad lead forms"), ("created_at", "provider", "ad_source")),
         ),
-        search_words=("external_id",),
         filter_fields=("provider", "status", "ad_source", "created_at"),
         ordering_fields=("created_at", "id"),
         default_ordering=("-created_at", "-id"),

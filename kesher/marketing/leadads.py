@@ -472,7 +472,7 @@ def _process(row: AdLead, values: dict, *, platform: str = "") -> None:
 
 
 def _consent(source: LeadAdSource, row: AdLead, lead) -> None:
-    from kesher.marketing.services import consent_create
+    from kesher.marketing.services import consents_create
 
     method = Choice.objects.filter(list_key="consent_method", value="form").first()
     proof = _("“%(text)s” — answered yes on %(provider)s lead form %(form)s, lead %(id)s") % {
@@ -481,15 +481,17 @@ def _consent(source: LeadAdSource, row: AdLead, lead) -> None:
         "form": row.form_id or "?",
         "id": row.external_id,
     }
-    for channel in source.consent_channels.split():
-        consent_create(
-            actor=None,
-            data={
+    consents_create(
+        actor=None,
+        rows=[
+            {
                 "lead": lead,
                 "channel": channel,
                 "kind": Consent.Kind.CONSENT,
                 "method": method,
                 "source": _("Ad lead form “%(form)s”") % {"form": source.name[:150]},
                 "proof": proof,
-            },
-        )
+            }
+            for channel in source.consent_channels.split()
+        ],
+    )
