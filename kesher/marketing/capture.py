@@ -235,14 +235,12 @@ def form_submit(form: LeadForm, *, posted, meta: dict) -> Submitted:
     if posted.get(HONEYPOT):
         return Submitted(None)
     nonce = _nonce(form, posted.get("token", ""))
-    known = FormSubmission.objects.filter(token=nonce).first()
-    if known is not None:
-        return Submitted(known, duplicate=True)
     fields = form_fields(form)
     try:
         return Submitted(_capture(form, fields, posted, nonce, meta))
     except IntegrityError:
-        # The same submission arrived twice at once: the other request took it.
+        # Received before (a double click, a replay) or at the same moment by another request:
+        # the unique token refused this copy at its first write, before anything else.
         known = FormSubmission.objects.filter(token=nonce).first()
         if known is None:
             raise
