@@ -558,6 +558,8 @@ SPECTACULAR_SETTINGS = {
         "PriceRulePeriodEnum": "kesher.catalogue.models.PriceRule.Period",
         "UserLanguageEnum": "kesher.portal.models.PortalUser.Language",
         "DocumentLanguageEnum": "kesher.platform.pdf.LANGUAGES",
+        "LeadAdProviderEnum": "kesher.marketing.models.LeadAdSource.Provider",
+        "AdLeadStatusEnum": "kesher.marketing.models.AdLead.Status",
     },
 }
 
