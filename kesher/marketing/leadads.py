@@ -161,7 +161,7 @@ def meta_receive(payload) -> Received:
             provider=LeadAdSource.Provider.META,
             external_id=str(value["leadgen_id"]),
             form_id=_text(value.get("form_id"), 100),
-            payload=value,
+            payload=_storable(value),
             status=AdLead.Status.SUPPRESSED if settings.KESHER_PRACTICE else AdLead.Status.PENDING,
         )
         if _keep(row):
@@ -330,7 +330,7 @@ def google_receive(payload) -> Received:
         provider=LeadAdSource.Provider.GOOGLE,
         external_id=lead_id,
         form_id=_text(payload.get("form_id"), 100),
-        payload=kept,
+        payload=_storable(kept),
         test=bool(payload.get("is_test")),
         status=AdLead.Status.SUPPRESSED if settings.KESHER_PRACTICE else AdLead.Status.PENDING,
     )
@@ -348,6 +348,17 @@ def google_receive(payload) -> Received:
 
 
 # --- both --------------------------------------------------------------------------------------
+
+
+def _storable(value):
+    """``value`` (a provider's JSON) without NUL characters, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _text(value, limit: int) -> str:
@@ -427,7 +438,9 @@ def _process(row: AdLead, values: dict, *, platform: str = "") -> None:
     from kesher.marketing.services import lead_touch
     from kesher.sales.services import lead_create
 
-    row.values = {str(k)[:100]: str(v)[:VALUE_LIMIT] for k, v in list(values.items())[:200]}
+    row.values = _storable(
+        {str(k)[:100]: str(v)[:VALUE_LIMIT] for k, v in list(values.items())[:200]}
+    )
     source = _source_of(row)
     row.ad_source = source
     if source is None or not source.active:

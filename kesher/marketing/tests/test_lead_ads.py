@@ -404,7 +404,7 @@ def test_google_hostile_values_are_cleaned_or_left_out_and_unknown_forms_kept(cl
             CITY="חיפה",
         )
     )
-    assert answer.status_code == 200
+    assert answer.status_code == 200, answer.content
     row = AdLead.objects.get(external_id="g-2")
     lead = row.lead
     assert (lead.first_name, len(lead.last_name), lead.email, lead.mobile) == (
@@ -414,6 +414,7 @@ def test_google_hostile_values_are_cleaned_or_left_out_and_unknown_forms_kept(cl
         "",
     )
     assert lead.city == "חיפה"
+    assert row.values["FIRST_NAME"] == "<b>אבי</b>\u200b"  # as received, but for the NUL
     assert "not-an-email" in row.error
     assert post({**google_lead("g-3"), "user_column_data": "x"}).status_code == 400
     assert post({**google_lead(), "lead_id": ""}).status_code == 400
