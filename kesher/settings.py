@@ -441,6 +441,18 @@ KESHER_MESSAGE_BACKOFF_SECONDS = float(os.environ.get("KESHER_MESSAGE_BACKOFF_SE
 KESHER_MESSAGE_LEASE_SECONDS = int(os.environ.get("KESHER_MESSAGE_LEASE_SECONDS", "600"))
 # A web form sent sooner than this after it was served is a bot's (decision 0105).
 KESHER_LEAD_FORM_MIN_SECONDS = int(os.environ.get("KESHER_LEAD_FORM_MIN_SECONDS", "3"))
+# Ad platforms' lead-form webhooks (decision 0114): Meta's app secret signs its notifications
+# (X-Hub-Signature-256), its verify token answers the subscription check, its page access token
+# fetches a lead's fields from the Graph API through the client class; Google Ads sends the key
+# in the body (google_key).
+KESHER_META_APP_SECRET = os.environ.get("KESHER_META_APP_SECRET", "")
+KESHER_META_VERIFY_TOKEN = os.environ.get("KESHER_META_VERIFY_TOKEN", "")
+KESHER_META_ACCESS_TOKEN = os.environ.get("KESHER_META_ACCESS_TOKEN", "")
+KESHER_META_GRAPH_URL = os.environ.get("KESHER_META_GRAPH_URL", "https://graph.facebook.com/v21.0")
+KESHER_META_GRAPH_CLIENT = os.environ.get(
+    "KESHER_META_GRAPH_CLIENT", "kesher.marketing.leadads.GraphClient"
+)
+KESHER_GOOGLE_ADS_LEAD_KEY = os.environ.get("KESHER_GOOGLE_ADS_LEAD_KEY", "")
 KESHER_SMS_BACKEND = os.environ.get(
     "KESHER_SMS_BACKEND", "kesher.integrations.gateways.LoggingBackend"
 )
@@ -504,6 +516,8 @@ REST_FRAMEWORK = {
         "webhook": os.environ.get("KESHER_API_RATE_WEBHOOK", "1200/hour"),
         # Web-form submissions per sender's address (decision 0105).
         "lead_form": os.environ.get("KESHER_LEAD_FORM_RATE", "20/hour"),
+        # Ad platforms' lead webhooks, per provider (decision 0114).
+        "lead_ads": os.environ.get("KESHER_LEAD_ADS_RATE", "3600/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -544,6 +558,8 @@ SPECTACULAR_SETTINGS = {
         "PriceRulePeriodEnum": "kesher.catalogue.models.PriceRule.Period",
         "UserLanguageEnum": "kesher.portal.models.PortalUser.Language",
         "DocumentLanguageEnum": "kesher.platform.pdf.LANGUAGES",
+        "LeadAdProviderEnum": "kesher.marketing.models.LeadAdSource.Provider",
+        "AdLeadStatusEnum": "kesher.marketing.models.AdLead.Status",
     },
 }
 

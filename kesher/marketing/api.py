@@ -3,18 +3,30 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+import hashlib
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.marketing import services
-from kesher.marketing.models import Campaign, Send
+from kesher.marketing import leadads, services
+from kesher.marketing.models import AdLead, Campaign, Send
 from kesher.marketing.selectors import campaign_results
 from kesher.marketing.sending import tally
 from kesher.platform.access import can
+from kesher.platform.api.throttling import WebhookRateThrottle
 
 
 class ResultsSerializer(serializers.Serializer):
@@ -139,3 +151,231 @@ class SendActionView(APIView):
         send.refresh_from_db()
         counts = {k: v for k, v in tally(send).items() if v}
         return Response({"status": send.status, "audience": send.audience, "recipients": counts})
+
+
+# --- ad platforms' lead webhooks (REQ MK-5, IN-4; decision 0114) ----------------------------------
+
+
+class LeadAdsRateThrottle(WebhookRateThrottle):
+    """One provider's lead webhook (the "lead_ads" rate), on the shared throttle cache."""
+
+    scope = "lead_ads"
+
+    def get_cache_key(self, request, view):
+        ident = hashlib.sha256(f"lead-ads:{view.provider}".encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AdLeadsReceivedSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Leads kept now.")
+    duplicates = serializers.IntegerField(help_text="Lead ids received before: nothing written.")
+    leads = serializers.ListField(
+        child=inline_serializer(
+            "AdLeadReceived",
+            {
+                "id": serializers.CharField(help_text="The provider's lead id."),
+                "status": serializers.ChoiceField(choices=AdLead.Status.choices),
+                "lead": serializers.IntegerField(allow_null=True),
+            },
+        )
+    )
+
+
+def _received(received: leadads.Received) -> Response:
+    rows = [
+        {"id": row.external_id, "status": row.status, "lead": row.lead_id} for row in received.rows
+    ]
+    return Response(
+        AdLeadsReceivedSerializer(
+            {"received": len(rows), "duplicates": received.duplicates, "leads": rows}
+        ).data
+    )
+
+
+def _json_body(request):
+    try:
+        return json.loads(request.body.decode("utf-8") or "null")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationError({"body": [_("Send a JSON object.")]}) from None
+
+
+META_NOTIFICATION = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "109876543210",
+            "time": 1765108800,
+            "changes": [
+                {
+                    "field": "leadgen",
+                    "value": {
+                        "leadgen_id": "4440001112223",
+                        "page_id": "109876543210",
+                        "form_id": "1234567890",
+                        "ad_id": "238000111",
+                        "created_time": 1765108800,
+                    },
+                }
+            ],
+        }
+    ],
+}
+
+
+class MetaLeadsView(APIView):
+    """Meta (Facebook, Instagram) Lead Ads: the ``leadgen`` webhook. GET answers Meta's
+    subscription check (``hub.challenge`` when ``hub.verify_token`` is this Kesher's, 403
+    otherwise); POST receives a notification signed with the app's secret
+    (``X-Hub-Signature-256``, 403 otherwise), keeps each lead once per lead id and leaves it for
+    the worker, which fetches its fields from the Graph API once and makes or joins its lead.
+    Nothing is received in the practice environment (``suppressed``)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LeadAdsRateThrottle]
+    provider = "meta"
+
+    @extend_schema(
+        tags=["lead-ad-sources"],
+        operation_id="lead_ads_meta_verify",
+        summary="Meta's subscription check",
+        parameters=[
+            OpenApiParameter("hub.mode", str, enum=["subscribe"]),
+            OpenApiParameter("hub.verify_token", str, description="KESHER_META_VERIFY_TOKEN."),
+            OpenApiParameter("hub.challenge", str, description="Answered back as plain text."),
+        ],
+        responses={(200, "text/plain"): str},
+        examples=[OpenApiExample("The challenge back", value="1158201444", response_only=True)],
+    )
+    def get(self, request):
+        try:
+            challenge = leadads.meta_challenge(request.query_params)
+        except leadads.Refused as refused:
+            return Response({"detail": str(refused)}, status=403)
+        return HttpResponse(challenge, content_type="text/plain")
+
+    @extend_schema(
+        tags=["lead-ad-sources"],
+        operation_id="lead_ads_meta_receive",
+        summary="Receive Meta lead notifications",
+        parameters=[
+            OpenApiParameter(
+                "X-Hub-Signature-256",
+                str,
+                OpenApiParameter.HEADER,
+                description='"sha256=" + hex HMAC-SHA256(raw body, the app secret).',
+            )
+        ],
+        request={"application/json": {"type": "object"}},
+        responses={200: AdLeadsReceivedSerializer},
+        examples=[
+            OpenApiExample("A new lead", value=META_NOTIFICATION, request_only=True),
+            OpenApiExample(
+                "Kept for the worker",
+                value={
+                    "received": 1,
+                    "duplicates": 0,
+                    "leads": [{"id": "4440001112223", "status": "pending", "lead": None}],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        body = request.body
+        try:
+            leadads.meta_check_signature(body, request.headers.get("X-Hub-Signature-256", ""))
+        except leadads.Refused as refused:
+            return Response({"detail": str(refused)}, status=403)
+        try:
+            received = leadads.meta_receive(_json_body(request))
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return _received(received)
+
+
+GOOGLE_LEAD = {
+    "lead_id": "TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijklmnopqrstuvwxyz-0123456789",
+    "api_version": "1.0",
+    "form_id": 40000000002,
+    "campaign_id": 20000000000,
+    "google_key": "the key typed into Google Ads",
+    "is_test": False,
+    "gcl_id": "TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "adgroup_id": 20000000000,
+    "creative_id": 30000000000,
+    "user_column_data": [
+        {"column_name": "Full Name", "string_value": "דנה לוי", "column_id": "FULL_NAME"},
+        {"column_name": "User Phone", "string_value": "+972525551234", "column_id": "PHONE_NUMBER"},
+        {"column_name": "User Email", "string_value": "dana@example.co.il", "column_id": "EMAIL"},
+    ],
+}
+
+
+class GoogleLeadsView(APIView):
+    """Google Ads lead form extensions: the webhook posts one lead with the key the
+    administrator typed into Google Ads (``google_key``, 403 when it is not
+    ``KESHER_GOOGLE_ADS_LEAD_KEY``). The lead is kept once per ``lead_id`` (a repeat answers
+    200 with ``duplicates: 1``) and made or joined at once; nothing is received in the practice
+    environment (``suppressed``)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LeadAdsRateThrottle]
+    provider = "google"
+
+    @extend_schema(
+        tags=["lead-ad-sources"],
+        operation_id="lead_ads_google_receive",
+        summary="Receive a Google Ads lead",
+        request={"application/json": {"type": "object"}},
+        responses={200: AdLeadsReceivedSerializer},
+        examples=[
+            OpenApiExample("A lead", value=GOOGLE_LEAD, request_only=True),
+            OpenApiExample(
+                "A new lead",
+                value={
+                    "received": 1,
+                    "duplicates": 0,
+                    "leads": [{"id": GOOGLE_LEAD["lead_id"], "status": "created", "lead": 812}],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        payload = _json_body(request)
+        try:
+            received = leadads.google_receive(payload)
+        except leadads.Refused as refused:
+            return Response({"detail": str(refused)}, status=403)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return _received(received)
+
+
+class AdLeadFetchAgainView(APIView):
+    """An operator's choice: fetch once more the fields of a Meta lead whose fetch failed or
+    whose outcome is unknown (the worker's next tick)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["ad-leads"],
+        operation_id="ad_leads_fetch_again",
+        summary="Fetch a Meta lead's fields again",
+        request=None,
+        responses={200: inline_serializer("AdLeadFetchAgain", {"status": serializers.CharField()})},
+        examples=[OpenApiExample("Waiting", value={"status": "pending"}, response_only=True)],
+    )
+    def post(self, request, pk):
+        if not can(request.user, "lead-ad-sources", "change"):
+            raise PermissionDenied
+        row = AdLead.objects.visible_to(request.user).filter(pk=pk).first()
+        if row is None:
+            raise NotFound
+        try:
+            row = leadads.ad_lead_fetch_again(row, actor=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response({"status": row.status})

@@ -13,7 +13,9 @@ class MarketingConfig(AppConfig):
             replies,  # noqa: F401  ("הסר" / STOP replies)
             scoring,  # noqa: F401  (scores on lead changes, its trigger)
         )
+        from kesher.marketing.leadads import fetch_meta_leads
         from kesher.marketing.sending import deliver_sends
         from kesher.platform.tasks import on_tick
 
         on_tick(deliver_sends)
+        on_tick(fetch_meta_leads)

@@ -33,6 +33,7 @@ __all__ = [
     "HONEYPOT",
     "UTM_FIELDS",
     "Submitted",
+    "existing_lead",
     "form_fields",
     "form_submit",
     "form_token",
@@ -140,7 +141,7 @@ def _clean(form: LeadForm, fields: list[LeadFormField], posted) -> dict:
     return data
 
 
-def _existing_lead(data: dict):
+def existing_lead(data: dict):
     """An open lead with the same e-mail or phone number: the person sent a form before."""
     from kesher.sales.models import Lead
 
@@ -165,7 +166,7 @@ def _consent_proof(form: LeadForm, submission: FormSubmission) -> str:
 
 @transaction.atomic
 def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
-    from kesher.marketing.services import consent_create
+    from kesher.marketing.services import consents_create
     from kesher.sales.services import lead_create
 
     data = _clean(form, fields, posted)
@@ -181,7 +182,7 @@ def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
     )
     # Saved first: the unique token refuses a second copy before anything else is written.
     submission.save()
-    lead = _existing_lead(data)
+    lead = existing_lead(data)
     if lead is None:
         submission.outcome = FormSubmission.Outcome.CREATED
         # No assignment rule takes it: the form's owner answers it.
@@ -199,19 +200,24 @@ def _capture(form, fields, posted, nonce, meta) -> FormSubmission:
     submission.lead = lead
     submission.save(update_fields=["lead", "outcome"])
     if consented:
+        # One entry per channel, written together (decision 0114).
         method = Choice.objects.filter(list_key="consent_method", value="form").first()
-        for channel in form.consent_channels.split():
-            consent_create(
-                actor=None,
-                data={
+        source = _("Web form “%(form)s”") % {"form": form.name[:150]}
+        proof = _consent_proof(form, submission)
+        consents_create(
+            actor=None,
+            rows=[
+                {
                     "lead": lead,
                     "channel": channel,
                     "kind": Consent.Kind.CONSENT,
                     "method": method,
-                    "source": _("Web form “%(form)s”") % {"form": form.name[:150]},
-                    "proof": _consent_proof(form, submission),
-                },
-            )
+                    "source": source,
+                    "proof": proof,
+                }
+                for channel in form.consent_channels.split()
+            ],
+        )
     from kesher.marketing.scoring import lead_score_refresh
 
     lead_score_refresh(lead, behaviour="form_submission")
@@ -229,14 +235,12 @@ def form_submit(form: LeadForm, *, posted, meta: dict) -> Submitted:
     if posted.get(HONEYPOT):
         return Submitted(None)
     nonce = _nonce(form, posted.get("token", ""))
-    known = FormSubmission.objects.filter(token=nonce).first()
-    if known is not None:
-        return Submitted(known, duplicate=True)
     fields = form_fields(form)
     try:
         return Submitted(_capture(form, fields, posted, nonce, meta))
     except IntegrityError:
-        # The same submission arrived twice at once: the other request took it.
+        # Received before (a double click, a replay) or at the same moment by another request:
+        # the unique token refused this copy at its first write, before anything else.
         known = FormSubmission.objects.filter(token=nonce).first()
         if known is None:
             raise

@@ -7,10 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.marketing import services
 from kesher.marketing.models import (
+    AdLead,
     Campaign,
     CampaignCost,
     Consent,
     FormSubmission,
+    LeadAdSource,
     LeadForm,
     LeadFormField,
     ScoringRule,
@@ -410,5 +412,106 @@ scoring_rules = register(
             "condition": {"field": "source", "op": "eq", "value": "referral"},
             "points": 20,
         },
+    )
+)
+
+# --- ad platforms' lead forms (REQ MK-5, IN-4; decision 0114) -------------------------------------
+
+lead_ad_sources = register(
+    Entity(
+        key="lead-ad-sources",
+        model=LeadAdSource,
+        label=_("ad lead form"),
+        label_plural=_("Ad lead forms"),
+        icon="📢",
+        nav_order=88,
+        list_columns=("name", "provider", "form_id", "active", "campaign", "source", "owner"),
+        form_fields=(
+            "name",
+            "provider",
+            "form_id",
+            "active",
+            "campaign",
+            "source",
+            "source_detail",
+            "field_map",
+            "consent_field",
+            "consent_channels",
+            "consent_text_he",
+            "consent_text_en",
+            "owner",
+        ),
+        sections=(
+            Section(_("Ad lead form"), ("name", "provider", "form_id", "active", "owner")),
+            Section(_("Attribution"), ("campaign", "source", "source_detail")),
+            Section(_("Fields"), ("field_map",)),
+            Section(
+                _("Consent"),
+                ("consent_field", "consent_channels", "consent_text_he", "consent_text_en"),
+            ),
+        ),
+        headline_fields=("provider", "active", "campaign", "owner"),
+        related=(
+            Related(
+                _("Leads received"),
+                "ad-leads",
+                "ad_source",
+                ("created_at", "external_id", "status", "lead"),
+            ),
+        ),
+        search_words=("name", "form_id"),
+        filter_fields=("provider", "active", "campaign", "source", "owner"),
+        ordering_fields=("name", "created_at", "id"),
+        default_ordering=("name", "id"),
+        select_related=("campaign", "source", "source_detail", "owner"),
+        choice_lists={"source": "lead_source", "source_detail": "lead_source_detail"},
+        api_example={
+            "name": "פייסבוק — קמפיין חורף",
+            "provider": "meta",
+            "form_id": "1234567890",
+            "campaign": 1,
+            "field_map": {"full_name": "full_name", "phone_number": "mobile", "email": "email"},
+            "consent_field": "marketing_optin",
+            "consent_channels": "email sms",
+            "consent_text_he": "אני מסכים/ה לקבל דיוור פרסומי בדוא״ל וב-SMS",
+        },
+    )
+)
+
+ad_leads = register(
+    Entity(
+        key="ad-leads",
+        model=AdLead,
+        large=True,
+        label=_("ad lead"),
+        label_plural=_("Ad leads"),
+        icon="📥",
+        nav_order=89,
+        in_navigation=False,
+        list_columns=("created_at", "provider", "external_id", "ad_source", "status", "lead"),
+        sections=(
+            Section(
+                _("Ad lead"),
+                ("provider", "external_id", "form_id", "ad_source", "status", "lead", "test"),
+            ),
+            Section(_("Received"), ("created_at", "claimed_at", "error")),
+            Section(_("Values received"), ("values", "payload")),
+        ),
+        headline_fields=("provider", "status", "created_at"),
+        # On each lead's page: the ads it came through (REQ MK-5).
+        listed_on=(
+            ListedOn("leads", "lead", _("Ad lead forms"), ("created_at", "provider", "ad_source")),
+        ),
+        filter_fields=("provider", "status", "ad_source", "created_at"),
+        ordering_fields=("created_at", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("ad_source", "lead"),
+        title_related=("ad_source",),
+        owner_field=None,
+        # Whoever reads the ad lead forms reads every ad lead, those of no form too (an unknown
+        # form's leads wait for the administrator), so no ``scope_via``.
+        part_of="lead-ad-sources",
+        importable=False,
+        custom_fields=False,
     )
 )

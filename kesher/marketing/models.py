@@ -629,3 +629,159 @@ class TextRefusal(models.Model):
 
 # The active rules are read once per process until one changes (`scoring.active_rules`).
 stamps.renew_on_change(stamps.AUTOMATION, ScoringRule)
+
+
+# --- ad platforms' lead forms (REQ MK-5, IN-4; decision 0114) --------------------------------
+
+
+class LeadAdSource(KesherModel):
+    """One ad platform's lead form as Kesher receives it: which provider and form, which of
+    its fields fill which lead field, and the campaign, source and owner its leads get. A row
+    with no form id serves every form of its provider that has no row of its own (REQ MK-5,
+    IN-4, MK-6)."""
+
+    class Provider(models.TextChoices):
+        META = "meta", _("Meta (Facebook, Instagram)")
+        GOOGLE = "google", _("Google Ads")
+
+    name = models.CharField(_("name"), max_length=200)
+    provider = models.CharField(_("provider"), max_length=10, choices=Provider.choices)
+    form_id = models.CharField(
+        _("provider's form id"),
+        max_length=100,
+        blank=True,
+        help_text=_("Empty: every form of this provider without a row of its own."),
+    )
+    active = models.BooleanField(_("receiving leads"), default=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_ad_sources",
+        help_text=_("Its leads are attributed to it (first and last touch)."),
+    )
+    source = choice_fk("lead_source", _("source"))
+    source_detail = choice_fk("lead_source_detail", _("secondary source"))
+    field_map = models.JSONField(
+        _("fields"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'The provider\'s field → the lead\'s, e.g. {"full_name": "full_name", '
+            '"phone_number": "mobile"}. Empty: the providers\' standard fields.'
+        ),
+    )
+    consent_field = models.CharField(
+        _("consent question"),
+        max_length=100,
+        blank=True,
+        help_text=_("The provider's field or checkbox whose “yes” is the consent. Empty: none."),
+    )
+    consent_channels = models.CharField(
+        _("consent for"),
+        max_length=40,
+        blank=True,
+        help_text=_("The consent's channels, e.g. “email sms”."),
+    )
+    consent_text_he = models.TextField(_("consent text (Hebrew)"), blank=True)
+    consent_text_en = models.TextField(_("consent text (English)"), blank=True)
+    owner = owner_fk("owned_lead_ad_sources", db_index=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("ad lead form")
+        verbose_name_plural = _("ad lead forms")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "form_id"], name="lead_ad_source_once")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        from kesher.marketing.leadads import LEAD_TARGETS
+
+        errors = {}
+        if not isinstance(self.field_map, dict) or any(
+            not isinstance(k, str) or v not in LEAD_TARGETS for k, v in self.field_map.items()
+        ):
+            errors["field_map"] = _("Map each of the provider's fields to one of: %(fields)s.") % {
+                "fields": ", ".join(LEAD_TARGETS)
+            }
+        channels = self.consent_channels.split()
+        if any(c not in {Channel.EMAIL, Channel.SMS, Channel.WHATSAPP} for c in channels):
+            errors["consent_channels"] = _("Use email, sms or whatsapp, separated by spaces.")
+        elif self.consent_field and not channels:
+            errors["consent_channels"] = _("Name the channels the consent is for.")
+        elif self.consent_field and not (
+            self.consent_text_he.strip() or self.consent_text_en.strip()
+        ):
+            errors["consent_text_he"] = _("Give the consent text the form shows.")
+        if self.source_detail_id and self.source_detail.parent_id != self.source_id:
+            errors["source_detail"] = _("This secondary source does not belong to the source.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class AdLead(models.Model):
+    """One lead an ad platform sent, by the provider's lead id (received once however often
+    the provider repeats it): the raw notification, the fields received, and the lead it made
+    or joined. A Meta lead waits for its fields to be fetched by the worker, at most once
+    (REQ MK-5, IN-4; decision 0114)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for its fields")
+        FETCHING = "fetching", _("fetching its fields")
+        CREATED = "created", _("new lead")
+        MATCHED = "matched", _("joined an existing lead")
+        UNCONFIGURED = "unconfigured", _("no ad lead form set up for it")
+        REFUSED = "refused", _("refused: its values")
+        FAILED = "failed", _("fetching its fields failed")
+        UNKNOWN = "unknown", _("outcome unknown")
+        SUPPRESSED = "suppressed", _("not received: the practice environment")
+
+    provider = models.CharField(_("provider"), max_length=10, choices=LeadAdSource.Provider.choices)
+    external_id = models.CharField(_("provider's lead id"), max_length=100)
+    ad_source = models.ForeignKey(
+        LeadAdSource,
+        verbose_name=_("ad lead form"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="ad_leads",
+    )
+    form_id = models.CharField(_("provider's form id"), max_length=100, blank=True)
+    payload = models.JSONField(_("as received"), default=dict)
+    values = models.JSONField(_("values received"), default=dict)
+    test = models.BooleanField(_("a provider's test lead"), default=False)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="ad_leads",
+    )
+    error = models.TextField(_("why"), blank=True)
+    claimed_at = models.DateTimeField(_("fetch started"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ad lead")
+        verbose_name_plural = _("ad leads")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_id"], name="ad_lead_once")
+        ]
+        indexes = [
+            models.Index(fields=["ad_source", "-created_at"], name="ad_lead_source"),
+            models.Index(fields=["lead", "-created_at"], name="ad_lead_lead"),
+            models.Index(fields=["status", "id"], name="ad_lead_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_provider_display()} · {self.external_id}"

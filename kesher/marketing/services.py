@@ -20,12 +20,18 @@ from kesher.marketing import consent
 from kesher.marketing.models import Campaign, Channel, Consent, Purpose, Recipient, Send
 from kesher.platform.lists.savedviews import segment
 from kesher.platform.models import Choice, SavedView
-from kesher.platform.records.services import record_create, record_update, write_audit
+from kesher.platform.records.services import (
+    record_create,
+    record_update,
+    records_create_together,
+    write_audit,
+)
 from kesher.practice.outgoing import outgoing_suppressed
 
 __all__ = [
     "consent_create",
     "consent_refuse",
+    "consents_create",
     "lead_touch",
     "send_cancel",
     "send_create",
@@ -94,6 +100,17 @@ def consent_refuse(
 
 
 # --- attribution -------------------------------------------------------------------------------
+
+
+def consents_create(*, actor, rows: list[dict]) -> list[Consent]:
+    """Add several entries to the consent ledger at once — a form's consent, one per channel —
+    each checked as ``consent_create`` checks it, written together (decision 0114)."""
+    entries = records_create_together("consents", actor=actor, rows=rows)
+    if entries and getattr(actor, "pk", None):
+        Consent.objects.filter(pk__in=[e.pk for e in entries]).update(recorded_by=actor)
+        for entry in entries:
+            entry.recorded_by = actor
+    return entries
 
 
 def lead_touch(lead, *, campaign: Campaign, actor):

@@ -14,6 +14,13 @@ urlpatterns = [
         api.CampaignResultsView.as_view(),
         name="api_campaign_results",
     ),
+    path("api/v1/lead-ads/meta/", api.MetaLeadsView.as_view(), name="api_lead_ads_meta"),
+    path("api/v1/lead-ads/google/", api.GoogleLeadsView.as_view(), name="api_lead_ads_google"),
+    path(
+        "api/v1/ad-leads/<int:pk>/fetch-again/",
+        api.AdLeadFetchAgainView.as_view(),
+        name="api_ad_lead_fetch_again",
+    ),
     path(
         "api/v1/campaign-sends/<int:pk>/<slug:action>/",
         api.SendActionView.as_view(),

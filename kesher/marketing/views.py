@@ -203,7 +203,12 @@ AUTOCOMPLETE = {
 @require_http_methods(["GET", "POST"])
 def lead_form(request, slug):
     """A web form, public: GET serves it, POST receives it (REQ MK-5, IN-4)."""
-    form = LeadForm.objects.filter(slug=slug, active=True).first()
+    # With what a submission writes onto its lead (campaign, owner, sources): read once here.
+    form = (
+        LeadForm.objects.filter(slug=slug, active=True)
+        .select_related("campaign", "owner", "source", "source_detail")
+        .first()
+    )
     if form is None:
         raise Http404
     language = request.GET.get("lang") or form.language

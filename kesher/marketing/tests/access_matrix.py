@@ -5,7 +5,7 @@ results, the public unsubscribe page and the public web form."""
 import itertools
 
 from kesher.integrations.models import OutgoingMessage
-from kesher.marketing.models import Consent, FormSubmission
+from kesher.marketing.models import AdLead, Consent, FormSubmission
 from kesher.marketing.services import consent_create, send_create
 from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Choice, SavedView
@@ -289,4 +289,87 @@ register_records(
         "utm_campaign": marker,
     },
     marker_field="utm_campaign",
+)
+
+
+# --- ad platforms' lead forms (decision 0114) ------------------------------------------------
+
+_ad_serial = itertools.count(1)
+
+
+register_records(
+    "lead-ad-sources",
+    make=lambda world, side: record_create(
+        "lead-ad-sources",
+        actor=world.users["admin"],
+        data={
+            "name": f"{SEARCH_WORD} ad form {side}",
+            "provider": "meta",
+            "form_id": f"matrix-{next(_ad_serial)}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "name": marker,
+        "provider": "google",
+        "form_id": record.form_id if record else f"matrix-{next(_ad_serial)}",
+    },
+    marker_field="name",
+)
+
+# Ad leads are received by the providers' webhooks only (leadads); the world's are rows as
+# the worker leaves a failed fetch.
+register_records(
+    "ad-leads",
+    make=lambda world, side: AdLead.objects.create(
+        provider="meta",
+        external_id=f"{SEARCH_WORD}-{side}-{next(_ad_serial)}",
+        ad_source=world.record("lead-ad-sources", side),
+        status=AdLead.Status.FAILED,
+    ),
+    values=lambda world, marker, record: {
+        "ad_source": world.record("lead-ad-sources", "rep1").pk,
+        "external_id": marker,
+    },
+    marker_field="external_id",
+)
+
+
+def _fetched_again(world, principal, marker):
+    row = world.record("ad-leads", "rep1")
+    return AdLead.objects.filter(pk=row.pk, status=AdLead.Status.PENDING).exists()
+
+
+# "Fetch again": whoever may change the ad lead forms (administrators).
+register_route(
+    "api",
+    lambda world: f"/api/v1/ad-leads/{world.record('ad-leads', 'rep1').pk}/fetch-again/",
+    Verb(
+        "POST",
+        permitted("lead-ad-sources", "change", lambda world: world.record("ad-leads", "rep1")),
+        writes=_fetched_again,
+    ),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="an ad lead's fetch again",
+)
+
+# The providers' webhooks sign nobody in: Meta's subscription check without the verify token
+# and an unsigned notification are refused (403), Google's lead without its key too; nothing is
+# written, whoever asks.
+register_route(
+    "api",
+    "/api/v1/lead-ads/meta/",
+    Verb("GET", lambda world, principal: Outcome.FORBIDDEN),
+    Verb("POST", lambda world, principal: Outcome.FORBIDDEN),
+    *(Verb(m, never_allowed) for m in ("PUT", "PATCH", "DELETE")),
+    api=True,
+    what="Meta's lead webhook",
+)
+register_route(
+    "api",
+    "/api/v1/lead-ads/google/",
+    Verb("POST", lambda world, principal: Outcome.FORBIDDEN),
+    *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="Google Ads' lead webhook",
 )

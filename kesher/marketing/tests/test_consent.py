@@ -121,3 +121,51 @@ def test_bad_api_input_is_refused_with_nothing_written(users, api_for):
     )
     assert answer.status_code == 201, answer.json()
     assert Consent.objects.get(contact=person).recorded_by == manager
+
+
+def test_consents_written_together_are_checked_audited_indexed_and_told_once(
+    users, django_capture_on_commit_callbacks
+):
+    """A form's consents, one per channel, in one write (decision 0114): each checked as one
+    entry is (a bad row: nothing written), each audited and searchable, and their "created"
+    events delivered together after commit."""
+    from kesher.marketing.services import consents_create
+    from kesher.platform import events
+    from kesher.platform.models import AuditEntry
+    from kesher.platform.records.search import search
+
+    lead = make_lead(users["manager"], last_name="ביחד")
+    row = {"lead": lead, "kind": Consent.Kind.CONSENT, "source": "טופס משותף"}
+    with pytest.raises(ValidationError) as refused:
+        consents_create(actor=None, rows=[{**row, "channel": "email"}, {**row, "channel": "fax"}])
+    assert "channel" in refused.value.message_dict
+    assert not Consent.objects.filter(lead=lead).exists()
+
+    delivered = []
+
+    def seen(event):
+        if event.entity == "consents":
+            delivered.append((event.name, event.object_id))
+
+    events.subscribe(events.CREATED, seen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as hooks:
+            entries = consents_create(
+                actor=users["manager"],
+                rows=[{**row, "channel": "email"}, {**row, "channel": "sms"}],
+            )
+            assert delivered == []  # not before the commit
+        assert len(hooks) == 1  # one delivery for both
+    finally:
+        events.unsubscribe(events.CREATED, seen)
+    assert sorted(delivered) == sorted((events.CREATED, e.pk) for e in entries)
+    stored = Consent.objects.filter(lead=lead).order_by("channel")
+    assert [(c.channel, c.recorded_by) for c in stored] == [
+        ("email", users["manager"]),
+        ("sms", users["manager"]),
+    ]
+    assert latest_kind(lead=lead, channel="sms", purpose=stored[0].purpose) == "consent"
+    audited = AuditEntry.objects.filter(object_id__in=[e.pk for e in entries], action="create")
+    assert audited.filter(content_type__model="consent").count() == 2
+    found = {e.key: rows for e, rows in search(users["admin"], "משותף", entities=["consents"])}
+    assert {r.pk for r in found["consents"]} == {e.pk for e in entries}

@@ -240,3 +240,17 @@ def test_forms_are_built_by_administrators_only(users, api_for):
     assert created.status_code == 201, created.json()
     assert manager.get(f"/api/v1/lead-forms/{created.json()['id']}/").status_code == 200
     assert api_for(users["manager"]).get("/f/contact-us/").status_code == 404
+
+
+@NO_WAIT
+def test_a_submission_costs_at_most_a_pinned_number_of_statements(
+    client, web_form, django_assert_max_num_queries
+):
+    """A new lead with two consents: the form and its campaign, owner and sources read once;
+    the consents, their audit entries and search tokens written together (decision 0114)."""
+    token = token_of(client, "/f/winter/")
+    data = {"token": token, "last_name": "ספירה", "email": "count@example.co.il", "consent": "1"}
+    # SQLite 31, PostgreSQL fewer (no last_insert_rowid(); the rows' statements together).
+    with django_assert_max_num_queries(31):
+        assert client.post("/f/winter/", data, REMOTE_ADDR="192.0.2.9").status_code == 200
+    assert Consent.objects.filter(lead__email="count@example.co.il").count() == 2
