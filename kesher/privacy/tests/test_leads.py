@@ -251,3 +251,15 @@ def test_a_request_names_a_contact_or_a_lead(officer, api_for):
     assert answer.status_code == 400
     assert "contact" in answer.json()
     assert not SubjectRequest.objects.exists()
+
+
+def test_a_leads_correction_is_not_passed_on(client, officer, web_form):
+    from django.core.exceptions import ValidationError
+
+    from kesher.privacy.recipients import request_pass_on
+    from kesher.privacy.services import request_create
+
+    lead = send_form(client, web_form, first_name=FIRST, last_name=LAST, email=EMAIL)
+    request = request_create(actor=officer, data={"lead": lead, "kind": "correction"})
+    with pytest.raises(ValidationError, match="לבקשה של איש קשר"):
+        request_pass_on(request, actor=officer)
