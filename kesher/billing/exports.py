@@ -195,9 +195,9 @@ def held_records(what: str, user, start, end, company=None) -> dict[str, Iterabl
         return _held[what](user, start, end) if what in _held else {}
     documents = period_documents(user, start, end).order_by()
     if company is not None:
-        from kesher.billing.uniformfile import _of_company
+        from kesher.billing.uniformfile import of_company
 
-        documents = documents.filter(_of_company(company))
+        documents = documents.filter(of_company(company))
     elif what == "payments":
         documents = documents.filter(payments__isnull=False).distinct()
     return {"tax-documents": documents.values_list("pk", flat=True)}
