@@ -191,9 +191,11 @@ def _floor(contact_type: int):
             contact = cursor.fetchall()
             names = [d[0] for d in cursor.description]
             email, mobile = contact[0][names.index("email")], contact[0][names.index("mobile")]
-            cursor.execute(
-                "SELECT * FROM sales_lead WHERE converted_contact_id = %s OR email = %s "
-                "OR mobile = %s OR phone = %s",
+            cursor.execute(  # a part per index: an OR across them reads the table on SQLite
+                "SELECT * FROM sales_lead WHERE converted_contact_id = %s UNION "
+                "SELECT * FROM sales_lead WHERE email = %s UNION "
+                "SELECT * FROM sales_lead WHERE mobile = %s UNION "
+                "SELECT * FROM sales_lead WHERE phone = %s",
                 [contact_id, email, mobile, mobile],
             )
             leads = [row[0] for row in cursor.fetchall()]

@@ -176,38 +176,42 @@ def _phones(*records) -> set[str]:
     return {p for r in records for p in (r.phone, r.mobile) if p}
 
 
-def same_person_leads(contact: Contact | None, lead: Lead | None = None) -> Q | None:
-    """The condition on leads that are the same person as ``contact`` and ``lead``: ``lead``
+def same_person_leads(contact: Contact | None, lead: Lead | None = None) -> list[Q]:
+    """The conditions on leads that are the same person as ``contact`` and ``lead``: ``lead``
     itself, the leads converted into ``contact``, and those with an e-mail or a phone of either
-    (each an exact match on its own index, as the duplicate check matches them)."""
+    (each an exact match on its own index, as the duplicate check matches them). Apart, not
+    ORed: SQLite reads a whole table for an OR whose one column (a phone nobody filled in)
+    looks unselective, where each part alone seeks its index."""
     people = [p for p in (contact, lead) if p is not None]
-    if not people:
-        return None
-    condition = Q(pk=lead.pk) if lead is not None else Q()
+    conditions = [Q(pk=lead.pk)] if lead is not None else []
     if contact is not None:
-        condition |= Q(converted_contact=contact.pk)
+        conditions.append(Q(converted_contact=contact.pk))
     emails = sorted({p.email for p in people if p.email})
     phones = sorted(_phones(*people))
     if emails:
-        condition |= Q(email__in=emails)
+        conditions.append(Q(email__in=emails))
     if phones:
-        condition |= Q(phone__in=phones) | Q(mobile__in=phones)
-    return condition
+        conditions += [Q(phone__in=phones), Q(mobile__in=phones)]
+    return conditions
 
 
 def subject_data(contact: Contact | None, *, lead: Lead | None = None) -> SubjectData:
     """Every record that holds something of the person — ``contact``, or ``lead`` for one who
     never became a contact (a converted lead is answered as its contact) — grouped by kind: one
-    query finds his leads, one statement which kinds link to him or to them, one which are
-    about him or his records, then one query per kind that holds any, one per custom link, his
-    files and his history: bounded whatever he holds."""
+    statement finds his leads and one reads them, one finds which kinds link to him or to them,
+    one which are about him or his records, then one query per kind that holds any, one per
+    custom link, his files and his history: bounded whatever he holds."""
     if contact is None and lead is not None and lead.converted_contact_id:
         contact = lead.converted_contact
     person: Contact | Lead | None = contact or lead
     if person is None:
         raise ValueError("subject_data needs a contact or a lead")
-    leads_entity = registry.get(LEADS)
-    leads_group = _group(Lead, same_person_leads(contact, lead), leads_entity, by_id=True)
+    # His leads: their ids in one statement (a part per condition), then read with their joins.
+    lead_hits = _hits([(Lead, part) for part in same_person_leads(contact, lead)])
+    leads_group = None
+    if lead_hits.get(Lead):
+        ids = sorted(set(lead_hits[Lead]))
+        leads_group = _group(Lead, Q(pk__in=ids), registry.get(LEADS), by_id=True)
     leads = leads_group.records if leads_group else []
     lead_ids = sorted(r.pk for r in leads)
     linked: list[tuple[type[models.Model], Q]] = []

@@ -134,8 +134,9 @@ def test_the_leads_of_a_contact_and_what_links_to_them_are_found(noa):
     assert [a.name for a in data.attachments] == ["cv.txt"]
     scores = [e.changes.get("score") for e in data.history if "score" in e.changes]
     assert [40] in [s[1:] for s in scores if s]
-    # Her leads, then one statement for the kinds linked, one for the "about" ones, a read per
-    # kind found, the custom links' definitions, her files and her history.
+    # Her leads' ids, then one statement for the kinds linked, one for the "about" ones, a read
+    # per kind found (her leads among them), the custom links' definitions, her files and her
+    # history.
     bound = 1 + 2 + len(kinds) + 1 + 2
     assert len(queries) <= bound, [q["sql"][:80] for q in queries]
     # More leads of hers cost no more statements.
