@@ -12,7 +12,10 @@ secondary indexes dropped for the load and rebuilt once, then ANALYZE):
 - ``--contacts`` contacts (1,000,000), each with its creation in the audit trail;
 - their history: ``--interactions`` interactions (1,000,000) about a contact, ``--tickets``
   tickets (200,000) of a contact, a fifth of them with an interaction about the ticket too,
-  and ``--notifications`` notifications (500,000) about a contact.
+  and ``--notifications`` notifications (500,000) about a contact;
+- ``--leads`` leads (500,000), each with the web-form submission that made it (the values
+  typed): a third converted into a contact who has a ticket, a third with the e-mail and mobile
+  of such a contact but never converted, a third of no one's — the finder's second hop.
 
 The people looked for are ``--runs`` + ``--warmup`` contacts with a ticket (so the search
 follows the ticket to what is about it), a different one each round. Three figures:
@@ -23,7 +26,8 @@ follows the ticket to what is about it), a different one each round. Three figur
 - **API**: ``/api/v1/privacy-requests/<id>/data/`` (the JSON export).
 
 The floor: hand-written SQL reading the same person's rows from the tables that hold them —
-contact, tickets, interactions and notifications about him or his tickets, his audit trail —
+contact, his leads and their form submissions, tickets, interactions and notifications about
+him or his tickets, his audit trail —
 through the bare cursor (every row fetched, no ORM), for the same person in the same round.
 Rounds interleave every figure with the floor (``bench.timing.measure``).
 Results: ``bench/results/privacy-find-<db>.md`` and ``privacy-find.md`` (both databases).
@@ -64,8 +68,10 @@ def _load(options, rng: random.Random):
     from bench.generate import BulkWriter, DeferredIndexes, _load_settings
     from kesher.activities.models import Interaction, Notification
     from kesher.customers.models import Contact
+    from kesher.marketing.models import FormSubmission
     from kesher.org.models import Role, User
     from kesher.platform.models import AuditEntry
+    from kesher.sales.models import Lead
     from kesher.service.models import Ticket
 
     officer = User.objects.create_user("officer", "officer@example.co.il", None)
@@ -77,7 +83,8 @@ def _load(options, rng: random.Random):
     )
     contact_type = ContentType.objects.get_for_model(Contact).pk
     now = timezone.now()
-    tables = [m._meta.db_table for m in (Contact, AuditEntry, Interaction, Notification, Ticket)]
+    loaded = (Contact, AuditEntry, Interaction, Notification, Ticket, Lead, FormSubmission)
+    tables = [m._meta.db_table for m in loaded]
     deferred = DeferredIndexes(tables)
     deferred.drop()
     _load_settings(True)
@@ -121,6 +128,24 @@ def _load(options, rng: random.Random):
             (kind_id, "שיחה על פנייה", "tickets", pk, now)
             for pk in range(1, options.tickets + 1, 5)
         )
+    owners = sorted(set(ticket_owner.values()))
+    leads = BulkWriter(
+        Lead, ["id", "first_name", "last_name", "email", "mobile", "converted_contact_id"]
+    )
+    submissions = BulkWriter(FormSubmission, ["token", "lead_id", "outcome", "values"])
+    for start in range(1, options.leads + 1, CHUNK):
+        lead_rows, submission_rows = [], []
+        for pk in range(start, min(start + CHUNK, options.leads + 1)):
+            kind = pk % 3  # converted, the same person never converted, no one's
+            person = rng.choice(owners) if kind < 2 else None
+            email = f"p{person}@example.co.il" if person else f"lead{pk}@example.org"
+            mobile = f"+9725{person:08d}" if person else f"+9726{pk:08d}"
+            lead_rows.append((pk, f"שם{pk}", "ליד", email, mobile, person if kind == 0 else None))
+            typed = f'{{"first_name": "שם{pk}", "email": "{email}", "mobile": "{mobile}"}}'
+            submission_rows.append((f"t{pk}", pk, "created", typed))
+        with transaction.atomic():
+            leads.write(lead_rows)
+            submissions.write(submission_rows)
     notifications = BulkWriter(Notification, ["user_id", "verb", "text", "link_type", "link_id"])
     for start in range(0, options.notifications, CHUNK):
         n = min(CHUNK, options.notifications - start)
@@ -131,18 +156,19 @@ def _load(options, rng: random.Random):
             )
     _log(
         f"  tickets {tickets.rows_written:,}, interactions {interactions.rows_written:,}, "
-        f"notifications {notifications.rows_written:,} in {time.perf_counter() - started:.0f}s"
+        f"notifications {notifications.rows_written:,}, leads {leads.rows_written:,} with "
+        f"their form submissions in {time.perf_counter() - started:.0f}s"
     )
     _load_settings(False)
     deferred.rebuild(_log)
-    _reset_sequences([Contact, AuditEntry, Interaction, Notification, Ticket])
+    _reset_sequences(list(loaded))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for table in tables:
                 cursor.execute(f"VACUUM ANALYZE {table}")
         else:
             cursor.execute("ANALYZE")
-    people = rng.sample(sorted(set(ticket_owner.values())), options.runs + options.warmup)
+    people = rng.sample(owners, options.runs + options.warmup)
     return officer, people, contact_type
 
 
@@ -162,6 +188,21 @@ def _floor(contact_type: int):
     def read(contact_id: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM customers_contact WHERE id = %s", [contact_id])
+            contact = cursor.fetchall()
+            names = [d[0] for d in cursor.description]
+            email, mobile = contact[0][names.index("email")], contact[0][names.index("mobile")]
+            cursor.execute(  # a part per index: an OR across them reads the table on SQLite
+                "SELECT * FROM sales_lead WHERE converted_contact_id = %s UNION "
+                "SELECT * FROM sales_lead WHERE email = %s UNION "
+                "SELECT * FROM sales_lead WHERE mobile = %s UNION "
+                "SELECT * FROM sales_lead WHERE phone = %s",
+                [contact_id, email, mobile, mobile],
+            )
+            leads = [row[0] for row in cursor.fetchall()]
+            lead_marks = ", ".join(["%s"] * len(leads)) or "NULL"
+            cursor.execute(
+                f"SELECT * FROM marketing_formsubmission WHERE lead_id IN ({lead_marks})", leads
+            )
             cursor.fetchall()
             cursor.execute("SELECT * FROM service_ticket WHERE contact_id = %s", [contact_id])
             tickets = [row[0] for row in cursor.fetchall()]
@@ -206,6 +247,7 @@ def main(argv=None) -> int:
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--tickets", type=int, default=200_000)
     parser.add_argument("--notifications", type=int, default=500_000)
+    parser.add_argument("--leads", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
@@ -301,7 +343,10 @@ def main(argv=None) -> int:
                 f"- Data: {options.contacts:,} contacts (and their creation in the audit "
                 f"trail), {options.interactions:,} interactions about contacts and one about "
                 f"every fifth of {options.tickets:,} tickets, {options.notifications:,} "
-                f"notifications; set-up (load, index rebuild, ANALYZE) took "
+                f"notifications, {options.leads:,} leads with their web-form submissions (a "
+                "third converted into a contact with a ticket, a third of such a contact's "
+                "e-mail and mobile, a third no one's); set-up (load, index rebuild, ANALYZE) "
+                "took "
                 f"{setup_seconds:.0f} s.",
                 f"- Found for the first person: {kinds}.",
                 f"- The selector's SQL for one person (timed once): {sql_ms:.1f} ms in "
@@ -310,8 +355,8 @@ def main(argv=None) -> int:
                 + ".",
                 f"- {options.runs} rounds after {options.warmup} of warm-up, a different person "
                 "each round; each round runs every figure followed by the floor for the same "
-                "person (hand-written SQL on the five tables that hold his rows; the app also "
-                "asks every other kind that links to contacts, empty here).",
+                "person (hand-written SQL on the seven tables that hold his rows; the app "
+                "also asks every other kind that links to contacts or leads, empty here).",
                 f"- Database: {where} ({engine_version()}).",
                 *machine_and_run_lines(command),
             ]

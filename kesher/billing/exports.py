@@ -17,7 +17,7 @@ import csv
 import datetime
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +29,7 @@ __all__ = [
     "EXPORTS",
     "export_bytes",
     "export_rows",
+    "held_records",
     "period_documents",
     "period_payments",
     "register_export",
@@ -172,13 +173,34 @@ def _chunks(queryset) -> Iterator[list]:
 EXPORTS = {"documents": gettext_lazy("Documents"), "payments": gettext_lazy("Payments")}
 # Other apps' tables for the accountant (purchasing's supplier documents, decision 0087).
 _registered: dict = {}
+# What each of them holds, for the access log.
+_held: dict = {}
 
 
-def register_export(key: str, label, rows) -> None:
+def register_export(key: str, label, rows, held=None) -> None:
     """Offer another table: ``rows(user, start, end)`` yields its header, then its rows, only
-    of records ``user`` may see; the cells are neutralized here."""
+    of records ``user`` may see; the cells are neutralized here. ``held(user, start, end)``
+    names the records the file holds, ``{entity key: ids}``, for the access log."""
     EXPORTS[key] = label
     _registered[key] = rows
+    if held is not None:
+        _held[key] = held
+
+
+def held_records(what: str, user, start, end, company=None) -> dict[str, Iterable[int]]:
+    """The records a file of ``what`` holds, ``{entity key: ids}``, for the access log to name
+    as any list's export does (issue 25): the period's documents, those whose payments a
+    payments file lists, or (the uniform file) ``company``'s."""
+    if what in _registered:
+        return _held[what](user, start, end) if what in _held else {}
+    documents = period_documents(user, start, end).order_by()
+    if company is not None:
+        from kesher.billing.uniformfile import of_company
+
+        documents = documents.filter(of_company(company))
+    elif what == "payments":
+        documents = documents.filter(payments__isnull=False).distinct()
+    return {"tax-documents": documents.values_list("pk", flat=True)}
 
 
 def export_rows(what: str, user, start, end) -> Iterator[list[str]]:

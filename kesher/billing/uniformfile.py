@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from kesher.billing.models import INVOICES, DocumentKind, Payment, TaxDocument
 
-__all__ = ["LAYOUTS", "UniformFile", "build", "parse"]
+__all__ = ["LAYOUTS", "UniformFile", "build", "of_company", "parse"]
 
 SYSTEM_CONSTANT = "&OF1.31&"
 ENCODING = "iso8859_8"
@@ -290,7 +290,7 @@ def build(company, user, start: datetime.date, end: datetime.date, now=None) -> 
     common = {"vat_number": vat}
     documents = list(
         period_documents(user, start, end)
-        .filter(_of_company(company))
+        .filter(of_company(company))
         .prefetch_related("lines", "payments")
     )
     lines: list[str] = []
@@ -447,7 +447,7 @@ def build(company, user, start: datetime.date, end: datetime.date, now=None) -> 
     return UniformFile(ini=ini, data=data, folder=folder, counts=counts)
 
 
-def _of_company(company) -> Q:
+def of_company(company) -> Q:
     """The company's documents; a document naming no company is the first company's (an
     organization of one company leaves it empty)."""
     from kesher.billing.exports import company_of

@@ -260,11 +260,15 @@ def accountant(request):
 
 
 def _export_response(request, what, fmt, start, end, company=None) -> HttpResponse:
-    accesslog.note("export", "tax-documents")
+    if fmt == "zip":
+        company = company or exports.company_of(request.GET.get("company"))
+    # Named by its records' ids, as a list's export is (the access log, issue 25).
+    held = exports.held_records(what, request.user, start, end, company if fmt == "zip" else None)
+    for key, ids in held.items():
+        accesslog.note_export(key, ids)
     if fmt == "zip":
         from kesher.billing.uniformfile import build
 
-        company = company or exports.company_of(request.GET.get("company"))
         files = build(company, request.user, start, end)
         response = HttpResponse(files.zipped(), content_type="application/zip")
         name = f"openfrmt-{start:%Y%m%d}-{end:%Y%m%d}.zip"

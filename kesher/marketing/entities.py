@@ -382,6 +382,9 @@ form_submissions = register(
         part_of="lead-forms",
         importable=False,
         custom_fields=False,
+        # Erasing the person (issue 25): what he typed and the address he sent it from go
+        # whole; the form, the time and the campaign's tags stay for the figures.
+        erased_fields=("values", "ip_address"),
     )
 )
 

@@ -194,6 +194,10 @@ class Entity:
     # leaves its ``retained_fields`` as they are and marks it as kept, and anonymizes the rest.
     retained_by_law: Callable[[Any], bool] | None = None
     retained_fields: tuple[str, ...] = ()
+    # Columns wholly the person's (what he typed into a web form, the address he sent it
+    # from): erasing him blanks them — every text in a JSON one — rather than replacing the
+    # values of his that Kesher knows elsewhere, which may be written differently there.
+    erased_fields: tuple[str, ...] = ()
     # The entity whose records these are parts of (a quote's lines are parts of "quotes",
     # decision 0103): a reader may view them when he may view it, and sees those of its records
     # he sees (``scope_via`` names the link); no grant of their own, and never created,

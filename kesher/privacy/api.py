@@ -30,7 +30,7 @@ from kesher.privacy.models import (
     RetentionRun,
     SubjectRequest,
 )
-from kesher.privacy.selectors import access_log, subject_data
+from kesher.privacy.selectors import access_log, note_person, subject_data
 from kesher.privacy.views import PAGE, AccessLogFilter
 
 
@@ -118,10 +118,11 @@ class RequestDataView(APIView):
     )
     def get(self, request, pk):
         subject = _request(request, pk, "view")
-        if subject.contact is None:  # the person was deleted since
+        if subject.contact is None and subject.lead is None:  # the person was deleted since
             raise NotFound
-        accesslog.note(AccessAction.EXPORT, "contacts", (subject.contact_id,))
-        return Response(exporting.as_json(subject_data(subject.contact)))
+        data = subject_data(subject.contact, lead=subject.lead)
+        note_person(AccessAction.EXPORT, data)
+        return Response(exporting.as_json(data))
 
 
 class RequestAnonymizeView(APIView):

@@ -35,10 +35,15 @@ def _record(record) -> dict:
     }
 
 
+def _kind(data: SubjectData) -> str:
+    return "contacts" if data.contact is not None else "leads"
+
+
 def as_json(data: SubjectData) -> dict:
-    """Everything about the person, by kind of record, with his record's change history."""
+    """Everything about the person, by kind of record, with the change history of his record
+    and of his leads (their scores among it)."""
     return {
-        "person": _record(data.contact),
+        "person": {"kind": _kind(data), **_record(data.person)},
         "records": [
             {
                 "kind": group.key,
@@ -52,7 +57,13 @@ def as_json(data: SubjectData) -> dict:
             for a in data.attachments
         ],
         "history": [
-            {"at": entry.at.isoformat(), "action": entry.action, "changes": entry.changes}
+            {
+                "kind": "leads" if entry.content_type.model == "lead" else "contacts",
+                "id": entry.object_id,
+                "at": entry.at.isoformat(),
+                "action": entry.action,
+                "changes": entry.changes,
+            }
             for entry in data.history
         ],
     }
@@ -64,7 +75,7 @@ def as_csv(data: SubjectData) -> str:
     out.write("\ufeff")  # a byte-order mark: Excel then reads the Hebrew as UTF-8
     writer = csv.writer(out)
     writer.writerow(["kind", "record", "title", "field", "value"])
-    groups = [("contacts", [data.contact]), *((g.key, g.records) for g in data.found)]
+    groups = [(_kind(data), [data.person]), *((g.key, g.records) for g in data.found)]
     for key, records in groups:
         for record in records:
             for _name, label, value in record_fields(record):

@@ -126,11 +126,23 @@ class SubjectRequest(KesherModel):
     """A person's request about the data Kesher holds on him, tracked to its due date: to see
     it, correct it or delete it (REQ OR-8, issue 25 item 2)."""
 
-    # Required when made; a person deleted afterwards leaves his request on record.
+    # A contact or a lead (``clean``) when made; a person deleted afterwards leaves his
+    # request on record.
     contact = models.ForeignKey(
         "customers.Contact",
         verbose_name=_("person"),
         null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subject_requests",
+    )
+    # Or a lead, for a person who never became a contact (a request may name either; a lead
+    # converted since is answered as the contact it became).
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="subject_requests",
     )
@@ -155,6 +167,10 @@ class SubjectRequest(KesherModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk or ''}"
+
+    def clean(self):
+        if self._state.adding and not (self.contact_id or self.lead_id):
+            raise ValidationError({"contact": _("Choose the person: a contact or a lead.")})
 
 
 class Severity(models.TextChoices):

@@ -215,6 +215,8 @@ def request_pass_on(request: SubjectRequest, *, actor) -> SubjectRequest:
         raise ValidationError(_("Only a request to correct the data is passed on."))
     if locked.status == RequestStatus.REFUSED:
         raise ValidationError(_("This request is closed."))
+    if locked.contact_id is None and locked.lead_id is not None:
+        raise ValidationError(_("Passing a correction on is offered for a contact's request."))
     if locked.contact_id is None:
         raise ValidationError(_("The person is no longer in Kesher."))
     if (locked.outcome or {}).get("passed_on_at"):

@@ -8,7 +8,12 @@ What links to a person:
 - a generic "about" link (``link_type`` and ``link_id``: interactions, tasks, notifications)
   naming the person or a record found above (an interaction about the person's ticket);
 - a custom field of type "link" to contacts (admin-defined kinds of record included);
-- files attached to any of these, and the person's audit trail.
+- files attached to any of these, and the person's audit trail;
+- the second hop: the leads that are the same person — the lead he was converted from, or one
+  with his e-mail or a phone of his — and everything linked to them as above (web-form
+  submissions, consents and campaign recipients of the lead alone, its interactions, notes and
+  files, its history with its scores). A request may also name a lead: a converted one is
+  answered as the contact it became.
 """
 
 from __future__ import annotations
@@ -27,10 +32,20 @@ from kesher.platform.access import can
 from kesher.platform.models import Attachment, AuditEntry, CustomField
 from kesher.platform.registry import Entity, registry
 from kesher.privacy.models import AccessAction, AccessEntry, SubjectRequest
+from kesher.sales.models import Lead
 
-__all__ = ["Found", "SubjectData", "access_log", "record_fields", "subject_data"]
+__all__ = [
+    "Found",
+    "SubjectData",
+    "access_log",
+    "note_person",
+    "record_fields",
+    "same_person_leads",
+    "subject_data",
+]
 
 CONTACTS = "contacts"
+LEADS = "leads"
 # Models of the privacy app itself: a request names its person, the log his ids; neither is
 # the person's data to hand over or erase.
 OWN_MODELS = (SubjectRequest, AccessEntry)
@@ -52,7 +67,13 @@ class Found:
 
 @dataclass
 class SubjectData:
-    contact: Contact
+    """``person``: the contact, or the lead a request names when he never became a contact;
+    ``leads``: the leads that are the same person (the ``person`` among them when a lead), in
+    ``found`` too under "leads"; ``history``: the audit trail of his contact and leads."""
+
+    person: Contact | Lead
+    contact: Contact | None
+    leads: list[Lead]
     found: list[Found]
     attachments: list[Attachment]
     history: list[AuditEntry]
@@ -76,14 +97,14 @@ def _key(model, entity: Entity | None) -> str:
     return entity.key if entity else model._meta.label_lower
 
 
-def _forward_links(model) -> list[str]:
-    """The names of ``model``'s fields that point at a contact."""
+def _forward_links(model, target=Contact) -> list[str]:
+    """The names of ``model``'s fields that point at ``target`` (a contact, or a lead)."""
     return [
         f.name
         for f in model._meta.get_fields()
         if f.concrete
         and (f.many_to_one or f.many_to_many or f.one_to_one)
-        and f.related_model is Contact
+        and f.related_model is target
     ]
 
 
@@ -151,51 +172,119 @@ def _groups(wanted: list[tuple[type[models.Model], Q]]) -> list[Found]:
     return groups
 
 
-def subject_data(contact: Contact) -> SubjectData:
-    """Every record that holds something of ``contact``, grouped by kind: one statement finds
-    which kinds link to him, one which are about him or his records, then one query per kind
-    that holds any, one per custom link to contacts, his files and his history."""
+def _phones(*records) -> set[str]:
+    return {p for r in records for p in (r.phone, r.mobile) if p}
+
+
+def same_person_leads(contact: Contact | None, lead: Lead | None = None) -> list[Q]:
+    """The conditions on leads that are the same person as ``contact`` and ``lead``: ``lead``
+    itself, the leads converted into ``contact``, and those with an e-mail or a phone of either
+    (each an exact match on its own index, as the duplicate check matches them). Apart, not
+    ORed: SQLite reads a whole table for an OR whose one column (a phone nobody filled in)
+    looks unselective, where each part alone seeks its index."""
+    people = [p for p in (contact, lead) if p is not None]
+    conditions = [Q(pk=lead.pk)] if lead is not None else []
+    if contact is not None:
+        conditions.append(Q(converted_contact=contact.pk))
+    emails = sorted({p.email for p in people if p.email})
+    phones = sorted(_phones(*people))
+    if emails:
+        conditions.append(Q(email__in=emails))
+    if phones:
+        conditions += [Q(phone__in=phones), Q(mobile__in=phones)]
+    return conditions
+
+
+def subject_data(contact: Contact | None, *, lead: Lead | None = None) -> SubjectData:
+    """Every record that holds something of the person — ``contact``, or ``lead`` for one who
+    never became a contact (a converted lead is answered as its contact) — grouped by kind: one
+    statement finds his leads and one reads them, one finds which kinds link to him or to them,
+    one which are about him or his records, then one query per kind that holds any, one per
+    custom link, his files and his history: bounded whatever he holds."""
+    if contact is None and lead is not None and lead.converted_contact_id:
+        contact = lead.converted_contact
+    person: Contact | Lead | None = contact or lead
+    if person is None:
+        raise ValueError("subject_data needs a contact or a lead")
+    # His leads: their ids in one statement (a part per condition), then read with their joins.
+    lead_hits = _hits([(Lead, part) for part in same_person_leads(contact, lead)])
+    leads_group = None
+    if lead_hits.get(Lead):
+        ids = sorted(set(lead_hits[Lead]))
+        leads_group = _group(Lead, Q(pk__in=ids), registry.get(LEADS), by_id=True)
+    leads = leads_group.records if leads_group else []
+    lead_ids = sorted(r.pk for r in leads)
     linked: list[tuple[type[models.Model], Q]] = []
     about: list[type[models.Model]] = []
     for model in apps.get_models():
-        if model in OWN_MODELS or model is Contact:
+        if model in OWN_MODELS or model in (Contact, Lead):
             continue
-        names = _forward_links(model)
         if _has_about_link(model):
             about.append(model)
-        else:
-            # One part per link: an OR across a many-to-many's join and a column would read
-            # the whole table; apart, each finds its rows by its own index.
-            linked += [(model, Q(**{name: contact.pk})) for name in names]
+            continue
+        # One part per link: an OR across a many-to-many's join and a column would read the
+        # whole table; apart, each finds its rows by its own index.
+        if contact is not None:
+            linked += [(model, Q(**{name: contact.pk})) for name in _forward_links(model)]
+        if lead_ids:
+            linked += [
+                (model, Q(**{f"{name}__in": lead_ids})) for name in _forward_links(model, Lead)
+            ]
     found = _groups(linked)
-    for definition in CustomField.objects.filter(type=CustomField.Type.LINK, link_entity=CONTACTS):
+    if leads_group:
+        found.append(leads_group)
+    targets = {CONTACTS: [contact.pk] if contact else [], LEADS: lead_ids}
+    custom_links = CustomField.objects.filter(
+        type=CustomField.Type.LINK, link_entity__in=[k for k, ids in targets.items() if ids]
+    )
+    for definition in custom_links:
         if definition.entity in registry:
             entity = registry.get(definition.entity)
-            group = _group(entity.model, Q(**{f"custom__{definition.key}": contact.pk}), entity)
+            ids = targets[definition.link_entity]
+            condition = Q()
+            for pk in ids:
+                condition |= Q(**{f"custom__{definition.key}": pk})
+            group = _group(entity.model, condition, entity)
             if group:
                 found.append(group)
     # What is "about" the person or about a record of his found above.
-    named = {CONTACTS: {contact.pk}}
+    named: dict[str, set[int]] = {k: set(ids) for k, ids in targets.items() if ids}
     for group in found:
         if group.entity is not None:
             named.setdefault(group.key, set()).update(r.pk for r in group.records)
     about_wanted = []
     for model in about:
-        about_wanted += [(model, Q(**{name: contact.pk})) for name in _forward_links(model)]
+        if contact is not None:
+            about_wanted += [(model, Q(**{name: contact.pk})) for name in _forward_links(model)]
+        if lead_ids:
+            about_wanted += [
+                (model, Q(**{f"{name}__in": lead_ids})) for name in _forward_links(model, Lead)
+            ]
         about_wanted += [
             (model, Q(link_type=key, link_id__in=sorted(ids))) for key, ids in named.items()
         ]
     found += _groups(about_wanted)
     found = _merged(found)
+    attachments = _attachments(contact, found)
+    if contact is None and lead is not None:
+        # The person is the lead: his record heads the data, not one of a group.
+        person = next((r for r in leads if r.pk == lead.pk), lead)
+        for group in found:
+            if group.key == LEADS:
+                group.records = [r for r in group.records if r.pk != lead.pk]
+        found = [g for g in found if g.records]
     found.sort(key=lambda g: g.label)
+    history = Q(content_type=ContentType.objects.get_for_model(Lead), object_id__in=lead_ids)
+    if contact is not None:
+        history |= Q(content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk)
     return SubjectData(
+        person=person,
         contact=contact,
+        leads=leads,
         found=found,
-        attachments=_attachments(contact, found),
+        attachments=attachments,
         history=list(
-            AuditEntry.objects.filter(
-                content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk
-            ).order_by("at", "pk")
+            AuditEntry.objects.filter(history).select_related("content_type").order_by("at", "pk")
         ),
     )
 
@@ -212,13 +301,25 @@ def _merged(found: list[Found]) -> list[Found]:
     return list(by_key.values())
 
 
-def _attachments(contact: Contact, found: list[Found]) -> list[Attachment]:
-    condition = Q(content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk)
+def _attachments(contact: Contact | None, found: list[Found]) -> list[Attachment]:
+    condition = Q(pk__in=[])  # nothing, when he has no contact and no record was found
+    if contact is not None:
+        content_type = ContentType.objects.get_for_model(Contact)
+        condition |= Q(content_type=content_type, object_id=contact.pk)
     for group in found:
         if group.entity is not None:
             content_type = ContentType.objects.get_for_model(group.model)
             condition |= Q(content_type=content_type, object_id__in=[r.pk for r in group.records])
     return list(Attachment.objects.filter(condition).order_by("pk"))
+
+
+def note_person(action: str, data: SubjectData) -> None:
+    """The access log's note that the person's records were read or exported: his contact and
+    his leads (the rest is found through them)."""
+    if data.contact is not None:
+        accesslog.note(action, CONTACTS, (data.contact.pk,))
+    if data.leads:
+        accesslog.note(action, LEADS, [lead.pk for lead in data.leads])
 
 
 def record_fields(record) -> list[tuple[str, str, Any]]:

@@ -23,6 +23,7 @@ from kesher.platform.records import audit, search
 from kesher.platform.records.services import record_create, write_audit
 from kesher.privacy.models import ANSWER_DAYS, RequestKind, RequestStatus, SubjectRequest
 from kesher.privacy.selectors import subject_data
+from kesher.sales.models import Lead
 
 __all__ = [
     "erased_contact",
@@ -74,22 +75,28 @@ def request_answered(request: SubjectRequest, *, actor) -> SubjectRequest:
     return locked
 
 
-def personal_values(contact: Contact) -> list[str]:
-    """The texts that identify the person wherever they were written: names, e-mail, ID number
-    and his text custom values; longest first, so a full name is replaced before its parts.
-    Phones are matched by their digits (``phone_patterns``)."""
-    values = {str(contact), contact.first_name, contact.last_name, contact.email}
-    values.add(contact.israeli_id)
-    values.update(v for v in (contact.custom or {}).values() if isinstance(v, str))
+def personal_values(*people) -> list[str]:
+    """The texts that identify the person wherever they were written — from his contact and
+    his leads (``people``): names, e-mail, ID number and text custom values; longest first, so
+    a full name is replaced before its parts. Phones are matched by their digits
+    (``phone_patterns``)."""
+    values: set[str] = set()
+    for person in people:
+        values.update({person.first_name, person.last_name, person.email})
+        values.add(f"{person.first_name} {person.last_name}".strip())
+        values.add(getattr(person, "israeli_id", ""))
+        values.update(
+            v for v in (getattr(person, "custom", None) or {}).values() if isinstance(v, str)
+        )
     kept = {v.strip() for v in values if v and len(v.strip()) >= SHORTEST_VALUE}
     return sorted(kept, key=lambda v: (-len(v), v))
 
 
-def phone_patterns(contact: Contact) -> list[str]:
+def phone_patterns(*people) -> list[str]:
     """Each phone of the person as written in any way: "+972 50-123 4567", "050-1234567",
     "0501234567" — its digits, national or international, with any separators between them."""
     patterns = []
-    for phone in (contact.phone, contact.mobile):
+    for phone in {p for person in people for p in (person.phone, person.mobile)}:
         if not phone:
             continue
         try:
@@ -103,8 +110,21 @@ def phone_patterns(contact: Contact) -> list[str]:
     return patterns
 
 
-def _pattern(contact: Contact) -> re.Pattern | None:
-    parts = [re.escape(v) for v in personal_values(contact)] + phone_patterns(contact)
+def _texts(value) -> set[str]:
+    """Every text in ``value`` (a text, or JSON made of texts) long enough to replace."""
+    if isinstance(value, str):
+        return {value.strip()} if len(value.strip()) >= SHORTEST_VALUE else set()
+    if isinstance(value, list | dict):
+        items = value.values() if isinstance(value, dict) else value
+        return set().union(*(_texts(item) for item in items))
+    return set()
+
+
+def _pattern(*people, also: set[str] | None = None) -> re.Pattern | None:
+    """``also``: more of his texts (what he typed into a web form, his address)."""
+    values = set(personal_values(*people)) | (also or set())
+    values = sorted(values, key=lambda v: (-len(v), v))
+    parts = [re.escape(v) for v in values] + sorted(phone_patterns(*people))
     if not parts:
         return None
     return re.compile("|".join(parts), re.IGNORECASE)
@@ -139,31 +159,58 @@ def text_fields(model) -> list[models.Field]:
     ]
 
 
-def erased_contact(contact: Contact, word: str) -> dict:
-    """The person's own record emptied of everything personal; returns the columns written."""
+def erased_contact(contact: Contact | Lead, word: str) -> dict:
+    """The person's own record — his contact, or a lead of his — emptied of everything
+    personal; returns the columns written."""
+    model = type(contact)
     values: dict = {}
-    for f in text_fields(Contact):
+    for f in text_fields(model):
         if f.name == "first_name":
             values[f.name] = word
         elif f.blank:
             values[f.name] = ""
-    for f in Contact._meta.concrete_fields:
+    for f in model._meta.concrete_fields:
         if type(f) is models.DateField and f.null and f.editable:
             values[f.name] = None
-    values["custom"] = {}
+    if any(f.name == "custom" for f in model._meta.concrete_fields):
+        values["custom"] = {}
     return values
 
 
-def _scrubbed_values(record, pattern, word: str, keep: tuple[str, ...]) -> dict:
+def _blanked(value, word: str):
+    """``value`` with every text replaced by ``word`` (JSON: every text in it)."""
+    if isinstance(value, str):
+        return word if value else value
+    if isinstance(value, list):
+        return [_blanked(item, word) for item in value]
+    if isinstance(value, dict):
+        return {k: _blanked(v, word) for k, v in value.items()}
+    return value
+
+
+def _scrubbed_values(
+    record, pattern, word: str, keep: tuple[str, ...], erase: tuple[str, ...] = ()
+) -> dict:
     """The columns of ``record`` whose texts (custom values and other JSON included) named the
-    person, with the names replaced; ``keep``: the columns the law keeps as they are."""
+    person, with the names replaced; ``keep``: the columns the law keeps as they are;
+    ``erase``: the columns wholly his (``Entity.erased_fields``), blanked."""
     changed = {}
-    json_fields = [f for f in type(record)._meta.concrete_fields if isinstance(f, models.JSONField)]
-    for f in [*text_fields(type(record)), *json_fields]:
-        if f.name in keep:
+    model = type(record)
+    json_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
+    for f in [*text_fields(model), *json_fields]:
+        if f.name in keep or f.name in erase:
             continue
         old = getattr(record, f.attname)
         new = scrub(old, pattern, word)
+        if new != old:
+            changed[f.attname] = new
+    for name in erase:
+        if name in keep:
+            continue
+        f = model._meta.get_field(name)
+        old = getattr(record, f.attname)
+        blank = None if f.null else ""
+        new = _blanked(old, word) if isinstance(f, models.JSONField) else blank
         if new != old:
             changed[f.attname] = new
     return changed
@@ -191,25 +238,41 @@ def request_anonymize(request: SubjectRequest, *, actor) -> SubjectRequest:
         raise ValidationError(_("Only a request to delete the data anonymizes the person."))
     if locked.status in (RequestStatus.ANONYMIZED, RequestStatus.REFUSED):
         raise ValidationError(_("This request is closed."))
-    if locked.contact_id is None:
+    if locked.contact_id is None and locked.lead_id is None:
         raise ValidationError(_("The person is no longer in Kesher."))
-    contact = Contact.objects.select_for_update().get(pk=locked.contact_id)
-    data = subject_data(contact)
+    contact = (
+        Contact.objects.select_for_update().get(pk=locked.contact_id) if locked.contact_id else None
+    )
+    data = subject_data(contact, lead=locked.lead)
     word = replacement_word()
-    pattern = _pattern(contact)
+    # His values as his contact and every lead of his hold them (a web form's typing may
+    # differ from the contact's).
+    # What he typed into a web form and the address he sent it from, wherever else it was
+    # written (a consent's proof names the address).
+    typed: set[str] = set()
+    for group, record in data.records():
+        for name in group.entity.erased_fields if group.entity else ():
+            typed |= _texts(getattr(record, group.model._meta.get_field(name).attname))
+    pattern = _pattern(*([data.contact] if data.contact else []), *data.leads, also=typed)
 
-    write_straight(contact, erased_contact(contact, word))
-    write_audit(contact, actor=actor, action="update", changes={ANONYMIZED: [None, locked.pk]})
-    touched: dict[type, list[int]] = {Contact: [contact.pk]}
-    counts: dict[str, int] = {}
+    touched: dict[type, list[int]] = {}
+    for own in [*([data.contact] if data.contact else []), *data.leads]:
+        write_straight(own, erased_contact(own, word))
+        write_audit(own, actor=actor, action="update", changes={ANONYMIZED: [None, locked.pk]})
+        touched.setdefault(type(own), []).append(own.pk)
+    leads = {lead.pk for lead in data.leads}
+    counts: dict[str, int] = {"leads": len(leads)} if leads else {}
     kept: list[dict] = []
     for group, record in data.records():
         entity = group.entity
+        if group.model is Lead and record.pk in leads:
+            continue  # erased whole above
         keep: tuple[str, ...] = ()
         if entity and entity.retained_by_law and entity.retained_by_law(record):
             keep = entity.retained_fields
             kept.append({"entity": group.key, "id": record.pk, "fields": list(keep)})
-        values = _scrubbed_values(record, pattern, word, keep)
+        erase = entity.erased_fields if entity else ()
+        values = _scrubbed_values(record, pattern, word, keep, erase)
         if values:
             write_straight(record, values)
             counts[group.key] = counts.get(group.key, 0) + 1

@@ -24,7 +24,7 @@ from kesher.platform.ui.pages import entity_for, record_for
 from kesher.privacy import exporting, recipients, retention, services
 from kesher.privacy.entities import REQUESTS, RULES
 from kesher.privacy.models import AccessAction
-from kesher.privacy.selectors import access_log, subject_data
+from kesher.privacy.selectors import access_log, note_person, subject_data
 
 PAGE = 100
 FORMATS = ("html", "csv", "json")
@@ -124,11 +124,11 @@ def _request(request, pk, action: str = "view"):
 def request_data(request, pk, fmt="html"):
     """Everything about the request's person: a page to read, or a file to hand over."""
     subject = _request(request, pk)
-    if subject.contact is None:  # the person was deleted since
+    if subject.contact is None and subject.lead is None:  # the person was deleted since
         raise Http404
-    data = subject_data(subject.contact)
+    data = subject_data(subject.contact, lead=subject.lead)
     action = AccessAction.READ if fmt == "html" else AccessAction.EXPORT
-    accesslog.note(action, "contacts", (subject.contact_id,))
+    note_person(action, data)
     if fmt == "json":
         body = json.dumps(exporting.as_json(data), ensure_ascii=False, indent=2)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -137,7 +137,7 @@ def request_data(request, pk, fmt="html"):
     else:
         context = {"subject": subject, "data": data, "entity": registry.get(REQUESTS)}
         return render(request, "privacy/request_data.html", context)
-    response["Content-Disposition"] = f'attachment; filename="person-{subject.contact_id}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="person-{data.person.pk}.{fmt}"'
     return response
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from kesher.purchasing.models import SupplierInvoice, SupplierPayment
 
-__all__ = ["COLUMNS", "supplier_rows"]
+__all__ = ["COLUMNS", "supplier_held", "supplier_rows"]
 
 COLUMNS = (
     gettext_lazy("document type"),
@@ -52,12 +52,29 @@ def _day(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _invoices(user, start: datetime.date, end: datetime.date):
+    return SupplierInvoice.objects.visible_to(user).filter(
+        status=SupplierInvoice.Status.RECORDED, doc_date__gte=start, doc_date__lte=end
+    )
+
+
+def _payments(user, start: datetime.date, end: datetime.date):
+    return SupplierPayment.objects.visible_to(user).filter(paid_on__gte=start, paid_on__lte=end)
+
+
+def supplier_held(user, start: datetime.date, end: datetime.date) -> dict:
+    """The records the file of ``supplier_rows`` holds, for the access log (issue 25)."""
+    return {
+        "supplier-invoices": _invoices(user, start, end).order_by().values_list("pk", flat=True),
+        "supplier-payments": _payments(user, start, end).order_by().values_list("pk", flat=True),
+    }
+
+
 def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[list]:
     """The header, then the period's recorded supplier invoices by date, then its payments."""
     yield [str(label) for label in COLUMNS]
     invoices = (
-        SupplierInvoice.objects.visible_to(user)
-        .filter(status=SupplierInvoice.Status.RECORDED, doc_date__gte=start, doc_date__lte=end)
+        _invoices(user, start, end)
         .select_related("supplier", "purchase_order", "expense_category")
         .order_by("doc_date", "pk")
     )
@@ -85,8 +102,7 @@ def supplier_rows(user, start: datetime.date, end: datetime.date) -> Iterator[li
             "",
         ]
     payments = (
-        SupplierPayment.objects.visible_to(user)
-        .filter(paid_on__gte=start, paid_on__lte=end)
+        _payments(user, start, end)
         .select_related("supplier")
         .prefetch_related("allocations__invoice")
         .order_by("paid_on", "pk")

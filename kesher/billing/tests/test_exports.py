@@ -130,3 +130,26 @@ def test_the_page_shows_the_form_and_its_errors(users, client_for):
     bad = client.get("/billing/accountant/", {"start": "2026-12-31", "end": "2026-12-01"})
     assert bad.status_code == 400
     assert b"accountant-errors" in bad.content
+
+
+def test_the_access_log_names_the_documents_each_file_held(users, documents, client_for, api_for):
+    """Issue 25: the accountant's file is logged as any list's export, by its records' ids."""
+    from kesher.platform.accesslog import ranges
+    from kesher.privacy.models import AccessEntry
+
+    invoice, receipt, _draft = documents
+    rep = users["sales_rep"]
+    client_for(rep).get("/billing/accountant/", {**PERIOD, "what": "documents", "output": "csv"})
+    client_for(rep).get("/billing/accountant/", {**PERIOD, "what": "payments", "output": "xlsx"})
+    api_for(rep).get("/api/v1/billing/export/", {**PERIOD, "output": "csv"})
+    logged = list(
+        AccessEntry.objects.filter(user=rep, action="export")
+        .order_by("pk")
+        .values_list("entity", "record_id", "records", "api")
+    )
+    both = ranges([invoice.pk, receipt.pk])  # not the draft
+    assert logged == [
+        ("tax-documents", None, both, False),
+        ("tax-documents", None, str(receipt.pk), False),  # the receipt holds the payments
+        ("tax-documents", None, both, True),
+    ]

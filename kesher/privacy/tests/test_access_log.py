@@ -230,3 +230,59 @@ def test_outside_a_transaction_the_rows_commit_in_one_pipeline_and_a_failure_lea
     assert not connection.in_atomic_block
     assert connection.connection.info.transaction_status == 0  # idle: nothing left open
     assert AccessEntry.objects.count() == 3
+
+
+def test_no_route_changes_or_deletes_an_entry(users, officer, person, client_for, api_for):
+    """Every way in: the generic record, bulk and import routes, the API's verbs on the list
+    and on an entry, a retention rule, erasing the person read, removing the reader's user."""
+    from django.core.exceptions import ValidationError
+
+    from kesher.org.models import User
+    from kesher.platform.records.services import record_create
+    from kesher.platform.registry import registry
+    from kesher.privacy import services
+
+    reader = User.objects.create_user("reader", "reader@example.co.il", None)
+    reader.role = users["admin"].role
+    reader.save()
+    client_for(reader).get(f"/r/contacts/{person.pk}/")
+    entry = AccessEntry.objects.get(user=reader)
+    before = list(AccessEntry.objects.order_by("pk").values())
+    # Not a kind of record: no page, form, bulk action, import or export reaches it.
+    assert not any(entity.model is AccessEntry for entity in registry.all())
+    for user in (users["admin"], officer):
+        client, api = client_for(user), api_for(user)
+        for url in (
+            "/r/access-log/new/",
+            f"/r/access-log/{entry.pk}/edit/",
+            f"/r/access-log/{entry.pk}/delete/",
+            "/bulk/access-log/",
+        ):
+            answer = client.post(url, {"action": "delete", "ids": [entry.pk], "user": user.pk})
+            assert answer.status_code in (403, 404, 405), url
+        for url in ("/api/v1/access-log/", f"/api/v1/access-log/{entry.pk}/"):
+            for method in ("post", "put", "patch", "delete"):
+                assert getattr(api, method)(url, {"action": "export"}).status_code in (
+                    403,
+                    404,
+                    405,
+                ), (method, url)
+        client.post("/privacy/access-log/", {"record": entry.record_id})  # a page that reads
+        bulk = api.post("/api/v1/bulk/access-log/", {"action": "delete", "ids": [entry.pk]})
+        assert bulk.status_code in (400, 403, 404), bulk.content
+    # A retention rule may name only kinds of record, never the log.
+    with pytest.raises(ValidationError):
+        record_create(
+            "retention-rules",
+            actor=users["admin"],
+            data={"name": "Old log", "entity": "access-log", "age_months": 1, "action": "delete"},
+        )
+    # Erasing the person read leaves the record of who read him.
+    request = services.request_create(actor=officer, data={"contact": person, "kind": "deletion"})
+    services.request_anonymize(request, actor=officer)
+    # The reader's user removed: his entries stay (no constraint, never cascaded).
+    User.objects.filter(pk=reader.pk).delete()
+    after = list(
+        AccessEntry.objects.filter(pk__in=[e["id"] for e in before]).order_by("pk").values()
+    )
+    assert after == before

@@ -18,7 +18,7 @@ from kesher.activities.messages import REMINDER
 from kesher.activities.models import Notification
 from kesher.activities.services import notify
 from kesher.activities.tests.factories import make_interaction
-from kesher.customers.tests.factories import make_contact
+from kesher.customers.tests.factories import make_account, make_contact
 from kesher.marketing.services import consent_create
 from kesher.objects.schema import custom_object_create
 from kesher.objects.testing import kinds_reloaded
@@ -30,6 +30,8 @@ from kesher.platform.registry import registry
 from kesher.privacy import services
 from kesher.privacy.models import RequestStatus
 from kesher.privacy.selectors import subject_data
+from kesher.quotes.tests.factories import make_quote
+from kesher.sales.tests.factories import make_opportunity
 from kesher.service.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,7 @@ def memberships(users):
 def person(users, memberships):
     """Yael, with a ticket, an interaction, a consent, a membership, a file and a notification."""
     rep = users["sales_rep"]
+    family = make_account(rep, name="Family business")
     yael = make_contact(
         rep,
         first_name="Yael",
@@ -81,7 +84,10 @@ def person(users, memberships):
         mobile=PHONE_DIALLED,
         israeli_id="123456782",
         city="Haifa",
+        account_links=[{"account": family, "role": f"Owner, {NAME}"}],
     )
+    make_opportunity(rep, name=f"Deal with {NAME}", account=family, m2m={"contacts": [yael]})
+    make_quote(rep, family, contact=yael, notes=f"Quoted to {EMAIL}")
     record_update(yael, actor=rep, data={"city": "Akko"})  # a change in her history
     ticket = make_ticket(
         rep,
@@ -141,10 +147,19 @@ def test_everything_about_a_person_is_found_in_every_kind_of_record(person):
     # read per kind found, the custom links (their definitions, then one read each), her files
     # and her history — never a query per kind that holds nothing (decision 0098).
     assert len(queries) <= 2 + len(kinds) + 2 + 2, [q["sql"][:80] for q in queries]
-    for key in ("tickets", "interactions", "consents", "memberships", "activities.notification"):
+    for key in (
+        "tickets",
+        "interactions",
+        "consents",
+        "memberships",
+        "activities.notification",
+        "opportunities",
+        "quotes",
+        "customers.contactaccount",
+    ):
         assert kinds.get(key) == 1, (key, kinds)
     assert [a.name for a in data.attachments] == ["id.txt"]
-    assert len(data.history) == 3  # created, moved to Akko, a file attached
+    assert len(data.history) == 4  # created, linked to her account, moved to Akko, a file
 
 
 def test_the_person_s_data_is_handed_over_as_json_csv_and_a_page(
@@ -197,6 +212,8 @@ def test_anonymizing_erases_the_person_everywhere(officer, users, person, client
         "/r/interactions/",
         "/r/memberships/",
         "/r/consents/",
+        "/r/opportunities/",
+        "/r/quotes/",
     ]
     for url in pages:
         page = client_for(admin).get(url)
@@ -207,6 +224,8 @@ def test_anonymizing_erases_the_person_everywhere(officer, users, person, client
         "/api/v1/tickets/",
         "/api/v1/interactions/",
         "/api/v1/consents/",
+        "/api/v1/opportunities/",
+        "/api/v1/quotes/",
     ):
         assert clean(api_for(admin).get(url).content.decode()), url
     notes = api_for(users["manager"]).get("/api/v1/notifications/").content.decode()

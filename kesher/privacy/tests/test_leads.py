@@ -1,0 +1,266 @@
+"""The data-subject finder's second hop (issue 25 item 2): records that hold a person's details
+but link only to his lead — the web form he sent with the values he typed, the consents and
+interactions of the lead alone, its files and notifications, its history with its scores — are
+found, handed over and erased with him; a request may start from a lead."""
+
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from kesher.activities.messages import REMINDER
+from kesher.activities.models import Notification
+from kesher.activities.services import notify
+from kesher.activities.tests.factories import make_interaction
+from kesher.customers.tests.factories import make_contact
+from kesher.marketing.models import Consent, FormSubmission
+from kesher.platform.models import AuditEntry, SearchToken
+from kesher.platform.records.attachments import attachment_add
+from kesher.platform.records.services import record_create, record_update
+from kesher.privacy.models import AccessEntry, RequestStatus, SubjectRequest
+from kesher.privacy.selectors import subject_data
+from kesher.privacy.services import replacement_word
+from kesher.sales.models import Lead
+from kesher.sales.services import lead_convert
+
+pytestmark = pytest.mark.django_db
+
+FIRST, LAST = "Noa", "Shapira"
+EMAIL = "noa.shapira@example.co.il"
+MOBILE = "052-555-1234"
+TYPED = "I saw you at the Haifa fair"  # typed into the form (and kept as her lead's interest)
+SECRETS = (FIRST, LAST, EMAIL, "555-1234", "5551234", TYPED, "192.0.2.7")
+
+
+def clean(text: str) -> bool:
+    return not any(secret.lower() in text.lower() for secret in SECRETS)
+
+
+@pytest.fixture
+def web_form(users):
+    admin = users["admin"]
+    form = record_create(
+        "lead-forms",
+        actor=admin,
+        data={
+            "name": "Landing page",
+            "slug": "fair",
+            "title_en": "Leave your details",
+            "consent_channels": "email",
+            "consent_text_en": "I agree to receive advertising",
+            "owner": users["sales_rep"],
+        },
+    )
+    fields = [("first_name", True), ("last_name", True), ("email", True)]
+    fields += [("mobile", False), ("interest", False)]
+    for position, (field, required) in enumerate(fields):
+        record_create(
+            "lead-form-fields",
+            actor=admin,
+            data={
+                "form": form,
+                "lead_field": field,
+                "label_en": field,
+                "required": required,
+                "position": position,
+            },
+        )
+    return form
+
+
+@override_settings(KESHER_LEAD_FORM_MIN_SECONDS=0)
+def send_form(client, form, **values) -> Lead:
+    url = f"/f/{form.slug}/"
+    token = re.search(r'name="token" value="([^"]+)"', client.get(url).content.decode())
+    data = {"token": token.group(1), "consent": "1", **values}
+    assert client.post(url, data, REMOTE_ADDR="192.0.2.7").status_code == 200
+    return FormSubmission.objects.order_by("-pk").first().lead
+
+
+@pytest.fixture
+def noa(client, users, web_form):
+    """Noa sent the web form, her lead was scored, worked, given a file and converted into a
+    contact; a second lead of hers (a call, her mobile, her name mistyped) was never converted
+    and has an interaction and a notification of its own."""
+    rep = users["sales_rep"]
+    lead = send_form(
+        client,
+        web_form,
+        first_name=FIRST,
+        last_name=LAST,
+        email=EMAIL,
+        mobile=MOBILE,
+        interest=TYPED,
+    )
+    record_update(lead, actor=rep, data={"score": 40})  # her scoring history
+    attachment_add(
+        lead, actor=rep, uploaded=SimpleUploadedFile("cv.txt", b"cv", content_type="text/plain")
+    )
+    contact = lead_convert(lead, actor=rep, create_account=False).contact
+    call = record_create(
+        "leads",
+        actor=rep,
+        data={"first_name": "Noaa", "last_name": LAST, "mobile": MOBILE, "owner": rep},
+    )
+    make_interaction(
+        rep, link_type="leads", link_id=call.pk, subject=f"Call with {FIRST}", body=MOBILE
+    )
+    notify(
+        users["manager"],
+        verb="reminder",
+        message=REMINDER,
+        params={"title": f"Call {FIRST} {LAST}"},
+        record=call,
+    )
+    return {"contact": contact, "lead": lead, "call": call}
+
+
+def test_the_leads_of_a_contact_and_what_links_to_them_are_found(noa):
+    contact = noa["contact"]
+    subject_data(contact)  # content types and the registry, once per process
+    with CaptureQueriesContext(connection) as queries:
+        data = subject_data(contact)
+    kinds = {group.key: len(group.records) for group in data.found}
+    assert {lead.pk for lead in data.leads} == {noa["lead"].pk, noa["call"].pk}
+    assert kinds["leads"] == 2
+    assert kinds["form-submissions"] == 1
+    assert kinds["consents"] == 1  # the web form's, on her lead only
+    assert kinds["interactions"] == 1  # on the lead never converted
+    assert kinds["activities.notification"] == 1
+    assert [a.name for a in data.attachments] == ["cv.txt"]
+    scores = [e.changes.get("score") for e in data.history if "score" in e.changes]
+    assert [40] in [s[1:] for s in scores if s]
+    # Her leads' ids, then one statement for the kinds linked, one for the "about" ones, a read
+    # per kind found (her leads among them), the custom links' definitions, her files and her
+    # history.
+    bound = 1 + 2 + len(kinds) + 1 + 2
+    assert len(queries) <= bound, [q["sql"][:80] for q in queries]
+    # More leads of hers cost no more statements.
+    for n in range(3):
+        record_create("leads", actor=noa["call"].owner, data={"last_name": f"L{n}", "email": EMAIL})
+    with CaptureQueriesContext(connection) as more:
+        assert len(subject_data(contact).leads) == 5
+    assert len(more) == len(queries)
+
+
+def test_a_contact_converted_from_a_web_form_is_handed_over_and_erased_everywhere(
+    noa, users, officer, client_for, api_for
+):
+    """End to end through the pages and the API: the request, the data, the files, then the
+    erasure — pages, API, search, timeline, notifications, history, the form's values."""
+    contact, lead, call = noa["contact"], noa["lead"], noa["call"]
+    api = api_for(officer)
+    made = api.post("/api/v1/privacy-requests/", {"contact": contact.pk, "kind": "deletion"})
+    assert made.status_code == 201, made.content
+    request = SubjectRequest.objects.get(pk=made.json()["id"])
+    client = client_for(officer)
+    page = client.get(f"/privacy/requests/{request.pk}/data/").content.decode()
+    assert TYPED in page
+    assert "Noaa" in page
+    exported = json.loads(client.get(f"/privacy/requests/{request.pk}/data.json").content)
+    submissions = next(r for r in exported["records"] if r["kind"] == "form-submissions")
+    assert submissions["records"][0]["fields"]["values"]["interest"] == TYPED
+    assert {r["id"] for g in exported["records"] if g["kind"] == "leads" for r in g["records"]} == {
+        lead.pk,
+        call.pk,
+    }
+    assert any(h["kind"] == "leads" and h["id"] == lead.pk for h in exported["history"])
+    assert TYPED in client.get(f"/privacy/requests/{request.pk}/data.csv").content.decode()
+    assert api.get(f"/api/v1/privacy-requests/{request.pk}/data/").json() == exported
+    # Reading and handing over her data is logged on her contact and her leads.
+    logged = set(AccessEntry.objects.filter(user=officer).values_list("entity", "record_id"))
+    assert {("contacts", contact.pk), ("leads", lead.pk), ("leads", call.pk)} <= logged
+
+    answer = api.post(f"/api/v1/privacy-requests/{request.pk}/anonymize/")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == RequestStatus.ANONYMIZED
+    assert answer.json()["outcome"]["anonymized"]["leads"] == 2
+
+    admin, manager = users["admin"], users["manager"]
+    submission = FormSubmission.objects.get(lead=lead)
+    pages = [
+        f"/r/contacts/{contact.pk}/",
+        f"/r/leads/{lead.pk}/",
+        f"/r/leads/{call.pk}/",
+        f"/r/leads/{call.pk}/timeline/",
+        f"/r/form-submissions/{submission.pk}/",
+        "/r/leads/",
+        "/r/interactions/",
+        "/r/consents/",
+    ]
+    for url in pages:
+        shown = client_for(admin).get(url)
+        assert shown.status_code == 200, url
+        assert clean(shown.content.decode()), url
+    for url in ("/api/v1/leads/", "/api/v1/form-submissions/", "/api/v1/consents/"):
+        listed = api_for(admin).get(url)
+        assert listed.status_code == 200, url
+        assert clean(listed.content.decode()), listed.content.decode()
+    assert clean(api_for(manager).get("/api/v1/notifications/").content.decode())
+    assert clean(str([n.display_text for n in Notification.objects.all()]))
+    for word in ("noa", "shapira"):
+        assert not SearchToken.objects.filter(token__startswith=word).exists()
+        found = client_for(admin).get("/search/", {"q": word}).content.decode()
+        assert f"/r/leads/{lead.pk}/" not in found
+    history = json.dumps(
+        list(AuditEntry.objects.values("changes", "object_repr")), ensure_ascii=False
+    )
+    assert clean(history)
+    # The form's values go whole, the address it came from too; its form and time stay.
+    assert set(submission.values.values()) <= {replacement_word(), True, False, None}
+    assert submission.ip_address is None
+    assert submission.form_id is not None
+    assert Consent.objects.filter(lead=lead).exists()  # the ledger keeps that she consented
+    lead.refresh_from_db()
+    assert (lead.email, lead.mobile, lead.last_name, lead.interest) == ("", "", "", "")
+
+
+def test_a_request_may_start_from_a_lead(client, users, officer, web_form, client_for):
+    """A person who sent a form and never became a contact: the request names his lead."""
+    lead = send_form(client, web_form, first_name=FIRST, last_name=LAST, email=EMAIL)
+    assert lead.converted_contact_id is None
+    other = make_contact(users["sales_rep"], first_name="Dan", last_name="Other")
+    form = {"lead": lead.pk, "kind": "deletion", "status": "open", "received_on": "2026-12-01"}
+    page = client_for(officer).post("/r/privacy-requests/new/", form)
+    assert page.status_code == 302
+    request = SubjectRequest.objects.get(lead=lead)
+    data = subject_data(None, lead=lead)
+    assert data.person == lead
+    assert data.contact is None
+    assert {g.key for g in data.found} >= {"form-submissions", "consents"}
+    exported = json.loads(
+        client_for(officer).get(f"/privacy/requests/{request.pk}/data.json").content
+    )
+    assert exported["person"]["kind"] == "leads"
+    assert exported["person"]["fields"]["email"] == EMAIL
+    assert client_for(officer).post(f"/privacy/requests/{request.pk}/anonymize/").status_code == 302
+    request.refresh_from_db()
+    assert request.status == RequestStatus.ANONYMIZED
+    lead.refresh_from_db()
+    assert lead.email == ""
+    assert clean(json.dumps(FormSubmission.objects.get(lead=lead).values))
+    other.refresh_from_db()
+    assert other.last_name == "Other"  # no one else is touched
+
+
+def test_a_request_names_a_contact_or_a_lead(officer, api_for):
+    answer = api_for(officer).post("/api/v1/privacy-requests/", {"kind": "access"})
+    assert answer.status_code == 400
+    assert "contact" in answer.json()
+    assert not SubjectRequest.objects.exists()
+
+
+def test_a_leads_correction_is_not_passed_on(client, officer, web_form):
+    from django.core.exceptions import ValidationError
+
+    from kesher.privacy.recipients import request_pass_on
+    from kesher.privacy.services import request_create
+
+    lead = send_form(client, web_form, first_name=FIRST, last_name=LAST, email=EMAIL)
+    request = request_create(actor=officer, data={"lead": lead, "kind": "correction"})
+    with pytest.raises(ValidationError, match="לבקשה של איש קשר"):
+        request_pass_on(request, actor=officer)
