@@ -516,5 +516,9 @@ ad_leads = register(
         part_of="lead-ad-sources",
         importable=False,
         custom_fields=False,
+        # Erasing the person (issue 25): the values the form asked him go whole, and his
+        # values are replaced wherever the raw notification holds them (blanking it whole
+        # would make its ids — the lead's, the form's — words to replace everywhere).
+        erased_fields=("values",),
     )
 )

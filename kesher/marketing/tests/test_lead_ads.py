@@ -481,3 +481,27 @@ def test_ad_lead_forms_are_set_up_by_administrators_only(users, api_for):
     assert admin.post("/api/v1/lead-ad-sources/", body, format="json").status_code == 201
     again = admin.post("/api/v1/lead-ad-sources/", body, format="json")
     assert again.status_code == 400
+
+
+@META
+def test_erasing_the_person_blanks_what_the_ad_platform_sent(client, sources, users):
+    """Issue 25: an erasure request found through his lead blanks the ad lead's notification
+    and values; the row stays (provider, form, when) for the campaign's figures."""
+    from conftest import make_user
+    from kesher.privacy.services import request_anonymize, request_create
+
+    answer = client.post("/api/v1/lead-ads/google/", google_lead(), content_type="application/json")
+    assert answer.status_code == 200
+    row = AdLead.objects.get()
+    assert "yossi@example.co.il" in json.dumps(row.values).lower()
+    officer = make_user("privacy1", "privacy_officer")
+    request = request_create(
+        actor=officer,
+        data={"lead": row.lead, "kind": "deletion", "status": "open", "received_on": "2026-12-01"},
+    )
+    request_anonymize(request, actor=officer)
+    row.refresh_from_db()
+    kept = json.dumps([row.payload, row.values, row.error], ensure_ascii=False).lower()
+    for value in ("יוסי", "כהן", "yossi@example.co.il", "541234567"):
+        assert value not in kept
+    assert (row.provider, row.external_id) == ("google", "g-1")
