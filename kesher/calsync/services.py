@@ -18,6 +18,7 @@ from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
 from kesher.calsync.secrets import decrypt, encrypt
 from kesher.calsync.sync import ProviderError, connect, sync_connection
 from kesher.platform.access import is_admin
+from kesher.platform.outgoing import validate_public_url
 from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import write_audit
 
@@ -59,6 +60,11 @@ def connection_save(*, actor, data: dict) -> CalendarConnection:
         URLValidator(schemes=["https", "http"])(url)
     except ValidationError:
         errors["url"] = [_("Enter the calendar's address, starting with https://.")]
+    else:
+        try:
+            validate_public_url(url)
+        except ValidationError as refused:
+            errors["url"] = refused.messages
     if not username or len(username) > 200:
         errors["username"] = [_("Enter the user name for the calendar.")]
     try:
