@@ -114,9 +114,10 @@ def _host_allowed(host: str) -> bool:
 
 def _address_allowed(address: IPAddress) -> bool:
     _hosts, networks = _allowed_rules()
-    return any(
-        address.version == network.version and address in network for network in networks
-    ) or refusal(address) is None
+    return (
+        any(address.version == network.version and address in network for network in networks)
+        or refusal(address) is None
+    )
 
 
 def _literal(host: str) -> IPAddress | None:
@@ -199,7 +200,11 @@ def validate_public_url(url: str) -> None:
         return
 
 
-def public_create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+# http.client passes this when no timeout was given (socket's own sentinel).
+_DEFAULT_TIMEOUT = getattr(socket, "_GLOBAL_DEFAULT_TIMEOUT", None)
+
+
+def public_create_connection(address, timeout=_DEFAULT_TIMEOUT, source_address=None):
     """``socket.create_connection`` that connects only to checked addresses: the name is
     resolved once here and the socket goes to the address that was checked."""
     host, port = address[0], address[1]
@@ -207,7 +212,7 @@ def public_create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, so
     for family, kind, proto, _name, sockaddr in check_host(host, port):
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+            if timeout is not _DEFAULT_TIMEOUT:
                 sock.settimeout(timeout)
             if source_address:
                 sock.bind(source_address)
@@ -237,12 +242,12 @@ class _PublicHTTPHandler(urllib.request.HTTPHandler):
 
 
 class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, context=None):
+        super().__init__(context=context)
+        self._public_context = context
+
     def https_open(self, req):
-        return self.do_open(
-            _PublicHTTPSConnection,
-            req,
-            context=self._context,  # type: ignore[attr-defined]  (set by HTTPSHandler)
-        )
+        return self.do_open(_PublicHTTPSConnection, req, context=self._public_context)
 
 
 _opener = urllib.request.build_opener(_PublicHTTPHandler, _PublicHTTPSHandler)
