@@ -56,3 +56,47 @@ def test_no_operation_answers_a_server_error_or_outside_its_schema(admin_user, s
     failures = "\n".join(str(finding) for finding in result.findings[:20])
     assert result.server_errors == 0, f"seed {seed}:\n{failures}"
     assert not result.findings, f"seed {seed}: {len(result.findings)} failed checks\n{failures}"
+
+
+# What the run found, each pinned by a direct test (decision 0113).
+
+
+def test_an_unmatched_api_address_answers_json_and_a_page_address_the_page(api_for, admin_user):
+    api = api_for(admin_user, language="en")
+    answer = api.get("/api/v1/scoring-rules/not-a-number/")
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": "Not found."}
+    page = api.get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_saved_view_id_that_is_not_a_number_is_not_found(api_for, admin_user, method):
+    answer = getattr(api_for(admin_user), method)(
+        "/api/v1/saved-views/true/", {"name": "x"}, format="json"
+    )
+    assert answer.status_code == 404
+
+
+def test_the_schema_declares_the_platforms_answers_and_formats():
+    import re
+
+    from kesher.platform.testing.fuzz import api_schema
+
+    schema = api_schema()
+    detail = schema["paths"]["/api/v1/accounts/{id}/"]
+    assert {"401", "403", "404", "429"} <= set(detail["get"]["responses"])
+    assert {"400", "409", "412", "415"} <= set(detail["patch"]["responses"])
+    assert {"400", "409"} <= set(detail["delete"]["responses"])
+    assert "404" not in schema["paths"]["/api/v1/accounts/"]["get"]["responses"]
+    calendar = schema["components"]["schemas"]["BusinessCalendar"]["properties"]["day_start"]
+    assert "format" not in calendar
+    assert re.match(calendar["pattern"], "08:30:00")
+    assert re.match(calendar["pattern"], "08:30")
+    assert not re.match(calendar["pattern"], "25:00")
+    value = schema["components"]["schemas"]["Choice"]["properties"]["value"]
+    assert re.match(value["pattern"], "הסר")
+    assert re.match(value["pattern"], "in-progress_2")
+    assert not re.match(value["pattern"], "a b")
