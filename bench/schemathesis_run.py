@@ -59,7 +59,6 @@ def main() -> int:
 def _run(args, where: str) -> int:
     from django.core.management import call_command
 
-    from bench.timing import machine_and_run_lines
     from kesher.org.models import Role, User
     from kesher.org.services import api_token_create
     from kesher.platform.testing.fuzz import fuzz
@@ -70,19 +69,51 @@ def _run(args, where: str) -> int:
     _token, key = api_token_create(user=admin, name="schemathesis", actor=admin)
     setup = time.perf_counter() - started
 
+    out = Path(args.results_dir) / f"schemathesis-{args.db}.md"
+    total = len(api_schema_operations())
+
     def progress(label, result):
-        if result.operations % 50 == 0:
+        if result.operations % 25 == 0:
             print(
                 f"{result.operations} operations, {result.requests} requests, "
                 f"{result.server_errors} server errors, {len(result.findings)} failed checks",
                 flush=True,
             )
+            # Written as it goes: a run cut short still says what it did.
+            result.seconds = time.perf_counter() - fuzz_started
+            _write(out, args, where, setup, result, total, finished=False)
 
+    fuzz_started = time.perf_counter()
     result = fuzz(
         token=key,
         plan=lambda label: {"positive": args.examples, "negative": args.examples},
         seed=args.seed,
         progress=progress,
+    )
+    _write(out, args, where, setup, result, total, finished=True)
+    print(out.read_text())
+    return 1 if result.server_errors or result.findings else 0
+
+
+def api_schema_operations() -> list[str]:
+    from kesher.platform.testing.fuzz import api_schema
+
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in api_schema()["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def _write(out: Path, args, where: str, setup: float, result, total: int, finished: bool):
+    from bench.timing import machine_and_run_lines
+
+    state = (
+        "finished"
+        if finished
+        else f"**partial: {result.operations} of {total} operations so far** (written as the "
+        "run goes; the run was still going)"
     )
     lines = [
         f"# schemathesis against the OpenAPI schema — {args.db}",
@@ -90,16 +121,17 @@ def _run(args, where: str) -> int:
         f"Issue 24 item 3; decision 0113. {where}, migrated ({setup:.0f} s with the "
         "administrator and his token); every operation of the schema called through the WSGI "
         f"app as that administrator, {args.examples} generated cases per operation and mode "
-        f"(valid and invalid input), seed {args.seed}.",
+        f"(valid and invalid input), seed {args.seed}. State: {state}.",
         "",
         "| what | figure |",
         "|---|---|",
-        f"| operations | {result.operations} |",
+        f"| operations | {result.operations} of {total} |",
         f"| requests | {result.requests:,} |",
         f"| server errors (5xx) | {result.server_errors} |",
         f"| failed checks (status, content type, body against the schema) | "
         f"{len(result.findings)} |",
-        f"| time | {result.seconds:.0f} s ({result.requests / result.seconds:.1f} requests/s) |",
+        f"| time | {result.seconds:.0f} s "
+        f"({result.requests / max(result.seconds, 0.001):.1f} requests/s) |",
         "",
         "Answers by status: "
         + ", ".join(f"{status}: {count:,}" for status, count in sorted(result.statuses.items())),
@@ -109,10 +141,10 @@ def _run(args, where: str) -> int:
         lines += ["## Failed checks (the first of each kind per operation)", ""]
         seen = set()
         for finding in result.findings:
-            key_ = (finding.check, finding.operation, finding.status)
-            if key_ in seen:
+            kind = (finding.check, finding.operation, finding.status)
+            if kind in seen:
                 continue
-            seen.add(key_)
+            seen.add(kind)
             lines += [
                 f"- {finding.check}: `{finding.operation}` → {finding.status}: "
                 f"{finding.message[:300]}",
@@ -120,10 +152,7 @@ def _run(args, where: str) -> int:
             ]
         lines.append("")
     lines += machine_and_run_lines([sys.executable, *sys.argv])
-    out = Path(args.results_dir) / f"schemathesis-{args.db}.md"
     out.write_text("\n".join(lines))
-    print("\n".join(lines[:16]))
-    return 1 if result.server_errors or result.findings else 0
 
 
 if __name__ == "__main__":
