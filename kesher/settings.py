@@ -493,7 +493,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "kesher.platform.api.ordering.EntityOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kesher.platform.api.schema.KesherAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "EXCEPTION_HANDLER": "kesher.platform.api.exceptions.exception_handler",
     # Per API token, per signed-in user, per anonymous address and per incoming automation

@@ -116,6 +116,13 @@ def connection_test(*, actor, data: dict | None = None) -> tuple[bool, str]:
     password = str(data.get("password") or "") or (decrypt(existing.secret) if existing else "")
     if not url or not username or not password:
         return False, _("Enter the address, the user name and the password first.")
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+        validate_public_url(url)
+    except ValidationError as error:
+        if error.code == "address_refused":
+            return False, " ".join(error.messages)
+        return False, _("Enter the calendar's address, starting with https://.")
     if settings.KESHER_PRACTICE:
         return False, _("The practice environment never connects to a real calendar.")
     try:

@@ -142,7 +142,11 @@ def check_host(host: str, port: int) -> list[tuple]:
     """The addresses ``host`` resolves to, each one checked; raises :class:`AddressRefused` if
     any is not public (unless the host or its network is listed as allowed), and
     ``OSError`` (``socket.gaierror``) if the name does not resolve."""
-    infos = _resolve(host, port)
+    try:
+        infos = _resolve(host, port)
+    except (UnicodeError, ValueError) as error:
+        # Not a name DNS can carry (a label over 63 characters, say): it leads nowhere.
+        raise socket.gaierror(str(error)) from None
     if _host_allowed(host):
         return infos
     for info in infos:

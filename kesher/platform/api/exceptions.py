@@ -118,6 +118,10 @@ def _declare_unicode_words(node) -> None:
     if isinstance(node, dict):
         if node.get("pattern") == "^[-\\w]+$":
             node["pattern"] = _UNICODE_SLUG
+        if "format" in node and any("format" in one for one in node.get("anyOf", ())):
+            # A formatted text that may be blank (schema.KesherAutoSchema): drf-spectacular
+            # puts a read-only field's format back beside the choice.
+            del node["format"]
         for value in node.values():
             _declare_unicode_words(value)
     elif isinstance(node, list):

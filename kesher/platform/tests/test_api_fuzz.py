@@ -96,6 +96,10 @@ def test_the_schema_declares_the_platforms_answers_and_formats():
     assert re.match(calendar["pattern"], "08:30:00")
     assert re.match(calendar["pattern"], "08:30")
     assert not re.match(calendar["pattern"], "25:00")
+    # A formatted text that may be blank declares "" too (a calendar not found yet).
+    found = schema["components"]["schemas"]["Connection"]["properties"]["calendar_url"]
+    assert "format" not in found
+    assert found["anyOf"] == [{"format": "uri"}, {"maxLength": 0}]
     value = schema["components"]["schemas"]["Choice"]["properties"]["value"]
     assert re.match(value["pattern"], "הסר")
     assert re.match(value["pattern"], "in-progress_2")

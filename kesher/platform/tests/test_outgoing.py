@@ -275,3 +275,30 @@ def test_a_provider_address_inside_the_network_is_refused(
         record_create(entity, actor=admin_user, data={**data, field: "http://10.0.0.9/api"})
     assert "public addresses" in " ".join(refused.value.message_dict[field])
     assert not entity.model.objects.exists()
+
+
+@pytest.mark.django_db
+def test_testing_a_calendar_address_refuses_internal_and_impossible_hosts(
+    nothing_allowed, api_for, users
+):
+    """The "test the connection" button reaches nothing internal, and an address that is no
+    address is an answer, not a server error (schemathesis found a 500 here)."""
+    api = api_for(users["sales_rep"], language="en")
+    for url, words in (
+        ("http://169.254.169.254/latest/", "public addresses"),
+        ("https://" + "a" * 300 + ".dev/dav/", "Enter the calendar's address"),
+        ("https://ffyz.dev" + "*" * 300, "Enter the calendar's address"),
+    ):
+        answer = api.post(
+            "/api/v1/calsync/connection/test/",
+            {"url": url, "username": "rep", "password": "pw"},
+            format="json",
+        )
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["ok"] is False
+        assert words in answer.json()["detail"]
+
+
+def test_a_host_name_dns_cannot_carry_is_an_unreachable_host_not_a_crash():
+    with pytest.raises(OSError):
+        outgoing.check_url("https://" + "a" * 64 + ".example.com/")
