@@ -7,10 +7,11 @@ __all__ = ["KesherAutoSchema"]
 
 
 def _may_be_blank(field) -> bool:
-    """Whether the field answers "" when no value was given: a text field that allows blank,
-    or a read-only one whose model field does (DRF drops ``allow_blank`` on read-only fields)."""
-    if getattr(field, "allow_blank", False):
-        return True
+    """Whether a read-only field answers "" when no value was given: its model field allows
+    blank, but DRF drops ``allow_blank`` on read-only fields, so drf-spectacular (which
+    declares "" beside the format of a field that allows blank) cannot tell."""
+    if not getattr(field, "read_only", False) or getattr(field, "allow_blank", False):
+        return False
     model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
     source = getattr(field, "source", "") or ""
     if model is None or not source or "." in source or source == "*":
