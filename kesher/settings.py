@@ -467,6 +467,15 @@ KESHER_SMS_HTTP_TIMEOUT = float(os.environ.get("KESHER_SMS_HTTP_TIMEOUT", "10"))
 KESHER_SMS_INBOUND_SECRET = os.environ.get("KESHER_SMS_INBOUND_SECRET", "")
 KESHER_SMS_INBOUND_AUTH = os.environ.get("KESHER_SMS_INBOUND_AUTH", "hmac")  # or "secret"
 KESHER_WEBHOOK_TIMEOUT = float(os.environ.get("KESHER_WEBHOOK_TIMEOUT", "10"))
+# Addresses administrators type (webhooks, CalDAV servers, payment providers, phone systems) are
+# refused when they lead to a loopback, private, link-local or reserved address (decision 0113;
+# kesher/platform/outgoing.py), except the hosts or networks listed here, comma-separated
+# ("pbx.office.lan,10.1.0.0/16").
+KESHER_OUTGOING_ALLOW_HOSTS = [
+    host.strip()
+    for host in os.environ.get("KESHER_OUTGOING_ALLOW_HOSTS", "").split(",")
+    if host.strip()
+]
 # Screen pops (decision 0080): the event stream's ASGI process listens on this port of the same
 # host (``manage.py serve`` sets it); KESHER_TELEPHONY_STREAM_URL names another origin (a proxy
 # routing /telephony/stream/); neither: this server streams them itself (development).
@@ -496,7 +505,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "kesher.platform.api.ordering.EntityOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kesher.platform.api.schema.KesherAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "EXCEPTION_HANDLER": "kesher.platform.api.exceptions.exception_handler",
     # Per API token, per signed-in user, per anonymous address and per incoming automation

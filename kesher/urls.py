@@ -92,3 +92,6 @@ urlpatterns = [
     path("api/v1/bulk/<slug:key>/", bulk_api.BulkActionView.as_view(), name="api_bulk"),
     path("api/v1/bulk-jobs/<int:pk>/", bulk_api.BulkJobView.as_view(), name="api_bulk_job"),
 ]
+
+# An unmatched address under /api/ answers JSON like every API error (issue 24).
+handler404 = "kesher.platform.api.exceptions.not_found"

@@ -6,3 +6,8 @@ and never see the example."""
 from kesher.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.guide_app"]  # noqa: F405
+
+# The suite's own servers (webhook receivers, Radicale, the fake payment provider and phone
+# system) listen on this machine: reachable as an operator would allow an internal host
+# (decision 0113). The outgoing guard's own tests clear this list.
+KESHER_OUTGOING_ALLOW_HOSTS = ["127.0.0.1", "localhost", "::1"]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from kesher.automation.triggers import ConfigField
 from kesher.platform.models import Choice, Tag
+from kesher.platform.outgoing import validate_public_url
 from kesher.platform.registry import Entity, registry
 
 __all__ = [
@@ -748,6 +749,10 @@ def _validate_webhook(entity, config):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise setting_error("url", _("Enter a web address starting with http:// or https://."))
+    try:
+        validate_public_url(url)
+    except ValidationError as refused:
+        raise setting_error("url", refused.messages[0]) from None
     return {
         "url": url,
         "secret": _text(config, "secret", required=False, limit=200),

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from kesher.platform import outgoing
 from kesher.practice.outgoing import outgoing_suppressed
 
 __all__ = [
@@ -130,7 +131,7 @@ class GenericProvider:
         )
         try:
             timeout = settings.KESHER_WEBHOOK_TIMEOUT
-            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            with outgoing.urlopen(request, timeout=timeout) as answer:
                 data = json.loads(answer.read() or b"{}")
         except urllib.error.HTTPError as error:
             return Link(error=f"HTTP {error.code}"[:ERROR_LIMIT])

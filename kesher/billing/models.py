@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.catalogue.models import MONEY
 from kesher.platform.fields import money as shown_as_money
 from kesher.platform.models import KesherModel
+from kesher.platform.outgoing import validate_public_url
 from kesher.quotes.models import DocumentLine, PricedDocumentBase
 
 __all__ = [
@@ -401,7 +402,10 @@ class ClearingAccount(KesherModel):
         _("provider"), max_length=40, help_text=_("The provider's key in Kesher, e.g. generic.")
     )
     terminal = models.CharField(_("terminal"), max_length=60)
-    api_url = models.URLField(_("provider's address"), max_length=300, blank=True)
+    # Only a public address unless the operator allows the host (decision 0113).
+    api_url = models.URLField(
+        _("provider's address"), max_length=300, blank=True, validators=[validate_public_url]
+    )
     secret = models.CharField(
         _("secret"),
         max_length=200,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -115,7 +115,10 @@ class ConnectionView(APIView):
 
     @extend_schema(
         tags=["calendar sync"],
-        responses={200: ConnectionSerializer},
+        responses={
+            200: ConnectionSerializer,
+            404: OpenApiResponse(description="No calendar is connected."),
+        },
         examples=[OpenApiExample("Connected", value=CONNECTION_EXAMPLE, response_only=True)],
     )
     def get(self, request):

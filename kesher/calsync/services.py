@@ -19,6 +19,7 @@ from kesher.calsync.secrets import decrypt, encrypt
 from kesher.calsync.sync import ProviderError, connect, sync_connection
 from kesher.platform import stamps
 from kesher.platform.access import is_admin
+from kesher.platform.outgoing import validate_public_url
 from kesher.platform.records.audit import register_fact
 from kesher.platform.records.services import write_audit
 
@@ -70,6 +71,11 @@ def connection_save(*, actor, data: dict) -> CalendarConnection:
         URLValidator(schemes=["https", "http"])(url)
     except ValidationError:
         errors["url"] = [_("Enter the calendar's address, starting with https://.")]
+    else:
+        try:
+            validate_public_url(url)
+        except ValidationError as refused:
+            errors["url"] = refused.messages
     if not username or len(username) > 200:
         errors["username"] = [_("Enter the user name for the calendar.")]
     try:
@@ -125,6 +131,13 @@ def connection_test(*, actor, data: dict | None = None) -> tuple[bool, str]:
     password = str(data.get("password") or "") or (decrypt(existing.secret) if existing else "")
     if not url or not username or not password:
         return False, _("Enter the address, the user name and the password first.")
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+        validate_public_url(url)
+    except ValidationError as error:
+        if error.code == "address_refused":
+            return False, " ".join(error.messages)
+        return False, _("Enter the calendar's address, starting with https://.")
     if settings.KESHER_PRACTICE:
         return False, _("The practice environment never connects to a real calendar.")
     try:

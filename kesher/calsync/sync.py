@@ -48,6 +48,7 @@ from kesher.activities.services import interaction_create, interaction_update
 from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
 from kesher.calsync.secrets import decrypt
 from kesher.platform.access import can
+from kesher.platform.outgoing import check_url
 from kesher.platform.records.links import resolve_link
 from kesher.platform.records.services import ConflictError, record_delete
 
@@ -87,6 +88,12 @@ class Result:
 
 
 def client_for(url: str, username: str, password: str) -> DAVClient:
+    # Only public servers, unless the operator allows the host (decision 0113): checked before
+    # each run, as the address's name may lead elsewhere since it was saved.
+    try:
+        check_url(url)
+    except OSError as refused:
+        raise ProviderError(CalendarConnection.Problem.UNREACHABLE, str(refused)) from None
     # No sleeping inside a worker's tick: a 429 is the run's end, retried later (``retry_at``).
     return DAVClient(
         url=url,

@@ -30,6 +30,7 @@ from kesher.integrations.models import (
 )
 from kesher.integrations.webhooks import encode
 from kesher.platform.fields import normalize_phone
+from kesher.platform.outgoing import validate_public_url
 from kesher.platform.records.links import linkable_keys
 from kesher.platform.records.services import clean_text, record_create, record_update, write_audit
 from kesher.platform.registry import registry
@@ -364,6 +365,10 @@ def _check_url(url) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValidationError({"url": [_("Enter an http or https URL.")]}) from None
+    try:
+        validate_public_url(url)
+    except ValidationError as refused:
+        raise ValidationError({"url": refused.messages}) from None
     if len(url) > 500:
         raise ValidationError({"url": [_("At most 500 characters.")]})
     return url

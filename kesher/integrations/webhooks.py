@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from kesher.platform import outgoing
+
 __all__ = ["Attempt", "encode", "post", "sign", "verify"]
 
 SIGNATURE_HEADER = "X-Kesher-Signature"
@@ -67,7 +69,7 @@ def post(*, url: str, secret: str, event: str, delivery_id: str, body: str) -> A
         headers[SIGNATURE_HEADER] = sign(secret, raw)
     request = urllib.request.Request(url, data=raw, headers=headers, method="POST")  # noqa: S310  (an admin's http(s) URL)
     try:
-        with urllib.request.urlopen(request, timeout=settings.KESHER_WEBHOOK_TIMEOUT) as answer:  # noqa: S310
+        with outgoing.urlopen(request, timeout=settings.KESHER_WEBHOOK_TIMEOUT) as answer:
             return Attempt(True, answer.status, "")
     except urllib.error.HTTPError as error:
         text = error.read(ERROR_BODY_LIMIT).decode("utf-8", "replace")

@@ -10,8 +10,13 @@ from __future__ import annotations
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -69,7 +74,11 @@ class DataExportListView(APIView):
     @extend_schema(
         operation_id="data_exports_list",
         summary="Full exports of all data",
-        responses={200: dict},
+        responses={
+            200: inline_serializer(
+                "DataExportListItem", fields={"id": serializers.IntegerField()}, many=True
+            )
+        },
         examples=[OpenApiExample("Exports", value=[EXPORT_EXAMPLE], response_only=True)],
     )
     def get(self, request):

@@ -6,7 +6,12 @@ own exercises. The stages, items and exercises themselves are registry resources
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -351,7 +356,19 @@ class TrainingView(APIView):
         summary="Who is trained",
         description="Each active user's exercises: open, marked (by the user), detected (seen "
         "done in the practice environment) or confirmed (by an administrator).",
-        responses={200: dict},
+        responses={
+            200: inline_serializer(
+                "TrainingRow",
+                fields={
+                    "user": serializers.IntegerField(),
+                    "done": serializers.IntegerField(),
+                    "total": serializers.IntegerField(),
+                    "complete": serializers.BooleanField(),
+                    "advanced": serializers.BooleanField(),
+                },
+                many=True,
+            )
+        },
         examples=[
             OpenApiExample(
                 "One user",
@@ -448,7 +465,7 @@ class MyTrainingView(APIView):
     @extend_schema(
         summary="Mark one of my exercises done (or not)",
         request=RolloutMarkSerializer,
-        responses={200: dict},
+        responses={200: dict, 404: OpenApiResponse(description="No such exercise.")},
         examples=[OpenApiExample("Done", value={"exercise": 2, "done": True}, request_only=True)],
     )
     def post(self, request):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.models import KesherModel
+from kesher.platform.outgoing import validate_public_url
 
 __all__ = ["Call", "PbxConnection", "PhoneExtension", "PopEvent", "WebhookReceipt"]
 
@@ -47,10 +48,12 @@ class PbxConnection(KesherModel):
         default=new_secret,
         help_text=_("The same secret is set in the phone system; at least 16 characters."),
     )
+    # Only a public address unless the operator allows the host (decision 0113).
     originate_url = models.URLField(
         _("originate URL"),
         max_length=500,
         blank=True,
+        validators=[validate_public_url],
         help_text=_("Empty: click-to-dial opens the computer's phone application (tel: link)."),
     )
     field_map = models.JSONField(

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
+from rest_framework.generics import get_object_or_404  # a non-numeric id: 404, not 500
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 

@@ -95,7 +95,23 @@ class EntitySerializer(serializers.ModelSerializer):
         if issubclass(field_class, serializers.CharField):
             kwargs.pop("max_length", None)
             kwargs["trim_whitespace"] = False
+        if (
+            issubclass(field_class, serializers.ChoiceField)
+            and kwargs.get("read_only")
+            and model_field.blank
+        ):
+            # DRF leaves out allow_blank for a field the API cannot write, so the schema would
+            # list only the choices while the record answers "" when none applies (issue 24).
+            kwargs["allow_blank"] = True
         return field_class, kwargs
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        # A read-only field's allow_blank is dropped here too; kept for a choice (above).
+        blank_choice = "choices" in kwargs and kwargs.get("allow_blank")
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs
 
     def get_validators(self):
         return []
