@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import operator
 from functools import cached_property
 from typing import Any, ClassVar
@@ -19,7 +20,21 @@ from kesher.platform.records.many import scoped_many_fields, visible_related
 from kesher.platform.registry import Entity, registry
 from kesher.platform.visibility import hidden_fields
 
-__all__ = ["EntitySerializer", "serializer_for", "shown_fields"]
+__all__ = ["EntitySerializer", "InstantField", "serializer_for", "shown_fields"]
+
+
+class InstantField(serializers.DateTimeField):
+    """A moment in the reader's time zone, as RFC 3339 writes it. Before 1918 Jerusalem kept
+    local mean time, +02:20:54 — an offset in seconds no RFC 3339 reader accepts — so such a
+    moment is written in UTC instead (``Z``)."""
+
+    def to_representation(self, value):
+        if value and not isinstance(value, str):
+            local = self.enforce_timezone(value)
+            offset = local.utcoffset()
+            if offset is not None and offset.seconds % 60:
+                return local.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+        return super().to_representation(value)
 
 
 class _Display(serializers.CharField):
@@ -32,6 +47,11 @@ class _Display(serializers.CharField):
 
 class EntitySerializer(serializers.ModelSerializer):
     """Parses and renders; validation and the write itself belong to the entity's services."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: InstantField,
+    }
 
     version = serializers.IntegerField(
         required=False,

@@ -36,3 +36,19 @@ def test_each_instance_gets_its_own_fields_scoped_to_its_own_user(users):
         .fields["participant_contacts"]
         .child_relation.queryset
     )
+
+
+@pytest.mark.django_db
+def test_moments_are_written_as_rfc_3339_before_1918_too(users, api_for):
+    """Jerusalem kept local mean time (+02:20:54) before 1918: such a moment is answered in UTC,
+    a later one in the reader's time zone (schemathesis found the offset in seconds)."""
+    api = api_for(users["admin"])
+    body = {"title": "Old", "occurred_at": "1900-01-01T10:00:00Z"}
+    old = api.post("/api/v1/security-incidents/", body, format="json")
+    assert old.status_code == 201, old.content
+    assert old.json()["occurred_at"] == "1900-01-01T10:00:00Z"
+    body = {**body, "occurred_at": "2026-07-01T10:00:00Z"}
+    assert (
+        api.post("/api/v1/security-incidents/", body, format="json").json()["occurred_at"]
+        == "2026-07-01T13:00:00+03:00"
+    )
