@@ -396,14 +396,26 @@ def _existing(key: str, actor, values: dict, *, same_name: bool = False):
     return None
 
 
-def _relink_history(lead: Lead, target_key: str, target, actor) -> None:
-    """The interactions and tasks about the lead move to what it became (REQ SA-1)."""
+def _relink_history(lead: Lead, target_key: str, target, actor, contact=None) -> None:
+    """The interactions and tasks about the lead move to what it became (REQ SA-1). The
+    interactions were with the person: when he became a contact and they move elsewhere (the
+    account), he is among their participants — so his contact's timeline and a request about
+    him (issue 25) still find them."""
     from kesher.activities.models import Interaction, Task
     from kesher.activities.services import interaction_update, task_update
 
     data = {"link_type": target_key, "link_id": target.pk}
-    for interaction in Interaction.objects.filter(link_type="leads", link_id=lead.pk):
-        interaction_update(interaction, actor=actor, data=data)
+    interactions = Interaction.objects.filter(link_type="leads", link_id=lead.pk)
+    with_him = contact is not None and target_key != "contacts"
+    if with_him:
+        interactions = interactions.prefetch_related("participant_contacts")
+    for interaction in interactions:
+        m2m = None
+        if with_him:
+            present = list(interaction.participant_contacts.all())
+            if contact.pk not in {c.pk for c in present}:
+                m2m = {"participant_contacts": [*present, contact]}
+        interaction_update(interaction, actor=actor, data=data, m2m=m2m)
     for task in Task.objects.filter(link_type="leads", link_id=lead.pk):
         task_update(task, actor=actor, data=data)
 
@@ -522,7 +534,7 @@ def lead_convert(
         None,
     )
     if target is not None:
-        _relink_history(locked, *target, actor)
+        _relink_history(locked, *target, actor, contact=result.contact)
     _mark_converted(locked, result, actor)
     return result
 

@@ -264,3 +264,22 @@ def test_a_leads_correction_is_not_passed_on(client, officer, web_form):
     request = request_create(actor=officer, data={"lead": lead, "kind": "correction"})
     with pytest.raises(ValidationError, match="לבקשה של איש קשר"):
         request_pass_on(request, actor=officer)
+
+
+def test_the_calls_a_conversion_moved_to_the_account_are_found_through_him(users):
+    """Converting a lead moves its calls to the new account; they were with him, so he is
+    their participant and a request about him finds them (and erases his name in them)."""
+    rep = users["sales_rep"]
+    lead = record_create(
+        "leads",
+        actor=rep,
+        data={"first_name": FIRST, "last_name": LAST, "email": EMAIL, "company_name": "Alpha"},
+    )
+    call = make_interaction(
+        rep, link_type="leads", link_id=lead.pk, subject=f"Call with {FIRST}", body=EMAIL
+    )
+    result = lead_convert(lead, actor=rep)
+    call.refresh_from_db()
+    assert (call.link_type, call.link_id) == ("accounts", result.account.pk)
+    found = {group.key: group.records for group in subject_data(result.contact).found}
+    assert [record.pk for record in found["interactions"]] == [call.pk]

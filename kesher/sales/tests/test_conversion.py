@@ -63,9 +63,10 @@ def test_a_lead_becomes_account_contact_and_deal_with_its_history(users):
     deal.refresh_from_db()
     assert str(deal.amount) == "48000.00"
     assert list(deal.contact_links.values_list("contact", "role")) == [(contact.pk, "מנהלת רכש")]
-    # The lead's calls and tasks are on the account now.
+    # The lead's calls and tasks are on the account now; the calls were with him.
     assert Interaction.objects.get(pk=call.pk).link_type == "accounts"
     assert Interaction.objects.get(pk=call.pk).link_id == account.pk
+    assert list(Interaction.objects.get(pk=call.pk).participant_contacts.all()) == [contact]
     assert (Task.objects.get(pk=task.pk).link_type, Task.objects.get(pk=task.pk).link_id) == (
         "accounts",
         account.pk,
