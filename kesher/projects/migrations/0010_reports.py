@@ -6,6 +6,8 @@ administrators change, share or delete them."""
 
 from django.db import migrations
 
+from kesher.reports.seeding import add_reports
+
 APPROVED = {"field": "state", "op": "in", "value": ["approved", "billed"]}
 LAST_YEAR = {"field": "date", "op": "within_last_days", "value": 365}
 MINUTES = {"agg": "sum", "field": "minutes"}
@@ -56,16 +58,7 @@ REPORTS = {
 
 
 def create_reports(apps, schema_editor):
-    Role = apps.get_model("org", "Role")
-    Report = apps.get_model("reports", "Report")
-    managers = list(Role.objects.filter(key="manager"))
-    for name, description, definition in REPORTS.values():
-        if Report.objects.filter(name=name, owner=None).exists():
-            continue
-        report = Report.objects.create(
-            name=name, description=description, entity=definition["entity"], definition=definition
-        )
-        report.shared_roles.set(managers)
+    add_reports(apps, REPORTS.values())
 
 
 class Migration(migrations.Migration):
