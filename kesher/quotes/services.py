@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesher.approvals.lock import pending_approval_reason
 from kesher.approvals.models import ApprovalProcess, ApprovalRequest
 from kesher.approvals.services import APPROVED, approval_start
 from kesher.catalogue.models import Product
@@ -254,7 +255,7 @@ def _save_totals(document, actor, changes: dict) -> None:
     write_audit(document, actor=actor, action=AuditEntry.Action.UPDATE, changes=changes)
 
 
-def _require_draft(document) -> None:
+def _require_draft(document, *, asked_later=()) -> None:
     if not document.is_draft:
         raise ValidationError(
             {
@@ -264,7 +265,7 @@ def _require_draft(document) -> None:
                 ]
             }
         )
-    reason = edit_blocked_reason(document)
+    reason = edit_blocked_reason(document, asked_later=asked_later)
     if reason:
         raise ValidationError({"__all__": [reason]})
 
@@ -391,21 +392,21 @@ def quote_send(quote: Quote, *, actor) -> Quote:
 
 
 def _check_sendable(quote: Quote) -> None:
-    """What refuses sending, as the quote was read: not a draft, an edit guard (an approval
-    under way), a discount above the limit not approved. Its counted lines are asked under
-    the lock (``_unchanged_since_checked``)."""
-    _require_draft(quote)
-    if quote.needs_approval:
-        raise ValidationError(
-            {
-                "__all__": [
-                    _(
-                        "A discount is above the limit: the quote is sent once the discount "
-                        "is approved."
-                    )
-                ]
-            }
-        )
+    """What refuses sending, as the quote was read: not a draft, an edit guard, a discount
+    above the limit not approved. Its counted lines and an approval under way are asked under
+    the lock (``_unchanged_since_checked``), in the statement that locks it — asking for the
+    approval here too would be two more statements for nothing (decision 0119)."""
+    if not quote.needs_approval:
+        _require_draft(quote, asked_later=(pending_approval_reason,))
+        return
+    _require_draft(quote)  # refused either way: the approval's own reason, when one is asked
+    raise ValidationError(
+        {
+            "__all__": [
+                _("A discount is above the limit: the quote is sent once the discount is approved.")
+            ]
+        }
+    )
 
 
 def _unchanged_since_checked(quote: Quote) -> bool:

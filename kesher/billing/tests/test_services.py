@@ -166,6 +166,41 @@ def test_an_approved_allocation_number_is_stored_and_the_invoice_issued(
     assert document_printed(invoice) is PrintMark.ORIGINAL
 
 
+def test_an_answer_is_recorded_under_one_lock_with_its_audit_and_only_once(
+    users, business, make_order, tax_authority
+):
+    """Decision 0119: the answer is written by the rows' changed columns with the audit entry,
+    after one statement that locks the request and the invoice; the invoice's version moves
+    on; an answer for a request no longer "sending" (a late one) writes nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.billing.allocation import _record
+    from kesher.billing.taxauthority import Answer
+    from kesher.platform.models import AuditEntry
+
+    invoice = _awaiting(users, business, make_order)
+    request = AllocationRequest.objects.select_related("document__account").get(document=invoice)
+    AllocationRequest.objects.filter(pk=request.pk).update(status="sending")
+    with CaptureQueriesContext(connection) as recorded:
+        assert _record(request, Answer(approved=True, number="000000042")) == "approved"
+    reads = [q["sql"] for q in recorded.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1
+    assert "billing_taxdocument" in reads[0]  # the invoice locked with its request
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.allocation_number) == ("issued", "000000042")
+    assert invoice.version == request.document.version
+    entry = AuditEntry.objects.filter(object_id=invoice.pk).order_by("-pk").first()
+    assert entry.changes["allocation_number"] == [None, "000000042"]
+    entries = AuditEntry.objects.count()
+    assert (
+        _record(request, Answer(approved=True, number="000000099")) == "approved"
+    )  # late: nothing written
+    invoice.refresh_from_db()
+    assert invoice.allocation_number == "000000042"
+    assert AuditEntry.objects.count() == entries
+
+
 def test_a_refusal_shows_the_reason_and_the_user_issues_without_the_number(
     users, business, make_order, tax_authority
 ):

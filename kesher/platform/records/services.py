@@ -100,9 +100,12 @@ def edit_blocked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
     return blocked
 
 
-def edit_blocked_reason(instance) -> str | None:
-    """Why ``instance`` may not be edited or deleted now, or None."""
+def edit_blocked_reason(instance, *, asked_later=()) -> str | None:
+    """Why ``instance`` may not be edited or deleted now, or None. ``asked_later``: guards the
+    caller asks itself under its row lock (issuing, decision 0119), skipped here."""
     for guard in _edit_guards:
+        if guard in asked_later:
+            continue
         reason = guard(instance)
         if reason:
             return str(reason)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kesher.activities.models import Interaction
 from kesher.approvals.services import approval_decide
@@ -344,3 +344,31 @@ def test_an_over_limit_quote_is_not_sent_by_bulk_update_import_or_automation(
     quote.refresh_from_db()
     assert quote.status == Quote.Status.DRAFT
     assert quote.number == ""
+
+
+def test_sending_asks_for_a_pending_approval_once_under_the_lock(users, account, catalogue):
+    """Decision 0119: quotes have an approval process (so the edit guard would ask), yet
+    sending asks for a pending approval only in the statement that locks the quote — none
+    before the transaction; a pending round still refuses with the guard's own reason."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rep = users["sales_rep"]
+    quote = make_quote(rep, account, line(catalogue["laptop"], "2", "5"))
+    with CaptureQueriesContext(connection) as sent:
+        quote_send(quote, actor=rep)
+    statements = [q["sql"] for q in sent.captured_queries]
+    asking = [sql for sql in statements if "approvals_approvalrequest" in sql]
+    assert len(asking) == 1
+    assert "quotes_quoteline" in asking[0]  # the locking read
+    assert not any("platform_schemastamp" in sql for sql in statements)
+
+    waiting = make_quote(rep, account, line(catalogue["laptop"], "2", "15"))
+    quote_request_approval(waiting, actor=rep)
+    waiting.refresh_from_db()
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        quote_send(waiting, actor=rep)
+    assert "Waiting for approval" in str(refused.value)
+    waiting.refresh_from_db()
+    assert waiting.status == Quote.Status.DRAFT
+    assert not waiting.number
