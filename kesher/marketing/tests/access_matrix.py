@@ -316,6 +316,28 @@ register_records(
     marker_field="name",
 )
 
+# The provider's campaigns mapped to Kesher's on a form (decision 0117).
+register_records(
+    "lead-ad-campaigns",
+    make=lambda world, side: record_create(
+        "lead-ad-campaigns",
+        actor=world.users["admin"],
+        data={
+            "ad_source": world.record("lead-ad-sources", side),
+            "external_id": f"matrix-{next(_ad_serial)}",
+            "name": f"{SEARCH_WORD} ad campaign {side}",
+            "campaign": world.record("campaigns", side),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "ad_source": record.ad_source_id if record else world.record("lead-ad-sources", "rep1").pk,
+        "external_id": record.external_id if record else f"matrix-{next(_ad_serial)}",
+        "name": marker,
+        "campaign": record.campaign_id if record else world.record("campaigns", "rep1").pk,
+    },
+    marker_field="name",
+)
+
 # Ad leads are received by the providers' webhooks only (leadads); the world's are rows as
 # the worker leaves a failed fetch.
 register_records(
