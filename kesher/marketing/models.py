@@ -631,6 +631,35 @@ class TextRefusal(models.Model):
 stamps.renew_on_change(stamps.AUTOMATION, ScoringRule)
 
 
+class ScoreRecompute(models.Model):
+    """Every open lead's score recomputed because the scoring rules changed: a row per change
+    (changes made before the worker finished it make it start over, as one run), worked by
+    the worker in batches of leads in id order; ``after_id`` — the last lead done — is
+    committed with each batch's writes, so a lead is recomputed once per run even when the
+    worker dies (REQ TK-8, MK-4; decision 0117)."""
+
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    after_id = models.PositiveBigIntegerField(_("done up to lead"), default=0)
+    leads_done = models.PositiveIntegerField(_("leads recomputed"), default=0)
+    scores_changed = models.PositiveIntegerField(_("scores changed"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("score recomputation")
+        verbose_name_plural = _("score recomputations")
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="score_recompute_open",
+                condition=models.Q(finished_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.requested_at:%Y-%m-%d %H:%M}"
+
+
 # --- ad platforms' lead forms (REQ MK-5, IN-4; decision 0114) --------------------------------
 
 
