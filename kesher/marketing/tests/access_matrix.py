@@ -375,6 +375,19 @@ register_route(
     what="an ad lead's fetch again",
 )
 
+# The same, as the button on the ad lead's page (decision 0117).
+register_route(
+    "pages",
+    lambda world: f"/marketing/ad-leads/{world.record('ad-leads', 'rep1').pk}/fetch-again/",
+    Verb(
+        "POST",
+        permitted("lead-ad-sources", "change", lambda world: world.record("ad-leads", "rep1")),
+        writes=_fetched_again,
+    ),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="an ad lead's fetch again button",
+)
+
 # The providers' webhooks sign nobody in: Meta's subscription check without the verify token
 # and an unsigned notification are refused (403), Google's lead without its key too; nothing is
 # written, whoever asks.
