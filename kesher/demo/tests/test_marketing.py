@@ -43,19 +43,24 @@ def test_the_demo_ad_lead_forms_brought_leads_to_their_campaigns(loaded):
     meta = LeadAdSource.objects.get(provider="meta")
     google = LeadAdSource.objects.get(provider="google")
     assert (meta.campaign, google.campaign) == (social, ads)
-    assert meta.campaign_links.count() == 2 and google.campaign_links.count() == 1
+    assert meta.campaign_links.count() == 2
+    assert google.campaign_links.count() == 1
     assert google.google_key  # its own key, drawn at load
     made = AdLead.objects.filter(status=AdLead.Status.CREATED).select_related("lead")
     by_provider = {p: [r for r in made if r.provider == p] for p in ("meta", "google")}
-    assert len(by_provider["meta"]) == 4 and len(by_provider["google"]) == 3
+    assert len(by_provider["meta"]) == 4
+    assert len(by_provider["google"]) == 3
     for row in by_provider["meta"]:
-        assert row.campaign_ref and row.lead.campaign == social
+        assert row.campaign_ref
+        assert row.lead.campaign == social
         assert row.lead.source.value == "social_ad"
         assert row.lead.source_detail.value in ("facebook", "instagram")
     for row in by_provider["google"]:
-        assert row.lead.campaign == ads and row.lead.company_name
+        assert row.lead.campaign == ads
+        assert row.lead.company_name
     assert Consent.objects.filter(lead__ad_leads__provider="meta").count() == 6  # 3 × e-mail, SMS
     failed = AdLead.objects.get(status=AdLead.Status.FAILED)
-    assert failed.provider == "meta" and "Graph" in failed.error
+    assert failed.provider == "meta"
+    assert "Graph" in failed.error
     admin = User.objects.filter(role__key="admin").first()
     assert campaign_results(social, admin)[0].leads == 4

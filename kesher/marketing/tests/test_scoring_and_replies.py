@@ -209,7 +209,8 @@ def test_a_rule_change_recomputes_every_open_lead_once_in_batches(
     assert ScoreRecompute.objects.filter(finished_at__isnull=True).count() == 1
     while scoring.recompute_scores(limit=2):
         pass
-    assert writes.count(leads[1].pk) == 2 and writes.count(leads[0].pk) == 0
+    assert writes.count(leads[1].pk) == 2
+    assert writes.count(leads[0].pk) == 0
     assert Lead.objects.get(pk=leads[3].pk).score == 50
 
     # A batch reads the same whatever its size; unchanged scores write nothing: its
