@@ -4,6 +4,12 @@ brought (first and last touch), a consent ledger for the customers with an e-mai
 (consents, the existing-customer exception and two refusals), and the newsletter sent to the
 marketer's segment, so the campaign pages show what each campaign brought and its ROI.
 
+Ad platforms' lead forms (decision 0114, 0117): a Meta form for the social-networks campaign and
+a Google Ads form for the paid search campaign, each with its table of the provider's campaigns,
+and the leads each brought — received through the same webhook services as real ones, Meta's
+fields from a demo client (nothing leaves the machine), one fetch that failed waiting for
+"fetch again". In the practice environment they are kept as not received, as real ones are.
+
 Everything goes through marketing's services. The newsletter is sent by the same worker code
 as any send, into Django's dummy mail backend: demo addresses never reach a mail server.
 """
@@ -11,13 +17,15 @@ as any send, into Django's dummy mail backend: demo addresses never reach a mail
 from __future__ import annotations
 
 import datetime
+import secrets
 from decimal import Decimal
 
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from kesher.customers.models import Contact
-from kesher.marketing.models import Campaign
+from kesher.marketing import leadads
+from kesher.marketing.models import AdLead, Campaign
 from kesher.marketing.sending import deliver_batch
 from kesher.marketing.services import (
     consent_create,
@@ -47,6 +55,15 @@ CAMPAIGNS = [
     ),
     ("פרסום ממומן בגוגל", "paid_ads", "active", -45, 60, "12000", ("google", "cpc", "crm-search")),
     ("כנס לקוחות תל אביב", "event", "completed", -70, 1, "25000", ("", "event", "tlv-conference")),
+    (
+        "פרסום ממומן ברשתות החברתיות",
+        "paid_ads",
+        "active",
+        -21,
+        45,
+        "8000",
+        ("facebook", "paid_social", "winter-leads"),
+    ),
 ]
 
 COSTS = {  # campaign name: [(days ago, description, amount)]
@@ -60,7 +77,106 @@ COSTS = {  # campaign name: [(days ago, description, amount)]
         (72, "כיבוד", "6200"),
         (70, "חומרים מודפסים", "1900"),
     ],
+    "פרסום ממומן ברשתות החברתיות": [
+        (20, "Meta Ads — פייסבוק ואינסטגרם, שבועיים ראשונים", "2600"),
+        (6, "Meta Ads — פייסבוק ואינסטגרם, שבועיים שניים", "2350"),
+    ],
 }
+
+SOCIAL, SEARCH = "פרסום ממומן ברשתות החברתיות", "פרסום ממומן בגוגל"
+META_FORM = "1184467205531920"
+GOOGLE_FORM = "40000018825"
+# The provider's campaigns behind each form: id, name in the ad platform, Kesher campaign.
+AD_CAMPAIGNS = {
+    "meta": [
+        ("120211473300550", "חורף — לידים — פייסבוק", SOCIAL),
+        ("120211473300612", "חורף — לידים — אינסטגרם", SOCIAL),
+    ],
+    "google": [("21874411223", "חיפוש — CRM לעסקים קטנים", SEARCH)],
+}
+# Meta's leads: lead id, days ago, platform, ad campaign, answers, consent, the fetch failed.
+META_LEADS = [
+    (
+        "30500112233001",
+        12,
+        "fb",
+        "120211473300550",
+        ("ליאת ברגר", "liat.berger@example.co.il", "052-6104477", "ניהול לידים ומכירות"),
+        True,
+        False,
+    ),
+    (
+        "30500112233002",
+        9,
+        "ig",
+        "120211473300612",
+        ("עידו שפירא", "ido.shapira@example.co.il", "054-7319920", "שירות לקוחות ותמיכה"),
+        True,
+        False,
+    ),
+    (
+        "30500112233003",
+        5,
+        "ig",
+        "120211473300612",
+        ("רותם אזולאי", "rotem.a@example.co.il", "050-2286654", "דיוור ללקוחות"),
+        False,
+        False,
+    ),
+    (
+        "30500112233004",
+        3,
+        "fb",
+        "120211473300550",
+        ("מאיר דהן", "meir.dahan@example.co.il", "053-4418812", "ניהול לידים ומכירות"),
+        True,
+        False,
+    ),
+    ("30500112233005", 1, "fb", "120211473300550", (), False, True),
+]
+# Google's leads: lead id, days ago, name, e-mail, phone, company, a provider's test lead.
+GOOGLE_LEADS = [
+    (
+        "Cj0KCQiA-demo-0001",
+        15,
+        "אורית גולן",
+        "orit@golan-law.example.co.il",
+        "+972523349911",
+        "גולן ושות׳ עורכי דין",
+        False,
+    ),
+    (
+        "Cj0KCQiA-demo-0002",
+        8,
+        "חיים פרץ",
+        "haim@peretz-build.example.co.il",
+        "+972547712030",
+        "פרץ בנייה",
+        False,
+    ),
+    (
+        "Cj0KCQiA-demo-0003",
+        2,
+        "נועם ישראלי",
+        "noam@israeli-acc.example.co.il",
+        "+972506638214",
+        "ישראלי רואי חשבון",
+        False,
+    ),
+]
+
+
+class DemoGraph:
+    """Meta's Graph API for the demo: the leads above, and one call that timed out."""
+
+    answers: dict = {}
+
+    def lead(self, lead_id: str) -> dict:
+        answer = DemoGraph.answers[lead_id]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
 
 NEWSLETTER = (
     "<p>שלום {{ first_name }},</p>"
@@ -110,6 +226,7 @@ def create_marketing(users: dict[str, User], *, marketer: str = "moshe") -> None
             )
     _attribute(campaigns, admin)
     _consents_and_newsletter(campaigns["ניוזלטר חורף"], owner, admin)
+    _ad_leads(campaigns, admin, users)
 
 
 def _attribute(campaigns: dict[str, Campaign], admin: User) -> None:
@@ -209,3 +326,140 @@ def _consents_and_newsletter(newsletter: Campaign, owner: User, admin: User) -> 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         while deliver_batch(limit=500):
             pass
+
+
+def _ad_leads(campaigns: dict[str, Campaign], admin: User, users: dict[str, User]) -> None:
+    """The two ad lead forms, their tables of the provider's campaigns, and the leads each
+    brought, through the webhooks' own services (decision 0114, 0117)."""
+    today = timezone.now()
+    forms = {
+        "meta": record_create(
+            "lead-ad-sources",
+            actor=admin,
+            data={
+                "name": "פייסבוק ואינסטגרם — טופס תיאום הדגמה",
+                "provider": "meta",
+                "form_id": META_FORM,
+                "campaign": campaigns[SOCIAL],
+                "source": _choice("lead_source", "social_ad"),
+                "field_map": {
+                    "full_name": "full_name",
+                    "email": "email",
+                    "phone_number": "mobile",
+                    "מה_מעניין_אותך?": "interest",
+                },
+                "consent_field": "marketing_optin",
+                "consent_channels": "email sms",
+                "consent_text_he": "אני מסכים/ה לקבל מקשר מערכות דיוור פרסומי בדוא״ל וב-SMS",
+                "consent_text_en": "I agree to receive advertising from Kesher by e-mail and SMS",
+                "owner": users["omer"],
+            },
+        ),
+        "google": record_create(
+            "lead-ad-sources",
+            actor=admin,
+            data={
+                "name": "Google Ads — טופס לידים בחיפוש",
+                "provider": "google",
+                "form_id": GOOGLE_FORM,
+                "campaign": campaigns[SEARCH],
+                "source": _choice("lead_source", "word_ad"),
+                "source_detail": _choice("lead_source_detail", "google"),
+                "field_map": {
+                    "FULL_NAME": "full_name",
+                    "EMAIL": "email",
+                    "PHONE_NUMBER": "mobile",
+                    "COMPANY_NAME": "company_name",
+                },
+                # The demo's own key, drawn at load: nobody outside knows it.
+                "google_key": secrets.token_urlsafe(24),
+                "owner": users["itay"],
+            },
+        ),
+    }
+    for provider, rows in AD_CAMPAIGNS.items():
+        for external_id, name, campaign in rows:
+            record_create(
+                "lead-ad-campaigns",
+                actor=admin,
+                data={
+                    "ad_source": forms[provider],
+                    "external_id": external_id,
+                    "name": name,
+                    "campaign": campaigns[campaign],
+                },
+            )
+    received = {}
+    for lead_id, days, platform, ad_campaign, answers, consented, failed in META_LEADS:
+        leadads.meta_receive(
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "109876543210",
+                        "changes": [
+                            {
+                                "field": "leadgen",
+                                "value": {
+                                    "leadgen_id": lead_id,
+                                    "page_id": "109876543210",
+                                    "form_id": META_FORM,
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+        received[lead_id] = days
+        if failed:
+            DemoGraph.answers[lead_id] = TimeoutError("The Graph API did not answer in 15 s")
+            continue
+        name, email, phone, interest = answers
+        DemoGraph.answers[lead_id] = {
+            "id": lead_id,
+            "form_id": META_FORM,
+            "campaign_id": ad_campaign,
+            "platform": platform,
+            "field_data": [
+                {"name": "full_name", "values": [name]},
+                {"name": "email", "values": [email]},
+                {"name": "phone_number", "values": [phone]},
+                {"name": "מה_מעניין_אותך?", "values": [interest]},
+            ],
+            "custom_disclaimer_responses": [
+                {"checkbox_key": "marketing_optin", "is_checked": "1" if consented else ""}
+            ],
+        }
+    with override_settings(KESHER_META_GRAPH_CLIENT="kesher.demo.marketing.DemoGraph"):
+        while leadads.fetch_meta_leads(limit=50):
+            pass
+    key = forms["google"].google_key
+    for lead_id, days, name, email, phone, company, test in GOOGLE_LEADS:
+        columns = {
+            "FULL_NAME": name,
+            "EMAIL": email,
+            "PHONE_NUMBER": phone,
+            "COMPANY_NAME": company,
+        }
+        leadads.google_receive(
+            {
+                "lead_id": lead_id,
+                "api_version": "1.0",
+                "form_id": int(GOOGLE_FORM),
+                "campaign_id": int(AD_CAMPAIGNS["google"][0][0]),
+                "google_key": key,
+                "is_test": test,
+                "user_column_data": [
+                    {"column_id": k, "column_name": k.title(), "string_value": v}
+                    for k, v in columns.items()
+                    if v
+                ],
+            }
+        )
+        received[lead_id] = days
+    # Received over the last weeks, as the ads ran.
+    for lead_id, days in received.items():
+        AdLead.objects.filter(external_id=lead_id).update(
+            created_at=today - datetime.timedelta(days=days, hours=3)
+        )

@@ -314,10 +314,12 @@ GOOGLE_LEAD = {
 
 class GoogleLeadsView(APIView):
     """Google Ads lead form extensions: the webhook posts one lead with the key the
-    administrator typed into Google Ads (``google_key``, 403 when it is not
-    ``KESHER_GOOGLE_ADS_LEAD_KEY``). The lead is kept once per ``lead_id`` (a repeat answers
-    200 with ``duplicates: 1``) and made or joined at once; nothing is received in the practice
-    environment (``suppressed``)."""
+    administrator typed into Google Ads (``google_key``, 403 when it is not the key of the ad
+    lead form of its ``form_id`` — or, when that form has none, ``KESHER_GOOGLE_ADS_LEAD_KEY``).
+    Its ``campaign_id`` picks the Kesher campaign from the form's table of the provider's
+    campaigns (``lead-ad-campaigns``), else the form's campaign. The lead is kept once per
+    ``lead_id`` (a repeat answers 200 with ``duplicates: 1``) and made or joined at once;
+    nothing is received in the practice environment (``suppressed``)."""
 
     permission_classes = [AllowAny]
     authentication_classes = []

@@ -14,8 +14,10 @@ class MarketingConfig(AppConfig):
             scoring,  # noqa: F401  (scores on lead changes, its trigger)
         )
         from kesher.marketing.leadads import fetch_meta_leads
+        from kesher.marketing.scoring import recompute_scores
         from kesher.marketing.sending import deliver_sends
         from kesher.platform.tasks import on_tick
 
         on_tick(deliver_sends)
         on_tick(fetch_meta_leads)
+        on_tick(recompute_scores)

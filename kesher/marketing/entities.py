@@ -3,7 +3,9 @@ sends (REQ MK-1, MK-2, CU-11; decision 0070), web forms with their fields and su
 the lead scoring rules (REQ MK-5, MK-6, IN-4, TK-8; decision 0105) get list, detail, forms, API,
 search, import, export and automation from these registrations."""
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
 
 from kesher.marketing import services
 from kesher.marketing.models import (
@@ -12,6 +14,7 @@ from kesher.marketing.models import (
     CampaignCost,
     Consent,
     FormSubmission,
+    LeadAdCampaign,
     LeadAdSource,
     LeadForm,
     LeadFormField,
@@ -420,6 +423,25 @@ scoring_rules = register(
 
 # --- ad platforms' lead forms (REQ MK-5, IN-4; decision 0114) -------------------------------------
 
+
+class GoogleKeyForm(forms.ModelForm):
+    """An ad lead form's Google Ads key is typed, never shown back; left empty on an edit,
+    the stored one stays (decision 0117)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "google_key" in self.fields:
+            self.fields["google_key"].widget = forms.PasswordInput(render_value=False)
+
+
+class GoogleKeyMixin(serializers.Serializer):
+    """The Google Ads key is written through the API, never read back."""
+
+    google_key = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=200, trim_whitespace=False
+    )
+
+
 lead_ad_sources = register(
     Entity(
         key="lead-ad-sources",
@@ -442,6 +464,7 @@ lead_ad_sources = register(
             "consent_channels",
             "consent_text_he",
             "consent_text_en",
+            "google_key",
             "owner",
         ),
         sections=(
@@ -456,6 +479,12 @@ lead_ad_sources = register(
         headline_fields=("provider", "active", "campaign", "owner"),
         related=(
             Related(
+                _("Provider's campaigns"),
+                "lead-ad-campaigns",
+                "ad_source",
+                ("external_id", "name", "campaign"),
+            ),
+            Related(
                 _("Leads received"),
                 "ad-leads",
                 "ad_source",
@@ -468,6 +497,10 @@ lead_ad_sources = register(
         default_ordering=("name", "id"),
         select_related=("campaign", "source", "source_detail", "owner"),
         choice_lists={"source": "lead_source", "source_detail": "lead_source_detail"},
+        audit_exclude=("google_key",),
+        update_service=services.lead_ad_source_update,
+        form_mixin=GoogleKeyForm,
+        serializer_mixin=GoogleKeyMixin,
         api_example={
             "name": "פייסבוק — קמפיין חורף",
             "provider": "meta",
@@ -477,6 +510,37 @@ lead_ad_sources = register(
             "consent_field": "marketing_optin",
             "consent_channels": "email sms",
             "consent_text_he": "אני מסכים/ה לקבל דיוור פרסומי בדוא״ל וב-SMS",
+        },
+    )
+)
+
+lead_ad_campaigns = register(
+    Entity(
+        key="lead-ad-campaigns",
+        model=LeadAdCampaign,
+        label=_("ad campaign"),
+        label_plural=_("Ad campaigns"),
+        icon="🔗",
+        nav_order=89,
+        in_navigation=False,
+        list_columns=("ad_source", "external_id", "name", "campaign"),
+        form_fields=("ad_source", "external_id", "name", "campaign"),
+        sections=(Section(_("Ad campaign"), ("ad_source", "external_id", "name", "campaign")),),
+        search_words=("external_id", "name"),
+        filter_fields=("ad_source", "campaign"),
+        ordering_fields=("external_id", "id"),
+        default_ordering=("ad_source", "external_id", "id"),
+        select_related=("ad_source", "campaign"),
+        title_related=("ad_source",),
+        owner_field=None,
+        scope_via=("ad_source",),
+        importable=False,
+        custom_fields=False,
+        api_example={
+            "ad_source": 1,
+            "external_id": "120210000000000001",
+            "name": "לידים — חורף — מטבחים",
+            "campaign": 3,
         },
     )
 )
@@ -495,7 +559,16 @@ ad_leads = register(
         sections=(
             Section(
                 _("Ad lead"),
-                ("provider", "external_id", "form_id", "ad_source", "status", "lead", "test"),
+                (
+                    "provider",
+                    "external_id",
+                    "form_id",
+                    "campaign_ref",
+                    "ad_source",
+                    "status",
+                    "lead",
+                    "test",
+                ),
             ),
             Section(_("Received"), ("created_at", "claimed_at", "error")),
             Section(_("Values received"), ("values", "payload")),

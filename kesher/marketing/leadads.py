@@ -37,7 +37,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kesher.marketing.capture import CONTROL, PHONE_FIELDS, existing_lead
-from kesher.marketing.models import AdLead, Consent, LeadAdSource
+from kesher.marketing.models import AdLead, Consent, LeadAdCampaign, LeadAdSource
 from kesher.platform.claims import claim_ids
 from kesher.platform.fields import normalize_phone
 from kesher.platform.models import Choice, localized
@@ -50,6 +50,7 @@ __all__ = [
     "Refused",
     "ad_lead_fetch_again",
     "fetch_meta_leads",
+    "google_key_check",
     "google_receive",
     "meta_challenge",
     "meta_check_signature",
@@ -274,6 +275,7 @@ def fetch_meta_leads(now=None, limit: int = BATCH) -> int:
             if row is None or row.status != AdLead.Status.FETCHING:
                 continue
             row.form_id = row.form_id or _text(lead.get("form_id"), 100)
+            row.campaign_ref = _text(lead.get("campaign_id"), 100)
             _process(row, _meta_values(lead), platform=str(lead.get("platform") or ""))
     return fetched
 
@@ -308,13 +310,27 @@ def ad_lead_fetch_again(ad_lead: AdLead, *, actor) -> AdLead:
 # --- Google Ads --------------------------------------------------------------------------------
 
 
+def google_key_check(payload) -> None:
+    """Refuse a lead whose ``google_key`` is not its form's (the ad lead form of its
+    ``form_id``, else the provider's catch-all row) or, when that form has none, the site's
+    ``KESHER_GOOGLE_ADS_LEAD_KEY``: each form may have its own key (decision 0117)."""
+    given = str(payload.get("google_key") or "") if isinstance(payload, dict) else ""
+    form_id = _text(payload.get("form_id"), 100) if isinstance(payload, dict) else ""
+    keys = dict(
+        LeadAdSource.objects.filter(
+            provider=LeadAdSource.Provider.GOOGLE, form_id__in=[form_id, ""]
+        ).values_list("form_id", "google_key")
+    )
+    key = keys.get(form_id) if form_id in keys else keys.get("")
+    key = key or settings.KESHER_GOOGLE_ADS_LEAD_KEY
+    if not key or not hmac.compare_digest(given.encode(), key.encode()):
+        raise Refused(_("The key is not the one set up for Google Ads."))
+
+
 def google_receive(payload) -> Received:
     """One Google Ads lead (its ``google_key`` checked), received once per ``lead_id`` and
     made into a lead at once — in the practice environment kept as not received."""
-    key = settings.KESHER_GOOGLE_ADS_LEAD_KEY
-    given = str(payload.get("google_key") or "") if isinstance(payload, dict) else ""
-    if not key or not hmac.compare_digest(given.encode(), key.encode()):
-        raise Refused(_("The key is not the one set up for Google Ads."))
+    google_key_check(payload)
     lead_id = str(payload.get("lead_id") or "")
     if not lead_id or len(lead_id) > 100:
         raise ValidationError({"lead_id": [_("A lead id is missing or malformed.")]})
@@ -330,6 +346,7 @@ def google_receive(payload) -> Received:
         provider=LeadAdSource.Provider.GOOGLE,
         external_id=lead_id,
         form_id=_text(payload.get("form_id"), 100),
+        campaign_ref=_text(payload.get("campaign_id"), 100),
         payload=_storable(kept),
         test=bool(payload.get("is_test")),
         status=AdLead.Status.SUPPRESSED if settings.KESHER_PRACTICE else AdLead.Status.PENDING,
@@ -378,6 +395,20 @@ def _source_of(row: AdLead) -> LeadAdSource | None:
         .order_by("-form_id")
         .first()
     )
+
+
+def _campaign_of(source: LeadAdSource, row: AdLead):
+    """The Kesher campaign the provider's campaign is mapped to on the form (its campaign
+    table), else the form's own campaign."""
+    if row.campaign_ref:
+        link = (
+            LeadAdCampaign.objects.filter(ad_source=source, external_id=row.campaign_ref)
+            .select_related("campaign")
+            .first()
+        )
+        if link is not None:
+            return link.campaign
+    return source.campaign
 
 
 def _mapped(source: LeadAdSource, values: dict) -> tuple[dict, list[str]]:
@@ -446,9 +477,12 @@ def _process(row: AdLead, values: dict, *, platform: str = "") -> None:
     if source is None or not source.active:
         row.status = AdLead.Status.UNCONFIGURED
         row.error = _("No active ad lead form is set up for this provider and form.")
-        row.save(update_fields=["values", "ad_source", "status", "error", "form_id"])
+        row.save(
+            update_fields=["values", "ad_source", "status", "error", "form_id", "campaign_ref"]
+        )
         return
     data, dropped = _mapped(source, values)
+    campaign = _campaign_of(source, row)
     lead = existing_lead(data)
     try:
         with transaction.atomic():
@@ -460,15 +494,15 @@ def _process(row: AdLead, values: dict, *, platform: str = "") -> None:
                         **data,
                         "source": source.source,
                         "source_detail": _detail(source, platform),
-                        "campaign": source.campaign,
-                        "last_campaign": source.campaign,
+                        "campaign": campaign,
+                        "last_campaign": campaign,
                     },
                     fallback_owner=source.owner,
                 )
             else:
                 row.status = AdLead.Status.MATCHED
-                if source.campaign_id:
-                    lead = lead_touch(lead, campaign=source.campaign, actor=None)
+                if campaign is not None:
+                    lead = lead_touch(lead, campaign=campaign, actor=None)
             answer = by_lower(values).get(source.consent_field.lower(), "")
             if source.consent_field and answer.strip().lower() in YES:
                 _consent(source, row, lead)
@@ -479,7 +513,17 @@ def _process(row: AdLead, values: dict, *, platform: str = "") -> None:
     row.lead = lead
     if dropped and not row.error:
         row.error = _("Not valid, left out: %(values)s") % {"values": ", ".join(dropped)}
-    row.save(update_fields=["values", "ad_source", "status", "error", "lead", "form_id"])
+    row.save(
+        update_fields=[
+            "values",
+            "ad_source",
+            "status",
+            "error",
+            "lead",
+            "form_id",
+            "campaign_ref",
+        ]
+    )
     if lead is not None:
         lead_score_refresh(lead)
 

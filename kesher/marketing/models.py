@@ -631,6 +631,35 @@ class TextRefusal(models.Model):
 stamps.renew_on_change(stamps.AUTOMATION, ScoringRule)
 
 
+class ScoreRecompute(models.Model):
+    """Every open lead's score recomputed because the scoring rules changed: a row per change
+    (changes made before the worker finished it make it start over, as one run), worked by
+    the worker in batches of leads in id order; ``after_id`` — the last lead done — is
+    committed with each batch's writes, so a lead is recomputed once per run even when the
+    worker dies (REQ TK-8, MK-4; decision 0117)."""
+
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    after_id = models.PositiveBigIntegerField(_("done up to lead"), default=0)
+    leads_done = models.PositiveIntegerField(_("leads recomputed"), default=0)
+    scores_changed = models.PositiveIntegerField(_("scores changed"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("score recomputation")
+        verbose_name_plural = _("score recomputations")
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="score_recompute_open",
+                condition=models.Q(finished_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.requested_at:%Y-%m-%d %H:%M}"
+
+
 # --- ad platforms' lead forms (REQ MK-5, IN-4; decision 0114) --------------------------------
 
 
@@ -687,6 +716,15 @@ class LeadAdSource(KesherModel):
     )
     consent_text_he = models.TextField(_("consent text (Hebrew)"), blank=True)
     consent_text_en = models.TextField(_("consent text (English)"), blank=True)
+    google_key = models.CharField(
+        _("Google Ads key"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The key typed into this form's webhook in Google Ads. Empty: the site's key. "
+            "Typed, never shown back."
+        ),
+    )
     owner = owner_fk("owned_lead_ad_sources", db_index=False)
 
     class Meta:
@@ -726,6 +764,56 @@ class LeadAdSource(KesherModel):
             raise ValidationError(errors)
 
 
+class LeadAdCampaign(KesherModel):
+    """One of the provider's campaigns behind an ad lead form and the Kesher campaign its
+    leads are attributed to — an administrator's table, so a form that several ad campaigns
+    use brings each one's leads to its own campaign; a campaign id not in it takes the form's
+    campaign (REQ MK-1, MK-5; decision 0117)."""
+
+    ad_source = models.ForeignKey(
+        LeadAdSource,
+        verbose_name=_("ad lead form"),
+        on_delete=models.CASCADE,
+        related_name="campaign_links",
+    )
+    external_id = models.CharField(
+        _("provider's campaign id"),
+        max_length=100,
+        help_text=_("The campaign's id in Meta Ads Manager or Google Ads."),
+    )
+    name = models.CharField(
+        _("name at the provider"),
+        max_length=200,
+        blank=True,
+        help_text=_("For whoever reads the table: the campaign's name in the ad platform."),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.CASCADE,
+        related_name="lead_ad_links",
+    )
+
+    class Meta:
+        ordering = ["ad_source", "external_id", "id"]
+        verbose_name = _("ad campaign")
+        verbose_name_plural = _("ad campaigns")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ad_source", "external_id"], name="lead_ad_campaign_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ad_source} · {self.external_id}"
+
+    def clean(self):
+        super().clean()
+        self.external_id = self.external_id.strip()
+        if not self.external_id:
+            raise ValidationError({"external_id": _("This field is required.")})
+
+
 class AdLead(models.Model):
     """One lead an ad platform sent, by the provider's lead id (received once however often
     the provider repeats it): the raw notification, the fields received, and the lead it made
@@ -753,6 +841,7 @@ class AdLead(models.Model):
         related_name="ad_leads",
     )
     form_id = models.CharField(_("provider's form id"), max_length=100, blank=True)
+    campaign_ref = models.CharField(_("provider's campaign id"), max_length=100, blank=True)
     payload = models.JSONField(_("as received"), default=dict)
     values = models.JSONField(_("values received"), default=dict)
     test = models.BooleanField(_("a provider's test lead"), default=False)

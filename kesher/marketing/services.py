@@ -304,3 +304,17 @@ def send_test(send: Send, *, actor, to: str) -> OutgoingMessage:
         idempotency_key=key,
         created_at=now,
     )
+
+
+# --- ad lead forms (decision 0117) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_ad_source_update(
+    source, *, actor, data: dict, m2m: dict | None = None, expected_version=None
+):
+    """Change an ad lead form; its Google Ads key left empty keeps the stored one (the key is
+    typed, never shown back)."""
+    if "google_key" in data and not (data["google_key"] or "").strip():
+        data = {k: v for k, v in data.items() if k != "google_key"}
+    return record_update(source, actor=actor, data=data, m2m=m2m, expected_version=expected_version)

@@ -8,6 +8,11 @@ urlpatterns = [
     path(
         "marketing/sends/<int:pk>/<slug:action>/", views.send_action, name="marketing_send_action"
     ),
+    path(
+        "marketing/ad-leads/<int:pk>/fetch-again/",
+        views.ad_lead_fetch_again,
+        name="marketing_ad_lead_fetch_again",
+    ),
     # Beside the generated resources, whose routes end at the record's id.
     path(
         "api/v1/campaigns/<int:pk>/results/",

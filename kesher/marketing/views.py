@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kesher.marketing import capture, services
+from kesher.marketing import capture, leadads, services
 from kesher.marketing.models import Consent, LeadForm, Purpose
 from kesher.marketing.sending import recipient_of_token
 from kesher.platform.api.throttling import AnonRateThrottle
@@ -233,3 +233,19 @@ def lead_form(request, slug):
         if form.redirect_url:
             return redirect(form.redirect_url)
         return _thanks(request, form)
+
+
+@login_required
+@require_POST
+def ad_lead_fetch_again(request, pk):
+    """The ad lead page's "fetch again": whoever may change the ad lead forms asks the worker
+    to fetch a failed or unknown Meta lead's fields once more (decision 0117)."""
+    entity_for("lead-ad-sources", request.user, "change")  # the right to ask again
+    row = record_for(entity_for("ad-leads", request.user, "view"), request.user, pk)
+    try:
+        leadads.ad_lead_fetch_again(row, actor=request.user)
+        messages.success(request, _("The lead's fields will be fetched again shortly."))
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    return redirect(reverse("entity_detail", args=["ad-leads", row.pk]))

@@ -316,6 +316,28 @@ register_records(
     marker_field="name",
 )
 
+# The provider's campaigns mapped to Kesher's on a form (decision 0117).
+register_records(
+    "lead-ad-campaigns",
+    make=lambda world, side: record_create(
+        "lead-ad-campaigns",
+        actor=world.users["admin"],
+        data={
+            "ad_source": world.record("lead-ad-sources", side),
+            "external_id": f"matrix-{next(_ad_serial)}",
+            "name": f"{SEARCH_WORD} ad campaign {side}",
+            "campaign": world.record("campaigns", side),
+        },
+    ),
+    values=lambda world, marker, record: {
+        "ad_source": record.ad_source_id if record else world.record("lead-ad-sources", "rep1").pk,
+        "external_id": record.external_id if record else f"matrix-{next(_ad_serial)}",
+        "name": marker,
+        "campaign": record.campaign_id if record else world.record("campaigns", "rep1").pk,
+    },
+    marker_field="name",
+)
+
 # Ad leads are received by the providers' webhooks only (leadads); the world's are rows as
 # the worker leaves a failed fetch.
 register_records(
@@ -351,6 +373,19 @@ register_route(
     *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
     what="an ad lead's fetch again",
+)
+
+# The same, as the button on the ad lead's page (decision 0117).
+register_route(
+    "pages",
+    lambda world: f"/marketing/ad-leads/{world.record('ad-leads', 'rep1').pk}/fetch-again/",
+    Verb(
+        "POST",
+        permitted("lead-ad-sources", "change", lambda world: world.record("ad-leads", "rep1")),
+        writes=_fetched_again,
+    ),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="an ad lead's fetch again button",
 )
 
 # The providers' webhooks sign nobody in: Meta's subscription check without the verify token

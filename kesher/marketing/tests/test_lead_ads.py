@@ -13,6 +13,7 @@ import json
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from kesher.marketing import leadads
@@ -505,3 +506,144 @@ def test_erasing_the_person_blanks_what_the_ad_platform_sent(client, sources, us
     for value in ("יוסי", "כהן", "yossi@example.co.il", "541234567"):
         assert value not in kept
     assert (row.provider, row.external_id) == ("google", "g-1")
+
+
+# --- the provider's campaigns, a key per form, fetch again on the page (decision 0117) ----------
+
+
+@pytest.fixture
+def autumn(users):
+    return record_create(
+        "campaigns",
+        actor=users["admin"],
+        data={"name": "קמפיין סתיו", "owner": users["admin"]},
+    )
+
+
+@META
+def test_the_providers_campaign_id_brings_the_lead_to_its_mapped_campaign(
+    client, sources, marketing, users, graph, autumn
+):
+    """MK-1: the form's table maps the provider's campaign id to a Kesher campaign; an id not
+    in it takes the form's campaign; the id is kept on the ad lead."""
+    admin = users["admin"]
+    for source, ref in ((sources["meta"], "120200"), (sources["google"], "2000")):
+        record_create(
+            "lead-ad-campaigns",
+            actor=admin,
+            data={"ad_source": source, "external_id": ref, "campaign": autumn},
+        )
+    meta_post(client, notification("401", "402"))
+    graph.answers["401"] = meta_lead(campaign_id="120200")
+    graph.answers["402"] = meta_lead(
+        name="רון", email="ron@example.co.il", phone="0541112222", campaign_id="999"
+    )
+    leadads.fetch_meta_leads()
+    mapped, other = AdLead.objects.get(external_id="401"), AdLead.objects.get(external_id="402")
+    assert (mapped.campaign_ref, mapped.lead.campaign, mapped.lead.last_campaign) == (
+        "120200",
+        autumn,
+        autumn,
+    )
+    assert (other.campaign_ref, other.lead.campaign) == ("999", marketing["campaign"])
+
+    answer = client.post("/api/v1/lead-ads/google/", google_lead(), content_type="application/json")
+    row = AdLead.objects.get(external_id="g-1")
+    assert answer.json()["leads"][0]["lead"] == row.lead_id
+    assert (row.campaign_ref, row.lead.campaign) == ("2000", autumn)
+
+
+@META
+def test_the_campaign_table_is_the_administrators_and_read_by_managers(
+    sources, users, api_for, autumn
+):
+    admin, manager = api_for(users["admin"]), api_for(users["manager"])
+    data = {"ad_source": sources["meta"].pk, "external_id": " 120300 ", "campaign": autumn.pk}
+    assert manager.post("/api/v1/lead-ad-campaigns/", data, format="json").status_code == 403
+    made = admin.post("/api/v1/lead-ad-campaigns/", data, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["external_id"] == "120300"
+    twice = admin.post("/api/v1/lead-ad-campaigns/", data, format="json")
+    assert twice.status_code == 400
+    listed = manager.get(f"/api/v1/lead-ad-campaigns/?ad_source={sources['meta'].pk}").json()
+    assert [r["external_id"] for r in listed["results"]] == ["120300"]
+
+
+@META
+def test_a_google_key_per_form_is_checked_and_never_read_back(client, sources, users, api_for):
+    """Each Google form may carry its own key: its leads need that key (the site's is no
+    longer enough), other forms keep the site's; the key is written, never read back, and an
+    empty key on an edit keeps it."""
+    admin = api_for(users["admin"])
+    own = admin.post(
+        "/api/v1/lead-ad-sources/",
+        {"name": "גוגל — טופס אביב", "provider": "google", "form_id": "5000", "google_key": "k5"},
+        format="json",
+    )
+    assert own.status_code == 201, own.content
+    assert "google_key" not in own.json()
+    form = sources["google"].__class__.objects.get(pk=own.json()["id"])
+    assert form.google_key == "k5"
+
+    def post(lead_id, form_id, key):
+        payload = {**google_lead(lead_id, key=key), "form_id": form_id}
+        return client.post("/api/v1/lead-ads/google/", payload, content_type="application/json")
+
+    assert post("g-10", 5000, GOOGLE_KEY).status_code == 403  # the site's key: not this form's
+    assert post("g-11", 5000, "k5").status_code == 200
+    assert post("g-12", 4000, "k5").status_code == 403  # the form's key: not the others'
+    assert post("g-13", 4000, GOOGLE_KEY).status_code == 200
+    with override_settings(KESHER_GOOGLE_ADS_LEAD_KEY=""):
+        assert post("g-14", 5000, "k5").status_code == 200  # needs no site's key
+        assert post("g-15", 4000, "").status_code == 403
+    assert sorted(AdLead.objects.values_list("external_id", flat=True)) == [
+        "g-11",
+        "g-13",
+        "g-14",
+    ]
+    assert all("google_key" not in row.payload for row in AdLead.objects.all())
+
+    url = f"/api/v1/lead-ad-sources/{form.pk}/"
+    assert "google_key" not in admin.get(url).json()
+    assert admin.patch(url, {"google_key": "", "name": "אביב"}, format="json").status_code == 200
+    form.refresh_from_db()
+    assert (form.name, form.google_key) == ("אביב", "k5")
+    assert admin.patch(url, {"google_key": "k6"}, format="json").status_code == 200
+    form.refresh_from_db()
+    assert form.google_key == "k6"
+
+    # On the page: typed in a password field, never shown back.
+    client.force_login(users["admin"])
+    page = client.get(reverse("entity_edit", args=["lead-ad-sources", form.pk])).content.decode()
+    assert 'type="password" name="google_key"' in page
+    assert "k6" not in page
+    assert (
+        "k6"
+        not in client.get(
+            reverse("entity_detail", args=["lead-ad-sources", form.pk])
+        ).content.decode()
+    )
+
+
+@META
+def test_fetch_again_is_a_button_on_a_failed_ad_leads_page(client, sources, users, graph):
+    meta_post(client, notification("501"))
+    graph.answers["501"] = OSError("timeout")
+    leadads.fetch_meta_leads()
+    row = AdLead.objects.get()
+    page = reverse("entity_detail", args=["ad-leads", row.pk])
+    action = f"/marketing/ad-leads/{row.pk}/fetch-again/"
+    client.force_login(users["manager"])
+    assert 'id="ad-lead-fetch-again"' not in client.get(page).content.decode()
+    assert client.post(action).status_code == 403
+    client.force_login(users["admin"])
+    assert 'id="ad-lead-fetch-again"' in client.get(page).content.decode()
+    answer = client.post(action)
+    assert (answer.status_code, answer["Location"]) == (302, page)
+    row.refresh_from_db()
+    assert row.status == AdLead.Status.PENDING
+    assert 'id="ad-lead-fetch-again"' not in client.get(page).content.decode()
+    graph.answers["501"] = meta_lead()
+    assert leadads.fetch_meta_leads() == 1
+    row.refresh_from_db()
+    assert row.status == AdLead.Status.CREATED

@@ -153,3 +153,82 @@ def test_the_refusal_words_are_data(users, api_for, settings):
     assert _text(api_for, "די", "m3").json()["outcome"] == "refused"
     assert Consent.objects.count() == 0  # an unknown number: nobody to record it for
     assert TextRefusal.objects.get().people == 0
+
+
+# --- every lead again when a rule changes (decision 0117) ----------------------------------------
+
+
+def test_a_rule_change_recomputes_every_open_lead_once_in_batches(
+    users, django_capture_on_commit_callbacks, django_assert_max_num_queries, monkeypatch
+):
+    """TK-8, MK-4: adding, changing or removing a rule has the worker recompute every open
+    lead's score in batches — a lead once per run, several changes before it finishes one run
+    (a run under way starts over), converted leads left alone; with no rule left the scores
+    are cleared."""
+    from kesher.marketing import scoring
+    from kesher.marketing.models import ScoreRecompute
+
+    admin = users["admin"]
+    leads = [
+        make_lead(admin, last_name=f"ליד {n}", city="חיפה" if n % 2 else "תל אביב")
+        for n in range(5)
+    ]
+    Lead.objects.filter(pk=leads[4].pk).update(converted_at=time_now())
+    writes = []
+    real_update = scoring.record_update
+
+    def counted(record, **kwargs):
+        writes.append(record.pk)
+        return real_update(record, **kwargs)
+
+    monkeypatch.setattr(scoring, "record_update", counted)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        haifa = rule(admin, condition={"field": "city", "op": "eq", "value": "חיפה"}, points=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_update(haifa, actor=admin, data={"points": 30})
+    run = ScoreRecompute.objects.get()  # two changes, one run
+    assert run.finished_at is None
+    assert scoring.recompute_scores(limit=3) == 3
+    assert scoring.recompute_scores(limit=3) == 1
+    assert scoring.recompute_scores(limit=3) == 0  # nothing left: finished
+    run.refresh_from_db()
+    assert (run.leads_done, run.scores_changed, run.finished_at is not None) == (4, 4, True)
+    scores = dict(Lead.objects.values_list("pk", "score"))
+    assert [scores[lead.pk] for lead in leads] == [0, 30, 0, 30, None]
+    assert sorted(writes) == sorted(lead.pk for lead in leads[:4])  # once each
+    assert scoring.recompute_scores() == 0  # a finished run is not done again
+
+    # A change while a run is under way: it starts over, every lead by the new rules.
+    writes.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        record_update(haifa, actor=admin, data={"points": 40})
+    assert scoring.recompute_scores(limit=2) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        record_update(haifa, actor=admin, data={"points": 50})
+    assert ScoreRecompute.objects.filter(finished_at__isnull=True).count() == 1
+    while scoring.recompute_scores(limit=2):
+        pass
+    assert writes.count(leads[1].pk) == 2
+    assert writes.count(leads[0].pk) == 0
+    assert Lead.objects.get(pk=leads[3].pk).score == 50
+
+    # A batch reads the same whatever its size; unchanged scores write nothing: its
+    # savepoint and release, the run, the leads, the rules, the fields' aggregate, its place.
+    scoring.score_recompute_request()
+    writes.clear()
+    with django_assert_max_num_queries(7):
+        assert scoring.recompute_scores(limit=50) == 4
+    assert writes == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_update(haifa, actor=admin, data={"active": False})
+    while scoring.recompute_scores():
+        pass
+    assert set(Lead.objects.exclude(pk=leads[4].pk).values_list("score", flat=True)) == {None}
+
+
+def time_now():
+    from django.utils import timezone
+
+    return timezone.now()
