@@ -3,7 +3,10 @@ the approved hours (REQ PR-4; decision 0106)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -11,9 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.platform.access import can
+from kesher.platform.ui.pages import entity_for
+from kesher.platform.visibility import hidden_fields
 from kesher.projects import invoicing
+from kesher.projects.profitability import profitability
 
-__all__ = ["InvoiceHoursView"]
+__all__ = ["InvoiceHoursView", "ProfitabilityView"]
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -119,3 +125,111 @@ class InvoiceHoursView(APIView):
         choice = invoicing.resolve_choice(request.user, **body.validated_data)
         documents = invoicing.invoice_hours(actor=request.user, **choice)
         return Response(InvoicedSerializer(documents, many=True).data, status=201)
+
+
+class ProfitSerializer(serializers.Serializer):
+    project = serializers.IntegerField(source="project_id")
+    name = serializers.CharField()
+    account = serializers.CharField(help_text="The customer's name.")
+    hours = serializers.SerializerMethodField(help_text="Approved (and billed) hours.")
+    billable_hours = serializers.SerializerMethodField()
+    unpriced_hours = serializers.SerializerMethodField(
+        help_text="Billable hours no rate card prices (not in the value)."
+    )
+    value = serializers.DecimalField(
+        **MONEY, help_text="The billable hours at the rate cards, before VAT (₪)."
+    )
+    invoiced = serializers.DecimalField(
+        **MONEY, help_text="The invoice lines of the billed hours, before VAT (₪)."
+    )
+    cost = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="The hours at the employees' cost rates (₪); null when hidden from you.",
+    )
+    uncosted_hours = serializers.SerializerMethodField(
+        help_text="Hours with no cost rate (not in the cost)."
+    )
+    margin = serializers.DecimalField(**MONEY, allow_null=True)
+    margin_percent = serializers.IntegerField(allow_null=True)
+
+    def _hours(self, minutes) -> str:
+        return f"{Decimal(minutes) / 60:.2f}"
+
+    def get_hours(self, row) -> str:
+        return self._hours(row.minutes)
+
+    def get_billable_hours(self, row) -> str:
+        return self._hours(row.billable_minutes)
+
+    def get_unpriced_hours(self, row) -> str:
+        return self._hours(row.unpriced_minutes)
+
+    def get_uncosted_hours(self, row) -> str:
+        return self._hours(row.uncosted_minutes if row.cost is not None else 0)
+
+
+class ProfitabilityView(APIView):
+    """Each project's approved hours: their value and what was invoiced against their cost."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_profitability",
+        summary="Project profitability",
+        description=(
+            "Each project with approved hours the caller sees between the dates (this year so "
+            "far by default): the approved and billable hours, their value at the rate cards, "
+            "what was invoiced of them (before VAT), their cost at each employee's cost rate on "
+            "the day and the margin. Cost and margin are null for a caller who does not read "
+            "the cost rates or from whose role a field rule hides their hourly cost. Needs "
+            "projects' and time entries' view; 403 when the hours are hidden from the role."
+        ),
+        parameters=[
+            OpenApiParameter("date_from", str, description="First day (YYYY-MM-DD)."),
+            OpenApiParameter("date_to", str, description="Last day (YYYY-MM-DD)."),
+            OpenApiParameter("project", int, description="Only this project."),
+        ],
+        responses={200: ProfitSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "A project's year",
+                value=[
+                    {
+                        "project": 7,
+                        "name": "P-1024 הטמעת מערכת ניהול מלאי",
+                        "account": "מאפיית הגליל בע״מ",
+                        "hours": "120.50",
+                        "billable_hours": "112.00",
+                        "unpriced_hours": "0.00",
+                        "value": "39200.00",
+                        "invoiced": "28000.00",
+                        "cost": "17472.50",
+                        "uncosted_hours": "0.00",
+                        "margin": "21727.50",
+                        "margin_percent": 55,
+                    }
+                ],
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        from kesher.projects.views import period
+
+        entity_for("projects", request.user, "view")
+        entity_for("time-entries", request.user, "view")
+        if "minutes" in hidden_fields("time-entries", request.user):
+            raise PermissionDenied
+        try:
+            first, last = period(request.query_params)
+            project = request.query_params.get("project") or None
+            if project is not None and not project.isdigit():
+                raise ValidationError({"project": ["Enter a whole number."]})
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        rows = profitability(
+            request.user, date_from=first, date_to=last, project=project and int(project)
+        )
+        return Response(ProfitSerializer(rows, many=True).data)

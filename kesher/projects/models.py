@@ -21,6 +21,7 @@ from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
     "Allocation",
+    "CostRate",
     "PayrollRule",
     "Project",
     "ProjectMember",
@@ -398,6 +399,46 @@ class RateCard(KesherModel):
 
     def __str__(self):
         return f"{self.name} · ₪{self.hourly_rate}"
+
+    def clean(self):
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("The end date is before the start date.")})
+
+
+class CostRate(KesherModel):
+    """What an hour of an employee costs the business, for a range of dates (issue 20 item 5;
+    decision 0116): the profitability of a project sets its hours' value against it. Kept
+    apart from the rate cards (what the customer pays); an administrator sets it, and a field
+    rule hides the cost from roles that must not see it, as the catalogue's cost price."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="cost_rates",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    hourly_cost = money(
+        models.DecimalField(
+            _("hourly cost (₪)"),
+            max_digits=10,
+            decimal_places=2,
+            validators=[MinValueValidator(Decimal("0"))],
+            help_text=_("Salary and employer's costs for one hour of work."),
+        )
+    )
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["user", "-valid_from", "id"]
+        verbose_name = _("cost rate")
+        verbose_name_plural = _("cost rates")
+        indexes = [models.Index(fields=["user", "valid_from"], name="cost_rate_user_from")]
+
+    def __str__(self):
+        return f"{self.user} · {self.valid_from:%d/%m/%Y}"
 
     def clean(self):
         if self.valid_to and self.valid_from and self.valid_to < self.valid_from:

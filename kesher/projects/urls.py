@@ -9,5 +9,11 @@ urlpatterns = [
     path("projects/payroll/", views.payroll, name="projects_payroll"),
     path("projects/board/", views.board, name="projects_board"),
     path("projects/invoice/", views.invoice, name="projects_invoice"),
+    path("projects/profitability/", views.profitability_page, name="projects_profitability"),
+    path(
+        "api/v1/projects/profitability/",
+        api.ProfitabilityView.as_view(),
+        name="api_projects_profitability",
+    ),
     path("api/v1/time-entries/invoice/", api.InvoiceHoursView.as_view(), name="api_invoice_hours"),
 ]

@@ -25,6 +25,7 @@ from kesher.platform.ui.pages import entity_for, render_partial
 from kesher.platform.visibility import hidden_fields
 from kesher.projects import invoicing, selectors, services
 from kesher.projects.payroll import payroll_month, rule_for
+from kesher.projects.profitability import cost_visible, profitability
 
 CELL = re.compile(r"^c-(\d+)-(\d{4}-\d{2}-\d{2})$")
 HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
@@ -315,6 +316,50 @@ def invoice(request):
         request,
         "projects/invoice.html",
         {"waiting": invoicing.uninvoiced(request.user), "form": form},
+    )
+    response.status_code = status
+    return response
+
+
+def period(params) -> tuple[datetime.date, datetime.date]:
+    """A report's dates from ``date_from``/``date_to`` (this year so far by default); refuses
+    an unreadable date or an end before the start."""
+    today = timezone.localdate()
+    first = _date_or_none(params.get("date_from", ""), "date_from") or today.replace(month=1, day=1)
+    last = _date_or_none(params.get("date_to", ""), "date_to") or today
+    if last < first:
+        raise ValidationError({"date_to": [_("The end date is before the start date.")]})
+    return first, last
+
+
+@login_required
+def profitability_page(request):
+    """Each project's approved hours: their value at the rate cards and as invoiced against
+    their cost at the employees' cost rates (issue 20 item 5; decision 0116)."""
+    entity_for("projects", request.user, "view")
+    entity_for("time-entries", request.user, "view")
+    status = 200
+    try:
+        first, last = period(request.GET)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        first, last, status = None, None, 400
+    hidden = "minutes" in hidden_fields("time-entries", request.user)
+    rows = (
+        []
+        if hidden or first is None
+        else profitability(request.user, date_from=first, date_to=last)
+    )
+    response = render(
+        request,
+        "projects/profitability.html",
+        {
+            "rows": rows,
+            "date_from": first,
+            "date_to": last,
+            "hidden": hidden,
+            "show_cost": cost_visible(request.user),
+        },
     )
     response.status_code = status
     return response

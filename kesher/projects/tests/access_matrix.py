@@ -243,3 +243,48 @@ register_records(
     values=lambda world, marker, record: {"name": marker, "phases": "הדרכה"},
     marker_field="name",
 )
+
+register_records(
+    "cost-rates",
+    make=lambda world, side: record_create(
+        "cost-rates",
+        actor=world.users["admin"],
+        data={
+            "user": owner_of(world, side),
+            "valid_from": datetime.date(2026, 1, 1),
+            "hourly_cost": "120",
+            "notes": f"{SEARCH_WORD} cost {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "user": record.user_id if record else world.users["support_agent"].pk,
+        "valid_from": "2026-02-01",
+        "hourly_cost": "130.00",
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+
+def _profitability(world, principal):
+    """The profitability of projects takes projects' and time entries' view."""
+    first = permitted("projects", "view")(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return permitted("time-entries", "view")(world, principal)
+
+
+register_route(
+    "pages",
+    "/projects/profitability/?date_from=2026-01-01&date_to=2026-12-31",
+    Verb("GET", _profitability),
+    what="project profitability",
+)
+register_route(
+    "api",
+    "/api/v1/projects/profitability/?date_from=2026-01-01&date_to=2026-12-31",
+    Verb("GET", _profitability),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="project profitability",
+)
