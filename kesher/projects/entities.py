@@ -113,6 +113,8 @@ time_entries = register(
     Entity(
         key="time-entries",
         model=TimeEntry,
+        # Reports show the minutes as hours (7:30), export and chart them in hours (0116).
+        durations={"minutes": "minutes"},
         label=_("time entry"),
         label_plural=_("Time entries"),
         icon="⏲",

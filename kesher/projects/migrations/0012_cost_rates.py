@@ -14,8 +14,35 @@ from kesher.org.grants import apply_grants
 GRANTS = {"manager": {"cost-rates": (True, False, False, False, "all")}}
 
 
+# The hours' reports now show their minutes as hours (7:30): their descriptions say so, where an
+# administrator has not changed them (0111's texts).
+DESCRIPTIONS = {
+    "תקציב מול ביצוע לפי פרויקט": (
+        "Budget against actual per project: the project's budget in hours beside the approved "
+        "and billed minutes reported on it (60 minutes an hour).",
+        "Budget against actual per project: the project's budget in hours beside the approved "
+        "and billed hours reported on it.",
+    ),
+    "שעות לפי לקוח": (
+        "Hours by customer: the approved and billed minutes reported in the last year on each "
+        "customer's projects, and how many entries, most first.",
+        "Hours by customer: the approved and billed hours reported in the last year on each "
+        "customer's projects, and how many entries, most first.",
+    ),
+    "שעות לפי עובד וחודש": (
+        "Hours each person logged by month in the last year: the approved and billed minutes, "
+        "to set against the person's monthly target (utilisation).",
+        "Hours each person logged by month in the last year: the approved and billed hours, "
+        "to set against the person's monthly target (utilisation).",
+    ),
+}
+
+
 def create_grants(apps, schema_editor):
     apply_grants(apps, GRANTS)
+    Report = apps.get_model("reports", "Report")
+    for name, (old, new) in DESCRIPTIONS.items():
+        Report.objects.filter(name=name, owner=None, description=old).update(description=new)
 
 
 class Migration(migrations.Migration):
@@ -23,6 +50,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('projects', '0011_payroll_rule_weekly_hours'),
         ('org', '0002_default_roles'),
+        ('reports', '0006_finance_and_stock'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
