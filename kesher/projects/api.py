@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 from kesher.platform.access import can
 from kesher.platform.ui.pages import entity_for
 from kesher.platform.visibility import hidden_fields
-from kesher.projects import invoicing
+from kesher.projects import invoicing, selectors
 from kesher.projects.profitability import profitability
 
-__all__ = ["InvoiceHoursView", "ProfitabilityView"]
+__all__ = ["InvoiceHoursView", "ProfitabilityView", "UtilisationView"]
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -233,3 +233,84 @@ class ProfitabilityView(APIView):
             request.user, date_from=first, date_to=last, project=project and int(project)
         )
         return Response(ProfitSerializer(rows, many=True).data)
+
+
+class UtilisationSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="user_id")
+    name = serializers.CharField()
+    department = serializers.CharField()
+    hours = serializers.SerializerMethodField(help_text="Every hour reported, whatever its state.")
+    approved_hours = serializers.SerializerMethodField()
+    billable_hours = serializers.SerializerMethodField()
+    capacity_hours = serializers.DecimalField(
+        source="capacity",
+        max_digits=9,
+        decimal_places=2,
+        help_text="The working days' hours: the business calendar × the payroll rule's day.",
+    )
+    percent = serializers.IntegerField(allow_null=True, help_text="Hours ÷ capacity, %.")
+    billable_percent = serializers.IntegerField(allow_null=True)
+
+    def get_hours(self, row) -> str:
+        return f"{Decimal(row.minutes) / 60:.2f}"
+
+    def get_approved_hours(self, row) -> str:
+        return f"{Decimal(row.approved_minutes) / 60:.2f}"
+
+    def get_billable_hours(self, row) -> str:
+        return f"{Decimal(row.billable_minutes) / 60:.2f}"
+
+
+class UtilisationView(APIView):
+    """Each person's reported hours against the period's capacity."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["time-entries"],
+        operation_id="time_entries_utilisation",
+        summary="Utilisation against capacity",
+        description=(
+            "Each person whose hours the caller sees between the dates (this month so far by "
+            "default): the hours reported, approved and billable, against the period's "
+            "capacity — each working day of the business calendar (holidays off, eves short) "
+            "at the payroll rule's daily hours — and the share of it. Needs time entries' "
+            "view; 403 when the hours are hidden from the role."
+        ),
+        parameters=[
+            OpenApiParameter("date_from", str, description="First day (YYYY-MM-DD)."),
+            OpenApiParameter("date_to", str, description="Last day (YYYY-MM-DD)."),
+        ],
+        responses={200: UtilisationSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "November",
+                value=[
+                    {
+                        "user": 4,
+                        "name": "דנה לוי",
+                        "department": "שירותים מקצועיים",
+                        "hours": "151.50",
+                        "approved_hours": "140.00",
+                        "billable_hours": "122.25",
+                        "capacity_hours": "172.00",
+                        "percent": 88,
+                        "billable_percent": 71,
+                    }
+                ],
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        from kesher.projects.views import period
+
+        entity_for("time-entries", request.user, "view")
+        if "minutes" in hidden_fields("time-entries", request.user):
+            raise PermissionDenied
+        try:
+            first, last = period(request.query_params, default="month")
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        rows = selectors.utilisation(request.user, first, last)
+        return Response(UtilisationSerializer(rows, many=True).data)

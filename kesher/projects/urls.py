@@ -15,5 +15,11 @@ urlpatterns = [
         api.ProfitabilityView.as_view(),
         name="api_projects_profitability",
     ),
+    path("projects/utilisation/", views.utilisation_page, name="projects_utilisation"),
+    path(
+        "api/v1/time-entries/utilisation/",
+        api.UtilisationView.as_view(),
+        name="api_time_utilisation",
+    ),
     path("api/v1/time-entries/invoice/", api.InvoiceHoursView.as_view(), name="api_invoice_hours"),
 ]

@@ -321,12 +321,18 @@ def invoice(request):
     return response
 
 
-def period(params) -> tuple[datetime.date, datetime.date]:
-    """A report's dates from ``date_from``/``date_to`` (this year so far by default); refuses
-    an unreadable date or an end before the start."""
+MAX_PERIOD_DAYS = 3 * 366
+
+
+def period(params, default: str = "year") -> tuple[datetime.date, datetime.date]:
+    """A report's dates from ``date_from``/``date_to`` (by default this year, or this month,
+    so far); refuses an unreadable date, an end before the start or more than three years."""
     today = timezone.localdate()
-    first = _date_or_none(params.get("date_from", ""), "date_from") or today.replace(month=1, day=1)
+    start = today.replace(day=1) if default == "month" else today.replace(month=1, day=1)
+    first = _date_or_none(params.get("date_from", ""), "date_from") or start
     last = _date_or_none(params.get("date_to", ""), "date_to") or today
+    if (last - first).days > MAX_PERIOD_DAYS:
+        raise ValidationError({"date_to": [_("Choose at most three years.")]})
     if last < first:
         raise ValidationError({"date_to": [_("The end date is before the start date.")]})
     return first, last
@@ -359,6 +365,34 @@ def profitability_page(request):
             "date_to": last,
             "hidden": hidden,
             "show_cost": cost_visible(request.user),
+        },
+    )
+    response.status_code = status
+    return response
+
+
+@login_required
+def utilisation_page(request):
+    """Each person's reported hours against the period's capacity on the business calendar
+    and the payroll rule's daily hours (REQ PR-3, RE-1; decision 0116)."""
+    entity_for("time-entries", request.user, "view")
+    status = 200
+    try:
+        first, last = period(request.GET, default="month")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        first, last, status = None, None, 400
+    hidden = "minutes" in hidden_fields("time-entries", request.user)
+    rows = [] if hidden or first is None else selectors.utilisation(request.user, first, last)
+    response = render(
+        request,
+        "projects/utilisation.html",
+        {
+            "rows": rows,
+            "date_from": first,
+            "date_to": last,
+            "hidden": hidden,
+            "capacity": selectors.capacity_hours(first, last) if first else None,
         },
     )
     response.status_code = status

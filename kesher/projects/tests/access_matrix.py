@@ -288,3 +288,18 @@ register_route(
     api=True,
     what="project profitability",
 )
+
+register_route(
+    "pages",
+    "/projects/utilisation/?date_from=2026-01-01&date_to=2026-01-31",
+    Verb("GET", permitted("time-entries", "view")),
+    what="utilisation",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/utilisation/?date_from=2026-01-01&date_to=2026-01-31",
+    Verb("GET", permitted("time-entries", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="utilisation",
+)
