@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 from kesher.platform.access import can
 from kesher.platform.ui.pages import entity_for
 from kesher.platform.visibility import hidden_fields
-from kesher.projects import invoicing, selectors
+from kesher.projects import invoicing, selectors, services
 from kesher.projects.profitability import profitability
 
-__all__ = ["InvoiceHoursView", "ProfitabilityView", "UtilisationView"]
+__all__ = ["InvoiceHoursView", "ProfitabilityView", "TimerStopView", "TimerView", "UtilisationView"]
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -314,3 +314,184 @@ class UtilisationView(APIView):
             raise serializers.ValidationError(exc.message_dict) from None
         rows = selectors.utilisation(request.user, first, last)
         return Response(UtilisationSerializer(rows, many=True).data)
+
+
+class TimerSerializer(serializers.Serializer):
+    project = serializers.IntegerField(source="project_id")
+    project_name = serializers.CharField(source="project.__str__", read_only=True)
+    task = serializers.IntegerField(source="task_id", allow_null=True)
+    ticket = serializers.IntegerField(source="ticket_id", allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+    billable = serializers.BooleanField()
+    started_at = serializers.DateTimeField()
+    elapsed_minutes = serializers.SerializerMethodField()
+
+    def get_elapsed_minutes(self, timer) -> int:
+        return timer.elapsed_minutes()
+
+
+class TimerStartSerializer(serializers.Serializer):
+    project = serializers.IntegerField()
+    task = serializers.IntegerField(required=False, allow_null=True, default=None)
+    ticket = serializers.IntegerField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500
+    )
+    billable = serializers.BooleanField(required=False, default=True)
+
+
+class StoppedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    project = serializers.IntegerField(source="project_id")
+    task = serializers.IntegerField(source="task_id", allow_null=True)
+    ticket = serializers.IntegerField(source="ticket_id", allow_null=True)
+    minutes = serializers.IntegerField()
+    billable = serializers.BooleanField()
+    description = serializers.CharField()
+    state = serializers.CharField()
+
+
+class TimerStopRequestSerializer(serializers.Serializer):
+    description = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=500,
+        help_text="What was done (instead of the description given at the start).",
+    )
+
+
+TIMER = {
+    "project": 7,
+    "project_name": "P-1024 הטמעת מערכת ניהול מלאי",
+    "task": 311,
+    "ticket": None,
+    "description": "הדרכת מחסנאים",
+    "billable": True,
+    "started_at": "2026-12-07T08:30:00+02:00",
+    "elapsed_minutes": 95,
+}
+
+
+def _may_report(user) -> None:
+    if not can(user, "time-entries", "add"):
+        raise PermissionDenied
+
+
+def _as_drf(exc: ValidationError):
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return serializers.ValidationError(detail)
+
+
+class TimerView(APIView):
+    """The caller's running timer: read it, start it, throw it away (decision 0116)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["time-entries"],
+        operation_id="time_entries_timer_read",
+        summary="The running timer",
+        description="The caller's running timer; 404 when none runs. Needs time entries' add.",
+        responses={200: TimerSerializer},
+        examples=[OpenApiExample("Running since 8:30", value=TIMER, response_only=True)],
+    )
+    def get(self, request):
+        _may_report(request.user)
+        timer = services.running_timer(request.user)
+        if timer is None:
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound
+        return Response(TimerSerializer(timer).data)
+
+    @extend_schema(
+        tags=["time-entries"],
+        operation_id="time_entries_timer_start",
+        summary="Start the timer",
+        description=(
+            "Start the caller's timer on a project he may report on (a task or ticket of it). "
+            "One timer per person: one already running is stopped first and its time becomes "
+            "a draft entry. Needs time entries' add."
+        ),
+        request=TimerStartSerializer,
+        responses={201: TimerSerializer},
+        examples=[
+            OpenApiExample(
+                "On a task",
+                value={"project": 7, "task": 311, "description": "הדרכת מחסנאים"},
+                request_only=True,
+            ),
+            OpenApiExample("Started", value={**TIMER, "elapsed_minutes": 0}, response_only=True),
+        ],
+    )
+    def post(self, request):
+        _may_report(request.user)
+        body = TimerStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            timer, _made = services.timer_start(actor=request.user, **body.validated_data)
+        except ValidationError as exc:
+            raise _as_drf(exc) from None
+        return Response(TimerSerializer(timer).data, status=201)
+
+    @extend_schema(
+        tags=["time-entries"],
+        operation_id="time_entries_timer_discard",
+        summary="Discard the timer",
+        description="Throw the caller's running timer away, reporting nothing.",
+        responses={204: None},
+    )
+    def delete(self, request):
+        _may_report(request.user)
+        services.timer_discard(actor=request.user)
+        return Response(status=204)
+
+
+class TimerStopView(APIView):
+    """Stop the caller's timer: its minutes become a draft time entry."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["time-entries"],
+        operation_id="time_entries_timer_stop",
+        summary="Stop the timer",
+        description=(
+            "Stop the caller's timer: a draft time entry of the minutes it ran (at most a day) "
+            "on the day it started (201). 200 with null when it ran under a minute; 400 when "
+            "no timer runs, so two stops make one entry."
+        ),
+        request=TimerStopRequestSerializer,
+        responses={201: StoppedSerializer, 200: None},
+        examples=[
+            OpenApiExample(
+                "The entry made",
+                value={
+                    "id": 5120,
+                    "date": "2026-12-07",
+                    "project": 7,
+                    "task": 311,
+                    "ticket": None,
+                    "minutes": 95,
+                    "billable": True,
+                    "description": "הדרכת מחסנאים",
+                    "state": "draft",
+                },
+                response_only=True,
+                status_codes=["201"],
+            )
+        ],
+    )
+    def post(self, request):
+        _may_report(request.user)
+        body = TimerStopRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            entry = services.timer_stop(actor=request.user, **body.validated_data)
+        except ValidationError as exc:
+            raise _as_drf(exc) from None
+        if entry is None:
+            return Response(None, status=200)
+        return Response(StoppedSerializer(entry).data, status=201)

@@ -27,6 +27,7 @@ __all__ = [
     "ProjectMember",
     "ProjectTemplate",
     "RateCard",
+    "RunningTimer",
     "TimeEntry",
     "WorkTarget",
 ]
@@ -569,3 +570,52 @@ class ProjectTemplate(KesherModel):
 
     def phase_names(self) -> list[str]:
         return [line.strip()[:200] for line in self.phases.splitlines() if line.strip()]
+
+
+class RunningTimer(models.Model):
+    """A clock a person started on a project — maybe on one of its tasks or tickets — from one
+    click (REQ PR-2; decision 0116). One per person; kept in the database so that it runs on
+    across page loads and devices. Stopping it makes a draft time entry of the minutes it ran
+    (``services.timer_stop``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="running_timer",
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey(
+        "activities.Task",
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ticket = models.ForeignKey(
+        "service.Ticket",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    billable = models.BooleanField(_("billable"), default=True)
+    started_at = models.DateTimeField(_("started"))
+
+    class Meta:
+        verbose_name = _("running timer")
+        verbose_name_plural = _("running timers")
+
+    def __str__(self):
+        return f"{self.user} · {self.project}"
+
+    def elapsed_minutes(self, now=None) -> int:
+        from django.utils import timezone
+
+        seconds = ((now or timezone.now()) - self.started_at).total_seconds()
+        return max(0, int(seconds // 60))

@@ -397,3 +397,67 @@ def utilisation_page(request):
     )
     response.status_code = status
     return response
+
+
+def _back(request, fallback: str):
+    """Where a timer's button came from (the project's page, the timesheet), else ``fallback``."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def timer_start(request):
+    """Start the user's timer on a project (a task or ticket of it) from one click."""
+    entity_for("time-entries", request.user, "add")
+    try:
+        services.timer_start(
+            actor=request.user,
+            project=request.POST.get("project") or None,
+            task=request.POST.get("task") or None,
+            ticket=request.POST.get("ticket") or None,
+            description=request.POST.get("description", ""),
+            billable=request.POST.get("billable", "on") != "off",
+        )
+    except (ValidationError, ValueError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("The timer is running."))
+    return _back(request, reverse("projects_timesheet"))
+
+
+@login_required
+@require_POST
+def timer_stop(request):
+    """Stop the user's timer: its minutes become a draft time entry."""
+    entity_for("time-entries", request.user, "add")
+    try:
+        entry = services.timer_stop(
+            actor=request.user, description=request.POST.get("description") or None
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(request, reverse("projects_timesheet"))
+    if entry is None:
+        messages.info(request, _("The timer ran under a minute: nothing was reported."))
+        return _back(request, reverse("projects_timesheet"))
+    messages.success(
+        request,
+        _("%(hours)s h were reported on %(project)s.")
+        % {"hours": f"{entry.minutes // 60}:{entry.minutes % 60:02d}", "project": entry.project},
+    )
+    return redirect(f"{reverse('projects_timesheet')}?week={entry.date.isoformat()}")
+
+
+@login_required
+@require_POST
+def timer_discard(request):
+    entity_for("time-entries", request.user, "add")
+    services.timer_discard(actor=request.user)
+    messages.info(request, _("The timer was discarded."))
+    return _back(request, reverse("projects_timesheet"))

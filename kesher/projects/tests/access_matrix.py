@@ -303,3 +303,62 @@ register_route(
     api=True,
     what="utilisation",
 )
+
+
+def _declined(world, principal):
+    outcome = permitted("time-entries", "add")(world, principal)
+    return Outcome.DECLINED if outcome is Outcome.ALLOW else outcome
+
+
+def _reporter_refused(world, principal):
+    outcome = permitted("time-entries", "add")(world, principal)
+    return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
+
+
+def _reporter_not_found(world, principal):
+    outcome = permitted("time-entries", "add")(world, principal)
+    return Outcome.NOT_FOUND if outcome is Outcome.ALLOW else outcome
+
+
+# The running timer: the matrix's principals have none running, so stopping is declined (a page
+# back with a message) or refused (400), starting with no project likewise, discarding writes
+# nothing.
+register_route(
+    "pages",
+    "/projects/timer/start/",
+    Verb("POST", _declined),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="start the timer",
+)
+register_route(
+    "pages",
+    "/projects/timer/stop/",
+    Verb("POST", _declined),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="stop the timer",
+)
+register_route(
+    "pages",
+    "/projects/timer/discard/",
+    Verb("POST", permitted("time-entries", "add")),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="discard the timer",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/timer/",
+    Verb("GET", _reporter_not_found),
+    Verb("POST", _reporter_refused, data=lambda world, marker: {}),
+    Verb("DELETE", permitted("time-entries", "add")),
+    *(Verb(m, not_allowed()) for m in ("PUT", "PATCH")),
+    api=True,
+    what="the running timer",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/timer/stop/",
+    Verb("POST", _reporter_refused, data=lambda world, marker: {}),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="stop the timer",
+)

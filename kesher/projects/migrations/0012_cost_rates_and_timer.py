@@ -48,6 +48,8 @@ def create_grants(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('activities', '0011_calendars_stamp'),
+        ('service', '0014_article_votes'),
         ('projects', '0011_payroll_rule_weekly_hours'),
         ('org', '0002_default_roles'),
         ('reports', '0006_finance_and_stock'),
@@ -76,5 +78,23 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['user', 'valid_from'], name='cost_rate_user_from')],
             },
         ),
+        migrations.CreateModel(
+            name='RunningTimer',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('description', models.CharField(blank=True, max_length=500, verbose_name='description')),
+                ('billable', models.BooleanField(default=True, verbose_name='billable')),
+                ('started_at', models.DateTimeField(verbose_name='started')),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project', verbose_name='project')),
+                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='activities.task', verbose_name='task')),
+                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='service.ticket', verbose_name='ticket')),
+                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='running_timer', to=settings.AUTH_USER_MODEL, verbose_name='employee')),
+            ],
+            options={
+                'verbose_name': 'running timer',
+                'verbose_name_plural': 'running timers',
+            },
+        ),
+    
         migrations.RunPython(create_grants, migrations.RunPython.noop),
     ]
