@@ -20,6 +20,8 @@ interactions = register(
         key="interactions",
         large=True,
         model=Interaction,
+        # Reports show the time spent as hours (decision 0116).
+        durations={"duration_minutes": "minutes"},
         label=_("interaction"),
         label_plural=_("Interactions"),
         icon="☎",

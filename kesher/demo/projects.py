@@ -20,8 +20,14 @@ from kesher.org.models import User
 from kesher.platform.models import Choice
 from kesher.platform.records.services import record_create
 from kesher.projects.invoicing import invoice_hours
-from kesher.projects.models import TimeEntry
-from kesher.projects.services import entries_approve, timesheet_save, week_start, week_submit
+from kesher.projects.models import RunningTimer, TimeEntry
+from kesher.projects.services import (
+    entries_approve,
+    timer_start,
+    timesheet_save,
+    week_start,
+    week_submit,
+)
 from kesher.service.models import Ticket
 from kesher.service.services import ticket_update
 
@@ -156,6 +162,27 @@ def create_projects(users: dict[str, User]) -> None:
                 "hourly_rate": Decimal(rate),
             },
         )
+    # What an hour of each costs the business (decision 0116): the profitability page sets the
+    # projects' value against it; the managers read it, the employees do not.
+    for name, cost in (
+        ("alon", "140"),
+        ("noa", "120"),
+        ("hadas", "95"),
+        ("shira", "85"),
+        ("moshe", "180"),
+        ("itay", "170"),
+    ):
+        if name in users:
+            record_create(
+                "cost-rates",
+                actor=admin,
+                data={
+                    "user": users[name],
+                    "valid_from": timezone.localdate().replace(day=1) - datetime.timedelta(days=62),
+                    "hourly_cost": Decimal(cost),
+                    "notes": "שכר ועלויות מעביד",
+                },
+            )
     # The implementation's first ticket is about its work (REQ SV-6).
     ticket_update(ticket, actor=admin, data={"project": projects["crm"]})
     today = timezone.localdate()
@@ -183,6 +210,11 @@ def create_projects(users: dict[str, User]) -> None:
                     ).values_list("pk", flat=True)
                 )
                 entries_approve(actor=users[manager], ids=ids)
+    # Noa's clock has been running on the implementation since the morning (decision 0116).
+    timer_start(actor=users["noa"], project=projects["crm"], description="הגדרת תהליכי מכירה")
+    RunningTimer.objects.filter(user=users["noa"]).update(
+        started_at=timezone.now() - datetime.timedelta(minutes=40)
+    )
     # The implementation's approved week becomes a draft tax invoice (REQ PR-4, decision 0106).
     hour = Product.objects.filter(sku="TRN-HR").first()
     if hour is not None:

@@ -209,6 +209,10 @@ class Entity:
     # may not see the one may not see the other (decision 0103), beside the field rules of
     # the entity itself.
     hidden_with: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Number fields that hold a length of time, and its unit (``{"minutes": "minutes"}``,
+    # ``{"duration_seconds": "seconds"}``): reports show their sums, averages and extremes as
+    # hours (``7:30``), and export and chart them in hours (decision 0116).
+    durations: dict[str, str] = field(default_factory=dict)
 
     @property
     def model_label(self) -> str:

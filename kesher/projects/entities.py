@@ -8,6 +8,7 @@ from kesher.platform.registry import Entity, ListedOn, Related, Section, registe
 from kesher.projects import services
 from kesher.projects.models import (
     Allocation,
+    CostRate,
     PayrollRule,
     Project,
     ProjectMember,
@@ -112,6 +113,8 @@ time_entries = register(
     Entity(
         key="time-entries",
         model=TimeEntry,
+        # Reports show the minutes as hours (7:30), export and chart them in hours (0116).
+        durations={"minutes": "minutes"},
         label=_("time entry"),
         label_plural=_("Time entries"),
         icon="⏲",
@@ -212,6 +215,36 @@ rate_cards = register(
             "account": 12,
             "valid_from": "2026-01-01",
             "hourly_rate": "420.00",
+        },
+    )
+)
+
+cost_rates = register(
+    Entity(
+        key="cost-rates",
+        model=CostRate,
+        label=_("cost rate"),
+        label_plural=_("Cost rates"),
+        icon="₪",
+        nav_order=986,
+        list_columns=("user", "valid_from", "valid_to", "hourly_cost"),
+        form_fields=("user", "valid_from", "valid_to", "hourly_cost", "notes"),
+        sections=(
+            Section(_("Cost rate"), ("user", "valid_from", "valid_to", "notes")),
+            Section(_("Cost"), ("hourly_cost",)),
+        ),
+        search_words=("notes",),
+        filter_fields=("user", "valid_from"),
+        ordering_fields=("valid_from", "id"),
+        default_ordering=("user", "-valid_from", "id"),
+        select_related=("user",),
+        owner_field=None,
+        custom_fields=False,
+        api_example={
+            "user": 4,
+            "valid_from": "2026-01-01",
+            "hourly_cost": "145.00",
+            "notes": "שכר ועלויות מעביד",
         },
     )
 )

@@ -21,11 +21,13 @@ from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
     "Allocation",
+    "CostRate",
     "PayrollRule",
     "Project",
     "ProjectMember",
     "ProjectTemplate",
     "RateCard",
+    "RunningTimer",
     "TimeEntry",
     "WorkTarget",
 ]
@@ -404,6 +406,46 @@ class RateCard(KesherModel):
             raise ValidationError({"valid_to": _("The end date is before the start date.")})
 
 
+class CostRate(KesherModel):
+    """What an hour of an employee costs the business, for a range of dates (issue 20 item 5;
+    decision 0116): the profitability of a project sets its hours' value against it. Kept
+    apart from the rate cards (what the customer pays); an administrator sets it, and a field
+    rule hides the cost from roles that must not see it, as the catalogue's cost price."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="cost_rates",
+        limit_choices_to=ACTIVE_USERS,
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    hourly_cost = money(
+        models.DecimalField(
+            _("hourly cost (₪)"),
+            max_digits=10,
+            decimal_places=2,
+            validators=[MinValueValidator(Decimal("0"))],
+            help_text=_("Salary and employer's costs for one hour of work."),
+        )
+    )
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["user", "-valid_from", "id"]
+        verbose_name = _("cost rate")
+        verbose_name_plural = _("cost rates")
+        indexes = [models.Index(fields=["user", "valid_from"], name="cost_rate_user_from")]
+
+    def __str__(self):
+        return f"{self.user} · {self.valid_from:%d/%m/%Y}"
+
+    def clean(self):
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("The end date is before the start date.")})
+
+
 class PayrollRule(KesherModel):
     """How reported hours become paid hours, from a date on (REQ PR-4, payroll): a daily
     threshold and a weekly one, the first overtime hours at one rate and the rest at another, and
@@ -528,3 +570,52 @@ class ProjectTemplate(KesherModel):
 
     def phase_names(self) -> list[str]:
         return [line.strip()[:200] for line in self.phases.splitlines() if line.strip()]
+
+
+class RunningTimer(models.Model):
+    """A clock a person started on a project — maybe on one of its tasks or tickets — from one
+    click (REQ PR-2; decision 0116). One per person; kept in the database so that it runs on
+    across page loads and devices. Stopping it makes a draft time entry of the minutes it ran
+    (``services.timer_stop``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="running_timer",
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey(
+        "activities.Task",
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ticket = models.ForeignKey(
+        "service.Ticket",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    billable = models.BooleanField(_("billable"), default=True)
+    started_at = models.DateTimeField(_("started"))
+
+    class Meta:
+        verbose_name = _("running timer")
+        verbose_name_plural = _("running timers")
+
+    def __str__(self):
+        return f"{self.user} · {self.project}"
+
+    def elapsed_minutes(self, now=None) -> int:
+        from django.utils import timezone
+
+        seconds = ((now or timezone.now()) - self.started_at).total_seconds()
+        return max(0, int(seconds // 60))

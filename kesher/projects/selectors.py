@@ -22,11 +22,14 @@ __all__ = [
     "Burn",
     "GridRow",
     "Timesheet",
+    "Utilisation",
     "approval_queue",
+    "capacity_hours",
     "month_balance",
     "planning_board",
     "project_burn",
     "timesheet",
+    "utilisation",
     "week_capacity",
 ]
 
@@ -276,3 +279,95 @@ def planning_board(user, start: datetime.date, weeks: int = 12):
         rows.append(BoardRow(user_id=user_id, name=names.get(user_id, ""), cells=cells))
     rows.sort(key=lambda r: r.name)
     return starts, capacity, rows
+
+
+@dataclass
+class Utilisation:
+    user_id: int
+    name: str
+    department: str
+    minutes: int  # every hour reported, whatever its state
+    approved_minutes: int
+    billable_minutes: int
+    capacity: Decimal  # hours
+
+    @property
+    def hours(self) -> Decimal:
+        return hours(self.minutes)
+
+    def _share(self, minutes: int) -> int | None:
+        if not self.capacity:
+            return None
+        return int(Decimal(minutes) * 100 / (self.capacity * HOUR))
+
+    @property
+    def percent(self) -> int | None:
+        return self._share(self.minutes)
+
+    @property
+    def billable_percent(self) -> int | None:
+        return self._share(self.billable_minutes)
+
+
+def capacity_hours(first: datetime.date, last: datetime.date) -> Decimal:
+    """The hours a full-time person can work between two dates, both included: each working
+    day of the business calendar (holidays off) counts the payroll rule's daily hours in force
+    on it, or the day's shorter working window (a holiday's eve)."""
+    from kesher.activities.services import calendar_of
+    from kesher.projects.models import PayrollRule
+    from kesher.projects.payroll import DEFAULT_RULE
+
+    week = calendar_of()
+    rules = list(
+        PayrollRule.objects.filter(valid_from__lte=last)
+        .order_by("-valid_from", "-id")
+        .values_list("valid_from", "daily_hours")
+    )
+    total = Decimal(0)
+    day = first
+    while day <= last:
+        window = week.window(day)
+        if window is not None:
+            daily = next((h for start, h in rules if start <= day), DEFAULT_RULE.daily_hours)
+            length = Decimal(str(round((window[1] - window[0]).total_seconds() / 3600, 2)))
+            total += min(daily, length)
+        day += datetime.timedelta(days=1)
+    return total
+
+
+def utilisation(user, first: datetime.date, last: datetime.date) -> list[Utilisation]:
+    """Each person whose hours the user sees in the dates: what he reported, approved and
+    billable, against the period's capacity (REQ PR-3, RE-1; decision 0116). Three queries
+    whatever the number of people (the business calendar is kept per process)."""
+    from kesher.org.models import User
+
+    sums = (
+        TimeEntry.objects.visible_to(user)
+        .filter(date__range=(first, last))
+        .values("user_id")
+        .annotate(
+            total=Sum("minutes"),
+            approved=Sum("minutes", filter=Q(state__in=TimeEntry.APPROVED_STATES)),
+            billable=Sum("minutes", filter=Q(billable=True)),
+        )
+        .order_by()
+    )
+    found = {row["user_id"]: row for row in sums}
+    if not found:
+        return []
+    capacity = capacity_hours(first, last)
+    people = User.objects.filter(pk__in=found).select_related("department")
+    rows = [
+        Utilisation(
+            user_id=person.pk,
+            name=str(person),
+            department=str(person.department) if person.department_id else "",
+            minutes=found[person.pk]["total"] or 0,
+            approved_minutes=found[person.pk]["approved"] or 0,
+            billable_minutes=found[person.pk]["billable"] or 0,
+            capacity=capacity,
+        )
+        for person in people
+    ]
+    rows.sort(key=lambda r: (r.department, r.name, r.user_id))
+    return rows

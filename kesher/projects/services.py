@@ -22,7 +22,13 @@ from kesher.platform.records.services import (
     record_update,
     write_audit,
 )
-from kesher.projects.models import Project, ProjectTemplate, TimeEntry
+from kesher.projects.models import (
+    MINUTES_PER_DAY,
+    Project,
+    ProjectTemplate,
+    RunningTimer,
+    TimeEntry,
+)
 
 __all__ = [
     "entries_approve",
@@ -281,3 +287,82 @@ def project_from_template(template: ProjectTemplate, *, opportunity, actor=None)
     for task_template in template.task_templates.order_by("name", "id"):
         task_from_template(task_template, record=project, actor=actor)
     return project
+
+
+# --- the running timer (decision 0116) ------------------------------------------------------
+
+
+def running_timer(user) -> RunningTimer | None:
+    """The user's running timer, with its project, or None."""
+    return RunningTimer.objects.select_related("project").filter(user=user).first()
+
+
+@transaction.atomic
+def timer_start(
+    *, actor, project, task=None, ticket=None, description: str = "", billable: bool = True
+) -> tuple[RunningTimer, TimeEntry | None]:
+    """Start the actor's timer on a project he may report on (a task or ticket of it). A
+    timer already running is stopped first, its time becoming an entry: one clock per person.
+    Returns the new timer and the entry the old one made, if any."""
+    from kesher.platform.access import can
+
+    if not can(actor, "time-entries", "add"):
+        raise ValidationError(_("You may not report hours."))
+    project = _resolve(Project, project)
+    if project is None or not may_report_on(actor, project):
+        raise ValidationError(
+            {"project": [_("The employee may not report hours on this project.")]}
+        )
+    # The probe that a time entry's own checks make: the task and ticket are of the project.
+    probe = TimeEntry(project=project, task_id=_pk(task), ticket_id=_pk(ticket))
+    probe.clean()
+    made = None
+    if RunningTimer.objects.select_for_update().filter(user=actor).exists():
+        made = timer_stop(actor=actor)
+    timer = RunningTimer.objects.create(
+        user=actor,
+        project=project,
+        task_id=_pk(task),
+        ticket_id=_pk(ticket),
+        description=(description or "")[:500],
+        billable=billable,
+        started_at=timezone.now(),
+    )
+    return timer, made
+
+
+def _pk(value):
+    return getattr(value, "pk", value) or None
+
+
+@transaction.atomic
+def timer_stop(*, actor, description: str | None = None) -> TimeEntry | None:
+    """Stop the actor's timer: a draft time entry of the minutes it ran (at least one, at most
+    a day) on the day it started. None when it ran under a minute: nothing to report. Refused
+    when no timer runs — two clicks on "stop" make one entry."""
+    timer = RunningTimer.objects.select_for_update().filter(user=actor).first()
+    if timer is None:
+        raise ValidationError(_("No timer is running."))
+    minutes = min(timer.elapsed_minutes(), MINUTES_PER_DAY)
+    timer.delete()
+    if minutes < 1:
+        return None
+    return time_entry_create(
+        actor=actor,
+        data={
+            "project": timer.project,
+            "task": timer.task_id,
+            "ticket": timer.ticket_id,
+            "date": timezone.localtime(timer.started_at).date(),
+            "minutes": minutes,
+            "billable": timer.billable,
+            "description": timer.description if description is None else description[:500],
+        },
+    )
+
+
+def timer_discard(*, actor) -> None:
+    """Throw the actor's running timer away, reporting nothing."""
+    timer = RunningTimer.objects.filter(user=actor).first()
+    if timer is not None:  # no statement that writes when none runs
+        timer.delete()

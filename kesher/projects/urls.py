@@ -9,5 +9,22 @@ urlpatterns = [
     path("projects/payroll/", views.payroll, name="projects_payroll"),
     path("projects/board/", views.board, name="projects_board"),
     path("projects/invoice/", views.invoice, name="projects_invoice"),
+    path("projects/profitability/", views.profitability_page, name="projects_profitability"),
+    path(
+        "api/v1/projects/profitability/",
+        api.ProfitabilityView.as_view(),
+        name="api_projects_profitability",
+    ),
+    path("projects/utilisation/", views.utilisation_page, name="projects_utilisation"),
+    path(
+        "api/v1/time-entries/utilisation/",
+        api.UtilisationView.as_view(),
+        name="api_time_utilisation",
+    ),
+    path("projects/timer/start/", views.timer_start, name="projects_timer_start"),
+    path("projects/timer/stop/", views.timer_stop, name="projects_timer_stop"),
+    path("projects/timer/discard/", views.timer_discard, name="projects_timer_discard"),
+    path("api/v1/time-entries/timer/", api.TimerView.as_view(), name="api_timer"),
+    path("api/v1/time-entries/timer/stop/", api.TimerStopView.as_view(), name="api_timer_stop"),
     path("api/v1/time-entries/invoice/", api.InvoiceHoursView.as_view(), name="api_invoice_hours"),
 ]

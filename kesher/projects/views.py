@@ -25,6 +25,7 @@ from kesher.platform.ui.pages import entity_for, render_partial
 from kesher.platform.visibility import hidden_fields
 from kesher.projects import invoicing, selectors, services
 from kesher.projects.payroll import payroll_month, rule_for
+from kesher.projects.profitability import cost_visible, profitability
 
 CELL = re.compile(r"^c-(\d+)-(\d{4}-\d{2}-\d{2})$")
 HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
@@ -318,3 +319,145 @@ def invoice(request):
     )
     response.status_code = status
     return response
+
+
+MAX_PERIOD_DAYS = 3 * 366
+
+
+def period(params, default: str = "year") -> tuple[datetime.date, datetime.date]:
+    """A report's dates from ``date_from``/``date_to`` (by default this year, or this month,
+    so far); refuses an unreadable date, an end before the start or more than three years."""
+    today = timezone.localdate()
+    start = today.replace(day=1) if default == "month" else today.replace(month=1, day=1)
+    first = _date_or_none(params.get("date_from", ""), "date_from") or start
+    last = _date_or_none(params.get("date_to", ""), "date_to") or today
+    if (last - first).days > MAX_PERIOD_DAYS:
+        raise ValidationError({"date_to": [_("Choose at most three years.")]})
+    if last < first:
+        raise ValidationError({"date_to": [_("The end date is before the start date.")]})
+    return first, last
+
+
+@login_required
+def profitability_page(request):
+    """Each project's approved hours: their value at the rate cards and as invoiced against
+    their cost at the employees' cost rates (issue 20 item 5; decision 0116)."""
+    entity_for("projects", request.user, "view")
+    entity_for("time-entries", request.user, "view")
+    status = 200
+    try:
+        first, last = period(request.GET)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        first, last, status = None, None, 400
+    hidden = "minutes" in hidden_fields("time-entries", request.user)
+    rows = (
+        []
+        if hidden or first is None
+        else profitability(request.user, date_from=first, date_to=last)
+    )
+    response = render(
+        request,
+        "projects/profitability.html",
+        {
+            "rows": rows,
+            "date_from": first,
+            "date_to": last,
+            "hidden": hidden,
+            "show_cost": cost_visible(request.user),
+        },
+    )
+    response.status_code = status
+    return response
+
+
+@login_required
+def utilisation_page(request):
+    """Each person's reported hours against the period's capacity on the business calendar
+    and the payroll rule's daily hours (REQ PR-3, RE-1; decision 0116)."""
+    entity_for("time-entries", request.user, "view")
+    status = 200
+    try:
+        first, last = period(request.GET, default="month")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        first, last, status = None, None, 400
+    hidden = "minutes" in hidden_fields("time-entries", request.user)
+    rows = [] if hidden or first is None else selectors.utilisation(request.user, first, last)
+    response = render(
+        request,
+        "projects/utilisation.html",
+        {
+            "rows": rows,
+            "date_from": first,
+            "date_to": last,
+            "hidden": hidden,
+            "capacity": selectors.capacity_hours(first, last) if first else None,
+        },
+    )
+    response.status_code = status
+    return response
+
+
+def _back(request, fallback: str):
+    """Where a timer's button came from (the project's page, the timesheet), else ``fallback``."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def timer_start(request):
+    """Start the user's timer on a project (a task or ticket of it) from one click."""
+    entity_for("time-entries", request.user, "add")
+    try:
+        services.timer_start(
+            actor=request.user,
+            project=request.POST.get("project") or None,
+            task=request.POST.get("task") or None,
+            ticket=request.POST.get("ticket") or None,
+            description=request.POST.get("description", ""),
+            billable=request.POST.get("billable", "on") != "off",
+        )
+    except (ValidationError, ValueError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("The timer is running."))
+    return _back(request, reverse("projects_timesheet"))
+
+
+@login_required
+@require_POST
+def timer_stop(request):
+    """Stop the user's timer: its minutes become a draft time entry."""
+    entity_for("time-entries", request.user, "add")
+    try:
+        entry = services.timer_stop(
+            actor=request.user, description=request.POST.get("description") or None
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(request, reverse("projects_timesheet"))
+    if entry is None:
+        messages.info(request, _("The timer ran under a minute: nothing was reported."))
+        return _back(request, reverse("projects_timesheet"))
+    messages.success(
+        request,
+        _("%(hours)s h were reported on %(project)s.")
+        % {"hours": f"{entry.minutes // 60}:{entry.minutes % 60:02d}", "project": entry.project},
+    )
+    return redirect(f"{reverse('projects_timesheet')}?week={entry.date.isoformat()}")
+
+
+@login_required
+@require_POST
+def timer_discard(request):
+    entity_for("time-entries", request.user, "add")
+    services.timer_discard(actor=request.user)
+    messages.info(request, _("The timer was discarded."))
+    return _back(request, reverse("projects_timesheet"))

@@ -102,12 +102,13 @@ def option_for(result: Result, title: str = "") -> dict | None:
     if kind == "kpi" or not definition.groups or not result.rows:
         return None
     option = _base(rtl, title)
-    first_measure = definition.measures[0].label()
+    first = definition.measures[0]  # a length of time drawn in hours
+    first_measure = first.label()
     if kind in ("pie", "donut", "funnel"):
         data = [
             {
                 "name": " / ".join(c.label for c in row.groups),
-                "value": _number(row.figures[0]),
+                "value": _number(first.in_hours(row.figures[0])),
                 "drill": row.drill,
             }
             for row in result.rows
@@ -143,7 +144,7 @@ def option_for(result: Result, title: str = "") -> dict | None:
                 "name": name,
                 "stack": "all" if kind in ("stacked_bar", "area") else None,
                 "data": [
-                    {"value": _number(rows[c].figures[0]), "drill": rows[c].drill}
+                    {"value": _number(first.in_hours(rows[c].figures[0])), "drill": rows[c].drill}
                     if c in rows
                     else {"value": 0}
                     for c in labels
@@ -160,7 +161,10 @@ def option_for(result: Result, title: str = "") -> dict | None:
         {
             **_series_type(kind),
             "name": first_measure,
-            "data": [{"value": _number(row.figures[0]), "drill": row.drill} for row in result.rows],
+            "data": [
+                {"value": _number(first.in_hours(row.figures[0])), "drill": row.drill}
+                for row in result.rows
+            ],
         }
     ]
     _category_axes(option, labels, rtl)

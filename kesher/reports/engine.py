@@ -26,6 +26,7 @@ import datetime
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -60,6 +61,7 @@ __all__ = [
     "MAX_GROUPS",
     "Definition",
     "Result",
+    "duration_text",
     "money_text",
     "parse",
     "run",
@@ -136,6 +138,10 @@ class Group:
         return f"{name} ({BUCKETS[self.bucket]})" if self.bucket else name
 
 
+# A duration's unit: how many of it make an hour (``Entity.durations``).
+PER_HOUR = {"minutes": 60, "seconds": 3600}
+
+
 @dataclass
 class Measure:
     agg: str
@@ -144,7 +150,29 @@ class Measure:
     def label(self) -> str:
         if self.ref is None:
             return str(AGGREGATES["count"])
-        return f"{AGGREGATES[self.agg]}: {_field_label(self.ref)}"
+        label = f"{AGGREGATES[self.agg]}: {_field_label(self.ref)}"
+        if self.duration_unit:
+            return _("%(figure)s (hours)") % {"figure": label}
+        return label
+
+    @cached_property
+    def duration_unit(self) -> str | None:
+        """The unit of a length of time summed, averaged or compared (``Entity.durations``):
+        such a figure is shown as hours. None for any other figure."""
+        if self.agg not in ("sum", "avg", "min", "max") or self.ref is None:
+            return None
+        field_ = self.ref.model_field
+        if self.ref.custom is not None or field_ is None or not registry.has_model(field_.model):
+            return None
+        unit = registry.for_model(field_.model).durations.get(field_.name)
+        return unit if unit in PER_HOUR else None
+
+    def in_hours(self, value):
+        """A duration figure in hours (a Decimal to the hundredth); any other as it is."""
+        unit = self.duration_unit
+        if unit is None or value is None:
+            return value
+        return (Decimal(str(value)) / PER_HOUR[unit]).quantize(Decimal("0.01"))
 
     @property
     def is_money(self) -> bool:
@@ -447,7 +475,14 @@ class Result:
                     for i, g in enumerate(d.groups)
                 ),
                 *(
-                    {"key": f"m{i}", "label": m.label(), "kind": "figure", "agg": m.agg}
+                    {
+                        "key": f"m{i}",
+                        "label": m.label(),
+                        "kind": "figure",
+                        "agg": m.agg,
+                        # A length of time: its figures are in this unit (the labels say hours).
+                        **({"duration": m.duration_unit} if m.duration_unit else {}),
+                    }
                     for i, m in enumerate(d.measures)
                 ),
             ],
@@ -522,12 +557,21 @@ def format_figure(measure: Measure, value) -> str:
         return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
+    if measure.duration_unit:
+        return duration_text(value, measure.duration_unit)
     # As every other page writes numbers (``₪1,234.50``): Django's Hebrew formats group no digits.
     if measure.is_money:
         return format_money(round(Decimal(str(value)), 2))
     if measure.agg == "avg" or isinstance(value, float | Decimal):
         return format_number(round(Decimal(str(value)), 2), 2)
     return format_number(value)
+
+
+def duration_text(value, unit: str = "minutes") -> str:
+    """A length of time as hours and minutes (``7:30``, ``1,250:05``), rounded to the minute."""
+    minutes = int((Decimal(str(value)) * 60 / PER_HOUR[unit]).to_integral_value())
+    sign, minutes = ("-" if minutes < 0 else ""), abs(minutes)
+    return f"{sign}{format_number(minutes // 60)}:{minutes % 60:02d}"
 
 
 def money_text(value) -> str:

@@ -35,13 +35,19 @@ def _raw(value):
     return value
 
 
+def _in_hours(definition, figures) -> list:
+    return [_raw(m.in_hours(v)) for m, v in zip(definition.measures, figures, strict=False)]
+
+
 def table(result: Result) -> tuple[list[str], list[list]]:
     """The header (groupings, then figures) and one line per row: the groupings' names and the
-    figures' raw values (a KPI: the period, then the period before)."""
+    figures' raw values — a length of time in hours, 7.5 — (a KPI: the period, then the period
+    before)."""
     d = result.definition
     header = [neutralize(g.label()) for g in d.groups] + [neutralize(m.label()) for m in d.measures]
     lines = [
-        [neutralize(c.label) for c in row.groups] + [_raw(v) for v in row.figures]
+        [neutralize(c.label) for c in row.groups]
+        + [_raw(m.in_hours(v)) for m, v in zip(d.measures, row.figures, strict=True)]
         for row in result.rows
     ]
     if result.previous is not None:
@@ -49,8 +55,8 @@ def table(result: Result) -> tuple[list[str], list[list]]:
 
         header = ["", *header]
         lines = [
-            [_("This period"), *(_raw(v) for v in result.totals)],
-            [_("Previous period"), *(_raw(v) for v in result.previous)],
+            [_("This period"), *_in_hours(d, result.totals)],
+            [_("Previous period"), *_in_hours(d, result.previous)],
         ]
     return header, lines
 

@@ -1,6 +1,8 @@
 """The demo's projects (issue 20): stages, a sub-project, teams, and weeks of hours in each
 state, so the employees' timesheets and the managers' approvals show real work."""
 
+import datetime
+
 import pytest
 
 from kesher.org.models import User
@@ -30,3 +32,26 @@ def test_the_demo_projects_have_teams_tickets_and_hours_in_every_state(loaded):
     billed = TimeEntry.objects.filter(project__in=[crm, *crm.children.all()], state="billed")
     assert billed.exists()
     assert not billed.filter(invoice_line__isnull=True).exists()
+
+
+def test_the_demo_shows_profitability_utilisation_and_a_running_timer(loaded):
+    """Decision 0116: the managers see each project's value against its cost, everyone's
+    hours against capacity, and Noa's clock runs on the implementation."""
+    from django.utils import timezone
+
+    from kesher.projects.models import RunningTimer
+    from kesher.projects.profitability import profitability
+
+    moshe = User.objects.get(username="moshe")
+    crm = Project.objects.get(code="P-101")
+    rows = {row.project_id: row for row in profitability(moshe)}
+    assert rows[crm.pk].cost > 0
+    assert rows[crm.pk].uncosted_minutes == 0
+    assert rows[crm.pk].invoiced > 0
+    today = timezone.localdate()
+    people = selectors.utilisation(moshe, today - datetime.timedelta(days=21), today)
+    assert people
+    assert all(p.capacity > 0 for p in people)
+    timer = RunningTimer.objects.get(user__username="noa")
+    assert timer.project == crm
+    assert timer.elapsed_minutes() >= 40

@@ -49,3 +49,15 @@ def shekels(value) -> str:
     from kesher.platform.ui.display import format_money
 
     return format_money(value)
+
+
+@register.simple_tag(takes_context=True)
+def my_timer(context):
+    """The user's running timer, for one who reports hours (None otherwise)."""
+    from kesher.platform.access import can
+    from kesher.projects.services import running_timer
+
+    user = context["request"].user
+    if not can(user, "time-entries", "add"):
+        return None
+    return running_timer(user)

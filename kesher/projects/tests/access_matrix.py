@@ -243,3 +243,122 @@ register_records(
     values=lambda world, marker, record: {"name": marker, "phases": "הדרכה"},
     marker_field="name",
 )
+
+register_records(
+    "cost-rates",
+    make=lambda world, side: record_create(
+        "cost-rates",
+        actor=world.users["admin"],
+        data={
+            "user": owner_of(world, side),
+            "valid_from": datetime.date(2026, 1, 1),
+            "hourly_cost": "120",
+            "notes": f"{SEARCH_WORD} cost {side}",
+        },
+    ),
+    values=lambda world, marker, record: {
+        "user": record.user_id if record else world.users["support_agent"].pk,
+        "valid_from": "2026-02-01",
+        "hourly_cost": "130.00",
+        "notes": marker,
+    },
+    marker_field="notes",
+)
+
+
+def _profitability(world, principal):
+    """The profitability of projects takes projects' and time entries' view."""
+    first = permitted("projects", "view")(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return permitted("time-entries", "view")(world, principal)
+
+
+register_route(
+    "pages",
+    "/projects/profitability/?date_from=2026-01-01&date_to=2026-12-31",
+    Verb("GET", _profitability),
+    what="project profitability",
+)
+register_route(
+    "api",
+    "/api/v1/projects/profitability/?date_from=2026-01-01&date_to=2026-12-31",
+    Verb("GET", _profitability),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="project profitability",
+)
+
+register_route(
+    "pages",
+    "/projects/utilisation/?date_from=2026-01-01&date_to=2026-01-31",
+    Verb("GET", permitted("time-entries", "view")),
+    what="utilisation",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/utilisation/?date_from=2026-01-01&date_to=2026-01-31",
+    Verb("GET", permitted("time-entries", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="utilisation",
+)
+
+
+def _declined(world, principal):
+    outcome = permitted("time-entries", "add")(world, principal)
+    return Outcome.DECLINED if outcome is Outcome.ALLOW else outcome
+
+
+def _reporter_refused(world, principal):
+    outcome = permitted("time-entries", "add")(world, principal)
+    return Outcome.REFUSED if outcome is Outcome.ALLOW else outcome
+
+
+def _reporter_not_found(world, principal):
+    outcome = permitted("time-entries", "add")(world, principal)
+    return Outcome.NOT_FOUND if outcome is Outcome.ALLOW else outcome
+
+
+# The running timer: the matrix's principals have none running, so stopping is declined (a page
+# back with a message) or refused (400), starting with no project likewise, discarding writes
+# nothing.
+register_route(
+    "pages",
+    "/projects/timer/start/",
+    Verb("POST", _declined),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="start the timer",
+)
+register_route(
+    "pages",
+    "/projects/timer/stop/",
+    Verb("POST", _declined),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="stop the timer",
+)
+register_route(
+    "pages",
+    "/projects/timer/discard/",
+    Verb("POST", permitted("time-entries", "add")),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    what="discard the timer",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/timer/",
+    Verb("GET", _reporter_not_found),
+    Verb("POST", _reporter_refused, data=lambda world, marker: {}),
+    Verb("DELETE", permitted("time-entries", "add")),
+    *(Verb(m, not_allowed()) for m in ("PUT", "PATCH")),
+    api=True,
+    what="the running timer",
+)
+register_route(
+    "api",
+    "/api/v1/time-entries/timer/stop/",
+    Verb("POST", _reporter_refused, data=lambda world, marker: {}),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="stop the timer",
+)

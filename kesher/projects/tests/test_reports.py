@@ -16,7 +16,7 @@ from kesher.platform.records.services import record_create
 from kesher.projects.models import TimeEntry
 from kesher.projects.services import entries_approve, week_submit
 from kesher.projects.tests.factories import make_project, report
-from kesher.reports import engine
+from kesher.reports import charts, engine
 from kesher.reports.models import Report
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,38 @@ def test_shared_with_the_managers_on_the_page_and_the_api(users, hours, client_f
             assert client_for(users[who]).get(f"/reports/{shipped.pk}/").status_code == 404
             status = api_for(users[who]).get(f"/api/v1/reports/{shipped.pk}/result/").status_code
             assert status == 404, (who, status)
+
+
+def test_hours_are_shown_as_hours_not_minutes(users, hours, client_for, api_for):
+    """A time entry's minutes are a length of time (``Entity.durations``): the report builder
+    shows their sum as h:mm, exports and charts it in hours, and the API says the unit."""
+    _a, _b = hours
+    pm = users["manager"]
+    shipped = _shipped(BUDGET)
+    assert "60 minutes an hour" not in shipped.description
+    page = client_for(pm).get(f"/reports/{shipped.pk}/").content.decode()
+    # Project A: 90 + 60 minutes.
+    assert "2:30" in page
+    assert ">150<" not in page
+    body = api_for(pm, "en").get(f"/api/v1/reports/{shipped.pk}/result/").json()
+    figure = body["columns"][-1]
+    assert figure["duration"] == "minutes"
+    assert figure["label"].endswith("(hours)")
+    assert "duration" not in body["columns"][-2]  # the budget in hours is a number
+    csv = client_for(pm).get(f"/reports/{shipped.pk}/export/csv/").content.decode("utf-8-sig")
+    assert "2.5" in csv
+    assert ",150" not in csv
+    # The chart of hours by person and month draws hours.
+    definition = engine.parse(_shipped(BY_PERSON).definition, users["admin"])
+    option = charts.option_for(engine.run(definition, users["admin"]))
+    # 90 minutes each, whichever month last week's days fell in.
+    values = [d["value"] for s in option["series"] for d in s["data"] if d["value"]]
+    assert sum(values) == 3.0
+
+
+def test_a_duration_reads_as_hours_and_minutes():
+    assert engine.duration_text(450) == "7:30"
+    assert engine.duration_text(Decimal("7.6")) == "0:08"
+    assert engine.duration_text(5400, "seconds") == "1:30"
+    assert engine.duration_text(-75) == "-1:15"
+    assert engine.duration_text(75005) == "1,250:05"
