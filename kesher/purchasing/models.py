@@ -325,6 +325,12 @@ class SupplierInvoiceLine(PurchaseLine):
         blank=True,
         help_text=_("On a credit note: the credited invoice's line."),
     )
+    serials = models.JSONField(
+        _("serial numbers"),
+        default=list,
+        blank=True,
+        help_text=_("On a credit note for goods sent back: the serial numbers that go back."),
+    )
     net_ils = _amount(_("before VAT (₪)"), None)
     vat_ils = _amount(_("VAT (₪)"), None)
     total_ils = _amount(_("total (₪)"), None)

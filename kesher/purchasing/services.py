@@ -605,6 +605,7 @@ def _return_goods(note: SupplierInvoice, lines, *, actor) -> None:
                 unit_cost=line.unit_price,
                 reference=note.supplier_number[:100],
                 reason=str(note)[:200],
+                serials=line.serials or (),
                 check_access=False,  # checked when the note was made; recording is the right
             )
         except ValidationError as error:
@@ -620,6 +621,81 @@ def _return_goods(note: SupplierInvoice, lines, *, actor) -> None:
 
 
 # --- supplier credit notes -----------------------------------------------------------------------
+
+
+def _returned_serials(open_lines, serials: dict, warehouse) -> dict[int, list[str]]:
+    """The serial numbers each credited line sends back, by the invoice's line position:
+    for a serial-tracked product sent back from ``warehouse``, one for each unit credited, each
+    of that product and in that warehouse now; none for any other line. Refused, naming the
+    line, otherwise (the recording's move checks them again under its lock)."""
+    from kesher.stock.models import Serial, StockProduct
+    from kesher.stock.services import clean_serials
+
+    by_position = {line.position: line for line in open_lines}
+    try:
+        wanted = {int(position): numbers for position, numbers in serials.items()}
+    except (TypeError, ValueError):
+        _refuse(_("Name the serial numbers by the invoice's line."), "serials")
+    stray = sorted(set(wanted) - set(by_position))
+    if stray:
+        _refuse(
+            _("Line %(n)s is not credited: it sends back no serial numbers.")
+            % {"n": ", ".join(str(n) for n in stray)},
+            "serials",
+        )
+    tracked = set(
+        StockProduct.objects.filter(
+            product__in=[line.product_id for line in open_lines if line.product_id],
+            product__kind=Product.Kind.GOODS,
+            serial_tracked=True,
+        ).values_list("product_id", flat=True)
+    )
+    picked: dict[int, list[str]] = {}
+    errors = []
+    for position, line in sorted(by_position.items()):
+        where = {"n": position}
+        if isinstance(wanted.get(position, ()), str):
+            wanted[position] = wanted[position].replace(",", "\n").splitlines()
+        try:
+            numbers = clean_serials(wanted.get(position, ()))
+        except ValidationError:
+            errors.append(_("Line %(n)s: a serial number is named twice.") % where)
+            continue
+        if line.product_id not in tracked or warehouse is None:
+            if numbers:
+                errors.append(
+                    _(
+                        "Line %(n)s: serial numbers go back only with goods of a serial-tracked "
+                        "product sent back from a warehouse."
+                    )
+                    % where
+                )
+            continue
+        if line.quantity != line.quantity.to_integral_value() or len(numbers) != line.quantity:
+            errors.append(
+                _("Line %(n)s: name one serial number for each unit sent back (%(count)s).")
+                % {**where, "count": f"{line.quantity.normalize():f}"}
+            )
+            continue
+        held = set(
+            Serial.objects.filter(
+                product_id=line.product_id,
+                number__in=numbers,
+                warehouse=warehouse,
+                status=Serial.Status.IN_STOCK,
+            ).values_list("number", flat=True)
+        )
+        missing = [n for n in numbers if n not in held]
+        if missing:
+            errors.append(
+                _("Line %(n)s: not in %(warehouse)s: %(numbers)s.")
+                % {**where, "warehouse": warehouse, "numbers": ", ".join(missing[:5])}
+            )
+            continue
+        picked[position] = numbers
+    if errors:
+        raise ValidationError({"serials": errors})
+    return picked
 
 
 # What a credit note takes of a line: its quantity and its amounts, so what is left of the line
@@ -661,6 +737,7 @@ def supplier_credit_note_for(
     positions: list[int] | None = None,
     quantities: dict[int, Decimal] | None = None,
     return_warehouse=None,
+    serials: dict | None = None,
     doc_date=None,
     notes: str = "",
 ) -> SupplierInvoice:
@@ -669,8 +746,10 @@ def supplier_credit_note_for(
     ``positions``; ``quantities`` ({position: quantity}) credits part of a line's quantity
     (goods partly returned), its amounts in proportion. ``return_warehouse``: the goods go
     back to the supplier from that warehouse — recorded, the note moves them out of it
-    ("return to a supplier"). Recorded (``supplier_invoice_record``), it reduces what we owe on
-    the invoice."""
+    ("return to a supplier"). ``serials`` ({position: [numbers]}): for a serial-tracked
+    product sent back, the units that go — one for each unit credited, each in that warehouse;
+    the move takes exactly those out. Recorded (``supplier_invoice_record``), it reduces what we
+    owe on the invoice."""
     # Lock the invoice: two credit notes made at once must not both credit the same line.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
@@ -687,6 +766,7 @@ def supplier_credit_note_for(
             _refuse(_("That warehouse is closed."), "return_warehouse")
         if not may_move(actor, return_warehouse):
             _refuse(_("You may not move stock in that warehouse."), "return_warehouse")
+    picked = _returned_serials(open_lines, serials or {}, return_warehouse)
     data = _check_invoice(
         {
             "supplier": invoice.supplier,
@@ -716,6 +796,7 @@ def supplier_credit_note_for(
             invoice=note,
             position=position,
             source_line=line.position,
+            serials=picked.get(line.position, []),
             **{name: getattr(line, name) for name in COPIED_LINE},
         )
         for position, line in enumerate(open_lines, start=1)

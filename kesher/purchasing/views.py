@@ -194,6 +194,13 @@ def invoice_credit_note(request, pk):
                 quantities[position] = Decimal(entered)
             except InvalidOperation:
                 quantities[position] = None  # refused by the service, with the line named
+    # The serial numbers going back, typed per line (serials_<position>), one a line or
+    # separated by commas.
+    serials = {
+        position: request.POST.get(f"serials_{position}", "")
+        for position in positions
+        if request.POST.get(f"serials_{position}", "").strip()
+    }
     try:
         note = services.supplier_credit_note_for(
             invoice,
@@ -202,6 +209,7 @@ def invoice_credit_note(request, pk):
             positions=positions,
             quantities=quantities,
             return_warehouse=_return_warehouse(request),
+            serials=serials,
             doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
         )
     except ValidationError as error:
