@@ -104,7 +104,9 @@ def test_the_api_sends_back_serials_by_line(users, goods, tracked, api_for):
     body["supplier_number"] = "CN-S3"
     again = api.post(url, body, format="json")
     assert again.status_code == 400
-    assert "שורה 1" in again.content.decode() and "SN-5" in again.content.decode()
+    refusal = again.content.decode()
+    assert "שורה 1" in refusal
+    assert "SN-5" in refusal
     assert not SupplierInvoice.objects.filter(supplier_number="CN-S3").exists()
 
 
