@@ -95,6 +95,15 @@ class PurchaseOrderFullSerializer(PurchaseDocumentSerializer):
     lines = PurchaseOrderLineSerializer(many=True)
 
 
+class PurchaseReceivedSerializer(PurchaseOrderFullSerializer):
+    goods_receipt = serializers.IntegerField(
+        source="goods_receipt.pk",
+        help_text="The goods receipt this receiving made (``/api/v1/goods-receipts/{id}/``; "
+        "its lines at ``/api/v1/goods-receipt-lines/?receipt={id}``).",
+    )
+    goods_receipt_number = serializers.CharField(source="goods_receipt.number")
+
+
 class SupplierInvoiceLineFullSerializer(PurchaseLineSerializer):
     source_line = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="On a credit note: the credited invoice's line."
@@ -317,10 +326,15 @@ class ReceiveView(APIView):
         operation_id="purchase_orders_receive",
         summary="Receive an ordered purchase order into a warehouse, whole or in part",
         request=PurchaseReceiveSerializer,
-        responses={200: PurchaseOrderFullSerializer},
+        responses={200: PurchaseReceivedSerializer},
         examples=[
             OpenApiExample(
                 "Two of ten mice now", {"warehouse": 1, "quantities": {"1": "2"}}, request_only=True
+            ),
+            OpenApiExample(
+                "Two routers with their serial numbers",
+                {"warehouse": 1, "quantities": {"2": "2"}, "serials": {"2": ["RT-881", "RT-882"]}},
+                request_only=True,
             ),
             OpenApiExample(
                 "Refused (400)",
@@ -348,7 +362,9 @@ class ReceiveView(APIView):
             quantities=body.validated_data["quantities"],
             serials=serials,
         )
-        return _reply(received)
+        shown = PurchaseOrder._base_manager.prefetch_related("lines").get(pk=received.pk)
+        shown.goods_receipt = received.goods_receipt
+        return Response(PurchaseReceivedSerializer(shown).data)
 
 
 class InvoiceFromOrderView(APIView):

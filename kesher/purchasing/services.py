@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +25,11 @@ from django.utils.translation import gettext_lazy
 
 from kesher.catalogue.crediting import credited_lines
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
+from kesher.numbering.models import DocumentSequence
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry, Choice
 from kesher.platform.records.audit import register_fact
+from kesher.platform.records.search import index_record
 from kesher.platform.records.services import (
     record_create,
     record_delete,
@@ -35,6 +37,8 @@ from kesher.platform.records.services import (
     write_audit,
 )
 from kesher.purchasing.models import (
+    GoodsReceipt,
+    GoodsReceiptLine,
     PaymentMeans,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -70,6 +74,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 # A receipt of goods on the order's history: what each line received.
 RECEIVED = register_fact("goods_received", gettext_lazy("goods received"))
+RECEIPT_DOCUMENT = register_fact("goods_receipt", gettext_lazy("goods receipt"))
 # A recorded credit note on the history of the invoice it credits.
 CREDIT_NOTE = register_fact("supplier_credit_note", gettext_lazy("supplier credit note"))
 # What a payment pays, invoice by invoice, on the payment's history.
@@ -386,12 +391,35 @@ def purchase_order_receive(
     now, errors = _receipt_quantities(lines, quantities)
     if errors:
         raise ValidationError({"lines": errors})
-    for line, quantity in now.items():
+    allocated = _receipt_number(locked.company_id)
+    receipt = GoodsReceipt.objects.create(
+        number=allocated.display,
+        number_value=allocated.number,
+        purchase_order=locked,
+        supplier_id=locked.supplier_id,
+        company_id=locked.company_id,
+        warehouse=warehouse,
+        received_by=actor if getattr(actor, "pk", None) else None,
+        notes=str(locked)[:200],
+    )
+    index_record(receipt, new=True)  # found by its number and its order's
+    received_lines = []
+    for position, (line, quantity) in enumerate(now.items(), start=1):
         line.received += quantity
+        received_lines.append(
+            GoodsReceiptLine(
+                receipt=receipt,
+                position=position,
+                order_line=line.position,
+                product=line.product,
+                name=line.name,
+                quantity=quantity,
+            )
+        )
         if line.product is None or line.product.kind != Product.Kind.GOODS:
             continue  # services and plain expenses are not kept in stock
         try:
-            move_create(
+            move = move_create(
                 actor=actor,
                 kind=MoveKind.RECEIPT,
                 product=line.product,
@@ -399,7 +427,7 @@ def purchase_order_receive(
                 to_warehouse=warehouse,
                 unit_cost=line.unit_price,
                 reference=locked.number,
-                reason=str(locked)[:200],
+                reason=f"{receipt.number} · {locked}"[:200],
                 serials=serials.get(line.position, ()),
             )
         except ValidationError as error:
@@ -412,6 +440,9 @@ def purchase_order_receive(
                     ]
                 }
             ) from error
+        if serials.get(line.position):
+            received_lines[-1].serials = sorted(move.serials.values_list("number", flat=True))
+    GoodsReceiptLine.objects.bulk_create(received_lines)
     PurchaseOrderLine.objects.bulk_update(list(now), ["received"])
     before = locked.status
     whole = all(line.received >= line.quantity for line in lines)
@@ -424,12 +455,32 @@ def purchase_order_receive(
         RECEIVED: [
             None,
             [f"#{line.position}: {quantity.normalize():f}" for line, quantity in now.items()],
-        ]
+        ],
+        RECEIPT_DOCUMENT: [None, receipt.number],
     }
     if before != locked.status:
         changes["status"] = [before, locked.status]
     _audit(locked, actor, changes)
+    locked.goods_receipt = receipt  # what this receiving made, for the page and the API
     return locked
+
+
+GOODS_RECEIPT = "goods_receipt"
+
+
+def _receipt_number(company_id):
+    """The goods receipt's gap-free number, taken in the receiving's transaction; a company's
+    first receipt starts its ``GR-`` series (the prefix and width are data an administrator
+    changes in the numbering settings)."""
+    if not DocumentSequence.objects.filter(company_id=company_id, doc_type=GOODS_RECEIPT).exists():
+        try:
+            with transaction.atomic():
+                DocumentSequence.objects.create(
+                    company_id=company_id, doc_type=GOODS_RECEIPT, prefix="GR-"
+                )
+        except IntegrityError:
+            pass  # made by a receiving at the same moment: its row serves
+    return allocate_number(company=company_id, doc_type=GOODS_RECEIPT)
 
 
 # --- supplier invoices ---------------------------------------------------------------------------
