@@ -95,6 +95,30 @@ class PurchaseOrderFullSerializer(PurchaseDocumentSerializer):
     lines = PurchaseOrderLineSerializer(many=True)
 
 
+class PurchaseReceivedSerializer(PurchaseOrderFullSerializer):
+    goods_receipt = serializers.IntegerField(
+        source="goods_receipt.pk",
+        help_text="The goods receipt this receiving made (``/api/v1/goods-receipts/{id}/``; "
+        "its lines at ``/api/v1/goods-receipt-lines/?receipt={id}``).",
+    )
+    goods_receipt_number = serializers.CharField(source="goods_receipt.number")
+
+
+class SupplierInvoiceLineFullSerializer(PurchaseLineSerializer):
+    source_line = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="On a credit note: the credited invoice's line."
+    )
+    serials = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="On a credit note for goods sent back: the serial numbers that go back.",
+    )
+
+
+class SupplierInvoiceFullSerializer(PurchaseDocumentSerializer):
+    lines = SupplierInvoiceLineFullSerializer(many=True)
+
+
 class PurchaseReceiveSerializer(serializers.Serializer):
     warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, allow_null=True, default=None
@@ -124,6 +148,14 @@ class SupplierCreditLineSerializer(serializers.Serializer):
         max_digits=12,
         decimal_places=3,
         help_text="How much of what is left of the line's quantity is credited.",
+    )
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=80),
+        required=False,
+        default=list,
+        max_length=10000,
+        help_text="Goods of a serial-tracked product sent back: the serial numbers that go, "
+        "one for each unit credited, each in ``return_warehouse``.",
     )
 
 
@@ -221,11 +253,11 @@ def _reply(record, status: int = 200) -> Response:
     record = type(record)._base_manager.prefetch_related("lines").get(pk=record.pk)
     if isinstance(record, PurchaseOrder):
         return Response(PurchaseOrderFullSerializer(record).data, status=status)
-    return Response(PurchaseDocumentSerializer(record).data, status=status)
+    return Response(SupplierInvoiceFullSerializer(record).data, status=status)
 
 
 def _lines_view(model, tag: str):
-    shown = PurchaseOrderFullSerializer if model is PurchaseOrder else PurchaseDocumentSerializer
+    shown = PurchaseOrderFullSerializer if model is PurchaseOrder else SupplierInvoiceFullSerializer
 
     class LinesView(APIView):
         permission_classes = [IsAuthenticated]
@@ -294,10 +326,15 @@ class ReceiveView(APIView):
         operation_id="purchase_orders_receive",
         summary="Receive an ordered purchase order into a warehouse, whole or in part",
         request=PurchaseReceiveSerializer,
-        responses={200: PurchaseOrderFullSerializer},
+        responses={200: PurchaseReceivedSerializer},
         examples=[
             OpenApiExample(
                 "Two of ten mice now", {"warehouse": 1, "quantities": {"1": "2"}}, request_only=True
+            ),
+            OpenApiExample(
+                "Two routers with their serial numbers",
+                {"warehouse": 1, "quantities": {"2": "2"}, "serials": {"2": ["RT-881", "RT-882"]}},
+                request_only=True,
             ),
             OpenApiExample(
                 "Refused (400)",
@@ -325,7 +362,9 @@ class ReceiveView(APIView):
             quantities=body.validated_data["quantities"],
             serials=serials,
         )
-        return _reply(received)
+        shown = PurchaseOrder._base_manager.prefetch_related("lines").get(pk=received.pk)
+        shown.goods_receipt = received.goods_receipt
+        return Response(PurchaseReceivedSerializer(shown).data)
 
 
 class InvoiceFromOrderView(APIView):
@@ -338,7 +377,7 @@ class InvoiceFromOrderView(APIView):
         operation_id="purchase_orders_supplier_invoice",
         summary="Record the supplier's invoice of a purchase order",
         request=SupplierInvoiceFromOrderSerializer,
-        responses={201: PurchaseDocumentSerializer},
+        responses={201: SupplierInvoiceFullSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
@@ -366,7 +405,7 @@ class RecordView(APIView):
         operation_id="supplier_invoices_record",
         summary="Record a draft supplier invoice in the books",
         request=None,
-        responses={200: PurchaseDocumentSerializer},
+        responses={200: SupplierInvoiceFullSerializer},
         examples=[REFUSED],
     )
     def post(self, request, pk):
@@ -385,11 +424,20 @@ class CreditNoteView(APIView):
         operation_id="supplier_invoices_credit_note",
         summary="Record the supplier's credit note against his invoice (a draft)",
         request=SupplierCreditNoteSerializer,
-        responses={201: PurchaseDocumentSerializer},
+        responses={201: SupplierInvoiceFullSerializer},
         examples=[
             OpenApiExample(
                 "Two lines credited",
                 {"supplier_number": "CN-118", "positions": [1, 3]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Two serial-tracked units sent back",
+                {
+                    "supplier_number": "CN-119",
+                    "return_warehouse": 3,
+                    "lines": [{"position": 1, "quantity": "2", "serials": ["SN-1001", "SN-1002"]}],
+                },
                 request_only=True,
             ),
             OpenApiExample(
@@ -418,6 +466,9 @@ class CreditNoteView(APIView):
         parts = data.pop("lines")
         if parts is not None:
             data["quantities"] = {part["position"]: part["quantity"] for part in parts}
+            data["serials"] = {
+                part["position"]: part["serials"] for part in parts if part["serials"]
+            }
         note = services.supplier_credit_note_for(invoice, actor=request.user, **data)
         return _reply(note, status=201)
 

@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.platform.registry import Entity, ListedOn, Section, register
 from kesher.purchasing import services
-from kesher.purchasing.models import PurchaseOrder, SupplierInvoice, SupplierPayment
+from kesher.purchasing.models import (
+    GoodsReceipt,
+    GoodsReceiptLine,
+    PurchaseOrder,
+    SupplierInvoice,
+    SupplierPayment,
+)
 
 TOTALS = ("net", "vat", "total")
 SHEKELS = ("exchange_rate", "net_ils", "vat_ils", "total_ils")
@@ -269,5 +275,96 @@ supplier_payments = register(
             "amount": "1500.00",
             "reference": "העברה 88213",
         },
+    )
+)
+
+# A goods receipt and its lines are parts of their purchase order (decision 0103): read by
+# whoever sees the order, made only by receiving it (``purchase_order_receive``), never
+# written through the generic routes (decision 0118).
+goods_receipts = register(
+    Entity(
+        key="goods-receipts",
+        model=GoodsReceipt,
+        large=True,
+        label=_("goods receipt"),
+        label_plural=_("Goods receipts"),
+        icon="📥",
+        nav_order=371,
+        in_navigation=False,
+        list_columns=("number", "purchase_order", "supplier", "warehouse", "received_at"),
+        sections=(
+            Section(
+                _("Goods receipt"),
+                (
+                    "number",
+                    "purchase_order",
+                    "supplier",
+                    "company",
+                    "warehouse",
+                    "received_at",
+                    "received_by",
+                ),
+            ),
+        ),
+        headline_fields=("purchase_order", "supplier", "warehouse", "received_at"),
+        listed_on=(
+            ListedOn(
+                "purchase-orders",
+                "purchase_order",
+                _("Goods receipts"),
+                ("number", "warehouse", "received_at", "received_by"),
+            ),
+        ),
+        # Found by its number or by its order's (``notes`` names the order as received).
+        search_words=("number", "notes"),
+        filter_fields=("purchase_order", "supplier", "warehouse", "company"),
+        ordering_fields=("received_at", "number_value", "id"),
+        default_ordering=("-received_at", "-id"),
+        select_related=("purchase_order", "supplier", "warehouse"),
+        title_related=(),
+        owner_field=None,
+        scope_via=("purchase_order",),
+        part_of="purchase-orders",
+        importable=False,
+        custom_fields=False,
+    )
+)
+
+goods_receipt_lines = register(
+    Entity(
+        key="goods-receipt-lines",
+        model=GoodsReceiptLine,
+        large=True,
+        label=_("goods receipt line"),
+        label_plural=_("Goods receipt lines"),
+        icon="≡",
+        nav_order=372,
+        in_navigation=False,
+        list_columns=("receipt", "position", "order_line", "product", "name", "quantity"),
+        sections=(
+            Section(
+                _("Goods receipt lines"),
+                ("receipt", "position", "order_line", "product", "name", "quantity", "serials"),
+            ),
+        ),
+        headline_fields=("receipt", "product", "quantity"),
+        listed_on=(
+            ListedOn(
+                "goods-receipts",
+                "receipt",
+                _("Lines"),
+                ("position", "order_line", "name", "quantity", "serials"),
+            ),
+        ),
+        filter_fields=("receipt", "product"),
+        ordering_fields=("position", "quantity", "id"),
+        default_ordering=("receipt", "position"),
+        select_related=("receipt", "product"),
+        title_related=(),
+        owner_field=None,
+        scope_via=("receipt",),
+        part_of="purchase-orders",
+        importable=False,
+        custom_fields=False,
     )
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -23,9 +24,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kesher.catalogue.models import CURRENCY, HOME_CURRENCY, MONEY
 from kesher.platform.fields import choice_fk, money, owner_fk
-from kesher.platform.models import KesherModel
+from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
+    "GoodsReceipt",
+    "GoodsReceiptLine",
     "PaymentMeans",
     "PurchaseOrder",
     "PurchaseOrderLine",
@@ -195,6 +198,115 @@ class PurchaseOrderLine(PurchaseLine):
         return max(self.quantity - self.received, ZERO)
 
 
+class GoodsReceipt(models.Model):
+    """A goods-receipt document (תעודת קבלת סחורה): what one receiving of a purchase order took
+    in — each line's quantity and serial numbers — into which warehouse, when and by whom.
+    Numbered gap-free per company (``kesher.numbering``, type ``goods_receipt``, ``GR-``) in
+    the receiving's transaction; made only by ``purchase_order_receive`` and never changed (a
+    part of its purchase order, read with it; decision 0118)."""
+
+    number = models.CharField(_("number"), max_length=40, editable=False)
+    number_value = models.PositiveBigIntegerField(_("consecutive number"), editable=False)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder,
+        verbose_name=_("purchase order"),
+        on_delete=models.PROTECT,
+        related_name="goods_receipts",
+        editable=False,
+    )
+    supplier = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        related_name="goods_receipts",
+        editable=False,
+    )
+    company = models.ForeignKey(
+        "org.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="goods_receipts",
+        editable=False,
+    )
+    warehouse = models.ForeignKey(
+        "stock.Warehouse",
+        verbose_name=_("received into"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
+    notes = models.CharField(_("notes"), max_length=200, blank=True, editable=False)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("goods receipt")
+        verbose_name_plural = _("goods receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number_value"], name="gr_number_once")
+        ]
+
+    def __str__(self):
+        return f"{_('Goods receipt')} {self.number}"
+
+
+class GoodsReceiptLine(models.Model):
+    """One purchase-order line's part of a goods receipt: the quantity taken in and, for a
+    serial-tracked product, the serial numbers of the units."""
+
+    receipt = models.ForeignKey(
+        GoodsReceipt,
+        verbose_name=_("goods receipt"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+        editable=False,
+    )
+    position = models.PositiveIntegerField(_("line"), editable=False)
+    order_line = models.PositiveIntegerField(
+        _("order line"), editable=False, help_text=_("The purchase order's line received.")
+    )
+    product = models.ForeignKey(
+        "catalogue.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    name = models.CharField(_("description"), max_length=300, editable=False)
+    quantity = models.DecimalField(
+        _("quantity received"), max_digits=12, decimal_places=3, editable=False
+    )
+    serials = models.JSONField(_("serial numbers"), default=list, blank=True, editable=False)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["receipt", "position"]
+        verbose_name = _("goods receipt line")
+        verbose_name_plural = _("goods receipt lines")
+        constraints = [
+            models.UniqueConstraint(fields=["receipt", "position"], name="gr_line_position")
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.name}"
+
+
 class SupplierInvoice(KesherModel):
     """A supplier's invoice, recorded as an expense (REQ SA-10, RE-1): under the supplier's
     own number, with VAT per line and its shekel amounts at the rate of its date. Recorded, it
@@ -324,6 +436,12 @@ class SupplierInvoiceLine(PurchaseLine):
         null=True,
         blank=True,
         help_text=_("On a credit note: the credited invoice's line."),
+    )
+    serials = models.JSONField(
+        _("serial numbers"),
+        default=list,
+        blank=True,
+        help_text=_("On a credit note for goods sent back: the serial numbers that go back."),
     )
     net_ils = _amount(_("before VAT (₪)"), None)
     vat_ils = _amount(_("VAT (₪)"), None)

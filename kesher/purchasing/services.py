@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +25,11 @@ from django.utils.translation import gettext_lazy
 
 from kesher.catalogue.crediting import credited_lines
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
+from kesher.numbering.models import DocumentSequence
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry, Choice
 from kesher.platform.records.audit import register_fact
+from kesher.platform.records.search import index_record
 from kesher.platform.records.services import (
     record_create,
     record_delete,
@@ -35,6 +37,8 @@ from kesher.platform.records.services import (
     write_audit,
 )
 from kesher.purchasing.models import (
+    GoodsReceipt,
+    GoodsReceiptLine,
     PaymentMeans,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -70,6 +74,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 # A receipt of goods on the order's history: what each line received.
 RECEIVED = register_fact("goods_received", gettext_lazy("goods received"))
+RECEIPT_DOCUMENT = register_fact("goods_receipt", gettext_lazy("goods receipt"))
 # A recorded credit note on the history of the invoice it credits.
 CREDIT_NOTE = register_fact("supplier_credit_note", gettext_lazy("supplier credit note"))
 # What a payment pays, invoice by invoice, on the payment's history.
@@ -386,12 +391,35 @@ def purchase_order_receive(
     now, errors = _receipt_quantities(lines, quantities)
     if errors:
         raise ValidationError({"lines": errors})
-    for line, quantity in now.items():
+    allocated = _receipt_number(locked.company_id)
+    receipt = GoodsReceipt.objects.create(
+        number=allocated.display,
+        number_value=allocated.number,
+        purchase_order=locked,
+        supplier_id=locked.supplier_id,
+        company_id=locked.company_id,
+        warehouse=warehouse,
+        received_by=actor if getattr(actor, "pk", None) else None,
+        notes=str(locked)[:200],
+    )
+    index_record(receipt, new=True)  # found by its number and its order's
+    received_lines = []
+    for position, (line, quantity) in enumerate(now.items(), start=1):
         line.received += quantity
+        received_lines.append(
+            GoodsReceiptLine(
+                receipt=receipt,
+                position=position,
+                order_line=line.position,
+                product=line.product,
+                name=line.name,
+                quantity=quantity,
+            )
+        )
         if line.product is None or line.product.kind != Product.Kind.GOODS:
             continue  # services and plain expenses are not kept in stock
         try:
-            move_create(
+            move = move_create(
                 actor=actor,
                 kind=MoveKind.RECEIPT,
                 product=line.product,
@@ -399,7 +427,7 @@ def purchase_order_receive(
                 to_warehouse=warehouse,
                 unit_cost=line.unit_price,
                 reference=locked.number,
-                reason=str(locked)[:200],
+                reason=f"{receipt.number} · {locked}"[:200],
                 serials=serials.get(line.position, ()),
             )
         except ValidationError as error:
@@ -412,6 +440,9 @@ def purchase_order_receive(
                     ]
                 }
             ) from error
+        if serials.get(line.position):
+            received_lines[-1].serials = sorted(move.serials.values_list("number", flat=True))
+    GoodsReceiptLine.objects.bulk_create(received_lines)
     PurchaseOrderLine.objects.bulk_update(list(now), ["received"])
     before = locked.status
     whole = all(line.received >= line.quantity for line in lines)
@@ -424,12 +455,32 @@ def purchase_order_receive(
         RECEIVED: [
             None,
             [f"#{line.position}: {quantity.normalize():f}" for line, quantity in now.items()],
-        ]
+        ],
+        RECEIPT_DOCUMENT: [None, receipt.number],
     }
     if before != locked.status:
         changes["status"] = [before, locked.status]
     _audit(locked, actor, changes)
+    locked.goods_receipt = receipt  # what this receiving made, for the page and the API
     return locked
+
+
+GOODS_RECEIPT = "goods_receipt"
+
+
+def _receipt_number(company_id):
+    """The goods receipt's gap-free number, taken in the receiving's transaction; a company's
+    first receipt starts its ``GR-`` series (the prefix and width are data an administrator
+    changes in the numbering settings)."""
+    if not DocumentSequence.objects.filter(company_id=company_id, doc_type=GOODS_RECEIPT).exists():
+        try:
+            with transaction.atomic():
+                DocumentSequence.objects.create(
+                    company_id=company_id, doc_type=GOODS_RECEIPT, prefix="GR-"
+                )
+        except IntegrityError:
+            pass  # made by a receiving at the same moment: its row serves
+    return allocate_number(company=company_id, doc_type=GOODS_RECEIPT)
 
 
 # --- supplier invoices ---------------------------------------------------------------------------
@@ -605,6 +656,7 @@ def _return_goods(note: SupplierInvoice, lines, *, actor) -> None:
                 unit_cost=line.unit_price,
                 reference=note.supplier_number[:100],
                 reason=str(note)[:200],
+                serials=line.serials or (),
                 check_access=False,  # checked when the note was made; recording is the right
             )
         except ValidationError as error:
@@ -620,6 +672,81 @@ def _return_goods(note: SupplierInvoice, lines, *, actor) -> None:
 
 
 # --- supplier credit notes -----------------------------------------------------------------------
+
+
+def _returned_serials(open_lines, serials: dict, warehouse) -> dict[int, list[str]]:
+    """The serial numbers each credited line sends back, by the invoice's line position:
+    for a serial-tracked product sent back from ``warehouse``, one for each unit credited, each
+    of that product and in that warehouse now; none for any other line. Refused, naming the
+    line, otherwise (the recording's move checks them again under its lock)."""
+    from kesher.stock.models import Serial, StockProduct
+    from kesher.stock.services import clean_serials
+
+    by_position = {line.position: line for line in open_lines}
+    try:
+        wanted = {int(position): numbers for position, numbers in serials.items()}
+    except (TypeError, ValueError):
+        _refuse(_("Name the serial numbers by the invoice's line."), "serials")
+    stray = sorted(set(wanted) - set(by_position))
+    if stray:
+        _refuse(
+            _("Line %(n)s is not credited: it sends back no serial numbers.")
+            % {"n": ", ".join(str(n) for n in stray)},
+            "serials",
+        )
+    tracked = set(
+        StockProduct.objects.filter(
+            product__in=[line.product_id for line in open_lines if line.product_id],
+            product__kind=Product.Kind.GOODS,
+            serial_tracked=True,
+        ).values_list("product_id", flat=True)
+    )
+    picked: dict[int, list[str]] = {}
+    errors = []
+    for position, line in sorted(by_position.items()):
+        where = {"n": position}
+        if isinstance(wanted.get(position, ()), str):
+            wanted[position] = wanted[position].replace(",", "\n").splitlines()
+        try:
+            numbers = clean_serials(wanted.get(position, ()))
+        except ValidationError:
+            errors.append(_("Line %(n)s: a serial number is named twice.") % where)
+            continue
+        if line.product_id not in tracked or warehouse is None:
+            if numbers:
+                errors.append(
+                    _(
+                        "Line %(n)s: serial numbers go back only with goods of a serial-tracked "
+                        "product sent back from a warehouse."
+                    )
+                    % where
+                )
+            continue
+        if line.quantity != line.quantity.to_integral_value() or len(numbers) != line.quantity:
+            errors.append(
+                _("Line %(n)s: name one serial number for each unit sent back (%(count)s).")
+                % {**where, "count": f"{line.quantity.normalize():f}"}
+            )
+            continue
+        held = set(
+            Serial.objects.filter(
+                product_id=line.product_id,
+                number__in=numbers,
+                warehouse=warehouse,
+                status=Serial.Status.IN_STOCK,
+            ).values_list("number", flat=True)
+        )
+        missing = [n for n in numbers if n not in held]
+        if missing:
+            errors.append(
+                _("Line %(n)s: not in %(warehouse)s: %(numbers)s.")
+                % {**where, "warehouse": warehouse, "numbers": ", ".join(missing[:5])}
+            )
+            continue
+        picked[position] = numbers
+    if errors:
+        raise ValidationError({"serials": errors})
+    return picked
 
 
 # What a credit note takes of a line: its quantity and its amounts, so what is left of the line
@@ -661,6 +788,7 @@ def supplier_credit_note_for(
     positions: list[int] | None = None,
     quantities: dict[int, Decimal] | None = None,
     return_warehouse=None,
+    serials: dict | None = None,
     doc_date=None,
     notes: str = "",
 ) -> SupplierInvoice:
@@ -669,8 +797,10 @@ def supplier_credit_note_for(
     ``positions``; ``quantities`` ({position: quantity}) credits part of a line's quantity
     (goods partly returned), its amounts in proportion. ``return_warehouse``: the goods go
     back to the supplier from that warehouse — recorded, the note moves them out of it
-    ("return to a supplier"). Recorded (``supplier_invoice_record``), it reduces what we owe on
-    the invoice."""
+    ("return to a supplier"). ``serials`` ({position: [numbers]}): for a serial-tracked
+    product sent back, the units that go — one for each unit credited, each in that warehouse;
+    the move takes exactly those out. Recorded (``supplier_invoice_record``), it reduces what we
+    owe on the invoice."""
     # Lock the invoice: two credit notes made at once must not both credit the same line.
     invoice = SupplierInvoice._base_manager.select_for_update().get(pk=invoice.pk)
     if invoice.is_credit_note or invoice.status != SupplierInvoice.Status.RECORDED:
@@ -687,6 +817,7 @@ def supplier_credit_note_for(
             _refuse(_("That warehouse is closed."), "return_warehouse")
         if not may_move(actor, return_warehouse):
             _refuse(_("You may not move stock in that warehouse."), "return_warehouse")
+    picked = _returned_serials(open_lines, serials or {}, return_warehouse)
     data = _check_invoice(
         {
             "supplier": invoice.supplier,
@@ -716,6 +847,7 @@ def supplier_credit_note_for(
             invoice=note,
             position=position,
             source_line=line.position,
+            serials=picked.get(line.position, []),
             **{name: getattr(line, name) for name in COPIED_LINE},
         )
         for position, line in enumerate(open_lines, start=1)

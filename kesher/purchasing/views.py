@@ -122,14 +122,31 @@ def order_action(request, pk, action):
                 for name, value in request.POST.items()
                 if name.startswith("quantity_")
             }
+            # The serial numbers typed per serial-tracked line (serials_<position>), one a
+            # line or separated by commas.
+            serials = {
+                int(name.removeprefix("serials_")): value.replace(",", "\n").splitlines()
+                for name, value in request.POST.items()
+                if name.startswith("serials_")
+                and name.removeprefix("serials_").isdigit()
+                and value.strip()
+            }
             received = services.purchase_order_receive(
-                order, actor=request.user, warehouse=warehouse, quantities=typed or None
+                order,
+                actor=request.user,
+                warehouse=warehouse,
+                quantities=typed or None,
+                serials=serials,
             )
             message = (
                 _("The goods were received into the warehouse.")
                 if received.status == received.Status.RECEIVED
                 else _("The goods were received; the rest is still outstanding.")
             )
+            message = _("%(message)s Goods receipt %(number)s was made.") % {
+                "message": message,
+                "number": received.goods_receipt.number,
+            }
         elif action == "supplier-invoice":
             entity_for("supplier-invoices", request.user, "add")
             invoice = services.supplier_invoice_from_order(
@@ -194,6 +211,13 @@ def invoice_credit_note(request, pk):
                 quantities[position] = Decimal(entered)
             except InvalidOperation:
                 quantities[position] = None  # refused by the service, with the line named
+    # The serial numbers going back, typed per line (serials_<position>), one a line or
+    # separated by commas.
+    serials = {
+        position: request.POST.get(f"serials_{position}", "")
+        for position in positions
+        if request.POST.get(f"serials_{position}", "").strip()
+    }
     try:
         note = services.supplier_credit_note_for(
             invoice,
@@ -202,6 +226,7 @@ def invoice_credit_note(request, pk):
             positions=positions,
             quantities=quantities,
             return_warehouse=_return_warehouse(request),
+            serials=serials,
             doc_date=parse_date(request.POST.get("doc_date", "") or "") or None,
         )
     except ValidationError as error:

@@ -35,6 +35,7 @@ from kesher.stock.models import (
 from kesher.stock.triggers import BELOW_MINIMUM
 
 __all__ = [
+    "clean_serials",
     "document_choice_set",
     "document_issued",
     "minimum_set",
@@ -123,7 +124,9 @@ def minimum_set(*, actor, warehouse: Warehouse, product: Product, minimum) -> St
     return level
 
 
-def _clean_serials(serials: Iterable[str]) -> list[str]:
+def clean_serials(serials: Iterable[str]) -> list[str]:
+    """Serial numbers as kept: trimmed, at most 80 characters, blanks dropped; one named
+    twice is refused."""
     numbers = [str(s).replace("\x00", "").strip()[:80] for s in serials]
     numbers = [n for n in numbers if n]
     if len(set(numbers)) != len(numbers):
@@ -309,7 +312,7 @@ def move_create(
         not unit_cost.is_finite() or unit_cost < ZERO or unit_cost >= Decimal("1e12")
     ):
         _refuse("unit_cost", _("Enter a unit cost of zero or more."))
-    numbers = _clean_serials(serials)
+    numbers = clean_serials(serials)
     tracked = serial_tracked(product)
     if tracked:
         if quantity != quantity.to_integral_value() or len(numbers) != quantity:
@@ -395,7 +398,7 @@ def document_choice_set(document, *, actor, warehouse: Warehouse, serials: dict)
         _refuse("warehouse", _("Choose a warehouse."))
     cleaned = {}
     for position, numbers in (serials or {}).items():
-        numbers = _clean_serials(numbers if isinstance(numbers, list) else [])
+        numbers = clean_serials(numbers if isinstance(numbers, list) else [])
         if numbers:
             cleaned[str(position)] = numbers
     WarehouseChoice.objects.update_or_create(

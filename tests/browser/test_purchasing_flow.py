@@ -147,6 +147,9 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     page.locator("#purchase-order-receive").click()
     expect(page.locator("#purchase-lines .line-outstanding")).to_have_text(["3", "1"])
     expect(page.locator("#purchase-lines .line-received")).to_have_text(["1", "0"])
+    # The receiving made a numbered goods receipt, listed on the order (decision 0118).
+    expect(page.locator("main")).to_contain_text("נוצרה תעודת קבלת סחורה GR-00001")
+    expect(page.locator("main")).to_contain_text("תעודות קבלת סחורה")
     order.refresh_from_db()
     assert order.status == "partial"
     assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 1
@@ -164,6 +167,12 @@ def test_a_purchase_order_received_invoiced_and_paid_in_part(
     order.refresh_from_db()
     assert order.status == "received"
     assert StockLevel.objects.get(warehouse=warehouse, product=printer).quantity == 4
+    receipts = list(order.goods_receipts.order_by("number_value"))
+    assert [r.number for r in receipts] == ["GR-00001", "GR-00002"]
+    page.locator(f"a[href='/r/goods-receipts/{receipts[1].pk}/']").click()
+    expect(page.locator("main")).to_contain_text("מדפסת לייזר")
+    screenshot(page, "goods-receipt-he")
+    page.go_back()
     moves = StockMove.objects.filter(product=printer).order_by("pk")
     assert [(m.kind, m.quantity, m.reference, m.unit_cost) for m in moves] == [
         ("receipt", 1, order.number, 1250),

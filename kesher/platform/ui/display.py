@@ -107,6 +107,13 @@ def field_display(obj, name: str):
         return ""
     if isinstance(field, PhoneField):
         return PhoneText(value)
+    if (
+        isinstance(field, models.JSONField)
+        and isinstance(value, list)
+        and all(isinstance(item, str | int) for item in value)
+    ):
+        # A list of plain values (a line's serial numbers) reads as a list, not as Python.
+        return ", ".join(str(item) for item in value)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()
     if isinstance(field, models.DecimalField):

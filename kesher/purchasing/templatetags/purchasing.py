@@ -20,8 +20,20 @@ def account_payables(context, account):
 
 @register.simple_tag
 def purchase_lines(record) -> list:
-    """A purchase document's lines, with their products: one query."""
-    return list(record.lines.select_related("product").order_by("position"))
+    """A purchase document's lines, with their products; ``serial_tracked`` on each says
+    whether its units are received by serial number. Two queries."""
+    from kesher.stock.models import StockProduct
+
+    lines = list(record.lines.select_related("product").order_by("position"))
+    tracked = set(
+        StockProduct.objects.filter(
+            product__in=[line.product_id for line in lines if line.product_id],
+            serial_tracked=True,
+        ).values_list("product_id", flat=True)
+    )
+    for line in lines:
+        line.serial_tracked = line.product_id in tracked
+    return lines
 
 
 @register.simple_tag(takes_context=True)
@@ -39,10 +51,21 @@ def allocations_of(context, record) -> list:
 
 @register.simple_tag
 def uncredited_lines(invoice) -> list:
-    """The invoice's lines no credit note credits yet (each is credited whole, once)."""
+    """The invoice's lines with what no credit note credits yet; ``serial_tracked`` on each
+    says whether the units going back are named by serial number."""
     from kesher.purchasing.services import uncredited_lines as lines_of
+    from kesher.stock.models import StockProduct
 
-    return list(lines_of(invoice))
+    lines = list(lines_of(invoice))
+    tracked = set(
+        StockProduct.objects.filter(
+            product__in=[line.product_id for line in lines if line.product_id],
+            serial_tracked=True,
+        ).values_list("product_id", flat=True)
+    )
+    for line in lines:
+        line.serial_tracked = line.product_id in tracked
+    return lines
 
 
 @register.simple_tag(takes_context=True)

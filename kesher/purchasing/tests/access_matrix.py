@@ -117,6 +117,53 @@ register_records(
 )
 
 
+def _goods_receipt(world, side):
+    """A goods receipt of the side's supplier: a purchase order of one plain line, ordered and
+    received (decision 0118) — a part of its order, read with it, never written on its own."""
+    from kesher.platform.records.services import record_create
+    from kesher.purchasing.services import purchase_order_order, purchase_order_receive
+
+    actor = owner_of(world, side)
+    marker = world.marker()
+    warehouse = record_create(
+        "warehouses",
+        actor=world.users["admin"],
+        # Not named with the search word: the global search shows a few of each kind, and
+        # these must not crowd out the sides' own warehouses.
+        data={"name": f"receiving {side} {marker}"},
+    )
+    order = purchase_order_create(
+        actor=actor,
+        data={
+            "name": f"{SEARCH_WORD} received {side}",
+            "supplier": _supplier(world, side),
+            "owner": actor,
+            "warehouse": warehouse,
+        },
+    )
+    lines_set(
+        order,
+        actor=actor,
+        lines=[LineInput(name=f"{SEARCH_WORD} received line {side}", quantity="1", unit_price="1")],
+    )
+    order = purchase_order_order(order, actor=actor)
+    return purchase_order_receive(order, actor=actor).goods_receipt
+
+
+register_records(
+    "goods-receipts",
+    make=_goods_receipt,
+    values=lambda world, marker, record: {"number": "GR-X", "notes": marker},
+    marker_field="notes",
+)
+register_records(
+    "goods-receipt-lines",
+    make=lambda world, side: _goods_receipt(world, side).lines.get(),
+    values=lambda world, marker, record: {"quantity": "1", "name": marker},
+    marker_field="name",
+)
+
+
 def _invoice_from_order(side):
     """The gate of the supplier's invoice made from a purchase order; past it, refused: the
     draft order was never ordered."""
