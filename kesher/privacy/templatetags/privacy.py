@@ -41,11 +41,12 @@ def assessment_requirements(assessment) -> list:
 @register.filter
 def received_by(request) -> list:
     """Who received the person of a correction request's data in the three years before it."""
-    from kesher.privacy.recipients import recipients, since_for
+    from kesher.privacy.recipients import person_of, recipients, since_for
 
-    if request.contact_id is None:
+    person = person_of(request)
+    if person is None:
         return []
-    return recipients(request.contact, since=since_for(request))
+    return recipients(person, since=since_for(request))
 
 
 @register.filter
