@@ -28,7 +28,10 @@ follows the ticket to what is about it), a different one each round. Three figur
 The floor: hand-written SQL reading the same person's rows from the tables that hold them —
 contact, his leads and their form submissions, tickets, interactions and notifications about
 him or his tickets, his audit trail —
-through the bare cursor (every row fetched, no ORM), for the same person in the same round.
+through the bare cursor (every row fetched, no ORM), for the same person in the same round;
+each statement seeks its index (checked with EXPLAIN QUERY PLAN: his leads are a bare id query
+per index, ``INDEXED BY`` on SQLite, whose statistics would scan the 500,000 leads for a phone
+— decision 0115 — then one read by id; the links a multi-index OR).
 Rounds interleave every figure with the floor (``bench.timing.measure``).
 Results: ``bench/results/privacy-find-<db>.md`` and ``privacy-find.md`` (both databases).
 """
@@ -191,12 +194,30 @@ def _floor(contact_type: int):
             contact = cursor.fetchall()
             names = [d[0] for d in cursor.description]
             email, mobile = contact[0][names.index("email")], contact[0][names.index("mobile")]
-            cursor.execute(  # a part per index: an OR across them reads the table on SQLite
-                "SELECT * FROM sales_lead WHERE converted_contact_id = %s UNION "
-                "SELECT * FROM sales_lead WHERE email = %s UNION "
-                "SELECT * FROM sales_lead WHERE mobile = %s UNION "
-                "SELECT * FROM sales_lead WHERE phone = %s",
-                [contact_id, email, mobile, mobile],
+            # His leads: a bare id query per index, each forced onto its index on SQLite (its
+            # statistics find the phone column unselective — most leads have none — and scan
+            # the table for ``phone = ?``; each part below finds a handful), then one read.
+            parts = [
+                ("sales_lead_converted_contact_id_232ef90b", "converted_contact_id", contact_id)
+            ]
+            if email:
+                parts.append(("lead_email", "email", email))
+            if mobile:
+                parts += [("lead_mobile", "mobile", mobile), ("lead_phone", "phone", mobile)]
+            forced = connection.vendor == "sqlite"
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT id FROM sales_lead {f'INDEXED BY {index} ' if forced else ''}"
+                    f"WHERE {column} = %s"
+                    for index, column, _value in parts
+                ),
+                [value for _index, _column, value in parts],
+            )
+            found = sorted({row[0] for row in cursor.fetchall()})
+            cursor.execute(
+                "SELECT * FROM sales_lead WHERE id IN "
+                f"({', '.join(['%s'] * len(found)) or 'NULL'})",
+                found,
             )
             leads = [row[0] for row in cursor.fetchall()]
             lead_marks = ", ".join(["%s"] * len(leads)) or "NULL"

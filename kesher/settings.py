@@ -123,6 +123,12 @@ MIDDLEWARE = [
 # The access log of who read, searched, exported or changed personal data (issue 25, the Data
 # Security Regulations 2017); off only to measure what it costs (bench/privacy_access_log.py).
 KESHER_ACCESS_LOG = env_bool("KESHER_ACCESS_LOG", True)
+# A request's entries wait in the process's memory and are written by a thread of their own at
+# most this many seconds later, many requests' entries in one INSERT (sooner when
+# KESHER_ACCESS_LOG_BATCH_ROWS wait; all at the process's exit). 0 writes them at the request's
+# end, in its thread. Decision 0115.
+KESHER_ACCESS_LOG_BATCH_SECONDS = float(os.environ.get("KESHER_ACCESS_LOG_BATCH_SECONDS", "1"))
+KESHER_ACCESS_LOG_BATCH_ROWS = int(os.environ.get("KESHER_ACCESS_LOG_BATCH_ROWS", "2000"))
 
 ROOT_URLCONF = "kesher.urls"
 WSGI_APPLICATION = "kesher.wsgi.application"

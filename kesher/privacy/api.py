@@ -159,7 +159,8 @@ class RecipientSerializer(serializers.Serializer):
 class RequestRecipientsView(APIView):
     """Who received the request's person's data in the three years before it (Privacy
     Protection Law §14): users who exported it, addresses sent messages about him, webhooks
-    that received his record. Read from the access log, the send log and the webhook log."""
+    that received his record (his contact's, or for someone who never became one his lead's).
+    Read from the access log, the send log and the webhook log."""
 
     permission_classes = [IsAuthenticated]
 
@@ -170,9 +171,10 @@ class RequestRecipientsView(APIView):
     )
     def get(self, request, pk):
         subject = _request(request, pk, "view")
-        if subject.contact is None:
+        person = recipients.person_of(subject)
+        if person is None:
             raise NotFound
-        found = recipients.recipients(subject.contact, since=recipients.since_for(subject))
+        found = recipients.recipients(person, since=recipients.since_for(subject))
         return Response(RecipientSerializer(found, many=True).data)
 
 

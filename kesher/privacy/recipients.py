@@ -3,6 +3,10 @@
 2; decision 0098).
 
 Who received it is read from what Kesher logged when it passed the data on:
+The person is the request's contact or, for someone who never became one, his lead (decision
+0115): the same four sources are read for the lead's record (its exports, messages about it,
+deliveries of it), and the lead's history says what was corrected.
+
 - **exports** in the access log: a user who exported the person (his data, or a list of
   contacts that held him — a list's export names its records as id runs; one logged before
   it did may have held anyone, and counts);
@@ -50,10 +54,12 @@ from kesher.privacy.models import (
     RequestStatus,
     SubjectRequest,
 )
+from kesher.sales.models import Lead
 
-__all__ = ["Recipient", "corrections", "recipients", "request_pass_on"]
+__all__ = ["Recipient", "corrections", "person_of", "recipients", "request_pass_on"]
 
 CONTACTS = "contacts"
+LEADS = "leads"
 # The law: whoever received the data in the three years before the request.
 LOOK_BACK_DAYS = 3 * 365 + 1
 CORRECTED = register_message(
@@ -70,6 +76,7 @@ PASSED_ON = audit.register_fact(
 HOW = {
     "export_person": gettext_lazy("exported the person's data"),
     "export_list": gettext_lazy("exported a list of contacts"),
+    "export_leads": gettext_lazy("exported a list of leads"),
     "full_export": gettext_lazy("made a full export"),
     "message": gettext_lazy("was sent a message about him"),
     "webhook": gettext_lazy("received his record by webhook"),
@@ -98,13 +105,20 @@ def since_for(request: SubjectRequest) -> datetime.datetime:
     return timezone.make_aware(received) - datetime.timedelta(days=LOOK_BACK_DAYS)
 
 
-def _own_addresses(contact: Contact) -> set[str]:
+def person_of(request: SubjectRequest) -> Contact | Lead | None:
+    """Whom a request is about: its contact, or the lead of someone who never became one."""
+    return request.contact if request.contact_id else request.lead
+
+
+def _own_addresses(contact: Contact | Lead) -> set[str]:
     return {a.strip().lower() for a in (contact.email, contact.phone, contact.mobile) if a}
 
 
-def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]:
+def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Recipient]:
     """Everyone Kesher passed ``contact``'s data to since ``since``, each once (with the last
-    time): four queries, and one for the users' names."""
+    time): four queries, and one for the users' names. ``contact`` may be a lead: his lead's
+    exports, messages and deliveries are read."""
+    entity = LEADS if isinstance(contact, Lead) else CONTACTS
     found: dict[tuple[str, str], Recipient] = {}
 
     def add(kind: str, key, label: str, how: str, last) -> None:
@@ -112,8 +126,11 @@ def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]
         if known is None or known.last < last:
             found[(kind, str(key))] = Recipient(kind, str(key), label, how, last)
 
+    from kesher.privacy.accesslog import batches
+
+    batches.flush()  # this process's exports of the last second count too
     exports = (
-        AccessEntry.objects.filter(action=AccessAction.EXPORT, entity=CONTACTS, at__gte=since)
+        AccessEntry.objects.filter(action=AccessAction.EXPORT, entity=entity, at__gte=since)
         .filter(Q(record_id=contact.pk) | Q(record_id__isnull=True))
         .values_list("user_id", "record_id", "records", "at")
     )
@@ -122,7 +139,8 @@ def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]
         if record_id:
             how = "export_person"
         elif records is None or accesslog.contains(records, contact.pk):
-            how = "export_list"  # a list's export that held him (or, logged before, may have)
+            # A list's export that held him (or, logged before, may have).
+            how = "export_leads" if entity == LEADS else "export_list"
         else:
             continue
         users.setdefault(user_id, []).append((how, at))
@@ -137,7 +155,7 @@ def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]
             add("user", user_id, str(user) if user else f"#{user_id}", how, last)
 
     own = _own_addresses(contact)
-    about = Q(link_type=CONTACTS, link_id=contact.pk)
+    about = Q(link_type=entity, link_id=contact.pk)
     for message in OutgoingMessage.objects.filter(
         about, status=OutgoingMessage.Status.SENT, sent_at__gte=since
     ).only("to", "channel", "sent_at"):
@@ -155,7 +173,7 @@ def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.DELIVERED,
             delivered_at__gte=since,
-            payload__entity=CONTACTS,
+            payload__entity=entity,
             payload__id=contact.pk,
             subscription__isnull=False,
         )
@@ -169,13 +187,14 @@ def recipients(contact: Contact, *, since: datetime.datetime) -> list[Recipient]
 
 def corrections(request: SubjectRequest) -> dict[str, list]:
     """What was corrected in the person's record since the request arrived, from its history:
-    field → [label, its value now] (the last change of each)."""
-    contact = request.contact
+    field → [label, its value now] (the last change of each). A lead's request: the lead's."""
+    contact = person_of(request)
+    model = type(contact)
     received = timezone.make_aware(
         datetime.datetime.combine(request.received_on, datetime.time.min)
     )
     entries = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Contact),
+        content_type=ContentType.objects.get_for_model(model),
         object_id=contact.pk,
         action=AuditEntry.Action.UPDATE,
         at__gte=received,
@@ -186,7 +205,7 @@ def corrections(request: SubjectRequest) -> dict[str, list]:
             if name.startswith("_") or ("." in name and not name.startswith("custom.")):
                 continue  # bookkeeping, or a fact (anonymized, kept by law): not a value
             try:
-                label = str(Contact._meta.get_field(name).verbose_name)
+                label = str(model._meta.get_field(name).verbose_name)
             except FieldDoesNotExist:
                 label = name.removeprefix("custom.")
             new = values[1] if isinstance(values, list) and len(values) == 2 else values
@@ -194,7 +213,7 @@ def corrections(request: SubjectRequest) -> dict[str, list]:
     return changed
 
 
-def _email_body(contact: Contact, changed: dict, when: datetime.date) -> str:
+def _email_body(contact: Contact | Lead, changed: dict, when: datetime.date) -> str:
     rows = "".join(
         f"<li>{html.escape(label)}: {html.escape(str(value if value is not None else ''))}</li>"
         for label, value in changed.values()
@@ -215,9 +234,8 @@ def request_pass_on(request: SubjectRequest, *, actor) -> SubjectRequest:
         raise ValidationError(_("Only a request to correct the data is passed on."))
     if locked.status == RequestStatus.REFUSED:
         raise ValidationError(_("This request is closed."))
-    if locked.contact_id is None and locked.lead_id is not None:
-        raise ValidationError(_("Passing a correction on is offered for a contact's request."))
-    if locked.contact_id is None:
+    contact = person_of(locked)
+    if contact is None:
         raise ValidationError(_("The person is no longer in Kesher."))
     if (locked.outcome or {}).get("passed_on_at"):
         raise ValidationError(_("The correction was already passed on."))
@@ -226,7 +244,6 @@ def request_pass_on(request: SubjectRequest, *, actor) -> SubjectRequest:
         raise ValidationError(
             _("Nothing in the person's record was corrected since the request arrived.")
         )
-    contact = locked.contact
     found = recipients(contact, since=since_for(locked))
     today = timezone.localdate()
     labels = ", ".join(label for label, _value in changed.values())
@@ -290,7 +307,7 @@ def request_pass_on(request: SubjectRequest, *, actor) -> SubjectRequest:
                 event="privacy.corrected",
                 payload={
                     "event": "privacy.corrected",
-                    "entity": CONTACTS,
+                    "entity": LEADS if isinstance(contact, Lead) else CONTACTS,
                     "id": contact.pk,
                     "occurred_at": timezone.now().isoformat(),
                     "corrected": {name: value for name, (_l, value) in changed.items()},

@@ -345,6 +345,9 @@ def record_fields(record) -> list[tuple[str, str, Any]]:
 def _exports_holding(pk: int, entity: str | None) -> list[int]:
     """The entries of lists' exports whose file held the record ``pk`` (of ``entity``, if
     given): read from their id runs; exports are few beside pages."""
+    from kesher.privacy.accesslog import batches
+
+    batches.flush()  # this process's exports of the last second are read too
     exports = AccessEntry.objects.filter(
         action=AccessAction.EXPORT, record_id__isnull=True, records__gt=""
     )
@@ -365,6 +368,9 @@ def access_log(user, *, filters: dict):
 
     if not can(user, REQUESTS, "view"):
         return AccessEntry.objects.none()
+    from kesher.privacy.accesslog import batches
+
+    batches.flush()  # this process's entries of the last second are read too
     qs = AccessEntry.objects.all()
     if filters.get("user"):
         qs = qs.filter(user_id=filters["user"])

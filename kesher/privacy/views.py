@@ -56,6 +56,12 @@ class AccessLogFilter(forms.Form):
             ("", "—"),
             *((e.key, str(e.label_plural)) for e in registry.all()),
         ]
+        # Each widget fills its column (the bar's fields overlapped their neighbours).
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if select else "form-control form-control-sm"
+            )
 
     def filters(self) -> dict:
         if not self.is_valid():

@@ -61,6 +61,7 @@ def test_the_privacy_officer_answers_a_request_to_delete(
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#request-anonymize").click()
     expect(page.locator("#request-outcome")).to_be_visible()
+    expect(page.locator("#request-outcome")).to_contain_text("פניות: 1")  # the kind's name
     expect(page.locator("#request-anonymize")).to_have_count(0)
     screenshot(page, "privacy-request-anonymized-he")
     page.goto(f"/r/contacts/{person.pk}/")

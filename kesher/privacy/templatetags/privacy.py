@@ -41,11 +41,12 @@ def assessment_requirements(assessment) -> list:
 @register.filter
 def received_by(request) -> list:
     """Who received the person of a correction request's data in the three years before it."""
-    from kesher.privacy.recipients import recipients, since_for
+    from kesher.privacy.recipients import person_of, recipients, since_for
 
-    if request.contact_id is None:
+    person = person_of(request)
+    if person is None:
         return []
-    return recipients(request.contact, since=since_for(request))
+    return recipients(person, since=since_for(request))
 
 
 @register.filter
@@ -53,3 +54,19 @@ def how_label(key: str) -> str:
     from kesher.privacy.recipients import HOW
 
     return str(HOW.get(key, key))
+
+
+@register.filter
+def kind_label(key: str) -> str:
+    """A kind of record's name, from the key a request's outcome keeps (an entity's key, or
+    "app_label.model" for a model that is no entity): the key itself when neither is known."""
+    from django.apps import apps
+
+    from kesher.platform.registry import registry
+
+    if key in registry:
+        return str(registry.get(key).label_plural)
+    try:
+        return str(apps.get_model(key)._meta.verbose_name_plural)
+    except (LookupError, ValueError):
+        return key

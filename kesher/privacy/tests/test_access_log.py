@@ -286,3 +286,16 @@ def test_no_route_changes_or_deletes_an_entry(users, officer, person, client_for
         AccessEntry.objects.filter(pk__in=[e["id"] for e in before]).order_by("pk").values()
     )
     assert after == before
+
+
+def test_the_filter_bars_fields_fill_their_columns(officer, client_for):
+    """Seen in the browser flow's screenshots: the record number's box ran over the dates."""
+    import re
+
+    html = client_for(officer).get("/privacy/access-log/").content.decode()
+    bar = html.split('id="access-log-filter"')[1].split("</form>")[0]
+    for name, kind in [("user", "form-select"), ("action", "form-select")] + [
+        (name, "form-control") for name in ("record", "since", "until")
+    ]:
+        (tag,) = re.findall(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', bar)
+        assert f'class="{kind} {kind}-sm"' in tag, tag

@@ -200,3 +200,79 @@ def test_a_list_export_counts_only_if_it_held_him(world, users, officer):
         str(users["manager"].pk): "export_list",  # logged without its records: may hold him
         str(users["support_agent"].pk): "export_list",
     }
+
+
+def test_a_lead_only_persons_correction_is_passed_on_from_his_leads_records(
+    users, officer, api_for, client_for
+):
+    """Someone who never became a contact (decision 0115): who exported his lead, was sent a
+    message about it or received it by webhook is told what was corrected on the lead."""
+    from kesher.sales.tests.factories import make_lead
+
+    admin = users["admin"]
+    lead = make_lead(admin, first_name="Noa", last_name="Shalev", email=OLD_EMAIL)
+    other = make_lead(admin, first_name="Avi", last_name="Other")
+    log = AccessEntry.objects
+    log.create(user=users["sales_rep"], action="export", entity="leads", record_id=lead.pk)
+    log.create(user=users["manager"], action="export", entity="leads", records=f"{lead.pk}")
+    # Another lead's list, and a contacts' export holding the same id, are not his.
+    log.create(user=users["read_only"], action="export", entity="leads", records=f"{other.pk}")
+    log.create(
+        user=users["support_agent"], action="export", entity="contacts", records=f"{lead.pk}"
+    )
+    OutgoingMessage.objects.create(
+        channel="email",
+        to=ACCOUNTANT,
+        subject="Offer",
+        body_text="…",
+        status="sent",
+        sent_at=timezone.now() - datetime.timedelta(days=20),
+        link_type="leads",
+        link_id=lead.pk,
+        source="test",
+        idempotency_key="test:lead-offer",
+    )
+    crm = WebhookSubscription.objects.create(
+        name="Call centre", url="https://calls.example.com/hook", secret="s", events=["created"]
+    )
+    WebhookDelivery.objects.create(
+        subscription=crm,
+        url=crm.url,
+        secret="s",
+        event="leads.created",
+        payload={"event": "leads.created", "entity": "leads", "id": lead.pk},
+        body="{}",
+        status="delivered",
+        delivered_at=timezone.now() - datetime.timedelta(days=50),
+        source="test",
+        idempotency_key="test:lead-hook",
+    )
+    request = request_create(actor=officer, data={"lead": lead, "kind": "correction"})
+    assert request.contact_id is None
+    listed = api_for(officer).get(f"/api/v1/privacy-requests/{request.pk}/recipients/").json()
+    assert {(r["kind"], r["how"]) for r in listed} == {
+        ("user", "export_person"),
+        ("user", "export_leads"),
+        ("email", "message"),
+        ("webhook", "webhook"),
+    }
+    page = client_for(officer).get(f"/r/privacy-requests/{request.pk}/")
+    assert ACCOUNTANT in page.content.decode()
+    record_update(lead, actor=admin, data={"email": NEW_EMAIL})
+    answer = api_for(officer, "en").post(f"/api/v1/privacy-requests/{request.pk}/pass-on/")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["corrected"] == ["email"]
+    for key in ("sales_rep", "manager"):
+        note = Notification.objects.get(user=users[key])
+        assert (note.link_type, note.link_id) == ("leads", lead.pk)
+        assert "Noa Shalev" in note.display_text
+    assert not Notification.objects.filter(
+        user__in=[users["read_only"], users["support_agent"]]
+    ).exists()
+    message = OutgoingMessage.objects.get(to=ACCOUNTANT, status__in=["queued", "suppressed"])
+    assert NEW_EMAIL in message.body_html
+    assert (message.link_type, message.link_id) == ("leads", lead.pk)
+    delivery = WebhookDelivery.objects.get(event="privacy.corrected")
+    assert delivery.payload["entity"] == "leads"
+    assert delivery.payload["id"] == lead.pk
+    assert delivery.payload["corrected"] == {"email": NEW_EMAIL}

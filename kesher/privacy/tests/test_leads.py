@@ -254,7 +254,9 @@ def test_a_request_names_a_contact_or_a_lead(officer, api_for):
     assert not SubjectRequest.objects.exists()
 
 
-def test_a_leads_correction_is_not_passed_on(client, officer, web_form):
+def test_a_leads_correction_is_passed_on_from_the_leads_history(client, users, officer, web_form):
+    """Decision 0115 (it was refused): what was corrected is read from the lead's history; who
+    received it, from the logs about the lead (test_correction.py has them all)."""
     from django.core.exceptions import ValidationError
 
     from kesher.privacy.recipients import request_pass_on
@@ -262,8 +264,12 @@ def test_a_leads_correction_is_not_passed_on(client, officer, web_form):
 
     lead = send_form(client, web_form, first_name=FIRST, last_name=LAST, email=EMAIL)
     request = request_create(actor=officer, data={"lead": lead, "kind": "correction"})
-    with pytest.raises(ValidationError, match="לבקשה של איש קשר"):
+    with pytest.raises(ValidationError, match="לא תוקן"):
         request_pass_on(request, actor=officer)
+    record_update(lead, actor=users["admin"], data={"email": "corrected@example.co.il"})
+    done = request_pass_on(request, actor=officer)
+    assert done.outcome["corrected"] == ["email"]
+    assert done.outcome["passed_on"] == []
 
 
 def test_the_calls_a_conversion_moved_to_the_account_are_found_through_him(users):

@@ -247,7 +247,7 @@ def test_anonymizing_erases_the_person_everywhere(officer, users, person, client
 
 
 def test_a_record_the_law_keeps_keeps_its_required_fields_and_is_marked(
-    officer, person, monkeypatch
+    officer, person, monkeypatch, client_for
 ):
     tickets = registry.get("tickets")
     # Standing in for an issued tax invoice (a billing app marks its issued documents so).
@@ -260,6 +260,11 @@ def test_a_record_the_law_keeps_keeps_its_required_fields_and_is_marked(
     assert request.outcome["kept"] == [
         {"entity": "tickets", "id": ticket.pk, "fields": ["subject"]}
     ]
+    # The request's page names the kinds by their names, not their keys.
+    page = client_for(officer).get(f"/r/privacy-requests/{request.pk}/").content.decode()
+    outcome = page.split('id="request-outcome"')[1].split("</section>")[0]
+    assert f"<bdi>פניות #{ticket.pk}</bdi>" in outcome
+    assert "<bdi>tickets" not in outcome
     assert AuditEntry.objects.filter(
         object_id=ticket.pk, changes__has_key="privacy.kept_by_law"
     ).exists()
