@@ -636,7 +636,6 @@ email_bounces = register(
                 "leads", "lead", _("E-mail bounces"), ("created_at", "address", "kind", "reason")
             ),
         ),
-        search_words=("address", "reference"),
         filter_fields=("kind", "status", "campaign", "contact", "lead", "address", "created_at"),
         ordering_fields=("created_at", "id"),
         default_ordering=("-created_at", "-id"),
