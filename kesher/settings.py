@@ -459,6 +459,9 @@ KESHER_META_GRAPH_CLIENT = os.environ.get(
     "KESHER_META_GRAPH_CLIENT", "kesher.marketing.leadads.GraphClient"
 )
 KESHER_GOOGLE_ADS_LEAD_KEY = os.environ.get("KESHER_GOOGLE_ADS_LEAD_KEY", "")
+# The mail provider signs its bounce reports with this shared secret: "sha256=" + hex HMAC-SHA256
+# of the raw body in X-Kesher-Signature; without it every report is refused (decision 0120).
+KESHER_BOUNCE_WEBHOOK_SECRET = os.environ.get("KESHER_BOUNCE_WEBHOOK_SECRET", "")
 KESHER_SMS_BACKEND = os.environ.get(
     "KESHER_SMS_BACKEND", "kesher.integrations.gateways.LoggingBackend"
 )

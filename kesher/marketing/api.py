@@ -21,7 +21,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.marketing import leadads, services
+from kesher.marketing import bounces, leadads, services
 from kesher.marketing.models import AdLead, Campaign, Send
 from kesher.marketing.selectors import campaign_results
 from kesher.marketing.sending import tally
@@ -381,3 +381,75 @@ class AdLeadFetchAgainView(APIView):
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
         return Response({"status": row.status})
+
+
+BOUNCE_REPORT = {
+    "address": "dana@example.co.il",
+    "kind": "hard",
+    "reference": "0102018c7f3e2a1b-5c1d-4f7e-9d2a-000000",
+    "reason": "550 5.1.1 The email account that you tried to reach does not exist",
+    "recipient": 81234,
+}
+
+
+class BounceRecordedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=["recorded", "suppressed"],
+        help_text="suppressed in the practice environment: kept, stops nothing.",
+    )
+    duplicate = serializers.BooleanField(help_text="This message id was reported before.")
+
+
+class BouncesView(APIView):
+    """The mail provider's bounce reports (REQ MK-2; decision 0120): one bounce per request,
+    ``{"address", "kind": "hard" | "soft" | "complaint", "reference", "reason", "recipient"}``
+    (``recipient``: the number Kesher put in the message's ``X-Kesher-Recipient`` header,
+    optional), signed in ``X-Kesher-Signature`` with ``KESHER_BOUNCE_WEBHOOK_SECRET`` (403
+    when it is not, or no secret is set). Recorded once per ``reference``; a hard bounce or a
+    complaint stops later e-mail sends to the address, soft ones after the
+    ``bounce_soft_limit`` pick-list's number."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LeadAdsRateThrottle]
+    provider = "bounces"
+
+    @extend_schema(
+        tags=["email-bounces"],
+        operation_id="email_bounces_receive",
+        summary="Receive an e-mail bounce report",
+        parameters=[
+            OpenApiParameter(
+                "X-Kesher-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                description='"sha256=" + hex HMAC-SHA256(raw body, KESHER_BOUNCE_WEBHOOK_SECRET).',
+            )
+        ],
+        request={"application/json": {"type": "object"}},
+        responses={200: BounceRecordedSerializer},
+        examples=[
+            OpenApiExample("A hard bounce", value=BOUNCE_REPORT, request_only=True),
+            OpenApiExample(
+                "Recorded",
+                value={"id": 17, "status": "recorded", "duplicate": False},
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        try:
+            bounces.check_signature(request.body, request.headers.get("X-Kesher-Signature", ""))
+        except bounces.Refused as refused:
+            return Response({"detail": str(refused)}, status=403)
+        try:
+            done = bounces.bounce_record(_json_body(request))
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        row = done.bounce
+        return Response(
+            BounceRecordedSerializer(
+                {"id": row.pk, "status": row.status, "duplicate": done.duplicate}
+            ).data
+        )

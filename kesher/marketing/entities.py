@@ -13,6 +13,7 @@ from kesher.marketing.models import (
     Campaign,
     CampaignCost,
     Consent,
+    EmailBounce,
     FormSubmission,
     LeadAdCampaign,
     LeadAdSource,
@@ -61,6 +62,12 @@ campaigns = register(
                 _("Costs"), "campaign-costs", "campaign", ("incurred_on", "description", "amount")
             ),
             Related(_("Mass sends"), "campaign-sends", "campaign", ("name", "channel", "status")),
+            Related(
+                _("E-mail bounces"),
+                "email-bounces",
+                "campaign",
+                ("created_at", "address", "kind", "reason"),
+            ),
             Related(
                 _("Leads (first touch)"), "leads", "campaign", ("last_name", "first_name", "status")
             ),
@@ -593,5 +600,50 @@ ad_leads = register(
         # values are replaced wherever the raw notification holds them (blanking it whole
         # would make its ids — the lead's, the form's — words to replace everywhere).
         erased_fields=("values",),
+    )
+)
+
+# Bounces are received by the mail provider's webhook only (``bounces``; decision 0120): read
+# wherever campaigns are, on the campaign's page and on the person's.
+email_bounces = register(
+    Entity(
+        key="email-bounces",
+        model=EmailBounce,
+        large=True,
+        label=_("e-mail bounce"),
+        label_plural=_("E-mail bounces"),
+        icon="↩",
+        nav_order=84,
+        in_navigation=False,
+        list_columns=("created_at", "address", "kind", "reason", "campaign", "status"),
+        sections=(
+            Section(
+                _("E-mail bounce"),
+                ("address", "kind", "reason", "created_at", "reference", "status"),
+            ),
+            Section(_("Sent to"), ("campaign", "recipient", "contact", "lead")),
+        ),
+        headline_fields=("kind", "created_at", "status"),
+        # On each person's page: his address bounced, when and why.
+        listed_on=(
+            ListedOn(
+                "contacts",
+                "contact",
+                _("E-mail bounces"),
+                ("created_at", "address", "kind", "reason"),
+            ),
+            ListedOn(
+                "leads", "lead", _("E-mail bounces"), ("created_at", "address", "kind", "reason")
+            ),
+        ),
+        filter_fields=("kind", "status", "campaign", "contact", "lead", "address", "created_at"),
+        ordering_fields=("created_at", "id"),
+        default_ordering=("-created_at", "-id"),
+        select_related=("campaign", "contact", "lead"),
+        owner_field=None,
+        part_of="campaigns",
+        importable=False,
+        custom_fields=False,
+        erased_fields=("address", "reason"),
     )
 )

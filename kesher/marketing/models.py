@@ -314,6 +314,7 @@ class Recipient(models.Model):
         FAILED = "failed", _("failed")
         SKIPPED = "skipped", _("skipped (no consent)")
         SUPPRESSED = "suppressed", _("suppressed (practice)")
+        BOUNCED = "bounced", _("not sent: the address bounced")
 
     send = models.ForeignKey(
         Send, verbose_name=_("mass send"), on_delete=models.CASCADE, related_name="recipients"
@@ -874,3 +875,78 @@ class AdLead(models.Model):
 
     def __str__(self):
         return f"{self.get_provider_display()} · {self.external_id}"
+
+
+# --- e-mail bounces (REQ MK-2; decision 0120) ---------------------------------------------------
+
+
+class EmailBounce(models.Model):
+    """A bounce the mail provider reported for an address, by the provider's message id
+    (recorded once however often it is reported): hard (the address does not exist), soft
+    (a full mailbox, a server down) or a complaint (the recipient marked it as spam). A hard
+    bounce or a complaint — or the ``bounce_soft_limit`` soft ones — stop every later e-mail
+    send to the address (decision 0120)."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", _("hard bounce")
+        SOFT = "soft", _("soft bounce")
+        COMPLAINT = "complaint", _("complaint (marked as spam)")
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", _("recorded")
+        SUPPRESSED = "suppressed", _("not received: the practice environment")
+
+    address = models.CharField(_("address"), max_length=254)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reference = models.CharField(_("provider's message id"), max_length=200, unique=True)
+    reason = models.CharField(_("why"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    recipient = models.ForeignKey(
+        Recipient,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bounces",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bounces",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="email_bounces",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="email_bounces",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("e-mail bounce")
+        verbose_name_plural = _("e-mail bounces")
+        indexes = [
+            models.Index(fields=["address", "kind"], name="bounce_address"),
+            models.Index(fields=["campaign", "kind"], name="bounce_campaign"),
+            models.Index(fields=["contact", "-created_at"], name="bounce_contact"),
+            models.Index(fields=["lead", "-created_at"], name="bounce_lead"),
+        ]
+
+    def __str__(self):
+        return f"{self.address} · {self.get_kind_display()}"

@@ -102,3 +102,18 @@ def campaign_results(campaign: Campaign, user) -> list[Results]:
             )
         )
     return results
+
+
+def campaign_bounces(campaign: Campaign) -> dict[str, int]:
+    """How many bounces of each kind the campaign's e-mails brought (decision 0120)."""
+    from kesher.marketing.models import EmailBounce
+
+    counts = dict.fromkeys(EmailBounce.Kind.values, 0)
+    rows = (
+        EmailBounce.objects.filter(campaign=campaign, status=EmailBounce.Status.RECORDED)
+        .values("kind")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["kind"]] = row["n"]
+    return counts

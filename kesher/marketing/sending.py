@@ -11,8 +11,8 @@ its outcome written in its own statement. A failure the server reported (known n
 back to the queue with back-off, up to ``KESHER_MESSAGE_MAX_ATTEMPTS``. In the practice
 environment nothing leaves: rows become "suppressed".
 
-``sent + unknown + failed + pending + sending + skipped + suppressed`` is always the audience:
-rows only change status, never appear or vanish after queuing.
+``sent + unknown + failed + pending + sending + skipped + suppressed + bounced`` is always the
+audience: rows only change status, never appear or vanish after queuing.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from kesher.integrations.compose import html_to_text, sanitize, wrap_html
 from kesher.integrations.delivery import backoff, claim
 from kesher.integrations.gateways import GatewayError, TextMessage, get_backend
 from kesher.marketing import consent
+from kesher.marketing.bounces import stopped_addresses
 from kesher.marketing.models import Channel, Recipient, Send
 from kesher.platform.visibility import hides_anything
 from kesher.practice.outgoing import outgoing_suppressed
@@ -250,6 +251,13 @@ def deliver_batch(now=None, limit: int = BATCH) -> int:
     refused = [r.pk for r in rows if r.pk not in ok]
     if refused:
         Recipient.objects.filter(pk__in=refused).update(status=Recipient.Status.SKIPPED)
+    # An address that bounced since the audience was written is not sent to (decision 0120).
+    emails = [r for r in rows if r.pk in ok and r.send.channel == Channel.EMAIL]
+    stopped = stopped_addresses(r.address for r in emails)
+    bounced = [r.pk for r in emails if r.address.casefold() in stopped]
+    if bounced:
+        Recipient.objects.filter(pk__in=bounced).update(status=Recipient.Status.BOUNCED)
+        ok -= set(bounced)
     sent = 0
     # Merge fields show what the send's owner may see; asked once for the batch.
     hiding = hides_anything()

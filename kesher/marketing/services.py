@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kesher.integrations.models import OutgoingMessage
 from kesher.marketing import consent
+from kesher.marketing.bounces import stopped_addresses
 from kesher.marketing.models import Campaign, Channel, Consent, Purpose, Recipient, Send
 from kesher.platform.lists.savedviews import segment
 from kesher.platform.models import Choice, SavedView
@@ -220,6 +221,18 @@ def send_queue(send: Send, *, actor, now=None) -> Send:
     pending, skipped = Recipient.Status.PENDING, Recipient.Status.SKIPPED
     batch = []
     total = 0
+
+    def write(batch):
+        # An address a hard bounce, a complaint or enough soft ones stopped is not sent to
+        # (decision 0120): asked once per batch.
+        if send.channel == Channel.EMAIL:
+            stopped = stopped_addresses(r.address for r in batch if r.status == pending)
+            for r in batch:
+                if r.status == pending and r.address.casefold() in stopped:
+                    r.status = Recipient.Status.BOUNCED
+        Recipient.objects.bulk_create(batch)
+        return len(batch)
+
     for pk, address, kind in rows.iterator(chunk_size=5000):
         batch.append(
             Recipient(
@@ -231,11 +244,9 @@ def send_queue(send: Send, *, actor, now=None) -> Send:
             )
         )
         if len(batch) >= 5000:
-            Recipient.objects.bulk_create(batch)
-            total += len(batch)
+            total += write(batch)
             batch = []
-    Recipient.objects.bulk_create(batch)
-    total += len(batch)
+    total += write(batch)
     return _set_status(send, Send.Status.SENDING, actor, audience=total, queued_at=now)
 
 

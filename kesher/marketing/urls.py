@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("api/v1/lead-ads/meta/", api.MetaLeadsView.as_view(), name="api_lead_ads_meta"),
     path("api/v1/lead-ads/google/", api.GoogleLeadsView.as_view(), name="api_lead_ads_google"),
+    path("api/v1/bounce-reports/", api.BouncesView.as_view(), name="api_email_bounces"),
     path(
         "api/v1/ad-leads/<int:pk>/fetch-again/",
         api.AdLeadFetchAgainView.as_view(),

@@ -2,7 +2,7 @@
 
 from django import template
 
-from kesher.marketing.selectors import campaign_results
+from kesher.marketing.selectors import campaign_bounces, campaign_results
 from kesher.marketing.sending import tally
 from kesher.platform.ui.display import format_money
 
@@ -12,6 +12,11 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def results_of(context, campaign):
     return campaign_results(campaign, context["request"].user)
+
+
+@register.simple_tag
+def bounces_of(campaign):
+    return campaign_bounces(campaign)
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ results, the public unsubscribe page and the public web form."""
 import itertools
 
 from kesher.integrations.models import OutgoingMessage
-from kesher.marketing.models import AdLead, Consent, FormSubmission
+from kesher.marketing.models import AdLead, Consent, EmailBounce, FormSubmission
 from kesher.marketing.services import consent_create, send_create
 from kesher.platform.lists.savedviews import saved_view_create
 from kesher.platform.models import Choice, SavedView
@@ -407,4 +407,35 @@ register_route(
     *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
     what="Google Ads' lead webhook",
+)
+
+# E-mail bounces are received by the mail provider's webhook only (decision 0120); the world's
+# are rows as it leaves them, one on each side's campaign.
+register_records(
+    "email-bounces",
+    make=lambda world, side: EmailBounce.objects.create(
+        address=f"{side}-{next(_ad_serial)}@example.co.il",
+        kind=EmailBounce.Kind.HARD,
+        reference=f"{SEARCH_WORD}-{side}-{next(_ad_serial)}",
+        reason=f"{SEARCH_WORD} 550 user unknown",
+        status=EmailBounce.Status.RECORDED,
+        campaign=world.record("campaigns", side),
+    ),
+    values=lambda world, marker, record: {
+        "address": f"{marker}@example.co.il",
+        "kind": "soft",
+        "reference": marker,
+    },
+    marker_field="reference",
+)
+
+# The provider's bounce reports sign nobody in: unsigned, they are refused (403) whoever asks,
+# and nothing is written.
+register_route(
+    "api",
+    "/api/v1/bounce-reports/",
+    Verb("POST", lambda world, principal: Outcome.FORBIDDEN),
+    *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="the mail provider's bounce webhook",
 )
