@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -394,7 +394,7 @@ class TimerView(APIView):
         operation_id="time_entries_timer_read",
         summary="The running timer",
         description="The caller's running timer; 404 when none runs. Needs time entries' add.",
-        responses={200: TimerSerializer},
+        responses={200: TimerSerializer, 404: OpenApiResponse(description="No timer runs.")},
         examples=[OpenApiExample("Running since 8:30", value=TIMER, response_only=True)],
     )
     def get(self, request):
