@@ -226,6 +226,24 @@ def test_the_editor_saves_a_template_and_its_logo(client_for, users):
     assert 'id="current-logo"' in page
 
 
+def test_a_repeated_create_post_makes_one_template(client_for, users):
+    """A double click, or a browser resending the POST on a connection the server closed
+    (seen in the browser flow under load: two templates from one click), makes one template:
+    the form's one-time token answers the repeat with the template the first made."""
+    import re
+
+    client = client_for(users["admin"])
+    page = client.get("/document-templates/new/").content.decode()
+    token = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    fields = {"name": "הצעות", "document_type": "quote", "active": "on", "submission": token}
+    first = client.post("/document-templates/new/", fields)
+    again = client.post("/document-templates/new/", fields)
+    template = DocumentTemplate.objects.get()
+    assert first["Location"] == again["Location"] == f"/document-templates/{template.pk}/editor/"
+    other = client.get("/document-templates/new/").content.decode()
+    assert token not in other  # each form its own token
+
+
 def test_the_preview_renders_the_unsaved_template(client_for, users, quote):
     client = client_for(users["admin"])
     fields = {"document_type": "quote", "footer_he": "כותרת תחתונה {{ number }}", "language": "he"}
