@@ -17,8 +17,6 @@ report is kept as "suppressed" and stops nothing.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from kesher.integrations.webhooks import verify
 from kesher.marketing.models import EmailBounce, Recipient
 from kesher.platform.models import Choice
 
@@ -57,8 +56,7 @@ class Recorded:
 
 def check_signature(body: bytes, header: str) -> None:
     secret = settings.KESHER_BOUNCE_WEBHOOK_SECRET
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not secret or not hmac.compare_digest(expected.encode(), (header or "").encode()):
+    if not secret or not verify(secret, body, header):
         raise Refused(_("The bounce report is not signed with this Kesher's secret."))
 
 

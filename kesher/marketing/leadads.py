@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from kesher.integrations.webhooks import verify
 from kesher.marketing.capture import CONTROL, PHONE_FIELDS, existing_lead
 from kesher.marketing.models import AdLead, Consent, LeadAdCampaign, LeadAdSource
 from kesher.platform.claims import claim_ids
@@ -131,8 +132,7 @@ def meta_check_signature(body: bytes, header: str) -> None:
     """Refuse a notification the app's secret did not sign (``X-Hub-Signature-256``:
     ``sha256=`` + hex HMAC-SHA256 of the raw body)."""
     secret = settings.KESHER_META_APP_SECRET
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not secret or not hmac.compare_digest(expected.encode(), (header or "").encode()):
+    if not secret or not verify(secret, body, header):
         raise Refused(_("The notification is not signed by Meta."))
 
 
