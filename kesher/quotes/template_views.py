@@ -10,14 +10,11 @@ import datetime
 import shutil
 import subprocess
 import tempfile
-import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,23 +47,6 @@ def _quotes(user) -> list[Quote]:
     )
 
 
-_ONCE_SECONDS = 3600
-
-
-def _made_before(submission: str) -> int | None:
-    """The template a create form's earlier POST made, when this one repeats it (a double
-    click, or a browser resending the POST on a connection the server closed): the form
-    carries a one-time ``submission`` token. Waits briefly while the first is still saving."""
-    if not submission or cache.add(f"template-once:{submission}", 0, _ONCE_SECONDS):
-        return None
-    for _attempt in range(100):
-        made = cache.get(f"template-once:{submission}")
-        if made:
-            return made
-        time.sleep(0.1)
-    return None
-
-
 @login_required
 def template_editor(request, pk=None):
     """Create or edit a document template beside its live preview."""
@@ -76,11 +56,6 @@ def template_editor(request, pk=None):
         template = get_object_or_404(DocumentTemplate.objects.all(), pk=pk)
     else:
         entity = entity_for("document-templates", request.user, "add")
-    submission = request.POST.get("submission", "") if request.method == "POST" else ""
-    if template is None and submission:
-        made = _made_before(submission)
-        if made:
-            return redirect(reverse("document_template_editor", args=[made]))
     form = form_for(entity, request.user)(request.POST or None, instance=template)
     for name in ("details_en", "terms_en", "footer_en"):
         form.fields[name].widget.attrs["dir"] = "ltr"
@@ -97,8 +72,6 @@ def template_editor(request, pk=None):
                 except ValidationError as error:
                     messages.error(request, " ".join(error.messages))
                     return redirect(reverse("document_template_editor", args=[saved.pk]))
-            if template is None and submission:
-                cache.set(f"template-once:{submission}", saved.pk, _ONCE_SECONDS)
             messages.success(request, _("The document template was saved."))
             return redirect(reverse("document_template_editor", args=[saved.pk]))
     document_type = form["document_type"].value() or (template.document_type if template else "")
@@ -108,7 +81,6 @@ def template_editor(request, pk=None):
         "logo": logo_data_uri(template) if template else "",
         "logo_error": logo_error,
         "quotes": _quotes(request.user),
-        "submission": submission or uuid.uuid4().hex,
         "merge_fields": doctemplates.merge_fields(document_type),
     }
     return render(request, "quotes/template_editor.html", context)

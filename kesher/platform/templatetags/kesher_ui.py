@@ -2,9 +2,11 @@
 pickers in forms written by hand."""
 
 from django import template
+from django.utils.html import format_html
 
 from kesher.platform.access import can
 from kesher.platform.fields import format_phone_national
+from kesher.platform import once
 from kesher.platform.ui import context_processors
 
 register = template.Library()
@@ -63,3 +65,11 @@ def decimal_input(value) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return f"{number:f}"
+
+
+@register.simple_tag(takes_context=True)
+def once_field(context):
+    """A create form's one-time token (``kesher.platform.ui.once``): a form shown again after
+    errors keeps the token it was sent with."""
+    value = once.token(context["request"]) or once.new_token()
+    return format_html('<input type="hidden" name="{}" value="{}">', once.FIELD, value)

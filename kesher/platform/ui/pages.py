@@ -12,6 +12,7 @@ from kesher.platform.access import can
 from kesher.platform.customfields.forms import custom_data, error_target
 from kesher.platform.records.services import ConflictError, record_create, record_update
 from kesher.platform.registry import Entity, registry
+from kesher.platform import once
 
 __all__ = ["entity_for", "record_for", "render_partial", "save_form"]
 
@@ -43,7 +44,33 @@ def record_for(entity: Entity, user, pk, prefetch=(), joined=()):
 
 
 def save_form(request, entity: Entity, form, obj=None):
-    """Run the entity's service with the form's parsed values; map its errors onto the form."""
+    """Run the entity's service with the form's parsed values; map its errors onto the form.
+
+    A create form's one-time token (``once``) makes a repeated POST answer with the record the
+    first made."""
+    submitted = once.token(request) if obj is None else ""
+    if not submitted:
+        return _save(request, entity, form, obj)
+    if not once.claim(submitted):
+        try:
+            made = once.earlier(submitted, entity.queryset().visible_to(request.user))
+        except once.StillSaving as exc:
+            form.add_error(None, str(exc))
+            return None
+        if made is not None:
+            return made
+        if not once.claim(submitted):
+            form.add_error(None, str(once.StillSaving()))
+            return None
+    saved = None
+    try:
+        saved = _save(request, entity, form, obj)
+    finally:
+        once.settle(submitted, saved.pk if saved is not None else None)
+    return saved
+
+
+def _save(request, entity: Entity, form, obj):
     data = {}
     m2m = {}
     custom = custom_data(form)

@@ -47,6 +47,7 @@ from kesher.platform.registry import Entity, registry
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django_stubs_ext import StrOrPromise
+from kesher.platform import once
 from kesher.platform.ui.display import field_display
 from kesher.platform.ui.forms import form_for
 from kesher.platform.ui.pages import entity_for, record_for, render_partial, save_form
@@ -349,8 +350,10 @@ def entity_create(request, key):
     duplicates = None
     if request.method == "POST" and form.is_valid():
         finder = entity.duplicate_finder
-        if finder is not None and request.POST.get("create_anyway") != "1":
-            # Records like this one the user may see: warn first, create on confirmation.
+        repeat = once.is_repeat(once.token(request))
+        if finder is not None and request.POST.get("create_anyway") != "1" and not repeat:
+            # Records like this one the user may see: warn first, create on confirmation (a
+            # repeated POST would find the record its first made: it answers with that one).
             duplicates = finder.find(request.user, form.cleaned_data)
         obj = None if duplicates else save_form(request, entity, form)
         if obj is not None:
