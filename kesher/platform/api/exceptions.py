@@ -142,6 +142,7 @@ def declare_error_responses(result, generator, request, public):
     * 404 when the record its path names is not there, or not visible to the caller;
     * 400 when a parameter or field carries a value the server cannot take (a delete too: a
       guard such as "the last administrator" refuses it);
+    * 200 when a create is sent again with its ``Idempotency-Key`` (``kesher.platform.once``);
     * 409 when a delete is refused because other records refer to the record, or a write
       conflicts with the record's state or version; 412 when ``If-Match`` is stale.
     """
@@ -191,6 +192,19 @@ def declare_error_responses(result, generator, request, public):
             if method in ("post", "put", "patch") and "requestBody" in operation:
                 responses.setdefault(
                     "415", _error("A body in a media type the operation does not take.")
+                )
+            keyed = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", ()))
+            if keyed and "201" in responses:
+                responses.setdefault(
+                    "200",
+                    {
+                        **responses["201"],
+                        "description": (
+                            "Sent again with the same Idempotency-Key: the record the first "
+                            "made; nothing new was written."
+                        ),
+                        "headers": {"Idempotent-Replayed": {"schema": {"type": "string"}}},
+                    },
                 )
             if method in ("put", "patch"):
                 responses.setdefault(

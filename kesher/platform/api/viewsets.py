@@ -22,7 +22,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from kesher.org.middleware import activate_preferences
-from kesher.platform import accesslog
+from kesher.platform import accesslog, once
 from kesher.platform.api.exceptions import PreconditionFailed
 from kesher.platform.api.ordering import EntityFilterBackend, EntityOrderingFilter
 from kesher.platform.api.serializers import serializer_for
@@ -121,6 +121,30 @@ class EntityViewSet(viewsets.ModelViewSet):
         return context
 
     def create(self, request, *args, **kwargs):
+        """A create; one sent again with the same ``Idempotency-Key`` answers 200 with the
+        record the first made (``kesher.platform.once``)."""
+        submitted = once.api_token(request, self.entity.key)
+        if not submitted:
+            return self._create(request, *args, **kwargs)
+        if not once.claim(submitted):
+            try:
+                made = once.earlier(submitted, self.entity.queryset().visible_to(request.user))
+            except once.StillSaving as exc:
+                return Response({"detail": str(exc)}, status=409)
+            if made is not None:
+                body = self.get_serializer(made).data
+                return Response(body, status=200, headers={"Idempotent-Replayed": "true"})
+            if not once.claim(submitted):
+                return Response({"detail": str(once.StillSaving())}, status=409)
+        response = None
+        try:
+            response = self._create(request, *args, **kwargs)
+        finally:
+            made_pk = response.data.get("id") if response and response.status_code == 201 else None
+            once.settle(submitted, made_pk)
+        return response
+
+    def _create(self, request, *args, **kwargs):
         finder = self.entity.duplicate_finder
         forced = request.query_params.get("force", "").lower() in ("1", "true", "yes")
         if finder is None or forced:
@@ -202,6 +226,19 @@ def _duplicate_parameters(entity: Entity) -> list:
     ]
 
 
+_IDEMPOTENCY_KEY = OpenApiParameter(
+    once.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional: a key of the client's choosing (1–255 printable ASCII characters, e.g. a "
+        "UUID). A create sent again with the same key by the same caller — a retry after a "
+        "timeout — makes nothing new: it answers 200 with the record the first made and the "
+        "header Idempotent-Replayed: true (kept an hour). A create that failed frees its key."
+    ),
+)
+
+
 def _duplicate_examples(entity: Entity) -> list:
     if entity.duplicate_finder is None:
         return []
@@ -267,7 +304,7 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
             ]
             if entity.api_example
             else _duplicate_examples(entity),
-            parameters=_duplicate_parameters(entity),
+            parameters=[*_duplicate_parameters(entity), _IDEMPOTENCY_KEY],
         ),
         update=extend_schema(
             summary=f"Replace one of {entity.key}",
