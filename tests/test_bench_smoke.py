@@ -14,6 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
+pytestmark = pytest.mark.any_database  # reads no database (conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 # SQLite whatever the suite runs on; a fresh benchmark database built from the models rather
 # than by replaying every migration (bench.database.migrate).

@@ -126,6 +126,7 @@ def _marked_strings(files: list[Path], tmp_path: Path) -> set[tuple[str | None, 
 
 
 @needs_gettext
+@pytest.mark.any_database
 @pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_catalogue_is_complete(catalogue):
     stats = subprocess.run(
@@ -139,6 +140,7 @@ def test_every_catalogue_is_complete(catalogue):
 
 
 @needs_gettext
+@pytest.mark.any_database
 @pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_marked_string_is_translated_in_its_catalogue(catalogue, tmp_path):
     """What ``makemessages`` would add to a catalogue is already there, translated: a string
@@ -161,6 +163,7 @@ def _listed(entries) -> str:
 
 
 @needs_gettext
+@pytest.mark.any_database
 @pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_compiled_catalogue_is_up_to_date(catalogue, tmp_path):
     """Django reads the compiled ``.mo``: it must say what the ``.po`` says (compilemessages)."""
@@ -177,6 +180,7 @@ def _made_up(field) -> bool:
     return str(field.verbose_name) == field.name.replace("_", " ")
 
 
+@pytest.mark.any_database
 def test_every_field_a_page_may_name_has_a_translated_name():
     """The column chooser offers every concrete field of an entity; filters and forms name
     theirs. Each needs a name written (and translated), or the Hebrew page shows English."""

@@ -19,6 +19,8 @@ from django.utils import translation
 
 from kesher.platform.registry import registry
 
+pytestmark = pytest.mark.any_database  # reads no database (conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "user-guide"
 

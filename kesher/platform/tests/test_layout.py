@@ -7,7 +7,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import kesher
+
+pytestmark = pytest.mark.any_database  # reads no database (conftest.py)
 
 ROOT = Path(kesher.__file__).parent
 # The development guide's example app (decision 0053) is held to the same seams as any app.
