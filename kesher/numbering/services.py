@@ -20,7 +20,12 @@ from kesher.numbering.models import DocumentSequence, displayed
 __all__ = ["DEFAULT_PREFIXES", "AllocatedNumber", "allocate_number"]
 
 # The prefix a new counter starts with; an administrator may change the row's prefix.
-DEFAULT_PREFIXES = {"quote": "Q-", "order": "SO-", "purchase_order": "PO-"}
+DEFAULT_PREFIXES = {
+    "quote": "Q-",
+    "order": "SO-",
+    "purchase_order": "PO-",
+    "goods_receipt": "GR-",
+}
 
 
 @dataclass(frozen=True)

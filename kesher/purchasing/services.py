@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy
 
 from kesher.catalogue.crediting import credited_lines
 from kesher.catalogue.models import HOME_CURRENCY, ExchangeRate, Product, VatRate
-from kesher.numbering.models import DocumentSequence
 from kesher.numbering.services import allocate_number
 from kesher.platform.models import AuditEntry, Choice
 from kesher.platform.records.audit import register_fact
@@ -470,16 +469,8 @@ GOODS_RECEIPT = "goods_receipt"
 
 def _receipt_number(company_id):
     """The goods receipt's gap-free number, taken in the receiving's transaction; a company's
-    first receipt starts its ``GR-`` series (the prefix and width are data an administrator
-    changes in the numbering settings)."""
-    if not DocumentSequence.objects.filter(company_id=company_id, doc_type=GOODS_RECEIPT).exists():
-        try:
-            with transaction.atomic():
-                DocumentSequence.objects.create(
-                    company_id=company_id, doc_type=GOODS_RECEIPT, prefix="GR-"
-                )
-        except IntegrityError:
-            pass  # made by a receiving at the same moment: its row serves
+    first receipt starts its ``GR-`` series (the numbering service's default prefix; the
+    prefix and width are data an administrator changes in the numbering settings)."""
     return allocate_number(company=company_id, doc_type=GOODS_RECEIPT)
 
 
