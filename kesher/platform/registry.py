@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kesher.platform.models import EntityQuerySet
 
 __all__ = [
+    "BuiltinView",
     "Entity",
     "ListedOn",
     "Panel",

@@ -259,6 +259,7 @@ def reply_channels(ticket: Ticket) -> dict[str, ReplyChannel]:
 def _canned(value) -> CannedReply | None:
     if value in (None, ""):
         return None
+    reply: CannedReply | None = None
     if isinstance(value, CannedReply):
         reply = value
     else:
