@@ -340,7 +340,10 @@ def ticket_text_reply(
     from kesher.service.services import canned_reply_text, customer_language
 
     key = _text_key(ticket, idempotency_key)
-    done = TicketText.objects.filter(reference=key, direction=TicketText.Direction.OUTBOUND)
+    # By the unique (channel, reference) index: the key with either channel.
+    done = TicketText.objects.filter(
+        channel__in=CHANNELS, reference=key, direction=TicketText.Direction.OUTBOUND
+    )
     first = done.select_related("outgoing").first()
     if first is not None:
         return first

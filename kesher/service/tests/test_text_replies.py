@@ -20,7 +20,7 @@ from kesher.integrations.models import OutgoingMessage
 from kesher.platform.records.services import record_create
 from kesher.service.models import Ticket, TicketText
 from kesher.service.tests.factories import make_ticket
-from kesher.service.texting import text_receive
+from kesher.service.texting import text_receive, ticket_text_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -268,3 +268,28 @@ def test_sms_parts_count_as_the_networks_do():
     assert sms_parts("").parts == 0
     assert sms_parts("a" * 306).parts == 2
     assert sms_parts("a" * 307).parts == 3
+
+
+def test_the_cards_texts_cost_the_same_for_one_text_or_many(users, client_for, texted):
+    """The card's reply button and its list of texts read the thread once, with each reply's
+    delivery joined: no query a text."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(users["support_agent"])
+    client.get(f"/r/tickets/{texted.pk}/")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/r/tickets/{texted.pk}/")
+    for n in range(2, 7):
+        text_receive(InboundText("sms", NUMBER, f"עוד הודעה {n}", f"in-{n}"))
+        ticket_text_reply(
+            texted,
+            actor=users["support_agent"],
+            channel="sms",
+            body=f"תשובה {n}",
+            idempotency_key=f"many-{n}",
+        )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(f"/r/tickets/{texted.pk}/").content.decode()
+    assert page.count('data-text-direction="out"') == 5
+    assert len(many.captured_queries) == len(one.captured_queries)
