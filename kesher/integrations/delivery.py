@@ -103,6 +103,7 @@ def _send_message(message: OutgoingMessage) -> None:
             to=message.to,
             body=message.body_text,
             reference=str(message.pk),
+            template=str((message.headers or {}).get("template", "")),
         )
     )
 

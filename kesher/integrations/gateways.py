@@ -2,7 +2,8 @@
 ``send(message) -> str``, which delivers one text message or raises ``GatewayError``.
 
 Two ship with Kesher: ``LoggingBackend`` (the default: writes the message to the log) and
-``HttpBackend`` (POSTs JSON or a form to ``KESHER_SMS_HTTP_URL`` with a token header), which
+``HttpBackend`` (POSTs JSON or a form to ``KESHER_SMS_HTTP_URL`` with a token header; a
+WhatsApp template message carries its ``template`` name, decision 0124), which
 fits most Israeli SMS providers' HTTP interfaces; a provider with its own API gets a class of
 its own with the same method (decision 0034).
 
@@ -43,9 +44,11 @@ __all__ = [
     "InboundText",
     "LoggingBackend",
     "Refused",
+    "SmsParts",
     "TextMessage",
     "get_backend",
     "inbound_signature",
+    "sms_parts",
 ]
 
 CHANNELS = ("sms", "whatsapp")
@@ -71,6 +74,47 @@ class TextMessage:
     to: str
     body: str
     reference: str
+    # WhatsApp: the approved message template the body was written from (its name), which is
+    # all WhatsApp lets a business send outside the 24 hours after the customer's last
+    # message; empty for a free-form message (decision 0124).
+    template: str = ""
+
+
+# GSM 03.38: the characters an SMS carries 160 to a part (7 bits each); the extension table's
+# take two. Any other character (Hebrew among them) makes the whole message UCS-2: 70 a part.
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsParts:
+    """How an SMS of some text is sent: its alphabet ("gsm" or "ucs2"), its length in that
+    alphabet's units, and the parts (segments) it takes."""
+
+    encoding: str
+    length: int
+    parts: int
+    per_part: int
+
+
+def sms_parts(text: str) -> SmsParts:
+    """The parts an SMS of ``text`` takes: one up to 160 GSM characters (70 UCS-2 ones), then
+    153 (67) each, as a multi-part SMS's header takes the rest."""
+    if all(c in GSM_BASIC or c in GSM_EXTENSION for c in text):
+        length = sum(2 if c in GSM_EXTENSION else 1 for c in text)
+        single, multi, encoding = 160, 153, "gsm"
+    else:
+        # UTF-16 code units: a character beyond the basic plane (an emoji) takes two.
+        length = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "ucs2"
+    if length == 0:
+        return SmsParts(encoding, 0, 0, single)
+    if length <= single:
+        return SmsParts(encoding, length, 1, single)
+    return SmsParts(encoding, length, -(-length // multi), multi)
 
 
 class Refused(Exception):
@@ -162,7 +206,12 @@ class LoggingBackend(Gateway):
 
     def send(self, message: TextMessage) -> str:
         logger.info(
-            "%s to %s (%s): %s", message.channel, message.to, message.reference, message.body
+            "%s to %s (%s)%s: %s",
+            message.channel,
+            message.to,
+            message.reference,
+            f" template {message.template}" if message.template else "",
+            message.body,
         )
         return "logged"
 
@@ -188,6 +237,8 @@ class HttpBackend(Gateway):
             "body": message.body,
             "reference": message.reference,
         }
+        if message.template:
+            fields["template"] = message.template
         if self.form:
             data = urllib.parse.urlencode(fields).encode()
             content_type = "application/x-www-form-urlencoded"

@@ -91,7 +91,8 @@ class OutgoingMessage(models.Model):
     body_html = models.TextField(_("body (HTML)"), blank=True)
     body_text = models.TextField(_("body (text)"))
     # Threading and sender headers of a reply (From, Reply-To, Message-ID, In-Reply-To,
-    # References), sent as they are; empty for template and text messages.
+    # References), sent as they are; a WhatsApp message's approved template name
+    # ("template", decision 0124); empty for other template and text messages.
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=5, default="he")
     template = models.ForeignKey(

@@ -57,6 +57,8 @@ HEADER_NAMES = ("From", "Reply-To", "Message-ID", "In-Reply-To", "References")
 MAX_TEXT_LENGTH = 4096
 MAX_BODY_LENGTH = 100_000
 TEXT_CHANNELS = (OutgoingMessage.Channel.SMS, OutgoingMessage.Channel.WHATSAPP)
+# A text message's template name, kept among its headers (an e-mail's only are sent).
+TEXT_TEMPLATE = "template"
 
 
 # --- a record's conversation with its customer -----------------------------------------------
@@ -315,8 +317,11 @@ def send_text(
     record=None,
     source: str,
     idempotency_key: str,
+    template: str = "",
 ) -> OutgoingMessage:
-    """Queue an SMS or WhatsApp message to a phone number (normalized to E.164, REQ IN-3)."""
+    """Queue an SMS or WhatsApp message to a phone number (normalized to E.164, REQ IN-3);
+    ``template``: the approved WhatsApp template the body is (its name goes to the gateway,
+    decision 0124)."""
     _check_key(idempotency_key, source)
     existing = OutgoingMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -348,6 +353,7 @@ def send_text(
             to=number,
             body_text=body,
             language="",
+            headers={TEXT_TEMPLATE: template[:100]} if template else {},
             status=_initial_status(),
             next_attempt_at=now,
             link_type=link_type,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kesher.platform.models import EntityQuerySet
 
 __all__ = [
+    "BuiltinView",
     "Entity",
     "ListedOn",
     "Panel",
@@ -92,6 +93,27 @@ class Panel:
     order: int = 100
     label: StrOrPromise = ""
     anchor: str = ""
+
+
+@dataclass(frozen=True)
+class BuiltinView:
+    """A view of an entity's list that comes with it, beside the saved views: its filter is
+    the filter language's, read for whoever opens it (``"me"``, ``"mine"``), so one view
+    serves every reader ("my team's tickets", decision 0124). Chosen by its ``key``
+    (``?view=my-teams``) on the list page and in the API."""
+
+    key: str
+    name: StrOrPromise
+    filter: dict
+    sort: str = ""
+    columns: tuple[str, ...] = ()
+    shared = True
+    owner_id = None
+    builtin = True
+
+    @property
+    def pk(self) -> str:
+        return self.key
 
 
 @dataclass
@@ -213,6 +235,8 @@ class Entity:
     # ``{"duration_seconds": "seconds"}``): reports show their sums, averages and extremes as
     # hours (``7:30``), and export and chart them in hours (decision 0116).
     durations: dict[str, str] = field(default_factory=dict)
+    # Views of its list that come with it (``BuiltinView``), offered before the saved views.
+    builtin_views: tuple[BuiltinView, ...] = ()
 
     @property
     def model_label(self) -> str:
@@ -220,6 +244,10 @@ class Entity:
 
     def field(self, name: str):
         return self.model._meta.get_field(name)
+
+    def builtin_view(self, key: str) -> BuiltinView | None:
+        """Its built-in view named ``key``, if it has one."""
+        return next((v for v in self.builtin_views if v.key == key), None)
 
     def queryset(self) -> EntityQuerySet:
         """All its records, through the model's ``objects``: ``visible_to(user)`` scopes them."""

@@ -2,7 +2,8 @@
 ``/sla-policies/``, ``/service-mailboxes/``, ``/canned-replies/``): recording a response, reading
 a ticket's SLA clocks, replying by e-mail, canned replies filled for a ticket, merging and
 splitting, the raw-MIME endpoint for providers that forward mail (REQ SV-9, IN-1;
-decision 0072) and the SMS / WhatsApp gateway's webhook (decision 0094)."""
+decision 0072), the SMS / WhatsApp gateway's webhook (decision 0094) and replies by text
+(decision 0124)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kesher.activities.models import Interaction
-from kesher.integrations.gateways import CHANNELS, Refused, get_backend
+from kesher.integrations.gateways import CHANNELS, Refused, get_backend, sms_parts
 from kesher.platform.access import can
 from kesher.platform.api.throttling import WebhookRateThrottle
 from kesher.service.mail import email_receive
@@ -33,7 +34,7 @@ from kesher.service.services import (
     ticket_reply,
     ticket_split,
 )
-from kesher.service.texting import text_receive
+from kesher.service.texting import reply_channels, text_receive, ticket_text_reply
 
 
 class ClockSerializer(serializers.Serializer):
@@ -198,6 +199,191 @@ class TicketReplyView(APIView):
             language=values.get("language"),
         )
         return Response(TicketEmailSerializer(sent).data, status=201)
+
+
+# --- replies by SMS / WhatsApp (decision 0124) --------------------------------------------------
+
+
+class ReplyChannelSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=list(CHANNELS))
+    to = serializers.CharField(help_text="The number the customer last wrote from (E.164).")
+    last_received_at = serializers.DateTimeField()
+    window_closes_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="WhatsApp: 24 hours after the customer's last message; null for SMS.",
+    )
+    template_only = serializers.BooleanField(
+        help_text="WhatsApp's window has closed: only a canned reply with a WhatsApp template "
+        "name can be sent."
+    )
+
+
+class TextReplyRequestSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=list(CHANNELS))
+    body = serializers.CharField(
+        max_length=20_000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The text; empty with a canned reply: the canned reply's, filled for the "
+        "ticket. Ignored outside WhatsApp's 24-hour window (the template's text is sent).",
+    )
+    canned_reply = serializers.IntegerField(required=False, allow_null=True)
+    idempotency_key = serializers.CharField(
+        max_length=100, help_text="The same key again sends nothing and returns the first reply."
+    )
+
+
+class TicketTextSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    direction = serializers.CharField()
+    outcome = serializers.CharField()
+    ticket = serializers.IntegerField(source="ticket_id", allow_null=True)
+    to = serializers.CharField(source="sender")
+    interaction = serializers.IntegerField(source="interaction_id", allow_null=True)
+    body = serializers.CharField(source="outgoing.body_text", allow_null=True, default=None)
+    template = serializers.SerializerMethodField()
+    parts = serializers.SerializerMethodField(
+        help_text="SMS: the parts (segments) the text takes; null for WhatsApp."
+    )
+    delivery = serializers.CharField(
+        source="outgoing.status",
+        allow_null=True,
+        default=None,
+        help_text="queued, sending, sent, failed (with the reason), suppressed (practice).",
+    )
+    delivery_error = serializers.CharField(
+        source="outgoing.last_error", allow_null=True, default=None
+    )
+
+    def get_template(self, row) -> str:
+        return str(((row.outgoing.headers or {}) if row.outgoing else {}).get("template", ""))
+
+    def get_parts(self, row) -> int | None:
+        if row.channel != TicketText.Channel.SMS or row.outgoing is None:
+            return None
+        return sms_parts(row.outgoing.body_text).parts
+
+
+TEXT_REPLY_EXAMPLE = {
+    "id": 77,
+    "channel": "sms",
+    "direction": "out",
+    "outcome": "sent",
+    "ticket": 123,
+    "to": "+972525551234",
+    "interaction": 9002,
+    "body": "שלום נועה, הטכנאי יגיע מחר בבוקר.",
+    "template": "",
+    "parts": 1,
+    "delivery": "queued",
+    "delivery_error": "",
+}
+
+
+class TicketTextReplyView(APIView):
+    """Answer the customer by SMS or WhatsApp on a ticket he texted: GET the channels the
+    ticket may be answered on (WhatsApp's 24-hour window with them); POST a reply, queued to
+    the number he wrote from, logged on the ticket as an outgoing text (which meets the
+    response clocks), sent at most once per ``idempotency_key``; suppressed in the practice
+    environment. Refused (400, nothing written): a channel he did not write on, an empty or
+    too long text (an SMS at most 10 parts), or outside WhatsApp's window anything but a
+    canned reply with a WhatsApp template name."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="tickets_text_reply_channels",
+        summary="The channels a ticket can be answered on by text",
+        responses={200: ReplyChannelSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "SMS, and WhatsApp past its window",
+                value=[
+                    {
+                        "channel": "sms",
+                        "to": "+972525551234",
+                        "last_received_at": "2026-12-07T09:12:00+02:00",
+                        "window_closes_at": None,
+                        "template_only": False,
+                    },
+                    {
+                        "channel": "whatsapp",
+                        "to": "+972525551234",
+                        "last_received_at": "2026-12-05T18:40:00+02:00",
+                        "window_closes_at": "2026-12-06T18:40:00+02:00",
+                        "template_only": True,
+                    },
+                ],
+            )
+        ],
+    )
+    def get(self, request, pk):
+        ticket = ticket_for(request, pk, "view")
+        channels = [
+            {
+                "channel": c.channel,
+                "to": c.to,
+                "last_received_at": c.last_received_at,
+                "window_closes_at": c.window_closes_at,
+                "template_only": c.template_only,
+            }
+            for c in reply_channels(ticket).values()
+        ]
+        return Response(ReplyChannelSerializer(channels, many=True).data)
+
+    @extend_schema(
+        tags=["tickets"],
+        operation_id="tickets_text_reply",
+        summary="Reply to the customer by SMS or WhatsApp",
+        request=TextReplyRequestSerializer,
+        responses={201: TicketTextSerializer},
+        examples=[
+            OpenApiExample(
+                "An SMS reply",
+                value={
+                    "channel": "sms",
+                    "body": "שלום נועה, הטכנאי יגיע מחר בבוקר.",
+                    "idempotency_key": "a71c",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A WhatsApp template, past the 24-hour window",
+                value={"channel": "whatsapp", "canned_reply": 4, "idempotency_key": "b02d"},
+                request_only=True,
+            ),
+            OpenApiExample("Queued", value=TEXT_REPLY_EXAMPLE, response_only=True),
+            OpenApiExample(
+                "WhatsApp's window closed (400)",
+                value={
+                    "body": [
+                        "ההודעה האחרונה של הלקוח בוואטסאפ ישנה מ-24 שעות: וואטסאפ מתיר לעסק "
+                        "לשלוח כעת רק הודעת תבנית מאושרת. בחרו תשובה מוכנה שיש לה שם תבנית "
+                        "וואטסאפ."
+                    ]
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        ticket = ticket_for(request, pk, "change")
+        body = TextReplyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        sent = ticket_text_reply(
+            ticket,
+            actor=request.user,
+            channel=values["channel"],
+            body=values.get("body") or "",
+            idempotency_key=values["idempotency_key"],
+            canned_reply=values.get("canned_reply"),
+        )
+        return Response(TicketTextSerializer(sent).data, status=201)
 
 
 class CannedTextSerializer(serializers.Serializer):

@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kesher.platform.customfields.picklists import Setting, declare_settings
+from kesher.platform.lists.filterlang import register_own_records
 from kesher.platform.models import Choice
-from kesher.platform.registry import Entity, ListedOn, Section, register
+from kesher.platform.registry import BuiltinView, Entity, ListedOn, Section, register
 from kesher.service import services
 from kesher.service.forms import TicketForm
 from kesher.service.models import (
@@ -19,6 +20,14 @@ from kesher.service.models import (
     SlaPolicy,
     Team,
     Ticket,
+)
+
+# "Mine" in a condition on a ticket's team: the service teams the reader is a member of,
+# resolved when the list is read (decision 0124).
+register_own_records(
+    Team,
+    lambda user: Team.objects.filter(members=user).values("pk"),
+    gettext_lazy("My teams"),
 )
 
 tickets = register(
@@ -113,6 +122,20 @@ tickets = register(
         ),
         ordering_fields=("sla_due_at", "created_at", "updated_at", "id"),
         default_ordering=("-created_at", "-id"),
+        builtin_views=(
+            # The open tickets of the queues the reader is in, the most urgent first.
+            BuiltinView(
+                "my-teams",
+                gettext_lazy("My team's tickets"),
+                {
+                    "all": [
+                        {"field": "team", "op": "in", "value": "mine"},
+                        {"field": "resolved_at", "op": "empty"},
+                    ]
+                },
+                sort="sla_due_at",
+            ),
+        ),
         select_related=("status", "priority", "ticket_type", "account", "handler", "owner"),
         # A ticket's name is its number and subject: the API's list rows join nothing.
         title_related=(),
@@ -346,10 +369,12 @@ canned_replies = register(
         label_plural=gettext_lazy("Canned replies"),
         icon="❝",
         nav_order=983,
-        list_columns=("name", "ticket_type", "active"),
-        form_fields=("name", "ticket_type", "body_he", "body_en", "active"),
+        list_columns=("name", "ticket_type", "whatsapp_template", "active"),
+        form_fields=("name", "ticket_type", "whatsapp_template", "body_he", "body_en", "active"),
         sections=(
-            Section(gettext_lazy("Canned reply"), ("name", "ticket_type", "active")),
+            Section(
+                gettext_lazy("Canned reply"), ("name", "ticket_type", "whatsapp_template", "active")
+            ),
             Section(gettext_lazy("Text"), ("body_he", "body_en")),
         ),
         search_words=("name",),
@@ -400,7 +425,15 @@ kb_articles = register(
         label_plural=gettext_lazy("Knowledge base"),
         icon="📖",
         nav_order=36,
-        list_columns=("title_he", "category", "status", "audience", "updated_at"),
+        list_columns=(
+            "title_he",
+            "category",
+            "status",
+            "audience",
+            "helpful_count",
+            "not_helpful_count",
+            "updated_at",
+        ),
         form_fields=(
             "title_he",
             "title_en",
@@ -421,7 +454,7 @@ kb_articles = register(
         ),
         search_words=("title_he", "title_en"),
         filter_fields=("category", "status", "audience", "ticket_type", "owner"),
-        ordering_fields=("title_he", "updated_at", "id"),
+        ordering_fields=("title_he", "updated_at", "helpful_count", "not_helpful_count", "id"),
         default_ordering=("title_he", "id"),
         select_related=("category", "owner"),
         importable=False,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 else:
     _FormBase = object
 
-__all__ = ["DEPENDENTS", "MergeForm", "ReplyForm", "SplitForm", "TicketForm"]
+__all__ = ["DEPENDENTS", "MergeForm", "ReplyForm", "SplitForm", "TextReplyForm", "TicketForm"]
 
 # A dependent field: its parent field on the ticket.
 DEPENDENTS = {"subtype": "ticket_type", "subtype2": "subtype"}
@@ -64,6 +64,26 @@ class ReplyForm(django_forms.Form):
         widget=django_forms.Textarea(attrs={"rows": 7, "class": "form-control", "dir": "auto"}),
     )
     key = django_forms.CharField(max_length=100, widget=django_forms.HiddenInput)
+
+
+class TextReplyForm(django_forms.Form):
+    """A reply to the customer by SMS or WhatsApp, on a channel he wrote to the ticket on;
+    outside WhatsApp's 24-hour window a template canned reply instead of a text."""
+
+    channel = django_forms.ChoiceField(label=_("Channel"), widget=django_forms.HiddenInput)
+    body = django_forms.CharField(
+        label=_("Reply"),
+        required=False,
+        max_length=20_000,
+        strip=False,
+        widget=django_forms.Textarea(attrs={"rows": 4, "class": "form-control", "dir": "auto"}),
+    )
+    canned_reply = django_forms.IntegerField(required=False, widget=django_forms.HiddenInput)
+    key = django_forms.CharField(max_length=100, widget=django_forms.HiddenInput)
+
+    def __init__(self, *args, channels, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [(c.channel, c.label) for c in channels]
 
 
 class MergeForm(django_forms.Form):

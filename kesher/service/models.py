@@ -538,23 +538,41 @@ class TicketEmail(models.Model):
 
 
 class TicketText(models.Model):
-    """One SMS or WhatsApp message a customer sent to the gateway's webhook, by the
-    provider's id: what makes a text delivered twice count once, and which ticket it opened
-    or continued (decision 0094). The text itself is the inbound interaction on the ticket."""
+    """One SMS or WhatsApp message in a ticket's thread, either way. Inbound: a text a
+    customer sent to the gateway's webhook, by the provider's id — what makes a text delivered
+    twice count once, and which ticket it opened or continued (decision 0094). Outbound: an
+    agent's reply from the ticket, by its idempotency key, with the queued message the worker
+    sends once (decision 0124). The text itself is the interaction on the ticket."""
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
         WHATSAPP = "whatsapp", _("WhatsApp")
 
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
     class Outcome(models.TextChoices):
         OPENED = "opened", _("Opened a ticket")
         THREADED = "threaded", _("Added to a ticket")
         SUPPRESSED = "suppressed", _("Not received: the practice environment")
+        SENT = "sent", _("Reply")
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND
+    )
     reference = models.CharField(_("message id"), max_length=200)
-    sender = models.CharField(_("from"), max_length=40)
+    # The customer's number, either way: who wrote, or whom the reply goes to.
+    sender = models.CharField(_("customer's number"), max_length=40)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    outgoing = models.ForeignKey(
+        "integrations.OutgoingMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     ticket = models.ForeignKey(
         Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="texts"
     )
@@ -575,7 +593,11 @@ class TicketText(models.Model):
             models.UniqueConstraint(fields=["channel", "reference"], name="ticket_text_once")
         ]
         # A number's latest texts: the ticket an unknown number's next text continues.
-        indexes = [models.Index(fields=["sender", "-created_at"], name="ticket_text_sender")]
+        indexes = [
+            models.Index(fields=["sender", "-created_at"], name="ticket_text_sender"),
+            # A ticket's thread of texts, and the channels its replies may take.
+            models.Index(fields=["ticket", "created_at"], name="ticket_text_thread"),
+        ]
 
     def __str__(self):
         return f"{self.channel} {self.reference}"
@@ -590,6 +612,18 @@ class CannedReply(KesherModel):
     body_he = models.TextField(_("text (Hebrew)"), max_length=20_000)
     body_en = models.TextField(_("text (English)"), max_length=20_000, blank=True)
     ticket_type = choice_fk("ticket_type", _("ticket type"))
+    # The name of the WhatsApp message template this text was approved as (by Meta, through
+    # the provider): outside WhatsApp's 24-hour window only such a reply may be sent.
+    whatsapp_template = models.CharField(
+        _("WhatsApp template name"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The name the template was approved under for WhatsApp. Outside the 24 hours after "
+            "the customer's last WhatsApp message, only a canned reply with a template name can "
+            "be sent on WhatsApp."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -650,6 +684,10 @@ class Article(KesherModel):
     )
     ticket_type = choice_fk("ticket_type", _("ticket type"))
     owner = owner_fk("kb_articles")
+    # "Did this help?" counted as the answers are given (``article_vote``), so the list shows
+    # and sorts them as columns without counting every article's votes (decision 0124).
+    helpful_count = models.PositiveIntegerField(_("helpful"), default=0, editable=False)
+    not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0, editable=False)
 
     class Meta:
         ordering = ["title_he", "id"]

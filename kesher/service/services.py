@@ -753,14 +753,20 @@ def article_update(
     )
 
 
+@transaction.atomic
 def article_vote(article: Article, *, helpful, user=None, portal_user=None) -> dict:
     """Record a reader's "did this help?" — a staff user's or a portal customer's, one vote
-    per reader and article (voting again changes it) — and return the article's counts.
-    Only a published article is voted on; ``helpful`` must be a yes or a no."""
+    per reader and article (voting again changes it) — and return the article's counts, which
+    the article keeps as its ``helpful_count`` / ``not_helpful_count`` columns (the list shows
+    and sorts them, decision 0124). Only a published article is voted on; ``helpful`` must be
+    a yes or a no."""
     if not isinstance(helpful, bool):
         raise ValidationError({"helpful": [_("Answer yes or no.")]})
     if article.status != Article.Status.PUBLISHED:
         raise ValidationError({"article": [_("Only a published article can be rated.")]})
+    # The article's row, locked: votes on one article are counted one after the other, so
+    # two readers answering at once both count.
+    Article._base_manager.select_for_update().filter(pk=article.pk).values_list("pk").first()
     reader = {"user": user} if user is not None else {"portal_user": portal_user}
     try:
         with transaction.atomic():
@@ -772,7 +778,12 @@ def article_vote(article: Article, *, helpful, user=None, portal_user=None) -> d
         ArticleVote.objects.filter(article=article, **reader).update(
             helpful=helpful, voted_at=_now()
         )
-    return article_votes(article)
+    counts = article_votes(article)
+    Article._base_manager.filter(pk=article.pk).update(
+        helpful_count=counts["helpful"], not_helpful_count=counts["not_helpful"]
+    )
+    article.helpful_count, article.not_helpful_count = counts["helpful"], counts["not_helpful"]
+    return counts
 
 
 def article_votes(article: Article) -> dict:

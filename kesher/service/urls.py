@@ -28,6 +28,11 @@ urlpatterns = [
     path("api/v1/service/backlog/", api.BacklogView.as_view(), name="api_service_backlog"),
     path("service/tickets/<int:pk>/respond/", views.ticket_respond, name="service_ticket_respond"),
     path("service/tickets/<int:pk>/reply/", views.ticket_reply_page, name="service_ticket_reply"),
+    path(
+        "service/tickets/<int:pk>/text-reply/",
+        views.ticket_text_reply_page,
+        name="service_ticket_text_reply",
+    ),
     path("service/tickets/<int:pk>/merge/", views.ticket_merge_page, name="service_ticket_merge"),
     path("service/tickets/<int:pk>/split/", views.ticket_split_page, name="service_ticket_split"),
     path(
@@ -50,6 +55,11 @@ urlpatterns = [
         name="api_ticket_respond",
     ),
     path("api/v1/tickets/<int:pk>/reply/", api.TicketReplyView.as_view(), name="api_ticket_reply"),
+    path(
+        "api/v1/tickets/<int:pk>/text-reply/",
+        api.TicketTextReplyView.as_view(),
+        name="api_ticket_text_reply",
+    ),
     path("api/v1/tickets/<int:pk>/merge/", api.TicketMergeView.as_view(), name="api_ticket_merge"),
     path("api/v1/tickets/<int:pk>/split/", api.TicketSplitView.as_view(), name="api_ticket_split"),
     path(

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from kesher.activities.models import Interaction
+from kesher.integrations.gateways import sms_parts
 from kesher.platform.access import can
 from kesher.platform.models import Choice
 from kesher.platform.ui.pages import entity_for, record_for
-from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm
+from kesher.service.forms import DEPENDENTS, MergeForm, ReplyForm, SplitForm, TextReplyForm
 from kesher.service.models import Article, CannedReply, Ticket
 from kesher.service.selectors import AGE_BANDS, REPORT_GROUPS, backlog, sla_report
 from kesher.service.services import (
@@ -34,6 +35,7 @@ from kesher.service.services import (
     ticket_solved_by,
     ticket_split,
 )
+from kesher.service.texting import SMS_MAX_PARTS, reply_channels, ticket_text_reply
 
 
 def _done(request, ticket: Ticket):
@@ -100,6 +102,55 @@ def ticket_reply_page(request, pk):
         "canned": canned_for(ticket, request.user),
     }
     return _show(request, "service/reply.html", context)
+
+
+@login_required
+def ticket_text_reply_page(request, pk):
+    """Answer the customer by SMS or WhatsApp from the ticket he texted, on the channel he
+    wrote on: canned replies one click away, an SMS's parts counted as it is typed, and on
+    WhatsApp past its 24-hour window only a template canned reply, said plainly (decision
+    0124)."""
+    entity = entity_for("tickets", request.user, "change")
+    ticket = record_for(entity, request.user, pk)
+    channels = reply_channels(ticket)
+    chosen = request.POST.get("channel") or request.GET.get("channel") or ""
+    if chosen not in channels:
+        chosen = next(iter(channels), "")
+    form = TextReplyForm(
+        request.POST or None,
+        channels=channels.values(),
+        initial={"key": uuid.uuid4().hex, "channel": chosen},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket_text_reply(
+                ticket,
+                actor=request.user,
+                channel=form.cleaned_data["channel"],
+                body=form.cleaned_data["body"],
+                idempotency_key=form.cleaned_data["key"],
+                canned_reply=form.cleaned_data["canned_reply"],
+            )
+        except ValidationError as error:
+            _errors_to(form, error)
+        else:
+            messages.success(request, _("The reply was queued to the customer's phone."))
+            return _done(request, ticket)
+    route = channels.get(chosen)
+    if chosen == "sms":
+        form.fields["body"].widget.attrs["data-sms-counter"] = "sms-counter"
+    canned = canned_for(ticket, request.user)
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "route": route,
+        "channels": channels,
+        "canned": canned,
+        "templates": [item for item in canned if item["reply"].whatsapp_template],
+        "sms_max_parts": SMS_MAX_PARTS,
+        "counted": sms_parts(form["body"].value() or ""),
+    }
+    return _show(request, "service/text_reply.html", context)
 
 
 @login_required

@@ -86,7 +86,8 @@ class EntityViewSet(viewsets.ModelViewSet):
         return self._filtered(qs).order_by(*entity.default_ordering)
 
     def _filtered(self, qs):
-        """``?view=<saved view id>`` and ``?filter=<filter-language JSON>`` (DESIGN.md API)."""
+        """``?view=<saved view id or built-in view key>`` and ``?filter=<filter-language
+        JSON>`` (DESIGN.md API)."""
         from kesher.platform.lists.filterlang import apply_filter
         from kesher.platform.lists.savedviews import parse_filter, saved_view_queryset
 
@@ -95,7 +96,7 @@ class EntityViewSet(viewsets.ModelViewSet):
             return qs
         view_id = params.get("view")
         if view_id:
-            view = (
+            view = self.entity.builtin_view(view_id) or (
                 saved_view_queryset(self.request.user)
                 .filter(pk=view_id if view_id.isdigit() else 0, entity=self.entity.key)
                 .first()
@@ -286,7 +287,19 @@ def viewset_for(entity: Entity) -> type[EntityViewSet]:
                         '"value": "חיפה"}, {"field": "custom.score", "op": "gte", "value": 80}]}'
                     ),
                 ),
-                OpenApiParameter("view", int, description="Apply a saved view's filter."),
+                OpenApiParameter(
+                    "view",
+                    str,
+                    description=(
+                        "Apply a saved view's filter (its id) or a built-in view's (its key"
+                        + (
+                            ": " + ", ".join(v.key for v in entity.builtin_views)
+                            if entity.builtin_views
+                            else ""
+                        )
+                        + ")."
+                    ),
+                ),
             ],
         ),
         retrieve=extend_schema(summary=f"Get one of {entity.key} (ETag = version)"),

@@ -6,9 +6,13 @@
              {"not": {"field": "tags", "op": "has", "value": 3}}]}
 
 Fields are the entity's own fields, related fields through foreign keys (``owner.department``),
-and custom fields (``custom.<key>``). List views, saved views, segments, reports, automation
-conditions and portal scoping all use ``apply_filter``; a bad expression raises a
-``ValidationError`` under the key ``filter`` and runs nothing (REQ CX-8, CU-1).
+and custom fields (``custom.<key>``). A link may be compared with ``"me"`` (a user link: the
+reader) and ``"mine"`` (a link to records an app says are the reader's own — the service teams
+he is a member of: ``{"field": "team", "op": "in", "value": "mine"}``), resolved for whoever
+reads, when the query runs (``register_own_records``, decision 0124). List views, saved views,
+segments, reports, automation conditions and portal scoping all use ``apply_filter``; a bad
+expression raises a ``ValidationError`` under the key ``filter`` and runs nothing (REQ CX-8,
+CU-1).
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ __all__ = [
     "FieldRef",
     "apply_filter",
     "compile_filter",
+    "own_records",
     "register_derived_field",
+    "register_own_records",
     "resolve_field",
 ]
 
@@ -197,6 +203,34 @@ def register_derived_field(field: DerivedField) -> DerivedField:
     """Let conditions on ``field.entity`` name ``field.name`` (another app's figures)."""
     _derived[field.entity, field.name] = field
     return field
+
+
+@dataclass(frozen=True)
+class OwnRecords:
+    """The records of ``model`` that are a reader's own (the teams he is in): ``records(user)``
+    is a query of their ids, run inside the list's own statement; ``label`` names them in the
+    filter builder ("My teams")."""
+
+    model: type[models.Model]
+    records: Callable
+    label: object
+
+
+MINE = "mine"
+_own: dict[type[models.Model], OwnRecords] = {}
+
+
+def register_own_records(model, records: Callable, label) -> OwnRecords:
+    """Let a condition on a link to ``model`` say ``"mine"``: the records ``records(user)``
+    gives for whoever reads (a query of ids; an app's own membership rule)."""
+    own = OwnRecords(model, records, label)
+    _own[model] = own
+    return own
+
+
+def own_records(model) -> OwnRecords | None:
+    """How the reader's own records of ``model`` are found, if an app said so."""
+    return _own.get(model)
 
 
 def _kind_of(field: models.Field) -> tuple[str, str | None]:
@@ -590,10 +624,29 @@ def _positive(ref: FieldRef, name: str, op: str, value, user) -> Q:
     if kind == "choice":
         values = _choice_values(ref, _list(ref, value) if op == "in" else [value])
         return Q(**{f"{name}__in": values})
-    # ref: a link to a user or another record, by id
-    if op == "in":
-        return Q(**{f"{name}__in": [_ref_value(ref, v, user) for v in _list(ref, value)]})
-    return Q(**{name: _ref_value(ref, value, user)})
+    # ref: a link to a user or another record, by id ("me", "mine": the reader's)
+    values = _list(ref, value) if op == "in" and value != MINE else [value]
+    if MINE not in values:
+        if op == "in":
+            return Q(**{f"{name}__in": [_ref_value(ref, v, user) for v in values]})
+        return Q(**{name: _ref_value(ref, value, user)})
+    mine = Q(**{f"{name}__in": _own_ids(ref, user)})
+    ids = [_ref_value(ref, v, user) for v in values if v != MINE]
+    return mine | Q(**{f"{name}__in": ids}) if ids else mine
+
+
+def _own_ids(ref, user):
+    """The ids of the reader's own records a link may name with "mine" (a subquery)."""
+    related = ref.model_field.related_model if ref.model_field is not None else None
+    own = own_records(related) if related is not None else None
+    if own is None:
+        raise _error(
+            _('"mine" cannot be used with the field %(field)s: choose records by id.'),
+            field=ref.path,
+        )
+    if user is None:
+        raise _error(_('"mine" needs a reader: a condition that runs for no one cannot use it.'))
+    return own.records(user)
 
 
 def _date_q(ref: FieldRef, name: str, op: str, value) -> Q:

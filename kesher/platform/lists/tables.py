@@ -220,6 +220,9 @@ class Table:
             self.view = (
                 saved_view_queryset(request.user).filter(pk=view_id, entity=entity.key).first()
             )
+        elif view_id:
+            # A view the entity comes with ("my team's tickets"), read for this reader.
+            self.view = entity.builtin_view(view_id)
         # Fields the user does not see are no columns, filters or sort keys (decision 0047).
         self.hidden = hidden_fields(entity, request.user)
         self.custom_definitions = {
@@ -637,7 +640,7 @@ class Table:
 
     def builder_fields(self) -> list[dict]:
         """What the filter builder offers: each filterable field with its kind and values."""
-        from kesher.platform.lists.filterlang import OPS, resolve_field
+        from kesher.platform.lists.filterlang import MINE, OPS, own_records, resolve_field
 
         refs = []
         for column in self.available_columns:
@@ -666,6 +669,10 @@ class Table:
                     if large
                     else [[pk, label] for pk, label in self.link_options(ref.model_field)]
                 )
+                own = own_records(ref.model_field.related_model)
+                if own is not None and ref.kind == "ref" and entry["choices"] is not None:
+                    # "Mine": the reader's own (his teams), whoever later opens the view.
+                    entry["choices"].insert(0, [MINE, str(own.label)])
             result.append(entry)
         return result
 

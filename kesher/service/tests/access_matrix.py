@@ -138,6 +138,26 @@ for _side in ("rep1", "rep2"):
             api=True,
             what=f"{_side}'s ticket's {_action}",
         )
+    # Replies by SMS / WhatsApp (decision 0124): the form and the channels for whoever may
+    # see the ticket; a reply sent empty is refused with what is missing, nothing written.
+    register_route(
+        "pages",
+        lambda world, side=_side: (
+            f"/service/tickets/{world.record('tickets', side).pk}/text-reply/"
+        ),
+        Verb("GET", _change),
+        Verb("POST", _then(_change, Outcome.ALLOW)),
+        what=f"{_side}'s ticket's SMS / WhatsApp reply form",
+    )
+    register_route(
+        "api",
+        lambda world, side=_side: f"/api/v1/tickets/{world.record('tickets', side).pk}/text-reply/",
+        Verb("GET", permitted("tickets", "view", _ticket)),
+        Verb("POST", _then(_change, Outcome.REFUSED)),
+        *(Verb(m, not_allowed()) for m in ("PUT", "PATCH", "DELETE")),
+        api=True,
+        what=f"{_side}'s ticket's SMS / WhatsApp reply",
+    )
     register_route(
         "api",
         lambda world, side=_side: (

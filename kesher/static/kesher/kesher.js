@@ -345,3 +345,31 @@ document.addEventListener("change", (event) => {
     grid.dispatchEvent(new Event("grid-change"));
   }
 });
+// An SMS reply's length and parts as it is typed (decision 0124): the same count as the
+// server's ``sms_parts`` — 160 GSM characters in one part, 153 a part beyond, the extension
+// table's counting two; any other character (Hebrew) makes it 70, then 67, UTF-16 units.
+(() => {
+  const BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡" +
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  const EXTENSION = "^{}\\[~]|€\f";
+  const parts = (text) => {
+    const gsm = [...text].every((c) => BASIC.includes(c) || EXTENSION.includes(c));
+    const length = gsm ? [...text].reduce((n, c) => n + (EXTENSION.includes(c) ? 2 : 1), 0) : text.length;
+    const [single, multi] = gsm ? [160, 153] : [70, 67];
+    return { length, parts: length === 0 ? 0 : length <= single ? 1 : Math.ceil(length / multi) };
+  };
+  const update = (box) => {
+    const output = document.getElementById(box.dataset.smsCounter || "");
+    if (!output) return;
+    const counted = parts(box.value);
+    output.textContent = output.dataset.template
+      .replace("{length}", counted.length).replace("{parts}", counted.parts);
+    output.classList.toggle("text-danger", counted.parts > Number(output.dataset.max));
+  };
+  document.addEventListener("input", (event) => {
+    if (event.target.matches("[data-sms-counter]")) update(event.target);
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    document.querySelectorAll("[data-sms-counter]").forEach(update);
+  });
+})();
