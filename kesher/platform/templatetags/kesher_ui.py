@@ -4,9 +4,9 @@ pickers in forms written by hand."""
 from django import template
 from django.utils.html import format_html
 
+from kesher.platform import once
 from kesher.platform.access import can
 from kesher.platform.fields import format_phone_national
-from kesher.platform import once
 from kesher.platform.ui import context_processors
 
 register = template.Library()

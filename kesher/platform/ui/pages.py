@@ -8,11 +8,11 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from kesher.platform import once
 from kesher.platform.access import can
 from kesher.platform.customfields.forms import custom_data, error_target
 from kesher.platform.records.services import ConflictError, record_create, record_update
 from kesher.platform.registry import Entity, registry
-from kesher.platform import once
 
 __all__ = ["entity_for", "record_for", "render_partial", "save_form"]
 
