@@ -246,7 +246,16 @@ class UtilisationSerializer(serializers.Serializer):
         source="capacity",
         max_digits=9,
         decimal_places=2,
-        help_text="The working days' hours: the business calendar × the payroll rule's day.",
+        help_text=(
+            "The working days' hours: the business calendar × the payroll rule's day, less "
+            "the person's absences."
+        ),
+    )
+    absent_hours = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        help_text="The working hours the person's absences (vacation, sickness, reserve duty…) "
+        "took off his capacity.",
     )
     percent = serializers.IntegerField(allow_null=True, help_text="Hours ÷ capacity, %.")
     billable_percent = serializers.IntegerField(allow_null=True)
@@ -274,7 +283,8 @@ class UtilisationView(APIView):
             "Each person whose hours the caller sees between the dates (this month so far by "
             "default): the hours reported, approved and billable, against the period's "
             "capacity — each working day of the business calendar (holidays off, eves short) "
-            "at the payroll rule's daily hours — and the share of it. Needs time entries' "
+            "at the payroll rule's daily hours, less the person's absences (whole or half days) "
+            "— and the share of it. Needs time entries' "
             "view; 403 when the hours are hidden from the role."
         ),
         parameters=[
@@ -293,9 +303,10 @@ class UtilisationView(APIView):
                         "hours": "151.50",
                         "approved_hours": "140.00",
                         "billable_hours": "122.25",
-                        "capacity_hours": "172.00",
-                        "percent": 88,
-                        "billable_percent": 71,
+                        "capacity_hours": "163.40",
+                        "absent_hours": "8.60",
+                        "percent": 92,
+                        "billable_percent": 74,
                     }
                 ],
                 response_only=True,

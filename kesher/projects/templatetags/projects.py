@@ -61,3 +61,14 @@ def my_timer(context):
     if not can(user, "time-entries", "add"):
         return None
     return running_timer(user)
+
+
+@register.simple_tag
+def absence_days(row, kind) -> str:
+    """A payroll row's days away of one kind (1.5), "–" for none."""
+    from decimal import Decimal
+
+    days = row.absences.get(kind.pk, Decimal(0))
+    if not days:
+        return "–"
+    return f"{days.normalize():f}"
