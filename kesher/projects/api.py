@@ -140,7 +140,12 @@ class ProfitSerializer(serializers.Serializer):
         **MONEY, help_text="The billable hours at the rate cards, before VAT (₪)."
     )
     invoiced = serializers.DecimalField(
-        **MONEY, help_text="The invoice lines of the billed hours, before VAT (₪)."
+        **MONEY,
+        help_text="The invoice lines of the billed hours, before VAT, less what credit notes "
+        "credited of them (₪).",
+    )
+    credited = serializers.DecimalField(
+        **MONEY, help_text="What credit notes credited of those lines, before VAT (₪)."
     )
     cost = serializers.DecimalField(
         **MONEY,
@@ -181,7 +186,7 @@ class ProfitabilityView(APIView):
         description=(
             "Each project with approved hours the caller sees between the dates (this year so "
             "far by default): the approved and billable hours, their value at the rate cards, "
-            "what was invoiced of them (before VAT), their cost at each employee's cost rate on "
+            "what was invoiced of them (before VAT, net of credit notes), their cost at each employee's cost rate on "
             "the day and the margin. Cost and margin are null for a caller who does not read "
             "the cost rates or from whose role a field rule hides their hourly cost. Needs "
             "projects' and time entries' view; 403 when the hours are hidden from the role."
@@ -204,7 +209,8 @@ class ProfitabilityView(APIView):
                         "billable_hours": "112.00",
                         "unpriced_hours": "0.00",
                         "value": "39200.00",
-                        "invoiced": "28000.00",
+                        "invoiced": "26600.00",
+                        "credited": "1400.00",
                         "cost": "17472.50",
                         "uncosted_hours": "0.00",
                         "margin": "21727.50",

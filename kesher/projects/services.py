@@ -263,6 +263,8 @@ def _absence_in_reach(actor, absence) -> None:
 def absence_create(*, actor, data: dict, m2m: dict | None = None):
     """Record an absence: one's own, or one of his team's for a manager (decision 0122) — the
     person must be within the actor's reach, else nothing is written."""
+    if not data.get("user"):
+        data = {**data, "user": actor}
     absence = record_create("absences", actor=actor, data=data, m2m=m2m)
     _absence_in_reach(actor, absence)
     return absence
@@ -271,6 +273,8 @@ def absence_create(*, actor, data: dict, m2m: dict | None = None):
 @transaction.atomic
 def absence_update(absence, *, actor, data: dict, m2m=None, expected_version=None):
     """Change an absence; moved to another person, he must be within the actor's reach."""
+    if "user" in data and not data["user"]:
+        data = {**data, "user": absence.user_id and absence.user}
     absence = record_update(
         absence, actor=actor, data=data, m2m=m2m, expected_version=expected_version
     )

@@ -100,9 +100,18 @@ def test_a_person_sees_his_own_his_manager_the_team_and_the_administrator_all(us
     )
     assert made.status_code == 201, made.content
     assert Absence.objects.get(pk=made.json()["id"]).user == rep
+    # His team's manager records rep1's absence, not rep2's (another department).
+    from kesher.projects.services import absence_create
+
+    data = {"kind": kind("sick"), "start_date": THURSDAY, "end_date": THURSDAY}
+    assert absence_create(actor=manager, data={**data, "user": rep}).user == rep
+    with pytest.raises(ValidationError) as error:
+        absence_create(actor=manager, data={**data, "user": rep2})
+    assert "user" in error.value.message_dict
+    assert Absence.objects.count() == 4
     answer = api_for(rep).get("/api/v1/absences/")
     assert answer.status_code == 200
-    assert {row["id"] for row in answer.json()["results"]} == {mine.pk, made.json()["id"]}
+    assert len(answer.json()["results"]) == 3
 
 
 def test_the_days_away_of_a_range_with_half_days(users):
