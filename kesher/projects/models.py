@@ -656,8 +656,16 @@ class RunningTimer(models.Model):
     def __str__(self):
         return f"{self.user} · {self.project}"
 
-    def elapsed_minutes(self, now=None) -> int:
+    def elapsed_seconds(self, now=None) -> int:
         from django.utils import timezone
 
-        seconds = ((now or timezone.now()) - self.started_at).total_seconds()
-        return max(0, int(seconds // 60))
+        return max(0, int(((now or timezone.now()) - self.started_at).total_seconds()))
+
+    def elapsed_minutes(self, now=None) -> int:
+        return self.elapsed_seconds(now) // 60
+
+    @property
+    def elapsed_text(self) -> str:
+        """The time it has run as h:mm (the page's script ticks it on, decision 0122)."""
+        minutes = self.elapsed_minutes()
+        return f"{minutes // 60}:{minutes % 60:02d}"
