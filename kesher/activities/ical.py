@@ -16,12 +16,23 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from kesher.activities.models import ActivityPreferences, Interaction, Task
 from kesher.activities.selectors import user_meetings, user_tasks
 
-__all__ = ["feed_for_token", "meeting_invitation", "user_feed"]
+__all__ = ["feed_for_token", "meeting_invitation", "register_feed_source", "user_feed"]
 
 FEED_PAST = datetime.timedelta(days=30)
 FEED_AHEAD = datetime.timedelta(days=366)
 DEFAULT_MEETING = datetime.timedelta(hours=1)
 TASK_LENGTH = datetime.timedelta(minutes=30)
+
+
+# Other apps' items of a user's feed (the projects' planned weeks and absences, decision 0122):
+# each ``source(user, start, end)`` gives the user's own events between two datetimes.
+_feed_sources: list = []
+
+
+def register_feed_source(source) -> None:
+    """Add a source of events to every user's feed (from an app's ``ready``; once)."""
+    if source not in _feed_sources:
+        _feed_sources.append(source)
 
 
 def _calendar(method: str | None = None) -> Calendar:
@@ -84,6 +95,9 @@ def user_feed(user, now=None) -> bytes:
         cal.add_component(meeting_event(meeting))
     for task in user_tasks(user, user, start, end):
         cal.add_component(task_event(task))
+    for source in _feed_sources:
+        for event in source(user, start, end):
+            cal.add_component(event)
     return cal.to_ical()
 
 
