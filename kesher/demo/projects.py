@@ -58,7 +58,12 @@ def _plan_and_absences(users, projects, this_week) -> None:
             record_create(
                 "allocations",
                 actor=admin,
-                data={"project": projects[key], "user": users[name], "week": week, "hours": planned},
+                data={
+                    "project": projects[key],
+                    "user": users[name],
+                    "week": week,
+                    "hours": planned,
+                },
             )
     kinds = {c.value: c for c in Choice.objects.filter(list_key="absence_kind")}
     next_week = this_week + datetime.timedelta(days=7)
@@ -79,6 +84,7 @@ def _plan_and_absences(users, projects, this_week) -> None:
                     "notes": notes,
                 },
             )
+
 
 # key, name, code, stage, billing, manager, hours, shekels, parent, [(member, role)]
 PROJECTS = [

@@ -186,9 +186,10 @@ class ProfitabilityView(APIView):
         description=(
             "Each project with approved hours the caller sees between the dates (this year so "
             "far by default): the approved and billable hours, their value at the rate cards, "
-            "what was invoiced of them (before VAT, net of credit notes), their cost at each employee's cost rate on "
-            "the day and the margin. Cost and margin are null for a caller who does not read "
-            "the cost rates or from whose role a field rule hides their hourly cost. Needs "
+            "what was invoiced of them (before VAT, net of credit notes), their cost at each "
+            "employee's cost rate on the day and the margin. Cost and margin are null for a "
+            "caller who does not read the cost rates or from whose role a field rule hides their "
+            "hourly cost. Needs "
             "projects' and time entries' view; 403 when the hours are hidden from the role."
         ),
         parameters=[

@@ -12,8 +12,8 @@ class ProjectsConfig(AppConfig):
     def ready(self):
         from kesher.activities.ical import register_feed_source
         from kesher.platform.records.services import register_edit_guard
-        from kesher.projects.ical import schedule_events
         from kesher.projects import actions, entities  # noqa: F401  (registers entities, the action)
+        from kesher.projects.ical import schedule_events
         from kesher.projects.services import entries_locked_among, entry_locked_reason
 
         # Submitted and approved hours are not edited through any generic path (REQ PR-2).

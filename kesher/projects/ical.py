@@ -37,9 +37,7 @@ def schedule_events(user, start: datetime.datetime, end: datetime.datetime):
     first = timezone.localtime(start).date()
     last = timezone.localtime(end).date()
     allocations = (
-        Allocation.objects.filter(
-            user=user, week__range=(first - datetime.timedelta(days=6), last)
-        )
+        Allocation.objects.filter(user=user, week__range=(first - datetime.timedelta(days=6), last))
         .select_related("project")
         .order_by("week", "id")
     )

@@ -18,12 +18,12 @@ from kesher.projects.services import week_start
 
 __all__ = [
     "Balance",
-    "absent_days",
     "BoardRow",
     "Burn",
     "GridRow",
     "Timesheet",
     "Utilisation",
+    "absent_days",
     "approval_queue",
     "capacity_hours",
     "month_balance",
@@ -388,7 +388,11 @@ def capacity_hours(first: datetime.date, last: datetime.date) -> Decimal:
 def absent_hours(days: dict[datetime.date, Decimal], away: dict[datetime.date, Decimal]) -> Decimal:
     """The working hours of ``days`` (day → capacity) a person's ``away`` takes off."""
     return sum(
-        ((days[day] * share).quantize(Decimal("0.01")) for day, share in away.items() if day in days),
+        (
+            (days[day] * share).quantize(Decimal("0.01"))
+            for day, share in away.items()
+            if day in days
+        ),
         Decimal(0),
     )
 

@@ -76,7 +76,7 @@ def test_the_demo_has_approved_hours_this_month_and_absences_on_the_board(loaded
         assert any(p.approved_minutes for p in people)
         assert any(row.minutes for row in profitability(itay, date_from=first, date_to=today))
     admin = User.objects.get(username="admin")
-    starts, _capacity, rows = selectors.planning_board(admin, today)
+    _starts, _capacity, rows = selectors.planning_board(admin, today)
     hadas = next(row for row in rows if row.name == str(User.objects.get(username="hadas")))
     assert hadas.cells[1]["capacity"] < hadas.cells[2]["capacity"]
     assert hadas.cells[1]["over"] is True

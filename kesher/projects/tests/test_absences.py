@@ -63,8 +63,12 @@ def test_the_kinds_are_a_pick_list_and_bad_dates_are_refused(users):
         record_create(
             "absences",
             actor=rep,
-            data={"user": rep, "kind": Choice.objects.get(list_key="project_role", value="developer"),
-                  "start_date": SUNDAY, "end_date": SUNDAY},
+            data={
+                "user": rep,
+                "kind": Choice.objects.get(list_key="project_role", value="developer"),
+                "start_date": SUNDAY,
+                "end_date": SUNDAY,
+            },
         )
     assert not Absence.objects.exists()
 
@@ -86,16 +90,24 @@ def test_a_person_sees_his_own_his_manager_the_team_and_the_administrator_all(us
     client = api_for(rep)
     refused = client.post(
         "/api/v1/absences/",
-        {"user": rep2.pk, "kind": kind("vacation").pk, "start_date": "2026-11-05",
-         "end_date": "2026-11-05"},
+        {
+            "user": rep2.pk,
+            "kind": kind("vacation").pk,
+            "start_date": "2026-11-05",
+            "end_date": "2026-11-05",
+        },
         format="json",
     )
     assert refused.status_code in (400, 403), refused.content
     assert Absence.objects.count() == 2
     made = client.post(
         "/api/v1/absences/",
-        {"kind": kind("vacation").pk, "start_date": "2026-11-05", "end_date": "2026-11-05",
-         "half_day": True},
+        {
+            "kind": kind("vacation").pk,
+            "start_date": "2026-11-05",
+            "end_date": "2026-11-05",
+            "half_day": True,
+        },
         format="json",
     )
     assert made.status_code == 201, made.content
@@ -128,9 +140,7 @@ def test_the_days_away_of_a_range_with_half_days(users):
     }
 
 
-def test_the_board_takes_absences_off_the_persons_week_and_shows_over_allocation(
-    users, client_for
-):
+def test_the_board_takes_absences_off_the_persons_week_and_shows_over_allocation(users, client_for):
     admin, rep, rep2 = users["admin"], users["sales_rep"], users["sales_rep2"]
     project = make_project(admin)
     for person in (rep, rep2):
@@ -142,7 +152,7 @@ def test_the_board_takes_absences_off_the_persons_week_and_shows_over_allocation
     # Two days of reserve duty (9 h each on the board) and a half day: 45 − 18 − 4.5 = 22.5.
     away(rep, rep, SUNDAY, SUNDAY + datetime.timedelta(days=1), value="reserve_duty")
     away(rep, rep, THURSDAY, half_day=True)
-    starts, capacity, rows = planning_board(admin, SUNDAY)
+    _starts, capacity, rows = planning_board(admin, SUNDAY)
     cells = {row.user_id: row.cells[0] for row in rows}
     assert capacity[0] == Decimal("45")
     assert cells[rep.pk] == {
@@ -155,7 +165,8 @@ def test_the_board_takes_absences_off_the_persons_week_and_shows_over_allocation
     # The next week is whole again.
     assert rows[0].cells[1]["capacity"] == Decimal("45")
     page = client_for(admin).get("/projects/board/", {"start": SUNDAY.isoformat()}).content.decode()
-    assert "board-capacity" in page and "/ 22.5" in page
+    assert "board-capacity" in page
+    assert "/ 22.5" in page
 
 
 def test_the_board_reads_absences_in_one_query_for_few_or_many_people(users, client_for):
@@ -257,7 +268,8 @@ def test_the_payroll_month_shows_the_days_away_by_kind(users, client_for):
     assert rows[users["sales_rep2"].pk].total == 0
     client = client_for(users["admin"])
     page = client.get(reverse("projects_payroll"), {"month": "2026-11"}).content.decode()
-    assert "מילואים" in page and "payroll-absence" in page
+    assert "מילואים" in page
+    assert "payroll-absence" in page
     text = client.post(
         reverse("projects_payroll_export"), {"month": "2026-11", "format": "csv"}
     ).content.decode("utf-8-sig")

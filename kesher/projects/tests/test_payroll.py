@@ -141,7 +141,9 @@ def test_exporting_a_month_marks_its_hours_exported_and_locks_them(users, client
     entries = list(TimeEntry.objects.order_by("id"))
     assert all(entry.exported_at is not None for entry in entries)
     assert (
-        AuditEntry.objects.filter(object_id__in=[e.pk for e in entries], changes__has_key="exported_at").count()
+        AuditEntry.objects.filter(
+            object_id__in=[e.pk for e in entries], changes__has_key="exported_at"
+        ).count()
         == 3
     )
     assert client.post(export, {"month": "2026-01", "format": "csv"}).content == first
@@ -149,7 +151,8 @@ def test_exporting_a_month_marks_its_hours_exported_and_locks_them(users, client
         e.exported_at for e in entries
     ]
     page = client.get(reverse("projects_payroll"), {"month": "2026-01"}).content.decode()
-    assert 'id="payroll-exported"' in page and 'id="payroll-reopen"' in page
+    assert 'id="payroll-exported"' in page
+    assert 'id="payroll-reopen"' in page
     # Locked: the API refuses the change in the reader's language, nothing written.
     answer = api_for(admin, language="he").patch(
         f"/api/v1/time-entries/{entries[0].pk}/", {"minutes": 30}, format="json"
@@ -167,9 +170,12 @@ def test_exporting_a_month_marks_its_hours_exported_and_locks_them(users, client
     later.refresh_from_db()
     assert later.exported_at is not None
     # Only an administrator reopens; the month's unbilled hours wait for approval again.
-    assert client_for(users["manager"]).post(
-        reverse("projects_payroll_reopen"), {"month": "2026-01"}
-    ).status_code == 403
+    assert (
+        client_for(users["manager"])
+        .post(reverse("projects_payroll_reopen"), {"month": "2026-01"})
+        .status_code
+        == 403
+    )
     with pytest.raises(ValidationError):
         payroll_reopen(actor=pm, month=SUNDAY)
     response = client.post(reverse("projects_payroll_reopen"), {"month": "2026-01"})

@@ -148,8 +148,10 @@ def test_the_running_timer_ticks_on_the_page_as_h_mm(users, client_for):
     seconds = int(re.search(r'data-timer-elapsed="(\d+)"', tag).group(1))
     assert 95 * 60 + 20 <= seconds < 95 * 60 + 80
     assert "projects/timer.js" in page
-    script = open(finders.find("projects/timer.js"), encoding="utf-8").read()
-    assert "setInterval(tick, 60000)" in script and "data-timer-elapsed" in script
+    with open(finders.find("projects/timer.js"), encoding="utf-8") as handle:
+        script = handle.read()
+    assert "setInterval(tick, 60000)" in script
+    assert "data-timer-elapsed" in script
     # The timesheet shows the same clock.
     sheet = client_for(rep).get("/projects/timesheet/").content.decode()
     assert 'id="timer-elapsed"' in sheet
