@@ -16,7 +16,14 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from kesher.activities.models import ActivityPreferences, Interaction, Task
 from kesher.activities.selectors import user_meetings, user_tasks
 
-__all__ = ["feed_for_token", "meeting_invitation", "register_feed_source", "user_feed"]
+__all__ = [
+    "feed_for_token",
+    "feed_host",
+    "meeting_invitation",
+    "record_url",
+    "register_feed_source",
+    "user_feed",
+]
 
 FEED_PAST = datetime.timedelta(days=30)
 FEED_AHEAD = datetime.timedelta(days=366)
@@ -51,6 +58,16 @@ def _host() -> str:
 
 def _url(key: str, pk: int) -> str:
     return f"{settings.KESHER_BASE_URL.rstrip('/')}/r/{key}/{pk}/"
+
+
+def feed_host() -> str:
+    """The host part of the events' UIDs (another app's feed source names its events so)."""
+    return _host()
+
+
+def record_url(key: str, pk: int) -> str:
+    """A record's page, absolute, for an event's URL."""
+    return _url(key, pk)
 
 
 def meeting_event(meeting: Interaction) -> Event:

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Event
 
-from kesher.activities.ical import _host, _url
+from kesher.activities.ical import feed_host, record_url
 
 __all__ = ["schedule_events"]
 
@@ -20,7 +20,7 @@ WORK_WEEK = datetime.timedelta(days=5)
 
 def _event(uid: str, first: datetime.date, end: datetime.date, summary: str, url: str) -> Event:
     event = Event()
-    event.add("uid", f"{uid}@{_host()}")
+    event.add("uid", f"{uid}@{feed_host()}")
     event.add("dtstamp", timezone.now())
     event.add("dtstart", first)
     event.add("dtend", end)
@@ -57,7 +57,7 @@ def schedule_events(user, start: datetime.datetime, end: datetime.datetime):
                     plan.week + WORK_WEEK,
                     _("▤ %(project)s: %(hours)s h planned this week")
                     % {"project": plan.project, "hours": hours},
-                    _url("allocations", plan.pk),
+                    record_url("allocations", plan.pk),
                 )
             )
         for away in absences:
@@ -70,7 +70,7 @@ def schedule_events(user, start: datetime.datetime, end: datetime.datetime):
                     away.start_date,
                     away.end_date + datetime.timedelta(days=1),
                     f"☂ {label}",
-                    _url("absences", away.pk),
+                    record_url("absences", away.pk),
                 )
             )
     return events

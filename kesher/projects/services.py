@@ -296,12 +296,12 @@ def payroll_export(*, actor, month: datetime.date) -> int:
     decision 0122): locked like billed hours, they are what a repeated export reads again.
     Those already exported keep their first time. An audit entry each; returns how many were
     marked now."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
 
     from kesher.platform.models import AuditEntry
     from kesher.platform.records.audit import encoded
     from kesher.platform.records.inserts import insert_rows
-    from kesher.projects.invoicing import _content_type
 
     entries = list(
         _month_entries(actor, month)
@@ -322,7 +322,7 @@ def payroll_export(*, actor, month: datetime.date) -> int:
         for name, value in (("changes", encoded({"exported_at": [None, now]})), ("at", now))
     )
     columns = ["content_type", "object_id", "object_repr", "actor", "action", "changes", "at"]
-    kind = _content_type()
+    kind = ContentType.objects.get_for_model(TimeEntry).pk
     insert_rows(
         AuditEntry,
         [meta.get_field(name).column for name in columns],
