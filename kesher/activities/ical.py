@@ -16,12 +16,30 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from kesher.activities.models import ActivityPreferences, Interaction, Task
 from kesher.activities.selectors import user_meetings, user_tasks
 
-__all__ = ["feed_for_token", "meeting_invitation", "user_feed"]
+__all__ = [
+    "feed_for_token",
+    "feed_host",
+    "meeting_invitation",
+    "record_url",
+    "register_feed_source",
+    "user_feed",
+]
 
 FEED_PAST = datetime.timedelta(days=30)
 FEED_AHEAD = datetime.timedelta(days=366)
 DEFAULT_MEETING = datetime.timedelta(hours=1)
 TASK_LENGTH = datetime.timedelta(minutes=30)
+
+
+# Other apps' items of a user's feed (the projects' planned weeks and absences, decision 0122):
+# each ``source(user, start, end)`` gives the user's own events between two datetimes.
+_feed_sources: list = []
+
+
+def register_feed_source(source) -> None:
+    """Add a source of events to every user's feed (from an app's ``ready``; once)."""
+    if source not in _feed_sources:
+        _feed_sources.append(source)
 
 
 def _calendar(method: str | None = None) -> Calendar:
@@ -40,6 +58,16 @@ def _host() -> str:
 
 def _url(key: str, pk: int) -> str:
     return f"{settings.KESHER_BASE_URL.rstrip('/')}/r/{key}/{pk}/"
+
+
+def feed_host() -> str:
+    """The host part of the events' UIDs (another app's feed source names its events so)."""
+    return _host()
+
+
+def record_url(key: str, pk: int) -> str:
+    """A record's page, absolute, for an event's URL."""
+    return _url(key, pk)
 
 
 def meeting_event(meeting: Interaction) -> Event:
@@ -84,6 +112,9 @@ def user_feed(user, now=None) -> bytes:
         cal.add_component(meeting_event(meeting))
     for task in user_tasks(user, user, start, end):
         cal.add_component(task_event(task))
+    for source in _feed_sources:
+        for event in source(user, start, end):
+            cal.add_component(event)
     return cal.to_ical()
 
 

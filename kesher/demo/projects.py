@@ -33,6 +33,59 @@ from kesher.service.services import ticket_update
 
 __all__ = ["create_projects"]
 
+
+def week_submit_if_any(user, week) -> None:
+    """Submit the user's week if it has draft hours (nothing to submit is no error here)."""
+    if TimeEntry.objects.filter(
+        user=user, state="draft", date__range=(week, week + datetime.timedelta(days=6))
+    ).exists():
+        week_submit(actor=user, week=week)
+
+
+def _plan_and_absences(users, projects, this_week) -> None:
+    """The planning board's next four weeks (REQ PR-3) and the absences that take days off
+    them (decision 0122): Hadas on reserve duty next week, Noa's half day of vacation."""
+    admin = users["admin"]
+    for weeks_on in range(4):
+        week = this_week + datetime.timedelta(days=7 * weeks_on)
+        for name, key, planned in (
+            ("alon", "crm", "30"),
+            ("alon", "support", "6"),
+            ("noa", "crm", "36"),
+            ("hadas", "crm", "24"),
+            ("shira", "support", "12"),
+        ):
+            record_create(
+                "allocations",
+                actor=admin,
+                data={
+                    "project": projects[key],
+                    "user": users[name],
+                    "week": week,
+                    "hours": planned,
+                },
+            )
+    kinds = {c.value: c for c in Choice.objects.filter(list_key="absence_kind")}
+    next_week = this_week + datetime.timedelta(days=7)
+    for name, kind, first, last, half, notes in (
+        ("hadas", "reserve_duty", next_week, next_week + datetime.timedelta(days=4), False, "צו 8"),
+        ("noa", "vacation", next_week + datetime.timedelta(days=3), None, True, ""),
+    ):
+        if kind in kinds:
+            record_create(
+                "absences",
+                actor=users[name],
+                data={
+                    "user": users[name],
+                    "kind": kinds[kind],
+                    "start_date": first,
+                    "end_date": last or first,
+                    "half_day": half,
+                    "notes": notes,
+                },
+            )
+
+
 # key, name, code, stage, billing, manager, hours, shekels, parent, [(member, role)]
 PROJECTS = [
     (
@@ -210,6 +263,19 @@ def create_projects(users: dict[str, User]) -> None:
                     ).values_list("pk", flat=True)
                 )
                 entries_approve(actor=users[manager], ids=ids)
+    # Some of this month's hours are approved already (decision 0122), so that utilisation and
+    # profitability — this month by default — show approved hours: Shira sends this week's
+    # maintenance hours, and Itay approves his projects' hours of the month so far.
+    if today >= this_week:
+        week_submit_if_any(users["shira"], this_week)
+    month_ids = list(
+        TimeEntry.objects.filter(
+            project__owner=users["itay"], state="submitted", date__gte=today.replace(day=1)
+        ).values_list("pk", flat=True)
+    )
+    if month_ids:
+        entries_approve(actor=users["itay"], ids=month_ids)
+    _plan_and_absences(users, projects, this_week)
     # Noa's clock has been running on the implementation since the morning (decision 0116).
     timer_start(actor=users["noa"], project=projects["crm"], description="הגדרת תהליכי מכירה")
     RunningTimer.objects.filter(user=users["noa"]).update(

@@ -140,7 +140,12 @@ class ProfitSerializer(serializers.Serializer):
         **MONEY, help_text="The billable hours at the rate cards, before VAT (₪)."
     )
     invoiced = serializers.DecimalField(
-        **MONEY, help_text="The invoice lines of the billed hours, before VAT (₪)."
+        **MONEY,
+        help_text="The invoice lines of the billed hours, before VAT, less what credit notes "
+        "credited of them (₪).",
+    )
+    credited = serializers.DecimalField(
+        **MONEY, help_text="What credit notes credited of those lines, before VAT (₪)."
     )
     cost = serializers.DecimalField(
         **MONEY,
@@ -181,9 +186,10 @@ class ProfitabilityView(APIView):
         description=(
             "Each project with approved hours the caller sees between the dates (this year so "
             "far by default): the approved and billable hours, their value at the rate cards, "
-            "what was invoiced of them (before VAT), their cost at each employee's cost rate on "
-            "the day and the margin. Cost and margin are null for a caller who does not read "
-            "the cost rates or from whose role a field rule hides their hourly cost. Needs "
+            "what was invoiced of them (before VAT, net of credit notes), their cost at each "
+            "employee's cost rate on the day and the margin. Cost and margin are null for a "
+            "caller who does not read the cost rates or from whose role a field rule hides their "
+            "hourly cost. Needs "
             "projects' and time entries' view; 403 when the hours are hidden from the role."
         ),
         parameters=[
@@ -204,7 +210,8 @@ class ProfitabilityView(APIView):
                         "billable_hours": "112.00",
                         "unpriced_hours": "0.00",
                         "value": "39200.00",
-                        "invoiced": "28000.00",
+                        "invoiced": "26600.00",
+                        "credited": "1400.00",
                         "cost": "17472.50",
                         "uncosted_hours": "0.00",
                         "margin": "21727.50",
@@ -246,7 +253,16 @@ class UtilisationSerializer(serializers.Serializer):
         source="capacity",
         max_digits=9,
         decimal_places=2,
-        help_text="The working days' hours: the business calendar × the payroll rule's day.",
+        help_text=(
+            "The working days' hours: the business calendar × the payroll rule's day, less "
+            "the person's absences."
+        ),
+    )
+    absent_hours = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        help_text="The working hours the person's absences (vacation, sickness, reserve duty…) "
+        "took off his capacity.",
     )
     percent = serializers.IntegerField(allow_null=True, help_text="Hours ÷ capacity, %.")
     billable_percent = serializers.IntegerField(allow_null=True)
@@ -274,7 +290,8 @@ class UtilisationView(APIView):
             "Each person whose hours the caller sees between the dates (this month so far by "
             "default): the hours reported, approved and billable, against the period's "
             "capacity — each working day of the business calendar (holidays off, eves short) "
-            "at the payroll rule's daily hours — and the share of it. Needs time entries' "
+            "at the payroll rule's daily hours, less the person's absences (whole or half days) "
+            "— and the share of it. Needs time entries' "
             "view; 403 when the hours are hidden from the role."
         ),
         parameters=[
@@ -293,9 +310,10 @@ class UtilisationView(APIView):
                         "hours": "151.50",
                         "approved_hours": "140.00",
                         "billable_hours": "122.25",
-                        "capacity_hours": "172.00",
-                        "percent": 88,
-                        "billable_percent": 71,
+                        "capacity_hours": "163.40",
+                        "absent_hours": "8.60",
+                        "percent": 92,
+                        "billable_percent": 74,
                     }
                 ],
                 response_only=True,

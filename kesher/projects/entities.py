@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 from kesher.projects import services
 from kesher.projects.models import (
+    Absence,
     Allocation,
     CostRate,
     PayrollRule,
@@ -370,6 +371,44 @@ project_templates = register(
             "task_templates": [4],
             "billing_mode": 112,
             "budget_hours": "120.00",
+        },
+    )
+)
+
+absences = register(
+    Entity(
+        key="absences",
+        model=Absence,
+        label=_("absence"),
+        label_plural=_("Absences"),
+        icon="☂",
+        nav_order=44,
+        list_columns=("user", "kind", "start_date", "end_date", "half_day", "notes"),
+        form_fields=("user", "kind", "start_date", "end_date", "half_day", "notes"),
+        sections=(
+            Section(_("Absence"), ("user", "kind", "start_date", "end_date", "half_day")),
+            Section(_("Notes"), ("notes",)),
+        ),
+        headline_fields=("kind", "user", "start_date", "end_date"),
+        search_words=("notes",),
+        filter_fields=("user", "kind", "start_date", "end_date"),
+        ordering_fields=("start_date", "end_date", "id"),
+        default_ordering=("-start_date", "id"),
+        select_related=("user", "kind"),
+        # A person sees and records his own; his team's manager theirs; HR and the
+        # administrator all (grants in projects 0013; decision 0122).
+        owner_field="user",
+        choice_lists={"kind": "absence_kind"},
+        create_service=services.absence_create,
+        update_service=services.absence_update,
+        custom_fields=False,
+        api_example={
+            "user": 4,
+            "kind": 131,
+            "start_date": "2026-02-08",
+            "end_date": "2026-02-12",
+            "half_day": False,
+            "notes": "מילואים — צו 8",
         },
     )
 )

@@ -20,6 +20,7 @@ from kesher.platform.fields import ACTIVE_USERS, choice_fk, money, owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
+    "Absence",
     "Allocation",
     "CostRate",
     "PayrollRule",
@@ -282,6 +283,11 @@ class TimeEntry(KesherModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    # Set when the month's payroll is exported (decision 0122): the hours are locked like
+    # billed ones, and the month's export reads the same hours again.
+    exported_at = models.DateTimeField(
+        _("exported to payroll"), null=True, blank=True, editable=False
+    )
     invoice_line = models.ForeignKey(
         "billing.InvoiceLine",
         verbose_name=_("invoice line"),
@@ -530,6 +536,42 @@ class Allocation(KesherModel):
             raise ValidationError({"week": _("Choose the Sunday that starts the week.")})
 
 
+class Absence(KesherModel):
+    """Days a person is away — vacation, sickness, reserve duty, personal; the kinds are an
+    administrator's pick-list — whole or half days (issue 20 item 3; decision 0122). The
+    planning board and utilisation take them off the person's capacity; the month's payroll
+    shows them."""
+
+    user = owner_fk("absences", _("employee"), db_index=False)
+    kind = choice_fk("absence_kind", _("kind"), required=True)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("to"))
+    half_day = models.BooleanField(
+        _("half days"),
+        default=False,
+        help_text=_("Each working day of the absence counts half a day."),
+    )
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "id"]
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        indexes = [models.Index(fields=["user", "start_date"], name="absence_user_start")]
+
+    def __str__(self):
+        if self.start_date == self.end_date:
+            return f"{self.user} · {self.start_date:%d/%m/%Y}"
+        return f"{self.user} · {self.start_date:%d/%m/%Y}–{self.end_date:%d/%m/%Y}"
+
+    def clean(self):
+        if self.start_date and self.end_date:
+            if self.end_date < self.start_date:
+                raise ValidationError({"end_date": _("The end date is before the start date.")})
+            if (self.end_date - self.start_date).days > 366:
+                raise ValidationError({"end_date": _("An absence is at most a year long.")})
+
+
 class ProjectTemplate(KesherModel):
     """How a project of a kind starts (REQ PR-1; decision 0106): its phases as sub-projects,
     the tasks made about it from task templates, its billing mode and budget in hours. The
@@ -614,8 +656,16 @@ class RunningTimer(models.Model):
     def __str__(self):
         return f"{self.user} · {self.project}"
 
-    def elapsed_minutes(self, now=None) -> int:
+    def elapsed_seconds(self, now=None) -> int:
         from django.utils import timezone
 
-        seconds = ((now or timezone.now()) - self.started_at).total_seconds()
-        return max(0, int(seconds // 60))
+        return max(0, int(((now or timezone.now()) - self.started_at).total_seconds()))
+
+    def elapsed_minutes(self, now=None) -> int:
+        return self.elapsed_seconds(now) // 60
+
+    @property
+    def elapsed_text(self) -> str:
+        """The time it has run as h:mm (the page's script ticks it on, decision 0122)."""
+        minutes = self.elapsed_minutes()
+        return f"{minutes // 60}:{minutes % 60:02d}"

@@ -2,9 +2,10 @@
 hours are worth to the customer — at the rate cards, and as invoiced — set against what they
 cost, each person's hour at his cost rate in force on the day.
 
-Read in five queries whatever the number of projects and hours: the approved hours the reader
-sees (with their invoice lines' amounts), the projects' team roles, the rate cards, the cost
-rates and nothing per row. Each entry is valued and costed on its own, rounded to agorot half
+Read in six queries whatever the number of projects and hours: the approved hours the reader
+sees (with their invoice lines' amounts), what credit notes credited of those lines, the
+projects' team roles, the rate cards, the cost rates and nothing per row. "Invoiced" is net of
+the credit notes (decision 0122). Each entry is valued and costed on its own, rounded to agorot half
 up (``billing.entry_value``), so a project's figures are sums of its entries' and add up with
 the invoices made of them.
 
@@ -47,7 +48,8 @@ class ProjectProfit:
     minutes: int = 0  # approved (and billed) minutes
     billable_minutes: int = 0
     value: Decimal = ZERO  # billable minutes at the rate cards
-    invoiced: Decimal = ZERO  # the billed minutes' invoice lines, before VAT (₪)
+    invoiced: Decimal = ZERO  # the billed minutes' invoice lines before VAT, less credits (₪)
+    credited: Decimal = ZERO  # what credit notes took off those lines, before VAT (₪)
     cost: Decimal | None = ZERO  # None: hidden from the reader
     unpriced_minutes: int = 0  # billable minutes no rate card prices
     uncosted_minutes: int = 0  # minutes no cost rate costs
@@ -73,6 +75,29 @@ def _cost_for(rates: list[tuple], user: int, day: datetime.date) -> Decimal | No
         if covers and (best is None or start >= best[0]):
             best = (start, cost)
     return None if best is None else best[1]
+
+
+def _credits(invoices: set[int]) -> dict[tuple[int, int], Decimal]:
+    """What the credit notes of these invoices (draft or issued, as the invoices counted) took
+    off each of their lines before VAT: (invoice, line position) → ₪. One query."""
+    from django.db.models import Sum
+
+    from kesher.billing.models import DocumentKind, InvoiceLine
+
+    if not invoices:
+        return {}
+    return {
+        (invoice, position): net or ZERO
+        for invoice, position, net in InvoiceLine.objects.filter(
+            document__kind=DocumentKind.CREDIT_NOTE,
+            document__based_on__in=invoices,
+            source_line__isnull=False,
+        )
+        .values_list("document__based_on", "source_line")
+        .annotate(net=Sum("net_ils"))
+        .order_by()
+        .values_list("document__based_on", "source_line", "net")
+    }
 
 
 def profitability(
@@ -102,10 +127,13 @@ def profitability(
             "minutes",
             "billable",
             "invoice_line__net_ils",
+            "invoice_line__document_id",
+            "invoice_line__position",
         )
     )
     if not rows:
         return []
+    credits = _credits({row[10] for row in rows if row[10]})
     project_ids = {row[0] for row in rows}
     accounts = {row[3] for row in rows if row[3]}
     roles = {
@@ -130,7 +158,8 @@ def profitability(
         ):
             rates[rate[0]].append(rate)
     found: dict[int, ProjectProfit] = {}
-    for pid, name, code, account_id, account, person, day, minutes, billable, net in rows:
+    for row in rows:
+        pid, name, code, account_id, account, person, day, minutes, billable, net = row[:10]
         line = found.get(pid)
         if line is None:
             label = f"{code} {name}".strip() if code else name
@@ -148,7 +177,9 @@ def profitability(
             else:
                 line.value += entry_value(minutes, card.rate)
         if net is not None:
-            line.invoiced += net
+            credited = credits.get((row[10], row[11]), ZERO)
+            line.invoiced += net - credited
+            line.credited += credited
         if show_cost:
             cost = _cost_for(rates[person], person, day)
             if cost is None:

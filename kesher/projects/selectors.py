@@ -23,9 +23,11 @@ __all__ = [
     "GridRow",
     "Timesheet",
     "Utilisation",
+    "absent_days",
     "approval_queue",
     "capacity_hours",
     "month_balance",
+    "payroll_export_state",
     "planning_board",
     "project_burn",
     "timesheet",
@@ -238,14 +240,49 @@ class BoardRow:
     cells: list[dict]  # per week: hours, capacity, over
 
 
-def week_capacity(start: datetime.date, week: WorkWeek) -> Decimal:
-    """The working hours of a week on the business calendar (holidays off, eves short)."""
-    total = 0.0
+def absent_days(
+    user_ids, first: datetime.date, last: datetime.date
+) -> dict[int, dict[datetime.date, Decimal]]:
+    """Each person's days away between two dates, both included, in one query: the share of
+    the day he is away (1, or 0.5 for a half day; two records of a day count at most the whole
+    day). Whatever the reader may see of the absences: capacity is the person's, not the
+    record's (decision 0122)."""
+    from kesher.projects.models import Absence
+
+    away: dict[int, dict[datetime.date, Decimal]] = {}
+    rows = Absence.objects.filter(
+        user_id__in=list(user_ids), start_date__lte=last, end_date__gte=first
+    ).values_list("user_id", "start_date", "end_date", "half_day")
+    for user_id, start, end, half in rows:
+        share = Decimal("0.5") if half else Decimal(1)
+        days = away.setdefault(user_id, {})
+        day = max(start, first)
+        while day <= min(end, last):
+            days[day] = min(Decimal(1), days.get(day, Decimal(0)) + share)
+            day += datetime.timedelta(days=1)
+    return away
+
+
+def _window_hours(week: WorkWeek, day: datetime.date) -> Decimal:
+    window = week.window(day)
+    if window is None:
+        return Decimal(0)
+    return Decimal(str(round((window[1] - window[0]).total_seconds() / 3600, 2)))
+
+
+def week_capacity(
+    start: datetime.date, week: WorkWeek, away: dict[datetime.date, Decimal] | None = None
+) -> Decimal:
+    """The working hours of a week on the business calendar (holidays off, eves short), less
+    the person's days away (``away``: day → share of it)."""
+    total = Decimal(0)
     for offset in range(7):
-        window = week.window(start + datetime.timedelta(days=offset))
-        if window is not None:
-            total += (window[1] - window[0]).total_seconds() / 3600
-    return Decimal(str(round(total, 2)))
+        day = start + datetime.timedelta(days=offset)
+        length = _window_hours(week, day)
+        if away and day in away:
+            length -= length * away[day]
+        total += length
+    return total.quantize(Decimal("0.01"))
 
 
 def planning_board(user, start: datetime.date, weeks: int = 12):
@@ -270,12 +307,21 @@ def planning_board(user, start: datetime.date, weeks: int = 12):
     for item in sums:
         planned.setdefault(item["user_id"], {})[item["week"]] = item["hours"]
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=planned)}
+    # Absences take their days off the person's weeks (decision 0122): one query.
+    away = absent_days(planned, starts[0], starts[-1] + datetime.timedelta(days=6))
     rows = []
     for user_id, by_week in planned.items():
         cells = []
         for s, cap in zip(starts, capacity, strict=True):
             hours_planned = by_week.get(s, Decimal(0))
-            cells.append({"hours": hours_planned, "capacity": cap, "over": hours_planned > cap})
+            reduced = False
+            if user_id in away:
+                own = week_capacity(s, calendar_week, away[user_id])
+                reduced, cap = own < cap, own
+            cells.append(
+                {"hours": hours_planned, "capacity": cap, "over": hours_planned > cap}
+                | ({"reduced": True} if reduced else {})
+            )
         rows.append(BoardRow(user_id=user_id, name=names.get(user_id, ""), cells=cells))
     rows.sort(key=lambda r: r.name)
     return starts, capacity, rows
@@ -289,7 +335,8 @@ class Utilisation:
     minutes: int  # every hour reported, whatever its state
     approved_minutes: int
     billable_minutes: int
-    capacity: Decimal  # hours
+    capacity: Decimal  # hours, less the person's absences
+    absent_hours: Decimal = Decimal(0)
 
     @property
     def hours(self) -> Decimal:
@@ -309,10 +356,10 @@ class Utilisation:
         return self._share(self.billable_minutes)
 
 
-def capacity_hours(first: datetime.date, last: datetime.date) -> Decimal:
-    """The hours a full-time person can work between two dates, both included: each working
-    day of the business calendar (holidays off) counts the payroll rule's daily hours in force
-    on it, or the day's shorter working window (a holiday's eve)."""
+def daily_capacity(first: datetime.date, last: datetime.date) -> dict[datetime.date, Decimal]:
+    """The hours a full-time person can work each working day between two dates, both
+    included: the payroll rule's daily hours in force on it, or the day's shorter working
+    window (a holiday's eve); holidays and rest days are not in it. One query."""
     from kesher.activities.services import calendar_of
     from kesher.projects.models import PayrollRule
     from kesher.projects.payroll import DEFAULT_RULE
@@ -323,22 +370,38 @@ def capacity_hours(first: datetime.date, last: datetime.date) -> Decimal:
         .order_by("-valid_from", "-id")
         .values_list("valid_from", "daily_hours")
     )
-    total = Decimal(0)
+    days = {}
     day = first
     while day <= last:
-        window = week.window(day)
-        if window is not None:
+        if week.window(day) is not None:
             daily = next((h for start, h in rules if start <= day), DEFAULT_RULE.daily_hours)
-            length = Decimal(str(round((window[1] - window[0]).total_seconds() / 3600, 2)))
-            total += min(daily, length)
+            days[day] = min(daily, _window_hours(week, day))
         day += datetime.timedelta(days=1)
-    return total
+    return days
+
+
+def capacity_hours(first: datetime.date, last: datetime.date) -> Decimal:
+    """The hours a full-time person can work between two dates (``daily_capacity``'s sum)."""
+    return sum(daily_capacity(first, last).values(), Decimal(0))
+
+
+def absent_hours(days: dict[datetime.date, Decimal], away: dict[datetime.date, Decimal]) -> Decimal:
+    """The working hours of ``days`` (day → capacity) a person's ``away`` takes off."""
+    return sum(
+        (
+            (days[day] * share).quantize(Decimal("0.01"))
+            for day, share in away.items()
+            if day in days
+        ),
+        Decimal(0),
+    )
 
 
 def utilisation(user, first: datetime.date, last: datetime.date) -> list[Utilisation]:
     """Each person whose hours the user sees in the dates: what he reported, approved and
-    billable, against the period's capacity (REQ PR-3, RE-1; decision 0116). Three queries
-    whatever the number of people (the business calendar is kept per process)."""
+    billable, against the period's capacity less his absences (REQ PR-3, RE-1; decisions 0116,
+    0122). Four queries whatever the number of people (the business calendar is kept per
+    process)."""
     from kesher.org.models import User
 
     sums = (
@@ -355,19 +418,50 @@ def utilisation(user, first: datetime.date, last: datetime.date) -> list[Utilisa
     found = {row["user_id"]: row for row in sums}
     if not found:
         return []
-    capacity = capacity_hours(first, last)
+    days = daily_capacity(first, last)
+    capacity = sum(days.values(), Decimal(0))
+    away = absent_days(found, first, last)
     people = User.objects.filter(pk__in=found).select_related("department")
-    rows = [
-        Utilisation(
-            user_id=person.pk,
-            name=str(person),
-            department=str(person.department) if person.department_id else "",
-            minutes=found[person.pk]["total"] or 0,
-            approved_minutes=found[person.pk]["approved"] or 0,
-            billable_minutes=found[person.pk]["billable"] or 0,
-            capacity=capacity,
+    rows = []
+    for person in people:
+        off = absent_hours(days, away.get(person.pk, {}))
+        rows.append(
+            Utilisation(
+                user_id=person.pk,
+                name=str(person),
+                department=str(person.department) if person.department_id else "",
+                minutes=found[person.pk]["total"] or 0,
+                approved_minutes=found[person.pk]["approved"] or 0,
+                billable_minutes=found[person.pk]["billable"] or 0,
+                capacity=capacity - off,
+                absent_hours=off,
+            )
         )
-        for person in people
-    ]
     rows.sort(key=lambda r: (r.department, r.name, r.user_id))
     return rows
+
+
+@dataclass
+class ExportState:
+    exported: int  # the month's approved entries marked exported
+    waiting: int  # approved since, not exported yet
+    last: datetime.datetime | None
+
+
+def payroll_export_state(user, month: datetime.date) -> ExportState:
+    """How much of the month's approved hours the reader's payroll exported, and when last
+    (decision 0122). One query."""
+    from django.db.models import Count, Max
+
+    from kesher.projects.payroll import month_range
+
+    sums = (
+        TimeEntry.objects.visible_to(user)
+        .filter(state__in=TimeEntry.APPROVED_STATES, date__range=month_range(month))
+        .aggregate(
+            exported=Count("pk", filter=Q(exported_at__isnull=False)),
+            waiting=Count("pk", filter=Q(exported_at__isnull=True)),
+            last=Max("exported_at"),
+        )
+    )
+    return ExportState(exported=sums["exported"], waiting=sums["waiting"], last=sums["last"])

@@ -31,11 +31,15 @@ from kesher.projects.models import (
 )
 
 __all__ = [
+    "absence_create",
+    "absence_update",
     "entries_approve",
     "entries_locked_among",
     "entries_return",
     "entry_locked_reason",
     "may_report_on",
+    "payroll_export",
+    "payroll_reopen",
     "project_delete",
     "project_from_template",
     "time_entry_create",
@@ -54,6 +58,11 @@ def week_start(day: datetime.date) -> datetime.date:
 def entry_locked_reason(instance) -> str | None:
     """Why a time entry may not be changed: it was submitted, approved or billed (REQ PR-2)."""
     if isinstance(instance, TimeEntry) and instance.state != TimeEntry.State.DRAFT:
+        if instance.exported_at is not None:
+            return _(
+                "These hours were exported to payroll and are locked; an administrator may "
+                "reopen the month's export."
+            )
         if instance.state == TimeEntry.State.BILLED:
             return _("Billed hours are locked: they are on an invoice.")
         if instance.state == TimeEntry.State.APPROVED:
@@ -67,8 +76,8 @@ def entries_locked_among(entity_key: str, ids: list[int]) -> dict[int, str]:
         return {}
     rows = TimeEntry._base_manager.filter(pk__in=ids).exclude(state=TimeEntry.State.DRAFT)
     return {
-        pk: entry_locked_reason(TimeEntry(state=state)) or ""
-        for pk, state in rows.values_list("pk", "state")
+        pk: entry_locked_reason(TimeEntry(state=state, exported_at=exported)) or ""
+        for pk, state, exported in rows.values_list("pk", "state", "exported_at")
     }
 
 
@@ -239,6 +248,116 @@ def entries_approve(*, actor, ids) -> int:
     return _set_state(
         _managed_submitted(actor, ids), TimeEntry.State.APPROVED, actor=actor, approved=True
     )
+
+
+def _absence_in_reach(actor, absence) -> None:
+    from kesher.projects.models import Absence
+
+    if not Absence.objects.visible_to(actor).filter(pk=absence.pk).exists():
+        raise ValidationError(
+            {"user": [_("You record absences only for yourself or the people of your team.")]}
+        )
+
+
+@transaction.atomic
+def absence_create(*, actor, data: dict, m2m: dict | None = None):
+    """Record an absence: one's own, or one of his team's for a manager (decision 0122) — the
+    person must be within the actor's reach, else nothing is written."""
+    if not data.get("user"):
+        data = {**data, "user": actor}
+    absence = record_create("absences", actor=actor, data=data, m2m=m2m)
+    _absence_in_reach(actor, absence)
+    return absence
+
+
+@transaction.atomic
+def absence_update(absence, *, actor, data: dict, m2m=None, expected_version=None):
+    """Change an absence; moved to another person, he must be within the actor's reach."""
+    if "user" in data and not data["user"]:
+        data = {**data, "user": absence.user_id and absence.user}
+    absence = record_update(
+        absence, actor=actor, data=data, m2m=m2m, expected_version=expected_version
+    )
+    _absence_in_reach(actor, absence)
+    return absence
+
+
+def _month_entries(actor, month: datetime.date):
+    from kesher.projects.payroll import month_range
+
+    return TimeEntry.objects.visible_to(actor).filter(
+        state__in=TimeEntry.APPROVED_STATES, date__range=month_range(month)
+    )
+
+
+@transaction.atomic
+def payroll_export(*, actor, month: datetime.date) -> int:
+    """Mark the month's approved hours the actor's payroll counts as exported (issue 20 item 2;
+    decision 0122): locked like billed hours, they are what a repeated export reads again.
+    Those already exported keep their first time. An audit entry each; returns how many were
+    marked now."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    from kesher.platform.models import AuditEntry
+    from kesher.platform.records.audit import encoded
+    from kesher.platform.records.inserts import insert_rows
+
+    entries = list(
+        _month_entries(actor, month)
+        .filter(exported_at__isnull=True)
+        .select_for_update(of=("self",))
+        .order_by("id")
+        .values_list("pk", "date", "minutes")
+    )
+    if not entries:
+        return 0
+    now = timezone.now()
+    ids = [pk for pk, _day, _minutes in entries]
+    for start in range(0, len(ids), 5000):
+        TimeEntry._base_manager.filter(pk__in=ids[start : start + 5000]).update(exported_at=now)
+    meta = AuditEntry._meta
+    changes, at = (
+        meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in (("changes", encoded({"exported_at": [None, now]})), ("at", now))
+    )
+    columns = ["content_type", "object_id", "object_repr", "actor", "action", "changes", "at"]
+    kind = ContentType.objects.get_for_model(TimeEntry).pk
+    insert_rows(
+        AuditEntry,
+        [meta.get_field(name).column for name in columns],
+        [
+            (kind, pk, f"{day:%d/%m/%Y} · {minutes}", actor.pk, "update", changes, at)
+            for pk, day, minutes in entries
+        ],
+    )
+    return len(entries)
+
+
+@transaction.atomic
+def payroll_reopen(*, actor, month: datetime.date) -> int:
+    """An administrator reopens a month's payroll export (decision 0122): its hours lose the
+    mark, and those not billed go back to the project manager's approval — he approves them
+    again or returns them to the employee to correct. Billed hours stay billed. Audited per
+    entry; returns how many were reopened."""
+    if not is_admin(actor):
+        raise ValidationError(_("Only an administrator reopens an exported payroll month."))
+    entries = list(
+        _month_entries(actor, month)
+        .filter(exported_at__isnull=False)
+        .select_for_update(of=("self",))
+        .order_by("id")
+    )
+    now = timezone.now()
+    for entry in entries:
+        changes: dict = {"exported_at": [entry.exported_at, None]}
+        fields: dict = {"exported_at": None, "version": entry.version + 1, "updated_at": now}
+        if entry.state == TimeEntry.State.APPROVED:
+            changes["state"] = [entry.state, TimeEntry.State.SUBMITTED.value]
+            fields["state"] = TimeEntry.State.SUBMITTED
+        TimeEntry._base_manager.filter(pk=entry.pk).update(**fields)
+        write_audit(entry, actor=actor, action="update", changes=changes)
+    return len(entries)
 
 
 @transaction.atomic

@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kesher.platform.access import is_admin
 from kesher.platform.lists.export import neutralize
 from kesher.platform.ui.pages import entity_for, render_partial
 from kesher.platform.visibility import hidden_fields
 from kesher.projects import invoicing, selectors, services
-from kesher.projects.payroll import payroll_month, rule_for
+from kesher.projects.payroll import absence_kinds, payroll_month, rule_for
 from kesher.projects.profitability import cost_visible, profitability
 
 CELL = re.compile(r"^c-(\d+)-(\d{4}-\d{2}-\d{2})$")
@@ -164,41 +165,91 @@ def approvals(request):
 
 
 def _month(request) -> datetime.date:
-    raw = request.GET.get("month", "")
+    raw = (request.POST if request.method == "POST" else request.GET).get("month", "")
     try:
         return datetime.date.fromisoformat(f"{raw}-01")
     except ValueError:
         return timezone.localdate().replace(day=1)
 
 
-@login_required
-def payroll(request):
-    """Hours per employee for the month with overtime by the payroll rule, on the page or as
-    CSV/XLSX for the payroll system (REQ PR-4). Hours hidden from the reader's role by a field
-    rule on time entries' minutes are not shown or exported."""
+def _payroll_reader(request) -> bool:
+    """May the user read the payroll; True when the hours are hidden from his role."""
     entity_for("payroll-rules", request.user, "view")
     entity_for("time-entries", request.user, "view")
+    return "minutes" in hidden_fields("time-entries", request.user)
+
+
+@login_required
+def payroll(request):
+    """Hours per employee for the month with overtime by the payroll rule and the days away,
+    exported (POST ``payroll/export/``) as CSV/XLSX for the payroll system (REQ PR-4; decision
+    0122). Hours hidden from the reader's role by a field rule on time entries' minutes are
+    not shown or exported."""
+    hidden = _payroll_reader(request)
     month = _month(request)
-    hidden = "minutes" in hidden_fields("time-entries", request.user)
     rows = [] if hidden else payroll_month(request.user, month)
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
-        if hidden:
-            raise PermissionDenied
-        return _payroll_file(request, month, rows, fmt)
     return render(
         request,
         "projects/payroll.html",
-        {"month": month, "rows": rows, "hidden": hidden, "rule": rule_for(month)},
+        {
+            "month": month,
+            "rows": rows,
+            "kinds": absence_kinds(rows),
+            "hidden": hidden,
+            "rule": rule_for(month),
+            "export": None if hidden else selectors.payroll_export_state(request.user, month),
+            "can_reopen": is_admin(request.user),
+        },
     )
+
+
+@login_required
+@require_POST
+def payroll_export(request):
+    """The month's payroll as CSV/XLSX; its approved hours are marked exported and locked
+    (decision 0122), so that exporting it again gives the same file."""
+    if _payroll_reader(request):
+        raise PermissionDenied
+    entity_for("time-entries", request.user, "change")
+    fmt = request.POST.get("format")
+    if fmt not in ("csv", "xlsx"):
+        messages.error(request, _("Choose CSV or XLSX."))
+        return redirect(reverse("projects_payroll"))
+    month = _month(request)
+    services.payroll_export(actor=request.user, month=month)
+    rows = payroll_month(request.user, month)
+    return _payroll_file(request, month, rows, fmt)
+
+
+@login_required
+@require_POST
+def payroll_reopen(request):
+    """An administrator reopens a month's export: its unbilled hours go back to approval."""
+    _payroll_reader(request)
+    month = _month(request)
+    try:
+        count = services.payroll_reopen(actor=request.user, month=month)
+    except ValidationError as exc:
+        raise PermissionDenied(" ".join(exc.messages)) from None
+    messages.success(
+        request,
+        _("%(count)s exported entries were reopened; the unbilled ones wait for approval again.")
+        % {"count": count},
+    )
+    return redirect(f"{reverse('projects_payroll')}?month={month:%Y-%m}")
 
 
 def _hours(minutes: int) -> str:
     return f"{Decimal(minutes) / 60:.2f}"
 
 
+def _days(days: Decimal) -> str:
+    return f"{days:.1f}" if days else "0"
+
+
 def _payroll_file(request, month, rows, fmt):
     rule = rule_for(month)
+    kinds = absence_kinds(rows)
     header = [
         _("Employee"),
         _("Month"),
@@ -208,6 +259,7 @@ def _payroll_file(request, month, rows, fmt):
         _("Overtime %(percent)s%%") % {"percent": rule.further_overtime_percent},
         _("Rest day %(percent)s%%") % {"percent": rule.rest_day_percent},
         _("Total hours"),
+        *(_("%(kind)s (days)") % {"kind": kind} for kind in kinds),
     ]
     lines = [header] + [
         [
@@ -219,6 +271,7 @@ def _payroll_file(request, month, rows, fmt):
             _hours(row.further_overtime),
             _hours(row.rest_day),
             _hours(row.total),
+            *(_days(row.absences.get(kind.pk, Decimal(0))) for kind in kinds),
         ]
         for row in rows
     ]

@@ -61,7 +61,8 @@ class RunSerializer(serializers.Serializer):
         "measures (agg count|sum|avg|min|max|distinct, field), sort, limit, display "
         "(table|pivot|chart), chart (bar|stacked_bar|line|area|pie|donut|funnel|kpi|gauge), "
         "period (KPI: field and today|this_week|this_month|this_quarter|this_year), "
-        "target (a gauge's: a number greater than zero, or from the sales targets holding "
+        "target (a gauge's: a number greater than zero — in hours for a length of time such as "
+        "time entries' minutes — or from the sales targets holding "
         'today: {"sales_target": "amount"|"count", "level": "person"|"department"|"company"}, '
         "with period this_month|this_quarter|this_year)."
     )
@@ -81,7 +82,8 @@ class ResultSerializer(serializers.Serializer):
     target = serializers.FloatField(
         allow_null=True,
         help_text="A gauge's target (from the sales targets: the reader's holding today), else "
-        "null.",
+        "null; in the figure's stored unit, as the totals (a length of time: its column's "
+        '"duration").',
     )
     truncated = serializers.BooleanField()
     drill = serializers.CharField()

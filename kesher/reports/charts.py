@@ -66,7 +66,10 @@ def _gauge(result: Result, rtl: bool, title: str) -> dict | None:
     target = result.definition.target
     if target is None or not result.totals:
         return None
-    value = _number(result.totals[0])
+    # A length of time and its target drawn in hours (decision 0122).
+    first = result.definition.measures[0]
+    value = _number(first.in_hours(result.totals[0]))
+    target = first.in_hours(target)
     top = max(float(target), float(value or 0))
     share = round(float(value or 0) * 100 / float(target)) if target else 0
     option = _base(rtl, title)

@@ -315,6 +315,11 @@ def parse(raw, user) -> Definition:
         except (ValueError, ArithmeticError):
             errors["target"] = [_("The target is a number greater than zero.")]
             target = None
+        unit = measures[0].duration_unit if measures else None
+        if target is not None and unit:
+            # A target of a length of time is given in hours, as its figure is shown (7:30),
+            # and kept beside the figure in its stored unit (decision 0122).
+            target = target * PER_HOUR[unit]
     if (
         chart == "gauge"
         and display == "chart"

@@ -2,14 +2,17 @@
 is won on the board and its project is made from the template by the automation rule; the
 project manager runs the timer from the project's page, a team member types his week on the
 timesheet and submits it, the manager approves the hours, makes the draft invoice of them and
-sees the project's profitability and everyone's utilisation.
+sees the project's profitability and everyone's utilisation; the member records his reserve
+duty, which takes its days off his capacity on the planning board and in utilisation, and the
+administrator exports the month's payroll, which locks its hours (decision 0122).
 
-REQ PR-1, PR-2, PR-4, RE-1, OR-7; issue 20; decision 0116.
+REQ PR-1, PR-2, PR-3, PR-4, RE-1, OR-7; issue 20; decisions 0116, 0122.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -23,7 +26,7 @@ from kesher.catalogue.tests.factories import make_product
 from kesher.customers.tests.factories import make_account
 from kesher.platform.models import Choice
 from kesher.platform.records.services import record_create
-from kesher.projects.models import Project, RunningTimer, TimeEntry
+from kesher.projects.models import Absence, Project, RunningTimer, TimeEntry
 from kesher.projects.services import week_start
 from kesher.projects.tests.factories import add_member
 from kesher.sales.tests.factories import make_opportunity, stage
@@ -92,8 +95,16 @@ def test_a_won_deal_becomes_a_project_hours_and_a_draft_invoice(
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     page.locator("#timer-start").click()
     expect(page.locator("#timer-running")).to_be_visible()
+    # Its clock ticks on the page each minute (the browser's clock moved on, not waited for).
+    page.clock.install()
     page.reload()
     expect(page.locator("#timer-running")).to_be_visible()
+    expect(page.locator("#timer-elapsed")).to_have_text("0:00")
+    expect(page.locator("#timer-elapsed")).to_have_attribute("aria-live", "off")
+    page.clock.run_for(61_000)
+    expect(page.locator("#timer-elapsed")).to_have_text("0:01")
+    page.clock.run_for(60 * 60_000)
+    expect(page.locator("#timer-elapsed")).to_have_text("1:01")
     # An hour and a half later (moved back here, not waited for).
     RunningTimer.objects.filter(user=rep).update(
         started_at=timezone.now() - datetime.timedelta(minutes=90)
@@ -156,3 +167,49 @@ def test_a_won_deal_becomes_a_project_hours_and_a_draft_invoice(
     expect(page.locator("#utilisation-table tbody tr")).to_have_count(2)
     expect(page.locator("#utilisation-table")).to_contain_text("21:30")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The team member will be on reserve duty next Sunday and Monday: he records it himself.
+    next_week = week_start(timezone.localdate()) + datetime.timedelta(days=7)
+    member.goto("/r/absences/new/")
+    reserve = Choice.objects.get(list_key="absence_kind", value="reserve_duty")
+    member.locator("#id_kind").select_option(str(reserve.pk))
+    member.locator("#id_start_date").fill(next_week.isoformat())
+    member.locator("#id_end_date").fill((next_week + datetime.timedelta(days=1)).isoformat())
+    member.locator("#id_notes").fill("צו 8")
+    member.locator("form.entity-form button[type=submit], form button.btn-primary").first.click()
+    member.wait_for_url("**/r/absences/*/")
+    absence = Absence.objects.get()
+    assert (absence.user, absence.kind) == (employee, reserve)
+    # The administrator plans him 40 hours that week: the board shows the 27 left, in red.
+    record_create(
+        "allocations",
+        actor=admin,
+        data={"project": project, "user": employee, "week": next_week, "hours": "40"},
+    )
+    boss.goto(f"/projects/board/?start={next_week.isoformat()}")
+    cell = boss.locator("#planning-board tbody tr", has_text=str(employee)).locator("td").first
+    expect(cell).to_contain_text("40")
+    expect(cell).to_contain_text("/ 27")
+    expect(cell).to_have_class(re.compile("table-danger"))
+    screenshot(boss, "projects-board-absence-he")
+    # Utilisation to the end of next week: his capacity less the 17.2 hours away.
+    boss.goto(
+        f"/projects/utilisation/?date_from={start.isoformat()}"
+        f"&date_to={(next_week + datetime.timedelta(days=6)).isoformat()}"
+    )
+    row = boss.locator("#utilisation-table tbody tr", has_text=str(employee))
+    expect(row.locator(".utilisation-absent")).to_have_text("17.20")
+    screenshot(boss, "projects-utilisation-absence-he")
+
+    # The administrator exports the payroll of last week's month: its hours are locked.
+    boss.goto(f"/projects/payroll/?month={start:%Y-%m}")
+    with boss.expect_download() as download:
+        boss.locator("#payroll-csv").click()
+    assert download.value.suggested_filename == f"payroll-{start:%Y-%m}.csv"
+    exported = TimeEntry.objects.filter(date__year=start.year, date__month=start.month)
+    assert exported.exists()
+    assert not exported.filter(exported_at__isnull=True).exists()
+    boss.reload()
+    expect(boss.locator("#payroll-exported")).to_be_visible()
+    expect(boss.locator("#payroll-reopen")).to_be_visible()
+    screenshot(boss, "projects-payroll-exported-he")

@@ -55,3 +55,28 @@ def test_the_demo_shows_profitability_utilisation_and_a_running_timer(loaded):
     timer = RunningTimer.objects.get(user__username="noa")
     assert timer.project == crm
     assert timer.elapsed_minutes() >= 40
+
+
+def test_the_demo_has_approved_hours_this_month_and_absences_on_the_board(loaded):
+    """Decision 0122: utilisation and profitability — this month by default — show approved
+    hours; the planning board shows Hadas's reserve duty taking her next week's capacity."""
+    from django.utils import timezone
+
+    from kesher.projects.profitability import profitability
+
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    itay = User.objects.get(username="itay")
+    working_days = selectors.workdays(first, today)
+    if working_days:
+        assert TimeEntry.objects.filter(
+            date__range=(first, today), state__in=("approved", "billed")
+        ).exists()
+        people = selectors.utilisation(itay, first, today)
+        assert any(p.approved_minutes for p in people)
+        assert any(row.minutes for row in profitability(itay, date_from=first, date_to=today))
+    admin = User.objects.get(username="admin")
+    _starts, _capacity, rows = selectors.planning_board(admin, today)
+    hadas = next(row for row in rows if row.name == str(User.objects.get(username="hadas")))
+    assert hadas.cells[1]["capacity"] < hadas.cells[2]["capacity"]
+    assert hadas.cells[1]["over"] is True

@@ -61,3 +61,30 @@ def my_timer(context):
     if not can(user, "time-entries", "add"):
         return None
     return running_timer(user)
+
+
+@register.simple_tag
+def absence_days(row, kind) -> str:
+    """A payroll row's days away of one kind (1.5), "–" for none."""
+    from decimal import Decimal
+
+    days = row.absences.get(kind.pk, Decimal(0))
+    if not days:
+        return "–"
+    return f"{days.normalize():f}"
+
+
+@register.simple_tag(takes_context=True)
+def project_profit(context, project):
+    """The project's own approved hours' value, invoiced amount (net of credit notes), and —
+    for a reader who may see cost — cost and margin (decision 0122); None for a reader of no
+    hours, or whose role the hours are hidden from."""
+    from kesher.platform.access import can
+    from kesher.platform.visibility import hidden_fields
+    from kesher.projects.profitability import profitability
+
+    user = context["request"].user
+    if not can(user, "time-entries", "view") or "minutes" in hidden_fields("time-entries", user):
+        return None
+    rows = profitability(user, project=project.pk)
+    return rows[0] if rows else None

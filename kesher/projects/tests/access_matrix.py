@@ -4,6 +4,7 @@ sales rep manages his own customer's project and reports his own hours on it."""
 
 import datetime
 
+from kesher.platform.models import Choice
 from kesher.platform.records.services import record_create
 from kesher.platform.testing.matrix import (
     SEARCH_WORD,
@@ -164,13 +165,52 @@ def _payroll(world, principal):
     return permitted("time-entries", "view")(world, principal)
 
 
-for _query in ("", "?month=2026-01", "?month=2026-01&format=csv", "?month=2026-01&format=xlsx"):
+for _query in ("", "?month=2026-01"):
     register_route(
         "pages",
         f"/projects/payroll/{_query}",
         Verb("GET", _payroll),
         what=f"payroll {_query or 'page'}",
     )
+
+
+def _payroll_exporter(world, principal):
+    """The export marks the hours exported: the payroll's reader who may change time entries."""
+    first = _payroll(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return permitted("time-entries", "change")(world, principal)
+
+
+def _payroll_reopener(world, principal):
+    """Reopening an exported month: the payroll's reader who is an administrator."""
+    from kesher.platform.access import is_admin
+
+    first = _payroll(world, principal)
+    if first is not Outcome.ALLOW:
+        return first
+    return Outcome.ALLOW if is_admin(world.user(principal)) else Outcome.FORBIDDEN
+
+
+for _format in ("csv", "xlsx"):
+    register_route(
+        "pages",
+        "/projects/payroll/export/",
+        Verb(
+            "POST",
+            _payroll_exporter,
+            data=lambda world, marker, fmt=_format: {"month": "2026-01", "format": fmt},
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET",)),
+        what=f"payroll export {_format}",
+    )
+register_route(
+    "pages",
+    "/projects/payroll/reopen/",
+    Verb("POST", _payroll_reopener, data=lambda world, marker: {"month": "2026-01"}),
+    Verb("GET", not_allowed()),
+    what="reopen a payroll month's export",
+)
 
 register_records(
     "allocations",
@@ -361,4 +401,28 @@ register_route(
     *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
     what="stop the timer",
+)
+
+register_records(
+    "absences",
+    make=lambda world, side: record_create(
+        "absences",
+        actor=world.users["admin"],
+        data={
+            "user": owner_of(world, side),
+            "kind": Choice.objects.get(list_key="absence_kind", value="vacation"),
+            "start_date": datetime.date(2026, 1, 4),
+            "end_date": datetime.date(2026, 1, 5),
+            "notes": f"{SEARCH_WORD} away {side}",
+        },
+    ),
+    # An empty "user": whoever records it is away (a manager's team's are tested apart).
+    values=lambda world, marker, record: {
+        "user": record.user_id if record else None,
+        "notes": marker,
+        "kind": Choice.objects.get(list_key="absence_kind", value="sick").pk,
+        "start_date": "2026-01-11",
+        "end_date": "2026-01-11",
+    },
+    marker_field="notes",
 )

@@ -75,10 +75,11 @@ def test_the_export_is_csv_and_xlsx_and_hidden_hours_are_not_shown(users, client
     page = client.get(url, {"month": "2026-01"})
     assert page.status_code == 200
     assert 'id="payroll-table"' in page.content.decode()
-    text = client.get(url, {"month": "2026-01", "format": "csv"}).content.decode("utf-8-sig")
+    export = reverse("projects_payroll_export")
+    text = client.post(export, {"month": "2026-01", "format": "csv"}).content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][1:] == ["2026-01", "3", "16.60", "2.00", "1.40", "3.00", "23.00"]
-    xlsx = client.get(url, {"month": "2026-01", "format": "xlsx"})
+    xlsx = client.post(export, {"month": "2026-01", "format": "xlsx"})
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     # The administrator hides time entries' minutes from managers (field-level visibility).
     record_create(
@@ -88,7 +89,7 @@ def test_the_export_is_csv_and_xlsx_and_hidden_hours_are_not_shown(users, client
     )
     page = client.get(url, {"month": "2026-01"}).content.decode()
     assert 'id="payroll-hidden"' in page
-    assert client.get(url, {"month": "2026-01", "format": "csv"}).status_code == 403
+    assert client.post(export, {"month": "2026-01", "format": "csv"}).status_code == 403
     assert client_for(users["sales_rep"]).get(url).status_code == 403
 
 
@@ -122,3 +123,66 @@ def test_the_weekly_threshold_makes_a_weeks_hours_beyond_42_overtime(users):
         record_update(rule, actor=users["admin"], data={"weekly_hours": "200"})
     rule.refresh_from_db()
     assert rule.weekly_hours == Decimal("50")
+
+
+def test_exporting_a_month_marks_its_hours_exported_and_locks_them(users, client_for, api_for):
+    """Issue 20 items 2 and 4 (decision 0122): the export marks the month's approved hours
+    exported; they are locked (a translated refusal), a second export gives the same file,
+    hours approved later are marked by the next, and an administrator reopens the month — its
+    unbilled hours back to approval — with an audit entry each."""
+    from kesher.platform.models import AuditEntry
+    from kesher.projects.services import payroll_reopen
+
+    pm = _approved_week(users)
+    admin = users["admin"]
+    client = client_for(admin)
+    export = reverse("projects_payroll_export")
+    first = client.post(export, {"month": "2026-01", "format": "csv"}).content
+    entries = list(TimeEntry.objects.order_by("id"))
+    assert all(entry.exported_at is not None for entry in entries)
+    assert (
+        AuditEntry.objects.filter(
+            object_id__in=[e.pk for e in entries], changes__has_key="exported_at"
+        ).count()
+        == 3
+    )
+    assert client.post(export, {"month": "2026-01", "format": "csv"}).content == first
+    assert [e.exported_at for e in TimeEntry.objects.order_by("id")] == [
+        e.exported_at for e in entries
+    ]
+    page = client.get(reverse("projects_payroll"), {"month": "2026-01"}).content.decode()
+    assert 'id="payroll-exported"' in page
+    assert 'id="payroll-reopen"' in page
+    # Locked: the API refuses the change in the reader's language, nothing written.
+    answer = api_for(admin, language="he").patch(
+        f"/api/v1/time-entries/{entries[0].pk}/", {"minutes": 30}, format="json"
+    )
+    assert answer.status_code in (400, 409), answer.content
+    assert "שכר" in answer.content.decode()
+    assert TimeEntry.objects.get(pk=entries[0].pk).minutes == 12 * 60
+    # Hours approved after the export are shown and marked by the next export only.
+    later = report(pm, TimeEntry.objects.first().project, SUNDAY + datetime.timedelta(days=9), 60)
+    week_submit(actor=pm, week=SUNDAY + datetime.timedelta(days=7))
+    entries_approve(actor=pm, ids=[later.pk])
+    page = client.get(reverse("projects_payroll"), {"month": "2026-01"}).content.decode()
+    assert "דיווח אחד שאושר מאז עוד לא יוצא" in page
+    client.post(export, {"month": "2026-01", "format": "xlsx"})
+    later.refresh_from_db()
+    assert later.exported_at is not None
+    # Only an administrator reopens; the month's unbilled hours wait for approval again.
+    assert (
+        client_for(users["manager"])
+        .post(reverse("projects_payroll_reopen"), {"month": "2026-01"})
+        .status_code
+        == 403
+    )
+    with pytest.raises(ValidationError):
+        payroll_reopen(actor=pm, month=SUNDAY)
+    response = client.post(reverse("projects_payroll_reopen"), {"month": "2026-01"})
+    assert response.status_code == 302
+    states = set(TimeEntry.objects.values_list("state", "exported_at"))
+    assert states == {("submitted", None)}
+    assert (
+        AuditEntry.objects.filter(object_id=entries[0].pk, changes__has_key="exported_at").count()
+        == 2
+    )

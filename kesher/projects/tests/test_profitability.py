@@ -204,3 +204,33 @@ def test_the_same_queries_for_few_or_many_projects(users, api_for):
         assert len(response.json()) == (1 if projects == 1 else 7)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_invoiced_is_net_of_credit_notes_and_the_project_page_shows_cost_and_margin(
+    users, books, client_for
+):
+    """Decision 0122: a credit note of an invoiced hour's line takes it off "invoiced"; the
+    project's own page shows what was invoiced, and its cost and margin to whoever may see
+    cost."""
+    from kesher.billing.services import credit_note_for, document_issue
+
+    pm, admin, rep = users["manager"], users["admin"], users["sales_rep"]
+    [invoice] = invoice_hours(actor=pm, product=make_product(admin, name="שעות", kind="service"))
+    invoice = document_issue(invoice, actor=admin)
+    first_line = invoice.lines.order_by("position").first()
+    credit_note_for(invoice, actor=admin, positions=[first_line.position])
+    [row] = profitability(pm)
+    assert row.credited == first_line.net_ils
+    assert row.invoiced == Decimal("700.00") - first_line.net_ils
+    assert row.credited in (Decimal("450.00"), Decimal("250.00"))
+    page = client_for(admin).get(f"/r/projects/{books.pk}/").content.decode()
+    assert 'id="project-profit"' in page
+    assert 'id="profit-cost"' in page
+    assert 'id="profit-margin"' in page
+    assert "245.00" in page
+    assert "455.00" in page
+    # The rep on the team sees what was invoiced, not the cost or margin.
+    page = client_for(rep).get(f"/r/projects/{books.pk}/").content.decode()
+    assert 'id="profit-invoiced"' in page
+    assert 'id="profit-cost"' not in page
+    assert "245.00" not in page

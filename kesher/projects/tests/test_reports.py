@@ -138,3 +138,38 @@ def test_a_duration_reads_as_hours_and_minutes():
     assert engine.duration_text(5400, "seconds") == "1:30"
     assert engine.duration_text(-75) == "-1:15"
     assert engine.duration_text(75005) == "1,250:05"
+
+
+def test_a_gauge_of_hours_takes_its_target_in_hours_and_shows_h_mm(users, hours):
+    """Decision 0122: a dashboard gauge of time entries' minutes is given its target in hours
+    (as the figure reads, 2:30), shows it as h:mm and draws the arc in hours."""
+    from kesher.reports.views import result_context
+
+    gauge = {
+        "entity": "time-entries",
+        "filter": {"field": "state", "op": "in", "value": ["approved", "billed"]},
+        "measures": [{"agg": "sum", "field": "minutes"}],
+        "display": "chart",
+        "chart": "gauge",
+        "target": 6,
+    }
+    admin = users["admin"]
+    result = engine.run(engine.parse(gauge, admin), admin)
+    (figure,) = result_context(result, "שעות", "chart-1")["kpi"]
+    # 90 + 60 + 30 approved minutes = 3 hours of a 6-hour target.
+    assert figure["value"] == "3:00"
+    assert figure["target"] == "6:00"
+    assert figure["share"] == 50
+    series = charts.option_for(result)["series"][0]
+    assert (series["max"], series["data"][0]["value"], series["detail"]["formatter"]) == (
+        6.0,
+        3.0,
+        "50%",
+    )
+    # The API keeps figures and target in the stored unit, the column naming it.
+    body = result.as_json()
+    assert (body["target"], body["totals"], body["columns"][0]["duration"]) == (
+        360,
+        [180],
+        "minutes",
+    )

@@ -126,3 +126,32 @@ def test_the_api(users, api_for):
     assert api.delete("/api/v1/time-entries/timer/").status_code == 204
     assert not RunningTimer.objects.exists()
     assert api_for(users["read_only"]).get("/api/v1/time-entries/timer/").status_code == 403
+
+
+def test_the_running_timer_ticks_on_the_page_as_h_mm(users, client_for):
+    """Decision 0122: the page shows the time run as h:mm with the seconds it had run, which a
+    small script ticks on each minute; aria-live off (a screen reader is not told each minute)."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    rep = users["sales_rep"]
+    project = make_project(rep)
+    timer_start(actor=rep, project=project)
+    _ran(rep, 95)
+    page = client_for(rep).get(f"/r/projects/{project.pk}/").content.decode()
+    match = re.search(r'<bdi[^>]*id="timer-elapsed"[^>]*>([^<]*)</bdi>', page)
+    assert match, page
+    tag, text = match.group(0), match.group(1)
+    assert text == "1:35"
+    assert 'aria-live="off"' in tag
+    seconds = int(re.search(r'data-timer-elapsed="(\d+)"', tag).group(1))
+    assert 95 * 60 + 20 <= seconds < 95 * 60 + 80
+    assert "projects/timer.js" in page
+    with open(finders.find("projects/timer.js"), encoding="utf-8") as handle:
+        script = handle.read()
+    assert "setInterval(tick, 60000)" in script
+    assert "data-timer-elapsed" in script
+    # The timesheet shows the same clock.
+    sheet = client_for(rep).get("/projects/timesheet/").content.decode()
+    assert 'id="timer-elapsed"' in sheet

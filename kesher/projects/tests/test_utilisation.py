@@ -82,6 +82,7 @@ def test_page_and_api(users, client_for, api_for):
         "approved_hours": "0.00",
         "billable_hours": "7.50",
         "capacity_hours": "43.00",
+        "absent_hours": "0.00",
         "percent": 17,
         "billable_percent": 17,
     }
