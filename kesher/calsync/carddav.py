@@ -90,8 +90,20 @@ class Result:
 # --- the server ----------------------------------------------------------------------------------
 
 
+def _body(response) -> bytes:
+    """The answer's body as it came (the library keeps a parsed XML answer as ``tree``)."""
+    tree = getattr(response, "tree", None)
+    if tree is not None:
+        return etree.tostring(tree)
+    raw = getattr(response, "_raw_body", b"") or getattr(response, "_raw", b"") or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
 def _tree(response):
-    raw = getattr(response, "_raw_body", b"") or b""
+    tree = getattr(response, "tree", None)
+    if tree is not None:
+        return tree
+    raw = _body(response)
     if not raw:
         return None
     try:
@@ -155,7 +167,7 @@ def _sync_report(client, url: str, token: str):
     )
     response = guarded(client.report, url, body, 0, not_found=Problem.NOT_ADDRESS_BOOK)
     code = status(response, url)
-    raw = getattr(response, "_raw_body", b"") or b""
+    raw = _body(response)
     if code in (403, 409) or b"valid-sync-token" in raw and code >= 400:
         raise error.AuthorizationError(url)
     if code >= 300:
@@ -218,7 +230,7 @@ def _phone(value: str) -> str:
 def card_fields(text: str) -> tuple[str, dict] | None:
     """(UID, the card's fields as Kesher holds them) of a vCard 3.0 or 4.0, or None when it is
     not one Kesher can read. Hostile characters are dropped and lengths cut to the fields'."""
-    if len(text) > MAX_CARD:
+    if len(text) > MAX_CARD or len(text.encode("utf-8", "replace")) > MAX_CARD:
         return None
     try:
         card = vobject.readOne(text, ignoreUnreadable=True)
@@ -299,7 +311,7 @@ def contact_card(uid: str, fields: dict, device_text: str = "") -> str:
     has it) when given, so that what only the device holds — a photo, an address, notes — is
     kept; a card Kesher cannot read is replaced whole."""
     card = None
-    if device_text and len(device_text) <= MAX_CARD:
+    if device_text and len(device_text.encode("utf-8", "replace")) <= MAX_CARD:
         try:
             card = vobject.readOne(device_text, ignoreUnreadable=True)
         except Exception:
@@ -611,7 +623,7 @@ class Run:
             got = guarded(client.request, url, "GET")
             if status(got, url) == 404:
                 return  # deleted on the device meanwhile: the next pull decides
-            text = (getattr(got, "_raw_body", b"") or b"").decode("utf-8", "replace")
+            text = _body(got).decode("utf-8", "replace")
             etag = got.headers.get("ETag", "") if got.headers else ""
             body = contact_card(uid, fields, text)
             if etag:
