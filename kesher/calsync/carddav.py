@@ -168,7 +168,7 @@ def _sync_report(client, url: str, token: str):
     response = guarded(client.report, url, body, 0, not_found=Problem.NOT_ADDRESS_BOOK)
     code = status(response, url)
     raw = _body(response)
-    if code in (403, 409) or b"valid-sync-token" in raw and code >= 400:
+    if code in (403, 409) or (b"valid-sync-token" in raw and code >= 400):
         raise error.AuthorizationError(url)
     if code >= 300:
         raise ProviderError(Problem.NOT_ADDRESS_BOOK, f"{code} {url}")
@@ -288,9 +288,7 @@ def _fill(card, uid: str, fields: dict) -> None:
         card.add("uid").value = uid
     card.add("prodid").value = "-//Kesher CRM//kesher//HE"
     card.add("fn").value = f"{fields['first_name']} {fields['last_name']}".strip()
-    card.add("n").value = vobject.vcard.Name(
-        family=fields["last_name"], given=fields["first_name"]
-    )
+    card.add("n").value = vobject.vcard.Name(family=fields["last_name"], given=fields["first_name"])
     if fields["organization"]:
         card.add("org").value = [fields["organization"]]
     if fields["title"]:
@@ -357,7 +355,9 @@ def eligible_contacts(user, policy: SyncPolicy, also: Iterable[int] = ()) -> dic
     ids = list(_scoped(user, policy).order_by("pk").values_list("pk", flat=True)[:MOST_CARDS])
     also = set(also) - set(ids)
     if also and policy.enabled:
-        ids += list(Contact.objects.visible_to(user).filter(pk__in=also).values_list("pk", flat=True))
+        ids += list(
+            Contact.objects.visible_to(user).filter(pk__in=also).values_list("pk", flat=True)
+        )
     if not ids:
         return {}
     wanted: dict[int, dict] = {}

@@ -121,9 +121,7 @@ def record_outcome(connection: DavConnection, run: Callable[[], Any]):
                 "due_at",
             ]
         )
-        logger.warning(
-            "%s %s: %s", connection._meta.model_name, connection.pk, failure.detail
-        )
+        logger.warning("%s %s: %s", connection._meta.model_name, connection.pk, failure.detail)
         raise
     connection.failures = 0
     connection.retry_at = None

@@ -60,6 +60,7 @@ class SyncPolicy(models.Model):
         blank=True,
         help_text=_("Only meetings about these kinds of records sync; empty: every meeting."),
     )
+
     class ContactScope(models.TextChoices):
         NONE = "none", _("No contacts")
         ACCOUNTS_OWNED = "accounts_owned", _("Contacts of the accounts the user owns")
@@ -184,8 +185,7 @@ class ContactConnection(DavConnection):
         _("address book address"),
         max_length=500,
         help_text=_(
-            "The CardDAV address of the address book (or of the account: its first address "
-            "book)."
+            "The CardDAV address of the address book (or of the account: its first address book)."
         ),
     )
     addressbook_url = models.URLField(max_length=500, blank=True, editable=False)

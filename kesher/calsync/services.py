@@ -94,9 +94,7 @@ KINDS = {
             "first: its password is used)."
         ),
         connect_first=gettext_lazy("Connect an address book first."),
-        practice=gettext_lazy(
-            "The practice environment never connects to a real address book."
-        ),
+        practice=gettext_lazy("The practice environment never connects to a real address book."),
     ),
 }
 
@@ -356,9 +354,7 @@ def contact_changed(event) -> None:
                 "contact_id", flat=True
             )
         )
-        users.update(
-            Account.objects.filter(pk=event.object_id).values_list("owner_id", flat=True)
-        )
+        users.update(Account.objects.filter(pk=event.object_id).values_list("owner_id", flat=True))
     sent_to = SyncedCard.objects.filter(contact_id__in=contact_ids).values("connection_id")
     when = timezone.now() + SETTLE
     (
@@ -382,9 +378,7 @@ def sync_due(now=None) -> int:
     for kind, spec in KINDS.items():
         due = (
             spec.model.objects.filter(active=True, user__is_active=True)
-            .filter(
-                Q(due_at__lte=now) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lte=stale)
-            )
+            .filter(Q(due_at__lte=now) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lte=stale))
             .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
             .select_related("user")
             .order_by("due_at", "last_sync_at")[:RUNS_PER_TICK]

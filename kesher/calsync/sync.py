@@ -44,10 +44,10 @@ from icalendar import Calendar
 from kesher.activities.ical import meeting_event
 from kesher.activities.models import Interaction
 from kesher.activities.services import interaction_create, interaction_update
-from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
 from kesher.calsync.dav import ProviderError, client_for, practice, record_outcome
 from kesher.calsync.dav import guarded as _guarded
 from kesher.calsync.dav import status as _status
+from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
 from kesher.calsync.secrets import decrypt
 from kesher.platform.access import can
 from kesher.platform.records.links import resolve_link

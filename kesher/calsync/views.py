@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from kesher.calsync import services
 from kesher.calsync.models import CalendarConnection, ContactConnection, SyncPolicy
-from kesher.platform.models import SavedView
 from kesher.org.sso_views import admin_required
+from kesher.platform.models import SavedView
 from kesher.platform.records.links import link_choices
 
 __all__ = ["my_connection", "sync_policy"]

@@ -130,7 +130,9 @@ def test_the_contacts_policy_through_the_api_and_page(users, api_for, client_for
     admin = api_for(users["admin"])
     assert admin.put(url, {"contacts_scope": "everything"}, format="json").status_code == 400
     assert admin.put(url, {"contacts_scope": "view"}, format="json").status_code == 400
-    answer = admin.put(url, {"contacts_scope": "owned", "contacts_from_device": False}, format="json")
+    answer = admin.put(
+        url, {"contacts_scope": "owned", "contacts_from_device": False}, format="json"
+    )
     assert answer.status_code == 200
     assert (answer.json()["contacts_scope"], answer.json()["contacts_from_device"]) == (
         "owned",

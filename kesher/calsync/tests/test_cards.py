@@ -180,7 +180,11 @@ def test_made_changed_and_deleted_on_the_phone(rep, account, book, phone):
     result = _sync(book)
     assert result.received == 1
     made = Contact.objects.get(first_name="יוסי")
-    assert (made.last_name, made.mobile, made.email) == ("לוי", "+972541112222", "yossi@example.com")
+    assert (made.last_name, made.mobile, made.email) == (
+        "לוי",
+        "+972541112222",
+        "yossi@example.com",
+    )
     assert made.owner == rep
     assert list(made.accounts.all()) == [account]  # the organization matched by name
     assert _sync(book).received == 0  # nothing twice
@@ -263,7 +267,12 @@ def test_hostile_huge_and_broken_cards_are_set_aside_with_nothing_half_written(
             "TEL:בלי מספר",
         ),
     )
-    _put(phone, url, "noname.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:nn\r\nFN: \r\nN:;;;;\r\nEND:VCARD\r\n")
+    _put(
+        phone,
+        url,
+        "noname.vcf",
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:nn\r\nFN: \r\nN:;;;;\r\nEND:VCARD\r\n",
+    )
     _put(
         phone,
         url,
@@ -332,9 +341,7 @@ def test_a_rate_limit_waits_as_long_as_the_server_asks(rep, book, caldav_server)
     assert 110 < (book.retry_at - timezone.now()).total_seconds() <= 120
 
 
-def test_the_policy_and_visibility_decide_what_reaches_the_phone(
-    users, rep, account, book, phone
-):
+def test_the_policy_and_visibility_decide_what_reaches_the_phone(users, rep, account, book, phone):
     admin = users["admin"]
     mine = _contact(rep, account, first_name="שלי")
     owned_only = _contact(rep, None, first_name="בלי חשבון")
@@ -360,9 +367,7 @@ def test_the_policy_and_visibility_decide_what_reaches_the_phone(
     )
     policy_update(actor=admin, data={"contacts_scope": "view", "contacts_view": view.pk})
     _sync(book)
-    assert {c.fn.value for c in _cards(phone, book.addressbook_url).values()} == {
-        "בלי חשבון כהן"
-    }
+    assert {c.fn.value for c in _cards(phone, book.addressbook_url).values()} == {"בלי חשבון כהן"}
 
     policy_update(actor=admin, data={"contacts_scope": "none"})
     assert _sync(book).deleted == 1
