@@ -1,10 +1,13 @@
-"""Writes of calendar sync (decision 0110): a user's connection, the administrator's policy, and
-when the worker syncs — soon after a meeting changes, and every ``KESHER_CALSYNC_MINUTES``."""
+"""Writes of calendar and contact sync (decisions 0110, 0123): a user's connections — his CalDAV
+calendar and his CardDAV address book, one shape — the administrator's policy, and when the
+worker syncs: soon after a meeting or a contact changes, and every ``KESHER_CALSYNC_MINUTES``."""
 
 from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
+from kesher.calsync.carddav import connect_addressbook, sync_contacts
+from kesher.calsync.models import (
+    CalendarConnection,
+    ContactConnection,
+    DavConnection,
+    Problem,
+    SyncedCard,
+    SyncedEvent,
+    SyncPolicy,
+)
 from kesher.calsync.secrets import decrypt, encrypt
 from kesher.calsync.sync import ProviderError, connect, sync_connection
 from kesher.platform import stamps
@@ -28,6 +40,7 @@ __all__ = [
     "connection_save",
     "connection_sync_now",
     "connection_test",
+    "contact_changed",
     "meeting_changed",
     "policy_update",
     "sync_due",
@@ -36,6 +49,54 @@ __all__ = [
 logger = logging.getLogger("kesher.calsync")
 # A user's audit entries say when he connected, moved or disconnected his calendar.
 CONNECTION = register_fact("calendar_connection", gettext_lazy("calendar connection"))
+CARDS_CONNECTION = register_fact("contact_connection", gettext_lazy("address book connection"))
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between a calendar and an address book connection; the rest is shared."""
+
+    model: type[DavConnection]
+    mappings: str  # the related name of what was synced in it
+    fact: str
+    find: Any  # (url, username, password) -> the collection's address; ProviderError if none
+    run: Any  # (connection, policy) -> a run's result
+    enter_url: Any
+    enter_username: Any
+    enter_password: Any
+    connect_first: Any
+    practice: Any
+
+
+KINDS = {
+    "calendar": Kind(
+        model=CalendarConnection,
+        mappings="events",
+        fact=CONNECTION,
+        find=lambda url, username, password: str(connect(url, username, password).url),
+        run=lambda connection, policy: sync_connection(connection, policy),
+        enter_url=gettext_lazy("Enter the calendar's address, starting with https://."),
+        enter_username=gettext_lazy("Enter the user name for the calendar."),
+        enter_password=gettext_lazy("Enter the calendar's password."),
+        connect_first=gettext_lazy("Connect a calendar first."),
+        practice=gettext_lazy("The practice environment never connects to a real calendar."),
+    ),
+    "contacts": Kind(
+        model=ContactConnection,
+        mappings="cards",
+        fact=CARDS_CONNECTION,
+        find=lambda url, username, password: connect_addressbook(url, username, password)[1],
+        run=lambda connection, policy: sync_contacts(connection, policy),
+        enter_url=gettext_lazy("Enter the address book's address, starting with https://."),
+        enter_username=gettext_lazy("Enter the user name for the address book."),
+        enter_password=gettext_lazy(
+            "Enter the address book's password (or connect a calendar with the same user name "
+            "first: its password is used)."
+        ),
+        connect_first=gettext_lazy("Connect an address book first."),
+        practice=gettext_lazy("The practice environment never connects to a real address book."),
+    ),
+}
 
 # A change is synced after this pause, so that a burst of edits makes one run (debounce).
 SETTLE = datetime.timedelta(seconds=5)
@@ -44,25 +105,34 @@ RUNS_PER_TICK = 50
 STAMP = "calsync"
 
 
-def any_active_connection() -> bool:
-    """Whether anyone syncs a calendar, read once per process until a connection is made or
-    removed: every interaction's write asks it, and most installs have no connection."""
+def any_active_connection(kind: str = "calendar") -> bool:
+    """Whether anyone syncs a calendar (an address book), read once per process until a
+    connection is made or removed: every meeting's (contact's) write asks it, and most installs
+    have no connection."""
+    model = KINDS[kind].model
     return stamps.cached(
-        STAMP, "any_active", lambda: CalendarConnection.objects.filter(active=True).exists()
+        STAMP, f"any_active_{kind}", lambda: model.objects.filter(active=True).exists()
     )
 
 
-def _check_password(password: str, existing: CalendarConnection | None) -> None:
-    if not password and existing is None:
-        raise ValidationError({"password": [_("Enter the calendar's password.")]})
-    if len(password) > 500:
-        raise ValidationError({"password": [_("The password is too long.")]})
+def _sibling_secret(actor, kind: str, username: str) -> str:
+    """The stored password of the user's other connection with the same user name (one
+    account for the calendar and the contacts, typed once), or ""."""
+    for other, spec in KINDS.items():
+        if other != kind:
+            found = spec.model.objects.filter(user=actor, username=username).first()
+            if found is not None:
+                return found.secret
+    return ""
 
 
-def connection_save(*, actor, data: dict) -> CalendarConnection:
-    """Make or change the actor's own connection. An empty password keeps the stored one.
-    Bad input raises ValidationError naming the field; nothing is written."""
-    existing = CalendarConnection.objects.filter(user=actor).first()
+def connection_save(*, actor, data: dict, kind: str = "calendar") -> DavConnection:
+    """Make or change the actor's own connection of ``kind`` ("calendar" or "contacts"). An
+    empty password keeps the stored one (or, for a new connection, takes the password of his
+    other connection with the same user name). Bad input raises ValidationError naming the
+    field; nothing is written."""
+    spec = KINDS[kind]
+    existing = spec.model.objects.filter(user=actor).first()
     url = str(data.get("url") or "").strip()
     username = str(data.get("username") or "").strip()
     password = str(data.get("password") or "")
@@ -70,65 +140,74 @@ def connection_save(*, actor, data: dict) -> CalendarConnection:
     try:
         URLValidator(schemes=["https", "http"])(url)
     except ValidationError:
-        errors["url"] = [_("Enter the calendar's address, starting with https://.")]
+        errors["url"] = [str(spec.enter_url)]
     else:
         try:
             validate_public_url(url)
         except ValidationError as refused:
             errors["url"] = refused.messages
     if not username or len(username) > 200:
-        errors["username"] = [_("Enter the user name for the calendar.")]
-    try:
-        _check_password(password, existing)
-    except ValidationError as error:
-        errors.update(error.message_dict)
+        errors["username"] = [str(spec.enter_username)]
+    borrowed = ""
+    if not password and existing is None:
+        borrowed = _sibling_secret(actor, kind, username) if username else ""
+        if not borrowed:
+            errors["password"] = [str(spec.enter_password)]
+    if len(password) > 500:
+        errors["password"] = [_("The password is too long.")]
     if errors:
         raise ValidationError(errors)
-    connection = existing or CalendarConnection(user=actor)
+    connection = existing or spec.model(user=actor)
     was_active = existing is not None and existing.active
     moved = existing is not None and (existing.url != url or existing.username != username)
     connection.url, connection.username = url, username
     if password:
         connection.secret = encrypt(password)
+    elif borrowed:
+        connection.secret = borrowed
     connection.active = bool(data.get("active", True))
     if existing is None or moved:
-        # Another calendar: what was sent to the old one is not in this one.
-        connection.calendar_url = ""
+        # Another collection: what was sent to the old one is not in this one.
+        connection.collection_url = ""
         connection.sync_token = ""
     connection.due_at = timezone.now()
     connection.save()
     if was_active != connection.active:
         stamps.renew(STAMP)
     if moved:
-        SyncedEvent.objects.filter(connection=connection).delete()
+        getattr(connection, spec.mappings).all().delete()
     write_audit(
         actor,
         actor=actor,
         action="update",
-        changes={CONNECTION: [existing.url if existing else None, url]},
+        changes={spec.fact: [existing.url if existing else None, url]},
     )
     return connection
 
 
-def connection_delete(*, actor) -> None:
-    """Disconnect: Kesher stops syncing; the events already on the device stay there."""
-    connection = CalendarConnection.objects.filter(user=actor).first()
+def connection_delete(*, actor, kind: str = "calendar") -> None:
+    """Disconnect: Kesher stops syncing; what is already on the device stays there."""
+    spec = KINDS[kind]
+    connection = spec.model.objects.filter(user=actor).first()
     if connection is None:
         return
     url = connection.url
     connection.delete()
     stamps.renew(STAMP)
-    write_audit(actor, actor=actor, action="update", changes={CONNECTION: [url, None]})
+    write_audit(actor, actor=actor, action="update", changes={spec.fact: [url, None]})
 
 
-def connection_test(*, actor, data: dict | None = None) -> tuple[bool, str]:
-    """Reach the calendar with the given settings (or the stored ones) without syncing:
-    (True, the calendar's address) or (False, why not). Nothing is written."""
-    existing = CalendarConnection.objects.filter(user=actor).first()
+def connection_test(*, actor, data: dict | None = None, kind: str = "calendar") -> tuple[bool, str]:
+    """Reach the calendar (address book) with the given settings (or the stored ones) without
+    syncing: (True, the collection's address) or (False, why not). Nothing is written."""
+    spec = KINDS[kind]
+    existing = spec.model.objects.filter(user=actor).first()
     data = data or {}
     url = str(data.get("url") or (existing.url if existing else "")).strip()
     username = str(data.get("username") or (existing.username if existing else "")).strip()
     password = str(data.get("password") or "") or (decrypt(existing.secret) if existing else "")
+    if not password and existing is None and username:
+        password = decrypt(_sibling_secret(actor, kind, username))
     if not url or not username or not password:
         return False, _("Enter the address, the user name and the password first.")
     try:
@@ -137,22 +216,23 @@ def connection_test(*, actor, data: dict | None = None) -> tuple[bool, str]:
     except ValidationError as error:
         if error.code == "address_refused":
             return False, " ".join(error.messages)
-        return False, _("Enter the calendar's address, starting with https://.")
+        return False, str(spec.enter_url)
     if settings.KESHER_PRACTICE:
-        return False, _("The practice environment never connects to a real calendar.")
+        return False, str(spec.practice)
     try:
-        calendar = connect(url, username, password)
+        found = spec.find(url, username, password)
     except ProviderError as failure:
-        return False, str(CalendarConnection.Problem(failure.problem).label)
-    return True, str(calendar.url)
+        return False, str(Problem(failure.problem).label)
+    return True, found
 
 
-def connection_sync_now(*, actor) -> CalendarConnection:
+def connection_sync_now(*, actor, kind: str = "calendar") -> DavConnection:
     """Ask for a sync at the next tick (the page's "sync now")."""
-    connection = CalendarConnection.objects.filter(user=actor).first()
+    spec = KINDS[kind]
+    connection = spec.model.objects.filter(user=actor).first()
     if connection is None:
-        raise ValidationError({"url": [_("Connect a calendar first.")]})
-    CalendarConnection.objects.filter(pk=connection.pk).update(due_at=timezone.now(), retry_at=None)
+        raise ValidationError({"url": [str(spec.connect_first)]})
+    spec.model.objects.filter(pk=connection.pk).update(due_at=timezone.now(), retry_at=None)
     connection.refresh_from_db()
     return connection
 
@@ -169,7 +249,37 @@ def policy_update(*, actor, data: dict) -> SyncPolicy:
     if not isinstance(kinds, list) or any(k not in allowed for k in kinds):
         raise ValidationError({"record_kinds": [_("Choose kinds of records from the list.")]})
     before = {}
-    for name in ("enabled", "from_device", "send_details", "send_customer"):
+    scope = data.get("contacts_scope", policy.contacts_scope)
+    if scope not in SyncPolicy.ContactScope.values:
+        raise ValidationError({"contacts_scope": [_("Choose which contacts from the list.")]})
+    view = policy.contacts_view
+    if "contacts_view" in data:
+        from kesher.platform.models import SavedView
+
+        chosen = data["contacts_view"]
+        chosen = getattr(chosen, "pk", chosen)
+        if chosen in (None, ""):
+            view = None
+        else:
+            view = (
+                SavedView.objects.filter(entity="contacts", shared=True, pk=chosen).first()
+                if isinstance(chosen, int) or str(chosen).isdigit()
+                else None
+            )
+            if view is None:
+                raise ValidationError({"contacts_view": [_("Choose a shared view of contacts.")]})
+    if scope == SyncPolicy.ContactScope.VIEW and view is None:
+        raise ValidationError({"contacts_view": [_("Choose a shared view of contacts.")]})
+    if scope != policy.contacts_scope:
+        before["contacts_scope"] = [policy.contacts_scope, scope]
+        policy.contacts_scope = scope
+    if (view.pk if view else None) != policy.contacts_view_id:
+        before["contacts_view"] = [
+            str(policy.contacts_view) if policy.contacts_view else None,
+            str(view) if view else None,
+        ]
+        policy.contacts_view = view
+    for name in ("enabled", "from_device", "send_details", "send_customer", "contacts_from_device"):
         if name in data:
             value = data[name]
             if not isinstance(value, bool):
@@ -184,8 +294,9 @@ def policy_update(*, actor, data: dict) -> SyncPolicy:
     policy.save()
     if before:
         write_audit(policy, actor=actor, action="update", changes=before)
-        # What may go to devices changed: every calendar is brought in line soon.
-        CalendarConnection.objects.filter(active=True).update(due_at=timezone.now())
+        # What may go to devices changed: every calendar and address book is brought in line.
+        for spec in KINDS.values():
+            spec.model.objects.filter(active=True).update(due_at=timezone.now())
     return policy
 
 
@@ -219,32 +330,69 @@ def meeting_changed(event) -> None:
     )
 
 
+def contact_changed(event) -> None:
+    """After a contact (or an account, whose name is its contacts' organization) is written:
+    the address books it was sent to, its owner's and its accounts' owners' are synced after
+    ``SETTLE``."""
+    if event.entity not in ("contacts", "accounts") or not any_active_connection("contacts"):
+        return
+    from kesher.customers.models import Account, Contact, ContactAccount
+
+    users: set[int] = set()
+    if event.entity == "contacts":
+        contact_ids = [event.object_id]
+        owner = Contact.objects.filter(pk=event.object_id).values_list("owner_id", flat=True)
+        users.update(pk for pk in owner if pk)
+        users.update(
+            ContactAccount.objects.filter(contact_id=event.object_id).values_list(
+                "account__owner_id", flat=True
+            )
+        )
+    else:
+        contact_ids = list(
+            ContactAccount.objects.filter(account_id=event.object_id).values_list(
+                "contact_id", flat=True
+            )
+        )
+        users.update(Account.objects.filter(pk=event.object_id).values_list("owner_id", flat=True))
+    sent_to = SyncedCard.objects.filter(contact_id__in=contact_ids).values("connection_id")
+    when = timezone.now() + SETTLE
+    (
+        ContactConnection.objects.filter(active=True)
+        .filter(Q(user_id__in=users) | Q(pk__in=sent_to))
+        .filter(Q(due_at__isnull=True) | Q(due_at__gt=when))
+        .update(due_at=when)
+    )
+
+
 def sync_due(now=None) -> int:
-    """The worker's tick: sync the connections that are due — after a change, or every
-    ``KESHER_CALSYNC_MINUTES`` — and not waiting after a failure. Returns how many ran."""
+    """The worker's tick: sync the calendars and address books that are due — after a change,
+    or every ``KESHER_CALSYNC_MINUTES`` — and not waiting after a failure. Returns how many
+    ran. Nothing in the practice environment (REQ IM-6)."""
     if settings.KESHER_PRACTICE:
         return 0
     now = now or timezone.now()
     stale = now - datetime.timedelta(minutes=settings.KESHER_CALSYNC_MINUTES)
-    due = (
-        CalendarConnection.objects.filter(active=True, user__is_active=True)
-        .filter(Q(due_at__lte=now) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lte=stale))
-        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-        .select_related("user")
-        .order_by("due_at", "last_sync_at")[:RUNS_PER_TICK]
-    )
     policy = SyncPolicy.current()
     count = 0
-    for connection in due:
-        try:
-            sync_connection(connection, policy)
-        except ProviderError:
-            pass  # kept on the connection, tried again at its retry time
-        except Exception:
-            logger.exception("calendar connection %s: sync failed", connection.pk)
-            CalendarConnection.objects.filter(pk=connection.pk).update(
-                retry_at=now + datetime.timedelta(minutes=settings.KESHER_CALSYNC_MINUTES),
-                due_at=None,
-            )
-        count += 1
+    for kind, spec in KINDS.items():
+        due = (
+            spec.model.objects.filter(active=True, user__is_active=True)
+            .filter(Q(due_at__lte=now) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lte=stale))
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .select_related("user")
+            .order_by("due_at", "last_sync_at")[:RUNS_PER_TICK]
+        )
+        for connection in due:
+            try:
+                spec.run(connection, policy)
+            except ProviderError:
+                pass  # kept on the connection, tried again at its retry time
+            except Exception:
+                logger.exception("%s connection %s: sync failed", kind, connection.pk)
+                spec.model.objects.filter(pk=connection.pk).update(
+                    retry_at=now + datetime.timedelta(minutes=settings.KESHER_CALSYNC_MINUTES),
+                    due_at=None,
+                )
+            count += 1
     return count

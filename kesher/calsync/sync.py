@@ -31,7 +31,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from caldav import DAVClient
 from caldav.elements import dav
 from caldav.lib import error
 from caldav.lib.url import URL
@@ -45,10 +44,12 @@ from icalendar import Calendar
 from kesher.activities.ical import meeting_event
 from kesher.activities.models import Interaction
 from kesher.activities.services import interaction_create, interaction_update
+from kesher.calsync.dav import ProviderError, client_for, practice, record_outcome
+from kesher.calsync.dav import guarded as _guarded
+from kesher.calsync.dav import status as _status
 from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
 from kesher.calsync.secrets import decrypt
 from kesher.platform.access import can
-from kesher.platform.outgoing import check_url
 from kesher.platform.records.links import resolve_link
 from kesher.platform.records.services import ConflictError, record_delete
 
@@ -58,20 +59,7 @@ logger = logging.getLogger("kesher.calsync")
 
 WINDOW = datetime.timedelta(days=30)  # meetings older than this are not sent for the first time
 BATCH = 100
-TIMEOUT = 120  # a large calendar's first listing takes a busy server a while
-BACKOFF_FIRST = 60
-BACKOFF_MOST = 3600
 CONTENT_TYPE = {"Content-Type": "text/calendar; charset=utf-8"}
-
-
-class ProviderError(Exception):
-    """The server refused or failed: the run stops, and tries again at ``retry_after``."""
-
-    def __init__(self, problem: str, detail: str = "", retry_after: float | None = None):
-        super().__init__(detail or problem)
-        self.problem = problem
-        self.detail = detail
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -85,47 +73,6 @@ class Result:
 
 
 # --- the server ----------------------------------------------------------------------------------
-
-
-def client_for(url: str, username: str, password: str) -> DAVClient:
-    # Only public servers, unless the operator allows the host (decision 0113): checked before
-    # each run, as the address's name may lead elsewhere since it was saved.
-    try:
-        check_url(url)
-    except OSError as refused:
-        raise ProviderError(CalendarConnection.Problem.UNREACHABLE, str(refused)) from None
-    # No sleeping inside a worker's tick: a 429 is the run's end, retried later (``retry_at``).
-    return DAVClient(
-        url=url,
-        username=username,
-        password=password,
-        timeout=TIMEOUT,
-        rate_limit_handle=False,
-    )
-
-
-def _guarded(call, *args, **kwargs):
-    """``call`` with the server's failures as a ProviderError."""
-    try:
-        return call(*args, **kwargs)
-    except error.RateLimitError as failure:
-        raise ProviderError(
-            CalendarConnection.Problem.RATE_LIMITED, str(failure), failure.retry_after_seconds
-        ) from failure
-    except error.AuthorizationError as failure:
-        if "{DAV:}valid-sync-token" in (getattr(failure, "preconditions", None) or []):
-            raise
-        raise ProviderError(CalendarConnection.Problem.SIGN_IN, str(failure)) from failure
-    except error.NotFoundError as failure:
-        raise ProviderError(CalendarConnection.Problem.NOT_CALENDAR, str(failure)) from failure
-    except error.DAVError as failure:
-        raise ProviderError(CalendarConnection.Problem.SERVER, str(failure)) from failure
-    except (OSError, ValueError) as failure:  # refused, timed out, no such host, bad address
-        raise ProviderError(CalendarConnection.Problem.UNREACHABLE, repr(failure)) from failure
-    except Exception as failure:  # the HTTP library's own connection errors
-        if type(failure).__name__ in {"ConnectionError", "Timeout", "ReadTimeout"}:
-            raise ProviderError(CalendarConnection.Problem.UNREACHABLE, repr(failure)) from failure
-        raise
 
 
 def connect(url: str, username: str, password: str):
@@ -147,22 +94,6 @@ def connect(url: str, username: str, password: str):
         return _guarded(find)
     except error.AuthorizationError as failure:
         raise ProviderError(CalendarConnection.Problem.SIGN_IN, str(failure)) from failure
-
-
-def _status(response, url: str) -> int:
-    code = response.status
-    if code == 429 or code >= 500:
-        retry = response.headers.get("Retry-After") if response.headers else None
-        seconds = float(retry) if retry and retry.isdigit() else None
-        problem = (
-            CalendarConnection.Problem.RATE_LIMITED
-            if code == 429
-            else CalendarConnection.Problem.SERVER
-        )
-        raise ProviderError(problem, f"{code} {url}", seconds)
-    if code in (401, 403):
-        raise ProviderError(CalendarConnection.Problem.SIGN_IN, f"{code} {url}")
-    return code
 
 
 # --- what Kesher sends ---------------------------------------------------------------------------
@@ -561,42 +492,6 @@ class Run:
 def sync_connection(connection: CalendarConnection, policy: SyncPolicy | None = None) -> Result:
     """One run for ``connection`` (nothing in the practice environment, REQ IM-6). Its outcome
     — the last sync and problem, the next try after a failure — is kept on the connection."""
-    if settings.KESHER_PRACTICE:
+    if practice():
         return Result()
-    now = timezone.now()
-    connection.due_at = None
-    try:
-        result = Run(connection, policy)()
-    except ProviderError as failure:
-        connection.due_at = now  # still to do, once the wait is over
-        connection.failures += 1
-        wait = failure.retry_after or min(
-            BACKOFF_FIRST * 2 ** (connection.failures - 1), BACKOFF_MOST
-        )
-        connection.retry_at = now + datetime.timedelta(seconds=wait)
-        connection.problem = failure.problem
-        connection.problem_detail = failure.detail[:500]
-        connection.problem_at = now
-        connection.save(
-            update_fields=[
-                "failures",
-                "retry_at",
-                "problem",
-                "problem_detail",
-                "problem_at",
-                "due_at",
-            ]
-        )
-        logger.warning("calendar connection %s: %s", connection.pk, failure.detail)
-        raise
-    connection.failures = 0
-    connection.retry_at = None
-    connection.last_sync_at = now
-    connection.last_sent = result.sent + result.deleted
-    connection.last_received = result.received + result.removed
-    fields = ["failures", "retry_at", "last_sync_at", "last_sent", "last_received", "due_at"]
-    if connection.problem:
-        connection.problem, connection.problem_detail, connection.problem_at = "", "", None
-        fields += ["problem", "problem_detail", "problem_at"]
-    connection.save(update_fields=fields)
-    return result
+    return record_outcome(connection, Run(connection, policy))

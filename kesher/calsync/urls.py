@@ -16,5 +16,20 @@ urlpatterns = [
         api.ConnectionSyncView.as_view(),
         name="api_calsync_connection_sync",
     ),
+    path(
+        "api/v1/calsync/contacts/",
+        api.ContactConnectionView.as_view(),
+        name="api_calsync_contacts",
+    ),
+    path(
+        "api/v1/calsync/contacts/test/",
+        api.ContactConnectionTestView.as_view(),
+        name="api_calsync_contacts_test",
+    ),
+    path(
+        "api/v1/calsync/contacts/sync/",
+        api.ContactConnectionSyncView.as_view(),
+        name="api_calsync_contacts_sync",
+    ),
     path("api/v1/calsync/policy/", api.PolicyView.as_view(), name="api_calsync_policy"),
 ]

@@ -1,5 +1,6 @@
-"""Calendar sync's pages (decision 0110): the user's "my calendar connection" — connect, test,
-sync now, disconnect, the last sync and problem — and the administrator's sync policy."""
+"""Calendar and contact sync's pages (decisions 0110, 0123): the user's "my calendar connection"
+— his calendar and his address book, each to connect, test, sync now or disconnect, with its last
+sync and problem — and the administrator's sync policy."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from kesher.calsync import services
-from kesher.calsync.models import CalendarConnection, SyncPolicy
+from kesher.calsync.models import CalendarConnection, ContactConnection, SyncPolicy
 from kesher.org.sso_views import admin_required
+from kesher.platform.models import SavedView
 from kesher.platform.records.links import link_choices
 
 __all__ = ["my_connection", "sync_policy"]
@@ -45,62 +47,117 @@ class ConnectionForm(forms.Form):
     active = forms.BooleanField(label=gettext_lazy("Sync on"), required=False, initial=True)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def my_connection(request):
-    """The user's own calendar connection; every action is a POST with ``action``."""
-    user = request.user
-    connection = CalendarConnection.objects.filter(user=user).first()
+class ContactConnectionForm(ConnectionForm):
+    url = forms.CharField(
+        label=gettext_lazy("Address book address (CardDAV)"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": "https://"}),
+        help_text=gettext_lazy(
+            "Your address book's CardDAV address, or your account's: its first address book."
+        ),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(attrs={"dir": "ltr", "autocomplete": "new-password"}),
+        help_text=gettext_lazy(
+            "Empty, with the calendar's user name: the calendar's password is used."
+        ),
+    )
+
+
+# kind: (its model, its form, the prefix of its fields and actions on the page)
+PARTS = {
+    "calendar": (CalendarConnection, ConnectionForm, ""),
+    "contacts": (ContactConnection, ContactConnectionForm, "cards"),
+}
+SAVED = {
+    "calendar": gettext_lazy("Saved. The calendar will be synced within a minute."),
+    "contacts": gettext_lazy("Saved. The address book will be synced within a minute."),
+}
+GONE = {
+    "calendar": gettext_lazy("The calendar is disconnected; its events stay on it."),
+    "contacts": gettext_lazy("The address book is disconnected; its cards stay on it."),
+}
+SOON = {
+    "calendar": gettext_lazy("The calendar will be synced within a minute."),
+    "contacts": gettext_lazy("The address book will be synced within a minute."),
+}
+
+
+def _form(user, kind: str, data=None):
+    model, form_class, prefix = PARTS[kind]
+    connection = model.objects.filter(user=user).first()
     initial = (
         {"url": connection.url, "username": connection.username, "active": connection.active}
         if connection
         else {"active": True}
     )
-    form = ConnectionForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = form_class(data, initial=initial, prefix=prefix or None)
     if connection is not None:
         form.fields["password"].help_text = _("A password is saved; leave empty to keep it.")
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_connection(request):
+    """The user's own calendar and address book connections; every action is a POST with
+    ``action`` ("save", "test", "sync", "disconnect"; "cards-…" for the address book)."""
+    user = request.user
+    forms_ = {kind: _form(user, kind) for kind in PARTS}
     if request.method == "POST":
         action = request.POST.get("action", "save")
+        kind = "contacts" if action.startswith("cards-") else "calendar"
+        action = action.removeprefix("cards-")
         if action == "disconnect":
-            services.connection_delete(actor=user)
-            messages.success(request, _("The calendar is disconnected; its events stay on it."))
+            services.connection_delete(actor=user, kind=kind)
+            messages.success(request, str(GONE[kind]))
             return redirect(reverse("calsync_connection"))
         if action == "sync":
             try:
-                services.connection_sync_now(actor=user)
-            except ValidationError:
-                messages.error(request, _("Connect a calendar first."))
+                services.connection_sync_now(actor=user, kind=kind)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
             else:
-                messages.success(request, _("The calendar will be synced within a minute."))
+                messages.success(request, str(SOON[kind]))
             return redirect(reverse("calsync_connection"))
+        form = forms_[kind] = _form(user, kind, request.POST)
         if form.is_valid():
             data = form.cleaned_data
             if action == "test":
-                ok, detail = services.connection_test(actor=user, data=data)
+                ok, detail = services.connection_test(actor=user, data=data, kind=kind)
                 if ok:
                     messages.success(request, _("Connected: %(calendar)s") % {"calendar": detail})
                 else:
                     messages.error(request, _("Not connected: %(reason)s") % {"reason": detail})
-                return render(request, "calsync/connection.html", _context(user, form))
+                return render(request, "calsync/connection.html", _context(user, forms_))
             try:
-                services.connection_save(actor=user, data=data)
+                services.connection_save(actor=user, data=data, kind=kind)
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     for text in errors:
                         form.add_error(field if field in form.fields else None, text)
             else:
-                messages.success(request, _("Saved. The calendar will be synced within a minute."))
+                messages.success(request, str(SAVED[kind]))
                 return redirect(reverse("calsync_connection"))
-    return render(request, "calsync/connection.html", _context(user, form))
+    return render(request, "calsync/connection.html", _context(user, forms_))
 
 
-def _context(user, form) -> dict:
+def _context(user, forms_: dict) -> dict:
     connection = CalendarConnection.objects.filter(user=user).first()
+    book = ContactConnection.objects.filter(user=user).first()
+    policy = SyncPolicy.current()
     return {
-        "form": form,
+        "form": forms_["calendar"],
+        "cards_form": forms_["contacts"],
         "connection": connection,
-        "policy": SyncPolicy.current(),
+        "book": book,
+        "policy": policy,
+        "contacts_off": policy.contacts_scope == SyncPolicy.ContactScope.NONE,
         "synced": connection.events.filter(ignored=False).count() if connection else 0,
+        "cards": book.cards.filter(ignored=False).count() if book else 0,
     }
 
 
@@ -122,9 +179,26 @@ class PolicyForm(forms.Form):
         help_text=gettext_lazy("None chosen: every meeting."),
     )
 
+    contacts_scope = forms.ChoiceField(
+        label=gettext_lazy("Contacts that may reach devices"),
+        choices=SyncPolicy.ContactScope.choices,
+        required=False,
+        help_text=gettext_lazy("Always only contacts the person may see in Kesher."),
+    )
+    contacts_view = forms.ChoiceField(
+        label=gettext_lazy("Saved view of contacts"),
+        required=False,
+        help_text=gettext_lazy("A shared view; used when the contacts are those of a view."),
+    )
+    contacts_from_device = forms.BooleanField(
+        label=gettext_lazy("Accept contact changes made on the device"), required=False
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["record_kinds"].choices = link_choices()
+        views = SavedView.objects.filter(entity="contacts", shared=True).order_by("name")
+        self.fields["contacts_view"].choices = [("", "—")] + [(str(v.pk), v.name) for v in views]
 
 
 @admin_required
@@ -133,12 +207,24 @@ def sync_policy(request):
     policy = SyncPolicy.current()
     initial = {
         name: getattr(policy, name)
-        for name in ("enabled", "from_device", "send_details", "send_customer", "record_kinds")
+        for name in (
+            "enabled",
+            "from_device",
+            "send_details",
+            "send_customer",
+            "record_kinds",
+            "contacts_scope",
+            "contacts_from_device",
+        )
     }
+    initial["contacts_view"] = str(policy.contacts_view_id or "")
     form = PolicyForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.policy_update(actor=request.user, data=form.cleaned_data)
+            data = dict(form.cleaned_data)
+            if not data["contacts_scope"]:
+                data.pop("contacts_scope")  # not sent: kept
+            services.policy_update(actor=request.user, data=data)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 for text in errors:
@@ -147,8 +233,9 @@ def sync_policy(request):
             messages.success(request, _("The calendar sync policy is saved."))
             return redirect(reverse("calsync_policy"))
     connections = CalendarConnection.objects.select_related("user").order_by("user__username")
+    books = ContactConnection.objects.select_related("user").order_by("user__username")
     return render(
         request,
         "calsync/policy.html",
-        {"form": form, "policy": policy, "connections": connections},
+        {"form": form, "policy": policy, "connections": connections, "books": books},
     )

@@ -2,7 +2,7 @@
 has his own connection page and API (nobody reaches another's: there is no id in the URL); the
 policy page and the policy's PUT are the administrators'; anyone signed in reads the policy."""
 
-from kesher.calsync.models import CalendarConnection, SyncPolicy
+from kesher.calsync.models import CalendarConnection, ContactConnection, SyncPolicy
 from kesher.platform import access
 from kesher.platform.testing.matrix import Outcome, Verb, not_allowed, register_route, signed_in
 
@@ -28,6 +28,10 @@ def _connection(world, marker):
 
 def _connected(world, principal, marker):
     return CalendarConnection.objects.filter(username=marker).exists()
+
+
+def _book_connected(world, principal, marker):
+    return ContactConnection.objects.filter(username=marker).exists()
 
 
 def _policy_saved(world, principal, marker):
@@ -78,6 +82,30 @@ register_route(
 register_route(
     "calsync",
     "/api/v1/calsync/connection/sync/",
+    Verb("POST", _signed_in_then(Outcome.REFUSED)),  # no connection: refused, nothing written
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "calsync",
+    "/api/v1/calsync/contacts/",
+    Verb("GET", _signed_in_then(Outcome.NOT_FOUND)),  # nobody has connected an address book
+    Verb("PUT", signed_in, data=_connection, writes=_book_connected),
+    Verb("DELETE", signed_in),  # nothing to disconnect: nothing written
+    *(Verb(m, not_allowed()) for m in ("POST", "PATCH")),
+    api=True,
+    what="my address book connection",
+)
+register_route(
+    "calsync",
+    "/api/v1/calsync/contacts/test/",
+    Verb("POST", signed_in, data=lambda w, m: {}),  # no settings: answered, nothing reached
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+)
+register_route(
+    "calsync",
+    "/api/v1/calsync/contacts/sync/",
     Verb("POST", _signed_in_then(Outcome.REFUSED)),  # no connection: refused, nothing written
     *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
