@@ -220,6 +220,65 @@ def _assign(campaign, rows: list[CampaignCall], agents: list, split: str) -> Non
         next_position[agent.pk] += 1
 
 
+def _check_call(data: dict, current: CampaignCall | None = None) -> dict:
+    """A call added or changed by hand: on a phone campaign, its number (else the person's)
+    not on the do-not-call list, the person not refusing calls."""
+    from kesher.customers.models import Contact
+    from kesher.sales.models import Lead
+
+    campaign = data.get("campaign", current.campaign if current else None)
+    if isinstance(campaign, int | str) and str(campaign).isdigit():
+        campaign = Campaign.objects.filter(pk=int(campaign)).select_related("campaign_type").first()
+    if isinstance(campaign, Campaign) and not is_phone_campaign(campaign):
+        raise ValidationError({"campaign": [_("Only a phone campaign has a call list.")]})
+    people = {}
+    for name, model in (("contact", Contact), ("lead", Lead)):
+        value = data.get(name, getattr(current, name, None) if current else None)
+        if isinstance(value, int | str) and str(value).isdigit():
+            value = model.objects.filter(pk=int(value)).first()
+        people[name] = value if isinstance(value, model) else None
+    if people["contact"] is not None and people["lead"] is not None:
+        raise ValidationError({"contact": [_("Choose a contact or a lead (one of them).")]})
+    person = people["contact"] or people["lead"]
+    phone = data.get("phone", current.phone if current else "")
+    if not phone and person is not None:
+        phone = person.mobile or person.phone
+        data = {**data, "phone": phone}
+    if isinstance(phone, str) and phone:
+        try:
+            number = normalize_phone(phone)
+        except ValidationError:
+            number = ""
+        if number and numbers_on_list([number]):
+            raise ValidationError({"phone": [refusal_message(CampaignCall.Status.DO_NOT_CALL)]})
+    if person is not None:
+        kind = consent.latest_kind(
+            **{("contact" if people["contact"] else "lead"): person},
+            channel=Channel.PHONE,
+            purpose=Purpose.ADVERTISING,
+        )
+        if kind == Consent.Kind.REFUSAL:
+            raise ValidationError({"phone": [refusal_message(CampaignCall.Status.REFUSED)]})
+    return data
+
+
+def call_add(*, actor, data: dict, m2m: dict | None = None) -> CampaignCall:
+    """One person added to a call list by hand (the do-not-call list and the ledger asked)."""
+    data = _check_call(data)
+    return record_create("campaign-calls", actor=actor, data=data, m2m=m2m)
+
+
+def call_update(
+    call: CampaignCall, *, actor, data: dict, m2m: dict | None = None, expected_version=None
+) -> CampaignCall:
+    """A call changed by hand — given to another agent, a note, a callback time."""
+    from kesher.platform.records.services import record_update
+
+    if any(name in data for name in ("campaign", "contact", "lead", "phone")):
+        data = _check_call(data, call)
+    return record_update(call, actor=actor, data=data, m2m=m2m, expected_version=expected_version)
+
+
 # --- the agent's calls --------------------------------------------------------------------------
 
 

@@ -652,9 +652,10 @@ email_bounces = register(
 
 # --- phone campaigns and the do-not-call list (REQ MK-1; §30A; decision 0121) ---------------------
 
-# A call list is built by ``calls.call_list_build`` only, and a call's outcome logged by
-# ``calls.call_log``: the generated pages and API read them; the agent's "my calls" page and the
-# campaign's progress card are marketing's own. Owned by the agent: an agent's role reads its
+# A call list is built by ``calls.call_list_build``, and a call's outcome logged by
+# ``calls.call_log``; the generated pages and API read them and let a marketer add a person or
+# give a call to another agent (the do-not-call list checked); the agent's "my calls" page and
+# the campaign's progress card are marketing's own. Owned by the agent: an agent's role reads its
 # own (scope "own"), the marketers all.
 campaign_calls = register(
     Entity(
@@ -667,6 +668,9 @@ campaign_calls = register(
         nav_order=84,
         in_navigation=False,
         list_columns=("campaign", "contact", "lead", "phone", "agent", "status", "outcome"),
+        # By hand: a marketer adds someone to the list or gives a call to another agent; the
+        # list itself is built, and outcomes logged, by marketing's own actions.
+        form_fields=("campaign", "contact", "lead", "phone", "agent", "callback_at", "notes"),
         sections=(
             Section(
                 _("Call"), ("campaign", "contact", "lead", "phone", "agent", "position", "status")
@@ -685,6 +689,8 @@ campaign_calls = register(
         title_related=(),
         owner_field="agent",
         choice_lists={"outcome": "call_outcome"},
+        create_service=calls.call_add,
+        update_service=calls.call_update,
         importable=False,
         custom_fields=False,
         erased_fields=("notes", "phone"),

@@ -298,6 +298,7 @@ def call_list_build(request, pk):
 
 
 @login_required
+@require_http_methods(["GET"])
 def my_calls(request, pk):
     """The calls of a phone campaign the user may see — an agent's own: one click to call,
     one to log the outcome. Numbers put on the do-not-call list since the list was built are

@@ -41,7 +41,7 @@ OUTCOMES = [  # value, Hebrew, English, colour, settings
 
 GRANTS = {  # role key: {entity: (view, add, change, delete, scope)}
     "manager": {
-        "campaign-calls": (True, False, True, False, "all"),
+        "campaign-calls": (True, True, True, False, "all"),
         "do-not-call": (True, True, True, True, "all"),
     },
     "sales_rep": {"campaign-calls": (True, False, True, False, "own")},

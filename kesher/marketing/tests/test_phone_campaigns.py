@@ -69,7 +69,8 @@ def test_the_list_skips_refusals_and_the_do_not_call_list_and_splits_evenly(phon
     second = list(rows.filter(agent=rep2).order_by("position").values_list("contact", flat=True))
     ids = [p.pk for p in people]
     # Evenly: consecutive blocks of the segment's order.
-    assert first == ids[:3] and second == ids[3:]
+    assert first == ids[:3]
+    assert second == ids[3:]
     assert rows.get(contact=refused).status == CampaignCall.Status.REFUSED
     assert rows.get(contact=refused).agent is None
     assert rows.get(contact=listed).status == CampaignCall.Status.DO_NOT_CALL
@@ -89,10 +90,14 @@ def test_round_robin_alternates_and_building_again_adds_only_newcomers(phone):
     ]
     newcomers = make_contacts(manager, 2, consent_kind=None)
     counts = build(phone, split="round_robin", agents=[rep2])
-    assert counts["added"] == 2 and counts["already_listed"] == 5
-    assert list(
-        rows.filter(agent=rep2).order_by("position").values_list("contact", flat=True)
-    ) == [people[1].pk, people[3].pk, newcomers[0].pk, newcomers[1].pk]
+    assert counts["added"] == 2
+    assert counts["already_listed"] == 5
+    assert list(rows.filter(agent=rep2).order_by("position").values_list("contact", flat=True)) == [
+        people[1].pk,
+        people[3].pk,
+        newcomers[0].pk,
+        newcomers[1].pk,
+    ]
 
 
 def test_only_a_phone_campaign_with_a_segment_and_agents_who_may_see_calls(phone, users, marketing):
@@ -123,31 +128,43 @@ def test_an_agent_sees_only_his_calls_and_logs_outcomes_as_interactions(phone, c
     manager = phone["manager"]
     people = make_contacts(manager, 4, consent_kind=None)
     build(phone)
-    rep1, rep2 = phone["agents"]
+    rep1, _rep2 = phone["agents"]
     mine = list(calls.agent_calls(phone["campaign"], rep1))
-    assert {c.agent_id for c in mine} == {rep1.pk} and len(mine) == 2
+    assert {c.agent_id for c in mine} == {rep1.pk}
+    assert len(mine) == 2
     first, second = mine
     calls.call_log(first, actor=rep1, outcome=outcome("reached"), notes="דיברנו")
     later = timezone.now() + datetime.timedelta(days=1)
     calls.call_log(second, actor=rep1, outcome="callback", callback_at=later.isoformat())
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.status == CampaignCall.Status.DONE and first.attempts == 1
-    assert second.status == CampaignCall.Status.PENDING and second.callback_at == later
+    assert first.status == CampaignCall.Status.DONE
+    assert first.attempts == 1
+    assert second.status == CampaignCall.Status.PENDING
+    assert second.callback_at == later
     interaction = Interaction.objects.get(pk=first.interaction_id)
-    assert interaction.link_type == "contacts" and interaction.link_id == people[0].pk
-    assert interaction.kind.value == "call" and interaction.outcome.value == "reached"
-    assert interaction.owner == rep1 and interaction.body == "דיברנו"
+    assert interaction.link_type == "contacts"
+    assert interaction.link_id == people[0].pk
+    assert interaction.kind.value == "call"
+    assert interaction.outcome.value == "reached"
+    assert interaction.owner == rep1
+    assert interaction.body == "דיברנו"
     assert "שיחות חורף" in interaction.subject
     progress = calls.call_progress(phone["campaign"])
-    assert progress["listed"] == 4 and progress["called"] == 2
-    assert progress["pending"] == 2 and progress["to_call_again"] == 1 and progress["done"] == 1
+    assert progress["listed"] == 4
+    assert progress["called"] == 2
+    assert progress["pending"] == 2
+    assert progress["to_call_again"] == 1
+    assert progress["done"] == 1
     assert {o["value"]: o["count"] for o in progress["by_outcome"]} == {
         "reached": 1,
         "callback": 1,
     }
     # A callback needs a time in the future; an outcome of another list is refused.
-    for bad in ({"outcome": "callback"}, {"outcome": "callback", "callback_at": "2001-01-01T10:00"}):
+    for bad in (
+        {"outcome": "callback"},
+        {"outcome": "callback", "callback_at": "2001-01-01T10:00"},
+    ):
         with pytest.raises(ValidationError):
             calls.call_log(second, actor=rep1, **bad)
     with pytest.raises(ValidationError):
@@ -169,11 +186,14 @@ def test_interested_makes_a_deal_or_a_lead_attributed_to_the_campaign(phone):
     assert "convert_to" in error.value.message_dict
     first = calls.call_log(first, actor=rep1, outcome="interested", convert_to="deal")
     deal = Opportunity.objects.get(pk=first.new_deal_id)
-    assert deal.campaign == phone["campaign"] and deal.last_campaign == phone["campaign"]
-    assert deal.owner == rep1 and list(deal.contacts.all()) == [first.contact]
+    assert deal.campaign == phone["campaign"]
+    assert deal.last_campaign == phone["campaign"]
+    assert deal.owner == rep1
+    assert list(deal.contacts.all()) == [first.contact]
     second = calls.call_log(second, actor=rep1, outcome="interested", convert_to="lead")
     lead = Lead.objects.get(pk=second.new_lead_id)
-    assert lead.campaign == phone["campaign"] and lead.mobile == second.contact.mobile
+    assert lead.campaign == phone["campaign"]
+    assert lead.mobile == second.contact.mobile
 
 
 def test_a_number_added_meanwhile_is_refused_when_the_call_is_opened(phone):
@@ -183,7 +203,8 @@ def test_a_number_added_meanwhile_is_refused_when_the_call_is_opened(phone):
     rep1 = phone["agents"][0]
     first, second = calls.agent_calls(phone["campaign"], rep1)
     result = calls.call_open(first, actor=rep1)
-    assert result.tel == f"tel:{first.phone}" and result.dialled == ""
+    assert result.tel == f"tel:{first.phone}"
+    assert result.dialled == ""
     calls.do_not_call_import(actor=manager, numbers=[second.phone], source="בקשת הלקוח")
     with pytest.raises(ValidationError) as error:
         calls.call_open(second, actor=rep1)
@@ -220,7 +241,8 @@ def test_the_pages_my_calls_open_and_log(phone, client):
     assert all(f'id="call-{c.pk}"'.encode() in page.content for c in mine)
     assert not any(f'id="call-{c.pk}"'.encode() in page.content for c in others)
     opened = client.post(reverse("marketing_call_open", args=[mine[0].pk]))
-    assert opened.status_code == 302 and opened["Location"] == f"tel:{mine[0].phone}"
+    assert opened.status_code == 302
+    assert opened["Location"] == f"tel:{mine[0].phone}"
     logged = client.post(
         reverse("marketing_call_log", args=[mine[0].pk]), {"outcome": outcome("reached").pk}
     )
@@ -244,17 +266,21 @@ def test_the_agents_list_and_the_progress_take_constant_queries(phone, client):
             calls.call_log(call, actor=rep1, outcome="no_answer")
         client.force_login(rep1)
         with CaptureQueriesContext(connection) as page:
-            assert client.get(
-                reverse("marketing_my_calls", args=[phone["campaign"].pk]) + "?show=all"
-            ).status_code == 200
+            assert (
+                client.get(
+                    reverse("marketing_my_calls", args=[phone["campaign"].pk]) + "?show=all"
+                ).status_code
+                == 200
+            )
         with CaptureQueriesContext(connection) as progress:
             calls.call_progress(phone["campaign"])
             calls.progress_by_agent(phone["campaign"])
         client.force_login(manager)
         with CaptureQueriesContext(connection) as api:
-            assert client.get(
-                f"/api/v1/campaigns/{phone['campaign'].pk}/call-progress/"
-            ).status_code == 200
+            assert (
+                client.get(f"/api/v1/campaigns/{phone['campaign'].pk}/call-progress/").status_code
+                == 200
+            )
         return len(page), len(progress), len(api)
 
     small = measure(2)
@@ -273,14 +299,16 @@ def test_import_normalizes_keeps_the_source_and_is_all_or_nothing(users):
     result = calls.do_not_call_import(actor=manager, numbers=numbers, source="מאגר דצמבר")
     assert result == {"added": 2, "already_listed": 0, "total": 2}
     row = DoNotCallNumber.objects.get(phone="+972525551234")
-    assert row.source == "מאגר דצמבר" and row.added_on == timezone.localdate()
+    assert row.source == "מאגר דצמבר"
+    assert row.added_on == timezone.localdate()
     assert row.added_by == manager
     again = calls.do_not_call_import(actor=manager, numbers=numbers, source="שוב")
-    assert again["added"] == 0 and again["already_listed"] == 2
+    assert again["added"] == 0
+    assert again["already_listed"] == 2
     assert DoNotCallNumber.objects.get(phone="+972525551234").source == "מאגר דצמבר"
     for bad in (
         b"052-555-1234\nnot a number\n",
-        b"052-555-1234\n=HYPERLINK(\"http://x\")\n",
+        b'052-555-1234\n=HYPERLINK("http://x")\n',
         b"@SUM(A1)\n",
         b"+1 202 555 0143\n",  # not Israeli
         b"\xff\xfe\x00bad",
@@ -305,7 +333,8 @@ def test_import_page_and_api_refuse_bad_files_writing_nothing(users, client):
     assert not DoNotCallNumber.objects.exists()
     good = SimpleUploadedFile("dnc.csv", "מספר\n052-123-4567\n03-555-6789\n".encode())
     response = client.post(url, {"file": good, "source": "מאגר"})
-    assert response.status_code == 200 and DoNotCallNumber.objects.count() == 2
+    assert response.status_code == 200
+    assert DoNotCallNumber.objects.count() == 2
     api = client.post(
         "/api/v1/do-not-call/import/",
         {"source": "API", "numbers": ["054-777-8888", "=1+1"]},
@@ -318,7 +347,8 @@ def test_import_page_and_api_refuse_bad_files_writing_nothing(users, client):
         {"source": "API", "numbers": ["054-777-8888"]},
         content_type="application/json",
     )
-    assert api.status_code == 200 and api.json()["added"] == 1
+    assert api.status_code == 200
+    assert api.json()["added"] == 1
     # By hand, through the generated API: normalized, once.
     made = client.post(
         "/api/v1/do-not-call/",
@@ -368,7 +398,8 @@ def test_the_api_builds_opens_logs_and_reports(phone, client):
     ids = [row["id"] for row in listed["results"]]
     assert len(ids) == 2
     opened = client.post(f"/api/v1/campaign-calls/{ids[0]}/open/")
-    assert opened.status_code == 200 and opened.json()["tel"].startswith("tel:+972")
+    assert opened.status_code == 200
+    assert opened.json()["tel"].startswith("tel:+972")
     logged = client.post(
         f"/api/v1/campaign-calls/{ids[0]}/log/",
         {"outcome": "not_interested", "notes": "לא עכשיו"},
@@ -384,4 +415,5 @@ def test_the_api_builds_opens_logs_and_reports(phone, client):
     assert bad.status_code == 400
     client.force_login(manager)
     progress = client.get(f"/api/v1/campaigns/{phone['campaign'].pk}/call-progress/").json()
-    assert progress["called"] == 1 and progress["done"] == 1
+    assert progress["called"] == 1
+    assert progress["done"] == 1
