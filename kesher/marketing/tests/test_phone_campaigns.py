@@ -417,3 +417,32 @@ def test_the_api_builds_opens_logs_and_reports(phone, client):
     progress = client.get(f"/api/v1/campaigns/{phone['campaign'].pk}/call-progress/").json()
     assert progress["called"] == 1
     assert progress["done"] == 1
+
+
+def test_a_call_added_by_hand_is_refused_for_a_listed_number(phone, client):
+    manager = phone["manager"]
+    listed, free = make_contacts(manager, 2, consent_kind=None)
+    calls.do_not_call_import(actor=manager, numbers=[listed.mobile], source="מאגר")
+    client.force_login(manager)
+    refused = client.post(
+        "/api/v1/campaign-calls/",
+        {"campaign": phone["campaign"].pk, "contact": listed.pk},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert "phone" in refused.json()
+    added = client.post(
+        "/api/v1/campaign-calls/",
+        {"campaign": phone["campaign"].pk, "contact": free.pk, "agent": phone["agents"][0].pk},
+        content_type="application/json",
+    )
+    assert added.status_code == 201, added.content
+    call = CampaignCall.objects.get(contact=free)
+    assert call.phone == free.mobile
+    moved = client.patch(
+        f"/api/v1/campaign-calls/{call.pk}/",
+        {"phone": listed.mobile},
+        content_type="application/json",
+    )
+    assert moved.status_code == 400
+    assert CampaignCall.objects.count() == 1
