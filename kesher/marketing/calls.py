@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 PHONE_TYPE = "phone"
+# Only the row itself is locked (PostgreSQL locks no outer join's nullable side).
+_SELF = ("self",) if connection.features.has_select_for_update_of else ()
 SPLITS = ("even", "round_robin")
 PERSON = {"contacts": "contact", "leads": "lead"}
 NUMBER_FIELDS = ("mobile", "phone")
@@ -128,7 +130,7 @@ def call_list_build(campaign: Campaign, *, actor, agents, split: str = "even") -
     if split not in SPLITS:
         raise ValidationError({"split": [_("Choose how to split the calls.")]})
     campaign = (
-        Campaign._base_manager.select_for_update()
+        Campaign._base_manager.select_for_update(of=_SELF)
         .select_related("campaign_type", "segment", "owner")
         .get(pk=campaign.pk)
     )
@@ -421,7 +423,7 @@ def call_log(
     else:
         convert_to = ""
     call = (
-        CampaignCall._base_manager.select_for_update()
+        CampaignCall._base_manager.select_for_update(of=_SELF)
         .select_related("campaign", "contact", "lead")
         .get(pk=call.pk)
     )
