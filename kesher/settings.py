@@ -578,6 +578,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentLanguageEnum": "kesher.platform.pdf.LANGUAGES",
         "LeadAdProviderEnum": "kesher.marketing.models.LeadAdSource.Provider",
         "AdLeadStatusEnum": "kesher.marketing.models.AdLead.Status",
+        "CampaignCallStatusEnum": "kesher.marketing.models.CampaignCall.Status",
     },
 }
 
