@@ -579,6 +579,7 @@ SPECTACULAR_SETTINGS = {
         "LeadAdProviderEnum": "kesher.marketing.models.LeadAdSource.Provider",
         "AdLeadStatusEnum": "kesher.marketing.models.AdLead.Status",
         "TextChannelEnum": "kesher.integrations.gateways.CHANNELS",
+        "CampaignCallStatusEnum": "kesher.marketing.models.CampaignCall.Status",
     },
 }
 

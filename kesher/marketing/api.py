@@ -21,8 +21,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kesher.marketing import bounces, leadads, services
-from kesher.marketing.models import AdLead, Campaign, Send
+from kesher.marketing import bounces, calls, leadads, services
+from kesher.marketing.models import AdLead, Campaign, CampaignCall, Send
 from kesher.marketing.selectors import campaign_results
 from kesher.marketing.sending import tally
 from kesher.platform.access import can
@@ -453,3 +453,352 @@ class BouncesView(APIView):
                 {"id": row.pk, "status": row.status, "duplicate": done.duplicate}
             ).data
         )
+
+
+# --- phone campaigns and the do-not-call list (REQ MK-1; §30A; decision 0121) ------------------
+
+
+class CallListRequest(serializers.Serializer):
+    agents = serializers.ListField(
+        child=serializers.IntegerField(),
+        max_length=calls.MAX_AGENTS,
+        help_text="The users the calls are split among (their role must read campaign calls).",
+    )
+    split = serializers.ChoiceField(
+        choices=list(calls.SPLITS),
+        default="even",
+        help_text="even: consecutive blocks of the same size; round_robin: one each in turn.",
+    )
+
+
+class CallListResponse(serializers.Serializer):
+    added = serializers.IntegerField()
+    refused = serializers.IntegerField(help_text="Skipped: their latest word was a refusal.")
+    do_not_call = serializers.IntegerField(help_text="Skipped: a number on the do-not-call list.")
+    already_listed = serializers.IntegerField()
+    per_agent = serializers.DictField(child=serializers.IntegerField())
+
+
+class CallListBuildView(APIView):
+    """Build (or extend) a phone campaign's call list from its segment, evaluated now, split
+    among agents; people who refused calls or whose number is on the do-not-call list are
+    skipped (REQ MK-1; decision 0121)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["campaigns"],
+        operation_id="campaigns_call_list",
+        summary="Build a phone campaign's call list",
+        request=CallListRequest,
+        responses={200: CallListResponse},
+        examples=[
+            OpenApiExample(
+                "Two agents, round-robin",
+                value={"agents": [4, 7], "split": "round_robin"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Built",
+                value={
+                    "added": 240,
+                    "refused": 12,
+                    "do_not_call": 31,
+                    "already_listed": 0,
+                    "per_agent": {"4": 120, "7": 120},
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        if not can(request.user, "campaign-calls", "change"):
+            raise PermissionDenied
+        campaign = _record(request, Campaign, "campaigns", pk, "change")
+        given = CallListRequest(data=request.data)
+        given.is_valid(raise_exception=True)
+        counts = calls.call_list_build(
+            campaign,
+            actor=request.user,
+            agents=given.validated_data["agents"],
+            split=given.validated_data["split"],
+        )
+        counts["per_agent"] = {str(k): v for k, v in counts["per_agent"].items()}
+        return Response(CallListResponse(counts).data)
+
+
+class OutcomeCountSerializer(serializers.Serializer):
+    outcome = serializers.IntegerField()
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class AgentProgressSerializer(serializers.Serializer):
+    agent = serializers.IntegerField()
+    name = serializers.CharField()
+    given = serializers.IntegerField()
+    called = serializers.IntegerField()
+    pending = serializers.IntegerField()
+
+
+class CallProgressSerializer(serializers.Serializer):
+    listed = serializers.IntegerField()
+    called = serializers.IntegerField(help_text="Called at least once.")
+    pending = serializers.IntegerField(help_text="Not called yet.")
+    to_call_again = serializers.IntegerField(help_text="No answer, or a callback.")
+    done = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    do_not_call = serializers.IntegerField()
+    by_outcome = OutcomeCountSerializer(many=True)
+    agents = AgentProgressSerializer(many=True)
+
+
+class CallProgressView(APIView):
+    """A phone campaign's progress: called, pending, skipped, by outcome and by agent."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["campaigns"],
+        operation_id="campaigns_call_progress",
+        summary="A phone campaign's progress",
+        responses={200: CallProgressSerializer},
+        examples=[
+            OpenApiExample(
+                "Half way",
+                value={
+                    "listed": 283,
+                    "called": 130,
+                    "pending": 110,
+                    "to_call_again": 25,
+                    "done": 105,
+                    "refused": 12,
+                    "do_not_call": 31,
+                    "by_outcome": [
+                        {"outcome": 41, "value": "reached", "label": "נוצר קשר", "count": 60},
+                        {"outcome": 42, "value": "no_answer", "label": "אין מענה", "count": 20},
+                        {"outcome": 45, "value": "interested", "label": "מעוניין", "count": 18},
+                    ],
+                    "agents": [
+                        {"agent": 4, "name": "דנה לוי", "given": 120, "called": 70, "pending": 50}
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, pk):
+        if not can(request.user, "campaign-calls", "view"):
+            raise PermissionDenied
+        campaign = _record(request, Campaign, "campaigns", pk, "view")
+        if not calls.is_phone_campaign(campaign):
+            raise NotFound
+        figures = calls.call_progress(campaign)
+        figures["agents"] = calls.progress_by_agent(campaign)
+        return Response(CallProgressSerializer(figures).data)
+
+
+class CallOpenResponse(serializers.Serializer):
+    call = serializers.IntegerField()
+    number = serializers.CharField(help_text="E.164.")
+    tel = serializers.CharField(help_text="The click-to-dial link.")
+    dialled = serializers.CharField(
+        help_text="The phone system's answer when the user's extension dials through it "
+        "(sent / suppressed / failed); empty otherwise."
+    )
+
+
+def _call(request, pk, action: str) -> CampaignCall:
+    if not can(request.user, "campaign-calls", action):
+        raise PermissionDenied
+    call = CampaignCall.objects.visible_to(request.user).filter(pk=pk).first()
+    if call is None:
+        raise NotFound
+    return call
+
+
+class CallOpenView(APIView):
+    """An agent is about to call: refused (400) when the number was put on the do-not-call
+    list or the person refused calls since the list was built — the call is marked so; else
+    the phone system dials, or the ``tel:`` link is returned."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["campaign-calls"],
+        operation_id="campaign_calls_open",
+        summary="Open a call (checks the do-not-call list again)",
+        request=None,
+        responses={200: CallOpenResponse},
+        examples=[
+            OpenApiExample(
+                "Dial it",
+                value={
+                    "call": 812,
+                    "number": "+972525551234",
+                    "tel": "tel:+972525551234",
+                    "dialled": "",
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk):
+        call = _call(request, pk, "change")
+        result = calls.call_open(call, actor=request.user)
+        return Response(
+            {"call": call.pk, "number": call.phone, "tel": result.tel, "dialled": result.dialled}
+        )
+
+
+class CallLogRequest(serializers.Serializer):
+    outcome = serializers.CharField(
+        max_length=64, help_text="The call_outcome pick-list value's id or value."
+    )
+    callback_at = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="For a callback: when."
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    convert_to = serializers.ChoiceField(
+        choices=["lead", "deal"],
+        required=False,
+        allow_blank=True,
+        help_text="For an outcome that converts (interested): make a lead or a deal.",
+    )
+
+
+class CallLogResponse(serializers.Serializer):
+    call = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CampaignCall.Status.choices)
+    outcome = serializers.CharField()
+    attempts = serializers.IntegerField()
+    callback_at = serializers.DateTimeField(allow_null=True)
+    interaction = serializers.IntegerField(allow_null=True)
+    new_lead = serializers.IntegerField(allow_null=True)
+    new_deal = serializers.IntegerField(allow_null=True)
+
+
+class CallLogView(APIView):
+    """Log a call's outcome: an interaction on the person, the call's outcome and status, a
+    callback's time, an interested person's lead or deal (REQ MK-1)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["campaign-calls"],
+        operation_id="campaign_calls_log",
+        summary="Log a call's outcome",
+        request=CallLogRequest,
+        responses={200: CallLogResponse},
+        examples=[
+            OpenApiExample(
+                "Call back tomorrow",
+                value={
+                    "outcome": "callback",
+                    "callback_at": "2026-12-08T10:30:00+02:00",
+                    "notes": "ביקש שנחזור מחר בבוקר",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Interested: a deal",
+                value={"outcome": "interested", "convert_to": "deal"},
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        call = _call(request, pk, "change")
+        given = CallLogRequest(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        call = calls.call_log(
+            call,
+            actor=request.user,
+            outcome=data["outcome"],
+            callback_at=data.get("callback_at") or None,
+            notes=data.get("notes", ""),
+            convert_to=data.get("convert_to", ""),
+        )
+        return Response(
+            CallLogResponse(
+                {
+                    "call": call.pk,
+                    "status": call.status,
+                    "outcome": call.outcome.value,
+                    "attempts": call.attempts,
+                    "callback_at": call.callback_at,
+                    "interaction": call.interaction_id,
+                    "new_lead": call.new_lead_id,
+                    "new_deal": call.new_deal_id,
+                }
+            ).data
+        )
+
+
+class DoNotCallImportRequest(serializers.Serializer):
+    source = serializers.CharField(max_length=200, help_text="Where the numbers came from.")
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=calls.MAX_IMPORT_ROWS,
+        help_text="The numbers; or send a CSV ``file`` (multipart) instead.",
+    )
+    file = serializers.FileField(required=False, help_text="A CSV file, at most 5 MB.")
+
+
+class DoNotCallImportResponse(serializers.Serializer):
+    added = serializers.IntegerField()
+    already_listed = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class DoNotCallImportView(APIView):
+    """Add numbers to the do-not-call list — a JSON list or a CSV file — with their source;
+    one bad number refuses them all (nothing is written) — §30A; decision 0121."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["do-not-call"],
+        operation_id="do_not_call_import",
+        summary="Import numbers to the do-not-call list",
+        request=DoNotCallImportRequest,
+        responses={200: DoNotCallImportResponse},
+        examples=[
+            OpenApiExample(
+                "From the registry",
+                value={
+                    "source": "מאגר אל תתקשרו אליי — דצמבר 2026",
+                    "numbers": ["052-555-1234", "+972 3 555 6789"],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Added",
+                value={"added": 2, "already_listed": 0, "total": 2},
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        if not can(request.user, "do-not-call", "add"):
+            raise PermissionDenied
+        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        if upload is not None and upload.size > calls.MAX_IMPORT_BYTES:
+            raise ValidationError(
+                {"file": [_("The file is too large: at most %(mb)s MB.") % {"mb": 5}]}
+            )
+        given = DoNotCallImportRequest(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        if upload is not None:
+            numbers = calls.read_numbers(upload.read(calls.MAX_IMPORT_BYTES + 1))
+        elif data.get("numbers"):
+            numbers = calls.read_numbers("\n".join(n.replace(",", " ") for n in data["numbers"]))
+        else:
+            raise ValidationError({"numbers": [_("Send the numbers or a CSV file.")]})
+        result = calls.do_not_call_import(
+            actor=request.user, numbers=numbers, source=data["source"]
+        )
+        return Response(result)

@@ -16,7 +16,15 @@ class MarketingConfig(AppConfig):
         from kesher.marketing.leadads import fetch_meta_leads
         from kesher.marketing.scoring import recompute_scores
         from kesher.marketing.sending import deliver_sends
+        from kesher.platform.registry import register_panel
         from kesher.platform.tasks import on_tick
+
+        # A person's page says when his number is on the do-not-call list (decision 0121).
+        register_panel(
+            "marketing/banners/_do_not_call.html",
+            applies=lambda entity: entity.key in ("contacts", "leads"),
+            kind="banners",
+        )
 
         on_tick(deliver_sends)
         on_tick(fetch_meta_leads)

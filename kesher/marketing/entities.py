@@ -7,12 +7,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from kesher.marketing import services
+from kesher.marketing import calls, services
 from kesher.marketing.models import (
     AdLead,
     Campaign,
+    CampaignCall,
     CampaignCost,
     Consent,
+    DoNotCallNumber,
     EmailBounce,
     FormSubmission,
     LeadAdCampaign,
@@ -645,5 +647,83 @@ email_bounces = register(
         importable=False,
         custom_fields=False,
         erased_fields=("address", "reason"),
+    )
+)
+
+# --- phone campaigns and the do-not-call list (REQ MK-1; §30A; decision 0121) ---------------------
+
+# A call list is built by ``calls.call_list_build``, and a call's outcome logged by
+# ``calls.call_log``; the generated pages and API read them and let a marketer add a person or
+# give a call to another agent (the do-not-call list checked); the agent's "my calls" page and
+# the campaign's progress card are marketing's own. Owned by the agent: an agent's role reads its
+# own (scope "own"), the marketers all.
+campaign_calls = register(
+    Entity(
+        key="campaign-calls",
+        model=CampaignCall,
+        large=True,
+        label=_("campaign call"),
+        label_plural=_("Campaign calls"),
+        icon="☎",
+        nav_order=84,
+        in_navigation=False,
+        list_columns=("campaign", "contact", "lead", "phone", "agent", "status", "outcome"),
+        # By hand: a marketer adds someone to the list or gives a call to another agent; the
+        # list itself is built, and outcomes logged, by marketing's own actions.
+        form_fields=("campaign", "contact", "lead", "phone", "agent", "callback_at", "notes"),
+        sections=(
+            Section(
+                _("Call"), ("campaign", "contact", "lead", "phone", "agent", "position", "status")
+            ),
+            Section(
+                _("Outcome"),
+                ("outcome", "callback_at", "attempts", "called_at", "opened_at", "notes"),
+            ),
+            Section(_("What it brought"), ("interaction", "new_lead", "new_deal")),
+        ),
+        headline_fields=("status", "outcome", "agent", "callback_at"),
+        filter_fields=("campaign", "agent", "status", "outcome", "contact", "lead", "callback_at"),
+        ordering_fields=("position", "called_at", "callback_at", "id"),
+        default_ordering=("campaign", "agent", "position", "id"),
+        select_related=("campaign", "contact", "lead", "agent", "outcome"),
+        title_related=(),
+        owner_field="agent",
+        choice_lists={"outcome": "call_outcome"},
+        create_service=calls.call_add,
+        update_service=calls.call_update,
+        importable=False,
+        custom_fields=False,
+        erased_fields=("notes", "phone"),
+    )
+)
+
+do_not_call = register(
+    Entity(
+        key="do-not-call",
+        model=DoNotCallNumber,
+        large=True,
+        label=_("do-not-call number"),
+        label_plural=_("Do-not-call list"),
+        icon="🚫",
+        nav_order=84,
+        list_columns=("phone", "source", "added_on", "notes"),
+        form_fields=("phone", "source", "added_on", "notes"),
+        sections=(Section(_("Number"), ("phone", "source", "added_on", "notes", "added_by")),),
+        headline_fields=("source", "added_on"),
+        search_words=("source", "notes"),
+        search_phones=("phone",),
+        filter_fields=("source", "added_on", "phone"),
+        ordering_fields=("added_on", "phone", "id"),
+        default_ordering=("-added_on", "-id"),
+        owner_field=None,
+        create_service=calls.do_not_call_add,
+        importable=False,
+        custom_fields=False,
+        natural_keys=("phone",),
+        api_example={
+            "phone": "052-555-1234",
+            "source": "מאגר אל תתקשרו אליי — קובץ דצמבר 2026",
+            "added_on": "2026-12-07",
+        },
     )
 )

@@ -13,14 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kesher.platform import stamps
-from kesher.platform.fields import choice_fk, money, owner_fk
+from kesher.platform.fields import PhoneField, choice_fk, format_phone_national, money, owner_fk
 from kesher.platform.models import EntityQuerySet, KesherModel
 
 __all__ = [
     "Campaign",
+    "CampaignCall",
     "CampaignCost",
     "Channel",
     "Consent",
+    "DoNotCallNumber",
     "FormSubmission",
     "LeadForm",
     "LeadFormField",
@@ -950,3 +952,134 @@ class EmailBounce(models.Model):
 
     def __str__(self):
         return f"{self.address} · {self.get_kind_display()}"
+
+
+# --- phone campaigns and the do-not-call list (REQ MK-1; Communications Law §30A; decision 0121)
+
+
+class DoNotCallNumber(KesherModel):
+    """A number that must not be called by a phone campaign: imported (a CSV file, the API —
+    e.g. from the national "do not call" registry) or added by hand, with where it came from
+    and when. Honoured when a call list is built and again when an agent opens a call
+    (decision 0121)."""
+
+    phone = PhoneField(_("phone number"), blank=False, unique=True)
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the number came from: the registry's file, the person's request…"),
+    )
+    added_on = models.DateField(_("added on"), default=timezone.localdate)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-added_on", "-id"]
+        verbose_name = _("do-not-call number")
+        verbose_name_plural = _("do-not-call list")
+
+    def __str__(self):
+        return format_phone_national(self.phone)
+
+
+class CampaignCall(KesherModel):
+    """One person on a phone campaign's call list: the number to call, the agent it was given
+    to and the latest outcome he logged (a pick-list, ``call_outcome``). People the segment
+    brought who refused calls or whose number is on the do-not-call list are kept as such and
+    given to no one (REQ MK-1; decision 0121)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("to call")
+        DONE = "done", _("done")
+        REFUSED = "refused", _("skipped: refused calls")
+        DO_NOT_CALL = "do_not_call", _("skipped: on the do-not-call list")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="calls"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaign_calls",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaign_calls",
+    )
+    phone = PhoneField(_("phone number"))
+    agent = owner_fk("campaign_calls", _("agent"), db_index=False)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    outcome = choice_fk("call_outcome", _("outcome"))
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("calls made"), default=0)
+    opened_at = models.DateTimeField(_("last opened"), null=True, blank=True)
+    called_at = models.DateTimeField(_("last outcome logged"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    interaction = models.ForeignKey(
+        "activities.Interaction",
+        verbose_name=_("interaction"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    new_lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead it brought"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    new_deal = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("deal it brought"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["campaign", "agent", "position", "id"]
+        verbose_name = _("campaign call")
+        verbose_name_plural = _("campaign calls")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"],
+                condition=models.Q(contact__isnull=False),
+                name="campaign_call_once_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "lead"],
+                condition=models.Q(lead__isnull=False),
+                name="campaign_call_once_lead",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "campaign", "position"], name="campaign_call_agent"),
+            models.Index(fields=["campaign", "status", "outcome"], name="campaign_call_progress"),
+            models.Index(fields=["phone"], name="campaign_call_phone"),
+        ]
+
+    def __str__(self):
+        return format_phone_national(self.phone)

@@ -8,18 +8,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kesher.marketing import capture, leadads, services
-from kesher.marketing.models import Consent, LeadForm, Purpose
+from kesher.marketing import calls, capture, leadads, services
+from kesher.marketing.models import Campaign, CampaignCall, Consent, LeadForm, Purpose
 from kesher.marketing.sending import recipient_of_token
+from kesher.platform.access import can
 from kesher.platform.api.throttling import AnonRateThrottle
 from kesher.platform.models import Choice, localized
 from kesher.platform.ui.pages import entity_for, record_for
@@ -249,3 +251,183 @@ def ad_lead_fetch_again(request, pk):
         for text in error.messages:
             messages.error(request, text)
     return redirect(reverse("entity_detail", args=["ad-leads", row.pk]))
+
+
+# --- phone campaigns and the do-not-call list (REQ MK-1; §30A; decision 0121) ------------------
+
+CALLS_PER_PAGE = 50
+
+
+def _phone_campaign(request, pk, action: str = "view") -> Campaign:
+    entity = entity_for("campaigns", request.user, action)
+    campaign = record_for(entity, request.user, pk)
+    if not calls.is_phone_campaign(campaign):
+        raise Http404
+    return campaign
+
+
+@login_required
+@require_POST
+def call_list_build(request, pk):
+    """The campaign page's "build the call list": its segment now, split among the agents."""
+    entity_for("campaign-calls", request.user, "change")
+    campaign = _phone_campaign(request, pk, "change")
+    try:
+        counts = calls.call_list_build(
+            campaign,
+            actor=request.user,
+            agents=request.POST.getlist("agents"),
+            split=request.POST.get("split", "even"),
+        )
+        messages.success(
+            request,
+            _(
+                "%(added)s calls were added to the list; skipped: %(refused)s who refused calls, "
+                "%(dnc)s on the do-not-call list."
+            )
+            % {
+                "added": counts["added"],
+                "refused": counts["refused"],
+                "dnc": counts["do_not_call"],
+            },
+        )
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    return redirect(reverse("entity_detail", args=["campaigns", campaign.pk]) + "#call-list")
+
+
+@login_required
+@require_http_methods(["GET"])
+def my_calls(request, pk):
+    """The calls of a phone campaign the user may see — an agent's own: one click to call,
+    one to log the outcome. Numbers put on the do-not-call list since the list was built are
+    marked and offer no call (one query for the page)."""
+    entity_for("campaign-calls", request.user, "view")
+    campaign = Campaign.objects.filter(pk=pk).select_related("campaign_type").first()
+    if campaign is None or not calls.is_phone_campaign(campaign):
+        raise Http404
+    rows = calls.agent_calls(campaign, request.user)
+    if not can(request.user, "campaigns", "view") and not rows.exists():
+        raise Http404
+    show = request.GET.get("show", "open")
+    if show == "open":
+        rows = rows.filter(status=CampaignCall.Status.PENDING)
+    page = Paginator(rows, CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    listed = list(page.object_list)
+    on_list = calls.numbers_on_list(c.phone for c in listed if c.status == "pending")
+    for call in listed:
+        call.blocked = call.phone in on_list
+    outcomes = list(
+        Choice.objects.filter(list_key="call_outcome", active=True).order_by("order", "pk")
+    )
+    return render(
+        request,
+        "marketing/my_calls.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "calls": listed,
+            "outcomes": outcomes,
+            "show": show,
+            "can_change": can(request.user, "campaign-calls", "change"),
+            "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+
+
+def _back(request, call) -> str:
+    url = reverse("marketing_my_calls", args=[call.campaign_id])
+    show = request.POST.get("show", "")
+    return f"{url}?show={show}#call-{call.pk}" if show in ("open", "all") else url
+
+
+@login_required
+@require_POST
+def call_open(request, pk):
+    """The "call" button: the do-not-call list and the ledger are asked again; then the phone
+    system dials (the agent's extension dials through it) or the computer's phone application
+    opens (a ``tel:`` link)."""
+    entity = entity_for("campaign-calls", request.user, "change")
+    call = record_for(entity, request.user, pk)
+    try:
+        result = calls.call_open(call, actor=request.user)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect(_back(request, call))
+    if result.dialled:
+        texts = {
+            "sent": _("The phone system is calling your extension."),
+            "suppressed": _("The practice environment calls no one."),
+        }
+        if result.dialled in texts:
+            messages.success(request, texts[result.dialled])
+            return redirect(_back(request, call))
+        messages.warning(request, _("The phone system did not answer; dial the number yourself."))
+    return TelRedirect(result.tel)
+
+
+class TelRedirect(HttpResponseRedirect):
+    """A redirect to the computer's phone application."""
+
+    allowed_schemes = ["tel"]
+
+
+@login_required
+@require_POST
+def call_log(request, pk):
+    """One click on an outcome: logged as an interaction on the person, counted on the
+    campaign."""
+    entity = entity_for("campaign-calls", request.user, "change")
+    call = record_for(entity, request.user, pk)
+    try:
+        call = calls.call_log(
+            call,
+            actor=request.user,
+            outcome=request.POST.get("outcome", ""),
+            callback_at=request.POST.get("callback_at") or None,
+            notes=request.POST.get("notes", ""),
+            convert_to=request.POST.get("convert_to", ""),
+        )
+        messages.success(
+            request,
+            _("Logged: %(person)s — %(outcome)s.")
+            % {"person": call.contact or call.lead, "outcome": call.outcome.label},
+        )
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    return redirect(_back(request, call))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def do_not_call_import(request):
+    """Upload a CSV file of numbers to the do-not-call list, with where they came from: every
+    line checked first; a bad one refuses the whole file, naming it (nothing written)."""
+    entity_for("do-not-call", request.user, "add")
+    result = None
+    errors: list[str] = []
+    source = ""
+    if request.method == "POST":
+        source = request.POST.get("source", "")[:300]
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ValidationError({"file": [_("Choose a CSV file.")]})
+            if upload.size > calls.MAX_IMPORT_BYTES:
+                raise ValidationError(
+                    {"file": [_("The file is too large: at most %(mb)s MB.") % {"mb": 5}]}
+                )
+            numbers = calls.read_numbers(upload.read(calls.MAX_IMPORT_BYTES + 1))
+            result = calls.do_not_call_import(actor=request.user, numbers=numbers, source=source)
+            source = ""
+        except ValidationError as error:
+            errors = error.messages
+    return render(
+        request,
+        "marketing/do_not_call_import.html",
+        {"result": result, "errors": errors, "source": source},
+        status=400 if errors else 200,
+    )

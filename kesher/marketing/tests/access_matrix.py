@@ -18,6 +18,7 @@ from kesher.platform.testing.matrix import (
     not_allowed,
     owner_of,
     permitted,
+    refused,
     register_records,
     register_route,
     register_setup,
@@ -438,4 +439,190 @@ register_route(
     *(Verb(m, never_allowed) for m in ("GET", "PUT", "PATCH", "DELETE")),
     api=True,
     what="the mail provider's bounce webhook",
+)
+
+
+# --- phone campaigns and the do-not-call list (decision 0121) ---------------------------------
+
+_phone_serial = itertools.count(1)
+
+
+def _phone_campaign(world):
+    """The world's phone campaign, its calls given to each sales rep."""
+    from kesher.marketing.models import Campaign
+
+    campaign = Campaign.objects.filter(name="matrix phone campaign").first()
+    return campaign or record_create(
+        "campaigns",
+        actor=world.users["admin"],
+        data={
+            "name": "matrix phone campaign",
+            "campaign_type": _choice("campaign_type", "phone"),
+            "segment": _segment(world),
+            "owner": world.users["admin"],
+        },
+    )
+
+
+def _call(world, side):
+    from kesher.marketing.models import CampaignCall
+
+    # No person: the agent sees the name of whom he calls, which his role may not read
+    # elsewhere (decision 0121) — the matrix's scope check is about the call itself here.
+    return CampaignCall.objects.create(
+        campaign=_phone_campaign(world),
+        phone=f"+97252{next(_phone_serial):07d}",
+        agent=owner_of(world, side),
+        notes=f"{SEARCH_WORD} campaign call {side}",
+    )
+
+
+# Calls are made by building the list (calls.call_list_build) only: the world's are rows as it
+# leaves them, each given to its side's sales rep.
+def _call_values(world, marker, record):
+    if record is not None:
+        return {
+            "campaign": record.campaign_id,
+            "phone": record.phone,
+            "agent": record.agent_id,
+            "notes": marker,
+        }
+    return {
+        "campaign": _phone_campaign(world).pk,
+        "phone": f"+97255{next(_phone_serial):07d}",
+        "notes": marker,
+    }
+
+
+register_records("campaign-calls", make=_call, values=_call_values, marker_field="notes")
+
+register_records(
+    "do-not-call",
+    make=lambda world, side: record_create(
+        "do-not-call",
+        actor=world.users["admin"],
+        data={"phone": f"+97253{next(_phone_serial):07d}", "source": f"{SEARCH_WORD} dnc {side}"},
+    ),
+    values=lambda world, marker, record: {
+        "phone": record.phone if record else f"+97254{next(_phone_serial):07d}",
+        "source": marker,
+    },
+    marker_field="source",
+)
+
+
+def _builds(world, principal):
+    """Building a call list: the grants on the calls and on the campaign, the campaign in
+    scope; past them the service refuses the request the matrix sends (no agents)."""
+    if not world.signed_in(principal):
+        return Outcome.SIGN_IN
+    if not (
+        world.can(principal, "campaign-calls", "change")
+        and world.can(principal, "campaigns", "change")
+    ):
+        return Outcome.FORBIDDEN
+    if not world.sees(principal, _phone_campaign(world)):
+        return Outcome.NOT_FOUND
+    return Outcome.REFUSED
+
+
+def _declined(expect):
+    """A page's refusal: the redirect back with the error, past ``expect``'s gate."""
+
+    def expectation(world, principal):
+        outcome = expect(world, principal)
+        return Outcome.DECLINED if outcome is Outcome.REFUSED else outcome
+
+    return expectation
+
+
+def _progress(world, principal):
+    if not world.signed_in(principal):
+        return Outcome.SIGN_IN
+    if not (
+        world.can(principal, "campaign-calls", "view") and world.can(principal, "campaigns", "view")
+    ):
+        return Outcome.FORBIDDEN
+    if not world.sees(principal, _phone_campaign(world)):
+        return Outcome.NOT_FOUND
+    return Outcome.ALLOW
+
+
+def _opened(world, principal, marker):
+    from kesher.marketing.models import CampaignCall
+
+    call = world.record("campaign-calls", "rep1")
+    return CampaignCall.objects.filter(pk=call.pk, opened_at__isnull=False).exists()
+
+
+def _rep1_call(world):
+    return world.record("campaign-calls", "rep1")
+
+
+for _api, _prefix in ((False, "/marketing/campaigns"), (True, "/api/v1/campaigns")):
+    register_route(
+        "api" if _api else "pages",
+        lambda world, prefix=_prefix: f"{prefix}/{_phone_campaign(world).pk}/call-list/",
+        Verb("POST", _builds if _api else _declined(_builds)),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=_api,
+        what="a phone campaign's call list build",
+    )
+
+register_route(
+    "api",
+    lambda world: f"/api/v1/campaigns/{_phone_campaign(world).pk}/call-progress/",
+    Verb("GET", _progress),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="a phone campaign's progress",
+)
+
+# The agent's list: whoever reads campaign calls, each the calls of his scope (an agent his own).
+register_route(
+    "pages",
+    lambda world: f"/marketing/campaigns/{_phone_campaign(world).pk}/calls/",
+    Verb("GET", permitted("campaign-calls", "view")),
+    *(Verb(m, not_allowed()) for m in ("POST", "PUT", "PATCH", "DELETE")),
+    what="my calls of a phone campaign",
+)
+
+for _api, _prefix in ((False, "/marketing/calls"), (True, "/api/v1/campaign-calls")):
+    register_route(
+        "api" if _api else "pages",
+        lambda world, prefix=_prefix: f"{prefix}/{_rep1_call(world).pk}/open/",
+        Verb("POST", permitted("campaign-calls", "change", _rep1_call), writes=_opened),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=_api,
+        what="rep1's call's open",
+    )
+    register_route(
+        "api" if _api else "pages",
+        lambda world, prefix=_prefix: f"{prefix}/{_rep1_call(world).pk}/log/",
+        Verb(
+            "POST",
+            refused("campaign-calls", "change", _rep1_call)
+            if _api
+            else _declined(refused("campaign-calls", "change", _rep1_call)),
+        ),
+        *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+        api=_api,
+        what="rep1's call's outcome (none sent)",
+    )
+
+register_route(
+    "pages",
+    "/marketing/do-not-call/import/",
+    Verb("GET", permitted("do-not-call", "add")),
+    Verb("POST", refused("do-not-call", "add")),
+    *(Verb(m, not_allowed()) for m in ("PUT", "PATCH", "DELETE")),
+    what="the do-not-call import page",
+)
+register_route(
+    "api",
+    "/api/v1/do-not-call/import/",
+    Verb("POST", refused("do-not-call", "add")),
+    *(Verb(m, not_allowed()) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    api=True,
+    what="the do-not-call import",
 )
