@@ -580,6 +580,8 @@ SPECTACULAR_SETTINGS = {
         "AdLeadStatusEnum": "kesher.marketing.models.AdLead.Status",
         "TextChannelEnum": "kesher.integrations.gateways.CHANNELS",
         "CampaignCallStatusEnum": "kesher.marketing.models.CampaignCall.Status",
+        "DavSyncProblemEnum": "kesher.calsync.models.Problem",
+        "MailboxProblemEnum": "kesher.service.models.Mailbox.Problem",
     },
 }
 
