@@ -216,17 +216,25 @@ def _kind(item) -> int:
 
 
 def _skip_on_other_databases(items) -> None:
-    """Tests marked ``any_database`` read no database (the code's layout, the catalogues, the
-    guides, the benchmarks' own SQLite files): CI runs the suite on SQLite and on PostgreSQL,
-    and the SQLite run answers for them."""
+    """CI runs the suite on SQLite and on PostgreSQL (decision 0127). Tests marked
+    ``any_database`` read no database (the code's layout, the catalogues, the guides, the
+    benchmarks' own SQLite files): the SQLite run answers for them. The browser flows drive
+    the same views and services that the other tests run on both databases: they run in the
+    SQLite run, and on another database only with ``KESHER_BROWSER_TESTS_EVERYWHERE=1``."""
+    import os
+
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         return
+    browsers_too = os.environ.get("KESHER_BROWSER_TESTS_EVERYWHERE") != "1"
     skip = pytest.mark.skip(reason="reads no database: the SQLite run checks it")
+    skip_browser = pytest.mark.skip(reason="a browser flow: the SQLite run runs it (0127)")
     for item in items:
         if item.get_closest_marker("any_database"):
             item.add_marker(skip)
+        elif browsers_too and item.get_closest_marker("browser"):
+            item.add_marker(skip_browser)
 
 
 @pytest.hookimpl(trylast=True)
