@@ -9,7 +9,9 @@ deliveries of it), and the lead's history says what was corrected.
 
 - **exports** in the access log: a user who exported the person (his data, or a list of
   contacts that held him — a list's export names its records as id runs; one logged before
-  it did may have held anyone, and counts);
+  it did may have held anyone, and counts), or a file of other records that named which it
+  held, among them one that names him (the accountant's file of tax documents made out to
+  him, a list of his tickets; decision 0126);
 - **full exports** of all data (operations' ``DataExport``), by the administrator who made one;
 - **messages** sent about the person or a record of his (``link_type``/``link_id``) to an
   address that is not his own — a quote e-mailed to his accountant;
@@ -47,6 +49,7 @@ from kesher.platform import accesslog
 from kesher.platform.models import AuditEntry
 from kesher.platform.records import audit
 from kesher.platform.records.services import write_audit
+from kesher.platform.registry import registry
 from kesher.privacy.models import (
     AccessAction,
     AccessEntry,
@@ -56,7 +59,14 @@ from kesher.privacy.models import (
 )
 from kesher.sales.models import Lead
 
-__all__ = ["Recipient", "corrections", "person_of", "recipients", "request_pass_on"]
+__all__ = [
+    "Recipient",
+    "corrections",
+    "person_of",
+    "recipients",
+    "records_naming",
+    "request_pass_on",
+]
 
 CONTACTS = "contacts"
 LEADS = "leads"
@@ -77,6 +87,7 @@ HOW = {
     "export_person": gettext_lazy("exported the person's data"),
     "export_list": gettext_lazy("exported a list of contacts"),
     "export_leads": gettext_lazy("exported a list of leads"),
+    "export_records": gettext_lazy("exported records that name him (his documents, tickets…)"),
     "full_export": gettext_lazy("made a full export"),
     "message": gettext_lazy("was sent a message about him"),
     "webhook": gettext_lazy("received his record by webhook"),
@@ -116,8 +127,9 @@ def _own_addresses(contact: Contact | Lead) -> set[str]:
 
 def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Recipient]:
     """Everyone Kesher passed ``contact``'s data to since ``since``, each once (with the last
-    time): four queries, and one for the users' names. ``contact`` may be a lead: his lead's
-    exports, messages and deliveries are read."""
+    time): four queries, one for the users' names, and one for his records among the files of
+    other kinds exported (``records_naming``). ``contact`` may be a lead: his lead's exports,
+    messages and deliveries are read."""
     entity = LEADS if isinstance(contact, Lead) else CONTACTS
     found: dict[tuple[str, str], Recipient] = {}
 
@@ -130,12 +142,21 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
 
     batches.flush()  # this process's exports of the last second count too
     exports = (
-        AccessEntry.objects.filter(action=AccessAction.EXPORT, entity=entity, at__gte=since)
-        .filter(Q(record_id=contact.pk) | Q(record_id__isnull=True))
-        .values_list("user_id", "record_id", "records", "at")
+        AccessEntry.objects.filter(action=AccessAction.EXPORT, at__gte=since)
+        .filter(
+            Q(entity=entity, record_id=contact.pk)
+            | Q(entity=entity, record_id__isnull=True)
+            # Files of other kinds of record that named which they held (decision 0126).
+            | (Q(record_id__isnull=True, records__gt="") & ~Q(entity=entity))
+        )
+        .values_list("user_id", "entity", "record_id", "records", "at")
     )
     users: dict[int, list] = {}
-    for user_id, record_id, records, at in exports:
+    others: list[tuple[int, str, str, datetime.datetime]] = []
+    for user_id, kind, record_id, records, at in exports:
+        if kind != entity:
+            others.append((user_id, kind, records, at))
+            continue
         if record_id:
             how = "export_person"
         elif records is None or accesslog.contains(records, contact.pk):
@@ -144,6 +165,11 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
         else:
             continue
         users.setdefault(user_id, []).append((how, at))
+    if others:
+        his = records_naming(contact, {kind for _u, kind, _r, _a in others})
+        for user_id, kind, records, at in others:
+            if any(accesslog.contains(records, pk) for pk in his.get(kind, ())):
+                users.setdefault(user_id, []).append(("export_records", at))
     for export in DataExport.objects.filter(
         status=DataExport.Status.DONE, created_at__gte=since, actor__isnull=False
     ).values("actor_id", "created_at"):
@@ -183,6 +209,28 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
     for row in deliveries:
         add("webhook", row["subscription_id"], row["subscription__name"], "webhook", row["last"])
     return sorted(found.values(), key=lambda r: (r.kind, r.label))
+
+
+def records_naming(person: Contact | Lead, kinds: set[str]) -> dict[str, list[int]]:
+    """The ids of the records of each entity of ``kinds`` that name ``person`` — by a link to
+    him (a tax document's contact, a ticket's) or an "about" link — in one statement: what an
+    export of those records (the accountant's file of tax documents, a list of tickets) passed
+    on of him. A kind with no such link names no one."""
+    from kesher.privacy.selectors import _forward_links, _has_about_link, _hits
+
+    entity = LEADS if isinstance(person, Lead) else CONTACTS
+    wanted = []
+    for kind in sorted(kinds):
+        if kind not in registry:
+            continue
+        model = registry.get(kind).model
+        wanted += [(model, Q(**{name: person.pk})) for name in _forward_links(model, type(person))]
+        if _has_about_link(model):
+            wanted.append((model, Q(link_type=entity, link_id=person.pk)))
+    by_model = _hits(wanted)
+    return {
+        registry.for_model(model).key: sorted(set(ids)) for model, ids in by_model.items()
+    }
 
 
 def corrections(request: SubjectRequest) -> dict[str, list]:
