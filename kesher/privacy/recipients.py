@@ -228,9 +228,7 @@ def records_naming(person: Contact | Lead, kinds: set[str]) -> dict[str, list[in
         if _has_about_link(model):
             wanted.append((model, Q(link_type=entity, link_id=person.pk)))
     by_model = _hits(wanted)
-    return {
-        registry.for_model(model).key: sorted(set(ids)) for model, ids in by_model.items()
-    }
+    return {registry.for_model(model).key: sorted(set(ids)) for model, ids in by_model.items()}
 
 
 def corrections(request: SubjectRequest) -> dict[str, list]:

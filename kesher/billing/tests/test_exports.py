@@ -161,10 +161,10 @@ def test_a_correction_reaches_whoever_exported_the_persons_tax_documents(
     """Issue 25, decision 0126: the accountant's file names the documents it held, and so the
     people they were made out to — a correction of one is passed on to the users whose file
     held a document of his, and to no one whose file held none."""
+    from conftest import make_user
     from kesher.customers.tests.factories import make_contact
     from kesher.privacy.recipients import recipients, since_for
     from kesher.privacy.services import request_create
-    from conftest import make_user
 
     rep, manager = users["sales_rep"], users["manager"]
     dana = make_contact(rep, first_name="Dana", last_name="Levi")
