@@ -13,8 +13,9 @@ deliveries of it), and the lead's history says what was corrected.
   held, among them one that names him (the accountant's file of tax documents made out to
   him, a list of his tickets; decision 0126);
 - **full exports** of all data (operations' ``DataExport``), by the administrator who made one;
-- **messages** sent about the person or a record of his (``link_type``/``link_id``) to an
-  address that is not his own — a quote e-mailed to his accountant;
+- **messages** sent about the person or a record of his (``link_type``/``link_id``: a record
+  that links to him, as his quote does) to an address that is not his own — a quote e-mailed
+  to his accountant;
 - **webhook deliveries** of the person's contact record to an outside system.
 
 Telling them: a user gets a notification (he holds a file: update or delete it), an address an
@@ -127,9 +128,10 @@ def _own_addresses(contact: Contact | Lead) -> set[str]:
 
 def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Recipient]:
     """Everyone Kesher passed ``contact``'s data to since ``since``, each once (with the last
-    time): four queries, one for the users' names, and one for his records among the files of
-    other kinds exported (``records_naming``). ``contact`` may be a lead: his lead's exports,
-    messages and deliveries are read."""
+    time): five queries — his records of other kinds (``records_naming``: what files of them
+    and messages about them passed on), exports, full exports, messages, deliveries — and one
+    for the users' names. ``contact`` may be a lead: his lead's exports, messages and
+    deliveries are read."""
     entity = LEADS if isinstance(contact, Lead) else CONTACTS
     found: dict[tuple[str, str], Recipient] = {}
 
@@ -165,8 +167,10 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
         else:
             continue
         users.setdefault(user_id, []).append((how, at))
+    # His records of every kind that links to him (his quotes, tickets, tax documents…): what
+    # a file of them, or a message about one, passed on of him. One statement.
+    his = records_naming(contact, {kind for _u, kind, _r, _a in others} | _linking(contact))
     if others:
-        his = records_naming(contact, {kind for _u, kind, _r, _a in others})
         for user_id, kind, records, at in others:
             if any(accesslog.contains(records, pk) for pk in his.get(kind, ())):
                 users.setdefault(user_id, []).append(("export_records", at))
@@ -182,6 +186,8 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
 
     own = _own_addresses(contact)
     about = Q(link_type=entity, link_id=contact.pk)
+    for kind, ids in his.items():
+        about |= Q(link_type=kind, link_id__in=ids)
     for message in OutgoingMessage.objects.filter(
         about, status=OutgoingMessage.Status.SENT, sent_at__gte=since
     ).only("to", "channel", "sent_at"):
@@ -209,6 +215,18 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
     for row in deliveries:
         add("webhook", row["subscription_id"], row["subscription__name"], "webhook", row["last"])
     return sorted(found.values(), key=lambda r: (r.kind, r.label))
+
+
+def _linking(person: Contact | Lead) -> set[str]:
+    """The entities whose records link to a record of ``person``'s kind (a quote's contact, a
+    ticket's): messages about one of his were about him. No query."""
+    from kesher.privacy.selectors import _forward_links
+
+    return {
+        entity.key
+        for entity in registry.all()
+        if entity.model not in (Contact, Lead) and _forward_links(entity.model, type(person))
+    }
 
 
 def records_naming(person: Contact | Lead, kinds: set[str]) -> dict[str, list[int]]:

@@ -276,3 +276,42 @@ def test_a_lead_only_persons_correction_is_passed_on_from_his_leads_records(
     assert delivery.payload["entity"] == "leads"
     assert delivery.payload["id"] == lead.pk
     assert delivery.payload["corrected"] == {"email": NEW_EMAIL}
+
+
+def test_a_message_about_a_record_of_his_is_a_recipient(world, users, officer):
+    """Decision 0126: a quote made out to him, e-mailed to his accountant, passed his data on
+    as a message about him did; a quote of someone else's, sent elsewhere, did not. The
+    recipients cost the same statements whatever he holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.customers.tests.factories import make_account
+    from kesher.quotes.tests.factories import make_quote
+
+    admin, person = users["admin"], world["person"]
+    family = make_account(admin, name="Levi family")
+    request = _correction(officer, person)
+    with CaptureQueriesContext(connection) as before:
+        recipients(request.contact, since=since_for(request))
+    his = make_quote(admin, family, contact=person)
+    theirs = make_quote(admin, family)
+    for quote, to in ((his, "office@levi.example.co.il"), (theirs, "elsewhere@example.com")):
+        OutgoingMessage.objects.create(
+            channel="email",
+            to=to,
+            subject="Quote",
+            body_text="…",
+            status="sent",
+            sent_at=timezone.now(),
+            link_type="quotes",
+            link_id=quote.pk,
+            source="test",
+            idempotency_key=f"test:quote:{quote.pk}",
+        )
+    with CaptureQueriesContext(connection) as after:
+        found = {
+            (r.kind, r.key): r.how for r in recipients(request.contact, since=since_for(request))
+        }
+    assert found[("email", "office@levi.example.co.il")] == "message"
+    assert ("email", "elsewhere@example.com") not in found
+    assert len(after) == len(before)
