@@ -16,7 +16,8 @@ deliveries of it), and the lead's history says what was corrected.
 - **messages** sent about the person or a record of his (``link_type``/``link_id``: a record
   that links to him, as his quote does) to an address that is not his own — a quote e-mailed
   to his accountant;
-- **webhook deliveries** of the person's contact record to an outside system.
+- **webhook deliveries** of the person's contact record, or of a record of his (his ticket),
+  to an outside system.
 
 Telling them: a user gets a notification (he holds a file: update or delete it), an address an
 e-mail naming the corrected fields and their new values, a webhook the record as it now is
@@ -91,7 +92,7 @@ HOW = {
     "export_records": gettext_lazy("exported records that name him (his documents, tickets…)"),
     "full_export": gettext_lazy("made a full export"),
     "message": gettext_lazy("was sent a message about him"),
-    "webhook": gettext_lazy("received his record by webhook"),
+    "webhook": gettext_lazy("received his record, or one of his, by webhook"),
 }
 
 
@@ -201,12 +202,15 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
                     message.sent_at,
                 )
 
+    # His record, or one of his records (his ticket), delivered to an outside system.
+    delivered = Q(payload__entity=entity, payload__id=contact.pk)
+    for kind, ids in his.items():
+        delivered |= Q(payload__entity=kind, payload__id__in=ids)
     deliveries = (
         WebhookDelivery.objects.filter(
+            delivered,
             status=WebhookDelivery.Status.DELIVERED,
             delivered_at__gte=since,
-            payload__entity=entity,
-            payload__id=contact.pk,
             subscription__isnull=False,
         )
         .values("subscription_id", "subscription__name")

@@ -315,3 +315,35 @@ def test_a_message_about_a_record_of_his_is_a_recipient(world, users, officer):
     assert found[("email", "office@levi.example.co.il")] == "message"
     assert ("email", "elsewhere@example.com") not in found
     assert len(after) == len(before)
+
+
+def test_a_webhook_that_received_a_record_of_his_is_a_recipient(world, users, officer):
+    """Decision 0126: a delivery of his ticket to an outside system passed his data on; one of
+    another person's ticket did not."""
+    from kesher.service.tests.factories import make_ticket
+
+    admin, person = users["admin"], world["person"]
+    helpdesk = WebhookSubscription.objects.create(
+        name="Helpdesk", url="https://desk.example.com/hook", secret="s", events=["created"]
+    )
+    other = WebhookSubscription.objects.create(
+        name="Other", url="https://other.example.com/hook", secret="s", events=["created"]
+    )
+    his, theirs = make_ticket(admin, contact=person), make_ticket(admin)
+    for subscription, ticket in ((helpdesk, his), (other, theirs)):
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            url=subscription.url,
+            secret="s",
+            event="tickets.created",
+            payload={"event": "tickets.created", "entity": "tickets", "id": ticket.pk},
+            body="{}",
+            status="delivered",
+            delivered_at=timezone.now(),
+            source="test",
+            idempotency_key=f"test:ticket:{ticket.pk}",
+        )
+    request = _correction(officer, person)
+    found = {(r.kind, r.key) for r in recipients(request.contact, since=since_for(request))}
+    assert ("webhook", str(helpdesk.pk)) in found
+    assert ("webhook", str(other.pk)) not in found
