@@ -51,7 +51,6 @@ from kesher.platform import accesslog
 from kesher.platform.models import AuditEntry
 from kesher.platform.records import audit
 from kesher.platform.records.services import write_audit
-from kesher.platform.registry import registry
 from kesher.privacy.models import (
     AccessAction,
     AccessEntry,
@@ -59,6 +58,7 @@ from kesher.privacy.models import (
     RequestStatus,
     SubjectRequest,
 )
+from kesher.privacy.selectors import linking_kinds, records_naming
 from kesher.sales.models import Lead
 
 __all__ = [
@@ -66,7 +66,6 @@ __all__ = [
     "corrections",
     "person_of",
     "recipients",
-    "records_naming",
     "request_pass_on",
 ]
 
@@ -170,7 +169,7 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
         users.setdefault(user_id, []).append((how, at))
     # His records of every kind that links to him (his quotes, tickets, tax documents…): what
     # a file of them, or a message about one, passed on of him. One statement.
-    his = records_naming(contact, {kind for _u, kind, _r, _a in others} | _linking(contact))
+    his = records_naming(contact, {kind for _u, kind, _r, _a in others} | linking_kinds(contact))
     if others:
         for user_id, kind, records, at in others:
             if any(accesslog.contains(records, pk) for pk in his.get(kind, ())):
@@ -219,38 +218,6 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
     for row in deliveries:
         add("webhook", row["subscription_id"], row["subscription__name"], "webhook", row["last"])
     return sorted(found.values(), key=lambda r: (r.kind, r.label))
-
-
-def _linking(person: Contact | Lead) -> set[str]:
-    """The entities whose records link to a record of ``person``'s kind (a quote's contact, a
-    ticket's): messages about one of his were about him. No query."""
-    from kesher.privacy.selectors import _forward_links
-
-    return {
-        entity.key
-        for entity in registry.all()
-        if entity.model not in (Contact, Lead) and _forward_links(entity.model, type(person))
-    }
-
-
-def records_naming(person: Contact | Lead, kinds: set[str]) -> dict[str, list[int]]:
-    """The ids of the records of each entity of ``kinds`` that name ``person`` — by a link to
-    him (a tax document's contact, a ticket's) or an "about" link — in one statement: what an
-    export of those records (the accountant's file of tax documents, a list of tickets) passed
-    on of him. A kind with no such link names no one."""
-    from kesher.privacy.selectors import _forward_links, _has_about_link, _hits
-
-    entity = LEADS if isinstance(person, Lead) else CONTACTS
-    wanted = []
-    for kind in sorted(kinds):
-        if kind not in registry:
-            continue
-        model = registry.get(kind).model
-        wanted += [(model, Q(**{name: person.pk})) for name in _forward_links(model, type(person))]
-        if _has_about_link(model):
-            wanted.append((model, Q(link_type=entity, link_id=person.pk)))
-    by_model = _hits(wanted)
-    return {registry.for_model(model).key: sorted(set(ids)) for model, ids in by_model.items()}
 
 
 def corrections(request: SubjectRequest) -> dict[str, list]:

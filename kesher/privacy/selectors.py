@@ -40,8 +40,10 @@ __all__ = [
     "Found",
     "SubjectData",
     "access_log",
+    "linking_kinds",
     "note_person",
     "record_fields",
+    "records_naming",
     "same_person_leads",
     "subject_data",
 ]
@@ -399,6 +401,34 @@ def _attachments(contact: Contact | None, found: list[Found]) -> list[Attachment
             content_type = ContentType.objects.get_for_model(group.model)
             condition |= Q(content_type=content_type, object_id__in=[r.pk for r in group.records])
     return list(Attachment.objects.filter(condition).order_by("pk"))
+
+
+def linking_kinds(person: Contact | Lead) -> set[str]:
+    """The entities whose records link to a record of ``person``'s kind (a quote's contact, a
+    ticket's): messages about one of his were about him. No query."""
+    return {
+        entity.key
+        for entity in registry.all()
+        if entity.model not in (Contact, Lead) and _forward_links(entity.model, type(person))
+    }
+
+
+def records_naming(person: Contact | Lead, kinds: set[str]) -> dict[str, list[int]]:
+    """The ids of the records of each entity of ``kinds`` that name ``person`` — by a link to
+    him (a tax document's contact, a ticket's) or an "about" link — in one statement: what an
+    export of those records (the accountant's file of tax documents, a list of tickets) passed
+    on of him. A kind with no such link names no one."""
+    entity = LEADS if isinstance(person, Lead) else CONTACTS
+    wanted = []
+    for kind in sorted(kinds):
+        if kind not in registry:
+            continue
+        model = registry.get(kind).model
+        wanted += [(model, Q(**{name: person.pk})) for name in _forward_links(model, type(person))]
+        if _has_about_link(model):
+            wanted.append((model, Q(link_type=entity, link_id=person.pk)))
+    by_model = _hits(wanted)
+    return {registry.for_model(model).key: sorted(set(ids)) for model, ids in by_model.items()}
 
 
 def note_person(action: str, data: SubjectData) -> None:
