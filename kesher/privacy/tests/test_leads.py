@@ -384,14 +384,21 @@ def test_a_conversion_made_before_it_named_what_it_moved_is_followed_by_their_hi
     one more statement; the account's other records are not. (When the lead and the account
     have the same number, the moved records' entries name no change of id.)"""
     from kesher.activities.tests.factories import make_task
+    from kesher.customers.models import Account
     from kesher.customers.tests.factories import make_account
     from kesher.sales.services import MOVED
 
     rep = users["sales_rep"]
-    if not same_number:
-        make_account(rep, name="An earlier customer")
     lead, logged = _worked_lead(rep, 2)
-    result = lead_convert(lead, actor=rep)
+    alpha = make_account(rep, name="Alpha")
+    if same_number and alpha.pk != lead.pk:
+        # The account takes the lead's number (ids of two tables may meet).
+        assert not Account.objects.filter(pk=lead.pk).exists()
+        Account.objects.filter(pk=alpha.pk).update(pk=lead.pk)
+        alpha = Account.objects.get(pk=lead.pk)
+    elif not same_number and alpha.pk == lead.pk:
+        alpha = make_account(rep, name="Alpha Ltd")
+    result = lead_convert(lead, actor=rep, account=alpha)
     make_interaction(rep, result.account, subject="The account's own call")
     make_task(rep, result.account, title="The account's own task")
     entry = AuditEntry.objects.get(object_id=lead.pk, changes__has_key=MOVED[0])
