@@ -9,11 +9,15 @@ deliveries of it), and the lead's history says what was corrected.
 
 - **exports** in the access log: a user who exported the person (his data, or a list of
   contacts that held him — a list's export names its records as id runs; one logged before
-  it did may have held anyone, and counts);
+  it did may have held anyone, and counts), or a file of other records that named which it
+  held, among them one that names him (the accountant's file of tax documents made out to
+  him, a list of his tickets; decision 0126);
 - **full exports** of all data (operations' ``DataExport``), by the administrator who made one;
-- **messages** sent about the person or a record of his (``link_type``/``link_id``) to an
-  address that is not his own — a quote e-mailed to his accountant;
-- **webhook deliveries** of the person's contact record to an outside system.
+- **messages** sent about the person or a record of his (``link_type``/``link_id``: a record
+  that links to him, as his quote does) to an address that is not his own — a quote e-mailed
+  to his accountant;
+- **webhook deliveries** of the person's contact record, or of a record of his (his ticket),
+  to an outside system.
 
 Telling them: a user gets a notification (he holds a file: update or delete it), an address an
 e-mail naming the corrected fields and their new values, a webhook the record as it now is
@@ -54,9 +58,16 @@ from kesher.privacy.models import (
     RequestStatus,
     SubjectRequest,
 )
+from kesher.privacy.selectors import linking_kinds, records_naming
 from kesher.sales.models import Lead
 
-__all__ = ["Recipient", "corrections", "person_of", "recipients", "request_pass_on"]
+__all__ = [
+    "Recipient",
+    "corrections",
+    "person_of",
+    "recipients",
+    "request_pass_on",
+]
 
 CONTACTS = "contacts"
 LEADS = "leads"
@@ -77,9 +88,10 @@ HOW = {
     "export_person": gettext_lazy("exported the person's data"),
     "export_list": gettext_lazy("exported a list of contacts"),
     "export_leads": gettext_lazy("exported a list of leads"),
+    "export_records": gettext_lazy("exported records that name him (his documents, tickets…)"),
     "full_export": gettext_lazy("made a full export"),
     "message": gettext_lazy("was sent a message about him"),
-    "webhook": gettext_lazy("received his record by webhook"),
+    "webhook": gettext_lazy("received his record, or one of his, by webhook"),
 }
 
 
@@ -116,8 +128,10 @@ def _own_addresses(contact: Contact | Lead) -> set[str]:
 
 def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Recipient]:
     """Everyone Kesher passed ``contact``'s data to since ``since``, each once (with the last
-    time): four queries, and one for the users' names. ``contact`` may be a lead: his lead's
-    exports, messages and deliveries are read."""
+    time): five queries — his records of other kinds (``records_naming``: what files of them
+    and messages about them passed on), exports, full exports, messages, deliveries — and one
+    for the users' names. ``contact`` may be a lead: his lead's exports, messages and
+    deliveries are read."""
     entity = LEADS if isinstance(contact, Lead) else CONTACTS
     found: dict[tuple[str, str], Recipient] = {}
 
@@ -130,12 +144,21 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
 
     batches.flush()  # this process's exports of the last second count too
     exports = (
-        AccessEntry.objects.filter(action=AccessAction.EXPORT, entity=entity, at__gte=since)
-        .filter(Q(record_id=contact.pk) | Q(record_id__isnull=True))
-        .values_list("user_id", "record_id", "records", "at")
+        AccessEntry.objects.filter(action=AccessAction.EXPORT, at__gte=since)
+        .filter(
+            Q(entity=entity, record_id=contact.pk)
+            | Q(entity=entity, record_id__isnull=True)
+            # Files of other kinds of record that named which they held (decision 0126).
+            | (Q(record_id__isnull=True, records__gt="") & ~Q(entity=entity))
+        )
+        .values_list("user_id", "entity", "record_id", "records", "at")
     )
     users: dict[int, list] = {}
-    for user_id, record_id, records, at in exports:
+    others: list[tuple[int, str, str, datetime.datetime]] = []
+    for user_id, kind, record_id, records, at in exports:
+        if kind != entity:
+            others.append((user_id, kind, records, at))
+            continue
         if record_id:
             how = "export_person"
         elif records is None or accesslog.contains(records, contact.pk):
@@ -144,6 +167,13 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
         else:
             continue
         users.setdefault(user_id, []).append((how, at))
+    # His records of every kind that links to him (his quotes, tickets, tax documents…): what
+    # a file of them, or a message about one, passed on of him. One statement.
+    his = records_naming(contact, {kind for _u, kind, _r, _a in others} | linking_kinds(contact))
+    if others:
+        for user_id, kind, records, at in others:
+            if any(accesslog.contains(records, pk) for pk in his.get(kind, ())):
+                users.setdefault(user_id, []).append(("export_records", at))
     for export in DataExport.objects.filter(
         status=DataExport.Status.DONE, created_at__gte=since, actor__isnull=False
     ).values("actor_id", "created_at"):
@@ -156,6 +186,8 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
 
     own = _own_addresses(contact)
     about = Q(link_type=entity, link_id=contact.pk)
+    for kind, ids in his.items():
+        about |= Q(link_type=kind, link_id__in=ids)
     for message in OutgoingMessage.objects.filter(
         about, status=OutgoingMessage.Status.SENT, sent_at__gte=since
     ).only("to", "channel", "sent_at"):
@@ -169,12 +201,15 @@ def recipients(contact: Contact | Lead, *, since: datetime.datetime) -> list[Rec
                     message.sent_at,
                 )
 
+    # His record, or one of his records (his ticket), delivered to an outside system.
+    delivered = Q(payload__entity=entity, payload__id=contact.pk)
+    for kind, ids in his.items():
+        delivered |= Q(payload__entity=kind, payload__id__in=ids)
     deliveries = (
         WebhookDelivery.objects.filter(
+            delivered,
             status=WebhookDelivery.Status.DELIVERED,
             delivered_at__gte=since,
-            payload__entity=entity,
-            payload__id=contact.pk,
             subscription__isnull=False,
         )
         .values("subscription_id", "subscription__name")

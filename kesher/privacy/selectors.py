@@ -12,8 +12,10 @@ What links to a person:
 - the second hop: the leads that are the same person — the lead he was converted from, or one
   with his e-mail or a phone of his — and everything linked to them as above (web-form
   submissions, consents and campaign recipients of the lead alone, its interactions, notes and
-  files, its history with its scores). A request may also name a lead: a converted one is
-  answered as the contact it became.
+  files, its history with its scores), and what a lead's conversion moved from it to the
+  account, contact or deal it became (its interactions and tasks, read from the conversion's
+  entry in the lead's history). A request may also name a lead: a converted one is answered
+  as the contact it became.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import Case, OuterRef, Q, Subquery, When
 
 from kesher.customers.models import Contact
 from kesher.platform import accesslog
@@ -38,8 +40,10 @@ __all__ = [
     "Found",
     "SubjectData",
     "access_log",
+    "linking_kinds",
     "note_person",
     "record_fields",
+    "records_naming",
     "same_person_leads",
     "subject_data",
 ]
@@ -247,6 +251,13 @@ def subject_data(contact: Contact | None, *, lead: Lead | None = None) -> Subjec
             group = _group(entity.model, condition, entity)
             if group:
                 found.append(group)
+    # His history: read now, as the conversions of his leads say what they moved.
+    history = Q(content_type=ContentType.objects.get_for_model(Lead), object_id__in=lead_ids)
+    if contact is not None:
+        history |= Q(content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk)
+    entries = list(
+        AuditEntry.objects.filter(history).select_related("content_type").order_by("at", "pk")
+    )
     # What is "about" the person or about a record of his found above.
     named: dict[str, set[int]] = {k: set(ids) for k, ids in targets.items() if ids}
     for group in found:
@@ -263,6 +274,10 @@ def subject_data(contact: Contact | None, *, lead: Lead | None = None) -> Subjec
         about_wanted += [
             (model, Q(link_type=key, link_id__in=sorted(ids))) for key, ids in named.items()
         ]
+    # What a lead's conversion moved to the account, contact or deal it became: logged on the
+    # lead, so his, whatever it links to now (decision 0126).
+    for key, ids in _moved_by_conversion(leads, entries).items():
+        about_wanted.append((registry.get(key).model, Q(pk__in=sorted(ids))))
     found += _groups(about_wanted)
     found = _merged(found)
     attachments = _attachments(contact, found)
@@ -274,19 +289,94 @@ def subject_data(contact: Contact | None, *, lead: Lead | None = None) -> Subjec
                 group.records = [r for r in group.records if r.pk != lead.pk]
         found = [g for g in found if g.records]
     found.sort(key=lambda g: g.label)
-    history = Q(content_type=ContentType.objects.get_for_model(Lead), object_id__in=lead_ids)
-    if contact is not None:
-        history |= Q(content_type=ContentType.objects.get_for_model(Contact), object_id=contact.pk)
     return SubjectData(
         person=person,
         contact=contact,
         leads=leads,
         found=found,
         attachments=attachments,
-        history=list(
-            AuditEntry.objects.filter(history).select_related("content_type").order_by("at", "pk")
-        ),
+        history=entries,
     )
+
+
+def _moved_by_conversion(leads: list[Lead], entries: list[AuditEntry]) -> dict[str, set[int]]:
+    """The records a lead's conversion moved to what it became (its interactions — notes among
+    them — and tasks), by entity key: from the conversion's entry in the lead's history
+    (``sales.services.MOVED``); for a conversion made before it named them, from the moved
+    records' own history (``_moved_before_named``)."""
+    from kesher.sales.services import MOVED
+
+    lead_type = ContentType.objects.get_for_model(Lead)
+    moved: dict[str, set[int]] = {}
+    named: set[int] = set()
+    for entry in entries:
+        if entry.content_type_id != lead_type.pk or not isinstance(entry.changes, dict):
+            continue
+        for key in MOVED:
+            value = entry.changes.get(key)
+            new = value[1] if isinstance(value, list) and len(value) == 2 else None
+            if isinstance(new, dict) and new.get("ref") in registry:
+                named.add(entry.object_id)
+                moved.setdefault(new["ref"], set()).update(
+                    pk for pk in new.get("ids", []) if isinstance(pk, int)
+                )
+    unnamed = [lead for lead in leads if lead.converted_at is not None and lead.pk not in named]
+    for key, ids in _moved_before_named(unnamed).items():
+        moved.setdefault(key, set()).update(ids)
+    return moved
+
+
+def _moved_before_named(leads: list[Lead]) -> dict[str, set[int]]:
+    """What the conversions of ``leads`` moved, read from the moved records' own history, for
+    conversions that did not name them (made before decision 0126, or that moved nothing): the
+    interactions and tasks now on what each lead became whose history says they were moved
+    from it. One statement, and none when there is no such lead."""
+    from kesher.activities.models import Interaction, Task
+
+    targets = Q()
+    lead_ids = set()
+    for lead in leads:
+        # Where its conversion moved them: the account, else the contact, else the deal.
+        for key, pk in (
+            ("accounts", lead.converted_account_id),
+            ("contacts", lead.converted_contact_id),
+            ("opportunities", lead.converted_opportunity_id),
+        ):
+            if pk is not None:
+                targets |= Q(link_type=key, link_id=pk)
+                lead_ids.add(lead.pk)
+                break
+    if not lead_ids:
+        return {}
+    models_by_type = {}
+    now_there = Q()
+    link_now = []
+    for model in (Interaction, Task):
+        content_type = ContentType.objects.get_for_model(model)
+        models_by_type[content_type.pk] = model
+        now_there |= Q(
+            content_type=content_type,
+            object_id__in=model._base_manager.filter(targets).values("pk"),
+        )
+        record = model._base_manager.filter(pk=OuterRef("object_id")).values("link_id")[:1]
+        link_now.append(When(content_type=content_type, then=Subquery(record)))
+    entries = (
+        AuditEntry.objects.filter(
+            now_there, action=AuditEntry.Action.UPDATE, changes__link_type__0="leads"
+        )
+        .annotate(link_now=Case(*link_now, output_field=models.BigIntegerField()))
+        .values_list("content_type_id", "object_id", "changes", "link_now")
+    )
+    moved: dict[str, set[int]] = {}
+    for content_type_id, object_id, changes, now in entries:
+        # The lead it left: the old link's id; when the id stayed (a lead and an account of
+        # the same number) the entry names none, and it is the id the record links to now.
+        old = changes["link_id"][0] if "link_id" in changes else now
+        old = old.get("id") if isinstance(old, dict) else old
+        if old in lead_ids:
+            key = registry.for_model(models_by_type[content_type_id]).key
+            moved.setdefault(key, set()).add(object_id)
+    return moved
 
 
 def _merged(found: list[Found]) -> list[Found]:
@@ -311,6 +401,34 @@ def _attachments(contact: Contact | None, found: list[Found]) -> list[Attachment
             content_type = ContentType.objects.get_for_model(group.model)
             condition |= Q(content_type=content_type, object_id__in=[r.pk for r in group.records])
     return list(Attachment.objects.filter(condition).order_by("pk"))
+
+
+def linking_kinds(person: Contact | Lead) -> set[str]:
+    """The entities whose records link to a record of ``person``'s kind (a quote's contact, a
+    ticket's): messages about one of his were about him. No query."""
+    return {
+        entity.key
+        for entity in registry.all()
+        if entity.model not in (Contact, Lead) and _forward_links(entity.model, type(person))
+    }
+
+
+def records_naming(person: Contact | Lead, kinds: set[str]) -> dict[str, list[int]]:
+    """The ids of the records of each entity of ``kinds`` that name ``person`` — by a link to
+    him (a tax document's contact, a ticket's) or an "about" link — in one statement: what an
+    export of those records (the accountant's file of tax documents, a list of tickets) passed
+    on of him. A kind with no such link names no one."""
+    entity = LEADS if isinstance(person, Lead) else CONTACTS
+    wanted = []
+    for kind in sorted(kinds):
+        if kind not in registry:
+            continue
+        model = registry.get(kind).model
+        wanted += [(model, Q(**{name: person.pk})) for name in _forward_links(model, type(person))]
+        if _has_about_link(model):
+            wanted.append((model, Q(link_type=entity, link_id=person.pk)))
+    by_model = _hits(wanted)
+    return {registry.for_model(model).key: sorted(set(ids)) for model, ids in by_model.items()}
 
 
 def note_person(action: str, data: SubjectData) -> None:

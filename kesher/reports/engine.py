@@ -642,20 +642,45 @@ def linked_shown(result: Result) -> dict[str, set[int]]:
     contact names those contacts), by their entity's key."""
     shown: dict[str, set[int]] = {}
     for i, group in enumerate(result.definition.groups):
-        field_ = group.ref.model_field
-        if group.ref.kind != "ref" or field_ is None:
+        key = _linked_entity(group.ref)
+        if key is None:
             continue
-        if not registry.has_model(field_.related_model):
-            continue
-        key = registry.for_model(field_.related_model).key
         ids = shown.setdefault(key, set())
         # A KPI's one row has no groups, whatever the definition says.
-        ids.update(
-            row.groups[i].value
-            for row in result.rows
-            if i < len(row.groups) and row.groups[i].value is not None
-        )
+        for row in result.rows:
+            if i < len(row.groups):
+                pk = _record_id(row.groups[i].value)
+                if pk is not None:
+                    ids.add(pk)
     return shown
+
+
+def _linked_entity(ref) -> str | None:
+    """The key of the entity whose records a grouping on ``ref`` names: a link to a registered
+    entity — built in, or an administrator's custom link field (decision 0126) — else None."""
+    custom = ref.custom
+    if custom is not None:
+        if custom.type == "link" and custom.link_entity in registry:
+            return custom.link_entity
+        return None
+    field_ = ref.model_field
+    if ref.kind != "ref" or field_ is None or not registry.has_model(field_.related_model):
+        return None
+    return registry.for_model(field_.related_model).key
+
+
+def _record_id(value) -> int | None:
+    """A grouping's value as a record's id: a link's id; a custom link's as its JSON holds it
+    (a number, or digits as text); None for an empty group or anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def note_result(result: Result, action: str) -> None:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kesher.activities.calendar import add_business_time
 from kesher.activities.services import calendar_of
@@ -396,15 +397,28 @@ def _existing(key: str, actor, values: dict, *, same_name: bool = False):
     return None
 
 
-def _relink_history(lead: Lead, target_key: str, target, actor, contact=None) -> None:
-    """The interactions and tasks about the lead move to what it became (REQ SA-1). The
-    interactions were with the person: when he became a contact and they move elsewhere (the
-    account), he is among their participants — so his contact's timeline and a request about
-    him (issue 25) still find them."""
+# The conversion's record of what it moved, on the lead's entry: a request about the person
+# (issue 25) finds them through his lead, wherever they link now (decision 0126).
+MOVED_INTERACTIONS = audit.register_fact(
+    "sales.moved_interactions", gettext_lazy("interactions moved to what it became")
+)
+MOVED_TASKS = audit.register_fact(
+    "sales.moved_tasks", gettext_lazy("tasks moved to what it became")
+)
+MOVED = (MOVED_INTERACTIONS, MOVED_TASKS)
+
+
+def _relink_history(lead: Lead, target_key: str, target, actor, contact=None) -> dict:
+    """The interactions and tasks about the lead move to what it became (REQ SA-1); what moved,
+    by its fact (``MOVED``), for the lead's conversion entry. The interactions were with the
+    person: when he became a contact and they move elsewhere (the account), he is among their
+    participants — so his contact's timeline and a request about him (issue 25) still find
+    them."""
     from kesher.activities.models import Interaction, Task
     from kesher.activities.services import interaction_update, task_update
 
     data = {"link_type": target_key, "link_id": target.pk}
+    moved: dict[str, list] = {key: [] for key in MOVED}
     interactions = Interaction.objects.filter(link_type="leads", link_id=lead.pk)
     with_him = contact is not None and target_key != "contacts"
     if with_him:
@@ -416,8 +430,11 @@ def _relink_history(lead: Lead, target_key: str, target, actor, contact=None) ->
             if contact.pk not in {c.pk for c in present}:
                 m2m = {"participant_contacts": [*present, contact]}
         interaction_update(interaction, actor=actor, data=data, m2m=m2m)
+        moved[MOVED_INTERACTIONS].append(interaction)
     for task in Task.objects.filter(link_type="leads", link_id=lead.pk):
         task_update(task, actor=actor, data=data)
+        moved[MOVED_TASKS].append(task)
+    return {key: records for key, records in moved.items() if records}
 
 
 @transaction.atomic
@@ -533,13 +550,15 @@ def lead_convert(
         ),
         None,
     )
+    moved = {}
     if target is not None:
-        _relink_history(locked, *target, actor, contact=result.contact)
-    _mark_converted(locked, result, actor)
+        moved = _relink_history(locked, *target, actor, contact=result.contact)
+    _mark_converted(locked, result, actor, moved)
     return result
 
 
-def _mark_converted(lead: Lead, result: Conversion, actor) -> None:
+def _mark_converted(lead: Lead, result: Conversion, actor, moved: dict) -> None:
+    """The lead converted, its entry naming what it became and what moved there."""
     converted = Choice.objects.filter(list_key="lead_status", value="converted").first()
     changes = {
         "converted_at": [None, timezone.now()],
@@ -561,7 +580,10 @@ def _mark_converted(lead: Lead, result: Conversion, actor) -> None:
         lead,
         actor=actor,
         action="update",
-        changes={name: values for name, values in changes.items() if values[1] is not None},
+        changes={
+            **{name: values for name, values in changes.items() if values[1] is not None},
+            **{key: [None, records] for key, records in moved.items()},
+        },
     )
 
 

@@ -153,3 +153,39 @@ def test_the_access_log_names_the_documents_each_file_held(users, documents, cli
         ("tax-documents", None, str(receipt.pk), False),  # the receipt holds the payments
         ("tax-documents", None, both, True),
     ]
+
+
+def test_a_correction_reaches_whoever_exported_the_persons_tax_documents(
+    users, business, make_order, client_for, api_for
+):
+    """Issue 25, decision 0126: the accountant's file names the documents it held, and so the
+    people they were made out to — a correction of one is passed on to the users whose file
+    held a document of his, and to no one whose file held none."""
+    from conftest import make_user
+    from kesher.customers.tests.factories import make_contact
+    from kesher.privacy.recipients import recipients, since_for
+    from kesher.privacy.services import request_create
+
+    rep, manager = users["sales_rep"], users["manager"]
+    dana = make_contact(rep, first_name="Dana", last_name="Levi")
+    avi = make_contact(rep, first_name="Avi", last_name="Cohen")
+    invoice = document_issue(
+        document_from_order(
+            make_order(business, "5"), actor=rep, kind=DocumentKind.TAX_INVOICE, contact=dana
+        ),
+        actor=rep,
+    )
+    assert invoice.contact_id == dana.pk
+    client_for(rep).get("/billing/accountant/", {**PERIOD, "what": "documents", "output": "csv"})
+    # The manager's file is of another month: it held none of Dana's documents.
+    client_for(manager).get(
+        "/billing/accountant/",
+        {"start": "2026-10-01", "end": "2026-10-31", "what": "documents", "output": "csv"},
+    )
+    officer = make_user("privacy9", "privacy_officer")
+    told = {}
+    for person in (dana, avi):
+        request = request_create(actor=officer, data={"contact": person, "kind": "correction"})
+        found = recipients(request.contact, since=since_for(request))
+        told[person.pk] = {(int(r.key), r.how) for r in found if r.kind == "user"}
+    assert told == {dana.pk: {(rep.pk, "export_records")}, avi.pk: set()}

@@ -276,3 +276,74 @@ def test_a_lead_only_persons_correction_is_passed_on_from_his_leads_records(
     assert delivery.payload["entity"] == "leads"
     assert delivery.payload["id"] == lead.pk
     assert delivery.payload["corrected"] == {"email": NEW_EMAIL}
+
+
+def test_a_message_about_a_record_of_his_is_a_recipient(world, users, officer):
+    """Decision 0126: a quote made out to him, e-mailed to his accountant, passed his data on
+    as a message about him did; a quote of someone else's, sent elsewhere, did not. The
+    recipients cost the same statements whatever he holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kesher.customers.tests.factories import make_account
+    from kesher.quotes.tests.factories import make_quote
+
+    admin, person = users["admin"], world["person"]
+    family = make_account(admin, name="Levi family")
+    request = _correction(officer, person)
+    with CaptureQueriesContext(connection) as before:
+        recipients(request.contact, since=since_for(request))
+    his = make_quote(admin, family, contact=person)
+    theirs = make_quote(admin, family)
+    for quote, to in ((his, "office@levi.example.co.il"), (theirs, "elsewhere@example.com")):
+        OutgoingMessage.objects.create(
+            channel="email",
+            to=to,
+            subject="Quote",
+            body_text="…",
+            status="sent",
+            sent_at=timezone.now(),
+            link_type="quotes",
+            link_id=quote.pk,
+            source="test",
+            idempotency_key=f"test:quote:{quote.pk}",
+        )
+    with CaptureQueriesContext(connection) as after:
+        found = {
+            (r.kind, r.key): r.how for r in recipients(request.contact, since=since_for(request))
+        }
+    assert found[("email", "office@levi.example.co.il")] == "message"
+    assert ("email", "elsewhere@example.com") not in found
+    assert len(after) == len(before)
+
+
+def test_a_webhook_that_received_a_record_of_his_is_a_recipient(world, users, officer):
+    """Decision 0126: a delivery of his ticket to an outside system passed his data on; one of
+    another person's ticket did not."""
+    from kesher.service.tests.factories import make_ticket
+
+    admin, person = users["admin"], world["person"]
+    helpdesk = WebhookSubscription.objects.create(
+        name="Helpdesk", url="https://desk.example.com/hook", secret="s", events=["created"]
+    )
+    other = WebhookSubscription.objects.create(
+        name="Other", url="https://other.example.com/hook", secret="s", events=["created"]
+    )
+    his, theirs = make_ticket(admin, contact=person), make_ticket(admin)
+    for subscription, ticket in ((helpdesk, his), (other, theirs)):
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            url=subscription.url,
+            secret="s",
+            event="tickets.created",
+            payload={"event": "tickets.created", "entity": "tickets", "id": ticket.pk},
+            body="{}",
+            status="delivered",
+            delivered_at=timezone.now(),
+            source="test",
+            idempotency_key=f"test:ticket:{ticket.pk}",
+        )
+    request = _correction(officer, person)
+    found = {(r.kind, r.key) for r in recipients(request.contact, since=since_for(request))}
+    assert ("webhook", str(helpdesk.pk)) in found
+    assert ("webhook", str(other.pk)) not in found

@@ -109,3 +109,51 @@ def test_a_scheduled_reports_email_is_logged_as_its_recipients_export(world, use
         found = recipients(request.contact, since=since_for(request))
         told = {int(r.key) for r in found if r.kind == "user"}
         assert told == expected, User.objects.filter(pk__in=told)
+
+
+def test_a_grouping_on_an_admin_defined_link_names_its_records(world, users, client_for):
+    """Decision 0126: a report grouped by a custom link field (tickets by who referred them)
+    names those records as a built-in link's grouping does — run, and in its file."""
+    from kesher.platform.customfields.schema import custom_field_create
+    from kesher.platform.registry import registry
+
+    admin, dana, avi = users["admin"], world["dana"], world["avi"]
+    custom_field_create(
+        actor=admin,
+        data={
+            "entity": "tickets",
+            "key": "referrer",
+            "label_he": "ממליץ",
+            "label_en": "Referred by",
+            "type": "link",
+            "link_entity": "contacts",
+        },
+    )
+    registry.refresh()
+    make_ticket(admin, contact=dana, custom={"referrer": avi.pk})
+    report = report_create(
+        actor=admin,
+        data={
+            "name": "Tickets by referrer",
+            "definition": {
+                "entity": "tickets",
+                "group_by": [{"field": "custom.referrer"}],
+                "measures": [{"agg": "count"}],
+            },
+        },
+    )
+    assert client_for(admin).get(f"/reports/{report.pk}/").status_code == 200
+    assert logged(admin, action="report") == [
+        ("report", "contacts", avi.pk, None, False),
+        ("report", "tickets", None, None, False),
+    ]
+    assert client_for(admin).get(f"/reports/{report.pk}/export/csv/").status_code == 200
+    assert logged(admin, action="export") == [
+        ("export", "contacts", None, str(avi.pk), False),
+        ("export", "tickets", None, "", False),
+    ]
+    # A correction of Avi reaches the administrator who received the file naming him.
+    officer = users["admin"]
+    request = request_create(actor=officer, data={"contact": avi, "kind": "correction"})
+    found = recipients(request.contact, since=since_for(request))
+    assert {int(r.key) for r in found if r.kind == "user"} == {admin.pk}
