@@ -24,6 +24,7 @@ from kesher.marketing.models import (
     ScoringRule,
     Send,
 )
+from kesher.platform.customfields.picklists import Setting, declare_settings
 from kesher.platform.registry import Entity, ListedOn, Related, Section, register
 
 campaigns = register(
@@ -726,4 +727,32 @@ do_not_call = register(
             "added_on": "2026-12-07",
         },
     )
+)
+
+
+# --- what a phone call's outcome does (Choice.extra of ``call_outcome``; decision 0121), edited
+# on the pick-list pages ----------------------------------------------------------------------
+
+declare_settings(
+    "call_outcome",
+    Setting(
+        "done",
+        "boolean",
+        _("Ends the call"),
+        help_text=_("The call leaves the agent's list."),
+    ),
+    Setting("callback", "boolean", _("Asks for a call-back time")),
+    Setting(
+        "converts",
+        "boolean",
+        _("Makes a lead or a deal"),
+        help_text=_("Attributed to the campaign, as its first and last touch."),
+    ),
+    Setting(
+        "interaction_outcome",
+        "text",
+        _("Outcome of the logged call"),
+        help_text=_("The key of the interaction outcome the call is logged with (e.g. reached)."),
+        max_length=50,
+    ),
 )

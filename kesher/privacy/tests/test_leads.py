@@ -394,7 +394,7 @@ def test_a_conversion_made_before_it_named_what_it_moved_is_followed_by_their_hi
     if same_number and alpha.pk != lead.pk:
         # The account takes the lead's number (ids of two tables may meet).
         assert not Account.objects.filter(pk=lead.pk).exists()
-        Account.objects.filter(pk=alpha.pk).update(pk=lead.pk)
+        Account.objects.filter(pk=alpha.pk).update(id=lead.pk)
         alpha = Account.objects.get(pk=lead.pk)
     elif not same_number and alpha.pk == lead.pk:
         alpha = make_account(rep, name="Alpha Ltd")
