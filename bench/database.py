@@ -94,6 +94,18 @@ def _maintenance_connection(target: Target):
     return admin_connection(target.postgres_url)
 
 
+def _access_log_written() -> None:
+    """The access log's entries of the requests a benchmark made, written before its database
+    goes (its writer thread would otherwise try them on a database no longer there, and log
+    the failure at exit; decision 0115)."""
+    from django.apps import apps
+
+    if apps.ready:
+        from kesher.privacy.accesslog import batches
+
+        batches.flush()
+
+
 def scratch_database(db: str, *, pg_name: str, prefix: str) -> tuple[str, object]:
     """Point Django (through the environment, before it starts) at a fresh, empty database:
     a temporary SQLite folder, or ``pg_name`` on $DATABASE_URL's server. Returns a
@@ -105,7 +117,12 @@ def scratch_database(db: str, *, pg_name: str, prefix: str) -> tuple[str, object
         folder = tempfile.TemporaryDirectory(prefix=prefix)
         os.environ.pop("DATABASE_URL", None)
         os.environ["KESHER_VAR_DIR"] = folder.name
-        return f"SQLite file in {folder.name}", folder.cleanup
+
+        def remove():
+            _access_log_written()
+            folder.cleanup()
+
+        return f"SQLite file in {folder.name}", remove
     server = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
     parts = urlsplit(server)
     url = urlunsplit((parts.scheme, parts.netloc, f"/{pg_name}", parts.query, ""))
@@ -117,6 +134,7 @@ def scratch_database(db: str, *, pg_name: str, prefix: str) -> tuple[str, object
     def drop():
         from django.db import connections
 
+        _access_log_written()
         connections.close_all()
         with admin_connection(url) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
