@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from django.utils.translation import gettext_noop
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -174,45 +180,28 @@ def _data(request) -> dict:
     return request.data if isinstance(request.data, dict) else {}
 
 
-class ConnectionView(APIView):
-    """The signed-in user's own calendar connection."""
+# The views of one kind of connection ("calendar" or "contacts", ``services.KINDS``): each kind
+# below names its model, serializer and answers; the schema's examples are declared per kind.
 
+
+class _DavView(APIView):
     permission_classes = [IsAuthenticated]
+    kind: str
+    serializer: type[serializers.ModelSerializer]
 
-    @extend_schema(
-        tags=["calendar sync"],
-        responses={
-            200: ConnectionSerializer,
-            404: OpenApiResponse(description="No calendar is connected."),
-        },
-        examples=[OpenApiExample("Connected", value=CONNECTION_EXAMPLE, response_only=True)],
-    )
+
+class _DavConnectionView(_DavView):
+    """The signed-in user's own connection of the view's kind: GET, PUT, DELETE."""
+
+    model: type[CalendarConnection | ContactConnection]
+    missing: str  # the 404's message
+
     def get(self, request):
-        connection = CalendarConnection.objects.filter(user=request.user).first()
+        connection = self.model.objects.filter(user=request.user).first()
         if connection is None:
-            return Response(
-                {"detail": _("No calendar is connected.")}, status=status.HTTP_404_NOT_FOUND
-            )
-        return Response(ConnectionSerializer(connection).data)
+            return Response({"detail": _(self.missing)}, status=status.HTTP_404_NOT_FOUND)
+        return Response(self.serializer(connection).data)
 
-    @extend_schema(
-        tags=["calendar sync"],
-        request=ConnectionSerializer,
-        responses={200: ConnectionSerializer},
-        examples=[
-            OpenApiExample(
-                "Connect",
-                value={
-                    "url": "https://caldav.example.com/dav/",
-                    "username": "dana@example.com",
-                    "password": "app-password",
-                    "active": True,
-                },
-                request_only=True,
-            ),
-            OpenApiExample("Connected", value=CONNECTION_EXAMPLE, response_only=True),
-        ],
-    )
     def put(self, request):
         data = _data(request)
         active = data.get("active", True)
@@ -227,141 +216,158 @@ class ConnectionView(APIView):
                     **{k: data.get(k) for k in ("url", "username", "password")},
                     "active": active,
                 },
+                kind=self.kind,
             )
         except ValidationError as error:
             return _bad(error)
-        return Response(ConnectionSerializer(connection).data)
+        return Response(self.serializer(connection).data)
 
-    @extend_schema(tags=["calendar sync"], responses={204: None})
     def delete(self, request):
-        services.connection_delete(actor=request.user)
+        services.connection_delete(actor=request.user, kind=self.kind)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ConnectionTestView(APIView):
-    """Reach the calendar with the given settings (or the stored ones) without syncing."""
+class _DavTestView(_DavView):
+    """Reach the collection with the given settings (or the stored ones) without syncing."""
 
-    permission_classes = [IsAuthenticated]
+    def post(self, request):
+        data = {k: v for k, v in _data(request).items() if isinstance(v, str)}
+        ok, detail = services.connection_test(actor=request.user, data=data, kind=self.kind)
+        return Response({"ok": ok, "detail": detail})
 
-    @extend_schema(
-        tags=["calendar sync"],
-        request=ConnectionSerializer,
-        responses={200: TestAnswerSerializer},
-        examples=[
-            OpenApiExample("The stored settings", value={}, request_only=True),
+
+class _DavSyncView(_DavView):
+    """Sync at the worker's next tick (within a minute)."""
+
+    def post(self, request):
+        try:
+            connection = services.connection_sync_now(actor=request.user, kind=self.kind)
+        except ValidationError as error:
+            return _bad(error)
+        return Response(self.serializer(connection).data)
+
+
+def _connection_schema(serializer, example: dict, missing: str, connect: list) -> dict:
+    return {
+        "get": extend_schema(
+            tags=["calendar sync"],
+            responses={200: serializer, 404: OpenApiResponse(description=missing)},
+            examples=[OpenApiExample("Connected", value=example, response_only=True)],
+        ),
+        "put": extend_schema(
+            tags=["calendar sync"],
+            request=serializer,
+            responses={200: serializer},
+            examples=[
+                *connect,
+                OpenApiExample("Connected", value=example, response_only=True),
+            ],
+        ),
+        "delete": extend_schema(tags=["calendar sync"], responses={204: None}),
+    }
+
+
+def _test_schema(serializer, answers: list) -> dict:
+    return {
+        "post": extend_schema(
+            tags=["calendar sync"],
+            request=serializer,
+            responses={200: TestAnswerSerializer},
+            examples=[OpenApiExample("The stored settings", value={}, request_only=True), *answers],
+        )
+    }
+
+
+def _sync_schema(serializer, example: dict) -> dict:
+    return {
+        "post": extend_schema(
+            tags=["calendar sync"],
+            request=None,
+            responses={200: serializer},
+            examples=[OpenApiExample("Due", value=example, response_only=True)],
+        )
+    }
+
+
+def _connect_example(url: str) -> OpenApiExample:
+    return OpenApiExample(
+        "Connect",
+        value={
+            "url": url,
+            "username": "dana@example.com",
+            "password": "app-password",
+            "active": True,
+        },
+        request_only=True,
+    )
+
+
+@extend_schema_view(
+    **_connection_schema(
+        ConnectionSerializer,
+        CONNECTION_EXAMPLE,
+        "No calendar is connected.",
+        [_connect_example("https://caldav.example.com/dav/")],
+    )
+)
+class ConnectionView(_DavConnectionView):
+    """The signed-in user's own calendar connection."""
+
+    kind, model, serializer = "calendar", CalendarConnection, ConnectionSerializer
+    missing = gettext_noop("No calendar is connected.")
+
+
+@extend_schema_view(
+    **_test_schema(
+        ConnectionSerializer,
+        [
             OpenApiExample(
                 "Reached",
                 value={"ok": True, "detail": "https://caldav.example.com/dav/calendars/dana/work/"},
                 response_only=True,
-            ),
+            )
         ],
     )
-    def post(self, request):
-        data = {k: v for k, v in _data(request).items() if isinstance(v, str)}
-        ok, detail = services.connection_test(actor=request.user, data=data)
-        return Response({"ok": ok, "detail": detail})
+)
+class ConnectionTestView(_DavTestView):
+    """Reach the calendar with the given settings (or the stored ones) without syncing."""
+
+    kind, serializer = "calendar", ConnectionSerializer
 
 
-class ConnectionSyncView(APIView):
+@extend_schema_view(**_sync_schema(ConnectionSerializer, CONNECTION_EXAMPLE))
+class ConnectionSyncView(_DavSyncView):
     """Sync at the worker's next tick (within a minute)."""
 
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        tags=["calendar sync"],
-        request=None,
-        responses={200: ConnectionSerializer},
-        examples=[OpenApiExample("Due", value=CONNECTION_EXAMPLE, response_only=True)],
-    )
-    def post(self, request):
-        try:
-            connection = services.connection_sync_now(actor=request.user)
-        except ValidationError as error:
-            return _bad(error)
-        return Response(ConnectionSerializer(connection).data)
+    kind, serializer = "calendar", ConnectionSerializer
 
 
-class ContactConnectionView(APIView):
-    """The signed-in user's own address book connection (CardDAV, decision 0123)."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        tags=["calendar sync"],
-        responses={
-            200: ContactConnectionSerializer,
-            404: OpenApiResponse(description="No address book is connected."),
-        },
-        examples=[OpenApiExample("Connected", value=CARDS_EXAMPLE, response_only=True)],
-    )
-    def get(self, request):
-        connection = ContactConnection.objects.filter(user=request.user).first()
-        if connection is None:
-            return Response(
-                {"detail": _("No address book is connected.")}, status=status.HTTP_404_NOT_FOUND
-            )
-        return Response(ContactConnectionSerializer(connection).data)
-
-    @extend_schema(
-        tags=["calendar sync"],
-        request=ContactConnectionSerializer,
-        responses={200: ContactConnectionSerializer},
-        examples=[
-            OpenApiExample(
-                "Connect",
-                value={
-                    "url": "https://carddav.example.com/dav/",
-                    "username": "dana@example.com",
-                    "password": "app-password",
-                    "active": True,
-                },
-                request_only=True,
-            ),
+@extend_schema_view(
+    **_connection_schema(
+        ContactConnectionSerializer,
+        CARDS_EXAMPLE,
+        "No address book is connected.",
+        [
+            _connect_example("https://carddav.example.com/dav/"),
             OpenApiExample(
                 "With the calendar's password",
                 value={"url": "https://carddav.example.com/dav/", "username": "dana@example.com"},
                 request_only=True,
             ),
-            OpenApiExample("Connected", value=CARDS_EXAMPLE, response_only=True),
         ],
     )
-    def put(self, request):
-        data = _data(request)
-        active = data.get("active", True)
-        if not isinstance(active, bool):
-            return Response(
-                {"active": [_("Answer yes or no.")]}, status=status.HTTP_400_BAD_REQUEST
-            )
-        try:
-            connection = services.connection_save(
-                actor=request.user,
-                data={
-                    **{k: data.get(k) for k in ("url", "username", "password")},
-                    "active": active,
-                },
-                kind="contacts",
-            )
-        except ValidationError as error:
-            return _bad(error)
-        return Response(ContactConnectionSerializer(connection).data)
+)
+class ContactConnectionView(_DavConnectionView):
+    """The signed-in user's own address book connection (CardDAV, decision 0123)."""
 
-    @extend_schema(tags=["calendar sync"], responses={204: None})
-    def delete(self, request):
-        services.connection_delete(actor=request.user, kind="contacts")
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    kind, model, serializer = "contacts", ContactConnection, ContactConnectionSerializer
+    missing = gettext_noop("No address book is connected.")
 
 
-class ContactConnectionTestView(APIView):
-    """Reach the address book with the given settings (or the stored ones) without syncing."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        tags=["calendar sync"],
-        request=ContactConnectionSerializer,
-        responses={200: TestAnswerSerializer},
-        examples=[
-            OpenApiExample("The stored settings", value={}, request_only=True),
+@extend_schema_view(
+    **_test_schema(
+        ContactConnectionSerializer,
+        [
             OpenApiExample(
                 "Reached",
                 value={
@@ -377,29 +383,18 @@ class ContactConnectionTestView(APIView):
             ),
         ],
     )
-    def post(self, request):
-        data = {k: v for k, v in _data(request).items() if isinstance(v, str)}
-        ok, detail = services.connection_test(actor=request.user, data=data, kind="contacts")
-        return Response({"ok": ok, "detail": detail})
+)
+class ContactConnectionTestView(_DavTestView):
+    """Reach the address book with the given settings (or the stored ones) without syncing."""
+
+    kind, serializer = "contacts", ContactConnectionSerializer
 
 
-class ContactConnectionSyncView(APIView):
+@extend_schema_view(**_sync_schema(ContactConnectionSerializer, CARDS_EXAMPLE))
+class ContactConnectionSyncView(_DavSyncView):
     """Sync the address book at the worker's next tick (within a minute)."""
 
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        tags=["calendar sync"],
-        request=None,
-        responses={200: ContactConnectionSerializer},
-        examples=[OpenApiExample("Due", value=CARDS_EXAMPLE, response_only=True)],
-    )
-    def post(self, request):
-        try:
-            connection = services.connection_sync_now(actor=request.user, kind="contacts")
-        except ValidationError as error:
-            return _bad(error)
-        return Response(ContactConnectionSerializer(connection).data)
+    kind, serializer = "contacts", ContactConnectionSerializer
 
 
 class PolicyView(APIView):
