@@ -41,7 +41,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from lxml import etree
 
-from kesher.calsync.dav import ProviderError, client_for, guarded, practice, record_outcome, status
+from kesher.calsync.dav import (
+    ProviderError,
+    client_for,
+    guarded,
+    practice,
+    record_outcome,
+    status,
+    to_read_and_gone,
+)
 from kesher.calsync.models import ContactConnection, Problem, SyncedCard, SyncPolicy
 from kesher.calsync.secrets import decrypt
 from kesher.customers.models import Account, Contact, ContactAccount
@@ -417,14 +425,8 @@ class Run:
         token, changed, deleted, full = self._changes()
         self.result.full = full
         mapping = {m.href: m for m in connection.cards.all()}
-        if full:
-            deleted = {href for href in mapping if href not in changed}
-        to_read = [
-            href
-            for href, etag in changed.items()
-            if mapping.get(href) is None or not etag or mapping[href].etag != etag
-        ]
-        incoming = _multiget(self.client, self.url, sorted(to_read)) if to_read else []
+        to_read, deleted = to_read_and_gone(changed, mapping, deleted, full)
+        incoming = _multiget(self.client, self.url, to_read) if to_read else []
         with transaction.atomic():
             for href, etag, text in incoming:
                 try:

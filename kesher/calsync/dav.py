@@ -18,7 +18,14 @@ from django.utils import timezone
 from kesher.calsync.models import DavConnection, Problem
 from kesher.platform.outgoing import check_url
 
-__all__ = ["ProviderError", "client_for", "guarded", "record_outcome", "status"]
+__all__ = [
+    "ProviderError",
+    "client_for",
+    "guarded",
+    "record_outcome",
+    "status",
+    "to_read_and_gone",
+]
 
 logger = logging.getLogger("kesher.calsync")
 
@@ -90,6 +97,23 @@ def status(response, url: str) -> int:
     if code in (401, 403):
         raise ProviderError(Problem.SIGN_IN, f"{code} {url}")
     return code
+
+
+def to_read_and_gone(
+    changed: dict[str, str], known: dict[str, Any], deleted: set[str], full: bool
+) -> tuple[list[str], set[str]]:
+    """From a sync report (``changed``: href → ETag) and the items synced before (``known``,
+    by href, each with its ``etag``): the hrefs to read — new, or their ETag moved — in order,
+    and the hrefs gone. A full compare (no token, or an expired one) reports no deletions: what
+    the server no longer lists is gone."""
+    if full:
+        deleted = {href for href in known if href not in changed}
+    to_read = [
+        href
+        for href, etag in changed.items()
+        if known.get(href) is None or not etag or known[href].etag != etag
+    ]
+    return sorted(to_read), deleted
 
 
 def record_outcome(connection: DavConnection, run: Callable[[], Any]):

@@ -44,7 +44,7 @@ from icalendar import Calendar
 from kesher.activities.ical import meeting_event
 from kesher.activities.models import Interaction
 from kesher.activities.services import interaction_create, interaction_update
-from kesher.calsync.dav import ProviderError, client_for, practice, record_outcome
+from kesher.calsync.dav import ProviderError, client_for, practice, record_outcome, to_read_and_gone
 from kesher.calsync.dav import guarded as _guarded
 from kesher.calsync.dav import status as _status
 from kesher.calsync.models import CalendarConnection, SyncedEvent, SyncPolicy
@@ -271,14 +271,8 @@ class Run:
         token, changed, deleted, full = self._changes()
         self.result.full = full
         mapping = {m.href: m for m in connection.events.all()}
-        if full:
-            deleted = {href for href in mapping if href not in changed}
-        to_read = [
-            href
-            for href, etag in changed.items()
-            if mapping.get(href) is None or not etag or mapping[href].etag != etag
-        ]
-        incoming = self._read(sorted(to_read)) if to_read else []
+        to_read, deleted = to_read_and_gone(changed, mapping, deleted, full)
+        incoming = self._read(to_read) if to_read else []
         with transaction.atomic():
             for item in incoming:
                 self._take(item, mapping)
